@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what kiln and its tests need, idempotently: Debian packages (only
+# the missing ones), npm dependencies, the TypeScript build. Safe to run twice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the real components tests and the demo use.
+pkgs=(runc docker-registry skopeo umoci busybox-static debootstrap containernetworking-plugins apache2-utils openssl zstd iproute2 util-linux)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies (exactly the lockfile) and the build.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build
+chmod +x dist/cli/main.js

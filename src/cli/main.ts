@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * kiln's entry point: builds the command tree, runs it, and is the one place
+ * that catches errors and turns them into a message and an exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { isKilnError } from '../errors.js';
+import { defaultRoot } from './context.js';
+import { kilnVersion } from '../version.js';
+import { register as version } from './commands/version.js';
+
+type Register = (program: Command) => void;
+const commands: Register[] = [version];
+
+export function buildProgram(): Command {
+  const program = new Command('kiln')
+    .description('Build, run, push and pull container images, daemonless, for a Kubernetes world')
+    .version(kilnVersion(), '-v, --version')
+    .option('--root <dir>', 'store and state directory', defaultRoot())
+    .option('--backend <name>', 'auto|local|containerd|kube', process.env.KILN_BACKEND ?? 'auto')
+    .option('-D, --debug', 'print stack traces and debug output')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const reg of commands) reg(program);
+  return program;
+}
+
+function describe(e: unknown, debug: boolean): string {
+  if (debug && e instanceof Error && e.stack) return e.stack + (e.cause ? `\ncaused by: ${String((e.cause as Error).stack ?? e.cause)}` : '');
+  if (isKilnError(e)) return `kiln: ${e.message}${e.hint ? ` (${e.hint})` : ''}`;
+  if (e instanceof Error) return `kiln: ${e.message}`;
+  return `kiln: ${String(e)}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug') || argv.includes('-D');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : e.exitCode === 1 ? 2 : e.exitCode;
+    process.stderr.write(describe(e, debug) + '\n');
+    return isKilnError(e) ? e.exitCode : 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`kiln: ${String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
