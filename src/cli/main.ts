@@ -8,9 +8,23 @@ import { isKilnError } from '../errors.js';
 import { defaultRoot } from './context.js';
 import { kilnVersion } from '../version.js';
 import { register as version } from './commands/version.js';
+import { register as pullCmd } from './commands/pull.js';
+import { register as pushCmd } from './commands/push.js';
+import { register as tagCmd } from './commands/tag.js';
+import { register as imagesCmd } from './commands/images.js';
+import { register as rmiCmd } from './commands/rmi.js';
+import { register as inspectCmd } from './commands/inspect.js';
+import { register as historyCmd } from './commands/history.js';
+import { register as saveCmd } from './commands/save.js';
+import { register as loadCmd } from './commands/load.js';
+import { register as importCmd } from './commands/import.js';
+import { register as systemCmd } from './commands/system.js';
 
 type Register = (program: Command) => void;
-const commands: Register[] = [version];
+const commands: Register[] = [
+  pullCmd, pushCmd, tagCmd, imagesCmd, rmiCmd, inspectCmd, historyCmd, saveCmd, loadCmd, importCmd, systemCmd,
+  version,
+];
 
 export function buildProgram(): Command {
   const program = new Command('kiln')

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { withEngine } from '../engine.js';
+import { humanSize, printJSON } from '../output.js';
+import { kilnVersion } from '../../version.js';
+
+export function register(program: Command): void {
+  const system = program.command('system').description('Manage kiln itself');
+  system
+    .command('info')
+    .description('Show the backend, the store and what it holds')
+    .option('--format <format>', 'json for machine-readable output')
+    .action(async (opts: { format?: string }, cmd: Command) => {
+      const info = await withEngine(cmd, (e) => e.info());
+      const data = { ...info, version: kilnVersion() };
+      if (opts.format === 'json') return printJSON(data);
+      process.stdout.write(`Backend: ${info.backend}\nRoot: ${info.root}\nImages: ${info.images}\nBlobs: ${info.blobs} (${humanSize(info.bytes)})\nVersion: ${data.version}\n`);
+    });
+  system
+    .command('prune')
+    .description('Remove unreferenced blobs and stale partial downloads')
+    .option('-f, --force', 'do not prompt (kiln never prompts; accepted for Docker compatibility)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const r = await withEngine(cmd, (e) => e.prune());
+      for (const id of r.deletedImages) process.stdout.write(`deleted: ${id}\n`);
+      process.stdout.write(`Total reclaimed space: ${humanSize(r.bytesFreed)} (${r.blobsRemoved} blobs)\n`);
+    });
+  system
+    .command('check')
+    .description("Verify every blob's digest and every reference in the store")
+    .option('--format <format>', 'json for machine-readable output')
+    .action(async (opts: { format?: string }, cmd: Command) => {
+      const problems = await withEngine(cmd, (e) => e.check());
+      if (opts.format === 'json') printJSON(problems);
+      else if (problems.length === 0) process.stdout.write('store is consistent\n');
+      else for (const p of problems) process.stdout.write(`${p.kind}: ${p.subject}: ${p.message}\n`);
+      if (problems.length > 0) process.exitCode = 1;
+    });
+}

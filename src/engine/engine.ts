@@ -1,0 +1,120 @@
+/**
+ * The Engine contract: the one interface every image command uses. The local
+ * backend implements it first; containerd and remote backends implement the
+ * same contract (and run the same conformance suite).
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
+import type { ProgressSink } from './progress.js';
+
+export interface ImageSummary {
+  /** The image ID: the config digest, like Docker's. */
+  id: string;
+  /** Full normalized names: `docker.io/library/busybox:latest`. */
+  repoTags: string[];
+  /** `name@sha256:…` as the registry knows the image. */
+  repoDigests: string[];
+  manifestDigest: string;
+  created?: string;
+  /** Sum of the compressed layer sizes plus config and manifest. */
+  size: number;
+}
+
+export interface ImageDetail extends ImageSummary {
+  manifest: Manifest;
+  manifestDescriptor: Descriptor;
+  config: ImageConfig;
+}
+
+export interface HistoryRow {
+  id: string;
+  created?: string;
+  createdBy: string;
+  size: number;
+  comment: string;
+  emptyLayer: boolean;
+}
+
+export interface PullOptions {
+  platform?: Platform;
+  progress?: ProgressSink;
+  signal?: AbortSignal;
+}
+
+export interface PullResult {
+  /** Full normalized reference pulled. */
+  reference: string;
+  /** The digest the registry served (index or manifest). */
+  digest: string;
+  id: string;
+  /** True when nothing had to be downloaded. */
+  upToDate: boolean;
+}
+
+export interface PushOptions {
+  progress?: ProgressSink;
+  chunkSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface PushResult {
+  reference: string;
+  tag?: string;
+  digest: string;
+  size: number;
+}
+
+export interface RemoveResult {
+  untagged: string[];
+  deleted: string[];
+}
+
+export interface ImportOptions {
+  reference?: string;
+  changes?: string[];
+  message?: string;
+  platform?: Platform;
+  source?: string;
+}
+
+export interface LoadedImage {
+  name?: string;
+  id: string;
+}
+
+export interface PruneResult {
+  deletedImages: string[];
+  blobsRemoved: number;
+  bytesFreed: number;
+}
+
+export interface CheckProblem {
+  kind: string;
+  subject: string;
+  message: string;
+}
+
+export interface EngineInfo {
+  backend: string;
+  root: string;
+  images: number;
+  blobs: number;
+  bytes: number;
+}
+
+export interface Engine {
+  info(): Promise<EngineInfo>;
+  pull(reference: string, opts?: PullOptions): Promise<PullResult>;
+  push(reference: string, opts?: PushOptions): Promise<PushResult>;
+  tag(source: string, target: string): Promise<void>;
+  listImages(opts?: { reference?: string }): Promise<ImageSummary[]>;
+  inspectImage(reference: string): Promise<ImageDetail>;
+  history(reference: string): Promise<HistoryRow[]>;
+  removeImages(references: string[], opts?: { force?: boolean }): Promise<RemoveResult>;
+  save(references: string[], out: Writable, opts?: { format?: 'docker' | 'oci' }): Promise<void>;
+  load(input: Readable): Promise<LoadedImage[]>;
+  importRootfs(input: Readable, opts?: ImportOptions): Promise<string>;
+  prune(): Promise<PruneResult>;
+  check(): Promise<CheckProblem[]>;
+  close(): Promise<void>;
+}

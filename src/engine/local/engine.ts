@@ -1,0 +1,70 @@
+/** The local backend: kiln's own OCI-layout store under --root, registries reached directly. */
+import type { Readable, Writable } from 'node:stream';
+import { openStore } from '../../content/layout.js';
+import { collectGarbage } from '../../content/gc.js';
+import { checkStore } from '../../content/check.js';
+import { saveArchive } from '../../image/archive/save.js';
+import { loadArchive } from '../../image/archive/load.js';
+import { createRegistryClient } from '../../registry/client.js';
+import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
+import { pullImage } from './pull.js';
+import { pushImage } from './push.js';
+import { importRootfs } from './import.js';
+import { imageHistory, inspectImage, listImages, removeImages, tagImage } from './images.js';
+import { REF_NAME, resolveImage } from './resolve.js';
+import type { LocalStores } from './stores.js';
+
+export async function openLocalEngine(root: string): Promise<Engine> {
+  const store = await openStore(root, { create: true });
+  const stores: LocalStores = {
+    root,
+    content: store.content,
+    refs: store.refs,
+    registry: createRegistryClient(),
+    withLease: (fn) => store.withLease(fn),
+    setRef: (name, d) => store.refs.set(name, { ...d, annotations: { ...d.annotations, [REF_NAME]: name } }),
+  };
+  const gc = () => collectGarbage(store);
+
+  const engine: Engine = {
+    async info(): Promise<EngineInfo> {
+      let blobs = 0;
+      let bytes = 0;
+      for await (const b of store.content.list()) {
+        blobs++;
+        bytes += b.size;
+      }
+      return { backend: 'local', root, images: (await listImages(stores)).length, blobs, bytes };
+    },
+    pull: (ref, opts) => pullImage(stores, ref, opts),
+    push: (ref, opts) => pushImage(stores, ref, opts),
+    tag: (source, target) => tagImage(stores, source, target),
+    listImages: (opts) => listImages(stores, opts),
+    inspectImage: (ref) => inspectImage(stores, ref),
+    history: (ref) => imageHistory(stores, ref),
+    async removeImages(refs, opts) {
+      const result = await removeImages(stores, refs, opts);
+      if (result.deleted.length > 0) await gc();
+      return result;
+    },
+    async save(refs: string[], out: Writable, opts) {
+      const images = [];
+      for (const r of refs) {
+        const image = await resolveImage(stores.content, stores.refs, r);
+        images.push({ names: image.refs.map((x) => x.name).filter((n) => !n.includes('@')), descriptor: image.manifestDescriptor });
+      }
+      await saveArchive(store, images, out, { format: opts?.format ?? 'docker' });
+    },
+    async load(input: Readable): Promise<LoadedImage[]> {
+      return loadArchive(store, input);
+    },
+    importRootfs: (input, opts) => importRootfs(stores, input, opts),
+    async prune(): Promise<PruneResult> {
+      const r = await gc();
+      return { deletedImages: [], blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
+    },
+    check: () => checkStore(store),
+    close: async () => undefined,
+  };
+  return engine;
+}

@@ -1,0 +1,100 @@
+/** Listing, inspecting, tagging and removing images in the local store. */
+import { invalidArgument, notFound } from '../../errors.js';
+import { formatReference, parseNormalizedNamed, parseReference, repositoryName } from '../../name/reference.js';
+import { parseConfig } from '../../oci/parse.js';
+import type { HistoryRow, ImageDetail, ImageSummary, RemoveResult } from '../engine.js';
+import { listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
+import type { LocalStores } from './stores.js';
+
+async function summarize(stores: LocalStores, image: LocalImage): Promise<ImageSummary & { config: ReturnType<typeof parseConfig> }> {
+  const config = parseConfig(await stores.content.readBytes(image.id));
+  const repoTags = image.refs.map((r) => r.name).filter((n) => !n.includes('@')).sort();
+  const repoDigests = [
+    ...new Set(
+      image.refs.flatMap((r) => {
+        const d = r.descriptor.annotations?.[REPO_DIGEST];
+        return d ? [`${repositoryName(parseReference(r.name))}@${d}`] : r.name.includes('@') ? [r.name] : [];
+      }),
+    ),
+  ].sort();
+  const size = image.manifest.layers.reduce((n, l) => n + l.size, image.manifest.config.size + image.manifestDescriptor.size);
+  return { id: image.id, repoTags, repoDigests, manifestDigest: image.manifestDescriptor.digest, created: config.created, size, config };
+}
+
+export async function listImages(stores: LocalStores, opts: { reference?: string } = {}): Promise<ImageSummary[]> {
+  let repoFilter: string | undefined;
+  let tagFilter: string | undefined;
+  if (opts.reference) {
+    const ref = parseReference(opts.reference);
+    repoFilter = repositoryName(ref);
+    tagFilter = ref.tag;
+  }
+  const out: ImageSummary[] = [];
+  for (const image of await listLocalImages(stores.content, stores.refs)) {
+    if (repoFilter) {
+      const match = image.refs.some((r) => {
+        const ref = parseReference(r.name);
+        return repositoryName(ref) === repoFilter && (tagFilter === undefined || ref.tag === tagFilter);
+      });
+      if (!match) continue;
+    }
+    const { config: _config, ...summary } = await summarize(stores, image);
+    out.push(summary);
+  }
+  return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+}
+
+export async function inspectImage(stores: LocalStores, input: string): Promise<ImageDetail> {
+  const image = await resolveImage(stores.content, stores.refs, input);
+  const summary = await summarize(stores, image);
+  return { ...summary, manifest: image.manifest, manifestDescriptor: image.manifestDescriptor };
+}
+
+export async function imageHistory(stores: LocalStores, input: string): Promise<HistoryRow[]> {
+  const image = await resolveImage(stores.content, stores.refs, input);
+  const config = parseConfig(await stores.content.readBytes(image.id));
+  const layers = [...image.manifest.layers];
+  const rows: HistoryRow[] = (config.history ?? []).map((h) => {
+    const empty = Boolean(h.empty_layer);
+    const layer = empty ? undefined : layers.shift();
+    return { id: '<missing>', created: h.created, createdBy: h.created_by ?? '', size: layer?.size ?? 0, comment: h.comment ?? '', emptyLayer: empty };
+  });
+  if (rows.length > 0) rows[rows.length - 1]!.id = image.id;
+  return rows.reverse();
+}
+
+export async function tagImage(stores: LocalStores, source: string, target: string): Promise<void> {
+  const image = await resolveImage(stores.content, stores.refs, source);
+  const ref = parseNormalizedNamed(target);
+  if (ref.digest) throw invalidArgument(`cannot tag with a digest reference "${target}"`, { hint: 'use NAME[:TAG]' });
+  await stores.setRef(formatReference(ref), image.manifestDescriptor);
+}
+
+/**
+ * `rmi`: by name untags (and deletes the image when it was the last tag); by ID
+ * deletes the image, which needs -f when it has several tags.
+ */
+export async function removeImages(stores: LocalStores, inputs: string[], opts: { force?: boolean } = {}): Promise<RemoveResult> {
+  const result: RemoveResult = { untagged: [], deleted: [] };
+  for (const input of inputs) {
+    const image = await resolveImage(stores.content, stores.refs, input);
+    let byName: string | undefined;
+    try {
+      const name = formatReference(parseNormalizedNamed(input));
+      if (image.refs.some((r) => r.name === name)) byName = name;
+    } catch {
+      byName = undefined; // an ID, not a name
+    }
+    const targets = byName ? [byName] : image.refs.map((r) => r.name);
+    if (!byName && targets.length > 1 && !opts.force) {
+      throw invalidArgument(`conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`, { hint: 'use kiln rmi -f' });
+    }
+    for (const name of targets) {
+      if (!(await stores.refs.delete(name))) throw notFound(`no such image: ${name}`);
+      result.untagged.push(name);
+    }
+    const still = (await listLocalImages(stores.content, stores.refs)).some((i) => i.manifestDescriptor.digest === image.manifestDescriptor.digest);
+    if (!still) result.deleted.push(image.id);
+  }
+  return result;
+}

@@ -1,0 +1,38 @@
+/**
+ * `kiln import`: a root filesystem tarball (plain, gzip or zstd) becomes a
+ * one-layer image, like `docker import`, with `--change` applied to its config.
+ */
+import type { Readable } from 'node:stream';
+import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
+import { MediaType } from '../../oci/mediatypes.js';
+import { applyChanges, newConfig } from '../../oci/config.js';
+import { hostPlatform } from '../../oci/platform.js';
+import { compressLayer, decompress } from '../../layer/compress.js';
+import type { Manifest } from '../../oci/types.js';
+import type { ImportOptions } from '../engine.js';
+import type { LocalStores } from './stores.js';
+
+export async function importRootfs(stores: LocalStores, input: Readable, opts: ImportOptions = {}): Promise<string> {
+  const name = opts.reference ? formatReference(parseNormalizedNamed(opts.reference)) : undefined;
+  return stores.withLease(async () => {
+    const tar = await decompress(input);
+    const { stream, result } = compressLayer(tar, 'gzip');
+    const [blob, layer] = await Promise.all([stores.content.ingest(stream), result]);
+    const created = new Date().toISOString();
+    const config = applyChanges(newConfig(opts.platform ?? hostPlatform()), opts.changes ?? []);
+    config.created = created;
+    config.rootfs = { type: 'layers', diff_ids: [layer.diffId] };
+    config.history = [{ created, created_by: `kiln import ${opts.source ?? '-'}`, comment: opts.message ?? `Imported from ${opts.source ?? '-'}` }];
+    const configBlob = await stores.content.writeBytes(JSON.stringify(config));
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: configBlob.digest, size: configBlob.size },
+      layers: [{ mediaType: MediaType.OciLayerGzip, digest: blob.digest, size: blob.size }],
+    };
+    const manifestBlob = await stores.content.writeBytes(JSON.stringify(manifest));
+    const descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
+    if (name) await stores.setRef(name, descriptor);
+    return configBlob.digest;
+  });
+}

@@ -1,0 +1,99 @@
+/**
+ * Pull: registry → local store. The manifest (an index is resolved by
+ * platform), then the config and layers in parallel (bounded), each streamed
+ * into the store's ingest, hashed on the way and verified before it becomes
+ * visible; blobs already stored are skipped; an interrupted download resumes
+ * from the bytes already on disk. The tag is written last.
+ */
+import { formatReference, identifier, parseNormalizedNamed, type Reference } from '../../name/reference.js';
+import { isIndexType } from '../../oci/mediatypes.js';
+import { parseIndex, parseManifest } from '../../oci/parse.js';
+import { hostPlatform, selectManifest } from '../../oci/platform.js';
+import { shortId } from '../../oci/digest.js';
+import type { Descriptor } from '../../oci/types.js';
+import type { ContentStore } from '../../content/store.js';
+import type { Repository } from '../../registry/repository.js';
+import { noProgress, type ProgressSink } from '../progress.js';
+import type { PullOptions, PullResult } from '../engine.js';
+import { REPO_DIGEST } from './resolve.js';
+import type { LocalStores } from './stores.js';
+import { mapLimit } from './limit.js';
+
+const PARALLEL_LAYERS = 3;
+
+/** Streams one blob into the store unless it is there already. Returns false when it was present. */
+export async function fetchBlob(content: ContentStore, repo: Repository, desc: Descriptor, progress: ProgressSink, signal?: AbortSignal): Promise<boolean> {
+  const id = shortId(desc.digest);
+  if (await content.stat(desc.digest)) {
+    progress.emit({ id, status: 'Already exists' });
+    return false;
+  }
+  const writer = await content.writer(desc.digest);
+  try {
+    let current = writer.offset;
+    if (current > desc.size) {
+      await writer.abort();
+      return fetchBlob(content, repo, desc, progress, signal);
+    }
+    const body = await repo.getBlob(desc.digest, { offset: current });
+    body.on('data', (chunk: Buffer) => {
+      current += chunk.length;
+      progress.emit({ id, status: 'Downloading', current, total: desc.size });
+    });
+    signal?.addEventListener('abort', () => body.destroy(signal.reason as Error), { once: true });
+    await writer.write(body);
+    progress.emit({ id, status: 'Verifying' });
+    await writer.commit({ digest: desc.digest, size: desc.size });
+  } catch (e) {
+    // Keep partial bytes for a resume unless they were proved wrong.
+    if ((e as { code?: string }).code === 'DATA_LOSS') await writer.abort();
+    throw e;
+  }
+  progress.emit({ id, status: 'Pull complete' });
+  return true;
+}
+
+async function resolveManifest(repo: Repository, ref: Reference, opts: PullOptions, stores: LocalStores) {
+  const top = await repo.getManifest(identifier(ref));
+  const saved: { descriptor: Descriptor; bytes: Buffer }[] = [top];
+  let manifestDesc = top.descriptor;
+  let manifestBytes = top.bytes;
+  if (isIndexType(top.descriptor.mediaType)) {
+    const index = parseIndex(top.bytes, top.descriptor.mediaType);
+    const chosen = selectManifest(index, opts.platform ?? hostPlatform());
+    const child = await repo.getManifest(chosen.digest);
+    manifestDesc = { ...child.descriptor, mediaType: chosen.mediaType, platform: chosen.platform };
+    manifestBytes = child.bytes;
+    saved.push(child);
+  }
+  for (const m of saved) await stores.content.writeBytes(m.bytes, { digest: m.descriptor.digest, size: m.descriptor.size });
+  return { topDigest: top.descriptor.digest, manifestDesc, manifest: parseManifest(manifestBytes, manifestDesc.mediaType) };
+}
+
+export async function pullImage(stores: LocalStores, input: string, opts: PullOptions = {}): Promise<PullResult> {
+  const ref = parseNormalizedNamed(input);
+  const progress = opts.progress ?? noProgress;
+  const repo = stores.registry.repository(ref.domain, ref.path, ['pull']);
+  return stores.withLease(async () => {
+    const { topDigest, manifestDesc, manifest } = await resolveManifest(repo, ref, opts, stores);
+    const blobs = [manifest.config, ...manifest.layers];
+    for (const l of manifest.layers) progress.emit({ id: shortId(l.digest), status: 'Waiting', total: l.size });
+    const fetched = await mapLimit(blobs, PARALLEL_LAYERS, (d) => fetchBlob(stores.content, repo, d, d === manifest.config ? noProgress : progress, opts.signal));
+    const name = formatReference(ref);
+    const previous = await stores.refs.get(name);
+    const descriptor: Descriptor = {
+      mediaType: manifestDesc.mediaType,
+      digest: manifestDesc.digest,
+      size: manifestDesc.size,
+      ...(manifestDesc.platform ? { platform: manifestDesc.platform } : {}),
+      annotations: { [REPO_DIGEST]: topDigest },
+    };
+    await stores.setRef(name, descriptor);
+    return {
+      reference: name,
+      digest: topDigest,
+      id: manifest.config.digest,
+      upToDate: !fetched.some(Boolean) && previous?.digest === manifestDesc.digest,
+    };
+  });
+}

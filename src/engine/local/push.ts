@@ -1,0 +1,60 @@
+/**
+ * Push: local store → registry. Each blob is checked with HEAD first, mounted
+ * from another repository of the same registry when the image has a tag there,
+ * uploaded otherwise (streamed from the store); the manifest goes last.
+ */
+import { formatReference, identifier, parseNormalizedNamed } from '../../name/reference.js';
+import { shortId } from '../../oci/digest.js';
+import type { Descriptor } from '../../oci/types.js';
+import type { Repository } from '../../registry/repository.js';
+import { noProgress, type ProgressSink } from '../progress.js';
+import type { PushOptions, PushResult } from '../engine.js';
+import { parseReference } from '../../name/reference.js';
+import { resolveImage } from './resolve.js';
+import type { LocalStores } from './stores.js';
+import { mapLimit } from './limit.js';
+
+const PARALLEL_UPLOADS = 3;
+
+async function pushBlob(stores: LocalStores, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, chunkSize?: number): Promise<void> {
+  const id = shortId(desc.digest);
+  if ((await repo.statBlob(desc.digest)) !== undefined) {
+    progress.emit({ id, status: 'Layer already exists' });
+    return;
+  }
+  for (const from of mountFrom) {
+    if (await repo.mountBlob(desc.digest, from)) {
+      progress.emit({ id, status: 'Mounted', detail: `from ${from}` });
+      return;
+    }
+  }
+  progress.emit({ id, status: 'Preparing', total: desc.size });
+  await repo.pushBlob({ digest: desc.digest, size: desc.size }, async () => {
+    const stream = await stores.content.reader(desc.digest);
+    let current = 0;
+    stream.on('data', (chunk: Buffer) => {
+      current += chunk.length;
+      progress.emit({ id, status: 'Pushing', current, total: desc.size });
+    });
+    return stream;
+  }, chunkSize !== undefined ? { chunkSize } : undefined);
+  progress.emit({ id, status: 'Pushed' });
+}
+
+export async function pushImage(stores: LocalStores, input: string, opts: PushOptions = {}): Promise<PushResult> {
+  const ref = parseNormalizedNamed(input);
+  const image = await resolveImage(stores.content, stores.refs, input);
+  const progress = opts.progress ?? noProgress;
+  const repo = stores.registry.repository(ref.domain, ref.path, ['pull', 'push']);
+  // Other repositories on the same registry that hold this image: blobs can be mounted from them.
+  const mountFrom = image.refs
+    .map((r) => parseReference(r.name))
+    .filter((r) => r.domain === ref.domain && r.path !== ref.path)
+    .map((r) => r.path);
+  const { manifest, manifestDescriptor } = image;
+  await mapLimit(manifest.layers, PARALLEL_UPLOADS, (l) => pushBlob(stores, repo, l, mountFrom, progress, opts.chunkSize));
+  await pushBlob(stores, repo, manifest.config, mountFrom, noProgress, opts.chunkSize);
+  const bytes = await stores.content.readBytes(manifestDescriptor.digest);
+  const digest = await repo.putManifest(identifier(ref), bytes, manifestDescriptor.mediaType);
+  return { reference: formatReference(ref), tag: ref.tag, digest, size: bytes.length };
+}

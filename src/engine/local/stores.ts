@@ -1,0 +1,15 @@
+/** What the local engine works on: the store under --root and a registry client. */
+import type { ContentStore, RefStore } from '../../content/store.js';
+import type { Descriptor } from '../../oci/types.js';
+import type { RegistryClient } from '../../registry/client.js';
+
+export interface LocalStores {
+  root: string;
+  content: ContentStore;
+  refs: RefStore;
+  registry: RegistryClient;
+  /** Runs fn while blobs written by it are protected from garbage collection. */
+  withLease<T>(fn: () => Promise<T>): Promise<T>;
+  /** Points a name at a descriptor, recording the ref.name annotation. */
+  setRef(name: string, descriptor: Descriptor): Promise<void>;
+}
