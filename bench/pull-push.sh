@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Pull and push of the debootstrap image against a local registry, kiln vs
+# skopeo (docker:// <-> oci:), same work in the same run; prints ratios and
+# kiln's peak memory. Each side gets an empty registry / store per run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/registry.sh
+cache=$(bash scripts/test-images.sh --debian)
+runs=${RUNS:-3}
+work=$(mktemp -d /var/tmp/kiln-bench.XXXX)
+trap 'for d in "$work"/reg*; do stop_registry "$d"; done; rm -rf "$work"' EXIT
+k() { node dist/cli/main.js "$@"; }
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+k --root "$work/src" import "$cache/debian-rootfs.tar" bench/debian:1 >/dev/null
+size=$(k --root "$work/src" images --format json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].size))')
+echo "image: debootstrap minbase, $((size / 1000000)) MB compressed; $runs runs each, median"
+
+for i in $(seq "$runs"); do
+  # push: kiln
+  r=$(start_registry "$work/reg-k$i")
+  k --root "$work/src" tag bench/debian:1 "$r/k/debian:1"
+  t0=$(now); /usr/bin/time -f %M -o "$work/mem-push-$i" node dist/cli/main.js --root "$work/src" push -q "$r/k/debian:1" >/dev/null; t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/kpush"
+  # pull: kiln, into an empty store
+  t0=$(now); /usr/bin/time -f %M -o "$work/mem-pull-$i" node dist/cli/main.js --root "$work/dst-$i" pull -q "$r/k/debian:1" >/dev/null; t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/kpull"
+  stop_registry "$work/reg-k$i"; rm -rf "$work/reg-k$i" "$work/dst-$i"
+  # push: skopeo
+  r=$(start_registry "$work/reg-s$i")
+  t0=$(now); skopeo copy -q --dest-tls-verify=false "oci:$work/src:docker.io/bench/debian:1" "docker://$r/s/debian:1"; t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/spush"
+  t0=$(now); skopeo copy -q --src-tls-verify=false "docker://$r/s/debian:1" "oci:$work/sdst-$i:debian:1"; t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/spull"
+  stop_registry "$work/reg-s$i"; rm -rf "$work/reg-s$i" "$work/sdst-$i"
+done
+
+kpull=$(median <"$work/kpull"); spull=$(median <"$work/spull")
+kpush=$(median <"$work/kpush"); spush=$(median <"$work/spush")
+mem=$(cat "$work"/mem-* | sort -n | tail -1)
+printf 'pull: kiln %.2fs  skopeo %.2fs  ratio %.2fx (aim <= 0.8)\n' "$kpull" "$spull" "$(echo "$kpull / $spull" | bc -l)"
+printf 'push: kiln %.2fs  skopeo %.2fs  ratio %.2fx (aim <= 1.0)\n' "$kpush" "$spush" "$(echo "$kpush / $spush" | bc -l)"
+echo "kiln peak memory (RSS): $((mem / 1024)) MB"

@@ -1,0 +1,52 @@
+/** Runs the built kiln CLI as a user would, for tests. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The repository root (the folder with package.json). */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+export const kilnBin = (): string => path.join(repoRoot(), 'dist', 'cli', 'main.js');
+
+/** Where scripts/test-images.sh leaves the offline base root filesystems. */
+export const testCache = (): string => process.env.KILN_TEST_CACHE ?? '/var/cache/kiln-test';
+
+export function kiln(args: string[], opts: { root: string; input?: Buffer | string; env?: Record<string, string> }): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [kilnBin(), '--root', opts.root, ...args], {
+      env: { ...process.env, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    );
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Like kiln(), but fails the test with the output when the exit code is not 0. */
+export async function kilnOk(args: string[], opts: Parameters<typeof kiln>[1]): Promise<RunResult> {
+  const r = await kiln(args, opts);
+  if (r.code !== 0) throw new Error(`kiln ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
