@@ -59,8 +59,10 @@ function splitDomain(name: string): { domain: string; path: string } {
 
 /** Parses and normalizes a reference the way `docker pull` does. */
 export function parseReference(input: string): Reference {
-  const s = input.trim();
+  const s = input;
   if (s === '') fail(input, 'empty reference');
+  if (/\s/.test(s)) fail(input, 'contains whitespace');
+  if (/^[a-f0-9]{64}$/.test(s)) fail(input, 'a repository name cannot be a 64-character hexadecimal string (that is an image id)');
   let rest = s;
   let digest: string | undefined;
   const at = rest.indexOf('@');
