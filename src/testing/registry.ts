@@ -1,0 +1,155 @@
+/**
+ * Starts Debian's docker-registry (the CNCF distribution registry) on
+ * 127.0.0.1 with a free port and a temp dir, in one of four ways: plain HTTP,
+ * htpasswd (Basic), TLS with a test CA, or token auth backed by an in-process
+ * token service. Resolves once `/v2/` answers; logs stay in `<dir>/registry.log`.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import YAML from 'yaml';
+import { freePort } from './ports.js';
+import { makeCA, makeServerCert, makeSigningCert } from './pki.js';
+import { tempDir, removeDir } from './tempdir.js';
+import { startTokenServer, type TokenServer } from './tokenserver.js';
+
+const run = promisify(execFile);
+export const REGISTRY_BIN = process.env.KILN_TEST_REGISTRY_BIN ?? '/usr/bin/docker-registry';
+
+export interface StartRegistryOptions {
+  auth?: 'none' | 'htpasswd' | 'token';
+  tls?: boolean;
+  /** user → password; default `{ testuser: 'testpassword' }` when auth is not none. */
+  users?: Record<string, string>;
+  /** token mode: anonymous callers may pull. */
+  anonymousPull?: boolean;
+}
+
+export interface TestRegistry {
+  /** `127.0.0.1:PORT` */
+  host: string;
+  /** `http://127.0.0.1:PORT` or `https://…` */
+  url: string;
+  /** The test CA that signed the server certificate (tls only). */
+  caFile?: string;
+  users: Record<string, string>;
+  /** The temp dir holding config, storage, certs and registry.log. */
+  dir: string;
+  logFile: string;
+  /** The in-process token service (token mode only). */
+  token?: TokenServer;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_USERS: Record<string, string> = { testuser: 'testpassword' };
+
+async function writeHtpasswd(file: string, users: Record<string, string>): Promise<void> {
+  const lines: string[] = [];
+  for (const [u, p] of Object.entries(users)) {
+    const { stdout } = await run('htpasswd', ['-Bbn', u, p]);
+    lines.push(stdout.trim());
+  }
+  await writeFile(file, lines.join('\n') + '\n');
+}
+
+function probe(url: string, ca?: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.get(url + '/v2/', { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, logFile: string, ca?: Buffer): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`docker-registry exited with ${child.exitCode}:\n${await readFile(logFile, 'utf8')}`);
+    }
+    try {
+      const status = await probe(url, ca);
+      if (status === 200 || status === 401) return;
+    } catch {
+      // not listening yet: poll again
+    }
+    if (Date.now() > deadline) throw new Error(`docker-registry at ${url} did not answer /v2/ in 15s; log ${logFile}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startRegistry(opts: StartRegistryOptions = {}): Promise<TestRegistry> {
+  const auth = opts.auth ?? 'none';
+  const users = opts.users ?? (auth === 'none' ? {} : DEFAULT_USERS);
+  const dir = await tempDir('kiln-registry-');
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const storage = path.join(dir, 'storage');
+  await mkdir(storage);
+  const config: Record<string, unknown> = {
+    version: 0.1,
+    log: { level: 'info', accesslog: { disabled: false } },
+    storage: { filesystem: { rootdirectory: storage }, delete: { enabled: true }, cache: { blobdescriptor: 'inmemory' } },
+    http: { addr: host, headers: { 'X-Content-Type-Options': ['nosniff'] } },
+  };
+  let caFile: string | undefined;
+  let token: TokenServer | undefined;
+  try {
+    if (opts.tls) {
+      const ca = await makeCA(dir);
+      const server = await makeServerCert(dir, ca);
+      caFile = ca.certFile;
+      (config.http as Record<string, unknown>).tls = { certificate: server.certFile, key: server.keyFile };
+    }
+    if (auth === 'htpasswd') {
+      const file = path.join(dir, 'htpasswd');
+      await writeHtpasswd(file, users);
+      config.auth = { htpasswd: { realm: 'kiln-test', path: file } };
+    } else if (auth === 'token') {
+      const signing = await makeSigningCert(dir);
+      const service = 'kiln-test-registry';
+      const issuer = 'kiln-test-issuer';
+      token = await startTokenServer({ ...signing, issuer, service, users, anonymousPull: opts.anonymousPull });
+      config.auth = { token: { realm: token.realm, service, issuer, rootcertbundle: signing.certFile } };
+    }
+  } catch (e) {
+    await token?.stop();
+    await removeDir(dir);
+    throw e;
+  }
+  const configFile = path.join(dir, 'config.yml');
+  await writeFile(configFile, YAML.stringify(config));
+  const logFile = path.join(dir, 'registry.log');
+  const log = createWriteStream(logFile);
+  const child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  const url = `${opts.tls ? 'https' : 'http'}://${host}`;
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    }
+    log.end();
+    await token?.stop();
+    if (!process.env.KILN_KEEP_TEST_DIRS) await removeDir(dir);
+  };
+  try {
+    await waitReady(url, child, logFile, caFile ? await readFile(caFile) : undefined);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { host, url, caFile, users, dir, logFile, token, stop };
+}
