@@ -107,6 +107,12 @@ export function tarType(st: Stats): Header['type'] | undefined {
   return undefined;
 }
 
+/**
+ * A mode for tar-stream's pack: it replaces a mode of 0 by 0644/0755, so a bit
+ * above the 12 permission bits (which it masks away when encoding) keeps 0 as 0.
+ */
+export const packMode = (perm: number): number => (perm & 0o7777) | 0o1000000;
+
 const major = (dev: number): number => ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff);
 const minor = (dev: number): number => (dev & 0xff) | ((dev >> 12) & ~0xff);
 
@@ -128,7 +134,7 @@ export function headerFromStats(name: string, st: Stats, opts: { linkname?: stri
   const h: PaxHeaders = {
     name: type === 'directory' && !name.endsWith('/') ? `${name}/` : name,
     type,
-    mode: st.mode & 0o7777,
+    mode: packMode(st.mode),
     uid: st.uid,
     gid: st.gid,
     size: type === 'file' ? st.size : 0,
