@@ -1,0 +1,123 @@
+/**
+ * An overlayfs upper directory (or any directory) → a layer tar stream.
+ * Entries are sorted by path; overlay whiteouts (char device 0:0) become
+ * `.wh.NAME`, opaque directories (`trusted.overlay.opaque=y`, or the
+ * `user.overlay.` form of userxattr mounts) get `.wh..wh..opq`; owners, modes
+ * and hardlinks (by dev+ino) are kept; mtimes are clamped to
+ * SOURCE_DATE_EPOCH when given, so the same tree gives the same bytes.
+ */
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pack as tarPack, type Pack } from 'tar-stream';
+import { invalidArgument } from '../errors.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, headerFromStats, packMode, type PaxHeaders } from './tar.js';
+import { readXattrTree } from './xattr.js';
+
+export interface DiffOptions {
+  /** Clamp every mtime to this many seconds since the epoch (SOURCE_DATE_EPOCH). */
+  sourceDateEpoch?: number;
+  /** Interpret overlay whiteouts and opaque markers (default true). */
+  overlay?: boolean;
+  /** Carry `user.*` extended attributes as PAX `SCHILY.xattr.` records (default true). */
+  xattrs?: boolean;
+}
+
+/** SOURCE_DATE_EPOCH from the environment, or undefined; rejects a value that is not a number of seconds. */
+export function sourceDateEpochFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw invalidArgument(`SOURCE_DATE_EPOCH="${v}" is not a number of seconds`, { hint: 'set it to a Unix time, e.g. $(git log -1 --format=%ct)' });
+  return Number(v);
+}
+
+const isWhiteoutDevice = (st: Stats): boolean => st.isCharacterDevice() && st.rdev === 0;
+const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+const OPAQUE_KEYS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
+
+function keepXattr(name: string, value: Buffer): boolean {
+  if (!name.startsWith('user.') || name.startsWith('user.overlay.')) return false;
+  // tar-stream writes PAX values as UTF-8 text: binary values cannot be carried
+  return Buffer.from(value.toString('utf8'), 'utf8').equals(value);
+}
+
+function addEntry(p: Pack, h: PaxHeaders, body?: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (body === undefined) {
+      p.entry(h, '', (err) => (err ? reject(err) : resolve()));
+      return;
+    }
+    const sink = p.entry(h, (err) => (err ? reject(err) : resolve()));
+    pipeline(body, sink as unknown as NodeJS.WritableStream).catch(reject);
+  });
+}
+
+/** The layer tar of `dir` (uncompressed), streamed. Errors destroy the stream. */
+export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
+  const p = tarPack();
+  const clamp = opts.sourceDateEpoch;
+  const overlay = opts.overlay !== false;
+  const links = new Map<string, string>(); // dev:ino → first path
+
+  const walk = async (xattrs: Map<string, Map<string, Buffer>>, rel: string): Promise<void> => {
+    const children: { name: string; st: Stats; sortKey: string }[] = [];
+    for (const name of await readdir(path.join(dir, rel))) {
+      const st = await lstat(path.join(dir, rel, name));
+      children.push({ name, st, sortKey: overlay && isWhiteoutDevice(st) ? `${WHITEOUT_PREFIX}${name}` : name });
+    }
+    children.sort((a, b) => byBytes(a.sortKey, b.sortKey)); // by the name written to the tar
+    for (const { name, st } of children) {
+      if (p.destroyed) return;
+      const r = rel === '' ? name : `${rel}/${name}`;
+      const file = path.join(dir, r);
+      const attrs = xattrs.get(r);
+      if (overlay && isWhiteoutDevice(st)) {
+        const wh = rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`;
+        const h = headerFromStats(wh, st, { clampMtime: clamp });
+        await addEntry(p, { ...h, type: 'file', size: 0, mode: packMode(st.mode & 0o777), devmajor: 0, devminor: 0 });
+        continue;
+      }
+      if (st.isSocket()) continue; // not representable in a layer (Docker skips them too)
+      let h: PaxHeaders;
+      if (st.isSymbolicLink()) h = headerFromStats(r, st, { clampMtime: clamp, linkname: await readlink(file) });
+      else h = headerFromStats(r, st, { clampMtime: clamp });
+      if (attrs && opts.xattrs !== false) {
+        const pax: Record<string, string> = {};
+        for (const [k, v] of attrs) if (keepXattr(k, v)) pax[`SCHILY.xattr.${k}`] = v.toString('utf8');
+        if (Object.keys(pax).length > 0) h.pax = pax;
+      }
+      if (st.isFile() && st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = links.get(key);
+        if (first !== undefined) {
+          await addEntry(p, { ...h, type: 'link', linkname: first, size: 0 });
+          continue;
+        }
+        links.set(key, r);
+      }
+      if (st.isFile()) {
+        await addEntry(p, h, createReadStream(file));
+      } else {
+        await addEntry(p, h);
+      }
+      if (st.isDirectory()) {
+        if (overlay && attrs && OPAQUE_KEYS.some((k) => attrs.get(k)?.toString() === 'y')) {
+          const { pax: _pax, ...dh } = h;
+          await addEntry(p, { ...dh, name: `${r}/${OPAQUE_WHITEOUT}`, type: 'file', size: 0, mode: packMode(st.mode & 0o777) });
+        }
+        await walk(xattrs, r);
+      }
+    }
+  };
+
+  (async () => {
+    const needXattrs = overlay || opts.xattrs !== false;
+    const xattrs = needXattrs ? await readXattrTree(dir) : new Map<string, Map<string, Buffer>>();
+    await walk(xattrs, '');
+    if (!p.destroyed) p.finalize();
+  })().catch((e: unknown) => p.destroy(e as Error));
+  return p as unknown as Readable;
+}

@@ -1,0 +1,50 @@
+/** Test helpers for layer code: tars built in memory, tree listings to compare. */
+import { createHash } from 'node:crypto';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pack, type Header } from 'tar-stream';
+
+export type TarSpec = Array<Partial<Header> & { name: string; body?: string | Buffer; pax?: Record<string, string> }>;
+
+/** A tar stream with the given entries (tar-stream's pack). */
+export function makeTar(entries: TarSpec): Readable {
+  const p = pack();
+  for (const { body, ...h } of entries) {
+    const header = { mode: h.type === 'directory' ? 0o755 : 0o644, mtime: new Date(1_600_000_000_000), ...h } as Header;
+    p.entry(header, body ?? '');
+  }
+  p.finalize();
+  return p as unknown as Readable;
+}
+
+/**
+ * One line per entry under `root`, sorted: `path type mode uid:gid mtime size sha256|->target`,
+ * with `#ino` groups for hardlinks. `mtimes: false` leaves directory mtimes out.
+ */
+export async function listTree(root: string, opts: { dirMtimes?: boolean } = {}): Promise<string[]> {
+  const lines: string[] = [];
+  const inodes = new Map<number, string>();
+  const walk = async (rel: string): Promise<void> => {
+    const names = (await readdir(path.join(root, rel))).sort();
+    for (const n of names) {
+      const r = rel ? `${rel}/${n}` : n;
+      const p = path.join(root, r);
+      const st = await lstat(p);
+      const type = st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : st.isFile() ? 'f' : st.isFIFO() ? 'p' : st.isCharacterDevice() ? 'c' : 'b';
+      let extra = '';
+      if (type === 'f') extra = createHash('sha256').update(await readFile(p)).digest('hex').slice(0, 12);
+      if (type === 'l') extra = `->${await readlink(p)}`;
+      if (type === 'f' && st.nlink > 1) {
+        if (!inodes.has(st.ino)) inodes.set(st.ino, r);
+        extra += ` #${inodes.get(st.ino)}`;
+      }
+      const mtime = type === 'd' && opts.dirMtimes === false ? '-' : Math.floor(st.mtimeMs / 1000);
+      const mode = type === 'l' ? '' : (st.mode & 0o7777).toString(8);
+      lines.push(`${r} ${type} ${mode} ${st.uid}:${st.gid} ${mtime} ${type === 'f' ? st.size : 0} ${extra}`.trim());
+      if (type === 'd') await walk(r);
+    }
+  };
+  await walk('');
+  return lines;
+}

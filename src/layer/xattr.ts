@@ -1,0 +1,54 @@
+/**
+ * Extended attributes through the Debian `attr` tools (Node has no xattr
+ * API): one `getfattr -R` run reads a whole tree, `setfattr` sets one value.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { failedPrecondition, internal, isErrno } from '../errors.js';
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { maxBuffer: 256 * 1024 * 1024, encoding: 'latin1' }, (err, stdout, stderr) => {
+      if (err === null) return resolve(stdout);
+      if (isErrno(err, 'ENOENT')) {
+        return reject(failedPrecondition(`${cmd} is not installed`, { hint: 'install the Debian package "attr" (apt-get install -y attr)', cause: err }));
+      }
+      reject(internal(`${cmd} ${args.join(' ')} failed: ${String(stderr).trim() || err.message}`, { cause: err }));
+    });
+  });
+}
+
+/** Undoes getfattr's quoting of file names (`\012` octal, `\\`), bytes read as latin1. */
+function unquote(s: string): string {
+  const bytes = s.replace(/\\(\\|[0-7]{3})/g, (_m, g: string) => (g === '\\' ? '\\' : String.fromCharCode(parseInt(g, 8))));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
+/**
+ * All extended attributes under `root` (symlinks not followed), keyed by the
+ * path relative to `root` ('' for root itself). Only files that have some are listed.
+ */
+export async function readXattrTree(root: string, match = '-'): Promise<Map<string, Map<string, Buffer>>> {
+  const abs = path.resolve(root);
+  const out = await run('getfattr', ['-R', '-P', '-d', '-m', match, '-e', 'base64', '--absolute-names', abs]);
+  const tree = new Map<string, Map<string, Buffer>>();
+  let current: Map<string, Buffer> | undefined;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('# file: ')) {
+      const file = unquote(line.slice(8));
+      current = new Map();
+      tree.set(path.relative(abs, file), current);
+    } else if (current && line.includes('=')) {
+      const eq = line.indexOf('=');
+      const value = line.slice(eq + 1);
+      const buf = value.startsWith('0s') ? Buffer.from(value.slice(2), 'base64') : value.startsWith('0x') ? Buffer.from(value.slice(2), 'hex') : Buffer.from(value.replace(/^"|"$/g, ''), 'latin1');
+      current.set(line.slice(0, eq), buf);
+    }
+  }
+  return tree;
+}
+
+/** Sets one extended attribute on `file` itself (a symlink is not followed). */
+export async function setXattr(file: string, name: string, value: Buffer): Promise<void> {
+  await run('setfattr', ['-h', '-n', name, '-v', `0s${value.toString('base64')}`, file]);
+}
