@@ -54,7 +54,7 @@ async function fromDockerManifest(store: LocalStore, s: Spooled): Promise<Loaded
     const layers: Descriptor[] = [];
     for (const [i, path] of e.Layers.entries()) {
       const info = need(s, path, 'layer');
-      const { diffId, compression } = await layerDiffId(store.content, info.digest);
+      const { diffId, compression } = s.layers.get(info.digest) ?? (await layerDiffId(store.content, info.digest));
       if (diffId !== diffIds[i]) {
         throw dataLoss(`image archive: layer ${path} uncompresses to ${diffId}, but config ${e.Config} expects diff_id ${diffIds[i]}`, {
           hint: 'the archive is corrupt or was edited; save it again',

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import type { BlobInfo, ContentStore } from '../../content/store.js';
 import { invalidArgument, isKilnError } from '../../errors.js';
+import { type LayerDigests, withDiffId } from './diffid.js';
 import { maybeGunzip } from './peek.js';
 
 const METADATA = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
@@ -22,6 +23,8 @@ export interface Spooled {
   metadata: Map<string, Buffer>;
   /** Every other file, by archive path, as stored. */
   blobs: Map<string, BlobInfo>;
+  /** Diff IDs of gzip files, computed while they streamed into the store. */
+  layers: Map<string, LayerDigests>;
   /** Symlinks and hard links: archive path → the archive path they point at. */
   links: Map<string, string>;
 }
@@ -53,7 +56,7 @@ async function readSmall(entry: Readable, name: string): Promise<Buffer> {
 }
 
 export async function spool(content: ContentStore, source: Readable): Promise<Spooled> {
-  const out: Spooled = { metadata: new Map(), blobs: new Map(), links: new Map() };
+  const out: Spooled = { metadata: new Map(), blobs: new Map(), layers: new Map(), links: new Map() };
   const extract = tar.extract();
   const feeding = pipeline(await maybeGunzip(source), extract as unknown as NodeJS.WritableStream);
   const reading = (async () => {
@@ -73,7 +76,12 @@ export async function spool(content: ContentStore, source: Readable): Promise<Sp
       } else {
         const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
         const expected = m ? { digest: `sha256:${m[1]}`, size: entry.header.size } : { size: entry.header.size };
-        out.blobs.set(name, await content.ingest(entry as unknown as Readable, expected));
+        // Gzip files are probably layers: learn their diff ID on the same pass.
+        const { stream, result } = await withDiffId(entry as unknown as Readable);
+        const info = await content.ingest(stream, expected);
+        out.blobs.set(name, info);
+        const layer = await result();
+        if (layer) out.layers.set(info.digest, layer);
       }
     }
   })();
