@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { checkStore, collectGarbage, openStore } from './index.js';
+import { repoRoot, run, storeImage, tempDir, tinyImage } from './testutil.js';
+
+const distIndex = join(repoRoot(), 'dist', 'content', 'index.js');
+
+test('check reports a corrupt blob, a missing blob and leftovers', async (t) => {
+  const dir = await tempDir(t);
+  const store = await openStore(join(dir, 'store'));
+  const a = await tinyImage({ files: [{ a: 'a' }] });
+  const b = await tinyImage({ files: [{ b: 'b' }] });
+  await storeImage(store, a, 'localhost/a:1');
+  await storeImage(store, b, 'localhost/b:1');
+  assert.deepEqual(await checkStore(store), []);
+
+  const blobs = join(store.root, 'blobs', 'sha256');
+  const corrupt = a.layers[0]!.digest;
+  await writeFile(join(blobs, corrupt.slice(7)), 'flipped bits');
+  const missing = b.config.digest;
+  await unlink(join(blobs, missing.slice(7)));
+  const strayTemp = join(store.root, 'index.json.tmp-999999-0badf00d');
+  await writeFile(strayTemp, '{');
+  const killed = join(dir, 'killed.mjs');
+  await writeFile(
+    killed,
+    `import { openStore } from ${JSON.stringify(distIndex)};
+     const store = await openStore(${JSON.stringify(store.root)});
+     await store.content.writeBytes('committed, never tagged');
+     await (await store.content.writer('x')).write([Buffer.from('partial')]);
+     process.kill(process.pid, 'SIGKILL');`,
+  );
+  await run(process.execPath, [killed]);
+
+  const problems = await checkStore(store);
+  const byKind = (k: string) => problems.filter((p) => p.kind === k);
+  assert.deepEqual(byKind('corrupt-blob').map((p) => p.digest), [corrupt]);
+  assert.match(byKind('corrupt-blob')[0]!.message, new RegExp(`blob ${corrupt} is corrupt: its content hashes to sha256:`));
+  assert.deepEqual(byKind('size-mismatch').map((p) => [p.name, p.digest]), [['localhost/a:1', corrupt]]);
+  assert.deepEqual(byKind('missing-blob').map((p) => p.message), [`localhost/b:1: config ${missing} is missing`]);
+  assert.deepEqual(byKind('stray-temp').map((p) => p.path), [strayTemp]);
+  assert.equal(byKind('stale-ingest').length, 1);
+  assert.equal(byKind('stale-lease').length, 1);
+  assert.equal(problems.length, 6, JSON.stringify(problems, null, 1));
+
+  // Prune clears the leftovers; the damaged images remain reported.
+  await collectGarbage(store);
+  assert.deepEqual((await checkStore(store)).map((p) => p.kind).sort(), ['corrupt-blob', 'missing-blob', 'size-mismatch']);
+});

@@ -1,0 +1,86 @@
+/** Small durable-file helpers: fsync a directory, write a file atomically, map write errors. */
+import { randomBytes } from 'node:crypto';
+import { link, open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isErrno, permissionDenied } from '../errors.js';
+
+/** Makes a rename/creation inside `dir` durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A temp name next to `path` that says which process made it (`.tmp-<pid>-<rand>`). */
+export const tempPath = (path: string): string => `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/** Parses the pid out of a tempPath name, or undefined. */
+export function tempOwner(name: string): number | undefined {
+  const m = /\.tmp-(\d+)-[0-9a-f]{8}$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+async function writeTemp(path: string, data: string | Buffer): Promise<string> {
+  const tmp = tempPath(path);
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return tmp;
+}
+
+/** Replaces `path` atomically: readers see the old or the new content, never a mix. */
+export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
+  const tmp = await writeTemp(path, data);
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fsyncDir(dirname(path));
+}
+
+/** Creates `path` with `data` only if it does not exist yet (atomic, via link). Returns false when it existed. */
+export async function createFileAtomic(path: string, data: string | Buffer): Promise<boolean> {
+  const tmp = await writeTemp(path, data);
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (e) {
+    if (isErrno(e, 'EEXIST')) return false;
+    throw e;
+  } finally {
+    await unlink(tmp);
+    await fsyncDir(dirname(path));
+  }
+}
+
+const deniedCodes = ['EACCES', 'EPERM', 'EROFS'];
+
+/** Turns "cannot write" system errors into PERMISSION_DENIED naming the store; rethrows others. */
+export function mapWriteError(e: unknown, root: string, path: string): never {
+  if (deniedCodes.some((c) => isErrno(e, c))) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw permissionDenied(`kiln store ${root} is not writable: cannot write ${path} (${code})`, {
+      hint: 'run as a user who may write the store, or pass --root DIR to use another store',
+      cause: e,
+    });
+  }
+  throw e;
+}
+
+/** Runs a write step, mapping permission errors with mapWriteError. */
+export async function writing<T>(root: string, path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    return mapWriteError(e, root, path);
+  }
+}

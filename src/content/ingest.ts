@@ -1,0 +1,134 @@
+/**
+ * An ingest: bytes go to `ingest/<key-hash>.data`, hashed as they stream;
+ * commit verifies digest and size, fsyncs and renames into `blobs/sha256/`.
+ * `ingest/<key-hash>.lock` (owner pid) keeps one writer per key and tells GC
+ * the data is in use; after a crash the next writer takes the stale lock over
+ * and resumes from the bytes already on disk.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { dataLoss, failedPrecondition, isErrno, unavailable } from '../errors.js';
+import { blobPath, checkDigest } from './digest.js';
+import { fsyncDir, writing } from './fsutil.js';
+import type { Lease } from './lease.js';
+import { type Release, tryLock } from './lock.js';
+import type { BlobInfo, Expected, IngestWriter } from './store.js';
+
+/** File name stem of an ingest key (keys may hold any characters). */
+export const ingestStem = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+export const ingestPaths = (root: string, key: string): { data: string; lock: string } => {
+  const stem = join(root, 'ingest', ingestStem(key));
+  return { data: `${stem}.data`, lock: `${stem}.lock` };
+};
+
+export class FileIngestWriter implements IngestWriter {
+  private done = false;
+
+  private constructor(
+    private readonly root: string,
+    private readonly key: string,
+    private readonly paths: { data: string; lock: string },
+    private readonly fh: FileHandle,
+    private readonly hash: Hash,
+    private bytes: number,
+    private readonly release: Release,
+    private readonly lease: Lease,
+  ) {}
+
+  /** Opens the ingest for `key`, re-hashing bytes left by an interrupted writer. */
+  static async open(root: string, key: string, lease: Lease): Promise<FileIngestWriter> {
+    const paths = ingestPaths(root, key);
+    const got = await writing(root, paths.lock, () => tryLock(paths.lock));
+    if (typeof got !== 'function') {
+      throw unavailable(`ingest "${key}" in ${root} is being written by process ${got.heldBy.split(':')[0]}`, {
+        hint: 'another kiln command is fetching the same content; wait for it to finish',
+      });
+    }
+    try {
+      const fh = await writing(root, paths.data, () => open(paths.data, 'a+', 0o644));
+      const hash = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of createReadStream('', { fd: fh, autoClose: false, start: 0 }) as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        bytes += chunk.length;
+      }
+      return new FileIngestWriter(root, key, paths, fh, hash, bytes, got, lease);
+    } catch (e) {
+      await got();
+      throw e;
+    }
+  }
+
+  get offset(): number {
+    return this.bytes;
+  }
+
+  async write(source: Readable | AsyncIterable<Uint8Array>): Promise<void> {
+    this.assertOpen();
+    for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      this.hash.update(buf);
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesWritten } = await writing(this.root, this.paths.data, () => this.fh.write(buf, off, buf.length - off));
+        off += bytesWritten;
+      }
+      this.bytes += buf.length;
+    }
+  }
+
+  async commit(expected: Expected = {}): Promise<BlobInfo> {
+    this.assertOpen();
+    this.done = true;
+    const size = this.bytes;
+    const digest = `sha256:${this.hash.digest('hex')}`;
+    try {
+      if (expected.digest !== undefined) checkDigest(expected.digest);
+      const badDigest = expected.digest !== undefined && expected.digest !== digest;
+      const badSize = expected.size !== undefined && expected.size !== size;
+      if (badDigest || badSize) {
+        await this.fh.close();
+        await unlink(this.paths.data);
+        throw dataLoss(
+          `content "${this.key}" failed verification: expected ${expected.digest ?? 'any digest'}` +
+            `${expected.size !== undefined ? ` (${expected.size} bytes)` : ''}, got ${digest} (${size} bytes); not stored`,
+          { hint: 'the source sent different bytes than announced; retry, or check the registry or archive' },
+        );
+      }
+      await this.fh.sync();
+      await this.fh.close();
+      const target = blobPath(this.root, digest);
+      await this.lease.protect(digest, async () => {
+        const existing = await stat(target).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+        if (existing !== undefined && existing.size === size) {
+          await unlink(this.paths.data);
+          return;
+        }
+        await writing(this.root, target, () => rename(this.paths.data, target));
+        await fsyncDir(join(this.root, 'blobs', 'sha256'));
+      });
+      return { digest, size };
+    } finally {
+      await this.release();
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      await this.fh.close();
+      await unlink(this.paths.data).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+    } finally {
+      await this.release();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.done) throw failedPrecondition(`ingest "${this.key}" in ${this.root} is already committed or aborted`);
+  }
+}

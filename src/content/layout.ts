@@ -1,0 +1,114 @@
+/**
+ * openStore: kiln's local store, an OCI image layout rooted at a directory:
+ *   oci-layout, index.json, blobs/sha256/<hex>      (the OCI image layout)
+ *   ingest/, leases/, kiln.lock                     (kiln's bookkeeping)
+ */
+import { access, constants, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { failedPrecondition, isErrno, notFound } from '../errors.js';
+import { MediaType } from '../oci/mediatypes.js';
+import { LayoutContentStore } from './blobs.js';
+import { createFileAtomic, writing } from './fsutil.js';
+import { type Lease, Leases } from './lease.js';
+import { LayoutRefStore } from './refs.js';
+
+export const LAYOUT_VERSION = '1.0.0';
+
+export interface StoreOptions {
+  /** Create the layout when the directory is missing or empty (default true). */
+  create?: boolean;
+  /** Check up front that the store can be written (default true); read-only commands pass false. */
+  writable?: boolean;
+}
+
+export interface LocalStore {
+  readonly root: string;
+  readonly content: LayoutContentStore;
+  readonly refs: LayoutRefStore;
+  readonly leases: Leases;
+  /** The store-wide lock file (index.json updates, lease updates, GC). */
+  readonly lockPath: string;
+  /** Releases this process's default lease. */
+  close(): Promise<void>;
+}
+
+/** Runs `fn` under a fresh lease: blobs it writes stay safe from GC until it settles. */
+export function withLease<T>(store: LocalStore, fn: (lease: Lease) => Promise<T>): Promise<T> {
+  return store.leases.with(fn);
+}
+
+async function entries(root: string): Promise<string[] | undefined> {
+  try {
+    return await readdir(root);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return undefined;
+    if (isErrno(e, 'ENOTDIR')) throw failedPrecondition(`kiln store ${root} is not a directory`, { hint: 'pass --root DIR naming a directory' });
+    throw e;
+  }
+}
+
+async function checkLayoutFile(root: string): Promise<void> {
+  const text = await readFile(join(root, 'oci-layout'), 'utf8');
+  let version: unknown;
+  try {
+    version = (JSON.parse(text) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+  } catch {
+    version = undefined;
+  }
+  if (version !== LAYOUT_VERSION) {
+    throw failedPrecondition(`${root} holds an OCI layout of version ${JSON.stringify(version)}; kiln reads version ${LAYOUT_VERSION}`, {
+      hint: 'pass --root DIR naming another directory',
+    });
+  }
+}
+
+async function createLayout(root: string): Promise<void> {
+  await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
+  await createFileAtomic(join(root, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
+  // oci-layout last: it marks the directory as a complete layout.
+  await createFileAtomic(join(root, 'oci-layout'), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
+}
+
+/** Opens (and by default creates) the store at `root`. */
+export async function openStore(rootDir: string, opts: StoreOptions = {}): Promise<LocalStore> {
+  const root = resolve(rootDir);
+  const create = opts.create ?? true;
+  const names = await entries(root);
+  if (names === undefined || !names.includes('oci-layout')) {
+    if (!create) throw notFound(`kiln store ${root} does not exist`, { hint: 'pull, load or build an image first, or pass --root DIR' });
+    const foreign = (names ?? []).filter((n) => !['index.json', 'blobs', 'ingest', 'leases', 'kiln.lock'].includes(n));
+    if (names !== undefined && (foreign.length > 0 || names.includes('index.json'))) {
+      throw failedPrecondition(`${root} is not empty and is not an OCI image layout (no oci-layout file); kiln will not use it as its store`, {
+        hint: 'pass --root DIR naming an empty or new directory, or an existing kiln store',
+      });
+    }
+    await writing(root, root, async () => {
+      await mkdir(root, { recursive: true });
+      await createLayout(root);
+    });
+  } else {
+    await checkLayoutFile(root);
+    const st = await stat(join(root, 'index.json')).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+    if (st === undefined) throw failedPrecondition(`${root} has an oci-layout file but no index.json`, { hint: 'run `kiln system check`' });
+  }
+  if (opts.writable ?? true) {
+    for (const dir of ['blobs/sha256', 'ingest', 'leases']) {
+      const path = join(root, dir);
+      await writing(root, path, async () => {
+        await mkdir(path, { recursive: true });
+        await access(path, constants.W_OK);
+      });
+    }
+    await writing(root, join(root, 'index.json'), () => access(root, constants.W_OK));
+  }
+  const lockPath = join(root, 'kiln.lock');
+  const leases = new Leases(root, lockPath);
+  return {
+    root,
+    content: new LayoutContentStore(root, leases),
+    refs: new LayoutRefStore(root, lockPath),
+    leases,
+    lockPath,
+    close: () => leases.close(),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Leases keep blobs that a running process wrote, but has not referenced yet,
+ * safe from garbage collection. A lease is a file `leases/<pid>-<rand>.json`
+ * naming its owner (pid and start time) and digests; GC honours it while the
+ * owner runs. Commits record their digest in the lease *before* the blob
+ * becomes visible, under the store lock that GC holds while it runs, so GC
+ * never sees a blob without seeing its lease.
+ *
+ * Code inside `withLease(store, fn)` uses that lease (AsyncLocalStorage);
+ * other writes go to the store's process-wide default lease, released by
+ * `store.close()` or when the process ends.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isErrno } from '../errors.js';
+import { writeFileAtomic, writing } from './fsutil.js';
+import { withLock } from './lock.js';
+import { isAlive, selfToken } from './process.js';
+
+interface LeaseFile {
+  owner: string;
+  created: string;
+  digests: string[];
+}
+
+export class Lease {
+  readonly path: string;
+  private readonly digests = new Set<string>();
+  private written = false;
+
+  constructor(
+    private readonly root: string,
+    private readonly lockPath: string,
+  ) {
+    this.path = join(root, 'leases', `${process.pid}-${randomBytes(6).toString('hex')}.json`);
+  }
+
+  /** Records `digest` in this lease, then runs `fn` (which makes it visible), all under the store lock. */
+  async protect<T>(digest: string, fn: () => Promise<T>): Promise<T> {
+    return writing(this.root, this.lockPath, () =>
+      withLock(this.lockPath, async () => {
+        if (!this.digests.has(digest)) {
+          this.digests.add(digest);
+          await this.flush();
+        }
+        return fn();
+      }, { what: `kiln store ${this.root}` }),
+    );
+  }
+
+  /** Adds digests already in the store (e.g. reused blobs) to the lease. */
+  async add(...digests: string[]): Promise<void> {
+    const fresh = digests.filter((d) => !this.digests.has(d));
+    if (fresh.length === 0) return;
+    await writing(this.root, this.lockPath, () =>
+      withLock(this.lockPath, async () => {
+        for (const d of fresh) this.digests.add(d);
+        await this.flush();
+      }, { what: `kiln store ${this.root}` }),
+    );
+  }
+
+  has(digest: string): boolean {
+    return this.digests.has(digest);
+  }
+
+  private async flush(): Promise<void> {
+    const body: LeaseFile = { owner: selfToken(), created: new Date().toISOString(), digests: [...this.digests] };
+    await writing(this.root, this.path, () => writeFileAtomic(this.path, JSON.stringify(body)));
+    this.written = true;
+  }
+
+  async release(): Promise<void> {
+    this.digests.clear();
+    if (!this.written) return;
+    this.written = false;
+    await unlink(this.path).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+  }
+}
+
+export class Leases {
+  private readonly als = new AsyncLocalStorage<Lease>();
+  private fallback?: Lease;
+
+  constructor(
+    private readonly root: string,
+    private readonly lockPath: string,
+  ) {}
+
+  /** The lease writes should go to right now. */
+  current(): Lease {
+    const lease = this.als.getStore();
+    if (lease) return lease;
+    this.fallback ??= new Lease(this.root, this.lockPath);
+    return this.fallback;
+  }
+
+  /** Runs `fn` under a new lease, released when `fn` settles. */
+  async with<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = new Lease(this.root, this.lockPath);
+    try {
+      return await this.als.run(lease, () => fn(lease));
+    } finally {
+      await lease.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.fallback?.release();
+  }
+}
+
+export interface LeaseScan {
+  /** Digests named by leases whose owner still runs. */
+  live: Set<string>;
+  /** Lease files whose owner is gone. */
+  dead: string[];
+}
+
+/** Reads every lease file of a store. */
+export async function scanLeases(root: string): Promise<LeaseScan> {
+  const dir = join(root, 'leases');
+  const scan: LeaseScan = { live: new Set(), dead: [] };
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return scan;
+    throw e;
+  }
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    const path = join(dir, name);
+    let body: LeaseFile;
+    try {
+      body = JSON.parse(await readFile(path, 'utf8')) as LeaseFile;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) continue;
+      if (e instanceof SyntaxError) {
+        scan.dead.push(path);
+        continue;
+      }
+      throw e;
+    }
+    if (isAlive(body.owner)) for (const d of body.digests) scan.live.add(d);
+    else scan.dead.push(path);
+  }
+  return scan;
+}

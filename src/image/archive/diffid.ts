@@ -1,0 +1,73 @@
+/** The diff ID of a layer: the sha256 of its uncompressed tar, computed streaming. */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { ContentStore } from '../../content/store.js';
+import { unimplemented } from '../../errors.js';
+import { type Compression, peek, sniffCompression } from './peek.js';
+
+export interface LayerDigests {
+  diffId: string;
+  compression: Compression;
+}
+
+/**
+ * Passes `source` through unchanged while computing what a layer's diff ID
+ * would be (gunzip + sha256 on the side), so a spooled archive file is read
+ * once. `result()` is undefined for uncompressed data (diff ID = digest),
+ * zstd, or bytes that turned out not to be gzip.
+ */
+export async function withDiffId(source: Readable): Promise<{ stream: AsyncIterable<Buffer>; result: () => Promise<LayerDigests | undefined> }> {
+  const { head, stream } = await peek(source);
+  const compression = sniffCompression(head);
+  if (compression !== 'gzip') return { stream, result: async () => undefined };
+  const gunzip = createGunzip();
+  const hash = createHash('sha256');
+  gunzip.on('data', (c: Buffer) => hash.update(c));
+  let failed = false;
+  const finished = new Promise<void>((resolve) => {
+    gunzip.on('end', resolve);
+    gunzip.on('error', () => {
+      failed = true;
+      resolve();
+    });
+  });
+  async function* tee(): AsyncGenerator<Buffer> {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      // Keep memory flat: wait when gunzip falls behind (or stop feeding it once it failed).
+      if (!failed && !gunzip.write(chunk)) await Promise.race([once(gunzip, 'drain'), finished]);
+      yield chunk;
+    }
+    gunzip.end();
+  }
+  return {
+    stream: tee(),
+    result: async () => {
+      await finished;
+      return failed ? undefined : { diffId: `sha256:${hash.digest('hex')}`, compression };
+    },
+  };
+}
+
+/** Reads a stored layer to find its diff ID and compression. */
+export async function layerDiffId(content: ContentStore, digest: string): Promise<LayerDigests> {
+  const { head, stream } = await peek(await content.reader(digest));
+  const compression = sniffCompression(head);
+  if (compression === 'none') {
+    stream.destroy();
+    return { diffId: digest, compression };
+  }
+  if (compression === 'zstd') {
+    stream.destroy();
+    throw unimplemented(`layer ${digest} is zstd-compressed; kiln cannot check its diff_id on Node ${process.versions.node}`, {
+      hint: 'save the image with gzip or uncompressed layers',
+    });
+  }
+  const hash = createHash('sha256');
+  await pipeline(stream, createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
+    for await (const c of chunks) hash.update(c);
+  });
+  return { diffId: `sha256:${hash.digest('hex')}`, compression };
+}

@@ -1,0 +1,152 @@
+/**
+ * load: a docker archive (manifest.json; layers plain or gzip tars) or an OCI
+ * archive (index.json), from a file or stdin, into the local store. Blobs are
+ * spooled into the store as the tar streams by (under a lease, since
+ * manifest.json may come last); then images are recreated and tagged.
+ */
+import type { Readable } from 'node:stream';
+import type { LocalStore } from '../../content/layout.js';
+import type { BlobInfo } from '../../content/store.js';
+import { dataLoss, invalidArgument } from '../../errors.js';
+import { isIndexType, isManifestType, MediaType } from '../../oci/mediatypes.js';
+import type { Descriptor, ImageConfig, Index, Manifest } from '../../oci/types.js';
+import { layerDiffId } from './diffid.js';
+import { fullName, nameFromAnnotations } from './names.js';
+import { REF_NAME, type DockerManifestEntry } from './save.js';
+import { blobAt, spool, type Spooled } from './spool.js';
+
+export interface LoadedImage {
+  /** The full normalized name it was tagged as, when the archive names it. */
+  name?: string;
+  descriptor: Descriptor;
+}
+
+function parseJson<T>(s: Spooled, file: string): T {
+  try {
+    return JSON.parse(s.metadata.get(file)!.toString('utf8')) as T;
+  } catch (e) {
+    throw invalidArgument(`image archive: ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function need(s: Spooled, path: string, what: string): BlobInfo {
+  const b = blobAt(s, path);
+  if (!b) throw dataLoss(`image archive lists ${what} ${path}, but does not contain it`, { hint: 'the archive is incomplete; save it again' });
+  return b;
+}
+
+const layerType = { none: MediaType.OciLayer, gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd } as const;
+
+/** docker-archive: build an OCI manifest for each manifest.json entry, checking diff_ids. */
+async function fromDockerManifest(store: LocalStore, s: Spooled): Promise<LoadedImage[]> {
+  const entries = parseJson<DockerManifestEntry[]>(s, 'manifest.json');
+  if (!Array.isArray(entries)) throw invalidArgument('image archive: manifest.json is not a list');
+  const loaded: LoadedImage[] = [];
+  for (const e of entries) {
+    const configInfo = need(s, e.Config, 'config');
+    const config = JSON.parse((await store.content.readBytes(configInfo.digest)).toString('utf8')) as ImageConfig;
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== e.Layers.length) {
+      throw dataLoss(`image archive: config ${e.Config} lists ${diffIds.length} layers (diff_ids), manifest.json lists ${e.Layers.length}`, {
+        hint: 'the archive is inconsistent; save it again',
+      });
+    }
+    const layers: Descriptor[] = [];
+    for (const [i, path] of e.Layers.entries()) {
+      const info = need(s, path, 'layer');
+      const { diffId, compression } = s.layers.get(info.digest) ?? (await layerDiffId(store.content, info.digest));
+      if (diffId !== diffIds[i]) {
+        throw dataLoss(`image archive: layer ${path} uncompresses to ${diffId}, but config ${e.Config} expects diff_id ${diffIds[i]}`, {
+          hint: 'the archive is corrupt or was edited; save it again',
+        });
+      }
+      layers.push({ mediaType: layerType[compression], digest: info.digest, size: info.size });
+    }
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: configInfo.digest, size: configInfo.size },
+      layers,
+    };
+    const m = await store.content.writeBytes(JSON.stringify(manifest));
+    const descriptor: Descriptor = { mediaType: MediaType.OciManifest, digest: m.digest, size: m.size };
+    const tags = e.RepoTags ?? [];
+    if (tags.length === 0) loaded.push({ descriptor });
+    for (const t of tags) loaded.push({ name: fullName(t), descriptor });
+  }
+  return loaded;
+}
+
+/** Checks that a manifest (or the present children of an index) has all its blobs. */
+async function checkComplete(store: LocalStore, d: Descriptor, depth = 0): Promise<void> {
+  if (!(await store.content.stat(d.digest))) {
+    throw dataLoss(`image archive: index.json names ${d.digest}, but the archive does not contain it`, { hint: 'the archive is incomplete; save it again' });
+  }
+  const doc = JSON.parse((await store.content.readBytes(d.digest)).toString('utf8')) as Partial<Manifest & Index>;
+  if (isIndexType(d.mediaType) || (!isManifestType(d.mediaType) && Array.isArray(doc.manifests))) {
+    for (const child of doc.manifests ?? []) if (depth < 4 && (await store.content.stat(child.digest))) await checkComplete(store, child, depth + 1);
+    return;
+  }
+  for (const b of [doc.config, ...(doc.layers ?? [])]) {
+    if (b && !(await store.content.stat(b.digest))) {
+      throw dataLoss(`image archive: manifest ${d.digest} needs ${b.digest}, but the archive does not contain it`, { hint: 'the archive is incomplete; save it again' });
+    }
+  }
+}
+
+/** OCI layout inside the archive (pure OCI, or Docker ≥25): use its manifests as they are. */
+async function fromOciIndex(store: LocalStore, s: Spooled): Promise<LoadedImage[]> {
+  const index = parseJson<Index>(s, 'index.json');
+  if (!Array.isArray(index.manifests)) throw invalidArgument('image archive: index.json has no manifests list');
+  // Docker writes only the tag in ref.name; its manifest.json has the names.
+  const byConfig = new Map<string, string[]>();
+  if (s.metadata.has('manifest.json')) {
+    for (const e of parseJson<DockerManifestEntry[]>(s, 'manifest.json')) {
+      const c = blobAt(s, e.Config);
+      if (c) byConfig.set(c.digest, (e.RepoTags ?? []).map(fullName));
+    }
+  }
+  const loaded: LoadedImage[] = [];
+  for (const entry of index.manifests) {
+    await checkComplete(store, entry);
+    const { annotations, ...descriptor } = entry;
+    let names = [nameFromAnnotations(annotations, REF_NAME)].filter((n): n is string => n !== undefined);
+    if (names.length === 0 && isManifestType(entry.mediaType)) {
+      const m = JSON.parse((await store.content.readBytes(entry.digest)).toString('utf8')) as Manifest;
+      names = byConfig.get(m.config.digest) ?? [];
+    }
+    if (names.length === 0) loaded.push({ descriptor });
+    for (const name of names) loaded.push({ name, descriptor });
+  }
+  return loaded;
+}
+
+/** Each name once; an unnamed entry only for an image that has no name. */
+function distinct(loaded: LoadedImage[]): LoadedImage[] {
+  const named = new Set(loaded.filter((l) => l.name !== undefined).map((l) => l.descriptor.digest));
+  const seen = new Set<string>();
+  return loaded.filter((l) => {
+    const key = l.name ?? `@${l.descriptor.digest}`;
+    if (seen.has(key) || (l.name === undefined && named.has(l.descriptor.digest))) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Loads an archive stream (tar, or gzip-compressed tar) and tags the names it carries. */
+export async function loadArchive(store: LocalStore, source: Readable): Promise<LoadedImage[]> {
+  return store.leases.with(async () => {
+    const s = await spool(store.content, source);
+    let loaded: LoadedImage[];
+    if (s.metadata.has('index.json') && s.metadata.has('oci-layout')) loaded = await fromOciIndex(store, s);
+    else if (s.metadata.has('manifest.json')) loaded = await fromDockerManifest(store, s);
+    else {
+      throw invalidArgument('image archive has neither manifest.json nor index.json + oci-layout', {
+        hint: 'give a tar file written by `docker save`, `kiln save` or `skopeo copy … docker-archive:/oci-archive:`',
+      });
+    }
+    const result = distinct(loaded);
+    for (const l of result) if (l.name !== undefined) await store.refs.set(l.name, l.descriptor);
+    return result;
+  });
+}
