@@ -42,6 +42,12 @@ export class RegistryError extends KilnError {
   }
 }
 
+const STATUS_WORDS: Record<number, string> = {
+  401: 'unauthorized: authentication required',
+  403: 'denied: requested access to the resource is denied',
+  404: 'not found',
+};
+
 function codeFor(status: number): ErrorCode {
   if (status === 401) return 'UNAUTHENTICATED';
   if (status === 403) return 'PERMISSION_DENIED';
@@ -67,7 +73,8 @@ export interface ErrorContext {
 export async function responseError(res: Response, ctx: ErrorContext): Promise<RegistryError> {
   const text = await res.text().catch(() => '');
   const errors = parseErrorBody(text);
-  const detail = errors.length ? formatRegistryErrors(errors) : `${res.status} ${res.statusText}`.trim();
+  // HEAD answers carry no body: say what the status means
+  const detail = errors.length ? formatRegistryErrors(errors) : (STATUS_WORDS[res.status] ?? `${res.status} ${res.statusText}`.trim());
   const code = codeFor(res.status);
   let hint: string | undefined;
   if (res.status === 401) {
