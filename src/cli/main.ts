@@ -8,9 +8,11 @@ import { isKilnError } from '../errors.js';
 import { defaultRoot } from './context.js';
 import { kilnVersion } from '../version.js';
 import { register as version } from './commands/version.js';
+import { register as login } from './commands/login.js';
+import { register as logout } from './commands/logout.js';
 
 type Register = (program: Command) => void;
-const commands: Register[] = [version];
+const commands: Register[] = [version, login, logout];
 
 export function buildProgram(): Command {
   const program = new Command('kiln')
