@@ -19,10 +19,24 @@ import { register as saveCmd } from './commands/save.js';
 import { register as loadCmd } from './commands/load.js';
 import { register as importCmd } from './commands/import.js';
 import { register as systemCmd } from './commands/system.js';
+import { register as loginCmd } from './commands/login.js';
+import { register as logoutCmd } from './commands/logout.js';
 
 type Register = (program: Command) => void;
 const commands: Register[] = [
-  pullCmd, pushCmd, tagCmd, imagesCmd, rmiCmd, inspectCmd, historyCmd, saveCmd, loadCmd, importCmd, systemCmd,
+  pullCmd,
+  pushCmd,
+  tagCmd,
+  imagesCmd,
+  rmiCmd,
+  inspectCmd,
+  historyCmd,
+  saveCmd,
+  loadCmd,
+  importCmd,
+  systemCmd,
+  loginCmd,
+  logoutCmd,
   version,
 ];
 

@@ -7,7 +7,7 @@
  */
 import { formatReference, identifier, parseNormalizedNamed, type Reference } from '../../name/reference.js';
 import { isIndexType } from '../../oci/mediatypes.js';
-import { parseIndex, parseManifest } from '../../oci/parse.js';
+import { parseIndex, parseImageManifest } from '../../oci/parse.js';
 import { hostPlatform, selectManifest } from '../../oci/platform.js';
 import { shortId } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/types.js';
@@ -67,7 +67,7 @@ async function resolveManifest(repo: Repository, ref: Reference, opts: PullOptio
     saved.push(child);
   }
   for (const m of saved) await stores.content.writeBytes(m.bytes, { digest: m.descriptor.digest, size: m.descriptor.size });
-  return { topDigest: top.descriptor.digest, manifestDesc, manifest: parseManifest(manifestBytes, manifestDesc.mediaType) };
+  return { topDigest: top.descriptor.digest, manifestDesc, manifest: parseImageManifest(manifestBytes, manifestDesc.mediaType) };
 }
 
 export async function pullImage(stores: LocalStores, input: string, opts: PullOptions = {}): Promise<PullResult> {

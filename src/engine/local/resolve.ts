@@ -4,7 +4,7 @@
  */
 import { notFound, invalidArgument } from '../../errors.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
-import { parseManifest } from '../../oci/parse.js';
+import { parseImageManifest } from '../../oci/parse.js';
 import type { ContentStore, NamedRef, RefStore } from '../../content/store.js';
 import type { Descriptor, Manifest } from '../../oci/types.js';
 
@@ -19,7 +19,7 @@ export interface LocalImage {
 
 export async function readManifest(content: ContentStore, desc: Descriptor): Promise<Manifest> {
   const bytes = await content.readBytes(desc.digest);
-  return parseManifest(bytes, desc.mediaType);
+  return parseImageManifest(bytes, desc.mediaType);
 }
 
 /** All tagged images, grouped by manifest digest. */

@@ -1,0 +1,71 @@
+/**
+ * A blob download as a Readable that survives dropped connections: it
+ * resumes with `Range: bytes=N-` from where it stopped (bounded attempts),
+ * and verifies the digest when it reads from the start.
+ */
+import { Readable } from 'node:stream';
+import type { Response } from 'undici';
+import { dataLoss, unavailable } from '../errors.js';
+import { Digester, digestAlgorithm } from './digest.js';
+import { isResetError, netErrorCode } from './transport/neterror.js';
+import { sleep } from './transport/retry.js';
+
+export interface ReadBlobOptions {
+  digest: string;
+  offset: number;
+  attempts: number;
+  /** `127.0.0.1:5000/foo`, for messages */
+  source: string;
+  /** GET the blob from `offset` (a 200 or 206 response; throws otherwise). */
+  open(offset: number): Promise<Response>;
+}
+
+async function* chunks(first: Response, o: ReadBlobOptions): AsyncGenerator<Uint8Array> {
+  const verify = o.offset === 0 ? new Digester(digestAlgorithm(o.digest)) : undefined;
+  let pos = o.offset;
+  let res = first;
+  let failures = 0;
+  for (;;) {
+    // a server that ignores Range answers 200 from byte 0: skip what we have
+    let skip = res.status === 200 ? pos : 0;
+    try {
+      for await (const c of res.body ?? []) {
+        let chunk = c as Uint8Array;
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.length);
+          skip -= n;
+          chunk = chunk.subarray(n);
+          if (chunk.length === 0) continue;
+        }
+        pos += chunk.length;
+        verify?.update(chunk);
+        yield chunk;
+      }
+      break;
+    } catch (e) {
+      const code = netErrorCode(e);
+      if (!isResetError(code)) throw e;
+      if (++failures >= o.attempts) {
+        throw unavailable(`blob ${o.digest} from ${o.source}: connection dropped ${failures} times (at byte ${pos})`, {
+          cause: e,
+          hint: 'try again; kiln resumes from where it stopped',
+        });
+      }
+      await sleep(100 * 2 ** (failures - 1));
+      res = await o.open(pos);
+    }
+  }
+  if (verify) {
+    const got = verify.digest();
+    if (got !== o.digest) {
+      throw dataLoss(`blob ${o.digest} from ${o.source} hashes to ${got} (${verify.size} bytes)`, {
+        hint: 'the registry or a proxy altered the content; try again',
+      });
+    }
+  }
+}
+
+export async function readBlob(o: ReadBlobOptions): Promise<Readable> {
+  const first = await o.open(o.offset);
+  return Readable.from(chunks(first, o), { objectMode: false });
+}

@@ -1,0 +1,104 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRegistry, type TestRegistry } from '../testing/registry.js';
+import { freePort } from '../testing/ports.js';
+import { randomBlob, readAll, streamOf, tinyImage } from '../testing/blobs.js';
+import { isKilnError } from '../errors.js';
+import { createRegistryClient, type RegistryClient } from './client.js';
+
+const noCreds = { get: async () => undefined };
+let reg: TestRegistry;
+let client: RegistryClient;
+
+before(async () => {
+  reg = await startRegistry();
+  client = createRegistryClient({ credentials: noCreds, registries: {} });
+});
+after(async () => {
+  await client.close();
+  await reg.stop();
+});
+
+test('monolithic blob push, then HEAD and GET give the same bytes', async () => {
+  const repo = client.repository(reg.host, 'mono/app', ['pull', 'push']);
+  const blob = randomBlob(300_000);
+  assert.equal(await repo.statBlob(blob.digest), undefined);
+  await repo.pushBlob(blob, async () => streamOf(blob.bytes));
+  assert.equal(await repo.statBlob(blob.digest), blob.size);
+  const got = await readAll(await repo.getBlob(blob.digest));
+  assert.ok(got.equals(blob.bytes));
+  const tail = await readAll(await repo.getBlob(blob.digest, { offset: 299_000 }));
+  assert.ok(tail.equals(blob.bytes.subarray(299_000)));
+});
+
+test('chunked blob push with PATCH uploads', async () => {
+  const repo = client.repository(reg.host, 'chunked/app', ['pull', 'push']);
+  const blob = randomBlob(250_001);
+  await repo.pushBlob(blob, async () => streamOf(blob.bytes, 7000), { chunkSize: 64 * 1024 });
+  assert.equal(await repo.statBlob(blob.digest), 250_001);
+  assert.ok((await readAll(await repo.getBlob(blob.digest))).equals(blob.bytes));
+});
+
+test('a blob whose bytes do not match its digest is refused with DATA_LOSS', async () => {
+  const repo = client.repository(reg.host, 'bad/app', ['pull', 'push']);
+  const blob = randomBlob(1000);
+  const other = randomBlob(1000);
+  await assert.rejects(repo.pushBlob(blob, async () => streamOf(other.bytes), { chunkSize: 512 }), (e: unknown) => {
+    assert.ok(isKilnError(e, 'DATA_LOSS'));
+    assert.match(e.message, new RegExp(`pushing ${reg.host}/bad/app: blob ${blob.digest} \\(1000 bytes\\) read as ${other.digest}`));
+    return true;
+  });
+  assert.equal(await repo.statBlob(blob.digest), undefined);
+});
+
+test('cross-repository mount', async () => {
+  const src = client.repository(reg.host, 'mount/src', ['pull', 'push']);
+  const dst = client.repository(reg.host, 'mount/dst', ['pull', 'push']);
+  const blob = randomBlob(5000);
+  await src.pushBlob(blob, async () => streamOf(blob.bytes));
+  assert.equal(await dst.statBlob(blob.digest), undefined);
+  assert.equal(await dst.mountBlob(blob.digest, 'mount/src'), true);
+  assert.equal(await dst.statBlob(blob.digest), 5000);
+  assert.equal(await dst.mountBlob(randomBlob(10).digest, 'mount/src'), false);
+});
+
+test('put a manifest, then get it by tag and digest and HEAD it', async () => {
+  const repo = client.repository(reg.host, 'img/app', ['pull', 'push']);
+  const img = tinyImage();
+  await repo.pushBlob(img.layer, async () => streamOf(img.layer.bytes));
+  await repo.pushBlob(img.config, async () => streamOf(img.config.bytes));
+  assert.equal(await repo.putManifest('v1', img.manifest.bytes, img.mediaType), img.manifest.digest);
+  const want = { mediaType: img.mediaType, digest: img.manifest.digest, size: img.manifest.size };
+  const byTag = await repo.getManifest('v1');
+  assert.deepEqual(byTag.descriptor, want);
+  assert.ok(byTag.bytes.equals(img.manifest.bytes));
+  assert.deepEqual((await repo.getManifest(img.manifest.digest)).descriptor, want);
+  assert.deepEqual(await repo.headManifest('v1'), want);
+  assert.equal(await repo.headManifest('nope'), undefined);
+  await assert.rejects(repo.getManifest('nope'), (e: unknown) => {
+    assert.ok(isKilnError(e, 'NOT_FOUND'));
+    assert.equal(e.message, `manifest for ${reg.host}/img/app:nope not found`);
+    return true;
+  });
+});
+
+test('a manifest with a missing blob: the registry says why', async () => {
+  const repo = client.repository(reg.host, 'img/broken', ['pull', 'push']);
+  const img = tinyImage();
+  await assert.rejects(repo.putManifest('v1', img.manifest.bytes, img.mediaType), (e: unknown) => {
+    assert.ok(isKilnError(e, 'INVALID_ARGUMENT'));
+    assert.match(e.message, new RegExp(`^pushing ${reg.host}/img/broken: manifest blob unknown: blob unknown to registry`));
+    return true;
+  });
+});
+
+test('a registry that is down: cannot reach registry … connection refused', async () => {
+  const port = await freePort();
+  const repo = client.repository(`127.0.0.1:${port}`, 'foo', ['pull']);
+  await assert.rejects(repo.getManifest('latest'), (e: unknown) => {
+    assert.ok(isKilnError(e, 'UNAVAILABLE'));
+    assert.equal(e.message, `cannot reach registry 127.0.0.1:${port}: connection refused`);
+    assert.ok(e.hint);
+    return true;
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * k3s `registries.yaml`: mirrors (endpoints, rewrites) and per-host configs
+ * (TLS, auth). Read from /etc/rancher/k3s/registries.yaml then
+ * ~/.config/kiln/registries.yaml (later files win per host), or only from
+ * $KILN_REGISTRIES_CONFIG when set.
+ */
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { invalidArgument, isErrno } from '../errors.js';
+
+export interface RegistryTLSConfig {
+  ca_file?: string;
+  cert_file?: string;
+  key_file?: string;
+  insecure_skip_verify?: boolean;
+}
+
+export interface RegistryAuthConfig {
+  username?: string;
+  password?: string;
+  /** base64 of `user:password` */
+  auth?: string;
+  identity_token?: string;
+}
+
+export interface MirrorConfig {
+  /** Endpoint URLs tried in order before the registry itself (`https://host:port[/path]`). */
+  endpoint?: string[];
+  /** Regular expression → replacement applied to the repository path on mirror endpoints. */
+  rewrite?: Record<string, string>;
+}
+
+export interface HostConfig {
+  tls?: RegistryTLSConfig;
+  auth?: RegistryAuthConfig;
+}
+
+export interface RegistriesConfig {
+  mirrors?: Record<string, MirrorConfig>;
+  configs?: Record<string, HostConfig>;
+  /** kiln extension (Docker's insecure-registries): hosts reached over plain HTTP or unverified TLS. */
+  insecure?: string[];
+}
+
+export function defaultRegistriesFiles(): string[] {
+  if (process.env.KILN_REGISTRIES_CONFIG) return [process.env.KILN_REGISTRIES_CONFIG];
+  return ['/etc/rancher/k3s/registries.yaml', path.join(os.homedir(), '.config', 'kiln', 'registries.yaml')];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parses one registries.yaml text; `file` names it in errors. */
+export function parseRegistriesConfig(text: string, file: string): RegistriesConfig {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (e) {
+    throw invalidArgument(`${file}: not valid YAML: ${(e as Error).message}`, { cause: e, hint: 'fix the file or remove it' });
+  }
+  if (doc === null || doc === undefined) return {};
+  if (!isObject(doc)) throw invalidArgument(`${file}: expected a mapping with mirrors and configs`, { hint: 'see the k3s registries.yaml format' });
+  const out: RegistriesConfig = {};
+  if (doc.mirrors !== undefined) {
+    if (!isObject(doc.mirrors)) throw invalidArgument(`${file}: mirrors must be a mapping of host → {endpoint, rewrite}`);
+    out.mirrors = {};
+    for (const [host, m] of Object.entries(doc.mirrors)) {
+      if (!isObject(m)) throw invalidArgument(`${file}: mirrors.${host} must be a mapping`);
+      if (m.endpoint !== undefined && (!Array.isArray(m.endpoint) || m.endpoint.some((x) => typeof x !== 'string'))) {
+        throw invalidArgument(`${file}: mirrors.${host}.endpoint must be a list of URLs`);
+      }
+      for (const re of Object.keys(isObject(m.rewrite) ? m.rewrite : {})) {
+        try {
+          new RegExp(re);
+        } catch (e) {
+          throw invalidArgument(`${file}: mirrors.${host}.rewrite: bad regular expression ${JSON.stringify(re)}`, { cause: e });
+        }
+      }
+      out.mirrors[host] = { endpoint: m.endpoint as string[] | undefined, rewrite: isObject(m.rewrite) ? (m.rewrite as Record<string, string>) : undefined };
+    }
+  }
+  if (doc.configs !== undefined) {
+    if (!isObject(doc.configs)) throw invalidArgument(`${file}: configs must be a mapping of host → {tls, auth}`);
+    out.configs = {};
+    for (const [host, c] of Object.entries(doc.configs)) {
+      if (!isObject(c)) throw invalidArgument(`${file}: configs.${host} must be a mapping`);
+      out.configs[host] = { tls: isObject(c.tls) ? (c.tls as RegistryTLSConfig) : undefined, auth: isObject(c.auth) ? (c.auth as RegistryAuthConfig) : undefined };
+    }
+  }
+  if (Array.isArray(doc.insecure)) out.insecure = doc.insecure.map(String);
+  return out;
+}
+
+/** Merges configs; later ones win per host. */
+export function mergeRegistriesConfigs(...cfgs: RegistriesConfig[]): RegistriesConfig {
+  const out: RegistriesConfig = { mirrors: {}, configs: {}, insecure: [] };
+  for (const c of cfgs) {
+    Object.assign(out.mirrors!, c.mirrors);
+    Object.assign(out.configs!, c.configs);
+    out.insecure!.push(...(c.insecure ?? []));
+  }
+  return out;
+}
+
+/** Reads and merges the registries.yaml files that exist (missing files are fine). */
+export async function loadRegistriesConfig(files: string[] = defaultRegistriesFiles()): Promise<RegistriesConfig> {
+  const cfgs: RegistriesConfig[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = await readFile(f, 'utf8');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) continue;
+      throw e;
+    }
+    cfgs.push(parseRegistriesConfig(text, f));
+  }
+  return mergeRegistriesConfigs(...cfgs);
+}

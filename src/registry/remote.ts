@@ -1,0 +1,170 @@
+/** A Repository on one endpoint (the registry itself or one mirror). */
+import type { Readable } from 'node:stream';
+import type { Response } from 'undici';
+import { dataLoss, invalidArgument } from '../errors.js';
+import { manifestAccept } from '../oci/mediatypes.js';
+import type { Descriptor } from '../oci/types.js';
+import { readBlob } from './blobreader.js';
+import { digestAlgorithm, digestBytes, isDigest } from './digest.js';
+import type { Endpoint } from './endpoints.js';
+import type { PushBlobOptions, Repository } from './repository.js';
+import { responseError, type ErrorContext } from './transport/errors.js';
+import type { RetryOptions } from './transport/retry.js';
+import type { Transport } from './transport/transport.js';
+import { uploadBlob } from './upload.js';
+
+/** Manifests bigger than this are refused (containerd's limit). */
+export const MAX_MANIFEST_BYTES = 4 << 20;
+
+export class EndpointRepository implements Repository {
+  readonly domain: string;
+  readonly path: string;
+
+  constructor(
+    readonly transport: Transport,
+    readonly endpoint: Endpoint,
+    /** `pulling` or `pushing` */
+    private readonly verb: string,
+    private readonly retry: RetryOptions,
+    /** the repository path the user asked for (before mirror rewrites) */
+    userPath: string,
+  ) {
+    this.domain = endpoint.domain;
+    this.path = userPath;
+  }
+
+  /** `127.0.0.1:5000/foo` as the user names it. */
+  get name(): string {
+    return `${this.domain}/${this.path}`;
+  }
+
+  private ctx(message?: string): ErrorContext {
+    const via = this.endpoint.mirror ? ` via mirror ${this.endpoint.host}/${this.endpoint.path}` : '';
+    return { what: `${this.verb} ${this.name}${via}`, domain: this.domain, hadCredentials: this.transport.hadCredentials, message };
+  }
+
+  private refName(reference: string): string {
+    return `${this.name}${isDigest(reference) ? '@' : ':'}${reference}`;
+  }
+
+  private async fail(res: Response, message?: string): Promise<never> {
+    throw await responseError(res, this.ctx(res.status === 404 ? message : undefined));
+  }
+
+  private manifestPath(reference: string): string {
+    return `/${this.endpoint.path}/manifests/${reference}`;
+  }
+
+  async getManifest(reference: string): Promise<{ descriptor: Descriptor; bytes: Buffer }> {
+    const res = await this.transport.request({ method: 'GET', path: this.manifestPath(reference), headers: { accept: manifestAccept } });
+    if (res.status !== 200) return this.fail(res, `manifest for ${this.refName(reference)} not found`);
+    const length = Number(res.headers.get('content-length') ?? 0);
+    if (length > MAX_MANIFEST_BYTES) {
+      await res.body?.cancel();
+      throw invalidArgument(`manifest for ${this.refName(reference)} is ${length} bytes, more than the ${MAX_MANIFEST_BYTES} kiln accepts`);
+    }
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const algo = isDigest(reference) ? digestAlgorithm(reference) : 'sha256';
+    const digest = digestBytes(bytes, algo);
+    if (isDigest(reference) && digest !== reference) {
+      throw dataLoss(`manifest for ${this.refName(reference)} from ${this.endpoint.host} hashes to ${digest}`, {
+        hint: 'the registry or a proxy altered the content; try again or use another mirror',
+      });
+    }
+    return { descriptor: { mediaType: manifestMediaType(res, bytes), digest, size: bytes.length }, bytes };
+  }
+
+  async headManifest(reference: string): Promise<Descriptor | undefined> {
+    const res = await this.transport.request({ method: 'HEAD', path: this.manifestPath(reference), headers: { accept: manifestAccept } });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) return this.fail(res);
+    const digest = res.headers.get('docker-content-digest') ?? (isDigest(reference) ? reference : undefined);
+    const size = Number(res.headers.get('content-length'));
+    const mediaType = res.headers.get('content-type')?.split(';')[0].trim();
+    if (digest && Number.isFinite(size) && size > 0 && mediaType) return { mediaType, digest, size };
+    // a registry that does not say enough on HEAD: ask with GET
+    return (await this.getManifest(reference)).descriptor;
+  }
+
+  async putManifest(reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const algo = isDigest(reference) ? digestAlgorithm(reference) : 'sha256';
+    const digest = digestBytes(bytes, algo);
+    if (isDigest(reference) && digest !== reference) {
+      throw invalidArgument(`manifest pushed as ${this.refName(reference)} hashes to ${digest}`, { hint: 'push it by its own digest' });
+    }
+    const res = await this.transport.request({ method: 'PUT', path: this.manifestPath(reference), headers: { 'content-type': mediaType }, body: bytes });
+    if (res.status !== 201 && res.status !== 200 && res.status !== 202) return this.fail(res);
+    await res.body?.cancel().catch(() => undefined);
+    return digest;
+  }
+
+  async statBlob(digest: string): Promise<number | undefined> {
+    const res = await this.transport.request({ method: 'HEAD', path: `/${this.endpoint.path}/blobs/${digest}` });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) return this.fail(res);
+    return Number(res.headers.get('content-length'));
+  }
+
+  async getBlob(digest: string, opts: { offset?: number } = {}): Promise<Readable> {
+    digestAlgorithm(digest);
+    return readBlob({
+      digest,
+      offset: opts.offset ?? 0,
+      attempts: this.retry.attempts ?? 4,
+      source: `${this.name}${this.endpoint.mirror ? ` (mirror ${this.endpoint.host})` : ''}`,
+      open: async (offset) => {
+        const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+        const res = await this.transport.request({ method: 'GET', path: `/${this.endpoint.path}/blobs/${digest}`, headers });
+        if (res.status !== 200 && res.status !== 206) return this.fail(res, `blob ${digest} not found in ${this.name}`);
+        return res;
+      },
+    });
+  }
+
+  async mountBlob(digest: string, fromPath: string): Promise<boolean> {
+    const res = await this.transport.request({
+      method: 'POST',
+      path: `/${this.endpoint.path}/blobs/uploads/`,
+      query: { mount: digest, from: fromPath },
+      extraScopes: [`repository:${fromPath}:pull`],
+    });
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status === 201) return true;
+    if (res.status !== 202) return this.fail(res);
+    // the registry opened an upload instead of mounting: close it again
+    const location = res.headers.get('location');
+    if (location) {
+      const url = new URL(location, await this.transport.url(`/${this.endpoint.path}/blobs/uploads/`));
+      const del = await this.transport.request({ method: 'DELETE', path: url.href });
+      await del.body?.cancel().catch(() => undefined);
+    }
+    return false;
+  }
+
+  async pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts: PushBlobOptions = {}): Promise<void> {
+    await uploadBlob({
+      transport: this.transport,
+      uploadsPath: `/${this.endpoint.path}/blobs/uploads/`,
+      blob,
+      open,
+      chunkSize: opts.chunkSize,
+      attempts: this.retry.attempts ?? 4,
+      baseDelayMs: this.retry.baseDelayMs ?? 100,
+      name: this.name,
+      fail: (res) => this.fail(res),
+    });
+  }
+}
+
+/** The manifest's media type: the Content-Type, or the document's own mediaType when the header is generic. */
+function manifestMediaType(res: Response, bytes: Buffer): string {
+  const header = res.headers.get('content-type')?.split(';')[0].trim();
+  if (header && header !== 'application/json' && header !== 'text/plain' && header !== 'application/octet-stream') return header;
+  try {
+    const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: string; manifests?: unknown };
+    if (doc.mediaType) return doc.mediaType;
+    return doc.manifests ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json';
+  } catch {
+    return header ?? 'application/octet-stream'; // not JSON: let the caller's parser say so
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * undici Agents per registry host, carrying its TLS settings (CA, client
+ * certificate, skip-verify) from registries.yaml. kiln uses the `undici`
+ * package's own fetch + Agent: Node's bundled undici cannot be imported, and
+ * mixing the package's Agent with the global fetch breaks across versions.
+ */
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { Agent } from 'undici';
+import { invalidArgument, isErrno } from '../../errors.js';
+import type { RegistryTLSConfig } from '../registries.js';
+
+function readPem(file: string, what: string, host: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) {
+      throw invalidArgument(`registries.yaml: ${what} ${file} for ${host} does not exist`, { cause: e, hint: `fix configs."${host}".tls` });
+    }
+    throw e;
+  }
+}
+
+export class Dispatchers {
+  private readonly agents = new Map<string, Agent>();
+
+  /** The agent for `host` with `tls` settings; `insecure` skips certificate checks. */
+  get(host: string, tls: RegistryTLSConfig | undefined, insecure: boolean): Agent {
+    const key = `${host}|${insecure}`;
+    let a = this.agents.get(key);
+    if (!a) {
+      const connect: Record<string, unknown> = {};
+      // the registry's CA is added to the system roots, as containerd does
+      if (tls?.ca_file) connect.ca = [...rootCertificates, readPem(tls.ca_file, 'ca_file', host).toString()];
+      if (tls?.cert_file) connect.cert = readPem(tls.cert_file, 'cert_file', host);
+      if (tls?.key_file) connect.key = readPem(tls.key_file, 'key_file', host);
+      if (insecure || tls?.insecure_skip_verify) connect.rejectUnauthorized = false;
+      a = new Agent({ connect, keepAliveTimeout: 4000 });
+      this.agents.set(key, a);
+    }
+    return a;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.agents.values()];
+    this.agents.clear();
+    await Promise.all(all.map((a) => a.close()));
+  }
+}

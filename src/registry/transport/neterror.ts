@@ -1,0 +1,61 @@
+/** Connection-level failures of fetch (undici): their code, and the kiln error a user sees. */
+import { failedPrecondition, unavailable, type KilnError } from '../../errors.js';
+
+/** The system or undici code behind a failed fetch (`ECONNREFUSED`, `UND_ERR_SOCKET`, TLS codes…). */
+export function netErrorCode(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur; i++) {
+    const c = cur as { code?: unknown; errors?: unknown[]; cause?: unknown };
+    if (typeof c.code === 'string') return c.code;
+    if (Array.isArray(c.errors) && c.errors.length) cur = c.errors[0];
+    else cur = c.cause;
+  }
+  if (e instanceof TypeError && e.message === 'terminated') return 'UND_ERR_SOCKET';
+  return undefined;
+}
+
+const CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+export const isCertError = (code: string | undefined): boolean => code !== undefined && CERT_CODES.has(code);
+
+/** A dropped connection worth retrying (or resuming). */
+export const isResetError = (code: string | undefined): boolean =>
+  code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'ETIMEDOUT' || code === 'UND_ERR_CLOSED';
+
+const WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed by the registry',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/** `cannot reach registry HOST: connection refused` with a hint. */
+export function connectionError(host: string, e: unknown): KilnError {
+  const code = netErrorCode(e);
+  if (isCertError(code)) {
+    return failedPrecondition(`cannot reach registry ${host}: TLS certificate not trusted (${code})`, {
+      cause: e,
+      hint: `add the registry's CA as configs."${host}".tls.ca_file in registries.yaml, or mark it insecure`,
+    });
+  }
+  const what = (code && WORDS[code]) ?? (code ? `${code}` : (e as Error)?.message ?? String(e));
+  return unavailable(`cannot reach registry ${host}: ${what}`, {
+    cause: e,
+    hint: 'check that the registry is running and the address is right',
+  });
+}

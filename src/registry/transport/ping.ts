@@ -1,0 +1,38 @@
+/**
+ * Ping: GET {prefix}/ on the endpoint to learn its scheme (https, or http
+ * where allowed) and its auth challenge (none, Basic or Bearer).
+ */
+import { fetch, type Dispatcher } from 'undici';
+import { pickChallenge, type Challenge } from './challenge.js';
+import { connectionError, isCertError, netErrorCode } from './neterror.js';
+
+export interface PingResult {
+  /** `https://host:port` or `http://host:port` */
+  origin: string;
+  challenge?: Challenge;
+}
+
+export interface PingTarget {
+  host: string;
+  prefix: string;
+  schemes: ('https' | 'http')[];
+  dispatcher: Dispatcher;
+  userAgent: string;
+}
+
+export async function ping(t: PingTarget): Promise<PingResult> {
+  let lastError: unknown;
+  for (const scheme of t.schemes) {
+    const origin = `${scheme}://${t.host}`;
+    try {
+      const res = await fetch(`${origin}${t.prefix}/`, { headers: { 'user-agent': t.userAgent }, dispatcher: t.dispatcher });
+      await res.body?.cancel().catch(() => undefined);
+      return { origin, challenge: res.status === 401 ? pickChallenge(res.headers.get('www-authenticate')) : undefined };
+    } catch (e) {
+      lastError = e;
+      // an untrusted certificate is an answer, not a reason to try plain HTTP
+      if (isCertError(netErrorCode(e))) break;
+    }
+  }
+  throw connectionError(t.host, lastError);
+}

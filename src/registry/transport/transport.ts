@@ -1,0 +1,128 @@
+/**
+ * The HTTP transport for one endpoint and one set of scopes: pings once per
+ * host (cached by the client), authorizes with Basic or a Bearer token for
+ * the scopes, retries 5xx and dropped connections, and re-authorizes once
+ * when the registry asks for a scope it did not get.
+ */
+import { fetch, type Dispatcher, type Response } from 'undici';
+import type { Readable } from 'node:stream';
+import { basicHeader, hasSecret, type AuthConfig } from './auth.js';
+import type { TokenCache, TokenRequest } from './bearer.js';
+import { pickChallenge } from './challenge.js';
+import { connectionError } from './neterror.js';
+import type { PingResult } from './ping.js';
+import { withRetry, type RetryOptions } from './retry.js';
+
+/** What a transport needs from the client that made it (shared caches). */
+export interface TransportHost {
+  userAgent: string;
+  retry: RetryOptions;
+  tokens: TokenCache;
+  /** cached ping of `host` */
+  ping(): Promise<PingResult>;
+  credentials(): Promise<AuthConfig | undefined>;
+  dispatcher(): Dispatcher;
+}
+
+export interface TransportRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path under the API prefix (`/foo/manifests/latest`) or an absolute URL (upload Location). */
+  path: string;
+  /** Query parameters to add. */
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** A replayable body (manifests); retried. */
+  body?: Buffer;
+  /** A streamed body (blob data); sent once, never retried here. */
+  stream?: Readable;
+  /** Scopes needed beyond the transport's (e.g. pull on a mount source). */
+  extraScopes?: string[];
+}
+
+export class Transport {
+  private sentCredentials = false;
+
+  constructor(
+    private readonly host: TransportHost,
+    /** `host:port` requests go to */
+    readonly endpointHost: string,
+    /** API prefix, `/v2` */
+    readonly prefix: string,
+    /** `repository:foo:pull,push` */
+    readonly scopes: string[],
+    /** the registry as the user names it, for messages */
+    readonly domain: string,
+  ) {}
+
+  /** True once a request carried credentials (to tell "log in" from "wrong password"). */
+  get hadCredentials(): boolean {
+    return this.sentCredentials;
+  }
+
+  async url(path: string, query?: Record<string, string>): Promise<URL> {
+    const { origin } = await this.host.ping();
+    const u = /^https?:\/\//.test(path) ? new URL(path) : new URL(`${origin}${this.prefix}${path}`);
+    for (const [k, v] of Object.entries(query ?? {})) u.searchParams.set(k, v);
+    return u;
+  }
+
+  private tokenRequest(p: PingResult, auth: AuthConfig | undefined, extra: string[]): TokenRequest {
+    return {
+      realm: p.challenge!.params.realm,
+      service: p.challenge!.params.service,
+      scopes: [...new Set([...this.scopes, ...extra])],
+      auth: hasSecret(auth) ? auth : undefined,
+      domain: this.domain,
+      userAgent: this.host.userAgent,
+      dispatcher: this.host.dispatcher(),
+    };
+  }
+
+  private async authorization(p: PingResult, extra: string[]): Promise<string | undefined> {
+    const c = p.challenge;
+    if (!c) return undefined;
+    const auth = await this.host.credentials();
+    if (hasSecret(auth)) this.sentCredentials = true;
+    if (c.scheme === 'basic') return hasSecret(auth) && !auth.registrytoken ? basicHeader(auth) : undefined;
+    if (c.scheme === 'bearer' && c.params.realm) return `Bearer ${await this.host.tokens.get(this.tokenRequest(p, auth, extra))}`;
+    return undefined;
+  }
+
+  private async send(req: TransportRequest, extra: string[]): Promise<Response> {
+    const p = await this.host.ping();
+    const url = await this.url(req.path, req.query);
+    const headers: Record<string, string> = { 'user-agent': this.host.userAgent, ...req.headers };
+    const authz = await this.authorization(p, extra);
+    if (authz) headers.authorization = authz;
+    const attempt = (): Promise<Response> =>
+      fetch(url, {
+        method: req.method,
+        headers,
+        body: req.stream ?? req.body,
+        duplex: req.stream ? 'half' : undefined,
+        redirect: 'follow',
+        dispatcher: this.host.dispatcher(),
+      });
+    try {
+      return req.stream ? await attempt() : await withRetry(attempt, this.host.retry);
+    } catch (e) {
+      throw connectionError(this.endpointHost, e);
+    }
+  }
+
+  /** Sends the request; answers whatever status the registry gives (callers map errors). */
+  async request(req: TransportRequest): Promise<Response> {
+    const extra = req.extraScopes ?? [];
+    const res = await this.send(req, extra);
+    if (res.status !== 401 || req.stream) return res;
+    // a Bearer registry that wants more (or a fresher token): ask once more
+    const p = await this.host.ping();
+    const c = pickChallenge(res.headers.get('www-authenticate'));
+    if (p.challenge?.scheme !== 'bearer' || c?.scheme !== 'bearer') return res;
+    const auth = await this.host.credentials();
+    this.host.tokens.invalidate(this.tokenRequest(p, auth, extra));
+    const wanted = c.params.scope ? c.params.scope.split(' ').filter((s) => !this.scopes.includes(s) && !extra.includes(s)) : [];
+    await res.body?.cancel().catch(() => undefined);
+    return this.send(req, [...extra, ...wanted]);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Blob uploads (distribution spec): POST to open a session, then either one
+ * PUT ?digest= with the whole body (monolithic) or PATCH chunks with
+ * Content-Range and a closing PUT. Data is hashed while it is sent; a
+ * failed attempt reopens the source and starts a new session (bounded).
+ */
+import { Readable, Transform } from 'node:stream';
+import type { Response } from 'undici';
+import { dataLoss, invalidArgument, isKilnError } from '../errors.js';
+import { Digester, digestAlgorithm } from './digest.js';
+import { isResetError, netErrorCode } from './transport/neterror.js';
+import { isRetryableStatus, sleep } from './transport/retry.js';
+import type { Transport } from './transport/transport.js';
+
+export interface UploadOptions {
+  transport: Transport;
+  /** `/foo/blobs/uploads/` */
+  uploadsPath: string;
+  blob: { digest: string; size: number };
+  open: () => Promise<Readable>;
+  chunkSize?: number;
+  attempts: number;
+  baseDelayMs: number;
+  /** `127.0.0.1:5000/foo`, for messages */
+  name: string;
+  /** throws the registry's error for a response */
+  fail(res: Response): Promise<never>;
+}
+
+/** Marks an attempt failure worth another attempt. */
+class Retryable extends Error {
+  constructor(readonly response: Response) {
+    super('retryable upload failure');
+  }
+}
+
+async function location(o: UploadOptions, res: Response, base: URL): Promise<string> {
+  const loc = res.headers.get('location');
+  await res.body?.cancel().catch(() => undefined);
+  if (!loc) throw invalidArgument(`pushing ${o.name}: the registry opened an upload without a Location`, { hint: 'the registry is not spec compliant' });
+  return new URL(loc, base).href;
+}
+
+async function expect(o: UploadOptions, res: Response, ok: number[]): Promise<void> {
+  if (ok.includes(res.status)) return;
+  if (isRetryableStatus(res.status)) throw new Retryable(res);
+  await o.fail(res);
+}
+
+function checkDigest(o: UploadOptions, d: Digester): void {
+  const got = d.digest();
+  if (got !== o.blob.digest || d.size !== o.blob.size) {
+    throw dataLoss(`pushing ${o.name}: blob ${o.blob.digest} (${o.blob.size} bytes) read as ${got} (${d.size} bytes)`, {
+      hint: 'the local content changed or is corrupt; verify the store (kiln system check)',
+    });
+  }
+}
+
+async function startSession(o: UploadOptions): Promise<string> {
+  const res = await o.transport.request({ method: 'POST', path: o.uploadsPath });
+  await expect(o, res, [202]);
+  return location(o, res, await o.transport.url(o.uploadsPath));
+}
+
+async function monolithic(o: UploadOptions, src: Readable): Promise<void> {
+  const loc = await startSession(o);
+  const d = new Digester(digestAlgorithm(o.blob.digest));
+  const hashing = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      d.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  src.on('error', (e) => hashing.destroy(e));
+  const res = await o.transport.request({
+    method: 'PUT',
+    path: loc,
+    query: { digest: o.blob.digest },
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(o.blob.size) },
+    stream: src.pipe(hashing),
+  });
+  if (res.status === 201) checkDigest(o, d);
+  await expect(o, res, [201]);
+  await res.body?.cancel().catch(() => undefined);
+}
+
+/** Yields buffers of exactly `size` bytes (the last one shorter). */
+async function* fixedChunks(src: Readable, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let have = 0;
+  for await (const c of src) {
+    let buf = c as Buffer;
+    while (buf.length > 0) {
+      const take = Math.min(size - have, buf.length);
+      parts.push(buf.subarray(0, take));
+      have += take;
+      buf = buf.subarray(take);
+      if (have === size) {
+        yield Buffer.concat(parts);
+        parts = [];
+        have = 0;
+      }
+    }
+  }
+  if (have > 0) yield Buffer.concat(parts);
+}
+
+async function chunked(o: UploadOptions, src: Readable, chunkSize: number): Promise<void> {
+  let loc = await startSession(o);
+  const d = new Digester(digestAlgorithm(o.blob.digest));
+  let offset = 0;
+  for await (const chunk of fixedChunks(src, chunkSize)) {
+    d.update(chunk);
+    const res = await o.transport.request({
+      method: 'PATCH',
+      path: loc,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-range': `${offset}-${offset + chunk.length - 1}`,
+        'content-length': String(chunk.length),
+      },
+      body: chunk,
+    });
+    await expect(o, res, [202]);
+    loc = await location(o, res, new URL(loc));
+    offset += chunk.length;
+  }
+  checkDigest(o, d);
+  const res = await o.transport.request({ method: 'PUT', path: loc, query: { digest: o.blob.digest }, headers: { 'content-length': '0' } });
+  await expect(o, res, [201]);
+  await res.body?.cancel().catch(() => undefined);
+}
+
+export async function uploadBlob(o: UploadOptions): Promise<void> {
+  if (o.chunkSize !== undefined && !(o.chunkSize > 0)) throw invalidArgument(`chunk size must be positive, not ${o.chunkSize}`);
+  for (let attempt = 1; ; attempt++) {
+    const src = await o.open();
+    try {
+      if (o.chunkSize) await chunked(o, src, o.chunkSize);
+      else await monolithic(o, src);
+      return;
+    } catch (e) {
+      // a 5xx answer or a dropped connection: open the source again and start a new session
+      const retryable = e instanceof Retryable || (isKilnError(e, 'UNAVAILABLE') && isResetError(netErrorCode(e.cause)));
+      if (!retryable || attempt >= o.attempts) {
+        if (e instanceof Retryable) await o.fail(e.response);
+        throw e;
+      }
+      await sleep(o.baseDelayMs * 3 ** (attempt - 1));
+    } finally {
+      src.destroy();
+    }
+  }
+}
