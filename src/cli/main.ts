@@ -8,9 +8,10 @@ import { isKilnError } from '../errors.js';
 import { defaultRoot } from './context.js';
 import { kilnVersion } from '../version.js';
 import { register as version } from './commands/version.js';
+import { register as debug } from './commands/debug.js';
 
 type Register = (program: Command) => void;
-const commands: Register[] = [version];
+const commands: Register[] = [version, debug];
 
 export function buildProgram(): Command {
   const program = new Command('kiln')
