@@ -21,6 +21,7 @@ import { register as importCmd } from './commands/import.js';
 import { register as systemCmd } from './commands/system.js';
 import { register as loginCmd } from './commands/login.js';
 import { register as logoutCmd } from './commands/logout.js';
+import { register as debugCmd } from './commands/debug.js';
 
 type Register = (program: Command) => void;
 const commands: Register[] = [
@@ -37,6 +38,7 @@ const commands: Register[] = [
   systemCmd,
   loginCmd,
   logoutCmd,
+  debugCmd,
   version,
 ];
 

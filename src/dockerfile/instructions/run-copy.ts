@@ -1,0 +1,71 @@
+/** RUN, COPY and ADD: the instructions with flags that matter most. */
+import type { BuildContext } from './context.js';
+import { MountError, parseMount } from './mount.js';
+import type { CopyInstruction, CopySource, Mount, RunInstruction } from './types.js';
+
+const CHMOD = /^([0-7]{3,4}|[ugoa]*[-+=][rwxXst]*(,[ugoa]*[-+=][rwxXst]*)*)$/;
+const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+const dynamic = (v: string) => v.includes('$');
+
+export function buildRun(c: BuildContext): RunInstruction {
+  const f = c.flags({ mount: 'strings', network: 'string', security: 'string' });
+  if (c.node.args.length === 0 || (!c.node.json && c.node.args[0].trim() === '')) c.fail('RUN requires at least one argument');
+  const mounts: Mount[] = f.strings('mount').map((m) => {
+    try {
+      return parseMount(m);
+    } catch (e) {
+      if (e instanceof MountError) c.fail(`bad --mount=${m}: ${e.message}`, 'see https://docs.docker.com/reference/dockerfile/#run---mount', e);
+      throw e;
+    }
+  });
+  const network = f.string('network') ?? 'default';
+  if (!['default', 'none', 'host'].includes(network)) c.fail(`unsupported --network=${network} (use default, none or host)`);
+  const security = f.string('security') ?? 'sandbox';
+  if (!['sandbox', 'insecure'].includes(security)) c.fail(`unsupported --security=${security} (use sandbox or insecure)`);
+  return {
+    kind: 'run',
+    loc: c.loc,
+    command: c.command(),
+    heredocs: c.node.heredocs,
+    mounts,
+    network: network as RunInstruction['network'],
+    security: security as RunInstruction['security'],
+  };
+}
+
+export function buildCopy(c: BuildContext): CopyInstruction {
+  const isAdd = c.node.name === 'add';
+  const f = c.flags(
+    isAdd
+      ? { chown: 'string', chmod: 'string', link: 'bool', exclude: 'strings', checksum: 'string', 'keep-git-dir': 'bool' }
+      : { from: 'string', chown: 'string', chmod: 'string', link: 'bool', parents: 'bool', exclude: 'strings' },
+  );
+  const args = c.node.args;
+  if (args.length < 2) {
+    c.fail(`${c.upper} requires at least two arguments, but only ${args.length === 0 ? 'none was' : 'one was'} provided: the destination could not be determined`);
+  }
+  const sources: CopySource[] = args.slice(0, -1).map((a) => {
+    const doc = a.startsWith('<<') ? c.node.heredocs.find((h) => a.replace(/^<<-?/, '').replace(/["']/g, '') === h.name) : undefined;
+    return doc ? { kind: 'heredoc', heredoc: doc } : { kind: 'path', path: a };
+  });
+  const chmod = f.string('chmod');
+  if (chmod !== undefined && !dynamic(chmod) && !CHMOD.test(chmod)) c.fail(`invalid --chmod=${chmod}: expected an octal mode like 0755 or u+x`);
+  const checksum = f.string('checksum');
+  if (checksum !== undefined && !dynamic(checksum) && !DIGEST.test(checksum)) c.fail(`invalid --checksum=${checksum}: expected a digest like sha256:…`);
+  const from = f.string('from');
+  if (from === '') c.fail('--from needs a stage name, stage index or image reference');
+  return {
+    kind: isAdd ? 'add' : 'copy',
+    loc: c.loc,
+    sources,
+    dest: args[args.length - 1],
+    from,
+    chown: f.string('chown'),
+    chmod,
+    link: f.bool('link'),
+    parents: f.bool('parents'),
+    exclude: f.strings('exclude'),
+    checksum,
+    keepGitDir: f.bool('keep-git-dir'),
+  };
+}
