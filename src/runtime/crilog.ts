@@ -37,7 +37,11 @@ export class CriLogWriter {
         let buf = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
         let nl: number;
         while ((nl = buf.indexOf(0x0a)) >= 0) {
-          this.out.write(criRecord(stream, 'F', buf.subarray(0, nl)));
+          let line = buf.subarray(0, nl);
+          for (; line.length > this.maxLine; line = line.subarray(this.maxLine)) {
+            this.out.write(criRecord(stream, 'P', line.subarray(0, this.maxLine)));
+          }
+          this.out.write(criRecord(stream, 'F', line));
           buf = buf.subarray(nl + 1);
         }
         while (buf.length >= this.maxLine) {
