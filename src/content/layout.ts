@@ -3,13 +3,13 @@
  *   oci-layout, index.json, blobs/sha256/<hex>      (the OCI image layout)
  *   ingest/, leases/, kiln.lock                     (kiln's bookkeeping)
  */
-import { access, constants, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { failedPrecondition, isErrno, notFound } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { LayoutContentStore } from './blobs.js';
 import { createFileAtomic, writing } from './fsutil.js';
-import { type Lease, Leases } from './lease.js';
+import { type Lease, Leases, scanLeases } from './lease.js';
 import { LayoutRefStore } from './refs.js';
 
 export const LAYOUT_VERSION = '1.0.0';
@@ -76,8 +76,11 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
   const names = await entries(root);
   if (names === undefined || !names.includes('oci-layout')) {
     if (!create) throw notFound(`kiln store ${root} does not exist`, { hint: 'pull, load or build an image first, or pass --root DIR' });
-    const foreign = (names ?? []).filter((n) => !['index.json', 'blobs', 'ingest', 'leases', 'kiln.lock'].includes(n));
-    if (names !== undefined && (foreign.length > 0 || names.includes('index.json'))) {
+    // Only kiln's own files (and temp files of a layout being created by a
+    // concurrent kiln, or left by one that crashed) mean "finish creating it".
+    const own = (n: string) => ['index.json', 'blobs', 'ingest', 'leases', 'kiln.lock'].includes(n) || /^(index\.json|oci-layout)\.tmp-/.test(n);
+    const foreign = (names ?? []).filter((n) => !own(n));
+    if (foreign.length > 0) {
       throw failedPrecondition(`${root} is not empty and is not an OCI image layout (no oci-layout file); kiln will not use it as its store`, {
         hint: 'pass --root DIR naming an empty or new directory, or an existing kiln store',
       });
@@ -100,6 +103,8 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
       });
     }
     await writing(root, join(root, 'index.json'), () => access(root, constants.W_OK));
+    // Leases of processes that died (kill -9, a crash) protect nothing any more.
+    for (const dead of (await scanLeases(root)).dead) await unlink(dead).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
   }
   const lockPath = join(root, 'kiln.lock');
   const leases = new Leases(root, lockPath);

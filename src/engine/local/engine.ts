@@ -1,9 +1,9 @@
 /** The local backend: kiln's own OCI-layout store under --root, registries reached directly. */
 import type { Readable, Writable } from 'node:stream';
-import { openStore } from '../../content/layout.js';
+import { openStore, withLease } from '../../content/layout.js';
 import { collectGarbage } from '../../content/gc.js';
 import { checkStore } from '../../content/check.js';
-import { saveArchive } from '../../image/archive/save.js';
+import { saveArchive, type SaveItem } from '../../image/archive/save.js';
 import { loadArchive } from '../../image/archive/load.js';
 import { createRegistryClient } from '../../registry/client.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
@@ -11,7 +11,7 @@ import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
 import { importRootfs } from './import.js';
 import { imageHistory, inspectImage, listImages, removeImages, tagImage } from './images.js';
-import { REF_NAME, resolveImage } from './resolve.js';
+import { readManifest, resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 
 export async function openLocalEngine(root: string): Promise<Engine> {
@@ -21,8 +21,8 @@ export async function openLocalEngine(root: string): Promise<Engine> {
     content: store.content,
     refs: store.refs,
     registry: createRegistryClient(),
-    withLease: (fn) => store.withLease(fn),
-    setRef: (name, d) => store.refs.set(name, { ...d, annotations: { ...d.annotations, [REF_NAME]: name } }),
+    withLease: (fn) => withLease(store, () => fn()),
+    setRef: (name, d) => store.refs.set(name, d),
   };
   const gc = () => collectGarbage(store);
 
@@ -48,23 +48,33 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return result;
     },
     async save(refs: string[], out: Writable, opts) {
-      const images = [];
+      const items: SaveItem[] = [];
       for (const r of refs) {
         const image = await resolveImage(stores.content, stores.refs, r);
-        images.push({ names: image.refs.map((x) => x.name).filter((n) => !n.includes('@')), descriptor: image.manifestDescriptor });
+        const names = image.refs.map((x) => x.name).filter((n) => !n.includes('@'));
+        if (names.length === 0) items.push({ descriptor: image.manifestDescriptor });
+        for (const name of names) items.push({ name, descriptor: image.manifestDescriptor });
       }
-      await saveArchive(store, images, out, { format: opts?.format ?? 'docker' });
+      await saveArchive(store.content, items, out, { format: opts?.format ?? 'docker' });
     },
     async load(input: Readable): Promise<LoadedImage[]> {
-      return loadArchive(store, input);
+      const loaded = await loadArchive(store, input);
+      const out: LoadedImage[] = [];
+      for (const l of loaded) out.push({ ...(l.name ? { name: l.name } : {}), id: (await readManifest(store.content, l.descriptor)).config.digest });
+      return out;
     },
     importRootfs: (input, opts) => importRootfs(stores, input, opts),
     async prune(): Promise<PruneResult> {
       const r = await gc();
       return { deletedImages: [], blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
     },
-    check: () => checkStore(store),
-    close: async () => undefined,
+    async check() {
+      return (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
+    },
+    close: async () => {
+      await stores.registry.close();
+      await store.close();
+    },
   };
   return engine;
 }

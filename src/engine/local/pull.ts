@@ -5,6 +5,8 @@
  * visible; blobs already stored are skipped; an interrupted download resumes
  * from the bytes already on disk. The tag is written last.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isKilnError } from '../../errors.js';
 import { formatReference, identifier, parseNormalizedNamed, type Reference } from '../../name/reference.js';
 import { isIndexType } from '../../oci/mediatypes.js';
 import { parseIndex, parseImageManifest } from '../../oci/parse.js';
@@ -18,6 +20,7 @@ import type { PullOptions, PullResult } from '../engine.js';
 import { REPO_DIGEST } from './resolve.js';
 import type { LocalStores } from './stores.js';
 import { mapLimit } from './limit.js';
+import { counting } from './counting.js';
 
 const PARALLEL_LAYERS = 3;
 
@@ -28,19 +31,30 @@ export async function fetchBlob(content: ContentStore, repo: Repository, desc: D
     progress.emit({ id, status: 'Already exists' });
     return false;
   }
-  const writer = await content.writer(desc.digest);
+  let writer;
   try {
-    let current = writer.offset;
-    if (current > desc.size) {
+    writer = await content.writer(desc.digest);
+  } catch (e) {
+    if (!isKilnError(e, 'UNAVAILABLE')) throw e;
+    // Another kiln process is fetching the same blob into this store: wait for it, then look again.
+    progress.emit({ id, status: 'Waiting', detail: 'for another kiln process' });
+    await sleep(100, undefined, signal ? { signal } : undefined);
+    return fetchBlob(content, repo, desc, progress, signal);
+  }
+  try {
+    if (writer.offset > desc.size) {
       await writer.abort();
       return fetchBlob(content, repo, desc, progress, signal);
     }
-    const body = await repo.getBlob(desc.digest, { offset: current });
-    body.on('data', (chunk: Buffer) => {
-      current += chunk.length;
-      progress.emit({ id, status: 'Downloading', current, total: desc.size });
-    });
-    signal?.addEventListener('abort', () => body.destroy(signal.reason as Error), { once: true });
+    if (writer.offset === desc.size) {
+      // An earlier pull downloaded every byte but died before the commit.
+      await writer.commit({ digest: desc.digest, size: desc.size });
+      progress.emit({ id, status: 'Pull complete' });
+      return true;
+    }
+    const raw = await repo.getBlob(desc.digest, { offset: writer.offset });
+    const body = counting(raw, writer.offset, (current) => progress.emit({ id, status: 'Downloading', current, total: desc.size }));
+    signal?.addEventListener('abort', () => raw.destroy(signal.reason as Error), { once: true });
     await writer.write(body);
     progress.emit({ id, status: 'Verifying' });
     await writer.commit({ digest: desc.digest, size: desc.size });

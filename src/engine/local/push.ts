@@ -13,6 +13,7 @@ import { parseReference } from '../../name/reference.js';
 import { resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 import { mapLimit } from './limit.js';
+import { counting } from './counting.js';
 
 const PARALLEL_UPLOADS = 3;
 
@@ -31,12 +32,7 @@ async function pushBlob(stores: LocalStores, repo: Repository, desc: Descriptor,
   progress.emit({ id, status: 'Preparing', total: desc.size });
   await repo.pushBlob({ digest: desc.digest, size: desc.size }, async () => {
     const stream = await stores.content.reader(desc.digest);
-    let current = 0;
-    stream.on('data', (chunk: Buffer) => {
-      current += chunk.length;
-      progress.emit({ id, status: 'Pushing', current, total: desc.size });
-    });
-    return stream;
+    return counting(stream, 0, (current) => progress.emit({ id, status: 'Pushing', current, total: desc.size }));
   }, chunkSize !== undefined ? { chunkSize } : undefined);
   progress.emit({ id, status: 'Pushed' });
 }

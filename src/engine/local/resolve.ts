@@ -73,5 +73,3 @@ export async function resolveImage(content: ContentStore, refs: RefStore, input:
 
 /** Annotation on a ref: the digest the registry served for it (index or manifest). */
 export const REPO_DIGEST = 'io.kiln.image.repo-digest';
-/** Annotation on a ref: when the ref was created. */
-export const REF_NAME = 'org.opencontainers.image.ref.name';
