@@ -46,7 +46,7 @@ test('import, tag, images, inspect, history', async () => {
   assert.deepEqual(info.Config.Cmd, ['echo', 'hi']);
   assert.ok(info.Config.Env.includes('A=b'));
   assert.equal(info.Config.WorkingDir, '/srv');
-  assert.deepEqual(info.RepoTags, ['docker.io/demo/bb:1', 'docker.io/demo/bb:2']);
+  assert.deepEqual(info.RepoTags, ['demo/bb:1', 'demo/bb:2']);
   const hist = await kilnOk(['history', '--format', 'json', id.slice(7, 15)], { root });
   assert.equal((JSON.parse(hist.stdout) as unknown[]).length, 1);
   // The store is an OCI layout that skopeo and umoci read.

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { familiarString, parseReference } from '../../name/reference.js';
 import { withEngine } from '../engine.js';
+
+const familiar = (name: string): string => familiarString(parseReference(name));
 import { printJSON } from '../output.js';
 
 export function register(program: Command): void {
@@ -12,8 +15,8 @@ export function register(program: Command): void {
       printJSON(
         details.map((d) => ({
           Id: d.id,
-          RepoTags: d.repoTags,
-          RepoDigests: d.repoDigests,
+          RepoTags: d.repoTags.map(familiar),
+          RepoDigests: d.repoDigests.map(familiar),
           Created: d.config.created,
           Author: d.config.author ?? '',
           Architecture: d.config.architecture,

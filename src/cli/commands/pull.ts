@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { familiarName, familiarString, parseNormalizedNamed, parseReference } from '../../name/reference.js';
+import { familiarString, parseNormalizedNamed, parseReference } from '../../name/reference.js';
 import { parsePlatform } from '../../oci/platform.js';
 import { withEngine } from '../engine.js';
 import { createProgress } from '../progress.js';
@@ -17,7 +17,7 @@ export function register(program: Command): void {
       const out = process.stdout;
       if (!opts.quiet) {
         if (!explicit.tag && !explicit.digest) out.write('Using default tag: latest\n');
-        out.write(`${ref.digest ?? ref.tag}: Pulling from ${familiarName(ref).replace(/^docker\.io\//, '')}\n`);
+        out.write(`${ref.digest ?? ref.tag}: Pulling from ${ref.path}\n`);
       }
       const progress = createProgress(out, { quiet: opts.quiet });
       const result = await withEngine(cmd, (e) =>
