@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { failedPrecondition, isErrno, notFound } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { LayoutContentStore } from './blobs.js';
-import { createFileAtomic, writing } from './fsutil.js';
+import { createFileAtomic, ifExists, writing } from './fsutil.js';
 import { type Lease, Leases } from './lease.js';
 import { LayoutRefStore } from './refs.js';
 
@@ -77,7 +77,8 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
   if (names === undefined || !names.includes('oci-layout')) {
     if (!create) throw notFound(`kiln store ${root} does not exist`, { hint: 'pull, load or build an image first, or pass --root DIR' });
     const foreign = (names ?? []).filter((n) => !['index.json', 'blobs', 'ingest', 'leases', 'kiln.lock'].includes(n));
-    if (names !== undefined && (foreign.length > 0 || names.includes('index.json'))) {
+    // Only kiln's own names (a creation cut short by a crash) may be completed.
+    if (foreign.length > 0) {
       throw failedPrecondition(`${root} is not empty and is not an OCI image layout (no oci-layout file); kiln will not use it as its store`, {
         hint: 'pass --root DIR naming an empty or new directory, or an existing kiln store',
       });
@@ -88,7 +89,7 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
     });
   } else {
     await checkLayoutFile(root);
-    const st = await stat(join(root, 'index.json')).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+    const st = await ifExists(stat(join(root, 'index.json')));
     if (st === undefined) throw failedPrecondition(`${root} has an oci-layout file but no index.json`, { hint: 'run `kiln system check`' });
   }
   if (opts.writable ?? true) {

@@ -12,10 +12,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
-import { writeFileAtomic, writing } from './fsutil.js';
+import { unlinkQuiet, writeFileAtomic, writing } from './fsutil.js';
 import { withLock } from './lock.js';
 import { isAlive, selfToken } from './process.js';
 
@@ -72,17 +73,29 @@ export class Lease {
     this.written = true;
   }
 
+  /** For process exit, where nothing async runs. */
+  releaseSync(): void {
+    if (!this.written) return;
+    this.written = false;
+    try {
+      unlinkSync(this.path);
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) throw e;
+    }
+  }
+
   async release(): Promise<void> {
     this.digests.clear();
     if (!this.written) return;
     this.written = false;
-    await unlink(this.path).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+    await unlinkQuiet(this.path);
   }
 }
 
 export class Leases {
   private readonly als = new AsyncLocalStorage<Lease>();
   private fallback?: Lease;
+  private onExit?: () => void;
 
   constructor(
     private readonly root: string,
@@ -93,7 +106,13 @@ export class Leases {
   current(): Lease {
     const lease = this.als.getStore();
     if (lease) return lease;
-    this.fallback ??= new Lease(this.root, this.lockPath);
+    if (!this.fallback) {
+      const lease = new Lease(this.root, this.lockPath);
+      // A process that exits without close() drops its lease right away (GC would too, later).
+      this.onExit = () => lease.releaseSync();
+      process.once('exit', this.onExit);
+      this.fallback = lease;
+    }
     return this.fallback;
   }
 
@@ -108,6 +127,7 @@ export class Leases {
   }
 
   async close(): Promise<void> {
+    if (this.onExit) process.removeListener('exit', this.onExit);
     await this.fallback?.release();
   }
 }
