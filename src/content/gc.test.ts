@@ -36,6 +36,9 @@ test('GC keeps what tags, extra roots and live leases reach, and frees the rest'
      process.stdin.on('end', () => process.exit(0));`,
   );
   const holder = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => {
+    if (holder.exitCode === null) holder.kill('SIGKILL');
+  });
   await once(holder.stdout, 'data');
   // A writer killed mid-way leaves a stale ingest.
   const killed = join(dir, 'killed.mjs');
