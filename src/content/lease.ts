@@ -42,10 +42,7 @@ export class Lease {
   async protect<T>(digest: string, fn: () => Promise<T>): Promise<T> {
     return writing(this.root, this.lockPath, () =>
       withLock(this.lockPath, async () => {
-        if (!this.digests.has(digest)) {
-          this.digests.add(digest);
-          await this.flush();
-        }
+        if (!this.digests.has(digest)) await this.flush([digest]);
         return fn();
       }, { what: `kiln store ${this.root}` }),
     );
@@ -57,8 +54,7 @@ export class Lease {
     if (fresh.length === 0) return;
     await writing(this.root, this.lockPath, () =>
       withLock(this.lockPath, async () => {
-        for (const d of fresh) this.digests.add(d);
-        await this.flush();
+        await this.flush(fresh);
       }, { what: `kiln store ${this.root}` }),
     );
   }
@@ -67,10 +63,13 @@ export class Lease {
     return this.digests.has(digest);
   }
 
-  private async flush(): Promise<void> {
-    const body: LeaseFile = { owner: selfToken(), created: new Date().toISOString(), digests: [...this.digests] };
+  /** Writes the lease file with `more` digests added; they count only once it is on disk. */
+  private async flush(more: string[]): Promise<void> {
+    const digests = [...new Set([...this.digests, ...more])];
+    const body: LeaseFile = { owner: selfToken(), created: new Date().toISOString(), digests };
     await writing(this.root, this.path, () => writeFileAtomic(this.path, JSON.stringify(body)));
     this.written = true;
+    for (const d of more) this.digests.add(d);
   }
 
   /** For process exit, where nothing async runs. */
@@ -128,7 +127,10 @@ export class Leases {
 
   async close(): Promise<void> {
     if (this.onExit) process.removeListener('exit', this.onExit);
-    await this.fallback?.release();
+    const lease = this.fallback;
+    this.fallback = undefined;
+    this.onExit = undefined;
+    await lease?.release();
   }
 }
 
