@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isErrno, notFound } from '../errors.js';
 import { blobPath } from './digest.js';
-import { writing } from './fsutil.js';
+import { ifExists, writing } from './fsutil.js';
 import { FileIngestWriter } from './ingest.js';
 import type { Leases } from './lease.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from './store.js';
@@ -91,7 +91,7 @@ export class LayoutContentStore implements ContentStore {
     const dir = join(this.root, 'blobs', 'sha256');
     for (const name of await readdir(dir)) {
       if (!hexRe.test(name)) continue;
-      const st = await stat(join(dir, name)).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+      const st = await ifExists(stat(join(dir, name)));
       if (st?.isFile()) yield { digest: `sha256:${name}`, size: st.size };
     }
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { MediaType } from '../oci/mediatypes.js';
 import { checkStore, collectGarbage, openStore } from './index.js';
 import { repoRoot, run, storeImage, tempDir, tinyImage } from './testutil.js';
 
@@ -48,4 +49,22 @@ test('check reports a corrupt blob, a missing blob and leftovers', async (t) => 
   // Prune clears the leftovers; the damaged images remain reported.
   await collectGarbage(store);
   assert.deepEqual((await checkStore(store)).map((p) => p.kind).sort(), ['corrupt-blob', 'missing-blob', 'size-mismatch']);
+});
+
+test('check reports a manifest that is not JSON and a stray file among blobs', async (t) => {
+  const store = await openStore(await tempDir(t));
+  const garbage = Buffer.from('this is not a manifest');
+  const info = await store.content.writeBytes(garbage);
+  await store.refs.set('localhost/broken:1', { mediaType: MediaType.OciManifest, ...info });
+  const stray = join(store.root, 'blobs', 'sha256', 'README');
+  await writeFile(stray, 'hi');
+  const problems = await checkStore(store);
+  assert.deepEqual(
+    problems.map((p) => [p.kind, p.digest ?? p.path]),
+    [
+      ['stray-file', stray],
+      ['invalid-manifest', info.digest],
+    ],
+  );
+  assert.match(problems[1]!.message, new RegExp(`^localhost/broken:1: image ${info.digest} is not valid: `));
 });

@@ -4,6 +4,20 @@ import { link, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isErrno, permissionDenied } from '../errors.js';
 
+/** The result, or undefined when the file is not there (ENOENT); other errors pass. */
+export function ifExists<T>(p: Promise<T>): Promise<T | undefined> {
+  return p.catch((e: unknown) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+}
+
+/** Removes a file that may already be gone. */
+export async function unlinkQuiet(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) throw e;
+  }
+}
+
 /** Makes a rename/creation inside `dir` durable. */
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -41,7 +55,7 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
   try {
     await rename(tmp, path);
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
+    await unlinkQuiet(tmp);
     throw e;
   }
   await fsyncDir(dirname(path));

@@ -36,6 +36,9 @@ test('GC keeps what tags, extra roots and live leases reach, and frees the rest'
      process.stdin.on('end', () => process.exit(0));`,
   );
   const holder = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => {
+    if (holder.exitCode === null) holder.kill('SIGKILL');
+  });
   await once(holder.stdout, 'data');
   // A writer killed mid-way leaves a stale ingest.
   const killed = join(dir, 'killed.mjs');
@@ -43,6 +46,7 @@ test('GC keeps what tags, extra roots and live leases reach, and frees the rest'
     killed,
     `import { openStore } from ${JSON.stringify(distIndex)};
      const store = await openStore(${JSON.stringify(root)});
+     await store.content.writeBytes('killed before tagging');
      const w = await store.content.writer('abandoned');
      await w.write([Buffer.alloc(1000)]);
      process.kill(process.pid, 'SIGKILL');`,
@@ -55,9 +59,10 @@ test('GC keeps what tags, extra roots and live leases reach, and frees the rest'
     return collectGarbage(store, [rooted.manifest]);
   });
   const removed = during.removed.map((b) => b.digest).sort();
-  assert.deepEqual(removed, [...untagged.blobs.keys()].sort());
-  assert.equal(during.bytesFreed, [...untagged.blobs.values()].reduce((n, b) => n + b.length, 0));
+  assert.deepEqual(removed, [...untagged.blobs.keys(), sha256('killed before tagging')].sort());
+  assert.equal(during.bytesFreed, [...untagged.blobs.values()].reduce((n, b) => n + b.length, 0) + 'killed before tagging'.length);
   assert.equal(during.ingestsRemoved.length, 1);
+  assert.equal(during.leasesRemoved.length, 1, 'the killed writer leaves a dead lease');
   for (const d of [...tagged.blobs.keys(), ...rooted.blobs.keys(), sha256(leased), sha256('held by a live process')]) {
     assert.ok(await store.content.stat(d), `${d} kept`);
   }
@@ -71,7 +76,7 @@ test('GC keeps what tags, extra roots and live leases reach, and frees the rest'
     after.removed.map((b) => b.digest).sort(),
     [...rooted.blobs.keys(), sha256(leased), sha256('held by a live process')].sort(),
   );
-  assert.equal(after.leasesRemoved.length, 1, 'the holder leaves a dead lease');
+  assert.deepEqual(after.leasesRemoved, [], 'the holder dropped its lease when it exited');
   assert.equal(after.ingestsRemoved.length, 1);
   assert.deepEqual((await readdir(join(root, 'ingest'))).sort(), []);
   assert.deepEqual((await readdir(join(root, 'leases'))).sort(), []);

@@ -3,11 +3,11 @@
  * index.json, from extra roots and from live leases; delete the rest, stale
  * ingests (no live writer), dead leases and temp files of dead processes.
  */
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import { tempOwner, writing } from './fsutil.js';
+import { ifExists, tempOwner, unlinkQuiet, writing } from './fsutil.js';
 import { scanLeases } from './lease.js';
 import type { LocalStore } from './layout.js';
 import { tryLock, withLock } from './lock.js';
@@ -24,7 +24,6 @@ export interface GcResult {
   leasesRemoved: string[];
 }
 
-const unlinkIfThere = (p: string): Promise<void> => unlink(p).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
 
 /** Every digest reachable from `roots` (absent blobs are simply skipped). */
 export async function reachable(store: LocalStore, roots: Descriptor[]): Promise<Set<string>> {
@@ -54,7 +53,7 @@ async function sweepIngests(root: string): Promise<string[]> {
     const got = await tryLock(lockPath);
     if (typeof got !== 'function') continue;
     try {
-      await unlinkIfThere(join(dir, name));
+      await unlinkQuiet(join(dir, name));
       removed.push(join(dir, name));
     } finally {
       await got();
@@ -63,8 +62,8 @@ async function sweepIngests(root: string): Promise<string[]> {
   for (const name of await readdir(dir)) {
     if (!name.endsWith('.lock')) continue;
     const path = join(dir, name);
-    const owner = await readFile(path, 'utf8').catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
-    if (owner !== undefined && owner.trim() !== '' && !isAlive(owner)) await unlinkIfThere(path);
+    const owner = await ifExists(readFile(path, 'utf8'));
+    if (owner !== undefined && owner.trim() !== '' && !isAlive(owner)) await unlinkQuiet(path);
   }
   return removed;
 }
@@ -98,7 +97,7 @@ export async function collectGarbage(store: LocalStore, extraRoots: Descriptor[]
       result.bytesFreed += blob.size;
     }
     result.ingestsRemoved = await sweepIngests(root);
-    for (const path of [...leases.dead, ...(await deadTemps(root))]) await unlinkIfThere(path);
+    for (const path of [...leases.dead, ...(await deadTemps(root))]) await unlinkQuiet(path);
     result.leasesRemoved = leases.dead;
     return result;
   }, { what: `kiln store ${root}` });

@@ -1,4 +1,18 @@
-/** kiln's local content store: an OCI image layout with verified ingests, atomic tags, leases, GC and check. */
+/**
+ * kiln's local content store: an OCI image layout under `--root` with
+ * verified, resumable ingests, atomic tags, leases, GC and check.
+ *
+ *   const store = await openStore(root);                 // creates the layout if new
+ *   await withLease(store, async (lease) => {            // blobs below are safe from GC
+ *     const w = await store.content.writer(digest);      // resumes after a crash: w.offset
+ *     await w.write(body); await w.commit({ digest, size });
+ *     await lease.add(reusedDigest);                     // protect blobs you skipped (add, then stat)
+ *     await store.refs.set('docker.io/library/busybox:latest', manifestDescriptor);
+ *   });
+ *   await collectGarbage(store);                         // `kiln system prune`
+ *   await checkStore(store);                             // `kiln system check`
+ *   await store.close();                                 // drops the default lease
+ */
 export type { BlobInfo, ContentStore, Expected, IngestWriter, NamedRef, RefStore } from './store.js';
 export { openStore, withLease, type LocalStore, type StoreOptions } from './layout.js';
 export { collectGarbage, reachable, type GcResult } from './gc.js';

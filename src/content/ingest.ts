@@ -10,9 +10,9 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { dataLoss, failedPrecondition, isErrno, unavailable } from '../errors.js';
+import { dataLoss, failedPrecondition, unavailable } from '../errors.js';
 import { blobPath, checkDigest } from './digest.js';
-import { fsyncDir, writing } from './fsutil.js';
+import { fsyncDir, ifExists, unlinkQuiet, writing } from './fsutil.js';
 import type { Lease } from './lease.js';
 import { type Release, tryLock } from './lock.js';
 import type { BlobInfo, Expected, IngestWriter } from './store.js';
@@ -83,11 +83,11 @@ export class FileIngestWriter implements IngestWriter {
 
   async commit(expected: Expected = {}): Promise<BlobInfo> {
     this.assertOpen();
+    if (expected.digest !== undefined) checkDigest(expected.digest);
     this.done = true;
     const size = this.bytes;
     const digest = `sha256:${this.hash.digest('hex')}`;
     try {
-      if (expected.digest !== undefined) checkDigest(expected.digest);
       const badDigest = expected.digest !== undefined && expected.digest !== digest;
       const badSize = expected.size !== undefined && expected.size !== size;
       if (badDigest || badSize) {
@@ -103,7 +103,7 @@ export class FileIngestWriter implements IngestWriter {
       await this.fh.close();
       const target = blobPath(this.root, digest);
       await this.lease.protect(digest, async () => {
-        const existing = await stat(target).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+        const existing = await ifExists(stat(target));
         if (existing !== undefined && existing.size === size) {
           await unlink(this.paths.data);
           return;
@@ -122,7 +122,7 @@ export class FileIngestWriter implements IngestWriter {
     this.done = true;
     try {
       await this.fh.close();
-      await unlink(this.paths.data).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+      await unlinkQuiet(this.paths.data);
     } finally {
       await this.release();
     }

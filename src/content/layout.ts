@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { failedPrecondition, isErrno, notFound } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { LayoutContentStore } from './blobs.js';
-import { createFileAtomic, writing } from './fsutil.js';
+import { createFileAtomic, ifExists, writing } from './fsutil.js';
 import { type Lease, Leases, scanLeases } from './lease.js';
 import { LayoutRefStore } from './refs.js';
 
@@ -91,7 +91,7 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
     });
   } else {
     await checkLayoutFile(root);
-    const st = await stat(join(root, 'index.json')).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+    const st = await ifExists(stat(join(root, 'index.json')));
     if (st === undefined) throw failedPrecondition(`${root} has an oci-layout file but no index.json`, { hint: 'run `kiln system check`' });
   }
   if (opts.writable ?? true) {

@@ -12,10 +12,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
-import { writeFileAtomic, writing } from './fsutil.js';
+import { unlinkQuiet, writeFileAtomic, writing } from './fsutil.js';
 import { withLock } from './lock.js';
 import { isAlive, selfToken } from './process.js';
 
@@ -41,10 +42,7 @@ export class Lease {
   async protect<T>(digest: string, fn: () => Promise<T>): Promise<T> {
     return writing(this.root, this.lockPath, () =>
       withLock(this.lockPath, async () => {
-        if (!this.digests.has(digest)) {
-          this.digests.add(digest);
-          await this.flush();
-        }
+        if (!this.digests.has(digest)) await this.flush([digest]);
         return fn();
       }, { what: `kiln store ${this.root}` }),
     );
@@ -56,8 +54,7 @@ export class Lease {
     if (fresh.length === 0) return;
     await writing(this.root, this.lockPath, () =>
       withLock(this.lockPath, async () => {
-        for (const d of fresh) this.digests.add(d);
-        await this.flush();
+        await this.flush(fresh);
       }, { what: `kiln store ${this.root}` }),
     );
   }
@@ -66,23 +63,38 @@ export class Lease {
     return this.digests.has(digest);
   }
 
-  private async flush(): Promise<void> {
-    const body: LeaseFile = { owner: selfToken(), created: new Date().toISOString(), digests: [...this.digests] };
+  /** Writes the lease file with `more` digests added; they count only once it is on disk. */
+  private async flush(more: string[]): Promise<void> {
+    const digests = [...new Set([...this.digests, ...more])];
+    const body: LeaseFile = { owner: selfToken(), created: new Date().toISOString(), digests };
     await writing(this.root, this.path, () => writeFileAtomic(this.path, JSON.stringify(body)));
     this.written = true;
+    for (const d of more) this.digests.add(d);
+  }
+
+  /** For process exit, where nothing async runs. */
+  releaseSync(): void {
+    if (!this.written) return;
+    this.written = false;
+    try {
+      unlinkSync(this.path);
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) throw e;
+    }
   }
 
   async release(): Promise<void> {
     this.digests.clear();
     if (!this.written) return;
     this.written = false;
-    await unlink(this.path).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+    await unlinkQuiet(this.path);
   }
 }
 
 export class Leases {
   private readonly als = new AsyncLocalStorage<Lease>();
   private fallback?: Lease;
+  private onExit?: () => void;
 
   constructor(
     private readonly root: string,
@@ -93,7 +105,13 @@ export class Leases {
   current(): Lease {
     const lease = this.als.getStore();
     if (lease) return lease;
-    this.fallback ??= new Lease(this.root, this.lockPath);
+    if (!this.fallback) {
+      const lease = new Lease(this.root, this.lockPath);
+      // A process that exits without close() drops its lease right away (GC would too, later).
+      this.onExit = () => lease.releaseSync();
+      process.once('exit', this.onExit);
+      this.fallback = lease;
+    }
     return this.fallback;
   }
 
@@ -108,7 +126,11 @@ export class Leases {
   }
 
   async close(): Promise<void> {
-    await this.fallback?.release();
+    if (this.onExit) process.removeListener('exit', this.onExit);
+    const lease = this.fallback;
+    this.fallback = undefined;
+    this.onExit = undefined;
+    await lease?.release();
   }
 }
 

@@ -12,6 +12,7 @@
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isErrno, unavailable } from '../errors.js';
+import { ifExists, unlinkQuiet } from './fsutil.js';
 import { isAlive, selfToken } from './process.js';
 
 export type Release = () => Promise<void>;
@@ -53,7 +54,7 @@ async function breakIfStale(path: string): Promise<string | undefined> {
   if (owner === undefined) return undefined;
   if (owner === '') {
     // Created but not written yet: give the creator a moment, then treat as stale.
-    const st = await stat(path).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+    const st = await ifExists(stat(path));
     if (st === undefined) return undefined;
     if (Date.now() - st.mtimeMs < 2000) return 'starting';
   } else if (isAlive(owner)) {
@@ -62,13 +63,13 @@ async function breakIfStale(path: string): Promise<string | undefined> {
   const breaker = `${path}.break`;
   const release = await tryCreate(breaker);
   if (release === undefined) {
-    const st = await stat(breaker).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+    const st = await ifExists(stat(breaker));
     // A breaker that died mid-break leaves this behind; it only lives for microseconds otherwise.
-    if (st !== undefined && Date.now() - st.mtimeMs > 5000) await unlink(breaker).catch(() => undefined);
+    if (st !== undefined && Date.now() - st.mtimeMs > 5000) await unlinkQuiet(breaker);
     return 'breaking';
   }
   try {
-    if ((await readOwner(path)) === owner) await unlink(path).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+    if ((await readOwner(path)) === owner) await unlinkQuiet(path);
   } finally {
     await release();
   }
@@ -105,7 +106,7 @@ export async function lock(path: string, opts: LockOptions = {}): Promise<Releas
       });
     }
     await sleep(delay);
-    delay = Math.min(delay * 2, 50);
+    delay = Math.min(delay * 2, 10) + Math.random() * 2;
   }
 }
 

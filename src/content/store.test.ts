@@ -30,6 +30,9 @@ test('a non-empty directory that is not an OCI layout is refused', async (t) => 
     return true;
   });
   assert.deepEqual(await readdir(root), ['notes.txt']);
+  const future = await tempDir(t);
+  await writeFile(join(future, 'oci-layout'), '{"imageLayoutVersion":"2.0.0"}');
+  await assert.rejects(openStore(future), (e: Error & { code?: string }) => e.code === 'FAILED_PRECONDITION' && e.message.includes('OCI layout of version "2.0.0"'));
   await assert.rejects(openStore(join(root, 'missing'), { create: false }), { code: 'NOT_FOUND' });
 });
 

@@ -45,8 +45,8 @@ export interface TinyImage {
   blobs: Map<string, Buffer>;
 }
 
-/** A valid one- or two-layer linux/amd64 image; `gzip` compresses the layers. */
-export async function tinyImage(opts: { files?: Record<string, string>[]; gzip?: boolean } = {}): Promise<TinyImage> {
+/** A valid one- or two-layer linux image (amd64 unless `arch`); `gzip` compresses the layers. */
+export async function tinyImage(opts: { files?: Record<string, string>[]; gzip?: boolean; arch?: string } = {}): Promise<TinyImage> {
   const blobs = new Map<string, Buffer>();
   const layers: Descriptor[] = [];
   const diffIds: string[] = [];
@@ -58,7 +58,7 @@ export async function tinyImage(opts: { files?: Record<string, string>[]; gzip?:
     layers.push({ mediaType: opts.gzip ? MediaType.OciLayerGzip : MediaType.OciLayer, digest: sha256(blob), size: blob.length });
   }
   const cfg: ImageConfig = {
-    architecture: 'amd64',
+    architecture: opts.arch ?? 'amd64',
     os: 'linux',
     config: { Cmd: ['/hello'] },
     rootfs: { type: 'layers', diff_ids: diffIds },

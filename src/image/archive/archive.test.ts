@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { checkStore, openStore, type LocalStore } from '../../content/index.js';
 import { run, sha256, storeImage, tempDir, tinyImage, type TinyImage } from '../../content/testutil.js';
+import { MediaType } from '../../oci/mediatypes.js';
 import type { Manifest } from '../../oci/types.js';
 import { loadArchive, saveArchive } from './index.js';
 
@@ -175,4 +176,40 @@ test('load of a legacy docker archive with gzip layers and manifest.json last', 
   await assert.rejects(loadArchive(bad, Readable.from([await tarOf(tampered)])), (e: Error & { code?: string }) => e.code === 'DATA_LOSS' && e.message.includes(`expected ${img.config.digest}`));
   assert.equal(await bad.content.stat(sha256('tampered')), undefined);
   await assert.rejects(loadArchive(bad, Readable.from([Buffer.from('hello, not a tar at all'.repeat(30))])), { code: 'INVALID_ARGUMENT' });
+});
+
+test('a multi-platform index: docker format picks one platform, oci format keeps the index', async (t) => {
+  const dir = await tempDir(t);
+  const store = await openStore(join(dir, 'store'));
+  const amd = await tinyImage({ files: [{ arch: 'amd64' }] });
+  const arm = await tinyImage({ files: [{ arch: 'arm64' }], arch: 'arm64' });
+  await storeImage(store, amd);
+  await storeImage(store, arm);
+  const index = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciIndex,
+    manifests: [
+      { ...amd.manifest, platform: { os: 'linux', architecture: 'amd64' } },
+      { ...arm.manifest, platform: { os: 'linux', architecture: 'arm64' } },
+    ],
+  };
+  const info = await store.content.writeBytes(JSON.stringify(index));
+  const descriptor = { mediaType: MediaType.OciIndex, ...info };
+  const file = join(dir, 'arm.tar');
+  await saveArchive(store.content, [{ name: 'multi:1', descriptor }], createWriteStream(file), { platform: { os: 'linux', architecture: 'arm64' } });
+  const r = await run('skopeo', ['inspect', `docker-archive:${file}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).Architecture, 'arm64');
+  await assert.rejects(
+    saveArchive(store.content, [{ name: 'multi:1', descriptor }], createWriteStream(join(dir, 'x.tar')), { platform: { os: 'linux', architecture: 's390x' } }),
+    (e: Error & { code?: string }) => e.code === 'NOT_FOUND' && e.message.includes(`index ${info.digest} has no manifest for linux/s390x`),
+  );
+
+  const oci = join(dir, 'multi.tar');
+  await saveArchive(store.content, [{ name: 'multi:1', descriptor }], createWriteStream(oci), { format: 'oci' });
+  const dest = await openStore(join(dir, 'dest'));
+  assert.deepEqual(await loadArchive(dest, createReadStream(oci)), [{ name: 'docker.io/library/multi:1', descriptor }]);
+  assert.deepEqual(await checkStore(dest), []);
+  const copy = await run('skopeo', ['copy', '-q', '--override-arch', 'arm64', `oci-archive:${oci}:docker.io/library/multi:1`, `oci:${dir}/out:x`]);
+  assert.equal(copy.code, 0, copy.stderr);
 });

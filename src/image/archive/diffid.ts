@@ -53,14 +53,15 @@ export async function withDiffId(source: Readable): Promise<{ stream: AsyncItera
 
 /** Reads a stored layer to find its diff ID and compression. */
 export async function layerDiffId(content: ContentStore, digest: string): Promise<LayerDigests> {
-  const { head, stream } = await peek(await content.reader(digest));
+  const source = await content.reader(digest);
+  const { head, stream } = await peek(source);
   const compression = sniffCompression(head);
   if (compression === 'none') {
-    stream.destroy();
+    source.destroy();
     return { diffId: digest, compression };
   }
   if (compression === 'zstd') {
-    stream.destroy();
+    source.destroy();
     throw unimplemented(`layer ${digest} is zstd-compressed; kiln cannot check its diff_id on Node ${process.versions.node}`, {
       hint: 'save the image with gzip or uncompressed layers',
     });

@@ -29,6 +29,16 @@ function parseJson<T>(s: Spooled, file: string): T {
   }
 }
 
+/** A JSON blob (config, manifest) from the store, or INVALID_ARGUMENT naming it. */
+async function blobJson<T>(store: LocalStore, digest: string, what: string): Promise<T> {
+  const text = (await store.content.readBytes(digest)).toString('utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw invalidArgument(`image archive: ${what} ${digest} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 function need(s: Spooled, path: string, what: string): BlobInfo {
   const b = blobAt(s, path);
   if (!b) throw dataLoss(`image archive lists ${what} ${path}, but does not contain it`, { hint: 'the archive is incomplete; save it again' });
@@ -43,8 +53,9 @@ async function fromDockerManifest(store: LocalStore, s: Spooled): Promise<Loaded
   if (!Array.isArray(entries)) throw invalidArgument('image archive: manifest.json is not a list');
   const loaded: LoadedImage[] = [];
   for (const e of entries) {
+    if (typeof e?.Config !== 'string' || !Array.isArray(e.Layers)) throw invalidArgument('image archive: a manifest.json entry lacks Config or Layers');
     const configInfo = need(s, e.Config, 'config');
-    const config = JSON.parse((await store.content.readBytes(configInfo.digest)).toString('utf8')) as ImageConfig;
+    const config = await blobJson<ImageConfig>(store, configInfo.digest, `config ${e.Config}`);
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== e.Layers.length) {
       throw dataLoss(`image archive: config ${e.Config} lists ${diffIds.length} layers (diff_ids), manifest.json lists ${e.Layers.length}`, {
@@ -82,7 +93,7 @@ async function checkComplete(store: LocalStore, d: Descriptor, depth = 0): Promi
   if (!(await store.content.stat(d.digest))) {
     throw dataLoss(`image archive: index.json names ${d.digest}, but the archive does not contain it`, { hint: 'the archive is incomplete; save it again' });
   }
-  const doc = JSON.parse((await store.content.readBytes(d.digest)).toString('utf8')) as Partial<Manifest & Index>;
+  const doc = await blobJson<Partial<Manifest & Index>>(store, d.digest, 'manifest');
   if (isIndexType(d.mediaType) || (!isManifestType(d.mediaType) && Array.isArray(doc.manifests))) {
     for (const child of doc.manifests ?? []) if (depth < 4 && (await store.content.stat(child.digest))) await checkComplete(store, child, depth + 1);
     return;
@@ -112,7 +123,7 @@ async function fromOciIndex(store: LocalStore, s: Spooled): Promise<LoadedImage[
     const { annotations, ...descriptor } = entry;
     let names = [nameFromAnnotations(annotations, REF_NAME)].filter((n): n is string => n !== undefined);
     if (names.length === 0 && isManifestType(entry.mediaType)) {
-      const m = JSON.parse((await store.content.readBytes(entry.digest)).toString('utf8')) as Manifest;
+      const m = await blobJson<Manifest>(store, entry.digest, 'manifest');
       names = byConfig.get(m.config.digest) ?? [];
     }
     if (names.length === 0) loaded.push({ descriptor });

@@ -43,7 +43,12 @@ export const hostPlatform = (): Platform => ({ os: 'linux', architecture: archOf
 const blobName = (digest: string): string => `blobs/sha256/${digest.slice(7)}`;
 
 async function readJson<T>(content: ContentStore, d: Descriptor): Promise<T> {
-  return JSON.parse((await content.readBytes(d.digest)).toString('utf8')) as T;
+  const text = (await content.readBytes(d.digest)).toString('utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw dataLoss(`cannot save: ${d.mediaType} ${d.digest} in the store is not valid JSON`, { hint: 'run `kiln system check`, then pull the image again', cause: e });
+  }
 }
 
 function pickPlatform(index: Index, want: Platform, d: Descriptor): Descriptor {
