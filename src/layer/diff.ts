@@ -6,14 +6,13 @@
  * and hardlinks (by dev+ino) are kept; mtimes are clamped to
  * SOURCE_DATE_EPOCH when given, so the same tree gives the same bytes.
  */
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
-import { invalidArgument } from '../errors.js';
+import { failedPrecondition, invalidArgument } from '../errors.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, headerFromStats, packMode, type PaxHeaders } from './tar.js';
 import { readXattrTree } from './xattr.js';
 
@@ -44,10 +43,15 @@ function keepXattr(name: string, value: Buffer): boolean {
   return Buffer.from(value.toString('utf8'), 'utf8').equals(value);
 }
 
-function addEntry(p: Pack, h: PaxHeaders, body?: Readable): Promise<void> {
+const SMALL_FILE = 1 << 20;
+
+const changedWhileReading = (file: string): Error =>
+  failedPrecondition(`${file} changed while it was being archived`, { hint: 'do not modify the directory while kiln diffs it' });
+
+function addEntry(p: Pack, h: PaxHeaders, body?: Readable | Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (body === undefined) {
-      p.entry(h, '', (err) => (err ? reject(err) : resolve()));
+    if (body === undefined || Buffer.isBuffer(body)) {
+      p.entry(h, body ?? '', (err) => (err ? reject(err) : resolve()));
       return;
     }
     const sink = p.entry(h, (err) => (err ? reject(err) : resolve()));
@@ -64,8 +68,10 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
 
   const walk = async (xattrs: Map<string, Map<string, Buffer>>, rel: string): Promise<void> => {
     const children: { name: string; st: Stats; sortKey: string }[] = [];
-    for (const name of await readdir(path.join(dir, rel))) {
-      const st = await lstat(path.join(dir, rel, name));
+    // Metadata and small files are read synchronously: from the page cache that
+    // is several times faster than a thread-pool round trip per call.
+    for (const name of readdirSync(path.join(dir, rel))) {
+      const st = lstatSync(path.join(dir, rel, name));
       children.push({ name, st, sortKey: overlay && isWhiteoutDevice(st) ? `${WHITEOUT_PREFIX}${name}` : name });
     }
     children.sort((a, b) => byBytes(a.sortKey, b.sortKey)); // by the name written to the tar
@@ -82,7 +88,7 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
       }
       if (st.isSocket()) continue; // not representable in a layer (Docker skips them too)
       let h: PaxHeaders;
-      if (st.isSymbolicLink()) h = headerFromStats(r, st, { clampMtime: clamp, linkname: await readlink(file) });
+      if (st.isSymbolicLink()) h = headerFromStats(r, st, { clampMtime: clamp, linkname: readlinkSync(file) });
       else h = headerFromStats(r, st, { clampMtime: clamp });
       if (attrs && opts.xattrs !== false) {
         const pax: Record<string, string> = {};
@@ -98,7 +104,11 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
         }
         links.set(key, r);
       }
-      if (st.isFile()) {
+      if (st.isFile() && st.size <= SMALL_FILE) {
+        const body = readFileSync(file);
+        if (body.length !== st.size) throw changedWhileReading(file);
+        await addEntry(p, h, body);
+      } else if (st.isFile()) {
         await addEntry(p, h, createReadStream(file));
       } else {
         await addEntry(p, h);
