@@ -24,7 +24,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import { internal, invalidArgument } from '../errors.js';
+import { dataLoss, internal, invalidArgument, isKilnError } from '../errors.js';
+import { PaxScanner, type PaxRecords } from './pax.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, entryComponents, resolveInRoot } from './tar.js';
 import { setXattr } from './xattr.js';
 
@@ -49,6 +50,15 @@ export interface ExtractResult {
 
 const noop = (): void => undefined;
 const XATTR_PREFIX = 'SCHILY.xattr.';
+
+/** tar-stream's own errors (bad checksum, truncation) become DATA_LOSS naming the layer's target. */
+function corrupt(e: unknown, root: string): unknown {
+  if (isKilnError(e) || (e as NodeJS.ErrnoException).code !== undefined) return e;
+  return dataLoss(`layer being extracted into ${root} is not a valid tar: ${(e as Error).message}`, {
+    hint: 'the blob is corrupt or was not decompressed',
+    cause: e,
+  });
+}
 
 function hostile(h: Header, why: string): never {
   throw invalidArgument(`tar entry "${h.name}": ${why}`, { hint: 'the layer is malformed or hostile; do not use it' });
@@ -80,7 +90,7 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
   const sameOwner = opts.sameOwner ?? process.getuid?.() === 0;
   const result: ExtractResult = { entries: 0, bytes: 0, whiteouts: 0, skipped: [] };
   const created = new Set<string>(); // host paths this layer made: whiteouts only hide lower layers
-  const dirs: { target: string; h: Header }[] = [];
+  const dirs: { target: string; mode: number; mtime: number }[] = [];
   const parents = new Map<string, string>(); // entry parent path → resolved host dir; cleared on any removal
   mkdirSync(root, { recursive: true });
   const rootAbs = path.resolve(root);
@@ -93,20 +103,23 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
     if (!created.has(target)) remove(target);
   };
 
-  const meta = async (target: string, h: Header): Promise<void> => {
-    if (sameOwner) lchownSync(target, h.uid, h.gid);
-    if (opts.xattrs !== false && h.pax) {
-      for (const [k, v] of Object.entries(h.pax as Record<string, string>)) {
-        if (k.startsWith(XATTR_PREFIX)) await setXattr(target, k.slice(XATTR_PREFIX.length), Buffer.from(v, 'utf8'));
-      }
+  const meta = async (target: string, h: Header, pax: PaxRecords | undefined): Promise<void> => {
+    const num = (key: string, fallback: number): number => {
+      const v = pax?.get(key);
+      return v === undefined ? fallback : Number(v.toString('latin1'));
+    };
+    if (sameOwner) lchownSync(target, num('uid', h.uid), num('gid', h.gid));
+    if (opts.xattrs !== false && pax) {
+      for (const [k, v] of pax) if (k.startsWith(XATTR_PREFIX)) await setXattr(target, k.slice(XATTR_PREFIX.length), v);
     }
+    const mtime = num('mtime', h.mtime.getTime() / 1000);
     if (h.type === 'directory') {
-      dirs.push({ target, h }); // mode and times after the children are written
+      dirs.push({ target, mode: h.mode, mtime }); // mode and times after the children are written
       return;
     }
-    if (h.type === 'symlink') return lutimesSync(target, h.mtime, h.mtime);
+    if (h.type === 'symlink') return lutimesSync(target, mtime, mtime);
     chmodSync(target, h.mode & 0o7777);
-    utimesSync(target, h.mtime, h.mtime);
+    utimesSync(target, mtime, mtime);
   };
 
   const resolveParent = (comps: string[]): string => {
@@ -119,7 +132,7 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
     return dir;
   };
 
-  const handle = async (h: Header, body: Readable): Promise<void> => {
+  const handle = async (h: Header, body: Readable, pax: PaxRecords | undefined): Promise<void> => {
     result.entries++;
     const comps = entryComponents(h.name);
     if (comps.length === 0) return; // the root itself ("./")
@@ -180,27 +193,29 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
         hostile(h, `unsupported entry type ${JSON.stringify(h.type)}`);
     }
     created.add(target);
-    await meta(target, h);
+    await meta(target, h, pax);
   };
 
+  const scanner = new PaxScanner();
   const ex = tarExtract();
-  const feeding = pipeline(tar, ex as unknown as NodeJS.WritableStream);
+  const feeding = pipeline(tar, scanner, ex as unknown as NodeJS.WritableStream);
+  let index = 0;
   try {
     for await (const entry of ex) {
-      await handle(entry.header, entry as unknown as Readable);
+      await handle(entry.header, entry as unknown as Readable, scanner.recordsFor(index++));
       entry.resume(); // drain what was not read (directories, links, skipped)
     }
+    await feeding;
   } catch (e) {
     tar.destroy();
     ex.destroy();
     await feeding.then(noop, noop); // its failure is a consequence of e, which is thrown
-    throw e;
+    throw corrupt(e, root);
   }
-  await feeding;
 
-  for (const { target, h } of dirs.reverse()) {
-    chmodSync(target, h.mode & 0o7777);
-    utimesSync(target, h.mtime, h.mtime);
+  for (const { target, mode, mtime } of dirs.reverse()) {
+    chmodSync(target, mode & 0o7777);
+    utimesSync(target, mtime, mtime);
   }
   return result;
 }
