@@ -115,6 +115,7 @@ test('file capabilities and ids beyond the ustar field survive diff and extract 
     assert.match(sh(`getfattr -e base64 -n security.capability ${root}/bin/ping`), new RegExp(`security.capability=${cap.replace(/[+]/g, '\\+')}`), root);
     assert.deepEqual(await listTree(root), await listTree(src), root);
   }
+  await rm(dir, { recursive: true });
 });
 
 test('a truncated or corrupt layer is DATA_LOSS naming the target', async () => {
