@@ -17,7 +17,7 @@ const tmp = (): Promise<string> => mkdtemp(path.join(tmpdir(), 'kiln-diff-'));
 const makeTree = (dir: string): string =>
   sh(`mkdir -p ${dir}/etc/conf.d ${dir}/bin ${dir}/zero; cd ${dir}
       printf 'root:x:0:0\\n' > etc/passwd; chmod 0 etc/passwd; printf 'b' > etc/conf.d/b.conf; printf 'a' > etc/conf.d/a.conf
-      head -c 100000 /dev/zero > bin/tool; chmod 4755 bin/tool; ln bin/tool bin/tool2; ln -s tool bin/sh; mkfifo bin/fifo
+      head -c 100000 /dev/zero > bin/tool; chmod 4755 bin/tool; ln bin/tool bin/tool2; ln -s tool bin/sh; ln -s /nonexistent bin/dangling; mkfifo bin/fifo
       chown 33:44 etc/conf.d/b.conf; setfattr -n user.origin -v kiln etc/passwd`);
 
 test('a diff is a tar GNU tar lists and extracts to the same tree', async () => {
@@ -29,6 +29,7 @@ test('a diff is a tar GNU tar lists and extracts to the same tree', async () => 
   const listing = sh(`tar --numeric-owner -tvf ${tarFile}`).trim().split('\n').map((l) => l.replace(/ \d{4}-\d\d-\d\d \d\d:\d\d /, ' DATE ').replace(/ +/g, ' '));
   assert.deepEqual(listing, [
     'drwxr-xr-x 0/0 0 DATE bin/',
+    'lrwxrwxrwx 0/0 0 DATE bin/dangling -> /nonexistent',
     'prw-r--r-- 0/0 0 DATE bin/fifo',
     'lrwxrwxrwx 0/0 0 DATE bin/sh -> tool',
     '-rwsr-xr-x 0/0 100000 DATE bin/tool',
@@ -94,4 +95,36 @@ test('the upper dir of a real overlay mount diffs to whiteouts that rebuild the 
   sh(`cp -a ${lower} ${applied}`);
   await extractLayer((await import('node:fs')).createReadStream(tarFile), applied);
   assert.deepEqual(await listTree(applied), want);
+});
+
+test('file capabilities and ids beyond the ustar field survive diff and extract (and GNU tar agrees)', async () => {
+  const dir = await tmp();
+  const src = path.join(dir, 'src');
+  // security.capability v2: cap_net_raw (bit 13) permitted+effective, binary with NUL bytes
+  const cap = '0sAQAAAgAgAAAAAAAAAAAAAAAAAAA=';
+  sh(`mkdir -p ${src}/bin; cd ${src}; echo ping > bin/ping; setfattr -n security.capability -v ${cap} bin/ping
+      echo far > bin/far; chown 3000000:3000001 bin/far; ln -s ${'t'.repeat(120)}é bin/longlink; setfattr -h -n user.x -v y bin/longlink 2>/dev/null || true`);
+  const tarFile = path.join(dir, 'l.tar');
+  await pipeline(diffDirectory(src), createWriteStream(tarFile));
+  assert.match(sh(`tar --numeric-owner -tvf ${tarFile} bin/far`), /^-rw-r--r-- 3000000\/3000001 /);
+  const mine = path.join(dir, 'mine');
+  await extractLayer((await import('node:fs')).createReadStream(tarFile), mine);
+  const gnu = path.join(dir, 'gnu');
+  sh(`mkdir ${gnu}; tar --xattrs --xattrs-include='*' -C ${gnu} -xpf ${tarFile}`);
+  for (const root of [mine, gnu]) {
+    assert.match(sh(`getfattr -e base64 -n security.capability ${root}/bin/ping`), new RegExp(`security.capability=${cap.replace(/[+]/g, '\\+')}`), root);
+    assert.deepEqual(await listTree(root), await listTree(src), root);
+  }
+  await rm(dir, { recursive: true });
+});
+
+test('a truncated or corrupt layer is DATA_LOSS naming the target', async () => {
+  const dir = await tmp();
+  const { Readable } = await import('node:stream');
+  await assert.rejects(extractLayer(Readable.from([Buffer.alloc(512, 7)]), path.join(dir, 'x')), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'DATA_LOSS');
+    assert.match(e.message, /^layer being extracted into .*\/x is not a valid tar: Invalid tar header/);
+    return true;
+  });
+  await rm(dir, { recursive: true });
 });

@@ -6,15 +6,15 @@
  * and hardlinks (by dev+ino) are kept; mtimes are clamped to
  * SOURCE_DATE_EPOCH when given, so the same tree gives the same bytes.
  */
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
-import { invalidArgument } from '../errors.js';
+import { failedPrecondition, invalidArgument } from '../errors.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, headerFromStats, packMode, type PaxHeaders } from './tar.js';
+import { paxHeaderBlock } from './pax.js';
 import { readXattrTree } from './xattr.js';
 
 export interface DiffOptions {
@@ -38,16 +38,49 @@ const isWhiteoutDevice = (st: Stats): boolean => st.isCharacterDevice() && st.rd
 const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 const OPAQUE_KEYS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
 
-function keepXattr(name: string, value: Buffer): boolean {
-  if (!name.startsWith('user.') || name.startsWith('user.overlay.')) return false;
-  // tar-stream writes PAX values as UTF-8 text: binary values cannot be carried
-  return Buffer.from(value.toString('utf8'), 'utf8').equals(value);
+/** Attributes a layer carries: file capabilities and user.* (not overlay's own). */
+const keepXattr = (name: string): boolean =>
+  name === 'security.capability' || (name.startsWith('user.') && !name.startsWith('user.overlay.'));
+
+/** The largest id the ustar header's 6-digit octal field holds; beyond, PAX records say it. */
+const MAX_ID = 0o777777;
+
+/** An ASCII stand-in of at most 100 bytes for the ustar name field (readers use PAX `path`). */
+function ustarSafe(name: string, dir: boolean): string {
+  let s = name.replace(/[^\x20-\x7e]/g, '_');
+  if (s.length > 100) s = s.slice(-(dir ? 99 : 100)).replace(/^\/+/, '');
+  return dir && !s.endsWith('/') ? `${s}/` : s;
 }
 
-function addEntry(p: Pack, h: PaxHeaders, body?: Readable): Promise<void> {
+/**
+ * Writes kiln's own PAX header (raw bytes: binary xattrs, large ids) and returns
+ * the entry header to write next, which then needs no PAX of tar-stream's.
+ * Only called between entries, when the pack has no entry open.
+ */
+function withOwnPax(p: Pack, h: PaxHeaders, records: [string, Buffer][]): PaxHeaders {
+  const all: [string, Buffer | string][] = [['path', h.name]];
+  if (h.linkname) all.push(['linkpath', h.linkname]);
+  all.push(...records);
+  const mtime = Math.floor((h.mtime?.getTime() ?? 0) / 1000);
+  p.push(paxHeaderBlock(`PaxHeaders/${path.posix.basename(h.name)}`, all, mtime));
+  return {
+    ...h,
+    name: ustarSafe(h.name, h.type === 'directory'),
+    linkname: h.linkname ? ustarSafe(h.linkname, false) : h.linkname,
+    uid: h.uid! > MAX_ID ? 0 : h.uid,
+    gid: h.gid! > MAX_ID ? 0 : h.gid,
+  };
+}
+
+const SMALL_FILE = 1 << 20;
+
+const changedWhileReading = (file: string): Error =>
+  failedPrecondition(`${file} changed while it was being archived`, { hint: 'do not modify the directory while kiln diffs it' });
+
+function addEntry(p: Pack, h: PaxHeaders, body?: Readable | Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (body === undefined) {
-      p.entry(h, '', (err) => (err ? reject(err) : resolve()));
+    if (body === undefined || Buffer.isBuffer(body)) {
+      p.entry(h, body ?? '', (err) => (err ? reject(err) : resolve()));
       return;
     }
     const sink = p.entry(h, (err) => (err ? reject(err) : resolve()));
@@ -64,8 +97,10 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
 
   const walk = async (xattrs: Map<string, Map<string, Buffer>>, rel: string): Promise<void> => {
     const children: { name: string; st: Stats; sortKey: string }[] = [];
-    for (const name of await readdir(path.join(dir, rel))) {
-      const st = await lstat(path.join(dir, rel, name));
+    // Metadata and small files are read synchronously: from the page cache that
+    // is several times faster than a thread-pool round trip per call.
+    for (const name of readdirSync(path.join(dir, rel))) {
+      const st = lstatSync(path.join(dir, rel, name));
       children.push({ name, st, sortKey: overlay && isWhiteoutDevice(st) ? `${WHITEOUT_PREFIX}${name}` : name });
     }
     children.sort((a, b) => byBytes(a.sortKey, b.sortKey)); // by the name written to the tar
@@ -81,32 +116,29 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
         continue;
       }
       if (st.isSocket()) continue; // not representable in a layer (Docker skips them too)
-      let h: PaxHeaders;
-      if (st.isSymbolicLink()) h = headerFromStats(r, st, { clampMtime: clamp, linkname: await readlink(file) });
-      else h = headerFromStats(r, st, { clampMtime: clamp });
-      if (attrs && opts.xattrs !== false) {
-        const pax: Record<string, string> = {};
-        for (const [k, v] of attrs) if (keepXattr(k, v)) pax[`SCHILY.xattr.${k}`] = v.toString('utf8');
-        if (Object.keys(pax).length > 0) h.pax = pax;
-      }
+      let h: PaxHeaders = headerFromStats(r, st, { clampMtime: clamp, linkname: st.isSymbolicLink() ? readlinkSync(file) : undefined });
       if (st.isFile() && st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;
         const first = links.get(key);
-        if (first !== undefined) {
-          await addEntry(p, { ...h, type: 'link', linkname: first, size: 0 });
-          continue;
-        }
-        links.set(key, r);
+        if (first !== undefined) h = { ...h, type: 'link', linkname: first, size: 0 }; // shares the first one's inode and xattrs
+        else links.set(key, r);
       }
-      if (st.isFile()) {
-        await addEntry(p, h, createReadStream(file));
+      const records: [string, Buffer][] = [];
+      if (attrs && opts.xattrs !== false && h.type !== 'link') for (const [k, v] of attrs) if (keepXattr(k)) records.push([`SCHILY.xattr.${k}`, v]);
+      if (h.uid! > MAX_ID || h.gid! > MAX_ID) records.push(['uid', Buffer.from(String(h.uid))], ['gid', Buffer.from(String(h.gid))]);
+      const out = records.length > 0 ? withOwnPax(p, h, records) : h;
+      if (h.type === 'file' && st.size <= SMALL_FILE) {
+        const body = readFileSync(file);
+        if (body.length !== st.size) throw changedWhileReading(file);
+        await addEntry(p, out, body);
+      } else if (h.type === 'file') {
+        await addEntry(p, out, createReadStream(file));
       } else {
-        await addEntry(p, h);
+        await addEntry(p, out);
       }
       if (st.isDirectory()) {
         if (overlay && attrs && OPAQUE_KEYS.some((k) => attrs.get(k)?.toString() === 'y')) {
-          const { pax: _pax, ...dh } = h;
-          await addEntry(p, { ...dh, name: `${r}/${OPAQUE_WHITEOUT}`, type: 'file', size: 0, mode: packMode(st.mode & 0o777) });
+          await addEntry(p, { ...h, name: `${r}/${OPAQUE_WHITEOUT}`, type: 'file', size: 0, mode: packMode(st.mode & 0o777) });
         }
         await walk(xattrs, r);
       }

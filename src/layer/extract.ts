@@ -6,14 +6,26 @@
  * written outside `root`: parents are resolved inside it (see resolveInRoot).
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink, unlink, utimes } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import {
+  chmodSync,
+  createWriteStream,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import { internal, invalidArgument, isErrno } from '../errors.js';
+import { dataLoss, internal, invalidArgument, isKilnError } from '../errors.js';
+import { PaxScanner, type PaxRecords } from './pax.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, entryComponents, resolveInRoot } from './tar.js';
 import { setXattr } from './xattr.js';
 
@@ -39,6 +51,15 @@ export interface ExtractResult {
 const noop = (): void => undefined;
 const XATTR_PREFIX = 'SCHILY.xattr.';
 
+/** tar-stream's own errors (bad checksum, truncation) become DATA_LOSS naming the layer's target. */
+function corrupt(e: unknown, root: string): unknown {
+  if (isKilnError(e) || (e as NodeJS.ErrnoException).code !== undefined) return e;
+  return dataLoss(`layer being extracted into ${root} is not a valid tar: ${(e as Error).message}`, {
+    hint: 'the blob is corrupt or was not decompressed',
+    cause: e,
+  });
+}
+
 function hostile(h: Header, why: string): never {
   throw invalidArgument(`tar entry "${h.name}": ${why}`, { hint: 'the layer is malformed or hostile; do not use it' });
 }
@@ -51,87 +72,109 @@ function mknod(target: string, args: string[]): Promise<void> {
   );
 }
 
-async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(p);
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) return undefined;
-    throw e;
-  }
+/** Entries up to this size are gathered in memory and written with one call. */
+const SMALL_FILE = 1 << 20;
+
+async function readSmall(body: Readable, size: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(c as Buffer);
+  return Buffer.concat(chunks, size);
 }
 
-/** Extracts `tar` (uncompressed) into `root`, applying whiteouts against what is already there. */
+/**
+ * Extracts `tar` (uncompressed) into `root`, applying whiteouts against what is
+ * already there. Metadata calls are synchronous (page-cache fast); large file
+ * contents are streamed.
+ */
 export async function extractLayer(tar: Readable, root: string, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const sameOwner = opts.sameOwner ?? process.getuid?.() === 0;
   const result: ExtractResult = { entries: 0, bytes: 0, whiteouts: 0, skipped: [] };
   const created = new Set<string>(); // host paths this layer made: whiteouts only hide lower layers
-  const dirs: { target: string; h: Header }[] = [];
-  await mkdir(root, { recursive: true });
+  const dirs: { target: string; mode: number; mtime: number }[] = [];
+  const parents = new Map<string, string>(); // entry parent path → resolved host dir; cleared on any removal
+  mkdirSync(root, { recursive: true });
   const rootAbs = path.resolve(root);
 
-  const removeLower = async (target: string): Promise<void> => {
-    if (created.has(target)) return;
-    await rm(target, { recursive: true, force: true }); // rm never follows symlinks
+  const remove = (target: string): void => {
+    rmSync(target, { recursive: true, force: true }); // never follows symlinks
+    parents.clear();
+  };
+  const removeLower = (target: string): void => {
+    if (!created.has(target)) remove(target);
   };
 
-  const meta = async (target: string, h: Header): Promise<void> => {
-    if (sameOwner) await lchown(target, h.uid, h.gid);
-    if (opts.xattrs !== false && h.pax) {
-      for (const [k, v] of Object.entries(h.pax as Record<string, string>)) {
-        if (k.startsWith(XATTR_PREFIX)) await setXattr(target, k.slice(XATTR_PREFIX.length), Buffer.from(v, 'utf8'));
-      }
+  const meta = async (target: string, h: Header, pax: PaxRecords | undefined): Promise<void> => {
+    const num = (key: string, fallback: number): number => {
+      const v = pax?.get(key);
+      return v === undefined ? fallback : Number(v.toString('latin1'));
+    };
+    if (sameOwner) lchownSync(target, num('uid', h.uid), num('gid', h.gid));
+    if (opts.xattrs !== false && pax) {
+      for (const [k, v] of pax) if (k.startsWith(XATTR_PREFIX)) await setXattr(target, k.slice(XATTR_PREFIX.length), v);
     }
+    const mtime = num('mtime', h.mtime.getTime() / 1000);
     if (h.type === 'directory') {
-      dirs.push({ target, h }); // mode and times after the children are written
+      dirs.push({ target, mode: h.mode, mtime }); // mode and times after the children are written
       return;
     }
-    if (h.type === 'symlink') return lutimes(target, h.mtime, h.mtime);
-    await chmod(target, h.mode & 0o7777);
-    await utimes(target, h.mtime, h.mtime);
+    if (h.type === 'symlink') return lutimesSync(target, mtime, mtime);
+    chmodSync(target, h.mode & 0o7777);
+    utimesSync(target, mtime, mtime);
   };
 
-  const handle = async (h: Header, body: Readable): Promise<void> => {
+  const resolveParent = (comps: string[]): string => {
+    const key = comps.slice(0, -1).join('/');
+    let dir = parents.get(key);
+    if (dir === undefined) {
+      dir = resolveInRoot(rootAbs, comps.slice(0, -1), { followLast: true, mkdirs: true });
+      parents.set(key, dir);
+    }
+    return dir;
+  };
+
+  const handle = async (h: Header, body: Readable, pax: PaxRecords | undefined): Promise<void> => {
     result.entries++;
     const comps = entryComponents(h.name);
     if (comps.length === 0) return; // the root itself ("./")
     const base = comps[comps.length - 1]!;
-    const parent = await resolveInRoot(rootAbs, comps.slice(0, -1), { followLast: true, mkdirs: true });
+    const parent = resolveParent(comps);
     const target = path.join(parent, base);
 
     if (base.startsWith(WHITEOUT_PREFIX)) {
       result.whiteouts++;
       if (base === OPAQUE_WHITEOUT) {
-        for (const child of await readdir(parent)) await removeLower(path.join(parent, child));
+        for (const child of readdirSync(parent)) removeLower(path.join(parent, child));
       } else if (!base.startsWith(WHITEOUT_META_PREFIX)) {
-        await removeLower(path.join(parent, base.slice(WHITEOUT_PREFIX.length)));
+        removeLower(path.join(parent, base.slice(WHITEOUT_PREFIX.length)));
       }
       return;
     }
 
-    const existing = await lstatOrUndefined(target);
-    if (existing && !(existing.isDirectory() && h.type === 'directory')) await rm(target, { recursive: true, force: true });
+    const existing = lstatSync(target, { throwIfNoEntry: false });
+    if (existing && !(existing.isDirectory() && h.type === 'directory')) remove(target);
 
     switch (h.type) {
       case 'directory':
-        if (!existing?.isDirectory()) await mkdir(target, { mode: 0o700 });
+        if (!existing?.isDirectory()) mkdirSync(target, { mode: 0o700 });
         break;
       case 'file':
       case 'contiguous-file':
         // 'wx' is O_CREAT|O_EXCL: never follows a symlink that appeared meanwhile
-        await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+        if (h.size <= SMALL_FILE) writeFileSync(target, await readSmall(body, h.size), { flag: 'wx', mode: 0o600 });
+        else await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
         result.bytes += h.size;
         break;
       case 'symlink':
-        await symlink(h.linkname, target);
+        symlinkSync(h.linkname, target);
         break;
       case 'link': {
         const lc = entryComponents(h.linkname, `tar entry "${h.name}": hardlink target "${h.linkname}"`);
         if (lc.length === 0) hostile(h, `hardlink to the root directory`);
-        const src = await resolveInRoot(rootAbs, lc, { followLast: false });
-        const st = await lstatOrUndefined(src);
+        const src = resolveInRoot(rootAbs, lc, { followLast: false });
+        const st = lstatSync(src, { throwIfNoEntry: false });
         if (!st) hostile(h, `hardlink target "${h.linkname}" does not exist in the layer or below`);
         if (st.isDirectory()) hostile(h, `hardlink target "${h.linkname}" is a directory`);
-        await link(src, target);
+        linkSync(src, target);
         created.add(target);
         return; // a hardlink shares the target's metadata
       }
@@ -150,36 +193,37 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
         hostile(h, `unsupported entry type ${JSON.stringify(h.type)}`);
     }
     created.add(target);
-    await meta(target, h);
+    await meta(target, h, pax);
   };
 
+  const scanner = new PaxScanner();
   const ex = tarExtract();
-  const feeding = pipeline(tar, ex as unknown as NodeJS.WritableStream);
+  const feeding = pipeline(tar, scanner, ex as unknown as NodeJS.WritableStream);
+  let index = 0;
   try {
     for await (const entry of ex) {
-      await handle(entry.header, entry as unknown as Readable);
+      await handle(entry.header, entry as unknown as Readable, scanner.recordsFor(index++));
       entry.resume(); // drain what was not read (directories, links, skipped)
     }
+    await feeding;
   } catch (e) {
     tar.destroy();
     ex.destroy();
     await feeding.then(noop, noop); // its failure is a consequence of e, which is thrown
-    throw e;
+    throw corrupt(e, root);
   }
-  await feeding;
 
-  for (const { target, h } of dirs.reverse()) {
-    await chmod(target, h.mode & 0o7777);
-    await utimes(target, h.mtime, h.mtime);
+  for (const { target, mode, mtime } of dirs.reverse()) {
+    chmodSync(target, mode & 0o7777);
+    utimesSync(target, mtime, mtime);
   }
   return result;
 }
 
 /** Removes `root/rel` if it exists (a helper for callers applying deletions outside a tar). */
-export async function removeInRoot(root: string, rel: string): Promise<void> {
+export function removeInRoot(root: string, rel: string): void {
   const comps = entryComponents(rel);
   if (comps.length === 0) throw invalidArgument(`refusing to remove the root directory ${root}`);
-  const target = await resolveInRoot(path.resolve(root), comps, { followLast: false });
-  const st = await lstatOrUndefined(target);
-  if (st) await (st.isDirectory() ? rm(target, { recursive: true }) : unlink(target));
+  const target = resolveInRoot(path.resolve(root), comps, { followLast: false });
+  rmSync(target, { recursive: true, force: true });
 }

@@ -3,11 +3,10 @@
  * whiteout names, tar headers from fs.Stats, and resolution of a path inside
  * a root directory as if the root were `/` (symlinks never lead outside).
  */
-import { lstat, mkdir, readlink } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Header } from 'tar-stream';
-import { invalidArgument, isErrno } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_WHITEOUT = '.wh..wh..opq';
@@ -49,12 +48,14 @@ const MAX_SYMLINKS = 255;
  * is false (it is the thing an entry creates or replaces). Missing directories
  * are created (mode 0755) when `mkdirs` is set; otherwise the rest of the path
  * is appended unresolved. With `mkdirs`, every component must be a directory.
+ * Synchronous: a few lstat calls served from the page cache cost less than
+ * thread-pool round trips.
  */
-export async function resolveInRoot(
+export function resolveInRoot(
   root: string,
   components: readonly string[],
   opts: { followLast?: boolean; mkdirs?: boolean } = {},
-): Promise<string> {
+): string {
   const done: string[] = [];
   const todo = [...components];
   let links = 0;
@@ -71,18 +72,13 @@ export async function resolveInRoot(
       done.push(c);
       break;
     }
-    let st: Stats | undefined;
-    try {
-      st = await lstat(host);
-    } catch (e) {
-      if (!isErrno(e, 'ENOENT')) throw e;
-    }
+    const st = lstatSync(host, { throwIfNoEntry: false });
     if (st === undefined) {
       if (!opts.mkdirs) return path.join(root, ...done, c, ...todo);
-      await mkdir(host, { mode: 0o755 });
+      mkdirSync(host, { mode: 0o755 });
     } else if (st.isSymbolicLink()) {
       if (++links > MAX_SYMLINKS) throw invalidArgument(`too many levels of symbolic links resolving "${components.join('/')}" in ${root}`, { hint: 'the tree has a symlink loop' });
-      const target = await readlink(host);
+      const target = readlinkSync(host);
       if (target.startsWith('/')) done.length = 0;
       todo.unshift(...target.split('/'));
       continue;

@@ -30,7 +30,7 @@ function unquote(s: string): string {
  */
 export async function readXattrTree(root: string, match = '-'): Promise<Map<string, Map<string, Buffer>>> {
   const abs = path.resolve(root);
-  const out = await run('getfattr', ['-R', '-P', '-d', '-m', match, '-e', 'base64', '--absolute-names', abs]);
+  const out = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', match, '-e', 'base64', '--absolute-names', abs]);
   const tree = new Map<string, Map<string, Buffer>>();
   let current: Map<string, Buffer> | undefined;
   for (const line of out.split('\n')) {
