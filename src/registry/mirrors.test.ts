@@ -57,6 +57,11 @@ describe('TLS with a test CA', () => {
     const got = await client.repository(reg.host, 'secure/app', ['pull']).getManifest('v1');
     assert.equal(got.descriptor.digest, img.manifest.digest);
     await client.close();
+
+    // marked insecure: no CA needed
+    const insecure = createRegistryClient({ credentials: noCreds, registries: { insecure: [reg.host], configs: { [reg.host]: { auth: { username: 'testuser', password: 'testpassword' } } } } });
+    assert.equal((await insecure.repository(reg.host, 'secure/app', ['pull']).headManifest('v1'))?.digest, img.manifest.digest);
+    await insecure.close();
   });
 });
 
