@@ -104,3 +104,32 @@ describe('token auth (Bearer)', () => {
     await client.close();
   });
 });
+
+describe('token auth with anonymous pull', () => {
+  let reg: TestRegistry;
+  before(async () => {
+    reg = await startRegistry({ auth: 'token', anonymousPull: true });
+  });
+  after(() => reg.stop());
+
+  test('anonymous tokens pull; pushing needs a login', async () => {
+    const owner = createRegistryClient({ credentials: creds({ [reg.host]: { username: 'testuser', password: 'testpassword' } }), registries: {} });
+    const blob = randomBlob(2048);
+    await owner.repository(reg.host, 'pub/lib', ['pull', 'push']).pushBlob(blob, async () => streamOf(blob.bytes));
+    await owner.close();
+
+    const anon = createRegistryClient({ credentials: creds({}), registries: {} });
+    const before = reg.token!.requests;
+    const got = await readAll(await anon.repository(reg.host, 'pub/lib', ['pull']).getBlob(blob.digest));
+    assert.ok(got.equals(blob.bytes));
+    assert.equal(reg.token!.requests - before, 1);
+    assert.deepEqual(reg.token!.log.at(-1), { user: '', scopes: ['repository:pub/lib:pull'] });
+    await assert.rejects(anon.repository(reg.host, 'pub/lib', ['pull', 'push']).pushBlob(randomBlob(10), async () => streamOf(Buffer.alloc(10))), (e: unknown) => {
+      assert.ok(isKilnError(e, 'UNAUTHENTICATED'));
+      assert.match(e.message, new RegExp(`^pushing ${reg.host}/pub/lib: unauthorized: authentication required`));
+      assert.equal(e.hint, `run kiln login ${reg.host}`);
+      return true;
+    });
+    await anon.close();
+  });
+});
