@@ -133,3 +133,24 @@ describe('token auth with anonymous pull', () => {
     await anon.close();
   });
 });
+
+describe('token auth with an identity token', () => {
+  let reg: TestRegistry;
+  before(async () => {
+    reg = await startRegistry({ auth: 'token', refreshTokens: { 'rt-123': 'testuser' } });
+  });
+  after(() => reg.stop());
+
+  test('identitytoken from the config is exchanged with the OAuth2 refresh-token POST', async () => {
+    const client = createRegistryClient({ credentials: creds({ [reg.host]: { identitytoken: 'rt-123' } }), registries: {} });
+    const blob = randomBlob(100);
+    const repo = client.repository(reg.host, 'id/app', ['pull', 'push']);
+    await repo.pushBlob(blob, async () => streamOf(blob.bytes));
+    assert.equal(await repo.statBlob(blob.digest), 100);
+    assert.deepEqual(reg.token!.log.at(-1), { user: 'testuser', scopes: ['repository:id/app:pull,push'] });
+    await client.close();
+    const bad = createRegistryClient({ credentials: creds({ [reg.host]: { identitytoken: 'stale' } }), registries: {} });
+    await assert.rejects(bad.repository(reg.host, 'id/app', ['pull']).statBlob(blob.digest), { code: 'UNAUTHENTICATED' });
+    await bad.close();
+  });
+});

@@ -28,6 +28,8 @@ export interface StartRegistryOptions {
   users?: Record<string, string>;
   /** token mode: anonymous callers may pull. */
   anonymousPull?: boolean;
+  /** token mode: OAuth2 refresh tokens (Docker's identitytoken) → user. */
+  refreshTokens?: Record<string, string>;
 }
 
 export interface TestRegistry {
@@ -117,7 +119,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       const signing = await makeSigningCert(dir);
       const service = 'kiln-test-registry';
       const issuer = 'kiln-test-issuer';
-      token = await startTokenServer({ ...signing, issuer, service, users, anonymousPull: opts.anonymousPull });
+      token = await startTokenServer({ ...signing, issuer, service, users, anonymousPull: opts.anonymousPull, refreshTokens: opts.refreshTokens });
       config.auth = { token: { realm: token.realm, service, issuer, rootcertbundle: signing.certFile } };
     }
   } catch (e) {
