@@ -65,6 +65,26 @@ describe('TLS with a test CA', () => {
   });
 });
 
+test('mutual TLS: cert_file and key_file from registries.yaml', async () => {
+  const reg = await startRegistry({ tls: true, clientCert: true });
+  try {
+    const withoutCert = createRegistryClient({ credentials: noCreds, registries: { configs: { [reg.host]: { tls: { ca_file: reg.caFile } } } } });
+    await assert.rejects(withoutCert.repository(reg.host, 'm/app', ['pull']).headManifest('v1'), (e: unknown) => {
+      assert.ok(isKilnError(e, 'UNAVAILABLE'));
+      assert.match(e.message, new RegExp(`^cannot reach registry ${reg.host}: `));
+      return true;
+    });
+    await withoutCert.close();
+    const registries = { configs: { [reg.host]: { tls: { ca_file: reg.caFile, cert_file: reg.clientCertFile, key_file: reg.clientKeyFile } } } };
+    const img = await pushImage(reg.host, 'm/app', 'v1', registries);
+    const client = createRegistryClient({ credentials: noCreds, registries });
+    assert.equal((await client.repository(reg.host, 'm/app', ['pull']).headManifest('v1'))?.digest, img.manifest.digest);
+    await client.close();
+  } finally {
+    await reg.stop();
+  }
+});
+
 describe('mirrors', () => {
   let upstream: TestRegistry;
   let mirror: TestRegistry;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { freePort } from './ports.js';
-import { makeCA, makeServerCert, makeSigningCert } from './pki.js';
+import { makeCA, makeClientCert, makeServerCert, makeSigningCert, type CertFiles } from './pki.js';
 import { tempDir, removeDir } from './tempdir.js';
 import { startTokenServer, type TokenServer } from './tokenserver.js';
 
@@ -24,6 +24,8 @@ export const REGISTRY_BIN = process.env.KILN_TEST_REGISTRY_BIN ?? '/usr/bin/dock
 export interface StartRegistryOptions {
   auth?: 'none' | 'htpasswd' | 'token';
   tls?: boolean;
+  /** with tls: require a client certificate signed by the test CA (mutual TLS). */
+  clientCert?: boolean;
   /** user → password; default `{ testuser: 'testpassword' }` when auth is not none. */
   users?: Record<string, string>;
   /** token mode: anonymous callers may pull. */
@@ -39,6 +41,9 @@ export interface TestRegistry {
   url: string;
   /** The test CA that signed the server certificate (tls only). */
   caFile?: string;
+  /** A client certificate and key the registry accepts (clientCert only). */
+  clientCertFile?: string;
+  clientKeyFile?: string;
   users: Record<string, string>;
   /** The temp dir holding config, storage, certs and registry.log. */
   dir: string;
@@ -59,10 +64,12 @@ async function writeHtpasswd(file: string, users: Record<string, string>): Promi
   await writeFile(file, lines.join('\n') + '\n');
 }
 
-function probe(url: string, ca?: Buffer): Promise<number> {
+async function probe(url: string, ca?: Buffer, client?: CertFiles): Promise<number> {
+  const cert = client ? await readFile(client.certFile) : undefined;
+  const key = client ? await readFile(client.keyFile) : undefined;
   return new Promise((resolve, reject) => {
     const mod = url.startsWith('https:') ? https : http;
-    const req = mod.get(url + '/v2/', { ca, timeout: 2000 }, (res) => {
+    const req = mod.get(url + '/v2/', { ca, cert, key, timeout: 2000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -71,14 +78,14 @@ function probe(url: string, ca?: Buffer): Promise<number> {
   });
 }
 
-async function waitReady(url: string, child: ChildProcess, logFile: string, ca?: Buffer): Promise<void> {
+async function waitReady(url: string, child: ChildProcess, logFile: string, ca?: Buffer, client?: CertFiles): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) {
       throw new Error(`docker-registry exited with ${child.exitCode}:\n${await readFile(logFile, 'utf8')}`);
     }
     try {
-      const status = await probe(url, ca);
+      const status = await probe(url, ca, client);
       if (status === 200 || status === 401) return;
     } catch {
       // not listening yet: poll again
@@ -103,13 +110,19 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     http: { addr: host, headers: { 'X-Content-Type-Options': ['nosniff'] } },
   };
   let caFile: string | undefined;
+  let client: CertFiles | undefined;
   let token: TokenServer | undefined;
   try {
     if (opts.tls) {
       const ca = await makeCA(dir);
       const server = await makeServerCert(dir, ca);
       caFile = ca.certFile;
-      (config.http as Record<string, unknown>).tls = { certificate: server.certFile, key: server.keyFile };
+      const tls: Record<string, unknown> = { certificate: server.certFile, key: server.keyFile };
+      if (opts.clientCert) {
+        client = await makeClientCert(dir, ca);
+        tls.clientcas = [ca.certFile];
+      }
+      (config.http as Record<string, unknown>).tls = tls;
     }
     if (auth === 'htpasswd') {
       const file = path.join(dir, 'htpasswd');
@@ -148,10 +161,10 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     if (!process.env.KILN_KEEP_TEST_DIRS) await removeDir(dir);
   };
   try {
-    await waitReady(url, child, logFile, caFile ? await readFile(caFile) : undefined);
+    await waitReady(url, child, logFile, caFile ? await readFile(caFile) : undefined, client);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { host, url, caFile, users, dir, logFile, token, stop };
+  return { host, url, caFile, clientCertFile: client?.certFile, clientKeyFile: client?.keyFile, users, dir, logFile, token, stop };
 }
