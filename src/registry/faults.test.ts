@@ -193,3 +193,22 @@ test('a blob redirect to another host does not carry the registry credentials', 
     await Promise.all([registry.stop(), storage.stop()]);
   }
 });
+
+test('a connection reset before the answer is retried', async () => {
+  const img = tinyImage();
+  const f = fake((req, res, n) => {
+    if (n === 1) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(200, { 'content-type': img.mediaType }).end(img.manifest.bytes);
+  });
+  const host = await f.start();
+  try {
+    const got = await client.repository(host, 'foo', ['pull']).getManifest(img.manifest.digest);
+    assert.ok(got.bytes.equals(img.manifest.bytes));
+    assert.equal(f.log.filter((l) => l.url.startsWith('/v2/foo/manifests/')).length, 2);
+  } finally {
+    await f.stop();
+  }
+});
