@@ -154,3 +154,27 @@ describe('token auth with an identity token', () => {
     await bad.close();
   });
 });
+
+describe('token lifetime and concurrency', () => {
+  let reg: TestRegistry;
+  before(async () => {
+    reg = await startRegistry({ auth: 'token', tokenExpiresIn: 12 });
+  });
+  after(() => reg.stop());
+
+  test('parallel requests share one token request; an expiring token is renewed', async () => {
+    const client = createRegistryClient({ credentials: creds({ [reg.host]: { username: 'testuser', password: 'testpassword' } }), registries: {} });
+    const repo = client.repository(reg.host, 'par/app', ['pull']);
+    const start = reg.token!.requests;
+    const sizes = await Promise.all([1, 2, 3, 4, 5].map(() => repo.statBlob(randomBlob(8).digest)));
+    assert.deepEqual(sizes, [undefined, undefined, undefined, undefined, undefined]);
+    assert.equal(reg.token!.requests - start, 1);
+    // 12 s lifetime minus kiln's 10 s margin: reused for 2 s, then renewed
+    await repo.statBlob(randomBlob(8).digest);
+    assert.equal(reg.token!.requests - start, 1);
+    await new Promise((r) => setTimeout(r, 2100));
+    await repo.statBlob(randomBlob(8).digest);
+    assert.equal(reg.token!.requests - start, 2);
+    await client.close();
+  });
+});

@@ -30,6 +30,8 @@ export interface StartRegistryOptions {
   users?: Record<string, string>;
   /** token mode: anonymous callers may pull. */
   anonymousPull?: boolean;
+  /** token mode: token lifetime in seconds (default 300). */
+  tokenExpiresIn?: number;
   /** token mode: OAuth2 refresh tokens (Docker's identitytoken) → user. */
   refreshTokens?: Record<string, string>;
 }
@@ -132,7 +134,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       const signing = await makeSigningCert(dir);
       const service = 'kiln-test-registry';
       const issuer = 'kiln-test-issuer';
-      token = await startTokenServer({ ...signing, issuer, service, users, anonymousPull: opts.anonymousPull, refreshTokens: opts.refreshTokens });
+      token = await startTokenServer({ ...signing, issuer, service, users, anonymousPull: opts.anonymousPull, refreshTokens: opts.refreshTokens, expiresIn: opts.tokenExpiresIn });
       config.auth = { token: { realm: token.realm, service, issuer, rootcertbundle: signing.certFile } };
     }
   } catch (e) {
