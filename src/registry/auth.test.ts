@@ -2,7 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRegistry, type TestRegistry } from '../testing/registry.js';
 import { randomBlob, readAll, streamOf, tinyImage } from '../testing/blobs.js';
+import path from 'node:path';
+import { tempDir, removeDir } from '../testing/tempdir.js';
 import { isKilnError } from '../errors.js';
+import { login } from './login.js';
 import { createRegistryClient } from './client.js';
 import type { AuthConfig, CredentialStore } from './transport/auth.js';
 
@@ -80,6 +83,20 @@ describe('token auth (Bearer)', () => {
     assert.equal(reg.token!.requests - start, 3);
     assert.deepEqual(reg.token!.log.at(-2)?.scopes.sort(), ['repository:proj/a:pull', 'repository:proj/b:pull,push']);
     await client.close();
+  });
+
+  test('login against a token registry asks the token service', async () => {
+    const dir = await tempDir();
+    try {
+      const configFile = path.join(dir, 'config.json');
+      await assert.rejects(login(reg.host, 'bob', 'wrong', { configFile, registries: {} }), { code: 'UNAUTHENTICATED' });
+      const before = reg.token!.requests;
+      assert.deepEqual(await login(reg.host, 'bob', 'builder', { configFile, registries: {} }), { server: reg.host, configFile });
+      assert.equal(reg.token!.requests - before, 1);
+      assert.deepEqual(reg.token!.log.at(-1), { user: 'bob', scopes: [] });
+    } finally {
+      await removeDir(dir);
+    }
   });
 
   test('anonymous: the registry refuses, log in', async () => {
