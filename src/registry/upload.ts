@@ -67,6 +67,7 @@ async function monolithic(o: UploadOptions, src: Readable): Promise<void> {
   const d = new Digester(digestAlgorithm(o.blob.digest));
   let consumed = false;
   const hashing = new Transform({
+    highWaterMark: 1 << 20,
     transform(chunk: Buffer, _enc, cb) {
       d.update(chunk);
       cb(null, chunk);
