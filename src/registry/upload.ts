@@ -153,6 +153,7 @@ export async function uploadBlob(o: UploadOptions): Promise<void> {
         if (e instanceof Retryable) await o.fail(e.response);
         throw e;
       }
+      if (e instanceof Retryable) await e.response.body?.cancel().catch(() => undefined);
       await sleep(o.baseDelayMs * 3 ** (attempt - 1));
     } finally {
       src.destroy();
