@@ -9,7 +9,7 @@ import { tempDir, removeDir } from '../testing/tempdir.js';
 import { isKilnError } from '../errors.js';
 import { createRegistryClient } from './client.js';
 import { loadRegistriesConfig } from './registries.js';
-import { resolveEndpoints } from './endpoints.js';
+import { allowsHttp, apiHost, isLoopback, resolveEndpoints } from './endpoints.js';
 
 const noCreds = { get: async () => undefined };
 
@@ -140,4 +140,14 @@ test('endpoint resolution: docker.io API host, "*" mirrors, mirror URLs with pat
     ],
   );
   assert.equal(resolveEndpoints(cfg, 'quay.io', 'a/b', true).length, 1);
+});
+
+test('plain HTTP is allowed for loopback hosts and insecure registries only', () => {
+  for (const h of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000', '[::1]']) assert.ok(isLoopback(h), h);
+  for (const h of ['example.com', '10.0.0.1:5000', '128.0.0.1', 'localhost.example.com:5000']) assert.ok(!isLoopback(h), h);
+  assert.ok(allowsHttp('10.0.0.1:5000', { insecure: ['10.0.0.1:5000'] }));
+  assert.ok(!allowsHttp('10.0.0.1:5000', {}));
+  assert.equal(apiHost('docker.io'), 'registry-1.docker.io');
+  assert.equal(apiHost('index.docker.io'), 'registry-1.docker.io');
+  assert.equal(apiHost('ghcr.io'), 'ghcr.io');
 });
