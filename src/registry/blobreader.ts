@@ -67,5 +67,5 @@ async function* chunks(first: Response, o: ReadBlobOptions): AsyncGenerator<Uint
 
 export async function readBlob(o: ReadBlobOptions): Promise<Readable> {
   const first = await o.open(o.offset);
-  return Readable.from(chunks(first, o), { objectMode: false });
+  return Readable.from(chunks(first, o), { objectMode: false, highWaterMark: 1 << 20 });
 }

@@ -63,6 +63,7 @@ test('credHelpers: docker-credential-<name> get is run with the server on stdin'
     `#!/bin/sh
 read server
 echo "$1 $server" >> "${dir}/helper.log"
+if [ "$1" = store ]; then exit 0; fi
 if [ "$1" = get ] && [ "$server" = "${reg.host}" ]; then
   printf '{"ServerURL":"%s","Username":"carol","Secret":"s3cret:with:colons"}\\n' "$server"
   exit 0
@@ -85,6 +86,14 @@ exit 1
     assert.equal(got.descriptor.digest, img.manifest.digest);
     await client.close();
     assert.equal(await readFile(path.join(dir, 'helper.log'), 'utf8'), `get nothing.example\nget ${reg.host}\n`);
+
+    // credsStore: the same helper for every registry; login stores through it, not in the file
+    const storeFile = path.join(dir, 'helper', 'store.json');
+    await writeFile(storeFile, JSON.stringify({ credsStore: 'kilntest' }));
+    assert.deepEqual(await new DockerConfigCredentials(storeFile).get(reg.host), { username: 'carol', password: 's3cret:with:colons' });
+    await login(reg.host, 'carol', 's3cret:with:colons', { configFile: storeFile, registries: {} });
+    assert.deepEqual(JSON.parse(await readFile(storeFile, 'utf8')), { credsStore: 'kilntest', auths: { [reg.host]: {} } });
+    assert.match(await readFile(path.join(dir, 'helper.log'), 'utf8'), /\nstore \{"ServerURL":"127\.0\.0\.1:\d+","Username":"carol","Secret":"s3cret:with:colons"\}\n$/);
   } finally {
     process.env.PATH = oldPath;
   }

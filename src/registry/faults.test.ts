@@ -7,12 +7,13 @@ import { isKilnError } from '../errors.js';
 import { createRegistryClient } from './client.js';
 
 /** An in-process fake registry: `handle` decides per request; every request is logged. */
-function fake(handle: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void) {
+function fake(handle: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void, basic = false) {
   const log: { method: string; url: string; range?: string }[] = [];
   const server = http.createServer((req, res) => {
     log.push({ method: req.method!, url: req.url!, range: req.headers.range });
     if (req.url === '/v2/') {
-      res.writeHead(200).end('{}');
+      if (basic && !req.headers.authorization) res.writeHead(401, { 'www-authenticate': 'Basic realm="fake"' }).end();
+      else res.writeHead(200).end('{}');
       return;
     }
     handle(req, res, log.filter((l) => l.url !== '/v2/').length);
@@ -162,6 +163,51 @@ test('a monolithic upload that gets a 503 starts over with a fresh stream', asyn
     assert.ok(received.equals(blob.bytes));
     const put = f.log.filter((l) => l.method === 'PUT').at(-1)!;
     assert.match(put.url, new RegExp(`digest=${encodeURIComponent(blob.digest).replace('%3A', '(%3A|:)')}`));
+  } finally {
+    await f.stop();
+  }
+});
+
+test('a blob redirect to another host does not carry the registry credentials', async () => {
+  const blob = randomBlob(3000);
+  let storageAuth: string | undefined = 'unset';
+  const storage = fake((req, res) => {
+    storageAuth = req.headers.authorization;
+    res.writeHead(200, { 'content-length': String(blob.size) }).end(blob.bytes);
+  });
+  const storageHost = await storage.start();
+  let registryAuth: string | undefined;
+  const registry = fake((req, res) => {
+    registryAuth = req.headers.authorization;
+    res.writeHead(307, { location: `http://${storageHost}/bucket/${blob.digest}?sig=x` }).end();
+  }, true);
+  const host = await registry.start();
+  const withCreds = createRegistryClient({ credentials: { get: async () => ({ username: 'u', password: 'p' }) }, registries: {} });
+  try {
+    const got = await readAll(await withCreds.repository(host, 'foo', ['pull']).getBlob(blob.digest));
+    assert.ok(got.equals(blob.bytes));
+    assert.equal(registryAuth, 'Basic ' + Buffer.from('u:p').toString('base64'));
+    assert.equal(storageAuth, undefined);
+  } finally {
+    await withCreds.close();
+    await Promise.all([registry.stop(), storage.stop()]);
+  }
+});
+
+test('a connection reset before the answer is retried', async () => {
+  const img = tinyImage();
+  const f = fake((req, res, n) => {
+    if (n === 1) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(200, { 'content-type': img.mediaType }).end(img.manifest.bytes);
+  });
+  const host = await f.start();
+  try {
+    const got = await client.repository(host, 'foo', ['pull']).getManifest(img.manifest.digest);
+    assert.ok(got.bytes.equals(img.manifest.bytes));
+    assert.equal(f.log.filter((l) => l.url.startsWith('/v2/foo/manifests/')).length, 2);
   } finally {
     await f.stop();
   }

@@ -9,7 +9,7 @@ import { tempDir, removeDir } from '../testing/tempdir.js';
 import { isKilnError } from '../errors.js';
 import { createRegistryClient } from './client.js';
 import { loadRegistriesConfig } from './registries.js';
-import { resolveEndpoints } from './endpoints.js';
+import { allowsHttp, apiHost, isLoopback, resolveEndpoints } from './endpoints.js';
 
 const noCreds = { get: async () => undefined };
 
@@ -57,7 +57,32 @@ describe('TLS with a test CA', () => {
     const got = await client.repository(reg.host, 'secure/app', ['pull']).getManifest('v1');
     assert.equal(got.descriptor.digest, img.manifest.digest);
     await client.close();
+
+    // marked insecure: no CA needed
+    const insecure = createRegistryClient({ credentials: noCreds, registries: { insecure: [reg.host], configs: { [reg.host]: { auth: { username: 'testuser', password: 'testpassword' } } } } });
+    assert.equal((await insecure.repository(reg.host, 'secure/app', ['pull']).headManifest('v1'))?.digest, img.manifest.digest);
+    await insecure.close();
   });
+});
+
+test('mutual TLS: cert_file and key_file from registries.yaml', async () => {
+  const reg = await startRegistry({ tls: true, clientCert: true });
+  try {
+    const withoutCert = createRegistryClient({ credentials: noCreds, registries: { configs: { [reg.host]: { tls: { ca_file: reg.caFile } } } } });
+    await assert.rejects(withoutCert.repository(reg.host, 'm/app', ['pull']).headManifest('v1'), (e: unknown) => {
+      assert.ok(isKilnError(e, 'UNAVAILABLE'));
+      assert.match(e.message, new RegExp(`^cannot reach registry ${reg.host}: `));
+      return true;
+    });
+    await withoutCert.close();
+    const registries = { configs: { [reg.host]: { tls: { ca_file: reg.caFile, cert_file: reg.clientCertFile, key_file: reg.clientKeyFile } } } };
+    const img = await pushImage(reg.host, 'm/app', 'v1', registries);
+    const client = createRegistryClient({ credentials: noCreds, registries });
+    assert.equal((await client.repository(reg.host, 'm/app', ['pull']).headManifest('v1'))?.digest, img.manifest.digest);
+    await client.close();
+  } finally {
+    await reg.stop();
+  }
 });
 
 describe('mirrors', () => {
@@ -115,4 +140,14 @@ test('endpoint resolution: docker.io API host, "*" mirrors, mirror URLs with pat
     ],
   );
   assert.equal(resolveEndpoints(cfg, 'quay.io', 'a/b', true).length, 1);
+});
+
+test('plain HTTP is allowed for loopback hosts and insecure registries only', () => {
+  for (const h of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000', '[::1]']) assert.ok(isLoopback(h), h);
+  for (const h of ['example.com', '10.0.0.1:5000', '128.0.0.1', 'localhost.example.com:5000']) assert.ok(!isLoopback(h), h);
+  assert.ok(allowsHttp('10.0.0.1:5000', { insecure: ['10.0.0.1:5000'] }));
+  assert.ok(!allowsHttp('10.0.0.1:5000', {}));
+  assert.equal(apiHost('docker.io'), 'registry-1.docker.io');
+  assert.equal(apiHost('index.docker.io'), 'registry-1.docker.io');
+  assert.equal(apiHost('ghcr.io'), 'ghcr.io');
 });

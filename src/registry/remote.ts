@@ -102,7 +102,9 @@ export class EndpointRepository implements Repository {
     const res = await this.transport.request({ method: 'HEAD', path: `/${this.endpoint.path}/blobs/${digest}` });
     if (res.status === 404) return undefined;
     if (res.status !== 200) return this.fail(res);
-    return Number(res.headers.get('content-length'));
+    // present; -1 when a proxy dropped the length
+    const size = Number(res.headers.get('content-length') ?? NaN);
+    return Number.isFinite(size) ? size : -1;
   }
 
   async getBlob(digest: string, opts: { offset?: number } = {}): Promise<Readable> {

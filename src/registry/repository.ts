@@ -20,7 +20,7 @@ export interface Repository {
   headManifest(reference: string): Promise<Descriptor | undefined>;
   /** PUT a manifest under a tag or its digest; answers its digest. */
   putManifest(reference: string, bytes: Buffer, mediaType: string): Promise<string>;
-  /** HEAD a blob: its size, undefined when absent. */
+  /** HEAD a blob: its size (-1 if the registry did not say), undefined when absent. */
   statBlob(digest: string): Promise<number | undefined>;
   /** The blob's bytes from `offset`; dropped connections resume with Range; verified when read from 0. */
   getBlob(digest: string, opts?: { offset?: number }): Promise<Readable>;

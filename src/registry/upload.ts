@@ -65,10 +65,16 @@ async function startSession(o: UploadOptions): Promise<string> {
 async function monolithic(o: UploadOptions, src: Readable): Promise<void> {
   const loc = await startSession(o);
   const d = new Digester(digestAlgorithm(o.blob.digest));
+  let consumed = false;
   const hashing = new Transform({
+    highWaterMark: 1 << 20,
     transform(chunk: Buffer, _enc, cb) {
       d.update(chunk);
       cb(null, chunk);
+    },
+    flush(cb) {
+      consumed = true;
+      cb();
     },
   });
   src.on('error', (e) => hashing.destroy(e));
@@ -79,7 +85,8 @@ async function monolithic(o: UploadOptions, src: Readable): Promise<void> {
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(o.blob.size) },
     stream: src.pipe(hashing),
   });
-  if (res.status === 201) checkDigest(o, d);
+  // wrong local bytes are DATA_LOSS, whatever the registry answered (DIGEST_INVALID or, oddly, 201)
+  if (consumed) checkDigest(o, d);
   await expect(o, res, [201]);
   await res.body?.cancel().catch(() => undefined);
 }
@@ -146,6 +153,7 @@ export async function uploadBlob(o: UploadOptions): Promise<void> {
         if (e instanceof Retryable) await o.fail(e.response);
         throw e;
       }
+      if (e instanceof Retryable) await e.response.body?.cancel().catch(() => undefined);
       await sleep(o.baseDelayMs * 3 ** (attempt - 1));
     } finally {
       src.destroy();

@@ -1,6 +1,7 @@
 /** Test content: random blobs with their digests, streams of buffers, a tiny valid image. */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 
 export interface TestBlob {
   bytes: Buffer;
@@ -36,11 +37,15 @@ export interface TestImage {
   mediaType: string;
 }
 
-/** An OCI image: one random (not gzip) layer, a minimal config, the manifest bytes. */
+/**
+ * An OCI image: one gzip layer of `layerSize` random bytes (not a tar: registries and
+ * skopeo copy do not look inside), a minimal config, the manifest bytes.
+ */
 export function tinyImage(layerSize = 1024): TestImage {
-  const layer = randomBlob(layerSize);
+  const raw = randomBlob(layerSize);
+  const layer = blobOf(gzipSync(raw.bytes, { level: 1 }));
   const config = blobOf(
-    Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] }, config: {} })),
+    Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [raw.digest] }, config: {} })),
   );
   const mediaType = 'application/vnd.oci.image.manifest.v1+json';
   const manifest = blobOf(
@@ -49,7 +54,7 @@ export function tinyImage(layerSize = 1024): TestImage {
         schemaVersion: 2,
         mediaType,
         config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer.digest, size: layer.size }],
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }],
       }),
     ),
   );

@@ -27,13 +27,22 @@ export async function makeCA(dir: string, name = 'ca'): Promise<CertFiles> {
 }
 
 /** A server certificate for 127.0.0.1, ::1 and localhost signed by the CA. */
-export async function makeServerCert(dir: string, ca: CertFiles, name = 'server'): Promise<CertFiles> {
+export function makeServerCert(dir: string, ca: CertFiles, name = 'server'): Promise<CertFiles> {
+  return signedCert(dir, ca, name, '/CN=localhost', 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n');
+}
+
+/** A client certificate (mutual TLS) signed by the CA. */
+export function makeClientCert(dir: string, ca: CertFiles, name = 'client'): Promise<CertFiles> {
+  return signedCert(dir, ca, name, '/CN=kiln test client', 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n');
+}
+
+async function signedCert(dir: string, ca: CertFiles, name: string, subject: string, extensions: string): Promise<CertFiles> {
   const certFile = path.join(dir, `${name}.crt`);
   const keyFile = path.join(dir, `${name}.key`);
   const csr = path.join(dir, `${name}.csr`);
   const ext = path.join(dir, `${name}.ext`);
-  await writeFile(ext, 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n');
-  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', keyFile, '-out', csr]);
+  await writeFile(ext, extensions);
+  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', subject, '-keyout', keyFile, '-out', csr]);
   await run('openssl', [
     'x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial',
     '-days', '1', '-sha256', '-extfile', ext, '-out', certFile,

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { startRegistry } from './registry.js';
 
 async function get(url: string, init: { headers?: Record<string, string>; ca?: Buffer } = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
@@ -73,5 +75,20 @@ test('token registry accepts a token from its token service', async () => {
     assert.equal(reg.token!.requests, 2);
   } finally {
     await reg.stop();
+  }
+});
+
+test('a port held by another server is detected and another port is used', async () => {
+  const squatter = http.createServer((_req, res) => res.writeHead(200).end('{}'));
+  await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+  const port = (squatter.address() as AddressInfo).port;
+  const reg = await startRegistry({ port });
+  try {
+    assert.notEqual(reg.host, `127.0.0.1:${port}`);
+    const res = await fetch(`${reg.url}/v2/_catalog`);
+    assert.deepEqual(await res.json(), { repositories: [] });
+  } finally {
+    await reg.stop();
+    squatter.close();
   }
 });

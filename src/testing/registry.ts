@@ -6,6 +6,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import http from 'node:http';
@@ -14,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { freePort } from './ports.js';
-import { makeCA, makeServerCert, makeSigningCert } from './pki.js';
+import { makeCA, makeClientCert, makeServerCert, makeSigningCert, type CertFiles } from './pki.js';
 import { tempDir, removeDir } from './tempdir.js';
 import { startTokenServer, type TokenServer } from './tokenserver.js';
 
@@ -24,10 +25,18 @@ export const REGISTRY_BIN = process.env.KILN_TEST_REGISTRY_BIN ?? '/usr/bin/dock
 export interface StartRegistryOptions {
   auth?: 'none' | 'htpasswd' | 'token';
   tls?: boolean;
+  /** Port to try first (default: a free one); a taken port falls back to a free one. */
+  port?: number;
+  /** with tls: require a client certificate signed by the test CA (mutual TLS). */
+  clientCert?: boolean;
   /** user → password; default `{ testuser: 'testpassword' }` when auth is not none. */
   users?: Record<string, string>;
   /** token mode: anonymous callers may pull. */
   anonymousPull?: boolean;
+  /** token mode: token lifetime in seconds (default 300). */
+  tokenExpiresIn?: number;
+  /** token mode: OAuth2 refresh tokens (Docker's identitytoken) → user. */
+  refreshTokens?: Record<string, string>;
 }
 
 export interface TestRegistry {
@@ -37,6 +46,9 @@ export interface TestRegistry {
   url: string;
   /** The test CA that signed the server certificate (tls only). */
   caFile?: string;
+  /** A client certificate and key the registry accepts (clientCert only). */
+  clientCertFile?: string;
+  clientKeyFile?: string;
   users: Record<string, string>;
   /** The temp dir holding config, storage, certs and registry.log. */
   dir: string;
@@ -57,10 +69,12 @@ async function writeHtpasswd(file: string, users: Record<string, string>): Promi
   await writeFile(file, lines.join('\n') + '\n');
 }
 
-function probe(url: string, ca?: Buffer): Promise<number> {
+async function probe(url: string, ca?: Buffer, client?: CertFiles): Promise<number> {
+  const cert = client ? await readFile(client.certFile) : undefined;
+  const key = client ? await readFile(client.keyFile) : undefined;
   return new Promise((resolve, reject) => {
     const mod = url.startsWith('https:') ? https : http;
-    const req = mod.get(url + '/v2/', { ca, timeout: 2000 }, (res) => {
+    const req = mod.get(url, { ca, cert, key, timeout: 2000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -69,17 +83,27 @@ function probe(url: string, ca?: Buffer): Promise<number> {
   });
 }
 
-async function waitReady(url: string, child: ChildProcess, logFile: string, ca?: Buffer): Promise<void> {
+async function waitReady(url: string, child: ChildProcess, logFile: string, ca?: Buffer, client?: CertFiles): Promise<void> {
   const deadline = Date.now() + 15_000;
+  const marker = randomUUID();
   for (;;) {
     if (child.exitCode !== null) {
       throw new Error(`docker-registry exited with ${child.exitCode}:\n${await readFile(logFile, 'utf8')}`);
     }
+    let status = 0;
     try {
-      const status = await probe(url, ca);
-      if (status === 200 || status === 401) return;
+      status = await probe(`${url}/v2/?kiln-probe=${marker}`, ca, client);
     } catch {
       // not listening yet: poll again
+    }
+    if (status === 200 || status === 401) {
+      // the answer must come from our registry (its access log), not from whoever holds the port
+      for (let i = 0; i < 40; i++) {
+        if ((await readFile(logFile, 'utf8')).includes(marker)) return;
+        if (child.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      if (child.exitCode === null) throw new Error(`${url} answered but docker-registry did not log it; log ${logFile}`);
     }
     if (Date.now() > deadline) throw new Error(`docker-registry at ${url} did not answer /v2/ in 15s; log ${logFile}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -90,24 +114,28 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
   const auth = opts.auth ?? 'none';
   const users = opts.users ?? (auth === 'none' ? {} : DEFAULT_USERS);
   const dir = await tempDir('kiln-registry-');
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
   const storage = path.join(dir, 'storage');
   await mkdir(storage);
   const config: Record<string, unknown> = {
     version: 0.1,
     log: { level: 'info', accesslog: { disabled: false } },
     storage: { filesystem: { rootdirectory: storage }, delete: { enabled: true }, cache: { blobdescriptor: 'inmemory' } },
-    http: { addr: host, headers: { 'X-Content-Type-Options': ['nosniff'] } },
+    http: { addr: '', headers: { 'X-Content-Type-Options': ['nosniff'] } },
   };
   let caFile: string | undefined;
+  let client: CertFiles | undefined;
   let token: TokenServer | undefined;
   try {
     if (opts.tls) {
       const ca = await makeCA(dir);
       const server = await makeServerCert(dir, ca);
       caFile = ca.certFile;
-      (config.http as Record<string, unknown>).tls = { certificate: server.certFile, key: server.keyFile };
+      const tls: Record<string, unknown> = { certificate: server.certFile, key: server.keyFile };
+      if (opts.clientCert) {
+        client = await makeClientCert(dir, ca);
+        tls.clientcas = [ca.certFile];
+      }
+      (config.http as Record<string, unknown>).tls = tls;
     }
     if (auth === 'htpasswd') {
       const file = path.join(dir, 'htpasswd');
@@ -117,7 +145,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       const signing = await makeSigningCert(dir);
       const service = 'kiln-test-registry';
       const issuer = 'kiln-test-issuer';
-      token = await startTokenServer({ ...signing, issuer, service, users, anonymousPull: opts.anonymousPull });
+      token = await startTokenServer({ ...signing, issuer, service, users, anonymousPull: opts.anonymousPull, refreshTokens: opts.refreshTokens, expiresIn: opts.tokenExpiresIn });
       config.auth = { token: { realm: token.realm, service, issuer, rootcertbundle: signing.certFile } };
     }
   } catch (e) {
@@ -126,30 +154,44 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     throw e;
   }
   const configFile = path.join(dir, 'config.yml');
-  await writeFile(configFile, YAML.stringify(config));
   const logFile = path.join(dir, 'registry.log');
-  const log = createWriteStream(logFile);
-  const child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(log, { end: false });
-  child.stderr!.pipe(log, { end: false });
-  const url = `${opts.tls ? 'https' : 'http'}://${host}`;
-
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await once(child, 'exit');
-      clearTimeout(timer);
+  const scheme = opts.tls ? 'https' : 'http';
+  const ca = caFile ? await readFile(caFile) : undefined;
+  // a free port can be taken between freePort() and the registry's bind: try another one then
+  for (let attempt = 1; ; attempt++) {
+    const host = `127.0.0.1:${attempt === 1 && opts.port ? opts.port : await freePort()}`;
+    (config.http as Record<string, unknown>).addr = host;
+    await writeFile(configFile, YAML.stringify(config));
+    const log = createWriteStream(logFile);
+    const child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    const url = `${scheme}://${host}`;
+    const kill = async (): Promise<void> => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await once(child, 'exit');
+        clearTimeout(timer);
+      }
+      log.end();
+    };
+    const stop = async (): Promise<void> => {
+      await kill();
+      await token?.stop();
+      if (!process.env.KILN_KEEP_TEST_DIRS) await removeDir(dir);
+    };
+    try {
+      await waitReady(url, child, logFile, ca, client);
+    } catch (e) {
+      const inUse = /address already in use/.test(await readFile(logFile, 'utf8').catch(() => ''));
+      if (inUse && attempt < 3) {
+        await kill();
+        continue;
+      }
+      await stop();
+      throw e;
     }
-    log.end();
-    await token?.stop();
-    if (!process.env.KILN_KEEP_TEST_DIRS) await removeDir(dir);
-  };
-  try {
-    await waitReady(url, child, logFile, caFile ? await readFile(caFile) : undefined);
-  } catch (e) {
-    await stop();
-    throw e;
+    return { host, url, caFile, clientCertFile: client?.certFile, clientKeyFile: client?.keyFile, users, dir, logFile, token, stop };
   }
-  return { host, url, caFile, users, dir, logFile, token, stop };
 }

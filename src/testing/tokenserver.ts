@@ -17,6 +17,8 @@ export interface TokenServerOptions {
   service: string;
   users: Record<string, string>;
   anonymousPull?: boolean;
+  /** OAuth2 refresh tokens (identity tokens) → user, accepted by POST /token. */
+  refreshTokens?: Record<string, string>;
   /** Token lifetime in seconds (default 300). */
   expiresIn?: number;
 }
@@ -71,10 +73,28 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
   let requests = 0;
 
   const server = http.createServer((req, res) => {
+    if (req.method === 'POST') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => answer(req, res, new URLSearchParams(body)));
+      return;
+    }
+    answer(req, res);
+  });
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse, form?: URLSearchParams): void => {
     requests++;
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const user = checkBasic(req.headers.authorization, opts.users);
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    let user: string | null | undefined;
+    let scopes: string[];
+    if (form) {
+      // OAuth2 refresh-token grant
+      const refresh = form.get('grant_type') === 'refresh_token' ? form.get('refresh_token') : null;
+      user = refresh !== null && opts.refreshTokens?.[refresh] !== undefined ? opts.refreshTokens[refresh] : null;
+      scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+    } else {
+      user = checkBasic(req.headers.authorization, opts.users);
+      scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    }
     log.push({ user: user ?? '', scopes });
     if (url.pathname !== '/token') {
       res.writeHead(404).end();
@@ -106,7 +126,7 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
     });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ token, access_token: token, expires_in: expiresIn, issued_at: new Date(now * 1000).toISOString() }));
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {

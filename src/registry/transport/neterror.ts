@@ -53,6 +53,12 @@ export function connectionError(host: string, e: unknown): KilnError {
       hint: `add the registry's CA as configs."${host}".tls.ca_file in registries.yaml, or mark it insecure`,
     });
   }
+  if (code?.startsWith('ERR_SSL_') || code === 'EPROTO') {
+    return unavailable(`cannot reach registry ${host}: TLS handshake failed (${code})`, {
+      cause: e,
+      hint: `check configs."${host}".tls in registries.yaml (ca_file, cert_file, key_file)`,
+    });
+  }
   const what = (code && WORDS[code]) ?? (code ? `${code}` : (e as Error)?.message ?? String(e));
   return unavailable(`cannot reach registry ${host}: ${what}`, {
     cause: e,

@@ -27,6 +27,8 @@ export async function ping(t: PingTarget): Promise<PingResult> {
     try {
       const res = await fetch(`${origin}${t.prefix}/`, { headers: { 'user-agent': t.userAgent }, dispatcher: t.dispatcher });
       await res.body?.cancel().catch(() => undefined);
+      // a fallback to plain HTTP counts only if a registry answers there (not a TLS port saying 400)
+      if (lastError !== undefined && res.status !== 200 && res.status !== 401) break;
       return { origin, challenge: res.status === 401 ? pickChallenge(res.headers.get('www-authenticate')) : undefined };
     } catch (e) {
       lastError = e;

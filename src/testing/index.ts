@@ -1,0 +1,8 @@
+/** Test harness: real registries on loopback, temp dirs, free ports, test content. */
+export { startRegistry, DEFAULT_USERS, type StartRegistryOptions, type TestRegistry } from './registry.js';
+export { startTokenServer, type TokenServer, type TokenServerOptions } from './tokenserver.js';
+export { tempDir, removeDir, withTempDir } from './tempdir.js';
+export { freePort } from './ports.js';
+export { repoRoot, sharedDir } from './root.js';
+export { makeCA, makeServerCert, makeSigningCert, type CertFiles } from './pki.js';
+export { blobOf, randomBlob, streamOf, readAll, tinyImage, type TestBlob, type TestImage } from './blobs.js';
