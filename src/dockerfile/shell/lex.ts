@@ -24,6 +24,8 @@ export interface LexOptions {
   rawEscapes?: boolean;
   /** expandWords: return only the words passing this test (cheap on huge lines). */
   keepWord?: (word: string) => boolean;
+  /** Here-document body rules: quotes are plain text, escapes only before `$` and the escape. */
+  heredoc?: boolean;
 }
 
 /** Expands one word; throws INVALID_ARGUMENT on bad syntax or `${X?msg}`. */
@@ -34,6 +36,14 @@ export function expandWord(word: string, env: EnvGetter, opts: LexOptions = {}):
 /** Expands and splits into words the way the shell would (quotes keep blanks). */
 export function expandWords(word: string, env: EnvGetter, opts: LexOptions = {}): string[] {
   return new Lexer(word, env, opts).run(true).words;
+}
+
+/**
+ * Expands an unquoted here-document body (`COPY <<EOF`): `$VAR` and `${…}`
+ * expand, `\$` and `\\` escape, quotes are kept as text.
+ */
+export function expandHeredoc(body: string, env: EnvGetter, opts: LexOptions = {}): string {
+  return new Lexer(body, env, { ...opts, heredoc: true }).run(false).text;
 }
 
 /** An environment getter over a plain record (own keys only). */
@@ -95,7 +105,7 @@ class Lexer {
         this.depth--;
         return { text, words: words.result() };
       }
-      if (ch === "'" || ch === '"') {
+      if ((ch === "'" || ch === '"') && !this.opts.heredoc) {
         const part = ch === "'" ? this.singleQuoted() : this.doubleQuoted();
         if (keepText) text += part;
         words.addRaw(part);
@@ -105,6 +115,15 @@ class Lexer {
         const part = this.dollar();
         if (keepText) text += part;
         words.addExpanded(part);
+        continue;
+      }
+      if (ch === this.escape && this.opts.heredoc) {
+        this.pos++;
+        const after = this.peek();
+        if (after === '$' || after === this.escape) {
+          this.pos++;
+          text += after;
+        } else text += ch;
         continue;
       }
       if (ch === this.escape) {
@@ -131,7 +150,8 @@ class Lexer {
       const stopCode = stop === undefined ? -1 : stop.charCodeAt(0);
       for (; end < s.length; end++) {
         const c = s.charCodeAt(end);
-        if (c === stopCode || c === 0x27 || c === 0x22 || c === 0x24 || c === esc || c === 0x20 || (c >= 0x09 && c <= 0x0d)) break;
+        if (c === stopCode || c === 0x24 || c === esc || c === 0x20 || (c >= 0x09 && c <= 0x0d)) break;
+        if ((c === 0x27 || c === 0x22) && !this.opts.heredoc) break;
         if (c > 0x7f && isSpace(s[end])) break;
       }
       const run = s.slice(this.pos, end);
