@@ -9,6 +9,7 @@ import { parseReference } from '../../name/reference.js';
 import { DockerfileError } from '../located-error.js';
 import { parseDockerfile } from '../parser/parse.js';
 import { buildInstruction } from '../instructions/build.js';
+import { expandInstruction } from '../instructions/expand.js';
 import type { ArgInstruction, FromInstruction, Instruction } from '../instructions/types.js';
 import { closest } from '../instructions/suggest.js';
 import { expandWord, type EnvGetter } from '../shell/lex.js';
@@ -51,6 +52,9 @@ export function planBuild(text: string, opts: PlanOptions = {}): BuildPlan {
   const stages: Stage[] = [];
   for (; n < nodes.length; n++) {
     const inst = buildInstruction(nodes[n], file);
+    // Syntax errors in words (unterminated quotes, bad ${…}) surface now, located,
+    // rather than halfway through a build: expand once with every name set.
+    expandInstruction(inst, () => 'x', { escape });
     if (inst.kind === 'from') {
       if (inst.stageName && stages.some((s) => s.name === inst.stageName)) {
         throw located(inst, `duplicate stage name ${JSON.stringify(inst.stageName)}`, 'give every stage its own name');
