@@ -135,8 +135,13 @@ const LEADING_BLANKS = /^\p{White_Space}+/u;
 /** Lines with their newline kept (heredoc bodies need it). */
 function toLines(text: string): string[] {
   if (text.startsWith('\uFEFF')) text = text.slice(1);
-  const lines = text.split(/(?<=\n)/);
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const lines: string[] = [];
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+    lines.push(text.slice(start, nl + 1));
+    start = nl + 1;
+  }
+  if (start < text.length) lines.push(text.slice(start));
   return lines;
 }
 
