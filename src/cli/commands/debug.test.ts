@@ -48,7 +48,7 @@ test('kiln debug plan lists the needed stages in order; json has the whole plan'
   assert.equal(plan.predefinedArgs.TARGETPLATFORM, 'linux/arm64');
   const bad = kiln(['debug', 'plan', '-'], 'FROM a\nCOPY --from=nope / /\n');
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /^kiln: Dockerfile:2: COPY --from=nope: no stage named "nope"/);
+  assert.match(bad.stderr, /^kiln: Dockerfile:2:6: COPY --from=nope: no stage named "nope"/);
   const missing = kiln(['debug', 'parse', '/nonexistent/Dockerfile']);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /^kiln: Dockerfile \/nonexistent\/Dockerfile: no such file/);

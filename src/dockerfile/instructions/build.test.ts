@@ -13,9 +13,9 @@ const fails = (text: string, message: RegExp) =>
 test('FROM with --platform and AS', () => {
   const f = one('FROM --platform=$BUILDPLATFORM golang:1.22 AS Build');
   assert.deepEqual({ ...f, loc: undefined }, { kind: 'from', loc: undefined, image: 'golang:1.22', platform: '$BUILDPLATFORM', stageName: 'build' });
-  fails('FROM a AS 1x', /^Dockerfile:1: invalid name for build stage: "1x"/);
+  fails('FROM a AS 1x', /^Dockerfile:1:11: invalid name for build stage: "1x"/);
   fails('FROM a b', /FROM requires either one or three arguments/);
-  fails('FROM --plat=x a', /^Dockerfile:1: unknown flag --plat for FROM \(it accepts --platform\)/);
+  fails('FROM --plat=x a', /^Dockerfile:1:6: unknown flag --plat for FROM \(it accepts --platform\)/);
 });
 
 test('RUN shell and exec forms, mounts, network, security', () => {
@@ -41,7 +41,7 @@ test('RUN shell and exec forms, mounts, network, security', () => {
 });
 
 test('bad --mount options are located and explained', () => {
-  fails('RUN --mount=type=cache,target=/c,sharing=everyone true', /^Dockerfile:1: bad --mount=type=cache,target=\/c,sharing=everyone: unsupported sharing value "everyone"/);
+  fails('RUN --mount=type=cache,target=/c,sharing=everyone true', /^Dockerfile:1:5: bad --mount=type=cache,target=\/c,sharing=everyone: unsupported sharing value "everyone"/);
   fails('RUN --mount=type=nfs,target=/x true', /unsupported mount type "nfs"/);
   fails('RUN --mount=type=bind,foo=bar,target=/x true', /unexpected key 'foo'/);
   fails('RUN --mount=type=tmpfs,from=x,target=/x true', /option from is not valid for a tmpfs mount/);
@@ -136,7 +136,7 @@ test('SHELL, ENTRYPOINT, ONBUILD, MAINTAINER, STOPSIGNAL', () => {
 });
 
 test('unknown instructions suggest the closest one', () => {
-  fails('FROM a\n\nRUNN echo hi', /^Dockerfile:3: unknown instruction "RUNN" \(did you mean RUN\?\): `RUNN echo hi`$/);
+  fails('FROM a\n\n  RUNN echo hi', /^Dockerfile:3:3: unknown instruction "RUNN" \(did you mean RUN\?\): `RUNN echo hi`$/);
   fails('FROM a\nCOPPY a b', /unknown instruction "COPPY" \(did you mean COPY\?\)/);
-  fails('FROM a\nFOOBARBAZ x', /^Dockerfile:2: unknown instruction "FOOBARBAZ": `FOOBARBAZ x`$/);
+  fails('FROM a\nFOOBARBAZ x', /^Dockerfile:2:1: unknown instruction "FOOBARBAZ": `FOOBARBAZ x`$/);
 });

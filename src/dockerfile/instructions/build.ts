@@ -89,7 +89,7 @@ export function buildInstruction(node: Node, file = 'Dockerfile'): Instruction {
     default: {
       const guess = closest(node.name, INSTRUCTIONS);
       const word = node.original.trim().split(/\s+/)[0];
-      c.fail(`unknown instruction ${JSON.stringify(word)}${guess ? ` (did you mean ${guess.toUpperCase()}?)` : ''}`);
+      c.fail(`unknown instruction ${JSON.stringify(word)}${guess ? ` (did you mean ${guess.toUpperCase()}?)` : ''}`, undefined, undefined, word);
     }
   }
 }
@@ -103,7 +103,7 @@ function buildFrom(c: BuildContext): FromInstruction {
   const from: FromInstruction = { kind: 'from', loc: c.loc, image: a[0] };
   if (a.length === 3) {
     const name = a[2].toLowerCase();
-    if (!STAGE_NAME.test(name)) c.fail(`invalid name for build stage: ${JSON.stringify(a[2])}, name can't start with a number or contain symbols`);
+    if (!STAGE_NAME.test(name)) c.fail(`invalid name for build stage: ${JSON.stringify(a[2])}, name can't start with a number or contain symbols`, undefined, undefined, a[2]);
     from.stageName = name;
   }
   const platform = f.string('platform');

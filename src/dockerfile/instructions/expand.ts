@@ -8,7 +8,7 @@
  * stage planner with the global ARGs only.
  */
 import { isKilnError } from '../../errors.js';
-import { DockerfileError } from '../located-error.js';
+import { DockerfileError, spanLocation } from '../located-error.js';
 import { expandHeredoc, expandWord, expandWords, type EnvGetter } from '../shell/lex.js';
 import type { Instruction, Mount } from './types.js';
 
@@ -77,8 +77,7 @@ function located<R>(inst: Instruction, f: () => R): R {
     return f();
   } catch (e) {
     if (isKilnError(e, 'INVALID_ARGUMENT')) {
-      const { file, startLine, original } = inst.loc;
-      throw new DockerfileError({ file, line: startLine, source: original }, e.message, { cause: e, hint: 'check the ${…} syntax and quotes' });
+      throw new DockerfileError(spanLocation(inst.loc), e.message, { cause: e, hint: 'check the ${…} syntax and quotes' });
     }
     throw e;
   }

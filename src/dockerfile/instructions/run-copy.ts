@@ -14,7 +14,7 @@ export function buildRun(c: BuildContext): RunInstruction {
     try {
       return parseMount(m);
     } catch (e) {
-      if (e instanceof MountError) c.fail(`bad --mount=${m}: ${e.message}`, 'see https://docs.docker.com/reference/dockerfile/#run---mount', e);
+      if (e instanceof MountError) c.fail(`bad --mount=${m}: ${e.message}`, 'see https://docs.docker.com/reference/dockerfile/#run---mount', e, `--mount=${m}`);
       throw e;
     }
   });

@@ -51,6 +51,8 @@ export function parseDockerfile(text: string, opts: ParseOptions = {}): ParseRes
     if (emptyContinuation) warnings.push({ line: startLine, message: 'empty continuation line' });
     const node = nodeFromLine(line, escape, { file, line: startLine, source: line });
     node.startLine = startLine;
+    node.firstLine = trimNewline(lines[startLine - 1]);
+    if (node.sub) node.sub.firstLine = node.firstLine;
     const target = node.sub ?? node;
     if (canContainHeredoc(target.name, target.json) && line.includes('<<')) {
       for (const start of heredocNames(line, at(startLine, line))) {
@@ -101,6 +103,7 @@ function nodeFromLine(line: string, escape: string, loc: { file: string; line: n
   const node: Node = {
     name,
     original: line,
+    firstLine: line,
     flags,
     args: parsed.args,
     json: parsed.json,
