@@ -78,6 +78,9 @@ test('ENV, LABEL, ARG keep raw values; expansion follows Docker', () => {
   assert.deepEqual(e.pairs, [{ key: 'A', value: '1' }, { key: 'B', value: '"two words"' }, { key: 'C', value: '${A}x' }]);
   const ex = expandInstruction(e, envFrom({ A: 'a' }));
   assert.deepEqual(ex.pairs, [{ key: 'A', value: '1' }, { key: 'B', value: 'two words' }, { key: 'C', value: 'ax' }]);
+  // One ENV line is expanded with the environment from before it (Docker's rule).
+  const same = one('ENV A=new B=$A');
+  assert.deepEqual(same.kind === 'env' && expandInstruction(same, envFrom({ A: 'old' })).pairs, [{ key: 'A', value: 'new' }, { key: 'B', value: 'old' }]);
   const old = one('ENV PATH /usr/local/bin:$PATH');
   if (old.kind !== 'env') return assert.fail();
   assert.deepEqual(expandInstruction(old, envFrom({ PATH: '/bin' })).pairs, [{ key: 'PATH', value: '/usr/local/bin:/bin' }]);
