@@ -131,6 +131,11 @@ test('SHELL, ENTRYPOINT, ONBUILD, MAINTAINER, STOPSIGNAL', () => {
   const o = one('ONBUILD COPY --chown=1 . /app');
   if (o.kind !== 'onbuild') return assert.fail();
   assert.equal(o.trigger, 'COPY --chown=1 . /app');
+  const h = one('ONBUILD RUN <<EOF\necho hi\nEOF\n');
+  assert.equal(h.kind === 'onbuild' && h.trigger, 'RUN <<EOF\necho hi\nEOF');
+  fails('COPY a <<EOF\nx\nEOF\n', /^Dockerfile:1:8: COPY cannot accept a heredoc as a destination/);
+  assert.deepEqual((one('CMD') as { command: unknown }).command, { form: 'shell', script: '' });
+  assert.deepEqual((one('VOLUME [" /data "]') as { paths: string[] }).paths, ['/data']);
   assert.equal(o.instruction.kind, 'copy');
   fails('ONBUILD ONBUILD RUN x', /chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed/);
   fails('ONBUILD FROM x', /FROM isn't allowed as an ONBUILD trigger/);
