@@ -85,7 +85,7 @@ test('fuzz: 12,000 mutated Dockerfiles only ever fail with a located error', () 
   const per = (performance.now() - t0) / cases;
   console.log(`fuzz: ${cases} cases (${accepted} accepted, ${rejected} rejected), ${(per * 1000).toFixed(1)} µs per case, worst ${worst.toFixed(1)} ms`);
   assert.ok(accepted > 1000 && rejected > 1000, 'the mutations exercise both outcomes');
-  assert.ok(worst < 1000, `a case took ${worst} ms`);
+  assert.ok(worst < 2000, `a case took ${worst} ms`);
 });
 
 function timed<T>(what: string, f: () => T): T {
