@@ -65,6 +65,7 @@ test('walker: yields what is not ignored, parents first, symlinks not followed',
     'empty': null,
     'link-out': { link: '/etc/passwd' },
     'link-in': { link: 'src/main.go' },
+    'link-dir': { link: '/etc' },
   });
   t.after(() => fs.rm(dir, { recursive: true, force: true }));
   await fs.chmod(path.join(dir, 'src/main.go'), 0o640);
@@ -78,6 +79,7 @@ test('walker: yields what is not ignored, parents first, symlinks not followed',
     'dir build',
     'file build/keep.txt',
     'dir empty',
+    'symlink link-dir', // a link to a directory outside: reported, never entered
     'symlink link-in',
     'symlink link-out',
     'dir src',
