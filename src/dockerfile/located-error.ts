@@ -33,6 +33,22 @@ export class DockerfileError extends KilnError {
   }
 }
 
+/** Where an instruction sits, as the instruction layer records it. */
+export interface InstructionSpan {
+  file: string;
+  startLine: number;
+  /** The instruction, continuations joined. */
+  original: string;
+  /** Its first physical line, as written (for columns). */
+  firstLine: string;
+}
+
+/** The location of an instruction; with `needle`, the column where that text starts on its first line. */
+export function spanLocation(span: InstructionSpan, needle?: string): SourceLocation {
+  const idx = needle ? span.firstLine.indexOf(needle) : -1;
+  return { file: span.file, line: span.startLine, source: span.original, column: idx >= 0 ? idx + 1 : undefined };
+}
+
 export function isDockerfileError(e: unknown): e is DockerfileError {
   return e instanceof DockerfileError;
 }

@@ -34,3 +34,22 @@ test('kiln debug expand prints the expansion or one error line', () => {
   assert.equal(bad.stderr.split('\n').length, 2);
   assert.match(bad.stderr, /^kiln: cannot expand "\$\{A:\?must be set\}": A: must be set/);
 });
+
+test('kiln debug plan lists the needed stages in order; json has the whole plan', () => {
+  const df = 'ARG V=3\nFROM busybox:$V AS base\nRUN true\nFROM golang AS build\nCOPY --from=base / /\nFROM alpine AS unused\nFROM scratch\nCOPY --from=build /out /\n';
+  const r = kiln(['debug', 'plan', '-', '--build-arg', 'V=4'], df);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = r.stdout.trim().split('\n').map((l) => l.split(/\s{2,}/));
+  assert.deepEqual(rows.map((c) => c[0]), ['STAGE', '0', '1', '3']);
+  assert.match(r.stdout, /busybox:4/);
+  const j = kiln(['debug', 'plan', '-', '--target', 'BUILD', '--format', 'json', '--platform', 'linux/arm64'], df);
+  const plan = JSON.parse(j.stdout);
+  assert.deepEqual(plan.stages.map((s: { name: string }) => s.name), ['base', 'build']);
+  assert.equal(plan.predefinedArgs.TARGETPLATFORM, 'linux/arm64');
+  const bad = kiln(['debug', 'plan', '-'], 'FROM a\nCOPY --from=nope / /\n');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^kiln: Dockerfile:2:6: COPY --from=nope: no stage named "nope"/);
+  const missing = kiln(['debug', 'parse', '/nonexistent/Dockerfile']);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /^kiln: Dockerfile \/nonexistent\/Dockerfile: no such file/);
+});

@@ -13,9 +13,9 @@ const fails = (text: string, message: RegExp) =>
 test('FROM with --platform and AS', () => {
   const f = one('FROM --platform=$BUILDPLATFORM golang:1.22 AS Build');
   assert.deepEqual({ ...f, loc: undefined }, { kind: 'from', loc: undefined, image: 'golang:1.22', platform: '$BUILDPLATFORM', stageName: 'build' });
-  fails('FROM a AS 1x', /^Dockerfile:1: invalid name for build stage: "1x"/);
+  fails('FROM a AS 1x', /^Dockerfile:1:11: invalid name for build stage: "1x"/);
   fails('FROM a b', /FROM requires either one or three arguments/);
-  fails('FROM --plat=x a', /^Dockerfile:1: unknown flag --plat for FROM \(it accepts --platform\)/);
+  fails('FROM --plat=x a', /^Dockerfile:1:6: unknown flag --plat for FROM \(it accepts --platform\)/);
 });
 
 test('RUN shell and exec forms, mounts, network, security', () => {
@@ -41,7 +41,7 @@ test('RUN shell and exec forms, mounts, network, security', () => {
 });
 
 test('bad --mount options are located and explained', () => {
-  fails('RUN --mount=type=cache,target=/c,sharing=everyone true', /^Dockerfile:1: bad --mount=type=cache,target=\/c,sharing=everyone: unsupported sharing value "everyone"/);
+  fails('RUN --mount=type=cache,target=/c,sharing=everyone true', /^Dockerfile:1:5: bad --mount=type=cache,target=\/c,sharing=everyone: unsupported sharing value "everyone"/);
   fails('RUN --mount=type=nfs,target=/x true', /unsupported mount type "nfs"/);
   fails('RUN --mount=type=bind,foo=bar,target=/x true', /unexpected key 'foo'/);
   fails('RUN --mount=type=tmpfs,from=x,target=/x true', /option from is not valid for a tmpfs mount/);
@@ -78,6 +78,9 @@ test('ENV, LABEL, ARG keep raw values; expansion follows Docker', () => {
   assert.deepEqual(e.pairs, [{ key: 'A', value: '1' }, { key: 'B', value: '"two words"' }, { key: 'C', value: '${A}x' }]);
   const ex = expandInstruction(e, envFrom({ A: 'a' }));
   assert.deepEqual(ex.pairs, [{ key: 'A', value: '1' }, { key: 'B', value: 'two words' }, { key: 'C', value: 'ax' }]);
+  // One ENV line is expanded with the environment from before it (Docker's rule).
+  const same = one('ENV A=new B=$A');
+  assert.deepEqual(same.kind === 'env' && expandInstruction(same, envFrom({ A: 'old' })).pairs, [{ key: 'A', value: 'new' }, { key: 'B', value: 'old' }]);
   const old = one('ENV PATH /usr/local/bin:$PATH');
   if (old.kind !== 'env') return assert.fail();
   assert.deepEqual(expandInstruction(old, envFrom({ PATH: '/bin' })).pairs, [{ key: 'PATH', value: '/usr/local/bin:/bin' }]);
@@ -128,6 +131,11 @@ test('SHELL, ENTRYPOINT, ONBUILD, MAINTAINER, STOPSIGNAL', () => {
   const o = one('ONBUILD COPY --chown=1 . /app');
   if (o.kind !== 'onbuild') return assert.fail();
   assert.equal(o.trigger, 'COPY --chown=1 . /app');
+  const h = one('ONBUILD RUN <<EOF\necho hi\nEOF\n');
+  assert.equal(h.kind === 'onbuild' && h.trigger, 'RUN <<EOF\necho hi\nEOF');
+  fails('COPY a <<EOF\nx\nEOF\n', /^Dockerfile:1:8: COPY cannot accept a heredoc as a destination/);
+  assert.deepEqual((one('CMD') as { command: unknown }).command, { form: 'shell', script: '' });
+  assert.deepEqual((one('VOLUME [" /data "]') as { paths: string[] }).paths, ['/data']);
   assert.equal(o.instruction.kind, 'copy');
   fails('ONBUILD ONBUILD RUN x', /chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed/);
   fails('ONBUILD FROM x', /FROM isn't allowed as an ONBUILD trigger/);
@@ -136,7 +144,7 @@ test('SHELL, ENTRYPOINT, ONBUILD, MAINTAINER, STOPSIGNAL', () => {
 });
 
 test('unknown instructions suggest the closest one', () => {
-  fails('FROM a\n\nRUNN echo hi', /^Dockerfile:3: unknown instruction "RUNN" \(did you mean RUN\?\): `RUNN echo hi`$/);
+  fails('FROM a\n\n  RUNN echo hi', /^Dockerfile:3:3: unknown instruction "RUNN" \(did you mean RUN\?\): `RUNN echo hi`$/);
   fails('FROM a\nCOPPY a b', /unknown instruction "COPPY" \(did you mean COPY\?\)/);
-  fails('FROM a\nFOOBARBAZ x', /^Dockerfile:2: unknown instruction "FOOBARBAZ": `FOOBARBAZ x`$/);
+  fails('FROM a\nFOOBARBAZ x', /^Dockerfile:2:1: unknown instruction "FOOBARBAZ": `FOOBARBAZ x`$/);
 });

@@ -62,8 +62,8 @@ export function buildInstruction(node: Node, file = 'Dockerfile'): Instruction {
       return buildExpose(c);
     case 'cmd':
     case 'entrypoint':
+      // Like BuildKit, a bare CMD/ENTRYPOINT is the empty shell command.
       c.flags({});
-      if (!node.json && (node.args.length === 0 || node.args[0].trim() === '')) c.fail(`${c.upper} requires at least one argument`);
       return { kind: node.name, loc, command: c.command() };
     case 'shell':
       c.flags({});
@@ -74,7 +74,7 @@ export function buildInstruction(node: Node, file = 'Dockerfile'): Instruction {
       c.flags({});
       c.requireArgs(1);
       for (const p of node.args) if (p.trim() === '') c.fail('VOLUME specified can not be an empty string');
-      return { kind: 'volume', loc, paths: [...node.args] };
+      return { kind: 'volume', loc, paths: node.args.map((p) => p.trim()) };
     case 'healthcheck':
       return buildHealthcheck(c);
     case 'onbuild': {
@@ -83,13 +83,15 @@ export function buildInstruction(node: Node, file = 'Dockerfile'): Instruction {
       const inner = node.sub.name;
       if (inner === 'onbuild') c.fail("chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
       if (inner === 'from' || inner === 'maintainer') c.fail(`${inner.toUpperCase()} isn't allowed as an ONBUILD trigger`);
-      const trigger = node.original.replace(/^\s*\S+\s*/, '').trim();
+      // What the image config keeps: the text after ONBUILD, heredocs re-attached.
+      let trigger = node.original.replace(/^\s*ONBUILD\s*/i, '');
+      for (const h of node.sub.heredocs) trigger += '\n' + h.content + h.name;
       return { kind: 'onbuild', loc, trigger, instruction: buildInstruction(node.sub, file) };
     }
     default: {
       const guess = closest(node.name, INSTRUCTIONS);
       const word = node.original.trim().split(/\s+/)[0];
-      c.fail(`unknown instruction ${JSON.stringify(word)}${guess ? ` (did you mean ${guess.toUpperCase()}?)` : ''}`);
+      c.fail(`unknown instruction ${JSON.stringify(word)}${guess ? ` (did you mean ${guess.toUpperCase()}?)` : ''}`, undefined, undefined, word);
     }
   }
 }
@@ -103,7 +105,7 @@ function buildFrom(c: BuildContext): FromInstruction {
   const from: FromInstruction = { kind: 'from', loc: c.loc, image: a[0] };
   if (a.length === 3) {
     const name = a[2].toLowerCase();
-    if (!STAGE_NAME.test(name)) c.fail(`invalid name for build stage: ${JSON.stringify(a[2])}, name can't start with a number or contain symbols`);
+    if (!STAGE_NAME.test(name)) c.fail(`invalid name for build stage: ${JSON.stringify(a[2])}, name can't start with a number or contain symbols`, undefined, undefined, a[2]);
     from.stageName = name;
   }
   const platform = f.string('platform');
@@ -125,7 +127,7 @@ function buildHealthcheck(c: BuildContext): HealthcheckInstruction {
   if (a.length === 0) c.fail('HEALTHCHECK requires an argument: CMD … or NONE');
   const type = a[0].toUpperCase();
   if (type === 'NONE') {
-    if (a.length > 1 || c.node.flags.length > 0) c.fail('HEALTHCHECK NONE takes no arguments');
+    if (a.length > 1) c.fail('HEALTHCHECK NONE takes no arguments');
     return { kind: 'healthcheck', loc: c.loc, test: ['NONE'] };
   }
   if (type !== 'CMD') c.fail(`unknown type ${JSON.stringify(a[0])} in HEALTHCHECK (try CMD)`);

@@ -1,5 +1,5 @@
 /** What each instruction builder gets: its node, its location and located failure. */
-import { DockerfileError } from '../located-error.js';
+import { DockerfileError, spanLocation } from '../located-error.js';
 import type { Node } from '../parser/node.js';
 import { FlagError, parseFlags, type FlagSpec, type Flags } from './flags.js';
 import type { CommandLine, InstructionLocation } from './types.js';
@@ -12,19 +12,20 @@ export class BuildContext {
     readonly node: Node,
     file: string,
   ) {
-    this.loc = { file, startLine: node.startLine, endLine: node.endLine, original: node.original };
+    this.loc = { file, startLine: node.startLine, endLine: node.endLine, original: node.original, firstLine: node.firstLine };
     this.upper = node.name.toUpperCase();
   }
 
-  fail(what: string, hint?: string, cause?: unknown): never {
-    throw new DockerfileError({ file: this.loc.file, line: this.loc.startLine, source: this.loc.original }, what, { hint, cause });
+  /** Throws a located error; `at` is text on the first line to point the column at. */
+  fail(what: string, hint?: string, cause?: unknown, at?: string): never {
+    throw new DockerfileError(spanLocation(this.loc, at), what, { hint, cause });
   }
 
   flags(spec: FlagSpec): Flags {
     try {
       return parseFlags(this.upper, this.node.flags, spec);
     } catch (e) {
-      if (e instanceof FlagError) this.fail(e.message, undefined, e);
+      if (e instanceof FlagError) this.fail(e.message, undefined, e, e.flag);
       throw e;
     }
   }

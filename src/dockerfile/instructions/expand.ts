@@ -8,8 +8,8 @@
  * stage planner with the global ARGs only.
  */
 import { isKilnError } from '../../errors.js';
-import { DockerfileError } from '../located-error.js';
-import { expandWord, expandWords, type EnvGetter } from '../shell/lex.js';
+import { DockerfileError, spanLocation } from '../located-error.js';
+import { expandHeredoc, expandWord, expandWords, type EnvGetter } from '../shell/lex.js';
 import type { Instruction, Mount } from './types.js';
 
 export interface ExpandOptions {
@@ -23,7 +23,7 @@ export function expandInstruction<T extends Instruction>(inst: T, env: EnvGetter
   const one = (w: string) => located(inst, () => expandWord(w, env, lex));
   const many = (w: string) => located(inst, () => expandWords(w, env, lex));
   // A heredoc body keeps its quotes, as a shell here-document does.
-  const body = (w: string) => located(inst, () => expandWord(w, env, { ...lex, rawQuotes: true }));
+  const body = (w: string) => located(inst, () => expandHeredoc(w, env, lex));
   const opt = (w: string | undefined) => (w === undefined ? undefined : one(w));
   const i = inst as Instruction;
   switch (i.kind) {
@@ -77,8 +77,7 @@ function located<R>(inst: Instruction, f: () => R): R {
     return f();
   } catch (e) {
     if (isKilnError(e, 'INVALID_ARGUMENT')) {
-      const { file, startLine, original } = inst.loc;
-      throw new DockerfileError({ file, line: startLine, source: original }, e.message, { cause: e, hint: 'check the ${…} syntax and quotes' });
+      throw new DockerfileError(spanLocation(inst.loc), e.message, { cause: e, hint: 'check the ${…} syntax and quotes' });
     }
     throw e;
   }

@@ -12,14 +12,22 @@ export interface Flags {
 }
 
 /** Throws a plain message; the caller adds the location. */
-export class FlagError extends Error {}
+export class FlagError extends Error {
+  constructor(
+    message: string,
+    /** The flag as written up to `=`, e.g. `--platform`. */
+    readonly flag?: string,
+  ) {
+    super(message);
+  }
+}
 
 export function parseFlags(instruction: string, raw: string[], spec: FlagSpec): Flags {
   const strings = new Map<string, string>();
   const bools = new Map<string, boolean>();
   const lists = new Map<string, string[]>();
   for (const word of raw) {
-    if (!word.startsWith('--')) throw new FlagError(`bad flag ${JSON.stringify(word)}: flags start with --`);
+    if (!word.startsWith('--')) throw new FlagError(`bad flag ${JSON.stringify(word)}: flags start with --`, word);
     const eq = word.indexOf('=');
     const name = eq < 0 ? word.slice(2) : word.slice(2, eq);
     const value = eq < 0 ? undefined : word.slice(eq + 1);
@@ -28,19 +36,20 @@ export function parseFlags(instruction: string, raw: string[], spec: FlagSpec): 
       const known = Object.keys(spec).map((k) => `--${k}`);
       throw new FlagError(
         `unknown flag --${name} for ${instruction}` + (known.length ? ` (it accepts ${known.join(', ')})` : ' (it takes no flags)'),
+        `--${name}`,
       );
     }
     if (kind === 'bool') {
-      if (bools.has(name)) throw new FlagError(`duplicate flag specified: --${name}`);
+      if (bools.has(name)) throw new FlagError(`duplicate flag specified: --${name}`, `--${name}`);
       const v = value === undefined ? 'true' : value.toLowerCase();
-      if (v !== 'true' && v !== 'false') throw new FlagError(`expecting boolean value for flag --${name}, not: ${value}`);
+      if (v !== 'true' && v !== 'false') throw new FlagError(`expecting boolean value for flag --${name}, not: ${value}`, `--${name}`);
       bools.set(name, v === 'true');
       continue;
     }
-    if (value === undefined) throw new FlagError(`missing a value on flag --${name}`);
+    if (value === undefined) throw new FlagError(`missing a value on flag --${name}`, `--${name}`);
     if (kind === 'strings') lists.set(name, [...(lists.get(name) ?? []), value]);
     else {
-      if (strings.has(name)) throw new FlagError(`duplicate flag specified: --${name}`);
+      if (strings.has(name)) throw new FlagError(`duplicate flag specified: --${name}`, `--${name}`);
       strings.set(name, value);
     }
   }

@@ -11,9 +11,9 @@ const TYPES: MountType[] = ['bind', 'cache', 'tmpfs', 'secret', 'ssh'];
 const ALLOWED: Record<MountType, string[]> = {
   bind: ['target', 'source', 'from', 'readonly', 'readwrite'],
   cache: ['target', 'source', 'from', 'readonly', 'readwrite', 'id', 'sharing', 'mode', 'uid', 'gid'],
-  tmpfs: ['target', 'size'],
-  secret: ['target', 'id', 'mode', 'uid', 'gid', 'required', 'env'],
-  ssh: ['target', 'id', 'mode', 'uid', 'gid', 'required'],
+  tmpfs: ['target', 'size', 'readonly', 'readwrite'],
+  secret: ['target', 'id', 'mode', 'uid', 'gid', 'required', 'env', 'readonly', 'readwrite'],
+  ssh: ['target', 'id', 'mode', 'uid', 'gid', 'required', 'readonly', 'readwrite'],
 };
 const ALIASES: Record<string, string> = {
   dst: 'target',

@@ -6,15 +6,15 @@ import type { CopyInstruction, CopySource, Mount, RunInstruction } from './types
 const CHMOD = /^([0-7]{3,4}|[ugoa]*[-+=][rwxXst]*(,[ugoa]*[-+=][rwxXst]*)*)$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const dynamic = (v: string) => v.includes('$');
+const HEREDOC_WORD = /^\d*<<-?[^<]+$/;
 
 export function buildRun(c: BuildContext): RunInstruction {
   const f = c.flags({ mount: 'strings', network: 'string', security: 'string' });
-  if (c.node.args.length === 0 || (!c.node.json && c.node.args[0].trim() === '')) c.fail('RUN requires at least one argument');
   const mounts: Mount[] = f.strings('mount').map((m) => {
     try {
       return parseMount(m);
     } catch (e) {
-      if (e instanceof MountError) c.fail(`bad --mount=${m}: ${e.message}`, 'see https://docs.docker.com/reference/dockerfile/#run---mount', e);
+      if (e instanceof MountError) c.fail(`bad --mount=${m}: ${e.message}`, 'see https://docs.docker.com/reference/dockerfile/#run---mount', e, `--mount=${m}`);
       throw e;
     }
   });
@@ -44,6 +44,8 @@ export function buildCopy(c: BuildContext): CopyInstruction {
   if (args.length < 2) {
     c.fail(`${c.upper} requires at least two arguments, but only ${args.length === 0 ? 'none was' : 'one was'} provided: the destination could not be determined`);
   }
+  const dest = args[args.length - 1];
+  if (HEREDOC_WORD.test(dest)) c.fail(`${c.upper} cannot accept a heredoc as a destination`, undefined, undefined, dest);
   const sources: CopySource[] = args.slice(0, -1).map((a) => {
     const doc = a.startsWith('<<') ? c.node.heredocs.find((h) => a.replace(/^<<-?/, '').replace(/["']/g, '') === h.name) : undefined;
     return doc ? { kind: 'heredoc', heredoc: doc } : { kind: 'path', path: a };
@@ -58,7 +60,7 @@ export function buildCopy(c: BuildContext): CopyInstruction {
     kind: isAdd ? 'add' : 'copy',
     loc: c.loc,
     sources,
-    dest: args[args.length - 1],
+    dest,
     from,
     chown: f.string('chown'),
     chmod,

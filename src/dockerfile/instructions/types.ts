@@ -14,6 +14,8 @@ export interface InstructionLocation {
   endLine: number;
   /** The instruction's text, continuations joined. */
   original: string;
+  /** Its first physical line as written (error columns point into it). */
+  firstLine: string;
 }
 
 /** Shell form (run through SHELL, default `/bin/sh -c`) or exec form (JSON). */

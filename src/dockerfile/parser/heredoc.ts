@@ -12,7 +12,7 @@ export type HeredocStart = Omit<Heredoc, 'content'>;
 export function heredocsFromLine(line: string): HeredocStart[] {
   let words: string[];
   try {
-    words = expandWords(line, noEnv, { rawQuotes: true, rawEscapes: true });
+    words = expandWords(line, noEnv, { rawQuotes: true, rawEscapes: true, keepWord: (w) => w.includes('<<') });
   } catch (e) {
     // BuildKit ignores a line the shell cannot split: it opens no heredoc.
     if (isKilnError(e, 'INVALID_ARGUMENT')) return [];

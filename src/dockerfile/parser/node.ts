@@ -18,6 +18,8 @@ export interface Node {
   name: string;
   /** The instruction with continuations joined (comments and blank lines dropped). */
   original: string;
+  /** The instruction's first physical line as written, for error columns. */
+  firstLine: string;
   /** `--x=y` words before the arguments, as written (quotes removed). */
   flags: string[];
   /** Arguments, split as the instruction's syntax says. */

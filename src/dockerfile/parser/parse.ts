@@ -51,6 +51,8 @@ export function parseDockerfile(text: string, opts: ParseOptions = {}): ParseRes
     if (emptyContinuation) warnings.push({ line: startLine, message: 'empty continuation line' });
     const node = nodeFromLine(line, escape, { file, line: startLine, source: line });
     node.startLine = startLine;
+    node.firstLine = trimNewline(lines[startLine - 1]);
+    if (node.sub) node.sub.firstLine = node.firstLine;
     const target = node.sub ?? node;
     if (canContainHeredoc(target.name, target.json) && line.includes('<<')) {
       for (const start of heredocNames(line, at(startLine, line))) {
@@ -101,6 +103,7 @@ function nodeFromLine(line: string, escape: string, loc: { file: string; line: n
   const node: Node = {
     name,
     original: line,
+    firstLine: line,
     flags,
     args: parsed.args,
     json: parsed.json,
@@ -135,8 +138,13 @@ const LEADING_BLANKS = /^\p{White_Space}+/u;
 /** Lines with their newline kept (heredoc bodies need it). */
 function toLines(text: string): string[] {
   if (text.startsWith('\uFEFF')) text = text.slice(1);
-  const lines = text.split(/(?<=\n)/);
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const lines: string[] = [];
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+    lines.push(text.slice(start, nl + 1));
+    start = nl + 1;
+  }
+  if (start < text.length) lines.push(text.slice(start));
   return lines;
 }
 

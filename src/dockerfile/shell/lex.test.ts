@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expandWord, expandWords, envFrom } from './lex.js';
+import { expandHeredoc, expandWord, expandWords, envFrom } from './lex.js';
 import { conformanceDir } from '../test-support.js';
 import { isKilnError } from '../../errors.js';
 
@@ -85,4 +85,9 @@ test('backtick escape token', () => {
   const env = envFrom({ A: 'x' });
   assert.equal(expandWord('a`$A\\b', env, { escape: '`' }), 'a$A\\b');
   assert.deepEqual(expandWords('a` b c', env, { escape: '`' }), ['a b', 'c']);
+});
+
+test('here-document bodies: quotes are text, \\$ escapes, variables expand', () => {
+  const env = envFrom({ NAME: 'kiln' });
+  assert.equal(expandHeredoc(`it's "$NAME" \\$NAME \\\\ \\n \${NAME:-x}\n`, env), `it's "kiln" $NAME \\ \\n kiln\n`);
 });

@@ -10,7 +10,7 @@
  */
 import { invalidArgument } from '../../errors.js';
 import { globToRegExp } from './pattern.js';
-import { Words, isSpace } from './words.js';
+import { NO_WORDS, Words, isSpace, type WordSink } from './words.js';
 
 /** Looks a variable up; `undefined` means unset (distinct from empty). */
 export type EnvGetter = (name: string) => string | undefined;
@@ -22,16 +22,28 @@ export interface LexOptions {
   rawQuotes?: boolean;
   /** Keep escape characters in the result. */
   rawEscapes?: boolean;
+  /** expandWords: return only the words passing this test (cheap on huge lines). */
+  keepWord?: (word: string) => boolean;
+  /** Here-document body rules: quotes are plain text, escapes only before `$` and the escape. */
+  heredoc?: boolean;
 }
 
 /** Expands one word; throws INVALID_ARGUMENT on bad syntax or `${X?msg}`. */
 export function expandWord(word: string, env: EnvGetter, opts: LexOptions = {}): string {
-  return new Lexer(word, env, opts).run().text;
+  return new Lexer(word, env, opts).run(false).text;
 }
 
 /** Expands and splits into words the way the shell would (quotes keep blanks). */
 export function expandWords(word: string, env: EnvGetter, opts: LexOptions = {}): string[] {
-  return new Lexer(word, env, opts).run().words;
+  return new Lexer(word, env, opts).run(true).words;
+}
+
+/**
+ * Expands an unquoted here-document body (`COPY <<EOF`): `$VAR` and `${…}`
+ * expand, `\$` and `\\` escape, quotes are kept as text.
+ */
+export function expandHeredoc(body: string, env: EnvGetter, opts: LexOptions = {}): string {
+  return new Lexer(body, env, { ...opts, heredoc: true }).run(false).text;
 }
 
 /** An environment getter over a plain record (own keys only). */
@@ -40,12 +52,16 @@ export function envFrom(record: Record<string, string>): EnvGetter {
 }
 
 const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
-const isDigit = (c: string) => /^\p{Nd}$/u.test(c);
-const isNameChar = (c: string) => /^[\p{L}\p{Nd}_]$/u.test(c);
+const isDigit = (c: string) => (c >= '0' && c <= '9') || (c > '\x7f' && /^\p{Nd}$/u.test(c));
+const isNameChar = (c: string) =>
+  (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '_' || (c > '\x7f' && /^[\p{L}\p{Nd}]$/u.test(c));
+/** Deeper `${…${…}}` nesting than this is rejected rather than overflowing the stack. */
+const MAX_DEPTH = 200;
 
 class Lexer {
-  private readonly chars: string[];
+  private readonly s: string;
   private pos = 0;
+  private depth = 0;
   private readonly escape: string;
 
   constructor(
@@ -53,73 +69,108 @@ class Lexer {
     private readonly env: EnvGetter,
     private readonly opts: LexOptions,
   ) {
-    this.chars = Array.from(input);
+    this.s = input;
     this.escape = opts.escape ?? '\\';
   }
 
-  run(): { text: string; words: string[] } {
-    return this.until(undefined, Boolean(this.opts.rawEscapes));
+  run(wantWords: boolean): { text: string; words: string[] } {
+    return this.until(undefined, Boolean(this.opts.rawEscapes), wantWords);
   }
 
+  /** The code point at the cursor (a whole surrogate pair), or undefined at the end. */
   private peek(): string | undefined {
-    return this.chars[this.pos];
+    if (this.pos >= this.s.length) return undefined;
+    const cp = this.s.codePointAt(this.pos) as number;
+    return cp > 0xffff ? String.fromCodePoint(cp) : this.s[this.pos];
   }
 
   private next(): string | undefined {
-    return this.chars[this.pos++];
+    const c = this.peek();
+    if (c !== undefined) this.pos += c.length;
+    return c;
   }
 
   /** Reads up to `stop` (consumed) or the end; the workhorse of every form. */
-  private until(stop: string | undefined, rawEscapes: boolean): { text: string; words: string[] } {
+  private until(stop: string | undefined, rawEscapes: boolean, wantWords = false): { text: string; words: string[] } {
+    if (++this.depth > MAX_DEPTH) throw invalidArgument(`\${…} nested more than ${MAX_DEPTH} deep`);
+    // Only one of the two results is ever wanted; building just that one keeps big inputs cheap.
     let text = '';
-    const words = new Words();
-    while (this.peek() !== undefined) {
-      const ch = this.peek() as string;
+    const words: WordSink = wantWords ? new Words(this.opts.keepWord) : NO_WORDS;
+    const keepText = !wantWords;
+    const s = this.s;
+    while (this.pos < s.length) {
+      const ch = s[this.pos];
       if (stop !== undefined && ch === stop) {
         this.pos++;
+        this.depth--;
         return { text, words: words.result() };
       }
-      if (ch === "'" || ch === '"') {
+      if ((ch === "'" || ch === '"') && !this.opts.heredoc) {
         const part = ch === "'" ? this.singleQuoted() : this.doubleQuoted();
-        text += part;
+        if (keepText) text += part;
         words.addRaw(part);
         continue;
       }
       if (ch === '$') {
         const part = this.dollar();
-        text += part;
+        if (keepText) text += part;
         words.addExpanded(part);
         continue;
       }
-      this.pos++;
+      if (ch === this.escape && this.opts.heredoc) {
+        this.pos++;
+        const after = this.peek();
+        if (after === '$' || after === this.escape) {
+          this.pos++;
+          text += after;
+        } else text += ch;
+        continue;
+      }
       if (ch === this.escape) {
+        this.pos++;
         if (rawEscapes) {
-          text += ch;
+          if (keepText) text += ch;
           words.addRaw(ch);
         }
         const escaped = this.next();
         if (escaped === undefined) break; // an escape at the very end is dropped
-        text += escaped;
+        if (keepText) text += escaped;
         words.addRaw(escaped);
         continue;
       }
-      text += ch;
-      words.addChar(ch);
+      if (isSpace(ch)) {
+        this.pos++;
+        if (keepText) text += ch;
+        words.addChar(ch);
+        continue;
+      }
+      // A run of ordinary characters, taken at once.
+      let end = this.pos + 1;
+      const esc = this.escape.charCodeAt(0);
+      const stopCode = stop === undefined ? -1 : stop.charCodeAt(0);
+      for (; end < s.length; end++) {
+        const c = s.charCodeAt(end);
+        if (c === stopCode || c === 0x24 || c === esc || c === 0x20 || (c >= 0x09 && c <= 0x0d)) break;
+        if ((c === 0x27 || c === 0x22) && !this.opts.heredoc) break;
+        if (c > 0x7f && isSpace(s[end])) break;
+      }
+      const run = s.slice(this.pos, end);
+      this.pos = end;
+      if (keepText) text += run;
+      words.addRaw(run);
     }
     if (stop !== undefined) throw invalidArgument(`unexpected end of statement while looking for matching ${stop}`);
+    this.depth--;
     return { text, words: words.result() };
   }
 
   private singleQuoted(): string {
     const raw = Boolean(this.opts.rawQuotes);
-    let out = raw ? "'" : '';
-    this.pos++;
-    for (;;) {
-      const ch = this.next();
-      if (ch === undefined) throw invalidArgument('unexpected end of statement while looking for matching single-quote');
-      if (ch === "'") return raw ? out + ch : out;
-      out += ch;
-    }
+    const close = this.s.indexOf("'", this.pos + 1);
+    if (close < 0) throw invalidArgument('unexpected end of statement while looking for matching single-quote');
+    const body = this.s.slice(this.pos + 1, close);
+    this.pos = close + 1;
+    return raw ? `'${body}'` : body;
   }
 
   private doubleQuoted(): string {
@@ -137,7 +188,14 @@ class Lexer {
         out += this.dollar();
         continue;
       }
-      this.pos++;
+      if (ch !== this.escape) {
+        let end = this.pos + 1;
+        while (end < this.s.length && this.s[end] !== '"' && this.s[end] !== '$' && this.s[end] !== this.escape) end++;
+        out += this.s.slice(this.pos, end);
+        this.pos = end;
+        continue;
+      }
+      this.pos += ch.length;
       if (ch === this.escape) {
         const after = this.peek();
         if (after === undefined) continue;
@@ -165,7 +223,7 @@ class Lexer {
       }
       if (!isNameChar(ch)) break;
       name += ch;
-      this.pos++;
+      this.pos += ch.length;
     }
     return name;
   }

@@ -1,5 +1,5 @@
 /** Stage references (name, index or image) and the dependency order, with cycles rejected. */
-import { DockerfileError } from '../located-error.js';
+import { DockerfileError, spanLocation, type SourceLocation } from '../located-error.js';
 import { closest } from '../instructions/suggest.js';
 import type { Stage, StageInput } from './types.js';
 
@@ -9,7 +9,7 @@ export interface StageRefContext {
   /** The stage doing the referencing. */
   current: number;
   /** Where to point errors. */
-  loc: { file: string; line: number; source: string };
+  loc: SourceLocation;
   /** `COPY --from`, `RUN --mount from`. */
   what: string;
 }
@@ -57,7 +57,7 @@ export function dependencyOrder(stages: Stage[], target: number): Stage[] {
       const cycle = [...path.slice(path.indexOf(i)), i].map((j) => stages[j].name ?? String(j));
       const st = stages[i];
       throw new DockerfileError(
-        { file: st.from.loc.file, line: st.from.loc.startLine, source: st.from.loc.original },
+        spanLocation(st.from.loc),
         `circular dependency between stages: ${cycle.join(' → ')}`,
         { hint: 'a stage cannot (even indirectly) use itself through FROM, COPY --from or RUN --mount from=' },
       );

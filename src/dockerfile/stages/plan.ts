@@ -6,9 +6,10 @@
  */
 import { invalidArgument, isKilnError } from '../../errors.js';
 import { parseReference } from '../../name/reference.js';
-import { DockerfileError } from '../located-error.js';
+import { DockerfileError, spanLocation } from '../located-error.js';
 import { parseDockerfile } from '../parser/parse.js';
 import { buildInstruction } from '../instructions/build.js';
+import { expandInstruction } from '../instructions/expand.js';
 import type { ArgInstruction, FromInstruction, Instruction } from '../instructions/types.js';
 import { closest } from '../instructions/suggest.js';
 import { expandWord, type EnvGetter } from '../shell/lex.js';
@@ -51,6 +52,9 @@ export function planBuild(text: string, opts: PlanOptions = {}): BuildPlan {
   const stages: Stage[] = [];
   for (; n < nodes.length; n++) {
     const inst = buildInstruction(nodes[n], file);
+    // Syntax errors in words (unterminated quotes, bad ${…}) surface now, located,
+    // rather than halfway through a build: expand once with every name set.
+    expandInstruction(inst, () => 'x', { escape });
     if (inst.kind === 'from') {
       if (inst.stageName && stages.some((s) => s.name === inst.stageName)) {
         throw located(inst, `duplicate stage name ${JSON.stringify(inst.stageName)}`, 'give every stage its own name');
@@ -122,10 +126,10 @@ function resolveStage(stage: Stage, stages: Stage[], ctx: ResolveContext): void 
   // Stage-scoped ARGs give values to COPY --from=$X / --mount from=$X.
   const args = new Map<string, string | undefined>();
   const stageEnv: EnvGetter = (k) => args.get(k);
-  const refCtx = (inst: Instruction, what: string) => ({
+  const refCtx = (inst: Instruction, what: string, at: string) => ({
     stages,
     current: stage.index,
-    loc: { file: inst.loc.file, line: inst.loc.startLine, source: inst.loc.original },
+    loc: spanLocation(inst.loc, at),
     what,
   });
   const use = (input: StageInput) => {
@@ -135,12 +139,12 @@ function resolveStage(stage: Stage, stages: Stage[], ctx: ResolveContext): void 
   for (const inst of stage.instructions) {
     if (inst.kind === 'arg') declareStageArgs(inst, args, ctx, stageEnv);
     if (inst.kind === 'copy' && inst.from !== undefined) {
-      use(resolveStageRef(expand(inst, inst.from, stageEnv, ctx.escape), refCtx(inst, 'COPY --from')));
+      use(resolveStageRef(expand(inst, inst.from, stageEnv, ctx.escape), refCtx(inst, 'COPY --from', '--from')));
     }
     if (inst.kind === 'run') {
       for (const m of inst.mounts) {
         if (m.from !== undefined && (m.type === 'bind' || m.type === 'cache')) {
-          use(resolveStageRef(expand(inst, m.from, stageEnv, ctx.escape), refCtx(inst, 'RUN --mount from')));
+          use(resolveStageRef(expand(inst, m.from, stageEnv, ctx.escape), refCtx(inst, 'RUN --mount from', `from=${m.from}`)));
         }
       }
     }
@@ -170,10 +174,13 @@ function expandFrom(from: FromInstruction, word: string, ctx: ResolveContext): s
     const hasDefault = new RegExp(`\\$\\{${k.replace(/[^\w]/gu, '\\$&')}:?[-+]`, 'u').test(word);
     if (hasDefault) continue;
     const guess = closest(k, [...ctx.meta.keys()]);
+    const at = from.loc.firstLine.includes('${' + k) ? '${' + k : '$' + k;
     throw located(
       from,
       `FROM uses $${k}, but no ARG ${k} is declared before the first FROM${guess ? ` (did you mean ${guess}?)` : ''}`,
       `add "ARG ${k}=<default>" above the first FROM`,
+      undefined,
+      at,
     );
   }
   return out;
@@ -200,6 +207,6 @@ function findTarget(stages: Stage[], target: string | undefined, file: string): 
   });
 }
 
-function located(inst: Instruction, what: string, hint?: string, cause?: unknown): DockerfileError {
-  return new DockerfileError({ file: inst.loc.file, line: inst.loc.startLine, source: inst.loc.original }, what, { hint, cause });
+function located(inst: Instruction, what: string, hint?: string, cause?: unknown, at?: string): DockerfileError {
+  return new DockerfileError(spanLocation(inst.loc, at), what, { hint, cause });
 }

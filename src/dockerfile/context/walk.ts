@@ -1,0 +1,96 @@
+/**
+ * Walks a build context and yields what a build sends: every file,
+ * directory, symlink and fifo not excluded by .dockerignore, parents before
+ * children, names in byte order. Symlinks are reported with their target and
+ * never followed, so nothing outside the context is read.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Stats } from 'node:fs';
+import type { IgnoreMatcher } from './ignore.js';
+
+export type ContextEntryType = 'file' | 'dir' | 'symlink' | 'fifo';
+
+export interface ContextEntry {
+  /** Slash-separated path relative to the context root, e.g. `src/main.go`. */
+  path: string;
+  type: ContextEntryType;
+  /** Permission bits and setuid/setgid/sticky (`mode & 0o7777`). */
+  mode: number;
+  /** Bytes for files, 0 otherwise. */
+  size: number;
+  /** Symlinks: the target as stored (may point anywhere; never followed). */
+  linkTarget?: string;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+  /** Absolute path on disk, for reading file contents. */
+  absolutePath: string;
+}
+
+export interface WalkOptions {
+  ignore?: IgnoreMatcher;
+}
+
+/** Async iterator over the context; the root itself is not yielded. */
+export async function* walkContext(root: string, opts: WalkOptions = {}): AsyncGenerator<ContextEntry> {
+  const base = await fs.realpath(root);
+  yield* walkDir(base, '', opts.ignore, []);
+}
+
+/** An excluded ancestor directory, sent only if something under it is re-included. */
+interface Held {
+  entry: ContextEntry;
+  sent: boolean;
+}
+
+async function* walkDir(base: string, rel: string, ignore: IgnoreMatcher | undefined, held: Held[]): AsyncGenerator<ContextEntry> {
+  const dir = rel === '' ? base : path.join(base, rel);
+  const names = (await fs.readdir(dir)).sort(byteOrder);
+  for (const name of names) {
+    const childRel = rel === '' ? name : `${rel}/${name}`;
+    const abs = path.join(dir, name);
+    const st = await fs.lstat(abs);
+    const type = typeOf(st);
+    if (!type) continue; // sockets and devices cannot go into a build context
+    const excluded = ignore?.excludes(childRel) ?? false;
+    const entry = await toEntry(childRel, abs, st, type);
+    if (!excluded) {
+      // Directories held back because they were excluded go out first, so a
+      // re-included file (`!dir/keep`) still has its parents.
+      for (const h of held) {
+        if (h.sent) continue;
+        h.sent = true;
+        yield h.entry;
+      }
+      yield entry;
+    }
+    if (type === 'dir' && (!excluded || ignore?.hasExceptions)) {
+      yield* walkDir(base, childRel, ignore, excluded ? [...held, { entry, sent: false }] : held);
+    }
+  }
+}
+
+async function toEntry(rel: string, abs: string, st: Stats, type: ContextEntryType): Promise<ContextEntry> {
+  return {
+    path: rel,
+    type,
+    mode: st.mode & 0o7777,
+    size: type === 'file' ? st.size : 0,
+    linkTarget: type === 'symlink' ? await fs.readlink(abs) : undefined,
+    uid: st.uid,
+    gid: st.gid,
+    mtimeMs: st.mtimeMs,
+    absolutePath: abs,
+  };
+}
+
+function typeOf(st: Stats): ContextEntryType | undefined {
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isDirectory()) return 'dir';
+  if (st.isFile()) return 'file';
+  if (st.isFIFO()) return 'fifo';
+  return undefined;
+}
+
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
