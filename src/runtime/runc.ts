@@ -58,16 +58,15 @@ export class Runc {
     return child;
   }
 
-  private exec1(args: string[], input?: string): Promise<Finished> {
+  private exec1(args: string[]): Promise<Finished> {
     return new Promise((resolve, reject) => {
-      const child = this.spawn(args, ['pipe', 'pipe', 'pipe']);
+      const child = this.spawn(args, ['ignore', 'pipe', 'pipe']);
       let stdout = '';
       let stderr = '';
       child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.on('error', (e) => reject(spawnError(this.binary, e)));
       child.on('close', (code, signal) => resolve({ code: exitCodeOf(code, signal), stdout, stderr }));
-      child.stdin!.end(input ?? '');
     });
   }
 
@@ -99,7 +98,7 @@ export class Runc {
   async create(id: string, bundle: string, opts: { pidFile?: string } = {}): Promise<void> {
     const logFile = join(bundle, 'runc.log');
     const child = this.spawn(['create', '--bundle', bundle, ...(opts.pidFile ? ['--pid-file', opts.pidFile] : []), id], ['ignore', 'ignore', 'pipe'], logFile);
-    const r = await finished(child, this.binary);
+    const r = await finished(child, this.binary, true);
     if (r.code !== 0) throw await failure('create', id, logFile, r.stderr);
   }
 
@@ -151,10 +150,11 @@ function spawnError(binary: string, e: unknown) {
   return internal(`cannot run ${binary}: ${String(e)}`, { cause: e });
 }
 
-function finished(child: ChildProcess, binary: string): Promise<{ code: number; stderr: string }> {
+/** Waits for runc to end; `collect` reads its stderr (only when that is runc's own, not the container's). */
+function finished(child: ChildProcess, binary: string, collect = false): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
     let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    if (collect) child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (e) => reject(spawnError(binary, e)));
     child.on('close', (code, signal) => resolve({ code: exitCodeOf(code, signal), stderr }));
   });
