@@ -14,6 +14,7 @@ import { CriLogWriter } from './crilog.js';
 import { readExitState, writeExitState, type ExitState } from './exit-state.js';
 import { containerPaths } from './paths.js';
 import { Runc } from './runc.js';
+import { RuncStderrFilter } from './runc-stderr.js';
 import { startError } from './runc-errors.js';
 
 export interface MonitorOptions {
@@ -36,16 +37,18 @@ export async function monitorContainer(stateDir: string, id: string, opts: Monit
   let copying: Promise<void>[] = [];
   let exitCode: number;
   let error: string | undefined;
+  const stderr = new RuncStderrFilter();
   try {
     exitCode = await runc.run(id, paths.bundle, [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], (child) => {
       if (opts.stdin && child.stdin) opts.stdin.pipe(child.stdin);
-      copying = [log.pipe('stdout', child.stdout!, opts.stdout), log.pipe('stderr', child.stderr!, opts.stderr)];
+      copying = [log.pipe('stdout', child.stdout!, opts.stdout), log.pipe('stderr', child.stderr!.pipe(stderr), opts.stderr)];
     });
   } catch (e) {
     if (!(isKilnError(e, 'FAILED_PRECONDITION') || isKilnError(e, 'INTERNAL'))) throw e;
     exitCode = e.exitCode === 1 ? 125 : e.exitCode;
     error = e.message;
   }
+  stderr.settle(error !== undefined);
   await Promise.all(copying);
   await log.close();
   const state: ExitState = { id, exitCode, startedAt, finishedAt: new Date().toISOString(), ...(error ? { error } : {}) };

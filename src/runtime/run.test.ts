@@ -57,6 +57,9 @@ test('a command not found fails with 127 and Docker\'s message; a non-executable
     assert.equal(e.exitCode, 127);
     return true;
   });
+  assert.deepEqual(lastLogged, { stdout: '', stderr: '' }, "runc's own message stays out of the container's log");
+  const mimic = await run(['sh', '-c', 'echo "runc run failed: my own words" >&2']);
+  assert.deepEqual([mimic.code, mimic.stderr, lastLogged.stderr], [0, 'runc run failed: my own words\n', 'runc run failed: my own words\n']);
   await assert.rejects(run(['/etc/passwd']), (e) => isKilnError(e) && e.exitCode === 126 && /permission denied/.test(e.message));
 });
 
