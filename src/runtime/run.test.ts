@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { isKilnError } from '../errors.js';
 import { prepareContainer, removeContainer } from './container.js';
 import { readLogs, writeLogs } from './logs.js';
@@ -18,13 +18,13 @@ after(() => fx.cleanup());
 
 let n = 0;
 /** Runs a busybox container in the foreground; returns what a user would see. */
-async function run(cmd: string[], options: Partial<RunOptions> = {}) {
+async function run(cmd: string[], options: Partial<RunOptions> = {}, stdin?: Readable) {
   const id = `run-${process.pid}-${++n}`;
   await prepareContainer(fx.stateDir, id, { rootfs: fx.rootfs, image: { Cmd: ['sh'], Env: ['IMG=1'] }, options: { network: 'none', cmd, ...options } });
   const out = { stdout: '', stderr: '' };
   const sink = (k: 'stdout' | 'stderr') => new Writable({ write: (c: Buffer, _e, cb) => ((out[k] += c.toString()), cb()) });
   try {
-    const code = await runForeground(fx.stateDir, id, { stdout: sink('stdout'), stderr: sink('stderr') });
+    const code = await runForeground(fx.stateDir, id, { stdout: sink('stdout'), stderr: sink('stderr'), ...(stdin ? { stdin } : {}) });
     return { id, code, ...out };
   } finally {
     const logged = { stdout: '', stderr: '' };
@@ -116,4 +116,17 @@ test('resources: memory, cpus and pids limits reach the cgroup', async () => {
   });
   assert.equal(r.stderr, '');
   assert.equal(r.stdout, '67108864\n50\n50000\n');
+});
+
+test('tty: the process gets a terminal; its output comes on stdout with \\r\\n; start failures still give 127', async () => {
+  const r = await run(['sh', '-c', 'tty; echo $TERM; echo err >&2; exit 5'], { tty: true });
+  assert.deepEqual([r.code, r.stdout, r.stderr], [5, '/dev/pts/0\r\nxterm\r\nerr\r\n', '']);
+  assert.deepEqual(lastLogged, { stdout: '/dev/pts/0\r\nxterm\r\nerr\r\n', stderr: '' });
+  await assert.rejects(run(['nope'], { tty: true }), (e) => isKilnError(e) && e.exitCode === 127);
+  assert.deepEqual(lastLogged, { stdout: '', stderr: '' });
+});
+
+test('-i: stdin reaches the process', async () => {
+  const r = await run(['sh', '-c', 'tr a-z A-Z; echo done'], {}, Readable.from([Buffer.from('hello\nworld\n')]));
+  assert.deepEqual([r.code, r.stdout], [0, 'HELLO\nWORLD\ndone\n']);
 });

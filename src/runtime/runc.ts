@@ -13,6 +13,9 @@ import { commandError, runcMessages, startError } from './runc-errors.js';
 import type { Process } from './runtime-spec.js';
 
 export const DEFAULT_RUNC = '/usr/sbin/runc';
+const SCRIPT = '/usr/bin/script';
+
+const shellQuote = (s: string): string => (/^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 export interface RuncState {
   id: string;
@@ -52,10 +55,12 @@ export class Runc {
   }
 
   /** Spawns `runc --root R [--log L --log-format json] ARGS`. */
-  spawn(args: string[], stdio: StdioOptions, logFile?: string): ChildProcess {
-    const global = ['--root', this.root, ...(logFile ? ['--log', logFile, '--log-format', 'json'] : [])];
-    const child = spawn(this.binary, [...global, ...args], { stdio });
-    return child;
+  spawn(args: string[], stdio: StdioOptions, logFile?: string, opts: { tty?: boolean } = {}): ChildProcess {
+    const argv = [this.binary, '--root', this.root, ...(logFile ? ['--log', logFile, '--log-format', 'json'] : []), ...args];
+    if (!opts.tty) return spawn(argv[0]!, argv.slice(1), { stdio });
+    // A terminal process needs runc to own a terminal: util-linux `script` gives it a pty and
+    // copies it to our pipes (stdout carries both streams, with \r\n, as with docker -t).
+    return spawn(SCRIPT, ['-qfec', argv.map(shellQuote).join(' '), '/dev/null'], { stdio });
   }
 
   private exec1(args: string[]): Promise<Finished> {
@@ -111,10 +116,16 @@ export class Runc {
    * ends (runc removes its own state then). Failing to start rejects with a
    * startError (125/126/127).
    */
-  async run(id: string, bundle: string, stdio: StdioOptions, onSpawn?: (child: ChildProcess) => void): Promise<number> {
+  async run(
+    id: string,
+    bundle: string,
+    stdio: StdioOptions,
+    opts: { tty?: boolean; onSpawn?: (child: ChildProcess) => void } = {},
+  ): Promise<number> {
     const logFile = join(bundle, 'runc.log');
     await rm(logFile, { force: true });
-    const child = this.spawn(['run', '--bundle', bundle, id], stdio, logFile);
+    const child = this.spawn(['run', '--bundle', bundle, id], stdio, logFile, { tty: !!opts.tty });
+    const onSpawn = opts.onSpawn;
     onSpawn?.(child);
     const r = await finished(child, this.binary);
     if (r.code !== 0) {
