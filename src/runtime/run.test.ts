@@ -1,7 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { Readable, Writable } from 'node:stream';
 import { isKilnError } from '../errors.js';
 import { prepareContainer, removeContainer } from './container.js';
@@ -129,4 +130,13 @@ test('tty: the process gets a terminal; its output comes on stdout with \\r\\n; 
 test('-i: stdin reaches the process', async () => {
   const r = await run(['sh', '-c', 'tr a-z A-Z; echo done'], {}, Readable.from([Buffer.from('hello\nworld\n')]));
   assert.deepEqual([r.code, r.stdout], [0, 'HELLO\nWORLD\ndone\n']);
+});
+
+test('host network: the interfaces and hostname of the host, and its /etc/hosts', async () => {
+  const r = await run(['sh', '-c', 'ls /sys/class/net | wc -l; hostname; head -1 /etc/hosts'], { network: 'host' });
+  const [count, name, firstHost] = r.stdout.split('\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(Number(count), readdirSync('/sys/class/net').length);
+  assert.equal(name, hostname());
+  assert.equal(firstHost, (await readFile('/etc/hosts', 'utf8')).split('\n')[0]);
 });
