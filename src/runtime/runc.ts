@@ -102,9 +102,10 @@ export class Runc {
   /** `runc create`: the container waits for `start`; its stdio is the given fds (or /dev/null). */
   async create(id: string, bundle: string, opts: { pidFile?: string } = {}): Promise<void> {
     const logFile = join(bundle, 'runc.log');
-    const child = this.spawn(['create', '--bundle', bundle, ...(opts.pidFile ? ['--pid-file', opts.pidFile] : []), id], ['ignore', 'ignore', 'pipe'], logFile);
-    const r = await finished(child, this.binary, true);
-    if (r.code !== 0) throw await failure('create', id, logFile, r.stderr);
+    // runc hands its stdio to the container: a pipe here would stay open as long as the container runs.
+    const child = this.spawn(['create', '--bundle', bundle, ...(opts.pidFile ? ['--pid-file', opts.pidFile] : []), id], 'ignore', logFile);
+    const r = await finished(child, this.binary);
+    if (r.code !== 0) throw (await failure('create', id, logFile, '')) ?? internal(`runc create ${id} failed with exit code ${r.code}`, { hint: `see ${logFile}` });
   }
 
   async start(id: string): Promise<void> {
