@@ -7,13 +7,15 @@
 import { spawn } from 'node:child_process';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isErrno, isKilnError, KilnError, unavailable } from '../errors.js';
 import { CriLogWriter } from './crilog.js';
 import { readExitState, writeExitState, type ExitState } from './exit-state.js';
 import { containerPaths } from './paths.js';
 import { Runc } from './runc.js';
+import { RuncStderrFilter } from './runc-stderr.js';
+import type { RuntimeSpec } from './runtime-spec.js';
 import { startError } from './runc-errors.js';
 
 export interface MonitorOptions {
@@ -36,16 +38,29 @@ export async function monitorContainer(stateDir: string, id: string, opts: Monit
   let copying: Promise<void>[] = [];
   let exitCode: number;
   let error: string | undefined;
+  const tty = (JSON.parse(await readFile(paths.config, 'utf8')) as RuntimeSpec).process.terminal === true;
+  // runc's own failure line lands on stderr, or on the terminal (stdout) for a tty container.
+  const filter = new RuncStderrFilter();
+  const keepStdinOpen = new PassThrough();
   try {
-    exitCode = await runc.run(id, paths.bundle, [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], (child) => {
-      if (opts.stdin && child.stdin) opts.stdin.pipe(child.stdin);
-      copying = [log.pipe('stdout', child.stdout!, opts.stdout), log.pipe('stderr', child.stderr!, opts.stderr)];
+    // A tty container's stdin is a pipe left open, so the terminal sees no end-of-file.
+    const stdin = opts.stdin || tty ? 'pipe' : 'ignore';
+    exitCode = await runc.run(id, paths.bundle, [stdin, 'pipe', 'pipe'], {
+      tty,
+      onSpawn: (child) => {
+        if (child.stdin) (opts.stdin ?? keepStdinOpen).pipe(child.stdin);
+        const [out, err] = tty ? [child.stdout!.pipe(filter), child.stderr!] : [child.stdout!, child.stderr!.pipe(filter)];
+        copying = [log.pipe('stdout', out, opts.stdout), log.pipe('stderr', err, opts.stderr)];
+      },
     });
   } catch (e) {
     if (!(isKilnError(e, 'FAILED_PRECONDITION') || isKilnError(e, 'INTERNAL'))) throw e;
     exitCode = e.exitCode === 1 ? 125 : e.exitCode;
     error = e.message;
+  } finally {
+    keepStdinOpen.end();
   }
+  filter.settle(error !== undefined);
   await Promise.all(copying);
   await log.close();
   const state: ExitState = { id, exitCode, startedAt, finishedAt: new Date().toISOString(), ...(error ? { error } : {}) };

@@ -51,4 +51,6 @@ export interface HostFeatures {
   /** The cpu controller accepts a CFS quota. */
   cpuQuota: boolean;
   pids: boolean;
+  /** The hard RLIMIT_NOFILE kiln may give (containers get min(this, 1048576)). */
+  maxNoFile: number;
 }

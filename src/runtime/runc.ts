@@ -13,6 +13,9 @@ import { commandError, runcMessages, startError } from './runc-errors.js';
 import type { Process } from './runtime-spec.js';
 
 export const DEFAULT_RUNC = '/usr/sbin/runc';
+const SCRIPT = '/usr/bin/script';
+
+const shellQuote = (s: string): string => (/^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 export interface RuncState {
   id: string;
@@ -52,22 +55,23 @@ export class Runc {
   }
 
   /** Spawns `runc --root R [--log L --log-format json] ARGS`. */
-  spawn(args: string[], stdio: StdioOptions, logFile?: string): ChildProcess {
-    const global = ['--root', this.root, ...(logFile ? ['--log', logFile, '--log-format', 'json'] : [])];
-    const child = spawn(this.binary, [...global, ...args], { stdio });
-    return child;
+  spawn(args: string[], stdio: StdioOptions, logFile?: string, opts: { tty?: boolean } = {}): ChildProcess {
+    const argv = [this.binary, '--root', this.root, ...(logFile ? ['--log', logFile, '--log-format', 'json'] : []), ...args];
+    if (!opts.tty) return spawn(argv[0]!, argv.slice(1), { stdio });
+    // A terminal process needs runc to own a terminal: util-linux `script` gives it a pty and
+    // copies it to our pipes (stdout carries both streams, with \r\n, as with docker -t).
+    return spawn(SCRIPT, ['-qfec', argv.map(shellQuote).join(' '), '/dev/null'], { stdio });
   }
 
-  private exec1(args: string[], input?: string): Promise<Finished> {
+  private exec1(args: string[]): Promise<Finished> {
     return new Promise((resolve, reject) => {
-      const child = this.spawn(args, ['pipe', 'pipe', 'pipe']);
+      const child = this.spawn(args, ['ignore', 'pipe', 'pipe']);
       let stdout = '';
       let stderr = '';
       child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.on('error', (e) => reject(spawnError(this.binary, e)));
       child.on('close', (code, signal) => resolve({ code: exitCodeOf(code, signal), stdout, stderr }));
-      child.stdin!.end(input ?? '');
     });
   }
 
@@ -98,9 +102,10 @@ export class Runc {
   /** `runc create`: the container waits for `start`; its stdio is the given fds (or /dev/null). */
   async create(id: string, bundle: string, opts: { pidFile?: string } = {}): Promise<void> {
     const logFile = join(bundle, 'runc.log');
-    const child = this.spawn(['create', '--bundle', bundle, ...(opts.pidFile ? ['--pid-file', opts.pidFile] : []), id], ['ignore', 'ignore', 'pipe'], logFile);
+    // runc hands its stdio to the container: a pipe here would stay open as long as the container runs.
+    const child = this.spawn(['create', '--bundle', bundle, ...(opts.pidFile ? ['--pid-file', opts.pidFile] : []), id], 'ignore', logFile);
     const r = await finished(child, this.binary);
-    if (r.code !== 0) throw await failure('create', id, logFile, r.stderr);
+    if (r.code !== 0) throw (await failure('create', id, logFile, '')) ?? internal(`runc create ${id} failed with exit code ${r.code}`, { hint: `see ${logFile}` });
   }
 
   async start(id: string): Promise<void> {
@@ -112,10 +117,16 @@ export class Runc {
    * ends (runc removes its own state then). Failing to start rejects with a
    * startError (125/126/127).
    */
-  async run(id: string, bundle: string, stdio: StdioOptions, onSpawn?: (child: ChildProcess) => void): Promise<number> {
+  async run(
+    id: string,
+    bundle: string,
+    stdio: StdioOptions,
+    opts: { tty?: boolean; onSpawn?: (child: ChildProcess) => void } = {},
+  ): Promise<number> {
     const logFile = join(bundle, 'runc.log');
     await rm(logFile, { force: true });
-    const child = this.spawn(['run', '--bundle', bundle, id], stdio, logFile);
+    const child = this.spawn(['run', '--bundle', bundle, id], stdio, logFile, { tty: !!opts.tty });
+    const onSpawn = opts.onSpawn;
     onSpawn?.(child);
     const r = await finished(child, this.binary);
     if (r.code !== 0) {
@@ -151,10 +162,11 @@ function spawnError(binary: string, e: unknown) {
   return internal(`cannot run ${binary}: ${String(e)}`, { cause: e });
 }
 
-function finished(child: ChildProcess, binary: string): Promise<{ code: number; stderr: string }> {
+/** Waits for runc to end; `collect` reads its stderr (only when that is runc's own, not the container's). */
+function finished(child: ChildProcess, binary: string, collect = false): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
     let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    if (collect) child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (e) => reject(spawnError(binary, e)));
     child.on('close', (code, signal) => resolve({ code: exitCodeOf(code, signal), stderr }));
   });

@@ -90,8 +90,9 @@ test('run options: user from image, env overrides, workdir, read-only, tty, reso
   assert.deepEqual(s.linux.resources?.pids, { limit: 100 });
   assert.deepEqual(s.process.args, ['/sbin/docker-init', '--', 'sh']);
   assert.equal(s.mounts.at(-1)?.source, '/usr/bin/tini-static');
-  const noSwap = buildSpec({ ...input(), host: { swapAccounting: false, cpuQuota: true, pids: true } }, { network: 'none', memory: 8 << 20 });
+  const noSwap = buildSpec({ ...input(), host: { swapAccounting: false, cpuQuota: true, pids: true, maxNoFile: 4096 } }, { network: 'none', memory: 8 << 20 });
   assert.deepEqual(noSwap.linux.resources?.memory, { limit: 8 << 20 });
+  assert.deepEqual(noSwap.process.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 4096, soft: 4096 }]);
   assert.throws(() => buildSpec(input(), { network: 'none', workdir: 'rel' }), /needs to be an absolute path/);
 });
 

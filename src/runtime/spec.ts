@@ -28,7 +28,7 @@ export interface SpecInput {
 }
 
 export const INIT_PATH = '/sbin/docker-init';
-const ALL_FEATURES: HostFeatures = { swapAccounting: true, cpuQuota: true, pids: true };
+const ALL_FEATURES: HostFeatures = { swapAccounting: true, cpuQuota: true, pids: true, maxNoFile: 1048576 };
 
 function containerConfig(image: ImageConfig | ContainerConfig): ContainerConfig {
   return 'rootfs' in image && 'os' in image ? ((image as ImageConfig).config ?? {}) : (image as ContainerConfig);
@@ -94,7 +94,7 @@ export function buildSpec(input: SpecInput, opts: RunOptions): RuntimeSpec {
       env: mergeEnv(image.Env, opts.env, { ...(hostname !== undefined ? { hostname } : {}), home: user.home, tty: !!opts.tty }),
       cwd: posix.normalize(cwd),
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      rlimits: DEFAULT_RLIMITS.map((r) => ({ ...r })),
+      rlimits: DEFAULT_RLIMITS.map((r) => ({ ...r, hard: Math.min(r.hard, host.maxNoFile), soft: Math.min(r.soft, host.maxNoFile) })),
       noNewPrivileges: opts.noNewPrivileges ?? !privileged,
     },
     root: { path: input.rootfs, readonly: !!opts.readOnly },

@@ -1,5 +1,5 @@
 /** `kiln stop`: the stop signal, then SIGKILL after a grace period, as Docker does. */
-import { isKilnError } from '../errors.js';
+import { isKilnError, unavailable } from '../errors.js';
 import { readExitState, waitExit, type ExitState } from './exit-state.js';
 import { containerPaths } from './paths.js';
 import { Runc } from './runc.js';
@@ -30,5 +30,11 @@ export async function stopContainer(stateDir: string, id: string, opts: StopOpti
   const graceful = await waitExit(stateDir, id, { timeoutMs: opts.timeoutMs ?? 10000 });
   if (graceful !== undefined) return graceful;
   await signalIfRunning(runc, id, 'SIGKILL');
-  return (await waitExit(stateDir, id))!;
+  const killed = await waitExit(stateDir, id, { timeoutMs: 10000 });
+  if (killed === undefined) {
+    throw unavailable(`container ${id} did not stop after SIGKILL: no exit record in ${containerPaths(stateDir, id).exit}`, {
+      hint: `check whether its monitor still runs (${containerPaths(stateDir, id).monitorLog})`,
+    });
+  }
+  return killed;
 }
