@@ -14,4 +14,4 @@ EOC
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
   echo "127.0.0.1:$port"
 }
-stop_registry() { kill "$(cat "$1/pid")" 2>/dev/null || true; }
+stop_registry() { [ -f "$1/pid" ] && kill "$(cat "$1/pid")" 2>/dev/null; return 0; }

@@ -5,7 +5,7 @@
  * when the registry asks for a scope it did not get.
  */
 import { fetch, request as undiciRequest, Headers, Response, type Dispatcher } from 'undici';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { basicHeader, hasSecret, type AuthConfig } from './auth.js';
 import type { TokenCache, TokenRequest } from './bearer.js';
 import { pickChallenge } from './challenge.js';
@@ -37,6 +37,13 @@ export interface TransportRequest {
   stream?: Readable;
   /** Scopes needed beyond the transport's (e.g. pull on a mount source). */
   extraScopes?: string[];
+}
+
+/** A blob download: its status and body; `response` when the answer came through fetch (errors keep their body there). */
+export interface Download {
+  status: number;
+  body: Readable;
+  response?: Response;
 }
 
 export class Transport {
@@ -114,6 +121,29 @@ export class Transport {
     } catch (e) {
       throw connectionError(this.endpointHost, e);
     }
+  }
+
+  /**
+   * A GET of blob data as a Node stream. The common case (a 200 or 206) goes
+   * through undici's stream API without web-stream copies; anything else is
+   * asked again through request(), which retries, re-authorizes and keeps
+   * the registry's error for the caller.
+   */
+  async download(req: TransportRequest): Promise<Download> {
+    const p = await this.host.ping();
+    const url = await this.url(req.path, req.query);
+    const headers: Record<string, string> = { 'user-agent': this.host.userAgent, ...req.headers };
+    const authz = await this.authorization(p, req.extraScopes ?? []);
+    if (authz) headers.authorization = authz;
+    try {
+      const res = await undiciRequest(url, { method: 'GET', headers, dispatcher: this.host.dispatcher(), maxRedirections: 5 });
+      if (res.statusCode === 200 || res.statusCode === 206) return { status: res.statusCode, body: res.body };
+      res.body.resume();
+    } catch {
+      // fall through: request() retries dropped connections and reports what stays broken
+    }
+    const res = await this.request(req);
+    return { status: res.status, body: res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>) : Readable.from([]), response: res };
   }
 
   /** Sends the request; answers whatever status the registry gives (callers map errors). */
