@@ -13,6 +13,7 @@ import { importRootfs } from './import.js';
 import { imageHistory, inspectImage, listImages, removeImages, tagImage } from './images.js';
 import { readManifest, resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
+import { buildWith } from './build.js';
 
 export async function openLocalEngine(root: string): Promise<Engine> {
   const store = await openStore(root, { create: true });
@@ -64,6 +65,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return out;
     },
     importRootfs: (input, opts) => importRootfs(stores, input, opts),
+    build: (opts) => buildWith(stores, opts),
     async prune(): Promise<PruneResult> {
       const r = await gc();
       return { deletedImages: [], blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
