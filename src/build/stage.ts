@@ -42,9 +42,8 @@ const LAYER_KINDS = new Set(['run', 'copy', 'add', 'workdir']);
 
 export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): Promise<ImageState> {
   const label = plan.stages.length === 1 && plan.stageCount === 1 ? '' : `${stage.name ?? `stage-${stage.index}`} `;
-  const total = 1 + stage.instructions.filter((i) => LAYER_KINDS.has(i.kind)).length;
   let k = 1;
-  const fromStep = s.step(`[${label}${k}/${total}] FROM ${describeBase(stage)}`);
+  const fromStep = s.step(`[${label}1/${1 + stage.instructions.filter((i) => LAYER_KINDS.has(i.kind)).length}] FROM ${describeBase(stage)}`);
   let state: ImageState;
   const t0 = performance.now();
   s.progress.emit({ kind: 'start', step: fromStep });
@@ -63,6 +62,7 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
     state.config.config.OnBuild = null;
   }
   const escape = plan.directives.escape;
+  const total = 1 + [...triggers, ...stage.instructions].filter((i) => LAYER_KINDS.has(i.kind)).length;
   for (const raw of [...triggers, ...stage.instructions]) {
     const inst = expandInstruction(raw, scope.get, { escape });
     if (inst.kind === 'arg') scope.declare(inst);
