@@ -8,7 +8,7 @@ import { internal } from '../errors.js';
 import { saveArchive } from '../image/archive/save.js';
 import type { Descriptor } from '../oci/types.js';
 import type { BuildSession } from './session.js';
-import { unpackState, type ImageState } from './state.js';
+import type { ImageState } from './state.js';
 import type { OutputSpec } from './types.js';
 
 const run = promisify(execFile);
@@ -17,11 +17,15 @@ export async function writeOutputs(s: BuildSession, final: ImageState, descripto
   for (const o of outputs) {
     if (o.type === 'image') continue;
     if (o.type === 'local') {
-      const dir = await unpackState(s.deps.snapshotter, s.deps.content, final);
-      await mkdir(o.dest, { recursive: true });
-      await run('cp', ['-a', `${dir}/.`, path.resolve(o.dest)]).catch((e: Error & { stderr?: string }) => {
-        throw internal(`writing the build output to ${o.dest}: ${e.stderr?.trim() || e.message}`, { cause: e });
-      });
+      const view = await s.view(final);
+      try {
+        await mkdir(o.dest, { recursive: true });
+        await run('cp', ['-a', '--no-preserve=xattr', `${view.dir}/.`, path.resolve(o.dest)]).catch((e: Error & { stderr?: string }) => {
+          throw internal(`writing the build output to ${o.dest}: ${e.stderr?.trim() || e.message}`, { cause: e });
+        });
+      } finally {
+        await view.release();
+      }
       continue;
     }
     const items = [{ ...(tags[0] ? { name: tags[0] } : {}), descriptor }];

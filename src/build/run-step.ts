@@ -12,13 +12,16 @@ import { Writable } from 'node:stream';
 import { KilnError, failedPrecondition, isKilnError } from '../errors.js';
 import { prepareContainer, removeContainer, runForeground, Runc, type Mount as SpecMount } from '../runtime/index.js';
 import type { ContainerConfig } from '../oci/types.js';
-import type { Snapshotter } from '../snapshot/snapshotter.js';
+import type { LayeredSnapshotter } from '../snapshot/overlay.js';
+import { chainIds } from '../oci/config.js';
 import type { ContentStore } from '../content/store.js';
 import type { Codec } from '../layer/compress.js';
 import { commitLayer, type CommittedLayer } from './layer-commit.js';
 
 export interface RunInput {
   chainDir: string;
+  /** The parent's diff IDs (the new layer's chain ID is computed from them). */
+  diffIds: string[];
   /** Env (the RUN environment), User, WorkingDir. */
   config: ContainerConfig;
   args: string[];
@@ -34,7 +37,7 @@ export interface RunInput {
 export interface RunDeps {
   /** State dir for build containers (runc root and bundles). */
   stateDir: string;
-  snap: Snapshotter;
+  snap: LayeredSnapshotter;
   content: ContentStore;
   codec: Codec;
   sourceDateEpoch?: number;
@@ -81,11 +84,13 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
   const id = `kiln-build-${randomBytes(6).toString('hex')}`;
   const mounted = await deps.snap.prepare(id, input.chainDir);
   let created = false;
+  let committed = false;
   try {
     if (mounted.kind !== 'overlay' || !mounted.upper) {
       throw failedPrecondition('RUN needs an overlay mount and overlayfs could not be mounted here', { hint: 'run kiln as root on a kernel with overlayfs' });
     }
     const image: ContainerConfig = { ...input.config, Env: [...(input.config.Env ?? []), ...(input.env ?? [])] };
+    const before = existingPaths(mounted.rootfs, [...input.mounts.map((m) => m.destination), ...RUNC_MOUNT_POINTS]);
     const { spec } = await prepareContainer(deps.stateDir, id, {
       rootfs: mounted.rootfs,
       image,
@@ -110,12 +115,33 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
     }
     input.signal?.throwIfAborted();
     if (code !== 0) throw new RunFailed(code, tail);
-    removeMountPoints(mounted.upper, input.chainDir, spec.mounts.map((m) => m.destination));
-    return await commitLayer(deps.content, mounted.upper, { codec: deps.codec, sourceDateEpoch: deps.sourceDateEpoch });
+    await removeContainer(deps.stateDir, id, { force: true });
+    created = false;
+    removeMountPoints(mounted.upper, before, spec.mounts.map((m) => m.destination));
+    const layer = await commitLayer(deps.content, mounted.upper, { codec: deps.codec, sourceDateEpoch: deps.sourceDateEpoch });
+    await deps.snap.commit(id, chainIds([...input.diffIds, layer.diffId]).pop()!);
+    committed = true;
+    return layer;
   } finally {
     if (created) await removeContainer(deps.stateDir, id, { force: true }).catch(() => undefined);
-    await deps.snap.remove(id);
+    if (!committed) await deps.snap.remove(id);
   }
+}
+
+/** Files runc writes into the root when missing (besides the mounts' own destinations). */
+const RUNC_MOUNT_POINTS = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/proc', '/sys', '/dev'];
+
+/** Which of these image paths (and their parents) exist before the container runs. */
+function existingPaths(rootfs: string, dests: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const d of dests) {
+    let rel = path.posix.normalize(d).replace(/^\/+/, '');
+    while (rel !== '' && rel !== '.') {
+      if (lstatSync(path.join(rootfs, rel), { throwIfNoEntry: false })) out.add(rel);
+      rel = path.posix.dirname(rel);
+    }
+  }
+  return out;
 }
 
 /**
@@ -123,8 +149,8 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
  * a bare image…); those that were not in the image and are still empty are not
  * the step's changes, so they leave the upper dir, with their emptied parents.
  */
-export function removeMountPoints(upper: string, lower: string, destinations: string[]): void {
-  const inLower = (rel: string) => lstatSync(path.join(lower, rel), { throwIfNoEntry: false }) !== undefined;
+export function removeMountPoints(upper: string, existed: Set<string>, destinations: string[]): void {
+  const inLower = (rel: string) => existed.has(rel);
   for (const dest of [...destinations].sort((a, b) => b.length - a.length)) {
     let rel = path.posix.normalize(dest).replace(/^\/+/, '');
     while (rel !== '' && rel !== '.') {

@@ -5,11 +5,13 @@
  * filesystem of a stage or image named by --from).
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { failedPrecondition, invalidArgument } from '../errors.js';
 import type { ContentStore } from '../content/store.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
-import type { Snapshotter } from '../snapshot/snapshotter.js';
+import type { LayeredSnapshotter } from '../snapshot/overlay.js';
+import { chainIds } from '../oci/config.js';
 import type { BuildPlan, IgnoreMatcher, RunInstruction, Stage } from '../dockerfile/index.js';
 import { BuildCache } from './cache.js';
 import { SourceHasher } from './hasher.js';
@@ -29,7 +31,7 @@ export interface LocalImageView {
 export interface BuilderDeps {
   root: string;
   content: ContentStore;
-  snapshotter: Snapshotter;
+  snapshotter: LayeredSnapshotter;
   /** A local image by reference, pulled first when it is missing. */
   image(ref: string): Promise<LocalImageView>;
   setRef(name: string, descriptor: Descriptor): Promise<void>;
@@ -89,23 +91,40 @@ export class BuildSession {
     return { key: nextKey('image', img.id), what: `image ${from}`, state: { config: img.config, layers: img.manifest.layers, key: img.id } };
   }
 
-  async fromDir(from: string): Promise<string> {
-    const { state } = await this.resolveFrom(from);
-    return unpackState(this.deps.snapshotter, this.deps.content, state);
+  /** A read-only view of a state's filesystem; call release() when done. */
+  async view(state: ImageState): Promise<{ dir: string; release: () => Promise<void> }> {
+    const chainDir = await unpackState(this.deps.snapshotter, this.deps.content, state);
+    const key = `kiln-view-${randomBytes(6).toString('hex')}`;
+    const m = await this.deps.snapshotter.view(key, chainDir);
+    return { dir: m.rootfs, release: () => this.deps.snapshotter.remove(key) };
   }
 
-  /** Runs fn on a writable overlay of chainDir; its changes become a layer (none when nothing changed). */
-  async withOverlay(chainDir: string, fn: (rootfs: string) => Promise<void> | void): Promise<CommittedLayer> {
+  /** The filesystem of a stage or image named by --from / from=, read-only. */
+  async fromView(from: string): Promise<{ dir: string; release: () => Promise<void> }> {
+    return this.view((await this.resolveFrom(from)).state);
+  }
+
+  /**
+   * Runs fn on a writable overlay of the state; its changes become a layer, or
+   * none when nothing changed. The upper dir is kept as the new layer's snapshot.
+   */
+  async withOverlay(state: ImageState, fn: (rootfs: string) => Promise<void> | void): Promise<CommittedLayer | undefined> {
+    const chainDir = await unpackState(this.deps.snapshotter, this.deps.content, state);
     const key = `kiln-build-${randomBytes(6).toString('hex')}`;
     const mounted = await this.deps.snapshotter.prepare(key, chainDir);
+    let committed = false;
     try {
       if (mounted.kind !== 'overlay' || !mounted.upper) {
         throw failedPrecondition('the builder needs overlayfs and it could not be mounted here', { hint: 'run kiln as root on a kernel with overlayfs' });
       }
       await fn(mounted.rootfs);
-      return await commitLayer(this.deps.content, mounted.upper, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch });
+      if (readdirSync(mounted.upper).length === 0) return undefined;
+      const layer = await commitLayer(this.deps.content, mounted.upper, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch });
+      await this.deps.snapshotter.commit(key, chainIds([...state.config.rootfs.diff_ids, layer.diffId]).pop()!);
+      committed = true;
+      return layer;
     } finally {
-      await this.deps.snapshotter.remove(key);
+      if (!committed) await this.deps.snapshotter.remove(key);
     }
   }
 }

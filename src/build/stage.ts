@@ -214,10 +214,19 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
   const c = prev.config.config ?? {};
   const workdir = c.WorkingDir || '/';
   const scratch = path.join(s.stateDir, 'scratch', randomBytes(6).toString('hex'));
-  const prepared = await prepareMounts(
-    { root: s.deps.root, scratch, contextDir: s.contextDir, secrets: s.opts.secrets ?? [], workdir, fromDir: (f) => s.fromDir(f) },
-    inst.mounts,
-  );
+  const views: (() => Promise<void>)[] = [];
+  const fromDir = async (f: string) => {
+    const v = await s.fromView(f);
+    views.push(v.release);
+    return v.dir;
+  };
+  let prepared;
+  try {
+    prepared = await prepareMounts({ root: s.deps.root, scratch, contextDir: s.contextDir, secrets: s.opts.secrets ?? [], workdir, fromDir }, inst.mounts);
+  } catch (e) {
+    for (const release of views) await release();
+    throw e;
+  }
   try {
     let args: string[];
     const script = runScript(inst);
@@ -235,6 +244,7 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
     const t0 = performance.now();
     return await executeRun(s.runDeps, {
       chainDir,
+      diffIds: prev.config.rootfs.diff_ids,
       config: { Env: scope.runEnv(), User: c.User, WorkingDir: workdir },
       args,
       network: s.network(inst),
@@ -245,15 +255,14 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
     });
   } finally {
     await prepared.cleanup();
+    for (const release of views) await release();
   }
 }
 
 async function doWorkdir(s: BuildSession, prev: ImageState, dir: string): Promise<CommittedLayer | undefined> {
-  const chainDir = await unpackState(s.deps.snapshotter, s.deps.content, prev);
   const comps = dir.split('/').filter(Boolean);
-  const st = lstatSync(resolveInRoot(chainDir, comps, { followLast: true }), { throwIfNoEntry: false });
-  if (st?.isDirectory()) return undefined;
-  return s.withOverlay(chainDir, async (rootfs) => {
+  // An existing directory changes nothing, so the step has no layer.
+  return s.withOverlay(prev, (rootfs) => {
     resolveInRoot(rootfs, comps, { followLast: true, mkdirs: true });
   });
 }
@@ -277,7 +286,16 @@ async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage, inst:
 }
 
 async function doCopy(s: BuildSession, prev: ImageState, inst: CopyInstruction, src: CopySources): Promise<CommittedLayer | undefined> {
-  const root: SourceRoot = inst.from === undefined ? src.root : { dir: await s.fromDir(inst.from), what: src.root.what };
+  if (inst.from === undefined) return copyFrom(s, prev, inst, src.root, src.resetOwners);
+  const view = await s.fromView(inst.from);
+  try {
+    return await copyFrom(s, prev, inst, { dir: view.dir, what: src.root.what }, src.resetOwners);
+  } finally {
+    await view.release();
+  }
+}
+
+async function copyFrom(s: BuildSession, prev: ImageState, inst: CopyInstruction, root: SourceRoot, resetOwners: boolean): Promise<CommittedLayer | undefined> {
   const patterns = inst.sources.flatMap((x) => (x.kind === 'path' ? [x.path] : []));
   const matches: Match[] = [];
   for (const p of patterns) {
@@ -298,11 +316,10 @@ async function doCopy(s: BuildSession, prev: ImageState, inst: CopyInstruction, 
     throw invalidArgument(`${inst.kind.toUpperCase()} with more than one source file: the destination must be a directory and end with a /`, { hint: `write ${inst.dest}/` });
   }
   const chmod = inst.chmod === undefined ? undefined : parseChmod(inst.chmod);
-  const chainDir = await unpackState(s.deps.snapshotter, s.deps.content, prev);
-  const owner = inst.chown === undefined ? undefined : await resolveChown(chainDir, inst.chown);
-  return s.withOverlay(chainDir, (rootfs) =>
-    copyInto(rootfs, { root, resetOwners: src.resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add' }),
-  );
+  return s.withOverlay(prev, async (rootfs) => {
+    const owner = inst.chown === undefined ? undefined : await resolveChown(rootfs, inst.chown);
+    await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add' });
+  });
 }
 
 function parseChmod(v: string): number {

@@ -2,7 +2,7 @@
 import { isKilnError } from '../../errors.js';
 import { buildImage } from '../../build/builder.js';
 import type { BuildOptions, BuildResult } from '../../build/types.js';
-import { flatSnapshotter } from '../../snapshot/flat.js';
+import { overlaySnapshotter } from '../../snapshot/overlay.js';
 import type { ImageConfig } from '../../oci/types.js';
 import { pullImage } from './pull.js';
 import { resolveImage } from './resolve.js';
@@ -25,7 +25,7 @@ export function buildWith(stores: LocalStores, opts: BuildOptions): Promise<Buil
     {
       root: stores.root,
       content: stores.content,
-      snapshotter: flatSnapshotter(stores.root),
+      snapshotter: overlaySnapshotter(stores.root),
       image,
       setRef: stores.setRef,
       withLease: stores.withLease,
