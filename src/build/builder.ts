@@ -12,6 +12,7 @@ import { loadIgnore, planBuild } from '../dockerfile/index.js';
 import { extractLayer } from '../layer/extract.js';
 import { decompress } from '../layer/compress.js';
 import { MediaType } from '../oci/mediatypes.js';
+import { sha256Digest } from '../oci/digest.js';
 import { formatReference, parseNormalizedNamed } from '../name/reference.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import { BuildSession, type BuilderDeps } from './session.js';
@@ -64,6 +65,13 @@ async function openContext(opts: BuildOptions): Promise<Context> {
   }
 }
 
+/** A config or manifest blob; one the store already has (a cached rebuild) is not written again. */
+async function writeBlob(deps: BuilderDeps, text: string): Promise<{ digest: string; size: number }> {
+  const digest = sha256Digest(text);
+  const have = await deps.content.stat(digest);
+  return have ?? deps.content.writeBytes(text, { digest });
+}
+
 export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise<BuildResult> {
   const tags = (opts.tags ?? []).map((t) => formatReference(parseNormalizedNamed(t)));
   const ctx = await openContext(opts);
@@ -81,16 +89,16 @@ export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise
         const c = (config.config ??= {});
         c.Labels = { ...(c.Labels ?? {}), ...opts.labels };
       }
-      const configBlob = await deps.content.writeBytes(JSON.stringify(config));
+      const configBlob = await writeBlob(deps, JSON.stringify(config));
       const manifest: Manifest = {
         schemaVersion: 2,
         mediaType: MediaType.OciManifest,
         config: { mediaType: MediaType.OciConfig, digest: configBlob.digest, size: configBlob.size },
         layers: final.layers,
       };
-      const manifestBlob = await deps.content.writeBytes(JSON.stringify(manifest));
+      const manifestBlob = await writeBlob(deps, JSON.stringify(manifest));
       const descriptor: Descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
-      for (const t of tags) await deps.setRef(t, descriptor);
+      for (const t of tags) if ((await deps.refs.get(t))?.digest !== descriptor.digest) await deps.setRef(t, descriptor);
       await writeOutputs(s, final, descriptor, tags, opts.outputs ?? []);
       return { id: configBlob.digest, manifestDigest: manifestBlob.digest, tags, steps: s.ranSteps, cached: s.cachedSteps };
     });

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { failedPrecondition, invalidArgument } from '../errors.js';
-import type { ContentStore } from '../content/store.js';
+import type { ContentStore, RefStore } from '../content/store.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import type { LayeredSnapshotter } from '../snapshot/overlay.js';
 import { chainIds } from '../oci/config.js';
@@ -31,6 +31,7 @@ export interface LocalImageView {
 export interface BuilderDeps {
   root: string;
   content: ContentStore;
+  refs: RefStore;
   snapshotter: LayeredSnapshotter;
   /** A local image by reference, pulled first when it is missing. */
   image(ref: string): Promise<LocalImageView>;

@@ -8,14 +8,14 @@ import { pullImage } from './pull.js';
 import { resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 
-export function buildWith(stores: LocalStores, opts: BuildOptions): Promise<BuildResult> {
+export function buildWith(stores: LocalStores, withRegistry: () => Promise<LocalStores>, opts: BuildOptions): Promise<BuildResult> {
   const image = async (ref: string) => {
     let local;
     try {
       local = await resolveImage(stores.content, stores.refs, ref);
     } catch (e) {
       if (!isKilnError(e, 'NOT_FOUND')) throw e;
-      await pullImage(stores, ref, opts.signal ? { signal: opts.signal } : {});
+      await pullImage(await withRegistry(), ref, opts.signal ? { signal: opts.signal } : {});
       local = await resolveImage(stores.content, stores.refs, ref);
     }
     const config = JSON.parse((await stores.content.readBytes(local.id)).toString()) as ImageConfig;
@@ -25,6 +25,7 @@ export function buildWith(stores: LocalStores, opts: BuildOptions): Promise<Buil
     {
       root: stores.root,
       content: stores.content,
+      refs: stores.refs,
       snapshotter: overlaySnapshotter(stores.root),
       image,
       setRef: stores.setRef,
