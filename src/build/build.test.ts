@@ -242,3 +242,26 @@ test('SOURCE_DATE_EPOCH: two uncached builds give the same image ID', async () =
   const img = await fx.inspect('sde:1');
   assert.equal((img as unknown as { Created: string }).Created, '2023-11-14T22:13:20Z');
 });
+
+test('Ctrl-C during a RUN stops the build with exit 130 and leaves nothing behind', async () => {
+  const { spawn } = await import('node:child_process');
+  const { kilnBin } = await import('../testing/kiln.js');
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' });
+  const child = spawn(process.execPath, [kilnBin(), '--root', fx.root, 'build', '--progress=plain', ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const started = new Promise<void>((resolve) =>
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/#2 \d+\.\d+ started/.test(stderr)) resolve();
+    }),
+  );
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  await started;
+  const t0 = performance.now();
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 130, stderr);
+  assert.ok(performance.now() - t0 < 15_000, 'the sleeping container was stopped, not waited for');
+  assert.match(stderr, /kiln: build cancelled by SIGINT/);
+  await fx.assertNoLeftovers();
+});

@@ -64,6 +64,7 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
   const escape = plan.directives.escape;
   const total = 1 + [...triggers, ...stage.instructions].filter((i) => LAYER_KINDS.has(i.kind)).length;
   for (const raw of [...triggers, ...stage.instructions]) {
+    s.signal?.throwIfAborted();
     const inst = expandInstruction(raw, scope.get, { escape });
     if (inst.kind === 'arg') scope.declare(inst);
     if (inst.kind === 'env') scope.setEnv(inst);
@@ -204,7 +205,7 @@ function stepError(e: unknown, inst: Instruction, step: StepInfo): KilnError {
       cause: e,
     });
   }
-  if (e instanceof DockerfileError) return e;
+  if (e instanceof DockerfileError || isKilnError(e, 'CANCELLED')) return e as KilnError;
   if (isKilnError(e)) return new KilnError(e.code, `${where}: ${e.message}`, { hint: e.hint, cause: e, exitCode: e.exitCode });
   return new KilnError('INTERNAL', `${where}: ${(e as Error).message}`, { cause: e });
 }

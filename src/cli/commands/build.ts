@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { invalidArgument } from '../../errors.js';
+import { cancelled, invalidArgument } from '../../errors.js';
 import type { BuildOptions, OutputSpec, SecretSpec } from '../../build/types.js';
 import { parseCodec } from '../../layer/compress.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';
@@ -153,7 +153,7 @@ export function register(program: Command): void {
       else if (f.file !== undefined) opts.file = f.file;
       const progress = createBuildProgress(process.stderr, f.quiet ? 'quiet' : (f.progress as ProgressMode));
       const abort = new AbortController();
-      const onSignal = () => abort.abort(new Error('build cancelled'));
+      const onSignal = (sig: NodeJS.Signals) => abort.abort(cancelled(`build cancelled by ${sig}`, { exitCode: 130, hint: 'nothing was tagged; run the build again to continue from the cache' }));
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       opts.progress = progress;
