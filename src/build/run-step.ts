@@ -26,6 +26,7 @@ export interface RunInput {
   config: ContainerConfig;
   args: string[];
   network: 'host' | 'none';
+  addHosts?: string[];
   /** RUN --mount and heredoc files, already prepared on the host. */
   mounts: SpecMount[];
   /** Extra env (secret env=), kept out of the image. */
@@ -95,6 +96,7 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
       rootfs: mounted.rootfs,
       image,
       options: { network: input.network, entrypoint: [], cmd: input.args, mounts: input.mounts, noNewPrivileges: false },
+      ...(input.addHosts?.length ? { etc: { extraHosts: input.addHosts } } : {}),
     });
     created = true;
     const tail: string[] = [];
