@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { unimplemented } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
+import type { ContainerEngine } from '../engine/containers.js';
 import { openLocalEngine } from '../engine/local/engine.js';
 import { globals } from './context.js';
 
@@ -19,4 +20,12 @@ export async function withEngine<T>(cmd: Command, fn: (engine: Engine) => Promis
   } finally {
     await engine.close();
   }
+}
+
+/** Runs fn with the engine's containers; a backend without containers says so. */
+export async function withContainers<T>(cmd: Command, fn: (containers: ContainerEngine, engine: Engine) => Promise<T>): Promise<T> {
+  return withEngine(cmd, (engine) => {
+    if (!engine.containers) throw unimplemented(`the ${globals(cmd).backend} backend does not run containers`, { hint: 'use --backend local' });
+    return fn(engine.containers, engine);
+  });
 }

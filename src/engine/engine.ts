@@ -6,6 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
 import type { ProgressSink } from './progress.js';
+import type { ContainerEngine } from './containers.js';
 
 export interface ImageSummary {
   /** The image ID: the config digest, like Docker's. */
@@ -117,4 +118,6 @@ export interface Engine {
   prune(): Promise<PruneResult>;
   check(): Promise<CheckProblem[]>;
   close(): Promise<void>;
+  /** Containers (see containers.ts), where the backend runs them. */
+  readonly containers?: ContainerEngine;
 }

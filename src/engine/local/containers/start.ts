@@ -1,0 +1,123 @@
+/**
+ * Starting a local container: a fresh writable root from the image's
+ * unpacked layers, its network, its mounts, the runtime bundle — then the
+ * process, in the foreground (attached) or under the detached monitor.
+ */
+import { symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { failedPrecondition } from '../../../errors.js';
+import { chainIds } from '../../../oci/config.js';
+import {
+  containerPaths,
+  prepareContainer,
+  runForeground,
+  startMonitor,
+  type RunOptions,
+} from '../../../runtime/index.js';
+import type { Attach, ContainerDetail } from '../../containers.js';
+import type { ImageDetail } from '../../engine.js';
+import { appendEvent } from '../events.js';
+import type { LocalStores } from '../stores.js';
+import { VolumeStore } from '../volumes/store.js';
+import { rootfsKey, type ContainerContext } from './context.js';
+import { parseMounts, resolveMounts } from './mounts.js';
+import { networkUp } from './network.js';
+import type { ContainerRecord } from './store.js';
+import { afterExit, releaseRuntime } from './teardown.js';
+
+export const TINI = process.env.KILN_INIT ?? '/usr/bin/tini-static';
+const MONITOR_ENTRY = fileURLToPath(new URL('./monitor-entry.js', import.meta.url));
+
+/** The container's log, kept beside its record so it survives restarts. */
+export const logFile = (ctx: ContainerContext, id: string): string => path.join(ctx.store.containerDir(id), 'container.log');
+
+function runOptions(rec: ContainerRecord): Omit<RunOptions, 'network'> {
+  const s = rec.spec;
+  return {
+    ...(s.cmd && s.cmd.length > 0 ? { cmd: s.cmd } : {}),
+    ...(s.entrypoint !== undefined ? { entrypoint: s.entrypoint } : {}),
+    ...(s.env ? { env: s.env } : {}),
+    ...(s.user !== undefined ? { user: s.user } : {}),
+    ...(s.workdir !== undefined ? { workdir: s.workdir } : {}),
+    ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
+    tty: !!s.tty,
+    readOnly: !!s.readOnly,
+    privileged: !!s.privileged,
+    ...(s.capAdd ? { capAdd: s.capAdd } : {}),
+    ...(s.capDrop ? { capDrop: s.capDrop } : {}),
+    ...(s.memory !== undefined ? { memory: s.memory } : {}),
+    ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
+    ...(s.pidsLimit !== undefined ? { pidsLimit: s.pidsLimit } : {}),
+    ...(s.init ? { init: TINI } : {}),
+  };
+}
+
+/** Mount points to use: the ones resolved at the last start (same anonymous volumes), or the flags'. */
+function mountPoints(rec: ContainerRecord) {
+  return rec.mounts.length > 0 ? rec.mounts : parseMounts(rec.spec);
+}
+
+/** Builds everything a run needs; on failure, takes back what was made. Returns the updated record. */
+export async function materialize(ctx: ContainerContext, stores: LocalStores, image: ImageDetail, rec: ContainerRecord): Promise<ContainerRecord> {
+  const chain = chainIds(image.config.rootfs.diff_ids);
+  const layers = image.manifest.layers.map((l, i) => ({ chainId: chain[i]!, open: () => stores.content.reader(l.digest) }));
+  const chainDir = await ctx.snapshots.unpack(layers);
+  let updated = rec;
+  try {
+    const { rootfs } = await ctx.snapshots.prepare(rootfsKey(rec.id), chainDir);
+    const { mounts, points } = await resolveMounts(mountPoints(rec), Object.keys(image.config.config?.Volumes ?? {}), rootfs, new VolumeStore(ctx.root));
+    const net = await networkUp(ctx, rec);
+    updated = { ...rec, mounts: points, ports: net.ports, ...(net.ip ? { ip: net.ip } : {}) };
+    const { paths } = await prepareContainer(ctx.stateDir, rec.id, {
+      rootfs,
+      image: image.config,
+      options: { ...runOptions(rec), network: net.mode, mounts },
+      etc: { ...(rec.spec.dns ? { dns: rec.spec.dns } : {}), ...(rec.spec.addHost ? { extraHosts: rec.spec.addHost } : {}), ...(net.ip ? { ip: net.ip } : {}) },
+    });
+    await symlink(logFile(ctx, rec.id), paths.log);
+    return updated;
+  } catch (e) {
+    await releaseRuntime(ctx, updated).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Starts a container that is not running. Attached: resolves to the exit code
+ * once it ends (a start failure rejects with Docker's 125/126/127 after the
+ * die event). Detached: resolves once the process runs.
+ */
+export async function startRecord(
+  ctx: ContainerContext,
+  stores: LocalStores,
+  image: ImageDetail,
+  rec: ContainerRecord,
+  attach?: Attach,
+): Promise<number | undefined> {
+  let current = rec.startedAt !== undefined ? await releaseRuntime(ctx, rec) : rec;
+  current = await materialize(ctx, stores, image, current);
+  current = { ...current, startedAt: new Date().toISOString(), restartCount: rec.startedAt !== undefined ? rec.restartCount + 1 : rec.restartCount };
+  await ctx.store.save(current);
+  await appendEvent(ctx.root, { type: 'container', action: 'start', id: rec.id, attributes: { name: rec.name, image: rec.image } });
+  if (attach === undefined) {
+    try {
+      await startMonitor(ctx.stateDir, rec.id, { main: { script: MONITOR_ENTRY, args: [ctx.root, rec.id] } });
+    } catch (e) {
+      // The monitor ran afterExit already when the process could not start.
+      throw e;
+    }
+    return undefined;
+  }
+  try {
+    return await runForeground(ctx.stateDir, rec.id, attach);
+  } finally {
+    await afterExit(ctx, rec.id);
+  }
+}
+
+export function ensureNotRunning(d: Pick<ContainerDetail, 'state' | 'name'>, verb: string): void {
+  if (d.state === 'running') throw failedPrecondition(`cannot ${verb} container ${d.name}: it is running`, { hint: `stop it first (kiln stop ${d.name})` });
+}
+
+export const bundleOf = (ctx: ContainerContext, id: string) => containerPaths(ctx.stateDir, id);
