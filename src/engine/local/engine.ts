@@ -102,7 +102,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
     },
     get containers() {
-      return (containers ??= localContainerEngine(root, engine, stores));
+      return (containers ??= localContainerEngine(root, async () => engine));
     },
     close: async () => {
       await stores.registry.close();

@@ -6,7 +6,6 @@ import { formatReference, parseNormalizedNamed } from '../../../name/reference.j
 import type { ContainerDetail, ContainerEngine, ContainerSpec, ContainerSummary } from '../../containers.js';
 import type { Engine, ImageDetail } from '../../engine.js';
 import { appendEvent } from '../events.js';
-import type { LocalStores } from '../stores.js';
 import { containerContext, type ContainerContext } from './context.js';
 import { parsePublish } from './cni.js';
 import { filterContainers } from './filter.js';
@@ -43,11 +42,13 @@ async function detail(ctx: ContainerContext, rec: ContainerRecord): Promise<Cont
   };
 }
 
-export function localContainerEngine(root: string, images: Engine, stores: LocalStores): ContainerEngine {
+/** `engine` opens (once) the image engine of the same root: only commands that need images pay for it. */
+export function localContainerEngine(root: string, engine: () => Promise<Engine>): ContainerEngine {
   const ctx = containerContext(root);
 
   /** The image by name or id; pulled first when missing by name, as Docker does. */
   async function findImage(ref: string, pull: boolean): Promise<ImageDetail> {
+    const images = await engine();
     try {
       return await images.inspectImage(ref);
     } catch (e) {
@@ -66,7 +67,7 @@ export function localContainerEngine(root: string, images: Engine, stores: Local
   }
 
   const imageOf = async (rec: ContainerRecord): Promise<ImageDetail> =>
-    images.inspectImage(rec.imageId).catch((e: unknown) => {
+    (await engine()).inspectImage(rec.imageId).catch((e: unknown) => {
       if (isKilnError(e, 'NOT_FOUND')) {
         throw failedPrecondition(`the image ${rec.image} (${rec.imageId.slice(7, 19)}) of container ${rec.name} was removed`, { hint: 'remove the container and run the image again' });
       }
@@ -105,14 +106,14 @@ export function localContainerEngine(root: string, images: Engine, stores: Local
         if (opts.attach) throw failedPrecondition(`container ${rec.name} is already running`, { hint: `see its output with kiln logs -f ${rec.name}` });
         return undefined;
       }
-      return startRecord(ctx, stores, await imageOf(rec), rec, opts.attach);
+      return startRecord(ctx, await imageOf(rec), rec, opts.attach);
     },
 
     async stopContainer(ref, opts = {}) {
       const rec = await ctx.store.resolve(ref);
       const live = await liveState(ctx.stateDir, rec);
       if (live.state !== 'running') return rec.id;
-      const image = await images.inspectImage(rec.imageId).catch(() => undefined);
+      const image = await (await engine()).inspectImage(rec.imageId).catch(() => undefined);
       const signal = opts.signal ?? image?.config.config?.StopSignal ?? 'SIGTERM';
       const timeoutMs = (opts.timeoutSeconds ?? 10) * 1000;
       if (live.monitor) {

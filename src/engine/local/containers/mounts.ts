@@ -104,5 +104,8 @@ export async function resolveMounts(
     mounts.push({ destination: p.destination, type: 'bind', source, options: ['rbind', 'rprivate', p.readOnly ? 'ro' : 'rw'] });
     resolved.push({ ...p, source, ...(name ? { name } : {}) });
   }
+  // Parents before children: /data before /data/cache.
+  const depth = (d: string) => d.split('/').filter(Boolean).length;
+  mounts.sort((a, b) => depth(a.destination) - depth(b.destination));
   return { mounts, points: resolved };
 }

@@ -18,7 +18,8 @@ import {
 import type { Attach, ContainerDetail } from '../../containers.js';
 import type { ImageDetail } from '../../engine.js';
 import { appendEvent } from '../events.js';
-import type { LocalStores } from '../stores.js';
+import type { Readable } from 'node:stream';
+import { openStore } from '../../../content/layout.js';
 import { VolumeStore } from '../volumes/store.js';
 import { rootfsKey, type ContainerContext } from './context.js';
 import { parseMounts, resolveMounts } from './mounts.js';
@@ -59,10 +60,18 @@ function mountPoints(rec: ContainerRecord) {
 }
 
 /** Builds everything a run needs; on failure, takes back what was made. Returns the updated record. */
-export async function materialize(ctx: ContainerContext, stores: LocalStores, image: ImageDetail, rec: ContainerRecord): Promise<ContainerRecord> {
+export async function materialize(ctx: ContainerContext, image: ImageDetail, rec: ContainerRecord): Promise<ContainerRecord> {
   const chain = chainIds(image.config.rootfs.diff_ids);
-  const layers = image.manifest.layers.map((l, i) => ({ chainId: chain[i]!, open: () => stores.content.reader(l.digest) }));
-  const chainDir = await ctx.snapshots.unpack(layers);
+  // The store is opened only when a layer is not unpacked yet.
+  let store: ReturnType<typeof openStore> | undefined;
+  const blob = async (digest: string): Promise<Readable> => (await (store ??= openStore(ctx.root, { create: false }))).content.reader(digest);
+  const layers = image.manifest.layers.map((l, i) => ({ chainId: chain[i]!, open: () => blob(l.digest) }));
+  let chainDir: string;
+  try {
+    chainDir = await ctx.snapshots.unpack(layers);
+  } finally {
+    if (store) await (await store).close();
+  }
   let updated = rec;
   try {
     const { rootfs } = await ctx.snapshots.prepare(rootfsKey(rec.id), chainDir);
@@ -90,13 +99,12 @@ export async function materialize(ctx: ContainerContext, stores: LocalStores, im
  */
 export async function startRecord(
   ctx: ContainerContext,
-  stores: LocalStores,
   image: ImageDetail,
   rec: ContainerRecord,
   attach?: Attach,
 ): Promise<number | undefined> {
   let current = rec.startedAt !== undefined ? await releaseRuntime(ctx, rec) : rec;
-  current = await materialize(ctx, stores, image, current);
+  current = await materialize(ctx, image, current);
   current = { ...current, startedAt: new Date().toISOString(), restartCount: rec.startedAt !== undefined ? rec.restartCount + 1 : rec.restartCount };
   await ctx.store.save(current);
   await appendEvent(ctx.root, { type: 'container', action: 'start', id: rec.id, attributes: { name: rec.name, image: rec.image } });

@@ -32,11 +32,19 @@ async function readText(p: string): Promise<string | undefined> {
   }
 }
 
+/** True while the process runs and is not a zombie (a reparented monitor may wait a while to be reaped). */
+async function processRunning(pid: number): Promise<boolean> {
+  const stat = await readText(`/proc/${pid}/stat`);
+  if (stat === undefined) return false;
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
+
 /** True while the process of the monitor recorded in the bundle runs. */
 export async function monitorRunning(stateDir: string, id: string): Promise<boolean> {
   const text = await readText(containerPaths(stateDir, id).monitorPid);
+  const pid = Number(text?.trim());
   // The monitor asking about itself (its own cleanup) does not wait for itself.
-  return text !== undefined && Number(text.trim()) !== process.pid && isAlive(text.trim());
+  return text !== undefined && pid !== process.pid && Number.isInteger(pid) && pid > 0 && (await processRunning(pid));
 }
 
 /** The container's init pid from runc's own state file, when that process still runs. */
@@ -45,7 +53,8 @@ export async function runningPid(stateDir: string, id: string): Promise<number |
   if (text === undefined) return undefined;
   const st = JSON.parse(text) as { init_process_pid?: number; init_process_start?: number | string };
   if (!st.init_process_pid) return undefined;
-  return isAlive(`${st.init_process_pid}:${st.init_process_start ?? ''}`) ? st.init_process_pid : undefined;
+  const alive = isAlive(`${st.init_process_pid}:${st.init_process_start ?? ''}`) && (await processRunning(st.init_process_pid));
+  return alive ? st.init_process_pid : undefined;
 }
 
 export async function liveState(stateDir: string, rec: ContainerRecord): Promise<LiveState> {
