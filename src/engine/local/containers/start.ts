@@ -25,7 +25,7 @@ import { rootfsKey, type ContainerContext } from './context.js';
 import { parseMounts, resolveMounts } from './mounts.js';
 import { networkUp } from './network.js';
 import type { ContainerRecord } from './store.js';
-import { afterExit, releaseRuntime } from './teardown.js';
+import { afterExit, destroy, releaseRuntime } from './teardown.js';
 
 export const TINI = process.env.KILN_INIT ?? '/usr/bin/tini-static';
 const MONITOR_ENTRY = fileURLToPath(new URL('./monitor-entry.js', import.meta.url));
@@ -104,17 +104,19 @@ export async function startRecord(
   attach?: Attach,
 ): Promise<number | undefined> {
   let current = rec.startedAt !== undefined ? await releaseRuntime(ctx, rec) : rec;
-  current = await materialize(ctx, image, current);
+  try {
+    current = await materialize(ctx, image, current);
+  } catch (e) {
+    // Never started: a --rm container goes away with its failure, as in Docker.
+    if (rec.spec.autoRemove) await destroy(ctx, current).catch(() => undefined);
+    throw e;
+  }
   current = { ...current, startedAt: new Date().toISOString(), restartCount: rec.startedAt !== undefined ? rec.restartCount + 1 : rec.restartCount };
   await ctx.store.save(current);
   await appendEvent(ctx.root, { type: 'container', action: 'start', id: rec.id, attributes: { name: rec.name, image: rec.image } });
   if (attach === undefined) {
-    try {
-      await startMonitor(ctx.stateDir, rec.id, { main: { script: MONITOR_ENTRY, args: [ctx.root, rec.id] } });
-    } catch (e) {
-      // The monitor ran afterExit already when the process could not start.
-      throw e;
-    }
+    // A process that cannot start rejects here; the monitor has run afterExit (die, --rm) already.
+    await startMonitor(ctx.stateDir, rec.id, { main: { script: MONITOR_ENTRY, args: [ctx.root, rec.id] } });
     return undefined;
   }
   try {
