@@ -5,7 +5,7 @@ import { execInContainer, readCriLog, Runc, runcRoot, stopContainer, writeLogs }
 import { formatReference, parseNormalizedNamed } from '../../../name/reference.js';
 import type { ContainerDetail, ContainerEngine, ContainerSpec, ContainerSummary } from '../../containers.js';
 import type { Engine, ImageDetail } from '../../engine.js';
-import { appendEvent } from '../events.js';
+import { appendEvent, readEvents } from '../events.js';
 import { containerContext, type ContainerContext } from './context.js';
 import { parsePublish } from './cni.js';
 import { filterContainers } from './filter.js';
@@ -15,6 +15,15 @@ import { logFile, startRecord } from './start.js';
 import type { ContainerRecord } from './store.js';
 import { destroy, waitMonitorGone } from './teardown.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+async function lastDieCode(root: string, id: string): Promise<number | undefined> {
+  let code: number | undefined;
+  for await (const e of readEvents(root, { filters: ['type=container', 'event=die', `container=${id}`] })) {
+    const n = Number(e.attributes.exitCode);
+    if (Number.isInteger(n)) code = n;
+  }
+  return code;
+}
 
 async function detail(ctx: ContainerContext, rec: ContainerRecord): Promise<ContainerDetail> {
   const live = await liveState(ctx.stateDir, rec);
@@ -201,15 +210,21 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
     },
 
     async waitContainer(ref) {
-      const rec = await ctx.store.resolve(ref);
+      const rec = await ctx.store.resolve(ref).catch(async (e: unknown) => {
+        // A --rm container already gone: its full id still finds its die event.
+        const code = isKilnError(e, 'NOT_FOUND') && /^[0-9a-f]{64}$/.test(ref) ? await lastDieCode(root, ref) : undefined;
+        if (code === undefined) throw e;
+        return code;
+      });
+      if (typeof rec === 'number') return rec;
       let last = rec.lastExit?.exitCode;
       for (;;) {
         const current = await ctx.store.get(rec.id);
-        // Removed meanwhile (--rm): the last code seen.
-        if (current === undefined) return last ?? 255;
+        // Removed meanwhile (--rm): the code its die event recorded.
+        if (current === undefined) return last ?? (await lastDieCode(root, rec.id)) ?? 255;
         const live = await liveState(ctx.stateDir, current);
         if (live.exitCode !== undefined) last = live.exitCode;
-        if (live.state === 'exited' && !(await monitorRunning(ctx.stateDir, rec.id))) return live.exitCode ?? 255;
+        if (live.state === 'exited' && !(await monitorRunning(ctx.stateDir, rec.id))) return live.exitCode ?? (await lastDieCode(root, rec.id)) ?? 255;
         await sleep(50);
       }
     },

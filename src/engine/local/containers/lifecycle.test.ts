@@ -132,3 +132,44 @@ test('events: create, start, die with the exit code, destroy — filtered and as
   const dies = await fx.ok(['events', '--since', since, '--until', until, '--filter', 'event=die']);
   assert.equal(dies.stdout.trim().split('\n').length, 1);
 });
+
+test('-it through a real terminal (util-linux script): a tty inside, exit code out; exec -it too', async () => {
+  const { execFile } = await import('node:child_process');
+  const { kilnBin } = await import('../../../testing/kiln.js');
+  const viaScript = (args: string[], input: string) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      const cmd = [process.execPath, kilnBin(), '--root', fx.root, ...args].map((a) => `'${a}'`).join(' ');
+      const child = execFile('script', ['-qfec', cmd, '/dev/null'], { timeout: 30_000 }, (_e, out) => resolve({ code: child.exitCode ?? -1, out }));
+      // Kept open: an early end-of-file would reach the shell as ^D before it reads the line.
+      child.stdin!.write(input);
+      child.on('exit', () => child.stdin!.destroy());
+    });
+  const run = await viaScript(['run', '-it', '--rm', '--network', 'none', IMAGE, 'sh'], 'tty; echo TERM=$TERM; exit 5\n');
+  assert.equal(run.code, 5);
+  assert.match(run.out, /\/dev\/pts\/0\r\nTERM=xterm\r\n/);
+  assert.ok(!run.out.includes('\r\r\n'), 'lines carry a doubled \\r');
+  await fx.ok(['run', '-d', '--name', 'ttyexec', '--network', 'none', IMAGE, 'sleep', '1000']);
+  const ex = await viaScript(['exec', '-it', 'ttyexec', 'sh', '-c', 'tty >/dev/null && echo is-a-tty; exit 2'], '');
+  assert.equal(ex.code, 2);
+  assert.match(ex.out, /is-a-tty\r\n/);
+  await fx.ok(['rm', '-f', 'ttyexec']);
+});
+
+test('logs -f follows until the exit; --since/--until select by time; run -d --rm removes itself', async () => {
+  await fx.ok(['run', '-d', '--name', 'follow', '--network', 'none', IMAGE, 'sh', '-c', 'echo one; sleep 1; echo two >&2; sleep 1; echo three']);
+  const t0 = Date.now();
+  const f = await fx.ok(['logs', '-f', 'follow']);
+  assert.equal(f.stdout, 'one\nthree\n');
+  assert.equal(f.stderr, 'two\n');
+  assert.ok(Date.now() - t0 >= 1000, 'logs -f returned before the container exited');
+  const stamps = (await fx.ok(['logs', '-t', 'follow'])).stdout.trim().split('\n').map((l) => l.split(' ')[0]!);
+  const since = await fx.ok(['logs', '--since', stamps[1]!, 'follow']);
+  assert.equal(since.stdout, 'three\n');
+  const untilOut = await fx.ok(['logs', '--until', stamps[0]!, 'follow']);
+  assert.equal(untilOut.stdout, 'one\n');
+  await fx.ok(['rm', 'follow']);
+
+  const id = (await fx.ok(['run', '-d', '--rm', '--network', 'none', IMAGE, 'sh', '-c', 'sleep 0.5; exit 4'])).stdout.trim();
+  assert.equal((await fx.ok(['wait', id])).stdout, '4\n');
+  await until('--rm container gone', async () => (await fx.ok(['ps', '-aq'])).stdout === '');
+});
