@@ -11,6 +11,8 @@ import { chainIds } from '../../../oci/config.js';
 import {
   containerPaths,
   prepareContainer,
+  Runc,
+  runcRoot,
   runForeground,
   startMonitor,
   type RunOptions,
@@ -119,9 +121,15 @@ export async function startRecord(
     await startMonitor(ctx.stateDir, rec.id, { main: { script: MONITOR_ENTRY, args: [ctx.root, rec.id] } });
     return undefined;
   }
+  // Signals to the CLI go to the container (Docker's sig-proxy); the CLI stays to record the exit and clean up.
+  const runc = new Runc({ root: runcRoot(ctx.stateDir) });
+  const forward = (sig: NodeJS.Signals) => void runc.kill(rec.id, sig).catch(() => undefined);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+  for (const sig of signals) process.on(sig, forward);
   try {
     return await runForeground(ctx.stateDir, rec.id, attach);
   } finally {
+    for (const sig of signals) process.off(sig, forward);
     await afterExit(ctx, rec.id);
   }
 }
