@@ -1,8 +1,8 @@
 /** `kiln login [-u USER] [-p PASS | --password-stdin] [SERVER]`: verify, then store in Docker's config file. */
 import type { Command } from 'commander';
+// The registry client (undici) is loaded when the command runs, not at every kiln start.
 import { createInterface } from 'node:readline/promises';
 import { invalidArgument } from '../../errors.js';
-import { login } from '../../registry/login.js';
 
 async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
@@ -75,7 +75,7 @@ export function register(program: Command): void {
         if (!tty) throw invalidArgument('login needs a password', { hint: 'pipe it into --password-stdin' });
         password = await askHidden('Password: ');
       }
-      await login(server, username, password);
+      await (await import('../../registry/login.js')).login(server, username, password);
       process.stdout.write('Login Succeeded\n');
     });
 }

@@ -4,7 +4,6 @@
  * (`ROOT/run`: runc's root and the bundles), the snapshotter, the events log.
  */
 import path from 'node:path';
-import { flatSnapshotter } from '../../../snapshot/flat.js';
 import type { Snapshotter } from '../../../snapshot/snapshotter.js';
 import { ContainerStore } from './store.js';
 
@@ -15,8 +14,19 @@ export interface ContainerContext {
   snapshots: Snapshotter;
 }
 
+/** The snapshotter, loaded on first use (it brings the tar and compression code; ps and logs never need it). */
+function lazySnapshotter(root: string): Snapshotter {
+  let real: Promise<Snapshotter> | undefined;
+  const get = () => (real ??= import('../../../snapshot/flat.js').then((m) => m.flatSnapshotter(root)));
+  return {
+    unpack: async (layers) => (await get()).unpack(layers),
+    prepare: async (key, chainDir) => (await get()).prepare(key, chainDir),
+    remove: async (key) => (await get()).remove(key),
+  };
+}
+
 export function containerContext(root: string): ContainerContext {
-  return { root, stateDir: path.join(root, 'run'), store: new ContainerStore(root), snapshots: flatSnapshotter(root) };
+  return { root, stateDir: path.join(root, 'run'), store: new ContainerStore(root), snapshots: lazySnapshotter(root) };
 }
 
 /** The snapshot key of a container's writable root. */

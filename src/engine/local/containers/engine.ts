@@ -6,6 +6,8 @@ import { formatReference, parseNormalizedNamed } from '../../../name/reference.j
 import type { ContainerDetail, ContainerEngine, ContainerSpec, ContainerSummary } from '../../containers.js';
 import type { Engine, ImageDetail } from '../../engine.js';
 import { appendEvent, readEvents } from '../events.js';
+import { openStore } from '../../../content/layout.js';
+import { inspectImage } from '../images.js';
 import { containerContext, type ContainerContext } from './context.js';
 import { parsePublish } from './cni.js';
 import { filterContainers } from './filter.js';
@@ -55,14 +57,27 @@ async function detail(ctx: ContainerContext, rec: ContainerRecord): Promise<Cont
 export function localContainerEngine(root: string, engine: () => Promise<Engine>): ContainerEngine {
   const ctx = containerContext(root);
 
+  /** A local image straight from the store (the full engine, with its registry client, is not loaded for this). */
+  async function localImage(ref: string): Promise<ImageDetail> {
+    const store = await openStore(root, { create: false, writable: false }).catch((e: unknown) => {
+      if (isKilnError(e, 'NOT_FOUND')) throw notFound(`no such image: ${ref}`);
+      throw e;
+    });
+    try {
+      return await inspectImage(store, ref);
+    } finally {
+      await store.close();
+    }
+  }
+
   /** The image by name or id; pulled first when missing by name, as Docker does. */
   async function findImage(ref: string, pull: boolean): Promise<ImageDetail> {
-    const images = await engine();
     try {
-      return await images.inspectImage(ref);
+      return await localImage(ref);
     } catch (e) {
       if (!isKilnError(e, 'NOT_FOUND') || !pull || /^(sha256:)?[0-9a-f]{12,64}$/.test(ref)) throw e;
     }
+    const images = await engine();
     try {
       await images.pull(ref);
     } catch (e) {
@@ -76,7 +91,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
   }
 
   const imageOf = async (rec: ContainerRecord): Promise<ImageDetail> =>
-    (await engine()).inspectImage(rec.imageId).catch((e: unknown) => {
+    localImage(rec.imageId).catch((e: unknown) => {
       if (isKilnError(e, 'NOT_FOUND')) {
         throw failedPrecondition(`the image ${rec.image} (${rec.imageId.slice(7, 19)}) of container ${rec.name} was removed`, { hint: 'remove the container and run the image again' });
       }
@@ -122,7 +137,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       const rec = await ctx.store.resolve(ref);
       const live = await liveState(ctx.stateDir, rec);
       if (live.state !== 'running') return rec.id;
-      const image = await (await engine()).inspectImage(rec.imageId).catch(() => undefined);
+      const image = await localImage(rec.imageId).catch(() => undefined);
       const signal = opts.signal ?? image?.config.config?.StopSignal ?? 'SIGTERM';
       const timeoutMs = (opts.timeoutSeconds ?? 10) * 1000;
       if (live.monitor) {

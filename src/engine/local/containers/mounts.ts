@@ -6,7 +6,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument, isErrno, notFound } from '../../../errors.js';
-import { resolveInRoot } from '../../../layer/tar.js';
 import type { Mount } from '../../../runtime/index.js';
 import type { ContainerSpec, MountPoint } from '../../containers.js';
 import type { VolumeStore } from '../volumes/store.js';
@@ -99,6 +98,7 @@ export async function resolveMounts(
       const v = await volumes.create(name);
       name = v.name;
       source = v.mountpoint;
+      const { resolveInRoot } = await import('../../../layer/tar.js');
       await volumes.seed(v.name, resolveInRoot(rootfs, p.destination.split('/'), { followLast: true }));
     }
     mounts.push({ destination: p.destination, type: 'bind', source, options: ['rbind', 'rprivate', p.readOnly ? 'ro' : 'rw'] });

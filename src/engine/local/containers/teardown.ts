@@ -3,7 +3,10 @@
  * network released, `--rm`), before a fresh start, and on `rm` (runc state,
  * bundle, network, writable root, anonymous volumes, the record).
  */
-import { Runc, readExitState, removeContainer as removeBundle, runcRoot } from '../../../runtime/index.js';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Runc, containerPaths, readExitState, removeContainer as removeBundle, runcRoot } from '../../../runtime/index.js';
 import { isKilnError } from '../../../errors.js';
 import { appendEvent } from '../events.js';
 import { VolumeStore } from '../volumes/store.js';
@@ -33,6 +36,8 @@ export async function killAndDelete(ctx: ContainerContext, id: string): Promise<
   }
   // Let a live monitor record the exit and run its own cleanup first.
   await waitMonitorGone(ctx, id, 10_000);
+  // `runc run` removes its own state when the container ends: no runc call needed then.
+  if (!existsSync(path.join(runcRoot(ctx.stateDir), id))) return;
   await runc.delete(id, { force: true }).catch((e: unknown) => {
     if (!isKilnError(e, 'NOT_FOUND')) throw e;
   });
@@ -44,7 +49,8 @@ export async function releaseRuntime(ctx: ContainerContext, rec: ContainerRecord
   const exit = await readExitState(ctx.stateDir, rec.id).catch(() => undefined);
   const updated: ContainerRecord = exit ? { ...rec, lastExit: { exitCode: exit.exitCode, finishedAt: exit.finishedAt, ...(exit.error ? { error: exit.error } : {}) } } : rec;
   await networkDown(ctx, rec);
-  await removeBundle(ctx.stateDir, rec.id, { force: true });
+  if (existsSync(path.join(runcRoot(ctx.stateDir), rec.id))) await removeBundle(ctx.stateDir, rec.id, { force: true });
+  else await rm(containerPaths(ctx.stateDir, rec.id).bundle, { recursive: true, force: true });
   await ctx.snapshots.remove(rootfsKey(rec.id));
   return updated;
 }
