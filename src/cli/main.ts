@@ -23,6 +23,19 @@ import { register as loginCmd } from './commands/login.js';
 import { register as logoutCmd } from './commands/logout.js';
 import { register as debugCmd } from './commands/debug.js';
 import { register as buildCmd } from './commands/build.js';
+import { register as runCmd } from './commands/run.js';
+import { register as createCmd } from './commands/create.js';
+import { register as startCmd } from './commands/start.js';
+import { register as stopCmd } from './commands/stop.js';
+import { register as restartCmd } from './commands/restart.js';
+import { register as killCmd } from './commands/kill.js';
+import { register as rmCmd } from './commands/rm.js';
+import { register as psCmd } from './commands/ps.js';
+import { register as logsCmd } from './commands/logs.js';
+import { register as execCmd } from './commands/exec.js';
+import { register as waitCmd } from './commands/wait.js';
+import { register as eventsCmd } from './commands/events.js';
+import { register as volumeCmd } from './commands/volume.js';
 
 type Register = (program: Command) => void;
 const commands: Register[] = [
@@ -41,6 +54,19 @@ const commands: Register[] = [
   logoutCmd,
   debugCmd,
   buildCmd,
+  runCmd,
+  createCmd,
+  startCmd,
+  stopCmd,
+  restartCmd,
+  killCmd,
+  rmCmd,
+  psCmd,
+  logsCmd,
+  execCmd,
+  waitCmd,
+  eventsCmd,
+  volumeCmd,
   version,
 ];
 
@@ -52,6 +78,8 @@ export function buildProgram(): Command {
     .option('--backend <name>', 'auto|local|containerd|kube', process.env.KILN_BACKEND ?? 'auto')
     .option('-D, --debug', 'print stack traces and debug output')
     .showHelpAfterError('(run with --help for usage)')
+    // Options after a subcommand belong to it: `kiln run IMAGE sh -c ...` passes -c to the container.
+    .enablePositionalOptions()
     .exitOverride();
   for (const reg of commands) reg(program);
   return program;

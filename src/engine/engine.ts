@@ -9,6 +9,7 @@ import type { ProgressSink } from './progress.js';
 import type { BuildOptions, BuildResult } from '../build/types.js';
 
 export type { BuildOptions, BuildResult } from '../build/types.js';
+import type { ContainerEngine } from './containers.js';
 
 export interface ImageSummary {
   /** The image ID: the config digest, like Docker's. */
@@ -122,4 +123,6 @@ export interface Engine {
   prune(): Promise<PruneResult>;
   check(): Promise<CheckProblem[]>;
   close(): Promise<void>;
+  /** Containers (see containers.ts), where the backend runs them. */
+  readonly containers?: ContainerEngine;
 }

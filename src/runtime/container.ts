@@ -49,7 +49,8 @@ export async function prepareContainer(stateDir: string, id: string, input: Prep
   const etc = await writeEtcFiles(paths.bundle, { ...input.etc, hostname, network: input.options.network });
   const spec = buildSpec(
     { id, rootfs: input.rootfs, image: input.image, userDb, host },
-    { ...input.options, mounts: [...etc, ...(input.options.mounts ?? [])] },
+    // The /etc files go last, so a volume at /etc does not hide them (Docker's order).
+    { ...input.options, mounts: [...(input.options.mounts ?? []), ...etc] },
   );
   await writeFile(paths.config, JSON.stringify(spec, null, 2));
   return { paths, spec };

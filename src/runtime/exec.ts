@@ -20,13 +20,17 @@ export interface ExecOptions {
   stdout?: Writable;
   stderr?: Writable;
   runcBinary?: string;
+  /** `-t`: the process gets a terminal (through util-linux `script`); its output all comes on stdout. */
+  tty?: boolean;
+  /** `-d`: runc starts it and returns; resolves to 0 once it runs. */
+  detach?: boolean;
 }
 
 export async function execInContainer(stateDir: string, id: string, args: string[], opts: ExecOptions = {}): Promise<number> {
   if (args.length === 0) throw invalidArgument(`exec in container ${id}: no command given`, { hint: 'kiln exec CONTAINER COMMAND [ARG...]' });
   const paths = containerPaths(stateDir, id);
   const spec = JSON.parse(await readFile(paths.config, 'utf8')) as RuntimeSpec;
-  const process: Process = { ...spec.process, args, terminal: false };
+  const process: Process = { ...spec.process, args, terminal: !!opts.tty && !opts.detach };
   if (opts.user !== undefined) {
     const u = resolveUser(opts.user, await readUserDb(spec.root.path));
     process.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length > 0 ? { additionalGids: u.additionalGids } : {}) };
@@ -38,7 +42,9 @@ export async function execInContainer(stateDir: string, id: string, args: string
   }
   const runc = new Runc({ root: paths.runcRoot, ...(opts.runcBinary ? { binary: opts.runcBinary } : {}) });
   const copies: Promise<void>[] = [];
-  const code = await runc.exec(id, process, [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], (child) => {
+  if (opts.detach) return runc.exec(id, process, 'ignore', undefined, { detach: true });
+  const stdin = opts.stdin ? 'pipe' : opts.tty ? 'pipe' : 'ignore';
+  const code = await runc.exec(id, process, [stdin, 'pipe', 'pipe'], (child) => {
     if (opts.stdin && child.stdin) opts.stdin.pipe(child.stdin);
     for (const [from, to] of [
       [child.stdout, opts.stdout],

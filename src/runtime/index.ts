@@ -9,7 +9,7 @@ export { buildSpec, type SpecInput } from './spec.js';
 export { detectHost } from './host.js';
 export { readUserDb, resolveUser, type UserDb, type ResolvedUser } from './user.js';
 export { writeEtcFiles, hostsFile, resolvConf, type EtcOptions } from './etc.js';
-export { containerPaths, checkId, type ContainerPaths } from './paths.js';
+export { containerPaths, checkId, runcRoot, type ContainerPaths } from './paths.js';
 export {
   createContainer,
   prepareContainer,

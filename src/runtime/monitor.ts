@@ -89,11 +89,17 @@ export async function runForeground(stateDir: string, id: string, opts: MonitorO
  * `kiln run -d`: spawns the detached monitor and resolves once the container
  * runs (its pid) — or has already ended; a start failure rejects like runForeground.
  */
-export async function startMonitor(stateDir: string, id: string, opts: { runcBinary?: string; timeoutMs?: number } = {}): Promise<{ monitorPid: number; exit?: ExitState }> {
+export async function startMonitor(
+  stateDir: string,
+  id: string,
+  opts: { runcBinary?: string; timeoutMs?: number; main?: { script: string; args: string[] } } = {},
+): Promise<{ monitorPid: number; exit?: ExitState }> {
   const paths = containerPaths(stateDir, id);
   const out = await open(paths.monitorLog, 'a');
   try {
-    const child = spawn(process.execPath, [MONITOR_MAIN, stateDir, id, ...(opts.runcBinary ? [opts.runcBinary] : [])], {
+    // `main` replaces monitor-main.js with a caller's entry that calls monitorContainer and then its own cleanup.
+    const argv = opts.main ? [opts.main.script, ...opts.main.args] : [MONITOR_MAIN, stateDir, id, ...(opts.runcBinary ? [opts.runcBinary] : [])];
+    const child = spawn(process.execPath, argv, {
       detached: true,
       stdio: ['ignore', out.fd, out.fd],
     });

@@ -137,13 +137,13 @@ export class Runc {
   }
 
   /** `runc exec` of a process spec in a running container; resolves to its exit code. */
-  async exec(id: string, process: Process, stdio: StdioOptions, onSpawn?: (child: ChildProcess) => void): Promise<number> {
+  async exec(id: string, process: Process, stdio: StdioOptions, onSpawn?: (child: ChildProcess) => void, opts: { detach?: boolean } = {}): Promise<number> {
     const dir = await mkdtemp(join(tmpdir(), 'kiln-exec-'));
     try {
       const spec = join(dir, 'process.json');
       const logFile = join(dir, 'runc.log');
       await writeFile(spec, JSON.stringify(process));
-      const child = this.spawn(['exec', '--process', spec, id], stdio, logFile);
+      const child = this.spawn(['exec', ...(opts.detach ? ['--detach'] : []), '--process', spec, id], stdio, logFile, { tty: !!process.terminal });
       onSpawn?.(child);
       const r = await finished(child, this.binary);
       if (r.code !== 0) {

@@ -7,6 +7,7 @@ import { saveArchive, type SaveItem } from '../../image/archive/save.js';
 import { loadArchive } from '../../image/archive/load.js';
 import type { RegistryClient } from '../../registry/client.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
+import type { ContainerEngine } from '../containers.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
 import { importRootfs } from './import.js';
@@ -14,6 +15,9 @@ import { imageHistory, inspectImage, listImages, removeImages, tagImage } from '
 import { readManifest, resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 import { buildWith } from './build.js';
+import { localContainerEngine } from './containers/engine.js';
+import { appendEvent } from './events.js';
+import { failedPrecondition } from '../../errors.js';
 
 export async function openLocalEngine(root: string): Promise<Engine> {
   const store = await openStore(root, { create: true });
@@ -35,6 +39,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
     client ??= (await import('../../registry/client.js')).createRegistryClient();
     return stores;
   };
+  let containers: ContainerEngine | undefined;
 
   const engine: Engine = {
     async info(): Promise<EngineInfo> {
@@ -46,14 +51,39 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       }
       return { backend: 'local', root, images: (await listImages(stores)).length, blobs, bytes };
     },
-    pull: async (ref, opts) => pullImage(await withRegistry(), ref, opts),
-    push: async (ref, opts) => pushImage(await withRegistry(), ref, opts),
-    tag: (source, target) => tagImage(stores, source, target),
+    async pull(ref, opts) {
+      const r = await pullImage(await withRegistry(), ref, opts);
+      await appendEvent(root, { type: 'image', action: 'pull', id: r.reference, attributes: { name: r.reference, id: r.id } });
+      return r;
+    },
+    async push(ref, opts) {
+      const r = await pushImage(await withRegistry(), ref, opts);
+      await appendEvent(root, { type: 'image', action: 'push', id: r.reference, attributes: { name: r.reference, digest: r.digest } });
+      return r;
+    },
+    async tag(source, target) {
+      await tagImage(stores, source, target);
+      await appendEvent(root, { type: 'image', action: 'tag', id: target, attributes: { name: target, source } });
+    },
     listImages: (opts) => listImages(stores, opts),
     inspectImage: (ref) => inspectImage(stores, ref),
     history: (ref) => imageHistory(stores, ref),
     async removeImages(refs, opts) {
+      if (!opts?.force) {
+        const inUse = await engine.containers!.imagesInUse();
+        for (const r of refs) {
+          const image = await resolveImage(stores.content, stores.refs, r);
+          const users = inUse.get(image.id);
+          if (users) {
+            throw failedPrecondition(`conflict: unable to remove image ${r} (${image.id.slice(7, 19)}): container ${users[0]} is using it`, {
+              hint: `remove the container first (kiln rm ${users[0]}) or use kiln rmi -f`,
+            });
+          }
+        }
+      }
       const result = await removeImages(stores, refs, opts);
+      for (const n of result.untagged) await appendEvent(root, { type: 'image', action: 'untag', id: n, attributes: { name: n } });
+      for (const id of result.deleted) await appendEvent(root, { type: 'image', action: 'delete', id, attributes: { id } });
       if (result.deleted.length > 0) await gc();
       return result;
     },
@@ -81,6 +111,9 @@ export async function openLocalEngine(root: string): Promise<Engine> {
     },
     async check() {
       return (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
+    },
+    get containers() {
+      return (containers ??= localContainerEngine(root, async () => engine));
     },
     close: async () => {
       await client?.close();

@@ -6,7 +6,7 @@ import type { HistoryRow, ImageDetail, ImageSummary, RemoveResult } from '../eng
 import { listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 
-async function summarize(stores: LocalStores, image: LocalImage): Promise<ImageSummary & { config: ReturnType<typeof parseConfig> }> {
+async function summarize(stores: Pick<LocalStores, 'content'>, image: LocalImage): Promise<ImageSummary & { config: ReturnType<typeof parseConfig> }> {
   const config = parseConfig(await stores.content.readBytes(image.id));
   const repoTags = image.refs.map((r) => r.name).filter((n) => !n.includes('@')).sort();
   const repoDigests = [
@@ -44,7 +44,7 @@ export async function listImages(stores: LocalStores, opts: { reference?: string
   return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
 }
 
-export async function inspectImage(stores: LocalStores, input: string): Promise<ImageDetail> {
+export async function inspectImage(stores: Pick<LocalStores, 'content' | 'refs'>, input: string): Promise<ImageDetail> {
   const image = await resolveImage(stores.content, stores.refs, input);
   const summary = await summarize(stores, image);
   return { ...summary, manifest: image.manifest, manifestDescriptor: image.manifestDescriptor };

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { familiarString, parseReference } from '../../name/reference.js';
+import type { ContainerSummary, PortBinding } from '../../engine/containers.js';
+import { withContainers } from '../engine.js';
+import { humanAge, printJSON, printTable } from '../output.js';
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+/** "Up 5 seconds", "Exited (3) 2 minutes ago", as Docker words it. */
+export function statusText(c: ContainerSummary, now = Date.now()): string {
+  const ago = (t?: string) => humanAge(t, now);
+  if (c.state === 'created') return 'Created';
+  if (c.state === 'running') return `Up ${ago(c.startedAt).replace(/ ago$/, '').replace('Less than a second', 'Less than a second')}`;
+  if (c.state === 'unknown') return 'Unknown';
+  const code = c.exitCode === undefined ? 'unknown' : String(c.exitCode);
+  return c.finishedAt ? `Exited (${code}) ${ago(c.finishedAt)}` : `Exited (${code})`;
+}
+
+export const portsText = (ports: PortBinding[]): string =>
+  ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+
+function imageText(image: string): string {
+  try {
+    return familiarString(parseReference(image));
+  } catch {
+    return image;
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('ps')
+    .description('List containers (running ones unless -a)')
+    .option('-a, --all', 'show all containers')
+    .option('-q, --quiet', 'only IDs')
+    .option('--no-trunc', 'do not truncate IDs and commands')
+    .option('-f, --filter <key=value>', 'name=, status=, id=, label=, ancestor=, exited=', collect, [])
+    .option('--format <format>', 'json for machine-readable output')
+    .action(async (opts: { all?: boolean; quiet?: boolean; trunc: boolean; filter: string[]; format?: string }, cmd: Command) => {
+      const list = await withContainers(cmd, (c) => c.listContainers({ all: !!opts.all, filters: opts.filter }));
+      if (opts.format === 'json') return printJSON(list);
+      const id = (s: string) => (opts.trunc ? s.slice(0, 12) : s);
+      if (opts.quiet) {
+        process.stdout.write(list.map((c) => id(c.id) + '\n').join(''));
+        return;
+      }
+      const now = Date.now();
+      const cmdText = (s: string) => {
+        const q = JSON.stringify(s);
+        return opts.trunc && q.length > 22 ? `${q.slice(0, 20)}…"` : q;
+      };
+      printTable(
+        ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
+        list.map((c) => [id(c.id), imageText(c.image), cmdText(c.command), humanAge(c.created, now), statusText(c, now), portsText(c.ports), c.name]),
+      );
+    });
+}

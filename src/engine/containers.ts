@@ -1,0 +1,142 @@
+/**
+ * The ContainerEngine contract: what `kiln run/create/start/stop/rm/ps/logs/
+ * exec/wait/inspect` ask of a backend. Containers are ephemeral, as in k3c:
+ * every start gives a fresh root filesystem from the image.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { ProgressSink } from './progress.js';
+
+export type NetworkName = 'bridge' | 'host' | 'none';
+
+/** `docker create` flags, parsed (sizes in bytes, lists verbatim). */
+export interface ContainerSpec {
+  image: string;
+  name?: string;
+  cmd?: string[];
+  entrypoint?: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  readOnly?: boolean;
+  network?: NetworkName;
+  init?: boolean;
+  memory?: number;
+  cpus?: number;
+  pidsLimit?: number;
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  tty?: boolean;
+  interactive?: boolean;
+  /** `--rm`: removed when it exits. */
+  autoRemove?: boolean;
+  /** `-p [IP:]HOST:CONTAINER[/udp]`. */
+  publish?: string[];
+  dns?: string[];
+  addHost?: string[];
+  /** `-v NAME:/path`, `-v /host:/path[:ro]`. */
+  volumes?: string[];
+  /** `--mount type=bind|volume|tmpfs,...`. */
+  mounts?: string[];
+  /** `--tmpfs /path[:opts]`. */
+  tmpfs?: string[];
+  labels?: Record<string, string>;
+}
+
+export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
+
+export interface PortBinding {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  command: string;
+  created: string;
+  state: ContainerState;
+  /** Exit code when exited (undefined when the monitor died before recording it). */
+  exitCode?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  ports: PortBinding[];
+  labels: Record<string, string>;
+}
+
+export interface MountPoint {
+  type: 'bind' | 'volume' | 'tmpfs';
+  name?: string;
+  source: string;
+  destination: string;
+  readOnly: boolean;
+}
+
+export interface ContainerDetail extends ContainerSummary {
+  spec: ContainerSpec;
+  args: string[];
+  pid?: number;
+  error?: string;
+  restartCount: number;
+  ip?: string;
+  mounts: MountPoint[];
+  /** Where the container's files live on this machine. */
+  paths: { dir: string; log: string; rootfs?: string };
+}
+
+export interface Attach {
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  since?: string;
+  until?: string;
+  tail?: number;
+  timestamps?: boolean;
+}
+
+export interface ExecSpec {
+  args: string[];
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  tty?: boolean;
+  detach?: boolean;
+}
+
+export interface ContainerFilter {
+  all?: boolean;
+  /** `name=`, `status=`, `id=`, `label=`, `ancestor=`; several values of a key are alternatives. */
+  filters?: string[];
+}
+
+export interface ContainerEngine {
+  /** Creates the container (pulling the image when missing); resolves to its id. */
+  createContainer(spec: ContainerSpec, opts?: { progress?: ProgressSink; pull?: boolean }): Promise<string>;
+  /**
+   * Starts a container on a fresh root. With `attach`, runs it in the
+   * foreground and resolves to its exit code; otherwise resolves once it runs.
+   */
+  startContainer(ref: string, opts?: { attach?: Attach }): Promise<number | undefined>;
+  stopContainer(ref: string, opts?: { timeoutSeconds?: number; signal?: string }): Promise<string>;
+  restartContainer(ref: string, opts?: { timeoutSeconds?: number }): Promise<string>;
+  killContainer(ref: string, signal?: string): Promise<string>;
+  removeContainer(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<string>;
+  listContainers(opts?: ContainerFilter): Promise<ContainerSummary[]>;
+  inspectContainer(ref: string): Promise<ContainerDetail>;
+  /** Writes the container's log to the streams, as `docker logs` prints it. */
+  containerLogs(ref: string, out: { stdout: Writable; stderr: Writable }, opts?: LogOptions): Promise<void>;
+  execInContainer(ref: string, exec: ExecSpec, attach?: Attach): Promise<number>;
+  /** Resolves to the exit code once the container has exited. */
+  waitContainer(ref: string): Promise<number>;
+  /** The ids of the images containers use (rmi refuses these without -f). */
+  imagesInUse(): Promise<Map<string, string[]>>;
+}

@@ -1,0 +1,33 @@
+/**
+ * What the local container engine works on, shared by the CLI process and
+ * the detached monitor: the container store, the runtime's state dir
+ * (`ROOT/run`: runc's root and the bundles), the snapshotter, the events log.
+ */
+import path from 'node:path';
+import type { Snapshotter } from '../../../snapshot/snapshotter.js';
+import { ContainerStore } from './store.js';
+
+export interface ContainerContext {
+  root: string;
+  stateDir: string;
+  store: ContainerStore;
+  snapshots: Snapshotter;
+}
+
+/** The snapshotter, loaded on first use (it brings the tar and compression code; ps and logs never need it). */
+function lazySnapshotter(root: string): Snapshotter {
+  let real: Promise<Snapshotter> | undefined;
+  const get = () => (real ??= import('../../../snapshot/flat.js').then((m) => m.flatSnapshotter(root)));
+  return {
+    unpack: async (layers) => (await get()).unpack(layers),
+    prepare: async (key, chainDir) => (await get()).prepare(key, chainDir),
+    remove: async (key) => (await get()).remove(key),
+  };
+}
+
+export function containerContext(root: string): ContainerContext {
+  return { root, stateDir: path.join(root, 'run'), store: new ContainerStore(root), snapshots: lazySnapshotter(root) };
+}
+
+/** The snapshot key of a container's writable root. */
+export const rootfsKey = (id: string): string => `container-${id}`;

@@ -1,0 +1,253 @@
+/** The local ContainerEngine: records under ROOT/containers, runc through src/runtime, roots from src/snapshot. */
+import { failedPrecondition, isKilnError, notFound } from '../../../errors.js';
+import { containerArgs } from '../../../runtime/command.js';
+import { execInContainer, readCriLog, Runc, runcRoot, stopContainer, writeLogs } from '../../../runtime/index.js';
+import { formatReference, parseNormalizedNamed } from '../../../name/reference.js';
+import type { ContainerDetail, ContainerEngine, ContainerSpec, ContainerSummary } from '../../containers.js';
+import type { Engine, ImageDetail } from '../../engine.js';
+import { appendEvent, readEvents } from '../events.js';
+import { openStore } from '../../../content/layout.js';
+import { inspectImage } from '../images.js';
+import { containerContext, type ContainerContext } from './context.js';
+import { parsePublish } from './cni.js';
+import { filterContainers } from './filter.js';
+import { parseMounts } from './mounts.js';
+import { liveState, monitorRunning } from './state.js';
+import { logFile, startRecord } from './start.js';
+import type { ContainerRecord } from './store.js';
+import { destroy, waitMonitorGone } from './teardown.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+async function lastDieCode(root: string, id: string): Promise<number | undefined> {
+  let code: number | undefined;
+  for await (const e of readEvents(root, { filters: ['type=container', 'event=die', `container=${id}`] })) {
+    const n = Number(e.attributes.exitCode);
+    if (Number.isInteger(n)) code = n;
+  }
+  return code;
+}
+
+async function detail(ctx: ContainerContext, rec: ContainerRecord): Promise<ContainerDetail> {
+  const live = await liveState(ctx.stateDir, rec);
+  return {
+    id: rec.id,
+    name: rec.name,
+    image: rec.image,
+    imageId: rec.imageId,
+    command: rec.args.join(' '),
+    created: rec.created,
+    state: live.state,
+    ...(live.exitCode !== undefined ? { exitCode: live.exitCode } : {}),
+    ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
+    ...(live.finishedAt ? { finishedAt: live.finishedAt } : {}),
+    ports: live.state === 'running' ? rec.ports : [],
+    labels: rec.spec.labels ?? {},
+    spec: rec.spec,
+    args: rec.args,
+    ...(live.pid !== undefined ? { pid: live.pid } : {}),
+    ...(live.error ? { error: live.error } : {}),
+    restartCount: rec.restartCount,
+    ...(rec.ip && live.state === 'running' ? { ip: rec.ip } : {}),
+    mounts: rec.mounts,
+    paths: { dir: ctx.store.containerDir(rec.id), log: logFile(ctx, rec.id) },
+  };
+}
+
+/** `engine` opens (once) the image engine of the same root: only commands that need images pay for it. */
+export function localContainerEngine(root: string, engine: () => Promise<Engine>): ContainerEngine {
+  const ctx = containerContext(root);
+
+  /** A local image straight from the store (the full engine, with its registry client, is not loaded for this). */
+  async function localImage(ref: string): Promise<ImageDetail> {
+    const store = await openStore(root, { create: false, writable: false }).catch((e: unknown) => {
+      if (isKilnError(e, 'NOT_FOUND')) throw notFound(`no such image: ${ref}`);
+      throw e;
+    });
+    try {
+      return await inspectImage(store, ref);
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** The image by name or id; pulled first when missing by name, as Docker does. */
+  async function findImage(ref: string, pull: boolean): Promise<ImageDetail> {
+    try {
+      return await localImage(ref);
+    } catch (e) {
+      if (!isKilnError(e, 'NOT_FOUND') || !pull || /^(sha256:)?[0-9a-f]{12,64}$/.test(ref)) throw e;
+    }
+    const images = await engine();
+    try {
+      await images.pull(ref);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw notFound(`unable to find image '${ref}' locally, and pulling it failed: ${why}`, {
+        hint: 'check the name, or import/pull the image first',
+        cause: e,
+      });
+    }
+    return images.inspectImage(ref);
+  }
+
+  const imageOf = async (rec: ContainerRecord): Promise<ImageDetail> =>
+    localImage(rec.imageId).catch((e: unknown) => {
+      if (isKilnError(e, 'NOT_FOUND')) {
+        throw failedPrecondition(`the image ${rec.image} (${rec.imageId.slice(7, 19)}) of container ${rec.name} was removed`, { hint: 'remove the container and run the image again' });
+      }
+      throw e;
+    });
+
+  async function summaries(): Promise<ContainerDetail[]> {
+    return Promise.all((await ctx.store.list()).map((r) => detail(ctx, r)));
+  }
+
+  return {
+    async createContainer(spec: ContainerSpec, opts = {}) {
+      const image = await findImage(spec.image, opts.pull ?? true);
+      // Check what can be checked before anything is written.
+      const args = containerArgs(image.config.config ?? {}, { ...(spec.cmd?.length ? { cmd: spec.cmd } : {}), ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}) });
+      parseMounts(spec);
+      const ports = parsePublish(spec.publish);
+      let name = spec.image;
+      try {
+        name = formatReference(parseNormalizedNamed(spec.image));
+      } catch {
+        name = spec.image; // an image id
+      }
+      const rec = await ctx.store.create(
+        { created: new Date().toISOString(), spec, image: name, imageId: image.id, args, restartCount: 0, ports, mounts: [] },
+        spec.name,
+      );
+      await appendEvent(root, { type: 'container', action: 'create', id: rec.id, attributes: { name: rec.name, image: rec.image } });
+      return rec.id;
+    },
+
+    async startContainer(ref, opts = {}) {
+      const rec = await ctx.store.resolve(ref);
+      const live = await liveState(ctx.stateDir, rec);
+      if (live.state === 'running') {
+        if (opts.attach) throw failedPrecondition(`container ${rec.name} is already running`, { hint: `see its output with kiln logs -f ${rec.name}` });
+        return undefined;
+      }
+      return startRecord(ctx, await imageOf(rec), rec, opts.attach);
+    },
+
+    async stopContainer(ref, opts = {}) {
+      const rec = await ctx.store.resolve(ref);
+      const live = await liveState(ctx.stateDir, rec);
+      if (live.state !== 'running') return rec.id;
+      const image = await localImage(rec.imageId).catch(() => undefined);
+      const signal = opts.signal ?? image?.config.config?.StopSignal ?? 'SIGTERM';
+      const timeoutMs = (opts.timeoutSeconds ?? 10) * 1000;
+      if (live.monitor) {
+        await stopContainer(ctx.stateDir, rec.id, { timeoutMs, signal });
+        // The monitor releases the network (and removes a --rm container) before it ends.
+        await waitMonitorGone(ctx, rec.id, 15_000);
+      } else {
+        // No monitor to record the exit: signal, wait for the process, then kill.
+        const runc = new Runc({ root: runcRoot(ctx.stateDir) });
+        await runc.kill(rec.id, signal).catch(() => undefined);
+        const end = Date.now() + timeoutMs;
+        while (Date.now() < end && (await liveState(ctx.stateDir, rec)).state === 'running') await sleep(50);
+        if ((await liveState(ctx.stateDir, rec)).state === 'running') await runc.kill(rec.id, 'SIGKILL', { all: true }).catch(() => undefined);
+      }
+      await appendEvent(root, { type: 'container', action: 'stop', id: rec.id, attributes: { name: rec.name, image: rec.image } });
+      return rec.id;
+    },
+
+    async restartContainer(ref, opts = {}) {
+      const id = await this.stopContainer(ref, opts);
+      await this.startContainer(id);
+      return id;
+    },
+
+    async killContainer(ref, signal = 'SIGKILL') {
+      const rec = await ctx.store.resolve(ref);
+      if ((await liveState(ctx.stateDir, rec)).state !== 'running') {
+        throw failedPrecondition(`cannot kill container ${rec.name}: it is not running`, { hint: 'start it first' });
+      }
+      const sig = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+      await new Runc({ root: runcRoot(ctx.stateDir) }).kill(rec.id, sig);
+      await appendEvent(root, { type: 'container', action: 'kill', id: rec.id, attributes: { name: rec.name, image: rec.image, signal: sig } });
+      return rec.id;
+    },
+
+    async removeContainer(ref, opts = {}) {
+      const rec = await ctx.store.resolve(ref);
+      const live = await liveState(ctx.stateDir, rec);
+      if (live.state === 'running' && !opts.force) {
+        throw failedPrecondition(`cannot remove container ${rec.name}: it is running`, { hint: `stop it first or use kiln rm -f ${rec.name}` });
+      }
+      await destroy(ctx, rec, { ...(opts.volumes ? { volumes: true } : {}) });
+      return rec.id;
+    },
+
+    async listContainers(opts = {}) {
+      const all = await summaries();
+      const shown = filterContainers(all, opts);
+      return shown.sort((a, b) => b.created.localeCompare(a.created)).map((d): ContainerSummary => {
+        const { spec: _s, args: _a, pid: _p, error: _e, restartCount: _r, ip: _i, mounts: _m, paths: _d, ...summary } = d;
+        return summary;
+      });
+    },
+
+    async inspectContainer(ref) {
+      return detail(ctx, await ctx.store.resolve(ref));
+    },
+
+    async containerLogs(ref, out, opts = {}) {
+      const rec = await ctx.store.resolve(ref);
+      const isDone = async () => (await liveState(ctx.stateDir, rec)).state !== 'running';
+      const entries = readCriLog(logFile(ctx, rec.id), {
+        ...(opts.since !== undefined ? { since: opts.since } : {}),
+        ...(opts.until !== undefined ? { until: opts.until } : {}),
+        ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+        follow: !!opts.follow && !(await isDone()),
+        isDone,
+      });
+      await writeLogs(entries, out, { timestamps: !!opts.timestamps });
+    },
+
+    async execInContainer(ref, exec, attach = {}) {
+      const rec = await ctx.store.resolve(ref);
+      if ((await liveState(ctx.stateDir, rec)).state !== 'running') {
+        throw failedPrecondition(`container ${rec.name} is not running`, { hint: `start it first (kiln start ${rec.name})` });
+      }
+      return execInContainer(ctx.stateDir, rec.id, exec.args, {
+        ...(exec.env ? { env: exec.env } : {}),
+        ...(exec.user !== undefined ? { user: exec.user } : {}),
+        ...(exec.workdir !== undefined ? { workdir: exec.workdir } : {}),
+        ...(exec.tty ? { tty: true } : {}),
+        ...(exec.detach ? { detach: true } : {}),
+        ...attach,
+      });
+    },
+
+    async waitContainer(ref) {
+      const rec = await ctx.store.resolve(ref).catch(async (e: unknown) => {
+        // A --rm container already gone: its full id still finds its die event.
+        const code = isKilnError(e, 'NOT_FOUND') && /^[0-9a-f]{64}$/.test(ref) ? await lastDieCode(root, ref) : undefined;
+        if (code === undefined) throw e;
+        return code;
+      });
+      if (typeof rec === 'number') return rec;
+      let last = rec.lastExit?.exitCode;
+      for (;;) {
+        const current = await ctx.store.get(rec.id);
+        // Removed meanwhile (--rm): the code its die event recorded.
+        if (current === undefined) return last ?? (await lastDieCode(root, rec.id)) ?? 255;
+        const live = await liveState(ctx.stateDir, current);
+        if (live.exitCode !== undefined) last = live.exitCode;
+        if (live.state === 'exited' && !(await monitorRunning(ctx.stateDir, rec.id))) return live.exitCode ?? (await lastDieCode(root, rec.id)) ?? 255;
+        await sleep(50);
+      }
+    },
+
+    async imagesInUse() {
+      const out = new Map<string, string[]>();
+      for (const r of await ctx.store.list()) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.name]);
+      return out;
+    },
+  };
+}

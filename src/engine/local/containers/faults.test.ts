@@ -1,0 +1,111 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { bridgeMembers, containerFixture, IMAGE, until, type ContainerFixture } from './test-support.js';
+
+let fx: ContainerFixture;
+before(async () => {
+  fx = await containerFixture();
+});
+after(() => fx.cleanup());
+
+const oneLine = (stderr: string) => {
+  assert.equal(stderr.trim().split('\n').length, 1, `not one line: ${stderr}`);
+  return stderr.trim();
+};
+
+const monitorPid = (id: string) => Number(readFileSync(path.join(fx.root, 'run', 'containers', id, 'monitor.pid'), 'utf8'));
+const initPid = (id: string) => (JSON.parse(readFileSync(path.join(fx.root, 'run', 'runc', id, 'state.json'), 'utf8')) as { init_process_pid: number }).init_process_pid;
+const mountsOf = (id: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(id));
+const netnsOf = (id: string) => execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => l.startsWith(`kiln-${id.slice(0, 16)}`));
+
+test('the monitor dies: ps tells the truth (running, then exited with an unknown code) and rm -f leaves nothing', async () => {
+  const id = (await fx.ok(['run', '-d', '--name', 'orphan', IMAGE, 'sleep', '1000'])).stdout.trim();
+  assert.equal(bridgeMembers(fx.bridge).length, 1);
+  assert.equal(netnsOf(id).length, 1);
+  process.kill(monitorPid(id), 'SIGKILL');
+  await until('monitor gone', () => {
+    try {
+      const stat = readFileSync(`/proc/${monitorPid(id)}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    } catch {
+      return true;
+    }
+  });
+  // The container itself still runs.
+  assert.match((await fx.ok(['ps', '--filter', 'name=orphan'])).stdout, /Up .*orphan/);
+  process.kill(initPid(id), 'SIGKILL');
+  await until('ps shows the exit', async () => /Exited \(unknown\)/.test((await fx.ok(['ps', '-a', '--filter', 'name=orphan'])).stdout));
+  const json = JSON.parse((await fx.ok(['inspect', 'orphan'])).stdout) as { State: { Status: string; Error: string } }[];
+  assert.equal(json[0]!.State.Status, 'exited');
+  assert.match(json[0]!.State.Error, /monitor died/);
+
+  await fx.ok(['rm', '-f', 'orphan']);
+  assert.deepEqual(mountsOf(id), []);
+  assert.deepEqual(netnsOf(id), []);
+  assert.deepEqual(bridgeMembers(fx.bridge), []);
+  assert.equal(execFileSync('iptables-save', ['-t', 'nat']).toString().includes(id), false, 'iptables rules left');
+});
+
+test('rm -f of a running container whose monitor died kills it and cleans mounts, runc state and network', async () => {
+  const id = (await fx.ok(['run', '-d', '--name', 'orphan2', '-p', '127.0.0.1:0:80', IMAGE, 'sleep', '1000']).catch(() => undefined))?.stdout.trim();
+  // Port 0 is not a valid publication: that is refused with one line.
+  assert.equal(id, undefined);
+  const id2 = (await fx.ok(['run', '-d', '--name', 'orphan2', IMAGE, 'sleep', '1000'])).stdout.trim();
+  const pid = initPid(id2);
+  process.kill(monitorPid(id2), 'SIGKILL');
+  const rm = await fx.k(['rm', 'orphan2']);
+  assert.equal(rm.code, 1);
+  assert.match(oneLine(rm.stderr), /^kiln: cannot remove container orphan2: it is running \(stop it first or use kiln rm -f orphan2\)$/);
+  await fx.ok(['rm', '-f', 'orphan2']);
+  await until('container process gone', () => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  assert.deepEqual(mountsOf(id2), []);
+  assert.deepEqual(netnsOf(id2), []);
+  assert.equal(execFileSync('runc', ['--root', path.join(fx.root, 'run', 'runc'), 'list', '-q']).toString().trim(), '');
+});
+
+test('bad input: name in use, unknown image, port in use, bad flags — one clear line each', async () => {
+  await fx.ok(['create', '--name', 'taken', '--network', 'none', IMAGE, 'true']);
+  const dup = await fx.k(['run', '--name', 'taken', '--network', 'none', IMAGE, 'true']);
+  assert.equal(dup.code, 1);
+  assert.match(oneLine(dup.stderr), /^kiln: the container name "\/taken" is already in use by container [0-9a-f]{12} /);
+  await fx.ok(['rm', 'taken']);
+
+  const unknown = await fx.k(['run', '--rm', '127.0.0.1:1/nothing/here:v1', 'true']);
+  assert.equal(unknown.code, 1);
+  assert.match(oneLine(unknown.stderr), /^kiln: unable to find image '127\.0\.0\.1:1\/nothing\/here:v1' locally, and pulling it failed: /);
+
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const busy = await fx.k(['run', '--rm', '-p', `127.0.0.1:${port}:80`, IMAGE, 'true']);
+    assert.equal(busy.code, 1);
+    assert.match(oneLine(busy.stderr), new RegExp(`^kiln: cannot publish 127\\.0\\.0\\.1:${port}/tcp: the port is already in use on this machine`));
+  } finally {
+    server.close();
+  }
+  assert.equal((await fx.ok(['ps', '-aq'])).stdout, '');
+
+  for (const [args, message] of [
+    [['run', '--network', 'nope', IMAGE], /network "nope" not found/],
+    [['run', '-w', 'rel', IMAGE], /working directory 'rel' is invalid/],
+    [['run', '--memory', 'lots', IMAGE], /invalid --memory "lots"/],
+    [['ps', '--filter', 'status=sleeping'], /invalid filter "status=sleeping"/],
+    [['logs', 'no-such-container'], /no such container: no-such-container/],
+  ] as const) {
+    const r = await fx.k([...args]);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(oneLine(r.stderr), message);
+  }
+});

@@ -1,0 +1,27 @@
+/**
+ * A container's network at start and its release at exit: `host` and `none`
+ * need nothing; `bridge` gets a network namespace wired by CNI (cni.ts).
+ */
+import type { NetworkMode } from '../../../runtime/index.js';
+import type { PortBinding } from '../../containers.js';
+import { bridgeDown, bridgeUp } from './cni.js';
+import type { ContainerContext } from './context.js';
+import type { ContainerRecord } from './store.js';
+
+export interface Attached {
+  mode: NetworkMode;
+  ip?: string;
+  ports: PortBinding[];
+}
+
+export async function networkUp(ctx: ContainerContext, rec: ContainerRecord): Promise<Attached> {
+  const net = rec.spec.network ?? 'bridge';
+  if (net === 'host') return { mode: 'host', ports: [] };
+  if (net === 'none') return { mode: 'none', ports: [] };
+  return bridgeUp(ctx, rec);
+}
+
+/** Releases what networkUp took; safe to call twice or when nothing was taken. */
+export async function networkDown(ctx: ContainerContext, rec: ContainerRecord): Promise<void> {
+  if ((rec.spec.network ?? 'bridge') === 'bridge') await bridgeDown(ctx, rec);
+}

@@ -1,0 +1,141 @@
+/**
+ * Starting a local container: a fresh writable root from the image's
+ * unpacked layers, its network, its mounts, the runtime bundle — then the
+ * process, in the foreground (attached) or under the detached monitor.
+ */
+import { symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { failedPrecondition } from '../../../errors.js';
+import { chainIds } from '../../../oci/config.js';
+import {
+  containerPaths,
+  prepareContainer,
+  Runc,
+  runcRoot,
+  runForeground,
+  startMonitor,
+  type RunOptions,
+} from '../../../runtime/index.js';
+import type { Attach, ContainerDetail } from '../../containers.js';
+import type { ImageDetail } from '../../engine.js';
+import { appendEvent } from '../events.js';
+import type { Readable } from 'node:stream';
+import { openStore } from '../../../content/layout.js';
+import { VolumeStore } from '../volumes/store.js';
+import { rootfsKey, type ContainerContext } from './context.js';
+import { parseMounts, resolveMounts } from './mounts.js';
+import { networkUp } from './network.js';
+import type { ContainerRecord } from './store.js';
+import { afterExit, destroy, releaseRuntime } from './teardown.js';
+
+export const TINI = process.env.KILN_INIT ?? '/usr/bin/tini-static';
+const MONITOR_ENTRY = fileURLToPath(new URL('./monitor-entry.js', import.meta.url));
+
+/** The container's log, kept beside its record so it survives restarts. */
+export const logFile = (ctx: ContainerContext, id: string): string => path.join(ctx.store.containerDir(id), 'container.log');
+
+function runOptions(rec: ContainerRecord): Omit<RunOptions, 'network'> {
+  const s = rec.spec;
+  return {
+    ...(s.cmd && s.cmd.length > 0 ? { cmd: s.cmd } : {}),
+    ...(s.entrypoint !== undefined ? { entrypoint: s.entrypoint } : {}),
+    ...(s.env ? { env: s.env } : {}),
+    ...(s.user !== undefined ? { user: s.user } : {}),
+    ...(s.workdir !== undefined ? { workdir: s.workdir } : {}),
+    ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
+    tty: !!s.tty,
+    readOnly: !!s.readOnly,
+    privileged: !!s.privileged,
+    ...(s.capAdd ? { capAdd: s.capAdd } : {}),
+    ...(s.capDrop ? { capDrop: s.capDrop } : {}),
+    ...(s.memory !== undefined ? { memory: s.memory } : {}),
+    ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
+    ...(s.pidsLimit !== undefined ? { pidsLimit: s.pidsLimit } : {}),
+    ...(s.init ? { init: TINI } : {}),
+  };
+}
+
+/** Mount points to use: the ones resolved at the last start (same anonymous volumes), or the flags'. */
+function mountPoints(rec: ContainerRecord) {
+  return rec.mounts.length > 0 ? rec.mounts : parseMounts(rec.spec);
+}
+
+/** Builds everything a run needs; on failure, takes back what was made. Returns the updated record. */
+export async function materialize(ctx: ContainerContext, image: ImageDetail, rec: ContainerRecord): Promise<ContainerRecord> {
+  const chain = chainIds(image.config.rootfs.diff_ids);
+  // The store is opened only when a layer is not unpacked yet.
+  let store: ReturnType<typeof openStore> | undefined;
+  const blob = async (digest: string): Promise<Readable> => (await (store ??= openStore(ctx.root, { create: false }))).content.reader(digest);
+  const layers = image.manifest.layers.map((l, i) => ({ chainId: chain[i]!, open: () => blob(l.digest) }));
+  let chainDir: string;
+  try {
+    chainDir = await ctx.snapshots.unpack(layers);
+  } finally {
+    if (store) await (await store).close();
+  }
+  let updated = rec;
+  try {
+    const { rootfs } = await ctx.snapshots.prepare(rootfsKey(rec.id), chainDir);
+    const { mounts, points } = await resolveMounts(mountPoints(rec), Object.keys(image.config.config?.Volumes ?? {}), rootfs, new VolumeStore(ctx.root));
+    const net = await networkUp(ctx, rec);
+    updated = { ...rec, mounts: points, ports: net.ports, ...(net.ip ? { ip: net.ip } : {}) };
+    const { paths } = await prepareContainer(ctx.stateDir, rec.id, {
+      rootfs,
+      image: image.config,
+      options: { ...runOptions(rec), network: net.mode, mounts },
+      etc: { ...(rec.spec.dns ? { dns: rec.spec.dns } : {}), ...(rec.spec.addHost ? { extraHosts: rec.spec.addHost } : {}), ...(net.ip ? { ip: net.ip } : {}) },
+    });
+    await symlink(logFile(ctx, rec.id), paths.log);
+    return updated;
+  } catch (e) {
+    await releaseRuntime(ctx, updated).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Starts a container that is not running. Attached: resolves to the exit code
+ * once it ends (a start failure rejects with Docker's 125/126/127 after the
+ * die event). Detached: resolves once the process runs.
+ */
+export async function startRecord(
+  ctx: ContainerContext,
+  image: ImageDetail,
+  rec: ContainerRecord,
+  attach?: Attach,
+): Promise<number | undefined> {
+  let current = rec.startedAt !== undefined ? await releaseRuntime(ctx, rec) : rec;
+  try {
+    current = await materialize(ctx, image, current);
+  } catch (e) {
+    // Never started: a --rm container goes away with its failure, as in Docker.
+    if (rec.spec.autoRemove) await destroy(ctx, current).catch(() => undefined);
+    throw e;
+  }
+  current = { ...current, startedAt: new Date().toISOString(), restartCount: rec.startedAt !== undefined ? rec.restartCount + 1 : rec.restartCount };
+  await ctx.store.save(current);
+  await appendEvent(ctx.root, { type: 'container', action: 'start', id: rec.id, attributes: { name: rec.name, image: rec.image } });
+  if (attach === undefined) {
+    // A process that cannot start rejects here; the monitor has run afterExit (die, --rm) already.
+    await startMonitor(ctx.stateDir, rec.id, { main: { script: MONITOR_ENTRY, args: [ctx.root, rec.id] } });
+    return undefined;
+  }
+  // Signals to the CLI go to the container (Docker's sig-proxy); the CLI stays to record the exit and clean up.
+  const runc = new Runc({ root: runcRoot(ctx.stateDir) });
+  const forward = (sig: NodeJS.Signals) => void runc.kill(rec.id, sig).catch(() => undefined);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+  for (const sig of signals) process.on(sig, forward);
+  try {
+    return await runForeground(ctx.stateDir, rec.id, attach);
+  } finally {
+    for (const sig of signals) process.off(sig, forward);
+    await afterExit(ctx, rec.id);
+  }
+}
+
+export function ensureNotRunning(d: Pick<ContainerDetail, 'state' | 'name'>, verb: string): void {
+  if (d.state === 'running') throw failedPrecondition(`cannot ${verb} container ${d.name}: it is running`, { hint: `stop it first (kiln stop ${d.name})` });
+}
+
+export const bundleOf = (ctx: ContainerContext, id: string) => containerPaths(ctx.stateDir, id);

@@ -1,0 +1,121 @@
+/**
+ * The container store: `ROOT/containers/<id>/container.json` per container,
+ * written atomically; names are unique, checked and claimed under one lock.
+ * Ids are 64 hex characters; a unique prefix or the name finds a container.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { alreadyExists, invalidArgument, isErrno, notFound } from '../../../errors.js';
+import { withLock } from '../../../content/lock.js';
+import { writeFileAtomic } from '../../../content/fsutil.js';
+import type { ContainerSpec, MountPoint, PortBinding } from '../../containers.js';
+import { randomName } from './names.js';
+
+/** What kiln keeps about a container between commands. */
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  spec: ContainerSpec;
+  /** The normalized image reference and the image ID (config digest) at create time. */
+  image: string;
+  imageId: string;
+  /** The process args (entrypoint + cmd) as Docker shows them. */
+  args: string[];
+  startedAt?: string;
+  /** Set by the last start; cleared by nothing (exit details live in the runtime's exit record). */
+  restartCount: number;
+  /** The address the container had on the bridge at its last start. */
+  ip?: string;
+  ports: PortBinding[];
+  mounts: MountPoint[];
+  /** The last exit, kept when the runtime bundle is replaced by a new start. */
+  lastExit?: { exitCode: number; finishedAt: string; error?: string };
+}
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export class ContainerStore {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = path.join(root, 'containers');
+  }
+
+  containerDir(id: string): string {
+    return path.join(this.dir, id);
+  }
+
+  private file(id: string): string {
+    return path.join(this.dir, id, 'container.json');
+  }
+
+  async ids(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return [];
+      throw e;
+    }
+  }
+
+  async get(id: string): Promise<ContainerRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.file(id), 'utf8')) as ContainerRecord;
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+  }
+
+  async list(): Promise<ContainerRecord[]> {
+    const all = await Promise.all((await this.ids()).map((id) => this.get(id)));
+    return all.filter((r): r is ContainerRecord => r !== undefined);
+  }
+
+  async save(rec: ContainerRecord): Promise<void> {
+    await writeFileAtomic(this.file(rec.id), JSON.stringify(rec, null, 2) + '\n');
+  }
+
+  /** Claims a new id and the name (given or generated) and writes the record. */
+  async create(fields: Omit<ContainerRecord, 'id' | 'name'>, name?: string): Promise<ContainerRecord> {
+    if (name !== undefined && !NAME.test(name)) {
+      throw invalidArgument(`invalid container name "${name}"`, { hint: 'only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed' });
+    }
+    await mkdir(this.dir, { recursive: true });
+    return withLock(path.join(this.dir, '.names.lock'), async () => {
+      const taken = new Map((await this.list()).map((r) => [r.name, r.id]));
+      if (name !== undefined && taken.has(name)) {
+        const other = taken.get(name)!;
+        throw alreadyExists(`the container name "/${name}" is already in use by container ${other.slice(0, 12)}`, {
+          hint: 'remove that container or pick another name',
+        });
+      }
+      let chosen = name;
+      for (let tries = 0; chosen === undefined || taken.has(chosen); tries++) chosen = randomName(tries > 20);
+      const id = randomBytes(32).toString('hex');
+      await mkdir(this.containerDir(id));
+      const rec: ContainerRecord = { ...fields, id, name: chosen };
+      await this.save(rec);
+      return rec;
+    }, { what: 'the container names' });
+  }
+
+  async delete(id: string): Promise<void> {
+    await rm(this.containerDir(id), { recursive: true, force: true });
+  }
+
+  /** Finds a container by full id, name, or unique id prefix. */
+  async resolve(ref: string): Promise<ContainerRecord> {
+    const all = await this.list();
+    const exact = all.find((r) => r.id === ref || r.name === ref || `/${r.name}` === ref);
+    if (exact) return exact;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const hits = all.filter((r) => r.id.startsWith(ref));
+      if (hits.length === 1) return hits[0]!;
+      if (hits.length > 1) throw invalidArgument(`container id prefix "${ref}" is ambiguous (${hits.length} containers match)`, { hint: 'give more characters' });
+    }
+    throw notFound(`no such container: ${ref}`, { hint: 'list containers with `kiln ps -a`' });
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * For container tests: a temp kiln root with the busybox test image imported
+ * as `busybox:test`, its own bridge name and subnet (so parallel tests never
+ * share one), and a cleanup that fails the test when anything is left:
+ * containers, mounts, runc state, network namespaces, veths, the bridge.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kiln, kilnOk, type RunResult } from '../../../testing/kiln.js';
+import { tempDir } from '../../../testing/tempdir.js';
+import { busyboxTar } from '../../../runtime/test-support.js';
+
+export const IMAGE = 'busybox:test';
+
+export interface ContainerFixture {
+  root: string;
+  bridge: string;
+  subnet: string;
+  k(args: string[], input?: string): Promise<RunResult>;
+  ok(args: string[], input?: string): Promise<RunResult>;
+  cleanup(): Promise<void>;
+}
+
+export async function containerFixture(): Promise<ContainerFixture> {
+  const root = await tempDir('kiln-ctr-');
+  const bridge = `kt${randomBytes(4).toString('hex')}`;
+  const subnet = `10.${randomInt(200, 250)}.${randomInt(0, 256)}.0/24`;
+  writeFileSync(path.join(root, 'network.json'), JSON.stringify({ bridge, subnet }));
+  const k = (args: string[], input?: string) => kiln(args, { root, ...(input !== undefined ? { input } : {}) });
+  const ok = (args: string[], input?: string) => kilnOk(args, { root, ...(input !== undefined ? { input } : {}) });
+  await ok(['import', busyboxTar(), IMAGE]);
+  return {
+    root,
+    bridge,
+    subnet,
+    k,
+    ok,
+    async cleanup() {
+      const ids = (await k(['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean);
+      if (ids.length > 0) await k(['rm', '-f', ...ids]);
+      const left = (await k(['ps', '-aq'])).stdout;
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(root));
+      const runcDir = path.join(root, 'run', 'runc');
+      const runc = existsSync(runcDir) ? execFileSync('runc', ['--root', runcDir, 'list', '-q']).toString().trim() : '';
+      const netns = ids.length === 0 ? [] : execFileSync('ip', ['netns', 'list']).toString().split('\n').filter((l) => ids.some((id) => l.startsWith(`kiln-${id.slice(0, 16)}`)));
+      const veths = bridgeMembers(bridge);
+      try {
+        execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      } catch {
+        // no bridge was made (no bridge-networked container ran)
+      }
+      await rm(root, { recursive: true, force: true });
+      assert.equal(left, '', 'containers left behind');
+      assert.deepEqual(mounts, [], 'mounts left behind');
+      assert.equal(runc, '', 'runc containers left behind');
+      assert.deepEqual(netns, [], 'network namespaces left behind');
+      assert.deepEqual(veths, [], 'veths left on the bridge');
+    },
+  };
+}
+
+/** Interfaces enslaved to the bridge (veths of live containers). */
+export function bridgeMembers(bridge: string): string[] {
+  try {
+    return execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}

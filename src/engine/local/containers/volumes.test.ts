@@ -1,0 +1,62 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { containerFixture, IMAGE, type ContainerFixture } from './test-support.js';
+
+let fx: ContainerFixture;
+before(async () => {
+  fx = await containerFixture();
+});
+after(() => fx.cleanup());
+
+const run = (args: string[]) => fx.ok(['run', '--rm', '--network', 'none', ...args]);
+
+test('a named volume starts with the image content at its path and keeps data across containers', async () => {
+  const first = await run(['-v', 'etcvol:/etc', IMAGE, 'sh', '-c', 'grep -c root /etc/passwd; echo kept > /etc/mine']);
+  assert.equal(first.stdout, '1\n');
+  const second = await run(['--mount', 'type=volume,source=etcvol,target=/data,readonly', IMAGE, 'sh', '-c', 'cat /data/mine; touch /data/x 2>&1 | grep -c Read-only']);
+  assert.equal(second.stdout, 'kept\n1\n');
+  const ls = await fx.ok(['volume', 'ls', '-q']);
+  assert.equal(ls.stdout, 'etcvol\n');
+  const inspect = JSON.parse((await fx.ok(['volume', 'inspect', 'etcvol'])).stdout) as { Name: string; Mountpoint: string }[];
+  assert.equal(await readFile(path.join(inspect[0]!.Mountpoint, 'mine'), 'utf8'), 'kept\n');
+
+  await fx.ok(['create', '--name', 'user', '-v', 'etcvol:/etc', IMAGE, 'true']);
+  const busy = await fx.k(['volume', 'rm', 'etcvol']);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /^kiln: volume etcvol is in use by container user/);
+  await fx.ok(['rm', 'user']);
+  await fx.ok(['volume', 'rm', 'etcvol']);
+  assert.equal((await fx.ok(['volume', 'ls', '-q'])).stdout, '');
+});
+
+test('bind mounts (rw and :ro), --mount type=bind and tmpfs', async () => {
+  const host = await mkdtemp(path.join(tmpdir(), 'kiln-bind-'));
+  try {
+    await writeFile(path.join(host, 'in.txt'), 'from host\n');
+    await run(['-v', `${host}:/h`, IMAGE, 'sh', '-c', 'cat /h/in.txt > /h/out.txt']);
+    assert.equal(await readFile(path.join(host, 'out.txt'), 'utf8'), 'from host\n');
+    const ro = await fx.k(['run', '--rm', '--network', 'none', '-v', `${host}:/h:ro`, IMAGE, 'touch', '/h/nope']);
+    assert.equal(ro.code, 1);
+    const m = await run(['--mount', `type=bind,source=${host},target=/b`, '--tmpfs', '/scratch:size=1m', '--mount', 'type=tmpfs,target=/t', IMAGE, 'sh', '-c', 'cat /b/in.txt; grep -E " /(scratch|t) " /proc/mounts | cut -d" " -f1-3 | sort']);
+    assert.equal(m.stdout, 'from host\ntmpfs /scratch tmpfs\ntmpfs /t tmpfs\n');
+    const missing = await fx.k(['run', '--rm', '--network', 'none', '-v', `${host}/nope:/x`, IMAGE, 'true']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /bind source path does not exist/);
+  } finally {
+    await rm(host, { recursive: true, force: true });
+  }
+});
+
+test('volume create/prune: unused volumes go, used ones stay', async () => {
+  await fx.ok(['volume', 'create', 'keepme']);
+  await fx.ok(['volume', 'create', 'dropme']);
+  await fx.ok(['create', '--name', 'holder', '-v', 'keepme:/k', IMAGE, 'true']);
+  const pruned = await fx.ok(['volume', 'prune', '-f']);
+  assert.match(pruned.stdout, /dropme/);
+  assert.equal((await fx.ok(['volume', 'ls', '-q'])).stdout, 'keepme\n');
+  await fx.ok(['rm', 'holder']);
+  await fx.ok(['volume', 'rm', 'keepme']);
+});
