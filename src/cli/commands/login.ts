@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { invalidArgument } from '../../errors.js';
-import { login } from '../../registry/login.js';
+// registry code is loaded when the command runs
 
 async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
@@ -75,6 +75,7 @@ export function register(program: Command): void {
         if (!tty) throw invalidArgument('login needs a password', { hint: 'pipe it into --password-stdin' });
         password = await askHidden('Password: ');
       }
+      const { login } = await import('../../registry/login.js');
       await login(server, username, password);
       process.stdout.write('Login Succeeded\n');
     });

@@ -3,24 +3,33 @@ import type { Readable, Writable } from 'node:stream';
 import { openStore, withLease } from '../../content/layout.js';
 import { collectGarbage } from '../../content/gc.js';
 import { checkStore } from '../../content/check.js';
-import { saveArchive, type SaveItem } from '../../image/archive/save.js';
-import { loadArchive } from '../../image/archive/load.js';
-import { createRegistryClient } from '../../registry/client.js';
+import type { SaveItem } from '../../image/archive/save.js';
+import type { RegistryClient } from '../../registry/client.js';
+import { internal } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
-import { pullImage } from './pull.js';
-import { pushImage } from './push.js';
-import { importRootfs } from './import.js';
 import { imageHistory, inspectImage, listImages, removeImages, tagImage } from './images.js';
 import { readManifest, resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 
+/*
+ * The registry client (undici), archives (tar-stream) and layer code are
+ * imported when a call needs them: `kiln images` or `kiln ps` should not pay
+ * for loading what only pull, push, save and load use.
+ */
 export async function openLocalEngine(root: string): Promise<Engine> {
   const store = await openStore(root, { create: true });
+  let registry: RegistryClient | undefined;
+  const withRegistry = async (): Promise<void> => {
+    if (!registry) registry = (await import('../../registry/client.js')).createRegistryClient();
+  };
   const stores: LocalStores = {
     root,
     content: store.content,
     refs: store.refs,
-    registry: createRegistryClient(),
+    get registry(): RegistryClient {
+      if (!registry) throw internal('the registry client is used before it was loaded');
+      return registry;
+    },
     withLease: (fn) => withLease(store, () => fn()),
     setRef: (name, d) => store.refs.set(name, d),
   };
@@ -36,8 +45,14 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       }
       return { backend: 'local', root, images: (await listImages(stores)).length, blobs, bytes };
     },
-    pull: (ref, opts) => pullImage(stores, ref, opts),
-    push: (ref, opts) => pushImage(stores, ref, opts),
+    async pull(ref, opts) {
+      await withRegistry();
+      return (await import('./pull.js')).pullImage(stores, ref, opts);
+    },
+    async push(ref, opts) {
+      await withRegistry();
+      return (await import('./push.js')).pushImage(stores, ref, opts);
+    },
     tag: (source, target) => tagImage(stores, source, target),
     listImages: (opts) => listImages(stores, opts),
     inspectImage: (ref) => inspectImage(stores, ref),
@@ -55,15 +70,17 @@ export async function openLocalEngine(root: string): Promise<Engine> {
         if (names.length === 0) items.push({ descriptor: image.manifestDescriptor });
         for (const name of names) items.push({ name, descriptor: image.manifestDescriptor });
       }
+      const { saveArchive } = await import('../../image/archive/save.js');
       await saveArchive(store.content, items, out, { format: opts?.format ?? 'docker' });
     },
     async load(input: Readable): Promise<LoadedImage[]> {
+      const { loadArchive } = await import('../../image/archive/load.js');
       const loaded = await loadArchive(store, input);
       const out: LoadedImage[] = [];
       for (const l of loaded) out.push({ ...(l.name ? { name: l.name } : {}), id: (await readManifest(store.content, l.descriptor)).config.digest });
       return out;
     },
-    importRootfs: (input, opts) => importRootfs(stores, input, opts),
+    importRootfs: async (input, opts) => (await import('./import.js')).importRootfs(stores, input, opts),
     async prune(): Promise<PruneResult> {
       const r = await gc();
       return { deletedImages: [], blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
@@ -72,7 +89,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
     },
     close: async () => {
-      await stores.registry.close();
+      await registry?.close();
       await store.close();
     },
   };

@@ -4,7 +4,7 @@
  * the scopes, retries 5xx and dropped connections, and re-authorizes once
  * when the registry asks for a scope it did not get.
  */
-import { fetch, type Dispatcher, type Response } from 'undici';
+import { fetch, request as undiciRequest, Headers, Response, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import { basicHeader, hasSecret, type AuthConfig } from './auth.js';
 import type { TokenCache, TokenRequest } from './bearer.js';
@@ -94,17 +94,23 @@ export class Transport {
     const headers: Record<string, string> = { 'user-agent': this.host.userAgent, ...req.headers };
     const authz = await this.authorization(p, extra);
     if (authz) headers.authorization = authz;
+    if (req.stream) {
+      try {
+        return await streamed(url, req.method, headers, req.stream, this.host.dispatcher());
+      } catch (e) {
+        throw connectionError(this.endpointHost, e);
+      }
+    }
     const attempt = (): Promise<Response> =>
       fetch(url, {
         method: req.method,
         headers,
-        body: req.stream ?? req.body,
-        duplex: req.stream ? 'half' : undefined,
+        body: req.body,
         redirect: 'follow',
         dispatcher: this.host.dispatcher(),
       });
     try {
-      return req.stream ? await attempt() : await withRetry(attempt, this.host.retry);
+      return await withRetry(attempt, this.host.retry);
     } catch (e) {
       throw connectionError(this.endpointHost, e);
     }
@@ -125,4 +131,21 @@ export class Transport {
     await res.body?.cancel().catch(() => undefined);
     return this.send(req, [...extra, ...wanted]);
   }
+}
+
+/**
+ * A request with a layer-sized body, sent with undici's stream API: the Node
+ * stream goes to the socket as it is (fetch would copy every chunk through a
+ * web stream). The small answer is handed back as a fetch Response.
+ */
+async function streamed(url: string | URL, method: string, headers: Record<string, string>, body: Readable, dispatcher: Dispatcher): Promise<Response> {
+  const res = await undiciRequest(url, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher });
+  const h = new Headers();
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (Array.isArray(v)) for (const one of v) h.append(k, one);
+    else if (v !== undefined) h.set(k, v);
+  }
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  const noBody = res.statusCode === 204 || res.statusCode === 304 || res.statusCode < 200;
+  return new Response(noBody ? null : bytes, { status: res.statusCode, headers: h });
 }
