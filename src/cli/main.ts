@@ -48,6 +48,8 @@ export function buildProgram(): Command {
     .version(kilnVersion(), '-v, --version')
     .option('--root <dir>', 'store and state directory', defaultRoot())
     .option('--backend <name>', 'auto|local|containerd|kube', process.env.KILN_BACKEND ?? 'auto')
+    .option('--address <socket>', 'containerd socket (default: /run/k3s/containerd/containerd.sock or /run/containerd/containerd.sock)')
+    .option('--namespace <name>', 'containerd namespace (default k8s.io, the one the kubelet uses)')
     .option('-D, --debug', 'print stack traces and debug output')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
