@@ -76,7 +76,14 @@ export class ContainerdContentStore implements ContentStore {
     }
   }
 
+  /**
+   * Under a lease, a blob found here is first added to the lease, so that
+   * containerd's GC (which may be collecting an image just removed) cannot
+   * take it away between this answer and the image record that will use it.
+   */
   async stat(digest: string): Promise<BlobInfo | undefined> {
+    const lease = this.conn.lease();
+    if (lease) await this.conn.unary('leases', 'AddResource', { id: lease, resource: { id: digest, type: 'content' } }, `lease ${lease}`);
     const info = await this.info(digest);
     return info && { digest: info.digest as string, size: Number(info.size) };
   }

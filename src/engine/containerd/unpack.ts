@@ -45,7 +45,10 @@ async function labelIndex(ctx: UnpackContext, target: Descriptor): Promise<void>
   await ctx.content.setLabels(target.digest, labels);
 }
 
+/** Like ContainerdContentStore.stat: under a lease, a snapshot found is held by it until the config's GC label references it. */
 async function snapshotExists(ctx: UnpackContext, key: string): Promise<boolean> {
+  const lease = ctx.conn.lease();
+  if (lease) await ctx.conn.unary('leases', 'AddResource', { id: lease, resource: { id: key, type: `snapshots/${ctx.snapshotter}` } }, `lease ${lease}`);
   try {
     await ctx.conn.unary('snapshots', 'Stat', { snapshotter: ctx.snapshotter, key }, `snapshot ${key}`);
     return true;
