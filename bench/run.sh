@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 bash bench/pull-push.sh
+bash bench/containerd-pull.sh

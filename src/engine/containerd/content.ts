@@ -15,6 +15,7 @@ import type { ContainerdConnection, Message } from './grpc.js';
 import { fromGrpcError } from './errors.js';
 
 const CHUNK = 1 << 20;
+const WINDOW = 8;
 
 /** One Write stream: each request is answered by one response, in order. */
 class WriteSession {
@@ -121,9 +122,18 @@ export class ContainerdContentStore implements ContentStore {
         return offset;
       },
       async write(source) {
-        for await (const data of chunks(source)) {
-          const res = await session.send({ action: 'WRITE', ref, offset, data });
-          offset = Number(res.offset);
+        // Pipelined: up to WINDOW chunks in flight; containerd answers each in order with the new offset.
+        const inflight: Promise<Message>[] = [];
+        let next = offset;
+        try {
+          for await (const data of chunks(source)) {
+            inflight.push(session.send({ action: 'WRITE', ref, offset: next, data }));
+            next += data.length;
+            if (inflight.length >= WINDOW) offset = Number((await inflight.shift()!).offset);
+          }
+          while (inflight.length > 0) offset = Number((await inflight.shift()!).offset);
+        } finally {
+          await Promise.allSettled(inflight);
         }
       },
       async commit(expected: Expected): Promise<BlobInfo> {
