@@ -6,6 +6,10 @@ import type { Command } from 'commander';
 export interface GlobalOptions {
   root: string;
   backend: string;
+  /** containerd socket (--address, CONTAINERD_ADDRESS); auto-detected when absent. */
+  address?: string;
+  /** The backend's namespace (--namespace): containerd's (default k8s.io, or CONTAINERD_NAMESPACE). */
+  namespace?: string;
   debug: boolean;
   format?: string;
 }
@@ -22,5 +26,11 @@ export function globals(cmd: Command): GlobalOptions {
   let top = cmd;
   while (top.parent) top = top.parent;
   const o = top.opts();
-  return { root: path.resolve(o.root ?? defaultRoot()), backend: o.backend ?? 'auto', debug: Boolean(o.debug) };
+  return {
+    root: path.resolve(o.root ?? defaultRoot()),
+    backend: o.backend ?? 'auto',
+    address: o.address ?? process.env.CONTAINERD_ADDRESS,
+    namespace: o.namespace,
+    debug: Boolean(o.debug),
+  };
 }

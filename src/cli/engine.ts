@@ -1,15 +1,42 @@
 /** Opens the Engine the global flags ask for. */
 import type { Command } from 'commander';
-import { unimplemented } from '../errors.js';
+import { invalidArgument, unimplemented } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { ContainerEngine } from '../engine/containers.js';
-import { globals } from './context.js';
+import { globals, type GlobalOptions } from './context.js';
+
+/**
+ * `--backend` (or KILN_BACKEND): local, containerd, or auto — containerd when
+ * --address is given or a known containerd socket is writable, local otherwise.
+ */
+export async function chooseBackend(g: GlobalOptions): Promise<{ backend: 'local' } | { backend: 'containerd'; address: string }> {
+  const { detectSocket, socketFor } = await import('../engine/containerd/socket.js');
+  switch (g.backend) {
+    case 'local':
+      return { backend: 'local' };
+    case 'containerd':
+      return { backend: 'containerd', address: await socketFor(g.address) };
+    case 'auto': {
+      const address = g.address ?? (await detectSocket());
+      return address ? { backend: 'containerd', address } : { backend: 'local' };
+    }
+    case 'kube':
+      throw unimplemented('backend "kube" is not available in this version of kiln', { hint: 'use --backend local or containerd' });
+    default:
+      throw invalidArgument(`unknown backend "${g.backend}"`, { hint: 'use --backend auto, local, containerd or kube' });
+  }
+}
 
 export async function engineFor(cmd: Command): Promise<Engine> {
   const g = globals(cmd);
-  // Loaded on demand: commands that need no image engine (ps, logs) start faster.
-  if (g.backend === 'auto' || g.backend === 'local') return (await import('../engine/local/engine.js')).openLocalEngine(g.root);
-  throw unimplemented(`backend "${g.backend}" is not available in this version of kiln`, { hint: 'use --backend local' });
+  const choice = await chooseBackend(g);
+  // Loaded on demand: a command that needs no engine starts without the registry and store code.
+  if (choice.backend === 'containerd') {
+    const { openContainerdEngine } = await import('../engine/containerd/engine.js');
+    return openContainerdEngine({ address: choice.address, namespace: g.namespace ?? process.env.CONTAINERD_NAMESPACE, workRoot: g.root });
+  }
+  const { openLocalEngine } = await import('../engine/local/engine.js');
+  return openLocalEngine(g.root);
 }
 
 /** Runs fn with an engine and closes it afterwards. */

@@ -76,6 +76,8 @@ export function buildProgram(): Command {
     .version(kilnVersion(), '-v, --version')
     .option('--root <dir>', 'store and state directory', defaultRoot())
     .option('--backend <name>', 'auto|local|containerd|kube', process.env.KILN_BACKEND ?? 'auto')
+    .option('--address <socket>', 'containerd socket (default: /run/k3s/containerd/containerd.sock or /run/containerd/containerd.sock)')
+    .option('--namespace <name>', 'containerd namespace (default k8s.io, the one the kubelet uses)')
     .option('-D, --debug', 'print stack traces and debug output')
     .showHelpAfterError('(run with --help for usage)')
     // Options after a subcommand belong to it: `kiln run IMAGE sh -c ...` passes -c to the container.

@@ -100,7 +100,12 @@ export interface CheckProblem {
 
 export interface EngineInfo {
   backend: string;
+  /** The store directory (local) or the socket (containerd). */
   root: string;
+  /** containerd: its namespace, version and the snapshotter images are unpacked into. */
+  namespace?: string;
+  serverVersion?: string;
+  snapshotter?: string;
   images: number;
   blobs: number;
   bytes: number;

@@ -13,7 +13,8 @@ export function register(program: Command): void {
       const info = await withEngine(cmd, (e) => e.info());
       const data = { ...info, version: kilnVersion() };
       if (opts.format === 'json') return printJSON(data);
-      process.stdout.write(`Backend: ${info.backend}\nRoot: ${info.root}\nImages: ${info.images}\nBlobs: ${info.blobs} (${humanSize(info.bytes)})\nVersion: ${data.version}\n`);
+      const where = info.backend === 'containerd' ? `Socket: ${info.root}\nNamespace: ${info.namespace}\nSnapshotter: ${info.snapshotter}\ncontainerd: ${info.serverVersion}` : `Root: ${info.root}`;
+      process.stdout.write(`Backend: ${info.backend}\n${where}\nImages: ${info.images}\nBlobs: ${info.blobs} (${humanSize(info.bytes)})\nVersion: ${data.version}\n`);
     });
   system
     .command('prune')

@@ -33,6 +33,7 @@ export async function importRootfs(stores: LocalStores, input: Readable, opts: I
     const manifestBlob = await stores.content.writeBytes(JSON.stringify(manifest));
     const descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
     if (name) await stores.setRef(name, descriptor);
+    else await stores.keepUnnamed?.(descriptor);
     return configBlob.digest;
   });
 }

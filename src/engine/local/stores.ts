@@ -12,4 +12,6 @@ export interface LocalStores {
   withLease<T>(fn: () => Promise<T>): Promise<T>;
   /** Points a name at a descriptor, recording the ref.name annotation. */
   setRef(name: string, descriptor: Descriptor): Promise<void>;
+  /** Keeps an image that has no name (a store whose untagged content is collected needs this). */
+  keepUnnamed?(descriptor: Descriptor): Promise<unknown>;
 }

@@ -5,8 +5,7 @@
  * manifest.json may come last); then images are recreated and tagged.
  */
 import type { Readable } from 'node:stream';
-import type { LocalStore } from '../../content/layout.js';
-import type { BlobInfo } from '../../content/store.js';
+import type { BlobInfo, ContentStore, RefStore } from '../../content/store.js';
 import { dataLoss, invalidArgument } from '../../errors.js';
 import { isIndexType, isManifestType, MediaType } from '../../oci/mediatypes.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../../oci/types.js';
@@ -15,6 +14,13 @@ import { fullName, nameFromAnnotations } from './names.js';
 import { REF_NAME } from '../../content/refs.js';
 import type { DockerManifestEntry } from './save.js';
 import { blobAt, spool, type Spooled } from './spool.js';
+
+/** Where an archive loads into: a content store, its tags, and a lease that guards what is written until tagged. */
+export interface LoadTarget {
+  content: ContentStore;
+  refs: RefStore;
+  leases: { with<T>(fn: () => Promise<T>): Promise<T> };
+}
 
 export interface LoadedImage {
   /** The full normalized name it was tagged as, when the archive names it. */
@@ -31,7 +37,7 @@ function parseJson<T>(s: Spooled, file: string): T {
 }
 
 /** A JSON blob (config, manifest) from the store, or INVALID_ARGUMENT naming it. */
-async function blobJson<T>(store: LocalStore, digest: string, what: string): Promise<T> {
+async function blobJson<T>(store: LoadTarget, digest: string, what: string): Promise<T> {
   const text = (await store.content.readBytes(digest)).toString('utf8');
   try {
     return JSON.parse(text) as T;
@@ -49,7 +55,7 @@ function need(s: Spooled, path: string, what: string): BlobInfo {
 const layerType = { none: MediaType.OciLayer, gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd } as const;
 
 /** docker-archive: build an OCI manifest for each manifest.json entry, checking diff_ids. */
-async function fromDockerManifest(store: LocalStore, s: Spooled): Promise<LoadedImage[]> {
+async function fromDockerManifest(store: LoadTarget, s: Spooled): Promise<LoadedImage[]> {
   const entries = parseJson<DockerManifestEntry[]>(s, 'manifest.json');
   if (!Array.isArray(entries)) throw invalidArgument('image archive: manifest.json is not a list');
   const loaded: LoadedImage[] = [];
@@ -90,7 +96,7 @@ async function fromDockerManifest(store: LocalStore, s: Spooled): Promise<Loaded
 }
 
 /** Checks that a manifest (or the present children of an index) has all its blobs. */
-async function checkComplete(store: LocalStore, d: Descriptor, depth = 0): Promise<void> {
+async function checkComplete(store: LoadTarget, d: Descriptor, depth = 0): Promise<void> {
   if (!(await store.content.stat(d.digest))) {
     throw dataLoss(`image archive: index.json names ${d.digest}, but the archive does not contain it`, { hint: 'the archive is incomplete; save it again' });
   }
@@ -107,7 +113,7 @@ async function checkComplete(store: LocalStore, d: Descriptor, depth = 0): Promi
 }
 
 /** OCI layout inside the archive (pure OCI, or Docker ≥25): use its manifests as they are. */
-async function fromOciIndex(store: LocalStore, s: Spooled): Promise<LoadedImage[]> {
+async function fromOciIndex(store: LoadTarget, s: Spooled): Promise<LoadedImage[]> {
   const index = parseJson<Index>(s, 'index.json');
   if (!Array.isArray(index.manifests)) throw invalidArgument('image archive: index.json has no manifests list');
   // Docker writes only the tag in ref.name; its manifest.json has the names.
@@ -146,7 +152,7 @@ function distinct(loaded: LoadedImage[]): LoadedImage[] {
 }
 
 /** Loads an archive stream (tar, or gzip-compressed tar) and tags the names it carries. */
-export async function loadArchive(store: LocalStore, source: Readable): Promise<LoadedImage[]> {
+export async function loadArchive(store: LoadTarget, source: Readable): Promise<LoadedImage[]> {
   return store.leases.with(async () => {
     const s = await spool(store.content, source);
     let loaded: LoadedImage[];

@@ -1,0 +1,150 @@
+/**
+ * The Engine conformance suite: the same image-level tests, run against every
+ * implementation of the Engine contract (containerd's `testsuite` pattern).
+ * A backend's test file calls `engineConformance` with a way to open its
+ * engine; a real registry on loopback serves push and pull.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { startRegistry, type TestRegistry } from '../testing/registry.js';
+import type { Engine } from './engine.js';
+
+export interface ConformanceTarget {
+  /** The backend name `info()` reports. */
+  backend: string;
+  /** Opens the engine under test (called once for the suite). */
+  open(): Promise<Engine>;
+  /** Tears down what open() needed (daemons, temp dirs). */
+  cleanup?(): Promise<void>;
+}
+
+/** A small root filesystem tarball with one file whose content is unique to this call. */
+async function rootfsTar(marker: string): Promise<Buffer> {
+  const pack = tar.pack();
+  const out: Buffer[] = [];
+  const done = (async () => {
+    for await (const c of pack) out.push(c as Buffer);
+  })();
+  pack.entry({ name: 'etc/', type: 'directory', mode: 0o755 });
+  pack.entry({ name: 'etc/marker', mode: 0o644 }, `${marker}\n`);
+  pack.entry({ name: 'data.bin', mode: 0o644 }, randomBytes(64 * 1024));
+  pack.finalize();
+  await done;
+  return Buffer.concat(out);
+}
+
+const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
+
+export function engineConformance(target: ConformanceTarget): void {
+  describe(`Engine conformance: ${target.backend}`, () => {
+    let engine: Engine;
+    let registry: TestRegistry;
+    const run = randomBytes(4).toString('hex');
+    const name = (n: string) => `kiln-conf-${run}/${n}`;
+    const full = (n: string, tag = 'latest') => `docker.io/${name(n)}:${tag}`;
+    const importImage = async (n: string) => engine.importRootfs(Readable.from([await rootfsTar(n)]), { reference: name(n), source: `${n}.tar` });
+
+    before(async () => {
+      [engine, registry] = await Promise.all([target.open(), startRegistry()]);
+    });
+    after(async () => {
+      await engine?.close();
+      await registry?.stop();
+      await target.cleanup?.();
+    });
+
+    test('info names the backend', async () => {
+      assert.equal((await engine.info()).backend, target.backend);
+    });
+
+    test('import: the image is listed, inspected and has one history row', async () => {
+      const id = await importImage('imp');
+      assert.match(id, /^sha256:[a-f0-9]{64}$/);
+      const listed = await engine.listImages({ reference: name('imp') });
+      assert.equal(listed.length, 1);
+      assert.equal(listed[0]!.id, id);
+      assert.deepEqual(listed[0]!.repoTags, [full('imp')]);
+      const detail = await engine.inspectImage(name('imp'));
+      assert.equal(detail.id, id);
+      assert.equal(detail.manifest.layers.length, 1);
+      assert.equal(detail.config.rootfs.diff_ids.length, 1);
+      assert.equal(detail.manifest.config.digest, id);
+      const history = await engine.history(id.slice(7, 19));
+      assert.equal(history.length, 1);
+      assert.equal(history[0]!.id, id);
+      assert.match(history[0]!.createdBy, /kiln import imp\.tar/);
+      assert.equal(history[0]!.size, detail.manifest.layers[0]!.size);
+    });
+
+    test('an unknown image is NOT_FOUND, naming it', async () => {
+      await assert.rejects(engine.inspectImage(name('absent')), (e: Error) => code('NOT_FOUND')(e) && e.message.includes(name('absent')));
+      await assert.rejects(engine.removeImages([name('absent')]), code('NOT_FOUND'));
+    });
+
+    test('tag adds a name; rmi by name untags, the last name deletes', async () => {
+      const id = await importImage('tag');
+      await engine.tag(name('tag'), name('tag2') + ':v1');
+      const both = (await engine.listImages()).filter((i) => i.id === id);
+      assert.equal(both.length, 1);
+      assert.deepEqual(both[0]!.repoTags, [full('tag'), full('tag2', 'v1')].sort());
+      assert.deepEqual(await engine.removeImages([name('tag')]), { untagged: [full('tag')], deleted: [] });
+      assert.equal((await engine.inspectImage(name('tag2') + ':v1')).id, id);
+      const last = await engine.removeImages([name('tag2') + ':v1']);
+      assert.ok(last.untagged.includes(full('tag2', 'v1')));
+      assert.deepEqual(last.deleted, [id]);
+      await assert.rejects(engine.inspectImage(id), code('NOT_FOUND'));
+    });
+
+    test('rmi by ID of an image with two names needs force', async () => {
+      const id = await importImage('force');
+      await engine.tag(name('force'), name('force-b'));
+      await assert.rejects(engine.removeImages([id]), (e: Error) => code('INVALID_ARGUMENT')(e) && /must be forced/.test(e.message));
+      const r = await engine.removeImages([id], { force: true });
+      assert.deepEqual([...r.untagged].filter((n) => !n.includes('@')).sort(), [full('force'), full('force-b')].sort());
+      assert.deepEqual(r.deleted, [id]);
+      assert.equal((await engine.listImages()).some((i) => i.id === id), false);
+    });
+
+    test('push to a registry, remove, pull back: same ID and digest; a second pull is up to date', async () => {
+      const id = await importImage('push');
+      const remote = `${registry.host}/${name('push')}:v1`;
+      await engine.tag(name('push'), remote);
+      const pushed = await engine.push(remote);
+      assert.match(pushed.digest, /^sha256:/);
+      await engine.removeImages([id], { force: true });
+      const pulled = await engine.pull(remote);
+      assert.deepEqual({ id: pulled.id, digest: pulled.digest, reference: pulled.reference, upToDate: pulled.upToDate }, { id, digest: pushed.digest, reference: remote, upToDate: false });
+      const detail = await engine.inspectImage(remote);
+      assert.deepEqual(detail.repoDigests, [`${registry.host}/${name('push')}@${pushed.digest}`]);
+      assert.equal((await engine.pull(remote)).upToDate, true);
+    });
+
+    test('save then load restores the names and the ID', async () => {
+      const id = await importImage('save');
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (c: Buffer) => chunks.push(c));
+      await engine.save([name('save')], out);
+      out.end();
+      await engine.removeImages([name('save')]);
+      await assert.rejects(engine.inspectImage(name('save')), code('NOT_FOUND'));
+      const loaded = await engine.load(Readable.from([Buffer.concat(chunks)]));
+      assert.deepEqual(loaded, [{ name: full('save'), id }]);
+      assert.equal((await engine.inspectImage(name('save'))).id, id);
+    });
+
+    test('listImages filters by repository and tag', async () => {
+      const id = await importImage('filter');
+      await engine.tag(name('filter'), name('filter') + ':other');
+      assert.deepEqual((await engine.listImages({ reference: name('filter') + ':other' })).map((i) => i.id), [id]);
+      assert.deepEqual((await engine.listImages({ reference: name('filter') + ':nope' })).length, 0);
+    });
+
+    test('check finds nothing wrong', async () => {
+      assert.deepEqual(await engine.check(), []);
+    });
+  });
+}

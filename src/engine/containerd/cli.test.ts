@@ -1,0 +1,143 @@
+/**
+ * The containerd backend as a k3s user meets it: the built CLI with
+ * `--backend containerd --address SOCK` against Debian's containerd (CRI on),
+ * checked with containerd's own tools: `ctr images ls`, the CRI ImageService
+ * (what the kubelet asks), committed overlayfs snapshots, and `ctr run`.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
+import { criImageService, type CriImageService } from '../../testing/cri.js';
+import { kiln, kilnBin, kilnOk, testCache } from '../../testing/kiln.js';
+import { startRegistry, type TestRegistry } from '../../testing/registry.js';
+import { removeDir, tempDir } from '../../testing/tempdir.js';
+import { chainIds } from '../../oci/config.js';
+
+const busybox = path.join(testCache(), 'busybox-rootfs.tar');
+let ctd: TestContainerd;
+let reg: TestRegistry;
+let cri: CriImageService;
+let tmp: string;
+const run = randomBytes(3).toString('hex');
+
+before(async () => {
+  [ctd, reg, tmp] = await Promise.all([startContainerd(), startRegistry(), tempDir('kiln-ctd-cli-')]);
+  cri = criImageService(ctd.address);
+});
+after(async () => {
+  cri?.close();
+  await Promise.all([ctd?.stop(), reg?.stop()]);
+  await removeDir(tmp);
+});
+
+/** kiln on the test containerd (its --root is unused there but keeps a stray local store out of $HOME). */
+const onCtd = (args: string[], extra: string[] = []) => kilnOk(['--backend', 'containerd', '--address', ctd.address, ...extra, ...args], { root: path.join(tmp, 'unused') });
+const local = (args: string[]) => kilnOk(args, { root: path.join(tmp, 'local') });
+
+async function ctrNames(namespace = 'k8s.io'): Promise<string[]> {
+  return (await ctd.ctr(['images', 'ls', '-q'], { namespace })).trim().split('\n').filter(Boolean);
+}
+
+/** The top chain ID of an image, from `kiln inspect`. */
+async function topChain(name: string): Promise<string> {
+  const [info] = JSON.parse((await onCtd(['inspect', name])).stdout) as [{ RootFS: { Layers: string[] } }];
+  return chainIds(info.RootFS.Layers).at(-1)!;
+}
+
+async function committedSnapshots(): Promise<string[]> {
+  const out = await ctd.ctr(['snapshots', '--snapshotter', 'overlayfs', 'ls']);
+  return out.split('\n').filter((l) => /\sCommitted\s*$/.test(l)).map((l) => l.split(/\s+/)[0]!);
+}
+
+test('pull: ctr and the CRI see the image, it is already unpacked, ctr run runs it, rmi removes it', async () => {
+  // A registry image made offline: busybox imported and pushed with the local backend.
+  const name = `${reg.host}/kiln-test/bb-${run}:1`;
+  await local(['import', '-c', 'CMD ["/bin/sh","-c","echo hello from kiln"]', busybox, name]);
+  const pushed = (await local(['push', name])).stdout;
+  const digest = /sha256:[a-f0-9]{64}/.exec(pushed)?.[0];
+  assert.ok(digest, pushed);
+
+  await onCtd(['pull', name]);
+  assert.ok((await ctrNames()).includes(name), 'ctr -n k8s.io images ls lists it');
+  const [info] = JSON.parse((await onCtd(['inspect', name])).stdout) as [{ Id: string }];
+
+  const status = await cri.imageStatus(name);
+  assert.ok(status, 'CRI ImageStatus finds it');
+  assert.equal(status.id, info.Id);
+  assert.deepEqual(status.repo_tags, [name]);
+  assert.deepEqual(status.repo_digests, [`${reg.host}/kiln-test/bb-${run}@${digest}`]);
+  assert.equal((await cri.imageStatus(`${reg.host}/kiln-test/bb-${run}@${digest}`))?.id, info.Id, 'the kubelet finds it by digest too');
+  assert.ok((await cri.listImages()).some((i) => i.id === info.Id && i.repo_tags.includes(name)), 'CRI ListImages lists it');
+
+  // Already unpacked into overlayfs under the chain ID containerd and the CRI look for.
+  const chain = await topChain(name);
+  const before = await committedSnapshots();
+  assert.ok(before.includes(chain), `snapshot ${chain} committed`);
+  const out = await ctd.ctr(['run', '--rm', name, `kiln-run-${run}`]);
+  assert.equal(out, 'hello from kiln\n');
+  assert.deepEqual((await committedSnapshots()).sort(), before.sort(), 'ctr run needed no unpack');
+
+  const rmi = await onCtd(['rmi', name]);
+  assert.match(rmi.stdout, new RegExp(`Deleted: ${info.Id}`));
+  assert.equal((await ctrNames()).some((n) => n.includes(`bb-${run}`) || n === info.Id), false, 'no record left for ctr');
+  assert.equal(await cri.imageStatus(name), undefined, 'gone for the CRI');
+});
+
+test('import and load on containerd are images containerd can run', async () => {
+  const imported = `kiln-test/imp-${run}:1`;
+  const id = (await onCtd(['import', '-c', 'CMD ["/bin/echo","imported"]', busybox, imported])).stdout.trim();
+  assert.ok((await ctrNames()).includes(`docker.io/${imported}`));
+  assert.equal((await cri.imageStatus(`docker.io/${imported}`))?.id, id);
+  assert.equal(await ctd.ctr(['run', '--rm', `docker.io/${imported}`, `kiln-imp-${run}`]), 'imported\n');
+
+  // An archive written by the local backend, loaded into containerd.
+  const archive = path.join(tmp, 'loaded.tar');
+  const loaded = `kiln-test/load-${run}:1`;
+  const localId = (await local(['import', '-c', 'CMD ["/bin/echo","loaded"]', busybox, loaded])).stdout.trim();
+  await local(['save', '-o', archive, loaded]);
+  const r = await onCtd(['load', '-i', archive]);
+  assert.match(r.stdout, new RegExp(`Loaded image: ${loaded}`));
+  assert.equal((await cri.imageStatus(`docker.io/${loaded}`))?.id, localId);
+  assert.equal(await ctd.ctr(['run', '--rm', `docker.io/${loaded}`, `kiln-load-${run}`]), 'loaded\n');
+
+  const images = (await onCtd(['images'])).stdout;
+  assert.match(images, new RegExp(`kiln-test/imp-${run}\\s+1\\s+${id.slice(7, 19)}`));
+  assert.match(images, new RegExp(`kiln-test/load-${run}\\s+1\\s+${localId.slice(7, 19)}`));
+});
+
+test('system info, --namespace, auto-detection by --address and KILN_BACKEND', async () => {
+  const info = (await onCtd(['system', 'info'])).stdout;
+  assert.match(info, /^Backend: containerd$/m);
+  assert.match(info, new RegExp(`^Socket: ${ctd.address}$`, 'm'));
+  assert.match(info, /^Namespace: k8s\.io$/m);
+  assert.match(info, /^Snapshotter: overlayfs$/m);
+  assert.match(info, /^containerd: 1\.\d+/m);
+
+  const ns = `kiln-ns-${run}`;
+  await onCtd(['import', busybox, `kiln-test/ns-${run}:1`], ['--namespace', ns]);
+  assert.deepEqual((await ctrNames(ns)).filter((n) => !n.startsWith('sha256:')), [`docker.io/kiln-test/ns-${run}:1`]);
+  assert.equal((await ctrNames()).includes(`docker.io/kiln-test/ns-${run}:1`), false, 'not in k8s.io');
+
+  const auto = await kilnOk(['--address', ctd.address, 'system', 'info'], { root: path.join(tmp, 'unused'), env: { KILN_BACKEND: 'auto' } });
+  assert.match(auto.stdout, /^Backend: containerd$/m);
+  const env = await kilnOk(['--address', ctd.address, 'system', 'info'], { root: path.join(tmp, 'unused'), env: { KILN_BACKEND: 'containerd' } });
+  assert.match(env.stdout, /^Backend: containerd$/m);
+  const forcedLocal = await kilnOk(['--backend', 'local', 'system', 'info'], { root: path.join(tmp, 'local') });
+  assert.match(forcedLocal.stdout, /^Backend: local$/m);
+});
+
+test('containerd not running, or its socket not writable: one clear line naming the socket', async () => {
+  const missing = path.join(tmp, 'no-such', 'containerd.sock');
+  const r = await kiln(['--backend', 'containerd', '--address', missing, 'images'], { root: path.join(tmp, 'unused') });
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, `kiln: cannot reach containerd at ${missing} (start containerd (or k3s), or pass --address SOCKET / --backend local)\n`);
+
+  // The test containerd's socket sits in a root-only directory: another user cannot use it.
+  const denied = spawnSync(process.execPath, [kilnBin(), '--root', path.join(tmp, 'nobody'), '--backend', 'containerd', '--address', ctd.address, 'images'], { uid: 65534, gid: 65534, encoding: 'utf8' });
+  assert.equal(denied.status, 1, denied.stderr);
+  assert.equal(denied.stderr, `kiln: containerd socket ${ctd.address} is not writable by this user (run kiln as root (sudo kiln …) or as a member of the socket's group)\n`);
+});

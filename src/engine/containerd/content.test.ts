@@ -1,0 +1,99 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
+import { ContainerdConnection } from './grpc.js';
+import { ContainerdContentStore } from './content.js';
+import { withLease } from './lease.js';
+
+let ctd: TestContainerd;
+let conn: ContainerdConnection;
+let content: ContainerdContentStore;
+before(async () => {
+  ctd = await startContainerd();
+  conn = new ContainerdConnection(ctd.address, 'kiln-content-test');
+  content = new ContainerdContentStore(conn);
+});
+after(async () => {
+  conn?.close();
+  await ctd?.stop();
+});
+
+const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+test('a blob streamed into containerd is verified, visible to ctr and read back byte for byte', async () => {
+  const data = randomBytes(3 * (1 << 20) + 17);
+  const digest = digestOf(data);
+  await withLease(conn, async () => {
+    const info = await content.ingest(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), { digest, size: data.length });
+    assert.deepEqual(info, { digest, size: data.length });
+    assert.deepEqual(await content.stat(digest), { digest, size: data.length });
+    assert.ok((await content.readBytes(digest)).equals(data));
+    assert.match(await ctd.ctr(['content', 'ls'], { namespace: 'kiln-content-test' }), new RegExp(digest));
+    const listed = [];
+    for await (const b of content.list()) listed.push(b.digest);
+    assert.ok(listed.includes(digest));
+    await content.delete(digest);
+    assert.equal(await content.stat(digest), undefined);
+  });
+});
+
+test('a write with the wrong expected digest is refused as data loss and leaves nothing', async () => {
+  const data = randomBytes(1000);
+  const wrong = digestOf(Buffer.from('other'));
+  await withLease(conn, async () => {
+    await assert.rejects(content.ingest(Readable.from([data]), { digest: wrong, size: data.length }), (e: { code?: string; message: string }) => e.code === 'DATA_LOSS' && /sha256/.test(e.message));
+    assert.equal(await content.stat(wrong), undefined);
+    assert.equal(await content.stat(digestOf(data)), undefined);
+  });
+});
+
+test('an interrupted write resumes from the bytes containerd already holds', async () => {
+  const data = randomBytes(2 * (1 << 20));
+  const key = `resume-${Date.now()}`;
+  let digest = '';
+  await withLease(conn, async () => {
+    // A kiln process is killed mid-download: containerd keeps the partial ingest.
+    const script = `
+      import { Readable } from 'node:stream';
+      import { ContainerdConnection } from ${JSON.stringify(new URL('./grpc.js', import.meta.url).href)};
+      import { ContainerdContentStore } from ${JSON.stringify(new URL('./content.js', import.meta.url).href)};
+      const conn = new ContainerdConnection(process.argv[1], 'kiln-content-test');
+      await conn.withLeaseId(process.argv[2], async () => {
+        const w = await new ContainerdContentStore(conn).writer(process.argv[3]);
+        await w.write(Readable.from([Buffer.alloc(1 << 20, 7)]));
+        process.exit(9);
+      });`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, ctd.address, conn.lease()!, key], { encoding: 'utf8' });
+    assert.equal(child.status, 9, child.stderr);
+    data.fill(7, 0, 1 << 20);
+    digest = digestOf(data);
+    let w;
+    for (let i = 0; ; i++) {
+      try {
+        w = await content.writer(key);
+        break;
+      } catch (e) {
+        // the old stream's lock goes when containerd notices the connection closed
+        if (i > 50 || (e as { code?: string }).code !== 'UNAVAILABLE') throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assert.equal(w.offset, 1 << 20, 'resumes after the first MiB');
+    await w.write(Readable.from([data.subarray(1 << 20)]));
+    assert.deepEqual(await w.commit({ digest, size: data.length }), { digest, size: data.length });
+    assert.ok((await content.readBytes(digest)).equals(data));
+  });
+});
+
+test('containerd not running: one clear line naming the socket', async () => {
+  const dead = new ContainerdConnection('/nonexistent/containerd.sock', 'k8s.io');
+  try {
+    const c = new ContainerdContentStore(dead);
+    await assert.rejects(c.stat('sha256:' + '0'.repeat(64)), (e: { code?: string; message: string; hint?: string }) => e.code === 'UNAVAILABLE' && e.message.includes('/nonexistent/containerd.sock') && /--address/.test(e.hint ?? ''));
+  } finally {
+    dead.close();
+  }
+});

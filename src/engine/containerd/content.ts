@@ -1,0 +1,198 @@
+/**
+ * The ContentStore contract over containerd's content service. Writes go
+ * through containerd's own ingest (the Write stream: STAT to learn how much a
+ * previous attempt left, WRITE chunks, COMMIT with the expected digest and
+ * size), so nothing is visible before containerd has verified it, and an
+ * interrupted download resumes where it stopped. Calls made under a lease
+ * (see ContainerdConnection.withLeaseId) keep what they write from GC.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { dataLoss, isKilnError, notFound } from '../../errors.js';
+import type { BlobInfo, ContentStore, Expected, IngestWriter } from '../../content/store.js';
+import type { ContainerdConnection, Message } from './grpc.js';
+import { fromGrpcError } from './errors.js';
+
+const CHUNK = 1 << 20;
+const WINDOW = 8;
+
+/** One Write stream: each request is answered by one response, in order. */
+class WriteSession {
+  private readonly waiting: { resolve: (m: Message) => void; reject: (e: unknown) => void }[] = [];
+  private failure: unknown;
+
+  constructor(
+    private readonly call: ClientDuplexStream<Message, Message>,
+    private readonly what: string,
+    address: string,
+  ) {
+    call.on('data', (m: Message) => this.waiting.shift()?.resolve(m));
+    call.on('error', (e) => {
+      this.failure = fromGrpcError(e as never, what, address);
+      for (const w of this.waiting.splice(0)) w.reject(this.failure);
+    });
+    call.on('end', () => {
+      const e = this.failure ?? new Error(`containerd: ${what}: write stream ended early`);
+      for (const w of this.waiting.splice(0)) w.reject(e);
+    });
+  }
+
+  async send(req: Message): Promise<Message> {
+    if (this.failure) throw this.failure;
+    const answer = new Promise<Message>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (!this.call.write(req)) await new Promise((r) => this.call.once('drain', r));
+    return answer;
+  }
+
+  end(): void {
+    this.call.end();
+  }
+
+  cancel(): void {
+    this.call.cancel();
+  }
+}
+
+function sha256(data: Buffer): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+async function* chunks(source: Readable | AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  for await (const c of source) {
+    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+    for (let i = 0; i < b.length; i += CHUNK) yield b.subarray(i, i + CHUNK);
+  }
+}
+
+export class ContainerdContentStore implements ContentStore {
+  constructor(private readonly conn: ContainerdConnection) {}
+
+  async info(digest: string): Promise<Message | undefined> {
+    try {
+      return (await this.conn.unary('content', 'Info', { digest }, `content ${digest}`)).info as Message;
+    } catch (e) {
+      if (isKilnError(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Under a lease, a blob found here is first added to the lease, so that
+   * containerd's GC (which may be collecting an image just removed) cannot
+   * take it away between this answer and the image record that will use it.
+   */
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    const lease = this.conn.lease();
+    if (lease) await this.conn.unary('leases', 'AddResource', { id: lease, resource: { id: digest, type: 'content' } }, `lease ${lease}`);
+    const info = await this.info(digest);
+    return info && { digest: info.digest as string, size: Number(info.size) };
+  }
+
+  /** Sets (or, with an empty value, removes) labels on a blob, leaving its other labels alone. */
+  async setLabels(digest: string, labels: Record<string, string>): Promise<void> {
+    const paths = Object.keys(labels).map((k) => `labels.${k}`);
+    if (paths.length === 0) return;
+    await this.conn.unary('content', 'Update', { info: { digest, labels }, update_mask: { paths } }, `content ${digest}`);
+  }
+
+  async reader(digest: string): Promise<Readable> {
+    if (!(await this.info(digest))) throw notFound(`content ${digest}: not found in containerd (${this.conn.namespace})`);
+    const stream = this.conn.serverStream('content', 'Read', { digest, offset: 0, size: 0 }, `content ${digest}`);
+    async function* data() {
+      for await (const m of stream) yield m.data as Buffer;
+    }
+    return Readable.from(data(), { objectMode: false });
+  }
+
+  async readBytes(digest: string): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const c of await this.reader(digest)) parts.push(c as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  async writer(key: string): Promise<IngestWriter> {
+    const ref = key.startsWith('kiln-') ? key : `kiln-${key}`;
+    const session = new WriteSession(this.conn.duplex('content', 'Write'), `ingest ${ref}`, this.conn.address);
+    let offset = Number((await session.send({ action: 'STAT', ref })).offset ?? 0);
+    const conn = this.conn;
+    let done = false;
+    return {
+      get offset() {
+        return offset;
+      },
+      async write(source) {
+        // Pipelined: up to WINDOW chunks in flight; containerd answers each in order with the new offset.
+        const inflight: Promise<Message>[] = [];
+        let next = offset;
+        try {
+          for await (const data of chunks(source)) {
+            inflight.push(session.send({ action: 'WRITE', ref, offset: next, data }));
+            next += data.length;
+            if (inflight.length >= WINDOW) offset = Number((await inflight.shift()!).offset);
+          }
+          while (inflight.length > 0) offset = Number((await inflight.shift()!).offset);
+        } finally {
+          await Promise.allSettled(inflight);
+        }
+      },
+      async commit(expected: Expected): Promise<BlobInfo> {
+        try {
+          const res = await session.send({ action: 'COMMIT', ref, offset, total: expected.size ?? offset, expected: expected.digest ?? '' });
+          return { digest: (res.digest as string) || expected.digest!, size: offset };
+        } catch (e) {
+          // The blob was committed meanwhile (by another writer): what we wanted is there.
+          if (isKilnError(e, 'ALREADY_EXISTS') && expected.digest) return { digest: expected.digest, size: offset };
+          if (isKilnError(e, 'FAILED_PRECONDITION') || isKilnError(e, 'INVALID_ARGUMENT')) {
+            throw dataLoss(e.message, { cause: e, hint: 'the registry or archive served other bytes than its descriptor names' });
+          }
+          throw e;
+        } finally {
+          done = true;
+          session.end();
+        }
+      },
+      async abort() {
+        if (!done) session.cancel();
+        done = true;
+        await conn.unary('content', 'Abort', { ref }, `ingest ${ref}`).catch(() => undefined);
+      },
+    };
+  }
+
+  async ingest(source: Readable | AsyncIterable<Uint8Array>, expected: Expected = {}): Promise<BlobInfo> {
+    const w = await this.writer(`kiln-ingest-${randomUUID()}`);
+    try {
+      await w.write(source);
+      return await w.commit(expected);
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+  }
+
+  async writeBytes(data: Buffer | string, expected: Expected = {}): Promise<BlobInfo> {
+    const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const digest = expected.digest ?? sha256(buf);
+    const have = await this.stat(digest);
+    if (have) return have;
+    const w = await this.writer(`kiln-${digest}-${randomUUID().slice(0, 8)}`);
+    try {
+      await w.write(Readable.from([buf]));
+      return await w.commit({ digest, size: expected.size ?? buf.length });
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+  }
+
+  async delete(digest: string): Promise<void> {
+    await this.conn.unary('content', 'Delete', { digest }, `content ${digest}`);
+  }
+
+  async *list(): AsyncIterable<BlobInfo> {
+    for await (const m of this.conn.serverStream('content', 'List', { filters: [] }, 'content list')) {
+      for (const info of m.info as Message[]) yield { digest: info.digest as string, size: Number(info.size) };
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The RefStore contract over containerd's images service. Naming an image
+ * publishes it for the kubelet the way the CRI's own pull does: blobs
+ * labelled for GC and unpacked into the snapshotter, then image records with
+ * `io.cri-containerd.image=managed` under the name, under `repo@digest` when
+ * the registry's digest is known, and under the image ID (`sha256:…`).
+ * The ID records are containerd's bookkeeping and are not listed as tags.
+ */
+import { isKilnError } from '../../errors.js';
+import { parseReference, repositoryName } from '../../name/reference.js';
+import type { NamedRef, RefStore } from '../../content/store.js';
+import type { Descriptor } from '../../oci/types.js';
+import { isIndexType } from '../../oci/mediatypes.js';
+import { REPO_DIGEST } from '../local/resolve.js';
+import type { Message } from './grpc.js';
+import { withLease } from './lease.js';
+import { platformManifest, publishImage, type UnpackContext } from './unpack.js';
+
+export const CRI_LABEL = 'io.cri-containerd.image';
+const isIdName = (name: string) => /^sha256:[a-f0-9]{64}$/.test(name);
+
+export interface ImageRecord {
+  name: string;
+  labels: Record<string, string>;
+  target: Descriptor;
+}
+
+function toDescriptor(t: Message): Descriptor {
+  const d: Descriptor = { mediaType: t.media_type as string, digest: t.digest as string, size: Number(t.size) };
+  if (t.annotations && Object.keys(t.annotations as object).length > 0) d.annotations = { ...(t.annotations as Record<string, string>) };
+  return d;
+}
+
+const toTarget = (d: Descriptor): Message => ({ media_type: d.mediaType, digest: d.digest, size: d.size, annotations: d.annotations ?? {} });
+
+export class ContainerdRefStore implements RefStore {
+  constructor(private readonly ctx: UnpackContext) {}
+
+  /** Every image record, ID records included, as containerd holds them. */
+  async records(): Promise<ImageRecord[]> {
+    const res = await this.ctx.conn.unary('images', 'List', { filters: [] }, 'image list');
+    return (res.images as Message[]).map((i) => ({ name: i.name as string, labels: (i.labels ?? {}) as Record<string, string>, target: toDescriptor(i.target as Message) }));
+  }
+
+  /** What kiln shows for a record: the platform manifest (an index target, from ctr or the CRI, is resolved). */
+  private async view(r: ImageRecord): Promise<Descriptor | undefined> {
+    if (!isIndexType(r.target.mediaType)) return r.target;
+    try {
+      const { descriptor } = await platformManifest(this.ctx, r.target);
+      return { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size, annotations: { [REPO_DIGEST]: r.target.digest } };
+    } catch (e) {
+      if (isKilnError(e, 'NOT_FOUND')) return undefined; // content not (yet) there: not an image kiln can show
+      throw e;
+    }
+  }
+
+  async list(): Promise<NamedRef[]> {
+    const out: NamedRef[] = [];
+    for (const r of await this.records()) {
+      if (isIdName(r.name)) continue;
+      const descriptor = await this.view(r);
+      if (descriptor) out.push({ name: r.name, descriptor });
+    }
+    return out;
+  }
+
+  async get(name: string): Promise<Descriptor | undefined> {
+    try {
+      const res = await this.ctx.conn.unary('images', 'Get', { name }, `image ${name}`);
+      const image = res.image as Message;
+      return this.view({ name, labels: image.labels as Record<string, string>, target: toDescriptor(image.target as Message) });
+    } catch (e) {
+      if (isKilnError(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    }
+  }
+
+  /** Creates or replaces one image record. */
+  async put(name: string, target: Descriptor): Promise<void> {
+    const image = { name, labels: { [CRI_LABEL]: 'managed' }, target: toTarget(target) };
+    try {
+      await this.ctx.conn.unary('images', 'Create', { image }, `image ${name}`);
+    } catch (e) {
+      if (!isKilnError(e, 'ALREADY_EXISTS')) throw e;
+      await this.ctx.conn.unary('images', 'Update', { image, update_mask: { paths: ['labels', 'target', 'annotations'] } }, `image ${name}`);
+    }
+  }
+
+  async set(name: string, descriptor: Descriptor): Promise<void> {
+    await withLease(this.ctx.conn, async () => {
+      const id = await publishImage(this.ctx, descriptor);
+      await this.put(name, descriptor);
+      const repoDigest = descriptor.annotations?.[REPO_DIGEST];
+      if (repoDigest && !name.includes('@')) await this.put(`${repositoryName(parseReference(name))}@${repoDigest}`, descriptor);
+      await this.put(id, descriptor);
+    });
+  }
+
+  /** Records an image that has no name (import or load without a tag) under its ID only. */
+  async keepUnnamed(descriptor: Descriptor): Promise<string> {
+    return withLease(this.ctx.conn, async () => {
+      const id = await publishImage(this.ctx, descriptor);
+      await this.put(id, descriptor);
+      return id;
+    });
+  }
+
+  async delete(name: string): Promise<boolean> {
+    try {
+      await this.ctx.conn.unary('images', 'Delete', { name, sync: false }, `image ${name}`);
+      return true;
+    } catch (e) {
+      if (isKilnError(e, 'NOT_FOUND')) return false;
+      throw e;
+    }
+  }
+}

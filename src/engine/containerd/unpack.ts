@@ -1,0 +1,103 @@
+/**
+ * What makes an image in containerd's store usable by the CRI and `ctr run`
+ * without another step, written the way containerd itself writes it:
+ *  - GC references on the blobs (`containerd.io/gc.ref.content.m.N` on an
+ *    index, `…content.config` and `…content.l.N` on a manifest), so the image
+ *    record alone keeps everything alive once kiln's lease is gone;
+ *  - every layer unpacked into the snapshotter (overlayfs) through the diff
+ *    service: Prepare(`extract-… CHAINID`, parent) → Apply → Commit(CHAINID),
+ *    the snapshot labelled `containerd.io/snapshot.ref`; the layer blob then
+ *    labelled `containerd.io/uncompressed` = its verified diff ID, and the
+ *    config `containerd.io/gc.ref.snapshot.overlayfs` = the top chain ID.
+ */
+import { randomBytes } from 'node:crypto';
+import { dataLoss, isKilnError } from '../../errors.js';
+import { isIndexType } from '../../oci/mediatypes.js';
+import { chainIds } from '../../oci/config.js';
+import { parseConfig, parseImageManifest, parseIndex } from '../../oci/parse.js';
+import { hostPlatform, selectManifest } from '../../oci/platform.js';
+import type { Descriptor, Manifest } from '../../oci/types.js';
+import type { ContainerdContentStore } from './content.js';
+import type { ContainerdConnection, Message } from './grpc.js';
+
+export interface UnpackContext {
+  conn: ContainerdConnection;
+  content: ContainerdContentStore;
+  snapshotter: string;
+}
+
+/** The image manifest a target names: itself, or the host platform's entry of an index (labelled on the way). */
+export async function platformManifest(ctx: UnpackContext, target: Descriptor): Promise<{ descriptor: Descriptor; manifest: Manifest }> {
+  if (!isIndexType(target.mediaType)) {
+    return { descriptor: target, manifest: parseImageManifest(await ctx.content.readBytes(target.digest), target.mediaType) };
+  }
+  const index = parseIndex(await ctx.content.readBytes(target.digest), target.mediaType);
+  const chosen = selectManifest(index, hostPlatform());
+  return platformManifest(ctx, chosen);
+}
+
+async function labelIndex(ctx: UnpackContext, target: Descriptor): Promise<void> {
+  const index = parseIndex(await ctx.content.readBytes(target.digest), target.mediaType);
+  const labels: Record<string, string> = {};
+  for (const [i, m] of index.manifests.entries()) {
+    if (await ctx.content.stat(m.digest)) labels[`containerd.io/gc.ref.content.m.${i}`] = m.digest;
+  }
+  await ctx.content.setLabels(target.digest, labels);
+}
+
+/** Like ContainerdContentStore.stat: under a lease, a snapshot found is held by it until the config's GC label references it. */
+async function snapshotExists(ctx: UnpackContext, key: string): Promise<boolean> {
+  const lease = ctx.conn.lease();
+  if (lease) await ctx.conn.unary('leases', 'AddResource', { id: lease, resource: { id: key, type: `snapshots/${ctx.snapshotter}` } }, `lease ${lease}`);
+  try {
+    await ctx.conn.unary('snapshots', 'Stat', { snapshotter: ctx.snapshotter, key }, `snapshot ${key}`);
+    return true;
+  } catch (e) {
+    if (isKilnError(e, 'NOT_FOUND')) return false;
+    throw e;
+  }
+}
+
+async function unpackLayer(ctx: UnpackContext, layer: Descriptor, diffId: string, chainId: string, parent: string | undefined): Promise<void> {
+  if (await snapshotExists(ctx, chainId)) return;
+  const snapshotter = ctx.snapshotter;
+  const labels = { 'containerd.io/snapshot.ref': chainId };
+  const key = `extract-${randomBytes(6).toString('hex')} ${chainId}`;
+  const prepared = await ctx.conn.unary('snapshots', 'Prepare', { snapshotter, key, parent: parent ?? '', labels }, `snapshot ${chainId}`);
+  try {
+    const applied = await ctx.conn.unary('diff', 'Apply', { diff: { media_type: layer.mediaType, digest: layer.digest, size: layer.size, annotations: layer.annotations ?? {} }, mounts: prepared.mounts as Message[] }, `layer ${layer.digest}`);
+    const got = (applied.applied as Message).digest as string;
+    if (got !== diffId) throw dataLoss(`layer ${layer.digest}: unpacked to diff ID ${got}, the image config says ${diffId}`);
+    try {
+      await ctx.conn.unary('snapshots', 'Commit', { snapshotter, name: chainId, key, labels }, `snapshot ${chainId}`);
+    } catch (e) {
+      if (!isKilnError(e, 'ALREADY_EXISTS')) throw e; // unpacked meanwhile by someone else: fine
+      await ctx.conn.unary('snapshots', 'Remove', { snapshotter, key }, `snapshot ${key}`).catch(() => undefined);
+    }
+  } catch (e) {
+    await ctx.conn.unary('snapshots', 'Remove', { snapshotter, key }, `snapshot ${key}`).catch(() => undefined);
+    throw e;
+  }
+  await ctx.content.setLabels(layer.digest, { 'containerd.io/uncompressed': diffId });
+}
+
+/** Labels an image's blobs for containerd's GC and unpacks it into the snapshotter. Returns the config digest (the image ID). */
+export async function publishImage(ctx: UnpackContext, target: Descriptor): Promise<string> {
+  if (isIndexType(target.mediaType)) await labelIndex(ctx, target);
+  const { descriptor, manifest } = await platformManifest(ctx, target);
+  const manifestLabels: Record<string, string> = { 'containerd.io/gc.ref.content.config': manifest.config.digest };
+  manifest.layers.forEach((l, i) => (manifestLabels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
+  await ctx.content.setLabels(descriptor.digest, manifestLabels);
+
+  const config = parseConfig(await ctx.content.readBytes(manifest.config.digest));
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) {
+    throw dataLoss(`image ${descriptor.digest}: ${manifest.layers.length} layers but ${diffIds.length} diff IDs in its config`);
+  }
+  const chain = chainIds(diffIds);
+  for (const [i, layer] of manifest.layers.entries()) {
+    await unpackLayer(ctx, layer, diffIds[i]!, chain[i]!, i > 0 ? chain[i - 1] : undefined);
+  }
+  if (chain.length > 0) await ctx.content.setLabels(manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${ctx.snapshotter}`]: chain[chain.length - 1]! });
+  return manifest.config.digest;
+}
