@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 command -v bc >/dev/null || apt-get install -y -qq bc >/dev/null
 bash bench/pull-push.sh
+bash bench/build.sh
