@@ -22,6 +22,7 @@ import { register as systemCmd } from './commands/system.js';
 import { register as loginCmd } from './commands/login.js';
 import { register as logoutCmd } from './commands/logout.js';
 import { register as debugCmd } from './commands/debug.js';
+import { register as buildCmd } from './commands/build.js';
 
 type Register = (program: Command) => void;
 const commands: Register[] = [
@@ -39,6 +40,7 @@ const commands: Register[] = [
   loginCmd,
   logoutCmd,
   debugCmd,
+  buildCmd,
   version,
 ];
 

@@ -6,6 +6,9 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
 import type { ProgressSink } from './progress.js';
+import type { BuildOptions, BuildResult } from '../build/types.js';
+
+export type { BuildOptions, BuildResult } from '../build/types.js';
 
 export interface ImageSummary {
   /** The image ID: the config digest, like Docker's. */
@@ -114,6 +117,8 @@ export interface Engine {
   save(references: string[], out: Writable, opts?: { format?: 'docker' | 'oci' }): Promise<void>;
   load(input: Readable): Promise<LoadedImage[]>;
   importRootfs(input: Readable, opts?: ImportOptions): Promise<string>;
+  /** Builds a Dockerfile (`kiln build`); the image is stored and tagged, other outputs written. */
+  build(opts: BuildOptions): Promise<BuildResult>;
   prune(): Promise<PruneResult>;
   check(): Promise<CheckProblem[]>;
   close(): Promise<void>;

@@ -36,6 +36,13 @@ export interface ExtractOptions {
   sameOwner?: boolean;
   /** Apply `SCHILY.xattr.*` PAX records (default true). */
   xattrs?: boolean;
+  /**
+   * `apply` (default): whiteouts delete what lower layers put in `root`.
+   * `overlay`: `root` holds this layer alone, as an overlayfs lower dir —
+   * whiteouts become 0:0 character devices and opaque markers the
+   * `trusted.overlay.opaque=y` attribute (needs root).
+   */
+  whiteouts?: 'apply' | 'overlay';
 }
 
 export interface ExtractResult {
@@ -142,6 +149,14 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
 
     if (base.startsWith(WHITEOUT_PREFIX)) {
       result.whiteouts++;
+      if (opts.whiteouts === 'overlay') {
+        if (base === OPAQUE_WHITEOUT) await setXattr(parent, 'trusted.overlay.opaque', Buffer.from('y'));
+        else if (!base.startsWith(WHITEOUT_META_PREFIX)) {
+          const hidden = path.join(parent, base.slice(WHITEOUT_PREFIX.length));
+          if (!lstatSync(hidden, { throwIfNoEntry: false })) await mknod(hidden, ['c', '0', '0']);
+        }
+        return;
+      }
       if (base === OPAQUE_WHITEOUT) {
         for (const child of readdirSync(parent)) removeLower(path.join(parent, child));
       } else if (!base.startsWith(WHITEOUT_META_PREFIX)) {

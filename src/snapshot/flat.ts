@@ -89,7 +89,7 @@ export function flatSnapshotter(root: string): Snapshotter {
       await mkdir(rootfs, { recursive: true });
       try {
         await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${chainDir},upperdir=${base}/upper,workdir=${base}/work`, rootfs]);
-        return { rootfs, kind: 'overlay' };
+        return { rootfs, kind: 'overlay', upper: path.join(base, 'upper') };
       } catch {
         await copyTree(chainDir, rootfs);
         return { rootfs, kind: 'copy' };

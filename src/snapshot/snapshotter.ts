@@ -8,6 +8,8 @@ export interface Mounted {
   rootfs: string;
   /** How it was made: an overlay mount or a full copy. */
   kind: 'overlay' | 'copy';
+  /** The overlay's upper directory (the container's changes), when kind is overlay. */
+  upper?: string;
 }
 
 export interface Snapshotter {

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { invalidArgument } from '../../errors.js';
-import { login } from '../../registry/login.js';
 
 async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
@@ -75,7 +74,7 @@ export function register(program: Command): void {
         if (!tty) throw invalidArgument('login needs a password', { hint: 'pipe it into --password-stdin' });
         password = await askHidden('Password: ');
       }
-      await login(server, username, password);
+      await (await import('../../registry/login.js')).login(server, username, password);
       process.stdout.write('Login Succeeded\n');
     });
 }

@@ -1,6 +1,5 @@
 /** `kiln logout [SERVER]`: remove stored credentials for a registry. */
 import type { Command } from 'commander';
-import { logout } from '../../registry/login.js';
 
 export function register(program: Command): void {
   program
@@ -8,7 +7,7 @@ export function register(program: Command): void {
     .description('Log out from a registry')
     .argument('[server]', 'registry host (default docker.io)')
     .action(async (server: string | undefined) => {
-      const r = await logout(server);
+      const r = await (await import('../../registry/login.js')).logout(server);
       process.stdout.write(r.removed ? `Removing login credentials for ${r.server}\n` : `Not logged in to ${r.server}\n`);
     });
 }

@@ -5,7 +5,7 @@ import { collectGarbage } from '../../content/gc.js';
 import { checkStore } from '../../content/check.js';
 import { saveArchive, type SaveItem } from '../../image/archive/save.js';
 import { loadArchive } from '../../image/archive/load.js';
-import { createRegistryClient } from '../../registry/client.js';
+import type { RegistryClient } from '../../registry/client.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
@@ -13,18 +13,28 @@ import { importRootfs } from './import.js';
 import { imageHistory, inspectImage, listImages, removeImages, tagImage } from './images.js';
 import { readManifest, resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
+import { buildWith } from './build.js';
 
 export async function openLocalEngine(root: string): Promise<Engine> {
   const store = await openStore(root, { create: true });
+  let client: RegistryClient | undefined;
   const stores: LocalStores = {
     root,
     content: store.content,
     refs: store.refs,
-    registry: createRegistryClient(),
+    // The registry client (undici) loads on first use: local-only commands and cached builds start faster.
+    get registry(): RegistryClient {
+      if (!client) throw new Error('registry client used before withRegistry()');
+      return client;
+    },
     withLease: (fn) => withLease(store, () => fn()),
     setRef: (name, d) => store.refs.set(name, d),
   };
   const gc = () => collectGarbage(store);
+  const withRegistry = async (): Promise<LocalStores> => {
+    client ??= (await import('../../registry/client.js')).createRegistryClient();
+    return stores;
+  };
 
   const engine: Engine = {
     async info(): Promise<EngineInfo> {
@@ -36,8 +46,8 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       }
       return { backend: 'local', root, images: (await listImages(stores)).length, blobs, bytes };
     },
-    pull: (ref, opts) => pullImage(stores, ref, opts),
-    push: (ref, opts) => pushImage(stores, ref, opts),
+    pull: async (ref, opts) => pullImage(await withRegistry(), ref, opts),
+    push: async (ref, opts) => pushImage(await withRegistry(), ref, opts),
     tag: (source, target) => tagImage(stores, source, target),
     listImages: (opts) => listImages(stores, opts),
     inspectImage: (ref) => inspectImage(stores, ref),
@@ -64,6 +74,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return out;
     },
     importRootfs: (input, opts) => importRootfs(stores, input, opts),
+    build: (opts) => buildWith(stores, withRegistry, opts),
     async prune(): Promise<PruneResult> {
       const r = await gc();
       return { deletedImages: [], blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
@@ -72,7 +83,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
     },
     close: async () => {
-      await stores.registry.close();
+      await client?.close();
       await store.close();
     },
   };

@@ -1,0 +1,244 @@
+/**
+ * `kiln build` end to end through the CLI, on busybox imported into a temp
+ * store: image config, layer contents, cache hits, multi-stage, mounts,
+ * inputs and outputs, failures and what they leave behind.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { kilnOk } from '../testing/kiln.js';
+import { buildFixture, type BuildFixture } from './test-support.js';
+
+let fx: BuildFixture;
+before(async () => {
+  fx = await buildFixture('kiln-build-');
+});
+after(async () => {
+  await fx.assertNoLeftovers();
+  await fx.cleanup();
+});
+
+const DOCKERFILE = `FROM busybox
+ENV A=1 B="two words"
+ARG GREETING=hello
+WORKDIR /app
+COPY hello.txt ./
+COPY dir/ /app/dir/
+RUN echo "$GREETING $A" > /app/out.txt && rm /bin/ls && mkdir -p /etc/empty
+USER nobody
+EXPOSE 8080 53/udp
+LABEL x=y
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["echo hi"]
+STOPSIGNAL SIGQUIT
+VOLUME /data
+HEALTHCHECK --interval=5s --retries=2 CMD true
+`;
+
+test('a single-stage build: config fields, history and the final filesystem', async () => {
+  const ctx = fx.context({ Dockerfile: DOCKERFILE, 'hello.txt': 'hello file\n', 'dir/sub/a': 'a\n', 'dir/skip.log': 'x', '.dockerignore': '*/*.log\n' });
+  const out = path.join(fx.tmp, 'out1');
+  const r = await fx.buildOk(['-t', 'app:1', '--build-arg', 'GREETING=howdy', '--label', 'extra=1', '-o', `type=local,dest=${out}`, '--progress=plain', ctx]);
+  const id = r.stdout.trim();
+  assert.match(id, /^sha256:[0-9a-f]{64}$/);
+  const img = await fx.inspect('app:1');
+  assert.equal(img.Id, id);
+  assert.deepEqual(img.Config, {
+    Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=1', 'B=two words'],
+    WorkingDir: '/app',
+    User: 'nobody',
+    ExposedPorts: { '8080/tcp': {}, '53/udp': {} },
+    Labels: { x: 'y', extra: '1' },
+    Entrypoint: ['/bin/sh', '-c'],
+    Cmd: ['echo hi'],
+    StopSignal: 'SIGQUIT',
+    Volumes: { '/data': {} },
+    Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 5_000_000_000, Retries: 2 },
+  });
+  assert.equal(img.RootFS.Layers.length, 1 + 4, 'base + WORKDIR, 2 COPY, RUN');
+  const h = (await kilnOk(['history', '--no-trunc', 'app:1'], { root: fx.root })).stdout;
+  assert.match(h, /RUN \/bin\/sh -c echo "\$GREETING \$A" > \/app\/out.txt/);
+  assert.match(h, /COPY dir\/ \/app\/dir\//);
+  // The filesystem: copies, the RUN's output, its deletion of a lower file, ignored files absent.
+  assert.equal(readFileSync(path.join(out, 'app/hello.txt'), 'utf8'), 'hello file\n');
+  assert.equal(readFileSync(path.join(out, 'app/dir/sub/a'), 'utf8'), 'a\n');
+  assert.ok(!existsSync(path.join(out, 'app/dir/skip.log')), '.dockerignore is applied');
+  assert.equal(readFileSync(path.join(out, 'app/out.txt'), 'utf8'), 'howdy 1\n');
+  assert.ok(!existsSync(path.join(out, 'bin/ls')), 'the whiteout removed /bin/ls');
+  assert.ok(existsSync(path.join(out, 'bin/sh')));
+  assert.ok(statSync(path.join(out, 'etc/empty')).isDirectory());
+  const st = statSync(path.join(out, 'app/hello.txt'));
+  assert.deepEqual([st.uid, st.gid, st.mode & 0o777], [0, 0, 0o644]);
+  // runc's mount points (/etc/hostname…) are not part of any layer.
+  assert.ok(!existsSync(path.join(out, 'etc/hostname')));
+  assert.match(r.stderr, /#\d+ \[5\/5\] RUN echo "\$GREETING \$A"/);
+  assert.match(r.stderr, /#\d+ DONE \d+\.\ds/);
+});
+
+test('a rebuild hits the cache for every step and gives the same image ID; a changed file reruns from its COPY', async () => {
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\nCOPY c.txt /c.txt\n', 'a.txt': 'one\n', 'c.txt': 'c\n' });
+  const first = await fx.buildOk(['--progress=plain', '-t', 'cache:1', ctx]);
+  assert.doesNotMatch(first.stderr, /CACHED/);
+  const second = await fx.buildOk(['--progress=plain', '-t', 'cache:1', ctx]);
+  assert.equal(second.stdout, first.stdout, 'same image ID');
+  assert.equal(second.stderr.match(/#\d+ CACHED/g)?.length, 3);
+  writeFileSync(path.join(ctx, 'a.txt'), 'two\n');
+  const third = await fx.buildOk(['--progress=plain', '-t', 'cache:1', '-o', `type=local,dest=${fx.tmp}/out-cache`, ctx]);
+  assert.notEqual(third.stdout, first.stdout);
+  assert.doesNotMatch(third.stderr, /CACHED/, 'the COPY of the changed file and everything after it ran');
+  assert.equal(readFileSync(`${fx.tmp}/out-cache/b.txt`, 'utf8'), 'two\n');
+  const noCache = await fx.buildOk(['--progress=plain', '--no-cache', ctx]);
+  assert.doesNotMatch(noCache.stderr, /CACHED/);
+});
+
+const MULTI = [
+  'FROM busybox AS base',
+  'ONBUILD RUN echo triggered > /trig',
+  'RUN echo base > /base.txt',
+  'FROM base AS child',
+  "RUN --mount=type=cache,target=/cache echo x >> /cache/n && wc -l < /cache/n | tr -d ' ' > /count",
+  'ADD a.tgz /ex/',
+  'COPY --chown=nobody:nogroup --chmod=0640 s.txt /owned',
+  'COPY --chown=1234 s.txt /numeric',
+  'RUN <<EOT',
+  'echo heredoc > /hd',
+  'EOT',
+  'COPY <<CONF /hello.conf',
+  'greeting=hi',
+  'CONF',
+  'FROM busybox AS unused',
+  'RUN exit 1',
+  'FROM busybox',
+  'COPY --from=child /trig /count /hd /base.txt /hello.conf /out/',
+  'COPY --from=child /ex/f /owned /numeric /out/',
+  '',
+].join('\n');
+
+test('multi-stage: COPY --from a stage, ONBUILD triggers, heredocs, ADD of a tar, --chown/--chmod, cache mounts', async () => {
+  const ctx = fx.context({ Dockerfile: MULTI, 's.txt': 'data\n' });
+  execFileSync('sh', ['-c', 'mkdir -p t && echo intar > t/f && tar -czf a.tgz -C t f && rm -r t'], { cwd: ctx });
+  const out = path.join(fx.tmp, 'out-ms');
+  await fx.buildOk(['-t', 'ms:1', '-o', `type=local,dest=${out}`, ctx]);
+  const read = (p: string) => readFileSync(path.join(out, 'out', p), 'utf8');
+  assert.deepEqual(
+    [read('trig'), read('count'), read('hd'), read('base.txt'), read('f'), read('hello.conf')],
+    ['triggered\n', '1\n', 'heredoc\n', 'base\n', 'intar\n', 'greeting=hi\n'],
+  );
+  const owned = lstatSync(path.join(out, 'out/owned'));
+  assert.deepEqual([owned.uid, owned.gid, owned.mode & 0o777], [65534, 65534, 0o640]);
+  const numeric = lstatSync(path.join(out, 'out/numeric'));
+  assert.deepEqual([numeric.uid, numeric.gid], [1234, 1234]);
+  // The cache mount outlives the build: a --no-cache rebuild sees the first build's line.
+  const out2 = path.join(fx.tmp, 'out-ms2');
+  await fx.buildOk(['--no-cache', '--target', 'child', '-o', `type=local,dest=${out2}`, ctx]);
+  assert.equal(readFileSync(path.join(out2, 'count'), 'utf8'), '2\n');
+  const img = await fx.inspect('ms:1');
+  assert.equal(img.RootFS.Layers.length, 3, 'base + the two COPY --from layers');
+});
+
+test('secrets reach RUN at /run/secrets/ID and nowhere else: no layer, history, config or cache record holds them', async () => {
+  const secret = `s3cr3t-${process.pid}-value`;
+  const ctx = fx.context({
+    Dockerfile: [
+      'FROM busybox',
+      'RUN --mount=type=secret,id=tok ls -la /run/secrets > /listing && test "$(cat /run/secrets/tok)" = "' + secret.slice(0, 6) + '$(cat /run/secrets/tok | cut -c7-)"',
+      `RUN --mount=type=secret,id=tok,env=TOKEN test "\${#TOKEN}" = ${secret.length} && test ! -e /run/secrets/tok && echo env-ok > /env`,
+      '',
+    ].join('\n'),
+  });
+  const src = path.join(fx.tmp, 'tok.txt');
+  writeFileSync(src, secret);
+  const out = path.join(fx.tmp, 'out-secret');
+  await fx.buildOk(['-t', 'secret:1', '--secret', `id=tok,src=${src}`, '-o', `type=local,dest=${out}`, ctx]);
+  assert.equal(readFileSync(path.join(out, 'env'), 'utf8'), 'env-ok\n');
+  assert.match(readFileSync(path.join(out, 'listing'), 'utf8'), /-r--------\s+1 root\s+root\s+\d+ .* tok/);
+  assert.ok(!existsSync(path.join(out, 'run/secrets')), 'the mount point is not in the image');
+  const hits: string[] = [];
+  const scan = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = path.join(dir, name);
+      if (lstatSync(p).isDirectory()) {
+        scan(p);
+        continue;
+      }
+      if (!lstatSync(p).isFile()) continue;
+      let bytes = readFileSync(p);
+      if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+      if (bytes.includes(secret)) hits.push(p);
+    }
+  };
+  scan(path.join(fx.root, 'blobs'));
+  scan(path.join(fx.root, 'buildcache'));
+  assert.deepEqual(hits, [], 'the secret is in no blob and no cache record');
+  const missing = await fx.build(['-q', '--no-cache', '--secret', 'id=tok,src=/nonexistent/file', ctx]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^kiln: Dockerfile:2: secret tok: file \/nonexistent\/file does not exist/m);
+});
+
+test('a failing RUN: step, Dockerfile:LINE, exit code and last output; nothing left behind', async () => {
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nRUN echo one\nRUN echo first line; echo boom >&2; exit 3\nRUN echo never\n' });
+  const r = await fx.build(['--progress=plain', ctx]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /kiln: Dockerfile:3: step \[3\/4\] failed: `RUN echo first line; echo boom >&2; exit 3`: exit code 3\n {2}last output:\n/);
+  assert.match(r.stderr.slice(r.stderr.indexOf('last output:')), /^ {4}boom$/m);
+  assert.doesNotMatch(r.stderr, /never/);
+  const notFound = await fx.build(['-q', fx.context({ Dockerfile: 'FROM busybox\nRUN nosuchcommand\n' })]);
+  assert.equal(notFound.code, 1);
+  assert.match(notFound.stderr, /Dockerfile:2: .*exit code 127\n.*\n.*nosuchcommand: not found/);
+  await fx.assertNoLeftovers();
+});
+
+test('COPY sources that are missing, ignored or outside the context fail with one line', async () => {
+  const ctx = fx.context({
+    Dockerfile: 'FROM busybox\nCOPY nothere /x\n',
+    D2: 'FROM busybox\nCOPY ../etc/passwd /x\n',
+    D3: 'FROM busybox\nCOPY secret.key /x\n',
+    'secret.key': 'k',
+    '.dockerignore': '*.key\n',
+  });
+  const cases: [string, RegExp][] = [
+    ['Dockerfile', /^kiln: Dockerfile:2: COPY nothere: not found in the build context/],
+    ['D2', /^kiln: D2:2: COPY \.\.\/etc\/passwd: forbidden path outside the build context/],
+    ['D3', /^kiln: D3:2: COPY secret\.key: not found in the build context \(or excluded by \.dockerignore\)/],
+  ];
+  for (const [file, re] of cases) {
+    const r = await fx.build(['-q', '-f', path.join(ctx, file), ctx]);
+    assert.equal(r.code, 1, file);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+  }
+});
+
+test('inputs and outputs: context tar on stdin, Dockerfile on stdin, -f -, OCI and Docker archives, --iidfile', async () => {
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nCOPY f /f\n', f: 'from-tar\n' });
+  const tar = execFileSync('tar', ['-c', '-C', ctx, '.']);
+  const iid = path.join(fx.tmp, 'iid');
+  const fromTar = await fx.buildOk(['-q', '--iidfile', iid, '-t', 'stdin:1', '-'], tar);
+  assert.equal(readFileSync(iid, 'utf8'), fromTar.stdout.trim());
+  const dockerfileOnly = await fx.buildOk(['-q', '-t', 'stdin:2', '-'], 'FROM busybox\nRUN echo x > /x\n');
+  assert.match(dockerfileOnly.stdout, /^sha256:/);
+  const out = path.join(fx.tmp, 'out-dashf');
+  await fx.buildOk(['-q', '-f', '-', '-o', `type=local,dest=${out}`, ctx], 'FROM busybox\nCOPY f /g\n');
+  assert.equal(readFileSync(path.join(out, 'g'), 'utf8'), 'from-tar\n');
+  const oci = path.join(fx.tmp, 'img.oci.tar');
+  const docker = path.join(fx.tmp, 'img.docker.tar');
+  await fx.buildOk(['-q', '-t', 'arch:1', '-o', `type=oci,dest=${oci}`, '-o', `type=docker,dest=${docker}`, ctx]);
+  const ociList = execFileSync('tar', ['-tf', oci], { encoding: 'utf8' });
+  assert.match(ociList, /^oci-layout$/m);
+  assert.match(ociList, /^index.json$/m);
+  const dockerList = execFileSync('tar', ['-tf', docker], { encoding: 'utf8' });
+  assert.match(dockerList, /^manifest.json$/m);
+});
+
+test('SOURCE_DATE_EPOCH: two uncached builds give the same image ID', async () => {
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nCOPY f /f\nRUN echo made > /made && mkdir /d\nENV X=1\n', f: 'x\n' });
+  const env = { SOURCE_DATE_EPOCH: '1700000000' };
+  const a = await fx.buildOk(['-q', '--no-cache', ctx], undefined, env);
+  const b = await fx.buildOk(['-q', '--no-cache', '-t', 'sde:1', ctx], undefined, env);
+  assert.equal(a.stdout, b.stdout);
+  const img = await fx.inspect('sde:1');
+  assert.equal((img as unknown as { Created: string }).Created, '2023-11-14T22:13:20Z');
+});

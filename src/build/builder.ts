@@ -1,0 +1,110 @@
+/**
+ * `kiln build`: Dockerfile + context → image. Reads the context (a directory,
+ * or a tar on stdin unpacked to a temp dir), plans the stages, runs them in
+ * dependency order, writes the config and manifest, tags every name and
+ * writes the outputs asked for (store, local dir, OCI or Docker archive).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { invalidArgument, isErrno, notFound } from '../errors.js';
+import { loadIgnore, planBuild } from '../dockerfile/index.js';
+import { extractLayer } from '../layer/extract.js';
+import { decompress } from '../layer/compress.js';
+import { MediaType } from '../oci/mediatypes.js';
+import { sha256Digest } from '../oci/digest.js';
+import { formatReference, parseNormalizedNamed } from '../name/reference.js';
+import type { Descriptor, Manifest } from '../oci/types.js';
+import { BuildSession, type BuilderDeps } from './session.js';
+import { runStage } from './stage.js';
+import { writeOutputs } from './outputs.js';
+import type { BuildOptions, BuildResult } from './types.js';
+
+export type { BuilderDeps } from './session.js';
+
+interface Context {
+  dir: string;
+  dockerfile: string;
+  dockerfilePath?: string;
+  temporary: boolean;
+}
+
+async function openContext(opts: BuildOptions): Promise<Context> {
+  let dir: string;
+  let temporary = false;
+  if (opts.contextTar) {
+    dir = await mkdtemp(path.join(tmpdir(), 'kiln-context-'));
+    temporary = true;
+    try {
+      await extractLayer(await decompress(opts.contextTar), dir, { sameOwner: false, xattrs: false });
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+  } else if (!opts.context && opts.dockerfileText !== undefined) {
+    // `kiln build - < Dockerfile`: no context at all.
+    dir = await mkdtemp(path.join(tmpdir(), 'kiln-context-'));
+    temporary = true;
+  } else {
+    if (!opts.context) throw invalidArgument('no build context given', { hint: 'kiln build [OPTIONS] PATH | -' });
+    dir = path.resolve(opts.context);
+  }
+  try {
+    if (opts.dockerfileText !== undefined) return { dir, dockerfile: opts.dockerfileText, temporary };
+    const file = opts.file === undefined ? path.join(dir, 'Dockerfile') : opts.contextTar ? path.resolve(dir, opts.file) : path.resolve(opts.file);
+    try {
+      return { dir, dockerfile: await readFile(file, 'utf8'), dockerfilePath: file, temporary };
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) throw notFound(`Dockerfile ${file} not found`, { hint: 'pass -f FILE, or put a Dockerfile in the context' });
+      if (isErrno(e, 'ENOTDIR') || isErrno(e, 'EISDIR')) throw notFound(`context ${dir} is not a directory with a Dockerfile`);
+      throw e;
+    }
+  } catch (e) {
+    if (temporary) await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** A config or manifest blob; one the store already has (a cached rebuild) is not written again. */
+async function writeBlob(deps: BuilderDeps, text: string): Promise<{ digest: string; size: number }> {
+  const digest = sha256Digest(text);
+  const have = await deps.content.stat(digest);
+  return have ?? deps.content.writeBytes(text, { digest });
+}
+
+export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise<BuildResult> {
+  const tags = (opts.tags ?? []).map((t) => formatReference(parseNormalizedNamed(t)));
+  const ctx = await openContext(opts);
+  try {
+    const plan = planBuild(ctx.dockerfile, { filename: ctx.dockerfilePath ? path.basename(ctx.dockerfilePath) : 'Dockerfile', buildArgs: opts.buildArgs, target: opts.target });
+    for (const w of plan.unusedBuildArgs) opts.progress?.emit({ kind: 'warning', message: `build argument ${w} was given but no ARG uses it` });
+    const { matcher } = await loadIgnore(ctx.dir, ctx.dockerfilePath);
+    const s = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary);
+    await s.hasher.load();
+    const result = await deps.withLease(async () => {
+      for (const stage of plan.stages) s.stageResults.set(stage.index, await runStage(s, plan, stage));
+      const final = s.stageResults.get(plan.target.index)!;
+      const config = final.config;
+      if (opts.labels && Object.keys(opts.labels).length > 0) {
+        const c = (config.config ??= {});
+        c.Labels = { ...(c.Labels ?? {}), ...opts.labels };
+      }
+      const configBlob = await writeBlob(deps, JSON.stringify(config));
+      const manifest: Manifest = {
+        schemaVersion: 2,
+        mediaType: MediaType.OciManifest,
+        config: { mediaType: MediaType.OciConfig, digest: configBlob.digest, size: configBlob.size },
+        layers: final.layers,
+      };
+      const manifestBlob = await writeBlob(deps, JSON.stringify(manifest));
+      const descriptor: Descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
+      for (const t of tags) if ((await deps.refs.get(t))?.digest !== descriptor.digest) await deps.setRef(t, descriptor);
+      await writeOutputs(s, final, descriptor, tags, opts.outputs ?? []);
+      return { id: configBlob.digest, manifestDigest: manifestBlob.digest, tags, steps: s.ranSteps, cached: s.cachedSteps };
+    });
+    await s.hasher.save();
+    return result;
+  } finally {
+    if (ctx.temporary) await rm(ctx.dir, { recursive: true, force: true });
+  }
+}

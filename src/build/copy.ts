@@ -1,0 +1,186 @@
+/**
+ * COPY/ADD into a root filesystem with Docker's path rules: a directory
+ * source copies its contents; a file goes to `dest/NAME` when the
+ * destination is a directory (ends with `/`, exists as one, or there are
+ * several sources), else to `dest`; missing parents are created; owners are
+ * 0:0 for the context (kept from a stage or image) unless `--chown`;
+ * `--chmod` replaces modes; ADD extracts local tar archives. Every write is
+ * resolved inside the root: an image symlink never leads outside it.
+ */
+import {
+  chmodSync,
+  copyFileSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  closeSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  createReadStream,
+  type Stats,
+} from 'node:fs';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { invalidArgument } from '../errors.js';
+import { resolveInRoot } from '../layer/tar.js';
+import { decompress } from '../layer/compress.js';
+import { extractLayer } from '../layer/extract.js';
+import { walkMatch, type Match, type SourceRoot } from './sources.js';
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export interface CopyRequest {
+  root: SourceRoot;
+  /** The context's owners are not kept (files become 0:0). */
+  resetOwners: boolean;
+  matches: Match[];
+  heredocs: { name: string; content: string }[];
+  /** Absolute path in the image; a trailing `/` means a directory. */
+  dest: string;
+  destIsDir: boolean;
+  owner?: Owner;
+  chmod?: number;
+  /** ADD: extract local tar archives. */
+  extract: boolean;
+}
+
+const comps = (p: string): string[] => p.split('/').filter((c) => c !== '' && c !== '.');
+
+export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> {
+  const destComps = comps(req.dest);
+  const dirs: { target: string; st: Stats }[] = [];
+  const ownerOf = (st: Stats): Owner => req.owner ?? (req.resetOwners ? { uid: 0, gid: 0 } : { uid: st.uid, gid: st.gid });
+  const modeOf = (st: Stats): number => req.chmod ?? st.mode & 0o7777;
+
+  /** The destination directory, created (owned like the copied files) when missing. */
+  const destDir = (): string => {
+    const existing = resolveInRoot(rootfs, destComps, { followLast: true });
+    const st = lstatSync(existing, { throwIfNoEntry: false });
+    if (st?.isDirectory()) return existing;
+    if (st) throw invalidArgument(`${req.dest} exists in the image and is not a directory`, { hint: 'copy to a directory path, or remove the file first' });
+    const made = resolveInRoot(rootfs, destComps, { mkdirs: true, followLast: true });
+    const o = req.owner ?? { uid: 0, gid: 0 };
+    lchownSync(made, o.uid, o.gid);
+    return made;
+  };
+
+  const place = (target: string, abs: string, st: Stats): void => {
+    const old = lstatSync(target, { throwIfNoEntry: false });
+    if (st.isDirectory()) {
+      if (old && !old.isDirectory()) rmSync(target, { force: true });
+      if (!old?.isDirectory()) mkdirSync(target);
+      const o = ownerOf(st);
+      lchownSync(target, o.uid, o.gid);
+      dirs.push({ target, st });
+      return;
+    }
+    if (old?.isDirectory()) throw invalidArgument(`cannot copy to ${target.slice(rootfs.length)}: a directory is in the way`);
+    if (old) rmSync(target, { force: true });
+    const o = ownerOf(st);
+    if (st.isSymbolicLink()) {
+      symlinkSync(readlinkSync(abs), target);
+      lchownSync(target, o.uid, o.gid);
+      lutimesSync(target, st.atime, st.mtime);
+      return;
+    }
+    if (!st.isFile()) return; // fifos, sockets and devices are not copied
+    copyFileSync(abs, target);
+    lchownSync(target, o.uid, o.gid);
+    chmodSync(target, modeOf(st));
+    utimesSync(target, st.atime, st.mtime);
+  };
+
+  const copyTree = (m: Match, into: string): void => {
+    for (const e of walkMatch(req.root, m)) {
+      const parentRel = path.posix.dirname(e.rel);
+      let parent = parentRel === '.' ? into : path.join(into, parentRel);
+      // A directory the image holds as a symlink is followed inside the root.
+      const pst = lstatSync(parent, { throwIfNoEntry: false });
+      if (pst?.isSymbolicLink()) parent = resolveInRoot(rootfs, comps(parent.slice(rootfs.length)), { followLast: true, mkdirs: true });
+      place(path.join(parent, path.posix.basename(e.rel)), e.abs, e.st);
+    }
+  };
+
+  for (const m of req.matches) {
+    if (m.st.isDirectory()) {
+      copyTree(m, destDir());
+      continue;
+    }
+    if (req.extract && (await isArchive(m.abs))) {
+      await extractArchive(m.abs, destDir());
+      continue;
+    }
+    const name = path.posix.basename(m.rel || m.abs);
+    const target = req.destIsDir || isDirInRoot(rootfs, destComps) ? path.join(destDir(), name) : fileTarget(rootfs, destComps);
+    place(target, m.abs, m.st);
+  }
+  for (const h of req.heredocs) {
+    const target = req.destIsDir ? path.join(destDir(), h.name) : fileTarget(rootfs, destComps);
+    const old = lstatSync(target, { throwIfNoEntry: false });
+    if (old) rmSync(target, { force: true, recursive: old.isDirectory() });
+    writeFileSync(target, h.content, { mode: req.chmod ?? 0o644 });
+    chmodSync(target, req.chmod ?? 0o644);
+    if (req.owner) lchownSync(target, req.owner.uid, req.owner.gid);
+  }
+  for (const { target, st } of dirs.reverse()) {
+    chmodSync(target, modeOf(st));
+    utimesSync(target, st.atime, st.mtime);
+  }
+}
+
+function isDirInRoot(rootfs: string, destComps: string[]): boolean {
+  if (destComps.length === 0) return true;
+  return lstatSync(resolveInRoot(rootfs, destComps, { followLast: true }), { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** The host path for a file destination: its parents made inside the root; the name itself not followed. */
+function fileTarget(rootfs: string, destComps: string[]): string {
+  const parent = resolveInRoot(rootfs, destComps.slice(0, -1), { mkdirs: true, followLast: true });
+  return path.join(parent, destComps[destComps.length - 1]!);
+}
+
+const MAGIC: [number, Buffer][] = [
+  [0, Buffer.from([0x1f, 0x8b])],
+  [0, Buffer.from('BZh')],
+  [0, Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])],
+  [0, Buffer.from([0x28, 0xb5, 0x2f, 0xfd])],
+  [257, Buffer.from('ustar')],
+];
+
+/** Is the file a (possibly compressed) tar archive, as ADD decides? */
+async function isArchive(file: string): Promise<boolean> {
+  const fd = openSync(file, 'r');
+  const head = Buffer.alloc(262);
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return MAGIC.some(([off, m]) => n >= off + m.length && head.subarray(off, off + m.length).equals(m));
+}
+
+async function extractArchive(file: string, into: string): Promise<void> {
+  const head = Buffer.alloc(6);
+  const fd = openSync(file, 'r');
+  readSync(fd, head, 0, 6, 0);
+  closeSync(fd);
+  let tar: Readable;
+  if (head.subarray(0, 3).equals(Buffer.from('BZh')) || head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+    const child = spawn(head[0] === 0x42 ? 'bzip2' : 'xz', ['-dc', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    tar = child.stdout;
+  } else {
+    tar = await decompress(createReadStream(file));
+  }
+  await extractLayer(tar, into, { sameOwner: true });
+}

@@ -1,0 +1,123 @@
+/**
+ * RUN --mount, prepared on the host as runtime-spec mounts: cache (a
+ * directory under the root kept across builds, by id), secret (a private
+ * copy of the --secret source with the asked mode and owner, at
+ * /run/secrets/ID, never part of a layer or a cache key), bind (from the
+ * context or another stage's filesystem, read-only unless asked), tmpfs.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { invalidArgument, isErrno, notFound, unimplemented } from '../errors.js';
+import { sha256Digest } from '../oci/digest.js';
+import { resolveInRoot } from '../layer/tar.js';
+import type { Mount } from '../dockerfile/index.js';
+import type { Mount as SpecMount } from '../runtime/index.js';
+import type { SecretSpec } from './types.js';
+
+export interface MountContext {
+  root: string;
+  /** A private directory for this step (removed by cleanup). */
+  scratch: string;
+  contextDir: string;
+  secrets: SecretSpec[];
+  workdir: string;
+  /** The filesystem of a stage or image named by from=. */
+  fromDir(from: string): Promise<string>;
+}
+
+export interface PreparedMounts {
+  mounts: SpecMount[];
+  env: string[];
+  /** What the cache key must see (no secret values). */
+  keyParts: string[];
+  cleanup(): Promise<void>;
+}
+
+function secretValue(s: SecretSpec): Buffer {
+  if (s.env !== undefined) {
+    const v = process.env[s.env];
+    if (v === undefined) throw notFound(`secret ${s.id}: environment variable ${s.env} is not set`, { hint: `export ${s.env} or pass --secret id=${s.id},src=FILE` });
+    return Buffer.from(v);
+  }
+  try {
+    return readFileSync(s.src!);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) throw notFound(`secret ${s.id}: file ${s.src} does not exist`, { hint: 'pass --secret id=ID,src=FILE with an existing file' });
+    throw e;
+  }
+}
+
+export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<PreparedMounts> {
+  const mounts: SpecMount[] = [];
+  const env: string[] = [];
+  const keyParts: string[] = [];
+  mkdirSync(ctx.scratch, { recursive: true, mode: 0o700 });
+  const abs = (t: string) => path.posix.resolve(ctx.workdir, t);
+  try {
+    for (const m of list) {
+      const ro = m.readonly ? ['ro'] : [];
+      switch (m.type) {
+        case 'cache': {
+          const dir = path.join(ctx.root, 'buildcache', 'mounts', sha256Digest(m.id ?? m.target ?? '').slice(7, 39));
+          if (lstatSync(dir, { throwIfNoEntry: false }) === undefined) {
+            mkdirSync(dir, { recursive: true });
+            chmodSync(dir, m.mode ?? 0o755);
+            chownSync(dir, m.uid ?? 0, m.gid ?? 0);
+          }
+          mounts.push({ destination: abs(m.target!), type: 'bind', source: dir, options: ['rbind', ...ro] });
+          keyParts.push(`cache ${m.id} ${m.target}`);
+          break;
+        }
+        case 'secret': {
+          const spec = ctx.secrets.find((s) => s.id === m.id);
+          if (!spec) {
+            if (m.required) throw notFound(`secret ${m.id} is required but was not given`, { hint: `pass --secret id=${m.id},src=FILE` });
+            keyParts.push(`secret ${m.id} absent`);
+            break;
+          }
+          const value = secretValue(spec);
+          if (m.env) env.push(`${m.env}=${value.toString()}`);
+          if (m.target !== undefined || !m.env) {
+            const file = path.join(ctx.scratch, `secret-${sha256Digest(m.id!).slice(7, 23)}`);
+            writeFileSync(file, value, { mode: 0o600 });
+            chmodSync(file, m.mode ?? 0o400);
+            chownSync(file, m.uid ?? 0, m.gid ?? 0);
+            mounts.push({ destination: abs(m.target ?? `/run/secrets/${m.id}`), type: 'bind', source: file, options: ['rbind', 'ro'] });
+          }
+          keyParts.push(`secret ${m.id} ${m.target ?? ''} ${m.env ?? ''}`);
+          break;
+        }
+        case 'bind': {
+          const base = m.from !== undefined ? await ctx.fromDir(m.from) : ctx.contextDir;
+          const src = resolveInRoot(base, (m.source ?? '').split('/'), { followLast: true });
+          if (lstatSync(src, { throwIfNoEntry: false }) === undefined) {
+            throw notFound(`RUN --mount=type=bind: ${m.source ?? '/'} not found in ${m.from ? `"${m.from}"` : 'the build context'}`);
+          }
+          let source = src;
+          if (!m.readonly) {
+            // Writes to a read-write bind are discarded (BuildKit's rule): it gets a copy.
+            source = path.join(ctx.scratch, `bind-${mounts.length}`);
+            execFileSync('cp', ['-a', src, source]);
+          }
+          mounts.push({ destination: abs(m.target!), type: 'bind', source, options: ['rbind', ...(m.readonly ? ['ro'] : [])] });
+          keyParts.push(`bind ${m.from ?? ''} ${m.source ?? ''} ${m.target}`);
+          break;
+        }
+        case 'tmpfs':
+          mounts.push({ destination: abs(m.target!), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.size ? [`size=${m.size}`] : []), ...ro] });
+          keyParts.push(`tmpfs ${m.target}`);
+          break;
+        case 'ssh':
+          throw unimplemented('RUN --mount=type=ssh is not supported by kiln yet', { hint: 'use a secret mount for keys' });
+        default:
+          throw invalidArgument(`unknown mount type ${String((m as Mount).type)}`);
+      }
+    }
+  } catch (e) {
+    await rm(ctx.scratch, { recursive: true, force: true });
+    throw e;
+  }
+  return { mounts, env, keyParts, cleanup: () => rm(ctx.scratch, { recursive: true, force: true }) };
+}

@@ -1,0 +1,45 @@
+/** Build outputs besides the store: the final filesystem in a directory, or an OCI / Docker archive. */
+import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { internal } from '../errors.js';
+import { saveArchive } from '../image/archive/save.js';
+import type { Descriptor } from '../oci/types.js';
+import type { BuildSession } from './session.js';
+import type { ImageState } from './state.js';
+import type { OutputSpec } from './types.js';
+
+const run = promisify(execFile);
+
+export async function writeOutputs(s: BuildSession, final: ImageState, descriptor: Descriptor, tags: string[], outputs: OutputSpec[]): Promise<void> {
+  for (const o of outputs) {
+    if (o.type === 'image') continue;
+    if (o.type === 'local') {
+      const view = await s.view(final);
+      try {
+        await mkdir(o.dest, { recursive: true });
+        await run('cp', ['-a', '--no-preserve=xattr', `${view.dir}/.`, path.resolve(o.dest)]).catch((e: Error & { stderr?: string }) => {
+          throw internal(`writing the build output to ${o.dest}: ${e.stderr?.trim() || e.message}`, { cause: e });
+        });
+      } finally {
+        await view.release();
+      }
+      continue;
+    }
+    const items = [{ ...(tags[0] ? { name: tags[0] } : {}), descriptor }];
+    if (o.dest === '-') {
+      await saveArchive(s.deps.content, items, process.stdout, { format: o.type });
+      continue;
+    }
+    const tmp = `${o.dest}.kiln-tmp-${process.pid}`;
+    try {
+      await saveArchive(s.deps.content, items, createWriteStream(tmp), { format: o.type });
+      await rename(tmp, o.dest);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+}

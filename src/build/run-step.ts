@@ -1,0 +1,168 @@
+/**
+ * RUN: a runc container on an overlay of the parent state (upper = the
+ * step's changes), with the image's env, user, workdir and shell, the
+ * generated /etc/hosts and resolv.conf, and the step's RUN --mounts. The
+ * upper directory, minus the mount points runc had to create, becomes the
+ * layer. Whatever happens, the container and the mount are gone afterwards.
+ */
+import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { KilnError, failedPrecondition, isKilnError } from '../errors.js';
+import { prepareContainer, removeContainer, runForeground, Runc, type Mount as SpecMount } from '../runtime/index.js';
+import type { ContainerConfig } from '../oci/types.js';
+import type { LayeredSnapshotter } from '../snapshot/overlay.js';
+import { chainIds } from '../oci/config.js';
+import type { ContentStore } from '../content/store.js';
+import type { Codec } from '../layer/compress.js';
+import { commitLayer, type CommittedLayer } from './layer-commit.js';
+
+export interface RunInput {
+  chainDir: string;
+  /** The parent's diff IDs (the new layer's chain ID is computed from them). */
+  diffIds: string[];
+  /** Env (the RUN environment), User, WorkingDir. */
+  config: ContainerConfig;
+  args: string[];
+  network: 'host' | 'none';
+  /** RUN --mount and heredoc files, already prepared on the host. */
+  mounts: SpecMount[];
+  /** Extra env (secret env=), kept out of the image. */
+  env?: string[];
+  onOutput(stream: 'stdout' | 'stderr', text: string): void;
+  signal?: AbortSignal;
+}
+
+export interface RunDeps {
+  /** State dir for build containers (runc root and bundles). */
+  stateDir: string;
+  snap: LayeredSnapshotter;
+  content: ContentStore;
+  codec: Codec;
+  sourceDateEpoch?: number;
+}
+
+/** A failed RUN: the exit code and the last lines of output, for the builder's error. */
+export class RunFailed extends Error {
+  constructor(
+    readonly exitCode: number,
+    readonly tail: string[],
+    readonly startError?: KilnError,
+  ) {
+    super(startError ? startError.message : `exit code: ${exitCode}`);
+  }
+}
+
+const TAIL = 12;
+
+function lineSink(stream: 'stdout' | 'stderr', input: RunInput, tail: string[]): Writable {
+  let partial = '';
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      const text = chunk.toString();
+      input.onOutput(stream, text);
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) {
+        tail.push(l);
+        if (tail.length > TAIL) tail.shift();
+      }
+      cb();
+    },
+    final(cb) {
+      if (partial) {
+        tail.push(partial);
+        if (tail.length > TAIL) tail.shift();
+      }
+      cb();
+    },
+  });
+}
+
+export async function executeRun(deps: RunDeps, input: RunInput): Promise<CommittedLayer> {
+  const id = `kiln-build-${randomBytes(6).toString('hex')}`;
+  const mounted = await deps.snap.prepare(id, input.chainDir);
+  let created = false;
+  let committed = false;
+  try {
+    if (mounted.kind !== 'overlay' || !mounted.upper) {
+      throw failedPrecondition('RUN needs an overlay mount and overlayfs could not be mounted here', { hint: 'run kiln as root on a kernel with overlayfs' });
+    }
+    const image: ContainerConfig = { ...input.config, Env: [...(input.config.Env ?? []), ...(input.env ?? [])] };
+    const before = existingPaths(mounted.rootfs, [...input.mounts.map((m) => m.destination), ...RUNC_MOUNT_POINTS]);
+    const { spec } = await prepareContainer(deps.stateDir, id, {
+      rootfs: mounted.rootfs,
+      image,
+      options: { network: input.network, entrypoint: [], cmd: input.args, mounts: input.mounts, noNewPrivileges: false },
+    });
+    created = true;
+    const tail: string[] = [];
+    const out = lineSink('stdout', input, tail);
+    const err = lineSink('stderr', input, tail);
+    const onAbort = () => void new Runc({ root: path.join(deps.stateDir, 'runc') }).kill(id, 'SIGKILL', { all: true }).catch(() => undefined);
+    input.signal?.addEventListener('abort', onAbort, { once: true });
+    let code: number;
+    try {
+      code = await runForeground(deps.stateDir, id, { stdout: out, stderr: err });
+    } catch (e) {
+      if (isKilnError(e)) throw new RunFailed(e.exitCode, tail, e);
+      throw e;
+    } finally {
+      input.signal?.removeEventListener('abort', onAbort);
+      out.end();
+      err.end();
+    }
+    input.signal?.throwIfAborted();
+    if (code !== 0) throw new RunFailed(code, tail);
+    await removeContainer(deps.stateDir, id, { force: true });
+    created = false;
+    removeMountPoints(mounted.upper, before, spec.mounts.map((m) => m.destination));
+    const layer = await commitLayer(deps.content, mounted.upper, { codec: deps.codec, sourceDateEpoch: deps.sourceDateEpoch });
+    await deps.snap.commit(id, chainIds([...input.diffIds, layer.diffId]).pop()!);
+    committed = true;
+    return layer;
+  } finally {
+    if (created) await removeContainer(deps.stateDir, id, { force: true }).catch(() => undefined);
+    if (!committed) await deps.snap.remove(id);
+  }
+}
+
+/** Files runc writes into the root when missing (besides the mounts' own destinations). */
+const RUNC_MOUNT_POINTS = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/proc', '/sys', '/dev'];
+
+/** Which of these image paths (and their parents) exist before the container runs. */
+function existingPaths(rootfs: string, dests: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const d of dests) {
+    let rel = path.posix.normalize(d).replace(/^\/+/, '');
+    while (rel !== '' && rel !== '.') {
+      if (lstatSync(path.join(rootfs, rel), { throwIfNoEntry: false })) out.add(rel);
+      rel = path.posix.dirname(rel);
+    }
+  }
+  return out;
+}
+
+/**
+ * runc creates the mount points it needs (/etc/hostname, /run/secrets/x, /proc on
+ * a bare image…); those that were not in the image and are still empty are not
+ * the step's changes, so they leave the upper dir, with their emptied parents.
+ */
+export function removeMountPoints(upper: string, existed: Set<string>, destinations: string[]): void {
+  const inLower = (rel: string) => existed.has(rel);
+  for (const dest of [...destinations].sort((a, b) => b.length - a.length)) {
+    let rel = path.posix.normalize(dest).replace(/^\/+/, '');
+    while (rel !== '' && rel !== '.') {
+      const p = path.join(upper, rel);
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (!st || inLower(rel)) break;
+      if (st.isDirectory()) {
+        if (readdirSync(p).length > 0) break;
+        rmdirSync(p);
+      } else if (st.isFile() && st.size === 0) unlinkSync(p);
+      else break;
+      rel = path.posix.dirname(rel);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * One build's shared state: the stores it writes to, the cache, the context
+ * and its .dockerignore, the stages built so far, step numbering, and the
+ * helpers steps share (an overlay whose upper dir becomes a layer; the
+ * filesystem of a stage or image named by --from).
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { failedPrecondition, invalidArgument } from '../errors.js';
+import type { ContentStore, RefStore } from '../content/store.js';
+import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
+import type { LayeredSnapshotter } from '../snapshot/overlay.js';
+import { chainIds } from '../oci/config.js';
+import type { BuildPlan, IgnoreMatcher, RunInstruction, Stage } from '../dockerfile/index.js';
+import { BuildCache } from './cache.js';
+import { SourceHasher } from './hasher.js';
+import { commitLayer, type CommittedLayer } from './layer-commit.js';
+import type { RunDeps } from './run-step.js';
+import { nextKey, unpackState, type ImageState } from './state.js';
+import { noBuildProgress, type BuildOptions, type BuildProgress, type StepInfo } from './types.js';
+
+export interface LocalImageView {
+  /** Config digest. */
+  id: string;
+  manifest: Manifest;
+  config: ImageConfig;
+}
+
+/** What the builder needs from an engine (injected; build/ never imports engines). */
+export interface BuilderDeps {
+  root: string;
+  content: ContentStore;
+  refs: RefStore;
+  snapshotter: LayeredSnapshotter;
+  /** A local image by reference, pulled first when it is missing. */
+  image(ref: string): Promise<LocalImageView>;
+  setRef(name: string, descriptor: Descriptor): Promise<void>;
+  withLease<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export class BuildSession {
+  readonly stageResults = new Map<number, ImageState>();
+  readonly progress: BuildProgress;
+  readonly cache: BuildCache;
+  readonly hasher: SourceHasher;
+  readonly stateDir: string;
+  readonly runDeps: RunDeps;
+  readonly signal?: AbortSignal;
+  ranSteps = 0;
+  cachedSteps = 0;
+  private steps = 0;
+
+  constructor(
+    readonly deps: BuilderDeps,
+    readonly opts: BuildOptions,
+    readonly plan: BuildPlan,
+    readonly contextDir: string,
+    readonly ignore: IgnoreMatcher,
+    persistHashes: boolean,
+  ) {
+    this.progress = opts.progress ?? noBuildProgress;
+    this.cache = new BuildCache(deps.root, deps.content, opts.noCache);
+    this.hasher = new SourceHasher(persistHashes ? deps.root : undefined, contextDir);
+    this.stateDir = path.join(deps.root, 'build');
+    this.runDeps = { stateDir: this.stateDir, snap: deps.snapshotter, content: deps.content, codec: opts.compression ?? 'gzip', sourceDateEpoch: opts.sourceDateEpoch };
+    this.signal = opts.signal;
+  }
+
+  step(name: string): StepInfo {
+    return { n: ++this.steps, name };
+  }
+
+  now(): string {
+    return this.opts.sourceDateEpoch !== undefined ? new Date(this.opts.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
+  }
+
+  network(inst: RunInstruction): 'host' | 'none' {
+    return inst.network === 'default' ? (this.opts.network ?? 'host') : inst.network;
+  }
+
+  /** A stage (by name or index) or an image, for COPY --from and RUN --mount from=. */
+  async resolveFrom(from: string, _current?: Stage): Promise<{ key: string; what: string; state: ImageState }> {
+    const all = this.plan.stages;
+    const byName = all.find((st) => st.name === from.toLowerCase()) ?? (/^\d+$/.test(from) ? all.find((st) => st.index === Number(from)) : undefined);
+    if (byName) {
+      const state = this.stageResults.get(byName.index);
+      if (!state) throw invalidArgument(`stage ${from} is used before it is built`);
+      return { key: state.key, what: `stage ${from}`, state };
+    }
+    const img = await this.deps.image(from);
+    return { key: nextKey('image', img.id), what: `image ${from}`, state: { config: img.config, layers: img.manifest.layers, key: img.id } };
+  }
+
+  /** A read-only view of a state's filesystem; call release() when done. */
+  async view(state: ImageState): Promise<{ dir: string; release: () => Promise<void> }> {
+    const chainDir = await unpackState(this.deps.snapshotter, this.deps.content, state);
+    const key = `kiln-view-${randomBytes(6).toString('hex')}`;
+    const m = await this.deps.snapshotter.view(key, chainDir);
+    return { dir: m.rootfs, release: () => this.deps.snapshotter.remove(key) };
+  }
+
+  /** The filesystem of a stage or image named by --from / from=, read-only. */
+  async fromView(from: string): Promise<{ dir: string; release: () => Promise<void> }> {
+    return this.view((await this.resolveFrom(from)).state);
+  }
+
+  /**
+   * Runs fn on a writable overlay of the state; its changes become a layer, or
+   * none when nothing changed. The upper dir is kept as the new layer's snapshot.
+   */
+  async withOverlay(state: ImageState, fn: (rootfs: string) => Promise<void> | void): Promise<CommittedLayer | undefined> {
+    const chainDir = await unpackState(this.deps.snapshotter, this.deps.content, state);
+    const key = `kiln-build-${randomBytes(6).toString('hex')}`;
+    const mounted = await this.deps.snapshotter.prepare(key, chainDir);
+    let committed = false;
+    try {
+      if (mounted.kind !== 'overlay' || !mounted.upper) {
+        throw failedPrecondition('the builder needs overlayfs and it could not be mounted here', { hint: 'run kiln as root on a kernel with overlayfs' });
+      }
+      await fn(mounted.rootfs);
+      if (readdirSync(mounted.upper).length === 0) return undefined;
+      const layer = await commitLayer(this.deps.content, mounted.upper, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch });
+      await this.deps.snapshotter.commit(key, chainIds([...state.config.rootfs.diff_ids, layer.diffId]).pop()!);
+      committed = true;
+      return layer;
+    } finally {
+      if (!committed) await this.deps.snapshotter.remove(key);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * COPY/ADD sources: a pattern (Go filepath.Match wildcards per path
+ * component) resolved inside a source root (the context, a stage's or an
+ * image's filesystem) as if that root were `/`, .dockerignore applied to the
+ * context, and a walk of what a matched directory holds. Symlinks on the way
+ * to a match are followed inside the root; inside a copied directory they are
+ * copied as links.
+ */
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { resolveInRoot } from '../layer/tar.js';
+import type { IgnoreMatcher } from '../dockerfile/index.js';
+
+export interface SourceRoot {
+  dir: string;
+  /** .dockerignore of the context (only for the context). */
+  ignore?: IgnoreMatcher;
+  /** `build context` or `stage builder`, for messages. */
+  what: string;
+}
+
+export interface Match {
+  /** Slash path relative to the source root. */
+  rel: string;
+  /** Host path, every symlink resolved inside the root. */
+  abs: string;
+  /** stat of the match (symlinks followed). */
+  st: Stats;
+}
+
+export interface Entry {
+  /** Slash path relative to the matched directory. */
+  rel: string;
+  abs: string;
+  st: Stats;
+}
+
+const GLOB = /[*?[\\]/;
+
+/** Go's filepath.Match for one path component, as a RegExp. */
+export function componentPattern(p: string): RegExp {
+  let re = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\' && i + 1 < p.length) re += escapeRe(p[++i]!);
+    else if (c === '[') {
+      const end = p.indexOf(']', i + 2);
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
+      let cls = p.slice(i + 1, end);
+      if (cls.startsWith('^')) cls = '^' + cls.slice(1).replace(/\\/g, '\\\\');
+      else cls = cls.replace(/\\/g, '\\\\');
+      re += `[${cls}]`;
+      i = end;
+    } else re += escapeRe(c);
+  }
+  return new RegExp(`^${re}$`, 's');
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** The pattern's components, or undefined when it climbs out of the root (`../x`). */
+export function patternComponents(pattern: string): string[] | undefined {
+  const norm = path.posix.normalize(pattern.replace(/^\/+/, '') || '.');
+  if (norm === '..' || norm.startsWith('../')) return undefined;
+  return norm.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/** Every match of `pattern` in the root (empty when nothing matches or all is ignored). */
+export function matchSources(root: SourceRoot, pattern: string): Match[] | undefined {
+  const comps = patternComponents(pattern);
+  if (comps === undefined) return undefined;
+  let found: string[][] = [[]];
+  for (const c of comps) {
+    const next: string[][] = [];
+    const hasGlob = GLOB.test(c);
+    const re = hasGlob ? componentPattern(c) : undefined;
+    for (const prefix of found) {
+      if (!re) {
+        next.push([...prefix, c]);
+        continue;
+      }
+      const dir = resolveInRoot(root.dir, prefix, { followLast: true });
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const n of names.sort()) if (re.test(n)) next.push([...prefix, n]);
+    }
+    found = next;
+  }
+  const out: Match[] = [];
+  for (const parts of found) {
+    const rel = parts.join('/');
+    if (rel !== '' && root.ignore?.excludes(rel)) continue;
+    const abs = resolveInRoot(root.dir, parts, { followLast: true });
+    const st = statSync(abs, { throwIfNoEntry: false });
+    if (st) out.push({ rel, abs, st });
+  }
+  return out;
+}
+
+/** Code-unit order: the same as byte order for every name but rare astral ones, and allocation-free. */
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** What a matched directory holds, parents first, names in byte order; ignored paths skipped. */
+export function* walkMatch(root: SourceRoot, m: Match): Generator<Entry> {
+  function* walk(absDir: string, relDir: string): Generator<Entry> {
+    for (const name of readdirSync(absDir).sort(byName)) {
+      const rel = relDir === '' ? name : `${relDir}/${name}`;
+      const ctxRel = m.rel === '' ? rel : `${m.rel}/${rel}`;
+      const abs = path.join(absDir, name);
+      const st = lstatSync(abs);
+      const excluded = root.ignore?.excludes(ctxRel) ?? false;
+      if (!excluded) yield { rel, abs, st };
+      if (st.isDirectory() && (!excluded || root.ignore?.hasExceptions)) yield* walk(abs, rel);
+    }
+  }
+  yield* walk(m.abs, '');
+}

@@ -1,0 +1,75 @@
+/**
+ * What a build is asked to do and what it answers: the options `kiln build`
+ * takes (Docker's flags), the progress events it emits and its result.
+ */
+import type { Readable } from 'node:stream';
+import type { Codec } from '../layer/compress.js';
+
+export interface SecretSpec {
+  id: string;
+  /** A file on the host… */
+  src?: string;
+  /** …or an environment variable of the CLI. */
+  env?: string;
+}
+
+export type OutputSpec =
+  | { type: 'image' }
+  | { type: 'local'; dest: string }
+  | { type: 'oci' | 'docker'; dest: string };
+
+export interface BuildOptions {
+  /** Context directory; ignored when `contextTar` is given. */
+  context?: string;
+  /** The context as a tar stream (`kiln build -`). */
+  contextTar?: Readable;
+  /** Dockerfile path (relative to the cwd), default `<context>/Dockerfile`. */
+  file?: string;
+  /** The Dockerfile's text (`-f -`, or a Dockerfile given on stdin as the context). */
+  dockerfileText?: string;
+  tags?: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  noCache?: boolean;
+  labels?: Record<string, string>;
+  network?: 'host' | 'none';
+  secrets?: SecretSpec[];
+  outputs?: OutputSpec[];
+  compression?: Codec;
+  /** Seconds since the epoch: clamps file times and `created` fields. */
+  sourceDateEpoch?: number;
+  progress?: BuildProgress;
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  /** The image ID (config digest). */
+  id: string;
+  manifestDigest: string;
+  tags: string[];
+  /** Steps that ran and steps answered from the cache. */
+  steps: number;
+  cached: number;
+}
+
+/** One step of the build as the progress display sees it. */
+export interface StepInfo {
+  /** 1-based, in execution order (`#N`). */
+  n: number;
+  /** `[stage 1/2] RUN make` or `[internal] load build context`. */
+  name: string;
+}
+
+export type BuildEvent =
+  | { kind: 'start'; step: StepInfo }
+  | { kind: 'cached'; step: StepInfo }
+  | { kind: 'log'; step: StepInfo; stream: 'stdout' | 'stderr'; text: string; /** Since the step started. */ seconds: number }
+  | { kind: 'done'; step: StepInfo; seconds: number }
+  | { kind: 'error'; step: StepInfo; seconds: number; message: string }
+  | { kind: 'warning'; message: string };
+
+export interface BuildProgress {
+  emit(e: BuildEvent): void;
+}
+
+export const noBuildProgress: BuildProgress = { emit: () => undefined };

@@ -1,0 +1,174 @@
+import { writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import { invalidArgument } from '../../errors.js';
+import type { BuildOptions, OutputSpec, SecretSpec } from '../../build/types.js';
+import { parseCodec } from '../../layer/compress.js';
+import { sourceDateEpochFromEnv } from '../../layer/diff.js';
+import { withEngine } from '../engine.js';
+import { createBuildProgress, type ProgressMode } from '../build-progress.js';
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+interface Flags {
+  tag: string[];
+  file?: string;
+  buildArg: string[];
+  target?: string;
+  cache: boolean;
+  label: string[];
+  network: string;
+  secret: string[];
+  output: string[];
+  iidfile?: string;
+  quiet?: boolean;
+  progress: string;
+  compression: string;
+}
+
+/** `K=V` pairs; a bare `K` takes the value of the CLI's environment (Docker's rule for --build-arg). */
+function keyValues(list: string[], what: string, fromEnv: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i === 0) throw invalidArgument(`${what} ${kv}: the name is empty`, { hint: `use ${what} NAME=VALUE` });
+    if (i < 0) {
+      if (!fromEnv) throw invalidArgument(`${what} ${kv}: expected NAME=VALUE`);
+      const v = process.env[kv];
+      if (v !== undefined) out[kv] = v;
+      continue;
+    }
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** `a=b,c=d` → map. */
+function csv(spec: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of spec.split(',')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+    else if (part.trim()) out[part.trim()] = '';
+  }
+  return out;
+}
+
+function parseSecret(spec: string): SecretSpec {
+  const m = csv(spec);
+  const id = m.id;
+  if (!id) throw invalidArgument(`--secret ${spec}: id= is required`, { hint: '--secret id=mytoken,src=./token.txt or --secret id=mytoken,env=TOKEN' });
+  const src = m.src ?? m.source;
+  if (src !== undefined) return { id, src };
+  if (m.env !== undefined) return { id, env: m.env };
+  if (m.type === 'env') return { id, env: id };
+  return { id, src: id };
+}
+
+function parseOutput(spec: string): OutputSpec {
+  const m = spec.includes('=') ? csv(spec) : { type: 'local', dest: spec };
+  const type = m.type ?? 'local';
+  if (type === 'image' || type === 'registry') {
+    if (type === 'registry') throw invalidArgument('-o type=registry is not supported yet', { hint: 'build, then kiln push' });
+    return { type: 'image' };
+  }
+  if (!m.dest) throw invalidArgument(`-o ${spec}: dest= is required`, { hint: '-o type=local,dest=DIR or -o type=oci,dest=FILE' });
+  if (type === 'local') return { type, dest: m.dest };
+  if (type === 'oci' || type === 'docker' || type === 'tar') return { type: type === 'tar' ? 'docker' : type, dest: m.dest };
+  throw invalidArgument(`-o ${spec}: unknown output type ${type}`, { hint: 'use type=local, oci, docker or image' });
+}
+
+async function readAll(stream: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c);
+  return Buffer.concat(chunks).toString();
+}
+
+const TAR_MAGIC = [Buffer.from([0x1f, 0x8b]), Buffer.from('BZh'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a]), Buffer.from([0x28, 0xb5, 0x2f, 0xfd])];
+
+/** `kiln build -`: standard input is a context tar, or a Dockerfile without context. */
+async function stdinContext(): Promise<Pick<BuildOptions, 'contextTar' | 'dockerfileText'>> {
+  const it = (process.stdin as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  let ended = false;
+  while (head.length < 512) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    head = Buffer.concat([head, r.value]);
+  }
+  const isTar = TAR_MAGIC.some((m) => head.subarray(0, m.length).equals(m)) || head.subarray(257, 262).toString() === 'ustar';
+  const rest = async function* () {
+    yield head;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  };
+  if (isTar) return { contextTar: Readable.from(rest()) };
+  return { dockerfileText: await readAll(rest()) };
+}
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description('Build an image from a Dockerfile')
+    .argument('<context>', 'context directory, or - to read a tar (or a Dockerfile) from standard input')
+    .option('-t, --tag <name>', 'name and optionally tag the image (repeatable)', collect, [])
+    .option('-f, --file <file>', 'the Dockerfile (default: CONTEXT/Dockerfile); - reads it from standard input')
+    .option('--build-arg <k=v>', 'set a build-time variable (repeatable)', collect, [])
+    .option('--target <stage>', 'build this stage and what it needs')
+    .option('--no-cache', 'do not use the build cache')
+    .option('--label <k=v>', 'set an image label (repeatable)', collect, [])
+    .option('--network <mode>', 'network of RUN steps: host (default) or none', 'host')
+    .option('--secret <spec>', 'secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (repeatable)', collect, [])
+    .option('-o, --output <spec>', 'also write type=local,dest=DIR | type=oci,dest=FILE | type=docker,dest=FILE (repeatable)', collect, [])
+    .option('--iidfile <file>', 'write the image ID to this file')
+    .option('-q, --quiet', 'print only the image ID')
+    .option('--progress <mode>', 'auto, plain or tty', 'auto')
+    .option('--compression <codec>', 'layer compression: gzip, zstd or none', 'gzip')
+    .action(async (context: string, f: Flags, cmd: Command) => {
+      if (f.network !== 'host' && f.network !== 'none') throw invalidArgument(`--network ${f.network}: kiln build supports host and none`);
+      if (!['auto', 'plain', 'tty'].includes(f.progress)) throw invalidArgument(`--progress ${f.progress}: use auto, plain or tty`);
+      if (context === '-' && f.file === '-') throw invalidArgument('the context and the Dockerfile cannot both come from standard input');
+      const opts: BuildOptions = {
+        tags: f.tag,
+        buildArgs: keyValues(f.buildArg, '--build-arg', true),
+        labels: keyValues(f.label, '--label', false),
+        network: f.network,
+        secrets: f.secret.map(parseSecret),
+        outputs: f.output.map(parseOutput),
+        noCache: !f.cache,
+        compression: parseCodec(f.compression),
+        sourceDateEpoch: sourceDateEpochFromEnv(),
+        ...(f.target !== undefined ? { target: f.target } : {}),
+      };
+      if (context === '-') Object.assign(opts, await stdinContext());
+      else opts.context = context;
+      if (f.file === '-') opts.dockerfileText = await readAll(process.stdin as AsyncIterable<Buffer>);
+      else if (f.file !== undefined) opts.file = f.file;
+      const progress = createBuildProgress(process.stderr, f.quiet ? 'quiet' : (f.progress as ProgressMode));
+      const abort = new AbortController();
+      const onSignal = () => abort.abort(new Error('build cancelled'));
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      opts.progress = progress;
+      opts.signal = abort.signal;
+      try {
+        const r = await withEngine(cmd, (e) => e.build(opts));
+        progress.done();
+        if (f.iidfile) await writeFile(f.iidfile, r.id);
+        process.stdout.write(`${r.id}\n`);
+      } catch (e) {
+        progress.done();
+        throw e;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,36 @@
+/** `build` for the local engine: the builder over this store, its snapshots, and pulls of missing base images. */
+import { isKilnError } from '../../errors.js';
+import { buildImage } from '../../build/builder.js';
+import type { BuildOptions, BuildResult } from '../../build/types.js';
+import { overlaySnapshotter } from '../../snapshot/overlay.js';
+import type { ImageConfig } from '../../oci/types.js';
+import { pullImage } from './pull.js';
+import { resolveImage } from './resolve.js';
+import type { LocalStores } from './stores.js';
+
+export function buildWith(stores: LocalStores, withRegistry: () => Promise<LocalStores>, opts: BuildOptions): Promise<BuildResult> {
+  const image = async (ref: string) => {
+    let local;
+    try {
+      local = await resolveImage(stores.content, stores.refs, ref);
+    } catch (e) {
+      if (!isKilnError(e, 'NOT_FOUND')) throw e;
+      await pullImage(await withRegistry(), ref, opts.signal ? { signal: opts.signal } : {});
+      local = await resolveImage(stores.content, stores.refs, ref);
+    }
+    const config = JSON.parse((await stores.content.readBytes(local.id)).toString()) as ImageConfig;
+    return { id: local.id, manifest: local.manifest, config };
+  };
+  return buildImage(
+    {
+      root: stores.root,
+      content: stores.content,
+      refs: stores.refs,
+      snapshotter: overlaySnapshotter(stores.root),
+      image,
+      setRef: stores.setRef,
+      withLease: stores.withLease,
+    },
+    opts,
+  );
+}

@@ -1,0 +1,232 @@
+/**
+ * The layered snapshotter: `layers/<chain-id hex>/fs` holds ONE layer,
+ * unpacked once in overlayfs form (whiteouts as 0:0 character devices,
+ * opaque directories marked with `trusted.overlay.opaque=y`), and
+ * `layers/<hex>/parent` names the layer below. A writable root is an
+ * overlay mount whose lowerdirs are the chain (top first) with an upper and
+ * work dir of its own; a read-only view is the same without upper. Where
+ * overlay cannot mount, the chain is copied into the root, applying each
+ * layer's whiteouts (the native fallback). A successful build step's upper
+ * dir becomes the next layer's snapshot directly (`commit`), so the layer a
+ * build just wrote is never extracted again.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, type Stats } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { isErrno } from '../errors.js';
+import { resolveInRoot } from '../layer/tar.js';
+import { digestHex } from '../oci/digest.js';
+import { decompress } from '../layer/compress.js';
+import { extractLayer } from '../layer/extract.js';
+import { readXattrTree } from '../layer/xattr.js';
+import type { Mounted, Snapshotter } from './snapshotter.js';
+
+const run = promisify(execFile);
+
+/** Mount options are limited to a page; lowerdirs are given relative to the layers dir to fit more. */
+const MAX_MOUNT_DATA = 4000;
+
+export interface LayeredSnapshotter extends Snapshotter {
+  /** A read-only root of the chain (for reading files, COPY --from, outputs); `remove(key)` ends it. */
+  view(key: string, chainDir: string): Promise<Mounted>;
+  /**
+   * Ends the writable root of `key` and keeps its upper dir as the snapshot of
+   * `chainId` (the chain of the root's layers plus the layer made from that
+   * upper dir). Returns the new chain dir. Only for overlay roots.
+   */
+  commit(key: string, chainId: string): Promise<string>;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return false;
+    throw e;
+  }
+}
+
+async function isMountPoint(dir: string): Promise<boolean> {
+  try {
+    await run('mountpoint', ['-q', dir]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function unmount(dir: string): Promise<void> {
+  if (await isMountPoint(dir)) await run('umount', [dir]).catch(async () => run('umount', ['-l', dir]));
+}
+
+export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean } = {}): LayeredSnapshotter {
+  const layersDir = path.join(root, 'layers');
+  const mounts = path.join(root, 'mounts');
+  const emptyDir = path.join(layersDir, 'empty');
+
+  /** fs dirs of the chain, top first, relative to layersDir. */
+  const chainOf = (chainDir: string): string[] => {
+    const out: string[] = [];
+    let hex: string | undefined = path.basename(chainDir);
+    while (hex) {
+      out.push(`${hex}/fs`);
+      hex = readFileSync(path.join(layersDir, hex, 'parent'), 'utf8').trim() || undefined;
+    }
+    return out;
+  };
+
+  async function newMountDir(key: string, chainDir: string): Promise<string> {
+    const base = path.join(mounts, key);
+    await mkdir(path.join(base, 'rootfs'), { recursive: true });
+    await writeFile(path.join(base, 'parent'), path.basename(chainDir));
+    return base;
+  }
+
+  async function mountOverlay(target: string, lowers: string[], upper?: { upper: string; work: string }): Promise<boolean> {
+    if (opts.noOverlay) return false;
+    const data = `lowerdir=${lowers.join(':')}${upper ? `,upperdir=${upper.upper},workdir=${upper.work}` : ''}`;
+    if (data.length > MAX_MOUNT_DATA) return false;
+    try {
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', data, target], { cwd: layersDir });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  return {
+    async unpack(layers) {
+      await mkdir(layersDir, { recursive: true });
+      let parent = '';
+      for (const layer of layers) {
+        const hex = digestHex(layer.chainId);
+        const dir = path.join(layersDir, hex);
+        if (!(await exists(path.join(dir, 'parent')))) {
+          const tmp = path.join(layersDir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+          await mkdir(path.join(tmp, 'fs'), { recursive: true });
+          try {
+            const tar = await decompress(Readable.from((await layer.open()) as AsyncIterable<Buffer>));
+            await extractLayer(tar, path.join(tmp, 'fs'), { allowDevices: process.getuid?.() === 0, whiteouts: 'overlay' });
+            await writeFile(path.join(tmp, 'parent'), parent);
+            await rename(tmp, dir).catch(async (e) => {
+              // Another process finished the same snapshot first: theirs is as good as ours.
+              if (isErrno(e, 'ENOTEMPTY') || isErrno(e, 'EEXIST')) return rm(tmp, { recursive: true, force: true });
+              throw e;
+            });
+          } catch (e) {
+            await rm(tmp, { recursive: true, force: true });
+            throw e;
+          }
+        }
+        parent = hex;
+      }
+      if (!parent) {
+        await mkdir(path.join(emptyDir, 'fs'), { recursive: true });
+        if (!(await exists(path.join(emptyDir, 'parent')))) await writeFile(path.join(emptyDir, 'parent'), '');
+        return emptyDir;
+      }
+      return path.join(layersDir, parent);
+    },
+
+    async prepare(key, chainDir): Promise<Mounted> {
+      const base = await newMountDir(key, chainDir);
+      const rootfs = path.join(base, 'rootfs');
+      const upper = path.join(base, 'upper');
+      const work = path.join(base, 'work');
+      await mkdir(upper, { recursive: true });
+      await mkdir(work, { recursive: true });
+      if (await mountOverlay(rootfs, chainOf(chainDir), { upper, work })) return { rootfs, kind: 'overlay', upper };
+      await materialize(layersDir, chainOf(chainDir), rootfs);
+      return { rootfs, kind: 'copy' };
+    },
+
+    async view(key, chainDir): Promise<Mounted> {
+      const lowers = chainOf(chainDir);
+      if (lowers.length === 1) return { rootfs: path.join(layersDir, lowers[0]!), kind: 'overlay' };
+      const base = await newMountDir(key, chainDir);
+      const rootfs = path.join(base, 'rootfs');
+      if (await mountOverlay(rootfs, lowers)) return { rootfs, kind: 'overlay' };
+      await materialize(layersDir, lowers, rootfs);
+      return { rootfs, kind: 'copy' };
+    },
+
+    async commit(key, chainId) {
+      const base = path.join(mounts, key);
+      const parent = (await readFile(path.join(base, 'parent'), 'utf8')).trim();
+      await unmount(path.join(base, 'rootfs'));
+      const hex = digestHex(chainId);
+      const dir = path.join(layersDir, hex);
+      if (!(await exists(path.join(dir, 'parent')))) {
+        const tmp = path.join(layersDir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+        await mkdir(tmp);
+        await rename(path.join(base, 'upper'), path.join(tmp, 'fs'));
+        await writeFile(path.join(tmp, 'parent'), parent === 'empty' ? '' : parent);
+        await rename(tmp, dir).catch(async (e) => {
+          if (isErrno(e, 'ENOTEMPTY') || isErrno(e, 'EEXIST')) return rm(tmp, { recursive: true, force: true });
+          throw e;
+        });
+      }
+      await rm(base, { recursive: true, force: true });
+      return dir;
+    },
+
+    async remove(key) {
+      const base = path.join(mounts, key);
+      await unmount(path.join(base, 'rootfs'));
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The copy fallback: the chain's layers, bottom first, copied into `target`
+ * with their whiteouts applied; every path is resolved inside `target`, so a
+ * symlink an image holds never leads a write outside it.
+ */
+async function materialize(layersDir: string, lowersTopFirst: string[], target: string): Promise<void> {
+  for (const rel of [...lowersTopFirst].reverse()) {
+    const src = path.join(layersDir, rel);
+    const opaque = await readXattrTree(src, 'trusted.overlay.opaque').catch(() => new Map<string, Map<string, Buffer>>());
+    const dirs: { to: string; st: Stats }[] = [];
+    const walk = (dir: string, relDir: string[]) => {
+      for (const name of readdirSync(dir)) {
+        const comps = [...relDir, name];
+        const from = path.join(dir, name);
+        const st = lstatSync(from);
+        const parent = resolveInRoot(target, relDir, { followLast: true, mkdirs: true });
+        const to = path.join(parent, name);
+        const old = lstatSync(to, { throwIfNoEntry: false });
+        if (st.isCharacterDevice() && st.rdev === 0) {
+          rmSync(to, { recursive: true, force: true });
+          continue;
+        }
+        if (old && !(old.isDirectory() && st.isDirectory())) rmSync(to, { recursive: true, force: true });
+        if (st.isDirectory()) {
+          if (!old?.isDirectory()) mkdirSync(to);
+          else if (opaque.get(comps.join('/'))?.get('trusted.overlay.opaque')?.toString() === 'y') {
+            for (const child of readdirSync(to)) rmSync(path.join(to, child), { recursive: true, force: true });
+          }
+          dirs.push({ to, st });
+          walk(from, comps);
+        } else if (st.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+        else if (st.isFile()) copyFileSync(from, to);
+        else continue; // fifos and devices: not needed to run a build step
+        lchownSync(to, st.uid, st.gid);
+        if (!st.isSymbolicLink() && !st.isDirectory()) {
+          chmodSync(to, st.mode & 0o7777);
+          utimesSync(to, st.atime, st.mtime);
+        }
+      }
+    };
+    walk(src, []);
+    for (const { to, st } of dirs.reverse()) {
+      chmodSync(to, st.mode & 0o7777);
+      utimesSync(to, st.atime, st.mtime);
+    }
+  }
+}
