@@ -51,6 +51,8 @@ export function summarize(image: ImageConfig): ConfigSummary {
 export interface Allowance {
   name: string;
   why: string;
+  /** Only for these cases (default: every case). */
+  cases?: string[];
   config?: (summary: ConfigSummary, side: Side) => void;
   fs?: (trees: Record<Side, FsTree>, configs: Record<Side, ConfigSummary>) => void;
 }
@@ -71,10 +73,11 @@ function describeEntry(e: FsEntry): string {
 }
 
 /** Every difference between kiln's and buildah's result, after the allowances; empty when they match. */
-export function compareBuilds(kiln: Built, buildah: Built, allowances: Allowance[]): string[] {
+export function compareBuilds(kiln: Built, buildah: Built, allowances: Allowance[], caseName: string): string[] {
   const configs: Record<Side, ConfigSummary> = { kiln: structuredClone(kiln.config), buildah: structuredClone(buildah.config) };
   const trees: Record<Side, FsTree> = { kiln: new Map(kiln.tree), buildah: new Map(buildah.tree) };
   for (const a of allowances) {
+    if (a.cases && !a.cases.includes(caseName)) continue;
     if (a.config) for (const side of ['kiln', 'buildah'] as const) a.config(configs[side], side);
     a.fs?.(trees, configs);
   }
@@ -97,9 +100,28 @@ export function compareBuilds(kiln: Built, buildah: Built, allowances: Allowance
 }
 
 /** Drops `path` from a tree when it is an empty placeholder there: an empty file, or a directory with nothing in it. */
-export function dropIfPlaceholder(tree: FsTree, p: string): void {
+export function dropIfPlaceholder(tree: FsTree, p: string): boolean {
   const e = tree.get(p);
-  if (!e) return;
-  if (e.type === 'file' && e.size === 0) tree.delete(p);
-  else if (e.type === 'dir' && ![...tree.keys()].some((k) => k.startsWith(p + '/'))) tree.delete(p);
+  if (!e) return false;
+  if ((e.type === 'file' && e.size === 0) || (e.type === 'dir' && ![...tree.keys()].some((k) => k.startsWith(p + '/')))) {
+    tree.delete(p);
+    return true;
+  }
+  return false;
+}
+
+/** `/a/b/c` → [`/a/b/c`, `/a/b`, `/a`]: a path and its parents, deepest first. */
+export function withParents(p: string): string[] {
+  const out: string[] = [];
+  for (let q = p.replace(/\/+$/, ''); q && q !== '/'; q = q.slice(0, q.lastIndexOf('/'))) out.push(q);
+  return out;
+}
+
+/** Drops a directory that exists only on `side` and is empty there, then its parents as they become so. */
+export function dropOneSidedEmptyDirs(trees: Record<Side, FsTree>, side: Side, p: string): void {
+  const other = side === 'kiln' ? trees.buildah : trees.kiln;
+  for (const q of withParents(p)) {
+    if (!trees[side].has(q)) continue;
+    if (other.has(q) || trees[side].get(q)!.type !== 'dir' || !dropIfPlaceholder(trees[side], q)) return;
+  }
 }
