@@ -14,7 +14,8 @@ cache=$(bash scripts/test-images.sh --debian)
 runs=${RUNS:-3}
 files=${FILES:-5000}
 scale=${SCALE:-1000 10000 100000}
-work=$(mktemp -d /var/tmp/kiln-bench-build.XXXX)
+work=/var/tmp/kiln-bench-build.$$   # lowercase: buildah names an oci: pull after its path
+rm -rf "$work"; mkdir -p "$work"
 kroot=$work/kiln
 B=(buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
 trap '"${B[@]}" rm --all >/dev/null 2>&1 || true; "${B[@]}" rmi --all --force >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
