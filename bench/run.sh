@@ -7,3 +7,4 @@ command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 bash bench/pull-push.sh
 bash bench/containers.sh
 bash bench/containerd-pull.sh
+bash bench/build.sh

@@ -1,0 +1,1 @@
+mkdir hl && echo linked > hl/one && ln hl/one hl/two
