@@ -1,29 +1,38 @@
 #!/usr/bin/env bash
-# The demo of what kiln does so far, offline: make a busybox base image from
-# Debian's busybox-static, import it with a CMD, push it to a local registry
-# (Debian's docker-registry on 127.0.0.1), remove it, pull it back, inspect
-# it, save it, and check the store. Safe to run twice.
+# The demo, offline: make a busybox base image from Debian's busybox-static,
+# build examples/hello/Dockerfile on it with `kiln build`, run the result with
+# `kiln run` (on runc), rebuild from the cache, then push the image to a local
+# registry (Debian's docker-registry on 127.0.0.1), remove it, pull it back and
+# run it again, and check the store. Safe to run twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cache=$(bash scripts/test-images.sh)
 work=$(mktemp -d)
 . scripts/lib/registry.sh
-trap 'stop_registry "$work/registry"; rm -rf "$work"' EXIT
 kiln() { echo "+ kiln $*" >&2; node dist/cli/main.js --root "$work/root" "$@"; }
+trap 'node dist/cli/main.js --root "$work/root" rm -f hello-detached >/dev/null 2>&1 || true; stop_registry "$work/registry"; rm -rf "$work"' EXIT
 reg=$(start_registry "$work/registry")
-port=${reg##*:}
 
-kiln import --change 'CMD ["echo", "hello from kiln"]' --change 'ENV GREETING=hi' "$cache/busybox-rootfs.tar" demo/busybox:1.0
+kiln import --change 'CMD ["sh"]' "$cache/busybox-rootfs.tar" demo/busybox:1.0
+kiln build --progress=plain -t hello:1 --build-arg GREETING=hello examples/hello
 kiln images
-kiln tag demo/busybox:1.0 "127.0.0.1:$port/demo/busybox:1.0"
-kiln push "127.0.0.1:$port/demo/busybox:1.0"
-kiln rmi demo/busybox:1.0 "127.0.0.1:$port/demo/busybox:1.0"
-kiln pull "127.0.0.1:$port/demo/busybox:1.0"
-kiln images --digests
-kiln history "127.0.0.1:$port/demo/busybox:1.0"
-kiln inspect "127.0.0.1:$port/demo/busybox:1.0" | head -20
-kiln save -o "$work/busybox.tar" "127.0.0.1:$port/demo/busybox:1.0"
-echo "+ skopeo inspect docker-archive:busybox.tar (the saved archive, read by skopeo)" >&2
-skopeo inspect --config "docker-archive:$work/busybox.tar" | head -12
+kiln run --rm hello:1
+echo "+ the same build again: every step comes from the cache" >&2
+kiln build --progress=plain -t hello:1 --build-arg GREETING=hello examples/hello
+kiln history hello:1
+kiln run -d --name hello-detached hello:1 sh -c 'echo detached; sleep 30'
+kiln ps
+sleep 0.5
+kiln logs hello-detached
+kiln exec hello-detached cat /app/built.txt
+kiln rm -f hello-detached
+kiln tag hello:1 "$reg/demo/hello:1"
+kiln push "$reg/demo/hello:1"
+kiln rmi hello:1 "$reg/demo/hello:1"
+kiln pull "$reg/demo/hello:1"
+kiln run --rm "$reg/demo/hello:1"
+kiln save -o "$work/hello.tar" "$reg/demo/hello:1"
+echo "+ skopeo inspect docker-archive:hello.tar (the saved archive, read by skopeo)" >&2
+skopeo inspect --config "docker-archive:$work/hello.tar" | head -12
 kiln system check
