@@ -117,6 +117,9 @@ export class ContainerdContentStore implements ContentStore {
     let offset = Number((await session.send({ action: 'STAT', ref })).offset ?? 0);
     const conn = this.conn;
     let done = false;
+    // What this session writes from byte 0 is hashed too: a commit containerd refuses
+    // as "already exists" still tells the caller which digest it asked for.
+    const hash = offset === 0 ? createHash('sha256') : undefined;
     return {
       get offset() {
         return offset;
@@ -127,6 +130,7 @@ export class ContainerdContentStore implements ContentStore {
         let next = offset;
         try {
           for await (const data of chunks(source)) {
+            hash?.update(data);
             inflight.push(session.send({ action: 'WRITE', ref, offset: next, data }));
             next += data.length;
             if (inflight.length >= WINDOW) offset = Number((await inflight.shift()!).offset);
@@ -142,7 +146,10 @@ export class ContainerdContentStore implements ContentStore {
           return { digest: (res.digest as string) || expected.digest!, size: offset };
         } catch (e) {
           // The blob was committed meanwhile (by another writer): what we wanted is there.
-          if (isKilnError(e, 'ALREADY_EXISTS') && expected.digest) return { digest: expected.digest, size: offset };
+          if (isKilnError(e, 'ALREADY_EXISTS')) {
+            const digest = expected.digest ?? (hash ? `sha256:${hash.digest('hex')}` : undefined);
+            if (digest) return { digest, size: offset };
+          }
           if (isKilnError(e, 'FAILED_PRECONDITION') || isKilnError(e, 'INVALID_ARGUMENT')) {
             throw dataLoss(e.message, { cause: e, hint: 'the registry or archive served other bytes than its descriptor names' });
           }
