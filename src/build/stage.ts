@@ -165,6 +165,11 @@ async function runStep(
     else layer = await doCopy(s, prev, inst, sources!);
   } catch (e) {
     const seconds = (performance.now() - t0) / 1000;
+    if (s.signal?.aborted && e === s.signal.reason) {
+      // Stopped because the build was cancelled or another stage failed: that error is the one to report.
+      s.progress.emit({ kind: 'error', step: step!, seconds, message: 'CANCELED' });
+      throw e;
+    }
     const err = stepError(e, inst, step!);
     s.progress.emit({ kind: 'error', step: step!, seconds, message: err.message });
     throw err;
