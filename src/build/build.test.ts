@@ -348,3 +348,16 @@ test('independent stages run in parallel; a failing stage cancels its siblings a
   assert.match(f.stderr, /#(\d+) \[slow 2\/2\] RUN sleep 60\n[\s\S]*#\1 ERROR CANCELED/);
   await fx.assertNoLeftovers();
 });
+
+test('BuildKit details: hardlinks kept by COPY, --chown owns created parents, WORKDIR under USER is the user\'s, RUN has the primary group', async () => {
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nCOPY hl /hl\nCOPY --chown=www:www hl/one /srv/deep/one\nUSER www\nWORKDIR /home/wdir\nRUN id > /home/wdir/id && touch /home/wdir/t\n', 'hl/one': 'x\n' });
+  execFileSync('ln', [path.join(ctx, 'hl/one'), path.join(ctx, 'hl/two')]);
+  const out = path.join(fx.tmp, 'out-bk');
+  await fx.buildOk(['-q', '-o', `type=local,dest=${out}`, ctx]);
+  assert.equal(lstatSync(path.join(out, 'hl/one')).ino, lstatSync(path.join(out, 'hl/two')).ino);
+  for (const d of ['srv', 'srv/deep', 'home/wdir']) {
+    const st = lstatSync(path.join(out, d));
+    assert.deepEqual([st.uid, st.gid], [1000, 1000], d);
+  }
+  assert.equal(readFileSync(path.join(out, 'home/wdir/id'), 'utf8'), 'uid=1000(www) gid=1000(www) groups=1000(www)\n');
+});
