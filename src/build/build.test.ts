@@ -322,3 +322,42 @@ test('ADD of a URL with --checksum, COPY --exclude and --parents, --add-host, --
     server.close();
   }
 });
+
+test('independent stages run in parallel; a failing stage cancels its siblings and leaves nothing behind', async () => {
+  const ok = fx.context({
+    Dockerfile: 'FROM busybox AS a\nRUN sleep 1 && echo a > /a\nFROM busybox AS b\nRUN sleep 1 && echo b > /b\nFROM busybox\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n',
+  });
+  const r = await fx.buildOk(['--progress=plain', ok]);
+  const lines = r.stderr.split('\n');
+  const startA = lines.findIndex((l) => /\[a 2\/2\] RUN/.test(l));
+  const startB = lines.findIndex((l) => /\[b 2\/2\] RUN/.test(l));
+  assert.ok(startA >= 0 && startB >= 0, r.stderr);
+  const num = (i: number) => lines[i]!.split(' ')[0]!;
+  const doneA = lines.findIndex((l) => l.startsWith(`${num(startA)} DONE`));
+  const doneB = lines.findIndex((l) => l.startsWith(`${num(startB)} DONE`));
+  assert.ok(doneA > 0 && doneB > 0, r.stderr);
+  assert.ok(Math.max(startA, startB) < Math.min(doneA, doneB), `both RUN steps start before either ends:\n${r.stderr}`);
+  const bad = fx.context({
+    Dockerfile: 'FROM busybox AS slow\nRUN sleep 60\nFROM busybox AS bad\nRUN exit 4\nFROM busybox\nCOPY --from=slow /etc/passwd /p\nCOPY --from=bad /etc/group /g\n',
+  });
+  const t0 = performance.now();
+  const f = await fx.build(['--progress=plain', bad]);
+  assert.equal(f.code, 1);
+  assert.ok(performance.now() - t0 < 30_000, 'the sleeping sibling was stopped');
+  assert.match(f.stderr, /^kiln: Dockerfile:4: step \[bad 2\/2\] failed: `RUN exit 4`: exit code 4$/m);
+  assert.match(f.stderr, /#(\d+) \[slow 2\/2\] RUN sleep 60\n[\s\S]*#\1 ERROR CANCELED/);
+  await fx.assertNoLeftovers();
+});
+
+test('BuildKit details: hardlinks kept by COPY, --chown owns created parents, WORKDIR under USER is the user\'s, RUN has the primary group', async () => {
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nCOPY hl /hl\nCOPY --chown=www:www hl/one /srv/deep/one\nUSER www\nWORKDIR /home/wdir\nRUN id > /home/wdir/id && touch /home/wdir/t\n', 'hl/one': 'x\n' });
+  execFileSync('ln', [path.join(ctx, 'hl/one'), path.join(ctx, 'hl/two')]);
+  const out = path.join(fx.tmp, 'out-bk');
+  await fx.buildOk(['-q', '-o', `type=local,dest=${out}`, ctx]);
+  assert.equal(lstatSync(path.join(out, 'hl/one')).ino, lstatSync(path.join(out, 'hl/two')).ino);
+  for (const d of ['srv', 'srv/deep', 'home/wdir']) {
+    const st = lstatSync(path.join(out, d));
+    assert.deepEqual([st.uid, st.gid], [1000, 1000], d);
+  }
+  assert.equal(readFileSync(path.join(out, 'home/wdir/id'), 'utf8'), 'uid=1000(www) gid=1000(www) groups=1000(www)\n');
+});

@@ -16,7 +16,7 @@ import { sha256Digest } from '../oci/digest.js';
 import { formatReference, parseNormalizedNamed } from '../name/reference.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import { BuildSession, type BuilderDeps } from './session.js';
-import { runStage } from './stage.js';
+import { runStages } from './schedule.js';
 import { writeOutputs } from './outputs.js';
 import type { BuildOptions, BuildResult } from './types.js';
 
@@ -82,7 +82,7 @@ export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise
     const s = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary);
     await s.hasher.load();
     const result = await deps.withLease(async () => {
-      for (const stage of plan.stages) s.stageResults.set(stage.index, await runStage(s, plan, stage));
+      await runStages(s, plan);
       const final = s.stageResults.get(plan.target.index)!;
       const config = final.config;
       if (opts.labels && Object.keys(opts.labels).length > 0) {

@@ -11,6 +11,7 @@ import {
   chmodSync,
   copyFileSync,
   lchownSync,
+  linkSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
@@ -61,6 +62,7 @@ const comps = (p: string): string[] => p.split('/').filter((c) => c !== '' && c 
 export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> {
   const destComps = comps(req.dest);
   const dirs: { target: string; st: Stats }[] = [];
+  const links = new Map<string, string>();
   const ownerOf = (st: Stats): Owner => req.owner ?? (req.resetOwners ? { uid: 0, gid: 0 } : { uid: st.uid, gid: st.gid });
   const modeOf = (st: Stats): number => req.chmod ?? st.mode & 0o7777;
 
@@ -71,10 +73,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
     const st = lstatSync(existing, { throwIfNoEntry: false });
     if (st?.isDirectory()) return existing;
     if (st) throw invalidArgument(`${req.dest} exists in the image and is not a directory`, { hint: 'copy to a directory path, or remove the file first' });
-    const made = resolveInRoot(rootfs, want, { mkdirs: true, followLast: true });
-    const o = req.owner ?? { uid: 0, gid: 0 };
-    lchownSync(made, o.uid, o.gid);
-    return made;
+    return mkdirsOwned(rootfs, want, req.owner);
   };
 
   const place = (target: string, abs: string, st: Stats): void => {
@@ -97,6 +96,16 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
       return;
     }
     if (!st.isFile()) return; // fifos, sockets and devices are not copied
+    if (st.nlink > 1) {
+      // Hardlinked sources stay hardlinked (they share owner and mode, so the first copy's are right).
+      const key = `${st.dev}:${st.ino}`;
+      const first = links.get(key);
+      if (first !== undefined) {
+        linkSync(first, target);
+        return;
+      }
+      links.set(key, target);
+    }
     copyFileSync(abs, target);
     lchownSync(target, o.uid, o.gid);
     chmodSync(target, modeOf(st));
@@ -129,11 +138,11 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
       continue;
     }
     const name = path.posix.basename(m.rel || m.abs);
-    const target = req.destIsDir || isDirInRoot(rootfs, destComps) ? path.join(destDir(), name) : fileTarget(rootfs, destComps);
+    const target = req.destIsDir || isDirInRoot(rootfs, destComps) ? path.join(destDir(), name) : fileTarget(rootfs, destComps, req.owner);
     place(target, m.abs, m.st);
   }
   for (const h of req.heredocs) {
-    const target = req.destIsDir ? path.join(destDir(), h.name) : fileTarget(rootfs, destComps);
+    const target = req.destIsDir ? path.join(destDir(), h.name) : fileTarget(rootfs, destComps, req.owner);
     const old = lstatSync(target, { throwIfNoEntry: false });
     if (old) rmSync(target, { force: true, recursive: old.isDirectory() });
     writeFileSync(target, h.content, { mode: req.chmod ?? 0o644 });
@@ -152,9 +161,24 @@ function isDirInRoot(rootfs: string, destComps: string[]): boolean {
 }
 
 /** The host path for a file destination: its parents made inside the root; the name itself not followed. */
-function fileTarget(rootfs: string, destComps: string[]): string {
-  const parent = resolveInRoot(rootfs, destComps.slice(0, -1), { mkdirs: true, followLast: true });
+function fileTarget(rootfs: string, destComps: string[], owner?: Owner): string {
+  const parent = mkdirsOwned(rootfs, destComps.slice(0, -1), owner);
   return path.join(parent, destComps[destComps.length - 1]!);
+}
+
+/**
+ * Makes the directory (and missing parents) inside the root; the directories
+ * it creates get `owner` (COPY --chown, WORKDIR under USER), as BuildKit does.
+ */
+export function mkdirsOwned(rootfs: string, comps: string[], owner?: Owner): string {
+  const missing: string[][] = [];
+  for (let i = 1; i <= comps.length; i++) {
+    const part = comps.slice(0, i);
+    if (!lstatSync(resolveInRoot(rootfs, part, { followLast: true }), { throwIfNoEntry: false })) missing.push(part);
+  }
+  const dir = resolveInRoot(rootfs, comps, { mkdirs: true, followLast: true });
+  if (owner) for (const part of missing) lchownSync(resolveInRoot(rootfs, part, { followLast: true }), owner.uid, owner.gid);
+  return dir;
 }
 
 const MAGIC: [number, Buffer][] = [

@@ -7,6 +7,7 @@
  */
 import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { KilnError, failedPrecondition, isKilnError } from '../errors.js';
@@ -99,6 +100,12 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
       ...(input.addHosts?.length ? { etc: { extraHosts: input.addHosts } } : {}),
     });
     created = true;
+    // Like containerd's WithAdditionalGIDs under BuildKit: the primary group is also a supplementary group.
+    const u = spec.process.user;
+    if (!(u.additionalGids ?? []).includes(u.gid)) {
+      u.additionalGids = [u.gid, ...(u.additionalGids ?? [])];
+      await writeFile(path.join(deps.stateDir, 'containers', id, 'config.json'), JSON.stringify(spec, null, 2));
+    }
     const tail: string[] = [];
     const out = lineSink('stdout', input, tail);
     const err = lineSink('stderr', input, tail);

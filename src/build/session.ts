@@ -46,7 +46,7 @@ export class BuildSession {
   readonly hasher: SourceHasher;
   readonly stateDir: string;
   readonly runDeps: RunDeps;
-  readonly signal?: AbortSignal;
+  signal?: AbortSignal;
   ranSteps = 0;
   cachedSteps = 0;
   private steps = 0;

@@ -27,9 +27,9 @@ import { hostPlatform } from '../oci/platform.js';
 import { sha256Digest } from '../oci/digest.js';
 import { resolveInRoot } from '../layer/tar.js';
 import { DEFAULT_PATH } from '../runtime/defaults.js';
-import { parseGroup, parsePasswd, readUserDb } from '../runtime/user.js';
+import { parseGroup, parsePasswd, readUserDb, resolveUser } from '../runtime/user.js';
 import { applyConfigInstruction, argvOf, createdBy, resolveWorkdir, shellOf, type StageFlags } from './config-step.js';
-import { copyInto, type Owner } from './copy.js';
+import { copyInto, mkdirsOwned, type Owner } from './copy.js';
 import { prepareMounts } from './mounts.js';
 import { executeRun, RunFailed } from './run-step.js';
 import { matchSources, type Match, type SourceRoot } from './sources.js';
@@ -165,6 +165,11 @@ async function runStep(
     else layer = await doCopy(s, prev, inst, sources!);
   } catch (e) {
     const seconds = (performance.now() - t0) / 1000;
+    if (s.signal?.aborted && e === s.signal.reason) {
+      // Stopped because the build was cancelled or another stage failed: that error is the one to report.
+      s.progress.emit({ kind: 'error', step: step!, seconds, message: 'CANCELED' });
+      throw e;
+    }
     const err = stepError(e, inst, step!);
     s.progress.emit({ kind: 'error', step: step!, seconds, message: err.message });
     throw err;
@@ -271,9 +276,15 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
 
 async function doWorkdir(s: BuildSession, prev: ImageState, dir: string): Promise<CommittedLayer | undefined> {
   const comps = dir.split('/').filter(Boolean);
-  // An existing directory changes nothing, so the step has no layer.
-  return s.withOverlay(prev, (rootfs) => {
-    resolveInRoot(rootfs, comps, { followLast: true, mkdirs: true });
+  const user = prev.config.config?.User;
+  // An existing directory changes nothing, so the step has no layer. BuildKit makes a new one owned by the USER.
+  return s.withOverlay(prev, async (rootfs) => {
+    let owner: Owner | undefined;
+    if (user) {
+      const u = resolveUser(user, await readUserDb(rootfs));
+      owner = { uid: u.uid, gid: u.gid };
+    }
+    mkdirsOwned(rootfs, comps, owner);
   });
 }
 
