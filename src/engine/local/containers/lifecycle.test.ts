@@ -69,7 +69,7 @@ test('detached lifecycle: ps, logs, exec, stop after -t, fresh root on start, lo
   const t0 = Date.now();
   await fx.ok(['stop', '-t', '1', 'life']);
   const took = Date.now() - t0;
-  assert.ok(took >= 1000 && took < 8000, `stop took ${took} ms`);
+  assert.ok(took >= 1000 && took < 15000, `stop took ${took} ms`);
   assert.match((await fx.ok(['ps', '-a', '--filter', 'name=life'])).stdout, /Exited \(137\)/);
   assert.equal((await fx.ok(['wait', 'life'])).stdout, '137\n');
 
