@@ -169,6 +169,12 @@ test('logs -f follows until the exit; --since/--until select by time; run -d --r
   assert.equal(untilOut.stdout, 'one\n');
   await fx.ok(['rm', 'follow']);
 
+  await fx.ok(['run', '-d', '--name', 'att', '--network', 'none', IMAGE, 'sh', '-c', 'echo before; sleep 2; echo after; exit 6']);
+  await until('first line', async () => (await fx.ok(['logs', 'att'])).stdout === 'before\n');
+  const attached = await fx.k(['attach', 'att']);
+  assert.deepEqual([attached.code, attached.stdout], [6, 'after\n']);
+  await fx.ok(['rm', 'att']);
+
   const id = (await fx.ok(['run', '-d', '--rm', '--network', 'none', IMAGE, 'sh', '-c', 'sleep 0.5; exit 4'])).stdout.trim();
   assert.equal((await fx.ok(['wait', id])).stdout, '4\n');
   await until('--rm container gone', async () => (await fx.ok(['ps', '-aq'])).stdout === '');
