@@ -6,10 +6,8 @@
 import { symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { failedPrecondition } from '../../../errors.js';
 import { chainIds } from '../../../oci/config.js';
 import {
-  containerPaths,
   prepareContainer,
   Runc,
   runcRoot,
@@ -17,7 +15,7 @@ import {
   startMonitor,
   type RunOptions,
 } from '../../../runtime/index.js';
-import type { Attach, ContainerDetail } from '../../containers.js';
+import type { Attach } from '../../containers.js';
 import type { ImageDetail } from '../../engine.js';
 import { appendEvent } from '../events.js';
 import type { Readable } from 'node:stream';
@@ -133,9 +131,3 @@ export async function startRecord(
     await afterExit(ctx, rec.id);
   }
 }
-
-export function ensureNotRunning(d: Pick<ContainerDetail, 'state' | 'name'>, verb: string): void {
-  if (d.state === 'running') throw failedPrecondition(`cannot ${verb} container ${d.name}: it is running`, { hint: `stop it first (kiln stop ${d.name})` });
-}
-
-export const bundleOf = (ctx: ContainerContext, id: string) => containerPaths(ctx.stateDir, id);
