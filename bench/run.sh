@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-command -v bc >/dev/null || apt-get install -y -qq bc >/dev/null
+command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 bash bench/pull-push.sh
 bash bench/containers.sh

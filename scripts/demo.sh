@@ -8,19 +8,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cache=$(bash scripts/test-images.sh)
 work=$(mktemp -d)
-trap 'kill $(cat "$work/registry.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+. scripts/lib/registry.sh
+trap 'stop_registry "$work/registry"; rm -rf "$work"' EXIT
 kiln() { echo "+ kiln $*" >&2; node dist/cli/main.js --root "$work/root" "$@"; }
-
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-cat >"$work/registry.yml" <<EOC
-version: 0.1
-storage: { filesystem: { rootdirectory: $work/registry }, delete: { enabled: true } }
-http: { addr: 127.0.0.1:$port }
-log: { level: error }
-EOC
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-echo $! >"$work/registry.pid"
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+reg=$(start_registry "$work/registry")
+port=${reg##*:}
 
 kiln import --change 'CMD ["echo", "hello from kiln"]' --change 'ENV GREETING=hi' "$cache/busybox-rootfs.tar" demo/busybox:1.0
 kiln images

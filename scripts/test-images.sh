@@ -16,6 +16,7 @@ if [ ! -s "$cache/busybox-rootfs.tar" ]; then
   done
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nwww:x:1000:1000:www:/var/www:/bin/sh\n' >"$tmp/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\nwww:x:1000:\n' >"$tmp/etc/group"
+  chmod 755 "$tmp"
   chmod 1777 "$tmp/tmp"
   # Fixed times so the tarball, and so the image digest, is reproducible.
   tar --sort=name --mtime='2024-01-01 00:00:00Z' --owner=0 --group=0 --numeric-owner -C "$tmp" -cf "$cache/busybox-rootfs.tar.tmp" .

@@ -7,8 +7,11 @@ import { globals } from './context.js';
 
 export async function engineFor(cmd: Command): Promise<Engine> {
   const g = globals(cmd);
-  // Loaded on demand: commands that need no image engine (ps, logs) start faster.
-  if (g.backend === 'auto' || g.backend === 'local') return (await import('../engine/local/engine.js')).openLocalEngine(g.root);
+  if (g.backend === 'auto' || g.backend === 'local') {
+    // Loaded on demand: a command that needs no engine starts without the registry and store code.
+    const { openLocalEngine } = await import('../engine/local/engine.js');
+    return openLocalEngine(g.root);
+  }
   throw unimplemented(`backend "${g.backend}" is not available in this version of kiln`, { hint: 'use --backend local' });
 }
 

@@ -37,7 +37,7 @@ export class LayoutContentStore implements ContentStore {
   async reader(digest: string): Promise<Readable> {
     try {
       const fh = await open(blobPath(this.root, digest), 'r');
-      return fh.createReadStream();
+      return fh.createReadStream({ highWaterMark: 1 << 20 });
     } catch (e) {
       if (isErrno(e, 'ENOENT')) this.missing(digest, e);
       throw e;

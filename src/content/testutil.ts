@@ -1,11 +1,9 @@
 /** Test helpers: temp dirs, the repository root, and a tiny valid image built by hand. */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { MediaType } from '../oci/mediatypes.js';
@@ -14,12 +12,7 @@ import type { LocalStore } from './layout.js';
 
 export const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** The folder holding package.json, found by walking up from this file. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
+export { repoRoot } from '../testing/root.js';
 
 export async function tempDir(t: { after(fn: () => Promise<void>): void }, prefix = 'kiln-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));

@@ -4,24 +4,31 @@
  * and verifies the digest when it reads from the start.
  */
 import { Readable } from 'node:stream';
-import type { Response } from 'undici';
 import { dataLoss, unavailable } from '../errors.js';
 import { Digester, digestAlgorithm } from './digest.js';
 import { isResetError, netErrorCode } from './transport/neterror.js';
 import { sleep } from './transport/retry.js';
 
+/** What open() answers: the status (200 or 206) and the body. */
+export interface BlobResponse {
+  status: number;
+  body: AsyncIterable<Uint8Array>;
+}
+
 export interface ReadBlobOptions {
   digest: string;
   offset: number;
+  /** Hash what is read from byte 0 and fail on a mismatch (off when the consumer verifies). */
+  verify?: boolean;
   attempts: number;
   /** `127.0.0.1:5000/foo`, for messages */
   source: string;
-  /** GET the blob from `offset` (a 200 or 206 response; throws otherwise). */
-  open(offset: number): Promise<Response>;
+  /** GET the blob from `offset` (a 200 or 206 answer; throws otherwise). */
+  open(offset: number): Promise<BlobResponse>;
 }
 
-async function* chunks(first: Response, o: ReadBlobOptions): AsyncGenerator<Uint8Array> {
-  const verify = o.offset === 0 ? new Digester(digestAlgorithm(o.digest)) : undefined;
+async function* chunks(first: BlobResponse, o: ReadBlobOptions): AsyncGenerator<Uint8Array> {
+  const verify = o.offset === 0 && o.verify !== false ? new Digester(digestAlgorithm(o.digest)) : undefined;
   let pos = o.offset;
   let res = first;
   let failures = 0;
@@ -29,7 +36,7 @@ async function* chunks(first: Response, o: ReadBlobOptions): AsyncGenerator<Uint
     // a server that ignores Range answers 200 from byte 0: skip what we have
     let skip = res.status === 200 ? pos : 0;
     try {
-      for await (const c of res.body ?? []) {
+      for await (const c of res.body) {
         let chunk = c as Uint8Array;
         if (skip > 0) {
           const n = Math.min(skip, chunk.length);

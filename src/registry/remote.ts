@@ -107,17 +107,18 @@ export class EndpointRepository implements Repository {
     return Number.isFinite(size) ? size : -1;
   }
 
-  async getBlob(digest: string, opts: { offset?: number } = {}): Promise<Readable> {
+  async getBlob(digest: string, opts: { offset?: number; verify?: boolean } = {}): Promise<Readable> {
     digestAlgorithm(digest);
     return readBlob({
       digest,
       offset: opts.offset ?? 0,
+      verify: opts.verify ?? true,
       attempts: this.retry.attempts ?? 4,
       source: `${this.name}${this.endpoint.mirror ? ` (mirror ${this.endpoint.host})` : ''}`,
       open: async (offset) => {
         const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-        const res = await this.transport.request({ method: 'GET', path: `/${this.endpoint.path}/blobs/${digest}`, headers });
-        if (res.status !== 200 && res.status !== 206) return this.fail(res, `blob ${digest} not found in ${this.name}`);
+        const res = await this.transport.download({ method: 'GET', path: `/${this.endpoint.path}/blobs/${digest}`, headers });
+        if (res.status !== 200 && res.status !== 206) return this.fail(res.response!, `blob ${digest} not found in ${this.name}`);
         return res;
       },
     });

@@ -23,7 +23,8 @@ export interface Repository {
   /** HEAD a blob: its size (-1 if the registry did not say), undefined when absent. */
   statBlob(digest: string): Promise<number | undefined>;
   /** The blob's bytes from `offset`; dropped connections resume with Range; verified when read from 0. */
-  getBlob(digest: string, opts?: { offset?: number }): Promise<Readable>;
+  /** A blob from `offset`; `verify: false` when the caller hashes what it stores (the content writer does). */
+  getBlob(digest: string, opts?: { offset?: number; verify?: boolean }): Promise<Readable>;
   /** Cross-repository mount from `fromPath` on the same registry; false when the registry did not mount. */
   mountBlob(digest: string, fromPath: string): Promise<boolean>;
   /** Uploads a blob read from `open()` (called again on retry); monolithic unless `chunkSize`. */

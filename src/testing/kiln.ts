@@ -1,8 +1,7 @@
 /** Runs the built kiln CLI as a user would, for tests. */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { repoRoot } from './root.js';
 
 export interface RunResult {
   code: number;
@@ -10,16 +9,7 @@ export interface RunResult {
   stderr: string;
 }
 
-/** The repository root (the folder with package.json). */
-export function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
+export { repoRoot };
 
 export const kilnBin = (): string => path.join(repoRoot(), 'dist', 'cli', 'main.js');
 

@@ -1,8 +1,8 @@
 /** `kiln login [-u USER] [-p PASS | --password-stdin] [SERVER]`: verify, then store in Docker's config file. */
 import type { Command } from 'commander';
-// The registry client (undici) is loaded when the command runs, not at every kiln start.
 import { createInterface } from 'node:readline/promises';
 import { invalidArgument } from '../../errors.js';
+// registry code is loaded when the command runs
 
 async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
@@ -75,7 +75,8 @@ export function register(program: Command): void {
         if (!tty) throw invalidArgument('login needs a password', { hint: 'pipe it into --password-stdin' });
         password = await askHidden('Password: ');
       }
-      await (await import('../../registry/login.js')).login(server, username, password);
+      const { login } = await import('../../registry/login.js');
+      await login(server, username, password);
       process.stdout.write('Login Succeeded\n');
     });
 }

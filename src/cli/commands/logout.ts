@@ -1,6 +1,6 @@
 /** `kiln logout [SERVER]`: remove stored credentials for a registry. */
 import type { Command } from 'commander';
-// The registry client (undici) is loaded when the command runs, not at every kiln start.
+// registry code is loaded when the command runs
 
 export function register(program: Command): void {
   program
@@ -8,7 +8,8 @@ export function register(program: Command): void {
     .description('Log out from a registry')
     .argument('[server]', 'registry host (default docker.io)')
     .action(async (server: string | undefined) => {
-      const r = await (await import('../../registry/login.js')).logout(server);
+      const { logout } = await import('../../registry/login.js');
+      const r = await logout(server);
       process.stdout.write(r.removed ? `Removing login credentials for ${r.server}\n` : `Not logged in to ${r.server}\n`);
     });
 }

@@ -1,22 +1,8 @@
 /** Platforms as `os/arch[/variant]` and the predefined ARGs derived from them. */
 import type { Platform } from '../../oci/types.js';
+import { formatPlatform } from '../../oci/platform.js';
 
-const NODE_ARCH: Record<string, Platform> = {
-  x64: { os: 'linux', architecture: 'amd64' },
-  arm64: { os: 'linux', architecture: 'arm64' },
-  arm: { os: 'linux', architecture: 'arm', variant: 'v7' },
-  ia32: { os: 'linux', architecture: '386' },
-  ppc64: { os: 'linux', architecture: 'ppc64le' },
-  s390x: { os: 'linux', architecture: 's390x' },
-  riscv64: { os: 'linux', architecture: 'riscv64' },
-};
-
-/** The platform of this machine, as a container platform (always linux). */
-export function hostPlatform(): Platform {
-  return { ...(NODE_ARCH[process.arch] ?? { os: 'linux', architecture: process.arch }) };
-}
-
-export const formatPlatform = (p: Platform): string => [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+export { hostPlatform, formatPlatform } from '../../oci/platform.js';
 
 /** `linux/arm64`, `linux/arm/v7`; undefined when malformed. */
 export function parsePlatform(s: string): Platform | undefined {

@@ -1,3 +1,3 @@
 /** Image archives: `docker save`/`docker load` compatible tars and OCI layout archives. */
-export { saveArchive, hostPlatform, type SaveItem, type SaveOptions, type DockerManifestEntry } from './save.js';
+export { saveArchive, type SaveItem, type SaveOptions, type DockerManifestEntry } from './save.js';
 export { loadArchive, type LoadedImage } from './load.js';

@@ -12,7 +12,8 @@ import { isIndexType, isManifestType, MediaType } from '../../oci/mediatypes.js'
 import type { Descriptor, ImageConfig, Index, Manifest } from '../../oci/types.js';
 import { layerDiffId } from './diffid.js';
 import { fullName, nameFromAnnotations } from './names.js';
-import { REF_NAME, type DockerManifestEntry } from './save.js';
+import { REF_NAME } from '../../content/refs.js';
+import type { DockerManifestEntry } from './save.js';
 import { blobAt, spool, type Spooled } from './spool.js';
 
 export interface LoadedImage {

@@ -10,12 +10,13 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import * as tar from 'tar-stream';
 import type { ContentStore } from '../../content/store.js';
+import { REF_NAME } from '../../content/refs.js';
+import { hostPlatform } from '../../oci/platform.js';
 import { dataLoss, invalidArgument, notFound } from '../../errors.js';
 import { isIndexType, isManifestType, MediaType } from '../../oci/mediatypes.js';
 import type { Descriptor, Index, Manifest, Platform } from '../../oci/types.js';
 import { CONTAINERD_NAME, fullName, repoAndTag, repoTag } from './names.js';
 
-export const REF_NAME = 'org.opencontainers.image.ref.name';
 
 export interface SaveItem {
   /** The name to record (any form; normalized in the archive), or none for an untagged image. */
@@ -37,8 +38,6 @@ export interface DockerManifestEntry {
   Layers: string[];
 }
 
-const archOf: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
-export const hostPlatform = (): Platform => ({ os: 'linux', architecture: archOf[process.arch] ?? process.arch });
 
 const blobName = (digest: string): string => `blobs/sha256/${digest.slice(7)}`;
 

@@ -4,8 +4,8 @@
  * the scopes, retries 5xx and dropped connections, and re-authorizes once
  * when the registry asks for a scope it did not get.
  */
-import { fetch, type Dispatcher, type Response } from 'undici';
-import type { Readable } from 'node:stream';
+import { fetch, request as undiciRequest, Headers, Response, type Dispatcher } from 'undici';
+import { Readable } from 'node:stream';
 import { basicHeader, hasSecret, type AuthConfig } from './auth.js';
 import type { TokenCache, TokenRequest } from './bearer.js';
 import { pickChallenge } from './challenge.js';
@@ -37,6 +37,13 @@ export interface TransportRequest {
   stream?: Readable;
   /** Scopes needed beyond the transport's (e.g. pull on a mount source). */
   extraScopes?: string[];
+}
+
+/** A blob download: its status and body; `response` when the answer came through fetch (errors keep their body there). */
+export interface Download {
+  status: number;
+  body: Readable;
+  response?: Response;
 }
 
 export class Transport {
@@ -94,20 +101,49 @@ export class Transport {
     const headers: Record<string, string> = { 'user-agent': this.host.userAgent, ...req.headers };
     const authz = await this.authorization(p, extra);
     if (authz) headers.authorization = authz;
+    if (req.stream) {
+      try {
+        return await streamed(url, req.method, headers, req.stream, this.host.dispatcher());
+      } catch (e) {
+        throw connectionError(this.endpointHost, e);
+      }
+    }
     const attempt = (): Promise<Response> =>
       fetch(url, {
         method: req.method,
         headers,
-        body: req.stream ?? req.body,
-        duplex: req.stream ? 'half' : undefined,
+        body: req.body,
         redirect: 'follow',
         dispatcher: this.host.dispatcher(),
       });
     try {
-      return req.stream ? await attempt() : await withRetry(attempt, this.host.retry);
+      return await withRetry(attempt, this.host.retry);
     } catch (e) {
       throw connectionError(this.endpointHost, e);
     }
+  }
+
+  /**
+   * A GET of blob data as a Node stream. The common case (a 200 or 206) goes
+   * through undici's stream API without web-stream copies; anything else is
+   * asked again through request(), which retries, re-authorizes and keeps
+   * the registry's error for the caller.
+   */
+  async download(req: TransportRequest): Promise<Download> {
+    const p = await this.host.ping();
+    const url = await this.url(req.path, req.query);
+    const headers: Record<string, string> = { 'user-agent': this.host.userAgent, ...req.headers };
+    const authz = await this.authorization(p, req.extraScopes ?? []);
+    if (authz) headers.authorization = authz;
+    try {
+      const res = await undiciRequest(url, { method: 'GET', headers, dispatcher: this.host.dispatcher(), maxRedirections: 5 });
+      if (res.statusCode === 200 || res.statusCode === 206) return { status: res.statusCode, body: res.body };
+      res.body.resume();
+    } catch {
+      // fall through: request() retries dropped connections and reports what stays broken
+    }
+    const res = await this.request(req);
+    return { status: res.status, body: res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>) : Readable.from([]), response: res };
   }
 
   /** Sends the request; answers whatever status the registry gives (callers map errors). */
@@ -125,4 +161,21 @@ export class Transport {
     await res.body?.cancel().catch(() => undefined);
     return this.send(req, [...extra, ...wanted]);
   }
+}
+
+/**
+ * A request with a layer-sized body, sent with undici's stream API: the Node
+ * stream goes to the socket as it is (fetch would copy every chunk through a
+ * web stream). The small answer is handed back as a fetch Response.
+ */
+async function streamed(url: string | URL, method: string, headers: Record<string, string>, body: Readable, dispatcher: Dispatcher): Promise<Response> {
+  const res = await undiciRequest(url, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher });
+  const h = new Headers();
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (Array.isArray(v)) for (const one of v) h.append(k, one);
+    else if (v !== undefined) h.set(k, v);
+  }
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  const noBody = res.statusCode === 204 || res.statusCode === 304 || res.statusCode < 200;
+  return new Response(noBody ? null : bytes, { status: res.statusCode, headers: h });
 }
