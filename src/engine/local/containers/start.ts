@@ -4,7 +4,6 @@
  * process, in the foreground (attached) or under the detached monitor.
  */
 import { symlink } from 'node:fs/promises';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chainIds } from '../../../oci/config.js';
 import {
@@ -21,7 +20,7 @@ import { appendEvent } from '../events.js';
 import type { Readable } from 'node:stream';
 import { openStore } from '../../../content/layout.js';
 import { VolumeStore } from '../volumes/store.js';
-import { rootfsKey, type ContainerContext } from './context.js';
+import { logFile, rootfsKey, type ContainerContext } from './context.js';
 import { parseMounts, resolveMounts } from './mounts.js';
 import { networkUp } from './network.js';
 import type { ContainerRecord } from './store.js';
@@ -30,8 +29,6 @@ import { afterExit, destroy, releaseRuntime } from './teardown.js';
 export const TINI = process.env.KILN_INIT ?? '/usr/bin/tini-static';
 const MONITOR_ENTRY = fileURLToPath(new URL('./monitor-entry.js', import.meta.url));
 
-/** The container's log, kept beside its record so it survives restarts. */
-export const logFile = (ctx: ContainerContext, id: string): string => path.join(ctx.store.containerDir(id), 'container.log');
 
 function runOptions(rec: ContainerRecord): Omit<RunOptions, 'network'> {
   const s = rec.spec;
