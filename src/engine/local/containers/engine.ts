@@ -242,13 +242,23 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       });
       if (typeof rec === 'number') return rec;
       let last = rec.lastExit?.exitCode;
+      const removalDeadline = Date.now() + 30_000;
       for (;;) {
         const current = await ctx.store.get(rec.id);
         // Removed meanwhile (--rm): the code its die event recorded.
         if (current === undefined) return last ?? (await lastDieCode(root, rec.id)) ?? 255;
         const live = await liveState(ctx.stateDir, current);
         if (live.exitCode !== undefined) last = live.exitCode;
-        if (live.state === 'exited' && !(await monitorRunning(ctx.stateDir, rec.id))) return live.exitCode ?? (await lastDieCode(root, rec.id)) ?? 255;
+        if (live.state === 'exited' && !(await monitorRunning(ctx.stateDir, rec.id))) {
+          const code = live.exitCode ?? (await lastDieCode(root, rec.id)) ?? 255;
+          // A --rm container: return once it is gone too (its removal may still be under way), as `docker run --rm` does.
+          if (current.spec.autoRemove && Date.now() < removalDeadline) {
+            last = code;
+            await sleep(50);
+            continue;
+          }
+          return code;
+        }
         await sleep(50);
       }
     },
