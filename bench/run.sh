@@ -8,3 +8,4 @@ bash bench/pull-push.sh
 bash bench/containers.sh
 bash bench/containerd-pull.sh
 bash bench/build.sh
+bash bench/containerd-build.sh

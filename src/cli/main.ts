@@ -36,6 +36,7 @@ import { register as execCmd } from './commands/exec.js';
 import { register as waitCmd } from './commands/wait.js';
 import { register as eventsCmd } from './commands/events.js';
 import { register as volumeCmd } from './commands/volume.js';
+import { register as attachCmd } from './commands/attach.js';
 
 type Register = (program: Command) => void;
 const commands: Register[] = [
@@ -67,6 +68,7 @@ const commands: Register[] = [
   waitCmd,
   eventsCmd,
   volumeCmd,
+  attachCmd,
   version,
 ];
 

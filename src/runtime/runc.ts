@@ -60,7 +60,8 @@ export class Runc {
     if (!opts.tty) return spawn(argv[0]!, argv.slice(1), { stdio });
     // A terminal process needs runc to own a terminal: util-linux `script` gives it a pty and
     // copies it to our pipes (stdout carries both streams, with \r\n, as with docker -t).
-    return spawn(SCRIPT, ['-qfec', argv.map(shellQuote).join(' '), '/dev/null'], { stdio });
+    // The pty is made raw before runc starts (runc does it too, but output can come first and get \r\r\n, and input is echoed twice).
+    return spawn(SCRIPT, ['-qfec', `stty raw -echo 2>/dev/null; exec ${argv.map(shellQuote).join(' ')}`, '/dev/null'], { stdio });
   }
 
   private exec1(args: string[]): Promise<Finished> {

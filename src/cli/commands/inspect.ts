@@ -3,7 +3,7 @@ import { invalidArgument, isKilnError, notFound } from '../../errors.js';
 import type { ContainerDetail } from '../../engine/containers.js';
 import type { ImageDetail } from '../../engine/engine.js';
 import { familiarString, parseReference } from '../../name/reference.js';
-import { withEngine } from '../engine.js';
+import { withContainers, withEngine } from '../engine.js';
 import { printJSON } from '../output.js';
 
 const familiar = (name: string): string => familiarString(parseReference(name));
@@ -87,27 +87,33 @@ export function register(program: Command): void {
       if (opts.type !== undefined && !['container', 'image'].includes(opts.type)) {
         throw invalidArgument(`invalid --type "${opts.type}"`, { hint: 'use container or image' });
       }
-      const out = await withEngine(cmd, async (e) => {
-        const res: unknown[] = [];
-        for (const n of names) {
-          if (opts.type !== 'image' && e.containers) {
+      // Containers first (as docker inspect), then images; each engine is opened only when needed.
+      const found = new Map<string, unknown>();
+      if (opts.type !== 'image') {
+        await withContainers(cmd, async (c) => {
+          for (const n of names) {
             try {
-              res.push(containerJSON(await e.containers.inspectContainer(n)));
-              continue;
+              found.set(n, containerJSON(await c.inspectContainer(n)));
             } catch (err) {
-              if (!isKilnError(err, 'NOT_FOUND')) throw err;
-              if (opts.type === 'container') throw err;
+              if (!isKilnError(err, 'NOT_FOUND') || opts.type === 'container') throw err;
             }
           }
-          try {
-            res.push(imageJSON(await e.inspectImage(n)));
-          } catch (err) {
-            if (isKilnError(err, 'NOT_FOUND') && opts.type === undefined) throw notFound(`no such object: ${n}`, { hint: 'list containers with `kiln ps -a` and images with `kiln images`' });
-            throw err;
+        });
+      }
+      const rest = names.filter((n) => !found.has(n));
+      if (rest.length > 0) {
+        await withEngine(cmd, async (e) => {
+          for (const n of rest) {
+            try {
+              found.set(n, imageJSON(await e.inspectImage(n)));
+            } catch (err) {
+              if (isKilnError(err, 'NOT_FOUND') && opts.type === undefined) throw notFound(`no such object: ${n}`, { hint: 'list containers with `kiln ps -a` and images with `kiln images`' });
+              throw err;
+            }
           }
-        }
-        return res;
-      });
+        });
+      }
+      const out = names.map((n) => found.get(n));
       printJSON(out);
     });
 }

@@ -1,6 +1,5 @@
 /** `kiln login [-u USER] [-p PASS | --password-stdin] [SERVER]`: verify, then store in Docker's config file. */
 import type { Command } from 'commander';
-// The registry client (undici) is loaded when the command runs, not at every kiln start.
 import { createInterface } from 'node:readline/promises';
 import { invalidArgument } from '../../errors.js';
 

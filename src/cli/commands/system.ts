@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { withEngine } from '../engine.js';
+import { withContainers, withEngine } from '../engine.js';
+import { globals } from '../context.js';
+import { pruneContainers, pruneVolumes } from './containers/prune.js';
 import { humanSize, printJSON } from '../output.js';
 import { kilnVersion } from '../../version.js';
 
@@ -18,9 +20,13 @@ export function register(program: Command): void {
     });
   system
     .command('prune')
-    .description('Remove unreferenced blobs and stale partial downloads')
+    .description('Remove stopped containers, unreferenced blobs and stale partial downloads (and unused volumes with --volumes)')
     .option('-f, --force', 'do not prompt (kiln never prompts; accepted for Docker compatibility)')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .option('--volumes', 'also remove volumes no container uses')
+    .action(async (opts: { volumes?: boolean }, cmd: Command) => {
+      const removed = await withContainers(cmd, (c) => pruneContainers(c));
+      for (const id of removed) process.stdout.write(`deleted container: ${id}\n`);
+      if (opts.volumes) for (const v of await pruneVolumes(globals(cmd).root)) process.stdout.write(`deleted volume: ${v}\n`);
       const r = await withEngine(cmd, (e) => e.prune());
       for (const id of r.deletedImages) process.stdout.write(`deleted: ${id}\n`);
       process.stdout.write(`Total reclaimed space: ${humanSize(r.bytesFreed)} (${r.blobsRemoved} blobs)\n`);

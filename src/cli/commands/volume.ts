@@ -5,6 +5,7 @@ import { appendEvent } from '../../engine/local/events.js';
 import { globals } from '../context.js';
 import { withContainers } from '../engine.js';
 import { printJSON, printTable } from '../output.js';
+import { pruneVolumes } from './containers/prune.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -81,14 +82,7 @@ export function register(program: Command): void {
     .description('Remove every volume no container uses')
     .option('-f, --force', 'do not ask (kiln never asks)')
     .action(async (_o: unknown, cmd: Command) => {
-      const s = store(cmd);
-      const used = await inUse(cmd);
-      const removed: string[] = [];
-      for (const v of await s.list()) {
-        if (used.has(v.name)) continue;
-        await s.remove(v.name);
-        removed.push(v.name);
-      }
+      const removed = await pruneVolumes(globals(cmd).root);
       if (removed.length) process.stdout.write(`Deleted Volumes:\n${removed.map((n) => n + '\n').join('')}`);
       process.stdout.write(`Total reclaimed volumes: ${removed.length}\n`);
     });

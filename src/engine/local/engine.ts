@@ -3,43 +3,39 @@ import type { Readable, Writable } from 'node:stream';
 import { openStore, withLease } from '../../content/layout.js';
 import { collectGarbage } from '../../content/gc.js';
 import { checkStore } from '../../content/check.js';
-import { saveArchive, type SaveItem } from '../../image/archive/save.js';
-import { loadArchive } from '../../image/archive/load.js';
+import type { SaveItem } from '../../image/archive/save.js';
 import type { RegistryClient } from '../../registry/client.js';
+import { failedPrecondition, internal } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
-import type { ContainerEngine } from '../containers.js';
-import { pullImage } from './pull.js';
-import { pushImage } from './push.js';
-import { importRootfs } from './import.js';
 import { imageHistory, inspectImage, listImages, removeImages, tagImage } from './images.js';
 import { readManifest, resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
-import { buildWith } from './build.js';
-import { localContainerEngine } from './containers/engine.js';
+import { ContainerStore } from './containers/store.js';
 import { appendEvent } from './events.js';
-import { failedPrecondition } from '../../errors.js';
 
+/*
+ * The registry client (undici), archives (tar-stream) and layer code are
+ * imported when a call needs them: `kiln images` or `kiln ps` should not pay
+ * for loading what only pull, push, save and load use.
+ */
 export async function openLocalEngine(root: string): Promise<Engine> {
   const store = await openStore(root, { create: true });
-  let client: RegistryClient | undefined;
+  let registry: RegistryClient | undefined;
+  const withRegistry = async (): Promise<void> => {
+    if (!registry) registry = (await import('../../registry/client.js')).createRegistryClient();
+  };
   const stores: LocalStores = {
     root,
     content: store.content,
     refs: store.refs,
-    // The registry client (undici) loads on first use: local-only commands and cached builds start faster.
     get registry(): RegistryClient {
-      if (!client) throw new Error('registry client used before withRegistry()');
-      return client;
+      if (!registry) throw internal('the registry client is used before it was loaded');
+      return registry;
     },
     withLease: (fn) => withLease(store, () => fn()),
     setRef: (name, d) => store.refs.set(name, d),
   };
   const gc = () => collectGarbage(store);
-  const withRegistry = async (): Promise<LocalStores> => {
-    client ??= (await import('../../registry/client.js')).createRegistryClient();
-    return stores;
-  };
-  let containers: ContainerEngine | undefined;
 
   const engine: Engine = {
     async info(): Promise<EngineInfo> {
@@ -52,12 +48,14 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return { backend: 'local', root, images: (await listImages(stores)).length, blobs, bytes };
     },
     async pull(ref, opts) {
-      const r = await pullImage(await withRegistry(), ref, opts);
+      await withRegistry();
+      const r = await (await import('./pull.js')).pullImage(stores, ref, opts);
       await appendEvent(root, { type: 'image', action: 'pull', id: r.reference, attributes: { name: r.reference, id: r.id } });
       return r;
     },
     async push(ref, opts) {
-      const r = await pushImage(await withRegistry(), ref, opts);
+      await withRegistry();
+      const r = await (await import('./push.js')).pushImage(stores, ref, opts);
       await appendEvent(root, { type: 'image', action: 'push', id: r.reference, attributes: { name: r.reference, digest: r.digest } });
       return r;
     },
@@ -70,7 +68,8 @@ export async function openLocalEngine(root: string): Promise<Engine> {
     history: (ref) => imageHistory(stores, ref),
     async removeImages(refs, opts) {
       if (!opts?.force) {
-        const inUse = await engine.containers!.imagesInUse();
+        const inUse = new Map<string, string[]>();
+        for (const c of await new ContainerStore(root).list()) inUse.set(c.imageId, [...(inUse.get(c.imageId) ?? []), c.name]);
         for (const r of refs) {
           const image = await resolveImage(stores.content, stores.refs, r);
           const users = inUse.get(image.id);
@@ -95,16 +94,21 @@ export async function openLocalEngine(root: string): Promise<Engine> {
         if (names.length === 0) items.push({ descriptor: image.manifestDescriptor });
         for (const name of names) items.push({ name, descriptor: image.manifestDescriptor });
       }
+      const { saveArchive } = await import('../../image/archive/save.js');
       await saveArchive(store.content, items, out, { format: opts?.format ?? 'docker' });
     },
     async load(input: Readable): Promise<LoadedImage[]> {
+      const { loadArchive } = await import('../../image/archive/load.js');
       const loaded = await loadArchive(store, input);
       const out: LoadedImage[] = [];
       for (const l of loaded) out.push({ ...(l.name ? { name: l.name } : {}), id: (await readManifest(store.content, l.descriptor)).config.digest });
       return out;
     },
-    importRootfs: (input, opts) => importRootfs(stores, input, opts),
-    build: (opts) => buildWith(stores, withRegistry, opts),
+    importRootfs: async (input, opts) => (await import('./import.js')).importRootfs(stores, input, opts),
+    build: async (opts) => (await import('./build.js')).buildWith(stores, async () => {
+      await withRegistry();
+      return stores;
+    }, opts),
     async prune(): Promise<PruneResult> {
       const r = await gc();
       return { deletedImages: [], blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
@@ -112,11 +116,8 @@ export async function openLocalEngine(root: string): Promise<Engine> {
     async check() {
       return (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
     },
-    get containers() {
-      return (containers ??= localContainerEngine(root, async () => engine));
-    },
     close: async () => {
-      await client?.close();
+      await registry?.close();
       await store.close();
     },
   };

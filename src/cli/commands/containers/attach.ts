@@ -18,9 +18,15 @@ export async function withTerminal<T>(opts: { interactive?: boolean; tty?: boole
     stdin.setRawMode(true);
     outputProcessing(false);
   }
+  // A reader that goes away (`kiln run … | head -1`) must not kill the CLI: the container runs on and is logged.
+  const ignore = () => undefined;
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
   try {
     return await fn({ ...(opts.interactive ? { stdin } : {}), stdout: process.stdout, stderr: process.stderr });
   } finally {
+    process.stdout.off('error', ignore);
+    process.stderr.off('error', ignore);
     if (raw) {
       outputProcessing(true);
       stdin.setRawMode(false);

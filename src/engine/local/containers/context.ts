@@ -31,3 +31,6 @@ export function containerContext(root: string): ContainerContext {
 
 /** The snapshot key of a container's writable root. */
 export const rootfsKey = (id: string): string => `container-${id}`;
+
+/** The container's log, kept beside its record so it survives restarts. */
+export const logFile = (ctx: ContainerContext, id: string): string => path.join(ctx.store.containerDir(id), 'container.log');

@@ -1,21 +1,22 @@
 /** The local ContainerEngine: records under ROOT/containers, runc through src/runtime, roots from src/snapshot. */
 import { failedPrecondition, isKilnError, notFound } from '../../../errors.js';
-import { containerArgs } from '../../../runtime/command.js';
-import { execInContainer, readCriLog, Runc, runcRoot, stopContainer, writeLogs } from '../../../runtime/index.js';
+import { runcRoot } from '../../../runtime/paths.js';
 import { formatReference, parseNormalizedNamed } from '../../../name/reference.js';
 import type { ContainerDetail, ContainerEngine, ContainerSpec, ContainerSummary } from '../../containers.js';
 import type { Engine, ImageDetail } from '../../engine.js';
 import { appendEvent, readEvents } from '../events.js';
-import { openStore } from '../../../content/layout.js';
-import { inspectImage } from '../images.js';
-import { containerContext, type ContainerContext } from './context.js';
-import { parsePublish } from './cni.js';
+import { containerContext, logFile, type ContainerContext } from './context.js';
 import { filterContainers } from './filter.js';
-import { parseMounts } from './mounts.js';
 import { liveState, monitorRunning } from './state.js';
-import { logFile, startRecord } from './start.js';
 import type { ContainerRecord } from './store.js';
-import { destroy, waitMonitorGone } from './teardown.js';
+
+/*
+ * What only some commands need (runc driver, snapshots, CNI, the image store)
+ * is imported by the method that needs it: `kiln ps` loads the records and
+ * state files, nothing more.
+ */
+const runtime = () => import('../../../runtime/index.js');
+const teardown = () => import('./teardown.js');
 import { setTimeout as sleep } from 'node:timers/promises';
 
 async function lastDieCode(root: string, id: string): Promise<number | undefined> {
@@ -59,6 +60,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
 
   /** A local image straight from the store (the full engine, with its registry client, is not loaded for this). */
   async function localImage(ref: string): Promise<ImageDetail> {
+    const [{ openStore }, { inspectImage }] = await Promise.all([import('../../../content/layout.js'), import('../images.js')]);
     const store = await openStore(root, { create: false, writable: false }).catch((e: unknown) => {
       if (isKilnError(e, 'NOT_FOUND')) throw notFound(`no such image: ${ref}`);
       throw e;
@@ -106,6 +108,11 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
     async createContainer(spec: ContainerSpec, opts = {}) {
       const image = await findImage(spec.image, opts.pull ?? true);
       // Check what can be checked before anything is written.
+      const [{ containerArgs }, { parseMounts }, { parsePublish }] = await Promise.all([
+        import('../../../runtime/command.js'),
+        import('./mounts.js'),
+        import('./cni.js'),
+      ]);
       const args = containerArgs(image.config.config ?? {}, { ...(spec.cmd?.length ? { cmd: spec.cmd } : {}), ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}) });
       parseMounts(spec);
       const ports = parsePublish(spec.publish);
@@ -130,6 +137,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
         if (opts.attach) throw failedPrecondition(`container ${rec.name} is already running`, { hint: `see its output with kiln logs -f ${rec.name}` });
         return undefined;
       }
+      const { startRecord } = await import('./start.js');
       return startRecord(ctx, await imageOf(rec), rec, opts.attach);
     },
 
@@ -141,12 +149,12 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       const signal = opts.signal ?? image?.config.config?.StopSignal ?? 'SIGTERM';
       const timeoutMs = (opts.timeoutSeconds ?? 10) * 1000;
       if (live.monitor) {
-        await stopContainer(ctx.stateDir, rec.id, { timeoutMs, signal });
+        await (await runtime()).stopContainer(ctx.stateDir, rec.id, { timeoutMs, signal });
         // The monitor releases the network (and removes a --rm container) before it ends.
-        await waitMonitorGone(ctx, rec.id, 15_000);
+        await (await teardown()).waitMonitorGone(ctx, rec.id, 15_000);
       } else {
         // No monitor to record the exit: signal, wait for the process, then kill.
-        const runc = new Runc({ root: runcRoot(ctx.stateDir) });
+        const runc = new (await runtime()).Runc({ root: runcRoot(ctx.stateDir) });
         await runc.kill(rec.id, signal).catch(() => undefined);
         const end = Date.now() + timeoutMs;
         while (Date.now() < end && (await liveState(ctx.stateDir, rec)).state === 'running') await sleep(50);
@@ -168,7 +176,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
         throw failedPrecondition(`cannot kill container ${rec.name}: it is not running`, { hint: 'start it first' });
       }
       const sig = /^\d+$/.test(signal) ? signal : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
-      await new Runc({ root: runcRoot(ctx.stateDir) }).kill(rec.id, sig);
+      await new (await runtime()).Runc({ root: runcRoot(ctx.stateDir) }).kill(rec.id, sig);
       await appendEvent(root, { type: 'container', action: 'kill', id: rec.id, attributes: { name: rec.name, image: rec.image, signal: sig } });
       return rec.id;
     },
@@ -179,7 +187,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       if (live.state === 'running' && !opts.force) {
         throw failedPrecondition(`cannot remove container ${rec.name}: it is running`, { hint: `stop it first or use kiln rm -f ${rec.name}` });
       }
-      await destroy(ctx, rec, { ...(opts.volumes ? { volumes: true } : {}) });
+      await (await teardown()).destroy(ctx, rec, { ...(opts.volumes ? { volumes: true } : {}) });
       return rec.id;
     },
 
@@ -199,6 +207,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
     async containerLogs(ref, out, opts = {}) {
       const rec = await ctx.store.resolve(ref);
       const isDone = async () => (await liveState(ctx.stateDir, rec)).state !== 'running';
+      const { readCriLog, writeLogs } = await import('../../../runtime/logs.js');
       const entries = readCriLog(logFile(ctx, rec.id), {
         ...(opts.since !== undefined ? { since: opts.since } : {}),
         ...(opts.until !== undefined ? { until: opts.until } : {}),
@@ -214,7 +223,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       if ((await liveState(ctx.stateDir, rec)).state !== 'running') {
         throw failedPrecondition(`container ${rec.name} is not running`, { hint: `start it first (kiln start ${rec.name})` });
       }
-      return execInContainer(ctx.stateDir, rec.id, exec.args, {
+      return (await import('../../../runtime/exec.js')).execInContainer(ctx.stateDir, rec.id, exec.args, {
         ...(exec.env ? { env: exec.env } : {}),
         ...(exec.user !== undefined ? { user: exec.user } : {}),
         ...(exec.workdir !== undefined ? { workdir: exec.workdir } : {}),
@@ -233,13 +242,23 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       });
       if (typeof rec === 'number') return rec;
       let last = rec.lastExit?.exitCode;
+      const removalDeadline = Date.now() + 30_000;
       for (;;) {
         const current = await ctx.store.get(rec.id);
         // Removed meanwhile (--rm): the code its die event recorded.
         if (current === undefined) return last ?? (await lastDieCode(root, rec.id)) ?? 255;
         const live = await liveState(ctx.stateDir, current);
         if (live.exitCode !== undefined) last = live.exitCode;
-        if (live.state === 'exited' && !(await monitorRunning(ctx.stateDir, rec.id))) return live.exitCode ?? (await lastDieCode(root, rec.id)) ?? 255;
+        if (live.state === 'exited' && !(await monitorRunning(ctx.stateDir, rec.id))) {
+          const code = live.exitCode ?? (await lastDieCode(root, rec.id)) ?? 255;
+          // A --rm container: return once it is gone too (its removal may still be under way), as `docker run --rm` does.
+          if (current.spec.autoRemove && Date.now() < removalDeadline) {
+            last = code;
+            await sleep(50);
+            continue;
+          }
+          return code;
+        }
         await sleep(50);
       }
     },

@@ -109,3 +109,29 @@ test('bad input: name in use, unknown image, port in use, bad flags — one clea
     assert.match(oneLine(r.stderr), message);
   }
 });
+
+test('an image missing locally is pulled first, as Docker does (real registry on 127.0.0.1)', async () => {
+  const { startRegistry } = await import('../../../testing/registry.js');
+  const { kiln: run } = await import('../../../testing/kiln.js');
+  const { tempDir, removeDir } = await import('../../../testing/tempdir.js');
+  const reg = await startRegistry();
+  const fresh = await tempDir('kiln-ctr-pull-');
+  try {
+    const ref = `${reg.host}/test/busybox:run`;
+    await fx.ok(['tag', IMAGE, ref]);
+    await fx.ok(['push', '-q', ref]);
+    const r = await run(['run', '--rm', '--network', 'none', ref, 'echo', 'pulled-and-ran'], { root: fresh });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'pulled-and-ran\n');
+    const images = await run(['images', '-q'], { root: fresh });
+    assert.equal(images.stdout.trim().split('\n').length, 1);
+    const ev = await run(['events', '--since', '10m', '--until', '0s', '--filter', 'type=image', '--format', 'json'], { root: fresh });
+    assert.match(ev.stdout, /"action":"pull"/);
+    await fx.ok(['rmi', ref]);
+  } finally {
+    await reg.stop();
+    const left = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(fresh));
+    await removeDir(fresh);
+    assert.deepEqual(left, [], 'mounts left behind');
+  }
+});

@@ -4,12 +4,9 @@
  * process, in the foreground (attached) or under the detached monitor.
  */
 import { symlink } from 'node:fs/promises';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { failedPrecondition } from '../../../errors.js';
 import { chainIds } from '../../../oci/config.js';
 import {
-  containerPaths,
   prepareContainer,
   Runc,
   runcRoot,
@@ -17,13 +14,13 @@ import {
   startMonitor,
   type RunOptions,
 } from '../../../runtime/index.js';
-import type { Attach, ContainerDetail } from '../../containers.js';
+import type { Attach } from '../../containers.js';
 import type { ImageDetail } from '../../engine.js';
 import { appendEvent } from '../events.js';
 import type { Readable } from 'node:stream';
 import { openStore } from '../../../content/layout.js';
 import { VolumeStore } from '../volumes/store.js';
-import { rootfsKey, type ContainerContext } from './context.js';
+import { logFile, rootfsKey, type ContainerContext } from './context.js';
 import { parseMounts, resolveMounts } from './mounts.js';
 import { networkUp } from './network.js';
 import type { ContainerRecord } from './store.js';
@@ -32,8 +29,6 @@ import { afterExit, destroy, releaseRuntime } from './teardown.js';
 export const TINI = process.env.KILN_INIT ?? '/usr/bin/tini-static';
 const MONITOR_ENTRY = fileURLToPath(new URL('./monitor-entry.js', import.meta.url));
 
-/** The container's log, kept beside its record so it survives restarts. */
-export const logFile = (ctx: ContainerContext, id: string): string => path.join(ctx.store.containerDir(id), 'container.log');
 
 function runOptions(rec: ContainerRecord): Omit<RunOptions, 'network'> {
   const s = rec.spec;
@@ -133,9 +128,3 @@ export async function startRecord(
     await afterExit(ctx, rec.id);
   }
 }
-
-export function ensureNotRunning(d: Pick<ContainerDetail, 'state' | 'name'>, verb: string): void {
-  if (d.state === 'running') throw failedPrecondition(`cannot ${verb} container ${d.name}: it is running`, { hint: `stop it first (kiln stop ${d.name})` });
-}
-
-export const bundleOf = (ctx: ContainerContext, id: string) => containerPaths(ctx.stateDir, id);

@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../../../errors.js';
 import { isAlive } from '../../../content/process.js';
-import { containerPaths, readExitState, runcRoot } from '../../../runtime/index.js';
+import { containerPaths, runcRoot } from '../../../runtime/paths.js';
+import { readExitState } from '../../../runtime/exit-state.js';
 import type { ContainerState } from '../../containers.js';
 import type { ContainerRecord } from './store.js';
 

@@ -76,7 +76,7 @@ export function bridgeMembers(bridge: string): string[] {
   }
 }
 
-export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);

@@ -60,3 +60,17 @@ test('volume create/prune: unused volumes go, used ones stay', async () => {
   await fx.ok(['rm', 'holder']);
   await fx.ok(['volume', 'rm', 'keepme']);
 });
+
+test('system prune removes stopped containers (and with --volumes, unused volumes); running ones stay', async () => {
+  await fx.ok(['create', '--name', 'stopped', '--network', 'none', IMAGE, 'true']);
+  await fx.ok(['run', '-d', '--name', 'running', '--network', 'none', '-v', 'inuse:/d', IMAGE, 'sleep', '1000']);
+  await fx.ok(['volume', 'create', 'unused']);
+  const out = await fx.ok(['system', 'prune', '-f', '--volumes']);
+  assert.match(out.stdout, /deleted container: [0-9a-f]{64}\n/);
+  assert.match(out.stdout, /deleted volume: unused\n/);
+  const names = (JSON.parse((await fx.ok(['ps', '-a', '--format', 'json'])).stdout) as { name: string }[]).map((c) => c.name);
+  assert.deepEqual(names, ['running']);
+  assert.equal((await fx.ok(['volume', 'ls', '-q'])).stdout, 'inuse\n');
+  await fx.ok(['rm', '-f', 'running']);
+  await fx.ok(['volume', 'rm', 'inuse']);
+});

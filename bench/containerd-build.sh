@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The builder benchmark's Dockerfile (3 RUN + 3 COPY over a $FILES-file context
+# on the debootstrap base) made usable by containerd's pods, two ways, same
+# containerd, same run:
+#   kiln     kiln build --backend containerd: layers straight into containerd's
+#            content store, image record with the CRI label, unpacked
+#   today    buildah bud, buildah push to a local registry, ctr image pull
+# Cold builds (--no-cache) each run; medians of $RUNS runs; ratio today/kiln.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/registry.sh
+. bench/lib/build-context.sh
+cache=$(bash scripts/test-images.sh --debian)
+runs=${RUNS:-3}
+files=${FILES:-5000}
+work=/var/tmp/kiln-bench-ctd-build.$$
+rm -rf "$work"; mkdir -p "$work"
+B=(buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
+cpid=
+cleanup() {
+  "${B[@]}" rm --all >/dev/null 2>&1 || true; "${B[@]}" rmi --all --force >/dev/null 2>&1 || true
+  [ -n "$cpid" ] && { exec {cfd}>&-; wait "$cpid" 2>/dev/null || true; }
+  stop_registry "$work/reg"; rm -rf "$work"
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+base=docker.io/bench/debian:1
+
+mkfifo "$work/ctd.in"
+node bench/lib/containerd-up.mjs <"$work/ctd.in" >"$work/ctd.addr" &
+cpid=$!
+exec {cfd}>"$work/ctd.in"
+for _ in $(seq 200); do [ -s "$work/ctd.addr" ] && break; sleep 0.1; done
+sock=$(cat "$work/ctd.addr")
+r=$(start_registry "$work/reg")
+K=(node dist/cli/main.js --backend containerd --address "$sock" --root "$work/kiln")
+
+# The base on every side: in containerd (kiln import), in buildah (from kiln's layout), in the registry.
+node dist/cli/main.js --root "$work/src" import "$cache/debian-rootfs.tar" "$base" >/dev/null
+"${K[@]}" import "$cache/debian-rootfs.tar" "$base" >/dev/null
+"${B[@]}" pull -q "oci:$work/src:$base" >/dev/null
+"${B[@]}" tag "$("${B[@]}" images -q | head -1)" "$base"
+ctx=$work/ctx
+gen "$ctx" "$files"
+
+for i in $(seq "$runs"); do
+  t0=$(now)
+  "${K[@]}" build -q --no-cache --build-arg "BASE=$base" -t "bench/kiln:$i" "$ctx" >/dev/null
+  t1=$(now); echo "$t1 - $t0" | bc >>"$work/t-kiln"
+  t0=$(now)
+  "${B[@]}" bud -q --runtime /usr/sbin/runc --isolation chroot --layers --no-cache --pull-never --format docker \
+    --build-arg "BASE=$base" -t "$r/bench/today:$i" "$ctx" >/dev/null
+  "${B[@]}" push -q --tls-verify=false "$r/bench/today:$i" >/dev/null
+  ctr -a "$sock" -n k8s.io images pull -q --plain-http "$r/bench/today:$i" >/dev/null
+  t1=$(now); echo "$t1 - $t0" | bc >>"$work/t-today"
+done
+ctr -a "$sock" -n k8s.io images ls -q | grep -q "bench/kiln:1" || { echo "kiln's image is not in containerd" >&2; exit 1; }
+
+kt=$(median <"$work/t-kiln"); tt=$(median <"$work/t-today")
+echo "into containerd: 3 RUN + 3 COPY over $files files on debootstrap; cold; median of $runs runs"
+printf 'kiln build --backend containerd %.2fs   buildah bud + push + ctr pull %.2fs   kiln is %.2fx faster (aim >= 3x)\n' "$kt" "$tt" "$(echo "$tt / $kt" | bc -l)"
