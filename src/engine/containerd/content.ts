@@ -9,10 +9,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { dataLoss, isKilnError, notFound } from '../../errors.js';
+import { dataLoss, internal, isKilnError, notFound } from '../../errors.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from '../../content/store.js';
 import type { ContainerdConnection, Message } from './grpc.js';
-import { fromGrpcError } from './errors.js';
 
 const CHUNK = 1 << 20;
 const WINDOW = 8;
@@ -21,27 +20,33 @@ const WINDOW = 8;
 class WriteSession {
   private readonly waiting: { resolve: (m: Message) => void; reject: (e: unknown) => void }[] = [];
   private failure: unknown;
+  /** Settles (rejects) when the stream fails or closes, so no wait on it can hang. */
+  private readonly broken: Promise<never>;
 
   constructor(
     private readonly call: ClientDuplexStream<Message, Message>,
     private readonly what: string,
-    address: string,
+    conn: ContainerdConnection,
   ) {
-    call.on('data', (m: Message) => this.waiting.shift()?.resolve(m));
-    call.on('error', (e) => {
-      this.failure = fromGrpcError(e as never, what, address);
+    let fail: (e: unknown) => void = () => undefined;
+    this.broken = new Promise<never>((_, reject) => (fail = reject));
+    this.broken.catch(() => undefined);
+    const close = (e: unknown) => {
+      this.failure ??= e;
       for (const w of this.waiting.splice(0)) w.reject(this.failure);
-    });
-    call.on('end', () => {
-      const e = this.failure ?? new Error(`containerd: ${what}: write stream ended early`);
-      for (const w of this.waiting.splice(0)) w.reject(e);
-    });
+      fail(this.failure);
+    };
+    call.on('data', (m: Message) => this.waiting.shift()?.resolve(m));
+    call.on('error', (e) => close(conn.failure(e as never, what)));
+    call.on('end', () => close(internal(`containerd: ${what}: the write stream ended early`)));
+    call.on('close', () => close(internal(`containerd: ${what}: the write stream closed`)));
   }
 
   async send(req: Message): Promise<Message> {
     if (this.failure) throw this.failure;
     const answer = new Promise<Message>((resolve, reject) => this.waiting.push({ resolve, reject }));
-    if (!this.call.write(req)) await new Promise((r) => this.call.once('drain', r));
+    answer.catch(() => undefined); // a caller that stops at a failed drain never awaits it
+    if (!this.call.write(req)) await Promise.race([new Promise<void>((r) => this.call.once('drain', () => r())), this.broken]);
     return answer;
   }
 
@@ -113,7 +118,7 @@ export class ContainerdContentStore implements ContentStore {
 
   async writer(key: string): Promise<IngestWriter> {
     const ref = key.startsWith('kiln-') ? key : `kiln-${key}`;
-    const session = new WriteSession(this.conn.duplex('content', 'Write'), `ingest ${ref}`, this.conn.address);
+    const session = new WriteSession(this.conn.duplex('content', 'Write'), `ingest ${ref}`, this.conn);
     let offset = Number((await session.send({ action: 'STAT', ref })).offset ?? 0);
     const conn = this.conn;
     let done = false;
@@ -123,17 +128,22 @@ export class ContainerdContentStore implements ContentStore {
       },
       async write(source) {
         // Pipelined: up to WINDOW chunks in flight; containerd answers each in order with the new offset.
+        // On failure the source is destroyed, not drained: awaiting an iterator's
+        // return() on a piped HTTP body can wait forever once containerd is gone.
         const inflight: Promise<Message>[] = [];
+        const it = chunks(source)[Symbol.asyncIterator]();
         let next = offset;
         try {
-          for await (const data of chunks(source)) {
-            inflight.push(session.send({ action: 'WRITE', ref, offset: next, data }));
-            next += data.length;
+          for (let r = await it.next(); !r.done; r = await it.next()) {
+            inflight.push(session.send({ action: 'WRITE', ref, offset: next, data: r.value }));
+            next += r.value.length;
             if (inflight.length >= WINDOW) offset = Number((await inflight.shift()!).offset);
           }
           while (inflight.length > 0) offset = Number((await inflight.shift()!).offset);
-        } finally {
+        } catch (e) {
           await Promise.allSettled(inflight);
+          (source as Readable).destroy?.(e as Error);
+          throw e;
         }
       },
       async commit(expected: Expected): Promise<BlobInfo> {
