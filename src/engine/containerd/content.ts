@@ -9,7 +9,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { dataLoss, internal, isKilnError, notFound } from '../../errors.js';
+import { dataLoss, internal, isKilnError, notFound, unavailable } from '../../errors.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from '../../content/store.js';
 import type { ContainerdConnection, Message } from './grpc.js';
 
@@ -82,14 +82,19 @@ export class ContainerdContentStore implements ContentStore {
     }
   }
 
+  /** Adds a blob (present or not yet) to the current lease, if any. */
+  async hold(digest: string): Promise<void> {
+    const lease = this.conn.lease();
+    if (lease) await this.conn.unary('leases', 'AddResource', { id: lease, resource: { id: digest, type: 'content' } }, `lease ${lease}`);
+  }
+
   /**
    * Under a lease, a blob found here is first added to the lease, so that
    * containerd's GC (which may be collecting an image just removed) cannot
    * take it away between this answer and the image record that will use it.
    */
   async stat(digest: string): Promise<BlobInfo | undefined> {
-    const lease = this.conn.lease();
-    if (lease) await this.conn.unary('leases', 'AddResource', { id: lease, resource: { id: digest, type: 'content' } }, `lease ${lease}`);
+    await this.hold(digest);
     const info = await this.info(digest);
     return info && { digest: info.digest as string, size: Number(info.size) };
   }
@@ -121,6 +126,7 @@ export class ContainerdContentStore implements ContentStore {
     const session = new WriteSession(this.conn.duplex('content', 'Write'), `ingest ${ref}`, this.conn);
     let offset = Number((await session.send({ action: 'STAT', ref })).offset ?? 0);
     const conn = this.conn;
+    const store = this;
     let done = false;
     return {
       get offset() {
@@ -148,11 +154,19 @@ export class ContainerdContentStore implements ContentStore {
       },
       async commit(expected: Expected): Promise<BlobInfo> {
         try {
+          // Under a lease, the digest is held first: should it exist already (AlreadyExists),
+          // GC cannot take it between that answer and the image record that will use it.
+          if (expected.digest) await store.hold(expected.digest);
           const res = await session.send({ action: 'COMMIT', ref, offset, total: expected.size ?? offset, expected: expected.digest ?? '' });
           return { digest: (res.digest as string) || expected.digest!, size: offset };
         } catch (e) {
-          // The blob was committed meanwhile (by another writer): what we wanted is there.
-          if (isKilnError(e, 'ALREADY_EXISTS') && expected.digest) return { digest: expected.digest, size: offset };
+          // The blob is there already (another writer, or an image being removed):
+          // hold it under our lease before relying on it, as stat() does.
+          if (isKilnError(e, 'ALREADY_EXISTS') && expected.digest) {
+            const have = await store.stat(expected.digest);
+            if (have) return have;
+            throw unavailable(`content ${expected.digest} was collected by containerd while kiln was writing it`, { hint: 'run the command again' });
+          }
           if (isKilnError(e, 'FAILED_PRECONDITION') || isKilnError(e, 'INVALID_ARGUMENT')) {
             throw dataLoss(e.message, { cause: e, hint: 'the registry or archive served other bytes than its descriptor names' });
           }
