@@ -128,6 +128,9 @@ export class ContainerdContentStore implements ContentStore {
     const conn = this.conn;
     const store = this;
     let done = false;
+    // What this session writes from byte 0 is hashed too: a commit containerd refuses
+    // as "already exists" still tells the caller which digest it asked for.
+    const hash = offset === 0 ? createHash('sha256') : undefined;
     return {
       get offset() {
         return offset;
@@ -141,6 +144,7 @@ export class ContainerdContentStore implements ContentStore {
         let next = offset;
         try {
           for (let r = await it.next(); !r.done; r = await it.next()) {
+            hash?.update(r.value);
             inflight.push(session.send({ action: 'WRITE', ref, offset: next, data: r.value }));
             next += r.value.length;
             if (inflight.length >= WINDOW) offset = Number((await inflight.shift()!).offset);
@@ -162,10 +166,13 @@ export class ContainerdContentStore implements ContentStore {
         } catch (e) {
           // The blob is there already (another writer, or an image being removed):
           // hold it under our lease before relying on it, as stat() does.
-          if (isKilnError(e, 'ALREADY_EXISTS') && expected.digest) {
-            const have = await store.stat(expected.digest);
-            if (have) return have;
-            throw unavailable(`content ${expected.digest} was collected by containerd while kiln was writing it`, { hint: 'run the command again' });
+          if (isKilnError(e, 'ALREADY_EXISTS')) {
+            const digest = expected.digest ?? (hash ? `sha256:${hash.digest('hex')}` : undefined);
+            if (digest) {
+              const have = await store.stat(digest);
+              if (have) return have;
+              throw unavailable(`content ${digest} was collected by containerd while kiln was writing it`, { hint: 'run the command again' });
+            }
           }
           if (isKilnError(e, 'FAILED_PRECONDITION') || isKilnError(e, 'INVALID_ARGUMENT')) {
             throw dataLoss(e.message, { cause: e, hint: 'the registry or archive served other bytes than its descriptor names' });
