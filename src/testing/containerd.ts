@@ -27,6 +27,10 @@ export interface TestContainerd {
   logFile: string;
   /** Runs `ctr --address SOCK -n NAMESPACE args…`; resolves with stdout, rejects with stderr on failure. */
   ctr(args: string[], opts?: { namespace?: string; timeoutMs?: number }): Promise<string>;
+  /** Kills containerd (SIGKILL), keeping its root and state, as a crash would. */
+  crash(): Promise<void>;
+  /** Starts containerd again on the same root, state and socket (after crash(), or kills it first). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -96,17 +100,49 @@ async function shimsOf(address: string): Promise<number[]> {
   return pids;
 }
 
+/** One containerd process on dir's config, its output appended to logFile; resolves once it serves (and the CRI follows events). */
+async function launch(dir: string, address: string, logFile: string, ctr: TestContainerd['ctr']) {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(CONTAINERD_BIN, ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const from = (await readFile(logFile, 'utf8').catch(() => '')).length;
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    log.end();
+  };
+  try {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`containerd exited with ${child.exitCode}:\n${await readFile(logFile, 'utf8')}`);
+      const text = (await readFile(logFile, 'utf8').catch(() => '')).slice(from);
+      // "Start event monitor": the CRI plugin now follows image events.
+      if (text.includes('containerd successfully booted') && text.includes('Start event monitor')) {
+        await ctr(['version'], { timeoutMs: 10_000 });
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`containerd at ${address} did not boot in 20s; log ${logFile}`);
+      await sleep(50);
+    }
+  } catch (e) {
+    await end('SIGKILL');
+    throw e;
+  }
+  return { end };
+}
+
 export async function startContainerd(): Promise<TestContainerd> {
   const dir = await tempDir('kiln-ctd-');
   const address = path.join(dir, 'containerd.sock');
   const logFile = path.join(dir, 'containerd.log');
   await mkdir(path.join(dir, 'cni'));
   await writeFile(path.join(dir, 'config.toml'), config(dir));
-  const log = createWriteStream(logFile);
-  const child = spawn(CONTAINERD_BIN, ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log, { end: false });
-  child.stderr.pipe(log, { end: false });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const ctr = async (args: string[], opts: { namespace?: string; timeoutMs?: number } = {}) => {
     try {
@@ -118,6 +154,7 @@ export async function startContainerd(): Promise<TestContainerd> {
     }
   };
 
+  let current: Awaited<ReturnType<typeof launch>> | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -129,33 +166,24 @@ export async function startContainerd(): Promise<TestContainerd> {
         // gone already
       }
     }
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    log.end();
+    await current?.end('SIGTERM');
     for (const m of await mountsUnder(dir)) await run('umount', ['-l', m]).catch(() => undefined);
     if (!process.env.KILN_KEEP_TEST_DIRS) await removeDir(dir);
   };
+  const crash = async () => {
+    await current?.end('SIGKILL');
+    current = undefined;
+  };
+  const restart = async () => {
+    await crash();
+    current = await launch(dir, address, logFile, ctr);
+  };
 
   try {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`containerd exited with ${child.exitCode}:\n${await readFile(logFile, 'utf8')}`);
-      const text = await readFile(logFile, 'utf8').catch(() => '');
-      // "Start event monitor": the CRI plugin now follows image events.
-      if (text.includes('containerd successfully booted') && text.includes('Start event monitor')) {
-        await ctr(['version'], { timeoutMs: 10_000 });
-        break;
-      }
-      if (Date.now() > deadline) throw new Error(`containerd at ${address} did not boot in 20s; log ${logFile}`);
-      await sleep(50);
-    }
+    current = await launch(dir, address, logFile, ctr);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { address, dir, root: path.join(dir, 'root'), state: path.join(dir, 'state'), logFile, ctr, stop };
+  return { address, dir, root: path.join(dir, 'root'), state: path.join(dir, 'state'), logFile, ctr, stop, crash, restart };
 }

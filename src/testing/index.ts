@@ -6,3 +6,5 @@ export { freePort } from './ports.js';
 export { repoRoot, sharedDir } from './root.js';
 export { makeCA, makeServerCert, makeSigningCert, type CertFiles } from './pki.js';
 export { blobOf, randomBlob, streamOf, readAll, tinyImage, type TestBlob, type TestImage } from './blobs.js';
+export { startContainerd, type TestContainerd } from './containerd.js';
+export { criImageService, type CriImage, type CriImageService } from './cri.js';

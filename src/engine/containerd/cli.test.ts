@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
 import { criImageService, type CriImageService } from '../../testing/cri.js';
@@ -22,6 +22,7 @@ let reg: TestRegistry;
 let cri: CriImageService;
 let tmp: string;
 const run = randomBytes(3).toString('hex');
+const createHashHex = (s: string) => createHash('sha256').update(s).digest('hex');
 
 before(async () => {
   [ctd, reg, tmp] = await Promise.all([startContainerd(), startRegistry(), tempDir('kiln-ctd-cli-')]);
@@ -140,4 +141,29 @@ test('containerd not running, or its socket not writable: one clear line naming 
   const denied = spawnSync(process.execPath, [kilnBin(), '--root', path.join(tmp, 'nobody'), '--backend', 'containerd', '--address', ctd.address, 'images'], { uid: 65534, gid: 65534, encoding: 'utf8' });
   assert.equal(denied.status, 1, denied.stderr);
   assert.equal(denied.stderr, `kiln: containerd socket ${ctd.address} is not writable by this user (run kiln as root (sudo kiln …) or as a member of the socket's group)\n`);
+});
+
+test('images that ctr (or the kubelet) pulled, with an index as target, are listed, inspected and removed', async () => {
+  // An image index in the registry, over a manifest pushed by the local backend.
+  const repo = `${reg.host}/kiln-test/idx-${run}`;
+  await local(['import', '-c', 'CMD ["/bin/echo","from an index"]', busybox, `${repo}:single`]);
+  const pushed = (await local(['push', `${repo}:single`])).stdout;
+  const digest = /digest: (sha256:[a-f0-9]{64}) size: (\d+)/.exec(pushed);
+  assert.ok(digest, pushed);
+  const index = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digest[1], size: Number(digest[2]), platform: { os: 'linux', architecture: 'amd64' } }],
+  });
+  const put = await fetch(`${reg.url}/v2/kiln-test/idx-${run}/manifests/multi`, { method: 'PUT', headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' }, body: index });
+  assert.equal(put.status, 201);
+  await ctd.ctr(['images', 'pull', '--plain-http', `${repo}:multi`]);
+
+  const list = (await onCtd(['images', `${repo}:multi`])).stdout;
+  const [info] = JSON.parse((await onCtd(['inspect', `${repo}:multi`])).stdout) as [{ Id: string; RepoDigests: string[] }];
+  assert.match(list, new RegExp(`kiln-test/idx-${run}\\s+multi\\s+${info.Id.slice(7, 19)}`));
+  assert.ok(info.RepoDigests.some((d) => d.endsWith(`@sha256:${createHashHex(index)}`)), `repo digest is the index's: ${info.RepoDigests.join(', ')}`);
+  assert.match((await onCtd(['history', `${repo}:multi`])).stdout, /from an index|kiln import/);
+  await onCtd(['rmi', `${repo}:multi`]);
+  assert.equal((await ctrNames()).includes(`${repo}:multi`), false);
 });

@@ -97,3 +97,13 @@ test('containerd not running: one clear line naming the socket', async () => {
     dead.close();
   }
 });
+
+test('writing a blob containerd already holds, without naming its digest, answers with that digest', async () => {
+  const data = randomBytes(200_000);
+  const digest = digestOf(data);
+  await withLease(conn, async () => {
+    await content.ingest(Readable.from([data]), { digest });
+    assert.deepEqual(await content.ingest(Readable.from([data])), { digest, size: data.length });
+    assert.deepEqual(await content.writeBytes(data), { digest, size: data.length });
+  });
+});

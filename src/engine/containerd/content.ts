@@ -9,10 +9,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { dataLoss, isKilnError, notFound } from '../../errors.js';
+import { dataLoss, internal, isKilnError, notFound, unavailable } from '../../errors.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from '../../content/store.js';
 import type { ContainerdConnection, Message } from './grpc.js';
-import { fromGrpcError } from './errors.js';
 
 const CHUNK = 1 << 20;
 const WINDOW = 8;
@@ -21,27 +20,33 @@ const WINDOW = 8;
 class WriteSession {
   private readonly waiting: { resolve: (m: Message) => void; reject: (e: unknown) => void }[] = [];
   private failure: unknown;
+  /** Settles (rejects) when the stream fails or closes, so no wait on it can hang. */
+  private readonly broken: Promise<never>;
 
   constructor(
     private readonly call: ClientDuplexStream<Message, Message>,
     private readonly what: string,
-    address: string,
+    conn: ContainerdConnection,
   ) {
-    call.on('data', (m: Message) => this.waiting.shift()?.resolve(m));
-    call.on('error', (e) => {
-      this.failure = fromGrpcError(e as never, what, address);
+    let fail: (e: unknown) => void = () => undefined;
+    this.broken = new Promise<never>((_, reject) => (fail = reject));
+    this.broken.catch(() => undefined);
+    const close = (e: unknown) => {
+      this.failure ??= e;
       for (const w of this.waiting.splice(0)) w.reject(this.failure);
-    });
-    call.on('end', () => {
-      const e = this.failure ?? new Error(`containerd: ${what}: write stream ended early`);
-      for (const w of this.waiting.splice(0)) w.reject(e);
-    });
+      fail(this.failure);
+    };
+    call.on('data', (m: Message) => this.waiting.shift()?.resolve(m));
+    call.on('error', (e) => close(conn.failure(e as never, what)));
+    call.on('end', () => close(internal(`containerd: ${what}: the write stream ended early`)));
+    call.on('close', () => close(internal(`containerd: ${what}: the write stream closed`)));
   }
 
   async send(req: Message): Promise<Message> {
     if (this.failure) throw this.failure;
     const answer = new Promise<Message>((resolve, reject) => this.waiting.push({ resolve, reject }));
-    if (!this.call.write(req)) await new Promise((r) => this.call.once('drain', r));
+    answer.catch(() => undefined); // a caller that stops at a failed drain never awaits it
+    if (!this.call.write(req)) await Promise.race([new Promise<void>((r) => this.call.once('drain', () => r())), this.broken]);
     return answer;
   }
 
@@ -77,14 +82,19 @@ export class ContainerdContentStore implements ContentStore {
     }
   }
 
+  /** Adds a blob (present or not yet) to the current lease, if any. */
+  async hold(digest: string): Promise<void> {
+    const lease = this.conn.lease();
+    if (lease) await this.conn.unary('leases', 'AddResource', { id: lease, resource: { id: digest, type: 'content' } }, `lease ${lease}`);
+  }
+
   /**
    * Under a lease, a blob found here is first added to the lease, so that
    * containerd's GC (which may be collecting an image just removed) cannot
    * take it away between this answer and the image record that will use it.
    */
   async stat(digest: string): Promise<BlobInfo | undefined> {
-    const lease = this.conn.lease();
-    if (lease) await this.conn.unary('leases', 'AddResource', { id: lease, resource: { id: digest, type: 'content' } }, `lease ${lease}`);
+    await this.hold(digest);
     const info = await this.info(digest);
     return info && { digest: info.digest as string, size: Number(info.size) };
   }
@@ -113,9 +123,10 @@ export class ContainerdContentStore implements ContentStore {
 
   async writer(key: string): Promise<IngestWriter> {
     const ref = key.startsWith('kiln-') ? key : `kiln-${key}`;
-    const session = new WriteSession(this.conn.duplex('content', 'Write'), `ingest ${ref}`, this.conn.address);
+    const session = new WriteSession(this.conn.duplex('content', 'Write'), `ingest ${ref}`, this.conn);
     let offset = Number((await session.send({ action: 'STAT', ref })).offset ?? 0);
     const conn = this.conn;
+    const store = this;
     let done = false;
     // What this session writes from byte 0 is hashed too: a commit containerd refuses
     // as "already exists" still tells the caller which digest it asked for.
@@ -126,29 +137,42 @@ export class ContainerdContentStore implements ContentStore {
       },
       async write(source) {
         // Pipelined: up to WINDOW chunks in flight; containerd answers each in order with the new offset.
+        // On failure the source is destroyed, not drained: awaiting an iterator's
+        // return() on a piped HTTP body can wait forever once containerd is gone.
         const inflight: Promise<Message>[] = [];
+        const it = chunks(source)[Symbol.asyncIterator]();
         let next = offset;
         try {
-          for await (const data of chunks(source)) {
-            hash?.update(data);
-            inflight.push(session.send({ action: 'WRITE', ref, offset: next, data }));
-            next += data.length;
+          for (let r = await it.next(); !r.done; r = await it.next()) {
+            hash?.update(r.value);
+            inflight.push(session.send({ action: 'WRITE', ref, offset: next, data: r.value }));
+            next += r.value.length;
             if (inflight.length >= WINDOW) offset = Number((await inflight.shift()!).offset);
           }
           while (inflight.length > 0) offset = Number((await inflight.shift()!).offset);
-        } finally {
+        } catch (e) {
           await Promise.allSettled(inflight);
+          (source as Readable).destroy?.(e as Error);
+          throw e;
         }
       },
       async commit(expected: Expected): Promise<BlobInfo> {
         try {
+          // Under a lease, the digest is held first: should it exist already (AlreadyExists),
+          // GC cannot take it between that answer and the image record that will use it.
+          if (expected.digest) await store.hold(expected.digest);
           const res = await session.send({ action: 'COMMIT', ref, offset, total: expected.size ?? offset, expected: expected.digest ?? '' });
           return { digest: (res.digest as string) || expected.digest!, size: offset };
         } catch (e) {
-          // The blob was committed meanwhile (by another writer): what we wanted is there.
+          // The blob is there already (another writer, or an image being removed):
+          // hold it under our lease before relying on it, as stat() does.
           if (isKilnError(e, 'ALREADY_EXISTS')) {
             const digest = expected.digest ?? (hash ? `sha256:${hash.digest('hex')}` : undefined);
-            if (digest) return { digest, size: offset };
+            if (digest) {
+              const have = await store.stat(digest);
+              if (have) return have;
+              throw unavailable(`content ${digest} was collected by containerd while kiln was writing it`, { hint: 'run the command again' });
+            }
           }
           if (isKilnError(e, 'FAILED_PRECONDITION') || isKilnError(e, 'INVALID_ARGUMENT')) {
             throw dataLoss(e.message, { cause: e, hint: 'the registry or archive served other bytes than its descriptor names' });

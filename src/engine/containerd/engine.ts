@@ -80,6 +80,8 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
     withLease: lease,
     setRef: (name, d) => refs.set(name, d),
     keepUnnamed: (d) => refs.keepUnnamed(d),
+    // Layers made here go straight into containerd's snapshotter: compressing them only costs time.
+    layerCodec: 'none',
   };
 
   const engine: Engine = {

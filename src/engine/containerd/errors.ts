@@ -16,14 +16,24 @@ const CODES: Partial<Record<number, ErrorCode>> = {
   [status.DEADLINE_EXCEEDED]: 'UNAVAILABLE',
 };
 
-/** True when the failure is the connection itself (no containerd on the socket). */
-function isConnectionFailure(e: ServiceError): boolean {
-  return e.code === status.UNAVAILABLE && /connect|No connection established|ENOENT|ECONNREFUSED|EACCES/i.test(e.details ?? e.message);
-}
+const text = (e: ServiceError) => `${e.details ?? ''} ${e.message}`;
+/** No containerd on the socket. */
+const isUnreachable = (e: ServiceError) => e.code === status.UNAVAILABLE && /No connection established|failed to connect|ENOENT|ECONNREFUSED|EACCES/i.test(text(e));
+/** containerd went away during the call (crashed or restarted). */
+const isDropped = (e: ServiceError) => (e.code === status.UNAVAILABLE || e.code === status.INTERNAL) && /Connection dropped|ECONNRESET|EPIPE|socket hang up/i.test(text(e));
+
+/** containerd is not there (any more): no call on this connection can succeed. */
+export const isConnectionLoss = (e: ServiceError): boolean => !(e instanceof KilnError) && (isUnreachable(e) || isDropped(e));
 
 export function fromGrpcError(e: ServiceError, what: string, address: string): KilnError {
   if (e instanceof KilnError) return e;
-  if (isConnectionFailure(e)) return unreachable(address, e);
+  if (isUnreachable(e)) return unreachable(address, e);
+  if (isDropped(e)) {
+    return new KilnError('UNAVAILABLE', `lost the connection to containerd at ${address} during ${what}`, {
+      cause: e,
+      hint: 'containerd stopped or restarted; run the command again once it is up (what was written so far is kept)',
+    });
+  }
   const code = CODES[e.code] ?? 'INTERNAL';
   return new KilnError(code, `containerd: ${what}: ${e.details || e.message}`, { cause: e });
 }

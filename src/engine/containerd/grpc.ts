@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { failedPrecondition } from '../../errors.js';
-import { fromGrpcError } from './errors.js';
+import { failedPrecondition, type KilnError } from '../../errors.js';
+import { fromGrpcError, isConnectionLoss } from './errors.js';
 
 const API = 'github.com/containerd/containerd/api';
 const SERVICES = ['version', 'introspection', 'namespaces', 'leases', 'content', 'images', 'snapshots', 'diff', 'events'] as const;
@@ -120,37 +120,86 @@ export class ContainerdConnection {
     return currentLease.run(id, fn);
   }
 
+  private readonly active = new Set<{ cancel(): void }>();
+  private keepalive: NodeJS.Timeout | undefined;
+  private lost: KilnError | undefined;
+
+  /**
+   * Holds the process open while calls are in flight (grpc-js waits for a
+   * reconnect on unref'd timers: without this a CLI whose containerd went away
+   * could reach an empty event loop and exit 0 with a call unsettled).
+   */
+  private begin(call: { cancel(): void }): () => void {
+    if (this.active.size === 0) this.keepalive = setInterval(() => undefined, 1 << 30);
+    this.active.add(call);
+    return () => {
+      if (this.active.delete(call) && this.active.size === 0) clearInterval(this.keepalive);
+    };
+  }
+
+  /**
+   * Maps a gRPC failure to a KilnError. When it says containerd is gone, every
+   * other call in flight is cancelled and later calls fail at once with the
+   * same error: grpc-js would otherwise keep them waiting for a reconnect.
+   */
+  failure(e: grpc.ServiceError, what: string): KilnError {
+    if (this.lost) return this.lost;
+    const err = fromGrpcError(e, what, this.address);
+    if (isConnectionLoss(e)) {
+      this.lost = err;
+      for (const c of [...this.active]) c.cancel();
+    }
+    return err;
+  }
+
   /** One unary call; `what` names the subject for error messages (`content sha256:…`). */
   unary(service: ServiceName, method: string, request: Message, what: string, deadlineMs?: number): Promise<Message> {
-    const c = this.client(service) as unknown as Record<string, (req: Message, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => void>;
+    const c = this.client(service) as unknown as Record<string, (req: Message, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => grpc.ClientUnaryCall>;
     const fn = c[method];
     if (!fn) throw new Error(`containerd ${service} has no method ${method}`);
+    if (this.lost) return Promise.reject(this.lost);
     const opts: grpc.CallOptions = deadlineMs ? { deadline: Date.now() + deadlineMs } : {};
     return new Promise((resolve, reject) => {
-      fn.call(c, request, this.metadata(), opts, (err, res) => (err ? reject(fromGrpcError(err, what, this.address)) : resolve(res)));
+      let end = () => undefined as void;
+      const call = fn.call(c, request, this.metadata(), opts, (err, res) => {
+        end();
+        if (err) reject(this.failure(err, what));
+        else resolve(res);
+      });
+      end = this.begin(call);
     });
   }
 
   /** A server stream as an async iterable of messages. */
   async *serverStream(service: ServiceName, method: string, request: Message, what: string): AsyncGenerator<Message> {
+    if (this.lost) throw this.lost;
     const c = this.client(service) as unknown as Record<string, (req: Message, md: grpc.Metadata) => grpc.ClientReadableStream<Message>>;
     const call = c[method]!.call(c, request, this.metadata());
+    const end = this.begin(call);
     try {
       for await (const m of call) yield m as Message;
     } catch (e) {
-      throw fromGrpcError(e as grpc.ServiceError, what, this.address);
+      throw this.failure(e as grpc.ServiceError, what);
     } finally {
+      end();
       call.cancel();
     }
   }
 
-  /** A bidirectional stream (content Write). */
+  /** A bidirectional stream (content Write); its errors go through failure(). */
   duplex(service: ServiceName, method: string): grpc.ClientDuplexStream<Message, Message> {
+    if (this.lost) throw this.lost;
     const c = this.client(service) as unknown as Record<string, (md: grpc.Metadata) => grpc.ClientDuplexStream<Message, Message>>;
-    return c[method]!.call(c, this.metadata());
+    const call = c[method]!.call(c, this.metadata());
+    const end = this.begin(call);
+    call.once('close', end);
+    call.once('error', end);
+    return call;
   }
 
   close(): void {
+    for (const c of [...this.active]) c.cancel();
+    clearInterval(this.keepalive);
     for (const c of this.clients.values()) c.close();
     this.channel.close();
   }

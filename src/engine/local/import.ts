@@ -7,16 +7,19 @@ import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import { applyChanges, newConfig } from '../../oci/config.js';
 import { hostPlatform } from '../../oci/platform.js';
-import { compressLayer, decompress } from '../../layer/compress.js';
+import { compressLayer, decompress, type Codec } from '../../layer/compress.js';
 import type { Manifest } from '../../oci/types.js';
 import type { ImportOptions } from '../engine.js';
 import type { LocalStores } from './stores.js';
+
+const LAYER_TYPE: Record<Codec, string> = { gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd, none: MediaType.OciLayer };
 
 export async function importRootfs(stores: LocalStores, input: Readable, opts: ImportOptions = {}): Promise<string> {
   const name = opts.reference ? formatReference(parseNormalizedNamed(opts.reference)) : undefined;
   return stores.withLease(async () => {
     const tar = await decompress(input);
-    const { stream, result } = compressLayer(tar, 'gzip');
+    const codec = stores.layerCodec ?? 'gzip';
+    const { stream, result } = compressLayer(tar, codec);
     const [blob, layer] = await Promise.all([stores.content.ingest(stream), result]);
     const created = new Date().toISOString();
     const config = applyChanges(newConfig(opts.platform ?? hostPlatform()), opts.changes ?? []);
@@ -28,7 +31,7 @@ export async function importRootfs(stores: LocalStores, input: Readable, opts: I
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
       config: { mediaType: MediaType.OciConfig, digest: configBlob.digest, size: configBlob.size },
-      layers: [{ mediaType: MediaType.OciLayerGzip, digest: blob.digest, size: blob.size }],
+      layers: [{ mediaType: LAYER_TYPE[codec], digest: blob.digest, size: blob.size }],
     };
     const manifestBlob = await stores.content.writeBytes(JSON.stringify(manifest));
     const descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };

@@ -5,6 +5,7 @@
  * visible; blobs already stored are skipped; an interrupted download resumes
  * from the bytes already on disk. The tag is written last.
  */
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isKilnError } from '../../errors.js';
 import { formatReference, identifier, parseNormalizedNamed, type Reference } from '../../name/reference.js';
@@ -41,6 +42,7 @@ export async function fetchBlob(content: ContentStore, repo: Repository, desc: D
     await sleep(100, undefined, signal ? { signal } : undefined);
     return fetchBlob(content, repo, desc, progress, signal);
   }
+  let raw: Readable | undefined;
   try {
     if (writer.offset > desc.size) {
       await writer.abort();
@@ -52,13 +54,16 @@ export async function fetchBlob(content: ContentStore, repo: Repository, desc: D
       progress.emit({ id, status: 'Pull complete' });
       return true;
     }
-    const raw = await repo.getBlob(desc.digest, { offset: writer.offset, verify: false });
-    const body = counting(raw, writer.offset, (current) => progress.emit({ id, status: 'Downloading', current, total: desc.size }));
-    signal?.addEventListener('abort', () => raw.destroy(signal.reason as Error), { once: true });
+    const download = await repo.getBlob(desc.digest, { offset: writer.offset, verify: false });
+    raw = download;
+    const body = counting(download, writer.offset, (current) => progress.emit({ id, status: 'Downloading', current, total: desc.size }));
+    signal?.addEventListener('abort', () => download.destroy(signal.reason as Error), { once: true });
     await writer.write(body);
     progress.emit({ id, status: 'Verifying' });
     await writer.commit({ digest: desc.digest, size: desc.size });
   } catch (e) {
+    // A download the store stopped taking is dropped (else closing the registry client waits for it).
+    raw?.destroy();
     // Keep partial bytes for a resume unless they were proved wrong.
     if ((e as { code?: string }).code === 'DATA_LOSS') await writer.abort();
     throw e;

@@ -2,6 +2,7 @@
 import type { ContentStore, RefStore } from '../../content/store.js';
 import type { Descriptor } from '../../oci/types.js';
 import type { RegistryClient } from '../../registry/client.js';
+import type { Codec } from '../../layer/compress.js';
 
 export interface LocalStores {
   root: string;
@@ -12,6 +13,8 @@ export interface LocalStores {
   withLease<T>(fn: () => Promise<T>): Promise<T>;
   /** Points a name at a descriptor, recording the ref.name annotation. */
   setRef(name: string, descriptor: Descriptor): Promise<void>;
+  /** How new layers (import) are compressed: gzip by default; none where the store is the runtime's own (containerd unpacks them locally, nothing to save on a wire). */
+  layerCodec?: Codec;
   /** Keeps an image that has no name (a store whose untagged content is collected needs this). */
   keepUnnamed?(descriptor: Descriptor): Promise<unknown>;
 }

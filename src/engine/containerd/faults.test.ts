@@ -1,0 +1,102 @@
+/**
+ * containerd restarted mid-pull: kiln reports it in one line, no half-image is
+ * recorded, the lease kiln held expires by itself (containerd.io/gc.expire)
+ * and, once it is gone, containerd's GC frees every blob and snapshot it held;
+ * a second pull then works.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Readable, type Writable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
+import { kilnBin } from '../../testing/kiln.js';
+import { startRegistry, type TestRegistry } from '../../testing/registry.js';
+import { removeDir, tempDir } from '../../testing/tempdir.js';
+import { openLocalEngine } from '../local/engine.js';
+import { ContainerdConnection } from './grpc.js';
+
+let ctd: TestContainerd;
+let reg: TestRegistry;
+let tmp: string;
+
+/** A root filesystem with one incompressible file of `size` bytes, streamed. */
+function bigRootfs(size: number): Readable {
+  const pack = tar.pack();
+  const entry = pack.entry({ name: 'big.bin', size, mode: 0o644 }, (err) => (err ? pack.destroy(err) : pack.finalize())) as unknown as Writable;
+  (async () => {
+    for (let done = 0; done < size; done += 1 << 20) {
+      if (!entry.write(randomBytes(Math.min(1 << 20, size - done)))) await new Promise<void>((r) => entry.once('drain', () => r()));
+    }
+    entry.end();
+  })().catch((e: Error) => pack.destroy(e));
+  return pack as unknown as Readable;
+}
+
+before(async () => {
+  [ctd, reg, tmp] = await Promise.all([startContainerd(), startRegistry(), tempDir('kiln-ctd-faults-')]);
+});
+after(async () => {
+  await Promise.all([ctd?.stop(), reg?.stop()]);
+  await removeDir(tmp);
+});
+
+test('containerd restarted mid-pull: one clear line, no image recorded, GC frees what the lease held, a retry works', async () => {
+  const name = `${reg.host}/kiln-test/big:1`;
+  const local = await openLocalEngine(path.join(tmp, 'local'));
+  try {
+    await local.importRootfs(bigRootfs(64 << 20), { reference: name });
+    await local.push(name);
+  } finally {
+    await local.close();
+  }
+
+  const pull = () =>
+    spawn(process.execPath, [kilnBin(), '--root', path.join(tmp, 'unused'), '--backend', 'containerd', '--address', ctd.address, 'pull', '-q', name], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = pull();
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+  const hung = setTimeout(() => child.kill('SIGKILL'), 60_000); // a hang fails the test below, not the suite
+
+  // Crash containerd once kiln is writing the big layer into it.
+  const conn = new ContainerdConnection(ctd.address, 'k8s.io');
+  try {
+    for (let i = 0; ; i++) {
+      const active = await conn.unary('content', 'ListStatuses', { filters: [] }, 'ingests');
+      if ((active.statuses as { offset: number }[]).some((s) => Number(s.offset) > 1 << 20)) break;
+      assert.ok(i < 600, 'the pull never started writing the layer');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    conn.close();
+  }
+  await ctd.crash();
+  const code1 = await exited;
+  clearTimeout(hung);
+  assert.equal(code1, 1, `kiln pull exited ${code1}: ${stderr}`);
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0]!, new RegExp(`^kiln: .*containerd.*${ctd.address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|^kiln: containerd: `));
+
+  await ctd.restart();
+  assert.equal((await ctd.ctr(['images', 'ls', '-q'])).trim(), '', 'no half-image recorded');
+  const leases = await ctd.ctr(['leases', 'ls']);
+  const held = /^(kiln-\S+)\s+\S+\s+containerd\.io\/gc\.expire=(\S+)/m.exec(leases);
+  assert.ok(held, `kiln's lease survives the crash with an expiry:\n${leases}`);
+  const expires = Date.parse(held[2]!);
+  assert.ok(expires > Date.now() && expires <= Date.now() + 3600_000, `expires within the hour: ${held[2]}`);
+
+  // What the lease held goes once it is gone (here deleted, as its expiry would).
+  await ctd.ctr(['leases', 'rm', '--sync', held[1]!]);
+  assert.equal((await ctd.ctr(['content', 'ls', '-q'])).trim(), '', 'no blob left');
+  assert.equal((await ctd.ctr(['content', 'active'])).trim().split('\n').length, 1, 'no ingest left (header only)');
+  assert.equal((await ctd.ctr(['snapshots', 'ls'])).trim().split('\n').length, 1, 'no snapshot left (header only)');
+
+  const again = pull();
+  const code = await new Promise<number>((r) => again.on('close', (c) => r(c ?? -1)));
+  assert.equal(code, 0);
+  assert.match(await ctd.ctr(['images', 'ls', '-q']), new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+});
