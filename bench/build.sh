@@ -58,7 +58,7 @@ bb() { "${B[@]}" bud -q --runtime /usr/sbin/runc --isolation chroot --layers --p
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); echo "$t1 - $t0" | bc; }
 # sample OUT CMD...: one timing appended to OUT; a failure is recorded as "fail".
 sample() { local out=$1; shift; local t; if t=$(timed "$@"); then echo "$t" >>"$out"; else echo fail >>"$out"; fi; }
-fmt() { grep -q fail "$1" && echo fail || median <"$1"; }
+fmt() { grep -q fail "$1" && echo fail || printf '%.2f' "$(median <"$1")"; }
 line() { # line NAME KILN_FILE BUILDAH_FILE AIM
   local k b; k=$(fmt "$2"); b=$(fmt "$3")
   if [ "$k" = fail ] || [ "$b" = fail ]; then printf '%-10s kiln %s  buildah %s\n' "$1" "$k" "$b"; return; fi
@@ -92,5 +92,5 @@ for n in $scale; do
   kb "$ctx" >/dev/null 2>&1 || true
   sample "$work/s-kc" kb --no-cache "$ctx"; sample "$work/s-kn" kb "$ctx"
   sample "$work/s-bc" bb --no-cache "$ctx"; sample "$work/s-bn" bb "$ctx"
-  printf '  %7d  %8s / %-8s  %8s / %-8s\n' "$n" "$(fmt "$work/s-kc")" "$(fmt "$work/s-kn")" "$(fmt "$work/s-bc")" "$(fmt "$work/s-bn")"
+  printf '  %7d  %8ss / %-8s  %8ss / %-8s\n' "$n" "$(fmt "$work/s-kc")" "$(fmt "$work/s-kn")" "$(fmt "$work/s-bc")" "$(fmt "$work/s-bn")"
 done

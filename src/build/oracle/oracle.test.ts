@@ -115,6 +115,11 @@ interface CaseSpec {
   /** `--target` for both builders. */
   target?: string;
   buildArgs?: Record<string, string>;
+  /** `-f`, relative to the context. */
+  file?: string;
+  labels?: Record<string, string>;
+  /** Secret id → file in the case directory. */
+  secrets?: Record<string, string>;
   /** Paths that must (not) exist in buildah's result: proves the case exercises what it claims. */
   present?: string[];
   absent?: string[];
@@ -122,7 +127,7 @@ interface CaseSpec {
 
 const casesDir = path.join(repoRoot(), 'src', 'build', 'oracle', 'cases');
 /** Debian cases last: their base is imported while the busybox ones run. */
-const usesDebian = (name: string): boolean => /^\s*ARG\s+DEBIAN\b/m.test(readFileSync(path.join(casesDir, name, 'Dockerfile'), 'utf8'));
+const usesDebian = (name: string): boolean => name.startsWith('debian-');
 const caseNames = readdirSync(casesDir).sort((a, b) => Number(usesDebian(a)) - Number(usesDebian(b)) || a.localeCompare(b));
 const CONCURRENCY = 3;
 
@@ -168,7 +173,7 @@ function prepareContext(name: string): { context: string; spec: CaseSpec; docker
   const specFile = path.join(context, 'case.json');
   const spec = existsSync(specFile) ? (JSON.parse(readFileSync(specFile, 'utf8')) as CaseSpec) : {};
   rmSync(specFile, { force: true });
-  return { context, spec, dockerfile: readFileSync(path.join(context, 'Dockerfile'), 'utf8') };
+  return { context, spec, dockerfile: readFileSync(path.join(context, spec.file ?? 'Dockerfile'), 'utf8') };
 }
 
 async function flatten(image: LoadedImage, dir: string): Promise<FsTree> {
@@ -196,7 +201,7 @@ async function runCase(name: string): Promise<{ diffs: string[]; buildahConfig: 
   }
   const buildArgs: Record<string, string> = { ...spec.buildArgs };
   for (const [k, v] of Object.entries(bases)) if (new RegExp(`^\\s*ARG\\s+${k}\\b`, 'm').test(dockerfile)) buildArgs[k] = await v;
-  const req: BuildRequest = { name, context, buildArgs, target: spec.target };
+  const req: BuildRequest = { name, context, buildArgs, target: spec.target, file: spec.file, labels: spec.labels, secrets: spec.secrets };
   const out = path.join(tmp, 'out', name);
   const ref = `${reg.host}/oracle/kiln-${name}:latest`;
   const [b, k] = await Promise.all([buildahBuild(buildah, req, path.join(out, 'buildah')), kilnBuild(kilnRoot, req, ref)]);
