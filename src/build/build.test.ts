@@ -242,3 +242,83 @@ test('SOURCE_DATE_EPOCH: two uncached builds give the same image ID', async () =
   const img = await fx.inspect('sde:1');
   assert.equal((img as unknown as { Created: string }).Created, '2023-11-14T22:13:20Z');
 });
+
+test('Ctrl-C during a RUN stops the build with exit 130 and leaves nothing behind', async () => {
+  const { spawn } = await import('node:child_process');
+  const { kilnBin } = await import('../testing/kiln.js');
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' });
+  const child = spawn(process.execPath, [kilnBin(), '--root', fx.root, 'build', '--progress=plain', ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const started = new Promise<void>((resolve) =>
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/#2 \d+\.\d+ started/.test(stderr)) resolve();
+    }),
+  );
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  await started;
+  const t0 = performance.now();
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 130, stderr);
+  assert.ok(performance.now() - t0 < 15_000, 'the sleeping container was stopped, not waited for');
+  assert.match(stderr, /kiln: build cancelled by SIGINT/);
+  await fx.assertNoLeftovers();
+});
+
+test('ADD of a URL with --checksum, COPY --exclude and --parents, --add-host, --metadata-file, --platform refusal', async () => {
+  const http = await import('node:http');
+  const body = 'downloaded bytes\n';
+  const server = http.createServer((req, res) => {
+    if (req.url === '/files/tool.txt') {
+      res.writeHead(200, { 'last-modified': 'Wed, 01 Jan 2020 00:00:00 GMT' });
+      res.end(body);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const { sha256Digest } = await import('../oci/digest.js');
+    const sum = sha256Digest(body);
+    const ctx = fx.context({
+      Dockerfile: [
+        'FROM busybox',
+        `ADD --checksum=${sum} http://127.0.0.1:${port}/files/tool.txt /dl/`,
+        'COPY --exclude=**/*.tmp src/ /ex/',
+        'COPY --parents src/a/one.txt /par/',
+        'RUN grep -q "10.1.2.3[[:space:]]*db.internal" /etc/hosts && echo ok > /hosts-ok',
+        '',
+      ].join('\n'),
+      'src/a/one.txt': '1',
+      'src/a/skip.tmp': 'x',
+      'src/two.txt': '2',
+    });
+    const out = path.join(fx.tmp, 'out-extra');
+    const meta = path.join(fx.tmp, 'meta.json');
+    const r = await fx.buildOk(['-q', '-t', 'extra:1', '--add-host', 'db.internal:10.1.2.3', '--metadata-file', meta, '-o', `type=local,dest=${out}`, ctx]);
+    assert.equal(readFileSync(path.join(out, 'dl/tool.txt'), 'utf8'), body);
+    const dl = statSync(path.join(out, 'dl/tool.txt'));
+    assert.deepEqual([dl.mode & 0o777, dl.mtime.toISOString()], [0o600, '2020-01-01T00:00:00.000Z']);
+    assert.deepEqual(readdirSync(path.join(out, 'ex')).sort(), ['a', 'two.txt']);
+    assert.deepEqual(readdirSync(path.join(out, 'ex/a')), ['one.txt'], '--exclude=**/*.tmp');
+    assert.equal(readFileSync(path.join(out, 'par/src/a/one.txt'), 'utf8'), '1');
+    assert.ok(existsSync(path.join(out, 'hosts-ok')));
+    const m = JSON.parse(readFileSync(meta, 'utf8'));
+    assert.equal(m['containerimage.config.digest'], r.stdout.trim());
+    assert.equal(m['image.name'], 'docker.io/library/extra:1');
+    const bad = fx.context({ Dockerfile: `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/files/tool.txt /x\n` });
+    const mismatch = await fx.build(['-q', bad]);
+    assert.equal(mismatch.code, 1);
+    assert.match(mismatch.stderr, /^kiln: Dockerfile:2: ADD http:\/\/127\.0\.0\.1:\d+\/files\/tool\.txt: checksum mismatch/);
+    const missing = await fx.build(['-q', fx.context({ Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/nope /x\n` })]);
+    assert.match(missing.stderr, /^kiln: Dockerfile:2: ADD .*\/nope: download failed: HTTP 404/);
+    const plat = await fx.build(['-q', '--platform', 'linux/s390x', ctx]);
+    assert.equal(plat.code, 1);
+    assert.match(plat.stderr, /--platform linux\/s390x: kiln builds for this machine's platform/);
+  } finally {
+    server.close();
+  }
+});

@@ -52,6 +52,8 @@ export interface CopyRequest {
   chmod?: number;
   /** ADD: extract local tar archives. */
   extract: boolean;
+  /** COPY --parents: keep each source's path (relative to its root) under the destination. */
+  parents?: boolean;
 }
 
 const comps = (p: string): string[] => p.split('/').filter((c) => c !== '' && c !== '.');
@@ -62,13 +64,14 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   const ownerOf = (st: Stats): Owner => req.owner ?? (req.resetOwners ? { uid: 0, gid: 0 } : { uid: st.uid, gid: st.gid });
   const modeOf = (st: Stats): number => req.chmod ?? st.mode & 0o7777;
 
-  /** The destination directory, created (owned like the copied files) when missing. */
-  const destDir = (): string => {
-    const existing = resolveInRoot(rootfs, destComps, { followLast: true });
+  /** The destination directory (or a directory under it), created (owned like the copied files) when missing. */
+  const destDir = (sub: string[] = []): string => {
+    const want = [...destComps, ...sub];
+    const existing = resolveInRoot(rootfs, want, { followLast: true });
     const st = lstatSync(existing, { throwIfNoEntry: false });
     if (st?.isDirectory()) return existing;
     if (st) throw invalidArgument(`${req.dest} exists in the image and is not a directory`, { hint: 'copy to a directory path, or remove the file first' });
-    const made = resolveInRoot(rootfs, destComps, { mkdirs: true, followLast: true });
+    const made = resolveInRoot(rootfs, want, { mkdirs: true, followLast: true });
     const o = req.owner ?? { uid: 0, gid: 0 };
     lchownSync(made, o.uid, o.gid);
     return made;
@@ -112,11 +115,16 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   };
 
   for (const m of req.matches) {
+    const relComps = m.rel.split('/').filter(Boolean);
     if (m.st.isDirectory()) {
-      copyTree(m, destDir());
+      copyTree(m, destDir(req.parents ? relComps : []));
       continue;
     }
-    if (req.extract && (await isArchive(m.abs))) {
+    if (req.parents) {
+      place(path.join(destDir(relComps.slice(0, -1)), relComps[relComps.length - 1] ?? path.basename(m.abs)), m.abs, m.st);
+      continue;
+    }
+    if (req.extract && !m.download && (await isArchive(m.abs))) {
       await extractArchive(m.abs, destDir());
       continue;
     }

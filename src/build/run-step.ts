@@ -26,6 +26,7 @@ export interface RunInput {
   config: ContainerConfig;
   args: string[];
   network: 'host' | 'none';
+  addHosts?: string[];
   /** RUN --mount and heredoc files, already prepared on the host. */
   mounts: SpecMount[];
   /** Extra env (secret env=), kept out of the image. */
@@ -95,13 +96,23 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
       rootfs: mounted.rootfs,
       image,
       options: { network: input.network, entrypoint: [], cmd: input.args, mounts: input.mounts, noNewPrivileges: false },
+      ...(input.addHosts?.length ? { etc: { extraHosts: input.addHosts } } : {}),
     });
     created = true;
     const tail: string[] = [];
     const out = lineSink('stdout', input, tail);
     const err = lineSink('stderr', input, tail);
-    const onAbort = () => void new Runc({ root: path.join(deps.stateDir, 'runc') }).kill(id, 'SIGKILL', { all: true }).catch(() => undefined);
-    input.signal?.addEventListener('abort', onAbort, { once: true });
+    // Cancelled: kill the container, retrying while runc may still be creating it.
+    let running = true;
+    const onAbort = async () => {
+      const runc = new Runc({ root: path.join(deps.stateDir, 'runc') });
+      while (running) {
+        await runc.kill(id, 'SIGKILL', { all: true }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    input.signal?.throwIfAborted();
+    input.signal?.addEventListener('abort', () => void onAbort(), { once: true });
     let code: number;
     try {
       code = await runForeground(deps.stateDir, id, { stdout: out, stderr: err });
@@ -109,7 +120,7 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
       if (isKilnError(e)) throw new RunFailed(e.exitCode, tail, e);
       throw e;
     } finally {
-      input.signal?.removeEventListener('abort', onAbort);
+      running = false;
       out.end();
       err.end();
     }

@@ -15,6 +15,8 @@ export interface SourceRoot {
   dir: string;
   /** .dockerignore of the context (only for the context). */
   ignore?: IgnoreMatcher;
+  /** COPY --exclude patterns, matched against paths relative to each matched source. */
+  exclude?: IgnoreMatcher;
   /** `build context` or `stage builder`, for messages. */
   what: string;
 }
@@ -26,6 +28,8 @@ export interface Match {
   abs: string;
   /** stat of the match (symlinks followed). */
   st: Stats;
+  /** An ADD URL download (never extracted, never walked). */
+  download?: boolean;
 }
 
 export interface Entry {
@@ -99,6 +103,7 @@ export function matchSources(root: SourceRoot, pattern: string): Match[] | undef
   for (const parts of found) {
     const rel = parts.join('/');
     if (rel !== '' && root.ignore?.excludes(rel)) continue;
+    if (rel !== '' && root.exclude?.excludes(parts[parts.length - 1]!)) continue;
     const abs = resolveInRoot(root.dir, parts, { followLast: true });
     const st = statSync(abs, { throwIfNoEntry: false });
     if (st) out.push({ rel, abs, st });
@@ -117,9 +122,9 @@ export function* walkMatch(root: SourceRoot, m: Match): Generator<Entry> {
       const ctxRel = m.rel === '' ? rel : `${m.rel}/${rel}`;
       const abs = path.join(absDir, name);
       const st = lstatSync(abs);
-      const excluded = root.ignore?.excludes(ctxRel) ?? false;
+      const excluded = (root.ignore?.excludes(ctxRel) ?? false) || (root.exclude?.excludes(rel) ?? false);
       if (!excluded) yield { rel, abs, st };
-      if (st.isDirectory() && (!excluded || root.ignore?.hasExceptions)) yield* walk(abs, rel);
+      if (st.isDirectory() && (!excluded || root.ignore?.hasExceptions || root.exclude?.hasExceptions)) yield* walk(abs, rel);
     }
   }
   yield* walk(m.abs, '');

@@ -13,6 +13,7 @@ import {
   DockerfileError,
   expandInstruction,
   parseDockerfile,
+  parseIgnore,
   runScript,
   StageScope,
   type BuildPlan,
@@ -32,6 +33,8 @@ import { copyInto, type Owner } from './copy.js';
 import { prepareMounts } from './mounts.js';
 import { executeRun, RunFailed } from './run-step.js';
 import { matchSources, type Match, type SourceRoot } from './sources.js';
+import { download, isUrl, type Downloaded } from './remote.js';
+import { rm } from 'node:fs/promises';
 import { cloneConfig, nextKey, unpackState, type ImageState } from './state.js';
 import type { BuildSession } from './session.js';
 import type { CommittedLayer } from './layer-commit.js';
@@ -64,6 +67,7 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
   const escape = plan.directives.escape;
   const total = 1 + [...triggers, ...stage.instructions].filter((i) => LAYER_KINDS.has(i.kind)).length;
   for (const raw of [...triggers, ...stage.instructions]) {
+    s.signal?.throwIfAborted();
     const inst = expandInstruction(raw, scope.get, { escape });
     if (inst.kind === 'arg') scope.declare(inst);
     if (inst.kind === 'env') scope.setEnv(inst);
@@ -134,7 +138,7 @@ async function runStep(
   }
 
   let extra = '';
-  if (inst.kind === 'run') extra = JSON.stringify({ env: scope.runEnv(), mounts: inst.mounts.filter((m) => m.type !== 'secret'), net: s.network(inst) });
+  if (inst.kind === 'run') extra = JSON.stringify({ env: scope.runEnv(), mounts: inst.mounts.filter((m) => m.type !== 'secret'), net: s.network(inst), hosts: s.opts.addHosts ?? [] });
   let sources: CopySources | undefined;
   if (inst.kind === 'copy' || inst.kind === 'add') {
     sources = await copySources(s, plan, stage, inst);
@@ -193,6 +197,11 @@ async function addHistory(s: BuildSession, state: ImageState, by: string, layer:
   state.config.created = when;
 }
 
+function stepLocated(e: unknown, inst: Instruction): unknown {
+  if (isKilnError(e) && !(e instanceof DockerfileError)) return new KilnError(e.code, `${inst.loc.file}:${inst.loc.startLine}: ${e.message}`, { hint: e.hint, cause: e, exitCode: e.exitCode });
+  return e;
+}
+
 function stepError(e: unknown, inst: Instruction, step: StepInfo): KilnError {
   const where = `${inst.loc.file}:${inst.loc.startLine}`;
   if (e instanceof RunFailed) {
@@ -204,7 +213,7 @@ function stepError(e: unknown, inst: Instruction, step: StepInfo): KilnError {
       cause: e,
     });
   }
-  if (e instanceof DockerfileError) return e;
+  if (e instanceof DockerfileError || isKilnError(e, 'CANCELLED')) return e as KilnError;
   if (isKilnError(e)) return new KilnError(e.code, `${where}: ${e.message}`, { hint: e.hint, cause: e, exitCode: e.exitCode });
   return new KilnError('INTERNAL', `${where}: ${(e as Error).message}`, { cause: e });
 }
@@ -248,6 +257,7 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
       config: { Env: scope.runEnv(), User: c.User, WorkingDir: workdir },
       args,
       network: s.network(inst),
+      addHosts: s.opts.addHosts,
       mounts,
       env: prepared.env,
       signal: s.signal,
@@ -271,35 +281,70 @@ interface CopySources {
   root: SourceRoot;
   resetOwners: boolean;
   hash: string;
+  /** ADD URL sources, downloaded into `scratch` (removed after the step). */
+  downloads: Map<string, Downloaded>;
+  scratch?: string;
 }
 
 async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage, inst: CopyInstruction): Promise<CopySources> {
-  const patterns = inst.sources.flatMap((x) => (x.kind === 'path' ? [x.path] : []));
+  const downloads = new Map<string, Downloaded>();
+  let scratch: string | undefined;
+  const urls = inst.kind === 'add' ? inst.sources.flatMap((x) => (x.kind === 'path' && isUrl(x.path) ? [x.path] : [])) : [];
+  if (urls.length > 0) {
+    scratch = path.join(s.stateDir, 'scratch', randomBytes(6).toString('hex'));
+    try {
+      for (const u of urls) downloads.set(u, await download(u, scratch, inst.checksum, s.signal));
+    } catch (e) {
+      await rm(scratch, { recursive: true, force: true });
+      throw stepLocated(e, inst);
+    }
+  }
+  const remote = [...downloads.entries()].map(([u, d]) => `${u} ${d.name} ${d.digest}`).join('\n');
+  const patterns = inst.sources.flatMap((x) => (x.kind === 'path' && !downloads.has(x.path) ? [x.path] : []));
   const heredocs = inst.sources.flatMap((x) => (x.kind === 'heredoc' ? [`${x.heredoc.name}\n${x.heredoc.content}`] : []));
+  const exclude = inst.exclude.length > 0 ? parseIgnore(inst.exclude.join('\n'), '--exclude') : undefined;
   if (inst.from === undefined) {
-    const root: SourceRoot = { dir: s.contextDir, ignore: s.ignore, what: 'build context' };
+    const root: SourceRoot = { dir: s.contextDir, ignore: s.ignore, what: 'build context', ...(exclude ? { exclude } : {}) };
     const hash = await s.hasher.hashSources(root, patterns);
-    return { root, resetOwners: true, hash: sha256Digest(hash + '\n' + heredocs.join('\n')) };
+    return { root, resetOwners: true, hash: sha256Digest(hash + '\n' + heredocs.join('\n') + '\n' + remote), downloads, ...(scratch ? { scratch } : {}) };
   }
   const from = await s.resolveFrom(inst.from, stage);
-  return { root: { dir: '', what: from.what }, resetOwners: false, hash: sha256Digest(`${from.key}\n${patterns.join('\n')}`) };
+  return { root: { dir: '', what: from.what, ...(exclude ? { exclude } : {}) }, resetOwners: false, hash: sha256Digest(`${from.key}\n${patterns.join('\n')}`), downloads };
 }
 
 async function doCopy(s: BuildSession, prev: ImageState, inst: CopyInstruction, src: CopySources): Promise<CommittedLayer | undefined> {
-  if (inst.from === undefined) return copyFrom(s, prev, inst, src.root, src.resetOwners);
+  if (inst.from === undefined) {
+    try {
+      return await copyFrom(s, prev, inst, src.root, src.resetOwners, src.downloads);
+    } finally {
+      if (src.scratch) await rm(src.scratch, { recursive: true, force: true });
+    }
+  }
   const view = await s.fromView(inst.from);
   try {
-    return await copyFrom(s, prev, inst, { dir: view.dir, what: src.root.what }, src.resetOwners);
+    return await copyFrom(s, prev, inst, { ...src.root, dir: view.dir }, src.resetOwners);
   } finally {
     await view.release();
   }
 }
 
-async function copyFrom(s: BuildSession, prev: ImageState, inst: CopyInstruction, root: SourceRoot, resetOwners: boolean): Promise<CommittedLayer | undefined> {
+async function copyFrom(
+  s: BuildSession,
+  prev: ImageState,
+  inst: CopyInstruction,
+  root: SourceRoot,
+  resetOwners: boolean,
+  downloads = new Map<string, Downloaded>(),
+): Promise<CommittedLayer | undefined> {
   const patterns = inst.sources.flatMap((x) => (x.kind === 'path' ? [x.path] : []));
   const matches: Match[] = [];
   for (const p of patterns) {
-    if (inst.kind === 'add' && /^(https?|git):\/\//.test(p)) throw invalidArgument(`ADD ${p}: remote sources are not supported by kiln yet`, { hint: 'download it in a RUN step or COPY a local file' });
+    const got = downloads.get(p);
+    if (got) {
+      matches.push({ rel: got.name, abs: got.abs, st: got.st, download: true });
+      continue;
+    }
+    if (/^(https?|git):\/\//.test(p)) throw invalidArgument(`${inst.kind.toUpperCase()} ${p}: ${inst.kind === 'add' ? 'git sources are' : 'COPY does not take URLs; ADD does, and URLs are'} not supported here`, { hint: 'use ADD with an http(s) URL, or fetch it in a RUN step' });
     const found = matchSources(root, p);
     if (found === undefined) throw invalidArgument(`${inst.kind.toUpperCase()} ${p}: forbidden path outside the ${root.what}`, { hint: 'sources must be inside the build context' });
     if (found.length === 0 && !/[*?[]/.test(p)) {
@@ -318,7 +363,7 @@ async function copyFrom(s: BuildSession, prev: ImageState, inst: CopyInstruction
   const chmod = inst.chmod === undefined ? undefined : parseChmod(inst.chmod);
   return s.withOverlay(prev, async (rootfs) => {
     const owner = inst.chown === undefined ? undefined : await resolveChown(rootfs, inst.chown);
-    await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add' });
+    await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add', parents: inst.parents });
   });
 }
 

@@ -33,6 +33,10 @@ export interface BuildOptions {
   noCache?: boolean;
   labels?: Record<string, string>;
   network?: 'host' | 'none';
+  /** `--add-host name:ip` for RUN steps' /etc/hosts. */
+  addHosts?: string[];
+  /** `--pull`: fetch base images again even when they are stored. */
+  pull?: boolean;
   secrets?: SecretSpec[];
   outputs?: OutputSpec[];
   compression?: Codec;

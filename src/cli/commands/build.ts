@@ -1,9 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { invalidArgument } from '../../errors.js';
+import { cancelled, invalidArgument } from '../../errors.js';
 import type { BuildOptions, OutputSpec, SecretSpec } from '../../build/types.js';
 import { parseCodec } from '../../layer/compress.js';
+import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';
 import { withEngine } from '../engine.js';
 import { createBuildProgress, type ProgressMode } from '../build-progress.js';
@@ -24,6 +25,11 @@ interface Flags {
   quiet?: boolean;
   progress: string;
   compression: string;
+  addHost: string[];
+  pull?: boolean;
+  push?: boolean;
+  platform?: string;
+  metadataFile?: string;
 }
 
 /** `K=V` pairs; a bare `K` takes the value of the CLI's environment (Docker's rule for --build-arg). */
@@ -131,15 +137,30 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'print only the image ID')
     .option('--progress <mode>', 'auto, plain or tty', 'auto')
     .option('--compression <codec>', 'layer compression: gzip, zstd or none', 'gzip')
+    .option('--add-host <host:ip>', 'add a line to /etc/hosts of RUN steps (repeatable)', collect, [])
+    .option('--pull', 'pull base images even when they are stored')
+    .option('--push', 'push every -t name after the build')
+    .option('--platform <platform>', "target platform (only this machine's)")
+    .option('--metadata-file <file>', 'write the build result (digests, names) as JSON to this file')
     .action(async (context: string, f: Flags, cmd: Command) => {
       if (f.network !== 'host' && f.network !== 'none') throw invalidArgument(`--network ${f.network}: kiln build supports host and none`);
       if (!['auto', 'plain', 'tty'].includes(f.progress)) throw invalidArgument(`--progress ${f.progress}: use auto, plain or tty`);
+      if (f.platform !== undefined) {
+        const want = normalizePlatform(parsePlatform(f.platform));
+        const host = hostPlatform();
+        if (want.os !== host.os || want.architecture !== host.architecture || (want.variant && want.variant !== host.variant)) {
+          throw invalidArgument(`--platform ${f.platform}: kiln builds for this machine's platform (${formatPlatform(host)}) only`, { hint: `drop --platform or use --platform ${formatPlatform(host)}` });
+        }
+      }
+      if (f.push && f.tag.length === 0) throw invalidArgument('--push needs at least one -t NAME to push to');
       if (context === '-' && f.file === '-') throw invalidArgument('the context and the Dockerfile cannot both come from standard input');
       const opts: BuildOptions = {
         tags: f.tag,
         buildArgs: keyValues(f.buildArg, '--build-arg', true),
         labels: keyValues(f.label, '--label', false),
         network: f.network,
+        addHosts: f.addHost,
+        pull: Boolean(f.pull),
         secrets: f.secret.map(parseSecret),
         outputs: f.output.map(parseOutput),
         noCache: !f.cache,
@@ -153,15 +174,23 @@ export function register(program: Command): void {
       else if (f.file !== undefined) opts.file = f.file;
       const progress = createBuildProgress(process.stderr, f.quiet ? 'quiet' : (f.progress as ProgressMode));
       const abort = new AbortController();
-      const onSignal = () => abort.abort(new Error('build cancelled'));
+      const onSignal = (sig: NodeJS.Signals) => abort.abort(cancelled(`build cancelled by ${sig}`, { exitCode: 130, hint: 'nothing was tagged; run the build again to continue from the cache' }));
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       opts.progress = progress;
       opts.signal = abort.signal;
       try {
-        const r = await withEngine(cmd, (e) => e.build(opts));
+        const r = await withEngine(cmd, async (e) => {
+          const built = await e.build(opts);
+          if (f.push) for (const t of built.tags) await e.push(t);
+          return built;
+        });
         progress.done();
         if (f.iidfile) await writeFile(f.iidfile, r.id);
+        if (f.metadataFile) {
+          const meta = { 'containerimage.config.digest': r.id, 'containerimage.digest': r.manifestDigest, 'image.name': r.tags.join(',') };
+          await writeFile(f.metadataFile, JSON.stringify(meta, null, 2) + '\n');
+        }
         process.stdout.write(`${r.id}\n`);
       } catch (e) {
         progress.done();

@@ -9,8 +9,13 @@ import { resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 
 export function buildWith(stores: LocalStores, withRegistry: () => Promise<LocalStores>, opts: BuildOptions): Promise<BuildResult> {
+  const pulled = new Set<string>();
   const image = async (ref: string) => {
     let local;
+    if (opts.pull && !pulled.has(ref)) {
+      pulled.add(ref);
+      await pullImage(await withRegistry(), ref, opts.signal ? { signal: opts.signal } : {});
+    }
     try {
       local = await resolveImage(stores.content, stores.refs, ref);
     } catch (e) {
