@@ -18,7 +18,8 @@ work=/var/tmp/kiln-bench-build.$$   # lowercase: buildah names an oci: pull afte
 rm -rf "$work"; mkdir -p "$work"
 kroot=$work/kiln
 B=(buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
-trap '"${B[@]}" rm --all >/dev/null 2>&1 || true; "${B[@]}" rmi --all --force >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# buildah's overlay driver bind-mounts its layer directory onto itself: unmount it before removing.
+trap '"${B[@]}" rm --all >/dev/null 2>&1 || true; umount "$work/buildah/root/overlay" 2>/dev/null || true; rm -rf "$work"' EXIT
 base=docker.io/bench/debian:1
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
