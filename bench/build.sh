@@ -18,7 +18,8 @@ work=/var/tmp/kiln-bench-build.$$   # lowercase: buildah names an oci: pull afte
 rm -rf "$work"; mkdir -p "$work"
 kroot=$work/kiln
 B=(buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
-trap '"${B[@]}" rm --all >/dev/null 2>&1 || true; "${B[@]}" rmi --all --force >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# buildah's overlay driver bind-mounts its layer directory onto itself: unmount it before removing.
+trap '"${B[@]}" rm --all >/dev/null 2>&1 || true; umount "$work/buildah/root/overlay" 2>/dev/null || true; rm -rf "$work"' EXIT
 base=docker.io/bench/debian:1
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -36,7 +37,7 @@ bb() { "${B[@]}" bud -q --runtime /usr/sbin/runc --isolation chroot --layers --p
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); echo "$t1 - $t0" | bc; }
 # sample OUT CMD...: one timing appended to OUT; a failure is recorded as "fail".
 sample() { local out=$1; shift; local t; if t=$(timed "$@"); then echo "$t" >>"$out"; else echo fail >>"$out"; fi; }
-fmt() { grep -q fail "$1" && echo fail || median <"$1"; }
+fmt() { grep -q fail "$1" && echo fail || printf '%.2f' "$(median <"$1")"; }
 line() { # line NAME KILN_FILE BUILDAH_FILE AIM
   local k b; k=$(fmt "$2"); b=$(fmt "$3")
   if [ "$k" = fail ] || [ "$b" = fail ]; then printf '%-10s kiln %s  buildah %s\n' "$1" "$k" "$b"; return; fi
@@ -70,5 +71,5 @@ for n in $scale; do
   kb "$ctx" >/dev/null 2>&1 || true
   sample "$work/s-kc" kb --no-cache "$ctx"; sample "$work/s-kn" kb "$ctx"
   sample "$work/s-bc" bb --no-cache "$ctx"; sample "$work/s-bn" bb "$ctx"
-  printf '  %7d  %8s / %-8s  %8s / %-8s\n' "$n" "$(fmt "$work/s-kc")" "$(fmt "$work/s-kn")" "$(fmt "$work/s-bc")" "$(fmt "$work/s-bn")"
+  printf '  %7d  %8ss / %-8s  %8ss / %-8s\n' "$n" "$(fmt "$work/s-kc")" "$(fmt "$work/s-kn")" "$(fmt "$work/s-bc")" "$(fmt "$work/s-bn")"
 done

@@ -30,9 +30,25 @@ export interface BuildRequest {
   context: string;
   buildArgs: Record<string, string>;
   target?: string;
+  /** The Dockerfile, relative to the context (default `Dockerfile`). */
+  file?: string;
+  /** `--label K=V` for both builders. */
+  labels?: Record<string, string>;
+  /** `--secret id=ID,src=FILE`, FILE relative to the context. */
+  secrets?: Record<string, string>;
 }
 
-const buildArgFlags = (args: Record<string, string>): string[] => Object.entries(args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+/** The flags both builders spell the same way. */
+function commonFlags(req: BuildRequest): string[] {
+  const pairs = (flag: string, o: Record<string, string> = {}): string[] => Object.entries(o).flatMap(([k, v]) => [flag, `${k}=${v}`]);
+  return [
+    ...pairs('--build-arg', req.buildArgs),
+    ...pairs('--label', req.labels),
+    ...Object.entries(req.secrets ?? {}).flatMap(([id, src]) => ['--secret', `id=${id},src=${path.join(req.context, src)}`]),
+    ...(req.target ? ['--target', req.target] : []),
+    '-f', path.join(req.context, req.file ?? 'Dockerfile'),
+  ];
+}
 
 export interface Buildah {
   root: string;
@@ -49,9 +65,8 @@ export async function buildahBuild(b: Buildah, req: BuildRequest, out: string): 
   const bud = await run('buildah', [
     ...buildahArgs(b),
     'bud', '--runtime', '/usr/sbin/runc', '--isolation', 'chroot', '--tls-verify=false', '--layers', '--format', 'docker',
-    ...buildArgFlags(req.buildArgs),
-    ...(req.target ? ['--target', req.target] : []),
-    '-t', tag, '-f', path.join(req.context, 'Dockerfile'), req.context,
+    ...commonFlags(req),
+    '-t', tag, req.context,
   ]);
   if (bud.code !== 0) return bud;
   await mkdir(path.dirname(out), { recursive: true });
@@ -63,8 +78,7 @@ export async function buildahBuild(b: Buildah, req: BuildRequest, out: string): 
 export function kilnBuild(root: string, req: BuildRequest, ref: string): Promise<RunOutcome> {
   return run(process.execPath, [
     kilnBin(), '--root', root, 'build', '--progress', 'plain', '-t', ref,
-    ...buildArgFlags(req.buildArgs),
-    ...(req.target ? ['--target', req.target] : []),
+    ...commonFlags(req),
     req.context,
   ]);
 }

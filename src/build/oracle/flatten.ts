@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { decompress } from '../../layer/compress.js';
@@ -36,8 +36,12 @@ export async function applyLayers(image: LoadedImage, root: string): Promise<voi
   }
 }
 
-async function sha256(file: string): Promise<string> {
+const HASHERS = 8;
+const SMALL = 1 << 20;
+
+async function sha256(file: string, size: number): Promise<string> {
   const h = createHash('sha256');
+  if (size <= SMALL) return h.update(await readFile(file)).digest('hex');
   await pipeline(createReadStream(file), h);
   return h.digest('hex');
 }
@@ -56,6 +60,7 @@ function typeOf(st: import('node:fs').Stats): FsEntry['type'] {
 export async function walkTree(root: string): Promise<FsTree> {
   const tree: FsTree = new Map();
   const inodes = new Map<string, string[]>();
+  const files: [string, FsEntry][] = [];
   const visit = async (rel: string): Promise<void> => {
     const abs = path.join(root, rel);
     const st = await lstat(abs);
@@ -63,7 +68,7 @@ export async function walkTree(root: string): Promise<FsTree> {
     const e: FsEntry = { type, mode: (st.mode & 0o7777).toString(8).padStart(4, '0'), uid: st.uid, gid: st.gid };
     if (type === 'file') {
       e.size = st.size;
-      e.sha256 = await sha256(abs);
+      files.push([abs, e]);
       if (st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;
         inodes.set(key, [...(inodes.get(key) ?? []), rel]);
@@ -76,6 +81,15 @@ export async function walkTree(root: string): Promise<FsTree> {
     if (type === 'dir') for (const name of (await readdir(abs)).sort()) await visit(rel === '/' ? '/' + name : `${rel}/${name}`);
   };
   await visit('/');
+  // Contents are hashed HASHERS at a time: a base image has thousands of small files.
+  let next = 0;
+  const hasher = async (): Promise<void> => {
+    while (next < files.length) {
+      const [abs, e] = files[next++]!;
+      e.sha256 = await sha256(abs, e.size!);
+    }
+  };
+  await Promise.all(Array.from({ length: HASHERS }, hasher));
   for (const names of inodes.values()) {
     if (names.length < 2) continue;
     const first = [...names].sort()[0]!;
