@@ -78,8 +78,8 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
     if (!create) throw notFound(`kiln store ${root} does not exist`, { hint: 'pull, load or build an image first, or pass --root DIR' });
     // Only kiln's own files (and temp files of a layout being created by a
     // concurrent kiln, or left by one that crashed) mean "finish creating it".
-    // Containers, volumes, snapshots and events live beside the layout and may come first.
-    const beside = ['containers', 'volumes', 'run', 'snapshots', 'mounts', 'network', 'network.json', 'events.jsonl'];
+    // Containers, volumes, snapshots, build layers and cache, and events live beside the layout and may come first.
+    const beside = ['containers', 'volumes', 'run', 'snapshots', 'layers', 'buildcache', 'mounts', 'network', 'network.json', 'events.jsonl'];
     const own = (n: string) => ['index.json', 'blobs', 'ingest', 'leases', 'kiln.lock', ...beside].includes(n) || /^(index\.json|oci-layout)\.tmp-/.test(n);
     const foreign = (names ?? []).filter((n) => !own(n));
     if (foreign.length > 0) {

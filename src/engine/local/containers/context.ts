@@ -17,7 +17,7 @@ export interface ContainerContext {
 /** The snapshotter, loaded on first use (it brings the tar and compression code; ps and logs never need it). */
 function lazySnapshotter(root: string): Snapshotter {
   let real: Promise<Snapshotter> | undefined;
-  const get = () => (real ??= import('../../../snapshot/flat.js').then((m) => m.flatSnapshotter(root)));
+  const get = () => (real ??= import('../../../snapshot/overlay.js').then((m) => m.overlaySnapshotter(root)));
   return {
     unpack: async (layers) => (await get()).unpack(layers),
     prepare: async (key, chainDir) => (await get()).prepare(key, chainDir),
