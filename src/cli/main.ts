@@ -7,72 +7,67 @@ import { Command, CommanderError } from 'commander';
 import { isKilnError } from '../errors.js';
 import { defaultRoot } from './context.js';
 import { kilnVersion } from '../version.js';
-import { register as version } from './commands/version.js';
-import { register as pullCmd } from './commands/pull.js';
-import { register as pushCmd } from './commands/push.js';
-import { register as tagCmd } from './commands/tag.js';
-import { register as imagesCmd } from './commands/images.js';
-import { register as rmiCmd } from './commands/rmi.js';
-import { register as inspectCmd } from './commands/inspect.js';
-import { register as historyCmd } from './commands/history.js';
-import { register as saveCmd } from './commands/save.js';
-import { register as loadCmd } from './commands/load.js';
-import { register as importCmd } from './commands/import.js';
-import { register as systemCmd } from './commands/system.js';
-import { register as loginCmd } from './commands/login.js';
-import { register as logoutCmd } from './commands/logout.js';
-import { register as debugCmd } from './commands/debug.js';
-import { register as buildCmd } from './commands/build.js';
-import { register as runCmd } from './commands/run.js';
-import { register as createCmd } from './commands/create.js';
-import { register as startCmd } from './commands/start.js';
-import { register as stopCmd } from './commands/stop.js';
-import { register as restartCmd } from './commands/restart.js';
-import { register as killCmd } from './commands/kill.js';
-import { register as rmCmd } from './commands/rm.js';
-import { register as psCmd } from './commands/ps.js';
-import { register as logsCmd } from './commands/logs.js';
-import { register as execCmd } from './commands/exec.js';
-import { register as waitCmd } from './commands/wait.js';
-import { register as eventsCmd } from './commands/events.js';
-import { register as volumeCmd } from './commands/volume.js';
-import { register as attachCmd } from './commands/attach.js';
 
 type Register = (program: Command) => void;
-const commands: Register[] = [
-  pullCmd,
-  pushCmd,
-  tagCmd,
-  imagesCmd,
-  rmiCmd,
-  inspectCmd,
-  historyCmd,
-  saveCmd,
-  loadCmd,
-  importCmd,
-  systemCmd,
-  loginCmd,
-  logoutCmd,
-  debugCmd,
-  buildCmd,
-  runCmd,
-  createCmd,
-  startCmd,
-  stopCmd,
-  restartCmd,
-  killCmd,
-  rmCmd,
-  psCmd,
-  logsCmd,
-  execCmd,
-  waitCmd,
-  eventsCmd,
-  volumeCmd,
-  attachCmd,
-  version,
-];
 
-export function buildProgram(): Command {
+/**
+ * The commands in the order `--help` lists them, each loaded on demand: a
+ * command line names one, and only that module (and what it imports) is
+ * loaded; help and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+  pull: () => import('./commands/pull.js'),
+  push: () => import('./commands/push.js'),
+  tag: () => import('./commands/tag.js'),
+  images: () => import('./commands/images.js'),
+  rmi: () => import('./commands/rmi.js'),
+  inspect: () => import('./commands/inspect.js'),
+  history: () => import('./commands/history.js'),
+  save: () => import('./commands/save.js'),
+  load: () => import('./commands/load.js'),
+  import: () => import('./commands/import.js'),
+  system: () => import('./commands/system.js'),
+  login: () => import('./commands/login.js'),
+  logout: () => import('./commands/logout.js'),
+  debug: () => import('./commands/debug.js'),
+  build: () => import('./commands/build.js'),
+  run: () => import('./commands/run.js'),
+  create: () => import('./commands/create.js'),
+  start: () => import('./commands/start.js'),
+  stop: () => import('./commands/stop.js'),
+  restart: () => import('./commands/restart.js'),
+  kill: () => import('./commands/kill.js'),
+  rm: () => import('./commands/rm.js'),
+  ps: () => import('./commands/ps.js'),
+  logs: () => import('./commands/logs.js'),
+  exec: () => import('./commands/exec.js'),
+  wait: () => import('./commands/wait.js'),
+  events: () => import('./commands/events.js'),
+  volume: () => import('./commands/volume.js'),
+  attach: () => import('./commands/attach.js'),
+  version: () => import('./commands/version.js'),
+};
+const ALIASES: Record<string, string> = { ls: 'images' };
+
+/** Global options that take a value, to find the command name after them. */
+const VALUED = new Set(['--root', '--backend', '--address', '--namespace']);
+
+/** The command a command line names (`kiln --root x run …` → run), if it is one of ours. */
+export function commandName(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUED.has(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    const name = ALIASES[a] ?? a;
+    return Object.hasOwn(COMMANDS, name) ? name : undefined;
+  }
+  return undefined;
+}
+
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('kiln')
     .description('Build, run, push and pull container images, daemonless, for a Kubernetes world')
     .version(kilnVersion(), '-v, --version')
@@ -85,7 +80,9 @@ export function buildProgram(): Command {
     // Options after a subcommand belong to it: `kiln run IMAGE sh -c ...` passes -c to the container.
     .enablePositionalOptions()
     .exitOverride();
-  for (const reg of commands) reg(program);
+  const one = argv.includes('--help') || argv.includes('-h') ? undefined : commandName(argv);
+  const load = one ? [COMMANDS[one]!] : Object.values(COMMANDS);
+  for (const mod of await Promise.all(load.map((l) => l()))) mod.register(program);
   return program;
 }
 
@@ -97,7 +94,7 @@ function describe(e: unknown, debug: boolean): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   const debug = argv.includes('--debug') || argv.includes('-D');
   try {
     await program.parseAsync(argv, { from: 'user' });
