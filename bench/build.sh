@@ -71,5 +71,5 @@ for n in $scale; do
   kb "$ctx" >/dev/null 2>&1 || true
   sample "$work/s-kc" kb --no-cache "$ctx"; sample "$work/s-kn" kb "$ctx"
   sample "$work/s-bc" bb --no-cache "$ctx"; sample "$work/s-bn" bb "$ctx"
-  printf '  %7d  %8ss / %-8s  %8ss / %-8s\n' "$n" "$(fmt "$work/s-kc")" "$(fmt "$work/s-kn")" "$(fmt "$work/s-bc")" "$(fmt "$work/s-bn")"
+  printf '  %7d  %7ss / %-7s  %7ss / %-7s\n' "$n" "$(fmt "$work/s-kc")" "$(fmt "$work/s-kn")s" "$(fmt "$work/s-bc")" "$(fmt "$work/s-bn")s"
 done
