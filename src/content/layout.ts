@@ -79,7 +79,7 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
     // Only kiln's own files (and temp files of a layout being created by a
     // concurrent kiln, or left by one that crashed) mean "finish creating it".
     // Containers, volumes, snapshots, build layers and cache, and events live beside the layout and may come first.
-    const beside = ['containers', 'volumes', 'run', 'snapshots', 'layers', 'buildcache', 'mounts', 'network', 'network.json', 'events.jsonl'];
+    const beside = ['containers', 'volumes', 'run', 'snapshots', 'layers', 'build', 'buildcache', 'mounts', 'network', 'network.json', 'events.jsonl'];
     const own = (n: string) => ['index.json', 'blobs', 'ingest', 'leases', 'kiln.lock', ...beside].includes(n) || /^(index\.json|oci-layout)\.tmp-/.test(n);
     const foreign = (names ?? []).filter((n) => !own(n));
     if (foreign.length > 0) {

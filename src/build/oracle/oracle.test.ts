@@ -24,12 +24,8 @@ import { readDirImage, readLayoutImage, type LoadedImage } from './image.js';
  * starts passing (remove it here) or when a case not listed fails.
  */
 const KNOWN_GAPS: Record<string, string> = {
-  'copy-chown-dir': 'COPY --chown leaves the parent directories it creates (/srv) owned by root; BuildKit and buildah give them the --chown owner',
-  'copy-parents': 'COPY --chown leaves the parent directories it creates owned by root; BuildKit and buildah give them the --chown owner',
-  hardlinks: 'COPY does not keep hardlinks between context files (/hl/one, /hl/two become two files)',
-  'user-named': 'RUN as USER does not get the supplementary groups of /etc/group (id prints no groups=)',
-  'user-numeric': 'RUN as USER does not get supplementary groups (id prints no groups=)',
-  'workdir-user': 'WORKDIR under USER www creates the directory owned by root (BuildKit: by the USER), so RUN touch fails',
+  // Empty: the six gaps of the first full run (COPY --chown parents, hardlinks,
+  // supplementary groups, WORKDIR under USER) were fixed in the builder.
 };
 
 /** Intentional differences between buildah and kiln (which follows Docker/BuildKit), each with its reason. */
