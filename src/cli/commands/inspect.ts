@@ -98,6 +98,9 @@ export function register(program: Command): void {
               if (!isKilnError(err, 'NOT_FOUND') || opts.type === 'container') throw err;
             }
           }
+        }).catch((err: unknown) => {
+          // A backend without containers (containerd): only images can match.
+          if (!isKilnError(err, 'UNIMPLEMENTED') || opts.type === 'container') throw err;
         });
       }
       const rest = names.filter((n) => !found.has(n));
