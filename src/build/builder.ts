@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { invalidArgument, isErrno, notFound } from '../errors.js';
+import { invalidArgument, isErrno, notFound, unimplemented } from '../errors.js';
 import { loadIgnore, planBuild } from '../dockerfile/index.js';
 import { extractLayer } from '../layer/extract.js';
 import { decompress } from '../layer/compress.js';
@@ -18,6 +18,8 @@ import type { Descriptor, Manifest } from '../oci/types.js';
 import { BuildSession, type BuilderDeps } from './session.js';
 import { runStages } from './schedule.js';
 import { writeOutputs } from './outputs.js';
+import { exportCache, RemoteCacheSource, type CacheExport } from './remote-cache.js';
+import type { ImageState } from './state.js';
 import type { BuildOptions, BuildResult } from './types.js';
 
 export type { BuilderDeps } from './session.js';
@@ -72,6 +74,27 @@ async function writeBlob(deps: BuilderDeps, text: string): Promise<{ digest: str
   return have ?? deps.content.writeBytes(text, { digest });
 }
 
+function cacheRegistry(deps: BuilderDeps) {
+  if (!deps.cacheRegistry) throw unimplemented('registry build caches (--cache-from/--cache-to) are not available with this backend', { hint: 'use the local or containerd backend' });
+  return deps.cacheRegistry();
+}
+
+/** `--cache-to`: the steps of the build (mode=max) or of the target's chain (mode=min) → the registry. */
+async function writeCache(s: BuildSession, deps: BuilderDeps, final: ImageState, to: CacheExport): Promise<void> {
+  const step = s.step(`exporting cache to ${to.ref} (mode=${to.mode})`);
+  const t0 = performance.now();
+  s.progress.emit({ kind: 'start', step });
+  try {
+    const used = s.cache.used;
+    const records = to.mode === 'max' ? used : new Map((final.steps ?? []).flatMap((k) => (used.has(k) ? [[k, used.get(k)!] as const] : [])));
+    await exportCache(await cacheRegistry(deps), to, records, s.cache.remote?.repositories ?? []);
+  } catch (e) {
+    s.progress.emit({ kind: 'error', step, seconds: (performance.now() - t0) / 1000, message: (e as Error).message });
+    throw e;
+  }
+  s.progress.emit({ kind: 'done', step, seconds: (performance.now() - t0) / 1000 });
+}
+
 export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise<BuildResult> {
   const tags = (opts.tags ?? []).map((t) => formatReference(parseNormalizedNamed(t)));
   const ctx = await openContext(opts);
@@ -81,6 +104,9 @@ export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise
     const { matcher } = await loadIgnore(ctx.dir, ctx.dockerfilePath);
     const s = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary);
     await s.hasher.load();
+    if ((opts.cacheFrom ?? []).length > 0 && !opts.noCache) {
+      s.cache.remote = await RemoteCacheSource.load(await cacheRegistry(deps), opts.cacheFrom!, s.progress, opts.signal);
+    }
     const result = await deps.withLease(async () => {
       await runStages(s, plan);
       const final = s.stageResults.get(plan.target.index)!;
@@ -100,6 +126,7 @@ export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise
       const descriptor: Descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
       for (const t of tags) if ((await deps.refs.get(t))?.digest !== descriptor.digest) await deps.setRef(t, descriptor);
       await writeOutputs(s, final, descriptor, tags, opts.outputs ?? []);
+      for (const to of opts.cacheTo ?? []) await writeCache(s, deps, final, to);
       return { id: configBlob.digest, manifestDigest: manifestBlob.digest, tags, steps: s.ranSteps, cached: s.cachedSteps };
     });
     await s.hasher.save();

@@ -3,7 +3,8 @@
  * and, for COPY/ADD, the hash of its sources) → what the step produced: the
  * layer (descriptor and diff ID) or nothing, and when it was made. Records
  * are small JSON files under `<root>/buildcache/steps`; a record whose layer
- * blob was garbage-collected is a miss.
+ * blob was garbage-collected is a miss. A local miss asks the registry caches
+ * of `--cache-from` (remote-cache.ts), whose hits are stored locally too.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { isErrno } from '../errors.js';
 import { digestHex } from '../oci/digest.js';
 import type { ContentStore } from '../content/store.js';
 import type { CommittedLayer } from './layer-commit.js';
+import type { RemoteCacheSource } from './remote-cache.js';
 
 export interface CacheRecord {
   created: string;
@@ -20,6 +22,10 @@ export interface CacheRecord {
 
 export class BuildCache {
   private readonly dir: string;
+  /** Every record this build used or made, by key: what `--cache-to` exports. */
+  readonly used = new Map<string, CacheRecord>();
+  /** The `--cache-from` registry caches, asked on a local miss. */
+  remote?: RemoteCacheSource;
 
   constructor(
     root: string,
@@ -31,6 +37,17 @@ export class BuildCache {
 
   async get(key: string): Promise<CacheRecord | undefined> {
     if (this.disabled) return undefined;
+    const local = await this.getLocal(key);
+    if (local) {
+      this.used.set(key, local);
+      return local;
+    }
+    const remote = await this.remote?.get(key);
+    if (remote) await this.put(key, remote);
+    return remote;
+  }
+
+  private async getLocal(key: string): Promise<CacheRecord | undefined> {
     let rec: CacheRecord;
     try {
       rec = JSON.parse(await readFile(path.join(this.dir, digestHex(key)), 'utf8')) as CacheRecord;
@@ -43,6 +60,7 @@ export class BuildCache {
   }
 
   async put(key: string, rec: CacheRecord): Promise<void> {
+    this.used.set(key, rec);
     await mkdir(this.dir, { recursive: true });
     const file = path.join(this.dir, digestHex(key));
     const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;

@@ -14,6 +14,7 @@ import type { LayeredSnapshotter } from '../snapshot/overlay.js';
 import { chainIds } from '../oci/config.js';
 import type { BuildPlan, IgnoreMatcher, RunInstruction, Stage } from '../dockerfile/index.js';
 import { BuildCache } from './cache.js';
+import type { CacheRegistry } from './remote-cache.js';
 import { SourceHasher } from './hasher.js';
 import { commitLayer, type CommittedLayer } from './layer-commit.js';
 import type { RunDeps } from './run-step.js';
@@ -37,6 +38,8 @@ export interface BuilderDeps {
   image(ref: string): Promise<LocalImageView>;
   setRef(name: string, descriptor: Descriptor): Promise<void>;
   withLease<T>(fn: () => Promise<T>): Promise<T>;
+  /** Registry access for --cache-from/--cache-to; absent where the engine has none. */
+  cacheRegistry?(): Promise<CacheRegistry>;
 }
 
 export class BuildSession {

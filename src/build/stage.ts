@@ -98,7 +98,7 @@ async function baseState(s: BuildSession, stage: Stage): Promise<ImageState> {
   if (stage.base.kind === 'stage') {
     const prev = s.stageResults.get(stage.base.index);
     if (!prev) throw invalidArgument(`stage ${stage.base.index} was not built before ${stage.name ?? stage.index}`);
-    state = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key };
+    state = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: [...(prev.steps ?? [])] };
   } else if (stage.base.kind === 'scratch') {
     const config = newConfig(stage.platform ?? hostPlatform());
     state = { config, layers: [], key: sha256Digest('scratch') };
@@ -123,7 +123,7 @@ async function runStep(
   flags: StageFlags,
   step: StepInfo | undefined,
 ): Promise<ImageState> {
-  const state: ImageState = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key };
+  const state: ImageState = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: prev.steps ?? [] };
   const shell = shellOf(prev.config.config);
   const { loc, ...body } = inst;
   void loc;
@@ -133,6 +133,7 @@ async function runStep(
   if (inst.kind !== 'run' && inst.kind !== 'copy' && inst.kind !== 'add' && inst.kind !== 'workdir') {
     applyConfigInstruction(state.config, inst, flags);
     state.key = nextKey(prev.key, JSON.stringify(body));
+    state.steps = [...state.steps!, state.key];
     await addHistory(s, state, createdBy(inst, shell), undefined);
     return state;
   }
@@ -153,6 +154,7 @@ async function runStep(
     s.progress.emit({ kind: 'cached', step: step! });
     s.cachedSteps++;
     state.key = stepKey;
+    state.steps = [...state.steps!, stepKey];
     appendLayer(state, hit.layer);
     await addHistory(s, state, createdBy(inst, shell), hit.layer, hit.created);
     return state;
@@ -178,6 +180,7 @@ async function runStep(
   const created = s.now();
   await s.cache.put(stepKey, { created, ...(layer ? { layer } : {}) });
   state.key = stepKey;
+  state.steps = [...state.steps!, stepKey];
   appendLayer(state, layer);
   await addHistory(s, state, createdBy(inst, shell), layer, created);
   s.progress.emit({ kind: 'done', step: step!, seconds: (performance.now() - t0) / 1000 });

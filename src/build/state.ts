@@ -14,6 +14,8 @@ export interface ImageState {
   layers: Descriptor[];
   /** Names this exact state for the cache: sha256 of its parent's key and the step. */
   key: string;
+  /** Cache keys of the steps applied since the base image, across stages (what `--cache-to mode=min` exports). */
+  steps?: string[];
 }
 
 /** A state's key after one more step described by `parts`. */

@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Codec } from '../layer/compress.js';
+import type { CacheExport } from './remote-cache.js';
 
 export interface SecretSpec {
   id: string;
@@ -40,6 +41,10 @@ export interface BuildOptions {
   secrets?: SecretSpec[];
   outputs?: OutputSpec[];
   compression?: Codec;
+  /** `--cache-from`: registry caches (HOST/REPO:TAG) asked when the local cache misses. */
+  cacheFrom?: string[];
+  /** `--cache-to`: registry caches written after the build. */
+  cacheTo?: CacheExport[];
   /** Seconds since the epoch: clamps file times and `created` fields. */
   sourceDateEpoch?: number;
   progress?: BuildProgress;

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { cancelled, invalidArgument } from '../../errors.js';
 import type { BuildOptions, OutputSpec, SecretSpec } from '../../build/types.js';
+import type { CacheExport } from '../../build/remote-cache.js';
 import { parseCodec } from '../../layer/compress.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';
@@ -30,6 +31,8 @@ interface Flags {
   push?: boolean;
   platform?: string;
   metadataFile?: string;
+  cacheFrom: string[];
+  cacheTo: string[];
 }
 
 /** `K=V` pairs; a bare `K` takes the value of the CLI's environment (Docker's rule for --build-arg). */
@@ -82,6 +85,17 @@ function parseOutput(spec: string): OutputSpec {
   if (type === 'local') return { type, dest: m.dest };
   if (type === 'oci' || type === 'docker' || type === 'tar') return { type: type === 'tar' ? 'docker' : type, dest: m.dest };
   throw invalidArgument(`-o ${spec}: unknown output type ${type}`, { hint: 'use type=local, oci, docker or image' });
+}
+
+/** `--cache-from`/`--cache-to`: `type=registry,ref=HOST/REPO:TAG[,mode=min|max]`, or a bare ref; other keys are ignored. */
+function parseCacheSpec(spec: string, flag: string): CacheExport {
+  const m = spec.includes('=') ? csv(spec) : { type: 'registry', ref: spec };
+  const type = m.type ?? 'registry';
+  if (type !== 'registry') throw invalidArgument(`${flag} ${spec}: cache type ${type} is not supported`, { hint: `use ${flag} type=registry,ref=HOST/REPO:TAG` });
+  if (!m.ref) throw invalidArgument(`${flag} ${spec}: ref= is required`, { hint: `use ${flag} type=registry,ref=HOST/REPO:TAG` });
+  const mode = m.mode ?? 'min';
+  if (mode !== 'min' && mode !== 'max') throw invalidArgument(`${flag} ${spec}: mode=${mode}: use min or max`);
+  return { ref: m.ref, mode };
 }
 
 async function readAll(stream: AsyncIterable<Buffer>): Promise<string> {
@@ -142,6 +156,8 @@ export function register(program: Command): void {
     .option('--push', 'push every -t name after the build')
     .option('--platform <platform>', "target platform (only this machine's)")
     .option('--metadata-file <file>', 'write the build result (digests, names) as JSON to this file')
+    .option('--cache-from <spec>', 'reuse steps cached in a registry: type=registry,ref=HOST/REPO:TAG or just the ref (repeatable; a missing ref is a warning)', collect, [])
+    .option('--cache-to <spec>', 'after the build, push its step cache to a registry: type=registry,ref=HOST/REPO:TAG[,mode=min|max] (min: the target stage; max: every stage)', collect, [])
     .action(async (context: string, f: Flags, cmd: Command) => {
       if (f.network !== 'host' && f.network !== 'none') throw invalidArgument(`--network ${f.network}: kiln build supports host and none`);
       if (!['auto', 'plain', 'tty'].includes(f.progress)) throw invalidArgument(`--progress ${f.progress}: use auto, plain or tty`);
@@ -166,6 +182,8 @@ export function register(program: Command): void {
         noCache: !f.cache,
         compression: parseCodec(f.compression),
         sourceDateEpoch: sourceDateEpochFromEnv(),
+        cacheFrom: f.cacheFrom.map((c) => parseCacheSpec(c, '--cache-from').ref),
+        cacheTo: f.cacheTo.map((c) => parseCacheSpec(c, '--cache-to')),
         ...(f.target !== undefined ? { target: f.target } : {}),
       };
       if (context === '-') Object.assign(opts, await stdinContext());

@@ -4,7 +4,9 @@ import { buildImage } from '../../build/builder.js';
 import type { BuildOptions, BuildResult } from '../../build/types.js';
 import { overlaySnapshotter } from '../../snapshot/overlay.js';
 import type { ImageConfig } from '../../oci/types.js';
-import { pullImage } from './pull.js';
+import { fetchBlob, pullImage } from './pull.js';
+import { pushBlob } from './push.js';
+import { noProgress } from '../progress.js';
 import { resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 
@@ -35,6 +37,14 @@ export function buildWith(stores: LocalStores, withRegistry: () => Promise<Local
       image,
       setRef: stores.setRef,
       withLease: stores.withLease,
+      cacheRegistry: async () => {
+        const s = await withRegistry();
+        return {
+          repository: (domain, path, actions) => s.registry.repository(domain, path, actions),
+          fetchBlob: (repo, desc, signal) => fetchBlob(s.content, repo, desc, noProgress, signal),
+          pushBlob: (repo, desc, mountFrom) => pushBlob(s, repo, desc, mountFrom, noProgress),
+        };
+      },
     },
     opts,
   );

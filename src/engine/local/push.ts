@@ -17,7 +17,8 @@ import { counting } from './counting.js';
 
 const PARALLEL_UPLOADS = 3;
 
-async function pushBlob(stores: LocalStores, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, chunkSize?: number): Promise<void> {
+/** One stored blob → repo: skipped when the registry has it, mounted from `mountFrom` when it can be, else streamed. */
+export async function pushBlob(stores: LocalStores, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, chunkSize?: number): Promise<void> {
   const id = shortId(desc.digest);
   if ((await repo.statBlob(desc.digest)) !== undefined) {
     progress.emit({ id, status: 'Layer already exists' });

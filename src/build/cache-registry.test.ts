@@ -1,0 +1,133 @@
+/**
+ * `kiln build --cache-to/--cache-from type=registry`: a build on one store
+ * pushes its step cache to a real docker-registry; builds on fresh stores
+ * (the base pulled from that registry) reuse it step by step, without
+ * running anything, and get the same image.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startRegistry, type TestRegistry } from '../testing/registry.js';
+import { kiln, kilnOk, testCache } from '../testing/kiln.js';
+
+let reg: TestRegistry;
+let tmp: string;
+let base: string;
+let cacheRef: string;
+let ctxA: string;
+let idA: string;
+
+const LAYER_STEPS = 5;
+
+before(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-cache-registry-'));
+  reg = await startRegistry();
+  base = `${reg.host}/base/busybox:1`;
+  cacheRef = `${reg.host}/cache/app:buildcache`;
+  const rootA = path.join(tmp, 'rootA');
+  await kilnOk(['import', path.join(testCache(), 'busybox-rootfs.tar'), base], { root: rootA });
+  await kilnOk(['push', base], { root: rootA });
+  ctxA = path.join(tmp, 'ctxA');
+  mkdirSync(ctxA);
+  writeFileSync(
+    path.join(ctxA, 'Dockerfile'),
+    `FROM ${base}
+ENV X=1
+WORKDIR /app
+COPY a.txt ./
+RUN cat a.txt > copy.txt && date +%s%N > stamp1
+COPY b.txt ./
+RUN cat b.txt >> copy.txt && date +%s%N > stamp2
+CMD ["cat", "/app/copy.txt"]
+`,
+  );
+  writeFileSync(path.join(ctxA, 'a.txt'), 'a\n');
+  writeFileSync(path.join(ctxA, 'b.txt'), 'b\n');
+});
+
+after(async () => {
+  await reg?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const cachedCount = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
+const layers = async (root: string, ref: string) => (JSON.parse((await kilnOk(['inspect', ref], { root })).stdout) as { RootFS: { Layers: string[] } }[])[0]!.RootFS.Layers;
+
+test('--cache-to pushes the step cache; a fresh store with --cache-from reuses every step and gets the same image', async () => {
+  const rootA = path.join(tmp, 'rootA');
+  const outA = path.join(tmp, 'outA');
+  const a = await kilnOk(['build', '-t', 'app:a', '--progress=plain', '--cache-to', `type=registry,ref=${cacheRef},mode=max`, '-o', `type=local,dest=${outA}`, ctxA], { root: rootA });
+  idA = a.stdout.trim();
+  assert.equal(cachedCount(a.stderr), 0);
+  assert.match(a.stderr, new RegExp(`exporting cache to ${cacheRef.replace(/[.]/g, '\\.')} \\(mode=max\\)\\n#\\d+ DONE`));
+
+  // The cache manifest: kiln's config media type, every step key mapped, the step layers listed.
+  const res = await fetch(`${reg.url}/v2/cache/app/manifests/buildcache`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  assert.equal(res.status, 200);
+  const manifest = (await res.json()) as { config: { mediaType: string; digest: string }; layers: { digest: string }[] };
+  assert.equal(manifest.config.mediaType, 'application/vnd.kiln.buildcache.config.v1+json');
+  const config = (await (await fetch(`${reg.url}/v2/cache/app/blobs/${manifest.config.digest}`)).json()) as { version: number; steps: Record<string, { created: string; layer?: { digest: string }; diffId?: string; emptyLayer?: boolean }> };
+  assert.equal(config.version, 1);
+  const steps = Object.values(config.steps);
+  assert.equal(steps.length, 7, 'ENV WORKDIR COPY RUN COPY RUN CMD');
+  assert.equal(steps.filter((s) => s.emptyLayer).length, 2);
+  const layersA = await layers(rootA, 'app:a');
+  assert.deepEqual(new Set(manifest.layers.map((l) => l.digest)), new Set(steps.flatMap((s) => (s.layer ? [s.layer.digest] : []))));
+  assert.equal(manifest.layers.length, LAYER_STEPS);
+
+  // A fresh store, the same context elsewhere on disk: everything comes from the registry.
+  const ctxB = path.join(tmp, 'elsewhere', 'ctxB');
+  cpSync(ctxA, ctxB, { recursive: true });
+  const rootB = path.join(tmp, 'rootB');
+  const outB = path.join(tmp, 'outB');
+  const b = await kilnOk(['build', '-t', 'app:b', '--progress=plain', '--cache-from', `type=registry,ref=${cacheRef}`, '-o', `type=local,dest=${outB}`, ctxB], { root: rootB });
+  assert.equal(b.stdout.trim(), idA, 'the same image ID');
+  assert.equal(cachedCount(b.stderr), LAYER_STEPS, b.stderr);
+  assert.doesNotMatch(b.stderr, /WARNING/);
+  assert.deepEqual(await layers(rootB, 'app:b'), layersA);
+  for (const f of ['app/copy.txt', 'app/stamp1', 'app/stamp2']) assert.equal(readFileSync(path.join(outB, f), 'utf8'), readFileSync(path.join(outA, f), 'utf8'), `${f}: the RUN did not run again`);
+  const run = await kilnOk(['run', '--rm', 'app:b'], { root: rootB });
+  assert.equal(run.stdout, 'a\nb\n');
+});
+
+test('after a change, only the steps from the changed COPY on run again', async () => {
+  const ctxC = path.join(tmp, 'ctxC');
+  cpSync(ctxA, ctxC, { recursive: true });
+  writeFileSync(path.join(ctxC, 'b.txt'), 'changed\n');
+  const rootC = path.join(tmp, 'rootC');
+  const outC = path.join(tmp, 'outC');
+  // A bare ref is accepted as Docker does.
+  const c = await kilnOk(['build', '-t', 'app:c', '--progress=plain', '--cache-from', cacheRef, '-o', `type=local,dest=${outC}`, ctxC], { root: rootC });
+  assert.notEqual(c.stdout.trim(), idA);
+  assert.equal(cachedCount(c.stderr), 3, 'WORKDIR, COPY a.txt, the first RUN');
+  assert.match(c.stderr, /#\d+ \[4\/6\] RUN cat a\.txt[^\n]*\n#\d+ CACHED/);
+  assert.match(c.stderr, /#\d+ \[5\/6\] COPY b\.txt \.\/\n#\d+ DONE/);
+  assert.match(c.stderr, /#\d+ \[6\/6\] RUN cat b\.txt[^\n]*\n#\d+ DONE/);
+  assert.equal(readFileSync(path.join(outC, 'app/stamp1'), 'utf8'), readFileSync(path.join(tmp, 'outA', 'app/stamp1'), 'utf8'));
+  assert.notEqual(readFileSync(path.join(outC, 'app/stamp2'), 'utf8'), readFileSync(path.join(tmp, 'outA', 'app/stamp2'), 'utf8'));
+  assert.equal(readFileSync(path.join(outC, 'app/copy.txt'), 'utf8'), 'a\nchanged\n');
+});
+
+test('a --cache-from ref that does not exist is one warning and the build goes on', async () => {
+  const root = path.join(tmp, 'rootD');
+  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=registry,ref=${reg.host}/cache/none:x`, ctxA], { root });
+  const warnings = r.stderr.split('\n').filter((l) => l.startsWith('WARNING'));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(warnings[0]!, new RegExp(`--cache-from ${reg.host}/cache/none:x: .*not found.*building without it`));
+  assert.equal(cachedCount(r.stderr), 0);
+});
+
+test('cache specs: unknown types and modes are one clear error', async () => {
+  const root = path.join(tmp, 'rootE');
+  for (const [args, msg] of [
+    [['--cache-to', 'type=local,dest=/tmp/x'], /--cache-to type=local,dest=\/tmp\/x: cache type local is not supported/],
+    [['--cache-to', `type=registry,ref=${cacheRef},mode=all`], /mode=all: use min or max/],
+    [['--cache-from', 'type=registry'], /ref= is required/],
+  ] as const) {
+    const r = await kiln(['build', ...args, ctxA], { root });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr.trim().split('\n')[0]!, msg);
+  }
+});
