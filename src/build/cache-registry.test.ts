@@ -110,6 +110,33 @@ test('after a change, only the steps from the changed COPY on run again', async 
   assert.equal(readFileSync(path.join(outC, 'app/copy.txt'), 'utf8'), 'a\nchanged\n');
 });
 
+test('mode=min exports the target stage and the stages it is built FROM; mode=max every stage', async () => {
+  const ctx = path.join(tmp, 'ctxMulti');
+  mkdirSync(ctx);
+  writeFileSync(
+    path.join(ctx, 'Dockerfile'),
+    `FROM ${base} AS tools
+RUN echo tool > /tool
+FROM ${base} AS common
+RUN echo common > /common
+FROM common AS final
+COPY --from=tools /tool /tool
+LABEL stage=final
+`,
+  );
+  const root = path.join(tmp, 'rootMulti');
+  const stepsOf = async (tag: string) => {
+    const m = (await (await fetch(`${reg.url}/v2/cache/multi/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } })).json()) as { config: { digest: string } };
+    return Object.keys(((await (await fetch(`${reg.url}/v2/cache/multi/blobs/${m.config.digest}`)).json()) as { steps: object }).steps).length;
+  };
+  await kilnOk(['build', '--cache-to', `type=registry,ref=${reg.host}/cache/multi:min`, '--cache-to', `type=registry,ref=${reg.host}/cache/multi:max,mode=max`, ctx], { root });
+  assert.equal(await stepsOf('min'), 3, 'RUN of common, COPY --from, LABEL');
+  assert.equal(await stepsOf('max'), 4, 'and the RUN of tools');
+  // From the max cache a fresh store builds all of it without running anything.
+  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `${reg.host}/cache/multi:max`, ctx], { root: path.join(tmp, 'rootMulti2') });
+  assert.equal(cachedCount(r.stderr), 3, r.stderr);
+});
+
 test('a --cache-from ref that does not exist is one warning and the build goes on', async () => {
   const root = path.join(tmp, 'rootD');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=registry,ref=${reg.host}/cache/none:x`, ctxA], { root });
