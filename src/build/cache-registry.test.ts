@@ -6,7 +6,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { startRegistry, type TestRegistry } from '../testing/registry.js';
@@ -52,6 +53,8 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+const blobFiles = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true }).flatMap((e) => (e.isFile() && e.name === 'data' ? [path.join(e.parentPath ?? e.path, e.name)] : []));
 const cachedCount = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
 const layers = async (root: string, ref: string) => (JSON.parse((await kilnOk(['inspect', ref], { root })).stdout) as { RootFS: { Layers: string[] } }[])[0]!.RootFS.Layers;
 
@@ -135,6 +138,24 @@ LABEL stage=final
   // From the max cache a fresh store builds all of it without running anything.
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `${reg.host}/cache/multi:max`, ctx], { root: path.join(tmp, 'rootMulti2') });
   assert.equal(cachedCount(r.stderr), 3, r.stderr);
+});
+
+test('a secret used by a RUN is in no blob of the registry cache', async () => {
+  const secret = `s3cr3t-${process.pid}-cache`;
+  const ctx = path.join(tmp, 'ctxSecret');
+  mkdirSync(ctx);
+  writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${base}\nRUN --mount=type=secret,id=tok test -s /run/secrets/tok && echo used > /used\n`);
+  const src = path.join(tmp, 'secret.txt');
+  writeFileSync(src, secret);
+  const before = new Set(blobFiles(reg.dir));
+  await kilnOk(['build', '--secret', `id=tok,src=${src}`, '--cache-to', `type=registry,ref=${reg.host}/cache/secret:c`, ctx], { root: path.join(tmp, 'rootSecret') });
+  const written = blobFiles(reg.dir).filter((f) => !before.has(f));
+  assert.ok(written.length >= 3, 'a layer, the cache config and the manifest were pushed');
+  for (const f of written) {
+    const bytes = readFileSync(f);
+    const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('latin1');
+    assert.ok(!text.includes(secret), `${f} holds the secret`);
+  }
 });
 
 test('a --cache-from ref that does not exist is one warning and the build goes on', async () => {
