@@ -111,16 +111,25 @@ export class RemoteCacheSource {
   }
 }
 
+function parseJson<T>(bytes: Buffer, where: string): T {
+  try {
+    return JSON.parse(bytes.toString()) as T;
+  } catch (e) {
+    throw invalidArgument(`${where}: not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 async function readCacheConfig(repo: Repository, reference: string): Promise<Record<string, RemoteCacheStep>> {
   const { descriptor, bytes } = await repo.getManifest(reference);
-  const manifest = JSON.parse(bytes.toString()) as Manifest;
+  const where = `${repo.domain}/${repo.path}@${descriptor.digest}`;
+  const manifest = parseJson<Manifest>(bytes, where);
   if (!manifest.config || manifest.config.mediaType !== CACHE_CONFIG_TYPE) {
-    throw invalidArgument(`${repo.domain}/${repo.path}@${descriptor.digest} is not a kiln build cache (config ${manifest.config?.mediaType ?? 'missing'})`);
+    throw invalidArgument(`${where} is not a kiln build cache (config ${manifest.config?.mediaType ?? 'missing'})`);
   }
   const chunks: Buffer[] = [];
   for await (const c of await repo.getBlob(manifest.config.digest)) chunks.push(c as Buffer);
-  const config = JSON.parse(Buffer.concat(chunks).toString()) as RemoteCacheConfig;
-  if (config.version !== 1 || typeof config.steps !== 'object') throw invalidArgument(`${repo.domain}/${repo.path}: unsupported kiln build cache version ${String(config.version)}`);
+  const config = parseJson<RemoteCacheConfig>(Buffer.concat(chunks), where);
+  if (config.version !== 1 || typeof config.steps !== 'object' || config.steps === null) throw invalidArgument(`${where}: unsupported kiln build cache version ${String(config.version)}`);
   return config.steps;
 }
 
