@@ -25,7 +25,7 @@ interface Flags {
   iidfile?: string;
   quiet?: boolean;
   progress: string;
-  compression: string;
+  compression?: string;
   addHost: string[];
   pull?: boolean;
   push?: boolean;
@@ -150,7 +150,7 @@ export function register(program: Command): void {
     .option('--iidfile <file>', 'write the image ID to this file')
     .option('-q, --quiet', 'print only the image ID')
     .option('--progress <mode>', 'auto, plain or tty', 'auto')
-    .option('--compression <codec>', 'layer compression: gzip, zstd or none', 'gzip')
+    .option('--compression <codec>', 'layer compression: gzip, zstd or none (default: gzip; none when the backend is containerd, which unpacks locally)')
     .option('--add-host <host:ip>', 'add a line to /etc/hosts of RUN steps (repeatable)', collect, [])
     .option('--pull', 'pull base images even when they are stored')
     .option('--push', 'push every -t name after the build')
@@ -180,7 +180,7 @@ export function register(program: Command): void {
         secrets: f.secret.map(parseSecret),
         outputs: f.output.map(parseOutput),
         noCache: !f.cache,
-        compression: parseCodec(f.compression),
+        ...(f.compression !== undefined ? { compression: parseCodec(f.compression) } : {}),
         sourceDateEpoch: sourceDateEpochFromEnv(),
         cacheFrom: f.cacheFrom.map((c) => parseCacheSpec(c, '--cache-from').ref),
         cacheTo: f.cacheTo.map((c) => parseCacheSpec(c, '--cache-to')),

@@ -43,6 +43,11 @@ test('a Dockerfile built into containerd is listed by ctr and runs under ctr run
   assert.ok(row, `ctr lists the built image:\n${listed}`);
   assert.match(row, /io\.cri-containerd\.image=managed/);
 
+  // containerd unpacks locally: the layers kiln built for it are not compressed.
+  const [info] = JSON.parse((await onCtd(['inspect', 'ctd/hello:1'])).stdout) as [{ Manifest: { Digest: string } }];
+  const manifest = JSON.parse(await ctd.ctr(['content', 'get', info.Manifest.Digest])) as { layers: { mediaType: string }[] };
+  assert.equal(manifest.layers.at(-1)!.mediaType, 'application/vnd.oci.image.layer.v1.tar');
+
   const out = await ctd.ctr(['run', '--rm', 'docker.io/ctd/hello:1', `kiln-build-${process.pid}`], { timeoutMs: 60_000 });
   assert.equal(out, 'built straight into containerd\nfrom RUN\n');
 

@@ -131,7 +131,8 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
     build(o) {
       if (!opts.workRoot) throw failedPrecondition('this containerd engine was opened without a work directory for builds', { hint: 'pass --root DIR' });
       const buildStores: LocalStores = { ...stores, root: opts.workRoot, registry: stores.registry };
-      return buildWith(buildStores, async () => buildStores, o);
+      // containerd unpacks the layers on this machine: compressing them would only cost time (DESIGN).
+      return buildWith(buildStores, async () => buildStores, { ...o, compression: o.compression ?? 'none' });
     },
     async prune(): Promise<PruneResult> {
       // containerd collects what no image, lease or container references; a lease

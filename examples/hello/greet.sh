@@ -1,3 +1,0 @@
-#!/bin/sh
-echo "$GREETING from a kiln-built image"
-cat /app/built.txt
