@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { cancelled, invalidArgument } from '../../errors.js';
+import { cancelled, invalidArgument, notFound, unavailable } from '../../errors.js';
 import type { BuildOptions, OutputSpec, SecretSpec } from '../../build/types.js';
 import type { CacheExport } from '../../build/remote-cache.js';
 import { parseCodec } from '../../layer/compress.js';
@@ -106,9 +106,9 @@ async function readAll(stream: AsyncIterable<Buffer>): Promise<string> {
 
 const TAR_MAGIC = [Buffer.from([0x1f, 0x8b]), Buffer.from('BZh'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a]), Buffer.from([0x28, 0xb5, 0x2f, 0xfd])];
 
-/** `kiln build -`: standard input is a context tar, or a Dockerfile without context. */
-async function stdinContext(): Promise<Pick<BuildOptions, 'contextTar' | 'dockerfileText'>> {
-  const it = (process.stdin as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+/** `kiln build -` or a URL: the bytes are a context tar (plain or compressed), or a Dockerfile without context. */
+async function streamContext(source: AsyncIterable<Buffer>): Promise<Pick<BuildOptions, 'contextTar' | 'dockerfileText'>> {
+  const it = source[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
   let ended = false;
   while (head.length < 512) {
@@ -133,11 +133,26 @@ async function stdinContext(): Promise<Pick<BuildOptions, 'contextTar' | 'docker
   return { dockerfileText: await readAll(rest()) };
 }
 
+/** `kiln build https://…/ctx.tar.gz`: the context (or a Dockerfile) streamed from an http(s) URL. */
+async function urlContext(url: string): Promise<Pick<BuildOptions, 'contextTar' | 'dockerfileText'>> {
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'follow' });
+  } catch (e) {
+    throw unavailable(`fetching the build context ${url}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`, { cause: e, hint: 'check the URL and that the server is reachable' });
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw notFound(`fetching the build context ${url}: HTTP ${res.status} ${res.statusText}`, { hint: 'the URL must serve a tar archive (plain, gzip, bzip2, xz or zstd) or a Dockerfile' });
+  }
+  return streamContext(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>) as AsyncIterable<Buffer>);
+}
+
 export function register(program: Command): void {
   program
     .command('build')
     .description('Build an image from a Dockerfile')
-    .argument('<context>', 'context directory, or - to read a tar (or a Dockerfile) from standard input')
+    .argument('<context>', 'context directory; - to read a tar (or a Dockerfile) from standard input; or an http(s) URL of a tar (or a Dockerfile)')
     .option('-t, --tag <name>', 'name and optionally tag the image (repeatable)', collect, [])
     .option('-f, --file <file>', 'the Dockerfile (default: CONTEXT/Dockerfile); - reads it from standard input')
     .option('--build-arg <k=v>', 'set a build-time variable (repeatable)', collect, [])
@@ -186,7 +201,8 @@ export function register(program: Command): void {
         cacheTo: f.cacheTo.map((c) => parseCacheSpec(c, '--cache-to')),
         ...(f.target !== undefined ? { target: f.target } : {}),
       };
-      if (context === '-') Object.assign(opts, await stdinContext());
+      if (context === '-') Object.assign(opts, await streamContext(process.stdin as AsyncIterable<Buffer>));
+      else if (/^https?:\/\//i.test(context)) Object.assign(opts, await urlContext(context));
       else opts.context = context;
       if (f.file === '-') opts.dockerfileText = await readAll(process.stdin as AsyncIterable<Buffer>);
       else if (f.file !== undefined) opts.file = f.file;
