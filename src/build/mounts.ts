@@ -9,12 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { invalidArgument, isErrno, notFound, unimplemented } from '../errors.js';
+import { invalidArgument, isErrno, notFound } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { resolveInRoot } from '../layer/tar.js';
 import type { Mount } from '../dockerfile/index.js';
 import type { Mount as SpecMount } from '../runtime/index.js';
-import type { SecretSpec } from './types.js';
+import type { SecretSpec, SshSpec } from './types.js';
 
 export interface MountContext {
   root: string;
@@ -22,6 +22,7 @@ export interface MountContext {
   scratch: string;
   contextDir: string;
   secrets: SecretSpec[];
+  ssh?: SshSpec[];
   workdir: string;
   /** The filesystem of a stage or image named by from=. */
   fromDir(from: string): Promise<string>;
@@ -55,6 +56,7 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
   const keyParts: string[] = [];
   mkdirSync(ctx.scratch, { recursive: true, mode: 0o700 });
   const abs = (t: string) => path.posix.resolve(ctx.workdir, t);
+  let sshCount = 0;
   try {
     for (const m of list) {
       const ro = m.readonly ? ['ro'] : [];
@@ -109,8 +111,23 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
           mounts.push({ destination: abs(m.target!), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.size ? [`size=${m.size}`] : []), ...ro] });
           keyParts.push(`tmpfs ${m.target}`);
           break;
-        case 'ssh':
-          throw unimplemented('RUN --mount=type=ssh is not supported by kiln yet', { hint: 'use a secret mount for keys' });
+        case 'ssh': {
+          // The host's agent socket, bound into the step (BuildKit proxies it; a
+          // bind gives the same agent). Never in the layer: runc mounts it over an
+          // empty mount point, and only the id and target reach the cache key.
+          const id = m.id ?? 'default';
+          const spec = (ctx.ssh ?? []).find((s) => s.id === id);
+          if (!spec) {
+            if (m.required) throw notFound(`ssh agent "${id}" is required but was not given`, { hint: `pass --ssh ${id}=$SSH_AUTH_SOCK` });
+            keyParts.push(`ssh ${id} absent`);
+            break;
+          }
+          const target = abs(m.target ?? `/run/buildkit/ssh_agent.${sshCount++}`);
+          mounts.push({ destination: target, type: 'bind', source: spec.socket, options: ['rbind'] });
+          env.push(`SSH_AUTH_SOCK=${target}`);
+          keyParts.push(`ssh ${id} ${target}`);
+          break;
+        }
         default:
           throw invalidArgument(`unknown mount type ${String((m as Mount).type)}`);
       }

@@ -6,6 +6,12 @@ import type { Readable } from 'node:stream';
 import type { Codec } from '../layer/compress.js';
 import type { CacheExport } from './remote-cache.js';
 
+/** `--ssh ID[=SOCKET]`: an ssh-agent socket on the host, offered to `RUN --mount=type=ssh,id=ID`. */
+export interface SshSpec {
+  id: string;
+  socket: string;
+}
+
 export interface SecretSpec {
   id: string;
   /** A file on the host… */
@@ -39,6 +45,7 @@ export interface BuildOptions {
   /** `--pull`: fetch base images again even when they are stored. */
   pull?: boolean;
   secrets?: SecretSpec[];
+  ssh?: SshSpec[];
   outputs?: OutputSpec[];
   compression?: Codec;
   /** `--cache-from`: registry caches (HOST/REPO:TAG) asked when the local cache misses. */

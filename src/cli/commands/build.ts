@@ -1,8 +1,9 @@
+import { statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { cancelled, invalidArgument, notFound, unavailable } from '../../errors.js';
-import type { BuildOptions, OutputSpec, SecretSpec } from '../../build/types.js';
+import type { BuildOptions, OutputSpec, SecretSpec, SshSpec } from '../../build/types.js';
 import type { CacheExport } from '../../build/remote-cache.js';
 import { parseCodec } from '../../layer/compress.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
@@ -21,6 +22,7 @@ interface Flags {
   label: string[];
   network: string;
   secret: string[];
+  ssh: string[];
   output: string[];
   iidfile?: string;
   quiet?: boolean;
@@ -72,6 +74,19 @@ function parseSecret(spec: string): SecretSpec {
   if (m.env !== undefined) return { id, env: m.env };
   if (m.type === 'env') return { id, env: id };
   return { id, src: id };
+}
+
+/** `--ssh default`, `--ssh default=/path/agent.sock`, `--ssh ID=SOCKET`: agent sockets only (not key files). */
+function parseSsh(spec: string): SshSpec {
+  const eq = spec.indexOf('=');
+  const id = eq < 0 ? spec : spec.slice(0, eq);
+  const socket = eq < 0 ? process.env.SSH_AUTH_SOCK : spec.slice(eq + 1).split(',')[0];
+  if (!id) throw invalidArgument(`--ssh ${spec}: an id is required`, { hint: '--ssh default or --ssh default=$SSH_AUTH_SOCK' });
+  if (!socket) throw invalidArgument(`--ssh ${spec}: SSH_AUTH_SOCK is not set`, { hint: 'start an ssh-agent, or pass --ssh ID=/path/to/agent.sock' });
+  const st = statSync(socket, { throwIfNoEntry: false });
+  if (!st) throw notFound(`--ssh ${spec}: ${socket} does not exist`, { hint: 'pass the path of a running ssh-agent socket' });
+  if (!st.isSocket()) throw invalidArgument(`--ssh ${spec}: ${socket} is not a socket; kiln forwards ssh-agent sockets, not key files`, { hint: 'load the key into an ssh-agent (ssh-add) and pass its socket' });
+  return { id, socket };
 }
 
 function parseOutput(spec: string): OutputSpec {
@@ -161,6 +176,7 @@ export function register(program: Command): void {
     .option('--label <k=v>', 'set an image label (repeatable)', collect, [])
     .option('--network <mode>', 'network of RUN steps: host (default) or none', 'host')
     .option('--secret <spec>', 'secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (repeatable)', collect, [])
+    .option('--ssh <spec>', 'ssh-agent socket for RUN --mount=type=ssh: default (uses $SSH_AUTH_SOCK) or ID=SOCKET (repeatable)', collect, [])
     .option('-o, --output <spec>', 'also write type=local,dest=DIR | type=oci,dest=FILE | type=docker,dest=FILE (repeatable)', collect, [])
     .option('--iidfile <file>', 'write the image ID to this file')
     .option('-q, --quiet', 'print only the image ID')
@@ -193,6 +209,7 @@ export function register(program: Command): void {
         addHosts: f.addHost,
         pull: Boolean(f.pull),
         secrets: f.secret.map(parseSecret),
+        ssh: f.ssh.map(parseSsh),
         outputs: f.output.map(parseOutput),
         noCache: !f.cache,
         ...(f.compression !== undefined ? { compression: parseCodec(f.compression) } : {}),
