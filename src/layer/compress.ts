@@ -4,7 +4,7 @@
  * uncompressed diffID and the compressed digest in the same single pass.
  */
 import { spawn } from 'node:child_process';
-import { Duplex, PassThrough, type Readable } from 'node:stream';
+import { Duplex, PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, createGunzip } from 'node:zlib';
 import { failedPrecondition, invalidArgument, dataLoss, isErrno } from '../errors.js';
@@ -123,8 +123,13 @@ export function sniffCodec(head: Buffer): Codec {
   return 'none';
 }
 
-/** Reads up to `n` bytes from the start of `stream` and puts them back. */
-async function peek(stream: Readable, n: number): Promise<Buffer> {
+/**
+ * Reads up to `n` bytes from the start of `stream` (to sniff a format) and
+ * answers them with a stream of all the bytes: the same stream with the head
+ * put back, or, when the source ended within `n` bytes, a stream of the head.
+ */
+export async function peekHead(stream: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  let ended = false;
   const chunks: Buffer[] = [];
   let len = 0;
   while (len < n) {
@@ -134,8 +139,11 @@ async function peek(stream: Readable, n: number): Promise<Buffer> {
       len += c.length;
       continue;
     }
-    if (stream.readableEnded) break;
-    const ended = await new Promise<boolean>((resolve, reject) => {
+    if (stream.readableEnded) {
+      ended = true;
+      break;
+    }
+    ended = await new Promise<boolean>((resolve, reject) => {
       const cleanup = (): void => {
         stream.off('readable', onReadable);
         stream.off('end', onEnd);
@@ -151,16 +159,18 @@ async function peek(stream: Readable, n: number): Promise<Buffer> {
     if (ended) break;
   }
   const head = Buffer.concat(chunks);
+  if (ended) return { head, stream: Readable.from(head.length > 0 ? [head] : [], { objectMode: false }) };
   if (head.length > 0) stream.unshift(head);
-  return head;
+  return { head, stream };
 }
 
 /**
  * The uncompressed tar of a layer blob. The codec is sniffed from the bytes
  * (gzip, zstd, else none); `mediaType`, when given, must not contradict them.
  */
-export async function decompress(stream: Readable, mediaType?: string): Promise<Readable> {
-  const codec = sniffCodec(await peek(stream, 4));
+export async function decompress(source: Readable, mediaType?: string): Promise<Readable> {
+  const { head, stream } = await peekHead(source, 4);
+  const codec = sniffCodec(head);
   const claimed = mediaType === undefined ? undefined : codecOfMediaType(mediaType);
   if (claimed !== undefined && claimed !== 'none' && claimed !== codec) {
     stream.destroy();

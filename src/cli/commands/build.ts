@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { cancelled, invalidArgument, notFound, unavailable } from '../../errors.js';
 import type { BuildOptions, OutputSpec, SecretSpec, SshSpec } from '../../build/types.js';
 import type { CacheExport } from '../../build/remote-cache.js';
-import { parseCodec } from '../../layer/compress.js';
+import { parseCodec, peekHead, sniffCodec } from '../../layer/compress.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';
 import { withEngine } from '../engine.js';
@@ -119,33 +119,16 @@ async function readAll(stream: AsyncIterable<Buffer>): Promise<string> {
   return Buffer.concat(chunks).toString();
 }
 
-const TAR_MAGIC = [Buffer.from([0x1f, 0x8b]), Buffer.from('BZh'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a]), Buffer.from([0x28, 0xb5, 0x2f, 0xfd])];
+/** bzip2 and xz, which a context tar may also come in (gzip and zstd: sniffCodec). */
+const OTHER_TAR_MAGIC = [Buffer.from('BZh'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a])];
 
 /** `kiln build -` or a URL: the bytes are a context tar (plain or compressed), or a Dockerfile without context. */
-async function streamContext(source: AsyncIterable<Buffer>): Promise<Pick<BuildOptions, 'contextTar' | 'dockerfileText'>> {
-  const it = source[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  let ended = false;
-  while (head.length < 512) {
-    const r = await it.next();
-    if (r.done) {
-      ended = true;
-      break;
-    }
-    head = Buffer.concat([head, r.value]);
-  }
-  const isTar = TAR_MAGIC.some((m) => head.subarray(0, m.length).equals(m)) || head.subarray(257, 262).toString() === 'ustar';
-  const rest = async function* () {
-    yield head;
-    if (ended) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  };
-  if (isTar) return { contextTar: Readable.from(rest()) };
-  return { dockerfileText: await readAll(rest()) };
+async function streamContext(source: Readable): Promise<Pick<BuildOptions, 'contextTar' | 'dockerfileText'>> {
+  const { head, stream } = await peekHead(source, 512);
+  const isTar =
+    sniffCodec(head) !== 'none' || OTHER_TAR_MAGIC.some((m) => head.subarray(0, m.length).equals(m)) || head.subarray(257, 262).toString() === 'ustar';
+  if (isTar) return { contextTar: stream };
+  return { dockerfileText: await readAll(stream as AsyncIterable<Buffer>) };
 }
 
 /** `kiln build https://…/ctx.tar.gz`: the context (or a Dockerfile) streamed from an http(s) URL. */
@@ -160,7 +143,7 @@ async function urlContext(url: string): Promise<Pick<BuildOptions, 'contextTar' 
     await res.body?.cancel();
     throw notFound(`fetching the build context ${url}: HTTP ${res.status} ${res.statusText}`, { hint: 'the URL must serve a tar archive (plain, gzip, bzip2, xz or zstd) or a Dockerfile' });
   }
-  return streamContext(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>) as AsyncIterable<Buffer>);
+  return streamContext(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>));
 }
 
 export function register(program: Command): void {
@@ -218,7 +201,7 @@ export function register(program: Command): void {
         cacheTo: f.cacheTo.map((c) => parseCacheSpec(c, '--cache-to')),
         ...(f.target !== undefined ? { target: f.target } : {}),
       };
-      if (context === '-') Object.assign(opts, await streamContext(process.stdin as AsyncIterable<Buffer>));
+      if (context === '-') Object.assign(opts, await streamContext(process.stdin));
       else if (/^https?:\/\//i.test(context)) Object.assign(opts, await urlContext(context));
       else opts.context = context;
       if (f.file === '-') opts.dockerfileText = await readAll(process.stdin as AsyncIterable<Buffer>);

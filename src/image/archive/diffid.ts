@@ -6,11 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ContentStore } from '../../content/store.js';
 import { unimplemented } from '../../errors.js';
-import { type Compression, peek, sniffCompression } from './peek.js';
+import { peekHead, sniffCodec, type Codec } from '../../layer/compress.js';
 
 export interface LayerDigests {
   diffId: string;
-  compression: Compression;
+  compression: Codec;
 }
 
 /**
@@ -20,8 +20,8 @@ export interface LayerDigests {
  * zstd, or bytes that turned out not to be gzip.
  */
 export async function withDiffId(source: Readable): Promise<{ stream: AsyncIterable<Buffer>; result: () => Promise<LayerDigests | undefined> }> {
-  const { head, stream } = await peek(source);
-  const compression = sniffCompression(head);
+  const { head, stream } = await peekHead(source, 4);
+  const compression = sniffCodec(head);
   if (compression !== 'gzip') return { stream, result: async () => undefined };
   const gunzip = createGunzip();
   const hash = createHash('sha256');
@@ -54,8 +54,8 @@ export async function withDiffId(source: Readable): Promise<{ stream: AsyncItera
 /** Reads a stored layer to find its diff ID and compression. */
 export async function layerDiffId(content: ContentStore, digest: string): Promise<LayerDigests> {
   const source = await content.reader(digest);
-  const { head, stream } = await peek(source);
-  const compression = sniffCompression(head);
+  const { head, stream } = await peekHead(source, 4);
+  const compression = sniffCodec(head);
   if (compression === 'none') {
     source.destroy();
     return { diffId: digest, compression };

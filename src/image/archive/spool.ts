@@ -7,11 +7,12 @@
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import type { BlobInfo, ContentStore } from '../../content/store.js';
 import { invalidArgument, isKilnError } from '../../errors.js';
 import { type LayerDigests, withDiffId } from './diffid.js';
-import { maybeGunzip } from './peek.js';
+import { peekHead, sniffCodec } from '../../layer/compress.js';
 
 const METADATA = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
 const METADATA_LIMIT = 32 << 20;
@@ -53,6 +54,15 @@ async function readSmall(entry: Readable, name: string): Promise<Buffer> {
     chunks.push(c);
   }
   return Buffer.concat(chunks);
+}
+
+/** The archive's bytes, gunzipped when they are gzip (`docker save | gzip` is common). */
+async function maybeGunzip(source: Readable): Promise<Readable> {
+  const { head, stream } = await peekHead(source, 4);
+  if (sniffCodec(head) !== 'gzip') return stream;
+  const gunzip = createGunzip();
+  pipeline(stream, gunzip).catch((e: unknown) => gunzip.destroy(e as Error));
+  return gunzip;
 }
 
 export async function spool(content: ContentStore, source: Readable): Promise<Spooled> {
