@@ -5,19 +5,16 @@
  * cache first and only run on a miss; config steps are pure.
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { invalidArgument, isKilnError, KilnError, notFound } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import {
   buildInstruction,
-  DockerfileError,
   expandInstruction,
   parseDockerfile,
-  parseIgnore,
   runScript,
   StageScope,
   type BuildPlan,
-  type CopyInstruction,
   type Instruction,
   type RunInstruction,
   type Stage,
@@ -25,20 +22,18 @@ import {
 import { newConfig } from '../oci/config.js';
 import { hostPlatform } from '../oci/platform.js';
 import { sha256Digest } from '../oci/digest.js';
-import { resolveInRoot } from '../layer/tar.js';
 import { DEFAULT_PATH } from '../runtime/defaults.js';
-import { parseGroup, parsePasswd, readUserDb, resolveUser } from '../runtime/user.js';
-import { applyConfigInstruction, argvOf, createdBy, resolveWorkdir, shellOf, type StageFlags } from './config-step.js';
-import { copyInto, mkdirsOwned, type Owner } from './copy.js';
+import { readUserDb, resolveUser } from '../runtime/user.js';
+import { applyConfigInstruction, argvOf, createdBy, shellOf, type StageFlags } from './config-step.js';
+import { mkdirsOwned, type Owner } from './copy.js';
 import { prepareMounts } from './mounts.js';
-import { executeRun, RunFailed } from './run-step.js';
-import { matchSources, type Match, type SourceRoot } from './sources.js';
-import { download, isUrl, type Downloaded } from './remote.js';
-import { rm } from 'node:fs/promises';
+import { executeRun } from './run-step.js';
 import { cloneConfig, nextKey, unpackState, type ImageState } from './state.js';
 import type { BuildSession } from './session.js';
 import type { CommittedLayer } from './layer-commit.js';
 import type { StepInfo } from './types.js';
+import { copySources, doCopy, type CopySources } from './copy-step.js';
+import { stepError } from './step-error.js';
 
 const HISTORY_COMMENT = 'kiln.dockerfile.v0';
 const LAYER_KINDS = new Set(['run', 'copy', 'add', 'workdir']);
@@ -205,27 +200,6 @@ async function addHistory(s: BuildSession, state: ImageState, by: string, layer:
   state.config.created = when;
 }
 
-function stepLocated(e: unknown, inst: Instruction): unknown {
-  if (isKilnError(e) && !(e instanceof DockerfileError)) return new KilnError(e.code, `${inst.loc.file}:${inst.loc.startLine}: ${e.message}`, { hint: e.hint, cause: e, exitCode: e.exitCode });
-  return e;
-}
-
-function stepError(e: unknown, inst: Instruction, step: StepInfo): KilnError {
-  const where = `${inst.loc.file}:${inst.loc.startLine}`;
-  if (e instanceof RunFailed) {
-    const cmd = inst.kind === 'run' ? inst.loc.original.replace(/\s+/g, ' ').trim() : '';
-    const tail = e.tail.length > 0 ? `\n  last output:\n${e.tail.map((l) => `    ${l}`).join('\n')}` : '';
-    const what = e.startError ? e.startError.message : `exit code ${e.exitCode}`;
-    return new KilnError('FAILED_PRECONDITION', `${where}: step ${step.name.split(']')[0]}] failed: \`${cmd}\`: ${what}${tail}`, {
-      exitCode: 1,
-      cause: e,
-    });
-  }
-  if (e instanceof DockerfileError || isKilnError(e, 'CANCELLED')) return e as KilnError;
-  if (isKilnError(e)) return new KilnError(e.code, `${where}: ${e.message}`, { hint: e.hint, cause: e, exitCode: e.exitCode });
-  return new KilnError('INTERNAL', `${where}: ${(e as Error).message}`, { cause: e });
-}
-
 async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, scope: StageScope, step: StepInfo): Promise<CommittedLayer> {
   const chainDir = await unpackState(s.deps.snapshotter, s.deps.content, prev);
   const c = prev.config.config ?? {};
@@ -289,123 +263,4 @@ async function doWorkdir(s: BuildSession, prev: ImageState, dir: string): Promis
     }
     mkdirsOwned(rootfs, comps, owner);
   });
-}
-
-interface CopySources {
-  root: SourceRoot;
-  resetOwners: boolean;
-  hash: string;
-  /** ADD URL sources, downloaded into `scratch` (removed after the step). */
-  downloads: Map<string, Downloaded>;
-  scratch?: string;
-}
-
-async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage, inst: CopyInstruction): Promise<CopySources> {
-  const downloads = new Map<string, Downloaded>();
-  let scratch: string | undefined;
-  const urls = inst.kind === 'add' ? inst.sources.flatMap((x) => (x.kind === 'path' && isUrl(x.path) ? [x.path] : [])) : [];
-  if (urls.length > 0) {
-    scratch = path.join(s.stateDir, 'scratch', randomBytes(6).toString('hex'));
-    try {
-      for (const u of urls) downloads.set(u, await download(u, scratch, inst.checksum, s.signal));
-    } catch (e) {
-      await rm(scratch, { recursive: true, force: true });
-      throw stepLocated(e, inst);
-    }
-  }
-  const remote = [...downloads.entries()].map(([u, d]) => `${u} ${d.name} ${d.digest}`).join('\n');
-  const patterns = inst.sources.flatMap((x) => (x.kind === 'path' && !downloads.has(x.path) ? [x.path] : []));
-  const heredocs = inst.sources.flatMap((x) => (x.kind === 'heredoc' ? [`${x.heredoc.name}\n${x.heredoc.content}`] : []));
-  const exclude = inst.exclude.length > 0 ? parseIgnore(inst.exclude.join('\n'), '--exclude') : undefined;
-  if (inst.from === undefined) {
-    const root: SourceRoot = { dir: s.contextDir, ignore: s.ignore, what: 'build context', ...(exclude ? { exclude } : {}) };
-    const hash = await s.hasher.hashSources(root, patterns);
-    return { root, resetOwners: true, hash: sha256Digest(hash + '\n' + heredocs.join('\n') + '\n' + remote), downloads, ...(scratch ? { scratch } : {}) };
-  }
-  const from = await s.resolveFrom(inst.from, stage);
-  return { root: { dir: '', what: from.what, ...(exclude ? { exclude } : {}) }, resetOwners: false, hash: sha256Digest(`${from.key}\n${patterns.join('\n')}`), downloads };
-}
-
-async function doCopy(s: BuildSession, prev: ImageState, inst: CopyInstruction, src: CopySources): Promise<CommittedLayer | undefined> {
-  if (inst.from === undefined) {
-    try {
-      return await copyFrom(s, prev, inst, src.root, src.resetOwners, src.downloads);
-    } finally {
-      if (src.scratch) await rm(src.scratch, { recursive: true, force: true });
-    }
-  }
-  const view = await s.fromView(inst.from);
-  try {
-    return await copyFrom(s, prev, inst, { ...src.root, dir: view.dir }, src.resetOwners);
-  } finally {
-    await view.release();
-  }
-}
-
-async function copyFrom(
-  s: BuildSession,
-  prev: ImageState,
-  inst: CopyInstruction,
-  root: SourceRoot,
-  resetOwners: boolean,
-  downloads = new Map<string, Downloaded>(),
-): Promise<CommittedLayer | undefined> {
-  const patterns = inst.sources.flatMap((x) => (x.kind === 'path' ? [x.path] : []));
-  const matches: Match[] = [];
-  for (const p of patterns) {
-    const got = downloads.get(p);
-    if (got) {
-      matches.push({ rel: got.name, abs: got.abs, st: got.st, download: true });
-      continue;
-    }
-    if (/^(https?|git):\/\//.test(p)) throw invalidArgument(`${inst.kind.toUpperCase()} ${p}: ${inst.kind === 'add' ? 'git sources are' : 'COPY does not take URLs; ADD does, and URLs are'} not supported here`, { hint: 'use ADD with an http(s) URL, or fetch it in a RUN step' });
-    const found = matchSources(root, p);
-    if (found === undefined) throw invalidArgument(`${inst.kind.toUpperCase()} ${p}: forbidden path outside the ${root.what}`, { hint: 'sources must be inside the build context' });
-    if (found.length === 0 && !/[*?[]/.test(p)) {
-      throw notFound(`${inst.kind.toUpperCase()} ${p}: not found in the ${root.what}${root.ignore ? ' (or excluded by .dockerignore)' : ''}`, { hint: 'check the path, it is relative to the context' });
-    }
-    matches.push(...found);
-  }
-  const heredocs = inst.sources.flatMap((x) => (x.kind === 'heredoc' ? [{ name: x.heredoc.name, content: x.heredoc.content }] : []));
-  if (matches.length === 0 && heredocs.length === 0) throw notFound(`${inst.kind.toUpperCase()}: no source files were specified (no file matches ${patterns.join(' ')})`);
-  const workdir = prev.config.config?.WorkingDir || '/';
-  const dest = inst.dest.startsWith('/') ? inst.dest : path.posix.join(workdir, inst.dest) + (inst.dest.endsWith('/') || inst.dest === '.' ? '/' : '');
-  const many = matches.length + heredocs.length > 1 || patterns.some((p) => /[*?[]/.test(p)) && matches.length > 1;
-  if (many && !dest.endsWith('/')) {
-    throw invalidArgument(`${inst.kind.toUpperCase()} with more than one source file: the destination must be a directory and end with a /`, { hint: `write ${inst.dest}/` });
-  }
-  const chmod = inst.chmod === undefined ? undefined : parseChmod(inst.chmod);
-  return s.withOverlay(prev, async (rootfs) => {
-    const owner = inst.chown === undefined ? undefined : await resolveChown(rootfs, inst.chown);
-    await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add', parents: inst.parents });
-  });
-}
-
-function parseChmod(v: string): number {
-  if (!/^[0-7]{3,4}$/.test(v)) throw invalidArgument(`invalid --chmod=${v}: expected an octal mode like 0755`);
-  return parseInt(v, 8);
-}
-
-/** `--chown=user[:group]` with names looked up in the image's /etc/passwd and /etc/group. */
-async function resolveChown(rootfs: string, spec: string): Promise<Owner> {
-  const db = await readUserDb(rootfs);
-  const [u = '', g] = spec.split(':', 2) as [string?, string?];
-  const num = (x: string) => /^\d+$/.test(x);
-  let uid: number;
-  if (num(u)) uid = Number(u);
-  else {
-    const e = parsePasswd(db.passwd ?? '').find((p) => p.name === u);
-    if (!e) throw invalidArgument(`--chown=${spec}: unable to find user ${u}: no matching entries in passwd file`);
-    uid = e.uid;
-  }
-  let gid = uid;
-  if (g !== undefined && g !== '') {
-    if (num(g)) gid = Number(g);
-    else {
-      const e = parseGroup(db.group ?? '').find((p) => p.name === g);
-      if (!e) throw invalidArgument(`--chown=${spec}: unable to find group ${g}: no matching entries in group file`);
-      gid = e.gid;
-    }
-  }
-  return { uid, gid };
 }
