@@ -25,7 +25,7 @@ class WriteSession {
 
   constructor(
     private readonly call: ClientDuplexStream<Message, Message>,
-    private readonly what: string,
+    what: string,
     conn: ContainerdConnection,
   ) {
     let fail: (e: unknown) => void = () => undefined;
