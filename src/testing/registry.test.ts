@@ -82,13 +82,17 @@ test('a port held by another server is detected and another port is used', async
   const squatter = http.createServer((_req, res) => res.writeHead(200).end('{}'));
   await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
   const port = (squatter.address() as AddressInfo).port;
-  const reg = await startRegistry({ port });
   try {
-    assert.notEqual(reg.host, `127.0.0.1:${port}`);
-    const res = await fetch(`${reg.url}/v2/_catalog`);
-    assert.deepEqual(await res.json(), { repositories: [] });
+    const reg = await startRegistry({ port });
+    try {
+      assert.notEqual(reg.host, `127.0.0.1:${port}`);
+      const res = await fetch(`${reg.url}/v2/_catalog`);
+      assert.deepEqual(await res.json(), { repositories: [] });
+    } finally {
+      await reg.stop();
+    }
   } finally {
-    await reg.stop();
+    squatter.closeAllConnections();
     squatter.close();
   }
 });

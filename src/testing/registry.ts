@@ -99,7 +99,8 @@ async function waitReady(url: string, child: ChildProcess, logFile: string, ca?:
     if (status === 200 || status === 401) {
       // the answer must come from our registry (its access log), not from whoever holds the port
       for (let i = 0; i < 40; i++) {
-        if ((await readFile(logFile, 'utf8')).includes(marker)) return;
+        // the log may not exist yet when someone else answered on the port
+        if ((await readFile(logFile, 'utf8').catch(() => '')).includes(marker)) return;
         if (child.exitCode !== null) break;
         await new Promise((r) => setTimeout(r, 25));
       }
