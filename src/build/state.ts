@@ -29,6 +29,8 @@ export function unpackState(snap: Snapshotter, content: ContentStore, state: Ima
   return snap.unpack(
     state.layers.map((d, i) => ({
       chainId: chain[i]!,
+      descriptor: d,
+      diffId: state.config.rootfs.diff_ids[i]!,
       open: () => content.reader(d.digest) as Promise<NodeJS.ReadableStream>,
     })),
   );

@@ -23,23 +23,14 @@ import { digestHex } from '../oci/digest.js';
 import { decompress } from '../layer/compress.js';
 import { extractLayer } from '../layer/extract.js';
 import { readXattrTree } from '../layer/xattr.js';
-import type { Mounted, Snapshotter } from './snapshotter.js';
+import type { LayeredSnapshotter, Mounted } from './snapshotter.js';
 
 const run = promisify(execFile);
 
 /** Mount options are limited to a page; lowerdirs are given relative to the layers dir to fit more. */
 const MAX_MOUNT_DATA = 4000;
 
-export interface LayeredSnapshotter extends Snapshotter {
-  /** A read-only root of the chain (for reading files, COPY --from, outputs); `remove(key)` ends it. */
-  view(key: string, chainDir: string): Promise<Mounted>;
-  /**
-   * Ends the writable root of `key` and keeps its upper dir as the snapshot of
-   * `chainId` (the chain of the root's layers plus the layer made from that
-   * upper dir). Returns the new chain dir. Only for overlay roots.
-   */
-  commit(key: string, chainId: string): Promise<string>;
-}
+export type { LayeredSnapshotter };
 
 async function exists(p: string): Promise<boolean> {
   try {

@@ -3,6 +3,8 @@
  * unpacked once, keyed by chain ID, shared by every container; a container
  * gets a writable root on top (Prepare) that Remove takes away.
  */
+import type { Descriptor } from '../oci/types.js';
+
 export interface Mounted {
   /** The container's root filesystem path, ready for runc. */
   rootfs: string;
@@ -12,11 +14,32 @@ export interface Mounted {
   upper?: string;
 }
 
+/** One layer of a chain to unpack, bottom first. */
+export interface ChainLayer {
+  chainId: string;
+  open: () => Promise<NodeJS.ReadableStream>;
+  /** The layer blob and its diff ID, for snapshotters that unpack through a service of their own (containerd's diff service). */
+  descriptor?: Descriptor;
+  diffId?: string;
+}
+
 export interface Snapshotter {
-  /** Unpacks the chain (each layer once) and returns the directory of the top chain ID. */
-  unpack(layers: { chainId: string; open: () => Promise<NodeJS.ReadableStream> }[]): Promise<string>;
+  /** Unpacks the chain (each layer once) and returns a handle of the top chain ID (its directory, or a snapshot name). */
+  unpack(layers: ChainLayer[]): Promise<string>;
   /** A writable root for `key` on top of an unpacked chain. */
   prepare(key: string, chainDir: string): Promise<Mounted>;
   /** Unmounts and deletes the writable root of `key`; fine when it is already gone. */
   remove(key: string): Promise<void>;
+}
+
+/** The snapshotter builds use: read-only views and writable roots whose upper dir becomes the next layer. */
+export interface LayeredSnapshotter extends Snapshotter {
+  /** A read-only root of the chain (for reading files, COPY --from, outputs); `remove(key)` ends it. */
+  view(key: string, chainDir: string): Promise<Mounted>;
+  /**
+   * Ends the writable root of `key` and keeps its upper dir as the snapshot of
+   * `chainId` (the chain of the root's layers plus the layer made from that
+   * upper dir). Returns the new chain handle. Only for overlay roots.
+   */
+  commit(key: string, chainId: string): Promise<string>;
 }

@@ -7,6 +7,7 @@
  * store and image records instead of kiln's OCI layout.
  */
 import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { isErrno, permissionDenied } from '../../errors.js';
 import { saveArchive, type SaveItem } from '../../image/archive/save.js';
@@ -28,6 +29,7 @@ import { withLease } from './lease.js';
 import { ContainerdRefStore } from './refs.js';
 import { removeImages, tagImage } from './remove.js';
 import { checkImages } from './check.js';
+import { containerdSnapshotter } from './snapshotter.js';
 import { platformManifest, type UnpackContext } from './unpack.js';
 
 export const DEFAULT_NAMESPACE = 'k8s.io';
@@ -124,13 +126,16 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       }),
     importRootfs: (input, o) => importRootfs(stores, input, o),
     /*
-     * Builds run on kiln's own step snapshots under workRoot; blobs go
-     * straight into containerd's content store and the tag is a containerd
-     * image record, unpacked into the CRI's snapshotter like a pulled one.
+     * Builds run on containerd's own snapshots (./snapshotter.ts): the base
+     * image's committed layers are the steps' lowerdirs, and each step's
+     * upper dir is committed as its layer's snapshot; blobs go straight into
+     * containerd's content store and the tag is a containerd image record.
+     * workRoot holds the build cache, runc's state and the mount points.
      */
     build(o) {
       if (!opts.workRoot) throw failedPrecondition('this containerd engine was opened without a work directory for builds', { hint: 'pass --root DIR' });
-      const buildStores: LocalStores = { ...stores, root: opts.workRoot, registry: stores.registry };
+      const snapshotter = containerdSnapshotter(ctx, path.join(opts.workRoot, 'containerd-mounts'));
+      const buildStores: LocalStores = { ...stores, root: opts.workRoot, registry: stores.registry, snapshotter };
       // containerd unpacks the layers on this machine: compressing them would only cost time (DESIGN).
       return buildWith(buildStores, async () => buildStores, { ...o, compression: o.compression ?? 'none' });
     },

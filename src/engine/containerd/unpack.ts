@@ -46,7 +46,7 @@ async function labelIndex(ctx: UnpackContext, target: Descriptor): Promise<void>
 }
 
 /** Like ContainerdContentStore.stat: under a lease, a snapshot found is held by it until the config's GC label references it. */
-async function snapshotExists(ctx: UnpackContext, key: string): Promise<boolean> {
+export async function snapshotExists(ctx: UnpackContext, key: string): Promise<boolean> {
   const lease = ctx.conn.lease();
   if (lease) await ctx.conn.unary('leases', 'AddResource', { id: lease, resource: { id: key, type: `snapshots/${ctx.snapshotter}` } }, `lease ${lease}`);
   try {
@@ -58,8 +58,16 @@ async function snapshotExists(ctx: UnpackContext, key: string): Promise<boolean>
   }
 }
 
-async function unpackLayer(ctx: UnpackContext, layer: Descriptor, diffId: string, chainId: string, parent: string | undefined): Promise<void> {
-  if (await snapshotExists(ctx, chainId)) return;
+/**
+ * Makes the snapshot of `chainId` (unless it exists: a build commits its
+ * layers' snapshots itself) and labels the blob with its diff ID.
+ */
+export async function unpackLayer(ctx: UnpackContext, layer: Descriptor, diffId: string, chainId: string, parent: string | undefined): Promise<void> {
+  if (!(await snapshotExists(ctx, chainId))) await applyLayer(ctx, layer, diffId, chainId, parent);
+  await ctx.content.setLabels(layer.digest, { 'containerd.io/uncompressed': diffId });
+}
+
+async function applyLayer(ctx: UnpackContext, layer: Descriptor, diffId: string, chainId: string, parent: string | undefined): Promise<void> {
   const snapshotter = ctx.snapshotter;
   const labels = { 'containerd.io/snapshot.ref': chainId };
   const key = `extract-${randomBytes(6).toString('hex')} ${chainId}`;
@@ -78,7 +86,6 @@ async function unpackLayer(ctx: UnpackContext, layer: Descriptor, diffId: string
     await ctx.conn.unary('snapshots', 'Remove', { snapshotter, key }, `snapshot ${key}`).catch(() => undefined);
     throw e;
   }
-  await ctx.content.setLabels(layer.digest, { 'containerd.io/uncompressed': diffId });
 }
 
 /** Labels an image's blobs for containerd's GC and unpacks it into the snapshotter. Returns the config digest (the image ID). */

@@ -33,7 +33,7 @@ export function buildWith(stores: LocalStores, withRegistry: () => Promise<Local
       root: stores.root,
       content: stores.content,
       refs: stores.refs,
-      snapshotter: overlaySnapshotter(stores.root),
+      snapshotter: stores.snapshotter ?? overlaySnapshotter(stores.root),
       image,
       setRef: stores.setRef,
       withLease: stores.withLease,

@@ -1,0 +1,87 @@
+/**
+ * containerd's mounts (what the Snapshots service's Prepare, View and Mounts
+ * return) made on this host: kiln runs as root on the node, beside
+ * containerd, so an overlay or bind mount it describes can be mounted here.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { failedPrecondition } from '../../errors.js';
+import type { Message } from './grpc.js';
+
+const run = promisify(execFile);
+
+/** Mount options are limited to a page: longer lowerdir lists are given relative to their common parent. */
+const MAX_MOUNT_DATA = 4000;
+
+export interface SnapshotMount {
+  type: string;
+  source: string;
+  options: string[];
+}
+
+export const toMounts = (mounts: Message[]): SnapshotMount[] =>
+  mounts.map((m) => ({ type: m.type as string, source: m.source as string, options: [...((m.options ?? []) as string[])] }));
+
+/** The writable directory of a snapshot's mount: overlay's upperdir, or a read-write bind's source. */
+export function upperOf(mounts: SnapshotMount[]): string | undefined {
+  const [m] = mounts;
+  if (!m || mounts.length !== 1) return undefined;
+  if (m.type === 'overlay') return m.options.find((o) => o.startsWith('upperdir='))?.slice('upperdir='.length);
+  if (m.type === 'bind' && !m.options.includes('ro')) return m.source;
+  return undefined;
+}
+
+function commonDir(dirs: string[]): string {
+  let prefix = path.dirname(dirs[0]!);
+  while (!dirs.every((d) => d.startsWith(prefix + '/')) && prefix !== '/') prefix = path.dirname(prefix);
+  return prefix;
+}
+
+/** The options with the lowerdirs shortened, and the directory they are relative to, when the data is too long for one page. */
+function overlayData(options: string[]): { data: string; cwd?: string } {
+  const data = options.join(',');
+  if (data.length <= MAX_MOUNT_DATA) return { data };
+  const lowers = options.find((o) => o.startsWith('lowerdir='))?.slice('lowerdir='.length).split(':') ?? [];
+  const dirs = [...lowers, ...options.flatMap((o) => (/^(upperdir|workdir)=/.test(o) ? [o.slice(o.indexOf('=') + 1)] : []))];
+  const cwd = commonDir(dirs);
+  const rel = (p: string) => path.relative(cwd, p);
+  const short = options.map((o) => {
+    if (o.startsWith('lowerdir=')) return `lowerdir=${lowers.map(rel).join(':')}`;
+    if (/^(upperdir|workdir)=/.test(o)) return `${o.slice(0, o.indexOf('='))}=${rel(o.slice(o.indexOf('=') + 1))}`;
+    return o;
+  });
+  return { data: short.join(','), cwd };
+}
+
+/** Mounts containerd's description of a snapshot at `target` (an existing directory). */
+export async function mountAll(mounts: SnapshotMount[], target: string): Promise<void> {
+  for (const m of mounts) {
+    try {
+      if (m.type === 'overlay') {
+        const { data, cwd } = overlayData(m.options);
+        await run('mount', ['-t', 'overlay', 'overlay', '-o', data, target], cwd ? { cwd } : {});
+      } else if (m.type === 'bind') {
+        await run('mount', ['-o', m.options.join(','), m.source, target]);
+      } else {
+        throw failedPrecondition(`containerd gave a ${m.type} mount; kiln builds mount overlay and bind snapshots only`, { hint: 'use the overlayfs snapshotter' });
+      }
+    } catch (e) {
+      if (e instanceof Error && 'stderr' in e) {
+        throw failedPrecondition(`mounting the containerd snapshot at ${target}: ${String((e as { stderr: unknown }).stderr).trim() || e.message}`, { hint: 'kiln builds on containerd run as root on the node', cause: e });
+      }
+      throw e;
+    }
+  }
+}
+
+/** Unmounts `target`; lazily when it is still busy (a container killed with its builder); fine when nothing is mounted there. */
+export async function unmount(target: string): Promise<void> {
+  try {
+    await run('umount', [target]);
+  } catch (e) {
+    const stderr = String((e as { stderr?: unknown }).stderr ?? '');
+    if (/not mounted|no mount point|not found|No such file/i.test(stderr)) return;
+    await run('umount', ['-l', target]).catch(() => undefined);
+  }
+}
