@@ -1,0 +1,132 @@
+/**
+ * `kiln build` on the containerd backend runs its steps on containerd's own
+ * snapshots: each built layer is a committed overlayfs snapshot named by its
+ * chain ID, on its parent's, labelled as containerd's unpacker labels it;
+ * the image runs under `ctr run` at once; and neither a failed step nor a
+ * build killed mid-RUN leaves an active snapshot, a mount or a lease behind.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { chainIds } from '../../oci/config.js';
+import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
+import { kiln, kilnBin, kilnOk, testCache } from '../../testing/kiln.js';
+import { removeDir, tempDir } from '../../testing/tempdir.js';
+
+const busybox = path.join(testCache(), 'busybox-rootfs.tar');
+let ctd: TestContainerd;
+let tmp: string;
+let work: string;
+
+before(async () => {
+  [ctd, tmp] = await Promise.all([startContainerd(), tempDir('kiln-ctd-snap-')]);
+  work = path.join(tmp, 'work');
+  await kilnOk(['--backend', 'containerd', '--address', ctd.address, 'import', busybox, 'base/busybox:1'], { root: work });
+});
+after(async () => {
+  await ctd?.stop();
+  await removeDir(tmp);
+});
+
+const onCtd = (args: string[]) => kiln(['--backend', 'containerd', '--address', ctd.address, ...args], { root: work });
+
+function context(name: string, dockerfile: string, files: Record<string, string> = {}): string {
+  const dir = path.join(tmp, name);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
+  for (const [f, text] of Object.entries(files)) writeFileSync(path.join(dir, f), text);
+  return dir;
+}
+
+interface SnapshotInfo {
+  Kind: string;
+  Name: string;
+  Parent?: string;
+  Labels?: Record<string, string>;
+}
+const snapshotInfo = async (key: string) => JSON.parse(await ctd.ctr(['snapshots', 'info', key])) as SnapshotInfo;
+
+/** Rows of `ctr snapshots ls` (KEY PARENT KIND), header dropped. */
+async function snapshotRows(): Promise<string[][]> {
+  return (await ctd.ctr(['snapshots', 'ls'])).trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+}
+
+/** What a build must not leave: active snapshots, kiln leases, mounts under the work dir, mount records. */
+async function assertNothingHeld(): Promise<void> {
+  const active = (await snapshotRows()).filter((r) => r.at(-1) === 'Active');
+  assert.deepEqual(active, [], 'no active snapshot left');
+  assert.doesNotMatch(await ctd.ctr(['leases', 'ls']), /^kiln-/m, 'no kiln lease left');
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(work));
+  assert.deepEqual(mounts, [], 'nothing mounted under the work dir');
+  const records = path.join(work, 'containerd-mounts');
+  assert.deepEqual(existsSync(records) ? readdirSync(records) : [], [], 'no mount record left');
+}
+
+test('each built layer is a committed containerd snapshot on its parent; ctr run prints the build; nothing stays held', async () => {
+  const ctx = context('ok', 'FROM base/busybox:1\nRUN echo one > /one\nCOPY two.txt /two\nRUN cat /one /two > /out\nCMD ["cat", "/out"]\n', { 'two.txt': 'two\n' });
+  const r = await onCtd(['build', '-q', '-t', 'snap/ok:1', ctx]);
+  assert.equal(r.code, 0, r.stderr);
+
+  const [info] = JSON.parse((await onCtd(['inspect', 'snap/ok:1'])).stdout) as [{ Manifest: { Digest: string } }];
+  const manifest = JSON.parse(await ctd.ctr(['content', 'get', info.Manifest.Digest])) as { config: { digest: string }; layers: { digest: string }[] };
+  const config = JSON.parse(await ctd.ctr(['content', 'get', manifest.config.digest])) as { rootfs: { diff_ids: string[] } };
+  const chain = chainIds(config.rootfs.diff_ids);
+  assert.equal(chain.length, 4, 'the base layer and three built ones');
+  for (const [i, id] of chain.entries()) {
+    const s = await snapshotInfo(id);
+    assert.equal(s.Kind, 'Committed', id);
+    assert.equal(s.Parent ?? '', i > 0 ? chain[i - 1] : '', `snapshot ${i} sits on the one below`);
+    assert.equal(s.Labels?.['containerd.io/snapshot.ref'], id);
+  }
+  // The image record is what containerd's own unpacker leaves: diff IDs on the blobs, the top snapshot on the config.
+  const content = await ctd.ctr(['content', 'ls']);
+  for (const [i, l] of manifest.layers.entries()) {
+    assert.match(content, new RegExp(`^${l.digest}\\s.*containerd\\.io/uncompressed=${config.rootfs.diff_ids[i]}`, 'm'));
+  }
+  assert.match(content, new RegExp(`^${manifest.config.digest}\\s.*containerd\\.io/gc\\.ref\\.snapshot\\.overlayfs=${chain[3]}`, 'm'));
+  // kiln kept no snapshots of its own: the base was never unpacked under --root.
+  assert.ok(!existsSync(path.join(work, 'layers')), 'no kiln-side layer snapshots');
+
+  const out = await ctd.ctr(['run', '--rm', 'docker.io/snap/ok:1', `kiln-snap-${process.pid}`], { timeoutMs: 60_000 });
+  assert.equal(out, 'one\ntwo\n');
+  await assertNothingHeld();
+});
+
+test('a failed RUN leaves no active snapshot, mount or lease behind', async () => {
+  const ctx = context('bad', 'FROM base/busybox:1\nRUN echo partial > /partial\nRUN touch /x && exit 3\n');
+  const r = await onCtd(['build', '-t', 'snap/bad:1', ctx]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Dockerfile:3/);
+  assert.ok(!(await ctd.ctr(['images', 'ls', '-q'])).includes('snap/bad'));
+  await assertNothingHeld();
+});
+
+test('a build killed mid-RUN: the next build clears its mount, active snapshot and lease, and succeeds', async () => {
+  const slow = context('slow', 'FROM base/busybox:1\nRUN echo started > /started && sleep 6\n');
+  const child = spawn(process.execPath, [kilnBin(), '--root', work, '--backend', 'containerd', '--address', ctd.address, 'build', '-t', 'snap/slow:1', slow], { stdio: 'ignore' });
+  const exited = new Promise<string | null>((r) => child.on('close', (_c, sig) => r(sig)));
+  try {
+    // Wait until the step's container has written into its snapshot.
+    for (let i = 0; ; i++) {
+      const active = (await snapshotRows()).filter((row) => row.at(-1) === 'Active');
+      const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.includes(path.join(work, 'containerd-mounts')));
+      if (active.length === 1 && mounted && existsSync(path.join(mounted.split(' ')[4]!, 'started'))) break;
+      assert.ok(i < 600, 'the RUN step never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    child.kill('SIGKILL');
+  }
+  assert.equal(await exited, 'SIGKILL');
+  assert.match(await ctd.ctr(['leases', 'ls']), /^kiln-/m, 'the killed build left its lease');
+
+  const next = context('next', 'FROM base/busybox:1\nRUN echo after > /after\nCMD ["cat", "/after"]\n');
+  const r = await onCtd(['build', '-q', '-t', 'snap/next:1', next]);
+  assert.equal(r.code, 0, r.stderr);
+  await assertNothingHeld();
+  assert.ok(!(await ctd.ctr(['images', 'ls', '-q'])).includes('snap/slow'));
+  const out = await ctd.ctr(['run', '--rm', 'docker.io/snap/next:1', `kiln-snap-next-${process.pid}`], { timeoutMs: 60_000 });
+  assert.equal(out, 'after\n');
+});
