@@ -2,13 +2,18 @@
 # Copies the containerd API .proto files kiln's containerd backend loads at
 # run time (and their gogo/google imports) from Debian's Go source packages
 # (golang-github-containerd-containerd-dev and its gogo dependencies) into
-# proto/, which the packaged CLI carries. Nothing here is hand-written.
+# proto/, which the packaged CLI carries, and compiles them into
+# proto/containerd-api.json (scripts/protos-json.mjs), the descriptor the CLI
+# loads. Nothing here is hand-written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${KILN_GOCODE:-/usr/share/gocode/src}
 ctd=$src/github.com/containerd/containerd
 if [ ! -d "$ctd/api" ]; then
-  if [ -d proto/github.com/containerd/containerd/api ]; then exit 0; fi
+  if [ -d proto/github.com/containerd/containerd/api ]; then
+    [ -f proto/containerd-api.json ] || node scripts/protos-json.mjs
+    exit 0
+  fi
   echo "protos: $ctd/api is missing; install golang-github-containerd-containerd-dev (scripts/setup.sh does)" >&2
   exit 1
 fi
@@ -26,3 +31,4 @@ for f in any empty timestamp field_mask descriptor; do
 done
 copy "$src/github.com/gogo/googleapis/google/rpc/status.proto" google/rpc
 rm -rf "$out" && mv "$out.tmp" "$out"
+node scripts/protos-json.mjs

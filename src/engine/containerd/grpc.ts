@@ -1,74 +1,65 @@
 /**
- * containerd's gRPC API over its unix socket: the services kiln uses, loaded
- * at run time from containerd's own .proto files (copied from Debian's
- * golang-github-containerd-containerd-dev into proto/ by scripts/protos.sh).
+ * containerd's gRPC API over its unix socket: the services kiln uses, from
+ * containerd's own .proto files (copied from Debian's
+ * golang-github-containerd-containerd-dev into proto/ by scripts/protos.sh,
+ * which compiles them into one JSON descriptor: parsing .proto files and
+ * proto-loader's reflection descriptors cost a CLI ~150–300 ms per start).
  * Every call carries the namespace (and the current lease, if any) as
  * metadata, as containerd's Go client does; gRPC errors become KilnErrors.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 import { failedPrecondition, type KilnError } from '../../errors.js';
 import { fromGrpcError, isConnectionLoss } from './errors.js';
 
-const API = 'github.com/containerd/containerd/api';
 const SERVICES = ['version', 'introspection', 'namespaces', 'leases', 'content', 'images', 'snapshots', 'diff', 'events'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-const FILES: Record<ServiceName, string> = {
-  version: `${API}/services/version/v1/version.proto`,
-  introspection: `${API}/services/introspection/v1/introspection.proto`,
-  namespaces: `${API}/services/namespaces/v1/namespace.proto`,
-  leases: `${API}/services/leases/v1/leases.proto`,
-  content: `${API}/services/content/v1/content.proto`,
-  images: `${API}/services/images/v1/images.proto`,
-  snapshots: `${API}/services/snapshots/v1/snapshots.proto`,
-  diff: `${API}/services/diff/v1/diff.proto`,
-  events: `${API}/services/events/v1/events.proto`,
-};
-const PATHS: Record<ServiceName, string[]> = {
-  version: ['containerd', 'services', 'version', 'v1', 'Version'],
-  introspection: ['containerd', 'services', 'introspection', 'v1', 'Introspection'],
-  namespaces: ['containerd', 'services', 'namespaces', 'v1', 'Namespaces'],
-  leases: ['containerd', 'services', 'leases', 'v1', 'Leases'],
-  content: ['containerd', 'services', 'content', 'v1', 'Content'],
-  images: ['containerd', 'services', 'images', 'v1', 'Images'],
-  snapshots: ['containerd', 'services', 'snapshots', 'v1', 'Snapshots'],
-  diff: ['containerd', 'services', 'diff', 'v1', 'Diff'],
-  events: ['containerd', 'services', 'events', 'v1', 'Events'],
-};
+/** The descriptor scripts/protos-json.mjs compiles from the .proto files at build time. */
+const DESCRIPTOR = 'containerd-api.json';
+
+const serviceName = (name: ServiceName): string => `containerd.services.${name}.v1.${name[0]!.toUpperCase()}${name.slice(1)}`;
 
 /** The proto/ folder of the installed kiln (beside dist/). */
 export function protoRoot(): string {
   const root = fileURLToPath(new URL('../../../proto/', import.meta.url));
-  if (!existsSync(`${root}/${FILES.content}`)) {
-    throw failedPrecondition(`containerd API protos are missing from ${root}`, { hint: 'run scripts/protos.sh (scripts/setup.sh does) to copy them from golang-github-containerd-containerd-dev' });
+  if (!existsSync(`${root}/${DESCRIPTOR}`)) {
+    throw failedPrecondition(`containerd API descriptor ${DESCRIPTOR} is missing from ${root}`, { hint: 'run scripts/protos.sh (npm run build does) to copy the protos from golang-github-containerd-containerd-dev and compile them' });
   }
   return root;
 }
 
-let loaded: grpc.GrpcObject | undefined;
-function definitions(): grpc.GrpcObject {
-  if (!loaded) {
-    const def = protoLoader.loadSync(Object.values(FILES), {
-      includeDirs: [protoRoot()],
-      keepCase: true,
-      longs: Number,
-      enums: String,
-      defaults: true,
-      oneofs: true,
-    });
-    loaded = grpc.loadPackageDefinition(def);
-  }
+let loaded: protobuf.Root | undefined;
+function apiRoot(): protobuf.Root {
+  loaded ??= protobuf.Root.fromJSON(JSON.parse(readFileSync(`${protoRoot()}/${DESCRIPTOR}`, 'utf8')) as protobuf.INamespace);
   return loaded;
 }
 
+/** Decoded messages as plain objects, as the rest of the backend reads them (snake_case fields kept). */
+const AS_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
+
+/** A grpc-js client class for one service: each method's path and its protobuf.js (de)serializers. */
 function serviceConstructor(name: ServiceName): grpc.ServiceClientConstructor {
-  let node: unknown = definitions();
-  for (const part of PATHS[name]) node = (node as Record<string, unknown>)[part];
-  return node as grpc.ServiceClientConstructor;
+  const full = serviceName(name);
+  const def: Record<string, grpc.MethodDefinition<Message, Message>> = {};
+  for (const m of apiRoot().lookupService(full).methodsArray) {
+    m.resolve();
+    const req = m.resolvedRequestType!;
+    const res = m.resolvedResponseType!;
+    def[m.name] = {
+      path: `/${full}/${m.name}`,
+      requestStream: m.requestStream === true,
+      responseStream: m.responseStream === true,
+      requestSerialize: (o: Message) => Buffer.from(req.encode(req.fromObject(o)).finish()),
+      requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), AS_OBJECT),
+      responseSerialize: (o: Message) => Buffer.from(res.encode(res.fromObject(o)).finish()),
+      responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), AS_OBJECT),
+    };
+  }
+  return grpc.makeGenericClientConstructor(def, full);
 }
 
 // Protobuf messages cross this boundary as plain objects (keepCase: snake_case fields).
