@@ -2,8 +2,10 @@
 # The builder benchmark's Dockerfile (3 RUN + 3 COPY over a $FILES-file context
 # on the debootstrap base) made usable by containerd's pods, two ways, same
 # containerd, same run:
-#   kiln     kiln build --backend containerd: layers straight into containerd's
-#            content store, image record with the CRI label, unpacked
+#   kiln     kiln build --backend containerd: steps run on containerd's own
+#            snapshots (each step's upper dir committed as its layer's snapshot),
+#            layer blobs straight into containerd's content store, image record
+#            with the CRI label; nothing unpacked twice
 #   today    buildah bud, buildah push to a local registry, ctr image pull
 # Cold builds (--no-cache) each run; medians of $RUNS runs; ratio today/kiln.
 set -euo pipefail
