@@ -94,6 +94,15 @@ test('each built layer is a committed containerd snapshot on its parent; ctr run
   await assertNothingHeld();
 });
 
+test('COPY --from a stage and from an image read them through containerd views, released after the build', async () => {
+  const ctx = context('multi', 'FROM base/busybox:1 AS first\nRUN echo staged > /staged\nFROM base/busybox:1\nCOPY --from=first /staged /staged\nCOPY --from=base/busybox:1 /bin/busybox /opt/busybox\nCMD ["cat", "/staged"]\n');
+  const r = await onCtd(['build', '-q', '-t', 'snap/multi:1', ctx]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = await ctd.ctr(['run', '--rm', 'docker.io/snap/multi:1', `kiln-snap-multi-${process.pid}`, '/opt/busybox', 'cat', '/staged'], { timeoutMs: 60_000 });
+  assert.equal(out, 'staged\n');
+  await assertNothingHeld();
+});
+
 test('a failed RUN leaves no active snapshot, mount or lease behind', async () => {
   const ctx = context('bad', 'FROM base/busybox:1\nRUN echo partial > /partial\nRUN touch /x && exit 3\n');
   const r = await onCtd(['build', '-t', 'snap/bad:1', ctx]);
