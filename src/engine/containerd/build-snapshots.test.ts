@@ -7,9 +7,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { chainIds } from '../../oci/config.js';
 import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
 import { kiln, kilnBin, kilnOk, testCache } from '../../testing/kiln.js';
@@ -47,6 +48,14 @@ interface SnapshotInfo {
   Labels?: Record<string, string>;
 }
 const snapshotInfo = async (key: string) => JSON.parse(await ctd.ctr(['snapshots', 'info', key])) as SnapshotInfo;
+
+/** The chain ID of an image's top layer, from its config in containerd. */
+async function topChain(ref: string): Promise<string> {
+  const [info] = JSON.parse((await onCtd(['inspect', ref])).stdout) as [{ Manifest: { Digest: string } }];
+  const manifest = JSON.parse(await ctd.ctr(['content', 'get', info.Manifest.Digest])) as { config: { digest: string } };
+  const config = JSON.parse(await ctd.ctr(['content', 'get', manifest.config.digest])) as { rootfs: { diff_ids: string[] } };
+  return chainIds(config.rootfs.diff_ids).at(-1)!;
+}
 
 /** Rows of `ctr snapshots ls` (KEY PARENT KIND), header dropped. */
 async function snapshotRows(): Promise<string[][]> {
@@ -100,6 +109,28 @@ test('COPY --from a stage and from an image read them through containerd views, 
   assert.equal(r.code, 0, r.stderr);
   const out = await ctd.ctr(['run', '--rm', 'docker.io/snap/multi:1', `kiln-snap-multi-${process.pid}`, '/opt/busybox', 'cat', '/staged'], { timeoutMs: 60_000 });
   assert.equal(out, 'staged\n');
+  await assertNothingHeld();
+});
+
+test('a base layer containerd has no snapshot of is unpacked through the diff service, and the build goes on from it', async () => {
+  const rootfs = path.join(tmp, 'tiny-rootfs');
+  mkdirSync(rootfs);
+  writeFileSync(path.join(rootfs, 'base.txt'), 'from the base\n');
+  const tar = path.join(tmp, 'tiny.tar');
+  await promisify(execFile)('tar', ['-C', rootfs, '-cf', tar, '.']);
+  const imp = await onCtd(['import', tar, 'base/tiny:1']);
+  assert.equal(imp.code, 0, imp.stderr);
+  const baseChain = await topChain('base/tiny:1');
+  await ctd.ctr(['snapshots', 'rm', baseChain]);
+  await assert.rejects(snapshotInfo(baseChain), 'the base snapshot is gone');
+
+  const ctx = context('tiny', 'FROM base/tiny:1\nCOPY added.txt /added.txt\n', { 'added.txt': 'added\n' });
+  const r = await onCtd(['build', '-q', '-t', 'snap/tiny:1', ctx]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await snapshotInfo(baseChain)).Kind, 'Committed');
+  const top = await snapshotInfo(await topChain('snap/tiny:1'));
+  assert.equal(top.Kind, 'Committed');
+  assert.equal(top.Parent, baseChain);
   await assertNothingHeld();
 });
 

@@ -68,7 +68,7 @@ export async function mountAll(mounts: SnapshotMount[], target: string): Promise
       }
     } catch (e) {
       if (e instanceof Error && 'stderr' in e) {
-        throw failedPrecondition(`mounting the containerd snapshot at ${target}: ${String((e as { stderr: unknown }).stderr).trim() || e.message}`, { hint: 'kiln builds on containerd run as root on the node', cause: e });
+        throw failedPrecondition(`mounting the containerd snapshot at ${target}: ${String((e as { stderr: unknown }).stderr).trim() || e.message}`, { hint: "builds on containerd run as root on the node and need containerd's root directory at the same path", cause: e });
       }
       throw e;
     }
