@@ -64,9 +64,10 @@ async function snapshotRows(): Promise<string[][]> {
 
 /** What a build must not leave: active snapshots, kiln leases, mounts under the work dir, mount records. */
 async function assertNothingHeld(): Promise<void> {
-  const active = (await snapshotRows()).filter((r) => r.at(-1) === 'Active');
-  assert.deepEqual(active, [], 'no active snapshot left');
-  assert.doesNotMatch(await ctd.ctr(['leases', 'ls']), /^kiln-/m, 'no kiln lease left');
+  const rows = await snapshotRows();
+  assert.deepEqual(rows.filter((r) => r.at(-1) === 'Active'), [], `no active snapshot left:\n${rows.map((r) => r.join(' ')).join('\n')}`);
+  const leases = await ctd.ctr(['leases', 'ls']);
+  assert.doesNotMatch(leases, /^kiln-/m, `no kiln lease left:\n${leases}`);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(work));
   assert.deepEqual(mounts, [], 'nothing mounted under the work dir');
   const records = path.join(work, 'containerd-mounts');
