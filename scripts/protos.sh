@@ -2,13 +2,15 @@
 # Copies the containerd API .proto files kiln's containerd backend loads at
 # run time (and their gogo/google imports) from Debian's Go source packages
 # (golang-github-containerd-containerd-dev and its gogo dependencies) into
-# proto/, which the packaged CLI carries. Nothing here is hand-written.
+# proto/, which the packaged CLI carries, and kiln's own agent API
+# (src/engine/remote/agent.proto) beside them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+agent() { mkdir -p proto/kiln/agent/v1 && cp src/engine/remote/agent.proto proto/kiln/agent/v1/; }
 src=${KILN_GOCODE:-/usr/share/gocode/src}
 ctd=$src/github.com/containerd/containerd
 if [ ! -d "$ctd/api" ]; then
-  if [ -d proto/github.com/containerd/containerd/api ]; then exit 0; fi
+  if [ -d proto/github.com/containerd/containerd/api ]; then agent; exit 0; fi
   echo "protos: $ctd/api is missing; install golang-github-containerd-containerd-dev (scripts/setup.sh does)" >&2
   exit 1
 fi
@@ -26,3 +28,4 @@ for f in any empty timestamp field_mask descriptor; do
 done
 copy "$src/github.com/gogo/googleapis/google/rpc/status.proto" google/rpc
 rm -rf "$out" && mv "$out.tmp" "$out"
+agent
