@@ -8,7 +8,7 @@ import type { RegistryClient } from '../../registry/client.js';
 import { failedPrecondition, internal } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
 import { imageHistory, inspectImage, listImages, removeImages, tagImage } from './images.js';
-import { readManifest, resolveImage } from './resolve.js';
+import { listLocalImages, readManifest, resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 import { ContainerStore } from './containers/store.js';
 import { appendEvent } from './events.js';
@@ -34,6 +34,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
     },
     withLease: (fn) => withLease(store, () => fn()),
     setRef: (name, d) => store.refs.set(name, d),
+    keepUnnamed: (d) => store.refs.keep(d),
   };
   const gc = () => collectGarbage(store);
 
@@ -110,8 +111,15 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return stores;
     }, opts),
     async prune(): Promise<PruneResult> {
+      // Dangling images go first (as `docker image prune`), except those a container uses.
+      const used = new Set((await new ContainerStore(root).list()).map((c) => c.imageId));
+      const deletedImages: string[] = [];
+      for (const image of (await listLocalImages(stores.content, stores.refs)).filter((i) => i.refs.length === 0 && !used.has(i.id))) {
+        if (await store.refs.forget(image.manifestDescriptor.digest)) deletedImages.push(image.id);
+      }
+      for (const id of deletedImages) await appendEvent(root, { type: 'image', action: 'delete', id, attributes: { id } });
       const r = await gc();
-      return { deletedImages: [], blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
+      return { deletedImages, blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
     },
     async check() {
       return (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
