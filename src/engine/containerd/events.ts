@@ -11,7 +11,7 @@
  * ID records being created are not shown. containerd keeps no history:
  * a `since` in the past is refused, and without `follow` there is nothing to show.
  */
-import { invalidArgument } from '../../errors.js';
+import { invalidArgument, isKilnError, KilnError } from '../../errors.js';
 import { eventMatcher } from '../event-filter.js';
 import type { EventQuery, KilnEvent } from '../events.js';
 import { decodeAny, type ContainerdConnection, type Message } from './grpc.js';
@@ -56,6 +56,9 @@ export async function* containerdEvents(conn: ContainerdConnection, q: EventQuer
       if (t > until) return;
       if (t >= since && match(ev)) yield ev;
     }
+  } catch (e) {
+    if (!isKilnError(e, 'UNAVAILABLE')) throw e;
+    throw new KilnError('UNAVAILABLE', e.message, { cause: e, hint: 'containerd stopped or restarted; run kiln events again once it is up; events in between are not replayed' });
   } finally {
     clearTimeout(timer);
     q.signal?.removeEventListener('abort', abort);
