@@ -132,7 +132,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       for (const image of (await listLocalImages(stores.content, stores.refs)).filter((i) => i.refs.length === 0 && !used.has(i.id))) {
         if (await store.refs.forget(image.manifestDescriptor.digest)) deletedImages.push(image.id);
       }
-      for (const id of deletedImages) await appendEvent(root, { type: 'image', action: 'delete', id, attributes: { id } });
+      for (const id of deletedImages) await appendImageEvent(root, 'delete', id);
       const r = await gc();
       return { deletedImages, blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
     },
