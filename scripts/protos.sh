@@ -2,15 +2,18 @@
 # Copies the containerd API .proto files kiln's containerd backend loads at
 # run time (and their gogo/google imports) from Debian's Go source packages
 # (golang-github-containerd-containerd-dev and its gogo dependencies) into
-# proto/, which the packaged CLI carries, and compiles them into
-# proto/containerd-api.json (scripts/protos-json.mjs), the descriptor the CLI
-# loads. Nothing here is hand-written.
+# proto/, which the packaged CLI carries, and kiln's own agent API
+# (src/engine/remote/agent.proto) beside them; the containerd services are
+# compiled into proto/containerd-api.json (scripts/protos-json.mjs), the
+# descriptor the CLI loads. Nothing here is hand-written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+agent() { mkdir -p proto/kiln/agent/v1 && cp src/engine/remote/agent.proto proto/kiln/agent/v1/; }
 src=${KILN_GOCODE:-/usr/share/gocode/src}
 ctd=$src/github.com/containerd/containerd
 if [ ! -d "$ctd/api" ]; then
   if [ -d proto/github.com/containerd/containerd/api ]; then
+    agent
     [ -f proto/containerd-api.json ] || node scripts/protos-json.mjs
     exit 0
   fi
@@ -31,4 +34,5 @@ for f in any empty timestamp field_mask descriptor; do
 done
 copy "$src/github.com/gogo/googleapis/google/rpc/status.proto" google/rpc
 rm -rf "$out" && mv "$out.tmp" "$out"
+agent
 node scripts/protos-json.mjs

@@ -62,6 +62,17 @@ function serviceConstructor(name: ServiceName): grpc.ServiceClientConstructor {
   return grpc.makeGenericClientConstructor(def, full);
 }
 
+/**
+ * Decodes a `google.protobuf.Any` (`{type_url, value}`) whose type is one of
+ * the loaded messages (`containerd.services.images.v1.ImageCreate`); undefined
+ * for other types.
+ */
+export function decodeAny(any: { type_url?: string; value?: Buffer } | null | undefined): Message | undefined {
+  if (!any?.type_url || !any.value) return undefined;
+  const type = apiRoot().lookup(any.type_url.slice(any.type_url.lastIndexOf('/') + 1));
+  return type instanceof protobuf.Type ? type.toObject(type.decode(any.value), AS_OBJECT) : undefined;
+}
+
 // Protobuf messages cross this boundary as plain objects (keepCase: snake_case fields).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Message = Record<string, any>;
@@ -161,17 +172,25 @@ export class ContainerdConnection {
     });
   }
 
-  /** A server stream as an async iterable of messages. */
-  async *serverStream(service: ServiceName, method: string, request: Message, what: string): AsyncGenerator<Message> {
+  /** A server stream as an async iterable of messages; it ends (without an error) when the signal aborts. */
+  async *serverStream(service: ServiceName, method: string, request: Message, what: string, signal?: AbortSignal): AsyncGenerator<Message> {
     if (this.lost) throw this.lost;
+    if (signal?.aborted) return;
     const c = this.client(service) as unknown as Record<string, (req: Message, md: grpc.Metadata) => grpc.ClientReadableStream<Message>>;
     const call = c[method]!.call(c, request, this.metadata());
     const end = this.begin(call);
+    const cancel = () => call.cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
-      for await (const m of call) yield m as Message;
+      for await (const m of call) {
+        if (signal?.aborted) return;
+        yield m as Message;
+      }
     } catch (e) {
+      if (signal?.aborted) return;
       throw this.failure(e as grpc.ServiceError, what);
     } finally {
+      signal?.removeEventListener('abort', cancel);
       end();
       call.cancel();
     }
