@@ -12,6 +12,8 @@ export interface BuildHandlerContext {
   engine: Engine;
   /** The agent's state directory (`<root>/agent`): where a build may keep synced contexts. */
   stateDir: string;
+  /** The agent's log: one line per call (never secrets). */
+  log: (line: string) => void;
 }
 
 export function buildHandler(ctx: BuildHandlerContext): grpc.handleBidiStreamingCall<unknown, unknown> {
