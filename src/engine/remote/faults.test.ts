@@ -9,7 +9,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as tar from 'tar-stream';
 import { startAgent, type TestAgent } from '../../testing/agent.js';
@@ -112,4 +115,28 @@ describe('remote calls interrupted', { timeout: 240_000 }, () => {
       await fresh.close();
     }
   });
+});
+
+test('save and load of an image with a 6 MiB layer travel in chunks of at most 1 MiB, both ways', { timeout: 240_000 }, async () => {
+  const ref = `${registry.host}/slow:1`;
+  const file = path.join(dir, 'slow.tar');
+  let largest = 0;
+  const out = createWriteStream(file);
+  const counted = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      largest = Math.max(largest, chunk.length);
+      if (out.write(chunk)) cb();
+      else out.once('drain', () => cb());
+    },
+    final(cb) {
+      out.end(cb);
+    },
+  });
+  await engine.save([ref], counted);
+  if (!counted.writableEnded) counted.end();
+  await finished(counted);
+  assert.ok((await stat(file)).size > LAYER, 'the archive holds the layer');
+  assert.ok(largest > 0 && largest <= 1 << 20, `largest write ${largest}`);
+  await engine.removeImages([ref]);
+  assert.deepEqual(await engine.load(createReadStream(file, { highWaterMark: 4 << 20 })), [{ name: ref, id }]);
 });
