@@ -1,0 +1,51 @@
+/**
+ * The agent's persistent copy of one client context: `<root>/agent/contexts/<id>/`
+ * with `ctx/` (the files, brought to the client's state by each build),
+ * `incoming/` (uploads being verified) and `lock`. The id is the client's
+ * choice (a hash of its host and the context's path), checked to be one
+ * plain name. The lock (a pid lock file: a killed agent's lock is stale at
+ * once) is held from the sync to the end of the build, so two builds of the
+ * same context never write it under each other.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { invalidArgument } from '../../../errors.js';
+import { lock, type Release } from '../../../content/lock.js';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export interface ContextSlot {
+  id: string;
+  /** The context directory the build reads. */
+  dir: string;
+  /** Scratch for uploads, emptied when the slot is opened. */
+  incoming: string;
+  release: Release;
+}
+
+export function validateContextId(id: unknown): string {
+  if (typeof id !== 'string' || !ID.test(id)) {
+    throw invalidArgument(`build context id ${JSON.stringify(String(id).slice(0, 80))} is not valid`, { hint: 'a context id is 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit' });
+  }
+  return id;
+}
+
+export const contextsDir = (root: string): string => path.join(root, 'agent', 'contexts');
+
+/** Locks and prepares the slot (waiting up to `timeoutMs` for another build of the same context). */
+export async function openSlot(root: string, id: string, opts: { timeoutMs?: number } = {}): Promise<ContextSlot> {
+  const base = path.join(contextsDir(root), validateContextId(id));
+  await mkdir(base, { recursive: true, mode: 0o700 });
+  const release = await lock(path.join(base, 'lock'), { timeoutMs: opts.timeoutMs ?? 30 * 60_000, what: `build context ${id}` });
+  try {
+    const dir = path.join(base, 'ctx');
+    const incoming = path.join(base, 'incoming');
+    await rm(incoming, { recursive: true, force: true });
+    await mkdir(incoming, { mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    return { id, dir, incoming, release };
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
