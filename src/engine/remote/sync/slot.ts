@@ -1,5 +1,6 @@
 /**
  * The agent's persistent copy of one client context: `<root>/agent/contexts/<id>/`
+ * (the caller names the contexts folder)
  * with `ctx/` (the files, brought to the client's state by each build),
  * `incoming/` (uploads being verified) and `lock`. The id is the client's
  * choice (a hash of its host and the context's path), checked to be one
@@ -30,11 +31,9 @@ export function validateContextId(id: unknown): string {
   return id;
 }
 
-export const contextsDir = (root: string): string => path.join(root, 'agent', 'contexts');
-
-/** Locks and prepares the slot (waiting up to `timeoutMs` for another build of the same context). */
-export async function openSlot(root: string, id: string, opts: { timeoutMs?: number } = {}): Promise<ContextSlot> {
-  const base = path.join(contextsDir(root), validateContextId(id));
+/** Locks and prepares the slot `<contexts>/<id>` (waiting up to `timeoutMs` for another build of the same context). */
+export async function openSlot(contexts: string, id: string, opts: { timeoutMs?: number } = {}): Promise<ContextSlot> {
+  const base = path.join(contexts, validateContextId(id));
   await mkdir(base, { recursive: true, mode: 0o700 });
   const release = await lock(path.join(base, 'lock'), { timeoutMs: opts.timeoutMs ?? 30 * 60_000, what: `build context ${id}` });
   try {
