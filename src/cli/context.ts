@@ -12,6 +12,12 @@ export interface GlobalOptions {
   namespace?: string;
   debug: boolean;
   format?: string;
+  /** A kiln agent to use (--host, KILN_HOST): tcp://HOST:PORT or unix:///PATH; implies the remote backend. */
+  host?: string;
+  /** Client TLS files for a tcp:// agent (--tlscacert/--tlscert/--tlskey). */
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
 }
 
 export function defaultRoot(): string {
@@ -32,5 +38,9 @@ export function globals(cmd: Command): GlobalOptions {
     address: o.address ?? process.env.CONTAINERD_ADDRESS,
     namespace: o.namespace,
     debug: Boolean(o.debug),
+    host: o.host ?? (process.env.KILN_HOST || undefined),
+    tlscacert: o.tlscacert,
+    tlscert: o.tlscert,
+    tlskey: o.tlskey,
   };
 }

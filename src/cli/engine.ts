@@ -9,7 +9,9 @@ import { globals, type GlobalOptions } from './context.js';
  * `--backend` (or KILN_BACKEND): local, containerd, or auto — containerd when
  * --address is given or a known containerd socket is writable, local otherwise.
  */
-export async function chooseBackend(g: GlobalOptions): Promise<{ backend: 'local' } | { backend: 'containerd'; address: string }> {
+export async function chooseBackend(g: GlobalOptions): Promise<{ backend: 'local' } | { backend: 'containerd'; address: string } | { backend: 'remote'; host: string }> {
+  if (g.host && (g.backend === 'auto' || g.backend === 'remote')) return { backend: 'remote', host: g.host };
+  if (g.host) throw invalidArgument(`--host (or KILN_HOST) names a kiln agent, but --backend is ${g.backend}`, { hint: 'drop --backend, or unset --host / KILN_HOST' });
   const { detectSocket, socketFor } = await import('../engine/containerd/socket.js');
   switch (g.backend) {
     case 'local':
@@ -20,16 +22,24 @@ export async function chooseBackend(g: GlobalOptions): Promise<{ backend: 'local
       const address = g.address ?? (await detectSocket());
       return address ? { backend: 'containerd', address } : { backend: 'local' };
     }
+    case 'remote':
+      throw invalidArgument('the remote backend needs the agent\'s address', { hint: 'pass --host tcp://HOST:PORT or unix:///PATH (or set KILN_HOST)' });
     case 'kube':
       throw unimplemented('backend "kube" is not available in this version of kiln', { hint: 'use --backend local or containerd' });
     default:
-      throw invalidArgument(`unknown backend "${g.backend}"`, { hint: 'use --backend auto, local, containerd or kube' });
+      throw invalidArgument(`unknown backend "${g.backend}"`, { hint: 'use --backend auto, local, containerd, kube or remote' });
   }
 }
 
-export async function engineFor(cmd: Command): Promise<Engine> {
+/** `serve`: the engine `kiln agent` serves, never a remote one (--host / KILN_HOST are the client's). */
+export async function engineFor(cmd: Command, opts: { serve?: boolean } = {}): Promise<Engine> {
   const g = globals(cmd);
-  const choice = await chooseBackend(g);
+  const choice = await chooseBackend(opts.serve ? { ...g, host: undefined } : g);
+  if (choice.backend === 'remote') {
+    const [{ openRemoteEngine }, { tlsFiles }] = await Promise.all([import('../engine/remote/engine.js'), import('../engine/remote/tls.js')]);
+    const tls = tlsFiles(g);
+    return openRemoteEngine({ host: choice.host, ...(tls ? { tls } : {}) });
+  }
   // Loaded on demand: a command that needs no engine starts without the registry and store code.
   if (choice.backend === 'containerd') {
     const { openContainerdEngine } = await import('../engine/containerd/engine.js');
@@ -55,6 +65,7 @@ export async function withEngine<T>(cmd: Command, fn: (engine: Engine) => Promis
  */
 export async function withContainers<T>(cmd: Command, fn: (containers: ContainerEngine) => Promise<T>): Promise<T> {
   const g = globals(cmd);
+  if (g.host) throw unimplemented(`the remote backend (--host ${g.host}) does not run containers`, { hint: 'run containers on the agent\'s machine, or drop --host / KILN_HOST' });
   if (g.backend !== 'auto' && g.backend !== 'local') {
     return withEngine(cmd, (engine) => {
       if (!engine.containers) throw unimplemented(`the ${g.backend} backend does not run containers`, { hint: 'use --backend local' });

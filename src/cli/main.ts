@@ -45,12 +45,13 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   events: () => import('./commands/events.js'),
   volume: () => import('./commands/volume.js'),
   attach: () => import('./commands/attach.js'),
+  agent: () => import('./commands/agent.js'),
   version: () => import('./commands/version.js'),
 };
 const ALIASES: Record<string, string> = { ls: 'images' };
 
 /** Global options that take a value, to find the command name after them. */
-const VALUED = new Set(['--root', '--backend', '--address', '--namespace']);
+const VALUED = new Set(['--root', '--backend', '--address', '--namespace', '--host', '-H', '--tlscacert', '--tlscert', '--tlskey']);
 
 /** The command a command line names (`kiln --root x run …` → run), if it is one of ours. */
 export function commandName(argv: string[]): string | undefined {
@@ -72,9 +73,13 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .description('Build, run, push and pull container images, daemonless, for a Kubernetes world')
     .version(kilnVersion(), '-v, --version')
     .option('--root <dir>', 'store and state directory', defaultRoot())
-    .option('--backend <name>', 'auto|local|containerd|kube', process.env.KILN_BACKEND ?? 'auto')
+    .option('--backend <name>', 'auto|local|containerd|kube|remote', process.env.KILN_BACKEND ?? 'auto')
     .option('--address <socket>', 'containerd socket (default: /run/k3s/containerd/containerd.sock or /run/containerd/containerd.sock)')
     .option('--namespace <name>', 'containerd namespace (default k8s.io, the one the kubelet uses)')
+    .option('-H, --host <address>', 'a kiln agent: tcp://HOST:PORT (mutual TLS) or unix:///PATH (default: KILN_HOST)')
+    .option('--tlscacert <file>', "the CA that signed the agent's certificate (default: $KILN_CERT_PATH/ca.pem)")
+    .option('--tlscert <file>', 'client certificate for the agent (default: $KILN_CERT_PATH/cert.pem)')
+    .option('--tlskey <file>', 'client key for the agent (default: $KILN_CERT_PATH/key.pem)')
     .option('-D, --debug', 'print stack traces and debug output')
     .showHelpAfterError('(run with --help for usage)')
     // Options after a subcommand belong to it: `kiln run IMAGE sh -c ...` passes -c to the container.

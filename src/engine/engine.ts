@@ -109,6 +109,8 @@ export interface EngineInfo {
   images: number;
   blobs: number;
   bytes: number;
+  /** remote: the agent's own info (its backend and store) and its kiln version. */
+  agent?: EngineInfo & { version?: string };
 }
 
 export interface Engine {

@@ -4,6 +4,7 @@
  * `auths` (base64 `auth`, `username`/`password`, `identitytoken`,
  * `registrytoken`). Writes keep every other key of the file, mode 0600.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,10 +89,20 @@ function decodeEntry(e: AuthEntry, key: string, file: string): AuthConfig {
   return out;
 }
 
+/** Credentials a kiln agent's caller forwarded for one registry, for the calls made inside withForwardedCredentials. */
+const forwarded = new AsyncLocalStorage<{ host: string; auth: AuthConfig }>();
+
+/** Runs fn with `auth` answering for `host` ahead of the config file (the agent serving a client's pull or push). */
+export function withForwardedCredentials<T>(host: string, auth: AuthConfig, fn: () => Promise<T>): Promise<T> {
+  return forwarded.run({ host, auth }, fn);
+}
+
 export class DockerConfigCredentials implements CredentialStore {
   constructor(readonly file: string = dockerConfigFile()) {}
 
   async get(host: string): Promise<AuthConfig | undefined> {
+    const f = forwarded.getStore();
+    if (f && sameHost(f.host, host) && (f.auth.password || f.auth.identitytoken || f.auth.registrytoken)) return f.auth;
     const doc = await readDockerConfig(this.file);
     const helper = Object.entries(doc.credHelpers ?? {}).find(([k]) => sameHost(keyHost(k), host))?.[1] ?? doc.credsStore;
     if (helper) {

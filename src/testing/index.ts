@@ -8,3 +8,4 @@ export { makeCA, makeServerCert, makeSigningCert, type CertFiles } from './pki.j
 export { blobOf, randomBlob, streamOf, readAll, tinyImage, type TestBlob, type TestImage } from './blobs.js';
 export { startContainerd, type TestContainerd } from './containerd.js';
 export { criImageService, type CriImage, type CriImageService } from './cri.js';
+export { startAgent, type StartAgentOptions, type TestAgent } from './agent.js';

@@ -15,7 +15,12 @@ export function register(program: Command): void {
       const info = await withEngine(cmd, (e) => e.info());
       const data = { ...info, version: kilnVersion() };
       if (opts.format === 'json') return printJSON(data);
-      const where = info.backend === 'containerd' ? `Socket: ${info.root}\nNamespace: ${info.namespace}\nSnapshotter: ${info.snapshotter}\ncontainerd: ${info.serverVersion}` : `Root: ${info.root}`;
+      const where =
+        info.backend === 'containerd'
+          ? `Socket: ${info.root}\nNamespace: ${info.namespace}\nSnapshotter: ${info.snapshotter}\ncontainerd: ${info.serverVersion}`
+          : info.backend === 'remote'
+            ? `Host: ${info.root}\nAgent version: ${info.serverVersion}\nAgent backend: ${info.agent?.backend}\nAgent ${info.agent?.backend === 'containerd' ? `socket: ${info.agent.root}\nAgent namespace: ${info.agent.namespace}` : `root: ${info.agent?.root}`}`
+            : `Root: ${info.root}`;
       process.stdout.write(`Backend: ${info.backend}\n${where}\nImages: ${info.images}\nBlobs: ${info.blobs} (${humanSize(info.bytes)})\nVersion: ${data.version}\n`);
     });
   system

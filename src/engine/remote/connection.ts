@@ -1,0 +1,161 @@
+/**
+ * The client's connection to a kiln agent: one gRPC channel (mutual TLS over
+ * TCP, plain over a unix socket) and the three call shapes the Engine API
+ * uses — unary, server stream, client stream — each with its failures mapped
+ * to KilnErrors naming the agent. Calls carry the client's metadata (the
+ * forwarded registry credentials, see credentials.ts).
+ */
+import net from 'node:net';
+import { checkServerIdentity } from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
+import type { KilnError } from '../../errors.js';
+import { grpcTarget, type AgentAddress } from './address.js';
+import { fromStatus, isConnectionLoss } from './errors.js';
+import { CHANNEL_OPTIONS, engineService, type JsonMsg } from './proto.js';
+import type { TlsMaterial } from './tls.js';
+
+type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: JsonMsg) => void) => grpc.ClientUnaryCall;
+type ServerStream = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;
+type ClientStream = (md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: JsonMsg) => void) => grpc.ClientWritableStream<unknown>;
+type Duplex = (md: grpc.Metadata, opts: grpc.CallOptions) => grpc.ClientDuplexStream<unknown, unknown>;
+
+export class AgentConnection {
+  private readonly client: grpc.Client;
+  private readonly active = new Set<{ cancel(): void }>();
+  private keepalive: NodeJS.Timeout | undefined;
+  private lost: KilnError | undefined;
+
+  constructor(
+    readonly address: AgentAddress,
+    tls: TlsMaterial | undefined,
+  ) {
+    const options: grpc.ChannelOptions = { ...CHANNEL_OPTIONS, 'grpc.initial_reconnect_backoff_ms': 200 };
+    let verify: grpc.VerifyOptions = {};
+    if (tls && address.kind === 'tcp' && net.isIP(address.host)) {
+      // TLS forbids an IP address as the SNI name (Node warns): send a placeholder name, and check
+      // the certificate against the address dialled all the same.
+      const ip = address.host;
+      options['grpc.ssl_target_name_override'] = 'kiln-agent.invalid';
+      verify = { checkServerIdentity: (_name, cert) => checkServerIdentity(ip, cert) };
+    }
+    const creds = tls ? grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null, verify) : grpc.credentials.createInsecure();
+    const Ctor = engineService();
+    this.client = new Ctor(grpcTarget(address), creds, options);
+    this.tls = Boolean(tls);
+  }
+
+  readonly tls: boolean;
+
+  get host(): string {
+    return this.address.url;
+  }
+
+  /** Extra metadata for calls (set per call by the engine). */
+  metadata(extra?: Record<string, string>): grpc.Metadata {
+    const md = new grpc.Metadata();
+    for (const [k, v] of Object.entries(extra ?? {})) md.set(k, v);
+    return md;
+  }
+
+  /**
+   * Holds the process open while calls are in flight: grpc-js waits for a
+   * reconnect on unref'd timers, so without this a CLI whose agent went away
+   * could reach an empty event loop and exit 0 with a call unsettled.
+   */
+  begin(call: { cancel(): void }): () => void {
+    if (this.active.size === 0) this.keepalive = setInterval(() => undefined, 1 << 30);
+    this.active.add(call);
+    return () => {
+      if (this.active.delete(call) && this.active.size === 0) clearInterval(this.keepalive);
+    };
+  }
+
+  /** A failed call → KilnError; a lost agent fails every other call in flight at once, with the same error. */
+  failure(e: grpc.ServiceError, what: string): KilnError {
+    if (this.lost) return this.lost;
+    const err = fromStatus(e, this.host, what, this.tls);
+    if (isConnectionLoss(e)) {
+      this.lost = err;
+      for (const c of [...this.active]) c.cancel();
+    }
+    return err;
+  }
+
+  private method<T>(name: string): T {
+    const fn = (this.client as unknown as Record<string, unknown>)[name];
+    if (typeof fn !== 'function') throw new Error(`the agent API has no method ${name}`);
+    return (fn as (...a: unknown[]) => unknown).bind(this.client) as T;
+  }
+
+  unary<T>(method: string, request: unknown, what: string, md?: grpc.Metadata): Promise<T> {
+    if (this.lost) return Promise.reject(this.lost);
+    return new Promise((resolve, reject) => {
+      let end = () => undefined as void;
+      const call = this.method<Unary>(method)(request, md ?? this.metadata(), {}, (err, res) => {
+        end();
+        if (err) reject(this.failure(err, what));
+        else resolve((res?.json ? JSON.parse(res.json) : undefined) as T);
+      });
+      end = this.begin(call);
+    });
+  }
+
+  /** A server stream as an async iterable of messages; `signal` cancels the call (and the agent's work). */
+  async *serverStream<M>(method: string, request: unknown, what: string, opts: { signal?: AbortSignal; md?: grpc.Metadata } = {}): AsyncGenerator<M> {
+    if (this.lost) throw this.lost;
+    const call = this.method<ServerStream>(method)(request, opts.md ?? this.metadata(), {});
+    const end = this.begin(call);
+    const abort = () => call.cancel();
+    opts.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      for await (const m of call) yield m as M;
+    } catch (e) {
+      throw this.failure(e as grpc.ServiceError, what);
+    } finally {
+      opts.signal?.removeEventListener('abort', abort);
+      end();
+      call.cancel();
+    }
+  }
+
+  /** A client stream: `write` sends the messages (respecting flow control), the reply is the result. */
+  async clientStream<T>(method: string, what: string, write: (call: grpc.ClientWritableStream<unknown>) => Promise<void>, md?: grpc.Metadata): Promise<T> {
+    if (this.lost) throw this.lost;
+    let end = () => undefined as void;
+    let call: grpc.ClientWritableStream<unknown> | undefined;
+    const reply = new Promise<T>((resolve, reject) => {
+      call = this.method<ClientStream>(method)(md ?? this.metadata(), {}, (err, res) => {
+        end();
+        if (err) reject(this.failure(err, what));
+        else resolve((res?.json ? JSON.parse(res.json) : undefined) as T);
+      });
+    });
+    end = this.begin(call!);
+    try {
+      await write(call!);
+      call!.end();
+    } catch (e) {
+      call!.cancel();
+      reply.catch(() => undefined);
+      throw e;
+    }
+    return reply;
+  }
+
+  /** A bidirectional stream (builds); its errors go through failure(). */
+  duplex(method: string, md?: grpc.Metadata): grpc.ClientDuplexStream<unknown, unknown> {
+    if (this.lost) throw this.lost;
+    const call = this.method<Duplex>(method)(md ?? this.metadata(), {});
+    const end = this.begin(call);
+    call.once('close', end);
+    call.once('error', end);
+    call.once('end', end);
+    return call;
+  }
+
+  close(): void {
+    for (const c of [...this.active]) c.cancel();
+    clearInterval(this.keepalive);
+    this.client.close();
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The agent's method table: each Engine API method as a gRPC handler over
+ * the engine the agent serves. Unary calls take and return the contract's
+ * JSON; pull and push stream progress then the result; save streams the
+ * archive down and load/import take it up, chunk by chunk with flow control.
+ * A cancelled call (the client went away or pressed Ctrl-C) aborts the
+ * engine's work through its AbortSignal, or destroys the stream it reads or
+ * writes. Build is in build.ts.
+ */
+import { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type * as grpc from '@grpc/grpc-js';
+import { withForwardedCredentials } from '../../../registry/credentials.js';
+import { cancelled, invalidArgument } from '../../../errors.js';
+import { kilnVersion } from '../../../version.js';
+import type { Engine } from '../../engine.js';
+import { chunkBytes, send } from '../chunks.js';
+import { AUTH_METADATA, parseForwarded } from '../credentials.js';
+import { toStatus } from '../errors.js';
+import { CHUNK_SIZE, type ChunkMsg, type JsonMsg } from '../proto.js';
+import { buildHandler, type BuildHandlerContext } from './build.js';
+
+type Args = Record<string, unknown>;
+
+function args(m: JsonMsg | undefined): Args {
+  try {
+    const v = m?.json ? (JSON.parse(m.json) as unknown) : {};
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+    return v as Args;
+  } catch (e) {
+    throw invalidArgument(`bad request: ${(e as Error).message}`);
+  }
+}
+
+const str = (a: Args, k: string): string => {
+  const v = a[k];
+  if (typeof v !== 'string' || v === '') throw invalidArgument(`bad request: "${k}" must be a non-empty string`);
+  return v;
+};
+const strs = (a: Args, k: string): string[] => {
+  const v = a[k];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw invalidArgument(`bad request: "${k}" must be a list of strings`);
+  return v as string[];
+};
+
+/** Runs fn with the registry credentials the client forwarded (if any) for its registry calls. */
+function asCaller<T>(call: { metadata: grpc.Metadata }, fn: () => Promise<T>): Promise<T> {
+  const f = parseForwarded(call.metadata.get(AUTH_METADATA)[0]);
+  return f ? withForwardedCredentials(f.host, f.auth, fn) : fn();
+}
+
+/** An AbortSignal that fires when the client cancels the call or goes away. */
+function callSignal(call: NodeJS.EventEmitter): AbortSignal {
+  const ac = new AbortController();
+  call.once('cancelled', () => ac.abort(cancelled('the client cancelled the call')));
+  return ac.signal;
+}
+
+function unary(fn: (a: Args) => Promise<unknown>): grpc.handleUnaryCall<JsonMsg, JsonMsg> {
+  return (call, cb) => {
+    Promise.resolve()
+      .then(() => asCaller(call, () => fn(args(call.request))))
+      .then(
+        (v) => cb(null, { json: JSON.stringify(v ?? null) }),
+        (e) => cb(toStatus(e)),
+      );
+  };
+}
+
+function progress(run: (a: Args, o: { progress: { emit(e: unknown): void }; signal: AbortSignal }) => Promise<unknown>): grpc.handleServerStreamingCall<JsonMsg, unknown> {
+  return (call) => {
+    const signal = callSignal(call);
+    // Progress events are small and few: a full buffer drops none, it only waits in memory for the client.
+    const emit = (e: unknown) => void (call.cancelled || call.write({ event_json: JSON.stringify(e) }));
+    asCaller(call, () => run(args(call.request), { progress: { emit }, signal })).then(
+      (r) => {
+        call.write({ result_json: JSON.stringify(r) });
+        call.end();
+      },
+      (e) => {
+        if (!call.cancelled) call.emit('error', toStatus(e));
+      },
+    );
+  };
+}
+
+/** A Writable whose bytes go down the call as Chunk messages (waits for the client when its window is full). */
+function chunkWriter(call: grpc.ServerWritableStream<JsonMsg, unknown>): Writable {
+  return new Writable({
+    highWaterMark: CHUNK_SIZE,
+    write(chunk: Buffer, _enc, cb) {
+      (async () => {
+        for (let i = 0; i < chunk.length; i += CHUNK_SIZE) {
+          if (call.cancelled) throw cancelled('the client cancelled the save');
+          await send(call, { data: chunk.subarray(i, i + CHUNK_SIZE) });
+        }
+      })().then(() => cb(), cb);
+    },
+  });
+}
+
+/** Reads a client stream's first message (its options) and returns them with a Readable of all its bytes. */
+async function upload(call: grpc.ServerReadableStream<ChunkMsg, JsonMsg>): Promise<{ opts: Args; input: Readable }> {
+  const it = call[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head = first.done ? undefined : (first.value as ChunkMsg);
+  const opts = args({ json: head?.json || '{}' });
+  async function* bytes(): AsyncGenerator<Buffer> {
+    if (head?.data?.length) yield head.data;
+    yield* chunkBytes({ [Symbol.asyncIterator]: () => it });
+  }
+  const input = Readable.from(bytes(), { objectMode: false, highWaterMark: CHUNK_SIZE });
+  call.once('cancelled', () => input.destroy(cancelled('the client cancelled the upload')));
+  return { opts, input };
+}
+
+function uploadCall(fn: (input: Readable, opts: Args) => Promise<unknown>): grpc.handleClientStreamingCall<ChunkMsg, JsonMsg> {
+  return (call, cb) => {
+    upload(call)
+      .then(({ opts, input }) => fn(input, opts))
+      .then(
+        (v) => cb(null, { json: JSON.stringify(v ?? null) }),
+        (e) => cb(toStatus(e)),
+      );
+  };
+}
+
+export function methodTable(engine: Engine, ctx: Omit<BuildHandlerContext, 'engine'>): grpc.UntypedServiceImplementation {
+  return {
+    Info: unary(async () => ({ ...(await engine.info()), version: kilnVersion() })),
+    ListImages: unary((a) => engine.listImages(typeof a.reference === 'string' ? { reference: a.reference } : {})),
+    InspectImage: unary((a) => engine.inspectImage(str(a, 'reference'))),
+    History: unary((a) => engine.history(str(a, 'reference'))),
+    Tag: unary((a) => engine.tag(str(a, 'source'), str(a, 'target'))),
+    RemoveImages: unary((a) => engine.removeImages(strs(a, 'references'), { force: a.force === true })),
+    Prune: unary(() => engine.prune()),
+    Check: unary(() => engine.check()),
+    Pull: progress((a, o) => engine.pull(str(a, 'reference'), { ...o, ...(a.platform ? { platform: a.platform as never } : {}) })),
+    Push: progress((a, o) => engine.push(str(a, 'reference'), { ...o, ...(typeof a.chunkSize === 'number' ? { chunkSize: a.chunkSize } : {}) })),
+    Save: (call: grpc.ServerWritableStream<JsonMsg, unknown>) => {
+      Promise.resolve()
+        .then(() => {
+          const a = args(call.request);
+          const format = a.format === 'oci' ? 'oci' : a.format === undefined || a.format === 'docker' ? 'docker' : undefined;
+          if (!format) throw invalidArgument(`unknown archive format "${String(a.format)}"`, { hint: 'use docker or oci' });
+          const out = chunkWriter(call);
+          // An engine may end the stream itself (a pipeline into it) or leave that to the caller.
+          return engine.save(strs(a, 'references'), out, { format }).then(() => {
+            if (!out.writableEnded) out.end();
+            return finished(out);
+          });
+        })
+        .then(
+          () => call.end(),
+          (e) => {
+            if (!call.cancelled) call.emit('error', toStatus(e));
+          },
+        );
+    },
+    Load: uploadCall((input) => engine.load(input)),
+    Import: uploadCall((input, o) => engine.importRootfs(input, o as never)),
+    Build: buildHandler({ engine, ...ctx }),
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The client's TLS material for a tcp:// agent, in Docker's layout: the CA
+ * that signed the agent's certificate and the client's own certificate and
+ * key (`--tlscacert/--tlscert/--tlskey`, or a directory with ca.pem, cert.pem
+ * and key.pem given as KILN_CERT_PATH).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { invalidArgument, isErrno } from '../../errors.js';
+
+export interface TlsFiles {
+  ca: string;
+  /** Without cert and key the client offers no certificate (and the agent refuses it). */
+  cert?: string;
+  key?: string;
+}
+
+export interface TlsMaterial {
+  ca: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/** Flags first, then KILN_CERT_PATH's files; undefined when neither names a CA. */
+export function tlsFiles(flags: { tlscacert?: string; tlscert?: string; tlskey?: string }, certPath = process.env.KILN_CERT_PATH): TlsFiles | undefined {
+  const dir = certPath ? path.resolve(certPath) : undefined;
+  const ca = flags.tlscacert ?? (dir && path.join(dir, 'ca.pem'));
+  if (!ca) return undefined;
+  const cert = flags.tlscert ?? (dir && path.join(dir, 'cert.pem'));
+  const key = flags.tlskey ?? (dir && path.join(dir, 'key.pem'));
+  return { ca, ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
+async function read(file: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT') || isErrno(e, 'EACCES')) {
+      throw invalidArgument(`cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code}`, { cause: e, hint: 'pass --tlscacert/--tlscert/--tlskey or KILN_CERT_PATH (a directory with ca.pem, cert.pem, key.pem; kiln agent certs makes them)' });
+    }
+    throw e;
+  }
+}
+
+export async function readTls(files: TlsFiles): Promise<TlsMaterial> {
+  if (Boolean(files.cert) !== Boolean(files.key)) throw invalidArgument('a client certificate needs its key (and a key its certificate)', { hint: 'pass both --tlscert and --tlskey' });
+  return {
+    ca: await read(files.ca, 'CA certificate'),
+    ...(files.cert ? { cert: await read(files.cert, 'client certificate') } : {}),
+    ...(files.key ? { key: await read(files.key, 'client key') } : {}),
+  };
+}
