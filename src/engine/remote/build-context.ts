@@ -24,7 +24,8 @@ export interface PreparedBuild extends BuildRequest {
   cleanup(): Promise<void>;
 }
 
-function refuseLocalOnly(opts: BuildOptions, host: string): void {
+/** Options that need this machine: refused before anything is sent. */
+export function refuseLocalOnly(opts: BuildOptions, host: string): void {
   if ((opts.ssh ?? []).length > 0) {
     throw unimplemented(`--ssh is not available for builds through the kiln agent at ${host}: the agent cannot reach this machine's ssh-agent`, { hint: 'build locally (without --host) for RUN --mount=type=ssh' });
   }
@@ -43,7 +44,6 @@ export function clientCacheDir(): string {
 }
 
 export async function prepareBuild(opts: BuildOptions, host: string): Promise<PreparedBuild> {
-  refuseLocalOnly(opts, host);
   const temps: string[] = [];
   const cleanup = async () => {
     for (const t of temps) await rm(t, { recursive: true, force: true });
