@@ -1,7 +1,8 @@
 /**
  * A build through the agent, the client's side of the Build stream: start
- * (options, Dockerfile, secret ids, context id), the manifest in parts and
- * the secrets; then, once the agent answers which digests it lacks, those
+ * (options, Dockerfile, secret ids, context id), the manifest in parts (only
+ * the changes since the last build synced, when there was one; whole again if
+ * the agent asks) and the secrets; then, once the agent answers which digests it lacks, those
  * files in chunks (flow-controlled, read from disk, never whole in memory)
  * and `files_done`; then the agent's build events (renumbered after this
  * side's own `[internal] load build context` step) and the result, with
@@ -13,7 +14,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { noBuildProgress, type BuildEvent, type BuildOptions, type BuildResult } from '../../build/types.js';
 import { internal, type KilnError } from '../../errors.js';
 import type { BuildStart } from './build-start.js';
-import { manifestParts } from './sync/manifest.js';
+import { diffManifest, manifestParts, type ContextManifest, type ManifestEntry } from './sync/manifest.js';
 import type { ScannedContext } from './sync/scan.js';
 
 export interface BuildCall {
@@ -27,7 +28,7 @@ export interface BuildCall {
 }
 
 interface DownMsg {
-  need?: { digests?: string[] };
+  need?: { digests?: string[]; full_manifest?: boolean };
   event_json?: string;
   result_json?: string;
 }
@@ -59,6 +60,10 @@ export interface BuildRequest {
   start: BuildStart;
   scanned: ScannedContext;
   secrets: { id: string; value: Buffer }[];
+  /** The manifest `start.manifestBase` names: the manifest goes as changes against it. */
+  base?: ContextManifest;
+  /** Called once every file the agent asked for is sent (to remember the manifest as synced). */
+  onSynced?(): Promise<void>;
 }
 
 /** Runs the build; `prepare` (the context scan) runs inside the client's `load build context` step. */
@@ -88,6 +93,14 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     call.cancel();
   };
 
+  const sendManifest = async (entries: ManifestEntry[], remove: string[]) => {
+    for (const part of manifestParts(entries, remove)) {
+      const json = JSON.stringify(part);
+      upload.manifestBytes += json.length;
+      await write(call, { manifest_json: json });
+    }
+  };
+
   const sendFiles = async (digests: string[]) => {
     for (const d of digests) {
       const file = scanned.sources.get(d);
@@ -101,6 +114,7 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     }
     await write(call, { files_done: true });
     call.end();
+    await req.onSynced?.();
     progress.emit({ kind: 'log', step, stream: 'stdout', text: `transferring context: ${human(upload.bytes)} in ${upload.files} file(s), ${scanned.manifest.entries.length} entries\n`, seconds: seconds() });
     progress.emit({ kind: 'done', step, seconds: seconds() });
   };
@@ -108,7 +122,9 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
   const result = new Promise<BuildResult>((resolve, reject) => {
     let got: BuildResult | undefined;
     call.on('data', (m: DownMsg) => {
-      if (m.need) {
+      if (m.need?.full_manifest) {
+        uploading = sendManifest(scanned.manifest.entries, []).catch(fail);
+      } else if (m.need) {
         uploading = sendFiles(m.need.digests ?? []).catch(fail);
       } else if (m.event_json !== undefined) progress.emit(renumber(JSON.parse(m.event_json) as BuildEvent));
       else if (m.result_json !== undefined) got = JSON.parse(m.result_json) as BuildResult;
@@ -129,11 +145,10 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     const head = JSON.stringify(start);
     upload.manifestBytes += head.length;
     await write(call, { start_json: head });
-    for (const part of manifestParts(scanned.manifest)) {
-      const json = JSON.stringify(part);
-      upload.manifestBytes += json.length;
-      await write(call, { manifest_json: json });
-    }
+    if (req.base) {
+      const delta = diffManifest(req.base, scanned.manifest);
+      await sendManifest(delta.entries, delta.remove);
+    } else await sendManifest(scanned.manifest.entries, []);
     for (const s of req.secrets) await write(call, { secret: s });
   } catch (e) {
     fail(e);

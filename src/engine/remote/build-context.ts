@@ -3,8 +3,8 @@
  * tar on stdin or from a URL is unpacked to a temp dir first), the
  * Dockerfile's text and name (found as the local builder finds them), the
  * context's id on the agent (a hash of this host, user and the context's
- * real path: the same context reuses the same synced copy), the scan, and
- * the secrets' values. Options that need this machine (ssh-agent sockets,
+ * real path: the same context reuses the same synced copy), the scan, the
+ * manifest last synced for it (the base of a delta), and the secrets' values. Options that need this machine (ssh-agent sockets,
  * outputs written to local files) are refused in one line.
  */
 import { createHash } from 'node:crypto';
@@ -16,7 +16,9 @@ import type { BuildOptions } from '../../build/types.js';
 import { invalidArgument, isErrno, notFound, unimplemented } from '../../errors.js';
 import { decompress } from '../../layer/compress.js';
 import { extractLayer } from '../../layer/extract.js';
-import { remoteOptions } from './build-start.js';
+import { remoteOptions, type BuildStart } from './build-start.js';
+import { manifestDigest } from './sync/manifest.js';
+import { loadLastSent, saveLastSent } from './sync/lastsent.js';
 import type { BuildRequest } from './build-client.js';
 import { scanContext } from './sync/scan.js';
 
@@ -77,14 +79,19 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
     }
     const scanned = dir ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir: clientCacheDir() }) : { manifest: { entries: [] }, sources: new Map<string, string>() };
     const secrets = (opts.secrets ?? []).map((s) => ({ id: s.id, value: secretValue(s) }));
-    const start = {
+    const cacheDir = clientCacheDir();
+    const last = await loadLastSent(cacheDir, host, id);
+    const start: BuildStart = {
       contextId: id,
       dockerfileText,
       dockerfileName: dockerfilePath ? path.basename(dockerfilePath) : 'Dockerfile',
       secretIds: secrets.map((s) => s.id),
+      manifestDigest: manifestDigest(scanned.manifest),
+      ...(last ? { manifestBase: last.digest } : {}),
       options: remoteOptions(opts),
     };
-    return { start, scanned, secrets, cleanup };
+    const onSynced = () => saveLastSent(cacheDir, host, id, scanned.manifest);
+    return { start, scanned, secrets, ...(last ? { base: last.manifest } : {}), onSynced, cleanup };
   } catch (e) {
     await cleanup();
     throw e;

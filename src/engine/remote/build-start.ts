@@ -23,9 +23,14 @@ export interface BuildStart {
   dockerfileName: string;
   /** Ids of the `secret` messages the client sends. */
   secretIds: string[];
+  /** The digest of the whole manifest (sync/manifest.ts manifestDigest). */
+  manifestDigest: string;
+  /** When set, the manifest is sent as changes against this earlier manifest (the last one synced). */
+  manifestBase?: string;
   options: RemoteBuildOptions;
 }
 
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const bad = (what: string) => invalidArgument(`remote build request refused: ${what}`, { hint: 'use a kiln client of the same version as the agent' });
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isStrs = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
@@ -45,6 +50,8 @@ export function parseBuildStart(json: string): BuildStart {
   const name = v.dockerfileName;
   if (!isStr(name) || !/^[^/\0]{1,200}$/.test(name) || name === '.' || name === '..') throw bad('bad Dockerfile name');
   if (!isStrs(v.secretIds)) throw bad('bad secret ids');
+  if (!isStr(v.manifestDigest) || !DIGEST.test(v.manifestDigest)) throw bad('bad manifest digest');
+  if (v.manifestBase !== undefined && (!isStr(v.manifestBase) || !DIGEST.test(v.manifestBase))) throw bad('bad manifest base');
   const o = (v.options ?? {}) as Record<string, unknown>;
   const out: RemoteBuildOptions = {};
   const strs = ['tags', 'addHosts', 'cacheFrom'] as const;
@@ -59,7 +66,8 @@ export function parseBuildStart(json: string): BuildStart {
     const ok = Array.isArray(o.cacheTo) && o.cacheTo.every((c: CacheExport) => isStr(c?.ref) && (c.mode === 'min' || c.mode === 'max'));
     out.cacheTo = ok ? (o.cacheTo as CacheExport[]).map((c) => ({ ref: c.ref, mode: c.mode })) : fail('cacheTo');
   }
-  return { contextId, dockerfileText: v.dockerfileText, dockerfileName: name, secretIds: v.secretIds, options: out };
+  const base = v.manifestBase === undefined ? {} : { manifestBase: v.manifestBase as string };
+  return { contextId, dockerfileText: v.dockerfileText, dockerfileName: name, secretIds: v.secretIds, manifestDigest: v.manifestDigest, ...base, options: out };
 }
 
 function fail(field: string): never {

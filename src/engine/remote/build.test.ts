@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { startAgent, type TestAgent } from '../../testing/agent.js';
@@ -97,7 +97,17 @@ test('remote build: RUN + COPY on the agent, listed by the remote images, the sa
   assert.ok(second.manifestBytes < 2000, `manifest ${second.manifestBytes} bytes`);
   assert.match(r2.stderr, /version 2/);
   const dbg = await remoteOk(['--debug', 'build', '-q', ctx]);
-  assert.match(dbg.stderr, /debug: context upload: 0 bytes in 0 file\(s\)/);
+  assert.match(dbg.stderr, /debug: context upload: 0 bytes in 0 file\(s\), manifest \d+ bytes/);
+
+  // The agent lost the manifest the client's changes are against: it asks for the whole one, and the build is right.
+  for (const d of syncedDirs()) rmSync(path.join(path.dirname(d), 'manifest.json'), { force: true });
+  writeFileSync(path.join(ctx, 'app/a.txt'), 'version 3\n');
+  const meta3 = path.join(fx.tmp, 'meta3.json');
+  const r3 = await remoteOk(['build', '--progress=plain', '--metadata-file', meta3, ctx]);
+  assert.match(r3.stderr, /version 3/);
+  const third = uploaded(meta3);
+  assert.deepEqual([third.files, third.bytes], [1, 'version 3\n'.length]);
+  assert.ok(third.manifestBytes > second.manifestBytes, 'the whole manifest went again');
 });
 
 test('remote build: a secret reaches RUN but no layer, no log and no file on the agent; two builds of one context at once both succeed', async () => {

@@ -1,6 +1,7 @@
 /**
- * One remote build on the agent, transport aside: reads the start message
- * and the manifest, locks and syncs the client's context slot (answering
+ * One remote build on the agent, transport aside: reads the start message,
+ * locks the client's context slot, reads the manifest (whole, or changes
+ * against the slot's last one) and syncs the slot (answering
  * the digests it lacks, taking the files and secrets), then runs the
  * engine's build on the synced directory with the Dockerfile and secrets in
  * a private scratch folder, forwarding the build's events. The scratch
@@ -13,11 +14,11 @@ import path from 'node:path';
 import { cancelled, invalidArgument } from '../../../errors.js';
 import type { BuildEvent, BuildResult, SecretSpec } from '../../../build/types.js';
 import type { Engine } from '../../engine.js';
-import { parseBuildStart } from '../build-start.js';
+import { parseBuildStart, type BuildStart } from '../build-start.js';
 import { defaultLimits, validateManifest, type ManifestLimits } from '../sync/validate.js';
-import { openSlot } from '../sync/slot.js';
+import { loadSlotManifest, openSlot, saveSlotManifest, type ContextSlot } from '../sync/slot.js';
 import { ContextApplier } from '../sync/apply.js';
-import type { ManifestEntry, ManifestPart } from '../sync/manifest.js';
+import { applyDelta, manifestDigest, type ContextManifest, type ManifestEntry, type ManifestPart } from '../sync/manifest.js';
 
 /** A BuildUp message as proto-loader gives it (keepCase, oneofs). */
 export interface BuildUpMsg {
@@ -28,7 +29,7 @@ export interface BuildUpMsg {
   files_done?: boolean;
 }
 
-export type BuildDownMsg = { need: { digests: string[] } } | { event_json: string } | { result_json: string };
+export type BuildDownMsg = { need: { digests: string[]; full_manifest?: boolean } } | { event_json: string } | { result_json: string };
 
 export interface BuildSessionIo {
   messages: AsyncIterator<BuildUpMsg>;
@@ -62,11 +63,13 @@ async function removeStaleScratch(dir: string): Promise<void> {
   }
 }
 
-async function readManifest(next: () => Promise<BuildUpMsg | undefined>, limits: ManifestLimits) {
+/** Reads manifest parts up to the last one: entries (and, for a delta, removed paths). */
+async function readParts(next: () => Promise<BuildUpMsg | undefined>, limits: ManifestLimits): Promise<{ entries: ManifestEntry[]; remove: string[] }> {
   const entries: ManifestEntry[] = [];
+  const remove: string[] = [];
   for (;;) {
     const m = await next();
-    if (m?.manifest_json === undefined) throw invalidArgument('remote build: expected the context manifest after the start message');
+    if (m?.manifest_json === undefined) throw invalidArgument('remote build: expected the context manifest');
     let part: ManifestPart;
     try {
       part = JSON.parse(m.manifest_json) as ManifestPart;
@@ -74,10 +77,32 @@ async function readManifest(next: () => Promise<BuildUpMsg | undefined>, limits:
       throw invalidArgument('build context manifest refused: not JSON');
     }
     if (!Array.isArray(part?.entries)) throw invalidArgument('build context manifest refused: no entries list');
-    if (entries.length + part.entries.length > limits.maxEntries) throw invalidArgument(`build context manifest refused: more than the ${limits.maxEntries} entries allowed`);
+    const rm = part.remove ?? [];
+    if (!Array.isArray(rm) || !rm.every((p) => typeof p === 'string')) throw invalidArgument('build context manifest refused: bad list of removed paths');
+    if (entries.length + remove.length + part.entries.length + rm.length > limits.maxEntries) {
+      throw invalidArgument(`build context manifest refused: more than the ${limits.maxEntries} entries allowed`);
+    }
     entries.push(...part.entries);
-    if (!part.more) return validateManifest({ entries }, limits);
+    remove.push(...rm);
+    if (!part.more) return { entries, remove };
   }
+}
+
+/**
+ * The manifest of this build: sent whole, or as changes against the one the
+ * slot was last synced to (when the slot holds that one and the result has
+ * the digest the client announced; otherwise the agent asks for it whole).
+ */
+async function readManifest(io: BuildSessionIo, next: () => Promise<BuildUpMsg | undefined>, start: BuildStart, slot: ContextSlot, limits: ManifestLimits): Promise<ContextManifest> {
+  const parts = await readParts(next, limits);
+  if (start.manifestBase === undefined) return validateManifest({ entries: parts.entries }, limits);
+  const stored = await loadSlotManifest(slot);
+  if (stored?.digest === start.manifestBase) {
+    const m = applyDelta(stored.manifest, parts.entries, parts.remove);
+    if (manifestDigest(m) === start.manifestDigest) return validateManifest(m, limits);
+  }
+  await io.send({ need: { digests: [], full_manifest: true } });
+  return validateManifest({ entries: (await readParts(next, limits)).entries }, limits);
 }
 
 export async function runBuildSession(ctx: BuildSessionContext, io: BuildSessionIo): Promise<BuildResult> {
@@ -91,14 +116,16 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
   if (first?.start_json === undefined) throw invalidArgument('remote build: expected the start message first');
   const start = parseBuildStart(first.start_json);
   const limits = ctx.limits ?? defaultLimits;
-  const manifest = await readManifest(next, limits);
-
   const scratchRoot = path.join(ctx.stateDir, 'builds');
   await mkdir(scratchRoot, { recursive: true, mode: 0o700 });
   await removeStaleScratch(scratchRoot);
   const slot = await openSlot(path.join(ctx.stateDir, 'contexts'), start.contextId);
-  const scratch = await mkdtemp(path.join(scratchRoot, `${process.pid}-`));
+  const scratch = await mkdtemp(path.join(scratchRoot, `${process.pid}-`)).catch(async (e) => {
+    await slot.release();
+    throw e;
+  });
   try {
+    const manifest = await readManifest(io, next, start, slot, limits);
     const applier = new ContextApplier(slot, manifest, ctx.stateDir);
     await io.send({ need: { digests: await applier.plan() } });
     const secrets: SecretSpec[] = [];
@@ -111,6 +138,7 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
       else throw invalidArgument('remote build: unexpected message while the context is sent');
     }
     await applier.finish();
+    await saveSlotManifest(slot, manifest);
     // The Dockerfile under its own name (messages say `Dockerfile:3`), with an empty ignore file beside
     // it: the client already applied .dockerignore, the synced directory holds only what it kept.
     const dockerfile = path.join(scratch, start.dockerfileName);

@@ -8,15 +8,19 @@
  * once) is held from the sync to the end of the build, so two builds of the
  * same context never write it under each other.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument } from '../../../errors.js';
 import { lock, type Release } from '../../../content/lock.js';
+import { manifestDigest, type ContextManifest } from './manifest.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export interface ContextSlot {
   id: string;
+  /** `<contexts>/<id>`: ctx/, incoming/, lock, manifest.json. */
+  base: string;
   /** The context directory the build reads. */
   dir: string;
   /** Scratch for uploads, emptied when the slot is opened. */
@@ -42,9 +46,26 @@ export async function openSlot(contexts: string, id: string, opts: { timeoutMs?:
     await rm(incoming, { recursive: true, force: true });
     await mkdir(incoming, { mode: 0o700 });
     await mkdir(dir, { recursive: true, mode: 0o755 });
-    return { id, dir, incoming, release };
+    return { id, base, dir, incoming, release };
   } catch (e) {
     await release();
     throw e;
   }
+}
+
+/** The manifest the slot's directory was last brought to (a delta's base), if any. */
+export async function loadSlotManifest(slot: ContextSlot): Promise<{ digest: string; manifest: ContextManifest } | undefined> {
+  try {
+    const manifest = JSON.parse(await readFile(path.join(slot.base, 'manifest.json'), 'utf8')) as ContextManifest;
+    return Array.isArray(manifest?.entries) ? { digest: manifestDigest(manifest), manifest } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function saveSlotManifest(slot: ContextSlot, manifest: ContextManifest): Promise<void> {
+  const f = path.join(slot.base, 'manifest.json');
+  const tmp = `${f}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, JSON.stringify(manifest), { mode: 0o600 });
+  await rename(tmp, f);
 }

@@ -189,3 +189,27 @@ test('sync: a symlink in the context is never followed on the agent', async (t) 
   assert.deepEqual(await readdir(outside), []);
   assert.equal(await readFile(path.join(r.dir, 'out/f'), 'utf8'), 'data');
 });
+
+test('manifest delta: diff + apply gives the new manifest back, in the walk order, with the same digest', async (t) => {
+  const { applyDelta, diffManifest, manifestDigest, manifestParts } = await import('./manifest.js');
+  const [ctx, client] = [await tmp(t), await tmp(t)];
+  await makeContext(ctx);
+  for (const n of ['a-b', 'a.b', 'a', 'a/z', 'Z', 'é', 'a_b']) {
+    if (n.includes('/')) await writeFile(path.join(ctx, n), n);
+    else await mkdir(path.join(ctx, n), { recursive: true });
+  }
+  const before = (await scanContext(ctx, { cacheDir: client })).manifest;
+  assert.deepEqual(applyDelta({ entries: [] }, before.entries, []).entries, before.entries, 'sorting by path gives the walk order');
+  await writeFile(path.join(ctx, 'src/a.txt'), 'changed');
+  await rm(path.join(ctx, 'src/deep'), { recursive: true });
+  await writeFile(path.join(ctx, 'a/new'), 'new');
+  const after = (await scanContext(ctx, { cacheDir: client })).manifest;
+  const d = diffManifest(before, after);
+  assert.deepEqual(d.entries.map((e) => e.path).sort(), ['a', 'a/new', 'src', 'src/a.txt'].sort(), 'changed entries (and the dirs whose mtime moved)');
+  assert.deepEqual(d.remove.sort(), ['src/deep', 'src/deep/big.bin', 'src/deep/link']);
+  const rebuilt = applyDelta(JSON.parse(JSON.stringify(before)), d.entries, d.remove);
+  assert.equal(manifestDigest(rebuilt), manifestDigest(after));
+  const parts = [...manifestParts(d.entries, d.remove)];
+  assert.equal(parts.length, 1);
+  assert.equal(parts[0]!.more, undefined);
+});
