@@ -10,6 +10,7 @@
  * cancels the build on the agent.
  */
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { noBuildProgress, type BuildEvent, type BuildOptions, type BuildResult } from '../../build/types.js';
 import { internal, type KilnError } from '../../errors.js';
@@ -101,15 +102,23 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     }
   };
 
+  const sizes = new Map(scanned.manifest.entries.flatMap((e) => (e.digest ? [[e.digest, e.size ?? 0] as const] : [])));
   const sendFiles = async (digests: string[]) => {
     for (const d of digests) {
       const file = scanned.sources.get(d);
       if (!file) throw internal(`the agent asked for ${d}, which is not in the build context`);
-      for await (const data of createReadStream(file, { highWaterMark: conn.chunkSize })) {
-        await write(call, { file: { digest: d, data } });
-        upload.bytes += (data as Buffer).length;
+      if ((sizes.get(d) ?? Infinity) <= conn.chunkSize) {
+        // A small file (most of a context): one message, whole.
+        const data = await readFile(file);
+        await write(call, { file: { digest: d, data, last: true } });
+        upload.bytes += data.length;
+      } else {
+        for await (const data of createReadStream(file, { highWaterMark: conn.chunkSize })) {
+          await write(call, { file: { digest: d, data } });
+          upload.bytes += (data as Buffer).length;
+        }
+        await write(call, { file: { digest: d, data: Buffer.alloc(0), last: true } });
       }
-      await write(call, { file: { digest: d, data: Buffer.alloc(0), last: true } });
       upload.files++;
     }
     await write(call, { files_done: true });

@@ -13,7 +13,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Stats } from 'node:fs';
-import { chmod, copyFile, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, utimes, type FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { dataLoss, invalidArgument } from '../../../errors.js';
 import { SourceHasher } from '../../../build/hasher.js';
@@ -126,6 +126,7 @@ export class ContextApplier {
     const paths = this.pending.get(digest);
     if (!paths) throw invalidArgument(`build context upload: ${digest.slice(0, 19)}… was not asked for (or was sent twice)`);
     let u = this.uploads.get(digest);
+    if (!u && last) return this.receiveWhole(digest, paths, data);
     if (!u) {
       const file = path.join(this.slot.incoming, digest.slice(7));
       u = { fh: await open(file, 'w', 0o600), hash: createHash('sha256'), bytes: 0, file };
@@ -147,6 +148,20 @@ export class ContextApplier {
     for (const [i, rel] of paths.entries()) {
       if (i === paths.length - 1) await rename(u.file, this.abs(rel));
       else await copyFile(u.file, this.abs(rel));
+      this.filesWritten++;
+    }
+    this.pending.delete(digest);
+  }
+
+  /** A file in one message: verified in memory, then written where it goes. */
+  private async receiveWhole(digest: string, paths: string[], data: Uint8Array): Promise<void> {
+    this.bytesReceived += data.length;
+    const got = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (got !== digest || data.length !== this.sizes.get(digest)) {
+      throw dataLoss(`build context upload of ${paths[0]}: got ${got.slice(0, 19)}… (${data.length} bytes), expected ${digest.slice(0, 19)}…`, { hint: 'a file changed while it was sent; build again' });
+    }
+    for (const rel of paths) {
+      await writeFile(this.abs(rel), data, { mode: 0o600, flag: 'wx' });
       this.filesWritten++;
     }
     this.pending.delete(digest);
