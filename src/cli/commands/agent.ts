@@ -67,16 +67,17 @@ async function serve(opts: AgentFlags, cmd: Command): Promise<void> {
       tls = await certs.readServerTls({ ca: opts.tlscacert!, cert: opts.tlscert!, key: opts.tlskey! });
     } else {
       const dir = path.join(g.root, 'agent', 'tls');
-      const hosts = certs.serverHosts([...opts.tlsHost, ...listen.flatMap((a) => (a.kind === 'tcp' && a.host !== '0.0.0.0' && a.host !== '::' ? [a.host] : []))]);
-      const r = await certs.ensureAgentCerts(dir, hosts);
+      const required = [...opts.tlsHost, ...listen.flatMap((a) => (a.kind === 'tcp' && a.host !== '0.0.0.0' && a.host !== '::' ? [a.host] : []))];
+      const r = await certs.ensureAgentCerts(dir, certs.serverHosts(required), required);
       tls = r.tls;
-      out.write(`${r.made ? 'made' : 'using'} TLS certificates in ${dir}; clients need its ca.pem, cert.pem and key.pem (KILN_CERT_PATH=${dir})\n`);
+      out.write(`${{ all: 'made TLS certificates', server: `made a new server certificate (for ${required.join(', ')})`, none: 'using TLS certificates' }[r.made]} in ${dir}; clients need its ca.pem, cert.pem and key.pem (KILN_CERT_PATH=${dir})\n`);
     }
   }
   const info = await engine.info();
   let server;
   try {
-    server = await startAgentServer({ engine, listen, ...(tls ? { tls } : {}), stateDir: path.join(g.root, 'agent') });
+    const log = (line: string) => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    server = await startAgentServer({ engine, listen, ...(tls ? { tls } : {}), stateDir: path.join(g.root, 'agent'), log });
   } catch (e) {
     await engine.close();
     throw e;

@@ -10,7 +10,7 @@ import { checkServerIdentity } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import type { KilnError } from '../../errors.js';
 import { grpcTarget, type AgentAddress } from './address.js';
-import { fromStatus, isConnectionLoss } from './errors.js';
+import { fromStatus, isConnectionLoss, type ClientTls } from './errors.js';
 import { CHANNEL_OPTIONS, engineService, type JsonMsg } from './proto.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -41,10 +41,10 @@ export class AgentConnection {
     const creds = tls ? grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null, verify) : grpc.credentials.createInsecure();
     const Ctor = engineService();
     this.client = new Ctor(grpcTarget(address), creds, options);
-    this.tls = Boolean(tls);
+    this.tls = !tls ? 'none' : tls.cert ? 'cert' : 'no-cert';
   }
 
-  readonly tls: boolean;
+  readonly tls: ClientTls;
 
   get host(): string {
     return this.address.url;

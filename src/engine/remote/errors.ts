@@ -42,7 +42,7 @@ const text = (e: ServiceError) => `${e.details ?? ''} ${e.message}`;
 const TLS = /certificate|handshake|SSL|TLS|alert|unknown ca|self.signed|altnames|ERR_TLS|wrong version/i;
 
 /** No agent answers at the address (nothing listening, no socket, refused). */
-const isUnreachable = (e: ServiceError) => e.code === status.UNAVAILABLE && /No connection established|failed to connect|ENOENT|ECONNREFUSED|EACCES|EHOSTUNREACH|ENOTFOUND|Name resolution/i.test(text(e));
+const isUnreachable = (e: ServiceError) => e.code === status.UNAVAILABLE && /No connection established|ENOENT|ECONNREFUSED|EACCES|EHOSTUNREACH|ENOTFOUND|Name resolution/i.test(text(e));
 /** The connection went away during the call (the agent stopped or restarted). */
 const isDropped = (e: ServiceError) => (e.code === status.UNAVAILABLE || e.code === status.INTERNAL) && /Connection dropped|ECONNRESET|EPIPE|socket hang up|Connection closed|GOAWAY|RST_STREAM/i.test(text(e));
 
@@ -50,15 +50,19 @@ const isDropped = (e: ServiceError) => (e.code === status.UNAVAILABLE || e.code 
 export const isConnectionLoss = (e: ServiceError): boolean => !e.metadata?.get('kiln-code').length && (isUnreachable(e) || isDropped(e) || (e.code === status.UNAVAILABLE && TLS.test(text(e))));
 
 /** Client side: a failed call → the KilnError the user sees. `what` names the call (`pull busybox`). */
-export function fromStatus(e: ServiceError, host: string, what: string, tls: boolean): KilnError {
+/** `tls`: none (unix socket), or whether the client offered a certificate. */
+export type ClientTls = 'none' | 'no-cert' | 'cert';
+
+export function fromStatus(e: ServiceError, host: string, what: string, tls: ClientTls): KilnError {
   if (e instanceof KilnError) return e;
   const code = e.metadata?.get('kiln-code')[0];
   if (typeof code === 'string' && code in TO_GRPC) {
     const hint = e.metadata.get('kiln-hint')[0];
     return new KilnError(code as ErrorCode, e.details || e.message, { cause: e, ...(typeof hint === 'string' ? { hint } : {}) });
   }
-  if (e.code === status.UNAVAILABLE && TLS.test(text(e))) return tlsRefused(host, e);
-  if (isUnreachable(e)) return unreachable(host, e, tls);
+  const refused = tls !== 'none' && e.code === status.UNAVAILABLE && !/ECONNREFUSED|ENOENT|EHOSTUNREACH|ENOTFOUND|Name resolution/.test(text(e)) ? tlsFailure(host, e, tls === 'cert') : undefined;
+  if (refused) return new KilnError('UNAUTHENTICATED', refused.message, { cause: e, hint: refused.hint });
+  if (isUnreachable(e)) return unreachable(host, e, tls !== 'none');
   if (isDropped(e)) {
     return new KilnError('UNAVAILABLE', `lost the connection to the kiln agent at ${host} during ${what}`, {
       cause: e,
@@ -74,10 +78,24 @@ export function unreachable(host: string, cause: unknown, tls: boolean): KilnErr
   return new KilnError('UNAVAILABLE', `cannot reach the kiln agent at ${host}`, { cause, hint: `start it${where} with kiln agent --listen ${host}, or check --host / KILN_HOST` });
 }
 
-function tlsRefused(host: string, e: ServiceError): KilnError {
-  const why = /altnames|hostname|IP: .* is not in the cert/i.test(text(e)) ? `its certificate does not name ${host.replace(/^tcp:\/\//, '').replace(/:\d+$/, '')}` : 'the TLS handshake failed (a certificate from another CA, or none)';
-  return new KilnError('UNAUTHENTICATED', `the kiln agent at ${host} refused the connection: ${why}`, {
-    cause: e,
-    hint: 'use the client certificate the agent made (--tlscacert/--tlscert/--tlskey or KILN_CERT_PATH with ca.pem, cert.pem, key.pem)',
-  });
+/** Why a TLS connection failed, from the side that said so; undefined when it is not a TLS failure. */
+function tlsFailure(host: string, e: ServiceError, offered: boolean): { message: string; hint: string } | undefined {
+  const t = text(e);
+  const name = host.replace(/^tcp:\/\//, '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const client = 'pass the ca.pem, cert.pem and key.pem the agent made in ROOT/agent/tls with --tlscacert/--tlscert/--tlskey, or their directory as KILN_CERT_PATH';
+  const noCert = { message: `the kiln agent at ${host} refused the connection: no client certificate was offered`, hint: client };
+  if (/certificate required/i.test(t)) return noCert;
+  if (/altnames|ERR_TLS_CERT_ALTNAME/i.test(t)) {
+    return { message: `the certificate of the kiln agent at ${host} does not name ${name}`, hint: `dial a name it has, or make its certificate for ${name} (kiln agent --tls-host ${name}, or kiln agent certs --host ${name})` };
+  }
+  if (/self.signed|unable to (get|verify)|certificate (has expired|is not yet valid)|CERT_/i.test(t)) {
+    return { message: `the kiln agent at ${host} presented a certificate the given CA does not vouch for (${e.details.replace(/^.*Last error: (Error: )?/, '').replace(/\. Resolution note:.*$/, '')})`, hint: client };
+  }
+  // TLS 1.3: the client's side of the handshake is done before the agent checks the client's
+  // certificate, so a refused certificate shows as a connection closed (or reset) at once.
+  if (/unknown ca|bad certificate|certificate unknown|decrypt error|Failed to connect|No connection established.*ECONNRESET/i.test(t)) {
+    if (!offered) return noCert;
+    return { message: `the kiln agent at ${host} refused the client certificate (not signed by the agent's CA)`, hint: client };
+  }
+  return TLS.test(t) ? { message: `TLS with the kiln agent at ${host} failed: ${e.details}`, hint: client } : undefined;
 }

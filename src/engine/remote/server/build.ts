@@ -15,6 +15,8 @@ export interface BuildHandlerContext {
   engine: Engine;
   /** The agent's state directory (`<root>/agent`): synced contexts and build scratch folders live here. */
   stateDir: string;
+  /** The agent's log: one line per call (never secrets). */
+  log: (line: string) => void;
 }
 
 export function buildHandler(ctx: BuildHandlerContext): grpc.handleBidiStreamingCall<BuildUpMsg, unknown> {

@@ -74,14 +74,37 @@ export async function makeAgentCerts(dir: string, hosts: string[], opts: { days?
 
 const exists = (f: string) => access(f).then(() => true, () => false);
 
-/** The agent's own certificates under `dir`, made on first use (kept across restarts so clients keep working). */
-export async function ensureAgentCerts(dir: string, hosts: string[]): Promise<{ made: boolean; tls: ServerTls }> {
-  let made = false;
+/** The names and addresses in a certificate's subjectAltName (IPv6 as openssl prints it). */
+async function certNames(file: string): Promise<string[]> {
+  try {
+    const { stdout } = await run('openssl', ['x509', '-in', file, '-noout', '-ext', 'subjectAltName'], { timeout: 60_000 });
+    return [...stdout.matchAll(/(?:DNS|IP Address):([^,\s]+)/g)].map((m) => m[1]!);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The agent's own certificates under `dir`, made on first use and kept across
+ * restarts so clients keep working. When the agent is asked to answer for a
+ * name its certificate lacks, only the server certificate is made again (same
+ * CA: clients' files stay valid).
+ */
+export async function ensureAgentCerts(dir: string, hosts: string[], required: string[] = []): Promise<{ made: 'all' | 'server' | 'none'; tls: ServerTls }> {
+  let made: 'all' | 'server' | 'none' = 'none';
+  const serverCert = path.join(dir, CERT_FILES.serverCert);
   if (!(await exists(path.join(dir, CERT_FILES.serverKey)))) {
     await makeAgentCerts(dir, hosts);
-    made = true;
+    made = 'all';
+  } else {
+    const have = await certNames(serverCert);
+    if (required.some((h) => !have.includes(h))) {
+      await signed(dir, 'server', hosts[0] ?? 'localhost', `subjectAltName=${[...new Set([...hosts, ...have])].map(san).join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n`, 825);
+      await rm(path.join(dir, 'ca.srl'), { force: true });
+      made = 'server';
+    }
   }
-  return { made, tls: await readServerTls({ ca: path.join(dir, CERT_FILES.ca), cert: path.join(dir, CERT_FILES.serverCert), key: path.join(dir, CERT_FILES.serverKey) }) };
+  return { made, tls: await readServerTls({ ca: path.join(dir, CERT_FILES.ca), cert: serverCert, key: path.join(dir, CERT_FILES.serverKey) }) };
 }
 
 export async function readServerTls(files: { ca: string; cert: string; key: string }): Promise<ServerTls> {

@@ -56,31 +56,74 @@ function callSignal(call: NodeJS.EventEmitter): AbortSignal {
   return ac.signal;
 }
 
-function unary(fn: (a: Args) => Promise<unknown>): grpc.handleUnaryCall<JsonMsg, JsonMsg> {
+/** One line per call on the agent's log: the method, its subject, how it ended (never its metadata: credentials travel there). */
+export type AgentLog = (line: string) => void;
+
+interface Tracked {
+  log: AgentLog;
+  method: string;
+}
+
+function subjectOf(a: Args): string {
+  const v = a.reference ?? a.references ?? a.source ?? '';
+  return Array.isArray(v) ? v.join(' ') : String(v);
+}
+
+function report(t: Tracked, call: { cancelled?: boolean }, subject: string, started: number, e?: unknown): void {
+  const ms = Date.now() - started;
+  const what = subject ? `${t.method} ${subject}` : t.method;
+  if (call.cancelled) t.log(`${what}: cancelled by the client after ${ms} ms`);
+  else if (e === undefined) t.log(`${what}: ok (${ms} ms)`);
+  else t.log(`${what}: ${(e as { code?: string }).code ?? 'error'}: ${(e as Error)?.message ?? String(e)} (${ms} ms)`);
+}
+
+function unary(t: Tracked, fn: (a: Args) => Promise<unknown>): grpc.handleUnaryCall<JsonMsg, JsonMsg> {
   return (call, cb) => {
+    const started = Date.now();
+    let subject = '';
     Promise.resolve()
-      .then(() => asCaller(call, () => fn(args(call.request))))
+      .then(() => {
+        const a = args(call.request);
+        subject = subjectOf(a);
+        return asCaller(call, () => fn(a));
+      })
       .then(
-        (v) => cb(null, { json: JSON.stringify(v ?? null) }),
-        (e) => cb(toStatus(e)),
+        (v) => {
+          if (t.method !== 'Info' && t.method !== 'ListImages') report(t, call, subject, started);
+          cb(null, { json: JSON.stringify(v ?? null) });
+        },
+        (e) => {
+          report(t, call, subject, started, e);
+          cb(toStatus(e));
+        },
       );
   };
 }
 
-function progress(run: (a: Args, o: { progress: { emit(e: unknown): void }; signal: AbortSignal }) => Promise<unknown>): grpc.handleServerStreamingCall<JsonMsg, unknown> {
+function progress(t: Tracked, run: (a: Args, o: { progress: { emit(e: unknown): void }; signal: AbortSignal }) => Promise<unknown>): grpc.handleServerStreamingCall<JsonMsg, unknown> {
   return (call) => {
+    const started = Date.now();
     const signal = callSignal(call);
     // Progress events are small and few: a full buffer drops none, it only waits in memory for the client.
     const emit = (e: unknown) => void (call.cancelled || call.write({ event_json: JSON.stringify(e) }));
-    asCaller(call, () => run(args(call.request), { progress: { emit }, signal })).then(
-      (r) => {
-        call.write({ result_json: JSON.stringify(r) });
-        call.end();
-      },
-      (e) => {
-        if (!call.cancelled) call.emit('error', toStatus(e));
-      },
-    );
+    let subject = '';
+    Promise.resolve()
+      .then(() => {
+        const a = args(call.request);
+        subject = subjectOf(a);
+        return asCaller(call, () => run(a, { progress: { emit }, signal }));
+      })
+      .then(
+        (r) => {
+          report(t, call, subject, started);
+          call.write({ result_json: JSON.stringify(r) });
+          call.end();
+        },
+        (e) => {
+          report(t, call, subject, started, e);
+          if (!call.cancelled) call.emit('error', toStatus(e));
+        },
+      );
   };
 }
 
@@ -99,6 +142,37 @@ function chunkWriter(call: grpc.ServerWritableStream<JsonMsg, unknown>): Writabl
   });
 }
 
+function save(t: Tracked, engine: Engine): grpc.handleServerStreamingCall<JsonMsg, unknown> {
+  return (call) => {
+    const started = Date.now();
+    let subject = '';
+    Promise.resolve()
+      .then(() => {
+        const a = args(call.request);
+        subject = subjectOf(a);
+        const format = a.format === 'oci' ? 'oci' : a.format === undefined || a.format === null || a.format === 'docker' ? 'docker' : undefined;
+        if (!format) throw invalidArgument(`unknown archive format "${String(a.format)}"`, { hint: 'use docker or oci' });
+        const out = chunkWriter(call);
+        call.once('cancelled', () => out.destroy(cancelled('the client cancelled the save')));
+        // An engine may end the stream itself (a pipeline into it) or leave that to the caller.
+        return engine.save(strs(a, 'references'), out, { format }).then(() => {
+          if (!out.writableEnded) out.end();
+          return finished(out);
+        });
+      })
+      .then(
+        () => {
+          report(t, call, subject, started);
+          call.end();
+        },
+        (e) => {
+          report(t, call, subject, started, e);
+          if (!call.cancelled) call.emit('error', toStatus(e));
+        },
+      );
+  };
+}
+
 /** Reads a client stream's first message (its options) and returns them with a Readable of all its bytes. */
 async function upload(call: grpc.ServerReadableStream<ChunkMsg, JsonMsg>): Promise<{ opts: Args; input: Readable }> {
   const it = call[Symbol.asyncIterator]();
@@ -114,51 +188,44 @@ async function upload(call: grpc.ServerReadableStream<ChunkMsg, JsonMsg>): Promi
   return { opts, input };
 }
 
-function uploadCall(fn: (input: Readable, opts: Args) => Promise<unknown>): grpc.handleClientStreamingCall<ChunkMsg, JsonMsg> {
+function uploadCall(t: Tracked, fn: (input: Readable, opts: Args) => Promise<unknown>): grpc.handleClientStreamingCall<ChunkMsg, JsonMsg> {
   return (call, cb) => {
+    const started = Date.now();
+    let subject = '';
     upload(call)
-      .then(({ opts, input }) => fn(input, opts))
+      .then(({ opts, input }) => {
+        subject = subjectOf(opts);
+        return fn(input, opts);
+      })
       .then(
-        (v) => cb(null, { json: JSON.stringify(v ?? null) }),
-        (e) => cb(toStatus(e)),
+        (v) => {
+          report(t, call, subject, started);
+          cb(null, { json: JSON.stringify(v ?? null) });
+        },
+        (e) => {
+          report(t, call, subject, started, e);
+          cb(toStatus(e));
+        },
       );
   };
 }
 
-export function methodTable(engine: Engine, ctx: Omit<BuildHandlerContext, 'engine'>): grpc.UntypedServiceImplementation {
+export function methodTable(engine: Engine, ctx: Omit<BuildHandlerContext, 'engine' | 'log'>, log: AgentLog = () => undefined): grpc.UntypedServiceImplementation {
+  const t = (method: string): Tracked => ({ log, method });
   return {
-    Info: unary(async () => ({ ...(await engine.info()), version: kilnVersion() })),
-    ListImages: unary((a) => engine.listImages(typeof a.reference === 'string' ? { reference: a.reference } : {})),
-    InspectImage: unary((a) => engine.inspectImage(str(a, 'reference'))),
-    History: unary((a) => engine.history(str(a, 'reference'))),
-    Tag: unary((a) => engine.tag(str(a, 'source'), str(a, 'target'))),
-    RemoveImages: unary((a) => engine.removeImages(strs(a, 'references'), { force: a.force === true })),
-    Prune: unary(() => engine.prune()),
-    Check: unary(() => engine.check()),
-    Pull: progress((a, o) => engine.pull(str(a, 'reference'), { ...o, ...(a.platform ? { platform: a.platform as never } : {}) })),
-    Push: progress((a, o) => engine.push(str(a, 'reference'), { ...o, ...(typeof a.chunkSize === 'number' ? { chunkSize: a.chunkSize } : {}) })),
-    Save: (call: grpc.ServerWritableStream<JsonMsg, unknown>) => {
-      Promise.resolve()
-        .then(() => {
-          const a = args(call.request);
-          const format = a.format === 'oci' ? 'oci' : a.format === undefined || a.format === 'docker' ? 'docker' : undefined;
-          if (!format) throw invalidArgument(`unknown archive format "${String(a.format)}"`, { hint: 'use docker or oci' });
-          const out = chunkWriter(call);
-          // An engine may end the stream itself (a pipeline into it) or leave that to the caller.
-          return engine.save(strs(a, 'references'), out, { format }).then(() => {
-            if (!out.writableEnded) out.end();
-            return finished(out);
-          });
-        })
-        .then(
-          () => call.end(),
-          (e) => {
-            if (!call.cancelled) call.emit('error', toStatus(e));
-          },
-        );
-    },
-    Load: uploadCall((input) => engine.load(input)),
-    Import: uploadCall((input, o) => engine.importRootfs(input, o as never)),
-    Build: buildHandler({ engine, ...ctx }),
+    Info: unary(t('Info'), async () => ({ ...(await engine.info()), version: kilnVersion() })),
+    ListImages: unary(t('ListImages'), (a) => engine.listImages(typeof a.reference === 'string' ? { reference: a.reference } : {})),
+    InspectImage: unary(t('InspectImage'), (a) => engine.inspectImage(str(a, 'reference'))),
+    History: unary(t('History'), (a) => engine.history(str(a, 'reference'))),
+    Tag: unary(t('Tag'), (a) => engine.tag(str(a, 'source'), str(a, 'target'))),
+    RemoveImages: unary(t('RemoveImages'), (a) => engine.removeImages(strs(a, 'references'), { force: a.force === true })),
+    Prune: unary(t('Prune'), () => engine.prune()),
+    Check: unary(t('Check'), () => engine.check()),
+    Pull: progress(t('Pull'), (a, o) => engine.pull(str(a, 'reference'), { ...o, ...(a.platform ? { platform: a.platform as never } : {}) })),
+    Push: progress(t('Push'), (a, o) => engine.push(str(a, 'reference'), { ...o, ...(typeof a.chunkSize === 'number' ? { chunkSize: a.chunkSize } : {}) })),
+    Save: save(t('Save'), engine),
+    Load: uploadCall(t('Load'), (input) => engine.load(input)),
+    Import: uploadCall(t('Import'), (input, o) => engine.importRootfs(input, o as never)),
+    Build: buildHandler({ ...ctx, engine, log }),
   };
 }

@@ -28,6 +28,8 @@ export interface AgentServerOptions {
   tls?: ServerTls;
   /** `<root>/agent`: the agent's own state (synced build contexts). */
   stateDir: string;
+  /** Where the agent logs one line per call (default: nowhere). */
+  log?: (line: string) => void;
 }
 
 export interface AgentServer {
@@ -62,7 +64,7 @@ function bind(server: grpc.Server, target: string, creds: grpc.ServerCredentials
 
 export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer> {
   const server = new grpc.Server({ ...CHANNEL_OPTIONS });
-  server.addService(engineService().service, methodTable(opts.engine, { stateDir: opts.stateDir }));
+  server.addService(engineService().service, methodTable(opts.engine, { stateDir: opts.stateDir }, opts.log));
   const addresses: string[] = [];
   const sockets: string[] = [];
   try {
