@@ -24,13 +24,19 @@ export function buildHandler(ctx: BuildHandlerContext): grpc.handleBidiStreaming
     const ac = new AbortController();
     call.once('cancelled', () => ac.abort(cancelled('the client cancelled the build')));
     const messages = call[Symbol.asyncIterator]() as AsyncIterator<BuildUpMsg>;
+    const t0 = Date.now();
     runBuildSession(ctx, { messages, send: (m) => send(call, m), signal: ac.signal }).then(
       (r) => {
+        ctx.log(`build ${[r.id.slice(0, 19), ...r.tags].join(' ')}: ok (${Date.now() - t0} ms, ${r.steps} steps, ${r.cached} cached)`);
         call.write({ result_json: JSON.stringify(r) });
         call.end();
       },
       (e) => {
-        if (!call.cancelled) call.emit('error', toStatus(e));
+        if (call.cancelled) ctx.log(`build: cancelled by the client after ${Date.now() - t0} ms`);
+        else {
+          ctx.log(`build: ${(e as { code?: string }).code ?? 'error'}: ${(e as Error)?.message ?? String(e)} (${Date.now() - t0} ms)`);
+          call.emit('error', toStatus(e));
+        }
       },
     );
   };
