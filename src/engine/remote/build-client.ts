@@ -2,9 +2,9 @@
  * A build through the agent, the client's side of the Build stream: start
  * (options, Dockerfile, secret ids, context id), the manifest in parts (only
  * the changes since the last build synced, when there was one; whole again if
- * the agent asks) and the secrets; then, once the agent answers which digests it lacks, those
- * files in chunks (flow-controlled, read from disk, never whole in memory)
- * and `files_done`; then the agent's build events (renumbered after this
+ * the agent asks); then, once the agent answers which digests it lacks, the
+ * secrets and those files (flow-controlled; a file up to a chunk in one
+ * message, larger ones streamed from disk in chunks) and `files_done`; then the agent's build events (renumbered after this
  * side's own `[internal] load build context` step) and the result, with
  * what was uploaded counted. Aborting `opts.signal` cancels the call, which
  * cancels the build on the agent.
@@ -29,7 +29,7 @@ export interface BuildCall {
 }
 
 interface DownMsg {
-  need?: { digests?: string[]; full_manifest?: boolean };
+  need?: { digests?: string[]; full_manifest?: boolean; more?: boolean };
   event_json?: string;
   result_json?: string;
 }
@@ -103,7 +103,9 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
   };
 
   const sizes = new Map(scanned.manifest.entries.flatMap((e) => (e.digest ? [[e.digest, e.size ?? 0] as const] : [])));
+  const needed: string[] = [];
   const sendFiles = async (digests: string[]) => {
+    for (const s of req.secrets) await write(call, { secret: s });
     for (const d of digests) {
       const file = scanned.sources.get(d);
       if (!file) throw internal(`the agent asked for ${d}, which is not in the build context`);
@@ -134,7 +136,8 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
       if (m.need?.full_manifest) {
         uploading = sendManifest(scanned.manifest.entries, []).catch(fail);
       } else if (m.need) {
-        uploading = sendFiles(m.need.digests ?? []).catch(fail);
+        needed.push(...(m.need.digests ?? []));
+        if (!m.need.more) uploading = sendFiles(needed).catch(fail);
       } else if (m.event_json !== undefined) progress.emit(renumber(JSON.parse(m.event_json) as BuildEvent));
       else if (m.result_json !== undefined) got = JSON.parse(m.result_json) as BuildResult;
     });
@@ -158,7 +161,6 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
       const delta = diffManifest(req.base, scanned.manifest);
       await sendManifest(delta.entries, delta.remove);
     } else await sendManifest(scanned.manifest.entries, []);
-    for (const s of req.secrets) await write(call, { secret: s });
   } catch (e) {
     fail(e);
   }

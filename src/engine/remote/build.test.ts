@@ -103,7 +103,7 @@ test('remote build: RUN + COPY on the agent, listed by the remote images, the sa
   for (const d of syncedDirs()) rmSync(path.join(path.dirname(d), 'manifest.json'), { force: true });
   writeFileSync(path.join(ctx, 'app/a.txt'), 'version 3\n');
   const meta3 = path.join(fx.tmp, 'meta3.json');
-  const r3 = await remoteOk(['build', '--progress=plain', '--metadata-file', meta3, ctx]);
+  const r3 = await remoteOk(['build', '--progress=plain', '--secret', 'id=unused,env=TOK', '--metadata-file', meta3, ctx], { TOK: 'x' });
   assert.match(r3.stderr, /version 3/);
   const third = uploaded(meta3);
   assert.deepEqual([third.files, third.bytes], [1, 'version 3\n'.length]);

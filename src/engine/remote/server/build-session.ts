@@ -29,7 +29,10 @@ export interface BuildUpMsg {
   files_done?: boolean;
 }
 
-export type BuildDownMsg = { need: { digests: string[]; full_manifest?: boolean } } | { event_json: string } | { result_json: string };
+/** Digests per Need message (71 bytes each: well under the 4 MiB message limit). */
+const NEED_PART = 20_000;
+
+export type BuildDownMsg = { need: { digests: string[]; full_manifest?: boolean; more?: boolean } } | { event_json: string } | { result_json: string };
 
 export interface BuildSessionIo {
   messages: AsyncIterator<BuildUpMsg>;
@@ -44,6 +47,8 @@ export interface BuildSessionContext {
   /** `<root>/agent`: contexts/ and builds/ (scratch) live here. */
   stateDir: string;
   limits?: ManifestLimits;
+  /** Digests per Need message (default 20,000). */
+  needPart?: number;
 }
 
 const processAlive = (pid: number): boolean => {
@@ -127,7 +132,11 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
   try {
     const manifest = await readManifest(io, next, start, slot, limits);
     const applier = new ContextApplier(slot, manifest, ctx.stateDir);
-    await io.send({ need: { digests: await applier.plan() } });
+    const need = await applier.plan();
+    const n = ctx.needPart ?? NEED_PART;
+    for (let i = 0; i === 0 || i < need.length; i += n) {
+      await io.send({ need: { digests: need.slice(i, i + n), ...(i + n < need.length ? { more: true } : {}) } });
+    }
     const secrets: SecretSpec[] = [];
     for (;;) {
       const m = await next();
