@@ -59,13 +59,19 @@ export async function withEngine<T>(cmd: Command, fn: (engine: Engine) => Promis
   }
 }
 
+/** Container-side commands (containers, volumes, events) have no remote form: one line says so. */
+export function notRemote(cmd: Command, what: string): void {
+  const { host } = globals(cmd);
+  if (host) throw unimplemented(`the remote backend (--host ${host}) ${what}`, { hint: "run containers on the agent's machine, or drop --host / KILN_HOST" });
+}
+
 /**
  * Runs fn with the backend's containers; a backend without containers says
  * so. The local one opens the image engine only when a command needs it.
  */
 export async function withContainers<T>(cmd: Command, fn: (containers: ContainerEngine) => Promise<T>): Promise<T> {
   const g = globals(cmd);
-  if (g.host) throw unimplemented(`the remote backend (--host ${g.host}) does not run containers`, { hint: 'run containers on the agent\'s machine, or drop --host / KILN_HOST' });
+  notRemote(cmd, 'does not run containers');
   if (g.backend !== 'auto' && g.backend !== 'local') {
     return withEngine(cmd, (engine) => {
       if (!engine.containers) throw unimplemented(`the ${g.backend} backend does not run containers`, { hint: 'use --backend local' });

@@ -128,6 +128,16 @@ export class FileIngestWriter implements IngestWriter {
     }
   }
 
+  async close(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      await this.fh.close();
+    } finally {
+      await this.release();
+    }
+  }
+
   private assertOpen(): void {
     if (this.done) throw failedPrecondition(`ingest "${this.key}" in ${this.root} is already committed or aborted`);
   }

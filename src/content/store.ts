@@ -26,6 +26,12 @@ export interface IngestWriter {
   commit(expected: Expected): Promise<BlobInfo>;
   /** Drops the partial data. */
   abort(): Promise<void>;
+  /**
+   * Lets the ingest go, keeping the bytes written for a later resume (a
+   * long-lived process — the agent — must not keep the ingest locked after a
+   * failed or cancelled download).
+   */
+  close?(): Promise<void>;
 }
 
 export interface ContentStore {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { invalidArgument } from '../../errors.js';
 import { readEvents } from '../../engine/local/events.js';
+import { notRemote } from '../engine.js';
 import { globals } from '../context.js';
 import { sinceTime } from './logs.js';
 
@@ -23,6 +24,7 @@ export function register(program: Command): void {
     .option('-f, --filter <key=value>', 'type=, event=, container=, image=', collect, [])
     .option('--format <format>', 'json: one JSON object per line')
     .action(async (opts: { since?: string; until?: string; filter: string[]; format?: string }, cmd: Command) => {
+      notRemote(cmd, 'has no event stream');
       const since = time(opts.since, '--since');
       const until = time(opts.until, '--until');
       const ac = new AbortController();

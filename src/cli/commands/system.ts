@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withContainers, withEngine } from '../engine.js';
+import { notRemote, withContainers, withEngine } from '../engine.js';
 import { globals } from '../context.js';
 import { pruneContainers, pruneVolumes } from './containers/prune.js';
 import { humanSize, printJSON } from '../output.js';
@@ -29,8 +29,11 @@ export function register(program: Command): void {
     .option('-f, --force', 'do not prompt (kiln never prompts; accepted for Docker compatibility)')
     .option('--volumes', 'also remove volumes no container uses')
     .action(async (opts: { volumes?: boolean }, cmd: Command) => {
-      const removed = await withContainers(cmd, (c) => pruneContainers(c));
+      // Through an agent (--host) only its images and blobs are pruned: the remote backend has no containers.
+      const remote = Boolean(globals(cmd).host);
+      const removed = remote ? [] : await withContainers(cmd, (c) => pruneContainers(c));
       for (const id of removed) process.stdout.write(`deleted container: ${id}\n`);
+      if (opts.volumes && remote) notRemote(cmd, 'has no volumes');
       if (opts.volumes) for (const v of await pruneVolumes(globals(cmd).root)) process.stdout.write(`deleted volume: ${v}\n`);
       const r = await withEngine(cmd, (e) => e.prune());
       for (const id of r.deletedImages) process.stdout.write(`deleted: ${id}\n`);

@@ -3,7 +3,7 @@ import { failedPrecondition } from '../../errors.js';
 import { VolumeStore } from '../../engine/local/volumes/store.js';
 import { appendEvent } from '../../engine/local/events.js';
 import { globals } from '../context.js';
-import { withContainers } from '../engine.js';
+import { notRemote, withContainers } from '../engine.js';
 import { printJSON, printTable } from '../output.js';
 import { pruneVolumes } from './containers/prune.js';
 
@@ -24,7 +24,7 @@ async function inUse(cmd: Command): Promise<Map<string, string>> {
 
 export function register(program: Command): void {
   const volume = program.command('volume').description('Manage named volumes');
-  const store = (cmd: Command) => new VolumeStore(globals(cmd).root);
+  const store = (cmd: Command) => (notRemote(cmd, 'has no volumes'), new VolumeStore(globals(cmd).root));
   volume
     .command('create')
     .description('Create a volume')

@@ -66,6 +66,7 @@ export async function fetchBlob(content: ContentStore, repo: Repository, desc: D
     raw?.destroy();
     // Keep partial bytes for a resume unless they were proved wrong.
     if ((e as { code?: string }).code === 'DATA_LOSS') await writer.abort();
+    else await writer.close?.();
     throw e;
   }
   progress.emit({ id, status: 'Pull complete' });

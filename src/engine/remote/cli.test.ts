@@ -59,11 +59,23 @@ describe('kiln --host unix://…', () => {
   });
 
   test('container commands say the remote backend runs none, in one line', async () => {
-    for (const args of [['run', '--rm', 'remote/busybox:1', 'true'], ['ps']]) {
+    const cases: [string[], string][] = [
+      [['run', '--rm', 'remote/busybox:1', 'true'], 'does not run containers'],
+      [['ps'], 'does not run containers'],
+      [['volume', 'ls'], 'has no volumes'],
+      [['events'], 'has no event stream'],
+    ];
+    for (const [args, what] of cases) {
       const r = await kiln(['--host', agent.unix!, ...args], { root: client });
       assert.equal(r.code, 1, args.join(' '));
-      assert.match(r.stderr, /^kiln: the remote backend \(--host unix:\/\/\S+\) does not run containers \(run containers on the agent's machine, or drop --host \/ KILN_HOST\)\n$/);
+      assert.match(r.stderr, new RegExp(`^kiln: the remote backend \\(--host unix://\\S+\\) ${what} \\(run containers on the agent's machine, or drop --host / KILN_HOST\\)\n$`));
     }
+  });
+
+  test("system prune through the agent prunes the agent's store (and no local containers)", async () => {
+    const r = await kilnOk(['--host', agent.unix!, 'system', 'prune'], { root: client });
+    assert.match(r.stdout, /^Total reclaimed space: \S+ \(\d+ blobs\)\n$/);
+    assert.match(await agent.log(), /Prune: ok/);
   });
 
   test('--backend remote without --host, and --host with another backend, are refused', async () => {
