@@ -11,36 +11,36 @@ import { engineFor } from '../engine.js';
 import { globals } from '../context.js';
 import { printJSON } from '../output.js';
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 interface AgentFlags {
-  listen: string[];
+  listen?: string[];
   tlscacert?: string;
   tlscert?: string;
   tlskey?: string;
-  tlsHost: string[];
+  tlsHost?: string[];
 }
 
 export function register(program: Command): void {
   const agent = program
     .command('agent')
     .description('Serve this machine\'s engine to remote kiln clients (kiln --host …)')
-    .option('-l, --listen <address>', 'unix:///PATH or tcp://HOST:PORT (mutual TLS); repeatable', collect, [])
+    .option('-l, --listen <address>', 'unix:///PATH or tcp://HOST:PORT (mutual TLS); repeatable (default: unix://ROOT/agent/agent.sock)', collect)
     .option('--tlscacert <file>', 'CA that signs accepted client certificates')
     .option('--tlscert <file>', "the agent's certificate")
     .option('--tlskey <file>', "the agent's key")
-    .option('--tls-host <name>', 'a name or IP the generated server certificate is valid for; repeatable', collect, [])
+    .option('--tls-host <name>', 'a name or IP the generated server certificate is valid for; repeatable', collect)
     .action(async (opts: AgentFlags, cmd: Command) => serve(opts, cmd));
 
   agent
     .command('certs')
     .description('Make a CA, an agent certificate and a client certificate (ca.pem, ca-key.pem, server-cert.pem, server-key.pem, cert.pem, key.pem)')
     .requiredOption('--dir <dir>', 'where to write them (created, mode 0700)')
-    .option('--host <name>', 'a name or IP clients use to reach the agent; repeatable', collect, [])
+    .option('--host <name>', 'a name or IP clients use to reach the agent; repeatable (localhost, 127.0.0.1, ::1 and this host name are always in)', collect)
     .option('--format <format>', 'json for machine-readable output')
-    .action(async (opts: { dir: string; host: string[]; format?: string }) => {
+    .action(async (opts: { dir: string; host?: string[]; format?: string }) => {
       const { makeAgentCerts, serverHosts } = await import('../../engine/remote/server/certs.js');
-      const r = await makeAgentCerts(path.resolve(opts.dir), serverHosts(opts.host));
+      const r = await makeAgentCerts(path.resolve(opts.dir), serverHosts(opts.host ?? []));
       if (opts.format === 'json') return printJSON(r);
       process.stdout.write(`wrote ${r.files.length} files to ${r.dir} (server certificate for ${r.hosts.join(', ')})\n`);
       process.stdout.write(`agent:  kiln agent --listen tcp://0.0.0.0:2376 --tlscacert ${r.dir}/ca.pem --tlscert ${r.dir}/server-cert.pem --tlskey ${r.dir}/server-key.pem\n`);
@@ -55,7 +55,7 @@ async function serve(opts: AgentFlags, cmd: Command): Promise<void> {
     import('../../engine/remote/server/certs.js'),
   ]);
   const g = globals(cmd);
-  const listen = (opts.listen.length > 0 ? opts.listen : [`unix://${path.join(g.root, 'agent', 'agent.sock')}`]).map((l) => parseAddress(l, '--listen'));
+  const listen = (opts.listen ?? [`unix://${path.join(g.root, 'agent', 'agent.sock')}`]).map((l) => parseAddress(l, '--listen'));
   const given = [opts.tlscacert, opts.tlscert, opts.tlskey].filter(Boolean).length;
   if (given !== 0 && given !== 3) throw invalidArgument('the agent needs all of --tlscacert, --tlscert and --tlskey, or none (then it makes its own)');
   const out = process.stdout;
@@ -67,7 +67,7 @@ async function serve(opts: AgentFlags, cmd: Command): Promise<void> {
       tls = await certs.readServerTls({ ca: opts.tlscacert!, cert: opts.tlscert!, key: opts.tlskey! });
     } else {
       const dir = path.join(g.root, 'agent', 'tls');
-      const required = [...opts.tlsHost, ...listen.flatMap((a) => (a.kind === 'tcp' && a.host !== '0.0.0.0' && a.host !== '::' ? [a.host] : []))];
+      const required = [...(opts.tlsHost ?? []), ...listen.flatMap((a) => (a.kind === 'tcp' && a.host !== '0.0.0.0' && a.host !== '::' ? [a.host] : []))];
       const r = await certs.ensureAgentCerts(dir, certs.serverHosts(required), required);
       tls = r.tls;
       out.write(`${{ all: 'made TLS certificates', server: `made a new server certificate (for ${required.join(', ')})`, none: 'using TLS certificates' }[r.made]} in ${dir}; clients need its ca.pem, cert.pem and key.pem (KILN_CERT_PATH=${dir})\n`);

@@ -24,7 +24,12 @@ export async function forwardedCredentials(reference: string): Promise<Record<st
     return {}; // the agent reports the bad reference
   }
   const { DockerConfigCredentials } = await import('../../registry/credentials.js');
-  const auth = await new DockerConfigCredentials().get(host);
+  let auth;
+  try {
+    auth = await new DockerConfigCredentials().get(host);
+  } catch {
+    return {}; // a broken local config or helper must not stop a pull the agent's own credentials allow
+  }
   if (!auth) return {};
   const doc: ForwardedAuth = { host, auth };
   return { [AUTH_METADATA]: Buffer.from(JSON.stringify(doc)).toString('base64') };

@@ -8,7 +8,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ProgressEvent } from '../progress.js';
 import type { Engine, EngineInfo, ImportOptions, LoadedImage, PullResult, PushResult } from '../engine.js';
-import { internal } from '../../errors.js';
+import { internal, invalidArgument } from '../../errors.js';
 import { parseAddress } from './address.js';
 import { remoteBuild } from './build.js';
 import { chunkBytes, sendChunks, writeOut } from './chunks.js';
@@ -34,7 +34,6 @@ export interface AgentInfo extends EngineInfo {
 export async function openRemoteEngine(opts: RemoteEngineOptions): Promise<Engine> {
   const address = parseAddress(opts.host);
   if (address.kind === 'tcp' && !opts.tls) {
-    const { invalidArgument } = await import('../../errors.js');
     throw invalidArgument(`${address.url}: a tcp:// agent needs TLS certificates`, { hint: 'pass --tlscacert/--tlscert/--tlskey or KILN_CERT_PATH (a directory with ca.pem, cert.pem, key.pem)' });
   }
   const tls = address.kind === 'tcp' ? await readTls(opts.tls!) : undefined;

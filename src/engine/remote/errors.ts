@@ -49,10 +49,10 @@ const isDropped = (e: ServiceError) => (e.code === status.UNAVAILABLE || e.code 
 /** True when the failure is the transport's, not an answer from the agent. */
 export const isConnectionLoss = (e: ServiceError): boolean => !e.metadata?.get('kiln-code').length && (isUnreachable(e) || isDropped(e) || (e.code === status.UNAVAILABLE && TLS.test(text(e))));
 
-/** Client side: a failed call → the KilnError the user sees. `what` names the call (`pull busybox`). */
-/** `tls`: none (unix socket), or whether the client offered a certificate. */
+/** The client's TLS: none (unix socket), or whether it offered a certificate. */
 export type ClientTls = 'none' | 'no-cert' | 'cert';
 
+/** Client side: a failed call → the KilnError the user sees. `what` names the call (`pull busybox`). */
 export function fromStatus(e: ServiceError, host: string, what: string, tls: ClientTls): KilnError {
   if (e instanceof KilnError) return e;
   const code = e.metadata?.get('kiln-code')[0];

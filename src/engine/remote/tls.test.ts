@@ -5,7 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { startAgent, type TestAgent } from '../../testing/agent.js';
 import { kiln } from '../../testing/kiln.js';
@@ -82,6 +84,19 @@ describe('kiln agent over TCP: mutual TLS', () => {
     const r = await kiln(['--host', agent.tcp!, 'images'], { root: path.join(dir, 'client'), env: { KILN_CERT_PATH: '' } });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^kiln: tcp:\/\/127\.0\.0\.1:\d+: a tcp:\/\/ agent needs TLS certificates \(pass --tlscacert/);
+  });
+
+  test('kiln agent certs makes a CA, a server certificate for the names asked and a client certificate, keys 0600', async () => {
+    const out = path.join(dir, 'made');
+    const r = await kiln(['agent', 'certs', '--dir', out, '--host', 'node1.example', '--host', '10.1.2.3', '--format', 'json'], { root: path.join(dir, 'client') });
+    assert.equal(r.code, 0, r.stderr);
+    const made = JSON.parse(r.stdout) as { files: string[]; hosts: string[] };
+    assert.deepEqual(made.files.map((f) => path.basename(f)).sort(), ['ca-key.pem', 'ca.pem', 'cert.pem', 'key.pem', 'server-cert.pem', 'server-key.pem']);
+    for (const f of ['ca-key.pem', 'server-key.pem', 'key.pem']) assert.equal((await stat(path.join(out, f))).mode & 0o777, 0o600, f);
+    const ossl = (args: string[]) => promisify(execFile)('openssl', args).then((x) => x.stdout);
+    for (const c of ['cert.pem', 'server-cert.pem']) assert.match(await ossl(['verify', '-CAfile', path.join(out, 'ca.pem'), path.join(out, c)]), /: OK\n$/);
+    const sans = await ossl(['x509', '-in', path.join(out, 'server-cert.pem'), '-noout', '-ext', 'subjectAltName']);
+    for (const n of ['DNS:node1.example', 'IP Address:10.1.2.3', 'DNS:localhost', 'IP Address:127.0.0.1']) assert.ok(sans.includes(n), `${n} in ${sans}`);
   });
 
   test('the keys the agent made are private (0600), its TLS directory 0700', async () => {
