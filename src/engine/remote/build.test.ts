@@ -27,6 +27,7 @@ before(async () => {
 });
 after(async () => {
   await agent?.stop();
+  if (fx) await unmountUnder(fx.tmp);
   await fx?.cleanup();
 });
 
@@ -153,6 +154,16 @@ test('remote build: -o type=local and --ssh are refused in one line', async () =
   }
 });
 
+/** Unmounts what is mounted under dir (deepest first). */
+async function unmountUnder(dir: string): Promise<void> {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) await new Promise<void>((res) => spawn('umount', ['-l', p]).on('close', () => res()));
+}
+
 /** Starts `kiln --host … build` of a RUN that sleeps; resolves once the RUN has started. */
 async function sleepingBuild(tag: string) {
   const ctx = fx.context({ Dockerfile: `FROM busybox\nRUN echo started-${tag} && sleep 60\n` });
@@ -187,9 +198,10 @@ test('remote build: the agent killed mid-build → one line naming the host, non
   const lines = b.stderr().trim().split('\n');
   const err = lines.findIndex((l) => l.startsWith('kiln: '));
   assert.match(lines[err]!, /^kiln: lost the connection to the kiln agent at tcp:\/\/127\.0\.0\.1:\d+ during the build \(the agent stopped or restarted; run the command again once it is up\)$/, b.stderr());
-  // The RUN the killed agent started is an orphan now: stop it, as a reboot would.
+  // The RUN the killed agent started is an orphan now, its overlay still mounted: stop and unmount, as a reboot would.
   const runc = new Runc({ root: path.join(fx.root, 'build', 'runc') });
   for (const c of await runc.list()) await runc.delete(c.id, { force: true }).catch(() => undefined);
+  await unmountUnder(fx.root);
   await agent.restart();
   const ok = await remoteOk(['build', '-q', b.ctx]);
   assert.match(ok.stdout, /^sha256:[0-9a-f]{64}\n$/);
