@@ -125,6 +125,8 @@ export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise
       const manifestBlob = await writeBlob(deps, JSON.stringify(manifest));
       const descriptor: Descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
       for (const t of tags) if ((await deps.refs.get(t))?.digest !== descriptor.digest) await deps.setRef(t, descriptor);
+      const storesImage = (opts.outputs ?? []).length === 0 || (opts.outputs ?? []).some((o) => o.type === 'image');
+      if (tags.length === 0 && storesImage) await deps.keepUnnamed?.(descriptor);
       await writeOutputs(s, final, descriptor, tags, opts.outputs ?? []);
       for (const to of opts.cacheTo ?? []) await writeCache(s, deps, final, to);
       return { id: configBlob.digest, manifestDigest: manifestBlob.digest, tags, steps: s.ranSteps, cached: s.cachedSteps };

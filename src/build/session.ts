@@ -37,6 +37,8 @@ export interface BuilderDeps {
   /** A local image by reference, pulled first when it is missing. */
   image(ref: string): Promise<LocalImageView>;
   setRef(name: string, descriptor: Descriptor): Promise<void>;
+  /** Keeps an image built without -t (Docker's dangling image), so its ID can be run, tagged or pushed. */
+  keepUnnamed?(descriptor: Descriptor): Promise<unknown>;
   withLease<T>(fn: () => Promise<T>): Promise<T>;
   /** Registry access for --cache-from/--cache-to; absent where the engine has none. */
   cacheRegistry?(): Promise<CacheRegistry>;

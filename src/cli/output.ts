@@ -51,3 +51,21 @@ export function humanAge(iso: string | undefined, now = Date.now()): string {
   }
   return s < 2 ? 'Less than a second ago' : `${s} seconds ago`;
 }
+
+/**
+ * A `--format` template over rows (docker's rules): `table TEMPLATE` prints a
+ * header (the template over `headers`, field name → column title) and aligns
+ * the tab-separated columns; any other template prints one line per row.
+ */
+export async function printFormatted(format: string, rows: object[], headers: Record<string, string>): Promise<void> {
+  const { compileTemplate } = await import('./template.js');
+  const table = /^table(\s|$)/.test(format);
+  const render = compileTemplate(table ? format.replace(/^table\s*/, '') || Object.keys(headers).map((k) => `{{.${k}}}`).join('\t') : format);
+  const lines = rows.map((r) => render(r));
+  if (!table) {
+    process.stdout.write(lines.map((l) => l + '\n').join(''));
+    return;
+  }
+  const [head, ...body] = [render(headers), ...lines].map((l) => l.split('\t'));
+  process.stdout.write(formatTable(head!, body));
+}

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataLoss, invalidArgument } from '../errors.js';
-import { MediaType } from '../oci/mediatypes.js';
+import { isManifestType, MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, Index } from '../oci/types.js';
 import { writeFileAtomic, writing } from './fsutil.js';
 import { withLock } from './lock.js';
@@ -66,7 +66,8 @@ export class LayoutRefStore implements RefStore {
   async set(name: string, descriptor: Descriptor): Promise<void> {
     if (name === '') throw invalidArgument(`kiln store ${this.root}: empty tag name`);
     await this.update((manifests) => [
-      ...manifests.filter((d) => refName(d) !== name),
+      // The name replaces its old target, and an unnamed entry of the same image is now named.
+      ...manifests.filter((d) => refName(d) !== name && !(refName(d) === undefined && d.digest === descriptor.digest)),
       { ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME]: name } },
     ]);
   }
@@ -75,6 +76,25 @@ export class LayoutRefStore implements RefStore {
     let existed = false;
     await this.update((manifests) => {
       const kept = manifests.filter((d) => refName(d) !== name);
+      existed = kept.length !== manifests.length;
+      return kept;
+    });
+    return existed;
+  }
+
+  /** Index entries without a name that are image manifests (other unnamed entries are left alone). */
+  async unnamed(): Promise<Descriptor[]> {
+    return (await this.readIndex()).manifests.filter((d) => refName(d) === undefined && isManifestType(d.mediaType));
+  }
+
+  async keep(descriptor: Descriptor): Promise<void> {
+    await this.update((manifests) => (manifests.some((d) => d.digest === descriptor.digest) ? manifests : [...manifests, strip(descriptor)]));
+  }
+
+  async forget(digest: string): Promise<boolean> {
+    let existed = false;
+    await this.update((manifests) => {
+      const kept = manifests.filter((d) => !(refName(d) === undefined && d.digest === digest));
       existed = kept.length !== manifests.length;
       return kept;
     });

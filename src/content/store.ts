@@ -64,4 +64,13 @@ export interface RefStore {
   set(name: string, descriptor: Descriptor): Promise<void>;
   /** Returns false when the name did not exist. */
   delete(name: string): Promise<boolean>;
+  /**
+   * Images kept without a name (Docker's dangling `<none>:<none>`: a build
+   * without -t, an import or load without a name). Setting a name on one
+   * makes it named; `forget` drops it.
+   */
+  unnamed?(): Promise<Descriptor[]>;
+  keep?(descriptor: Descriptor): Promise<void>;
+  /** Returns false when no unnamed image had that manifest digest. */
+  forget?(digest: string): Promise<boolean>;
 }

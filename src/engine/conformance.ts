@@ -11,6 +11,7 @@ import { PassThrough, Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { startRegistry, type TestRegistry } from '../testing/registry.js';
 import type { Engine } from './engine.js';
+import type { KilnEvent } from './events.js';
 
 export interface ConformanceTarget {
   /** The backend name `info()` reports. */
@@ -34,6 +35,20 @@ async function rootfsTar(marker: string): Promise<Buffer> {
   pack.finalize();
   await done;
   return Buffer.concat(out);
+}
+
+/** Reads an event stream with a time limit per wait; a wait that times out leaves its read pending for the next. */
+function eventReader(events: AsyncIterable<KilnEvent>): (ms: number) => Promise<IteratorResult<KilnEvent> | 'timeout'> {
+  const it = events[Symbol.asyncIterator]();
+  let pending: Promise<IteratorResult<KilnEvent>> | undefined;
+  return async (ms) => {
+    pending ??= it.next();
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([pending, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
+    clearTimeout(timer);
+    if (r !== 'timeout') pending = undefined;
+    return r;
+  };
 }
 
 const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
@@ -141,6 +156,51 @@ export function engineConformance(target: ConformanceTarget): void {
       await engine.tag(name('filter'), name('filter') + ':other');
       assert.deepEqual((await engine.listImages({ reference: name('filter') + ':other' })).map((i) => i.id), [id]);
       assert.deepEqual((await engine.listImages({ reference: name('filter') + ':nope' })).length, 0);
+    });
+
+    test('events: a subscription sees tag, untag and delete as they happen, and ends when its signal aborts', async () => {
+      const id = await importImage('events');
+      const ac = new AbortController();
+      const read = eventReader(engine.events({ since: new Date(), follow: true, filters: ['type=image'], signal: ac.signal }));
+      /** Reads events until one matches, within ms. */
+      const waitFor = async (want: (e: KilnEvent) => boolean, ms: number): Promise<KilnEvent | undefined> => {
+        for (const end = Date.now() + ms; Date.now() < end; ) {
+          const r = await read(end - Date.now());
+          if (r === 'timeout') return undefined;
+          assert.ok(!r.done, 'the stream ended before the signal aborted');
+          if (want(r.value)) return r.value;
+        }
+        return undefined;
+      };
+      // A subscription that is not yet live misses what happens before it is: tag probes until one is seen.
+      let live = false;
+      for (let i = 0; i < 30 && !live; i++) {
+        await engine.tag(name('events'), `${name('events-probe')}:${i}`);
+        live = (await waitFor((e) => e.action === 'tag' && e.attributes.name === full('events-probe', String(i)), 1000)) !== undefined;
+      }
+      assert.ok(live, 'no probe tag event within 30 s');
+
+      await engine.tag(name('events'), `${name('events-named')}:v1`);
+      await engine.removeImages([`${name('events-named')}:v1`]);
+      const tagged = await waitFor((e) => e.attributes.name === full('events-named', 'v1'), 10_000);
+      assert.deepEqual(tagged && { action: tagged.action, id: tagged.id }, { action: 'tag', id: full('events-named', 'v1') });
+      assert.match(tagged!.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      const untagged = await waitFor((e) => e.attributes.name === full('events-named', 'v1'), 10_000);
+      assert.deepEqual(untagged && { action: untagged.action, id: untagged.id }, { action: 'untag', id: full('events-named', 'v1') });
+
+      await engine.removeImages([id], { force: true });
+      const deleted = await waitFor((e) => e.action === 'delete', 10_000);
+      assert.equal(deleted?.id, id);
+
+      ac.abort();
+      let end = await read(5000);
+      while (end !== 'timeout' && !end.done) end = await read(5000);
+      assert.notEqual(end, 'timeout', 'the stream did not end within 5 s of the abort');
+    });
+
+    test('events: an unknown filter key is INVALID_ARGUMENT, naming it', async () => {
+      const it = engine.events({ filters: ['colour=red'], follow: true })[Symbol.asyncIterator]();
+      await assert.rejects(it.next(), (e: Error) => code('INVALID_ARGUMENT')(e) && e.message.includes('colour=red'));
     });
 
     test('check finds nothing wrong', async () => {

@@ -10,6 +10,7 @@ import type { BuildOptions, BuildResult } from '../build/types.js';
 
 export type { BuildOptions, BuildResult } from '../build/types.js';
 import type { ContainerEngine } from './containers.js';
+import type { EventQuery, KilnEvent } from './events.js';
 
 export interface ImageSummary {
   /** The image ID: the config digest, like Docker's. */
@@ -128,6 +129,11 @@ export interface Engine {
   /** Builds a Dockerfile (`kiln build`); the image is stored and tagged, other outputs written. */
   build(opts: BuildOptions): Promise<BuildResult>;
   prune(): Promise<PruneResult>;
+  /**
+   * `kiln events`: the backend's events matching the query, in time order;
+   * with `follow`, new ones until `until` or the signal, then the iterable ends.
+   */
+  events(query: EventQuery): AsyncIterable<KilnEvent>;
   check(): Promise<CheckProblem[]>;
   close(): Promise<void>;
   /** Containers (see containers.ts), where the backend runs them. */

@@ -83,7 +83,10 @@ export function register(program: Command): void {
     .description('Show the details of containers or images as JSON (Docker-style fields)')
     .argument('<name...>', 'container names or IDs, image names or IDs')
     .option('--type <type>', 'container or image (default: a container first, then an image)')
-    .action(async (names: string[], opts: { type?: string }, cmd: Command) => {
+    .option('-f, --format <template>', 'a Go template for each object, e.g. "{{.Id}}" or "{{json .Config.Env}}"')
+    .action(async (names: string[], opts: { type?: string; format?: string }, cmd: Command) => {
+      // A bad template is reported before any engine is opened.
+      const render = opts.format === undefined || opts.format === 'json' ? undefined : (await import('../template.js')).compileTemplate(opts.format);
       if (opts.type !== undefined && !['container', 'image'].includes(opts.type)) {
         throw invalidArgument(`invalid --type "${opts.type}"`, { hint: 'use container or image' });
       }
@@ -117,6 +120,7 @@ export function register(program: Command): void {
         });
       }
       const out = names.map((n) => found.get(n));
-      printJSON(out);
+      if (render) process.stdout.write(out.map((o) => render(o) + '\n').join(''));
+      else printJSON(out);
     });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { familiarString, parseReference } from '../../name/reference.js';
 import type { ContainerSummary, PortBinding } from '../../engine/containers.js';
 import { withContainers } from '../engine.js';
-import { humanAge, printJSON, printTable } from '../output.js';
+import { humanAge, printFormatted, printJSON, printTable } from '../output.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -27,6 +27,9 @@ function imageText(image: string): string {
   }
 }
 
+/** The fields `--format` templates see, with docker's column titles. */
+const HEADERS = { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Labels: 'LABELS' };
+
 export function register(program: Command): void {
   program
     .command('ps')
@@ -35,7 +38,7 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'only IDs')
     .option('--no-trunc', 'do not truncate IDs and commands')
     .option('-f, --filter <key=value>', 'name=, status=, id=, label=, ancestor=, exited=', collect, [])
-    .option('--format <format>', 'json for machine-readable output')
+    .option('--format <format>', 'json, or a Go template: "{{.Names}} {{.Status}}", "table {{.ID}}\\t{{.Image}}"')
     .action(async (opts: { all?: boolean; quiet?: boolean; trunc: boolean; filter: string[]; format?: string }, cmd: Command) => {
       const list = await withContainers(cmd, (c) => c.listContainers({ all: !!opts.all, filters: opts.filter }));
       if (opts.format === 'json') return printJSON(list);
@@ -49,9 +52,22 @@ export function register(program: Command): void {
         const q = JSON.stringify(s);
         return opts.trunc && q.length > 22 ? `${q.slice(0, 20)}…"` : q;
       };
+      const rows = list.map((c) => ({
+        ID: id(c.id),
+        Image: imageText(c.image),
+        Command: cmdText(c.command),
+        CreatedAt: c.created,
+        RunningFor: humanAge(c.created, now),
+        Status: statusText(c, now),
+        Ports: portsText(c.ports),
+        Names: c.name,
+        State: c.state,
+        Labels: Object.entries(c.labels).map(([k, v]) => `${k}=${v}`).join(','),
+      }));
+      if (opts.format !== undefined) return printFormatted(opts.format, rows, HEADERS);
       printTable(
         ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-        list.map((c) => [id(c.id), imageText(c.image), cmdText(c.command), humanAge(c.created, now), statusText(c, now), portsText(c.ports), c.name]),
+        rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names]),
       );
     });
 }

@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
@@ -166,4 +166,47 @@ test('images that ctr (or the kubelet) pulled, with an index as target, are list
   assert.match((await onCtd(['history', `${repo}:multi`])).stdout, /from an index|kiln import/);
   await onCtd(['rmi', `${repo}:multi`]);
   assert.equal((await ctrNames()).includes(`${repo}:multi`), false);
+});
+
+test('kiln events on containerd prints what ctr tags and removes, filtered by image; --since in the past is refused', async () => {
+  const src = `docker.io/kiln-test/evsrc-${run}:1`;
+  await onCtd(['import', busybox, src]);
+  const repo = `docker.io/kiln-test/ev-${run}`;
+  const args = ['--root', path.join(tmp, 'unused'), '--backend', 'containerd', '--address', ctd.address, 'events', '--filter', 'type=image', '--filter', `image=kiln-test/ev-${run}`];
+  const child = spawn(process.execPath, [kilnBin(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  const line = (action: string, name: string) => new RegExp(`^\\S+ image ${action} ${name.replace(/[.]/g, '\\.')} \\(name=${name.replace(/[.]/g, '\\.')}\\)$`, 'm');
+  const printed = async (re: RegExp, ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (re.test(out)) return true;
+    return re.test(out);
+  };
+  try {
+    // containerd keeps no history: tag probe names until the subscription is live and prints one.
+    let live = false;
+    for (let i = 0; i < 30 && !live; i++) {
+      await ctd.ctr(['images', 'tag', src, `${repo}:probe${i}`]);
+      live = await printed(line('tag', `${repo}:probe${i}`), 1000);
+    }
+    assert.ok(live, `no event printed for a ctr tag within 30 s\nstdout: ${out}\nstderr: ${err}`);
+    await ctd.ctr(['images', 'tag', src, `docker.io/kiln-test/other-${run}:1`]);
+    await ctd.ctr(['images', 'tag', src, `${repo}:final`]);
+    assert.ok(await printed(line('tag', `${repo}:final`), 10_000), out);
+    await ctd.ctr(['images', 'rm', `${repo}:final`]);
+    assert.ok(await printed(line('untag', `${repo}:final`), 10_000), out);
+    assert.equal(out.includes(`other-${run}`), false, 'image= filters out other names');
+    assert.ok(out.split('\n').filter(Boolean).every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z image (tag|untag) /.test(l)), out);
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await exited, 0, err);
+  assert.equal(err, '');
+
+  const since = await kiln(args.slice(2).concat(['--since', '10m']), { root: path.join(tmp, 'unused') });
+  assert.equal(since.code, 1);
+  assert.equal(since.stdout, '');
+  assert.match(since.stderr, /^kiln: containerd keeps no event history: cannot show events since \S+Z \(leave out --since to stream new events; the local backend keeps a log of past ones\)\n$/);
 });

@@ -188,6 +188,11 @@ export class ContainerdContentStore implements ContentStore {
         done = true;
         await conn.unary('content', 'Abort', { ref }, `ingest ${ref}`).catch(() => undefined);
       },
+      async close() {
+        // Ends the Write session: containerd unlocks the ref and keeps what was written for a resume.
+        if (!done) session.cancel();
+        done = true;
+      },
     };
   }
 

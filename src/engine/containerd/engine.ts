@@ -28,6 +28,7 @@ import { withLease } from './lease.js';
 import { ContainerdRefStore } from './refs.js';
 import { removeImages, tagImage } from './remove.js';
 import { checkImages } from './check.js';
+import { containerdEvents } from './events.js';
 import { platformManifest, type UnpackContext } from './unpack.js';
 
 export const DEFAULT_NAMESPACE = 'k8s.io';
@@ -146,6 +147,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       for await (const b of content.list()) after = { n: after.n + 1, bytes: after.bytes + b.size };
       return { deletedImages: [], blobsRemoved: Math.max(0, before.n - after.n), bytesFreed: Math.max(0, before.bytes - after.bytes) };
     },
+    events: (q) => containerdEvents(conn, q),
     check: () => checkImages(content, refs),
     async close() {
       await stores.registry.close();

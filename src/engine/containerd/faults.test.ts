@@ -2,7 +2,8 @@
  * containerd restarted mid-pull: kiln reports it in one line, no half-image is
  * recorded, the lease kiln held expires by itself (containerd.io/gc.expire)
  * and, once it is gone, containerd's GC frees every blob and snapshot it held;
- * a second pull then works.
+ * a second pull then works. containerd stopped under a following `kiln events`:
+ * one line, exit 1.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import { startRegistry, type TestRegistry } from '../../testing/registry.js';
 import { removeDir, tempDir } from '../../testing/tempdir.js';
 import { openLocalEngine } from '../local/engine.js';
 import { ContainerdConnection } from './grpc.js';
+import { openContainerdEngine } from './engine.js';
 
 let ctd: TestContainerd;
 let reg: TestRegistry;
@@ -99,4 +101,36 @@ test('containerd restarted mid-pull: one clear line, no image recorded, GC frees
   const code = await new Promise<number>((r) => again.on('close', (c) => r(c ?? -1)));
   assert.equal(code, 0);
   assert.match(await ctd.ctr(['images', 'ls', '-q']), new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+});
+
+test('containerd stopped under kiln events: one clear line naming the socket, exit 1', async () => {
+  const engine = await openContainerdEngine({ address: ctd.address });
+  const src = `kiln-test/ev-src:1`;
+  try {
+    await engine.importRootfs(bigRootfs(4096), { reference: src });
+  } finally {
+    await engine.close();
+  }
+  const child = spawn(process.execPath, [kilnBin(), '--root', path.join(tmp, 'unused'), '--backend', 'containerd', '--address', ctd.address, 'events'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+  const hung = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  // Live once it prints a tag made with ctr.
+  for (let i = 0; i < 30 && !stdout.includes(' image tag '); i++) {
+    await ctd.ctr(['images', 'tag', `docker.io/${src}`, `docker.io/kiln-test/ev-probe:${i}`]);
+    for (const end = Date.now() + 1000; Date.now() < end && !stdout.includes(' image tag '); ) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(stdout, / image tag docker\.io\/kiln-test\/ev-probe:\d+ /);
+  await ctd.crash();
+  const code = await exited;
+  clearTimeout(hung);
+  await ctd.restart();
+  assert.equal(code, 1, stderr);
+  assert.equal(
+    stderr,
+    `kiln: lost the connection to containerd at ${ctd.address} during events (containerd stopped or restarted; run kiln events again once it is up; events in between are not replayed)\n`,
+  );
 });

@@ -28,6 +28,8 @@ const FILES: Record<ServiceName, string> = {
   diff: `${API}/services/diff/v1/diff.proto`,
   events: `${API}/services/events/v1/events.proto`,
 };
+/** Event payloads (the `Any` in an events Envelope) kiln decodes. */
+const EVENT_FILES = [`${API}/events/image.proto`];
 const PATHS: Record<ServiceName, string[]> = {
   version: ['containerd', 'services', 'version', 'v1', 'Version'],
   introspection: ['containerd', 'services', 'introspection', 'v1', 'Introspection'],
@@ -52,7 +54,7 @@ export function protoRoot(): string {
 let loaded: grpc.GrpcObject | undefined;
 function definitions(): grpc.GrpcObject {
   if (!loaded) {
-    const def = protoLoader.loadSync(Object.values(FILES), {
+    const def = protoLoader.loadSync([...Object.values(FILES), ...EVENT_FILES], {
       includeDirs: [protoRoot()],
       keepCase: true,
       longs: Number,
@@ -69,6 +71,19 @@ function serviceConstructor(name: ServiceName): grpc.ServiceClientConstructor {
   let node: unknown = definitions();
   for (const part of PATHS[name]) node = (node as Record<string, unknown>)[part];
   return node as grpc.ServiceClientConstructor;
+}
+
+/**
+ * Decodes a `google.protobuf.Any` (`{type_url, value}`) whose type is one of
+ * the loaded messages (`containerd.services.images.v1.ImageCreate`); undefined
+ * for other types.
+ */
+export function decodeAny(any: { type_url?: string; value?: Buffer } | null | undefined): Message | undefined {
+  if (!any?.type_url || !any.value) return undefined;
+  let node: unknown = definitions();
+  for (const part of any.type_url.slice(any.type_url.lastIndexOf('/') + 1).split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
+  const type = node as { deserialize?: (b: Buffer) => Message } | undefined;
+  return type?.deserialize ? type.deserialize(any.value) : undefined;
 }
 
 // Protobuf messages cross this boundary as plain objects (keepCase: snake_case fields).
@@ -170,17 +185,25 @@ export class ContainerdConnection {
     });
   }
 
-  /** A server stream as an async iterable of messages. */
-  async *serverStream(service: ServiceName, method: string, request: Message, what: string): AsyncGenerator<Message> {
+  /** A server stream as an async iterable of messages; it ends (without an error) when the signal aborts. */
+  async *serverStream(service: ServiceName, method: string, request: Message, what: string, signal?: AbortSignal): AsyncGenerator<Message> {
     if (this.lost) throw this.lost;
+    if (signal?.aborted) return;
     const c = this.client(service) as unknown as Record<string, (req: Message, md: grpc.Metadata) => grpc.ClientReadableStream<Message>>;
     const call = c[method]!.call(c, request, this.metadata());
     const end = this.begin(call);
+    const cancel = () => call.cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
-      for await (const m of call) yield m as Message;
+      for await (const m of call) {
+        if (signal?.aborted) return;
+        yield m as Message;
+      }
     } catch (e) {
+      if (signal?.aborted) return;
       throw this.failure(e as grpc.ServiceError, what);
     } finally {
+      signal?.removeEventListener('abort', cancel);
       end();
       call.cancel();
     }

@@ -36,6 +36,7 @@ export function buildWith(stores: LocalStores, withRegistry: () => Promise<Local
       snapshotter: overlaySnapshotter(stores.root),
       image,
       setRef: stores.setRef,
+      ...(stores.keepUnnamed ? { keepUnnamed: stores.keepUnnamed } : {}),
       withLease: stores.withLease,
       cacheRegistry: async () => {
         const s = await withRegistry();

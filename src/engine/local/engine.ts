@@ -8,10 +8,11 @@ import type { RegistryClient } from '../../registry/client.js';
 import { failedPrecondition, internal } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
 import { imageHistory, inspectImage, listImages, removeImages, tagImage } from './images.js';
-import { readManifest, resolveImage } from './resolve.js';
+import { listLocalImages, readManifest, resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 import { ContainerStore } from './containers/store.js';
-import { appendEvent } from './events.js';
+import { appendEvent, appendImageEvent, readEvents } from './events.js';
+import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
 
 /*
  * The registry client (undici), archives (tar-stream) and layer code are
@@ -34,6 +35,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
     },
     withLease: (fn) => withLease(store, () => fn()),
     setRef: (name, d) => store.refs.set(name, d),
+    keepUnnamed: (d) => store.refs.keep(d),
   };
   const gc = () => collectGarbage(store);
 
@@ -61,7 +63,8 @@ export async function openLocalEngine(root: string): Promise<Engine> {
     },
     async tag(source, target) {
       await tagImage(stores, source, target);
-      await appendEvent(root, { type: 'image', action: 'tag', id: target, attributes: { name: target, source } });
+      const name = formatReference(parseNormalizedNamed(target));
+      await appendEvent(root, { type: 'image', action: 'tag', id: name, attributes: { name } });
     },
     listImages: (opts) => listImages(stores, opts),
     inspectImage: (ref) => inspectImage(stores, ref),
@@ -82,36 +85,56 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       }
       const result = await removeImages(stores, refs, opts);
       for (const n of result.untagged) await appendEvent(root, { type: 'image', action: 'untag', id: n, attributes: { name: n } });
-      for (const id of result.deleted) await appendEvent(root, { type: 'image', action: 'delete', id, attributes: { id } });
+      for (const id of result.deleted) await appendImageEvent(root, 'delete', id);
       if (result.deleted.length > 0) await gc();
       return result;
     },
     async save(refs: string[], out: Writable, opts) {
       const items: SaveItem[] = [];
+      const saved: [string, string[]][] = [];
       for (const r of refs) {
         const image = await resolveImage(stores.content, stores.refs, r);
         const names = image.refs.map((x) => x.name).filter((n) => !n.includes('@'));
         if (names.length === 0) items.push({ descriptor: image.manifestDescriptor });
         for (const name of names) items.push({ name, descriptor: image.manifestDescriptor });
+        saved.push([image.id, names]);
       }
       const { saveArchive } = await import('../../image/archive/save.js');
       await saveArchive(store.content, items, out, { format: opts?.format ?? 'docker' });
+      for (const [id, names] of saved) await appendImageEvent(root, 'save', id, names);
     },
     async load(input: Readable): Promise<LoadedImage[]> {
       const { loadArchive } = await import('../../image/archive/load.js');
       const loaded = await loadArchive(store, input);
       const out: LoadedImage[] = [];
       for (const l of loaded) out.push({ ...(l.name ? { name: l.name } : {}), id: (await readManifest(store.content, l.descriptor)).config.digest });
+      for (const l of out) await appendImageEvent(root, 'load', l.id, l.name ? [l.name] : []);
       return out;
     },
-    importRootfs: async (input, opts) => (await import('./import.js')).importRootfs(stores, input, opts),
-    build: async (opts) => (await import('./build.js')).buildWith(stores, async () => {
-      await withRegistry();
-      return stores;
-    }, opts),
+    async importRootfs(input, opts) {
+      const id = await (await import('./import.js')).importRootfs(stores, input, opts);
+      await appendImageEvent(root, 'import', id, opts?.reference ? [formatReference(parseNormalizedNamed(opts.reference))] : []);
+      return id;
+    },
+    async build(opts) {
+      const r = await (await import('./build.js')).buildWith(stores, async () => {
+        await withRegistry();
+        return stores;
+      }, opts);
+      await appendImageEvent(root, 'build', r.id, r.tags);
+      return r;
+    },
+    events: (q) => readEvents(root, q),
     async prune(): Promise<PruneResult> {
+      // Dangling images go first (as `docker image prune`), except those a container uses.
+      const used = new Set((await new ContainerStore(root).list()).map((c) => c.imageId));
+      const deletedImages: string[] = [];
+      for (const image of (await listLocalImages(stores.content, stores.refs)).filter((i) => i.refs.length === 0 && !used.has(i.id))) {
+        if (await store.refs.forget(image.manifestDescriptor.digest)) deletedImages.push(image.id);
+      }
+      for (const id of deletedImages) await appendImageEvent(root, 'delete', id);
       const r = await gc();
-      return { deletedImages: [], blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
+      return { deletedImages, blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
     },
     async check() {
       return (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));

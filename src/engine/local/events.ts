@@ -6,7 +6,8 @@
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { invalidArgument, isErrno } from '../../errors.js';
+import { isErrno } from '../../errors.js';
+import { eventMatcher } from '../event-filter.js';
 import type { EventQuery, KilnEvent } from '../events.js';
 
 export const eventsFile = (root: string): string => path.join(root, 'events.jsonl');
@@ -22,24 +23,9 @@ export async function appendEvent(root: string, ev: Omit<KilnEvent, 'time'>): Pr
   }
 }
 
-/** Parses `key=value` filters into a matcher; unknown keys are an error, as in Docker. */
-export function eventMatcher(filters: string[] = []): (e: KilnEvent) => boolean {
-  const want = new Map<string, string[]>();
-  for (const f of filters) {
-    const i = f.indexOf('=');
-    const key = i < 0 ? '' : f.slice(0, i);
-    if (!['type', 'event', 'container', 'image', 'volume'].includes(key)) {
-      throw invalidArgument(`invalid filter "${f}"`, { hint: 'use type=, event=, container=, image= or volume=' });
-    }
-    want.set(key, [...(want.get(key) ?? []), f.slice(i + 1)]);
-  }
-  return (e) =>
-    [...want].every(([key, values]) => {
-      if (key === 'type') return values.includes(e.type);
-      if (key === 'event') return values.includes(e.action);
-      if (key !== e.type) return false;
-      return values.some((v) => e.id === v || e.id.startsWith(v) || e.attributes.name === v || e.attributes.image === v);
-    });
+/** An image event whose actor is an image: `name` is its names, comma-separated, or the ID when it has none (as Docker's). */
+export function appendImageEvent(root: string, action: string, id: string, names: string[] = []): Promise<void> {
+  return appendEvent(root, { type: 'image', action, id, attributes: { name: names.length > 0 ? names.join(',') : id } });
 }
 
 /** Yields matching events in order; with `follow`, waits for new ones until `until` or the signal. */

@@ -93,6 +93,7 @@ export async function removeImages(stores: LocalStores, inputs: string[], opts: 
       if (!(await stores.refs.delete(name))) throw notFound(`no such image: ${name}`);
       result.untagged.push(name);
     }
+    if (targets.length === 0) await stores.refs.forget?.(image.manifestDescriptor.digest);
     const still = (await listLocalImages(stores.content, stores.refs)).some((i) => i.manifestDescriptor.digest === image.manifestDescriptor.digest);
     if (!still) result.deleted.push(image.id);
   }

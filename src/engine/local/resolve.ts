@@ -22,9 +22,13 @@ export async function readManifest(content: ContentStore, desc: Descriptor): Pro
   return parseImageManifest(bytes, desc.mediaType);
 }
 
-/** All tagged images, grouped by manifest digest. */
+/** All images, grouped by manifest digest: the tagged ones, then those kept without a name (no refs). */
 export async function listLocalImages(content: ContentStore, refs: RefStore): Promise<LocalImage[]> {
   const byManifest = new Map<string, LocalImage>();
+  for (const d of (await refs.unnamed?.()) ?? []) {
+    const manifest = await readManifest(content, d);
+    byManifest.set(d.digest, { manifestDescriptor: d, manifest, id: manifest.config.digest, refs: [] });
+  }
   for (const ref of await refs.list()) {
     const existing = byManifest.get(ref.descriptor.digest);
     if (existing) {

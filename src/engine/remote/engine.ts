@@ -11,6 +11,7 @@ import type { Engine, EngineInfo, ImportOptions, LoadedImage, PullResult, PushRe
 import { internal, invalidArgument } from '../../errors.js';
 import { parseAddress } from './address.js';
 import { remoteBuild } from './build.js';
+import { remoteEvents } from './events.js';
 import { chunkBytes, sendChunks, writeOut } from './chunks.js';
 import { AgentConnection } from './connection.js';
 import { forwardedCredentials } from './credentials.js';
@@ -71,6 +72,7 @@ export async function openRemoteEngine(opts: RemoteEngineOptions): Promise<Engin
     build: (o) => remoteBuild(conn, o),
     prune: () => call('Prune', {}, 'prune'),
     check: () => call('Check', {}, 'check'),
+    events: (q) => remoteEvents(conn, q),
     async close() {
       conn.close();
     },

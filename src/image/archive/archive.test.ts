@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -212,4 +213,27 @@ test('a multi-platform index: docker format picks one platform, oci format keeps
   assert.deepEqual(await checkStore(dest), []);
   const copy = await run('skopeo', ['copy', '-q', '--override-arch', 'arm64', `oci-archive:${oci}:docker.io/library/multi:1`, `oci:${dir}/out:x`]);
   assert.equal(copy.code, 0, copy.stderr);
+});
+
+test('load of a docker archive whose layer is zstd-compressed checks its diff_id and keeps the zstd blob', async (t) => {
+  const dir = await tempDir(t);
+  const img = await tinyImage({ files: [{ 'z.txt': 'zstd\n' }] });
+  const plain = img.blobs.get(img.layers[0]!.digest)!;
+  const zst = execFileSync('zstd', ['-q', '-c'], { input: plain });
+  const config = img.blobs.get(img.config.digest)!;
+  const files = [
+    { name: 'z/layer.tar', body: zst },
+    { name: `${img.config.digest.slice(7)}.json`, body: config },
+    { name: 'manifest.json', body: JSON.stringify([{ Config: `${img.config.digest.slice(7)}.json`, RepoTags: ['zst:1'], Layers: ['z/layer.tar'] }]) },
+  ];
+  const store = await openStore(join(dir, 'store'));
+  const loaded = await loadArchive(store, Readable.from([await tarOf(files)]));
+  assert.equal(loaded[0]!.name, 'docker.io/library/zst:1');
+  const m = JSON.parse((await store.content.readBytes(loaded[0]!.descriptor.digest)).toString()) as Manifest;
+  assert.equal(m.layers[0]!.digest, sha256(zst));
+  assert.match(m.layers[0]!.mediaType, /zstd/);
+  // The same bytes under a config that expects another diff_id are refused.
+  const other = execFileSync('zstd', ['-q', '-c'], { input: Buffer.from('another layer') });
+  const bad = await openStore(join(dir, 'bad'));
+  await assert.rejects(loadArchive(bad, Readable.from([await tarOf([{ ...files[0]!, body: other }, files[1]!, files[2]!])])), { code: 'DATA_LOSS' });
 });

@@ -2,11 +2,9 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ContentStore } from '../../content/store.js';
-import { unimplemented } from '../../errors.js';
-import { peekHead, sniffCodec, type Codec } from '../../layer/compress.js';
+import { decompress, peekHead, sniffCodec, type Codec } from '../../layer/compress.js';
 
 export interface LayerDigests {
   diffId: string;
@@ -60,15 +58,7 @@ export async function layerDiffId(content: ContentStore, digest: string): Promis
     source.destroy();
     return { diffId: digest, compression };
   }
-  if (compression === 'zstd') {
-    source.destroy();
-    throw unimplemented(`layer ${digest} is zstd-compressed; kiln cannot check its diff_id on Node ${process.versions.node}`, {
-      hint: 'save the image with gzip or uncompressed layers',
-    });
-  }
   const hash = createHash('sha256');
-  await pipeline(stream, createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
-    for await (const c of chunks) hash.update(c);
-  });
+  for await (const c of await decompress(stream)) hash.update(c as Buffer);
   return { diffId: `sha256:${hash.digest('hex')}`, compression };
 }

@@ -164,7 +164,10 @@ export async function loadArchive(store: LoadTarget, source: Readable): Promise<
       });
     }
     const result = distinct(loaded);
-    for (const l of result) if (l.name !== undefined) await store.refs.set(l.name, l.descriptor);
+    for (const l of result) {
+      if (l.name !== undefined) await store.refs.set(l.name, l.descriptor);
+      else await store.refs.keep?.(l.descriptor);
+    }
     return result;
   });
 }

@@ -127,7 +127,7 @@ test('events: create, start, die with the exit code, destroy — filtered and as
   assert.equal(events[2]!.attributes.exitCode, '7');
   assert.equal(events[2]!.attributes.name, 'ev');
   const images = await fx.ok(['events', '--since', since, '--until', until, '--filter', 'type=image']);
-  assert.match(images.stdout, /image tag busybox:evtag/);
+  assert.match(images.stdout, /image tag docker.io\/library\/busybox:evtag \(name=docker.io\/library\/busybox:evtag\)/);
   assert.match(images.stdout, /image untag docker.io\/library\/busybox:evtag/);
   const dies = await fx.ok(['events', '--since', since, '--until', until, '--filter', 'event=die']);
   assert.equal(dies.stdout.trim().split('\n').length, 1);

@@ -173,6 +173,44 @@ function save(t: Tracked, engine: Engine): grpc.handleServerStreamingCall<JsonMs
   };
 }
 
+/** The agent's events as a stream until the client cancels (or `until` / the engine ends it). */
+function events(t: Tracked, engine: Engine): grpc.handleServerStreamingCall<JsonMsg, JsonMsg> {
+  return (call) => {
+    const started = Date.now();
+    const signal = callSignal(call);
+    Promise.resolve()
+      .then(async () => {
+        const a = args(call.request);
+        const date = (k: string) => {
+          if (a[k] === undefined || a[k] === null) return undefined;
+          const d = new Date(String(a[k]));
+          if (Number.isNaN(d.getTime())) throw invalidArgument(`bad request: "${k}" is not a time`);
+          return d;
+        };
+        const since = date('since');
+        const until = date('until');
+        const filters = a.filters === undefined ? [] : strs(a, 'filters');
+        const query = { ...(since ? { since } : {}), ...(until ? { until } : {}), filters, follow: a.follow === true, signal };
+        for await (const e of engine.events(query)) {
+          if (call.cancelled) break;
+          await send(call, { json: JSON.stringify(e) });
+        }
+      })
+      .then(
+        () => {
+          if (call.cancelled) return;
+          report(t, call, '', started);
+          call.end();
+        },
+        (e) => {
+          if (call.cancelled) return;
+          report(t, call, '', started, e);
+          call.emit('error', toStatus(e));
+        },
+      );
+  };
+}
+
 /** Reads a client stream's first message (its options) and returns them with a Readable of all its bytes. */
 async function upload(call: grpc.ServerReadableStream<ChunkMsg, JsonMsg>): Promise<{ opts: Args; input: Readable }> {
   const it = call[Symbol.asyncIterator]();
@@ -226,6 +264,7 @@ export function methodTable(engine: Engine, ctx: Omit<BuildHandlerContext, 'engi
     Save: save(t('Save'), engine),
     Load: uploadCall(t('Load'), (input) => engine.load(input)),
     Import: uploadCall(t('Import'), (input, o) => engine.importRootfs(input, o as never)),
+    Events: events(t('Events'), engine),
     Build: buildHandler({ ...ctx, engine, log }),
   };
 }
