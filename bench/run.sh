@@ -9,3 +9,4 @@ bash bench/containers.sh
 bash bench/containerd-pull.sh
 bash bench/build.sh
 bash bench/containerd-build.sh
+bash bench/remote-build.sh

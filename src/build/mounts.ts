@@ -36,7 +36,8 @@ export interface PreparedMounts {
   cleanup(): Promise<void>;
 }
 
-function secretValue(s: SecretSpec): Buffer {
+/** A --secret's value, read where the CLI runs (a file or an environment variable). */
+export function secretValue(s: SecretSpec): Buffer {
   if (s.env !== undefined) {
     const v = process.env[s.env];
     if (v === undefined) throw notFound(`secret ${s.id}: environment variable ${s.env} is not set`, { hint: `export ${s.env} or pass --secret id=${s.id},src=FILE` });

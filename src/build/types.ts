@@ -66,6 +66,8 @@ export interface BuildResult {
   /** Steps that ran and steps answered from the cache. */
   steps: number;
   cached: number;
+  /** Remote builds: what the client uploaded of the context (file bytes and files; the manifest aside). */
+  contextUpload?: { files: number; bytes: number; manifestBytes: number };
 }
 
 /** One step of the build as the progress display sees it. */

@@ -9,6 +9,7 @@ import { parseCodec, peekHead, sniffCodec } from '../../layer/compress.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';
 import { withEngine } from '../engine.js';
+import { globals } from '../context.js';
 import { createBuildProgress, type ProgressMode } from '../build-progress.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
@@ -220,9 +221,19 @@ export function register(program: Command): void {
           return built;
         });
         progress.done();
+        if (r.contextUpload && globals(cmd).debug) {
+          const u = r.contextUpload;
+          process.stderr.write(`debug: context upload: ${u.bytes} bytes in ${u.files} file(s), manifest ${u.manifestBytes} bytes\n`);
+        }
         if (f.iidfile) await writeFile(f.iidfile, r.id);
         if (f.metadataFile) {
-          const meta = { 'containerimage.config.digest': r.id, 'containerimage.digest': r.manifestDigest, 'image.name': r.tags.join(',') };
+          const meta = {
+            'containerimage.config.digest': r.id,
+            'containerimage.digest': r.manifestDigest,
+            'image.name': r.tags.join(','),
+            // Remote builds (--host): what the client uploaded of the context.
+            ...(r.contextUpload ? { 'kiln.context.upload': r.contextUpload } : {}),
+          };
           await writeFile(f.metadataFile, JSON.stringify(meta, null, 2) + '\n');
         }
         process.stdout.write(`${r.id}\n`);

@@ -1,13 +1,21 @@
 /**
- * The remote backend's build(): the Build RPC's client side (context sync up,
- * events and the result down). Owned by the rbuild work; until it lands the
- * remote backend says builds are not available.
+ * The remote backend's build(): prepares the context on this side
+ * (build-context.ts) and runs the Build stream (build-client.ts) over the
+ * agent connection; temp files of the preparation are removed after.
  */
-import { unimplemented } from '../../errors.js';
 import type { BuildOptions, BuildResult } from '../engine.js';
+import { runRemoteBuild } from './build-client.js';
+import { prepareBuild, refuseLocalOnly, type PreparedBuild } from './build-context.js';
 import type { AgentConnection } from './connection.js';
+import { CHUNK_SIZE } from './proto.js';
 
-export function remoteBuild(conn: AgentConnection, opts: BuildOptions): Promise<BuildResult> {
-  void opts;
-  return Promise.reject(unimplemented(`builds through the kiln agent at ${conn.host} are not available in this version`, { hint: 'build locally (without --host)' }));
+export async function remoteBuild(conn: AgentConnection, opts: BuildOptions): Promise<BuildResult> {
+  refuseLocalOnly(opts, conn.host);
+  let prepared: PreparedBuild | undefined;
+  const call = { host: conn.host, open: () => conn.duplex('Build'), failure: conn.failure.bind(conn), chunkSize: CHUNK_SIZE };
+  try {
+    return await runRemoteBuild(call, opts, async () => (prepared = await prepareBuild(opts, conn.host)));
+  } finally {
+    await prepared?.cleanup();
+  }
 }

@@ -1,0 +1,173 @@
+/**
+ * A build through the agent, the client's side of the Build stream: start
+ * (options, Dockerfile, secret ids, context id), the manifest in parts (only
+ * the changes since the last build synced, when there was one; whole again if
+ * the agent asks); then, once the agent answers which digests it lacks, the
+ * secrets and those files (flow-controlled; a file up to a chunk in one
+ * message, larger ones streamed from disk in chunks) and `files_done`; then the agent's build events (renumbered after this
+ * side's own `[internal] load build context` step) and the result, with
+ * what was uploaded counted. Aborting `opts.signal` cancels the call, which
+ * cancels the build on the agent.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type * as grpc from '@grpc/grpc-js';
+import { noBuildProgress, type BuildEvent, type BuildOptions, type BuildResult } from '../../build/types.js';
+import { internal, type KilnError } from '../../errors.js';
+import type { BuildStart } from './build-start.js';
+import { diffManifest, manifestParts, type ContextManifest, type ManifestEntry } from './sync/manifest.js';
+import type { ScannedContext } from './sync/scan.js';
+
+export interface BuildCall {
+  host: string;
+  /** Opens the Build stream. */
+  open(): grpc.ClientDuplexStream<unknown, unknown>;
+  /** A failed call → the user's one line. */
+  failure(e: grpc.ServiceError, what: string): KilnError;
+  /** Bytes per file chunk. */
+  chunkSize: number;
+}
+
+interface DownMsg {
+  need?: { digests?: string[]; full_manifest?: boolean; more?: boolean };
+  event_json?: string;
+  result_json?: string;
+}
+
+async function write(call: grpc.ClientDuplexStream<unknown, unknown>, msg: unknown): Promise<void> {
+  if (call.write(msg)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (e?: Error) => {
+      call.off('drain', done);
+      call.off('close', closed);
+      if (e) reject(e);
+      else resolve();
+    };
+    const closed = () => done(new Error('the build stream closed'));
+    call.once('drain', () => done());
+    call.once('close', closed);
+  });
+}
+
+/** Step numbers of the agent's events, after the client's own step #1. */
+function renumber(e: BuildEvent): BuildEvent {
+  return 'step' in e ? { ...e, step: { ...e.step, n: e.step.n + 1 } } : e;
+}
+
+const human = (n: number): string => (n < 1000 ? `${n}B` : n < 1e6 ? `${(n / 1e3).toFixed(2)}kB` : `${(n / 1e6).toFixed(2)}MB`);
+
+/** What a build sends: the start message, the scanned context and the secrets' values (read on this side). */
+export interface BuildRequest {
+  start: BuildStart;
+  scanned: ScannedContext;
+  secrets: { id: string; value: Buffer }[];
+  /** The manifest `start.manifestBase` names: the manifest goes as changes against it. */
+  base?: ContextManifest;
+  /** Called once every file the agent asked for is sent (to remember the manifest as synced). */
+  onSynced?(): Promise<void>;
+}
+
+/** Runs the build; `prepare` (the context scan) runs inside the client's `load build context` step. */
+export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepare: () => Promise<BuildRequest>): Promise<BuildResult> {
+  const progress = opts.progress ?? noBuildProgress;
+  const step = { n: 1, name: '[internal] load build context' };
+  const t0 = performance.now();
+  const seconds = () => (performance.now() - t0) / 1000;
+  progress.emit({ kind: 'start', step });
+  let req: BuildRequest;
+  try {
+    req = await prepare();
+    opts.signal?.throwIfAborted();
+  } catch (e) {
+    progress.emit({ kind: 'error', step, seconds: seconds(), message: (e as Error).message });
+    throw e;
+  }
+  const { start, scanned } = req;
+  const upload = { files: 0, bytes: 0, manifestBytes: 0 };
+  const call = conn.open();
+  const onAbort = () => call.cancel();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let uploading: Promise<void> | undefined;
+  let failed: unknown;
+  const fail = (e: unknown) => {
+    failed ??= e;
+    call.cancel();
+  };
+
+  const sendManifest = async (entries: ManifestEntry[], remove: string[]) => {
+    for (const part of manifestParts(entries, remove)) {
+      const json = JSON.stringify(part);
+      upload.manifestBytes += json.length;
+      await write(call, { manifest_json: json });
+    }
+  };
+
+  const sizes = new Map(scanned.manifest.entries.flatMap((e) => (e.digest ? [[e.digest, e.size ?? 0] as const] : [])));
+  const needed: string[] = [];
+  const sendFiles = async (digests: string[]) => {
+    for (const s of req.secrets) await write(call, { secret: s });
+    for (const d of digests) {
+      const file = scanned.sources.get(d);
+      if (!file) throw internal(`the agent asked for ${d}, which is not in the build context`);
+      if ((sizes.get(d) ?? Infinity) <= conn.chunkSize) {
+        // A small file (most of a context): one message, whole.
+        const data = await readFile(file);
+        await write(call, { file: { digest: d, data, last: true } });
+        upload.bytes += data.length;
+      } else {
+        for await (const data of createReadStream(file, { highWaterMark: conn.chunkSize })) {
+          await write(call, { file: { digest: d, data } });
+          upload.bytes += (data as Buffer).length;
+        }
+        await write(call, { file: { digest: d, data: Buffer.alloc(0), last: true } });
+      }
+      upload.files++;
+    }
+    await write(call, { files_done: true });
+    call.end();
+    await req.onSynced?.();
+    progress.emit({ kind: 'log', step, stream: 'stdout', text: `transferring context: ${human(upload.bytes)} in ${upload.files} file(s), ${scanned.manifest.entries.length} entries\n`, seconds: seconds() });
+    progress.emit({ kind: 'done', step, seconds: seconds() });
+  };
+
+  const result = new Promise<BuildResult>((resolve, reject) => {
+    let got: BuildResult | undefined;
+    call.on('data', (m: DownMsg) => {
+      if (m.need?.full_manifest) {
+        uploading = sendManifest(scanned.manifest.entries, []).catch(fail);
+      } else if (m.need) {
+        needed.push(...(m.need.digests ?? []));
+        if (!m.need.more) uploading = sendFiles(needed).catch(fail);
+      } else if (m.event_json !== undefined) progress.emit(renumber(JSON.parse(m.event_json) as BuildEvent));
+      else if (m.result_json !== undefined) got = JSON.parse(m.result_json) as BuildResult;
+    });
+    call.on('error', (e: grpc.ServiceError) => {
+      if (opts.signal?.aborted) reject(opts.signal.reason);
+      else if (failed) reject(failed);
+      else reject(conn.failure(e, 'the build'));
+    });
+    call.on('end', () => {
+      if (got) resolve({ ...got, contextUpload: upload });
+      else reject(failed ?? internal(`the kiln agent at ${conn.host} ended the build without a result`));
+    });
+  });
+  result.catch(() => undefined);
+
+  try {
+    const head = JSON.stringify(start);
+    upload.manifestBytes += head.length;
+    await write(call, { start_json: head });
+    if (req.base) {
+      const delta = diffManifest(req.base, scanned.manifest);
+      await sendManifest(delta.entries, delta.remove);
+    } else await sendManifest(scanned.manifest.entries, []);
+  } catch (e) {
+    fail(e);
+  }
+  try {
+    return await result;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await uploading;
+  }
+}

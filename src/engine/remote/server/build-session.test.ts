@@ -1,0 +1,124 @@
+/**
+ * The agent's side of the Build stream, message by message: the order it
+ * expects, Need in parts, the whole manifest asked for when a delta's base
+ * is unknown (secrets may come after it), hostile first messages. The engine
+ * here only records what build() was given: the real builds through a real
+ * agent are in ../build.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { BuildOptions, BuildResult } from '../../../build/types.js';
+import type { Engine } from '../../engine.js';
+import { isKilnError } from '../../../errors.js';
+import { scanContext } from '../sync/scan.js';
+import { diffManifest, manifestDigest, manifestParts, type ContextManifest } from '../sync/manifest.js';
+import { runBuildSession, type BuildDownMsg, type BuildUpMsg } from './build-session.js';
+
+async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const d = await mkdtemp(path.join(tmpdir(), 'kiln-bsess-'));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** An engine whose build() reads back the synced context and the secret, as the builder would. */
+function recordingEngine(seen: { files: Record<string, string>; secret?: string; dockerfile?: string }[]): Engine {
+  return {
+    async build(o: BuildOptions): Promise<BuildResult> {
+      const files: Record<string, string> = {};
+      for (const n of (await readdir(o.context!)).sort()) files[n] = await readFile(path.join(o.context!, n), 'utf8');
+      const s = o.secrets?.[0]?.src;
+      seen.push({ files, ...(s ? { secret: await readFile(s, 'utf8') } : {}), dockerfile: await readFile(o.file!, 'utf8') });
+      return { id: 'sha256:' + '0'.repeat(64), manifestDigest: 'sha256:' + '1'.repeat(64), tags: [], steps: 0, cached: 0 };
+    },
+  } as unknown as Engine;
+}
+
+/** Plays the client: answers each Need (full manifest or files) from the scanned context. */
+async function session(stateDir: string, engine: Engine, ctx: string, opts: { base?: ContextManifest; baseDigest?: string; needPart?: number; secret?: string } = {}) {
+  const scanned = await scanContext(ctx);
+  const down: BuildDownMsg[] = [];
+  const queue: BuildUpMsg[] = [];
+  let wake: (() => void) | undefined;
+  const push = (m: BuildUpMsg) => {
+    queue.push(m);
+    wake?.();
+  };
+  const start = { contextId: 'c1', dockerfileText: 'FROM scratch\n', dockerfileName: 'Dockerfile', secretIds: opts.secret ? ['s'] : [], manifestDigest: manifestDigest(scanned.manifest), ...(opts.baseDigest ? { manifestBase: opts.baseDigest } : {}), options: {} };
+  push({ start_json: JSON.stringify(start) });
+  const d = opts.base ? diffManifest(opts.base, scanned.manifest) : { entries: scanned.manifest.entries, remove: [] };
+  for (const p of manifestParts(d.entries, d.remove)) push({ manifest_json: JSON.stringify(p) });
+  const needed: string[] = [];
+  const messages: AsyncIterator<BuildUpMsg> = {
+    async next() {
+      while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+      return { value: queue.shift()!, done: false };
+    },
+  };
+  const send = async (m: BuildDownMsg) => {
+    down.push(m);
+    if (!('need' in m)) return;
+    if (m.need.full_manifest) {
+      for (const p of manifestParts(scanned.manifest.entries)) push({ manifest_json: JSON.stringify(p) });
+      return;
+    }
+    needed.push(...m.need.digests);
+    if (m.need.more) return;
+    if (opts.secret) push({ secret: { id: 's', value: Buffer.from(opts.secret) } });
+    for (const dg of needed) push({ file: { digest: dg, data: await readFile(scanned.sources.get(dg)!), last: true } });
+    push({ files_done: true });
+  };
+  const result = await runBuildSession({ engine, stateDir, needPart: opts.needPart }, { messages, send, signal: new AbortController().signal });
+  return { result, down, manifest: scanned.manifest };
+}
+
+test('build session: Need in parts; a delta against an unknown base gets the whole manifest asked for; secrets after it', async (t) => {
+  const [state, ctx] = [await tmp(t), await tmp(t)];
+  for (let i = 0; i < 5; i++) await writeFile(path.join(ctx, `f${i}`), `file ${i}`);
+  const seen: { files: Record<string, string>; secret?: string; dockerfile?: string }[] = [];
+  const engine = recordingEngine(seen);
+  const first = await session(state, engine, ctx, { needPart: 2, secret: 'sekrit' });
+  const needs = first.down.filter((m) => 'need' in m).map((m) => (m as { need: { digests: string[]; more?: boolean } }).need);
+  assert.deepEqual(needs.map((n) => [n.digests.length, Boolean(n.more)]), [[2, true], [2, true], [1, false]]);
+  assert.deepEqual(seen[0]!.files, { f0: 'file 0', f1: 'file 1', f2: 'file 2', f3: 'file 3', f4: 'file 4' });
+  assert.equal(seen[0]!.secret, 'sekrit');
+  assert.equal(seen[0]!.dockerfile, 'FROM scratch\n');
+  assert.deepEqual(await readdir(path.join(state, 'builds')), [], 'scratch (Dockerfile, secret) removed');
+
+  // A delta against the manifest the agent holds: no full manifest asked for, one file sent.
+  await writeFile(path.join(ctx, 'f1'), 'changed');
+  const second = await session(state, engine, ctx, { base: first.manifest, baseDigest: manifestDigest(first.manifest) });
+  assert.ok(!second.down.some((m) => 'need' in m && m.need.full_manifest));
+  assert.deepEqual(second.down.filter((m) => 'need' in m).flatMap((m) => (m as { need: { digests: string[] } }).need.digests).length, 1);
+  assert.equal(seen[1]!.files.f1, 'changed');
+
+  // A delta against a manifest the agent never saw: it asks for the whole one, then the secret and files follow.
+  await writeFile(path.join(ctx, 'f2'), 'changed too');
+  const stale = { entries: first.manifest.entries.slice(1) };
+  const third = await session(state, engine, ctx, { base: stale, baseDigest: manifestDigest(stale), secret: 'again' });
+  assert.ok(third.down.some((m) => 'need' in m && m.need.full_manifest));
+  assert.equal(seen[2]!.files.f2, 'changed too');
+  assert.equal(seen[2]!.files.f0, 'file 0');
+  assert.equal(seen[2]!.secret, 'again');
+});
+
+test('build session: a stream that does not start with start, or a start with a bad context id, is refused in one line', async (t) => {
+  const state = await tmp(t);
+  const engine = recordingEngine([]);
+  const run = (msgs: BuildUpMsg[]) => {
+    const it = msgs[Symbol.iterator]();
+    return runBuildSession({ engine, stateDir: state }, { messages: { next: async () => it.next() }, send: async () => undefined, signal: new AbortController().signal });
+  };
+  await assert.rejects(run([{ files_done: true }]), (e) => isKilnError(e, 'INVALID_ARGUMENT') && /expected the start message first/.test(e.message));
+  const start = (id: string) => ({ start_json: JSON.stringify({ contextId: id, dockerfileText: '', dockerfileName: 'Dockerfile', secretIds: [], manifestDigest: 'sha256:' + 'a'.repeat(64), options: {} }) });
+  await assert.rejects(run([start('../../etc')]), /build context id "..\/..\/etc" is not valid/);
+  await assert.rejects(run([start('ok'), { manifest_json: JSON.stringify({ entries: [{ path: '../x', type: 'dir', mode: 0o755, mtimeMs: 0 }] }) }]), /manifest refused: entry "..\/x"/);
+  await assert.rejects(run([{ start_json: JSON.stringify({ ...JSON.parse(start('ok').start_json), dockerfileName: '../Dockerfile' }) }]), /bad Dockerfile name/);
+  // Nothing but the slot of the valid id was made, and the refused manifest wrote nothing into it.
+  assert.deepEqual((await readdir(state)).sort(), ['builds', 'contexts']);
+  assert.deepEqual(await readdir(path.join(state, 'contexts')), ['ok']);
+  assert.deepEqual(await readdir(path.join(state, 'contexts', 'ok', 'ctx')), []);
+  assert.deepEqual(await readdir(path.join(state, 'builds')), []);
+});

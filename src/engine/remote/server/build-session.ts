@@ -1,0 +1,171 @@
+/**
+ * One remote build on the agent, transport aside: reads the start message,
+ * locks the client's context slot, reads the manifest (whole, or changes
+ * against the slot's last one) and syncs the slot (answering
+ * the digests it lacks, taking the files and secrets), then runs the
+ * engine's build on the synced directory with the Dockerfile and secrets in
+ * a private scratch folder, forwarding the build's events. The scratch
+ * folder (Dockerfile, secret files, mode 0700/0600) is removed and the slot
+ * released whatever happens; scratch folders of an agent that was killed are
+ * removed by the next build.
+ */
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cancelled, invalidArgument } from '../../../errors.js';
+import type { BuildEvent, BuildResult, SecretSpec } from '../../../build/types.js';
+import type { Engine } from '../../engine.js';
+import { parseBuildStart, type BuildStart } from '../build-start.js';
+import { defaultLimits, validateManifest, type ManifestLimits } from '../sync/validate.js';
+import { loadSlotManifest, openSlot, saveSlotManifest, type ContextSlot } from '../sync/slot.js';
+import { ContextApplier } from '../sync/apply.js';
+import { applyDelta, manifestDigest, type ContextManifest, type ManifestEntry, type ManifestPart } from '../sync/manifest.js';
+
+/** A BuildUp message as proto-loader gives it (keepCase, oneofs). */
+export interface BuildUpMsg {
+  start_json?: string;
+  manifest_json?: string;
+  file?: { digest?: string; data?: Buffer; last?: boolean };
+  secret?: { id?: string; value?: Buffer };
+  files_done?: boolean;
+}
+
+/** Digests per Need message (71 bytes each: well under the 4 MiB message limit). */
+const NEED_PART = 20_000;
+
+export type BuildDownMsg = { need: { digests: string[]; full_manifest?: boolean; more?: boolean } } | { event_json: string } | { result_json: string };
+
+export interface BuildSessionIo {
+  messages: AsyncIterator<BuildUpMsg>;
+  /** Sends a message, waiting while the client's window is full. */
+  send(m: BuildDownMsg): Promise<void>;
+  /** Fires when the client cancels (Ctrl-C) or goes away. */
+  signal: AbortSignal;
+}
+
+export interface BuildSessionContext {
+  engine: Engine;
+  /** `<root>/agent`: contexts/ and builds/ (scratch) live here. */
+  stateDir: string;
+  limits?: ManifestLimits;
+  /** Digests per Need message (default 20,000). */
+  needPart?: number;
+}
+
+const processAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Scratch folders of agents that are gone (killed mid-build). */
+async function removeStaleScratch(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(name.split('-')[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) await rm(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/** Reads manifest parts up to the last one: entries (and, for a delta, removed paths). */
+async function readParts(next: () => Promise<BuildUpMsg | undefined>, limits: ManifestLimits): Promise<{ entries: ManifestEntry[]; remove: string[] }> {
+  const entries: ManifestEntry[] = [];
+  const remove: string[] = [];
+  for (;;) {
+    const m = await next();
+    if (m?.manifest_json === undefined) throw invalidArgument('remote build: expected the context manifest');
+    let part: ManifestPart;
+    try {
+      part = JSON.parse(m.manifest_json) as ManifestPart;
+    } catch {
+      throw invalidArgument('build context manifest refused: not JSON');
+    }
+    if (!Array.isArray(part?.entries)) throw invalidArgument('build context manifest refused: no entries list');
+    const rm = part.remove ?? [];
+    if (!Array.isArray(rm) || !rm.every((p) => typeof p === 'string')) throw invalidArgument('build context manifest refused: bad list of removed paths');
+    if (entries.length + remove.length + part.entries.length + rm.length > limits.maxEntries) {
+      throw invalidArgument(`build context manifest refused: more than the ${limits.maxEntries} entries allowed`);
+    }
+    entries.push(...part.entries);
+    remove.push(...rm);
+    if (!part.more) return { entries, remove };
+  }
+}
+
+/**
+ * The manifest of this build: sent whole, or as changes against the one the
+ * slot was last synced to (when the slot holds that one and the result has
+ * the digest the client announced; otherwise the agent asks for it whole).
+ */
+async function readManifest(io: BuildSessionIo, next: () => Promise<BuildUpMsg | undefined>, start: BuildStart, slot: ContextSlot, limits: ManifestLimits): Promise<ContextManifest> {
+  const parts = await readParts(next, limits);
+  if (start.manifestBase === undefined) return validateManifest({ entries: parts.entries }, limits);
+  const stored = await loadSlotManifest(slot);
+  if (stored?.digest === start.manifestBase) {
+    const m = applyDelta(stored.manifest, parts.entries, parts.remove);
+    if (manifestDigest(m) === start.manifestDigest) return validateManifest(m, limits);
+  }
+  await io.send({ need: { digests: [], full_manifest: true } });
+  return validateManifest({ entries: (await readParts(next, limits)).entries }, limits);
+}
+
+export async function runBuildSession(ctx: BuildSessionContext, io: BuildSessionIo): Promise<BuildResult> {
+  const { signal } = io;
+  const next = async (): Promise<BuildUpMsg | undefined> => {
+    const r = await io.messages.next();
+    signal.throwIfAborted();
+    return r.done ? undefined : r.value;
+  };
+  const first = await next();
+  if (first?.start_json === undefined) throw invalidArgument('remote build: expected the start message first');
+  const start = parseBuildStart(first.start_json);
+  const limits = ctx.limits ?? defaultLimits;
+  const scratchRoot = path.join(ctx.stateDir, 'builds');
+  await mkdir(scratchRoot, { recursive: true, mode: 0o700 });
+  await removeStaleScratch(scratchRoot);
+  const slot = await openSlot(path.join(ctx.stateDir, 'contexts'), start.contextId);
+  const scratch = await mkdtemp(path.join(scratchRoot, `${process.pid}-`)).catch(async (e) => {
+    await slot.release();
+    throw e;
+  });
+  try {
+    const manifest = await readManifest(io, next, start, slot, limits);
+    const applier = new ContextApplier(slot, manifest, ctx.stateDir);
+    const need = await applier.plan();
+    const n = ctx.needPart ?? NEED_PART;
+    for (let i = 0; i === 0 || i < need.length; i += n) {
+      await io.send({ need: { digests: need.slice(i, i + n), ...(i + n < need.length ? { more: true } : {}) } });
+    }
+    const secrets: SecretSpec[] = [];
+    for (;;) {
+      const m = await next();
+      if (!m) throw cancelled('remote build: the client stopped before sending the whole context');
+      if (m.file) await applier.receive(m.file.digest ?? '', m.file.data ?? Buffer.alloc(0), Boolean(m.file.last));
+      else if (m.secret) secrets.push(await writeSecret(scratch, secrets.length, m.secret, start.secretIds));
+      else if (m.files_done) break;
+      else throw invalidArgument('remote build: unexpected message while the context is sent');
+    }
+    await applier.finish();
+    await saveSlotManifest(slot, manifest);
+    // The Dockerfile under its own name (messages say `Dockerfile:3`), with an empty ignore file beside
+    // it: the client already applied .dockerignore, the synced directory holds only what it kept.
+    const dockerfile = path.join(scratch, start.dockerfileName);
+    await writeFile(dockerfile, start.dockerfileText, { mode: 0o600 });
+    await writeFile(`${dockerfile}.dockerignore`, '', { mode: 0o600 });
+    const emit = (e: BuildEvent) => void io.send({ event_json: JSON.stringify(e) }).catch(() => undefined);
+    return await ctx.engine.build({ ...start.options, context: slot.dir, file: dockerfile, secrets, progress: { emit }, signal });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+    await slot.release();
+  }
+}
+
+/** A secret's value → a 0600 file in the scratch folder, for the builder's secret mounts. */
+async function writeSecret(scratch: string, n: number, s: { id?: string; value?: Buffer }, ids: string[]): Promise<SecretSpec> {
+  if (!s.id || !ids.includes(s.id)) throw invalidArgument('remote build: a secret the start message did not announce');
+  const file = path.join(scratch, `secret-${n}`);
+  await writeFile(file, s.value ?? Buffer.alloc(0), { mode: 0o600 });
+  s.value?.fill(0);
+  return { id: s.id, src: file };
+}

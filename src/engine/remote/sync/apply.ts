@@ -1,0 +1,201 @@
+/**
+ * The agent's side of the context sync: brings a slot's directory to a
+ * (validated) manifest's state in place. `plan` removes what is gone or
+ * changed type, creates directories, symlinks and fifos, keeps files whose
+ * content already matches (digests memoised by stat, shared with the
+ * builder's hasher) and answers the digests it lacks; `receive` takes their
+ * bytes chunk by chunk into `incoming/`, verifies the sha256 and size, then
+ * places them; `finish` makes the hardlinks and sets modes and mtimes
+ * (directories last, deepest first). Only what differs is touched, so the
+ * stat memo stays valid for unchanged files.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Stats } from 'node:fs';
+import { chmod, copyFile, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { dataLoss, invalidArgument } from '../../../errors.js';
+import { SourceHasher } from '../../../build/hasher.js';
+import type { ContextManifest, ManifestEntry } from './manifest.js';
+import type { ContextSlot } from './slot.js';
+
+interface Upload {
+  fh: FileHandle;
+  hash: Hash;
+  bytes: number;
+  file: string;
+}
+
+const kindOf = (st: Stats): string =>
+  st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isFIFO() ? 'fifo' : 'other';
+
+/** Does what is on disk have the right type to be kept (its content checked later)? */
+function keepable(st: Stats, e: ManifestEntry | undefined, target?: string): boolean {
+  if (!e) return false;
+  const k = kindOf(st);
+  if (e.type === 'hardlink') return false; // always made again by finish()
+  if (k !== e.type) return false;
+  return k !== 'symlink' || target === e.target;
+}
+
+export class ContextApplier {
+  private readonly want = new Map<string, ManifestEntry>();
+  /** digest → paths waiting for it. */
+  private readonly pending = new Map<string, string[]>();
+  private readonly sizes = new Map<string, number>();
+  private readonly uploads = new Map<string, Upload>();
+  private readonly hasher: SourceHasher;
+  /** Bytes received and files written, for the build's report. */
+  bytesReceived = 0;
+  filesWritten = 0;
+
+  constructor(
+    private readonly slot: ContextSlot,
+    private readonly manifest: ContextManifest,
+    /** The agent's root, where the stat memo is kept (shared with the builder's). */
+    memoRoot?: string,
+  ) {
+    for (const e of manifest.entries) this.want.set(e.path, e);
+    this.hasher = new SourceHasher(memoRoot, slot.dir);
+  }
+
+  private abs(rel: string): string {
+    return path.join(this.slot.dir, ...rel.split('/'));
+  }
+
+  /** Removes what is not wanted, creates what needs no bytes, returns the digests to upload. */
+  async plan(): Promise<string[]> {
+    await this.hasher.load();
+    await this.prune('');
+    for (const e of this.manifest.entries) {
+      const abs = this.abs(e.path);
+      const st = await lstat(abs).catch(() => undefined);
+      switch (e.type) {
+        case 'dir':
+          if (!st) await mkdir(abs, { mode: 0o700 });
+          break;
+        case 'symlink':
+          if (!st) await symlink(e.target!, abs);
+          break;
+        case 'fifo':
+          if (!st) await promisify(execFile)('mkfifo', ['-m', '600', abs]);
+          break;
+        case 'file':
+          if (st && (await this.matches(abs, st, e))) break;
+          if (st) await rm(abs, { force: true });
+          this.sizes.set(e.digest!, e.size!);
+          this.pending.set(e.digest!, [...(this.pending.get(e.digest!) ?? []), e.path]);
+          break;
+        case 'hardlink':
+          break;
+      }
+    }
+    await this.hasher.save();
+    return [...this.pending.keys()];
+  }
+
+  /** A kept file: its bytes must match; a file hardlinked to another is copied apart first. */
+  private async matches(abs: string, st: Stats, e: ManifestEntry): Promise<boolean> {
+    if (st.size !== e.size) return false;
+    if (st.nlink > 1) {
+      const tmp = path.join(this.slot.incoming, `unlink-${st.ino}`);
+      await copyFile(abs, tmp);
+      await rename(tmp, abs);
+      st = await lstat(abs);
+    }
+    return `sha256:${await this.hasher.fileDigest(abs, st)}` === e.digest;
+  }
+
+  /** Removes, under `rel`, everything the manifest does not keep (never following a symlink). */
+  private async prune(rel: string): Promise<void> {
+    const dir = rel === '' ? this.slot.dir : this.abs(rel);
+    for (const name of await readdir(dir)) {
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const abs = path.join(dir, name);
+      const st = await lstat(abs);
+      const e = this.want.get(childRel);
+      const target = st.isSymbolicLink() ? await readlink(abs) : undefined;
+      if (!keepable(st, e, target)) await rm(abs, { recursive: true, force: true });
+      else if (st.isDirectory()) await this.prune(childRel);
+    }
+  }
+
+  /** One chunk of an upload; the last one verifies the file and puts it at every path that wants it. */
+  async receive(digest: string, data: Uint8Array, last: boolean): Promise<void> {
+    const paths = this.pending.get(digest);
+    if (!paths) throw invalidArgument(`build context upload: ${digest.slice(0, 19)}… was not asked for (or was sent twice)`);
+    let u = this.uploads.get(digest);
+    if (!u && last) return this.receiveWhole(digest, paths, data);
+    if (!u) {
+      const file = path.join(this.slot.incoming, digest.slice(7));
+      u = { fh: await open(file, 'w', 0o600), hash: createHash('sha256'), bytes: 0, file };
+      this.uploads.set(digest, u);
+    }
+    u.bytes += data.length;
+    this.bytesReceived += data.length;
+    if (u.bytes > this.sizes.get(digest)!) throw dataLoss(`build context upload of ${paths[0]}: more bytes than the ${this.sizes.get(digest)} the manifest says`, { hint: 'a file changed while it was sent; build again' });
+    u.hash.update(data);
+    await u.fh.write(data);
+    if (!last) return;
+    await u.fh.close();
+    this.uploads.delete(digest);
+    const got = `sha256:${u.hash.digest('hex')}`;
+    if (got !== digest || u.bytes !== this.sizes.get(digest)) {
+      await rm(u.file, { force: true });
+      throw dataLoss(`build context upload of ${paths[0]}: got ${got.slice(0, 19)}… (${u.bytes} bytes), expected ${digest.slice(0, 19)}…`, { hint: 'a file changed while it was sent; build again' });
+    }
+    for (const [i, rel] of paths.entries()) {
+      if (i === paths.length - 1) await rename(u.file, this.abs(rel));
+      else await copyFile(u.file, this.abs(rel));
+      this.filesWritten++;
+    }
+    this.pending.delete(digest);
+  }
+
+  /** A file in one message: verified in memory, then written where it goes. */
+  private async receiveWhole(digest: string, paths: string[], data: Uint8Array): Promise<void> {
+    this.bytesReceived += data.length;
+    const got = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (got !== digest || data.length !== this.sizes.get(digest)) {
+      throw dataLoss(`build context upload of ${paths[0]}: got ${got.slice(0, 19)}… (${data.length} bytes), expected ${digest.slice(0, 19)}…`, { hint: 'a file changed while it was sent; build again' });
+    }
+    for (const rel of paths) {
+      await writeFile(this.abs(rel), data, { mode: 0o600, flag: 'wx' });
+      this.filesWritten++;
+    }
+    this.pending.delete(digest);
+  }
+
+  /** After the last upload: every digest arrived; hardlinks, modes and mtimes set. */
+  async finish(): Promise<void> {
+    for (const u of this.uploads.values()) await u.fh.close();
+    if (this.pending.size > 0) {
+      const [d, paths] = this.pending.entries().next().value!;
+      throw invalidArgument(`build context upload incomplete: ${this.pending.size} file(s) not sent, e.g. ${paths[0]} (${d.slice(0, 19)}…)`);
+    }
+    const dirs: ManifestEntry[] = [];
+    for (const e of this.manifest.entries) {
+      const abs = this.abs(e.path);
+      if (e.type === 'hardlink') {
+        await rm(abs, { force: true });
+        await link(this.abs(e.target!), abs);
+        continue;
+      }
+      if (e.type === 'dir') dirs.push(e);
+      else await this.setMeta(abs, e);
+    }
+    for (const e of dirs.reverse()) await this.setMeta(this.abs(e.path), e);
+  }
+
+  /** Mode and mtime, only when they differ (a chmod moves ctime, which would void the stat memo). */
+  private async setMeta(abs: string, e: ManifestEntry): Promise<void> {
+    const st = await lstat(abs);
+    if (e.type === 'symlink') {
+      if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) await lutimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
+      return;
+    }
+    if ((st.mode & 0o7777) !== e.mode) await chmod(abs, e.mode);
+    if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) await utimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
+  }
+}

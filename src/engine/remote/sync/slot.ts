@@ -1,0 +1,71 @@
+/**
+ * The agent's persistent copy of one client context: `<root>/agent/contexts/<id>/`
+ * (the caller names the contexts folder)
+ * with `ctx/` (the files, brought to the client's state by each build),
+ * `incoming/` (uploads being verified) and `lock`. The id is the client's
+ * choice (a hash of its host and the context's path), checked to be one
+ * plain name. The lock (a pid lock file: a killed agent's lock is stale at
+ * once) is held from the sync to the end of the build, so two builds of the
+ * same context never write it under each other.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { invalidArgument } from '../../../errors.js';
+import { lock, type Release } from '../../../content/lock.js';
+import { manifestDigest, type ContextManifest } from './manifest.js';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export interface ContextSlot {
+  id: string;
+  /** `<contexts>/<id>`: ctx/, incoming/, lock, manifest.json. */
+  base: string;
+  /** The context directory the build reads. */
+  dir: string;
+  /** Scratch for uploads, emptied when the slot is opened. */
+  incoming: string;
+  release: Release;
+}
+
+export function validateContextId(id: unknown): string {
+  if (typeof id !== 'string' || !ID.test(id)) {
+    throw invalidArgument(`build context id ${JSON.stringify(String(id).slice(0, 80))} is not valid`, { hint: 'a context id is 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit' });
+  }
+  return id;
+}
+
+/** Locks and prepares the slot `<contexts>/<id>` (waiting up to `timeoutMs` for another build of the same context). */
+export async function openSlot(contexts: string, id: string, opts: { timeoutMs?: number } = {}): Promise<ContextSlot> {
+  const base = path.join(contexts, validateContextId(id));
+  await mkdir(base, { recursive: true, mode: 0o700 });
+  const release = await lock(path.join(base, 'lock'), { timeoutMs: opts.timeoutMs ?? 30 * 60_000, what: `build context ${id}` });
+  try {
+    const dir = path.join(base, 'ctx');
+    const incoming = path.join(base, 'incoming');
+    await rm(incoming, { recursive: true, force: true });
+    await mkdir(incoming, { mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    return { id, base, dir, incoming, release };
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
+
+/** The manifest the slot's directory was last brought to (a delta's base), if any. */
+export async function loadSlotManifest(slot: ContextSlot): Promise<{ digest: string; manifest: ContextManifest } | undefined> {
+  try {
+    const manifest = JSON.parse(await readFile(path.join(slot.base, 'manifest.json'), 'utf8')) as ContextManifest;
+    return Array.isArray(manifest?.entries) ? { digest: manifestDigest(manifest), manifest } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function saveSlotManifest(slot: ContextSlot, manifest: ContextManifest): Promise<void> {
+  const f = path.join(slot.base, 'manifest.json');
+  const tmp = `${f}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, JSON.stringify(manifest), { mode: 0o600 });
+  await rename(tmp, f);
+}

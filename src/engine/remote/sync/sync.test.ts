@@ -1,0 +1,216 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
+import { chmod, link, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { isKilnError } from '../../../errors.js';
+import { scanContext } from './scan.js';
+import { validateManifest } from './validate.js';
+import { openSlot, validateContextId } from './slot.js';
+import { ContextApplier } from './apply.js';
+import type { ContextManifest } from './manifest.js';
+
+async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const d = await mkdtemp(path.join(tmpdir(), 'kiln-sync-'));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** Both sides in one process: scan, plan, send what is needed in 64 KiB chunks, finish. */
+async function sync(agentRoot: string, ctx: string, clientRoot: string): Promise<{ need: string[]; bytes: number; dir: string }> {
+  const scanned = await scanContext(ctx, { cacheDir: clientRoot });
+  const slot = await openSlot(agentRoot, 'ctx1');
+  try {
+    const a = new ContextApplier(slot, validateManifest(JSON.parse(JSON.stringify(scanned.manifest))), agentRoot);
+    const need = await a.plan();
+    let bytes = 0;
+    for (const d of need) {
+      const chunks: Buffer[] = [];
+      for await (const c of createReadStream(scanned.sources.get(d)!, { highWaterMark: 65536 })) chunks.push(c as Buffer);
+      if (chunks.length === 0) chunks.push(Buffer.alloc(0));
+      for (const [i, c] of chunks.entries()) {
+        bytes += c.length;
+        await a.receive(d, c, i === chunks.length - 1);
+      }
+    }
+    await a.finish();
+    return { need, bytes, dir: slot.dir };
+  } finally {
+    await slot.release();
+  }
+}
+
+/** path → type, mode, mtime (s), content or link target: what a build can see. */
+async function tree(dir: string, rel = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const n of (await readdir(path.join(dir, rel))).sort()) {
+    const r = rel ? `${rel}/${n}` : n;
+    const abs = path.join(dir, r);
+    const st = await lstat(abs);
+    const meta = `${(st.mode & 0o7777).toString(8)} ${Math.floor(st.mtimeMs)}`;
+    if (st.isSymbolicLink()) out[r] = `l ${await readlink(abs)}`;
+    else if (st.isDirectory()) {
+      out[r] = `d ${meta}`;
+      Object.assign(out, await tree(dir, r));
+    } else out[r] = `f ${meta} n${st.nlink} ${(await readFile(abs)).toString('base64').slice(0, 40)}`;
+  }
+  return out;
+}
+
+async function makeContext(ctx: string): Promise<void> {
+  await mkdir(path.join(ctx, 'src/deep'), { recursive: true });
+  await mkdir(path.join(ctx, 'node_modules/x'), { recursive: true });
+  await writeFile(path.join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY . /\n');
+  await writeFile(path.join(ctx, '.dockerignore'), 'node_modules\n*.log\n!keep.log\n');
+  await writeFile(path.join(ctx, 'src/a.txt'), 'alpha\n');
+  await writeFile(path.join(ctx, 'src/deep/big.bin'), Buffer.alloc(300_000, 7));
+  await writeFile(path.join(ctx, 'src/copy.txt'), 'alpha\n'); // same digest as a.txt: sent once
+  await writeFile(path.join(ctx, 'run.sh'), '#!/bin/sh\n');
+  await chmod(path.join(ctx, 'run.sh'), 0o755);
+  await writeFile(path.join(ctx, 'debug.log'), 'secret-ish log\n');
+  await writeFile(path.join(ctx, 'keep.log'), 'kept\n');
+  await writeFile(path.join(ctx, 'node_modules/x/index.js'), 'ignored\n');
+  await symlink('../src/a.txt', path.join(ctx, 'src/deep/link'));
+  await link(path.join(ctx, 'run.sh'), path.join(ctx, 'run2.sh'));
+  await utimes(path.join(ctx, 'src/a.txt'), 1_600_000_000, 1_600_000_000);
+}
+
+test('sync: the agent dir ends up as the context after .dockerignore; a second sync sends only the changed file', async (t) => {
+  const [ctx, agent, client] = [await tmp(t), await tmp(t), await tmp(t)];
+  await makeContext(ctx);
+  const first = await sync(agent, ctx, client);
+  assert.equal(first.need.length, 6, 'Dockerfile, .dockerignore, a.txt (= copy.txt: sent once), big.bin, run.sh (= run2.sh, a hardlink), keep.log');
+  assert.equal(first.bytes, ['FROM scratch\nCOPY . /\n', 'node_modules\n*.log\n!keep.log\n', 'alpha\n', '#!/bin/sh\n', 'kept\n'].join('').length + 300_000);
+  const want = await tree(ctx);
+  for (const k of Object.keys(want)) if (k.startsWith('node_modules') || k === 'debug.log') delete want[k];
+  assert.deepEqual(await tree(first.dir), want);
+  assert.equal((await lstat(path.join(first.dir, 'run2.sh'))).ino, (await lstat(path.join(first.dir, 'run.sh'))).ino, 'hardlink kept');
+
+  await writeFile(path.join(ctx, 'src/a.txt'), 'alpha, changed\n');
+  await rm(path.join(ctx, 'keep.log'));
+  await mkdir(path.join(ctx, 'newdir'));
+  const second = await sync(agent, ctx, client);
+  assert.equal(second.need.length, 1);
+  assert.equal(second.bytes, 'alpha, changed\n'.length);
+  const want2 = await tree(ctx);
+  for (const k of Object.keys(want2)) if (k.startsWith('node_modules') || k === 'debug.log') delete want2[k];
+  assert.deepEqual(await tree(second.dir), want2);
+
+  const third = await sync(agent, ctx, client);
+  assert.equal(third.bytes, 0, 'nothing changed, nothing sent');
+});
+
+test('sync: a file replaced by a directory, a dir by a symlink, and a corrupt agent file are all repaired', async (t) => {
+  const [ctx, agent, client] = [await tmp(t), await tmp(t), await tmp(t)];
+  await mkdir(path.join(ctx, 'd'));
+  await writeFile(path.join(ctx, 'd/f'), 'x');
+  await writeFile(path.join(ctx, 'g'), 'y');
+  const first = await sync(agent, ctx, client);
+  await writeFile(path.join(first.dir, 'd/f'), 'z'); // the agent's copy tampered with (same size)
+  await rm(path.join(ctx, 'd'), { recursive: true });
+  await symlink('/etc', path.join(ctx, 'd'));
+  await rm(path.join(ctx, 'g'));
+  await mkdir(path.join(ctx, 'g'));
+  await writeFile(path.join(ctx, 'g/h'), 'x');
+  const second = await sync(agent, ctx, client);
+  assert.deepEqual(await tree(second.dir), await tree(ctx));
+  assert.equal(second.bytes, 1);
+});
+
+test('sync: a byte that does not match its digest is refused and never placed', async (t) => {
+  const [ctx, agent, client] = [await tmp(t), await tmp(t), await tmp(t)];
+  await writeFile(path.join(ctx, 'f'), 'hello');
+  const scanned = await scanContext(ctx, { cacheDir: client });
+  const slot = await openSlot(agent, 'ctx1');
+  const a = new ContextApplier(slot, validateManifest(scanned.manifest), agent);
+  const [d] = await a.plan();
+  await assert.rejects(a.receive(d!, Buffer.from('hellp'), true), (e) => isKilnError(e, 'DATA_LOSS') && /upload of f: got sha256:/.test(e.message));
+  await assert.rejects(a.receive(d!, Buffer.from('hello!'), true), /upload of f: got sha256:\S+ \(6 bytes\), expected/);
+  await assert.rejects(a.receive(d!, Buffer.from('hel'), false).then(() => a.receive(d!, Buffer.from('lo!!'), true)), /more bytes than the 5/);
+  await assert.rejects(a.finish(), /upload incomplete: 1 file\(s\) not sent, e.g. f/);
+  assert.deepEqual(await readdir(slot.dir), []);
+  await slot.release();
+});
+
+test('validate: hostile manifests are refused with one line naming the entry', () => {
+  const f = { type: 'file', mode: 0o644, mtimeMs: 0, size: 1, digest: `sha256:${'a'.repeat(64)}` };
+  const d = { type: 'dir', mode: 0o755, mtimeMs: 0 };
+  const cases: [unknown, RegExp][] = [
+    [{ entries: [{ ...f, path: '../evil' }] }, /entry "\.\.\/evil": the path is not a clean relative path/],
+    [{ entries: [{ ...f, path: '/etc/passwd' }] }, /"\/etc\/passwd": the path is absolute/],
+    [{ entries: [{ ...d, path: 'a' }, { ...f, path: 'a/../../x' }] }, /not a clean relative path/],
+    [{ entries: [{ ...f, path: 'a/b' }] }, /"a\/b": its parent directory is not listed before it/],
+    [{ entries: [{ type: 'symlink', mode: 0o777, mtimeMs: 0, path: 'l', target: '/' }, { ...f, path: 'l/x' }] }, /"l\/x": its parent directory is not listed/],
+    [{ entries: [{ ...f, path: 'a' }, { ...f, path: 'a' }] }, /"a": listed twice/],
+    [{ entries: [{ ...f, path: 'a', digest: 'md5:x' }] }, /needs a sha256/],
+    [{ entries: [{ ...f, path: 'a', mode: 0o100644 }] }, /bad mode/],
+    [{ entries: [{ ...f, path: 'a\0b' }] }, /NUL/],
+    [{ entries: [{ type: 'hardlink', mode: 0, mtimeMs: 0, path: 'h', target: '../../etc/shadow' }] }, /hardlink must name an earlier file/],
+    [{ entries: [{ ...f, path: 'a', type: 'socket' }] }, /unknown type/],
+    [{ entries: Array.from({ length: 11 }, (_, i) => ({ ...f, path: `f${i}` })) }, /11 entries, more than the 10 allowed/],
+    [{}, /no entries list/],
+  ];
+  for (const [m, re] of cases) {
+    assert.throws(() => validateManifest(m, { maxEntries: 10, maxBytes: 1e9 }), (e) => isKilnError(e, 'INVALID_ARGUMENT') && re.test(e.message) && !e.message.includes('\n'), JSON.stringify(m).slice(0, 80));
+  }
+  assert.throws(() => validateManifest({ entries: [{ ...f, path: 'big', size: 2e9 }] }, { maxEntries: 10, maxBytes: 1e9 }), /larger than the 1000000000 bytes/);
+  for (const id of ['..', '.', '', 'a/b', '../x', 'x'.repeat(200), '-x']) assert.throws(() => validateContextId(id), /build context id/);
+  assert.equal(validateContextId('abc-1.2_3'), 'abc-1.2_3');
+});
+
+test('slot: a second build of the same context waits for the first', async (t) => {
+  const agent = await tmp(t);
+  const first = await openSlot(agent, 'same');
+  let second = false;
+  const p = openSlot(agent, 'same').then((s) => {
+    second = true;
+    return s;
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(second, false, 'the second waits while the first holds the context');
+  await first.release();
+  const s2 = await p;
+  assert.equal(second, true);
+  await s2.release();
+  await assert.rejects(openSlot(agent, '../up'), /build context id/);
+});
+
+test('sync: a symlink in the context is never followed on the agent', async (t) => {
+  const [ctx, agent, client, outside] = [await tmp(t), await tmp(t), await tmp(t), await tmp(t)];
+  await symlink(outside, path.join(ctx, 'out'));
+  const m: ContextManifest = (await scanContext(ctx, { cacheDir: client })).manifest;
+  assert.deepEqual(m.entries.map((e) => [e.path, e.type, e.target]), [['out', 'symlink', outside]]);
+  await sync(agent, ctx, client);
+  // Then the client replaces the link by a directory with a file: written inside the context, not through the old link.
+  await rm(path.join(ctx, 'out'));
+  await mkdir(path.join(ctx, 'out'));
+  await writeFile(path.join(ctx, 'out/f'), 'data');
+  const r = await sync(agent, ctx, client);
+  assert.deepEqual(await readdir(outside), []);
+  assert.equal(await readFile(path.join(r.dir, 'out/f'), 'utf8'), 'data');
+});
+
+test('manifest delta: diff + apply gives the new manifest back, in the walk order, with the same digest', async (t) => {
+  const { applyDelta, diffManifest, manifestDigest, manifestParts } = await import('./manifest.js');
+  const [ctx, client] = [await tmp(t), await tmp(t)];
+  await makeContext(ctx);
+  for (const n of ['a-b', 'a.b', 'a', 'a/z', 'Z', 'é', 'a_b']) {
+    if (n.includes('/')) await writeFile(path.join(ctx, n), n);
+    else await mkdir(path.join(ctx, n), { recursive: true });
+  }
+  const before = (await scanContext(ctx, { cacheDir: client })).manifest;
+  assert.deepEqual(applyDelta({ entries: [] }, before.entries, []).entries, before.entries, 'sorting by path gives the walk order');
+  await writeFile(path.join(ctx, 'src/a.txt'), 'changed');
+  await rm(path.join(ctx, 'src/deep'), { recursive: true });
+  await writeFile(path.join(ctx, 'a/new'), 'new');
+  const after = (await scanContext(ctx, { cacheDir: client })).manifest;
+  const d = diffManifest(before, after);
+  assert.deepEqual(d.entries.map((e) => e.path).sort(), ['a', 'a/new', 'src', 'src/a.txt'].sort(), 'changed entries (and the dirs whose mtime moved)');
+  assert.deepEqual(d.remove.sort(), ['src/deep', 'src/deep/big.bin', 'src/deep/link']);
+  const rebuilt = applyDelta(JSON.parse(JSON.stringify(before)), d.entries, d.remove);
+  assert.equal(manifestDigest(rebuilt), manifestDigest(after));
+  const parts = [...manifestParts(d.entries, d.remove)];
+  assert.equal(parts.length, 1);
+  assert.equal(parts[0]!.more, undefined);
+});
