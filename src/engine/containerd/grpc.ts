@@ -11,6 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import { InflightCalls } from '../inflight.js';
 import protobuf from 'protobufjs';
 import { failedPrecondition, type KilnError } from '../../errors.js';
 import { fromGrpcError, isConnectionLoss } from './errors.js';
@@ -122,22 +123,8 @@ export class ContainerdConnection {
     return currentLease.run(id, fn);
   }
 
-  private readonly active = new Set<{ cancel(): void }>();
-  private keepalive: NodeJS.Timeout | undefined;
-  private lost: KilnError | undefined;
+  private readonly calls = new InflightCalls();
 
-  /**
-   * Holds the process open while calls are in flight (grpc-js waits for a
-   * reconnect on unref'd timers: without this a CLI whose containerd went away
-   * could reach an empty event loop and exit 0 with a call unsettled).
-   */
-  private begin(call: { cancel(): void }): () => void {
-    if (this.active.size === 0) this.keepalive = setInterval(() => undefined, 1 << 30);
-    this.active.add(call);
-    return () => {
-      if (this.active.delete(call) && this.active.size === 0) clearInterval(this.keepalive);
-    };
-  }
 
   /**
    * Maps a gRPC failure to a KilnError. When it says containerd is gone, every
@@ -145,13 +132,9 @@ export class ContainerdConnection {
    * same error: grpc-js would otherwise keep them waiting for a reconnect.
    */
   failure(e: grpc.ServiceError, what: string): KilnError {
-    if (this.lost) return this.lost;
+    if (this.calls.lost) return this.calls.lost;
     const err = fromGrpcError(e, what, this.address);
-    if (isConnectionLoss(e)) {
-      this.lost = err;
-      for (const c of [...this.active]) c.cancel();
-    }
-    return err;
+    return isConnectionLoss(e) ? this.calls.lose(err) : err;
   }
 
   /** One unary call; `what` names the subject for error messages (`content sha256:…`). */
@@ -159,7 +142,7 @@ export class ContainerdConnection {
     const c = this.client(service) as unknown as Record<string, (req: Message, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Message) => void) => grpc.ClientUnaryCall>;
     const fn = c[method];
     if (!fn) throw new Error(`containerd ${service} has no method ${method}`);
-    if (this.lost) return Promise.reject(this.lost);
+    if (this.calls.lost) return Promise.reject(this.calls.lost);
     const opts: grpc.CallOptions = deadlineMs ? { deadline: Date.now() + deadlineMs } : {};
     return new Promise((resolve, reject) => {
       let end = () => undefined as void;
@@ -168,17 +151,17 @@ export class ContainerdConnection {
         if (err) reject(this.failure(err, what));
         else resolve(res);
       });
-      end = this.begin(call);
+      end = this.calls.begin(call);
     });
   }
 
   /** A server stream as an async iterable of messages; it ends (without an error) when the signal aborts. */
   async *serverStream(service: ServiceName, method: string, request: Message, what: string, signal?: AbortSignal): AsyncGenerator<Message> {
-    if (this.lost) throw this.lost;
+    if (this.calls.lost) throw this.calls.lost;
     if (signal?.aborted) return;
     const c = this.client(service) as unknown as Record<string, (req: Message, md: grpc.Metadata) => grpc.ClientReadableStream<Message>>;
     const call = c[method]!.call(c, request, this.metadata());
-    const end = this.begin(call);
+    const end = this.calls.begin(call);
     const cancel = () => call.cancel();
     signal?.addEventListener('abort', cancel, { once: true });
     try {
@@ -198,18 +181,17 @@ export class ContainerdConnection {
 
   /** A bidirectional stream (content Write); its errors go through failure(). */
   duplex(service: ServiceName, method: string): grpc.ClientDuplexStream<Message, Message> {
-    if (this.lost) throw this.lost;
+    if (this.calls.lost) throw this.calls.lost;
     const c = this.client(service) as unknown as Record<string, (md: grpc.Metadata) => grpc.ClientDuplexStream<Message, Message>>;
     const call = c[method]!.call(c, this.metadata());
-    const end = this.begin(call);
+    const end = this.calls.begin(call);
     call.once('close', end);
     call.once('error', end);
     return call;
   }
 
   close(): void {
-    for (const c of [...this.active]) c.cancel();
-    clearInterval(this.keepalive);
+    this.calls.cancelAll();
     for (const c of this.clients.values()) c.close();
     this.channel.close();
   }

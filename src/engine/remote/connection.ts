@@ -8,6 +8,7 @@
 import net from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
+import { InflightCalls } from '../inflight.js';
 import type { KilnError } from '../../errors.js';
 import { grpcTarget, type AgentAddress } from './address.js';
 import { fromStatus, isConnectionLoss, type ClientTls } from './errors.js';
@@ -21,9 +22,7 @@ type Duplex = (md: grpc.Metadata, opts: grpc.CallOptions) => grpc.ClientDuplexSt
 
 export class AgentConnection {
   private readonly client: grpc.Client;
-  private readonly active = new Set<{ cancel(): void }>();
-  private keepalive: NodeJS.Timeout | undefined;
-  private lost: KilnError | undefined;
+  private readonly calls = new InflightCalls();
 
   constructor(
     readonly address: AgentAddress,
@@ -58,28 +57,12 @@ export class AgentConnection {
     return md;
   }
 
-  /**
-   * Holds the process open while calls are in flight: grpc-js waits for a
-   * reconnect on unref'd timers, so without this a CLI whose agent went away
-   * could reach an empty event loop and exit 0 with a call unsettled.
-   */
-  begin(call: { cancel(): void }): () => void {
-    if (this.active.size === 0) this.keepalive = setInterval(() => undefined, 1 << 30);
-    this.active.add(call);
-    return () => {
-      if (this.active.delete(call) && this.active.size === 0) clearInterval(this.keepalive);
-    };
-  }
 
   /** A failed call → KilnError; a lost agent fails every other call in flight at once, with the same error. */
   failure(e: grpc.ServiceError, what: string): KilnError {
-    if (this.lost) return this.lost;
+    if (this.calls.lost) return this.calls.lost;
     const err = fromStatus(e, this.host, what, this.tls);
-    if (isConnectionLoss(e)) {
-      this.lost = err;
-      for (const c of [...this.active]) c.cancel();
-    }
-    return err;
+    return isConnectionLoss(e) ? this.calls.lose(err) : err;
   }
 
   private method<T>(name: string): T {
@@ -89,7 +72,7 @@ export class AgentConnection {
   }
 
   unary<T>(method: string, request: unknown, what: string, md?: grpc.Metadata): Promise<T> {
-    if (this.lost) return Promise.reject(this.lost);
+    if (this.calls.lost) return Promise.reject(this.calls.lost);
     return new Promise((resolve, reject) => {
       let end = () => undefined as void;
       const call = this.method<Unary>(method)(request, md ?? this.metadata(), {}, (err, res) => {
@@ -97,15 +80,15 @@ export class AgentConnection {
         if (err) reject(this.failure(err, what));
         else resolve((res?.json ? JSON.parse(res.json) : undefined) as T);
       });
-      end = this.begin(call);
+      end = this.calls.begin(call);
     });
   }
 
   /** A server stream as an async iterable of messages; `signal` cancels the call (and the agent's work). */
   async *serverStream<M>(method: string, request: unknown, what: string, opts: { signal?: AbortSignal; md?: grpc.Metadata } = {}): AsyncGenerator<M> {
-    if (this.lost) throw this.lost;
+    if (this.calls.lost) throw this.calls.lost;
     const call = this.method<ServerStream>(method)(request, opts.md ?? this.metadata(), {});
-    const end = this.begin(call);
+    const end = this.calls.begin(call);
     const abort = () => call.cancel();
     opts.signal?.addEventListener('abort', abort, { once: true });
     try {
@@ -121,7 +104,7 @@ export class AgentConnection {
 
   /** A client stream: `write` sends the messages (respecting flow control), the reply is the result. */
   async clientStream<T>(method: string, what: string, write: (call: grpc.ClientWritableStream<unknown>) => Promise<void>, md?: grpc.Metadata): Promise<T> {
-    if (this.lost) throw this.lost;
+    if (this.calls.lost) throw this.calls.lost;
     let end = () => undefined as void;
     let call: grpc.ClientWritableStream<unknown> | undefined;
     const reply = new Promise<T>((resolve, reject) => {
@@ -131,7 +114,7 @@ export class AgentConnection {
         else resolve((res?.json ? JSON.parse(res.json) : undefined) as T);
       });
     });
-    end = this.begin(call!);
+    end = this.calls.begin(call!);
     try {
       await write(call!);
       call!.end();
@@ -145,9 +128,9 @@ export class AgentConnection {
 
   /** A bidirectional stream (builds); its errors go through failure(). */
   duplex(method: string, md?: grpc.Metadata): grpc.ClientDuplexStream<unknown, unknown> {
-    if (this.lost) throw this.lost;
+    if (this.calls.lost) throw this.calls.lost;
     const call = this.method<Duplex>(method)(md ?? this.metadata(), {});
-    const end = this.begin(call);
+    const end = this.calls.begin(call);
     call.once('close', end);
     call.once('error', end);
     call.once('end', end);
@@ -155,8 +138,7 @@ export class AgentConnection {
   }
 
   close(): void {
-    for (const c of [...this.active]) c.cancel();
-    clearInterval(this.keepalive);
+    this.calls.cancelAll();
     this.client.close();
   }
 }
