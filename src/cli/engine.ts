@@ -25,7 +25,7 @@ export async function chooseBackend(g: GlobalOptions): Promise<{ backend: 'local
     case 'remote':
       throw invalidArgument('the remote backend needs the agent\'s address', { hint: 'pass --host tcp://HOST:PORT or unix:///PATH (or set KILN_HOST)' });
     case 'kube':
-      throw unimplemented('backend "kube" is not available in this version of kiln', { hint: 'use --backend local or containerd' });
+      throw unimplemented('backend "kube" is not available in this version of kiln', { hint: 'run `kiln agent` on a node and use --host tcp://NODE:PORT, or --backend local or containerd' });
     default:
       throw invalidArgument(`unknown backend "${g.backend}"`, { hint: 'use --backend auto, local, containerd, kube or remote' });
   }
