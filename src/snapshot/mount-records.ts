@@ -39,11 +39,12 @@ export class MountRecords<E extends object = object> {
     return this.owners.stale();
   }
 
-  /** Clears every dead record: `unmount` its root, `also` (what else it held), then its directory. */
+  /** Clears every dead record: `unmount` its root, `also` (what else it held), then its directory; returns the mount points cleared. */
   async clearStale(unmount: (rootfs: string) => Promise<void>, also?: (rec: OwnerRecord<E>) => Promise<void>): Promise<string[]> {
     const cleared: string[] = [];
     for (const rec of await this.stale()) {
-      await unmount(this.rootfs(rec.key));
+      // Not unmounted (another process clearing it at the same time, or busy): keep the record for later.
+      if (!(await unmount(this.rootfs(rec.key)).then(() => true, () => false))) continue;
       await also?.(rec);
       await this.release(rec.key);
       cleared.push(this.rootfs(rec.key));
