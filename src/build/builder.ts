@@ -98,11 +98,12 @@ async function writeCache(s: BuildSession, deps: BuilderDeps, final: ImageState,
 export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise<BuildResult> {
   const tags = (opts.tags ?? []).map((t) => formatReference(parseNormalizedNamed(t)));
   const ctx = await openContext(opts);
+  let session: BuildSession | undefined;
   try {
     const plan = planBuild(ctx.dockerfile, { filename: ctx.dockerfilePath ? path.basename(ctx.dockerfilePath) : 'Dockerfile', buildArgs: opts.buildArgs, target: opts.target });
     for (const w of plan.unusedBuildArgs) opts.progress?.emit({ kind: 'warning', message: `build argument ${w} was given but no ARG uses it` });
     const { matcher } = await loadIgnore(ctx.dir, ctx.dockerfilePath);
-    const s = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary);
+    const s = (session = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary));
     await s.hasher.load();
     if ((opts.cacheFrom ?? []).length > 0 && !opts.noCache) {
       s.cache.remote = await RemoteCacheSource.load(await cacheRegistry(deps), opts.cacheFrom!, s.progress, opts.signal);
@@ -134,6 +135,7 @@ export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise
     await s.hasher.save();
     return result;
   } finally {
+    await session?.close();
     if (ctx.temporary) await rm(ctx.dir, { recursive: true, force: true });
   }
 }

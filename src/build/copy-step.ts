@@ -3,7 +3,6 @@
  * image, downloaded URLs) with the content hash the cache key needs, and the
  * copy into the step's overlay with Docker's path, --chown and --chmod rules.
  */
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument, notFound } from '../errors.js';
@@ -32,7 +31,7 @@ export async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage
   let scratch: string | undefined;
   const urls = inst.kind === 'add' ? inst.sources.flatMap((x) => (x.kind === 'path' && isUrl(x.path) ? [x.path] : [])) : [];
   if (urls.length > 0) {
-    scratch = path.join(s.stateDir, 'scratch', randomBytes(6).toString('hex'));
+    scratch = await s.stepScratch();
     try {
       for (const u of urls) downloads.set(u, await download(u, scratch, inst.checksum, s.signal));
     } catch (e) {

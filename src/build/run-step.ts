@@ -3,7 +3,9 @@
  * step's changes), with the image's env, user, workdir and shell, the
  * generated /etc/hosts and resolv.conf, and the step's RUN --mounts. The
  * upper directory, minus the mount points runc had to create, becomes the
- * layer. Whatever happens, the container and the mount are gone afterwards.
+ * layer. Whatever happens, the container and the mount are gone afterwards;
+ * both are recorded with the build's process first (./owned.ts,
+ * the snapshotter's mount records), so a killed build's are cleared later.
  */
 import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +20,7 @@ import { chainIds } from '../oci/config.js';
 import type { ContentStore } from '../content/store.js';
 import type { Codec } from '../layer/compress.js';
 import { commitLayer, type CommittedLayer } from './layer-commit.js';
+import { claimStepContainer, releaseStepContainer } from './owned.js';
 
 export interface RunInput {
   chainDir: string;
@@ -85,6 +88,7 @@ function lineSink(stream: 'stdout' | 'stderr', input: RunInput, tail: string[]):
 export async function executeRun(deps: RunDeps, input: RunInput): Promise<CommittedLayer> {
   const id = `kiln-build-${randomBytes(6).toString('hex')}`;
   const mounted = await deps.snap.prepare(id, input.chainDir);
+  let claimed = false;
   let created = false;
   let committed = false;
   try {
@@ -93,6 +97,8 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
     }
     const image: ContainerConfig = { ...input.config, Env: [...(input.config.Env ?? []), ...(input.env ?? [])] };
     const before = existingPaths(mounted.rootfs, [...input.mounts.map((m) => m.destination), ...RUNC_MOUNT_POINTS]);
+    await claimStepContainer(deps.stateDir, id);
+    claimed = true;
     const { spec } = await prepareContainer(deps.stateDir, id, {
       rootfs: mounted.rootfs,
       image,
@@ -141,7 +147,9 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
     committed = true;
     return layer;
   } finally {
-    if (created) await removeContainer(deps.stateDir, id, { force: true }).catch(() => undefined);
+    if (created) await removeContainer(deps.stateDir, id, { force: true }).then(() => (created = false), () => undefined);
+    // A container that could not be removed keeps its record: the next build or `kiln system prune` clears it.
+    if (claimed && !created) await releaseStepContainer(deps.stateDir, id);
     if (!committed) await deps.snap.remove(id);
   }
 }

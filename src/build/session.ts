@@ -18,6 +18,7 @@ import type { CacheRegistry } from './remote-cache.js';
 import { SourceHasher } from './hasher.js';
 import { commitLayer, type CommittedLayer } from './layer-commit.js';
 import type { RunDeps } from './run-step.js';
+import { builderStateDir, claimScratch, dropScratch, scratchDir } from './owned.js';
 import { nextKey, unpackState, type ImageState } from './state.js';
 import { noBuildProgress, type BuildOptions, type BuildProgress, type StepInfo } from './types.js';
 
@@ -55,6 +56,7 @@ export class BuildSession {
   ranSteps = 0;
   cachedSteps = 0;
   private steps = 0;
+  private scratchName?: Promise<string>;
 
   constructor(
     readonly deps: BuilderDeps,
@@ -67,9 +69,24 @@ export class BuildSession {
     this.progress = opts.progress ?? noBuildProgress;
     this.cache = new BuildCache(deps.root, deps.content, opts.noCache);
     this.hasher = new SourceHasher(persistHashes ? deps.root : undefined, contextDir);
-    this.stateDir = path.join(deps.root, 'build');
+    this.stateDir = builderStateDir(deps.root);
     this.runDeps = { stateDir: this.stateDir, snap: deps.snapshotter, content: deps.content, codec: opts.compression ?? 'gzip', sourceDateEpoch: opts.sourceDateEpoch };
     this.signal = opts.signal;
+  }
+
+  /** A fresh path for one step's scratch files (secrets, heredocs, downloads), inside this build's recorded scratch dir. */
+  async stepScratch(): Promise<string> {
+    this.scratchName ??= (async () => {
+      const name = randomBytes(6).toString('hex');
+      await claimScratch(this.stateDir, name);
+      return name;
+    })();
+    return path.join(scratchDir(this.stateDir, await this.scratchName), randomBytes(6).toString('hex'));
+  }
+
+  /** Removes the build's scratch dir (once the build is over). */
+  async close(): Promise<void> {
+    if (this.scratchName) await dropScratch(this.stateDir, await this.scratchName);
   }
 
   step(name: string): StepInfo {

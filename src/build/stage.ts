@@ -4,7 +4,6 @@
  * scope. Layer steps (RUN, COPY, ADD, WORKDIR) look their key up in the
  * cache first and only run on a miss; config steps are pure.
  */
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { invalidArgument } from '../errors.js';
@@ -204,7 +203,7 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
   const chainDir = await unpackState(s.deps.snapshotter, s.deps.content, prev);
   const c = prev.config.config ?? {};
   const workdir = c.WorkingDir || '/';
-  const scratch = path.join(s.stateDir, 'scratch', randomBytes(6).toString('hex'));
+  const scratch = await s.stepScratch();
   const views: (() => Promise<void>)[] = [];
   const fromDir = async (f: string) => {
     const v = await s.fromView(f);

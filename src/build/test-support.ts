@@ -14,7 +14,7 @@ export interface BuildFixture {
   build(args: string[], input?: string | Buffer, env?: Record<string, string>): Promise<RunResult>;
   buildOk(args: string[], input?: string | Buffer, env?: Record<string, string>): Promise<RunResult>;
   inspect(ref: string): Promise<{ Id: string; Config: Record<string, unknown>; RootFS: { Layers: string[] } }>;
-  /** Asserts no mount, runc container, bundle, scratch dir or partial blob is left by the builds. */
+  /** Asserts no mount, runc container, bundle, scratch dir, owner record or partial blob is left by the builds. */
   assertNoLeftovers(): Promise<void>;
   cleanup(): Promise<void>;
 }
@@ -52,6 +52,7 @@ export async function buildFixture(prefix: string): Promise<BuildFixture> {
       assert.deepEqual(ls(path.join(root, 'build', 'scratch')), [], 'step scratch dirs left behind');
       assert.deepEqual(ls(path.join(root, 'mounts')), [], 'snapshot mounts left behind');
       assert.deepEqual(ls(path.join(root, 'ingest')), [], 'partial blobs left behind');
+      assert.deepEqual(ls(path.join(root, 'build', 'owners')), [], 'RUN container owner records left behind');
     },
     async cleanup() {
       rmSync(tmp, { recursive: true, force: true });

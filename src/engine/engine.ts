@@ -91,6 +91,8 @@ export interface PruneResult {
   deletedImages: string[];
   blobsRemoved: number;
   bytesFreed: number;
+  /** local: what builds killed earlier had left (RUN containers, mounts), now cleared. */
+  buildLeftovers?: string[];
 }
 
 export interface CheckProblem {

@@ -8,7 +8,9 @@
  * overlay cannot mount, the chain is copied into the root, applying each
  * layer's whiteouts (the native fallback). A successful build step's upper
  * dir becomes the next layer's snapshot directly (`commit`), so the layer a
- * build just wrote is never extracted again.
+ * build just wrote is never extracted again. With `recordOwner` (builds), each
+ * root under `mounts/` has an owner record beside it (./mount-records.ts), so
+ * what a killed build left is found (`staleMounts`) and cleared (`clearStaleMounts`).
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, type Stats } from 'node:fs';
@@ -24,6 +26,7 @@ import { decompress } from '../layer/compress.js';
 import { extractLayer } from '../layer/extract.js';
 import { readXattrTree } from '../layer/xattr.js';
 import type { LayeredSnapshotter, Mounted } from './snapshotter.js';
+import { MountRecords } from './mount-records.js';
 
 const run = promisify(execFile);
 
@@ -55,9 +58,22 @@ async function unmount(dir: string): Promise<void> {
   if (await isMountPoint(dir)) await run('umount', [dir]).catch(async () => run('umount', ['-l', dir]));
 }
 
-export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean } = {}): LayeredSnapshotter {
+/** Writable roots and views of builds whose process is gone: their mount points. */
+export async function staleMounts(root: string): Promise<{ rootfs: string; pid: number }[]> {
+  const records = new MountRecords(path.join(root, 'mounts'));
+  return (await records.stale()).map((r) => ({ rootfs: records.rootfs(r.key), pid: r.pid }));
+}
+
+/** Unmounts and removes what `staleMounts` names (the processes running in them must be gone); returns their mount points. */
+export function clearStaleMounts(root: string): Promise<string[]> {
+  return new MountRecords(path.join(root, 'mounts')).clearStale(unmount);
+}
+
+export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean; recordOwner?: boolean } = {}): LayeredSnapshotter {
   const layersDir = path.join(root, 'layers');
   const mounts = path.join(root, 'mounts');
+  const records = opts.recordOwner ? new MountRecords(mounts) : undefined;
+  const dropMountDir = (key: string) => (records ? records.release(key) : rm(path.join(mounts, key), { recursive: true, force: true }));
   const emptyDir = path.join(layersDir, 'empty');
 
   /** fs dirs of the chain, top first, relative to layersDir. */
@@ -73,7 +89,8 @@ export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean } =
 
   async function newMountDir(key: string, chainDir: string): Promise<string> {
     const base = path.join(mounts, key);
-    await mkdir(path.join(base, 'rootfs'), { recursive: true });
+    if (records) await records.claim(key);
+    else await mkdir(path.join(base, 'rootfs'), { recursive: true });
     await writeFile(path.join(base, 'parent'), path.basename(chainDir));
     return base;
   }
@@ -162,14 +179,14 @@ export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean } =
           throw e;
         });
       }
-      await rm(base, { recursive: true, force: true });
+      await dropMountDir(key);
       return dir;
     },
 
     async remove(key) {
       const base = path.join(mounts, key);
       await unmount(path.join(base, 'rootfs'));
-      await rm(base, { recursive: true, force: true });
+      await dropMountDir(key);
     },
   };
 }

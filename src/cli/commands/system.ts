@@ -25,7 +25,7 @@ export function register(program: Command): void {
     });
   system
     .command('prune')
-    .description('Remove stopped containers, unreferenced blobs and stale partial downloads (and unused volumes with --volumes)')
+    .description('Remove stopped containers, what killed builds left, unreferenced blobs and stale partial downloads (and unused volumes with --volumes)')
     .option('-f, --force', 'do not prompt (kiln never prompts; accepted for Docker compatibility)')
     .option('--volumes', 'also remove volumes no container uses')
     .action(async (opts: { volumes?: boolean }, cmd: Command) => {
@@ -37,11 +37,12 @@ export function register(program: Command): void {
       if (opts.volumes) for (const v of await pruneVolumes(globals(cmd).root)) process.stdout.write(`deleted volume: ${v}\n`);
       const r = await withEngine(cmd, (e) => e.prune());
       for (const id of r.deletedImages) process.stdout.write(`deleted: ${id}\n`);
+      for (const what of r.buildLeftovers ?? []) process.stdout.write(`cleared build leftover: ${what}\n`);
       process.stdout.write(`Total reclaimed space: ${humanSize(r.bytesFreed)} (${r.blobsRemoved} blobs)\n`);
     });
   system
     .command('check')
-    .description("Verify every blob's digest and every reference in the store")
+    .description("Verify every blob's digest and every reference in the store, and name what killed builds left")
     .option('--format <format>', 'json for machine-readable output')
     .action(async (opts: { format?: string }, cmd: Command) => {
       const problems = await withEngine(cmd, (e) => e.check());

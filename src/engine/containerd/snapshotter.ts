@@ -11,20 +11,20 @@
  *    containerd's own unpacker writes (`containerd.io/snapshot.ref`): the
  *    step's upper dir, already diffed into the layer blob, is the snapshot.
  * Everything is made under the build's lease (containerd adds what Prepare,
- * View and Commit create to it), and mount records (./mount-records.ts) let
+ * View and Commit create to it), and mount records (../../snapshot/mount-records.ts) let
  * the next build clear what a killed one left.
  */
 import { internal, isKilnError } from '../../errors.js';
 import type { ChainLayer, LayeredSnapshotter, Mounted } from '../../snapshot/snapshotter.js';
+import { MountRecords } from '../../snapshot/mount-records.js';
 import type { Message } from './grpc.js';
 import { mountAll, toMounts, unmount, upperOf } from './mount.js';
-import { MountRecords } from './mount-records.js';
 import { snapshotExists, unpackLayer, type UnpackContext } from './unpack.js';
 
 export const SNAPSHOT_REF = 'containerd.io/snapshot.ref';
 
 export function containerdSnapshotter(ctx: UnpackContext, mountsDir: string): LayeredSnapshotter {
-  const records = new MountRecords(mountsDir);
+  const records = new MountRecords<{ lease?: string }>(mountsDir);
   const snapshotter = ctx.snapshotter;
   /** Chains known to exist and held by this build's lease. */
   const held = new Set<string>();
@@ -42,18 +42,17 @@ export function containerdSnapshotter(ctx: UnpackContext, mountsDir: string): La
   /** What builds killed earlier left: their mounts, active snapshots and leases. */
   const clearStale = () =>
     (cleared ??= (async () => {
-      for (const rec of await records.stale()) {
-        await unmount(records.rootfs(rec.key));
+      await records.clearStale(unmount, async (rec) => {
         await removeSnapshot(rec.key).catch(() => undefined);
         if (rec.lease) await ctx.conn.unary('leases', 'Delete', { id: rec.lease, sync: false }, `lease ${rec.lease}`).catch(() => undefined);
-        await records.release(rec.key);
-      }
+      });
     })());
 
   /** Prepare or View `key` on `parent`, mounted at its mount point; nothing is left behind when it fails. */
   async function mountSnapshot(method: 'Prepare' | 'View', key: string, parent: string): Promise<Mounted> {
     await clearStale();
-    const rootfs = await records.claim(key, ctx.conn.lease());
+    const lease = ctx.conn.lease();
+    const rootfs = await records.claim(key, lease ? { lease } : {});
     let made = false;
     try {
       const res = await call(method, { key, parent, labels: {} }, `snapshot ${key}`);

@@ -1,8 +1,13 @@
-/** `build` for the local engine: the builder over this store, its snapshots, and pulls of missing base images. */
+/**
+ * `build` for the local engine: the builder over this store, its snapshots
+ * (owner-recorded), and pulls of missing base images; first, what builds
+ * killed earlier left is cleared (./leftovers.ts).
+ */
 import { isKilnError } from '../../errors.js';
 import { buildImage } from '../../build/builder.js';
 import type { BuildOptions, BuildResult } from '../../build/types.js';
 import { overlaySnapshotter } from '../../snapshot/overlay.js';
+import { clearBuildLeftovers } from './leftovers.js';
 import type { ImageConfig } from '../../oci/types.js';
 import { fetchBlob, pullImage } from './pull.js';
 import { pushBlob } from './push.js';
@@ -10,7 +15,9 @@ import { noProgress } from '../progress.js';
 import { resolveImage } from './resolve.js';
 import type { LocalStores } from './stores.js';
 
-export function buildWith(stores: LocalStores, withRegistry: () => Promise<LocalStores>, opts: BuildOptions): Promise<BuildResult> {
+export async function buildWith(stores: LocalStores, withRegistry: () => Promise<LocalStores>, opts: BuildOptions): Promise<BuildResult> {
+  // What builds killed earlier left (their RUN containers, their overlay mounts); live builds' are kept.
+  await clearBuildLeftovers(stores.root);
   const pulled = new Set<string>();
   const image = async (ref: string) => {
     let local;
@@ -33,7 +40,7 @@ export function buildWith(stores: LocalStores, withRegistry: () => Promise<Local
       root: stores.root,
       content: stores.content,
       refs: stores.refs,
-      snapshotter: stores.snapshotter ?? overlaySnapshotter(stores.root),
+      snapshotter: stores.snapshotter ?? overlaySnapshotter(stores.root, { recordOwner: true }),
       image,
       setRef: stores.setRef,
       ...(stores.keepUnnamed ? { keepUnnamed: stores.keepUnnamed } : {}),

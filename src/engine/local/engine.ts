@@ -133,11 +133,13 @@ export async function openLocalEngine(root: string): Promise<Engine> {
         if (await store.refs.forget(image.manifestDescriptor.digest)) deletedImages.push(image.id);
       }
       for (const id of deletedImages) await appendImageEvent(root, 'delete', id);
+      const buildLeftovers = await (await import('./leftovers.js')).clearBuildLeftovers(root);
       const r = await gc();
-      return { deletedImages, blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed };
+      return { deletedImages, blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed, buildLeftovers };
     },
     async check() {
-      return (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
+      const problems = (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
+      return [...problems, ...(await (await import('./leftovers.js')).buildLeftovers(root))];
     },
     close: async () => {
       await registry?.close();
