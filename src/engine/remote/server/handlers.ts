@@ -77,53 +77,71 @@ function report(t: Tracked, call: { cancelled?: boolean }, subject: string, star
   else t.log(`${what}: ${(e as { code?: string }).code ?? 'error'}: ${(e as Error)?.message ?? String(e)} (${ms} ms)`);
 }
 
+/**
+ * One call's bookkeeping: `begin` reads its arguments, `work` does it, the
+ * outcome is logged in one line (a quiet call logs only its failures) and
+ * handed to `ok` or `fail`.
+ */
+function handle<T>(
+  t: Tracked,
+  call: { cancelled?: boolean },
+  begin: () => Args | Promise<Args>,
+  work: (a: Args) => Promise<T>,
+  ok: (v: T) => void,
+  fail: (e: unknown) => void,
+  quiet = false,
+): void {
+  const started = Date.now();
+  let subject = '';
+  Promise.resolve()
+    .then(begin)
+    .then((a) => {
+      subject = subjectOf(a);
+      return work(a);
+    })
+    .then(
+      (v) => {
+        if (!quiet) report(t, call, subject, started);
+        ok(v);
+      },
+      (e) => {
+        report(t, call, subject, started, e);
+        fail(e);
+      },
+    );
+}
+
 function unary(t: Tracked, fn: (a: Args) => Promise<unknown>): grpc.handleUnaryCall<JsonMsg, JsonMsg> {
-  return (call, cb) => {
-    const started = Date.now();
-    let subject = '';
-    Promise.resolve()
-      .then(() => {
-        const a = args(call.request);
-        subject = subjectOf(a);
-        return asCaller(call, () => fn(a));
-      })
-      .then(
-        (v) => {
-          if (t.method !== 'Info' && t.method !== 'ListImages') report(t, call, subject, started);
-          cb(null, { json: JSON.stringify(v ?? null) });
-        },
-        (e) => {
-          report(t, call, subject, started, e);
-          cb(toStatus(e));
-        },
-      );
-  };
+  return (call, cb) =>
+    handle(
+      t,
+      call,
+      () => args(call.request),
+      (a) => asCaller(call, () => fn(a)),
+      (v) => cb(null, { json: JSON.stringify(v ?? null) }),
+      (e) => cb(toStatus(e)),
+      t.method === 'Info' || t.method === 'ListImages',
+    );
 }
 
 function progress(t: Tracked, run: (a: Args, o: { progress: { emit(e: unknown): void }; signal: AbortSignal }) => Promise<unknown>): grpc.handleServerStreamingCall<JsonMsg, unknown> {
   return (call) => {
-    const started = Date.now();
     const signal = callSignal(call);
     // Progress events are small and few: a full buffer drops none, it only waits in memory for the client.
     const emit = (e: unknown) => void (call.cancelled || call.write({ event_json: JSON.stringify(e) }));
-    let subject = '';
-    Promise.resolve()
-      .then(() => {
-        const a = args(call.request);
-        subject = subjectOf(a);
-        return asCaller(call, () => run(a, { progress: { emit }, signal }));
-      })
-      .then(
-        (r) => {
-          report(t, call, subject, started);
-          call.write({ result_json: JSON.stringify(r) });
-          call.end();
-        },
-        (e) => {
-          report(t, call, subject, started, e);
-          if (!call.cancelled) call.emit('error', toStatus(e));
-        },
-      );
+    handle(
+      t,
+      call,
+      () => args(call.request),
+      (a) => asCaller(call, () => run(a, { progress: { emit }, signal })),
+      (r) => {
+        call.write({ result_json: JSON.stringify(r) });
+        call.end();
+      },
+      (e) => {
+        if (!call.cancelled) call.emit('error', toStatus(e));
+      },
+    );
   };
 }
 
@@ -143,13 +161,12 @@ function chunkWriter(call: grpc.ServerWritableStream<JsonMsg, unknown>): Writabl
 }
 
 function save(t: Tracked, engine: Engine): grpc.handleServerStreamingCall<JsonMsg, unknown> {
-  return (call) => {
-    const started = Date.now();
-    let subject = '';
-    Promise.resolve()
-      .then(() => {
-        const a = args(call.request);
-        subject = subjectOf(a);
+  return (call) =>
+    handle(
+      t,
+      call,
+      () => args(call.request),
+      (a) => {
         const format = a.format === 'oci' ? 'oci' : a.format === undefined || a.format === null || a.format === 'docker' ? 'docker' : undefined;
         if (!format) throw invalidArgument(`unknown archive format "${String(a.format)}"`, { hint: 'use docker or oci' });
         const out = chunkWriter(call);
@@ -159,18 +176,12 @@ function save(t: Tracked, engine: Engine): grpc.handleServerStreamingCall<JsonMs
           if (!out.writableEnded) out.end();
           return finished(out);
         });
-      })
-      .then(
-        () => {
-          report(t, call, subject, started);
-          call.end();
-        },
-        (e) => {
-          report(t, call, subject, started, e);
-          if (!call.cancelled) call.emit('error', toStatus(e));
-        },
-      );
-  };
+      },
+      () => call.end(),
+      (e) => {
+        if (!call.cancelled) call.emit('error', toStatus(e));
+      },
+    );
 }
 
 /** The agent's events as a stream until the client cancels (or `until` / the engine ends it). */
@@ -228,23 +239,19 @@ async function upload(call: grpc.ServerReadableStream<ChunkMsg, JsonMsg>): Promi
 
 function uploadCall(t: Tracked, fn: (input: Readable, opts: Args) => Promise<unknown>): grpc.handleClientStreamingCall<ChunkMsg, JsonMsg> {
   return (call, cb) => {
-    const started = Date.now();
-    let subject = '';
-    upload(call)
-      .then(({ opts, input }) => {
-        subject = subjectOf(opts);
-        return fn(input, opts);
-      })
-      .then(
-        (v) => {
-          report(t, call, subject, started);
-          cb(null, { json: JSON.stringify(v ?? null) });
-        },
-        (e) => {
-          report(t, call, subject, started, e);
-          cb(toStatus(e));
-        },
-      );
+    let input: Readable;
+    handle(
+      t,
+      call,
+      async () => {
+        const u = await upload(call);
+        input = u.input;
+        return u.opts;
+      },
+      (opts) => fn(input, opts),
+      (v) => cb(null, { json: JSON.stringify(v ?? null) }),
+      (e) => cb(toStatus(e)),
+    );
   };
 }
 
