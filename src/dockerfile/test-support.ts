@@ -13,4 +13,5 @@ export function repoRoot(): string {
   return dir;
 }
 
-export const conformanceDir = (): string => path.join(repoRoot(), '..', 'shared', 'conformance', 'buildkit');
+/** BuildKit's Dockerfile conformance data, copied into the repository (testdata/conformance/buildkit, Apache-2.0). */
+export const conformanceDir = (): string => path.join(repoRoot(), 'testdata', 'conformance', 'buildkit');

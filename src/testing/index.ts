@@ -3,7 +3,7 @@ export { startRegistry, DEFAULT_USERS, type StartRegistryOptions, type TestRegis
 export { startTokenServer, type TokenServer, type TokenServerOptions } from './tokenserver.js';
 export { tempDir, removeDir, withTempDir } from './tempdir.js';
 export { freePort } from './ports.js';
-export { repoRoot, sharedDir } from './root.js';
+export { repoRoot } from './root.js';
 export { makeCA, makeServerCert, makeSigningCert, type CertFiles } from './pki.js';
 export { blobOf, randomBlob, streamOf, readAll, tinyImage, type TestBlob, type TestImage } from './blobs.js';
 export { startContainerd, type TestContainerd } from './containerd.js';

@@ -12,6 +12,3 @@ export function repoRoot(from: string = import.meta.url): string {
   }
   return dir;
 }
-
-/** The shared data folder beside the repository (`<root>/../shared`). */
-export const sharedDir = (): string => path.join(repoRoot(), '..', 'shared');

@@ -156,10 +156,16 @@ function trimNewline(s: string): string {
 
 const stripComment = (s: string): string => (s.startsWith('#') ? '' : s);
 
-/** Removes a trailing escape (plus blanks); `done` is false when the line continues. */
+/**
+ * Removes a trailing escape (plus blanks); `done` is false when the line
+ * continues. As in BuildKit, only an escape that is not itself escaped
+ * continues the line: `\\` at the end is a literal backslash, `\\\` continues.
+ */
 function trimContinuation(s: string, escape: string): [string, boolean] {
   let end = s.length;
   while (end > 0 && (s[end - 1] === ' ' || s[end - 1] === '\t')) end--;
-  if (end > 0 && s[end - 1] === escape) return [s.slice(0, end - 1), false];
+  let run = 0;
+  while (end - run > 0 && s[end - run - 1] === escape) run++;
+  if (run % 2 === 1) return [s.slice(0, end - 1), false];
   return [s, true];
 }
