@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 runs=${RUNS:-20}
 if ! command -v podman >/dev/null; then
   echo "bench: installing podman (bench only)" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends podman >/dev/null
 fi
 export KILN_TEST_CACHE=${KILN_TEST_CACHE:-/var/cache/kiln-test}
 bash scripts/test-images.sh >/dev/null

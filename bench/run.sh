@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+command -v /usr/bin/time >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq time >/dev/null
 bash bench/pull-push.sh
 bash bench/containers.sh
 bash bench/containerd-pull.sh
