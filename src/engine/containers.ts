@@ -118,9 +118,20 @@ export interface ContainerFilter {
   filters?: string[];
 }
 
+/** Docker's `--pull`: `missing` (the default) pulls an image that is not stored, `always` pulls first, `never` never pulls. */
+export type PullPolicy = 'missing' | 'always' | 'never';
+
+export interface CreateOptions {
+  pull?: PullPolicy;
+  /** The pull's progress. */
+  progress?: ProgressSink;
+  /** Told before a pull starts (`missing`: the image was not found locally) and after it ends, so a CLI can print what docker prints. */
+  onPull?: { start(reference: string, missing: boolean): void; done(result: { reference: string; digest: string; upToDate: boolean }): void };
+}
+
 export interface ContainerEngine {
-  /** Creates the container (pulling the image when missing); resolves to its id. */
-  createContainer(spec: ContainerSpec, opts?: { progress?: ProgressSink; pull?: boolean }): Promise<string>;
+  /** Creates the container (pulling the image as the policy says); resolves to its id. */
+  createContainer(spec: ContainerSpec, opts?: CreateOptions): Promise<string>;
   /**
    * Starts a container on a fresh root. With `attach`, runs it in the
    * foreground and resolves to its exit code; otherwise resolves once it runs.

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { invalidArgument } from '../../errors.js';
 import { withContainers } from '../engine.js';
 import { withTerminal } from './containers/attach.js';
 import { readEnvFile } from './containers/flags.js';
@@ -26,6 +27,9 @@ export function register(program: Command): void {
         opts: { interactive?: boolean; tty?: boolean; detach?: boolean; env: string[]; envFile: string[]; user?: string; workdir?: string },
         cmd: Command,
       ) => {
+        if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) {
+          throw invalidArgument('the input device is not a TTY', { hint: 'drop -t (keep -i to pipe input), or run kiln from a terminal' });
+        }
         const env = [...opts.envFile.flatMap(readEnvFile), ...opts.env.map((kv) => (kv.includes('=') ? kv : `${kv}=${process.env[kv] ?? ''}`))];
         const exec = {
           args,

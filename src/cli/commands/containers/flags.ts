@@ -67,7 +67,7 @@ export function addCreateFlags(cmd: Command): Command {
     .option('--mount <spec>', 'type=bind|volume|tmpfs,source=…,target=…[,readonly]', collect, [])
     .option('--tmpfs <path[:opts]>', 'mount a tmpfs', collect, [])
     .option('-l, --label <k=v>', 'set a label', collect, [])
-    .option('--pull <policy>', 'missing (default) or never', 'missing');
+    .option('--pull <policy>', 'pull the image: missing (default), always or never', 'missing');
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -116,7 +116,7 @@ export function toSpec(image: string, command: string[], f: CreateFlags): Contai
     throw invalidArgument(`the working directory '${f.workdir}' is invalid, it needs to be an absolute path`, { hint: 'use -w /path' });
   }
   if (f.publish.length > 0 && f.network !== 'bridge') throw invalidArgument(`-p needs the bridge network (not --network ${f.network})`, { hint: 'drop -p or use --network bridge' });
-  if (!['missing', 'never'].includes(f.pull)) throw invalidArgument(`invalid --pull "${f.pull}"`, { hint: 'use missing or never' });
+  if (!['missing', 'always', 'never'].includes(f.pull)) throw invalidArgument(`invalid --pull "${f.pull}"`, { hint: 'use missing, always or never' });
   const labels: Record<string, string> = {};
   for (const l of f.label) {
     const i = l.indexOf('=');

@@ -2,7 +2,7 @@
 import { failedPrecondition, isKilnError, notFound } from '../../../errors.js';
 import { runcRoot } from '../../../runtime/paths.js';
 import { formatReference, parseNormalizedNamed } from '../../../name/reference.js';
-import type { ContainerDetail, ContainerEngine, ContainerSpec, ContainerSummary } from '../../containers.js';
+import type { ContainerDetail, ContainerEngine, ContainerSpec, ContainerSummary, CreateOptions } from '../../containers.js';
 import type { Engine, ImageDetail } from '../../engine.js';
 import { appendEvent, readEvents } from '../events.js';
 import { containerContext, logFile, type ContainerContext } from './context.js';
@@ -72,17 +72,24 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
     }
   }
 
-  /** The image by name or id; pulled first when missing by name, as Docker does. */
-  async function findImage(ref: string, pull: boolean): Promise<ImageDetail> {
-    try {
-      return await localImage(ref);
-    } catch (e) {
-      if (!isKilnError(e, 'NOT_FOUND') || !pull || /^(sha256:)?[0-9a-f]{12,64}$/.test(ref)) throw e;
+  /** The image by name or id, pulled as the policy says (`missing`: only when not stored and named, as Docker does). */
+  async function findImage(ref: string, opts: CreateOptions): Promise<ImageDetail> {
+    const policy = opts.pull ?? 'missing';
+    const isId = /^(sha256:)?[0-9a-f]{12,64}$/.test(ref);
+    if (policy !== 'always' || isId) {
+      try {
+        return await localImage(ref);
+      } catch (e) {
+        if (!isKilnError(e, 'NOT_FOUND') || policy === 'never' || isId) throw e;
+      }
     }
     const images = await engine();
+    opts.onPull?.start(ref, policy !== 'always');
     try {
-      await images.pull(ref);
+      const result = await images.pull(ref, opts.progress ? { progress: opts.progress } : {});
+      opts.onPull?.done(result);
     } catch (e) {
+      if (policy === 'always') throw e;
       const why = e instanceof Error ? e.message : String(e);
       throw notFound(`unable to find image '${ref}' locally, and pulling it failed: ${why}`, {
         hint: 'check the name, or import/pull the image first',
@@ -106,7 +113,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
 
   return {
     async createContainer(spec: ContainerSpec, opts = {}) {
-      const image = await findImage(spec.image, opts.pull ?? true);
+      const image = await findImage(spec.image, opts);
       // Check what can be checked before anything is written.
       const [{ containerArgs }, { parseMounts }, { parsePublish }] = await Promise.all([
         import('../../../runtime/command.js'),

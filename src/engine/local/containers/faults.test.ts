@@ -83,7 +83,17 @@ test('bad input: name in use, unknown image, port in use, bad flags — one clea
 
   const unknown = await fx.k(['run', '--rm', '127.0.0.1:1/nothing/here:v1', 'true']);
   assert.equal(unknown.code, 1);
-  assert.match(oneLine(unknown.stderr), /^kiln: unable to find image '127\.0\.0\.1:1\/nothing\/here:v1' locally, and pulling it failed: /);
+  // docker's two lines: what it did not find, then why the pull failed
+  const [told, failed, ...more] = unknown.stderr.trim().split('\n');
+  assert.equal(told, "Unable to find image '127.0.0.1:1/nothing/here:v1' locally");
+  assert.match(failed ?? '', /^kiln: unable to find image '127\.0\.0\.1:1\/nothing\/here:v1' locally, and pulling it failed: /);
+  assert.deepEqual(more, []);
+  const never = await fx.k(['run', '--rm', '--pull', 'never', '127.0.0.1:1/nothing/here:v1', 'true']);
+  assert.equal(never.code, 1);
+  assert.match(oneLine(never.stderr), /^kiln: no such image: 127\.0\.0\.1:1\/nothing\/here:v1/);
+  const notTty = await fx.k(['run', '--rm', '-it', IMAGE, 'true']);
+  assert.equal(notTty.code, 1);
+  assert.match(oneLine(notTty.stderr), /^kiln: the input device is not a TTY/);
 
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -123,6 +133,18 @@ test('an image missing locally is pulled first, as Docker does (real registry on
     const r = await run(['run', '--rm', '--network', 'none', ref, 'echo', 'pulled-and-ran'], { root: fresh });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'pulled-and-ran\n');
+    // what docker prints on stderr when run pulls
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines[0], `Unable to find image '${ref}' locally`);
+    assert.equal(lines[1], 'run: Pulling from test/busybox');
+    assert.match(lines.at(-2) ?? '', /^Digest: sha256:[0-9a-f]{64}$/);
+    assert.equal(lines.at(-1), `Status: Downloaded newer image for ${ref}`);
+    const always = await run(['run', '--rm', '--pull', 'always', '--network', 'none', ref, 'true'], { root: fresh });
+    assert.equal(always.code, 0, always.stderr);
+    assert.doesNotMatch(always.stderr, /Unable to find image/);
+    assert.equal(always.stderr.trim().split('\n').at(-1), `Status: Image is up to date for ${ref}`);
+    const stored = await run(['run', '--rm', '--network', 'none', ref, 'true'], { root: fresh });
+    assert.equal(stored.stderr, '');
     const images = await run(['images', '-q'], { root: fresh });
     assert.equal(images.stdout.trim().split('\n').length, 1);
     const ev = await run(['events', '--since', '10m', '--until', '0s', '--filter', 'type=image', '--format', 'json'], { root: fresh });
