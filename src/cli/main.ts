@@ -53,19 +53,27 @@ const ALIASES: Record<string, string> = { ls: 'images' };
 /** Global options that take a value, to find the command name after them. */
 const VALUED = new Set(['--root', '--backend', '--address', '--namespace', '--host', '-H', '--tlscacert', '--tlscert', '--tlskey']);
 
-/** The command a command line names (`kiln --root x run …` → run), if it is one of ours. */
-export function commandName(argv: string[]): string | undefined {
+/** The first word of a command line that is not a global option (`kiln --root x run …` → run). */
+export function firstWord(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (VALUED.has(a)) {
       i++;
       continue;
     }
+    if (a === '--') return argv[i + 1];
     if (a.startsWith('-')) continue;
-    const name = ALIASES[a] ?? a;
-    return Object.hasOwn(COMMANDS, name) ? name : undefined;
+    return a;
   }
   return undefined;
+}
+
+/** The command a command line names, if it is one of ours. */
+export function commandName(argv: string[]): string | undefined {
+  const word = firstWord(argv);
+  if (word === undefined) return undefined;
+  const name = ALIASES[word] ?? word;
+  return Object.hasOwn(COMMANDS, name) ? name : undefined;
 }
 
 export async function buildProgram(argv: string[] = []): Promise<Command> {
@@ -99,7 +107,18 @@ function describe(e: unknown, debug: boolean): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // As docker: an unknown command is an error (exit 1), whatever follows it (`kiln cp --help`).
+  const word = firstWord(argv);
+  if (word !== undefined && word !== 'help' && commandName(argv) === undefined) {
+    process.stderr.write(`kiln: unknown command: kiln ${word}\n\nRun 'kiln --help' for more information\n`);
+    return 1;
+  }
   const program = await buildProgram(argv);
+  // As docker: no command at all prints the help, and that is not an error.
+  if (word === undefined && !argv.some((a) => a === '-v' || a === '--version' || a === '-h' || a === '--help')) {
+    process.stdout.write(program.helpInformation());
+    return 0;
+  }
   const debug = argv.includes('--debug') || argv.includes('-D');
   try {
     await program.parseAsync(argv, { from: 'user' });
