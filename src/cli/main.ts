@@ -42,6 +42,8 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   logs: () => import('./commands/logs.js'),
   exec: () => import('./commands/exec.js'),
   wait: () => import('./commands/wait.js'),
+  rename: () => import('./commands/rename.js'),
+  port: () => import('./commands/port.js'),
   events: () => import('./commands/events.js'),
   volume: () => import('./commands/volume.js'),
   attach: () => import('./commands/attach.js'),

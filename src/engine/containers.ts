@@ -141,6 +141,8 @@ export interface ContainerEngine {
   restartContainer(ref: string, opts?: { timeoutSeconds?: number }): Promise<string>;
   killContainer(ref: string, signal?: string): Promise<string>;
   removeContainer(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<string>;
+  /** `docker rename`: a new unique name; resolves to the id. */
+  renameContainer(ref: string, name: string): Promise<string>;
   listContainers(opts?: ContainerFilter): Promise<ContainerSummary[]>;
   inspectContainer(ref: string): Promise<ContainerDetail>;
   /** Writes the container's log to the streams, as `docker logs` prints it. */

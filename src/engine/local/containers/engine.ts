@@ -198,6 +198,13 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       return rec.id;
     },
 
+    async renameContainer(ref, name) {
+      const rec = await ctx.store.resolve(ref);
+      await ctx.store.rename(rec.id, name);
+      await appendEvent(root, { type: 'container', action: 'rename', id: rec.id, attributes: { name, oldName: rec.name, image: rec.image } });
+      return rec.id;
+    },
+
     async listContainers(opts = {}) {
       const all = await summaries();
       const shown = filterContainers(all, opts);

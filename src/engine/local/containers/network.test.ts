@@ -33,6 +33,12 @@ test('bridge (default): busybox httpd reached from the host through a published 
   });
   assert.equal(body, 'hello from webhost\n');
   assert.match((await fx.ok(['ps'])).stdout, new RegExp(`127\\.0\\.0\\.1:${port}->80/tcp\\s+web`));
+  // docker port: every mapping, or the host side of one
+  assert.equal((await fx.ok(['port', 'web'])).stdout, `80/tcp -> 127.0.0.1:${port}\n`);
+  assert.equal((await fx.ok(['port', 'web', '80/tcp'])).stdout, `127.0.0.1:${port}\n`);
+  const unpublished = await fx.k(['port', 'web', '81']);
+  assert.equal(unpublished.code, 1);
+  assert.equal(unpublished.stderr, "kiln: no public port '81/tcp' published for web (publish it with kiln run -p HOST:81)\n");
 
   const ip = (JSON.parse((await fx.ok(['inspect', 'web'])).stdout) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
   assert.ok(ip.startsWith(fx.subnet.split('.').slice(0, 3).join('.') + '.'), `${ip} not in ${fx.subnet}`);

@@ -102,6 +102,23 @@ export class ContainerStore {
     }, { what: 'the container names' });
   }
 
+  /** Gives the container a new name, unique like a new one's (checked and written under the names lock). */
+  async rename(id: string, name: string): Promise<ContainerRecord> {
+    if (!NAME.test(name)) throw invalidArgument(`invalid container name "${name}"`, { hint: 'only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed' });
+    return withLock(path.join(this.dir, '.names.lock'), async () => {
+      const rec = await this.get(id);
+      if (!rec) throw notFound(`no such container: ${id}`, { hint: 'list containers with `kiln ps -a`' });
+      if (rec.name === name) throw invalidArgument(`container ${rec.name} is already named "${name}"`, { hint: 'give another name' });
+      const other = (await this.list()).find((r) => r.name === name);
+      if (other) {
+        throw alreadyExists(`the container name "/${name}" is already in use by container ${other.id.slice(0, 12)}`, { hint: 'remove that container or pick another name' });
+      }
+      const renamed = { ...rec, name };
+      await this.save(renamed);
+      return renamed;
+    }, { what: 'the container names' });
+  }
+
   async delete(id: string): Promise<void> {
     await rm(this.containerDir(id), { recursive: true, force: true });
   }
