@@ -44,6 +44,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   wait: () => import('./commands/wait.js'),
   rename: () => import('./commands/rename.js'),
   port: () => import('./commands/port.js'),
+  top: () => import('./commands/top.js'),
   events: () => import('./commands/events.js'),
   volume: () => import('./commands/volume.js'),
   attach: () => import('./commands/attach.js'),

@@ -141,6 +141,8 @@ export interface ContainerEngine {
   restartContainer(ref: string, opts?: { timeoutSeconds?: number }): Promise<string>;
   killContainer(ref: string, signal?: string): Promise<string>;
   removeContainer(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<string>;
+  /** `docker top`: the running container's processes, as `ps` (default `-ef`, or psArgs) shows them. */
+  topContainer(ref: string, psArgs?: string[]): Promise<{ titles: string[]; processes: string[][] }>;
   /** `docker rename`: a new unique name; resolves to the id. */
   renameContainer(ref: string, name: string): Promise<string>;
   listContainers(opts?: ContainerFilter): Promise<ContainerSummary[]>;

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { internal, isErrno, unavailable } from '../errors.js';
+import { internal, invalidArgument, isErrno, unavailable } from '../errors.js';
 import { commandError, runcMessages, startError } from './runc-errors.js';
 import type { Process } from './runtime-spec.js';
 
@@ -94,6 +94,29 @@ export class Runc {
   /** `runc kill`: signal name (SIGTERM, TERM, KILL) or number; `all` signals every process. */
   async kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): Promise<void> {
     await this.ok('kill', id, ['kill', ...(opts.all ? ['--all'] : []), id, String(signal)]);
+  }
+
+  /**
+   * `runc ps ID [PS_ARGS]`: the container's processes as ps prints them
+   * (default `-ef`), split into titles and rows; the last column keeps the
+   * rest of its line (the command and its arguments).
+   */
+  async ps(id: string, psArgs: string[] = []): Promise<{ titles: string[]; processes: string[][] }> {
+    const r = await this.exec1(['ps', id, ...psArgs]);
+    if (r.code !== 0) {
+      // runc wraps ps's complaint (`error: unknown user-defined format specifier "x"`) in its own log line.
+      const said = /error: ([^\n\\]*(?:\\"[^\n\\]*)*)/.exec(r.stderr.replace(/^.*?msg="exit status \d+: /s, ''))?.[1]?.replace(/\\"/g, '"');
+      if (psArgs.length > 0 && said) throw invalidArgument(`ps ${psArgs.join(' ')}: ${said}`, { hint: 'give options ps understands, e.g. kiln top CONTAINER -o pid,user,args' });
+      throw commandError('ps', id, r.stderr);
+    }
+    const out = r.stdout;
+    const [head = '', ...lines] = out.split('\n').filter((l) => l.trim() !== '');
+    const titles = head.trim().split(/\s+/);
+    const processes = lines.map((l) => {
+      const fields = l.trim().split(/\s+/);
+      return [...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')];
+    });
+    return { titles, processes };
   }
 
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {

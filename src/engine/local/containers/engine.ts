@@ -198,6 +198,14 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       return rec.id;
     },
 
+    async topContainer(ref, psArgs = []) {
+      const rec = await ctx.store.resolve(ref);
+      if ((await liveState(ctx.stateDir, rec)).state !== 'running') {
+        throw failedPrecondition(`container ${rec.name} is not running`, { hint: `start it first: kiln start ${rec.name}` });
+      }
+      return new (await runtime()).Runc({ root: runcRoot(ctx.stateDir) }).ps(rec.id, psArgs);
+    },
+
     async renameContainer(ref, name) {
       const rec = await ctx.store.resolve(ref);
       await ctx.store.rename(rec.id, name);

@@ -137,6 +137,25 @@ test('rename: the new name finds the container (ps, inspect, start), the old one
   await fx.ok(['rm', 'after', 'other', 'before']);
 });
 
+test('top: the running container\'s processes as ps shows them, ps options pass through; a stopped container or bad option is one line', async () => {
+  await fx.ok(['run', '-d', '--name', 'topped', '--network', 'none', IMAGE, 'sleep', '317']);
+  const ef = await fx.ok(['top', 'topped']);
+  const [head, ...rows] = ef.stdout.trim().split('\n');
+  assert.match(head!, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0]!, /^root\s+\d+\s+\d+\s+.*\ssleep 317$/);
+  const o = await fx.ok(['top', 'topped', '-o', 'pid,args']);
+  assert.match(o.stdout, /^PID\s+COMMAND\n\d+\s+sleep 317\n$/);
+  const bad = await fx.k(['top', 'topped', '-o', 'nosuchcolumn']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^kiln: ps -o nosuchcolumn: .*nosuchcolumn/);
+  await fx.ok(['stop', '-t', '0', 'topped']);
+  const stopped = await fx.k(['top', 'topped']);
+  assert.equal(stopped.code, 1);
+  assert.equal(stopped.stderr.split('\n')[0], 'kiln: container topped is not running (start it first: kiln start topped)');
+  await fx.ok(['rm', 'topped']);
+});
+
 test('events: create, start, die with the exit code, destroy — filtered and as JSON', async () => {
   const since = new Date().toISOString();
   await fx.k(['run', '--rm', '--name', 'ev', '--network', 'none', IMAGE, 'sh', '-c', 'exit 7']);
