@@ -177,9 +177,15 @@ function existingPaths(rootfs: string, dests: string[]): Set<string> {
  */
 export function removeMountPoints(upper: string, existed: Set<string>, destinations: string[]): void {
   const inLower = (rel: string) => existed.has(rel);
+  // Only real directories of the upper dir are walked: a `..` or a symlink the step made never leads outside it.
+  const reachable = (rel: string): boolean => {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) if (!lstatSync(path.join(upper, ...parts.slice(0, i)), { throwIfNoEntry: false })?.isDirectory()) return false;
+    return true;
+  };
   for (const dest of [...destinations].sort((a, b) => b.length - a.length)) {
-    let rel = path.posix.normalize(dest).replace(/^\/+/, '');
-    while (rel !== '' && rel !== '.') {
+    let rel = path.posix.normalize(`/${dest}`).replace(/^\/+/, '');
+    while (rel !== '' && rel !== '.' && reachable(rel)) {
       const p = path.join(upper, rel);
       const st = lstatSync(p, { throwIfNoEntry: false });
       if (!st || inLower(rel)) break;
