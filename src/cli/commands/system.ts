@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .description("Verify every blob's digest and every reference in the store, and name what killed builds left")
     .option('--format <format>', 'json for machine-readable output')
     .action(async (opts: { format?: string }, cmd: Command) => {
-      const problems = await withEngine(cmd, (e) => e.check());
+      const problems = await withEngine(cmd, (e) => e.check(), { check: true });
       if (opts.format === 'json') printJSON(problems);
       else if (problems.length === 0) process.stdout.write('store is consistent\n');
       else for (const p of problems) process.stdout.write(`${p.kind}: ${p.subject}: ${p.message}\n`);
