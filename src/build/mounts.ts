@@ -3,7 +3,8 @@
  * directory under the root kept across builds, by id), secret (a private
  * copy of the --secret source with the asked mode and owner, at
  * /run/secrets/ID, never part of a layer or a cache key), bind (from the
- * context or another stage's filesystem, read-only unless asked), tmpfs.
+ * context, without what .dockerignore excludes, or another stage's
+ * filesystem; read-only unless asked), tmpfs.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import path from 'node:path';
 import { invalidArgument, isErrno, notFound } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { resolveInRoot } from '../layer/tar.js';
-import type { Mount } from '../dockerfile/index.js';
+import type { IgnoreMatcher, Mount } from '../dockerfile/index.js';
+import { copyKept, holdsIgnored } from './context-view.js';
 import type { Mount as SpecMount } from '../runtime/index.js';
 import type { SecretSpec, SshSpec } from './types.js';
 
@@ -21,6 +23,8 @@ export interface MountContext {
   /** A private directory for this step (removed by cleanup). */
   scratch: string;
   contextDir: string;
+  /** The context's .dockerignore: what it excludes is not in a bind mount of the context. */
+  contextIgnore?: IgnoreMatcher;
   secrets: SecretSpec[];
   ssh?: SshSpec[];
   workdir: string;
@@ -95,11 +99,17 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
         case 'bind': {
           const base = m.from !== undefined ? await ctx.fromDir(m.from) : ctx.contextDir;
           const src = resolveInRoot(base, (m.source ?? '').split('/'), { followLast: true });
-          if (lstatSync(src, { throwIfNoEntry: false }) === undefined) {
-            throw notFound(`RUN --mount=type=bind: ${m.source ?? '/'} not found in ${m.from ? `"${m.from}"` : 'the build context'}`);
+          const ignore = m.from === undefined && ctx.contextIgnore?.patterns.length ? ctx.contextIgnore : undefined;
+          const real = path.relative(base, src).split(path.sep).join('/');
+          if (lstatSync(src, { throwIfNoEntry: false }) === undefined || (ignore && real !== '' && ignore.excludes(real))) {
+            throw notFound(`RUN --mount=type=bind: ${m.source ?? '/'} not found in ${m.from ? `"${m.from}"` : `the build context${ignore ? ' (or excluded by .dockerignore)' : ''}`}`);
           }
           let source = src;
-          if (!m.readonly) {
+          if (ignore && lstatSync(src).isDirectory() && holdsIgnored(src, real, ignore)) {
+            // What .dockerignore excludes is left out of a copy (read-write binds get a copy anyway).
+            source = path.join(ctx.scratch, `bind-${mounts.length}`);
+            copyKept(base, src, real, ignore, source);
+          } else if (!m.readonly) {
             // Writes to a read-write bind are discarded (BuildKit's rule): it gets a copy.
             source = path.join(ctx.scratch, `bind-${mounts.length}`);
             execFileSync('cp', ['-a', src, source]);

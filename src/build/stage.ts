@@ -212,7 +212,7 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
   };
   let prepared;
   try {
-    prepared = await prepareMounts({ root: s.deps.root, scratch, contextDir: s.contextDir, secrets: s.opts.secrets ?? [], ssh: s.opts.ssh ?? [], workdir, fromDir }, inst.mounts);
+    prepared = await prepareMounts({ root: s.deps.root, scratch, contextDir: s.contextDir, contextIgnore: s.ignore, secrets: s.opts.secrets ?? [], ssh: s.opts.ssh ?? [], workdir, fromDir }, inst.mounts);
   } catch (e) {
     for (const release of views) await release();
     throw e;
