@@ -2,12 +2,13 @@
  * RUN --mount, prepared on the host as runtime-spec mounts: cache (a
  * directory under the root kept across builds, by id), secret (a private
  * copy of the --secret source with the asked mode and owner, at
- * /run/secrets/ID, never part of a layer or a cache key), bind (from the
+ * /run/secrets/ID, never part of a layer or a cache key, unlinked once the
+ * step's container has it mounted), bind (from the
  * context, without what .dockerignore excludes, or another stage's
  * filesystem; read-only unless asked), tmpfs.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument, isErrno, notFound } from '../errors.js';
@@ -37,6 +38,11 @@ export interface PreparedMounts {
   env: string[];
   /** What the cache key must see (no secret values). */
   keyParts: string[];
+  /**
+   * Once the step's container has its mounts: the secrets' copies are unlinked
+   * (the bind mounts keep them for the step), so a killed build leaves none on disk.
+   */
+  started(): void;
   cleanup(): Promise<void>;
 }
 
@@ -62,6 +68,7 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
   mkdirSync(ctx.scratch, { recursive: true, mode: 0o700 });
   const abs = (t: string) => path.posix.resolve(ctx.workdir, t);
   let sshCount = 0;
+  const secretFiles: string[] = [];
   try {
     for (const m of list) {
       const ro = m.readonly ? ['ro'] : [];
@@ -91,6 +98,7 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
             writeFileSync(file, value, { mode: 0o600 });
             chmodSync(file, m.mode ?? 0o400);
             chownSync(file, m.uid ?? 0, m.gid ?? 0);
+            secretFiles.push(file);
             mounts.push({ destination: abs(m.target ?? `/run/secrets/${m.id}`), type: 'bind', source: file, options: ['rbind', 'ro'] });
           }
           keyParts.push(`secret ${m.id} ${m.target ?? ''} ${m.env ?? ''}`);
@@ -147,5 +155,8 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
     await rm(ctx.scratch, { recursive: true, force: true });
     throw e;
   }
-  return { mounts, env, keyParts, cleanup: () => rm(ctx.scratch, { recursive: true, force: true }) };
+  const started = (): void => {
+    for (const f of secretFiles.splice(0)) rmSync(f, { force: true });
+  };
+  return { mounts, env, keyParts, started, cleanup: () => rm(ctx.scratch, { recursive: true, force: true }) };
 }

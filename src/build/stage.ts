@@ -241,6 +241,7 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
       addHosts: s.opts.addHosts,
       mounts,
       env: prepared.env,
+      onStarted: prepared.started,
       signal: s.signal,
       onOutput: (stream, text) => s.progress.emit({ kind: 'log', step, stream, text, seconds: (performance.now() - t0) / 1000 }),
     });
