@@ -141,7 +141,7 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
       return { deletedImages, blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed, buildLeftovers };
     },
     async check() {
-      const problems = (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
+      const problems = (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message, ...(p.info ? { info: true } : {}) }));
       return [...(await rootExposure(root)), ...problems, ...(await (await import('./leftovers.js')).buildLeftovers(root))];
     },
     close: async () => {
