@@ -48,6 +48,7 @@ export interface PreparedMounts {
 
 /** A --secret's value, read where the CLI runs (a file or an environment variable). */
 export function secretValue(s: SecretSpec): Buffer {
+  if (s.value !== undefined) return s.value;
   if (s.env !== undefined) {
     const v = process.env[s.env];
     if (v === undefined) throw notFound(`secret ${s.id}: environment variable ${s.env} is not set`, { hint: `export ${s.env} or pass --secret id=${s.id},src=FILE` });
