@@ -74,3 +74,14 @@ test('a root and layers/ left open (0755) are named by system check, exit 1; the
   assert.equal(mode(path.join(root, 'layers')), '700');
   assert.equal((await kiln(['system', 'check'], { root })).code, 0);
 });
+
+test('a directory that is no kiln store is left as it is (mode and contents) by commands that refuse it', async () => {
+  const foreign = path.join(tmp, 'home');
+  execFileSync('mkdir', ['-p', foreign]);
+  chmodSync(foreign, 0o755);
+  writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
+  assert.equal((await kiln(['images'], { root: foreign })).code, 1);
+  assert.equal((await kiln(['ps', '-a'], { root: foreign })).code, 0);
+  assert.equal(mode(foreign), '755');
+  assert.deepEqual(readdirSync(foreign), ['notes.txt']);
+});

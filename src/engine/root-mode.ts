@@ -41,10 +41,18 @@ async function tighten(p: string, deny: number): Promise<void> {
   await chmod(p, st.mode & ~deny).catch((e: unknown) => (isErrno(e, 'EPERM') ? undefined : Promise.reject(e)));
 }
 
-/** Creates (when missing) and repairs the root (0711 at most) and `dirs` under it (0700). */
-export async function secureRoot(root: string, dirs: readonly string[] = LOCAL_PRIVATE_DIRS): Promise<void> {
+/**
+ * Creates (when missing) and repairs the root (0711 at most) and `dirs` under
+ * it (0700). A directory that exists and is no kiln store (no `oci-layout`) is
+ * left alone (openStore refuses or creates it; the next command secures it),
+ * unless `workDir` says it is kiln's own work directory (the containerd
+ * backend's): then only `dirs` are made and repaired, never the root's mode.
+ */
+export async function secureRoot(root: string, dirs: readonly string[] = LOCAL_PRIVATE_DIRS, opts: { workDir?: boolean } = {}): Promise<void> {
+  const st = await modeOf(root);
+  if (st && !opts.workDir && !(await modeOf(path.join(root, 'oci-layout')))) return;
   await mkdir(root, { recursive: true, mode: ROOT_MODE });
-  await tighten(root, 0o066);
+  if (!opts.workDir) await tighten(root, 0o066);
   for (const d of dirs) {
     const p = path.join(root, d);
     await mkdir(p, { mode: PRIVATE_MODE }).catch((e: unknown) => (isErrno(e, 'EEXIST') ? undefined : Promise.reject(e)));

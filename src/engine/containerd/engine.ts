@@ -136,7 +136,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
      */
     async build(o) {
       if (!opts.workRoot) throw failedPrecondition('this containerd engine was opened without a work directory for builds', { hint: 'pass --root DIR' });
-      await secureRoot(opts.workRoot, ['containerd-mounts', 'build']); // the steps' roots are mounted there (../root-mode.ts)
+      await secureRoot(opts.workRoot, ['containerd-mounts', 'build'], { workDir: true }); // the steps' roots are mounted there (../root-mode.ts)
       const snapshotter = containerdSnapshotter(ctx, path.join(opts.workRoot, 'containerd-mounts'));
       const buildStores: LocalStores = { ...stores, root: opts.workRoot, registry: stores.registry, snapshotter };
       // containerd unpacks the layers on this machine: compressing them would only cost time (DESIGN).

@@ -21,9 +21,9 @@ import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
  * for loading what only pull, push, save and load use.
  */
 export async function openLocalEngine(root: string, opts: { repairModes?: boolean } = {}): Promise<Engine> {
-  // The root's modes are made or repaired first (`system check` passes repairModes: false, to report them).
-  if (opts.repairModes !== false) await secureRoot(root);
   const store = await openStore(root, { create: true });
+  // The root's modes are made or repaired (`system check` passes repairModes: false, to report them).
+  if (opts.repairModes !== false) await secureRoot(root);
   let registry: RegistryClient | undefined;
   const withRegistry = async (): Promise<void> => {
     if (!registry) registry = (await import('../../registry/client.js')).createRegistryClient();
