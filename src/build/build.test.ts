@@ -154,7 +154,8 @@ test('secrets reach RUN at /run/secrets/ID and nowhere else: no layer, history, 
   const out = path.join(fx.tmp, 'out-secret');
   await fx.buildOk(['-t', 'secret:1', '--secret', `id=tok,src=${src}`, '-o', `type=local,dest=${out}`, ctx]);
   assert.equal(readFileSync(path.join(out, 'env'), 'utf8'), 'env-ok\n');
-  assert.match(readFileSync(path.join(out, 'listing'), 'utf8'), /-r--------\s+1 root\s+root\s+\d+ .* tok/);
+  // 0 links once the host has unlinked its copy (mounts.ts: a killed build leaves none), 1 before.
+  assert.match(readFileSync(path.join(out, 'listing'), 'utf8'), /-r--------\s+[01] root\s+root\s+\d+ .* tok/);
   assert.ok(!existsSync(path.join(out, 'run/secrets')), 'the mount point is not in the image');
   const hits: string[] = [];
   const scan = (dir: string) => {

@@ -38,7 +38,7 @@ async function openContext(opts: BuildOptions): Promise<Context> {
     dir = await mkdtemp(path.join(tmpdir(), 'kiln-context-'));
     temporary = true;
     try {
-      await extractLayer(await decompress(opts.contextTar), dir, { sameOwner: false, xattrs: false });
+      await extractLayer(await decompress(opts.contextTar), dir, { sameOwner: false, xattrs: false, whiteouts: 'none' }); // a plain tar: .wh. names are files
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw e;

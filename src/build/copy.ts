@@ -214,5 +214,5 @@ async function extractArchive(file: string, into: string): Promise<void> {
   } else {
     tar = await decompress(createReadStream(file));
   }
-  await extractLayer(tar, into, { sameOwner: true });
+  await extractLayer(tar, into, { sameOwner: true, whiteouts: 'none' }); // an archive, not a layer: .wh. names are files
 }

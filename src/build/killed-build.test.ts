@@ -5,7 +5,7 @@
  * by another build starting beside it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -30,8 +30,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mountsUnder = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir));
 
 /** Starts `kiln build` of ctx as a child; resolves once its RUN's process runs (its container id and pid). */
-async function buildUntilRun(ctx: string) {
-  const child = spawn(process.execPath, [kilnBin(), '--root', fx.root, 'build', '--progress=plain', ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function buildUntilRun(ctx: string, flags: string[] = []) {
+  const child = spawn(process.execPath, [kilnBin(), '--root', fx.root, 'build', '--progress=plain', ...flags, ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -85,4 +85,22 @@ test('a build starting beside a live one leaves its RUN container and mount alon
   const done = await a.exited;
   assert.equal(done.code, 0, a.output());
   await fx.assertNoLeftovers();
+});
+
+test('kill -9 of a build whose RUN holds a secret: the secret\'s copy is on no disk, only in the running step', async () => {
+  const value = `kill-me-secret-${process.pid}`;
+  const src = path.join(fx.tmp, 'killed-secret.txt');
+  writeFileSync(src, value);
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok,required=true sh -c "cat /run/secrets/tok > /dev/null; sleep 30"\n' });
+  const b = await buildUntilRun(ctx, ['--secret', `id=tok,src=${src}`]);
+  await sleep(300); // the process ran `cat`: the secret was mounted
+  b.child.kill('SIGKILL');
+  await b.exited;
+  const hits = spawnSync('grep', ['-rl', '--', value, path.join(fx.root, 'build')], { encoding: 'utf8' });
+  assert.equal(hits.stdout, '', `the secret is in ${hits.stdout}`);
+  assert.equal(hits.status, 1, 'grep found nothing');
+  await fx.buildOk(['-t', 'after-secret-kill:1', fx.context({ Dockerfile: 'FROM busybox\nRUN echo ok > /ok\n' })]);
+  await fx.assertNoLeftovers();
+  const clean = await kiln(['system', 'check'], { root: fx.root });
+  assert.deepEqual([clean.code, clean.stdout], [0, 'store is consistent\n']);
 });

@@ -2,17 +2,20 @@
  * RUN --mount, prepared on the host as runtime-spec mounts: cache (a
  * directory under the root kept across builds, by id), secret (a private
  * copy of the --secret source with the asked mode and owner, at
- * /run/secrets/ID, never part of a layer or a cache key), bind (from the
- * context or another stage's filesystem, read-only unless asked), tmpfs.
+ * /run/secrets/ID, never part of a layer or a cache key, unlinked once the
+ * step's container has it mounted), bind (from the
+ * context, without what .dockerignore excludes, or another stage's
+ * filesystem; read-only unless asked), tmpfs.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument, isErrno, notFound } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { resolveInRoot } from '../layer/tar.js';
-import type { Mount } from '../dockerfile/index.js';
+import type { IgnoreMatcher, Mount } from '../dockerfile/index.js';
+import { copyKept, holdsIgnored } from './context-view.js';
 import type { Mount as SpecMount } from '../runtime/index.js';
 import type { SecretSpec, SshSpec } from './types.js';
 
@@ -21,6 +24,8 @@ export interface MountContext {
   /** A private directory for this step (removed by cleanup). */
   scratch: string;
   contextDir: string;
+  /** The context's .dockerignore: what it excludes is not in a bind mount of the context. */
+  contextIgnore?: IgnoreMatcher;
   secrets: SecretSpec[];
   ssh?: SshSpec[];
   workdir: string;
@@ -33,11 +38,17 @@ export interface PreparedMounts {
   env: string[];
   /** What the cache key must see (no secret values). */
   keyParts: string[];
+  /**
+   * Once the step's container has its mounts: the secrets' copies are unlinked
+   * (the bind mounts keep them for the step), so a killed build leaves none on disk.
+   */
+  started(): void;
   cleanup(): Promise<void>;
 }
 
 /** A --secret's value, read where the CLI runs (a file or an environment variable). */
 export function secretValue(s: SecretSpec): Buffer {
+  if (s.value !== undefined) return s.value;
   if (s.env !== undefined) {
     const v = process.env[s.env];
     if (v === undefined) throw notFound(`secret ${s.id}: environment variable ${s.env} is not set`, { hint: `export ${s.env} or pass --secret id=${s.id},src=FILE` });
@@ -58,6 +69,7 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
   mkdirSync(ctx.scratch, { recursive: true, mode: 0o700 });
   const abs = (t: string) => path.posix.resolve(ctx.workdir, t);
   let sshCount = 0;
+  const secretFiles: string[] = [];
   try {
     for (const m of list) {
       const ro = m.readonly ? ['ro'] : [];
@@ -87,6 +99,7 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
             writeFileSync(file, value, { mode: 0o600 });
             chmodSync(file, m.mode ?? 0o400);
             chownSync(file, m.uid ?? 0, m.gid ?? 0);
+            secretFiles.push(file);
             mounts.push({ destination: abs(m.target ?? `/run/secrets/${m.id}`), type: 'bind', source: file, options: ['rbind', 'ro'] });
           }
           keyParts.push(`secret ${m.id} ${m.target ?? ''} ${m.env ?? ''}`);
@@ -95,11 +108,17 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
         case 'bind': {
           const base = m.from !== undefined ? await ctx.fromDir(m.from) : ctx.contextDir;
           const src = resolveInRoot(base, (m.source ?? '').split('/'), { followLast: true });
-          if (lstatSync(src, { throwIfNoEntry: false }) === undefined) {
-            throw notFound(`RUN --mount=type=bind: ${m.source ?? '/'} not found in ${m.from ? `"${m.from}"` : 'the build context'}`);
+          const ignore = m.from === undefined && ctx.contextIgnore?.patterns.length ? ctx.contextIgnore : undefined;
+          const real = path.relative(base, src).split(path.sep).join('/');
+          if (lstatSync(src, { throwIfNoEntry: false }) === undefined || (ignore && real !== '' && ignore.excludes(real))) {
+            throw notFound(`RUN --mount=type=bind: ${m.source ?? '/'} not found in ${m.from ? `"${m.from}"` : `the build context${ignore ? ' (or excluded by .dockerignore)' : ''}`}`);
           }
           let source = src;
-          if (!m.readonly) {
+          if (ignore && lstatSync(src).isDirectory() && holdsIgnored(src, real, ignore)) {
+            // What .dockerignore excludes is left out of a copy (read-write binds get a copy anyway).
+            source = path.join(ctx.scratch, `bind-${mounts.length}`);
+            copyKept(base, src, real, ignore, source);
+          } else if (!m.readonly) {
             // Writes to a read-write bind are discarded (BuildKit's rule): it gets a copy.
             source = path.join(ctx.scratch, `bind-${mounts.length}`);
             execFileSync('cp', ['-a', src, source]);
@@ -137,5 +156,8 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
     await rm(ctx.scratch, { recursive: true, force: true });
     throw e;
   }
-  return { mounts, env, keyParts, cleanup: () => rm(ctx.scratch, { recursive: true, force: true }) };
+  const started = (): void => {
+    for (const f of secretFiles.splice(0)) rmSync(f, { force: true });
+  };
+  return { mounts, env, keyParts, started, cleanup: () => rm(ctx.scratch, { recursive: true, force: true }) };
 }

@@ -1,7 +1,7 @@
 /** Build outputs besides the store: the final filesystem in a directory, or an OCI / Docker archive. */
 import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { fileError, openOutput } from '../user-files.js';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { internal } from '../errors.js';
@@ -19,7 +19,7 @@ export async function writeOutputs(s: BuildSession, final: ImageState, descripto
     if (o.type === 'local') {
       const view = await s.view(final);
       try {
-        await mkdir(o.dest, { recursive: true });
+        await mkdir(o.dest, { recursive: true }).catch((e: unknown) => Promise.reject(fileError(e, o.dest, 'build: -o type=local,dest=', true)));
         await run('cp', ['-a', '--no-preserve=xattr', `${view.dir}/.`, path.resolve(o.dest)]).catch((e: Error & { stderr?: string }) => {
           throw internal(`writing the build output to ${o.dest}: ${e.stderr?.trim() || e.message}`, { cause: e });
         });
@@ -33,12 +33,12 @@ export async function writeOutputs(s: BuildSession, final: ImageState, descripto
       await saveArchive(s.deps.content, items, process.stdout, { format: o.type });
       continue;
     }
-    const tmp = `${o.dest}.kiln-tmp-${process.pid}`;
+    const out = await openOutput(o.dest, `build: -o type=${o.type},dest=`);
     try {
-      await saveArchive(s.deps.content, items, createWriteStream(tmp), { format: o.type });
-      await rename(tmp, o.dest);
+      await saveArchive(s.deps.content, items, out.stream, { format: o.type });
+      await out.commit();
     } catch (e) {
-      await rm(tmp, { force: true });
+      await out.abort();
       throw e;
     }
   }

@@ -7,7 +7,7 @@
  * both are recorded with the build's process first (./owned.ts,
  * the snapshotter's mount records), so a killed build's are cleared later.
  */
-import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,6 +36,8 @@ export interface RunInput {
   /** Extra env (secret env=), kept out of the image. */
   env?: string[];
   onOutput(stream: 'stdout' | 'stderr', text: string): void;
+  /** Called once the container exists with its mounts made (and at the latest when the step ends). */
+  onStarted?(): void;
   signal?: AbortSignal;
 }
 
@@ -127,12 +129,23 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
     input.signal?.throwIfAborted();
     input.signal?.addEventListener('abort', () => void onAbort(), { once: true });
     let code: number;
+    // runc writes its state file once the container is created: its mounts are made by then.
+    const stateFile = path.join(deps.stateDir, 'runc', id, 'state.json');
+    const watch = input.onStarted
+      ? setInterval(() => {
+          if (!existsSync(stateFile)) return;
+          clearInterval(watch);
+          input.onStarted!();
+        }, 20)
+      : undefined;
     try {
       code = await runForeground(deps.stateDir, id, { stdout: out, stderr: err });
     } catch (e) {
       if (isKilnError(e)) throw new RunFailed(e.exitCode, tail, e);
       throw e;
     } finally {
+      clearInterval(watch);
+      input.onStarted?.();
       running = false;
       out.end();
       err.end();
@@ -177,9 +190,15 @@ function existingPaths(rootfs: string, dests: string[]): Set<string> {
  */
 export function removeMountPoints(upper: string, existed: Set<string>, destinations: string[]): void {
   const inLower = (rel: string) => existed.has(rel);
+  // Only real directories of the upper dir are walked: a `..` or a symlink the step made never leads outside it.
+  const reachable = (rel: string): boolean => {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) if (!lstatSync(path.join(upper, ...parts.slice(0, i)), { throwIfNoEntry: false })?.isDirectory()) return false;
+    return true;
+  };
   for (const dest of [...destinations].sort((a, b) => b.length - a.length)) {
-    let rel = path.posix.normalize(dest).replace(/^\/+/, '');
-    while (rel !== '' && rel !== '.') {
+    let rel = path.posix.normalize(`/${dest}`).replace(/^\/+/, '');
+    while (rel !== '' && rel !== '.' && reachable(rel)) {
       const p = path.join(upper, rel);
       const st = lstatSync(p, { throwIfNoEntry: false });
       if (!st || inLower(rel)) break;

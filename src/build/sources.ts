@@ -4,7 +4,8 @@
  * image's filesystem) as if that root were `/`, .dockerignore applied to the
  * context, and a walk of what a matched directory holds. Symlinks on the way
  * to a match are followed inside the root; inside a copied directory they are
- * copied as links.
+ * copied as links. An ignored file is not in the context at all: a symlink
+ * leading to it (or into an ignored directory) matches nothing.
  */
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +29,8 @@ export interface Match {
   abs: string;
   /** stat of the match (symlinks followed). */
   st: Stats;
+  /** Where `abs` is, as a slash path relative to the root (symlinks resolved); .dockerignore is applied to it too. */
+  real?: string;
   /** An ADD URL download (never extracted, never walked). */
   download?: boolean;
 }
@@ -105,8 +108,11 @@ export function matchSources(root: SourceRoot, pattern: string): Match[] | undef
     if (rel !== '' && root.ignore?.excludes(rel)) continue;
     if (rel !== '' && root.exclude?.excludes(parts[parts.length - 1]!)) continue;
     const abs = resolveInRoot(root.dir, parts, { followLast: true });
+    // A symlink that leads to an ignored path does not make it visible: ignored files are not in the context at all.
+    const real = path.relative(root.dir, abs).split(path.sep).join('/');
+    if (real !== '' && root.ignore?.excludes(real)) continue;
     const st = statSync(abs, { throwIfNoEntry: false });
-    if (st) out.push({ rel, abs, st });
+    if (st) out.push({ rel, abs, st, real });
   }
   return out;
 }
@@ -119,7 +125,8 @@ export function* walkMatch(root: SourceRoot, m: Match): Generator<Entry> {
   function* walk(absDir: string, relDir: string): Generator<Entry> {
     for (const name of readdirSync(absDir).sort(byName)) {
       const rel = relDir === '' ? name : `${relDir}/${name}`;
-      const ctxRel = m.rel === '' ? rel : `${m.rel}/${rel}`;
+      const at = m.real ?? m.rel;
+      const ctxRel = at === '' ? rel : `${at}/${rel}`;
       const abs = path.join(absDir, name);
       const st = lstatSync(abs);
       const excluded = (root.ignore?.excludes(ctxRel) ?? false) || (root.exclude?.excludes(rel) ?? false);

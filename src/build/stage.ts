@@ -212,7 +212,7 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
   };
   let prepared;
   try {
-    prepared = await prepareMounts({ root: s.deps.root, scratch, contextDir: s.contextDir, secrets: s.opts.secrets ?? [], ssh: s.opts.ssh ?? [], workdir, fromDir }, inst.mounts);
+    prepared = await prepareMounts({ root: s.deps.root, scratch, contextDir: s.contextDir, contextIgnore: s.ignore, secrets: s.opts.secrets ?? [], ssh: s.opts.ssh ?? [], workdir, fromDir }, inst.mounts);
   } catch (e) {
     for (const release of views) await release();
     throw e;
@@ -241,6 +241,7 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
       addHosts: s.opts.addHosts,
       mounts,
       env: prepared.env,
+      onStarted: prepared.started,
       signal: s.signal,
       onOutput: (stream, text) => s.progress.emit({ kind: 'log', step, stream, text, seconds: (performance.now() - t0) / 1000 }),
     });

@@ -16,8 +16,10 @@ export interface SecretSpec {
   id: string;
   /** A file on the host… */
   src?: string;
-  /** …or an environment variable of the CLI. */
+  /** …or an environment variable of the CLI… */
   env?: string;
+  /** …or its bytes (the agent's: what a client sent, never written to a file). */
+  value?: Buffer;
 }
 
 export type OutputSpec =

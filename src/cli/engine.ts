@@ -31,8 +31,11 @@ export async function chooseBackend(g: GlobalOptions): Promise<{ backend: 'local
   }
 }
 
-/** `serve`: the engine `kiln agent` serves, never a remote one (--host / KILN_HOST are the client's). */
-export async function engineFor(cmd: Command, opts: { serve?: boolean } = {}): Promise<Engine> {
+/**
+ * `serve`: the engine `kiln agent` serves, never a remote one (--host / KILN_HOST are the client's).
+ * `check`: the local root's modes are reported by check(), not repaired on opening.
+ */
+export async function engineFor(cmd: Command, opts: { serve?: boolean; check?: boolean } = {}): Promise<Engine> {
   const g = globals(cmd);
   const choice = await chooseBackend(opts.serve ? { ...g, host: undefined } : g);
   if (choice.backend === 'remote') {
@@ -46,12 +49,12 @@ export async function engineFor(cmd: Command, opts: { serve?: boolean } = {}): P
     return openContainerdEngine({ address: choice.address, namespace: g.namespace ?? process.env.CONTAINERD_NAMESPACE, workRoot: g.root });
   }
   const { openLocalEngine } = await import('../engine/local/engine.js');
-  return openLocalEngine(g.root);
+  return openLocalEngine(g.root, { repairModes: !opts.check });
 }
 
 /** Runs fn with an engine and closes it afterwards. */
-export async function withEngine<T>(cmd: Command, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  const engine = await engineFor(cmd);
+export async function withEngine<T>(cmd: Command, fn: (engine: Engine) => Promise<T>, opts: { check?: boolean } = {}): Promise<T> {
+  const engine = await engineFor(cmd, opts);
   try {
     return await fn(engine);
   } finally {
@@ -79,6 +82,7 @@ export async function withContainers<T>(cmd: Command, fn: (containers: Container
     });
   }
   let opened: Promise<Engine> | undefined;
+  await (await import('../engine/root-mode.js')).secureRoot(g.root);
   const { localContainerEngine } = await import('../engine/local/containers/engine.js');
   const containers = localContainerEngine(g.root, () => (opened ??= engineFor(cmd)));
   try {

@@ -60,12 +60,14 @@ export function humanAge(iso: string | undefined, now = Date.now()): string {
 export async function printFormatted(format: string, rows: object[], headers: Record<string, string>): Promise<void> {
   const { compileTemplate } = await import('./template.js');
   const table = /^table(\s|$)/.test(format);
-  const render = compileTemplate(table ? format.replace(/^table\s*/, '') || Object.keys(headers).map((k) => `{{.${k}}}`).join('\t') : format);
+  const fields = new Set([...Object.keys(headers), ...rows.flatMap((r) => Object.keys(r))]);
+  const render = compileTemplate(table ? format.replace(/^table\s*/, '') || Object.keys(headers).map((k) => `{{.${k}}}`).join('\t') : format, { fields });
+  const header = render(headers); // also checks the fields when there are no rows
   const lines = rows.map((r) => render(r));
   if (!table) {
     process.stdout.write(lines.map((l) => l + '\n').join(''));
     return;
   }
-  const [head, ...body] = [render(headers), ...lines].map((l) => l.split('\t'));
+  const [head, ...body] = [header, ...lines].map((l) => l.split('\t'));
   process.stdout.write(formatTable(head!, body));
 }

@@ -5,7 +5,7 @@
  * pad) and Go's own (index, len, printf, print, println, eq, ne, not, and,
  * or), `{{range}}`, `{{if}}`/`{{else}}`, `{{with}}`, `{{- trim -}}` markers
  * and comments. Values print as Go prints them: lists `[a b]`, maps
- * `map[k:v]`, a missing field `<no value>`.
+ * `map[k:v]`, a missing field `<no value>` (an error for rows with a fixed set of fields, as docker's structs).
  */
 import { invalidArgument } from '../errors.js';
 
@@ -151,10 +151,12 @@ const FUNCS: Record<string, (...a: Value[]) => Value> = {
 };
 
 /** `.A.B` from dot, `$.A.B` from the top-level value. */
-function field(dot: Value, root: Value, t: Extract<Token, { t: 'field' }>): Value {
+function field(dot: Value, root: Value, t: Extract<Token, { t: 'field' }>, template: string): Value {
   let v = t.root ? root : dot;
   for (const part of t.path) {
     if (v === null || v === undefined || typeof v !== 'object') return undefined;
+    const known = rowFields.get(v);
+    if (known && !known.has(part)) throw bad(template, `can't evaluate field ${part}; the fields are ${[...known].join(', ')}`);
     v = (v as Record<string, Value>)[part];
   }
   return v;
@@ -196,7 +198,7 @@ function operands(cmd: Token[], dot: Value, root: Value, template: string): Valu
       if (depth !== 0) throw bad(template, 'unbalanced parentheses');
       out.push(evalPipe(cmd.slice(i + 1, j - 1), dot, root, template));
       i = j - 1;
-    } else if (tok.t === 'field') out.push(field(dot, root, tok));
+    } else if (tok.t === 'field') out.push(field(dot, root, tok, template));
     else if (tok.t === 'str' || tok.t === 'num') out.push(tok.v);
     else if (tok.t === 'ident') out.push(i === 0 ? tok.v : FUNCS[tok.v] ? FUNCS[tok.v]!() : tok.v === 'true' ? true : tok.v === 'false' ? false : tok.v === 'nil' ? null : tok.v);
     else throw bad(template, 'unexpected ")"');
@@ -222,8 +224,19 @@ function render(nodes: Node[], dot: Value, root: Value, template: string): strin
   return out;
 }
 
-/** A compiled `--format` template: `render(value)` is the text for one object. */
-export function compileTemplate(template: string): (value: Value) => string {
+/** Rows that are Go structs in docker (images, ps): a field they do not have is an error, not `<no value>`. */
+const rowFields = new WeakMap<object, ReadonlySet<string>>();
+
+/**
+ * A compiled `--format` template: `render(value)` is the text for one object.
+ * With `fields`, the value is a row of those fields only (docker's structs):
+ * naming another is an error; otherwise (inspect's maps) it prints `<no value>`.
+ */
+export function compileTemplate(template: string, opts: { fields?: Iterable<string> } = {}): (value: Value) => string {
   const nodes = parseTemplate(template.replace(/\\t/g, '\t').replace(/\\n/g, '\n'));
-  return (value) => render(nodes, value, value, template);
+  const fields = opts.fields ? new Set(opts.fields) : undefined;
+  return (value) => {
+    if (fields && value !== null && typeof value === 'object') rowFields.set(value, fields);
+    return render(nodes, value, value, template);
+  };
 }

@@ -22,8 +22,6 @@ test('check reports a corrupt blob, a missing blob and leftovers', async (t) => 
   await writeFile(join(blobs, corrupt.slice(7)), 'flipped bits');
   const missing = b.config.digest;
   await unlink(join(blobs, missing.slice(7)));
-  const strayTemp = join(store.root, 'index.json.tmp-999999-0badf00d');
-  await writeFile(strayTemp, '{');
   const killed = join(dir, 'killed.mjs');
   await writeFile(
     killed,
@@ -34,6 +32,8 @@ test('check reports a corrupt blob, a missing blob and leftovers', async (t) => 
      process.kill(process.pid, 'SIGKILL');`,
   );
   await run(process.execPath, [killed]);
+  const strayTemp = join(store.root, 'index.json.tmp-999999-0badf00d'); // (opening a store to write clears these)
+  await writeFile(strayTemp, '{');
 
   const problems = await checkStore(store);
   const byKind = (k: string) => problems.filter((p) => p.kind === k);
@@ -42,7 +42,7 @@ test('check reports a corrupt blob, a missing blob and leftovers', async (t) => 
   assert.deepEqual(byKind('size-mismatch').map((p) => [p.name, p.digest]), [['localhost/a:1', corrupt]]);
   assert.deepEqual(byKind('missing-blob').map((p) => p.message), [`localhost/b:1: config ${missing} is missing`]);
   assert.deepEqual(byKind('stray-temp').map((p) => p.path), [strayTemp]);
-  assert.equal(byKind('stale-ingest').length, 1);
+  assert.deepEqual(byKind('resumable').map((p) => [p.info, p.message]), [[true, 'partial download (7 bytes) of a process that is gone, kept so the next pull of it resumes (kiln system prune removes it)']]);
   assert.equal(byKind('stale-lease').length, 1);
   assert.equal(problems.length, 6, JSON.stringify(problems, null, 1));
 

@@ -1,11 +1,12 @@
 /**
  * checkStore: verifies every blob's digest (streaming), that every tag's
  * descriptor and everything it reaches exists with the right size, and
- * reports leftovers (stale ingests, dead leases, temp files, stray files).
+ * reports leftovers (dead leases, temp files, stray files) and, as information
+ * only, partial downloads a later pull resumes.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
@@ -21,7 +22,7 @@ export type ProblemKind =
   | 'size-mismatch'
   | 'invalid-manifest'
   | 'stray-file'
-  | 'stale-ingest'
+  | 'resumable'
   | 'stale-lease'
   | 'stray-temp';
 
@@ -31,6 +32,8 @@ export interface Problem {
   name?: string;
   path?: string;
   message: string;
+  /** Not damage (a partial download, kept so the next pull resumes it): reported, the store is still consistent. */
+  info?: boolean;
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -92,14 +95,16 @@ async function checkLeftovers(root: string, problems: Problem[]): Promise<void> 
     );
     if (owner === '' || !isAlive(owner)) {
       const path = join(ingestDir, name);
-      problems.push({ kind: 'stale-ingest', path, message: `${path}: partial download left by a process that is gone (kiln system prune removes it)` });
+      const size = (await stat(path).catch(() => undefined))?.size ?? 0;
+      problems.push({ kind: 'resumable', path, info: true, message: `partial download (${size} bytes) of a process that is gone, kept so the next pull of it resumes (kiln system prune removes it)` });
     }
   }
+  // Both are cleared by the next command that opens the store to write (./layout.ts).
   for (const path of (await scanLeases(root)).dead) {
-    problems.push({ kind: 'stale-lease', path, message: `${path}: lease of a process that is gone (kiln system prune removes it)` });
+    problems.push({ kind: 'stale-lease', path, message: 'lease of a process that is gone (the next kiln command that writes to the store removes it)' });
   }
   for (const path of await deadTemps(root)) {
-    problems.push({ kind: 'stray-temp', path, message: `${path}: temporary file left by a process that is gone (kiln system prune removes it)` });
+    problems.push({ kind: 'stray-temp', path, message: 'temporary file left by a process that is gone (the next kiln command that writes to the store removes it)' });
   }
 }
 

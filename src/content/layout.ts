@@ -10,6 +10,7 @@ import { MediaType } from '../oci/mediatypes.js';
 import { LayoutContentStore } from './blobs.js';
 import { createFileAtomic, ifExists, writing } from './fsutil.js';
 import { type Lease, Leases, scanLeases } from './lease.js';
+import { deadTemps } from './gc.js';
 import { LayoutRefStore } from './refs.js';
 
 export const LAYOUT_VERSION = '1.0.0';
@@ -105,8 +106,9 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
       });
     }
     await writing(root, join(root, 'index.json'), () => access(root, constants.W_OK));
-    // Leases of processes that died (kill -9, a crash) protect nothing any more.
-    for (const dead of (await scanLeases(root)).dead) await unlink(dead).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+    // Leases and temp files of processes that died (kill -9, a crash) protect nothing any more.
+    const dead = [...(await scanLeases(root)).dead, ...(await deadTemps(root))];
+    for (const file of dead) await unlink(file).catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
   }
   const lockPath = join(root, 'kiln.lock');
   const leases = new Leases(root, lockPath);

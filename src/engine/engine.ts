@@ -99,6 +99,8 @@ export interface CheckProblem {
   kind: string;
   subject: string;
   message: string;
+  /** Information, not damage (a resumable partial download): `system check` still exits 0. */
+  info?: boolean;
 }
 
 export interface EngineInfo {

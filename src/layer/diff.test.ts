@@ -128,3 +128,17 @@ test('a truncated or corrupt layer is DATA_LOSS naming the target', async () => 
   });
   await rm(dir, { recursive: true });
 });
+
+test('a file whose name is a whiteout of "", "." or ".." is refused with one line naming it, not written as a hostile layer', async () => {
+  const dir = await tmp();
+  for (const name of ['.wh...', '.wh..', '.wh.']) {
+    const src = path.join(dir, `src${name.length}`);
+    sh(`mkdir -p ${src}/d && printf x > '${src}/d/${name}' && printf y > ${src}/d/ok`);
+    await assert.rejects(pipeline(diffDirectory(src), createWriteStream(path.join(dir, 'out.tar'))), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'INVALID_ARGUMENT');
+      assert.equal(e.message, `/d/${name}: a file named "${name}" cannot be stored in a layer (in a layer, ${name === '.wh.' ? 'a whiteout with no name would remove the directory that holds it' : `a whiteout of "${name.slice(4)}" would remove a directory outside the one that holds it`})`);
+      return true;
+    });
+  }
+  await rm(dir, { recursive: true });
+});

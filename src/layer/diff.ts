@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { failedPrecondition, invalidArgument } from '../errors.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, headerFromStats, packMode, type PaxHeaders } from './tar.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, headerFromStats, hostileWhiteout, packMode, type PaxHeaders } from './tar.js';
 import { paxHeaderBlock } from './pax.js';
 import { readXattrTree } from './xattr.js';
 
@@ -109,6 +109,12 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
       const r = rel === '' ? name : `${rel}/${name}`;
       const file = path.join(dir, r);
       const attrs = xattrs.get(r);
+      const why = hostileWhiteout(name);
+      if (why) {
+        throw invalidArgument(`/${r}: a file named "${name}" cannot be stored in a layer (in a layer, ${why})`, {
+          hint: 'rename it in the build context or the archive, or remove it in the RUN step that made it',
+        });
+      }
       if (overlay && isWhiteoutDevice(st)) {
         const wh = rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`;
         const h = headerFromStats(wh, st, { clampMtime: clamp });

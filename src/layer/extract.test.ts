@@ -174,3 +174,52 @@ test('a tree archived by GNU tar extracts to the same tree', async () => {
   assert.match(execFileSync('getfattr', ['-n', 'user.note', path.join(dest, 'a/b/big')]).toString(), /user.note="some text"/);
   await rm(dir, { recursive: true });
 });
+
+test('whiteouts that name "", "." or ".." are refused in layers (apply and overlay); nothing outside the root or the root itself is removed', async () => {
+  const dir = await tmp();
+  const root = path.join(dir, 'a', 'root');
+  await mkdir(path.join(root, 'sub'), { recursive: true });
+  await writeFile(path.join(dir, 'a', 'sibling'), 'keep');
+  await writeFile(path.join(root, 'sub', 'f'), 'keep');
+  for (const mode of ['apply', 'overlay'] as const) {
+    for (const name of ['.wh...', '.wh..', '.wh.', 'sub/.wh...', 'sub/.wh.', '.wh./x', 'sub/.wh../x']) {
+      await assert.rejects(extractLayer(makeTar([{ name, body: '' }]), root, { whiteouts: mode }), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'INVALID_ARGUMENT', `${mode} ${name}`);
+        assert.match(e.message, new RegExp(`^tar entry "${name.replace(/\./g, '\\.')}": a whiteout .*would remove`), `${mode} ${name}`);
+        assert.doesNotMatch(e.message, /\n/);
+        return true;
+      });
+    }
+  }
+  assert.equal(await readFile(path.join(dir, 'a', 'sibling'), 'utf8'), 'keep');
+  assert.equal(await readFile(path.join(root, 'sub', 'f'), 'utf8'), 'keep');
+  await rm(dir, { recursive: true });
+});
+
+test('whiteouts: none (a build context, an ADDed archive): .wh. names are ordinary files', async () => {
+  const dir = await tmp();
+  const root = path.join(dir, 'a', 'root');
+  await mkdir(root, { recursive: true });
+  await writeFile(path.join(dir, 'a', 'sibling'), 'keep');
+  await writeFile(path.join(root, 'lower'), 'keep');
+  const r = await extractLayer(
+    makeTar([
+      { name: '.wh...', body: 'dots' },
+      { name: '.wh..', body: 'dot' },
+      { name: '.wh.lower', body: 'not a whiteout' },
+      { name: '.wh./x', body: 'x' },
+      { name: 'd/.wh..wh..opq', body: 'opq' },
+    ]),
+    root,
+    { whiteouts: 'none' },
+  );
+  assert.equal(r.whiteouts, 0);
+  assert.equal(await readFile(path.join(dir, 'a', 'sibling'), 'utf8'), 'keep');
+  assert.equal(await readFile(path.join(root, 'lower'), 'utf8'), 'keep');
+  assert.equal(await readFile(path.join(root, '.wh...'), 'utf8'), 'dots');
+  assert.equal(await readFile(path.join(root, '.wh..'), 'utf8'), 'dot');
+  assert.equal(await readFile(path.join(root, '.wh.lower'), 'utf8'), 'not a whiteout');
+  assert.equal(await readFile(path.join(root, '.wh.', 'x'), 'utf8'), 'x');
+  assert.equal(await readFile(path.join(root, 'd', '.wh..wh..opq'), 'utf8'), 'opq');
+  await rm(dir, { recursive: true });
+});

@@ -26,7 +26,7 @@ import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { dataLoss, internal, invalidArgument, isKilnError } from '../errors.js';
 import { PaxScanner, type PaxRecords } from './pax.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, entryComponents, resolveInRoot } from './tar.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, entryComponents, hostileWhiteout, resolveInRoot } from './tar.js';
 import { setXattr } from './xattr.js';
 
 export interface ExtractOptions {
@@ -41,8 +41,12 @@ export interface ExtractOptions {
    * `overlay`: `root` holds this layer alone, as an overlayfs lower dir —
    * whiteouts become 0:0 character devices and opaque markers the
    * `trusted.overlay.opaque=y` attribute (needs root).
+   * `none`: a plain tar (a build context, an archive ADD extracts), not a
+   * layer: `.wh.` names are ordinary files, as in BuildKit.
+   * In the layer modes a whiteout may only remove a name inside the directory
+   * that holds it: `.wh.`, `.wh..`, `.wh...` (anywhere in a path) are refused.
    */
-  whiteouts?: 'apply' | 'overlay';
+  whiteouts?: 'apply' | 'overlay' | 'none';
 }
 
 export interface ExtractResult {
@@ -101,6 +105,7 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
   const parents = new Map<string, string>(); // entry parent path → resolved host dir; cleared on any removal
   mkdirSync(root, { recursive: true });
   const rootAbs = path.resolve(root);
+  const layer = opts.whiteouts !== 'none';
 
   const remove = (target: string): void => {
     rmSync(target, { recursive: true, force: true }); // never follows symlinks
@@ -143,11 +148,17 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
     result.entries++;
     const comps = entryComponents(h.name);
     if (comps.length === 0) return; // the root itself ("./")
+    if (layer) {
+      for (const c of comps) {
+        const why = hostileWhiteout(c);
+        if (why) hostile(h, why);
+      }
+    }
     const base = comps[comps.length - 1]!;
     const parent = resolveParent(comps);
     const target = path.join(parent, base);
 
-    if (base.startsWith(WHITEOUT_PREFIX)) {
+    if (layer && base.startsWith(WHITEOUT_PREFIX)) {
       result.whiteouts++;
       if (opts.whiteouts === 'overlay') {
         if (base === OPAQUE_WHITEOUT) await setXattr(parent, 'trusted.overlay.opaque', Buffer.from('y'));

@@ -13,6 +13,19 @@ export const OPAQUE_WHITEOUT = '.wh..wh..opq';
 /** Names starting with this (`.wh..wh.plnk`…) are AUFS metadata, not whiteouts of a file. */
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
 
+/**
+ * In a layer, a name `.wh.X` removes X from the directory holding it; when X
+ * is empty, `.` or `..` it would remove that directory or its parent (outside
+ * the layer's root at the top). Returns why `name` is such a whiteout, or undefined.
+ */
+export function hostileWhiteout(name: string): string | undefined {
+  if (!name.startsWith(WHITEOUT_PREFIX)) return undefined;
+  const hidden = name.slice(WHITEOUT_PREFIX.length);
+  if (hidden === '') return 'a whiteout with no name would remove the directory that holds it';
+  if (hidden === '.' || hidden === '..') return `a whiteout of "${hidden}" would remove a directory outside the one that holds it`;
+  return undefined;
+}
+
 /** A tar header with PAX records (tar-stream supports them; its types omit the field). */
 export type PaxHeaders = Partial<Header> & { name: string; pax?: Record<string, string> | null };
 

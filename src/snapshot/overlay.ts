@@ -109,7 +109,7 @@ export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean; re
 
   return {
     async unpack(layers) {
-      await mkdir(layersDir, { recursive: true });
+      await mkdir(layersDir, { recursive: true, mode: 0o700 }); // unpacked layers: no other user may reach them (engine/root-mode.ts)
       let parent = '';
       for (const layer of layers) {
         const hex = digestHex(layer.chainId);

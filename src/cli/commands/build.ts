@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { writeOutputFile } from '../../user-files.js';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { cancelled, invalidArgument, notFound, unavailable } from '../../errors.js';
@@ -225,7 +225,7 @@ export function register(program: Command): void {
           const u = r.contextUpload;
           process.stderr.write(`debug: context upload: ${u.bytes} bytes in ${u.files} file(s), manifest ${u.manifestBytes} bytes\n`);
         }
-        if (f.iidfile) await writeFile(f.iidfile, r.id);
+        if (f.iidfile) await writeOutputFile(f.iidfile, r.id, 'build: --iidfile');
         if (f.metadataFile) {
           const meta = {
             'containerimage.config.digest': r.id,
@@ -234,7 +234,7 @@ export function register(program: Command): void {
             // Remote builds (--host): what the client uploaded of the context.
             ...(r.contextUpload ? { 'kiln.context.upload': r.contextUpload } : {}),
           };
-          await writeFile(f.metadataFile, JSON.stringify(meta, null, 2) + '\n');
+          await writeOutputFile(f.metadataFile, JSON.stringify(meta, null, 2) + '\n', 'build: --metadata-file');
         }
         process.stdout.write(`${r.id}\n`);
       } catch (e) {

@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import { invalidArgument } from '../../errors.js';
 import { parsePlatform } from '../../oci/platform.js';
 import { withEngine } from '../engine.js';
+import { openInput } from '../../user-files.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option('--platform <platform>', 'os/arch[/variant] of the image (default: this machine)')
     .action(async (file: string, reference: string | undefined, opts: { change: string[]; message?: string; platform?: string }, cmd: Command) => {
       if (file === '-' && process.stdin.isTTY) throw invalidArgument('no tarball on standard input', { hint: 'pipe a tarball or give a file' });
-      const input = file === '-' ? process.stdin : createReadStream(file);
+      const input = file === '-' ? process.stdin : await openInput(file, 'import: tarball');
       const id = await withEngine(cmd, (e) =>
         e.importRootfs(input, {
           reference,

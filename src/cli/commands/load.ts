@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import { invalidArgument } from '../../errors.js';
 import { familiarString, parseReference } from '../../name/reference.js';
 import { withEngine } from '../engine.js';
+import { openInput } from '../../user-files.js';
 
 export function register(program: Command): void {
   program
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'suppress output')
     .action(async (opts: { input?: string; quiet?: boolean }, cmd: Command) => {
       if (!opts.input && process.stdin.isTTY) throw invalidArgument('no archive given', { hint: 'use -i FILE or pipe an archive to standard input' });
-      const input = opts.input ? createReadStream(opts.input) : process.stdin;
+      const input = opts.input ? await openInput(opts.input, 'load: archive') : process.stdin;
       const loaded = await withEngine(cmd, (e) => e.load(input));
       if (opts.quiet) return;
       for (const l of loaded) {

@@ -1,8 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { invalidArgument } from '../../errors.js';
 import { withEngine } from '../engine.js';
+import { openOutput } from '../../user-files.js';
 
 export function register(program: Command): void {
   program
@@ -17,9 +16,13 @@ export function register(program: Command): void {
       if (!opts.output && process.stdout.isTTY) throw invalidArgument('refusing to write an archive to a terminal', { hint: 'use -o FILE or redirect standard output' });
       if (!opts.output) return withEngine(cmd, (e) => e.save(images, process.stdout, { format }));
       // Written beside the target and renamed, so a failed save leaves no half archive.
-      const tmp = `${opts.output}.kiln-tmp-${process.pid}`;
-      const out = createWriteStream(tmp);
-      await withEngine(cmd, (e) => e.save(images, out, { format }));
-      await rename(tmp, opts.output);
+      const out = await openOutput(opts.output, 'save: output file');
+      try {
+        await withEngine(cmd, (e) => e.save(images, out.stream, { format }));
+        await out.commit();
+      } catch (e) {
+        await out.abort();
+        throw e;
+      }
     });
 }

@@ -45,10 +45,13 @@ export function register(program: Command): void {
     .description("Verify every blob's digest and every reference in the store, and name what killed builds left")
     .option('--format <format>', 'json for machine-readable output')
     .action(async (opts: { format?: string }, cmd: Command) => {
-      const problems = await withEngine(cmd, (e) => e.check());
+      const problems = await withEngine(cmd, (e) => e.check(), { check: true });
+      const damage = problems.filter((p) => !p.info);
       if (opts.format === 'json') printJSON(problems);
-      else if (problems.length === 0) process.stdout.write('store is consistent\n');
-      else for (const p of problems) process.stdout.write(`${p.kind}: ${p.subject}: ${p.message}\n`);
-      if (problems.length > 0) process.exitCode = 1;
+      else {
+        for (const p of problems) process.stdout.write(`${p.kind}: ${p.subject}: ${p.message}\n`);
+        if (damage.length === 0) process.stdout.write('store is consistent\n');
+      }
+      if (damage.length > 0) process.exitCode = 1;
     });
 }

@@ -21,6 +21,7 @@ import { imageHistory, inspectImage, listImages } from '../local/images.js';
 import { resolveImage } from '../local/resolve.js';
 import type { LocalStores } from '../local/stores.js';
 import { buildWith } from '../local/build.js';
+import { secureRoot } from '../root-mode.js';
 import { failedPrecondition } from '../../errors.js';
 import { ContainerdContentStore } from './content.js';
 import { unreachable } from './errors.js';
@@ -133,8 +134,9 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
      * containerd's content store and the tag is a containerd image record.
      * workRoot holds the build cache, runc's state and the mount points.
      */
-    build(o) {
+    async build(o) {
       if (!opts.workRoot) throw failedPrecondition('this containerd engine was opened without a work directory for builds', { hint: 'pass --root DIR' });
+      await secureRoot(opts.workRoot, ['containerd-mounts', 'build'], { workDir: true }); // the steps' roots are mounted there (../root-mode.ts)
       const snapshotter = containerdSnapshotter(ctx, path.join(opts.workRoot, 'containerd-mounts'));
       const buildStores: LocalStores = { ...stores, root: opts.workRoot, registry: stores.registry, snapshotter };
       // containerd unpacks the layers on this machine: compressing them would only cost time (DESIGN).

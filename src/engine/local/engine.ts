@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { openStore, withLease } from '../../content/layout.js';
 import { collectGarbage } from '../../content/gc.js';
 import { checkStore } from '../../content/check.js';
+import { rootExposure, secureRoot } from '../root-mode.js';
 import type { SaveItem } from '../../image/archive/save.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { failedPrecondition, internal } from '../../errors.js';
@@ -19,8 +20,10 @@ import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
  * imported when a call needs them: `kiln images` or `kiln ps` should not pay
  * for loading what only pull, push, save and load use.
  */
-export async function openLocalEngine(root: string): Promise<Engine> {
+export async function openLocalEngine(root: string, opts: { repairModes?: boolean } = {}): Promise<Engine> {
   const store = await openStore(root, { create: true });
+  // The root's modes are made or repaired (`system check` passes repairModes: false, to report them).
+  if (opts.repairModes !== false) await secureRoot(root);
   let registry: RegistryClient | undefined;
   const withRegistry = async (): Promise<void> => {
     if (!registry) registry = (await import('../../registry/client.js')).createRegistryClient();
@@ -138,8 +141,8 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return { deletedImages, blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed, buildLeftovers };
     },
     async check() {
-      const problems = (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
-      return [...problems, ...(await (await import('./leftovers.js')).buildLeftovers(root))];
+      const problems = (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message, ...(p.info ? { info: true } : {}) }));
+      return [...(await rootExposure(root)), ...problems, ...(await (await import('./leftovers.js')).buildLeftovers(root))];
     },
     close: async () => {
       await registry?.close();

@@ -3,6 +3,8 @@
  * one-layer image, like `docker import`, with `--change` applied to its config.
  */
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { tarChecked } from '../../layer/tar-check.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import { applyChanges, newConfig } from '../../oci/config.js';
@@ -17,7 +19,8 @@ const LAYER_TYPE: Record<Codec, string> = { gzip: MediaType.OciLayerGzip, zstd: 
 export async function importRootfs(stores: LocalStores, input: Readable, opts: ImportOptions = {}): Promise<string> {
   const name = opts.reference ? formatReference(parseNormalizedNamed(opts.reference)) : undefined;
   return stores.withLease(async () => {
-    const tar = await decompress(input);
+    const tar = tarChecked(`import: ${opts.source ?? 'standard input'}`, 'give a root filesystem tarball (tar, tar.gz or tar.zst)');
+    pipeline(await decompress(input), tar).catch(() => undefined); // a failure reaches the layer's ingest through `tar`
     const codec = stores.layerCodec ?? 'gzip';
     const { stream, result } = compressLayer(tar, codec);
     const [blob, layer] = await Promise.all([stores.content.ingest(stream), result]);

@@ -56,7 +56,7 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
     if (opts.contextTar) {
       dir = await mkdtemp(path.join(tmpdir(), 'kiln-context-'));
       temps.push(dir);
-      await extractLayer(await decompress(opts.contextTar), dir, { sameOwner: false, xattrs: false });
+      await extractLayer(await decompress(opts.contextTar), dir, { sameOwner: false, xattrs: false, whiteouts: 'none' }); // a plain tar: .wh. names are files
       id = contextId('<stdin>');
     } else if (!opts.context && opts.dockerfileText !== undefined) {
       id = contextId('<none>');

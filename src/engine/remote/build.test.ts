@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -165,9 +165,15 @@ async function unmountUnder(dir: string): Promise<void> {
 }
 
 /** Starts `kiln --host … build` of a RUN that sleeps; resolves once the RUN has started. */
+const SLEEPING_SECRET = `sleeping-build-secret-${process.pid}`;
+
 async function sleepingBuild(tag: string) {
-  const ctx = fx.context({ Dockerfile: `FROM busybox\nRUN echo started-${tag} && sleep 60\n` });
-  const child = spawn(process.execPath, [kilnBin(), '--root', clientRoot, 'build', '--progress=plain', ctx], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // It holds a secret: a killed agent must leave no copy of it on disk.
+  const ctx = fx.context({ Dockerfile: `FROM busybox\nRUN --mount=type=secret,id=tok cat /run/secrets/tok > /dev/null && echo started-${tag} && sleep 60\n` });
+  const child = spawn(process.execPath, [kilnBin(), '--root', clientRoot, 'build', '--progress=plain', '--secret', 'id=tok,env=TOK', ctx], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env, TOK: SLEEPING_SECRET },
+  });
   let stderr = '';
   const started = new Promise<void>((resolve) =>
     child.stderr.on('data', (d: Buffer) => {
@@ -203,6 +209,8 @@ test('remote build: the agent killed mid-build → one line naming the host, non
   assert.match(lines[err]!, /^kiln: lost the connection to the kiln agent at tcp:\/\/127\.0\.0\.1:\d+ during the build \(the agent stopped or restarted; run the command again once it is up\)$/, b.stderr());
   // The RUN the killed agent started is an orphan now, its overlay still mounted: the agent's next build clears them.
   assert.equal((await runc.list()).length, 1, 'the killed agent left its RUN container');
+  const copies = spawnSync('grep', ['-rl', '--', SLEEPING_SECRET, fx.root], { encoding: 'utf8' });
+  assert.deepEqual([copies.status, copies.stdout], [1, ''], 'no file under the agent root holds the secret');
   await agent.restart();
   const check = await remote(['system', 'check']);
   assert.equal(check.code, 1);

@@ -6,7 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { startAgent, type TestAgent } from '../../testing/agent.js';
@@ -51,6 +52,24 @@ describe('kiln agent over TCP: mutual TLS', () => {
 
   test('a client certificate from another CA is refused', async () => {
     await assert.rejects(infoWith({ ca: agent.tlsFiles.ca, cert: path.join(other, 'cert.pem'), key: path.join(other, 'key.pem') }), refused(/refused the client certificate \(not signed by the agent's CA\)/));
+  });
+
+  test('an expired client certificate the agent\'s CA signed is refused as expired, saying when (API and CLI)', async () => {
+    const out = path.join(dir, 'expired');
+    const ossl = (args: string[]) => promisify(execFile)('openssl', args, { cwd: out });
+    await promisify(execFile)('mkdir', ['-p', out]);
+    await ossl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=kiln client', '-keyout', 'key.pem', '-out', 'c.csr']);
+    const ext = path.join(out, 'ext.cnf');
+    await writeFile(ext, 'extendedKeyUsage=clientAuth\n');
+    await ossl(['x509', '-req', '-in', 'c.csr', '-CA', agent.tlsFiles.ca, '-CAkey', path.join(agent.certPath, 'ca-key.pem'), '-CAserial', path.join(out, 'ca.srl'), '-CAcreateserial', '-days', '-1', '-extfile', ext, '-out', 'cert.pem']);
+    const notAfter = new X509Certificate(await readFile(path.join(out, 'cert.pem'))).validTo;
+    const files = { ca: agent.tlsFiles.ca, cert: path.join(out, 'cert.pem'), key: path.join(out, 'key.pem') };
+    const expired = new RegExp(`client certificate ${files.cert.replace(/[.]/g, '\\.')} expired on ${notAfter.replace(/ +/g, ' +')}`);
+    await assert.rejects(infoWith(files), refused(expired));
+    const r = await kiln(['--host', agent.tcp!, '--tlscacert', files.ca, '--tlscert', files.cert, '--tlskey', files.key, 'images'], { root: path.join(dir, 'client') });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.split('\n').length, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^kiln: ${expired.source}`));
   });
 
   test('no client certificate is refused', async () => {

@@ -4,9 +4,10 @@
  * key (`--tlscacert/--tlscert/--tlskey`, or a directory with ca.pem, cert.pem
  * and key.pem given as KILN_CERT_PATH).
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { invalidArgument, isErrno } from '../../errors.js';
+import { invalidArgument, isErrno, unauthenticated } from '../../errors.js';
 
 export interface TlsFiles {
   ca: string;
@@ -42,11 +43,30 @@ async function read(file: string, what: string): Promise<Buffer> {
   }
 }
 
+/**
+ * The agent refuses a client certificate out of its validity period, and over
+ * TLS the client only sees the connection closed: said here, before dialling,
+ * with the dates (a certificate that does not parse is left to the handshake).
+ */
+function checkValidity(file: string, pem: Buffer, now = Date.now()): void {
+  let x: X509Certificate;
+  try {
+    x = new X509Certificate(pem);
+  } catch {
+    return;
+  }
+  const renew = 'make new ones with kiln agent certs (or ask the agent\'s operator) and pass them with --tlscert/--tlskey or KILN_CERT_PATH';
+  if (Date.parse(x.validTo) < now) throw unauthenticated(`client certificate ${file} expired on ${x.validTo}: the kiln agent refuses it`, { hint: renew });
+  if (Date.parse(x.validFrom) > now) throw unauthenticated(`client certificate ${file} is not valid before ${x.validFrom}: the kiln agent refuses it`, { hint: `check this machine's clock, or ${renew}` });
+}
+
 export async function readTls(files: TlsFiles): Promise<TlsMaterial> {
   if (Boolean(files.cert) !== Boolean(files.key)) throw invalidArgument('a client certificate needs its key (and a key its certificate)', { hint: 'pass both --tlscert and --tlskey' });
+  const cert = files.cert ? await read(files.cert, 'client certificate') : undefined;
+  if (cert) checkValidity(files.cert!, cert);
   return {
     ca: await read(files.ca, 'CA certificate'),
-    ...(files.cert ? { cert: await read(files.cert, 'client certificate') } : {}),
+    ...(cert ? { cert } : {}),
     ...(files.key ? { key: await read(files.key, 'client key') } : {}),
   };
 }

@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { BuildOptions, BuildResult } from '../../../build/types.js';
 import type { Engine } from '../../engine.js';
 import { isKilnError } from '../../../errors.js';
+import { secretValue } from '../../../build/mounts.js';
 import { scanContext } from '../sync/scan.js';
 import { diffManifest, manifestDigest, manifestParts, type ContextManifest } from '../sync/manifest.js';
 import { runBuildSession, type BuildDownMsg, type BuildUpMsg } from './build-session.js';
@@ -29,8 +30,9 @@ function recordingEngine(seen: { files: Record<string, string>; secret?: string;
     async build(o: BuildOptions): Promise<BuildResult> {
       const files: Record<string, string> = {};
       for (const n of (await readdir(o.context!)).sort()) files[n] = await readFile(path.join(o.context!, n), 'utf8');
-      const s = o.secrets?.[0]?.src;
-      seen.push({ files, ...(s ? { secret: await readFile(s, 'utf8') } : {}), dockerfile: await readFile(o.file!, 'utf8') });
+      const s = o.secrets?.[0];
+      assert.equal(s?.src, undefined, 'the agent writes no secret to a file');
+      seen.push({ files, ...(s ? { secret: secretValue(s).toString('utf8') } : {}), dockerfile: await readFile(o.file!, 'utf8') });
       return { id: 'sha256:' + '0'.repeat(64), manifestDigest: 'sha256:' + '1'.repeat(64), tags: [], steps: 0, cached: 0 };
     },
   } as unknown as Engine;

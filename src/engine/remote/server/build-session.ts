@@ -3,9 +3,9 @@
  * locks the client's context slot, reads the manifest (whole, or changes
  * against the slot's last one) and syncs the slot (answering
  * the digests it lacks, taking the files and secrets), then runs the
- * engine's build on the synced directory with the Dockerfile and secrets in
- * a private scratch folder, forwarding the build's events. The scratch
- * folder (Dockerfile, secret files, mode 0700/0600) is removed and the slot
+ * engine's build on the synced directory with the Dockerfile in a private
+ * scratch folder and the secrets in memory, forwarding the build's events. The
+ * scratch folder (the Dockerfile, mode 0700/0600) is removed and the slot
  * released whatever happens; scratch folders of an agent that was killed are
  * removed by the next build.
  */
@@ -142,7 +142,7 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
       const m = await next();
       if (!m) throw cancelled('remote build: the client stopped before sending the whole context');
       if (m.file) await applier.receive(m.file.digest ?? '', m.file.data ?? Buffer.alloc(0), Boolean(m.file.last));
-      else if (m.secret) secrets.push(await writeSecret(scratch, secrets.length, m.secret, start.secretIds));
+      else if (m.secret) secrets.push(takeSecret(m.secret, start.secretIds));
       else if (m.files_done) break;
       else throw invalidArgument('remote build: unexpected message while the context is sent');
     }
@@ -161,11 +161,13 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
   }
 }
 
-/** A secret's value → a 0600 file in the scratch folder, for the builder's secret mounts. */
-async function writeSecret(scratch: string, n: number, s: { id?: string; value?: Buffer }, ids: string[]): Promise<SecretSpec> {
+/**
+ * A secret's value, kept in memory for the builder's secret mounts (which unlink their copy once the
+ * step has it): no file of the agent holds it, so a killed agent leaves none behind.
+ */
+function takeSecret(s: { id?: string; value?: Buffer }, ids: string[]): SecretSpec {
   if (!s.id || !ids.includes(s.id)) throw invalidArgument('remote build: a secret the start message did not announce');
-  const file = path.join(scratch, `secret-${n}`);
-  await writeFile(file, s.value ?? Buffer.alloc(0), { mode: 0o600 });
+  const value = Buffer.from(s.value ?? Buffer.alloc(0));
   s.value?.fill(0);
-  return { id: s.id, src: file };
+  return { id: s.id, value };
 }
