@@ -1,18 +1,20 @@
 /**
- * A blob download as a Readable that survives dropped connections: it
- * resumes with `Range: bytes=N-` from where it stopped (bounded attempts),
- * and verifies the digest when it reads from the start.
+ * A blob download as a Readable that survives dropped connections and
+ * stalls: it resumes with `Range: bytes=N-` from where it stopped (bounded
+ * attempts), and verifies the digest when it reads from the start.
  */
 import { Readable } from 'node:stream';
 import { dataLoss, unavailable } from '../errors.js';
 import { Digester, digestAlgorithm } from './digest.js';
-import { isResetError, netErrorCode } from './transport/neterror.js';
+import { isRetryableError, isStallError, netErrorCode } from './transport/neterror.js';
 import { sleep } from './transport/retry.js';
+import { formatSeconds, READ_PROGRESS_BYTES, TIMEOUT_ENV } from './transport/timeouts.js';
+import { watched } from './transport/watchdog.js';
 
 /** What open() answers: the status (200 or 206) and the body. */
 export interface BlobResponse {
   status: number;
-  body: AsyncIterable<Uint8Array>;
+  body: Readable;
 }
 
 export interface ReadBlobOptions {
@@ -23,6 +25,8 @@ export interface ReadBlobOptions {
   attempts: number;
   /** `127.0.0.1:5000/foo`, for messages */
   source: string;
+  /** A body that sends less than READ_PROGRESS_BYTES in this long is dropped and resumed. */
+  readMs: number;
   /** GET the blob from `offset` (a 200 or 206 answer; throws otherwise). */
   open(offset: number): Promise<BlobResponse>;
 }
@@ -36,7 +40,7 @@ async function* chunks(first: BlobResponse, o: ReadBlobOptions): AsyncGenerator<
     // a server that ignores Range answers 200 from byte 0: skip what we have
     let skip = res.status === 200 ? pos : 0;
     try {
-      for await (const c of res.body) {
+      for await (const c of watched(res.body, o.readMs)) {
         let chunk = c as Uint8Array;
         if (skip > 0) {
           const n = Math.min(skip, chunk.length);
@@ -51,8 +55,14 @@ async function* chunks(first: BlobResponse, o: ReadBlobOptions): AsyncGenerator<
       break;
     } catch (e) {
       const code = netErrorCode(e);
-      if (!isResetError(code)) throw e;
+      if (!isRetryableError(code)) throw e;
       if (++failures >= o.attempts) {
+        if (isStallError(code)) {
+          throw unavailable(
+            `blob ${o.digest} from ${o.source} stalled at byte ${pos}: less than ${READ_PROGRESS_BYTES / 1024} KiB in ${formatSeconds(o.readMs)}, ${failures} attempts`,
+            { cause: e, hint: `the registry or a proxy in front of it stopped sending; try again later (${TIMEOUT_ENV.readMs} sets the limit)` },
+          );
+        }
         throw unavailable(`blob ${o.digest} from ${o.source}: connection dropped ${failures} times (at byte ${pos})`, {
           cause: e,
           hint: 'try again; kiln resumes from where it stopped',

@@ -1,6 +1,6 @@
 /** A Repository on one endpoint (the registry itself or one mirror). */
 import type { Readable } from 'node:stream';
-import type { Response } from 'undici';
+import type { Headers, Response } from 'undici';
 import { dataLoss, invalidArgument } from '../errors.js';
 import { manifestAccept } from '../oci/mediatypes.js';
 import type { Descriptor } from '../oci/types.js';
@@ -9,8 +9,10 @@ import { digestAlgorithm, digestBytes, isDigest } from './digest.js';
 import type { Endpoint } from './endpoints.js';
 import type { PushBlobOptions, Repository } from './repository.js';
 import { responseError, type ErrorContext } from './transport/errors.js';
-import type { RetryOptions } from './transport/retry.js';
-import type { Transport } from './transport/transport.js';
+import { isRetryableError, netErrorCode } from './transport/neterror.js';
+import { sleep, type RetryOptions } from './transport/retry.js';
+import type { Transport, TransportRequest } from './transport/transport.js';
+import { watched } from './transport/watchdog.js';
 import { uploadBlob } from './upload.js';
 
 /** Manifests bigger than this are refused (containerd's limit). */
@@ -56,14 +58,30 @@ export class EndpointRepository implements Repository {
   }
 
   async getManifest(reference: string): Promise<{ descriptor: Descriptor; bytes: Buffer }> {
-    const res = await this.transport.request({ method: 'GET', path: this.manifestPath(reference), headers: { accept: manifestAccept } });
-    if (res.status !== 200) return this.fail(res, `manifest for ${this.refName(reference)} not found`);
-    const length = Number(res.headers.get('content-length') ?? 0);
-    if (length > MAX_MANIFEST_BYTES) {
-      await res.body?.cancel();
-      throw invalidArgument(`manifest for ${this.refName(reference)} is ${length} bytes, more than the ${MAX_MANIFEST_BYTES} kiln accepts`);
+    const req: TransportRequest = { method: 'GET', path: this.manifestPath(reference), headers: { accept: manifestAccept } };
+    let got: { headers: Headers; bytes: Buffer } | undefined;
+    for (let i = 1; !got; i++) {
+      const res = await this.transport.download(req);
+      if (res.status !== 200) {
+        if (res.response) return this.fail(res.response, `manifest for ${this.refName(reference)} not found`);
+        res.body.destroy();
+        throw invalidArgument(`${this.verb} ${this.name}: the registry answered ${res.status} to ${this.transport.where(req)}`);
+      }
+      const length = Number(res.headers.get('content-length') ?? 0);
+      if (length > MAX_MANIFEST_BYTES) {
+        res.body.destroy();
+        throw invalidArgument(`manifest for ${this.refName(reference)} is ${length} bytes, more than the ${MAX_MANIFEST_BYTES} kiln accepts`);
+      }
+      try {
+        got = { headers: res.headers, bytes: await readSmall(res.body, this.transport.timeouts.readMs) };
+      } catch (e) {
+        // a body that stalled or was cut: ask again, as for an answer that never came
+        if (!isRetryableError(netErrorCode(e))) throw e;
+        if (i >= this.transport.attempts) throw this.transport.failure(req, e);
+        await sleep((this.retry.baseDelayMs ?? 100) * 3 ** (i - 1));
+      }
     }
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const { bytes, headers } = got;
     const algo = isDigest(reference) ? digestAlgorithm(reference) : 'sha256';
     const digest = digestBytes(bytes, algo);
     if (isDigest(reference) && digest !== reference) {
@@ -71,7 +89,7 @@ export class EndpointRepository implements Repository {
         hint: 'the registry or a proxy altered the content; try again or use another mirror',
       });
     }
-    return { descriptor: { mediaType: manifestMediaType(res, bytes), digest, size: bytes.length }, bytes };
+    return { descriptor: { mediaType: manifestMediaType(headers, bytes), digest, size: bytes.length }, bytes };
   }
 
   async headManifest(reference: string): Promise<Descriptor | undefined> {
@@ -114,6 +132,7 @@ export class EndpointRepository implements Repository {
       offset: opts.offset ?? 0,
       verify: opts.verify ?? true,
       attempts: this.retry.attempts ?? 4,
+      readMs: this.transport.timeouts.readMs,
       source: `${this.name}${this.endpoint.mirror ? ` (mirror ${this.endpoint.host})` : ''}`,
       open: async (offset) => {
         const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
@@ -159,9 +178,16 @@ export class EndpointRepository implements Repository {
   }
 }
 
+/** A small body (a manifest) read whole, watched for stalls. */
+async function readSmall(body: Readable, readMs: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of watched(body, readMs)) parts.push(Buffer.from(c));
+  return Buffer.concat(parts);
+}
+
 /** The manifest's media type: the Content-Type, or the document's own mediaType when the header is generic. */
-function manifestMediaType(res: Response, bytes: Buffer): string {
-  const header = res.headers.get('content-type')?.split(';')[0].trim();
+function manifestMediaType(headers: Headers, bytes: Buffer): string {
+  const header = headers.get('content-type')?.split(';')[0].trim();
   if (header && header !== 'application/json' && header !== 'text/plain' && header !== 'application/octet-stream') return header;
   try {
     const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: string; manifests?: unknown };
