@@ -9,11 +9,12 @@ import { Digester, digestAlgorithm } from './digest.js';
 import { isRetryableError, isStallError, netErrorCode } from './transport/neterror.js';
 import { sleep } from './transport/retry.js';
 import { formatSeconds, READ_PROGRESS_BYTES, TIMEOUT_ENV } from './transport/timeouts.js';
-import { watched } from './transport/watchdog.js';
+import { drop, watched } from './transport/watchdog.js';
 
-/** What open() answers: the status (200 or 206) and the body. */
+/** What open() answers: the status (200 or 206), the Content-Length when given, and the body. */
 export interface BlobResponse {
   status: number;
+  length?: number;
   body: Readable;
 }
 
@@ -27,6 +28,8 @@ export interface ReadBlobOptions {
   source: string;
   /** A body that sends less than READ_PROGRESS_BYTES in this long is dropped and resumed. */
   readMs: number;
+  /** The descriptor's size: nothing past it is read (a longer answer is refused). */
+  size?: number;
   /** GET the blob from `offset` (a 200 or 206 answer; throws otherwise). */
   open(offset: number): Promise<BlobResponse>;
 }
@@ -39,6 +42,7 @@ async function* chunks(first: BlobResponse, o: ReadBlobOptions): AsyncGenerator<
   for (;;) {
     // a server that ignores Range answers 200 from byte 0: skip what we have
     let skip = res.status === 200 ? pos : 0;
+    checkLength(res, pos, o);
     try {
       for await (const c of watched(res.body, o.readMs)) {
         let chunk = c as Uint8Array;
@@ -47,6 +51,12 @@ async function* chunks(first: BlobResponse, o: ReadBlobOptions): AsyncGenerator<
           skip -= n;
           chunk = chunk.subarray(n);
           if (chunk.length === 0) continue;
+        }
+        if (o.size !== undefined && pos + chunk.length > o.size) {
+          drop(res.body);
+          throw dataLoss(`blob ${o.digest} from ${o.source} sends more than the ${o.size} bytes its descriptor says; refused`, {
+            hint: 'the registry serves other content than its manifest names; tell its operators, or pull from another registry',
+          });
         }
         pos += chunk.length;
         verify?.update(chunk);
@@ -79,6 +89,18 @@ async function* chunks(first: BlobResponse, o: ReadBlobOptions): AsyncGenerator<
         hint: 'the registry or a proxy altered the content; try again',
       });
     }
+  }
+}
+
+/** A Content-Length that cannot fit the descriptor: refused before the body is read. */
+function checkLength(res: BlobResponse, pos: number, o: ReadBlobOptions): void {
+  if (o.size === undefined || res.length === undefined) return;
+  const whole = res.status === 200 ? res.length : pos + res.length;
+  if (whole > o.size) {
+    drop(res.body);
+    throw dataLoss(`blob ${o.digest} from ${o.source} is ${whole} bytes, not the ${o.size} its descriptor says; refused`, {
+      hint: 'the registry serves other content than its manifest names; tell its operators, or pull from another registry',
+    });
   }
 }
 

@@ -12,7 +12,7 @@ import { responseError, type ErrorContext } from './transport/errors.js';
 import { isRetryableError, netErrorCode } from './transport/neterror.js';
 import { sleep, type RetryOptions } from './transport/retry.js';
 import type { Transport, TransportRequest } from './transport/transport.js';
-import { watched } from './transport/watchdog.js';
+import { drop, watched } from './transport/watchdog.js';
 import { uploadBlob } from './upload.js';
 
 /** Manifests bigger than this are refused (containerd's limit). */
@@ -64,16 +64,22 @@ export class EndpointRepository implements Repository {
       const res = await this.transport.download(req);
       if (res.status !== 200) {
         if (res.response) return this.fail(res.response, `manifest for ${this.refName(reference)} not found`);
-        res.body.destroy();
+        drop(res.body);
         throw invalidArgument(`${this.verb} ${this.name}: the registry answered ${res.status} to ${this.transport.where(req)}`);
       }
       const length = Number(res.headers.get('content-length') ?? 0);
       if (length > MAX_MANIFEST_BYTES) {
-        res.body.destroy();
+        drop(res.body);
         throw invalidArgument(`manifest for ${this.refName(reference)} is ${length} bytes, more than the ${MAX_MANIFEST_BYTES} kiln accepts`);
       }
       try {
-        got = { headers: res.headers, bytes: await readSmall(res.body, this.transport.timeouts.readMs) };
+        const bytes = await readSmall(res.body, this.transport.timeouts.readMs, MAX_MANIFEST_BYTES);
+        if (bytes === undefined) {
+          throw invalidArgument(`manifest for ${this.refName(reference)} is more than the ${MAX_MANIFEST_BYTES} bytes kiln accepts; refused`, {
+            hint: 'the registry sent more than any image manifest needs; check the reference, or the registry',
+          });
+        }
+        got = { headers: res.headers, bytes };
       } catch (e) {
         // a body that stalled or was cut: ask again, as for an answer that never came
         if (!isRetryableError(netErrorCode(e))) throw e;
@@ -125,7 +131,7 @@ export class EndpointRepository implements Repository {
     return Number.isFinite(size) ? size : -1;
   }
 
-  async getBlob(digest: string, opts: { offset?: number; verify?: boolean } = {}): Promise<Readable> {
+  async getBlob(digest: string, opts: { offset?: number; verify?: boolean; size?: number } = {}): Promise<Readable> {
     digestAlgorithm(digest);
     return readBlob({
       digest,
@@ -133,12 +139,14 @@ export class EndpointRepository implements Repository {
       verify: opts.verify ?? true,
       attempts: this.retry.attempts ?? 4,
       readMs: this.transport.timeouts.readMs,
+      size: opts.size,
       source: `${this.name}${this.endpoint.mirror ? ` (mirror ${this.endpoint.host})` : ''}`,
       open: async (offset) => {
         const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
         const res = await this.transport.download({ method: 'GET', path: `/${this.endpoint.path}/blobs/${digest}`, headers });
         if (res.status !== 200 && res.status !== 206) return this.fail(res.response!, `blob ${digest} not found in ${this.name}`);
-        return res;
+        const length = res.headers.get('content-length');
+        return { status: res.status, body: res.body, length: length === null ? undefined : Number(length) };
       },
     });
   }
@@ -178,10 +186,15 @@ export class EndpointRepository implements Repository {
   }
 }
 
-/** A small body (a manifest) read whole, watched for stalls. */
-async function readSmall(body: Readable, readMs: number): Promise<Buffer> {
+/** A small body (a manifest) read whole, watched for stalls; undefined (and the body dropped) past `max` bytes. */
+async function readSmall(body: Readable, readMs: number, max: number): Promise<Buffer | undefined> {
   const parts: Buffer[] = [];
-  for await (const c of watched(body, readMs)) parts.push(Buffer.from(c));
+  let size = 0;
+  for await (const c of watched(body, readMs)) {
+    size += c.length;
+    if (size > max) return undefined; // leaving the loop destroys the body
+    parts.push(Buffer.from(c));
+  }
   return Buffer.concat(parts);
 }
 

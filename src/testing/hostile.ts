@@ -25,6 +25,11 @@ export interface HostileRegistry {
   trickle(socket: Socket, bytes: Buffer, everyMs: number, chunk?: number): void;
   /** Sends a response head (unless sent already), then its body `chunk` bytes every `everyMs`. */
   trickleBody(res: http.ServerResponse, headers: http.OutgoingHttpHeaders, body: Buffer, everyMs: number, chunk?: number): void;
+  /**
+   * Sends a response head, then `total` bytes of filler as fast as the client reads them;
+   * resolves with the bytes the socket took before it ended or was closed.
+   */
+  flood(res: http.ServerResponse, headers: http.OutgoingHttpHeaders, total: number): Promise<number>;
   /** Keeps the request open and says nothing. */
   stall(res: http.ServerResponse): void;
   /** Sends a response head and `bytes` of its body, then resets the connection (TCP RST). */
@@ -133,6 +138,26 @@ export async function startHostileRegistry(opts: HostileOptions): Promise<Hostil
         res.write(body.subarray(at, at + chunk));
         at += chunk;
         return true;
+      });
+    },
+    flood(res, headers, total) {
+      res.writeHead(200, headers);
+      const filler = Buffer.alloc(64 * 1024, 0x7b);
+      return new Promise<number>((resolve) => {
+        let sent = 0;
+        res.on('close', () => resolve(sent));
+        const pump = (): void => {
+          while (sent < total && !res.destroyed) {
+            const part = filler.subarray(0, Math.min(filler.length, total - sent));
+            sent += part.length;
+            if (!res.write(part)) {
+              res.once('drain', pump);
+              return;
+            }
+          }
+          if (!res.destroyed) res.end();
+        };
+        pump();
       });
     },
     stall() {

@@ -54,7 +54,7 @@ export async function fetchBlob(content: ContentStore, repo: Repository, desc: D
       progress.emit({ id, status: 'Pull complete' });
       return true;
     }
-    const download = await repo.getBlob(desc.digest, { offset: writer.offset, verify: false });
+    const download = await repo.getBlob(desc.digest, { offset: writer.offset, verify: false, size: desc.size });
     raw = download;
     const body = counting(download, writer.offset, (current) => progress.emit({ id, status: 'Downloading', current, total: desc.size }));
     signal?.addEventListener('abort', () => download.destroy(signal.reason as Error), { once: true });

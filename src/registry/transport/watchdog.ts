@@ -20,6 +20,12 @@ export class StallError extends Error {
 
 export const isStall = (e: unknown): e is StallError => e instanceof StallError;
 
+/** Stops reading a response body and closes its connection (the abort it reports is expected). */
+export function drop(body: Readable): void {
+  body.on('error', () => undefined);
+  if (!body.destroyed) body.destroy();
+}
+
 export async function* watched(body: Readable, readMs: number): AsyncGenerator<Uint8Array> {
   const it = body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   let waited = 0;
@@ -54,6 +60,6 @@ export async function* watched(body: Readable, readMs: number): AsyncGenerator<U
       yield r.value;
     }
   } finally {
-    if (!body.destroyed) body.destroy();
+    drop(body);
   }
 }
