@@ -5,12 +5,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tinyImage } from '../testing/blobs.js';
+import { createRegistryClient } from '../registry/client.js';
+import { streamOf, tinyImage, type TestImage } from '../testing/blobs.js';
 import { startHostileRegistry } from '../testing/hostile.js';
-import { kiln } from '../testing/kiln.js';
+import { kiln, kilnOk } from '../testing/kiln.js';
+import { startRegistry } from '../testing/registry.js';
 
 let tmp: string;
 before(() => {
@@ -65,6 +68,66 @@ test('a layer bigger than its descriptor: the pull stops reading at its size, on
         ' (the registry serves other content than its manifest names; tell its operators, or pull from another registry)',
     );
     assert.ok((await sent!) < 32 * MiB, `the registry sent ${await sent} bytes`);
+    await checkClean(root, env);
+  } finally {
+    await reg.stop();
+  }
+});
+
+async function pushImage(host: string, img: TestImage): Promise<void> {
+  const c = createRegistryClient({ credentials: { get: async () => undefined }, registries: {} });
+  try {
+    const repo = c.repository(host, 'foo', ['pull', 'push']);
+    for (const b of [img.config, img.layer]) await repo.pushBlob(b, async () => streamOf(b.bytes));
+    await repo.putManifest('latest', img.manifest.bytes, img.mediaType);
+  } finally {
+    await c.close();
+  }
+}
+
+test('bytes a hostile registry left in a partial download do not fail the next pull from a good one', { timeout: 60_000 }, async () => {
+  const img = tinyImage(200_000);
+  const good = await startRegistry();
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (req, res, _n, r) => {
+      if (!req.url!.endsWith(img.layer.digest)) return false;
+      // garbage where the layer should be, then a reset: kiln keeps the partial for a resume
+      r.resetAfter(res, { 'content-length': String(img.layer.size) }, randomBytes(20_000));
+      return true;
+    },
+  });
+  const { root, env } = setup();
+  try {
+    await pushImage(good.host, img);
+    const bad = await kiln(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env });
+    assert.equal(bad.code, 1);
+    assert.match(oneLine(bad.stderr), new RegExp(`^kiln: blob ${img.layer.digest} from ${reg.host.replace(/\./g, '\\.')}/foo: connection dropped 4 times`));
+
+    const ok = await kilnOk(['--backend', 'local', 'pull', `${good.host}/foo:latest`], { root, env });
+    assert.match(ok.stdout, new RegExp(`Digest: ${img.manifest.digest}`));
+    assert.ok(readFileSync(path.join(root, 'blobs', 'sha256', img.layer.digest.slice(7))).equals(img.layer.bytes));
+    await checkClean(root, env);
+  } finally {
+    await Promise.all([reg.stop(), good.stop()]);
+  }
+});
+
+test('a registry that sends other bytes than the layer digest from byte 0 is the one named', { timeout: 60_000 }, async () => {
+  const img = tinyImage(50_000);
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (req, res) => {
+      if (!req.url!.endsWith(img.layer.digest)) return false;
+      res.writeHead(200, { 'content-length': String(img.layer.size) }).end(randomBytes(img.layer.size));
+      return true;
+    },
+  });
+  const { root, env } = setup();
+  try {
+    const r = await kiln(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env });
+    assert.equal(r.code, 1);
+    assert.match(oneLine(r.stderr), new RegExp(`^kiln: blob ${img.layer.digest} from ${reg.host.replace(/\./g, '\\.')}/foo hashes to sha256:[a-f0-9]{64} \\(${img.layer.size} bytes\\) \\(the registry or a proxy altered the content; try again\\)$`));
     await checkClean(root, env);
   } finally {
     await reg.stop();
