@@ -133,3 +133,30 @@ test('a registry that sends other bytes than the layer digest from byte 0 is the
     await reg.stop();
   }
 });
+
+test('a false Docker-Content-Digest for a tag: the pull is refused in one line naming the registry, nothing is stored', { timeout: 60_000 }, async () => {
+  const img = tinyImage();
+  const other = tinyImage();
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (req, res) => {
+      if (!req.url!.includes('/manifests/')) return false;
+      res.writeHead(200, { 'content-type': img.mediaType, 'docker-content-digest': other.manifest.digest }).end(img.manifest.bytes);
+      return true;
+    },
+  });
+  const { root, env } = setup();
+  try {
+    const r = await kiln(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env });
+    assert.equal(r.code, 1);
+    assert.match(
+      oneLine(r.stderr),
+      new RegExp(`^kiln: manifest for ${reg.host.replace(/\./g, '\\.')}/foo:latest from ${reg.host.replace(/\./g, '\\.')}: the registry says Docker-Content-Digest ${other.manifest.digest}, but the manifest it sent hashes to ${img.manifest.digest}; refused `),
+    );
+    const images = await kiln(['--backend', 'local', 'images', '-q'], { root, env });
+    assert.equal(images.stdout.trim(), '');
+    await checkClean(root, env);
+  } finally {
+    await reg.stop();
+  }
+});

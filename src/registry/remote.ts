@@ -95,7 +95,26 @@ export class EndpointRepository implements Repository {
         hint: 'the registry or a proxy altered the content; try again or use another mirror',
       });
     }
+    if (!isDigest(reference)) this.checkDigestHeader(reference, headers, bytes);
     return { descriptor: { mediaType: manifestMediaType(headers, bytes), digest, size: bytes.length }, bytes };
+  }
+
+  /** A tag's Docker-Content-Digest must name the bytes sent (containerd refuses otherwise). */
+  private checkDigestHeader(reference: string, headers: Headers, bytes: Buffer): void {
+    const said = headers.get('docker-content-digest')?.trim();
+    if (!said) return;
+    let got: string | undefined;
+    try {
+      got = isDigest(said) ? digestBytes(bytes, digestAlgorithm(said)) : undefined;
+    } catch {
+      got = undefined; // an algorithm kiln does not know: cannot match
+    }
+    if (got === said) return;
+    throw dataLoss(
+      `manifest for ${this.refName(reference)} from ${this.endpoint.host}: the registry says Docker-Content-Digest ${said}, ` +
+        `but the manifest it sent hashes to ${got ?? digestBytes(bytes)}; refused`,
+      { hint: `the registry or a proxy in front of it is broken or altered the content; pull by digest (${this.name}@sha256:…) or tell its operators` },
+    );
   }
 
   async headManifest(reference: string): Promise<Descriptor | undefined> {
