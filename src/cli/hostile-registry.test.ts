@@ -160,3 +160,36 @@ test('a false Docker-Content-Digest for a tag: the pull is refused in one line n
     await reg.stop();
   }
 });
+
+test('a redirect loop and a reset mid-manifest: one line each that says what happened and where', { timeout: 60_000 }, async () => {
+  const img = tinyImage();
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (req, res, _n, r) => {
+      if (req.url!.includes('/manifests/reset')) {
+        r.resetAfter(res, { 'content-type': img.mediaType, 'content-length': String(img.manifest.size) }, img.manifest.bytes.subarray(0, 100));
+        return true;
+      }
+      if (!req.url!.includes('/manifests/loop') && !req.url!.includes('/again/')) return false;
+      res.writeHead(307, { location: `/v2/foo/again/${Date.now()}` }).end();
+      return true;
+    },
+  });
+  const { root, env } = setup();
+  const host = reg.host.replace(/\./g, '\\.');
+  try {
+    const looped = await kiln(['--backend', 'local', 'pull', `${reg.host}/foo:loop`], { root, env });
+    assert.equal(looped.code, 1);
+    assert.match(oneLine(looped.stderr), new RegExp(`^kiln: registry ${host}: too many redirects for GET /v2/foo/manifests/loop \\(the last to http://${host}/v2/foo/again/\\d+\\) \\(the registry or a proxy in front of it redirects in a loop`));
+    const reset = await kiln(['--backend', 'local', 'pull', `${reg.host}/foo:reset`], { root, env });
+    assert.equal(reset.code, 1);
+    assert.equal(
+      oneLine(reset.stderr),
+      `kiln: pulling ${reg.host}/foo: ${reg.host} reset the connection in the middle of the manifest for ${reg.host}/foo:reset (4 attempts)` +
+        " (try again; if it keeps happening, check the registry's logs and the limits of any proxy in front of it)",
+    );
+    await checkClean(root, env);
+  } finally {
+    await reg.stop();
+  }
+});

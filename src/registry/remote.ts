@@ -1,7 +1,7 @@
 /** A Repository on one endpoint (the registry itself or one mirror). */
 import type { Readable } from 'node:stream';
 import type { Headers, Response } from 'undici';
-import { dataLoss, invalidArgument } from '../errors.js';
+import { dataLoss, invalidArgument, unavailable } from '../errors.js';
 import { manifestAccept } from '../oci/mediatypes.js';
 import type { Descriptor } from '../oci/types.js';
 import { readBlob } from './blobreader.js';
@@ -9,7 +9,7 @@ import { digestAlgorithm, digestBytes, isDigest } from './digest.js';
 import type { Endpoint } from './endpoints.js';
 import type { PushBlobOptions, Repository } from './repository.js';
 import { responseError, type ErrorContext } from './transport/errors.js';
-import { isRetryableError, netErrorCode } from './transport/neterror.js';
+import { isResetError, isRetryableError, netErrorCode } from './transport/neterror.js';
 import { sleep, type RetryOptions } from './transport/retry.js';
 import type { Transport, TransportRequest } from './transport/transport.js';
 import { drop, watched } from './transport/watchdog.js';
@@ -82,8 +82,15 @@ export class EndpointRepository implements Repository {
         got = { headers: res.headers, bytes };
       } catch (e) {
         // a body that stalled or was cut: ask again, as for an answer that never came
-        if (!isRetryableError(netErrorCode(e))) throw e;
-        if (i >= this.transport.attempts) throw this.transport.failure(req, e);
+        const code = netErrorCode(e);
+        if (!isRetryableError(code)) throw e;
+        if (i >= this.transport.attempts) {
+          if (!isResetError(code)) throw this.transport.failure(req, e);
+          throw unavailable(
+            `${this.verb} ${this.name}: ${this.endpoint.host} reset the connection in the middle of the manifest for ${this.refName(reference)} (${i} attempts)`,
+            { cause: e, hint: "try again; if it keeps happening, check the registry's logs and the limits of any proxy in front of it" },
+          );
+        }
         await sleep((this.retry.baseDelayMs ?? 100) * 3 ** (i - 1));
       }
     }

@@ -13,6 +13,7 @@ export function netErrorCode(e: unknown): string | undefined {
     else cur = c.cause;
   }
   if (e instanceof TypeError && e.message === 'terminated') return 'UND_ERR_SOCKET';
+  if (e instanceof TypeError && (e.cause as Error | undefined)?.message === 'redirect count exceeded') return 'KILN_TOO_MANY_REDIRECTS';
   return undefined;
 }
 
@@ -86,10 +87,19 @@ const WORDS: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
 };
 
+/** `registry HOST: too many redirects for GET /v2/… (the last to URL)` */
+export function tooManyRedirects(host: string, where: string | undefined, last?: string, cause?: unknown): KilnError {
+  return unavailable(`registry ${host}: too many redirects${where ? ` for ${where}` : ''}${last ? ` (the last to ${last})` : ''}`, {
+    cause,
+    hint: 'the registry or a proxy in front of it redirects in a loop; check its address (a login page?) and its proxy configuration',
+  });
+}
+
 /** `cannot reach registry HOST: connection refused` with a hint. */
 export function connectionError(host: string, e: unknown, ctx: FailureContext = {}): KilnError {
   const code = netErrorCode(e);
   if (isStallError(code)) return stallError(host, code!, e, ctx);
+  if (code === 'KILN_TOO_MANY_REDIRECTS') return tooManyRedirects(host, ctx.where, undefined, e);
   if (isCertError(code)) {
     return failedPrecondition(`cannot reach registry ${host}: TLS certificate not trusted (${code})`, {
       cause: e,

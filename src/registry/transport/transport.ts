@@ -10,7 +10,7 @@ import type { KilnError } from '../../errors.js';
 import { basicHeader, hasSecret, type AuthConfig } from './auth.js';
 import type { TokenCache, TokenRequest } from './bearer.js';
 import { pickChallenge } from './challenge.js';
-import { connectionError, isRetryableError, netErrorCode } from './neterror.js';
+import { connectionError, isRetryableError, netErrorCode, tooManyRedirects } from './neterror.js';
 import type { PingResult } from './ping.js';
 import { isRetryableStatus, sleep, withRetry, type RetryOptions } from './retry.js';
 import type { Timeouts } from './timeouts.js';
@@ -174,6 +174,13 @@ export class Transport {
       if (status === 401) {
         res.body.resume();
         break; // request() re-authorizes
+      }
+      if (status >= 300 && status < 400) {
+        // undici hands back the redirect it stopped following
+        res.body.resume();
+        const location = res.headers.location;
+        const last = typeof location === 'string' ? new URL(location, url).href : undefined;
+        throw tooManyRedirects(this.endpointHost, this.where(req), last);
       }
       if (isRetryableStatus(status) && i < this.attempts) {
         res.body.resume();
