@@ -193,3 +193,45 @@ test('a redirect loop and a reset mid-manifest: one line each that says what hap
     await reg.stop();
   }
 });
+
+test('stalls end within the timeouts set in the environment, in one line naming the registry and where', { timeout: 60_000 }, async () => {
+  const img = tinyImage(8192);
+  let hostile = true;
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (req, res, _n, r) => {
+      if (!hostile) return false;
+      if (req.url!.includes('/manifests/silent')) {
+        r.stall(res);
+        return true;
+      }
+      if (!req.url!.endsWith(img.layer.digest)) return false;
+      r.trickleBody(res, { 'content-length': String(img.layer.size) }, img.layer.bytes, 100); // 10 bytes a second
+      return true;
+    },
+  });
+  const { root, env } = setup();
+  const host = reg.host.replace(/\./g, '\\.');
+  try {
+    const t0 = Date.now();
+    const silent = await kiln(['--backend', 'local', 'pull', `${reg.host}/foo:silent`], { root, env });
+    assert.equal(silent.code, 1);
+    assert.equal(
+      oneLine(silent.stderr),
+      `kiln: registry ${reg.host} stalled: no response headers within 1 s (GET /v2/foo/manifests/silent, 4 attempts)` +
+        ' (the registry or a proxy in front of it stopped answering; try again later (KILN_REGISTRY_HEADERS_TIMEOUT sets the limit))',
+    );
+    const trickled = await kiln(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env });
+    assert.equal(trickled.code, 1);
+    assert.match(oneLine(trickled.stderr), new RegExp(`^kiln: blob ${img.layer.digest} from ${host}/foo stalled at byte \\d+: less than 1 KiB in 1 s, 4 attempts \\(`));
+    assert.ok(Date.now() - t0 < 30_000, `took ${Date.now() - t0} ms`);
+    // what arrived is kept: once the registry behaves, the pull resumes from it
+    hostile = false;
+    const ranges = reg.log.length;
+    await kilnOk(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env });
+    assert.match(reg.log.slice(ranges).find((l) => l.url.endsWith(img.layer.digest))?.range ?? '', /^bytes=[1-9]\d*-$/);
+    await checkClean(root, env);
+  } finally {
+    await reg.stop();
+  }
+});
