@@ -5,15 +5,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRegistryClient } from '../registry/client.js';
-import { streamOf, tinyImage, type TestImage } from '../testing/blobs.js';
+import { gzipSync } from 'node:zlib';
+import { layerTar } from '../content/testutil.js';
+import { blobOf, streamOf, tinyImage, type TestImage } from '../testing/blobs.js';
 import { startHostileRegistry } from '../testing/hostile.js';
-import { kiln, kilnOk } from '../testing/kiln.js';
+import { kiln, kilnBin, kilnOk } from '../testing/kiln.js';
 import { startRegistry } from '../testing/registry.js';
+import { startContainerd } from '../testing/containerd.js';
 
 let tmp: string;
 before(() => {
@@ -73,6 +77,26 @@ test('a layer bigger than its descriptor: the pull stops reading at its size, on
     await reg.stop();
   }
 });
+
+/** An image whose layer is a real tar (containerd unpacks it): ~200 KB of text, gzipped. */
+async function tarImage(): Promise<TestImage> {
+  const raw = await layerTar({ 'data.txt': randomBytes(150_000).toString('hex') });
+  const layer = blobOf(gzipSync(raw));
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  const config = blobOf(Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [blobOf(raw).digest] }, config: {} })));
+  const mediaType = 'application/vnd.oci.image.manifest.v1+json';
+  const manifest = blobOf(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }],
+      }),
+    ),
+  );
+  return { config, layer, manifest, mediaType };
+}
 
 async function pushImage(host: string, img: TestImage): Promise<void> {
   const c = createRegistryClient({ credentials: { get: async () => undefined }, registries: {} });
@@ -233,5 +257,41 @@ test('stalls end within the timeouts set in the environment, in one line naming 
     await checkClean(root, env);
   } finally {
     await reg.stop();
+  }
+});
+
+test('on the containerd backend too, a poisoned partial left by a killed pull is dropped and the good pull completes', { timeout: 120_000 }, async () => {
+  const img = await tarImage();
+  const [good, ctd] = await Promise.all([startRegistry(), startContainerd()]);
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (req, res, _n, r) => {
+      if (!req.url!.endsWith(img.layer.digest)) return false;
+      res.writeHead(200, { 'content-length': String(img.layer.size) });
+      res.write(randomBytes(20_000)); // garbage, then nothing
+      r.stall(res);
+      return true;
+    },
+  });
+  const { root, env } = setup();
+  const backend = ['--backend', 'containerd', '--address', ctd.address];
+  try {
+    await pushImage(good.host, img);
+    // kill -9 the pull from the hostile registry once containerd holds its garbage (its lease keeps the partial)
+    const child = spawn(process.execPath, [kilnBin(), '--root', root, ...backend, 'pull', `${reg.host}/foo:latest`], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const exited = new Promise<void>((r) => child.on('close', () => r()));
+    for (let i = 0; !/kiln-\S+\s+(19\.5 ?KiB|20 ?kB|20000)/.test(await ctd.ctr(['content', 'active'])); i++) {
+      assert.ok(i < 200, `no partial in containerd:\n${await ctd.ctr(['content', 'active'])}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await exited;
+
+    await kilnOk([...backend, 'pull', `${good.host}/foo:latest`], { root, env });
+    assert.match(await ctd.ctr(['images', 'ls', '-q']), new RegExp(`^${good.host.replace(/\./g, '\\.')}/foo:latest$`, 'm'));
+    assert.match(await ctd.ctr(['content', 'ls', '-q']), new RegExp(img.layer.digest));
+    assert.equal((await ctd.ctr(['content', 'active'])).trim().split('\n').length, 1, 'no ingest left (header only)');
+  } finally {
+    await Promise.all([reg.stop(), good.stop(), ctd.stop()]);
   }
 });
