@@ -148,11 +148,11 @@ export class Transport {
   }
 
   /**
-   * A GET of blob data as a Node stream. The common case (a 200 or 206) goes
-   * through undici's stream API without web-stream copies (dropped
-   * connections and stalls are tried again); anything else is asked again
-   * through request(), which retries, re-authorizes and keeps the
-   * registry's error for the caller.
+   * A GET of blob (or manifest) data as a Node stream, through undici's
+   * stream API without web-stream copies. Dropped connections, stalls and
+   * 5xx answers are tried again (bounded); a redirect undici stopped
+   * following is a loop; a 401 is asked again through request(), which
+   * re-authorizes; other answers come back with their (small) error body.
    */
   async download(req: TransportRequest): Promise<Download> {
     const p = await this.host.ping();
@@ -175,7 +175,7 @@ export class Transport {
         res.body.resume();
         break; // request() re-authorizes
       }
-      if (status >= 300 && status < 400) {
+      if (status >= 300 && status < 400 && res.headers.location) {
         // undici hands back the redirect it stopped following
         res.body.resume();
         const location = res.headers.location;
