@@ -127,7 +127,7 @@ async function readCacheConfig(repo: Repository, reference: string): Promise<Rec
     throw invalidArgument(`${where} is not a kiln build cache (config ${manifest.config?.mediaType ?? 'missing'})`);
   }
   const chunks: Buffer[] = [];
-  for await (const c of await repo.getBlob(manifest.config.digest)) chunks.push(c as Buffer);
+  for await (const c of await repo.getBlob(manifest.config.digest, { size: manifest.config.size })) chunks.push(c as Buffer);
   const config = parseJson<RemoteCacheConfig>(Buffer.concat(chunks), where);
   if (config.version !== 1 || typeof config.steps !== 'object' || config.steps === null) throw invalidArgument(`${where}: unsupported kiln build cache version ${String(config.version)}`);
   return config.steps;

@@ -18,6 +18,7 @@ import { responseError } from './transport/errors.js';
 import { connectionError } from './transport/neterror.js';
 import { ping, type PingResult } from './transport/ping.js';
 import type { RetryOptions } from './transport/retry.js';
+import { resolveTimeouts, type Timeouts } from './transport/timeouts.js';
 import { Transport, type TransportHost } from './transport/transport.js';
 
 export interface RegistryClientOptions {
@@ -27,6 +28,8 @@ export interface RegistryClientOptions {
   registries?: RegistriesConfig;
   userAgent?: string;
   retry?: RetryOptions;
+  /** Overrides the environment and registries.yaml (tests use short ones). */
+  timeouts?: Partial<Timeouts>;
 }
 
 export interface RegistryClient {
@@ -62,11 +65,13 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   function hostFor(cfg: RegistriesConfig, ep: Endpoint, override?: AuthConfig): TransportHost {
     const hostCfg = cfg.configs?.[ep.host] ?? (ep.mirror ? undefined : cfg.configs?.[ep.domain]);
     const insecure = (cfg.insecure ?? []).includes(ep.host);
-    const dispatcher = () => dispatchers.get(ep.host, hostCfg?.tls, insecure);
+    const timeouts = resolveTimeouts({ given: opts.timeouts, host: hostCfg?.timeouts, global: cfg.timeouts });
+    const dispatcher = () => dispatchers.get(ep.host, hostCfg?.tls, insecure, timeouts);
     let creds: Promise<AuthConfig | undefined> | undefined;
     return {
       userAgent,
       retry,
+      timeouts,
       tokens,
       dispatcher,
       ping() {
@@ -74,7 +79,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
         const key = `${ep.host}|${ep.prefix}|${schemes.join(',')}`;
         let p = pings.get(key);
         if (!p) {
-          p = ping({ host: ep.host, prefix: ep.prefix, schemes, dispatcher: dispatcher(), userAgent });
+          p = ping({ host: ep.host, prefix: ep.prefix, schemes, dispatcher: dispatcher(), userAgent, timeouts });
           pings.set(key, p);
           p.catch(() => pings.delete(key)); // a registry that was down may be up next time
         }
@@ -119,7 +124,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       try {
         res = await fetch(`${p.origin}${ep.prefix}/`, { headers: { 'user-agent': userAgent, authorization: basicHeader(auth) }, dispatcher: host.dispatcher() });
       } catch (e) {
-        throw connectionError(ep.host, e);
+        throw connectionError(ep.host, e, { where: `GET ${ep.prefix}/`, timeouts: host.timeouts });
       }
       if (res.status === 200) {
         await res.body?.cancel().catch(() => undefined);

@@ -56,7 +56,7 @@ export class MirroredRepository implements Repository {
     return this.first((r) => r.statBlob(digest));
   }
 
-  getBlob(digest: string, opts?: { offset?: number; verify?: boolean }): Promise<Readable> {
+  getBlob(digest: string, opts?: { offset?: number; verify?: boolean; size?: number }): Promise<Readable> {
     return this.first((r) => r.getBlob(digest, opts));
   }
 

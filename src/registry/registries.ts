@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { invalidArgument, isErrno } from '../errors.js';
+import { parseDuration, type TimeoutsConfig } from './transport/timeouts.js';
 
 export interface RegistryTLSConfig {
   ca_file?: string;
@@ -35,6 +36,8 @@ export interface MirrorConfig {
 export interface HostConfig {
   tls?: RegistryTLSConfig;
   auth?: RegistryAuthConfig;
+  /** kiln extension: connect, headers and read timeouts for this host (`30s`, `500ms`). */
+  timeouts?: TimeoutsConfig;
 }
 
 export interface RegistriesConfig {
@@ -42,6 +45,21 @@ export interface RegistriesConfig {
   configs?: Record<string, HostConfig>;
   /** kiln extension (Docker's insecure-registries): hosts reached over plain HTTP or unverified TLS. */
   insecure?: string[];
+  /** kiln extension: connect, headers and read timeouts for every registry (`30s`, `500ms`). */
+  timeouts?: TimeoutsConfig;
+}
+
+function parseTimeouts(v: unknown, file: string, where: string): TimeoutsConfig | undefined {
+  if (v === undefined) return undefined;
+  if (!isObject(v)) throw invalidArgument(`${file}: ${where} must be a mapping of connect, headers, read → duration`);
+  const out: TimeoutsConfig = {};
+  for (const [k, d] of Object.entries(v)) {
+    if (k !== 'connect' && k !== 'headers' && k !== 'read') throw invalidArgument(`${file}: ${where}.${k}: unknown timeout`, { hint: 'use connect, headers or read' });
+    if (typeof d !== 'string' && typeof d !== 'number') throw invalidArgument(`${file}: ${where}.${k} must be a duration like 30s`);
+    parseDuration(d, `${file}: ${where}.${k}`);
+    out[k] = d;
+  }
+  return out;
 }
 
 export function defaultRegistriesFiles(): string[] {
@@ -88,9 +106,13 @@ export function parseRegistriesConfig(text: string, file: string): RegistriesCon
     for (const [host, c] of Object.entries(doc.configs)) {
       if (!isObject(c)) throw invalidArgument(`${file}: configs.${host} must be a mapping`);
       out.configs[host] = { tls: isObject(c.tls) ? (c.tls as RegistryTLSConfig) : undefined, auth: isObject(c.auth) ? (c.auth as RegistryAuthConfig) : undefined };
+      const timeouts = parseTimeouts(c.timeouts, file, `configs.${host}.timeouts`);
+      if (timeouts) out.configs[host].timeouts = timeouts;
     }
   }
   if (Array.isArray(doc.insecure)) out.insecure = doc.insecure.map(String);
+  const timeouts = parseTimeouts(doc.timeouts, file, 'timeouts');
+  if (timeouts) out.timeouts = timeouts;
   return out;
 }
 
@@ -101,6 +123,7 @@ export function mergeRegistriesConfigs(...cfgs: RegistriesConfig[]): RegistriesC
     Object.assign(out.mirrors!, c.mirrors);
     Object.assign(out.configs!, c.configs);
     out.insecure!.push(...(c.insecure ?? []));
+    if (c.timeouts) out.timeouts = { ...out.timeouts, ...c.timeouts };
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /** A Repository on one endpoint (the registry itself or one mirror). */
 import type { Readable } from 'node:stream';
-import type { Response } from 'undici';
-import { dataLoss, invalidArgument } from '../errors.js';
+import type { Headers, Response } from 'undici';
+import { dataLoss, invalidArgument, unavailable } from '../errors.js';
 import { manifestAccept } from '../oci/mediatypes.js';
 import type { Descriptor } from '../oci/types.js';
 import { readBlob } from './blobreader.js';
@@ -9,8 +9,10 @@ import { digestAlgorithm, digestBytes, isDigest } from './digest.js';
 import type { Endpoint } from './endpoints.js';
 import type { PushBlobOptions, Repository } from './repository.js';
 import { responseError, type ErrorContext } from './transport/errors.js';
-import type { RetryOptions } from './transport/retry.js';
-import type { Transport } from './transport/transport.js';
+import { isResetError, isRetryableError, netErrorCode } from './transport/neterror.js';
+import { sleep, type RetryOptions } from './transport/retry.js';
+import type { Transport, TransportRequest } from './transport/transport.js';
+import { drop, watched } from './transport/watchdog.js';
 import { uploadBlob } from './upload.js';
 
 /** Manifests bigger than this are refused (containerd's limit). */
@@ -56,14 +58,43 @@ export class EndpointRepository implements Repository {
   }
 
   async getManifest(reference: string): Promise<{ descriptor: Descriptor; bytes: Buffer }> {
-    const res = await this.transport.request({ method: 'GET', path: this.manifestPath(reference), headers: { accept: manifestAccept } });
-    if (res.status !== 200) return this.fail(res, `manifest for ${this.refName(reference)} not found`);
-    const length = Number(res.headers.get('content-length') ?? 0);
-    if (length > MAX_MANIFEST_BYTES) {
-      await res.body?.cancel();
-      throw invalidArgument(`manifest for ${this.refName(reference)} is ${length} bytes, more than the ${MAX_MANIFEST_BYTES} kiln accepts`);
+    const req: TransportRequest = { method: 'GET', path: this.manifestPath(reference), headers: { accept: manifestAccept } };
+    let got: { headers: Headers; bytes: Buffer } | undefined;
+    for (let i = 1; !got; i++) {
+      const res = await this.transport.download(req);
+      if (res.status !== 200) {
+        if (res.response) return this.fail(res.response, `manifest for ${this.refName(reference)} not found`);
+        drop(res.body);
+        throw invalidArgument(`${this.verb} ${this.name}: the registry answered ${res.status} to ${this.transport.where(req)}`);
+      }
+      const length = Number(res.headers.get('content-length') ?? 0);
+      if (length > MAX_MANIFEST_BYTES) {
+        drop(res.body);
+        throw invalidArgument(`manifest for ${this.refName(reference)} is ${length} bytes, more than the ${MAX_MANIFEST_BYTES} kiln accepts`);
+      }
+      try {
+        const bytes = await readSmall(res.body, this.transport.timeouts.readMs, MAX_MANIFEST_BYTES);
+        if (bytes === undefined) {
+          throw invalidArgument(`manifest for ${this.refName(reference)} is more than the ${MAX_MANIFEST_BYTES} bytes kiln accepts; refused`, {
+            hint: 'the registry sent more than any image manifest needs; check the reference, or the registry',
+          });
+        }
+        got = { headers: res.headers, bytes };
+      } catch (e) {
+        // a body that stalled or was cut: ask again, as for an answer that never came
+        const code = netErrorCode(e);
+        if (!isRetryableError(code)) throw e;
+        if (i >= this.transport.attempts) {
+          if (!isResetError(code)) throw this.transport.failure(req, e);
+          throw unavailable(
+            `${this.verb} ${this.name}: ${this.endpoint.host} reset the connection in the middle of the manifest for ${this.refName(reference)} (${i} attempts)`,
+            { cause: e, hint: "try again; if it keeps happening, check the registry's logs and the limits of any proxy in front of it" },
+          );
+        }
+        await sleep((this.retry.baseDelayMs ?? 100) * 3 ** (i - 1));
+      }
     }
-    const bytes = Buffer.from(await res.arrayBuffer());
+    const { bytes, headers } = got;
     const algo = isDigest(reference) ? digestAlgorithm(reference) : 'sha256';
     const digest = digestBytes(bytes, algo);
     if (isDigest(reference) && digest !== reference) {
@@ -71,7 +102,26 @@ export class EndpointRepository implements Repository {
         hint: 'the registry or a proxy altered the content; try again or use another mirror',
       });
     }
-    return { descriptor: { mediaType: manifestMediaType(res, bytes), digest, size: bytes.length }, bytes };
+    if (!isDigest(reference)) this.checkDigestHeader(reference, headers, bytes);
+    return { descriptor: { mediaType: manifestMediaType(headers, bytes), digest, size: bytes.length }, bytes };
+  }
+
+  /** A tag's Docker-Content-Digest must name the bytes sent (containerd refuses otherwise). */
+  private checkDigestHeader(reference: string, headers: Headers, bytes: Buffer): void {
+    const said = headers.get('docker-content-digest')?.trim();
+    if (!said) return;
+    let got: string | undefined;
+    try {
+      got = isDigest(said) ? digestBytes(bytes, digestAlgorithm(said)) : undefined;
+    } catch {
+      got = undefined; // an algorithm kiln does not know: cannot match
+    }
+    if (got === said) return;
+    throw dataLoss(
+      `manifest for ${this.refName(reference)} from ${this.endpoint.host}: the registry says Docker-Content-Digest ${said}, ` +
+        `but the manifest it sent hashes to ${got ?? digestBytes(bytes)}; refused`,
+      { hint: `the registry or a proxy in front of it is broken or altered the content; pull by digest (${this.name}@sha256:…) or tell its operators` },
+    );
   }
 
   async headManifest(reference: string): Promise<Descriptor | undefined> {
@@ -107,19 +157,22 @@ export class EndpointRepository implements Repository {
     return Number.isFinite(size) ? size : -1;
   }
 
-  async getBlob(digest: string, opts: { offset?: number; verify?: boolean } = {}): Promise<Readable> {
+  async getBlob(digest: string, opts: { offset?: number; verify?: boolean; size?: number } = {}): Promise<Readable> {
     digestAlgorithm(digest);
     return readBlob({
       digest,
       offset: opts.offset ?? 0,
       verify: opts.verify ?? true,
       attempts: this.retry.attempts ?? 4,
+      readMs: this.transport.timeouts.readMs,
+      size: opts.size,
       source: `${this.name}${this.endpoint.mirror ? ` (mirror ${this.endpoint.host})` : ''}`,
       open: async (offset) => {
         const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
         const res = await this.transport.download({ method: 'GET', path: `/${this.endpoint.path}/blobs/${digest}`, headers });
         if (res.status !== 200 && res.status !== 206) return this.fail(res.response!, `blob ${digest} not found in ${this.name}`);
-        return res;
+        const length = res.headers.get('content-length');
+        return { status: res.status, body: res.body, length: length === null ? undefined : Number(length) };
       },
     });
   }
@@ -159,9 +212,21 @@ export class EndpointRepository implements Repository {
   }
 }
 
+/** A small body (a manifest) read whole, watched for stalls; undefined (and the body dropped) past `max` bytes. */
+async function readSmall(body: Readable, readMs: number, max: number): Promise<Buffer | undefined> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const c of watched(body, readMs)) {
+    size += c.length;
+    if (size > max) return undefined; // leaving the loop destroys the body
+    parts.push(Buffer.from(c));
+  }
+  return Buffer.concat(parts);
+}
+
 /** The manifest's media type: the Content-Type, or the document's own mediaType when the header is generic. */
-function manifestMediaType(res: Response, bytes: Buffer): string {
-  const header = res.headers.get('content-type')?.split(';')[0].trim();
+function manifestMediaType(headers: Headers, bytes: Buffer): string {
+  const header = headers.get('content-type')?.split(';')[0].trim();
   if (header && header !== 'application/json' && header !== 'text/plain' && header !== 'application/octet-stream') return header;
   try {
     const doc = JSON.parse(bytes.toString('utf8')) as { mediaType?: string; manifests?: unknown };

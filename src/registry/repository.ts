@@ -22,9 +22,12 @@ export interface Repository {
   putManifest(reference: string, bytes: Buffer, mediaType: string): Promise<string>;
   /** HEAD a blob: its size (-1 if the registry did not say), undefined when absent. */
   statBlob(digest: string): Promise<number | undefined>;
-  /** The blob's bytes from `offset`; dropped connections resume with Range; verified when read from 0. */
-  /** A blob from `offset`; `verify: false` when the caller hashes what it stores (the content writer does). */
-  getBlob(digest: string, opts?: { offset?: number; verify?: boolean }): Promise<Readable>;
+  /**
+   * The blob's bytes from `offset`; dropped connections and stalls resume with Range; verified when read
+   * from 0 unless `verify: false` (the caller hashes what it stores: the content writer does); with `size`
+   * (the descriptor's), nothing past it is read and a longer answer is refused (DATA_LOSS).
+   */
+  getBlob(digest: string, opts?: { offset?: number; verify?: boolean; size?: number }): Promise<Readable>;
   /** Cross-repository mount from `fromPath` on the same registry; false when the registry did not mount. */
   mountBlob(digest: string, fromPath: string): Promise<boolean>;
   /** Uploads a blob read from `open()` (called again on retry); monolithic unless `chunkSize`. */

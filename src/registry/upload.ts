@@ -8,7 +8,7 @@ import { Readable, Transform } from 'node:stream';
 import type { Response } from 'undici';
 import { dataLoss, invalidArgument, isKilnError } from '../errors.js';
 import { Digester, digestAlgorithm } from './digest.js';
-import { isResetError, netErrorCode } from './transport/neterror.js';
+import { isRetryableError, netErrorCode } from './transport/neterror.js';
 import { isRetryableStatus, sleep } from './transport/retry.js';
 import type { Transport } from './transport/transport.js';
 
@@ -148,7 +148,7 @@ export async function uploadBlob(o: UploadOptions): Promise<void> {
       return;
     } catch (e) {
       // a 5xx answer or a dropped connection: open the source again and start a new session
-      const retryable = e instanceof Retryable || (isKilnError(e, 'UNAVAILABLE') && isResetError(netErrorCode(e.cause)));
+      const retryable = e instanceof Retryable || (isKilnError(e, 'UNAVAILABLE') && isRetryableError(netErrorCode(e.cause)));
       if (!retryable || attempt >= o.attempts) {
         if (e instanceof Retryable) await o.fail(e.response);
         throw e;

@@ -3,7 +3,10 @@
  * platform), then the config and layers in parallel (bounded), each streamed
  * into the store's ingest, hashed on the way and verified before it becomes
  * visible; blobs already stored are skipped; an interrupted download resumes
- * from the bytes already on disk. The tag is written last.
+ * from the bytes already on disk (re-hashed by the store), and when the whole
+ * then fails verification those kept bytes are dropped and the blob fetched
+ * once more from byte 0: they may have come from another, hostile registry,
+ * and only a registry that sent every byte is blamed. The tag is written last.
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +29,15 @@ import { counting } from './counting.js';
 const PARALLEL_LAYERS = 3;
 
 /** Streams one blob into the store unless it is there already. Returns false when it was present. */
-export async function fetchBlob(content: ContentStore, repo: Repository, desc: Descriptor, progress: ProgressSink, signal?: AbortSignal): Promise<boolean> {
+export async function fetchBlob(
+  content: ContentStore,
+  repo: Repository,
+  desc: Descriptor,
+  progress: ProgressSink,
+  signal?: AbortSignal,
+  /** set when a resumed download failed verification: its kept bytes were dropped, this is the fetch from byte 0 */
+  fresh = false,
+): Promise<boolean> {
   const id = shortId(desc.digest);
   if (await content.stat(desc.digest)) {
     progress.emit({ id, status: 'Already exists' });
@@ -40,9 +51,11 @@ export async function fetchBlob(content: ContentStore, repo: Repository, desc: D
     // Another kiln process is fetching the same blob into this store: wait for it, then look again.
     progress.emit({ id, status: 'Waiting', detail: 'for another kiln process' });
     await sleep(100, undefined, signal ? { signal } : undefined);
-    return fetchBlob(content, repo, desc, progress, signal);
+    return fetchBlob(content, repo, desc, progress, signal, fresh);
   }
   let raw: Readable | undefined;
+  // Bytes kept from an earlier download (perhaps from another registry) are trusted only if the whole verifies.
+  const resumed = writer.offset > 0;
   try {
     if (writer.offset > desc.size) {
       await writer.abort();
@@ -54,7 +67,8 @@ export async function fetchBlob(content: ContentStore, repo: Repository, desc: D
       progress.emit({ id, status: 'Pull complete' });
       return true;
     }
-    const download = await repo.getBlob(desc.digest, { offset: writer.offset, verify: false });
+    // from byte 0 the registry verifies too, so a mismatch names it
+    const download = await repo.getBlob(desc.digest, { offset: writer.offset, verify: writer.offset === 0, size: desc.size });
     raw = download;
     const body = counting(download, writer.offset, (current) => progress.emit({ id, status: 'Downloading', current, total: desc.size }));
     signal?.addEventListener('abort', () => download.destroy(signal.reason as Error), { once: true });
@@ -65,8 +79,16 @@ export async function fetchBlob(content: ContentStore, repo: Repository, desc: D
     // A download the store stopped taking is dropped (else closing the registry client waits for it).
     raw?.destroy();
     // Keep partial bytes for a resume unless they were proved wrong.
-    if ((e as { code?: string }).code === 'DATA_LOSS') await writer.abort();
-    else await writer.close?.();
+    if ((e as { code?: string }).code !== 'DATA_LOSS') {
+      await writer.close?.();
+      throw e;
+    }
+    await writer.abort();
+    // The kept bytes may be what was wrong, not this registry: drop them and fetch the whole blob once more.
+    if (resumed && !fresh) {
+      progress.emit({ id, status: 'Retrying', detail: 'bytes kept from an earlier download did not verify; downloading again from the start' });
+      return fetchBlob(content, repo, desc, progress, signal, true);
+    }
     throw e;
   }
   progress.emit({ id, status: 'Pull complete' });

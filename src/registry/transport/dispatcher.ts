@@ -9,6 +9,7 @@ import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
 import { invalidArgument, isErrno } from '../../errors.js';
 import type { RegistryTLSConfig } from '../registries.js';
+import type { Timeouts } from './timeouts.js';
 
 function readPem(file: string, what: string, host: string): Buffer {
   try {
@@ -24,18 +25,19 @@ function readPem(file: string, what: string, host: string): Buffer {
 export class Dispatchers {
   private readonly agents = new Map<string, Agent>();
 
-  /** The agent for `host` with `tls` settings; `insecure` skips certificate checks. */
-  get(host: string, tls: RegistryTLSConfig | undefined, insecure: boolean): Agent {
+  /** The agent for `host` with `tls` settings and its connect/headers/read timeouts; `insecure` skips certificate checks. */
+  get(host: string, tls: RegistryTLSConfig | undefined, insecure: boolean, timeouts: Timeouts): Agent {
     const key = `${host}|${insecure}`;
     let a = this.agents.get(key);
     if (!a) {
-      const connect: Record<string, unknown> = {};
+      const connect: Record<string, unknown> = { timeout: timeouts.connectMs };
       // the registry's CA is added to the system roots, as containerd does
       if (tls?.ca_file) connect.ca = [...rootCertificates, readPem(tls.ca_file, 'ca_file', host).toString()];
       if (tls?.cert_file) connect.cert = readPem(tls.cert_file, 'cert_file', host);
       if (tls?.key_file) connect.key = readPem(tls.key_file, 'key_file', host);
       if (insecure || tls?.insecure_skip_verify) connect.rejectUnauthorized = false;
-      a = new Agent({ connect, keepAliveTimeout: 4000 });
+      // bodyTimeout: a body with no byte at all; the read watchdog also catches one that trickles
+      a = new Agent({ connect, keepAliveTimeout: 4000, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.readMs });
       this.agents.set(key, a);
     }
     return a;

@@ -1,5 +1,7 @@
 /** Connection-level failures of fetch (undici): their code, and the kiln error a user sees. */
 import { failedPrecondition, unavailable, type KilnError } from '../../errors.js';
+import { formatSeconds, READ_PROGRESS_BYTES, TIMEOUT_ENV, type Timeouts } from './timeouts.js';
+import { isStall } from './watchdog.js';
 
 /** The system or undici code behind a failed fetch (`ECONNREFUSED`, `UND_ERR_SOCKET`, TLS codes…). */
 export function netErrorCode(e: unknown): string | undefined {
@@ -11,6 +13,7 @@ export function netErrorCode(e: unknown): string | undefined {
     else cur = c.cause;
   }
   if (e instanceof TypeError && e.message === 'terminated') return 'UND_ERR_SOCKET';
+  if (e instanceof TypeError && (e.cause as Error | undefined)?.message === 'redirect count exceeded') return 'KILN_TOO_MANY_REDIRECTS';
   return undefined;
 }
 
@@ -32,6 +35,46 @@ export const isCertError = (code: string | undefined): boolean => code !== undef
 export const isResetError = (code: string | undefined): boolean =>
   code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'ETIMEDOUT' || code === 'UND_ERR_CLOSED';
 
+const STALL_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'KILN_STALL']);
+
+/** A registry that did not connect, answer or send in time: worth another attempt too. */
+export const isStallError = (code: string | undefined): boolean => code !== undefined && STALL_CODES.has(code);
+
+/** Worth another attempt (or a resume): a dropped connection or a stall. */
+export const isRetryableError = (code: string | undefined): boolean => isResetError(code) || isStallError(code);
+
+/** Where a failure happened, for its one line. */
+export interface FailureContext {
+  /** `GET /v2/foo/manifests/latest` */
+  where?: string;
+  timeouts?: Timeouts;
+  /** attempts made */
+  attempts?: number;
+}
+
+function stallError(host: string, code: string, e: unknown, c: FailureContext): KilnError {
+  const t = c.timeouts;
+  const tries = c.attempts && c.attempts > 1 ? `, ${c.attempts} attempts` : '';
+  const where = c.where ? ` (${c.where}${tries})` : tries ? ` (${tries.slice(2)})` : '';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return unavailable(`cannot reach registry ${host}: connection timed out${t ? ` after ${formatSeconds(t.connectMs)}` : ''}${where}`, {
+      cause: e,
+      hint: `check that the registry is running and the address is right; ${TIMEOUT_ENV.connectMs} sets the limit`,
+    });
+  }
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return unavailable(`registry ${host} stalled: no response headers within ${t ? formatSeconds(t.headersMs) : 'the headers timeout'}${where}`, {
+      cause: e,
+      hint: `the registry or a proxy in front of it stopped answering; try again later (${TIMEOUT_ENV.headersMs} sets the limit)`,
+    });
+  }
+  const readMs = isStall(e) ? e.readMs : t?.readMs;
+  return unavailable(`registry ${host} stalled: less than ${READ_PROGRESS_BYTES / 1024} KiB of the response in ${readMs ? formatSeconds(readMs) : 'the read timeout'}${where}`, {
+    cause: e,
+    hint: `the registry or a proxy in front of it stopped sending; try again later (${TIMEOUT_ENV.readMs} sets the limit)`,
+  });
+}
+
 const WORDS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset',
@@ -44,9 +87,19 @@ const WORDS: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
 };
 
+/** `registry HOST: too many redirects for GET /v2/… (the last to URL)` */
+export function tooManyRedirects(host: string, where: string | undefined, last?: string, cause?: unknown): KilnError {
+  return unavailable(`registry ${host}: too many redirects${where ? ` for ${where}` : ''}${last ? ` (the last to ${last})` : ''}`, {
+    cause,
+    hint: 'the registry or a proxy in front of it redirects in a loop; check its address (a login page?) and its proxy configuration',
+  });
+}
+
 /** `cannot reach registry HOST: connection refused` with a hint. */
-export function connectionError(host: string, e: unknown): KilnError {
+export function connectionError(host: string, e: unknown, ctx: FailureContext = {}): KilnError {
   const code = netErrorCode(e);
+  if (isStallError(code)) return stallError(host, code!, e, ctx);
+  if (code === 'KILN_TOO_MANY_REDIRECTS') return tooManyRedirects(host, ctx.where, undefined, e);
   if (isCertError(code)) {
     return failedPrecondition(`cannot reach registry ${host}: TLS certificate not trusted (${code})`, {
       cause: e,

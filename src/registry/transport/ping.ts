@@ -5,6 +5,7 @@
 import { fetch, type Dispatcher } from 'undici';
 import { pickChallenge, type Challenge } from './challenge.js';
 import { connectionError, isCertError, netErrorCode } from './neterror.js';
+import type { Timeouts } from './timeouts.js';
 
 export interface PingResult {
   /** `https://host:port` or `http://host:port` */
@@ -18,6 +19,7 @@ export interface PingTarget {
   schemes: ('https' | 'http')[];
   dispatcher: Dispatcher;
   userAgent: string;
+  timeouts?: Timeouts;
 }
 
 export async function ping(t: PingTarget): Promise<PingResult> {
@@ -36,5 +38,5 @@ export async function ping(t: PingTarget): Promise<PingResult> {
       if (isCertError(netErrorCode(e))) break;
     }
   }
-  throw connectionError(t.host, lastError);
+  throw connectionError(t.host, lastError, { where: `GET ${t.prefix}/`, timeouts: t.timeouts });
 }

@@ -1,6 +1,6 @@
-/** Bounded retry with exponential backoff for 5xx/429 answers and dropped connections. */
+/** Bounded retry with exponential backoff for 5xx/429 answers, dropped connections and stalls. */
 import type { Response } from 'undici';
-import { isResetError, netErrorCode } from './neterror.js';
+import { isRetryableError, netErrorCode } from './neterror.js';
 
 export interface RetryOptions {
   /** Total attempts, first included (default 4). */
@@ -27,7 +27,7 @@ export async function withRetry(attempt: () => Promise<Response>, opts: RetryOpt
     try {
       res = await attempt();
     } catch (e) {
-      if (i >= attempts || !isResetError(netErrorCode(e))) throw e;
+      if (i >= attempts || !isRetryableError(netErrorCode(e))) throw e;
       await sleep(base * 3 ** (i - 1));
       continue;
     }

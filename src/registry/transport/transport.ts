@@ -6,17 +6,21 @@
  */
 import { fetch, request as undiciRequest, Headers, Response, type Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
+import type { KilnError } from '../../errors.js';
 import { basicHeader, hasSecret, type AuthConfig } from './auth.js';
 import type { TokenCache, TokenRequest } from './bearer.js';
 import { pickChallenge } from './challenge.js';
-import { connectionError } from './neterror.js';
+import { connectionError, isRetryableError, netErrorCode, tooManyRedirects } from './neterror.js';
 import type { PingResult } from './ping.js';
-import { withRetry, type RetryOptions } from './retry.js';
+import { isRetryableStatus, sleep, withRetry, type RetryOptions } from './retry.js';
+import type { Timeouts } from './timeouts.js';
 
 /** What a transport needs from the client that made it (shared caches). */
 export interface TransportHost {
   userAgent: string;
   retry: RetryOptions;
+  /** connect, headers and read timeouts for this host (the dispatcher applies the first two) */
+  timeouts: Timeouts;
   tokens: TokenCache;
   /** cached ping of `host` */
   ping(): Promise<PingResult>;
@@ -39,9 +43,10 @@ export interface TransportRequest {
   extraScopes?: string[];
 }
 
-/** A blob download: its status and body; `response` when the answer came through fetch (errors keep their body there). */
+/** A blob download: its status, headers and body; `response` when the answer came through fetch (errors keep their body there). */
 export interface Download {
   status: number;
+  headers: Headers;
   body: Readable;
   response?: Response;
 }
@@ -60,6 +65,25 @@ export class Transport {
     /** the registry as the user names it, for messages */
     readonly domain: string,
   ) {}
+
+  get timeouts(): Timeouts {
+    return this.host.timeouts;
+  }
+
+  get attempts(): number {
+    return Math.max(1, this.host.retry.attempts ?? 4);
+  }
+
+  /** `GET /v2/foo/manifests/latest`, for messages. */
+  where(req: TransportRequest): string {
+    return `${req.method} ${/^https?:\/\//.test(req.path) ? req.path : `${this.prefix}${req.path}`}`;
+  }
+
+  /** The one line for a request that failed below HTTP (refused, reset, stalled). */
+  failure(req: TransportRequest, e: unknown): KilnError {
+    const retried = isRetryableError(netErrorCode(e)) && !req.stream;
+    return connectionError(this.endpointHost, e, { where: this.where(req), timeouts: this.host.timeouts, attempts: retried ? this.attempts : 1 });
+  }
 
   /** True once a request carried credentials (to tell "log in" from "wrong password"). */
   get hadCredentials(): boolean {
@@ -105,7 +129,7 @@ export class Transport {
       try {
         return await streamed(url, req.method, headers, req.stream, this.host.dispatcher());
       } catch (e) {
-        throw connectionError(this.endpointHost, e);
+        throw this.failure(req, e);
       }
     }
     const attempt = (): Promise<Response> =>
@@ -119,15 +143,16 @@ export class Transport {
     try {
       return await withRetry(attempt, this.host.retry);
     } catch (e) {
-      throw connectionError(this.endpointHost, e);
+      throw this.failure(req, e);
     }
   }
 
   /**
-   * A GET of blob data as a Node stream. The common case (a 200 or 206) goes
-   * through undici's stream API without web-stream copies; anything else is
-   * asked again through request(), which retries, re-authorizes and keeps
-   * the registry's error for the caller.
+   * A GET of blob (or manifest) data as a Node stream, through undici's
+   * stream API without web-stream copies. Dropped connections, stalls and
+   * 5xx answers are tried again (bounded); a redirect undici stopped
+   * following is a loop; a 401 is asked again through request(), which
+   * re-authorizes; other answers come back with their (small) error body.
    */
   async download(req: TransportRequest): Promise<Download> {
     const p = await this.host.ping();
@@ -135,15 +160,39 @@ export class Transport {
     const headers: Record<string, string> = { 'user-agent': this.host.userAgent, ...req.headers };
     const authz = await this.authorization(p, req.extraScopes ?? []);
     if (authz) headers.authorization = authz;
-    try {
-      const res = await undiciRequest(url, { method: 'GET', headers, dispatcher: this.host.dispatcher(), maxRedirections: 5 });
-      if (res.statusCode === 200 || res.statusCode === 206) return { status: res.statusCode, body: res.body };
-      res.body.resume();
-    } catch {
-      // fall through: request() retries dropped connections and reports what stays broken
+    for (let i = 1; ; i++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await undiciRequest(url, { method: 'GET', headers, dispatcher: this.host.dispatcher(), maxRedirections: 5 });
+      } catch (e) {
+        if (i >= this.attempts || !isRetryableError(netErrorCode(e))) throw this.failure(req, e);
+        await sleep((this.host.retry.baseDelayMs ?? 100) * 3 ** (i - 1));
+        continue;
+      }
+      const status = res.statusCode;
+      if (status === 200 || status === 206) return { status, headers: toHeaders(res.headers), body: res.body };
+      if (status === 401) {
+        res.body.resume();
+        break; // request() re-authorizes
+      }
+      if (status >= 300 && status < 400 && res.headers.location) {
+        // undici hands back the redirect it stopped following
+        res.body.resume();
+        const location = res.headers.location;
+        const last = typeof location === 'string' ? new URL(location, url).href : undefined;
+        throw tooManyRedirects(this.endpointHost, this.where(req), last);
+      }
+      if (isRetryableStatus(status) && i < this.attempts) {
+        res.body.resume();
+        await sleep((this.host.retry.baseDelayMs ?? 100) * 3 ** (i - 1));
+        continue;
+      }
+      const response = await asResponse(res);
+      return { status, headers: response.headers, body: Readable.from([]), response };
     }
     const res = await this.request(req);
-    return { status: res.status, body: res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>) : Readable.from([]), response: res };
+    const body = res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>) : Readable.from([]);
+    return { status: res.status, headers: res.headers, body, response: res };
   }
 
   /** Sends the request; answers whatever status the registry gives (callers map errors). */
@@ -169,13 +218,34 @@ export class Transport {
  * web stream). The small answer is handed back as a fetch Response.
  */
 async function streamed(url: string | URL, method: string, headers: Record<string, string>, body: Readable, dispatcher: Dispatcher): Promise<Response> {
-  const res = await undiciRequest(url, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher });
+  return asResponse(await undiciRequest(url, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher }));
+}
+
+/** Error bodies are read up to this many bytes; the rest is dropped. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** A small answer of undici's request() as a fetch Response (its body read, at most MAX_ANSWER_BYTES). */
+async function asResponse(res: Dispatcher.ResponseData): Promise<Response> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const c of res.body) {
+    parts.push(c as Buffer);
+    size += (c as Buffer).length;
+    if (size >= MAX_ANSWER_BYTES) {
+      res.body.destroy();
+      break;
+    }
+  }
+  const bytes = Buffer.concat(parts).subarray(0, MAX_ANSWER_BYTES);
+  const noBody = res.statusCode === 204 || res.statusCode === 304 || res.statusCode < 200;
+  return new Response(noBody ? null : bytes, { status: res.statusCode, headers: toHeaders(res.headers) });
+}
+
+function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
   const h = new Headers();
-  for (const [k, v] of Object.entries(res.headers)) {
+  for (const [k, v] of Object.entries(raw)) {
     if (Array.isArray(v)) for (const one of v) h.append(k, one);
     else if (v !== undefined) h.set(k, v);
   }
-  const bytes = Buffer.from(await res.body.arrayBuffer());
-  const noBody = res.statusCode === 204 || res.statusCode === 304 || res.statusCode < 200;
-  return new Response(noBody ? null : bytes, { status: res.statusCode, headers: h });
+  return h;
 }
