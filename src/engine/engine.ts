@@ -6,9 +6,9 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
 import type { ProgressSink } from './progress.js';
-import type { BuildOptions, BuildResult } from '../build/types.js';
+import type { BuildOptions, BuildResult } from '../builder/types.js';
 
-export type { BuildOptions, BuildResult } from '../build/types.js';
+export type { BuildOptions, BuildResult } from '../builder/types.js';
 import type { ContainerEngine } from './containers.js';
 import type { EventQuery, KilnEvent } from './events.js';
 

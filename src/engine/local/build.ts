@@ -4,8 +4,8 @@
  * killed earlier left is cleared (./leftovers.ts).
  */
 import { isKilnError } from '../../errors.js';
-import { buildImage } from '../../build/builder.js';
-import type { BuildOptions, BuildResult } from '../../build/types.js';
+import { buildImage } from '../../builder/builder.js';
+import type { BuildOptions, BuildResult } from '../../builder/types.js';
 import { overlaySnapshotter } from '../../snapshot/overlay.js';
 import { clearBuildLeftovers } from './leftovers.js';
 import type { ImageConfig } from '../../oci/types.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { BuildOptions, BuildResult } from '../../../build/types.js';
+import type { BuildOptions, BuildResult } from '../../../builder/types.js';
 import type { Engine } from '../../engine.js';
 import { isKilnError } from '../../../errors.js';
 import { scanContext } from '../sync/scan.js';
