@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import { ifExists, tempOwner, unlinkQuiet, writing } from './fsutil.js';
+import { ifExists, tempOwner, unlinkQuiet, writing } from '../util/fsutil.js';
 import { scanLeases } from './lease.js';
 import type { LocalStore } from './layout.js';
 import { tryLock, withLock } from './lock.js';

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { failedPrecondition, isErrno, notFound } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { LayoutContentStore } from './blobs.js';
-import { createFileAtomic, ifExists, writing } from './fsutil.js';
+import { createFileAtomic, ifExists, writing } from '../util/fsutil.js';
 import { type Lease, Leases, scanLeases } from './lease.js';
 import { LayoutRefStore } from './refs.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { dataLoss, invalidArgument } from '../errors.js';
 import { isManifestType, MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, Index } from '../oci/types.js';
-import { writeFileAtomic, writing } from './fsutil.js';
+import { writeFileAtomic, writing } from '../util/fsutil.js';
 import { withLock } from './lock.js';
 import type { NamedRef, RefStore } from './store.js';
 

@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { isErrno } from '../errors.js';
 import { isAlive, startTime } from '../content/process.js';
-import { ifExists, tempPath } from '../content/fsutil.js';
+import { ifExists, tempPath } from '../util/fsutil.js';
 
 export type OwnerRecord<E extends object = object> = E & {
   key: string;

@@ -16,7 +16,7 @@ import { createSocket } from 'node:dgram';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { failedPrecondition, internal, invalidArgument, isErrno, unavailable } from '../../../errors.js';
-import { writeFileAtomic } from '../../../content/fsutil.js';
+import { writeFileAtomic } from '../../../util/fsutil.js';
 import type { PortBinding } from '../../containers.js';
 import type { ContainerContext } from './context.js';
 import type { Attached } from './network.js';
