@@ -10,7 +10,7 @@ import type { Descriptor } from '../oci/types.js';
 import { ifExists, tempOwner, unlinkQuiet, writing } from '../util/fsutil.js';
 import { scanLeases } from './lease.js';
 import type { LocalStore } from './layout.js';
-import { tryLock, withLock } from './lock.js';
+import { tryLock, withLock } from '../util/lock.js';
 import { isAlive } from './process.js';
 import type { BlobInfo } from './store.js';
 import { childrenOf, mayHaveChildren } from './walk.js';

@@ -17,7 +17,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import { unlinkQuiet, writeFileAtomic, writing } from '../util/fsutil.js';
-import { withLock } from './lock.js';
+import { withLock } from '../util/lock.js';
 import { isAlive, selfToken } from './process.js';
 
 interface LeaseFile {

@@ -10,7 +10,7 @@ import { dataLoss, invalidArgument } from '../errors.js';
 import { isManifestType, MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, Index } from '../oci/types.js';
 import { writeFileAtomic, writing } from '../util/fsutil.js';
-import { withLock } from './lock.js';
+import { withLock } from '../util/lock.js';
 import type { NamedRef, RefStore } from './store.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';

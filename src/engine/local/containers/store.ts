@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { alreadyExists, invalidArgument, isErrno, notFound } from '../../../errors.js';
-import { withLock } from '../../../content/lock.js';
+import { withLock } from '../../../util/lock.js';
 import { writeFileAtomic } from '../../../util/fsutil.js';
 import type { ContainerSpec, MountPoint, PortBinding } from '../../containers.js';
 import { randomName } from './names.js';
