@@ -12,7 +12,7 @@ import type { Descriptor } from '../oci/types.js';
 import { deadTemps } from './gc.js';
 import { scanLeases } from './lease.js';
 import type { LocalStore } from './layout.js';
-import { isAlive } from './process.js';
+import { isAlive } from '../util/process.js';
 import { childrenOf, mayHaveChildren } from './walk.js';
 
 export type ProblemKind =

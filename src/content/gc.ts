@@ -11,7 +11,7 @@ import { ifExists, tempOwner, unlinkQuiet, writing } from '../util/fsutil.js';
 import { scanLeases } from './lease.js';
 import type { LocalStore } from './layout.js';
 import { tryLock, withLock } from '../util/lock.js';
-import { isAlive } from './process.js';
+import { isAlive } from '../util/process.js';
 import type { BlobInfo } from './store.js';
 import { childrenOf, mayHaveChildren } from './walk.js';
 

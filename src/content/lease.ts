@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import { unlinkQuiet, writeFileAtomic, writing } from '../util/fsutil.js';
 import { withLock } from '../util/lock.js';
-import { isAlive, selfToken } from './process.js';
+import { isAlive, selfToken } from '../util/process.js';
 
 interface LeaseFile {
   owner: string;

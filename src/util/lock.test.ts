@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { lock, tryLock } from './lock.js';
-import { selfToken } from '../content/process.js';
+import { selfToken } from './process.js';
 import { run, tempDir } from '../content/testutil.js';
 
 test('a lock names its holder, and waiters give up with UNAVAILABLE', async (t) => {

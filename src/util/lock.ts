@@ -13,7 +13,7 @@ import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isErrno, unavailable } from '../errors.js';
 import { ifExists, unlinkQuiet } from './fsutil.js';
-import { isAlive, selfToken } from '../content/process.js';
+import { isAlive, selfToken } from './process.js';
 
 export type Release = () => Promise<void>;
 
