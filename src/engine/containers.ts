@@ -4,7 +4,7 @@
  * every start gives a fresh root filesystem from the image.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { ProgressSink } from './progress.js';
+import type { ProgressSink } from '../image/progress.js';
 
 export type NetworkName = 'bridge' | 'host' | 'none';
 

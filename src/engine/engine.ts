@@ -5,7 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
-import type { ProgressSink } from './progress.js';
+import type { ProgressSink } from '../image/progress.js';
 import type { BuildOptions, BuildResult } from '../builder/types.js';
 
 export type { BuildOptions, BuildResult } from '../builder/types.js';

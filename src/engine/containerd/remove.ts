@@ -7,8 +7,8 @@
 import { invalidArgument, notFound } from '../../errors.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
 import type { RemoveResult } from '../engine.js';
-import { resolveImage } from '../local/resolve.js';
-import type { LocalStores } from '../local/stores.js';
+import { resolveImage } from '../../image/resolve.js';
+import type { LocalStores } from '../../image/store.js';
 import type { ContainerdRefStore } from './refs.js';
 
 export async function tagImage(stores: LocalStores, refs: ContainerdRefStore, source: string, target: string): Promise<void> {

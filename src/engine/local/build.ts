@@ -9,11 +9,11 @@ import type { BuildOptions, BuildResult } from '../../builder/types.js';
 import { overlaySnapshotter } from '../../snapshot/overlay.js';
 import { clearBuildLeftovers } from './leftovers.js';
 import type { ImageConfig } from '../../oci/types.js';
-import { fetchBlob, pullImage } from './pull.js';
-import { pushBlob } from './push.js';
-import { noProgress } from '../progress.js';
-import { resolveImage } from './resolve.js';
-import type { LocalStores } from './stores.js';
+import { fetchBlob, pullImage } from '../../image/pull.js';
+import { pushBlob } from '../../image/push.js';
+import { noProgress } from '../../image/progress.js';
+import { resolveImage } from '../../image/resolve.js';
+import type { LocalStores } from '../../image/store.js';
 
 export async function buildWith(stores: LocalStores, withRegistry: () => Promise<LocalStores>, opts: BuildOptions): Promise<BuildResult> {
   // What builds killed earlier left (their RUN containers, their overlay mounts); live builds' are kept.

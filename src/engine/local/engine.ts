@@ -7,9 +7,9 @@ import type { SaveItem } from '../../image/archive/save.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { failedPrecondition, internal } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
-import { imageHistory, inspectImage, listImages, removeImages, tagImage } from './images.js';
-import { listLocalImages, readManifest, resolveImage } from './resolve.js';
-import type { LocalStores } from './stores.js';
+import { imageHistory, inspectImage, listImages, removeImages, tagImage } from '../../image/images.js';
+import { listLocalImages, readManifest, resolveImage } from '../../image/resolve.js';
+import type { LocalStores } from '../../image/store.js';
 import { ContainerStore } from './containers/store.js';
 import { appendEvent, appendImageEvent, readEvents } from './events.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
@@ -51,13 +51,13 @@ export async function openLocalEngine(root: string): Promise<Engine> {
     },
     async pull(ref, opts) {
       await withRegistry();
-      const r = await (await import('./pull.js')).pullImage(stores, ref, opts);
+      const r = await (await import('../../image/pull.js')).pullImage(stores, ref, opts);
       await appendEvent(root, { type: 'image', action: 'pull', id: r.reference, attributes: { name: r.reference, id: r.id } });
       return r;
     },
     async push(ref, opts) {
       await withRegistry();
-      const r = await (await import('./push.js')).pushImage(stores, ref, opts);
+      const r = await (await import('../../image/push.js')).pushImage(stores, ref, opts);
       await appendEvent(root, { type: 'image', action: 'push', id: r.reference, attributes: { name: r.reference, digest: r.digest } });
       return r;
     },
@@ -112,7 +112,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return out;
     },
     async importRootfs(input, opts) {
-      const id = await (await import('./import.js')).importRootfs(stores, input, opts);
+      const id = await (await import('../../image/import.js')).importRootfs(stores, input, opts);
       await appendImageEvent(root, 'import', id, opts?.reference ? [formatReference(parseNormalizedNamed(opts.reference))] : []);
       return id;
     },

@@ -7,19 +7,19 @@
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isKilnError } from '../../errors.js';
-import { formatReference, identifier, parseNormalizedNamed, type Reference } from '../../name/reference.js';
-import { isIndexType } from '../../oci/mediatypes.js';
-import { parseIndex, parseImageManifest } from '../../oci/parse.js';
-import { hostPlatform, selectManifest } from '../../oci/platform.js';
-import { shortId } from '../../oci/digest.js';
-import type { Descriptor } from '../../oci/types.js';
-import type { ContentStore } from '../../content/store.js';
-import type { Repository } from '../../registry/repository.js';
-import { noProgress, type ProgressSink } from '../progress.js';
-import type { PullOptions, PullResult } from '../engine.js';
+import { isKilnError } from '../errors.js';
+import { formatReference, identifier, parseNormalizedNamed, type Reference } from '../name/reference.js';
+import { isIndexType } from '../oci/mediatypes.js';
+import { parseIndex, parseImageManifest } from '../oci/parse.js';
+import { hostPlatform, selectManifest } from '../oci/platform.js';
+import { shortId } from '../oci/digest.js';
+import type { Descriptor } from '../oci/types.js';
+import type { ContentStore } from '../content/store.js';
+import type { Repository } from '../registry/repository.js';
+import { noProgress, type ProgressSink } from './progress.js';
+import type { PullOptions, PullResult } from '../engine/engine.js';
 import { REPO_DIGEST } from './resolve.js';
-import type { LocalStores } from './stores.js';
+import type { LocalStores } from './store.js';
 import { mapLimit } from './limit.js';
 import { counting } from './counting.js';
 

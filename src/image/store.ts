@@ -1,9 +1,9 @@
 /** What the local engine works on: the store under --root and a registry client. */
-import type { ContentStore, RefStore } from '../../content/store.js';
-import type { Descriptor } from '../../oci/types.js';
-import type { RegistryClient } from '../../registry/client.js';
-import type { Codec } from '../../layer/compress.js';
-import type { LayeredSnapshotter } from '../../snapshot/snapshotter.js';
+import type { ContentStore, RefStore } from '../content/store.js';
+import type { Descriptor } from '../oci/types.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { Codec } from '../layer/compress.js';
+import type { LayeredSnapshotter } from '../snapshot/snapshotter.js';
 
 export interface LocalStores {
   root: string;

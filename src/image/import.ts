@@ -3,14 +3,14 @@
  * one-layer image, like `docker import`, with `--change` applied to its config.
  */
 import type { Readable } from 'node:stream';
-import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
-import { MediaType } from '../../oci/mediatypes.js';
-import { applyChanges, newConfig } from '../../oci/config.js';
-import { hostPlatform } from '../../oci/platform.js';
-import { compressLayer, decompress, type Codec } from '../../layer/compress.js';
-import type { Manifest } from '../../oci/types.js';
-import type { ImportOptions } from '../engine.js';
-import type { LocalStores } from './stores.js';
+import { formatReference, parseNormalizedNamed } from '../name/reference.js';
+import { MediaType } from '../oci/mediatypes.js';
+import { applyChanges, newConfig } from '../oci/config.js';
+import { hostPlatform } from '../oci/platform.js';
+import { compressLayer, decompress, type Codec } from '../layer/compress.js';
+import type { Manifest } from '../oci/types.js';
+import type { ImportOptions } from '../engine/engine.js';
+import type { LocalStores } from './store.js';
 
 const LAYER_TYPE: Record<Codec, string> = { gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd, none: MediaType.OciLayer };
 

@@ -3,15 +3,15 @@
  * from another repository of the same registry when the image has a tag there,
  * uploaded otherwise (streamed from the store); the manifest goes last.
  */
-import { formatReference, identifier, parseNormalizedNamed } from '../../name/reference.js';
-import { shortId } from '../../oci/digest.js';
-import type { Descriptor } from '../../oci/types.js';
-import type { Repository } from '../../registry/repository.js';
-import { noProgress, type ProgressSink } from '../progress.js';
-import type { PushOptions, PushResult } from '../engine.js';
-import { parseReference } from '../../name/reference.js';
+import { formatReference, identifier, parseNormalizedNamed } from '../name/reference.js';
+import { shortId } from '../oci/digest.js';
+import type { Descriptor } from '../oci/types.js';
+import type { Repository } from '../registry/repository.js';
+import { noProgress, type ProgressSink } from './progress.js';
+import type { PushOptions, PushResult } from '../engine/engine.js';
+import { parseReference } from '../name/reference.js';
 import { resolveImage } from './resolve.js';
-import type { LocalStores } from './stores.js';
+import type { LocalStores } from './store.js';
 import { mapLimit } from './limit.js';
 import { counting } from './counting.js';
 

@@ -1,10 +1,10 @@
 /** Listing, inspecting, tagging and removing images in the local store. */
-import { invalidArgument, notFound } from '../../errors.js';
-import { formatReference, parseNormalizedNamed, parseReference, repositoryName } from '../../name/reference.js';
-import { parseConfig } from '../../oci/parse.js';
-import type { HistoryRow, ImageDetail, ImageSummary, RemoveResult } from '../engine.js';
+import { invalidArgument, notFound } from '../errors.js';
+import { formatReference, parseNormalizedNamed, parseReference, repositoryName } from '../name/reference.js';
+import { parseConfig } from '../oci/parse.js';
+import type { HistoryRow, ImageDetail, ImageSummary, RemoveResult } from '../engine/engine.js';
 import { listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
-import type { LocalStores } from './stores.js';
+import type { LocalStores } from './store.js';
 
 async function summarize(stores: Pick<LocalStores, 'content'>, image: LocalImage): Promise<ImageSummary & { config: ReturnType<typeof parseConfig> }> {
   const config = parseConfig(await stores.content.readBytes(image.id));
