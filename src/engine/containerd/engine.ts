@@ -20,7 +20,7 @@ import { importRootfs } from '../../image/import.js';
 import { imageHistory, inspectImage, listImages } from '../../image/images.js';
 import { resolveImage } from '../../image/resolve.js';
 import type { LocalStores } from '../../image/store.js';
-import { buildWith } from '../local/build.js';
+import { buildWith } from '../store/build.js';
 import { failedPrecondition } from '../../errors.js';
 import { ContainerdContentStore } from './content.js';
 import { unreachable } from './errors.js';

@@ -117,7 +117,7 @@ export async function openLocalEngine(root: string): Promise<Engine> {
       return id;
     },
     async build(opts) {
-      const r = await (await import('./build.js')).buildWith(stores, async () => {
+      const r = await (await import('../store/build.js')).buildWith(stores, async () => {
         await withRegistry();
         return stores;
       }, opts);
@@ -133,13 +133,13 @@ export async function openLocalEngine(root: string): Promise<Engine> {
         if (await store.refs.forget(image.manifestDescriptor.digest)) deletedImages.push(image.id);
       }
       for (const id of deletedImages) await appendImageEvent(root, 'delete', id);
-      const buildLeftovers = await (await import('./leftovers.js')).clearBuildLeftovers(root);
+      const buildLeftovers = await (await import('../store/leftovers.js')).clearBuildLeftovers(root);
       const r = await gc();
       return { deletedImages, blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed, buildLeftovers };
     },
     async check() {
       const problems = (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message }));
-      return [...problems, ...(await (await import('./leftovers.js')).buildLeftovers(root))];
+      return [...problems, ...(await (await import('../store/leftovers.js')).buildLeftovers(root))];
     },
     close: async () => {
       await registry?.close();
