@@ -2,7 +2,7 @@
 import { invalidArgument, notFound } from '../errors.js';
 import { formatReference, parseNormalizedNamed, parseReference, repositoryName } from '../name/reference.js';
 import { parseConfig } from '../oci/parse.js';
-import type { HistoryRow, ImageDetail, ImageSummary, RemoveResult } from '../engine/engine.js';
+import type { HistoryRow, ImageDetail, ImageSummary, RemoveResult } from './types.js';
 import { listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
 import type { LocalStores } from './store.js';
 

@@ -9,7 +9,7 @@ import { applyChanges, newConfig } from '../oci/config.js';
 import { hostPlatform } from '../oci/platform.js';
 import { compressLayer, decompress, type Codec } from '../layer/compress.js';
 import type { Manifest } from '../oci/types.js';
-import type { ImportOptions } from '../engine/engine.js';
+import type { ImportOptions } from './types.js';
 import type { LocalStores } from './store.js';
 
 const LAYER_TYPE: Record<Codec, string> = { gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd, none: MediaType.OciLayer };

@@ -17,7 +17,7 @@ import type { Descriptor } from '../oci/types.js';
 import type { ContentStore } from '../content/store.js';
 import type { Repository } from '../registry/repository.js';
 import { noProgress, type ProgressSink } from './progress.js';
-import type { PullOptions, PullResult } from '../engine/engine.js';
+import type { PullOptions, PullResult } from './types.js';
 import { REPO_DIGEST } from './resolve.js';
 import type { LocalStores } from './store.js';
 import { mapLimit } from './limit.js';

@@ -8,7 +8,7 @@ import { shortId } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import type { Repository } from '../registry/repository.js';
 import { noProgress, type ProgressSink } from './progress.js';
-import type { PushOptions, PushResult } from '../engine/engine.js';
+import type { PushOptions, PushResult } from './types.js';
 import { parseReference } from '../name/reference.js';
 import { resolveImage } from './resolve.js';
 import type { LocalStores } from './store.js';
