@@ -21,7 +21,7 @@ import { sha256Digest } from '../oci/digest.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import type { Repository } from '../registry/repository.js';
 import type { CacheRecord } from './cache.js';
-import type { BuildProgress } from './types.js';
+import type { BuildProgress, CacheExport } from './types.js';
 
 export const CACHE_CONFIG_TYPE = 'application/vnd.kiln.buildcache.config.v1+json';
 
@@ -35,12 +35,6 @@ export interface RemoteCacheStep {
 export interface RemoteCacheConfig {
   version: 1;
   steps: Record<string, RemoteCacheStep>;
-}
-
-/** `--cache-to`: where, and which steps (min: the target's chain; max: every stage's steps). */
-export interface CacheExport {
-  ref: string;
-  mode: 'min' | 'max';
 }
 
 /** What an engine injects for registry caches: its registry client and its blob transfers. */

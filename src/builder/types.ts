@@ -4,7 +4,6 @@
  */
 import type { Readable } from 'node:stream';
 import type { Codec } from '../layer/compress.js';
-import type { CacheExport } from './remote-cache.js';
 
 /** `--ssh ID[=SOCKET]`: an ssh-agent socket on the host, offered to `RUN --mount=type=ssh,id=ID`. */
 export interface SshSpec {
@@ -18,6 +17,12 @@ export interface SecretSpec {
   src?: string;
   /** …or an environment variable of the CLI. */
   env?: string;
+}
+
+/** `--cache-to`: where, and which steps (min: the target's chain; max: every stage's steps). */
+export interface CacheExport {
+  ref: string;
+  mode: 'min' | 'max';
 }
 
 export type OutputSpec =

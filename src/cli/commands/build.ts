@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { cancelled, invalidArgument, notFound, unavailable } from '../../errors.js';
 import type { BuildOptions, OutputSpec, SecretSpec, SshSpec } from '../../builder/types.js';
-import type { CacheExport } from '../../builder/remote-cache.js';
+import type { CacheExport } from '../../builder/types.js';
 import { parseCodec, peekHead, sniffCodec } from '../../layer/compress.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';

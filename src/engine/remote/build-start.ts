@@ -7,7 +7,7 @@
  */
 import { invalidArgument } from '../../errors.js';
 import type { BuildOptions } from '../../builder/types.js';
-import type { CacheExport } from '../../builder/remote-cache.js';
+import type { CacheExport } from '../../builder/types.js';
 import { validateContextId } from './sync/slot.js';
 
 export type RemoteBuildOptions = Pick<
