@@ -4,9 +4,9 @@ import { formatReference, parseNormalizedNamed, parseReference, repositoryName }
 import { parseConfig } from '../oci/parse.js';
 import type { HistoryRow, ImageDetail, ImageSummary, RemoveResult } from './types.js';
 import { listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
-import type { LocalStores } from './store.js';
+import type { ImageStore } from './store.js';
 
-async function summarize(stores: Pick<LocalStores, 'content'>, image: LocalImage): Promise<ImageSummary & { config: ReturnType<typeof parseConfig> }> {
+async function summarize(stores: Pick<ImageStore, 'content'>, image: LocalImage): Promise<ImageSummary & { config: ReturnType<typeof parseConfig> }> {
   const config = parseConfig(await stores.content.readBytes(image.id));
   const repoTags = image.refs.map((r) => r.name).filter((n) => !n.includes('@')).sort();
   const repoDigests = [
@@ -21,7 +21,7 @@ async function summarize(stores: Pick<LocalStores, 'content'>, image: LocalImage
   return { id: image.id, repoTags, repoDigests, manifestDigest: image.manifestDescriptor.digest, created: config.created, size, config };
 }
 
-export async function listImages(stores: LocalStores, opts: { reference?: string } = {}): Promise<ImageSummary[]> {
+export async function listImages(stores: ImageStore, opts: { reference?: string } = {}): Promise<ImageSummary[]> {
   let repoFilter: string | undefined;
   let tagFilter: string | undefined;
   if (opts.reference) {
@@ -44,13 +44,13 @@ export async function listImages(stores: LocalStores, opts: { reference?: string
   return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
 }
 
-export async function inspectImage(stores: Pick<LocalStores, 'content' | 'refs'>, input: string): Promise<ImageDetail> {
+export async function inspectImage(stores: Pick<ImageStore, 'content' | 'refs'>, input: string): Promise<ImageDetail> {
   const image = await resolveImage(stores.content, stores.refs, input);
   const summary = await summarize(stores, image);
   return { ...summary, manifest: image.manifest, manifestDescriptor: image.manifestDescriptor };
 }
 
-export async function imageHistory(stores: LocalStores, input: string): Promise<HistoryRow[]> {
+export async function imageHistory(stores: ImageStore, input: string): Promise<HistoryRow[]> {
   const image = await resolveImage(stores.content, stores.refs, input);
   const config = parseConfig(await stores.content.readBytes(image.id));
   const layers = [...image.manifest.layers];
@@ -63,7 +63,7 @@ export async function imageHistory(stores: LocalStores, input: string): Promise<
   return rows.reverse();
 }
 
-export async function tagImage(stores: LocalStores, source: string, target: string): Promise<void> {
+export async function tagImage(stores: ImageStore, source: string, target: string): Promise<void> {
   const image = await resolveImage(stores.content, stores.refs, source);
   const ref = parseNormalizedNamed(target);
   if (ref.digest) throw invalidArgument(`cannot tag with a digest reference "${target}"`, { hint: 'use NAME[:TAG]' });
@@ -74,7 +74,7 @@ export async function tagImage(stores: LocalStores, source: string, target: stri
  * `rmi`: by name untags (and deletes the image when it was the last tag); by ID
  * deletes the image, which needs -f when it has several tags.
  */
-export async function removeImages(stores: LocalStores, inputs: string[], opts: { force?: boolean } = {}): Promise<RemoveResult> {
+export async function removeImages(stores: ImageStore, inputs: string[], opts: { force?: boolean } = {}): Promise<RemoveResult> {
   const result: RemoveResult = { untagged: [], deleted: [] };
   for (const input of inputs) {
     const image = await resolveImage(stores.content, stores.refs, input);

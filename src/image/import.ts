@@ -10,11 +10,11 @@ import { hostPlatform } from '../oci/platform.js';
 import { compressLayer, decompress, type Codec } from '../layer/compress.js';
 import type { Manifest } from '../oci/types.js';
 import type { ImportOptions } from './types.js';
-import type { LocalStores } from './store.js';
+import type { ImageStore } from './store.js';
 
 const LAYER_TYPE: Record<Codec, string> = { gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd, none: MediaType.OciLayer };
 
-export async function importRootfs(stores: LocalStores, input: Readable, opts: ImportOptions = {}): Promise<string> {
+export async function importRootfs(stores: ImageStore, input: Readable, opts: ImportOptions = {}): Promise<string> {
   const name = opts.reference ? formatReference(parseNormalizedNamed(opts.reference)) : undefined;
   return stores.withLease(async () => {
     const tar = await decompress(input);

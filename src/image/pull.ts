@@ -16,10 +16,11 @@ import { shortId } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import type { ContentStore } from '../content/store.js';
 import type { Repository } from '../registry/repository.js';
+import type { RegistryClient } from '../registry/client.js';
 import { noProgress, type ProgressSink } from './progress.js';
 import type { PullOptions, PullResult } from './types.js';
 import { REPO_DIGEST } from './resolve.js';
-import type { LocalStores } from './store.js';
+import type { ImageStore } from './store.js';
 import { mapLimit } from './limit.js';
 import { counting } from './counting.js';
 
@@ -73,7 +74,7 @@ export async function fetchBlob(content: ContentStore, repo: Repository, desc: D
   return true;
 }
 
-async function resolveManifest(repo: Repository, ref: Reference, opts: PullOptions, stores: LocalStores) {
+async function resolveManifest(repo: Repository, ref: Reference, opts: PullOptions, stores: ImageStore) {
   const top = await repo.getManifest(identifier(ref));
   const saved: { descriptor: Descriptor; bytes: Buffer }[] = [top];
   let manifestDesc = top.descriptor;
@@ -90,10 +91,10 @@ async function resolveManifest(repo: Repository, ref: Reference, opts: PullOptio
   return { topDigest: top.descriptor.digest, manifestDesc, manifest: parseImageManifest(manifestBytes, manifestDesc.mediaType) };
 }
 
-export async function pullImage(stores: LocalStores, input: string, opts: PullOptions = {}): Promise<PullResult> {
+export async function pullImage(stores: ImageStore, registry: RegistryClient, input: string, opts: PullOptions = {}): Promise<PullResult> {
   const ref = parseNormalizedNamed(input);
   const progress = opts.progress ?? noProgress;
-  const repo = stores.registry.repository(ref.domain, ref.path, ['pull']);
+  const repo = registry.repository(ref.domain, ref.path, ['pull']);
   return stores.withLease(async () => {
     const { topDigest, manifestDesc, manifest } = await resolveManifest(repo, ref, opts, stores);
     const blobs = [manifest.config, ...manifest.layers];

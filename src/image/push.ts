@@ -7,18 +7,19 @@ import { formatReference, identifier, parseNormalizedNamed } from '../name/refer
 import { shortId } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import type { Repository } from '../registry/repository.js';
+import type { RegistryClient } from '../registry/client.js';
 import { noProgress, type ProgressSink } from './progress.js';
 import type { PushOptions, PushResult } from './types.js';
 import { parseReference } from '../name/reference.js';
 import { resolveImage } from './resolve.js';
-import type { LocalStores } from './store.js';
+import type { ImageStore } from './store.js';
 import { mapLimit } from './limit.js';
 import { counting } from './counting.js';
 
 const PARALLEL_UPLOADS = 3;
 
 /** One stored blob → repo: skipped when the registry has it, mounted from `mountFrom` when it can be, else streamed. */
-export async function pushBlob(stores: LocalStores, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, chunkSize?: number): Promise<void> {
+export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, chunkSize?: number): Promise<void> {
   const id = shortId(desc.digest);
   if ((await repo.statBlob(desc.digest)) !== undefined) {
     progress.emit({ id, status: 'Layer already exists' });
@@ -38,11 +39,11 @@ export async function pushBlob(stores: LocalStores, repo: Repository, desc: Desc
   progress.emit({ id, status: 'Pushed' });
 }
 
-export async function pushImage(stores: LocalStores, input: string, opts: PushOptions = {}): Promise<PushResult> {
+export async function pushImage(stores: ImageStore, registry: RegistryClient, input: string, opts: PushOptions = {}): Promise<PushResult> {
   const ref = parseNormalizedNamed(input);
   const image = await resolveImage(stores.content, stores.refs, input);
   const progress = opts.progress ?? noProgress;
-  const repo = stores.registry.repository(ref.domain, ref.path, ['pull', 'push']);
+  const repo = registry.repository(ref.domain, ref.path, ['pull', 'push']);
   // Other repositories on the same registry that hold this image: blobs can be mounted from them.
   const mountFrom = image.refs
     .map((r) => parseReference(r.name))
