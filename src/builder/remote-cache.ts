@@ -43,7 +43,7 @@ export interface CacheRegistry {
   /** Streams a blob of `repo` into the store (a no-op when it is stored). */
   fetchBlob(repo: Repository, desc: Descriptor, signal?: AbortSignal): Promise<unknown>;
   /** Uploads a stored blob unless the registry has it (HEAD) or can mount it from `mountFrom`. */
-  pushBlob(repo: Repository, desc: Descriptor, mountFrom: string[]): Promise<void>;
+  pushBlob(repo: Repository, desc: Descriptor, mountFrom: string[]): Promise<unknown>;
 }
 
 const toStep = (rec: CacheRecord): RemoteCacheStep =>

@@ -1,5 +1,5 @@
 /**
- * Push: local store → registry. Each blob is checked with HEAD first, mounted
+ * Push: store → registry, by the one walk (./copy.ts). Each blob is checked with HEAD first, mounted
  * from another repository of the same registry when the image has a tag there,
  * uploaded otherwise (streamed from the store); the manifest goes last.
  */
@@ -13,22 +13,22 @@ import type { PushOptions, PushResult } from './types.js';
 import { parseReference } from '../name/reference.js';
 import { resolveImage } from './resolve.js';
 import type { ImageStore } from './store.js';
-import { mapLimit } from './limit.js';
+import { copyImage } from './copy.js';
 import { counting } from './counting.js';
 
 const PARALLEL_UPLOADS = 3;
 
 /** One stored blob → repo: skipped when the registry has it, mounted from `mountFrom` when it can be, else streamed. */
-export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, chunkSize?: number): Promise<void> {
+export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, chunkSize?: number): Promise<boolean> {
   const id = shortId(desc.digest);
   if ((await repo.statBlob(desc.digest)) !== undefined) {
     progress.emit({ id, status: 'Layer already exists' });
-    return;
+    return false;
   }
   for (const from of mountFrom) {
     if (await repo.mountBlob(desc.digest, from)) {
       progress.emit({ id, status: 'Mounted', detail: `from ${from}` });
-      return;
+      return true;
     }
   }
   progress.emit({ id, status: 'Preparing', total: desc.size });
@@ -37,6 +37,7 @@ export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descr
     return counting(stream, 0, (current) => progress.emit({ id, status: 'Pushing', current, total: desc.size }));
   }, chunkSize !== undefined ? { chunkSize } : undefined);
   progress.emit({ id, status: 'Pushed' });
+  return true;
 }
 
 export async function pushImage(stores: ImageStore, registry: RegistryClient, input: string, opts: PushOptions = {}): Promise<PushResult> {
@@ -49,10 +50,18 @@ export async function pushImage(stores: ImageStore, registry: RegistryClient, in
     .map((r) => parseReference(r.name))
     .filter((r) => r.domain === ref.domain && r.path !== ref.path)
     .map((r) => r.path);
-  const { manifest, manifestDescriptor } = image;
-  await mapLimit(manifest.layers, PARALLEL_UPLOADS, (l) => pushBlob(stores, repo, l, mountFrom, progress, opts.chunkSize));
-  await pushBlob(stores, repo, manifest.config, mountFrom, noProgress, opts.chunkSize);
-  const bytes = await stores.content.readBytes(manifestDescriptor.digest);
-  const digest = await repo.putManifest(identifier(ref), bytes, manifestDescriptor.mediaType);
-  return { reference: formatReference(ref), tag: ref.tag, digest, size: bytes.length };
+  const root = { descriptor: image.manifestDescriptor, bytes: await stores.content.readBytes(image.manifestDescriptor.digest) };
+  let digest = '';
+  await copyImage(root, {
+    read: (d) => stores.content.readBytes(d.digest),
+    blob: async (d, kind) => pushBlob(stores, repo, d, mountFrom, kind === 'config' ? noProgress : progress, opts.chunkSize),
+    // The image's own manifest goes under the tag; one an index names, by its digest.
+    document: async (d, bytes) => {
+      const tagged = d.digest === root.descriptor.digest;
+      const pushed = await repo.putManifest(tagged ? identifier(ref) : d.digest, bytes, d.mediaType);
+      if (tagged) digest = pushed;
+    },
+    parallel: PARALLEL_UPLOADS,
+  });
+  return { reference: formatReference(ref), tag: ref.tag, digest, size: root.bytes.length };
 }
