@@ -13,7 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kiln, kilnOk, type RunResult } from '../../../testing/kiln.js';
 import { tempDir } from '../../../testing/tempdir.js';
-import { busyboxTar } from '../../../runtime/test-support.js';
+import { busyboxTar } from '../../../testing/runtime-fixture.js';
 
 export const IMAGE = 'busybox:test';
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { runcRoot } from './paths.js';
-import { Runc } from './runc.js';
+import { runcRoot } from '../runtime/paths.js';
+import { Runc } from '../runtime/runc.js';
 
 export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
