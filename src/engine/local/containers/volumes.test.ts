@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { containerFixture, IMAGE, type ContainerFixture } from './test-support.js';
+import { containerFixture, IMAGE, type ContainerFixture } from '../../../testing/container-fixture.js';
 
 let fx: ContainerFixture;
 before(async () => {
