@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkStore, collectGarbage, openStore } from './index.js';
-import { repoRoot, run, tempDir } from './testutil.js';
+import { repoRoot, run, tempDir } from '../testing/store-fixture.js';
 
 const dist = join(repoRoot(), 'dist', 'content');
 
