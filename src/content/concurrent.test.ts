@@ -16,7 +16,7 @@ test('four processes ingest and tag into one store while GC runs', async (t) => 
   await writeFile(
     script,
     `import { openStore } from ${JSON.stringify(join(dist, 'index.js'))};
-     import { tinyImage, storeImage } from ${JSON.stringify(join(dist, 'testutil.js'))};
+     import { tinyImage, storeImage } from ${JSON.stringify(join(repoRoot(), 'dist', 'testing', 'store-fixture.js'))};
      const n = process.argv[2];
      const store = await openStore(${JSON.stringify(root)});
      for (let i = 0; i < 10; i++) {
