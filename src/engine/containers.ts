@@ -118,6 +118,17 @@ export interface ContainerFilter {
   filters?: string[];
 }
 
+/** A named volume, as `kiln volume inspect` shows it. */
+export interface VolumeInfo {
+  name: string;
+  driver: string;
+  /** Where its data is on the host. */
+  mountpoint: string;
+  createdAt: string;
+  labels: Record<string, string>;
+  scope: 'local';
+}
+
 export interface ContainerEngine {
   /** Creates the container (pulling the image when missing); resolves to its id. */
   createContainer(spec: ContainerSpec, opts?: { progress?: ProgressSink; pull?: boolean }): Promise<string>;
@@ -139,4 +150,12 @@ export interface ContainerEngine {
   waitContainer(ref: string): Promise<number>;
   /** The ids of the images containers use (rmi refuses these without -f). */
   imagesInUse(): Promise<Map<string, string[]>>;
+  /** Creates a named volume (a random name when none is given); an existing one is answered as it is. */
+  createVolume(name?: string, opts?: { labels?: Record<string, string> }): Promise<VolumeInfo>;
+  listVolumes(): Promise<VolumeInfo[]>;
+  inspectVolume(name: string): Promise<VolumeInfo>;
+  /** Removes a volume; one a container uses only with `force`. Resolves to its name. */
+  removeVolume(name: string, opts?: { force?: boolean }): Promise<string>;
+  /** Removes every volume no container uses; resolves to their names. */
+  pruneVolumes(): Promise<string[]>;
 }

@@ -9,6 +9,7 @@ import { containerContext, logFile, type ContainerContext } from './context.js';
 import { filterContainers } from './filter.js';
 import { liveState, monitorRunning } from './state.js';
 import type { ContainerRecord } from './store.js';
+import { localVolumes } from '../volumes/engine.js';
 
 /*
  * What only some commands need (runc driver, snapshots, CNI, the image store)
@@ -268,5 +269,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       for (const r of await ctx.store.list()) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.name]);
       return out;
     },
+
+    ...localVolumes(root),
   };
 }
