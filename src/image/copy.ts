@@ -1,7 +1,7 @@
 /**
  * The one walk that moves an image: index → manifest(s) → config and layers.
- * Pull (registry → store), push (store → registry) and save (store → archive)
- * walk the same tree; what differs is where documents are read from and what
+ * Pull (registry → store), push (store → registry), save (store → archive)
+ * and load's completeness check walk the same tree; what differs is where documents are read from and what
  * is done with each blob. Blobs go in parallel (bounded, in order of start);
  * each document is handed on after everything it names, so a destination
  * never shows a manifest before its blobs.
@@ -28,8 +28,8 @@ export interface CopyOptions {
   every?: { has(d: Descriptor): Promise<boolean> };
   /** Told of each image manifest before its blobs move (progress: what is waiting). */
   planned?(manifest: Manifest): void;
-  /** Moves one config or layer; true when it was copied, false when the destination had it. */
-  blob(d: Descriptor, kind: 'config' | 'layer'): Promise<boolean>;
+  /** Moves one config or layer of manifest `of`; true when it was copied, false when the destination had it. */
+  blob(d: Descriptor, kind: 'config' | 'layer', of: Descriptor): Promise<boolean>;
   /** Receives each manifest or index after everything it names. */
   document?(d: Descriptor, bytes: Buffer): Promise<void>;
   /** Blobs in flight at once (default 3). */
@@ -64,7 +64,7 @@ export async function walkImage(root: Fetched, opts: CopyOptions): Promise<{ ima
     } else {
       const m = parsed.manifest;
       opts.planned?.(m);
-      const moved = await mapLimit([m.config, ...m.layers], opts.parallel ?? PARALLEL, (b, i) => opts.blob(b, i === 0 ? 'config' : 'layer'));
+      const moved = await mapLimit([m.config, ...m.layers], opts.parallel ?? PARALLEL, (b, i) => opts.blob(b, i === 0 ? 'config' : 'layer', d));
       copied ||= moved.some(Boolean);
       images.push({ descriptor: d, manifest: m });
     }
