@@ -28,7 +28,7 @@ export interface SnapshotterHarness {
 }
 
 /** A layer tar made by GNU tar from files (path → content, or null for a whiteout of that path), and its diff ID. */
-function layerTar(dir: string, name: string, files: Record<string, string | null>, opaque: string[] = []): { file: string; diffId: string } {
+export function layerTar(dir: string, name: string, files: Record<string, string | null>, opaque: string[] = []): { file: string; diffId: string } {
   const src = path.join(dir, `src-${name}`);
   mkdirSync(src, { recursive: true });
   for (const [p, content] of Object.entries(files)) {
@@ -46,7 +46,7 @@ function layerTar(dir: string, name: string, files: Record<string, string | null
 }
 
 /** Files and directories under dir, sorted: `a/`, `a/keep=1`. */
-function tree(dir: string): string[] {
+export function tree(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string, rel: string) => {
     for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
