@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { RegistryClient } from '../../registry/client.js';
 import type { SaveItem } from '../../image/archive/save.js';
 import type { ImageStore } from '../../image/store.js';
-import { imageHistory, inspectImage, listImages, tagImage } from '../../image/images.js';
+import { imageHistory, inspectImage, listImages, tagImage } from '../../image/list.js';
 import { resolveImage } from '../../image/resolve.js';
 import { failedPrecondition } from '../../errors.js';
 import type { BuildResult, Engine } from '../engine.js';

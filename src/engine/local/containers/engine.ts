@@ -61,7 +61,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
 
   /** A local image straight from the store (the full engine, with its registry client, is not loaded for this). */
   async function localImage(ref: string): Promise<ImageDetail> {
-    const [{ openStore }, { inspectImage }] = await Promise.all([import('../../../content/layout.js'), import('../../../image/images.js')]);
+    const [{ openStore }, { inspectImage }] = await Promise.all([import('../../../content/layout.js'), import('../../../image/list.js')]);
     const store = await openStore(root, { create: false, writable: false }).catch((e: unknown) => {
       if (isKilnError(e, 'NOT_FOUND')) throw notFound(`no such image: ${ref}`);
       throw e;
