@@ -1,8 +1,7 @@
-/** Listing, inspecting, tagging and removing images in the local store. */
-import { invalidArgument, notFound } from '../errors.js';
-import { formatReference, parseNormalizedNamed, parseReference, repositoryName } from '../name/reference.js';
+/** Listing and inspecting images, and their history, in an ImageStore. */
+import { parseReference, repositoryName } from '../name/reference.js';
 import { parseConfig } from '../oci/parse.js';
-import type { HistoryRow, ImageDetail, ImageSummary, RemoveResult } from './types.js';
+import type { HistoryRow, ImageDetail, ImageSummary } from './types.js';
 import { listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
 import type { ImageStore } from './store.js';
 
@@ -61,41 +60,4 @@ export async function imageHistory(stores: ImageStore, input: string): Promise<H
   });
   if (rows.length > 0) rows[rows.length - 1]!.id = image.id;
   return rows.reverse();
-}
-
-export async function tagImage(stores: ImageStore, source: string, target: string): Promise<void> {
-  const image = await resolveImage(stores.content, stores.refs, source);
-  const ref = parseNormalizedNamed(target);
-  if (ref.digest) throw invalidArgument(`cannot tag with a digest reference "${target}"`, { hint: 'use NAME[:TAG]' });
-  await stores.setRef(formatReference(ref), image.manifestDescriptor);
-}
-
-/**
- * `rmi`: by name untags (and deletes the image when it was the last tag); by ID
- * deletes the image, which needs -f when it has several tags.
- */
-export async function removeImages(stores: ImageStore, inputs: string[], opts: { force?: boolean } = {}): Promise<RemoveResult> {
-  const result: RemoveResult = { untagged: [], deleted: [] };
-  for (const input of inputs) {
-    const image = await resolveImage(stores.content, stores.refs, input);
-    let byName: string | undefined;
-    try {
-      const name = formatReference(parseNormalizedNamed(input));
-      if (image.refs.some((r) => r.name === name)) byName = name;
-    } catch {
-      byName = undefined; // an ID, not a name
-    }
-    const targets = byName ? [byName] : image.refs.map((r) => r.name);
-    if (!byName && targets.length > 1 && !opts.force) {
-      throw invalidArgument(`conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`, { hint: 'use kiln rmi -f' });
-    }
-    for (const name of targets) {
-      if (!(await stores.refs.delete(name))) throw notFound(`no such image: ${name}`);
-      result.untagged.push(name);
-    }
-    if (targets.length === 0) await stores.refs.forget?.(image.manifestDescriptor.digest);
-    const still = (await listLocalImages(stores.content, stores.refs)).some((i) => i.manifestDescriptor.digest === image.manifestDescriptor.digest);
-    if (!still) result.deleted.push(image.id);
-  }
-  return result;
 }

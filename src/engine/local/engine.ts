@@ -6,7 +6,7 @@ import { checkStore } from '../../content/check.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { failedPrecondition } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
-import { removeImages } from '../../image/list.js';
+import { removeImages } from '../../image/remove.js';
 import { listLocalImages, readManifest, resolveImage } from '../../image/resolve.js';
 import type { ImageStore } from '../../image/store.js';
 import { storeEngine } from '../store/engine.js';
