@@ -4,7 +4,7 @@
  * on a terminal the steps are redrawn in place with their timings and the
  * last lines of output of the steps still running.
  */
-import type { BuildEvent, BuildProgress, StepInfo } from '../build/types.js';
+import type { BuildEvent, BuildProgress, StepInfo } from '../builder/types.js';
 
 export type ProgressMode = 'auto' | 'plain' | 'tty' | 'quiet';
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRegistryClient } from '../registry/client.js';
 import { gzipSync } from 'node:zlib';
-import { layerTar } from '../content/testutil.js';
+import { layerTar } from '../testing/store-fixture.js';
 import { blobOf, streamOf, tinyImage, type TestImage } from '../testing/blobs.js';
 import { startHostileRegistry } from '../testing/hostile.js';
 import { kiln, kilnBin, kilnOk } from '../testing/kiln.js';

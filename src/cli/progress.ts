@@ -2,7 +2,7 @@
  * Renders progress events: one live bar per layer on a terminal (redrawn in
  * place), plain lines on status changes otherwise, nothing with -q.
  */
-import type { ProgressEvent, ProgressSink } from '../engine/progress.js';
+import type { ProgressEvent, ProgressSink } from '../image/progress.js';
 import { humanSize } from './output.js';
 
 interface Row {

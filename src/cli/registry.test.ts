@@ -14,7 +14,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startRegistry, type TestRegistry } from '../testing/registry.js';
 import { kiln, kilnOk, testCache } from '../testing/kiln.js';
-import { layerTar } from '../content/testutil.js';
+import { layerTar } from '../testing/store-fixture.js';
 
 const busybox = path.join(testCache(), 'busybox-rootfs.tar');
 let tmp: string;

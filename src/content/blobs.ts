@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isErrno, notFound } from '../errors.js';
 import { blobPath } from './digest.js';
-import { ifExists, writing } from './fsutil.js';
+import { ifExists, writing } from '../util/fsutil.js';
 import { FileIngestWriter } from './ingest.js';
 import type { Leases } from './lease.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from './store.js';

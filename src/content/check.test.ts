@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { MediaType } from '../oci/mediatypes.js';
 import { checkStore, collectGarbage, openStore } from './index.js';
-import { repoRoot, run, storeImage, tempDir, tinyImage } from './testutil.js';
+import { repoRoot, run, storeImage, tempDir, tinyImage } from '../testing/store-fixture.js';
 
 const distIndex = join(repoRoot(), 'dist', 'content', 'index.js');
 

@@ -10,10 +10,10 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import { deadTemps } from './gc.js';
+import { deadTemps } from './temps.js';
 import { scanLeases } from './lease.js';
 import type { LocalStore } from './layout.js';
-import { isAlive } from './process.js';
+import { isAlive } from '../util/process.js';
 import { childrenOf, mayHaveChildren } from './walk.js';
 
 export type ProblemKind =

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkStore, collectGarbage, openStore } from './index.js';
-import { repoRoot, run, tempDir } from './testutil.js';
+import { repoRoot, run, tempDir } from '../testing/store-fixture.js';
 
 const dist = join(repoRoot(), 'dist', 'content');
 
@@ -16,7 +16,7 @@ test('four processes ingest and tag into one store while GC runs', async (t) => 
   await writeFile(
     script,
     `import { openStore } from ${JSON.stringify(join(dist, 'index.js'))};
-     import { tinyImage, storeImage } from ${JSON.stringify(join(dist, 'testutil.js'))};
+     import { tinyImage, storeImage } from ${JSON.stringify(join(repoRoot(), 'dist', 'testing', 'store-fixture.js'))};
      const n = process.argv[2];
      const store = await openStore(${JSON.stringify(root)});
      for (let i = 0; i < 10; i++) {

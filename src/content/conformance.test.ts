@@ -1,6 +1,6 @@
 import { openStore } from './index.js';
 import { storeSuite } from './testsuite.js';
-import { tempDir } from './testutil.js';
+import { tempDir } from '../testing/store-fixture.js';
 
 storeSuite('layout', async (t) => {
   const store = await openStore(await tempDir(t));

@@ -5,7 +5,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { collectGarbage, openStore, withLease } from './index.js';
-import { repoRoot, run, sha256, storeImage, tempDir, tinyImage } from './testutil.js';
+import { repoRoot, run, sha256, storeImage, tempDir, tinyImage } from '../testing/store-fixture.js';
 
 const distIndex = join(repoRoot(), 'dist', 'content', 'index.js');
 

@@ -5,13 +5,13 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isErrno } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import { ifExists, tempOwner, unlinkQuiet, writing } from './fsutil.js';
+import { ifExists, unlinkQuiet, writing } from '../util/fsutil.js';
 import { scanLeases } from './lease.js';
+import { deadTemps } from './temps.js';
 import type { LocalStore } from './layout.js';
-import { tryLock, withLock } from './lock.js';
-import { isAlive } from './process.js';
+import { tryLock, withLock } from '../util/lock.js';
+import { isAlive } from '../util/process.js';
 import type { BlobInfo } from './store.js';
 import { childrenOf, mayHaveChildren } from './walk.js';
 
@@ -66,18 +66,6 @@ async function sweepIngests(root: string): Promise<string[]> {
     if (owner !== undefined && owner.trim() !== '' && !isAlive(owner)) await unlinkQuiet(path);
   }
   return removed;
-}
-
-/** Temp files (`*.tmp-<pid>-<rand>`) left in the root or blobs dir by processes that died. */
-export async function deadTemps(root: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const dir of [root, join(root, 'blobs', 'sha256'), join(root, 'leases')]) {
-    for (const name of await readdir(dir).catch((e) => (isErrno(e, 'ENOENT') ? [] : Promise.reject(e)))) {
-      const pid = tempOwner(name);
-      if (pid !== undefined && !isAlive(String(pid))) out.push(join(dir, name));
-    }
-  }
-  return out;
 }
 
 export async function collectGarbage(store: LocalStore, extraRoots: Descriptor[] = []): Promise<GcResult> {

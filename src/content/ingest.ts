@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { dataLoss, failedPrecondition, unavailable } from '../errors.js';
 import { blobPath, checkDigest } from './digest.js';
-import { fsyncDir, ifExists, unlinkQuiet, writing } from './fsutil.js';
+import { fsyncDir, ifExists, unlinkQuiet, writing } from '../util/fsutil.js';
 import type { Lease } from './lease.js';
-import { type Release, tryLock } from './lock.js';
+import { type Release, tryLock } from '../util/lock.js';
 import type { BlobInfo, Expected, IngestWriter } from './store.js';
 
 /** File name stem of an ingest key (keys may hold any characters). */

@@ -8,9 +8,9 @@ import { join, resolve } from 'node:path';
 import { failedPrecondition, isErrno, notFound } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { LayoutContentStore } from './blobs.js';
-import { createFileAtomic, ifExists, writing } from './fsutil.js';
+import { createFileAtomic, ifExists, writing } from '../util/fsutil.js';
 import { type Lease, Leases, scanLeases } from './lease.js';
-import { deadTemps } from './gc.js';
+import { deadTemps } from './temps.js';
 import { LayoutRefStore } from './refs.js';
 
 export const LAYOUT_VERSION = '1.0.0';

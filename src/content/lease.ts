@@ -16,9 +16,9 @@ import { unlinkSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
-import { unlinkQuiet, writeFileAtomic, writing } from './fsutil.js';
-import { withLock } from './lock.js';
-import { isAlive, selfToken } from './process.js';
+import { unlinkQuiet, writeFileAtomic, writing } from '../util/fsutil.js';
+import { withLock } from '../util/lock.js';
+import { isAlive, selfToken } from '../util/process.js';
 
 interface LeaseFile {
   owner: string;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { dataLoss, invalidArgument } from '../errors.js';
 import { isManifestType, MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, Index } from '../oci/types.js';
-import { writeFileAtomic, writing } from './fsutil.js';
-import { withLock } from './lock.js';
+import { writeFileAtomic, writing } from '../util/fsutil.js';
+import { withLock } from '../util/lock.js';
 import type { NamedRef, RefStore } from './store.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';

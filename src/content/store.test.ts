@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { MediaType } from '../oci/mediatypes.js';
 import { openStore } from './index.js';
-import { repoRoot, run, sha256, storeImage, tempDir, tinyImage } from './testutil.js';
+import { repoRoot, run, sha256, storeImage, tempDir, tinyImage } from '../testing/store-fixture.js';
 
 const distIndex = join(repoRoot(), 'dist', 'content', 'index.js');
 

@@ -1,7 +1,9 @@
 /**
- * The conformance suite of the ContentStore and RefStore contracts, run
- * against every implementation (the local layout here; containerd and the
- * remote agent elsewhere): `storeSuite('layout', (t) => open…)`.
+ * The conformance suites of the ContentStore and RefStore contracts, run
+ * against every implementation: `contentSuite` on kiln's layout store
+ * (./conformance.test.ts) and on containerd's content store
+ * (src/engine/containerd/content.test.ts); `storeSuite` (content and refs)
+ * on the layout store: `storeSuite('layout', (t) => open…)`.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -15,6 +17,12 @@ export interface Stores {
   refs: RefStore;
 }
 
+export interface ContentUnderTest {
+  content: ContentStore;
+  /** Runs a test's body in the scope the store needs to keep what it writes (containerd: a lease). */
+  scope?<T>(fn: () => Promise<T>): Promise<T>;
+}
+
 const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 async function text(r: Readable): Promise<string> {
@@ -25,9 +33,15 @@ async function text(r: Readable): Promise<string> {
 
 const code = (want: string) => (e: unknown) => (e as { code?: string }).code === want;
 
-export function storeSuite(label: string, open: (t: TestContext) => Promise<Stores>): void {
-  test(`${label}: blobs are written, read, listed and deleted by digest`, async (t) => {
-    const { content } = await open(t);
+/** A test body run with the store's content, inside its scope. */
+const inScope = (open: (t: TestContext) => Promise<ContentUnderTest>, body: (content: ContentStore) => Promise<void>) => async (t: TestContext) => {
+  const { content, scope } = await open(t);
+  await (scope ?? ((fn) => fn()))(() => body(content));
+};
+
+/** Blobs: write, read, list, delete, verification, resumable writers. */
+export function contentSuite(label: string, open: (t: TestContext) => Promise<ContentUnderTest>): void {
+  test(`${label}: blobs are written, read, listed and deleted by digest`, inScope(open, async (content) => {
     const body = 'layer bytes '.repeat(10_000);
     const info = await content.ingest(Readable.from([Buffer.from(body)]), { digest: sha256(body), size: body.length });
     assert.deepEqual(info, { digest: sha256(body), size: body.length });
@@ -43,20 +57,18 @@ export function storeSuite(label: string, open: (t: TestContext) => Promise<Stor
     assert.equal(await content.stat(small.digest), undefined);
     await assert.rejects(content.readBytes(small.digest), code('NOT_FOUND'));
     await assert.rejects(content.delete(small.digest), code('NOT_FOUND'));
-  });
+  }));
 
-  test(`${label}: a blob that does not match is DATA_LOSS and never stored`, async (t) => {
-    const { content } = await open(t);
+  test(`${label}: a blob that does not match is DATA_LOSS and never stored`, inScope(open, async (content) => {
     await assert.rejects(content.writeBytes('abc', { digest: sha256('abd') }), code('DATA_LOSS'));
     await assert.rejects(content.writeBytes('abc', { size: 4 }), code('DATA_LOSS'));
     assert.equal(await content.stat(sha256('abc')), undefined);
     // Writing the same content twice is fine.
     await content.writeBytes('abc');
     assert.deepEqual(await content.writeBytes('abc', { digest: sha256('abc'), size: 3 }), { digest: sha256('abc'), size: 3 });
-  });
+  }));
 
-  test(`${label}: a writer appends, reports its offset and commits or aborts`, async (t) => {
-    const { content } = await open(t);
+  test(`${label}: a writer appends, reports its offset and commits or aborts`, inScope(open, async (content) => {
     const w = await content.writer('some-key');
     assert.equal(w.offset, 0);
     await w.write(Readable.from([Buffer.from('hello ')]));
@@ -69,7 +81,12 @@ export function storeSuite(label: string, open: (t: TestContext) => Promise<Stor
     await dropped.abort();
     assert.equal(await content.stat(sha256('never')), undefined);
     assert.equal((await content.writer('other-key')).offset, 0);
-  });
+  }));
+}
+
+/** The content suite and the RefStore's. */
+export function storeSuite(label: string, open: (t: TestContext) => Promise<Stores>): void {
+  contentSuite(label, open);
 
   test(`${label}: tags name descriptors`, async (t) => {
     const { refs } = await open(t);

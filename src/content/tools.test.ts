@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openStore } from './index.js';
-import { run, storeImage, tempDir, tinyImage } from './testutil.js';
+import { run, storeImage, tempDir, tinyImage } from '../testing/store-fixture.js';
 
 test('skopeo and umoci read the store as an OCI layout', async (t) => {
   const store = await openStore(await tempDir(t));

@@ -4,7 +4,7 @@
  * every start gives a fresh root filesystem from the image.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { ProgressSink } from './progress.js';
+import type { ProgressSink } from '../image/progress.js';
 
 export type NetworkName = 'bridge' | 'host' | 'none';
 
@@ -129,6 +129,17 @@ export interface CreateOptions {
   onPull?: { start(reference: string, missing: boolean): void; done(result: { reference: string; digest: string; upToDate: boolean }): void };
 }
 
+/** A named volume, as `kiln volume inspect` shows it. */
+export interface VolumeInfo {
+  name: string;
+  driver: string;
+  /** Where its data is on the host. */
+  mountpoint: string;
+  createdAt: string;
+  labels: Record<string, string>;
+  scope: 'local';
+}
+
 export interface ContainerEngine {
   /** Creates the container (pulling the image as the policy says); resolves to its id. */
   createContainer(spec: ContainerSpec, opts?: CreateOptions): Promise<string>;
@@ -154,4 +165,12 @@ export interface ContainerEngine {
   waitContainer(ref: string): Promise<number>;
   /** The ids of the images containers use (rmi refuses these without -f). */
   imagesInUse(): Promise<Map<string, string[]>>;
+  /** Creates a named volume (a random name when none is given); an existing one is answered as it is. */
+  createVolume(name?: string, opts?: { labels?: Record<string, string> }): Promise<VolumeInfo>;
+  listVolumes(): Promise<VolumeInfo[]>;
+  inspectVolume(name: string): Promise<VolumeInfo>;
+  /** Removes a volume; one a container uses only with `force`. Resolves to its name. */
+  removeVolume(name: string, opts?: { force?: boolean }): Promise<string>;
+  /** Removes every volume no container uses; resolves to their names. */
+  pruneVolumes(): Promise<string[]>;
 }

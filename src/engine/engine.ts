@@ -4,88 +4,13 @@
  * same contract (and run the same conformance suite).
  */
 import type { Readable, Writable } from 'node:stream';
-import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
-import type { ProgressSink } from './progress.js';
-import type { BuildOptions, BuildResult } from '../build/types.js';
+import type { HistoryRow, ImageDetail, ImageSummary, ImportOptions, LoadedImage, PullOptions, PullResult, PushOptions, PushResult, RemoveResult } from '../image/types.js';
+import type { BuildOptions, BuildResult } from '../builder/types.js';
 
-export type { BuildOptions, BuildResult } from '../build/types.js';
+export type { BuildOptions, BuildResult } from '../builder/types.js';
+export type { HistoryRow, ImageDetail, ImageSummary, ImportOptions, LoadedImage, PullOptions, PullResult, PushOptions, PushResult, RemoveResult } from '../image/types.js';
 import type { ContainerEngine } from './containers.js';
 import type { EventQuery, KilnEvent } from './events.js';
-
-export interface ImageSummary {
-  /** The image ID: the config digest, like Docker's. */
-  id: string;
-  /** Full normalized names: `docker.io/library/busybox:latest`. */
-  repoTags: string[];
-  /** `name@sha256:…` as the registry knows the image. */
-  repoDigests: string[];
-  manifestDigest: string;
-  created?: string;
-  /** Sum of the compressed layer sizes plus config and manifest. */
-  size: number;
-}
-
-export interface ImageDetail extends ImageSummary {
-  manifest: Manifest;
-  manifestDescriptor: Descriptor;
-  config: ImageConfig;
-}
-
-export interface HistoryRow {
-  id: string;
-  created?: string;
-  createdBy: string;
-  size: number;
-  comment: string;
-  emptyLayer: boolean;
-}
-
-export interface PullOptions {
-  platform?: Platform;
-  progress?: ProgressSink;
-  signal?: AbortSignal;
-}
-
-export interface PullResult {
-  /** Full normalized reference pulled. */
-  reference: string;
-  /** The digest the registry served (index or manifest). */
-  digest: string;
-  id: string;
-  /** True when nothing had to be downloaded. */
-  upToDate: boolean;
-}
-
-export interface PushOptions {
-  progress?: ProgressSink;
-  chunkSize?: number;
-  signal?: AbortSignal;
-}
-
-export interface PushResult {
-  reference: string;
-  tag?: string;
-  digest: string;
-  size: number;
-}
-
-export interface RemoveResult {
-  untagged: string[];
-  deleted: string[];
-}
-
-export interface ImportOptions {
-  reference?: string;
-  changes?: string[];
-  message?: string;
-  platform?: Platform;
-  source?: string;
-}
-
-export interface LoadedImage {
-  name?: string;
-  id: string;
-}
 
 export interface PruneResult {
   deletedImages: string[];

@@ -13,7 +13,7 @@ import { monitorAlive, startMonitor } from './monitor.js';
 import { runcRoot } from './paths.js';
 import { Runc } from './runc.js';
 import { stopContainer } from './stop.js';
-import { runtimeFixture, type RuntimeFixture } from './test-support.js';
+import { runtimeFixture, type RuntimeFixture } from '../testing/runtime-fixture.js';
 
 let fx: RuntimeFixture;
 before(async () => {

@@ -9,7 +9,7 @@ import { prepareContainer, removeContainer } from './container.js';
 import { readLogs, writeLogs } from './logs.js';
 import { runForeground } from './monitor.js';
 import type { RunOptions } from './options.js';
-import { runtimeFixture, type RuntimeFixture } from './test-support.js';
+import { runtimeFixture, type RuntimeFixture } from '../testing/runtime-fixture.js';
 
 let fx: RuntimeFixture;
 before(async () => {

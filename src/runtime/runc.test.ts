@@ -6,7 +6,7 @@ import { isKilnError } from '../errors.js';
 import { prepareContainer, removeContainer } from './container.js';
 import { containerPaths, runcRoot } from './paths.js';
 import { Runc } from './runc.js';
-import { runtimeFixture, type RuntimeFixture } from './test-support.js';
+import { runtimeFixture, type RuntimeFixture } from '../testing/runtime-fixture.js';
 
 let fx: RuntimeFixture;
 before(async () => {

@@ -6,13 +6,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sha256Digest } from '../oci/digest.js';
 import { chainIds } from '../oci/config.js';
 import { overlaySnapshotter } from './overlay.js';
+import { layerTar as suiteLayerTar, tree } from './testsuite.js';
 
 let tmp: string;
 before(() => {
@@ -25,38 +25,7 @@ after(() => {
 });
 
 /** A layer tar made by GNU tar from files (path → content, or null for a whiteout of that path). */
-function layerTar(name: string, files: Record<string, string | null>, opaque: string[] = []): string {
-  const dir = path.join(tmp, `src-${name}`);
-  mkdirSync(dir, { recursive: true });
-  for (const [p, content] of Object.entries(files)) {
-    const target = content === null ? path.join(path.dirname(p), `.wh.${path.basename(p)}`) : p;
-    mkdirSync(path.dirname(path.join(dir, target)), { recursive: true });
-    writeFileSync(path.join(dir, target), content ?? '');
-  }
-  for (const d of opaque) {
-    mkdirSync(path.join(dir, d), { recursive: true });
-    writeFileSync(path.join(dir, d, '.wh..wh..opq'), '');
-  }
-  const tar = path.join(tmp, `${name}.tar`);
-  execFileSync('tar', ['-cf', tar, '-C', dir, '--sort=name', '.']);
-  return tar;
-}
-
-function tree(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, rel: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const r = rel ? `${rel}/${n}` : n;
-      const p = path.join(d, n);
-      if (existsSync(p) && readdirSync(d, { withFileTypes: true }).find((e) => e.name === n)!.isDirectory()) {
-        out.push(`${r}/`);
-        walk(p, r);
-      } else out.push(`${r}=${readFileSync(p, 'utf8')}`);
-    }
-  };
-  walk(dir, '');
-  return out;
-}
+const layerTar = (name: string, files: Record<string, string | null>, opaque: string[] = []): string => suiteLayerTar(tmp, name, files, opaque).file;
 
 const EXPECTED = ['a/', 'a/keep=1', 'b/', 'b/new=3', 'c=replaced'];
 

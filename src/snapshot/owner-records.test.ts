@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { OwnerRecords } from './owner-records.js';
-import { startTime } from '../content/process.js';
+import { startTime } from '../util/process.js';
 
 test('owner records: a dead owner (or a reused pid) is stale, a live one never; the key is the file name', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-owners-'));

@@ -10,8 +10,8 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../errors.js';
-import { isAlive, startTime } from '../content/process.js';
-import { ifExists, tempPath } from '../content/fsutil.js';
+import { isAlive, startTime } from '../util/process.js';
+import { ifExists, tempPath } from '../util/fsutil.js';
 
 export type OwnerRecord<E extends object = object> = E & {
   key: string;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot, conformanceDir } from '../../dockerfile/test-support.js';
+import { repoRoot, conformanceDir } from '../../testing/buildkit-conformance.js';
 
 const kiln = (args: string[], input?: string) =>
   spawnSync(process.execPath, [path.join(repoRoot(), 'dist', 'cli', 'main.js'), ...args], { input, encoding: 'utf8' });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { notRemote, withContainers, withEngine } from '../engine.js';
 import { globals } from '../context.js';
-import { pruneContainers, pruneVolumes } from './containers/prune.js';
+import { pruneContainers } from './containers/prune.js';
 import { humanSize, printJSON } from '../output.js';
 import { kilnVersion } from '../../version.js';
 
@@ -34,7 +34,7 @@ export function register(program: Command): void {
       const removed = remote ? [] : await withContainers(cmd, (c) => pruneContainers(c));
       for (const id of removed) process.stdout.write(`deleted container: ${id}\n`);
       if (opts.volumes && remote) notRemote(cmd, 'has no volumes');
-      if (opts.volumes) for (const v of await pruneVolumes(globals(cmd).root)) process.stdout.write(`deleted volume: ${v}\n`);
+      if (opts.volumes) for (const v of await withContainers(cmd, (c) => c.pruneVolumes())) process.stdout.write(`deleted volume: ${v}\n`);
       const r = await withEngine(cmd, (e) => e.prune());
       for (const id of r.deletedImages) process.stdout.write(`deleted: ${id}\n`);
       for (const what of r.buildLeftovers ?? []) process.stdout.write(`cleared build leftover: ${what}\n`);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseDockerfile } from './parse.js';
 import { dump } from './dump.js';
-import { conformanceDir } from '../test-support.js';
+import { conformanceDir } from '../../testing/buildkit-conformance.js';
 import { isDockerfileError } from '../located-error.js';
 
 const dir = path.join(conformanceDir(), 'parser');

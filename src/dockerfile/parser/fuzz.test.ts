@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseDockerfile } from './parse.js';
 import { dump } from './dump.js';
 import { planBuild } from '../stages/plan.js';
-import { conformanceDir } from '../test-support.js';
+import { conformanceDir } from '../../testing/buildkit-conformance.js';
 import { isDockerfileError } from '../located-error.js';
 
 /** mulberry32: a small seeded PRNG so every run mutates the same way. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expandHeredoc, expandWord, expandWords, envFrom } from './lex.js';
-import { conformanceDir } from '../test-support.js';
+import { conformanceDir } from '../../testing/buildkit-conformance.js';
 import { isKilnError } from '../../errors.js';
 
 function attempt<T>(f: () => T): T | 'error' {

@@ -3,7 +3,7 @@ import type { CheckProblem } from '../engine.js';
 import { isKilnError } from '../../errors.js';
 import type { ContainerdContentStore } from './content.js';
 import type { ContainerdRefStore } from './refs.js';
-import { readManifest } from '../local/resolve.js';
+import { readManifest } from '../../image/resolve.js';
 
 export async function checkImages(content: ContainerdContentStore, refs: ContainerdRefStore): Promise<CheckProblem[]> {
   const problems: CheckProblem[] = [];

@@ -7,6 +7,7 @@ import { startContainerd, type TestContainerd } from '../../testing/containerd.j
 import { ContainerdConnection } from './grpc.js';
 import { ContainerdContentStore } from './content.js';
 import { withLease } from './lease.js';
+import { contentSuite } from '../../content/testsuite.js';
 
 let ctd: TestContainerd;
 let conn: ContainerdConnection;
@@ -19,6 +20,14 @@ before(async () => {
 after(async () => {
   conn?.close();
   await ctd?.stop();
+});
+
+// The ContentStore contract's suite, as on kiln's layout store: each test in a namespace of its own, under a lease.
+let suiteNamespaces = 0;
+contentSuite('containerd', async (t) => {
+  const c = new ContainerdConnection(ctd.address, `kiln-content-suite-${++suiteNamespaces}`);
+  t.after(() => c.close());
+  return { content: new ContainerdContentStore(c), scope: (fn) => withLease(c, fn) };
 });
 
 const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;

@@ -9,7 +9,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { dataLoss, internal, isKilnError, notFound, unavailable } from '../../errors.js';
+import { dataLoss, failedPrecondition, internal, isKilnError, notFound, unavailable } from '../../errors.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from '../../content/store.js';
 import type { ContainerdConnection, Message } from './grpc.js';
 
@@ -136,6 +136,7 @@ export class ContainerdContentStore implements ContentStore {
         return offset;
       },
       async write(source) {
+        if (done) throw failedPrecondition(`ingest ${ref} in containerd (${conn.namespace}) is already committed or aborted`);
         // Pipelined: up to WINDOW chunks in flight; containerd answers each in order with the new offset.
         // On failure the source is destroyed, not drained: awaiting an iterator's
         // return() on a piped HTTP body can wait forever once containerd is gone.

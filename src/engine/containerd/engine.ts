@@ -2,27 +2,20 @@
  * The containerd backend: the Engine contract over containerd's gRPC API, in
  * namespace k8s.io by default, so what kiln pulls, imports or loads is at once
  * an image the kubelet (CRI), `ctr` and `crictl` see, already unpacked into
- * the CRI's snapshotter. The image logic is the local backend's (pull, push,
- * import, inspect, history, tag, save, load), run over containerd's content
- * store and image records instead of kiln's OCI layout.
+ * the CRI's snapshotter. The image calls are the image service's
+ * (src/image, through ../store/engine.ts) over containerd's content store and
+ * image records; tag, rmi and load keep containerd's own records.
  */
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { isErrno, permissionDenied } from '../../errors.js';
-import { saveArchive, type SaveItem } from '../../image/archive/save.js';
 import { loadArchive } from '../../image/archive/load.js';
-import { createRegistryClient } from '../../registry/client.js';
+import { createRegistryClient, type RegistryClient } from '../../registry/client.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
-import { pullImage } from '../local/pull.js';
-import { pushImage } from '../local/push.js';
-import { importRootfs } from '../local/import.js';
-import { imageHistory, inspectImage, listImages } from '../local/images.js';
-import { resolveImage } from '../local/resolve.js';
-import type { LocalStores } from '../local/stores.js';
-import { buildWith } from '../local/build.js';
+import type { ImageStore } from '../../image/store.js';
+import { storeEngine } from '../store/engine.js';
 import { secureRoot } from '../root-mode.js';
-import { failedPrecondition } from '../../errors.js';
 import { ContainerdContentStore } from './content.js';
 import { unreachable } from './errors.js';
 import { ContainerdConnection } from './grpc.js';
@@ -76,46 +69,38 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
   const ctx: UnpackContext = { conn, content, snapshotter: opts.snapshotter ?? DEFAULT_SNAPSHOTTER };
   const refs = new ContainerdRefStore(ctx);
   const lease = <T>(fn: () => Promise<T>) => withLease(conn, fn);
-  const stores: LocalStores = {
-    root: address,
+  let registry: RegistryClient | undefined;
+  /*
+   * Builds run on containerd's own snapshots (./snapshotter.ts): the base
+   * image's committed layers are the steps' lowerdirs, and each step's
+   * upper dir is committed as its layer's snapshot; blobs go straight into
+   * containerd's content store and the tag is a containerd image record.
+   * workRoot holds the build cache, runc's state and the mount points.
+   */
+  const stores: ImageStore = {
     content,
     refs,
-    registry: createRegistryClient(),
     withLease: lease,
     setRef: (name, d) => refs.set(name, d),
     keepUnnamed: (d) => refs.keepUnnamed(d),
     // Layers made here go straight into containerd's snapshotter: compressing them only costs time.
     layerCodec: 'none',
+    ...(opts.workRoot ? { snapshotter: () => containerdSnapshotter(ctx, path.join(opts.workRoot!, 'containerd-mounts')) } : {}),
   };
+  const images = storeEngine(stores, {
+    registry: async () => (registry ??= createRegistryClient()),
+    ...(opts.workRoot ? { buildRoot: opts.workRoot } : {}),
+    // containerd unpacks the layers on this machine: compressing them would only cost time (DESIGN).
+    buildCompression: 'none',
+  });
 
   const engine: Engine = {
+    ...images,
     async info(): Promise<EngineInfo> {
-      let blobs = 0;
-      let bytes = 0;
-      for await (const b of content.list()) {
-        blobs++;
-        bytes += b.size;
-      }
-      const images = (await listImages(stores)).length;
-      return { backend: 'containerd', root: address, namespace, serverVersion: version.version, snapshotter: ctx.snapshotter, images, blobs, bytes };
+      return { backend: 'containerd', root: address, namespace, serverVersion: version.version, snapshotter: ctx.snapshotter, ...(await images.usage()) };
     },
-    pull: (ref, o) => pullImage(stores, ref, o),
-    push: (ref, o) => pushImage(stores, ref, o),
     tag: (source, target) => tagImage(stores, refs, source, target),
-    listImages: (o) => listImages(stores, o),
-    inspectImage: (ref) => inspectImage(stores, ref),
-    history: (ref) => imageHistory(stores, ref),
     removeImages: (inputs, o) => removeImages(stores, refs, inputs, o),
-    async save(inputs: string[], out: Writable, o) {
-      const items: SaveItem[] = [];
-      for (const r of inputs) {
-        const image = await resolveImage(content, refs, r);
-        const names = image.refs.map((x) => x.name).filter((n) => !n.includes('@'));
-        if (names.length === 0) items.push({ descriptor: image.manifestDescriptor });
-        for (const name of names) items.push({ name, descriptor: image.manifestDescriptor });
-      }
-      await saveArchive(content, items, out, { format: o?.format ?? 'docker' });
-    },
     load: (input: Readable) =>
       lease(async () => {
         const loaded = await loadArchive({ content, refs, leases: { with: lease } }, input);
@@ -126,21 +111,9 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
         }
         return out;
       }),
-    importRootfs: (input, o) => importRootfs(stores, input, o),
-    /*
-     * Builds run on containerd's own snapshots (./snapshotter.ts): the base
-     * image's committed layers are the steps' lowerdirs, and each step's
-     * upper dir is committed as its layer's snapshot; blobs go straight into
-     * containerd's content store and the tag is a containerd image record.
-     * workRoot holds the build cache, runc's state and the mount points.
-     */
     async build(o) {
-      if (!opts.workRoot) throw failedPrecondition('this containerd engine was opened without a work directory for builds', { hint: 'pass --root DIR' });
-      await secureRoot(opts.workRoot, ['containerd-mounts', 'build'], { workDir: true }); // the steps' roots are mounted there (../root-mode.ts)
-      const snapshotter = containerdSnapshotter(ctx, path.join(opts.workRoot, 'containerd-mounts'));
-      const buildStores: LocalStores = { ...stores, root: opts.workRoot, registry: stores.registry, snapshotter };
-      // containerd unpacks the layers on this machine: compressing them would only cost time (DESIGN).
-      return buildWith(buildStores, async () => buildStores, { ...o, compression: o.compression ?? 'none' });
+      if (opts.workRoot) await secureRoot(opts.workRoot, ['containerd-mounts', 'build'], { workDir: true }); // the steps' roots are mounted there (../root-mode.ts)
+      return images.build(o);
     },
     async prune(): Promise<PruneResult> {
       // containerd collects what no image, lease or container references; a lease
@@ -157,7 +130,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
     events: (q) => containerdEvents(conn, q),
     check: () => checkImages(content, refs),
     async close() {
-      await stores.registry.close();
+      await registry?.close();
       conn.close();
     },
   };

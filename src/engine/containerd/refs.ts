@@ -11,7 +11,7 @@ import { parseReference, repositoryName } from '../../name/reference.js';
 import type { NamedRef, RefStore } from '../../content/store.js';
 import type { Descriptor } from '../../oci/types.js';
 import { isIndexType } from '../../oci/mediatypes.js';
-import { REPO_DIGEST } from '../local/resolve.js';
+import { REPO_DIGEST } from '../../image/resolve.js';
 import type { Message } from './grpc.js';
 import { withLease } from './lease.js';
 import { platformManifest, publishImage, type UnpackContext } from './unpack.js';

@@ -7,11 +7,11 @@
 import { invalidArgument, notFound } from '../../errors.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
 import type { RemoveResult } from '../engine.js';
-import { resolveImage } from '../local/resolve.js';
-import type { LocalStores } from '../local/stores.js';
+import { resolveImage } from '../../image/resolve.js';
+import type { ImageStore } from '../../image/store.js';
 import type { ContainerdRefStore } from './refs.js';
 
-export async function tagImage(stores: LocalStores, refs: ContainerdRefStore, source: string, target: string): Promise<void> {
+export async function tagImage(stores: ImageStore, refs: ContainerdRefStore, source: string, target: string): Promise<void> {
   const image = await resolveImage(stores.content, refs, source);
   const ref = parseNormalizedNamed(target);
   if (ref.digest) throw invalidArgument(`cannot tag with a digest reference "${target}"`, { hint: 'use NAME[:TAG]' });
@@ -27,7 +27,7 @@ function nameOf(input: string): string | undefined {
   }
 }
 
-export async function removeImages(stores: LocalStores, refs: ContainerdRefStore, inputs: string[], opts: { force?: boolean } = {}): Promise<RemoveResult> {
+export async function removeImages(stores: ImageStore, refs: ContainerdRefStore, inputs: string[], opts: { force?: boolean } = {}): Promise<RemoveResult> {
   const result: RemoveResult = { untagged: [], deleted: [] };
   for (const input of inputs) {
     const image = await resolveImage(stores.content, refs, input);

@@ -1,16 +1,16 @@
 /** The local backend: kiln's own OCI-layout store under --root, registries reached directly. */
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { openStore, withLease } from '../../content/layout.js';
 import { collectGarbage } from '../../content/gc.js';
 import { checkStore } from '../../content/check.js';
 import { rootExposure, secureRoot } from '../root-mode.js';
-import type { SaveItem } from '../../image/archive/save.js';
 import type { RegistryClient } from '../../registry/client.js';
-import { failedPrecondition, internal } from '../../errors.js';
+import { failedPrecondition } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
-import { imageHistory, inspectImage, listImages, removeImages, tagImage } from './images.js';
-import { listLocalImages, readManifest, resolveImage } from './resolve.js';
-import type { LocalStores } from './stores.js';
+import { removeImages } from '../../image/remove.js';
+import { listLocalImages, readManifest, resolveImage } from '../../image/resolve.js';
+import type { ImageStore } from '../../image/store.js';
+import { storeEngine } from '../store/engine.js';
 import { ContainerStore } from './containers/store.js';
 import { appendEvent, appendImageEvent, readEvents } from './events.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
@@ -25,53 +25,40 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
   // The root's modes are made or repaired (`system check` passes repairModes: false, to report them).
   if (opts.repairModes !== false) await secureRoot(root);
   let registry: RegistryClient | undefined;
-  const withRegistry = async (): Promise<void> => {
-    if (!registry) registry = (await import('../../registry/client.js')).createRegistryClient();
-  };
-  const stores: LocalStores = {
-    root,
+  const stores: ImageStore = {
     content: store.content,
     refs: store.refs,
-    get registry(): RegistryClient {
-      if (!registry) throw internal('the registry client is used before it was loaded');
-      return registry;
-    },
     withLease: (fn) => withLease(store, () => fn()),
     setRef: (name, d) => store.refs.set(name, d),
     keepUnnamed: (d) => store.refs.keep(d),
   };
+  const images = storeEngine(stores, {
+    registry: async () => (registry ??= (await import('../../registry/client.js')).createRegistryClient()),
+    buildRoot: root,
+    onImageEvent: (action, id, names) => appendImageEvent(root, action, id, names),
+  });
   const gc = () => collectGarbage(store);
 
   const engine: Engine = {
+    ...images,
     async info(): Promise<EngineInfo> {
-      let blobs = 0;
-      let bytes = 0;
-      for await (const b of store.content.list()) {
-        blobs++;
-        bytes += b.size;
-      }
-      return { backend: 'local', root, images: (await listImages(stores)).length, blobs, bytes };
+      return { backend: 'local', root, ...(await images.usage()) };
     },
     async pull(ref, opts) {
-      await withRegistry();
-      const r = await (await import('./pull.js')).pullImage(stores, ref, opts);
+      const r = await images.pull(ref, opts);
       await appendEvent(root, { type: 'image', action: 'pull', id: r.reference, attributes: { name: r.reference, id: r.id } });
       return r;
     },
     async push(ref, opts) {
-      await withRegistry();
-      const r = await (await import('./push.js')).pushImage(stores, ref, opts);
+      const r = await images.push(ref, opts);
       await appendEvent(root, { type: 'image', action: 'push', id: r.reference, attributes: { name: r.reference, digest: r.digest } });
       return r;
     },
     async tag(source, target) {
-      await tagImage(stores, source, target);
+      await images.tag(source, target);
       const name = formatReference(parseNormalizedNamed(target));
       await appendEvent(root, { type: 'image', action: 'tag', id: name, attributes: { name } });
     },
-    listImages: (opts) => listImages(stores, opts),
-    inspectImage: (ref) => inspectImage(stores, ref),
-    history: (ref) => imageHistory(stores, ref),
     async removeImages(refs, opts) {
       if (!opts?.force) {
         const inUse = new Map<string, string[]>();
@@ -92,20 +79,6 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
       if (result.deleted.length > 0) await gc();
       return result;
     },
-    async save(refs: string[], out: Writable, opts) {
-      const items: SaveItem[] = [];
-      const saved: [string, string[]][] = [];
-      for (const r of refs) {
-        const image = await resolveImage(stores.content, stores.refs, r);
-        const names = image.refs.map((x) => x.name).filter((n) => !n.includes('@'));
-        if (names.length === 0) items.push({ descriptor: image.manifestDescriptor });
-        for (const name of names) items.push({ name, descriptor: image.manifestDescriptor });
-        saved.push([image.id, names]);
-      }
-      const { saveArchive } = await import('../../image/archive/save.js');
-      await saveArchive(store.content, items, out, { format: opts?.format ?? 'docker' });
-      for (const [id, names] of saved) await appendImageEvent(root, 'save', id, names);
-    },
     async load(input: Readable): Promise<LoadedImage[]> {
       const { loadArchive } = await import('../../image/archive/load.js');
       const loaded = await loadArchive(store, input);
@@ -113,19 +86,6 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
       for (const l of loaded) out.push({ ...(l.name ? { name: l.name } : {}), id: (await readManifest(store.content, l.descriptor)).config.digest });
       for (const l of out) await appendImageEvent(root, 'load', l.id, l.name ? [l.name] : []);
       return out;
-    },
-    async importRootfs(input, opts) {
-      const id = await (await import('./import.js')).importRootfs(stores, input, opts);
-      await appendImageEvent(root, 'import', id, opts?.reference ? [formatReference(parseNormalizedNamed(opts.reference))] : []);
-      return id;
-    },
-    async build(opts) {
-      const r = await (await import('./build.js')).buildWith(stores, async () => {
-        await withRegistry();
-        return stores;
-      }, opts);
-      await appendImageEvent(root, 'build', r.id, r.tags);
-      return r;
     },
     events: (q) => readEvents(root, q),
     async prune(): Promise<PruneResult> {
@@ -136,13 +96,13 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
         if (await store.refs.forget(image.manifestDescriptor.digest)) deletedImages.push(image.id);
       }
       for (const id of deletedImages) await appendImageEvent(root, 'delete', id);
-      const buildLeftovers = await (await import('./leftovers.js')).clearBuildLeftovers(root);
+      const buildLeftovers = await (await import('../store/leftovers.js')).clearBuildLeftovers(root);
       const r = await gc();
       return { deletedImages, blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed, buildLeftovers };
     },
     async check() {
       const problems = (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message, ...(p.info ? { info: true } : {}) }));
-      return [...(await rootExposure(root)), ...problems, ...(await (await import('./leftovers.js')).buildLeftovers(root))];
+      return [...(await rootExposure(root)), ...problems, ...(await (await import('../store/leftovers.js')).buildLeftovers(root))];
     },
     close: async () => {
       await registry?.close();

@@ -12,7 +12,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
-import { noBuildProgress, type BuildEvent, type BuildOptions, type BuildResult } from '../../build/types.js';
+import { noBuildProgress, type BuildEvent, type BuildOptions, type BuildResult } from '../../builder/types.js';
 import { internal, type KilnError } from '../../errors.js';
 import type { BuildStart } from './build-start.js';
 import { diffManifest, manifestParts, type ContextManifest, type ManifestEntry } from './sync/manifest.js';

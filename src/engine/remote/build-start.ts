@@ -6,8 +6,8 @@
  * reads it as hostile input: only known fields of the right types pass.
  */
 import { invalidArgument } from '../../errors.js';
-import type { BuildOptions } from '../../build/types.js';
-import type { CacheExport } from '../../build/remote-cache.js';
+import type { BuildOptions } from '../../builder/types.js';
+import type { CacheExport } from '../../builder/types.js';
 import { validateContextId } from './sync/slot.js';
 
 export type RemoteBuildOptions = Pick<

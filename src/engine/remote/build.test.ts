@@ -11,7 +11,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { startAgent, type TestAgent } from '../../testing/agent.js';
 import { kiln, kilnBin, kilnOk, type RunResult } from '../../testing/kiln.js';
-import { buildFixture, type BuildFixture } from '../../build/test-support.js';
+import { buildFixture, type BuildFixture } from '../../builder/test-support.js';
 import { Runc } from '../../runtime/runc.js';
 
 let fx: BuildFixture;

@@ -6,7 +6,7 @@
  * containers for the client, so this engine has none.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { ProgressEvent } from '../progress.js';
+import type { ProgressEvent } from '../../image/progress.js';
 import type { Engine, EngineInfo, ImportOptions, LoadedImage, PullResult, PushResult } from '../engine.js';
 import { internal, invalidArgument } from '../../errors.js';
 import { parseAddress } from './address.js';

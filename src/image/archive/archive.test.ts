@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { checkStore, openStore, type LocalStore } from '../../content/index.js';
-import { run, sha256, storeImage, tempDir, tinyImage, type TinyImage } from '../../content/testutil.js';
+import { run, sha256, storeImage, tempDir, tinyImage, type TinyImage } from '../../testing/store-fixture.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import type { Manifest } from '../../oci/types.js';
 import { loadArchive, saveArchive } from './index.js';

@@ -6,8 +6,9 @@
  */
 import type { Readable } from 'node:stream';
 import type { BlobInfo, ContentStore, RefStore } from '../../content/store.js';
-import { dataLoss, invalidArgument } from '../../errors.js';
-import { isIndexType, isManifestType, MediaType } from '../../oci/mediatypes.js';
+import { dataLoss, invalidArgument, isKilnError } from '../../errors.js';
+import { walkImage } from '../copy.js';
+import { isManifestType, MediaType } from '../../oci/mediatypes.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../../oci/types.js';
 import { layerDiffId } from './diffid.js';
 import { fullName, nameFromAnnotations } from './names.js';
@@ -95,21 +96,24 @@ async function fromDockerManifest(store: LoadTarget, s: Spooled): Promise<Loaded
   return loaded;
 }
 
-/** Checks that a manifest (or the present children of an index) has all its blobs. */
-async function checkComplete(store: LoadTarget, d: Descriptor, depth = 0): Promise<void> {
+/** Checks, by the one walk (../copy.ts), that a manifest (or each present child of an index) has all its blobs. */
+async function checkComplete(store: LoadTarget, d: Descriptor): Promise<void> {
   if (!(await store.content.stat(d.digest))) {
     throw dataLoss(`image archive: index.json names ${d.digest}, but the archive does not contain it`, { hint: 'the archive is incomplete; save it again' });
   }
-  const doc = await blobJson<Partial<Manifest & Index>>(store, d.digest, 'manifest');
-  if (isIndexType(d.mediaType) || (!isManifestType(d.mediaType) && Array.isArray(doc.manifests))) {
-    for (const child of doc.manifests ?? []) if (depth < 4 && (await store.content.stat(child.digest))) await checkComplete(store, child, depth + 1);
-    return;
-  }
-  for (const b of [doc.config, ...(doc.layers ?? [])]) {
-    if (b && !(await store.content.stat(b.digest))) {
-      throw dataLoss(`image archive: manifest ${d.digest} needs ${b.digest}, but the archive does not contain it`, { hint: 'the archive is incomplete; save it again' });
-    }
-  }
+  const has = async (c: Descriptor) => (await store.content.stat(c.digest)) !== undefined;
+  await walkImage({ descriptor: d, bytes: await store.content.readBytes(d.digest) }, {
+    read: (c) => store.content.readBytes(c.digest),
+    every: { has },
+    blob: async (b, _kind, of) => {
+      if (await has(b)) return false;
+      throw dataLoss(`image archive: manifest ${of.digest} needs ${b.digest}, but the archive does not contain it`, { hint: 'the archive is incomplete; save it again' });
+    },
+    parallel: 1,
+  }).catch((e: unknown) => {
+    if (isKilnError(e, 'INVALID_ARGUMENT')) throw invalidArgument(`image archive: ${(e as Error).message}`, { cause: e });
+    throw e;
+  });
 }
 
 /** OCI layout inside the archive (pure OCI, or Docker ≥25): use its manifests as they are. */

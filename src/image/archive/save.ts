@@ -12,7 +12,8 @@ import * as tar from 'tar-stream';
 import type { ContentStore } from '../../content/store.js';
 import { REF_NAME } from '../../content/refs.js';
 import { hostPlatform } from '../../oci/platform.js';
-import { dataLoss, invalidArgument, notFound } from '../../errors.js';
+import { dataLoss, invalidArgument, isKilnError, notFound } from '../../errors.js';
+import { walkImage } from '../copy.js';
 import { isIndexType, isManifestType, MediaType } from '../../oci/mediatypes.js';
 import type { Descriptor, Index, Manifest, Platform } from '../../oci/types.js';
 import { CONTAINERD_NAME, fullName, repoAndTag, repoTag } from './names.js';
@@ -62,20 +63,25 @@ function pickPlatform(index: Index, want: Platform, d: Descriptor): Descriptor {
   return found;
 }
 
-/** Adds everything `d` reaches that the store has, children before parents. Manifests must be complete. */
+/** Adds everything `d` reaches that the store has (the one walk, ../copy.ts), children before parents. Manifests must be complete. */
 async function collect(content: ContentStore, d: Descriptor, blobs: Map<string, Descriptor>): Promise<void> {
   if (blobs.has(d.digest)) return;
-  if (isIndexType(d.mediaType)) {
-    for (const child of (await readJson<Index>(content, d)).manifests) {
-      if (await content.stat(child.digest)) await collect(content, child, blobs);
-    }
-  } else if (isManifestType(d.mediaType)) {
-    const m = await readJson<Manifest>(content, d);
-    for (const c of [m.config, ...m.layers]) blobs.set(c.digest, c);
-  } else {
+  if (!isIndexType(d.mediaType) && !isManifestType(d.mediaType)) {
     throw invalidArgument(`cannot save ${d.digest}: media type ${d.mediaType} is not an image manifest or index`);
   }
-  blobs.set(d.digest, d);
+  await walkImage({ descriptor: d, bytes: await content.readBytes(d.digest) }, {
+    read: (c) => content.readBytes(c.digest),
+    every: { has: async (c) => !blobs.has(c.digest) && (await content.stat(c.digest)) !== undefined },
+    blob: async (b) => {
+      blobs.set(b.digest, b);
+      return false;
+    },
+    document: async (doc) => void blobs.set(doc.digest, doc),
+    parallel: 1,
+  }).catch((e: unknown) => {
+    if (isKilnError(e, 'INVALID_ARGUMENT')) throw dataLoss(`cannot save: ${(e as Error).message}`, { hint: 'run `kiln system check`, then pull the image again', cause: e });
+    throw e;
+  });
 }
 
 interface Plan {

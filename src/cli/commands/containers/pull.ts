@@ -4,7 +4,7 @@
  * the pull's progress, and the digest and status lines.
  */
 import type { CreateOptions, PullPolicy } from '../../../engine/containers.js';
-import type { ProgressEvent } from '../../../engine/progress.js';
+import type { ProgressEvent } from '../../../image/progress.js';
 import { createProgress } from '../../progress.js';
 import { familiarName, pullReport } from '../../pull-report.js';
 

@@ -16,11 +16,18 @@ import { createSocket } from 'node:dgram';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { failedPrecondition, internal, invalidArgument, isErrno, unavailable } from '../../../errors.js';
-import { writeFileAtomic } from '../../../content/fsutil.js';
+import { writeFileAtomic } from '../../../util/fsutil.js';
 import type { PortBinding } from '../../containers.js';
 import type { ContainerContext } from './context.js';
-import type { Attached } from './network.js';
 import type { ContainerRecord } from './store.js';
+import type { NetworkMode } from '../../../runtime/index.js';
+
+/** A started container's network: its mode, its bridge address and published ports. */
+export interface Attached {
+  mode: NetworkMode;
+  ip?: string;
+  ports: PortBinding[];
+}
 
 const run = promisify(execFile);
 export const CNI_PATH = process.env.KILN_CNI_PATH ?? '/usr/lib/cni';

@@ -9,6 +9,7 @@ import { containerContext, logFile, type ContainerContext } from './context.js';
 import { filterContainers } from './filter.js';
 import { liveState, monitorRunning } from './state.js';
 import type { ContainerRecord } from './store.js';
+import { localVolumes } from '../volumes/engine.js';
 
 /*
  * What only some commands need (runc driver, snapshots, CNI, the image store)
@@ -60,7 +61,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
 
   /** A local image straight from the store (the full engine, with its registry client, is not loaded for this). */
   async function localImage(ref: string): Promise<ImageDetail> {
-    const [{ openStore }, { inspectImage }] = await Promise.all([import('../../../content/layout.js'), import('../images.js')]);
+    const [{ openStore }, { inspectImage }] = await Promise.all([import('../../../content/layout.js'), import('../../../image/list.js')]);
     const store = await openStore(root, { create: false, writable: false }).catch((e: unknown) => {
       if (isKilnError(e, 'NOT_FOUND')) throw notFound(`no such image: ${ref}`);
       throw e;
@@ -290,5 +291,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       for (const r of await ctx.store.list()) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.name]);
       return out;
     },
+
+    ...localVolumes(root),
   };
 }

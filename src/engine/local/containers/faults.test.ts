@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { bridgeMembers, containerFixture, IMAGE, until, type ContainerFixture } from './test-support.js';
+import { bridgeMembers, containerFixture, IMAGE, until, type ContainerFixture } from '../../../testing/container-fixture.js';
 
 let fx: ContainerFixture;
 before(async () => {

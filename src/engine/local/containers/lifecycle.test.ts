@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { containerFixture, IMAGE, until, type ContainerFixture } from './test-support.js';
+import { containerFixture, IMAGE, until, type ContainerFixture } from '../../../testing/container-fixture.js';
 
 let fx: ContainerFixture;
 before(async () => {

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { bridgeMembers, containerFixture, IMAGE, until, type ContainerFixture } from './test-support.js';
+import { bridgeMembers, containerFixture, IMAGE, until, type ContainerFixture } from '../../../testing/container-fixture.js';
 
 let fx: ContainerFixture;
 before(async () => {

@@ -2,17 +2,11 @@
  * A container's network at start and its release at exit: `host` and `none`
  * need nothing; `bridge` gets a network namespace wired by CNI (cni.ts).
  */
-import type { NetworkMode } from '../../../runtime/index.js';
-import type { PortBinding } from '../../containers.js';
-import { bridgeDown, bridgeUp } from './cni.js';
+import { bridgeDown, bridgeUp, type Attached } from './cni.js';
 import type { ContainerContext } from './context.js';
 import type { ContainerRecord } from './store.js';
 
-export interface Attached {
-  mode: NetworkMode;
-  ip?: string;
-  ports: PortBinding[];
-}
+export type { Attached } from './cni.js';
 
 export async function networkUp(ctx: ContainerContext, rec: ContainerRecord): Promise<Attached> {
   const net = rec.spec.network ?? 'bridge';

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../../../errors.js';
-import { isAlive } from '../../../content/process.js';
+import { isAlive } from '../../../util/process.js';
 import { containerPaths, runcRoot } from '../../../runtime/paths.js';
 import { readExitState } from '../../../runtime/exit-state.js';
 import type { ContainerState } from '../../containers.js';

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { alreadyExists, invalidArgument, isErrno, notFound } from '../../../errors.js';
-import { withLock } from '../../../content/lock.js';
-import { writeFileAtomic } from '../../../content/fsutil.js';
+import { withLock } from '../../../util/lock.js';
+import { writeFileAtomic } from '../../../util/fsutil.js';
 import type { ContainerSpec, MountPoint, PortBinding } from '../../containers.js';
 import { randomName } from './names.js';
 

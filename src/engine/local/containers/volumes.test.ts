@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { containerFixture, IMAGE, type ContainerFixture } from './test-support.js';
+import { containerFixture, IMAGE, type ContainerFixture } from '../../../testing/container-fixture.js';
 
 let fx: ContainerFixture;
 before(async () => {
@@ -30,6 +30,22 @@ test('a named volume starts with the image content at its path and keeps data ac
   await fx.ok(['rm', 'user']);
   await fx.ok(['volume', 'rm', 'etcvol']);
   assert.equal((await fx.ok(['volume', 'ls', '-q'])).stdout, '');
+});
+
+test('volume rm and volume prune keep a volume a created container names with --mount source=; prune records destroy events', async () => {
+  await fx.ok(['volume', 'create', 'mountvol']);
+  await fx.ok(['volume', 'create', 'spare']);
+  await fx.ok(['create', '--name', 'mounter', '--mount', 'type=volume,source=mountvol,target=/d', IMAGE, 'true']);
+  const busy = await fx.k(['volume', 'rm', 'mountvol']);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /^kiln: volume mountvol is in use by container mounter/);
+  const pruned = await fx.ok(['volume', 'prune', '-f']);
+  assert.equal(pruned.stdout, 'Deleted Volumes:\nspare\nTotal reclaimed volumes: 1\n');
+  const events = await fx.ok(['events', '--since', '10m', '--until', '0s', '--filter', 'type=volume', '--format', 'json']);
+  const seen = events.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; id: string }).map((e) => `${e.action} ${e.id}`);
+  assert.deepEqual(seen.filter((e) => e.endsWith(' spare') || e.endsWith(' mountvol')), ['create mountvol', 'create spare', 'destroy spare']);
+  await fx.ok(['rm', 'mounter']);
+  await fx.ok(['volume', 'rm', 'mountvol']);
 });
 
 test('bind mounts (rw and :ro), --mount type=bind and tmpfs', async () => {

@@ -12,7 +12,7 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cancelled, invalidArgument } from '../../../errors.js';
-import type { BuildEvent, BuildResult, SecretSpec } from '../../../build/types.js';
+import type { BuildEvent, BuildResult, SecretSpec } from '../../../builder/types.js';
 import type { Engine } from '../../engine.js';
 import { parseBuildStart, type BuildStart } from '../build-start.js';
 import { defaultLimits, validateManifest, type ManifestLimits } from '../sync/validate.js';

@@ -16,7 +16,7 @@ import type { Stats } from 'node:fs';
 import { chmod, copyFile, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { dataLoss, invalidArgument } from '../../../errors.js';
-import { SourceHasher } from '../../../build/hasher.js';
+import { SourceHasher } from '../../../builder/hasher.js';
 import type { ContextManifest, ManifestEntry } from './manifest.js';
 import type { ContextSlot } from './slot.js';
 

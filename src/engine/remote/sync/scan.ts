@@ -8,7 +8,7 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadIgnore, walkContext } from '../../../dockerfile/index.js';
-import { SourceHasher } from '../../../build/hasher.js';
+import { SourceHasher } from '../../../builder/hasher.js';
 import type { ContextManifest, ManifestEntry } from './manifest.js';
 
 export interface ScanOptions {

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument } from '../../../errors.js';
-import { lock, type Release } from '../../../content/lock.js';
+import { lock, type Release } from '../../../util/lock.js';
 import { manifestDigest, type ContextManifest } from './manifest.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

@@ -1,6 +1,6 @@
 /**
- * Pull: registry → local store. The manifest (an index is resolved by
- * platform), then the config and layers in parallel (bounded), each streamed
+ * Pull: registry → store, by the one walk (./copy.ts): the manifest (an index
+ * is resolved by platform), its config and layers in parallel (bounded), each streamed
  * into the store's ingest, hashed on the way and verified before it becomes
  * visible; blobs already stored are skipped; an interrupted download resumes
  * from the bytes already on disk (re-hashed by the store), and when the whole
@@ -10,20 +10,18 @@
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isKilnError } from '../../errors.js';
-import { formatReference, identifier, parseNormalizedNamed, type Reference } from '../../name/reference.js';
-import { isIndexType } from '../../oci/mediatypes.js';
-import { parseIndex, parseImageManifest } from '../../oci/parse.js';
-import { hostPlatform, selectManifest } from '../../oci/platform.js';
-import { shortId } from '../../oci/digest.js';
-import type { Descriptor } from '../../oci/types.js';
-import type { ContentStore } from '../../content/store.js';
-import type { Repository } from '../../registry/repository.js';
-import { noProgress, type ProgressSink } from '../progress.js';
-import type { PullOptions, PullResult } from '../engine.js';
+import { isKilnError } from '../errors.js';
+import { formatReference, identifier, parseNormalizedNamed } from '../name/reference.js';
+import { shortId } from '../oci/digest.js';
+import type { Descriptor } from '../oci/types.js';
+import type { ContentStore } from '../content/store.js';
+import type { Repository } from '../registry/repository.js';
+import type { RegistryClient } from '../registry/client.js';
+import { noProgress, type ProgressSink } from './progress.js';
+import type { PullOptions, PullResult } from './types.js';
 import { REPO_DIGEST } from './resolve.js';
-import type { LocalStores } from './stores.js';
-import { mapLimit } from './limit.js';
+import type { ImageStore } from './store.js';
+import { copyImage } from './copy.js';
 import { counting } from './counting.js';
 
 const PARALLEL_LAYERS = 3;
@@ -95,47 +93,32 @@ export async function fetchBlob(
   return true;
 }
 
-async function resolveManifest(repo: Repository, ref: Reference, opts: PullOptions, stores: LocalStores) {
-  const top = await repo.getManifest(identifier(ref));
-  const saved: { descriptor: Descriptor; bytes: Buffer }[] = [top];
-  let manifestDesc = top.descriptor;
-  let manifestBytes = top.bytes;
-  if (isIndexType(top.descriptor.mediaType)) {
-    const index = parseIndex(top.bytes, top.descriptor.mediaType);
-    const chosen = selectManifest(index, opts.platform ?? hostPlatform());
-    const child = await repo.getManifest(chosen.digest);
-    manifestDesc = { ...child.descriptor, mediaType: chosen.mediaType, platform: chosen.platform };
-    manifestBytes = child.bytes;
-    saved.push(child);
-  }
-  for (const m of saved) await stores.content.writeBytes(m.bytes, { digest: m.descriptor.digest, size: m.descriptor.size });
-  return { topDigest: top.descriptor.digest, manifestDesc, manifest: parseImageManifest(manifestBytes, manifestDesc.mediaType) };
-}
-
-export async function pullImage(stores: LocalStores, input: string, opts: PullOptions = {}): Promise<PullResult> {
+export async function pullImage(stores: ImageStore, registry: RegistryClient, input: string, opts: PullOptions = {}): Promise<PullResult> {
   const ref = parseNormalizedNamed(input);
   const progress = opts.progress ?? noProgress;
-  const repo = stores.registry.repository(ref.domain, ref.path, ['pull']);
+  const repo = registry.repository(ref.domain, ref.path, ['pull']);
   return stores.withLease(async () => {
-    const { topDigest, manifestDesc, manifest } = await resolveManifest(repo, ref, opts, stores);
-    const blobs = [manifest.config, ...manifest.layers];
-    for (const l of manifest.layers) progress.emit({ id: shortId(l.digest), status: 'Waiting', total: l.size });
-    const fetched = await mapLimit(blobs, PARALLEL_LAYERS, (d) => fetchBlob(stores.content, repo, d, d === manifest.config ? noProgress : progress, opts.signal));
+    const top = await repo.getManifest(identifier(ref));
+    const image = await copyImage(top, {
+      read: async (d) => (await repo.getManifest(d.digest)).bytes,
+      ...(opts.platform ? { platform: opts.platform } : {}),
+      planned: (m) => {
+        for (const l of m.layers) progress.emit({ id: shortId(l.digest), status: 'Waiting', total: l.size });
+      },
+      blob: (d, kind) => fetchBlob(stores.content, repo, d, kind === 'config' ? noProgress : progress, opts.signal),
+      document: async (d, bytes) => void (await stores.content.writeBytes(bytes, { digest: d.digest, size: d.size })),
+      parallel: PARALLEL_LAYERS,
+    });
     const name = formatReference(ref);
     const previous = await stores.refs.get(name);
-    const descriptor: Descriptor = {
-      mediaType: manifestDesc.mediaType,
-      digest: manifestDesc.digest,
-      size: manifestDesc.size,
-      ...(manifestDesc.platform ? { platform: manifestDesc.platform } : {}),
-      annotations: { [REPO_DIGEST]: topDigest },
-    };
+    const { mediaType, digest, size, platform } = image.descriptor;
+    const descriptor: Descriptor = { mediaType, digest, size, ...(platform ? { platform } : {}), annotations: { [REPO_DIGEST]: top.descriptor.digest } };
     await stores.setRef(name, descriptor);
     return {
       reference: name,
-      digest: topDigest,
-      id: manifest.config.digest,
-      upToDate: !fetched.some(Boolean) && previous?.digest === manifestDesc.digest,
+      digest: top.descriptor.digest,
+      id: image.manifest.config.digest,
+      upToDate: !image.copied && previous?.digest === digest,
     };
   });
 }

@@ -4,7 +4,6 @@
  */
 import type { Readable } from 'node:stream';
 import type { Codec } from '../layer/compress.js';
-import type { CacheExport } from './remote-cache.js';
 
 /** `--ssh ID[=SOCKET]`: an ssh-agent socket on the host, offered to `RUN --mount=type=ssh,id=ID`. */
 export interface SshSpec {
@@ -20,6 +19,12 @@ export interface SecretSpec {
   env?: string;
   /** …or its bytes (the agent's: what a client sent, never written to a file). */
   value?: Buffer;
+}
+
+/** `--cache-to`: where, and which steps (min: the target's chain; max: every stage's steps). */
+export interface CacheExport {
+  ref: string;
+  mode: 'min' | 'max';
 }
 
 export type OutputSpec =

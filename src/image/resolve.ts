@@ -2,11 +2,11 @@
  * Finding local images: by name (normalized, `:latest` added), by full image
  * ID (`sha256:…`), or by a unique ID prefix, as `docker` does.
  */
-import { notFound, invalidArgument } from '../../errors.js';
-import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
-import { parseImageManifest } from '../../oci/parse.js';
-import type { ContentStore, NamedRef, RefStore } from '../../content/store.js';
-import type { Descriptor, Manifest } from '../../oci/types.js';
+import { notFound, invalidArgument } from '../errors.js';
+import { formatReference, parseNormalizedNamed } from '../name/reference.js';
+import { parseImageManifest } from '../oci/parse.js';
+import type { ContentStore, NamedRef, RefStore } from '../content/store.js';
+import type { Descriptor, Manifest } from '../oci/types.js';
 
 export interface LocalImage {
   manifestDescriptor: Descriptor;

@@ -129,7 +129,7 @@ interface CaseSpec {
   absent?: string[];
 }
 
-const casesDir = path.join(repoRoot(), 'src', 'build', 'oracle', 'cases');
+const casesDir = path.join(repoRoot(), 'src', 'builder', 'oracle', 'cases');
 /** Debian cases last: their base is imported while the busybox ones run. */
 const usesDebian = (name: string): boolean => name.startsWith('debian-');
 const caseNames = readdirSync(casesDir).sort((a, b) => Number(usesDebian(a)) - Number(usesDebian(b)) || a.localeCompare(b));

@@ -12,12 +12,19 @@ import { randomBytes } from 'node:crypto';
 import { isErrno } from '../errors.js';
 import { digestHex } from '../oci/digest.js';
 import type { ContentStore } from '../content/store.js';
+import type { Repository } from '../registry/repository.js';
 import type { CommittedLayer } from './layer-commit.js';
-import type { RemoteCacheSource } from './remote-cache.js';
 
 export interface CacheRecord {
   created: string;
   layer?: CommittedLayer;
+}
+
+/** Where a local miss is asked next: the `--cache-from` registry caches (./remote-cache.ts). */
+export interface CacheFallback {
+  get(key: string): Promise<CacheRecord | undefined>;
+  /** Their repositories: `--cache-to` mounts blobs from them on the same registry. */
+  readonly repositories: Repository[];
 }
 
 export class BuildCache {
@@ -25,7 +32,7 @@ export class BuildCache {
   /** Every record this build used or made, by key: what `--cache-to` exports. */
   readonly used = new Map<string, CacheRecord>();
   /** The `--cache-from` registry caches, asked on a local miss. */
-  remote?: RemoteCacheSource;
+  remote?: CacheFallback;
 
   constructor(
     root: string,

@@ -21,7 +21,7 @@ import { sha256Digest } from '../oci/digest.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import type { Repository } from '../registry/repository.js';
 import type { CacheRecord } from './cache.js';
-import type { BuildProgress } from './types.js';
+import type { BuildProgress, CacheExport } from './types.js';
 
 export const CACHE_CONFIG_TYPE = 'application/vnd.kiln.buildcache.config.v1+json';
 
@@ -37,19 +37,13 @@ export interface RemoteCacheConfig {
   steps: Record<string, RemoteCacheStep>;
 }
 
-/** `--cache-to`: where, and which steps (min: the target's chain; max: every stage's steps). */
-export interface CacheExport {
-  ref: string;
-  mode: 'min' | 'max';
-}
-
 /** What an engine injects for registry caches: its registry client and its blob transfers. */
 export interface CacheRegistry {
   repository(domain: string, path: string, actions: ('pull' | 'push')[]): Repository;
   /** Streams a blob of `repo` into the store (a no-op when it is stored). */
   fetchBlob(repo: Repository, desc: Descriptor, signal?: AbortSignal): Promise<unknown>;
   /** Uploads a stored blob unless the registry has it (HEAD) or can mount it from `mountFrom`. */
-  pushBlob(repo: Repository, desc: Descriptor, mountFrom: string[]): Promise<void>;
+  pushBlob(repo: Repository, desc: Descriptor, mountFrom: string[]): Promise<unknown>;
 }
 
 const toStep = (rec: CacheRecord): RemoteCacheStep =>

@@ -5,7 +5,7 @@
  * the containers ran on. Only records whose owner process is gone count, so
  * live builds are untouched.
  */
-import { builderStateDir, clearStaleOwned, staleOwned, type StaleOwned } from '../../build/owned.js';
+import { builderStateDir, clearStaleOwned, staleOwned, type StaleOwned } from '../../builder/owned.js';
 import { runcRoot } from '../../runtime/paths.js';
 import { clearStaleMounts, staleMounts } from '../../snapshot/overlay.js';
 import type { CheckProblem } from '../engine.js';

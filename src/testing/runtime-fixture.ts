@@ -3,21 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { runcRoot } from './paths.js';
-import { Runc } from './runc.js';
-
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
+import { runcRoot } from '../runtime/paths.js';
+import { Runc } from '../runtime/runc.js';
+import { repoRoot } from './root.js';
 
 export function busyboxTar(): string {
   const cache = process.env['KILN_TEST_CACHE'] ?? '/var/cache/kiln-test';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { lock, tryLock } from './lock.js';
 import { selfToken } from './process.js';
-import { run, tempDir } from './testutil.js';
+import { run, tempDir } from '../testing/store-fixture.js';
 
 test('a lock names its holder, and waiters give up with UNAVAILABLE', async (t) => {
   const path = join(await tempDir(t), 'kiln.lock');

@@ -4,19 +4,19 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { tarChecked } from '../../layer/tar-check.js';
-import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
-import { MediaType } from '../../oci/mediatypes.js';
-import { applyChanges, newConfig } from '../../oci/config.js';
-import { hostPlatform } from '../../oci/platform.js';
-import { compressLayer, decompress, type Codec } from '../../layer/compress.js';
-import type { Manifest } from '../../oci/types.js';
-import type { ImportOptions } from '../engine.js';
-import type { LocalStores } from './stores.js';
+import { tarChecked } from '../layer/tar-check.js';
+import { formatReference, parseNormalizedNamed } from '../name/reference.js';
+import { MediaType } from '../oci/mediatypes.js';
+import { applyChanges, newConfig } from '../oci/config.js';
+import { hostPlatform } from '../oci/platform.js';
+import { compressLayer, decompress, type Codec } from '../layer/compress.js';
+import type { Manifest } from '../oci/types.js';
+import type { ImportOptions } from './types.js';
+import type { ImageStore } from './store.js';
 
 const LAYER_TYPE: Record<Codec, string> = { gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd, none: MediaType.OciLayer };
 
-export async function importRootfs(stores: LocalStores, input: Readable, opts: ImportOptions = {}): Promise<string> {
+export async function importRootfs(stores: ImageStore, input: Readable, opts: ImportOptions = {}): Promise<string> {
   const name = opts.reference ? formatReference(parseNormalizedNamed(opts.reference)) : undefined;
   return stores.withLease(async () => {
     const tar = tarChecked(`import: ${opts.source ?? 'standard input'}`, 'give a root filesystem tarball (tar, tar.gz or tar.zst)');

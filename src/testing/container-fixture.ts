@@ -11,9 +11,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kiln, kilnOk, type RunResult } from '../../../testing/kiln.js';
-import { tempDir } from '../../../testing/tempdir.js';
-import { busyboxTar } from '../../../runtime/test-support.js';
+import { kiln, kilnOk, type RunResult } from './kiln.js';
+import { tempDir } from './tempdir.js';
+import { busyboxTar } from './runtime-fixture.js';
 
 export const IMAGE = 'busybox:test';
 

@@ -8,11 +8,11 @@ import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
-import type { LocalStore } from './layout.js';
+import type { LocalStore } from '../content/layout.js';
 
 export const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-export { repoRoot } from '../testing/root.js';
+export { repoRoot } from './root.js';
 
 export async function tempDir(t: { after(fn: () => Promise<void>): void }, prefix = 'kiln-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));

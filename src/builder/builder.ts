@@ -18,9 +18,9 @@ import type { Descriptor, Manifest } from '../oci/types.js';
 import { BuildSession, type BuilderDeps } from './session.js';
 import { runStages } from './schedule.js';
 import { writeOutputs } from './outputs.js';
-import { exportCache, RemoteCacheSource, type CacheExport } from './remote-cache.js';
+import { exportCache, RemoteCacheSource } from './remote-cache.js';
 import type { ImageState } from './state.js';
-import type { BuildOptions, BuildResult } from './types.js';
+import type { BuildOptions, BuildResult, CacheExport } from './types.js';
 
 export type { BuilderDeps } from './session.js';
 

@@ -1,0 +1,27 @@
+// The import graph of src/ (tests aside) must keep its shape: no backend imports another
+// (engine/local, containerd, remote, kube), image/ imports nothing from engine/, and no file
+// reaches itself through imports (type-only ones count). Prints each breach; exits 1 on any.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+const root = path.resolve(process.argv[2] ?? 'src');
+const files = readdirSync(root, { recursive: true }).filter((f) => /\.ts$/.test(f) && !/\.test\.ts$|\.d\.ts$/.test(f)).map((f) => f.split(path.sep).join('/'));
+const graph = new Map(files.map((f) => [f, [...readFileSync(path.join(root, f), 'utf8').matchAll(/(?:^|\s)(?:import|export)\s[^'";]*?from\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g)]
+  .map((m) => path.posix.normalize(path.posix.join(path.posix.dirname(f), (m[1] ?? m[2]).replace(/\.js$/, '.ts'))))]));
+const backend = (f) => /^engine\/(local|containerd|remote|kube)\//.exec(f)?.[1];
+const bad = [];
+for (const [f, deps] of graph) for (const d of deps) {
+  if (backend(f) && backend(d) && backend(f) !== backend(d)) bad.push(`${f} → ${d}: one backend imports another; move what both need down (src/image, src/engine/store)`);
+  if (f.startsWith('image/') && d.startsWith('engine/')) bad.push(`${f} → ${d}: image/ must not import from engine/`);
+}
+const state = new Map(); // 1 = on the path, 2 = done
+const visit = (f, trail) => {
+  if (state.get(f) === 2 || !graph.has(f)) return;
+  if (state.get(f) === 1) return void bad.push(`import cycle: ${[...trail.slice(trail.indexOf(f)), f].join(' → ')}`);
+  state.set(f, 1);
+  for (const d of graph.get(f)) visit(d, [...trail, f]);
+  state.set(f, 2);
+};
+for (const f of graph.keys()) visit(f, []);
+for (const b of bad) console.error(b);
+console.log(`imports: ${files.length} files, ${[...graph.values()].flat().length} imports, ${bad.length} problem(s)`);
+process.exit(bad.length > 0 ? 1 : 0);

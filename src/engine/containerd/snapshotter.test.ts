@@ -1,0 +1,42 @@
+/** The LayeredSnapshotter suite (src/snapshot/testsuite.ts) on containerd's snapshotter, against a real containerd; each test in a namespace of its own. */
+import { after, before } from 'node:test';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { MediaType } from '../../oci/mediatypes.js';
+import { snapshotterSuite } from '../../snapshot/testsuite.js';
+import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
+import { removeDir, tempDir } from '../../testing/tempdir.js';
+import { ContainerdContentStore } from './content.js';
+import { ContainerdConnection } from './grpc.js';
+import { withLease } from './lease.js';
+import { containerdSnapshotter } from './snapshotter.js';
+
+let ctd: TestContainerd;
+before(async () => {
+  ctd = await startContainerd();
+});
+after(async () => {
+  await ctd?.stop();
+});
+
+let namespaces = 0;
+snapshotterSuite('containerd', async (t) => {
+  const conn = new ContainerdConnection(ctd.address, `kiln-snapshot-suite-${++namespaces}`);
+  const work = await tempDir('kiln-ctd-snap-suite-');
+  t.after(async () => {
+    conn.close();
+    await removeDir(work);
+  });
+  const content = new ContainerdContentStore(conn);
+  const mounts = path.join(work, 'mounts');
+  return {
+    snapshotter: containerdSnapshotter({ conn, content, snapshotter: 'overlayfs' }, mounts),
+    async layer(file, chainId, diffId) {
+      const info = await content.ingest(createReadStream(file));
+      return { chainId, diffId, descriptor: { mediaType: MediaType.OciLayer, ...info }, open: async () => createReadStream(file) };
+    },
+    scope: (fn) => withLease(conn, fn),
+    mountsUnder: mounts,
+    kind: 'overlay',
+  };
+});

@@ -1,0 +1,67 @@
+/**
+ * `build` on any ImageStore: the builder over the store, its snapshotter (kiln's
+ * overlay snapshots under `root`, owner-recorded, unless the store brings its
+ * own), and pulls of missing base images; first, what builds killed earlier
+ * left under `root` is cleared (./leftovers.ts).
+ */
+import { isKilnError } from '../../errors.js';
+import { buildImage } from '../../builder/builder.js';
+import type { BuildOptions, BuildResult } from '../../builder/types.js';
+import { overlaySnapshotter } from '../../snapshot/overlay.js';
+import { clearBuildLeftovers } from './leftovers.js';
+import type { ImageConfig } from '../../oci/types.js';
+import { fetchBlob, pullImage } from '../../image/pull.js';
+import { pushBlob } from '../../image/push.js';
+import { noProgress } from '../../image/progress.js';
+import { resolveImage } from '../../image/resolve.js';
+import type { ImageStore } from '../../image/store.js';
+import type { RegistryClient } from '../../registry/client.js';
+
+/** Where a build keeps its scratch (step snapshots, the build cache, runc's state), and the registry client, loaded on first use. */
+export interface BuildPlace {
+  root: string;
+  registry: () => Promise<RegistryClient>;
+}
+
+export async function buildWith(stores: ImageStore, place: BuildPlace, opts: BuildOptions): Promise<BuildResult> {
+  // What builds killed earlier left (their RUN containers, their overlay mounts); live builds' are kept.
+  await clearBuildLeftovers(place.root);
+  const pulled = new Set<string>();
+  const image = async (ref: string) => {
+    let local;
+    if (opts.pull && !pulled.has(ref)) {
+      pulled.add(ref);
+      await pullImage(stores, await place.registry(), ref, opts.signal ? { signal: opts.signal } : {});
+    }
+    try {
+      local = await resolveImage(stores.content, stores.refs, ref);
+    } catch (e) {
+      if (!isKilnError(e, 'NOT_FOUND')) throw e;
+      await pullImage(stores, await place.registry(), ref, opts.signal ? { signal: opts.signal } : {});
+      local = await resolveImage(stores.content, stores.refs, ref);
+    }
+    const config = JSON.parse((await stores.content.readBytes(local.id)).toString()) as ImageConfig;
+    return { id: local.id, manifest: local.manifest, config };
+  };
+  return buildImage(
+    {
+      root: place.root,
+      content: stores.content,
+      refs: stores.refs,
+      snapshotter: stores.snapshotter?.() ?? overlaySnapshotter(place.root, { recordOwner: true }),
+      image,
+      setRef: stores.setRef,
+      ...(stores.keepUnnamed ? { keepUnnamed: stores.keepUnnamed } : {}),
+      withLease: stores.withLease,
+      cacheRegistry: async () => {
+        const registry = await place.registry();
+        return {
+          repository: (domain, path, actions) => registry.repository(domain, path, actions),
+          fetchBlob: (repo, desc, signal) => fetchBlob(stores.content, repo, desc, noProgress, signal),
+          pushBlob: (repo, desc, mountFrom) => pushBlob(stores, repo, desc, mountFrom, noProgress),
+        };
+      },
+    },
+    opts,
+  );
+}
