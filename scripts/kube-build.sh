@@ -3,7 +3,7 @@
 # checkout, under $KILN_TEST_CACHE/kube/<key>/:
 #   kube   etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 #          kubelet, kube-proxy and kubectl in one multi-call binary (testing/kube)
-#   pause  the pod sandbox process (testing/kube/pause.c, static)
+#   pause  the pod sandbox process (testing/kube/pause/pause.c, static)
 # <key> hashes go.mod, go.sum, the sources, the link flags and the Go version.
 # Prints the directory. Idempotent: with the same key it prints it at once.
 # The first Go build compiles ~2,500 packages (25-45 min on 2 busy cores);
@@ -22,7 +22,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
   ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
-key=$( { cat "$src/go.mod" "$src/go.sum" "$src"/*.go "$src/pause.c"; echo "$ldflags"; go env GOVERSION GOARCH; } | sha256sum | cut -c1-16)
+key=$( { cat "$src/go.mod" "$src/go.sum" "$src"/*.go "$src/pause/pause.c"; echo "$ldflags"; go env GOVERSION GOARCH; } | sha256sum | cut -c1-16)
 out=$cache/kube/$key
 built() { [ -x "$out/kube" ] && [ -x "$out/pause" ]; }
 if built; then echo "$out"; exit 0; fi
@@ -35,7 +35,7 @@ exec 9>"$out/.lock"
 flock 9
 if built; then echo "$out"; exit 0; fi
 
-gcc -static -Os -s -o "$out/pause.tmp" "$src/pause.c"
+gcc -static -Os -s -o "$out/pause.tmp" "$src/pause/pause.c"
 mv "$out/pause.tmp" "$out/pause"
 echo "kube-build: building Kubernetes $version for the test cluster into $out (first build: 25-45 minutes)" >&2
 start=$(date +%s)

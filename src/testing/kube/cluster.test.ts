@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { kilnOk, testCache } from '../kiln.js';
@@ -16,13 +16,15 @@ import { netnsInode, processesInNetns } from './netns.js';
 import { processesInCgroup } from './cgroups.js';
 import { loadState, type ClusterState } from './state.js';
 import { leftovers } from './teardown.js';
-import { readSysctls } from './sysctls.js';
+import { CONTAINER_LOG_LINKS, readSysctls } from './hostwide.js';
 
 const run = promisify(execFile);
 let cluster: TestCluster;
 let state: ClusterState;
 let sysctlsBefore: Record<string, string>;
 let iptablesBefore: string[];
+let logLinksBefore: boolean;
+const exists = (p: string) => stat(p).then(() => true, () => false);
 
 /** Host iptables chains and rules that a cluster could add (KUBE-*, CNI-*). */
 async function clusterRules(): Promise<string[]> {
@@ -33,6 +35,7 @@ async function clusterRules(): Promise<string[]> {
 before(async () => {
   sysctlsBefore = await readSysctls();
   iptablesBefore = await clusterRules();
+  logLinksBefore = await exists(CONTAINER_LOG_LINKS);
   cluster = await startCluster();
   state = await loadState(cluster.dir);
 });
@@ -91,7 +94,7 @@ test('a busybox image kiln imported into the cluster containerd runs in a pod; k
   t.diagnostic(`cluster RSS ${(rssKb / 1024).toFixed(0)} MiB in ${pids.length} processes`);
 });
 
-test('stop() leaves no process, mount, network namespace, cgroup, CNI result, iptables rule or directory, and restores the kubelet sysctls', async (t) => {
+test('stop() leaves no process, mount, network namespace, cgroup, CNI result, iptables rule, log symlink or directory, and restores the kubelet sysctls', async (t) => {
   const during = await readSysctls();
   assert.equal(during['vm/overcommit_memory'], '1', 'the kubelet set vm.overcommit_memory while running');
   const started = Date.now();
@@ -100,4 +103,5 @@ test('stop() leaves no process, mount, network namespace, cgroup, CNI result, ip
   assert.deepEqual(await leftovers(state), []);
   assert.deepEqual(await readSysctls(), sysctlsBefore);
   assert.deepEqual(await clusterRules(), iptablesBefore);
+  assert.equal(await exists(CONTAINER_LOG_LINKS), logLinksBefore, `${CONTAINER_LOG_LINKS} as before`);
 });

@@ -21,13 +21,13 @@ import { createNetns, netnsPath } from './netns.js';
 import { makeClusterPki } from './pki.js';
 import { logTail, startInNetns, type Started } from './processes.js';
 import { saveState, loadState, type ClusterState } from './state.js';
-import { holdSysctls } from './sysctls.js';
+import { holdHost } from './hostwide.js';
 import { leftovers, teardown } from './teardown.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The image containerd runs as every pod's sandbox: made offline by kiln from testing/kube/pause.c. */
+/** The image containerd runs as every pod's sandbox: made offline by kiln from testing/kube/pause/pause.c. */
 export const PAUSE_IMAGE = 'kiln.test/pause:1';
 
 export interface TestCluster {
@@ -111,7 +111,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Test
   await mkdir(path.join(dir, 'logs'), { recursive: true });
   await saveState(s);
   try {
-    await holdSysctls(id, dir);
+    await holdHost(id, dir);
     await createNetns(s.netns, c.NODE_CIDR);
     await createCgroupRoot(s.cgroupRoot);
     say(`network namespace ${s.netns}, cgroup ${s.cgroupRoot}`);

@@ -3,7 +3,8 @@
  * the kubelet and controllers, every pod process (by the cluster's cgroups),
  * containerd and its shims, the API server and etcd, whatever else runs in
  * the node's network namespace; then mounts under the directory, the cgroups,
- * the namespace, CNI's cached results, the kubelet's sysctls, the directory.
+ * the namespace, CNI's cached results, the kubelet's container-log symlinks
+ * and sysctls (hostwide.ts), the directory.
  * `leftovers()` lists anything still there (tests assert it is empty).
  */
 import { execFile } from 'node:child_process';
@@ -14,7 +15,7 @@ import { cgroupMounts, processesInCgroup, removeCgroupRoot } from './cgroups.js'
 import { deleteNetns, netnsInode, netnsPath, processesInNetns } from './netns.js';
 import { endProcess } from './processes.js';
 import type { ClusterState } from './state.js';
-import { releaseSysctls } from './sysctls.js';
+import { containerLogLinks, releaseHost } from './hostwide.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,7 +35,7 @@ export async function teardown(s: ClusterState, opts: { keepDir?: boolean } = {}
   for (const f of await readdir(CNI_RESULTS).catch(() => [] as string[])) {
     if (f.startsWith(`${s.network}-`)) await rm(path.join(CNI_RESULTS, f), { force: true });
   }
-  await releaseSysctls(s.id);
+  await releaseHost(s.id, s.dir);
   if (!opts.keepDir) await rm(s.dir, { recursive: true, force: true });
 }
 
@@ -81,6 +82,7 @@ export async function leftovers(s: ClusterState): Promise<string[]> {
     if (await stat(d).then(() => true, () => false)) found.push(`cgroup ${d}`);
   }
   for (const f of await readdir(CNI_RESULTS).catch(() => [] as string[])) if (f.startsWith(`${s.network}-`)) found.push(`CNI result ${f}`);
+  for (const link of await containerLogLinks(s.dir)) found.push(`symlink ${link}`);
   if (await stat(s.dir).then(() => true, () => false)) found.push(`directory ${s.dir}`);
   return found;
 }
