@@ -22,7 +22,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CNI_RESULTS = '/var/lib/cni/results';
 
 export async function teardown(s: ClusterState, opts: { keepDir?: boolean } = {}): Promise<void> {
-  const end = (name: string) => (s.pids[name] ? endProcess(s.pids[name]!, s.dir) : Promise.resolve());
+  // A throwaway cluster: one second for SIGTERM (the API server would wait 5 s and more for open requests).
+  const end = (name: string) => (s.pids[name] ? endProcess(s.pids[name]!, s.dir, 1_000) : Promise.resolve());
   await Promise.all([end('kubelet'), end('kube-controller-manager'), end('kube-scheduler')]);
   await removeCgroupRoot(s.cgroupRoot);
   await end('containerd');
