@@ -13,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cache=${KILN_TEST_CACHE:-/var/cache/kiln-test}
 src=testing/kube
+command -v go >/dev/null || { echo "kube-build: the test cluster is built with Go (1.24 or later), and go is not on PATH" >&2; exit 1; }
 
 version=$(sed -n 's/^\(require \)\{0,1\}[[:space:]]*k8s.io\/kubernetes \(v[0-9.]*\)$/\2/p' "$src/go.mod")
 [ -n "$version" ] || { echo "kube-build: no k8s.io/kubernetes version in $src/go.mod" >&2; exit 1; }

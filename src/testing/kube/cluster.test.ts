@@ -7,10 +7,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { kilnOk, testCache } from '../kiln.js';
+import { tempDir } from '../tempdir.js';
+import { kubeBinaries } from './binaries.js';
 import { startCluster, type TestCluster } from './cluster.js';
 import { netnsInode, processesInNetns } from './netns.js';
 import { processesInCgroup } from './cgroups.js';
@@ -104,4 +106,22 @@ test('stop() leaves no process, mount, network namespace, cgroup, CNI result, ip
   assert.deepEqual(await readSysctls(), sysctlsBefore);
   assert.deepEqual(await clusterRules(), iptablesBefore);
   assert.equal(await exists(CONTAINER_LOG_LINKS), logLinksBefore, `${CONTAINER_LOG_LINKS} as before`);
+});
+
+test('a component that cannot start: startCluster names it with the end of its log, and leaves only its directory (for the logs)', async () => {
+  const bins = await kubeBinaries();
+  const fake = await tempDir('kiln-kube-fake-');
+  const kube = path.join(fake, 'kube');
+  await writeFile(kube, '#!/bin/sh\necho "kube $1: cannot start here" >&2\nexit 3\n', { mode: 0o755 });
+  const err = await startCluster({ binaries: { ...bins, kube } }).then(
+    (c) => c.stop().then(() => assert.fail('started')),
+    (e: Error) => e,
+  );
+  const dir = /^test cluster in (\S+):/.exec(err.message)?.[1];
+  assert.ok(dir, err.message);
+  assert.match(err.message, /^test cluster in \S+: etcd: etcd exited with 3; end of \S+\/logs\/etcd\.log:\nkube etcd: cannot start here\n/);
+  const failed = await loadState(dir);
+  assert.deepEqual(await leftovers(failed), [`directory ${dir}`]);
+  await rm(dir, { recursive: true });
+  await rm(fake, { recursive: true });
 });

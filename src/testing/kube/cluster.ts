@@ -8,19 +8,19 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { kilnBin } from '../kiln.js';
 import { tempDir } from '../tempdir.js';
-import { kubeBinaries } from './binaries.js';
+import { kubeBinaries, type KubeBinaries } from './binaries.js';
 import { createCgroupRoot } from './cgroups.js';
 import * as c from './components.js';
 import { cniConfig, containerdConfig, kubeconfig, kubeletConfig } from './configs.js';
 import { createNetns, netnsPath } from './netns.js';
 import { makeClusterPki } from './pki.js';
 import { logTail, startInNetns, type Started } from './processes.js';
-import { saveState, loadState, type ClusterState } from './state.js';
+import { saveState, loadState, stateFile, type ClusterState } from './state.js';
 import { holdHost } from './hostwide.js';
 import { leftovers, teardown } from './teardown.js';
 
@@ -60,11 +60,13 @@ export interface StartClusterOptions {
   dir?: string;
   /** Print one line per step to stderr. */
   verbose?: boolean;
+  /** The executables (default: kubeBinaries(), from scripts/kube-build.sh's cache). */
+  binaries?: KubeBinaries;
 }
 
 export async function startCluster(opts: StartClusterOptions = {}): Promise<TestCluster> {
   const t0 = Date.now();
-  const bins = await kubeBinaries();
+  const bins = opts.binaries ?? (await kubeBinaries());
   const dir = opts.dir ? path.resolve(opts.dir) : await tempDir('kiln-kube-');
   const id = randomBytes(3).toString('hex');
   const s: ClusterState = {
@@ -108,6 +110,9 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Test
     }
   };
 
+  if (await stat(stateFile(dir)).then(() => true, () => false)) {
+    throw new Error(`${dir} already holds a test cluster (${stateFile(dir)}): stop it first (scripts/cluster.sh down ${dir})`);
+  }
   await mkdir(path.join(dir, 'logs'), { recursive: true });
   await saveState(s);
   try {
