@@ -26,18 +26,20 @@ let state: ClusterState;
 let sysctlsBefore: Record<string, string>;
 let iptablesBefore: string[];
 let logLinksBefore: boolean;
+let startedAt: number;
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
-/** Host iptables chains and rules that a cluster could add (KUBE-*, CNI-*). */
-async function clusterRules(): Promise<string[]> {
+/** Host iptables lines this cluster could have added: KUBE-* chains, its pod subnet, its CNI network's name (kiln's own CNI- rules are not ours). */
+async function clusterRules(network?: string): Promise<string[]> {
   const { stdout } = await run('iptables-save');
-  return stdout.split('\n').filter((l) => /KUBE-|CNI-|kiln-kube/.test(l)).sort();
+  return stdout.split('\n').filter((l) => /KUBE-|10\.244\./.test(l) || (network !== undefined && l.includes(network))).sort();
 }
 
 before(async () => {
   sysctlsBefore = await readSysctls();
   iptablesBefore = await clusterRules();
   logLinksBefore = await exists(CONTAINER_LOG_LINKS);
+  startedAt = Date.now();
   cluster = await startCluster();
   state = await loadState(cluster.dir);
 });
@@ -77,7 +79,7 @@ test('a busybox image kiln imported into the cluster containerd runs in a pod; k
   const created = Date.now();
   await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
   await cluster.kubectl(['wait', '--for=condition=Ready', 'pod/hello', '--timeout=90s'], { timeoutMs: 100_000 });
-  t.diagnostic(`pod Running ${Date.now() - created} ms after kubectl apply`);
+  t.diagnostic(`pod Running ${Date.now() - created} ms after kubectl apply, ${Date.now() - startedAt} ms after startCluster()`);
 
   const deadline = Date.now() + 20_000;
   let logs = '';
@@ -104,7 +106,7 @@ test('stop() leaves no process, mount, network namespace, cgroup, CNI result, ip
   t.diagnostic(`teardown ${Date.now() - started} ms`);
   assert.deepEqual(await leftovers(state), []);
   assert.deepEqual(await readSysctls(), sysctlsBefore);
-  assert.deepEqual(await clusterRules(), iptablesBefore);
+  assert.deepEqual(await clusterRules(state.network), iptablesBefore);
   assert.equal(await exists(CONTAINER_LOG_LINKS), logLinksBefore, `${CONTAINER_LOG_LINKS} as before`);
 });
 

@@ -121,7 +121,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Test
     await createCgroupRoot(s.cgroupRoot);
     say(`network namespace ${s.netns}, cgroup ${s.cgroupRoot}`);
 
-    await start('etcd', c.etcdArgs({ dir, kube: bins.kube } as c.Layout));
+    await start('etcd', c.etcdArgs(bins.kube, dir));
     const [pki] = await Promise.all([
       makeClusterPki(path.join(dir, 'pki'), { nodeName: s.nodeName, nodeIP: s.nodeIP, serviceIP: c.SERVICE_IP }),
       writeContainerdFiles(ctdDir, s.network),

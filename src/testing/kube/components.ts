@@ -20,8 +20,8 @@ export interface Layout {
   kubeconfigs: { admin: string; controllerManager: string; scheduler: string; kubelet: string };
 }
 
-export const etcdArgs = (l: Layout): string[] => [
-  l.kube, 'etcd', '--data-dir', path.join(l.dir, 'etcd'),
+export const etcdArgs = (kube: string, dir: string): string[] => [
+  kube, 'etcd', '--data-dir', path.join(dir, 'etcd'),
   '--listen-client-url', 'http://127.0.0.1:2379', '--listen-peer-url', 'http://127.0.0.1:2380',
 ];
 

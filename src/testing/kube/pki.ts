@@ -79,8 +79,7 @@ export async function makeClusterPki(dir: string, names: PkiNames): Promise<Clus
       run('openssl', ['pkey', '-in', saKey, '-pubout', '-out', saPub])),
   ]);
   return {
-    dir, ca, frontProxyCa, apiserver: apiserver!, apiserverKubeletClient: apiserverKubeletClient!, frontProxyClient: frontProxyClient!,
-    kubeletServing: kubeletServing!, serviceAccount: { key: saKey, pub: saPub },
-    admin: admin!, controllerManager: controllerManager!, scheduler: scheduler!, kubelet: kubelet!,
+    dir, ca, frontProxyCa, apiserver, apiserverKubeletClient, frontProxyClient, kubeletServing,
+    serviceAccount: { key: saKey, pub: saPub }, admin, controllerManager, scheduler, kubelet,
   };
 }
