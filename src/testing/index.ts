@@ -9,3 +9,4 @@ export { blobOf, randomBlob, streamOf, readAll, tinyImage, type TestBlob, type T
 export { startContainerd, type TestContainerd } from './containerd.js';
 export { criImageService, type CriImage, type CriImageService } from './cri.js';
 export { startAgent, type StartAgentOptions, type TestAgent } from './agent.js';
+export { startCluster, stopCluster, PAUSE_IMAGE, type TestCluster, type StartClusterOptions } from './kube/cluster.js';
