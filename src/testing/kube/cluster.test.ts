@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { kilnOk, testCache } from '../kiln.js';
+import { kilnOk, repoRoot, testCache } from '../kiln.js';
 import { tempDir } from '../tempdir.js';
 import { kubeBinaries } from './binaries.js';
 import { startCluster, type TestCluster } from './cluster.js';
@@ -18,14 +18,13 @@ import { netnsInode, processesInNetns } from './netns.js';
 import { processesInCgroup } from './cgroups.js';
 import { loadState, type ClusterState } from './state.js';
 import { leftovers } from './teardown.js';
-import { CONTAINER_LOG_LINKS, readSysctls } from './hostwide.js';
+import { CONTAINER_LOG_LINKS, liveClusters, readSysctls, recordedHost, type HostState } from './hostwide.js';
 
 const run = promisify(execFile);
 let cluster: TestCluster;
 let state: ClusterState;
-let sysctlsBefore: Record<string, string>;
+let recorded: HostState;
 let iptablesBefore: string[];
-let logLinksBefore: boolean;
 let startedAt: number;
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
@@ -36,12 +35,11 @@ async function clusterRules(network?: string): Promise<string[]> {
 }
 
 before(async () => {
-  sysctlsBefore = await readSysctls();
   iptablesBefore = await clusterRules();
-  logLinksBefore = await exists(CONTAINER_LOG_LINKS);
   startedAt = Date.now();
   cluster = await startCluster();
   state = await loadState(cluster.dir);
+  recorded = (await recordedHost())!;
 });
 after(async () => {
   await cluster?.stop();
@@ -99,15 +97,23 @@ test('a busybox image kiln imported into the cluster containerd runs in a pod; k
 });
 
 test('stop() leaves no process, mount, network namespace, cgroup, CNI result, iptables rule, log symlink or directory, and restores the kubelet sysctls', async (t) => {
-  const during = await readSysctls();
-  assert.equal(during['vm/overcommit_memory'], '1', 'the kubelet set vm.overcommit_memory while running');
+  assert.ok(recorded, 'the host state was recorded before the kubelet started');
+  assert.equal((await readSysctls())['kernel/panic'], '10', 'the kubelet set kernel.panic while running');
   const started = Date.now();
   await cluster.stop();
   t.diagnostic(`teardown ${Date.now() - started} ms`);
   assert.deepEqual(await leftovers(state), []);
-  assert.deepEqual(await readSysctls(), sysctlsBefore);
   assert.deepEqual(await clusterRules(state.network), iptablesBefore);
-  assert.equal(await exists(CONTAINER_LOG_LINKS), logLinksBefore, `${CONTAINER_LOG_LINKS} as before`);
+  // Host-wide state comes back when the last cluster on the machine stops (another test file may run one meanwhile).
+  const live = await liveClusters();
+  assert.ok(!live.includes(state.id));
+  if (live.length === 0) {
+    assert.deepEqual(await readSysctls(), recorded.sysctls);
+    assert.equal(await exists(CONTAINER_LOG_LINKS), recorded.containerLogLinks, `${CONTAINER_LOG_LINKS} as before`);
+    assert.equal(await recordedHost(), undefined);
+  } else {
+    assert.deepEqual((await recordedHost())?.sysctls, recorded.sysctls, `still recorded for the clusters ${live.join(', ')}`);
+  }
 });
 
 test('a component that cannot start: startCluster names it with the end of its log, and leaves only its directory (for the logs)', async () => {
@@ -126,4 +132,22 @@ test('a component that cannot start: startCluster names it with the end of its l
   assert.deepEqual(await leftovers(failed), [`directory ${dir}`]);
   await rm(dir, { recursive: true });
   await rm(fake, { recursive: true });
+});
+
+test('scripts/cluster.sh up DIR starts the same cluster and exits, leaving it running; down DIR removes all of it', async () => {
+  const dir = path.join(await tempDir('kiln-kube-cli-'), 'cluster');
+  const script = path.join(repoRoot(), 'scripts', 'cluster.sh');
+  const up = await run('bash', [script, 'up', dir], { timeout: 180_000 });
+  assert.match(up.stdout, new RegExp(`^KUBECONFIG=${dir}/admin\\.kubeconfig$`, 'm'));
+  const nodeName = /^node: (\S+) \(10\.201\.0\.2, network namespace (\S+);/m.exec(up.stdout)?.[1];
+  assert.ok(nodeName, up.stdout);
+  assert.match(up.stdout, new RegExp(`^containerd: ${dir}/containerd/containerd\\.sock$`, 'm'));
+  const upState = await loadState(dir);
+  assert.equal(upState.nodeName, nodeName);
+  const nodes = await run(path.join(dir, 'kubectl'), ['get', 'nodes', '-o', 'name']);
+  assert.equal(nodes.stdout, `node/${nodeName}\n`);
+  const down = await run('bash', [script, 'down', dir], { timeout: 60_000 });
+  assert.equal(down.stdout, `cluster in ${dir} stopped and removed\n`);
+  assert.deepEqual(await leftovers(upState), []);
+  await rm(path.dirname(dir), { recursive: true });
 });

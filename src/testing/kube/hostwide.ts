@@ -21,7 +21,7 @@ const STATE = '/run/kiln-test-kube';
 const saved = path.join(STATE, 'host.json');
 const users = path.join(STATE, 'clusters');
 
-interface HostState {
+export interface HostState {
   sysctls: Record<string, string>;
   containerLogLinks: boolean;
 }
@@ -69,6 +69,14 @@ export async function containerLogLinks(dir: string): Promise<string[]> {
   }
   return links;
 }
+
+/** The host's state as the first live cluster recorded it, if any cluster is live. */
+export async function recordedHost(): Promise<HostState | undefined> {
+  return readFile(saved, 'utf8').then((t) => JSON.parse(t) as HostState, () => undefined);
+}
+
+/** The ids of the clusters registered and still there. */
+export const liveClusters = (): Promise<string[]> => liveUsers();
 
 async function liveUsers(): Promise<string[]> {
   const live: string[] = [];
