@@ -17,8 +17,8 @@ import { startCluster, type TestCluster } from './cluster.js';
 import { netnsInode, processesInNetns } from './netns.js';
 import { processesInCgroup } from './cgroups.js';
 import { loadState, type ClusterState } from './state.js';
-import { leftovers } from './teardown.js';
-import { CONTAINER_LOG_LINKS, liveClusters, readSysctls, recordedHost, type HostState } from './hostwide.js';
+import { cniSandboxIds, leftovers } from './teardown.js';
+import { HOST_DIRS, liveClusters, readSysctls, recordedHost, type HostState } from './hostwide.js';
 
 const run = promisify(execFile);
 let cluster: TestCluster;
@@ -99,17 +99,19 @@ test('a busybox image kiln imported into the cluster containerd runs in a pod; k
 test('stop() leaves no process, mount, network namespace, cgroup, CNI result, iptables rule, log symlink or directory, and restores the kubelet sysctls', async (t) => {
   assert.ok(recorded, 'the host state was recorded before the kubelet started');
   assert.equal((await readSysctls())['kernel/panic'], '10', 'the kubelet set kernel.panic while running');
+  const sandboxes = await cniSandboxIds(state.network);
+  assert.equal(sandboxes.length, 1, 'the pod of the test before has its CNI result');
   const started = Date.now();
   await cluster.stop();
   t.diagnostic(`teardown ${Date.now() - started} ms`);
-  assert.deepEqual(await leftovers(state), []);
+  assert.deepEqual(await leftovers(state, sandboxes), []);
   assert.deepEqual(await clusterRules(state.network), iptablesBefore);
   // Host-wide state comes back when the last cluster on the machine stops (another test file may run one meanwhile).
   const live = await liveClusters();
   assert.ok(!live.includes(state.id));
   if (live.length === 0) {
     assert.deepEqual(await readSysctls(), recorded.sysctls);
-    assert.equal(await exists(CONTAINER_LOG_LINKS), recorded.containerLogLinks, `${CONTAINER_LOG_LINKS} as before`);
+    for (const d of HOST_DIRS) assert.equal(await exists(d), recorded.existed[d], `${d} there as before`);
     assert.equal(await recordedHost(), undefined);
   } else {
     assert.deepEqual((await recordedHost())?.sysctls, recorded.sysctls, `still recorded for the clusters ${live.join(', ')}`);

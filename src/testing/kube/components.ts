@@ -71,6 +71,7 @@ export const controllerManagerArgs = (l: Layout): string[] => [
   `--root-ca-file=${l.pki.ca.cert}`,
   `--service-account-private-key-file=${l.pki.serviceAccount.key}`,
   '--use-service-account-credentials=true',
+  `--flex-volume-plugin-dir=${path.join(l.dir, 'volume-plugins')}`,
   '--leader-elect=false',
   '--profiling=false',
 ];

@@ -54,6 +54,7 @@ export function kubeletConfig(c: KubeletConfigInput): string {
     evictionHard: { 'memory.available': '50Mi', 'nodefs.available': '1%', 'nodefs.inodesFree': '1%', 'imagefs.available': '1%' },
     makeIPTablesUtilChains: false,
     podLogsDir: path.join(c.dir, 'pod-logs'),
+    volumePluginDir: path.join(c.dir, 'volume-plugins'),
     resolvConf: '',
     staticPodPath: '',
     syncFrequency: '10s',

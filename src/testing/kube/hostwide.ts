@@ -4,26 +4,34 @@
  * - six kernel sysctls it sets on start (vm.overcommit_memory, vm.panic_on_oom,
  *   kernel.panic, kernel.panic_on_oops, kernel.keys.root_maxkeys,
  *   kernel.keys.root_maxbytes), not per network namespace;
- * - /var/log/containers, which it creates (a fixed path upstream) and fills
- *   with one symlink per container into its pod-log directory.
+ * - fixed paths upstream, whatever --root-dir says: /var/log/containers (one
+ *   symlink per container into its pod-log directory) and
+ *   /var/lib/kubelet/device-plugins/kubelet.sock; and containerd's CNI
+ *   library caches results in /var/lib/cni/results (teardown.ts removes the
+ *   cluster's own files there).
  * The first cluster to start records the host's state in
  * /run/kiln-test-kube/host.json; each cluster registers itself there; each
- * removes its own symlinks, and the last one to stop restores the sysctls and
- * removes /var/log/containers if it was not there before. A registration
- * whose cluster directory is gone (a killed test) does not count.
+ * removes its own symlinks, and the last one to stop restores the sysctls,
+ * removes the device-plugin socket and the directories that were not there
+ * before (when empty). A registration whose cluster directory is gone (a
+ * killed test) does not count.
  */
 import { mkdir, readFile, readdir, readlink, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const KUBELET_SYSCTLS = ['vm/overcommit_memory', 'vm/panic_on_oom', 'kernel/panic', 'kernel/panic_on_oops', 'kernel/keys/root_maxkeys', 'kernel/keys/root_maxbytes'];
 export const CONTAINER_LOG_LINKS = '/var/log/containers';
+/** Directories a kubelet or containerd's CNI makes outside the cluster's own, deepest first. */
+export const HOST_DIRS = [CONTAINER_LOG_LINKS, '/var/lib/kubelet/device-plugins', '/var/lib/kubelet', '/var/lib/cni/results', '/var/lib/cni'];
+const DEVICE_PLUGIN_SOCKET = '/var/lib/kubelet/device-plugins/kubelet.sock';
 const STATE = '/run/kiln-test-kube';
 const saved = path.join(STATE, 'host.json');
 const users = path.join(STATE, 'clusters');
 
 export interface HostState {
   sysctls: Record<string, string>;
-  containerLogLinks: boolean;
+  /** Whether each of HOST_DIRS existed before the first cluster started. */
+  existed: Record<string, boolean>;
 }
 
 export async function readSysctls(): Promise<Record<string, string>> {
@@ -36,7 +44,9 @@ export async function readSysctls(): Promise<Record<string, string>> {
 export async function holdHost(id: string, dir: string): Promise<void> {
   await mkdir(users, { recursive: true });
   if ((await liveUsers()).length === 0) {
-    const state: HostState = { sysctls: await readSysctls(), containerLogLinks: await exists(CONTAINER_LOG_LINKS) };
+    const existed: Record<string, boolean> = {};
+    for (const d of HOST_DIRS) existed[d] = await exists(d);
+    const state: HostState = { sysctls: await readSysctls(), existed };
     await writeFile(saved, JSON.stringify(state) + '\n');
   }
   await writeFile(path.join(users, id), dir);
@@ -56,7 +66,8 @@ export async function releaseHost(id: string, dir: string): Promise<void> {
   for (const [name, value] of Object.entries(state.sysctls)) {
     if (KUBELET_SYSCTLS.includes(name)) await writeFile(`/proc/sys/${name}`, value);
   }
-  if (!state.containerLogLinks) await rmdir(CONTAINER_LOG_LINKS).catch(() => undefined);
+  await rm(DEVICE_PLUGIN_SOCKET, { force: true });
+  for (const d of HOST_DIRS) if (state.existed?.[d] === false) await rmdir(d).catch(() => undefined);
   await rm(saved, { force: true });
 }
 

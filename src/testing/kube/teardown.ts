@@ -33,9 +33,7 @@ export async function teardown(s: ClusterState, opts: { keepDir?: boolean } = {}
   for (const m of await mountsUnder(s.dir)) await run('umount', ['-l', m]).catch(() => undefined);
   await removeCgroupRoot(s.cgroupRoot);
   await deleteNetns(s.netns);
-  for (const f of await readdir(CNI_RESULTS).catch(() => [] as string[])) {
-    if (f.startsWith(`${s.network}-`)) await rm(path.join(CNI_RESULTS, f), { force: true });
-  }
+  for (const f of await cniResults(await cniSandboxIds(s.network), s.network)) await rm(path.join(CNI_RESULTS, f), { force: true });
   await releaseHost(s.id, s.dir);
   if (!opts.keepDir) await rm(s.dir, { recursive: true, force: true });
 }
@@ -57,6 +55,21 @@ async function killAll(list: () => Promise<number[]>, where: string): Promise<vo
   }
 }
 
+/**
+ * The pod sandboxes CNI cached results for on the cluster's network
+ * (/var/lib/cni/results/NETWORK-ID-eth0): pods killed without a CNI DEL leave
+ * these and containerd's loopback ones (cni-loopback-ID-lo) behind.
+ */
+export async function cniSandboxIds(network: string): Promise<string[]> {
+  const names = await readdir(CNI_RESULTS).catch(() => [] as string[]);
+  return names.filter((f) => f.startsWith(`${network}-`)).map((f) => f.slice(network.length + 1).split('-')[0]!);
+}
+
+async function cniResults(sandboxIds: string[], network: string): Promise<string[]> {
+  const names = await readdir(CNI_RESULTS).catch(() => [] as string[]);
+  return names.filter((f) => f.startsWith(`${network}-`) || sandboxIds.some((id) => f === `cni-loopback-${id}-lo`));
+}
+
 /** Mount points at or under dir, deepest first. */
 export async function mountsUnder(dir: string): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
@@ -67,8 +80,8 @@ export async function mountsUnder(dir: string): Promise<string[]> {
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
-/** What is left of the cluster on this host: processes, mounts, the namespace, cgroups, CNI results, the directory. */
-export async function leftovers(s: ClusterState): Promise<string[]> {
+/** What is left of the cluster on this host: processes, mounts, the namespace, cgroups, CNI results (of sandboxIds too), symlinks, the directory. */
+export async function leftovers(s: ClusterState, sandboxIds: string[] = []): Promise<string[]> {
   const found: string[] = [];
   const inode = await netnsInode(s.netns);
   if (inode !== undefined) {
@@ -82,7 +95,7 @@ export async function leftovers(s: ClusterState): Promise<string[]> {
     const d = path.join(mount, s.cgroupRoot);
     if (await stat(d).then(() => true, () => false)) found.push(`cgroup ${d}`);
   }
-  for (const f of await readdir(CNI_RESULTS).catch(() => [] as string[])) if (f.startsWith(`${s.network}-`)) found.push(`CNI result ${f}`);
+  for (const f of await cniResults(sandboxIds, s.network)) found.push(`CNI result ${f}`);
   for (const link of await containerLogLinks(s.dir)) found.push(`symlink ${link}`);
   if (await stat(s.dir).then(() => true, () => false)) found.push(`directory ${s.dir}`);
   return found;
