@@ -17,7 +17,7 @@ import { startCluster, type TestCluster } from './cluster.js';
 import { netnsInode, processesInNetns } from './netns.js';
 import { processesInCgroup } from './cgroups.js';
 import { loadState, type ClusterState } from './state.js';
-import { cniSandboxIds, leftovers } from './teardown.js';
+import { hostTraces, leftovers } from './teardown.js';
 import { HOST_DIRS, liveClusters, readSysctls, recordedHost, type HostState } from './hostwide.js';
 
 const run = promisify(execFile);
@@ -96,15 +96,16 @@ test('a busybox image kiln imported into the cluster containerd runs in a pod; k
   t.diagnostic(`cluster RSS ${(rssKb / 1024).toFixed(0)} MiB in ${pids.length} processes`);
 });
 
-test('stop() leaves no process, mount, network namespace, cgroup, CNI result, iptables rule, log symlink or directory, and restores the kubelet sysctls', async (t) => {
+test('stop() leaves no process, mount, network namespace, cgroup, CNI result, shim socket, iptables rule, log symlink or directory, and restores the kubelet sysctls', async (t) => {
   assert.ok(recorded, 'the host state was recorded before the kubelet started');
   assert.equal((await readSysctls())['kernel/panic'], '10', 'the kubelet set kernel.panic while running');
-  const sandboxes = await cniSandboxIds(state.network);
-  assert.equal(sandboxes.length, 1, 'the pod of the test before has its CNI result');
+  const traces = await hostTraces(state);
+  assert.equal(traces.cniSandboxIds.length, 1, 'the pod of the test before has its CNI result');
+  assert.equal(traces.shimSockets.length, 1, 'the pod of the test before has its shim');
   const started = Date.now();
   await cluster.stop();
   t.diagnostic(`teardown ${Date.now() - started} ms`);
-  assert.deepEqual(await leftovers(state, sandboxes), []);
+  assert.deepEqual(await leftovers(state, traces), []);
   assert.deepEqual(await clusterRules(state.network), iptablesBefore);
   // Host-wide state comes back when the last cluster on the machine stops (another test file may run one meanwhile).
   const live = await liveClusters();

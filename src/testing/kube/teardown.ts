@@ -22,6 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CNI_RESULTS = '/var/lib/cni/results';
 
 export async function teardown(s: ClusterState, opts: { keepDir?: boolean } = {}): Promise<void> {
+  const traces = await hostTraces(s);
   // A throwaway cluster: one second for SIGTERM (the API server would wait 5 s and more for open requests).
   const end = (name: string) => (s.pids[name] ? endProcess(s.pids[name]!, s.dir, 1_000) : Promise.resolve());
   await Promise.all([end('kubelet'), end('kube-controller-manager'), end('kube-scheduler')]);
@@ -33,7 +34,8 @@ export async function teardown(s: ClusterState, opts: { keepDir?: boolean } = {}
   for (const m of await mountsUnder(s.dir)) await run('umount', ['-l', m]).catch(() => undefined);
   await removeCgroupRoot(s.cgroupRoot);
   await deleteNetns(s.netns);
-  for (const f of await cniResults(await cniSandboxIds(s.network), s.network)) await rm(path.join(CNI_RESULTS, f), { force: true });
+  for (const f of await cniResults(traces.cniSandboxIds, s.network)) await rm(path.join(CNI_RESULTS, f), { force: true });
+  for (const socket of traces.shimSockets) await rm(socket, { force: true });
   await releaseHost(s.id, s.dir);
   if (!opts.keepDir) await rm(s.dir, { recursive: true, force: true });
 }
@@ -56,13 +58,29 @@ async function killAll(list: () => Promise<number[]>, where: string): Promise<vo
 }
 
 /**
- * The pod sandboxes CNI cached results for on the cluster's network
- * (/var/lib/cni/results/NETWORK-ID-eth0): pods killed without a CNI DEL leave
- * these and containerd's loopback ones (cni-loopback-ID-lo) behind.
+ * What the cluster's pods leave outside its directory when they are killed
+ * (no CNI DEL, no shim cleanup): CNI's cached results on its network
+ * (/var/lib/cni/results/NETWORK-ID-eth0, and containerd's cni-loopback-ID-lo),
+ * and the shims' sockets (/run/containerd/s/HASH, named in each task's
+ * `address` file). Read while the cluster still exists.
  */
-export async function cniSandboxIds(network: string): Promise<string[]> {
+export interface HostTraces {
+  cniSandboxIds: string[];
+  shimSockets: string[];
+}
+
+export async function hostTraces(s: ClusterState): Promise<HostTraces> {
   const names = await readdir(CNI_RESULTS).catch(() => [] as string[]);
-  return names.filter((f) => f.startsWith(`${network}-`)).map((f) => f.slice(network.length + 1).split('-')[0]!);
+  const cniSandboxIds = names.filter((f) => f.startsWith(`${s.network}-`)).map((f) => f.slice(s.network.length + 1).split('-')[0]!);
+  const shimSockets: string[] = [];
+  const tasks = path.join(s.dir, 'containerd', 'state', 'io.containerd.runtime.v2.task');
+  for (const ns of await readdir(tasks).catch(() => [] as string[])) {
+    for (const id of await readdir(path.join(tasks, ns)).catch(() => [] as string[])) {
+      const address = await readFile(path.join(tasks, ns, id, 'address'), 'utf8').catch(() => '');
+      if (address.startsWith('unix://')) shimSockets.push(address.slice('unix://'.length).trim());
+    }
+  }
+  return { cniSandboxIds, shimSockets: [...new Set(shimSockets)] };
 }
 
 async function cniResults(sandboxIds: string[], network: string): Promise<string[]> {
@@ -80,8 +98,8 @@ export async function mountsUnder(dir: string): Promise<string[]> {
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
-/** What is left of the cluster on this host: processes, mounts, the namespace, cgroups, CNI results (of sandboxIds too), symlinks, the directory. */
-export async function leftovers(s: ClusterState, sandboxIds: string[] = []): Promise<string[]> {
+/** What is left of the cluster on this host: processes, mounts, the namespace, cgroups, CNI results and shim sockets (traces), symlinks, the directory. */
+export async function leftovers(s: ClusterState, traces: HostTraces = { cniSandboxIds: [], shimSockets: [] }): Promise<string[]> {
   const found: string[] = [];
   const inode = await netnsInode(s.netns);
   if (inode !== undefined) {
@@ -95,7 +113,8 @@ export async function leftovers(s: ClusterState, sandboxIds: string[] = []): Pro
     const d = path.join(mount, s.cgroupRoot);
     if (await stat(d).then(() => true, () => false)) found.push(`cgroup ${d}`);
   }
-  for (const f of await cniResults(sandboxIds, s.network)) found.push(`CNI result ${f}`);
+  for (const f of await cniResults(traces.cniSandboxIds, s.network)) found.push(`CNI result ${f}`);
+  for (const socket of traces.shimSockets) if (await stat(socket).then(() => true, () => false)) found.push(`shim socket ${socket}`);
   for (const link of await containerLogLinks(s.dir)) found.push(`symlink ${link}`);
   if (await stat(s.dir).then(() => true, () => false)) found.push(`directory ${s.dir}`);
   return found;
