@@ -30,3 +30,18 @@ export function helperCommand(script: string, args: string[]): { file: string; a
   if (!isSea()) return { file: process.execPath, args: [file, ...args] };
   return { file: process.execPath, args: [HELPER_COMMAND, path.basename(file, '.js'), ...args] };
 }
+
+/**
+ * The packaged executable to copy into kiln's image: this one when kiln runs
+ * packaged, else dist/kiln beside the dist/ this module runs from (`npm run
+ * package` writes it), if it is there.
+ */
+export async function packagedExecutable(): Promise<string | undefined> {
+  if (isSea()) return process.execPath;
+  const beside = fileURLToPath(new URL('./kiln', import.meta.url));
+  const { access, constants } = await import('node:fs/promises');
+  return access(beside, constants.X_OK).then(
+    () => beside,
+    () => undefined,
+  );
+}

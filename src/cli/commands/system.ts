@@ -4,6 +4,7 @@ import { globals } from '../context.js';
 import { pruneContainers, pruneVolumes } from './containers/prune.js';
 import { humanSize, printJSON } from '../output.js';
 import { kilnVersion } from '../../version.js';
+import { registerAgentImage } from './agent-image.js';
 
 export function register(program: Command): void {
   const system = program.command('system').description('Manage kiln itself');
@@ -51,4 +52,5 @@ export function register(program: Command): void {
       else for (const p of problems) process.stdout.write(`${p.kind}: ${p.subject}: ${p.message}\n`);
       if (problems.length > 0) process.exitCode = 1;
     });
+  registerAgentImage(system);
 }
