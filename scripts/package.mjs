@@ -9,7 +9,8 @@
 // dist/sea/inputs.sha256 and the work is skipped while it matches.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,7 +34,7 @@ function inputsHash() {
   };
   walk('src');
   files.sort();
-  files.push('package.json', 'package-lock.json', 'proto/containerd-api.json', 'src/engine/remote/agent.proto', 'scripts/package.mjs');
+  files.push('package.json', 'package-lock.json', 'proto/containerd-api.json', 'src/engine/remote/agent.proto', 'scripts/package.mjs', 'scripts/sea-loader.cjs');
   for (const f of files) h.update(`${f}\0`).update(readFileSync(f)).update('\0');
   const node = statSync(process.execPath);
   h.update(`${process.execPath}\0${process.version}\0${node.size}\0${node.mtimeMs}`);
@@ -54,6 +55,21 @@ agentRoot.resolvePath = (_origin, target) => `proto/${target}`;
 agentRoot.loadSync('kiln/agent/v1/agent.proto', { keepCase: true });
 writeFileSync(ASSETS['agent-api.json'], JSON.stringify(agentRoot.toJSON()));
 
+// commander requires node:child_process at load (for executable subcommands kiln does not have): loading it
+// costs every command a fifth of its start-up, so commander gets it on first use instead.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: 'module.exports = new Proxy({}, { get: (_, key) => require("node:child_process")[key] });',
+      loader: 'js',
+    }));
+  },
+};
+
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const esbuild = await import('esbuild');
 await esbuild.build({
@@ -69,16 +85,26 @@ await esbuild.build({
   // import.meta.url of every module becomes the executable's own URL; no module reads files beside it once packaged.
   define: { 'import.meta.url': '__kilnMetaUrl', __KILN_VERSION__: JSON.stringify(version) },
   banner: { js: 'const __kilnMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [lazyChildProcess],
 });
 
+// The code cache: a run of `kiln images` on an empty root under the loader, which keeps what V8 compiled.
+const trainRoot = mkdtempSync(path.join(tmpdir(), 'kiln-package-'));
+try {
+  execFileSync(process.execPath, ['scripts/sea-loader.cjs', '--root', trainRoot, 'images'], {
+    env: { ...process.env, KILN_SEA_TRAIN: `${out}/kiln.cache`, KILN_SEA_BUNDLE: `${out}/kiln.cjs` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+} finally {
+  rmSync(trainRoot, { recursive: true, force: true });
+}
 writeFileSync(
   `${out}/sea-config.json`,
   JSON.stringify({
-    main: `${out}/kiln.cjs`,
+    main: 'scripts/sea-loader.cjs',
     output: `${out}/kiln.blob`,
     disableExperimentalSEAWarning: true,
-    useCodeCache: true,
-    assets: ASSETS,
+    assets: { 'kiln.js': `${out}/kiln.cjs`, 'kiln.cache': `${out}/kiln.cache`, ...ASSETS },
   }),
 );
 // Its one line of output (the blob's name) is kept back; a failure throws with it.
