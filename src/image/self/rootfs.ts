@@ -33,8 +33,8 @@ export function imageChanges(version: string): string[] {
 export function rootfsTar(files: ImageFile[]): Readable {
   const pack = tar.pack();
   const dirs = new Map<string, number>(EXTRA_DIRS);
-  for (const f of files) {
-    for (let d = path.posix.dirname(f.path); d !== '/' && !dirs.has(d); d = path.posix.dirname(d)) dirs.set(d, 0o755);
+  for (const p of [...files.map((f) => f.path), ...EXTRA_DIRS.map(([d]) => d)]) {
+    for (let d = path.posix.dirname(p); d !== '/' && !dirs.has(d); d = path.posix.dirname(d)) dirs.set(d, 0o755);
   }
   const write = async () => {
     for (const [d, mode] of [...dirs].sort(([a], [b]) => (a < b ? -1 : 1))) {
