@@ -55,21 +55,6 @@ agentRoot.resolvePath = (_origin, target) => `proto/${target}`;
 agentRoot.loadSync('kiln/agent/v1/agent.proto', { keepCase: true });
 writeFileSync(ASSETS['agent-api.json'], JSON.stringify(agentRoot.toJSON()));
 
-// commander requires node:child_process at load (for executable subcommands kiln does not have): loading it
-// costs every command a fifth of its start-up, so commander gets it on first use instead.
-const lazyChildProcess = {
-  name: 'lazy-child-process',
-  setup(build) {
-    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
-      contents: 'module.exports = new Proxy({}, { get: (_, key) => require("node:child_process")[key] });',
-      loader: 'js',
-    }));
-  },
-};
-
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const esbuild = await import('esbuild');
 await esbuild.build({
@@ -85,7 +70,6 @@ await esbuild.build({
   // import.meta.url of every module becomes the executable's own URL; no module reads files beside it once packaged.
   define: { 'import.meta.url': '__kilnMetaUrl', __KILN_VERSION__: JSON.stringify(version) },
   banner: { js: 'const __kilnMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazyChildProcess],
 });
 
 // The code cache: a run of `kiln images` on an empty root under the loader, which keeps what V8 compiled.

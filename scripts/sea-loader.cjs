@@ -21,4 +21,31 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
 });
 if (train) process.once('exit', () => writeFileSync(train, script.createCachedData()));
 const file = packaged ? process.execPath : path.resolve(process.env.KILN_SEA_BUNDLE);
-script.runInThisContext()(exports, require, module, file, path.dirname(file));
+// node:child_process (a plain object of functions) loads on first use: commander and many of kiln's
+// modules import it and most commands never call it. (node:crypto is loaded at start-up anyway.)
+const LAZY = new Set(['child_process']);
+const lazy = new Map();
+function lazyRequire(id) {
+  const name = id.startsWith('node:') ? id.slice(5) : id;
+  if (!LAZY.has(name)) return require(id);
+  if (!lazy.has(name)) {
+    const real = () => require(`node:${name}`);
+    lazy.set(
+      name,
+      new Proxy(
+        {},
+        {
+          get: (_, key) => real()[key],
+          has: (_, key) => key in real(),
+          ownKeys: () => Reflect.ownKeys(real()),
+          getOwnPropertyDescriptor: (_, key) => {
+            const d = Reflect.getOwnPropertyDescriptor(real(), key);
+            return d && { ...d, configurable: true };
+          },
+        },
+      ),
+    );
+  }
+  return lazy.get(name);
+}
+script.runInThisContext()(exports, lazyRequire, module, file, path.dirname(file));
