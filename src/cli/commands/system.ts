@@ -4,6 +4,7 @@ import { globals } from '../context.js';
 import { pruneContainers } from './containers/prune.js';
 import { humanSize, printJSON } from '../output.js';
 import { kilnVersion } from '../../version.js';
+import { registerAgentImage } from './agent-image.js';
 
 export function register(program: Command): void {
   const system = program.command('system').description('Manage kiln itself');
@@ -54,4 +55,5 @@ export function register(program: Command): void {
       }
       if (damage.length > 0) process.exitCode = 1;
     });
+  registerAgentImage(system);
 }
