@@ -46,12 +46,14 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   volume: () => import('./commands/volume.js'),
   attach: () => import('./commands/attach.js'),
   agent: () => import('./commands/agent.js'),
+  install: () => import('./commands/install.js'),
+  uninstall: () => import('./commands/uninstall.js'),
   version: () => import('./commands/version.js'),
 };
 const ALIASES: Record<string, string> = { ls: 'images' };
 
 /** Global options that take a value, to find the command name after them. */
-const VALUED = new Set(['--root', '--backend', '--address', '--namespace', '--host', '-H', '--tlscacert', '--tlscert', '--tlskey']);
+const VALUED = new Set(['--root', '--backend', '--address', '--namespace', '-n', '--kubeconfig', '-k', '--context', '-x', '--host', '-H', '--tlscacert', '--tlscert', '--tlskey']);
 
 /** The command a command line names (`kiln --root x run …` → run), if it is one of ours. */
 export function commandName(argv: string[]): string | undefined {
@@ -75,7 +77,9 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .option('--root <dir>', 'store and state directory', defaultRoot())
     .option('--backend <name>', 'auto|local|containerd|kube|remote', process.env.KILN_BACKEND ?? 'auto')
     .option('--address <socket>', 'containerd socket (default: /run/k3s/containerd/containerd.sock or /run/containerd/containerd.sock)')
-    .option('--namespace <name>', 'containerd namespace (default k8s.io, the one the kubelet uses)')
+    .option('-n, --namespace <name>', "containerd namespace (default k8s.io, the one the kubelet uses); kube: the agent's namespace (default kiln)")
+    .option('-k, --kubeconfig <file>', 'kube: the kubeconfig (default: KUBECONFIG, else ~/.kube/config)')
+    .option('-x, --context <name>', "kube: the kubeconfig's context (default: its current one)")
     .option('-H, --host <address>', 'a kiln agent: tcp://HOST:PORT (mutual TLS) or unix:///PATH (default: KILN_HOST)')
     .option('--tlscacert <file>', "the CA that signed the agent's certificate (default: $KILN_CERT_PATH/ca.pem)")
     .option('--tlscert <file>', 'client certificate for the agent (default: $KILN_CERT_PATH/cert.pem)')
