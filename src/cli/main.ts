@@ -8,7 +8,7 @@ import { isKilnError } from '../errors.js';
 import { defaultRoot } from './context.js';
 import { kilnVersion } from '../version.js';
 
-type Register = (program: Command) => void;
+type Register = (program: Command) => void | Promise<void>;
 
 /**
  * The commands in the order `--help` lists them, each loaded on demand: a
@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   load: () => import('./commands/load.js'),
   import: () => import('./commands/import.js'),
   system: () => import('./commands/system.js'),
+  image: () => import('./commands/image.js'),
   login: () => import('./commands/login.js'),
   logout: () => import('./commands/logout.js'),
   debug: () => import('./commands/debug.js'),
@@ -91,7 +92,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .exitOverride();
   const one = argv.includes('--help') || argv.includes('-h') ? undefined : commandName(argv);
   const load = one ? [COMMANDS[one]!] : Object.values(COMMANDS);
-  for (const mod of await Promise.all(load.map((l) => l()))) mod.register(program);
+  for (const mod of await Promise.all(load.map((l) => l()))) await mod.register(program);
   return program;
 }
 
