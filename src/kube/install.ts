@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Node } from '@kubernetes/client-node';
-import { alreadyExists } from '../errors.js';
+import { alreadyExists, failedPrecondition } from '../errors.js';
 import { makeAgentCerts } from '../engine/remote/server/certs.js';
 import { apis, serverVersion, type Apis } from './api.js';
 import { readDaemonSet } from './agent-pod.js';
@@ -97,6 +97,8 @@ export async function install(k: Kube, o: InstallOptions): Promise<InstallResult
     o.log(`created Namespace ${ns}`);
   } catch (e) {
     if (!isStatus(e, 409)) throw e;
+    const existing = await call(k, `get namespace ${ns}`, () => a.core.readNamespace({ name: ns }));
+    if (existing.metadata?.deletionTimestamp) throw failedPrecondition(`namespace ${ns} in ${where(k)} is being deleted`, { hint: 'wait until kubectl get namespace ' + ns + ' finds nothing, then install again' });
     o.log(`using Namespace ${ns}`);
   }
   const steps: [string, () => Promise<unknown>][] = [
