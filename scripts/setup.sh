@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what kiln and its tests need, idempotently: Debian packages (only
-# the missing ones), npm dependencies, the TypeScript build. Safe to run twice.
+# the missing ones), npm dependencies, the TypeScript build, the packaged
+# executable dist/kiln. Safe to run twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +27,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run --silent build
 chmod +x dist/cli/main.js
+# The single executable dist/kiln (skipped when its inputs did not change).
+npm run --silent package

@@ -90,8 +90,11 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     // Options after a subcommand belong to it: `kiln run IMAGE sh -c ...` passes -c to the container.
     .enablePositionalOptions()
     .exitOverride();
-  const one = argv.includes('--help') || argv.includes('-h') ? undefined : commandName(argv);
-  const load = one ? [COMMANDS[one]!] : Object.values(COMMANDS);
+  const help = argv.includes('--help') || argv.includes('-h');
+  const one = help ? undefined : commandName(argv);
+  // `kiln --version` names no command and needs none loaded.
+  const versionOnly = !help && (argv.includes('--version') || argv.includes('-v')) && argv.every((a, i) => a.startsWith('-') || VALUED.has(argv[i - 1] ?? ''));
+  const load = one ? [COMMANDS[one]!] : versionOnly ? [] : Object.values(COMMANDS);
   for (const mod of await Promise.all(load.map((l) => l()))) await mod.register(program);
   return program;
 }

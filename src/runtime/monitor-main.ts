@@ -8,5 +8,7 @@ if (stateDir === undefined || id === undefined) {
 }
 // The CLI may be gone: a closed terminal must not end the container's monitor.
 process.on('SIGHUP', () => undefined);
-const state = await monitorContainer(stateDir, id, runcBinary ? { runcBinary } : {});
-process.stdout.write(`${new Date().toISOString()} container ${id} exited with ${state.exitCode}${state.error ? `: ${state.error}` : ''}\n`);
+// No top-level await: the packaged executable bundles this file as CommonJS (src/cli/packaged.ts).
+void monitorContainer(stateDir, id, runcBinary ? { runcBinary } : {}).then((state) => {
+  process.stdout.write(`${new Date().toISOString()} container ${id} exited with ${state.exitCode}${state.error ? `: ${state.error}` : ''}\n`);
+});

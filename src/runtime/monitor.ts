@@ -17,6 +17,7 @@ import { Runc } from './runc.js';
 import { RuncStderrFilter } from './runc-stderr.js';
 import type { RuntimeSpec } from './runtime-spec.js';
 import { startError } from './runc-errors.js';
+import { helperCommand } from '../self.js';
 
 export interface MonitorOptions {
   /** Fed to the container's stdin (`-i`); otherwise stdin is /dev/null. */
@@ -99,7 +100,8 @@ export async function startMonitor(
   try {
     // `main` replaces monitor-main.js with a caller's entry that calls monitorContainer and then its own cleanup.
     const argv = opts.main ? [opts.main.script, ...opts.main.args] : [MONITOR_MAIN, stateDir, id, ...(opts.runcBinary ? [opts.runcBinary] : [])];
-    const child = spawn(process.execPath, argv, {
+    const cmd = helperCommand(argv[0]!, argv.slice(1));
+    const child = spawn(cmd.file, cmd.args, {
       detached: true,
       stdio: ['ignore', out.fd, out.fd],
     });

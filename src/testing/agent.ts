@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { kilnBin } from './kiln.js';
+import { kilnCommand } from './kiln.js';
 import { removeDir, tempDir } from './tempdir.js';
 
 export interface StartAgentOptions {
@@ -90,10 +90,10 @@ export async function startAgent(opts: StartAgentOptions = {}): Promise<TestAgen
 
   function launch(): Promise<void> {
     const listen = [...(useTls ? ['--listen', `tcp://127.0.0.1:${port}`] : []), ...(useUnix ? ['--listen', `unix://${socket}`] : [])];
-    const args = [kilnBin(), '--root', root, ...(opts.globalArgs ?? []), 'agent', ...listen, ...(opts.agentArgs ?? [])];
+    const cmd = kilnCommand(['--root', root, ...(opts.globalArgs ?? []), 'agent', ...listen, ...(opts.agentArgs ?? [])]);
     const env = { ...process.env, ...opts.env };
     delete env.KILN_HOST;
-    const c = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(cmd.file, cmd.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     exited = new Promise((resolve) => c.once('exit', () => resolve()));
     let out = '';

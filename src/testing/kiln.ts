@@ -13,12 +13,25 @@ export { repoRoot };
 
 export const kilnBin = (): string => path.join(repoRoot(), 'dist', 'cli', 'main.js');
 
+/** The packaged executable `npm run package` writes (scripts/package.mjs). */
+export const kilnExe = (): string => path.join(repoRoot(), 'dist', 'kiln');
+
+/**
+ * How tests start kiln: node on dist/cli/main.js, or the executable named by
+ * KILN_EXE (e.g. dist/kiln) — then the same tests run against the package.
+ */
+export function kilnCommand(args: string[]): { file: string; args: string[] } {
+  const exe = process.env.KILN_EXE;
+  return exe ? { file: exe, args } : { file: process.execPath, args: [kilnBin(), ...args] };
+}
+
 /** Where scripts/test-images.sh leaves the offline base root filesystems. */
 export const testCache = (): string => process.env.KILN_TEST_CACHE ?? '/var/cache/kiln-test';
 
 export function kiln(args: string[], opts: { root: string; input?: Buffer | string; env?: Record<string, string> }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [kilnBin(), '--root', opts.root, ...args], {
+    const cmd = kilnCommand(['--root', opts.root, ...args]);
+    const child = spawn(cmd.file, cmd.args, {
       env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

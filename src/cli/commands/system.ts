@@ -6,6 +6,7 @@ import { humanSize, printJSON } from '../output.js';
 import { kilnVersion } from '../../version.js';
 import { installCommand } from './install.js';
 import { uninstallCommand } from './uninstall.js';
+import { registerAgentImage } from './agent-image.js';
 
 export function register(program: Command): void {
   const system = program.command('system').description('Manage kiln itself');
@@ -57,6 +58,7 @@ export function register(program: Command): void {
       else for (const p of problems) process.stdout.write(`${p.kind}: ${p.subject}: ${p.message}\n`);
       if (problems.length > 0) process.exitCode = 1;
     });
+  registerAgentImage(system);
 }
 
 /** Where the kube backend's agent runs: context, pod, node, the tunnel, and the agent's containerd. */

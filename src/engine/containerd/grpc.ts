@@ -15,6 +15,7 @@ import { InflightCalls } from '../inflight.js';
 import protobuf from 'protobufjs';
 import { failedPrecondition, type KilnError } from '../../errors.js';
 import { fromGrpcError, isConnectionLoss } from './errors.js';
+import { packagedAsset } from '../../self.js';
 
 const SERVICES = ['version', 'introspection', 'namespaces', 'leases', 'content', 'images', 'snapshots', 'diff', 'events'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -35,7 +36,7 @@ export function protoRoot(): string {
 
 let loaded: protobuf.Root | undefined;
 function apiRoot(): protobuf.Root {
-  loaded ??= protobuf.Root.fromJSON(JSON.parse(readFileSync(`${protoRoot()}/${DESCRIPTOR}`, 'utf8')) as protobuf.INamespace);
+  loaded ??= protobuf.Root.fromJSON(JSON.parse(packagedAsset(DESCRIPTOR) ?? readFileSync(`${protoRoot()}/${DESCRIPTOR}`, 'utf8')) as protobuf.INamespace);
   return loaded;
 }
 

@@ -8,8 +8,11 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { failedPrecondition } from '../../errors.js';
+import { packagedAsset } from '../../self.js';
 
 const FILE = 'kiln/agent/v1/agent.proto';
+/** The asset name of the compiled API in the packaged executable. */
+export const PACKAGED = 'agent-api.json';
 
 /** The largest message either side accepts: byte streams travel in chunks of at most CHUNK_SIZE. */
 export const MAX_MESSAGE = 4 << 20;
@@ -39,7 +42,10 @@ let loaded: grpc.ServiceClientConstructor | undefined;
 /** The generated client constructor of kiln.agent.v1.Engine; `.service` is the server's definition. */
 export function engineService(): grpc.ServiceClientConstructor {
   if (!loaded) {
-    const def = protoLoader.loadSync(FILE, { includeDirs: [protoRoot()], keepCase: true, longs: Number, enums: String, defaults: false, oneofs: true });
+    const options = { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: true };
+    // The executable carries the API compiled to JSON (scripts/package.mjs, with keepCase) instead of the .proto file.
+    const json = packagedAsset(PACKAGED);
+    const def = json !== undefined ? protoLoader.fromJSON(JSON.parse(json) as object, options) : protoLoader.loadSync(FILE, { includeDirs: [protoRoot()], ...options });
     const pkg = grpc.loadPackageDefinition(def) as unknown as { kiln: { agent: { v1: { Engine: grpc.ServiceClientConstructor } } } };
     loaded = pkg.kiln.agent.v1.Engine;
   }

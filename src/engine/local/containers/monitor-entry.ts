@@ -15,6 +15,9 @@ if (root === undefined || id === undefined) {
 // The CLI may be gone: a closed terminal must not end the container's monitor.
 process.on('SIGHUP', () => undefined);
 const ctx = containerContext(root);
-const state = await monitorContainer(ctx.stateDir, id);
-process.stdout.write(`${new Date().toISOString()} container ${id} exited with ${state.exitCode}${state.error ? `: ${state.error}` : ''}\n`);
-await afterExit(ctx, id);
+// No top-level await: the packaged executable bundles this file as CommonJS (src/cli/packaged.ts).
+void (async () => {
+  const state = await monitorContainer(ctx.stateDir, id);
+  process.stdout.write(`${new Date().toISOString()} container ${id} exited with ${state.exitCode}${state.error ? `: ${state.error}` : ''}\n`);
+  await afterExit(ctx, id);
+})();

@@ -1,0 +1,101 @@
+// Packages kiln as one executable, dist/kiln (`npm run package`): esbuild
+// bundles src/cli/packaged.ts and its dependencies into one CommonJS script,
+// Node's single-executable-application support turns it into a blob (with a
+// V8 code cache, and the run-time files as assets: the containerd API
+// descriptor and kiln's agent API compiled to JSON), and postject injects the
+// blob into a copy of this node binary. Run-time files are read with
+// node:sea's getAsset and helper processes re-run the executable (src/self.ts).
+// Idempotent and fast when nothing changed: the inputs' hash is kept in
+// dist/sea/inputs.sha256 and the work is skipped while it matches.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(repo);
+const out = 'dist/sea';
+const exe = 'dist/kiln';
+const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const ASSETS = { 'containerd-api.json': 'proto/containerd-api.json', 'agent-api.json': `${out}/agent-api.json` };
+
+/** Every file the executable is made from: sources, lockfile, protos, this script, the node binary. */
+function inputsHash() {
+  const h = createHash('sha256');
+  const files = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) files.push(p);
+    }
+  };
+  walk('src');
+  files.sort();
+  files.push('package.json', 'package-lock.json', 'proto/containerd-api.json', 'src/engine/remote/agent.proto', 'scripts/package.mjs');
+  for (const f of files) h.update(`${f}\0`).update(readFileSync(f)).update('\0');
+  const node = statSync(process.execPath);
+  h.update(`${process.execPath}\0${process.version}\0${node.size}\0${node.mtimeMs}`);
+  return h.digest('hex');
+}
+
+const hash = inputsHash();
+const stamp = `${out}/inputs.sha256`;
+if (existsSync(exe) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) process.exit(0);
+const started = Date.now();
+rmSync(stamp, { force: true });
+mkdirSync(out, { recursive: true });
+
+// The agent API as a protobuf.js JSON descriptor, field names as written (proto-loader's keepCase).
+const protobuf = (await import('protobufjs')).default;
+const agentRoot = new protobuf.Root();
+agentRoot.resolvePath = (_origin, target) => `proto/${target}`;
+agentRoot.loadSync('kiln/agent/v1/agent.proto', { keepCase: true });
+writeFileSync(ASSETS['agent-api.json'], JSON.stringify(agentRoot.toJSON()));
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+const esbuild = await import('esbuild');
+await esbuild.build({
+  entryPoints: ['src/cli/packaged.ts'],
+  outfile: `${out}/kiln.cjs`,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // import.meta.url of every module becomes the executable's own URL; no module reads files beside it once packaged.
+  define: { 'import.meta.url': '__kilnMetaUrl', __KILN_VERSION__: JSON.stringify(version) },
+  banner: { js: 'const __kilnMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+});
+
+writeFileSync(
+  `${out}/sea-config.json`,
+  JSON.stringify({
+    main: `${out}/kiln.cjs`,
+    output: `${out}/kiln.blob`,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+    assets: ASSETS,
+  }),
+);
+// Its one line of output (the blob's name) is kept back; a failure throws with it.
+execFileSync(process.execPath, ['--experimental-sea-config', `${out}/sea-config.json`], { stdio: ['ignore', 'pipe', 'pipe'] });
+
+const tmp = `${exe}.tmp`;
+copyFileSync(process.execPath, tmp);
+chmodSync(tmp, 0o755);
+const { inject } = await import('postject');
+// postject's ELF reader warns about the notes sections of node's binary; they are left as they are.
+const warn = console.warn;
+console.warn = () => undefined;
+try {
+  await inject(tmp, 'NODE_SEA_BLOB', readFileSync(`${out}/kiln.blob`), { sentinelFuse: FUSE });
+} finally {
+  console.warn = warn;
+}
+renameSync(tmp, exe);
+writeFileSync(stamp, hash);
+process.stderr.write(`package: ${exe} (${(statSync(exe).size / 1048576).toFixed(1)} MiB) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

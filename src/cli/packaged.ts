@@ -1,0 +1,21 @@
+/**
+ * Entry of the packaged executable (dist/kiln, bundled by scripts/package.mjs):
+ * kiln's CLI, or one of its helper processes when kiln re-runs itself as
+ * `kiln __kiln-helper NAME ARGS…` (src/self.ts helperCommand). Each branch is
+ * loaded on demand, as the commands are in main.ts.
+ */
+import { HELPER_COMMAND } from '../self.js';
+
+const HELPERS: Record<string, () => Promise<unknown>> = {
+  'monitor-main': () => import('../runtime/monitor-main.js'),
+  'monitor-entry': () => import('../engine/local/containers/monitor-entry.js'),
+};
+
+const [first, name] = process.argv.slice(2);
+if (first === HELPER_COMMAND && name !== undefined && Object.hasOwn(HELPERS, name)) {
+  // The helper reads its own arguments from process.argv.slice(2), as under node.
+  process.argv.splice(2, 2);
+  void HELPERS[name]!();
+} else {
+  void import('./main.js');
+}
