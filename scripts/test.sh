@@ -5,5 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export KILN_TEST_CACHE=${KILN_TEST_CACHE:-/var/cache/kiln-test}
 bash scripts/test-images.sh --debian >/dev/null
+# The test cluster's Kubernetes (src/testing/kube): built once, cached under $KILN_TEST_CACHE/kube.
+KILN_TEST_KUBE_DIR=$(bash scripts/kube-build.sh)
+export KILN_TEST_KUBE_DIR
 mapfile -t files < <(find dist -name '*.test.js' | sort)
 exec node --test --test-concurrency=2 "${files[@]}"
