@@ -87,6 +87,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     sandbox_image = ${q(sandboxImage)}
     netns_mounts_under_state_dir = true
     enable_selinux = false
+    # Sandboxes ask for oom_score_adj -998; without CAP_SYS_RESOURCE (as in a
+    # container) lowering it fails, so keep it at containerd's own value or above.
+    restrict_oom_score_adj = true
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = "/usr/lib/cni"
       conf_dir = ${q(path.join(dir, 'cni'))}
