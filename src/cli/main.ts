@@ -49,6 +49,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   agent: () => import('./commands/agent.js'),
   install: () => import('./commands/install.js'),
   uninstall: () => import('./commands/uninstall.js'),
+  dev: () => import('./commands/dev.js'),
   version: () => import('./commands/version.js'),
 };
 const ALIASES: Record<string, string> = { ls: 'images' };
