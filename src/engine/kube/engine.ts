@@ -48,24 +48,27 @@ export async function openKubeEngine(flags: KubeFlags): Promise<Engine> {
     await tunnel.close();
     throw e;
   }
-  // A lost agent says so with what to do here, not the remote backend's --host advice.
-  const rewrap = (e: unknown): never => {
-    if (isKilnError(e, 'UNAVAILABLE')) {
-      const said = tunnel.errors.at(-1);
-      throw new KilnError('UNAVAILABLE', e.message + (said ? ` (port-forward: ${said.split('\n')[0]})` : ''), { cause: e, hint: `the agent pod may have restarted: run the command again; kubectl -n ${k.namespace} get pods shows it` });
-    }
-    throw e;
+  // A lost agent says so with what to do here, not the remote backend's --host advice. An agent
+  // stopped gracefully (its pod deleted: SIGTERM) cancels the calls in flight: for a call the user did
+  // not cancel, that is a lost agent too, not "cancelled".
+  const rewrap = (e: unknown, signal?: AbortSignal): never => {
+    let lost = isKilnError(e, 'UNAVAILABLE') ? e.message : undefined;
+    if (isKilnError(e, 'CANCELLED') && !signal?.aborted) lost = `lost the connection to the kiln agent at ${label} during ${e.message.replace(/ cancelled$/, '')}: the agent stopped`;
+    if (lost === undefined) throw e;
+    const said = tunnel.errors.at(-1);
+    throw new KilnError('UNAVAILABLE', lost + (said ? ` (port-forward: ${said.split('\n')[0]})` : ''), { cause: e, hint: `the agent pod may have restarted: run the command again; kubectl -n ${k.namespace} get pods shows it` });
   };
+  const signalOf = (args: unknown[]) => (args.find((a) => a !== null && typeof a === 'object' && 'signal' in a) as { signal?: AbortSignal } | undefined)?.signal;
   const engine: Engine = { ...remote };
   for (const [name, fn] of Object.entries(remote) as [keyof Engine, unknown][]) {
     if (typeof fn !== 'function' || name === 'events' || name === 'close') continue;
     (engine as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
       const r = (fn as (...a: unknown[]) => unknown)(...args);
-      return r instanceof Promise ? r.catch(rewrap) : r;
+      return r instanceof Promise ? r.catch((e: unknown) => rewrap(e, signalOf(args))) : r;
     };
   }
   engine.info = async (): Promise<EngineInfo & { kube: KubeInfo }> => {
-    const i = await remote.info().catch(rewrap);
+    const i = await remote.info().catch((e: unknown) => rewrap(e));
     return { ...i, backend: 'kube', root: label, kube: { ...kube, tunnel: tunnel.host } };
   };
   engine.close = async () => {
