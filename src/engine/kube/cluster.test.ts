@@ -83,6 +83,13 @@ describe('kiln install, the kube backend, uninstall', () => {
     await kubeOk(['uninstall']);
   });
 
+  test('a --selector that matches no node: one line, nothing made', async () => {
+    const r = await kube(['install', '--selector', 'disk=ssd', ...installFlags()]);
+    assert.equal(r.code, 1);
+    assert.match(oneLine(r.stderr), /^kiln: --selector disk=ssd matches no node in context "[^"]+" \(https:\/\/[^)]+\) \(see the nodes and their labels with kubectl get nodes --show-labels\)$/);
+    await assert.rejects(cluster.kubectl(['get', 'namespace', 'kiln']), /NotFound|not found/);
+  });
+
   test('install: objects made, the node labelled, the agent ready', async () => {
     const t0 = Date.now();
     const r = await kubeOk(['install', '--image-pull-policy', 'Never', ...installFlags()]);
@@ -170,7 +177,7 @@ describe('kiln install, the kube backend, uninstall', () => {
     assert.ok(!after.stdout.split('\n').includes('demo:v2'));
   });
 
-  test('a user with only the kiln-client Role (a bearer token) uses the backend; one without rights is refused in one line', async () => {
+  test('a user with only the kiln-client Role (a bearer token) uses the backend, also through -x; one without rights is refused in one line', async () => {
     await cluster.kubectl(['-n', 'kiln', 'create', 'serviceaccount', 'builder']);
     await cluster.kubectl(['-n', 'kiln', 'create', 'serviceaccount', 'nobody']);
     await cluster.kubectl(['-n', 'kiln', 'create', 'rolebinding', 'builder', '--role', 'kiln-client', '--serviceaccount', 'kiln:builder']);
@@ -184,6 +191,14 @@ describe('kiln install, the kube backend, uninstall', () => {
     // Same server: the client certificates install kept are found for this kubeconfig too.
     const ok = await kubeOk(['--backend', 'kube', 'images', '--format', '{{.Repository}}:{{.Tag}}'], { kubeconfig: await config('builder') });
     assert.ok(ok.stdout.split('\n').includes('demo:dev'), ok.stdout);
+    // -x: a context other than the current one (the current one names a server that is not there).
+    const two = path.join(dir, 'two.kubeconfig');
+    const token = (await cluster.kubectl(['-n', 'kiln', 'create', 'token', 'builder'])).trim();
+    await writeFile(two, `apiVersion: v1\nkind: Config\nclusters:\n- name: lab\n  cluster: {server: "${server}", certificate-authority-data: ${ca}}\n- name: down\n  cluster: {server: "https://127.0.0.1:1"}\nusers:\n- name: b\n  user: {token: ${token}}\ncontexts:\n- name: lab\n  context: {cluster: lab, user: b}\n- name: down\n  context: {cluster: down, user: b}\ncurrent-context: down\n`);
+    const down = await kube(['--backend', 'kube', 'images'], { kubeconfig: two });
+    assert.match(oneLine(down.stderr), /^kiln: cannot reach the Kubernetes API server of context "down" \(https:\/\/127\.0\.0\.1:1\): connection refused/);
+    const viaX = await kubeOk(['-x', 'lab', '--backend', 'kube', 'images', '--format', '{{.Repository}}:{{.Tag}}'], { kubeconfig: two });
+    assert.ok(viaX.stdout.split('\n').includes('demo:dev'), viaX.stdout);
     const no = await kube(['--backend', 'kube', 'images'], { kubeconfig: await config('nobody') });
     assert.equal(no.code, 1);
     assert.match(oneLine(no.stderr), /^kiln: list pods in namespace kiln: forbidden in context "nobody" \(https:\/\/[^)]+\): pods is forbidden: User "system:serviceaccount:kiln:nobody" cannot list resource "pods" .*\(ask a cluster admin for these rights, or use a context that has them \(-x\)\)$/);
