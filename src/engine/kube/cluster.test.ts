@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { kilnBin, kilnOk, testCache, type RunResult } from '../../testing/kiln.js';
+import { kilnCommand, kilnOk, testCache, type RunResult } from '../../testing/kiln.js';
 import { startCluster, type TestCluster } from '../../testing/kube/cluster.js';
 import { removeDir, tempDir } from '../../testing/tempdir.js';
 import { kilnVersion } from '../../version.js';
@@ -30,7 +30,8 @@ const figures: string[] = [];
 /** kiln as a user runs it, where the kubeconfig works (the node's network namespace). */
 function kube(args: string[], o: { kubeconfig?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const argv = [`--net=/run/netns/${cluster.netns}`, '--', process.execPath, kilnBin(), '--root', path.join(dir, 'client-root'), '-k', o.kubeconfig ?? cluster.kubeconfig, ...args];
+    const k = kilnCommand(['--root', path.join(dir, 'client-root'), '-k', o.kubeconfig ?? cluster.kubeconfig, ...args]);
+    const argv = [`--net=/run/netns/${cluster.netns}`, '--', k.file, ...k.args];
     const child = spawn('nsenter', argv, { env: { ...process.env, HOME: home, KILN_BACKEND: 'auto', ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -211,7 +212,8 @@ describe('kiln install, the kube backend, uninstall', () => {
     await mkdir(ctx);
     await writeFile(path.join(ctx, 'Dockerfile'), 'FROM kiln.test/busybox:1\nRUN echo step-started && sleep 30\n');
     const pod = (await cluster.kubectl(['-n', 'kiln', 'get', 'pods', '-l', 'app.kubernetes.io/name=kiln-agent', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
-    const argv = [`--net=/run/netns/${cluster.netns}`, '--', process.execPath, kilnBin(), '--root', path.join(dir, 'client-root'), '-k', cluster.kubeconfig, '--backend', 'kube', 'build', '--progress', 'plain', '-t', 'slow:1', ctx];
+    const k = kilnCommand(['--root', path.join(dir, 'client-root'), '-k', cluster.kubeconfig, '--backend', 'kube', 'build', '--progress', 'plain', '-t', 'slow:1', ctx]);
+    const argv = [`--net=/run/netns/${cluster.netns}`, '--', k.file, ...k.args];
     const child = spawn('nsenter', argv, { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const started = new Promise<void>((resolve) => {
