@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   import: () => import('./commands/import.js'),
   system: () => import('./commands/system.js'),
   image: () => import('./commands/image.js'),
+  info: () => import('./commands/info.js'),
   login: () => import('./commands/login.js'),
   logout: () => import('./commands/logout.js'),
   debug: () => import('./commands/debug.js'),

@@ -65,7 +65,7 @@ describe('no cluster to talk to', () => {
   });
 
   test('an API server that is not there: install, uninstall and --backend kube name the context and server', async () => {
-    for (const args of [['install'], ['uninstall'], ['--backend', 'kube', 'images'], ['--backend', 'kube', 'system', 'info']]) {
+    for (const args of [['install'], ['uninstall'], ['--backend', 'kube', 'images'], ['--backend', 'kube', 'system', 'info'], ['--backend', 'kube', 'info']]) {
       const r = await kiln(['-k', kubeconfig, ...args], { root: root(), env: env() });
       assert.equal(r.code, 1, args.join(' '));
       assert.equal(oneLine(r.stderr), `kiln: cannot reach the Kubernetes API server of context "lab" (${server}): connection refused (is the cluster running? kubectl get nodes should work; pick another context with -x or kubeconfig with -k/KUBECONFIG)`);

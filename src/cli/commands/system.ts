@@ -8,11 +8,11 @@ import { installCommand } from './install.js';
 import { uninstallCommand } from './uninstall.js';
 import { registerAgentImage } from './agent-image.js';
 
-export function register(program: Command): void {
-  const system = program.command('system').description('Manage kiln itself');
-  system
+/** `system info` (and `kiln info`): the backend, where it keeps images (for kube: where the agent runs), what it holds. */
+export function infoCommand(parent: Command): Command {
+  return parent
     .command('info')
-    .description('Show the backend, the store and what it holds')
+    .description('Show the backend, the store and what it holds (kube: where the agent runs)')
     .option('--format <format>', 'json for machine-readable output')
     .action(async (opts: { format?: string }, cmd: Command) => {
       const info = await withEngine(cmd, (e) => e.info());
@@ -24,10 +24,15 @@ export function register(program: Command): void {
           : info.backend === 'kube'
             ? kubeWhere(info as never)
             : info.backend === 'remote'
-            ? `Host: ${info.root}\nAgent version: ${info.serverVersion}\nAgent backend: ${info.agent?.backend}\nAgent ${info.agent?.backend === 'containerd' ? `socket: ${info.agent.root}\nAgent namespace: ${info.agent.namespace}` : `root: ${info.agent?.root}`}`
-            : `Root: ${info.root}`;
+              ? `Host: ${info.root}\nAgent version: ${info.serverVersion}\nAgent backend: ${info.agent?.backend}\nAgent ${info.agent?.backend === 'containerd' ? `socket: ${info.agent.root}\nAgent namespace: ${info.agent.namespace}` : `root: ${info.agent?.root}`}`
+              : `Root: ${info.root}`;
       process.stdout.write(`Backend: ${info.backend}\n${where}\nImages: ${info.images}\nBlobs: ${info.blobs} (${humanSize(info.bytes)})\nVersion: ${data.version}\n`);
     });
+}
+
+export function register(program: Command): void {
+  const system = program.command('system').description('Manage kiln itself');
+  infoCommand(system);
   installCommand(system);
   uninstallCommand(system);
   system
