@@ -10,3 +10,4 @@ bash bench/containerd-pull.sh
 bash bench/build.sh
 bash bench/containerd-build.sh
 bash bench/remote-build.sh
+bash bench/kube-loop.sh

@@ -56,6 +56,16 @@ agentRoot.loadSync('kiln/agent/v1/agent.proto', { keepCase: true });
 writeFileSync(ASSETS['agent-api.json'], JSON.stringify(agentRoot.toJSON()));
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+// Optional native helpers that dependencies try to require (ws, node-fetch, debug): not installed, so
+// bundled as modules that fail to load, as a missing package would — otherwise the executable's
+// require() is reached and Node warns that it loads only built-in modules.
+const absentOptional = {
+  name: 'absent-optional',
+  setup(b) {
+    b.onResolve({ filter: /^(bufferutil|utf-8-validate|encoding|supports-color)$/ }, (a) => ({ path: a.path, namespace: 'absent' }));
+    b.onLoad({ filter: /.*/, namespace: 'absent' }, (a) => ({ contents: `throw Object.assign(new Error("Cannot find module '${a.path}'"), { code: 'MODULE_NOT_FOUND' });`, loader: 'js' }));
+  },
+};
 const esbuild = await import('esbuild');
 await esbuild.build({
   entryPoints: ['src/cli/packaged.ts'],
@@ -70,6 +80,7 @@ await esbuild.build({
   // import.meta.url of every module becomes the executable's own URL; no module reads files beside it once packaged.
   define: { 'import.meta.url': '__kilnMetaUrl', __KILN_VERSION__: JSON.stringify(version) },
   banner: { js: 'const __kilnMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [absentOptional],
 });
 
 // The code cache: a run of `kiln images` on an empty root under the loader, which keeps what V8 compiled.

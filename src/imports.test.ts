@@ -35,13 +35,16 @@ test('kiln\'s src/ has no backend importing another, no image/ → engine/ impor
   assert.match(r.stdout, /^imports: \d+ files, \d+ imports, 0 problem\(s\)\n$/);
 });
 
-test('the check names a backend importing another, image/ importing engine/, and a cycle (type-only and dynamic imports count)', () =>
+test('the check names a backend importing another (kube may use remote, not the reverse), image/ importing engine/, and a cycle (type-only and dynamic imports count)', () =>
   withTempDir(async (dir) => {
     await tree(dir, {
       'engine/engine.ts': 'export interface Engine {}\n',
       'engine/containerd/engine.ts': "import { pull } from '../local/pull.js';\nexport const x = pull;\n",
       'engine/local/pull.ts': "export const pull = 1;\n",
       'engine/local/pull.test.ts': "import '../containerd/engine.js';\n",
+      'engine/kube/engine.ts': "import { x } from '../remote/engine.js';\nexport const y = x;\n",
+      'engine/remote/engine.ts': "export const x = 1;\n",
+      'engine/remote/server.ts': "import '../kube/engine.js';\n",
       'image/pull.ts': "import type { Engine } from '../engine/engine.js';\nexport type E = Engine;\n",
       'builder/a.ts': "import type { B } from './b.js';\nexport type A = B;\n",
       'builder/b.ts': "export const load = () => import('./a.js');\nexport type B = number;\n",
@@ -50,8 +53,9 @@ test('the check names a backend importing another, image/ importing engine/, and
     assert.equal(r.code, 1);
     assert.deepEqual(r.stderr.trim().split('\n').sort(), [
       'engine/containerd/engine.ts → engine/local/pull.ts: one backend imports another; move what both need down (src/image, src/engine/store)',
+      'engine/remote/server.ts → engine/kube/engine.ts: one backend imports another; move what both need down (src/image, src/engine/store)',
       'image/pull.ts → engine/engine.ts: image/ must not import from engine/',
       'import cycle: builder/a.ts → builder/b.ts → builder/a.ts',
     ]);
-    assert.match(r.stdout, /^imports: 6 files, /);
+    assert.match(r.stdout, /^imports: 9 files, /);
   }));

@@ -8,8 +8,11 @@ export interface GlobalOptions {
   backend: string;
   /** containerd socket (--address, CONTAINERD_ADDRESS); auto-detected when absent. */
   address?: string;
-  /** The backend's namespace (--namespace): containerd's (default k8s.io, or CONTAINERD_NAMESPACE). */
+  /** The backend's namespace (-n/--namespace): containerd's (default k8s.io, or CONTAINERD_NAMESPACE); kube: the agent's (default kiln). */
   namespace?: string;
+  /** kube: the kubeconfig (-k/--kubeconfig; else KUBECONFIG, ~/.kube/config) and its context (-x/--context). */
+  kubeconfig?: string;
+  context?: string;
   debug: boolean;
   format?: string;
   /** A kiln agent to use (--host, KILN_HOST): tcp://HOST:PORT or unix:///PATH; implies the remote backend. */
@@ -37,6 +40,8 @@ export function globals(cmd: Command): GlobalOptions {
     backend: o.backend ?? 'auto',
     address: o.address ?? process.env.CONTAINERD_ADDRESS,
     namespace: o.namespace,
+    kubeconfig: o.kubeconfig,
+    context: o.context,
     debug: Boolean(o.debug),
     host: o.host ?? (process.env.KILN_HOST || undefined),
     tlscacert: o.tlscacert,

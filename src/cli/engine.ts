@@ -5,11 +5,15 @@ import type { Engine } from '../engine/engine.js';
 import type { ContainerEngine } from '../engine/containers.js';
 import { globals, type GlobalOptions } from './context.js';
 
+export type BackendChoice = { backend: 'local' } | { backend: 'containerd'; address: string } | { backend: 'remote'; host: string } | { backend: 'kube' };
+
 /**
- * `--backend` (or KILN_BACKEND): local, containerd, or auto — containerd when
- * --address is given or a known containerd socket is writable, local otherwise.
+ * `--backend` (or KILN_BACKEND): local, containerd, kube, remote, or auto —
+ * containerd when --address is given or a known containerd socket is
+ * writable, kube when kiln is installed in the current kubeconfig context
+ * (this machine holds its client certificates), local otherwise.
  */
-export async function chooseBackend(g: GlobalOptions): Promise<{ backend: 'local' } | { backend: 'containerd'; address: string } | { backend: 'remote'; host: string }> {
+export async function chooseBackend(g: GlobalOptions): Promise<BackendChoice> {
   if (g.host && (g.backend === 'auto' || g.backend === 'remote')) return { backend: 'remote', host: g.host };
   if (g.host) throw invalidArgument(`--host (or KILN_HOST) names a kiln agent, but --backend is ${g.backend}`, { hint: 'drop --backend, or unset --host / KILN_HOST' });
   const { detectSocket, socketFor } = await import('../engine/containerd/socket.js');
@@ -20,12 +24,14 @@ export async function chooseBackend(g: GlobalOptions): Promise<{ backend: 'local
       return { backend: 'containerd', address: await socketFor(g.address) };
     case 'auto': {
       const address = g.address ?? (await detectSocket());
-      return address ? { backend: 'containerd', address } : { backend: 'local' };
+      if (address) return { backend: 'containerd', address };
+      const { installedHere } = await import('../kube/installed.js');
+      return installedHere(g) ? { backend: 'kube' } : { backend: 'local' };
     }
     case 'remote':
       throw invalidArgument('the remote backend needs the agent\'s address', { hint: 'pass --host tcp://HOST:PORT or unix:///PATH (or set KILN_HOST)' });
     case 'kube':
-      throw unimplemented('backend "kube" is not available in this version of kiln', { hint: 'run `kiln agent` on a node and use --host tcp://NODE:PORT, or --backend local or containerd' });
+      return { backend: 'kube' };
     default:
       throw invalidArgument(`unknown backend "${g.backend}"`, { hint: 'use --backend auto, local, containerd, kube or remote' });
   }
@@ -42,6 +48,10 @@ export async function engineFor(cmd: Command, opts: { serve?: boolean; check?: b
     const [{ openRemoteEngine }, { tlsFiles }] = await Promise.all([import('../engine/remote/engine.js'), import('../engine/remote/tls.js')]);
     const tls = tlsFiles(g);
     return openRemoteEngine({ host: choice.host, ...(tls ? { tls } : {}) });
+  }
+  if (choice.backend === 'kube') {
+    const { openKubeEngine } = await import('../engine/kube/engine.js');
+    return openKubeEngine(g);
   }
   // Loaded on demand: a command that needs no engine starts without the registry and store code.
   if (choice.backend === 'containerd') {

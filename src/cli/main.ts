@@ -8,7 +8,7 @@ import { isKilnError } from '../errors.js';
 import { defaultRoot } from './context.js';
 import { kilnVersion } from '../version.js';
 
-type Register = (program: Command) => void;
+type Register = (program: Command) => void | Promise<void>;
 
 /**
  * The commands in the order `--help` lists them, each loaded on demand: a
@@ -27,6 +27,8 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   load: () => import('./commands/load.js'),
   import: () => import('./commands/import.js'),
   system: () => import('./commands/system.js'),
+  image: () => import('./commands/image.js'),
+  info: () => import('./commands/info.js'),
   login: () => import('./commands/login.js'),
   logout: () => import('./commands/logout.js'),
   debug: () => import('./commands/debug.js'),
@@ -49,12 +51,15 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   volume: () => import('./commands/volume.js'),
   attach: () => import('./commands/attach.js'),
   agent: () => import('./commands/agent.js'),
+  install: () => import('./commands/install.js'),
+  uninstall: () => import('./commands/uninstall.js'),
+  dev: () => import('./commands/dev.js'),
   version: () => import('./commands/version.js'),
 };
 const ALIASES: Record<string, string> = { ls: 'images' };
 
 /** Global options that take a value, to find the command name after them. */
-const VALUED = new Set(['--root', '--backend', '--address', '--namespace', '--host', '-H', '--tlscacert', '--tlscert', '--tlskey']);
+const VALUED = new Set(['--root', '--backend', '--address', '--namespace', '-n', '--kubeconfig', '-k', '--context', '-x', '--host', '-H', '--tlscacert', '--tlscert', '--tlskey']);
 
 /** The first word of a command line that is not a global option (`kiln --root x run …` → run). */
 export function firstWord(argv: string[]): string | undefined {
@@ -86,7 +91,9 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .option('--root <dir>', 'store and state directory', defaultRoot())
     .option('--backend <name>', 'auto|local|containerd|kube|remote', process.env.KILN_BACKEND ?? 'auto')
     .option('--address <socket>', 'containerd socket (default: /run/k3s/containerd/containerd.sock or /run/containerd/containerd.sock)')
-    .option('--namespace <name>', 'containerd namespace (default k8s.io, the one the kubelet uses)')
+    .option('-n, --namespace <name>', "containerd namespace (default k8s.io, the one the kubelet uses); kube: the agent's namespace (default kiln)")
+    .option('-k, --kubeconfig <file>', 'kube: the kubeconfig (default: KUBECONFIG, else ~/.kube/config)')
+    .option('-x, --context <name>', "kube: the kubeconfig's context (default: its current one)")
     .option('-H, --host <address>', 'a kiln agent: tcp://HOST:PORT (mutual TLS) or unix:///PATH (default: KILN_HOST)')
     .option('--tlscacert <file>', "the CA that signed the agent's certificate (default: $KILN_CERT_PATH/ca.pem)")
     .option('--tlscert <file>', 'client certificate for the agent (default: $KILN_CERT_PATH/cert.pem)')
@@ -101,7 +108,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
   // `kiln --version` names no command and needs none loaded.
   const versionOnly = !help && (argv.includes('--version') || argv.includes('-v')) && argv.every((a, i) => a.startsWith('-') || VALUED.has(argv[i - 1] ?? ''));
   const load = one ? [COMMANDS[one]!] : versionOnly ? [] : Object.values(COMMANDS);
-  for (const mod of await Promise.all(load.map((l) => l()))) mod.register(program);
+  for (const mod of await Promise.all(load.map((l) => l()))) await mod.register(program);
   return program;
 }
 

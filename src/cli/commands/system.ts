@@ -4,13 +4,15 @@ import { globals } from '../context.js';
 import { pruneContainers } from './containers/prune.js';
 import { humanSize, printJSON } from '../output.js';
 import { kilnVersion } from '../../version.js';
+import { installCommand } from './install.js';
+import { uninstallCommand } from './uninstall.js';
 import { registerAgentImage } from './agent-image.js';
 
-export function register(program: Command): void {
-  const system = program.command('system').description('Manage kiln itself');
-  system
+/** `system info` (and `kiln info`): the backend, where it keeps images (for kube: where the agent runs), what it holds. */
+export function infoCommand(parent: Command): Command {
+  return parent
     .command('info')
-    .description('Show the backend, the store and what it holds')
+    .description('Show the backend, the store and what it holds (kube: where the agent runs)')
     .option('--format <format>', 'json for machine-readable output')
     .action(async (opts: { format?: string }, cmd: Command) => {
       const info = await withEngine(cmd, (e) => e.info());
@@ -19,11 +21,20 @@ export function register(program: Command): void {
       const where =
         info.backend === 'containerd'
           ? `Socket: ${info.root}\nNamespace: ${info.namespace}\nSnapshotter: ${info.snapshotter}\ncontainerd: ${info.serverVersion}`
-          : info.backend === 'remote'
-            ? `Host: ${info.root}\nAgent version: ${info.serverVersion}\nAgent backend: ${info.agent?.backend}\nAgent ${info.agent?.backend === 'containerd' ? `socket: ${info.agent.root}\nAgent namespace: ${info.agent.namespace}` : `root: ${info.agent?.root}`}`
-            : `Root: ${info.root}`;
+          : info.backend === 'kube'
+            ? kubeWhere(info as never)
+            : info.backend === 'remote'
+              ? `Host: ${info.root}\nAgent version: ${info.serverVersion}\nAgent backend: ${info.agent?.backend}\nAgent ${info.agent?.backend === 'containerd' ? `socket: ${info.agent.root}\nAgent namespace: ${info.agent.namespace}` : `root: ${info.agent?.root}`}`
+              : `Root: ${info.root}`;
       process.stdout.write(`Backend: ${info.backend}\n${where}\nImages: ${info.images}\nBlobs: ${info.blobs} (${humanSize(info.bytes)})\nVersion: ${data.version}\n`);
     });
+}
+
+export function register(program: Command): void {
+  const system = program.command('system').description('Manage kiln itself');
+  infoCommand(system);
+  installCommand(system);
+  uninstallCommand(system);
   system
     .command('prune')
     .description('Remove stopped containers, what killed builds left, unreferenced blobs and stale partial downloads (and unused volumes with --volumes)')
@@ -56,4 +67,16 @@ export function register(program: Command): void {
       if (damage.length > 0) process.exitCode = 1;
     });
   registerAgentImage(system);
+}
+
+/** Where the kube backend's agent runs: context, pod, node, the tunnel, and the agent's containerd. */
+function kubeWhere(info: { kube: { context: string; server: string; namespace: string; pod: string; node: string; tunnel: string }; serverVersion?: string; agent?: { root: string; namespace?: string } }): string {
+  const k = info.kube;
+  return [
+    `Context: ${k.context} (${k.server})`,
+    `Agent: ${k.namespace}/${k.pod} on node ${k.node}`,
+    `Agent version: ${info.serverVersion}`,
+    `Agent containerd: ${info.agent?.root} (namespace ${info.agent?.namespace})`,
+    `Tunnel: ${k.tunnel} (port-forward through the API server)`,
+  ].join('\n');
 }

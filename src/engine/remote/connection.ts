@@ -27,6 +27,8 @@ export class AgentConnection {
   constructor(
     readonly address: AgentAddress,
     tls: TlsMaterial | undefined,
+    /** How messages name the agent (default: its address), e.g. the pod a kube tunnel reaches. */
+    private readonly label?: string,
   ) {
     // A receive window of a few chunks: a save streams at disk speed instead of one 64 KiB window per round trip.
     const options: grpc.ChannelOptions = { ...CHANNEL_OPTIONS, 'grpc.initial_reconnect_backoff_ms': 200, 'grpc-node.flow_control_window': 8 << 20 };
@@ -47,7 +49,7 @@ export class AgentConnection {
   readonly tls: ClientTls;
 
   get host(): string {
-    return this.address.url;
+    return this.label ?? this.address.url;
   }
 
   /** Extra metadata for calls (set per call by the engine). */

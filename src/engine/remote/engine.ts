@@ -25,6 +25,8 @@ export interface RemoteEngineOptions {
   tls?: TlsFiles;
   /** Forward the client's registry credentials for the image a pull or push names (default true). */
   forwardCredentials?: boolean;
+  /** How messages name the agent (default: the address). */
+  label?: string;
 }
 
 /** What the agent's Info returns: its engine's info and its kiln version. */
@@ -38,7 +40,7 @@ export async function openRemoteEngine(opts: RemoteEngineOptions): Promise<Engin
     throw invalidArgument(`${address.url}: a tcp:// agent needs TLS certificates`, { hint: 'pass --tlscacert/--tlscert/--tlskey or KILN_CERT_PATH (a directory with ca.pem, cert.pem, key.pem)' });
   }
   const tls = address.kind === 'tcp' ? await readTls(opts.tls!) : undefined;
-  const conn = new AgentConnection(address, tls);
+  const conn = new AgentConnection(address, tls, opts.label);
   const call = <T>(method: string, args: unknown, what: string) => conn.unary<T>(method, toJson(args), what);
   const creds = async (reference: string) => conn.metadata(opts.forwardCredentials === false ? {} : await forwardedCredentials(reference));
 

@@ -1,0 +1,114 @@
+// The edit → pod-ready loop on the harness cluster (src/testing/kube), in one run:
+//   kiln      edit one file; kiln --backend kube dev --once (build through the agent, restart the
+//             Deployment, wait for the rollout); the new pod answers with the new content
+//   registry  edit one file; buildah bud; buildah push to a registry in the node's network
+//             namespace; kubectl set image; the kubelet pulls; wait for the rollout; the pod answers
+//   no-change kiln --backend kube build of an unchanged context
+// Medians of RUNS rounds (default 3). Aims: kiln ≤ 0.3 × registry; no-change < 1 s.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startCluster } from '../dist/testing/kube/cluster.js';
+
+const run = promisify(execFile);
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const main = path.join(repo, 'dist/cli/main.js');
+// The packaged executable, as users run it (its V8 code cache starts it in a tenth of a second); else node.
+const exe = existsSync(path.join(repo, 'dist/kiln')) ? [path.join(repo, 'dist/kiln')] : [process.execPath, main];
+const cache = process.env.KILN_TEST_CACHE ?? '/var/cache/kiln-test';
+const RUNS = Number(process.env.RUNS ?? 3);
+const work = `/var/tmp/kiln-bench-kube.${process.pid}`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const secs = (ms) => (ms / 1000).toFixed(2);
+
+await rm(work, { recursive: true, force: true });
+await mkdir(path.join(work, 'home'), { recursive: true });
+const c = await startCluster();
+const ns = `/run/netns/${c.netns}`;
+const inNs = (argv, o = {}) => run('nsenter', [`--net=${ns}`, '--', ...argv], { maxBuffer: 64 << 20, ...o });
+const kiln = (args) => inNs([...exe, '--root', path.join(work, 'client'), '-k', c.kubeconfig, ...args], { env: { ...process.env, HOME: path.join(work, 'home') } });
+const ctd = path.join(c.dir, 'containerd');
+const B = ['buildah', '--root', path.join(work, 'buildah/root'), '--runroot', path.join(work, 'buildah/run'), '--storage-driver', 'overlay'];
+let registry;
+try {
+  await run(process.execPath, [main, '--root', path.join(work, 'node'), '--backend', 'containerd', '--address', path.join(ctd, 'containerd.sock'), '--namespace', 'k8s.io', 'system', 'agent-image']);
+  await kiln(['install', '--image-pull-policy', 'Never', '--containerd-socket', path.join(ctd, 'containerd.sock'), '--containerd-root', path.join(ctd, 'root'), '--containerd-state', path.join(ctd, 'state'), '--agent-root', path.join(work, 'agent')]);
+  const base = 'docker.io/bench/busybox:1';
+  await kiln(['--backend', 'kube', 'import', path.join(cache, 'busybox-rootfs.tar'), base]);
+  // buildah's base: the same rootfs, from a kiln OCI layout.
+  const kroot = path.join(work, 'kroot');
+  await run(process.execPath, [main, '--root', kroot, 'import', path.join(cache, 'busybox-rootfs.tar'), base]);
+  await run(B[0], [...B.slice(1), 'pull', '-q', `oci:${kroot}:${base}`]);
+  const id = (await run(B[0], [...B.slice(1), 'images', '-q'])).stdout.trim().split('\n')[0];
+  await run(B[0], [...B.slice(1), 'tag', id, base]);
+
+  const ctx = path.join(work, 'ctx');
+  await mkdir(path.join(ctx, 'www'), { recursive: true });
+  await writeFile(path.join(ctx, 'Dockerfile'), `FROM ${base}\nCOPY www /www\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`);
+  const edit = (text) => writeFile(path.join(ctx, 'www/index.html'), text);
+
+  // A registry inside the node's network namespace (containerd pulls 127.0.0.1 over plain HTTP).
+  await writeFile(path.join(work, 'registry.yml'), `version: 0.1\nstorage: {filesystem: {rootdirectory: ${work}/registry}, delete: {enabled: true}}\nhttp: {addr: "127.0.0.1:5000"}\n`);
+  registry = spawn('nsenter', [`--net=${ns}`, '--', '/usr/bin/docker-registry', 'serve', path.join(work, 'registry.yml')], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    if (await inNs(['busybox', 'wget', '-qO-', 'http://127.0.0.1:5000/v2/']).then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const deployment = (name, image, policy) => JSON.stringify({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' },
+    spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'web', image, imagePullPolicy: policy, readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 } }] } } },
+  });
+  const answer = async (app) => {
+    const pods = JSON.parse((await c.kubectl(['get', 'pods', '-l', `app=${app}`, '-o', 'json'])).toString()).items.filter((p) => !p.metadata.deletionTimestamp);
+    return (await inNs(['busybox', 'wget', '-qO-', `http://${pods[0].status.podIP}:8080/`])).stdout;
+  };
+
+  await edit('v0\n');
+  await kiln(['--backend', 'kube', 'build', '-q', '-t', 'demo:dev', ctx]);
+  await c.kubectl(['apply', '-f', '-'], { input: deployment('demo-kiln', 'demo:dev', 'Never') });
+  await c.kubectl(['rollout', 'status', 'deployment/demo-kiln', '--timeout=120s'], { timeoutMs: 130_000 });
+  await run(B[0], [...B.slice(1), 'bud', '-q', '--runtime', '/usr/sbin/runc', '--isolation', 'chroot', '--layers', '--pull-never', '--format', 'docker', '-t', '127.0.0.1:5000/demo:r0', ctx]);
+  await inNs([...B, 'push', '-q', '--tls-verify=false', '127.0.0.1:5000/demo:r0']);
+  await c.kubectl(['apply', '-f', '-'], { input: deployment('demo-reg', '127.0.0.1:5000/demo:r0', 'IfNotPresent') });
+  await c.kubectl(['rollout', 'status', 'deployment/demo-reg', '--timeout=120s'], { timeoutMs: 130_000 });
+
+  const kilnMs = [];
+  const regMs = [];
+  const noChange = [];
+  for (let i = 1; i <= RUNS; i++) {
+    await edit(`kiln ${i}\n`);
+    let t0 = Date.now();
+    await kiln(['--backend', 'kube', 'dev', '--once', '-t', 'demo:dev', '--deployment', 'demo-kiln', ctx]);
+    kilnMs.push(Date.now() - t0);
+    if ((await answer('demo-kiln')) !== `kiln ${i}\n`) throw new Error(`demo-kiln does not answer "kiln ${i}"`);
+
+    t0 = Date.now();
+    await kiln(['--backend', 'kube', 'build', '-q', '-t', 'demo:dev', ctx]);
+    noChange.push(Date.now() - t0);
+
+    await edit(`registry ${i}\n`);
+    t0 = Date.now();
+    const ref = `127.0.0.1:5000/demo:r${i}`;
+    await run(B[0], [...B.slice(1), 'bud', '-q', '--runtime', '/usr/sbin/runc', '--isolation', 'chroot', '--layers', '--pull-never', '--format', 'docker', '-t', ref, ctx]);
+    await inNs([...B, 'push', '-q', '--tls-verify=false', ref]);
+    await c.kubectl(['set', 'image', 'deployment/demo-reg', `web=${ref}`]);
+    await c.kubectl(['rollout', 'status', 'deployment/demo-reg', '--timeout=120s'], { timeoutMs: 130_000 });
+    regMs.push(Date.now() - t0);
+    if ((await answer('demo-reg')) !== `registry ${i}\n`) throw new Error(`demo-reg does not answer "registry ${i}"`);
+  }
+  const k = median(kilnMs);
+  const r = median(regMs);
+  console.log(`kube loop: one-node harness cluster, busybox httpd, one file changed; medians of ${RUNS}; client ${exe.join(' ')}`);
+  console.log(`edit → new pod Ready: kiln (build through kube + restart) ${secs(k)} s, registry path (buildah bud + push + kubelet pull) ${secs(r)} s, ratio ${(k / r).toFixed(2)}x (aim ≤ 0.3)`);
+  console.log(`no-change rebuild through kube: ${secs(median(noChange))} s (aim < 1 s)`);
+  console.log(`runs: kiln ${kilnMs.map(secs).join(' ')}; registry ${regMs.map(secs).join(' ')}; no-change ${noChange.map(secs).join(' ')}`);
+} finally {
+  registry?.kill('SIGTERM');
+  await c.stop();
+  await run(B[0], [...B.slice(1), 'rm', '--all']).catch(() => undefined);
+  await run('umount', [path.join(work, 'buildah/root/overlay')]).catch(() => undefined);
+  await rm(work, { recursive: true, force: true });
+}

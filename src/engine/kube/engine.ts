@@ -1,0 +1,79 @@
+/**
+ * The kube backend: find the kiln agent `kiln install` put on the builder
+ * node, open a tunnel to it through the API server's port-forward, and use
+ * the remote engine over that tunnel with the client certificates install
+ * kept. Everything the remote backend does (images, pull, push, build with
+ * context sync, events) works the same; `info` says where the agent runs.
+ */
+import type { Engine, EngineInfo } from '../engine.js';
+import { failedPrecondition, isKilnError, KilnError } from '../../errors.js';
+import { openRemoteEngine } from '../remote/engine.js';
+import { apis } from '../../kube/api.js';
+import { readDaemonSet, readyAgentPod, notInstalled } from '../../kube/agent-pod.js';
+import { clientCertDir, clientTlsFiles, hasClientCerts } from '../../kube/client-certs.js';
+import { where } from '../../kube/errors.js';
+import { loadKube, type KubeFlags } from '../../kube/kubeconfig.js';
+import { AGENT_PORT } from '../../kube/names.js';
+import { openTunnel } from '../../kube/tunnel.js';
+
+export interface KubeInfo {
+  context: string;
+  server: string;
+  namespace: string;
+  pod: string;
+  node: string;
+  /** The local end of the port-forward. */
+  tunnel: string;
+}
+
+export async function openKubeEngine(flags: KubeFlags): Promise<Engine> {
+  const k = loadKube(flags);
+  const a = apis(k);
+  const certs = clientCertDir(k.server, k.namespace);
+  if (!(await hasClientCerts(certs))) {
+    if (!(await readDaemonSet(k, a))) throw notInstalled(k);
+    throw failedPrecondition(`no client certificate for the kiln agent in ${where(k)}, namespace ${k.namespace} (looked in ${certs})`, {
+      hint: 'copy ca.pem, cert.pem and key.pem there from the machine that ran kiln install, or run kiln install --force here',
+    });
+  }
+  const pod = await readyAgentPod(k, a);
+  const podName = pod.metadata!.name!;
+  const kube: Omit<KubeInfo, 'tunnel'> = { context: k.context, server: k.server, namespace: k.namespace, pod: podName, node: pod.spec?.nodeName ?? '?' };
+  const tunnel = await openTunnel(k, podName, AGENT_PORT);
+  const label = `${k.namespace}/${podName} on node ${kube.node} (context "${k.context}")`;
+  let remote: Engine;
+  try {
+    remote = await openRemoteEngine({ host: tunnel.host, tls: clientTlsFiles(certs), label });
+  } catch (e) {
+    await tunnel.close();
+    throw e;
+  }
+  // A lost agent says so with what to do here, not the remote backend's --host advice. An agent
+  // stopped gracefully (its pod deleted: SIGTERM) cancels the calls in flight: for a call the user did
+  // not cancel, that is a lost agent too, not "cancelled".
+  const rewrap = (e: unknown, signal?: AbortSignal): never => {
+    let lost = isKilnError(e, 'UNAVAILABLE') ? e.message : undefined;
+    if (isKilnError(e, 'CANCELLED') && !signal?.aborted) lost = `lost the connection to the kiln agent at ${label} during ${e.message.replace(/ cancelled$/, '')}: the agent stopped`;
+    if (lost === undefined) throw e;
+    const said = tunnel.errors.at(-1);
+    throw new KilnError('UNAVAILABLE', lost + (said ? ` (port-forward: ${said.split('\n')[0]})` : ''), { cause: e, hint: `the agent pod may have restarted: run the command again; kubectl -n ${k.namespace} get pods shows it` });
+  };
+  const signalOf = (args: unknown[]) => (args.find((a) => a !== null && typeof a === 'object' && 'signal' in a) as { signal?: AbortSignal } | undefined)?.signal;
+  const engine: Engine = { ...remote };
+  for (const [name, fn] of Object.entries(remote) as [keyof Engine, unknown][]) {
+    if (typeof fn !== 'function' || name === 'events' || name === 'close') continue;
+    (engine as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      const r = (fn as (...a: unknown[]) => unknown)(...args);
+      return r instanceof Promise ? r.catch((e: unknown) => rewrap(e, signalOf(args))) : r;
+    };
+  }
+  engine.info = async (): Promise<EngineInfo & { kube: KubeInfo }> => {
+    const i = await remote.info().catch((e: unknown) => rewrap(e));
+    return { ...i, backend: 'kube', root: label, kube: { ...kube, tunnel: tunnel.host } };
+  };
+  engine.close = async () => {
+    await remote.close();
+    await tunnel.close();
+  };
+  return engine;
+}

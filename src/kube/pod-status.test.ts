@@ -1,0 +1,44 @@
+/** What kiln install says about the agent's pod while it waits and when it fails. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import { podVerdict } from './pod-status.js';
+
+const pod = (cs?: Partial<V1ContainerStatus>, conditions: V1PodCondition[] = [{ type: 'PodScheduled', status: 'True' }], phase = 'Pending'): V1Pod => ({
+  metadata: { name: 'kiln-agent-x1', namespace: 'kiln' },
+  spec: { nodeName: 'n1', containers: [{ name: 'agent', image: 'kiln:0.1.0' }] },
+  status: { phase, conditions, containerStatuses: cs ? [{ name: 'agent', image: 'kiln:0.1.0', imageID: '', ready: false, restartCount: 0, ...cs }] : undefined },
+});
+
+test('ready', () => {
+  assert.deepEqual(podVerdict(pod({ ready: true, state: { running: {} } }, [{ type: 'Ready', status: 'True' }], 'Running'), 'kiln:0.1.0'), { state: 'ready', line: 'the kiln agent kiln/kiln-agent-x1 is ready on node n1' });
+});
+
+test('starting: what it is waiting for', () => {
+  assert.equal(podVerdict(pod({ state: { waiting: { reason: 'ContainerCreating' } } }), 'i').line, 'kiln/kiln-agent-x1 on node n1: ContainerCreating');
+  assert.equal(podVerdict(pod({ state: { running: {} } }), 'i').line, 'kiln/kiln-agent-x1 on node n1: running, not ready yet');
+  assert.equal(podVerdict(pod(undefined, []), 'i').line, 'kiln/kiln-agent-x1 on node n1: waiting to be scheduled');
+});
+
+test('the image cannot be had: names the node and the image, says how to get it there', () => {
+  const v = podVerdict(pod({ state: { waiting: { reason: 'ErrImageNeverPull', message: 'Container image "kiln:0.1.0" is not present with pull policy of Never' } } }), 'kiln:0.1.0');
+  assert.equal(v.state, 'failed');
+  assert.equal(v.line, 'node n1 cannot get the agent image kiln:0.1.0: ErrImageNeverPull: Container image "kiln:0.1.0" is not present with pull policy of Never');
+  assert.match((v as { hint: string }).hint, /system agent-image/);
+  assert.equal(podVerdict(pod({ state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"' } } }), 'x').state, 'failed');
+});
+
+test('a crash loop: exit code, restarts, and the previous logs wanted', () => {
+  const v = podVerdict(pod({ restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error' } } }), 'i');
+  assert.deepEqual(v, { state: 'failed', line: 'the kiln agent on node n1 keeps crashing (exit 1, 2 restarts)', hint: 'its last log lines are above; kubectl logs -p -n kiln kiln-agent-x1', logs: true, previous: true });
+});
+
+test('unschedulable: the scheduler message', () => {
+  const v = podVerdict(pod(undefined, [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient memory.' }]), 'i');
+  assert.equal(v.line, 'the kiln agent pod kiln/kiln-agent-x1 cannot be scheduled: 0/1 nodes are available: 1 Insufficient memory.');
+});
+
+test('a container that cannot be created: the runtime message', () => {
+  const v = podVerdict(pod({ state: { waiting: { reason: 'CreateContainerError', message: 'hostPath type check failed: /run/x is not a socket file' } } }), 'i');
+  assert.equal(v.line, 'the kiln agent on node n1 cannot start: CreateContainerError: hostPath type check failed: /run/x is not a socket file');
+});

@@ -1,0 +1,103 @@
+/**
+ * A local TCP port on 127.0.0.1 that reaches a port of a pod through the API
+ * server's port-forward (the client library's PortForward: one WebSocket per
+ * connection), so the kube backend works wherever kubectl does. The remote
+ * engine's gRPC client dials the local end; HTTP/2's flow control bounds what
+ * is in flight, so nothing layer-sized is buffered here.
+ */
+import net from 'node:net';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { PortForward } from '@kubernetes/client-node';
+import type { KilnError } from '../errors.js';
+import { notFound, permissionDenied, unauthenticated, unavailable } from '../errors.js';
+import { kubeError, where } from './errors.js';
+import type { Kube } from './kubeconfig.js';
+
+export interface Tunnel {
+  /** `tcp://127.0.0.1:PORT`. */
+  host: string;
+  port: number;
+  /** What the API server or kubelet said on the port's error channel, most recent last. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+type Socketish = { close(): void; on(ev: string, fn: (...a: unknown[]) => void): void; readyState: number };
+
+/** A failed WebSocket upgrade (`Unexpected server response: 403`) or dial → one line naming the pod. */
+function forwardError(e: unknown, k: Kube, pod: string, port: number): KilnError {
+  const m = /Unexpected server response: (\d+)/.exec((e as Error)?.message ?? '');
+  const target = `pod ${k.namespace}/${pod} port ${port}`;
+  switch (m?.[1]) {
+    case '401':
+      return unauthenticated(`cannot port-forward to ${target}: the API server of ${where(k)} refused the credentials`, { cause: e, hint: 'renew them (kubectl get nodes should work)' });
+    case '403':
+      return permissionDenied(`cannot port-forward to ${target} in ${where(k)}: forbidden`, { cause: e, hint: `ask for create on pods/portforward in namespace ${k.namespace} (the kiln-client Role), or use another context with -x` });
+    case '404':
+      return notFound(`cannot port-forward to ${target} in ${where(k)}: the pod is gone`, { cause: e, hint: 'run the command again (the agent may be restarting)' });
+    case undefined:
+      return kubeError(e, k, `port-forward to ${target}`);
+    default:
+      return unavailable(`cannot port-forward to ${target} in ${where(k)}: the API server answered ${m![1]}`, { cause: e, hint: 'kubectl port-forward should work; see the API server and kubelet logs' });
+  }
+}
+
+export async function openTunnel(k: Kube, pod: string, port: number): Promise<Tunnel> {
+  const errors: string[] = [];
+  const errSink = () =>
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        const text = chunk.toString('utf8').trim();
+        if (text) errors.push(text);
+        if (errors.length > 20) errors.shift();
+        cb();
+      },
+    });
+  const forward = (output: Writable, input: Readable) => new PortForward(k.kc, true).portForward(k.namespace, pod, [port], output, errSink(), input) as Promise<Socketish>;
+
+  // Fail here, in one line, when the forward cannot be opened at all (no rights, no pod, no server).
+  try {
+    const probe = await forward(new PassThrough().resume(), new PassThrough());
+    probe.close();
+  } catch (e) {
+    throw forwardError(e, k, pod, port);
+  }
+
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    forward(socket, socket).then(
+      (ws) => {
+        ws.on('close', () => socket.end());
+        ws.on('error', (e) => {
+          errors.push(String((e as Error)?.message ?? e));
+          socket.destroy();
+        });
+        socket.on('close', () => ws.close());
+        if (socket.destroyed) ws.close();
+      },
+      (e) => {
+        errors.push(forwardError(e, k, pod, port).message);
+        socket.destroy();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const local = (server.address() as net.AddressInfo).port;
+  server.unref();
+  return {
+    host: `tcp://127.0.0.1:${local}`,
+    port: local,
+    errors,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
