@@ -48,6 +48,13 @@ export interface Engine {
   pull(reference: string, opts?: PullOptions): Promise<PullResult>;
   push(reference: string, opts?: PushOptions): Promise<PushResult>;
   tag(source: string, target: string): Promise<void>;
+  /**
+   * `kiln image pin|unpin`: keeps (or stops keeping) the named images from the
+   * kubelet's image GC — containerd's CRI label `io.cri-containerd.pinned=pinned`
+   * on each of the image's name records; a rebuild or retag of a pinned name
+   * keeps the pin. Resolves to the names changed. Backends without a kubelet refuse.
+   */
+  pin(references: string[], pinned: boolean): Promise<string[]>;
   listImages(opts?: { reference?: string }): Promise<ImageSummary[]>;
   inspectImage(reference: string): Promise<ImageDetail>;
   history(reference: string): Promise<HistoryRow[]>;

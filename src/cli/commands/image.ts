@@ -1,5 +1,6 @@
 /**
- * kim's command group: `kiln image build|ls|pull|push|rm|tag|inspect|history|save|load|import`,
+ * kim's command group: `kiln image build|ls|pull|push|rm|tag|inspect|history|save|load|import`
+ * (and `pin|unpin`, only here),
  * the same commands as the top-level docker-style ones (same flags, same
  * output), registered again under `image`.
  */
@@ -19,6 +20,7 @@ export async function register(program: Command): Promise<void> {
     import('./save.js'),
     import('./load.js'),
     import('./import.js'),
+    import('./pin.js'),
   ]);
   for (const m of mods) m.register(image);
   image.commands.find((c) => c.name() === 'rmi')?.alias('rm');

@@ -210,3 +210,36 @@ test('kiln events on containerd prints what ctr tags and removes, filtered by im
   assert.equal(since.stdout, '');
   assert.match(since.stderr, /^kiln: containerd keeps no event history: cannot show events since \S+Z \(leave out --since to stream new events; the local backend keeps a log of past ones\)\n$/);
 });
+
+test('image pin: the name record gets the CRI pin label (ctr shows it), a rebuilt or retagged name keeps it, an ID pins every name, unpin takes it off; the local backend refuses', async () => {
+  const name = `kiln.test/pinned-${run}:1`;
+  const labelsOf = async () => {
+    const out = await ctd.ctr(['images', 'ls'], { namespace: 'k8s.io' });
+    const line = out.split('\n').find((l) => l.startsWith(`${name} `));
+    assert.ok(line, `ctr lists ${name}:\n${out}`);
+    return line.trim().split(/\s+/).at(-1)!;
+  };
+  await onCtd(['import', '-c', 'CMD ["true"]', busybox, name]);
+  assert.equal(await labelsOf(), 'io.cri-containerd.image=managed');
+  assert.equal((await onCtd(['image', 'pin', name])).stdout, `Pinned: ${name}\n`);
+  assert.equal(await labelsOf(), 'io.cri-containerd.image=managed,io.cri-containerd.pinned=pinned');
+  // A new image under the pinned name (a rebuild or retag) keeps the pin.
+  await onCtd(['import', '-c', 'CMD ["false"]', busybox, name]);
+  assert.equal(await labelsOf(), 'io.cri-containerd.image=managed,io.cri-containerd.pinned=pinned');
+  assert.equal((await onCtd(['image', 'unpin', name])).stdout, `Unpinned: ${name}\n`);
+  assert.equal(await labelsOf(), 'io.cri-containerd.image=managed');
+  // By name only that name; by ID every name of the image.
+  await onCtd(['tag', name, `${name}-b`]);
+  assert.equal((await onCtd(['image', 'pin', `${name}-b`])).stdout, `Pinned: ${name}-b\n`);
+  assert.equal(await labelsOf(), 'io.cri-containerd.image=managed');
+  const id = (await onCtd(['inspect', '--format', '{{.Id}}', name])).stdout.trim();
+  assert.deepEqual((await onCtd(['image', 'unpin', id])).stdout.trim().split('\n').sort(), [`Unpinned: ${name}`, `Unpinned: ${name}-b`]);
+  await onCtd(['rmi', `${name}-b`]);
+  const missing = await kiln(['--backend', 'containerd', '--address', ctd.address, 'image', 'pin', 'kiln.test/nosuch:1'], { root: path.join(tmp, 'unused') });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^kiln: no such image: kiln\.test\/nosuch:1/);
+  const onLocal = await kiln(['image', 'pin', name], { root: path.join(tmp, 'local') });
+  assert.equal(onLocal.code, 1);
+  assert.equal(onLocal.stderr, "kiln: pinning keeps an image from the kubelet's image GC: kiln's own store has no kubelet (use --backend containerd (namespace k8s.io) or --backend kube)\n");
+  await onCtd(['rmi', name]);
+});

@@ -21,7 +21,7 @@ import { unreachable } from './errors.js';
 import { ContainerdConnection } from './grpc.js';
 import { withLease } from './lease.js';
 import { ContainerdRefStore } from './refs.js';
-import { removeImages, tagImage } from './remove.js';
+import { pinImages, removeImages, tagImage } from './remove.js';
 import { checkImages } from './check.js';
 import { containerdEvents } from './events.js';
 import { containerdSnapshotter } from './snapshotter.js';
@@ -100,6 +100,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       return { backend: 'containerd', root: address, namespace, serverVersion: version.version, snapshotter: ctx.snapshotter, ...(await images.usage()) };
     },
     tag: (source, target) => tagImage(stores, refs, source, target),
+    pin: (inputs, pinned) => pinImages(stores, refs, inputs, pinned),
     removeImages: (inputs, o) => removeImages(stores, refs, inputs, o),
     load: (input: Readable) =>
       lease(async () => {

@@ -17,6 +17,8 @@ import { withLease } from './lease.js';
 import { platformManifest, publishImage, type UnpackContext } from './unpack.js';
 
 export const CRI_LABEL = 'io.cri-containerd.image';
+/** containerd's CRI (1.7 and later) reports an image with this label as pinned; the kubelet's image GC skips pinned images. */
+export const PINNED_LABEL = 'io.cri-containerd.pinned';
 const isIdName = (name: string) => /^sha256:[a-f0-9]{64}$/.test(name);
 
 export interface ImageRecord {
@@ -82,7 +84,20 @@ export class ContainerdRefStore implements RefStore {
       await this.ctx.conn.unary('images', 'Create', { image }, `image ${name}`);
     } catch (e) {
       if (!isKilnError(e, 'ALREADY_EXISTS')) throw e;
-      await this.ctx.conn.unary('images', 'Update', { image, update_mask: { paths: ['labels', 'target', 'annotations'] } }, `image ${name}`);
+      // Only kiln's own label is written: a pin on this name stays when it moves to a new image.
+      await this.ctx.conn.unary('images', 'Update', { image, update_mask: { paths: [`labels.${CRI_LABEL}`, 'target', 'annotations'] } }, `image ${name}`);
+    }
+  }
+
+  /** Adds or removes the CRI's pin label on one record; false when there is no such record. */
+  async setPinned(name: string, pinned: boolean): Promise<boolean> {
+    const image = { name, labels: pinned ? { [PINNED_LABEL]: 'pinned' } : {} };
+    try {
+      await this.ctx.conn.unary('images', 'Update', { image, update_mask: { paths: [`labels.${PINNED_LABEL}`] } }, `image ${name}`);
+      return true;
+    } catch (e) {
+      if (isKilnError(e, 'NOT_FOUND')) return false;
+      throw e;
     }
   }
 

@@ -2,7 +2,7 @@
  * `tag` and `rmi` on containerd: a tag is one more image record; removing the
  * last tag of an image also removes its `repo@digest` and ID records (as the
  * CRI's RemoveImage does), after which containerd's GC frees its blobs and
- * snapshots.
+ * snapshots. `pin` labels an image's names for the CRI.
  */
 import { invalidArgument, notFound } from '../../errors.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
@@ -10,6 +10,20 @@ import type { RemoveResult } from '../engine.js';
 import { resolveImage } from '../../image/resolve.js';
 import type { ImageStore } from '../../image/store.js';
 import type { ContainerdRefStore } from './refs.js';
+
+/** Pins (or unpins) a named image's name, or every name of an image given by ID: the CRI reports it pinned and the kubelet's image GC leaves it. */
+export async function pinImages(stores: ImageStore, refs: ContainerdRefStore, inputs: string[], pinned: boolean): Promise<string[]> {
+  const changed: string[] = [];
+  for (const input of inputs) {
+    const image = await resolveImage(stores.content, refs, input);
+    const names = image.refs.map((r) => r.name);
+    if (names.length === 0) throw invalidArgument(`image ${input} has no name to pin`, { hint: `tag it first: kiln tag ${image.id.slice(7, 19)} NAME:TAG` });
+    // A name pins that name (the CRI counts the image pinned); an ID pins every name it has.
+    const name = nameOf(input);
+    for (const n of name !== undefined && names.includes(name) ? [name] : names) if (await refs.setPinned(n, pinned)) changed.push(n);
+  }
+  return changed;
+}
 
 export async function tagImage(stores: ImageStore, refs: ContainerdRefStore, source: string, target: string): Promise<void> {
   const image = await resolveImage(stores.content, refs, source);

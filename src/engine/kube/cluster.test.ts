@@ -110,6 +110,15 @@ describe('kiln install, the kube backend, uninstall', () => {
     for (const f of ['ca.pem', 'cert.pem', 'key.pem']) assert.equal((await stat(path.join(certs, f))).mode & 0o777, 0o600, f);
   });
 
+  test("kiln's image in the agent pod: kubectl exec runs its kiln version, kubectl logs shows the agent serving", async () => {
+    const pods = await json<{ items: { metadata: { name: string } }[] }>(['-n', 'kiln', 'get', 'pods', '-l', 'app.kubernetes.io/name=kiln-agent']);
+    const pod = pods.items[0]?.metadata.name;
+    assert.ok(pod, 'an agent pod');
+    assert.equal(await cluster.kubectl(['-n', 'kiln', 'exec', pod, '--', '/usr/local/bin/kiln', '--version']), `${version}\n`);
+    const logs = await cluster.kubectl(['-n', 'kiln', 'logs', pod]);
+    assert.match(logs, /^kiln agent: serving the containerd engine \(.*\)\nlistening on tcp:\/\/0\.0\.0\.0:2376\nready\n/m);
+  });
+
   test('install again: refused without --force', async () => {
     const r = await kube(['install', ...installFlags()]);
     assert.equal(r.code, 1);
@@ -168,10 +177,14 @@ describe('kiln install, the kube backend, uninstall', () => {
     assert.equal(await cluster.kubectl(['logs', live[0]!.metadata.name]), 'hello again\nbuilt-on-the-node\n');
   });
 
-  test('images, tag, rmi through the kube backend; --backend auto finds it', async () => {
+  test('images, tag, image pin, rmi through the kube backend; --backend auto finds it', async () => {
     await kubeOk(['--backend', 'kube', 'tag', 'demo:dev', 'demo:v2']);
     const auto = await kubeOk(['images', '--format', '{{.Repository}}:{{.Tag}}']);
     assert.ok(auto.stdout.split('\n').includes('demo:v2'), auto.stdout);
+    // Pinned for the kubelet's image GC: the CRI label on the node's image record.
+    assert.equal((await kubeOk(['--backend', 'kube', 'image', 'pin', 'demo:v2'])).stdout, 'Pinned: demo:v2\n');
+    const pinned = await cluster.exec(['ctr', '--address', cluster.containerdSocket, '-n', 'k8s.io', 'images', 'ls', 'name==docker.io/library/demo:v2']);
+    assert.match(pinned, /io\.cri-containerd\.pinned=pinned/);
     const rm = await kubeOk(['--backend', 'kube', 'rmi', 'demo:v2']);
     assert.equal(rm.stdout, 'Untagged: demo:v2\n');
     const after = await onNode(['images', '--format', '{{.Repository}}:{{.Tag}}']);

@@ -59,6 +59,9 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
       const name = formatReference(parseNormalizedNamed(target));
       await appendEvent(root, { type: 'image', action: 'tag', id: name, attributes: { name } });
     },
+    async pin() {
+      throw failedPrecondition('pinning keeps an image from the kubelet\'s image GC: kiln\'s own store has no kubelet', { hint: 'use --backend containerd (namespace k8s.io) or --backend kube' });
+    },
     async removeImages(refs, opts) {
       if (!opts?.force) {
         const inUse = new Map<string, string[]>();

@@ -61,6 +61,7 @@ export async function openRemoteEngine(opts: RemoteEngineOptions): Promise<Engin
     pull: (reference, o = {}) => progressCall<PullResult>('Pull', { reference, platform: o.platform }, reference, o),
     push: (reference, o = {}) => progressCall<PushResult>('Push', { reference, chunkSize: o.chunkSize }, reference, o),
     tag: (source, target) => call<void>('Tag', { source, target }, `tag ${source}`),
+    pin: (references, pinned) => call<string[]>('Pin', { references, pinned }, `${pinned ? 'pin' : 'unpin'} ${references.join(' ')}`),
     listImages: (o) => call('ListImages', o ?? {}, 'list images'),
     inspectImage: (reference) => call('InspectImage', { reference }, `inspect ${reference}`),
     history: (reference) => call('History', { reference }, `history ${reference}`),

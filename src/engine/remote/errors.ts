@@ -70,6 +70,10 @@ export function fromStatus(e: ServiceError, host: string, what: string, tls: Cli
     });
   }
   if (e.code === status.CANCELLED) return new KilnError('CANCELLED', `${what} cancelled`, { cause: e });
+  // An agent of an older kiln answers a call it does not know with UNIMPLEMENTED and no kiln code.
+  if (e.code === status.UNIMPLEMENTED) {
+    return new KilnError('UNIMPLEMENTED', `kiln agent at ${host}: ${what}: this agent's kiln is older than the client's and does not know the call`, { cause: e, hint: 'update the agent to this kiln version (kiln install --force with its image, or restart kiln agent from it)' });
+  }
   return new KilnError(FROM_GRPC.get(e.code) ?? 'INTERNAL', `kiln agent at ${host}: ${what}: ${e.details || e.message}`, { cause: e });
 }
 

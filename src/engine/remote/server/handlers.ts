@@ -263,6 +263,7 @@ export function methodTable(engine: Engine, ctx: Omit<BuildHandlerContext, 'engi
     InspectImage: unary(t('InspectImage'), (a) => engine.inspectImage(str(a, 'reference'))),
     History: unary(t('History'), (a) => engine.history(str(a, 'reference'))),
     Tag: unary(t('Tag'), (a) => engine.tag(str(a, 'source'), str(a, 'target'))),
+    Pin: unary(t('Pin'), (a) => engine.pin(strs(a, 'references'), a.pinned === true)),
     RemoveImages: unary(t('RemoveImages'), (a) => engine.removeImages(strs(a, 'references'), { force: a.force === true })),
     Prune: unary(t('Prune'), () => engine.prune()),
     Check: unary(t('Check'), () => engine.check()),
