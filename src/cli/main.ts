@@ -47,6 +47,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   rename: () => import('./commands/rename.js'),
   port: () => import('./commands/port.js'),
   top: () => import('./commands/top.js'),
+  stats: () => import('./commands/stats.js'),
   events: () => import('./commands/events.js'),
   volume: () => import('./commands/volume.js'),
   attach: () => import('./commands/attach.js'),

@@ -5,6 +5,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { ProgressSink } from '../image/progress.js';
+import type { ContainerStats } from '../runtime/stats.js';
+export type { ContainerStats };
 
 export type NetworkName = 'bridge' | 'host' | 'none';
 
@@ -154,6 +156,12 @@ export interface ContainerEngine {
   removeContainer(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<string>;
   /** `docker top`: the running container's processes, as `ps` (default `-ef`, or psArgs) shows them. */
   topContainer(ref: string, psArgs?: string[]): Promise<{ titles: string[]; processes: string[][] }>;
+  /**
+   * `docker stats --no-stream`: one reading of each container (every running one
+   * when none is named) over `intervalMs` (CPU % needs two samples); a named
+   * container that is not running reads as zeros, as docker shows it.
+   */
+  statsContainers(refs: string[], opts?: { intervalMs?: number }): Promise<ContainerStats[]>;
   /** `docker rename`: a new unique name; resolves to the id. */
   renameContainer(ref: string, name: string): Promise<string>;
   listContainers(opts?: ContainerFilter): Promise<ContainerSummary[]>;

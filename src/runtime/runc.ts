@@ -119,6 +119,11 @@ export class Runc {
     return { titles, processes };
   }
 
+  /** `runc events --stats ID`: one reading of the container's cgroup, as runc prints it (JSON). */
+  async stats(id: string): Promise<string> {
+    return this.ok('events', id, ['events', '--stats', id]);
+  }
+
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     await this.ok('delete', id, ['delete', ...(opts.force ? ['--force'] : []), id]);
   }

@@ -207,6 +207,14 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       return new (await runtime()).Runc({ root: runcRoot(ctx.stateDir) }).ps(rec.id, psArgs);
     },
 
+    async statsContainers(refs, opts = {}) {
+      const recs = refs.length > 0 ? await Promise.all(refs.map((r) => ctx.store.resolve(r))) : await ctx.store.list();
+      const live = await Promise.all(recs.map(async (rec) => ({ rec, live: await liveState(ctx.stateDir, rec) })));
+      const shown = refs.length > 0 ? live : live.filter((l) => l.live.state === 'running');
+      const { sampleStats } = await import('./stats.js');
+      return sampleStats(ctx.stateDir, shown.map((l) => ({ id: l.rec.id, name: l.rec.name, pid: l.live.state === 'running' ? l.live.pid : undefined })), opts.intervalMs ?? 1000);
+    },
+
     async renameContainer(ref, name) {
       const rec = await ctx.store.resolve(ref);
       await ctx.store.rename(rec.id, name);

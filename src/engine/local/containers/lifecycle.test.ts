@@ -156,6 +156,26 @@ test('top: the running container\'s processes as ps shows them, ps options pass 
   await fx.ok(['rm', 'topped']);
 });
 
+test('stats --no-stream: docker\'s columns for each running container; a named stopped one reads as zeros; --format fields and json', async () => {
+  const id = (await fx.ok(['run', '-d', '--name', 'busy', '--network', 'none', IMAGE, 'sh', '-c', 'while :; do :; done'])).stdout.trim();
+  await fx.ok(['create', '--name', 'idle', '--network', 'none', IMAGE, 'true']);
+  const all = await fx.ok(['stats', '--no-stream']);
+  const [head, ...rows] = all.stdout.trim().split('\n');
+  assert.match(head!, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
+  assert.equal(rows.length, 1, all.stdout);
+  assert.match(rows[0]!, new RegExp(`^${id.slice(0, 12)}\\s+busy\\s+\\d+\\.\\d\\d%\\s+[\\d.]+(B|KiB|MiB) / [\\d.]+(MiB|GiB|TiB)\\s+\\d+\\.\\d\\d%\\s+0B / 0B\\s+[\\d.]+k?B / [\\d.]+k?B\\s+1$`));
+  // A busy loop uses CPU; the second sample is a second after the first.
+  const cpu = Number((await fx.ok(['stats', '--no-stream', '--format', '{{.CPUPerc}}', 'busy'])).stdout.trim().replace('%', ''));
+  assert.ok(cpu > 1, `CPU % of a busy loop: ${cpu}`);
+  assert.equal((await fx.ok(['stats', '--no-stream', '--format', '{{.Container}} {{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.NetIO}} {{.PIDs}}', 'idle'])).stdout, 'idle idle 0.00% 0B / 0B 0B / 0B 0\n');
+  const json = JSON.parse((await fx.ok(['stats', '--no-stream', '--format', 'json', 'busy'])).stdout) as Record<string, string>;
+  assert.deepEqual(Object.keys(json), ['Container', 'ID', 'Name', 'CPUPerc', 'MemUsage', 'MemPerc', 'NetIO', 'BlockIO', 'PIDs']);
+  const missing = await fx.k(['stats', '--no-stream', 'nosuch']);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr.split('\n')[0], 'kiln: no such container: nosuch (list containers with `kiln ps -a`)');
+  await fx.ok(['rm', '-f', 'busy', 'idle']);
+});
+
 test('events: create, start, die with the exit code, destroy — filtered and as JSON', async () => {
   const since = new Date().toISOString();
   await fx.k(['run', '--rm', '--name', 'ev', '--network', 'none', IMAGE, 'sh', '-c', 'exit 7']);
