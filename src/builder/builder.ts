@@ -21,6 +21,7 @@ import { writeOutputs } from './outputs.js';
 import { exportCache, RemoteCacheSource } from './remote-cache.js';
 import type { ImageState } from './state.js';
 import type { BuildOptions, BuildResult, CacheExport } from './types.js';
+import { clampCreated, dockerfileEpoch, EPOCH_ARG, requestedEpoch } from './epoch.js';
 
 export type { BuilderDeps } from './session.js';
 
@@ -95,12 +96,18 @@ async function writeCache(s: BuildSession, deps: BuilderDeps, final: ImageState,
   s.progress.emit({ kind: 'done', step, seconds: (performance.now() - t0) / 1000 });
 }
 
-export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise<BuildResult> {
+export async function buildImage(deps: BuilderDeps, request: BuildOptions): Promise<BuildResult> {
+  // SOURCE_DATE_EPOCH: the build arg wins over the CLI's environment; either is seen by `ARG SOURCE_DATE_EPOCH`.
+  let epoch = requestedEpoch(request.buildArgs, request.sourceDateEpoch);
+  const buildArgs = { ...(request.buildArgs ?? {}), ...(epoch !== undefined ? { [EPOCH_ARG]: String(epoch) } : {}) };
+  const opts: BuildOptions = { ...request, buildArgs, sourceDateEpoch: epoch };
   const tags = (opts.tags ?? []).map((t) => formatReference(parseNormalizedNamed(t)));
   const ctx = await openContext(opts);
   let session: BuildSession | undefined;
   try {
     const plan = planBuild(ctx.dockerfile, { filename: ctx.dockerfilePath ? path.basename(ctx.dockerfilePath) : 'Dockerfile', buildArgs: opts.buildArgs, target: opts.target });
+    epoch ??= dockerfileEpoch(plan);
+    opts.sourceDateEpoch = epoch;
     for (const w of plan.unusedBuildArgs) opts.progress?.emit({ kind: 'warning', message: `build argument ${w} was given but no ARG uses it` });
     const { matcher } = await loadIgnore(ctx.dir, ctx.dockerfilePath);
     const s = (session = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary));
@@ -116,6 +123,7 @@ export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise
         const c = (config.config ??= {});
         c.Labels = { ...(c.Labels ?? {}), ...opts.labels };
       }
+      if (epoch !== undefined) config.created = clampCreated(config.created, epoch);
       const configBlob = await writeBlob(deps, JSON.stringify(config));
       const manifest: Manifest = {
         schemaVersion: 2,
