@@ -138,7 +138,7 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
       if (tags.length === 0 && storesImage) await deps.keepUnnamed?.(descriptor);
       await writeOutputs(s, final, descriptor, tags, opts.outputs ?? []);
       for (const to of opts.cacheTo ?? []) await writeCache(s, deps, final, to);
-      return { id: configBlob.digest, manifestDigest: manifestBlob.digest, tags, steps: s.ranSteps, cached: s.cachedSteps };
+      return { id: configBlob.digest, manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, tags, steps: s.ranSteps, cached: s.cachedSteps };
     });
     await s.hasher.save();
     return result;

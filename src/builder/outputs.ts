@@ -1,4 +1,4 @@
-/** Build outputs besides the store: the final filesystem in a directory, or an OCI / Docker archive. */
+/** Build outputs besides the store: the final filesystem in a directory or a tar, or an OCI / Docker archive. */
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { fileError, openOutput } from '../user-files.js';
@@ -10,6 +10,8 @@ import type { Descriptor } from '../oci/types.js';
 import type { BuildSession } from './session.js';
 import type { ImageState } from './state.js';
 import type { OutputSpec } from './types.js';
+import { diffDirectory } from '../layer/diff.js';
+import { pipeline } from 'node:stream/promises';
 
 const run = promisify(execFile);
 
@@ -28,6 +30,10 @@ export async function writeOutputs(s: BuildSession, final: ImageState, descripto
       }
       continue;
     }
+    if (o.type === 'tar') {
+      await writeFilesystemTar(s, final, o.dest);
+      continue;
+    }
     const items = [{ ...(tags[0] ? { name: tags[0] } : {}), descriptor }];
     if (o.dest === '-') {
       await saveArchive(s.deps.content, items, process.stdout, { format: o.type });
@@ -41,5 +47,27 @@ export async function writeOutputs(s: BuildSession, final: ImageState, descripto
       await out.abort();
       throw e;
     }
+  }
+}
+
+/** `-o type=tar,dest=`: the final filesystem, sorted, file times clamped to SOURCE_DATE_EPOCH when set. */
+async function writeFilesystemTar(s: BuildSession, final: ImageState, dest: string): Promise<void> {
+  const view = await s.view(final);
+  try {
+    const tar = () => diffDirectory(view.dir, { overlay: false, sourceDateEpoch: s.opts.sourceDateEpoch });
+    if (dest === '-') {
+      await pipeline(tar(), process.stdout, { end: false });
+      return;
+    }
+    const out = await openOutput(dest, 'build: -o type=tar,dest=');
+    try {
+      await pipeline(tar(), out.stream);
+      await out.commit();
+    } catch (e) {
+      await out.abort();
+      throw e;
+    }
+  } finally {
+    await view.release();
   }
 }
