@@ -8,7 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { invalidArgument, isErrno, notFound, unimplemented } from '../errors.js';
-import { loadIgnore, planBuild } from '../dockerfile/index.js';
+import { loadIgnore, planBuild, type BuildPlan } from '../dockerfile/index.js';
+import { checkDockerfile, warningLine } from '../dockerfile/checks.js';
 import { extractLayer } from '../layer/extract.js';
 import { decompress } from '../layer/compress.js';
 import { MediaType } from '../oci/mediatypes.js';
@@ -96,6 +97,20 @@ async function writeCache(s: BuildSession, deps: BuilderDeps, final: ImageState,
   s.progress.emit({ kind: 'done', step, seconds: (performance.now() - t0) / 1000 });
 }
 
+/**
+ * `# syntax=` is accepted and named in a warning (kiln has one frontend, its own); BuildKit's build
+ * checks are warnings, or the build's error with `# check=error=true`.
+ */
+function lintWarnings(text: string, plan: BuildPlan, opts: BuildOptions): void {
+  const warn = (message: string) => opts.progress?.emit({ kind: 'warning', message });
+  if (plan.directives.syntax) warn(`# syntax=${plan.directives.syntax} is ignored: kiln builds with its own Dockerfile frontend`);
+  const checks = checkDockerfile(text, plan.file);
+  for (const w of checks.warnings) warn(warningLine(w));
+  if (checks.error && checks.warnings.length > 0) {
+    throw invalidArgument(`lint violation found for rules: ${[...new Set(checks.warnings.map((w) => w.rule))].join(', ')}`, { hint: 'fix the Dockerfile, or drop error=true from its # check= directive' });
+  }
+}
+
 export async function buildImage(deps: BuilderDeps, request: BuildOptions): Promise<BuildResult> {
   // SOURCE_DATE_EPOCH: the build arg wins over the CLI's environment; either is seen by `ARG SOURCE_DATE_EPOCH`.
   let epoch = requestedEpoch(request.buildArgs, request.sourceDateEpoch);
@@ -106,6 +121,7 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
   let session: BuildSession | undefined;
   try {
     const plan = planBuild(ctx.dockerfile, { filename: ctx.dockerfilePath ? path.basename(ctx.dockerfilePath) : 'Dockerfile', buildArgs: opts.buildArgs, target: opts.target });
+    lintWarnings(ctx.dockerfile, plan, opts);
     epoch ??= dockerfileEpoch(plan);
     opts.sourceDateEpoch = epoch;
     for (const w of plan.unusedBuildArgs) opts.progress?.emit({ kind: 'warning', message: `build argument ${w} was given but no ARG uses it` });

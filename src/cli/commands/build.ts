@@ -12,6 +12,7 @@ import { withEngine } from '../engine.js';
 import { globals } from '../context.js';
 import { createBuildProgress, type ProgressMode } from '../build-progress.js';
 import { buildMetadata, csv, planOutputs } from './build-outputs.js';
+import { runCheck } from './build-check.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -37,6 +38,7 @@ interface Flags {
   metadataFile?: string;
   cacheFrom: string[];
   cacheTo: string[];
+  check?: boolean;
 }
 
 /** `K=V` pairs; a bare `K` takes the value of the CLI's environment (Docker's rule for --build-arg). */
@@ -150,7 +152,9 @@ export function register(program: Command): void {
     .option('--metadata-file <file>', 'write the build result (digests, names) as JSON to this file')
     .option('--cache-from <spec>', 'reuse steps cached in a registry: type=registry,ref=HOST/REPO:TAG or just the ref (repeatable; a missing ref is a warning)', collect, [])
     .option('--cache-to <spec>', 'after the build, push its step cache to a registry: type=registry,ref=HOST/REPO:TAG[,mode=min|max] (min: the target stage; max: every stage)', collect, [])
+    .option('--check', "run BuildKit's build checks on the Dockerfile and build nothing (exit 1 on a warning)")
     .action(async (context: string, f: Flags, cmd: Command) => {
+      if (f.check) return runCheck(context, f.file);
       if (f.network !== 'host' && f.network !== 'none') throw invalidArgument(`--network ${f.network}: kiln build supports host and none`);
       if (!['auto', 'plain', 'tty'].includes(f.progress)) throw invalidArgument(`--progress ${f.progress}: use auto, plain or tty`);
       if (f.platform !== undefined) {
