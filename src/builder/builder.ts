@@ -8,7 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { invalidArgument, isErrno, notFound, unimplemented } from '../errors.js';
-import { loadIgnore, planBuild } from '../dockerfile/index.js';
+import { loadIgnore, planBuild, type BuildPlan } from '../dockerfile/index.js';
+import { checkDockerfile, warningLine } from '../dockerfile/checks.js';
 import { extractLayer } from '../layer/extract.js';
 import { decompress } from '../layer/compress.js';
 import { MediaType } from '../oci/mediatypes.js';
@@ -21,6 +22,7 @@ import { writeOutputs } from './outputs.js';
 import { exportCache, RemoteCacheSource } from './remote-cache.js';
 import type { ImageState } from './state.js';
 import type { BuildOptions, BuildResult, CacheExport } from './types.js';
+import { clampCreated, dockerfileEpoch, EPOCH_ARG, requestedEpoch } from './epoch.js';
 
 export type { BuilderDeps } from './session.js';
 
@@ -95,12 +97,33 @@ async function writeCache(s: BuildSession, deps: BuilderDeps, final: ImageState,
   s.progress.emit({ kind: 'done', step, seconds: (performance.now() - t0) / 1000 });
 }
 
-export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise<BuildResult> {
+/**
+ * `# syntax=` is accepted and named in a warning (kiln has one frontend, its own); BuildKit's build
+ * checks are warnings, or the build's error with `# check=error=true`.
+ */
+function lintWarnings(text: string, plan: BuildPlan, opts: BuildOptions): void {
+  const warn = (message: string) => opts.progress?.emit({ kind: 'warning', message });
+  if (plan.directives.syntax) warn(`# syntax=${plan.directives.syntax} is ignored: kiln builds with its own Dockerfile frontend`);
+  const checks = checkDockerfile(text, plan.file);
+  for (const w of checks.warnings) warn(warningLine(w));
+  if (checks.error && checks.warnings.length > 0) {
+    throw invalidArgument(`lint violation found for rules: ${[...new Set(checks.warnings.map((w) => w.rule))].join(', ')}`, { hint: 'fix the Dockerfile, or drop error=true from its # check= directive' });
+  }
+}
+
+export async function buildImage(deps: BuilderDeps, request: BuildOptions): Promise<BuildResult> {
+  // SOURCE_DATE_EPOCH: the build arg wins over the CLI's environment; either is seen by `ARG SOURCE_DATE_EPOCH`.
+  let epoch = requestedEpoch(request.buildArgs, request.sourceDateEpoch);
+  const buildArgs = { ...(request.buildArgs ?? {}), ...(epoch !== undefined ? { [EPOCH_ARG]: String(epoch) } : {}) };
+  const opts: BuildOptions = { ...request, buildArgs, sourceDateEpoch: epoch };
   const tags = (opts.tags ?? []).map((t) => formatReference(parseNormalizedNamed(t)));
   const ctx = await openContext(opts);
   let session: BuildSession | undefined;
   try {
     const plan = planBuild(ctx.dockerfile, { filename: ctx.dockerfilePath ? path.basename(ctx.dockerfilePath) : 'Dockerfile', buildArgs: opts.buildArgs, target: opts.target });
+    lintWarnings(ctx.dockerfile, plan, opts);
+    epoch ??= dockerfileEpoch(plan);
+    opts.sourceDateEpoch = epoch;
     for (const w of plan.unusedBuildArgs) opts.progress?.emit({ kind: 'warning', message: `build argument ${w} was given but no ARG uses it` });
     const { matcher } = await loadIgnore(ctx.dir, ctx.dockerfilePath);
     const s = (session = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary));
@@ -116,6 +139,7 @@ export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise
         const c = (config.config ??= {});
         c.Labels = { ...(c.Labels ?? {}), ...opts.labels };
       }
+      if (epoch !== undefined) config.created = clampCreated(config.created, epoch);
       const configBlob = await writeBlob(deps, JSON.stringify(config));
       const manifest: Manifest = {
         schemaVersion: 2,
@@ -130,7 +154,7 @@ export async function buildImage(deps: BuilderDeps, opts: BuildOptions): Promise
       if (tags.length === 0 && storesImage) await deps.keepUnnamed?.(descriptor);
       await writeOutputs(s, final, descriptor, tags, opts.outputs ?? []);
       for (const to of opts.cacheTo ?? []) await writeCache(s, deps, final, to);
-      return { id: configBlob.digest, manifestDigest: manifestBlob.digest, tags, steps: s.ranSteps, cached: s.cachedSteps };
+      return { id: configBlob.digest, manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, tags, steps: s.ranSteps, cached: s.cachedSteps };
     });
     await s.hasher.save();
     return result;

@@ -10,6 +10,7 @@ import { parseIgnore, type BuildPlan, type CopyInstruction, type Stage } from '.
 import { sha256Digest } from '../oci/digest.js';
 import { parseGroup, parsePasswd, readUserDb } from '../runtime/user.js';
 import { copyInto, type Owner } from './copy.js';
+import { parseChmod } from './chmod.js';
 import { matchSources, type Match, type SourceRoot } from './sources.js';
 import { download, isUrl, type Downloaded } from './remote.js';
 import { stepLocated } from './step-error.js';
@@ -105,11 +106,6 @@ async function copyFrom(
     const owner = inst.chown === undefined ? undefined : await resolveChown(rootfs, inst.chown);
     await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add', parents: inst.parents });
   });
-}
-
-function parseChmod(v: string): number {
-  if (!/^[0-7]{3,4}$/.test(v)) throw invalidArgument(`invalid --chmod=${v}: expected an octal mode like 0755`);
-  return parseInt(v, 8);
 }
 
 /** `--chown=user[:group]` with names looked up in the image's /etc/passwd and /etc/group. */

@@ -34,6 +34,7 @@ import { resolveInRoot } from '../layer/tar.js';
 import { decompress } from '../layer/compress.js';
 import { extractLayer } from '../layer/extract.js';
 import { walkMatch, type Match, type SourceRoot } from './sources.js';
+import type { ChmodFn } from './chmod.js';
 
 export interface Owner {
   uid: number;
@@ -50,7 +51,7 @@ export interface CopyRequest {
   dest: string;
   destIsDir: boolean;
   owner?: Owner;
-  chmod?: number;
+  chmod?: ChmodFn;
   /** ADD: extract local tar archives. */
   extract: boolean;
   /** COPY --parents: keep each source's path (relative to its root) under the destination. */
@@ -64,7 +65,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   const dirs: { target: string; st: Stats }[] = [];
   const links = new Map<string, string>();
   const ownerOf = (st: Stats): Owner => req.owner ?? (req.resetOwners ? { uid: 0, gid: 0 } : { uid: st.uid, gid: st.gid });
-  const modeOf = (st: Stats): number => req.chmod ?? st.mode & 0o7777;
+  const modeOf = (st: Stats): number => (req.chmod ? req.chmod(st.mode & 0o7777, st.isDirectory()) : st.mode & 0o7777);
 
   /** The destination directory (or a directory under it), created (owned like the copied files) when missing. */
   const destDir = (sub: string[] = []): string => {
@@ -145,8 +146,9 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
     const target = req.destIsDir ? path.join(destDir(), h.name) : fileTarget(rootfs, destComps, req.owner);
     const old = lstatSync(target, { throwIfNoEntry: false });
     if (old) rmSync(target, { force: true, recursive: old.isDirectory() });
-    writeFileSync(target, h.content, { mode: req.chmod ?? 0o644 });
-    chmodSync(target, req.chmod ?? 0o644);
+    const mode = req.chmod ? req.chmod(0o644, false) : 0o644;
+    writeFileSync(target, h.content, { mode });
+    chmodSync(target, mode);
     if (req.owner) lchownSync(target, req.owner.uid, req.owner.gid);
   }
   for (const { target, st } of dirs.reverse()) {

@@ -20,6 +20,7 @@ import { commitLayer, type CommittedLayer } from './layer-commit.js';
 import type { RunDeps } from './run-step.js';
 import { builderStateDir, claimScratch, dropScratch, scratchDir } from './owned.js';
 import { nextKey, unpackState, type ImageState } from './state.js';
+import { epochTime } from './epoch.js';
 import { noBuildProgress, type BuildOptions, type BuildProgress, type StepInfo } from './types.js';
 
 export interface LocalImageView {
@@ -94,7 +95,7 @@ export class BuildSession {
   }
 
   now(): string {
-    return this.opts.sourceDateEpoch !== undefined ? new Date(this.opts.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
+    return this.opts.sourceDateEpoch !== undefined ? epochTime(this.opts.sourceDateEpoch) : new Date().toISOString();
   }
 
   network(inst: RunInstruction): 'host' | 'none' {

@@ -33,6 +33,7 @@ import type { CommittedLayer } from './layer-commit.js';
 import type { StepInfo } from './types.js';
 import { copySources, doCopy, type CopySources } from './copy-step.js';
 import { stepError } from './step-error.js';
+import { EPOCH_ARG } from './epoch.js';
 
 const HISTORY_COMMENT = 'kiln.dockerfile.v0';
 const LAYER_KINDS = new Set(['run', 'copy', 'add', 'workdir']);
@@ -102,6 +103,8 @@ async function baseState(s: BuildSession, stage: Stage): Promise<ImageState> {
     config.history ??= [];
     state = { config, layers: [...img.manifest.layers], key: nextKey('image', img.id) };
   }
+  // Layers and times depend on the epoch: a step cached without it (or with another) must not answer.
+  if (s.opts.sourceDateEpoch !== undefined && stage.base.kind !== 'stage') state.key = nextKey(state.key, `${EPOCH_ARG}=${s.opts.sourceDateEpoch}`);
   const c = (state.config.config ??= {});
   if (!(c.Env ?? []).some((kv) => kv.startsWith('PATH='))) c.Env = [...(c.Env ?? []), `PATH=${DEFAULT_PATH}`];
   return state;

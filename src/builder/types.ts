@@ -30,6 +30,8 @@ export interface CacheExport {
 export type OutputSpec =
   | { type: 'image' }
   | { type: 'local'; dest: string }
+  /** The final filesystem as a tar (BuildKit's tar exporter); `-` is standard output. */
+  | { type: 'tar'; dest: string }
   | { type: 'oci' | 'docker'; dest: string };
 
 export interface BuildOptions {
@@ -69,6 +71,8 @@ export interface BuildResult {
   /** The image ID (config digest). */
   id: string;
   manifestDigest: string;
+  /** The manifest's size in bytes (its descriptor in --metadata-file). */
+  manifestSize?: number;
   tags: string[];
   /** Steps that ran and steps answered from the cache. */
   steps: number;

@@ -20,6 +20,8 @@ import { readXattrTree } from './xattr.js';
 export interface DiffOptions {
   /** Clamp every mtime to this many seconds since the epoch (SOURCE_DATE_EPOCH). */
   sourceDateEpoch?: number;
+  /** Every entry's mtime is this many seconds since the epoch (BuildKit's local and tar exporters with SOURCE_DATE_EPOCH). */
+  fixedMtime?: number;
   /** Interpret overlay whiteouts and opaque markers (default true). */
   overlay?: boolean;
   /** Carry `user.*` extended attributes as PAX `SCHILY.xattr.` records (default true). */
@@ -94,6 +96,10 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
   const clamp = opts.sourceDateEpoch;
   const overlay = opts.overlay !== false;
   const links = new Map<string, string>(); // dev:ino → first path
+  const header = (name: string, st: Stats, linkname?: string): PaxHeaders => {
+    const h = headerFromStats(name, st, { clampMtime: clamp, linkname });
+    return opts.fixedMtime === undefined ? h : { ...h, mtime: new Date(opts.fixedMtime * 1000) };
+  };
 
   const walk = async (xattrs: Map<string, Map<string, Buffer>>, rel: string): Promise<void> => {
     const children: { name: string; st: Stats; sortKey: string }[] = [];
@@ -117,12 +123,12 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
       }
       if (overlay && isWhiteoutDevice(st)) {
         const wh = rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`;
-        const h = headerFromStats(wh, st, { clampMtime: clamp });
+        const h = header(wh, st);
         await addEntry(p, { ...h, type: 'file', size: 0, mode: packMode(st.mode & 0o777), devmajor: 0, devminor: 0 });
         continue;
       }
       if (st.isSocket()) continue; // not representable in a layer (Docker skips them too)
-      let h: PaxHeaders = headerFromStats(r, st, { clampMtime: clamp, linkname: st.isSymbolicLink() ? readlinkSync(file) : undefined });
+      let h: PaxHeaders = header(r, st, st.isSymbolicLink() ? readlinkSync(file) : undefined);
       if (st.isFile() && st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;
         const first = links.get(key);

@@ -3,7 +3,7 @@ import { writeOutputFile } from '../../user-files.js';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { cancelled, invalidArgument, notFound, unavailable } from '../../errors.js';
-import type { BuildOptions, OutputSpec, SecretSpec, SshSpec } from '../../builder/types.js';
+import type { BuildOptions, SecretSpec, SshSpec } from '../../builder/types.js';
 import type { CacheExport } from '../../builder/types.js';
 import { parseCodec, peekHead, sniffCodec } from '../../layer/compress.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
@@ -11,6 +11,8 @@ import { sourceDateEpochFromEnv } from '../../layer/diff.js';
 import { withEngine } from '../engine.js';
 import { globals } from '../context.js';
 import { createBuildProgress, type ProgressMode } from '../build-progress.js';
+import { buildMetadata, csv, planOutputs } from './build-outputs.js';
+import { runCheck } from './build-check.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -36,6 +38,7 @@ interface Flags {
   metadataFile?: string;
   cacheFrom: string[];
   cacheTo: string[];
+  check?: boolean;
 }
 
 /** `K=V` pairs; a bare `K` takes the value of the CLI's environment (Docker's rule for --build-arg). */
@@ -51,17 +54,6 @@ function keyValues(list: string[], what: string, fromEnv: boolean): Record<strin
       continue;
     }
     out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
-}
-
-/** `a=b,c=d` → map. */
-function csv(spec: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of spec.split(',')) {
-    const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
-    else if (part.trim()) out[part.trim()] = '';
   }
   return out;
 }
@@ -88,19 +80,6 @@ function parseSsh(spec: string): SshSpec {
   if (!st) throw notFound(`--ssh ${spec}: ${socket} does not exist`, { hint: 'pass the path of a running ssh-agent socket' });
   if (!st.isSocket()) throw invalidArgument(`--ssh ${spec}: ${socket} is not a socket; kiln forwards ssh-agent sockets, not key files`, { hint: 'load the key into an ssh-agent (ssh-add) and pass its socket' });
   return { id, socket };
-}
-
-function parseOutput(spec: string): OutputSpec {
-  const m = spec.includes('=') ? csv(spec) : { type: 'local', dest: spec };
-  const type = m.type ?? 'local';
-  if (type === 'image' || type === 'registry') {
-    if (type === 'registry') throw invalidArgument('-o type=registry is not supported yet', { hint: 'build, then kiln push' });
-    return { type: 'image' };
-  }
-  if (!m.dest) throw invalidArgument(`-o ${spec}: dest= is required`, { hint: '-o type=local,dest=DIR or -o type=oci,dest=FILE' });
-  if (type === 'local') return { type, dest: m.dest };
-  if (type === 'oci' || type === 'docker' || type === 'tar') return { type: type === 'tar' ? 'docker' : type, dest: m.dest };
-  throw invalidArgument(`-o ${spec}: unknown output type ${type}`, { hint: 'use type=local, oci, docker or image' });
 }
 
 /** `--cache-from`/`--cache-to`: `type=registry,ref=HOST/REPO:TAG[,mode=min|max]`, or a bare ref; other keys are ignored. */
@@ -161,19 +140,21 @@ export function register(program: Command): void {
     .option('--network <mode>', 'network of RUN steps: host (default) or none', 'host')
     .option('--secret <spec>', 'secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (repeatable)', collect, [])
     .option('--ssh <spec>', 'ssh-agent socket for RUN --mount=type=ssh: default (uses $SSH_AUTH_SOCK) or ID=SOCKET (repeatable)', collect, [])
-    .option('-o, --output <spec>', 'also write type=local,dest=DIR | type=oci,dest=FILE | type=docker,dest=FILE (repeatable)', collect, [])
+    .option('-o, --output <spec>', 'type=image[,name=N][,push=true] | type=registry[,name=N] | type=local,dest=DIR | type=tar,dest=FILE | type=oci,dest=FILE | type=docker,dest=FILE (repeatable)', collect, [])
     .option('--iidfile <file>', 'write the image ID to this file')
     .option('-q, --quiet', 'print only the image ID')
     .option('--progress <mode>', 'auto, plain or tty', 'auto')
     .option('--compression <codec>', 'layer compression: gzip, zstd or none (default: gzip; none when the backend is containerd, which unpacks locally)')
     .option('--add-host <host:ip>', 'add a line to /etc/hosts of RUN steps (repeatable)', collect, [])
     .option('--pull', 'pull base images even when they are stored')
-    .option('--push', 'push every -t name after the build')
+    .option('--push', 'push every -t name after the build (-o type=registry)')
     .option('--platform <platform>', "target platform (only this machine's)")
     .option('--metadata-file <file>', 'write the build result (digests, names) as JSON to this file')
     .option('--cache-from <spec>', 'reuse steps cached in a registry: type=registry,ref=HOST/REPO:TAG or just the ref (repeatable; a missing ref is a warning)', collect, [])
     .option('--cache-to <spec>', 'after the build, push its step cache to a registry: type=registry,ref=HOST/REPO:TAG[,mode=min|max] (min: the target stage; max: every stage)', collect, [])
+    .option('--check', "run BuildKit's build checks on the Dockerfile and build nothing (exit 1 on a warning)")
     .action(async (context: string, f: Flags, cmd: Command) => {
+      if (f.check) return runCheck(context, f.file);
       if (f.network !== 'host' && f.network !== 'none') throw invalidArgument(`--network ${f.network}: kiln build supports host and none`);
       if (!['auto', 'plain', 'tty'].includes(f.progress)) throw invalidArgument(`--progress ${f.progress}: use auto, plain or tty`);
       if (f.platform !== undefined) {
@@ -183,10 +164,10 @@ export function register(program: Command): void {
           throw invalidArgument(`--platform ${f.platform}: kiln builds for this machine's platform (${formatPlatform(host)}) only`, { hint: `drop --platform or use --platform ${formatPlatform(host)}` });
         }
       }
-      if (f.push && f.tag.length === 0) throw invalidArgument('--push needs at least one -t NAME to push to');
+      const plan = planOutputs(f.output, f.tag, Boolean(f.push));
       if (context === '-' && f.file === '-') throw invalidArgument('the context and the Dockerfile cannot both come from standard input');
       const opts: BuildOptions = {
-        tags: f.tag,
+        tags: plan.names,
         buildArgs: keyValues(f.buildArg, '--build-arg', true),
         labels: keyValues(f.label, '--label', false),
         network: f.network,
@@ -194,7 +175,7 @@ export function register(program: Command): void {
         pull: Boolean(f.pull),
         secrets: f.secret.map(parseSecret),
         ssh: f.ssh.map(parseSsh),
-        outputs: f.output.map(parseOutput),
+        outputs: plan.outputs,
         noCache: !f.cache,
         ...(f.compression !== undefined ? { compression: parseCodec(f.compression) } : {}),
         sourceDateEpoch: sourceDateEpochFromEnv(),
@@ -217,7 +198,7 @@ export function register(program: Command): void {
       try {
         const r = await withEngine(cmd, async (e) => {
           const built = await e.build(opts);
-          if (f.push) for (const t of built.tags) await e.push(t);
+          for (const name of plan.push) await e.push(name);
           return built;
         });
         progress.done();
@@ -226,16 +207,7 @@ export function register(program: Command): void {
           process.stderr.write(`debug: context upload: ${u.bytes} bytes in ${u.files} file(s), manifest ${u.manifestBytes} bytes\n`);
         }
         if (f.iidfile) await writeOutputFile(f.iidfile, r.id, 'build: --iidfile');
-        if (f.metadataFile) {
-          const meta = {
-            'containerimage.config.digest': r.id,
-            'containerimage.digest': r.manifestDigest,
-            'image.name': r.tags.join(','),
-            // Remote builds (--host): what the client uploaded of the context.
-            ...(r.contextUpload ? { 'kiln.context.upload': r.contextUpload } : {}),
-          };
-          await writeOutputFile(f.metadataFile, JSON.stringify(meta, null, 2) + '\n', 'build: --metadata-file');
-        }
+        if (f.metadataFile) await writeOutputFile(f.metadataFile, JSON.stringify(buildMetadata(r, r.tags), null, 2) + '\n', 'build: --metadata-file');
         process.stdout.write(`${r.id}\n`);
       } catch (e) {
         progress.done();

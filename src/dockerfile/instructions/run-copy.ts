@@ -3,7 +3,7 @@ import type { BuildContext } from './context.js';
 import { MountError, parseMount } from './mount.js';
 import type { CopyInstruction, CopySource, Mount, RunInstruction } from './types.js';
 
-const CHMOD = /^([0-7]{3,4}|[ugoa]*[-+=][rwxXst]*(,[ugoa]*[-+=][rwxXst]*)*)$/;
+const CHMOD = /^([0-7]{3,4}|[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+(?:,[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+)*)$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const dynamic = (v: string) => v.includes('$');
 const HEREDOC_WORD = /^\d*<<-?[^<]+$/;

@@ -70,7 +70,7 @@ export function planBuild(text: string, opts: PlanOptions = {}): BuildPlan {
 
   const target = findTarget(stages, opts.target, file);
   const ordered = dependencyOrder(stages, target.index);
-  const unusedBuildArgs = Object.keys(buildArgs).filter((k) => !declared.has(k) && !PROXY_ARGS.includes(k) && !(k in predefinedArgs));
+  const unusedBuildArgs = Object.keys(buildArgs).filter((k) => !declared.has(k) && !PROXY_ARGS.includes(k) && k !== 'SOURCE_DATE_EPOCH' && !(k in predefinedArgs));
   return {
     file,
     directives: parsed.directives,
