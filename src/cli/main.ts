@@ -48,6 +48,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   port: () => import('./commands/port.js'),
   top: () => import('./commands/top.js'),
   stats: () => import('./commands/stats.js'),
+  cp: () => import('./commands/cp.js'),
   events: () => import('./commands/events.js'),
   volume: () => import('./commands/volume.js'),
   attach: () => import('./commands/attach.js'),

@@ -157,6 +157,12 @@ export interface ContainerEngine {
   /** `docker top`: the running container's processes, as `ps` (default `-ef`, or psArgs) shows them. */
   topContainer(ref: string, psArgs?: string[]): Promise<{ titles: string[]; processes: string[][] }>;
   /**
+   * `docker cp` between a running container and this machine (SRC/DEST on the
+   * host are local paths); resolves to the bytes of regular files copied.
+   */
+  copyFromContainer(ref: string, src: string, dest: string): Promise<number>;
+  copyToContainer(ref: string, src: string, dest: string): Promise<number>;
+  /**
    * `docker stats --no-stream`: one reading of each container (every running one
    * when none is named) over `intervalMs` (CPU % needs two samples); a named
    * container that is not running reads as zeros, as docker shows it.

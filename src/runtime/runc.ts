@@ -119,6 +119,15 @@ export class Runc {
     return { titles, processes };
   }
 
+  /** `runc pause` / `runc resume`: freeze and thaw every process of the container (its cgroup's freezer). */
+  async pause(id: string): Promise<void> {
+    await this.ok('pause', id, ['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.ok('resume', id, ['resume', id]);
+  }
+
   /** `runc events --stats ID`: one reading of the container's cgroup, as runc prints it (JSON). */
   async stats(id: string): Promise<string> {
     return this.ok('events', id, ['events', '--stats', id]);

@@ -29,6 +29,24 @@ async function lastDieCode(root: string, id: string): Promise<number | undefined
   return code;
 }
 
+/** Runs a copy against a running container's root (/proc/PID/root) with the container paused, as docker does. */
+async function copying(ctx: ContainerContext, ref: string, fn: (root: string, name: string) => Promise<number>): Promise<number> {
+  const rec = await ctx.store.resolve(ref);
+  const live = await liveState(ctx.stateDir, rec);
+  if (live.state !== 'running' || live.pid === undefined) {
+    throw failedPrecondition(`container ${rec.name} is not running: a kiln container's filesystem exists only while it runs (each start is a fresh root)`, {
+      hint: `start it (kiln start ${rec.name}), or use a volume for what must outlive it`,
+    });
+  }
+  const runc = new (await runtime()).Runc({ root: runcRoot(ctx.stateDir) });
+  await runc.pause(rec.id);
+  try {
+    return await fn(`/proc/${live.pid}/root`, rec.name);
+  } finally {
+    await runc.resume(rec.id);
+  }
+}
+
 async function detail(ctx: ContainerContext, rec: ContainerRecord): Promise<ContainerDetail> {
   const live = await liveState(ctx.stateDir, rec);
   return {
@@ -205,6 +223,14 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
         throw failedPrecondition(`container ${rec.name} is not running`, { hint: `start it first: kiln start ${rec.name}` });
       }
       return new (await runtime()).Runc({ root: runcRoot(ctx.stateDir) }).ps(rec.id, psArgs);
+    },
+
+    async copyFromContainer(ref, src, dest) {
+      return copying(ctx, ref, (root, name) => import('./copy.js').then((m) => m.copyOut(root, name, src, dest)));
+    },
+
+    async copyToContainer(ref, src, dest) {
+      return copying(ctx, ref, (root, name) => import('./copy.js').then((m) => m.copyIn(root, name, src, dest)));
     },
 
     async statsContainers(refs, opts = {}) {

@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { containerFixture, IMAGE, until, type ContainerFixture } from '../../../testing/container-fixture.js';
 
@@ -174,6 +175,43 @@ test('stats --no-stream: docker\'s columns for each running container; a named s
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr.split('\n')[0], 'kiln: no such container: nosuch (list containers with `kiln ps -a`)');
   await fx.ok(['rm', '-f', 'busy', 'idle']);
+});
+
+test('cp: a file and a directory out and in, as docker; symlinks resolve inside the container and stay links; a stopped container or a missing path is one line', async () => {
+  await fx.ok(['run', '-d', '--name', 'cpy', '--network', 'none', IMAGE, 'sh', '-c', 'echo hi > /tmp/f; mkdir -p /tmp/d/e; echo x > /tmp/d/e/g; ln -s /etc/hostname /tmp/d/link; ln -s / /tmp/esc; touch /tmp/ready; sleep 300']);
+  await until('the container to make its files', async () => (await fx.k(['exec', 'cpy', 'test', '-e', '/tmp/ready'])).code === 0);
+  const out = path.join(fx.root, 'cp-out');
+  await mkdir(out);
+  const file = await fx.ok(['cp', 'cpy:/tmp/f', out]);
+  assert.equal(file.stderr, `Successfully copied 3B to ${out}\n`);
+  assert.equal(await readFile(path.join(out, 'f'), 'utf8'), 'hi\n');
+  await fx.ok(['cp', 'cpy:/tmp/d', `${out}/`]);
+  assert.equal(await readFile(path.join(out, 'd', 'e', 'g'), 'utf8'), 'x\n');
+  assert.ok((await lstat(path.join(out, 'd', 'link'))).isSymbolicLink());
+  assert.equal(await readlink(path.join(out, 'd', 'link')), '/etc/hostname');
+  // /tmp/esc → / inside the container: the container's /etc/hostname, not this machine's.
+  await fx.ok(['cp', '-q', 'cpy:/tmp/esc/etc/hostname', path.join(out, 'h')]);
+  const inside = (await fx.ok(['exec', 'cpy', 'cat', '/etc/hostname'])).stdout;
+  assert.equal(await readFile(path.join(out, 'h'), 'utf8'), inside);
+  assert.notEqual(inside.trim(), hostname());
+  // In: a file through the same link lands in the container's /, a directory under /tmp.
+  await writeFile(path.join(out, 'in.txt'), 'data\n');
+  assert.equal((await fx.ok(['cp', path.join(out, 'in.txt'), 'cpy:/tmp/esc/'])).stderr, 'Successfully copied 5B to cpy:/tmp/esc/\n');
+  assert.equal((await fx.ok(['exec', 'cpy', 'cat', '/in.txt'])).stdout, 'data\n');
+  await assert.rejects(lstat('/in.txt'));
+  await fx.ok(['cp', path.join(out, 'd'), 'cpy:/tmp/copied']);
+  assert.equal((await fx.ok(['exec', 'cpy', 'cat', '/tmp/copied/e/g'])).stdout, 'x\n');
+  assert.equal((await fx.ok(['exec', 'cpy', 'stat', '-c', '%u:%g', '/tmp/copied/e/g'])).stdout, '0:0\n');
+  const missing = await fx.k(['cp', 'cpy:/nope', out]);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, 'kiln: no such file or directory in container cpy: /nope (kiln exec cpy ls -l / shows what is there)\n');
+  const both = await fx.k(['cp', 'a:/x', 'b:/y']);
+  assert.equal(both.stderr, 'kiln: copying between containers is not supported (copy to this machine first, then into the other container)\n');
+  await fx.ok(['stop', '-t', '0', 'cpy']);
+  const stopped = await fx.k(['cp', 'cpy:/tmp/f', out]);
+  assert.equal(stopped.code, 1);
+  assert.match(stopped.stderr, /^kiln: container cpy is not running: a kiln container's filesystem exists only while it runs/);
+  await fx.ok(['rm', 'cpy']);
 });
 
 test('events: create, start, die with the exit code, destroy — filtered and as JSON', async () => {
