@@ -49,6 +49,8 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   top: () => import('./commands/top.js'),
   stats: () => import('./commands/stats.js'),
   cp: () => import('./commands/cp.js'),
+  diff: () => import('./commands/diff.js'),
+  export: () => import('./commands/export.js'),
   events: () => import('./commands/events.js'),
   volume: () => import('./commands/volume.js'),
   attach: () => import('./commands/attach.js'),
@@ -144,6 +146,13 @@ export async function main(argv: string[]): Promise<number> {
     return isKilnError(e) ? e.exitCode : 1;
   }
 }
+
+// A reader that stops early (`kiln export c | tar -t | head`) closes the pipe: end quietly, as a
+// process killed by SIGPIPE would (128+13), without a stack trace from the streams still writing.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(141);
+  throw e;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -156,6 +156,10 @@ export interface ContainerEngine {
   removeContainer(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<string>;
   /** `docker top`: the running container's processes, as `ps` (default `-ef`, or psArgs) shows them. */
   topContainer(ref: string, psArgs?: string[]): Promise<{ titles: string[]; processes: string[][] }>;
+  /** `docker diff`: what the running container changed in its root (A added, C changed, D deleted), by path. */
+  diffContainer(ref: string): Promise<{ kind: 'A' | 'C' | 'D'; path: string }[]>;
+  /** `docker export`: the running container's root filesystem as a tar, written to `out`. */
+  exportContainer(ref: string, out: Writable): Promise<void>;
   /**
    * `docker cp` between a running container and this machine (SRC/DEST on the
    * host are local paths); resolves to the bytes of regular files copied.

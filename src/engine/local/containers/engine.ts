@@ -19,6 +19,7 @@ import { localVolumes } from '../volumes/engine.js';
 const runtime = () => import('../../../runtime/index.js');
 const teardown = () => import('./teardown.js');
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pipeline } from 'node:stream/promises';
 
 async function lastDieCode(root: string, id: string): Promise<number | undefined> {
   let code: number | undefined;
@@ -29,8 +30,8 @@ async function lastDieCode(root: string, id: string): Promise<number | undefined
   return code;
 }
 
-/** Runs a copy against a running container's root (/proc/PID/root) with the container paused, as docker does. */
-async function copying(ctx: ContainerContext, ref: string, fn: (root: string, name: string) => Promise<number>): Promise<number> {
+/** A running container's record and init pid; otherwise one line: its filesystem exists only while it runs. */
+async function running(ctx: ContainerContext, ref: string): Promise<ContainerRecord & { pid: number }> {
   const rec = await ctx.store.resolve(ref);
   const live = await liveState(ctx.stateDir, rec);
   if (live.state !== 'running' || live.pid === undefined) {
@@ -38,6 +39,13 @@ async function copying(ctx: ContainerContext, ref: string, fn: (root: string, na
       hint: `start it (kiln start ${rec.name}), or use a volume for what must outlive it`,
     });
   }
+  return { ...rec, pid: live.pid };
+}
+
+/** Runs a copy against a running container's root (/proc/PID/root) with the container paused, as docker does. */
+async function copying(ctx: ContainerContext, ref: string, fn: (root: string, name: string) => Promise<number>): Promise<number> {
+  const { pid, ...rec } = await running(ctx, ref);
+  const live = { pid };
   const runc = new (await runtime()).Runc({ root: runcRoot(ctx.stateDir) });
   await runc.pause(rec.id);
   try {
@@ -223,6 +231,17 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
         throw failedPrecondition(`container ${rec.name} is not running`, { hint: `start it first: kiln start ${rec.name}` });
       }
       return new (await runtime()).Runc({ root: runcRoot(ctx.stateDir) }).ps(rec.id, psArgs);
+    },
+
+    async diffContainer(ref) {
+      const rec = await running(ctx, ref);
+      return (await import('./changes.js')).containerChanges(root, rec.id, rec.name);
+    },
+
+    async exportContainer(ref, out) {
+      const rec = await running(ctx, ref);
+      const { exportRoot } = await import('./changes.js');
+      await pipeline(exportRoot(root, rec.id), out);
     },
 
     async copyFromContainer(ref, src, dest) {

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { containerFixture, IMAGE, until, type ContainerFixture } from '../../../testing/container-fixture.js';
 
@@ -212,6 +213,27 @@ test('cp: a file and a directory out and in, as docker; symlinks resolve inside 
   assert.equal(stopped.code, 1);
   assert.match(stopped.stderr, /^kiln: container cpy is not running: a kiln container's filesystem exists only while it runs/);
   await fx.ok(['rm', 'cpy']);
+});
+
+test('diff lists what a running container changed (A, C, D) as docker; export streams its root as a tar, without /proc; both refuse a stopped container', async () => {
+  await fx.ok(['run', '-d', '--name', 'chg', '--network', 'none', IMAGE, 'sh', '-c', 'echo hi > /tmp/f; mkdir -p /new/dir; rm /bin/vi; echo x >> /etc/passwd; touch /tmp/ready; sleep 300']);
+  await until('the container to make its changes', async () => (await fx.k(['exec', 'chg', 'test', '-e', '/tmp/ready'])).code === 0);
+  assert.equal((await fx.ok(['diff', 'chg'])).stdout, 'C /bin\nD /bin/vi\nC /etc\nC /etc/passwd\nA /new\nA /new/dir\nC /tmp\nA /tmp/f\nA /tmp/ready\n');
+  const tarFile = path.join(fx.root, 'chg.tar');
+  await fx.ok(['export', '-o', tarFile, 'chg']);
+  const listing = execFileSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).split('\n');
+  for (const p of ['tmp/f', 'new/dir/', 'bin/sh', 'etc/passwd']) assert.ok(listing.includes(p), `${p} in the export`);
+  assert.ok(!listing.includes('bin/vi'), 'a deleted file is not exported');
+  assert.ok(!listing.some((l) => /^(proc|sys)\/./.test(l)), 'no /proc or /sys content');
+  assert.equal(execFileSync('tar', ['-xOf', tarFile, 'tmp/f'], { encoding: 'utf8' }), 'hi\n');
+  await fx.ok(['stop', '-t', '0', 'chg']);
+  for (const args of [['diff', 'chg'], ['export', '-o', path.join(fx.root, 'x.tar'), 'chg']]) {
+    const r = await fx.k(args);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^kiln: container chg is not running: a kiln container's filesystem exists only while it runs/);
+  }
+  await assert.rejects(readFile(path.join(fx.root, 'x.tar')));
+  await fx.ok(['rm', 'chg']);
 });
 
 test('events: create, start, die with the exit code, destroy — filtered and as JSON', async () => {
