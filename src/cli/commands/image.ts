@@ -19,6 +19,7 @@ export async function register(program: Command): Promise<void> {
     import('./save.js'),
     import('./load.js'),
     import('./import.js'),
+    import('./image-prune.js'),
   ]);
   for (const m of mods) m.register(image);
   image.commands.find((c) => c.name() === 'rmi')?.alias('rm');

@@ -73,7 +73,7 @@ describe('kiln --host unix://…', () => {
 
   test("system prune through the agent prunes the agent's store (and no local containers)", async () => {
     const r = await kilnOk(['--host', agent.unix!, 'system', 'prune'], { root: client });
-    assert.match(r.stdout, /^Total reclaimed space: \S+ \(\d+ blobs\)\n$/);
+    assert.match(r.stdout, /^Total reclaimed space: \d[\d.]*[kMG]?B\n$/);
     assert.match(await agent.log(), /Prune: ok/);
   });
 

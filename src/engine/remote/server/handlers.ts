@@ -264,7 +264,7 @@ export function methodTable(engine: Engine, ctx: Omit<BuildHandlerContext, 'engi
     History: unary(t('History'), (a) => engine.history(str(a, 'reference'))),
     Tag: unary(t('Tag'), (a) => engine.tag(str(a, 'source'), str(a, 'target'))),
     RemoveImages: unary(t('RemoveImages'), (a) => engine.removeImages(strs(a, 'references'), { force: a.force === true })),
-    Prune: unary(t('Prune'), () => engine.prune()),
+    Prune: unary(t('Prune'), (a) => engine.prune({ all: a.all === true })),
     Check: unary(t('Check'), () => engine.check()),
     Pull: progress(t('Pull'), (a, o) => engine.pull(str(a, 'reference'), { ...o, ...(a.platform ? { platform: a.platform as never } : {}) })),
     Push: progress(t('Push'), (a, o) => engine.push(str(a, 'reference'), { ...o, ...(typeof a.chunkSize === 'number' ? { chunkSize: a.chunkSize } : {}) })),
