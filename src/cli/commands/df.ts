@@ -9,6 +9,7 @@ import { failedPrecondition } from '../../errors.js';
 import type { DiskUsage, DiskUsageItem, DiskUsageRow } from '../../engine/engine.js';
 import { withEngine } from '../engine.js';
 import { humanAge, humanSize, printFormatted, printJSON, printTable } from '../output.js';
+import { familiarString, parseReference } from '../../name/reference.js';
 
 const HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
 
@@ -22,7 +23,7 @@ export const dfRows = (u: DiskUsage) =>
   u.rows.map((r) => ({ Type: r.type, TotalCount: String(r.total), Active: String(r.active), Size: humanSize(r.size), Reclaimable: reclaimable(r) }));
 
 const VERBOSE: [DiskUsageItem['type'], string, string[], (i: DiskUsageItem) => string[]][] = [
-  ['Images', 'Images space usage:', ['REPOSITORY:TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'CONTAINERS'], (i) => [i.names.join(', ') || '<none>:<none>', i.id.slice(7, 19), humanAge(i.created), humanSize(i.size), i.active ? 'yes' : 'no']],
+  ['Images', 'Images space usage:', ['REPOSITORY:TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'CONTAINERS'], (i) => [i.names.map((n) => familiarString(parseReference(n))).join(', ') || '<none>:<none>', i.id.slice(7, 19), humanAge(i.created), humanSize(i.size), i.active ? 'yes' : 'no']],
   ['Containers', 'Containers space usage:', ['CONTAINER ID', 'NAMES', 'SIZE', 'CREATED', 'RUNNING'], (i) => [i.id.slice(0, 12), i.names.join(', '), humanSize(i.size), humanAge(i.created), i.active ? 'yes' : 'no']],
   ['Local Volumes', 'Local Volumes space usage:', ['VOLUME NAME', 'SIZE', 'IN USE'], (i) => [i.id, humanSize(i.size), i.active ? 'yes' : 'no']],
   ['Build Cache', 'Build cache usage:', ['CACHE ID', 'SIZE', 'CREATED'], (i) => [i.id.startsWith('mount:') ? i.id : i.id.slice(0, 12), humanSize(i.size), humanAge(i.created)]],
