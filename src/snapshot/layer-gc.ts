@@ -50,11 +50,17 @@ export async function bytesUnder(dir: string, seen = new Set<number>()): Promise
 const parentOf = async (layersDir: string, hex: string): Promise<string> =>
   ((await ifExists(readFile(path.join(layersDir, hex, 'parent'), 'utf8'))) ?? '').trim();
 
-/** The unpacked layers under `root` and which of them the chains `inUse` (chain IDs or hex) and the mounted roots reach. */
-export async function layerUsage(root: string, inUse: Iterable<string>): Promise<LayerUsage> {
+/**
+ * The unpacked layers under `root` and which of them the chains `inUse`
+ * (chain IDs or hex) and the mounted roots reach; with `sizes: false` the
+ * layers' bytes are left at 0 (walking every file of every layer is slow).
+ */
+export async function layerUsage(root: string, inUse: Iterable<string>, opts: { sizes?: boolean } = {}): Promise<LayerUsage> {
   const layersDir = path.join(root, 'layers');
   const layers = new Map<string, number>();
-  for (const n of (await ifExists(readdir(layersDir))) ?? []) if (LAYER.test(n)) layers.set(n, await bytesUnder(path.join(layersDir, n)));
+  for (const n of (await ifExists(readdir(layersDir))) ?? []) {
+    if (LAYER.test(n)) layers.set(n, opts.sizes === false ? 0 : await bytesUnder(path.join(layersDir, n)));
+  }
   const tops = [...inUse].map((c) => digestHex(c));
   const mountsDir = path.join(root, 'mounts');
   for (const key of (await ifExists(readdir(mountsDir))) ?? []) {
@@ -99,7 +105,7 @@ export interface LayerPruneResult {
 export async function pruneLayers(root: string, inUse: Iterable<string>): Promise<LayerPruneResult> {
   const layersDir = path.join(root, 'layers');
   let bytesFreed = await clearLeftovers(layersDir);
-  const { layers, used } = await layerUsage(root, inUse);
+  const { layers, used } = await layerUsage(root, inUse, { sizes: false });
   const unused = [...layers.keys()].filter((n) => !used.has(n));
   // Children first: a parent is never gone while a child that names it is still there.
   const depth = new Map<string, number>();
@@ -118,6 +124,7 @@ export async function pruneLayers(root: string, inUse: Iterable<string>): Promis
   if (unused.length > 0) await mkdir(trash, { recursive: true });
   const removed: string[] = [];
   for (const hex of unused) {
+    const bytes = await bytesUnder(path.join(layersDir, hex));
     const dest = path.join(trash, `${hex}-${randomBytes(4).toString('hex')}`);
     try {
       await rename(path.join(layersDir, hex), dest);
@@ -127,7 +134,7 @@ export async function pruneLayers(root: string, inUse: Iterable<string>): Promis
     }
     await rm(dest, { recursive: true, force: true });
     removed.push(hex);
-    bytesFreed += layers.get(hex)!;
+    bytesFreed += bytes;
   }
   if (unused.length > 0) await rm(trash, { recursive: true, force: true });
   return { removed, bytesFreed };
