@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { kilnOk, testCache } from '../testing/kiln.js';
+import { kiln, kilnOk, testCache } from '../testing/kiln.js';
 
 const busybox = path.join(testCache(), 'busybox-rootfs.tar');
 let tmp: string;
@@ -39,6 +39,11 @@ test('a tag moved to another image keeps the old one as <none>:<none> until imag
   assert.equal(rows.length, 1, 'the old image is dangling');
   assert.ok(rows[0]!.includes(short(a)));
   assert.equal((await k(['images', '-q', 're/app:1'])).stdout.trim(), short(b));
+  assert.equal((await k(['images', '-q', '--filter', 'dangling=true'])).stdout, `${short(a)}\n`);
+  assert.equal((await k(['images', '-q', '-f', 'dangling=false'])).stdout, `${short(b)}\n`);
+  const bad = await kiln(['--backend', 'local', 'images', '--filter', 'dangling=maybe'], { root: path.join(tmp, 'retag') });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^kiln: invalid filter 'dangling=maybe'[^\n]*\n$/);
   // Another name kept it: not dangling.
   await k(['tag', 're/app:1', 're/other:1']);
   await k(['import', '-c', 'ENV C=1', busybox, 're/app:1']);
