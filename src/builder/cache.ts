@@ -18,6 +18,8 @@ import type { CommittedLayer } from './layer-commit.js';
 export interface CacheRecord {
   created: string;
   layer?: CommittedLayer;
+  /** The chain ID of the snapshot the step left (its parent's layers plus its own): `kiln builder prune` gives it back. */
+  chainId?: string;
 }
 
 /** Where a local miss is asked next: the `--cache-from` registry caches (./remote-cache.ts). */

@@ -18,7 +18,7 @@ import {
   type RunInstruction,
   type Stage,
 } from '../dockerfile/index.js';
-import { newConfig } from '../oci/config.js';
+import { chainIds, newConfig } from '../oci/config.js';
 import { hostPlatform } from '../oci/platform.js';
 import { sha256Digest } from '../oci/digest.js';
 import { DEFAULT_PATH } from '../runtime/defaults.js';
@@ -175,7 +175,8 @@ async function runStep(
   }
   s.ranSteps++;
   const created = s.now();
-  await s.cache.put(stepKey, { created, ...(layer ? { layer } : {}) });
+  const chainId = layer ? chainIds([...state.config.rootfs.diff_ids, layer.diffId]).pop() : undefined;
+  await s.cache.put(stepKey, { created, ...(layer ? { layer, chainId } : {}) });
   state.key = stepKey;
   state.steps = [...state.steps!, stepKey];
   appendLayer(state, layer);

@@ -2,7 +2,10 @@
  * Tags as entries of the layout's index.json, annotated with
  * `org.opencontainers.image.ref.name` = the full normalized name (so skopeo
  * `oci:ROOT:NAME` and umoci read them). Updates are read-modify-write under
- * the store lock and land atomically (temp file, fsync, rename).
+ * the store lock and land atomically (temp file, fsync, rename). A name moved
+ * to another image (a rebuild, a re-pull, a re-tag) leaves the image it named
+ * as an unnamed entry when nothing else names it: Docker's dangling
+ * `<none>:<none>`, kept until a prune or an rmi by ID.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -65,11 +68,14 @@ export class LayoutRefStore implements RefStore {
 
   async set(name: string, descriptor: Descriptor): Promise<void> {
     if (name === '') throw invalidArgument(`kiln store ${this.root}: empty tag name`);
-    await this.update((manifests) => [
+    await this.update((manifests) => {
+      const old = manifests.find((d) => refName(d) === name);
       // The name replaces its old target, and an unnamed entry of the same image is now named.
-      ...manifests.filter((d) => refName(d) !== name && !(refName(d) === undefined && d.digest === descriptor.digest)),
-      { ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME]: name } },
-    ]);
+      const kept = manifests.filter((d) => refName(d) !== name && !(refName(d) === undefined && d.digest === descriptor.digest));
+      const dangling = old && old.digest !== descriptor.digest && isManifestType(old.mediaType) && !kept.some((d) => d.digest === old.digest);
+      const { annotations: _drop, ...bare } = old ?? descriptor;
+      return [...kept, ...(dangling ? [bare] : []), { ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME]: name } }];
+    });
   }
 
   async delete(name: string): Promise<boolean> {

@@ -113,6 +113,18 @@ export function engineConformance(target: ConformanceTarget): void {
       await assert.rejects(engine.inspectImage(id), code('NOT_FOUND'));
     });
 
+    test('a name moved to another image leaves the old one without a name (dangling) until it is removed by ID', async () => {
+      const old = await importImage('moved');
+      const moved = await engine.importRootfs(Readable.from([await rootfsTar('moved')]), { reference: name('moved'), changes: ['ENV MOVED=1'], source: 'moved.tar' });
+      assert.notEqual(moved, old);
+      const listed = (await engine.listImages()).find((i) => i.id === old);
+      assert.deepEqual(listed?.repoTags, [], 'the old image is listed without a name');
+      assert.equal((await engine.inspectImage(name('moved'))).id, moved);
+      assert.deepEqual((await engine.removeImages([old])).deleted, [old]);
+      assert.equal((await engine.listImages()).some((i) => i.id === old), false);
+      await engine.removeImages([name('moved')]);
+    });
+
     test('rmi by ID of an image with two names needs force', async () => {
       const id = await importImage('force');
       await engine.tag(name('force'), name('force-b'));

@@ -18,6 +18,43 @@ export interface PruneResult {
   bytesFreed: number;
   /** local: what builds killed earlier had left (RUN containers, mounts), now cleared. */
   buildLeftovers?: string[];
+  /** local: unpacked layers given back (their bytes are in bytesFreed). */
+  layersRemoved?: number;
+  /** Build-cache entries removed (`system prune`: the dangling ones; with all, every one). */
+  buildCacheRemoved?: string[];
+}
+
+export interface BuildCachePruneResult {
+  /** The entries removed: step records by id, cache mounts as `mount:NAME`. */
+  removed: string[];
+  bytesFreed: number;
+}
+
+/** `kiln system df`: one row per kind, as Docker's. */
+export interface DiskUsageRow {
+  type: 'Images' | 'Containers' | 'Local Volumes' | 'Build Cache';
+  total: number;
+  active: number;
+  size: number;
+  reclaimable: number;
+}
+
+/** `kiln system df -v`: what each row is made of. */
+export interface DiskUsageItem {
+  type: DiskUsageRow['type'];
+  /** Image ID, container ID, volume name or cache entry id. */
+  id: string;
+  /** Names (tags, container name) where there are some. */
+  names: string[];
+  size: number;
+  /** Containers using it (images, volumes); running or not (containers). */
+  active: boolean;
+  created?: string;
+}
+
+export interface DiskUsage {
+  rows: DiskUsageRow[];
+  items: DiskUsageItem[];
 }
 
 export interface CheckProblem {
@@ -64,7 +101,14 @@ export interface Engine {
   importRootfs(input: Readable, opts?: ImportOptions): Promise<string>;
   /** Builds a Dockerfile (`kiln build`); the image is stored and tagged, other outputs written. */
   build(opts: BuildOptions): Promise<BuildResult>;
-  prune(): Promise<PruneResult>;
+  /** `system prune`: dangling images (all unused with `all`), unused blobs and layers, build leftovers, dangling (or all) build cache. */
+  prune(opts?: { all?: boolean }): Promise<PruneResult>;
+  /** `image prune [-a]`: dangling images (with `all`, every image no container uses), then what they held. */
+  pruneImages?(opts?: { all?: boolean }): Promise<PruneResult>;
+  /** `builder prune [-a]`: dangling build cache (with `all`, all of it), then what it held. */
+  pruneBuildCache?(opts?: { all?: boolean }): Promise<BuildCachePruneResult>;
+  /** `system df`: images, containers, local volumes and build cache, their sizes and what a prune would give back. */
+  diskUsage?(): Promise<DiskUsage>;
   /**
    * `kiln events`: the backend's events matching the query, in time order;
    * with `follow`, new ones until `until` or the signal, then the iterable ends.

@@ -21,6 +21,7 @@ export async function register(program: Command): Promise<void> {
     import('./load.js'),
     import('./import.js'),
     import('./pin.js'),
+    import('./image-prune.js'),
   ]);
   for (const m of mods) m.register(image);
   image.commands.find((c) => c.name() === 'rmi')?.alias('rm');

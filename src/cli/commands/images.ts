@@ -3,12 +3,14 @@ import { familiarName, parseReference } from '../../name/reference.js';
 import type { ImageSummary } from '../../engine/engine.js';
 import { withEngine } from '../engine.js';
 import { humanAge, humanSize, printFormatted, printJSON, printTable } from '../output.js';
+import { parseImageFilters } from './image-filter.js';
 
 interface Opts {
   quiet?: boolean;
   digests?: boolean;
   trunc: boolean;
   format?: string;
+  filter: string[];
 }
 
 /** The fields `--format` templates see, with docker's column titles. */
@@ -55,8 +57,10 @@ export function register(program: Command): void {
     .option('--digests', 'show digests')
     .option('--no-trunc', 'do not truncate IDs')
     .option('--format <format>', 'json, or a Go template: "{{.Repository}}:{{.Tag}} {{.ID}}", "table {{.ID}}\\t{{.Size}}"')
+    .option('-f, --filter <filter>', 'dangling=true|false (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(async (repository: string | undefined, opts: Opts, cmd: Command) => {
-      const images = await withEngine(cmd, (e) => e.listImages(repository ? { reference: repository } : {}));
+      const keep = parseImageFilters(opts.filter);
+      const images = (await withEngine(cmd, (e) => e.listImages(repository ? { reference: repository } : {}))).filter(keep);
       // Only the rows of the repository[:tag] asked for, as docker shows them (an image's other names are left out).
       const wanted = repository === undefined ? undefined : parseReference(repository);
       const shown = (all: Row[]) => (wanted ? all.filter((r) => r.Repository === familiarName(wanted) && (wanted.tag === undefined || r.Tag === wanted.tag)) : all);

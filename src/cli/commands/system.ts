@@ -7,6 +7,8 @@ import { kilnVersion } from '../../version.js';
 import { installCommand } from './install.js';
 import { uninstallCommand } from './uninstall.js';
 import { registerAgentImage } from './agent-image.js';
+import { dfCommand } from './df.js';
+import { containerSizes, section, totalLine } from './prune-output.js';
 
 /** `system info` (and `kiln info`): the backend, where it keeps images (for kube: where the agent runs), what it holds. */
 export function infoCommand(parent: Command): Command {
@@ -35,22 +37,26 @@ export function register(program: Command): void {
   infoCommand(system);
   installCommand(system);
   uninstallCommand(system);
+  dfCommand(system);
   system
     .command('prune')
-    .description('Remove stopped containers, what killed builds left, unreferenced blobs and stale partial downloads (and unused volumes with --volumes)')
+    .description('Remove stopped containers, dangling images (all unused ones with -a), dangling build cache (all with -a), what killed builds left, unused blobs and unpacked layers, stale partial downloads (and unused volumes with --volumes)')
+    .option('-a, --all', 'remove every image no container uses and all build cache, not just the dangling ones')
     .option('-f, --force', 'do not prompt (kiln never prompts; accepted for Docker compatibility)')
     .option('--volumes', 'also remove volumes no container uses')
-    .action(async (opts: { volumes?: boolean }, cmd: Command) => {
+    .action(async (opts: { all?: boolean; volumes?: boolean }, cmd: Command) => {
       // Through an agent (--host) only its images and blobs are pruned: the remote backend has no containers.
       const remote = Boolean(globals(cmd).host);
+      const sizes = remote ? new Map<string, number>() : await containerSizes(cmd);
       const removed = remote ? [] : await withContainers(cmd, (c) => pruneContainers(c));
       for (const id of removed) process.stdout.write(`deleted container: ${id}\n`);
       if (opts.volumes && remote) notRemote(cmd, 'has no volumes');
       if (opts.volumes) for (const v of await withContainers(cmd, (c) => c.pruneVolumes())) process.stdout.write(`deleted volume: ${v}\n`);
-      const r = await withEngine(cmd, (e) => e.prune());
+      const r = await withEngine(cmd, (e) => e.prune({ all: opts.all }));
       for (const id of r.deletedImages) process.stdout.write(`deleted: ${id}\n`);
       for (const what of r.buildLeftovers ?? []) process.stdout.write(`cleared build leftover: ${what}\n`);
-      process.stdout.write(`Total reclaimed space: ${humanSize(r.bytesFreed)} (${r.blobsRemoved} blobs)\n`);
+      process.stdout.write(section('Deleted build cache objects:', r.buildCacheRemoved ?? []));
+      process.stdout.write(totalLine(r.bytesFreed + removed.reduce((n, id) => n + (sizes.get(id) ?? 0), 0)));
     });
   system
     .command('check')

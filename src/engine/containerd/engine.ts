@@ -9,7 +9,7 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { isErrno, permissionDenied } from '../../errors.js';
+import { failedPrecondition, isErrno, permissionDenied } from '../../errors.js';
 import { loadArchive } from '../../image/archive/load.js';
 import { createRegistryClient, type RegistryClient } from '../../registry/client.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
@@ -26,6 +26,7 @@ import { checkImages } from './check.js';
 import { containerdEvents } from './events.js';
 import { containerdSnapshotter } from './snapshotter.js';
 import { platformManifest, type UnpackContext } from './unpack.js';
+import { listLocalImages } from '../../image/resolve.js';
 
 export const DEFAULT_NAMESPACE = 'k8s.io';
 export const DEFAULT_SNAPSHOTTER = 'overlayfs';
@@ -117,6 +118,12 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       return images.build(o);
     },
     async prune(): Promise<PruneResult> {
+      // Images without a name go first (kubelet's images all have one: a tag or repo@digest). Never every unused
+      // image (-a): on a node, pods' images are not containers kiln knows of; the kubelet's image GC owns them.
+      const deletedImages: string[] = [];
+      for (const image of (await listLocalImages(content, refs)).filter((i) => i.refs.length === 0)) {
+        if (await refs.forget(image.manifestDescriptor.digest)) deletedImages.push(image.id);
+      }
       // containerd collects what no image, lease or container references; a lease
       // deleted with sync runs that collection now, so its effect can be reported.
       let before = { n: 0, bytes: 0 };
@@ -126,7 +133,11 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       await conn.unary('leases', 'Delete', { id, sync: true }, `lease ${id}`);
       let after = { n: 0, bytes: 0 };
       for await (const b of content.list()) after = { n: after.n + 1, bytes: after.bytes + b.size };
-      return { deletedImages: [], blobsRemoved: Math.max(0, before.n - after.n), bytesFreed: Math.max(0, before.bytes - after.bytes) };
+      return { deletedImages, blobsRemoved: Math.max(0, before.n - after.n), bytesFreed: Math.max(0, before.bytes - after.bytes) };
+    },
+    async pruneImages(o) {
+      if (o?.all) throw failedPrecondition('image prune -a is not available on the containerd backend: the kubelet\'s image GC owns the images pods use', { hint: 'remove images by name with kiln rmi' });
+      return engine.prune();
     },
     events: (q) => containerdEvents(conn, q),
     check: () => checkImages(content, refs),

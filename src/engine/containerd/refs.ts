@@ -4,7 +4,10 @@
  * labelled for GC and unpacked into the snapshotter, then image records with
  * `io.cri-containerd.image=managed` under the name, under `repo@digest` when
  * the registry's digest is known, and under the image ID (`sha256:…`).
- * The ID records are containerd's bookkeeping and are not listed as tags.
+ * The ID records are containerd's bookkeeping and are not listed as tags; an
+ * ID record no named record shares is an image without a name (an import
+ * without a tag, or the image a moved tag left: Docker's dangling
+ * `<none>:<none>`), listed by `unnamed` and removed by `forget`.
  */
 import { isKilnError } from '../../errors.js';
 import { parseReference, repositoryName } from '../../name/reference.js';
@@ -118,6 +121,28 @@ export class ContainerdRefStore implements RefStore {
       await this.put(id, descriptor);
       return id;
     });
+  }
+
+  /** Images kept only under their ID: no name, no `repo@digest` record targets them. */
+  async unnamed(): Promise<Descriptor[]> {
+    const records = await this.records();
+    const named = new Set(records.filter((r) => !isIdName(r.name)).map((r) => r.target.digest));
+    const out: Descriptor[] = [];
+    for (const r of records.filter((x) => isIdName(x.name) && !named.has(x.target.digest))) {
+      const d = await this.view(r);
+      if (d) out.push(d);
+    }
+    return out;
+  }
+
+  /** Removes the ID record of an unnamed image (by its manifest digest); its blobs and snapshots go with containerd's GC. */
+  async forget(digest: string): Promise<boolean> {
+    let found = false;
+    for (const r of await this.records()) {
+      if (!isIdName(r.name) || (r.target.digest !== digest && (await this.view(r))?.digest !== digest)) continue;
+      found = (await this.delete(r.name)) || found;
+    }
+    return found;
   }
 
   async delete(name: string): Promise<boolean> {

@@ -1,14 +1,14 @@
 /** The local backend: kiln's own OCI-layout store under --root, registries reached directly. */
 import type { Readable } from 'node:stream';
 import { openStore, withLease } from '../../content/layout.js';
-import { collectGarbage } from '../../content/gc.js';
 import { checkStore } from '../../content/check.js';
 import { rootExposure, secureRoot } from '../root-mode.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { failedPrecondition } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
 import { removeImages } from '../../image/remove.js';
-import { listLocalImages, readManifest, resolveImage } from '../../image/resolve.js';
+import { readManifest, resolveImage } from '../../image/resolve.js';
+import { collect, pruneBuildCache, pruneImages } from './disk.js';
 import type { ImageStore } from '../../image/store.js';
 import { storeEngine } from '../store/engine.js';
 import { ContainerStore } from './containers/store.js';
@@ -37,7 +37,10 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
     buildRoot: root,
     onImageEvent: (action, id, names) => appendImageEvent(root, action, id, names),
   });
-  const gc = () => collectGarbage(store);
+  const gc = () => collect(store, root);
+  const deletedEvents = async (ids: string[]) => {
+    for (const id of ids) await appendImageEvent(root, 'delete', id);
+  };
 
   const engine: Engine = {
     ...images,
@@ -79,6 +82,7 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
       const result = await removeImages(stores, refs, opts);
       for (const n of result.untagged) await appendEvent(root, { type: 'image', action: 'untag', id: n, attributes: { name: n } });
       for (const id of result.deleted) await appendImageEvent(root, 'delete', id);
+      // Blobs and unpacked layers nothing uses any more go at once (a container or another image may keep some).
       if (result.deleted.length > 0) await gc();
       return result;
     },
@@ -91,18 +95,27 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
       return out;
     },
     events: (q) => readEvents(root, q),
-    async prune(): Promise<PruneResult> {
-      // Dangling images go first (as `docker image prune`), except those a container uses.
-      const used = new Set((await new ContainerStore(root).list()).map((c) => c.imageId));
-      const deletedImages: string[] = [];
-      for (const image of (await listLocalImages(stores.content, stores.refs)).filter((i) => i.refs.length === 0 && !used.has(i.id))) {
-        if (await store.refs.forget(image.manifestDescriptor.digest)) deletedImages.push(image.id);
-      }
-      for (const id of deletedImages) await appendImageEvent(root, 'delete', id);
+    async prune(opts): Promise<PruneResult> {
+      // Dangling images go first (as `docker system prune`; every unused one with --all), except those a container uses.
+      const deletedImages = await pruneImages(store, root, opts);
+      await deletedEvents(deletedImages);
       const buildLeftovers = await (await import('../store/leftovers.js')).clearBuildLeftovers(root);
+      const cache = await pruneBuildCache(store, root, opts);
       const r = await gc();
-      return { deletedImages, blobsRemoved: r.removed.length, bytesFreed: r.bytesFreed, buildLeftovers };
+      return { deletedImages, blobsRemoved: r.blobsRemoved, layersRemoved: r.layersRemoved, bytesFreed: r.bytesFreed + cache.bytesFreed, buildLeftovers, buildCacheRemoved: cache.removed };
     },
+    async pruneImages(opts): Promise<PruneResult> {
+      const deletedImages = await pruneImages(store, root, opts);
+      await deletedEvents(deletedImages);
+      const r = await gc();
+      return { deletedImages, blobsRemoved: r.blobsRemoved, layersRemoved: r.layersRemoved, bytesFreed: r.bytesFreed };
+    },
+    async pruneBuildCache(opts) {
+      const cache = await pruneBuildCache(store, root, opts);
+      const r = await gc();
+      return { removed: cache.removed, bytesFreed: cache.bytesFreed + r.bytesFreed };
+    },
+    diskUsage: async () => (await import('./df.js')).diskUsage(store, root),
     async check() {
       const problems = (await checkStore(store)).map((p) => ({ kind: p.kind, subject: p.name ?? p.digest ?? p.path ?? '', message: p.message, ...(p.info ? { info: true } : {}) }));
       return [...(await rootExposure(root)), ...problems, ...(await (await import('../store/leftovers.js')).buildLeftovers(root))];

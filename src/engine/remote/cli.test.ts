@@ -73,8 +73,18 @@ describe('kiln --host unix://…', () => {
 
   test("system prune through the agent prunes the agent's store (and no local containers)", async () => {
     const r = await kilnOk(['--host', agent.unix!, 'system', 'prune'], { root: client });
-    assert.match(r.stdout, /^Total reclaimed space: \S+ \(\d+ blobs\)\n$/);
+    assert.match(r.stdout, /^Total reclaimed space: \d[\d.]*[kMG]?B\n$/);
     assert.match(await agent.log(), /Prune: ok/);
+  });
+
+  test("system df, image prune and builder prune through the agent report the agent's store", async () => {
+    const df = await kilnOk(['--host', agent.unix!, 'system', 'df', '--format', '{{.Type}}|{{.TotalCount}}'], { root: client });
+    const images = Number(/^Images\|(\d+)$/m.exec(df.stdout)?.[1]);
+    assert.equal(images, (await kilnOk(['--host', agent.unix!, 'images', '-q', '--no-trunc'], { root: client })).stdout.split('\n').filter(Boolean).length);
+    assert.match(df.stdout, /^Containers\|0\nLocal Volumes\|0\nBuild Cache\|\d+\n$/m);
+    assert.match((await kilnOk(['--host', agent.unix!, 'image', 'prune', '-f'], { root: client })).stdout, /Total reclaimed space: \d[\d.]*[kMG]?B\n$/);
+    assert.match((await kilnOk(['--host', agent.unix!, 'builder', 'prune', '-f'], { root: client })).stdout, /Total reclaimed space: \d[\d.]*[kMG]?B\n$/);
+    assert.match(await agent.log(), /DiskUsage: ok/);
   });
 
   test('--backend remote without --host, and --host with another backend, are refused', async () => {

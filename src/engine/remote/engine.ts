@@ -73,7 +73,10 @@ export async function openRemoteEngine(opts: RemoteEngineOptions): Promise<Engin
     load: (input: Readable) => conn.clientStream<LoadedImage[]>('Load', 'load', async (c) => void (await sendChunks(c, input, '{}'))),
     importRootfs: (input: Readable, o: ImportOptions = {}) => conn.clientStream<string>('Import', `import ${o.source ?? ''}`.trim(), async (c) => void (await sendChunks(c, input, JSON.stringify(o)))),
     build: (o) => remoteBuild(conn, o),
-    prune: () => call('Prune', {}, 'prune'),
+    prune: (o) => call('Prune', { all: Boolean(o?.all) }, 'prune'),
+    pruneImages: (o) => call('PruneImages', { all: Boolean(o?.all) }, 'image prune'),
+    pruneBuildCache: (o) => call('PruneBuildCache', { all: Boolean(o?.all) }, 'builder prune'),
+    diskUsage: () => call('DiskUsage', {}, 'system df'),
     check: () => call('Check', {}, 'check'),
     events: (q) => remoteEvents(conn, q),
     async close() {

@@ -13,7 +13,7 @@ import { VolumeStore, type Volume } from './store.js';
 type VolumeCalls = Pick<ContainerEngine, 'createVolume' | 'listVolumes' | 'inspectVolume' | 'removeVolume' | 'pruneVolumes'>;
 
 /** Volume name → the name of a container that uses it. */
-async function volumeUsers(root: string): Promise<Map<string, string>> {
+export async function volumeUsers(root: string): Promise<Map<string, string>> {
   const used = new Map<string, string>();
   for (const r of await new ContainerStore(root).list()) {
     for (const m of r.mounts) if (m.name) used.set(m.name, r.name);

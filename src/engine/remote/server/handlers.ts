@@ -11,7 +11,7 @@ import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { withForwardedCredentials } from '../../../registry/credentials.js';
-import { cancelled, invalidArgument } from '../../../errors.js';
+import { cancelled, failedPrecondition, invalidArgument } from '../../../errors.js';
 import { kilnVersion } from '../../../version.js';
 import type { Engine } from '../../engine.js';
 import { chunkBytes, send } from '../chunks.js';
@@ -255,6 +255,11 @@ function uploadCall(t: Tracked, fn: (input: Readable, opts: Args) => Promise<unk
   };
 }
 
+/** A call the agent's backend does not have: one line naming it (the CLI says the same for a local engine). */
+const missing = (what: string) => (): never => {
+  throw failedPrecondition(`${what} is not available on the agent's backend`, { hint: 'run the agent with --backend local for it' });
+};
+
 export function methodTable(engine: Engine, ctx: Omit<BuildHandlerContext, 'engine' | 'log'>, log: AgentLog = () => undefined): grpc.UntypedServiceImplementation {
   const t = (method: string): Tracked => ({ log, method });
   return {
@@ -265,7 +270,10 @@ export function methodTable(engine: Engine, ctx: Omit<BuildHandlerContext, 'engi
     Tag: unary(t('Tag'), (a) => engine.tag(str(a, 'source'), str(a, 'target'))),
     Pin: unary(t('Pin'), (a) => engine.pin(strs(a, 'references'), a.pinned === true)),
     RemoveImages: unary(t('RemoveImages'), (a) => engine.removeImages(strs(a, 'references'), { force: a.force === true })),
-    Prune: unary(t('Prune'), () => engine.prune()),
+    Prune: unary(t('Prune'), (a) => engine.prune({ all: a.all === true })),
+    PruneImages: unary(t('PruneImages'), async (a) => (engine.pruneImages ?? missing('image prune'))({ all: a.all === true })),
+    PruneBuildCache: unary(t('PruneBuildCache'), async (a) => (engine.pruneBuildCache ?? missing('builder prune'))({ all: a.all === true })),
+    DiskUsage: unary(t('DiskUsage'), async () => (engine.diskUsage ?? missing('system df'))()),
     Check: unary(t('Check'), () => engine.check()),
     Pull: progress(t('Pull'), (a, o) => engine.pull(str(a, 'reference'), { ...o, ...(a.platform ? { platform: a.platform as never } : {}) })),
     Push: progress(t('Push'), (a, o) => engine.push(str(a, 'reference'), { ...o, ...(typeof a.chunkSize === 'number' ? { chunkSize: a.chunkSize } : {}) })),

@@ -1,0 +1,96 @@
+/**
+ * Giving disk back in the local store: what images, containers and the build
+ * cache use — blobs (index.json, plus the layers of build-cache records, as
+ * Docker's build cache keeps its own) and unpacked layers (every chain of
+ * every image, of every container's image, of every cache record) — and the
+ * prunes over it: dangling (or, with `all`, unused) images, dangling (or all)
+ * build cache. Each ends with one collection: blobs under the store lock,
+ * then unpacked layers under the same lock (src/snapshot/layer-gc.ts).
+ */
+import { collectGarbage } from '../../content/gc.js';
+import type { LocalStore } from '../../content/layout.js';
+import { withLock } from '../../util/lock.js';
+import { chainIds } from '../../oci/config.js';
+import type { Descriptor, ImageConfig } from '../../oci/types.js';
+import { listLocalImages, type LocalImage } from '../../image/resolve.js';
+import { bytesUnder, pruneLayers } from '../../snapshot/layer-gc.js';
+import { listCacheMounts, listCacheRecords, removeCacheRecords, cacheMountsDir, type StoredCacheRecord } from '../../builder/cache-records.js';
+import { ContainerStore } from './containers/store.js';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface Collected {
+  blobsRemoved: number;
+  layersRemoved: number;
+  bytesFreed: number;
+}
+
+async function configOf(store: LocalStore, id: string): Promise<ImageConfig | undefined> {
+  if (!(await store.content.stat(id))) return undefined;
+  try {
+    return JSON.parse((await store.content.readBytes(id)).toString()) as ImageConfig;
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined; // `kiln system check` reports it
+    throw e;
+  }
+}
+
+/** Layer digests of every stored image: a cache record whose layer is among them is in use (not dangling). */
+function imageLayers(images: LocalImage[]): Set<string> {
+  return new Set(images.flatMap((i) => i.manifest.layers.map((l) => l.digest)));
+}
+
+/** Every chain ID some image, container or build-cache record uses. */
+async function chainsInUse(store: LocalStore, root: string, records: StoredCacheRecord[]): Promise<Set<string>> {
+  const ids = new Set((await listLocalImages(store.content, store.refs)).map((i) => i.id));
+  for (const c of await new ContainerStore(root).list()) ids.add(c.imageId);
+  const chains = new Set<string>();
+  for (const id of ids) for (const c of chainIds((await configOf(store, id))?.rootfs?.diff_ids ?? [])) chains.add(c);
+  for (const r of records) if (r.record.chainId && r.record.layer && (await store.content.stat(r.record.layer.descriptor.digest))) chains.add(r.record.chainId);
+  return chains;
+}
+
+/** Removes the blobs and the unpacked layers nothing uses; returns what that gave back. */
+export async function collect(store: LocalStore, root: string): Promise<Collected> {
+  const cacheLayers: Descriptor[] = (await listCacheRecords(root)).flatMap((r) => (r.record.layer ? [r.record.layer.descriptor] : []));
+  const blobs = await collectGarbage(store, cacheLayers);
+  const layers = await withLock(store.lockPath, async () => pruneLayers(root, await chainsInUse(store, root, await listCacheRecords(root))), { what: `kiln store ${root}` });
+  return { blobsRemoved: blobs.removed.length, layersRemoved: layers.removed.length, bytesFreed: blobs.bytesFreed + layers.bytesFreed };
+}
+
+/**
+ * Images without a name (or, with `all`, every image) that no container
+ * uses, as `docker image prune [-a]`; returns their IDs. The caller collects.
+ */
+export async function pruneImages(store: LocalStore, root: string, opts: { all?: boolean } = {}): Promise<string[]> {
+  const used = new Set((await new ContainerStore(root).list()).map((c) => c.imageId));
+  const deleted: string[] = [];
+  for (const image of await listLocalImages(store.content, store.refs)) {
+    if (used.has(image.id) || (image.refs.length > 0 && !opts.all)) continue;
+    for (const r of image.refs) await store.refs.delete(r.name);
+    if (image.refs.length === 0) await store.refs.forget(image.manifestDescriptor.digest);
+    if (!deleted.includes(image.id)) deleted.push(image.id);
+  }
+  return deleted;
+}
+
+/**
+ * Build-cache records whose layer no image uses (dangling; records without a
+ * layer are kept: they only keep rebuilds' timestamps), or with `all` every
+ * record and the cache mounts, as `docker builder prune [-a]`; returns their
+ * ids (cache mounts as `mount:NAME`) and the bytes of the mounts. The caller
+ * collects (the blobs and layers they held are freed then).
+ */
+export async function pruneBuildCache(store: LocalStore, root: string, opts: { all?: boolean } = {}): Promise<{ removed: string[]; bytesFreed: number }> {
+  const inImages = imageLayers(await listLocalImages(store.content, store.refs));
+  const records = await listCacheRecords(root);
+  const gone = records.filter((r) => opts.all || (r.record.layer && !inImages.has(r.record.layer.descriptor.digest))).map((r) => r.id);
+  await removeCacheRecords(root, gone);
+  let bytesFreed = 0;
+  const mounts = opts.all ? await listCacheMounts(root) : [];
+  for (const m of mounts) {
+    bytesFreed += await bytesUnder(path.join(cacheMountsDir(root), m));
+    await rm(path.join(cacheMountsDir(root), m), { recursive: true, force: true });
+  }
+  return { removed: [...gone, ...mounts.map((m) => `mount:${m}`)], bytesFreed };
+}
