@@ -119,7 +119,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       const [{ containerArgs }, { parseMounts }, { parsePublish }] = await Promise.all([
         import('../../../runtime/command.js'),
         import('./mounts.js'),
-        import('./cni.js'),
+        import('../../../runtime/cni.js'),
       ]);
       const args = containerArgs(image.config.config ?? {}, { ...(spec.cmd?.length ? { cmd: spec.cmd } : {}), ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}) });
       parseMounts(spec);
