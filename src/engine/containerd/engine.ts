@@ -26,6 +26,8 @@ import { checkImages } from './check.js';
 import { containerdEvents } from './events.js';
 import { containerdSnapshotter } from './snapshotter.js';
 import { platformManifest, type UnpackContext } from './unpack.js';
+import { containerdContainers } from './containers/engine.js';
+import { CtrRecords } from './containers/records.js';
 
 export const DEFAULT_NAMESPACE = 'k8s.io';
 export const DEFAULT_SNAPSHOTTER = 'overlayfs';
@@ -37,7 +39,7 @@ export interface ContainerdEngineOptions {
   namespace?: string;
   /** Snapshotter images are unpacked into (default overlayfs, the CRI's). */
   snapshotter?: string;
-  /** kiln's own directory for build scratch (step snapshots, the build cache); default: no builds. */
+  /** kiln's own directory for build scratch (step snapshots, the build cache) and containers' logs; default: no builds, no containers. */
   workRoot?: string;
 }
 
@@ -128,6 +130,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       return { deletedImages: [], blobsRemoved: Math.max(0, before.n - after.n), bytesFreed: Math.max(0, before.bytes - after.bytes) };
     },
     events: (q) => containerdEvents(conn, q),
+    ...(opts.workRoot ? { containers: containerdContainers({ conn, unpack: ctx, records: new CtrRecords(conn, ctx.snapshotter), workRoot: opts.workRoot }, images) } : {}),
     check: () => checkImages(content, refs),
     async close() {
       await registry?.close();
