@@ -5,10 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
-import { until } from '../../testing/container-fixture.js';
+import { bridgeMembers, until } from '../../testing/container-fixture.js';
 import { kiln, kilnOk } from '../../testing/kiln.js';
 import { busyboxTar } from '../../testing/runtime-fixture.js';
 import { removeDir, tempDir } from '../../testing/tempdir.js';
@@ -17,6 +20,8 @@ const NS = 'kiln-test';
 const IMAGE = 'busybox:test';
 let ctd: TestContainerd;
 let root: string;
+const bridge = `kc${randomBytes(4).toString('hex')}`;
+const subnet = `10.${randomInt(200, 250)}.${randomInt(0, 256)}.0/24`;
 const flags = () => ['--backend', 'containerd', '--address', ctd.address, '--namespace', NS];
 const k = (args: string[]) => kiln([...flags(), ...args], { root });
 const ok = (args: string[]) => kilnOk([...flags(), ...args], { root });
@@ -25,10 +30,16 @@ const ids = (out: string) => out.split('\n').slice(1).filter(Boolean).map((l) =>
 
 before(async () => {
   [ctd, root] = await Promise.all([startContainerd(), tempDir('kiln-ctd-run-')]);
+  writeFileSync(path.join(root, 'network.json'), JSON.stringify({ bridge, subnet }));
   await kilnOk([...flags(), 'import', busyboxTar(), IMAGE], { root });
 });
 after(async () => {
   await ctd?.stop();
+  try {
+    execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+  } catch {
+    // no bridge was made
+  }
   await removeDir(root);
 });
 
@@ -112,4 +123,41 @@ test('a name already taken, a running container removed only with -f, unsupporte
     assert.equal(r.stderr.trim().split('\n').length, 1);
   }
   assert.equal((await ok(['ps', '-aq'])).stdout, '');
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const HTTPD = 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www';
+
+test('bridge (the default) through the local engine\'s CNI code: a published port reaches busybox httpd, containers reach each other; rm releases the veth and the port', async () => {
+  const port = await freePort();
+  const id = (await ok(['run', '-d', '--name', 'web', '--hostname', 'webhost', '-p', `127.0.0.1:${port}:80`, IMAGE, 'sh', '-c', HTTPD])).stdout.trim();
+  let body = '';
+  await until('httpd answers on the published port', async () => {
+    try {
+      body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(body, 'hello from webhost\n');
+  assert.match((await ok(['ps'])).stdout, new RegExp(`127\\.0\\.0\\.1:${port}->80/tcp\\s+web`));
+  const ip = (JSON.parse((await ok(['inspect', 'web'])).stdout) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
+  assert.ok(ip.startsWith(subnet.split('.').slice(0, 3).join('.') + '.'), `${ip} not in ${subnet}`);
+  const peer = await ok(['run', '--rm', IMAGE, 'sh', '-c', `wget -qO- http://${ip}/; grep -c webhost /etc/hosts || true`]);
+  assert.equal(peer.stdout, 'hello from webhost\n0\n');
+  assert.equal((await ok(['exec', 'web', 'grep', '-c', `^${ip.replace(/\./g, '\\.')}\twebhost$`, '/etc/hosts'])).stdout, '1\n');
+
+  await ok(['rm', '-f', 'web']);
+  assert.deepEqual(bridgeMembers(bridge), []);
+  assert.deepEqual(await held(id), []);
+  assert.equal(execFileSync('ip', ['netns', 'list']).toString().includes(`kiln-${id.slice(0, 16)}`), false, 'network namespace left');
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }));
 });
