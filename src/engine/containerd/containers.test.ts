@@ -5,14 +5,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
 import { bridgeMembers, until } from '../../testing/container-fixture.js';
-import { kiln, kilnOk } from '../../testing/kiln.js';
+import { kiln, kilnBin, kilnOk } from '../../testing/kiln.js';
 import { busyboxTar } from '../../testing/runtime-fixture.js';
 import { removeDir, tempDir } from '../../testing/tempdir.js';
 
@@ -160,4 +160,33 @@ test('bridge (the default) through the local engine\'s CNI code: a published por
   assert.deepEqual(await held(id), []);
   assert.equal(execFileSync('ip', ['netns', 'list']).toString().includes(`kiln-${id.slice(0, 16)}`), false, 'network namespace left');
   await assert.rejects(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }));
+});
+
+test('kiln events: create, start, die with the exit code, destroy of kiln\'s containers, from containerd\'s task and container events', async () => {
+  const child = spawn(process.execPath, [kilnBin(), '--root', root, ...flags(), 'events', '--filter', 'type=container'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  try {
+    // containerd keeps no history: run probes until the subscription is live.
+    await until('the subscription prints a probe', async () => {
+      await ok(['run', '--rm', '--network', 'none', IMAGE, 'true']);
+      return / container destroy /.test(out);
+    });
+    // ctr's own containers are not kiln's: not shown.
+    await ctr(['run', '--rm', 'docker.io/library/busybox:test', `ctr-${randomBytes(3).toString('hex')}`, 'true']);
+    const id = (await ok(['create', '--name', 'evt', '--network', 'none', IMAGE, 'sh', '-c', 'exit 4'])).stdout.trim();
+    assert.equal((await k(['start', '-a', 'evt'])).code, 4);
+    await ok(['rm', 'evt']);
+    const mine = () => out.split('\n').filter((l) => l.includes(id)).map((l) => l.split(' ')[2]);
+    await until('destroy printed', () => mine().includes('destroy'));
+    assert.deepEqual(mine(), ['create', 'start', 'die', 'destroy'], out);
+    assert.match(out, new RegExp(`^\\S+ container die ${id} \\(name=evt, .*exitCode=4\\)$`, 'm'));
+    assert.ok(out.split('\n').filter(Boolean).every((l) => /name=(evt|[a-z]+_[a-z]+)/.test(l)), `a container that is not kiln's was shown:\n${out}`);
+  } finally {
+    child.kill('SIGINT');
+  }
+  assert.equal(await exited, 0, err);
 });

@@ -129,7 +129,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       for await (const b of content.list()) after = { n: after.n + 1, bytes: after.bytes + b.size };
       return { deletedImages: [], blobsRemoved: Math.max(0, before.n - after.n), bytesFreed: Math.max(0, before.bytes - after.bytes) };
     },
-    events: (q) => containerdEvents(conn, q),
+    events: (q) => containerdEvents(conn, q, ctx.snapshotter),
     ...(opts.workRoot ? { containers: containerdContainers({ conn, unpack: ctx, records: new CtrRecords(conn, ctx.snapshotter), workRoot: opts.workRoot }, images) } : {}),
     check: () => checkImages(content, refs),
     async close() {
