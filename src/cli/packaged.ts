@@ -9,6 +9,7 @@ import { CONTAINERD_LOGGER_COMMAND, HELPER_COMMAND } from '../self.js';
 const HELPERS: Record<string, () => Promise<unknown>> = {
   'monitor-main': () => import('../runtime/monitor-main.js'),
   'monitor-entry': () => import('../engine/local/containers/monitor-entry.js'),
+  reaper: () => import('../engine/containerd/containers/reaper.js'),
 };
 
 const [first, name] = process.argv.slice(2);

@@ -21,6 +21,7 @@ import type { ContainerdConnection } from '../grpc.js';
 import { withLease } from '../lease.js';
 import type { UnpackContext } from '../unpack.js';
 import { loggerUri } from './io.js';
+import { startReaper } from './reaper-start.js';
 import { newId, type CtrRecord, type CtrRecords } from './records.js';
 import { ensureChain, etcMounts, freshRoot, removeRoot, rootMounts, runtimeSpec } from './rootfs.js';
 import { deleteTask, killTask, waitTask } from './tasks.js';
@@ -82,9 +83,9 @@ export async function createCtr(c: CtrContext, spec: ContainerSpec, image: Image
   return id;
 }
 
-const cni = (c: CtrContext, rec: CtrRecord) => ({ id: rec.id, root: c.workRoot, dir: rec.dir, ...(rec.spec.publish ? { publish: rec.spec.publish } : {}) });
+const cni = (c: Pick<CtrContext, 'workRoot'>, rec: CtrRecord) => ({ id: rec.id, root: c.workRoot, dir: rec.dir, ...(rec.spec.publish ? { publish: rec.spec.publish } : {}) });
 
-async function networkDown(c: CtrContext, rec: CtrRecord): Promise<void> {
+async function networkDown(c: Pick<CtrContext, 'workRoot'>, rec: CtrRecord): Promise<void> {
   if ((rec.spec.network ?? 'bridge') === 'bridge') await bridgeDown(cni(c, rec), rec.ports);
 }
 
@@ -98,7 +99,7 @@ export async function endRun(c: CtrContext, rec: CtrRecord): Promise<CtrRecord> 
 }
 
 /** `rm`: task, network, record, writable root, directory. */
-export async function destroyCtr(c: CtrContext, rec: CtrRecord): Promise<void> {
+export async function destroyCtr(c: Omit<CtrContext, 'unpack'> & { unpack: Pick<UnpackContext, 'conn' | 'snapshotter'> }, rec: CtrRecord): Promise<void> {
   await deleteTask(c.conn, rec.id);
   await networkDown(c, rec);
   await c.records.delete(rec.id);
@@ -125,9 +126,6 @@ export async function startCtr(c: CtrContext, current: CtrRecord, attach?: Attac
 
 async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<number | undefined> {
   if (attach?.stdin) throw unimplemented('-i (stdin) is not supported on the containerd backend yet', { hint: 'run without -i, or use --backend local' });
-  if (!attach && current.spec.autoRemove) {
-    throw unimplemented('--rm with -d is not supported on the containerd backend yet (nothing would remove the container when it exits)', { hint: 'run it in the foreground, or without --rm and kiln rm it later' });
-  }
   let rec = await endRun(c, current);
   const mounts = rec.startedAt ? await freshRoot(c.unpack, rec.id, rec.chainId) : await rootMounts(c.unpack, rec.id);
   let net: { ports: CtrRecord['ports']; ip?: string } = { ports: [] };
@@ -153,7 +151,11 @@ async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<
     await endRun(c, rec).catch(() => undefined);
     throw isKilnError(e) ? startError(e.message.replace(/: unknown$/, ''), rec.id) : e;
   }
-  if (!attach) return undefined;
+  if (!attach) {
+    // -d --rm: a detached kiln process waits for the exit and removes the container.
+    if (rec.spec.autoRemove) await startReaper({ address: c.conn.address, namespace: c.conn.namespace, snapshotter: c.unpack.snapshotter, workRoot: c.workRoot }, rec);
+    return undefined;
+  }
   let finished = false;
   const follow = writeLogs(readCriLog(log, { follow: true, from: offset, isDone: async () => finished, pollMs: 50 }), { stdout: attach.stdout ?? sink(), stderr: attach.stderr ?? sink() });
   // Signals to the CLI go to the container (docker's sig-proxy).

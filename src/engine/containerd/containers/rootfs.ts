@@ -29,9 +29,11 @@ export async function ensureChain(ctx: UnpackContext, image: ImageDetail): Promi
   return chain.at(-1) ?? '';
 }
 
-const call = (ctx: UnpackContext, method: string, req: Message) => ctx.conn.unary('snapshots', method, { snapshotter: ctx.snapshotter, ...req }, `snapshot ${String(req.key).slice(0, 12)}`);
+type Snapshots = Pick<UnpackContext, 'conn' | 'snapshotter'>;
 
-export async function removeRoot(ctx: UnpackContext, id: string): Promise<void> {
+const call = (ctx: Snapshots, method: string, req: Message) => ctx.conn.unary('snapshots', method, { snapshotter: ctx.snapshotter, ...req }, `snapshot ${String(req.key).slice(0, 12)}`);
+
+export async function removeRoot(ctx: Snapshots, id: string): Promise<void> {
   try {
     await call(ctx, 'Remove', { key: id });
   } catch (e) {
@@ -40,13 +42,13 @@ export async function removeRoot(ctx: UnpackContext, id: string): Promise<void> 
 }
 
 /** A fresh writable root for the container (the last one, if any, removed); resolves to its mounts. */
-export async function freshRoot(ctx: UnpackContext, id: string, parent: string): Promise<Message[]> {
+export async function freshRoot(ctx: Snapshots, id: string, parent: string): Promise<Message[]> {
   await removeRoot(ctx, id);
   const res = await call(ctx, 'Prepare', { key: id, parent, labels: {} });
   return res.mounts as Message[];
 }
 
-export async function rootMounts(ctx: UnpackContext, id: string): Promise<Message[]> {
+export async function rootMounts(ctx: Snapshots, id: string): Promise<Message[]> {
   return (await call(ctx, 'Mounts', { key: id })).mounts as Message[];
 }
 
