@@ -1,47 +1,31 @@
 /**
  * kiln's containers on a real containerd (the harness's, runc v2 shim):
  * the built CLI with `--backend containerd`, checked with `ctr` — containers
- * and tasks listed in the engine's namespace, and nothing left after `rm`.
+ * and tasks listed in the engine's namespace, and nothing left after `rm`;
+ * `-d --rm`, events. The docker-level behaviour shared with the local
+ * backend is the conformance suite (containers-conformance.test.ts).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
-import { bridgeMembers, until } from '../../testing/container-fixture.js';
-import { kiln, kilnBin, kilnOk } from '../../testing/kiln.js';
-import { busyboxTar } from '../../testing/runtime-fixture.js';
-import { removeDir, tempDir } from '../../testing/tempdir.js';
+import { IMAGE, until } from '../../testing/container-fixture.js';
+import { containerdContainerFixture, CTR_NAMESPACE as NS, ctrIds as ids, type ContainerdContainerFixture } from '../../testing/containerd-container-fixture.js';
+import { kilnBin } from '../../testing/kiln.js';
 
-const NS = 'kiln-test';
-const IMAGE = 'busybox:test';
-let ctd: TestContainerd;
+let fx: ContainerdContainerFixture;
 let root: string;
-const bridge = `kc${randomBytes(4).toString('hex')}`;
-const subnet = `10.${randomInt(200, 250)}.${randomInt(0, 256)}.0/24`;
-const flags = () => ['--backend', 'containerd', '--address', ctd.address, '--namespace', NS];
-const k = (args: string[]) => kiln([...flags(), ...args], { root });
-const ok = (args: string[]) => kilnOk([...flags(), ...args], { root });
-const ctr = (args: string[]) => ctd.ctr(args, { namespace: NS });
-const ids = (out: string) => out.split('\n').slice(1).filter(Boolean).map((l) => l.split(/\s+/)[0]!);
-
 before(async () => {
-  [ctd, root] = await Promise.all([startContainerd(), tempDir('kiln-ctd-run-')]);
-  writeFileSync(path.join(root, 'network.json'), JSON.stringify({ bridge, subnet }));
-  await kilnOk([...flags(), 'import', busyboxTar(), IMAGE], { root });
+  fx = await containerdContainerFixture();
+  root = fx.root;
 });
-after(async () => {
-  await ctd?.stop();
-  try {
-    execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-  } catch {
-    // no bridge was made
-  }
-  await removeDir(root);
-});
+after(() => fx?.cleanup());
+const k = (args: string[]) => fx.k(args);
+const ok = (args: string[]) => fx.ok(args);
+const ctr = (args: string[]) => fx.ctr(args);
+const flags = () => ['--backend', 'containerd', '--address', fx.ctd.address, '--namespace', NS];
 
 /** What containerd holds of a container: its record, its task, its writable root. */
 async function held(id: string): Promise<string[]> {
@@ -111,7 +95,7 @@ test('detached: ctr sees it, logs after the CLI exited, exec, stop, wait, a fres
   assert.equal((await k(['inspect', 'life'])).code, 1);
 });
 
-test('a name already taken, a running container removed only with -f, unsupported flags: one line each', async () => {
+test('a name already taken, a running container removed only with -f: one line each', async () => {
   await ok(['run', '-d', '--name', 'busy', '--network', 'none', IMAGE, 'sleep', '1000']);
   const taken = await k(['run', '-d', '--name', 'busy', '--network', 'none', IMAGE, 'true']);
   assert.equal(taken.code, 1);
@@ -120,50 +104,7 @@ test('a name already taken, a running container removed only with -f, unsupporte
   assert.equal(running.code, 1);
   assert.match(running.stderr, /^kiln: cannot remove container busy: it is running \(stop it first or use kiln rm -f busy\)\n$/);
   await ok(['rm', '-f', 'busy']);
-  for (const extra of [['-v', '/tmp:/x'], ['-t'], ['-i']]) {
-    const r = await k(['run', ...extra, '--network', 'none', IMAGE, 'true']);
-    assert.equal(r.code, 1, extra.join(' '));
-    assert.match(r.stderr, /^kiln: .* not supported on the containerd backend yet/);
-    assert.equal(r.stderr.trim().split('\n').length, 1);
-  }
   assert.equal((await ok(['ps', '-aq'])).stdout, '');
-});
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-const HTTPD = 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www';
-
-test('bridge (the default) through the local engine\'s CNI code: a published port reaches busybox httpd, containers reach each other; rm releases the veth and the port', async () => {
-  const port = await freePort();
-  const id = (await ok(['run', '-d', '--name', 'web', '--hostname', 'webhost', '-p', `127.0.0.1:${port}:80`, IMAGE, 'sh', '-c', HTTPD])).stdout.trim();
-  let body = '';
-  await until('httpd answers on the published port', async () => {
-    try {
-      body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  assert.equal(body, 'hello from webhost\n');
-  assert.match((await ok(['ps'])).stdout, new RegExp(`127\\.0\\.0\\.1:${port}->80/tcp\\s+web`));
-  const ip = (JSON.parse((await ok(['inspect', 'web'])).stdout) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
-  assert.ok(ip.startsWith(subnet.split('.').slice(0, 3).join('.') + '.'), `${ip} not in ${subnet}`);
-  const peer = await ok(['run', '--rm', IMAGE, 'sh', '-c', `wget -qO- http://${ip}/; grep -c webhost /etc/hosts || true`]);
-  assert.equal(peer.stdout, 'hello from webhost\n0\n');
-  assert.equal((await ok(['exec', 'web', 'grep', '-c', `^${ip.replace(/\./g, '\\.')}\twebhost$`, '/etc/hosts'])).stdout, '1\n');
-
-  await ok(['rm', '-f', 'web']);
-  assert.deepEqual(bridgeMembers(bridge), []);
-  assert.deepEqual(await held(id), []);
-  assert.equal(execFileSync('ip', ['netns', 'list']).toString().includes(`kiln-${id.slice(0, 16)}`), false, 'network namespace left');
-  await assert.rejects(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }));
 });
 
 test('kiln events: create, start, die with the exit code, destroy of kiln\'s containers, from containerd\'s task and container events', async () => {
