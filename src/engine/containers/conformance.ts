@@ -9,7 +9,7 @@
  * Known differences, by backend:
  * - containerd: no volumes (`-v`, `--mount`, `--tmpfs`), no `-t`, no `-i`, no `top` yet (refused);
  *   a detached container that exits by itself keeps its bridge address until the next
- *   start/stop/rm; an attached run prints a last line without a newline with one.
+ *   start/stop/rm.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

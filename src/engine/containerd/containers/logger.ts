@@ -18,7 +18,8 @@ if (!file) {
   process.stderr.write('kiln containerd logger: no log file given\n');
   process.exit(2);
 }
-const log = new CriLogWriter(file);
+// What a process printed last without a newline is shown as it was, as docker shows it.
+const log = new CriLogWriter(file, { endPartial: true });
 const open = (fd: number) => new Socket({ fd, readable: true, writable: false });
 // Draining after SIGTERM: the streams end when the container's last writer closes them.
 process.on('SIGTERM', () => undefined);
