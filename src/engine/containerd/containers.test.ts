@@ -135,3 +135,16 @@ test('kiln events: create, start, die with the exit code, destroy of kiln\'s con
   }
   assert.equal(await exited, 0, err);
 });
+
+test('containerd restarted while a container runs: ps, logs and exec work once it is back; stop and rm leave nothing', async () => {
+  const id = (await ok(['run', '-d', '--name', 'survivor', '--network', 'none', IMAGE, 'sh', '-c', 'echo before; while true; do usleep 100000; done'])).stdout.trim();
+  await until('first log line', async () => (await ok(['logs', 'survivor'])).stdout === 'before\n');
+  await fx.ctd.restart();
+  assert.match((await ok(['ps'])).stdout, /Up .*survivor$/m);
+  assert.equal((await ok(['exec', 'survivor', 'sh', '-c', 'echo after > /proc/1/fd/1; echo done'])).stdout, 'done\n');
+  await until('the log driver still writes', async () => (await ok(['logs', 'survivor'])).stdout === 'before\nafter\n');
+  await ok(['stop', '-t', '0', 'survivor']);
+  assert.equal((await ok(['wait', 'survivor'])).stdout, '137\n');
+  await ok(['rm', 'survivor']);
+  assert.deepEqual(await held(id), []);
+});

@@ -28,6 +28,8 @@ import { containerdSnapshotter } from './snapshotter.js';
 import { platformManifest, type UnpackContext } from './unpack.js';
 import { containerdContainers } from './containers/engine.js';
 import { CtrRecords } from './containers/records.js';
+import { refuseImagesInUse } from '../containers/in-use.js';
+import { resolveImage } from '../../image/resolve.js';
 
 export const DEFAULT_NAMESPACE = 'k8s.io';
 export const DEFAULT_SNAPSHOTTER = 'overlayfs';
@@ -96,13 +98,17 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
     buildCompression: 'none',
   });
 
+  const containers = opts.workRoot ? containerdContainers({ conn, unpack: ctx, records: new CtrRecords(conn, ctx.snapshotter), workRoot: opts.workRoot }, images) : undefined;
   const engine: Engine = {
     ...images,
     async info(): Promise<EngineInfo> {
       return { backend: 'containerd', root: address, namespace, serverVersion: version.version, snapshotter: ctx.snapshotter, ...(await images.usage()) };
     },
     tag: (source, target) => tagImage(stores, refs, source, target),
-    removeImages: (inputs, o) => removeImages(stores, refs, inputs, o),
+    async removeImages(inputs, o) {
+      if (!o?.force && containers) await refuseImagesInUse(inputs, await containers.imagesInUse(), async (r) => (await resolveImage(content, refs, r)).id);
+      return removeImages(stores, refs, inputs, o);
+    },
     load: (input: Readable) =>
       lease(async () => {
         const loaded = await loadArchive({ content, refs, leases: { with: lease } }, input);
@@ -130,7 +136,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       return { deletedImages: [], blobsRemoved: Math.max(0, before.n - after.n), bytesFreed: Math.max(0, before.bytes - after.bytes) };
     },
     events: (q) => containerdEvents(conn, q, ctx.snapshotter),
-    ...(opts.workRoot ? { containers: containerdContainers({ conn, unpack: ctx, records: new CtrRecords(conn, ctx.snapshotter), workRoot: opts.workRoot }, images) } : {}),
+    ...(containers ? { containers } : {}),
     check: () => checkImages(content, refs),
     async close() {
       await registry?.close();

@@ -96,9 +96,12 @@ export function containerConformance(t: ContainerTarget): void {
       assert.equal((await fx.k(['inspect', 'life'])).code, 1);
     });
 
-    test('create then start -a; rename; restart gives a fresh root and keeps name and id', async () => {
+    test('create then start -a; an image in use is not removed without -f; rename; restart gives a fresh root and keeps name and id', async () => {
       await fx.ok(['create', '--name', 'made', '--network', 'none', IMAGE, 'echo', 'created-then-started']);
       assert.match((await fx.ok(['ps', '-a', '--filter', 'status=created'])).stdout, /Created\s+made/);
+      const rmi = await fx.k(['rmi', IMAGE]);
+      assert.equal(rmi.code, 1);
+      assert.match(rmi.stderr, /^kiln: conflict: unable to remove image busybox:test \([0-9a-f]{12}\): container made is using it/);
       await fx.ok(['rename', 'made', 'renamed']);
       const started = await fx.k(['start', '-a', 'renamed']);
       assert.deepEqual([started.code, started.stdout], [0, 'created-then-started\n']);
