@@ -40,6 +40,13 @@ function detail(rec: CtrRecord, live: TaskState): ContainerDetail {
 }
 
 const notVolumes = () => Promise.reject(unimplemented('volumes are not supported on the containerd backend yet', { hint: 'use --backend local for volumes' }));
+const notYet = (what: string, hint: string) => () => Promise.reject(unimplemented(`${what} is not supported on the containerd backend yet`, { hint }));
+/** Commands not done on this backend yet (cp and stats as main's contract names them): one line each. */
+const refused = {
+  copyFromContainer: notYet('cp', 'use kiln exec CONTAINER cat FILE > FILE, or --backend local'),
+  copyToContainer: notYet('cp', 'use kiln exec -i … (on --backend local), or --backend local'),
+  statsContainers: notYet('stats', 'use ctr tasks metrics, or --backend local'),
+};
 
 export function containerdContainers(c: CtrContext, images: Images): ContainerEngine {
   const live = async (rec: CtrRecord) => stateOf(rec, await getTask(c.conn, rec.id));
@@ -71,6 +78,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
   }
 
   return {
+    ...refused,
     async createContainer(spec, opts = {}) {
       return createCtr(c, spec, await findImage(spec.image, opts));
     },
