@@ -44,7 +44,7 @@ const notYet = (what: string, hint: string) => () => Promise.reject(unimplemente
 /** Commands not done on this backend yet (cp and stats as main's contract names them): one line each. */
 const refused = {
   copyFromContainer: notYet('cp', 'use kiln exec CONTAINER cat FILE > FILE, or --backend local'),
-  copyToContainer: notYet('cp', 'use kiln exec -i … (on --backend local), or --backend local'),
+  copyToContainer: notYet('cp', 'use --backend local'),
   statsContainers: notYet('stats', 'use ctr tasks metrics, or --backend local'),
 };
 
