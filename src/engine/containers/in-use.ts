@@ -1,4 +1,4 @@
-/** `rmi` without -f refuses an image a container uses, as docker does, on every backend that runs containers. */
+/** `rmi` without -f refuses an image a container uses, as docker does (the containerd backend's; the local engine has the same check inline, in src/engine/local/engine.ts). */
 import { failedPrecondition } from '../../errors.js';
 
 /** `inUse`: image ID → names of the containers using it; `idOf` resolves what the user typed. */

@@ -5,13 +5,13 @@ import { collectGarbage } from '../../content/gc.js';
 import { checkStore } from '../../content/check.js';
 import { rootExposure, secureRoot } from '../root-mode.js';
 import type { RegistryClient } from '../../registry/client.js';
+import { failedPrecondition } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
 import { removeImages } from '../../image/remove.js';
 import { listLocalImages, readManifest, resolveImage } from '../../image/resolve.js';
 import type { ImageStore } from '../../image/store.js';
 import { storeEngine } from '../store/engine.js';
 import { ContainerStore } from './containers/store.js';
-import { refuseImagesInUse } from '../containers/in-use.js';
 import { appendEvent, appendImageEvent, readEvents } from './events.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
 
@@ -63,7 +63,15 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
       if (!opts?.force) {
         const inUse = new Map<string, string[]>();
         for (const c of await new ContainerStore(root).list()) inUse.set(c.imageId, [...(inUse.get(c.imageId) ?? []), c.name]);
-        await refuseImagesInUse(refs, inUse, async (r) => (await resolveImage(stores.content, stores.refs, r)).id);
+        for (const r of refs) {
+          const image = await resolveImage(stores.content, stores.refs, r);
+          const users = inUse.get(image.id);
+          if (users) {
+            throw failedPrecondition(`conflict: unable to remove image ${r} (${image.id.slice(7, 19)}): container ${users[0]} is using it`, {
+              hint: `remove the container first (kiln rm ${users[0]}) or use kiln rmi -f`,
+            });
+          }
+        }
       }
       const result = await removeImages(stores, refs, opts);
       for (const n of result.untagged) await appendEvent(root, { type: 'image', action: 'untag', id: n, attributes: { name: n } });
