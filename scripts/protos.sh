@@ -23,8 +23,8 @@ fi
 out=proto
 rm -rf "$out.tmp" && mkdir -p "$out.tmp"
 copy() { mkdir -p "$out.tmp/$2" && cp "$1" "$out.tmp/$2/"; }
-for f in $(cd "$ctd/api" && ls services/{version,introspection,namespaces,leases,content,images,snapshots,diff,events}/v1/*.proto \
-           types/{descriptor,mount,platform}.proto events/*.proto); do
+for f in $(cd "$ctd/api" && ls services/{version,introspection,namespaces,leases,content,images,snapshots,diff,events,containers,tasks}/v1/*.proto \
+           types/{descriptor,mount,platform,metrics}.proto types/task/task.proto events/*.proto); do
   copy "$ctd/api/$f" "github.com/containerd/containerd/api/$(dirname "$f")"
 done
 copy "$ctd/protobuf/plugin/fieldpath.proto" github.com/containerd/containerd/protobuf/plugin

@@ -15,6 +15,13 @@ export const packaged = (): boolean => isSea();
 /** The hidden first argument that makes the executable run one of its helper entries (src/cli/packaged.ts). */
 export const HELPER_COMMAND = '__kiln-helper';
 
+/**
+ * The first argument of the log driver containerd's shim runs for kiln's
+ * containers (src/engine/containerd/containers/logger.ts): its URI gives two
+ * arguments only, this and the log file.
+ */
+export const CONTAINERD_LOGGER_COMMAND = '__kiln-containerd-logger';
+
 /** A run-time file the executable carries as an asset (its text); undefined when kiln runs from dist/. */
 export function packagedAsset(name: string): string | undefined {
   return isSea() ? getAsset(name, 'utf8') : undefined;

@@ -80,12 +80,14 @@ export function notRemote(cmd: Command, what: string): void {
 
 /**
  * Runs fn with the backend's containers; a backend without containers says
- * so. The local one opens the image engine only when a command needs it.
+ * so. The local one opens the image engine only when a command needs it;
+ * containerd's needs a --root for its containers' logs (kiln's default root serves).
  */
 export async function withContainers<T>(cmd: Command, fn: (containers: ContainerEngine) => Promise<T>): Promise<T> {
   const g = globals(cmd);
   notRemote(cmd, 'does not run containers');
-  if (g.backend !== 'auto' && g.backend !== 'local') {
+  // auto: containers go where the images are (containerd when --address is given or its socket found).
+  if (g.backend !== 'local' && (g.backend !== 'auto' || (await chooseBackend(g)).backend !== 'local')) {
     return withEngine(cmd, (engine) => {
       if (!engine.containers) throw unimplemented(`the ${g.backend} backend does not run containers`, { hint: 'use --backend local' });
       return fn(engine.containers);

@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { ProgressSink } from '../image/progress.js';
 import type { ContainerStats } from '../runtime/stats.js';
 export type { ContainerStats };
+import type { PortBinding } from '../runtime/cni.js';
 
 export type NetworkName = 'bridge' | 'host' | 'none';
 
@@ -48,12 +49,7 @@ export interface ContainerSpec {
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
 
-export interface PortBinding {
-  hostIp: string;
-  hostPort: number;
-  containerPort: number;
-  protocol: 'tcp' | 'udp';
-}
+export type { PortBinding };
 
 export interface ContainerSummary {
   id: string;

@@ -22,10 +22,13 @@ export function criRecord(stream: LogStream, tag: 'F' | 'P', content: Buffer, ti
 export class CriLogWriter {
   private readonly out: WriteStream;
   private readonly maxLine: number;
+  private readonly endTag: 'F' | 'P';
 
-  constructor(path: string, opts: { maxLine?: number } = {}) {
+  /** `endPartial`: output that ends without a newline is kept as a P record (printed as it was, with no newline added). */
+  constructor(path: string, opts: { maxLine?: number; endPartial?: boolean } = {}) {
     this.out = createWriteStream(path, { flags: 'a', mode: 0o640 });
     this.maxLine = opts.maxLine ?? 16 * 1024;
+    this.endTag = opts.endPartial ? 'P' : 'F';
   }
 
   /** Copies one of the container's streams into the log (and to `tee` if given); resolves at its end. */
@@ -52,8 +55,8 @@ export class CriLogWriter {
       });
       from.on('error', reject);
       from.on('end', () => {
-        // The last line without a newline: CRI readers show it as a full line.
-        if (pending.length > 0) this.out.write(criRecord(stream, 'F', pending));
+        // The last line without a newline: CRI readers show an F record as a full line.
+        if (pending.length > 0) this.out.write(criRecord(stream, this.endTag, pending));
         pending = Buffer.alloc(0);
         resolve();
       });

@@ -26,6 +26,8 @@ export interface ReadLogsOptions {
   until?: Date | string;
   /** Only the last N lines (before following). */
   tail?: number;
+  /** Start at this byte offset of the file (what a foreground run shows: only its own output). */
+  from?: number;
   /** With follow: when to stop after the end of the file is reached (default: never). */
   isDone?: () => Promise<boolean>;
   pollMs?: number;
@@ -88,7 +90,7 @@ export async function* readCriLog(file: string, opts: ReadLogsOptions = {}): Asy
     throw e;
   }
   try {
-    let pos = opts.tail === undefined ? 0 : await tailOffset(fh, (await fh.stat()).size, opts.tail);
+    let pos = opts.tail === undefined ? (opts.from ?? 0) : await tailOffset(fh, (await fh.stat()).size, opts.tail);
     let pending = Buffer.alloc(0);
     const chunk = Buffer.alloc(CHUNK);
     for (;;) {

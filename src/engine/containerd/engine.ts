@@ -27,6 +27,10 @@ import { containerdEvents } from './events.js';
 import { containerdSnapshotter } from './snapshotter.js';
 import { platformManifest, type UnpackContext } from './unpack.js';
 import { listLocalImages } from '../../image/resolve.js';
+import { containerdContainers } from './containers/engine.js';
+import { CtrRecords } from './containers/records.js';
+import { refuseImagesInUse } from '../containers/in-use.js';
+import { resolveImage } from '../../image/resolve.js';
 
 export const DEFAULT_NAMESPACE = 'k8s.io';
 export const DEFAULT_SNAPSHOTTER = 'overlayfs';
@@ -38,7 +42,7 @@ export interface ContainerdEngineOptions {
   namespace?: string;
   /** Snapshotter images are unpacked into (default overlayfs, the CRI's). */
   snapshotter?: string;
-  /** kiln's own directory for build scratch (step snapshots, the build cache); default: no builds. */
+  /** kiln's own directory for build scratch (step snapshots, the build cache) and containers' logs; default: no builds, no containers. */
   workRoot?: string;
 }
 
@@ -95,6 +99,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
     buildCompression: 'none',
   });
 
+  const containers = opts.workRoot ? containerdContainers({ conn, unpack: ctx, records: new CtrRecords(conn, ctx.snapshotter), workRoot: opts.workRoot }, images) : undefined;
   const engine: Engine = {
     ...images,
     async info(): Promise<EngineInfo> {
@@ -102,7 +107,10 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
     },
     tag: (source, target) => tagImage(stores, refs, source, target),
     pin: (inputs, pinned) => pinImages(stores, refs, inputs, pinned),
-    removeImages: (inputs, o) => removeImages(stores, refs, inputs, o),
+    async removeImages(inputs, o) {
+      if (!o?.force && containers) await refuseImagesInUse(inputs, await containers.imagesInUse(), async (r) => (await resolveImage(content, refs, r)).id);
+      return removeImages(stores, refs, inputs, o);
+    },
     load: (input: Readable) =>
       lease(async () => {
         const loaded = await loadArchive({ content, refs, leases: { with: lease } }, input);
@@ -139,7 +147,8 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       if (o?.all) throw failedPrecondition('image prune -a is not available on the containerd backend: the kubelet\'s image GC owns the images pods use', { hint: 'remove images by name with kiln rmi' });
       return engine.prune();
     },
-    events: (q) => containerdEvents(conn, q),
+    events: (q) => containerdEvents(conn, q, ctx.snapshotter),
+    ...(containers ? { containers } : {}),
     check: () => checkImages(content, refs),
     async close() {
       await registry?.close();

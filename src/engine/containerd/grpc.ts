@@ -17,7 +17,7 @@ import { failedPrecondition, type KilnError } from '../../errors.js';
 import { fromGrpcError, isConnectionLoss } from './errors.js';
 import { packagedAsset } from '../../self.js';
 
-const SERVICES = ['version', 'introspection', 'namespaces', 'leases', 'content', 'images', 'snapshots', 'diff', 'events'] as const;
+const SERVICES = ['version', 'introspection', 'namespaces', 'leases', 'content', 'images', 'snapshots', 'diff', 'events', 'containers', 'tasks'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** The descriptor scripts/protos-json.mjs compiles from the .proto files at build time. */

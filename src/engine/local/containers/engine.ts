@@ -6,7 +6,7 @@ import type { ContainerDetail, ContainerEngine, ContainerSpec, ContainerSummary,
 import type { Engine, ImageDetail } from '../../engine.js';
 import { appendEvent, readEvents } from '../events.js';
 import { containerContext, logFile, type ContainerContext } from './context.js';
-import { filterContainers } from './filter.js';
+import { filterContainers } from '../../containers/filter.js';
 import { liveState, monitorRunning } from './state.js';
 import type { ContainerRecord } from './store.js';
 import { localVolumes } from '../volumes/engine.js';
@@ -145,7 +145,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       const [{ containerArgs }, { parseMounts }, { parsePublish }] = await Promise.all([
         import('../../../runtime/command.js'),
         import('./mounts.js'),
-        import('./cni.js'),
+        import('../../../runtime/cni.js'),
       ]);
       const args = containerArgs(image.config.config ?? {}, { ...(spec.cmd?.length ? { cmd: spec.cmd } : {}), ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}) });
       parseMounts(spec);

@@ -12,9 +12,9 @@ import {
   runcRoot,
   runForeground,
   startMonitor,
-  type RunOptions,
 } from '../../../runtime/index.js';
 import type { Attach } from '../../containers.js';
+import { runOptions as specRunOptions } from '../../containers/run-options.js';
 import type { ImageDetail } from '../../engine.js';
 import { appendEvent } from '../events.js';
 import type { Readable } from 'node:stream';
@@ -26,30 +26,9 @@ import { networkUp } from './network.js';
 import type { ContainerRecord } from './store.js';
 import { afterExit, destroy, releaseRuntime } from './teardown.js';
 
-export const TINI = process.env.KILN_INIT ?? '/usr/bin/tini-static';
 const MONITOR_ENTRY = fileURLToPath(new URL('./monitor-entry.js', import.meta.url));
 
-
-function runOptions(rec: ContainerRecord): Omit<RunOptions, 'network'> {
-  const s = rec.spec;
-  return {
-    ...(s.cmd && s.cmd.length > 0 ? { cmd: s.cmd } : {}),
-    ...(s.entrypoint !== undefined ? { entrypoint: s.entrypoint } : {}),
-    ...(s.env ? { env: s.env } : {}),
-    ...(s.user !== undefined ? { user: s.user } : {}),
-    ...(s.workdir !== undefined ? { workdir: s.workdir } : {}),
-    ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
-    tty: !!s.tty,
-    readOnly: !!s.readOnly,
-    privileged: !!s.privileged,
-    ...(s.capAdd ? { capAdd: s.capAdd } : {}),
-    ...(s.capDrop ? { capDrop: s.capDrop } : {}),
-    ...(s.memory !== undefined ? { memory: s.memory } : {}),
-    ...(s.cpus !== undefined ? { cpus: s.cpus } : {}),
-    ...(s.pidsLimit !== undefined ? { pidsLimit: s.pidsLimit } : {}),
-    ...(s.init ? { init: TINI } : {}),
-  };
-}
+const runOptions = (rec: ContainerRecord) => specRunOptions(rec.spec);
 
 /** Mount points to use: the ones resolved at the last start (same anonymous volumes), or the flags'. */
 function mountPoints(rec: ContainerRecord) {

@@ -10,7 +10,7 @@ import { alreadyExists, invalidArgument, isErrno, notFound } from '../../../erro
 import { withLock } from '../../../util/lock.js';
 import { writeFileAtomic } from '../../../util/fsutil.js';
 import type { ContainerSpec, MountPoint, PortBinding } from '../../containers.js';
-import { randomName } from './names.js';
+import { randomName } from '../../containers/names.js';
 
 /** What kiln keeps about a container between commands. */
 export interface ContainerRecord {

@@ -15,12 +15,29 @@ import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { failedPrecondition, internal, invalidArgument, isErrno, unavailable } from '../../../errors.js';
-import { writeFileAtomic } from '../../../util/fsutil.js';
-import type { PortBinding } from '../../containers.js';
-import type { ContainerContext } from './context.js';
-import type { ContainerRecord } from './store.js';
-import type { NetworkMode } from '../../../runtime/index.js';
+import { failedPrecondition, internal, invalidArgument, isErrno, unavailable } from '../errors.js';
+import { writeFileAtomic } from '../util/fsutil.js';
+import type { NetworkMode } from './options.js';
+
+/** A published port (`-p`), as `kiln ps` and `kiln port` show it. */
+export interface PortBinding {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+/**
+ * One container on the bridge: `root` holds network.json and the IPAM
+ * leases (shared by a backend's containers), `dir` the container's ADD result.
+ */
+export interface CniContainer {
+  id: string;
+  root: string;
+  dir: string;
+  /** The `-p` flags. */
+  publish?: string[];
+}
 
 /** A started container's network: its mode, its bridge address and published ports. */
 export interface Attached {
@@ -49,8 +66,8 @@ export async function bridgeConfig(root: string): Promise<BridgeConfig> {
 }
 
 export const netnsName = (id: string): string => `kiln-${id.slice(0, 16)}`;
-const netnsPath = (id: string): string => `/run/netns/${netnsName(id)}`;
-const resultFile = (ctx: ContainerContext, id: string): string => path.join(ctx.store.containerDir(id), 'network.json');
+export const netnsPath = (id: string): string => `/run/netns/${netnsName(id)}`;
+const resultFile = (c: CniContainer): string => path.join(c.dir, 'network.json');
 
 /** `-p [IP:][HOST:]CONTAINER[/udp]` → bindings (a missing host port takes the container's). */
 export function parsePublish(specs: string[] = []): PortBinding[] {
@@ -134,7 +151,7 @@ function invoke(command: 'ADD' | 'DEL', plugin: Record<string, unknown>, env: Re
   });
 }
 
-async function runChain(command: 'ADD' | 'DEL', rec: ContainerRecord, cfg: BridgeConfig, root: string, prev?: unknown): Promise<unknown> {
+async function runChain(command: 'ADD' | 'DEL', rec: { id: string; ports: PortBinding[] }, cfg: BridgeConfig, root: string, prev?: unknown): Promise<unknown> {
   const list = networkList(cfg, root);
   const env = { CNI_CONTAINERID: rec.id, CNI_NETNS: netnsPath(rec.id), CNI_IFNAME: 'eth0' };
   const portMappings = rec.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp === '0.0.0.0' ? '' : p.hostIp }));
@@ -154,41 +171,41 @@ async function runChain(command: 'ADD' | 'DEL', rec: ContainerRecord, cfg: Bridg
   return result;
 }
 
-export async function bridgeUp(ctx: ContainerContext, rec: ContainerRecord): Promise<Attached> {
-  const cfg = await bridgeConfig(ctx.root);
-  const ports = parsePublish(rec.spec.publish);
+export async function bridgeUp(rec: CniContainer): Promise<Attached> {
+  const cfg = await bridgeConfig(rec.root);
+  const ports = parsePublish(rec.publish);
   for (const p of ports) await checkPortFree(p);
   await run('ip', ['netns', 'add', netnsName(rec.id)]).catch((e: Error & { stderr?: string }) => {
     throw internal(`cannot create network namespace ${netnsName(rec.id)}: ${e.stderr?.trim() ?? e.message}`, { cause: e });
   });
   try {
-    const result = (await runChain('ADD', { ...rec, ports }, cfg, ctx.root)) as { ips?: { address: string }[] };
-    await writeFileAtomic(resultFile(ctx, rec.id), JSON.stringify({ cfg, ports, result }) + '\n');
+    const result = (await runChain('ADD', { id: rec.id, ports }, cfg, rec.root)) as { ips?: { address: string }[] };
+    await writeFileAtomic(resultFile(rec), JSON.stringify({ cfg, ports, result }) + '\n');
     const ip = result.ips?.[0]?.address.split('/')[0];
     return { mode: { netnsPath: netnsPath(rec.id) }, ports, ...(ip ? { ip } : {}) };
   } catch (e) {
-    await bridgeDown(ctx, { ...rec, ports }).catch(() => undefined);
+    await bridgeDown(rec, ports).catch(() => undefined);
     throw e;
   }
 }
 
 /** CNI DEL with the saved result (iptables rules, IPAM lease, veth), then the namespace goes. */
-export async function bridgeDown(ctx: ContainerContext, rec: ContainerRecord): Promise<void> {
+export async function bridgeDown(rec: CniContainer, ports: PortBinding[] = []): Promise<void> {
   let saved: { cfg: BridgeConfig; ports: PortBinding[]; result: unknown } | undefined;
   try {
-    saved = JSON.parse(await readFile(resultFile(ctx, rec.id), 'utf8')) as typeof saved;
+    saved = JSON.parse(await readFile(resultFile(rec), 'utf8')) as typeof saved;
   } catch (e) {
     if (!isErrno(e, 'ENOENT')) throw e;
   }
-  const cfg = saved?.cfg ?? (await bridgeConfig(ctx.root));
+  const cfg = saved?.cfg ?? (await bridgeConfig(rec.root));
   const hasNetns = await readFile(`/proc/self/mountinfo`, 'utf8').then((m) => m.includes(netnsPath(rec.id)));
   if (saved !== undefined || hasNetns) {
-    await runChain('DEL', { ...rec, ports: saved?.ports ?? rec.ports }, cfg, ctx.root, saved?.result);
+    await runChain('DEL', { id: rec.id, ports: saved?.ports ?? ports }, cfg, rec.root, saved?.result);
   }
   if (hasNetns) {
     await run('ip', ['netns', 'delete', netnsName(rec.id)]).catch((e: Error & { stderr?: string }) => {
       if (!/No such file/.test(e.stderr ?? '')) throw internal(`cannot delete network namespace ${netnsName(rec.id)}: ${e.stderr?.trim() ?? e.message}`, { cause: e });
     });
   }
-  await rm(resultFile(ctx, rec.id), { force: true });
+  await rm(resultFile(rec), { force: true });
 }

@@ -1,6 +1,6 @@
 /** `ps -a` and `ps --filter key=value` (name, status, id, label, ancestor), as Docker matches them. */
-import { invalidArgument } from '../../../errors.js';
-import type { ContainerFilter, ContainerSummary } from '../../containers.js';
+import { invalidArgument } from '../../errors.js';
+import type { ContainerFilter, ContainerSummary } from '../containers.js';
 
 const STATUSES = ['created', 'running', 'exited', 'unknown', 'paused', 'restarting', 'removing', 'dead'];
 

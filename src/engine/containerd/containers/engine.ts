@@ -1,0 +1,193 @@
+/**
+ * The ContainerEngine contract (../../containers.ts) on containerd: records
+ * in the Containers service, processes as tasks of the io.containerd.runc.v2
+ * shim, roots from containerd's snapshotter, bridge networking through
+ * src/runtime/cni.ts, logs written by kiln's log driver under the shim. What
+ * it cannot do yet says so in one line (see the README's table).
+ */
+import { failedPrecondition, isKilnError, notFound, unimplemented } from '../../../errors.js';
+import type { ContainerDetail, ContainerEngine, ContainerSummary, CreateOptions } from '../../containers.js';
+import { filterContainers } from '../../containers/filter.js';
+import type { Engine, ImageDetail } from '../../engine.js';
+import { createCtr, destroyCtr, endRun, logFile, startCtr, type CtrContext } from './lifecycle.js';
+import type { CtrRecord } from './records.js';
+import { getTask, killTask, listTasks, signalNumber, stateOf, stopTask, waitTask, type TaskState } from './tasks.js';
+
+type Images = Pick<Engine, 'inspectImage' | 'pull'>;
+
+function detail(rec: CtrRecord, live: TaskState): ContainerDetail {
+  return {
+    id: rec.id,
+    name: rec.name,
+    image: rec.image,
+    imageId: rec.imageId,
+    command: rec.args.join(' '),
+    created: rec.created,
+    state: live.state,
+    ...(live.exitCode !== undefined ? { exitCode: live.exitCode } : {}),
+    ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
+    ...(live.finishedAt ? { finishedAt: live.finishedAt } : {}),
+    ports: live.state === 'running' ? rec.ports : [],
+    labels: rec.spec.labels ?? {},
+    spec: rec.spec,
+    args: rec.args,
+    ...(live.pid !== undefined ? { pid: live.pid } : {}),
+    restartCount: rec.restartCount,
+    ...(rec.ip && live.state === 'running' ? { ip: rec.ip } : {}),
+    mounts: rec.mounts,
+    paths: { dir: rec.dir, log: logFile(rec) },
+  };
+}
+
+const notVolumes = () => Promise.reject(unimplemented('volumes are not supported on the containerd backend yet', { hint: 'use --backend local for volumes' }));
+const notYet = (what: string, hint: string) => () => Promise.reject(unimplemented(`${what} is not supported on the containerd backend yet`, { hint }));
+/** Commands not done on this backend yet (cp and stats as main's contract names them): one line each. */
+const refused = {
+  copyFromContainer: notYet('cp', 'use kiln exec CONTAINER cat FILE > FILE, or --backend local'),
+  copyToContainer: notYet('cp', 'use --backend local'),
+  statsContainers: notYet('stats', 'use ctr tasks metrics, or --backend local'),
+  diffContainer: notYet('diff', 'use ctr snapshots diff, or --backend local'),
+  exportContainer: notYet('export', 'use kiln exec CONTAINER tar -c /, or --backend local'),
+};
+
+export function containerdContainers(c: CtrContext, images: Images): ContainerEngine {
+  const live = async (rec: CtrRecord) => stateOf(rec, await getTask(c.conn, rec.id));
+
+  async function findImage(ref: string, opts: CreateOptions): Promise<ImageDetail> {
+    const policy = opts.pull ?? 'missing';
+    const isId = /^(sha256:)?[0-9a-f]{12,64}$/.test(ref);
+    if (policy !== 'always' || isId) {
+      try {
+        return await images.inspectImage(ref);
+      } catch (e) {
+        if (!isKilnError(e, 'NOT_FOUND') || policy === 'never' || isId) {
+          if (isKilnError(e, 'NOT_FOUND')) throw notFound(`no such image in containerd (namespace ${c.conn.namespace}): ${ref}`, { hint: 'pull, import or load it with --backend containerd, or build it there', cause: e });
+          throw e;
+        }
+      }
+    }
+    opts.onPull?.start(ref, policy !== 'always');
+    const result = await images.pull(ref, opts.progress ? { progress: opts.progress } : {});
+    opts.onPull?.done(result);
+    return images.inspectImage(ref);
+  }
+
+  async function running(ref: string, verb: string): Promise<{ rec: CtrRecord; pid: number }> {
+    const rec = await c.records.resolve(ref);
+    const st = await live(rec);
+    if (st.state !== 'running') throw failedPrecondition(`cannot ${verb} container ${rec.name}: it is not running`, { hint: `start it first: kiln start ${rec.name}` });
+    return { rec, pid: st.pid ?? 0 };
+  }
+
+  return {
+    ...refused,
+    async createContainer(spec, opts = {}) {
+      return createCtr(c, spec, await findImage(spec.image, opts));
+    },
+
+    async startContainer(ref, opts = {}) {
+      const rec = await c.records.resolve(ref);
+      if ((await live(rec)).state === 'running') {
+        if (opts.attach) throw failedPrecondition(`container ${rec.name} is already running`, { hint: `see its output with kiln logs -f ${rec.name}` });
+        return undefined;
+      }
+      return startCtr(c, rec, opts.attach);
+    },
+
+    async stopContainer(ref, opts = {}) {
+      const rec = await c.records.resolve(ref);
+      if ((await live(rec)).state !== 'running') return rec.id;
+      const image = await images.inspectImage(rec.imageId).catch(() => undefined);
+      const signal = opts.signal ?? image?.config.config?.StopSignal ?? 'SIGTERM';
+      await stopTask(c.conn, rec.id, signal, (opts.timeoutSeconds ?? 10) * 1000);
+      await endRun(c, rec);
+      return rec.id;
+    },
+
+    async restartContainer(ref, opts = {}) {
+      const id = await this.stopContainer(ref, opts);
+      await this.startContainer(id);
+      return id;
+    },
+
+    async killContainer(ref, signal = 'SIGKILL') {
+      const { rec } = await running(ref, 'kill');
+      signalNumber(signal);
+      await killTask(c.conn, rec.id, signal);
+      return rec.id;
+    },
+
+    async removeContainer(ref, opts = {}) {
+      const rec = await c.records.resolve(ref);
+      if ((await live(rec)).state === 'running' && !opts.force) {
+        throw failedPrecondition(`cannot remove container ${rec.name}: it is running`, { hint: `stop it first or use kiln rm -f ${rec.name}` });
+      }
+      await destroyCtr(c, rec);
+      return rec.id;
+    },
+
+    async topContainer() {
+      throw unimplemented('top is not supported on the containerd backend yet', { hint: 'use kiln exec CONTAINER ps, or ctr tasks ps' });
+    },
+
+    async renameContainer(ref, name) {
+      const rec = await c.records.resolve(ref);
+      await c.records.save({ ...rec, name: await c.records.claimName(name) });
+      return rec.id;
+    },
+
+    async listContainers(opts = {}) {
+      const [records, tasks] = await Promise.all([c.records.list(), listTasks(c.conn)]);
+      const all = records.map((r) => detail(r, stateOf(r, tasks.get(r.id))));
+      return filterContainers(all, opts)
+        .sort((a, b) => b.created.localeCompare(a.created))
+        .map((d): ContainerSummary => {
+          const { spec: _s, args: _a, pid: _p, error: _e, restartCount: _r, ip: _i, mounts: _m, paths: _d, ...summary } = d;
+          return summary;
+        });
+    },
+
+    async inspectContainer(ref) {
+      const rec = await c.records.resolve(ref);
+      return detail(rec, await live(rec));
+    },
+
+    async containerLogs(ref, out, opts = {}) {
+      const rec = await c.records.resolve(ref);
+      const isDone = async () => (await live(rec)).state !== 'running';
+      const { readCriLog, writeLogs } = await import('../../../runtime/logs.js');
+      const entries = readCriLog(logFile(rec), {
+        ...(opts.since !== undefined ? { since: opts.since } : {}),
+        ...(opts.until !== undefined ? { until: opts.until } : {}),
+        ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+        follow: !!opts.follow && !(await isDone()),
+        isDone,
+      });
+      await writeLogs(entries, out, { timestamps: !!opts.timestamps });
+    },
+
+    async execInContainer(ref, exec, attach = {}) {
+      const { rec, pid } = await running(ref, 'exec in');
+      return (await import('./exec.js')).execCtr(c, rec, pid, exec, attach);
+    },
+
+    async waitContainer(ref) {
+      const rec = await c.records.resolve(ref);
+      const st = await live(rec);
+      if (st.state !== 'running') return st.exitCode ?? (st.state === 'created' ? 0 : 255);
+      return (await waitTask(c.conn, rec.id)).exitCode;
+    },
+
+    async imagesInUse() {
+      const out = new Map<string, string[]>();
+      for (const r of await c.records.list()) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.name]);
+      return out;
+    },
+
+    createVolume: notVolumes,
+    listVolumes: async () => [],
+    inspectVolume: notVolumes,
+    removeVolume: notVolumes,
+    pruneVolumes: async () => [],
+  };
+}

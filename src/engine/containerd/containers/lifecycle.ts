@@ -1,0 +1,175 @@
+/**
+ * A kiln container's life on containerd: create (record, writable root,
+ * spec), start (fresh root, network, task with kiln's log driver), the end
+ * of a run (task deleted, exit kept in the record, network released) and
+ * removal (task, record, snapshot, directory — nothing left for `ctr` to list).
+ */
+import { mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { isKilnError, unimplemented } from '../../../errors.js';
+import { formatReference, parseNormalizedNamed } from '../../../name/reference.js';
+import { bridgeDown, bridgeUp, netnsPath, parsePublish } from '../../../runtime/cni.js';
+import { containerArgs } from '../../../runtime/command.js';
+import type { NetworkMode } from '../../../runtime/index.js';
+import { readCriLog, writeLogs } from '../../../runtime/logs.js';
+import { startError } from '../../../runtime/runc-errors.js';
+import type { Attach, ContainerSpec } from '../../containers.js';
+import { runOptions } from '../../containers/run-options.js';
+import type { ImageDetail } from '../../engine.js';
+import type { ContainerdConnection } from '../grpc.js';
+import { withLease } from '../lease.js';
+import type { UnpackContext } from '../unpack.js';
+import { loggerUri } from './io.js';
+import { startReaper } from './reaper-start.js';
+import { newId, type CtrRecord, type CtrRecords } from './records.js';
+import { ensureChain, etcMounts, freshRoot, removeRoot, rootMounts, runtimeSpec } from './rootfs.js';
+import { deleteTask, killTask, waitTask } from './tasks.js';
+
+export interface CtrContext {
+  conn: ContainerdConnection;
+  unpack: UnpackContext;
+  records: CtrRecords;
+  /** kiln's --root: the bridge settings and IPAM leases, and `containerd/NAMESPACE/ID/` per container. */
+  workRoot: string;
+}
+
+export const logFile = (rec: CtrRecord): string => path.join(rec.dir, 'container.log');
+
+/** Flags this backend cannot honour yet: one line each, before anything is made. */
+function refuseUnsupported(spec: ContainerSpec): void {
+  const no = (flag: string, hint: string) => {
+    throw unimplemented(`${flag} is not supported on the containerd backend yet`, { hint });
+  };
+  if (spec.volumes?.length || spec.mounts?.length || spec.tmpfs?.length) no('-v/--mount/--tmpfs', 'run without volumes, or use --backend local');
+  if (spec.tty) no('-t (a terminal)', 'run without -t, or use --backend local');
+  if (spec.interactive) no('-i (stdin)', 'run without -i, or use --backend local');
+}
+
+function networkMode(spec: ContainerSpec, id: string): NetworkMode {
+  const net = spec.network ?? 'bridge';
+  return net === 'bridge' ? { netnsPath: netnsPath(id) } : net;
+}
+
+export async function createCtr(c: CtrContext, spec: ContainerSpec, image: ImageDetail): Promise<string> {
+  refuseUnsupported(spec);
+  const args = containerArgs(image.config.config ?? {}, { ...(spec.cmd?.length ? { cmd: spec.cmd } : {}), ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}) });
+  parsePublish(spec.publish);
+  let imageName = spec.image;
+  try {
+    imageName = formatReference(parseNormalizedNamed(spec.image));
+  } catch {
+    imageName = spec.image; // an image id
+  }
+  const name = await c.records.claimName(spec.name);
+  const id = newId();
+  const dir = path.join(c.workRoot, 'containerd', c.conn.namespace, id);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const rec: CtrRecord = { id, name, created: new Date().toISOString(), spec, image: imageName, imageId: image.id, args, dir, restartCount: 0, ports: [], mounts: [], chainId: '' };
+  try {
+    // Under a lease until the container record references the root it prepared.
+    await withLease(c.conn, async () => {
+      rec.chainId = await ensureChain(c.unpack, image);
+      const mounts = await freshRoot(c.unpack, id, rec.chainId);
+      const options = { ...runOptions(spec), network: networkMode(spec, id) };
+      const ociSpec = await runtimeSpec(mounts, { id, dir, image, options, ...(spec.dns ? { dns: spec.dns } : {}), ...(spec.addHost ? { addHost: spec.addHost } : {}) });
+      await c.records.create(rec, ociSpec);
+    });
+  } catch (e) {
+    await removeRoot(c.unpack, id).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return id;
+}
+
+const cni = (c: Pick<CtrContext, 'workRoot'>, rec: CtrRecord) => ({ id: rec.id, root: c.workRoot, dir: rec.dir, ...(rec.spec.publish ? { publish: rec.spec.publish } : {}) });
+
+async function networkDown(c: Pick<CtrContext, 'workRoot'>, rec: CtrRecord): Promise<void> {
+  if ((rec.spec.network ?? 'bridge') === 'bridge') await bridgeDown(cni(c, rec), rec.ports);
+}
+
+/** After the process ended: the task deleted (the log is then complete), the exit kept, the network released. */
+export async function endRun(c: CtrContext, rec: CtrRecord): Promise<CtrRecord> {
+  const exit = await deleteTask(c.conn, rec.id);
+  await networkDown(c, rec);
+  const updated: CtrRecord = { ...rec, ...(exit ? { lastExit: exit } : {}), ports: [] };
+  if (exit) await c.records.save(updated);
+  return updated;
+}
+
+/** `rm`: task, network, record, writable root, directory. */
+export async function destroyCtr(c: Omit<CtrContext, 'unpack'> & { unpack: Pick<UnpackContext, 'conn' | 'snapshotter'> }, rec: CtrRecord): Promise<void> {
+  await deleteTask(c.conn, rec.id);
+  await networkDown(c, rec);
+  await c.records.delete(rec.id);
+  await removeRoot(c.unpack, rec.id);
+  await rm(rec.dir, { recursive: true, force: true });
+}
+
+const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
+
+/**
+ * Starts a container whose task is not running. Attached: follows its log to
+ * the streams until it exits and resolves to the exit code; detached:
+ * resolves once the task runs.
+ */
+export async function startCtr(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<number | undefined> {
+  try {
+    return await run(c, current, attach);
+  } catch (e) {
+    // Never started: a --rm container goes away with its failure, as in docker.
+    if (current.spec.autoRemove) await destroyCtr(c, current).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<number | undefined> {
+  if (attach?.stdin) throw unimplemented('-i (stdin) is not supported on the containerd backend yet', { hint: 'run without -i, or use --backend local' });
+  let rec = await endRun(c, current);
+  const mounts = rec.startedAt ? await freshRoot(c.unpack, rec.id, rec.chainId) : await rootMounts(c.unpack, rec.id);
+  let net: { ports: CtrRecord['ports']; ip?: string } = { ports: [] };
+  if ((rec.spec.network ?? 'bridge') === 'bridge') {
+    net = await bridgeUp(cni(c, rec));
+    const spec = await c.records.runtimeSpec(rec.id);
+    await etcMounts(rec.dir, { hostname: (spec.hostname as string | undefined) ?? rec.id.slice(0, 12), network: networkMode(rec.spec, rec.id), ...(net.ip ? { ip: net.ip } : {}), ...(rec.spec.dns ? { dns: rec.spec.dns } : {}), ...(rec.spec.addHost ? { addHost: rec.spec.addHost } : {}) });
+  }
+  const { ip: _ip, ...rest } = rec;
+  rec = { ...rest, ...(net.ip ? { ip: net.ip } : {}), ports: net.ports, startedAt: new Date().toISOString(), restartCount: rec.startedAt ? rec.restartCount + 1 : rec.restartCount };
+  const log = logFile(rec);
+  const offset = await stat(log).then((s) => s.size, () => 0);
+  try {
+    await c.records.save(rec);
+    await c.conn.unary('tasks', 'Create', { container_id: rec.id, rootfs: mounts, stdin: '', stdout: loggerUri(log), stderr: loggerUri(log), terminal: false }, `task ${rec.name}`);
+  } catch (e) {
+    await networkDown(c, rec).catch(() => undefined);
+    throw isKilnError(e) && /exec: "|executable file not found|permission denied/.test(e.message) ? startError(e.message.replace(/: unknown$/, ''), rec.id) : e;
+  }
+  try {
+    await c.conn.unary('tasks', 'Start', { container_id: rec.id }, `task ${rec.name}`);
+  } catch (e) {
+    await endRun(c, rec).catch(() => undefined);
+    throw isKilnError(e) ? startError(e.message.replace(/: unknown$/, ''), rec.id) : e;
+  }
+  if (!attach) {
+    // -d --rm: a detached kiln process waits for the exit and removes the container.
+    if (rec.spec.autoRemove) await startReaper({ address: c.conn.address, namespace: c.conn.namespace, snapshotter: c.unpack.snapshotter, workRoot: c.workRoot }, rec);
+    return undefined;
+  }
+  let finished = false;
+  const follow = writeLogs(readCriLog(log, { follow: true, from: offset, isDone: async () => finished, pollMs: 50 }), { stdout: attach.stdout ?? sink(), stderr: attach.stderr ?? sink() });
+  // Signals to the CLI go to the container (docker's sig-proxy).
+  const forward = (sig: NodeJS.Signals) => void killTask(c.conn, rec.id, sig).catch(() => undefined);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+  for (const sig of signals) process.on(sig, forward);
+  try {
+    const exit = await waitTask(c.conn, rec.id);
+    await endRun(c, rec);
+    return exit.exitCode;
+  } finally {
+    for (const sig of signals) process.off(sig, forward);
+    finished = true;
+    await follow;
+    if (rec.spec.autoRemove) await destroyCtr(c, rec);
+  }
+}
