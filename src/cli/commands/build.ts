@@ -165,7 +165,7 @@ export function register(program: Command): void {
     .option('--iidfile <file>', 'write the image ID to this file')
     .option('-q, --quiet', 'print only the image ID')
     .option('--progress <mode>', 'auto, plain or tty', 'auto')
-    .option('--compression <codec>', 'layer compression: gzip, zstd or none (default: gzip; none when the backend is containerd, which unpacks locally)')
+    .option('--compression <codec>', 'how new layers are kept in the store: none (default: uncompressed, as Docker\'s store; push sends them gzip-compressed), gzip or zstd')
     .option('--add-host <host:ip>', 'add a line to /etc/hosts of RUN steps (repeatable)', collect, [])
     .option('--pull', 'pull base images even when they are stored')
     .option('--push', 'push every -t name after the build')
