@@ -69,6 +69,9 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   const dirs: { target: string; st: Stats }[] = [];
   const links = new Map<string, string>();
   const jobs = new FileJobs();
+  // Directories this COPY made, and what it placed: in a directory it made, a name it has not placed yet cannot exist.
+  const made = new Set<string>();
+  const placed = new Set<string>();
   const ownerOf = (st: Stats): Owner => req.owner ?? (req.resetOwners ? { uid: 0, gid: 0 } : { uid: st.uid, gid: st.gid });
   const modeOf = (st: Stats): number => req.chmod ?? st.mode & 0o7777;
 
@@ -79,15 +82,21 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
     const st = lstatSync(existing, { throwIfNoEntry: false });
     if (st?.isDirectory()) return existing;
     if (st) throw invalidArgument(`${req.dest} exists in the image and is not a directory`, { hint: 'copy to a directory path, or remove the file first' });
-    return mkdirsOwned(rootfs, want, req.owner);
+    const dir = mkdirsOwned(rootfs, want, req.owner);
+    made.add(dir);
+    return dir;
   };
 
   const place = async (target: string, abs: string, st: Stats): Promise<void> => {
     await jobs.settled(target); // a second source for the same path waits for the first
-    const old = lstatSync(target, { throwIfNoEntry: false });
+    const old = made.has(path.dirname(target)) && !placed.has(target) ? undefined : lstatSync(target, { throwIfNoEntry: false });
+    placed.add(target);
     if (st.isDirectory()) {
       if (old && !old.isDirectory()) rmSync(target, { force: true });
-      if (!old?.isDirectory()) mkdirSync(target);
+      if (!old?.isDirectory()) {
+        mkdirSync(target);
+        made.add(target);
+      }
       const o = ownerOf(st);
       lchownSync(target, o.uid, o.gid);
       dirs.push({ target, st });
@@ -126,7 +135,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
       const parentRel = path.posix.dirname(e.rel);
       let parent = parentRel === '.' ? into : path.join(into, parentRel);
       // A directory the image holds as a symlink is followed inside the root.
-      const pst = lstatSync(parent, { throwIfNoEntry: false });
+      const pst = made.has(parent) ? undefined : lstatSync(parent, { throwIfNoEntry: false });
       if (pst?.isSymbolicLink()) parent = resolveInRoot(rootfs, comps(parent.slice(rootfs.length)), { followLast: true, mkdirs: true });
       await place(path.join(parent, path.posix.basename(e.rel)), e.abs, e.st);
     }
