@@ -24,6 +24,8 @@ B=(buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-d
 . bench/lib/dockerd.sh
 trap '"${B[@]}" rm --all >/dev/null 2>&1 || true; umount "$work/buildah/root/overlay" 2>/dev/null || true; stop_dockerd "$work/docker"; rm -rf "$work"' EXIT
 base=docker.io/bench/debian:1
+# kiln as users run it: the one executable (npm run package, which setup.sh runs), else the module tree.
+if [ -x dist/kiln ]; then KILN=(dist/kiln); else KILN=(node dist/cli/main.js); fi
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { echo "$1 / $2" | bc -l; }
@@ -31,15 +33,15 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # The base, stored on every side: imported by kiln, copied from kiln's OCI layout into buildah's storage,
 # saved by kiln and loaded into dockerd.
-node dist/cli/main.js --root "$kroot" import "$cache/debian-rootfs.tar" "$base" >/dev/null
+"${KILN[@]}" --root "$kroot" import "$cache/debian-rootfs.tar" "$base" >/dev/null
 start_dockerd "$work/docker"
-node dist/cli/main.js --root "$kroot" save "$base" | "$DOCKER" load -q >/dev/null
+"${KILN[@]}" --root "$kroot" save "$base" | "$DOCKER" load -q >/dev/null
 "${B[@]}" pull -q "oci:$kroot:$base" >/dev/null
 "${B[@]}" tag "$("${B[@]}" images -q | head -1)" "$base"
 
 . bench/lib/build-context.sh
 
-kb() { node dist/cli/main.js --root "$kroot" build -q --build-arg "BASE=$base" -t bench/app:1 "$@" >/dev/null; }
+kb() { "${KILN[@]}" --root "$kroot" build -q --build-arg "BASE=$base" -t bench/app:1 "$@" >/dev/null; }
 db() { "$DOCKER" build -q --network host --build-arg "BASE=$base" -t bench/app:1 "$@" >/dev/null; }
 bb() { "${B[@]}" bud -q --runtime /usr/sbin/runc --isolation chroot --layers --pull-never --format docker --build-arg "BASE=$base" -t bench/app:1 "$@" >/dev/null; }
 timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); echo "$t1 - $t0" | bc; }
