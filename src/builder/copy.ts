@@ -62,6 +62,9 @@ export interface CopyRequest {
   parents?: boolean;
 }
 
+/** Files this process creates are owned by 0:0 (in a directory of group 0). */
+const AS_ROOT = process.geteuid?.() === 0 && process.getegid?.() === 0;
+
 const comps = (p: string): string[] => p.split('/').filter((c) => c !== '' && c !== '.');
 
 export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> {
@@ -71,6 +74,8 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   const jobs = new FileJobs();
   // Directories this COPY made, and what it placed: in a directory it made, a name it has not placed yet cannot exist.
   const made = new Set<string>();
+  // Of those, the ones owned by group 0: a file root makes there is 0:0 already (setgid parent or not).
+  const rootGroup = new Set<string>();
   const placed = new Set<string>();
   const ownerOf = (st: Stats): Owner => req.owner ?? (req.resetOwners ? { uid: 0, gid: 0 } : { uid: st.uid, gid: st.gid });
   const modeOf = (st: Stats): number => req.chmod ?? st.mode & 0o7777;
@@ -84,6 +89,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
     if (st) throw invalidArgument(`${req.dest} exists in the image and is not a directory`, { hint: 'copy to a directory path, or remove the file first' });
     const dir = mkdirsOwned(rootfs, want, req.owner);
     made.add(dir);
+    if (lstatSync(dir).gid === 0) rootGroup.add(dir);
     return dir;
   };
 
@@ -99,6 +105,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
       }
       const o = ownerOf(st);
       lchownSync(target, o.uid, o.gid);
+      if (!old && o.gid === 0) rootGroup.add(target);
       dirs.push({ target, st });
       return;
     }
@@ -127,7 +134,9 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
       utimesSync(target, st.atime, st.mtime);
       return;
     }
-    await jobs.add(target, abs, o, modeOf(st), st);
+    const owned = AS_ROOT && o.uid === 0 && o.gid === 0 && rootGroup.has(path.dirname(target));
+    const setMode = req.chmod !== undefined || (st.mode & 0o6000) !== 0;
+    await jobs.add(target, abs, owned ? undefined : o, setMode ? modeOf(st) : undefined, st);
   };
 
   const copyTree = async (m: Match, into: string): Promise<void> => {

@@ -17,14 +17,17 @@ export class FileJobs {
   private failure: unknown;
   private failed = false;
 
-  /** Starts copying `abs` to `target`; resolves once there is room for the next one. */
-  async add(target: string, abs: string, owner: { uid: number; gid: number }, mode: number, st: Stats): Promise<void> {
+  /**
+   * Starts copying `abs` to `target`; resolves once there is room for the next one. `owner` undefined: the new file
+   * is already owned right; `mode` undefined: copyFile gave it the source's mode (it sets it, umask aside) and no chown can clear set-id bits.
+   */
+  async add(target: string, abs: string, owner: { uid: number; gid: number } | undefined, mode: number | undefined, st: Stats): Promise<void> {
     this.check();
     while (this.running.size >= FILE_JOBS) await Promise.race(this.running.values());
     const job = (async () => {
       await copyFile(abs, target);
-      await lchown(target, owner.uid, owner.gid);
-      await chmod(target, mode);
+      if (owner !== undefined) await lchown(target, owner.uid, owner.gid);
+      if (mode !== undefined) await chmod(target, mode);
       await utimes(target, st.atime, st.mtime);
     })().then(
       () => void this.running.delete(target),
