@@ -6,6 +6,10 @@
  * 0:0 for the context (kept from a stage or image) unless `--chown`;
  * `--chmod` replaces modes; ADD extracts local tar archives. Every write is
  * resolved inside the root: an image symlink never leads outside it.
+ * Directories, symlinks and hardlinks are made in walk order on the main
+ * thread; regular files are copied (with owner, mode and times) on the thread
+ * pool, FILE_JOBS at once (./file-jobs.ts); directories get their modes and
+ * times once every file is in.
  */
 import {
   chmodSync,
@@ -35,6 +39,7 @@ import { decompress } from '../layer/compress.js';
 import { extractLayer } from '../layer/extract.js';
 import { walkMatch, type Match, type SourceRoot } from './sources.js';
 import type { ChmodFn } from './chmod.js';
+import { FileJobs } from './file-jobs.js';
 
 export interface Owner {
   uid: number;
@@ -58,12 +63,21 @@ export interface CopyRequest {
   parents?: boolean;
 }
 
+/** Files this process creates are owned by 0:0 (in a directory of group 0). */
+const AS_ROOT = process.geteuid?.() === 0 && process.getegid?.() === 0;
+
 const comps = (p: string): string[] => p.split('/').filter((c) => c !== '' && c !== '.');
 
 export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> {
   const destComps = comps(req.dest);
   const dirs: { target: string; st: Stats }[] = [];
   const links = new Map<string, string>();
+  const jobs = new FileJobs();
+  // Directories this COPY made, and what it placed: in a directory it made, a name it has not placed yet cannot exist.
+  const made = new Set<string>();
+  // Of those, the ones owned by group 0: a file root makes there is 0:0 already (setgid parent or not).
+  const rootGroup = new Set<string>();
+  const placed = new Set<string>();
   const ownerOf = (st: Stats): Owner => req.owner ?? (req.resetOwners ? { uid: 0, gid: 0 } : { uid: st.uid, gid: st.gid });
   const modeOf = (st: Stats): number => (req.chmod ? req.chmod(st.mode & 0o7777, st.isDirectory()) : st.mode & 0o7777);
 
@@ -74,16 +88,25 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
     const st = lstatSync(existing, { throwIfNoEntry: false });
     if (st?.isDirectory()) return existing;
     if (st) throw invalidArgument(`${req.dest} exists in the image and is not a directory`, { hint: 'copy to a directory path, or remove the file first' });
-    return mkdirsOwned(rootfs, want, req.owner);
+    const dir = mkdirsOwned(rootfs, want, req.owner);
+    made.add(dir);
+    if (lstatSync(dir).gid === 0) rootGroup.add(dir);
+    return dir;
   };
 
-  const place = (target: string, abs: string, st: Stats): void => {
-    const old = lstatSync(target, { throwIfNoEntry: false });
+  const place = async (target: string, abs: string, st: Stats): Promise<void> => {
+    await jobs.settled(target); // a second source for the same path waits for the first
+    const old = made.has(path.dirname(target)) && !placed.has(target) ? undefined : lstatSync(target, { throwIfNoEntry: false });
+    placed.add(target);
     if (st.isDirectory()) {
       if (old && !old.isDirectory()) rmSync(target, { force: true });
-      if (!old?.isDirectory()) mkdirSync(target);
+      if (!old?.isDirectory()) {
+        mkdirSync(target);
+        made.add(target);
+      }
       const o = ownerOf(st);
       lchownSync(target, o.uid, o.gid);
+      if (!old && o.gid === 0) rootGroup.add(target);
       dirs.push({ target, st });
       return;
     }
@@ -106,42 +129,53 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
         return;
       }
       links.set(key, target);
+      copyFileSync(abs, target); // now: the next name links to it
+      lchownSync(target, o.uid, o.gid);
+      chmodSync(target, modeOf(st));
+      utimesSync(target, st.atime, st.mtime);
+      return;
     }
-    copyFileSync(abs, target);
-    lchownSync(target, o.uid, o.gid);
-    chmodSync(target, modeOf(st));
-    utimesSync(target, st.atime, st.mtime);
+    const owned = AS_ROOT && o.uid === 0 && o.gid === 0 && rootGroup.has(path.dirname(target));
+    const setMode = req.chmod !== undefined || (st.mode & 0o6000) !== 0;
+    await jobs.add(target, abs, owned ? undefined : o, setMode ? modeOf(st) : undefined, st);
   };
 
-  const copyTree = (m: Match, into: string): void => {
+  const copyTree = async (m: Match, into: string): Promise<void> => {
     for (const e of walkMatch(req.root, m)) {
       const parentRel = path.posix.dirname(e.rel);
       let parent = parentRel === '.' ? into : path.join(into, parentRel);
       // A directory the image holds as a symlink is followed inside the root.
-      const pst = lstatSync(parent, { throwIfNoEntry: false });
+      const pst = made.has(parent) ? undefined : lstatSync(parent, { throwIfNoEntry: false });
       if (pst?.isSymbolicLink()) parent = resolveInRoot(rootfs, comps(parent.slice(rootfs.length)), { followLast: true, mkdirs: true });
-      place(path.join(parent, path.posix.basename(e.rel)), e.abs, e.st);
+      await place(path.join(parent, path.posix.basename(e.rel)), e.abs, e.st);
     }
   };
 
-  for (const m of req.matches) {
-    const relComps = m.rel.split('/').filter(Boolean);
-    if (m.st.isDirectory()) {
-      copyTree(m, destDir(req.parents ? relComps : []));
-      continue;
+  try {
+    for (const m of req.matches) {
+      const relComps = m.rel.split('/').filter(Boolean);
+      if (m.st.isDirectory()) {
+        await copyTree(m, destDir(req.parents ? relComps : []));
+        continue;
+      }
+      if (req.parents) {
+        await place(path.join(destDir(relComps.slice(0, -1)), relComps[relComps.length - 1] ?? path.basename(m.abs)), m.abs, m.st);
+        continue;
+      }
+      if (req.extract && !m.download && (await isArchive(m.abs))) {
+        await jobs.drain();
+        await extractArchive(m.abs, destDir());
+        continue;
+      }
+      const name = path.posix.basename(m.rel || m.abs);
+      const target = req.destIsDir || isDirInRoot(rootfs, destComps) ? path.join(destDir(), name) : fileTarget(rootfs, destComps, req.owner);
+      await place(target, m.abs, m.st);
     }
-    if (req.parents) {
-      place(path.join(destDir(relComps.slice(0, -1)), relComps[relComps.length - 1] ?? path.basename(m.abs)), m.abs, m.st);
-      continue;
-    }
-    if (req.extract && !m.download && (await isArchive(m.abs))) {
-      await extractArchive(m.abs, destDir());
-      continue;
-    }
-    const name = path.posix.basename(m.rel || m.abs);
-    const target = req.destIsDir || isDirInRoot(rootfs, destComps) ? path.join(destDir(), name) : fileTarget(rootfs, destComps, req.owner);
-    place(target, m.abs, m.st);
+  } catch (e) {
+    await jobs.drain().catch(() => undefined); // nothing may write after a failed COPY returns
+    throw e;
   }
+  await jobs.drain();
   for (const h of req.heredocs) {
     const target = req.destIsDir ? path.join(destDir(), h.name) : fileTarget(rootfs, destComps, req.owner);
     const old = lstatSync(target, { throwIfNoEntry: false });

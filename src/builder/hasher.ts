@@ -5,8 +5,8 @@
  * (a COPY resets owners); modes, types, names, link targets and bytes are.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, type Stats } from 'node:fs';
-import { mkdir, readFile, rename, writeFile, readlink } from 'node:fs/promises';
+import { createReadStream, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -44,23 +44,25 @@ export class SourceHasher {
     await rename(tmp, this.file);
   }
 
-  async fileDigest(abs: string, st: Stats): Promise<string> {
+  /** The hex sha256 of a file: from the memo when its stat matches, else read (synchronously up to 1 MiB). */
+  fileDigest(abs: string, st: Stats): string | Promise<string> {
     const sig = signature(st);
     const hit = this.memo[abs];
     if (hit && hit[0] === sig) return hit[1];
-    let d: string;
-    if (st.size <= 1 << 20) d = createHash('sha256').update(readFileSync(abs)).digest('hex');
-    else {
-      const h = createHash('sha256');
-      await pipeline(createReadStream(abs), h);
-      d = h.digest('hex');
-    }
-    this.memo[abs] = [sig, d];
-    this.dirty = true;
-    return d;
+    const remember = (d: string): string => {
+      this.memo[abs] = [sig, d];
+      this.dirty = true;
+      return d;
+    };
+    if (st.size <= 1 << 20) return remember(createHash('sha256').update(readFileSync(abs)).digest('hex'));
+    const h = createHash('sha256');
+    return pipeline(createReadStream(abs), h).then(() => remember(h.digest('hex')));
   }
 
-  /** The hash of everything `patterns` select in `root` (undefined entries for patterns with no match). */
+  /**
+   * The hash of everything `patterns` select in `root` (undefined entries for patterns with no match).
+   * An unchanged file costs one lstat and a memo lookup: nothing is awaited unless a large file must be read.
+   */
   async hashSources(root: SourceRoot, patterns: string[]): Promise<string> {
     const h = createHash('sha256');
     for (const p of patterns) {
@@ -68,17 +70,28 @@ export class SourceHasher {
       for (const m of matchSources(root, p) ?? []) {
         h.update(`match ${m.rel}\n`);
         await this.entry(h, '', m.abs, m.st);
-        if (m.st.isDirectory()) for (const e of walkMatch(root, m)) await this.entry(h, e.rel, e.abs, e.st);
+        if (!m.st.isDirectory()) continue;
+        for (const e of walkMatch(root, m)) {
+          const line = this.line(e.rel, e.abs, e.st);
+          h.update(typeof line === 'string' ? line : await line);
+        }
       }
     }
     return h.digest('hex');
   }
 
   private async entry(h: ReturnType<typeof createHash>, rel: string, abs: string, st: Stats): Promise<void> {
+    h.update(await this.line(rel, abs, st));
+  }
+
+  private line(rel: string, abs: string, st: Stats): string | Promise<string> {
     const mode = (st.mode & 0o7777).toString(8);
-    if (st.isFile()) h.update(`f ${rel} ${mode} ${st.size} ${await this.fileDigest(abs, st)}\n`);
-    else if (st.isDirectory()) h.update(`d ${rel} ${mode}\n`);
-    else if (st.isSymbolicLink()) h.update(`l ${rel} ${await readlink(abs)}\n`);
-    else h.update(`o ${rel} ${mode} ${st.mode}\n`);
+    if (st.isFile()) {
+      const d = this.fileDigest(abs, st);
+      return typeof d === 'string' ? `f ${rel} ${mode} ${st.size} ${d}\n` : d.then((x) => `f ${rel} ${mode} ${st.size} ${x}\n`);
+    }
+    if (st.isDirectory()) return `d ${rel} ${mode}\n`;
+    if (st.isSymbolicLink()) return `l ${rel} ${readlinkSync(abs)}\n`;
+    return `o ${rel} ${mode} ${st.mode}\n`;
   }
 }

@@ -71,7 +71,7 @@ export class BuildSession {
     this.cache = new BuildCache(deps.root, deps.content, opts.noCache);
     this.hasher = new SourceHasher(persistHashes ? deps.root : undefined, contextDir);
     this.stateDir = builderStateDir(deps.root);
-    this.runDeps = { stateDir: this.stateDir, snap: deps.snapshotter, content: deps.content, codec: opts.compression ?? 'gzip', sourceDateEpoch: opts.sourceDateEpoch };
+    this.runDeps = { stateDir: this.stateDir, snap: deps.snapshotter, content: deps.content, codec: opts.compression ?? 'none', sourceDateEpoch: opts.sourceDateEpoch };
     this.signal = opts.signal;
   }
 

@@ -127,7 +127,7 @@ export function* walkMatch(root: SourceRoot, m: Match): Generator<Entry> {
       const rel = relDir === '' ? name : `${relDir}/${name}`;
       const at = m.real ?? m.rel;
       const ctxRel = at === '' ? rel : `${at}/${rel}`;
-      const abs = path.join(absDir, name);
+      const abs = absDir.endsWith('/') ? absDir + name : `${absDir}/${name}`; // normalized already: no path.join per file
       const st = lstatSync(abs);
       const excluded = (root.ignore?.excludes(ctxRel) ?? false) || (root.exclude?.excludes(rel) ?? false);
       if (!excluded) yield { rel, abs, st };

@@ -56,6 +56,7 @@ export interface BuildOptions {
   secrets?: SecretSpec[];
   ssh?: SshSpec[];
   outputs?: OutputSpec[];
+  /** How new layers are stored: none by default (push compresses them: image/push-compress.ts). */
   compression?: Codec;
   /** `--cache-from`: registry caches (HOST/REPO:TAG) asked when the local cache misses. */
   cacheFrom?: string[];

@@ -1,6 +1,7 @@
 /**
  * Garbage collection: under the store lock, keep every blob reachable from
- * index.json, from extra roots and from live leases; delete the rest, stale
+ * index.json, from extra roots and from live leases (and the compressed forms
+ * of kept layers: compressed.ts); delete the rest, stale
  * ingests (no live writer), dead leases and temp files of dead processes.
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -77,6 +78,7 @@ export async function collectGarbage(store: LocalStore, extraRoots: Descriptor[]
     // Leased blobs may be manifests: sniff them whatever their size field says.
     for (const d of leased) d.size = (await store.content.stat(d.digest))?.size ?? 0;
     const keep = await reachable(store, [...index.manifests, ...extraRoots, ...leased]);
+    await store.compressed.extendKeep(keep);
     const result: GcResult = { removed: [], bytesFreed: 0, ingestsRemoved: [], leasesRemoved: [] };
     for await (const blob of store.content.list()) {
       if (keep.has(blob.digest)) continue;

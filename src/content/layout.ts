@@ -2,6 +2,7 @@
  * openStore: kiln's local store, an OCI image layout rooted at a directory:
  *   oci-layout, index.json, blobs/sha256/<hex>      (the OCI image layout)
  *   ingest/, leases/, kiln.lock                     (kiln's bookkeeping)
+ *   compressed/<codec>/<hex>                        (layers' compressed forms, made by push: compressed.ts)
  */
 import { access, constants, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import { createFileAtomic, ifExists, writing } from '../util/fsutil.js';
 import { type Lease, Leases, scanLeases } from './lease.js';
 import { deadTemps } from './temps.js';
 import { LayoutRefStore } from './refs.js';
+import { LayoutCompressedForms } from './compressed.js';
 
 export const LAYOUT_VERSION = '1.0.0';
 
@@ -27,6 +29,8 @@ export interface LocalStore {
   readonly content: LayoutContentStore;
   readonly refs: LayoutRefStore;
   readonly leases: Leases;
+  /** Compressed forms of stored (uncompressed) layers, made by push. */
+  readonly compressed: LayoutCompressedForms;
   /** The store-wide lock file (index.json updates, lease updates, GC). */
   readonly lockPath: string;
   /** Releases this process's default lease. */
@@ -80,7 +84,7 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
     // Only kiln's own files (and temp files of a layout being created by a
     // concurrent kiln, or left by one that crashed) mean "finish creating it".
     // Containers, volumes, snapshots, build layers and cache, and events live beside the layout and may come first.
-    const beside = ['containers', 'volumes', 'run', 'snapshots', 'layers', 'build', 'buildcache', 'mounts', 'network', 'network.json', 'events.jsonl'];
+    const beside = ['containers', 'volumes', 'run', 'snapshots', 'layers', 'build', 'buildcache', 'mounts', 'network', 'network.json', 'events.jsonl', 'compressed'];
     const own = (n: string) => ['index.json', 'blobs', 'ingest', 'leases', 'kiln.lock', ...beside].includes(n) || /^(index\.json|oci-layout)\.tmp-/.test(n);
     const foreign = (names ?? []).filter((n) => !own(n));
     if (foreign.length > 0) {
@@ -112,9 +116,11 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
   }
   const lockPath = join(root, 'kiln.lock');
   const leases = new Leases(root, lockPath);
+  const content = new LayoutContentStore(root, leases);
   return {
     root,
-    content: new LayoutContentStore(root, leases),
+    content,
+    compressed: new LayoutCompressedForms(root, content),
     refs: new LayoutRefStore(root, lockPath),
     leases,
     lockPath,

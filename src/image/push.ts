@@ -2,6 +2,7 @@
  * Push: store → registry, by the one walk (./copy.ts). Each blob is checked with HEAD first, mounted
  * from another repository of the same registry when the image has a tag there,
  * uploaded otherwise (streamed from the store); the manifest goes last.
+ * Uncompressed layers (a build's) go as their gzip form (./push-compress.ts).
  */
 import { formatReference, identifier, parseNormalizedNamed } from '../name/reference.js';
 import { shortId } from '../oci/digest.js';
@@ -15,6 +16,7 @@ import { resolveImage } from './resolve.js';
 import type { ImageStore } from './store.js';
 import { copyImage } from './copy.js';
 import { counting } from './counting.js';
+import { compressedForPush } from './push-compress.js';
 
 const PARALLEL_UPLOADS = 3;
 
@@ -50,18 +52,22 @@ export async function pushImage(stores: ImageStore, registry: RegistryClient, in
     .map((r) => parseReference(r.name))
     .filter((r) => r.domain === ref.domain && r.path !== ref.path)
     .map((r) => r.path);
-  const root = { descriptor: image.manifestDescriptor, bytes: await stores.content.readBytes(image.manifestDescriptor.digest) };
-  let digest = '';
-  await copyImage(root, {
-    read: (d) => stores.content.readBytes(d.digest),
-    blob: async (d, kind) => pushBlob(stores, repo, d, mountFrom, kind === 'config' ? noProgress : progress, opts.chunkSize),
-    // The image's own manifest goes under the tag; one an index names, by its digest.
-    document: async (d, bytes) => {
-      const tagged = d.digest === root.descriptor.digest;
-      const pushed = await repo.putManifest(tagged ? identifier(ref) : d.digest, bytes, d.mediaType);
-      if (tagged) digest = pushed;
-    },
-    parallel: PARALLEL_UPLOADS,
+  const stored = { descriptor: image.manifestDescriptor, bytes: await stores.content.readBytes(image.manifestDescriptor.digest) };
+  // The gzip forms made for this push are leased until it ends (then kept by their records).
+  return stores.withLease(async () => {
+    const root = await compressedForPush(stores, stored);
+    let digest = '';
+    await copyImage(root, {
+      read: (d) => stores.content.readBytes(d.digest),
+      blob: async (d, kind) => pushBlob(stores, repo, d, mountFrom, kind === 'config' ? noProgress : progress, opts.chunkSize),
+      // The image's own manifest goes under the tag; one an index names, by its digest.
+      document: async (d, bytes) => {
+        const tagged = d.digest === root.descriptor.digest;
+        const pushed = await repo.putManifest(tagged ? identifier(ref) : d.digest, bytes, d.mediaType);
+        if (tagged) digest = pushed;
+      },
+      parallel: PARALLEL_UPLOADS,
+    });
+    return { reference: formatReference(ref), tag: ref.tag, digest, size: root.bytes.length };
   });
-  return { reference: formatReference(ref), tag: ref.tag, digest, size: root.bytes.length };
 }

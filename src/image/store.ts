@@ -8,6 +8,7 @@
 import type { ContentStore, RefStore } from '../content/store.js';
 import type { Descriptor } from '../oci/types.js';
 import type { Codec } from '../layer/compress.js';
+import type { CompressedForms } from '../content/compressed.js';
 import type { LayeredSnapshotter } from '../snapshot/snapshotter.js';
 
 export interface ImageStore {
@@ -19,6 +20,8 @@ export interface ImageStore {
   setRef(name: string, descriptor: Descriptor): Promise<void>;
   /** How new layers (import) are compressed: gzip by default; none where the store is the runtime's own (containerd unpacks them locally, nothing to save on a wire). */
   layerCodec?: Codec;
+  /** Where push remembers the compressed form of an uncompressed layer (without it, each push compresses again). */
+  compressedForms?: CompressedForms;
   /** Opens the snapshotter one build's steps run on (containerd's on that backend); without it, kiln's own overlay snapshots. */
   snapshotter?(): LayeredSnapshotter;
   /** Keeps an image that has no name (a store whose untagged content is collected needs this). */

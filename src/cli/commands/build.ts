@@ -144,7 +144,7 @@ export function register(program: Command): void {
     .option('--iidfile <file>', 'write the image ID to this file')
     .option('-q, --quiet', 'print only the image ID')
     .option('--progress <mode>', 'auto, plain or tty', 'auto')
-    .option('--compression <codec>', 'layer compression: gzip, zstd or none (default: gzip; none when the backend is containerd, which unpacks locally)')
+    .option('--compression <codec>', 'how new layers are kept in the store: none (default: uncompressed, as Docker\'s store; push sends them gzip-compressed), gzip or zstd')
     .option('--add-host <host:ip>', 'add a line to /etc/hosts of RUN steps (repeatable)', collect, [])
     .option('--pull', 'pull base images even when they are stored')
     .option('--push', 'push every -t name after the build (-o type=registry)')
@@ -198,8 +198,13 @@ export function register(program: Command): void {
       try {
         const r = await withEngine(cmd, async (e) => {
           const built = await e.build(opts);
-          for (const name of plan.push) await e.push(name);
-          return built;
+          // A push sends the layers compressed: its manifest (what the registry serves) is the one to report.
+          let pushed: { digest: string; size: number } | undefined;
+          for (const name of plan.push) {
+            const p = await e.push(name);
+            pushed ??= p;
+          }
+          return pushed ? { ...built, manifestDigest: pushed.digest, manifestSize: pushed.size } : built;
         });
         progress.done();
         if (r.contextUpload && globals(cmd).debug) {

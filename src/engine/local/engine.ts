@@ -31,6 +31,7 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
     withLease: (fn) => withLease(store, () => fn()),
     setRef: (name, d) => store.refs.set(name, d),
     keepUnnamed: (d) => store.refs.keep(d),
+    compressedForms: store.compressed,
   };
   const images = storeEngine(stores, {
     registry: async () => (registry ??= (await import('../../registry/client.js')).createRegistryClient()),
