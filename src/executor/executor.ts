@@ -24,6 +24,7 @@ import { inPlaceSnapshotter } from '../snapshot/inplace.js';
 import type { BuildProgress, OutputSpec } from '../builder/types.js';
 import type { Codec } from '../layer/compress.js';
 import { writeOutputFile } from '../user-files.js';
+import { packaged } from '../self.js';
 import { dockerConfigPath, takeCredentials } from './credentials.js';
 import { keptPaths } from './kept.js';
 import { inPlaceRun } from './run.js';
@@ -90,10 +91,11 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
   await mkdir(process.env.TMPDIR, { recursive: true });
   const store = await openStore(path.join(stateDir, 'store'), { create: true });
   const contextDir = 'dir' in opts.context ? path.resolve(opts.context.dir) : undefined;
-  const main = process.argv[1] && !process.argv[1].startsWith('-') ? path.dirname(path.dirname(path.resolve(process.argv[1]))) : undefined; // dist/ when run by node
+  // Run by node rather than packaged: the dist/ folder holding main.js is kiln's too.
+  const dist = !packaged() && process.argv[1] ? path.dirname(path.dirname(path.resolve(process.argv[1]))) : undefined;
   const kept = keptPaths({
     root,
-    own: [stateDir, process.execPath, path.dirname(configFile), ...(contextDir ? [contextDir] : []), ...(main && !process.execPath.endsWith('/kiln') ? [main] : [])],
+    own: [stateDir, process.execPath, path.dirname(configFile), ...(contextDir ? [contextDir] : []), ...(dist ? [dist] : [])],
     ignore: opts.ignorePaths,
   });
   const snapshotter = inPlaceSnapshotter({ root, scratch: path.join(stateDir, 'scratch'), kept });

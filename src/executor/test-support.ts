@@ -60,3 +60,43 @@ export function comparableConfig(c: ImageConfig): unknown {
     history: (c.history ?? []).map((h) => ({ created_by: h.created_by, empty_layer: Boolean(h.empty_layer) })),
   };
 }
+
+/** The corpus: RUN, COPY, ENV, ARG, WORKDIR, USER, deletions (files, trees, replaced dirs), symlinks, modes, owners, multi-stage. */
+export const CORPUS: Record<string, (base: string) => string> = {
+  basic: (b) => `FROM ${b}
+ENV A=1 B="two words"
+ARG GREETING=hello
+WORKDIR /app
+COPY hello.txt ./
+COPY dir/ /app/dir/
+RUN echo "$GREETING $A $B" > /app/out.txt && rm /bin/ls && mkdir -p /etc/empty && rm -rf /var/www
+RUN echo "app:x:1234:1234::/home/app:/bin/sh" >> /etc/passwd && mkdir -p /home/app && chown 1234:1234 /home/app
+USER app
+RUN echo "$HOME" > /home/app/home && umask 027 && mkdir /home/app/private && touch /home/app/private/f
+USER root
+WORKDIR /data
+RUN chmod 0750 /data && chown 1234 /data && ln -s /app/out.txt /link && mkfifo /app/fifo
+LABEL x=y
+EXPOSE 8080
+CMD ["sh"]
+`,
+  deletions: (b) => `FROM ${b}
+RUN mkdir -p /opt/tree/a/b && echo 1 > /opt/tree/a/b/f && echo 2 > /opt/keep
+RUN rm -rf /opt/tree/a && mkdir /opt/tree/a && echo new > /opt/tree/a/g && rm /opt/keep
+RUN rm -rf /opt/tree && echo replaced > /opt/tree && rm -rf /tmp && ln -s /var /tmp
+COPY --chmod=0600 hello.txt /opt/secret
+`,
+  multistage: (b) => `FROM ${b} AS build
+WORKDIR /src
+COPY hello.txt .
+RUN tr a-z A-Z < hello.txt > /src/HELLO && rm hello.txt
+
+FROM ${b}
+COPY --from=build /src/HELLO /HELLO
+RUN cat /HELLO > /copy
+ENTRYPOINT ["cat", "/HELLO"]
+`,
+};
+
+/** The context files the corpus COPYs. */
+export const FILES = { 'hello.txt': 'hello file\n', 'dir/sub/a': 'a\n', 'dir/b': 'b\n' };
