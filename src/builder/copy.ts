@@ -32,7 +32,7 @@ import type { Readable } from 'node:stream';
 import { invalidArgument } from '../errors.js';
 import { resolveInRoot } from '../layer/tar.js';
 import { decompress } from '../layer/compress.js';
-import { extractLayer } from '../layer/extract.js';
+import { extractLayer, type ExtractGuard } from '../layer/extract.js';
 import { walkMatch, type Match, type SourceRoot } from './sources.js';
 
 export interface Owner {
@@ -55,6 +55,8 @@ export interface CopyRequest {
   extract: boolean;
   /** COPY --parents: keep each source's path (relative to its root) under the destination. */
   parents?: boolean;
+  /** An in-place root's kept paths (`kiln executor`): kiln's own files are never written (refused), mounts are left alone (skipped). */
+  guard?: ExtractGuard;
 }
 
 const comps = (p: string): string[] => p.split('/').filter((c) => c !== '' && c !== '.');
@@ -70,13 +72,22 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   const destDir = (sub: string[] = []): string => {
     const want = [...destComps, ...sub];
     const existing = resolveInRoot(rootfs, want, { followLast: true });
+    allowed(existing);
     const st = lstatSync(existing, { throwIfNoEntry: false });
     if (st?.isDirectory()) return existing;
     if (st) throw invalidArgument(`${req.dest} exists in the image and is not a directory`, { hint: 'copy to a directory path, or remove the file first' });
     return mkdirsOwned(rootfs, want, req.owner);
   };
 
+  /** False when the target is a mount to leave alone; throws when it is kiln's own. */
+  const allowed = (target: string): boolean => {
+    const kept = req.guard?.check(target);
+    if (kept === 'refuse') throw invalidArgument(`cannot copy to ${target.slice(rootfs.length) || '/'}: that is kiln's own files`, { hint: 'copy to another path' });
+    return kept !== 'skip';
+  };
+
   const place = (target: string, abs: string, st: Stats): void => {
+    if (!allowed(target)) return;
     const old = lstatSync(target, { throwIfNoEntry: false });
     if (st.isDirectory()) {
       if (old && !old.isDirectory()) rmSync(target, { force: true });
@@ -134,7 +145,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
       continue;
     }
     if (req.extract && !m.download && (await isArchive(m.abs))) {
-      await extractArchive(m.abs, destDir());
+      await extractArchive(m.abs, destDir(), req.guard);
       continue;
     }
     const name = path.posix.basename(m.rel || m.abs);
@@ -143,6 +154,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   }
   for (const h of req.heredocs) {
     const target = req.destIsDir ? path.join(destDir(), h.name) : fileTarget(rootfs, destComps, req.owner);
+    if (!allowed(target)) continue;
     const old = lstatSync(target, { throwIfNoEntry: false });
     if (old) rmSync(target, { force: true, recursive: old.isDirectory() });
     writeFileSync(target, h.content, { mode: req.chmod ?? 0o644 });
@@ -202,7 +214,7 @@ async function isArchive(file: string): Promise<boolean> {
   return MAGIC.some(([off, m]) => n >= off + m.length && head.subarray(off, off + m.length).equals(m));
 }
 
-async function extractArchive(file: string, into: string): Promise<void> {
+async function extractArchive(file: string, into: string, guard?: ExtractGuard): Promise<void> {
   const head = Buffer.alloc(6);
   const fd = openSync(file, 'r');
   readSync(fd, head, 0, 6, 0);
@@ -214,5 +226,5 @@ async function extractArchive(file: string, into: string): Promise<void> {
   } else {
     tar = await decompress(createReadStream(file));
   }
-  await extractLayer(tar, into, { sameOwner: true, whiteouts: 'none' }); // an archive, not a layer: .wh. names are files
+  await extractLayer(tar, into, { sameOwner: true, whiteouts: 'none', ...(guard ? { guard } : {}) }); // an archive, not a layer: .wh. names are files
 }

@@ -10,6 +10,7 @@ import { failedPrecondition, invalidArgument } from '../errors.js';
 import type { ContentStore, RefStore } from '../content/store.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import type { LayeredSnapshotter } from '../snapshot/overlay.js';
+import type { Mounted } from '../snapshot/snapshotter.js';
 import { chainIds } from '../oci/config.js';
 import type { BuildPlan, IgnoreMatcher, RunInstruction, Stage } from '../dockerfile/index.js';
 import { BuildCache } from './cache.js';
@@ -134,7 +135,7 @@ export class BuildSession {
    * Runs fn on a writable overlay of the state; its changes become a layer, or
    * none when nothing changed. The upper dir is kept as the new layer's snapshot.
    */
-  async withOverlay(state: ImageState, fn: (rootfs: string) => Promise<void> | void): Promise<CommittedLayer | undefined> {
+  async withOverlay(state: ImageState, fn: (rootfs: string, mounted: Mounted) => Promise<void> | void): Promise<CommittedLayer | undefined> {
     const chainDir = await unpackState(this.deps.snapshotter, this.deps.content, state);
     const key = `kiln-build-${randomBytes(6).toString('hex')}`;
     const mounted = await this.deps.snapshotter.prepare(key, chainDir);
@@ -143,7 +144,7 @@ export class BuildSession {
       if (mounted.kind === 'copy') {
         throw failedPrecondition('the builder needs overlayfs and it could not be mounted here', { hint: 'run kiln as root on a kernel with overlayfs' });
       }
-      await fn(mounted.rootfs);
+      await fn(mounted.rootfs, mounted);
       const layer = await commitMounted(this.deps.content, this.deps.snapshotter, key, mounted, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch });
       if (!layer) return undefined;
       await this.deps.snapshotter.commit(key, chainIds([...state.config.rootfs.diff_ids, layer.diffId]).pop()!);

@@ -140,7 +140,7 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
         end(key);
         throw e;
       }
-      return { rootfs: root, kind: 'in-place' };
+      return { rootfs: root, kind: 'in-place', guard };
     },
 
     async changes(key) {

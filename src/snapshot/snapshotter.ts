@@ -5,6 +5,7 @@
  */
 import type { Descriptor } from '../oci/types.js';
 import type { ChangeList } from '../layer/changes.js';
+import type { ExtractGuard } from '../layer/extract.js';
 
 export interface Mounted {
   /** The container's root filesystem path, ready for runc. */
@@ -13,6 +14,8 @@ export interface Mounted {
   kind: 'overlay' | 'copy' | 'in-place';
   /** The overlay's upper directory (the container's changes), when kind is overlay. */
   upper?: string;
+  /** In-place roots: the paths no step may write (kiln's own files) or should leave alone (mounts). */
+  guard?: ExtractGuard;
 }
 
 /** One layer of a chain to unpack, bottom first. */
