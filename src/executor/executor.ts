@@ -51,6 +51,8 @@ export interface ExecutorOptions {
   insecureRegistries: string[];
   skipTlsVerify: boolean;
   compression?: Codec;
+  /** Run every step, whatever the step cache under the state dir holds. */
+  noCache?: boolean;
   /** Allow root `/` outside a container. */
   force?: boolean;
   progress?: BuildProgress;
@@ -125,6 +127,7 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
         ...(opts.target ? { target: opts.target } : {}),
         labels: opts.labels,
         outputs,
+        noCache: Boolean(opts.noCache),
         ...(opts.compression ? { compression: opts.compression } : {}),
         ...(opts.progress ? { progress: opts.progress } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),

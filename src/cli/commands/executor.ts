@@ -26,6 +26,7 @@ interface Flags {
   compression?: string;
   progress: string;
   force?: boolean;
+  cache: boolean;
 }
 
 /** `K=V` pairs; for --build-arg a bare `K` takes the value of kiln's environment (Docker's rule). */
@@ -67,6 +68,7 @@ export function register(program: Command): void {
     .option('--insecure-registry <host>', 'reach this registry over plain HTTP or unverified TLS (repeatable)', collect, [])
     .option('--skip-tls-verify', 'do not verify the TLS certificates of the destinations')
     .option('--compression <codec>', 'layer compression: gzip (default), zstd or none')
+    .option('--no-cache', 'run every step, whatever the step cache in the state dir holds')
     .option('--root <dir>', 'the directory that plays / (for tests)', '/')
     .option('--state-dir <dir>', "kiln's own files: store, scratch, default DOCKER_CONFIG (.docker)", '/kiln')
     .option('--progress <mode>', 'plain, tty or auto', 'plain')
@@ -99,6 +101,7 @@ export function register(program: Command): void {
           skipTlsVerify: Boolean(f.skipTlsVerify),
           ...(f.compression ? { compression: parseCodec(f.compression) } : {}),
           force: Boolean(f.force),
+          noCache: !f.cache,
           progress,
           signal: abort.signal,
         });
