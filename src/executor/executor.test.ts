@@ -103,6 +103,18 @@ test('executor pushes to the destinations, writes the digest files, and a rebuil
   assert.ok(!existsSync(path.join(root, 'kiln')), 'nothing of kiln in the root');
 });
 
+test('executor: a failing RUN names its line and exit code; RUN --mount is refused with one line', async () => {
+  const fail = fx.context({ Dockerfile: `FROM ${base}\nRUN echo about to fail && exit 3\n` });
+  const r1 = await executor(['--context', `dir://${fail}`, '--root', path.join(fx.tmp, 'f-root'), '--state-dir', path.join(fx.tmp, 'f-state'), '--no-push']);
+  assert.equal(r1.code, 1);
+  assert.match(r1.stderr, /about to fail/);
+  assert.match(r1.stderr, /kiln: Dockerfile:2: step \[2\/2\] failed: `RUN echo about to fail && exit 3`: exit code 3/);
+  const mount = fx.context({ Dockerfile: `FROM ${base}\nRUN --mount=type=cache,target=/c true\n` });
+  const r2 = await executor(['--context', `dir://${mount}`, '--root', path.join(fx.tmp, 'm-root'), '--state-dir', path.join(fx.tmp, 'm-state'), '--no-push']);
+  assert.notEqual(r2.code, 0);
+  assert.match(r2.stderr, /RUN --mount \(and heredocs with #!\) cannot run in kiln executor: it makes no mounts/);
+});
+
 test('executor refuses a bad context and a missing destination with one line', async () => {
   const noDest = await executor(['--context', 'dir:///nonexistent', '--root', path.join(fx.tmp, 'x-root'), '--state-dir', path.join(fx.tmp, 'x-state')]);
   assert.notEqual(noDest.code, 0);
