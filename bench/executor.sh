@@ -36,7 +36,7 @@ mkdir -p "$ctx"
 {
   echo "FROM $base"
   for i in $(seq 10); do
-    echo "RUN mkdir -p /opt/s$i && cp -a /usr/share/doc /opt/s$i/doc && head -c 4194304 /dev/urandom > /opt/s$i/blob && rm -rf /opt/s$((i - 1))/doc"
+    echo "RUN mkdir -p /opt/s$i && cp -a /usr/share/doc /opt/s$i/doc && seq 1 500000 > /opt/s$i/blob && rm -rf /opt/s$((i - 1))/doc"
   done
 } >"$ctx/Dockerfile"
 
@@ -45,7 +45,7 @@ bb() { "${B[@]}" bud -q --runtime /usr/sbin/runc --isolation chroot --layers --p
 ex() { local state=$1; shift; node dist/cli/main.js --root "$kroot" executor --context "dir://$ctx" --root "$state/root" --state-dir "$state/kiln" --no-push "$@"; }
 fresh() { rm -rf "$work/ex-fresh"; ex "$work/ex-fresh"; }
 
-kb >/dev/null; bb >/dev/null; ex "$work/ex" >/dev/null 2>&1
+kb >/dev/null; bb >/dev/null; ex "$work/ex" >/dev/null
 for i in $(seq "$runs"); do
   sample "$work/k-cold" kb --no-cache
   sample "$work/b-cold" bb --no-cache

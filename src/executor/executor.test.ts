@@ -122,4 +122,8 @@ test('executor refuses a bad context and a missing destination with one line', a
   const git = await executor(['--context', 'git://example/repo', '--no-push', '--root', path.join(fx.tmp, 'x-root'), '--state-dir', path.join(fx.tmp, 'x-state')]);
   assert.notEqual(git.code, 0);
   assert.match(git.stderr, /--context git:\/\/example\/repo: kiln executor takes dir:\/\/PATH or tar:\/\/stdin/);
+  // The default root is /: refused from a shell. (Safe even if it were not: with no context, nothing is unpacked.)
+  const slash = await executor(['--context', 'dir:///nonexistent-kiln-context', '--no-push', '--state-dir', path.join(fx.tmp, 'slash-state')], { KUBERNETES_SERVICE_HOST: '' });
+  assert.notEqual(slash.code, 0);
+  assert.match(slash.stderr, /kiln executor replaces the whole filesystem of \/ with the image being built/);
 });

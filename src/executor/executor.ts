@@ -7,7 +7,6 @@
  * runs; the image is kept in a store under the state dir, then written where
  * asked (registries, docker archive, OCI layout, digest files).
  */
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -68,17 +67,21 @@ export interface ExecutorResult {
   pushed: string[];
 }
 
-/** Whether this process looks like it runs in a container (kaniko's guard against emptying a host's `/`). */
-function inContainer(): boolean {
-  return process.pid === 1 || existsSync('/.dockerenv') || existsSync('/run/.containerenv') || Boolean(process.env.container) || Boolean(process.env.KUBERNETES_SERVICE_HOST);
+/**
+ * Whether this process looks like the build container's main process (kaniko's
+ * guard against emptying a machine's `/`): PID 1 or a child of it (an init such
+ * as tini), or a Kubernetes pod. A shell in a development container is not.
+ */
+function buildContainer(): boolean {
+  return process.pid === 1 || process.ppid === 1 || Boolean(process.env.KUBERNETES_SERVICE_HOST);
 }
 
 export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult> {
   const root = path.resolve(opts.root);
   const stateDir = path.resolve(opts.stateDir);
-  if (root === '/' && !opts.force && !inContainer()) {
-    throw failedPrecondition('kiln executor replaces the whole filesystem of / with the image being built, and this does not look like a container', {
-      hint: 'run it in a container, or pass --root DIR (or --force if you are sure)',
+  if (root === '/' && !opts.force && !buildContainer()) {
+    throw failedPrecondition("kiln executor replaces the whole filesystem of / with the image being built, and this does not look like a build container's main process", {
+      hint: 'run it as the container command (PID 1, or under an init), or pass --root DIR (or --force if / may be emptied)',
     });
   }
   if (opts.destinations.length === 0 && !opts.noPush) throw invalidArgument('no --destination given', { hint: 'pass --destination REGISTRY/NAME:TAG, or --no-push' });
