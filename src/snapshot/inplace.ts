@@ -67,6 +67,8 @@ export function keptMatcher(root: string, kept: KeptPaths): { ignore: (rel: stri
 interface Active {
   chain: string[];
   baseline: Walk;
+  /** The walk after the step, and its difference with the baseline. */
+  after?: Walk;
   diff?: ChangeList;
 }
 
@@ -78,6 +80,8 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
   const views = new Set<string>();
   /** Chain IDs the root holds, bottom first; undefined when unknown (at start, or after a failed step). */
   let current: string[] | undefined;
+  /** The walk of the root as `current` left it (the last step's after-walk): the next step's baseline, not walked again. */
+  let lastWalk: Walk | undefined;
   let lock: Promise<void> = Promise.resolve();
   let release: (() => void) | undefined;
 
@@ -97,7 +101,13 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
     }
   };
 
-  const diffOf = (a: Active): ChangeList => (a.diff ??= diffWalks(a.baseline, walkRoot(root, ignore)));
+  const diffOf = (a: Active): ChangeList => {
+    if (!a.diff) {
+      a.after = walkRoot(root, ignore);
+      a.diff = diffWalks(a.baseline, a.after);
+    }
+    return a.diff;
+  };
 
   const end = (key: string): void => {
     active.delete(key);
@@ -125,16 +135,20 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
       try {
         const want = layers.map((l) => l.chainId);
         const have = current;
+        let baseline = lastWalk;
+        lastWalk = undefined;
         if (have && have.length <= want.length && have.every((id, i) => want[i] === id)) {
+          if (have.length < want.length) baseline = undefined;
           await apply(layers.slice(have.length), root, guard);
         } else {
+          baseline = undefined;
           current = undefined;
           mkdirSync(root, { recursive: true });
           empty(root);
           await apply(layers, root, guard);
         }
         current = want;
-        active.set(key, { chain: want, baseline: walkRoot(root, ignore) });
+        active.set(key, { chain: want, baseline: baseline ?? walkRoot(root, ignore) });
       } catch (e) {
         current = undefined;
         end(key);
@@ -153,6 +167,7 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
       const a = active.get(key);
       if (!a) throw new Error(`in-place snapshotter: no step ${key}`);
       current = [...a.chain, chainId];
+      lastWalk = a.after;
       end(key);
       return chainId;
     },
@@ -178,6 +193,7 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
         const d = diffOf(a);
         // A step that failed or was dropped after changing the root leaves it in an unknown state.
         if (d.paths.length > 0 || d.deleted.length > 0) current = undefined;
+        else lastWalk = a.after;
       } catch {
         current = undefined;
       } finally {
