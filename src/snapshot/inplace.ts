@@ -10,7 +10,7 @@
  * the container's mounts (`KeptPaths`) are never walked, written nor removed.
  * One writable root at a time: `prepare` waits until the last one ended.
  */
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { decompress } from '../layer/compress.js';
@@ -85,28 +85,12 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
   let lock: Promise<void> = Promise.resolve();
   let release: (() => void) | undefined;
 
-  // What a new chain replaces is moved aside into the scratch dir and deleted in the background,
-  // while the chain is unpacked (rename is instant; a different filesystem deletes it in place).
-  const trash = path.join(opts.scratch, 'trash');
-  let trashed = 0;
-  void rm(trash, { recursive: true, force: true }).catch(() => undefined); // a previous run's
-  const discard = (abs: string): void => {
-    const dest = path.join(trash, `${process.pid}-${++trashed}`);
-    try {
-      mkdirSync(trash, { recursive: true });
-      renameSync(abs, dest);
-    } catch {
-      rmSync(abs, { recursive: true, force: true });
-      return;
-    }
-    void rm(dest, { recursive: true, force: true }).catch(() => undefined);
-  };
   const empty = (dir: string): void => {
     for (const name of readdirSync(dir)) {
       const abs = path.join(dir, name);
       if (guard.check(abs)) continue;
       if (guard.holds(abs) && lstatSync(abs).isDirectory()) empty(abs);
-      else discard(abs);
+      else rmSync(abs, { recursive: true, force: true });
     }
   };
 
