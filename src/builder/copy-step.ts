@@ -102,9 +102,10 @@ async function copyFrom(
     throw invalidArgument(`${inst.kind.toUpperCase()} with more than one source file: the destination must be a directory and end with a /`, { hint: `write ${inst.dest}/` });
   }
   const chmod = inst.chmod === undefined ? undefined : parseChmod(inst.chmod);
-  return s.withOverlay(prev, async (rootfs) => {
+  return s.withOverlay(prev, async (rootfs, mounted) => {
     const owner = inst.chown === undefined ? undefined : await resolveChown(rootfs, inst.chown);
-    await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add', parents: inst.parents });
+    const guard = mounted.guard ? { guard: mounted.guard } : {};
+    await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add', parents: inst.parents, ...guard });
   });
 }
 

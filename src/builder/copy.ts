@@ -36,7 +36,7 @@ import type { Readable } from 'node:stream';
 import { invalidArgument } from '../errors.js';
 import { resolveInRoot } from '../layer/tar.js';
 import { decompress } from '../layer/compress.js';
-import { extractLayer } from '../layer/extract.js';
+import { extractLayer, type ExtractGuard } from '../layer/extract.js';
 import { walkMatch, type Match, type SourceRoot } from './sources.js';
 import type { ChmodFn } from './chmod.js';
 import { FileJobs } from './file-jobs.js';
@@ -61,6 +61,8 @@ export interface CopyRequest {
   extract: boolean;
   /** COPY --parents: keep each source's path (relative to its root) under the destination. */
   parents?: boolean;
+  /** An in-place root's kept paths (`kiln executor`): kiln's own files are never written (refused), mounts are left alone (skipped). */
+  guard?: ExtractGuard;
 }
 
 /** Files this process creates are owned by 0:0 (in a directory of group 0). */
@@ -85,6 +87,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   const destDir = (sub: string[] = []): string => {
     const want = [...destComps, ...sub];
     const existing = resolveInRoot(rootfs, want, { followLast: true });
+    allowed(existing);
     const st = lstatSync(existing, { throwIfNoEntry: false });
     if (st?.isDirectory()) return existing;
     if (st) throw invalidArgument(`${req.dest} exists in the image and is not a directory`, { hint: 'copy to a directory path, or remove the file first' });
@@ -94,7 +97,15 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
     return dir;
   };
 
+  /** False when the target is a mount to leave alone; throws when it is kiln's own. */
+  const allowed = (target: string): boolean => {
+    const kept = req.guard?.check(target);
+    if (kept === 'refuse') throw invalidArgument(`cannot copy to ${target.slice(rootfs.length) || '/'}: that is kiln's own files`, { hint: 'copy to another path' });
+    return kept !== 'skip';
+  };
+
   const place = async (target: string, abs: string, st: Stats): Promise<void> => {
+    if (!allowed(target)) return;
     await jobs.settled(target); // a second source for the same path waits for the first
     const old = made.has(path.dirname(target)) && !placed.has(target) ? undefined : lstatSync(target, { throwIfNoEntry: false });
     placed.add(target);
@@ -164,7 +175,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
       }
       if (req.extract && !m.download && (await isArchive(m.abs))) {
         await jobs.drain();
-        await extractArchive(m.abs, destDir());
+        await extractArchive(m.abs, destDir(), req.guard);
         continue;
       }
       const name = path.posix.basename(m.rel || m.abs);
@@ -178,6 +189,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   await jobs.drain();
   for (const h of req.heredocs) {
     const target = req.destIsDir ? path.join(destDir(), h.name) : fileTarget(rootfs, destComps, req.owner);
+    if (!allowed(target)) continue;
     const old = lstatSync(target, { throwIfNoEntry: false });
     if (old) rmSync(target, { force: true, recursive: old.isDirectory() });
     const mode = req.chmod ? req.chmod(0o644, false) : 0o644;
@@ -238,7 +250,7 @@ async function isArchive(file: string): Promise<boolean> {
   return MAGIC.some(([off, m]) => n >= off + m.length && head.subarray(off, off + m.length).equals(m));
 }
 
-async function extractArchive(file: string, into: string): Promise<void> {
+async function extractArchive(file: string, into: string, guard?: ExtractGuard): Promise<void> {
   const head = Buffer.alloc(6);
   const fd = openSync(file, 'r');
   readSync(fd, head, 0, 6, 0);
@@ -250,5 +262,5 @@ async function extractArchive(file: string, into: string): Promise<void> {
   } else {
     tar = await decompress(createReadStream(file));
   }
-  await extractLayer(tar, into, { sameOwner: true, whiteouts: 'none' }); // an archive, not a layer: .wh. names are files
+  await extractLayer(tar, into, { sameOwner: true, whiteouts: 'none', ...(guard ? { guard } : {}) }); // an archive, not a layer: .wh. names are files
 }

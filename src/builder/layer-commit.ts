@@ -1,6 +1,11 @@
-/** A directory (an overlay upper dir, or a staged tree) → a compressed layer blob in the store. */
+/** A directory (an overlay upper dir, or a staged tree), or an in-place root's changes → a compressed layer blob in the store. */
 import { compressLayer, type Codec } from '../layer/compress.js';
+import { readdirSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { diffDirectory } from '../layer/diff.js';
+import { packChanges } from '../layer/changes.js';
+import { failedPrecondition } from '../errors.js';
+import type { LayeredSnapshotter, Mounted } from '../snapshot/snapshotter.js';
 import type { ContentStore } from '../content/store.js';
 import type { Descriptor } from '../oci/types.js';
 
@@ -10,8 +15,35 @@ export interface CommittedLayer {
 }
 
 export async function commitLayer(content: ContentStore, dir: string, opts: { codec: Codec; sourceDateEpoch?: number; overlay?: boolean }): Promise<CommittedLayer> {
-  const tar = diffDirectory(dir, { sourceDateEpoch: opts.sourceDateEpoch, overlay: opts.overlay ?? true });
-  const { stream, result } = compressLayer(tar, opts.codec);
+  return ingestTar(content, diffDirectory(dir, { sourceDateEpoch: opts.sourceDateEpoch, overlay: opts.overlay ?? true }), opts.codec);
+}
+
+/**
+ * The layer of a step's writable root (`prepare`d by the snapshotter): its
+ * overlay upper dir, or what the step changed in an in-place root. Undefined
+ * when nothing changed, unless `always` (a RUN step has a layer even then).
+ */
+export async function commitMounted(
+  content: ContentStore,
+  snap: LayeredSnapshotter,
+  key: string,
+  mounted: Mounted,
+  opts: { codec: Codec; sourceDateEpoch?: number; always?: boolean },
+): Promise<CommittedLayer | undefined> {
+  if (mounted.kind === 'in-place' && snap.changes) {
+    const changes = await snap.changes(key);
+    if (!opts.always && changes.paths.length === 0 && changes.deleted.length === 0) return undefined;
+    return ingestTar(content, packChanges(mounted.rootfs, changes, { sourceDateEpoch: opts.sourceDateEpoch }), opts.codec);
+  }
+  if (mounted.kind !== 'overlay' || !mounted.upper) {
+    throw failedPrecondition('the builder needs overlayfs and it could not be mounted here', { hint: 'run kiln as root on a kernel with overlayfs' });
+  }
+  if (!opts.always && readdirSync(mounted.upper).length === 0) return undefined;
+  return commitLayer(content, mounted.upper, opts);
+}
+
+async function ingestTar(content: ContentStore, tar: Readable, codec: Codec): Promise<CommittedLayer> {
+  const { stream, result } = compressLayer(tar, codec);
   const [blob, r] = await Promise.all([content.ingest(stream), result]);
   return { descriptor: { mediaType: r.mediaType, digest: blob.digest, size: blob.size }, diffId: r.diffId };
 }

@@ -63,7 +63,7 @@ export class RunFailed extends Error {
 
 const TAIL = 12;
 
-function lineSink(stream: 'stdout' | 'stderr', input: RunInput, tail: string[]): Writable {
+export function lineSink(stream: 'stdout' | 'stderr', input: RunInput, tail: string[]): Writable {
   let partial = '';
   return new Writable({
     write(chunk: Buffer, _enc, cb) {

@@ -39,7 +39,14 @@ export async function runStages(s: BuildSession, plan: BuildPlan): Promise<void>
     return p;
   };
   try {
-    const results = await Promise.allSettled(plan.stages.map(start));
+    // One after the other when the snapshotter has one root (plan order has dependencies first).
+    const results = s.deps.sequentialStages
+      ? await (async () => {
+          const out: PromiseSettledResult<ImageState>[] = [];
+          for (const st of plan.stages) out.push(await start(st).then((value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason })));
+          return out;
+        })()
+      : await Promise.allSettled(plan.stages.map(start));
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw first ?? (failed as PromiseRejectedResult).reason;
   } finally {

@@ -5,19 +5,19 @@
  * filesystem of a stage or image named by --from).
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { failedPrecondition, invalidArgument } from '../errors.js';
 import type { ContentStore, RefStore } from '../content/store.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import type { LayeredSnapshotter } from '../snapshot/overlay.js';
+import type { Mounted } from '../snapshot/snapshotter.js';
 import { chainIds } from '../oci/config.js';
 import type { BuildPlan, IgnoreMatcher, RunInstruction, Stage } from '../dockerfile/index.js';
 import { BuildCache } from './cache.js';
 import type { CacheRegistry } from './remote-cache.js';
 import { SourceHasher } from './hasher.js';
-import { commitLayer, type CommittedLayer } from './layer-commit.js';
-import type { RunDeps } from './run-step.js';
+import { commitMounted, type CommittedLayer } from './layer-commit.js';
+import type { RunDeps, RunInput } from './run-step.js';
 import { builderStateDir, claimScratch, dropScratch, scratchDir } from './owned.js';
 import { nextKey, unpackState, type ImageState } from './state.js';
 import { epochTime } from './epoch.js';
@@ -44,6 +44,10 @@ export interface BuilderDeps {
   withLease<T>(fn: () => Promise<T>): Promise<T>;
   /** Registry access for --cache-from/--cache-to; absent where the engine has none. */
   cacheRegistry?(): Promise<CacheRegistry>;
+  /** How a RUN step executes (default: a runc container on an overlay, ./run-step.ts; `kiln executor`: in place). */
+  runStep?(deps: RunDeps, input: RunInput): Promise<CommittedLayer>;
+  /** Stages one after the other (an in-place root holds one filesystem at a time). */
+  sequentialStages?: boolean;
 }
 
 export class BuildSession {
@@ -132,18 +136,18 @@ export class BuildSession {
    * Runs fn on a writable overlay of the state; its changes become a layer, or
    * none when nothing changed. The upper dir is kept as the new layer's snapshot.
    */
-  async withOverlay(state: ImageState, fn: (rootfs: string) => Promise<void> | void): Promise<CommittedLayer | undefined> {
+  async withOverlay(state: ImageState, fn: (rootfs: string, mounted: Mounted) => Promise<void> | void): Promise<CommittedLayer | undefined> {
     const chainDir = await unpackState(this.deps.snapshotter, this.deps.content, state);
     const key = `kiln-build-${randomBytes(6).toString('hex')}`;
     const mounted = await this.deps.snapshotter.prepare(key, chainDir);
     let committed = false;
     try {
-      if (mounted.kind !== 'overlay' || !mounted.upper) {
+      if (mounted.kind === 'copy') {
         throw failedPrecondition('the builder needs overlayfs and it could not be mounted here', { hint: 'run kiln as root on a kernel with overlayfs' });
       }
-      await fn(mounted.rootfs);
-      if (readdirSync(mounted.upper).length === 0) return undefined;
-      const layer = await commitLayer(this.deps.content, mounted.upper, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch });
+      await fn(mounted.rootfs, mounted);
+      const layer = await commitMounted(this.deps.content, this.deps.snapshotter, key, mounted, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch });
+      if (!layer) return undefined;
       await this.deps.snapshotter.commit(key, chainIds([...state.config.rootfs.diff_ids, layer.diffId]).pop()!);
       committed = true;
       return layer;

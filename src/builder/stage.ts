@@ -236,7 +236,7 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
       args = argvOf(inst.command, shellOf(c));
     }
     const t0 = performance.now();
-    return await executeRun(s.runDeps, {
+    return await (s.deps.runStep ?? executeRun)(s.runDeps, {
       chainDir,
       diffIds: prev.config.rootfs.diff_ids,
       config: { Env: scope.runEnv(), User: c.User, WorkingDir: workdir },

@@ -34,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   logout: () => import('./commands/logout.js'),
   debug: () => import('./commands/debug.js'),
   build: () => import('./commands/build.js'),
+  executor: () => import('./commands/executor.js'),
   run: () => import('./commands/run.js'),
   create: () => import('./commands/create.js'),
   start: () => import('./commands/start.js'),

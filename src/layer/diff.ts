@@ -79,7 +79,7 @@ const SMALL_FILE = 1 << 20;
 const changedWhileReading = (file: string): Error =>
   failedPrecondition(`${file} changed while it was being archived`, { hint: 'do not modify the directory while kiln diffs it' });
 
-function addEntry(p: Pack, h: PaxHeaders, body?: Readable | Buffer): Promise<void> {
+export function addEntry(p: Pack, h: PaxHeaders, body?: Readable | Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     if (body === undefined || Buffer.isBuffer(body)) {
       p.entry(h, body ?? '', (err) => (err ? reject(err) : resolve()));
@@ -88,6 +88,54 @@ function addEntry(p: Pack, h: PaxHeaders, body?: Readable | Buffer): Promise<voi
     const sink = p.entry(h, (err) => (err ? reject(err) : resolve()));
     pipeline(body, sink as unknown as NodeJS.WritableStream).catch(reject);
   });
+}
+
+/**
+ * Writes the entry of `dir/r` (stats `st`) into the pack: its header (a hardlink
+ * to an earlier entry when `links` saw its inode), its kept xattrs and its
+ * bytes. Refuses names that would be whiteouts; skips sockets (undefined).
+ */
+export async function writeEntry(
+  p: Pack,
+  dir: string,
+  r: string,
+  st: Stats,
+  attrs: Map<string, Buffer> | undefined,
+  opts: { sourceDateEpoch?: number; fixedMtime?: number; xattrs?: boolean },
+  links: Map<string, string>,
+): Promise<PaxHeaders | undefined> {
+  const name = path.posix.basename(r);
+  const file = path.join(dir, r);
+  const why = hostileWhiteout(name);
+  if (why) {
+    throw invalidArgument(`/${r}: a file named "${name}" cannot be stored in a layer (in a layer, ${why})`, {
+      hint: 'rename it in the build context or the archive, or remove it in the RUN step that made it',
+    });
+  }
+  if (st.isSocket()) return undefined; // not representable in a layer (Docker skips them too)
+  let h: PaxHeaders = headerFromStats(r, st, { clampMtime: opts.sourceDateEpoch, linkname: st.isSymbolicLink() ? readlinkSync(file) : undefined });
+  // BuildKit's local and tar exporters with SOURCE_DATE_EPOCH: every entry's time is the epoch.
+  if (opts.fixedMtime !== undefined) h = { ...h, mtime: new Date(opts.fixedMtime * 1000) };
+  if (st.isFile() && st.nlink > 1) {
+    const key = `${st.dev}:${st.ino}`;
+    const first = links.get(key);
+    if (first !== undefined) h = { ...h, type: 'link', linkname: first, size: 0 }; // shares the first one's inode and xattrs
+    else links.set(key, r);
+  }
+  const records: [string, Buffer][] = [];
+  if (attrs && opts.xattrs !== false && h.type !== 'link') for (const [k, v] of attrs) if (keepXattr(k)) records.push([`SCHILY.xattr.${k}`, v]);
+  if (h.uid! > MAX_ID || h.gid! > MAX_ID) records.push(['uid', Buffer.from(String(h.uid))], ['gid', Buffer.from(String(h.gid))]);
+  const out = records.length > 0 ? withOwnPax(p, h, records) : h;
+  if (h.type === 'file' && st.size <= SMALL_FILE) {
+    const body = readFileSync(file);
+    if (body.length !== st.size) throw changedWhileReading(file);
+    await addEntry(p, out, body);
+  } else if (h.type === 'file') {
+    await addEntry(p, out, createReadStream(file));
+  } else {
+    await addEntry(p, out);
+  }
+  return h;
 }
 
 /** The layer tar of `dir` (uncompressed), streamed. Errors destroy the stream. */
@@ -113,43 +161,16 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
     for (const { name, st } of children) {
       if (p.destroyed) return;
       const r = rel === '' ? name : `${rel}/${name}`;
-      const file = path.join(dir, r);
-      const attrs = xattrs.get(r);
-      const why = hostileWhiteout(name);
-      if (why) {
-        throw invalidArgument(`/${r}: a file named "${name}" cannot be stored in a layer (in a layer, ${why})`, {
-          hint: 'rename it in the build context or the archive, or remove it in the RUN step that made it',
-        });
-      }
+      const dirAttrs = xattrs.get(r);
       if (overlay && isWhiteoutDevice(st)) {
         const wh = rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`;
         const h = header(wh, st);
         await addEntry(p, { ...h, type: 'file', size: 0, mode: packMode(st.mode & 0o777), devmajor: 0, devminor: 0 });
         continue;
       }
-      if (st.isSocket()) continue; // not representable in a layer (Docker skips them too)
-      let h: PaxHeaders = header(r, st, st.isSymbolicLink() ? readlinkSync(file) : undefined);
-      if (st.isFile() && st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
-        const first = links.get(key);
-        if (first !== undefined) h = { ...h, type: 'link', linkname: first, size: 0 }; // shares the first one's inode and xattrs
-        else links.set(key, r);
-      }
-      const records: [string, Buffer][] = [];
-      if (attrs && opts.xattrs !== false && h.type !== 'link') for (const [k, v] of attrs) if (keepXattr(k)) records.push([`SCHILY.xattr.${k}`, v]);
-      if (h.uid! > MAX_ID || h.gid! > MAX_ID) records.push(['uid', Buffer.from(String(h.uid))], ['gid', Buffer.from(String(h.gid))]);
-      const out = records.length > 0 ? withOwnPax(p, h, records) : h;
-      if (h.type === 'file' && st.size <= SMALL_FILE) {
-        const body = readFileSync(file);
-        if (body.length !== st.size) throw changedWhileReading(file);
-        await addEntry(p, out, body);
-      } else if (h.type === 'file') {
-        await addEntry(p, out, createReadStream(file));
-      } else {
-        await addEntry(p, out);
-      }
-      if (st.isDirectory()) {
-        if (overlay && attrs && OPAQUE_KEYS.some((k) => attrs.get(k)?.toString() === 'y')) {
+      const h = await writeEntry(p, dir, r, st, dirAttrs, { sourceDateEpoch: clamp, xattrs: opts.xattrs, ...(opts.fixedMtime !== undefined ? { fixedMtime: opts.fixedMtime } : {}) }, links);
+      if (h && st.isDirectory()) {
+        if (overlay && dirAttrs && OPAQUE_KEYS.some((k) => dirAttrs.get(k)?.toString() === 'y')) {
           await addEntry(p, { ...h, name: `${r}/${OPAQUE_WHITEOUT}`, type: 'file', size: 0, mode: packMode(st.mode & 0o777) });
         }
         await walk(xattrs, r);

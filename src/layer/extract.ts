@@ -47,6 +47,15 @@ export interface ExtractOptions {
    * that holds it: `.wh.`, `.wh..`, `.wh...` (anywhere in a path) are refused.
    */
   whiteouts?: 'apply' | 'overlay' | 'none';
+  /** Paths under `root` that must survive the layer (an in-place root's own files and mounts). */
+  guard?: ExtractGuard;
+}
+
+/** What extraction must leave alone: `check(abs)` for a path at or under a kept one, `holds(abs)` for a dir with one inside. */
+export interface ExtractGuard {
+  /** `refuse`: the layer is hostile (kiln's own files); `skip`: quietly not written (a mount, /proc). */
+  check(abs: string): 'refuse' | 'skip' | undefined;
+  holds(abs: string): boolean;
 }
 
 export interface ExtractResult {
@@ -107,8 +116,17 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
   const rootAbs = path.resolve(root);
   const layer = opts.whiteouts !== 'none';
 
-  const remove = (target: string): void => {
+  const guard = opts.guard;
+  const removeKeeping = (target: string): void => {
+    if (guard?.check(target)) return;
+    if (guard?.holds(target) && lstatSync(target, { throwIfNoEntry: false })?.isDirectory()) {
+      for (const child of readdirSync(target)) removeKeeping(path.join(target, child));
+      return;
+    }
     rmSync(target, { recursive: true, force: true }); // never follows symlinks
+  };
+  const remove = (target: string): void => {
+    removeKeeping(target);
     parents.clear();
   };
   const removeLower = (target: string): void => {
@@ -157,6 +175,9 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
     const base = comps[comps.length - 1]!;
     const parent = resolveParent(comps);
     const target = path.join(parent, base);
+    const kept = guard?.check(target);
+    if (kept === 'refuse') hostile(h, `it would write over kiln's own files (${target})`);
+    if (kept === 'skip') return;
 
     if (layer && base.startsWith(WHITEOUT_PREFIX)) {
       result.whiteouts++;
@@ -177,7 +198,10 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
     }
 
     const existing = lstatSync(target, { throwIfNoEntry: false });
-    if (existing && !(existing.isDirectory() && h.type === 'directory')) remove(target);
+    if (existing && !(existing.isDirectory() && h.type === 'directory')) {
+      if (guard?.holds(target)) hostile(h, `it would replace ${target}, which holds kiln's own files or a mount`);
+      remove(target);
+    }
 
     switch (h.type) {
       case 'directory':
@@ -200,6 +224,7 @@ export async function extractLayer(tar: Readable, root: string, opts: ExtractOpt
         const st = lstatSync(src, { throwIfNoEntry: false });
         if (!st) hostile(h, `hardlink target "${h.linkname}" does not exist in the layer or below`);
         if (st.isDirectory()) hostile(h, `hardlink target "${h.linkname}" is a directory`);
+        if (guard?.check(src)) hostile(h, `hardlink to kiln's own files or a mount (${src})`);
         linkSync(src, target);
         created.add(target);
         return; // a hardlink shares the target's metadata

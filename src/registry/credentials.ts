@@ -98,12 +98,16 @@ export function withForwardedCredentials<T>(host: string, auth: AuthConfig, fn: 
 }
 
 export class DockerConfigCredentials implements CredentialStore {
-  constructor(readonly file: string = dockerConfigFile()) {}
+  /** `loaded`: the file's content read earlier (`kiln executor` reads it, then removes the file); it is not read again. */
+  constructor(
+    readonly file: string = dockerConfigFile(),
+    private readonly loaded?: DockerConfigFile,
+  ) {}
 
   async get(host: string): Promise<AuthConfig | undefined> {
     const f = forwarded.getStore();
     if (f && sameHost(f.host, host) && (f.auth.password || f.auth.identitytoken || f.auth.registrytoken)) return f.auth;
-    const doc = await readDockerConfig(this.file);
+    const doc = this.loaded ?? (await readDockerConfig(this.file));
     const helper = Object.entries(doc.credHelpers ?? {}).find(([k]) => sameHost(keyHost(k), host))?.[1] ?? doc.credsStore;
     if (helper) {
       const found = await helperGet(helper, credentialKey(host));

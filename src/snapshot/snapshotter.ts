@@ -4,14 +4,18 @@
  * gets a writable root on top (Prepare) that Remove takes away.
  */
 import type { Descriptor } from '../oci/types.js';
+import type { ChangeList } from '../layer/changes.js';
+import type { ExtractGuard } from '../layer/extract.js';
 
 export interface Mounted {
   /** The container's root filesystem path, ready for runc. */
   rootfs: string;
-  /** How it was made: an overlay mount or a full copy. */
-  kind: 'overlay' | 'copy';
+  /** How it was made: an overlay mount, a full copy, or the one in-place root (`kiln executor`, changes found by walking it). */
+  kind: 'overlay' | 'copy' | 'in-place';
   /** The overlay's upper directory (the container's changes), when kind is overlay. */
   upper?: string;
+  /** In-place roots: the paths no step may write (kiln's own files) or should leave alone (mounts). */
+  guard?: ExtractGuard;
 }
 
 /** One layer of a chain to unpack, bottom first. */
@@ -42,4 +46,6 @@ export interface LayeredSnapshotter extends Snapshotter {
    * upper dir). Returns the new chain handle. Only for overlay roots.
    */
   commit(key: string, chainId: string): Promise<string>;
+  /** In-place roots (kind `in-place`): what the step holding `key` changed, found by a snapshot walk. */
+  changes?(key: string): Promise<ChangeList>;
 }

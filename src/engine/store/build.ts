@@ -5,7 +5,7 @@
  * left under `root` is cleared (./leftovers.ts).
  */
 import { isKilnError } from '../../errors.js';
-import { buildImage } from '../../builder/builder.js';
+import { buildImage, type BuilderDeps } from '../../builder/builder.js';
 import type { BuildOptions, BuildResult } from '../../builder/types.js';
 import { overlaySnapshotter } from '../../snapshot/overlay.js';
 import { clearBuildLeftovers } from './leftovers.js';
@@ -21,11 +21,13 @@ import type { RegistryClient } from '../../registry/client.js';
 export interface BuildPlace {
   root: string;
   registry: () => Promise<RegistryClient>;
+  /** How RUN steps execute and whether stages run one at a time (`kiln executor`'s in-place root); default runc on overlays. */
+  steps?: Pick<BuilderDeps, 'runStep' | 'sequentialStages'>;
 }
 
 export async function buildWith(stores: ImageStore, place: BuildPlace, opts: BuildOptions): Promise<BuildResult> {
   // What builds killed earlier left (their RUN containers, their overlay mounts); live builds' are kept.
-  await clearBuildLeftovers(place.root);
+  if (!place.steps?.runStep) await clearBuildLeftovers(place.root);
   const pulled = new Set<string>();
   const image = async (ref: string) => {
     let local;
@@ -53,6 +55,7 @@ export async function buildWith(stores: ImageStore, place: BuildPlace, opts: Bui
       setRef: stores.setRef,
       ...(stores.keepUnnamed ? { keepUnnamed: stores.keepUnnamed } : {}),
       withLease: stores.withLease,
+      ...place.steps,
       cacheRegistry: async () => {
         const registry = await place.registry();
         return {
