@@ -45,7 +45,7 @@ export async function engineFor(cmd: Command, opts: { serve?: boolean; check?: b
   const g = globals(cmd);
   const choice = await chooseBackend(opts.serve ? { ...g, host: undefined } : g);
   if (choice.backend === 'remote') {
-    const [{ openRemoteEngine }, { tlsFiles }] = await Promise.all([import('../engine/remote/engine.js'), import('../engine/remote/tls.js')]);
+    const [{ openRemoteEngine }, { tlsFiles }] = await Promise.all([import('../engine/remote/engine.js'), import('../tls/client.js')]);
     const tls = tlsFiles(g);
     return openRemoteEngine({ host: choice.host, ...(tls ? { tls } : {}) });
   }

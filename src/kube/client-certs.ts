@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TlsFiles } from '../engine/remote/tls.js';
+import type { TlsFiles } from '../tls/client.js';
 
 export interface ClientPem {
   ca: string;

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { V1Node } from '@kubernetes/client-node';
 import { alreadyExists, failedPrecondition } from '../errors.js';
-import { makeAgentCerts } from '../engine/remote/server/certs.js';
+import { makeAgentCerts } from '../tls/certs.js';
 import { apis, serverVersion, type Apis } from './api.js';
 import { readDaemonSet } from './agent-pod.js';
 import { clientCertDir, writeClientCerts } from './client-certs.js';

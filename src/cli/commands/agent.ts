@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option('--host <name>', 'a name or IP clients use to reach the agent; repeatable (localhost, 127.0.0.1, ::1 and this host name are always in)', collect)
     .option('--format <format>', 'json for machine-readable output')
     .action(async (opts: { dir: string; host?: string[]; format?: string }) => {
-      const { makeAgentCerts, serverHosts } = await import('../../engine/remote/server/certs.js');
+      const { makeAgentCerts, serverHosts } = await import('../../tls/certs.js');
       const r = await makeAgentCerts(path.resolve(opts.dir), serverHosts(opts.host ?? []));
       if (opts.format === 'json') return printJSON(r);
       process.stdout.write(`wrote ${r.files.length} files to ${r.dir} (server certificate for ${r.hosts.join(', ')})\n`);
@@ -52,7 +52,7 @@ async function serve(opts: AgentFlags, cmd: Command): Promise<void> {
   const [{ parseAddress }, { startAgentServer }, certs] = await Promise.all([
     import('../../engine/remote/address.js'),
     import('../../engine/remote/server/server.js'),
-    import('../../engine/remote/server/certs.js'),
+    import('../../tls/certs.js'),
   ]);
   const g = globals(cmd);
   const listen = (opts.listen ?? [`unix://${path.join(g.root, 'agent', 'agent.sock')}`]).map((l) => parseAddress(l, '--listen'));

@@ -13,7 +13,7 @@ import type { KilnError } from '../../errors.js';
 import { grpcTarget, type AgentAddress } from './address.js';
 import { fromStatus, isConnectionLoss, type ClientTls } from './errors.js';
 import { CHANNEL_OPTIONS, engineService, type JsonMsg } from './proto.js';
-import type { TlsMaterial } from './tls.js';
+import type { TlsMaterial } from '../../tls/client.js';
 
 type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: JsonMsg) => void) => grpc.ClientUnaryCall;
 type ServerStream = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions) => grpc.ClientReadableStream<unknown>;

@@ -16,7 +16,7 @@ import { chunkBytes, sendChunks, writeOut } from './chunks.js';
 import { AgentConnection } from './connection.js';
 import { forwardedCredentials } from './credentials.js';
 import { toJson, type ProgressMsg } from './proto.js';
-import { readTls, type TlsFiles } from './tls.js';
+import { readTls, type TlsFiles } from '../../tls/client.js';
 
 export interface RemoteEngineOptions {
   /** `tcp://HOST:PORT` or `unix:///PATH`. */

@@ -14,7 +14,7 @@ import { startAgent, type TestAgent } from '../../testing/agent.js';
 import { kiln } from '../../testing/kiln.js';
 import { removeDir, tempDir } from '../../testing/tempdir.js';
 import { openRemoteEngine } from './engine.js';
-import { makeAgentCerts } from './server/certs.js';
+import { makeAgentCerts } from '../../tls/certs.js';
 import type { KilnError } from '../../errors.js';
 
 let agent: TestAgent;

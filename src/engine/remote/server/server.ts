@@ -14,12 +14,8 @@ import { grpcTarget, type AgentAddress } from '../address.js';
 import { CHANNEL_OPTIONS, engineService } from '../proto.js';
 import { methodTable } from './handlers.js';
 
-export interface ServerTls {
-  /** The CA whose signature a client certificate must carry. */
-  ca: Buffer;
-  cert: Buffer;
-  key: Buffer;
-}
+import type { ServerTls } from '../../../tls/certs.js';
+export type { ServerTls };
 
 export interface AgentServerOptions {
   engine: Engine;

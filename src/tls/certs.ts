@@ -11,10 +11,17 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { failedPrecondition, invalidArgument } from '../../../errors.js';
-import type { ServerTls } from './server.js';
+import { failedPrecondition, invalidArgument } from '../errors.js';
 
 const run = promisify(execFile);
+
+/** The agent's side of its mutual TLS, as the server loads it. */
+export interface ServerTls {
+  /** The CA whose signature a client certificate must carry. */
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
 
 export const CERT_FILES = { ca: 'ca.pem', caKey: 'ca-key.pem', serverCert: 'server-cert.pem', serverKey: 'server-key.pem', cert: 'cert.pem', key: 'key.pem' } as const;
 

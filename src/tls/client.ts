@@ -7,7 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { invalidArgument, isErrno, unauthenticated } from '../../errors.js';
+import { invalidArgument, isErrno, unauthenticated } from '../errors.js';
 
 export interface TlsFiles {
   ca: string;
