@@ -131,7 +131,9 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
         labels: opts.labels,
         outputs,
         noCache: Boolean(opts.noCache),
-        ...(opts.compression ? { compression: opts.compression } : {}),
+        // As kaniko: layers are made in their pushed form (gzip unless --compression), so the digest written,
+        // the OCI layout and the registry's manifest are one and the same (the executor's store is throwaway).
+        compression: opts.compression ?? 'gzip',
         ...(opts.progress ? { progress: opts.progress } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       },

@@ -1,23 +1,71 @@
 /**
- * `kiln images --filter` (`-f`): the keys kiln supports so far, with docker's
- * meaning — `dangling=true|false` (images without a name, or with one).
- * Several filters must all hold; an unknown key or value is one line.
+ * `kiln images --filter` (`-f`), with docker's meaning: `dangling=true|false`
+ * (images without a name, or with one), `reference=PATTERN` (a name or
+ * name:tag glob, as docker's path.Match: `*` and `?` stop at `/`; only the
+ * matching names are shown), `before=IMAGE` / `since=IMAGE` (created before or
+ * after that image). Values of one key are alternatives; different keys must
+ * all hold. An unknown key or value is one line.
  */
-import { invalidArgument } from '../../errors.js';
+import { invalidArgument, notFound } from '../../errors.js';
 import type { ImageSummary } from '../../engine/engine.js';
+import { familiarString, parseReference } from '../../name/reference.js';
 
-export type ImageFilter = (image: ImageSummary) => boolean;
+const KEYS = ['dangling', 'reference', 'before', 'since'];
 
-export function parseImageFilters(specs: string[]): ImageFilter {
-  const tests: ImageFilter[] = specs.map((spec) => {
+/** A docker path.Match pattern as an anchored regular expression. */
+function globToRegExp(pattern: string): RegExp {
+  let re = '';
+  for (const ch of pattern) {
+    if (ch === '*') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** The names of an image a reference pattern matches: `name:tag` or `name` alone, in docker's familiar form. */
+function matchingTags(image: ImageSummary, patterns: RegExp[]): string[] {
+  return image.repoTags.filter((t) => {
+    const familiar = familiarString(parseReference(t));
+    const name = familiar.replace(/:[^:/]*$/, '');
+    return patterns.some((p) => p.test(familiar) || p.test(name));
+  });
+}
+
+function createdOf(images: ImageSummary[], ref: string, key: string): number {
+  const bare = ref.replace(/^sha256:/, '');
+  const hit = images.find((i) => i.id.slice(7).startsWith(bare) || i.repoTags.some((t) => t === ref || familiarString(parseReference(t)) === ref || familiarString(parseReference(t)) === `${ref}:latest`));
+  if (!hit) throw notFound(`no such image: ${ref} (in --filter ${key}=${ref})`, { hint: 'name an image kiln images lists' });
+  return Date.parse(hit.created ?? '') || 0;
+}
+
+export function filterImages(images: ImageSummary[], specs: string[]): ImageSummary[] {
+  const want = new Map<string, string[]>();
+  for (const spec of specs) {
     const eq = spec.indexOf('=');
     const key = eq < 0 ? spec : spec.slice(0, eq);
     const value = eq < 0 ? '' : spec.slice(eq + 1);
-    if (key === 'dangling') {
-      if (value !== 'true' && value !== 'false') throw invalidArgument(`invalid filter 'dangling=${value}'`, { hint: 'use --filter dangling=true or dangling=false' });
-      return (i) => (i.repoTags.length === 0) === (value === 'true');
+    if (!KEYS.includes(key)) throw invalidArgument(`invalid filter '${key}'`, { hint: 'kiln images supports --filter dangling=, reference=, before=, since=' });
+    if (key === 'dangling' && value !== 'true' && value !== 'false') throw invalidArgument(`invalid filter 'dangling=${value}'`, { hint: 'use --filter dangling=true or dangling=false' });
+    want.set(key, [...(want.get(key) ?? []), value]);
+  }
+  const dangling = want.get('dangling');
+  const patterns = want.get('reference')?.map(globToRegExp);
+  const before = want.get('before')?.map((r) => createdOf(images, r, 'before'));
+  const since = want.get('since')?.map((r) => createdOf(images, r, 'since'));
+  const out: ImageSummary[] = [];
+  for (const image of images) {
+    const created = Date.parse(image.created ?? '') || 0;
+    if (dangling && !dangling.some((v) => (image.repoTags.length === 0) === (v === 'true'))) continue;
+    if (before && !before.some((t) => created < t)) continue;
+    if (since && !since.some((t) => created > t)) continue;
+    if (patterns) {
+      const tags = matchingTags(image, patterns);
+      if (tags.length === 0) continue;
+      out.push({ ...image, repoTags: tags });
+      continue;
     }
-    throw invalidArgument(`invalid filter '${key}'`, { hint: 'kiln images supports --filter dangling=true|false' });
-  });
-  return (i) => tests.every((t) => t(i));
+    out.push(image);
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { familiarName, parseReference } from '../../name/reference.js';
 import type { ImageSummary } from '../../engine/engine.js';
 import { withEngine } from '../engine.js';
 import { humanAge, humanSize, printFormatted, printJSON, printTable } from '../output.js';
-import { parseImageFilters } from './image-filter.js';
+import { filterImages } from './image-filter.js';
 
 interface Opts {
   quiet?: boolean;
@@ -53,14 +53,14 @@ export function register(program: Command): void {
     .alias('ls')
     .description('List images')
     .argument('[repository]', 'only images of this repository[:tag]')
+    .option('-a, --all', 'all images (kiln keeps no intermediate images: the same list, as docker with BuildKit)')
     .option('-q, --quiet', 'only image IDs')
     .option('--digests', 'show digests')
     .option('--no-trunc', 'do not truncate IDs')
     .option('--format <format>', 'json, or a Go template: "{{.Repository}}:{{.Tag}} {{.ID}}", "table {{.ID}}\\t{{.Size}}"')
-    .option('-f, --filter <filter>', 'dangling=true|false (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('-f, --filter <filter>', 'dangling=true|false, reference=PATTERN, before=IMAGE, since=IMAGE (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(async (repository: string | undefined, opts: Opts, cmd: Command) => {
-      const keep = parseImageFilters(opts.filter);
-      const images = (await withEngine(cmd, (e) => e.listImages(repository ? { reference: repository } : {}))).filter(keep);
+      const images = filterImages(await withEngine(cmd, (e) => e.listImages(repository ? { reference: repository } : {})), opts.filter);
       // Only the rows of the repository[:tag] asked for, as docker shows them (an image's other names are left out).
       const wanted = repository === undefined ? undefined : parseReference(repository);
       const shown = (all: Row[]) => (wanted ? all.filter((r) => r.Repository === familiarName(wanted) && (wanted.tag === undefined || r.Tag === wanted.tag)) : all);

@@ -1,9 +1,24 @@
 import type { Command } from 'commander';
-import type { ContainerEngine } from '../../engine/containers.js';
+import type { ContainerEngine, VolumeInfo } from '../../engine/containers.js';
+import { invalidArgument } from '../../errors.js';
 import { notRemote, withContainers } from '../engine.js';
 import { printJSON, printTable } from '../output.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
+
+/** docker's `volume ls --filter` keys kiln has: name= (a substring), label=KEY or KEY=VALUE, driver=; values of one key are alternatives. */
+export function volumeFilter(specs: string[]): (v: VolumeInfo) => boolean {
+  const want = new Map<string, string[]>();
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const key = eq < 0 ? spec : spec.slice(0, eq);
+    if (!['name', 'label', 'driver'].includes(key)) throw invalidArgument(`invalid filter '${key}'`, { hint: 'kiln volume ls supports --filter name=, label=, driver=' });
+    want.set(key, [...(want.get(key) ?? []), eq < 0 ? '' : spec.slice(eq + 1)]);
+  }
+  const label = (v: VolumeInfo, l: string) => (l.includes('=') ? v.labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in v.labels);
+  return (v) =>
+    [...want].every(([key, values]) => values.some((x) => (key === 'name' ? v.name.includes(x) : key === 'driver' ? v.driver === x : label(v, x))));
+}
 
 /** Volumes are the container engine's: through an agent (--host) there are none. */
 function withVolumes<T>(cmd: Command, fn: (c: ContainerEngine) => Promise<T>): Promise<T> {
@@ -28,8 +43,10 @@ export function register(program: Command): void {
     .description('List volumes')
     .option('-q, --quiet', 'only names')
     .option('--format <format>', 'json for machine-readable output')
-    .action(async (opts: { quiet?: boolean; format?: string }, cmd: Command) => {
-      const list = await withVolumes(cmd, (c) => c.listVolumes());
+    .option('-f, --filter <filter>', 'name=PART, label=KEY[=VALUE], driver=local (repeatable)', collect, [])
+    .action(async (opts: { quiet?: boolean; format?: string; filter: string[] }, cmd: Command) => {
+      const keep = volumeFilter(opts.filter);
+      const list = (await withVolumes(cmd, (c) => c.listVolumes())).filter(keep);
       if (opts.format === 'json') return printJSON(list.map(({ scope: _s, ...v }) => v));
       if (opts.quiet) return void process.stdout.write(list.map((v) => v.name + '\n').join(''));
       printTable(['DRIVER', 'VOLUME NAME'], list.map((v) => [v.driver, v.name]));

@@ -77,6 +77,23 @@ test('volume create/prune: unused volumes go, used ones stay', async () => {
   await fx.ok(['volume', 'rm', 'keepme']);
 });
 
+test('volume ls --filter name=, label=, driver= (values of one key are alternatives, keys must all hold); an unknown key is one line', async () => {
+  await fx.ok(['volume', 'create', '-l', 'team=web', 'web-data']);
+  await fx.ok(['volume', 'create', '-l', 'team=db', '-l', 'backup', 'db-data']);
+  await fx.ok(['volume', 'create', 'scratch']);
+  const ls = async (...f: string[]) => (await fx.ok(['volume', 'ls', '-q', ...f.flatMap((x) => ['--filter', x])])).stdout.trim().split('\n').filter(Boolean).sort();
+  assert.deepEqual(await ls('name=data'), ['db-data', 'web-data']);
+  assert.deepEqual(await ls('label=team=web'), ['web-data']);
+  assert.deepEqual(await ls('label=backup'), ['db-data']);
+  assert.deepEqual(await ls('label=team', 'name=web'), ['web-data']);
+  assert.deepEqual(await ls('name=scratch', 'name=web'), ['scratch', 'web-data']);
+  assert.deepEqual(await ls('driver=local', 'name=scr'), ['scratch']);
+  const bad = await fx.k(['volume', 'ls', '--filter', 'size=1']);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr, "kiln: invalid filter 'size' (kiln volume ls supports --filter name=, label=, driver=)\n");
+  await fx.ok(['volume', 'rm', 'web-data', 'db-data', 'scratch']);
+});
+
 test('system prune removes stopped containers (and with --volumes, unused volumes); running ones stay', async () => {
   await fx.ok(['create', '--name', 'stopped', '--network', 'none', IMAGE, 'true']);
   await fx.ok(['run', '-d', '--name', 'running', '--network', 'none', '-v', 'inuse:/d', IMAGE, 'sleep', '1000']);
