@@ -50,8 +50,8 @@ export async function engineFor(cmd: Command, opts: { serve?: boolean; check?: b
     return openRemoteEngine({ host: choice.host, ...(tls ? { tls } : {}) });
   }
   if (choice.backend === 'kube') {
-    const { openKubeEngine } = await import('../engine/kube/engine.js');
-    return openKubeEngine(g);
+    const [{ openKubeEngine }, { openRemoteEngine }] = await Promise.all([import('../engine/kube/engine.js'), import('../engine/remote/engine.js')]);
+    return openKubeEngine(g, openRemoteEngine);
   }
   // Loaded on demand: a command that needs no engine starts without the registry and store code.
   if (choice.backend === 'containerd') {

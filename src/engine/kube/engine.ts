@@ -1,13 +1,15 @@
 /**
  * The kube backend: find the kiln agent `kiln install` put on the builder
  * node, open a tunnel to it through the API server's port-forward, and use
- * the remote engine over that tunnel with the client certificates install
- * kept. Everything the remote backend does (images, pull, push, build with
- * context sync, events) works the same; `info` says where the agent runs.
+ * the agent's client over that tunnel with the client certificates install
+ * kept. The client (the remote backend's engine) is passed in by the caller,
+ * so no backend imports another. Everything the remote backend does (images,
+ * pull, push, build with context sync, events) works the same; `info` says
+ * where the agent runs.
  */
 import type { Engine, EngineInfo } from '../engine.js';
 import { failedPrecondition, isKilnError, KilnError } from '../../errors.js';
-import { openRemoteEngine } from '../remote/engine.js';
+import type { TlsFiles } from '../../tls/client.js';
 import { apis } from '../../kube/api.js';
 import { readDaemonSet, readyAgentPod, notInstalled } from '../../kube/agent-pod.js';
 import { clientCertDir, clientTlsFiles, hasClientCerts } from '../../kube/client-certs.js';
@@ -26,7 +28,10 @@ export interface KubeInfo {
   tunnel: string;
 }
 
-export async function openKubeEngine(flags: KubeFlags): Promise<Engine> {
+/** Opens the agent's client at a tcp:// address (the remote backend's openRemoteEngine). */
+export type OpenAgentClient = (opts: { host: string; tls: TlsFiles; label: string }) => Promise<Engine>;
+
+export async function openKubeEngine(flags: KubeFlags, openAgentClient: OpenAgentClient): Promise<Engine> {
   const k = loadKube(flags);
   const a = apis(k);
   const certs = clientCertDir(k.server, k.namespace);
@@ -43,7 +48,7 @@ export async function openKubeEngine(flags: KubeFlags): Promise<Engine> {
   const label = `${k.namespace}/${podName} on node ${kube.node} (context "${k.context}")`;
   let remote: Engine;
   try {
-    remote = await openRemoteEngine({ host: tunnel.host, tls: clientTlsFiles(certs), label });
+    remote = await openAgentClient({ host: tunnel.host, tls: clientTlsFiles(certs), label });
   } catch (e) {
     await tunnel.close();
     throw e;
