@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { writeOutputFile } from '../../user-files.js';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { cancelled, invalidArgument, notFound, unavailable } from '../../errors.js';
+import { invalidArgument, notFound, unavailable } from '../../errors.js';
+import { cancellableBuild } from '../build-cancel.js';
 import type { BuildOptions, SecretSpec, SshSpec } from '../../builder/types.js';
 import type { CacheExport } from '../../builder/types.js';
 import { parseCodec, peekHead, sniffCodec } from '../../layer/compress.js';
@@ -189,15 +190,10 @@ export function register(program: Command): void {
       if (f.file === '-') opts.dockerfileText = await readAll(process.stdin as AsyncIterable<Buffer>);
       else if (f.file !== undefined) opts.file = f.file;
       const progress = createBuildProgress(process.stderr, f.quiet ? 'quiet' : (f.progress as ProgressMode));
-      const abort = new AbortController();
-      const onSignal = (sig: NodeJS.Signals) => abort.abort(cancelled(`build cancelled by ${sig}`, { exitCode: 130, hint: 'nothing was tagged; run the build again to continue from the cache' }));
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
       opts.progress = progress;
-      opts.signal = abort.signal;
-      try {
-        const r = await withEngine(cmd, async (e) => {
-          const built = await e.build(opts);
+      const r = await cancellableBuild(progress, 'nothing was tagged; run the build again to continue from the cache', (signal) =>
+        withEngine(cmd, async (e) => {
+          const built = await e.build({ ...opts, signal });
           // A push sends the layers compressed: its manifest (what the registry serves) is the one to report.
           let pushed: { digest: string; size: number } | undefined;
           for (const name of plan.push) {
@@ -205,21 +201,14 @@ export function register(program: Command): void {
             pushed ??= p;
           }
           return pushed ? { ...built, manifestDigest: pushed.digest, manifestSize: pushed.size } : built;
-        });
-        progress.done();
-        if (r.contextUpload && globals(cmd).debug) {
-          const u = r.contextUpload;
-          process.stderr.write(`debug: context upload: ${u.bytes} bytes in ${u.files} file(s), manifest ${u.manifestBytes} bytes\n`);
-        }
-        if (f.iidfile) await writeOutputFile(f.iidfile, r.id, 'build: --iidfile');
-        if (f.metadataFile) await writeOutputFile(f.metadataFile, JSON.stringify(buildMetadata(r, r.tags), null, 2) + '\n', 'build: --metadata-file');
-        process.stdout.write(`${r.id}\n`);
-      } catch (e) {
-        progress.done();
-        throw e;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        }),
+      );
+      if (r.contextUpload && globals(cmd).debug) {
+        const u = r.contextUpload;
+        process.stderr.write(`debug: context upload: ${u.bytes} bytes in ${u.files} file(s), manifest ${u.manifestBytes} bytes\n`);
       }
+      if (f.iidfile) await writeOutputFile(f.iidfile, r.id, 'build: --iidfile');
+      if (f.metadataFile) await writeOutputFile(f.metadataFile, JSON.stringify(buildMetadata(r, r.tags), null, 2) + '\n', 'build: --metadata-file');
+      process.stdout.write(`${r.id}\n`);
     });
 }

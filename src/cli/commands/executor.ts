@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { cancelled, invalidArgument } from '../../errors.js';
+import { invalidArgument } from '../../errors.js';
+import { cancellableBuild } from '../build-cancel.js';
 import { parseCodec } from '../../layer/compress.js';
 import { createBuildProgress, type ProgressMode } from '../build-progress.js';
 
@@ -77,12 +78,8 @@ export function register(program: Command): void {
       if (!['auto', 'plain', 'tty'].includes(f.progress)) throw invalidArgument(`--progress ${f.progress}: use auto, plain or tty`);
       const { runExecutor } = await import('../../executor/executor.js');
       const progress = createBuildProgress(process.stderr, f.progress as ProgressMode);
-      const abort = new AbortController();
-      const onSignal = (sig: NodeJS.Signals) => abort.abort(cancelled(`build cancelled by ${sig}`, { exitCode: 130 }));
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const r = await runExecutor({
+      const r = await cancellableBuild(progress, undefined, (signal) =>
+        runExecutor({
           root: f.root,
           stateDir: f.stateDir,
           context: parseContext(f.context),
@@ -103,17 +100,10 @@ export function register(program: Command): void {
           force: Boolean(f.force),
           noCache: !f.cache,
           progress,
-          signal: abort.signal,
-        });
-        progress.done();
-        for (const p of r.pushed) process.stderr.write(`pushed ${p}\n`);
-        process.stdout.write(`${r.digest}\n`);
-      } catch (e) {
-        progress.done();
-        throw e;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+          signal,
+        }),
+      );
+      for (const p of r.pushed) process.stderr.write(`pushed ${p}\n`);
+      process.stdout.write(`${r.digest}\n`);
     });
 }

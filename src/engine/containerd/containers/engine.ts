@@ -7,6 +7,7 @@
  */
 import { failedPrecondition, isKilnError, notFound, unimplemented } from '../../../errors.js';
 import type { ContainerDetail, ContainerEngine, ContainerSummary, CreateOptions } from '../../containers.js';
+import { containerDetail } from '../../containers/detail.js';
 import { filterContainers } from '../../containers/filter.js';
 import type { Engine, ImageDetail } from '../../engine.js';
 import { createCtr, destroyCtr, endRun, logFile, startCtr, type CtrContext } from './lifecycle.js';
@@ -16,27 +17,7 @@ import { getTask, killTask, listTasks, signalNumber, stateOf, stopTask, waitTask
 type Images = Pick<Engine, 'inspectImage' | 'pull'>;
 
 function detail(rec: CtrRecord, live: TaskState): ContainerDetail {
-  return {
-    id: rec.id,
-    name: rec.name,
-    image: rec.image,
-    imageId: rec.imageId,
-    command: rec.args.join(' '),
-    created: rec.created,
-    state: live.state,
-    ...(live.exitCode !== undefined ? { exitCode: live.exitCode } : {}),
-    ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
-    ...(live.finishedAt ? { finishedAt: live.finishedAt } : {}),
-    ports: live.state === 'running' ? rec.ports : [],
-    labels: rec.spec.labels ?? {},
-    spec: rec.spec,
-    args: rec.args,
-    ...(live.pid !== undefined ? { pid: live.pid } : {}),
-    restartCount: rec.restartCount,
-    ...(rec.ip && live.state === 'running' ? { ip: rec.ip } : {}),
-    mounts: rec.mounts,
-    paths: { dir: rec.dir, log: logFile(rec) },
-  };
+  return containerDetail(rec, live, { dir: rec.dir, log: logFile(rec) });
 }
 
 const notVolumes = () => Promise.reject(unimplemented('volumes are not supported on the containerd backend yet', { hint: 'use --backend local for volumes' }));

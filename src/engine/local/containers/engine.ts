@@ -6,6 +6,7 @@ import type { ContainerDetail, ContainerEngine, ContainerSpec, ContainerSummary,
 import type { Engine, ImageDetail } from '../../engine.js';
 import { appendEvent, readEvents } from '../events.js';
 import { containerContext, logFile, type ContainerContext } from './context.js';
+import { containerDetail } from '../../containers/detail.js';
 import { filterContainers } from '../../containers/filter.js';
 import { liveState, monitorRunning } from './state.js';
 import type { ContainerRecord } from './store.js';
@@ -56,29 +57,7 @@ async function copying(ctx: ContainerContext, ref: string, fn: (root: string, na
 }
 
 async function detail(ctx: ContainerContext, rec: ContainerRecord): Promise<ContainerDetail> {
-  const live = await liveState(ctx.stateDir, rec);
-  return {
-    id: rec.id,
-    name: rec.name,
-    image: rec.image,
-    imageId: rec.imageId,
-    command: rec.args.join(' '),
-    created: rec.created,
-    state: live.state,
-    ...(live.exitCode !== undefined ? { exitCode: live.exitCode } : {}),
-    ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
-    ...(live.finishedAt ? { finishedAt: live.finishedAt } : {}),
-    ports: live.state === 'running' ? rec.ports : [],
-    labels: rec.spec.labels ?? {},
-    spec: rec.spec,
-    args: rec.args,
-    ...(live.pid !== undefined ? { pid: live.pid } : {}),
-    ...(live.error ? { error: live.error } : {}),
-    restartCount: rec.restartCount,
-    ...(rec.ip && live.state === 'running' ? { ip: rec.ip } : {}),
-    mounts: rec.mounts,
-    paths: { dir: ctx.store.containerDir(rec.id), log: logFile(ctx, rec.id) },
-  };
+  return containerDetail(rec, await liveState(ctx.stateDir, rec), { dir: ctx.store.containerDir(rec.id), log: logFile(ctx, rec.id) });
 }
 
 /** `engine` opens (once) the image engine of the same root: only commands that need images pay for it. */
