@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createRegistryClient } from '../registry/client.js';
 import { gzipSync } from 'node:zlib';
 import { layerTar } from '../testing/store-fixture.js';
-import { blobOf, streamOf, tinyImage, type TestImage } from '../testing/blobs.js';
+import { imageOfLayer, streamOf, tinyImage, type TestImage } from '../testing/blobs.js';
 import { startHostileRegistry } from '../testing/hostile.js';
 import { kiln, kilnBin, kilnOk } from '../testing/kiln.js';
 import { startRegistry } from '../testing/registry.js';
@@ -81,21 +81,7 @@ test('a layer bigger than its descriptor: the pull stops reading at its size, on
 /** An image whose layer is a real tar (containerd unpacks it): ~200 KB of text, gzipped. */
 async function tarImage(): Promise<TestImage> {
   const raw = await layerTar({ 'data.txt': randomBytes(150_000).toString('hex') });
-  const layer = blobOf(gzipSync(raw));
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-  const config = blobOf(Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [blobOf(raw).digest] }, config: {} })));
-  const mediaType = 'application/vnd.oci.image.manifest.v1+json';
-  const manifest = blobOf(
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType,
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size: layer.size }],
-      }),
-    ),
-  );
-  return { config, layer, manifest, mediaType };
+  return imageOfLayer(raw, gzipSync(raw), process.arch === 'x64' ? 'amd64' : process.arch);
 }
 
 async function pushImage(host: string, img: TestImage): Promise<void> {

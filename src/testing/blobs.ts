@@ -43,9 +43,14 @@ export interface TestImage {
  */
 export function tinyImage(layerSize = 1024): TestImage {
   const raw = randomBlob(layerSize);
-  const layer = blobOf(gzipSync(raw.bytes, { level: 1 }));
+  return imageOfLayer(raw.bytes, gzipSync(raw.bytes, { level: 1 }));
+}
+
+/** An OCI image of one gzip layer (`gzipped`, whose uncompressed bytes are `raw`) for this machine's architecture: config and manifest made around it. */
+export function imageOfLayer(raw: Buffer, gzipped: Buffer, arch = 'amd64'): TestImage {
+  const layer = blobOf(gzipped);
   const config = blobOf(
-    Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [raw.digest] }, config: {} })),
+    Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [blobOf(raw).digest] }, config: {} })),
   );
   const mediaType = 'application/vnd.oci.image.manifest.v1+json';
   const manifest = blobOf(

@@ -5,7 +5,7 @@ export { tempDir, removeDir, withTempDir } from './tempdir.js';
 export { freePort } from './ports.js';
 export { repoRoot } from './root.js';
 export { makeCA, makeServerCert, makeSigningCert, type CertFiles } from './pki.js';
-export { blobOf, randomBlob, streamOf, readAll, tinyImage, type TestBlob, type TestImage } from './blobs.js';
+export { blobOf, imageOfLayer, randomBlob, streamOf, readAll, tinyImage, type TestBlob, type TestImage } from './blobs.js';
 export { startContainerd, type TestContainerd } from './containerd.js';
 export { criImageService, type CriImage, type CriImageService } from './cri.js';
 export { startAgent, type StartAgentOptions, type TestAgent } from './agent.js';
