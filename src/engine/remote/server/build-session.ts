@@ -16,9 +16,9 @@ import type { BuildEvent, BuildResult, SecretSpec } from '../../../builder/types
 import type { Engine } from '../../engine.js';
 import { parseBuildStart, type BuildStart } from '../build-start.js';
 import { defaultLimits, validateManifest, type ManifestLimits } from '../sync/validate.js';
-import { loadSlotManifest, openSlot, saveSlotManifest, type ContextSlot } from '../sync/slot.js';
+import { clearSlotManifest, loadSlotManifest, openSlot, saveSlotManifest, type ContextSlot } from '../sync/slot.js';
 import { ContextApplier } from '../sync/apply.js';
-import { applyDelta, manifestDigest, type ContextManifest, type ManifestEntry, type ManifestPart } from '../sync/manifest.js';
+import { applyDelta, diffManifest, manifestDigest, type ContextManifest, type ManifestDelta, type ManifestEntry, type ManifestPart } from '../sync/manifest.js';
 
 /** A BuildUp message as proto-loader gives it (keepCase, oneofs). */
 export interface BuildUpMsg {
@@ -97,17 +97,21 @@ async function readParts(next: () => Promise<BuildUpMsg | undefined>, limits: Ma
  * The manifest of this build: sent whole, or as changes against the one the
  * slot was last synced to (when the slot holds that one and the result has
  * the digest the client announced; otherwise the agent asks for it whole).
+ * With a stored base, also what differs from it (computed here from the
+ * validated result, so only paths the base held are ever removed): the slot's
+ * directory is in the base's state, so only those paths need touching.
  */
-async function readManifest(io: BuildSessionIo, next: () => Promise<BuildUpMsg | undefined>, start: BuildStart, slot: ContextSlot, limits: ManifestLimits): Promise<ContextManifest> {
+async function readManifest(io: BuildSessionIo, next: () => Promise<BuildUpMsg | undefined>, start: BuildStart, slot: ContextSlot, limits: ManifestLimits): Promise<{ manifest: ContextManifest; delta?: ManifestDelta }> {
   const parts = await readParts(next, limits);
-  if (start.manifestBase === undefined) return validateManifest({ entries: parts.entries }, limits);
   const stored = await loadSlotManifest(slot);
+  const withDelta = (manifest: ContextManifest) => ({ manifest, ...(stored ? { delta: diffManifest(stored.manifest, manifest) } : {}) });
+  if (start.manifestBase === undefined) return withDelta(validateManifest({ entries: parts.entries }, limits));
   if (stored?.digest === start.manifestBase) {
     const m = applyDelta(stored.manifest, parts.entries, parts.remove);
-    if (manifestDigest(m) === start.manifestDigest) return validateManifest(m, limits);
+    if (manifestDigest(m) === start.manifestDigest) return withDelta(validateManifest(m, limits));
   }
   await io.send({ need: { digests: [], full_manifest: true } });
-  return validateManifest({ entries: (await readParts(next, limits)).entries }, limits);
+  return withDelta(validateManifest({ entries: (await readParts(next, limits)).entries }, limits));
 }
 
 export async function runBuildSession(ctx: BuildSessionContext, io: BuildSessionIo): Promise<BuildResult> {
@@ -130,8 +134,12 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     throw e;
   });
   try {
-    const manifest = await readManifest(io, next, start, slot, limits);
-    const applier = new ContextApplier(slot, manifest, ctx.stateDir);
+    const { manifest, delta } = await readManifest(io, next, start, slot, limits);
+    // From here the directory may be between two states until finish(): no stored manifest vouches for it
+    // (unless nothing changes: then the stored one stays as it is).
+    const unchanged = delta !== undefined && delta.entries.length === 0 && delta.remove.length === 0;
+    if (!unchanged) await clearSlotManifest(slot);
+    const applier = new ContextApplier(slot, manifest, ctx.stateDir, delta);
     const need = await applier.plan();
     const n = ctx.needPart ?? NEED_PART;
     for (let i = 0; i === 0 || i < need.length; i += n) {
@@ -147,7 +155,7 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
       else throw invalidArgument('remote build: unexpected message while the context is sent');
     }
     await applier.finish();
-    await saveSlotManifest(slot, manifest);
+    if (!unchanged) await saveSlotManifest(slot, manifest);
     // The Dockerfile under its own name (messages say `Dockerfile:3`), with an empty ignore file beside
     // it: the client already applied .dockerignore, the synced directory holds only what it kept.
     const dockerfile = path.join(scratch, start.dockerfileName);

@@ -8,6 +8,12 @@
  * places them; `finish` makes the hardlinks and sets modes and mtimes
  * (directories last, deepest first). Only what differs is touched, so the
  * stat memo stays valid for unchanged files.
+ *
+ * Given the delta from the manifest the directory is known to hold (the
+ * slot's stored one), only the delta's paths are looked at: what was removed,
+ * what was added or changed, the hardlinks to changed files, and the modes
+ * and mtimes of the directories whose contents changed. A no-change build
+ * then costs no stat at all; without a delta every path is checked.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -17,7 +23,7 @@ import { chmod, copyFile, link, lstat, lutimes, mkdir, open, readdir, readlink, 
 import path from 'node:path';
 import { dataLoss, invalidArgument } from '../../../errors.js';
 import { SourceHasher } from '../../../builder/hasher.js';
-import type { ContextManifest, ManifestEntry } from './manifest.js';
+import { comparePaths, type ContextManifest, type ManifestDelta, type ManifestEntry } from './manifest.js';
 import type { ContextSlot } from './slot.js';
 
 interface Upload {
@@ -46,6 +52,7 @@ export class ContextApplier {
   private readonly sizes = new Map<string, number>();
   private readonly uploads = new Map<string, Upload>();
   private readonly hasher: SourceHasher;
+  private memoLoaded = false;
   /** Bytes received and files written, for the build's report. */
   bytesReceived = 0;
   filesWritten = 0;
@@ -55,6 +62,8 @@ export class ContextApplier {
     private readonly manifest: ContextManifest,
     /** The agent's root, where the stat memo is kept (shared with the builder's). */
     memoRoot?: string,
+    /** What differs from the manifest the directory holds now, when that is known. */
+    private readonly delta?: ManifestDelta,
   ) {
     for (const e of manifest.entries) this.want.set(e.path, e);
     this.hasher = new SourceHasher(memoRoot, slot.dir);
@@ -66,24 +75,31 @@ export class ContextApplier {
 
   /** Removes what is not wanted, creates what needs no bytes, returns the digests to upload. */
   async plan(): Promise<string[]> {
-    await this.hasher.load();
-    await this.prune('');
-    for (const e of this.manifest.entries) {
+    if (this.delta) {
+      // Deepest first; every removed path was in the base, whose parents are directories.
+      for (const rel of [...this.delta.remove].sort(comparePaths).reverse()) await rm(this.abs(rel), { recursive: true, force: true });
+    } else await this.prune('');
+    for (const e of this.delta?.entries ?? this.manifest.entries) {
       const abs = this.abs(e.path);
       const st = await lstat(abs).catch(() => undefined);
       switch (e.type) {
         case 'dir':
-          if (!st) await mkdir(abs, { mode: 0o700 });
+          if (st && !st.isDirectory()) await rm(abs, { force: true });
+          if (!st?.isDirectory()) await mkdir(abs, { mode: 0o700 });
           break;
         case 'symlink':
-          if (!st) await symlink(e.target!, abs);
+          if (st && !keepable(st, e, st.isSymbolicLink() ? await readlink(abs) : undefined)) await rm(abs, { recursive: true, force: true });
+          else if (st) break;
+          await symlink(e.target!, abs);
           break;
         case 'fifo':
-          if (!st) await promisify(execFile)('mkfifo', ['-m', '600', abs]);
+          if (st && !st.isFIFO()) await rm(abs, { recursive: true, force: true });
+          else if (st) break;
+          await promisify(execFile)('mkfifo', ['-m', '600', abs]);
           break;
         case 'file':
-          if (st && (await this.matches(abs, st, e))) break;
-          if (st) await rm(abs, { force: true });
+          if (st?.isFile() && (await this.matches(abs, st, e))) break;
+          if (st) await rm(abs, { recursive: true, force: true });
           this.sizes.set(e.digest!, e.size!);
           this.pending.set(e.digest!, [...(this.pending.get(e.digest!) ?? []), e.path]);
           break;
@@ -91,13 +107,18 @@ export class ContextApplier {
           break;
       }
     }
-    await this.hasher.save();
+    if (this.memoLoaded) await this.hasher.save();
     return [...this.pending.keys()];
   }
 
   /** A kept file: its bytes must match; a file hardlinked to another is copied apart first. */
   private async matches(abs: string, st: Stats, e: ManifestEntry): Promise<boolean> {
     if (st.size !== e.size) return false;
+    if (!this.memoLoaded) {
+      // Loaded only when a kept file must be checked: a no-change sync with a delta reads no memo.
+      await this.hasher.load();
+      this.memoLoaded = true;
+    }
     if (st.nlink > 1) {
       const tmp = path.join(this.slot.incoming, `unlink-${st.ino}`);
       await copyFile(abs, tmp);
@@ -175,10 +196,10 @@ export class ContextApplier {
       throw invalidArgument(`build context upload incomplete: ${this.pending.size} file(s) not sent, e.g. ${paths[0]} (${d.slice(0, 19)}…)`);
     }
     const dirs: ManifestEntry[] = [];
-    for (const e of this.manifest.entries) {
+    for (const e of this.touched()) {
       const abs = this.abs(e.path);
       if (e.type === 'hardlink') {
-        await rm(abs, { force: true });
+        await rm(abs, { recursive: true, force: true });
         await link(this.abs(e.target!), abs);
         continue;
       }
@@ -186,6 +207,21 @@ export class ContextApplier {
       else await this.setMeta(abs, e);
     }
     for (const e of dirs.reverse()) await this.setMeta(this.abs(e.path), e);
+  }
+
+  /**
+   * The entries whose links, modes or mtimes finish() must see to, in manifest order: all of them
+   * without a delta; with one, the delta's, every hardlink to a changed file, and the directories
+   * holding an added, changed or removed path (writing there moved their mtimes).
+   */
+  private touched(): ManifestEntry[] {
+    if (!this.delta) return this.manifest.entries;
+    const paths = new Set(this.delta.entries.map((e) => e.path));
+    for (const p of [...paths, ...this.delta.remove]) {
+      const i = p.lastIndexOf('/');
+      if (i > 0) paths.add(p.slice(0, i));
+    }
+    return this.manifest.entries.filter((e) => paths.has(e.path) || (e.type === 'hardlink' && paths.has(e.target!)));
   }
 
   /** Mode and mtime, only when they differ (a chmod moves ctime, which would void the stat memo). */

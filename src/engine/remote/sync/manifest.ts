@@ -68,7 +68,13 @@ export function comparePaths(a: string, b: string): number {
 }
 
 /** What changed from `base` to `next`: entries added or changed, paths removed. */
-export function diffManifest(base: ContextManifest, next: ContextManifest): { entries: ManifestEntry[]; remove: string[] } {
+/** What differs between two manifests: entries added or changed, paths removed. */
+export interface ManifestDelta {
+  entries: ManifestEntry[];
+  remove: string[];
+}
+
+export function diffManifest(base: ContextManifest, next: ContextManifest): ManifestDelta {
   const old = new Map(base.entries.map((e) => [e.path, JSON.stringify(canonicalEntry(e))]));
   const entries = next.entries.filter((e) => old.get(e.path) !== JSON.stringify(canonicalEntry(e)));
   const now = new Set(next.entries.map((e) => e.path));

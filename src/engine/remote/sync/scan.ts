@@ -5,7 +5,6 @@
  * stat-memoised SourceHasher, so an unchanged file is not read again on the
  * next build. Also answers where the bytes of a digest can be read.
  */
-import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadIgnore, walkContext } from '../../../dockerfile/index.js';
 import { SourceHasher } from '../../../builder/hasher.js';
@@ -34,12 +33,12 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
   const entries: ManifestEntry[] = [];
   const sources = new Map<string, string>();
   const firstOfInode = new Map<string, string>();
-  for await (const e of walkContext(dir, { ignore: matcher })) {
+  for (const e of walkContext(dir, { ignore: matcher })) {
     const base = { path: e.path, mode: e.mode, mtimeMs: e.mtimeMs };
     if (e.type === 'dir' || e.type === 'fifo') entries.push({ ...base, type: e.type });
     else if (e.type === 'symlink') entries.push({ ...base, type: 'symlink', target: e.linkTarget! });
     else {
-      const st = await lstat(e.absolutePath);
+      const st = e.stats;
       if (st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;
         const first = firstOfInode.get(key);
@@ -49,7 +48,8 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
         }
         firstOfInode.set(key, e.path);
       }
-      const digest = `sha256:${await hasher.fileDigest(e.absolutePath, st)}`;
+      const d = hasher.fileDigest(e.absolutePath, st);
+      const digest = `sha256:${typeof d === 'string' ? d : await d}`;
       entries.push({ ...base, type: 'file', size: st.size, digest });
       if (!sources.has(digest)) sources.set(digest, e.absolutePath);
     }

@@ -53,7 +53,12 @@ export async function openSlot(contexts: string, id: string, opts: { timeoutMs?:
   }
 }
 
-/** The manifest the slot's directory was last brought to (a delta's base), if any. */
+/**
+ * The manifest the slot's directory was last brought to (a delta's base), if
+ * any. It is written only once a sync has finished and removed before the next
+ * one changes the directory, so a stored manifest always describes `ctx/`
+ * (nothing else writes there: builds only read it).
+ */
 export async function loadSlotManifest(slot: ContextSlot): Promise<{ digest: string; manifest: ContextManifest } | undefined> {
   try {
     const manifest = JSON.parse(await readFile(path.join(slot.base, 'manifest.json'), 'utf8')) as ContextManifest;
@@ -68,4 +73,9 @@ export async function saveSlotManifest(slot: ContextSlot, manifest: ContextManif
   const tmp = `${f}.tmp-${randomBytes(4).toString('hex')}`;
   await writeFile(tmp, JSON.stringify(manifest), { mode: 0o600 });
   await rename(tmp, f);
+}
+
+/** Before a sync changes the directory: a sync cut short leaves no manifest, and the next build checks every path. */
+export async function clearSlotManifest(slot: ContextSlot): Promise<void> {
+  await rm(path.join(slot.base, 'manifest.json'), { force: true });
 }

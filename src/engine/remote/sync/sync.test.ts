@@ -9,7 +9,7 @@ import { scanContext } from './scan.js';
 import { validateManifest } from './validate.js';
 import { openSlot, validateContextId } from './slot.js';
 import { ContextApplier } from './apply.js';
-import type { ContextManifest } from './manifest.js';
+import { diffManifest, type ContextManifest } from './manifest.js';
 
 async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const d = await mkdtemp(path.join(tmpdir(), 'kiln-sync-'));
@@ -18,11 +18,12 @@ async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string>
 }
 
 /** Both sides in one process: scan, plan, send what is needed in 64 KiB chunks, finish. */
-async function sync(agentRoot: string, ctx: string, clientRoot: string): Promise<{ need: string[]; bytes: number; dir: string }> {
+async function sync(agentRoot: string, ctx: string, clientRoot: string, base?: ContextManifest): Promise<{ need: string[]; bytes: number; dir: string; manifest: ContextManifest }> {
   const scanned = await scanContext(ctx, { cacheDir: clientRoot });
   const slot = await openSlot(agentRoot, 'ctx1');
   try {
-    const a = new ContextApplier(slot, validateManifest(JSON.parse(JSON.stringify(scanned.manifest))), agentRoot);
+    const manifest = validateManifest(JSON.parse(JSON.stringify(scanned.manifest)));
+    const a = new ContextApplier(slot, manifest, agentRoot, base && diffManifest(base, manifest));
     const need = await a.plan();
     let bytes = 0;
     for (const d of need) {
@@ -35,7 +36,7 @@ async function sync(agentRoot: string, ctx: string, clientRoot: string): Promise
       }
     }
     await a.finish();
-    return { need, bytes, dir: slot.dir };
+    return { need, bytes, dir: slot.dir, manifest };
   } finally {
     await slot.release();
   }
@@ -213,4 +214,53 @@ test('manifest delta: diff + apply gives the new manifest back, in the walk orde
   const parts = [...manifestParts(d.entries, d.remove)];
   assert.equal(parts.length, 1);
   assert.equal(parts[0]!.more, undefined);
+});
+
+test('sync with a delta: only the changed paths are touched, and the result is the same directory a full check gives', async (t) => {
+  const [ctx, agent, client] = [await tmp(t), await tmp(t), await tmp(t)];
+  await makeContext(ctx);
+  await mkdir(path.join(ctx, 'kind'));
+  await writeFile(path.join(ctx, 'kind/f'), 'file');
+  const first = await sync(agent, ctx, client);
+  // Every kind of change at once: a file's bytes (with a hardlink to it), a file turned into a dir, a dir into a
+  // symlink, a symlink retargeted, a removal deep down, a mode change, a new dir with a file.
+  await writeFile(path.join(ctx, 'run.sh'), '#!/bin/sh\necho changed\n');
+  await rm(path.join(ctx, 'src/copy.txt'));
+  await mkdir(path.join(ctx, 'src/copy.txt'));
+  await writeFile(path.join(ctx, 'src/copy.txt/in'), 'inside');
+  await rm(path.join(ctx, 'kind'), { recursive: true });
+  await symlink('src', path.join(ctx, 'kind'));
+  await rm(path.join(ctx, 'src/deep/link'));
+  await symlink('big.bin', path.join(ctx, 'src/deep/link'));
+  await rm(path.join(ctx, 'src/deep/big.bin'));
+  await chmod(path.join(ctx, 'keep.log'), 0o600);
+  await mkdir(path.join(ctx, 'new/sub'), { recursive: true });
+  await writeFile(path.join(ctx, 'new/sub/n'), 'n');
+  // Tampering with an unchanged file is not seen with a delta (the stored manifest vouches for it): the delta
+  // path is only taken when the agent's copy is known to be the base's.
+  const second = await sync(agent, ctx, client, first.manifest);
+  const want = await tree(ctx);
+  for (const k of Object.keys(want)) if (k.startsWith('node_modules') || k === 'debug.log') delete want[k];
+  assert.deepEqual(await tree(second.dir), want);
+  assert.equal((await lstat(path.join(second.dir, 'run2.sh'))).ino, (await lstat(path.join(second.dir, 'run.sh'))).ino, 'the hardlink follows its changed target');
+  assert.equal(second.bytes, '#!/bin/sh\necho changed\n'.length + 'inside'.length + 'n'.length);
+  // The same change checked without a delta (every path) finds nothing left to do.
+  const third = await sync(agent, ctx, client);
+  assert.equal(third.bytes, 0);
+  assert.deepEqual(await tree(third.dir), want);
+  const none = await sync(agent, ctx, client, third.manifest);
+  assert.deepEqual([none.need, none.bytes], [[], 0], 'no change: nothing asked for');
+});
+
+test('slot manifest: cleared before a sync changes the directory, so a sync cut short leaves none to trust', async (t) => {
+  const { clearSlotManifest, loadSlotManifest, saveSlotManifest } = await import('./slot.js');
+  const [ctx, agent, client] = [await tmp(t), await tmp(t), await tmp(t)];
+  await writeFile(path.join(ctx, 'f'), 'x');
+  const { manifest } = await sync(agent, ctx, client);
+  const slot = await openSlot(agent, 'ctx1');
+  await saveSlotManifest(slot, manifest);
+  assert.equal((await loadSlotManifest(slot))?.manifest.entries.length, 1);
+  await clearSlotManifest(slot);
+  assert.equal(await loadSlotManifest(slot), undefined);
+  await slot.release();
 });
