@@ -138,6 +138,18 @@ export interface VolumeInfo {
   scope: 'local';
 }
 
+/** `docker commit` flags. */
+export interface CommitOptions {
+  /** REPO[:TAG]; without it the image is <none>:<none>. */
+  reference?: string;
+  author?: string;
+  message?: string;
+  /** `-c`: Dockerfile instructions applied to the config. */
+  changes?: string[];
+  /** Pause the container while its changes are read (default true, as docker). */
+  pause?: boolean;
+}
+
 export interface ContainerEngine {
   /** Creates the container (pulling the image as the policy says); resolves to its id. */
   createContainer(spec: ContainerSpec, opts?: CreateOptions): Promise<string>;
@@ -154,6 +166,11 @@ export interface ContainerEngine {
   topContainer(ref: string, psArgs?: string[]): Promise<{ titles: string[]; processes: string[][] }>;
   /** `docker diff`: what the running container changed in its root (A added, C changed, D deleted), by path. */
   diffContainer(ref: string): Promise<{ kind: 'A' | 'C' | 'D'; path: string }[]>;
+  /**
+   * `docker commit`: the running container's changes (one layer, whiteouts for
+   * deletions) on top of its image, its config with `changes` applied; resolves to the new image's id.
+   */
+  commitContainer(ref: string, opts?: CommitOptions): Promise<string>;
   /** `docker export`: the running container's root filesystem as a tar, written to `out`. */
   exportContainer(ref: string, out: Writable): Promise<void>;
   /**

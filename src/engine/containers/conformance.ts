@@ -150,6 +150,23 @@ export function containerConformance(t: ContainerTarget): void {
       assert.ok(Number((await fx.ok(['run', '--rm', '--network', 'host', IMAGE, 'sh', '-c', 'ls /sys/class/net | wc -l'])).stdout.trim()) > 1);
     });
 
+    test('commit: the running container\'s changes as a new image (id printed as docker); -c CMD; a deletion is gone; a stopped container is one line', async () => {
+      await fx.ok(['run', '-d', '--name', 'cm', '--network', 'none', IMAGE, 'sh', '-c', 'echo made > /made; rm /bin/vi; touch /ready; sleep 1000']);
+      await until('the changes', async () => (await fx.k(['exec', 'cm', 'test', '-e', '/ready'])).code === 0);
+      const id = (await fx.ok(['commit', '-m', 'msg', '-c', 'CMD ["cat", "/made"]', 'cm', 'cm-image:1'])).stdout;
+      assert.match(id, /^sha256:[0-9a-f]{64}\n$/);
+      assert.equal((await fx.ok(['run', '--rm', '--network', 'none', 'cm-image:1'])).stdout, 'made\n');
+      assert.equal((await fx.k(['run', '--rm', '--network', 'none', 'cm-image:1', 'test', '-e', '/bin/vi'])).code, 1);
+      assert.equal((await fx.ok(['exec', 'cm', 'echo', 'resumed'])).stdout, 'resumed\n');
+      await fx.ok(['stop', '-t', '0', 'cm']);
+      const stopped = await fx.k(['commit', 'cm']);
+      assert.equal(stopped.code, 1);
+      assert.match(stopped.stderr, /^kiln: .*container cm.* not running/);
+      assert.equal(stopped.stderr.trim().split('\n').length, 1);
+      await fx.ok(['rm', 'cm']);
+      await fx.ok(['rmi', 'cm-image:1']);
+    });
+
     if (t.missing.length > 0) {
       test(`not yet on ${t.backend}: ${t.missing.join(', ')} — each refused in one line, nothing made`, async () => {
         await fx.ok(['run', '-d', '--name', 'probe', '--network', 'none', IMAGE, 'sleep', '1000']);

@@ -14,7 +14,7 @@ import { createCtr, destroyCtr, endRun, logFile, startCtr, type CtrContext } fro
 import type { CtrRecord } from './records.js';
 import { getTask, killTask, listTasks, signalNumber, stateOf, stopTask, waitTask, type TaskState } from './tasks.js';
 
-type Images = Pick<Engine, 'inspectImage' | 'pull'>;
+type Images = Pick<Engine, 'inspectImage' | 'pull' | 'commitImage'>;
 
 function detail(rec: CtrRecord, live: TaskState): ContainerDetail {
   return containerDetail(rec, live, { dir: rec.dir, log: logFile(rec) });
@@ -105,6 +105,12 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
       }
       await destroyCtr(c, rec);
       return rec.id;
+    },
+
+    async commitContainer(ref, opts = {}) {
+      const { rec } = await running(ref, 'commit');
+      const { commitCtr } = await import('./commit.js');
+      return commitCtr(c, rec, await images.inspectImage(rec.imageId), images, opts);
     },
 
     async topContainer() {

@@ -217,6 +217,12 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       return (await import('./changes.js')).containerChanges(root, rec.id, rec.name);
     },
 
+    async commitContainer(ref, opts = {}) {
+      const rec = await running(ctx, ref);
+      const [{ commitLocal }, image, images] = await Promise.all([import('./commit.js'), imageOf(rec), engine()]);
+      return commitLocal(ctx, rec, image, images, opts);
+    },
+
     async exportContainer(ref, out) {
       const rec = await running(ctx, ref);
       const { exportRoot } = await import('./changes.js');
