@@ -138,6 +138,14 @@ export interface VolumeInfo {
   scope: 'local';
 }
 
+/** `docker cp` flags. */
+export interface CopyFlags {
+  /** `-a`: keep uid/gid (default: the receiving side's root). */
+  archive?: boolean;
+  /** `-L`: follow SRC when it is a symlink. */
+  followLink?: boolean;
+}
+
 /** `docker commit` flags. */
 export interface CommitOptions {
   /** REPO[:TAG]; without it the image is <none>:<none>. */
@@ -175,10 +183,10 @@ export interface ContainerEngine {
   exportContainer(ref: string, out: Writable): Promise<void>;
   /**
    * `docker cp` between a running container and this machine (SRC/DEST on the
-   * host are local paths); resolves to the bytes of regular files copied.
+   * host are local paths, or a tar stream for docker's `-`); resolves to the bytes of regular files copied.
    */
-  copyFromContainer(ref: string, src: string, dest: string): Promise<number>;
-  copyToContainer(ref: string, src: string, dest: string): Promise<number>;
+  copyFromContainer(ref: string, src: string, dest: string | Writable, flags?: CopyFlags): Promise<number>;
+  copyToContainer(ref: string, src: string | Readable, dest: string, flags?: CopyFlags): Promise<number>;
   /**
    * `docker stats --no-stream`: one reading of each container (every running one
    * when none is named) over `intervalMs` (CPU % needs two samples); a named

@@ -229,12 +229,12 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       await pipeline(exportRoot(root, rec.id), out);
     },
 
-    async copyFromContainer(ref, src, dest) {
-      return copying(ctx, ref, (root, name) => import('./copy.js').then((m) => m.copyOut(root, name, src, dest)));
+    async copyFromContainer(ref, src, dest, flags) {
+      return copying(ctx, ref, (root, name) => import('./copy.js').then((m) => m.copyOut(root, name, src, dest, flags)));
     },
 
-    async copyToContainer(ref, src, dest) {
-      return copying(ctx, ref, (root, name) => import('./copy.js').then((m) => m.copyIn(root, name, src, dest)));
+    async copyToContainer(ref, src, dest, flags) {
+      return copying(ctx, ref, (root, name) => import('./copy.js').then((m) => m.copyIn(root, name, src, dest, flags)));
     },
 
     async statsContainers(refs, opts = {}) {
