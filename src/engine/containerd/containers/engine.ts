@@ -9,6 +9,7 @@ import { failedPrecondition, isKilnError, notFound, unimplemented } from '../../
 import type { ContainerDetail, ContainerEngine, ContainerSummary, CreateOptions } from '../../containers.js';
 import { containerDetail } from '../../containers/detail.js';
 import { filterContainers } from '../../containers/filter.js';
+import { usersByImage } from '../../containers/in-use.js';
 import type { Engine, ImageDetail } from '../../engine.js';
 import { createCtr, destroyCtr, endRun, logFile, startCtr, type CtrContext } from './lifecycle.js';
 import type { CtrRecord } from './records.js';
@@ -165,11 +166,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
       return (await waitTask(c.conn, rec.id)).exitCode;
     },
 
-    async imagesInUse() {
-      const out = new Map<string, string[]>();
-      for (const r of await c.records.list()) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.name]);
-      return out;
-    },
+    imagesInUse: async () => usersByImage(await c.records.list()),
 
     createVolume: notVolumes,
     listVolumes: async () => [],

@@ -8,6 +8,7 @@ import { appendEvent, readEvents } from '../events.js';
 import { containerContext, logFile, type ContainerContext } from './context.js';
 import { containerDetail } from '../../containers/detail.js';
 import { filterContainers } from '../../containers/filter.js';
+import { usersByImage } from '../../containers/in-use.js';
 import { liveState, monitorRunning } from './state.js';
 import type { ContainerRecord } from './store.js';
 import { localVolumes } from '../volumes/engine.js';
@@ -324,11 +325,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       }
     },
 
-    async imagesInUse() {
-      const out = new Map<string, string[]>();
-      for (const r of await ctx.store.list()) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.name]);
-      return out;
-    },
+    imagesInUse: async () => usersByImage(await ctx.store.list()),
 
     ...localVolumes(root),
   };
