@@ -44,7 +44,7 @@ export async function copyOut(root: string, name: string, src: string, dest: str
     // docker's archive: named after the resolved path ("." for DIR/. and /), owners and modes as in the container.
     const top = from === root || src.endsWith('/.') ? '.' : path.basename(from);
     await pipeline(tarOf(from, top, { owners: true, followTop: from === root }), dest);
-    return sizeOf(from, from === root);
+    return 0; // nothing is printed for a stream (docker's `-`): no second walk to count it
   }
   const destSt = await statOrUndefined(dest, true);
   let target = dest;
@@ -65,8 +65,8 @@ async function ownersLike(from: string, to: string, follow = false): Promise<voi
   if (st.isDirectory()) for (const e of await readdir(to)) await ownersLike(path.join(from, e), path.join(to, e));
 }
 
-async function sizeOf(p: string, follow = false): Promise<number> {
-  const st = await (follow ? stat(p) : lstat(p));
+async function sizeOf(p: string): Promise<number> {
+  const st = await lstat(p);
   if (!st.isDirectory()) return st.isFile() ? st.size : 0;
   let n = 0;
   for (const e of await readdir(p)) n += await sizeOf(path.join(p, e));
