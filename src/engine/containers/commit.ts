@@ -9,7 +9,8 @@
 import type { Readable } from 'node:stream';
 import { diffDirectory } from '../../layer/diff.js';
 import type { ContainerConfig } from '../../oci/types.js';
-import type { ContainerSpec } from '../containers.js';
+import type { CommitOptions, ContainerSpec } from '../containers.js';
+import type { CommitInput, ImageDetail } from '../engine.js';
 
 const NETWORK_FILES = new Set(['etc/hostname', 'etc/hosts', 'etc/resolv.conf']);
 
@@ -44,3 +45,18 @@ export function containerConfig(image: ContainerConfig | undefined, spec: Contai
 
 /** The history entry's created_by, as docker writes it: the container's command. */
 export const commandLine = (c: ContainerConfig): string => [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])].join(' ');
+
+/** What the image service commits for a container (its image id and spec) whose writable root's upper dir is `upper`. */
+export function commitInput(rec: { imageId: string; spec: ContainerSpec }, image: ImageDetail, upper: string, opts: CommitOptions): CommitInput {
+  const config = containerConfig(image.config.config, rec.spec);
+  return {
+    base: rec.imageId,
+    layer: changesLayer(upper),
+    config,
+    createdBy: commandLine(config),
+    ...(opts.changes ? { changes: opts.changes } : {}),
+    ...(opts.author ? { author: opts.author } : {}),
+    ...(opts.message ? { message: opts.message } : {}),
+    ...(opts.reference ? { reference: opts.reference } : {}),
+  };
+}

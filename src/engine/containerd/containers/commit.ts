@@ -8,7 +8,7 @@
 import { failedPrecondition } from '../../../errors.js';
 import type { CommitOptions } from '../../containers.js';
 import type { Engine, ImageDetail } from '../../engine.js';
-import { changesLayer, commandLine, containerConfig } from '../../containers/commit.js';
+import { commitInput } from '../../containers/commit.js';
 import { toMounts, upperOf } from '../mount.js';
 import type { CtrContext } from './lifecycle.js';
 import type { CtrRecord } from './records.js';
@@ -19,21 +19,11 @@ export async function commitCtr(c: CtrContext, rec: CtrRecord, image: ImageDetai
   if (!upper || !images.commitImage) {
     throw failedPrecondition(`container ${rec.name}'s root is not an overlay snapshot on this machine, so its changes cannot be read`, { hint: 'use the overlayfs snapshotter, or kiln export' });
   }
-  const config = containerConfig(image.config.config, rec.spec);
   const task = (method: 'Pause' | 'Resume') => c.conn.unary('tasks', method, { container_id: rec.id }, `task ${rec.id.slice(0, 12)}`);
   const pause = opts.pause !== false;
   if (pause) await task('Pause');
   try {
-    return await images.commitImage({
-      base: rec.imageId,
-      layer: changesLayer(upper),
-      config,
-      createdBy: commandLine(config),
-      ...(opts.changes ? { changes: opts.changes } : {}),
-      ...(opts.author ? { author: opts.author } : {}),
-      ...(opts.message ? { message: opts.message } : {}),
-      ...(opts.reference ? { reference: opts.reference } : {}),
-    });
+    return await images.commitImage(commitInput(rec, image, upper, opts));
   } finally {
     if (pause) await task('Resume');
   }

@@ -9,7 +9,7 @@ import { Runc } from '../../../runtime/runc.js';
 import { failedPrecondition } from '../../../errors.js';
 import type { CommitOptions } from '../../containers.js';
 import type { Engine, ImageDetail } from '../../engine.js';
-import { changesLayer, commandLine, containerConfig } from '../../containers/commit.js';
+import { commitInput } from '../../containers/commit.js';
 import { appendEvent } from '../events.js';
 import { containerOverlay } from './changes.js';
 import type { ContainerContext } from './context.js';
@@ -18,22 +18,12 @@ import type { ContainerRecord } from './store.js';
 export async function commitLocal(ctx: ContainerContext, rec: ContainerRecord, image: ImageDetail, images: Engine, opts: CommitOptions): Promise<string> {
   if (!images.commitImage) throw failedPrecondition('this engine cannot store a committed image', { hint: 'use --backend local' });
   const { upper } = await containerOverlay(ctx.root, rec.id, rec.name);
-  const config = containerConfig(image.config.config, rec.spec);
   const runc = new Runc({ root: runcRoot(ctx.stateDir) });
   const pause = opts.pause !== false;
   if (pause) await runc.pause(rec.id);
   let id: string;
   try {
-    id = await images.commitImage({
-      base: rec.imageId,
-      layer: changesLayer(upper),
-      config,
-      createdBy: commandLine(config),
-      ...(opts.changes ? { changes: opts.changes } : {}),
-      ...(opts.author ? { author: opts.author } : {}),
-      ...(opts.message ? { message: opts.message } : {}),
-      ...(opts.reference ? { reference: opts.reference } : {}),
-    });
+    id = await images.commitImage(commitInput(rec, image, upper, opts));
   } finally {
     if (pause) await runc.resume(rec.id);
   }
