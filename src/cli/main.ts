@@ -54,6 +54,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   cp: () => import('./commands/cp.js'),
   diff: () => import('./commands/diff.js'),
   export: () => import('./commands/export.js'),
+  commit: () => import('./commands/commit.js'),
   events: () => import('./commands/events.js'),
   volume: () => import('./commands/volume.js'),
   attach: () => import('./commands/attach.js'),

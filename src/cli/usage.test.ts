@@ -6,7 +6,7 @@ import { tempDir, removeDir } from '../testing/tempdir.js';
 test('an unknown command is exit 1 with docker\'s message, whatever follows it (no global help, no exit 0)', async () => {
   const root = await tempDir('kiln-usage-');
   try {
-    for (const args of [['commit', '--help'], ['nosuch'], ['--root', root, 'frobnicate', 'x']]) {
+    for (const args of [['swarm', '--help'], ['nosuch'], ['--root', root, 'frobnicate', 'x']]) {
       const r = await kiln(args, { root });
       assert.equal(r.code, 1, args.join(' '));
       assert.equal(r.stdout, '');

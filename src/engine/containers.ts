@@ -138,6 +138,26 @@ export interface VolumeInfo {
   scope: 'local';
 }
 
+/** `docker cp` flags. */
+export interface CopyFlags {
+  /** `-a`: keep uid/gid (default: the receiving side's root). */
+  archive?: boolean;
+  /** `-L`: follow SRC when it is a symlink. */
+  followLink?: boolean;
+}
+
+/** `docker commit` flags. */
+export interface CommitOptions {
+  /** REPO[:TAG]; without it the image is <none>:<none>. */
+  reference?: string;
+  author?: string;
+  message?: string;
+  /** `-c`: Dockerfile instructions applied to the config. */
+  changes?: string[];
+  /** Pause the container while its changes are read (default true, as docker). */
+  pause?: boolean;
+}
+
 export interface ContainerEngine {
   /** Creates the container (pulling the image as the policy says); resolves to its id. */
   createContainer(spec: ContainerSpec, opts?: CreateOptions): Promise<string>;
@@ -154,14 +174,19 @@ export interface ContainerEngine {
   topContainer(ref: string, psArgs?: string[]): Promise<{ titles: string[]; processes: string[][] }>;
   /** `docker diff`: what the running container changed in its root (A added, C changed, D deleted), by path. */
   diffContainer(ref: string): Promise<{ kind: 'A' | 'C' | 'D'; path: string }[]>;
+  /**
+   * `docker commit`: the running container's changes (one layer, whiteouts for
+   * deletions) on top of its image, its config with `changes` applied; resolves to the new image's id.
+   */
+  commitContainer(ref: string, opts?: CommitOptions): Promise<string>;
   /** `docker export`: the running container's root filesystem as a tar, written to `out`. */
   exportContainer(ref: string, out: Writable): Promise<void>;
   /**
    * `docker cp` between a running container and this machine (SRC/DEST on the
-   * host are local paths); resolves to the bytes of regular files copied.
+   * host are local paths, or a tar stream for docker's `-`); resolves to the bytes of regular files copied.
    */
-  copyFromContainer(ref: string, src: string, dest: string): Promise<number>;
-  copyToContainer(ref: string, src: string, dest: string): Promise<number>;
+  copyFromContainer(ref: string, src: string, dest: string | Writable, flags?: CopyFlags): Promise<number>;
+  copyToContainer(ref: string, src: string | Readable, dest: string, flags?: CopyFlags): Promise<number>;
   /**
    * `docker stats --no-stream`: one reading of each container (every running one
    * when none is named) over `intervalMs` (CPU % needs two samples); a named

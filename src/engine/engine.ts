@@ -6,8 +6,10 @@
 import type { Readable, Writable } from 'node:stream';
 import type { HistoryRow, ImageDetail, ImageSummary, ImportOptions, LoadedImage, PullOptions, PullResult, PushOptions, PushResult, RemoveResult } from '../image/types.js';
 import type { BuildOptions, BuildResult } from '../builder/types.js';
+import type { CommitInput } from '../image/commit.js';
 
 export type { BuildOptions, BuildResult } from '../builder/types.js';
+export type { CommitInput } from '../image/commit.js';
 export type { HistoryRow, ImageDetail, ImageSummary, ImportOptions, LoadedImage, PullOptions, PullResult, PushOptions, PushResult, RemoveResult } from '../image/types.js';
 import type { ContainerEngine } from './containers.js';
 import type { EventQuery, KilnEvent } from './events.js';
@@ -99,6 +101,8 @@ export interface Engine {
   save(references: string[], out: Writable, opts?: { format?: 'docker' | 'oci' }): Promise<void>;
   load(input: Readable): Promise<LoadedImage[]>;
   importRootfs(input: Readable, opts?: ImportOptions): Promise<string>;
+  /** `kiln commit`'s image half: the base image plus a container's changes as one layer; resolves to the new image's id. */
+  commitImage?(input: CommitInput): Promise<string>;
   /** Builds a Dockerfile (`kiln build`); the image is stored and tagged, other outputs written. */
   build(opts: BuildOptions): Promise<BuildResult>;
   /** `system prune`: dangling images (all unused with `all`), unused blobs and layers, build leftovers, dangling (or all) build cache. */

@@ -26,6 +26,8 @@ export interface DiffOptions {
   overlay?: boolean;
   /** Carry `user.*` extended attributes as PAX `SCHILY.xattr.` records (default true). */
   xattrs?: boolean;
+  /** Paths (relative, `etc/hosts`) left out of the layer. */
+  exclude?: (rel: string) => boolean;
 }
 
 /** SOURCE_DATE_EPOCH from the environment, or undefined; rejects a value that is not a number of seconds. */
@@ -161,6 +163,7 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
     for (const { name, st } of children) {
       if (p.destroyed) return;
       const r = rel === '' ? name : `${rel}/${name}`;
+      if (opts.exclude?.(r)) continue;
       const dirAttrs = xattrs.get(r);
       if (overlay && isWhiteoutDevice(st)) {
         const wh = rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`;

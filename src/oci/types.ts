@@ -74,6 +74,8 @@ export interface HistoryEntry {
 export interface ImageConfig {
   created?: string;
   author?: string;
+  /** Docker's: the commit message of `docker commit` (not in the OCI spec; kept when present). */
+  comment?: string;
   architecture: string;
   os: string;
   variant?: string;

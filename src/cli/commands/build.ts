@@ -14,6 +14,7 @@ import { globals } from '../context.js';
 import { createBuildProgress, type ProgressMode } from '../build-progress.js';
 import { buildMetadata, csv, planOutputs } from './build-outputs.js';
 import { runCheck } from './build-check.js';
+import { keyValues } from '../key-values.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -40,23 +41,6 @@ interface Flags {
   cacheFrom: string[];
   cacheTo: string[];
   check?: boolean;
-}
-
-/** `K=V` pairs; a bare `K` takes the value of the CLI's environment (Docker's rule for --build-arg). */
-function keyValues(list: string[], what: string, fromEnv: boolean): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list) {
-    const i = kv.indexOf('=');
-    if (i === 0) throw invalidArgument(`${what} ${kv}: the name is empty`, { hint: `use ${what} NAME=VALUE` });
-    if (i < 0) {
-      if (!fromEnv) throw invalidArgument(`${what} ${kv}: expected NAME=VALUE`);
-      const v = process.env[kv];
-      if (v !== undefined) out[kv] = v;
-      continue;
-    }
-    out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
 }
 
 function parseSecret(spec: string): SecretSpec {

@@ -4,6 +4,7 @@ import { invalidArgument } from '../../errors.js';
 import { cancellableBuild } from '../build-cancel.js';
 import { parseCodec } from '../../layer/compress.js';
 import { createBuildProgress, type ProgressMode } from '../build-progress.js';
+import { keyValues } from '../key-values.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -28,19 +29,6 @@ interface Flags {
   progress: string;
   force?: boolean;
   cache: boolean;
-}
-
-/** `K=V` pairs; for --build-arg a bare `K` takes the value of kiln's environment (Docker's rule). */
-function keyValues(list: string[], what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list) {
-    const i = kv.indexOf('=');
-    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
-    else if (i < 0 && what === '--build-arg') {
-      if (process.env[kv] !== undefined) out[kv] = process.env[kv]!;
-    } else throw invalidArgument(`${what} ${kv}: expected NAME=VALUE`);
-  }
-  return out;
 }
 
 function parseContext(spec: string): { dir: string } | { tar: Readable } {
@@ -90,9 +78,9 @@ export function register(program: Command): void {
           ...(f.ociLayoutPath ? { ociLayoutPath: f.ociLayoutPath } : {}),
           ...(f.digestFile ? { digestFile: f.digestFile } : {}),
           ...(f.imageNameWithDigestFile ? { imageNameWithDigestFile: f.imageNameWithDigestFile } : {}),
-          buildArgs: keyValues(f.buildArg, '--build-arg'),
+          buildArgs: keyValues(f.buildArg, '--build-arg', true),
           ...(f.target ? { target: f.target } : {}),
-          labels: keyValues(f.label, '--label'),
+          labels: keyValues(f.label, '--label', false),
           ignorePaths: f.ignorePath,
           insecureRegistries: f.insecureRegistry,
           skipTlsVerify: Boolean(f.skipTlsVerify),

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ImageSummary } from '../../engine/engine.js';
-import { filterImages } from './image-filter.js';
+import { filterImages, needsLabels } from './image-filter.js';
 
 const img = (hex: string, created: string, repoTags: string[]): ImageSummary => ({ id: `sha256:${hex.repeat(64 / hex.length)}`, repoTags, repoDigests: [], manifestDigest: 'sha256:' + '0'.repeat(64), created, size: 1 });
 const old = img('a', '2026-01-01T00:00:00Z', ['docker.io/library/busybox:1.36', 'docker.io/library/busybox:latest']);
@@ -27,8 +27,23 @@ test('before= and since= compare with that image\'s creation; dangling=; differe
   assert.deepEqual(ids(filterImages(all, ['dangling=true'])), ['c']);
 });
 
+test('label=KEY and label=KEY=VALUE match the config\'s labels; several labels must all hold (docker\'s rule); label-free images never match', () => {
+  const labels = new Map<string, Record<string, string>>([
+    [old.id, { 'org.opencontainers.image.version': '1.36', tier: 'base' }],
+    [mid.id, { tier: 'app', team: 'x' }],
+  ]);
+  assert.deepEqual(ids(filterImages(all, ['label=tier'], labels)), ['a', 'b']);
+  assert.deepEqual(ids(filterImages(all, ['label=tier=app'], labels)), ['b']);
+  assert.deepEqual(ids(filterImages(all, ['label=tier', 'label=team=x'], labels)), ['b']);
+  assert.deepEqual(ids(filterImages(all, ['label=tier=base', 'label=team=x'], labels)), []);
+  assert.deepEqual(ids(filterImages(all, ['label=tier=', 'dangling=false'], labels)), []);
+  assert.deepEqual(ids(filterImages(all, ['label=tier', 'since=busybox'], labels)), ['b']);
+  assert.equal(needsLabels(['dangling=true', 'reference=x']), false);
+  assert.equal(needsLabels(['label=tier']), true);
+});
+
 test('an unknown key, a bad dangling value or an image that is not there is one line', () => {
-  assert.throws(() => filterImages(all, ['label=x']), /invalid filter 'label'/);
+  assert.throws(() => filterImages(all, ['labels=x']), /invalid filter 'labels'/);
   assert.throws(() => filterImages(all, ['dangling=maybe']), /invalid filter 'dangling=maybe'/);
   assert.throws(() => filterImages(all, ['before=nosuch:1']), /no such image: nosuch:1 \(in --filter before=nosuch:1\)/);
 });

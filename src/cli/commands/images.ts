@@ -3,7 +3,7 @@ import { familiarName, parseReference } from '../../name/reference.js';
 import type { ImageSummary } from '../../engine/engine.js';
 import { withEngine } from '../engine.js';
 import { humanAge, humanSize, printFormatted, printJSON, printTable } from '../output.js';
-import { filterImages } from './image-filter.js';
+import { filterImages, needsLabels } from './image-filter.js';
 
 interface Opts {
   quiet?: boolean;
@@ -58,9 +58,14 @@ export function register(program: Command): void {
     .option('--digests', 'show digests')
     .option('--no-trunc', 'do not truncate IDs')
     .option('--format <format>', 'json, or a Go template: "{{.Repository}}:{{.Tag}} {{.ID}}", "table {{.ID}}\\t{{.Size}}"')
-    .option('-f, --filter <filter>', 'dangling=true|false, reference=PATTERN, before=IMAGE, since=IMAGE (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('-f, --filter <filter>', 'dangling=true|false, reference=PATTERN, before=IMAGE, since=IMAGE, label=KEY[=VALUE] (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(async (repository: string | undefined, opts: Opts, cmd: Command) => {
-      const images = filterImages(await withEngine(cmd, (e) => e.listImages(repository ? { reference: repository } : {})), opts.filter);
+      const images = await withEngine(cmd, async (e) => {
+        const all = await e.listImages(repository ? { reference: repository } : {});
+        // Labels live in each image's config: read only when a label= filter asks for them.
+        const labels = needsLabels(opts.filter) ? new Map(await Promise.all(all.map(async (i) => [i.id, (await e.inspectImage(i.id)).config.config?.Labels ?? {}] as const))) : undefined;
+        return filterImages(all, opts.filter, labels);
+      });
       // Only the rows of the repository[:tag] asked for, as docker shows them (an image's other names are left out).
       const wanted = repository === undefined ? undefined : parseReference(repository);
       const shown = (all: Row[]) => (wanted ? all.filter((r) => r.Repository === familiarName(wanted) && (wanted.tag === undefined || r.Tag === wanted.tag)) : all);

@@ -13,6 +13,7 @@ function imageJSON(d: ImageDetail) {
     Id: d.id,
     RepoTags: d.repoTags.map(familiar),
     RepoDigests: d.repoDigests.map(familiar),
+    Comment: d.config.comment ?? '',
     Created: d.config.created,
     Author: d.config.author ?? '',
     Architecture: d.config.architecture,

@@ -3,21 +3,38 @@ import type { ContainerEngine, VolumeInfo } from '../../engine/containers.js';
 import { invalidArgument } from '../../errors.js';
 import { notRemote, withContainers } from '../engine.js';
 import { printJSON, printTable } from '../output.js';
+import { namedVolumes } from '../../engine/containers/volume-use.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
-/** docker's `volume ls --filter` keys kiln has: name= (a substring), label=KEY or KEY=VALUE, driver=; values of one key are alternatives. */
-export function volumeFilter(specs: string[]): (v: VolumeInfo) => boolean {
+/**
+ * docker's `volume ls --filter` keys kiln has: name= (a substring), label=KEY or KEY=VALUE, driver=,
+ * dangling=true|false (no container uses it: `used` must then be given); values of one key are alternatives.
+ */
+export function volumeFilter(specs: string[], used?: Set<string>): (v: VolumeInfo) => boolean {
   const want = new Map<string, string[]>();
   for (const spec of specs) {
     const eq = spec.indexOf('=');
     const key = eq < 0 ? spec : spec.slice(0, eq);
-    if (!['name', 'label', 'driver'].includes(key)) throw invalidArgument(`invalid filter '${key}'`, { hint: 'kiln volume ls supports --filter name=, label=, driver=' });
-    want.set(key, [...(want.get(key) ?? []), eq < 0 ? '' : spec.slice(eq + 1)]);
+    const value = eq < 0 ? '' : spec.slice(eq + 1);
+    if (!['name', 'label', 'driver', 'dangling'].includes(key)) throw invalidArgument(`invalid filter '${key}'`, { hint: 'kiln volume ls supports --filter name=, label=, driver=, dangling=' });
+    if (key === 'dangling' && !['true', 'false', '1', '0'].includes(value)) throw invalidArgument(`invalid filter 'dangling=${value}'`, { hint: 'use --filter dangling=true or dangling=false' });
+    want.set(key, [...(want.get(key) ?? []), value]);
   }
   const label = (v: VolumeInfo, l: string) => (l.includes('=') ? v.labels[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1) : l in v.labels);
-  return (v) =>
-    [...want].every(([key, values]) => values.some((x) => (key === 'name' ? v.name.includes(x) : key === 'driver' ? v.driver === x : label(v, x))));
+  const match = (v: VolumeInfo, key: string, x: string): boolean => {
+    if (key === 'name') return v.name.includes(x);
+    if (key === 'driver') return v.driver === x;
+    if (key === 'dangling') return !used?.has(v.name) === (x === 'true' || x === '1');
+    return label(v, x);
+  };
+  return (v) => [...want].every(([key, values]) => values.some((x) => match(v, key, x)));
+}
+
+/** The volumes containers use (any state), from their details: read only for a dangling= filter. */
+async function volumesInUse(c: ContainerEngine): Promise<Set<string>> {
+  const details = await Promise.all((await c.listContainers({ all: true })).map((s) => c.inspectContainer(s.id)));
+  return new Set(details.flatMap((d) => namedVolumes(d)));
 }
 
 /** Volumes are the container engine's: through an agent (--host) there are none. */
@@ -43,10 +60,11 @@ export function register(program: Command): void {
     .description('List volumes')
     .option('-q, --quiet', 'only names')
     .option('--format <format>', 'json for machine-readable output')
-    .option('-f, --filter <filter>', 'name=PART, label=KEY[=VALUE], driver=local (repeatable)', collect, [])
+    .option('-f, --filter <filter>', 'name=PART, label=KEY[=VALUE], driver=local, dangling=true|false (repeatable)', collect, [])
     .action(async (opts: { quiet?: boolean; format?: string; filter: string[] }, cmd: Command) => {
-      const keep = volumeFilter(opts.filter);
-      const list = (await withVolumes(cmd, (c) => c.listVolumes())).filter(keep);
+      const dangling = opts.filter.some((f) => f.startsWith('dangling'));
+      volumeFilter(opts.filter); // a bad filter is refused before the engine is opened
+      const list = await withVolumes(cmd, async (c) => (await c.listVolumes()).filter(volumeFilter(opts.filter, dangling ? await volumesInUse(c) : undefined)));
       if (opts.format === 'json') return printJSON(list.map(({ scope: _s, ...v }) => v));
       if (opts.quiet) return void process.stdout.write(list.map((v) => v.name + '\n').join(''));
       printTable(['DRIVER', 'VOLUME NAME'], list.map((v) => [v.driver, v.name]));

@@ -31,6 +31,8 @@ import { containerdContainers } from './containers/engine.js';
 import { CtrRecords } from './containers/records.js';
 import { refuseImagesInUse } from '../containers/in-use.js';
 import { resolveImage } from '../../image/resolve.js';
+import { pruneBuildCache } from '../store/build-cache.js';
+import { collectNow } from './gc.js';
 
 export const DEFAULT_NAMESPACE = 'k8s.io';
 export const DEFAULT_SNAPSHOTTER = 'overlayfs';
@@ -100,6 +102,17 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
   });
 
   const containers = opts.workRoot ? containerdContainers({ conn, unpack: ctx, records: new CtrRecords(conn, ctx.snapshotter), workRoot: opts.workRoot }, images) : undefined;
+  /**
+   * Images without a name go (kubelet's images all have one: a tag or repo@digest). Never every unused
+   * image (-a): on a node, pods' images are not containers kiln knows of; the kubelet's image GC owns them.
+   */
+  const forgetUnnamed = async (): Promise<string[]> => {
+    const deleted: string[] = [];
+    for (const image of (await listLocalImages(content, refs)).filter((i) => i.refs.length === 0)) {
+      if (await refs.forget(image.manifestDescriptor.digest)) deleted.push(image.id);
+    }
+    return deleted;
+  };
   const engine: Engine = {
     ...images,
     async info(): Promise<EngineInfo> {
@@ -125,27 +138,24 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       if (opts.workRoot) await secureRoot(opts.workRoot, ['containerd-mounts', 'build'], { workDir: true }); // the steps' roots are mounted there (../root-mode.ts)
       return images.build(o);
     },
-    async prune(): Promise<PruneResult> {
-      // Images without a name go first (kubelet's images all have one: a tag or repo@digest). Never every unused
-      // image (-a): on a node, pods' images are not containers kiln knows of; the kubelet's image GC owns them.
-      const deletedImages: string[] = [];
-      for (const image of (await listLocalImages(content, refs)).filter((i) => i.refs.length === 0)) {
-        if (await refs.forget(image.manifestDescriptor.digest)) deletedImages.push(image.id);
-      }
-      // containerd collects what no image, lease or container references; a lease
-      // deleted with sync runs that collection now, so its effect can be reported.
-      let before = { n: 0, bytes: 0 };
-      for await (const b of content.list()) before = { n: before.n + 1, bytes: before.bytes + b.size };
-      const id = `kiln-prune-${process.pid}-${Date.now()}`;
-      await conn.unary('leases', 'Create', { id, labels: {} }, `lease ${id}`);
-      await conn.unary('leases', 'Delete', { id, sync: true }, `lease ${id}`);
-      let after = { n: 0, bytes: 0 };
-      for await (const b of content.list()) after = { n: after.n + 1, bytes: after.bytes + b.size };
-      return { deletedImages, blobsRemoved: Math.max(0, before.n - after.n), bytesFreed: Math.max(0, before.bytes - after.bytes) };
+    async prune(o): Promise<PruneResult> {
+      const deletedImages = await forgetUnnamed();
+      // containerd collects what no image, lease or container references: now, so its effect can be reported.
+      const cache = opts.workRoot ? await pruneBuildCache(stores, opts.workRoot, { all: o?.all }) : { removed: [], bytesFreed: 0 };
+      const gc = await collectNow(conn, content);
+      return { deletedImages, ...gc, bytesFreed: gc.bytesFreed + cache.bytesFreed, buildCacheRemoved: cache.removed };
     },
+    async pruneBuildCache(o) {
+      if (!opts.workRoot) throw failedPrecondition('this engine was opened without a work directory, which holds the build cache', { hint: 'pass --root DIR' });
+      const cache = await pruneBuildCache(stores, opts.workRoot, o);
+      const gc = await collectNow(conn, content);
+      return { removed: cache.removed, bytesFreed: cache.bytesFreed + gc.bytesFreed };
+    },
+    diskUsage: async () => (await import('./df.js')).containerdDiskUsage(ctx, refs, { ...(opts.workRoot ? { workRoot: opts.workRoot } : {}), ...(containers ? { containers } : {}) }),
     async pruneImages(o) {
       if (o?.all) throw failedPrecondition('image prune -a is not available on the containerd backend: the kubelet\'s image GC owns the images pods use', { hint: 'remove images by name with kiln rmi' });
-      return engine.prune();
+      const deletedImages = await forgetUnnamed();
+      return { deletedImages, ...(await collectNow(conn, content)) };
     },
     events: (q) => containerdEvents(conn, q, ctx.snapshotter),
     ...(containers ? { containers } : {}),

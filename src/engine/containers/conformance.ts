@@ -13,7 +13,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import { bridgeMembers, IMAGE, until, type ContainerFixture } from '../../testing/container-fixture.js';
 
 export type MissingFeature = 'volumes' | 'tty' | 'stdin' | 'top' | 'stats' | 'cp' | 'diff' | 'export';
@@ -54,17 +56,20 @@ export function containerConformance(t: ContainerTarget): void {
       assert.equal(missing.code, 127);
       assert.match(missing.stderr, /^kiln: exec: "nosuchcmd": executable file not found in \$PATH/);
       assert.equal(missing.stderr.trim().split('\n').length, 1);
+      const envFile = path.join(fx.root, 'env.list');
+      await writeFile(envFile, '# comment\nFROM_FILE=1\n');
       const flags = await fx.ok([
-        'run', '--rm', '--network', 'none', '-e', 'A=b', '-w', '/tmp', '-u', '1000:1000', '--hostname', 'box',
-        '--entrypoint', 'sh', IMAGE, '-c', 'echo $A $(pwd) $(id -u):$(id -g) $(hostname) $(cat /etc/hostname)',
+        'run', '--rm', '--network', 'none', '-e', 'A=b', '--env-file', envFile, '-w', '/tmp', '-u', '1000:1000', '--hostname', 'box',
+        '--entrypoint', 'sh', IMAGE, '-c', 'echo $A $FROM_FILE $(pwd) $(id -u):$(id -g) $(hostname) $(cat /etc/hostname)',
       ]);
-      assert.equal(flags.stdout, 'b /tmp 1000:1000 box box\n');
+      assert.equal(flags.stdout, 'b 1 /tmp 1000:1000 box box\n');
       const ro = await fx.k(['run', '--rm', '--network', 'none', '--read-only', IMAGE, 'touch', '/x']);
       assert.equal(ro.code, 1);
       assert.match(ro.stderr, /Read-only file system/);
       assert.equal((await fx.k(['run', '--rm', '--network', 'none', '--cap-drop', 'CHOWN', IMAGE, 'chown', '1:1', '/tmp'])).code, 1);
       const limits = await fx.ok(['run', '--rm', '--network', 'none', '--memory', '32m', '--pids-limit', '50', IMAGE, 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max']);
       assert.equal(limits.stdout, `${32 * 1024 * 1024}\n50\n`);
+      if (!t.missing.includes('stdin')) assert.equal((await fx.ok(['run', '--rm', '-i', '--network', 'none', IMAGE, 'tr', 'a-z', 'A-Z'], 'piped in\n')).stdout, 'PIPED IN\n');
       assert.equal((await fx.ok(['ps', '-aq'])).stdout, '', '--rm left containers');
     });
 
@@ -76,6 +81,7 @@ export function containerConformance(t: ContainerTarget): void {
       assert.match((await fx.ok(['ps'])).stdout, new RegExp(`^${id.slice(0, 12)}\\s+busybox:test\\s+"sh -c echo boot;.*Up .*life$`, 'm'));
       const json = JSON.parse((await fx.ok(['ps', '--format', 'json', '--filter', 'name=life'])).stdout) as { id: string; state: string }[];
       assert.deepEqual(json.map((c) => [c.id, c.state]), [[id, 'running']]);
+      assert.equal((await fx.ok(['ps', '-q', '--filter', 'status=exited'])).stdout, '');
       const ex = await fx.k(['exec', '-e', 'X=1', '-w', '/etc', 'life', 'sh', '-c', 'echo $X $(pwd); exit 5']);
       assert.deepEqual([ex.code, ex.stdout], [5, '1 /etc\n']);
       await fx.ok(['exec', '-d', 'life', 'touch', '/from-detached-exec']);
@@ -133,6 +139,9 @@ export function containerConformance(t: ContainerTarget): void {
       assert.equal(body, 'hello from webhost\n');
       assert.match((await fx.ok(['ps'])).stdout, new RegExp(`127\\.0\\.0\\.1:${port}->80/tcp\\s+web`));
       assert.equal((await fx.ok(['port', 'web'])).stdout, `80/tcp -> 127.0.0.1:${port}\n`);
+      assert.equal((await fx.ok(['port', 'web', '80/tcp'])).stdout, `127.0.0.1:${port}\n`);
+      const unpublished = await fx.k(['port', 'web', '81']);
+      assert.deepEqual([unpublished.code, unpublished.stderr], [1, "kiln: no public port '81/tcp' published for web (publish it with kiln run -p HOST:81)\n"]);
       const ip = (JSON.parse((await fx.ok(['inspect', 'web'])).stdout) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
       assert.ok(ip.startsWith(fx.subnet.split('.').slice(0, 3).join('.') + '.'), `${ip} not in ${fx.subnet}`);
       assert.equal((await fx.ok(['run', '--rm', IMAGE, 'wget', '-qO-', `http://${ip}/`])).stdout, 'hello from webhost\n');
@@ -140,14 +149,33 @@ export function containerConformance(t: ContainerTarget): void {
       assert.deepEqual(bridgeMembers(fx.bridge), []);
       await assert.rejects(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }));
 
-      const r = await fx.ok(['run', '--rm', '--hostname', 'h1', '--dns', '192.0.2.53', '--add-host', 'db:192.0.2.10', IMAGE, 'sh', '-c', 'cat /etc/hostname /etc/resolv.conf; grep -E "db|h1" /etc/hosts']);
+      const r = await fx.ok(['run', '--rm', '--hostname', 'h1', '--dns', '192.0.2.53', '--add-host', 'db:192.0.2.10', IMAGE, 'sh', '-c', 'cat /etc/hostname /etc/resolv.conf; grep -E "db|h1" /etc/hosts; ip -4 -o addr show eth0 | wc -l; ip -o link show lo | grep -c UP']);
       const lines = r.stdout.trim().split('\n');
       assert.equal(lines[0], 'h1');
       assert.ok(lines.includes('nameserver 192.0.2.53'), r.stdout);
+      assert.ok(!lines.some((l) => /^nameserver (?!192\.0\.2\.53)/.test(l)), `host nameservers kept: ${r.stdout}`);
       assert.ok(lines.includes('192.0.2.10\tdb'), r.stdout);
       assert.ok(lines.some((l) => /^10\.\d+\.\d+\.\d+\th1$/.test(l)), r.stdout);
+      assert.deepEqual(lines.slice(-2), ['1', '1'], 'one IPv4 address on eth0, lo up');
       assert.equal((await fx.ok(['run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', 'ls /sys/class/net | sort | tr "\\n" " "'])).stdout, 'lo ');
       assert.ok(Number((await fx.ok(['run', '--rm', '--network', 'host', IMAGE, 'sh', '-c', 'ls /sys/class/net | wc -l'])).stdout.trim()) > 1);
+    });
+
+    test('commit: the running container\'s changes as a new image (id printed as docker); -c CMD; a deletion is gone; a stopped container is one line', async () => {
+      await fx.ok(['run', '-d', '--name', 'cm', '--network', 'none', IMAGE, 'sh', '-c', 'echo made > /made; rm /bin/vi; touch /ready; sleep 1000']);
+      await until('the changes', async () => (await fx.k(['exec', 'cm', 'test', '-e', '/ready'])).code === 0);
+      const id = (await fx.ok(['commit', '-m', 'msg', '-c', 'CMD ["cat", "/made"]', 'cm', 'cm-image:1'])).stdout;
+      assert.match(id, /^sha256:[0-9a-f]{64}\n$/);
+      assert.equal((await fx.ok(['run', '--rm', '--network', 'none', 'cm-image:1'])).stdout, 'made\n');
+      assert.equal((await fx.k(['run', '--rm', '--network', 'none', 'cm-image:1', 'test', '-e', '/bin/vi'])).code, 1);
+      assert.equal((await fx.ok(['exec', 'cm', 'echo', 'resumed'])).stdout, 'resumed\n');
+      await fx.ok(['stop', '-t', '0', 'cm']);
+      const stopped = await fx.k(['commit', 'cm']);
+      assert.equal(stopped.code, 1);
+      assert.match(stopped.stderr, /^kiln: .*container cm.* not running/);
+      assert.equal(stopped.stderr.trim().split('\n').length, 1);
+      await fx.ok(['rm', 'cm']);
+      await fx.ok(['rmi', 'cm-image:1']);
     });
 
     if (t.missing.length > 0) {

@@ -1,20 +1,30 @@
 /** What `inspect` and `ps` show of a container, from its record and its live state: one mapping for every backend. */
 import type { ContainerDetail, ContainerState, ContainerSpec, MountPoint, PortBinding } from '../containers.js';
 
-/** The fields of a backend's container record the detail is made of. */
+/**
+ * What every backend keeps about a container between commands (each record
+ * type extends it: local's ContainerRecord, containerd's CtrRecord), and what
+ * the detail is made of.
+ */
 export interface DetailRecord {
   id: string;
   name: string;
+  created: string;
+  spec: ContainerSpec;
+  /** The normalized image reference and the image ID (config digest) at create time. */
   image: string;
   imageId: string;
+  /** The process args (entrypoint + cmd) as Docker shows them. */
   args: string[];
-  created: string;
   startedAt?: string;
-  ports: PortBinding[];
-  spec: ContainerSpec;
+  /** Set by the last start. */
   restartCount: number;
+  /** The address the container had on the bridge at its last start. */
   ip?: string;
+  ports: PortBinding[];
   mounts: MountPoint[];
+  /** The last exit, kept when the runtime's state of that run is gone (a new start, a deleted task). */
+  lastExit?: { exitCode: number; finishedAt: string; error?: string };
 }
 
 /** What the backend reads of the running (or exited) process. */

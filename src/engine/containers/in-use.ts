@@ -1,4 +1,4 @@
-/** `rmi` without -f refuses an image a container uses, as docker does (the containerd backend's; the local engine has the same check inline, in src/engine/local/engine.ts). */
+/** `rmi` without -f refuses an image a container uses, as docker does: one check for every backend. */
 import { failedPrecondition } from '../../errors.js';
 
 /** `inUse`: image ID → names of the containers using it; `idOf` resolves what the user typed. */
@@ -13,4 +13,11 @@ export async function refuseImagesInUse(inputs: string[], inUse: Map<string, str
       });
     }
   }
+}
+
+/** Image ID → names of the containers (records of any backend) using it. */
+export function usersByImage(records: { imageId: string; name: string }[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of records) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.name]);
+  return out;
 }

@@ -4,7 +4,7 @@
  * Docker's build cache keeps its own) and unpacked layers (every chain of
  * every image, of every container's image, of every cache record) — and the
  * prunes over it: dangling (or, with `all`, unused) images, dangling (or all)
- * build cache. Each ends with one collection: blobs under the store lock,
+ * build cache (../store/build-cache.ts, shared with containerd). Each ends with one collection: blobs under the store lock,
  * then unpacked layers under the same lock (src/snapshot/layer-gc.ts).
  */
 import { collectGarbage } from '../../content/gc.js';
@@ -12,12 +12,10 @@ import type { LocalStore } from '../../content/layout.js';
 import { withLock } from '../../util/lock.js';
 import { chainIds } from '../../oci/config.js';
 import type { Descriptor, ImageConfig } from '../../oci/types.js';
-import { listLocalImages, type LocalImage } from '../../image/resolve.js';
-import { bytesUnder, pruneLayers } from '../../snapshot/layer-gc.js';
-import { listCacheMounts, listCacheRecords, removeCacheRecords, cacheMountsDir, type StoredCacheRecord } from '../../builder/cache-records.js';
+import { listLocalImages } from '../../image/resolve.js';
+import { pruneLayers } from '../../snapshot/layer-gc.js';
+import { listCacheRecords, type StoredCacheRecord } from '../../builder/cache-records.js';
 import { ContainerStore } from './containers/store.js';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 
 export interface Collected {
   blobsRemoved: number;
@@ -33,11 +31,6 @@ async function configOf(store: LocalStore, id: string): Promise<ImageConfig | un
     if (e instanceof SyntaxError) return undefined; // `kiln system check` reports it
     throw e;
   }
-}
-
-/** Layer digests of every stored image: a cache record whose layer is among them is in use (not dangling). */
-function imageLayers(images: LocalImage[]): Set<string> {
-  return new Set(images.flatMap((i) => i.manifest.layers.map((l) => l.digest)));
 }
 
 /** Every chain ID some image, container or build-cache record uses. */
@@ -72,25 +65,4 @@ export async function pruneImages(store: LocalStore, root: string, opts: { all?:
     if (!deleted.includes(image.id)) deleted.push(image.id);
   }
   return deleted;
-}
-
-/**
- * Build-cache records whose layer no image uses (dangling; records without a
- * layer are kept: they only keep rebuilds' timestamps), or with `all` every
- * record and the cache mounts, as `docker builder prune [-a]`; returns their
- * ids (cache mounts as `mount:NAME`) and the bytes of the mounts. The caller
- * collects (the blobs and layers they held are freed then).
- */
-export async function pruneBuildCache(store: LocalStore, root: string, opts: { all?: boolean } = {}): Promise<{ removed: string[]; bytesFreed: number }> {
-  const inImages = imageLayers(await listLocalImages(store.content, store.refs));
-  const records = await listCacheRecords(root);
-  const gone = records.filter((r) => opts.all || (r.record.layer && !inImages.has(r.record.layer.descriptor.digest))).map((r) => r.id);
-  await removeCacheRecords(root, gone);
-  let bytesFreed = 0;
-  const mounts = opts.all ? await listCacheMounts(root) : [];
-  for (const m of mounts) {
-    bytesFreed += await bytesUnder(path.join(cacheMountsDir(root), m));
-    await rm(path.join(cacheMountsDir(root), m), { recursive: true, force: true });
-  }
-  return { removed: [...gone, ...mounts.map((m) => `mount:${m}`)], bytesFreed };
 }

@@ -8,10 +8,12 @@ import { failedPrecondition } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
 import { removeImages } from '../../image/remove.js';
 import { readManifest, resolveImage } from '../../image/resolve.js';
-import { collect, pruneBuildCache, pruneImages } from './disk.js';
+import { collect, pruneImages } from './disk.js';
+import { pruneBuildCache } from '../store/build-cache.js';
 import type { ImageStore } from '../../image/store.js';
 import { storeEngine } from '../store/engine.js';
 import { ContainerStore } from './containers/store.js';
+import { refuseImagesInUse, usersByImage } from '../containers/in-use.js';
 import { appendEvent, appendImageEvent, readEvents } from './events.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
 
@@ -67,19 +69,7 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
       throw failedPrecondition('pinning keeps an image from the kubelet\'s image GC: kiln\'s own store has no kubelet', { hint: 'use --backend containerd (namespace k8s.io) or --backend kube' });
     },
     async removeImages(refs, opts) {
-      if (!opts?.force) {
-        const inUse = new Map<string, string[]>();
-        for (const c of await new ContainerStore(root).list()) inUse.set(c.imageId, [...(inUse.get(c.imageId) ?? []), c.name]);
-        for (const r of refs) {
-          const image = await resolveImage(stores.content, stores.refs, r);
-          const users = inUse.get(image.id);
-          if (users) {
-            throw failedPrecondition(`conflict: unable to remove image ${r} (${image.id.slice(7, 19)}): container ${users[0]} is using it`, {
-              hint: `remove the container first (kiln rm ${users[0]}) or use kiln rmi -f`,
-            });
-          }
-        }
-      }
+      if (!opts?.force) await refuseImagesInUse(refs, usersByImage(await new ContainerStore(root).list()), async (r) => (await resolveImage(stores.content, stores.refs, r)).id);
       const result = await removeImages(stores, refs, opts);
       for (const n of result.untagged) await appendEvent(root, { type: 'image', action: 'untag', id: n, attributes: { name: n } });
       for (const id of result.deleted) await appendImageEvent(root, 'delete', id);

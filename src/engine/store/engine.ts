@@ -1,6 +1,6 @@
 /**
  * The Engine's image calls, written once over an ImageStore: pull, push, tag,
- * images, inspect, history, save, import and build. A backend opens its
+ * images, inspect, history, save, import, commit and build. A backend opens its
  * stores, spreads these in and adds or replaces what only it can do (the
  * local backend records events and checks containers before rmi; containerd
  * keeps its own image records for tag, rmi and load).
@@ -28,7 +28,7 @@ export interface StoreEngineOptions {
   onImageEvent?(action: 'save' | 'import' | 'build', id: string, names: string[]): Promise<void>;
 }
 
-export type StoreImageCalls = Pick<Engine, 'pull' | 'push' | 'tag' | 'listImages' | 'inspectImage' | 'history' | 'save' | 'importRootfs' | 'build'> & {
+export type StoreImageCalls = Pick<Engine, 'pull' | 'push' | 'tag' | 'listImages' | 'inspectImage' | 'history' | 'save' | 'importRootfs' | 'build'> & Required<Pick<Engine, 'commitImage'>> & {
   /** Blobs and their bytes, for `kiln system info`. */
   usage(): Promise<{ images: number; blobs: number; bytes: number }>;
 };
@@ -70,6 +70,7 @@ export function storeEngine(store: ImageStore, opts: StoreEngineOptions): StoreI
       await event('import', id, o?.reference ? [formatReference(parseNormalizedNamed(o.reference))] : []);
       return id;
     },
+    commitImage: async (input) => (await import('../../image/commit.js')).commitImage(store, input),
     async build(o): Promise<BuildResult> {
       const root = opts.buildRoot;
       if (!root) throw failedPrecondition('this engine was opened without a work directory for builds', { hint: 'pass --root DIR' });

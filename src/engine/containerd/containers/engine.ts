@@ -9,12 +9,13 @@ import { failedPrecondition, isKilnError, notFound, unimplemented } from '../../
 import type { ContainerDetail, ContainerEngine, ContainerSummary, CreateOptions } from '../../containers.js';
 import { containerDetail } from '../../containers/detail.js';
 import { filterContainers } from '../../containers/filter.js';
+import { usersByImage } from '../../containers/in-use.js';
 import type { Engine, ImageDetail } from '../../engine.js';
 import { createCtr, destroyCtr, endRun, logFile, startCtr, type CtrContext } from './lifecycle.js';
 import type { CtrRecord } from './records.js';
 import { getTask, killTask, listTasks, signalNumber, stateOf, stopTask, waitTask, type TaskState } from './tasks.js';
 
-type Images = Pick<Engine, 'inspectImage' | 'pull'>;
+type Images = Pick<Engine, 'inspectImage' | 'pull' | 'commitImage'>;
 
 function detail(rec: CtrRecord, live: TaskState): ContainerDetail {
   return containerDetail(rec, live, { dir: rec.dir, log: logFile(rec) });
@@ -107,6 +108,12 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
       return rec.id;
     },
 
+    async commitContainer(ref, opts = {}) {
+      const { rec } = await running(ref, 'commit');
+      const { commitCtr } = await import('./commit.js');
+      return commitCtr(c, rec, await images.inspectImage(rec.imageId), images, opts);
+    },
+
     async topContainer() {
       throw unimplemented('top is not supported on the containerd backend yet', { hint: 'use kiln exec CONTAINER ps, or ctr tasks ps' });
     },
@@ -159,11 +166,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
       return (await waitTask(c.conn, rec.id)).exitCode;
     },
 
-    async imagesInUse() {
-      const out = new Map<string, string[]>();
-      for (const r of await c.records.list()) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.name]);
-      return out;
-    },
+    imagesInUse: async () => usersByImage(await c.records.list()),
 
     createVolume: notVolumes,
     listVolumes: async () => [],

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { alreadyExists, invalidArgument, isKilnError, notFound } from '../../../errors.js';
-import type { ContainerSpec, MountPoint, PortBinding } from '../../containers.js';
+import type { DetailRecord } from '../../containers/detail.js';
 import { randomName } from '../../containers/names.js';
 import type { ContainerdConnection, Message } from '../grpc.js';
 
@@ -19,26 +19,12 @@ const EXTENSION = 'io.kiln.container';
 const EXTENSION_TYPE = 'kiln.dev/container/v1';
 export const SPEC_TYPE = 'types.containerd.io/opencontainers/runtime-spec/1/Spec';
 
-/** What kiln keeps about a container, beside containerd's own fields. */
-export interface CtrRecord {
-  id: string;
-  name: string;
-  created: string;
-  spec: ContainerSpec;
-  image: string;
-  imageId: string;
-  args: string[];
+/** What kiln keeps about a container, beside containerd's own fields: the fields every backend keeps, and where this one's live. */
+export interface CtrRecord extends DetailRecord {
   /** The image's top chain ID: every start prepares a fresh root on it. */
   chainId: string;
   /** The directory (on this machine) with the log, the /etc files and the CNI result. */
   dir: string;
-  startedAt?: string;
-  restartCount: number;
-  ip?: string;
-  ports: PortBinding[];
-  mounts: MountPoint[];
-  /** The last exit, saved when its task is deleted. */
-  lastExit?: { exitCode: number; finishedAt: string };
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

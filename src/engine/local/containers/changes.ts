@@ -49,9 +49,15 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-export async function containerChanges(root: string, id: string, name: string): Promise<Change[]> {
+/** A running container's overlay dirs; one line when its root is a copy (no overlayfs here). */
+export async function containerOverlay(root: string, id: string, name: string): Promise<{ upper: string; lowers: string[] }> {
   const dirs = await overlayDirs(rootfsOf(root, id), path.join(root, 'layers'));
   if (!dirs) throw failedPrecondition(`container ${name} has no overlay root (kiln copied its root: overlayfs is not available here), so its changes cannot be told apart`, { hint: 'kiln export gives its whole filesystem' });
+  return dirs;
+}
+
+export async function containerChanges(root: string, id: string, name: string): Promise<Change[]> {
+  const dirs = await containerOverlay(root, id, name);
   const out: Change[] = [];
   const walk = async (rel: string): Promise<void> => {
     for (const entry of (await readdir(path.join(dirs.upper, rel))).sort()) {

@@ -5,16 +5,23 @@
  * the container is paused while kiln copies (as docker does) so it cannot
  * swap a directory for a symlink mid-copy. Copies out keep symlinks as links;
  * copies in are extracted as a plain tar inside the destination directory,
- * owned by root (docker's default without -a).
+ * owned by root (docker's default without -a; with -a the source's uid/gid
+ * are kept). `-L` follows SRC when it is a symlink (the copy keeps the link's
+ * name, as docker). A `-` side is a tar stream, as docker's: out, the tar of
+ * SRC with the container's owners and modes, its top entry named after the
+ * resolved path; in, a tar extracted into an existing directory, its entries
+ * resolved inside it (`..` out of it is refused, as in layers).
  */
-import { cp, lstat, readdir, readlink, stat } from 'node:fs/promises';
-import { createReadStream, type Stats } from 'node:fs';
+import { cp, lchown, lstat, readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { invalidArgument, isErrno, notFound } from '../../../errors.js';
 import { extractLayer } from '../../../layer/extract.js';
 import { resolveInRoot } from '../../../layer/tar.js';
+import type { CopyFlags } from '../../containers.js';
+import { tarOf } from './tar-of.js';
 
 const comps = (p: string) => p.split('/').filter((c) => c !== '' && c !== '.');
 
@@ -27,19 +34,35 @@ async function statOrUndefined(p: string, follow = false): Promise<Stats | undef
   }
 }
 
-/** Copies SRC (a path in the container) to DEST on the host; resolves to the bytes of regular files copied. */
-export async function copyOut(root: string, name: string, src: string, dest: string): Promise<number> {
-  const from = resolveInRoot(root, comps(src), { followLast: src.endsWith('/') || src.endsWith('/.') });
+/** Copies SRC (a path in the container) to DEST on the host, or as a tar to a stream; resolves to the bytes of regular files copied. */
+export async function copyOut(root: string, name: string, src: string, dest: string | Writable, flags: CopyFlags = {}): Promise<number> {
+  const want = comps(src);
+  const from = resolveInRoot(root, want, { followLast: !!flags.followLink || src.endsWith('/') || src.endsWith('/.') });
   const st = await statOrUndefined(from, from === root); // the root is /proc/PID/root, a link to follow
   if (!st) throw notFound(`no such file or directory in container ${name}: ${src}`, { hint: `kiln exec ${name} ls -l ${path.posix.dirname(src) || '/'} shows what is there` });
+  if (typeof dest !== 'string') {
+    // docker's archive: named after the resolved path ("." for DIR/. and /), owners and modes as in the container.
+    const top = from === root || src.endsWith('/.') ? '.' : path.basename(from);
+    await pipeline(tarOf(from, top, { owners: true, followTop: from === root }), dest);
+    return 0; // nothing is printed for a stream (docker's `-`): no second walk to count it
+  }
   const destSt = await statOrUndefined(dest, true);
   let target = dest;
-  if (destSt?.isDirectory()) target = path.join(dest, path.basename(from) === path.basename(root) ? path.basename(src) : path.basename(from));
+  const own = from === root ? path.basename(src) : flags.followLink && want.length > 0 ? want.at(-1)! : path.basename(from);
+  if (destSt?.isDirectory()) target = path.join(dest, own);
   else if (dest.endsWith('/')) throw notFound(`no such directory: ${dest}`, { hint: 'create it first, or name the file to write' });
   else if (destSt && st.isDirectory()) throw invalidArgument(`cannot copy a directory to a file: ${src} to ${dest}`, { hint: 'name a directory as the destination' });
   else if (!(await statOrUndefined(path.dirname(path.resolve(dest)), true))?.isDirectory()) throw notFound(`no such directory: ${path.dirname(path.resolve(dest))}`, { hint: 'create it first' });
   await cp(from, target, { recursive: true, verbatimSymlinks: true, force: true, preserveTimestamps: true });
+  if (flags.archive) await ownersLike(from, target, from === root);
   return sizeOf(target);
+}
+
+/** `-a` out: each copied entry gets its source's uid/gid. */
+async function ownersLike(from: string, to: string, follow = false): Promise<void> {
+  const st = await (follow ? stat(from) : lstat(from));
+  await lchown(to, st.uid, st.gid);
+  if (st.isDirectory()) for (const e of await readdir(to)) await ownersLike(path.join(from, e), path.join(to, e));
 }
 
 async function sizeOf(p: string): Promise<number> {
@@ -50,34 +73,19 @@ async function sizeOf(p: string): Promise<number> {
   return n;
 }
 
-/** A tar of the host path SRC whose top entry is NAME (directories recursively, symlinks as links), streamed. */
-function tarOf(src: string, name: string): Readable {
-  const pack = tar.pack();
-  const add = (h: Partial<tar.Header> & { name: string }, body?: Readable) =>
-    new Promise<void>((resolve, reject) => {
-      const done = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (!body) return void pack.entry(h, '', done);
-      body.on('error', reject).pipe(pack.entry(h, done));
-    });
-  const walk = async (host: string, rel: string): Promise<void> => {
-    const st = await lstat(host);
-    const base = { name: rel, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
-    if (st.isDirectory()) {
-      await add({ ...base, type: 'directory' });
-      for (const e of (await readdir(host)).sort()) await walk(path.join(host, e), `${rel}/${e}`);
-    } else if (st.isSymbolicLink()) await add({ ...base, type: 'symlink', linkname: await readlink(host) });
-    else if (st.isFile()) await add({ ...base, type: 'file', size: st.size }, createReadStream(host));
-    // sockets, fifos and devices are left out, as docker cp does not make them either
-  };
-  walk(src, name).then(() => pack.finalize(), (e: unknown) => pack.destroy(e as Error));
-  return pack as unknown as Readable;
-}
-
-/** Copies SRC on the host into the container at DEST; resolves to the bytes of regular files copied. */
-export async function copyIn(root: string, name: string, src: string, dest: string): Promise<number> {
-  const srcSt = await statOrUndefined(src);
-  if (!srcSt) throw notFound(`no such file or directory: ${src}`, { hint: 'check the path on this machine' });
+/** Copies SRC on the host (or a tar stream) into the container at DEST; resolves to the bytes of regular files copied. */
+export async function copyIn(root: string, name: string, src: string | Readable, dest: string, flags: CopyFlags = {}): Promise<number> {
   const want = comps(dest);
+  const extract = (tar: Readable, dir: string) => extractLayer(tar, dir, { whiteouts: 'none', sameOwner: !!flags.archive, allowDevices: false }).then((r) => r.bytes);
+  if (typeof src !== 'string') {
+    const dir = resolveInRoot(root, want, { followLast: true });
+    const there = await statOrUndefined(dir, dir === root);
+    // docker's message for both a missing destination and a file
+    if (!there?.isDirectory()) throw invalidArgument(`destination "${name}:${dest}" must be a directory`, { hint: 'a tar on standard input is extracted into an existing directory' });
+    return extract(src, dir);
+  }
+  const srcSt = await statOrUndefined(src, !!flags.followLink);
+  if (!srcSt) throw notFound(`no such file or directory: ${src}`, { hint: 'check the path on this machine' });
   const resolved = resolveInRoot(root, want, { followLast: true });
   const there = await statOrUndefined(resolved, resolved === root);
   let dir: string;
@@ -90,6 +98,5 @@ export async function copyIn(root: string, name: string, src: string, dest: stri
     if (!(await statOrUndefined(dir, dir === root))?.isDirectory()) throw notFound(`no such directory in container ${name}: ${path.posix.dirname(dest)}`, { hint: `kiln exec ${name} mkdir -p ${path.posix.dirname(dest)}` });
     entry = want.at(-1)!;
   }
-  const r = await extractLayer(tarOf(src, entry), dir, { whiteouts: 'none', sameOwner: false, allowDevices: false });
-  return r.bytes;
+  return extract(tarOf(src, entry, { owners: !!flags.archive, followTop: !!flags.followLink }), dir);
 }

@@ -8,6 +8,7 @@ import { appendEvent, readEvents } from '../events.js';
 import { containerContext, logFile, type ContainerContext } from './context.js';
 import { containerDetail } from '../../containers/detail.js';
 import { filterContainers } from '../../containers/filter.js';
+import { usersByImage } from '../../containers/in-use.js';
 import { liveState, monitorRunning } from './state.js';
 import type { ContainerRecord } from './store.js';
 import { localVolumes } from '../volumes/engine.js';
@@ -217,18 +218,24 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       return (await import('./changes.js')).containerChanges(root, rec.id, rec.name);
     },
 
+    async commitContainer(ref, opts = {}) {
+      const rec = await running(ctx, ref);
+      const [{ commitLocal }, image, images] = await Promise.all([import('./commit.js'), imageOf(rec), engine()]);
+      return commitLocal(ctx, rec, image, images, opts);
+    },
+
     async exportContainer(ref, out) {
       const rec = await running(ctx, ref);
       const { exportRoot } = await import('./changes.js');
       await pipeline(exportRoot(root, rec.id), out);
     },
 
-    async copyFromContainer(ref, src, dest) {
-      return copying(ctx, ref, (root, name) => import('./copy.js').then((m) => m.copyOut(root, name, src, dest)));
+    async copyFromContainer(ref, src, dest, flags) {
+      return copying(ctx, ref, (root, name) => import('./copy.js').then((m) => m.copyOut(root, name, src, dest, flags)));
     },
 
-    async copyToContainer(ref, src, dest) {
-      return copying(ctx, ref, (root, name) => import('./copy.js').then((m) => m.copyIn(root, name, src, dest)));
+    async copyToContainer(ref, src, dest, flags) {
+      return copying(ctx, ref, (root, name) => import('./copy.js').then((m) => m.copyIn(root, name, src, dest, flags)));
     },
 
     async statsContainers(refs, opts = {}) {
@@ -318,11 +325,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       }
     },
 
-    async imagesInUse() {
-      const out = new Map<string, string[]>();
-      for (const r of await ctx.store.list()) out.set(r.imageId, [...(out.get(r.imageId) ?? []), r.name]);
-      return out;
-    },
+    imagesInUse: async () => usersByImage(await ctx.store.list()),
 
     ...localVolumes(root),
   };

@@ -6,112 +6,25 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { containerFixture, IMAGE, until, type ContainerFixture } from '../../../testing/container-fixture.js';
 
+/*
+ * What every backend does (run flags and exit codes, the detached lifecycle,
+ * restart, create/start -a, rmi of an image in use, networking) is the shared
+ * suite's (../../containers/conformance.ts, run here by conformance.test.ts);
+ * this file keeps what only the local backend has.
+ */
 let fx: ContainerFixture;
 before(async () => {
   fx = await containerFixture();
 });
 after(() => fx.cleanup());
 
-test('run: output, exit codes (3, 128+signal), Docker\'s 127 message, flags reach the process', async () => {
-  const r = await fx.k(['run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
-  assert.deepEqual([r.code, r.stdout, r.stderr], [3, 'out\n', 'err\n']);
-
-  const killed = await fx.k(['run', '--rm', '--network', 'none', '--init', IMAGE, 'sh', '-c', 'kill -9 $$']);
-  assert.equal(killed.code, 137);
-
-  const missing = await fx.k(['run', '--rm', '--network', 'none', IMAGE, 'nosuchcmd']);
-  assert.equal(missing.code, 127);
-  assert.match(missing.stderr, /^kiln: exec: "nosuchcmd": executable file not found in \$PATH/);
-  assert.equal(missing.stderr.trim().split('\n').length, 1);
-
-  const envFile = path.join(fx.root, 'env.list');
-  await import('node:fs/promises').then((fs) => fs.writeFile(envFile, '# comment\nFROM_FILE=1\n'));
-  const flags = await fx.ok([
-    'run', '--rm', '--network', 'none', '-e', 'A=b', '--env-file', envFile, '-w', '/tmp', '-u', '1000:1000', '--hostname', 'box',
-    '--entrypoint', 'sh', IMAGE, '-c', 'echo $A $FROM_FILE $(pwd) $(id -u):$(id -g) $(hostname) $(cat /etc/hostname)',
-  ]);
-  assert.equal(flags.stdout, 'b 1 /tmp 1000:1000 box box\n');
-
-  const ro = await fx.k(['run', '--rm', '--network', 'none', '--read-only', IMAGE, 'touch', '/x']);
-  assert.equal(ro.code, 1);
-  assert.match(ro.stderr, /Read-only file system/);
-
-  const capped = await fx.k(['run', '--rm', '--network', 'none', '--cap-drop', 'CHOWN', IMAGE, 'chown', '1:1', '/tmp']);
-  assert.equal(capped.code, 1);
-  const limits = await fx.ok(['run', '--rm', '--network', 'none', '--memory', '32m', '--pids-limit', '50', IMAGE, 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max']);
-  assert.equal(limits.stdout, `${32 * 1024 * 1024}\n50\n`);
-  const stdin = await fx.ok(['run', '--rm', '-i', '--network', 'none', IMAGE, 'tr', 'a-z', 'A-Z'], 'piped in\n');
-  assert.equal(stdin.stdout, 'PIPED IN\n');
-  assert.equal((await fx.ok(['ps', '-aq'])).stdout, '', '--rm left containers');
-});
-
 test('a memory limit is enforced: the process is killed (137)', async () => {
   const r = await fx.k(['run', '--rm', '--network', 'none', '--memory', '16m', IMAGE, 'sh', '-c', 'x=a; while true; do x=$x$x; done']);
   assert.equal(r.code, 137);
 });
 
-test('detached lifecycle: ps, logs, exec, stop after -t, fresh root on start, logs kept, wait, rm', async () => {
-  const script = 'echo boot; touch /marker-$(date +%s%N); ls / | grep -c marker; trap "" TERM; while true; do usleep 100000; done';
-  const id = (await fx.ok(['run', '-d', '--name', 'life', '--network', 'none', IMAGE, 'sh', '-c', script])).stdout.trim();
-  assert.match(id, /^[0-9a-f]{64}$/);
-  await until('first log lines', async () => (await fx.ok(['logs', 'life'])).stdout === 'boot\n1\n');
-
-  const ps = await fx.ok(['ps']);
-  assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)}\\s+busybox:test\\s+"sh -c echo boot;.*Up .*life$`, 'm'));
-  const json = JSON.parse((await fx.ok(['ps', '--format', 'json', '--filter', 'name=life'])).stdout) as { id: string; state: string }[];
-  assert.deepEqual(json.map((c) => [c.id, c.state]), [[id, 'running']]);
-  assert.equal((await fx.ok(['ps', '-q', '--filter', 'status=exited'])).stdout, '');
-
-  const ex = await fx.k(['exec', '-e', 'X=1', '-w', '/etc', 'life', 'sh', '-c', 'echo $X $(pwd); exit 5']);
-  assert.deepEqual([ex.code, ex.stdout], [5, '1 /etc\n']);
-  await fx.ok(['exec', '-d', 'life', 'touch', '/from-detached-exec']);
-  await until('detached exec', async () => (await fx.k(['exec', 'life', 'test', '-e', '/from-detached-exec'])).code === 0);
-
-  // The process ignores SIGTERM: stop kills it after -t.
-  const t0 = Date.now();
-  await fx.ok(['stop', '-t', '1', 'life']);
-  const took = Date.now() - t0;
-  assert.ok(took >= 1000 && took < 15000, `stop took ${took} ms`);
-  assert.match((await fx.ok(['ps', '-a', '--filter', 'name=life'])).stdout, /Exited \(137\)/);
-  assert.equal((await fx.ok(['wait', 'life'])).stdout, '137\n');
-
-  // A new start is a fresh root: the earlier marker is gone (count stays 1); the log keeps both runs.
-  await fx.ok(['start', 'life']);
-  await until('second run logs', async () => (await fx.ok(['logs', 'life'])).stdout === 'boot\n1\nboot\n1\n');
-  const tail = await fx.ok(['logs', '--tail', '1', '-t', 'life']);
-  assert.match(tail.stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z 1\n$/);
-  const inspect = JSON.parse((await fx.ok(['inspect', 'life'])).stdout) as { Id: string; State: { Running: boolean; Pid: number }; RestartCount: number; Name: string }[];
-  assert.equal(inspect[0]!.Id, id);
-  assert.equal(inspect[0]!.Name, '/life');
-  assert.equal(inspect[0]!.State.Running, true);
-  assert.equal(inspect[0]!.RestartCount, 1);
-  assert.ok(inspect[0]!.State.Pid > 0);
-
-  await fx.ok(['kill', '-s', 'KILL', 'life']);
-  assert.equal((await fx.ok(['wait', 'life'])).stdout, '137\n');
-  await fx.ok(['rm', 'life']);
-  assert.equal((await fx.k(['inspect', 'life'])).code, 1);
-});
-
-test('restart gives a running container a fresh root and keeps its name and id', async () => {
-  const id = (await fx.ok(['run', '-d', '--name', 'rs', '--network', 'none', IMAGE, 'sh', '-c', 'echo start; touch /m; sleep 1000'])).stdout.trim();
-  await until('started', async () => (await fx.ok(['logs', 'rs'])).stdout === 'start\n');
-  await fx.ok(['exec', 'rs', 'touch', '/written-before']);
-  await fx.ok(['restart', '-t', '0', 'rs']);
-  await until('restarted', async () => (await fx.ok(['logs', 'rs'])).stdout === 'start\nstart\n');
-  assert.equal((await fx.k(['exec', 'rs', 'test', '-e', '/written-before'])).code, 1);
-  assert.equal((await fx.ok(['ps', '-q', '--no-trunc'])).stdout.trim(), id);
-  await fx.ok(['rm', '-f', 'rs']);
-});
-
-test('create then start -a; an image used by a container cannot be removed without -f', async () => {
-  const id = (await fx.ok(['create', '--name', 'made', '--network', 'none', IMAGE, 'echo', 'created-then-started'])).stdout.trim();
-  assert.match((await fx.ok(['ps', '-a', '--filter', 'status=created'])).stdout, /Created\s+made/);
-  const rmi = await fx.k(['rmi', IMAGE]);
-  assert.equal(rmi.code, 1);
-  assert.match(rmi.stderr, /container made is using it/);
-  const started = await fx.k(['start', '-a', 'made']);
-  assert.deepEqual([started.code, started.stdout], [0, 'created-then-started\n']);
+test('create writes the record under ROOT/containers/ID (the store the monitor and every command share)', async () => {
+  const id = (await fx.ok(['create', '--name', 'made', '--network', 'none', IMAGE, 'true'])).stdout.trim();
   const rec = JSON.parse(await readFile(path.join(fx.root, 'containers', id, 'container.json'), 'utf8')) as { name: string };
   assert.equal(rec.name, 'made');
   await fx.ok(['rm', 'made']);

@@ -9,30 +9,11 @@ import path from 'node:path';
 import { alreadyExists, invalidArgument, isErrno, notFound } from '../../../errors.js';
 import { withLock } from '../../../util/lock.js';
 import { writeFileAtomic } from '../../../util/fsutil.js';
-import type { ContainerSpec, MountPoint, PortBinding } from '../../containers.js';
+import type { DetailRecord } from '../../containers/detail.js';
 import { randomName } from '../../containers/names.js';
 
-/** What kiln keeps about a container between commands. */
-export interface ContainerRecord {
-  id: string;
-  name: string;
-  created: string;
-  spec: ContainerSpec;
-  /** The normalized image reference and the image ID (config digest) at create time. */
-  image: string;
-  imageId: string;
-  /** The process args (entrypoint + cmd) as Docker shows them. */
-  args: string[];
-  startedAt?: string;
-  /** Set by the last start; cleared by nothing (exit details live in the runtime's exit record). */
-  restartCount: number;
-  /** The address the container had on the bridge at its last start. */
-  ip?: string;
-  ports: PortBinding[];
-  mounts: MountPoint[];
-  /** The last exit, kept when the runtime bundle is replaced by a new start. */
-  lastExit?: { exitCode: number; finishedAt: string; error?: string };
-}
+/** What kiln keeps about a container between commands: the fields every backend keeps (../../containers/detail.ts). */
+export type ContainerRecord = DetailRecord;
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 

@@ -90,8 +90,23 @@ test('volume ls --filter name=, label=, driver= (values of one key are alternati
   assert.deepEqual(await ls('driver=local', 'name=scr'), ['scratch']);
   const bad = await fx.k(['volume', 'ls', '--filter', 'size=1']);
   assert.equal(bad.code, 1);
-  assert.equal(bad.stderr, "kiln: invalid filter 'size' (kiln volume ls supports --filter name=, label=, driver=)\n");
+  assert.equal(bad.stderr, "kiln: invalid filter 'size' (kiln volume ls supports --filter name=, label=, driver=, dangling=)\n");
   await fx.ok(['volume', 'rm', 'web-data', 'db-data', 'scratch']);
+});
+
+test('volume ls -f dangling=true|false: volumes no container uses (created or exited ones count, by -v or --mount), docker\'s columns', async () => {
+  for (const v of ['by-v', 'by-mount', 'loose']) await fx.ok(['volume', 'create', v]);
+  await fx.ok(['create', '--name', 'holds-v', '--network', 'none', '-v', 'by-v:/data', IMAGE, 'true']);
+  await fx.ok(['run', '--name', 'holds-mount', '--network', 'none', '--mount', 'type=volume,source=by-mount,target=/m', IMAGE, 'true']);
+  const ls = async (f: string) => (await fx.ok(['volume', 'ls', '--filter', f])).stdout;
+  assert.equal(await ls('dangling=true'), 'DRIVER   VOLUME NAME\nlocal    loose\n');
+  assert.equal(await ls('dangling=false'), 'DRIVER   VOLUME NAME\nlocal    by-mount\nlocal    by-v\n');
+  assert.equal((await fx.ok(['volume', 'ls', '-q', '-f', 'dangling=true', '-f', 'name=by'])).stdout, '');
+  const bad = await fx.k(['volume', 'ls', '-f', 'dangling=maybe']);
+  assert.deepEqual([bad.code, bad.stderr], [1, "kiln: invalid filter 'dangling=maybe' (use --filter dangling=true or dangling=false)\n"]);
+  await fx.ok(['rm', 'holds-v', 'holds-mount']);
+  assert.equal(await ls('dangling=true'), 'DRIVER   VOLUME NAME\nlocal    by-mount\nlocal    by-v\nlocal    loose\n');
+  await fx.ok(['volume', 'rm', 'by-v', 'by-mount', 'loose']);
 });
 
 test('system prune removes stopped containers (and with --volumes, unused volumes); running ones stay', async () => {

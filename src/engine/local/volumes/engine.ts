@@ -1,13 +1,14 @@
 /**
  * The volume calls of the local ContainerEngine: named volumes under
  * ROOT/volumes, each action in the event log, and one rule for "in use"
- * (a container record that mounts it, by `-v NAME:…` or `--mount source=NAME`),
- * which `volume rm` and `volume prune` share.
+ * (a container record that mounts it, by `-v NAME:…` or `--mount source=NAME`:
+ * ../../containers/volume-use.ts), which `volume rm` and `volume prune` share.
  */
 import { failedPrecondition } from '../../../errors.js';
 import type { ContainerEngine, VolumeInfo } from '../../containers.js';
 import { appendEvent } from '../events.js';
 import { ContainerStore } from '../containers/store.js';
+import { namedVolumes } from '../../containers/volume-use.js';
 import { VolumeStore, type Volume } from './store.js';
 
 type VolumeCalls = Pick<ContainerEngine, 'createVolume' | 'listVolumes' | 'inspectVolume' | 'removeVolume' | 'pruneVolumes'>;
@@ -15,14 +16,7 @@ type VolumeCalls = Pick<ContainerEngine, 'createVolume' | 'listVolumes' | 'inspe
 /** Volume name → the name of a container that uses it. */
 export async function volumeUsers(root: string): Promise<Map<string, string>> {
   const used = new Map<string, string>();
-  for (const r of await new ContainerStore(root).list()) {
-    for (const m of r.mounts) if (m.name) used.set(m.name, r.name);
-    for (const v of r.spec.volumes ?? []) if (!v.startsWith('/') && v.includes(':')) used.set(v.split(':')[0]!, r.name);
-    for (const m of r.spec.mounts ?? []) {
-      const src = /(?:^|,)(?:source|src)=([^,]+)/.exec(m)?.[1];
-      if (src && !src.startsWith('/')) used.set(src, r.name);
-    }
-  }
+  for (const r of await new ContainerStore(root).list()) for (const v of namedVolumes(r)) used.set(v, r.name);
   return used;
 }
 
