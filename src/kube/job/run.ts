@@ -63,10 +63,17 @@ export function jobName(destinations: string[]): string {
   return `kiln-build-${slug}-${randomBytes(3).toString('hex')}`;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Resolves after ms, or at once when signal aborts; `unref`: the timer alone does not keep the process alive. */
+const sleep = (ms: number, signal?: AbortSignal, unref = false) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    if (unref) t.unref();
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 export async function runBuildJob(k: Kube, req: BuildJobRequest, io: BuildJobIo): Promise<BuildJobResult> {
@@ -84,12 +91,12 @@ export async function runBuildJob(k: Kube, req: BuildJobRequest, io: BuildJobIo)
   let logs: AbortController | undefined;
   let upload: { close(): void } | undefined;
   try {
-    const job = await call(k, `create Job ${ns}/${spec.name}`, () => batch.createNamespacedJob({ namespace: ns, body: jobObject(spec) }));
+    // The Secret first (the kubelet would otherwise retry the pod's volume with a backoff), owned by the Job once it exists.
+    await call(k, `create Secret ${ns}/${spec.name}`, () => core.createNamespacedSecret({ namespace: ns, body: secretObject(spec, req.dockerConfigJson, req.dockerfile) }));
     made = true;
+    const job = await call(k, `create Job ${ns}/${spec.name}`, () => batch.createNamespacedJob({ namespace: ns, body: jobObject(spec) }));
     const owner = { apiVersion: 'batch/v1', kind: 'Job', name: spec.name, uid: job.metadata!.uid!, blockOwnerDeletion: false };
-    const secret = secretObject(spec, req.dockerConfigJson, req.dockerfile);
-    secret.metadata!.ownerReferences = [owner];
-    await call(k, `create Secret ${ns}/${spec.name}`, () => core.createNamespacedSecret({ namespace: ns, body: secret }));
+    await call(k, `set the owner of Secret ${ns}/${spec.name}`, () => core.patchNamespacedSecret({ name: spec.name, namespace: ns, body: [{ op: 'add', path: '/metadata/ownerReferences', value: [owner] }] }));
     io.status(`created Job ${ns}/${spec.name} and its Secret`);
 
     let state = await waitStarted(k, core, spec, io);
@@ -117,7 +124,7 @@ export async function runBuildJob(k: Kube, req: BuildJobRequest, io: BuildJobIo)
       state = { pod: state.pod, v: await ended };
       stopIfCancelled();
     }
-    await Promise.race([logDone.ended, sleep(10_000)]);
+    await Promise.race([logDone.ended, sleep(10_000, undefined, true)]);
     if (state.v.state !== 'ended') throw unavailable(`the build pod ${ns}/${podName} ended in no known state`);
     const digest = /^sha256:[0-9a-f]{64}$/.test(state.v.message) ? state.v.message : undefined;
     return { job: spec.name, namespace: ns, pod: podName, ...(node ? { node } : {}), exitCode: state.v.exitCode, ...(digest ? { digest } : {}), contextBytes, ms: Date.now() - t0 };
