@@ -143,6 +143,29 @@ describe('kiln build --job', () => {
     assert.equal(await leftovers(), '');
   });
 
+  test('Ctrl-C during the build: exit 130, and the Job, its pod and the Secret are deleted', async () => {
+    const ctx = await context('slow', { Dockerfile: `FROM ${reg.host}/busybox:1\nRUN echo slow-step-started && sleep 60\n` });
+    const k = kilnCommand(['--root', path.join(dir, 'client-root'), '-k', cluster.kubeconfig, ...jobArgs('-t', `${reg.host}/slow:1`, ctx)]);
+    const child = spawn('nsenter', [`--net=/run/netns/${cluster.netns}`, '--', k.file, ...k.args], { env: { ...process.env, HOME: home, KILN_REGISTRIES_CONFIG: path.join(dir, 'registries.yaml') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const started = new Promise<void>((resolve) => {
+      const see = (c: Buffer) => {
+        output += c.toString();
+        if (output.includes('slow-step-started')) resolve();
+      };
+      child.stdout.on('data', see);
+      child.stderr.on('data', see);
+    });
+    const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    await started;
+    assert.match(await leftovers(), /job\.batch\/kiln-build-slow-/);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, output);
+    assert.match(output.trim().split('\n').at(-1)!, /^kiln: build cancelled by SIGINT$/);
+    for (let i = 0; i < 50 && (await leftovers()) !== ''; i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await leftovers(), '');
+  });
+
   test('registry credentials (htpasswd): the push is authorized, and no RUN step can read them', async () => {
     const probe = 'RUN (cat /kiln/.docker/config.json; ls /kiln-secret; env; cat /kiln/Dockerfile | head -1) > /probe.txt 2>&1; cat /probe.txt; echo probe-done';
     const ctx = await context('private', { Dockerfile: `FROM ${reg.host}/busybox:1\n${probe}\n` });
