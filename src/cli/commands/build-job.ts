@@ -175,8 +175,9 @@ export async function runJobBuilds(contexts: string[], f: JobFlags, cmd: Command
       if (many) process.stderr.write(`${prefix}failed in ${secs(o.ms)}: ${why(o)}\n`);
       continue;
     }
-    if (!push) process.stderr.write(`${prefix}built in ${secs(o.ms)} (Job ${r.namespace}/${r.job}) digest: ${r.digest ?? '?'}\n`);
-    for (const d of o.destinations) if (push) process.stderr.write(`${prefix}pushed ${d} digest: ${r.digest ?? '?'} in ${secs(o.ms)} (Job ${r.namespace}/${r.job})\n`);
+    const say = (line: string) => f.quiet || process.stderr.write(line);
+    if (!push) say(`${prefix}built in ${secs(o.ms)} (Job ${r.namespace}/${r.job}) digest: ${r.digest ?? '?'}\n`);
+    for (const d of o.destinations) if (push) say(`${prefix}pushed ${d} digest: ${r.digest ?? '?'} in ${secs(o.ms)} (Job ${r.namespace}/${r.job})\n`);
     if (many) for (const d of o.destinations) process.stdout.write(`${d.replace(/:[^:/@]+$/, '')}@${r.digest}\n`);
     else process.stdout.write(`${r.digest ?? ''}\n`);
   }

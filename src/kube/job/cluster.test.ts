@@ -12,7 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { kilnCommand, kilnOk, testCache, type RunResult } from '../../testing/kiln.js';
 import { startCluster, type TestCluster } from '../../testing/kube/cluster.js';
@@ -101,11 +101,13 @@ describe('kiln build --job', () => {
       '.dockerignore': 'left-out.txt\n',
     });
     const t0 = Date.now();
-    const r = await kilnOkIn(jobArgs('--push', '-t', `${reg.host}/app:1`, ctx));
+    const r = await kilnOkIn(jobArgs('--push', '-t', `${reg.host}/app:1`, '--metadata-file', path.join(dir, 'meta.json'), ctx));
     figures.push(`one build Job (busybox, one RUN): ${Date.now() - t0} ms`);
     const digest = r.stdout.trim();
     assert.match(digest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(await servedDigest(reg, 'app:1'), digest);
+    const meta = JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual([meta['containerimage.digest'], meta['image.name']], [digest, `${reg.host}/app:1`]);
     assert.match(r.stderr, /run-step-says-hello/);
     assert.match(r.stderr, new RegExp(`pushed ${reg.host.replace(/\./g, '\\.')}/app:1 digest: ${digest}`));
     assert.equal(await leftovers(), '');
@@ -135,12 +137,31 @@ describe('kiln build --job', () => {
     const t0 = Date.now();
     const r = await kilnOkIn(jobArgs('--parallel', '2', '-t', `${reg.host}/{name}:2`, alpha, beta));
     figures.push(`two build Jobs at once: ${Date.now() - t0} ms`);
+    // At once: both pods ran before either's two-second RUN step was done.
+    const at = (re: RegExp) => r.stderr.split('\n').findIndex((l) => re.test(l));
+    const bothRunning = Math.max(at(/^\[alpha\] .*running: sending the context/), at(/^\[beta\] .*running: sending the context/));
+    assert.ok(bothRunning >= 0 && bothRunning < Math.min(at(/^\[alpha\] #2 DONE/), at(/^\[beta\] #2 DONE/)), r.stderr);
     assert.match(r.stderr, /^\[alpha\] .*alpha-step/m);
     assert.match(r.stderr, /^\[beta\] .*beta-step/m);
     const lines = r.stdout.trim().split('\n').sort();
     assert.deepEqual(lines, [`${reg.host}/alpha@${await servedDigest(reg, 'alpha:2')}`, `${reg.host}/beta@${await servedDigest(reg, 'beta:2')}`]);
     assert.match(r.stderr, new RegExp(`^\\[alpha\\] pushed ${reg.host.replace(/\./g, '\\.')}/alpha:2 digest: sha256:`, 'm'));
     assert.equal(await leftovers(), '');
+  });
+
+  test('--keep-job --no-push -q: the Job, its pod and Secret stay for debugging; only the digest is printed', async () => {
+    const ctx = await context('kept', { Dockerfile: `FROM ${reg.host}/busybox:1\nRUN echo kept-step\n` });
+    const r = await kilnOkIn(jobArgs('--keep-job', '--no-push', '-q', '-t', `${reg.host}/kept:1`, ctx));
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
+    assert.doesNotMatch(r.stderr, /kept-step/);
+    const left = (await leftovers()).split('\n').sort();
+    assert.deepEqual(left.map((l) => l.replace(/kiln-build-kept-\w+(-\w+)?$/, 'NAME')), ['job.batch/NAME', 'pod/NAME', 'secret/NAME']);
+    const job = left[0]!.split('/')[1]!;
+    assert.match(await cluster.kubectl(['logs', `job/${job}`]), /kept-step/);
+    await assert.rejects(servedDigest(reg, 'kept:1'));
+    await cluster.kubectl(['delete', 'job', job, '--cascade=foreground']);
+    for (let i = 0; i < 50 && (await leftovers()) !== ''; i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await leftovers(), '', 'the Secret went with the Job (owner reference)');
   });
 
   test('Ctrl-C during the build: exit 130, and the Job, its pod and the Secret are deleted', async () => {

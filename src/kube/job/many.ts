@@ -59,7 +59,10 @@ export async function runBuildJobs(
       if (i >= builds.length || o.signal?.aborted) return;
       const b = builds[i]!;
       const t0 = Date.now();
-      const out = many ? prefixLines(o.output, `[${b.label}] `) : new Writable({ write: (c: Buffer, _e, cb) => (o.output.write(c), cb()) });
+      // -q: only the digests (and errors) are printed.
+      const out = o.quiet
+        ? new Writable({ write: (_c, _e, cb) => cb() })
+        : many ? prefixLines(o.output, `[${b.label}] `) : new Writable({ write: (c: Buffer, _e, cb) => (o.output.write(c), cb()) });
       const status = (line: string) => {
         if (!o.quiet) out.write(`${line}\n`);
       };
