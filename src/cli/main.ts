@@ -35,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   debug: () => import('./commands/debug.js'),
   build: () => import('./commands/build.js'),
   executor: () => import('./commands/executor.js'),
+  'job-init': () => import('./commands/job-init.js'),
   run: () => import('./commands/run.js'),
   create: () => import('./commands/create.js'),
   start: () => import('./commands/start.js'),

@@ -1,6 +1,6 @@
 /**
  * Starts Debian's docker-registry (the CNCF distribution registry) on
- * 127.0.0.1 with a free port and a temp dir, in one of four ways: plain HTTP,
+ * 127.0.0.1 (or another address, in another network namespace) with a free port and a temp dir, in one of four ways: plain HTTP,
  * htpasswd (Basic), TLS with a test CA, or token auth backed by an in-process
  * token service. Resolves once `/v2/` answers; logs stay in `<dir>/registry.log`.
  */
@@ -37,6 +37,10 @@ export interface StartRegistryOptions {
   tokenExpiresIn?: number;
   /** token mode: OAuth2 refresh tokens (Docker's identitytoken) → user. */
   refreshTokens?: Record<string, string>;
+  /** Listen on this address (default 127.0.0.1), e.g. a test cluster's node IP. */
+  listen?: string;
+  /** Run inside this network namespace (`/run/netns/NAME`, e.g. a test cluster's), where `listen` is; probed from there too. */
+  netns?: string;
 }
 
 export interface TestRegistry {
@@ -69,7 +73,13 @@ async function writeHtpasswd(file: string, users: Record<string, string>): Promi
   await writeFile(file, lines.join('\n') + '\n');
 }
 
-async function probe(url: string, ca?: Buffer, client?: CertFiles): Promise<number> {
+async function probe(url: string, ca?: Buffer, client?: CertFiles, netns?: string): Promise<number> {
+  if (netns) {
+    // From inside the namespace: curl's status code (000 when nothing answers).
+    const args = [`--net=${netns}`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', ...(ca ? ['-k'] : []), url];
+    const { stdout } = await run('nsenter', args).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '000' }));
+    return Number(stdout.trim()) || 0;
+  }
   const cert = client ? await readFile(client.certFile) : undefined;
   const key = client ? await readFile(client.keyFile) : undefined;
   return new Promise((resolve, reject) => {
@@ -83,7 +93,7 @@ async function probe(url: string, ca?: Buffer, client?: CertFiles): Promise<numb
   });
 }
 
-async function waitReady(url: string, child: ChildProcess, logFile: string, ca?: Buffer, client?: CertFiles): Promise<void> {
+async function waitReady(url: string, child: ChildProcess, logFile: string, ca?: Buffer, client?: CertFiles, netns?: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   const marker = randomUUID();
   for (;;) {
@@ -92,7 +102,7 @@ async function waitReady(url: string, child: ChildProcess, logFile: string, ca?:
     }
     let status = 0;
     try {
-      status = await probe(`${url}/v2/?kiln-probe=${marker}`, ca, client);
+      status = await probe(`${url}/v2/?kiln-probe=${marker}`, ca, client, netns);
     } catch {
       // not listening yet: poll again
     }
@@ -160,11 +170,12 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
   const ca = caFile ? await readFile(caFile) : undefined;
   // a free port can be taken between freePort() and the registry's bind: try another one then
   for (let attempt = 1; ; attempt++) {
-    const host = `127.0.0.1:${attempt === 1 && opts.port ? opts.port : await freePort()}`;
+    const host = `${opts.listen ?? '127.0.0.1'}:${attempt === 1 && opts.port ? opts.port : await freePort()}`;
     (config.http as Record<string, unknown>).addr = host;
     await writeFile(configFile, YAML.stringify(config));
     const log = createWriteStream(logFile);
-    const child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = opts.netns ? ['nsenter', `--net=${opts.netns}`, '--', REGISTRY_BIN, 'serve', configFile] : [REGISTRY_BIN, 'serve', configFile];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(log, { end: false });
     child.stderr!.pipe(log, { end: false });
     const url = `${scheme}://${host}`;
@@ -183,7 +194,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       if (!process.env.KILN_KEEP_TEST_DIRS) await removeDir(dir);
     };
     try {
-      await waitReady(url, child, logFile, ca, client);
+      await waitReady(url, child, logFile, ca, client, opts.netns);
     } catch (e) {
       const inUse = /address already in use/.test(await readFile(logFile, 'utf8').catch(() => ''));
       if (inUse && attempt < 3) {

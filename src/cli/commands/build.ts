@@ -15,6 +15,7 @@ import { createBuildProgress, type ProgressMode } from '../build-progress.js';
 import { buildMetadata, csv, planOutputs } from './build-outputs.js';
 import { runCheck } from './build-check.js';
 import { keyValues } from '../key-values.js';
+import { addJobOptions, runJobBuilds, type JobFlags } from './build-job.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -41,6 +42,7 @@ interface Flags {
   cacheFrom: string[];
   cacheTo: string[];
   check?: boolean;
+  job?: boolean;
 }
 
 function parseSecret(spec: string): SecretSpec {
@@ -112,10 +114,9 @@ async function urlContext(url: string): Promise<Pick<BuildOptions, 'contextTar' 
 }
 
 export function register(program: Command): void {
-  program
-    .command('build')
+  addJobOptions(program.command('build'))
     .description('Build an image from a Dockerfile')
-    .argument('<context>', 'context directory; - to read a tar (or a Dockerfile) from standard input; or an http(s) URL of a tar (or a Dockerfile)')
+    .argument('<context...>', 'context directory; - to read a tar (or a Dockerfile) from standard input; or an http(s) URL of a tar (or a Dockerfile)')
     .option('-t, --tag <name>', 'name and optionally tag the image (repeatable)', collect, [])
     .option('-f, --file <file>', 'the Dockerfile (default: CONTEXT/Dockerfile); - reads it from standard input')
     .option('--build-arg <k=v>', 'set a build-time variable (repeatable)', collect, [])
@@ -132,13 +133,15 @@ export function register(program: Command): void {
     .option('--compression <codec>', 'how new layers are kept in the store: none (default: uncompressed, as Docker\'s store; push sends them gzip-compressed), gzip or zstd')
     .option('--add-host <host:ip>', 'add a line to /etc/hosts of RUN steps (repeatable)', collect, [])
     .option('--pull', 'pull base images even when they are stored')
-    .option('--push', 'push every -t name after the build (-o type=registry)')
     .option('--platform <platform>', "target platform (only this machine's)")
     .option('--metadata-file <file>', 'write the build result (digests, names) as JSON to this file')
     .option('--cache-from <spec>', 'reuse steps cached in a registry: type=registry,ref=HOST/REPO:TAG or just the ref (repeatable; a missing ref is a warning)', collect, [])
     .option('--cache-to <spec>', 'after the build, push its step cache to a registry: type=registry,ref=HOST/REPO:TAG[,mode=min|max] (min: the target stage; max: every stage)', collect, [])
     .option('--check', "run BuildKit's build checks on the Dockerfile and build nothing (exit 1 on a warning)")
-    .action(async (context: string, f: Flags, cmd: Command) => {
+    .action(async (contexts: string[], f: Flags, cmd: Command) => {
+      if (f.job) return runJobBuilds(contexts, f as Flags & JobFlags, cmd);
+      if (contexts.length > 1) throw invalidArgument(`kiln build takes one context, not ${contexts.length}`, { hint: 'several contexts build at once as Jobs: kiln build --job -t REGISTRY/{name}:TAG CTX1 CTX2…' });
+      const context = contexts[0]!;
       if (f.check) return runCheck(context, f.file);
       if (f.network !== 'host' && f.network !== 'none') throw invalidArgument(`--network ${f.network}: kiln build supports host and none`);
       if (!['auto', 'plain', 'tty'].includes(f.progress)) throw invalidArgument(`--progress ${f.progress}: use auto, plain or tty`);

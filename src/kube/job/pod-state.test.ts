@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Pod } from '@kubernetes/client-node';
+import { buildPodState } from './pod-state.js';
+
+const pod = (status: V1Pod['status']): V1Pod => ({ metadata: { name: 'kiln-build-x-1', namespace: 'ci' }, spec: { nodeName: 'n1', containers: [] }, status });
+
+test('running, ended (exit code and termination message), starting', () => {
+  assert.deepEqual(buildPodState(pod({ containerStatuses: [{ name: 'build', ready: true, restartCount: 0, image: '', imageID: '', state: { running: {} } }] }), 'kiln:1'), { state: 'running' });
+  const ended = buildPodState(pod({ containerStatuses: [{ name: 'build', ready: false, restartCount: 0, image: '', imageID: '', state: { terminated: { exitCode: 0, message: 'sha256:ab\n', reason: 'Completed' } } }] }), 'kiln:1');
+  assert.deepEqual(ended, { state: 'ended', exitCode: 0, message: 'sha256:ab', reason: 'Completed' });
+  const init = buildPodState(pod({ initContainerStatuses: [{ name: 'credentials', ready: false, restartCount: 0, image: '', imageID: '', state: { waiting: { reason: 'PodInitializing' } } }] }), 'kiln:1');
+  assert.deepEqual(init, { state: 'starting', line: 'pod kiln-build-x-1 on node n1: credentials: PodInitializing' });
+});
+
+test('an image the node cannot get, an init container that failed, an unschedulable pod: failed, in one line', () => {
+  const never = buildPodState(pod({ initContainerStatuses: [{ name: 'credentials', ready: false, restartCount: 0, image: '', imageID: '', state: { waiting: { reason: 'ErrImageNeverPull', message: 'image "kiln:1" not present' } } }] }), 'kiln:1');
+  assert.equal(never.state, 'failed');
+  assert.match((never as { line: string }).line, /^node n1 cannot get the build image kiln:1: ErrImageNeverPull: image "kiln:1" not present$/);
+  const init = buildPodState(pod({ initContainerStatuses: [{ name: 'credentials', ready: false, restartCount: 0, image: '', imageID: '', state: { terminated: { exitCode: 1, reason: 'Error' } } }] }), 'kiln:1');
+  assert.deepEqual([init.state, (init as { logsOf?: string }).logsOf], ['failed', 'credentials']);
+  const unsched = buildPodState(pod({ conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient memory.' }] }), 'kiln:1');
+  assert.match((unsched as { line: string }).line, /cannot be scheduled: 0\/1 nodes are available: 1 Insufficient memory\.$/);
+});
