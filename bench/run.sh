@@ -12,3 +12,4 @@ bash bench/executor.sh
 bash bench/containerd-build.sh
 bash bench/remote-build.sh
 bash bench/kube-loop.sh
+bash bench/kube-run.sh
