@@ -14,7 +14,7 @@ import type { ImageDetail } from '../../engine.js';
 import { checkPortsFree } from './forward.js';
 import { ANN, newId, podName } from './names.js';
 import { parsePublish, podFor, type PullPolicy } from './pod.js';
-import { findPod } from './pods.js';
+import { deletePod, findPod } from './pods.js';
 
 /** What kube's containers need of the agent: the builder node and the node's images. */
 export interface AgentSide {
@@ -37,19 +37,52 @@ async function claims(k: Kube, a: Apis, spec: ContainerSpec): Promise<Set<string
   return new Set(r.items.map((c) => c.metadata!.name!));
 }
 
+/**
+ * The image check through the agent (a tunnel and a TLS handshake) runs while
+ * the pod is made with `Never`, the common case (kiln built or pulled the
+ * image there): when the node turns out not to have it, that pod is deleted
+ * before it could start and made again with `IfNotPresent`.
+ */
 export async function createPod(k: Kube, a: Apis, agent: AgentSide, spec: ContainerSpec, opts: CreateOptions = {}): Promise<V1Pod> {
   const name = spec.name ?? randomName();
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name)) throw invalidArgument(`invalid container name "${name}", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, { hint: 'pick another --name' });
   const ports = (spec.publish ?? []).map(parsePublish);
-  const [node, image, pvcs] = await Promise.all([agent.node(), opts.pull === 'always' ? undefined : imageOnNode(agent, spec.image), claims(k, a, spec), checkPortsFree(ports)]);
-  if (!image && opts.pull === 'never') {
+  const check = opts.pull === 'always' ? Promise.resolve(undefined) : imageOnNode(agent, spec.image);
+  check.catch(() => undefined);
+  const [node, pvcs] = await Promise.all([agent.node(), claims(k, a, spec), checkPortsFree(ports)]);
+  const id = newId();
+  const commandOf = (image?: ImageDetail) => {
+    const cfg = image?.config.config;
+    return [...(spec.entrypoint ?? cfg?.Entrypoint ?? []), ...(spec.cmd ?? (spec.entrypoint ? [] : (cfg?.Cmd ?? [])))];
+  };
+  const make = (pullPolicy: PullPolicy, command: string[]) =>
+    createNamed(k, a, name, podFor({ spec: { ...spec, name }, id, name, pod: podName(name), namespace: k.namespace, node, pullPolicy, claims: pvcs, command, ports }));
+  const pod = await make(opts.pull === 'always' ? 'Always' : 'Never', commandOf());
+  if (opts.pull === 'always') return pod;
+  const podName_ = pod.metadata!.name!;
+  let image: ImageDetail | undefined;
+  try {
+    image = await check;
+  } catch (e) {
+    await deletePod(k, a, podName_);
+    throw e;
+  }
+  if (image) {
+    if (spec.cmd === undefined || spec.entrypoint === undefined) {
+      const command = JSON.stringify(commandOf(image));
+      await call(k, `annotate pod ${k.namespace}/${podName_}`, () => a.core.patchNamespacedPod({ name: podName_, namespace: k.namespace, body: [{ op: 'replace', path: `/metadata/annotations/${ANN.command.replace('/', '~1')}`, value: command }] }));
+      pod.metadata!.annotations![ANN.command] = command;
+    }
+    return pod;
+  }
+  await deletePod(k, a, podName_);
+  if (opts.pull === 'never') {
     throw notFound(`image ${spec.image} is not on node ${node} (the kube backend's builder node) and --pull never was given`, { hint: `put it there: kiln --backend kube pull ${spec.image}, or kiln --backend kube build -t ${spec.image} .` });
   }
-  const pullPolicy: PullPolicy = opts.pull === 'always' ? 'Always' : image ? 'Never' : 'IfNotPresent';
-  const cfg = image?.config.config;
-  const entry = spec.entrypoint ?? cfg?.Entrypoint ?? [];
-  const command = [...entry, ...(spec.cmd ?? (spec.entrypoint ? [] : (cfg?.Cmd ?? [])))];
-  const pod = podFor({ spec: { ...spec, name }, id: newId(), name, pod: podName(name), namespace: k.namespace, node, pullPolicy, claims: pvcs, command, ports });
+  return make('IfNotPresent', commandOf());
+}
+
+async function createNamed(k: Kube, a: Apis, name: string, pod: V1Pod): Promise<V1Pod> {
   try {
     return await call(k, `create pod ${k.namespace}/${pod.metadata!.name}`, () => a.core.createNamespacedPod({ namespace: k.namespace, body: pod }));
   } catch (e) {
