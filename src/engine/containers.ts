@@ -45,6 +45,8 @@ export interface ContainerSpec {
   /** `--tmpfs /path[:opts]`. */
   tmpfs?: string[];
   labels?: Record<string, string>;
+  /** `--restart` (absent: no). */
+  restart?: 'no' | 'on-failure' | 'always' | 'unless-stopped';
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';

@@ -107,7 +107,9 @@ export function kubeContainers(d: KubeContainerDeps): ContainerEngine {
     async stopContainer(ref, opts = {}) {
       const pod = await findPod(k, a, ref);
       if (opts.signal) throw notOnKube('stop -s', "the kubelet sends the image's STOPSIGNAL (or SIGTERM): drop -s");
-      if (podLive(pod).state !== 'running') return idOf(pod);
+      // A pod between two runs of --restart is not running, but not done either.
+      const phase = pod.status?.phase;
+      if (podLive(pod).state !== 'running' && !(pod.spec?.restartPolicy !== 'Never' && (phase === 'Running' || phase === 'Pending'))) return idOf(pod);
       const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
       if (opts.timeoutSeconds !== undefined && opts.timeoutSeconds !== grace) {
         d.warn(`stop -t ${opts.timeoutSeconds}: the kube backend waits the pod's grace period (${grace} s, fixed when the pod was made) before SIGKILL`);

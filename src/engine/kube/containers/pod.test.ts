@@ -61,3 +61,15 @@ test("pod status → docker's states, with Kubernetes' reason as a note", () => 
   assert.equal(podLive(pod({ phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.', containerStatuses: [terminated] })).note, 'Evicted: The node was low on resource: memory.');
   assert.equal(podLive(pod({ phase: 'Running', containerStatuses: [{ ...terminated, state: { running: { startedAt: t } } }] }, true)).note, 'its pod is being deleted outside kiln');
 });
+
+test("--restart: the pod's restartPolicy; between two runs ps says restarting; the runc backends refuse it in one line", async () => {
+  const { parseRestart, refuseRestart } = await import('../../containers/restart.js');
+  const policy = (r: string) => podFor(input({ image: 'i', restart: parseRestart(r, false) })).spec!.restartPolicy;
+  assert.deepEqual(['no', 'on-failure', 'always', 'unless-stopped'].map(policy), ['Never', 'OnFailure', 'Always', 'Always']);
+  assert.throws(() => parseRestart('always', true), { message: 'conflicting options: --restart always and --rm' });
+  assert.throws(() => parseRestart('on-failure:3', false), { message: 'invalid restart policy "on-failure:3"' });
+  assert.throws(() => refuseRestart({ image: 'i', restart: 'always' }, 'local'), { message: '--restart always is not supported on the local backend yet' });
+  const t = new Date('2026-01-01T00:00:00Z');
+  const looping: V1Pod = { metadata: { name: 'p' }, spec: { restartPolicy: 'OnFailure', containers: [] }, status: { phase: 'Running', containerStatuses: [{ name: 'main', image: 'i', imageID: '', ready: false, restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 3, finishedAt: t } } }] } };
+  assert.deepEqual(podLive(looping), { state: 'exited', exitCode: 3, finishedAt: t.toISOString(), note: 'restarting: CrashLoopBackOff, 2 restarts' });
+});

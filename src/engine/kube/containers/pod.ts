@@ -123,7 +123,7 @@ export function podFor(i: PodInput): V1Pod {
     },
     spec: {
       nodeName: i.node,
-      restartPolicy: 'Never',
+      restartPolicy: s.restart === 'on-failure' ? 'OnFailure' : s.restart === 'always' || s.restart === 'unless-stopped' ? 'Always' : 'Never',
       terminationGracePeriodSeconds: i.stopTimeout ?? 10,
       automountServiceAccountToken: false,
       enableServiceLinks: false,

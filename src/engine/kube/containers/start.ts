@@ -45,7 +45,8 @@ export function waitStarted(k: Kube, a: Apis, pod: V1Pod, signal?: AbortSignal):
  * reason as docker prints it.
  */
 export function exitCode(pod: V1Pod): number {
-  const t = pod.status?.containerStatuses?.[0]?.state?.terminated;
+  const cs = pod.status?.containerStatuses?.[0];
+  const t = cs?.state?.terminated ?? cs?.lastState?.terminated;
   if (!t) return pod.status?.phase === 'Succeeded' ? 0 : 1;
   if (t.reason === 'StartError' || t.reason === 'ContainerCannotRun') {
     const msg = t.message ?? t.reason;
@@ -65,7 +66,10 @@ export function waitExited(k: Kube, a: Apis, pod: V1Pod, signal?: AbortSignal): 
     podName,
     (p) => {
       if (!p) throw gone(k, podName, nameOf(pod));
-      const done = p.status?.containerStatuses?.[0]?.state?.terminated || p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded';
+      const cs = p.status?.containerStatuses?.[0];
+      // With --restart, the run that ended is lastState once the kubelet restarts it.
+      const restarted = p.spec?.restartPolicy !== 'Never' && cs?.lastState?.terminated && (cs.restartCount ?? 0) > (pod.status?.containerStatuses?.[0]?.restartCount ?? 0);
+      const done = cs?.state?.terminated || restarted || p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded';
       return done ? p : undefined;
     },
     signal ? { signal } : {},

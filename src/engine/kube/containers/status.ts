@@ -41,8 +41,14 @@ export function podLive(pod: V1Pod): PodLive {
   else if (done) {
     live = { state: 'exited', exitCode: done.exitCode, ...(done.startedAt ? { startedAt: iso(done.startedAt)! } : {}), ...(done.finishedAt ? { finishedAt: iso(done.finishedAt)! } : {}) };
     if (done.reason === 'StartError' || done.reason === 'ContainerCannotRun') notes.push(done.message ?? done.reason);
+    if (pod.spec?.restartPolicy !== 'Never' && phase === 'Running') notes.push('restarting');
   } else if (phase === 'Failed' || phase === 'Succeeded') live = { state: 'exited' };
-  else {
+  else if (wait && cs?.lastState?.terminated) {
+    // --restart: between two runs (CrashLoopBackOff), docker's "Restarting".
+    const last = cs.lastState.terminated;
+    live = { state: 'exited', exitCode: last.exitCode, ...(last.finishedAt ? { finishedAt: iso(last.finishedAt)! } : {}) };
+    notes.push(`restarting: ${wait.reason ?? 'waiting'}, ${cs.restartCount} restart${cs.restartCount === 1 ? '' : 's'}`);
+  } else {
     live = { state: 'created' };
     if (wait?.reason && wait.reason !== 'ContainerCreating') notes.push(`${wait.reason}${wait.message ? `: ${wait.message}` : ''}`);
   }
