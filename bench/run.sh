@@ -13,3 +13,4 @@ bash bench/containerd-build.sh
 bash bench/remote-build.sh
 bash bench/kube-loop.sh
 bash bench/build-job.sh
+bash bench/kube-run.sh

@@ -86,6 +86,7 @@ export function notRemote(cmd: Command, what: string): void {
 export async function withContainers<T>(cmd: Command, fn: (containers: ContainerEngine) => Promise<T>): Promise<T> {
   const g = globals(cmd);
   notRemote(cmd, 'does not run containers');
+  if (g.backend === 'kube' || (g.backend === 'auto' && (await chooseBackend(g)).backend === 'kube')) return withKubeContainers(cmd, fn);
   // auto: containers go where the images are (containerd when --address is given or its socket found).
   if (g.backend !== 'local' && (g.backend !== 'auto' || (await chooseBackend(g)).backend !== 'local')) {
     return withEngine(cmd, (engine) => {
@@ -101,5 +102,17 @@ export async function withContainers<T>(cmd: Command, fn: (containers: Container
     return await fn(containers);
   } finally {
     if (opened) await (await opened).close();
+  }
+}
+
+/** The kube backend's containers: pods through the API server; the agent only for the node's image list. */
+async function withKubeContainers<T>(cmd: Command, fn: (containers: ContainerEngine) => Promise<T>): Promise<T> {
+  const g = globals(cmd);
+  const [{ openKubeContainers }, { openRemoteEngine }] = await Promise.all([import('../engine/kube/engine.js'), import('../engine/remote/engine.js')]);
+  const kube = await openKubeContainers(g, openRemoteEngine, { root: g.root, warn: (line) => process.stderr.write(`kiln: warning: ${line}\n`) });
+  try {
+    return await fn(kube.containers);
+  } finally {
+    await kube.close();
   }
 }

@@ -10,6 +10,7 @@ const HELPERS: Record<string, () => Promise<unknown>> = {
   'monitor-main': () => import('../runtime/monitor-main.js'),
   'monitor-entry': () => import('../engine/local/containers/monitor-entry.js'),
   reaper: () => import('../engine/containerd/containers/reaper.js'),
+  keeper: () => import('../engine/kube/containers/keeper.js'),
 };
 
 const [first, name] = process.argv.slice(2);

@@ -45,6 +45,8 @@ export interface ContainerSpec {
   /** `--tmpfs /path[:opts]`. */
   tmpfs?: string[];
   labels?: Record<string, string>;
+  /** `--restart` (absent: no). */
+  restart?: 'no' | 'on-failure' | 'always' | 'unless-stopped';
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
@@ -65,6 +67,8 @@ export interface ContainerSummary {
   finishedAt?: string;
   ports: PortBinding[];
   labels: Record<string, string>;
+  /** What the backend knows beyond docker's state (kube: the pod was evicted, or deleted outside kiln); `ps` shows it after the status. */
+  note?: string;
 }
 
 export interface MountPoint {
@@ -121,6 +125,8 @@ export type PullPolicy = 'missing' | 'always' | 'never';
 
 export interface CreateOptions {
   pull?: PullPolicy;
+  /** `run` starts the container right after (kube makes its pod only for a run: a pod starts when it is made). */
+  run?: boolean;
   /** The pull's progress. */
   progress?: ProgressSink;
   /** Told before a pull starts (`missing`: the image was not found locally) and after it ends, so a CLI can print what docker prints. */

@@ -62,5 +62,5 @@ test('every object carries kiln labels; the Secret has only the agent side of th
 
 test('the kiln-client Role grants only what a user of the kube backend needs', () => {
   const rules = clientRoleObject(spec).rules!.map((r) => `${r.resources!.join(',')}:${r.verbs.join(',')}${r.resourceNames ? `@${r.resourceNames}` : ''}`);
-  assert.deepEqual(rules, ['pods:get,list,watch', 'pods/portforward:get,create', 'pods/log:get', 'daemonsets:get@kiln-agent']);
+  assert.deepEqual(rules, ['pods:get,list,watch,create,delete,patch', 'pods/portforward,pods/attach,pods/exec:get,create', 'pods/log:get', 'persistentvolumeclaims:list', 'daemonsets:get@kiln-agent']);
 });

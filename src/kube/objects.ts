@@ -56,9 +56,10 @@ export function clientRoleObject(s: Pick<AgentSpec, 'namespace' | 'version'>): V
     kind: 'Role',
     metadata: meta(CLIENT_ROLE, s.namespace, s.version),
     rules: [
-      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
+      { apiGroups: [''], resources: ['pods/portforward', 'pods/attach', 'pods/exec'], verbs: ['get', 'create'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['list'] },
       { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: [AGENT], verbs: ['get'] },
     ],
   };

@@ -42,7 +42,8 @@ function forwardError(e: unknown, k: Kube, pod: string, port: number): KilnError
   }
 }
 
-export async function openTunnel(k: Kube, pod: string, port: number): Promise<Tunnel> {
+/** `listen`: the local address (default 127.0.0.1 and a free port); `kiln run -p` gives the user's. */
+export async function openTunnel(k: Kube, pod: string, port: number, listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 }): Promise<Tunnel> {
   const errors: string[] = [];
   const errSink = () =>
     new Writable({
@@ -86,12 +87,12 @@ export async function openTunnel(k: Kube, pod: string, port: number): Promise<Tu
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(listen.port, listen.host, () => resolve());
   });
   const local = (server.address() as net.AddressInfo).port;
   server.unref();
   return {
-    host: `tcp://127.0.0.1:${local}`,
+    host: `tcp://${listen.host}:${local}`,
     port: local,
     errors,
     close: () =>

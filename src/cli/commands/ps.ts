@@ -8,6 +8,10 @@ const collect = (v: string, acc: string[]) => [...acc, v];
 
 /** "Up 5 seconds", "Exited (3) 2 minutes ago", as Docker words it. */
 export function statusText(c: ContainerSummary, now = Date.now()): string {
+  return c.note ? `${dockerStatus(c, now)} (${c.note})` : dockerStatus(c, now);
+}
+
+function dockerStatus(c: ContainerSummary, now: number): string {
   const ago = (t?: string) => humanAge(t, now);
   if (c.state === 'created') return 'Created';
   if (c.state === 'running') return `Up ${ago(c.startedAt).replace(/ ago$/, '').replace('Less than a second', 'Less than a second')}`;

@@ -7,7 +7,10 @@
  * pull, push, build with context sync, events) works the same; `info` says
  * where the agent runs.
  */
+import path from 'node:path';
 import type { Engine, EngineInfo } from '../engine.js';
+import type { ContainerEngine } from '../containers.js';
+import { kubeContainers } from './containers/engine.js';
 import { failedPrecondition, isKilnError, KilnError } from '../../errors.js';
 import type { TlsFiles } from '../../tls/client.js';
 import { apis } from '../../kube/api.js';
@@ -81,4 +84,33 @@ export async function openKubeEngine(flags: KubeFlags, openAgentClient: OpenAgen
     await tunnel.close();
   };
   return engine;
+}
+
+/**
+ * The kube backend's containers (./containers/): pods made through the API
+ * server with the user's kubeconfig; the agent is opened only to ask which
+ * images the builder node has, and closed with the rest.
+ */
+export async function openKubeContainers(flags: KubeFlags, openAgentClient: OpenAgentClient, o: { root: string; warn(line: string): void }): Promise<{ containers: ContainerEngine; close(): Promise<void> }> {
+  const k = loadKube(flags);
+  const a = apis(k);
+  let node: Promise<string> | undefined;
+  let agent: Promise<Engine> | undefined;
+  const containers = kubeContainers({
+    k,
+    a,
+    flags,
+    keeperDir: path.join(o.root, 'kube-keepers'),
+    warn: o.warn,
+    agent: {
+      node: () => (node ??= readyAgentPod(k, a).then((p) => p.spec?.nodeName ?? '')),
+      inspectImage: async (ref) => (await (agent ??= openKubeEngine(flags, openAgentClient))).inspectImage(ref),
+    },
+  });
+  return {
+    containers,
+    close: async () => {
+      if (agent) await (await agent.catch(() => undefined))?.close();
+    },
+  };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalidArgument, isErrno, notFound } from '../../../errors.js';
 import type { ContainerSpec, NetworkName } from '../../../engine/containers.js';
+import { parseRestart } from '../../../engine/containers/restart.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -34,6 +35,7 @@ export interface CreateFlags {
   tmpfs: string[];
   label: string[];
   pull: string;
+  restart?: string;
 }
 
 export function addCreateFlags(cmd: Command): Command {
@@ -67,6 +69,7 @@ export function addCreateFlags(cmd: Command): Command {
     .option('--mount <spec>', 'type=bind|volume|tmpfs,source=…,target=…[,readonly]', collect, [])
     .option('--tmpfs <path[:opts]>', 'mount a tmpfs', collect, [])
     .option('-l, --label <k=v>', 'set a label', collect, [])
+    .option('--restart <policy>', 'no (default), on-failure, always or unless-stopped (kube: the pod\'s restartPolicy)')
     .option('--pull <policy>', 'pull the image: missing (default), always or never', 'missing');
 }
 
@@ -126,6 +129,7 @@ export function toSpec(image: string, command: string[], f: CreateFlags): Contai
   const cpus = number(f.cpus, '--cpus', false);
   const pidsLimit = number(f.pidsLimit, '--pids-limit', true);
   const env = [...f.envFile.flatMap(readEnvFile), ...f.env.flatMap(envEntry)];
+  const restart = f.restart === undefined ? undefined : parseRestart(f.restart, !!f.rm);
   return {
     image,
     ...(f.name !== undefined ? { name: f.name } : {}),
@@ -154,5 +158,6 @@ export function toSpec(image: string, command: string[], f: CreateFlags): Contai
     ...(f.mount.length ? { mounts: f.mount } : {}),
     ...(f.tmpfs.length ? { tmpfs: f.tmpfs } : {}),
     ...(Object.keys(labels).length ? { labels } : {}),
+    ...(restart && restart !== 'no' ? { restart } : {}),
   };
 }

@@ -1,4 +1,5 @@
 /** The local ContainerEngine: records under ROOT/containers, runc through src/runtime, roots from src/snapshot. */
+import { refuseRestart } from '../../containers/restart.js';
 import { failedPrecondition, isKilnError, notFound } from '../../../errors.js';
 import { runcRoot } from '../../../runtime/paths.js';
 import { formatReference, parseNormalizedNamed } from '../../../name/reference.js';
@@ -120,6 +121,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
 
   return {
     async createContainer(spec: ContainerSpec, opts = {}) {
+      refuseRestart(spec, 'local');
       const image = await findImage(spec.image, opts);
       // Check what can be checked before anything is written.
       const [{ containerArgs }, { parseMounts }, { parsePublish }] = await Promise.all([

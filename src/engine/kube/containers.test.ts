@@ -1,0 +1,124 @@
+/**
+ * The kube backend's containers beyond the shared suite, on the harness
+ * cluster: a detached busybox httpd reached through -p from the CLI's side
+ * (the keeper process holds the port-forward after the CLI exits), logs after
+ * the CLI exits, -it and exec -it through a real terminal, --rm leaving no
+ * pod, a taken name, an image the node does not have, and a pod deleted
+ * behind kiln's back — each a line a user can act on.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { IMAGE, until } from '../../testing/container-fixture.js';
+import { kubeContainerFixture, type KubeContainerFixture } from '../../testing/kube-container-fixture.js';
+
+let fx: KubeContainerFixture;
+const HTTPD = 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www';
+const oneLine = (stderr: string) => {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line: ${stderr}`);
+  return lines[0]!;
+};
+/** kiln under util-linux script: a real terminal on its stdin and stdout; input kept open (an early EOF would reach the shell as ^D). */
+const viaScript = (args: string[], input: string) =>
+  new Promise<{ code: number; out: string }>((resolve) => {
+    const cmd = fx.argv(args).map((a) => `'${a}'`).join(' ');
+    const child = execFile('script', ['-qfec', cmd, '/dev/null'], { timeout: 60_000, env: { ...process.env, HOME: `${fx.root}/../home` } }, (_e, out) => resolve({ code: child.exitCode ?? -1, out }));
+    child.stdin!.write(input);
+    child.on('exit', () => child.stdin!.destroy());
+  });
+const wget = (port: number) => fx.inNode(['wget', '-qO-', '-T', '2', `http://127.0.0.1:${port}/`]);
+
+before(async () => {
+  fx = await kubeContainerFixture();
+});
+after(() => fx?.cleanup());
+
+describe('kube backend containers', () => {
+  test('run -d -p: busybox httpd reached from the CLI side after the CLI exited; port shows it; a taken port is one line; rm -f frees it', async () => {
+    const port = 18000 + Math.floor(Math.random() * 1000);
+    await fx.ok(['run', '-d', '--name', 'web', '-p', `${port}:80`, IMAGE, 'sh', '-c', HTTPD]);
+    let body = '';
+    await until('httpd through the port-forward', async () => {
+      const r = await wget(port);
+      body = r.stdout;
+      return r.code === 0;
+    });
+    assert.equal(body, 'hello from web\n');
+    assert.equal((await fx.ok(['port', 'web'])).stdout, `80/tcp -> 127.0.0.1:${port}\n`);
+    assert.match((await fx.ok(['ps'])).stdout, new RegExp(`127\\.0\\.0\\.1:${port}->80/tcp\\s+web\\n`));
+    const taken = await fx.k(['run', '-d', '--name', 'web2', '-p', `${port}:80`, IMAGE, 'true']);
+    assert.equal(taken.code, 1);
+    assert.equal(oneLine(taken.stderr), `kiln: cannot publish port 127.0.0.1:${port}: it is already in use on this machine (pick another host port with -p HOST:CONTAINER)`);
+    assert.deepEqual(await fx.pods(), ['web Running'], 'nothing made for the refused run');
+    await fx.ok(['rm', '-f', 'web']);
+    await until('the keeper closed the port', async () => (await wget(port)).code !== 0);
+  });
+
+  test('logs after the CLI exits: -d, then logs, --tail, -f until the exit; wait gives the code', async () => {
+    await fx.ok(['run', '-d', '--name', 'talker', IMAGE, 'sh', '-c', 'echo one; echo two >&2; while [ ! -e /go ]; do usleep 100000; done; echo three; exit 4']);
+    await until('first lines', async () => (await fx.ok(['logs', 'talker'])).stdout === 'one\ntwo\n');
+    assert.equal((await fx.ok(['logs', '--tail', '1', 'talker'])).stdout, 'two\n');
+    const follow = fx.ok(['logs', '-f', 'talker']);
+    await new Promise((r) => setTimeout(r, 1500));
+    await fx.ok(['exec', 'talker', 'touch', '/go']);
+    assert.equal((await follow).stdout, 'one\ntwo\nthree\n');
+    assert.equal((await fx.ok(['wait', 'talker'])).stdout, '4\n');
+    assert.match((await fx.ok(['ps', '-a', '--filter', 'name=talker'])).stdout, /Exited \(4\) .* talker\n/);
+    await fx.ok(['rm', 'talker']);
+  });
+
+  test('-it and exec -it through a real terminal: a tty inside, the exit code out', async () => {
+    const run = await viaScript(['run', '-it', '--rm', IMAGE, 'sh'], 'tty; echo TERM=$TERM; exit 5\n');
+    assert.equal(run.code, 5, run.out);
+    assert.match(run.out, /\/dev\/pts\/0\r\nTERM=xterm\r\n/);
+    await fx.ok(['run', '-d', '--name', 'ttyexec', IMAGE, 'sleep', '1000']);
+    const ex = await viaScript(['exec', '-it', 'ttyexec', 'sh', '-c', 'tty >/dev/null && echo is-a-tty; exit 2'], '');
+    assert.equal(ex.code, 2);
+    assert.equal(ex.out, 'is-a-tty\r\n');
+    const piped = await fx.ok(['exec', '-i', 'ttyexec', 'sh', '-c', 'cat; echo'], 'through stdin');
+    assert.equal(piped.stdout, 'through stdin\n');
+    await fx.ok(['rm', '-f', 'ttyexec']);
+  });
+
+  test('--rm leaves no pod: foreground, and -d (the keeper removes it when it exits)', async () => {
+    assert.equal((await fx.ok(['run', '--rm', IMAGE, 'echo', 'hi'])).stdout, 'hi\n');
+    assert.deepEqual(await fx.pods(), []);
+    await fx.ok(['run', '-d', '--rm', '--name', 'brief', IMAGE, 'sleep', '1']);
+    await until('the -d --rm pod is gone', async () => (await fx.pods()).length === 0, 30_000);
+    assert.equal((await fx.ok(['ps', '-aq'])).stdout, '');
+  });
+
+  test('a name already taken, an image the node does not have: one line each, nothing made', async () => {
+    await fx.ok(['run', '-d', '--name', 'Taken_1', IMAGE, 'sleep', '1000']);
+    const again = await fx.k(['run', '-d', '--name', 'Taken_1', IMAGE, 'true']);
+    assert.equal(again.code, 1);
+    assert.match(oneLine(again.stderr), /^kiln: Conflict\. The container name "\/Taken_1" is already in use by container "[0-9a-f]{64}" \(pod kiln\/taken-1-[0-9a-f]{6}\)\./);
+    assert.match((await fx.ok(['ps', '--format', '{{.Names}}'])).stdout, /^Taken_1\n$/);
+    await fx.ok(['rm', '-f', 'Taken_1']);
+    for (const pull of [[], ['--pull', 'never']]) {
+      const r = await fx.k(['run', '--rm', ...pull, 'kiln.test/absent:1', 'true']);
+      assert.equal(r.code, 1);
+      assert.match(oneLine(r.stderr), new RegExp(`^kiln: image kiln\\.test/absent:1 is not on node ${fx.cluster.nodeName} \\(the kube backend's builder node\\).*\\(put it there: kiln --backend kube pull kiln\\.test/absent:1, or kiln --backend kube build -t kiln\\.test/absent:1 \\.\\)$`));
+    }
+    assert.deepEqual(await fx.pods(), []);
+  });
+
+  test('a pod deleted behind kiln\'s back: ps and inspect say so while it goes, then it is gone; a foreground run says so', async () => {
+    await fx.ok(['run', '-d', '--name', 'victim', IMAGE, 'sh', '-c', 'trap "" TERM; while true; do usleep 100000; done']);
+    await fx.cluster.kubectl(['-n', 'kiln', 'delete', 'pod', 'victim', '--wait=false']);
+    assert.match((await fx.ok(['ps', '-a', '--filter', 'name=victim'])).stdout, /Up .* \(its pod is being deleted outside kiln\)\s+victim\n/);
+    const state = (JSON.parse((await fx.ok(['inspect', 'victim'])).stdout) as { State: { Error: string } }[])[0]!.State;
+    assert.equal(state.Error, 'its pod is being deleted outside kiln');
+    await until('the pod is gone', async () => (await fx.pods()).length === 0, 30_000);
+    assert.equal(oneLine((await fx.k(['inspect', 'victim'])).stderr).split(' (')[0], 'kiln: no such object: victim');
+
+    const fg = fx.k(['run', '--name', 'fg', IMAGE, 'sh', '-c', 'echo started; trap "" TERM; while true; do usleep 100000; done']);
+    await until('the foreground pod runs', async () => (await fx.pods()).includes('fg Running'));
+    await fx.cluster.kubectl(['-n', 'kiln', 'delete', 'pod', 'fg', '--grace-period=0', '--force']);
+    const r = await fg;
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^started\n/);
+    assert.match(oneLine(r.stderr), /^kiln: container fg: its pod kiln\/fg was deleted outside kiln/);
+  });
+});

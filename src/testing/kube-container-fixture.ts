@@ -1,0 +1,105 @@
+/**
+ * The container fixture (./container-fixture.ts) on the kube backend: a
+ * one-node cluster of its own (./kube/cluster.ts) with kiln installed,
+ * busybox imported into the node's containerd as busybox:test, and kiln run
+ * as a user runs it: `--backend kube`, in the node's network namespace (the
+ * API server listens there only), so `-p` ports listen there too (`inNode`
+ * reaches them). The cleanup fails the test when a kiln pod or a keeper
+ * process is left.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { IMAGE, type ContainerFixture } from './container-fixture.js';
+import { kilnCommand, kilnOk, type RunResult } from './kiln.js';
+import { startCluster, type TestCluster } from './kube/cluster.js';
+import { busyboxTar } from './runtime-fixture.js';
+import { removeDir, tempDir } from './tempdir.js';
+
+export interface KubeContainerFixture extends ContainerFixture {
+  cluster: TestCluster;
+  /** The argv that runs kiln --backend kube in the node's namespace (for a pty or a kill). */
+  argv(args: string[]): string[];
+  /** Any command in the node's namespace. */
+  inNode(argv: string[]): Promise<RunResult>;
+  /** kiln's container pods as kubectl lists them: `NAME PHASE`. */
+  pods(): Promise<string[]>;
+}
+
+function run(argv: string[], env: Record<string, string>, input?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** kiln's processes still running for this root (keepers of detached containers). */
+const keepers = (root: string) => {
+  try {
+    return execFileSync('pgrep', ['-f', `keeper.*${root}`]).toString().trim();
+  } catch {
+    return '';
+  }
+};
+
+export async function kubeContainerFixture(): Promise<KubeContainerFixture> {
+  const dir = await tempDir('kiln-kube-ctr-');
+  const root = path.join(dir, 'client-root');
+  const home = path.join(dir, 'home');
+  await mkdir(home);
+  const cluster = await startCluster();
+  const ctd = path.join(cluster.dir, 'containerd');
+  const onNode = (args: string[]) => kilnOk(['--backend', 'containerd', '--address', path.join(ctd, 'containerd.sock'), '--namespace', 'k8s.io', ...args], { root: path.join(dir, 'node-root') });
+  const argv = (args: string[]) => {
+    const k = kilnCommand(['--root', root, '-k', cluster.kubeconfig, '--backend', 'kube', ...args]);
+    return ['nsenter', `--net=/run/netns/${cluster.netns}`, '--', k.file, ...k.args];
+  };
+  const env = { HOME: home };
+  const k = (args: string[], input?: string) => run(argv(args), env, input);
+  const ok = async (args: string[], input?: string) => {
+    const r = await k(args, input);
+    if (r.code !== 0) throw new Error(`kiln ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r;
+  };
+  try {
+    await Promise.all([onNode(['system', 'agent-image']), onNode(['import', busyboxTar(), IMAGE])]);
+    await ok(['install', '--image-pull-policy', 'Never', '--containerd-socket', path.join(ctd, 'containerd.sock'), '--containerd-root', path.join(ctd, 'root'), '--containerd-state', path.join(ctd, 'state'), '--agent-root', path.join(dir, 'agent-root')]);
+  } catch (e) {
+    await cluster.stop();
+    await removeDir(dir);
+    throw e;
+  }
+  const pods = async () =>
+    (await cluster.kubectl(['-n', 'kiln', 'get', 'pods', '-l', 'kiln.dev/container=true', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\\n"}{end}'])).split('\n').filter(Boolean);
+  return {
+    root,
+    bridge: '',
+    subnet: '',
+    k,
+    ok,
+    cluster,
+    argv,
+    inNode: (cmd: string[]) => run(['nsenter', `--net=/run/netns/${cluster.netns}`, '--', ...cmd], {}),
+    pods,
+    async cleanup() {
+      const ids = (await k(['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean);
+      if (ids.length > 0) await k(['rm', '-f', ...ids]);
+      const left = await pods();
+      // A keeper ends once its pod is gone.
+      const end = Date.now() + 10_000;
+      while (keepers(root) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      const procs = keepers(root);
+      await cluster.stop();
+      await removeDir(dir);
+      assert.deepEqual(left, [], 'kiln pods left behind');
+      assert.equal(procs, '', 'keeper processes left behind');
+    },
+  };
+}
