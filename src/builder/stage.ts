@@ -93,7 +93,7 @@ async function baseState(s: BuildSession, stage: Stage): Promise<ImageState> {
   if (stage.base.kind === 'stage') {
     const prev = s.stageResults.get(stage.base.index);
     if (!prev) throw invalidArgument(`stage ${stage.base.index} was not built before ${stage.name ?? stage.index}`);
-    state = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: [...(prev.steps ?? [])] };
+    state = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: [...(prev.steps ?? [])], ...(prev.baseKey ? { baseKey: prev.baseKey } : {}) };
   } else if (stage.base.kind === 'scratch') {
     const config = newConfig(stage.platform ?? hostPlatform());
     state = { config, layers: [], key: sha256Digest('scratch') };
@@ -105,6 +105,7 @@ async function baseState(s: BuildSession, stage: Stage): Promise<ImageState> {
   }
   // Layers and times depend on the epoch: a step cached without it (or with another) must not answer.
   if (s.opts.sourceDateEpoch !== undefined && stage.base.kind !== 'stage') state.key = nextKey(state.key, `${EPOCH_ARG}=${s.opts.sourceDateEpoch}`);
+  if (stage.base.kind !== 'stage') state.baseKey = state.key;
   const c = (state.config.config ??= {});
   if (!(c.Env ?? []).some((kv) => kv.startsWith('PATH='))) c.Env = [...(c.Env ?? []), `PATH=${DEFAULT_PATH}`];
   return state;
@@ -120,7 +121,7 @@ async function runStep(
   flags: StageFlags,
   step: StepInfo | undefined,
 ): Promise<ImageState> {
-  const state: ImageState = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: prev.steps ?? [] };
+  const state: ImageState = { ...prev, config: cloneConfig(prev.config), layers: [...prev.layers], steps: prev.steps ?? [] };
   const shell = shellOf(prev.config.config);
   const { loc, ...body } = inst;
   void loc;
