@@ -6,6 +6,9 @@ import { invalidArgument, notFound, unavailable } from '../../errors.js';
 import { cancellableBuild } from '../build-cancel.js';
 import type { BuildOptions, SecretSpec, SshSpec } from '../../builder/types.js';
 import { parseCacheFrom, parseCacheTo } from './build-cache-spec.js';
+import { gitContext } from './build-git-context.js';
+import { isGitUrl } from '../../builder/git.js';
+import path from 'node:path';
 import { parseCodec, peekHead, sniffCodec } from '../../layer/compress.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';
@@ -120,7 +123,7 @@ export function register(program: Command): void {
   program
     .command('build')
     .description('Build an image from a Dockerfile')
-    .argument('<context>', 'context directory; - to read a tar (or a Dockerfile) from standard input; or an http(s) URL of a tar (or a Dockerfile)')
+    .argument('<context>', 'context directory; - to read a tar (or a Dockerfile) from standard input; a git repository (https://…/repo.git#ref:subdir, git@host:repo.git#ref); or an http(s) URL of a tar (or a Dockerfile)')
     .option('-t, --tag <name>', 'name and optionally tag the image (repeatable)', collect, [])
     .option('-f, --file <file>', 'the Dockerfile (default: CONTEXT/Dockerfile); - reads it from standard input')
     .option('--build-arg <k=v>', 'set a build-time variable (repeatable)', collect, [])
@@ -174,10 +177,11 @@ export function register(program: Command): void {
         ...(f.target !== undefined ? { target: f.target } : {}),
       };
       if (context === '-') Object.assign(opts, await streamContext(process.stdin));
+      else if (isGitUrl(context)) opts.context = await gitContext(context);
       else if (/^https?:\/\//i.test(context)) Object.assign(opts, await urlContext(context));
       else opts.context = context;
       if (f.file === '-') opts.dockerfileText = await readAll(process.stdin as AsyncIterable<Buffer>);
-      else if (f.file !== undefined) opts.file = f.file;
+      else if (f.file !== undefined) opts.file = isGitUrl(context) && !path.isAbsolute(f.file) ? path.join(opts.context!, f.file) : f.file;
       const progress = createBuildProgress(process.stderr, f.quiet ? 'quiet' : (f.progress as ProgressMode));
       opts.progress = progress;
       const r = await cancellableBuild(progress, 'nothing was tagged; run the build again to continue from the cache', (signal) =>
