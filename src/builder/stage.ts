@@ -34,6 +34,8 @@ import type { StepInfo } from './types.js';
 import { copySources, doCopy, type CopySources } from './copy-step.js';
 import { stepError } from './step-error.js';
 import { EPOCH_ARG } from './epoch.js';
+import { skipsRule, tracking, undefinedVarWarnings } from '../dockerfile/undefined-var.js';
+import { warningLine } from '../dockerfile/checks.js';
 
 const HISTORY_COMMENT = 'kiln.dockerfile.v0';
 const LAYER_KINDS = new Set(['run', 'copy', 'add', 'workdir']);
@@ -63,7 +65,11 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
   const total = 1 + [...triggers, ...stage.instructions].filter((i) => LAYER_KINDS.has(i.kind)).length;
   for (const raw of [...triggers, ...stage.instructions]) {
     s.signal?.throwIfAborted();
-    const inst = expandInstruction(raw, scope.get, { escape });
+    const missing = new Set<string>();
+    const inst = expandInstruction(raw, tracking(scope.get, missing), { escape });
+    if (missing.size > 0 && !skipsRule(plan.directives.check, 'UndefinedVar')) {
+      for (const w of undefinedVarWarnings(missing, (n) => scope.declared(n), scope.names(), raw.loc.startLine)) s.progress.emit({ kind: 'warning', message: warningLine(w) });
+    }
     if (inst.kind === 'arg') scope.declare(inst);
     if (inst.kind === 'env') scope.setEnv(inst);
     const isLayer = LAYER_KINDS.has(inst.kind);
