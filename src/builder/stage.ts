@@ -32,6 +32,7 @@ import type { BuildSession } from './session.js';
 import type { CommittedLayer } from './layer-commit.js';
 import type { StepInfo } from './types.js';
 import { copySources, doCopy, type CopySources } from './copy-step.js';
+import { linkBase, linkedKey } from './link-step.js';
 import { stepError } from './step-error.js';
 import { EPOCH_ARG } from './epoch.js';
 import { skipsRule, tracking, undefinedVarWarnings } from '../dockerfile/undefined-var.js';
@@ -149,11 +150,14 @@ async function runStep(
     sources = await copySources(s, plan, stage, inst);
     extra = sources.hash;
   }
-  const stepKey = nextKey(prev.key, JSON.stringify(body), extra);
+  // COPY --link: the layer is keyed without the parent state, so a changed base reuses it (rebased).
+  const linkKey = linkedKey(s, inst, prev, JSON.stringify(body), extra);
+  const stepKey = linkKey ? nextKey(prev.key, linkKey) : nextKey(prev.key, JSON.stringify(body), extra);
   if (inst.kind === 'workdir') applyConfigInstruction(state.config, inst, flags);
 
   s.progress.emit({ kind: 'start', step: step! });
-  const hit = await s.cache.get(stepKey);
+  const hit = (await s.cache.get(stepKey)) ?? (linkKey ? await s.cache.get(linkKey) : undefined);
+  if (hit && linkKey) await s.cache.put(stepKey, { created: hit.created, ...(hit.layer ? { layer: hit.layer } : {}) });
   if (hit) {
     s.progress.emit({ kind: 'cached', step: step! });
     s.cachedSteps++;
@@ -168,7 +172,7 @@ async function runStep(
     s.signal?.throwIfAborted();
     if (inst.kind === 'run') layer = await doRun(s, prev, inst, scope, step!);
     else if (inst.kind === 'workdir') layer = await doWorkdir(s, prev, state.config.config?.WorkingDir ?? '/');
-    else layer = await doCopy(s, prev, inst, sources!);
+    else layer = await doCopy(s, linkKey ? linkBase(prev) : prev, inst, sources!);
   } catch (e) {
     const seconds = (performance.now() - t0) / 1000;
     if (s.signal?.aborted && e === s.signal.reason) {
@@ -182,8 +186,9 @@ async function runStep(
   }
   s.ranSteps++;
   const created = s.now();
-  const chainId = layer ? chainIds([...state.config.rootfs.diff_ids, layer.diffId]).pop() : undefined;
+  const chainId = layer ? chainIds([...(linkKey ? [] : state.config.rootfs.diff_ids), layer.diffId]).pop() : undefined;
   await s.cache.put(stepKey, { created, ...(layer ? { layer, chainId } : {}) });
+  if (linkKey) await s.cache.put(linkKey, { created, ...(layer ? { layer } : {}) });
   state.key = stepKey;
   state.steps = [...state.steps!, stepKey];
   appendLayer(state, layer);
