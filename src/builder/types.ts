@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Codec } from '../layer/compress.js';
+import type { OutputCompression } from './output-compression.js';
 
 /** `--ssh ID[=SOCKET]`: an ssh-agent socket on the host, offered to `RUN --mount=type=ssh,id=ID`. */
 export interface SshSpec {
@@ -39,7 +40,8 @@ export type OutputSpec =
   | { type: 'local'; dest: string }
   /** The final filesystem as a tar (BuildKit's tar exporter); `-` is standard output. */
   | { type: 'tar'; dest: string }
-  | { type: 'oci' | 'docker'; dest: string };
+  /** An image archive; `compression`: its layers in that codec (BuildKit's exporter keys). */
+  | { type: 'oci' | 'docker'; dest: string; compression?: OutputCompression };
 
 export interface BuildOptions {
   /** Context directory; ignored when `contextTar` is given. */
