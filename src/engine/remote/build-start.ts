@@ -84,5 +84,8 @@ function fail(field: string): never {
 /** The client's side: the options that travel (BuildOptions minus the client-only parts). */
 export function remoteOptions(o: BuildOptions): RemoteBuildOptions {
   const { tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch } = o;
+  if ([...(cacheFrom ?? []), ...(cacheTo ?? [])].some((c) => c.type === 'local')) {
+    throw invalidArgument('a type=local build cache is a directory on this machine, and this build runs on the agent', { hint: 'use type=registry,ref=… (or type=inline) with a remote engine' });
+  }
   return JSON.parse(JSON.stringify({ tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch })) as RemoteBuildOptions;
 }
