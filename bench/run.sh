@@ -8,6 +8,7 @@ bash bench/pull-push.sh
 bash bench/containers.sh
 bash bench/containerd-pull.sh
 bash bench/build.sh
+bash bench/cache-hit.sh
 bash bench/executor.sh
 bash bench/containerd-build.sh
 bash bench/remote-build.sh

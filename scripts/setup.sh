@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the real components tests and the demo use.
-pkgs=(runc tini docker-registry skopeo umoci buildah busybox-static debootstrap containernetworking-plugins apache2-utils openssl zstd attr iproute2 util-linux bc curl iptables containerd golang-github-containerd-containerd-dev gcc libc6-dev)
+pkgs=(runc tini git docker-registry skopeo umoci buildah busybox-static debootstrap containernetworking-plugins apache2-utils openssl zstd attr iproute2 util-linux bc curl iptables containerd golang-github-containerd-containerd-dev gcc libc6-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { invalidArgument, isErrno, notFound, unimplemented } from '../errors.js';
+import { invalidArgument, isErrno, notFound } from '../errors.js';
 import { loadIgnore, planBuild, type BuildPlan } from '../dockerfile/index.js';
 import { checkDockerfile, warningLine } from '../dockerfile/checks.js';
 import { extractLayer } from '../layer/extract.js';
@@ -19,9 +19,10 @@ import type { Descriptor, Manifest } from '../oci/types.js';
 import { BuildSession, type BuilderDeps } from './session.js';
 import { runStages } from './schedule.js';
 import { writeOutputs } from './outputs.js';
-import { exportCache, RemoteCacheSource } from './remote-cache.js';
-import type { ImageState } from './state.js';
-import type { BuildOptions, BuildResult, CacheExport } from './types.js';
+import { RemoteCacheSource } from './remote-cache.js';
+import { importLocations, inlineCache, writeCache } from './cache-export.js';
+import { INLINE_CACHE_FIELD } from './cache-inline.js';
+import type { BuildOptions, BuildResult } from './types.js';
 import { clampCreated, dockerfileEpoch, EPOCH_ARG, requestedEpoch } from './epoch.js';
 
 export type { BuilderDeps } from './session.js';
@@ -76,27 +77,6 @@ async function writeBlob(deps: BuilderDeps, text: string): Promise<{ digest: str
   return have ?? deps.content.writeBytes(text, { digest });
 }
 
-function cacheRegistry(deps: BuilderDeps) {
-  if (!deps.cacheRegistry) throw unimplemented('registry build caches (--cache-from/--cache-to) are not available with this backend', { hint: 'use the local or containerd backend' });
-  return deps.cacheRegistry();
-}
-
-/** `--cache-to`: the steps of the build (mode=max) or of the target's chain (mode=min) → the registry. */
-async function writeCache(s: BuildSession, deps: BuilderDeps, final: ImageState, to: CacheExport): Promise<void> {
-  const step = s.step(`exporting cache to ${to.ref} (mode=${to.mode})`);
-  const t0 = performance.now();
-  s.progress.emit({ kind: 'start', step });
-  try {
-    const used = s.cache.used;
-    const records = to.mode === 'max' ? used : new Map((final.steps ?? []).flatMap((k) => (used.has(k) ? [[k, used.get(k)!] as const] : [])));
-    await exportCache(await cacheRegistry(deps), to, records, s.cache.remote?.repositories ?? []);
-  } catch (e) {
-    s.progress.emit({ kind: 'error', step, seconds: (performance.now() - t0) / 1000, message: (e as Error).message });
-    throw e;
-  }
-  s.progress.emit({ kind: 'done', step, seconds: (performance.now() - t0) / 1000 });
-}
-
 /**
  * `# syntax=` is accepted and named in a warning (kiln has one frontend, its own); BuildKit's build
  * checks are warnings, or the build's error with `# check=error=true`.
@@ -129,7 +109,7 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
     const s = (session = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary));
     await s.hasher.load();
     if ((opts.cacheFrom ?? []).length > 0 && !opts.noCache) {
-      s.cache.remote = await RemoteCacheSource.load(await cacheRegistry(deps), opts.cacheFrom!, s.progress, opts.signal);
+      s.cache.remote = await RemoteCacheSource.load(await importLocations(deps, opts.cacheFrom!), s.progress, opts.signal);
     }
     const result = await deps.withLease(async () => {
       await runStages(s, plan);
@@ -140,6 +120,8 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
         c.Labels = { ...(c.Labels ?? {}), ...opts.labels };
       }
       if (epoch !== undefined) config.created = clampCreated(config.created, epoch);
+      const inline = (opts.cacheTo ?? []).some((c) => c.type === 'inline') ? inlineCache(s, final) : undefined;
+      if (inline !== undefined) (config as unknown as Record<string, unknown>)[INLINE_CACHE_FIELD] = inline;
       const configBlob = await writeBlob(deps, JSON.stringify(config));
       const manifest: Manifest = {
         schemaVersion: 2,
@@ -153,7 +135,7 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
       const storesImage = (opts.outputs ?? []).length === 0 || (opts.outputs ?? []).some((o) => o.type === 'image');
       if (tags.length === 0 && storesImage) await deps.keepUnnamed?.(descriptor);
       await writeOutputs(s, final, descriptor, tags, opts.outputs ?? []);
-      for (const to of opts.cacheTo ?? []) await writeCache(s, deps, final, to);
+      for (const to of opts.cacheTo ?? []) if (to.type !== 'inline') await writeCache(s, deps, final, to);
       return { id: configBlob.digest, manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, tags, steps: s.ranSteps, cached: s.cachedSteps };
     });
     await s.hasher.save();

@@ -66,19 +66,23 @@ test('--cache-to pushes the step cache; a fresh store with --cache-from reuses e
   assert.equal(cachedCount(a.stderr), 0);
   assert.match(a.stderr, new RegExp(`exporting cache to ${cacheRef.replace(/[.]/g, '\\.')} \\(mode=max\\)\\n#\\d+ DONE`));
 
-  // The cache manifest: kiln's config media type, every step key mapped, the step layers listed.
+  // The cache manifest: BuildKit's cache config; a root record for the base, then each step linked to the one before;
+  // the layers of the chain (the base's, then the five step layers) listed, each with its diff ID.
   const res = await fetch(`${reg.url}/v2/cache/app/manifests/buildcache`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
   assert.equal(res.status, 200);
-  const manifest = (await res.json()) as { config: { mediaType: string; digest: string }; layers: { digest: string }[] };
-  assert.equal(manifest.config.mediaType, 'application/vnd.kiln.buildcache.config.v1+json');
-  const config = (await (await fetch(`${reg.url}/v2/cache/app/blobs/${manifest.config.digest}`)).json()) as { version: number; steps: Record<string, { created: string; layer?: { digest: string }; diffId?: string; emptyLayer?: boolean }> };
-  assert.equal(config.version, 1);
-  const steps = Object.values(config.steps);
-  assert.equal(steps.length, 7, 'ENV WORKDIR COPY RUN COPY RUN CMD');
-  assert.equal(steps.filter((s) => s.emptyLayer).length, 2);
+  const manifest = (await res.json()) as { config: { mediaType: string; digest: string }; layers: { digest: string; annotations: Record<string, string> }[] };
+  assert.equal(manifest.config.mediaType, 'application/vnd.buildkit.cacheconfig.v0');
+  type Rec = { digest: string; inputs?: { link: number }[][]; layers?: { layer: number; createdAt: string }[] };
+  const config = (await (await fetch(`${reg.url}/v2/cache/app/blobs/${manifest.config.digest}`)).json()) as { layers: { blob: string; parent: number }[]; records: Rec[] };
+  assert.equal(config.records.length, 8, 'the base, then ENV WORKDIR COPY RUN COPY RUN CMD');
+  assert.equal(config.records[0]!.inputs, undefined);
+  config.records.slice(1).forEach((r, i) => assert.deepEqual(r.inputs, [[{ link: i }]]));
   const layersA = await layers(rootA, 'app:a');
-  assert.deepEqual(new Set(manifest.layers.map((l) => l.digest)), new Set(steps.flatMap((s) => (s.layer ? [s.layer.digest] : []))));
-  assert.equal(manifest.layers.length, LAYER_STEPS);
+  assert.equal(config.layers.length, layersA.length);
+  assert.deepEqual(config.layers.map((l) => l.parent), layersA.map((_, i) => i - 1));
+  assert.deepEqual(manifest.layers.map((l) => l.annotations['containerd.io/uncompressed']), layersA);
+  const newLayers = config.records.filter((r, i) => i > 0 && r.layers?.[0]?.layer !== config.records[i - 1]!.layers?.[0]?.layer);
+  assert.equal(newLayers.length, LAYER_STEPS);
 
   // A fresh store, the same context elsewhere on disk: everything comes from the registry.
   const ctxB = path.join(tmp, 'elsewhere', 'ctxB');
@@ -130,7 +134,8 @@ LABEL stage=final
   const root = path.join(tmp, 'rootMulti');
   const stepsOf = async (tag: string) => {
     const m = (await (await fetch(`${reg.url}/v2/cache/multi/manifests/${tag}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } })).json()) as { config: { digest: string } };
-    return Object.keys(((await (await fetch(`${reg.url}/v2/cache/multi/blobs/${m.config.digest}`)).json()) as { steps: object }).steps).length;
+    // Step records are those linked to a parent (the base's record has no inputs).
+    return ((await (await fetch(`${reg.url}/v2/cache/multi/blobs/${m.config.digest}`)).json()) as { records: { inputs?: unknown }[] }).records.filter((r) => r.inputs).length;
   };
   await kilnOk(['build', '--cache-to', `type=registry,ref=${reg.host}/cache/multi:min`, '--cache-to', `type=registry,ref=${reg.host}/cache/multi:max,mode=max`, ctx], { root });
   assert.equal(await stepsOf('min'), 3, 'RUN of common, COPY --from, LABEL');
@@ -170,7 +175,8 @@ test('a --cache-from ref that does not exist is one warning and the build goes o
 test('cache specs: unknown types and modes are one clear error', async () => {
   const root = path.join(tmp, 'rootE');
   for (const [args, msg] of [
-    [['--cache-to', 'type=local,dest=/tmp/x'], /--cache-to type=local,dest=\/tmp\/x: cache type local is not supported/],
+    [['--cache-to', 'type=gha,scope=x'], /--cache-to type=gha,scope=x: cache type gha is not supported/],
+    [['--cache-to', 'type=local'], /dest= is required/],
     [['--cache-to', `type=registry,ref=${cacheRef},mode=all`], /mode=all: use min or max/],
     [['--cache-from', 'type=registry'], /ref= is required/],
   ] as const) {

@@ -14,6 +14,7 @@ import { parseChmod } from './chmod.js';
 import { matchSources, type Match, type SourceRoot } from './sources.js';
 import { download, isUrl, type Downloaded } from './remote.js';
 import { stepLocated } from './step-error.js';
+import { checkoutGitAdd, gitAddSource, type GitAdd } from './git-add.js';
 import type { ImageState } from './state.js';
 import type { BuildSession } from './session.js';
 import type { CommittedLayer } from './layer-commit.js';
@@ -25,9 +26,13 @@ export interface CopySources {
   /** ADD URL sources, downloaded into `scratch` (removed after the step). */
   downloads: Map<string, Downloaded>;
   scratch?: string;
+  /** ADD of a git repository: checked out on a cache miss (./git-add.ts). */
+  git?: GitAdd;
 }
 
 export async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage, inst: CopyInstruction): Promise<CopySources> {
+  const git = await gitAddSource(inst, s.signal);
+  if (git) return { root: { dir: '', what: `git repository ${git.url}` }, resetOwners: true, hash: git.hash, downloads: new Map(), git };
   const downloads = new Map<string, Downloaded>();
   let scratch: string | undefined;
   const urls = inst.kind === 'add' ? inst.sources.flatMap((x) => (x.kind === 'path' && isUrl(x.path) ? [x.path] : [])) : [];
@@ -54,6 +59,15 @@ export async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage
 }
 
 export async function doCopy(s: BuildSession, prev: ImageState, inst: CopyInstruction, src: CopySources): Promise<CommittedLayer | undefined> {
+  if (src.git) {
+    const scratch = await s.stepScratch();
+    try {
+      const dir = await checkoutGitAdd(src.git, scratch, inst, s.signal);
+      return await copyFrom(s, prev, { ...inst, sources: [{ kind: 'path', path: '.' }] }, { dir, what: src.root.what }, true);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
   if (inst.from === undefined) {
     try {
       return await copyFrom(s, prev, inst, src.root, src.resetOwners, src.downloads);

@@ -72,3 +72,18 @@ test('COPY --chmod with symbolic modes changes each file from its own mode', asy
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /invalid --chmod=u\+q/);
 });
+
+test('UndefinedVar: a name an expansion did not find is a warning (with BuildKit\'s suggestion); a declared ARG, RUN and # check=skip are not', async () => {
+  const ctx = fx.context({
+    Dockerfile: 'FROM busybox\nARG DECLARED\nENV APP_HOME=/app\nWORKDIR $APP_HOM/x\nCOPY $NOWHERE${DECLARED} /dst/\nRUN echo $NOT_CHECKED\n',
+    'f.txt': 'x',
+  });
+  const r = await fx.buildOk(['--progress=plain', ctx]);
+  const lines = r.stderr.split('\n').filter((l) => l.includes('UndefinedVar'));
+  assert.deepEqual(lines, [
+    "WARNING: UndefinedVar: Usage of undefined variable '$APP_HOM' (did you mean $APP_HOME?) (line 4)",
+    "WARNING: UndefinedVar: Usage of undefined variable '$NOWHERE' (line 5)",
+  ]);
+  const skipped = await fx.buildOk(['--progress=plain', fx.context({ Dockerfile: '# check=skip=UndefinedVar\nFROM busybox\nWORKDIR /$NOPE\n' })]);
+  assert.doesNotMatch(skipped.stderr, /UndefinedVar/);
+});

@@ -97,3 +97,32 @@ test('-o type=tar and type=local are the filesystem (every time SOURCE_DATE_EPOC
   const index = JSON.parse(execFileSync('tar', ['-xOf', oci, 'index.json'], { encoding: 'utf8' })) as { manifests: { digest: string }[] };
   assert.equal(index.manifests[0]!.digest, meta['containerimage.digest']);
 });
+
+test('-o type=oci|docker,compression=zstd|gzip|uncompressed: the archive\'s layers in that codec, the same image ID; other codecs are one line', async () => {
+  const magic = (b: Buffer) => (b[0] === 0x1f && b[1] === 0x8b ? 'gzip' : b.readUInt32LE(0) === 0xfd2fb528 ? 'zstd' : b.subarray(257, 262).toString() === 'ustar' ? 'none' : 'unknown');
+  const file = (tarPath: string, name: string) => execFileSync('tar', ['-xOf', tarPath, name], { maxBuffer: 256 << 20 });
+  for (const [codec, want, type] of [['zstd', 'zstd', 'oci'], ['gzip', 'gzip', 'oci'], ['uncompressed', 'none', 'oci'], ['gzip', 'gzip', 'docker']] as const) {
+    const out = path.join(fx.tmp, `c-${codec}-${type}.tar`);
+    const { id } = await build(['-o', `type=${type},dest=${out},compression=${codec}`]);
+    if (type === 'oci') {
+      const index = JSON.parse(file(out, 'index.json').toString()) as { manifests: { digest: string }[] };
+      const manifest = JSON.parse(file(out, `blobs/sha256/${index.manifests[0]!.digest.slice(7)}`).toString()) as { config: { digest: string }; layers: { mediaType: string; digest: string }[] };
+      assert.equal(manifest.config.digest, id, `${codec}: the same config`);
+      for (const l of manifest.layers) {
+        assert.equal(magic(file(out, `blobs/sha256/${l.digest.slice(7)}`)), want, `${codec}: ${l.digest}`);
+        assert.match(l.mediaType, want === 'none' ? /layer\.v1\.tar$/ : new RegExp(`\\+${want}$`));
+      }
+    } else {
+      const m = JSON.parse(file(out, 'manifest.json').toString()) as { Layers: string[] }[];
+      for (const l of m[0]!.Layers) assert.equal(magic(file(out, l)), want, `docker archive ${l}`);
+    }
+  }
+  for (const [spec, msg] of [
+    ['type=oci,dest=/tmp/x.tar,compression=estargz', /compression=estargz: use gzip, zstd or uncompressed/],
+    ['type=registry,name=x/y:1,compression=zstd', /compression=zstd: kiln stores a build's layers uncompressed and pushes them gzip-compressed/],
+  ] as const) {
+    const r = await fx.build(['-q', '-o', spec, ctx]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr.trim(), msg);
+  }
+});

@@ -11,6 +11,7 @@ import type { Descriptor } from '../oci/types.js';
 import type { BuildSession } from './session.js';
 import type { ImageState } from './state.js';
 import type { OutputSpec } from './types.js';
+import { compressImage } from './output-compression.js';
 import { diffDirectory } from '../layer/diff.js';
 import { pipeline } from 'node:stream/promises';
 
@@ -36,7 +37,8 @@ export async function writeOutputs(s: BuildSession, final: ImageState, descripto
       await writeFilesystemTar(s, final, o.dest);
       continue;
     }
-    const items = [{ ...(tags[0] ? { name: tags[0] } : {}), descriptor }];
+    const image = o.compression ? await compressImage(s.deps.content, descriptor, o.compression) : descriptor;
+    const items = [{ ...(tags[0] ? { name: tags[0] } : {}), descriptor: image }];
     if (o.dest === '-') {
       await saveArchive(s.deps.content, items, process.stdout, { format: o.type });
       continue;

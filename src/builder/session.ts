@@ -14,7 +14,7 @@ import type { Mounted } from '../snapshot/snapshotter.js';
 import { chainIds } from '../oci/config.js';
 import type { BuildPlan, IgnoreMatcher, RunInstruction, Stage } from '../dockerfile/index.js';
 import { BuildCache } from './cache.js';
-import type { CacheRegistry } from './remote-cache.js';
+import type { CacheRegistry } from './cache-registry.js';
 import { SourceHasher } from './hasher.js';
 import { commitMounted, type CommittedLayer } from './layer-commit.js';
 import type { RunDeps, RunInput } from './run-step.js';

@@ -32,8 +32,11 @@ import type { BuildSession } from './session.js';
 import type { CommittedLayer } from './layer-commit.js';
 import type { StepInfo } from './types.js';
 import { copySources, doCopy, type CopySources } from './copy-step.js';
+import { linkBase, linkedKey } from './link-step.js';
 import { stepError } from './step-error.js';
 import { EPOCH_ARG } from './epoch.js';
+import { skipsRule, tracking, undefinedVarWarnings } from '../dockerfile/undefined-var.js';
+import { warningLine } from '../dockerfile/checks.js';
 
 const HISTORY_COMMENT = 'kiln.dockerfile.v0';
 const LAYER_KINDS = new Set(['run', 'copy', 'add', 'workdir']);
@@ -63,7 +66,11 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
   const total = 1 + [...triggers, ...stage.instructions].filter((i) => LAYER_KINDS.has(i.kind)).length;
   for (const raw of [...triggers, ...stage.instructions]) {
     s.signal?.throwIfAborted();
-    const inst = expandInstruction(raw, scope.get, { escape });
+    const missing = new Set<string>();
+    const inst = expandInstruction(raw, tracking(scope.get, missing), { escape });
+    if (missing.size > 0 && !skipsRule(plan.directives.check, 'UndefinedVar')) {
+      for (const w of undefinedVarWarnings(missing, (n) => scope.declared(n), scope.names(), raw.loc.startLine)) s.progress.emit({ kind: 'warning', message: warningLine(w) });
+    }
     if (inst.kind === 'arg') scope.declare(inst);
     if (inst.kind === 'env') scope.setEnv(inst);
     const isLayer = LAYER_KINDS.has(inst.kind);
@@ -93,7 +100,7 @@ async function baseState(s: BuildSession, stage: Stage): Promise<ImageState> {
   if (stage.base.kind === 'stage') {
     const prev = s.stageResults.get(stage.base.index);
     if (!prev) throw invalidArgument(`stage ${stage.base.index} was not built before ${stage.name ?? stage.index}`);
-    state = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: [...(prev.steps ?? [])] };
+    state = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: [...(prev.steps ?? [])], ...(prev.baseKey ? { baseKey: prev.baseKey } : {}) };
   } else if (stage.base.kind === 'scratch') {
     const config = newConfig(stage.platform ?? hostPlatform());
     state = { config, layers: [], key: sha256Digest('scratch') };
@@ -105,6 +112,7 @@ async function baseState(s: BuildSession, stage: Stage): Promise<ImageState> {
   }
   // Layers and times depend on the epoch: a step cached without it (or with another) must not answer.
   if (s.opts.sourceDateEpoch !== undefined && stage.base.kind !== 'stage') state.key = nextKey(state.key, `${EPOCH_ARG}=${s.opts.sourceDateEpoch}`);
+  if (stage.base.kind !== 'stage') state.baseKey = state.key;
   const c = (state.config.config ??= {});
   if (!(c.Env ?? []).some((kv) => kv.startsWith('PATH='))) c.Env = [...(c.Env ?? []), `PATH=${DEFAULT_PATH}`];
   return state;
@@ -120,7 +128,7 @@ async function runStep(
   flags: StageFlags,
   step: StepInfo | undefined,
 ): Promise<ImageState> {
-  const state: ImageState = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: prev.steps ?? [] };
+  const state: ImageState = { ...prev, config: cloneConfig(prev.config), layers: [...prev.layers], steps: prev.steps ?? [] };
   const shell = shellOf(prev.config.config);
   const { loc, ...body } = inst;
   void loc;
@@ -142,11 +150,14 @@ async function runStep(
     sources = await copySources(s, plan, stage, inst);
     extra = sources.hash;
   }
-  const stepKey = nextKey(prev.key, JSON.stringify(body), extra);
+  // COPY --link: the layer is keyed without the parent state, so a changed base reuses it (rebased).
+  const linkKey = linkedKey(s, inst, prev, JSON.stringify(body), extra);
+  const stepKey = linkKey ? nextKey(prev.key, linkKey) : nextKey(prev.key, JSON.stringify(body), extra);
   if (inst.kind === 'workdir') applyConfigInstruction(state.config, inst, flags);
 
   s.progress.emit({ kind: 'start', step: step! });
-  const hit = await s.cache.get(stepKey);
+  const hit = (await s.cache.get(stepKey)) ?? (linkKey ? await s.cache.get(linkKey) : undefined);
+  if (hit && linkKey) await s.cache.put(stepKey, { created: hit.created, ...(hit.layer ? { layer: hit.layer } : {}) });
   if (hit) {
     s.progress.emit({ kind: 'cached', step: step! });
     s.cachedSteps++;
@@ -161,7 +172,7 @@ async function runStep(
     s.signal?.throwIfAborted();
     if (inst.kind === 'run') layer = await doRun(s, prev, inst, scope, step!);
     else if (inst.kind === 'workdir') layer = await doWorkdir(s, prev, state.config.config?.WorkingDir ?? '/');
-    else layer = await doCopy(s, prev, inst, sources!);
+    else layer = await doCopy(s, linkKey ? linkBase(prev) : prev, inst, sources!);
   } catch (e) {
     const seconds = (performance.now() - t0) / 1000;
     if (s.signal?.aborted && e === s.signal.reason) {
@@ -175,8 +186,9 @@ async function runStep(
   }
   s.ranSteps++;
   const created = s.now();
-  const chainId = layer ? chainIds([...state.config.rootfs.diff_ids, layer.diffId]).pop() : undefined;
+  const chainId = layer ? chainIds([...(linkKey ? [] : state.config.rootfs.diff_ids), layer.diffId]).pop() : undefined;
   await s.cache.put(stepKey, { created, ...(layer ? { layer, chainId } : {}) });
+  if (linkKey) await s.cache.put(linkKey, { created, ...(layer ? { layer } : {}) });
   state.key = stepKey;
   state.steps = [...state.steps!, stepKey];
   appendLayer(state, layer);

@@ -16,6 +16,8 @@ export interface ImageState {
   key: string;
   /** Cache keys of the steps applied since the base image, across stages (what `--cache-to mode=min` exports). */
   steps?: string[];
+  /** The key of the base state those steps start from (the base image's, or scratch's): `--cache-to` writes it as the root record. */
+  baseKey?: string;
 }
 
 /** A state's key after one more step described by `parts`. */

@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Codec } from '../layer/compress.js';
+import type { OutputCompression } from './output-compression.js';
 
 /** `--ssh ID[=SOCKET]`: an ssh-agent socket on the host, offered to `RUN --mount=type=ssh,id=ID`. */
 export interface SshSpec {
@@ -21,18 +22,26 @@ export interface SecretSpec {
   value?: Buffer;
 }
 
-/** `--cache-to`: where, and which steps (min: the target's chain; max: every stage's steps). */
-export interface CacheExport {
-  ref: string;
-  mode: 'min' | 'max';
-}
+/**
+ * `--cache-to`: where (a registry ref, a local OCI layout dir, or inline in the image's config), and which
+ * steps (min: the target's chain; max: every stage's steps). `imageManifest` (BuildKit's `image-manifest`,
+ * default true): the cache root is an image manifest, else an image index.
+ */
+export type CacheExport =
+  | { type: 'registry'; ref: string; mode: 'min' | 'max'; imageManifest?: boolean }
+  | { type: 'local'; dest: string; tag?: string; mode: 'min' | 'max'; imageManifest?: boolean }
+  | { type: 'inline' };
+
+/** `--cache-from`: a registry ref (a cache manifest, or an image with an inline cache) or a local OCI layout dir. */
+export type CacheImport = { type: 'registry'; ref: string } | { type: 'local'; src: string; tag?: string };
 
 export type OutputSpec =
   | { type: 'image' }
   | { type: 'local'; dest: string }
   /** The final filesystem as a tar (BuildKit's tar exporter); `-` is standard output. */
   | { type: 'tar'; dest: string }
-  | { type: 'oci' | 'docker'; dest: string };
+  /** An image archive; `compression`: its layers in that codec (BuildKit's exporter keys). */
+  | { type: 'oci' | 'docker'; dest: string; compression?: OutputCompression };
 
 export interface BuildOptions {
   /** Context directory; ignored when `contextTar` is given. */
@@ -58,9 +67,9 @@ export interface BuildOptions {
   outputs?: OutputSpec[];
   /** How new layers are stored: none by default (push compresses them: image/push-compress.ts). */
   compression?: Codec;
-  /** `--cache-from`: registry caches (HOST/REPO:TAG) asked when the local cache misses. */
-  cacheFrom?: string[];
-  /** `--cache-to`: registry caches written after the build. */
+  /** `--cache-from`: caches asked when the local cache misses. */
+  cacheFrom?: CacheImport[];
+  /** `--cache-to`: caches written after the build (inline: into the image's config). */
   cacheTo?: CacheExport[];
   /** Seconds since the epoch: clamps file times and `created` fields. */
   sourceDateEpoch?: number;

@@ -7,11 +7,13 @@
  * type=docker (no dest)            store (buildx's --load)
  * type=local,dest=DIR              the final filesystem in a directory
  * type=tar,dest=FILE|-             the final filesystem as a tar
- * type=oci|docker,dest=FILE|-      the image as an OCI / Docker archive
+ * type=oci|docker,dest=FILE|-      the image as an OCI / Docker archive; compression=gzip|zstd|uncompressed
+ *                                  [,compression-level=N][,force-compression=true]: its layers in that codec
  * A bare `-o DIR` is type=local. `name=` may list several names in quotes: "name=a:1,b:1".
  */
 import { invalidArgument } from '../../errors.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
+import type { OutputCompression } from '../../builder/output-compression.js';
 import type { BuildResult, OutputSpec } from '../../builder/types.js';
 
 /** `a=b,c=d` → map; a field in double quotes may hold commas (buildx reads the spec as one CSV record). */
@@ -79,6 +81,8 @@ export function planOutputs(specs: string[], tags: string[], pushAll: boolean): 
     const m = spec.includes('=') ? csv(spec) : { type: 'local', dest: spec };
     const type = m.type ?? 'local';
     if (type === 'image' || type === 'registry' || (type === 'docker' && m.dest === undefined)) {
+      const c = m.compression;
+      if (c !== undefined && c !== 'gzip') throw invalidArgument(`-o ${spec}: compression=${c}: kiln stores a build's layers uncompressed and pushes them gzip-compressed`, { hint: 'drop compression=, or use it with -o type=oci|docker,dest=FILE' });
       const own = m.name !== undefined ? fullNames(m.name, spec) : tagged;
       for (const n of own) if (!names.includes(n)) names.push(n);
       if (type === 'registry' || flag(spec, 'push', m.push)) {
@@ -90,7 +94,8 @@ export function planOutputs(specs: string[], tags: string[], pushAll: boolean): 
     }
     if (!m.dest) throw invalidArgument(`-o ${spec}: dest= is required`, { hint: '-o type=local,dest=DIR, -o type=tar,dest=FILE or -o type=oci,dest=FILE' });
     if (type === 'local') outputs.push({ type, dest: m.dest });
-    else if (type === 'oci' || type === 'docker' || type === 'tar') outputs.push({ type, dest: m.dest });
+    else if (type === 'oci' || type === 'docker') outputs.push({ type, dest: m.dest, ...outputCompression(spec, m) });
+    else if (type === 'tar') outputs.push({ type, dest: m.dest });
     else throw invalidArgument(`-o ${spec}: unknown output type ${type}`, { hint: 'use type=image, registry, local, tar, oci or docker' });
   }
   if (pushAll && tagged.length === 0) throw invalidArgument('--push needs at least one -t NAME to push to');
@@ -107,4 +112,16 @@ export function buildMetadata(r: BuildResult & { manifestSize?: number }, names:
     // Remote builds (--host): what the client uploaded of the context.
     ...(r.contextUpload ? { 'kiln.context.upload': r.contextUpload } : {}),
   };
+}
+
+/** `compression=gzip|zstd|uncompressed[,compression-level=N][,force-compression=true]` of an image archive output. */
+function outputCompression(spec: string, m: Record<string, string>): { compression?: OutputCompression } {
+  if (m.compression === undefined) return {};
+  const codec = m.compression === 'uncompressed' ? 'none' : m.compression;
+  if (codec !== 'gzip' && codec !== 'zstd' && codec !== 'none') throw invalidArgument(`-o ${spec}: compression=${m.compression}: use gzip, zstd or uncompressed`, { hint: 'estargz is not supported' });
+  const level = m['compression-level'] === undefined ? undefined : Number(m['compression-level']);
+  if (level !== undefined && (!Number.isInteger(level) || level < (codec === 'zstd' ? 1 : 0) || level > (codec === 'zstd' ? 19 : 9))) {
+    throw invalidArgument(`-o ${spec}: compression-level=${m['compression-level']}: use ${codec === 'zstd' ? '1-19' : '0-9'}`);
+  }
+  return { compression: { codec, ...(level !== undefined ? { level } : {}), ...(flag(spec, 'force-compression', m['force-compression']) ? { force: true } : {}) } };
 }

@@ -5,7 +5,10 @@ import type { Command } from 'commander';
 import { invalidArgument, notFound, unavailable } from '../../errors.js';
 import { cancellableBuild } from '../build-cancel.js';
 import type { BuildOptions, SecretSpec, SshSpec } from '../../builder/types.js';
-import type { CacheExport } from '../../builder/types.js';
+import { parseCacheFrom, parseCacheTo } from './build-cache-spec.js';
+import { gitContext } from './build-git-context.js';
+import { isGitUrl } from '../../builder/git.js';
+import path from 'node:path';
 import { parseCodec, peekHead, sniffCodec } from '../../layer/compress.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';
@@ -69,17 +72,6 @@ function parseSsh(spec: string): SshSpec {
   return { id, socket };
 }
 
-/** `--cache-from`/`--cache-to`: `type=registry,ref=HOST/REPO:TAG[,mode=min|max]`, or a bare ref; other keys are ignored. */
-function parseCacheSpec(spec: string, flag: string): CacheExport {
-  const m = spec.includes('=') ? csv(spec) : { type: 'registry', ref: spec };
-  const type = m.type ?? 'registry';
-  if (type !== 'registry') throw invalidArgument(`${flag} ${spec}: cache type ${type} is not supported`, { hint: `use ${flag} type=registry,ref=HOST/REPO:TAG` });
-  if (!m.ref) throw invalidArgument(`${flag} ${spec}: ref= is required`, { hint: `use ${flag} type=registry,ref=HOST/REPO:TAG` });
-  const mode = m.mode ?? 'min';
-  if (mode !== 'min' && mode !== 'max') throw invalidArgument(`${flag} ${spec}: mode=${mode}: use min or max`);
-  return { ref: m.ref, mode };
-}
-
 async function readAll(stream: AsyncIterable<Buffer>): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c);
@@ -116,7 +108,7 @@ async function urlContext(url: string): Promise<Pick<BuildOptions, 'contextTar' 
 export function register(program: Command): void {
   addJobOptions(program.command('build'))
     .description('Build an image from a Dockerfile')
-    .argument('<context...>', 'context directory; - to read a tar (or a Dockerfile) from standard input; or an http(s) URL of a tar (or a Dockerfile)')
+    .argument('<context...>', 'context directory; - to read a tar (or a Dockerfile) from standard input; a git repository (https://…/repo.git#ref:subdir, git@host:repo.git#ref); or an http(s) URL of a tar (or a Dockerfile)')
     .option('-t, --tag <name>', 'name and optionally tag the image (repeatable)', collect, [])
     .option('-f, --file <file>', 'the Dockerfile (default: CONTEXT/Dockerfile); - reads it from standard input')
     .option('--build-arg <k=v>', 'set a build-time variable (repeatable)', collect, [])
@@ -135,8 +127,8 @@ export function register(program: Command): void {
     .option('--pull', 'pull base images even when they are stored')
     .option('--platform <platform>', "target platform (only this machine's)")
     .option('--metadata-file <file>', 'write the build result (digests, names) as JSON to this file')
-    .option('--cache-from <spec>', 'reuse steps cached in a registry: type=registry,ref=HOST/REPO:TAG or just the ref (repeatable; a missing ref is a warning)', collect, [])
-    .option('--cache-to <spec>', 'after the build, push its step cache to a registry: type=registry,ref=HOST/REPO:TAG[,mode=min|max] (min: the target stage; max: every stage)', collect, [])
+    .option('--cache-from <spec>', 'reuse steps of a BuildKit-format cache: type=registry,ref=HOST/REPO:TAG (or just the ref), type=local,src=DIR (repeatable; one that cannot be read is a warning)', collect, [])
+    .option('--cache-to <spec>', 'after the build, write its step cache in BuildKit\'s format: type=registry,ref=HOST/REPO:TAG, type=local,dest=DIR (with [,mode=min|max]) or type=inline', collect, [])
     .option('--check', "run BuildKit's build checks on the Dockerfile and build nothing (exit 1 on a warning)")
     .action(async (contexts: string[], f: Flags, cmd: Command) => {
       if (f.job) return runJobBuilds(contexts, f as Flags & JobFlags, cmd);
@@ -167,15 +159,16 @@ export function register(program: Command): void {
         noCache: !f.cache,
         ...(f.compression !== undefined ? { compression: parseCodec(f.compression) } : {}),
         sourceDateEpoch: sourceDateEpochFromEnv(),
-        cacheFrom: f.cacheFrom.map((c) => parseCacheSpec(c, '--cache-from').ref),
-        cacheTo: f.cacheTo.map((c) => parseCacheSpec(c, '--cache-to')),
+        cacheFrom: f.cacheFrom.map(parseCacheFrom),
+        cacheTo: f.cacheTo.map(parseCacheTo),
         ...(f.target !== undefined ? { target: f.target } : {}),
       };
       if (context === '-') Object.assign(opts, await streamContext(process.stdin));
+      else if (isGitUrl(context)) opts.context = await gitContext(context);
       else if (/^https?:\/\//i.test(context)) Object.assign(opts, await urlContext(context));
       else opts.context = context;
       if (f.file === '-') opts.dockerfileText = await readAll(process.stdin as AsyncIterable<Buffer>);
-      else if (f.file !== undefined) opts.file = f.file;
+      else if (f.file !== undefined) opts.file = isGitUrl(context) && !path.isAbsolute(f.file) ? path.join(opts.context!, f.file) : f.file;
       const progress = createBuildProgress(process.stderr, f.quiet ? 'quiet' : (f.progress as ProgressMode));
       opts.progress = progress;
       const r = await cancellableBuild(progress, 'nothing was tagged; run the build again to continue from the cache', (signal) =>

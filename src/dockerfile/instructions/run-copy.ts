@@ -53,7 +53,8 @@ export function buildCopy(c: BuildContext): CopyInstruction {
   const chmod = f.string('chmod');
   if (chmod !== undefined && !dynamic(chmod) && !CHMOD.test(chmod)) c.fail(`invalid --chmod=${chmod}: expected an octal mode like 0755 or u+x`);
   const checksum = f.string('checksum');
-  if (checksum !== undefined && !dynamic(checksum) && !DIGEST.test(checksum)) c.fail(`invalid --checksum=${checksum}: expected a digest like sha256:…`);
+  // A digest (of a downloaded file), or the commit ID a git source's ref must name.
+  if (checksum !== undefined && !dynamic(checksum) && !DIGEST.test(checksum) && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(checksum)) c.fail(`invalid --checksum=${checksum}: expected a digest like sha256:… (or a git commit ID)`);
   const from = f.string('from');
   if (from === '') c.fail('--from needs a stage name, stage index or image reference');
   return {

@@ -29,6 +29,16 @@ export class StageScope {
   /** Looks a name up for expanding the next instruction. */
   readonly get: EnvGetter = (name) => (this.env.has(name) ? this.env.get(name) : this.args.get(name));
 
+  /** Whether an ARG of the stage declares the name (with or without a value). */
+  declared(name: string): boolean {
+    return this.args.has(name);
+  }
+
+  /** Every name the stage's ENV and ARGs define (for suggestions). */
+  names(): string[] {
+    return [...new Set([...this.env.keys(), ...this.args.keys()])];
+  }
+
   /** Call with the ARG instruction after expandInstruction (defaults expanded). */
   declare(inst: ArgInstruction): void {
     for (const a of inst.args) {

@@ -7,7 +7,7 @@
  */
 import { invalidArgument } from '../../errors.js';
 import type { BuildOptions } from '../../builder/types.js';
-import type { CacheExport } from '../../builder/types.js';
+import type { CacheExport, CacheImport } from '../../builder/types.js';
 import { validateContextId } from './sync/slot.js';
 
 export type RemoteBuildOptions = Pick<
@@ -54,7 +54,7 @@ export function parseBuildStart(json: string): BuildStart {
   if (v.manifestBase !== undefined && (!isStr(v.manifestBase) || !DIGEST.test(v.manifestBase))) throw bad('bad manifest base');
   const o = (v.options ?? {}) as Record<string, unknown>;
   const out: RemoteBuildOptions = {};
-  const strs = ['tags', 'addHosts', 'cacheFrom'] as const;
+  const strs = ['tags', 'addHosts'] as const;
   for (const k of strs) if (o[k] !== undefined) out[k] = isStrs(o[k]) ? o[k] : fail(k);
   for (const k of ['buildArgs', 'labels'] as const) if (o[k] !== undefined) out[k] = isRecord(o[k]) ? o[k] : fail(k);
   for (const k of ['noCache', 'pull'] as const) if (o[k] !== undefined) out[k] = typeof o[k] === 'boolean' ? o[k] : fail(k);
@@ -62,9 +62,16 @@ export function parseBuildStart(json: string): BuildStart {
   if (o.network !== undefined) out.network = o.network === 'host' || o.network === 'none' ? o.network : fail('network');
   if (o.compression !== undefined) out.compression = o.compression === 'gzip' || o.compression === 'zstd' || o.compression === 'none' ? o.compression : fail('compression');
   if (o.sourceDateEpoch !== undefined) out.sourceDateEpoch = Number.isSafeInteger(o.sourceDateEpoch) ? (o.sourceDateEpoch as number) : fail('sourceDateEpoch');
+  // The agent reads and writes registry and inline caches only: a local cache dir would be the agent's.
+  if (o.cacheFrom !== undefined) {
+    const ok = Array.isArray(o.cacheFrom) && o.cacheFrom.every((c: CacheImport) => c?.type === 'registry' && isStr(c.ref));
+    out.cacheFrom = ok ? (o.cacheFrom as { ref: string }[]).map((c) => ({ type: 'registry', ref: c.ref })) : fail('cacheFrom');
+  }
   if (o.cacheTo !== undefined) {
-    const ok = Array.isArray(o.cacheTo) && o.cacheTo.every((c: CacheExport) => isStr(c?.ref) && (c.mode === 'min' || c.mode === 'max'));
-    out.cacheTo = ok ? (o.cacheTo as CacheExport[]).map((c) => ({ ref: c.ref, mode: c.mode })) : fail('cacheTo');
+    const ok = Array.isArray(o.cacheTo) && o.cacheTo.every((c: CacheExport) => c?.type === 'inline' || (c?.type === 'registry' && isStr(c.ref) && (c.mode === 'min' || c.mode === 'max')));
+    out.cacheTo = ok
+      ? (o.cacheTo as CacheExport[]).map((c): CacheExport => (c.type === 'registry' ? { type: 'registry', ref: c.ref, mode: c.mode, ...(typeof c.imageManifest === 'boolean' ? { imageManifest: c.imageManifest } : {}) } : { type: 'inline' }))
+      : fail('cacheTo');
   }
   const base = v.manifestBase === undefined ? {} : { manifestBase: v.manifestBase as string };
   return { contextId, dockerfileText: v.dockerfileText, dockerfileName: name, secretIds: v.secretIds, manifestDigest: v.manifestDigest, ...base, options: out };
@@ -77,5 +84,8 @@ function fail(field: string): never {
 /** The client's side: the options that travel (BuildOptions minus the client-only parts). */
 export function remoteOptions(o: BuildOptions): RemoteBuildOptions {
   const { tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch } = o;
+  if ([...(cacheFrom ?? []), ...(cacheTo ?? [])].some((c) => c.type === 'local')) {
+    throw invalidArgument('a type=local build cache is a directory on this machine, and this build runs on the agent', { hint: 'use type=registry,ref=… (or type=inline) with a remote engine' });
+  }
   return JSON.parse(JSON.stringify({ tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch })) as RemoteBuildOptions;
 }
