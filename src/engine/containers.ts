@@ -3,6 +3,7 @@
  * exec/wait/inspect` ask of a backend. Containers are ephemeral, as in k3c:
  * every start gives a fresh root filesystem from the image.
  */
+import type { Platform } from '../oci/types.js';
 import type { Readable, Writable } from 'node:stream';
 import type { ProgressSink } from '../image/progress.js';
 import type { ContainerStats } from '../runtime/stats.js';
@@ -121,6 +122,8 @@ export type PullPolicy = 'missing' | 'always' | 'never';
 
 export interface CreateOptions {
   pull?: PullPolicy;
+  /** `--platform`: of a multi-platform image, this platform's (a foreign one runs under QEMU). */
+  platform?: Platform;
   /** The pull's progress. */
   progress?: ProgressSink;
   /** Told before a pull starts (`missing`: the image was not found locally) and after it ends, so a CLI can print what docker prints. */

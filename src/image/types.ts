@@ -50,6 +50,8 @@ export interface PullResult {
 }
 
 export interface PushOptions {
+  /** Of an index: push only this platform's manifest (under the tag). */
+  platform?: Platform;
   progress?: ProgressSink;
   chunkSize?: number;
   signal?: AbortSignal;

@@ -7,7 +7,7 @@ import { cancellableBuild } from '../build-cancel.js';
 import type { BuildOptions, SecretSpec, SshSpec } from '../../builder/types.js';
 import type { CacheExport } from '../../builder/types.js';
 import { parseCodec, peekHead, sniffCodec } from '../../layer/compress.js';
-import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
+import { targetPlatforms } from '../../builder/platforms.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';
 import { withEngine } from '../engine.js';
 import { globals } from '../context.js';
@@ -35,7 +35,7 @@ interface Flags {
   addHost: string[];
   pull?: boolean;
   push?: boolean;
-  platform?: string;
+  platform: string[];
   metadataFile?: string;
   cacheFrom: string[];
   cacheTo: string[];
@@ -149,7 +149,7 @@ export function register(program: Command): void {
     .option('--add-host <host:ip>', 'add a line to /etc/hosts of RUN steps (repeatable)', collect, [])
     .option('--pull', 'pull base images even when they are stored')
     .option('--push', 'push every -t name after the build (-o type=registry)')
-    .option('--platform <platform>', "target platform (only this machine's)")
+    .option('--platform <platform>', 'target platform(s): os/arch[/variant], comma-separated or repeated; several make one multi-platform index (foreign RUN steps under QEMU)', collect, [])
     .option('--metadata-file <file>', 'write the build result (digests, names) as JSON to this file')
     .option('--cache-from <spec>', 'reuse steps cached in a registry: type=registry,ref=HOST/REPO:TAG or just the ref (repeatable; a missing ref is a warning)', collect, [])
     .option('--cache-to <spec>', 'after the build, push its step cache to a registry: type=registry,ref=HOST/REPO:TAG[,mode=min|max] (min: the target stage; max: every stage)', collect, [])
@@ -158,13 +158,6 @@ export function register(program: Command): void {
       if (f.check) return runCheck(context, f.file);
       if (f.network !== 'host' && f.network !== 'none') throw invalidArgument(`--network ${f.network}: kiln build supports host and none`);
       if (!['auto', 'plain', 'tty'].includes(f.progress)) throw invalidArgument(`--progress ${f.progress}: use auto, plain or tty`);
-      if (f.platform !== undefined) {
-        const want = normalizePlatform(parsePlatform(f.platform));
-        const host = hostPlatform();
-        if (want.os !== host.os || want.architecture !== host.architecture || (want.variant && want.variant !== host.variant)) {
-          throw invalidArgument(`--platform ${f.platform}: kiln builds for this machine's platform (${formatPlatform(host)}) only`, { hint: `drop --platform or use --platform ${formatPlatform(host)}` });
-        }
-      }
       const plan = planOutputs(f.output, f.tag, Boolean(f.push));
       if (context === '-' && f.file === '-') throw invalidArgument('the context and the Dockerfile cannot both come from standard input');
       const opts: BuildOptions = {
@@ -183,6 +176,7 @@ export function register(program: Command): void {
         cacheFrom: f.cacheFrom.map((c) => parseCacheSpec(c, '--cache-from').ref),
         cacheTo: f.cacheTo.map((c) => parseCacheSpec(c, '--cache-to')),
         ...(f.target !== undefined ? { target: f.target } : {}),
+        ...(f.platform.length > 0 ? { platforms: targetPlatforms(f.platform) } : {}),
       };
       if (context === '-') Object.assign(opts, await streamContext(process.stdin));
       else if (/^https?:\/\//i.test(context)) Object.assign(opts, await urlContext(context));

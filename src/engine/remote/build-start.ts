@@ -9,10 +9,13 @@ import { invalidArgument } from '../../errors.js';
 import type { BuildOptions } from '../../builder/types.js';
 import type { CacheExport } from '../../builder/types.js';
 import { validateContextId } from './sync/slot.js';
+import type { Platform } from '../../oci/types.js';
+import { formatPlatform } from '../../oci/platform.js';
+import { targetPlatforms } from '../../builder/platforms.js';
 
 export type RemoteBuildOptions = Pick<
   BuildOptions,
-  'tags' | 'buildArgs' | 'target' | 'noCache' | 'labels' | 'network' | 'addHosts' | 'pull' | 'compression' | 'cacheFrom' | 'cacheTo' | 'sourceDateEpoch'
+  'tags' | 'buildArgs' | 'target' | 'noCache' | 'labels' | 'network' | 'addHosts' | 'pull' | 'compression' | 'cacheFrom' | 'cacheTo' | 'sourceDateEpoch' | 'platforms'
 >;
 
 export interface BuildStart {
@@ -66,6 +69,11 @@ export function parseBuildStart(json: string): BuildStart {
     const ok = Array.isArray(o.cacheTo) && o.cacheTo.every((c: CacheExport) => isStr(c?.ref) && (c.mode === 'min' || c.mode === 'max'));
     out.cacheTo = ok ? (o.cacheTo as CacheExport[]).map((c) => ({ ref: c.ref, mode: c.mode })) : fail('cacheTo');
   }
+  if (o.platforms !== undefined) {
+    // As strings, parsed again: only os/arch/variant of the known shape pass.
+    const ok = Array.isArray(o.platforms) && o.platforms.every((p: Platform) => isStr(p?.os) && isStr(p.architecture) && (p.variant === undefined || isStr(p.variant)));
+    out.platforms = ok ? targetPlatforms((o.platforms as Platform[]).map(formatPlatform)) : fail('platforms');
+  }
   const base = v.manifestBase === undefined ? {} : { manifestBase: v.manifestBase as string };
   return { contextId, dockerfileText: v.dockerfileText, dockerfileName: name, secretIds: v.secretIds, manifestDigest: v.manifestDigest, ...base, options: out };
 }
@@ -76,6 +84,6 @@ function fail(field: string): never {
 
 /** The client's side: the options that travel (BuildOptions minus the client-only parts). */
 export function remoteOptions(o: BuildOptions): RemoteBuildOptions {
-  const { tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch } = o;
-  return JSON.parse(JSON.stringify({ tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch })) as RemoteBuildOptions;
+  const { tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch, platforms } = o;
+  return JSON.parse(JSON.stringify({ tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch, platforms })) as RemoteBuildOptions;
 }

@@ -34,6 +34,7 @@ export interface CreateFlags {
   tmpfs: string[];
   label: string[];
   pull: string;
+  platform?: string;
 }
 
 export function addCreateFlags(cmd: Command): Command {
@@ -67,7 +68,8 @@ export function addCreateFlags(cmd: Command): Command {
     .option('--mount <spec>', 'type=bind|volume|tmpfs,source=…,target=…[,readonly]', collect, [])
     .option('--tmpfs <path[:opts]>', 'mount a tmpfs', collect, [])
     .option('-l, --label <k=v>', 'set a label', collect, [])
-    .option('--pull <policy>', 'pull the image: missing (default), always or never', 'missing');
+    .option('--pull <policy>', 'pull the image: missing (default), always or never', 'missing')
+    .option('--platform <platform>', 'os/arch[/variant] of a multi-platform image to run (a foreign one runs under QEMU user emulation)');
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
