@@ -18,6 +18,9 @@ import { writeArchiveOutput } from './outputs.js';
 import type { BuildEvent, BuildOptions, BuildProgress, BuildResult } from './types.js';
 import { rm } from 'node:fs/promises';
 
+/** Architectures Linux images are built for (Go's names, as BuildKit takes them). */
+const ARCHES = new Set(['amd64', 'arm64', 'arm', '386', 'riscv64', 'ppc64le', 'ppc64', 's390x', 'mips64le', 'mips64', 'mipsle', 'mips', 'loong64']);
+
 /**
  * `--platform` values as BuildKit names them: normalized, and arm64 without its
  * default variant (`linux/arm64`, TARGETVARIANT empty), `linux/arm/v7` with it.
@@ -29,6 +32,7 @@ export function targetPlatforms(values: string[]): Platform[] {
     const p = normalizePlatform(parsePlatform(s));
     if (p.architecture === 'arm64' && p.variant === 'v8') delete p.variant;
     if (p.os !== 'linux') throw invalidArgument(`--platform ${s}: kiln builds Linux images only`, { hint: 'use linux/ARCH, e.g. linux/arm64' });
+    if (!ARCHES.has(p.architecture)) throw invalidArgument(`--platform ${s}: unknown architecture ${p.architecture}`, { hint: `use one of ${[...ARCHES].join(', ')}` });
     out.set(formatPlatform(p), p);
   }
   return [...out.values()];

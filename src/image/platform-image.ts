@@ -9,7 +9,7 @@
 import { notFound } from '../errors.js';
 import { isIndexType } from '../oci/mediatypes.js';
 import { parseConfig, parseImageManifest, parseIndex } from '../oci/parse.js';
-import { formatPlatform, hostPlatform, normalizePlatform, platformRank } from '../oci/platform.js';
+import { displayPlatform, hostPlatform, platformRank } from '../oci/platform.js';
 import type { ContentStore } from '../content/store.js';
 import type { Descriptor, Manifest, Platform } from '../oci/types.js';
 
@@ -56,7 +56,7 @@ function best(images: PlatformImage[], want: Platform): PlatformImage | undefine
   return pick;
 }
 
-const list = (ps: Platform[]): string => [...new Set(ps.map(formatPlatform))].join(', ') || 'none';
+const list = (ps: Platform[]): string => [...new Set(ps.map(displayPlatform))].join(', ') || 'none';
 
 /**
  * The image manifest `target` stands for: itself, or an index's entry for `platform`
@@ -72,7 +72,7 @@ export async function resolveTarget(content: ContentStore, target: Descriptor, n
   const { present, all } = await presentPlatforms(content, target);
   const chosen = platform ? best(present, platform) : (best(present, hostPlatform()) ?? present[0]);
   if (!chosen) {
-    const want = platform ? formatPlatform(normalizePlatform(platform)) : formatPlatform(hostPlatform());
+    const want = displayPlatform(platform ?? hostPlatform());
     const local = present.length < all.length ? ` (stored here: ${list(present.map((p) => p.platform))})` : '';
     throw notFound(`image ${name} has no manifest for platform ${want}; it has ${list(all)}${local}`, {
       hint: platform ? `pull it with --platform ${want}, or build it for ${want}` : `pull it with --platform`,
@@ -87,8 +87,8 @@ async function checkPlatform(content: ContentStore, manifest: Manifest, name: st
   if (!config.architecture || !config.os) return;
   const have: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
   if (platformRank(want, have) === undefined) {
-    throw notFound(`image ${name} has no manifest for platform ${formatPlatform(normalizePlatform(want))}; it has ${formatPlatform(normalizePlatform(have))}`, {
-      hint: `pull it with --platform ${formatPlatform(normalizePlatform(want))}, or build it for that platform`,
+    throw notFound(`image ${name} has no manifest for platform ${displayPlatform(want)}; it has ${displayPlatform(have)}`, {
+      hint: `pull it with --platform ${displayPlatform(want)}, or build it for that platform`,
     });
   }
 }

@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { failedPrecondition } from '../errors.js';
-import { formatPlatform, hostPlatform, normalizePlatform, platformRank } from '../oci/platform.js';
+import { displayPlatform, hostPlatform, normalizePlatform, platformRank } from '../oci/platform.js';
 import type { Platform } from '../oci/types.js';
 
 const run = promisify(execFile);
@@ -54,12 +54,6 @@ export function runsNatively(p: Platform): boolean {
   return host.architecture === 'amd64' && want.os === 'linux' && want.architecture === '386';
 }
 
-/** `linux/arm64` (as BuildKit names it), `linux/arm/v7`. */
-const display = (p: Platform): string => {
-  const n = normalizePlatform(p);
-  return formatPlatform(n.architecture === 'arm64' && n.variant === 'v8' ? { os: n.os, architecture: n.architecture } : n);
-};
-
 const qemuName = (p: Platform): string | undefined => QEMU_ARCH[normalizePlatform(p).architecture];
 
 interface Entry {
@@ -81,7 +75,7 @@ async function readEntry(name: string): Promise<Entry | undefined> {
 
 /** How `p` runs here: natively, through a registered interpreter, or not (and why). */
 export async function emulationStatus(p: Platform): Promise<EmulationStatus> {
-  const platform = display(p);
+  const platform = displayPlatform(p);
   if (runsNatively(p)) return { platform, state: 'native' };
   const q = qemuName(p);
   if (!q || normalizePlatform(p).os !== 'linux') return { platform, state: 'unsupported' };
