@@ -318,7 +318,7 @@ test('ADD of a URL with --checksum, COPY --exclude and --parents, --add-host, --
     assert.match(missing.stderr, /^kiln: Dockerfile:2: ADD .*\/nope: download failed: HTTP 404/);
     const plat = await fx.build(['-q', '--platform', 'linux/s390x', ctx]);
     assert.equal(plat.code, 1);
-    assert.match(plat.stderr, /^kiln: image busybox has no manifest for platform linux\/s390x; it has linux\/amd64\n/);
+    assert.match(plat.stderr, /^kiln: image busybox has no manifest for platform linux\/s390x; it has linux\/amd64 \(pull it with --platform linux\/s390x, or build it for that platform\)\n$/);
   } finally {
     server.close();
   }
