@@ -93,8 +93,14 @@ test('--platform linux/amd64,linux/arm64 --push: a cross-building stage, RUN und
   assert.equal(images.length, 2, images.join('\n'));
   assert.equal((await kilnOk(['run', '--rm', name], { root })).stdout, 'x86_64\n');
   assert.equal((await kilnOk(['run', '--rm', '--platform', 'linux/arm64', name], { root })).stdout, 'aarch64\n');
-  const [inspected] = JSON.parse((await kilnOk(['inspect', name], { root })).stdout) as [{ Architecture: string }];
+  const [inspected] = JSON.parse((await kilnOk(['inspect', name], { root })).stdout) as [
+    { Architecture: string; Manifest: { Digest: string }; Index: { MediaType: string; Digest: string }; Platforms: { Platform: string; Digest: string }[] },
+  ];
   assert.equal(inspected.Architecture, 'amd64');
+  assert.equal(inspected.Index.MediaType, INDEX);
+  assert.equal(inspected.Index.Digest, built.stdout.trim());
+  assert.deepEqual(inspected.Platforms.map((p) => p.Platform), ['linux/amd64', 'linux/arm64']);
+  assert.equal(inspected.Manifest.Digest, inspected.Platforms[0]!.Digest);
 
   // Pulled elsewhere: the index is kept, and the platform asked for is the one run.
   const fresh = path.join(tmp, 'fresh');

@@ -47,7 +47,8 @@ export async function listImages(stores: ImageStore, opts: { reference?: string 
 export async function inspectImage(stores: Pick<ImageStore, 'content' | 'refs'>, input: string, platform?: Platform): Promise<ImageDetail> {
   const image = await resolveImage(stores.content, stores.refs, input, platform);
   const summary = await summarize(stores, image);
-  return { ...summary, manifest: image.manifest, manifestDescriptor: image.manifestDescriptor };
+  const index = image.platforms ? { index: { descriptor: image.manifestDescriptor, platforms: image.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest })) } } : {};
+  return { ...summary, manifest: image.manifest, manifestDescriptor: image.imageDescriptor, ...index };
 }
 
 export async function imageHistory(stores: ImageStore, input: string): Promise<HistoryRow[]> {

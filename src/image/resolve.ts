@@ -104,3 +104,7 @@ async function findImage(content: ContentStore, refs: RefStore, input: string): 
 
 /** Annotation on a ref: the digest the registry served for it (index or manifest). */
 export const REPO_DIGEST = 'io.kiln.image.repo-digest';
+
+/** Every image manifest a local image stands for: itself, or each stored platform of its index. */
+export const imageManifests = (image: LocalImage): { id: string; manifest: Manifest }[] =>
+  image.platforms ? image.platforms.map((p) => ({ id: p.manifest.config.digest, manifest: p.manifest })) : [{ id: image.id, manifest: image.manifest }];

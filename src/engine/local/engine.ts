@@ -7,7 +7,7 @@ import type { RegistryClient } from '../../registry/client.js';
 import { failedPrecondition } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
 import { removeImages } from '../../image/remove.js';
-import { readManifest, resolveImage } from '../../image/resolve.js';
+import { imageManifests, readManifest, resolveImage } from '../../image/resolve.js';
 import { collect, pruneBuildCache, pruneImages } from './disk.js';
 import type { ImageStore } from '../../image/store.js';
 import { storeEngine } from '../store/engine.js';
@@ -72,8 +72,9 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
         for (const c of await new ContainerStore(root).list()) inUse.set(c.imageId, [...(inUse.get(c.imageId) ?? []), c.name]);
         for (const r of refs) {
           const image = await resolveImage(stores.content, stores.refs, r);
-          const users = inUse.get(image.id);
-          if (users) {
+          // A multi-platform image is in use when a container runs any of its platforms.
+          const users = imageManifests(image).flatMap((m) => inUse.get(m.id) ?? []);
+          if (users.length > 0) {
             throw failedPrecondition(`conflict: unable to remove image ${r} (${image.id.slice(7, 19)}): container ${users[0]} is using it`, {
               hint: `remove the container first (kiln rm ${users[0]}) or use kiln rmi -f`,
             });
