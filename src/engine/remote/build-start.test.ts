@@ -11,6 +11,6 @@ test('--platform reaches the agent as BuildKit names it; a malformed or unknown 
   const got = parseBuildStart(start(sent));
   assert.deepEqual(got.options.platforms, [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }]);
   assert.deepEqual(parseBuildStart(start({ platforms: [{ os: 'linux', architecture: 'arm', variant: 'v7' }] })).options.platforms, [{ os: 'linux', architecture: 'arm', variant: 'v7' }]);
-  assert.throws(() => parseBuildStart(start({ platforms: ['linux/arm64'] })), /^Error: remote build request refused: option platforms has the wrong type$|remote build request refused: option platforms has the wrong type/);
+  assert.throws(() => parseBuildStart(start({ platforms: ['linux/arm64'] })), /remote build request refused: option platforms has the wrong type/);
   assert.throws(() => parseBuildStart(start({ platforms: [{ os: 'linux', architecture: 'sparc99' }] })), /unknown architecture sparc99/);
 });
