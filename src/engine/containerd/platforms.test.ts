@@ -45,4 +45,13 @@ test('--platform linux/amd64,linux/arm64 into containerd: one index image, both 
 
   const out = await ctd.ctr(['run', '--rm', 'docker.io/ctd/multi:1', `kiln-platforms-${process.pid}`], { timeoutMs: 60_000 });
   assert.equal(out, 'for amd64\n');
+
+  // containerd's GC keeps every platform's blobs (the arm64 ones are not unpacked, only labelled), even once
+  // the arm64 base that shared them is gone.
+  await ctd.ctr(['images', 'rm', '--sync', 'docker.io/base/bb:arm64']);
+  const index = JSON.parse(await ctd.ctr(['content', 'get', digest])) as { manifests: { digest: string; platform: { architecture: string } }[] };
+  const arm = index.manifests.find((m) => m.platform.architecture === 'arm64')!;
+  const manifest = JSON.parse(await ctd.ctr(['content', 'get', arm.digest])) as { config: { digest: string }; layers: { digest: string }[] };
+  const stored = await ctd.ctr(['content', 'ls', '-q']);
+  for (const d of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) assert.ok(stored.includes(d), `${d} was collected`);
 });
