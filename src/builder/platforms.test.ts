@@ -108,6 +108,11 @@ test('--platform linux/amd64,linux/arm64 --push: a cross-building stage, RUN und
   assert.equal((await kilnOk(['run', '--rm', name, 'cat', '/built'], { root: fresh })).stdout, 'linux/amd64 linux amd64 -> linux/arm64 linux arm64 [] on x86_64\n');
   const [pulled] = JSON.parse((await kilnOk(['inspect', name], { root: fresh })).stdout) as [{ Architecture: string }];
   assert.equal(pulled.Architecture, 'arm64');
+  // A docker archive of it holds that platform (the one stored).
+  const docker = path.join(tmp, 'arm64-docker.tar');
+  await kilnOk(['save', '-o', docker, name], { root: fresh });
+  const [entry] = JSON.parse(execFileSync('tar', ['-xOf', docker, 'manifest.json'], { encoding: 'utf8' })) as [{ Config: string }];
+  assert.equal((JSON.parse(execFileSync('tar', ['-xOf', docker, entry.Config], { encoding: 'utf8' })) as { architecture: string }).architecture, 'arm64');
 
   // push --platform: that platform's manifest alone, under the tag.
   const single = `${reg.host}/team/multi:arm64`;
