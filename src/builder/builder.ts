@@ -24,17 +24,19 @@ import { importLocations, inlineCache, writeCache } from './cache-export.js';
 import { INLINE_CACHE_FIELD } from './cache-inline.js';
 import type { BuildOptions, BuildResult } from './types.js';
 import { clampCreated, dockerfileEpoch, EPOCH_ARG, requestedEpoch } from './epoch.js';
+import { ensureEmulation } from './emulation.js';
 
 export type { BuilderDeps } from './session.js';
 
-interface Context {
+export interface Context {
   dir: string;
   dockerfile: string;
   dockerfilePath?: string;
   temporary: boolean;
 }
 
-async function openContext(opts: BuildOptions): Promise<Context> {
+/** The context directory and the Dockerfile's text (a tar is unpacked to a temporary dir: `temporary`). */
+export async function openContext(opts: BuildOptions): Promise<Context> {
   let dir: string;
   let temporary = false;
   if (opts.contextTar) {
@@ -100,7 +102,9 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
   const ctx = await openContext(opts);
   let session: BuildSession | undefined;
   try {
-    const plan = planBuild(ctx.dockerfile, { filename: ctx.dockerfilePath ? path.basename(ctx.dockerfilePath) : 'Dockerfile', buildArgs: opts.buildArgs, target: opts.target });
+    const target = opts.platforms?.[0];
+    const plan = planBuild(ctx.dockerfile, { filename: ctx.dockerfilePath ? path.basename(ctx.dockerfilePath) : 'Dockerfile', buildArgs: opts.buildArgs, target: opts.target, ...(target ? { platform: target } : {}) });
+    await ensureEmulation(plan, target);
     lintWarnings(ctx.dockerfile, plan, opts);
     epoch ??= dockerfileEpoch(plan);
     opts.sourceDateEpoch = epoch;
@@ -111,7 +115,9 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
     if ((opts.cacheFrom ?? []).length > 0 && !opts.noCache) {
       s.cache.remote = await RemoteCacheSource.load(await importLocations(deps, opts.cacheFrom!), s.progress, opts.signal);
     }
-    const result = await deps.withLease(async () => {
+    // One platform of several: the caller's lease keeps the image until its index names it.
+    const lease = opts.partOfIndex ? <T>(fn: () => Promise<T>) => fn() : deps.withLease;
+    const result = await lease(async () => {
       await runStages(s, plan);
       const final = s.stageResults.get(plan.target.index)!;
       const config = final.config;
@@ -131,6 +137,7 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
       };
       const manifestBlob = await writeBlob(deps, JSON.stringify(manifest));
       const descriptor: Descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
+      if (opts.partOfIndex) return { id: configBlob.digest, manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, tags, steps: s.ranSteps, cached: s.cachedSteps };
       for (const t of tags) if ((await deps.refs.get(t))?.digest !== descriptor.digest) await deps.setRef(t, descriptor);
       const storesImage = (opts.outputs ?? []).length === 0 || (opts.outputs ?? []).some((o) => o.type === 'image');
       if (tags.length === 0 && storesImage) await deps.keepUnnamed?.(descriptor);

@@ -10,7 +10,7 @@ import { compressLayer, decompress, type Codec } from '../layer/compress.js';
 import { sha256Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { ContentStore } from '../content/store.js';
-import type { Descriptor, Manifest } from '../oci/types.js';
+import type { Descriptor, Index, Manifest } from '../oci/types.js';
 
 export interface OutputCompression {
   codec: Codec;
@@ -30,7 +30,16 @@ async function convert(content: ContentStore, layer: Descriptor, c: OutputCompre
 
 /** The image `descriptor` names, with its layers in `c.codec`; the same descriptor when nothing changes. */
 export async function compressImage(content: ContentStore, descriptor: Descriptor, c: OutputCompression): Promise<Descriptor> {
-  const doc = JSON.parse((await content.readBytes(descriptor.digest)).toString()) as Manifest & { layers: Descriptor[] };
+  const doc = JSON.parse((await content.readBytes(descriptor.digest)).toString()) as Manifest & Partial<Index> & { layers: Descriptor[] };
+  if (doc.manifests) {
+    // A multi-platform build's index: each platform's image, then an index of the results.
+    const manifests: Descriptor[] = [];
+    for (const m of doc.manifests) manifests.push(await compressImage(content, m, c));
+    if (manifests.every((m, i) => m.digest === doc.manifests![i]!.digest)) return descriptor;
+    const bytes = JSON.stringify({ ...doc, manifests });
+    const blob = await content.writeBytes(bytes, { digest: sha256Digest(bytes) });
+    return { ...descriptor, digest: blob.digest, size: blob.size };
+  }
   const docker = doc.mediaType === MediaType.DockerManifest;
   const layers: Descriptor[] = [];
   for (const l of doc.layers) layers.push({ ...l, ...(await convert(content, l, c, docker)) });

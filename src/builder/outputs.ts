@@ -8,10 +8,11 @@ import { promisify } from 'node:util';
 import { internal } from '../errors.js';
 import { saveArchive } from '../image/archive/save.js';
 import type { Descriptor } from '../oci/types.js';
+import type { ContentStore } from '../content/store.js';
 import type { BuildSession } from './session.js';
 import type { ImageState } from './state.js';
 import type { OutputSpec } from './types.js';
-import { compressImage } from './output-compression.js';
+import { compressImage, type OutputCompression } from './output-compression.js';
 import { diffDirectory } from '../layer/diff.js';
 import { pipeline } from 'node:stream/promises';
 
@@ -37,20 +38,25 @@ export async function writeOutputs(s: BuildSession, final: ImageState, descripto
       await writeFilesystemTar(s, final, o.dest);
       continue;
     }
-    const image = o.compression ? await compressImage(s.deps.content, descriptor, o.compression) : descriptor;
-    const items = [{ ...(tags[0] ? { name: tags[0] } : {}), descriptor: image }];
-    if (o.dest === '-') {
-      await saveArchive(s.deps.content, items, process.stdout, { format: o.type });
-      continue;
-    }
-    const out = await openOutput(o.dest, `build: -o type=${o.type},dest=`);
-    try {
-      await saveArchive(s.deps.content, items, out.stream, { format: o.type });
-      await out.commit();
-    } catch (e) {
-      await out.abort();
-      throw e;
-    }
+    await writeArchiveOutput(s.deps.content, o, descriptor, tags);
+  }
+}
+
+/** `-o type=oci|docker,dest=FILE|-`: the image (a manifest, or a multi-platform index) as an archive. */
+export async function writeArchiveOutput(content: ContentStore, o: { type: 'oci' | 'docker'; dest: string; compression?: OutputCompression }, descriptor: Descriptor, tags: string[]): Promise<void> {
+  const image = o.compression ? await compressImage(content, descriptor, o.compression) : descriptor;
+  const items = [{ ...(tags[0] ? { name: tags[0] } : {}), descriptor: image }];
+  if (o.dest === '-') {
+    await saveArchive(content, items, process.stdout, { format: o.type });
+    return;
+  }
+  const out = await openOutput(o.dest, `build: -o type=${o.type},dest=`);
+  try {
+    await saveArchive(content, items, out.stream, { format: o.type });
+    await out.commit();
+  } catch (e) {
+    await out.abort();
+    throw e;
   }
 }
 

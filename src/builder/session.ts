@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { failedPrecondition, invalidArgument } from '../errors.js';
 import type { ContentStore, RefStore } from '../content/store.js';
-import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
+import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
+import { hostPlatform } from '../oci/platform.js';
 import type { LayeredSnapshotter } from '../snapshot/overlay.js';
 import type { Mounted } from '../snapshot/snapshotter.js';
 import { chainIds } from '../oci/config.js';
@@ -36,8 +37,8 @@ export interface BuilderDeps {
   content: ContentStore;
   refs: RefStore;
   snapshotter: LayeredSnapshotter;
-  /** A local image by reference, pulled first when it is missing. */
-  image(ref: string): Promise<LocalImageView>;
+  /** A local image by reference (of an index: the platform's manifest), pulled first when it is missing. */
+  image(ref: string, platform?: Platform): Promise<LocalImageView>;
   setRef(name: string, descriptor: Descriptor): Promise<void>;
   /** Keeps an image built without -t (Docker's dangling image), so its ID can be run, tagged or pushed. */
   keepUnnamed?(descriptor: Descriptor): Promise<unknown>;
@@ -57,6 +58,8 @@ export class BuildSession {
   readonly hasher: SourceHasher;
   readonly stateDir: string;
   readonly runDeps: RunDeps;
+  /** The platform built for (TARGETPLATFORM): stages without FROM --platform, COPY --from images. */
+  readonly platform: Platform;
   signal?: AbortSignal;
   ranSteps = 0;
   cachedSteps = 0;
@@ -77,6 +80,7 @@ export class BuildSession {
     this.stateDir = builderStateDir(deps.root);
     this.runDeps = { stateDir: this.stateDir, snap: deps.snapshotter, content: deps.content, codec: opts.compression ?? 'none', sourceDateEpoch: opts.sourceDateEpoch };
     this.signal = opts.signal;
+    this.platform = opts.platforms?.[0] ?? hostPlatform();
   }
 
   /** A fresh path for one step's scratch files (secrets, heredocs, downloads), inside this build's recorded scratch dir. */
@@ -115,7 +119,7 @@ export class BuildSession {
       if (!state) throw invalidArgument(`stage ${from} is used before it is built`);
       return { key: state.key, what: `stage ${from}`, state };
     }
-    const img = await this.deps.image(from);
+    const img = await this.deps.image(from, this.platform);
     return { key: nextKey('image', img.id), what: `image ${from}`, state: { config: img.config, layers: img.manifest.layers, key: img.id } };
   }
 

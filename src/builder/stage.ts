@@ -19,7 +19,7 @@ import {
   type Stage,
 } from '../dockerfile/index.js';
 import { chainIds, newConfig } from '../oci/config.js';
-import { hostPlatform } from '../oci/platform.js';
+import { formatPlatform, normalizePlatform } from '../oci/platform.js';
 import { sha256Digest } from '../oci/digest.js';
 import { DEFAULT_PATH } from '../runtime/defaults.js';
 import { readUserDb, resolveUser } from '../runtime/user.js';
@@ -42,7 +42,9 @@ const HISTORY_COMMENT = 'kiln.dockerfile.v0';
 const LAYER_KINDS = new Set(['run', 'copy', 'add', 'workdir']);
 
 export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): Promise<ImageState> {
-  const label = plan.stages.length === 1 && plan.stageCount === 1 ? '' : `${stage.name ?? `stage-${stage.index}`} `;
+  // A multi-platform build names the platform too, as BuildKit: `[linux/arm64 build 2/3]`.
+  const platform = s.opts.partOfIndex ? `${formatPlatform(s.platform)} ` : '';
+  const label = platform + (plan.stages.length === 1 && plan.stageCount === 1 ? '' : `${stage.name ?? `stage-${stage.index}`} `);
   let k = 1;
   const fromStep = s.step(`[${label}1/${1 + stage.instructions.filter((i) => LAYER_KINDS.has(i.kind)).length}] FROM ${describeBase(stage)}`);
   let state: ImageState;
@@ -102,10 +104,12 @@ async function baseState(s: BuildSession, stage: Stage): Promise<ImageState> {
     if (!prev) throw invalidArgument(`stage ${stage.base.index} was not built before ${stage.name ?? stage.index}`);
     state = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: [...(prev.steps ?? [])], ...(prev.baseKey ? { baseKey: prev.baseKey } : {}) };
   } else if (stage.base.kind === 'scratch') {
-    const config = newConfig(stage.platform ?? hostPlatform());
-    state = { config, layers: [], key: sha256Digest('scratch') };
+    const platform = stage.platform ?? s.platform;
+    const config = newConfig(platform);
+    // The platform is part of the key: the same steps on another platform's scratch run other binaries.
+    state = { config, layers: [], key: nextKey(sha256Digest('scratch'), formatPlatform(normalizePlatform(platform))) };
   } else {
-    const img = await s.deps.image(stage.base.ref);
+    const img = await s.deps.image(stage.base.ref, stage.platform ?? s.platform);
     const config = cloneConfig(img.config);
     config.history ??= [];
     state = { config, layers: [...img.manifest.layers], key: nextKey('image', img.id) };

@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { Codec } from '../layer/compress.js';
 import type { OutputCompression } from './output-compression.js';
+import type { Platform } from '../oci/types.js';
 
 /** `--ssh ID[=SOCKET]`: an ssh-agent socket on the host, offered to `RUN --mount=type=ssh,id=ID`. */
 export interface SshSpec {
@@ -73,6 +74,10 @@ export interface BuildOptions {
   cacheTo?: CacheExport[];
   /** Seconds since the epoch: clamps file times and `created` fields. */
   sourceDateEpoch?: number;
+  /** `--platform`: what to build for (default this machine's); several make one index (./platforms.ts). */
+  platforms?: Platform[];
+  /** One platform of a multi-platform build (./platforms.ts): no tags, outputs or cache export, in the caller's lease. */
+  partOfIndex?: boolean;
   progress?: BuildProgress;
   signal?: AbortSignal;
 }
@@ -87,6 +92,8 @@ export interface BuildResult {
   /** Steps that ran and steps answered from the cache. */
   steps: number;
   cached: number;
+  /** A multi-platform build (`id` and `manifestDigest` are then the index's digest): each platform's image. */
+  platforms?: { platform: string; id: string; manifestDigest: string; manifestSize: number }[];
   /** Remote builds: what the client uploaded of the context (file bytes and files; the manifest aside). */
   contextUpload?: { files: number; bytes: number; manifestBytes: number };
 }

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dataLoss, invalidArgument } from '../errors.js';
-import { isManifestType, MediaType } from '../oci/mediatypes.js';
+import { isIndexType, isManifestType, MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, Index } from '../oci/types.js';
 import { writeFileAtomic, writing } from '../util/fsutil.js';
 import { withLock } from '../util/lock.js';
@@ -88,9 +88,9 @@ export class LayoutRefStore implements RefStore {
     return existed;
   }
 
-  /** Index entries without a name that are image manifests (other unnamed entries are left alone). */
+  /** Index entries without a name that are image manifests or indexes (other unnamed entries are left alone). */
   async unnamed(): Promise<Descriptor[]> {
-    return (await this.readIndex()).manifests.filter((d) => refName(d) === undefined && isManifestType(d.mediaType));
+    return (await this.readIndex()).manifests.filter((d) => refName(d) === undefined && (isManifestType(d.mediaType) || isIndexType(d.mediaType)));
   }
 
   async keep(descriptor: Descriptor): Promise<void> {

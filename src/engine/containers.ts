@@ -3,6 +3,7 @@
  * exec/wait/inspect` ask of a backend. Containers are ephemeral, as in k3c:
  * every start gives a fresh root filesystem from the image.
  */
+import type { Platform } from '../oci/types.js';
 import type { Readable, Writable } from 'node:stream';
 import type { ProgressSink } from '../image/progress.js';
 import type { ContainerStats } from '../runtime/stats.js';
@@ -127,6 +128,8 @@ export interface CreateOptions {
   pull?: PullPolicy;
   /** `run` starts the container right after (kube makes its pod only for a run: a pod starts when it is made). */
   run?: boolean;
+  /** `--platform`: of a multi-platform image, this platform's (a foreign one runs under QEMU). */
+  platform?: Platform;
   /** The pull's progress. */
   progress?: ProgressSink;
   /** Told before a pull starts (`missing`: the image was not found locally) and after it ends, so a CLI can print what docker prints. */

@@ -2,6 +2,7 @@
 import { parseReference, repositoryName } from '../name/reference.js';
 import { parseConfig } from '../oci/parse.js';
 import type { HistoryRow, ImageDetail, ImageSummary } from './types.js';
+import type { Platform } from '../oci/types.js';
 import { listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
 import type { ImageStore } from './store.js';
 
@@ -43,10 +44,11 @@ export async function listImages(stores: ImageStore, opts: { reference?: string 
   return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
 }
 
-export async function inspectImage(stores: Pick<ImageStore, 'content' | 'refs'>, input: string): Promise<ImageDetail> {
-  const image = await resolveImage(stores.content, stores.refs, input);
+export async function inspectImage(stores: Pick<ImageStore, 'content' | 'refs'>, input: string, platform?: Platform): Promise<ImageDetail> {
+  const image = await resolveImage(stores.content, stores.refs, input, platform);
   const summary = await summarize(stores, image);
-  return { ...summary, manifest: image.manifest, manifestDescriptor: image.manifestDescriptor };
+  const index = image.platforms ? { index: { descriptor: image.manifestDescriptor, platforms: image.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest })) } } : {};
+  return { ...summary, manifest: image.manifest, manifestDescriptor: image.imageDescriptor, ...index };
 }
 
 export async function imageHistory(stores: ImageStore, input: string): Promise<HistoryRow[]> {

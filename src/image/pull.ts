@@ -111,8 +111,9 @@ export async function pullImage(stores: ImageStore, registry: RegistryClient, in
     });
     const name = formatReference(ref);
     const previous = await stores.refs.get(name);
-    const { mediaType, digest, size, platform } = image.descriptor;
-    const descriptor: Descriptor = { mediaType, digest, size, ...(platform ? { platform } : {}), annotations: { [REPO_DIGEST]: top.descriptor.digest } };
+    // An index is kept as it is (the name stands for every platform; those pulled are stored: ./platform-image.ts).
+    const { mediaType, digest, size } = top.descriptor;
+    const descriptor: Descriptor = { mediaType, digest, size, annotations: { [REPO_DIGEST]: top.descriptor.digest } };
     await stores.setRef(name, descriptor);
     return {
       reference: name,

@@ -14,9 +14,9 @@ import type { PushOptions, PushResult } from './types.js';
 import { parseReference } from '../name/reference.js';
 import { resolveImage } from './resolve.js';
 import type { ImageStore } from './store.js';
-import { copyImage } from './copy.js';
+import { walkImage } from './copy.js';
+import { pushTree } from './push-index.js';
 import { counting } from './counting.js';
-import { compressedForPush } from './push-compress.js';
 
 const PARALLEL_UPLOADS = 3;
 
@@ -44,7 +44,7 @@ export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descr
 
 export async function pushImage(stores: ImageStore, registry: RegistryClient, input: string, opts: PushOptions = {}): Promise<PushResult> {
   const ref = parseNormalizedNamed(input);
-  const image = await resolveImage(stores.content, stores.refs, input);
+  const image = await resolveImage(stores.content, stores.refs, input, opts.platform);
   const progress = opts.progress ?? noProgress;
   const repo = registry.repository(ref.domain, ref.path, ['pull', 'push']);
   // Other repositories on the same registry that hold this image: blobs can be mounted from them.
@@ -52,13 +52,17 @@ export async function pushImage(stores: ImageStore, registry: RegistryClient, in
     .map((r) => parseReference(r.name))
     .filter((r) => r.domain === ref.domain && r.path !== ref.path)
     .map((r) => r.path);
-  const stored = { descriptor: image.manifestDescriptor, bytes: await stores.content.readBytes(image.manifestDescriptor.digest) };
+  // `--platform`: that platform's manifest of an index, alone.
+  const top = opts.platform ? image.imageDescriptor : image.manifestDescriptor;
+  const stored = { descriptor: top, bytes: await stores.content.readBytes(top.digest) };
   // The gzip forms made for this push are leased until it ends (then kept by their records).
   return stores.withLease(async () => {
-    const root = await compressedForPush(stores, stored);
+    const { root, made } = await pushTree(stores, stored);
     let digest = '';
-    await copyImage(root, {
-      read: (d) => stores.content.readBytes(d.digest),
+    // An index: every platform stored here goes (each manifest by its digest), then the index under the tag.
+    await walkImage(root, {
+      read: async (d) => made.get(d.digest) ?? stores.content.readBytes(d.digest),
+      every: { has: async (d) => made.has(d.digest) || (await stores.content.stat(d.digest)) !== undefined },
       blob: async (d, kind) => pushBlob(stores, repo, d, mountFrom, kind === 'config' ? noProgress : progress, opts.chunkSize),
       // The image's own manifest goes under the tag; one an index names, by its digest.
       document: async (d, bytes) => {

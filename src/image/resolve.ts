@@ -2,19 +2,32 @@
  * Finding local images: by name (normalized, `:latest` added), by full image
  * ID (`sha256:…`), or by a unique ID prefix, as `docker` does.
  */
-import { notFound, invalidArgument } from '../errors.js';
+import { notFound, invalidArgument, isKilnError } from '../errors.js';
+import { isIndexType } from '../oci/mediatypes.js';
 import { formatReference, parseNormalizedNamed } from '../name/reference.js';
 import { parseImageManifest } from '../oci/parse.js';
 import type { ContentStore, NamedRef, RefStore } from '../content/store.js';
-import type { Descriptor, Manifest } from '../oci/types.js';
+import type { Descriptor, Manifest, Platform } from '../oci/types.js';
+import { resolveTarget, type PlatformImage } from './platform-image.js';
 
 export interface LocalImage {
+  /** What the refs name: an image manifest, or an index (a multi-platform image). */
   manifestDescriptor: Descriptor;
+  /** The image manifest (of an index: the platform's entry, ./platform-image.ts). */
   manifest: Manifest;
+  /** Of an index: the entry `manifest` is; else the same as manifestDescriptor. */
+  imageDescriptor: Descriptor;
   /** Config digest: the image ID. */
   id: string;
   /** Refs (tags) pointing at this manifest. */
   refs: NamedRef[];
+  /** Of an index: its platforms present in the store. */
+  platforms?: PlatformImage[];
+}
+
+async function localImage(content: ContentStore, d: Descriptor, refs: NamedRef[], name: string, platform?: Platform): Promise<LocalImage> {
+  const t = await resolveTarget(content, d, name, platform);
+  return { manifestDescriptor: d, manifest: t.manifest, imageDescriptor: t.descriptor, id: t.manifest.config.digest, refs, ...(t.platforms ? { platforms: t.platforms } : {}) };
 }
 
 export async function readManifest(content: ContentStore, desc: Descriptor): Promise<Manifest> {
@@ -22,39 +35,53 @@ export async function readManifest(content: ContentStore, desc: Descriptor): Pro
   return parseImageManifest(bytes, desc.mediaType);
 }
 
-/** All images, grouped by manifest digest: the tagged ones, then those kept without a name (no refs). */
+/**
+ * All images, grouped by manifest (or index) digest: the tagged ones, then those kept without a name (no refs).
+ * An index none of whose platforms is stored is left out.
+ */
 export async function listLocalImages(content: ContentStore, refs: RefStore): Promise<LocalImage[]> {
-  const byManifest = new Map<string, LocalImage>();
-  for (const d of (await refs.unnamed?.()) ?? []) {
-    const manifest = await readManifest(content, d);
-    byManifest.set(d.digest, { manifestDescriptor: d, manifest, id: manifest.config.digest, refs: [] });
-  }
-  for (const ref of await refs.list()) {
-    const existing = byManifest.get(ref.descriptor.digest);
-    if (existing) {
-      existing.refs.push(ref);
-      continue;
+  const byManifest = new Map<string, LocalImage | undefined>();
+  const add = async (d: Descriptor, name: string) => {
+    try {
+      return await localImage(content, d, [], name);
+    } catch (e) {
+      if (isIndexType(d.mediaType) && isKilnError(e, 'NOT_FOUND')) return undefined;
+      throw e;
     }
-    const manifest = await readManifest(content, ref.descriptor);
-    byManifest.set(ref.descriptor.digest, {
-      manifestDescriptor: ref.descriptor,
-      manifest,
-      id: manifest.config.digest,
-      refs: [ref],
-    });
+  };
+  for (const d of (await refs.unnamed?.()) ?? []) byManifest.set(d.digest, await add(d, d.digest));
+  for (const ref of await refs.list()) {
+    if (!byManifest.has(ref.descriptor.digest)) byManifest.set(ref.descriptor.digest, await add(ref.descriptor, ref.name));
+    byManifest.get(ref.descriptor.digest)?.refs.push(ref);
   }
-  return [...byManifest.values()];
+  return [...byManifest.values()].filter((i): i is LocalImage => i !== undefined);
 }
 
 const hexPrefix = /^(sha256:)?[a-f0-9]{1,64}$/;
 
-/** Resolves what a user typed to one local image, or NOT_FOUND naming it. */
-export async function resolveImage(content: ContentStore, refs: RefStore, input: string): Promise<LocalImage> {
+/**
+ * Resolves what a user typed to one local image, or NOT_FOUND naming it. With `platform`, an index
+ * answers that platform's manifest (or NOT_FOUND naming the platforms it has); an image ID may be
+ * any stored platform's config digest of an index, or the index digest.
+ */
+export async function resolveImage(content: ContentStore, refs: RefStore, input: string, platform?: Platform): Promise<LocalImage> {
+  const found = await findImage(content, refs, input);
+  if (!platform) return found.image;
+  return localImage(content, found.image.manifestDescriptor, found.image.refs, input, platform);
+}
+
+async function findImage(content: ContentStore, refs: RefStore, input: string): Promise<{ image: LocalImage }> {
   const images = await listLocalImages(content, refs);
   if (hexPrefix.test(input)) {
     const prefix = input.startsWith('sha256:') ? input : `sha256:${input}`;
-    const hits = images.filter((i) => i.id.startsWith(prefix) || i.manifestDescriptor.digest === prefix);
-    if (hits.length === 1) return hits[0]!;
+    const hits = images.filter((i) => i.id.startsWith(prefix) || i.manifestDescriptor.digest === prefix || (i.platforms !== undefined && i.manifestDescriptor.digest.startsWith(prefix)));
+    if (hits.length === 1) return { image: hits[0]! };
+    // A container records the config digest of the platform it ran: that platform's view of the index.
+    const within = images.filter((i) => i.platforms?.some((p) => p.manifest.config.digest === prefix));
+    if (hits.length === 0 && within.length === 1) {
+      const p = within[0]!.platforms!.find((x) => x.manifest.config.digest === prefix)!;
+      return { image: { ...within[0]!, manifest: p.manifest, imageDescriptor: p.descriptor, id: p.manifest.config.digest } };
+    }
     if (hits.length > 1) throw invalidArgument(`image ID prefix "${input}" is ambiguous (${hits.length} images match)`, { hint: 'give more characters of the ID' });
   }
   let name: string;
@@ -65,15 +92,19 @@ export async function resolveImage(content: ContentStore, refs: RefStore, input:
     throw e;
   }
   const byName = images.find((i) => i.refs.some((r) => r.name === name));
-  if (byName) return byName;
+  if (byName) return { image: byName };
   const digestIdx = name.indexOf('@');
   if (digestIdx > 0) {
     const digest = name.slice(digestIdx + 1);
     const hit = images.find((i) => i.manifestDescriptor.digest === digest || i.refs.some((r) => r.descriptor.annotations?.[REPO_DIGEST] === digest));
-    if (hit) return hit;
+    if (hit) return { image: hit };
   }
   throw notFound(`no such image: ${input}`, { hint: `pull it first: kiln pull ${input}` });
 }
 
 /** Annotation on a ref: the digest the registry served for it (index or manifest). */
 export const REPO_DIGEST = 'io.kiln.image.repo-digest';
+
+/** Every image manifest a local image stands for: itself, or each stored platform of its index. */
+export const imageManifests = (image: LocalImage): { id: string; manifest: Manifest }[] =>
+  image.platforms ? image.platforms.map((p) => ({ id: p.manifest.config.digest, manifest: p.manifest })) : [{ id: image.id, manifest: image.manifest }];

@@ -22,6 +22,8 @@ export interface ImageDetail extends ImageSummary {
   manifest: Manifest;
   manifestDescriptor: Descriptor;
   config: ImageConfig;
+  /** A multi-platform image: the index its names point at, and its platforms stored here (`manifest` is one of them). */
+  index?: { descriptor: Descriptor; platforms: { platform: Platform; digest: string }[] };
 }
 
 export interface HistoryRow {
@@ -50,6 +52,8 @@ export interface PullResult {
 }
 
 export interface PushOptions {
+  /** Of an index: push only this platform's manifest (under the tag). */
+  platform?: Platform;
   progress?: ProgressSink;
   chunkSize?: number;
   signal?: AbortSignal;

@@ -78,6 +78,12 @@ export function formatPlatform(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter((x) => x !== undefined && x !== '').join('/');
 }
 
+/** Normalized, as BuildKit and Docker name it to people: `linux/arm64` (its default v8 left out), `linux/arm/v7`. */
+export function displayPlatform(p: Platform): string {
+  const n = normalizePlatform(p);
+  return formatPlatform(n.architecture === 'arm64' && n.variant === 'v8' ? { os: n.os, architecture: n.architecture } : n);
+}
+
 /** The platform this process runs on, from `process.platform` and `process.arch`. */
 export function hostPlatform(): Platform {
   const os = process.platform === 'win32' ? 'windows' : process.platform;

@@ -47,7 +47,7 @@ export interface JobFlags {
   iidfile?: string;
   pull?: boolean;
   cache: boolean;
-  platform?: string;
+  platform: string[];
   check?: boolean;
 }
 
@@ -71,7 +71,7 @@ function refuseUnsupported(f: JobFlags): void {
   const bad: [boolean, string][] = [
     [f.secret.length > 0, '--secret'], [f.ssh.length > 0, '--ssh'], [f.output.length > 0, '-o/--output'], [f.cacheFrom.length > 0, '--cache-from'],
     [f.cacheTo.length > 0, '--cache-to'], [f.addHost.length > 0, '--add-host'], [f.network !== 'host', '--network'], [f.iidfile !== undefined, '--iidfile'],
-    [Boolean(f.pull), '--pull'], [!f.cache, '--no-cache'], [f.platform !== undefined, '--platform'], [Boolean(f.check), '--check'],
+    [Boolean(f.pull), '--pull'], [!f.cache, '--no-cache'], [f.platform.length > 0, '--platform'], [Boolean(f.check), '--check'],
   ];
   const named = bad.filter(([b]) => b).map(([, n]) => n);
   if (named.length > 0) throw invalidArgument(`kiln build --job does not take ${named.join(', ')}`, { hint: 'drop them, or build without --job' });

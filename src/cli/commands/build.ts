@@ -10,7 +10,7 @@ import { gitContext } from './build-git-context.js';
 import { isGitUrl } from '../../builder/git.js';
 import path from 'node:path';
 import { parseCodec, peekHead, sniffCodec } from '../../layer/compress.js';
-import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
+import { targetPlatforms } from '../../builder/platforms.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';
 import { withEngine } from '../engine.js';
 import { globals } from '../context.js';
@@ -40,7 +40,7 @@ interface Flags {
   addHost: string[];
   pull?: boolean;
   push?: boolean;
-  platform?: string;
+  platform: string[];
   metadataFile?: string;
   cacheFrom: string[];
   cacheTo: string[];
@@ -125,7 +125,7 @@ export function register(program: Command): void {
     .option('--compression <codec>', 'how new layers are kept in the store: none (default: uncompressed, as Docker\'s store; push sends them gzip-compressed), gzip or zstd')
     .option('--add-host <host:ip>', 'add a line to /etc/hosts of RUN steps (repeatable)', collect, [])
     .option('--pull', 'pull base images even when they are stored')
-    .option('--platform <platform>', "target platform (only this machine's)")
+    .option('--platform <platform>', 'target platform(s): os/arch[/variant], comma-separated or repeated; several make one multi-platform index (foreign RUN steps under QEMU)', collect, [])
     .option('--metadata-file <file>', 'write the build result (digests, names) as JSON to this file')
     .option('--cache-from <spec>', 'reuse steps of a BuildKit-format cache: type=registry,ref=HOST/REPO:TAG (or just the ref), type=local,src=DIR (repeatable; one that cannot be read is a warning)', collect, [])
     .option('--cache-to <spec>', 'after the build, write its step cache in BuildKit\'s format: type=registry,ref=HOST/REPO:TAG, type=local,dest=DIR (with [,mode=min|max]) or type=inline', collect, [])
@@ -137,13 +137,6 @@ export function register(program: Command): void {
       if (f.check) return runCheck(context, f.file);
       if (f.network !== 'host' && f.network !== 'none') throw invalidArgument(`--network ${f.network}: kiln build supports host and none`);
       if (!['auto', 'plain', 'tty'].includes(f.progress)) throw invalidArgument(`--progress ${f.progress}: use auto, plain or tty`);
-      if (f.platform !== undefined) {
-        const want = normalizePlatform(parsePlatform(f.platform));
-        const host = hostPlatform();
-        if (want.os !== host.os || want.architecture !== host.architecture || (want.variant && want.variant !== host.variant)) {
-          throw invalidArgument(`--platform ${f.platform}: kiln builds for this machine's platform (${formatPlatform(host)}) only`, { hint: `drop --platform or use --platform ${formatPlatform(host)}` });
-        }
-      }
       const plan = planOutputs(f.output, f.tag, Boolean(f.push));
       if (context === '-' && f.file === '-') throw invalidArgument('the context and the Dockerfile cannot both come from standard input');
       const opts: BuildOptions = {
@@ -162,6 +155,7 @@ export function register(program: Command): void {
         cacheFrom: f.cacheFrom.map(parseCacheFrom),
         cacheTo: f.cacheTo.map(parseCacheTo),
         ...(f.target !== undefined ? { target: f.target } : {}),
+        ...(f.platform.length > 0 ? { platforms: targetPlatforms(f.platform) } : {}),
       };
       if (context === '-') Object.assign(opts, await streamContext(process.stdin));
       else if (isGitUrl(context)) opts.context = await gitContext(context);

@@ -5,6 +5,7 @@ import type { ImageDetail } from '../../engine/engine.js';
 import { familiarString, parseReference } from '../../name/reference.js';
 import { withContainers, withEngine } from '../engine.js';
 import { printJSON } from '../output.js';
+import { displayPlatform } from '../../oci/platform.js';
 
 const familiar = (name: string): string => familiarString(parseReference(name));
 
@@ -23,6 +24,13 @@ function imageJSON(d: ImageDetail) {
     Config: d.config.config ?? {},
     RootFS: { Type: d.config.rootfs.type, Layers: d.config.rootfs.diff_ids },
     Manifest: { MediaType: d.manifestDescriptor.mediaType, Digest: d.manifestDescriptor.digest, Size: d.manifestDescriptor.size },
+    // A multi-platform image (its names point at an index): the index and the platforms stored here.
+    ...(d.index
+      ? {
+          Index: { MediaType: d.index.descriptor.mediaType, Digest: d.index.descriptor.digest, Size: d.index.descriptor.size },
+          Platforms: d.index.platforms.map((p) => ({ Platform: displayPlatform(p.platform), Digest: p.digest })),
+        }
+      : {}),
   };
 }
 

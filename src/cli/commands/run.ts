@@ -16,7 +16,7 @@ export function register(program: Command): void {
     // As docker: a terminal on a container's stdin needs one on ours.
     if (opts.tty && opts.interactive && !process.stdin.isTTY) throw invalidArgument('the input device is not a TTY', { hint: 'drop -t (keep -i to pipe input), or run kiln from a terminal' });
     await withContainers(cmd, async (c) => {
-      const pull = createOptions(opts.pull);
+      const pull = createOptions(opts.pull, opts.platform);
       const id = await c.createContainer(spec, { ...pull, run: true }).finally(() => pull.done());
       if (opts.detach) {
         await c.startContainer(id);

@@ -8,6 +8,7 @@ import { installCommand } from './install.js';
 import { uninstallCommand } from './uninstall.js';
 import { registerAgentImage } from './agent-image.js';
 import { dfCommand } from './df.js';
+import { binfmtCommand } from './binfmt.js';
 import { containerSizes, section, totalLine } from './prune-output.js';
 
 /** `system info` (and `kiln info`): the backend, where it keeps images (for kube: where the agent runs), what it holds. */
@@ -38,6 +39,7 @@ export function register(program: Command): void {
   installCommand(system);
   uninstallCommand(system);
   dfCommand(system);
+  binfmtCommand(system);
   system
     .command('prune')
     .description('Remove stopped containers, dangling images (all unused ones with -a), dangling build cache (all with -a), what killed builds left, unused blobs and unpacked layers, stale partial downloads (and unused volumes with --volumes)')

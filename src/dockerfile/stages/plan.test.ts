@@ -83,6 +83,15 @@ test('FROM refers to earlier stages by name; predefined ARGs work in FROM', () =
   assert.deepEqual(plan.stages[0].platform, arm);
 });
 
+test('a global ARG TARGETARCH without a default takes the automatic value (BuildKit); a build arg or a default wins', () => {
+  const plan = planBuild('ARG TARGETARCH\nARG BUILDARCH=riscv64\nFROM base-${TARGETARCH}-${BUILDARCH}\n', { platform: arm });
+  assert.deepEqual(plan.target.base, { kind: 'image', ref: 'base-arm-riscv64' });
+  const given = planBuild('ARG TARGETARCH\nFROM base-${TARGETARCH}\n', { platform: arm, buildArgs: { TARGETARCH: 'mine' } });
+  assert.deepEqual(given.target.base, { kind: 'image', ref: 'base-mine' });
+  const other = planBuild('ARG NOTSET\nFROM base${NOTSET}\n', { platform: arm });
+  assert.deepEqual(other.target.base, { kind: 'image', ref: 'base' });
+});
+
 function bigDockerfile(instructions: number): string {
   const lines = ['# syntax=docker/dockerfile:1', 'ARG BASE=debian:12', 'FROM $BASE AS build'];
   for (let i = 0; lines.length < instructions; i++) {

@@ -39,7 +39,8 @@ export function planBuild(text: string, opts: PlanOptions = {}): BuildPlan {
     }
     for (const a of inst.args) {
       declared.add(a.key);
-      const value = Object.hasOwn(buildArgs, a.key) ? buildArgs[a.key] : a.value === undefined ? undefined : expand(inst, a.value, metaEnv, escape);
+      // `ARG TARGETARCH` with no default takes the automatic platform value, as BuildKit.
+      const value = Object.hasOwn(buildArgs, a.key) ? buildArgs[a.key] : a.value === undefined ? predefinedArgs[a.key] : expand(inst, a.value, metaEnv, escape);
       meta.set(a.key, value);
       metaArgs.push({ key: a.key, value });
     }

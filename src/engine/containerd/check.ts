@@ -3,13 +3,13 @@ import type { CheckProblem } from '../engine.js';
 import { isKilnError } from '../../errors.js';
 import type { ContainerdContentStore } from './content.js';
 import type { ContainerdRefStore } from './refs.js';
-import { readManifest } from '../../image/resolve.js';
+import { resolveTarget } from '../../image/platform-image.js';
 
 export async function checkImages(content: ContainerdContentStore, refs: ContainerdRefStore): Promise<CheckProblem[]> {
   const problems: CheckProblem[] = [];
   for (const ref of await refs.list()) {
     try {
-      const manifest = await readManifest(content, ref.descriptor);
+      const { manifest } = await resolveTarget(content, ref.descriptor, ref.name);
       for (const b of [manifest.config, ...manifest.layers]) {
         const have = await content.stat(b.digest);
         if (!have) problems.push({ kind: 'missing-blob', subject: ref.name, message: `${b.digest} is not in containerd's content store` });

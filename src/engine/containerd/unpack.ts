@@ -32,8 +32,30 @@ export async function platformManifest(ctx: UnpackContext, target: Descriptor): 
     return { descriptor: target, manifest: parseImageManifest(await ctx.content.readBytes(target.digest), target.mediaType) };
   }
   const index = parseIndex(await ctx.content.readBytes(target.digest), target.mediaType);
-  const chosen = selectManifest(index, hostPlatform());
-  return platformManifest(ctx, chosen);
+  // The host's entry among those stored (a pull stores the platforms asked for), else the first stored.
+  const stored = await storedEntries(ctx, index.manifests);
+  let chosen: Descriptor | undefined;
+  try {
+    chosen = selectManifest({ ...index, manifests: stored }, hostPlatform());
+  } catch (e) {
+    if (!isKilnError(e, 'NOT_FOUND')) throw e;
+    chosen = stored[0];
+  }
+  // Nothing stored: the host's entry, whose absence is then the error.
+  return platformManifest(ctx, chosen ?? selectManifest(index, hostPlatform()));
+}
+
+async function storedEntries(ctx: UnpackContext, entries: Descriptor[]): Promise<Descriptor[]> {
+  const out: Descriptor[] = [];
+  for (const d of entries) if (d.platform && d.platform.os !== 'unknown' && (await ctx.content.stat(d.digest))) out.push(d);
+  return out;
+}
+
+/** GC labels of one image manifest: its config and layers. */
+async function labelManifest(ctx: UnpackContext, descriptor: Descriptor, manifest: Manifest): Promise<void> {
+  const labels: Record<string, string> = { 'containerd.io/gc.ref.content.config': manifest.config.digest };
+  manifest.layers.forEach((l, i) => (labels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
+  await ctx.content.setLabels(descriptor.digest, labels);
 }
 
 async function labelIndex(ctx: UnpackContext, target: Descriptor): Promise<void> {
@@ -90,11 +112,15 @@ async function applyLayer(ctx: UnpackContext, layer: Descriptor, diffId: string,
 
 /** Labels an image's blobs for containerd's GC and unpacks it into the snapshotter. Returns the config digest (the image ID). */
 export async function publishImage(ctx: UnpackContext, target: Descriptor): Promise<string> {
-  if (isIndexType(target.mediaType)) await labelIndex(ctx, target);
+  if (isIndexType(target.mediaType)) {
+    await labelIndex(ctx, target);
+    // Every stored platform's blobs are kept (a multi-platform build stores them all); the host's is unpacked.
+    for (const d of await storedEntries(ctx, parseIndex(await ctx.content.readBytes(target.digest), target.mediaType).manifests)) {
+      if (!isIndexType(d.mediaType)) await labelManifest(ctx, d, parseImageManifest(await ctx.content.readBytes(d.digest), d.mediaType));
+    }
+  }
   const { descriptor, manifest } = await platformManifest(ctx, target);
-  const manifestLabels: Record<string, string> = { 'containerd.io/gc.ref.content.config': manifest.config.digest };
-  manifest.layers.forEach((l, i) => (manifestLabels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
-  await ctx.content.setLabels(descriptor.digest, manifestLabels);
+  await labelManifest(ctx, descriptor, manifest);
 
   const config = parseConfig(await ctx.content.readBytes(manifest.config.digest));
   const diffIds = config.rootfs?.diff_ids ?? [];

@@ -1,6 +1,6 @@
 /** docker's `--restart`: parsed once for every backend; kube honours it (the pod's restartPolicy), the runc backends refuse it in one line. */
 import { invalidArgument, unimplemented } from '../../errors.js';
-import type { ContainerSpec } from '../containers.js';
+import type { ContainerSpec, CreateOptions } from '../containers.js';
 
 export type RestartPolicy = 'no' | 'on-failure' | 'always' | 'unless-stopped';
 
@@ -16,5 +16,12 @@ export function parseRestart(text: string, autoRemove: boolean): RestartPolicy {
 export function refuseRestart(spec: ContainerSpec, backend: string): void {
   if (spec.restart && spec.restart !== 'no') {
     throw unimplemented(`--restart ${spec.restart} is not supported on the ${backend} backend yet`, { hint: "restart it yourself (kiln start), or use --backend kube (the pod's restartPolicy)" });
+  }
+}
+
+/** `run --platform` picks one platform of a multi-platform image: the local backend does it (QEMU for a foreign one); the others refuse in one line. */
+export function refusePlatform(opts: CreateOptions, backend: string): void {
+  if (opts.platform) {
+    throw unimplemented(`run --platform is not supported on the ${backend} backend yet`, { hint: "drop --platform: the node's own platform of the image runs" });
   }
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { chainIds } from '../../oci/config.js';
 import { digestHex } from '../../oci/digest.js';
 import type { LocalStore } from '../../content/layout.js';
-import { listLocalImages } from '../../image/resolve.js';
+import { imageManifests, listLocalImages } from '../../image/resolve.js';
 import { bytesUnder, layerUsage } from '../../snapshot/layer-gc.js';
 import { cacheMountsDir, listCacheMounts, listCacheRecords } from '../../builder/cache-records.js';
 import type { DiskUsage, DiskUsageItem, DiskUsageRow } from '../engine.js';
@@ -40,7 +40,8 @@ export async function diskUsage(store: LocalStore, root: string): Promise<DiskUs
   const usedImages = new Set(containers.map((c) => c.imageId));
   const imageHolds = new Map<string, Holds>();
   for (const image of await listLocalImages(store.content, store.refs)) {
-    const holds: Holds = new Set([image.manifestDescriptor.digest, image.id, ...image.manifest.layers.map((l) => l.digest)]);
+    // An index holds every stored platform's manifest, config and layers.
+    const holds: Holds = new Set([image.manifestDescriptor.digest, ...(image.platforms ?? []).map((p) => p.descriptor.digest), ...imageManifests(image).flatMap((m) => [m.id, ...m.manifest.layers.map((l) => l.digest)])]);
     const config = (await ifExists(store.content.readBytes(image.id)).catch(() => undefined)) as Buffer | undefined;
     const diffIds = config ? ((JSON.parse(config.toString()) as ImageConfig).rootfs?.diff_ids ?? []) : [];
     for (const c of chainIds(diffIds)) if (layers.has(digestHex(c))) holds.add(`layer:${digestHex(c)}`);

@@ -12,7 +12,7 @@ import type { LocalStore } from '../../content/layout.js';
 import { withLock } from '../../util/lock.js';
 import { chainIds } from '../../oci/config.js';
 import type { Descriptor, ImageConfig } from '../../oci/types.js';
-import { listLocalImages } from '../../image/resolve.js';
+import { imageManifests, listLocalImages } from '../../image/resolve.js';
 import { pruneLayers } from '../../snapshot/layer-gc.js';
 import { listCacheRecords, type StoredCacheRecord } from '../../builder/cache-records.js';
 import { ContainerStore } from './containers/store.js';
@@ -35,7 +35,7 @@ async function configOf(store: LocalStore, id: string): Promise<ImageConfig | un
 
 /** Every chain ID some image, container or build-cache record uses. */
 async function chainsInUse(store: LocalStore, root: string, records: StoredCacheRecord[]): Promise<Set<string>> {
-  const ids = new Set((await listLocalImages(store.content, store.refs)).map((i) => i.id));
+  const ids = new Set((await listLocalImages(store.content, store.refs)).flatMap((i) => imageManifests(i).map((m) => m.id)));
   for (const c of await new ContainerStore(root).list()) ids.add(c.imageId);
   const chains = new Set<string>();
   for (const id of ids) for (const c of chainIds((await configOf(store, id))?.rootfs?.diff_ids ?? [])) chains.add(c);
@@ -59,7 +59,7 @@ export async function pruneImages(store: LocalStore, root: string, opts: { all?:
   const used = new Set((await new ContainerStore(root).list()).map((c) => c.imageId));
   const deleted: string[] = [];
   for (const image of await listLocalImages(store.content, store.refs)) {
-    if (used.has(image.id) || (image.refs.length > 0 && !opts.all)) continue;
+    if (imageManifests(image).some((m) => used.has(m.id)) || (image.refs.length > 0 && !opts.all)) continue;
     for (const r of image.refs) await store.refs.delete(r.name);
     if (image.refs.length === 0) await store.refs.forget(image.manifestDescriptor.digest);
     if (!deleted.includes(image.id)) deleted.push(image.id);

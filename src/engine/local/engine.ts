@@ -7,7 +7,7 @@ import type { RegistryClient } from '../../registry/client.js';
 import { failedPrecondition } from '../../errors.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
 import { removeImages } from '../../image/remove.js';
-import { readManifest, resolveImage } from '../../image/resolve.js';
+import { imageManifests, readManifest, resolveImage } from '../../image/resolve.js';
 import { collect, pruneImages } from './disk.js';
 import { pruneBuildCache } from '../store/build-cache.js';
 import type { ImageStore } from '../../image/store.js';
@@ -69,7 +69,12 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
       throw failedPrecondition('pinning keeps an image from the kubelet\'s image GC: kiln\'s own store has no kubelet', { hint: 'use --backend containerd (namespace k8s.io) or --backend kube' });
     },
     async removeImages(refs, opts) {
-      if (!opts?.force) await refuseImagesInUse(refs, usersByImage(await new ContainerStore(root).list()), async (r) => (await resolveImage(stores.content, stores.refs, r)).id);
+      if (!opts?.force) {
+        await refuseImagesInUse(refs, usersByImage(await new ContainerStore(root).list()), async (r) => {
+          const image = await resolveImage(stores.content, stores.refs, r);
+          return [image.id, ...imageManifests(image).map((m) => m.id)];
+        });
+      }
       const result = await removeImages(stores, refs, opts);
       for (const n of result.untagged) await appendEvent(root, { type: 'image', action: 'untag', id: n, attributes: { name: n } });
       for (const id of result.deleted) await appendImageEvent(root, 'delete', id);

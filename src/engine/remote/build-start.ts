@@ -9,10 +9,13 @@ import { invalidArgument } from '../../errors.js';
 import type { BuildOptions } from '../../builder/types.js';
 import type { CacheExport, CacheImport } from '../../builder/types.js';
 import { validateContextId } from './sync/slot.js';
+import type { Platform } from '../../oci/types.js';
+import { formatPlatform } from '../../oci/platform.js';
+import { targetPlatforms } from '../../builder/platforms.js';
 
 export type RemoteBuildOptions = Pick<
   BuildOptions,
-  'tags' | 'buildArgs' | 'target' | 'noCache' | 'labels' | 'network' | 'addHosts' | 'pull' | 'compression' | 'cacheFrom' | 'cacheTo' | 'sourceDateEpoch'
+  'tags' | 'buildArgs' | 'target' | 'noCache' | 'labels' | 'network' | 'addHosts' | 'pull' | 'compression' | 'cacheFrom' | 'cacheTo' | 'sourceDateEpoch' | 'platforms'
 >;
 
 export interface BuildStart {
@@ -73,6 +76,11 @@ export function parseBuildStart(json: string): BuildStart {
       ? (o.cacheTo as CacheExport[]).map((c): CacheExport => (c.type === 'registry' ? { type: 'registry', ref: c.ref, mode: c.mode, ...(typeof c.imageManifest === 'boolean' ? { imageManifest: c.imageManifest } : {}) } : { type: 'inline' }))
       : fail('cacheTo');
   }
+  if (o.platforms !== undefined) {
+    // As strings, parsed again: only os/arch/variant of the known shape pass.
+    const ok = Array.isArray(o.platforms) && o.platforms.every((p: Platform) => isStr(p?.os) && isStr(p.architecture) && (p.variant === undefined || isStr(p.variant)));
+    out.platforms = ok ? targetPlatforms((o.platforms as Platform[]).map(formatPlatform)) : fail('platforms');
+  }
   const base = v.manifestBase === undefined ? {} : { manifestBase: v.manifestBase as string };
   return { contextId, dockerfileText: v.dockerfileText, dockerfileName: name, secretIds: v.secretIds, manifestDigest: v.manifestDigest, ...base, options: out };
 }
@@ -83,9 +91,9 @@ function fail(field: string): never {
 
 /** The client's side: the options that travel (BuildOptions minus the client-only parts). */
 export function remoteOptions(o: BuildOptions): RemoteBuildOptions {
-  const { tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch } = o;
+  const { tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch, platforms } = o;
   if ([...(cacheFrom ?? []), ...(cacheTo ?? [])].some((c) => c.type === 'local')) {
     throw invalidArgument('a type=local build cache is a directory on this machine, and this build runs on the agent', { hint: 'use type=registry,ref=… (or type=inline) with a remote engine' });
   }
-  return JSON.parse(JSON.stringify({ tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch })) as RemoteBuildOptions;
+  return JSON.parse(JSON.stringify({ tags, buildArgs, target, noCache, labels, network, addHosts, pull, compression, cacheFrom, cacheTo, sourceDateEpoch, platforms })) as RemoteBuildOptions;
 }

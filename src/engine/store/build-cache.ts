@@ -9,13 +9,13 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheMountsDir, listCacheMounts, listCacheRecords, removeCacheRecords } from '../../builder/cache-records.js';
-import { listLocalImages } from '../../image/resolve.js';
+import { imageManifests, listLocalImages } from '../../image/resolve.js';
 import type { ImageStore } from '../../image/store.js';
 import { bytesUnder } from '../../snapshot/layer-gc.js';
 
 /** Layer digests of every stored image: a cache record whose layer is among them is in use. */
 export async function imageLayers(store: Pick<ImageStore, 'content' | 'refs'>): Promise<Set<string>> {
-  return new Set((await listLocalImages(store.content, store.refs)).flatMap((i) => i.manifest.layers.map((l) => l.digest)));
+  return new Set((await listLocalImages(store.content, store.refs)).flatMap((i) => imageManifests(i).flatMap((m) => m.manifest.layers.map((l) => l.digest))));
 }
 
 export async function pruneBuildCache(store: Pick<ImageStore, 'content' | 'refs'>, root: string, opts: { all?: boolean } = {}): Promise<{ removed: string[]; bytesFreed: number }> {

@@ -5,11 +5,13 @@
  * left under `root` is cleared (./leftovers.ts).
  */
 import { isKilnError } from '../../errors.js';
-import { buildImage, type BuilderDeps } from '../../builder/builder.js';
+import type { BuilderDeps } from '../../builder/builder.js';
+import { buildPlatforms } from '../../builder/platforms.js';
 import type { BuildOptions, BuildResult } from '../../builder/types.js';
 import { overlaySnapshotter } from '../../snapshot/overlay.js';
 import { clearBuildLeftovers } from './leftovers.js';
-import type { ImageConfig } from '../../oci/types.js';
+import type { ImageConfig, Platform } from '../../oci/types.js';
+import { formatPlatform } from '../../oci/platform.js';
 import { fetchBlob, pullImage } from '../../image/pull.js';
 import { pushBlob } from '../../image/push.js';
 import { noProgress } from '../../image/progress.js';
@@ -29,23 +31,31 @@ export async function buildWith(stores: ImageStore, place: BuildPlace, opts: Bui
   // What builds killed earlier left (their RUN containers, their overlay mounts); live builds' are kept.
   if (!place.steps?.runStep) await clearBuildLeftovers(place.root);
   const pulled = new Set<string>();
-  const image = async (ref: string) => {
+  const image = async (ref: string, platform?: Platform) => {
     let local;
-    if (opts.pull && !pulled.has(ref)) {
-      pulled.add(ref);
-      await pullImage(stores, await place.registry(), ref, opts.signal ? { signal: opts.signal } : {});
+    const pull = async () => pullImage(stores, await place.registry(), ref, { ...(opts.signal ? { signal: opts.signal } : {}), ...(platform ? { platform } : {}) });
+    const key = `${ref} ${platform ? formatPlatform(platform) : ''}`;
+    if (opts.pull && !pulled.has(key)) {
+      pulled.add(key);
+      await pull();
     }
     try {
-      local = await resolveImage(stores.content, stores.refs, ref);
+      local = await resolveImage(stores.content, stores.refs, ref, platform);
     } catch (e) {
       if (!isKilnError(e, 'NOT_FOUND')) throw e;
-      await pullImage(stores, await place.registry(), ref, opts.signal ? { signal: opts.signal } : {});
-      local = await resolveImage(stores.content, stores.refs, ref);
+      // Stored, but not for this platform: the registry may have it; if it cannot be asked, the stored image's platforms are the answer.
+      const stored = await resolveImage(stores.content, stores.refs, ref).then(() => true, () => false);
+      try {
+        await pull();
+      } catch (pullError) {
+        throw stored ? e : pullError;
+      }
+      local = await resolveImage(stores.content, stores.refs, ref, platform);
     }
     const config = JSON.parse((await stores.content.readBytes(local.id)).toString()) as ImageConfig;
     return { id: local.id, manifest: local.manifest, config };
   };
-  return buildImage(
+  return buildPlatforms(
     {
       root: place.root,
       content: stores.content,

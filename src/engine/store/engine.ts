@@ -57,8 +57,10 @@ export function storeEngine(store: ImageStore, opts: StoreEngineOptions): StoreI
       for (const r of refs) {
         const image = await resolveImage(store.content, store.refs, r);
         const names = image.refs.map((x) => x.name).filter((n) => !n.includes('@'));
-        if (names.length === 0) items.push({ descriptor: image.manifestDescriptor });
-        for (const name of names) items.push({ name, descriptor: image.manifestDescriptor });
+        // A docker archive holds one platform of an index: the one the image stands for here (`inspect` shows it).
+        const descriptor = (o?.format ?? 'docker') === 'docker' ? image.imageDescriptor : image.manifestDescriptor;
+        if (names.length === 0) items.push({ descriptor });
+        for (const name of names) items.push({ name, descriptor });
         saved.push([image.id, names]);
       }
       const { saveArchive } = await import('../../image/archive/save.js');

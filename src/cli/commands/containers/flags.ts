@@ -36,6 +36,7 @@ export interface CreateFlags {
   label: string[];
   pull: string;
   restart?: string;
+  platform?: string;
 }
 
 export function addCreateFlags(cmd: Command): Command {
@@ -70,7 +71,8 @@ export function addCreateFlags(cmd: Command): Command {
     .option('--tmpfs <path[:opts]>', 'mount a tmpfs', collect, [])
     .option('-l, --label <k=v>', 'set a label', collect, [])
     .option('--restart <policy>', 'no (default), on-failure, always or unless-stopped (kube: the pod\'s restartPolicy)')
-    .option('--pull <policy>', 'pull the image: missing (default), always or never', 'missing');
+    .option('--pull <policy>', 'pull the image: missing (default), always or never', 'missing')
+    .option('--platform <platform>', 'os/arch[/variant] of a multi-platform image to run (a foreign one runs under QEMU user emulation)');
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };

@@ -4,11 +4,12 @@
  * the pull's progress, and the digest and status lines.
  */
 import type { CreateOptions, PullPolicy } from '../../../engine/containers.js';
+import { parsePlatform } from '../../../oci/platform.js';
 import type { ProgressEvent } from '../../../image/progress.js';
 import { createProgress } from '../../progress.js';
 import { familiarName, pullReport } from '../../pull-report.js';
 
-export function createOptions(policy: string): CreateOptions & { done(): void } {
+export function createOptions(policy: string, platform?: string): CreateOptions & { done(): void } {
   const err = process.stderr;
   const bars = createProgress(err);
   const report = pullReport(err);
@@ -20,6 +21,7 @@ export function createOptions(policy: string): CreateOptions & { done(): void } 
   };
   return {
     pull: policy as PullPolicy,
+    ...(platform ? { platform: parsePlatform(platform) } : {}),
     progress: {
       emit(e: ProgressEvent) {
         header();

@@ -5,7 +5,7 @@
  * src/runtime/cni.ts, logs written by kiln's log driver under the shim. What
  * it cannot do yet says so in one line (see the README's table).
  */
-import { refuseRestart } from '../../containers/restart.js';
+import { refusePlatform, refuseRestart } from '../../containers/restart.js';
 import { failedPrecondition, isKilnError, notFound, unimplemented } from '../../../errors.js';
 import type { ContainerDetail, ContainerEngine, ContainerSummary, CreateOptions } from '../../containers.js';
 import { containerDetail } from '../../containers/detail.js';
@@ -66,6 +66,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
     ...refused,
     async createContainer(spec, opts = {}) {
       refuseRestart(spec, 'containerd');
+      refusePlatform(opts, 'containerd');
       return createCtr(c, spec, await findImage(spec.image, opts));
     },
 

@@ -20,6 +20,7 @@ import { notOnKube } from './pod.js';
 import { deletePod, findPod, idOf, listPods, nameOf } from './pods.js';
 import { exitCode, waitExited, waitStarted } from './start.js';
 import { podDetail, podLive, podSummary, portsOf } from './status.js';
+import { refusePlatform } from '../../containers/restart.js';
 
 export interface KubeContainerDeps {
   k: Kube;
@@ -76,6 +77,7 @@ export function kubeContainers(d: KubeContainerDeps): ContainerEngine {
 
   return {
     async createContainer(spec, opts = {}) {
+      refusePlatform(opts, 'kube');
       if (!opts.run) throw notOnKube('create', 'a pod starts when it is made: use kiln --backend kube run (-d to keep it in the background)');
       const pod = await createPod(k, a, d.agent, spec, opts);
       made.set(idOf(pod), pod);

@@ -1,5 +1,6 @@
 /** The local ContainerEngine: records under ROOT/containers, runc through src/runtime, roots from src/snapshot. */
 import { refuseRestart } from '../../containers/restart.js';
+import type { Platform } from '../../../oci/types.js';
 import { failedPrecondition, isKilnError, notFound } from '../../../errors.js';
 import { runcRoot } from '../../../runtime/paths.js';
 import { formatReference, parseNormalizedNamed } from '../../../name/reference.js';
@@ -67,14 +68,14 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
   const ctx = containerContext(root);
 
   /** A local image straight from the store (the full engine, with its registry client, is not loaded for this). */
-  async function localImage(ref: string): Promise<ImageDetail> {
+  async function localImage(ref: string, platform?: Platform): Promise<ImageDetail> {
     const [{ openStore }, { inspectImage }] = await Promise.all([import('../../../content/layout.js'), import('../../../image/list.js')]);
     const store = await openStore(root, { create: false, writable: false }).catch((e: unknown) => {
       if (isKilnError(e, 'NOT_FOUND')) throw notFound(`no such image: ${ref}`);
       throw e;
     });
     try {
-      return await inspectImage(store, ref);
+      return await inspectImage(store, ref, platform);
     } finally {
       await store.close();
     }
@@ -86,7 +87,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
     const isId = /^(sha256:)?[0-9a-f]{12,64}$/.test(ref);
     if (policy !== 'always' || isId) {
       try {
-        return await localImage(ref);
+        return await localImage(ref, opts.platform);
       } catch (e) {
         if (!isKilnError(e, 'NOT_FOUND') || policy === 'never' || isId) throw e;
       }
@@ -94,7 +95,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
     const images = await engine();
     opts.onPull?.start(ref, policy !== 'always');
     try {
-      const result = await images.pull(ref, opts.progress ? { progress: opts.progress } : {});
+      const result = await images.pull(ref, { ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.platform ? { platform: opts.platform } : {}) });
       opts.onPull?.done(result);
     } catch (e) {
       if (policy === 'always') throw e;
@@ -104,7 +105,15 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
         cause: e,
       });
     }
-    return images.inspectImage(ref);
+    return opts.platform ? localImage(ref, opts.platform) : images.inspectImage(ref);
+  }
+
+  /** An image of a foreign platform runs under QEMU: its interpreter registered (or one line saying why it cannot be). */
+  async function emulate(image: ImageDetail): Promise<void> {
+    const { architecture, os, variant } = image.config;
+    if (!architecture || !os) return;
+    const { ensureEmulation } = await import('../../../runtime/binfmt.js');
+    await ensureEmulation([{ os, architecture, ...(variant ? { variant } : {}) }]);
   }
 
   const imageOf = async (rec: ContainerRecord): Promise<ImageDetail> =>
@@ -123,6 +132,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
     async createContainer(spec: ContainerSpec, opts = {}) {
       refuseRestart(spec, 'local');
       const image = await findImage(spec.image, opts);
+      await emulate(image);
       // Check what can be checked before anything is written.
       const [{ containerArgs }, { parseMounts }, { parsePublish }] = await Promise.all([
         import('../../../runtime/command.js'),
@@ -154,7 +164,9 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
         return undefined;
       }
       const { startRecord } = await import('./start.js');
-      return startRecord(ctx, await imageOf(rec), rec, opts.attach);
+      const image = await imageOf(rec);
+      await emulate(image);
+      return startRecord(ctx, image, rec, opts.attach);
     },
 
     async stopContainer(ref, opts = {}) {

@@ -1,0 +1,94 @@
+/**
+ * Local images that are indexes (a multi-platform build, a pull of a
+ * multi-platform image): the ref names the index, and the store holds the
+ * manifests of some of its platforms (all of a build's; those pulled). One of
+ * them stands for the image: the one asked for, else the host's, else the
+ * first present. A platform the index lacks, or lacks locally, is one line
+ * naming the image and the platforms it has.
+ */
+import { notFound } from '../errors.js';
+import { isIndexType } from '../oci/mediatypes.js';
+import { parseConfig, parseImageManifest, parseIndex } from '../oci/parse.js';
+import { displayPlatform, hostPlatform, platformRank } from '../oci/platform.js';
+import type { ContentStore } from '../content/store.js';
+import type { Descriptor, Manifest, Platform } from '../oci/types.js';
+
+/** One platform's image of an index, present in the store. */
+export interface PlatformImage {
+  descriptor: Descriptor;
+  manifest: Manifest;
+  platform: Platform;
+}
+
+/** What a ref names once its index (if any) is resolved to one platform's manifest. */
+export interface ResolvedTarget {
+  /** The image manifest that stands for the image. */
+  descriptor: Descriptor;
+  manifest: Manifest;
+  /** Of an index: its platforms present in the store (every entry's manifest and config are stored). */
+  platforms?: PlatformImage[];
+}
+
+/** Platforms an index's entries name (those of attestations, `unknown/unknown`, left out). */
+const named = (ds: Descriptor[]): Platform[] => ds.flatMap((d) => (d.platform && d.platform.os !== 'unknown' ? [d.platform] : []));
+
+/** The present entries of an index: their manifest and config blobs are in the store. */
+async function presentPlatforms(content: ContentStore, index: Descriptor): Promise<{ present: PlatformImage[]; all: Platform[] }> {
+  const parsed = parseIndex(await content.readBytes(index.digest), index.mediaType, `index ${index.digest}`);
+  const present: PlatformImage[] = [];
+  for (const d of parsed.manifests) {
+    if (!d.platform || d.platform.os === 'unknown' || isIndexType(d.mediaType)) continue;
+    if (!(await content.stat(d.digest))) continue;
+    const manifest = parseImageManifest(await content.readBytes(d.digest), d.mediaType, `manifest ${d.digest}`);
+    if (!(await content.stat(manifest.config.digest))) continue;
+    present.push({ descriptor: d, manifest, platform: d.platform });
+  }
+  return { present, all: named(parsed.manifests) };
+}
+
+function best(images: PlatformImage[], want: Platform): PlatformImage | undefined {
+  let pick: PlatformImage | undefined;
+  let rank = Infinity;
+  for (const p of images) {
+    const r = platformRank(want, p.platform);
+    if (r !== undefined && r < rank) [pick, rank] = [p, r];
+  }
+  return pick;
+}
+
+const list = (ps: Platform[]): string => [...new Set(ps.map(displayPlatform))].join(', ') || 'none';
+
+/**
+ * The image manifest `target` stands for: itself, or an index's entry for `platform`
+ * (asked: it must be there; not asked: the host's, else the first present).
+ * `name` is what the user called it, for the error.
+ */
+export async function resolveTarget(content: ContentStore, target: Descriptor, name: string, platform?: Platform): Promise<ResolvedTarget> {
+  if (!isIndexType(target.mediaType)) {
+    const manifest = parseImageManifest(await content.readBytes(target.digest), target.mediaType, `manifest ${target.digest}`);
+    if (platform) await checkPlatform(content, manifest, name, platform);
+    return { descriptor: target, manifest };
+  }
+  const { present, all } = await presentPlatforms(content, target);
+  const chosen = platform ? best(present, platform) : (best(present, hostPlatform()) ?? present[0]);
+  if (!chosen) {
+    const want = displayPlatform(platform ?? hostPlatform());
+    const local = present.length < all.length ? ` (stored here: ${list(present.map((p) => p.platform))})` : '';
+    throw notFound(`image ${name} has no manifest for platform ${want}; it has ${list(all)}${local}`, {
+      hint: platform ? `pull it with --platform ${want}, or build it for ${want}` : `pull it with --platform`,
+    });
+  }
+  return { descriptor: chosen.descriptor, manifest: chosen.manifest, platforms: present };
+}
+
+/** A single-platform image asked for another platform: one line naming both. */
+async function checkPlatform(content: ContentStore, manifest: Manifest, name: string, want: Platform): Promise<void> {
+  const config = parseConfig(await content.readBytes(manifest.config.digest));
+  if (!config.architecture || !config.os) return;
+  const have: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  if (platformRank(want, have) === undefined) {
+    throw notFound(`image ${name} has no manifest for platform ${displayPlatform(want)}; it has ${displayPlatform(have)}`, {
+      hint: `pull it with --platform ${displayPlatform(want)}, or build it for that platform`,
+    });
+  }
+}
