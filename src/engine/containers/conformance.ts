@@ -20,7 +20,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { bridgeMembers, IMAGE, until, type ContainerFixture } from '../../testing/container-fixture.js';
@@ -78,6 +78,8 @@ export function containerConformance(t: ContainerTarget): void {
       assert.equal(missing.code, 127);
       assert.match(missing.stderr, /^kiln: exec: "nosuchcmd": executable file not found in \$PATH/);
       assert.equal(missing.stderr.trim().split('\n').length, 1);
+      // The CLI reads --env-file (on kube, the client side: its root may not exist until it stores something).
+      await mkdir(fx.root, { recursive: true });
       const envFile = path.join(fx.root, 'env.list');
       await writeFile(envFile, '# comment\nFROM_FILE=1\n');
       const flags = await fx.ok([
