@@ -48,9 +48,17 @@ t_lfirst=$(timed lb)
 echo "changed" >>"$ctx/src/b/d07/f22.txt"
 t_one=$(timed rb); u_one=$(up)
 t_lone=$(timed lb)
-t_none=$(timed rb); u_none=$(up)
-t_lnone=$(timed lb)
+# no-change: 5 rounds, remote and local interleaved (order alternating); medians and the median of the paired ratios
+nr=(); nl=(); np=()
+for i in 1 2 3 4 5; do
+  if (( i % 2 )); then r=$(timed rb); l=$(timed lb); else l=$(timed lb); r=$(timed rb); fi
+  nr+=("$r"); nl+=("$l"); np+=("$(echo "$r / $l" | bc -l)")
+done
+u_none=$(up)
+med() { printf '%s\n' "$@" | sort -g | sed -n 3p; }
+t_none=$(med "${nr[@]}"); t_lnone=$(med "${nl[@]}"); p_none=$(med "${np[@]}")
 echo "remote build: agent over TCP+mTLS on loopback, $(mb "$size") MB context ($(mb "$tarsize") MB as a tarball), busybox, 3 RUN + 3 COPY"
 printf '%-10s remote %6.2fs  local %6.2fs  ratio %.2fx  uploaded %s\n' first "$t_first" "$t_lfirst" "$(echo "$t_first / $t_lfirst" | bc -l)" "$u_first"
 printf '%-10s remote %6.2fs  local %6.2fs  ratio %.2fx  uploaded %s  (aim < 1 MB)\n' one-file "$t_one" "$t_lone" "$(echo "$t_one / $t_lone" | bc -l)" "$u_one"
-printf '%-10s remote %6.2fs  local %6.2fs  ratio %.2fx  uploaded %s\n' no-change "$t_none" "$t_lnone" "$(echo "$t_none / $t_lnone" | bc -l)" "$u_none"
+printf '%-10s remote %6.2fs  local %6.2fs  ratio %.2fx (median of 5 paired; min remote %.2fs, local %.2fs)  uploaded %s\n' no-change "$t_none" "$t_lnone" "$p_none" "$(printf '%s\n' "${nr[@]}" | sort -g | head -1)" "$(printf '%s\n' "${nl[@]}" | sort -g | head -1)" "$u_none"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
