@@ -7,7 +7,7 @@
  * each is refused in one line rather than skipping it.
  *
  * Known differences, by backend:
- * - containerd: no volumes (`-v`, `--mount`, `--tmpfs`), no `-t`, no `-i`, no `top` yet (refused);
+ * - containerd: no `-t`, no `-i`, no `top` yet (refused);
  *   a detached container that exits by itself keeps its bridge address until the next
  *   start/stop/rm.
  * - kube (src/engine/kube/containers-conformance.test.ts; each container is a pod): refused: `--network none`
@@ -24,6 +24,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { bridgeMembers, IMAGE, until, type ContainerFixture } from '../../testing/container-fixture.js';
+import { volumeConformance } from './conformance-volumes.js';
 
 export type MissingFeature = 'volumes' | 'tty' | 'stdin' | 'top' | 'stats' | 'cp' | 'diff' | 'export' | 'network-none' | 'pids-limit' | 'create' | 'rerun' | 'rename' | 'commit';
 /** Done, but otherwise than docker does it (see the list above). */
@@ -154,6 +155,8 @@ export function containerConformance(t: ContainerTarget): void {
       assert.equal((await fx.ok(['ps', '-q', '--no-trunc'])).stdout.trim(), id);
       await fx.ok(['rm', '-f', 'rs']);
     });
+
+    if (has('volumes')) volumeConformance(() => fx, NONE);
 
     if (!differs('pod-network')) test('bridge (default): a published port reaches busybox httpd, containers reach each other, /etc files; rm frees the port', async () => {
       const port = await freePort();

@@ -14,6 +14,7 @@ import { usersByImage } from '../../containers/in-use.js';
 import type { Engine, ImageDetail } from '../../engine.js';
 import { createCtr, destroyCtr, endRun, logFile, startCtr, type CtrContext } from './lifecycle.js';
 import type { CtrRecord } from './records.js';
+import { ctrVolumes } from './volumes.js';
 import { getTask, killTask, listTasks, signalNumber, stateOf, stopTask, waitTask, type TaskState } from './tasks.js';
 
 type Images = Pick<Engine, 'inspectImage' | 'pull' | 'commitImage'>;
@@ -22,7 +23,6 @@ function detail(rec: CtrRecord, live: TaskState): ContainerDetail {
   return containerDetail(rec, live, { dir: rec.dir, log: logFile(rec) });
 }
 
-const notVolumes = () => Promise.reject(unimplemented('volumes are not supported on the containerd backend yet', { hint: 'use --backend local for volumes' }));
 const notYet = (what: string, hint: string) => () => Promise.reject(unimplemented(`${what} is not supported on the containerd backend yet`, { hint }));
 /** Commands not done on this backend yet (cp and stats as main's contract names them): one line each. */
 const refused = {
@@ -107,7 +107,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
       if ((await live(rec)).state === 'running' && !opts.force) {
         throw failedPrecondition(`cannot remove container ${rec.name}: it is running`, { hint: `stop it first or use kiln rm -f ${rec.name}` });
       }
-      await destroyCtr(c, rec);
+      await destroyCtr(c, rec, { ...(opts.volumes ? { volumes: true } : {}) });
       return rec.id;
     },
 
@@ -171,10 +171,6 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
 
     imagesInUse: async () => usersByImage(await c.records.list()),
 
-    createVolume: notVolumes,
-    listVolumes: async () => [],
-    inspectVolume: notVolumes,
-    removeVolume: notVolumes,
-    pruneVolumes: async () => [],
+    ...ctrVolumes(c),
   };
 }

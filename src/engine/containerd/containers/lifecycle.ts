@@ -20,11 +20,14 @@ import type { ImageDetail } from '../../engine.js';
 import type { ContainerdConnection } from '../grpc.js';
 import { withLease } from '../lease.js';
 import type { UnpackContext } from '../unpack.js';
+import { removeAnonymousVolumes } from '../../volumes/calls.js';
+import { parseMounts } from '../../volumes/mounts.js';
 import { loggerUri } from './io.js';
 import { startReaper } from './reaper-start.js';
 import { newId, type CtrRecord, type CtrRecords } from './records.js';
 import { ensureChain, etcMounts, freshRoot, removeRoot, rootMounts, runtimeSpec } from './rootfs.js';
 import { deleteTask, killTask, waitTask } from './tasks.js';
+import { volumeStore } from './volumes.js';
 
 export interface CtrContext {
   conn: ContainerdConnection;
@@ -41,7 +44,6 @@ function refuseUnsupported(spec: ContainerSpec): void {
   const no = (flag: string, hint: string) => {
     throw unimplemented(`${flag} is not supported on the containerd backend yet`, { hint });
   };
-  if (spec.volumes?.length || spec.mounts?.length || spec.tmpfs?.length) no('-v/--mount/--tmpfs', 'run without volumes, or use --backend local');
   if (spec.tty) no('-t (a terminal)', 'run without -t, or use --backend local');
   if (spec.interactive) no('-i (stdin)', 'run without -i, or use --backend local');
 }
@@ -55,6 +57,7 @@ export async function createCtr(c: CtrContext, spec: ContainerSpec, image: Image
   refuseUnsupported(spec);
   const args = containerArgs(image.config.config ?? {}, { ...(spec.cmd?.length ? { cmd: spec.cmd } : {}), ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}) });
   parsePublish(spec.publish);
+  const points = parseMounts(spec);
   let imageName = spec.image;
   try {
     imageName = formatReference(parseNormalizedNamed(spec.image));
@@ -72,10 +75,13 @@ export async function createCtr(c: CtrContext, spec: ContainerSpec, image: Image
       rec.chainId = await ensureChain(c.unpack, image);
       const mounts = await freshRoot(c.unpack, id, rec.chainId);
       const options = { ...runOptions(spec), network: networkMode(spec, id) };
-      const ociSpec = await runtimeSpec(mounts, { id, dir, image, options, ...(spec.dns ? { dns: spec.dns } : {}), ...(spec.addHost ? { addHost: spec.addHost } : {}) });
-      await c.records.create(rec, ociSpec);
+      const volumes = { points, store: volumeStore(c) };
+      const made = await runtimeSpec(mounts, { id, dir, image, options, volumes, ...(spec.dns ? { dns: spec.dns } : {}), ...(spec.addHost ? { addHost: spec.addHost } : {}) });
+      rec.mounts = made.points;
+      await c.records.create(rec, made.spec);
     });
   } catch (e) {
+    await removeAnonymousVolumes(volumeStore(c), rec).catch(() => undefined);
     await removeRoot(c.unpack, id).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
     throw e;
@@ -98,10 +104,11 @@ export async function endRun(c: CtrContext, rec: CtrRecord): Promise<CtrRecord> 
   return updated;
 }
 
-/** `rm`: task, network, record, writable root, directory. */
-export async function destroyCtr(c: Omit<CtrContext, 'unpack'> & { unpack: Pick<UnpackContext, 'conn' | 'snapshotter'> }, rec: CtrRecord): Promise<void> {
+/** `rm`: task, network, anonymous volumes (always with --rm or -v), record, writable root, directory. */
+export async function destroyCtr(c: Omit<CtrContext, 'unpack'> & { unpack: Pick<UnpackContext, 'conn' | 'snapshotter'> }, rec: CtrRecord, opts: { volumes?: boolean } = {}): Promise<void> {
   await deleteTask(c.conn, rec.id);
   await networkDown(c, rec);
+  if (opts.volumes || rec.spec.autoRemove) await removeAnonymousVolumes(volumeStore(c), rec);
   await c.records.delete(rec.id);
   await removeRoot(c.unpack, rec.id);
   await rm(rec.dir, { recursive: true, force: true });
