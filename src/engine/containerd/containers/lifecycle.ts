@@ -7,7 +7,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { isKilnError, unimplemented } from '../../../errors.js';
+import { isKilnError } from '../../../errors.js';
 import { formatReference, parseNormalizedNamed } from '../../../name/reference.js';
 import { bridgeDown, bridgeUp, netnsPath, parsePublish } from '../../../runtime/cni.js';
 import { containerArgs } from '../../../runtime/command.js';
@@ -22,7 +22,8 @@ import { withLease } from '../lease.js';
 import type { UnpackContext } from '../unpack.js';
 import { removeAnonymousVolumes } from '../../volumes/calls.js';
 import { parseMounts } from '../../volumes/mounts.js';
-import { loggerUri } from './io.js';
+import { execIo, loggerUri } from './io.js';
+import { closeStdinOn, followSize } from './pty.js';
 import { startReaper } from './reaper-start.js';
 import { newId, type CtrRecord, type CtrRecords } from './records.js';
 import { ensureChain, etcMounts, freshRoot, removeRoot, rootMounts, runtimeSpec } from './rootfs.js';
@@ -39,22 +40,12 @@ export interface CtrContext {
 
 export const logFile = (rec: CtrRecord): string => path.join(rec.dir, 'container.log');
 
-/** Flags this backend cannot honour yet: one line each, before anything is made. */
-function refuseUnsupported(spec: ContainerSpec): void {
-  const no = (flag: string, hint: string) => {
-    throw unimplemented(`${flag} is not supported on the containerd backend yet`, { hint });
-  };
-  if (spec.tty) no('-t (a terminal)', 'run without -t, or use --backend local');
-  if (spec.interactive) no('-i (stdin)', 'run without -i, or use --backend local');
-}
-
 function networkMode(spec: ContainerSpec, id: string): NetworkMode {
   const net = spec.network ?? 'bridge';
   return net === 'bridge' ? { netnsPath: netnsPath(id) } : net;
 }
 
 export async function createCtr(c: CtrContext, spec: ContainerSpec, image: ImageDetail): Promise<string> {
-  refuseUnsupported(spec);
   const args = containerArgs(image.config.config ?? {}, { ...(spec.cmd?.length ? { cmd: spec.cmd } : {}), ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}) });
   parsePublish(spec.publish);
   const points = parseMounts(spec);
@@ -132,7 +123,6 @@ export async function startCtr(c: CtrContext, current: CtrRecord, attach?: Attac
 }
 
 async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<number | undefined> {
-  if (attach?.stdin) throw unimplemented('-i (stdin) is not supported on the containerd backend yet', { hint: 'run without -i, or use --backend local' });
   let rec = await endRun(c, current);
   const mounts = rec.startedAt ? await freshRoot(c.unpack, rec.id, rec.chainId) : await rootMounts(c.unpack, rec.id);
   let net: { ports: CtrRecord['ports']; ip?: string } = { ports: [] };
@@ -145,10 +135,15 @@ async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<
   rec = { ...rest, ...(net.ip ? { ip: net.ip } : {}), ports: net.ports, startedAt: new Date().toISOString(), restartCount: rec.startedAt ? rec.restartCount + 1 : rec.restartCount };
   const log = logFile(rec);
   const offset = await stat(log).then((s) => s.size, () => 0);
+  const tty = !!rec.spec.tty;
+  // Attached with -i or -t, kiln holds the stdio (and writes the log); otherwise the log driver under the shim does.
+  const held = attach && (attach.stdin || tty) ? await execIo(path.join(rec.dir, 'attach'), attach, { tty, log }) : undefined;
+  const stdio = held ? { stdin: held.stdin, stdout: held.stdout, stderr: held.stderr } : { stdin: '', stdout: loggerUri(log), stderr: tty ? '' : loggerUri(log) };
   try {
     await c.records.save(rec);
-    await c.conn.unary('tasks', 'Create', { container_id: rec.id, rootfs: mounts, stdin: '', stdout: loggerUri(log), stderr: loggerUri(log), terminal: false }, `task ${rec.name}`);
+    await c.conn.unary('tasks', 'Create', { container_id: rec.id, rootfs: mounts, ...stdio, terminal: tty }, `task ${rec.name}`);
   } catch (e) {
+    await held?.close();
     await networkDown(c, rec).catch(() => undefined);
     throw isKilnError(e) && /exec: "|executable file not found|permission denied/.test(e.message) ? startError(e.message.replace(/: unknown$/, ''), rec.id) : e;
   }
@@ -156,6 +151,7 @@ async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<
     await c.conn.unary('tasks', 'Start', { container_id: rec.id }, `task ${rec.name}`);
   } catch (e) {
     await endRun(c, rec).catch(() => undefined);
+    await held?.close();
     throw isKilnError(e) ? startError(e.message.replace(/: unknown$/, ''), rec.id) : e;
   }
   if (!attach) {
@@ -164,7 +160,11 @@ async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<
     return undefined;
   }
   let finished = false;
-  const follow = writeLogs(readCriLog(log, { follow: true, from: offset, isDone: async () => finished, pollMs: 50 }), { stdout: attach.stdout ?? sink(), stderr: attach.stderr ?? sink() });
+  const follow = held
+    ? held.done.then(() => undefined)
+    : writeLogs(readCriLog(log, { follow: true, from: offset, isDone: async () => finished, pollMs: 50 }), { stdout: attach.stdout ?? sink(), stderr: attach.stderr ?? sink() });
+  if (held) closeStdinOn(c.conn, rec.id, '', held.stdinEnded);
+  const stopSize = held && tty ? followSize(c.conn, rec.id, '', attach.stdout) : () => undefined;
   // Signals to the CLI go to the container (docker's sig-proxy).
   const forward = (sig: NodeJS.Signals) => void killTask(c.conn, rec.id, sig).catch(() => undefined);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
@@ -174,9 +174,11 @@ async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<
     await endRun(c, rec);
     return exit.exitCode;
   } finally {
+    stopSize();
     for (const sig of signals) process.off(sig, forward);
     finished = true;
     await follow;
+    await held?.close();
     if (rec.spec.autoRemove) await destroyCtr(c, rec);
   }
 }
