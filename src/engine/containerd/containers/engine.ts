@@ -72,6 +72,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
 
     async startContainer(ref, opts = {}) {
       const rec = await c.records.resolve(ref);
+      if (rec.creating) throw failedPrecondition(`container ${rec.name} was never fully made (the kiln creating it was stopped)`, { hint: `remove it: kiln rm ${rec.name}, or kiln container prune` });
       if ((await live(rec)).state === 'running') {
         if (opts.attach) throw failedPrecondition(`container ${rec.name} is already running`, { hint: `see its output with kiln logs -f ${rec.name}` });
         return undefined;

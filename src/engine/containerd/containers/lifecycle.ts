@@ -18,7 +18,7 @@ import type { Attach, ContainerSpec } from '../../containers.js';
 import { runOptions } from '../../containers/run-options.js';
 import type { ImageDetail } from '../../engine.js';
 import type { ContainerdConnection } from '../grpc.js';
-import { withLease } from '../lease.js';
+import { newLeaseId, withLease } from '../lease.js';
 import type { UnpackContext } from '../unpack.js';
 import { removeAnonymousVolumes } from '../../volumes/calls.js';
 import { parseMounts } from '../../volumes/mounts.js';
@@ -58,10 +58,13 @@ export async function createCtr(c: CtrContext, spec: ContainerSpec, image: Image
   const name = await c.records.claimName(spec.name);
   const id = newId();
   const dir = path.join(c.workRoot, 'containerd', c.conn.namespace, id);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const rec: CtrRecord = { id, name, created: new Date().toISOString(), spec, image: imageName, imageId: image.id, args, dir, restartCount: 0, ports: [], mounts: [], chainId: '' };
+  const lease = newLeaseId();
+  const rec: CtrRecord = { id, name, created: new Date().toISOString(), spec, image: imageName, imageId: image.id, args, dir, restartCount: 0, ports: [], mounts: [], chainId: '', creating: { lease, pid: process.pid } };
   try {
-    // Under a lease until the container record references the root it prepared.
+    // The record first: from here a killed kiln leaves a dead container that rm and the prunes remove.
+    await c.records.create(rec);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Under a lease for the image's content it unpacks; the record references the root it prepares.
     await withLease(c.conn, async () => {
       rec.chainId = await ensureChain(c.unpack, image);
       const mounts = await freshRoot(c.unpack, id, rec.chainId);
@@ -69,10 +72,12 @@ export async function createCtr(c: CtrContext, spec: ContainerSpec, image: Image
       const volumes = { points, store: volumeStore(c) };
       const made = await runtimeSpec(mounts, { id, dir, image, options, volumes, ...(spec.dns ? { dns: spec.dns } : {}), ...(spec.addHost ? { addHost: spec.addHost } : {}) });
       rec.mounts = made.points;
-      await c.records.create(rec, made.spec);
-    });
+      delete rec.creating;
+      await c.records.complete(rec, made.spec);
+    }, lease);
   } catch (e) {
     await removeAnonymousVolumes(volumeStore(c), rec).catch(() => undefined);
+    await c.records.delete(id).catch(() => undefined);
     await removeRoot(c.unpack, id).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
     throw e;
@@ -99,7 +104,9 @@ export async function endRun(c: CtrContext, rec: CtrRecord): Promise<CtrRecord> 
 export async function destroyCtr(c: Omit<CtrContext, 'unpack'> & { unpack: Pick<UnpackContext, 'conn' | 'snapshotter'> }, rec: CtrRecord, opts: { volumes?: boolean } = {}): Promise<void> {
   await deleteTask(c.conn, rec.id);
   await networkDown(c, rec);
-  if (opts.volumes || rec.spec.autoRemove) await removeAnonymousVolumes(volumeStore(c), rec);
+  if (opts.volumes || rec.spec.autoRemove || rec.creating) await removeAnonymousVolumes(volumeStore(c), rec);
+  // A dead container's lease (its kiln was killed while making it) goes with it.
+  if (rec.creating) await c.conn.unary('leases', 'Delete', { id: rec.creating.lease, sync: false }, `lease ${rec.creating.lease}`).catch(() => undefined);
   await c.records.delete(rec.id);
   await removeRoot(c.unpack, rec.id);
   await rm(rec.dir, { recursive: true, force: true });

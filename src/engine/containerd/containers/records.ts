@@ -25,6 +25,12 @@ export interface CtrRecord extends DetailRecord {
   chainId: string;
   /** The directory (on this machine) with the log, the /etc files and the CNI result. */
   dir: string;
+  /**
+   * Set while `create` makes the root and the spec (the record comes first, so
+   * a kiln killed meanwhile leaves a container `ps -a` shows, dead, and `rm`
+   * or a prune removes with its snapshot and the lease named here).
+   */
+  creating?: { lease: string; pid: number };
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -87,8 +93,8 @@ export class CtrRecords {
     }
   }
 
-  /** Creates the containerd record with its runtime spec; the snapshot named by the id is its root. */
-  async create(rec: CtrRecord, runtimeSpec: object): Promise<void> {
+  /** Creates the containerd record with its runtime spec (`{}` until `complete`); the snapshot named by the id is its root. */
+  async create(rec: CtrRecord, runtimeSpec: object = {}): Promise<void> {
     const container = {
       id: rec.id,
       labels: { [NAME_LABEL]: rec.name, [IMAGE_LABEL]: rec.image },
@@ -105,6 +111,13 @@ export class CtrRecords {
   async save(rec: CtrRecord): Promise<void> {
     const container = { id: rec.id, labels: { [NAME_LABEL]: rec.name, [IMAGE_LABEL]: rec.image }, extensions: extension(rec) };
     await this.conn.unary('containers', 'Update', { container, update_mask: { paths: ['labels', `extensions.${EXTENSION}`] } }, `container ${rec.name}`);
+  }
+
+  /** The runtime spec and the record once made (`creating` dropped). */
+  async complete(rec: CtrRecord, runtimeSpec: object): Promise<void> {
+    const spec = { type_url: SPEC_TYPE, value: Buffer.from(JSON.stringify(runtimeSpec)) };
+    const container = { id: rec.id, labels: { [NAME_LABEL]: rec.name, [IMAGE_LABEL]: rec.image }, spec, extensions: extension(rec) };
+    await this.conn.unary('containers', 'Update', { container, update_mask: { paths: ['labels', 'spec', `extensions.${EXTENSION}`] } }, `container ${rec.name}`);
   }
 
   /** The runtime spec containerd holds for the container. */
