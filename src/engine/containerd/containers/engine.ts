@@ -5,7 +5,7 @@
  * src/runtime/cni.ts, logs written by kiln's log driver under the shim. What
  * it cannot do yet says so in one line (see the README's table).
  */
-import { refusePlatform, refuseRestart } from '../../containers/restart.js';
+import { refusePlatform } from '../../containers/restart.js';
 import { failedPrecondition, isKilnError, notFound, unimplemented } from '../../../errors.js';
 import type { ContainerDetail, ContainerEngine, ContainerSummary, CreateOptions } from '../../containers.js';
 import { containerDetail } from '../../containers/detail.js';
@@ -15,6 +15,7 @@ import type { Engine, ImageDetail } from '../../engine.js';
 import { createCtr, destroyCtr, endRun, logFile, startCtr, type CtrContext } from './lifecycle.js';
 import type { CtrRecord } from './records.js';
 import { ctrVolumes } from './volumes.js';
+import { refuseRestartPolicy } from './restart.js';
 import { getTask, killTask, listTasks, signalNumber, stateOf, stopTask, waitTask, type TaskState } from './tasks.js';
 
 type Images = Pick<Engine, 'inspectImage' | 'pull' | 'commitImage'>;
@@ -62,10 +63,18 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
     return { rec, pid: st.pid ?? 0 };
   }
 
+  /** Stopped by hand: the restart monitor lets it be (docker ignores the policy then). */
+  async function handBack(rec: CtrRecord): Promise<CtrRecord> {
+    if (!rec.monitor) return rec;
+    const { monitor: _m, ...rest } = rec;
+    await c.records.save(rest);
+    return rest;
+  }
+
   return {
     ...refused,
     async createContainer(spec, opts = {}) {
-      refuseRestart(spec, 'containerd');
+      refuseRestartPolicy(spec);
       refusePlatform(opts, 'containerd');
       return createCtr(c, spec, await findImage(spec.image, opts));
     },
@@ -81,7 +90,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
     },
 
     async stopContainer(ref, opts = {}) {
-      const rec = await c.records.resolve(ref);
+      const rec = await handBack(await c.records.resolve(ref));
       if ((await live(rec)).state !== 'running') return rec.id;
       const image = await images.inspectImage(rec.imageId).catch(() => undefined);
       const signal = opts.signal ?? image?.config.config?.StopSignal ?? 'SIGTERM';
@@ -99,6 +108,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
     async killContainer(ref, signal = 'SIGKILL') {
       const { rec } = await running(ref, 'kill');
       signalNumber(signal);
+      await handBack(rec);
       await killTask(c.conn, rec.id, signal);
       return rec.id;
     },

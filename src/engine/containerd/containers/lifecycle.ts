@@ -24,6 +24,7 @@ import { removeAnonymousVolumes } from '../../volumes/calls.js';
 import { parseMounts } from '../../volumes/mounts.js';
 import { execIo, loggerUri } from './io.js';
 import { closeStdinOn, followSize } from './pty.js';
+import { monitored } from './restart.js';
 import { startReaper } from './reaper-start.js';
 import { newId, type CtrRecord, type CtrRecords } from './records.js';
 import { ensureChain, etcMounts, freshRoot, removeRoot, rootMounts, runtimeSpec } from './rootfs.js';
@@ -102,6 +103,11 @@ export async function endRun(c: CtrContext, rec: CtrRecord): Promise<CtrRecord> 
 
 /** `rm`: task, network, anonymous volumes (always with --rm or -v), record, writable root, directory. */
 export async function destroyCtr(c: Omit<CtrContext, 'unpack'> & { unpack: Pick<UnpackContext, 'conn' | 'snapshotter'> }, rec: CtrRecord, opts: { volumes?: boolean } = {}): Promise<void> {
+  // Out of the restart monitor's hands first, so it makes no new task meanwhile.
+  if (rec.monitor) {
+    const { monitor: _m, ...rest } = rec;
+    await c.records.save(rest);
+  }
   await deleteTask(c.conn, rec.id);
   await networkDown(c, rec);
   if (opts.volumes || rec.spec.autoRemove || rec.creating) await removeAnonymousVolumes(volumeStore(c), rec);
@@ -139,8 +145,9 @@ async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<
     await etcMounts(rec.dir, { hostname: (spec.hostname as string | undefined) ?? rec.id.slice(0, 12), network: networkMode(rec.spec, rec.id), ...(net.ip ? { ip: net.ip } : {}), ...(rec.spec.dns ? { dns: rec.spec.dns } : {}), ...(rec.spec.addHost ? { addHost: rec.spec.addHost } : {}) });
   }
   const { ip: _ip, ...rest } = rec;
-  rec = { ...rest, ...(net.ip ? { ip: net.ip } : {}), ports: net.ports, startedAt: new Date().toISOString(), restartCount: rec.startedAt ? rec.restartCount + 1 : rec.restartCount };
   const log = logFile(rec);
+  const { monitor: _m, ...unmonitored } = rest;
+  rec = { ...unmonitored, ...(net.ip ? { ip: net.ip } : {}), ports: net.ports, startedAt: new Date().toISOString(), restartCount: rec.startedAt ? rec.restartCount + 1 : rec.restartCount };
   const offset = await stat(log).then((s) => s.size, () => 0);
   const tty = !!rec.spec.tty;
   // Attached with -i or -t, kiln holds the stdio (and writes the log); otherwise the log driver under the shim does.
@@ -161,6 +168,11 @@ async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<
     await held?.close();
     throw isKilnError(e) ? startError(e.message.replace(/: unknown$/, ''), rec.id) : e;
   }
+  if (monitored(rec.spec)) {
+    // Started: from now containerd's restart monitor keeps it running (./restart.ts).
+    rec = { ...rec, monitor: { logUri: loggerUri(log) } };
+    await c.records.save(rec);
+  }
   if (!attach) {
     // -d --rm: a detached kiln process waits for the exit and removes the container.
     if (rec.spec.autoRemove) await startReaper({ address: c.conn.address, namespace: c.conn.namespace, snapshotter: c.unpack.snapshotter, workRoot: c.workRoot }, rec);
@@ -178,7 +190,8 @@ async function run(c: CtrContext, current: CtrRecord, attach?: Attach): Promise<
   for (const sig of signals) process.on(sig, forward);
   try {
     const exit = await waitTask(c.conn, rec.id);
-    await endRun(c, rec);
+    // A monitored container keeps its network and task for the monitor's restart.
+    if (!rec.monitor) await endRun(c, rec);
     return exit.exitCode;
   } finally {
     stopSize();

@@ -11,6 +11,7 @@ import { alreadyExists, invalidArgument, isKilnError, notFound } from '../../../
 import type { DetailRecord } from '../../containers/detail.js';
 import { randomName } from '../../containers/names.js';
 import type { ContainerdConnection, Message } from '../grpc.js';
+import { restartLabels } from './restart.js';
 
 export const RUNTIME = 'io.containerd.runc.v2';
 export const NAME_LABEL = 'io.kiln.name';
@@ -31,9 +32,13 @@ export interface CtrRecord extends DetailRecord {
    * or a prune removes with its snapshot and the lease named here).
    */
   creating?: { lease: string; pid: number };
+  /** Set while containerd's restart monitor keeps the task running (`--restart always`, ./restart.ts). */
+  monitor?: { logUri: string };
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+const labelsOf = (rec: CtrRecord): Record<string, string> => ({ [NAME_LABEL]: rec.name, [IMAGE_LABEL]: rec.image, ...restartLabels(rec.monitor) });
 
 export function newId(): string {
   return randomBytes(32).toString('hex');
@@ -97,7 +102,7 @@ export class CtrRecords {
   async create(rec: CtrRecord, runtimeSpec: object = {}): Promise<void> {
     const container = {
       id: rec.id,
-      labels: { [NAME_LABEL]: rec.name, [IMAGE_LABEL]: rec.image },
+      labels: labelsOf(rec),
       image: rec.image,
       runtime: { name: RUNTIME },
       spec: { type_url: SPEC_TYPE, value: Buffer.from(JSON.stringify(runtimeSpec)) },
@@ -109,14 +114,14 @@ export class CtrRecords {
   }
 
   async save(rec: CtrRecord): Promise<void> {
-    const container = { id: rec.id, labels: { [NAME_LABEL]: rec.name, [IMAGE_LABEL]: rec.image }, extensions: extension(rec) };
+    const container = { id: rec.id, labels: labelsOf(rec), extensions: extension(rec) };
     await this.conn.unary('containers', 'Update', { container, update_mask: { paths: ['labels', `extensions.${EXTENSION}`] } }, `container ${rec.name}`);
   }
 
   /** The runtime spec and the record once made (`creating` dropped). */
   async complete(rec: CtrRecord, runtimeSpec: object): Promise<void> {
     const spec = { type_url: SPEC_TYPE, value: Buffer.from(JSON.stringify(runtimeSpec)) };
-    const container = { id: rec.id, labels: { [NAME_LABEL]: rec.name, [IMAGE_LABEL]: rec.image }, spec, extensions: extension(rec) };
+    const container = { id: rec.id, labels: labelsOf(rec), spec, extensions: extension(rec) };
     await this.conn.unary('containers', 'Update', { container, update_mask: { paths: ['labels', 'spec', `extensions.${EXTENSION}`] } }, `container ${rec.name}`);
   }
 
