@@ -23,8 +23,9 @@ export interface ContainerFixture {
   subnet: string;
   k(args: string[], input?: string): Promise<RunResult>;
   ok(args: string[], input?: string): Promise<RunResult>;
-  /** The command line that runs kiln with ARGS on this backend (for a terminal around it). */
+  /** The command line that runs kiln with ARGS on this backend (for a terminal around it), and the environment it needs beside this process's. */
   argv(args: string[]): string[];
+  env?: Record<string, string>;
   cleanup(): Promise<void>;
 }
 
