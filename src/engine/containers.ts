@@ -50,7 +50,8 @@ export interface ContainerSpec {
   restart?: 'no' | 'on-failure' | 'always' | 'unless-stopped';
 }
 
-export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
+/** `dead`: a container whose making was cut short (its kiln killed); only `rm` and the prunes take it. */
+export type ContainerState = 'created' | 'running' | 'exited' | 'unknown' | 'dead';
 
 export type { PortBinding };
 

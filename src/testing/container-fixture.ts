@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kiln, kilnOk, type RunResult } from './kiln.js';
+import { kiln, kilnCommand, kilnOk, type RunResult } from './kiln.js';
 import { tempDir } from './tempdir.js';
 import { busyboxTar } from './runtime-fixture.js';
 
@@ -23,6 +23,9 @@ export interface ContainerFixture {
   subnet: string;
   k(args: string[], input?: string): Promise<RunResult>;
   ok(args: string[], input?: string): Promise<RunResult>;
+  /** The command line that runs kiln with ARGS on this backend (for a terminal around it), and the environment it needs beside this process's. */
+  argv(args: string[]): string[];
+  env?: Record<string, string>;
   cleanup(): Promise<void>;
 }
 
@@ -40,6 +43,10 @@ export async function containerFixture(): Promise<ContainerFixture> {
     subnet,
     k,
     ok,
+    argv: (args) => {
+      const cmd = kilnCommand(['--root', root, ...args]);
+      return [cmd.file, ...cmd.args];
+    },
     async cleanup() {
       const ids = (await k(['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean);
       if (ids.length > 0) await k(['rm', '-f', ...ids]);

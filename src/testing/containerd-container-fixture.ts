@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bridgeMembers, IMAGE, type ContainerFixture } from './container-fixture.js';
 import { startContainerd, type TestContainerd } from './containerd.js';
-import { kiln, kilnOk } from './kiln.js';
+import { kiln, kilnCommand, kilnOk } from './kiln.js';
 import { busyboxTar } from './runtime-fixture.js';
 import { removeDir, tempDir } from './tempdir.js';
 
@@ -48,6 +48,10 @@ export async function containerdContainerFixture(): Promise<ContainerdContainerF
     subnet,
     k,
     ok,
+    argv: (args) => {
+      const cmd = kilnCommand(['--root', root, ...flags, ...args]);
+      return [cmd.file, ...cmd.args];
+    },
     ctd,
     ctr,
     async cleanup() {

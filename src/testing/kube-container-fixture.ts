@@ -86,6 +86,7 @@ export async function kubeContainerFixture(): Promise<KubeContainerFixture> {
     ok,
     cluster,
     argv,
+    env,
     inNode: (cmd: string[]) => run(['nsenter', `--net=/run/netns/${cluster.netns}`, '--', ...cmd], {}),
     pods,
     async cleanup() {

@@ -16,6 +16,7 @@ function dockerStatus(c: ContainerSummary, now: number): string {
   if (c.state === 'created') return 'Created';
   if (c.state === 'running') return `Up ${ago(c.startedAt).replace(/ ago$/, '').replace('Less than a second', 'Less than a second')}`;
   if (c.state === 'unknown') return 'Unknown';
+  if (c.state === 'dead') return 'Dead';
   const code = c.exitCode === undefined ? 'unknown' : String(c.exitCode);
   return c.finishedAt ? `Exited (${code}) ${ago(c.finishedAt)}` : `Exited (${code})`;
 }

@@ -148,3 +148,9 @@ test('containerd restarted while a container runs: ps, logs and exec work once i
   await ok(['rm', 'survivor']);
   assert.deepEqual(await held(id), []);
 });
+
+test('run -d -t: the pty the shim holds, its output in the log driver\'s log (docker\'s \\r\\n)', async () => {
+  await ok(['run', '-d', '-t', '--name', 'ttylog', '--network', 'none', IMAGE, 'sh', '-c', 'tty; echo done']);
+  await until('the detached terminal\'s log', async () => (await ok(['logs', 'ttylog'])).stdout === '/dev/pts/0\r\ndone\r\n');
+  await ok(['rm', '-f', 'ttylog']);
+});

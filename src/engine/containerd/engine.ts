@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { failedPrecondition, isErrno, permissionDenied } from '../../errors.js';
 import { loadArchive } from '../../image/archive/load.js';
-import { createRegistryClient, type RegistryClient } from '../../registry/client.js';
+import type { RegistryClient } from '../../registry/client.js';
 import type { Engine, EngineInfo, LoadedImage, PruneResult } from '../engine.js';
 import type { ImageStore } from '../../image/store.js';
 import { storeEngine } from '../store/engine.js';
@@ -95,7 +95,8 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
     ...(opts.workRoot ? { snapshotter: () => containerdSnapshotter(ctx, path.join(opts.workRoot!, 'containerd-mounts')) } : {}),
   };
   const images = storeEngine(stores, {
-    registry: async () => (registry ??= createRegistryClient()),
+    // Loaded on first use: ps, run, logs start without the registry client (undici, yaml).
+    registry: async () => (registry ??= (await import('../../registry/client.js')).createRegistryClient()),
     ...(opts.workRoot ? { buildRoot: opts.workRoot } : {}),
     // containerd unpacks the layers on this machine: compressing them would only cost time (DESIGN).
     buildCompression: 'none',

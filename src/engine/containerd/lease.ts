@@ -9,10 +9,11 @@ import type { ContainerdConnection } from './grpc.js';
 
 const EXPIRE_MS = 60 * 60 * 1000;
 
-/** Runs fn under a fresh lease, or under the one already active (nested calls share it). */
-export async function withLease<T>(conn: ContainerdConnection, fn: () => Promise<T>): Promise<T> {
+export const newLeaseId = (): string => `kiln-${randomUUID()}`;
+
+/** Runs fn under a fresh lease (named `id` when given), or under the one already active (nested calls share it). */
+export async function withLease<T>(conn: ContainerdConnection, fn: () => Promise<T>, id = newLeaseId()): Promise<T> {
   if (conn.lease()) return fn();
-  const id = `kiln-${randomUUID()}`;
   const labels = { 'containerd.io/gc.expire': new Date(Date.now() + EXPIRE_MS).toISOString().replace(/\.\d+Z$/, 'Z') };
   await conn.unary('leases', 'Create', { id, labels }, `lease ${id}`);
   try {

@@ -1,4 +1,4 @@
-/** docker's `--restart`: parsed once for every backend; kube honours it (the pod's restartPolicy), the runc backends refuse it in one line. */
+/** docker's `--restart`: parsed once for every backend; kube honours it (the pod's restartPolicy), containerd `always`/`unless-stopped` (its restart monitor: ../containerd/containers/restart.ts), local refuses it in one line. */
 import { invalidArgument, unimplemented } from '../../errors.js';
 import type { ContainerSpec, CreateOptions } from '../containers.js';
 

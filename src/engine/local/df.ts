@@ -18,7 +18,7 @@ import type { ImageConfig } from '../../oci/types.js';
 import { ContainerStore } from './containers/store.js';
 import { liveState } from './containers/state.js';
 import { rootfsKey } from './containers/context.js';
-import { VolumeStore } from './volumes/store.js';
+import { VolumeStore } from '../volumes/store.js';
 import { volumeUsers } from './volumes/engine.js';
 import { ifExists } from '../../util/fsutil.js';
 import { stat } from 'node:fs/promises';

@@ -5,7 +5,7 @@
  * src/runtime/cni.ts, logs written by kiln's log driver under the shim. What
  * it cannot do yet says so in one line (see the README's table).
  */
-import { refusePlatform, refuseRestart } from '../../containers/restart.js';
+import { refusePlatform } from '../../containers/restart.js';
 import { failedPrecondition, isKilnError, notFound, unimplemented } from '../../../errors.js';
 import type { ContainerDetail, ContainerEngine, ContainerSummary, CreateOptions } from '../../containers.js';
 import { containerDetail } from '../../containers/detail.js';
@@ -14,6 +14,8 @@ import { usersByImage } from '../../containers/in-use.js';
 import type { Engine, ImageDetail } from '../../engine.js';
 import { createCtr, destroyCtr, endRun, logFile, startCtr, type CtrContext } from './lifecycle.js';
 import type { CtrRecord } from './records.js';
+import { ctrVolumes } from './volumes.js';
+import { refuseRestartPolicy } from './restart.js';
 import { getTask, killTask, listTasks, signalNumber, stateOf, stopTask, waitTask, type TaskState } from './tasks.js';
 
 type Images = Pick<Engine, 'inspectImage' | 'pull' | 'commitImage'>;
@@ -22,7 +24,6 @@ function detail(rec: CtrRecord, live: TaskState): ContainerDetail {
   return containerDetail(rec, live, { dir: rec.dir, log: logFile(rec) });
 }
 
-const notVolumes = () => Promise.reject(unimplemented('volumes are not supported on the containerd backend yet', { hint: 'use --backend local for volumes' }));
 const notYet = (what: string, hint: string) => () => Promise.reject(unimplemented(`${what} is not supported on the containerd backend yet`, { hint }));
 /** Commands not done on this backend yet (cp and stats as main's contract names them): one line each. */
 const refused = {
@@ -62,16 +63,25 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
     return { rec, pid: st.pid ?? 0 };
   }
 
+  /** Stopped by hand: the restart monitor lets it be (docker ignores the policy then). */
+  async function handBack(rec: CtrRecord): Promise<CtrRecord> {
+    if (!rec.monitor) return rec;
+    const { monitor: _m, ...rest } = rec;
+    await c.records.save(rest);
+    return rest;
+  }
+
   return {
     ...refused,
     async createContainer(spec, opts = {}) {
-      refuseRestart(spec, 'containerd');
+      refuseRestartPolicy(spec);
       refusePlatform(opts, 'containerd');
       return createCtr(c, spec, await findImage(spec.image, opts));
     },
 
     async startContainer(ref, opts = {}) {
       const rec = await c.records.resolve(ref);
+      if (rec.creating) throw failedPrecondition(`container ${rec.name} was never fully made (the kiln creating it was stopped)`, { hint: `remove it: kiln rm ${rec.name}, or kiln container prune` });
       if ((await live(rec)).state === 'running') {
         if (opts.attach) throw failedPrecondition(`container ${rec.name} is already running`, { hint: `see its output with kiln logs -f ${rec.name}` });
         return undefined;
@@ -80,7 +90,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
     },
 
     async stopContainer(ref, opts = {}) {
-      const rec = await c.records.resolve(ref);
+      const rec = await handBack(await c.records.resolve(ref));
       if ((await live(rec)).state !== 'running') return rec.id;
       const image = await images.inspectImage(rec.imageId).catch(() => undefined);
       const signal = opts.signal ?? image?.config.config?.StopSignal ?? 'SIGTERM';
@@ -98,6 +108,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
     async killContainer(ref, signal = 'SIGKILL') {
       const { rec } = await running(ref, 'kill');
       signalNumber(signal);
+      await handBack(rec);
       await killTask(c.conn, rec.id, signal);
       return rec.id;
     },
@@ -107,7 +118,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
       if ((await live(rec)).state === 'running' && !opts.force) {
         throw failedPrecondition(`cannot remove container ${rec.name}: it is running`, { hint: `stop it first or use kiln rm -f ${rec.name}` });
       }
-      await destroyCtr(c, rec);
+      await destroyCtr(c, rec, { ...(opts.volumes ? { volumes: true } : {}) });
       return rec.id;
     },
 
@@ -171,10 +182,6 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
 
     imagesInUse: async () => usersByImage(await c.records.list()),
 
-    createVolume: notVolumes,
-    listVolumes: async () => [],
-    inspectVolume: notVolumes,
-    removeVolume: notVolumes,
-    pruneVolumes: async () => [],
+    ...ctrVolumes(c),
   };
 }

@@ -1,18 +1,20 @@
 /**
  * `kiln exec` on containerd: Tasks.Exec with a process made from the
  * container's own (capabilities, rlimits, env, user) and the command, user,
- * workdir and env asked for; its streams through FIFOs (./io.ts). Resolves
+ * workdir and env asked for; its streams through FIFOs (./io.ts), `-t` a pty
+ * the shim holds (its output on the one FIFO, sized as our terminal). Resolves
  * to the exit code; a command that cannot start rejects with docker's
  * 126/127 error.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { invalidArgument, isKilnError, unimplemented } from '../../../errors.js';
+import { invalidArgument, isKilnError } from '../../../errors.js';
 import { readUserDb, resolveUser, type Process } from '../../../runtime/index.js';
 import { startError } from '../../../runtime/runc-errors.js';
 import type { Attach, ExecSpec } from '../../containers.js';
 import type { CtrContext } from './lifecycle.js';
 import { execIo } from './io.js';
+import { closeStdinOn, followSize } from './pty.js';
 import type { CtrRecord } from './records.js';
 import { waitTask } from './tasks.js';
 
@@ -37,15 +39,15 @@ async function processFor(c: CtrContext, rec: CtrRecord, pid: number, exec: Exec
 
 export async function execCtr(c: CtrContext, rec: CtrRecord, pid: number, exec: ExecSpec, attach: Attach): Promise<number> {
   if (exec.args.length === 0) throw invalidArgument(`exec in container ${rec.name}: no command given`, { hint: 'kiln exec CONTAINER COMMAND [ARG...]' });
-  if (exec.tty) throw unimplemented('exec -t (a terminal) is not supported on the containerd backend yet', { hint: 'run without -t, or use --backend local' });
-  const proc = await processFor(c, rec, pid, exec);
+  const tty = !!exec.tty && !exec.detach;
+  const proc = { ...(await processFor(c, rec, pid, exec)), terminal: tty };
   const execId = `kiln-exec-${randomBytes(6).toString('hex')}`;
-  const io = exec.detach ? undefined : await execIo(path.join(rec.dir, execId), attach);
+  const io = exec.detach ? undefined : await execIo(path.join(rec.dir, execId), attach, { tty });
   const what = `exec in ${rec.name}`;
   const id = { container_id: rec.id, exec_id: execId };
   try {
     const spec = { type_url: PROCESS_TYPE, value: Buffer.from(JSON.stringify(proc)) };
-    await c.conn.unary('tasks', 'Exec', { ...id, stdin: io?.stdin ?? '', stdout: io?.stdout ?? '', stderr: io?.stderr ?? '', terminal: false, spec }, what);
+    await c.conn.unary('tasks', 'Exec', { ...id, stdin: io?.stdin ?? '', stdout: io?.stdout ?? '', stderr: io?.stderr ?? '', terminal: tty, spec }, what);
     try {
       await c.conn.unary('tasks', 'Start', id, what);
     } catch (e) {
@@ -53,7 +55,9 @@ export async function execCtr(c: CtrContext, rec: CtrRecord, pid: number, exec: 
       throw isKilnError(e) ? startError(e.message.replace(/: unknown$/, ''), rec.id) : e;
     }
     if (!io) return 0;
-    const exit = await waitTask(c.conn, rec.id, execId);
+    closeStdinOn(c.conn, rec.id, execId, io.stdinEnded);
+    const stopSize = tty ? followSize(c.conn, rec.id, execId, attach.stdout) : () => undefined;
+    const exit = await waitTask(c.conn, rec.id, execId).finally(stopSize);
     await io.done;
     await c.conn.unary('tasks', 'DeleteProcess', id, what).catch(() => undefined);
     return exit.exitCode;

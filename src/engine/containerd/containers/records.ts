@@ -11,6 +11,7 @@ import { alreadyExists, invalidArgument, isKilnError, notFound } from '../../../
 import type { DetailRecord } from '../../containers/detail.js';
 import { randomName } from '../../containers/names.js';
 import type { ContainerdConnection, Message } from '../grpc.js';
+import { restartLabels } from './restart.js';
 
 export const RUNTIME = 'io.containerd.runc.v2';
 export const NAME_LABEL = 'io.kiln.name';
@@ -25,9 +26,19 @@ export interface CtrRecord extends DetailRecord {
   chainId: string;
   /** The directory (on this machine) with the log, the /etc files and the CNI result. */
   dir: string;
+  /**
+   * Set while `create` makes the root and the spec (the record comes first, so
+   * a kiln killed meanwhile leaves a container `ps -a` shows, dead, and `rm`
+   * or a prune removes with its snapshot and the lease named here).
+   */
+  creating?: { lease: string; pid: number };
+  /** Set while containerd's restart monitor keeps the task running (`--restart always`, ./restart.ts). */
+  monitor?: { logUri: string };
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+const labelsOf = (rec: CtrRecord): Record<string, string> => ({ [NAME_LABEL]: rec.name, [IMAGE_LABEL]: rec.image, ...restartLabels(rec.monitor) });
 
 export function newId(): string {
   return randomBytes(32).toString('hex');
@@ -87,11 +98,11 @@ export class CtrRecords {
     }
   }
 
-  /** Creates the containerd record with its runtime spec; the snapshot named by the id is its root. */
-  async create(rec: CtrRecord, runtimeSpec: object): Promise<void> {
+  /** Creates the containerd record with its runtime spec (`{}` until `complete`); the snapshot named by the id is its root. */
+  async create(rec: CtrRecord, runtimeSpec: object = {}): Promise<void> {
     const container = {
       id: rec.id,
-      labels: { [NAME_LABEL]: rec.name, [IMAGE_LABEL]: rec.image },
+      labels: labelsOf(rec),
       image: rec.image,
       runtime: { name: RUNTIME },
       spec: { type_url: SPEC_TYPE, value: Buffer.from(JSON.stringify(runtimeSpec)) },
@@ -103,8 +114,15 @@ export class CtrRecords {
   }
 
   async save(rec: CtrRecord): Promise<void> {
-    const container = { id: rec.id, labels: { [NAME_LABEL]: rec.name, [IMAGE_LABEL]: rec.image }, extensions: extension(rec) };
+    const container = { id: rec.id, labels: labelsOf(rec), extensions: extension(rec) };
     await this.conn.unary('containers', 'Update', { container, update_mask: { paths: ['labels', `extensions.${EXTENSION}`] } }, `container ${rec.name}`);
+  }
+
+  /** The runtime spec and the record once made (`creating` dropped). */
+  async complete(rec: CtrRecord, runtimeSpec: object): Promise<void> {
+    const spec = { type_url: SPEC_TYPE, value: Buffer.from(JSON.stringify(runtimeSpec)) };
+    const container = { id: rec.id, labels: labelsOf(rec), spec, extensions: extension(rec) };
+    await this.conn.unary('containers', 'Update', { container, update_mask: { paths: ['labels', 'spec', `extensions.${EXTENSION}`] } }, `container ${rec.name}`);
   }
 
   /** The runtime spec containerd holds for the container. */

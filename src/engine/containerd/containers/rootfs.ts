@@ -13,8 +13,11 @@ import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { isKilnError } from '../../../errors.js';
 import { chainIds } from '../../../oci/config.js';
-import { buildSpec, detectHost, readUserDb, writeEtcFiles, type NetworkMode, type RunOptions, type RuntimeSpec } from '../../../runtime/index.js';
+import { buildSpec, detectHost, readUserDb, writeEtcFiles, type Mount, type NetworkMode, type RunOptions, type RuntimeSpec } from '../../../runtime/index.js';
+import type { MountPoint } from '../../containers.js';
 import type { ImageDetail } from '../../engine.js';
+import { resolveMounts } from '../../volumes/mounts.js';
+import type { VolumeStore } from '../../volumes/store.js';
 import type { Message } from '../grpc.js';
 import { mountAll, toMounts, unmount } from '../mount.js';
 import { unpackLayer, type UnpackContext } from '../unpack.js';
@@ -67,18 +70,23 @@ export async function etcMounts(dir: string, opts: { hostname: string; network: 
 
 /**
  * The runtime spec of container `id`, its root mounted for a moment at
- * `dir`/probe to read its user database (`-u name`, HOME).
+ * `dir`/probe to read its user database (`-u name`, HOME) and to seed the
+ * named and anonymous volumes it mounts (../../volumes/mounts.ts: created on
+ * first use with the image's content at their path); resolves to the spec
+ * and the mount points as resolved.
  */
 export async function runtimeSpec(
   mounts: Message[],
-  input: { id: string; dir: string; image: ImageDetail; options: RunOptions; dns?: string[]; addHost?: string[] },
-): Promise<RuntimeSpec> {
+  input: { id: string; dir: string; image: ImageDetail; options: RunOptions; dns?: string[]; addHost?: string[]; volumes: { points: MountPoint[]; store: VolumeStore } },
+): Promise<{ spec: RuntimeSpec; points: MountPoint[] }> {
   const probe = path.join(input.dir, 'probe');
   await mkdir(probe, { recursive: true });
   let userDb;
+  let volumes: { mounts: Mount[]; points: MountPoint[] };
   try {
     await mountAll(toMounts(mounts), probe);
     userDb = await readUserDb(probe);
+    volumes = await resolveMounts(input.volumes.points, Object.keys(input.image.config.config?.Volumes ?? {}), probe, input.volumes.store);
   } finally {
     await unmount(probe);
     await rmdir(probe).catch(() => undefined);
@@ -93,5 +101,5 @@ export async function runtimeSpec(
     ...(input.dns ? { dns: input.dns } : {}),
     ...(input.addHost ? { addHost: input.addHost } : {}),
   });
-  return buildSpec(base, { ...input.options, mounts: [...(input.options.mounts ?? []), ...etc] });
+  return { spec: buildSpec(base, { ...input.options, mounts: [...(input.options.mounts ?? []), ...volumes.mounts, ...etc] }), points: volumes.points };
 }

@@ -35,7 +35,18 @@ export async function getTask(conn: ContainerdConnection, id: string, execId = '
   }
 }
 
+/** Whether process `pid` of this host still runs (the kiln making a container). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function stateOf(rec: CtrRecord, task: Message | undefined): TaskState {
+  if (rec.creating) return { state: alive(rec.creating.pid) ? 'created' : 'dead' };
   if (!task) {
     if (rec.lastExit) return { state: 'exited', exitCode: rec.lastExit.exitCode, finishedAt: rec.lastExit.finishedAt };
     return { state: rec.startedAt ? 'unknown' : 'created' };

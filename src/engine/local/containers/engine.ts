@@ -136,7 +136,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       // Check what can be checked before anything is written.
       const [{ containerArgs }, { parseMounts }, { parsePublish }] = await Promise.all([
         import('../../../runtime/command.js'),
-        import('./mounts.js'),
+        import('../../volumes/mounts.js'),
         import('../../../runtime/cni.js'),
       ]);
       const args = containerArgs(image.config.config ?? {}, { ...(spec.cmd?.length ? { cmd: spec.cmd } : {}), ...(spec.entrypoint ? { entrypoint: spec.entrypoint } : {}) });

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Runc, containerPaths, readExitState, removeContainer as removeBundle, runcRoot } from '../../../runtime/index.js';
 import { isKilnError } from '../../../errors.js';
 import { appendEvent } from '../events.js';
-import { VolumeStore } from '../volumes/store.js';
+import { removeAnonymousVolumes } from '../../volumes/calls.js';
+import { VolumeStore } from '../../volumes/store.js';
 import { rootfsKey, type ContainerContext } from './context.js';
 import { networkDown } from './network.js';
 import { monitorRunning, runningPid } from './state.js';
@@ -58,18 +59,10 @@ export async function releaseRuntime(ctx: ContainerContext, rec: ContainerRecord
 /** `rm`: the runtime pieces, anonymous volumes (always with --rm or -v), then the record. */
 export async function destroy(ctx: ContainerContext, rec: ContainerRecord, opts: { volumes?: boolean } = {}): Promise<void> {
   await releaseRuntime(ctx, rec);
-  if (opts.volumes || rec.spec.autoRemove) {
-    const volumes = new VolumeStore(ctx.root);
-    for (const m of rec.mounts) {
-      if (m.type === 'volume' && m.name && /^[0-9a-f]{64}$/.test(m.name) && !isNamedBySpec(rec, m.name)) await volumes.remove(m.name).catch(() => undefined);
-    }
-  }
+  if (opts.volumes || rec.spec.autoRemove) await removeAnonymousVolumes(new VolumeStore(ctx.root), rec);
   await ctx.store.delete(rec.id);
   await appendEvent(ctx.root, { type: 'container', action: 'destroy', id: rec.id, attributes: { name: rec.name, image: rec.image } });
 }
-
-const isNamedBySpec = (rec: ContainerRecord, name: string): boolean =>
-  [...(rec.spec.volumes ?? []), ...(rec.spec.mounts ?? [])].some((v) => v.startsWith(`${name}:`) || v.includes(`source=${name}`) || v.includes(`src=${name}`));
 
 /**
  * After the container's process ended (called by the monitor, or by the CLI

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { alreadyExists, internal, invalidArgument, isErrno, notFound } from '../../../errors.js';
-import { writeFileAtomic } from '../../../util/fsutil.js';
+import { alreadyExists, internal, invalidArgument, isErrno, notFound } from '../../errors.js';
+import { writeFileAtomic } from '../../util/fsutil.js';
 
 const run = promisify(execFile);
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

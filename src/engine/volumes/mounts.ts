@@ -5,10 +5,10 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { invalidArgument, isErrno, notFound } from '../../../errors.js';
-import type { Mount } from '../../../runtime/index.js';
-import type { ContainerSpec, MountPoint } from '../../containers.js';
-import type { VolumeStore } from '../volumes/store.js';
+import { invalidArgument, isErrno, notFound } from '../../errors.js';
+import type { Mount } from '../../runtime/index.js';
+import type { ContainerSpec, MountPoint } from '../containers.js';
+import type { VolumeStore } from './store.js';
 
 /** Parses the flags into mount points (volumes by name, binds by host path). */
 export function parseMounts(spec: Pick<ContainerSpec, 'volumes' | 'mounts' | 'tmpfs'>): MountPoint[] {
@@ -98,7 +98,7 @@ export async function resolveMounts(
       const v = await volumes.create(name);
       name = v.name;
       source = v.mountpoint;
-      const { resolveInRoot } = await import('../../../layer/tar.js');
+      const { resolveInRoot } = await import('../../layer/tar.js');
       await volumes.seed(v.name, resolveInRoot(rootfs, p.destination.split('/'), { followLast: true }));
     }
     mounts.push({ destination: p.destination, type: 'bind', source, options: ['rbind', 'rprivate', p.readOnly ? 'ro' : 'rw'] });
