@@ -25,6 +25,8 @@ export interface CacheLocation {
   putRoot(bytes: Buffer, mediaType: string): Promise<string>;
   /** A registry location's repository (blobs can be mounted from it on the same registry). */
   readonly repository?: Repository;
+  /** Entries created before this time (ms since the epoch) are ignored (`kiln executor --cache-ttl`). */
+  readonly notBefore?: number;
 }
 
 /** What a spec names, for messages. */

@@ -88,7 +88,7 @@ export class RemoteCacheSource {
   async get(key: string): Promise<CacheRecord | undefined> {
     for (const { loc, steps } of this.sources) {
       const st = steps.get(key);
-      if (!st) continue;
+      if (!st || (loc.notBefore !== undefined && !(Date.parse(st.created) >= loc.notBefore))) continue;
       if (st.layer) await loc.fetch(st.layer.descriptor, this.signal);
       return st;
     }
