@@ -119,9 +119,9 @@ test('executor refuses a bad context and a missing destination with one line', a
   const noDest = await executor(['--context', 'dir:///nonexistent', '--root', path.join(fx.tmp, 'x-root'), '--state-dir', path.join(fx.tmp, 'x-state')]);
   assert.notEqual(noDest.code, 0);
   assert.match(noDest.stderr, /no --destination given/);
-  const git = await executor(['--context', 'git://example/repo', '--no-push', '--root', path.join(fx.tmp, 'x-root'), '--state-dir', path.join(fx.tmp, 'x-state')]);
-  assert.notEqual(git.code, 0);
-  assert.match(git.stderr, /--context git:\/\/example\/repo: kiln executor takes dir:\/\/PATH or tar:\/\/stdin/);
+  const s3 = await executor(['--context', 's3://bucket/ctx.tar.gz', '--no-push', '--root', path.join(fx.tmp, 'x-root'), '--state-dir', path.join(fx.tmp, 'x-state')]);
+  assert.notEqual(s3.code, 0);
+  assert.match(s3.stderr, /--context s3:\/\/bucket\/ctx\.tar\.gz: kiln executor takes dir:\/\/PATH, tar:\/\/stdin, http\(s\):\/\/…tar or a git URL/);
   // The default root is /: refused from a shell. (Safe even if it were not: with no context, nothing is unpacked.)
   const slash = await executor(['--context', 'dir:///nonexistent-kiln-context', '--no-push', '--state-dir', path.join(fx.tmp, 'slash-state')], { KUBERNETES_SERVICE_HOST: '' });
   assert.notEqual(slash.code, 0);
