@@ -109,6 +109,11 @@ test('executor: a failing RUN names its line and exit code; RUN --mount is refus
   assert.equal(r1.code, 1);
   assert.match(r1.stderr, /about to fail/);
   assert.match(r1.stderr, /kiln: Dockerfile:2: step \[2\/2\] failed: `RUN echo about to fail && exit 3`: exit code 3/);
+  // A build Job names the Dockerfile as the user gave it (--dockerfile-name), not the pod's copy.
+  const named = await executor(['--context', `dir://${fail}`, '--dockerfile', path.join(fail, 'Dockerfile'), '--dockerfile-name', 'docker/app.Dockerfile',
+    '--root', path.join(fx.tmp, 'f-root'), '--state-dir', path.join(fx.tmp, 'f-state'), '--no-push']);
+  assert.equal(named.code, 1);
+  assert.match(named.stderr, /kiln: docker\/app\.Dockerfile:2: step \[2\/2\] failed/);
   const mount = fx.context({ Dockerfile: `FROM ${base}\nRUN --mount=type=cache,target=/c true\n` });
   const r2 = await executor(['--context', `dir://${mount}`, '--root', path.join(fx.tmp, 'm-root'), '--state-dir', path.join(fx.tmp, 'm-state'), '--no-push']);
   assert.notEqual(r2.code, 0);
