@@ -68,7 +68,7 @@ test('executor --reproducible: two runs on fresh state dirs give the same digest
 test('executor --single-snapshot: one layer on the base image, the same filesystem as one layer per step', async () => {
   const ctx = fx.context({ 'f.txt': 'file\n', Dockerfile: `FROM ${base}\nRUN echo a > /a && mkdir /d && echo x > /d/x\nCOPY f.txt /d/f.txt\nRUN rm /bin/ls /a && echo b > /b\nWORKDIR /w\nCMD ["sh"]\n` });
   const layered = await run(`dir://${ctx}`, []);
-  const single = await run(`dir://${ctx}`, ['--single-snapshot']);
+  const single = await run(`dir://${ctx}`, ['--single-snapshot=true']);
   const baseLayers = 1;
   assert.equal(layered.image.manifest.layers.length, baseLayers + 4);
   assert.equal(single.image.manifest.layers.length, baseLayers + 1);

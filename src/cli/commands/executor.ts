@@ -34,8 +34,8 @@ interface Flags {
   cache?: boolean | string;
   cacheRepo?: string;
   cacheTtl?: string;
-  reproducible?: boolean;
-  singleSnapshot?: boolean;
+  reproducible?: boolean | string;
+  singleSnapshot?: boolean | string;
   snapshotMode?: string;
   registryMirror: string[];
   dockerfileName?: string;
@@ -71,8 +71,8 @@ export function register(program: Command): void {
     .option('--cache-repo <repo>', 'the cache repository (REGISTRY/REPO[:TAG]; default: the first destination + /cache)')
     .option('--cache-ttl <duration>', 'ignore cache entries older than this (Go duration: 6h, 30m)', '336h')
     .option('--no-cache', 'run every step, whatever the step cache in the state dir holds')
-    .option('--reproducible', 'times in the config and layers set to the epoch (SOURCE_DATE_EPOCH=0): the same digest on every run')
-    .option('--single-snapshot', "one layer for what the build adds on the final stage's base image")
+    .option('--reproducible [bool]', 'times in the config and layers set to the epoch (SOURCE_DATE_EPOCH=0): the same digest on every run')
+    .option('--single-snapshot [bool]', "one layer for what the build adds on the final stage's base image")
     .option('--snapshot-mode <mode>', 'how changes are found: full (content hashes), redo (mode, size, mtime, owner) or time (mtime only); default: every stat field')
     .option('--registry-mirror <host>', "pull Docker Hub's images from this mirror first (repeatable)", collect, [])
     .addOption(new Option('--dockerfile-name <name>', 'how messages name the Dockerfile').hideHelp())
@@ -95,8 +95,8 @@ export function register(program: Command): void {
           stateDir: f.stateDir,
           context: parseExecutorContext(f.context),
           ...(cache ? { cache: { ...(f.cacheRepo ? { repo: f.cacheRepo } : {}), ...(f.cacheTtl ? { ttl: f.cacheTtl } : {}) } } : {}),
-          reproducible: Boolean(f.reproducible),
-          singleSnapshot: Boolean(f.singleSnapshot),
+          reproducible: flagBool(f.reproducible, '--reproducible'),
+          singleSnapshot: flagBool(f.singleSnapshot, '--single-snapshot'),
           ...(f.snapshotMode ? { snapshotMode: f.snapshotMode as SnapshotMode } : {}),
           registryMirrors: f.registryMirror,
           ...(f.dockerfileName ? { dockerfileName: f.dockerfileName } : {}),
