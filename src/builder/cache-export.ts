@@ -24,7 +24,7 @@ export async function importLocations(deps: BuilderDeps, from: CacheImport[]): P
   const out: CacheLocation[] = [];
   for (const c of from) {
     const loc = c.type === 'local' ? localCacheLocation(c.src, deps.content, c.tag) : registryCacheLocation(await cacheRegistry(deps), c.ref, '--cache-from');
-    out.push(c.notBefore !== undefined ? { ...loc, notBefore: c.notBefore } : loc);
+    out.push({ ...loc, ...(c.notBefore !== undefined ? { notBefore: c.notBefore } : {}), ...(c.flag ? { flag: c.flag } : {}) });
   }
   return out;
 }

@@ -27,6 +27,8 @@ export interface CacheLocation {
   readonly repository?: Repository;
   /** Entries created before this time (ms since the epoch) are ignored (`kiln executor --cache-ttl`). */
   readonly notBefore?: number;
+  /** How warnings name where it came from (default `--cache-from`; kiln executor: `--cache-repo`). */
+  readonly flag?: string;
 }
 
 /** What a spec names, for messages. */

@@ -74,7 +74,7 @@ export class RemoteCacheSource {
         sources.push({ loc, steps: await readCache(loc) });
       } catch (e) {
         if (!isKilnError(e) || e.code === 'CANCELLED') throw e;
-        progress.emit({ kind: 'warning', message: `--cache-from ${loc.name}: ${e.message}; building without it` });
+        progress.emit({ kind: 'warning', message: `${loc.flag ?? '--cache-from'} ${loc.name}: ${e.message}; building without it` });
       }
     }
     return new RemoteCacheSource(sources, signal);

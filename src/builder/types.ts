@@ -37,6 +37,8 @@ export type CacheExport =
 export type CacheImport = ({ type: 'registry'; ref: string } | { type: 'local'; src: string; tag?: string }) & {
   /** Entries created before this time (ms since the epoch) are ignored (`kiln executor --cache-ttl`). */
   notBefore?: number;
+  /** How warnings name it (default `--cache-from`). */
+  flag?: string;
 };
 
 export type OutputSpec =

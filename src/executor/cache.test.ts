@@ -57,6 +57,7 @@ ENV DONE=${arg}
   const first = await run(ctx, ['-d', dest, '--cache', '--cache-repo', cacheRepo]);
   assert.match(first.stderr, /ran-first-42/);
   assert.match(first.stderr, /ran-second-42/);
+  assert.match(first.stderr, /WARNING: --cache-repo 127\.0\.0\.1:\d+\/team\/cache:buildcache: .*not found; building without it/, 'an empty cache repo: one warning naming the flag');
   // The cache root went up under REPO:buildcache, with the steps' layers.
   const res = await fetch(`http://${reg.host}/v2/team/cache/manifests/buildcache`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
   assert.equal(res.status, 200);

@@ -53,7 +53,7 @@ export function cacheOptions(flags: CacheFlags, destinations: string[], reproduc
   const ref = cacheRef(flags, destinations);
   const ttl = cacheTtlMs(flags.ttl ?? DEFAULT_CACHE_TTL);
   return {
-    cacheFrom: [{ type: 'registry', ref, ...(reproducible ? {} : { notBefore: now - ttl }) }],
+    cacheFrom: [{ type: 'registry', ref, flag: '--cache-repo', ...(reproducible ? {} : { notBefore: now - ttl }) }],
     cacheTo: [{ type: 'registry', ref, mode: 'max' }],
   };
 }
