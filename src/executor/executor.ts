@@ -73,7 +73,7 @@ export interface ExecutorOptions {
 }
 
 /** A directory, a tar stream, or a remote context (http(s) tar, git) opened when the executor asks. */
-export type ExecutorContext = { dir: string } | { tar: Readable } | { remote: string; open: () => Promise<{ dir: string } | { tar: Readable }> };
+export type ExecutorContext = { dir: string } | { tar: Readable } | { open: () => Promise<{ dir: string } | { tar: Readable }> };
 
 export interface ExecutorResult {
   /** The image's manifest digest. */
@@ -103,6 +103,7 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
   }
   if (opts.destinations.length === 0 && !opts.noPush) throw invalidArgument('no --destination given', { hint: 'pass --destination REGISTRY/NAME:TAG, or --no-push' });
   const destinations = opts.destinations.map((d) => formatReference(parseNormalizedNamed(d)));
+  const cache = opts.cache ? cacheOptions(opts.cache, destinations, Boolean(opts.reproducible)) : {};
 
   // Before anything runs: the credentials into memory, their file gone.
   const configFile = dockerConfigPath(stateDir);
@@ -130,8 +131,7 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
     keepUnnamed: (d) => store.refs.keep(d),
     snapshotter: () => snapshotter,
   };
-  const cache = opts.cache ? cacheOptions(opts.cache, destinations, Boolean(opts.reproducible)) : {};
-  const pushedTo = [...destinations, ...(cache.cacheTo ?? []).map((c) => (c as { ref: string }).ref)];
+  const pushedTo = [...destinations, ...(cache.cacheTo ?? []).flatMap((c) => ('ref' in c ? [c.ref] : []))];
   const insecure = [...opts.insecureRegistries, ...(opts.skipTlsVerify ? pushedTo.map((d) => parseNormalizedNamed(d).domain) : [])];
   const mirrors = (opts.registryMirrors ?? []).length > 0 ? { 'docker.io': { endpoint: opts.registryMirrors! } } : undefined;
   let registry: RegistryClient | undefined;

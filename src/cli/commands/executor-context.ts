@@ -22,11 +22,10 @@ export function parseExecutorContext(spec: string): ExecutorContext {
   if (spec.startsWith('dir://')) return { dir: spec.slice('dir://'.length) };
   if (/^git:\/\//i.test(spec) || isGitUrl(spec)) {
     const url = kanikoGitUrl(spec);
-    return { remote: url, open: async () => ({ dir: await (await import('./build-git-context.js')).gitContext(url) }) };
+    return { open: async () => ({ dir: await (await import('./build-git-context.js')).gitContext(url) }) };
   }
   if (/^https?:\/\//i.test(spec)) {
     return {
-      remote: spec,
       open: async () => {
         const got = await (await import('./build.js')).urlContext(spec);
         if (!got.contextTar) throw invalidArgument(`--context ${spec}: the URL serves a Dockerfile, not a context tar`, { hint: 'serve a tar archive (plain, gzip, bzip2, xz or zstd) of the context' });
