@@ -6,6 +6,7 @@
 #             loopback registry, unpacks it into the root, runs, snapshots);
 #             executor --no-cache with the base already in its store
 #   cached    the same build again, every step from the cache
+#   new pod   the executor on a fresh state dir with --cache --cache-repo: every step from the registry cache
 # Medians of $RUNS runs (default 3). The executor runs on the host with --root
 # DIR (RUN steps through chroot); in a container it runs the same code on /.
 set -euo pipefail
@@ -44,8 +45,10 @@ kb() { node dist/cli/main.js --root "$kroot" build -q -t bench/app:1 "$@" "$ctx"
 bb() { "${B[@]}" bud -q --runtime /usr/sbin/runc --isolation chroot --layers --pull-never --format docker -t bench/app:1 "$@" "$ctx"; }
 ex() { local state=$1; shift; node dist/cli/main.js --root "$kroot" executor --context "dir://$ctx" --root "$state/root" --state-dir "$state/kiln" --no-push "$@"; }
 fresh() { rm -rf "$work/ex-fresh"; ex "$work/ex-fresh"; }
+# A new pod with --cache: nothing local, every step from the registry cache (kaniko#1392's rebuild).
+remote() { rm -rf "$work/ex-remote"; ex "$work/ex-remote" --cache --cache-repo "$reg/bench/cache"; }
 
-kb >/dev/null; bb >/dev/null; ex "$work/ex" >/dev/null
+kb >/dev/null; bb >/dev/null; ex "$work/ex" >/dev/null; remote >/dev/null 2>&1
 for i in $(seq "$runs"); do
   sample "$work/k-cold" kb --no-cache
   sample "$work/b-cold" bb --no-cache
@@ -54,8 +57,10 @@ for i in $(seq "$runs"); do
   sample "$work/k-cached" kb
   sample "$work/b-cached" bb
   sample "$work/e-cached" ex "$work/ex"
+  sample "$work/e-remote" remote
 done
 echo "executor: debootstrap base ($(du -sh "$cache/debian-rootfs.tar" | cut -f1) tar), 10 RUN steps; median of $runs runs"
 printf 'cold      kiln build %6ss  executor %6ss (fresh state: pull + unpack + run %ss)  buildah %6ss  executor/kiln build %.2fx (aim <= 1.3x)\n' \
   "$(fmt "$work/k-cold")" "$(fmt "$work/e-cold")" "$(fmt "$work/e-fresh")" "$(fmt "$work/b-cold")" "$(echo "$(fmt "$work/e-cold") / $(fmt "$work/k-cold")" | bc -l)"
 printf 'cached    kiln build %6ss  executor %6ss  buildah %6ss  (aim: executor < 2 s)\n' "$(fmt "$work/k-cached")" "$(fmt "$work/e-cached")" "$(fmt "$work/b-cached")"
+printf 'new pod   executor --cache (fresh state: base pulled, every step from the registry cache) %6ss\n' "$(fmt "$work/e-remote")"

@@ -25,6 +25,7 @@ import { INLINE_CACHE_FIELD } from './cache-inline.js';
 import type { BuildOptions, BuildResult } from './types.js';
 import { clampCreated, dockerfileEpoch, EPOCH_ARG, requestedEpoch } from './epoch.js';
 import { ensureEmulation } from './emulation.js';
+import { squashState } from './squash.js';
 
 export type { BuilderDeps } from './session.js';
 
@@ -103,7 +104,7 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
   let session: BuildSession | undefined;
   try {
     const target = opts.platforms?.[0];
-    const plan = planBuild(ctx.dockerfile, { filename: ctx.dockerfilePath ? path.basename(ctx.dockerfilePath) : 'Dockerfile', buildArgs: opts.buildArgs, target: opts.target, ...(target ? { platform: target } : {}) });
+    const plan = planBuild(ctx.dockerfile, { filename: opts.dockerfileName ?? (ctx.dockerfilePath ? path.basename(ctx.dockerfilePath) : 'Dockerfile'), buildArgs: opts.buildArgs, target: opts.target, ...(target ? { platform: target } : {}) });
     await ensureEmulation(plan, target);
     lintWarnings(ctx.dockerfile, plan, opts);
     epoch ??= dockerfileEpoch(plan);
@@ -119,7 +120,8 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
     const lease = opts.partOfIndex ? <T>(fn: () => Promise<T>) => fn() : deps.withLease;
     const result = await lease(async () => {
       await runStages(s, plan);
-      const final = s.stageResults.get(plan.target.index)!;
+      const built = s.stageResults.get(plan.target.index)!;
+      const final = opts.squash ? await squashState(s, built) : built;
       const config = final.config;
       if (opts.labels && Object.keys(opts.labels).length > 0) {
         const c = (config.config ??= {});
@@ -142,7 +144,7 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
       const storesImage = (opts.outputs ?? []).length === 0 || (opts.outputs ?? []).some((o) => o.type === 'image');
       if (tags.length === 0 && storesImage) await deps.keepUnnamed?.(descriptor);
       await writeOutputs(s, final, descriptor, tags, opts.outputs ?? []);
-      for (const to of opts.cacheTo ?? []) if (to.type !== 'inline') await writeCache(s, deps, final, to);
+      for (const to of opts.cacheTo ?? []) if (to.type !== 'inline') await writeCache(s, deps, built, to);
       return { id: configBlob.digest, manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, tags, steps: s.ranSteps, cached: s.cachedSteps };
     });
     await s.hasher.save();

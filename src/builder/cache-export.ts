@@ -22,7 +22,10 @@ async function cacheRegistry(deps: BuilderDeps) {
 
 export async function importLocations(deps: BuilderDeps, from: CacheImport[]): Promise<CacheLocation[]> {
   const out: CacheLocation[] = [];
-  for (const c of from) out.push(c.type === 'local' ? localCacheLocation(c.src, deps.content, c.tag) : registryCacheLocation(await cacheRegistry(deps), c.ref, '--cache-from'));
+  for (const c of from) {
+    const loc = c.type === 'local' ? localCacheLocation(c.src, deps.content, c.tag) : registryCacheLocation(await cacheRegistry(deps), c.ref, '--cache-from');
+    out.push({ ...loc, ...(c.notBefore !== undefined ? { notBefore: c.notBefore } : {}), ...(c.flag ? { flag: c.flag } : {}) });
+  }
   return out;
 }
 

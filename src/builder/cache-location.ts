@@ -25,6 +25,10 @@ export interface CacheLocation {
   putRoot(bytes: Buffer, mediaType: string): Promise<string>;
   /** A registry location's repository (blobs can be mounted from it on the same registry). */
   readonly repository?: Repository;
+  /** Entries created before this time (ms since the epoch) are ignored (`kiln executor --cache-ttl`). */
+  readonly notBefore?: number;
+  /** How warnings name where it came from (default `--cache-from`; kiln executor: `--cache-repo`). */
+  readonly flag?: string;
 }
 
 /** What a spec names, for messages. */

@@ -74,7 +74,7 @@ export class RemoteCacheSource {
         sources.push({ loc, steps: await readCache(loc) });
       } catch (e) {
         if (!isKilnError(e) || e.code === 'CANCELLED') throw e;
-        progress.emit({ kind: 'warning', message: `--cache-from ${loc.name}: ${e.message}; building without it` });
+        progress.emit({ kind: 'warning', message: `${loc.flag ?? '--cache-from'} ${loc.name}: ${e.message}; building without it` });
       }
     }
     return new RemoteCacheSource(sources, signal);
@@ -88,7 +88,7 @@ export class RemoteCacheSource {
   async get(key: string): Promise<CacheRecord | undefined> {
     for (const { loc, steps } of this.sources) {
       const st = steps.get(key);
-      if (!st) continue;
+      if (!st || (loc.notBefore !== undefined && !(Date.parse(st.created) >= loc.notBefore))) continue;
       if (st.layer) await loc.fetch(st.layer.descriptor, this.signal);
       return st;
     }

@@ -34,7 +34,12 @@ export type CacheExport =
   | { type: 'inline' };
 
 /** `--cache-from`: a registry ref (a cache manifest, or an image with an inline cache) or a local OCI layout dir. */
-export type CacheImport = { type: 'registry'; ref: string } | { type: 'local'; src: string; tag?: string };
+export type CacheImport = ({ type: 'registry'; ref: string } | { type: 'local'; src: string; tag?: string }) & {
+  /** Entries created before this time (ms since the epoch) are ignored (`kiln executor --cache-ttl`). */
+  notBefore?: number;
+  /** How warnings name it (default `--cache-from`). */
+  flag?: string;
+};
 
 export type OutputSpec =
   | { type: 'image' }
@@ -76,6 +81,10 @@ export interface BuildOptions {
   sourceDateEpoch?: number;
   /** `--platform`: what to build for (default this machine's); several make one index (./platforms.ts). */
   platforms?: Platform[];
+  /** The layers the build adds on its base image written as one (`kiln executor --single-snapshot`: ./squash.ts). */
+  squash?: boolean;
+  /** How messages name the Dockerfile (default its file name): a build Job passes the path the user gave. */
+  dockerfileName?: string;
   /** One platform of a multi-platform build (./platforms.ts): no tags, outputs or cache export, in the caller's lease. */
   partOfIndex?: boolean;
   progress?: BuildProgress;

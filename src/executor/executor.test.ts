@@ -109,6 +109,11 @@ test('executor: a failing RUN names its line and exit code; RUN --mount is refus
   assert.equal(r1.code, 1);
   assert.match(r1.stderr, /about to fail/);
   assert.match(r1.stderr, /kiln: Dockerfile:2: step \[2\/2\] failed: `RUN echo about to fail && exit 3`: exit code 3/);
+  // A build Job names the Dockerfile as the user gave it (--dockerfile-name), not the pod's copy.
+  const named = await executor(['--context', `dir://${fail}`, '--dockerfile', path.join(fail, 'Dockerfile'), '--dockerfile-name', 'docker/app.Dockerfile',
+    '--root', path.join(fx.tmp, 'f-root'), '--state-dir', path.join(fx.tmp, 'f-state'), '--no-push']);
+  assert.equal(named.code, 1);
+  assert.match(named.stderr, /kiln: docker\/app\.Dockerfile:2: step \[2\/2\] failed/);
   const mount = fx.context({ Dockerfile: `FROM ${base}\nRUN --mount=type=cache,target=/c true\n` });
   const r2 = await executor(['--context', `dir://${mount}`, '--root', path.join(fx.tmp, 'm-root'), '--state-dir', path.join(fx.tmp, 'm-state'), '--no-push']);
   assert.notEqual(r2.code, 0);
@@ -119,9 +124,9 @@ test('executor refuses a bad context and a missing destination with one line', a
   const noDest = await executor(['--context', 'dir:///nonexistent', '--root', path.join(fx.tmp, 'x-root'), '--state-dir', path.join(fx.tmp, 'x-state')]);
   assert.notEqual(noDest.code, 0);
   assert.match(noDest.stderr, /no --destination given/);
-  const git = await executor(['--context', 'git://example/repo', '--no-push', '--root', path.join(fx.tmp, 'x-root'), '--state-dir', path.join(fx.tmp, 'x-state')]);
-  assert.notEqual(git.code, 0);
-  assert.match(git.stderr, /--context git:\/\/example\/repo: kiln executor takes dir:\/\/PATH or tar:\/\/stdin/);
+  const s3 = await executor(['--context', 's3://bucket/ctx.tar.gz', '--no-push', '--root', path.join(fx.tmp, 'x-root'), '--state-dir', path.join(fx.tmp, 'x-state')]);
+  assert.notEqual(s3.code, 0);
+  assert.match(s3.stderr, /--context s3:\/\/bucket\/ctx\.tar\.gz: kiln executor takes dir:\/\/PATH, tar:\/\/stdin, http\(s\):\/\/…tar or a git URL/);
   // The default root is /: refused from a shell. (Safe even if it were not: with no context, nothing is unpacked.)
   const slash = await executor(['--context', 'dir:///nonexistent-kiln-context', '--no-push', '--state-dir', path.join(fx.tmp, 'slash-state')], { KUBERNETES_SERVICE_HOST: '' });
   assert.notEqual(slash.code, 0);

@@ -26,6 +26,8 @@ import { writeOutputFile } from '../user-files.js';
 import { packaged } from '../self.js';
 import { dockerConfigPath, takeCredentials } from './credentials.js';
 import { keptPaths } from './kept.js';
+import { cacheOptions, type CacheFlags } from './cache.js';
+import type { SnapshotMode } from '../snapshot/walk.js';
 import { inPlaceRun } from './run.js';
 
 export interface ExecutorOptions {
@@ -33,8 +35,8 @@ export interface ExecutorOptions {
   root: string;
   /** kiln's own files: the store, scratch, the default docker config (default `/kiln`). */
   stateDir: string;
-  /** `dir://PATH` → a directory; `tar://stdin` → the stream. */
-  context: { dir: string } | { tar: Readable };
+  /** `dir://PATH` → a directory; `tar://stdin` → the stream; a URL → fetched once the scratch dir is set (../cli/commands/executor-context.ts). */
+  context: ExecutorContext;
   /** Dockerfile path: relative to the context, or absolute. */
   dockerfile?: string;
   destinations: string[];
@@ -52,11 +54,26 @@ export interface ExecutorOptions {
   compression?: Codec;
   /** Run every step, whatever the step cache under the state dir holds. */
   noCache?: boolean;
+  /** `--cache`: kaniko's remote layer cache in a registry repository (./cache.ts). */
+  cache?: CacheFlags;
+  /** `--reproducible`: SOURCE_DATE_EPOCH=0 (times in configs and layers are the epoch): the same digest on every run. */
+  reproducible?: boolean;
+  /** `--single-snapshot`: the final stage's own layers as one. */
+  singleSnapshot?: boolean;
+  /** `--snapshot-mode`: what the snapshot walk compares (snapshot/walk.ts). */
+  snapshotMode?: SnapshotMode;
+  /** `--registry-mirror HOST[/PATH]`: Docker Hub's images pulled from these first. */
+  registryMirrors?: string[];
+  /** `--dockerfile-name`: how messages name the Dockerfile (a build Job passes the user's -f). */
+  dockerfileName?: string;
   /** Allow root `/` outside a container. */
   force?: boolean;
   progress?: BuildProgress;
   signal?: AbortSignal;
 }
+
+/** A directory, a tar stream, or a remote context (http(s) tar, git) opened when the executor asks. */
+export type ExecutorContext = { dir: string } | { tar: Readable } | { open: () => Promise<{ dir: string } | { tar: Readable }> };
 
 export interface ExecutorResult {
   /** The image's manifest digest. */
@@ -86,6 +103,7 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
   }
   if (opts.destinations.length === 0 && !opts.noPush) throw invalidArgument('no --destination given', { hint: 'pass --destination REGISTRY/NAME:TAG, or --no-push' });
   const destinations = opts.destinations.map((d) => formatReference(parseNormalizedNamed(d)));
+  const cache = opts.cache ? cacheOptions(opts.cache, destinations, Boolean(opts.reproducible)) : {};
 
   // Before anything runs: the credentials into memory, their file gone.
   const configFile = dockerConfigPath(stateDir);
@@ -95,7 +113,8 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
   process.env.TMPDIR = path.join(stateDir, 'tmp');
   await mkdir(process.env.TMPDIR, { recursive: true });
   const store = await openStore(path.join(stateDir, 'store'), { create: true });
-  const contextDir = 'dir' in opts.context ? path.resolve(opts.context.dir) : undefined;
+  const context = 'open' in opts.context ? await opts.context.open() : opts.context;
+  const contextDir = 'dir' in context ? path.resolve(context.dir) : undefined;
   // Run by node rather than packaged: the dist/ folder holding main.js is kiln's too.
   const dist = !packaged() && process.argv[1] ? path.dirname(path.dirname(path.resolve(process.argv[1]))) : undefined;
   const kept = keptPaths({
@@ -103,7 +122,7 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
     own: [stateDir, process.execPath, path.dirname(configFile), ...(contextDir ? [contextDir] : []), ...(dist ? [dist] : [])],
     ignore: opts.ignorePaths,
   });
-  const snapshotter = inPlaceSnapshotter({ root, scratch: path.join(stateDir, 'scratch'), kept });
+  const snapshotter = inPlaceSnapshotter({ root, scratch: path.join(stateDir, 'scratch'), kept, ...(opts.snapshotMode ? { snapshotMode: opts.snapshotMode } : {}) });
   const stores: ImageStore = {
     content: store.content,
     refs: store.refs,
@@ -112,9 +131,11 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
     keepUnnamed: (d) => store.refs.keep(d),
     snapshotter: () => snapshotter,
   };
-  const insecure = [...opts.insecureRegistries, ...(opts.skipTlsVerify ? destinations.map((d) => parseNormalizedNamed(d).domain) : [])];
+  const pushedTo = [...destinations, ...(cache.cacheTo ?? []).flatMap((c) => ('ref' in c ? [c.ref] : []))];
+  const insecure = [...opts.insecureRegistries, ...(opts.skipTlsVerify ? pushedTo.map((d) => parseNormalizedNamed(d).domain) : [])];
+  const mirrors = (opts.registryMirrors ?? []).length > 0 ? { 'docker.io': { endpoint: opts.registryMirrors! } } : undefined;
   let registry: RegistryClient | undefined;
-  const client = async () => (registry ??= createRegistryClient({ credentials: creds.store, registries: { insecure } }));
+  const client = async () => (registry ??= createRegistryClient({ credentials: creds.store, registries: { insecure, ...(mirrors ? { mirrors } : {}) } }));
 
   const outputs: OutputSpec[] = [{ type: 'image' }];
   if (opts.tarPath) outputs.push({ type: 'docker', dest: opts.tarPath });
@@ -123,7 +144,7 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
       stores,
       { root: stateDir, registry: client, steps: { runStep: inPlaceRun(root), sequentialStages: true } },
       {
-        ...('dir' in opts.context ? { context: opts.context.dir } : { contextTar: opts.context.tar }),
+        ...('dir' in context ? { context: context.dir } : { contextTar: context.tar }),
         ...(opts.dockerfile !== undefined ? { file: path.isAbsolute(opts.dockerfile) || !contextDir ? opts.dockerfile : path.join(contextDir, opts.dockerfile) } : {}),
         tags: destinations,
         buildArgs: opts.buildArgs,
@@ -131,6 +152,10 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
         labels: opts.labels,
         outputs,
         noCache: Boolean(opts.noCache),
+        ...cache,
+        ...(opts.reproducible ? { sourceDateEpoch: 0 } : {}),
+        ...(opts.singleSnapshot ? { squash: true } : {}),
+        ...(opts.dockerfileName ? { dockerfileName: opts.dockerfileName } : {}),
         // As kaniko: layers are made in their pushed form (gzip unless --compression), so the digest written,
         // the OCI layout and the registry's manifest are one and the same (the executor's store is throwaway).
         compression: opts.compression ?? 'gzip',

@@ -17,7 +17,7 @@ import { decompress } from '../layer/compress.js';
 import { extractLayer, type ExtractGuard } from '../layer/extract.js';
 import type { ChangeList } from '../layer/changes.js';
 import type { ChainLayer, LayeredSnapshotter, Mounted } from './snapshotter.js';
-import { diffWalks, walkRoot, type Walk } from './walk.js';
+import { diffWalks, walkRoot, type HashMemo, type SnapshotMode, type Walk } from './walk.js';
 
 /** Paths relative to the root (no leading slash). */
 export interface KeptPaths {
@@ -72,9 +72,11 @@ interface Active {
   diff?: ChangeList;
 }
 
-export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: KeptPaths }): InPlaceSnapshotter {
+export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: KeptPaths; snapshotMode?: SnapshotMode }): InPlaceSnapshotter {
   const root = path.resolve(opts.root);
+  const memo: HashMemo | undefined = opts.snapshotMode === 'full' ? new Map() : undefined;
   const { ignore, guard } = keptMatcher(root, opts.kept);
+  const walk = (): Walk => walkRoot(root, ignore, opts.snapshotMode, memo);
   const chains = new Map<string, ChainLayer[]>();
   const active = new Map<string, Active>();
   const views = new Set<string>();
@@ -103,7 +105,7 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
 
   const diffOf = (a: Active): ChangeList => {
     if (!a.diff) {
-      a.after = walkRoot(root, ignore);
+      a.after = walk();
       a.diff = diffWalks(a.baseline, a.after);
     }
     return a.diff;
@@ -148,7 +150,7 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
           await apply(layers, root, guard);
         }
         current = want;
-        active.set(key, { chain: want, baseline: baseline ?? walkRoot(root, ignore) });
+        active.set(key, { chain: want, baseline: baseline ?? walk() });
       } catch (e) {
         current = undefined;
         end(key);

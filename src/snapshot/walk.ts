@@ -4,8 +4,16 @@
  * in nanoseconds, inode, symlink target — and the difference of two walks: the
  * paths added or changed (with every parent directory a layer needs) and the
  * paths deleted (as whiteouts, one per deleted subtree).
+ *
+ * `kiln executor --snapshot-mode` picks what a signature holds (kaniko's modes):
+ * `full` — type and mode, owner, symlink target and the content's sha256 (no
+ * times: a file touched but not changed is not in the layer); `redo` — mode,
+ * size, mtime and owner; `time` — the type and mtime only (a chmod or chown
+ * that keeps the mtime is missed). Without one, the stat signature above
+ * (ctime and inode too: every change is seen, nothing is read).
  */
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { tarOrder, type ChangeList } from '../layer/changes.js';
 
@@ -15,7 +23,47 @@ export type Ignore = (rel: string) => boolean;
 /** rel → signature; the root itself is not in it. */
 export type Walk = Map<string, string>;
 
-export function walkRoot(root: string, ignore: Ignore): Walk {
+export type SnapshotMode = 'full' | 'redo' | 'time';
+export const SNAPSHOT_MODES: readonly SnapshotMode[] = ['full', 'redo', 'time'];
+
+/** Content hashes of `full` walks by path, reused while the stat signature is unchanged (a rewrite changes the ctime). */
+export type HashMemo = Map<string, { stat: string; hash: string }>;
+
+function fileHash(abs: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(abs, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+function signature(st: BigIntStats, abs: string, r: string, mode: SnapshotMode | undefined, memo: HashMemo | undefined): string {
+  const stat = `${st.mode}:${st.uid}:${st.gid}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.rdev}`;
+  const link = st.isSymbolicLink() ? `:${readlinkSync(abs)}` : '';
+  switch (mode) {
+    case undefined:
+      return stat + link;
+    case 'time':
+      return `${st.mode & 0o170000n}:${st.mtimeNs}`;
+    case 'redo':
+      return `${st.mode}:${st.size}:${st.mtimeNs}:${st.uid}:${st.gid}${link}`;
+    case 'full': {
+      let content = '';
+      if (st.isFile()) {
+        const known = memo?.get(r);
+        content = known?.stat === stat ? known.hash : fileHash(abs);
+        memo?.set(r, { stat, hash: content });
+      }
+      return `${st.mode}:${st.uid}:${st.gid}:${st.rdev}${link}:${content}`;
+    }
+  }
+}
+
+export function walkRoot(root: string, ignore: Ignore, mode?: SnapshotMode, memo?: HashMemo): Walk {
   const out: Walk = new Map();
   const visit = (rel: string): void => {
     let names: string[];
@@ -30,8 +78,12 @@ export function walkRoot(root: string, ignore: Ignore): Walk {
       const abs = path.join(root, r);
       const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
       if (!st) continue;
-      let sig = `${st.mode}:${st.uid}:${st.gid}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.rdev}`;
-      if (st.isSymbolicLink()) sig += `:${readlinkSync(abs)}`;
+      let sig: string;
+      try {
+        sig = signature(st, abs, r, mode, memo);
+      } catch {
+        continue; // gone meanwhile
+      }
       out.set(r, sig);
       if (st.isDirectory()) visit(r);
     }

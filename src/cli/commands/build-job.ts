@@ -15,6 +15,7 @@ import { kilnVersion } from '../../version.js';
 import { cancellableBuild } from '../build-cancel.js';
 import { globals } from '../context.js';
 import { keyValues } from '../key-values.js';
+import { jobCacheRepo } from './build-job-cache.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -69,8 +70,7 @@ export function addJobOptions(cmd: Command): Command {
 
 function refuseUnsupported(f: JobFlags): void {
   const bad: [boolean, string][] = [
-    [f.secret.length > 0, '--secret'], [f.ssh.length > 0, '--ssh'], [f.output.length > 0, '-o/--output'], [f.cacheFrom.length > 0, '--cache-from'],
-    [f.cacheTo.length > 0, '--cache-to'], [f.addHost.length > 0, '--add-host'], [f.network !== 'host', '--network'], [f.iidfile !== undefined, '--iidfile'],
+    [f.secret.length > 0, '--secret'], [f.ssh.length > 0, '--ssh'], [f.output.length > 0, '-o/--output'], [f.addHost.length > 0, '--add-host'], [f.network !== 'host', '--network'], [f.iidfile !== undefined, '--iidfile'],
     [Boolean(f.pull), '--pull'], [!f.cache, '--no-cache'], [f.platform.length > 0, '--platform'], [Boolean(f.check), '--check'],
   ];
   const named = bad.filter(([b]) => b).map(([, n]) => n);
@@ -83,6 +83,8 @@ interface Planned {
   context: string;
   dockerfile: string;
   dockerfilePath?: string;
+  /** How messages name the Dockerfile: -f as the user typed it (else Dockerfile). */
+  dockerfileName: string;
   destinations: string[];
 }
 
@@ -114,11 +116,13 @@ async function planBuild(context: string, f: JobFlags, many: boolean): Promise<P
     });
   }
   if (Buffer.byteLength(dockerfile) > 900 * 1024) throw invalidArgument(`Dockerfile ${dockerfilePath ?? '(stdin)'}: over 900 KiB, more than a Kubernetes Secret holds`);
-  return { label, context: dir, dockerfile, ...(dockerfilePath ? { dockerfilePath } : {}), destinations };
+  const dockerfileName = f.file === undefined || f.file === '-' ? 'Dockerfile' : f.file;
+  return { label, context: dir, dockerfile, ...(dockerfilePath ? { dockerfilePath } : {}), dockerfileName, destinations };
 }
 
 export async function runJobBuilds(contexts: string[], f: JobFlags, cmd: Command): Promise<void> {
   refuseUnsupported(f);
+  const cacheRepo = jobCacheRepo(f.cacheFrom, f.cacheTo);
   const many = contexts.length > 1;
   const push = f.push !== false;
   if (f.tag.length === 0 && push) throw invalidArgument('kiln build --job pushes the image: no -t REGISTRY/NAME[:TAG] given', { hint: 'pass -t, or --no-push to only build' });
@@ -144,12 +148,14 @@ export async function runJobBuilds(contexts: string[], f: JobFlags, cmd: Command
   const version = kilnVersion();
   const creds = new DockerConfigCredentials();
   const builds = await Promise.all(plans.map(async (p) => {
-    const dockerConfigJson = push ? (await jobCredentials(p.destinations, creds)).json : '{"auths":{}}';
+    const hosts = [...(push ? p.destinations : []), ...(cacheRepo ? [cacheRepo] : [])];
+    const dockerConfigJson = hosts.length > 0 ? (await jobCredentials(hosts, creds)).json : '{"auths":{}}';
     const spec = {
       name: jobName(p.destinations.length ? p.destinations : [p.label]), namespace, image: f.jobImage ?? `kiln:${version}`, imagePullPolicy: f.jobPullPolicy as 'IfNotPresent',
       version, destinations: p.destinations, noPush: !push, buildArgs: keyValues(f.buildArg, '--build-arg', true), labels: keyValues(f.label, '--label', false),
       ...(f.target ? { target: f.target } : {}), insecureRegistries: f.insecureRegistry, keep: Boolean(f.keepJob),
       resources: { ...(f.jobCpu ? { cpu: f.jobCpu } : {}), ...(f.jobMemory ? { memory: f.jobMemory } : {}) }, compression: f.compression,
+      dockerfileName: p.dockerfileName, ...(cacheRepo ? { cacheRepo } : {}),
     };
     return { label: p.label, req: { spec, dockerfile: p.dockerfile, dockerConfigJson, context: () => contextTar(p.context, p.dockerfilePath ? { dockerfile: p.dockerfilePath } : {}) } };
   }));

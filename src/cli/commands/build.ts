@@ -91,7 +91,7 @@ async function streamContext(source: Readable): Promise<Pick<BuildOptions, 'cont
 }
 
 /** `kiln build https://…/ctx.tar.gz`: the context (or a Dockerfile) streamed from an http(s) URL. */
-async function urlContext(url: string): Promise<Pick<BuildOptions, 'contextTar' | 'dockerfileText'>> {
+export async function urlContext(url: string): Promise<Pick<BuildOptions, 'contextTar' | 'dockerfileText'>> {
   let res: Response;
   try {
     res = await fetch(url, { redirect: 'follow' });

@@ -54,3 +54,12 @@ test('bad input before any cluster call: no -t, no context directory, no Dockerf
   assert.equal(oneLine(await job(['-t', 'reg.example/app:1', '--secret', 'id=a,src=b', '-o', 'type=local,dest=x', ctx])), 'kiln: kiln build --job does not take --secret, -o/--output (drop them, or build without --job)');
   assert.match(oneLine(await kiln(['build', ctx, ctx], { root: path.join(dir, 'root') })), /^kiln: kiln build takes one context, not 2 \(several contexts build at once as Jobs/);
 });
+
+test('caches a Job cannot take are one line: another type, two refs, --cache-from alone', async () => {
+  const t = ['-t', 'reg.example/app:1'];
+  assert.match(oneLine(await job([...t, '--cache-to', 'type=local,dest=x', ctx])), /^kiln: kiln build --job --cache-to type=local,dest=x: only type=registry \(a build Job takes one registry cache/);
+  assert.match(oneLine(await job([...t, '--cache-to', 'reg.example/c:1', '--cache-from', 'reg.example/c:2', ctx])), /^kiln: kiln build --job takes one cache ref, not reg\.example\/c:1, reg\.example\/c:2 /);
+  assert.match(oneLine(await job([...t, '--cache-from', 'type=registry,ref=reg.example/c:1', ctx])), /^kiln: kiln build --job --cache-from needs --cache-to with the same ref/);
+  // One registry ref is taken: the build goes on to the cluster (unreachable here).
+  assert.match(oneLine(await job([...t, '--cache-to', 'type=registry,ref=reg.example/c:1,mode=max', '--cache-from', 'reg.example/c:1', ctx])), /^kiln: cannot reach the Kubernetes API server/);
+});

@@ -121,14 +121,29 @@ describe('kiln build --job', () => {
   });
 
   test('a failing RUN: non-zero exit, the Dockerfile line in the output, the Job, pod and Secret gone', async () => {
-    const ctx = await context('broken', { Dockerfile: `FROM ${reg.host}/busybox:1\nRUN echo first-step-ran\nRUN echo about-to-fail && exit 3\n` });
-    const r = await kiln(jobArgs('-t', `${reg.host}/broken:1`, ctx));
+    const ctx = await context('broken', { 'broken.Dockerfile': `FROM ${reg.host}/busybox:1\nRUN echo first-step-ran\nRUN echo about-to-fail && exit 3\n` });
+    const file = path.join(ctx, 'broken.Dockerfile');
+    const r = await kiln(jobArgs('-t', `${reg.host}/broken:1`, '-f', file, ctx));
     assert.notEqual(r.code, 0, r.stderr);
     assert.match(r.stderr, /first-step-ran/);
-    assert.match(r.stderr, /Dockerfile:3: step \[\d\/\d\] failed: `RUN echo about-to-fail && exit 3`: exit code 3/);
+    // The Dockerfile as the user named it (-f), not the Job's copy of it (/kiln/Dockerfile).
+    assert.ok(r.stderr.includes(`${file}:3: step [`), r.stderr);
+    assert.match(r.stderr, /broken\.Dockerfile:3: step \[\d\/\d\] failed: `RUN echo about-to-fail && exit 3`: exit code 3/);
     assert.match(r.stderr.trim().split('\n').at(-1)!, /^kiln: build Job [\w-]+\/kiln-build-broken-\w+ failed: the build exited with 1 \(its output is above\)$/);
     assert.equal(await leftovers(), '');
     await assert.rejects(servedDigest(reg, 'broken:1'));
+  });
+
+  test('--cache-to/--cache-from type=registry: a second Job (a new pod) takes the steps from the registry cache and runs no RUN', async () => {
+    const ctx = await context('cached', { Dockerfile: `FROM ${reg.host}/busybox:1\nRUN date +%s%N > /stamp && echo cached-step-ran-$((6*7))\n` });
+    const cache = ['--cache-to', `type=registry,ref=${reg.host}/cache:jobs,mode=max`, '--cache-from', `${reg.host}/cache:jobs`];
+    const first = await kilnOkIn(jobArgs('-t', `${reg.host}/cached:1`, ...cache, ctx));
+    assert.match(first.stderr, /cached-step-ran-42/);
+    const second = await kilnOkIn(jobArgs('-t', `${reg.host}/cached:2`, ...cache, ctx));
+    assert.doesNotMatch(second.stderr, /cached-step-ran-42/);
+    assert.match(second.stderr, /CACHED/);
+    assert.equal(second.stdout.trim(), first.stdout.trim(), 'the same image');
+    assert.equal(await leftovers(), '');
   });
 
   test('two builds at once: both pushed, output prefixed per build, one summary line each', async () => {

@@ -45,6 +45,9 @@ test('executor arguments carry the build flags', () => {
     '--destination', 'reg.example:5000/app:1', '--build-arg', 'V=2', '--label', 'team=a', '--target', 'final', '--insecure-registry', 'reg.example:5000',
   ]);
   assert.ok(executorArgs({ ...spec, noPush: true }).includes('--no-push'));
+  assert.deepEqual(executorArgs({ ...spec, dockerfileName: 'docker/app.Dockerfile', cacheRepo: 'reg.example:5000/cache:main' }).slice(-5), [
+    '--dockerfile-name', 'docker/app.Dockerfile', '--cache', '--cache-repo', 'reg.example:5000/cache:main',
+  ]);
 });
 
 test('the Secret: dockerconfigjson with the Dockerfile beside it', () => {

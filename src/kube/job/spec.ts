@@ -49,6 +49,10 @@ export interface JobSpec {
   resources: { cpu?: string; memory?: string };
   /** Keep the Job after it ends (no TTL). */
   keep: boolean;
+  /** How the build's messages name the Dockerfile: the path the user gave (`-f`), not the Secret's copy. */
+  dockerfileName?: string;
+  /** The executor's registry cache (`--cache-repo`), from `--cache-to/--cache-from type=registry,ref=…`. */
+  cacheRepo?: string;
 }
 
 /** The executor's command line (after the image's entrypoint, kiln). */
@@ -61,6 +65,8 @@ export function executorArgs(s: JobSpec): string[] {
   if (s.target) args.push('--target', s.target);
   for (const h of s.insecureRegistries) args.push('--insecure-registry', h);
   if (s.compression) args.push('--compression', s.compression);
+  if (s.dockerfileName) args.push('--dockerfile-name', s.dockerfileName);
+  if (s.cacheRepo) args.push('--cache', '--cache-repo', s.cacheRepo);
   return args;
 }
 
