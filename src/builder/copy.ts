@@ -37,7 +37,7 @@ import { invalidArgument } from '../errors.js';
 import { resolveInRoot } from '../layer/tar.js';
 import { decompress } from '../layer/compress.js';
 import { extractLayer, type ExtractGuard } from '../layer/extract.js';
-import { walkMatch, type Match, type SourceRoot } from './sources.js';
+import { takeWalk, type Match, type SourceRoot } from './sources.js';
 import type { ChmodFn } from './chmod.js';
 import { FileJobs } from './file-jobs.js';
 
@@ -152,7 +152,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   };
 
   const copyTree = async (m: Match, into: string): Promise<void> => {
-    for (const e of walkMatch(req.root, m)) {
+    for (const e of takeWalk(req.root, m)) {
       const parentRel = path.posix.dirname(e.rel);
       let parent = parentRel === '.' ? into : path.join(into, parentRel);
       // A directory the image holds as a symlink is followed inside the root.
