@@ -37,7 +37,7 @@ import { invalidArgument } from '../errors.js';
 import { resolveInRoot } from '../layer/tar.js';
 import { decompress } from '../layer/compress.js';
 import { extractLayer, type ExtractGuard } from '../layer/extract.js';
-import { walkMatch, type Match, type SourceRoot } from './sources.js';
+import { takeWalk, type Match, type SourceRoot } from './sources.js';
 import type { ChmodFn } from './chmod.js';
 import { FileJobs } from './file-jobs.js';
 
@@ -104,9 +104,14 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
     return kept !== 'skip';
   };
 
-  const place = async (target: string, abs: string, st: Stats): Promise<void> => {
-    if (!allowed(target)) return;
-    await jobs.settled(target); // a second source for the same path waits for the first
+  /** Places one entry; a promise only when it must wait (a job writing the same path, or no room for another job). */
+  const place = (target: string, abs: string, st: Stats): Promise<void> | undefined => {
+    if (!allowed(target)) return undefined;
+    // A second source for the same path waits for the first.
+    return jobs.busy(target) ? jobs.settled(target).then(() => placeNow(target, abs, st)) : placeNow(target, abs, st);
+  };
+
+  const placeNow = (target: string, abs: string, st: Stats): Promise<void> | undefined => {
     const old = made.has(path.dirname(target)) && !placed.has(target) ? undefined : lstatSync(target, { throwIfNoEntry: false });
     placed.add(target);
     if (st.isDirectory()) {
@@ -148,17 +153,18 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
     }
     const owned = AS_ROOT && o.uid === 0 && o.gid === 0 && rootGroup.has(path.dirname(target));
     const setMode = req.chmod !== undefined || (st.mode & 0o6000) !== 0;
-    await jobs.add(target, abs, owned ? undefined : o, setMode ? modeOf(st) : undefined, st);
+    return jobs.add(target, abs, owned ? undefined : o, setMode ? modeOf(st) : undefined, st);
   };
 
   const copyTree = async (m: Match, into: string): Promise<void> => {
-    for (const e of walkMatch(req.root, m)) {
+    for (const e of takeWalk(req.root, m)) {
       const parentRel = path.posix.dirname(e.rel);
       let parent = parentRel === '.' ? into : path.join(into, parentRel);
       // A directory the image holds as a symlink is followed inside the root.
       const pst = made.has(parent) ? undefined : lstatSync(parent, { throwIfNoEntry: false });
       if (pst?.isSymbolicLink()) parent = resolveInRoot(rootfs, comps(parent.slice(rootfs.length)), { followLast: true, mkdirs: true });
-      await place(path.join(parent, path.posix.basename(e.rel)), e.abs, e.st);
+      const waiting = place(path.join(parent, path.posix.basename(e.rel)), e.abs, e.st);
+      if (waiting) await waiting;
     }
   };
 

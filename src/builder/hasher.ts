@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { isErrno } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
-import { matchSources, walkMatch, type SourceRoot } from './sources.js';
+import { matchSources, walkMatchKept, type SourceRoot } from './sources.js';
 
 type Memo = Record<string, [string, string]>; // abs → [stat signature, digest]
 
@@ -71,7 +71,7 @@ export class SourceHasher {
         h.update(`match ${m.rel}\n`);
         await this.entry(h, '', m.abs, m.st);
         if (!m.st.isDirectory()) continue;
-        for (const e of walkMatch(root, m)) {
+        for (const e of walkMatchKept(root, m)) {
           const line = this.line(e.rel, e.abs, e.st);
           h.update(typeof line === 'string' ? line : await line);
         }

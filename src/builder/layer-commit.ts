@@ -1,7 +1,8 @@
-/** A directory (an overlay upper dir, or a staged tree), or an in-place root's changes → a compressed layer blob in the store. */
-import { compressLayer, type Codec } from '../layer/compress.js';
+/** A directory (an overlay upper dir, or a staged tree), or an in-place root's changes → a layer blob in the store (uncompressed unless a codec is asked for). */
+import { compressLayer, layerMediaType, type Codec } from '../layer/compress.js';
 import { readdirSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { diffDirectory } from '../layer/diff.js';
 import { packChanges } from '../layer/changes.js';
 import { failedPrecondition } from '../errors.js';
@@ -43,6 +44,13 @@ export async function commitMounted(
 }
 
 async function ingestTar(content: ContentStore, tar: Readable, codec: Codec): Promise<CommittedLayer> {
+  if (codec === 'none') {
+    // Stored as it is: the store's own hash is the diff ID (one sha256 pass, no stream in between).
+    // pipeline: a failed diff fails the ingest (its error reaches the reader), whenever it happens.
+    const out = new PassThrough({ highWaterMark: 1 << 20 });
+    const [blob] = await Promise.all([content.ingest(out), pipeline(tar, out)]);
+    return { descriptor: { mediaType: layerMediaType('none'), digest: blob.digest, size: blob.size }, diffId: blob.digest };
+  }
   const { stream, result } = compressLayer(tar, codec);
   const [blob, r] = await Promise.all([content.ingest(stream), result]);
   return { descriptor: { mediaType: r.mediaType, digest: blob.digest, size: blob.size }, diffId: r.diffId };

@@ -7,9 +7,9 @@
  * both are recorded with the build's process first (./owned.ts,
  * the snapshotter's mount records), so a killed build's are cleared later.
  */
-import { existsSync, lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { KilnError, failedPrecondition, isKilnError } from '../errors.js';
@@ -131,11 +131,19 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
     let code: number;
     // runc writes its state file once the container is created: its mounts are made by then.
     const stateFile = path.join(deps.stateDir, 'runc', id, 'state.json');
+    // Checked off the main thread: a stat that waits on a busy disk must not hold up the build's other work.
+    let started = false;
     const watch = input.onStarted
       ? setInterval(() => {
-          if (!existsSync(stateFile)) return;
-          clearInterval(watch);
-          input.onStarted!();
+          void access(stateFile).then(
+            () => {
+              if (started) return;
+              started = true;
+              clearInterval(watch);
+              input.onStarted!();
+            },
+            () => undefined,
+          );
         }, 20)
       : undefined;
     try {
@@ -145,6 +153,7 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
       throw e;
     } finally {
       clearInterval(watch);
+      started = true;
       input.onStarted?.();
       running = false;
       out.end();

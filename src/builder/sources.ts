@@ -136,3 +136,26 @@ export function* walkMatch(root: SourceRoot, m: Match): Generator<Entry> {
   }
   yield* walk(m.abs, '');
 }
+
+/** Walks already made of a root (by the hasher), kept for the COPY that follows: the sources are walked once per step. */
+const walks = new WeakMap<SourceRoot, Map<string, Entry[]>>();
+const walkKey = (m: Match): string => `${m.abs}\0${m.real ?? m.rel}`;
+
+/** walkMatch, remembered for this root object (the first copy is taken by `takeWalk`). */
+export function walkMatchKept(root: SourceRoot, m: Match): Entry[] {
+  const entries = [...walkMatch(root, m)];
+  let kept = walks.get(root);
+  if (!kept) walks.set(root, (kept = new Map()));
+  kept.set(walkKey(m), entries);
+  return entries;
+}
+
+/** The walk `walkMatchKept` made of this match (then forgotten), else a fresh walk. */
+export function takeWalk(root: SourceRoot, m: Match): Iterable<Entry> {
+  const kept = walks.get(root);
+  const entries = kept?.get(walkKey(m));
+  if (!entries) return walkMatch(root, m);
+  kept!.delete(walkKey(m));
+  return entries;
+}
+

@@ -25,6 +25,9 @@ export const ingestPaths = (root: string, key: string): { data: string; lock: st
   return { data: `${stem}.data`, lock: `${stem}.lock` };
 };
 
+/** Bytes gathered before one write: few thread-pool round trips for a stream of small chunks. */
+const WRITE_BATCH = 256 * 1024;
+
 export class FileIngestWriter implements IngestWriter {
   private done = false;
 
@@ -67,18 +70,31 @@ export class FileIngestWriter implements IngestWriter {
     return this.bytes;
   }
 
+  /** Small chunks (a layer tar's 512-byte headers) are gathered and written WRITE_BATCH bytes at a time. */
   async write(source: Readable | AsyncIterable<Uint8Array>): Promise<void> {
     this.assertOpen();
+    let pending: Uint8Array[] = [];
+    let size = 0;
     for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       this.hash.update(buf);
-      let off = 0;
-      while (off < buf.length) {
-        const { bytesWritten } = await writing(this.root, this.paths.data, () => this.fh.write(buf, off, buf.length - off));
-        off += bytesWritten;
-      }
-      this.bytes += buf.length;
+      pending.push(buf);
+      size += buf.length;
+      if (size < WRITE_BATCH) continue;
+      await this.writeAll(pending, size);
+      [pending, size] = [[], 0];
     }
+    if (size > 0) await this.writeAll(pending, size);
+  }
+
+  private async writeAll(bufs: Uint8Array[], size: number): Promise<void> {
+    const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, size);
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesWritten } = await writing(this.root, this.paths.data, () => this.fh.write(buf, off, buf.length - off));
+      off += bytesWritten;
+    }
+    this.bytes += buf.length;
   }
 
   async commit(expected: Expected = {}): Promise<BlobInfo> {

@@ -6,10 +6,10 @@
  */
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pack as tarPack } from 'tar-stream';
+import { Readable } from 'node:stream';
 import { failedPrecondition } from '../errors.js';
-import { addEntry, writeEntry } from './diff.js';
+import { flush, writeEntry } from './diff.js';
+import { TarWriter } from './tar-writer.js';
 import { WHITEOUT_PREFIX, packMode } from './tar.js';
 
 export interface ChangeList {
@@ -31,7 +31,11 @@ export const tarOrder = (a: string, b: string): number => {
 };
 
 export function packChanges(root: string, changes: ChangeList, opts: { sourceDateEpoch?: number } = {}): Readable {
-  const p = tarPack();
+  return Readable.from(changeChunks(root, changes, opts), { objectMode: false, highWaterMark: 1 << 20 });
+}
+
+async function* changeChunks(root: string, changes: ChangeList, opts: { sourceDateEpoch?: number }): AsyncGenerator<Buffer> {
+  const w = new TarWriter();
   const links = new Map<string, string>();
   const whiteout = (rel: string): string => {
     const dir = path.posix.dirname(rel);
@@ -41,18 +45,15 @@ export function packChanges(root: string, changes: ChangeList, opts: { sourceDat
   const entries = [...changes.paths.map((rel) => ({ rel, name: rel, wh: false })), ...changes.deleted.map((rel) => ({ rel, name: whiteout(rel), wh: true }))];
   entries.sort((a, b) => tarOrder(a.name, b.name));
   const mtime = new Date((opts.sourceDateEpoch ?? 0) * 1000);
-  (async () => {
-    for (const e of entries) {
-      if (p.destroyed) return;
-      if (e.wh) {
-        await addEntry(p, { name: e.name, type: 'file', size: 0, mode: packMode(0), uid: 0, gid: 0, mtime });
-        continue;
-      }
+  for (const e of entries) {
+    if (e.wh) w.entry({ name: e.name, type: 'file', size: 0, mode: packMode(0), uid: 0, gid: 0, mtime });
+    else {
       const st = lstatSync(path.join(root, e.rel), { throwIfNoEntry: false });
       if (!st) throw failedPrecondition(`/${e.rel} disappeared while its layer was written`, { hint: 'nothing may change the root while kiln snapshots it' });
-      await writeEntry(p, root, e.rel, st, undefined, { sourceDateEpoch: opts.sourceDateEpoch, xattrs: false }, links);
+      yield* writeEntry(w, root, e.rel, st, undefined, { sourceDateEpoch: opts.sourceDateEpoch, xattrs: false }, links);
     }
-    if (!p.destroyed) p.finalize();
-  })().catch((e: unknown) => p.destroy(e as Error));
-  return p as unknown as Readable;
+    if (w.full) yield w.take();
+  }
+  w.finalize();
+  yield* flush(w);
 }

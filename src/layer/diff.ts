@@ -9,13 +9,12 @@
 import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { pack as tarPack, type Pack } from 'tar-stream';
+import { Readable } from 'node:stream';
 import { failedPrecondition, invalidArgument } from '../errors.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, headerFromStats, hostileWhiteout, packMode, type PaxHeaders } from './tar.js';
 import { paxHeaderBlock } from './pax.js';
 import { readXattrTree } from './xattr.js';
+import { TarWriter } from './tar-writer.js';
 
 export interface DiffOptions {
   /** Clamp every mtime to this many seconds since the epoch (SOURCE_DATE_EPOCH). */
@@ -58,15 +57,14 @@ function ustarSafe(name: string, dir: boolean): string {
 
 /**
  * Writes kiln's own PAX header (raw bytes: binary xattrs, large ids) and returns
- * the entry header to write next, which then needs no PAX of tar-stream's.
- * Only called between entries, when the pack has no entry open.
+ * the entry header to write next, which then needs no PAX of the writer's.
  */
-function withOwnPax(p: Pack, h: PaxHeaders, records: [string, Buffer][]): PaxHeaders {
+function withOwnPax(w: TarWriter, h: PaxHeaders, records: [string, Buffer][]): PaxHeaders {
   const all: [string, Buffer | string][] = [['path', h.name]];
   if (h.linkname) all.push(['linkpath', h.linkname]);
   all.push(...records);
   const mtime = Math.floor((h.mtime?.getTime() ?? 0) / 1000);
-  p.push(paxHeaderBlock(`PaxHeaders/${path.posix.basename(h.name)}`, all, mtime));
+  w.push(paxHeaderBlock(`PaxHeaders/${path.posix.basename(h.name)}`, all, mtime));
   return {
     ...h,
     name: ustarSafe(h.name, h.type === 'directory'),
@@ -81,31 +79,26 @@ const SMALL_FILE = 1 << 20;
 const changedWhileReading = (file: string): Error =>
   failedPrecondition(`${file} changed while it was being archived`, { hint: 'do not modify the directory while kiln diffs it' });
 
-export function addEntry(p: Pack, h: PaxHeaders, body?: Readable | Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (body === undefined || Buffer.isBuffer(body)) {
-      p.entry(h, body ?? '', (err) => (err ? reject(err) : resolve()));
-      return;
-    }
-    const sink = p.entry(h, (err) => (err ? reject(err) : resolve()));
-    pipeline(body, sink as unknown as NodeJS.WritableStream).catch(reject);
-  });
+/** What the writer gathered, unless nothing. */
+export function* flush(w: TarWriter): Generator<Buffer> {
+  if (!w.empty) yield w.take();
 }
 
 /**
- * Writes the entry of `dir/r` (stats `st`) into the pack: its header (a hardlink
- * to an earlier entry when `links` saw its inode), its kept xattrs and its
- * bytes. Refuses names that would be whiteouts; skips sockets (undefined).
+ * Writes the entry of `dir/r` (stats `st`): its header (a hardlink to an
+ * earlier entry when `links` saw its inode), its kept xattrs and its bytes;
+ * small files go into the writer, a large file's bytes are yielded as read.
+ * Refuses names that would be whiteouts; skips sockets (returns undefined).
  */
-export async function writeEntry(
-  p: Pack,
+export async function* writeEntry(
+  w: TarWriter,
   dir: string,
   r: string,
   st: Stats,
   attrs: Map<string, Buffer> | undefined,
   opts: { sourceDateEpoch?: number; fixedMtime?: number; xattrs?: boolean },
   links: Map<string, string>,
-): Promise<PaxHeaders | undefined> {
+): AsyncGenerator<Buffer, PaxHeaders | undefined> {
   const name = path.posix.basename(r);
   const file = path.join(dir, r);
   const why = hostileWhiteout(name);
@@ -127,31 +120,45 @@ export async function writeEntry(
   const records: [string, Buffer][] = [];
   if (attrs && opts.xattrs !== false && h.type !== 'link') for (const [k, v] of attrs) if (keepXattr(k)) records.push([`SCHILY.xattr.${k}`, v]);
   if (h.uid! > MAX_ID || h.gid! > MAX_ID) records.push(['uid', Buffer.from(String(h.uid))], ['gid', Buffer.from(String(h.gid))]);
-  const out = records.length > 0 ? withOwnPax(p, h, records) : h;
+  const out = records.length > 0 ? withOwnPax(w, h, records) : h;
   if (h.type === 'file' && st.size <= SMALL_FILE) {
     const body = readFileSync(file);
     if (body.length !== st.size) throw changedWhileReading(file);
-    await addEntry(p, out, body);
+    w.entry(out, body);
   } else if (h.type === 'file') {
-    await addEntry(p, out, createReadStream(file));
+    w.header(out, st.size);
+    yield* flush(w);
+    let n = 0;
+    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+      n += chunk.length;
+      if (n > st.size) throw changedWhileReading(file);
+      yield chunk;
+    }
+    if (n !== st.size) throw changedWhileReading(file);
+    w.pad(st.size);
   } else {
-    await addEntry(p, out);
+    w.entry(out);
   }
   return h;
 }
 
 /** The layer tar of `dir` (uncompressed), streamed. Errors destroy the stream. */
 export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
-  const p = tarPack();
+  return Readable.from(diffChunks(dir, opts), { objectMode: false, highWaterMark: 1 << 20 });
+}
+
+async function* diffChunks(dir: string, opts: DiffOptions): AsyncGenerator<Buffer> {
+  const w = new TarWriter();
   const clamp = opts.sourceDateEpoch;
   const overlay = opts.overlay !== false;
   const links = new Map<string, string>(); // dev:ino → first path
+  const entryOpts = { sourceDateEpoch: clamp, xattrs: opts.xattrs, ...(opts.fixedMtime !== undefined ? { fixedMtime: opts.fixedMtime } : {}) };
   const header = (name: string, st: Stats, linkname?: string): PaxHeaders => {
     const h = headerFromStats(name, st, { clampMtime: clamp, linkname });
     return opts.fixedMtime === undefined ? h : { ...h, mtime: new Date(opts.fixedMtime * 1000) };
   };
 
-  const walk = async (xattrs: Map<string, Map<string, Buffer>>, rel: string): Promise<void> => {
+  async function* walk(xattrs: Map<string, Map<string, Buffer>>, rel: string): AsyncGenerator<Buffer> {
     const children: { name: string; st: Stats; sortKey: string }[] = [];
     // Metadata and small files are read synchronously: from the page cache that
     // is several times faster than a thread-pool round trip per call.
@@ -161,31 +168,29 @@ export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
     }
     children.sort((a, b) => byBytes(a.sortKey, b.sortKey)); // by the name written to the tar
     for (const { name, st } of children) {
-      if (p.destroyed) return;
       const r = rel === '' ? name : `${rel}/${name}`;
       if (opts.exclude?.(r)) continue;
       const dirAttrs = xattrs.get(r);
       if (overlay && isWhiteoutDevice(st)) {
         const wh = rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`;
         const h = header(wh, st);
-        await addEntry(p, { ...h, type: 'file', size: 0, mode: packMode(st.mode & 0o777), devmajor: 0, devminor: 0 });
+        w.entry({ ...h, type: 'file', size: 0, mode: packMode(st.mode & 0o777), devmajor: 0, devminor: 0 });
         continue;
       }
-      const h = await writeEntry(p, dir, r, st, dirAttrs, { sourceDateEpoch: clamp, xattrs: opts.xattrs, ...(opts.fixedMtime !== undefined ? { fixedMtime: opts.fixedMtime } : {}) }, links);
+      const h = yield* writeEntry(w, dir, r, st, dirAttrs, entryOpts, links);
       if (h && st.isDirectory()) {
         if (overlay && dirAttrs && OPAQUE_KEYS.some((k) => dirAttrs.get(k)?.toString() === 'y')) {
-          await addEntry(p, { ...h, name: `${r}/${OPAQUE_WHITEOUT}`, type: 'file', size: 0, mode: packMode(st.mode & 0o777) });
+          w.entry({ ...h, name: `${r}/${OPAQUE_WHITEOUT}`, type: 'file', size: 0, mode: packMode(st.mode & 0o777) });
         }
-        await walk(xattrs, r);
+        yield* walk(xattrs, r);
       }
+      if (w.full) yield w.take();
     }
-  };
+  }
 
-  (async () => {
-    const needXattrs = overlay || opts.xattrs !== false;
-    const xattrs = needXattrs ? await readXattrTree(dir) : new Map<string, Map<string, Buffer>>();
-    await walk(xattrs, '');
-    if (!p.destroyed) p.finalize();
-  })().catch((e: unknown) => p.destroy(e as Error));
-  return p as unknown as Readable;
+  const needXattrs = overlay || opts.xattrs !== false;
+  const xattrs = needXattrs ? await readXattrTree(dir) : new Map<string, Map<string, Buffer>>();
+  yield* walk(xattrs, '');
+  w.finalize();
+  yield* flush(w);
 }

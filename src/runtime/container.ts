@@ -2,7 +2,7 @@
  * A container's directory under the state dir: prepare it (spec, /etc files,
  * config.json), list containers with their status, remove them.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { alreadyExists, failedPrecondition, isErrno, isKilnError } from '../errors.js';
@@ -64,6 +64,8 @@ export interface ContainerStatus {
 }
 
 async function runcStateOf(runc: Runc, id: string): Promise<RuncState | undefined> {
+  // runc keeps a container's state in <root>/<id>: without it there is no container, and no runc needs forking to say so.
+  if ((await lstat(join(runc.root, id)).catch((e: unknown) => (isErrno(e, 'ENOENT') ? undefined : true))) === undefined) return undefined;
   try {
     return await runc.state(id);
   } catch (e) {

@@ -76,3 +76,16 @@ test('commit keeps a root\'s upper dir as the next layer of the chain', async ()
   assert.deepEqual(tree(v.rootfs), ['bin/', 'etc/', 'etc/conf=v2']);
   await snap.remove('v');
 });
+
+test('a root whose path holds a space and a tab is unmounted on remove (mountinfo escapes them)', async () => {
+  const root = path.join(tmp, 'root with space\tand tab');
+  const snap = overlaySnapshotter(root);
+  const l1 = layerTar('spaced', { 'etc/conf': 'v1' });
+  const chainDir = await snap.unpack([{ chainId: sha256Digest(readFileSync(l1)), open: async () => createReadStream(l1) as NodeJS.ReadableStream }]);
+  const m = await snap.prepare('step', chainDir);
+  assert.equal(m.kind, 'overlay');
+  assert.ok(readFileSync('/proc/self/mountinfo', 'utf8').includes('root\\040with\\040space\\011and\\040tab'), 'mounted');
+  await snap.remove('step');
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes('root\\040with\\040space'), 'unmounted');
+  assert.deepEqual(readdirSync(path.join(root, 'mounts')), []);
+});

@@ -14,7 +14,7 @@
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, type Stats } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -45,13 +45,27 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** Is `dir` a mount point in this process's mount namespace? One read of /proc/self/mountinfo (no process forked). */
 async function isMountPoint(dir: string): Promise<boolean> {
+  let real: string;
   try {
-    await run('mountpoint', ['-q', dir]);
-    return true;
+    real = await realpath(dir);
   } catch {
-    return false;
+    return false; // gone: nothing is mounted there
   }
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => undefined);
+  if (info === undefined) return run('mountpoint', ['-q', dir]).then(() => true, () => false);
+  return mountPoints(info).has(real);
+}
+
+/** The mount points of a mountinfo text (field 5, octal escapes decoded). */
+export function mountPoints(info: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of info.split('\n')) {
+    const f = line.split(' ');
+    if (f.length >= 5) out.add(f[4]!.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))));
+  }
+  return out;
 }
 
 async function unmount(dir: string): Promise<void> {
