@@ -157,7 +157,8 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     const head = JSON.stringify(start);
     upload.manifestBytes += head.length;
     await write(call, { start_json: head });
-    if (req.base) {
+    if (req.base === scanned.manifest) await sendManifest([], []); // the context did not change since the last sync
+    else if (req.base) {
       const delta = diffManifest(req.base, scanned.manifest);
       await sendManifest(delta.entries, delta.remove);
     } else await sendManifest(scanned.manifest.entries, []);

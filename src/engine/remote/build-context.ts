@@ -80,17 +80,19 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
     const scanned = dir ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir: clientCacheDir() }) : { manifest: { entries: [] }, sources: new Map<string, string>() };
     const secrets = (opts.secrets ?? []).map((s) => ({ id: s.id, value: secretValue(s) }));
     const cacheDir = clientCacheDir();
-    const last = await loadLastSent(cacheDir, host, id);
+    const digest = manifestDigest(scanned.manifest);
+    const last = await loadLastSent(cacheDir, host, id, { digest, manifest: scanned.manifest });
     const start: BuildStart = {
       contextId: id,
       dockerfileText,
       dockerfileName: dockerfilePath ? path.basename(dockerfilePath) : 'Dockerfile',
       secretIds: secrets.map((s) => s.id),
-      manifestDigest: manifestDigest(scanned.manifest),
+      manifestDigest: digest,
       ...(last ? { manifestBase: last.digest } : {}),
       options: remoteOptions(opts),
     };
-    const onSynced = () => saveLastSent(cacheDir, host, id, scanned.manifest);
+    // Nothing changed (the stored digest named this manifest): the stored manifest is this one already.
+    const onSynced = async () => (last?.manifest === scanned.manifest ? undefined : saveLastSent(cacheDir, host, id, scanned.manifest, digest));
     return { start, scanned, secrets, ...(last ? { base: last.manifest } : {}), onSynced, cleanup };
   } catch (e) {
     await cleanup();

@@ -3,31 +3,45 @@
  * context (`<cache>/remote-manifests/<hash of host and context id>.json`), so
  * the next build can send only the changes. It is a hint: the agent checks
  * the digest and asks for the whole manifest when it holds another one.
+ * Its digest is kept beside it (`….digest`), so a build whose context did not
+ * change reads and writes a line instead of the whole manifest.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { manifestDigest, type ContextManifest } from './manifest.js';
 
 const file = (cacheDir: string, host: string, contextId: string) =>
   path.join(cacheDir, 'remote-manifests', `${createHash('sha256').update(`${host}\0${contextId}`).digest('hex').slice(0, 40)}.json`);
 
-export async function loadLastSent(cacheDir: string, host: string, contextId: string): Promise<{ digest: string; manifest: ContextManifest } | undefined> {
+/** The last manifest sent; `current` (the digest of the manifest about to be sent) spares parsing it when it is the same. */
+export async function loadLastSent(
+  cacheDir: string,
+  host: string,
+  contextId: string,
+  current?: { digest: string; manifest: ContextManifest },
+): Promise<{ digest: string; manifest: ContextManifest } | undefined> {
+  const f = file(cacheDir, host, contextId);
+  if (current && (await readFile(`${f}.digest`, 'utf8').catch(() => '')) === current.digest) return current;
   try {
-    const manifest = JSON.parse(await readFile(file(cacheDir, host, contextId), 'utf8')) as ContextManifest;
+    const manifest = JSON.parse(await readFile(f, 'utf8')) as ContextManifest;
     return Array.isArray(manifest.entries) ? { digest: manifestDigest(manifest), manifest } : undefined;
   } catch {
     return undefined; // none yet, or unreadable: a full manifest is sent
   }
 }
 
-export async function saveLastSent(cacheDir: string, host: string, contextId: string, manifest: ContextManifest): Promise<void> {
+export async function saveLastSent(cacheDir: string, host: string, contextId: string, manifest: ContextManifest, digest = manifestDigest(manifest)): Promise<void> {
   const f = file(cacheDir, host, contextId);
   try {
     await mkdir(path.dirname(f), { recursive: true });
     const tmp = `${f}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    // The digest goes first and last: while the manifest is replaced, no digest names it.
+    await rm(`${f}.digest`, { force: true });
     await writeFile(tmp, JSON.stringify(manifest));
     await rename(tmp, f);
+    await writeFile(tmp, digest);
+    await rename(tmp, `${f}.digest`);
   } catch {
     // Only costs a full manifest next time.
   }
