@@ -51,7 +51,9 @@ export async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage
   const exclude = inst.exclude.length > 0 ? parseIgnore(inst.exclude.join('\n'), '--exclude') : undefined;
   if (inst.from === undefined) {
     const root: SourceRoot = { dir: s.contextDir, ignore: s.ignore, what: 'build context', ...(exclude ? { exclude } : {}) };
-    const hash = await s.hasher.hashSources(root, patterns);
+    // An agent's synced context: its manifest digest names every byte and mode, so an unchanged one is not walked again.
+    const known = s.opts.contextDigest === undefined ? undefined : JSON.stringify([s.opts.contextDigest, inst.exclude]);
+    const hash = await s.hasher.hashSources(root, patterns, known);
     return { root, resetOwners: true, hash: sha256Digest(hash + '\n' + heredocs.join('\n') + '\n' + remote), downloads, ...(scratch ? { scratch } : {}) };
   }
   const from = await s.resolveFrom(inst.from, stage);

@@ -16,6 +16,9 @@ import { matchSources, walkMatchKept, type SourceRoot } from './sources.js';
 
 type Memo = Record<string, [string, string]>; // abs → [stat signature, digest]
 
+/** Source hashes by (what the root holds and how it is filtered, patterns), oldest dropped first. */
+const byContent = new Map<string, string>();
+
 const signature = (st: Stats): string => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
 
 export class SourceHasher {
@@ -62,8 +65,21 @@ export class SourceHasher {
   /**
    * The hash of everything `patterns` select in `root` (undefined entries for patterns with no match).
    * An unchanged file costs one lstat and a memo lookup: nothing is awaited unless a large file must be read.
+   * With `known` (the root's whole content and its filters, e.g. BuildOptions.contextDigest and --exclude),
+   * the result is remembered in this process by it: the root is not walked again while it names the same.
    */
-  async hashSources(root: SourceRoot, patterns: string[]): Promise<string> {
+  async hashSources(root: SourceRoot, patterns: string[], known?: string): Promise<string> {
+    if (known === undefined) return this.walkHash(root, patterns);
+    const key = JSON.stringify([known, patterns]);
+    const hit = byContent.get(key);
+    if (hit !== undefined) return hit;
+    const hash = await this.walkHash(root, patterns);
+    if (byContent.size >= 1024) byContent.delete(byContent.keys().next().value!);
+    byContent.set(key, hash);
+    return hash;
+  }
+
+  private async walkHash(root: SourceRoot, patterns: string[]): Promise<string> {
     const h = createHash('sha256');
     for (const p of patterns) {
       h.update(`pattern ${p}\n`);

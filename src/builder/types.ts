@@ -83,6 +83,13 @@ export interface BuildOptions {
   platforms?: Platform[];
   /** The layers the build adds on its base image written as one (`kiln executor --single-snapshot`: ./squash.ts). */
   squash?: boolean;
+  /**
+   * The context directory is known to hold exactly what this digest names and the build sees all of it
+   * (a kiln agent's synced mirror: sync/manifest.ts manifestDigest, .dockerignore applied by the client).
+   * COPY source hashes are then remembered by it in this process, so a rebuild of an unchanged context
+   * hashes without walking it.
+   */
+  contextDigest?: string;
   /** How messages name the Dockerfile (default its file name): a build Job passes the path the user gave. */
   dockerfileName?: string;
   /** One platform of a multi-platform build (./platforms.ts): no tags, outputs or cache export, in the caller's lease. */

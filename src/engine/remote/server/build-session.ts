@@ -162,7 +162,8 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     await writeFile(dockerfile, start.dockerfileText, { mode: 0o600 });
     await writeFile(`${dockerfile}.dockerignore`, '', { mode: 0o600 });
     const emit = (e: BuildEvent) => void io.send({ event_json: JSON.stringify(e) }).catch(() => undefined);
-    return await ctx.engine.build({ ...start.options, context: slot.dir, file: dockerfile, secrets, progress: { emit }, signal });
+    // contextDigest: the directory was just brought to the manifest (and stays so while the slot is held).
+    return await ctx.engine.build({ ...start.options, context: slot.dir, file: dockerfile, secrets, progress: { emit }, signal, contextDigest: manifestDigest(manifest) });
   } finally {
     await rm(scratch, { recursive: true, force: true });
     await slot.release();
