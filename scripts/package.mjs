@@ -71,9 +71,14 @@ const esbuild = await import('esbuild');
 // on the first require of one of its module ids (modules.json maps id → asset and export): `images`,
 // `ps` and `--version` then neither decode nor deserialize them. A package and what it alone uses go
 // into one split, so no module is in two bundles.
+// An ES module package gets only the names kiln imports (tree-shaken as in one bundle); a CommonJS one
+// (require) its whole module.exports, which is what bundling it inline gives.
 const SPLITS = {
-  'kube.cjs': ['@kubernetes/client-node', '@kubernetes/client-node/dist/web-socket-handler.js'],
-  'undici.cjs': ['undici'],
+  'kube.cjs': { ids: ['@kubernetes/client-node', '@kubernetes/client-node/dist/web-socket-handler.js'], by: 'names' },
+  'undici.cjs': { ids: ['undici'], by: 'names' },
+  'grpc.cjs': { ids: ['@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'], by: 'require' },
+  'tar.cjs': { ids: ['tar-stream'], by: 'require' },
+  'yaml.cjs': { ids: ['yaml'], by: 'require' },
 };
 /** The names kiln's sources import from a module id (its value imports: type-only ones need nothing at run time). */
 function importedNames(id) {
@@ -99,9 +104,11 @@ function importedNames(id) {
   return [...names].sort();
 }
 const modules = {};
-for (const [asset, ids] of Object.entries(SPLITS)) {
-  // Only what kiln imports, so the split keeps the tree-shaking one bundle had.
-  const entry = ids.map((id, i) => `import { ${importedNames(id).join(', ')} } from ${JSON.stringify(id)};\nexport const m${i} = { ${importedNames(id).join(', ')} };`).join('\n');
+for (const [asset, { ids, by }] of Object.entries(SPLITS)) {
+  const entry =
+    by === 'names'
+      ? ids.map((id, i) => `import { ${importedNames(id).join(', ')} } from ${JSON.stringify(id)};\nexport const m${i} = { ${importedNames(id).join(', ')} };`).join('\n')
+      : `module.exports = { ${ids.map((id, i) => `m${i}: require(${JSON.stringify(id)})`).join(', ')} };`;
   await esbuild.build({
     stdin: { contents: entry, resolveDir: repo, loader: 'js' },
     outfile: `${out}/${asset}`,
