@@ -3,7 +3,8 @@
  * use. Run under node with a module-load hook, each command's loaded files
  * are listed: --version loads no command, and the two everyday listings load
  * neither the registry client (undici), the Kubernetes client and the YAML
- * parser, nor gRPC — those are for the commands that talk to something.
+ * parser, nor gRPC — those are for the commands that talk to something;
+ * `--help` lists the commands without loading them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,6 +49,19 @@ test('kiln --version loads no command and no heavy dependency', () =>
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^\d+\.\d+\.\d+/);
     assert.deepEqual(r.files.filter((f) => f.includes('/cli/commands/') || HEAVY.test(f)), []);
+  }));
+
+test('kiln --help and kiln alone list the commands without loading them', () =>
+  withTempDir(async (dir) => {
+    for (const args of [['--help'], []]) {
+      const r = await loaded(args, dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Usage: kiln \[options\] \[command\]\n[^]*\n {2}images\|ls \[options\] \[repository\] +List images\n/);
+      assert.deepEqual(r.files.filter((f) => f.includes('/cli/commands/') || HEAVY.test(f)), []);
+    }
+    const one = await loaded(['pull', '--help'], dir);
+    assert.match(one.stdout, /^Usage: kiln pull \[options\] <name>\n/);
+    assert.deepEqual(one.files.filter((f) => f.includes('/cli/commands/')).map((f) => path.basename(f)), ['pull.js']);
   }));
 
 for (const args of [['images'], ['ps', '-a']]) {
