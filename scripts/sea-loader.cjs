@@ -36,9 +36,9 @@ function split(name) {
   }
   return splits.get(name);
 }
-// node:child_process (a plain object of functions) loads on first use: commander and many of kiln's
-// modules import it and most commands never call it. (node:crypto is loaded at start-up anyway.)
-const LAZY = new Set(['child_process']);
+// node:child_process and node:crypto (plain objects of functions and classes) load on first use:
+// commander and many of kiln's modules import them, and `ps`, `images` and `--version` never call them.
+const LAZY = new Set(['child_process', 'crypto']);
 const lazy = new Map();
 function lazyRequire(id) {
   if (Object.hasOwn(modules, id)) return split(modules[id][0])[modules[id][1]];

@@ -5,9 +5,9 @@
  * ("0.0.0.0:8000-8002->8000-8002/tcp"), the others listed after them
  * ("0.0.0.0:8080->80/tcp"); IPv6 addresses in brackets.
  */
-import { isIPv4 } from 'node:net';
 import type { PortBinding } from '../runtime/cni.js';
 
+const isIPv4 = (ip: string) => /^\d+\.\d+\.\d+\.\d+$/.test(ip);
 const hostPort = (ip: string, port: string) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 function ipOrder(a: string, b: string): number {
