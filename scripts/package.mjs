@@ -67,6 +67,63 @@ const absentOptional = {
   },
 };
 const esbuild = await import('esbuild');
+// Large dependencies that only some commands use are bundled apart, each an asset the loader compiles
+// on the first require of one of its module ids (modules.json maps id → asset and export): `images`,
+// `ps` and `--version` then neither decode nor deserialize them. A package and what it alone uses go
+// into one split, so no module is in two bundles.
+// An ES module package gets only the names kiln imports (tree-shaken as in one bundle); a CommonJS one
+// (require) its whole module.exports, which is what bundling it inline gives.
+const SPLITS = {
+  'kube.cjs': { ids: ['@kubernetes/client-node', '@kubernetes/client-node/dist/web-socket-handler.js'], by: 'names' },
+  'undici.cjs': { ids: ['undici'], by: 'names' },
+  'grpc.cjs': { ids: ['@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'], by: 'require' },
+  'tar.cjs': { ids: ['tar-stream'], by: 'require' },
+  'yaml.cjs': { ids: ['yaml'], by: 'require' },
+};
+/** The names kiln's sources import from a module id (its value imports: type-only ones need nothing at run time). */
+function importedNames(id) {
+  const names = new Set();
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) {
+        const text = readFileSync(p, 'utf8');
+        const from = `from '${id}'`;
+        if (!text.includes(from)) continue;
+        for (const m of text.matchAll(/import\s+(type\s+)?([^;]*?)\s+from\s+'([^']+)'/g)) {
+          if (m[3] !== id || m[1]) continue;
+          const braces = /^\{([^}]*)\}$/.exec(m[2].trim());
+          if (!braces) throw new Error(`package: ${p} imports ${id} other than by name; list what it uses`);
+          for (const n of braces[1].split(',').map((x) => x.trim()).filter(Boolean)) if (!n.startsWith('type ')) names.add(n.split(/\s+as\s+/)[0]);
+        }
+      }
+    }
+  };
+  walk('src');
+  return [...names].sort();
+}
+const modules = {};
+for (const [asset, { ids, by }] of Object.entries(SPLITS)) {
+  const entry =
+    by === 'names'
+      ? ids.map((id, i) => `import { ${importedNames(id).join(', ')} } from ${JSON.stringify(id)};\nexport const m${i} = { ${importedNames(id).join(', ')} };`).join('\n')
+      : `module.exports = { ${ids.map((id, i) => `m${i}: require(${JSON.stringify(id)})`).join(', ')} };`;
+  await esbuild.build({
+    stdin: { contents: entry, resolveDir: repo, loader: 'js' },
+    outfile: `${out}/${asset}`,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [absentOptional],
+  });
+  ids.forEach((id, i) => (modules[id] = [asset, `m${i}`]));
+}
+writeFileSync(`${out}/modules.json`, JSON.stringify(modules));
 await esbuild.build({
   entryPoints: ['src/cli/packaged.ts'],
   outfile: `${out}/kiln.cjs`,
@@ -81,6 +138,7 @@ await esbuild.build({
   define: { 'import.meta.url': '__kilnMetaUrl', __KILN_VERSION__: JSON.stringify(version) },
   banner: { js: 'const __kilnMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [absentOptional],
+  external: Object.keys(modules),
 });
 
 // The code cache: a run of `kiln images` on an empty root under the loader, which keeps what V8 compiled.
@@ -99,7 +157,13 @@ writeFileSync(
     main: 'scripts/sea-loader.cjs',
     output: `${out}/kiln.blob`,
     disableExperimentalSEAWarning: true,
-    assets: { 'kiln.js': `${out}/kiln.cjs`, 'kiln.cache': `${out}/kiln.cache`, ...ASSETS },
+    assets: {
+      'kiln.js': `${out}/kiln.cjs`,
+      'kiln.cache': `${out}/kiln.cache`,
+      'modules.json': `${out}/modules.json`,
+      ...Object.fromEntries(Object.keys(SPLITS).map((a) => [a, `${out}/${a}`])),
+      ...ASSETS,
+    },
   }),
 );
 // Its one line of output (the blob's name) is kept back; a failure throws with it.

@@ -26,7 +26,7 @@ export async function chooseBackend(g: GlobalOptions): Promise<BackendChoice> {
       const address = g.address ?? (await detectSocket());
       if (address) return { backend: 'containerd', address };
       const { installedHere } = await import('../kube/installed.js');
-      return installedHere(g) ? { backend: 'kube' } : { backend: 'local' };
+      return (await installedHere(g)) ? { backend: 'kube' } : { backend: 'local' };
     }
     case 'remote':
       throw invalidArgument('the remote backend needs the agent\'s address', { hint: 'pass --host tcp://HOST:PORT or unix:///PATH (or set KILN_HOST)' });
@@ -86,9 +86,10 @@ export function notRemote(cmd: Command, what: string): void {
 export async function withContainers<T>(cmd: Command, fn: (containers: ContainerEngine) => Promise<T>): Promise<T> {
   const g = globals(cmd);
   notRemote(cmd, 'does not run containers');
-  if (g.backend === 'kube' || (g.backend === 'auto' && (await chooseBackend(g)).backend === 'kube')) return withKubeContainers(cmd, fn);
+  const auto = g.backend === 'auto' ? (await chooseBackend(g)).backend : undefined;
+  if (g.backend === 'kube' || auto === 'kube') return withKubeContainers(cmd, fn);
   // auto: containers go where the images are (containerd when --address is given or its socket found).
-  if (g.backend !== 'local' && (g.backend !== 'auto' || (await chooseBackend(g)).backend !== 'local')) {
+  if (g.backend !== 'local' && (g.backend !== 'auto' || auto !== 'local')) {
     return withEngine(cmd, (engine) => {
       if (!engine.containers) throw unimplemented(`the ${g.backend} backend does not run containers`, { hint: 'use --backend local' });
       return fn(engine.containers);

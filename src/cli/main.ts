@@ -112,12 +112,16 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     // Options after a subcommand belong to it: `kiln run IMAGE sh -c ...` passes -c to the container.
     .enablePositionalOptions()
     .exitOverride();
-  const help = argv.includes('--help') || argv.includes('-h');
-  const one = help ? undefined : commandName(argv);
+  const word = firstWord(argv);
+  const helpAt = argv.findIndex((a) => a === '--help' || a === '-h');
+  // The top-level help (no command, or --help before it) lists the commands from a table, loading none.
+  const topHelp = word === undefined || (helpAt >= 0 && helpAt < argv.indexOf(word));
+  const one = topHelp ? undefined : commandName(argv);
   // `kiln --version` names no command and needs none loaded.
-  const versionOnly = !help && (argv.includes('--version') || argv.includes('-v')) && argv.every((a, i) => a.startsWith('-') || VALUED.has(argv[i - 1] ?? ''));
-  const load = one ? [COMMANDS[one]!] : versionOnly ? [] : Object.values(COMMANDS);
+  const versionOnly = helpAt < 0 && (argv.includes('--version') || argv.includes('-v')) && argv.every((a, i) => a.startsWith('-') || VALUED.has(argv[i - 1] ?? ''));
+  const load = one ? [COMMANDS[one]!] : versionOnly || topHelp ? [] : Object.values(COMMANDS);
   for (const mod of await Promise.all(load.map((l) => l()))) await mod.register(program);
+  if (topHelp && !versionOnly) (await import('./help-table.js')).addHelpStubs(program);
   return program;
 }
 

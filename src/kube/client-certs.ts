@@ -17,11 +17,16 @@ export interface ClientPem {
   key: string;
 }
 
+/** `~/.kiln/kube`: where every cluster's client certificates are kept. */
+export function clientCertsRoot(home = process.env.HOME || os.homedir()): string {
+  return path.join(home, '.kiln', 'kube');
+}
+
 /** `~/.kiln/kube/127.0.0.1_6443-1a2b3c4d/kiln` for https://127.0.0.1:6443, namespace kiln. */
 export function clientCertDir(server: string, namespace: string, home = process.env.HOME || os.homedir()): string {
   const host = server.replace(/^[a-z]+:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '_').slice(0, 60);
   const hash = createHash('sha256').update(server).digest('hex').slice(0, 8);
-  return path.join(home, '.kiln', 'kube', `${host}-${hash}`, namespace);
+  return path.join(clientCertsRoot(home), `${host}-${hash}`, namespace);
 }
 
 export function clientTlsFiles(dir: string): TlsFiles {

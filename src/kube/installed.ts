@@ -3,13 +3,13 @@
  * (`--backend auto` asks on every command, so this reads the kubeconfig with
  * the YAML parser alone — no Kubernetes client, no network: installed means
  * this machine holds client certificates for the context's cluster and
- * namespace, which `kiln install` wrote.)
+ * namespace, which `kiln install` wrote. Where `kiln install` never wrote
+ * any, the kubeconfig is not read and the YAML parser not loaded.)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
-import { clientCertDir } from './client-certs.js';
+import { clientCertDir, clientCertsRoot } from './client-certs.js';
 import type { KubeFlags } from './kubeconfig.js';
 import { DEFAULT_NAMESPACE } from './names.js';
 
@@ -25,8 +25,11 @@ function files(flags: KubeFlags, env: NodeJS.ProcessEnv): string[] {
 }
 
 /** The client certificate directory of the current context when it exists, else undefined (also on any unreadable kubeconfig). */
-export function installedHere(flags: KubeFlags = {}, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export async function installedHere(flags: KubeFlags = {}, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const home = env.HOME || os.homedir();
+  if (!existsSync(clientCertsRoot(home))) return undefined;
   try {
+    const { parse } = await import('yaml');
     let current: string | undefined = flags.context;
     const contexts: Named[] = [];
     const clusters: Named[] = [];
@@ -40,7 +43,7 @@ export function installedHere(flags: KubeFlags = {}, env: NodeJS.ProcessEnv = pr
     const ctx = contexts.find((c) => c.name === current)?.context as { cluster?: string } | undefined;
     const server = (clusters.find((c) => c.name === ctx?.cluster)?.cluster as { server?: string } | undefined)?.server;
     if (!server) return undefined;
-    const dir = clientCertDir(server, flags.namespace || DEFAULT_NAMESPACE, env.HOME || os.homedir());
+    const dir = clientCertDir(server, flags.namespace || DEFAULT_NAMESPACE, home);
     return existsSync(path.join(dir, 'key.pem')) ? dir : undefined;
   } catch {
     return undefined;

@@ -15,12 +15,12 @@ const HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SI
 
 /** Docker's "11.63MB (70%)": the share in whole percent, only when there is something (the build cache: the size alone). */
 function reclaimable(r: DiskUsageRow): string {
-  if (r.type === 'Build Cache' || r.size === 0) return humanSize(r.reclaimable);
-  return `${humanSize(r.reclaimable)} (${Math.floor((r.reclaimable * 100) / r.size)}%)`;
+  if (r.type === 'Build Cache' || r.size === 0) return humanSize(r.reclaimable, 4);
+  return `${humanSize(r.reclaimable, 4)} (${Math.floor((r.reclaimable * 100) / r.size)}%)`;
 }
 
 export const dfRows = (u: DiskUsage) =>
-  u.rows.map((r) => ({ Type: r.type, TotalCount: String(r.total), Active: String(r.active), Size: humanSize(r.size), Reclaimable: reclaimable(r) }));
+  u.rows.map((r) => ({ Type: r.type, TotalCount: String(r.total), Active: String(r.active), Size: humanSize(r.size, 4), Reclaimable: reclaimable(r) }));
 
 const VERBOSE: [DiskUsageItem['type'], string, string[], (i: DiskUsageItem) => string[]][] = [
   ['Images', 'Images space usage:', ['REPOSITORY:TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'CONTAINERS'], (i) => [i.names.map((n) => familiarString(parseReference(n))).join(', ') || '<none>:<none>', i.id.slice(7, 19), humanAge(i.created), humanSize(i.size), i.active ? 'yes' : 'no']],

@@ -9,7 +9,7 @@ export function section(title: string, lines: string[]): string {
   return lines.length === 0 ? '' : `${title}\n${lines.map((l) => `${l}\n`).join('')}\n`;
 }
 
-export const totalLine = (bytes: number): string => `Total reclaimed space: ${humanSize(bytes)}\n`;
+export const totalLine = (bytes: number): string => `Total reclaimed space: ${humanSize(bytes, 4)}\n`;
 
 /** The writable layers' sizes of the backend's containers, by id (empty where the backend cannot say: containerd, an agent on it). */
 export async function containerSizes(cmd: Command): Promise<Map<string, number>> {

@@ -3,6 +3,8 @@ import { familiarString, parseReference } from '../../name/reference.js';
 import type { ContainerSummary, PortBinding } from '../../engine/containers.js';
 import { withContainers } from '../engine.js';
 import { humanAge, printFormatted, printJSON, printTable } from '../output.js';
+import { ellipsis, goQuote } from '../docker-units.js';
+import { dockerPorts } from '../docker-ports.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -21,8 +23,7 @@ function dockerStatus(c: ContainerSummary, now: number): string {
   return c.finishedAt ? `Exited (${code}) ${ago(c.finishedAt)}` : `Exited (${code})`;
 }
 
-export const portsText = (ports: PortBinding[]): string =>
-  ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', ');
+export const portsText = (ports: PortBinding[]): string => dockerPorts(ports);
 
 function imageText(image: string): string {
   try {
@@ -53,10 +54,8 @@ export function register(program: Command): void {
         return;
       }
       const now = Date.now();
-      const cmdText = (s: string) => {
-        const q = JSON.stringify(s);
-        return opts.trunc && q.length > 22 ? `${q.slice(0, 20)}…"` : q;
-      };
+      // As docker: cut to 20 columns (the last one "…"), then quoted as Go quotes.
+      const cmdText = (s: string) => goQuote(opts.trunc ? ellipsis(s, 20) : s);
       const rows = list.map((c) => ({
         ID: id(c.id),
         Image: imageText(c.image),

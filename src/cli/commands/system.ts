@@ -16,11 +16,18 @@ export function infoCommand(parent: Command): Command {
   return parent
     .command('info')
     .description('Show the backend, the store and what it holds (kube: where the agent runs)')
-    .option('--format <format>', 'json for machine-readable output')
+    .option('-f, --format <format>', 'json, or a Go template over docker\'s fields (.Images .ServerVersion .DockerRootDir) and kiln\'s (.Backend .Root)')
     .action(async (opts: { format?: string }, cmd: Command) => {
+      // A bad template is refused before the engine opens.
+      const render = opts.format === undefined || opts.format === 'json' ? undefined : (await import('../template.js')).compileTemplate(opts.format);
       const info = await withEngine(cmd, (e) => e.info());
       const data = { ...info, version: kilnVersion() };
       if (opts.format === 'json') return printJSON(data);
+      if (render) {
+        const fields = { ...data, Images: info.images, ServerVersion: data.version, DockerRootDir: info.root, Backend: info.backend, Root: info.root, Blobs: info.blobs };
+        process.stdout.write(`${render(fields as never)}\n`);
+        return;
+      }
       const where =
         info.backend === 'containerd'
           ? `Socket: ${info.root}\nNamespace: ${info.namespace}\nSnapshotter: ${info.snapshotter}\ncontainerd: ${info.serverVersion}`

@@ -11,6 +11,7 @@ export function register(program: Command): void {
     .passThroughOptions()
     .action(async (ref: string, psArgs: string[], _opts: unknown, cmd: Command) => {
       const top = await withContainers(cmd, (c) => c.topContainer(ref, psArgs));
-      printTable(top.titles, top.processes);
+      // As docker top: its own table with columns at least 20 wide.
+      printTable(top.titles, top.processes, 20);
     });
 }

@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { alreadyExists, internal, invalidArgument, isErrno, notFound } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fsutil.js';
 
-const run = promisify(execFile);
+// Made on first use: the packaged executable loads node:child_process only when something runs (ps never does).
+const run = (file: string, args: string[]) => promisify(execFile)(file, args);
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export interface Volume {

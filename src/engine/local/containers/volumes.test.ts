@@ -99,13 +99,13 @@ test('volume ls -f dangling=true|false: volumes no container uses (created or ex
   await fx.ok(['create', '--name', 'holds-v', '--network', 'none', '-v', 'by-v:/data', IMAGE, 'true']);
   await fx.ok(['run', '--name', 'holds-mount', '--network', 'none', '--mount', 'type=volume,source=by-mount,target=/m', IMAGE, 'true']);
   const ls = async (f: string) => (await fx.ok(['volume', 'ls', '--filter', f])).stdout;
-  assert.equal(await ls('dangling=true'), 'DRIVER   VOLUME NAME\nlocal    loose\n');
-  assert.equal(await ls('dangling=false'), 'DRIVER   VOLUME NAME\nlocal    by-mount\nlocal    by-v\n');
+  assert.equal(await ls('dangling=true'), 'DRIVER    VOLUME NAME\nlocal     loose\n');
+  assert.equal(await ls('dangling=false'), 'DRIVER    VOLUME NAME\nlocal     by-mount\nlocal     by-v\n');
   assert.equal((await fx.ok(['volume', 'ls', '-q', '-f', 'dangling=true', '-f', 'name=by'])).stdout, '');
   const bad = await fx.k(['volume', 'ls', '-f', 'dangling=maybe']);
   assert.deepEqual([bad.code, bad.stderr], [1, "kiln: invalid filter 'dangling=maybe' (use --filter dangling=true or dangling=false)\n"]);
   await fx.ok(['rm', 'holds-v', 'holds-mount']);
-  assert.equal(await ls('dangling=true'), 'DRIVER   VOLUME NAME\nlocal    by-mount\nlocal    by-v\nlocal    loose\n');
+  assert.equal(await ls('dangling=true'), 'DRIVER    VOLUME NAME\nlocal     by-mount\nlocal     by-v\nlocal     loose\n');
   await fx.ok(['volume', 'rm', 'by-v', 'by-mount', 'loose']);
 });
 
