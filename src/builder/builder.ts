@@ -112,7 +112,6 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
     for (const w of plan.unusedBuildArgs) opts.progress?.emit({ kind: 'warning', message: `build argument ${w} was given but no ARG uses it` });
     const { matcher } = await loadIgnore(ctx.dir, ctx.dockerfilePath);
     const s = (session = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary));
-    await s.hasher.load();
     if ((opts.cacheFrom ?? []).length > 0 && !opts.noCache) {
       s.cache.remote = await RemoteCacheSource.load(await importLocations(deps, opts.cacheFrom!), s.progress, opts.signal);
     }

@@ -30,7 +30,10 @@ export class SourceHasher {
     if (cacheDir) this.file = path.join(cacheDir, 'buildcache', 'stat', sha256Digest(contextDir).slice(7, 39) + '.json');
   }
 
+  private loaded = false;
+
   async load(): Promise<void> {
+    this.loaded = true;
     if (!this.file) return;
     try {
       this.memo = JSON.parse(await readFile(this.file, 'utf8')) as Memo;
@@ -80,6 +83,7 @@ export class SourceHasher {
   }
 
   private async walkHash(root: SourceRoot, patterns: string[]): Promise<string> {
+    if (!this.loaded) await this.load(); // only when a walk needs it: a build whose hashes are all remembered reads no memo
     const h = createHash('sha256');
     for (const p of patterns) {
       h.update(`pattern ${p}\n`);

@@ -101,11 +101,20 @@ async function readParts(next: () => Promise<BuildUpMsg | undefined>, limits: Ma
  * validated result, so only paths the base held are ever removed): the slot's
  * directory is in the base's state, so only those paths need touching.
  */
-async function readManifest(io: BuildSessionIo, next: () => Promise<BuildUpMsg | undefined>, start: BuildStart, slot: ContextSlot, limits: ManifestLimits): Promise<{ manifest: ContextManifest; delta?: ManifestDelta }> {
+async function readManifest(
+  io: BuildSessionIo,
+  next: () => Promise<BuildUpMsg | undefined>,
+  start: BuildStart,
+  slot: ContextSlot,
+  limits: ManifestLimits,
+): Promise<{ manifest: ContextManifest; delta?: ManifestDelta; digest: string }> {
   const parts = await readParts(next, limits);
   const stored = await loadSlotManifest(slot);
-  const withDelta = (manifest: ContextManifest) => ({ manifest, ...(stored ? { delta: diffManifest(stored.manifest, manifest) } : {}) });
+  const withDelta = (manifest: ContextManifest) => ({ manifest, ...(stored ? { delta: diffManifest(stored.manifest, manifest) } : {}), digest: manifestDigest(manifest) });
   if (start.manifestBase === undefined) return withDelta(validateManifest({ entries: parts.entries }, limits));
+  // Nothing changed since the stored one (validated when it was synced): no delta to apply, check or diff.
+  const empty = parts.entries.length === 0 && (parts.remove?.length ?? 0) === 0;
+  if (empty && stored?.digest === start.manifestBase && start.manifestDigest === stored.digest) return { manifest: stored.manifest, delta: { entries: [], remove: [] }, digest: stored.digest };
   if (stored?.digest === start.manifestBase) {
     const m = applyDelta(stored.manifest, parts.entries, parts.remove);
     if (manifestDigest(m) === start.manifestDigest) return withDelta(validateManifest(m, limits));
@@ -134,7 +143,7 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     throw e;
   });
   try {
-    const { manifest, delta } = await readManifest(io, next, start, slot, limits);
+    const { manifest, delta, digest } = await readManifest(io, next, start, slot, limits);
     // From here the directory may be between two states until finish(): no stored manifest vouches for it
     // (unless nothing changes: then the stored one stays as it is).
     const unchanged = delta !== undefined && delta.entries.length === 0 && delta.remove.length === 0;
@@ -163,7 +172,7 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     await writeFile(`${dockerfile}.dockerignore`, '', { mode: 0o600 });
     const emit = (e: BuildEvent) => void io.send({ event_json: JSON.stringify(e) }).catch(() => undefined);
     // contextDigest: the directory was just brought to the manifest (and stays so while the slot is held).
-    return await ctx.engine.build({ ...start.options, context: slot.dir, file: dockerfile, secrets, progress: { emit }, signal, contextDigest: manifestDigest(manifest) });
+    return await ctx.engine.build({ ...start.options, context: slot.dir, file: dockerfile, secrets, progress: { emit }, signal, contextDigest: digest });
   } finally {
     await rm(scratch, { recursive: true, force: true });
     await slot.release();

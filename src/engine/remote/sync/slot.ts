@@ -9,7 +9,7 @@
  * same context never write it under each other.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument } from '../../../errors.js';
 import { lock, type Release } from '../../../util/lock.js';
@@ -60,13 +60,26 @@ export async function openSlot(contexts: string, id: string, opts: { timeoutMs?:
  * (nothing else writes there: builds only read it).
  */
 export async function loadSlotManifest(slot: ContextSlot): Promise<{ digest: string; manifest: ContextManifest } | undefined> {
+  const f = path.join(slot.base, 'manifest.json');
   try {
-    const manifest = JSON.parse(await readFile(path.join(slot.base, 'manifest.json'), 'utf8')) as ContextManifest;
-    return Array.isArray(manifest?.entries) ? { digest: manifestDigest(manifest), manifest } : undefined;
+    // The agent is long-lived: the manifest it parsed last is kept while the file is the same one (inode, size, mtime).
+    const st = await stat(f);
+    const sig = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    const kept = parsed.get(f);
+    if (kept?.sig === sig) return kept.value;
+    const manifest = JSON.parse(await readFile(f, 'utf8')) as ContextManifest;
+    if (!Array.isArray(manifest?.entries)) return undefined;
+    const value = { digest: manifestDigest(manifest), manifest };
+    parsed.set(f, { sig, value });
+    if (parsed.size > 64) parsed.delete(parsed.keys().next().value!);
+    return value;
   } catch {
     return undefined;
   }
 }
+
+/** Slot manifests parsed by this process, by file. */
+const parsed = new Map<string, { sig: string; value: { digest: string; manifest: ContextManifest } }>();
 
 export async function saveSlotManifest(slot: ContextSlot, manifest: ContextManifest): Promise<void> {
   const f = path.join(slot.base, 'manifest.json');
