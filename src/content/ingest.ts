@@ -75,16 +75,21 @@ export class FileIngestWriter implements IngestWriter {
     this.assertOpen();
     let pending: Uint8Array[] = [];
     let size = 0;
-    for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      this.hash.update(buf);
-      pending.push(buf);
-      size += buf.length;
-      if (size < WRITE_BATCH) continue;
-      await this.writeAll(pending, size);
-      [pending, size] = [[], 0];
+    try {
+      for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        this.hash.update(buf);
+        pending.push(buf);
+        size += buf.length;
+        if (size < WRITE_BATCH) continue;
+        const batch = pending;
+        [pending, size] = [[], 0];
+        await this.writeAll(batch, batch.reduce((n, b) => n + b.length, 0));
+      }
+    } finally {
+      // Also when the source fails (a stalled download): what was hashed is on disk, so a resume starts after it.
+      if (size > 0) await this.writeAll(pending, size);
     }
-    if (size > 0) await this.writeAll(pending, size);
   }
 
   private async writeAll(bufs: Uint8Array[], size: number): Promise<void> {

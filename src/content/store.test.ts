@@ -145,3 +145,21 @@ test('tags are index.json entries with the full name as ref.name', async (t) => 
   assert.equal(after.manifests.length, 2);
   assert.deepEqual((await readdir(store.root)).filter((n) => n.includes('.tmp-')), []);
 });
+
+test('a source that fails mid-write keeps every byte it gave: the next writer resumes after them and the blob verifies', async (t) => {
+  const store = await openStore(join(await tempDir(t), 'store'));
+  const data = Buffer.from('a'.repeat(3000) + 'b'.repeat(3000));
+  const digest = sha256(data);
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < 3; i++) yield data.subarray(i * 1000, (i + 1) * 1000); // small chunks: gathered before a write
+    throw new Error('stalled');
+  }
+  const w = await store.content.writer(digest);
+  await assert.rejects(w.write(failing()), /stalled/);
+  await w.close!();
+  const again = await store.content.writer(digest);
+  assert.equal(again.offset, 3000, 'the 3,000 bytes the source gave are on disk');
+  await again.write(Readable.from([data.subarray(again.offset)]));
+  assert.deepEqual(await again.commit({ digest, size: data.length }), { digest, size: data.length });
+  await store.close();
+});

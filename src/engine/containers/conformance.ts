@@ -167,8 +167,16 @@ export function containerConformance(t: ContainerTarget): void {
         new Promise<{ code: number; out: string }>((resolve) => {
           const cmd = fx.argv(args).map((a) => `'${a}'`).join(' ');
           const child = execFile('script', ['-qfec', cmd, '/dev/null'], { timeout: 60_000, env: { ...process.env, ...fx.env } }, (_e, out) => resolve({ code: child.exitCode ?? -1, out }));
-          // Kept open: an early end-of-file would reach the shell as ^D before it reads the line.
-          child.stdin!.write(input);
+          // Typed once the shell's prompt shows (under load, input typed earlier is echoed into the output before
+          // the shell runs); kept open: an early end-of-file would reach the shell as ^D before it reads the line.
+          let typed = input === '';
+          const type = () => {
+            if (typed) return;
+            typed = true;
+            child.stdin!.write(input);
+          };
+          child.stdout!.on('data', (d: Buffer) => /# $/.test(d.toString()) && type());
+          setTimeout(type, 5_000).unref(); // no prompt seen (kube: output before the attach is in the log only): typed anyway
           child.on('exit', () => child.stdin!.destroy());
         });
       const run = await viaScript(['run', '-it', '--rm', ...NONE, IMAGE, 'sh'], 'tty; echo TERM=$TERM; exit 5\n');

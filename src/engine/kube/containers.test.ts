@@ -8,7 +8,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { IMAGE, until } from '../../testing/container-fixture.js';
 import { kubeContainerFixture, type KubeContainerFixture } from '../../testing/kube-container-fixture.js';
 
@@ -19,14 +18,6 @@ const oneLine = (stderr: string) => {
   assert.equal(lines.length, 1, `one line: ${stderr}`);
   return lines[0]!;
 };
-/** kiln under util-linux script: a real terminal on its stdin and stdout; input kept open (an early EOF would reach the shell as ^D). */
-const viaScript = (args: string[], input: string) =>
-  new Promise<{ code: number; out: string }>((resolve) => {
-    const cmd = fx.argv(args).map((a) => `'${a}'`).join(' ');
-    const child = execFile('script', ['-qfec', cmd, '/dev/null'], { timeout: 60_000, env: { ...process.env, HOME: `${fx.root}/../home` } }, (_e, out) => resolve({ code: child.exitCode ?? -1, out }));
-    child.stdin!.write(input);
-    child.on('exit', () => child.stdin!.destroy());
-  });
 const wget = (port: number) => fx.inNode(['wget', '-qO-', '-T', '2', `http://127.0.0.1:${port}/`]);
 
 before(async () => {
@@ -71,19 +62,6 @@ describe('kube backend containers', () => {
     assert.equal((await fx.ok(['wait', 'talker'])).stdout, '4\n');
     assert.match((await fx.ok(['ps', '-a', '--filter', 'name=talker'])).stdout, /Exited \(4\) .* talker\n/);
     await fx.ok(['rm', 'talker']);
-  });
-
-  test('-it and exec -it through a real terminal: a tty inside, the exit code out', async () => {
-    const run = await viaScript(['run', '-it', '--rm', IMAGE, 'sh'], 'tty; echo TERM=$TERM; exit 5\n');
-    assert.equal(run.code, 5, run.out);
-    assert.match(run.out, /\/dev\/pts\/0\r\nTERM=xterm\r\n/);
-    await fx.ok(['run', '-d', '--name', 'ttyexec', IMAGE, 'sleep', '1000']);
-    const ex = await viaScript(['exec', '-it', 'ttyexec', 'sh', '-c', 'tty >/dev/null && echo is-a-tty; exit 2'], '');
-    assert.equal(ex.code, 2);
-    assert.equal(ex.out, 'is-a-tty\r\n');
-    const piped = await fx.ok(['exec', '-i', 'ttyexec', 'sh', '-c', 'cat; echo'], 'through stdin');
-    assert.equal(piped.stdout, 'through stdin\n');
-    await fx.ok(['rm', '-f', 'ttyexec']);
   });
 
   test('--rm leaves no pod: foreground, and -d (the keeper removes it when it exits)', async () => {
