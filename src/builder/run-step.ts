@@ -33,6 +33,8 @@ export interface RunInput {
   addHosts?: string[];
   /** RUN --mount and heredoc files, already prepared on the host. */
   mounts: SpecMount[];
+  /** The type of every --mount the RUN declares, even those that make no mount (a secret not given). */
+  declaredMounts?: string[];
   /** Extra env (secret env=), kept out of the image. */
   env?: string[];
   onOutput(stream: 'stdout' | 'stderr', text: string): void;

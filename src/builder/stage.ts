@@ -260,6 +260,7 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
       network: s.network(inst),
       addHosts: s.opts.addHosts,
       mounts,
+      declaredMounts: inst.mounts.map((m) => m.type),
       env: prepared.env,
       onStarted: prepared.started,
       signal: s.signal,

@@ -37,7 +37,7 @@ function lookPath(root: string, name: string, env: string[]): string {
 
 export function inPlaceRun(root: string): (deps: RunDeps, input: RunInput) => Promise<CommittedLayer> {
   return async (deps, input) => {
-    if (input.mounts.length > 0) {
+    if (input.mounts.length > 0 || (input.declaredMounts?.length ?? 0) > 0) {
       throw unimplemented(`RUN --mount (and heredocs with #!) cannot run in kiln executor: it makes no mounts`, { hint: 'use kiln build, or COPY the files in a step before' });
     }
     if (input.network === 'none') throw unimplemented('RUN --network=none cannot run in kiln executor: RUN steps share its network', { hint: 'use kiln build' });
@@ -60,7 +60,9 @@ export function inPlaceRun(root: string): (deps: RunDeps, input: RunInput) => Pr
       } else {
         // Tests: a directory standing for `/`. chroot(8) enters it, sh changes to the working directory.
         file = 'chroot';
-        argv = [`--userspec=${user.uid}:${user.gid}`, mounted.rootfs, '/bin/sh', '-c', 'cd -- "$0" && exec "$@"', workdir, lookPath(mounted.rootfs, input.args[0]!, env), ...input.args.slice(1)];
+        // The primary group also a supplementary one, as kiln build's runc (containerd's WithAdditionalGIDs under BuildKit).
+        const groups = [...new Set([user.gid, ...user.additionalGids])].join(',');
+        argv = [`--userspec=${user.uid}:${user.gid}`, `--groups=${groups}`, mounted.rootfs, '/bin/sh', '-c', 'cd -- "$0" && exec "$@"', workdir, lookPath(mounted.rootfs, input.args[0]!, env), ...input.args.slice(1)];
         ids = {};
       }
       const tail: string[] = [];

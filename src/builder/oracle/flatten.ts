@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { decompress } from '../../layer/compress.js';
@@ -96,4 +96,14 @@ export async function walkTree(root: string): Promise<FsTree> {
     for (const n of names) tree.get(n)!.hardlinkGroup = first;
   }
   return tree;
+}
+
+/** The image's layers applied in a fresh `dir`, walked, then `dir` removed. */
+export async function flattenImage(image: LoadedImage, dir: string): Promise<FsTree> {
+  try {
+    await applyLayers(image, dir);
+    return await walkTree(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -8,15 +8,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startRegistry, type TestRegistry } from '../../testing/registry.js';
-import { kilnOk, testCache } from '../../testing/kiln.js';
-import { repoRoot } from '../../testing/root.js';
 import { buildahArgs, buildahBuild, kilnBuild, run, tail, type Buildah, type BuildRequest } from './builders.js';
 import { compareBuilds, dropIfPlaceholder, dropOneSidedEmptyDirs, summarize, withParents, type Allowance, type Built } from './compare.js';
-import { applyLayers, walkTree, type FsTree } from './flatten.js';
+import { caseNames, prepareCase, pushBases, type Bases } from './corpus.js';
+import { flattenImage } from './flatten.js';
 import { readDirImage, readLayoutImage, type LoadedImage } from './image.js';
 
 /**
@@ -115,24 +114,6 @@ const ALLOWANCES: Allowance[] = [
   },
 ];
 
-interface CaseSpec {
-  /** `--target` for both builders. */
-  target?: string;
-  buildArgs?: Record<string, string>;
-  /** `-f`, relative to the context. */
-  file?: string;
-  labels?: Record<string, string>;
-  /** Secret id → file in the case directory. */
-  secrets?: Record<string, string>;
-  /** Paths that must (not) exist in buildah's result: proves the case exercises what it claims. */
-  present?: string[];
-  absent?: string[];
-}
-
-const casesDir = path.join(repoRoot(), 'src', 'builder', 'oracle', 'cases');
-/** Debian cases last: their base is imported while the busybox ones run. */
-const usesDebian = (name: string): boolean => name.startsWith('debian-');
-const caseNames = readdirSync(casesDir).sort((a, b) => Number(usesDebian(a)) - Number(usesDebian(b)) || a.localeCompare(b));
 const CONCURRENCY = 3;
 
 let tmp: string;
@@ -140,7 +121,7 @@ let reg: TestRegistry;
 let buildah: Buildah;
 let kilnRoot: string;
 /** Base image build args, by name; the Debian one is imported while the busybox cases run. */
-const bases: Record<string, Promise<string>> = {};
+let bases: Bases;
 
 before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-oracle-'));
@@ -148,21 +129,7 @@ before(async () => {
   buildah = { root: path.join(tmp, 'buildah', 'root'), runroot: path.join(tmp, 'buildah', 'run') };
   kilnRoot = path.join(tmp, 'kiln');
   // Base images: imported and pushed by a separate kiln store, so both builders pull them.
-  const seed = path.join(tmp, 'seed');
-  const push = async (tar: string, ref: string, changes: string[] = []): Promise<string> => {
-    await kilnOk(['import', ...changes.flatMap((c) => ['-c', c]), tar, ref], { root: seed });
-    await kilnOk(['push', ref], { root: seed });
-    return ref;
-  };
-  const busybox = path.join(testCache(), 'busybox-rootfs.tar');
-  const debian = path.join(testCache(), 'debian-rootfs.tar');
-  bases.BASE = Promise.resolve(await push(busybox, `${reg.host}/base/busybox:1`));
-  bases.ONBUILD_BASE = Promise.resolve(
-    await push(busybox, `${reg.host}/base/onbuild:1`, ['ONBUILD RUN echo triggered > /onbuild.txt', 'ONBUILD ENV FROM_TRIGGER=yes']),
-  );
-  assert.ok(existsSync(debian), `${debian} is missing: run scripts/test-images.sh --debian`);
-  bases.DEBIAN = push(debian, `${reg.host}/base/debian:12`);
-  bases.DEBIAN.catch(() => undefined); // awaited by the Debian cases
+  bases = await pushBases(reg, tmp);
 });
 
 after(async () => {
@@ -175,39 +142,13 @@ after(async () => {
   if (tmp && !process.env.KILN_KEEP_TEST_DIRS) rmSync(tmp, { recursive: true, force: true });
 });
 
-function prepareContext(name: string): { context: string; spec: CaseSpec; dockerfile: string } {
-  const context = path.join(tmp, 'ctx', name);
-  cpSync(path.join(casesDir, name), context, { recursive: true, verbatimSymlinks: true });
-  const specFile = path.join(context, 'case.json');
-  const spec = existsSync(specFile) ? (JSON.parse(readFileSync(specFile, 'utf8')) as CaseSpec) : {};
-  rmSync(specFile, { force: true });
-  return { context, spec, dockerfile: readFileSync(path.join(context, spec.file ?? 'Dockerfile'), 'utf8') };
-}
-
-async function flatten(image: LoadedImage, dir: string): Promise<FsTree> {
-  try {
-    await applyLayers(image, dir);
-    return await walkTree(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 async function builtBy(image: LoadedImage, dir: string): Promise<Built> {
-  return { config: summarize(image.config), tree: await flatten(image, dir) };
+  return { config: summarize(image.config), tree: await flattenImage(image, dir) };
 }
 
 /** Builds one case both ways; resolves to the list of differences (empty = match), throws when buildah or kiln fails. */
 async function runCase(name: string): Promise<{ diffs: string[]; timings: string }> {
-  const { context, spec, dockerfile } = prepareContext(name);
-  const prep = path.join(context, 'prepare.sh');
-  if (existsSync(prep)) {
-    const r = await run('sh', [prep], { cwd: context });
-    assert.equal(r.code, 0, `prepare.sh of ${name}: ${r.output}`);
-    rmSync(prep);
-  }
-  const buildArgs: Record<string, string> = { ...spec.buildArgs };
-  for (const [k, v] of Object.entries(bases)) if (new RegExp(`^\\s*ARG\\s+${k}\\b`, 'm').test(dockerfile)) buildArgs[k] = await v;
+  const { context, spec, buildArgs } = await prepareCase(name, path.join(tmp, 'ctx', name), bases);
   const req: BuildRequest = { name, context, buildArgs, target: spec.target, file: spec.file, labels: spec.labels, secrets: spec.secrets };
   const out = path.join(tmp, 'out', name);
   const ref = `${reg.host}/oracle/kiln-${name}:latest`;
