@@ -7,12 +7,12 @@
  * tag; blobs of earlier exports stay.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { invalidArgument, isErrno, notFound } from '../errors.js';
 import { blobPath } from '../content/digest.js';
+import { pathExists, tempPath } from '../util/fsutil.js';
 import { sha256Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { ContentStore } from '../content/store.js';
@@ -22,19 +22,11 @@ import type { CacheLocation } from './cache-location.js';
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const IMAGE_NAME = 'io.containerd.image.name';
 
-const exists = async (p: string): Promise<boolean> => {
-  try {
-    await stat(p);
-    return true;
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) return false;
-    throw e;
-  }
-};
+const exists = pathExists;
 
 async function atomicWrite(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = tempPath(file);
   try {
     await write(tmp);
     await rename(tmp, file);

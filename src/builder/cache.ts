@@ -8,12 +8,13 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+
 import { isErrno } from '../errors.js';
 import { digestHex } from '../oci/digest.js';
 import type { ContentStore } from '../content/store.js';
 import type { Repository } from '../registry/repository.js';
 import type { CommittedLayer } from './layer-commit.js';
+import { tempPath } from '../util/fsutil.js';
 
 export interface CacheRecord {
   created: string;
@@ -72,7 +73,7 @@ export class BuildCache {
     this.used.set(key, rec);
     await mkdir(this.dir, { recursive: true });
     const file = path.join(this.dir, digestHex(key));
-    const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmp = tempPath(file);
     await writeFile(tmp, JSON.stringify(rec));
     await rename(tmp, file);
   }

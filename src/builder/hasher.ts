@@ -8,11 +8,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+
 import { pipeline } from 'node:stream/promises';
 import { isErrno } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { matchSources, walkMatchKept, type SourceRoot } from './sources.js';
+import { tempPath } from '../util/fsutil.js';
 
 type Memo = Record<string, [string, string]>; // abs → [stat signature, digest]
 
@@ -45,7 +46,7 @@ export class SourceHasher {
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
     await mkdir(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmp = tempPath(this.file);
     await writeFile(tmp, JSON.stringify(this.memo));
     await rename(tmp, this.file);
   }

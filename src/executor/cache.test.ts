@@ -8,26 +8,20 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { kiln, kilnOk } from '../testing/kiln.js';
-import { startRegistry, type TestRegistry } from '../testing/index.js';
-import { buildFixture, type BuildFixture } from '../builder/test-support.js';
+import { kiln } from '../testing/kiln.js';
+import type { TestRegistry } from '../testing/index.js';
+import type { BuildFixture } from '../builder/test-support.js';
 import { cacheRef } from './cache.js';
-import { readLayout, unpackImage } from './test-support.js';
+import { executorBase, readLayout, unpackImage, type ExecutorBase } from './test-support.js';
 
 let fx: BuildFixture;
 let reg: TestRegistry;
 let base: string;
+let env: ExecutorBase | undefined;
 before(async () => {
-  fx = await buildFixture('kiln-exec-cache-');
-  reg = await startRegistry();
-  base = `${reg.host}/base/busybox:1`;
-  await kilnOk(['tag', 'busybox', base], { root: fx.root });
-  await kilnOk(['push', base], { root: fx.root });
+  ({ fx, reg, base } = env = await executorBase('kiln-exec-cache-'));
 });
-after(async () => {
-  await reg?.stop();
-  await fx?.cleanup();
-});
+after(() => env?.stop());
 
 let runs = 0;
 /** One executor run on a fresh root and state dir (a new pod); answers its output and the image's /stamp and /second. */

@@ -11,24 +11,18 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { kiln, kilnOk } from '../testing/kiln.js';
-import { startRegistry, type TestRegistry } from '../testing/index.js';
-import { buildFixture, type BuildFixture } from '../builder/test-support.js';
-import { comparableConfig, CORPUS, FILES, readLayout, treeOf, unpackImage } from './test-support.js';
+import type { TestRegistry } from '../testing/index.js';
+import type { BuildFixture } from '../builder/test-support.js';
+import { comparableConfig, CORPUS, executorBase, FILES, readLayout, treeOf, unpackImage, type ExecutorBase } from './test-support.js';
 
 let fx: BuildFixture;
 let reg: TestRegistry;
 let base: string;
+let env: ExecutorBase | undefined;
 before(async () => {
-  fx = await buildFixture('kiln-exec-');
-  reg = await startRegistry();
-  base = `${reg.host}/base/busybox:1`;
-  await kilnOk(['tag', 'busybox', base], { root: fx.root });
-  await kilnOk(['push', base], { root: fx.root });
+  ({ fx, reg, base } = env = await executorBase('kiln-exec-'));
 });
-after(async () => {
-  await reg?.stop();
-  await fx?.cleanup();
-});
+after(() => env?.stop());
 
 
 async function kilnBuildImage(name: string, dockerfile: string) {

@@ -13,26 +13,22 @@ import path from 'node:path';
 import { kiln, kilnOk } from '../testing/kiln.js';
 import { startRegistry, type TestRegistry } from '../testing/index.js';
 import { startGitServer, type TestGitServer } from '../testing/git-server.js';
-import { buildFixture, type BuildFixture } from '../builder/test-support.js';
-import { readLayout, treeOf, unpackImage } from './test-support.js';
+import type { BuildFixture } from '../builder/test-support.js';
+import { executorBase, readLayout, treeOf, unpackImage, type ExecutorBase } from './test-support.js';
 import { kanikoGitUrl } from '../cli/commands/executor-context.js';
 
 let fx: BuildFixture;
-let reg: TestRegistry;
 let mirror: TestRegistry;
 let base: string;
+let env: ExecutorBase | undefined;
 before(async () => {
-  fx = await buildFixture('kiln-exec-flags-');
-  [reg, mirror] = await Promise.all([startRegistry(), startRegistry()]);
-  base = `${reg.host}/base/busybox:1`;
-  await kilnOk(['tag', 'busybox', base], { root: fx.root });
-  await kilnOk(['push', base], { root: fx.root });
+  ({ fx, base } = env = await executorBase('kiln-exec-flags-'));
+  mirror = await startRegistry();
   await kilnOk(['tag', 'busybox', `${mirror.host}/library/busybox:1`], { root: fx.root });
   await kilnOk(['push', `${mirror.host}/library/busybox:1`], { root: fx.root });
 });
 after(async () => {
-  await Promise.all([reg?.stop(), mirror?.stop()]);
-  await fx?.cleanup();
+  await Promise.all([env?.stop(), mirror?.stop()]);
 });
 
 let runs = 0;

@@ -6,6 +6,35 @@ import { execFileSync } from 'node:child_process';
 import { decompress } from '../layer/compress.js';
 import { extractLayer } from '../layer/extract.js';
 import type { ImageConfig, Manifest } from '../oci/types.js';
+import { buildFixture, type BuildFixture } from '../builder/test-support.js';
+import { startRegistry, type TestRegistry } from '../testing/index.js';
+import { kilnOk } from '../testing/kiln.js';
+
+export interface ExecutorBase {
+  fx: BuildFixture;
+  reg: TestRegistry;
+  /** busybox pushed as `REG/base/busybox:1`: what the executor's Dockerfiles start FROM. */
+  base: string;
+  stop(): Promise<void>;
+}
+
+/** A build fixture and a test registry holding busybox as the executor's base image. */
+export async function executorBase(prefix: string): Promise<ExecutorBase> {
+  const fx = await buildFixture(prefix);
+  const reg = await startRegistry();
+  const base = `${reg.host}/base/busybox:1`;
+  await kilnOk(['tag', 'busybox', base], { root: fx.root });
+  await kilnOk(['push', base], { root: fx.root });
+  return {
+    fx,
+    reg,
+    base,
+    async stop() {
+      await reg.stop();
+      await fx.cleanup();
+    },
+  };
+}
 
 export interface LayoutImage {
   manifest: Manifest;

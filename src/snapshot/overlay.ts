@@ -14,13 +14,14 @@
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, type Stats } from 'node:fs';
-import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { isErrno } from '../errors.js';
 import { resolveInRoot } from '../layer/tar.js';
+import { pathExists } from '../util/fsutil.js';
 import { digestHex } from '../oci/digest.js';
 import { decompress } from '../layer/compress.js';
 import { extractLayer } from '../layer/extract.js';
@@ -35,15 +36,7 @@ const MAX_MOUNT_DATA = 4000;
 
 export type { LayeredSnapshotter };
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) return false;
-    throw e;
-  }
-}
+const exists = pathExists;
 
 /** Is `dir` a mount point in this process's mount namespace? One read of /proc/self/mountinfo (no process forked). */
 async function isMountPoint(dir: string): Promise<boolean> {

@@ -1,12 +1,17 @@
 /** Small durable-file helpers: fsync a directory, write a file atomically, map write errors. */
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, unlink } from 'node:fs/promises';
+import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isErrno, permissionDenied } from '../errors.js';
 
 /** The result, or undefined when the file is not there (ENOENT); other errors pass. */
 export function ifExists<T>(p: Promise<T>): Promise<T | undefined> {
   return p.catch((e: unknown) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
+}
+
+/** Whether `p` exists (symlinks followed); errors other than ENOENT pass. */
+export async function pathExists(p: string): Promise<boolean> {
+  return (await ifExists(stat(p))) !== undefined;
 }
 
 /** Removes a file that may already be gone. */

@@ -6,10 +6,11 @@
  * Its digest is kept beside it (`….digest`), so a build whose context did not
  * change reads and writes a line instead of the whole manifest.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { manifestDigest, type ContextManifest } from './manifest.js';
+import { tempPath } from '../../../util/fsutil.js';
 
 const file = (cacheDir: string, host: string, contextId: string) =>
   path.join(cacheDir, 'remote-manifests', `${createHash('sha256').update(`${host}\0${contextId}`).digest('hex').slice(0, 40)}.json`);
@@ -35,7 +36,7 @@ export async function saveLastSent(cacheDir: string, host: string, contextId: st
   const f = file(cacheDir, host, contextId);
   try {
     await mkdir(path.dirname(f), { recursive: true });
-    const tmp = `${f}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmp = tempPath(f);
     // The digest goes first and last: while the manifest is replaced, no digest names it.
     await rm(`${f}.digest`, { force: true });
     await writeFile(tmp, JSON.stringify(manifest));
