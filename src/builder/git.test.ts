@@ -54,6 +54,11 @@ test('kiln build URL#ref:subdir builds that subdirectory of that ref, as docker 
   const missing = await fx.build(['-q', `${srv.url}/app.git#nope:svc`]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^kiln: http:\/\/127\.0\.0\.1:\d+\/app\.git: no branch or tag nope/);
+  for (const sub of ['nowhere', 'README', 'README/x']) {
+    const notDir = await fx.build(['-q', `${srv.url}/app.git#main:${sub}`]);
+    assert.equal(notDir.code, 1, sub);
+    assert.match(notDir.stderr, new RegExp(`^kiln: http://127\\.0\\.0\\.1:\\d+/app\\.git: no directory ${sub} at [0-9a-f]{12}`), sub);
+  }
 });
 
 test('ADD of a git URL copies the tree at the ref; --keep-git-dir keeps .git; --checksum is the commit; a new commit is a cache miss', async () => {

@@ -11,10 +11,11 @@
  * ssh-agent); git never prompts.
  */
 import { execFile } from 'node:child_process';
-import { access, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { invalidArgument, notFound, unavailable } from '../errors.js';
+import { pathExists, pathStat } from '../util/fsutil.js';
 
 const run = promisify(execFile);
 
@@ -96,18 +97,10 @@ export async function checkoutGit(src: GitSource, commit: string, dir: string, o
     await git(['fetch', '-q', '--no-tags', 'origin', ...(src.ref && !isCommit(src.ref) ? [src.ref] : [])], o);
   }
   await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', commit], o);
-  if (await exists(path.join(dir, '.gitmodules'))) await git(['submodule', 'update', '-q', '--init', '--recursive', '--depth', '1'], o);
+  if (await pathExists(path.join(dir, '.gitmodules'))) await git(['submodule', 'update', '-q', '--init', '--recursive', '--depth', '1'], o);
   if (!opts.keepGitDir) await rm(path.join(dir, '.git'), { recursive: true, force: true });
   const sub = path.join(dir, src.subdir);
-  if (!(await exists(sub))) throw notFound(`${src.remote}: no directory ${src.subdir} at ${commit.slice(0, 12)}`);
+  if (!(await pathStat(sub))?.isDirectory()) throw notFound(`${src.remote}: no directory ${src.subdir} at ${commit.slice(0, 12)}`);
   return sub;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}

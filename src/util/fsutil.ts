@@ -1,6 +1,7 @@
 /** Small durable-file helpers: fsync a directory, write a file atomically, map write errors. */
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { link, lstat, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isErrno, permissionDenied } from '../errors.js';
 
@@ -9,9 +10,17 @@ export function ifExists<T>(p: Promise<T>): Promise<T | undefined> {
   return p.catch((e: unknown) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)));
 }
 
-/** Whether `p` exists (symlinks followed); errors other than ENOENT pass. */
-export async function pathExists(p: string): Promise<boolean> {
-  return (await ifExists(stat(p))) !== undefined;
+/**
+ * Whether `p` exists (symlinks followed, or not with `lstat`); a path through
+ * a file (ENOTDIR) does not exist either; other errors pass.
+ */
+export async function pathExists(p: string, how: 'stat' | 'lstat' = 'stat'): Promise<boolean> {
+  return (await pathStat(p, how)) !== undefined;
+}
+
+/** The path's stats, or undefined when it is not there (ENOENT, ENOTDIR); other errors pass. */
+export function pathStat(p: string, how: 'stat' | 'lstat' = 'stat'): Promise<Stats | undefined> {
+  return (how === 'stat' ? stat(p) : lstat(p)).catch((e: unknown) => (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR') ? undefined : Promise.reject(e)));
 }
 
 /** Removes a file that may already be gone. */

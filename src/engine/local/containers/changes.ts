@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { failedPrecondition } from '../../../errors.js';
 import { diffDirectory } from '../../../layer/diff.js';
+import { pathExists } from '../../../util/fsutil.js';
 import { rootfsKey } from './context.js';
 
 export interface Change {
@@ -42,13 +43,6 @@ async function overlayDirs(target: string, layersDir: string): Promise<{ upper: 
   return undefined;
 }
 
-async function exists(p: string): Promise<boolean> {
-  return lstat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** A running container's overlay dirs; one line when its root is a copy (no overlayfs here). */
 export async function containerOverlay(root: string, id: string, name: string): Promise<{ upper: string; lowers: string[] }> {
   const dirs = await overlayDirs(rootfsOf(root, id), path.join(root, 'layers'));
@@ -68,7 +62,7 @@ export async function containerChanges(root: string, id: string, name: string): 
         continue;
       }
       let below = false;
-      for (const l of dirs.lowers) if ((below = await exists(path.join(l, r)))) break;
+      for (const l of dirs.lowers) if ((below = await pathExists(path.join(l, r), 'lstat'))) break;
       out.push({ kind: below ? 'C' : 'A', path: `/${r}` });
       if (st.isDirectory()) await walk(r);
     }
