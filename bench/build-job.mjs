@@ -3,33 +3,24 @@
 // namespace. Each round: the Job (pod start, context through the API server, pull, build, push,
 // cleanup) and a local build in a fresh root (pull, build, push). Medians of RUNS (default 3) and
 // the Job's phases: pod running (from the call), context sent, build ended.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { startCluster } from '../dist/testing/kube/cluster.js';
 import { startRegistry } from '../dist/testing/registry.js';
+import { cache, exe, kubeBench, median, repo, run, secs } from './lib/kube-bench.mjs';
 
-const run = promisify(execFile);
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const exe = path.join(repo, 'dist/kiln');
-const cache = process.env.KILN_TEST_CACHE ?? '/var/cache/kiln-test';
+if (!existsSync(path.join(repo, 'dist/kiln'))) throw new Error('build --job runs the packaged executable in the pod: npm run package first');
 const RUNS = Number(process.env.RUNS ?? 3);
-const work = `/var/tmp/kiln-bench-job.${process.pid}`;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-const secs = (ms) => (ms / 1000).toFixed(2);
-
-await rm(work, { recursive: true, force: true });
-await mkdir(path.join(work, 'home'), { recursive: true });
-const c = await startCluster();
-const ns = `/run/netns/${c.netns}`;
+const { c, work, kilnArgv, stop } = await kubeBench('job');
 let reg;
 const env = { ...process.env, HOME: path.join(work, 'home'), KILN_REGISTRIES_CONFIG: path.join(work, 'registries.yaml') };
 /** kiln in the node's namespace; resolves with stderr lines and the ms since the start at which each came. */
 const kiln = (args, root = path.join(work, 'client')) =>
   new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn('nsenter', [`--net=${ns}`, '--', exe, '--root', root, '-k', c.kubeconfig, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...argv] = kilnArgv(args, root);
+    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = [];
     let rest = '';
     child.stderr.on('data', (d) => {
@@ -42,9 +33,9 @@ const kiln = (args, root = path.join(work, 'client')) =>
     child.on('close', (code) => (code === 0 ? resolve({ ms: Date.now() - t0, lines }) : reject(new Error(`kiln ${args.join(' ')}: exit ${code}\n${lines.map((l) => l[1]).join('\n')}\n${rest}`))));
   });
 try {
-  reg = await startRegistry({ listen: c.nodeIP, netns: ns });
+  reg = await startRegistry({ listen: c.nodeIP, netns: `/run/netns/${c.netns}` });
   await writeFile(path.join(work, 'registries.yaml'), `insecure: ["${reg.host}"]\n`);
-  await run(exe, ['--root', path.join(work, 'node'), '--backend', 'containerd', '--address', c.containerdSocket, '--namespace', 'k8s.io', 'system', 'agent-image']);
+  await run(exe[0], ['--root', path.join(work, 'node'), '--backend', 'containerd', '--address', c.containerdSocket, '--namespace', 'k8s.io', 'system', 'agent-image']);
   await kiln(['--backend', 'local', 'import', path.join(cache, 'busybox-rootfs.tar'), `${reg.host}/busybox:1`]);
   await kiln(['--backend', 'local', 'push', `${reg.host}/busybox:1`]);
   const ctx = path.join(work, 'ctx');
@@ -73,6 +64,5 @@ try {
     + `the Job's pod running after ${secs(median(phases.running))} s, context sent after ${secs(median(phases.sent))} s (medians of ${RUNS})\n`);
 } finally {
   await reg?.stop();
-  await c.stop();
-  await rm(work, { recursive: true, force: true });
+  await stop();
 }

@@ -5,36 +5,17 @@
 //             namespace; kubectl set image; the kubelet pulls; wait for the rollout; the pod answers
 //   no-change kiln --backend kube build of an unchanged context
 // Medians of RUNS rounds (default 3). Aims: kiln ≤ 0.3 × registry; no-change < 1 s.
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { startCluster } from '../dist/testing/kube/cluster.js';
+import { cache, exe, kubeBench, main, median, run, secs } from './lib/kube-bench.mjs';
 
-const run = promisify(execFile);
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const main = path.join(repo, 'dist/cli/main.js');
-// The packaged executable, as users run it (its V8 code cache starts it in a tenth of a second); else node.
-const exe = existsSync(path.join(repo, 'dist/kiln')) ? [path.join(repo, 'dist/kiln')] : [process.execPath, main];
-const cache = process.env.KILN_TEST_CACHE ?? '/var/cache/kiln-test';
 const RUNS = Number(process.env.RUNS ?? 3);
-const work = `/var/tmp/kiln-bench-kube.${process.pid}`;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-const secs = (ms) => (ms / 1000).toFixed(2);
-
-await rm(work, { recursive: true, force: true });
-await mkdir(path.join(work, 'home'), { recursive: true });
-const c = await startCluster();
-const ns = `/run/netns/${c.netns}`;
-const inNs = (argv, o = {}) => run('nsenter', [`--net=${ns}`, '--', ...argv], { maxBuffer: 64 << 20, ...o });
-const kiln = (args) => inNs([...exe, '--root', path.join(work, 'client'), '-k', c.kubeconfig, ...args], { env: { ...process.env, HOME: path.join(work, 'home') } });
-const ctd = path.join(c.dir, 'containerd');
+const { c, work, ns, inNs, kiln, install, stop } = await kubeBench('kube');
 const B = ['buildah', '--root', path.join(work, 'buildah/root'), '--runroot', path.join(work, 'buildah/run'), '--storage-driver', 'overlay'];
 let registry;
 try {
-  await run(process.execPath, [main, '--root', path.join(work, 'node'), '--backend', 'containerd', '--address', path.join(ctd, 'containerd.sock'), '--namespace', 'k8s.io', 'system', 'agent-image']);
-  await kiln(['install', '--image-pull-policy', 'Never', '--containerd-socket', path.join(ctd, 'containerd.sock'), '--containerd-root', path.join(ctd, 'root'), '--containerd-state', path.join(ctd, 'state'), '--agent-root', path.join(work, 'agent')]);
+  await install();
   const base = 'docker.io/bench/busybox:1';
   await kiln(['--backend', 'kube', 'import', path.join(cache, 'busybox-rootfs.tar'), base]);
   // buildah's base: the same rootfs, from a kiln OCI layout.
@@ -107,8 +88,7 @@ try {
   console.log(`runs: kiln ${kilnMs.map(secs).join(' ')}; registry ${regMs.map(secs).join(' ')}; no-change ${noChange.map(secs).join(' ')}`);
 } finally {
   registry?.kill('SIGTERM');
-  await c.stop();
   await run(B[0], [...B.slice(1), 'rm', '--all']).catch(() => undefined);
   await run('umount', [path.join(work, 'buildah/root/overlay')]).catch(() => undefined);
-  await rm(work, { recursive: true, force: true });
+  await stop();
 }

@@ -8,21 +8,14 @@
 #   --cached   print the directory if it is built, else fail (never build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/build-cache.sh
 cache=${KILN_TEST_CACHE:-/var/cache/kiln-test}
 src=testing/buildkit
 command -v go >/dev/null || { echo "buildkit-build: BuildKit is built with Go, and go is not on PATH" >&2; exit 1; }
 key=$( { cat "$src/go.mod" "$src/go.sum"; go env GOVERSION GOARCH; } | sha256sum | cut -c1-16)
 out=$cache/buildkit/$key
 built() { [ -x "$out/buildkitd" ] && [ -x "$out/buildctl" ]; }
-if built; then echo "$out"; exit 0; fi
-if [ "${1:-}" = --cached ]; then
-  echo "buildkit-build: BuildKit is not built: run bash scripts/buildkit-build.sh (a few minutes)" >&2
-  exit 1
-fi
-mkdir -p "$out"
-exec 9>"$out/.lock"
-flock 9
-if built; then echo "$out"; exit 0; fi
+build_cache_enter buildkit-build "$out" "${1:-}" "BuildKit is not built: run bash scripts/buildkit-build.sh (a few minutes)"
 echo "buildkit-build: building BuildKit into $out" >&2
 start=$(date +%s)
 ( cd "$src" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \

@@ -11,6 +11,7 @@
 #   --cached   print the directory if it is built, else fail (never build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/build-cache.sh
 cache=${KILN_TEST_CACHE:-/var/cache/kiln-test}
 src=testing/kube
 command -v go >/dev/null || { echo "kube-build: the test cluster is built with Go (1.24 or later), and go is not on PATH" >&2; exit 1; }
@@ -26,15 +27,7 @@ done
 key=$( { cat "$src/go.mod" "$src/go.sum" "$src"/*.go "$src/pause/pause.c"; echo "$ldflags"; go env GOVERSION GOARCH; } | sha256sum | cut -c1-16)
 out=$cache/kube/$key
 built() { [ -x "$out/kube" ] && [ -x "$out/pause" ]; }
-if built; then echo "$out"; exit 0; fi
-if [ "${1:-}" = --cached ]; then
-  echo "kube-build: the test cluster's Kubernetes is not built: run bash scripts/kube-build.sh (the first build takes 25-45 minutes)" >&2
-  exit 1
-fi
-mkdir -p "$out"
-exec 9>"$out/.lock"
-flock 9
-if built; then echo "$out"; exit 0; fi
+build_cache_enter kube-build "$out" "${1:-}" "the test cluster's Kubernetes is not built: run bash scripts/kube-build.sh (the first build takes 25-45 minutes)"
 
 gcc -static -Os -s -o "$out/pause.tmp" "$src/pause/pause.c"
 mv "$out/pause.tmp" "$out/pause"

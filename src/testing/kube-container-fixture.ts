@@ -8,12 +8,13 @@
  * process is left.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE, type ContainerFixture } from './container-fixture.js';
-import { kilnCommand, kilnOk, type RunResult } from './kiln.js';
+import type { RunResult } from './kiln.js';
 import { startCluster, type TestCluster } from './kube/cluster.js';
+import { nodeKiln } from './kube/node-kiln.js';
 import { busyboxTar } from './runtime-fixture.js';
 import { removeDir, tempDir } from './tempdir.js';
 
@@ -25,19 +26,6 @@ export interface KubeContainerFixture extends ContainerFixture {
   inNode(argv: string[]): Promise<RunResult>;
   /** kiln's container pods as kubectl lists them: `NAME PHASE`. */
   pods(): Promise<string[]>;
-}
-
-function run(argv: string[], env: Record<string, string>, input?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-    child.stdin.end(input ?? '');
-  });
 }
 
 /** kiln's processes still running for this root (keepers of detached containers). */
@@ -55,22 +43,14 @@ export async function kubeContainerFixture(): Promise<KubeContainerFixture> {
   const home = path.join(dir, 'home');
   await mkdir(home);
   const cluster = await startCluster();
-  const ctd = path.join(cluster.dir, 'containerd');
-  const onNode = (args: string[]) => kilnOk(['--backend', 'containerd', '--address', path.join(ctd, 'containerd.sock'), '--namespace', 'k8s.io', ...args], { root: path.join(dir, 'node-root') });
-  const argv = (args: string[]) => {
-    const k = kilnCommand(['--root', root, '-k', cluster.kubeconfig, '--backend', 'kube', ...args]);
-    return ['nsenter', `--net=/run/netns/${cluster.netns}`, '--', k.file, ...k.args];
-  };
+  const node = nodeKiln(cluster, dir, { HOME: home });
   const env = { HOME: home };
-  const k = (args: string[], input?: string) => run(argv(args), env, input);
-  const ok = async (args: string[], input?: string) => {
-    const r = await k(args, input);
-    if (r.code !== 0) throw new Error(`kiln ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-    return r;
-  };
+  const argv = (args: string[]) => node.argv(['--backend', 'kube', ...args]);
+  const k = (args: string[], input?: string) => node.run(['--backend', 'kube', ...args], { input });
+  const ok = (args: string[], input?: string) => node.ok(['--backend', 'kube', ...args], { input });
   try {
-    await Promise.all([onNode(['system', 'agent-image']), onNode(['import', busyboxTar(), IMAGE])]);
-    await ok(['install', '--image-pull-policy', 'Never', '--containerd-socket', path.join(ctd, 'containerd.sock'), '--containerd-root', path.join(ctd, 'root'), '--containerd-state', path.join(ctd, 'state'), '--agent-root', path.join(dir, 'agent-root')]);
+    await Promise.all([node.onNode(['system', 'agent-image']), node.onNode(['import', busyboxTar(), IMAGE])]);
+    await ok(['install', '--image-pull-policy', 'Never', ...node.installFlags()]);
   } catch (e) {
     await cluster.stop();
     await removeDir(dir);
@@ -87,7 +67,7 @@ export async function kubeContainerFixture(): Promise<KubeContainerFixture> {
     cluster,
     argv,
     env,
-    inNode: (cmd: string[]) => run(['nsenter', `--net=/run/netns/${cluster.netns}`, '--', ...cmd], {}),
+    inNode: node.inNode,
     pods,
     async cleanup() {
       const ids = (await k(['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean);

@@ -13,8 +13,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { kilnCommand, kilnOk, testCache, type RunResult } from '../../testing/kiln.js';
+import { testCache, type RunResult } from '../../testing/kiln.js';
 import { startCluster, type TestCluster } from '../../testing/kube/cluster.js';
+import { nodeKiln, type NodeKiln } from '../../testing/kube/node-kiln.js';
 import { removeDir, tempDir } from '../../testing/tempdir.js';
 import { kilnVersion } from '../../version.js';
 import { clientCertDir } from '../../kube/client-certs.js';
@@ -22,34 +23,18 @@ import { clientCertDir } from '../../kube/client-certs.js';
 let cluster: TestCluster;
 let dir: string;
 let home: string;
-let ctd: string;
+let node: NodeKiln;
 const version = kilnVersion();
 const image = `kiln:${version}`;
 const figures: string[] = [];
 
-/** kiln as a user runs it, where the kubeconfig works (the node's network namespace). */
-function kube(args: string[], o: { kubeconfig?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const k = kilnCommand(['--root', path.join(dir, 'client-root'), '-k', o.kubeconfig ?? cluster.kubeconfig, ...args]);
-    const argv = [`--net=/run/netns/${cluster.netns}`, '--', k.file, ...k.args];
-    const child = spawn('nsenter', argv, { env: { ...process.env, HOME: home, KILN_BACKEND: 'auto', ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
-}
-async function kubeOk(args: string[], o: Parameters<typeof kube>[1] = {}): Promise<RunResult> {
-  const r = await kube(args, o);
-  if (r.code !== 0) throw new Error(`kiln ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
+/** kiln as a user runs it, where the kubeconfig works (the node's network namespace); --backend auto. */
+const kube = (args: string[], o: { kubeconfig?: string; env?: Record<string, string> } = {}): Promise<RunResult> => node.run(args, { ...o, env: { KILN_BACKEND: 'auto', ...o.env } });
+const kubeOk = (args: string[], o: Parameters<typeof kube>[1] = {}): Promise<RunResult> => node.ok(args, { ...o, env: { KILN_BACKEND: 'auto', ...o.env } });
 /** kiln on the node itself, straight on its containerd. */
-const onNode = (args: string[]) => kilnOk(['--backend', 'containerd', '--address', path.join(ctd, 'containerd.sock'), '--namespace', 'k8s.io', ...args], { root: path.join(dir, 'node-root') });
+const onNode = (args: string[]) => node.onNode(args);
 const json = async <T>(args: string[]): Promise<T> => JSON.parse(await cluster.kubectl([...args, '-o', 'json'])) as T;
-const installFlags = () => ['--containerd-socket', path.join(ctd, 'containerd.sock'), '--containerd-root', path.join(ctd, 'root'), '--containerd-state', path.join(ctd, 'state'), '--agent-root', path.join(dir, 'agent-root')];
+const installFlags = () => node.installFlags();
 /** The admin kubeconfig's cluster: its server and CA (as base64 data). */
 async function adminCluster(): Promise<{ server: string; ca: string }> {
   const view = JSON.parse(await cluster.kubectl(['config', 'view', '--raw', '--minify', '--flatten', '-o', 'json'])) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[] };
@@ -66,7 +51,7 @@ before(async () => {
   home = path.join(dir, 'home');
   await mkdir(home);
   cluster = await startCluster();
-  ctd = path.join(cluster.dir, 'containerd');
+  node = nodeKiln(cluster, dir, { HOME: home });
   // kiln's own image, where the kubelet finds it (the DaemonSet uses imagePullPolicy Never).
   await onNode(['system', 'agent-image']);
 });
@@ -225,9 +210,8 @@ describe('kiln install, the kube backend, uninstall', () => {
     await mkdir(ctx);
     await writeFile(path.join(ctx, 'Dockerfile'), 'FROM kiln.test/busybox:1\nRUN echo step-started && sleep 30\n');
     const pod = (await cluster.kubectl(['-n', 'kiln', 'get', 'pods', '-l', 'app.kubernetes.io/name=kiln-agent', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
-    const k = kilnCommand(['--root', path.join(dir, 'client-root'), '-k', cluster.kubeconfig, '--backend', 'kube', 'build', '--progress', 'plain', '-t', 'slow:1', ctx]);
-    const argv = [`--net=/run/netns/${cluster.netns}`, '--', k.file, ...k.args];
-    const child = spawn('nsenter', argv, { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...argv] = node.argv(['--backend', 'kube', 'build', '--progress', 'plain', '-t', 'slow:1', ctx]);
+    const child = spawn(cmd!, argv, { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const started = new Promise<void>((resolve) => {
       const see = (c: Buffer) => {
