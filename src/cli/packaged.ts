@@ -11,6 +11,7 @@ const HELPERS: Record<string, () => Promise<unknown>> = {
   'monitor-entry': () => import('../engine/local/containers/monitor-entry.js'),
   reaper: () => import('../engine/containerd/containers/reaper.js'),
   keeper: () => import('../engine/kube/containers/keeper.js'),
+  'run-as': () => import('../executor/run-as.js'),
 };
 
 const [first, name] = process.argv.slice(2);

@@ -29,6 +29,7 @@ import { keptPaths } from './kept.js';
 import { cacheOptions, type CacheFlags } from './cache.js';
 import type { SnapshotMode } from '../snapshot/walk.js';
 import { inPlaceRun } from './run.js';
+import { copyOwnLoader } from './own-loader.js';
 
 export interface ExecutorOptions {
   /** The directory that plays `/` (default `/`: the container's own root). */
@@ -122,6 +123,8 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
     own: [stateDir, process.execPath, path.dirname(configFile), ...(contextDir ? [contextDir] : []), ...(dist ? [dist] : [])],
     ignore: opts.ignorePaths,
   });
+  // kiln's loader and libraries, for re-running itself once / is the image's (RUN as a user with supplementary groups).
+  const own = root === '/' ? await copyOwnLoader(path.join(stateDir, 'loader')) : undefined;
   const snapshotter = inPlaceSnapshotter({ root, scratch: path.join(stateDir, 'scratch'), kept, ...(opts.snapshotMode ? { snapshotMode: opts.snapshotMode } : {}) });
   const stores: ImageStore = {
     content: store.content,
@@ -142,7 +145,7 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
   try {
     const built = await buildWith(
       stores,
-      { root: stateDir, registry: client, steps: { runStep: inPlaceRun(root), sequentialStages: true } },
+      { root: stateDir, registry: client, steps: { runStep: inPlaceRun(root, own), sequentialStages: true } },
       {
         ...('dir' in context ? { context: context.dir } : { contextTar: context.tar }),
         ...(opts.dockerfile !== undefined ? { file: path.isAbsolute(opts.dockerfile) || !contextDir ? opts.dockerfile : path.join(contextDir, opts.dockerfile) } : {}),

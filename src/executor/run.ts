@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { invalidArgument, unimplemented } from '../errors.js';
 import { chainIds } from '../oci/config.js';
 import { resolveInRoot } from '../layer/tar.js';
@@ -18,6 +19,11 @@ import { mergeEnv } from '../runtime/env.js';
 import { readUserDb, resolveUser } from '../runtime/user.js';
 import { commitMounted, type CommittedLayer } from '../builder/layer-commit.js';
 import { lineSink, RunFailed, type RunDeps, type RunInput } from '../builder/run-step.js';
+import { helperCommand } from '../self.js';
+import type { RunAsSpec } from './run-as.js';
+import { throughLoader, type OwnLoader } from './own-loader.js';
+
+const RUN_AS = fileURLToPath(new URL('./run-as.js', import.meta.url));
 
 /** The executable `name` names, looked up on PATH inside `root` as execvp would (in place, root is `/`). */
 function lookPath(root: string, name: string, env: string[]): string {
@@ -35,7 +41,7 @@ function lookPath(root: string, name: string, env: string[]): string {
   throw invalidArgument(`exec: "${name}": executable file not found in $PATH`);
 }
 
-export function inPlaceRun(root: string): (deps: RunDeps, input: RunInput) => Promise<CommittedLayer> {
+export function inPlaceRun(root: string, own?: OwnLoader): (deps: RunDeps, input: RunInput) => Promise<CommittedLayer> {
   return async (deps, input) => {
     if (input.mounts.length > 0 || (input.declaredMounts?.length ?? 0) > 0) {
       throw unimplemented(`RUN --mount (and heredocs with #!) cannot run in kiln executor: it makes no mounts`, { hint: 'use kiln build, or COPY the files in a step before' });
@@ -54,15 +60,24 @@ export function inPlaceRun(root: string): (deps: RunDeps, input: RunInput) => Pr
       let file: string;
       let argv: string[];
       let ids: { uid?: number; gid?: number } = { uid: user.uid, gid: user.gid };
-      if (mounted.rootfs === '/') {
+      // The primary group also a supplementary one, as kiln build's runc (containerd's WithAdditionalGIDs under BuildKit).
+      const groups = [...new Set([user.gid, ...user.additionalGids])];
+      let group = false;
+      if (mounted.rootfs === '/' && groups.length > 1) {
+        // Node's spawn cannot set supplementary groups: kiln's run-as helper sets them and starts the command.
+        const spec: RunAsSpec = { uid: user.uid, gid: user.gid, groups, cwd: workdir, file: lookPath('/', input.args[0]!, env), argv0: input.args[0]!, args: input.args.slice(1) };
+        // Through kiln's own loader and libraries: the image's /lib is not kiln's.
+        const cmd = helperCommand(RUN_AS, [JSON.stringify(spec)]);
+        ({ file, args: argv } = own ? throughLoader(own, cmd.file, cmd.args) : cmd);
+        ids = {};
+        group = true;
+      } else if (mounted.rootfs === '/') {
         file = lookPath('/', input.args[0]!, env);
         argv = input.args.slice(1);
       } else {
         // Tests: a directory standing for `/`. chroot(8) enters it, sh changes to the working directory.
         file = 'chroot';
-        // The primary group also a supplementary one, as kiln build's runc (containerd's WithAdditionalGIDs under BuildKit).
-        const groups = [...new Set([user.gid, ...user.additionalGids])].join(',');
-        argv = [`--userspec=${user.uid}:${user.gid}`, `--groups=${groups}`, mounted.rootfs, '/bin/sh', '-c', 'cd -- "$0" && exec "$@"', workdir, lookPath(mounted.rootfs, input.args[0]!, env), ...input.args.slice(1)];
+        argv = [`--userspec=${user.uid}:${user.gid}`, `--groups=${groups.join(',')}`, mounted.rootfs, '/bin/sh', '-c', 'cd -- "$0" && exec "$@"', workdir, lookPath(mounted.rootfs, input.args[0]!, env), ...input.args.slice(1)];
         ids = {};
       }
       const tail: string[] = [];
@@ -71,13 +86,15 @@ export function inPlaceRun(root: string): (deps: RunDeps, input: RunInput) => Pr
       input.signal?.throwIfAborted();
       const code = await new Promise<number>((resolve, reject) => {
         const child = spawn(file, argv, {
-          argv0: input.args[0],
+          argv0: group ? undefined : input.args[0],
+          detached: group,
           cwd: mounted.rootfs === '/' ? workdir : undefined,
           env: mounted.rootfs === '/' ? envObj : { ...envObj, PATH: envObj.PATH ?? '' },
           stdio: ['ignore', 'pipe', 'pipe'],
           ...ids,
         });
-        const onAbort = () => child.kill('SIGKILL');
+        // Through the helper, the command is its child: the whole process group goes.
+        const onAbort = () => (group && child.pid ? process.kill(-child.pid, 'SIGKILL') : child.kill('SIGKILL'));
         input.signal?.addEventListener('abort', onAbort, { once: true });
         child.stdout.pipe(out);
         child.stderr.pipe(err);

@@ -14,8 +14,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { kilnCommand, kilnOk, testCache, type RunResult } from '../../testing/kiln.js';
+import { testCache, type RunResult } from '../../testing/kiln.js';
 import { startCluster, type TestCluster } from '../../testing/kube/cluster.js';
+import { nodeKiln, type NodeKiln } from '../../testing/kube/node-kiln.js';
 import { startRegistry, type TestRegistry } from '../../testing/registry.js';
 import { removeDir, tempDir } from '../../testing/tempdir.js';
 
@@ -24,31 +25,13 @@ let reg: TestRegistry;
 let authReg: TestRegistry;
 let dir: string;
 let home: string;
+let node: NodeKiln;
 const figures: string[] = [];
 const PASSWORD = 'pw-Zq81-never-in-a-layer';
 
 /** kiln as a user runs it, where the kubeconfig works (the node's network namespace). */
-function kiln(args: string[], o: { input?: string; home?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const k = kilnCommand(['--root', path.join(dir, 'client-root'), '-k', cluster.kubeconfig, ...args]);
-    const child = spawn('nsenter', [`--net=/run/netns/${cluster.netns}`, '--', k.file, ...k.args], {
-      env: { ...process.env, HOME: o.home ?? home, KILN_REGISTRIES_CONFIG: path.join(dir, 'registries.yaml') },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.stdin.end(o.input ?? '');
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
-}
-async function kilnOkIn(args: string[], o: Parameters<typeof kiln>[1] = {}): Promise<RunResult> {
-  const r = await kiln(args, o);
-  if (r.code !== 0) throw new Error(`kiln ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
+const kiln = (args: string[], o: { input?: string; home?: string } = {}): Promise<RunResult> => node.run(args, { input: o.input, env: o.home ? { HOME: o.home } : {} });
+const kilnOkIn = (args: string[], o: { input?: string } = {}): Promise<RunResult> => node.ok(args, o);
 /** The digest the registry serves for a tag (OCI or Docker manifest). */
 async function servedDigest(r: TestRegistry, repoTag: string, user?: string): Promise<string> {
   const [repo, tag] = repoTag.split(':');
@@ -73,6 +56,7 @@ before(async () => {
   home = path.join(dir, 'home');
   await mkdir(home);
   cluster = await startCluster();
+  node = nodeKiln(cluster, dir, { HOME: home, KILN_REGISTRIES_CONFIG: path.join(dir, 'registries.yaml') });
   const netns = `/run/netns/${cluster.netns}`;
   [reg, authReg] = await Promise.all([
     startRegistry({ listen: cluster.nodeIP, netns }),
@@ -80,7 +64,7 @@ before(async () => {
   ]);
   await writeFile(path.join(dir, 'registries.yaml'), `insecure: ["${reg.host}", "${authReg.host}"]\n`);
   // kiln's own image where the kubelet finds it (IfNotPresent: no registry needed), and a base image in the registry.
-  await kilnOk(['--backend', 'containerd', '--address', cluster.containerdSocket, '--namespace', 'k8s.io', 'system', 'agent-image'], { root: path.join(dir, 'node-root') });
+  await node.onNode(['system', 'agent-image']);
   await kilnOkIn(['--backend', 'local', 'import', path.join(testCache(), 'busybox-rootfs.tar'), `${reg.host}/busybox:1`]);
   await kilnOkIn(['--backend', 'local', 'push', `${reg.host}/busybox:1`]);
 });
@@ -118,6 +102,20 @@ describe('kiln build --job', () => {
     assert.deepEqual(inspect[0]!.Config.Cmd, ['cat', '/msg.txt']);
     const run = await kilnOkIn(['--backend', 'local', 'run', '--rm', '--network', 'none', `${reg.host}/app:1`, 'sh', '-c', 'cat /msg.txt /built.txt; ls /left-out.txt 2>&1; ls /kiln 2>&1; true']);
     assert.match(run.stdout, /^hello from a Job\nbuilt-in-a-pod\nls: \/left-out\.txt: No such file or directory\nls: \/kiln: No such file or directory\n$/);
+  });
+
+  test('RUN as a user with supplementary groups (root /, the run-as helper): the step has the groups /etc/group gives it, as in kiln build', async () => {
+    const ctx = await context('groups', {
+      Dockerfile: `FROM ${reg.host}/busybox:1\n`
+        + `RUN echo 'u:x:1234:1234::/home/u:/bin/sh' >> /etc/passwd && echo 'extra:x:2345:u' >> /etc/group && echo 'more:x:3456:root,u' >> /etc/group && mkdir -p /out && chown 1234 /out\n`
+        + 'USER u\nRUN id -u > /out/ids && id -G >> /out/ids && echo as-user-ran\nUSER root\n',
+    });
+    const r = await kilnOkIn(jobArgs('--push', '-t', `${reg.host}/groups:1`, ctx));
+    assert.match(r.stderr, /as-user-ran/);
+    await kilnOkIn(['--backend', 'local', 'pull', `${reg.host}/groups:1`]);
+    const ids = await kilnOkIn(['--backend', 'local', 'run', '--rm', '--network', 'none', `${reg.host}/groups:1`, 'cat', '/out/ids']);
+    assert.equal(ids.stdout, '1234\n1234 2345 3456\n');
+    assert.equal(await leftovers(), '');
   });
 
   test('a failing RUN: non-zero exit, the Dockerfile line in the output, the Job, pod and Secret gone', async () => {
@@ -181,8 +179,8 @@ describe('kiln build --job', () => {
 
   test('Ctrl-C during the build: exit 130, and the Job, its pod and the Secret are deleted', async () => {
     const ctx = await context('slow', { Dockerfile: `FROM ${reg.host}/busybox:1\nRUN echo slow-step-started && sleep 60\n` });
-    const k = kilnCommand(['--root', path.join(dir, 'client-root'), '-k', cluster.kubeconfig, ...jobArgs('-t', `${reg.host}/slow:1`, ctx)]);
-    const child = spawn('nsenter', [`--net=/run/netns/${cluster.netns}`, '--', k.file, ...k.args], { env: { ...process.env, HOME: home, KILN_REGISTRIES_CONFIG: path.join(dir, 'registries.yaml') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...argv] = node.argv(jobArgs('-t', `${reg.host}/slow:1`, ctx));
+    const child = spawn(cmd!, argv, { env: { ...process.env, HOME: home, KILN_REGISTRIES_CONFIG: path.join(dir, 'registries.yaml') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const started = new Promise<void>((resolve) => {
       const see = (c: Buffer) => {
