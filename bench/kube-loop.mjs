@@ -62,8 +62,9 @@ try {
   for (let i = 1; i <= RUNS; i++) {
     await edit(`kiln ${i}\n`);
     let t0 = Date.now();
-    await kiln(['--backend', 'kube', 'dev', '--once', '-t', 'demo:dev', '--deployment', 'demo-kiln', ctx]);
+    const dev = await kiln(['--backend', 'kube', 'dev', '--once', '-t', 'demo:dev', '--deployment', 'demo-kiln', ctx]);
     kilnMs.push(Date.now() - t0);
+    process.stdout.write(`round ${i}: kiln dev --once: ${dev.stdout}`);
     if ((await answer('demo-kiln')) !== `kiln ${i}\n`) throw new Error(`demo-kiln does not answer "kiln ${i}"`);
 
     t0 = Date.now();
