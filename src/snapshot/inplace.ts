@@ -10,7 +10,7 @@
  * the container's mounts (`KeptPaths`) are never walked, written nor removed.
  * One writable root at a time: `prepare` waits until the last one ended.
  */
-import { lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { decompress } from '../layer/compress.js';
@@ -87,13 +87,19 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
   let lock: Promise<void> = Promise.resolve();
   let release: (() => void) | undefined;
 
-  const empty = (dir: string): void => {
+  /** What emptying DIR removes: every entry but the kept ones (directories holding kept paths are emptied instead). */
+  const removable = (dir: string, out: string[] = []): string[] => {
     for (const name of readdirSync(dir)) {
       const abs = path.join(dir, name);
       if (guard.check(abs)) continue;
-      if (guard.holds(abs) && lstatSync(abs).isDirectory()) empty(abs);
-      else rmSync(abs, { recursive: true, force: true });
+      if (guard.holds(abs) && lstatSync(abs).isDirectory()) removable(abs, out);
+      else out.push(abs);
     }
+    return out;
+  };
+  // Async and all at once: Node 20's recursive rmSync is 4-5x slower than rm on the thread pool (7.3 s vs 1.5 s for a 7,300-file root).
+  const empty = async (dir: string): Promise<void> => {
+    await Promise.all(removable(dir).map((abs) => rm(abs, { recursive: true, force: true })));
   };
 
   const apply = async (layers: ChainLayer[], into: string, g?: ExtractGuard): Promise<void> => {
@@ -146,7 +152,7 @@ export function inPlaceSnapshotter(opts: { root: string; scratch: string; kept: 
           baseline = undefined;
           current = undefined;
           mkdirSync(root, { recursive: true });
-          empty(root);
+          await empty(root);
           await apply(layers, root, guard);
         }
         current = want;
