@@ -169,14 +169,21 @@ async function runChain(command: 'ADD' | 'DEL', rec: { id: string; ports: PortBi
     ...p,
     ...('capabilities' in p ? { runtimeConfig: { portMappings } } : {}),
   }));
-  let result = prev;
-  for (const plugin of command === 'ADD' ? plugins : [...plugins].reverse()) {
-    const out = await invoke(command, { ...plugin, ...(result !== undefined ? { prevResult: result } : {}) }, env);
-    if (command === 'ADD') result = out;
-  }
+  const chain = async () => {
+    let result = prev;
+    for (const plugin of command === 'ADD' ? plugins : [...plugins].reverse()) {
+      const out = await invoke(command, { ...plugin, ...(result !== undefined ? { prevResult: result } : {}) }, env);
+      if (command === 'ADD') result = out;
+    }
+    return result;
+  };
+  if (command === 'DEL') return chain();
+  // lo and eth0 are independent: the loopback plugin runs beside the chain.
   const lo = { cniVersion: CNI_VERSION, name: 'kiln-lo', type: 'loopback' };
-  if (command === 'ADD') await invoke('ADD', lo, { ...env, CNI_IFNAME: 'lo' });
-  return result;
+  const [result, loUp] = await Promise.allSettled([chain(), invoke('ADD', lo, { ...env, CNI_IFNAME: 'lo' })]);
+  if (result.status === 'rejected') throw result.reason;
+  if (loUp.status === 'rejected') throw loUp.reason;
+  return result.value;
 }
 
 export async function bridgeUp(rec: CniContainer): Promise<Attached> {
@@ -187,10 +194,11 @@ export async function bridgeUp(rec: CniContainer): Promise<Attached> {
     throw internal(`cannot create network namespace ${netnsName(rec.id)}: ${e.stderr?.trim() ?? e.message}`, { cause: e });
   });
   try {
-    const [result] = (await Promise.all([runChain('ADD', { id: rec.id, ports }, cfg, rec.root), ensureMasquerade(cfg, path.join(rec.root, 'network'))])) as [
-      { ips?: { address: string }[] },
-      void,
-    ];
+    // Both settle before a failure is thrown, so the cleanup below never races a plugin still running.
+    const [chain, masq] = await Promise.allSettled([runChain('ADD', { id: rec.id, ports }, cfg, rec.root), ensureMasquerade(cfg, path.join(rec.root, 'network'))]);
+    if (chain.status === 'rejected') throw chain.reason;
+    if (masq.status === 'rejected') throw masq.reason;
+    const result = chain.value as { ips?: { address: string }[] };
     await writeFileAtomic(resultFile(rec), JSON.stringify({ cfg, ports, ipMasq: false, result }) + '\n');
     const ip = result.ips?.[0]?.address.split('/')[0];
     return { mode: { netnsPath: netnsPath(rec.id) }, ports, ...(ip ? { ip } : {}) };
