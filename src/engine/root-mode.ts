@@ -11,7 +11,8 @@
  * `secureRoot` makes and repairs them at the start of a command;
  * `rootExposure` is what `kiln system check` reports without changing anything.
  */
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../errors.js';
 import type { CheckProblem } from './engine.js';
@@ -35,10 +36,19 @@ async function modeOf(p: string): Promise<{ mode: number; uid: number } | undefi
 }
 
 /** Tightens `p` to drop the bits in `deny`; a directory of another owner is left for `rootExposure` to name. */
-async function tighten(p: string, deny: number): Promise<void> {
-  const st = await modeOf(p);
+function tighten(p: string, deny: number): void {
+  const st = modeOfSync(p);
   if (!st || (st.mode & deny) === 0) return;
-  await chmod(p, st.mode & ~deny).catch((e: unknown) => (isErrno(e, 'EPERM') ? undefined : Promise.reject(e)));
+  try {
+    chmodSync(p, st.mode & ~deny);
+  } catch (e) {
+    if (!isErrno(e, 'EPERM')) throw e;
+  }
+}
+
+function modeOfSync(p: string): { mode: number } | undefined {
+  const st = statSync(p, { throwIfNoEntry: false });
+  return st && { mode: st.mode & 0o7777 };
 }
 
 /**
@@ -47,16 +57,22 @@ async function tighten(p: string, deny: number): Promise<void> {
  * left alone (openStore refuses or creates it; the next command secures it),
  * unless `workDir` says it is kiln's own work directory (the containerd
  * backend's): then only `dirs` are made and repaired, never the root's mode.
+ * Every command runs it first, so it makes its dozen stat/mkdir calls
+ * synchronously (microseconds each) rather than through the thread pool.
  */
 export async function secureRoot(root: string, dirs: readonly string[] = LOCAL_PRIVATE_DIRS, opts: { workDir?: boolean } = {}): Promise<void> {
-  const st = await modeOf(root);
-  if (st && !opts.workDir && !(await modeOf(path.join(root, 'oci-layout')))) return;
-  await mkdir(root, { recursive: true, mode: ROOT_MODE });
-  if (!opts.workDir) await tighten(root, 0o066);
+  const st = modeOfSync(root);
+  if (st && !opts.workDir && !modeOfSync(path.join(root, 'oci-layout'))) return;
+  mkdirSync(root, { recursive: true, mode: ROOT_MODE });
+  if (!opts.workDir) tighten(root, 0o066);
   for (const d of dirs) {
     const p = path.join(root, d);
-    await mkdir(p, { mode: PRIVATE_MODE }).catch((e: unknown) => (isErrno(e, 'EEXIST') ? undefined : Promise.reject(e)));
-    await tighten(p, 0o077);
+    try {
+      mkdirSync(p, { mode: PRIVATE_MODE });
+    } catch (e) {
+      if (!isErrno(e, 'EEXIST')) throw e;
+    }
+    tighten(p, 0o077);
   }
 }
 

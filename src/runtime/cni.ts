@@ -2,7 +2,8 @@
  * Bridge networking through the standard CNI plugins (Debian's
  * containernetworking-plugins in /usr/lib/cni): a network namespace per
  * container (`ip netns add kiln-<id16>`), `loopback` on lo, then the chain
- * `bridge` (host-local IPAM) → `portmap` on eth0. The ADD result is kept in
+ * `bridge` (host-local IPAM) → `portmap` (only with `-p`) on eth0, and one
+ * MASQUERADE rule per bridge (./masquerade.ts). The ADD result is kept in
  * the container's directory and given back to DEL as prevResult.
  *
  * The bridge name and subnet come from ROOT/network.json
@@ -17,6 +18,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { failedPrecondition, internal, invalidArgument, isErrno, unavailable } from '../errors.js';
 import { writeFileAtomic } from '../util/fsutil.js';
+import { ensureMasquerade } from './masquerade.js';
 import type { NetworkMode } from './options.js';
 
 /** A published port (`-p`), as `kiln ps` and `kiln port` show it. */
@@ -103,7 +105,13 @@ async function checkPortFree(p: PortBinding): Promise<void> {
   });
 }
 
-function networkList(cfg: BridgeConfig, root: string) {
+/**
+ * The chain: `bridge`, then `portmap` only when ports are published (with none
+ * it has nothing to do, at start or at exit). Outbound NAT is one rule per
+ * bridge (./masquerade.ts), not the bridge plugin's chain per container
+ * (`ipMasq`, still honoured at exit for a container an older kiln started).
+ */
+function networkList(cfg: BridgeConfig, root: string, opts: { ports: boolean; ipMasq: boolean }) {
   return {
     cniVersion: CNI_VERSION,
     name: `kiln-${cfg.bridge}`,
@@ -112,11 +120,11 @@ function networkList(cfg: BridgeConfig, root: string) {
         type: 'bridge',
         bridge: cfg.bridge,
         isGateway: true,
-        ipMasq: true,
+        ipMasq: opts.ipMasq,
         hairpinMode: true,
         ipam: { type: 'host-local', ranges: [[{ subnet: cfg.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: path.join(root, 'network', 'ipam') },
       },
-      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+      ...(opts.ports ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
     ],
   };
 }
@@ -151,8 +159,8 @@ function invoke(command: 'ADD' | 'DEL', plugin: Record<string, unknown>, env: Re
   });
 }
 
-async function runChain(command: 'ADD' | 'DEL', rec: { id: string; ports: PortBinding[] }, cfg: BridgeConfig, root: string, prev?: unknown): Promise<unknown> {
-  const list = networkList(cfg, root);
+async function runChain(command: 'ADD' | 'DEL', rec: { id: string; ports: PortBinding[]; ipMasq?: boolean }, cfg: BridgeConfig, root: string, prev?: unknown): Promise<unknown> {
+  const list = networkList(cfg, root, { ports: rec.ports.length > 0, ipMasq: rec.ipMasq ?? false });
   const env = { CNI_CONTAINERID: rec.id, CNI_NETNS: netnsPath(rec.id), CNI_IFNAME: 'eth0' };
   const portMappings = rec.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp === '0.0.0.0' ? '' : p.hostIp }));
   const plugins = list.plugins.map((p) => ({
@@ -161,14 +169,21 @@ async function runChain(command: 'ADD' | 'DEL', rec: { id: string; ports: PortBi
     ...p,
     ...('capabilities' in p ? { runtimeConfig: { portMappings } } : {}),
   }));
-  let result = prev;
-  for (const plugin of command === 'ADD' ? plugins : [...plugins].reverse()) {
-    const out = await invoke(command, { ...plugin, ...(result !== undefined ? { prevResult: result } : {}) }, env);
-    if (command === 'ADD') result = out;
-  }
+  const chain = async () => {
+    let result = prev;
+    for (const plugin of command === 'ADD' ? plugins : [...plugins].reverse()) {
+      const out = await invoke(command, { ...plugin, ...(result !== undefined ? { prevResult: result } : {}) }, env);
+      if (command === 'ADD') result = out;
+    }
+    return result;
+  };
+  if (command === 'DEL') return chain();
+  // lo and eth0 are independent: the loopback plugin runs beside the chain.
   const lo = { cniVersion: CNI_VERSION, name: 'kiln-lo', type: 'loopback' };
-  if (command === 'ADD') await invoke('ADD', lo, { ...env, CNI_IFNAME: 'lo' });
-  return result;
+  const [result, loUp] = await Promise.allSettled([chain(), invoke('ADD', lo, { ...env, CNI_IFNAME: 'lo' })]);
+  if (result.status === 'rejected') throw result.reason;
+  if (loUp.status === 'rejected') throw loUp.reason;
+  return result.value;
 }
 
 export async function bridgeUp(rec: CniContainer): Promise<Attached> {
@@ -179,8 +194,12 @@ export async function bridgeUp(rec: CniContainer): Promise<Attached> {
     throw internal(`cannot create network namespace ${netnsName(rec.id)}: ${e.stderr?.trim() ?? e.message}`, { cause: e });
   });
   try {
-    const result = (await runChain('ADD', { id: rec.id, ports }, cfg, rec.root)) as { ips?: { address: string }[] };
-    await writeFileAtomic(resultFile(rec), JSON.stringify({ cfg, ports, result }) + '\n');
+    // Both settle before a failure is thrown, so the cleanup below never races a plugin still running.
+    const [chain, masq] = await Promise.allSettled([runChain('ADD', { id: rec.id, ports }, cfg, rec.root), ensureMasquerade(cfg, path.join(rec.root, 'network'))]);
+    if (chain.status === 'rejected') throw chain.reason;
+    if (masq.status === 'rejected') throw masq.reason;
+    const result = chain.value as { ips?: { address: string }[] };
+    await writeFileAtomic(resultFile(rec), JSON.stringify({ cfg, ports, ipMasq: false, result }) + '\n');
     const ip = result.ips?.[0]?.address.split('/')[0];
     return { mode: { netnsPath: netnsPath(rec.id) }, ports, ...(ip ? { ip } : {}) };
   } catch (e) {
@@ -191,7 +210,7 @@ export async function bridgeUp(rec: CniContainer): Promise<Attached> {
 
 /** CNI DEL with the saved result (iptables rules, IPAM lease, veth), then the namespace goes. */
 export async function bridgeDown(rec: CniContainer, ports: PortBinding[] = []): Promise<void> {
-  let saved: { cfg: BridgeConfig; ports: PortBinding[]; result: unknown } | undefined;
+  let saved: { cfg: BridgeConfig; ports: PortBinding[]; ipMasq?: boolean; result: unknown } | undefined;
   try {
     saved = JSON.parse(await readFile(resultFile(rec), 'utf8')) as typeof saved;
   } catch (e) {
@@ -200,7 +219,8 @@ export async function bridgeDown(rec: CniContainer, ports: PortBinding[] = []): 
   const cfg = saved?.cfg ?? (await bridgeConfig(rec.root));
   const hasNetns = await readFile(`/proc/self/mountinfo`, 'utf8').then((m) => m.includes(netnsPath(rec.id)));
   if (saved !== undefined || hasNetns) {
-    await runChain('DEL', { id: rec.id, ports: saved?.ports ?? ports }, cfg, rec.root, saved?.result);
+    // A result saved without `ipMasq` is an older kiln's, whose bridge plugin made the per-container chain.
+    await runChain('DEL', { id: rec.id, ports: saved?.ports ?? ports, ipMasq: saved ? (saved.ipMasq ?? true) : false }, cfg, rec.root, saved?.result);
   }
   if (hasNetns) {
     await run('ip', ['netns', 'delete', netnsName(rec.id)]).catch((e: Error & { stderr?: string }) => {

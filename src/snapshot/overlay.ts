@@ -36,6 +36,9 @@ const MAX_MOUNT_DATA = 4000;
 
 export type { LayeredSnapshotter };
 
+/** Did this kernel take overlayfs's `volatile` option (undefined: not tried yet)? */
+let volatileWorks: boolean | undefined;
+
 const exists = pathExists;
 
 /** Is `dir` a mount point in this process's mount namespace? One read of /proc/self/mountinfo (no process forked). */
@@ -76,7 +79,13 @@ export function clearStaleMounts(root: string): Promise<string[]> {
   return new MountRecords(path.join(root, 'mounts')).clearStale(unmount);
 }
 
-export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean; recordOwner?: boolean } = {}): LayeredSnapshotter {
+/**
+ * `volatile` (container roots: thrown away when the container ends) mounts
+ * writable roots with overlayfs's `volatile` option (Linux 5.10+): no sync of
+ * the upper filesystem, so the unmount at exit does not wait for the disk;
+ * a kernel that refuses it gets the plain mount.
+ */
+export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean; recordOwner?: boolean; volatile?: boolean } = {}): LayeredSnapshotter {
   const layersDir = path.join(root, 'layers');
   const mounts = path.join(root, 'mounts');
   const records = opts.recordOwner ? new MountRecords(mounts) : undefined;
@@ -106,12 +115,12 @@ export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean; re
     if (opts.noOverlay) return false;
     const data = `lowerdir=${lowers.join(':')}${upper ? `,upperdir=${upper.upper},workdir=${upper.work}` : ''}`;
     if (data.length > MAX_MOUNT_DATA) return false;
-    try {
-      await run('mount', ['-t', 'overlay', 'overlay', '-o', data, target], { cwd: layersDir });
-      return true;
-    } catch {
-      return false;
+    const mount = (o: string) => run('mount', ['-t', 'overlay', 'overlay', '-o', o, target], { cwd: layersDir }).then(() => true, () => false);
+    if (upper && opts.volatile && volatileWorks !== false) {
+      volatileWorks = await mount(`${data},volatile`);
+      if (volatileWorks) return true;
     }
+    return mount(data);
   }
 
   return {

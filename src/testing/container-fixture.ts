@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { kiln, kilnCommand, kilnOk, type RunResult } from './kiln.js';
 import { tempDir } from './tempdir.js';
 import { busyboxTar } from './runtime-fixture.js';
+import { removeMasquerade } from '../runtime/masquerade.js';
 
 export const IMAGE = 'busybox:test';
 
@@ -61,6 +62,8 @@ export async function containerFixture(): Promise<ContainerFixture> {
       } catch {
         // no bridge was made (no bridge-networked container ran)
       }
+      // The bridge's outbound NAT rule goes with it (kiln keeps it while the bridge lives).
+      await removeMasquerade({ bridge, subnet });
       await rm(root, { recursive: true, force: true });
       assert.equal(left, '', 'containers left behind');
       assert.deepEqual(mounts, [], 'mounts left behind');

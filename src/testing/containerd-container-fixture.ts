@@ -15,6 +15,7 @@ import { startContainerd, type TestContainerd } from './containerd.js';
 import { kiln, kilnCommand, kilnOk } from './kiln.js';
 import { busyboxTar } from './runtime-fixture.js';
 import { removeDir, tempDir } from './tempdir.js';
+import { removeMasquerade } from '../runtime/masquerade.js';
 
 export const CTR_NAMESPACE = 'kiln-test';
 
@@ -67,6 +68,8 @@ export async function containerdContainerFixture(): Promise<ContainerdContainerF
       } catch {
         // no bridge was made
       }
+      // The bridge's outbound NAT rule goes with it (kiln keeps it while the bridge lives).
+      await removeMasquerade({ bridge, subnet });
       await ctd.stop();
       await removeDir(root);
       assert.equal(left, '', 'containers left behind');

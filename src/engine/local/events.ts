@@ -3,7 +3,8 @@
  * appended with O_APPEND (a line is one write, so concurrent kiln processes
  * never interleave). Read back with filters; followed by polling.
  */
-import { appendFile, mkdir, open } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isErrno } from '../../errors.js';
@@ -14,12 +15,13 @@ export const eventsFile = (root: string): string => path.join(root, 'events.json
 
 export async function appendEvent(root: string, ev: Omit<KilnEvent, 'time'>): Promise<void> {
   const line = JSON.stringify({ time: new Date().toISOString(), ...ev }) + '\n';
+  // One small write, made synchronously: a `run --rm` appends four events, and each promise append is three thread-pool round trips.
   try {
-    await appendFile(eventsFile(root), line);
+    appendFileSync(eventsFile(root), line);
   } catch (e) {
     if (!isErrno(e, 'ENOENT')) throw e;
     await mkdir(root, { recursive: true });
-    await appendFile(eventsFile(root), line);
+    appendFileSync(eventsFile(root), line);
   }
 }
 

@@ -14,10 +14,13 @@ export interface ContainerContext {
   snapshots: Snapshotter;
 }
 
-/** The snapshotter, loaded on first use (it brings the tar and compression code; ps and logs never need it). */
+/**
+ * The snapshotter, loaded on first use (it brings the tar and compression code; ps and logs never need it).
+ * Roots are volatile: a container's writable layer goes when it ends, so nothing syncs it to disk.
+ */
 function lazySnapshotter(root: string): Snapshotter {
   let real: Promise<Snapshotter> | undefined;
-  const get = () => (real ??= import('../../../snapshot/overlay.js').then((m) => m.overlaySnapshotter(root)));
+  const get = () => (real ??= import('../../../snapshot/overlay.js').then((m) => m.overlaySnapshotter(root, { volatile: true })));
   return {
     unpack: async (layers) => (await get()).unpack(layers),
     prepare: async (key, chainDir) => (await get()).prepare(key, chainDir),

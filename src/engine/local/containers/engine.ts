@@ -124,6 +124,9 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
       throw e;
     });
 
+  /** The image the last createContainer found, for `run`'s start of that container right after: read once, not twice. */
+  let created: { id: string; image: ImageDetail } | undefined;
+
   async function summaries(): Promise<ContainerDetail[]> {
     return Promise.all((await ctx.store.list()).map((r) => detail(ctx, r)));
   }
@@ -153,6 +156,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
         spec.name,
       );
       await appendEvent(root, { type: 'container', action: 'create', id: rec.id, attributes: { name: rec.name, image: rec.image } });
+      created = { id: rec.id, image };
       return rec.id;
     },
 
@@ -164,8 +168,10 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
         return undefined;
       }
       const { startRecord } = await import('./start.js');
-      const image = await imageOf(rec);
-      await emulate(image);
+      const fresh = created?.id === rec.id ? created.image : undefined;
+      created = undefined;
+      const image = fresh ?? (await imageOf(rec));
+      if (!fresh) await emulate(image);
       return startRecord(ctx, image, rec, opts.attach);
     },
 

@@ -50,9 +50,17 @@ export async function materialize(ctx: ContainerContext, image: ImageDetail, rec
   }
   let updated = rec;
   try {
-    const { rootfs } = await ctx.snapshots.prepare(rootfsKey(rec.id), chainDir);
-    const { mounts, points } = await resolveMounts(mountPoints(rec), Object.keys(image.config.config?.Volumes ?? {}), rootfs, new VolumeStore(ctx.root));
-    const net = await networkUp(ctx, rec);
+    // The root (overlay mount, volumes) and the network (CNI plugins) are independent: made side by side,
+    // both settled before a failure is thrown, so the cleanup below never races one still being made.
+    const filesystem = async () => {
+      const { rootfs } = await ctx.snapshots.prepare(rootfsKey(rec.id), chainDir);
+      return { rootfs, ...(await resolveMounts(mountPoints(rec), Object.keys(image.config.config?.Volumes ?? {}), rootfs, new VolumeStore(ctx.root))) };
+    };
+    const [fs, network] = await Promise.allSettled([filesystem(), networkUp(ctx, rec)]);
+    if (fs.status === 'rejected') throw fs.reason;
+    if (network.status === 'rejected') throw network.reason;
+    const { rootfs, mounts, points } = fs.value;
+    const net = network.value;
     updated = { ...rec, mounts: points, ports: net.ports, ...(net.ip ? { ip: net.ip } : {}) };
     const { paths } = await prepareContainer(ctx.stateDir, rec.id, {
       rootfs,

@@ -5,12 +5,12 @@
  * monitor's pid. A dead monitor with a dead container shows as exited with
  * an unknown code — the truth, not "running".
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isErrno } from '../../../errors.js';
 import { isAlive } from '../../../util/process.js';
 import { containerPaths, runcRoot } from '../../../runtime/paths.js';
-import { readExitState } from '../../../runtime/exit-state.js';
+import type { ExitState } from '../../../runtime/exit-state.js';
 import type { ContainerState } from '../../containers.js';
 import type { ContainerRecord } from './store.js';
 
@@ -24,9 +24,10 @@ export interface LiveState {
   monitor: boolean;
 }
 
+/** A small state file, read synchronously: `ps -a` reads a few per container, and promise reads cost a thread-pool round trip each. */
 async function readText(p: string): Promise<string | undefined> {
   try {
-    return await readFile(p, 'utf8');
+    return readFileSync(p, 'utf8');
   } catch (e) {
     if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return undefined;
     throw e;
@@ -60,10 +61,8 @@ export async function runningPid(stateDir: string, id: string): Promise<number |
 
 export async function liveState(stateDir: string, rec: ContainerRecord): Promise<LiveState> {
   if (rec.startedAt === undefined) return { state: 'created', monitor: false };
-  const exit = await readExitState(stateDir, rec.id).catch((e: unknown) => {
-    if (isErrno(e, 'ENOTDIR')) return undefined;
-    throw e;
-  });
+  const exitText = await readText(containerPaths(stateDir, rec.id).exit);
+  const exit = exitText === undefined ? undefined : (JSON.parse(exitText) as ExitState);
   const monitor = await monitorRunning(stateDir, rec.id);
   if (exit !== undefined) {
     return { state: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, monitor, ...(exit.error ? { error: exit.error } : {}) };

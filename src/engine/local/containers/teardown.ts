@@ -49,10 +49,13 @@ export async function releaseRuntime(ctx: ContainerContext, rec: ContainerRecord
   await killAndDelete(ctx, rec.id);
   const exit = await readExitState(ctx.stateDir, rec.id).catch(() => undefined);
   const updated: ContainerRecord = exit ? { ...rec, lastExit: { exitCode: exit.exitCode, finishedAt: exit.finishedAt, ...(exit.error ? { error: exit.error } : {}) } } : rec;
-  await networkDown(ctx, rec);
-  if (existsSync(path.join(runcRoot(ctx.stateDir), rec.id))) await removeBundle(ctx.stateDir, rec.id, { force: true });
-  else await rm(containerPaths(ctx.stateDir, rec.id).bundle, { recursive: true, force: true });
-  await ctx.snapshots.remove(rootfsKey(rec.id));
+  // The process is gone: network, bundle and root go side by side (each settles before a failure is thrown).
+  const bundle = async () => {
+    if (existsSync(path.join(runcRoot(ctx.stateDir), rec.id))) await removeBundle(ctx.stateDir, rec.id, { force: true });
+    else await rm(containerPaths(ctx.stateDir, rec.id).bundle, { recursive: true, force: true });
+  };
+  const results = await Promise.allSettled([networkDown(ctx, rec), bundle(), ctx.snapshots.remove(rootfsKey(rec.id))]);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
   return updated;
 }
 
@@ -78,6 +81,7 @@ export async function afterExit(ctx: ContainerContext, id: string): Promise<void
     id,
     attributes: { name: rec.name, image: rec.image, exitCode: String(exit?.exitCode ?? 'unknown') },
   });
-  await networkDown(ctx, rec);
+  // --rm: destroy releases the network with the rest of the runtime pieces.
   if (rec.spec.autoRemove) await destroy(ctx, rec, { volumes: true });
+  else await networkDown(ctx, rec);
 }
