@@ -138,6 +138,7 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
       };
       const manifestBlob = await writeBlob(deps, JSON.stringify(manifest));
       const descriptor: Descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
+      if (opts.partOfIndex) opts.cacheParts?.add(s, built);
       if (opts.partOfIndex) return { id: configBlob.digest, manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, tags, steps: s.ranSteps, cached: s.cachedSteps };
       for (const t of tags) if ((await deps.refs.get(t))?.digest !== descriptor.digest) await deps.setRef(t, descriptor);
       const storesImage = (opts.outputs ?? []).length === 0 || (opts.outputs ?? []).some((o) => o.type === 'image');

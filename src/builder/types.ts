@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { Codec } from '../layer/compress.js';
 import type { OutputCompression } from './output-compression.js';
 import type { Platform } from '../oci/types.js';
+import type { CacheParts } from './cache-platforms.js';
 
 /** `--ssh ID[=SOCKET]`: an ssh-agent socket on the host, offered to `RUN --mount=type=ssh,id=ID`. */
 export interface SshSpec {
@@ -94,6 +95,8 @@ export interface BuildOptions {
   dockerfileName?: string;
   /** One platform of a multi-platform build (./platforms.ts): no tags, outputs or cache export, in the caller's lease. */
   partOfIndex?: boolean;
+  /** One platform of several with a `--cache-to`: its chains and records are handed here (./cache-platforms.ts). */
+  cacheParts?: CacheParts;
   progress?: BuildProgress;
   signal?: AbortSignal;
 }
