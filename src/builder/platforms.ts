@@ -83,7 +83,7 @@ export async function buildPlatforms(deps: BuilderDeps, request: BuildOptions): 
       file: ctx.dockerfilePath,
       dockerfileText: ctx.dockerfilePath ? undefined : ctx.dockerfile,
       tags: [],
-      outputs: [],
+      outputs: (request.outputs ?? []).filter((o) => o.type === 'image'), // estargz layers are each platform's
       cacheTo: (request.cacheTo ?? []).filter((c) => c.type === 'inline'),
       cacheParts: caches,
       partOfIndex: true,

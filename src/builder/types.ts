@@ -43,7 +43,8 @@ export type CacheImport = ({ type: 'registry'; ref: string } | { type: 'local'; 
 };
 
 export type OutputSpec =
-  | { type: 'image' }
+  /** The store; `compression` (estargz only): the image stored, tagged and pushed has its layers so. */
+  | { type: 'image'; compression?: OutputCompression }
   | { type: 'local'; dest: string }
   /** The final filesystem as a tar (BuildKit's tar exporter); `-` is standard output. */
   | { type: 'tar'; dest: string }

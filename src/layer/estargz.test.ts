@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
 import { toEstargz } from './estargz.js';
 import { FOOTER_SIZE, parseEstargzFooter, type Toc } from './estargz-toc.js';
-import { makeTar, type TarSpec } from './testing.js';
+import { makeTar, tarEntries, type TarSpec } from './testing.js';
 
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const big = Buffer.concat([randomBytes(150_000), Buffer.alloc(60_000, 'kiln ')]); // 210,000 bytes: 4 chunks of 64 KiB
@@ -35,28 +34,6 @@ async function collect(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-type Entry = { name: string; type: string; size: number; mode: number; uid: number; gid: number; linkname: string | null; sha: string; pax?: Record<string, string> };
-async function entriesOf(tar: Buffer): Promise<Entry[]> {
-  const out: Entry[] = [];
-  const ex = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (h, body, next) => {
-      const parts: Buffer[] = [];
-      body.on('data', (c: unknown) => void parts.push(c as Buffer));
-      body.on('end', () => {
-        const p = (h as { pax?: Record<string, string> }).pax;
-        out.push({ name: h.name, type: h.type!, size: h.size!, mode: h.mode!, uid: h.uid!, gid: h.gid!, linkname: h.linkname ?? null, sha: sha(Buffer.concat(parts)), ...(p ? { pax: p } : {}) });
-        next();
-      });
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-  });
-  ex.end(tar);
-  await done;
-  return out;
-}
-
 test('toEstargz: the gzip stream holds the layer tar (landmark first, TOC last); TOC offsets, chunks and footer are right', async () => {
   const layer = await collect(makeTar(spec));
   const { stream, result } = toEstargz(Readable.from([layer]), { chunkSize: 64 * 1024 });
@@ -67,8 +44,8 @@ test('toEstargz: the gzip stream holds the layer tar (landmark first, TOC last);
   const tar = gunzipSync(blob);
   assert.equal(r.diffId, sha(tar));
   assert.equal(r.uncompressedSize, tar.length);
-  const got = await entriesOf(tar);
-  const want = await entriesOf(layer);
+  const got = await tarEntries(tar);
+  const want = await tarEntries(layer);
   assert.equal(got[0]!.name, '.no.prefetch.landmark');
   assert.equal(got[0]!.sha, sha(Buffer.from([0x0f])));
   assert.equal(got.at(-1)!.name, 'stargz.index.json');
@@ -78,7 +55,7 @@ test('toEstargz: the gzip stream holds the layer tar (landmark first, TOC last);
   const tocOffset = parseEstargzFooter(blob.subarray(blob.length - FOOTER_SIZE));
   assert.ok(tocOffset !== undefined && tocOffset > 0 && tocOffset < blob.length - FOOTER_SIZE);
   assert.equal(gunzipSync(blob.subarray(blob.length - FOOTER_SIZE)).length, 0, 'the footer is an empty gzip member');
-  const tocTar = await entriesOf(gunzipSync(blob.subarray(tocOffset, blob.length - FOOTER_SIZE)));
+  const tocTar = await tarEntries(gunzipSync(blob.subarray(tocOffset, blob.length - FOOTER_SIZE)));
   assert.deepEqual(tocTar.map((e) => e.name), ['stargz.index.json']);
   const tocJson = gunzipSync(blob.subarray(tocOffset, blob.length - FOOTER_SIZE)).subarray(512, 512 + tocTar[0]!.size);
   assert.equal(r.tocDigest, sha(tocJson));
