@@ -27,6 +27,7 @@ import { clampCreated, dockerfileEpoch, EPOCH_ARG, requestedEpoch } from './epoc
 import { ensureEmulation } from './emulation.js';
 import { squashState } from './squash.js';
 import { storedImage } from './output-estargz.js';
+import type { CacheParts } from './cache-platforms.js';
 
 export type { BuilderDeps } from './session.js';
 
@@ -95,7 +96,8 @@ function lintWarnings(text: string, plan: BuildPlan, opts: BuildOptions): void {
   }
 }
 
-export async function buildImage(deps: BuilderDeps, request: BuildOptions): Promise<BuildResult> {
+/** `cacheParts`: one platform of several with a `--cache-to` hands its chains and records there (./cache-platforms.ts). */
+export async function buildImage(deps: BuilderDeps, request: BuildOptions, cacheParts?: CacheParts): Promise<BuildResult> {
   // SOURCE_DATE_EPOCH: the build arg wins over the CLI's environment; either is seen by `ARG SOURCE_DATE_EPOCH`.
   let epoch = requestedEpoch(request.buildArgs, request.sourceDateEpoch);
   const buildArgs = { ...(request.buildArgs ?? {}), ...(epoch !== undefined ? { [EPOCH_ARG]: String(epoch) } : {}) };
@@ -141,7 +143,7 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
       const stored = await storedImage(deps.content, { descriptor: { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size }, id: configBlob.digest }, opts.outputs ?? []);
       const descriptor = stored.descriptor;
       const image = { id: stored.id, manifestDigest: descriptor.digest, manifestSize: descriptor.size, tags };
-      if (opts.partOfIndex) opts.cacheParts?.add(s, built);
+      if (opts.partOfIndex) cacheParts?.add(s, built);
       if (opts.partOfIndex) return { ...image, steps: s.ranSteps, cached: s.cachedSteps };
       for (const t of tags) if ((await deps.refs.get(t))?.digest !== descriptor.digest) await deps.setRef(t, descriptor);
       const storesImage = (opts.outputs ?? []).length === 0 || (opts.outputs ?? []).some((o) => o.type === 'image');

@@ -14,7 +14,6 @@ import { sha256Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { ContentStore } from '../content/store.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
-import type { OutputSpec } from './types.js';
 
 async function writeJson(content: ContentStore, value: unknown): Promise<{ digest: string; size: number }> {
   const text = JSON.stringify(value);
@@ -67,8 +66,12 @@ export async function estargzManifest(content: ContentStore, descriptor: Descrip
  * The image a build stores: as built, or with eStargz layers when an
  * `-o type=image|registry,compression=estargz` asks for them (what is tagged and pushed).
  */
-export async function storedImage(content: ContentStore, built: { descriptor: Descriptor; id: string }, outputs: OutputSpec[]): Promise<{ descriptor: Descriptor; id: string }> {
-  const c = outputs.find((o): o is Extract<OutputSpec, { type: 'image' }> => o.type === 'image' && o.compression?.codec === 'estargz')?.compression;
+export async function storedImage(
+  content: ContentStore,
+  built: { descriptor: Descriptor; id: string },
+  outputs: { type: string; compression?: { codec: string; level?: number; force?: boolean } }[],
+): Promise<{ descriptor: Descriptor; id: string }> {
+  const c = outputs.find((o) => o.type === 'image' && o.compression?.codec === 'estargz')?.compression;
   if (!c) return built;
   const doc = JSON.parse((await content.readBytes(built.descriptor.digest)).toString()) as Manifest;
   const descriptor = await estargzManifest(content, built.descriptor, doc, c);

@@ -85,14 +85,13 @@ export async function buildPlatforms(deps: BuilderDeps, request: BuildOptions): 
       tags: [],
       outputs: (request.outputs ?? []).filter((o) => o.type === 'image'), // estargz layers are each platform's
       cacheTo: (request.cacheTo ?? []).filter((c) => c.type === 'inline'),
-      cacheParts: caches,
       partOfIndex: true,
     };
     const progress = sharedProgress(request.progress);
     return await deps.withLease(async () => {
       const built: { platform: Platform; result: BuildResult }[] = [];
       for (const platform of platforms) {
-        const result = await buildImage(deps, { ...inner, platforms: [platform], progress: progress.forPlatform() });
+        const result = await buildImage(deps, { ...inner, platforms: [platform], progress: progress.forPlatform() }, caches);
         built.push({ platform, result });
       }
       const index: Index = {

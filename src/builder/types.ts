@@ -6,7 +6,6 @@ import type { Readable } from 'node:stream';
 import type { Codec } from '../layer/compress.js';
 import type { OutputCompression } from './output-compression.js';
 import type { Platform } from '../oci/types.js';
-import type { CacheParts } from './cache-platforms.js';
 
 /** `--ssh ID[=SOCKET]`: an ssh-agent socket on the host, offered to `RUN --mount=type=ssh,id=ID`. */
 export interface SshSpec {
@@ -94,10 +93,8 @@ export interface BuildOptions {
   contextDigest?: string;
   /** How messages name the Dockerfile (default its file name): a build Job passes the path the user gave. */
   dockerfileName?: string;
-  /** One platform of a multi-platform build (./platforms.ts): no tags, outputs or cache export, in the caller's lease. */
+  /** One platform of a multi-platform build (./platforms.ts): no tags or cache export, of the outputs only an image output's compression, in the caller's lease. */
   partOfIndex?: boolean;
-  /** One platform of several with a `--cache-to`: its chains and records are handed here (./cache-platforms.ts). */
-  cacheParts?: CacheParts;
   progress?: BuildProgress;
   signal?: AbortSignal;
 }
