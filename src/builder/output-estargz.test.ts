@@ -2,6 +2,7 @@
  * `compression=estargz` on build outputs: an OCI archive whose layers are
  * eStargz (footer, TOC digest and uncompressed-size annotations, the config's
  * diff IDs those of the new tars, the same files as the plain layers), and
+ * the stargz-snapshotter's own reader (src/testing/estargz-check.ts) verifying TOC and chunks, and
  * `-o type=registry,compression=estargz` pushed to a real docker-registry,
  * pulled by a fresh store and run.
  */
@@ -9,11 +10,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { startRegistry, type TestRegistry } from '../testing/registry.js';
 import { kilnOk } from '../testing/kiln.js';
 import { tarEntries } from '../layer/testing.js';
+import { estargzCheck } from '../testing/estargz-check.js';
 import { FOOTER_SIZE, parseEstargzFooter, type Toc } from '../layer/estargz-toc.js';
 import { buildFixture, type BuildFixture } from './test-support.js';
 
@@ -78,7 +81,18 @@ test('-o type=oci,compression=estargz: eStargz layers (footer, TOC, annotations,
     assert.deepEqual([entries[0]!.name, entries.at(-1)!.name], ['.no.prefetch.landmark', 'stargz.index.json']);
     assert.deepEqual(entries.slice(1, -1), await tarEntries(blob(plain, p.manifest.layers[i]!.digest)), `layer ${i}: the plain layer's entries`);
     assert.deepEqual(toc.entries.filter((t) => t.type !== 'chunk').map((t) => t.name), entries.slice(0, -1).map((x) => x.name), `layer ${i}: the TOC lists every entry`);
+    // The stargz-snapshotter's reader: the footer, the TOC against the annotation, every chunk against the TOC.
+    const blobFile = path.join(fx.tmp, `layer-${i}.esgz`);
+    writeFileSync(blobFile, b);
+    const checked = await estargzCheck(blobFile, l.annotations![TOC_DIGEST]!);
+    const regular = toc.entries.filter((t) => t.type === 'reg' && (t.size ?? 0) > 0);
+    assert.equal(checked.files, regular.length, `layer ${i}: every non-empty file read`);
+    assert.equal(checked.chunks, toc.entries.filter((t) => t.chunkDigest).length, `layer ${i}: every chunk verified`);
+    const clean = (n: string) => path.posix.normalize(`/${n}`).slice(1).replace(/\/$/, '');
+    for (const t of toc.entries) if (clean(t.name)) assert.ok(checked.names.includes(clean(t.name)), `layer ${i}: ${t.name} in the reader's tree`);
   }
+  const wrong = path.join(fx.tmp, 'layer-0.esgz');
+  await assert.rejects(estargzCheck(wrong, sha('not the TOC')), /verify TOC: invalid TOC JSON/, 'a wrong TOC digest is refused by the reader');
   const copy = checkedToc(blob(esgz, e.manifest.layers[1]!.digest), e.manifest.layers[1]!.annotations!);
   const bigEntries = copy.entries.filter((t) => t.name === 'data/big.bin');
   assert.deepEqual(bigEntries.map((t) => [t.type, t.chunkOffset ?? 0, t.chunkSize ?? 0]), [['reg', 0, 4 << 20], ['chunk', 4 << 20, 0]]);
