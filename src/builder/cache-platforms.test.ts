@@ -7,6 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,4 +98,31 @@ test('--platform A,B --cache-to registry and local: one cache of both platforms;
     const arm = await kilnOk(['run', '--rm', '--platform', 'linux/arm64', 'app:again'], { root });
     assert.equal(arm.stdout, 'aarch64\nbuilt for arm64\napp\n');
   }
+});
+
+test('--platform A,B --cache-to type=inline: each platform\'s config carries its records; --cache-from the pushed index answers every step of the image on a fresh store', async () => {
+  const name = `${reg.host}/app/multi:inline`;
+  const built = await kilnOk(['build', '-q', '--platform', 'linux/amd64,linux/arm64', '-t', name, '--push', '--cache-to', 'type=inline', ctx], { root: path.join(tmp, 'rootInline') });
+  const index = (await (await fetch(`${reg.url}/v2/app/multi/manifests/inline`, { headers: { Accept: 'application/vnd.oci.image.index.v1+json' } })).json()) as { manifests: { digest: string }[] };
+  assert.equal(index.manifests.length, 2);
+  const configs: string[] = [];
+  for (const m of index.manifests) {
+    const manifest = (await (await fetch(`${reg.url}/v2/app/multi/manifests/${m.digest}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } })).json()) as { config: { digest: string } };
+    configs.push(manifest.config.digest);
+    const config = (await (await fetch(`${reg.url}/v2/app/multi/blobs/${manifest.config.digest}`)).json()) as Record<string, unknown>;
+    assert.equal(typeof config['moby.buildkit.cache.v0'], 'string', `${m.digest}: an inline cache`);
+  }
+  const archive = path.join(tmp, 'fresh-inline.tar');
+  const again = await kilnOk(['build', '--progress=plain', '--platform', 'linux/amd64,linux/arm64', '--cache-from', name, '--cache-to', 'type=inline', '-o', `type=oci,dest=${archive}`, ctx], { root: path.join(tmp, 'fresh-inline') });
+  // Inline is mode=min (as with BuildKit): the cross-building stage is not in the image's chain and runs; the target's RUN does not.
+  assert.deepEqual(ranRuns(again.stderr), ['[linux/amd64 build 2/2]', '[linux/arm64 build 2/2]'], again.stderr);
+  assert.doesNotMatch(again.stderr, /WARNING/);
+  assert.equal(cachedCount(again.stderr), 6, 'COPY COPY RUN of each platform\'s target stage');
+  // The same images (configs); the manifests differ, as the layers come as the registry has them (gzip).
+  const file = (n: string) => execFileSync('tar', ['-xOf', archive, n]);
+  const top = JSON.parse(file('index.json').toString()) as { manifests: { digest: string }[] };
+  const freshIndex = JSON.parse(file(`blobs/sha256/${top.manifests[0]!.digest.slice(7)}`).toString()) as { manifests: { digest: string }[] };
+  const freshConfigs = freshIndex.manifests.map((m) => (JSON.parse(file(`blobs/sha256/${m.digest.slice(7)}`).toString()) as { config: { digest: string } }).config.digest);
+  assert.deepEqual(freshConfigs, configs, 'the same image per platform');
+  assert.ok(built.stdout.trim().startsWith('sha256:'));
 });
