@@ -11,6 +11,9 @@ export KILN_TEST_KUBE_DIR
 # BuildKit, the oracle of the cache tests (src/testing/buildkit.ts): built once, cached under $KILN_TEST_CACHE/buildkit.
 KILN_TEST_BUILDKIT_DIR=$(bash scripts/buildkit-build.sh)
 export KILN_TEST_BUILDKIT_DIR
+# The stargz-snapshotter's estargz reader, the oracle of the eStargz outputs (src/testing/estargz-check.ts); seconds.
+KILN_TEST_ESTARGZ_CHECK=$(bash scripts/estargz-check-build.sh)
+export KILN_TEST_ESTARGZ_CHECK
 # only tests whose source still exists (tsc leaves the output of a moved or deleted file in dist/)
 mapfile -t files < <(find dist -name '*.test.js' | sort | while read -r f; do s=src/${f#dist/}; [[ -f ${s%.js}.ts ]] && echo "$f"; done)
 exec node --test --test-concurrency=2 "${files[@]}"

@@ -15,7 +15,7 @@ import { decompress } from '../layer/compress.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { sha256Digest } from '../oci/digest.js';
 import { formatReference, parseNormalizedNamed } from '../name/reference.js';
-import type { Descriptor, Manifest } from '../oci/types.js';
+import type { Manifest } from '../oci/types.js';
 import { BuildSession, type BuilderDeps } from './session.js';
 import { runStages } from './schedule.js';
 import { writeOutputs } from './outputs.js';
@@ -26,6 +26,8 @@ import type { BuildOptions, BuildResult } from './types.js';
 import { clampCreated, dockerfileEpoch, EPOCH_ARG, requestedEpoch } from './epoch.js';
 import { ensureEmulation } from './emulation.js';
 import { squashState } from './squash.js';
+import { storedImage } from './output-estargz.js';
+import type { CacheParts } from './cache-platforms.js';
 
 export type { BuilderDeps } from './session.js';
 
@@ -94,7 +96,8 @@ function lintWarnings(text: string, plan: BuildPlan, opts: BuildOptions): void {
   }
 }
 
-export async function buildImage(deps: BuilderDeps, request: BuildOptions): Promise<BuildResult> {
+/** `cacheParts`: one platform of several with a `--cache-to` hands its chains and records there (./cache-platforms.ts). */
+export async function buildImage(deps: BuilderDeps, request: BuildOptions, cacheParts?: CacheParts): Promise<BuildResult> {
   // SOURCE_DATE_EPOCH: the build arg wins over the CLI's environment; either is seen by `ARG SOURCE_DATE_EPOCH`.
   let epoch = requestedEpoch(request.buildArgs, request.sourceDateEpoch);
   const buildArgs = { ...(request.buildArgs ?? {}), ...(epoch !== undefined ? { [EPOCH_ARG]: String(epoch) } : {}) };
@@ -137,14 +140,17 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions): Prom
         layers: final.layers,
       };
       const manifestBlob = await writeBlob(deps, JSON.stringify(manifest));
-      const descriptor: Descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
-      if (opts.partOfIndex) return { id: configBlob.digest, manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, tags, steps: s.ranSteps, cached: s.cachedSteps };
+      const stored = await storedImage(deps.content, { descriptor: { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size }, id: configBlob.digest }, opts.outputs ?? []);
+      const descriptor = stored.descriptor;
+      const image = { id: stored.id, manifestDigest: descriptor.digest, manifestSize: descriptor.size, tags };
+      if (opts.partOfIndex) cacheParts?.add(s, built);
+      if (opts.partOfIndex) return { ...image, steps: s.ranSteps, cached: s.cachedSteps };
       for (const t of tags) if ((await deps.refs.get(t))?.digest !== descriptor.digest) await deps.setRef(t, descriptor);
       const storesImage = (opts.outputs ?? []).length === 0 || (opts.outputs ?? []).some((o) => o.type === 'image');
       if (tags.length === 0 && storesImage) await deps.keepUnnamed?.(descriptor);
       await writeOutputs(s, final, descriptor, tags, opts.outputs ?? []);
       for (const to of opts.cacheTo ?? []) if (to.type !== 'inline') await writeCache(s, deps, built, to);
-      return { id: configBlob.digest, manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, tags, steps: s.ranSteps, cached: s.cachedSteps };
+      return { ...image, steps: s.ranSteps, cached: s.cachedSteps };
     });
     await s.hasher.save();
     return result;

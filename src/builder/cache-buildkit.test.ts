@@ -106,3 +106,23 @@ test('kiln → kiln through a local dir, an index-form registry cache and an inl
   assert.equal(cachedCount(r.stderr), LAYER_STEPS, r.stderr);
   assert.equal(r.stdout.trim(), plainId, 'without type=inline the same image as the first build');
 });
+
+test("a multi-platform build's cache (both platforms' records in one config) is imported by BuildKit's buildctl", async () => {
+  const root = path.join(tmp, 'multi');
+  const multi = `${reg.host}/base/busybox:multi`;
+  await kilnOk(['import', '--platform', 'linux/amd64', path.join(testCache(), 'busybox-rootfs.tar'), 'bb:amd64'], { root });
+  await kilnOk(['import', '--platform', 'linux/arm64', path.join(testCache(), 'busybox-arm64-rootfs.tar'), 'bb:arm64'], { root });
+  const dir = (name: string, dockerfile: string) => {
+    const d = path.join(tmp, name);
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'Dockerfile'), dockerfile);
+    return d;
+  };
+  await kilnOk(['build', '-q', '--platform', 'linux/amd64,linux/arm64', '-t', multi, '--push', dir('multi-base', 'ARG TARGETARCH\nFROM bb:${TARGETARCH}\n')], { root });
+  const app = dir('multi-app', `FROM --platform=$BUILDPLATFORM ${multi} AS build\nARG TARGETARCH\nRUN echo $TARGETARCH > /out\nFROM ${multi}\nCOPY --from=build /out /out\n`);
+  await kilnOk(['build', '-q', '--platform', 'linux/amd64,linux/arm64', '--cache-to', `type=registry,ref=${reg.host}/cache/kiln:multi,mode=max`, app], { root });
+  await bk.buildctl(['prune', '--all']);
+  const r = await buildctlBuild(['--import-cache', `type=registry,ref=${reg.host}/cache/kiln:multi`]);
+  assert.match(r.stderr, /inferred cache manifest type: application\/vnd\.oci\.image\.manifest\.v1\+json/, r.stderr);
+  assert.doesNotMatch(r.stderr, /^#\d+ ERROR|^error:/m, r.stderr);
+});

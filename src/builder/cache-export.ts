@@ -13,7 +13,8 @@ import { registryCacheLocation } from './cache-registry.js';
 import { exportCache } from './remote-cache.js';
 import type { BuildSession, BuilderDeps } from './session.js';
 import type { ImageState } from './state.js';
-import type { CacheExport, CacheImport } from './types.js';
+import type { Repository } from '../registry/repository.js';
+import type { BuildProgress, CacheExport, CacheImport, StepInfo } from './types.js';
 
 async function cacheRegistry(deps: BuilderDeps) {
   if (!deps.cacheRegistry) throw unimplemented('registry build caches (--cache-from/--cache-to type=registry) are not available with this backend', { hint: 'use the local or containerd backend' });
@@ -40,7 +41,7 @@ export function chainOf(state: ImageState, records: Map<string, CacheRecord>): E
   return { baseKey: state.baseKey, baseLayers, steps };
 }
 
-function chainsFor(s: BuildSession, final: ImageState, mode: 'min' | 'max'): ExportChain[] {
+export function chainsFor(s: BuildSession, final: ImageState, mode: 'min' | 'max'): ExportChain[] {
   const states = mode === 'max' ? [...s.stageResults.values(), final] : [final];
   return states.flatMap((st) => chainOf(st, s.cache.used) ?? []);
 }
@@ -53,19 +54,28 @@ export function inlineCache(s: BuildSession, final: ImageState): string | undefi
 
 /** `--cache-to type=registry|local`: the steps of the build (mode=max) or of the target's chain (mode=min). */
 export async function writeCache(s: BuildSession, deps: BuilderDeps, final: ImageState, to: Exclude<CacheExport, { type: 'inline' }>): Promise<void> {
-  const where = to.type === 'registry' ? to.ref : to.dest;
-  const step = s.step(`exporting cache to ${where} (mode=${to.mode})`);
+  await exportTo(deps, to, { chains: chainsFor(s, final, to.mode), records: s.cache.used, mountFrom: s.cache.remote?.repositories ?? [] }, s.progress, s.step(exportStepName(to)));
+}
+
+export const exportStepName = (to: Exclude<CacheExport, { type: 'inline' }>): string => `exporting cache to ${to.type === 'registry' ? to.ref : to.dest} (mode=${to.mode})`;
+
+/** What one `--cache-to` writes: the chains, the step records they name, and the repositories blobs may be mounted from. */
+export interface CacheExportSet {
+  chains: ExportChain[];
+  records: Map<string, CacheRecord>;
+  mountFrom: Repository[];
+}
+
+/** Writes one `--cache-to` location (one step of the progress display). */
+export async function exportTo(deps: BuilderDeps, to: Exclude<CacheExport, { type: 'inline' }>, set: CacheExportSet, progress: BuildProgress, step: StepInfo): Promise<void> {
   const t0 = performance.now();
-  s.progress.emit({ kind: 'start', step });
+  progress.emit({ kind: 'start', step });
   try {
-    const loc =
-      to.type === 'local'
-        ? localCacheLocation(to.dest, deps.content, to.tag)
-        : registryCacheLocation(await cacheRegistry(deps), to.ref, '--cache-to', s.cache.remote?.repositories ?? []);
-    await exportCache(loc, chainsFor(s, final, to.mode), s.cache.used, to.imageManifest ?? true);
+    const loc = to.type === 'local' ? localCacheLocation(to.dest, deps.content, to.tag) : registryCacheLocation(await cacheRegistry(deps), to.ref, '--cache-to', set.mountFrom);
+    await exportCache(loc, set.chains, set.records, to.imageManifest ?? true);
   } catch (e) {
-    s.progress.emit({ kind: 'error', step, seconds: (performance.now() - t0) / 1000, message: (e as Error).message });
+    progress.emit({ kind: 'error', step, seconds: (performance.now() - t0) / 1000, message: (e as Error).message });
     throw e;
   }
-  s.progress.emit({ kind: 'done', step, seconds: (performance.now() - t0) / 1000 });
+  progress.emit({ kind: 'done', step, seconds: (performance.now() - t0) / 1000 });
 }

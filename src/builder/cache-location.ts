@@ -15,6 +15,8 @@ export interface CacheLocation {
   readRoot(): Promise<{ descriptor: Descriptor; bytes: Buffer }>;
   /** A small blob (config), read whole. */
   readBytes(desc: Descriptor): Promise<Buffer>;
+  /** A manifest an index root lists (a multi-platform image's, for its inline cache); default readBytes. */
+  readManifest?(desc: Descriptor): Promise<Buffer>;
   /** A layer blob streamed into the build's store (a no-op when stored). */
   fetch(desc: Descriptor, signal?: AbortSignal): Promise<void>;
   /** A stored blob written to the location unless it has it. */

@@ -44,6 +44,7 @@ export function registryCacheLocation(registry: CacheRegistry, ref: string, flag
     repository: repo,
     readRoot: () => repo.getManifest(identifier(r)),
     readBytes: async (desc) => readAll(await repo.getBlob(desc.digest, { size: desc.size })),
+    readManifest: async (desc) => (await repo.getManifest(desc.digest)).bytes,
     fetch: async (desc, signal) => void (await registry.fetchBlob(repo, desc, signal)),
     push: async (desc) => void (await registry.pushBlob(repo, desc, from())),
     async putBytes(desc, bytes) {

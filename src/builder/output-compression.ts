@@ -1,26 +1,28 @@
 /**
- * `-o type=oci|docker,dest=…,compression=gzip|zstd|uncompressed[,compression-level=N][,force-compression=true]`
+ * `-o type=oci|docker,dest=…,compression=gzip|zstd|uncompressed|estargz[,compression-level=N][,force-compression=true]`
  * (BuildKit's exporter keys): the archive's image has its layers in that
  * codec. Layers stored otherwise are converted (compressed, or decompressed
  * first); layers already in the codec are kept unless `force-compression`.
  * The config, and so the image ID, is the same; the manifest is new (written
  * to the store under the build's lease, like any blob of the build).
+ * estargz changes the diff IDs, so the config too: ./output-estargz.ts.
  */
 import { compressLayer, decompress, type Codec } from '../layer/compress.js';
 import { sha256Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { ContentStore } from '../content/store.js';
 import type { Descriptor, Index, Manifest } from '../oci/types.js';
+import { estargzManifest } from './output-estargz.js';
 
 export interface OutputCompression {
-  codec: Codec;
+  codec: Codec | 'estargz';
   level?: number;
   force?: boolean;
 }
 
 const codecOf = (mediaType: string): Codec => (/zstd$/.test(mediaType) ? 'zstd' : /gzip$/.test(mediaType) ? 'gzip' : 'none');
 
-async function convert(content: ContentStore, layer: Descriptor, c: OutputCompression, docker: boolean): Promise<Descriptor> {
+async function convert(content: ContentStore, layer: Descriptor, c: OutputCompression & { codec: Codec }, docker: boolean): Promise<Descriptor> {
   if (codecOf(layer.mediaType) === c.codec && !c.force) return layer;
   const raw = await decompress(await content.reader(layer.digest), layer.mediaType);
   const { stream, result } = compressLayer(raw, c.codec, { ...(c.level !== undefined ? { level: c.level } : {}), docker: docker && c.codec !== 'zstd' });
@@ -40,9 +42,11 @@ export async function compressImage(content: ContentStore, descriptor: Descripto
     const blob = await content.writeBytes(bytes, { digest: sha256Digest(bytes) });
     return { ...descriptor, digest: blob.digest, size: blob.size };
   }
+  if (c.codec === 'estargz') return estargzManifest(content, descriptor, doc, c);
+  const codec = c.codec;
   const docker = doc.mediaType === MediaType.DockerManifest;
   const layers: Descriptor[] = [];
-  for (const l of doc.layers) layers.push({ ...l, ...(await convert(content, l, c, docker)) });
+  for (const l of doc.layers) layers.push({ ...l, ...(await convert(content, l, { ...c, codec }, docker)) });
   if (layers.every((l, i) => l.digest === doc.layers[i]!.digest)) return descriptor;
   const bytes = JSON.stringify({ ...doc, layers });
   const blob = await content.writeBytes(bytes, { digest: sha256Digest(bytes) });

@@ -5,7 +5,8 @@
  * `ARG TARGETARCH`, are answered from the cache the second time), and the
  * images become one OCI index with a manifest per platform. The index is
  * what the names are given, what the archive outputs hold and what a push
- * sends. One platform (or none) is a plain build: its manifest, no index.
+ * sends; one --cache-to holds every platform's steps (./cache-platforms.ts).
+ * One platform (or none) is a plain build: its manifest, no index.
  */
 import { invalidArgument } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
@@ -15,6 +16,7 @@ import { formatReference, parseNormalizedNamed } from '../name/reference.js';
 import type { Descriptor, Index, Platform } from '../oci/types.js';
 import { buildImage, openContext, type BuilderDeps } from './builder.js';
 import { writeArchiveOutput } from './outputs.js';
+import { PlatformCaches } from './cache-platforms.js';
 import type { BuildEvent, BuildOptions, BuildProgress, BuildResult } from './types.js';
 import { rm } from 'node:fs/promises';
 
@@ -69,7 +71,7 @@ export async function buildPlatforms(deps: BuilderDeps, request: BuildOptions): 
       throw invalidArgument(`-o type=${o.type} writes one filesystem: it cannot take ${platforms.length} platforms`, { hint: 'build one --platform for it, or use -o type=oci (the whole index)' });
     }
   }
-  if ((request.cacheTo ?? []).length > 0) request.progress?.emit({ kind: 'warning', message: '--cache-to is not exported by a multi-platform build (kiln exports one platform\'s steps only)' });
+  const caches = new PlatformCaches();
   const tags = (request.tags ?? []).map((t) => formatReference(parseNormalizedNamed(t)));
   const ctx = await openContext(request);
   try {
@@ -81,15 +83,15 @@ export async function buildPlatforms(deps: BuilderDeps, request: BuildOptions): 
       file: ctx.dockerfilePath,
       dockerfileText: ctx.dockerfilePath ? undefined : ctx.dockerfile,
       tags: [],
-      outputs: [],
-      cacheTo: [],
+      outputs: (request.outputs ?? []).filter((o) => o.type === 'image'), // estargz layers are each platform's
+      cacheTo: (request.cacheTo ?? []).filter((c) => c.type === 'inline'),
       partOfIndex: true,
     };
     const progress = sharedProgress(request.progress);
     return await deps.withLease(async () => {
       const built: { platform: Platform; result: BuildResult }[] = [];
       for (const platform of platforms) {
-        const result = await buildImage(deps, { ...inner, platforms: [platform], progress: progress.forPlatform() });
+        const result = await buildImage(deps, { ...inner, platforms: [platform], progress: progress.forPlatform() }, caches);
         built.push({ platform, result });
       }
       const index: Index = {
@@ -105,6 +107,7 @@ export async function buildPlatforms(deps: BuilderDeps, request: BuildOptions): 
       const outputs = request.outputs ?? [];
       if (tags.length === 0 && (outputs.length === 0 || outputs.some((o) => o.type === 'image'))) await deps.keepUnnamed?.(descriptor);
       for (const o of outputs) if (o.type === 'oci' || o.type === 'docker') await writeArchiveOutput(deps.content, o, descriptor, tags);
+      await caches.write(deps, request.cacheTo ?? [], progress.forPlatform());
       return {
         id: descriptor.digest,
         manifestDigest: descriptor.digest,

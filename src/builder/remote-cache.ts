@@ -7,7 +7,8 @@
  *          kiln's default) and whose layers are the layer blobs, or
  *        = an OCI image index listing the layer blobs and the cache config
  *          (`image-manifest=false`, what BuildKit before 0.21 and Docker 20.10 write), or
- *        = an image whose config carries an inline cache (./cache-inline.ts).
+ *        = an image whose config carries an inline cache (./cache-inline.ts), or an index
+ *          of such images (a multi-platform build's: every platform's records).
  *
  * The cache config is ./cache-config.ts. A step found by its key streams its
  * layer blob into the store and is recorded in the local cache; nothing runs.
@@ -43,6 +44,7 @@ export async function readCache(loc: CacheLocation): Promise<Map<string, Decoded
       if (m.mediaType === BUILDKIT_CACHE_CONFIG) configDesc = m;
       else blobs.set(m.digest, m);
     }
+    if (!configDesc && (doc.manifests ?? []).some((m) => isImageManifest(m.mediaType))) return readIndexInline(loc, doc.manifests!, where);
     if (!configDesc) throw invalidArgument(`${where} is an image index with no BuildKit cache config (${BUILDKIT_CACHE_CONFIG})`);
   } else if (doc.config) {
     for (const l of doc.layers ?? []) blobs.set(l.digest, l);
@@ -57,6 +59,20 @@ export async function readCache(loc: CacheLocation): Promise<Map<string, Decoded
   }
   const config = parseJson<CacheConfig>(await loc.readBytes(configDesc), where);
   return decodeCacheConfig(config, blobs, where);
+}
+
+const isImageManifest = (mt: string): boolean => mt === MediaType.OciManifest || mt === MediaType.DockerManifest;
+
+/** A multi-platform image (`--cache-to type=inline` of a multi-platform build): the inline caches of its platforms' configs. */
+async function readIndexInline(loc: CacheLocation, manifests: Descriptor[], where: string): Promise<Map<string, DecodedStep>> {
+  const out = new Map<string, DecodedStep>();
+  for (const m of manifests.filter((d) => isImageManifest(d.mediaType))) {
+    const manifest = parseJson<Manifest>(await (loc.readManifest ?? loc.readBytes)(m), `${where} → ${m.digest}`);
+    if (!manifest.config) continue;
+    const config = parseJson<ImageConfig & Record<string, unknown>>(await loc.readBytes(manifest.config), `${where} → ${m.digest}`);
+    for (const [k, v] of decodeInlineCache(manifest, config, where)) out.set(k, v);
+  }
+  return out;
 }
 
 /** The steps of every `--cache-from` location, read once at the start of a build. */

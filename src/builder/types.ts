@@ -42,7 +42,8 @@ export type CacheImport = ({ type: 'registry'; ref: string } | { type: 'local'; 
 };
 
 export type OutputSpec =
-  | { type: 'image' }
+  /** The store; `compression` (estargz only): the image stored, tagged and pushed has its layers so. */
+  | { type: 'image'; compression?: OutputCompression }
   | { type: 'local'; dest: string }
   /** The final filesystem as a tar (BuildKit's tar exporter); `-` is standard output. */
   | { type: 'tar'; dest: string }
@@ -92,7 +93,7 @@ export interface BuildOptions {
   contextDigest?: string;
   /** How messages name the Dockerfile (default its file name): a build Job passes the path the user gave. */
   dockerfileName?: string;
-  /** One platform of a multi-platform build (./platforms.ts): no tags, outputs or cache export, in the caller's lease. */
+  /** One platform of a multi-platform build (./platforms.ts): no tags or cache export, of the outputs only an image output's compression, in the caller's lease. */
   partOfIndex?: boolean;
   progress?: BuildProgress;
   signal?: AbortSignal;

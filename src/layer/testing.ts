@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pack, type Header } from 'tar-stream';
+import { extract, pack, type Header } from 'tar-stream';
 
 export type TarSpec = Array<Partial<Header> & { name: string; body?: string | Buffer; pax?: Record<string, string> }>;
 
@@ -16,6 +16,30 @@ export function makeTar(entries: TarSpec): Readable {
   }
   p.finalize();
   return p as unknown as Readable;
+}
+
+/** A tar entry as tar-stream reads it, its body as a digest. */
+export type TarEntry = { name: string; type: string; size: number; mode: number; uid: number; gid: number; linkname: string | null; sha: string; pax?: Record<string, string> };
+/** The entries of a tar held in memory (small test tars). */
+export async function tarEntries(tar: Buffer): Promise<TarEntry[]> {
+  const out: TarEntry[] = [];
+  const ex = extract();
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on('entry', (h, body, next) => {
+      const parts: Buffer[] = [];
+      body.on('data', (c: unknown) => void parts.push(c as Buffer));
+      body.on('end', () => {
+        const p = (h as { pax?: Record<string, string> }).pax;
+        out.push({ name: h.name, type: h.type!, size: h.size!, mode: h.mode!, uid: h.uid!, gid: h.gid!, linkname: h.linkname ?? null, sha: `sha256:${createHash('sha256').update(Buffer.concat(parts)).digest('hex')}`, ...(p ? { pax: p } : {}) });
+        next();
+      });
+    });
+    ex.on('finish', resolve);
+    ex.on('error', reject);
+  });
+  ex.end(tar);
+  await done;
+  return out;
 }
 
 /**

@@ -2,12 +2,13 @@
  * `kiln build` outputs as buildx spells them: `-o type=…` specs and `--push`,
  * and the `--metadata-file` JSON with BuildKit's keys.
  *
- * type=image[,name=N][,push=true]  store (and tag N); push=true pushes N too
+ * type=image[,name=N][,push=true]  store (and tag N); push=true pushes N too; compression=estargz: the stored
+ *                                  (and pushed) image's layers are eStargz
  * type=registry[,name=N]           the same with push=true (`--push` = this, for every -t name)
  * type=docker (no dest)            store (buildx's --load)
  * type=local,dest=DIR              the final filesystem in a directory
  * type=tar,dest=FILE|-             the final filesystem as a tar
- * type=oci|docker,dest=FILE|-      the image as an OCI / Docker archive; compression=gzip|zstd|uncompressed
+ * type=oci|docker,dest=FILE|-      the image as an OCI / Docker archive; compression=gzip|zstd|uncompressed|estargz
  *                                  [,compression-level=N][,force-compression=true]: its layers in that codec
  * A bare `-o DIR` is type=local. `name=` may list several names in quotes: "name=a:1,b:1".
  */
@@ -82,14 +83,14 @@ export function planOutputs(specs: string[], tags: string[], pushAll: boolean): 
     const type = m.type ?? 'local';
     if (type === 'image' || type === 'registry' || (type === 'docker' && m.dest === undefined)) {
       const c = m.compression;
-      if (c !== undefined && c !== 'gzip') throw invalidArgument(`-o ${spec}: compression=${c}: kiln stores a build's layers uncompressed and pushes them gzip-compressed`, { hint: 'drop compression=, or use it with -o type=oci|docker,dest=FILE' });
+      if (c !== undefined && c !== 'gzip' && c !== 'estargz') throw invalidArgument(`-o ${spec}: compression=${c}: kiln stores a build's layers uncompressed and pushes them gzip-compressed`, { hint: 'use compression=estargz or gzip, or compression= with -o type=oci|docker,dest=FILE' });
       const own = m.name !== undefined ? fullNames(m.name, spec) : tagged;
       for (const n of own) if (!names.includes(n)) names.push(n);
       if (type === 'registry' || flag(spec, 'push', m.push)) {
         if (own.length === 0) throw invalidArgument(`-o ${spec}: nothing to push: no name`, { hint: 'add name=REGISTRY/REPO:TAG to the output, or -t REGISTRY/REPO:TAG' });
         own.forEach((n) => push.add(n));
       }
-      outputs.push({ type: 'image' });
+      outputs.push(c === 'estargz' ? { type: 'image', ...outputCompression(spec, m) } : { type: 'image' });
       continue;
     }
     if (!m.dest) throw invalidArgument(`-o ${spec}: dest= is required`, { hint: '-o type=local,dest=DIR, -o type=tar,dest=FILE or -o type=oci,dest=FILE' });
@@ -118,7 +119,7 @@ export function buildMetadata(r: BuildResult & { manifestSize?: number }, names:
 function outputCompression(spec: string, m: Record<string, string>): { compression?: OutputCompression } {
   if (m.compression === undefined) return {};
   const codec = m.compression === 'uncompressed' ? 'none' : m.compression;
-  if (codec !== 'gzip' && codec !== 'zstd' && codec !== 'none') throw invalidArgument(`-o ${spec}: compression=${m.compression}: use gzip, zstd or uncompressed`, { hint: 'estargz is not supported' });
+  if (codec !== 'gzip' && codec !== 'zstd' && codec !== 'none' && codec !== 'estargz') throw invalidArgument(`-o ${spec}: compression=${m.compression}: use gzip, zstd, estargz or uncompressed`);
   const level = m['compression-level'] === undefined ? undefined : Number(m['compression-level']);
   if (level !== undefined && (!Number.isInteger(level) || level < (codec === 'zstd' ? 1 : 0) || level > (codec === 'zstd' ? 19 : 9))) {
     throw invalidArgument(`-o ${spec}: compression-level=${m['compression-level']}: use ${codec === 'zstd' ? '1-19' : '0-9'}`);

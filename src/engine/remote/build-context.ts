@@ -35,6 +35,9 @@ export function refuseLocalOnly(opts: BuildOptions, host: string): void {
   if (local) {
     throw unimplemented(`-o type=${local.type} is not available for builds through the kiln agent at ${host}: the image stays on the agent`, { hint: `build with -t NAME, then kiln --host ${host} save NAME -o FILE` });
   }
+  if ((opts.outputs ?? []).some((o) => o.type === 'image' && o.compression)) {
+    throw unimplemented(`-o compression=estargz is not available for builds through the kiln agent at ${host}`, { hint: 'build locally (without --host) for eStargz layers' });
+  }
 }
 
 const contextId = (what: string): string => createHash('sha256').update(`${hostname()}\0${process.getuid?.() ?? ''}\0${what}`).digest('hex').slice(0, 40);

@@ -137,11 +137,14 @@ test('remote build: a secret reaches RUN but no layer, no log and no file on the
   await agentLeftNothing();
 });
 
-test('remote build: -o type=local and --ssh are refused in one line', async () => {
+test('remote build: -o type=local, compression=estargz and --ssh are refused in one line', async () => {
   const ctx = fx.context({ Dockerfile: 'FROM busybox\n' });
   const o = await remote(['build', '-o', `type=local,dest=${path.join(fx.tmp, 'o')}`, ctx]);
   assert.equal(o.code, 1);
   assert.match(o.stderr, /^kiln: -o type=local is not available for builds through the kiln agent at tcp:\/\/127\.0\.0\.1:\d+: the image stays on the agent \(build with -t NAME, then kiln --host \S+ save NAME -o FILE\)\n$/);
+  const e = await remote(['build', '-o', 'type=image,name=x/y:1,compression=estargz', ctx]);
+  assert.equal(e.code, 1);
+  assert.match(e.stderr, /^kiln: -o compression=estargz is not available for builds through the kiln agent at tcp:\/\/127\.0\.0\.1:\d+ \(build locally \(without --host\) for eStargz layers\)\n$/);
   const sock = path.join(fx.tmp, 'fake-agent.sock');
   const net = await import('node:net');
   const srv = net.createServer().listen(sock);
