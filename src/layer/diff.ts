@@ -6,7 +6,7 @@
  * and hardlinks (by dev+ino) are kept; mtimes are clamped to
  * SOURCE_DATE_EPOCH when given, so the same tree gives the same bytes.
  */
-import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, createReadStream, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -83,6 +83,27 @@ const SMALL_FILE = 1 << 20;
 const changedWhileReading = (file: string): Error =>
   failedPrecondition(`${file} changed while it was being archived`, { hint: 'do not modify the directory while kiln diffs it' });
 
+/**
+ * A small file's bytes, which must be `size` long: open, one read (into one byte more, so a grown file shows)
+ * and close, without readFileSync's fstat.
+ */
+function readSmall(file: string, size: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(size + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      n += got;
+      if (got === 0 || n >= size) break; // size bytes, asked for size + 1: the file's end (more: it grew)
+    }
+    if (n !== size) throw changedWhileReading(file);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** What the writer gathered, unless nothing. */
 export function* flush(w: TarWriter): Generator<Buffer> {
   if (!w.empty) yield w.take();
@@ -127,9 +148,7 @@ export async function* writeEntry(
   if (h.uid! > MAX_ID || h.gid! > MAX_ID) records.push(['uid', Buffer.from(String(h.uid))], ['gid', Buffer.from(String(h.gid))]);
   const out = records.length > 0 ? withOwnPax(w, h, records) : h;
   if (h.type === 'file' && st.size <= SMALL_FILE) {
-    const body = readFileSync(file);
-    if (body.length !== st.size) throw changedWhileReading(file);
-    w.entry(out, body);
+    w.entry(out, readSmall(file, st.size));
   } else if (h.type === 'file') {
     w.header(out, st.size);
     yield* flush(w);
