@@ -5,7 +5,7 @@
 #              generated context of $FILES files (default 5,000)
 #   no-change  the same build again, everything cached
 #   one-file   rebuild after one source file (in the second COPY) changed
-# Medians of $RUNS runs (default 3), ratios kiln/BuildKit and kiln/buildah; then how cold and
+# Medians (and minimums) of $RUNS runs (default 3), ratios kiln/BuildKit and kiln/buildah; then how cold and
 # no-change times grow with the context: $SCALE files (default 1000 10000 100000).
 # buildah: Debian's, --runtime /usr/sbin/runc, chroot isolation, overlay storage
 # in a temp root, --layers (one layer per step, as Docker and kiln).
@@ -48,11 +48,13 @@ timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); echo "$t1 - $t0" | bc; }
 # sample OUT CMD...: one timing appended to OUT; a failure is recorded as "fail".
 sample() { local out=$1; shift; local t; if t=$(timed "$@"); then echo "$t" >>"$out"; else echo fail >>"$out"; fi; }
 fmt() { grep -q fail "$1" && echo fail || printf '%.2f' "$(median <"$1")"; }
+least() { sort -n "$1" | head -1; }
 line() { # line NAME KILN_FILE BUILDKIT_FILE BUILDAH_FILE AIM
   local k d b; k=$(fmt "$2"); d=$(fmt "$3"); b=$(fmt "$4")
   if [ "$k" = fail ] || [ "$d" = fail ] || [ "$b" = fail ]; then printf '%-10s kiln %s  BuildKit %s  buildah %s\n' "$1" "$k" "$d" "$b"; return; fi
   printf '%-10s kiln %6.2fs  BuildKit %6.2fs  buildah %6.2fs  kiln/BuildKit %.2fx  kiln/buildah %.2fx  (aim vs BuildKit %s)\n' \
     "$1" "$k" "$d" "$b" "$(ratio "$k" "$d")" "$(ratio "$k" "$b")" "$5"
+  printf '%-10s min: kiln %6.2fs  BuildKit %6.2fs  buildah %6.2fs  kiln/BuildKit %.2fx\n' '' "$(least "$2")" "$(least "$3")" "$(least "$4")" "$(ratio "$(least "$2")" "$(least "$3")")"
 }
 
 ctx=$work/ctx

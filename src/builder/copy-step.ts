@@ -18,6 +18,7 @@ import { checkoutGitAdd, gitAddSource, type GitAdd } from './git-add.js';
 import type { ImageState } from './state.js';
 import type { BuildSession } from './session.js';
 import type { CommittedLayer } from './layer-commit.js';
+import { DeferredFiles } from './deferred-files.js';
 
 export interface CopySources {
   root: SourceRoot;
@@ -60,26 +61,28 @@ export async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage
   return { root: { dir: '', what: from.what, ...(exclude ? { exclude } : {}) }, resetOwners: false, hash: sha256Digest(`${from.key}\n${patterns.join('\n')}`), downloads };
 }
 
-export async function doCopy(s: BuildSession, prev: ImageState, inst: CopyInstruction, src: CopySources): Promise<CommittedLayer | undefined> {
+/** `final`: no later step reads this step's root (the final stage's last layer step): a COPY's files then go only into its layer. */
+export async function doCopy(s: BuildSession, prev: ImageState, inst: CopyInstruction, src: CopySources, final = false): Promise<CommittedLayer | undefined> {
+  const deferred = final && inst.kind === 'copy' ? new DeferredFiles() : undefined;
   if (src.git) {
     const scratch = await s.stepScratch();
     try {
       const dir = await checkoutGitAdd(src.git, scratch, inst, s.signal);
-      return await copyFrom(s, prev, { ...inst, sources: [{ kind: 'path', path: '.' }] }, { dir, what: src.root.what }, true);
+      return await copyFrom(s, prev, { ...inst, sources: [{ kind: 'path', path: '.' }] }, { dir, what: src.root.what }, true, deferred);
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   }
   if (inst.from === undefined) {
     try {
-      return await copyFrom(s, prev, inst, src.root, src.resetOwners, src.downloads);
+      return await copyFrom(s, prev, inst, src.root, src.resetOwners, deferred, src.downloads);
     } finally {
       if (src.scratch) await rm(src.scratch, { recursive: true, force: true });
     }
   }
   const view = await s.fromView(inst.from);
   try {
-    return await copyFrom(s, prev, inst, { ...src.root, dir: view.dir }, src.resetOwners);
+    return await copyFrom(s, prev, inst, { ...src.root, dir: view.dir }, src.resetOwners, deferred);
   } finally {
     await view.release();
   }
@@ -91,6 +94,7 @@ async function copyFrom(
   inst: CopyInstruction,
   root: SourceRoot,
   resetOwners: boolean,
+  deferred: DeferredFiles | undefined,
   downloads = new Map<string, Downloaded>(),
 ): Promise<CommittedLayer | undefined> {
   const patterns = inst.sources.flatMap((x) => (x.kind === 'path' ? [x.path] : []));
@@ -121,8 +125,9 @@ async function copyFrom(
   return s.withOverlay(prev, async (rootfs, mounted) => {
     const owner = inst.chown === undefined ? undefined : await resolveChown(rootfs, inst.chown);
     const guard = mounted.guard ? { guard: mounted.guard } : {};
-    await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add', parents: inst.parents, ...guard });
-  });
+    const defer = deferred && mounted.kind === 'overlay' && !mounted.guard ? { deferred } : {};
+    await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add', parents: inst.parents, ...guard, ...defer });
+  }, deferred);
 }
 
 /** `--chown=user[:group]` with names looked up in the image's /etc/passwd and /etc/group. */

@@ -40,6 +40,7 @@ import { extractLayer, type ExtractGuard } from '../layer/extract.js';
 import { takeWalk, type Match, type SourceRoot } from './sources.js';
 import type { ChmodFn } from './chmod.js';
 import { FileJobs } from './file-jobs.js';
+import type { DeferredFiles } from './deferred-files.js';
 
 export interface Owner {
   uid: number;
@@ -63,6 +64,8 @@ export interface CopyRequest {
   parents?: boolean;
   /** An in-place root's kept paths (`kiln executor`): kiln's own files are never written (refused), mounts are left alone (skipped). */
   guard?: ExtractGuard;
+  /** Regular files in directories this COPY makes go here instead of to the disk (./deferred-files.ts). */
+  deferred?: DeferredFiles;
 }
 
 /** Files this process creates are owned by 0:0 (in a directory of group 0). */
@@ -107,7 +110,8 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   /** Places one entry; a promise only when it must wait (a job writing the same path, or no room for another job). */
   const place = (target: string, abs: string, st: Stats): Promise<void> | undefined => {
     if (!allowed(target)) return undefined;
-    // A second source for the same path waits for the first.
+    // A second source for the same path waits for the first (a deferred one is written now).
+    req.deferred?.materialize(target);
     return jobs.busy(target) ? jobs.settled(target).then(() => placeNow(target, abs, st)) : placeNow(target, abs, st);
   };
 
@@ -153,7 +157,8 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
     }
     const owned = AS_ROOT && o.uid === 0 && o.gid === 0 && rootGroup.has(path.dirname(target));
     const setMode = req.chmod !== undefined || (st.mode & 0o6000) !== 0;
-    return jobs.add(target, abs, owned ? undefined : o, setMode ? modeOf(st) : undefined, st);
+    const sink = req.deferred && made.has(path.dirname(target)) ? req.deferred : jobs;
+    return sink.add(target, abs, owned ? undefined : o, setMode ? modeOf(st) : undefined, st);
   };
 
   const copyTree = async (m: Match, into: string): Promise<void> => {
@@ -196,6 +201,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
   for (const h of req.heredocs) {
     const target = req.destIsDir ? path.join(destDir(), h.name) : fileTarget(rootfs, destComps, req.owner);
     if (!allowed(target)) continue;
+    req.deferred?.materialize(target);
     const old = lstatSync(target, { throwIfNoEntry: false });
     if (old) rmSync(target, { force: true, recursive: old.isDirectory() });
     const mode = req.chmod ? req.chmod(0o644, false) : 0o644;

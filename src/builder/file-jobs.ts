@@ -9,7 +9,7 @@
  * one path; `drain` for all, and throws the first failure (after every job
  * has ended, so nothing writes after it returns).
  */
-import { chmod, copyFile, lchown, utimes, type Stats } from 'node:fs';
+import { chmod, constants, copyFile, lchown, utimes, type Stats } from 'node:fs';
 
 /** Jobs in flight: enough to keep libuv's 4 threads busy across the 4 calls of each file. */
 export const FILE_JOBS = 16;
@@ -25,7 +25,8 @@ export class FileJobs {
   /**
    * Starts copying `abs` to `target`; the promise (when there is one) resolves once there is room for the next.
    * `owner` undefined: the new file is already owned right; `mode` undefined: copyFile gave it the source's
-   * mode (it sets it, umask aside) and no chown can clear set-id bits.
+   * mode (it sets it, umask aside) and no chown can clear set-id bits. The target must not exist (the copy
+   * removed what was there): it is created exclusively, so copyFile neither stats nor truncates it.
    */
   add(target: string, abs: string, owner: { uid: number; gid: number } | undefined, mode: number | undefined, st: Stats): Promise<void> | undefined {
     this.check();
@@ -40,7 +41,7 @@ export class FileJobs {
     };
     const times = (): void => utimes(target, st.atime, st.mtime, finish);
     const setMode = (): void => (mode === undefined ? times() : chmod(target, mode, (e) => (e ? finish(e) : times())));
-    copyFile(abs, target, (e) => {
+    copyFile(abs, target, constants.COPYFILE_EXCL, (e) => {
       if (e) return finish(e);
       if (owner === undefined) return setMode();
       lchown(target, owner.uid, owner.gid, (e2) => (e2 ? finish(e2) : setMode()));

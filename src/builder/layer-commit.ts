@@ -3,7 +3,7 @@ import { compressLayer, layerMediaType, type Codec } from '../layer/compress.js'
 import { readdirSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { diffDirectory } from '../layer/diff.js';
+import { diffDirectory, type ExtraFiles } from '../layer/diff.js';
 import { packChanges } from '../layer/changes.js';
 import { failedPrecondition } from '../errors.js';
 import type { LayeredSnapshotter, Mounted } from '../snapshot/snapshotter.js';
@@ -15,21 +15,23 @@ export interface CommittedLayer {
   diffId: string;
 }
 
-export async function commitLayer(content: ContentStore, dir: string, opts: { codec: Codec; sourceDateEpoch?: number; overlay?: boolean }): Promise<CommittedLayer> {
-  return ingestTar(content, diffDirectory(dir, { sourceDateEpoch: opts.sourceDateEpoch, overlay: opts.overlay ?? true }), opts.codec);
+export async function commitLayer(content: ContentStore, dir: string, opts: { codec: Codec; sourceDateEpoch?: number; overlay?: boolean; extra?: ExtraFiles }): Promise<CommittedLayer> {
+  const extra = opts.extra ? { extra: opts.extra } : {};
+  return ingestTar(content, diffDirectory(dir, { sourceDateEpoch: opts.sourceDateEpoch, overlay: opts.overlay ?? true, ...extra }), opts.codec);
 }
 
 /**
  * The layer of a step's writable root (`prepare`d by the snapshotter): its
  * overlay upper dir, or what the step changed in an in-place root. Undefined
  * when nothing changed, unless `always` (a RUN step has a layer even then).
+ * `extra`: files the upper dir lacks but the layer has (./deferred-files.ts).
  */
 export async function commitMounted(
   content: ContentStore,
   snap: LayeredSnapshotter,
   key: string,
   mounted: Mounted,
-  opts: { codec: Codec; sourceDateEpoch?: number; always?: boolean },
+  opts: { codec: Codec; sourceDateEpoch?: number; always?: boolean; extra?: ExtraFiles },
 ): Promise<CommittedLayer | undefined> {
   if (mounted.kind === 'in-place' && snap.changes) {
     const changes = await snap.changes(key);

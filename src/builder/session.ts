@@ -23,6 +23,7 @@ import { builderStateDir, claimScratch, dropScratch, scratchDir } from './owned.
 import { nextKey, unpackState, type ImageState } from './state.js';
 import { epochTime } from './epoch.js';
 import { noBuildProgress, type BuildOptions, type BuildProgress, type StepInfo } from './types.js';
+import type { DeferredFiles } from './deferred-files.js';
 
 export interface LocalImageView {
   /** Config digest. */
@@ -140,7 +141,8 @@ export class BuildSession {
    * Runs fn on a writable overlay of the state; its changes become a layer, or
    * none when nothing changed. The upper dir is kept as the new layer's snapshot.
    */
-  async withOverlay(state: ImageState, fn: (rootfs: string, mounted: Mounted) => Promise<void> | void): Promise<CommittedLayer | undefined> {
+  /** `deferred`: files the step's layer has but its root does not (the last COPY's, ./deferred-files.ts): then no snapshot is kept. */
+  async withOverlay(state: ImageState, fn: (rootfs: string, mounted: Mounted) => Promise<void> | void, deferred?: DeferredFiles): Promise<CommittedLayer | undefined> {
     const chainDir = await unpackState(this.deps.snapshotter, this.deps.content, state);
     const key = `kiln-build-${randomBytes(6).toString('hex')}`;
     const mounted = await this.deps.snapshotter.prepare(key, chainDir);
@@ -150,8 +152,9 @@ export class BuildSession {
         throw failedPrecondition('the builder needs overlayfs and it could not be mounted here', { hint: 'run kiln as root on a kernel with overlayfs' });
       }
       await fn(mounted.rootfs, mounted);
-      const layer = await commitMounted(this.deps.content, this.deps.snapshotter, key, mounted, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch });
-      if (!layer) return undefined;
+      const extra = deferred && deferred.size > 0 ? { extra: deferred.extra(mounted.rootfs) } : undefined;
+      const layer = await commitMounted(this.deps.content, this.deps.snapshotter, key, mounted, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch, ...extra });
+      if (!layer || extra) return layer;
       await this.deps.snapshotter.commit(key, chainIds([...state.config.rootfs.diff_ids, layer.diffId]).pop()!);
       committed = true;
       return layer;

@@ -66,7 +66,9 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
   }
   const escape = plan.directives.escape;
   const total = 1 + [...triggers, ...stage.instructions].filter((i) => LAYER_KINDS.has(i.kind)).length;
-  for (const raw of [...triggers, ...stage.instructions]) {
+  const all = [...triggers, ...stage.instructions];
+  const lastLayer = finalStage(s, plan, stage) ? lastIndex(all, (i) => LAYER_KINDS.has(i.kind)) : -1;
+  for (const [n, raw] of all.entries()) {
     s.signal?.throwIfAborted();
     const missing = new Set<string>();
     const inst = expandInstruction(raw, tracking(scope.get, missing), { escape });
@@ -78,9 +80,15 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
     const isLayer = LAYER_KINDS.has(inst.kind);
     if (isLayer) k++;
     const step = isLayer ? s.step(`[${label}${k}/${total}] ${createdBy(inst, shellOf(state.config.config)).replace(/^RUN \S+ -c /, 'RUN ')}`) : undefined;
-    state = await runStep(s, plan, stage, state, inst, scope, flags, step);
+    state = await runStep(s, plan, stage, state, inst, scope, flags, step, n === lastLayer);
   }
   return state;
+}
+
+/** The image's stage, which no other stage builds on or copies from, and whose root no output or squash reads. */
+function finalStage(s: BuildSession, plan: BuildPlan, stage: Stage): boolean {
+  const viewed = (s.opts.outputs ?? []).some((o) => o.type === 'local' || o.type === 'tar');
+  return stage.index === plan.target.index && !plan.stages.some((st) => st.dependsOn.includes(stage.index)) && !s.opts.squash && !viewed;
 }
 
 function describeBase(stage: Stage): string {
@@ -131,6 +139,7 @@ async function runStep(
   scope: StageScope,
   flags: StageFlags,
   step: StepInfo | undefined,
+  final = false,
 ): Promise<ImageState> {
   const state: ImageState = { ...prev, config: cloneConfig(prev.config), layers: [...prev.layers], steps: prev.steps ?? [] };
   const shell = shellOf(prev.config.config);
@@ -176,7 +185,7 @@ async function runStep(
     s.signal?.throwIfAborted();
     if (inst.kind === 'run') layer = await doRun(s, prev, inst, scope, step!);
     else if (inst.kind === 'workdir') layer = await doWorkdir(s, prev, state.config.config?.WorkingDir ?? '/');
-    else layer = await doCopy(s, linkKey ? linkBase(prev) : prev, inst, sources!);
+    else layer = await doCopy(s, linkKey ? linkBase(prev) : prev, inst, sources!, final);
   } catch (e) {
     const seconds = (performance.now() - t0) / 1000;
     if (s.signal?.aborted && e === s.signal.reason) {
@@ -284,4 +293,9 @@ async function doWorkdir(s: BuildSession, prev: ImageState, dir: string): Promis
     }
     mkdirsOwned(rootfs, comps, owner);
   });
+}
+
+function lastIndex<T>(xs: T[], ok: (x: T) => boolean): number {
+  for (let i = xs.length - 1; i >= 0; i--) if (ok(xs[i]!)) return i;
+  return -1;
 }

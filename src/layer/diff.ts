@@ -6,7 +6,7 @@
  * and hardlinks (by dev+ino) are kept; mtimes are clamped to
  * SOURCE_DATE_EPOCH when given, so the same tree gives the same bytes.
  */
-import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, createReadStream, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -27,7 +27,11 @@ export interface DiffOptions {
   xattrs?: boolean;
   /** Paths (relative, `etc/hosts`) left out of the layer. */
   exclude?: (rel: string) => boolean;
+  /** Regular files not on the disk, written as if they were (builder/deferred-files.ts): directory (relative, '' for the top) → name → stats and the file to read. */
+  extra?: ExtraFiles;
 }
+
+export type ExtraFiles = Map<string, Map<string, { source: string; st: Stats }>>;
 
 /** SOURCE_DATE_EPOCH from the environment, or undefined; rejects a value that is not a number of seconds. */
 export function sourceDateEpochFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
@@ -79,6 +83,27 @@ const SMALL_FILE = 1 << 20;
 const changedWhileReading = (file: string): Error =>
   failedPrecondition(`${file} changed while it was being archived`, { hint: 'do not modify the directory while kiln diffs it' });
 
+/**
+ * A small file's bytes, which must be `size` long: open, one read (into one byte more, so a grown file shows)
+ * and close, without readFileSync's fstat.
+ */
+function readSmall(file: string, size: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(size + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      n += got;
+      if (got === 0 || n >= size) break; // size bytes, asked for size + 1: the file's end (more: it grew)
+    }
+    if (n !== size) throw changedWhileReading(file);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** What the writer gathered, unless nothing. */
 export function* flush(w: TarWriter): Generator<Buffer> {
   if (!w.empty) yield w.take();
@@ -98,9 +123,10 @@ export async function* writeEntry(
   attrs: Map<string, Buffer> | undefined,
   opts: { sourceDateEpoch?: number; fixedMtime?: number; xattrs?: boolean },
   links: Map<string, string>,
+  source?: string,
 ): AsyncGenerator<Buffer, PaxHeaders | undefined> {
   const name = path.posix.basename(r);
-  const file = path.join(dir, r);
+  const file = source ?? path.join(dir, r);
   const why = hostileWhiteout(name);
   if (why) {
     throw invalidArgument(`/${r}: a file named "${name}" cannot be stored in a layer (in a layer, ${why})`, {
@@ -122,9 +148,7 @@ export async function* writeEntry(
   if (h.uid! > MAX_ID || h.gid! > MAX_ID) records.push(['uid', Buffer.from(String(h.uid))], ['gid', Buffer.from(String(h.gid))]);
   const out = records.length > 0 ? withOwnPax(w, h, records) : h;
   if (h.type === 'file' && st.size <= SMALL_FILE) {
-    const body = readFileSync(file);
-    if (body.length !== st.size) throw changedWhileReading(file);
-    w.entry(out, body);
+    w.entry(out, readSmall(file, st.size));
   } else if (h.type === 'file') {
     w.header(out, st.size);
     yield* flush(w);
@@ -159,15 +183,16 @@ async function* diffChunks(dir: string, opts: DiffOptions): AsyncGenerator<Buffe
   };
 
   async function* walk(xattrs: Map<string, Map<string, Buffer>>, rel: string): AsyncGenerator<Buffer> {
-    const children: { name: string; st: Stats; sortKey: string }[] = [];
+    const children: { name: string; st: Stats; sortKey: string; source?: string }[] = [];
     // Metadata and small files are read synchronously: from the page cache that
     // is several times faster than a thread-pool round trip per call.
     for (const name of readdirSync(path.join(dir, rel))) {
       const st = lstatSync(path.join(dir, rel, name));
       children.push({ name, st, sortKey: overlay && isWhiteoutDevice(st) ? `${WHITEOUT_PREFIX}${name}` : name });
     }
+    for (const [name, { source, st }] of opts.extra?.get(rel) ?? []) children.push({ name, st, sortKey: name, source });
     children.sort((a, b) => byBytes(a.sortKey, b.sortKey)); // by the name written to the tar
-    for (const { name, st } of children) {
+    for (const { name, st, source } of children) {
       const r = rel === '' ? name : `${rel}/${name}`;
       if (opts.exclude?.(r)) continue;
       const dirAttrs = xattrs.get(r);
@@ -177,7 +202,7 @@ async function* diffChunks(dir: string, opts: DiffOptions): AsyncGenerator<Buffe
         w.entry({ ...h, type: 'file', size: 0, mode: packMode(st.mode & 0o777), devmajor: 0, devminor: 0 });
         continue;
       }
-      const h = yield* writeEntry(w, dir, r, st, dirAttrs, entryOpts, links);
+      const h = yield* writeEntry(w, dir, r, st, source ? undefined : dirAttrs, entryOpts, links, source);
       if (h && st.isDirectory()) {
         if (overlay && dirAttrs && OPAQUE_KEYS.some((k) => dirAttrs.get(k)?.toString() === 'y')) {
           w.entry({ ...h, name: `${r}/${OPAQUE_WHITEOUT}`, type: 'file', size: 0, mode: packMode(st.mode & 0o777) });

@@ -1,0 +1,80 @@
+/**
+ * The final stage's last COPY writes its files only into its layer
+ * (./deferred-files.ts): that layer must be byte for byte the one the same
+ * COPY makes on the disk when a later step follows (then its files are
+ * created), and an image built on it must see every file.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildFixture, type BuildFixture } from './test-support.js';
+
+let fx: BuildFixture;
+let ctx: string;
+before(async () => {
+  fx = await buildFixture('kiln-deferred-');
+  const long = `${'n'.repeat(120)}.txt`;
+  ctx = fx.context({
+    marker: 'm\n',
+    'dir/top.txt': 'top\n',
+    'dir/run.sh': '#!/bin/sh\necho hi\n',
+    'dir/private': 'secret\n',
+    'dir/shared': 'group writable\n',
+    'dir/suid': 'set-id\n',
+    'dir/sub/deeper/f': 'deep\n',
+    [`dir/sub/${long}`]: 'long name\n',
+    'dir/linked-a': 'hardlinked\n',
+    'one/sub/deeper/f': 'from one: wins\n',
+    'one/extra': 'extra\n',
+  });
+  chmodSync(path.join(ctx, 'dir/run.sh'), 0o755);
+  chmodSync(path.join(ctx, 'dir/private'), 0o600);
+  chmodSync(path.join(ctx, 'dir/shared'), 0o664);
+  chmodSync(path.join(ctx, 'dir/suid'), 0o4755);
+  symlinkSync('top.txt', path.join(ctx, 'dir/sym'));
+  linkSync(path.join(ctx, 'dir/linked-a'), path.join(ctx, 'dir/linked-b'));
+  mkdirSync(path.join(ctx, 'dir/empty'));
+});
+after(async () => {
+  await fx.assertNoLeftovers();
+  await fx.cleanup();
+});
+
+const EPOCH = ['--build-arg', 'SOURCE_DATE_EPOCH=1700000000'];
+
+/** Builds the Dockerfile as it is (last COPY deferred) and with one more COPY after it (the same COPY made on the disk, not taken from the cache); returns both layer lists. */
+async function bothWays(name: string, body: string): Promise<{ deferred: string[]; onDisk: string[] }> {
+  const df = (text: string) => {
+    const file = path.join(fx.tmp, `${name}-${Math.random().toString(36).slice(2)}.Dockerfile`);
+    writeFileSync(file, text);
+    return file;
+  };
+  const base = `FROM busybox\nWORKDIR /app\nRUN echo base > /app/base\n${body}\n`;
+  await fx.buildOk(['-q', ...EPOCH, '-f', df(base), '-t', `${name}:deferred`, ctx]);
+  await fx.buildOk(['-q', '--no-cache', ...EPOCH, '-f', df(`${base}COPY marker /marker\n`), '-t', `${name}:ondisk`, ctx]);
+  return { deferred: (await fx.inspect(`${name}:deferred`)).RootFS.Layers, onDisk: (await fx.inspect(`${name}:ondisk`)).RootFS.Layers };
+}
+
+for (const [name, copy] of [
+  ['tree', 'COPY dir/ /app/dir/'],
+  ['owned', 'COPY --chown=1234:5678 --chmod=0640 dir/ /srv/x/'],
+  ['overwrite', 'COPY dir/ one/ /app/'],
+] as const) {
+  test(`the last COPY's layer (${copy}) is the layer the same COPY makes on the disk`, async () => {
+    const { deferred, onDisk } = await bothWays(name, copy);
+    assert.equal(onDisk.length, deferred.length + 1);
+    assert.deepEqual(onDisk.slice(0, deferred.length), deferred);
+  });
+}
+
+test('an image whose last COPY was not written to the disk runs with every file of it', async () => {
+  await bothWays('runs', 'COPY dir/ one/ /app/');
+  const file = path.join(fx.tmp, 'next.Dockerfile');
+  writeFileSync(
+    file,
+    'FROM runs:deferred\nRUN test "$(cat /app/sub/deeper/f)" = "from one: wins" && test -u /app/suid && test -x /app/run.sh && test "$(readlink /app/sym)" = top.txt' +
+      ' && test "$(stat -c %i /app/linked-a)" = "$(stat -c %i /app/linked-b)" && test -d /app/empty && cat /app/extra /app/top.txt > /app/seen\n',
+  );
+  await fx.buildOk(['-q', '-f', file, '-t', 'next:1', ctx]);
+});

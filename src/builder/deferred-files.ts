@@ -1,0 +1,83 @@
+/**
+ * The last COPY of the image's final stage: nothing later in the build reads
+ * its root, so its regular files need not be created at all, only written to
+ * the layer. copy.ts hands such a file here (instead of to FileJobs) when its
+ * directory is one the COPY made (a new directory in the overlay's upper dir,
+ * whose presence and metadata the diff reads from the disk as before); the
+ * diff then writes each deferred file's entry from its source with the owner,
+ * mode and time the copy would have given it (./layer-commit.ts), and the
+ * step's upper dir is dropped instead of kept as a snapshot (it lacks these
+ * files): a later build or run that needs the chain unpacks it from the layer.
+ * A path placed again (a second source for it) is materialized first, so the
+ * copy's overwrite rules see the real file.
+ */
+import { chmodSync, copyFileSync, lchownSync, utimesSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import type { ExtraFiles } from '../layer/diff.js';
+
+interface Deferred {
+  abs: string;
+  owner: { uid: number; gid: number } | undefined;
+  mode: number | undefined;
+  st: Stats;
+}
+
+export class DeferredFiles {
+  private readonly files = new Map<string, Deferred>();
+
+  /** As FileJobs.add, but only remembered: `owner` undefined when the file would be root's (0:0) already. */
+  add(target: string, abs: string, owner: { uid: number; gid: number } | undefined, mode: number | undefined, st: Stats): undefined {
+    this.files.set(target, { abs, owner, mode, st });
+    return undefined;
+  }
+
+  has(target: string): boolean {
+    return this.files.has(target);
+  }
+
+  get size(): number {
+    return this.files.size;
+  }
+
+  /** Creates the deferred file at `target` now (as FileJobs would have), if there is one. */
+  materialize(target: string): void {
+    const f = this.files.get(target);
+    if (!f) return;
+    this.files.delete(target);
+    copyFileSync(f.abs, target);
+    if (f.owner) lchownSync(target, f.owner.uid, f.owner.gid);
+    if (f.mode !== undefined) chmodSync(target, f.mode);
+    utimesSync(target, f.st.atime, f.st.mtime);
+  }
+
+  /**
+   * The deferred files as the diff of `upper` (mounted at `rootfs`) takes them: by directory relative
+   * to the root, each with the stats the created file would have had and its source to read.
+   */
+  extra(rootfs: string): ExtraFiles {
+    const out: ExtraFiles = new Map();
+    for (const [target, f] of this.files) {
+      const rel = path.relative(rootfs, target);
+      const dir = path.dirname(rel) === '.' ? '' : path.dirname(rel);
+      let names = out.get(dir);
+      if (!names) out.set(dir, (names = new Map()));
+      names.set(path.basename(rel), { source: f.abs, st: createdStats(f) });
+    }
+    return out;
+  }
+}
+
+/**
+ * The lstat of the file FileJobs would have made: regular, 0:0 unless owned otherwise, the given mode (else the
+ * source's, which copyFile sets), one link, the source's size, and its mtime to the millisecond (utimes takes a Date).
+ */
+function createdStats(f: Deferred): Stats {
+  const st = Object.assign(Object.create(Object.getPrototypeOf(f.st) as object) as Stats, f.st);
+  const perms = f.mode ?? f.st.mode & 0o7777;
+  st.mode = (f.st.mode & ~0o7777) | perms;
+  st.uid = f.owner?.uid ?? 0;
+  st.gid = f.owner?.gid ?? 0;
+  st.nlink = 1;
+  st.mtimeMs = f.st.mtime.getTime();
+  return st;
+}
