@@ -5,7 +5,8 @@
  * content already matches (digests memoised by stat, shared with the
  * builder's hasher) and answers the digests it lacks; `receive` takes their
  * bytes chunk by chunk into `incoming/`, verifies the sha256 and size, then
- * places them; `finish` makes the hardlinks and sets modes and mtimes
+ * places them (a whole file, alone or in a batch, is written with its mode
+ * and mtime at once); `finish` makes the hardlinks and sets modes and mtimes
  * (directories last, deepest first). Only what differs is touched, so the
  * stat memo stays valid for unchanged files.
  *
@@ -18,8 +19,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Stats } from 'node:fs';
-import { chmod, copyFile, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { chmodSync, closeSync, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
+import { copyFile, link, lstat, open, readdir, readlink, rename, rm, symlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { dataLoss, invalidArgument } from '../../../errors.js';
 import { SourceHasher } from '../../../builder/hasher.js';
@@ -53,6 +54,8 @@ export class ContextApplier {
   private readonly uploads = new Map<string, Upload>();
   private readonly hasher: SourceHasher;
   private memoLoaded = false;
+  /** Paths written whole here with their mode and mtime already set: finish() leaves them be. */
+  private readonly metaSet = new Set<string>();
   /** Bytes received and files written, for the build's report. */
   bytesReceived = 0;
   filesWritten = 0;
@@ -81,11 +84,12 @@ export class ContextApplier {
     } else await this.prune('');
     for (const e of this.delta?.entries ?? this.manifest.entries) {
       const abs = this.abs(e.path);
-      const st = await lstat(abs).catch(() => undefined);
+      // Synchronous: thousands of lstats cost less than as many trips through the thread pool.
+      const st = lstatSync(abs, { throwIfNoEntry: false });
       switch (e.type) {
         case 'dir':
           if (st && !st.isDirectory()) await rm(abs, { force: true });
-          if (!st?.isDirectory()) await mkdir(abs, { mode: 0o700 });
+          if (!st?.isDirectory()) mkdirSync(abs, { mode: 0o700 });
           break;
         case 'symlink':
           if (st && !keepable(st, e, st.isSymbolicLink() ? await readlink(abs) : undefined)) await rm(abs, { recursive: true, force: true });
@@ -174,15 +178,35 @@ export class ContextApplier {
     this.pending.delete(digest);
   }
 
-  /** A file in one message: verified in memory, then written where it goes. */
-  private async receiveWhole(digest: string, paths: string[], data: Uint8Array): Promise<void> {
+  /** Whole files of a `file_batch` message, in order. */
+  async receiveBatch(files: { digest?: string; data?: Uint8Array; last?: boolean }[]): Promise<void> {
+    for (const f of files) {
+      if (!f.last) throw invalidArgument('build context upload: a file batch holds whole files only (each with last set)');
+      await this.receive(f.digest ?? '', f.data ?? Buffer.alloc(0), true);
+    }
+  }
+
+  /**
+   * A file in one message: verified in memory, then written where it goes with its mode and mtime
+   * (synchronously: small files, and no trip through the thread pool per call).
+   */
+  private receiveWhole(digest: string, paths: string[], data: Uint8Array): void {
     this.bytesReceived += data.length;
     const got = `sha256:${createHash('sha256').update(data).digest('hex')}`;
     if (got !== digest || data.length !== this.sizes.get(digest)) {
       throw dataLoss(`build context upload of ${paths[0]}: got ${got.slice(0, 19)}… (${data.length} bytes), expected ${digest.slice(0, 19)}…`, { hint: 'a file changed while it was sent; build again' });
     }
     for (const rel of paths) {
-      await writeFile(this.abs(rel), data, { mode: 0o600, flag: 'wx' });
+      const e = this.want.get(rel)!;
+      const fd = openSync(this.abs(rel), 'wx', 0o600);
+      try {
+        writeFileSync(fd, data);
+        fchmodSync(fd, e.mode);
+        futimesSync(fd, e.mtimeMs / 1000, e.mtimeMs / 1000);
+      } finally {
+        closeSync(fd);
+      }
+      this.metaSet.add(rel);
       this.filesWritten++;
     }
     this.pending.delete(digest);
@@ -204,9 +228,9 @@ export class ContextApplier {
         continue;
       }
       if (e.type === 'dir') dirs.push(e);
-      else await this.setMeta(abs, e);
+      else if (!this.metaSet.has(e.path)) this.setMeta(abs, e);
     }
-    for (const e of dirs.reverse()) await this.setMeta(this.abs(e.path), e);
+    for (const e of dirs.reverse()) this.setMeta(this.abs(e.path), e);
   }
 
   /**
@@ -225,13 +249,13 @@ export class ContextApplier {
   }
 
   /** Mode and mtime, only when they differ (a chmod moves ctime, which would void the stat memo). */
-  private async setMeta(abs: string, e: ManifestEntry): Promise<void> {
-    const st = await lstat(abs);
+  private setMeta(abs: string, e: ManifestEntry): void {
+    const st = lstatSync(abs);
     if (e.type === 'symlink') {
-      if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) await lutimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
+      if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) lutimesSync(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
       return;
     }
-    if ((st.mode & 0o7777) !== e.mode) await chmod(abs, e.mode);
-    if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) await utimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
+    if ((st.mode & 0o7777) !== e.mode) chmodSync(abs, e.mode);
+    if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) utimesSync(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
   }
 }
