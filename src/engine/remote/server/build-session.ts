@@ -149,7 +149,9 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     // (unless nothing changes: then the stored one stays as it is).
     const unchanged = delta !== undefined && delta.entries.length === 0 && delta.remove.length === 0;
     if (!unchanged) await clearSlotManifest(slot);
-    const applier = new ContextApplier(slot, manifest, ctx.stateDir, delta);
+    // The stat memo in the engine's root (the agent's state is `<root>/agent`): the builder's own, so the files
+    // the sync verified are not read again to hash COPY sources.
+    const applier = new ContextApplier(slot, manifest, path.dirname(ctx.stateDir), delta);
     const need = await applier.plan();
     const n = ctx.needPart ?? NEED_PART;
     for (let i = 0; i === 0 || i < need.length; i += n) {

@@ -69,7 +69,7 @@ export class ContextApplier {
     private readonly delta?: ManifestDelta,
   ) {
     for (const e of manifest.entries) this.want.set(e.path, e);
-    this.hasher = new SourceHasher(memoRoot, slot.dir);
+    this.hasher = new SourceHasher(memoRoot, path.resolve(slot.dir));
   }
 
   private abs(rel: string): string {
@@ -111,6 +111,8 @@ export class ContextApplier {
           break;
       }
     }
+    // Files written here go into the memo as they are verified: the build's COPY then reads none of them again.
+    if (this.pending.size > 0) await this.loadMemo();
     if (this.memoLoaded) await this.hasher.save();
     return [...this.pending.keys()];
   }
@@ -118,11 +120,7 @@ export class ContextApplier {
   /** A kept file: its bytes must match; a file hardlinked to another is copied apart first. */
   private async matches(abs: string, st: Stats, e: ManifestEntry): Promise<boolean> {
     if (st.size !== e.size) return false;
-    if (!this.memoLoaded) {
-      // Loaded only when a kept file must be checked: a no-change sync with a delta reads no memo.
-      await this.hasher.load();
-      this.memoLoaded = true;
-    }
+    await this.loadMemo(); // only when a kept file must be checked: a no-change sync with a delta reads no memo
     if (st.nlink > 1) {
       const tmp = path.join(this.slot.incoming, `unlink-${st.ino}`);
       await copyFile(abs, tmp);
@@ -130,6 +128,19 @@ export class ContextApplier {
       st = await lstat(abs);
     }
     return `sha256:${await this.hasher.fileDigest(abs, st)}` === e.digest;
+  }
+
+  private async loadMemo(): Promise<void> {
+    if (this.memoLoaded) return;
+    await this.hasher.load();
+    this.memoLoaded = true;
+  }
+
+  /** A file now at `rel` with its content, mode and mtime final: its digest goes into the stat memo. */
+  private placed(rel: string, hexDigest: string): void {
+    const abs = path.resolve(this.abs(rel));
+    this.hasher.remember(abs, lstatSync(abs), hexDigest);
+    this.metaSet.add(rel);
   }
 
   /** Removes, under `rel`, everything the manifest does not keep (never following a symlink). */
@@ -163,6 +174,10 @@ export class ContextApplier {
     u.hash.update(data);
     await u.fh.write(data);
     if (!last) return;
+    // Mode and mtime of the path it is renamed to, set before it is closed.
+    const e = this.want.get(paths[paths.length - 1]!)!;
+    await u.fh.chmod(e.mode);
+    await u.fh.utimes(e.mtimeMs / 1000, e.mtimeMs / 1000);
     await u.fh.close();
     this.uploads.delete(digest);
     const got = `sha256:${u.hash.digest('hex')}`;
@@ -171,8 +186,10 @@ export class ContextApplier {
       throw dataLoss(`build context upload of ${paths[0]}: got ${got.slice(0, 19)}… (${u.bytes} bytes), expected ${digest.slice(0, 19)}…`, { hint: 'a file changed while it was sent; build again' });
     }
     for (const [i, rel] of paths.entries()) {
-      if (i === paths.length - 1) await rename(u.file, this.abs(rel));
-      else await copyFile(u.file, this.abs(rel));
+      if (i === paths.length - 1) {
+        await rename(u.file, this.abs(rel));
+        this.placed(rel, got.slice(7));
+      } else await copyFile(u.file, this.abs(rel)); // its mode and mtime set by finish()
       this.filesWritten++;
     }
     this.pending.delete(digest);
@@ -206,7 +223,7 @@ export class ContextApplier {
       } finally {
         closeSync(fd);
       }
-      this.metaSet.add(rel);
+      this.placed(rel, got.slice(7));
       this.filesWritten++;
     }
     this.pending.delete(digest);
@@ -231,6 +248,7 @@ export class ContextApplier {
       else if (!this.metaSet.has(e.path)) this.setMeta(abs, e);
     }
     for (const e of dirs.reverse()) this.setMeta(this.abs(e.path), e);
+    if (this.memoLoaded) await this.hasher.save();
   }
 
   /**
