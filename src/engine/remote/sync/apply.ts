@@ -27,6 +27,9 @@ import { SourceHasher } from '../../../builder/hasher.js';
 import { comparePaths, type ContextManifest, type ManifestDelta, type ManifestEntry } from './manifest.js';
 import type { ContextSlot } from './slot.js';
 
+/** Files of a batch written at once (the thread pool has 4 threads by default). */
+const WRITERS = 8;
+
 interface Upload {
   fh: FileHandle;
   hash: Hash;
@@ -195,11 +198,49 @@ export class ContextApplier {
     this.pending.delete(digest);
   }
 
-  /** Whole files of a `file_batch` message, in order. */
+  /**
+   * Whole files of a `file_batch` message: each verified in memory, then all written through the
+   * thread pool a few at a time (creating files is mostly waiting on the filesystem).
+   */
   async receiveBatch(files: { digest?: string; data?: Uint8Array; last?: boolean }[]): Promise<void> {
+    const writes: { rel: string; data: Uint8Array; hex: string }[] = [];
     for (const f of files) {
       if (!f.last) throw invalidArgument('build context upload: a file batch holds whole files only (each with last set)');
-      await this.receive(f.digest ?? '', f.data ?? Buffer.alloc(0), true);
+      const digest = f.digest ?? '';
+      const data = f.data ?? Buffer.alloc(0);
+      const paths = this.pending.get(digest);
+      if (!paths || this.uploads.has(digest)) throw invalidArgument(`build context upload: ${digest.slice(0, 19)}… was not asked for (or was sent twice)`);
+      this.verifyWhole(digest, paths, data);
+      this.pending.delete(digest);
+      for (const rel of paths) writes.push({ rel, data, hex: digest.slice(7) });
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < writes.length) {
+        const w = writes[next++]!;
+        const e = this.want.get(w.rel)!;
+        const fh = await open(this.abs(w.rel), 'wx', 0o600);
+        try {
+          await fh.writeFile(w.data);
+          await fh.chmod(e.mode);
+          await fh.utimes(e.mtimeMs / 1000, e.mtimeMs / 1000);
+        } finally {
+          await fh.close();
+        }
+        const abs = path.resolve(this.abs(w.rel));
+        this.hasher.remember(abs, await lstat(abs), w.hex);
+        this.metaSet.add(w.rel);
+        this.filesWritten++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITERS, writes.length) }, worker));
+  }
+
+  private verifyWhole(digest: string, paths: string[], data: Uint8Array): void {
+    this.bytesReceived += data.length;
+    const got = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (got !== digest || data.length !== this.sizes.get(digest)) {
+      throw dataLoss(`build context upload of ${paths[0]}: got ${got.slice(0, 19)}… (${data.length} bytes), expected ${digest.slice(0, 19)}…`, { hint: 'a file changed while it was sent; build again' });
     }
   }
 
@@ -208,11 +249,7 @@ export class ContextApplier {
    * (synchronously: small files, and no trip through the thread pool per call).
    */
   private receiveWhole(digest: string, paths: string[], data: Uint8Array): void {
-    this.bytesReceived += data.length;
-    const got = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    if (got !== digest || data.length !== this.sizes.get(digest)) {
-      throw dataLoss(`build context upload of ${paths[0]}: got ${got.slice(0, 19)}… (${data.length} bytes), expected ${digest.slice(0, 19)}…`, { hint: 'a file changed while it was sent; build again' });
-    }
+    this.verifyWhole(digest, paths, data);
     for (const rel of paths) {
       const e = this.want.get(rel)!;
       const fd = openSync(this.abs(rel), 'wx', 0o600);
@@ -223,7 +260,7 @@ export class ContextApplier {
       } finally {
         closeSync(fd);
       }
-      this.placed(rel, got.slice(7));
+      this.placed(rel, digest.slice(7));
       this.filesWritten++;
     }
     this.pending.delete(digest);
