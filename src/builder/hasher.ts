@@ -51,6 +51,12 @@ export class SourceHasher {
     await rename(tmp, this.file);
   }
 
+  /** Records a file's digest, known from writing it (its stat taken after the last change to it). */
+  remember(abs: string, st: Stats, hexDigest: string): void {
+    this.memo[abs] = [signature(st), hexDigest];
+    this.dirty = true;
+  }
+
   /** The hex sha256 of a file: from the memo when its stat matches, else read (synchronously up to 1 MiB). */
   fileDigest(abs: string, st: Stats): string | Promise<string> {
     const sig = signature(st);

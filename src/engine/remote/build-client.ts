@@ -3,20 +3,19 @@
  * (options, Dockerfile, secret ids, context id), the manifest in parts (only
  * the changes since the last build synced, when there was one; whole again if
  * the agent asks); then, once the agent answers which digests it lacks, the
- * secrets and those files (flow-controlled; a file up to a chunk in one
- * message, larger ones streamed from disk in chunks) and `files_done`; then the agent's build events (renumbered after this
+ * secrets and those files (upload-files.ts: small files batched when the
+ * agent takes batches, larger ones streamed in chunks) and `files_done`; then the agent's build events (renumbered after this
  * side's own `[internal] load build context` step) and the result, with
  * what was uploaded counted. Aborting `opts.signal` cancels the call, which
  * cancels the build on the agent.
  */
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { noBuildProgress, type BuildEvent, type BuildOptions, type BuildResult } from '../../builder/types.js';
 import { internal, type KilnError } from '../../errors.js';
 import type { BuildStart } from './build-start.js';
 import { diffManifest, manifestParts, type ContextManifest, type ManifestEntry } from './sync/manifest.js';
 import type { ScannedContext } from './sync/scan.js';
+import { uploadFiles } from './upload-files.js';
 
 export interface BuildCall {
   host: string;
@@ -29,7 +28,7 @@ export interface BuildCall {
 }
 
 interface DownMsg {
-  need?: { digests?: string[]; full_manifest?: boolean; more?: boolean };
+  need?: { digests?: string[]; full_manifest?: boolean; more?: boolean; batches?: boolean };
   event_json?: string;
   result_json?: string;
 }
@@ -104,25 +103,11 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
 
   const sizes = new Map(scanned.manifest.entries.flatMap((e) => (e.digest ? [[e.digest, e.size ?? 0] as const] : [])));
   const needed: string[] = [];
-  const sendFiles = async (digests: string[]) => {
+  const sendFiles = async (digests: string[], batches: boolean) => {
     for (const s of req.secrets) await write(call, { secret: s });
-    for (const d of digests) {
-      const file = scanned.sources.get(d);
-      if (!file) throw internal(`the agent asked for ${d}, which is not in the build context`);
-      if ((sizes.get(d) ?? Infinity) <= conn.chunkSize) {
-        // A small file (most of a context): one message, whole.
-        const data = await readFile(file);
-        await write(call, { file: { digest: d, data, last: true } });
-        upload.bytes += data.length;
-      } else {
-        for await (const data of createReadStream(file, { highWaterMark: conn.chunkSize })) {
-          await write(call, { file: { digest: d, data } });
-          upload.bytes += (data as Buffer).length;
-        }
-        await write(call, { file: { digest: d, data: Buffer.alloc(0), last: true } });
-      }
-      upload.files++;
-    }
+    const sent = await uploadFiles((m) => write(call, m), { sources: scanned.sources, sizes }, digests, { chunkSize: conn.chunkSize, batches });
+    upload.files += sent.files;
+    upload.bytes += sent.bytes;
     await write(call, { files_done: true });
     call.end();
     await req.onSynced?.();
@@ -137,7 +122,7 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
         uploading = sendManifest(scanned.manifest.entries, []).catch(fail);
       } else if (m.need) {
         needed.push(...(m.need.digests ?? []));
-        if (!m.need.more) uploading = sendFiles(needed).catch(fail);
+        if (!m.need.more) uploading = sendFiles(needed, Boolean(m.need.batches)).catch(fail);
       } else if (m.event_json !== undefined) progress.emit(renumber(JSON.parse(m.event_json) as BuildEvent));
       else if (m.result_json !== undefined) got = JSON.parse(m.result_json) as BuildResult;
     });

@@ -14,8 +14,6 @@ import path from 'node:path';
 import { secretValue } from '../../builder/mounts.js';
 import type { BuildOptions } from '../../builder/types.js';
 import { invalidArgument, isErrno, notFound, unimplemented } from '../../errors.js';
-import { decompress } from '../../layer/compress.js';
-import { extractLayer } from '../../layer/extract.js';
 import { remoteOptions, type BuildStart } from './build-start.js';
 import { manifestDigest } from './sync/manifest.js';
 import { loadLastSent, saveLastSent } from './sync/lastsent.js';
@@ -59,6 +57,8 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
     if (opts.contextTar) {
       dir = await mkdtemp(path.join(tmpdir(), 'kiln-context-'));
       temps.push(dir);
+      // Loaded only for a piped context: a directory context needs no tar code.
+      const [{ decompress }, { extractLayer }] = await Promise.all([import('../../layer/compress.js'), import('../../layer/extract.js')]);
       await extractLayer(await decompress(opts.contextTar), dir, { sameOwner: false, xattrs: false, whiteouts: 'none' }); // a plain tar: .wh. names are files
       id = contextId('<stdin>');
     } else if (!opts.context && opts.dockerfileText !== undefined) {

@@ -27,12 +27,13 @@ export interface BuildUpMsg {
   file?: { digest?: string; data?: Buffer; last?: boolean };
   secret?: { id?: string; value?: Buffer };
   files_done?: boolean;
+  file_batch?: { files?: { digest?: string; data?: Buffer; last?: boolean }[] };
 }
 
 /** Digests per Need message (71 bytes each: well under the 4 MiB message limit). */
 const NEED_PART = 20_000;
 
-export type BuildDownMsg = { need: { digests: string[]; full_manifest?: boolean; more?: boolean } } | { event_json: string } | { result_json: string };
+export type BuildDownMsg = { need: { digests: string[]; full_manifest?: boolean; more?: boolean; batches?: boolean } } | { event_json: string } | { result_json: string };
 
 export interface BuildSessionIo {
   messages: AsyncIterator<BuildUpMsg>;
@@ -148,17 +149,20 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     // (unless nothing changes: then the stored one stays as it is).
     const unchanged = delta !== undefined && delta.entries.length === 0 && delta.remove.length === 0;
     if (!unchanged) await clearSlotManifest(slot);
-    const applier = new ContextApplier(slot, manifest, ctx.stateDir, delta);
+    // The stat memo in the engine's root (the agent's state is `<root>/agent`): the builder's own, so the files
+    // the sync verified are not read again to hash COPY sources.
+    const applier = new ContextApplier(slot, manifest, path.dirname(ctx.stateDir), delta);
     const need = await applier.plan();
     const n = ctx.needPart ?? NEED_PART;
     for (let i = 0; i === 0 || i < need.length; i += n) {
-      await io.send({ need: { digests: need.slice(i, i + n), ...(i + n < need.length ? { more: true } : {}) } });
+      await io.send({ need: { digests: need.slice(i, i + n), batches: true, ...(i + n < need.length ? { more: true } : {}) } });
     }
     const secrets: SecretSpec[] = [];
     for (;;) {
       const m = await next();
       if (!m) throw cancelled('remote build: the client stopped before sending the whole context');
       if (m.file) await applier.receive(m.file.digest ?? '', m.file.data ?? Buffer.alloc(0), Boolean(m.file.last));
+      else if (m.file_batch) await applier.receiveBatch(m.file_batch.files ?? []);
       else if (m.secret) secrets.push(takeSecret(m.secret, start.secretIds));
       else if (m.files_done) break;
       else throw invalidArgument('remote build: unexpected message while the context is sent');

@@ -5,7 +5,8 @@
  * content already matches (digests memoised by stat, shared with the
  * builder's hasher) and answers the digests it lacks; `receive` takes their
  * bytes chunk by chunk into `incoming/`, verifies the sha256 and size, then
- * places them; `finish` makes the hardlinks and sets modes and mtimes
+ * places them (a whole file, alone or in a batch, is written with its mode
+ * and mtime at once); `finish` makes the hardlinks and sets modes and mtimes
  * (directories last, deepest first). Only what differs is touched, so the
  * stat memo stays valid for unchanged files.
  *
@@ -18,13 +19,16 @@
 import { createHash, type Hash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Stats } from 'node:fs';
-import { chmod, copyFile, link, lstat, lutimes, mkdir, open, readdir, readlink, rename, rm, symlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { chmodSync, closeSync, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
+import { copyFile, link, lstat, open, readdir, readlink, rename, rm, symlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { dataLoss, invalidArgument } from '../../../errors.js';
 import { SourceHasher } from '../../../builder/hasher.js';
 import { comparePaths, type ContextManifest, type ManifestDelta, type ManifestEntry } from './manifest.js';
 import type { ContextSlot } from './slot.js';
+
+/** Files of a batch written at once (the thread pool has 4 threads by default). */
+const WRITERS = 8;
 
 interface Upload {
   fh: FileHandle;
@@ -53,6 +57,8 @@ export class ContextApplier {
   private readonly uploads = new Map<string, Upload>();
   private readonly hasher: SourceHasher;
   private memoLoaded = false;
+  /** Paths written whole here with their mode and mtime already set: finish() leaves them be. */
+  private readonly metaSet = new Set<string>();
   /** Bytes received and files written, for the build's report. */
   bytesReceived = 0;
   filesWritten = 0;
@@ -66,7 +72,7 @@ export class ContextApplier {
     private readonly delta?: ManifestDelta,
   ) {
     for (const e of manifest.entries) this.want.set(e.path, e);
-    this.hasher = new SourceHasher(memoRoot, slot.dir);
+    this.hasher = new SourceHasher(memoRoot, path.resolve(slot.dir));
   }
 
   private abs(rel: string): string {
@@ -81,11 +87,12 @@ export class ContextApplier {
     } else await this.prune('');
     for (const e of this.delta?.entries ?? this.manifest.entries) {
       const abs = this.abs(e.path);
-      const st = await lstat(abs).catch(() => undefined);
+      // Synchronous: thousands of lstats cost less than as many trips through the thread pool.
+      const st = lstatSync(abs, { throwIfNoEntry: false });
       switch (e.type) {
         case 'dir':
           if (st && !st.isDirectory()) await rm(abs, { force: true });
-          if (!st?.isDirectory()) await mkdir(abs, { mode: 0o700 });
+          if (!st?.isDirectory()) mkdirSync(abs, { mode: 0o700 });
           break;
         case 'symlink':
           if (st && !keepable(st, e, st.isSymbolicLink() ? await readlink(abs) : undefined)) await rm(abs, { recursive: true, force: true });
@@ -107,6 +114,8 @@ export class ContextApplier {
           break;
       }
     }
+    // Files written here go into the memo as they are verified: the build's COPY then reads none of them again.
+    if (this.pending.size > 0) await this.loadMemo();
     if (this.memoLoaded) await this.hasher.save();
     return [...this.pending.keys()];
   }
@@ -114,11 +123,7 @@ export class ContextApplier {
   /** A kept file: its bytes must match; a file hardlinked to another is copied apart first. */
   private async matches(abs: string, st: Stats, e: ManifestEntry): Promise<boolean> {
     if (st.size !== e.size) return false;
-    if (!this.memoLoaded) {
-      // Loaded only when a kept file must be checked: a no-change sync with a delta reads no memo.
-      await this.hasher.load();
-      this.memoLoaded = true;
-    }
+    await this.loadMemo(); // only when a kept file must be checked: a no-change sync with a delta reads no memo
     if (st.nlink > 1) {
       const tmp = path.join(this.slot.incoming, `unlink-${st.ino}`);
       await copyFile(abs, tmp);
@@ -126,6 +131,19 @@ export class ContextApplier {
       st = await lstat(abs);
     }
     return `sha256:${await this.hasher.fileDigest(abs, st)}` === e.digest;
+  }
+
+  private async loadMemo(): Promise<void> {
+    if (this.memoLoaded) return;
+    await this.hasher.load();
+    this.memoLoaded = true;
+  }
+
+  /** A file now at `rel` with its content, mode and mtime final: its digest goes into the stat memo. */
+  private placed(rel: string, hexDigest: string): void {
+    const abs = path.resolve(this.abs(rel));
+    this.hasher.remember(abs, lstatSync(abs), hexDigest);
+    this.metaSet.add(rel);
   }
 
   /** Removes, under `rel`, everything the manifest does not keep (never following a symlink). */
@@ -159,6 +177,10 @@ export class ContextApplier {
     u.hash.update(data);
     await u.fh.write(data);
     if (!last) return;
+    // Mode and mtime of the path it is renamed to, set before it is closed.
+    const e = this.want.get(paths[paths.length - 1]!)!;
+    await u.fh.chmod(e.mode);
+    await u.fh.utimes(e.mtimeMs / 1000, e.mtimeMs / 1000);
     await u.fh.close();
     this.uploads.delete(digest);
     const got = `sha256:${u.hash.digest('hex')}`;
@@ -167,22 +189,78 @@ export class ContextApplier {
       throw dataLoss(`build context upload of ${paths[0]}: got ${got.slice(0, 19)}… (${u.bytes} bytes), expected ${digest.slice(0, 19)}…`, { hint: 'a file changed while it was sent; build again' });
     }
     for (const [i, rel] of paths.entries()) {
-      if (i === paths.length - 1) await rename(u.file, this.abs(rel));
-      else await copyFile(u.file, this.abs(rel));
+      if (i === paths.length - 1) {
+        await rename(u.file, this.abs(rel));
+        this.placed(rel, got.slice(7));
+      } else await copyFile(u.file, this.abs(rel)); // its mode and mtime set by finish()
       this.filesWritten++;
     }
     this.pending.delete(digest);
   }
 
-  /** A file in one message: verified in memory, then written where it goes. */
-  private async receiveWhole(digest: string, paths: string[], data: Uint8Array): Promise<void> {
+  /**
+   * Whole files of a `file_batch` message: each verified in memory, then all written through the
+   * thread pool a few at a time (creating files is mostly waiting on the filesystem).
+   */
+  async receiveBatch(files: { digest?: string; data?: Uint8Array; last?: boolean }[]): Promise<void> {
+    const writes: { rel: string; data: Uint8Array; hex: string }[] = [];
+    for (const f of files) {
+      if (!f.last) throw invalidArgument('build context upload: a file batch holds whole files only (each with last set)');
+      const digest = f.digest ?? '';
+      const data = f.data ?? Buffer.alloc(0);
+      const paths = this.pending.get(digest);
+      if (!paths || this.uploads.has(digest)) throw invalidArgument(`build context upload: ${digest.slice(0, 19)}… was not asked for (or was sent twice)`);
+      this.verifyWhole(digest, paths, data);
+      this.pending.delete(digest);
+      for (const rel of paths) writes.push({ rel, data, hex: digest.slice(7) });
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < writes.length) {
+        const w = writes[next++]!;
+        const e = this.want.get(w.rel)!;
+        const fh = await open(this.abs(w.rel), 'wx', 0o600);
+        try {
+          await fh.writeFile(w.data);
+          await fh.chmod(e.mode);
+          await fh.utimes(e.mtimeMs / 1000, e.mtimeMs / 1000);
+        } finally {
+          await fh.close();
+        }
+        const abs = path.resolve(this.abs(w.rel));
+        this.hasher.remember(abs, await lstat(abs), w.hex);
+        this.metaSet.add(w.rel);
+        this.filesWritten++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITERS, writes.length) }, worker));
+  }
+
+  private verifyWhole(digest: string, paths: string[], data: Uint8Array): void {
     this.bytesReceived += data.length;
     const got = `sha256:${createHash('sha256').update(data).digest('hex')}`;
     if (got !== digest || data.length !== this.sizes.get(digest)) {
       throw dataLoss(`build context upload of ${paths[0]}: got ${got.slice(0, 19)}… (${data.length} bytes), expected ${digest.slice(0, 19)}…`, { hint: 'a file changed while it was sent; build again' });
     }
+  }
+
+  /**
+   * A file in one message: verified in memory, then written where it goes with its mode and mtime
+   * (synchronously: small files, and no trip through the thread pool per call).
+   */
+  private receiveWhole(digest: string, paths: string[], data: Uint8Array): void {
+    this.verifyWhole(digest, paths, data);
     for (const rel of paths) {
-      await writeFile(this.abs(rel), data, { mode: 0o600, flag: 'wx' });
+      const e = this.want.get(rel)!;
+      const fd = openSync(this.abs(rel), 'wx', 0o600);
+      try {
+        writeFileSync(fd, data);
+        fchmodSync(fd, e.mode);
+        futimesSync(fd, e.mtimeMs / 1000, e.mtimeMs / 1000);
+      } finally {
+        closeSync(fd);
+      }
+      this.placed(rel, digest.slice(7));
       this.filesWritten++;
     }
     this.pending.delete(digest);
@@ -204,9 +282,10 @@ export class ContextApplier {
         continue;
       }
       if (e.type === 'dir') dirs.push(e);
-      else await this.setMeta(abs, e);
+      else if (!this.metaSet.has(e.path)) this.setMeta(abs, e);
     }
-    for (const e of dirs.reverse()) await this.setMeta(this.abs(e.path), e);
+    for (const e of dirs.reverse()) this.setMeta(this.abs(e.path), e);
+    if (this.memoLoaded) await this.hasher.save();
   }
 
   /**
@@ -225,13 +304,13 @@ export class ContextApplier {
   }
 
   /** Mode and mtime, only when they differ (a chmod moves ctime, which would void the stat memo). */
-  private async setMeta(abs: string, e: ManifestEntry): Promise<void> {
-    const st = await lstat(abs);
+  private setMeta(abs: string, e: ManifestEntry): void {
+    const st = lstatSync(abs);
     if (e.type === 'symlink') {
-      if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) await lutimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
+      if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) lutimesSync(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
       return;
     }
-    if ((st.mode & 0o7777) !== e.mode) await chmod(abs, e.mode);
-    if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) await utimes(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
+    if ((st.mode & 0o7777) !== e.mode) chmodSync(abs, e.mode);
+    if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) utimesSync(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
   }
 }
