@@ -20,6 +20,7 @@ import type { Repository } from '../registry/repository.js';
 import type { CacheRecord } from './cache.js';
 import { BUILDKIT_CACHE_CONFIG, decodeCacheConfig, encodeCacheConfig, type CacheConfig, type DecodedStep, type ExportChain } from './cache-config.js';
 import { decodeInlineCache } from './cache-inline.js';
+import { decodeBuildkitChains } from './buildkit-keys/chains.js';
 import type { CacheLocation } from './cache-location.js';
 import type { BuildProgress } from './types.js';
 
@@ -56,7 +57,8 @@ export async function readCache(loc: CacheLocation): Promise<Map<string, Decoded
     throw invalidArgument(`${where} is neither a cache manifest nor an image`);
   }
   const config = parseJson<CacheConfig>(await loc.readBytes(configDesc), where);
-  return decodeCacheConfig(config, blobs, where);
+  // kiln's keys and the chain names of BuildKit's records (distinct hashes: one map).
+  return new Map([...decodeCacheConfig(config, blobs, where), ...decodeBuildkitChains(config, blobs, where)]);
 }
 
 /** The steps of every `--cache-from` location, read once at the start of a build. */

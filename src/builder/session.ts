@@ -29,6 +29,8 @@ export interface LocalImageView {
   id: string;
   manifest: Manifest;
   config: ImageConfig;
+  /** The digest the reference resolved to in its registry (an index's or a manifest's), when known: BuildKit's cache key of the base. */
+  repoDigest?: string;
 }
 
 /** What the builder needs from an engine (injected; build/ never imports engines). */
