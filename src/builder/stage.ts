@@ -104,6 +104,8 @@ const chainContext = (s: BuildSession, plan: BuildPlan, stage: Stage): ChainCont
   buildArgs: plan.buildArgs,
   ...(s.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: s.opts.sourceDateEpoch } : {}),
   ...(s.opts.addHosts ? { addHosts: s.opts.addHosts } : {}),
+  contextDir: s.contextDir,
+  epochFree: s.opts.sourceDateEpoch === undefined,
 });
 
 async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promise<ImageState> {
@@ -170,7 +172,7 @@ async function runStep(
   const stepKey = linkKey ? nextKey(prev.key, linkKey) : nextKey(prev.key, JSON.stringify(body), extra);
   if (inst.kind === 'workdir') applyConfigInstruction(state.config, inst, flags);
   // BuildKit's name for the state after this step: a --cache-from BuildKit wrote may hold it.
-  state.bkChain = stepChain(chainContext(s, plan, stage), prev, state, inst, scope);
+  state.bkChain = await stepChain(chainContext(s, plan, stage), prev, state, inst, scope);
   if (!state.bkChain) delete state.bkChain;
 
   s.progress.emit({ kind: 'start', step: step! });

@@ -1,7 +1,7 @@
 /**
  * A cache a real buildkitd (src/testing/buildkit.ts) exports is hit by kiln on
  * a fresh root for the steps whose BuildKit keys kiln computes (FROM image,
- * WORKDIR, RUN): nothing runs, and the files are BuildKit's (a time stamp a
+ * WORKDIR, RUN, a plain COPY of one context file): nothing runs, and the files are BuildKit's (a time stamp a
  * RUN wrote is the one BuildKit's build wrote). Through a local dir and a
  * registry cache, both mode=max.
  */
@@ -35,8 +35,9 @@ before(async () => {
   mkdirSync(ctx);
   writeFileSync(
     path.join(ctx, 'Dockerfile'),
-    `FROM ${base}\nENV X=1 Y="a b"\nARG A=5\nWORKDIR /app\nRUN date +%s%N > stamp && echo "$X $Y $A" > v\nRUN ["/bin/sh", "-c", "cat stamp v > both"]\nCMD ["cat", "/app/both"]\n`,
+    `FROM ${base}\nENV X=1 Y="a b"\nARG A=5\nWORKDIR /app\nRUN date +%s%N > stamp && echo "$X $Y $A" > v\nCOPY f.txt ./\nRUN ["/bin/sh", "-c", "cat stamp v f.txt > both"]\nCMD ["cat", "/app/both"]\n`,
   );
+  writeFileSync(path.join(ctx, 'f.txt'), 'from the context\n');
   const out = path.join(tmp, 'bk-out');
   await bk.buildctl([
     'build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`,
@@ -45,7 +46,7 @@ before(async () => {
     '--output', `type=local,dest=${out}`,
   ]);
   bkStamp = readFileSync(path.join(out, 'app', 'both'), 'utf8');
-  assert.match(bkStamp, /^\d+\S*\n1 a b 5\n$/);
+  assert.match(bkStamp, /^\d+\S*\n1 a b 5\nfrom the context\n$/);
 });
 
 after(async () => {
@@ -55,11 +56,11 @@ after(async () => {
 });
 
 for (const kind of ['local', 'registry'] as const) {
-  test(`BuildKit's ${kind} cache (mode=max) → kiln on a fresh root: WORKDIR and both RUNs CACHED, BuildKit's files`, async () => {
+  test(`BuildKit's ${kind} cache (mode=max) → kiln on a fresh root: WORKDIR, both RUNs and the COPY CACHED, BuildKit's files`, async () => {
     const from = kind === 'local' ? `type=local,src=${path.join(tmp, 'bk-cache')}` : `type=registry,ref=${reg.host}/cache/bk:max`;
     const dest = path.join(tmp, `kiln-out-${kind}`);
     const r = await kilnOk(['build', '--progress=plain', '--cache-from', from, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, `fresh-${kind}`) });
-    assert.equal(cached(r.stderr), 3, stepLines(r.stderr).join('\n'));
+    assert.equal(cached(r.stderr), 4, stepLines(r.stderr).join('\n'));
     assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), bkStamp, 'the layers are the ones BuildKit made: nothing ran');
   });
 }
@@ -67,10 +68,23 @@ for (const kind of ['local', 'registry'] as const) {
 test('a changed RUN misses (and the steps before it still hit)', async () => {
   const other = path.join(tmp, 'ctx2');
   mkdirSync(other);
-  writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8').replace('cat stamp v > both', 'cat v stamp > both'));
+  writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8').replace('cat stamp v f.txt > both', 'cat v stamp f.txt > both'));
+  writeFileSync(path.join(other, 'f.txt'), 'from the context\n');
   const dest = path.join(tmp, 'kiln-out-changed');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, other], { root: path.join(tmp, 'fresh-changed') });
+  assert.equal(cached(r.stderr), 3, stepLines(r.stderr).join('\n'));
+  const [stamp, v, f] = bkStamp.split('\n');
+  assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${v}\n${stamp}\n${f}\n`);
+});
+
+test("a COPY source whose bytes changed misses, and so does the RUN after it; the RUN before it hits", async () => {
+  const other = path.join(tmp, 'ctx3');
+  mkdirSync(other);
+  writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8'));
+  writeFileSync(path.join(other, 'f.txt'), 'from the context, changed\n');
+  const dest = path.join(tmp, 'kiln-out-copy-changed');
+  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, other], { root: path.join(tmp, 'fresh-copy-changed') });
   assert.equal(cached(r.stderr), 2, stepLines(r.stderr).join('\n'));
   const [stamp, v] = bkStamp.split('\n');
-  assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${v}\n${stamp}\n`);
+  assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${stamp}\n${v}\nfrom the context, changed\n`);
 });

@@ -13,13 +13,15 @@
  *   RUN echo "$X" > /x && ls
  *   COPY f.txt ./
  *   RUN cat f.txt
+ * (f.txt = "hello\n", mode 0644, owned by root).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Descriptor } from '../../oci/types.js';
 import type { CacheConfig } from '../cache-config.js';
 import { goJson } from './go-json.js';
-import { execDigest, imageSourceDigest, mkdirDigest, rootKey, ROOT_SELECTOR } from './keys.js';
+import { contentRecord, copyDigest, execDigest, fileHeader, imageSourceDigest, mkdirDigest, rootKey, ROOT_SELECTOR, sha256 } from './keys.js';
+import { resolveDest } from './copy-chain.js';
 import { baseChain, runChain, workdirChain } from './step.js';
 import { decodeBuildkitChains } from './chains.js';
 import { buildkitStepOn } from './stage-chain.js';
@@ -53,6 +55,22 @@ test('exec (RUN): op digest and record digest, with the stage env, ARGs after EN
 test('file op (WORKDIR /app): the mkdir action, op digest and record digest', () => {
   assert.equal(mkdirDigest('/app'), 'sha256:7ea5325d7cca0cfc78567c2d7347cc6dac674e45bef5edb2a83f5b7cf188ff3a');
   assert.equal(rootKey(mkdirDigest('/app'), 0), 'sha256:807b3e8722c68572736f54d83fd741a5b1d69ccbef218fae52b4149a56d232ce');
+});
+
+test('file op (COPY f.txt ./ after WORKDIR /app): the copy action, the content checksum of f.txt ("hello\\n", 0644, root), the records', () => {
+  assert.equal(resolveDest('/app', './'), '/app/');
+  assert.equal(copyDigest({ src: 'f.txt', dest: resolveDest('/app', './') }), 'sha256:eb0046dd904274680ebe565171f5411131b1ae8b607cb8c0eebabc19e853046d');
+  assert.equal(rootKey(copyDigest({ src: 'f.txt', dest: '/app/' }), 0), 'sha256:ae9efd33c91a52811d9f8d49aa73503de7d45b37017c42f705a9ce5875790878');
+  const checksum = sha256(fileHeader({ mode: 0o100644, uid: 0, gid: 0, size: 6 }) + 'hello\n');
+  assert.equal(checksum, 'sha256:09eefdc91e8894bc767daae7daa5a4e8cbf396610f10ae20604d9086c76d4a93');
+  assert.equal(contentRecord([checksum]), 'sha256:c24a47b576469b52903dd7e5045a62fee5855b447dee1771d67b829458d2c08e');
+});
+
+test('COPY destinations resolved as the frontend does (NormalizePath, trailing slash kept)', () => {
+  assert.deepEqual(
+    [resolveDest('/', '.'), resolveDest('/app', 'x.txt'), resolveDest('/app', '/etc/'), resolveDest('/app', '../y/'), resolveDest('/', '/'), resolveDest('/a', 'b/.')],
+    ['/', '/app/x.txt', '/etc/', '/y/', '/', '/a/b/.'],
+  );
 });
 
 // The second build's exported cache config, as buildkitd wrote it, and its layer descriptors (diff IDs annotated).

@@ -70,3 +70,39 @@ export function chainName(recordDigest: string, inputs: { chain: string; selecto
   if (inputs.length === 0) return recordDigest;
   return sha256(JSON.stringify([recordDigest, inputs.map((i) => [i.chain, i.selector ?? ''])]));
 }
+
+/** What a plain `COPY <src> <dest>` of the context becomes: the copy action's fields BuildKit hashes. */
+export interface CopyAction {
+  /** The source's base name (BuildKit hashes the selector path separately, through the content checksum). */
+  src: string;
+  /** The destination as the frontend resolved it (absolute; a trailing "/" kept). */
+  dest: string;
+}
+
+/** The file op of a plain COPY from the context (no --chown/--chmod/--link/--parents/--exclude): its digest. */
+export function copyDigest(a: CopyAction): string {
+  const action = goJson({
+    src: a.src,
+    dest: a.dest,
+    mode: -1,
+    followSymlink: true,
+    dirCopyContents: true,
+    createDestPath: true,
+    allowWildcard: true,
+    allowEmptyWildcard: true,
+    timestamp: -1,
+  });
+  return sha256(goJson({ Type: 'buildkit.file.v0', Actions: [Buffer.from(action).toString('base64')] }));
+}
+
+/**
+ * The header part of contenthash's checksum of a regular file (tar header
+ * fields, name empty, no user or group names); the checksum is sha256 of this
+ * followed by the file's bytes.
+ */
+export function fileHeader(f: { mode: number; uid: number; gid: number; size: number }): string {
+  return `namemode${f.mode & 0o7777}uid${f.uid}gid${f.gid}size${f.size}typeflag0linknameunamegnamedevmajor0devminor0`;
+}
+
+/** The root record of a COPY's content (the slow cache key): the checksums of its selectors, as a digest list, output -1. */
+export const contentRecord = (checksums: string[]): string => rootKey(sha256(checksums.join('\0')), -1);

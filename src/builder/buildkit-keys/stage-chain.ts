@@ -10,12 +10,17 @@ import { argvOf, shellOf } from '../config-step.js';
 import type { CacheRecord } from '../cache.js';
 import type { ImageState } from '../state.js';
 import { baseChain, runChain, workdirChain } from './step.js';
+import { copyChain } from './copy-chain.js';
 
 export interface ChainContext {
   platform: Platform;
   buildArgs: Record<string, string>;
   sourceDateEpoch?: number;
   addHosts?: string[];
+  /** The build context's directory (COPY sources). */
+  contextDir?: string;
+  /** No SOURCE_DATE_EPOCH: COPY's file op then carries no time. */
+  epochFree?: boolean;
 }
 
 /** The base image's chain: none under SOURCE_DATE_EPOCH (BuildKit's ops then carry the time), nor without its registry digest. */
@@ -24,12 +29,13 @@ export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined
   return baseChain(repoDigest, normalizePlatform(ctx.platform));
 }
 
-/** The chain after a layer step (RUN, WORKDIR, COPY, ADD) on `prev`; `next` is the config after it (WORKDIR applied). */
-export function stepChain(ctx: ChainContext, prev: ImageState, next: ImageState, inst: Instruction, scope: StageScope): string | undefined {
+/** The chain after a layer step (RUN, WORKDIR, a plain COPY of one context file) on `prev`; `next` is the config after it (WORKDIR applied). */
+export async function stepChain(ctx: ChainContext, prev: ImageState, next: ImageState, inst: Instruction, scope: StageScope): Promise<string | undefined> {
   const parent = prev.bkChain;
   if (!parent) return undefined;
   const c = prev.config.config ?? {};
   if (inst.kind === 'workdir') return c.User ? undefined : workdirChain(parent, next.config.config?.WorkingDir || '/');
+  if (inst.kind === 'copy' || inst.kind === 'add') return ctx.contextDir !== undefined && ctx.epochFree ? copyChain(parent, inst, ctx.contextDir, c.WorkingDir || '/') : undefined;
   if (inst.kind !== 'run') return undefined;
   if (inst.mounts.length > 0 || inst.network !== 'default' || inst.security !== 'sandbox' || inst.heredocs.length > 0) return undefined;
   if ((ctx.addHosts ?? []).length > 0 || PROXY_ARGS.some((k) => Object.hasOwn(ctx.buildArgs, k))) return undefined;
