@@ -62,7 +62,7 @@ export async function writeCache(s: BuildSession, deps: BuilderDeps, final: Imag
       to.type === 'local'
         ? localCacheLocation(to.dest, deps.content, to.tag)
         : registryCacheLocation(await cacheRegistry(deps), to.ref, '--cache-to', s.cache.remote?.repositories ?? []);
-    await exportCache(loc, chainsFor(s, final, to.mode), s.cache.used, to.imageManifest ?? true);
+    await exportCache(loc, chainsFor(s, final, to.mode), s.cache.used, to.imageManifest ?? true, s.bkOps);
   } catch (e) {
     s.progress.emit({ kind: 'error', step, seconds: (performance.now() - t0) / 1000, message: (e as Error).message });
     throw e;

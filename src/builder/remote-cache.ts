@@ -21,6 +21,8 @@ import type { CacheRecord } from './cache.js';
 import { BUILDKIT_CACHE_CONFIG, decodeCacheConfig, encodeCacheConfig, type CacheConfig, type DecodedStep, type ExportChain } from './cache-config.js';
 import { decodeInlineCache } from './cache-inline.js';
 import { decodeBuildkitChains } from './buildkit-keys/chains.js';
+import { addBuildkitRecords } from './buildkit-keys/export.js';
+import type { StepOp } from './buildkit-keys/stage-chain.js';
 import type { CacheLocation } from './cache-location.js';
 import type { BuildProgress } from './types.js';
 
@@ -108,8 +110,10 @@ export class RemoteCacheSource {
  * the cache config, then the root: an image manifest (`imageManifest`, the
  * default) or an image index. Answers the root's digest.
  */
-export async function exportCache(loc: CacheLocation, chains: ExportChain[], records: Map<string, CacheRecord>, imageManifest = true): Promise<string> {
+export async function exportCache(loc: CacheLocation, chains: ExportChain[], records: Map<string, CacheRecord>, imageManifest = true, ops?: Map<string, StepOp>): Promise<string> {
   const { config, blobs } = encodeCacheConfig(chains, records);
+  // BuildKit's records too, for the steps whose ops kiln knows (`ops`: the build's), so buildkitd hits them.
+  if (ops) addBuildkitRecords(config, chains, records, ops);
   for (const d of blobs) await loc.push(d);
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDesc: Descriptor = { mediaType: BUILDKIT_CACHE_CONFIG, digest: sha256Digest(configBytes), size: configBytes.length };

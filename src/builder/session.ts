@@ -23,6 +23,7 @@ import { builderStateDir, claimScratch, dropScratch, scratchDir } from './owned.
 import { nextKey, unpackState, type ImageState } from './state.js';
 import { epochTime } from './epoch.js';
 import { noBuildProgress, type BuildOptions, type BuildProgress, type StepInfo } from './types.js';
+import type { StepOp } from './buildkit-keys/stage-chain.js';
 
 export interface LocalImageView {
   /** Config digest. */
@@ -65,6 +66,8 @@ export class BuildSession {
   signal?: AbortSignal;
   ranSteps = 0;
   cachedSteps = 0;
+  /** BuildKit's op of each step key (and base key) of this build, for `--cache-to` (buildkit-keys/export.ts). */
+  readonly bkOps = new Map<string, StepOp>();
   private steps = 0;
   private scratchName?: Promise<string>;
 

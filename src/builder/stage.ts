@@ -37,7 +37,7 @@ import { stepError } from './step-error.js';
 import { EPOCH_ARG } from './epoch.js';
 import { skipsRule, tracking, undefinedVarWarnings } from '../dockerfile/undefined-var.js';
 import { warningLine } from '../dockerfile/checks.js';
-import { baseImageChain, buildkitStepOn, stepChain, type ChainContext } from './buildkit-keys/stage-chain.js';
+import { baseImageChain, buildkitStepOn, nextChain, type ChainContext } from './buildkit-keys/stage-chain.js';
 
 const HISTORY_COMMENT = 'kiln.dockerfile.v0';
 const LAYER_KINDS = new Set(['run', 'copy', 'add', 'workdir']);
@@ -130,6 +130,7 @@ async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promis
   // Layers and times depend on the epoch: a step cached without it (or with another) must not answer.
   if (s.opts.sourceDateEpoch !== undefined && stage.base.kind !== 'stage') state.key = nextKey(state.key, `${EPOCH_ARG}=${s.opts.sourceDateEpoch}`);
   if (stage.base.kind !== 'stage') state.baseKey = state.key;
+  if (stage.base.kind === 'image' && state.bkChain) s.bkOps.set(state.key, { record: state.bkChain });
   const c = (state.config.config ??= {});
   if (!(c.Env ?? []).some((kv) => kv.startsWith('PATH='))) c.Env = [...(c.Env ?? []), `PATH=${DEFAULT_PATH}`];
   return state;
@@ -172,8 +173,10 @@ async function runStep(
   const stepKey = linkKey ? nextKey(prev.key, linkKey) : nextKey(prev.key, JSON.stringify(body), extra);
   if (inst.kind === 'workdir') applyConfigInstruction(state.config, inst, flags);
   // BuildKit's name for the state after this step: a --cache-from BuildKit wrote may hold it.
-  state.bkChain = await stepChain(chainContext(s, plan, stage), prev, state, inst, scope);
-  if (!state.bkChain) delete state.bkChain;
+  const bk = await nextChain(chainContext(s, plan, stage), prev, state, inst, scope);
+  if (bk.chain) state.bkChain = bk.chain;
+  else delete state.bkChain;
+  s.bkOps.set(stepKey, bk.op);
 
   s.progress.emit({ kind: 'start', step: step! });
   let hit = (await s.cache.get(stepKey)) ?? (linkKey ? await s.cache.get(linkKey) : undefined);

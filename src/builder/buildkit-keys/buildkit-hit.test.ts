@@ -3,7 +3,8 @@
  * a fresh root for the steps whose BuildKit keys kiln computes (FROM image,
  * WORKDIR, RUN, a plain COPY of one context file): nothing runs, and the files are BuildKit's (a time stamp a
  * RUN wrote is the one BuildKit's build wrote). Through a local dir and a
- * registry cache, both mode=max.
+ * registry cache, both mode=max. And the other way: kiln's export makes a
+ * buildkitd that pruned its own cache show every step CACHED.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -87,4 +88,23 @@ test("a COPY source whose bytes changed misses, and so does the RUN after it; th
   assert.equal(cached(r.stderr), 2, stepLines(r.stderr).join('\n'));
   const [stamp, v] = bkStamp.split('\n');
   assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${stamp}\n${v}\nfrom the context, changed\n`);
+});
+
+test("kiln's export (local and registry, mode=max) → buildkitd with no cache of its own: every step CACHED, kiln's files", async () => {
+  const root = path.join(tmp, 'kiln-writes');
+  const local = path.join(tmp, 'kiln-cache');
+  const dest = path.join(tmp, 'kiln-built');
+  await kilnOk(['build', '--cache-to', `type=local,dest=${local},mode=max`, '--cache-to', `type=registry,ref=${reg.host}/cache/kiln:max,mode=max`, '-o', `type=local,dest=${dest}`, ctx], { root });
+  const kilnStamp = readFileSync(path.join(dest, 'app', 'both'), 'utf8');
+  assert.notEqual(kilnStamp, bkStamp, 'kiln ran its steps (no --cache-from)');
+  for (const imp of [`type=local,src=${local}`, `type=registry,ref=${reg.host}/cache/kiln:max`]) {
+    await bk.buildctl(['prune', '--all']);
+    const out = path.join(tmp, `bk-from-kiln-${imp.replace(/\W/g, '_')}`);
+    const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--import-cache', imp, '--output', `type=local,dest=${out}`]);
+    // (buildctl repeats a step's header when it prints more of its progress later.)
+    const steps = new Set(r.stderr.split('\n').filter((l) => /^#\d+ \[\d\/\d\] (WORKDIR|RUN|COPY)/.test(l)));
+    assert.equal(steps.size, 4, r.stderr);
+    assert.equal(cached(r.stderr), 4, `${imp}: ${r.stderr}`);
+    assert.equal(readFileSync(path.join(out, 'app', 'both'), 'utf8'), kilnStamp, `${imp}: BuildKit used kiln's layers`);
+  }
 });

@@ -1,5 +1,5 @@
 /**
- * BuildKit's chain name after a plain `COPY <file> <dest>` from the build
+ * BuildKit's op for a plain `COPY <file> <dest>` from the build
  * context: one regular file (no wildcard, directory, symlink, heredoc, --from
  * or flag). Its record links the state before (no selector) and the root
  * record of the content checksum (keys.ts contentRecord), so the file's bytes,
@@ -10,7 +10,8 @@ import { createReadStream } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CopyInstruction } from '../../dockerfile/index.js';
-import { chainName, contentRecord, copyDigest, fileHeader, rootKey } from './keys.js';
+import { contentRecord, copyDigest, fileHeader, rootKey } from './keys.js';
+import type { BuildkitOp } from './step.js';
 
 /** `p` against `cwd` as BuildKit's NormalizePath with keepSlash: joined, cleaned, a trailing "/" kept. */
 export function resolveDest(cwd: string, p: string): string {
@@ -21,7 +22,7 @@ export function resolveDest(cwd: string, p: string): string {
   return out;
 }
 
-export async function copyChain(parent: string, inst: CopyInstruction, contextDir: string, cwd: string): Promise<string | undefined> {
+export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string): Promise<BuildkitOp | undefined> {
   if (inst.kind !== 'copy' || inst.from !== undefined || inst.chown || inst.chmod || inst.link || inst.parents || inst.exclude.length > 0) return undefined;
   const only = inst.sources.length === 1 ? inst.sources[0] : undefined;
   if (only?.kind !== 'path' || /[*?[\\]/.test(only.path)) return undefined;
@@ -34,5 +35,5 @@ export async function copyChain(parent: string, inst: CopyInstruction, contextDi
   for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
   const checksum = `sha256:${h.digest('hex')}`;
   const record = rootKey(copyDigest({ src: path.posix.basename(src), dest: resolveDest(cwd, inst.dest) }), 0);
-  return chainName(record, [{ chain: parent }, { chain: contentRecord([checksum]) }]);
+  return { record, content: contentRecord([checksum]) };
 }

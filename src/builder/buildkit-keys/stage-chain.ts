@@ -9,8 +9,8 @@ import type { Platform } from '../../oci/types.js';
 import { argvOf, shellOf } from '../config-step.js';
 import type { CacheRecord } from '../cache.js';
 import type { ImageState } from '../state.js';
-import { baseChain, runChain, workdirChain } from './step.js';
-import { copyChain } from './copy-chain.js';
+import { baseChain, opChain, runOp, workdirOp, type BuildkitOp } from './step.js';
+import { copyOp } from './copy-chain.js';
 
 export interface ChainContext {
   platform: Platform;
@@ -29,18 +29,39 @@ export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined
   return baseChain(repoDigest, normalizePlatform(ctx.platform));
 }
 
-/** The chain after a layer step (RUN, WORKDIR, a plain COPY of one context file) on `prev`; `next` is the config after it (WORKDIR applied). */
-export async function stepChain(ctx: ChainContext, prev: ImageState, next: ImageState, inst: Instruction, scope: StageScope): Promise<string | undefined> {
-  const parent = prev.bkChain;
-  if (!parent) return undefined;
+/**
+ * BuildKit's op for a layer step (RUN, WORKDIR, a plain COPY of one context
+ * file) on `prev`, `next` being the state after it (WORKDIR applied): `op`
+ * undefined is no op (WORKDIR /: the chain stays); undefined means kiln cannot
+ * say (the chain stops).
+ */
+export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageState, inst: Instruction, scope: StageScope): Promise<{ op?: BuildkitOp } | undefined> {
+  if (!prev.bkChain) return undefined;
   const c = prev.config.config ?? {};
-  if (inst.kind === 'workdir') return c.User ? undefined : workdirChain(parent, next.config.config?.WorkingDir || '/');
-  if (inst.kind === 'copy' || inst.kind === 'add') return ctx.contextDir !== undefined && ctx.epochFree ? copyChain(parent, inst, ctx.contextDir, c.WorkingDir || '/') : undefined;
+  if (inst.kind === 'workdir') {
+    if (c.User) return undefined;
+    const op = workdirOp(next.config.config?.WorkingDir || '/');
+    return op ? { op } : {};
+  }
+  if (inst.kind === 'copy' || inst.kind === 'add') {
+    const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/') : undefined;
+    return op ? { op } : undefined;
+  }
   if (inst.kind !== 'run') return undefined;
   if (inst.mounts.length > 0 || inst.network !== 'default' || inst.security !== 'sandbox' || inst.heredocs.length > 0) return undefined;
   if ((ctx.addHosts ?? []).length > 0 || PROXY_ARGS.some((k) => Object.hasOwn(ctx.buildArgs, k))) return undefined;
   const args = argvOf(inst.command, shellOf(c));
-  return runChain(parent, { args, env: scope.runEnv(), cwd: c.WorkingDir || '/', ...(c.User ? { user: c.User } : {}) }, normalizePlatform(ctx.platform));
+  return { op: runOp({ args, env: scope.runEnv(), cwd: c.WorkingDir || '/', ...(c.User ? { user: c.User } : {}) }, normalizePlatform(ctx.platform)) };
+}
+
+/** A kiln step as BuildKit sees it: an op, none (WORKDIR /), or unknown (null: the chain stops). */
+export type StepOp = BuildkitOp | 'none' | null;
+
+/** The chain name after a layer step (./step.ts opChain), if kiln can name it, and the step's op. */
+export async function nextChain(ctx: ChainContext, prev: ImageState, next: ImageState, inst: Instruction, scope: StageScope): Promise<{ chain?: string; op: StepOp }> {
+  const s = await stepOp(ctx, prev, next, inst, scope);
+  if (!s || !prev.bkChain) return { op: null };
+  return s.op ? { chain: opChain(prev.bkChain, s.op), op: s.op } : { chain: prev.bkChain, op: 'none' };
 }
 
 /**

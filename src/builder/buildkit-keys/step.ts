@@ -1,30 +1,43 @@
 /**
- * The chain name (keys.ts chainName) BuildKit's records would have for kiln's
- * state after a step, for the steps whose LLB kiln knows exactly what
- * BuildKit's Dockerfile frontend makes of them; undefined for the others (the
- * chain stops there, and later steps match only kiln's own keys):
- *
- *   FROM image   the image source with the digest the reference resolved to and the platform
- *   RUN          a shell or exec form with no --mount, default network, no --add-host, no heredoc,
- *                no proxy build args (BuildKit keeps those out of the env), no SOURCE_DATE_EPOCH
- *   WORKDIR      a mkdir of the absolute directory (none for "/"), when no USER is set
- *
- * COPY/ADD are not yet computed: BuildKit keys them by its contenthash
- * checksums of the sources (see README.md in this folder).
+ * BuildKit's ops for kiln's steps, and the chain names (keys.ts chainName)
+ * their records have: an op is its record digest and how it links the state
+ * before it (the selector on that link, and for a COPY the root record of its
+ * content). Which steps are described, and when, is ./stage-chain.ts.
  */
 import type { Platform } from '../../oci/types.js';
 import { chainName, execDigest, imageSourceDigest, mkdirDigest, rootKey, ROOT_SELECTOR, type ExecMeta } from './keys.js';
 
+export interface BuildkitOp {
+  /** The record digest (keys.ts rootKey of the op's digest, output 0). */
+  record: string;
+  /** The selector on the link to the state before. */
+  selector?: string;
+  /** A COPY's second input: the root record of its content checksum. */
+  content?: string;
+}
+
+/** The chain name of the state `op` makes on `parent`. */
+export function opChain(parent: string, op: BuildkitOp): string {
+  return chainName(op.record, [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }, ...(op.content ? [{ chain: op.content }] : [])]);
+}
+
+/** The base image's root record (also its chain name). */
 export function baseChain(topDigest: string, platform: Platform): string {
   return chainName(rootKey(imageSourceDigest(topDigest, platform), 0), []);
 }
 
-export function runChain(parent: string, meta: ExecMeta, platform: Platform): string {
-  return chainName(rootKey(execDigest(meta, platform), 0), [{ chain: parent, selector: ROOT_SELECTOR }]);
+export function runOp(meta: ExecMeta, platform: Platform): BuildkitOp {
+  return { record: rootKey(execDigest(meta, platform), 0), selector: ROOT_SELECTOR };
 }
 
-/** `dir` as WORKDIR left it (absolute); "/" makes no op: the chain is the parent's. */
+export const runChain = (parent: string, meta: ExecMeta, platform: Platform): string => opChain(parent, runOp(meta, platform));
+
+/** `dir` as WORKDIR left it (absolute); "/" makes no op (undefined: the chain stays the parent's). */
+export function workdirOp(dir: string): BuildkitOp | undefined {
+  return dir === '/' ? undefined : { record: rootKey(mkdirDigest(dir), 0) };
+}
+
 export function workdirChain(parent: string, dir: string): string {
-  if (dir === '/') return parent;
-  return chainName(rootKey(mkdirDigest(dir), 0), [{ chain: parent }]);
+  const op = workdirOp(dir);
+  return op ? opChain(parent, op) : parent;
 }
