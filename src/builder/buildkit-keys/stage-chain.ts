@@ -21,11 +21,13 @@ export interface ChainContext {
   contextDir?: string;
   /** No SOURCE_DATE_EPOCH: COPY's file op then carries no time. */
   epochFree?: boolean;
+  /** A --cache-from or --cache-to (registry, local) may use the names; else none is computed (no COPY source is read twice). */
+  wanted?: boolean;
 }
 
-/** The base image's chain: none under SOURCE_DATE_EPOCH (BuildKit's ops then carry the time), nor without its registry digest. */
+/** The base image's chain: none under SOURCE_DATE_EPOCH (BuildKit's ops then carry the time), nor without its registry digest, nor when no cache wants it. */
 export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined): string | undefined {
-  if (ctx.sourceDateEpoch !== undefined || !repoDigest) return undefined;
+  if (!ctx.wanted || ctx.sourceDateEpoch !== undefined || !repoDigest) return undefined;
   return baseChain(repoDigest, normalizePlatform(ctx.platform));
 }
 
