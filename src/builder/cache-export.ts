@@ -48,7 +48,7 @@ function chainsFor(s: BuildSession, final: ImageState, mode: 'min' | 'max'): Exp
 /** `--cache-to type=inline`: the value of the config's `moby.buildkit.cache.v0` for the final state. */
 export function inlineCache(s: BuildSession, final: ImageState): string | undefined {
   const chain = chainOf(final, s.cache.used);
-  return chain ? inlineCacheValue(chain, s.cache.used) : undefined;
+  return chain ? inlineCacheValue(chain, s.cache.used, s.bkOps) : undefined;
 }
 
 /** `--cache-to type=registry|local`: the steps of the build (mode=max) or of the target's chain (mode=min). */

@@ -106,7 +106,7 @@ const chainContext = (s: BuildSession, plan: BuildPlan, stage: Stage): ChainCont
   ...(s.opts.addHosts ? { addHosts: s.opts.addHosts } : {}),
   contextDir: s.contextDir,
   epochFree: s.opts.sourceDateEpoch === undefined,
-  wanted: s.cache.remote !== undefined || (s.opts.cacheTo ?? []).some((c) => c.type !== 'inline'),
+  wanted: s.cache.remote !== undefined || (s.opts.cacheTo ?? []).length > 0,
 });
 
 async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promise<ImageState> {

@@ -3,8 +3,9 @@
  * a fresh root for the steps whose BuildKit keys kiln computes (FROM image,
  * WORKDIR, RUN, a plain COPY of one context file): nothing runs, and the files are BuildKit's (a time stamp a
  * RUN wrote is the one BuildKit's build wrote). Through a local dir and a
- * registry cache, both mode=max. And the other way: kiln's export makes a
- * buildkitd that pruned its own cache show every step CACHED.
+ * registry cache, both mode=max. And the other way: kiln's export (local,
+ * registry, inline) makes a buildkitd that pruned its own cache show every
+ * step CACHED.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -90,14 +91,16 @@ test("a COPY source whose bytes changed misses, and so does the RUN after it; th
   assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${stamp}\n${v}\nfrom the context, changed\n`);
 });
 
-test("kiln's export (local and registry, mode=max) → buildkitd with no cache of its own: every step CACHED, kiln's files", async () => {
+test("kiln's export (local and registry, mode=max, and inline) → buildkitd with no cache of its own: every step CACHED, kiln's files", async () => {
   const root = path.join(tmp, 'kiln-writes');
   const local = path.join(tmp, 'kiln-cache');
   const dest = path.join(tmp, 'kiln-built');
-  await kilnOk(['build', '--cache-to', `type=local,dest=${local},mode=max`, '--cache-to', `type=registry,ref=${reg.host}/cache/kiln:max,mode=max`, '-o', `type=local,dest=${dest}`, ctx], { root });
+  const image = `${reg.host}/app/kiln:inline`;
+  await kilnOk(['build', '-t', image, '--cache-to', `type=local,dest=${local},mode=max`, '--cache-to', `type=registry,ref=${reg.host}/cache/kiln:max,mode=max`, '--cache-to', 'type=inline', '-o', `type=local,dest=${dest}`, ctx], { root });
+  await kilnOk(['push', image], { root });
   const kilnStamp = readFileSync(path.join(dest, 'app', 'both'), 'utf8');
   assert.notEqual(kilnStamp, bkStamp, 'kiln ran its steps (no --cache-from)');
-  for (const imp of [`type=local,src=${local}`, `type=registry,ref=${reg.host}/cache/kiln:max`]) {
+  for (const imp of [`type=local,src=${local}`, `type=registry,ref=${reg.host}/cache/kiln:max`, `type=registry,ref=${image}`]) {
     await bk.buildctl(['prune', '--all']);
     const out = path.join(tmp, `bk-from-kiln-${imp.replace(/\W/g, '_')}`);
     const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--import-cache', imp, '--output', `type=local,dest=${out}`]);

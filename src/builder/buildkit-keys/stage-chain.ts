@@ -21,7 +21,7 @@ export interface ChainContext {
   contextDir?: string;
   /** No SOURCE_DATE_EPOCH: COPY's file op then carries no time. */
   epochFree?: boolean;
-  /** A --cache-from or --cache-to (registry, local) may use the names; else none is computed (no COPY source is read twice). */
+  /** A --cache-from or --cache-to may use the names; else none is computed (no COPY source is read twice). */
   wanted?: boolean;
 }
 
