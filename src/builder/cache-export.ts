@@ -13,6 +13,7 @@ import { registryCacheLocation } from './cache-registry.js';
 import { exportCache } from './remote-cache.js';
 import type { BuildSession, BuilderDeps } from './session.js';
 import type { ImageState } from './state.js';
+import type { StepOp } from './buildkit-keys/stage-chain.js';
 import type { Repository } from '../registry/repository.js';
 import type { BuildProgress, CacheExport, CacheImport, StepInfo } from './types.js';
 
@@ -49,12 +50,12 @@ export function chainsFor(s: BuildSession, final: ImageState, mode: 'min' | 'max
 /** `--cache-to type=inline`: the value of the config's `moby.buildkit.cache.v0` for the final state. */
 export function inlineCache(s: BuildSession, final: ImageState): string | undefined {
   const chain = chainOf(final, s.cache.used);
-  return chain ? inlineCacheValue(chain, s.cache.used) : undefined;
+  return chain ? inlineCacheValue(chain, s.cache.used, s.bkOps) : undefined;
 }
 
 /** `--cache-to type=registry|local`: the steps of the build (mode=max) or of the target's chain (mode=min). */
 export async function writeCache(s: BuildSession, deps: BuilderDeps, final: ImageState, to: Exclude<CacheExport, { type: 'inline' }>): Promise<void> {
-  await exportTo(deps, to, { chains: chainsFor(s, final, to.mode), records: s.cache.used, mountFrom: s.cache.remote?.repositories ?? [] }, s.progress, s.step(exportStepName(to)));
+  await exportTo(deps, to, { chains: chainsFor(s, final, to.mode), records: s.cache.used, mountFrom: s.cache.remote?.repositories ?? [], bkOps: s.bkOps }, s.progress, s.step(exportStepName(to)));
 }
 
 export const exportStepName = (to: Exclude<CacheExport, { type: 'inline' }>): string => `exporting cache to ${to.type === 'registry' ? to.ref : to.dest} (mode=${to.mode})`;
@@ -64,6 +65,8 @@ export interface CacheExportSet {
   chains: ExportChain[];
   records: Map<string, CacheRecord>;
   mountFrom: Repository[];
+  /** The steps' BuildKit ops (their BuildKit cache keys), so BuildKit's records are written too. */
+  bkOps?: Map<string, StepOp>;
 }
 
 /** Writes one `--cache-to` location (one step of the progress display). */
@@ -72,7 +75,7 @@ export async function exportTo(deps: BuilderDeps, to: Exclude<CacheExport, { typ
   progress.emit({ kind: 'start', step });
   try {
     const loc = to.type === 'local' ? localCacheLocation(to.dest, deps.content, to.tag) : registryCacheLocation(await cacheRegistry(deps), to.ref, '--cache-to', set.mountFrom);
-    await exportCache(loc, set.chains, set.records, to.imageManifest ?? true);
+    await exportCache(loc, set.chains, set.records, to.imageManifest ?? true, set.bkOps);
   } catch (e) {
     progress.emit({ kind: 'error', step, seconds: (performance.now() - t0) / 1000, message: (e as Error).message });
     throw e;

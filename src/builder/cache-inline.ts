@@ -9,12 +9,17 @@
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import type { CacheRecord } from './cache.js';
 import { decodeCacheConfig, encodeCacheConfig, UNCOMPRESSED, type CacheConfig, type CacheRecordJson, type DecodedStep, type ExportChain } from './cache-config.js';
+import { decodeBuildkitChains } from './buildkit-keys/chains.js';
+import { addBuildkitRecords } from './buildkit-keys/export.js';
+import type { StepOp } from './buildkit-keys/stage-chain.js';
 
 export const INLINE_CACHE_FIELD = 'moby.buildkit.cache.v0';
 
 /** The field's value for an image whose layers are the chain's (base layers, then each step's). */
-export function inlineCacheValue(chain: ExportChain, records: Map<string, CacheRecord>): string {
+export function inlineCacheValue(chain: ExportChain, records: Map<string, CacheRecord>, ops?: Map<string, StepOp>): string {
   const { config } = encodeCacheConfig([chain], records);
+  // BuildKit's records too, on the same layers (buildkit-keys/export.ts).
+  if (ops) addBuildkitRecords(config, [chain], records, ops);
   return Buffer.from(JSON.stringify(config.records ?? [])).toString('base64');
 }
 
@@ -35,5 +40,6 @@ export function decodeInlineCache(manifest: Manifest, config: ImageConfig & Reco
     blobs.set(l.digest, { ...l, annotations: { ...(l.annotations ?? {}), [UNCOMPRESSED]: diffId } });
     cacheConfig.layers!.push({ blob: l.digest, parent: i - 1 });
   });
-  return decodeCacheConfig(cacheConfig, blobs, where);
+  // kiln's keys and the chain names of BuildKit's records (buildkit-keys/chains.ts).
+  return new Map([...decodeCacheConfig(cacheConfig, blobs, where), ...decodeBuildkitChains(cacheConfig, blobs, where)]);
 }

@@ -14,6 +14,7 @@ import type { ExportChain } from './cache-config.js';
 import { chainsFor, exportStepName, exportTo } from './cache-export.js';
 import type { BuildSession, BuilderDeps } from './session.js';
 import type { ImageState } from './state.js';
+import type { StepOp } from './buildkit-keys/stage-chain.js';
 import type { BuildProgress, CacheExport } from './types.js';
 
 /** What a platform's build hands over (BuildOptions.cacheParts). */
@@ -25,11 +26,13 @@ export class PlatformCaches implements CacheParts {
   private readonly chains = { min: [] as ExportChain[], max: [] as ExportChain[] };
   private readonly records = new Map<string, CacheRecord>();
   private readonly mountFrom: Repository[] = [];
+  private readonly bkOps = new Map<string, StepOp>();
 
   add(s: BuildSession, built: ImageState): void {
     this.chains.min.push(...chainsFor(s, built, 'min'));
     this.chains.max.push(...chainsFor(s, built, 'max'));
     for (const [k, r] of s.cache.used) this.records.set(k, r);
+    for (const [k, op] of s.bkOps) this.bkOps.set(k, op);
     for (const r of s.cache.remote?.repositories ?? []) if (!this.mountFrom.includes(r)) this.mountFrom.push(r);
   }
 
@@ -38,7 +41,7 @@ export class PlatformCaches implements CacheParts {
     let n = 0;
     for (const to of cacheTo) {
       if (to.type === 'inline') continue;
-      await exportTo(deps, to, { chains: this.chains[to.mode], records: this.records, mountFrom: this.mountFrom }, progress, { n: ++n, name: exportStepName(to) });
+      await exportTo(deps, to, { chains: this.chains[to.mode], records: this.records, mountFrom: this.mountFrom, bkOps: this.bkOps }, progress, { n: ++n, name: exportStepName(to) });
     }
   }
 }

@@ -21,6 +21,9 @@ import type { Repository } from '../registry/repository.js';
 import type { CacheRecord } from './cache.js';
 import { BUILDKIT_CACHE_CONFIG, decodeCacheConfig, encodeCacheConfig, type CacheConfig, type DecodedStep, type ExportChain } from './cache-config.js';
 import { decodeInlineCache } from './cache-inline.js';
+import { decodeBuildkitChains } from './buildkit-keys/chains.js';
+import { addBuildkitRecords } from './buildkit-keys/export.js';
+import type { StepOp } from './buildkit-keys/stage-chain.js';
 import type { CacheLocation } from './cache-location.js';
 import type { BuildProgress } from './types.js';
 
@@ -58,7 +61,8 @@ export async function readCache(loc: CacheLocation): Promise<Map<string, Decoded
     throw invalidArgument(`${where} is neither a cache manifest nor an image`);
   }
   const config = parseJson<CacheConfig>(await loc.readBytes(configDesc), where);
-  return decodeCacheConfig(config, blobs, where);
+  // kiln's keys and the chain names of BuildKit's records (distinct hashes: one map).
+  return new Map([...decodeCacheConfig(config, blobs, where), ...decodeBuildkitChains(config, blobs, where)]);
 }
 
 const isImageManifest = (mt: string): boolean => mt === MediaType.OciManifest || mt === MediaType.DockerManifest;
@@ -122,8 +126,10 @@ export class RemoteCacheSource {
  * the cache config, then the root: an image manifest (`imageManifest`, the
  * default) or an image index. Answers the root's digest.
  */
-export async function exportCache(loc: CacheLocation, chains: ExportChain[], records: Map<string, CacheRecord>, imageManifest = true): Promise<string> {
+export async function exportCache(loc: CacheLocation, chains: ExportChain[], records: Map<string, CacheRecord>, imageManifest = true, ops?: Map<string, StepOp>): Promise<string> {
   const { config, blobs } = encodeCacheConfig(chains, records);
+  // BuildKit's records too, for the steps whose ops kiln knows (`ops`: the build's), so buildkitd hits them.
+  if (ops) addBuildkitRecords(config, chains, records, ops);
   for (const d of blobs) await loc.push(d);
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDesc: Descriptor = { mediaType: BUILDKIT_CACHE_CONFIG, digest: sha256Digest(configBytes), size: configBytes.length };

@@ -24,12 +24,15 @@ import { nextKey, unpackState, type ImageState } from './state.js';
 import { epochTime } from './epoch.js';
 import { noBuildProgress, type BuildOptions, type BuildProgress, type StepInfo } from './types.js';
 import type { DeferredFiles } from './deferred-files.js';
+import type { StepOp } from './buildkit-keys/stage-chain.js';
 
 export interface LocalImageView {
   /** Config digest. */
   id: string;
   manifest: Manifest;
   config: ImageConfig;
+  /** The digest the reference resolved to in its registry (an index's or a manifest's), when known: BuildKit's cache key of the base. */
+  repoDigest?: string;
 }
 
 /** What the builder needs from an engine (injected; build/ never imports engines). */
@@ -64,6 +67,8 @@ export class BuildSession {
   signal?: AbortSignal;
   ranSteps = 0;
   cachedSteps = 0;
+  /** BuildKit's op of each step key (and base key) of this build, for `--cache-to` (buildkit-keys/export.ts). */
+  readonly bkOps = new Map<string, StepOp>();
   private steps = 0;
   private scratchName?: Promise<string>;
 

@@ -37,6 +37,7 @@ import { stepError } from './step-error.js';
 import { EPOCH_ARG } from './epoch.js';
 import { skipsRule, tracking, undefinedVarWarnings } from '../dockerfile/undefined-var.js';
 import { warningLine } from '../dockerfile/checks.js';
+import { baseImageChain, buildkitStepOn, nextChain, type ChainContext } from './buildkit-keys/stage-chain.js';
 
 const HISTORY_COMMENT = 'kiln.dockerfile.v0';
 const LAYER_KINDS = new Set(['run', 'copy', 'add', 'workdir']);
@@ -51,7 +52,7 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
   const t0 = performance.now();
   s.progress.emit({ kind: 'start', step: fromStep });
   try {
-    state = await baseState(s, stage);
+    state = await baseState(s, plan, stage);
   } catch (e) {
     s.progress.emit({ kind: 'error', step: fromStep, seconds: (performance.now() - t0) / 1000, message: (e as Error).message });
     throw e;
@@ -105,12 +106,23 @@ function onbuildInstruction(trigger: string, stage: Stage): Instruction {
   return { ...inst, loc: { ...inst.loc, startLine: stage.from.loc.startLine } };
 }
 
-async function baseState(s: BuildSession, stage: Stage): Promise<ImageState> {
+/** What BuildKit's chain names of this stage's steps depend on beyond the steps (buildkit-keys/stage-chain.ts). */
+const chainContext = (s: BuildSession, plan: BuildPlan, stage: Stage): ChainContext => ({
+  platform: stage.platform ?? s.platform,
+  buildArgs: plan.buildArgs,
+  ...(s.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: s.opts.sourceDateEpoch } : {}),
+  ...(s.opts.addHosts ? { addHosts: s.opts.addHosts } : {}),
+  contextDir: s.contextDir,
+  epochFree: s.opts.sourceDateEpoch === undefined,
+  wanted: s.cache.remote !== undefined || (s.opts.cacheTo ?? []).length > 0,
+});
+
+async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promise<ImageState> {
   let state: ImageState;
   if (stage.base.kind === 'stage') {
     const prev = s.stageResults.get(stage.base.index);
     if (!prev) throw invalidArgument(`stage ${stage.base.index} was not built before ${stage.name ?? stage.index}`);
-    state = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: [...(prev.steps ?? [])], ...(prev.baseKey ? { baseKey: prev.baseKey } : {}) };
+    state = { config: cloneConfig(prev.config), layers: [...prev.layers], key: prev.key, steps: [...(prev.steps ?? [])], ...(prev.baseKey ? { baseKey: prev.baseKey } : {}), ...(prev.bkChain ? { bkChain: prev.bkChain } : {}) };
   } else if (stage.base.kind === 'scratch') {
     const platform = stage.platform ?? s.platform;
     const config = newConfig(platform);
@@ -121,10 +133,13 @@ async function baseState(s: BuildSession, stage: Stage): Promise<ImageState> {
     const config = cloneConfig(img.config);
     config.history ??= [];
     state = { config, layers: [...img.manifest.layers], key: nextKey('image', img.id) };
+    const bk = baseImageChain(chainContext(s, plan, stage), img.repoDigest);
+    if (bk) state.bkChain = bk;
   }
   // Layers and times depend on the epoch: a step cached without it (or with another) must not answer.
   if (s.opts.sourceDateEpoch !== undefined && stage.base.kind !== 'stage') state.key = nextKey(state.key, `${EPOCH_ARG}=${s.opts.sourceDateEpoch}`);
   if (stage.base.kind !== 'stage') state.baseKey = state.key;
+  if (stage.base.kind === 'image' && state.bkChain) s.bkOps.set(state.key, { record: state.bkChain });
   const c = (state.config.config ??= {});
   if (!(c.Env ?? []).some((kv) => kv.startsWith('PATH='))) c.Env = [...(c.Env ?? []), `PATH=${DEFAULT_PATH}`];
   return state;
@@ -167,9 +182,19 @@ async function runStep(
   const linkKey = linkedKey(s, inst, prev, JSON.stringify(body), extra);
   const stepKey = linkKey ? nextKey(prev.key, linkKey) : nextKey(prev.key, JSON.stringify(body), extra);
   if (inst.kind === 'workdir') applyConfigInstruction(state.config, inst, flags);
+  // BuildKit's name for the state after this step: a --cache-from BuildKit wrote may hold it.
+  const bk = await nextChain(chainContext(s, plan, stage), prev, state, inst, scope);
+  if (bk.chain) state.bkChain = bk.chain;
+  else delete state.bkChain;
+  s.bkOps.set(stepKey, bk.op);
 
   s.progress.emit({ kind: 'start', step: step! });
-  const hit = (await s.cache.get(stepKey)) ?? (linkKey ? await s.cache.get(linkKey) : undefined);
+  let hit = (await s.cache.get(stepKey)) ?? (linkKey ? await s.cache.get(linkKey) : undefined);
+  if (!hit && state.bkChain && !linkKey) {
+    const bk = await s.cache.get(state.bkChain);
+    hit = bk && buildkitStepOn(bk, prev.config.rootfs.diff_ids);
+    if (hit) await s.cache.put(stepKey, hit);
+  }
   if (hit && linkKey) await s.cache.put(stepKey, { created: hit.created, ...(hit.layer ? { layer: hit.layer } : {}) });
   if (hit) {
     s.progress.emit({ kind: 'cached', step: step! });

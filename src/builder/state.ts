@@ -18,6 +18,8 @@ export interface ImageState {
   steps?: string[];
   /** The key of the base state those steps start from (the base image's, or scratch's): `--cache-to` writes it as the root record. */
   baseKey?: string;
+  /** The name BuildKit's cache records have for this state (buildkit-keys/step.ts), while kiln can compute it. */
+  bkChain?: string;
 }
 
 /** A state's key after one more step described by `parts`. */

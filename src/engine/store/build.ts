@@ -15,7 +15,7 @@ import { formatPlatform } from '../../oci/platform.js';
 import { fetchBlob, pullImage } from '../../image/pull.js';
 import { pushBlob } from '../../image/push.js';
 import { noProgress } from '../../image/progress.js';
-import { resolveImage } from '../../image/resolve.js';
+import { REPO_DIGEST, resolveImage } from '../../image/resolve.js';
 import type { ImageStore } from '../../image/store.js';
 import type { RegistryClient } from '../../registry/client.js';
 
@@ -53,7 +53,8 @@ export async function buildWith(stores: ImageStore, place: BuildPlace, opts: Bui
       local = await resolveImage(stores.content, stores.refs, ref, platform);
     }
     const config = JSON.parse((await stores.content.readBytes(local.id)).toString()) as ImageConfig;
-    return { id: local.id, manifest: local.manifest, config };
+    const repoDigest = local.refs.map((r) => r.descriptor.annotations?.[REPO_DIGEST]).find((d) => d) ?? local.manifestDescriptor.digest;
+    return { id: local.id, manifest: local.manifest, config, repoDigest };
   };
   return buildPlatforms(
     {

@@ -1,0 +1,113 @@
+/**
+ * A cache a real buildkitd (src/testing/buildkit.ts) exports is hit by kiln on
+ * a fresh root for the steps whose BuildKit keys kiln computes (FROM image,
+ * WORKDIR, RUN, a plain COPY of one context file): nothing runs, and the files are BuildKit's (a time stamp a
+ * RUN wrote is the one BuildKit's build wrote). Through a local dir and a
+ * registry cache, both mode=max. And the other way: kiln's export (local,
+ * registry, inline) makes a buildkitd that pruned its own cache show every
+ * step CACHED.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startRegistry, type TestRegistry } from '../../testing/registry.js';
+import { startBuildkit, type TestBuildkit } from '../../testing/buildkit.js';
+import { kilnOk, testCache } from '../../testing/kiln.js';
+
+let reg: TestRegistry;
+let bk: TestBuildkit;
+let tmp: string;
+let ctx: string;
+let bkStamp: string;
+
+const stepLines = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ (CACHED|DONE)/.test(l) || /^#\d+ \[/.test(l));
+const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
+
+before(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-hit-'));
+  reg = await startRegistry();
+  bk = await startBuildkit([reg.host]);
+  const base = `${reg.host}/base/busybox:1`;
+  const seed = path.join(tmp, 'seed');
+  await kilnOk(['import', path.join(testCache(), 'busybox-rootfs.tar'), base], { root: seed });
+  await kilnOk(['push', base], { root: seed });
+  ctx = path.join(tmp, 'ctx');
+  mkdirSync(ctx);
+  writeFileSync(
+    path.join(ctx, 'Dockerfile'),
+    `FROM ${base}\nENV X=1 Y="a b"\nARG A=5\nWORKDIR /app\nRUN date +%s%N > stamp && echo "$X $Y $A" > v\nCOPY f.txt ./\nRUN ["/bin/sh", "-c", "cat stamp v f.txt > both"]\nCMD ["cat", "/app/both"]\n`,
+  );
+  writeFileSync(path.join(ctx, 'f.txt'), 'from the context\n');
+  const out = path.join(tmp, 'bk-out');
+  await bk.buildctl([
+    'build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`,
+    '--export-cache', `type=local,dest=${path.join(tmp, 'bk-cache')},mode=max`,
+    '--export-cache', `type=registry,ref=${reg.host}/cache/bk:max,mode=max`,
+    '--output', `type=local,dest=${out}`,
+  ]);
+  bkStamp = readFileSync(path.join(out, 'app', 'both'), 'utf8');
+  assert.match(bkStamp, /^\d+\S*\n1 a b 5\nfrom the context\n$/);
+});
+
+after(async () => {
+  await bk?.stop();
+  await reg?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+for (const kind of ['local', 'registry'] as const) {
+  test(`BuildKit's ${kind} cache (mode=max) → kiln on a fresh root: WORKDIR, both RUNs and the COPY CACHED, BuildKit's files`, async () => {
+    const from = kind === 'local' ? `type=local,src=${path.join(tmp, 'bk-cache')}` : `type=registry,ref=${reg.host}/cache/bk:max`;
+    const dest = path.join(tmp, `kiln-out-${kind}`);
+    const r = await kilnOk(['build', '--progress=plain', '--cache-from', from, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, `fresh-${kind}`) });
+    assert.equal(cached(r.stderr), 4, stepLines(r.stderr).join('\n'));
+    assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), bkStamp, 'the layers are the ones BuildKit made: nothing ran');
+  });
+}
+
+test('a changed RUN misses (and the steps before it still hit)', async () => {
+  const other = path.join(tmp, 'ctx2');
+  mkdirSync(other);
+  writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8').replace('cat stamp v f.txt > both', 'cat v stamp f.txt > both'));
+  writeFileSync(path.join(other, 'f.txt'), 'from the context\n');
+  const dest = path.join(tmp, 'kiln-out-changed');
+  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, other], { root: path.join(tmp, 'fresh-changed') });
+  assert.equal(cached(r.stderr), 3, stepLines(r.stderr).join('\n'));
+  const [stamp, v, f] = bkStamp.split('\n');
+  assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${v}\n${stamp}\n${f}\n`);
+});
+
+test("a COPY source whose bytes changed misses, and so does the RUN after it; the RUN before it hits", async () => {
+  const other = path.join(tmp, 'ctx3');
+  mkdirSync(other);
+  writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8'));
+  writeFileSync(path.join(other, 'f.txt'), 'from the context, changed\n');
+  const dest = path.join(tmp, 'kiln-out-copy-changed');
+  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, other], { root: path.join(tmp, 'fresh-copy-changed') });
+  assert.equal(cached(r.stderr), 2, stepLines(r.stderr).join('\n'));
+  const [stamp, v] = bkStamp.split('\n');
+  assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${stamp}\n${v}\nfrom the context, changed\n`);
+});
+
+test("kiln's export (local and registry, mode=max, and inline) → buildkitd with no cache of its own: every step CACHED, kiln's files", async () => {
+  const root = path.join(tmp, 'kiln-writes');
+  const local = path.join(tmp, 'kiln-cache');
+  const dest = path.join(tmp, 'kiln-built');
+  const image = `${reg.host}/app/kiln:inline`;
+  await kilnOk(['build', '-t', image, '--cache-to', `type=local,dest=${local},mode=max`, '--cache-to', `type=registry,ref=${reg.host}/cache/kiln:max,mode=max`, '--cache-to', 'type=inline', '-o', `type=local,dest=${dest}`, ctx], { root });
+  await kilnOk(['push', image], { root });
+  const kilnStamp = readFileSync(path.join(dest, 'app', 'both'), 'utf8');
+  assert.notEqual(kilnStamp, bkStamp, 'kiln ran its steps (no --cache-from)');
+  for (const imp of [`type=local,src=${local}`, `type=registry,ref=${reg.host}/cache/kiln:max`, `type=registry,ref=${image}`]) {
+    await bk.buildctl(['prune', '--all']);
+    const out = path.join(tmp, `bk-from-kiln-${imp.replace(/\W/g, '_')}`);
+    const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--import-cache', imp, '--output', `type=local,dest=${out}`]);
+    // (buildctl repeats a step's header when it prints more of its progress later.)
+    const steps = new Set(r.stderr.split('\n').filter((l) => /^#\d+ \[\d\/\d\] (WORKDIR|RUN|COPY)/.test(l)));
+    assert.equal(steps.size, 4, r.stderr);
+    assert.equal(cached(r.stderr), 4, `${imp}: ${r.stderr}`);
+    assert.equal(readFileSync(path.join(out, 'app', 'both'), 'utf8'), kilnStamp, `${imp}: BuildKit used kiln's layers`);
+  }
+});

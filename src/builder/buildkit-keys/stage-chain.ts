@@ -1,0 +1,80 @@
+/**
+ * kiln's stage steps → BuildKit chain names (./step.ts), with the conditions
+ * under which kiln's view of a step is exactly the LLB BuildKit's Dockerfile
+ * frontend makes of it; undefined ends the chain.
+ */
+import { PROXY_ARGS, type Instruction, type StageScope } from '../../dockerfile/index.js';
+import { normalizePlatform } from '../../oci/platform.js';
+import type { Platform } from '../../oci/types.js';
+import { argvOf, shellOf } from '../config-step.js';
+import type { CacheRecord } from '../cache.js';
+import type { ImageState } from '../state.js';
+import { baseChain, opChain, runOp, workdirOp, type BuildkitOp } from './step.js';
+import { copyOp } from './copy-chain.js';
+
+export interface ChainContext {
+  platform: Platform;
+  buildArgs: Record<string, string>;
+  sourceDateEpoch?: number;
+  addHosts?: string[];
+  /** The build context's directory (COPY sources). */
+  contextDir?: string;
+  /** No SOURCE_DATE_EPOCH: COPY's file op then carries no time. */
+  epochFree?: boolean;
+  /** A --cache-from or --cache-to may use the names; else none is computed (no COPY source is read twice). */
+  wanted?: boolean;
+}
+
+/** The base image's chain: none under SOURCE_DATE_EPOCH (BuildKit's ops then carry the time), nor without its registry digest, nor when no cache wants it. */
+export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined): string | undefined {
+  if (!ctx.wanted || ctx.sourceDateEpoch !== undefined || !repoDigest) return undefined;
+  return baseChain(repoDigest, normalizePlatform(ctx.platform));
+}
+
+/**
+ * BuildKit's op for a layer step (RUN, WORKDIR, a plain COPY of one context
+ * file) on `prev`, `next` being the state after it (WORKDIR applied): `op`
+ * undefined is no op (WORKDIR /: the chain stays); undefined means kiln cannot
+ * say (the chain stops).
+ */
+export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageState, inst: Instruction, scope: StageScope): Promise<{ op?: BuildkitOp } | undefined> {
+  if (!prev.bkChain) return undefined;
+  const c = prev.config.config ?? {};
+  if (inst.kind === 'workdir') {
+    if (c.User) return undefined;
+    const op = workdirOp(next.config.config?.WorkingDir || '/');
+    return op ? { op } : {};
+  }
+  if (inst.kind === 'copy' || inst.kind === 'add') {
+    const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/') : undefined;
+    return op ? { op } : undefined;
+  }
+  if (inst.kind !== 'run') return undefined;
+  if (inst.mounts.length > 0 || inst.network !== 'default' || inst.security !== 'sandbox' || inst.heredocs.length > 0) return undefined;
+  if ((ctx.addHosts ?? []).length > 0 || PROXY_ARGS.some((k) => Object.hasOwn(ctx.buildArgs, k))) return undefined;
+  const args = argvOf(inst.command, shellOf(c));
+  return { op: runOp({ args, env: scope.runEnv(), cwd: c.WorkingDir || '/', ...(c.User ? { user: c.User } : {}) }, normalizePlatform(ctx.platform)) };
+}
+
+/** A kiln step as BuildKit sees it: an op, none (WORKDIR /), or unknown (null: the chain stops). */
+export type StepOp = BuildkitOp | 'none' | null;
+
+/** The chain name after a layer step (./step.ts opChain), if kiln can name it, and the step's op. */
+export async function nextChain(ctx: ChainContext, prev: ImageState, next: ImageState, inst: Instruction, scope: StageScope): Promise<{ chain?: string; op: StepOp }> {
+  const s = await stepOp(ctx, prev, next, inst, scope);
+  if (!s || !prev.bkChain) return { op: null };
+  return s.op ? { chain: opChain(prev.bkChain, s.op), op: s.op } : { chain: prev.bkChain, op: 'none' };
+}
+
+/**
+ * What a BuildKit record found by a step's chain name gives the step: its
+ * layer when the chain beneath it is kiln's state (`diffIds`), nothing when
+ * its whole chain is (an op that left the layers as they were), else a miss.
+ */
+export function buildkitStepOn(rec: CacheRecord & { below?: string[] }, diffIds: string[]): CacheRecord | undefined {
+  const same = (a: string[]) => a.length === diffIds.length && a.every((d, i) => d === diffIds[i]);
+  if (!rec.below || !rec.layer) return undefined;
+  if (same(rec.below)) return { created: rec.created, layer: rec.layer };
+  if (same([...rec.below, rec.layer.diffId])) return { created: rec.created };
+  return undefined;
+}

@@ -1,0 +1,43 @@
+/**
+ * BuildKit's ops for kiln's steps, and the chain names (keys.ts chainName)
+ * their records have: an op is its record digest and how it links the state
+ * before it (the selector on that link, and for a COPY the root record of its
+ * content). Which steps are described, and when, is ./stage-chain.ts.
+ */
+import type { Platform } from '../../oci/types.js';
+import { chainName, execDigest, imageSourceDigest, mkdirDigest, rootKey, ROOT_SELECTOR, type ExecMeta } from './keys.js';
+
+export interface BuildkitOp {
+  /** The record digest (keys.ts rootKey of the op's digest, output 0). */
+  record: string;
+  /** The selector on the link to the state before. */
+  selector?: string;
+  /** A COPY's second input: the root record of its content checksum. */
+  content?: string;
+}
+
+/** The chain name of the state `op` makes on `parent`. */
+export function opChain(parent: string, op: BuildkitOp): string {
+  return chainName(op.record, [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }, ...(op.content ? [{ chain: op.content }] : [])]);
+}
+
+/** The base image's root record (also its chain name). */
+export function baseChain(topDigest: string, platform: Platform): string {
+  return chainName(rootKey(imageSourceDigest(topDigest, platform), 0), []);
+}
+
+export function runOp(meta: ExecMeta, platform: Platform): BuildkitOp {
+  return { record: rootKey(execDigest(meta, platform), 0), selector: ROOT_SELECTOR };
+}
+
+export const runChain = (parent: string, meta: ExecMeta, platform: Platform): string => opChain(parent, runOp(meta, platform));
+
+/** `dir` as WORKDIR left it (absolute); "/" makes no op (undefined: the chain stays the parent's). */
+export function workdirOp(dir: string): BuildkitOp | undefined {
+  return dir === '/' ? undefined : { record: rootKey(mkdirDigest(dir), 0) };
+}
+
+export function workdirChain(parent: string, dir: string): string {
+  const op = workdirOp(dir);
+  return op ? opChain(parent, op) : parent;
+}
