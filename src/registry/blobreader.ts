@@ -104,7 +104,14 @@ function checkLength(res: BlobResponse, pos: number, o: ReadBlobOptions): void {
   }
 }
 
+const sources = new WeakMap<Readable, string>();
+
+/** Where a stream readBlob returned reads from (`127.0.0.1:5000/foo`), for a caller that verifies it itself. */
+export const blobSource = (stream: Readable): string | undefined => sources.get(stream);
+
 export async function readBlob(o: ReadBlobOptions): Promise<Readable> {
   const first = await o.open(o.offset);
-  return Readable.from(chunks(first, o), { objectMode: false, highWaterMark: 1 << 20 });
+  const stream = Readable.from(chunks(first, o), { objectMode: false, highWaterMark: 1 << 20 });
+  sources.set(stream, o.source);
+  return stream;
 }
