@@ -95,24 +95,26 @@ class BlobStream extends Readable {
   private flow(): void {
     if (this.since === undefined) {
       this.since = Date.now();
-      this.arm();
+      this.arm(this.o.readMs - this.waited);
     }
     this.body!.resume();
   }
 
-  private arm(): void {
+  private arm(ms: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.check(), Math.max(1, this.o.readMs - this.waited));
+    this.timer = setTimeout(() => this.check(), Math.max(1, ms));
   }
 
-  /** The timer fired: a stall if the body has flowed readMs without READ_PROGRESS_BYTES, else wait the rest. */
+  /**
+   * The timer fired: a stall if the body has flowed readMs without
+   * READ_PROGRESS_BYTES, else it waits the rest (progress only moves the
+   * clock's start: no timer is touched per chunk).
+   */
   private check(): void {
     if (this.since === undefined || this.body === undefined) return;
-    const now = Date.now();
-    this.waited += now - this.since;
-    this.since = now;
-    if (this.waited >= this.o.readMs) this.body.destroy(new StallError(this.o.readMs, this.pos));
-    else this.arm();
+    const waited = this.waited + (Date.now() - this.since);
+    if (waited >= this.o.readMs) this.body.destroy(new StallError(this.o.readMs, this.pos));
+    else this.arm(this.o.readMs - waited);
   }
 
   private onData(body: Readable, c: Uint8Array): void {
@@ -139,7 +141,6 @@ class BlobStream extends Readable {
     if (this.progress >= READ_PROGRESS_BYTES) {
       [this.progress, this.waited] = [0, 0];
       this.since = Date.now();
-      this.arm();
     }
     this.verify?.update(chunk);
     if (!this.push(chunk)) this.hold();
