@@ -12,6 +12,13 @@ work=$(mktemp -d /var/tmp/kiln-bench.XXXX)
 trap 'for d in "$work"/reg*; do stop_registry "$d"; done; rm -rf "$work"' EXIT
 k() { node dist/cli/main.js "$@"; }
 now() { date +%s.%N; }
+# timed NAME CMD...: wall seconds >> $work/NAME, CPU seconds (user + system) >> $work/NAME.cpu, peak RSS KB >> $work/NAME.mem
+timed() {
+  local name=$1 t0 t1; shift
+  t0=$(now); /usr/bin/time -f '%U %S %M' -o "$work/last.time" "$@" >/dev/null; t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/$name"
+  awk '{print $1 + $2}' "$work/last.time" >>"$work/$name.cpu"; awk '{print $3}' "$work/last.time" >>"$work/$name.mem"
+}
 
 k --root "$work/src" import "$cache/debian-rootfs.tar" bench/debian:1 >/dev/null
 size=$(k --root "$work/src" images --format json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].size))')
@@ -23,21 +30,17 @@ kiln_run() {
   # push: kiln
   r=$(start_registry "$work/reg-k$i")
   k --root "$work/src" tag bench/debian:1 "$r/k/debian:1"
-  t0=$(now); /usr/bin/time -f %M -o "$work/mem-push-$i" node dist/cli/main.js --root "$work/src" push -q "$r/k/debian:1" >/dev/null; t1=$(now)
-  echo "$t1 - $t0" | bc >>"$work/kpush"
+  timed kpush node dist/cli/main.js --root "$work/src" push -q "$r/k/debian:1"
   # pull: kiln, into an empty store
-  t0=$(now); /usr/bin/time -f %M -o "$work/mem-pull-$i" node dist/cli/main.js --root "$work/dst-$i" pull -q "$r/k/debian:1" >/dev/null; t1=$(now)
-  echo "$t1 - $t0" | bc >>"$work/kpull"
+  timed kpull node dist/cli/main.js --root "$work/dst-$i" pull -q "$r/k/debian:1"
   stop_registry "$work/reg-k$i"; rm -rf "$work/reg-k$i" "$work/dst-$i"
 }
 skopeo_run() {
   local i=$1
   # push: skopeo
   r=$(start_registry "$work/reg-s$i")
-  t0=$(now); skopeo copy -q --dest-tls-verify=false "oci:$work/src:docker.io/bench/debian:1" "docker://$r/s/debian:1"; t1=$(now)
-  echo "$t1 - $t0" | bc >>"$work/spush"
-  t0=$(now); skopeo copy -q --src-tls-verify=false "docker://$r/s/debian:1" "oci:$work/sdst-$i:debian:1"; t1=$(now)
-  echo "$t1 - $t0" | bc >>"$work/spull"
+  timed spush skopeo copy -q --dest-tls-verify=false "oci:$work/src:docker.io/bench/debian:1" "docker://$r/s/debian:1"
+  timed spull skopeo copy -q --src-tls-verify=false "docker://$r/s/debian:1" "oci:$work/sdst-$i:debian:1"
   stop_registry "$work/reg-s$i"; rm -rf "$work/reg-s$i" "$work/sdst-$i"
 }
 for i in $(seq "$runs"); do
@@ -47,5 +50,6 @@ done
 echo "load (1/5/15 min): before $load0, after $(load_line)"
 echo "pull: kiln $(stat_line "$work/kpull")  skopeo $(stat_line "$work/spull")  $(ratio_line "$work/kpull" "$work/spull") (aim <= 0.8)"
 echo "push: kiln $(stat_line "$work/kpush")  skopeo $(stat_line "$work/spush")  $(ratio_line "$work/kpush" "$work/spush") (aim <= 1.0)"
-mem=$(cat "$work"/mem-* | sort -n | tail -1)
+echo "CPU (user + system): pull kiln $(stat_line "$work/kpull.cpu")  skopeo $(stat_line "$work/spull.cpu");  push kiln $(stat_line "$work/kpush.cpu")  skopeo $(stat_line "$work/spush.cpu")"
+mem=$(cat "$work"/kpu*.mem | sort -n | tail -1)
 echo "kiln peak memory (RSS): $((mem / 1024)) MB"
