@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/registry.sh
 . bench/lib/build-context.sh
+. bench/lib/stats.sh
 cache=$(bash scripts/test-images.sh --debian)
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 files=${FILES:-5000}
 work=/var/tmp/kiln-bench-ctd-build.$$
 rm -rf "$work"; mkdir -p "$work"
@@ -27,7 +28,6 @@ cleanup() {
 }
 trap cleanup EXIT
 now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 base=docker.io/bench/debian:1
 
 mkfifo "$work/ctd.in"
@@ -47,20 +47,27 @@ node dist/cli/main.js --root "$work/src" import "$cache/debian-rootfs.tar" "$bas
 ctx=$work/ctx
 gen "$ctx" "$files"
 
-for i in $(seq "$runs"); do
+kiln_build() {
   t0=$(now)
-  "${K[@]}" build -q --no-cache --build-arg "BASE=$base" -t "bench/kiln:$i" "$ctx" >/dev/null
+  "${K[@]}" build -q --no-cache --build-arg "BASE=$base" -t "bench/kiln:$1" "$ctx" >/dev/null
   t1=$(now); echo "$t1 - $t0" | bc >>"$work/t-kiln"
+}
+today_build() {
   t0=$(now)
   "${B[@]}" bud -q --runtime /usr/sbin/runc --isolation chroot --layers --no-cache --pull-never --format docker \
-    --build-arg "BASE=$base" -t "$r/bench/today:$i" "$ctx" >/dev/null
-  "${B[@]}" push -q --tls-verify=false "$r/bench/today:$i" >/dev/null
-  ctr -a "$sock" -n k8s.io images pull -q --plain-http "$r/bench/today:$i" >/dev/null
+    --build-arg "BASE=$base" -t "$r/bench/today:$1" "$ctx" >/dev/null
+  "${B[@]}" push -q --tls-verify=false "$r/bench/today:$1" >/dev/null
+  ctr -a "$sock" -n k8s.io images pull -q --plain-http "$r/bench/today:$1" >/dev/null
   t1=$(now); echo "$t1 - $t0" | bc >>"$work/t-today"
+}
+load0=$(load_line)
+# interleaved, order rotated: odd runs kiln first, even runs the other way first
+for i in $(seq "$runs"); do
+  if [ $((i % 2)) = 1 ]; then kiln_build "$i"; today_build "$i"; else today_build "$i"; kiln_build "$i"; fi
 done
 listed=$(ctr -a "$sock" -n k8s.io images ls -q)
 case $listed in *bench/kiln:1*) ;; *) echo "kiln's image is not in containerd" >&2; exit 1 ;; esac
 
-kt=$(median <"$work/t-kiln"); tt=$(median <"$work/t-today")
-echo "into containerd: 3 RUN + 3 COPY over $files files on debootstrap; cold; median of $runs runs"
-printf 'kiln build --backend containerd %.2fs   buildah bud + push + ctr pull %.2fs   kiln is %.2fx faster (aim >= 3x)\n' "$kt" "$tt" "$(echo "$tt / $kt" | bc -l)"
+echo "into containerd: 3 RUN + 3 COPY over $files files on debootstrap; cold; $runs interleaved runs; load (1/5/15 min) before $load0, after $(load_line)"
+echo "kiln build --backend containerd $(stat_line "$work/t-kiln")   buildah bud + push + ctr pull $(stat_line "$work/t-today")"
+echo "today / kiln: $(ratio_line "$work/t-today" "$work/t-kiln" | sed 's/^ratio //') (kiln this many times faster; aim >= 3x)"

@@ -5,40 +5,51 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/registry.sh
+. bench/lib/stats.sh
 cache=$(bash scripts/test-images.sh --debian)
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 work=$(mktemp -d /var/tmp/kiln-bench.XXXX)
 trap 'for d in "$work"/reg*; do stop_registry "$d"; done; rm -rf "$work"' EXIT
 k() { node dist/cli/main.js "$@"; }
 now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# timed NAME CMD...: wall seconds >> $work/NAME, CPU seconds (user + system) >> $work/NAME.cpu, peak RSS KB >> $work/NAME.mem
+timed() {
+  local name=$1 t0 t1; shift
+  t0=$(now); /usr/bin/time -f '%U %S %M' -o "$work/last.time" "$@" >/dev/null; t1=$(now)
+  echo "$t1 - $t0" | bc >>"$work/$name"
+  awk '{print $1 + $2}' "$work/last.time" >>"$work/$name.cpu"; awk '{print $3}' "$work/last.time" >>"$work/$name.mem"
+}
 
 k --root "$work/src" import "$cache/debian-rootfs.tar" bench/debian:1 >/dev/null
 size=$(k --root "$work/src" images --format json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].size))')
-echo "image: debootstrap minbase, $((size / 1000000)) MB compressed; $runs runs each, median"
+echo "image: debootstrap minbase, $((size / 1000000)) MB compressed; $runs interleaved runs each (odd runs kiln first, even runs skopeo first)"
+load0=$(load_line)
 
-for i in $(seq "$runs"); do
+kiln_run() {
+  local i=$1
   # push: kiln
   r=$(start_registry "$work/reg-k$i")
   k --root "$work/src" tag bench/debian:1 "$r/k/debian:1"
-  t0=$(now); /usr/bin/time -f %M -o "$work/mem-push-$i" node dist/cli/main.js --root "$work/src" push -q "$r/k/debian:1" >/dev/null; t1=$(now)
-  echo "$t1 - $t0" | bc >>"$work/kpush"
+  timed kpush node dist/cli/main.js --root "$work/src" push -q "$r/k/debian:1"
   # pull: kiln, into an empty store
-  t0=$(now); /usr/bin/time -f %M -o "$work/mem-pull-$i" node dist/cli/main.js --root "$work/dst-$i" pull -q "$r/k/debian:1" >/dev/null; t1=$(now)
-  echo "$t1 - $t0" | bc >>"$work/kpull"
+  timed kpull node dist/cli/main.js --root "$work/dst-$i" pull -q "$r/k/debian:1"
   stop_registry "$work/reg-k$i"; rm -rf "$work/reg-k$i" "$work/dst-$i"
+}
+skopeo_run() {
+  local i=$1
   # push: skopeo
   r=$(start_registry "$work/reg-s$i")
-  t0=$(now); skopeo copy -q --dest-tls-verify=false "oci:$work/src:docker.io/bench/debian:1" "docker://$r/s/debian:1"; t1=$(now)
-  echo "$t1 - $t0" | bc >>"$work/spush"
-  t0=$(now); skopeo copy -q --src-tls-verify=false "docker://$r/s/debian:1" "oci:$work/sdst-$i:debian:1"; t1=$(now)
-  echo "$t1 - $t0" | bc >>"$work/spull"
+  timed spush skopeo copy -q --dest-tls-verify=false "oci:$work/src:docker.io/bench/debian:1" "docker://$r/s/debian:1"
+  timed spull skopeo copy -q --src-tls-verify=false "docker://$r/s/debian:1" "oci:$work/sdst-$i:debian:1"
   stop_registry "$work/reg-s$i"; rm -rf "$work/reg-s$i" "$work/sdst-$i"
+}
+for i in $(seq "$runs"); do
+  if [ $((i % 2)) = 1 ]; then kiln_run "$i"; skopeo_run "$i"; else skopeo_run "$i"; kiln_run "$i"; fi
 done
 
-kpull=$(median <"$work/kpull"); spull=$(median <"$work/spull")
-kpush=$(median <"$work/kpush"); spush=$(median <"$work/spush")
-mem=$(cat "$work"/mem-* | sort -n | tail -1)
-printf 'pull: kiln %.2fs  skopeo %.2fs  ratio %.2fx (aim <= 0.8)\n' "$kpull" "$spull" "$(echo "$kpull / $spull" | bc -l)"
-printf 'push: kiln %.2fs  skopeo %.2fs  ratio %.2fx (aim <= 1.0)\n' "$kpush" "$spush" "$(echo "$kpush / $spush" | bc -l)"
+echo "load (1/5/15 min): before $load0, after $(load_line)"
+echo "pull: kiln $(stat_line "$work/kpull")  skopeo $(stat_line "$work/spull")  $(ratio_line "$work/kpull" "$work/spull") (aim <= 0.8)"
+echo "push: kiln $(stat_line "$work/kpush")  skopeo $(stat_line "$work/spush")  $(ratio_line "$work/kpush" "$work/spush") (aim <= 1.0)"
+echo "CPU (user + system): pull kiln $(stat_line "$work/kpull.cpu")  skopeo $(stat_line "$work/spull.cpu");  push kiln $(stat_line "$work/kpush.cpu")  skopeo $(stat_line "$work/spush.cpu")"
+mem=$(cat "$work"/kpu*.mem | sort -n | tail -1)
 echo "kiln peak memory (RSS): $((mem / 1024)) MB"

@@ -10,7 +10,8 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { dataLoss, failedPrecondition, unavailable } from '../errors.js';
+import { failedPrecondition, unavailable } from '../errors.js';
+import { verificationFailed } from './verification.js';
 import { blobPath, checkDigest } from './digest.js';
 import { fsyncDir, ifExists, unlinkQuiet, writing } from '../util/fsutil.js';
 import type { Lease } from './lease.js';
@@ -25,8 +26,12 @@ export const ingestPaths = (root: string, key: string): { data: string; lock: st
   return { data: `${stem}.data`, lock: `${stem}.lock` };
 };
 
-/** Bytes gathered before one write: few thread-pool round trips for a stream of small chunks. */
-const WRITE_BATCH = 256 * 1024;
+/**
+ * Bytes gathered before one write: few thread-pool round trips for a stream
+ * of small chunks. The chunks go to one writev (no copy into a bigger
+ * buffer), and one batch is written while the next one gathers.
+ */
+const WRITE_BATCH = 1 << 20;
 
 export class FileIngestWriter implements IngestWriter {
   private done = false;
@@ -55,7 +60,7 @@ export class FileIngestWriter implements IngestWriter {
       const fh = await writing(root, paths.data, () => open(paths.data, 'a+', 0o644));
       const hash = createHash('sha256');
       let bytes = 0;
-      for await (const chunk of createReadStream('', { fd: fh, autoClose: false, start: 0 }) as AsyncIterable<Buffer>) {
+      for await (const chunk of createReadStream('', { fd: fh, autoClose: false, start: 0, highWaterMark: WRITE_BATCH }) as AsyncIterable<Buffer>) {
         hash.update(chunk);
         bytes += chunk.length;
       }
@@ -70,11 +75,30 @@ export class FileIngestWriter implements IngestWriter {
     return this.bytes;
   }
 
-  /** Small chunks (a layer tar's 512-byte headers) are gathered and written WRITE_BATCH bytes at a time. */
+  /**
+   * Chunks are hashed as they come and written WRITE_BATCH bytes at a time,
+   * one batch in flight while the next gathers. `offset` counts only bytes
+   * on disk, and everything hashed is on disk before this returns or throws,
+   * so a resume after a failed source starts after it.
+   */
   async write(source: Readable | AsyncIterable<Uint8Array>): Promise<void> {
     this.assertOpen();
     let pending: Uint8Array[] = [];
     let size = 0;
+    let inflight: Promise<void> | undefined;
+    let failed: { error: unknown } | undefined;
+    const flush = (): void => {
+      const batch = pending;
+      const n = size;
+      [pending, size] = [[], 0];
+      const previous = inflight;
+      inflight = (async () => {
+        await previous;
+        await this.writeAll(batch, n);
+      })();
+      // seen at the next wait, or in the finally below
+      inflight.catch((error: unknown) => void (failed ??= { error }));
+    };
     try {
       for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -82,24 +106,34 @@ export class FileIngestWriter implements IngestWriter {
         pending.push(buf);
         size += buf.length;
         if (size < WRITE_BATCH) continue;
-        const batch = pending;
-        [pending, size] = [[], 0];
-        await this.writeAll(batch, batch.reduce((n, b) => n + b.length, 0));
+        // at most one batch waits for the disk: the source waits for the one before
+        await inflight?.catch(() => undefined);
+        if (failed) throw failed.error;
+        flush();
       }
     } finally {
-      // Also when the source fails (a stalled download): what was hashed is on disk, so a resume starts after it.
-      if (size > 0) await this.writeAll(pending, size);
+      // Also when the source fails (a stalled download): what was hashed goes to disk.
+      if (size > 0) flush();
+      await inflight?.catch(() => undefined);
     }
+    if (failed) throw failed.error;
   }
 
   private async writeAll(bufs: Uint8Array[], size: number): Promise<void> {
-    const buf = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, size);
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesWritten } = await writing(this.root, this.paths.data, () => this.fh.write(buf, off, buf.length - off));
-      off += bytesWritten;
+    let written = 0;
+    // libuv splits a writev of more than IOV_MAX buffers (a tar's 512-byte headers) into several
+    const { bytesWritten } = await writing(this.root, this.paths.data, () => this.fh.writev(bufs));
+    written += bytesWritten;
+    if (written < size) {
+      // a short write (rare on a regular file): the rest one buffer at a time
+      const rest = Buffer.concat(bufs, size).subarray(written);
+      let off = 0;
+      while (off < rest.length) {
+        const r = await writing(this.root, this.paths.data, () => this.fh.write(rest, off, rest.length - off));
+        off += r.bytesWritten;
+      }
     }
-    this.bytes += buf.length;
+    this.bytes += size;
   }
 
   async commit(expected: Expected = {}): Promise<BlobInfo> {
@@ -114,9 +148,10 @@ export class FileIngestWriter implements IngestWriter {
       if (badDigest || badSize) {
         await this.fh.close();
         await unlink(this.paths.data);
-        throw dataLoss(
+        throw verificationFailed(
           `content "${this.key}" failed verification: expected ${expected.digest ?? 'any digest'}` +
             `${expected.size !== undefined ? ` (${expected.size} bytes)` : ''}, got ${digest} (${size} bytes); not stored`,
+          { digest, size },
           { hint: 'the source sent different bytes than announced; retry, or check the registry or archive' },
         );
       }

@@ -67,7 +67,9 @@ export class Lease {
   private async flush(more: string[]): Promise<void> {
     const digests = [...new Set([...this.digests, ...more])];
     const body: LeaseFile = { owner: selfToken(), created: new Date().toISOString(), digests };
-    await writing(this.root, this.path, () => writeFileAtomic(this.path, JSON.stringify(body)));
+    // Not fsynced: a lease protects only while its process runs, and after a power loss none does
+    // (a lease file left empty or torn then is read as dead: scanLeases). The rename keeps it whole for GC.
+    await writing(this.root, this.path, () => writeFileAtomic(this.path, JSON.stringify(body), { durable: false }));
     this.written = true;
     for (const d of more) this.digests.add(d);
   }

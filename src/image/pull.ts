@@ -10,7 +10,9 @@
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isKilnError } from '../errors.js';
+import { dataLoss, isKilnError } from '../errors.js';
+import { actualOf } from '../content/verification.js';
+import { blobSource } from '../registry/blobreader.js';
 import { formatReference, identifier, parseNormalizedNamed } from '../name/reference.js';
 import { shortId } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
@@ -65,8 +67,8 @@ export async function fetchBlob(
       progress.emit({ id, status: 'Pull complete' });
       return true;
     }
-    // from byte 0 the registry verifies too, so a mismatch names it
-    const download = await repo.getBlob(desc.digest, { offset: writer.offset, verify: writer.offset === 0, size: desc.size });
+    // Hashed once, by the store; a mismatch from byte 0 names the registry (misread()).
+    const download = await repo.getBlob(desc.digest, { offset: writer.offset, verify: false, size: desc.size });
     raw = download;
     const body = counting(download, writer.offset, (current) => progress.emit({ id, status: 'Downloading', current, total: desc.size }));
     signal?.addEventListener('abort', () => download.destroy(signal.reason as Error), { once: true });
@@ -87,10 +89,21 @@ export async function fetchBlob(
       progress.emit({ id, status: 'Retrying', detail: 'bytes kept from an earlier download did not verify; downloading again from the start' });
       return fetchBlob(content, repo, desc, progress, signal, true);
     }
-    throw e;
+    throw resumed ? e : misread(e, desc, raw);
   }
   progress.emit({ id, status: 'Pull complete' });
   return true;
+}
+
+/** A store's failed verification of bytes that all came from one registry, said as that registry's fault. */
+function misread(e: unknown, desc: Descriptor, raw: Readable | undefined): unknown {
+  const actual = actualOf(e);
+  const source = raw && blobSource(raw);
+  if (!actual || !source) return e;
+  return dataLoss(`blob ${desc.digest} from ${source} hashes to ${actual.digest} (${actual.size} bytes)`, {
+    cause: e,
+    hint: 'the registry or a proxy altered the content; try again',
+  });
 }
 
 export async function pullImage(stores: ImageStore, registry: RegistryClient, input: string, opts: PullOptions = {}): Promise<PullResult> {

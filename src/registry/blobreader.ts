@@ -9,7 +9,7 @@ import { Digester, digestAlgorithm } from './digest.js';
 import { isRetryableError, isStallError, netErrorCode } from './transport/neterror.js';
 import { sleep } from './transport/retry.js';
 import { formatSeconds, READ_PROGRESS_BYTES, TIMEOUT_ENV } from './transport/timeouts.js';
-import { drop, watched } from './transport/watchdog.js';
+import { drop, StallError } from './transport/watchdog.js';
 
 /** What open() answers: the status (200 or 206), the Content-Length when given, and the body. */
 export interface BlobResponse {
@@ -34,61 +34,186 @@ export interface ReadBlobOptions {
   open(offset: number): Promise<BlobResponse>;
 }
 
-async function* chunks(first: BlobResponse, o: ReadBlobOptions): AsyncGenerator<Uint8Array> {
-  const verify = o.offset === 0 && o.verify !== false ? new Digester(digestAlgorithm(o.digest)) : undefined;
-  let pos = o.offset;
-  let res = first;
-  let failures = 0;
-  for (;;) {
-    // a server that ignores Range answers 200 from byte 0: skip what we have
-    let skip = res.status === 200 ? pos : 0;
-    checkLength(res, pos, o);
+/**
+ * The download as one Readable driven by the body's events: no promise per
+ * chunk between the socket and the consumer. The stall clock runs only while
+ * the body flows (time spent waiting for the registry, not for a slow
+ * consumer) and restarts once READ_PROGRESS_BYTES have come.
+ */
+class BlobStream extends Readable {
+  private body: Readable | undefined;
+  private pos: number;
+  private skip = 0;
+  private failures = 0;
+  private readonly verify: Digester | undefined;
+  /** stall clock: ms waited so far, since when the body flows (undefined: paused), bytes since the last reset */
+  private waited = 0;
+  private since: number | undefined;
+  private progress = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private reopening = false;
+  /** the first answer refused (its length): said at the first read, when the consumer listens */
+  private refused: Error | undefined;
+
+  constructor(
+    private readonly o: ReadBlobOptions,
+    first: BlobResponse,
+  ) {
+    super({ highWaterMark: 1 << 20 });
+    this.pos = o.offset;
+    this.verify = o.offset === 0 && o.verify !== false ? new Digester(digestAlgorithm(o.digest)) : undefined;
     try {
-      for await (const c of watched(res.body, o.readMs)) {
-        let chunk = c as Uint8Array;
-        if (skip > 0) {
-          const n = Math.min(skip, chunk.length);
-          skip -= n;
-          chunk = chunk.subarray(n);
-          if (chunk.length === 0) continue;
-        }
-        if (o.size !== undefined && pos + chunk.length > o.size) {
-          drop(res.body);
-          throw dataLoss(`blob ${o.digest} from ${o.source} sends more than the ${o.size} bytes its descriptor says; refused`, {
-            hint: 'the registry serves other content than its manifest names; tell its operators, or pull from another registry',
-          });
-        }
-        pos += chunk.length;
-        verify?.update(chunk);
-        yield chunk;
-      }
-      break;
+      this.attach(first);
     } catch (e) {
-      const code = netErrorCode(e);
-      if (!isRetryableError(code)) throw e;
-      if (++failures >= o.attempts) {
-        if (isStallError(code)) {
-          throw unavailable(
-            `blob ${o.digest} from ${o.source} stalled at byte ${pos}: less than ${READ_PROGRESS_BYTES / 1024} KiB in ${formatSeconds(o.readMs)}, ${failures} attempts`,
-            { cause: e, hint: `the registry or a proxy in front of it stopped sending; try again later (${TIMEOUT_ENV.readMs} sets the limit)` },
-          );
-        }
-        throw unavailable(`blob ${o.digest} from ${o.source}: connection dropped ${failures} times (at byte ${pos})`, {
-          cause: e,
-          hint: 'try again; kiln resumes from where it stopped',
-        });
-      }
-      await sleep(100 * 2 ** (failures - 1));
-      res = await o.open(pos);
+      this.refused = e as Error;
     }
   }
-  if (verify) {
-    const got = verify.digest();
-    if (got !== o.digest) {
-      throw dataLoss(`blob ${o.digest} from ${o.source} hashes to ${got} (${verify.size} bytes)`, {
-        hint: 'the registry or a proxy altered the content; try again',
-      });
+
+  private attach(res: BlobResponse): void {
+    // a server that ignores Range answers 200 from byte 0: skip what we have
+    this.skip = res.status === 200 ? this.pos : 0;
+    checkLength(res, this.pos, this.o);
+    const body = res.body;
+    this.body = body;
+    body.pause();
+    body.on('data', (c: Uint8Array) => this.onData(body, c));
+    body.on('end', () => this.onEnd(body));
+    body.on('error', (e) => this.onError(body, e));
+    // after a reopen: go on if the consumer still wants bytes (at first, the first _read starts it)
+    if (this.reading) this.flow();
+  }
+
+  /** the consumer asked for bytes and the body has not been held since */
+  private reading = false;
+
+  override _read(): void {
+    this.reading = true;
+    if (this.refused) return void this.destroy(this.refused);
+    if (this.body && !this.reopening) this.flow();
+  }
+
+  private flow(): void {
+    if (this.since === undefined) {
+      this.since = Date.now();
+      this.arm(this.o.readMs - this.waited);
     }
+    this.body!.resume();
+  }
+
+  private arm(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.check(), Math.max(1, ms));
+  }
+
+  /**
+   * The timer fired: a stall if the body has flowed readMs without
+   * READ_PROGRESS_BYTES, else it waits the rest (progress only moves the
+   * clock's start: no timer is touched per chunk).
+   */
+  private check(): void {
+    if (this.since === undefined || this.body === undefined) return;
+    const waited = this.waited + (Date.now() - this.since);
+    if (waited >= this.o.readMs) this.body.destroy(new StallError(this.o.readMs, this.pos));
+    else this.arm(this.o.readMs - waited);
+  }
+
+  private onData(body: Readable, c: Uint8Array): void {
+    if (body !== this.body || this.destroyed) return;
+    let chunk = c;
+    if (this.skip > 0) {
+      const n = Math.min(this.skip, chunk.length);
+      this.skip -= n;
+      chunk = chunk.subarray(n);
+      if (chunk.length === 0) return;
+    }
+    const o = this.o;
+    if (o.size !== undefined && this.pos + chunk.length > o.size) {
+      drop(body);
+      this.destroy(
+        dataLoss(`blob ${o.digest} from ${o.source} sends more than the ${o.size} bytes its descriptor says; refused`, {
+          hint: 'the registry serves other content than its manifest names; tell its operators, or pull from another registry',
+        }),
+      );
+      return;
+    }
+    this.pos += chunk.length;
+    this.progress += chunk.length;
+    if (this.progress >= READ_PROGRESS_BYTES) {
+      [this.progress, this.waited] = [0, 0];
+      this.since = Date.now();
+    }
+    this.verify?.update(chunk);
+    if (!this.push(chunk)) this.hold();
+  }
+
+  /** The consumer is full: the body waits, and so does the stall clock. */
+  private hold(): void {
+    this.reading = false;
+    this.body?.pause();
+    if (this.since !== undefined) this.waited += Date.now() - this.since;
+    this.since = undefined;
+    clearTimeout(this.timer);
+  }
+
+  private onEnd(body: Readable): void {
+    if (body !== this.body || this.destroyed) return;
+    this.stopClock();
+    const o = this.o;
+    if (this.verify) {
+      const got = this.verify.digest();
+      if (got !== o.digest) {
+        this.destroy(dataLoss(`blob ${o.digest} from ${o.source} hashes to ${got} (${this.verify.size} bytes)`, { hint: 'the registry or a proxy altered the content; try again' }));
+        return;
+      }
+    }
+    this.push(null);
+  }
+
+  private onError(body: Readable, e: unknown): void {
+    if (body !== this.body || this.destroyed) return;
+    this.stopClock();
+    this.body = undefined;
+    drop(body);
+    const o = this.o;
+    const code = netErrorCode(e);
+    if (!isRetryableError(code)) return void this.destroy(e as Error);
+    if (++this.failures >= o.attempts) {
+      const pos = this.pos;
+      if (isStallError(code)) {
+        return void this.destroy(
+          unavailable(
+            `blob ${o.digest} from ${o.source} stalled at byte ${pos}: less than ${READ_PROGRESS_BYTES / 1024} KiB in ${formatSeconds(o.readMs)}, ${this.failures} attempts`,
+            { cause: e, hint: `the registry or a proxy in front of it stopped sending; try again later (${TIMEOUT_ENV.readMs} sets the limit)` },
+          ),
+        );
+      }
+      return void this.destroy(
+        unavailable(`blob ${o.digest} from ${o.source}: connection dropped ${this.failures} times (at byte ${pos})`, { cause: e, hint: 'try again; kiln resumes from where it stopped' }),
+      );
+    }
+    this.reopening = true;
+    [this.progress, this.waited] = [0, 0];
+    sleep(100 * 2 ** (this.failures - 1))
+      .then(() => (this.destroyed ? undefined : o.open(this.pos)))
+      .then((res) => {
+        this.reopening = false;
+        if (!res) return;
+        if (this.destroyed) return drop(res.body);
+        this.attach(res);
+      })
+      .catch((err: unknown) => this.destroy(err as Error));
+  }
+
+  private stopClock(): void {
+    clearTimeout(this.timer);
+    this.since = undefined;
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.stopClock();
+    if (this.body) drop(this.body);
+    this.body = undefined;
+    cb(err);
   }
 }
 
@@ -104,7 +229,14 @@ function checkLength(res: BlobResponse, pos: number, o: ReadBlobOptions): void {
   }
 }
 
+const sources = new WeakMap<Readable, string>();
+
+/** Where a stream readBlob returned reads from (`127.0.0.1:5000/foo`), for a caller that verifies it itself. */
+export const blobSource = (stream: Readable): string | undefined => sources.get(stream);
+
 export async function readBlob(o: ReadBlobOptions): Promise<Readable> {
   const first = await o.open(o.offset);
-  return Readable.from(chunks(first, o), { objectMode: false, highWaterMark: 1 << 20 });
+  const stream = new BlobStream(o, first);
+  sources.set(stream, o.source);
+  return stream;
 }

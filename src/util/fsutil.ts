@@ -51,28 +51,33 @@ export function tempOwner(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-async function writeTemp(path: string, data: string | Buffer): Promise<string> {
+async function writeTemp(path: string, data: string | Buffer, durable = true): Promise<string> {
   const tmp = tempPath(path);
   const fh = await open(tmp, 'wx', 0o644);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } finally {
     await fh.close();
   }
   return tmp;
 }
 
-/** Replaces `path` atomically: readers see the old or the new content, never a mix. */
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  const tmp = await writeTemp(path, data);
+/**
+ * Replaces `path` atomically: readers see the old or the new content, never a
+ * mix (also after kill -9). `durable: false` skips the fsyncs, for files that
+ * mean nothing after a power loss (a lease, whose owner is then gone too).
+ */
+export async function writeFileAtomic(path: string, data: string | Buffer, opts: { durable?: boolean } = {}): Promise<void> {
+  const durable = opts.durable !== false;
+  const tmp = await writeTemp(path, data, durable);
   try {
     await rename(tmp, path);
   } catch (e) {
     await unlinkQuiet(tmp);
     throw e;
   }
-  await fsyncDir(dirname(path));
+  if (durable) await fsyncDir(dirname(path));
 }
 
 /** Creates `path` with `data` only if it does not exist yet (atomic, via link). Returns false when it existed. */

@@ -12,6 +12,7 @@ import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { dataLoss, failedPrecondition, internal, isKilnError, notFound, unavailable } from '../../errors.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from '../../content/store.js';
 import type { ContainerdConnection, Message } from './grpc.js';
+import { verificationFailed } from '../../content/verification.js';
 
 const CHUNK = 1 << 20;
 const WINDOW = 8;
@@ -176,7 +177,9 @@ export class ContainerdContentStore implements ContentStore {
             }
           }
           if (isKilnError(e, 'FAILED_PRECONDITION') || isKilnError(e, 'INVALID_ARGUMENT')) {
-            throw dataLoss(e.message, { cause: e, hint: 'the registry or archive served other bytes than its descriptor names' });
+            const opts = { cause: e, hint: 'the registry or archive served other bytes than its descriptor names' };
+            // what this session hashed from byte 0 lets a pull name the registry (src/content/verification.ts)
+            throw hash ? verificationFailed(e.message, { digest: `sha256:${hash.digest('hex')}`, size: offset }, opts) : dataLoss(e.message, opts);
           }
           throw e;
         } finally {

@@ -43,6 +43,9 @@ function apiRoot(): protobuf.Root {
 /** Decoded messages as plain objects, as the rest of the backend reads them (snake_case fields kept). */
 const AS_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
 
+/** The encoded bytes as a Buffer without copying them (protobuf.js hands back a Buffer already under Node; a content Write carries 1 MiB). */
+const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+
 /** A grpc-js client class for one service: each method's path and its protobuf.js (de)serializers. */
 function serviceConstructor(name: ServiceName): grpc.ServiceClientConstructor {
   const full = serviceName(name);
@@ -55,9 +58,9 @@ function serviceConstructor(name: ServiceName): grpc.ServiceClientConstructor {
       path: `/${full}/${m.name}`,
       requestStream: m.requestStream === true,
       responseStream: m.responseStream === true,
-      requestSerialize: (o: Message) => Buffer.from(req.encode(req.fromObject(o)).finish()),
+      requestSerialize: (o: Message) => asBuffer(req.encode(req.fromObject(o)).finish()),
       requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), AS_OBJECT),
-      responseSerialize: (o: Message) => Buffer.from(res.encode(res.fromObject(o)).finish()),
+      responseSerialize: (o: Message) => asBuffer(res.encode(res.fromObject(o)).finish()),
       responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), AS_OBJECT),
     };
   }

@@ -1,0 +1,80 @@
+/**
+ * The ingest's batched writes: a tar-like stream of thousands of 512-byte
+ * chunks (more than one writev takes) mixed with big ones lands byte for
+ * byte; a source failing while a batch is still being written leaves every
+ * byte it gave on disk and counted, so the next writer resumes after them;
+ * a failed verification says what was hashed and keeps nothing.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { isKilnError } from '../errors.js';
+import { openStore } from './index.js';
+import { ingestPaths } from './ingest.js';
+import { actualOf } from './verification.js';
+import { sha256, tempDir } from '../testing/store-fixture.js';
+
+/** 2,500 header-sized chunks, then 3 MiB in 64 KiB chunks, then 2,500 more small ones. */
+function* tarLike(data: Buffer): Generator<Buffer> {
+  let at = 0;
+  for (; at < 2500 * 512; at += 512) yield data.subarray(at, at + 512);
+  for (const end = at + (3 << 20); at < end; at += 65536) yield data.subarray(at, at + 65536);
+  for (; at < data.length; at += 512) yield data.subarray(at, at + 512);
+}
+
+test('thousands of small chunks and big ones are stored byte for byte', async (t) => {
+  const store = await openStore(join(await tempDir(t), 'store'));
+  const data = randomBytes(2500 * 512 + (3 << 20) + 2500 * 512);
+  const info = await store.content.ingest(Readable.from(tarLike(data)), { digest: sha256(data), size: data.length });
+  assert.deepEqual(info, { digest: sha256(data), size: data.length });
+  assert.ok((await readFile(join(store.root, 'blobs', 'sha256', info.digest.slice(7)))).equals(data));
+  await store.close();
+});
+
+test('a source failing after several batches: every byte it gave is on disk and counted, the next writer resumes and verifies', async (t) => {
+  const store = await openStore(join(await tempDir(t), 'store'));
+  const data = randomBytes(2500 * 512 + (3 << 20) + 2500 * 512);
+  const digest = sha256(data);
+  const given = 2500 * 512 + (3 << 20) + 700 * 512;
+  async function* failing(): AsyncGenerator<Uint8Array> {
+    let sent = 0;
+    for (const c of tarLike(data)) {
+      if (sent >= given) throw new Error('connection reset');
+      sent += c.length;
+      yield c;
+    }
+  }
+  const w = await store.content.writer(digest);
+  await assert.rejects(w.write(failing()), /connection reset/);
+  assert.equal(w.offset, given, 'offset counts what is on disk');
+  assert.equal((await stat(ingestPaths(store.root, digest).data)).size, given);
+  await w.close!();
+  const again = await store.content.writer(digest);
+  assert.equal(again.offset, given);
+  await again.write(Readable.from([data.subarray(again.offset)]));
+  assert.deepEqual(await again.commit({ digest, size: data.length }), { digest, size: data.length });
+  await store.close();
+});
+
+test('a failed verification says what was hashed and leaves neither the blob nor the ingest', async (t) => {
+  const store = await openStore(join(await tempDir(t), 'store'));
+  const data = randomBytes(5 << 20);
+  const claimed = sha256(randomBytes(10));
+  const w = await store.content.writer(claimed);
+  await w.write(Readable.from(tarLike(data.subarray(0, 2500 * 512 + (3 << 20)))));
+  await w.write(Readable.from([data.subarray(2500 * 512 + (3 << 20))]));
+  await assert.rejects(w.commit({ digest: claimed, size: data.length }), (e: unknown) => {
+    assert.ok(isKilnError(e, 'DATA_LOSS'));
+    assert.match(e.message, new RegExp(`expected ${claimed} \\(${data.length} bytes\\), got ${sha256(data)} \\(${data.length} bytes\\); not stored`));
+    assert.deepEqual(actualOf(e), { digest: sha256(data), size: data.length });
+    return true;
+  });
+  assert.equal(actualOf(new Error('other')), undefined);
+  assert.equal(await store.content.stat(claimed), undefined);
+  assert.deepEqual(await readdir(join(store.root, 'blobs', 'sha256')), []);
+  assert.deepEqual(await readdir(join(store.root, 'ingest')), []);
+  await store.close();
+});

@@ -1,0 +1,84 @@
+/**
+ * The blob stream's stall clock counts only time spent waiting for the
+ * registry: a consumer that stops reading for longer than the read timeout
+ * (a slow disk, a busy store) gets every byte from the one request, and a
+ * registry that stops sending while the consumer waits is still caught.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isKilnError } from '../errors.js';
+import { tinyImage } from '../testing/blobs.js';
+import { startHostileRegistry } from '../testing/hostile.js';
+import { blobSource } from './blobreader.js';
+import { createRegistryClient } from './client.js';
+
+const noCreds = { get: async () => undefined };
+const client = createRegistryClient({
+  credentials: noCreds,
+  registries: {},
+  retry: { attempts: 2, baseDelayMs: 5 },
+  timeouts: { connectMs: 300, headersMs: 300, readMs: 300 },
+});
+after(() => client.close());
+const limit = { timeout: 15_000 };
+
+test('a consumer that pauses longer than the read timeout gets the whole blob from one request', limit, async () => {
+  const img = tinyImage(6 << 20);
+  const reg = await startHostileRegistry({ image: img });
+  try {
+    const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest, { size: img.layer.size });
+    assert.equal(blobSource(stream), `${reg.host}/foo`);
+    const parts: Buffer[] = [];
+    let pauses = 0;
+    for await (const c of stream) {
+      parts.push(c as Buffer);
+      // three pauses of twice the read timeout, with the registry's bytes waiting in the buffers
+      if (pauses < 3 && parts.length % 20 === 1) {
+        pauses++;
+        await sleep(600);
+      }
+    }
+    assert.equal(pauses, 3);
+    assert.ok(Buffer.concat(parts).equals(img.layer.bytes));
+    assert.deepEqual(
+      reg.log.map((l) => l.range),
+      [undefined],
+      'no resume: the pauses were the consumer, not the registry',
+    );
+  } finally {
+    await reg.stop();
+  }
+});
+
+test('a registry that stops sending is a stall even while the consumer is slow', limit, async () => {
+  const img = tinyImage(200_000);
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (req, res, _n, r) => {
+      if (!req.url!.includes('/blobs/')) return false;
+      const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+      res.writeHead(from ? 206 : 200, { 'content-length': String(img.layer.size - from) });
+      res.write(img.layer.bytes.subarray(from, Math.max(from, 50_000)));
+      r.stall(res);
+      return true;
+    },
+  });
+  try {
+    const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest, { size: img.layer.size });
+    const reading = (async () => {
+      for await (const _ of stream) await sleep(50);
+    })();
+    await assert.rejects(reading, (e: unknown) => {
+      assert.ok(isKilnError(e, 'UNAVAILABLE'), String(e));
+      assert.match(e.message, new RegExp(`^blob ${img.layer.digest} from ${reg.host}/foo stalled at byte 50000: less than 1 KiB in 0\\.3 ?s, 2 attempts`));
+      return true;
+    });
+    assert.deepEqual(
+      reg.log.map((l) => l.range),
+      [undefined, 'bytes=50000-'],
+    );
+  } finally {
+    await reg.stop();
+  }
+});
