@@ -1,16 +1,16 @@
 /**
- * BuildKit's op for a plain `COPY <file> <dest>` from the build
- * context: one regular file (no wildcard, directory, symlink, heredoc, --from
- * or flag). Its record links the state before (no selector) and the root
- * record of the content checksum (keys.ts contentRecord), so the file's bytes,
- * mode and owner decide it, never its time.
+ * BuildKit's op for a plain `COPY <src> <dest>` from the build context: one
+ * regular file or one directory (`COPY src/ /app/`, `COPY . /app`; no wildcard,
+ * symlink source, heredoc, --from or flag). Its record links the state before
+ * (no selector) and the root record of the content checksum (keys.ts
+ * contentRecord, tree-checksum.ts), so the bytes and modes decide it, never
+ * times or owners.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CopyInstruction } from '../../dockerfile/index.js';
-import { contentRecord, copyDigest, fileHeader, rootKey } from './keys.js';
+import { contentRecord, copyDigest, rootKey } from './keys.js';
+import { treeChecksum } from './tree-checksum.js';
 import type { BuildkitOp } from './step.js';
 
 /** `p` against `cwd` as BuildKit's NormalizePath with keepSlash: joined, cleaned, a trailing "/" kept. */
@@ -22,18 +22,19 @@ export function resolveDest(cwd: string, p: string): string {
   return out;
 }
 
-export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string): Promise<BuildkitOp | undefined> {
+/** `ignoring`: the build has a .dockerignore (BuildKit then hashes a directory without what it leaves out: not computed). */
+export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, ignoring = false): Promise<BuildkitOp | undefined> {
   if (inst.kind !== 'copy' || inst.from !== undefined || inst.chown || inst.chmod || inst.link || inst.parents || inst.exclude.length > 0) return undefined;
   const only = inst.sources.length === 1 ? inst.sources[0] : undefined;
   if (only?.kind !== 'path' || /[*?[\\]/.test(only.path)) return undefined;
   const src = path.posix.join('/', only.path);
-  if (src === '/' || only.path.endsWith('/')) return undefined;
-  const file = path.join(contextDir, src);
-  const st = await lstat(file).catch(() => undefined);
-  if (!st?.isFile()) return undefined;
-  const h = createHash('sha256').update(fileHeader({ mode: st.mode, uid: st.uid, gid: st.gid, size: st.size }));
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  const checksum = `sha256:${h.digest('hex')}`;
-  const record = rootKey(copyDigest({ src: path.posix.basename(src), dest: resolveDest(cwd, inst.dest) }), 0);
+  const abs = path.join(contextDir, src);
+  const st = await lstat(abs).catch(() => undefined);
+  if (!st || !(st.isFile() || (st.isDirectory() && !ignoring))) return undefined;
+  if (st.isFile() && only.path.endsWith('/')) return undefined;
+  const checksum = await treeChecksum(abs, src === '/');
+  if (checksum === undefined) return undefined;
+  // The action's src is Go's path.Base of the source: "src" for "/src/", "/" for the context's root.
+  const record = rootKey(copyDigest({ src: src === '/' ? '/' : path.posix.basename(src), dest: resolveDest(cwd, inst.dest) }), 0);
   return { record, content: contentRecord([checksum]) };
 }

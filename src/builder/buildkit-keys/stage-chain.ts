@@ -19,6 +19,8 @@ export interface ChainContext {
   addHosts?: string[];
   /** The build context's directory (COPY sources). */
   contextDir?: string;
+  /** The build has a .dockerignore (a directory COPY's checksum is then not computed). */
+  ignoring?: boolean;
   /** No SOURCE_DATE_EPOCH: COPY's file op then carries no time. */
   epochFree?: boolean;
   /** A --cache-from or --cache-to may use the names; else none is computed (no COPY source is read twice). */
@@ -33,7 +35,7 @@ export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined
 
 /**
  * BuildKit's op for a layer step (RUN, WORKDIR, a plain COPY of one context
- * file) on `prev`, `next` being the state after it (WORKDIR applied): `op`
+ * file or directory) on `prev`, `next` being the state after it (WORKDIR applied): `op`
  * undefined is no op (WORKDIR /: the chain stays); undefined means kiln cannot
  * say (the chain stops).
  */
@@ -46,7 +48,7 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     return op ? { op } : {};
   }
   if (inst.kind === 'copy' || inst.kind === 'add') {
-    const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/') : undefined;
+    const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/', ctx.ignoring) : undefined;
     return op ? { op } : undefined;
   }
   if (inst.kind !== 'run') return undefined;
