@@ -1,7 +1,7 @@
 /**
  * A cache a real buildkitd (src/testing/buildkit.ts) exports is hit by kiln on
  * a fresh root for the steps whose BuildKit keys kiln computes (FROM image,
- * WORKDIR, RUN, a plain COPY of one context file): nothing runs, and the files are BuildKit's (a time stamp a
+ * WORKDIR, RUN, a plain COPY of one context file or directory: `COPY src/ ./src/`, `COPY . /ctx`): nothing runs, and the files are BuildKit's (a time stamp a
  * RUN wrote is the one BuildKit's build wrote). Through a local dir and a
  * registry cache, both mode=max. And the other way: kiln's export (local,
  * registry, inline) makes a buildkitd that pruned its own cache show every
@@ -9,7 +9,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startRegistry, type TestRegistry } from '../../testing/registry.js';
@@ -21,6 +21,15 @@ let bk: TestBuildkit;
 let tmp: string;
 let ctx: string;
 let bkStamp: string;
+
+/** A source directory with a subdirectory, an empty one and a symlink. */
+function writeSrc(dir: string): void {
+  mkdirSync(path.join(dir, 'src', 'sub'), { recursive: true });
+  mkdirSync(path.join(dir, 'src', 'empty'));
+  writeFileSync(path.join(dir, 'src', 'a.txt'), 'src a\n');
+  writeFileSync(path.join(dir, 'src', 'sub', 'b.txt'), 'src sub b\n');
+  symlinkSync('a.txt', path.join(dir, 'src', 'link'));
+}
 
 const stepLines = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ (CACHED|DONE)/.test(l) || /^#\d+ \[/.test(l));
 const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
@@ -37,9 +46,10 @@ before(async () => {
   mkdirSync(ctx);
   writeFileSync(
     path.join(ctx, 'Dockerfile'),
-    `FROM ${base}\nENV X=1 Y="a b"\nARG A=5\nWORKDIR /app\nRUN date +%s%N > stamp && echo "$X $Y $A" > v\nCOPY f.txt ./\nRUN ["/bin/sh", "-c", "cat stamp v f.txt > both"]\nCMD ["cat", "/app/both"]\n`,
+    `FROM ${base}\nENV X=1 Y="a b"\nARG A=5\nWORKDIR /app\nRUN date +%s%N > stamp && echo "$X $Y $A" > v\nCOPY f.txt ./\nCOPY src/ ./src/\nRUN ["/bin/sh", "-c", "cat stamp v f.txt src/a.txt src/sub/b.txt > both"]\nCOPY . /ctx\nCMD ["cat", "/app/both"]\n`,
   );
   writeFileSync(path.join(ctx, 'f.txt'), 'from the context\n');
+  writeSrc(ctx);
   const out = path.join(tmp, 'bk-out');
   await bk.buildctl([
     'build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`,
@@ -48,7 +58,7 @@ before(async () => {
     '--output', `type=local,dest=${out}`,
   ]);
   bkStamp = readFileSync(path.join(out, 'app', 'both'), 'utf8');
-  assert.match(bkStamp, /^\d+\S*\n1 a b 5\nfrom the context\n$/);
+  assert.match(bkStamp, /^\d+\S*\n1 a b 5\nfrom the context\nsrc a\nsrc sub b\n$/);
 });
 
 after(async () => {
@@ -58,25 +68,27 @@ after(async () => {
 });
 
 for (const kind of ['local', 'registry'] as const) {
-  test(`BuildKit's ${kind} cache (mode=max) → kiln on a fresh root: WORKDIR, both RUNs and the COPY CACHED, BuildKit's files`, async () => {
+  test(`BuildKit's ${kind} cache (mode=max) → kiln on a fresh root: WORKDIR, both RUNs and the three COPYs (a file, a directory, the context) CACHED, BuildKit's files`, async () => {
     const from = kind === 'local' ? `type=local,src=${path.join(tmp, 'bk-cache')}` : `type=registry,ref=${reg.host}/cache/bk:max`;
     const dest = path.join(tmp, `kiln-out-${kind}`);
     const r = await kilnOk(['build', '--progress=plain', '--cache-from', from, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, `fresh-${kind}`) });
-    assert.equal(cached(r.stderr), 4, stepLines(r.stderr).join('\n'));
+    assert.equal(cached(r.stderr), 6, stepLines(r.stderr).join('\n'));
     assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), bkStamp, 'the layers are the ones BuildKit made: nothing ran');
+    assert.equal(readFileSync(path.join(dest, 'ctx', 'src', 'link'), 'utf8'), 'src a\n');
   });
 }
 
-test('a changed RUN misses (and the steps before it still hit)', async () => {
+test('a changed RUN misses (and the steps before it still hit; the COPY . after it, its Dockerfile changed, misses)', async () => {
   const other = path.join(tmp, 'ctx2');
   mkdirSync(other);
-  writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8').replace('cat stamp v f.txt > both', 'cat v stamp f.txt > both'));
+  writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8').replace('cat stamp v f.txt', 'cat v stamp f.txt'));
   writeFileSync(path.join(other, 'f.txt'), 'from the context\n');
+  writeSrc(other);
   const dest = path.join(tmp, 'kiln-out-changed');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, other], { root: path.join(tmp, 'fresh-changed') });
-  assert.equal(cached(r.stderr), 3, stepLines(r.stderr).join('\n'));
-  const [stamp, v, f] = bkStamp.split('\n');
-  assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${v}\n${stamp}\n${f}\n`);
+  assert.equal(cached(r.stderr), 4, stepLines(r.stderr).join('\n'));
+  const [stamp, v, f, a, b] = bkStamp.split('\n');
+  assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${v}\n${stamp}\n${f}\n${a}\n${b}\n`);
 });
 
 test("a COPY source whose bytes changed misses, and so does the RUN after it; the RUN before it hits", async () => {
@@ -84,11 +96,12 @@ test("a COPY source whose bytes changed misses, and so does the RUN after it; th
   mkdirSync(other);
   writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8'));
   writeFileSync(path.join(other, 'f.txt'), 'from the context, changed\n');
+  writeSrc(other);
   const dest = path.join(tmp, 'kiln-out-copy-changed');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, other], { root: path.join(tmp, 'fresh-copy-changed') });
   assert.equal(cached(r.stderr), 2, stepLines(r.stderr).join('\n'));
   const [stamp, v] = bkStamp.split('\n');
-  assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${stamp}\n${v}\nfrom the context, changed\n`);
+  assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${stamp}\n${v}\nfrom the context, changed\nsrc a\nsrc sub b\n`);
 });
 
 test("kiln's export (local and registry, mode=max, and inline) → buildkitd with no cache of its own: every step CACHED, kiln's files", async () => {
@@ -106,8 +119,22 @@ test("kiln's export (local and registry, mode=max, and inline) → buildkitd wit
     const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--import-cache', imp, '--output', `type=local,dest=${out}`]);
     // (buildctl repeats a step's header when it prints more of its progress later.)
     const steps = new Set(r.stderr.split('\n').filter((l) => /^#\d+ \[\d\/\d\] (WORKDIR|RUN|COPY)/.test(l)));
-    assert.equal(steps.size, 4, r.stderr);
-    assert.equal(cached(r.stderr), 4, `${imp}: ${r.stderr}`);
+    assert.equal(steps.size, 6, r.stderr);
+    assert.equal(cached(r.stderr), 6, `${imp}: ${r.stderr}`);
     assert.equal(readFileSync(path.join(out, 'app', 'both'), 'utf8'), kilnStamp, `${imp}: BuildKit used kiln's layers`);
   }
+});
+
+test('a file changed deep in a COPY directory misses that COPY and what follows; the steps before it hit', async () => {
+  const other = path.join(tmp, 'ctx4');
+  mkdirSync(other);
+  writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8'));
+  writeFileSync(path.join(other, 'f.txt'), 'from the context\n');
+  writeSrc(other);
+  writeFileSync(path.join(other, 'src', 'sub', 'b.txt'), 'src sub b, changed\n');
+  const dest = path.join(tmp, 'kiln-out-dir-changed');
+  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, other], { root: path.join(tmp, 'fresh-dir-changed') });
+  assert.equal(cached(r.stderr), 3, stepLines(r.stderr).join('\n'));
+  const [stamp, v, f, a] = bkStamp.split('\n');
+  assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${stamp}\n${v}\n${f}\n${a}\nsrc sub b, changed\n`);
 });
