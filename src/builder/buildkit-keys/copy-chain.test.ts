@@ -1,0 +1,40 @@
+/**
+ * The COPY op kiln names for a directory of the context, against the records
+ * a real buildkitd v0.34.2 wrote for `COPY . /app` (origin: tree-checksum.test.ts,
+ * same context, same debug db), and the cases where kiln names none.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildInstruction, parseDockerfile, type CopyInstruction } from '../../dockerfile/index.js';
+import { copyOp } from './copy-chain.js';
+
+const copy = (line: string) => buildInstruction(parseDockerfile(line).nodes[0]!) as CopyInstruction;
+
+test("COPY . /app and COPY src/ …: BuildKit's record and content record; none with a .dockerignore, a wildcard, or a file named with a trailing slash", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-copy-'));
+  try {
+    mkdirSync(path.join(dir, 'src', 'sub'), { recursive: true });
+    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\nCOPY src/ /app/src/\nCOPY . /app\n');
+    writeFileSync(path.join(dir, 'f.txt'), 'hello\n');
+    writeFileSync(path.join(dir, 'src', 'a.txt'), 'aaa\n');
+    writeFileSync(path.join(dir, 'src', 'a-b'), 'ab\n');
+    writeFileSync(path.join(dir, 'src', 'sub', 'b.txt'), 'bbb\n');
+    for (const d of ['', 'src', 'src/sub']) chmodSync(path.join(dir, d), 0o755);
+    for (const f of ['Dockerfile', 'f.txt', 'src/a.txt', 'src/a-b', 'src/sub/b.txt']) chmodSync(path.join(dir, f), 0o644);
+    assert.deepEqual(await copyOp(copy('COPY . /app'), dir, '/'), {
+      record: 'sha256:d773579a84f0550bbc66497c90e917950ba20a9bdbb6e22ae20365fced0b8254',
+      content: 'sha256:6df56abc3f090b32ea50d26b2ccbc0ca447e85807c738f38d9c27e62f409cea6',
+    });
+    // The content record of COPY src/ (the op's record there was on scratch: BuildKit's indexes differ, not named).
+    assert.equal((await copyOp(copy('COPY src/ /app/src/'), dir, '/'))?.content, 'sha256:de14f66143807931a1aabb48f5692dc67d12578b249b2750d8fd0ff16157efd0');
+    assert.equal((await copyOp(copy('COPY src /app/src/'), dir, '/'))?.content, 'sha256:de14f66143807931a1aabb48f5692dc67d12578b249b2750d8fd0ff16157efd0');
+    assert.equal(await copyOp(copy('COPY . /app'), dir, '/', true), undefined);
+    assert.equal(await copyOp(copy('COPY sr* /app/'), dir, '/'), undefined);
+    assert.equal(await copyOp(copy('COPY f.txt/ /app/'), dir, '/'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
