@@ -143,6 +143,8 @@ await esbuild.build({
 
 // The code caches: everyday commands run under the loader (scripts/sea-train.mjs), which keeps what V8
 // compiled for each bundle in ${out}/cache/NAME.cache.
+// The run-time assets beside the bundle, where the loader finds them in training.
+for (const [name, file] of Object.entries(ASSETS)) if (file !== `${out}/${name}`) copyFileSync(file, `${out}/${name}`);
 rmSync(`${out}/cache`, { recursive: true, force: true });
 mkdirSync(`${out}/cache`);
 await (await import('./sea-train.mjs')).train(`${out}/kiln.cjs`, `${out}/cache`);

@@ -9,7 +9,9 @@
 // Under plain node with KILN_SEA_TRAIN=DIR it runs the bundle KILN_SEA_BUNDLE
 // (the split bundles beside it), starting from the caches already in DIR, and
 // at exit writes DIR/NAME.cache for every bundle it compiled: training runs
-// one after another add up what each compiled.
+// one after another add up what each compiled. There node:sea is the
+// executable's as the bundle sees it (isSea true, the assets the files beside
+// the bundle), so the training runs take the executable's paths.
 'use strict';
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
@@ -58,7 +60,15 @@ function split(name) {
 // commander and many of kiln's modules import them, and `ps`, `images` and `--version` never call them.
 const LAZY = new Set(['child_process', 'crypto']);
 const lazy = new Map();
+const trainingSea = train && {
+  isSea: () => true,
+  getAsset: (name, encoding) => {
+    const bytes = readFileSync(path.join(path.dirname(file), name));
+    return encoding ? bytes.toString(encoding) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+  },
+};
 function lazyRequire(id) {
+  if (trainingSea && id === 'node:sea') return trainingSea;
   if (Object.hasOwn(modules, id)) return split(modules[id][0])[modules[id][1]];
   const name = id.startsWith('node:') ? id.slice(5) : id;
   if (!LAZY.has(name)) return require(id);

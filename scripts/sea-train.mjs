@@ -4,10 +4,14 @@
 // the ones before it wrote, so the caches hold what all of them compiled.
 // `pull` and `push` talk to a registry of one tiny image served here on
 // loopback: a first pull, a pull with nothing to download, a push with nothing
-// to send. `run` is left out: it would start a container at package time.
+// to send. The remote client (gRPC, protobufjs) runs `images`, `pull` and
+// a build of one LABEL through an agent on a unix socket (the agent itself,
+// with no cache to add to, is not trained). `run` is left out: it would start
+// a container at package time.
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,9 +69,14 @@ export async function train(bundle, dir) {
   const reg = `127.0.0.1:${server.address().port}`;
   const root = mkdtempSync(path.join(tmpdir(), 'kiln-package-'));
   const kiln = (...args) =>
-    promisify(execFile)(process.execPath, ['scripts/sea-loader.cjs', '--root', root, ...args], {
+    promisify(execFile)(process.execPath, ['scripts/sea-loader.cjs', '--root', path.join(root, 'local'), ...args], {
       env: { ...process.env, KILN_SEA_TRAIN: dir, KILN_SEA_BUNDLE: bundle },
     });
+  const socket = path.join(root, 'agent.sock');
+  // The agent runs from caches of its own, thrown away.
+  const agentEnv = { ...process.env, KILN_SEA_BUNDLE: bundle, KILN_SEA_TRAIN: path.join(root, 'agent-caches') };
+  mkdirSync(agentEnv.KILN_SEA_TRAIN);
+  let agent;
   try {
     await kiln('--version');
     await kiln('images');
@@ -77,7 +86,25 @@ export async function train(bundle, dir) {
     await kiln('images');
     await kiln('tag', `${reg}/train/tiny:1`, `${reg}/train/pushed:1`);
     await kiln('push', '-q', `${reg}/train/pushed:1`);
+    agent = spawn(process.execPath, ['scripts/sea-loader.cjs', '--root', path.join(root, 'agent'), 'agent', '--listen', `unix://${socket}`], {
+      env: agentEnv,
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 200 && !existsSync(socket); i++) await sleep(50);
+    const host = ['--host', `unix://${socket}`];
+    await kiln(...host, 'images');
+    await kiln(...host, 'pull', '-q', `${reg}/train/tiny:1`);
+    const context = path.join(root, 'context');
+    mkdirSync(context);
+    writeFileSync(path.join(context, 'Dockerfile'), `FROM ${reg}/train/tiny:1\nLABEL trained=yes\n`);
+    await kiln(...host, 'build', '-q', '-t', 'trained:1', context);
+    await kiln(...host, 'build', '-q', '-t', 'trained:1', context);
   } finally {
+    if (agent && agent.exitCode === null && agent.signalCode === null) {
+      const exited = new Promise((resolve) => agent.once('exit', resolve));
+      agent.kill('SIGTERM');
+      await exited;
+    }
     server.close();
     rmSync(root, { recursive: true, force: true });
   }
