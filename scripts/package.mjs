@@ -34,7 +34,7 @@ function inputsHash() {
   };
   walk('src');
   files.sort();
-  files.push('package.json', 'package-lock.json', 'proto/containerd-api.json', 'src/engine/remote/agent.proto', 'scripts/package.mjs', 'scripts/sea-loader.cjs');
+  files.push('package.json', 'package-lock.json', 'proto/containerd-api.json', 'src/engine/remote/agent.proto', 'scripts/package.mjs', 'scripts/sea-loader.cjs', 'scripts/sea-train.mjs');
   for (const f of files) h.update(`${f}\0`).update(readFileSync(f)).update('\0');
   const node = statSync(process.execPath);
   h.update(`${process.execPath}\0${process.version}\0${node.size}\0${node.mtimeMs}`);
@@ -141,16 +141,14 @@ await esbuild.build({
   external: Object.keys(modules),
 });
 
-// The code cache: a run of `kiln images` on an empty root under the loader, which keeps what V8 compiled.
-const trainRoot = mkdtempSync(path.join(tmpdir(), 'kiln-package-'));
-try {
-  execFileSync(process.execPath, ['scripts/sea-loader.cjs', '--root', trainRoot, 'images'], {
-    env: { ...process.env, KILN_SEA_TRAIN: `${out}/kiln.cache`, KILN_SEA_BUNDLE: `${out}/kiln.cjs` },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-} finally {
-  rmSync(trainRoot, { recursive: true, force: true });
-}
+// The code caches: everyday commands run under the loader (scripts/sea-train.mjs), which keeps what V8
+// compiled for each bundle in ${out}/cache/NAME.cache.
+// The run-time assets beside the bundle, where the loader finds them in training.
+for (const [name, file] of Object.entries(ASSETS)) if (file !== `${out}/${name}`) copyFileSync(file, `${out}/${name}`);
+rmSync(`${out}/cache`, { recursive: true, force: true });
+mkdirSync(`${out}/cache`);
+await (await import('./sea-train.mjs')).train(`${out}/kiln.cjs`, `${out}/cache`);
+const caches = Object.fromEntries(readdirSync(`${out}/cache`).map((f) => [f, `${out}/cache/${f}`]));
 writeFileSync(
   `${out}/sea-config.json`,
   JSON.stringify({
@@ -159,7 +157,7 @@ writeFileSync(
     disableExperimentalSEAWarning: true,
     assets: {
       'kiln.js': `${out}/kiln.cjs`,
-      'kiln.cache': `${out}/kiln.cache`,
+      ...caches,
       'modules.json': `${out}/modules.json`,
       ...Object.fromEntries(Object.keys(SPLITS).map((a) => [a, `${out}/${a}`])),
       ...ASSETS,

@@ -1,37 +1,57 @@
 // The main script of the packaged executable (scripts/package.mjs): compiles
-// kiln's bundle (the asset kiln.js) with the V8 code cache a training run
-// made at package time (the asset kiln.cache: the functions a `kiln images`
-// compiled, not only the top level as Node's own useCodeCache has), then runs
-// it. A cache V8 rejects only costs the compile time. Large dependencies are
+// kiln's bundle (the asset kiln.js) and runs it. Large dependencies are
 // bundles of their own (modules.json: module id → asset and export), compiled
-// on their first require. Under plain node with KILN_SEA_TRAIN=FILE it runs
-// the bundle KILN_SEA_BUNDLE (the split bundles beside it) and writes the
-// cache to FILE at exit.
+// on their first require. Every bundle is compiled with the V8 code cache the
+// training runs made at package time (the asset NAME.cache: the functions
+// `--version`, `images`, `ps`, `pull` and `push` compiled, not only the top
+// level as Node's own useCodeCache has). A cache V8 rejects (another V8, other
+// flags, another source) only costs the compile time.
+// Under plain node with KILN_SEA_TRAIN=DIR it runs the bundle KILN_SEA_BUNDLE
+// (the split bundles beside it), starting from the caches already in DIR, and
+// at exit writes DIR/NAME.cache for every bundle it compiled: training runs
+// one after another add up what each compiled. There node:sea is the
+// executable's as the bundle sees it (isSea true, the assets the files beside
+// the bundle), so the training runs take the executable's paths.
 'use strict';
-const { readFileSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 const sea = require('node:sea');
 const vm = require('node:vm');
 
 const packaged = sea.isSea();
 const train = packaged ? undefined : process.env.KILN_SEA_TRAIN;
-const source = packaged ? sea.getAsset('kiln.js', 'utf8') : readFileSync(process.env.KILN_SEA_BUNDLE, 'utf8');
-const cachedData = packaged ? Buffer.from(sea.getAsset('kiln.cache')) : undefined;
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-  filename: 'kiln.js',
-  ...(cachedData ? { cachedData } : {}),
-});
-if (train) process.once('exit', () => writeFileSync(train, script.createCachedData()));
 const file = packaged ? process.execPath : path.resolve(process.env.KILN_SEA_BUNDLE);
-const asset = (name) => (packaged ? sea.getAsset(name, 'utf8') : readFileSync(path.join(path.dirname(file), name), 'utf8'));
+const asset = (name) => (packaged ? sea.getAsset(name, 'utf8') : readFileSync(name === 'kiln.js' ? file : path.join(path.dirname(file), name), 'utf8'));
+/** The code cache made for a bundle, if there is one. */
+function cacheOf(name) {
+  if (train) return existsSync(path.join(train, `${name}.cache`)) ? readFileSync(path.join(train, `${name}.cache`)) : undefined;
+  if (!packaged) return undefined;
+  try {
+    return Buffer.from(sea.getAsset(`${name}.cache`));
+  } catch {
+    return undefined;
+  }
+}
+const compiled = new Map();
+/** A bundle's function of (exports, require, module, __filename, __dirname), compiled with its code cache. */
+function compile(name) {
+  const cachedData = cacheOf(name);
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${asset(name)}\n})`, {
+    filename: name,
+    ...(cachedData ? { cachedData } : {}),
+  });
+  if (process.env.KILN_SEA_CACHE_REPORT) process.stderr.write(`kiln: code cache ${name}: ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'accepted') : 'none'}\n`);
+  compiled.set(name, script);
+  return script.runInThisContext();
+}
+if (train) process.once('exit', () => compiled.forEach((script, name) => writeFileSync(path.join(train, `${name}.cache`), script.createCachedData())));
 const modules = JSON.parse(asset('modules.json'));
 const splits = new Map();
 /** The exports of a split bundle (scripts/package.mjs), run once. */
 function split(name) {
   if (!splits.has(name)) {
     const mod = { exports: {} };
-    const fn = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${asset(name)}\n})`, { filename: name }).runInThisContext();
-    fn(mod.exports, require, mod, file, path.dirname(file));
+    compile(name)(mod.exports, require, mod, file, path.dirname(file));
     splits.set(name, mod.exports);
   }
   return splits.get(name);
@@ -40,7 +60,15 @@ function split(name) {
 // commander and many of kiln's modules import them, and `ps`, `images` and `--version` never call them.
 const LAZY = new Set(['child_process', 'crypto']);
 const lazy = new Map();
+const trainingSea = train && {
+  isSea: () => true,
+  getAsset: (name, encoding) => {
+    const bytes = readFileSync(path.join(path.dirname(file), name));
+    return encoding ? bytes.toString(encoding) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+  },
+};
 function lazyRequire(id) {
+  if (trainingSea && id === 'node:sea') return trainingSea;
   if (Object.hasOwn(modules, id)) return split(modules[id][0])[modules[id][1]];
   const name = id.startsWith('node:') ? id.slice(5) : id;
   if (!LAZY.has(name)) return require(id);
@@ -64,4 +92,4 @@ function lazyRequire(id) {
   }
   return lazy.get(name);
 }
-script.runInThisContext()(exports, lazyRequire, module, file, path.dirname(file));
+compile('kiln.js')(exports, lazyRequire, module, file, path.dirname(file));

@@ -1,0 +1,111 @@
+// The training runs behind the packaged executable's code caches
+// (scripts/package.mjs, scripts/sea-loader.cjs): the bundle runs the everyday
+// commands one after another under the loader, each starting from the caches
+// the ones before it wrote, so the caches hold what all of them compiled.
+// `pull` and `push` talk to a registry of one tiny image served here on
+// loopback: a first pull, a pull with nothing to download, a push with nothing
+// to send. The remote client (gRPC, protobufjs) runs `images`, `pull` and
+// a build of one LABEL through an agent on a unix socket (the agent itself,
+// with no cache to add to, is not trained). `run` is left out: it would start
+// a container at package time.
+import { createHash } from 'node:crypto';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+
+const sha = (b) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** A registry of one image (an empty layer), any repository name; blobs are shared by all of them. */
+function tinyRegistry() {
+  const tar = Buffer.alloc(1024);
+  const layer = gzipSync(tar);
+  const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch] ?? process.arch;
+  const config = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: { Cmd: ['true'] }, rootfs: { type: 'layers', diff_ids: [sha(tar)] } }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length }],
+    }),
+  );
+  const blobs = new Map([config, layer].map((b) => [sha(b), b]));
+  const send = (res, status, body, headers = {}) => {
+    res.writeHead(status, { 'content-length': body?.length ?? 0, ...headers });
+    res.end(res.req.method === 'HEAD' ? undefined : body);
+  };
+  return createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url, 'http://x');
+      const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url.pathname);
+      if (url.pathname === '/v2/') return send(res, 200, Buffer.from('{}'));
+      if (m?.[2] === 'manifests' && req.method === 'PUT') {
+        const body = Buffer.concat(chunks);
+        return send(res, 201, undefined, { 'docker-content-digest': sha(body), location: req.url });
+      }
+      if (m?.[2] === 'manifests') {
+        return send(res, 200, manifest, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': sha(manifest) });
+      }
+      if (m?.[2] === 'blobs' && blobs.has(m[3])) return send(res, 200, blobs.get(m[3]), { 'docker-content-digest': m[3] });
+      if (req.method === 'POST' && url.pathname.endsWith('/blobs/uploads/') && blobs.has(url.searchParams.get('mount') ?? '')) {
+        return send(res, 201, undefined, { location: `/v2/blobs/${url.searchParams.get('mount')}` });
+      }
+      send(res, 404, Buffer.from('{"errors":[{"code":"UNKNOWN","message":"not served by the training registry"}]}'));
+    });
+  });
+}
+
+/** Runs the training commands on BUNDLE (kiln.cjs, its split bundles beside it) and leaves NAME.cache files in DIR. */
+export async function train(bundle, dir) {
+  const server = tinyRegistry();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const reg = `127.0.0.1:${server.address().port}`;
+  const root = mkdtempSync(path.join(tmpdir(), 'kiln-package-'));
+  const kiln = (...args) =>
+    promisify(execFile)(process.execPath, ['scripts/sea-loader.cjs', '--root', path.join(root, 'local'), ...args], {
+      env: { ...process.env, KILN_SEA_TRAIN: dir, KILN_SEA_BUNDLE: bundle },
+    });
+  const socket = path.join(root, 'agent.sock');
+  // The agent runs from caches of its own, thrown away.
+  const agentEnv = { ...process.env, KILN_SEA_BUNDLE: bundle, KILN_SEA_TRAIN: path.join(root, 'agent-caches') };
+  mkdirSync(agentEnv.KILN_SEA_TRAIN);
+  let agent;
+  try {
+    await kiln('--version');
+    await kiln('images');
+    await kiln('ps', '-a');
+    await kiln('pull', '-q', `${reg}/train/tiny:1`);
+    await kiln('pull', '-q', `${reg}/train/tiny:1`);
+    await kiln('images');
+    await kiln('tag', `${reg}/train/tiny:1`, `${reg}/train/pushed:1`);
+    await kiln('push', '-q', `${reg}/train/pushed:1`);
+    agent = spawn(process.execPath, ['scripts/sea-loader.cjs', '--root', path.join(root, 'agent'), 'agent', '--listen', `unix://${socket}`], {
+      env: agentEnv,
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 200 && !existsSync(socket); i++) await sleep(50);
+    const host = ['--host', `unix://${socket}`];
+    await kiln(...host, 'images');
+    await kiln(...host, 'pull', '-q', `${reg}/train/tiny:1`);
+    const context = path.join(root, 'context');
+    mkdirSync(context);
+    writeFileSync(path.join(context, 'Dockerfile'), `FROM ${reg}/train/tiny:1\nLABEL trained=yes\n`);
+    await kiln(...host, 'build', '-q', '-t', 'trained:1', context);
+    await kiln(...host, 'build', '-q', '-t', 'trained:1', context);
+  } finally {
+    if (agent && agent.exitCode === null && agent.signalCode === null) {
+      const exited = new Promise((resolve) => agent.once('exit', resolve));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    server.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
