@@ -2,6 +2,7 @@
 // node's network namespace: `kiln --backend kube images` against `kubectl get pods -n kiln`, and a
 // no-change `kiln --backend kube build`. Rounds interleaved; min and median of RUNS (default 7).
 // KILN_EXE=/path/to/kiln measures another build of kiln (e.g. the previous commit's dist/kiln).
+// HOLD=FILE keeps the cluster up afterwards (FILE says how to reach it) until FILE is removed.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cache, kubeBench, median, secs } from './lib/kube-bench.mjs';

@@ -44,12 +44,12 @@ export type OpenAgentClient = (opts: { host: string; tls: TlsFiles; label: strin
 async function agentTunnel(k: Kube, a: Apis, certs: string): Promise<{ pod: V1Pod; tunnel: Tunnel }> {
   const cached = await readCachedAgent(certs);
   if (cached) {
-    const [pod, tunnel] = await Promise.all([agentPodIfReady(k, a, cached.pod), openTunnel(k, cached.pod, AGENT_PORT).catch(() => undefined)]);
+    const [pod, tunnel] = await Promise.all([agentPodIfReady(k, a, cached.pod), openTunnel(k, cached.pod, AGENT_PORT, undefined, { reuseProbe: true }).catch(() => undefined)]);
     if (pod && tunnel) return { pod, tunnel };
     await tunnel?.close();
   }
   const pod = await readyAgentPod(k, a);
-  const tunnel = await openTunnel(k, pod.metadata!.name!, AGENT_PORT);
+  const tunnel = await openTunnel(k, pod.metadata!.name!, AGENT_PORT, undefined, { reuseProbe: true });
   await writeCachedAgent(certs, { pod: pod.metadata!.name!, node: pod.spec?.nodeName ?? '' });
   return { pod, tunnel };
 }
