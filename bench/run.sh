@@ -13,5 +13,6 @@ bash bench/executor.sh
 bash bench/containerd-build.sh
 bash bench/remote-build.sh
 bash bench/kube-loop.sh
+bash bench/kube-start.sh
 bash bench/build-job.sh
 bash bench/kube-run.sh

@@ -26,6 +26,21 @@ export function notInstalled(k: Kube) {
 }
 
 /**
+ * The pod NAME when it is still the agent's and ready (one GET), else
+ * undefined: gone, not ready, being deleted, or any error (the caller then
+ * looks the agent up with readyAgentPod, which says what is wrong).
+ */
+export async function agentPodIfReady(k: Kube, a: Apis, name: string): Promise<V1Pod | undefined> {
+  try {
+    const p = await a.core.readNamespacedPod({ name, namespace: k.namespace });
+    if (p.metadata?.deletionTimestamp || p.metadata?.labels?.['app.kubernetes.io/name'] !== AGENT) return undefined;
+    return podVerdict(p, '').state === 'ready' ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The agent's ready pod, or one line saying why there is none. A pod still
  * starting (the DaemonSet replacing a deleted one) is waited for, up to
  * `waitMs`; a failed one is reported at once.

@@ -1,7 +1,8 @@
 /**
  * A local TCP port on 127.0.0.1 that reaches a port of a pod through the API
  * server's port-forward (the client library's PortForward: one WebSocket per
- * connection), so the kube backend works wherever kubectl does. The remote
+ * connection; for the agent, the first is the one opened to check the forward
+ * works), so the kube backend works wherever kubectl does. The remote
  * engine's gRPC client dials the local end; HTTP/2's flow control bounds what
  * is in flight, so nothing layer-sized is buffered here.
  */
@@ -42,8 +43,13 @@ function forwardError(e: unknown, k: Kube, pod: string, port: number): KilnError
   }
 }
 
-/** `listen`: the local address (default 127.0.0.1 and a free port); `kiln run -p` gives the user's. */
-export async function openTunnel(k: Kube, pod: string, port: number, listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 }): Promise<Tunnel> {
+/**
+ * `listen`: the local address (default 127.0.0.1 and a free port); `kiln run -p` gives the user's.
+ * `reuseProbe`: the first connection gets the WebSocket opened to check the forward (the agent's
+ * tunnel, dialled at once); not for a user's port (`run -p`), whose first client may come much
+ * later, or before the process listens.
+ */
+export async function openTunnel(k: Kube, pod: string, port: number, listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 }, o: { reuseProbe?: boolean } = {}): Promise<Tunnel> {
   const errors: string[] = [];
   const errSink = () =>
     new Writable({
@@ -57,19 +63,44 @@ export async function openTunnel(k: Kube, pod: string, port: number, listen: { h
   const forward = (output: Writable, input: Readable) => new PortForward(k.kc, true).portForward(k.namespace, pod, [port], output, errSink(), input) as Promise<Socketish>;
 
   // Fail here, in one line, when the forward cannot be opened at all (no rights, no pod, no server).
+  // With reuseProbe, the WebSocket that proves it is kept for the first connection (the gRPC
+  // client's), so a command pays for one upgrade, not two.
+  let spare: { ws: Socketish; output: PassThrough; input: PassThrough } | undefined;
   try {
-    const probe = await forward(new PassThrough().resume(), new PassThrough());
-    probe.close();
+    const output = new PassThrough();
+    const input = new PassThrough();
+    const ws = await forward(output, input);
+    if (!o.reuseProbe) {
+      output.resume();
+      ws.close();
+    } else spare = { ws, output, input };
+    ws.on('close', () => {
+      if (spare?.ws === ws) spare = undefined;
+    });
+    ws.on('error', () => {
+      if (spare?.ws === ws) spare = undefined;
+    });
   } catch (e) {
     throw forwardError(e, k, pod, port);
   }
+  const take = (socket: net.Socket): Promise<Socketish> => {
+    const s = spare;
+    spare = undefined;
+    if (!s || s.ws.readyState !== 1) {
+      s?.ws.close();
+      return forward(socket, socket);
+    }
+    s.output.pipe(socket);
+    socket.pipe(s.input);
+    return Promise.resolve(s.ws);
+  };
 
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    forward(socket, socket).then(
+    take(socket).then(
       (ws) => {
         ws.on('close', () => socket.end());
         ws.on('error', (e) => {
@@ -97,6 +128,8 @@ export async function openTunnel(k: Kube, pod: string, port: number, listen: { h
     errors,
     close: () =>
       new Promise<void>((resolve) => {
+        spare?.ws.close();
+        spare = undefined;
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),

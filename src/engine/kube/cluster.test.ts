@@ -11,7 +11,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { testCache, type RunResult } from '../../testing/kiln.js';
 import { startCluster, type TestCluster } from '../../testing/kube/cluster.js';
@@ -174,6 +174,26 @@ describe('kiln install, the kube backend, uninstall', () => {
     assert.equal(rm.stdout, 'Untagged: demo:v2\n');
     const after = await onNode(['images', '--format', '{{.Repository}}:{{.Tag}}']);
     assert.ok(!after.stdout.split('\n').includes('demo:v2'));
+  });
+
+  test('the agent pod remembered between commands: deleted (the DaemonSet makes another) or never there, the next command still works in one go', async () => {
+    const remembered = path.join(clientCertDir((await adminCluster()).server, 'kiln', home), 'agent-pod.json');
+    const agentPod = async () => (await cluster.kubectl(['-n', 'kiln', 'get', 'pods', '-l', 'app.kubernetes.io/name=kiln-agent', '-o', 'jsonpath={.items[*].metadata.name}'])).trim();
+    await kubeOk(['--backend', 'kube', 'images']);
+    const first = await agentPod();
+    assert.equal((JSON.parse(await readFile(remembered, 'utf8')) as { pod: string }).pod, first);
+    await cluster.kubectl(['-n', 'kiln', 'delete', 'pod', first]);
+    const r = await kubeOk(['--backend', 'kube', 'images', '--format', '{{.Repository}}:{{.Tag}}']);
+    assert.ok(r.stdout.split('\n').includes('demo:dev'), r.stdout);
+    assert.equal(r.stderr, '');
+    const second = await agentPod();
+    assert.notEqual(second, first);
+    assert.equal((JSON.parse(await readFile(remembered, 'utf8')) as { pod: string }).pod, second);
+    // A remembered name no pod has (another cluster's, an old file): looked up again, no error.
+    await writeFile(remembered, JSON.stringify({ pod: 'kiln-agent-gone0', node: 'n0' }));
+    assert.equal((await kubeOk(['--backend', 'kube', 'tag', 'demo:dev', 'demo:again'])).stderr, '');
+    assert.equal((JSON.parse(await readFile(remembered, 'utf8')) as { pod: string }).pod, second);
+    await kubeOk(['--backend', 'kube', 'rmi', 'demo:again']);
   });
 
   test('a user with only the kiln-client Role (a bearer token) uses the backend, also through -x; one without rights is refused in one line', async () => {

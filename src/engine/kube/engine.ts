@@ -13,13 +13,15 @@ import type { ContainerEngine } from '../containers.js';
 import { kubeContainers } from './containers/engine.js';
 import { failedPrecondition, isKilnError, KilnError } from '../../errors.js';
 import type { TlsFiles } from '../../tls/client.js';
-import { apis } from '../../kube/api.js';
-import { readDaemonSet, readyAgentPod, notInstalled } from '../../kube/agent-pod.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { apis, type Apis } from '../../kube/api.js';
+import { forgetCachedAgent, readCachedAgent, writeCachedAgent } from '../../kube/agent-cache.js';
+import { agentPodIfReady, readDaemonSet, readyAgentPod, notInstalled } from '../../kube/agent-pod.js';
 import { clientCertDir, clientTlsFiles, hasClientCerts } from '../../kube/client-certs.js';
 import { where } from '../../kube/errors.js';
-import { loadKube, type KubeFlags } from '../../kube/kubeconfig.js';
+import { loadKube, type Kube, type KubeFlags } from '../../kube/kubeconfig.js';
 import { AGENT_PORT } from '../../kube/names.js';
-import { openTunnel } from '../../kube/tunnel.js';
+import { openTunnel, type Tunnel } from '../../kube/tunnel.js';
 
 export interface KubeInfo {
   context: string;
@@ -34,6 +36,24 @@ export interface KubeInfo {
 /** Opens the agent's client at a tcp:// address (the remote backend's openRemoteEngine). */
 export type OpenAgentClient = (opts: { host: string; tls: TlsFiles; label: string }) => Promise<Engine>;
 
+/**
+ * The agent's pod and a tunnel to it. The pod the last command reached (./agent-cache) is tried
+ * first, its GET and the tunnel at the same time; when it is not the ready agent any more, the
+ * ready pod is looked up (waiting for one starting) and remembered.
+ */
+async function agentTunnel(k: Kube, a: Apis, certs: string): Promise<{ pod: V1Pod; tunnel: Tunnel }> {
+  const cached = await readCachedAgent(certs);
+  if (cached) {
+    const [pod, tunnel] = await Promise.all([agentPodIfReady(k, a, cached.pod), openTunnel(k, cached.pod, AGENT_PORT, undefined, { reuseProbe: true }).catch(() => undefined)]);
+    if (pod && tunnel) return { pod, tunnel };
+    await tunnel?.close();
+  }
+  const pod = await readyAgentPod(k, a);
+  const tunnel = await openTunnel(k, pod.metadata!.name!, AGENT_PORT, undefined, { reuseProbe: true });
+  await writeCachedAgent(certs, { pod: pod.metadata!.name!, node: pod.spec?.nodeName ?? '' });
+  return { pod, tunnel };
+}
+
 export async function openKubeEngine(flags: KubeFlags, openAgentClient: OpenAgentClient): Promise<Engine> {
   const k = loadKube(flags);
   const a = apis(k);
@@ -44,10 +64,9 @@ export async function openKubeEngine(flags: KubeFlags, openAgentClient: OpenAgen
       hint: 'copy ca.pem, cert.pem and key.pem there from the machine that ran kiln install, or run kiln install --force here',
     });
   }
-  const pod = await readyAgentPod(k, a);
+  const { pod, tunnel } = await agentTunnel(k, a, certs);
   const podName = pod.metadata!.name!;
   const kube: Omit<KubeInfo, 'tunnel'> = { context: k.context, server: k.server, namespace: k.namespace, pod: podName, node: pod.spec?.nodeName ?? '?' };
-  const tunnel = await openTunnel(k, podName, AGENT_PORT);
   const label = `${k.namespace}/${podName} on node ${kube.node} (context "${k.context}")`;
   let remote: Engine;
   try {
@@ -59,10 +78,11 @@ export async function openKubeEngine(flags: KubeFlags, openAgentClient: OpenAgen
   // A lost agent says so with what to do here, not the remote backend's --host advice. An agent
   // stopped gracefully (its pod deleted: SIGTERM) cancels the calls in flight: for a call the user did
   // not cancel, that is a lost agent too, not "cancelled".
-  const rewrap = (e: unknown, signal?: AbortSignal): never => {
+  const rewrap = async (e: unknown, signal?: AbortSignal): Promise<never> => {
     let lost = isKilnError(e, 'UNAVAILABLE') ? e.message : undefined;
     if (isKilnError(e, 'CANCELLED') && !signal?.aborted) lost = `lost the connection to the kiln agent at ${label} during ${e.message.replace(/ cancelled$/, '')}: the agent stopped`;
     if (lost === undefined) throw e;
+    await forgetCachedAgent(certs);
     const said = tunnel.errors.at(-1);
     throw new KilnError('UNAVAILABLE', lost + (said ? ` (port-forward: ${said.split('\n')[0]})` : ''), { cause: e, hint: `the agent pod may have restarted: run the command again; kubectl -n ${k.namespace} get pods shows it` });
   };
