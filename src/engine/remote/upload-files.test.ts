@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { openSlot } from './sync/slot.js';
 import { ContextApplier } from './sync/apply.js';
 import { diffManifest, type ContextManifest } from './sync/manifest.js';
 import { uploadFiles } from './upload-files.js';
+import { treeOf } from './sync/test-tree.js';
 
 const CHUNK = 64 * 1024;
 
@@ -62,21 +63,7 @@ async function sync(agentRoot: string, ctx: string, clientRoot: string, opts: { 
 }
 
 /** path → type, mode, mtime (ms), sha256 of content or link target. */
-async function tree(dir: string, rel = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const n of (await readdir(path.join(dir, rel))).sort()) {
-    const r = rel ? `${rel}/${n}` : n;
-    const abs = path.join(dir, r);
-    const st = await lstat(abs);
-    const meta = `${(st.mode & 0o7777).toString(8)} ${Math.floor(st.mtimeMs)}`;
-    if (st.isSymbolicLink()) out[r] = `l ${await readlink(abs)}`;
-    else if (st.isDirectory()) {
-      out[r] = `d ${meta}`;
-      Object.assign(out, await tree(dir, r));
-    } else out[r] = `f ${meta} ${createHash('sha256').update(await readFile(abs)).digest('hex')}`;
-  }
-  return out;
-}
+const tree = (dir: string) => treeOf(dir, async (abs) => createHash('sha256').update(await readFile(abs)).digest('hex'));
 
 /** 3,000 small files over 30 directories, one file over the chunk size, an empty file, a read-only one, a symlink, duplicates. */
 async function manySmallFiles(ctx: string): Promise<void> {

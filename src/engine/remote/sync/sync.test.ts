@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
-import { chmod, link, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isKilnError } from '../../../errors.js';
@@ -10,6 +10,7 @@ import { validateManifest } from './validate.js';
 import { openSlot, validateContextId } from './slot.js';
 import { ContextApplier } from './apply.js';
 import { diffManifest, type ContextManifest } from './manifest.js';
+import { treeOf } from './test-tree.js';
 
 async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const d = await mkdtemp(path.join(tmpdir(), 'kiln-sync-'));
@@ -42,22 +43,8 @@ async function sync(agentRoot: string, ctx: string, clientRoot: string, base?: C
   }
 }
 
-/** path → type, mode, mtime (s), content or link target: what a build can see. */
-async function tree(dir: string, rel = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const n of (await readdir(path.join(dir, rel))).sort()) {
-    const r = rel ? `${rel}/${n}` : n;
-    const abs = path.join(dir, r);
-    const st = await lstat(abs);
-    const meta = `${(st.mode & 0o7777).toString(8)} ${Math.floor(st.mtimeMs)}`;
-    if (st.isSymbolicLink()) out[r] = `l ${await readlink(abs)}`;
-    else if (st.isDirectory()) {
-      out[r] = `d ${meta}`;
-      Object.assign(out, await tree(dir, r));
-    } else out[r] = `f ${meta} n${st.nlink} ${(await readFile(abs)).toString('base64').slice(0, 40)}`;
-  }
-  return out;
-}
+/** path → type, mode, mtime, link count and content or link target: what a build can see. */
+const tree = (dir: string) => treeOf(dir, async (abs, st) => `n${st.nlink} ${(await readFile(abs)).toString('base64').slice(0, 40)}`);
 
 async function makeContext(ctx: string): Promise<void> {
   await mkdir(path.join(ctx, 'src/deep'), { recursive: true });
