@@ -5,25 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { buildInstruction, parseDockerfile, type CopyInstruction } from '../../dockerfile/index.js';
 import { copyOp } from './copy-chain.js';
+import { measuredContext } from './measured-context.js';
 
 const copy = (line: string) => buildInstruction(parseDockerfile(line).nodes[0]!) as CopyInstruction;
 
 test("COPY . /app and COPY src/ …: BuildKit's record and content record; none with a .dockerignore, a wildcard, or a file named with a trailing slash", async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-copy-'));
+  const dir = measuredContext('kiln-bk-copy-');
   try {
-    mkdirSync(path.join(dir, 'src', 'sub'), { recursive: true });
-    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\nCOPY src/ /app/src/\nCOPY . /app\n');
-    writeFileSync(path.join(dir, 'f.txt'), 'hello\n');
-    writeFileSync(path.join(dir, 'src', 'a.txt'), 'aaa\n');
-    writeFileSync(path.join(dir, 'src', 'a-b'), 'ab\n');
-    writeFileSync(path.join(dir, 'src', 'sub', 'b.txt'), 'bbb\n');
-    for (const d of ['', 'src', 'src/sub']) chmodSync(path.join(dir, d), 0o755);
-    for (const f of ['Dockerfile', 'f.txt', 'src/a.txt', 'src/a-b', 'src/sub/b.txt']) chmodSync(path.join(dir, f), 0o644);
     assert.deepEqual(await copyOp(copy('COPY . /app'), dir, '/'), {
       record: 'sha256:d773579a84f0550bbc66497c90e917950ba20a9bdbb6e22ae20365fced0b8254',
       content: 'sha256:6df56abc3f090b32ea50d26b2ccbc0ca447e85807c738f38d9c27e62f409cea6',

@@ -13,24 +13,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { contentRecord, copyDigest, rootKey, sha256 } from './keys.js';
 import { dirChecksum, entryHeader, treeChecksum } from './tree-checksum.js';
+import { measuredContext } from './measured-context.js';
 
-function context(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-tree-'));
-  mkdirSync(path.join(dir, 'src', 'sub'), { recursive: true });
-  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\nCOPY src/ /app/src/\nCOPY . /app\n');
-  writeFileSync(path.join(dir, 'f.txt'), 'hello\n');
-  writeFileSync(path.join(dir, 'src', 'a.txt'), 'aaa\n');
-  writeFileSync(path.join(dir, 'src', 'a-b'), 'ab\n');
-  writeFileSync(path.join(dir, 'src', 'sub', 'b.txt'), 'bbb\n');
-  for (const d of ['', 'src', 'src/sub']) chmodSync(path.join(dir, d), 0o755);
-  for (const f of ['Dockerfile', 'f.txt', 'src/a.txt', 'src/a-b', 'src/sub/b.txt']) chmodSync(path.join(dir, f), 0o644);
-  return dir;
-}
+const context = (): string => measuredContext('kiln-bk-tree-');
 
 test("a directory's header and a symlink's: BuildKit's header checksums", () => {
   assert.equal(sha256(entryHeader({ mode: 0o40755, size: 0, typeflag: '5' })), 'sha256:1a2805521573cb10d73bcd51d16bfa84c8f461d68599740e35484b90b2ab1bab');
