@@ -9,20 +9,10 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { KeptPaths } from '../snapshot/inplace.js';
+import { mountPointsOf } from '../util/mountinfo.js';
 
 /** Runtime files that are mounts in Docker, Kubernetes and runc containers, kept even where they are not mounts here. */
 const RUNTIME_FILES = ['proc', 'sys', 'dev', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'etc/mtab', 'var/run/secrets', 'run/secrets'];
-
-/** Mount points (octal escapes decoded) from a mountinfo text. */
-export function parseMountinfo(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length < 5) continue;
-    out.push(f[4]!.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
-}
 
 /** `abs` relative to `root`, or undefined when it is not under it (or is the root). */
 export function inRoot(root: string, abs: string): string | undefined {
@@ -42,7 +32,7 @@ const real = (p: string): string => {
 export function keptPaths(opts: { root: string; own: string[]; ignore: string[]; mountinfo?: string }): KeptPaths {
   const root = real(opts.root);
   const rel = (list: string[]) => [...new Set(list.flatMap((p) => [inRoot(root, p), inRoot(root, real(p))]).filter((p): p is string => p !== undefined))];
-  const mounts = parseMountinfo(opts.mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8'));
+  const mounts = mountPointsOf(opts.mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8'));
   return {
     own: rel(opts.own),
     skip: [...RUNTIME_FILES, ...rel(mounts), ...opts.ignore.map((p) => path.posix.normalize(p).replace(/^\/+|\/+$/g, '')).filter((p) => p !== '' && p !== '.')],

@@ -12,6 +12,8 @@ import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { removeDir, tempDir } from './tempdir.js';
+import { mountsUnder } from '../util/mountinfo.js';
+import { containerdConfigHead } from './containerd-config.js';
 
 const run = promisify(execFile);
 export const CONTAINERD_BIN = process.env.KILN_TEST_CONTAINERD_BIN ?? '/usr/bin/containerd';
@@ -36,24 +38,7 @@ export interface TestContainerd {
 
 function config(dir: string): string {
   const q = (s: string) => JSON.stringify(s);
-  return `version = 2
-root = ${q(path.join(dir, 'root'))}
-state = ${q(path.join(dir, 'state'))}
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-
-[grpc]
-  address = ${q(path.join(dir, 'containerd.sock'))}
-
-[ttrpc]
-  address = ${q(path.join(dir, 'containerd.sock.ttrpc'))}
-
-[debug]
-  level = "debug"
-
-[plugins]
-  [plugins."io.containerd.internal.v1.opt"]
-    path = ${q(path.join(dir, 'opt'))}
-  [plugins."io.containerd.gc.v1.scheduler"]
+  return containerdConfigHead(dir, '\n[debug]\n  level = "debug"\n') + `  [plugins."io.containerd.gc.v1.scheduler"]
     startup_delay = "100ms"
   [plugins."io.containerd.grpc.v1.cri"]
     disable_tcp_service = true
@@ -74,16 +59,6 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Mount points under dir, deepest first. */
-async function mountsUnder(dir: string): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  const points = text
-    .split('\n')
-    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
-    .filter((p): p is string => p !== undefined && (p === dir || p.startsWith(dir + '/')));
-  return [...new Set(points)].sort((a, b) => b.length - a.length);
-}
 
 /** Shim processes serving this containerd (their command line names its socket). */
 async function shimsOf(address: string): Promise<number[]> {

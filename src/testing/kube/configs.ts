@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { KeyPair } from './pki.js';
+import { containerdConfigHead } from '../containerd-config.js';
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -67,21 +68,7 @@ export function kubeletConfig(c: KubeletConfigInput): string {
 
 /** containerd with its own root, state, sockets, runc root and CNI; the pod sandbox is kiln's offline pause image. */
 export function containerdConfig(dir: string, sandboxImage: string): string {
-  return `version = 2
-root = ${q(path.join(dir, 'root'))}
-state = ${q(path.join(dir, 'state'))}
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-
-[grpc]
-  address = ${q(path.join(dir, 'containerd.sock'))}
-
-[ttrpc]
-  address = ${q(path.join(dir, 'containerd.sock.ttrpc'))}
-
-[plugins]
-  [plugins."io.containerd.internal.v1.opt"]
-    path = ${q(path.join(dir, 'opt'))}
-  [plugins."io.containerd.grpc.v1.cri"]
+  return containerdConfigHead(dir) + `  [plugins."io.containerd.grpc.v1.cri"]
     disable_tcp_service = true
     stream_server_address = "127.0.0.1"
     stream_server_port = "0"

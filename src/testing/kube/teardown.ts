@@ -16,6 +16,7 @@ import { deleteNetns, netnsInode, netnsPath, processesInNetns } from './netns.js
 import { endProcess } from './processes.js';
 import type { ClusterState } from './state.js';
 import { containerLogLinks, releaseHost } from './hostwide.js';
+import { mountsUnder } from '../../util/mountinfo.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,16 +87,6 @@ export async function hostTraces(s: ClusterState): Promise<HostTraces> {
 async function cniResults(sandboxIds: string[], network: string): Promise<string[]> {
   const names = await readdir(CNI_RESULTS).catch(() => [] as string[]);
   return names.filter((f) => f.startsWith(`${network}-`) || sandboxIds.some((id) => f === `cni-loopback-${id}-lo`));
-}
-
-/** Mount points at or under dir, deepest first. */
-export async function mountsUnder(dir: string): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  const points = text
-    .split('\n')
-    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
-    .filter((p): p is string => p !== undefined && (p === dir || p.startsWith(dir + '/')));
-  return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
 /** What is left of the cluster on this host: processes, mounts, the namespace, cgroups, CNI results and shim sockets (traces), symlinks, the directory. */
