@@ -11,9 +11,10 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { failedPrecondition, invalidArgument } from '../errors.js';
-import { openStore, withLease } from '../content/layout.js';
+import { openStore } from '../content/layout.js';
 import { buildWith } from '../engine/store/build.js';
 import type { ImageStore } from '../image/store.js';
+import { layoutImageStore } from '../image/layout-store.js';
 import { pushImage } from '../image/push.js';
 import { saveArchive } from '../image/archive/save.js';
 import { extractLayer } from '../layer/extract.js';
@@ -126,14 +127,7 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
   // kiln's loader and libraries, for re-running itself once / is the image's (RUN as a user with supplementary groups).
   const own = root === '/' ? await copyOwnLoader(path.join(stateDir, 'loader')) : undefined;
   const snapshotter = inPlaceSnapshotter({ root, scratch: path.join(stateDir, 'scratch'), kept, ...(opts.snapshotMode ? { snapshotMode: opts.snapshotMode } : {}) });
-  const stores: ImageStore = {
-    content: store.content,
-    refs: store.refs,
-    withLease: (fn) => withLease(store, () => fn()),
-    setRef: (name, d) => store.refs.set(name, d),
-    keepUnnamed: (d) => store.refs.keep(d),
-    snapshotter: () => snapshotter,
-  };
+  const stores: ImageStore = { ...layoutImageStore(store), snapshotter: () => snapshotter };
   const pushedTo = [...destinations, ...(cache.cacheTo ?? []).flatMap((c) => ('ref' in c ? [c.ref] : []))];
   const insecure = [...opts.insecureRegistries, ...(opts.skipTlsVerify ? pushedTo.map((d) => parseNormalizedNamed(d).domain) : [])];
   const mirrors = (opts.registryMirrors ?? []).length > 0 ? { 'docker.io': { endpoint: opts.registryMirrors! } } : undefined;

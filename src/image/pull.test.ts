@@ -12,7 +12,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isKilnError } from '../errors.js';
-import { checkStore, openStore, withLease, type LocalStore } from '../content/index.js';
+import { checkStore, openStore, type LocalStore } from '../content/index.js';
 import { createRegistryClient, type RegistryClient } from '../registry/client.js';
 import { blobOf, imageOfLayer, streamOf, type TestBlob } from '../testing/blobs.js';
 import { startHostileRegistry } from '../testing/hostile.js';
@@ -21,6 +21,7 @@ import { tempDir } from '../testing/store-fixture.js';
 import type { ProgressEvent } from './progress.js';
 import { pullImage } from './pull.js';
 import type { ImageStore } from './store.js';
+import { layoutImageStore } from './layout-store.js';
 
 const noCreds = { get: async () => undefined };
 let reg: TestRegistry;
@@ -35,14 +36,7 @@ after(async () => {
   await reg.stop();
 });
 
-function imageStore(store: LocalStore): ImageStore {
-  return {
-    content: store.content,
-    refs: store.refs,
-    withLease: (fn) => withLease(store, () => fn()),
-    setRef: (name, d) => store.refs.set(name, d),
-  };
-}
+const imageStore = (store: LocalStore): ImageStore => layoutImageStore(store);
 
 const blobFile = (store: LocalStore, digest: string): string => join(store.root, 'blobs', 'sha256', digest.slice('sha256:'.length));
 

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { openStore, withLease } from '../content/layout.js';
+import { openStore } from '../content/layout.js';
 import { collectGarbage } from '../content/gc.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { createRegistryClient } from '../registry/client.js';
 import { startRegistry } from '../testing/registry.js';
 import { readAll } from '../testing/blobs.js';
 import { sha256, storeImage, tempDir, tinyImage } from '../testing/store-fixture.js';
-import type { ImageStore } from './store.js';
+import { layoutImageStore } from './layout-store.js';
 import { pushImage } from './push.js';
 
 const noCreds = { get: async () => undefined };
@@ -20,13 +20,7 @@ test('push sends stored uncompressed layers gzip-compressed, same config; a seco
   t.after(() => reg.stop());
   const store = await openStore(await tempDir(t));
   t.after(() => store.close());
-  const stores: ImageStore = {
-    content: store.content,
-    refs: store.refs,
-    withLease: (fn) => withLease(store, () => fn()),
-    setRef: (n, d) => store.refs.set(n, d),
-    compressedForms: store.compressed,
-  };
+  const stores = layoutImageStore(store, { rememberCompressed: true });
   const img = await tinyImage({ files: [{ 'a.txt': 'one\n' }, { 'b.txt': 'two\n'.repeat(1000) }] });
   const name = `${reg.host}/t/app:1`;
   await storeImage(store, img, name);
@@ -71,7 +65,7 @@ test('push leaves an image whose layers are already compressed as it is stored',
   t.after(() => reg.stop());
   const store = await openStore(await tempDir(t));
   t.after(() => store.close());
-  const stores: ImageStore = { content: store.content, refs: store.refs, withLease: (fn) => withLease(store, () => fn()), setRef: (n, d) => store.refs.set(n, d), compressedForms: store.compressed };
+  const stores = layoutImageStore(store, { rememberCompressed: true });
   const img = await tinyImage({ gzip: true });
   await storeImage(store, img, `${reg.host}/t/gz:1`);
   const r = await pushImage(stores, createRegistryClient({ credentials: noCreds, registries: {} }), `${reg.host}/t/gz:1`);

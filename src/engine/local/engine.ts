@@ -1,6 +1,6 @@
 /** The local backend: kiln's own OCI-layout store under --root, registries reached directly. */
 import type { Readable } from 'node:stream';
-import { openStore, withLease } from '../../content/layout.js';
+import { openStore } from '../../content/layout.js';
 import { checkStore } from '../../content/check.js';
 import { rootExposure, secureRoot } from '../root-mode.js';
 import type { RegistryClient } from '../../registry/client.js';
@@ -10,7 +10,7 @@ import { removeImages } from '../../image/remove.js';
 import { imageManifests, readManifest, resolveImage } from '../../image/resolve.js';
 import { collect, pruneImages } from './disk.js';
 import { pruneBuildCache } from '../store/build-cache.js';
-import type { ImageStore } from '../../image/store.js';
+import { layoutImageStore } from '../../image/layout-store.js';
 import { storeEngine } from '../store/engine.js';
 import { ContainerStore } from './containers/store.js';
 import { refuseImagesInUse, usersByImage } from '../containers/in-use.js';
@@ -27,14 +27,7 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
   // The root's modes are made or repaired (`system check` passes repairModes: false, to report them).
   if (opts.repairModes !== false) await secureRoot(root);
   let registry: RegistryClient | undefined;
-  const stores: ImageStore = {
-    content: store.content,
-    refs: store.refs,
-    withLease: (fn) => withLease(store, () => fn()),
-    setRef: (name, d) => store.refs.set(name, d),
-    keepUnnamed: (d) => store.refs.keep(d),
-    compressedForms: store.compressed,
-  };
+  const stores = layoutImageStore(store, { rememberCompressed: true });
   const images = storeEngine(stores, {
     registry: async () => (registry ??= (await import('../../registry/client.js')).createRegistryClient()),
     buildRoot: root,
