@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/test-images.sh >/dev/null
-[[ -x dist/kiln ]] || npm run --silent package
+. bench/lib/kiln-exe.sh; kiln_exe
 KILN_TEST_KUBE_DIR=${KILN_TEST_KUBE_DIR:-$(bash scripts/kube-build.sh)}
 export KILN_TEST_KUBE_DIR
 exec node bench/build-job.mjs

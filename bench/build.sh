@@ -24,8 +24,8 @@ B=(buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-d
 . bench/lib/dockerd.sh
 trap '"${B[@]}" rm --all >/dev/null 2>&1 || true; umount "$work/buildah/root/overlay" 2>/dev/null || true; stop_dockerd "$work/docker"; rm -rf "$work"' EXIT
 base=docker.io/bench/debian:1
-# kiln as users run it: the one executable (npm run package, which setup.sh runs), else the module tree.
-if [ -x dist/kiln ]; then KILN=(dist/kiln); else KILN=(node dist/cli/main.js); fi
+# kiln as users run it: the one executable, packaged again when older than its sources.
+. bench/lib/kiln-exe.sh; kiln_exe
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { echo "$1 / $2" | bc -l; }

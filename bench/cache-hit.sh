@@ -24,7 +24,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-if [ -x dist/kiln ]; then KILN=(dist/kiln); else KILN=(node dist/cli/main.js); fi
+. bench/lib/kiln-exe.sh; kiln_exe
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 

@@ -3,8 +3,8 @@
 # run: `run --rm IMAGE true` latency (min and median of $RUNS, default 20,
 # both with --network none and with each tool's default bridge; kiln and
 # podman alternate run by run, so both see the same machine load), and
-# `ps -a` with 50 containers. kiln is the packaged dist/kiln when it exists
-# (what users run; node dist/cli/main.js otherwise). podman is installed here,
+# `ps -a` with 50 containers. kiln is the packaged dist/kiln (packaged again
+# when older than its sources: bench/lib/kiln-exe.sh). podman is installed here,
 # for the bench only (CI does not need it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ mkdir -p "$kroot"
 bridge="kb$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 subnet="10.199.$((RANDOM % 256)).0/24"
 echo "{\"bridge\":\"$bridge\",\"subnet\":\"$subnet\"}" >"$kroot/network.json"
-if [ -x dist/kiln ]; then KILN=(dist/kiln); else KILN=(node dist/cli/main.js); fi
+. bench/lib/kiln-exe.sh; kiln_exe
 k() { "${KILN[@]}" --root "$kroot" "$@"; }
 # This sandbox cannot raise rlimits (no CAP_SYS_RESOURCE): podman's defaults (nofile 1048576) fail there, kiln caps at the host's.
 plimits=(--ulimit nproc=4096:4096 --ulimit nofile=1024:1024)
