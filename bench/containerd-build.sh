@@ -8,6 +8,7 @@
 #            with the CRI label; nothing unpacked twice
 #   today    buildah bud, buildah push to a local registry, ctr image pull
 # Cold builds (--no-cache) each run; medians of $RUNS runs; ratio today/kiln.
+# kiln is the packaged dist/kiln when it exists (node dist/cli/main.js otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/registry.sh
@@ -37,10 +38,12 @@ exec {cfd}>"$work/ctd.in"
 for _ in $(seq 200); do [ -s "$work/ctd.addr" ] && break; sleep 0.1; done
 sock=$(cat "$work/ctd.addr")
 r=$(start_registry "$work/reg")
-K=(node dist/cli/main.js --backend containerd --address "$sock" --root "$work/kiln")
+# kiln as users run it: the one executable (npm run package, which setup.sh runs), else the module tree.
+if [ -x dist/kiln ]; then KILN=(dist/kiln); else KILN=(node dist/cli/main.js); fi
+K=("${KILN[@]}" --backend containerd --address "$sock" --root "$work/kiln")
 
 # The base on every side: in containerd (kiln import), in buildah (from kiln's layout), in the registry.
-node dist/cli/main.js --root "$work/src" import "$cache/debian-rootfs.tar" "$base" >/dev/null
+"${KILN[@]}" --root "$work/src" import "$cache/debian-rootfs.tar" "$base" >/dev/null
 "${K[@]}" import "$cache/debian-rootfs.tar" "$base" >/dev/null
 "${B[@]}" pull -q "oci:$work/src:$base" >/dev/null
 "${B[@]}" tag "$("${B[@]}" images -q | head -1)" "$base"

@@ -8,7 +8,7 @@
 // Idempotent and fast when nothing changed: the inputs' hash is kept in
 // dist/sea/inputs.sha256 and the work is skipped while it matches.
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,7 +34,7 @@ function inputsHash() {
   };
   walk('src');
   files.sort();
-  files.push('package.json', 'package-lock.json', 'proto/containerd-api.json', 'src/engine/remote/agent.proto', 'scripts/package.mjs', 'scripts/sea-loader.cjs', 'scripts/sea-train.mjs');
+  files.push('package.json', 'package-lock.json', 'proto/containerd-api.json', 'src/engine/remote/agent.proto', 'scripts/package.mjs', 'scripts/sea-loader.cjs', 'scripts/sea-train.mjs', 'scripts/sea-extra-ca.cjs', 'scripts/lib/lazy-extra-ca.mjs');
   for (const f of files) h.update(`${f}\0`).update(readFileSync(f)).update('\0');
   const node = statSync(process.execPath);
   h.update(`${process.execPath}\0${process.version}\0${node.size}\0${node.mtimeMs}`);
@@ -149,6 +149,10 @@ rmSync(`${out}/cache`, { recursive: true, force: true });
 mkdirSync(`${out}/cache`);
 await (await import('./sea-train.mjs')).train(`${out}/kiln.cjs`, `${out}/cache`);
 const caches = Object.fromEntries(readdirSync(`${out}/cache`).map((f) => [f, `${out}/cache/${f}`]));
+// The executable's node with NODE_EXTRA_CA_CERTS left to the loader (scripts/lib/lazy-extra-ca.mjs).
+const { renameExtraCaVariable } = await import('./lib/lazy-extra-ca.mjs');
+const nodeBinary = readFileSync(process.execPath);
+const lazyExtraCa = renameExtraCaVariable(nodeBinary);
 writeFileSync(
   `${out}/sea-config.json`,
   JSON.stringify({
@@ -161,6 +165,7 @@ writeFileSync(
       'modules.json': `${out}/modules.json`,
       ...Object.fromEntries(Object.keys(SPLITS).map((a) => [a, `${out}/${a}`])),
       ...ASSETS,
+      ...(lazyExtraCa ? { 'sea-extra-ca.cjs': 'scripts/sea-extra-ca.cjs' } : {}),
     },
   }),
 );
@@ -168,7 +173,7 @@ writeFileSync(
 execFileSync(process.execPath, ['--experimental-sea-config', `${out}/sea-config.json`], { stdio: ['ignore', 'pipe', 'pipe'] });
 
 const tmp = `${exe}.tmp`;
-copyFileSync(process.execPath, tmp);
+writeFileSync(tmp, nodeBinary);
 chmodSync(tmp, 0o755);
 const { inject } = await import('postject');
 // postject's ELF reader warns about the notes sections of node's binary; they are left as they are.
@@ -178,6 +183,11 @@ try {
   await inject(tmp, 'NODE_SEA_BLOB', readFileSync(`${out}/kiln.blob`), { sentinelFuse: FUSE });
 } finally {
   console.warn = warn;
+}
+// Node itself warns at start about an extra-certificates file it cannot read: this one must not.
+const started1 = spawnSync(tmp, ['--version'], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/kiln-package-check.pem' }, encoding: 'utf8' });
+if (lazyExtraCa && (started1.status !== 0 || /extra certs/.test(started1.stderr))) {
+  throw new Error(`package: ${tmp} still reads NODE_EXTRA_CA_CERTS at start (${started1.stderr.trim()})`);
 }
 renameSync(tmp, exe);
 writeFileSync(stamp, hash);

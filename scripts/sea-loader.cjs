@@ -32,6 +32,14 @@ function cacheOf(name) {
     return undefined;
   }
 }
+function hasAsset(name) {
+  try {
+    sea.getAsset(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
 const compiled = new Map();
 /** A bundle's function of (exports, require, module, __filename, __dirname), compiled with its code cache. */
 function compile(name) {
@@ -51,10 +59,27 @@ const splits = new Map();
 function split(name) {
   if (!splits.has(name)) {
     const mod = { exports: {} };
-    compile(name)(mod.exports, require, mod, file, path.dirname(file));
+    compile(name)(mod.exports, splitRequire, mod, file, path.dirname(file));
     splits.set(name, mod.exports);
   }
   return splits.get(name);
+}
+// NODE_EXTRA_CA_CERTS, when this executable's node leaves it to us (the asset sea-extra-ca.cjs is there
+// then: scripts/lib/lazy-extra-ca.mjs): installed before anything first gets node:tls or calls fetch.
+const TLS = new Set(['tls', 'https', 'http2']);
+function extraCaInstaller() {
+  const mod = { exports: {} };
+  compile('sea-extra-ca.cjs')(mod.exports, require, mod, file, path.dirname(file));
+  return mod.exports(require, process.env.NODE_EXTRA_CA_CERTS);
+}
+const extraCa = packaged && process.env.NODE_EXTRA_CA_CERTS && hasAsset('sea-extra-ca.cjs') ? extraCaInstaller() : undefined;
+const splitRequire = extraCa ? (id) => (TLS.has(id.replace(/^node:/, '')) && extraCa(), require(id)) : require;
+if (extraCa) {
+  const fetch = globalThis.fetch;
+  globalThis.fetch = function (...args) {
+    extraCa();
+    return fetch.apply(this, args);
+  };
 }
 // node:child_process and node:crypto (plain objects of functions and classes) load on first use:
 // commander and many of kiln's modules import them, and `ps`, `images` and `--version` never call them.
@@ -71,6 +96,7 @@ function lazyRequire(id) {
   if (trainingSea && id === 'node:sea') return trainingSea;
   if (Object.hasOwn(modules, id)) return split(modules[id][0])[modules[id][1]];
   const name = id.startsWith('node:') ? id.slice(5) : id;
+  if (extraCa && TLS.has(name)) extraCa();
   if (!LAZY.has(name)) return require(id);
   if (!lazy.has(name)) {
     const real = () => require(`node:${name}`);

@@ -50,6 +50,11 @@ test('tabwriter: a long cell widens its column; "…" is one column and CJK char
   assert.equal(formatTable(['NAME', 'X'], [['镜像镜像镜像', '1']]), 'NAME           X\n镜像镜像镜像   1\n');
 });
 
+test('tabwriter: Latin-1 letters are one column each, a combining accent none', () => {
+  assert.equal(formatTable(['NAME', 'X'], [['café-crème-brûlée', '1']]), 'NAME                X\ncafé-crème-brûlée   1\n');
+  assert.equal(formatTable(['NAME', 'X'], [['cafe\u0301-cre\u0300me-bru\u0302le\u0301e', '1']]), 'NAME                X\ncafe\u0301-cre\u0300me-bru\u0302le\u0301e   1\n');
+});
+
 test('docker top: the same layout with columns at least 20 wide', () => {
   assert.equal(
     formatTable(['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], [['root', '4242', '4230', '0', '10:01', '?', '00:00:00', 'sleep 1000']], 20),

@@ -41,8 +41,12 @@ export function charWidth(cp: number): number {
   return 1;
 }
 
+/** Text below U+0300 (the first zero-width mark; the first wide character is U+1100): one column a character. */
+const NARROW = /^[\0-\u02ff]*$/;
+
 /** The display width of a string. */
 export function displayWidth(s: string): number {
+  if (NARROW.test(s)) return s.length;
   let w = 0;
   for (const ch of s) w += charWidth(ch.codePointAt(0)!);
   return w;

@@ -5,6 +5,7 @@ import type { HistoryRow, ImageDetail, ImageSummary } from './types.js';
 import type { Platform } from '../oci/types.js';
 import { listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
 import type { ImageStore } from './store.js';
+import { newestFirst } from '../util/newest-first.js';
 
 async function summarize(stores: Pick<ImageStore, 'content'>, image: LocalImage): Promise<ImageSummary & { config: ReturnType<typeof parseConfig> }> {
   const config = parseConfig(await stores.content.readBytes(image.id));
@@ -41,7 +42,7 @@ export async function listImages(stores: ImageStore, opts: { reference?: string 
     const { config: _config, ...summary } = await summarize(stores, image);
     out.push(summary);
   }
-  return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+  return out.sort((a, b) => newestFirst(a.created, b.created));
 }
 
 export async function inspectImage(stores: Pick<ImageStore, 'content' | 'refs'>, input: string, platform?: Platform): Promise<ImageDetail> {

@@ -25,12 +25,19 @@ function dockerStatus(c: ContainerSummary, now: number): string {
 
 export const portsText = (ports: PortBinding[]): string => dockerPorts(ports);
 
+/** The image as docker shows it; containers mostly share a few images, each parsed once. */
+const imageTexts = new Map<string, string>();
 function imageText(image: string): string {
-  try {
-    return familiarString(parseReference(image));
-  } catch {
-    return image;
+  let text = imageTexts.get(image);
+  if (text === undefined) {
+    try {
+      text = familiarString(parseReference(image));
+    } catch {
+      text = image;
+    }
+    imageTexts.set(image, text);
   }
+  return text;
 }
 
 /** The fields `--format` templates see, with docker's column titles. */

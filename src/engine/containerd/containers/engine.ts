@@ -17,6 +17,7 @@ import type { CtrRecord } from './records.js';
 import { ctrVolumes } from './volumes.js';
 import { refuseRestartPolicy } from './restart.js';
 import { getTask, killTask, listTasks, signalNumber, stateOf, stopTask, waitTask, type TaskState } from './tasks.js';
+import { newestFirst } from '../../../util/newest-first.js';
 
 type Images = Pick<Engine, 'inspectImage' | 'pull' | 'commitImage'>;
 
@@ -142,7 +143,7 @@ export function containerdContainers(c: CtrContext, images: Images): ContainerEn
       const [records, tasks] = await Promise.all([c.records.list(), listTasks(c.conn)]);
       const all = records.map((r) => detail(r, stateOf(r, tasks.get(r.id))));
       return filterContainers(all, opts)
-        .sort((a, b) => b.created.localeCompare(a.created))
+        .sort((a, b) => newestFirst(a.created, b.created))
         .map((d): ContainerSummary => {
           const { spec: _s, args: _a, pid: _p, error: _e, restartCount: _r, ip: _i, mounts: _m, paths: _d, ...summary } = d;
           return summary;

@@ -21,6 +21,7 @@ import { deletePod, findPod, idOf, listPods, nameOf } from './pods.js';
 import { exitCode, waitExited, waitStarted } from './start.js';
 import { podDetail, podLive, podSummary, portsOf } from './status.js';
 import { refusePlatform } from '../../containers/restart.js';
+import { newestFirst } from '../../../util/newest-first.js';
 
 export interface KubeContainerDeps {
   k: Kube;
@@ -147,7 +148,7 @@ export function kubeContainers(d: KubeContainerDeps): ContainerEngine {
 
     async listContainers(opts = {}) {
       const all: ContainerSummary[] = (await listPods(k, a)).map(podSummary);
-      return filterContainers(all, opts).sort((x, y) => y.created.localeCompare(x.created));
+      return filterContainers(all, opts).sort((x, y) => newestFirst(x.created, y.created));
     },
 
     async inspectContainer(ref) {

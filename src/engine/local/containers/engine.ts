@@ -24,6 +24,7 @@ const runtime = () => import('../../../runtime/index.js');
 const teardown = () => import('./teardown.js');
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pipeline } from 'node:stream/promises';
+import { newestFirst } from '../../../util/newest-first.js';
 
 async function lastDieCode(root: string, id: string): Promise<number | undefined> {
   let code: number | undefined;
@@ -276,7 +277,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
     async listContainers(opts = {}) {
       const all = await summaries();
       const shown = filterContainers(all, opts);
-      return shown.sort((a, b) => b.created.localeCompare(a.created)).map((d): ContainerSummary => {
+      return shown.sort((a, b) => newestFirst(a.created, b.created)).map((d): ContainerSummary => {
         const { spec: _s, args: _a, pid: _p, error: _e, restartCount: _r, ip: _i, mounts: _m, paths: _d, ...summary } = d;
         return summary;
       });
