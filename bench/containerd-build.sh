@@ -8,7 +8,7 @@
 #            with the CRI label; nothing unpacked twice
 #   today    buildah bud, buildah push to a local registry, ctr image pull
 # Cold builds (--no-cache) each run; medians of $RUNS runs; ratio today/kiln.
-# kiln is the packaged dist/kiln when it exists (node dist/cli/main.js otherwise).
+# kiln is the packaged dist/kiln (packaged again when older than its sources: bench/lib/kiln-exe.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/registry.sh
@@ -39,7 +39,7 @@ for _ in $(seq 200); do [ -s "$work/ctd.addr" ] && break; sleep 0.1; done
 sock=$(cat "$work/ctd.addr")
 r=$(start_registry "$work/reg")
 # kiln as users run it: the one executable (npm run package, which setup.sh runs), else the module tree.
-if [ -x dist/kiln ]; then KILN=(dist/kiln); else KILN=(node dist/cli/main.js); fi
+. bench/lib/kiln-exe.sh; kiln_exe
 K=("${KILN[@]}" --backend containerd --address "$sock" --root "$work/kiln")
 
 # The base on every side: in containerd (kiln import), in buildah (from kiln's layout), in the registry.
