@@ -52,7 +52,7 @@ export function decodeBuildkitChains(config: CacheConfig, blobs: Map<string, Des
   records.forEach((r, i) => {
     const st = result(config, blobs, r);
     if (!st) return;
-    for (const { name, parent } of namesOf(i)) if (parent !== undefined || !(r.inputs ?? []).length) steps.set(name, st); // a root record with a result: an op on scratch
+    for (const { name, parent } of namesOf(i)) if (parent !== undefined) steps.set(name, st);
   });
   return steps;
 }
