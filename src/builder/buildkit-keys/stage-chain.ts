@@ -12,6 +12,8 @@ import type { ImageState } from '../state.js';
 import { baseChain, opChain, runOp, workdirOp, type BuildkitOp } from './step.js';
 import { copyOp } from './copy-chain.js';
 import { contextFileOp } from './context-file-op.js';
+import { urlFileOp } from './url-op.js';
+import type { Downloaded } from '../remote.js';
 import { onScratch, SCRATCH_CHAIN, workdirOpAs } from './scratch-chain.js';
 
 export interface ChainContext {
@@ -27,6 +29,8 @@ export interface ChainContext {
   ignore?: { hasExceptions: boolean; excludes(rel: string): boolean };
   /** No SOURCE_DATE_EPOCH: COPY's file op then carries no time. */
   epochFree?: boolean;
+  /** ADD's downloads of URL sources, by URL (./url-op.ts). */
+  downloads?: Map<string, Downloaded>;
   /** A --cache-from or --cache-to may use the names; else none is computed (no COPY source is read twice). */
   wanted?: boolean;
 }
@@ -56,7 +60,12 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     return op ? { op } : {};
   }
   if (inst.kind === 'copy' || inst.kind === 'add') {
-    if (ctx.contextDir === undefined || !ctx.epochFree) return undefined;
+    if (!ctx.epochFree) return undefined;
+    if (inst.kind === 'add' && ctx.downloads?.size) {
+      const op = await urlFileOp(inst, ctx.downloads, c.WorkingDir || '/', scratch);
+      return op ? { op } : undefined;
+    }
+    if (ctx.contextDir === undefined) return undefined;
     const mine = inst.kind === 'add' || scratch || ctx.ignore !== undefined;
     const cwd = c.WorkingDir || '/';
     const op = mine ? await contextFileOp(inst, ctx.contextDir, cwd, { ...(ctx.ignore ? { ignore: ctx.ignore } : {}), onScratch: scratch }) : await copyOp(inst, ctx.contextDir, cwd, ctx.ignoring);
