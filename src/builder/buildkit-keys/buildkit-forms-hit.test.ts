@@ -4,9 +4,7 @@
  * a build with a .dockerignore (a directory COPY and `COPY .` without what it
  * excludes), WORKDIR under USER (by name, by id), USER/ENV/LABEL between
  * steps, ADD of a local file, of a tar archive (unpacked), with --chmod and
- * --chown; and a stage on scratch whose first op is a COPY. (Stage s2, a
- * WORKDIR first on scratch, is built by neither test: BuildKit exports that
- * root record without its result, and re-runs it rather than take kiln's.)
+ * --chown; and two stages on scratch (a COPY first, a WORKDIR first).
  * BuildKit's cache (mode=max) → kiln on a fresh root: every such step CACHED,
  * BuildKit's files; kiln's --cache-to → a buildkitd that pruned its own cache:
  * every step reused, kiln's files.
@@ -28,8 +26,11 @@ let ctx: string;
 
 /** The targets, how many layer steps each has, and the file whose bytes say who built it. */
 const TARGETS = [
-  { name: 's1', steps: 3, check: 'x/f.txt' },
-  { name: 'main', steps: 10, check: 'both' },
+  { name: 's1', steps: 3, check: 'x/f.txt', reusedByBuildkit: 3 },
+  // A WORKDIR first on scratch: BuildKit exports its root record without a result (root-results.ts reads it from
+  // the ADD's chain); buildkitd shows that mkdir (an op with no input) DONE, not CACHED, from kiln's cache.
+  { name: 's2', steps: 2, check: 'w/f.txt', reusedByBuildkit: 1 },
+  { name: 'main', steps: 10, check: 'both', reusedByBuildkit: 10 },
 ];
 const bkOut = new Map<string, string>();
 
@@ -116,7 +117,7 @@ for (const t of TARGETS) {
   });
 }
 
-test("kiln's export (local, mode=max) → buildkitd with no cache of its own: every step of each target reused, kiln's files", async () => {
+test("kiln's export (local, mode=max) → buildkitd with no cache of its own: every step of each target reused (but s2's first mkdir), kiln's files", async () => {
   for (const t of TARGETS) {
     const local = path.join(tmp, `kiln-cache-${t.name}`);
     const dest = path.join(tmp, `kiln-built-${t.name}`);
@@ -126,7 +127,7 @@ test("kiln's export (local, mode=max) → buildkitd with no cache of its own: ev
     await bk.buildctl(['prune', '--all']);
     const out = path.join(tmp, `bk-from-kiln-${t.name}`);
     const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--opt', `target=${t.name}`, '--import-cache', `type=local,src=${local}`, '--output', `type=local,dest=${out}`]);
-    assert.deepEqual(reused(r.stderr), { steps: t.steps, reused: t.steps }, `${t.name}: ${r.stderr}`);
+    assert.deepEqual(reused(r.stderr), { steps: t.steps, reused: t.reusedByBuildkit }, `${t.name}: ${r.stderr}`);
     assert.equal(readFileSync(path.join(out, t.check), 'utf8'), kilnFile, `${t.name}: BuildKit used kiln's layers`);
   }
 });
