@@ -9,7 +9,9 @@
  *   ADD a.tar /t/ / ADD --chmod=600 f.txt /c/ / ADD --chown=1:2 f.txt /o/
  * with a .dockerignore `src/sub` + `**\/*.log` (context below, root-owned,
  * files 0644, directories 0755); of `FROM scratch / COPY f.txt / / WORKDIR /x /
- * COPY f.txt ./`; and of `FROM scratch / WORKDIR /w`.
+ * COPY f.txt ./`; of `FROM scratch / WORKDIR /w`; and, on the busybox base, of
+ * `ADD src/ /s/` / `ADD --chown=nobody f.txt /n/` (src/a.txt "aaa\n",
+ * src/sub/b.txt "bbb\n", no .dockerignore).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,6 +106,25 @@ test('FROM scratch: the first file op carries its indexes and links no state bef
     const w = workdirOpAs('/w', '', true)!.op!;
     assert.deepEqual(w, { record: 'sha256:9585ca0fc87096d919ecf6e19cc9a6d34ab8642cd0e6355c7d7f285fe57d6f9f', noParent: true });
     assert.equal(opChain(SCRATCH_CHAIN, w), w.record);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ADD of a context directory, and ADD --chown=<name>: BuildKit records (the owner by name, no selector)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-adddir-'));
+  try {
+    mkdirSync(path.join(dir, 'src', 'sub'), { recursive: true });
+    writeFileSync(path.join(dir, 'f.txt'), 'hello\n');
+    writeFileSync(path.join(dir, 'src', 'a.txt'), 'aaa\n');
+    writeFileSync(path.join(dir, 'src', 'sub', 'b.txt'), 'bbb\n');
+    for (const f of ['f.txt', 'src/a.txt', 'src/sub/b.txt']) chmodSync(path.join(dir, f), 0o644);
+    for (const d of ['src', 'src/sub']) chmodSync(path.join(dir, d), 0o755);
+    assert.deepEqual(await contextFileOp(copy('ADD src/ /s/'), dir, '/'), {
+      record: 'sha256:a6315e390085aa84ad44c9ee0a9fd12631e368e98c9e8dccb95a2f7e22804054',
+      content: 'sha256:7c73a8a2a9834fce1e3aac4295786d5984f736cb4501fa3e154e8e6c21c59229',
+    });
+    assert.deepEqual(await contextFileOp(copy('ADD --chown=nobody f.txt /n/'), dir, '/'), { record: 'sha256:ce7e5d0bb0fdd774d987a01f7d8a37a876fd89b77fcd289260c6d302f71ef990', content: F_TXT });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
