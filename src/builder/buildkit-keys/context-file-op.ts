@@ -6,7 +6,8 @@
  *   what it excludes, so the content checksum is the tree without those
  *   paths (tree-checksum.ts `kept`); the patterns themselves are in the local
  *   source's op only, which no record names (the content record is the
- *   checksum's). Computed when the file has no `!` exception.
+ *   checksum's). With `!` exceptions, an excluded directory holding a path
+ *   that is not excluded is sent with its own header and what it keeps.
  * - on scratch (the stage's first file op): the action's indexes `[[-1,0,0]]`,
  *   and the record links the content only.
  * - ADD of a local file, archive or directory: `attemptUnpackDockerCompatibility`
@@ -34,7 +35,6 @@ export interface ContextOpOptions {
 
 export async function contextFileOp(inst: CopyInstruction, contextDir: string, cwd: string, opts: ContextOpOptions = {}): Promise<BuildkitOp | undefined> {
   if (inst.from !== undefined || inst.link || inst.parents || inst.exclude.length > 0 || inst.checksum !== undefined || inst.keepGitDir) return undefined;
-  if (opts.ignore?.hasExceptions) return undefined;
   const only = inst.sources.length === 1 ? inst.sources[0] : undefined;
   if (only?.kind !== 'path' || /[*?[\\]/.test(only.path) || /^[a-z][a-z0-9+.-]*:\/\//i.test(only.path) || /^git@/.test(only.path)) return undefined;
   let mode: number | undefined;
@@ -53,8 +53,9 @@ export async function contextFileOp(inst: CopyInstruction, contextDir: string, c
   if (!st || !(st.isFile() || st.isDirectory())) return undefined;
   if (st.isFile() && only.path.endsWith('/')) return undefined;
   const rel = src.replace(/\/+$/, '').slice(1);
+  // An excluded source (or, with exceptions, a directory sent only for what it holds): not named.
   if (opts.ignore && rel !== '' && opts.ignore.excludes(rel)) return undefined;
-  const kept: Kept | undefined = opts.ignore && st.isDirectory() ? { rel, excludes: (r) => opts.ignore!.excludes(r) } : undefined;
+  const kept: Kept | undefined = opts.ignore && st.isDirectory() ? { rel, excludes: (r) => opts.ignore!.excludes(r), exceptions: opts.ignore.hasExceptions } : undefined;
   const checksum = await treeChecksum(abs, src === '/', kept);
   if (checksum === undefined) return undefined;
   const digest = copyOpDigest(

@@ -11,7 +11,8 @@
  * files 0644, directories 0755); of `FROM scratch / COPY f.txt / / WORKDIR /x /
  * COPY f.txt ./`; of `FROM scratch / WORKDIR /w`; and, on the busybox base, of
  * `ADD src/ /s/` / `ADD --chown=nobody f.txt /n/` (src/a.txt "aaa\n",
- * src/sub/b.txt "bbb\n", no .dockerignore).
+ * src/sub/b.txt "bbb\n", no .dockerignore); and of `FROM scratch / COPY src/ /s/`
+ * under a .dockerignore with `!` exceptions (the last test's context).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,8 +79,7 @@ test('ADD of a local file, with --chmod, with --chown; COPY of a directory under
       record: 'sha256:88f8a6d94ee88f9a4f5f38c74d411af428ba15e0e4f1f0233a8c7d3c1346896e',
       content: 'sha256:255702812fb0a6219cc4ff0fd20b51ee8bb12041b792975cf757e49ae986e12f',
     });
-    // Not named: an exception in the .dockerignore, an excluded source, a symbolic --chmod, a URL, --checksum.
-    assert.equal(await contextFileOp(copy('COPY src/ ./src/'), dir, '/b', { ignore: parseIgnore('src/sub\n!src/sub/b.txt\n') }), undefined);
+    // Not named: an excluded source, a symbolic --chmod, a URL.
     assert.equal(await contextFileOp(copy('COPY src/x.log /'), dir, '/', { ignore }), undefined);
     assert.equal(await contextFileOp(copy('ADD --chmod=u+x f.txt /'), dir, '/'), undefined);
     assert.equal(await contextFileOp(copy('ADD http://127.0.0.1:1/f.txt /'), dir, '/'), undefined);
@@ -125,6 +125,26 @@ test('ADD of a context directory, and ADD --chown=<name>: BuildKit records (the 
       content: 'sha256:7c73a8a2a9834fce1e3aac4295786d5984f736cb4501fa3e154e8e6c21c59229',
     });
     assert.deepEqual(await contextFileOp(copy('ADD --chown=nobody f.txt /n/'), dir, '/'), { record: 'sha256:ce7e5d0bb0fdd774d987a01f7d8a37a876fd89b77fcd289260c6d302f71ef990', content: F_TXT });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a .dockerignore with exceptions: an excluded directory holding a re-included path is sent with its own header and only that path", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-except-'));
+  try {
+    for (const d of ['src/sub/deep', 'src/other']) mkdirSync(path.join(dir, d), { recursive: true });
+    const files: [string, string][] = [['src/a.txt', 'aaa\n'], ['src/x.log', 'x\n'], ['src/sub/b.txt', 'bbb\n'], ['src/sub/c.txt', 'ccc\n'], ['src/other/d.txt', 'ddd\n'], ['src/sub/deep/e.txt', 'eee\n']];
+    for (const [f, text] of files) {
+      writeFileSync(path.join(dir, f), text);
+      chmodSync(path.join(dir, f), 0o644);
+    }
+    for (const d of ['src', 'src/sub/deep', 'src/other']) chmodSync(path.join(dir, d), 0o755);
+    chmodSync(path.join(dir, 'src', 'sub'), 0o700);
+    const ignore = parseIgnore('src/sub\n!src/sub/b.txt\n!src/sub/deep/e.txt\nsrc/other\n**/*.log\n');
+    // Sent: src/a.txt, src/sub (0700) with b.txt and deep/e.txt; not src/sub/c.txt, src/other, src/x.log.
+    assert.equal(await treeChecksum(path.join(dir, 'src'), false, { rel: 'src', excludes: (r) => ignore.excludes(r), exceptions: true }), 'sha256:51fca8835674f4cef0ca7df52766fb0c00979ded1d12b62e76fe6776757f8db6');
+    assert.equal((await contextFileOp(copy('COPY src/ /s/'), dir, '/', { ignore, onScratch: true }))?.content, 'sha256:2e94cc039ea4f172a37ffd395a9327777ced7731a86c4ba50333a72dfee9e8d6');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

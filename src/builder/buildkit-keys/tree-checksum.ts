@@ -13,7 +13,8 @@
  * gid), so the owner on disk never enters. Anything else (a socket, a device, a
  * fifo) gives undefined: kiln does not name such a step. Files are streamed.
  * With a .dockerignore, the client leaves out what it excludes: `kept` says
- * which context paths (slash, relative to the context) remain.
+ * which context paths (slash, relative to the context) remain; with `!`
+ * exceptions an excluded directory holding a kept path is sent (measured).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -41,6 +42,17 @@ export const ROOT_HEADER = sha256('');
 export interface Kept {
   rel: string;
   excludes(rel: string): boolean;
+  /** The .dockerignore has `!` exceptions: an excluded directory is still sent, with its own header, when it holds a path that is not excluded. */
+  exceptions?: boolean;
+}
+
+/** Does the directory `abs` (context path `rel`) hold a path `excludes` keeps? */
+async function keepsSome(abs: string, rel: string, excludes: (rel: string) => boolean): Promise<boolean> {
+  for (const e of await readdir(abs, { withFileTypes: true })) {
+    const r = `${rel}/${e.name}`;
+    if (!excludes(r) || (e.isDirectory() && (await keepsSome(path.join(abs, e.name), r, excludes)))) return true;
+  }
+  return false;
 }
 
 /**
@@ -61,8 +73,11 @@ export async function treeChecksum(abs: string, root = false, kept?: Kept): Prom
   const entries: { name: string; checksum: string }[] = [];
   for (const name of (await readdir(abs)).sort()) {
     const rel = kept && (kept.rel ? `${kept.rel}/${name}` : name);
-    if (kept && kept.excludes(rel!)) continue;
-    const checksum = await treeChecksum(path.join(abs, name), false, kept && { rel: rel!, excludes: kept.excludes });
+    if (kept && kept.excludes(rel!)) {
+      const st = kept.exceptions ? await lstat(path.join(abs, name)) : undefined;
+      if (!st?.isDirectory() || !(await keepsSome(path.join(abs, name), rel!, kept.excludes))) continue;
+    }
+    const checksum = await treeChecksum(path.join(abs, name), false, kept && { ...kept, rel: rel! });
     if (checksum === undefined) return undefined;
     entries.push({ name, checksum });
   }
