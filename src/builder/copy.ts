@@ -161,6 +161,13 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
     return sink.add(target, abs, owned ? undefined : o, setMode ? modeOf(st) : undefined, st);
   };
 
+  /** A directory .dockerignore excludes but for a `!` exception beneath it is not walked as an entry: placed from its source (mode, owner) before what it keeps. */
+  const placeParents = (target: string, srcDir: string): void => {
+    if (made.has(target) || lstatSync(target, { throwIfNoEntry: false })) return;
+    placeParents(path.dirname(target), path.dirname(srcDir));
+    if (allowed(target)) placeNow(target, srcDir, lstatSync(srcDir));
+  };
+
   const copyTree = async (m: Match, into: string): Promise<void> => {
     for (const e of takeWalk(req.root, m)) {
       const parentRel = path.posix.dirname(e.rel);
@@ -168,6 +175,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
       // A directory the image holds as a symlink is followed inside the root.
       const pst = made.has(parent) ? undefined : lstatSync(parent, { throwIfNoEntry: false });
       if (pst?.isSymbolicLink()) parent = resolveInRoot(rootfs, comps(parent.slice(rootfs.length)), { followLast: true, mkdirs: true });
+      else if (!pst && !made.has(parent)) placeParents(parent, path.dirname(e.abs));
       const waiting = place(path.join(parent, path.posix.basename(e.rel)), e.abs, e.st);
       if (waiting) await waiting;
     }

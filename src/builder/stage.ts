@@ -37,7 +37,7 @@ import { stepError } from './step-error.js';
 import { EPOCH_ARG } from './epoch.js';
 import { skipsRule, tracking, undefinedVarWarnings } from '../dockerfile/undefined-var.js';
 import { warningLine } from '../dockerfile/checks.js';
-import { baseImageChain, buildkitStepOn, nextChain, type ChainContext } from './buildkit-keys/stage-chain.js';
+import { baseImageChain, buildkitStepOn, nextChain, scratchChain, type ChainContext } from './buildkit-keys/stage-chain.js';
 
 const HISTORY_COMMENT = 'kiln.dockerfile.v0';
 const LAYER_KINDS = new Set(['run', 'copy', 'add', 'workdir']);
@@ -114,6 +114,7 @@ const chainContext = (s: BuildSession, plan: BuildPlan, stage: Stage): ChainCont
   ...(s.opts.addHosts ? { addHosts: s.opts.addHosts } : {}),
   contextDir: s.contextDir,
   ignoring: s.ignore.patterns.length > 0,
+  ...(s.ignore.patterns.length > 0 ? { ignore: s.ignore } : {}),
   epochFree: s.opts.sourceDateEpoch === undefined,
   wanted: s.cache.remote !== undefined || (s.opts.cacheTo ?? []).length > 0,
 });
@@ -129,6 +130,8 @@ async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promis
     const config = newConfig(platform);
     // The platform is part of the key: the same steps on another platform's scratch run other binaries.
     state = { config, layers: [], key: nextKey(sha256Digest('scratch'), formatPlatform(normalizePlatform(platform))) };
+    const bk = scratchChain(chainContext(s, plan, stage));
+    if (bk) state.bkChain = bk;
   } else {
     const img = await s.deps.image(stage.base.ref, stage.platform ?? s.platform);
     const config = cloneConfig(img.config);
@@ -141,6 +144,7 @@ async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promis
   if (s.opts.sourceDateEpoch !== undefined && stage.base.kind !== 'stage') state.key = nextKey(state.key, `${EPOCH_ARG}=${s.opts.sourceDateEpoch}`);
   if (stage.base.kind !== 'stage') state.baseKey = state.key;
   if (stage.base.kind === 'image' && state.bkChain) s.bkOps.set(state.key, { record: state.bkChain });
+  if (stage.base.kind === 'scratch' && state.bkChain) s.bkOps.set(state.key, 'none');
   const c = (state.config.config ??= {});
   if (!(c.Env ?? []).some((kv) => kv.startsWith('PATH='))) c.Env = [...(c.Env ?? []), `PATH=${DEFAULT_PATH}`];
   return state;
@@ -184,7 +188,7 @@ async function runStep(
   const stepKey = linkKey ? nextKey(prev.key, linkKey) : nextKey(prev.key, JSON.stringify(body), extra);
   if (inst.kind === 'workdir') applyConfigInstruction(state.config, inst, flags);
   // BuildKit's name for the state after this step: a --cache-from BuildKit wrote may hold it.
-  const bk = await nextChain(chainContext(s, plan, stage), prev, state, inst, scope);
+  const bk = await nextChain({ ...chainContext(s, plan, stage), ...(sources?.downloads.size ? { downloads: sources.downloads } : {}) }, prev, state, inst, scope);
   if (bk.chain) state.bkChain = bk.chain;
   else delete state.bkChain;
   s.bkOps.set(stepKey, bk.op);

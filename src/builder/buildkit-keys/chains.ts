@@ -11,6 +11,7 @@ import { invalidArgument } from '../../errors.js';
 import type { Descriptor } from '../../oci/types.js';
 import { UNCOMPRESSED, type CacheConfig, type CacheLayer, type CacheRecordJson, type DecodedStep } from '../cache-config.js';
 import { chainName } from './keys.js';
+import { rootLayers } from './root-results.js';
 
 /** Chain names per record are bounded: a record linked from many (a fan-in of fan-ins) is cut at this many. */
 const MAX_NAMES = 64;
@@ -49,10 +50,12 @@ export function decodeBuildkitChains(config: CacheConfig, blobs: Map<string, Des
     return out;
   };
   const steps = new Map<string, BuildkitStep>();
+  const roots = rootLayers(config, (i) => blobs.get(config.layers?.[i]?.blob ?? '')?.annotations?.['buildkit/createdat']);
   records.forEach((r, i) => {
-    const st = result(config, blobs, r);
+    const root = roots.get(i);
+    const st = result(config, blobs, root ? { ...r, layers: [root] } : r);
     if (!st) return;
-    for (const { name, parent } of namesOf(i)) if (parent !== undefined) steps.set(name, st);
+    for (const { name, parent } of namesOf(i)) if (parent !== undefined || root) steps.set(name, st);
   });
   return steps;
 }

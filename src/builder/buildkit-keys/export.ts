@@ -26,12 +26,13 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
     return recs.length - 1;
   };
   for (const chain of chains) {
+    // A stage on scratch ('none': no root record) starts with an op that links no state before.
     const base = ops.get(chain.baseKey);
-    if (!base || base === 'none') continue;
+    if (!base) continue;
     let top = -1;
     for (const l of chain.baseLayers) top = layerIndex.get(`${l.descriptor.digest}/${top}`) ?? -2;
     if (top === -2) continue;
-    let rec = add(base.record, [], -1, undefined);
+    let rec = base === 'none' ? -1 : add(base.record, [], -1, undefined);
     for (const key of chain.steps) {
       const r = records.get(key);
       if (!r) break;
@@ -41,8 +42,8 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
       }
       const op = ops.get(key);
       if (op === undefined || op === 'none') continue;
-      if (op === null) break;
-      const inputs: CacheInput[][] = [[{ ...(op.selector ? { selector: op.selector } : {}), link: rec }]];
+      if (op === null || (rec < 0) !== (op.noParent === true)) break;
+      const inputs: CacheInput[][] = op.noParent ? [] : [[{ ...(op.selector ? { selector: op.selector } : {}), link: rec }]];
       if (op.content) inputs.push([{ link: add(op.content, [], -1, undefined) }]);
       rec = add(op.record, inputs, top, r.created);
     }

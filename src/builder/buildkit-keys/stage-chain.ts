@@ -11,6 +11,10 @@ import type { CacheRecord } from '../cache.js';
 import type { ImageState } from '../state.js';
 import { baseChain, opChain, runOp, workdirOp, type BuildkitOp } from './step.js';
 import { copyOp } from './copy-chain.js';
+import { contextFileOp } from './context-file-op.js';
+import { urlFileOp } from './url-op.js';
+import type { Downloaded } from '../remote.js';
+import { onScratch, SCRATCH_CHAIN, workdirOpAs } from './scratch-chain.js';
 
 export interface ChainContext {
   platform: Platform;
@@ -21,8 +25,12 @@ export interface ChainContext {
   contextDir?: string;
   /** The build has a .dockerignore (a directory COPY's checksum is then not computed). */
   ignoring?: boolean;
+  /** The .dockerignore's test, when it has patterns (./context-file-op.ts leaves out what it excludes). */
+  ignore?: { hasExceptions: boolean; excludes(rel: string): boolean };
   /** No SOURCE_DATE_EPOCH: COPY's file op then carries no time. */
   epochFree?: boolean;
+  /** ADD's downloads of URL sources, by URL (./url-op.ts). */
+  downloads?: Map<string, Downloaded>;
   /** A --cache-from or --cache-to may use the names; else none is computed (no COPY source is read twice). */
   wanted?: boolean;
 }
@@ -33,6 +41,9 @@ export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined
   return baseChain(repoDigest, normalizePlatform(ctx.platform));
 }
 
+/** A stage on scratch: the chain before any op (./scratch-chain.ts), on the same conditions. */
+export const scratchChain = (ctx: ChainContext): string | undefined => (ctx.wanted && ctx.sourceDateEpoch === undefined ? SCRATCH_CHAIN : undefined);
+
 /**
  * BuildKit's op for a layer step (RUN, WORKDIR, a plain COPY of one context
  * file or directory) on `prev`, `next` being the state after it (WORKDIR applied): `op`
@@ -42,16 +53,25 @@ export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined
 export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageState, inst: Instruction, scope: StageScope): Promise<{ op?: BuildkitOp } | undefined> {
   if (!prev.bkChain) return undefined;
   const c = prev.config.config ?? {};
+  const scratch = onScratch(prev.bkChain);
   if (inst.kind === 'workdir') {
-    if (c.User) return undefined;
+    if (c.User || scratch) return workdirOpAs(next.config.config?.WorkingDir || '/', c.User ?? '', scratch);
     const op = workdirOp(next.config.config?.WorkingDir || '/');
     return op ? { op } : {};
   }
   if (inst.kind === 'copy' || inst.kind === 'add') {
-    const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/', ctx.ignoring) : undefined;
+    if (!ctx.epochFree) return undefined;
+    if (inst.kind === 'add' && ctx.downloads?.size) {
+      const op = await urlFileOp(inst, ctx.downloads, c.WorkingDir || '/', scratch);
+      return op ? { op } : undefined;
+    }
+    if (ctx.contextDir === undefined) return undefined;
+    const mine = inst.kind === 'add' || scratch || ctx.ignore !== undefined;
+    const cwd = c.WorkingDir || '/';
+    const op = mine ? await contextFileOp(inst, ctx.contextDir, cwd, { ...(ctx.ignore ? { ignore: ctx.ignore } : {}), onScratch: scratch }) : await copyOp(inst, ctx.contextDir, cwd, ctx.ignoring);
     return op ? { op } : undefined;
   }
-  if (inst.kind !== 'run') return undefined;
+  if (inst.kind !== 'run' || scratch) return undefined;
   if (inst.mounts.length > 0 || inst.network !== 'default' || inst.security !== 'sandbox' || inst.heredocs.length > 0) return undefined;
   if ((ctx.addHosts ?? []).length > 0 || PROXY_ARGS.some((k) => Object.hasOwn(ctx.buildArgs, k))) return undefined;
   const args = argvOf(inst.command, shellOf(c));

@@ -14,11 +14,14 @@ export interface BuildkitOp {
   selector?: string;
   /** A COPY's second input: the root record of its content checksum. */
   content?: string;
+  /** The op ran on scratch: its record links no state before (./scratch-chain.ts). */
+  noParent?: true;
 }
 
 /** The chain name of the state `op` makes on `parent`. */
 export function opChain(parent: string, op: BuildkitOp): string {
-  return chainName(op.record, [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }, ...(op.content ? [{ chain: op.content }] : [])]);
+  const before = op.noParent ? [] : [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }];
+  return chainName(op.record, [...before, ...(op.content ? [{ chain: op.content }] : [])]);
 }
 
 /** The base image's root record (also its chain name). */

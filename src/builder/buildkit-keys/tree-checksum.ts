@@ -12,6 +12,9 @@
  * The client sends every entry owned by 0:0 (BuildKit's client resets uid and
  * gid), so the owner on disk never enters. Anything else (a socket, a device, a
  * fifo) gives undefined: kiln does not name such a step. Files are streamed.
+ * With a .dockerignore, the client leaves out what it excludes: `kept` says
+ * which context paths (slash, relative to the context) remain; with `!`
+ * exceptions an excluded directory holding a kept path is sent (measured).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -35,11 +38,28 @@ export function dirChecksum(headerChecksum: string, entries: { name: string; che
 /** The checksum of the context's root directory (`COPY . <dest>`). */
 export const ROOT_HEADER = sha256('');
 
+/** The entries of a directory the client sends: `rel` is the directory's context path, `excludes` the .dockerignore's test. */
+export interface Kept {
+  rel: string;
+  excludes(rel: string): boolean;
+  /** The .dockerignore has `!` exceptions: an excluded directory is still sent, with its own header, when it holds a path that is not excluded. */
+  exceptions?: boolean;
+}
+
+/** Does the directory `abs` (context path `rel`) hold a path `excludes` keeps? */
+async function keepsSome(abs: string, rel: string, excludes: (rel: string) => boolean): Promise<boolean> {
+  for (const e of await readdir(abs, { withFileTypes: true })) {
+    const r = `${rel}/${e.name}`;
+    if (!excludes(r) || (e.isDirectory() && (await keepsSome(path.join(abs, e.name), r, excludes)))) return true;
+  }
+  return false;
+}
+
 /**
  * The content checksum of `abs` (a file, symlink or directory, not followed),
  * or undefined when it holds anything else. `root` marks the context's root.
  */
-export async function treeChecksum(abs: string, root = false): Promise<string | undefined> {
+export async function treeChecksum(abs: string, root = false, kept?: Kept): Promise<string | undefined> {
   const st = await lstat(abs).catch(() => undefined);
   if (!st) return undefined;
   if (st.isFile()) {
@@ -52,7 +72,12 @@ export async function treeChecksum(abs: string, root = false): Promise<string | 
   const header = root ? ROOT_HEADER : sha256(entryHeader({ mode: st.mode, size: 0, typeflag: '5' }));
   const entries: { name: string; checksum: string }[] = [];
   for (const name of (await readdir(abs)).sort()) {
-    const checksum = await treeChecksum(path.join(abs, name));
+    const rel = kept && (kept.rel ? `${kept.rel}/${name}` : name);
+    if (kept && kept.excludes(rel!)) {
+      const st = kept.exceptions ? await lstat(path.join(abs, name)) : undefined;
+      if (!st?.isDirectory() || !(await keepsSome(path.join(abs, name), rel!, kept.excludes))) continue;
+    }
+    const checksum = await treeChecksum(path.join(abs, name), false, kept && { ...kept, rel: rel! });
     if (checksum === undefined) return undefined;
     entries.push({ name, checksum });
   }

@@ -1,0 +1,133 @@
+/**
+ * The forms of file-action.ts, context-file-op.ts and scratch-chain.ts against
+ * a real buildkitd (src/testing/buildkit.ts) and docker-registry, both ways:
+ * a build with a .dockerignore (a directory COPY and `COPY .` without what it
+ * excludes; src/sub excluded but for src/sub/b.txt, an exception), WORKDIR under USER (by name, by id), USER/ENV/LABEL between
+ * steps, ADD of a local file, of a tar archive (unpacked), with --chmod and
+ * --chown; and two stages on scratch (a COPY first, a WORKDIR first).
+ * BuildKit's cache (mode=max) → kiln on a fresh root: every such step CACHED,
+ * BuildKit's files; kiln's --cache-to → a buildkitd that pruned its own cache:
+ * every step reused, kiln's files.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startRegistry, type TestRegistry } from '../../testing/registry.js';
+import { startBuildkit, type TestBuildkit } from '../../testing/buildkit.js';
+import { kilnOk, testCache } from '../../testing/kiln.js';
+
+let reg: TestRegistry;
+let bk: TestBuildkit;
+let tmp: string;
+let ctx: string;
+
+/** The targets, how many layer steps each has, and the file whose bytes say who built it. */
+const TARGETS = [
+  { name: 's1', steps: 3, check: 'x/f.txt', reusedByBuildkit: 3 },
+  // A WORKDIR first on scratch: BuildKit exports its root record without a result (root-results.ts reads it from
+  // the ADD's chain); buildkitd shows that mkdir (an op with no input) DONE, not CACHED, from kiln's cache.
+  { name: 's2', steps: 2, check: 'w/f.txt', reusedByBuildkit: 1 },
+  { name: 'main', steps: 10, check: 'both', reusedByBuildkit: 10 },
+];
+const bkOut = new Map<string, string>();
+
+const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
+const stepLines = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ (CACHED|DONE)/.test(l) || /^#\d+ \[/.test(l));
+const STEP = /^\[[^\]]*\d+\/\d+\] (WORKDIR|RUN|COPY|ADD)/;
+/** buildctl's steps taken from a cache: CACHED, or (a last step whose lazy layers the exporter needs) only pulls and extractions. */
+function reused(stderr: string): { steps: number; reused: number } {
+  const byStep = new Map<string, string[]>();
+  for (const l of stderr.split('\n')) {
+    const m = /^#(\d+) (.*)$/.exec(l);
+    if (m) byStep.set(m[1]!, [...(byStep.get(m[1]!) ?? []), m[2]!]);
+  }
+  let steps = 0;
+  let n = 0;
+  for (const lines of byStep.values()) {
+    if (!lines.some((l) => STEP.test(l))) continue;
+    steps++;
+    const rest = lines.filter((l) => !/^\[[^\]]*\d+\/\d+\] /.test(l) && !/^DONE /.test(l));
+    if (rest.includes('CACHED') || (rest.length > 0 && rest.every((l) => /^(extracting )?sha256:[0-9a-f]{64}( .*)?$/.test(l)))) n++;
+  }
+  return { steps, reused: n };
+}
+
+before(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-forms-'));
+  reg = await startRegistry();
+  bk = await startBuildkit([reg.host]);
+  const base = `${reg.host}/base/busybox:1`;
+  const seed = path.join(tmp, 'seed');
+  await kilnOk(['import', path.join(testCache(), 'busybox-rootfs.tar'), base], { root: seed });
+  await kilnOk(['push', base], { root: seed });
+  ctx = path.join(tmp, 'ctx');
+  for (const d of ['src/sub', 'src/keep', 'tt']) mkdirSync(path.join(ctx, d), { recursive: true });
+  writeFileSync(path.join(ctx, 'f.txt'), 'from the context\n');
+  writeFileSync(path.join(ctx, 'src', 'a.txt'), 'src a\n');
+  writeFileSync(path.join(ctx, 'src', 'x.log'), 'ignored\n');
+  writeFileSync(path.join(ctx, 'src', 'sub', 'b.txt'), 'kept by an exception\n');
+  writeFileSync(path.join(ctx, 'src', 'sub', 'c.txt'), 'ignored too\n');
+  writeFileSync(path.join(ctx, 'src', 'keep', 'k.txt'), 'kept\n');
+  writeFileSync(path.join(tmp, 't.txt'), 'in the archive\n');
+  execFileSync('tar', ['-C', tmp, '-cf', path.join(ctx, 'a.tar'), 't.txt']);
+  rmSync(path.join(ctx, 'tt'), { recursive: true });
+  writeFileSync(path.join(ctx, '.dockerignore'), 'src/sub\n!src/sub/b.txt\n**/*.log\n');
+  writeFileSync(
+    path.join(ctx, 'Dockerfile'),
+    [
+      'FROM scratch AS s1', 'COPY f.txt /', 'WORKDIR /x', 'COPY f.txt ./',
+      'FROM scratch AS s2', 'WORKDIR /w', 'ADD f.txt ./',
+      `FROM ${base} AS main`, 'ENV E=1', 'LABEL l=v', 'USER nobody', 'WORKDIR /app', 'USER 1000:1000', 'WORKDIR /b', 'USER root',
+      'RUN cat /proc/sys/kernel/random/uuid > /stamp', 'COPY src/ ./src/', 'ADD f.txt ./', 'ADD a.tar /t/', 'ADD --chmod=600 f.txt /c/', 'ADD --chown=1:2 f.txt /o/', 'COPY . /ctx',
+      'RUN cat /stamp /b/src/a.txt /b/src/keep/k.txt /t/t.txt /c/f.txt > /both && ls /b/src /ctx /ctx/src /ctx/src/sub >> /both && echo "$E" >> /both && cat /proc/sys/kernel/random/uuid >> /both',
+      '',
+    ].join('\n'),
+  );
+  for (const t of TARGETS) {
+    const out = path.join(tmp, `bk-out-${t.name}`);
+    await bk.buildctl([
+      'build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--opt', `target=${t.name}`,
+      '--export-cache', `type=local,dest=${path.join(tmp, `bk-cache-${t.name}`)},mode=max`,
+      '--output', `type=local,dest=${out}`,
+    ]);
+    bkOut.set(t.name, readFileSync(path.join(out, t.check), 'utf8'));
+  }
+  assert.match(bkOut.get('main')!, /^[0-9a-f-]{36}\nsrc a\nkept\nin the archive\nfrom the context\n\/b\/src:\na.txt\nkeep\nsub\n\n\/ctx:\nDockerfile\na.tar\nf.txt\nsrc\n\n\/ctx\/src:\na.txt\nkeep\nsub\n\n\/ctx\/src\/sub:\nb.txt\n1\n[0-9a-f-]{36}\n$/);
+});
+
+after(async () => {
+  await bk?.stop();
+  await reg?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+for (const t of TARGETS) {
+  test(`BuildKit's local cache (mode=max) → kiln on a fresh root: target ${t.name}'s ${t.steps} steps CACHED, BuildKit's files`, async () => {
+    const dest = path.join(tmp, `kiln-out-${t.name}`);
+    const r = await kilnOk(['build', '--progress=plain', '--target', t.name, '--cache-from', `type=local,src=${path.join(tmp, `bk-cache-${t.name}`)}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, `fresh-${t.name}`) });
+    assert.equal(cached(r.stderr), t.steps, stepLines(r.stderr).join('\n'));
+    assert.equal(readFileSync(path.join(dest, t.check), 'utf8'), bkOut.get(t.name), 'the layers are the ones BuildKit made');
+    if (t.name === 'main') {
+      assert.equal(readFileSync(path.join(dest, 't', 't.txt'), 'utf8'), 'in the archive\n');
+      assert.equal(existsSync(path.join(dest, 'ctx', 'src', 'x.log')), false);
+    }
+  });
+}
+
+test("kiln's export (local, mode=max) → buildkitd with no cache of its own: every step of each target reused (but s2's first mkdir), kiln's files", async () => {
+  for (const t of TARGETS) {
+    const local = path.join(tmp, `kiln-cache-${t.name}`);
+    const dest = path.join(tmp, `kiln-built-${t.name}`);
+    await kilnOk(['build', '--target', t.name, '--cache-to', `type=local,dest=${local},mode=max`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, `kiln-writes-${t.name}`) });
+    const kilnFile = readFileSync(path.join(dest, t.check), 'utf8');
+    if (t.name === 'main') assert.notEqual(kilnFile, bkOut.get('main'), 'kiln ran its steps (no --cache-from)');
+    await bk.buildctl(['prune', '--all']);
+    const out = path.join(tmp, `bk-from-kiln-${t.name}`);
+    const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--opt', `target=${t.name}`, '--import-cache', `type=local,src=${local}`, '--output', `type=local,dest=${out}`]);
+    assert.deepEqual(reused(r.stderr), { steps: t.steps, reused: t.reusedByBuildkit }, `${t.name}: ${r.stderr}`);
+    assert.equal(readFileSync(path.join(out, t.check), 'utf8'), kilnFile, `${t.name}: BuildKit used kiln's layers`);
+  }
+});

@@ -1,0 +1,31 @@
+/**
+ * `FROM scratch` as BuildKit keys it: scratch is no op and no record, so a
+ * stage on scratch has a chain name that stands for "nothing yet"
+ * (SCRATCH_CHAIN, never a record's name), and the stage's first file op
+ * carries its indexes (file-action.ts: `[[-1,0,0]]` for a copy, `[[-1,-1,0]]`
+ * for a mkdir) and links no state before (step.ts `noParent`): a mkdir's
+ * record is then a root record, a copy's links its content only. A RUN on
+ * scratch is not named.
+ */
+import { rootKey, sha256 } from './keys.js';
+import { chownOf, mkdirOpDigest } from './file-action.js';
+import { workdirOp, type BuildkitOp } from './step.js';
+
+/** The chain name of a stage on scratch before any op (a digest no record has). */
+export const SCRATCH_CHAIN = sha256('kiln: BuildKit scratch, no op yet');
+
+export const onScratch = (chain: string | undefined): boolean => chain === SCRATCH_CHAIN;
+
+/**
+ * WORKDIR `dir` (absolute) under `user` (the stage's USER, may be empty) on
+ * the state before, or on scratch: BuildKit's mkdir; `{}` for "/" (no op);
+ * undefined when kiln cannot say (an owner by name on scratch, which BuildKit
+ * rejects, or a user string llb would read otherwise).
+ */
+export function workdirOpAs(dir: string, user: string, scratch: boolean): { op?: BuildkitOp } | undefined {
+  if (dir === '/') return {};
+  if (!user && !scratch) return { op: workdirOp(dir)! };
+  const owner = user ? chownOf(user) : undefined;
+  if (user && (!owner || (scratch && (owner.user?.User.byName || owner.group?.User.byName)))) return undefined;
+  return { op: { record: rootKey(mkdirOpDigest(dir, owner, scratch), 0), ...(scratch ? { noParent: true as const } : {}) } };
+}
