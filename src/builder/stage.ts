@@ -116,6 +116,11 @@ const chainContext = (s: BuildSession, plan: BuildPlan, stage: Stage): ChainCont
   ignoring: s.ignore.patterns.length > 0,
   epochFree: s.opts.sourceDateEpoch === undefined,
   wanted: s.cache.remote !== undefined || (s.opts.cacheTo ?? []).length > 0,
+  fromChain: async (from) => {
+    const r = await s.resolveFrom(from, stage);
+    const chain = r.repoDigest === undefined ? r.state.bkChain : stage.platform === undefined ? baseImageChain(chainContext(s, plan, stage), r.repoDigest) : undefined;
+    return chain ? { chain, root: r.repoDigest !== undefined } : undefined;
+  },
 });
 
 async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promise<ImageState> {

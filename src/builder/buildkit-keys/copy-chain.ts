@@ -1,16 +1,18 @@
 /**
- * BuildKit's op for a plain `COPY <src> <dest>` from the build context: one
- * regular file or one directory (`COPY src/ /app/`, `COPY . /app`; no wildcard,
- * symlink source, heredoc, --from or flag). Its record links the state before
- * (no selector) and the root record of the content checksum (keys.ts
- * contentRecord, tree-checksum.ts), so the bytes and modes decide it, never
- * times or owners.
+ * BuildKit's op for a COPY (no --link, --parents or --exclude, no heredoc):
+ * one copy action per source (./copy-action.ts) with --chown and --chmod as
+ * the frontend writes them. From the build context the record links the state
+ * before (no selector) and the root record of the sources' content checksum
+ * (./copy-content.ts: files, directories, wildcards), so the bytes and modes
+ * decide it, never times or owners. With --from it links the other stage's
+ * (or image's) chain, its selector the sources' paths: no file is read.
  */
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CopyInstruction } from '../../dockerfile/index.js';
-import { contentRecord, copyDigest, rootKey } from './keys.js';
-import { treeChecksum } from './tree-checksum.js';
+import { contentRecord, rootKey } from './keys.js';
+import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
+import { hasWildcard, sourceChecksums } from './copy-content.js';
 import type { BuildkitOp } from './step.js';
 
 /** `p` against `cwd` as BuildKit's NormalizePath with keepSlash: joined, cleaned, a trailing "/" kept. */
@@ -22,19 +24,38 @@ export function resolveDest(cwd: string, p: string): string {
   return out;
 }
 
-/** `ignoring`: the build has a .dockerignore (BuildKit then hashes a directory without what it leaves out: not computed). */
-export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, ignoring = false): Promise<BuildkitOp | undefined> {
-  if (inst.kind !== 'copy' || inst.from !== undefined || inst.chown || inst.chmod || inst.link || inst.parents || inst.exclude.length > 0) return undefined;
-  const only = inst.sources.length === 1 ? inst.sources[0] : undefined;
-  if (only?.kind !== 'path' || /[*?[\\]/.test(only.path)) return undefined;
-  const src = path.posix.join('/', only.path);
-  const abs = path.join(contextDir, src);
-  const st = await lstat(abs).catch(() => undefined);
-  if (!st || !(st.isFile() || (st.isDirectory() && !ignoring))) return undefined;
-  if (st.isFile() && only.path.endsWith('/')) return undefined;
-  const checksum = await treeChecksum(abs, src === '/');
-  if (checksum === undefined) return undefined;
-  // The action's src is Go's path.Base of the source: "src" for "/src/", "/" for the context's root.
-  const record = rootKey(copyDigest({ src: src === '/' ? '/' : path.posix.basename(src), dest: resolveDest(cwd, inst.dest) }), 0);
-  return { record, content: contentRecord([checksum]) };
+/** A source as the frontend normalizes it (NormalizePath("/", src), no slash kept): `src/` → `/src`, `.` → `/`. */
+const normalizeSource = (p: string): string => path.posix.join('/', p).replace(/(.)\/+$/, '$1');
+
+/** The chain name of a --from state; `root`: an image's (a root record, no inputs). */
+export interface FromChain {
+  chain: string;
+  root: boolean;
+}
+
+/**
+ * `ignoring`: the build has a .dockerignore (BuildKit then hashes a directory
+ * without what it leaves out: not computed). `fromChain`: with --from, the
+ * chain name of that stage's state or image (undefined: not named).
+ */
+export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, ignoring = false, fromChain?: FromChain): Promise<BuildkitOp | undefined> {
+  if (inst.kind !== 'copy' || inst.link || inst.parents || inst.exclude.length > 0) return undefined;
+  if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path')) return undefined;
+  const raw = inst.sources.map((s) => (s as { path: string }).path);
+  const srcs = raw.map(normalizeSource);
+  const owner = inst.chown !== undefined ? parseOwner(inst.chown) : undefined;
+  const chmod = inst.chmod !== undefined ? parseChmodKey(inst.chmod) : undefined;
+  if ((inst.chown !== undefined && !owner) || (inst.chmod !== undefined && !chmod)) return undefined;
+  const dest = resolveDest(cwd, inst.dest);
+  const fields = (src: string): CopyActionFields => ({ src, dest, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}) });
+  const record = rootKey(fileOpDigest(srcs.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, 2)), 0);
+  if (inst.from !== undefined) return fromChain ? { record, from: { ...fromChain, selector: selectorDigest(srcs) } } : undefined;
+  // A name with a trailing slash must be a directory (else Docker fails the step: not named).
+  for (let i = 0; i < raw.length; i++) {
+    if (!raw[i]!.endsWith('/') || hasWildcard(srcs[i]!)) continue;
+    const st = await lstat(path.join(contextDir, srcs[i]!)).catch(() => undefined);
+    if (!st?.isDirectory()) return undefined;
+  }
+  const sums = await sourceChecksums(contextDir, srcs, ignoring);
+  return sums ? { record, content: contentRecord(sums) } : undefined;
 }

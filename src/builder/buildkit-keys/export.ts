@@ -3,19 +3,23 @@
  * BuildKit's solver looks up, for each exported chain as far as kiln knows its
  * ops (./step.ts): the base image's root record (no result, as BuildKit writes
  * it), then each op's record linked from the one before (with its selector; a
- * COPY also from the root record of its content), its result the layer chain
+ * COPY also from the root record of its content, a COPY --from from the other
+ * stage's record or the image's root record), its result the layer chain
  * kiln's config already lists after that step. Steps with no op (ENV, CMD,
  * WORKDIR /) are passed over; a step kiln cannot describe ends the chain.
  */
 import type { CacheRecord } from '../cache.js';
 import type { CacheConfig, CacheInput, CacheRecordJson, ExportChain } from '../cache-config.js';
 import type { StepOp } from './stage-chain.js';
+import { opChain } from './step.js';
 
 export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], records: Map<string, CacheRecord>, ops: Map<string, StepOp>): void {
   const layers = config.layers ?? [];
   const recs = (config.records ??= []);
   const layerIndex = new Map(layers.map((l, i) => [`${l.blob}/${l.parent ?? 0}`, i]));
   const recIndex = new Map<string, number>();
+  /** Each written record's chain name (./step.ts opChain), for the COPY --from links to it. */
+  const byChain = new Map<string, number>();
   const add = (digest: string, inputs: CacheInput[][], top: number, created: string | undefined): number => {
     const id = JSON.stringify([digest, inputs]);
     const known = recIndex.get(id);
@@ -32,6 +36,8 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
     for (const l of chain.baseLayers) top = layerIndex.get(`${l.descriptor.digest}/${top}`) ?? -2;
     if (top === -2) continue;
     let rec = add(base.record, [], -1, undefined);
+    let name = base.record;
+    byChain.set(name, rec);
     for (const key of chain.steps) {
       const r = records.get(key);
       if (!r) break;
@@ -44,7 +50,15 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
       if (op === null) break;
       const inputs: CacheInput[][] = [[{ ...(op.selector ? { selector: op.selector } : {}), link: rec }]];
       if (op.content) inputs.push([{ link: add(op.content, [], -1, undefined) }]);
+      if (op.from) {
+        // COPY --from links the other stage's record (written by its own chain, earlier) or the image's root record.
+        const from = byChain.get(op.from.chain) ?? (op.from.root ? add(op.from.chain, [], -1, undefined) : undefined);
+        if (from === undefined) break;
+        inputs.push([{ selector: op.from.selector, link: from }]);
+      }
       rec = add(op.record, inputs, top, r.created);
+      name = opChain(name, op);
+      byChain.set(name, rec);
     }
   }
 }

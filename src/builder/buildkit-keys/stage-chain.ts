@@ -10,7 +10,7 @@ import { argvOf, shellOf } from '../config-step.js';
 import type { CacheRecord } from '../cache.js';
 import type { ImageState } from '../state.js';
 import { baseChain, opChain, runOp, workdirOp, type BuildkitOp } from './step.js';
-import { copyOp } from './copy-chain.js';
+import { copyOp, type FromChain } from './copy-chain.js';
 
 export interface ChainContext {
   platform: Platform;
@@ -25,6 +25,8 @@ export interface ChainContext {
   epochFree?: boolean;
   /** A --cache-from or --cache-to may use the names; else none is computed (no COPY source is read twice). */
   wanted?: boolean;
+  /** COPY --from=<stage|image>: the chain name of that state (undefined: not named). */
+  fromChain?: (from: string) => Promise<FromChain | undefined>;
 }
 
 /** The base image's chain: none under SOURCE_DATE_EPOCH (BuildKit's ops then carry the time), nor without its registry digest, nor when no cache wants it. */
@@ -48,7 +50,8 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     return op ? { op } : {};
   }
   if (inst.kind === 'copy' || inst.kind === 'add') {
-    const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/', ctx.ignoring) : undefined;
+    const from = inst.from !== undefined ? await ctx.fromChain?.(inst.from) : undefined;
+    const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/', ctx.ignoring, from) : undefined;
     return op ? { op } : undefined;
   }
   if (inst.kind !== 'run') return undefined;

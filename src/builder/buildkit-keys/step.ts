@@ -14,11 +14,13 @@ export interface BuildkitOp {
   selector?: string;
   /** A COPY's second input: the root record of its content checksum. */
   content?: string;
+  /** A COPY --from's second input: the other stage's (or image's) chain, with the sources' selector. */
+  from?: { chain: string; selector: string; root: boolean };
 }
 
 /** The chain name of the state `op` makes on `parent`. */
 export function opChain(parent: string, op: BuildkitOp): string {
-  return chainName(op.record, [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }, ...(op.content ? [{ chain: op.content }] : [])]);
+  return chainName(op.record, [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }, ...(op.content ? [{ chain: op.content }] : []), ...(op.from ? [{ chain: op.from.chain, selector: op.from.selector }] : [])]);
 }
 
 /** The base image's root record (also its chain name). */
