@@ -196,7 +196,7 @@ async function runStep(
 
   s.progress.emit({ kind: 'start', step: step! });
   let hit = (await s.cache.get(stepKey)) ?? (linkKey ? await s.cache.get(linkKey) : undefined);
-  if (!hit && state.bkChain && !linkKey) {
+  if (!hit && state.bkChain) {
     const bk = await s.cache.get(state.bkChain);
     hit = bk && buildkitStepOn(bk, prev.config.rootfs.diff_ids);
     if (hit) await s.cache.put(stepKey, hit);

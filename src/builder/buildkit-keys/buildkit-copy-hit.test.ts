@@ -1,6 +1,6 @@
 /**
  * The COPY forms beyond one context path (several sources, wildcards,
- * --chown, --chmod, --from a stage and an image) between kiln and a real
+ * --chown, --chmod, --from a stage and an image, --link) between kiln and a real
  * buildkitd (src/testing/buildkit.ts) both ways: BuildKit's cache (local dir,
  * mode=max) → kiln on a fresh root takes every step CACHED with BuildKit's
  * files; kiln's export (local and registry, mode=max) → buildkitd that pruned
@@ -22,8 +22,8 @@ let tmp: string;
 let ctx: string;
 let bkStamp: string;
 
-/** 1 RUN in stage other; WORKDIR, 8 COPYs and a RUN in the target. */
-const STEPS = 11;
+/** 1 RUN in stage other; WORKDIR, 10 COPYs and a RUN in the target. */
+const STEPS = 13;
 
 const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
 
@@ -58,7 +58,9 @@ before(async () => {
       'COPY --chmod=u+x,g-r a.txt ./m2/',
       'COPY --from=other /o.txt /o-stamp ./f1/',
       `COPY --from=${base} /etc/group ./f2/`,
-      'RUN cat f1/o-stamp /proc/sys/kernel/random/uuid > stamp && ls -ln c1 c2 m2 | sed "s/  */ /g" >> stamp',
+      'COPY --link a.txt src/ ./l/',
+      'COPY --link --chown=1000:1000 --from=other /o.txt ./lf/',
+      'RUN cat f1/o-stamp /proc/sys/kernel/random/uuid > stamp && ls -ln c1 c2 m2 lf | sed "s/  */ /g" >> stamp',
       '',
     ].join('\n'),
   );
@@ -81,7 +83,7 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-test("BuildKit's cache → kiln on a fresh root: several sources, wildcards, --chown, --chmod, --from a stage and an image, all CACHED, BuildKit's files", async () => {
+test("BuildKit's cache → kiln on a fresh root: several sources, wildcards, --chown, --chmod, --from a stage and an image, --link, all CACHED, BuildKit's files", async () => {
   const dest = path.join(tmp, 'kiln-out');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'fresh') });
   assert.equal(cached(r.stderr), STEPS, r.stderr);

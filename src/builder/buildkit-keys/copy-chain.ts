@@ -1,19 +1,25 @@
 /**
- * BuildKit's op for a COPY (no --link, --parents or --exclude, no heredoc):
+ * BuildKit's op for a COPY (no --parents or --exclude, no heredoc):
  * one copy action per source (./copy-action.ts) with --chown and --chmod as
  * the frontend writes them. From the build context the record links the state
  * before (no selector) and the root record of the sources' content checksum
  * (./copy-content.ts: files, directories, wildcards), so the bytes and modes
  * decide it, never times or owners. With --from it links the other stage's
  * (or image's) chain, its selector the sources' paths: no file is read.
+ * With --link (and no --chmod) the copy is onto scratch and a merge op puts
+ * it on the state before.
  */
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CopyInstruction } from '../../dockerfile/index.js';
-import { contentRecord, rootKey } from './keys.js';
+import { contentRecord, rootKey, sha256 } from './keys.js';
 import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
 import { hasWildcard, sourceChecksums } from './copy-content.js';
-import type { BuildkitOp } from './step.js';
+import type { BuildkitOp, FromLink } from './step.js';
+import { goJson } from './go-json.js';
+
+/** COPY --link's merge op (v0.34.2): its inputs the state before and the copy onto scratch, as measured. */
+const MERGE_RECORD = rootKey(sha256(goJson({ Type: 'buildkit.merge.v0', Merge: { inputs: [{}, { input: 1 }] } })), 0);
 
 /** `p` against `cwd` as BuildKit's NormalizePath with keepSlash: joined, cleaned, a trailing "/" kept. */
 export function resolveDest(cwd: string, p: string): string {
@@ -39,7 +45,9 @@ export interface FromChain {
  * chain name of that stage's state or image (undefined: not named).
  */
 export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, ignoring = false, fromChain?: FromChain): Promise<BuildkitOp | undefined> {
-  if (inst.kind !== 'copy' || inst.link || inst.parents || inst.exclude.length > 0) return undefined;
+  if (inst.kind !== 'copy' || inst.parents || inst.exclude.length > 0) return undefined;
+  // --link with --chmod is a plain copy onto the state in BuildKit's frontend (no merge).
+  const link = inst.link && inst.chmod === undefined;
   if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path')) return undefined;
   const raw = inst.sources.map((s) => (s as { path: string }).path);
   const srcs = raw.map(normalizeSource);
@@ -48,8 +56,10 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
   if ((inst.chown !== undefined && !owner) || (inst.chmod !== undefined && !chmod)) return undefined;
   const dest = resolveDest(cwd, inst.dest);
   const fields = (src: string): CopyActionFields => ({ src, dest, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}) });
-  const record = rootKey(fileOpDigest(srcs.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, 2)), 0);
-  if (inst.from !== undefined) return fromChain ? { record, from: { ...fromChain, selector: selectorDigest(srcs) } } : undefined;
+  // With --link the copy is onto scratch: its only input is the sources'.
+  const record = rootKey(fileOpDigest(srcs.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, link ? 1 : 2, link)), 0);
+  const op = (source: { content: string } | { from: FromLink }): BuildkitOp => (link ? { record: MERGE_RECORD, onScratch: { record, ...source } } : { record, ...source });
+  if (inst.from !== undefined) return fromChain ? op({ from: { ...fromChain, selector: selectorDigest(srcs) } }) : undefined;
   // A name with a trailing slash must be a directory (else Docker fails the step: not named).
   for (let i = 0; i < raw.length; i++) {
     if (!raw[i]!.endsWith('/') || hasWildcard(srcs[i]!)) continue;
@@ -57,5 +67,5 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
     if (!st?.isDirectory()) return undefined;
   }
   const sums = await sourceChecksums(contextDir, srcs, ignoring);
-  return sums ? { record, content: contentRecord(sums) } : undefined;
+  return sums ? op({ content: contentRecord(sums) }) : undefined;
 }

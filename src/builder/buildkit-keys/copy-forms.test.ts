@@ -141,3 +141,25 @@ test("--from a stage or an image: the other chain linked with the sources' selec
   assert.equal(opChain('sha256:prev', f2!), chainName(f2!.record, [{ chain: 'sha256:prev' }, { chain: image, selector: f2!.from!.selector }]));
   assert.equal(await copyOp(copy('COPY --from=other /o.txt /f1/'), '/nonexistent', '/app'), undefined);
 });
+
+test('--link: the copy onto scratch (indexes [[-1,0,0]], its content its only input) under the merge op; with --chmod a plain copy', async () => {
+  const dir = formsContext();
+  try {
+    // Measured: COPY --link a.txt /l1/ and COPY --link --chown=1000:1000 src/ /l2/, each merged (merge record 5dbfbafe…) onto the state before.
+    const merge = 'sha256:5dbfbafede47210a7bd7363461bc885ec7310febe761daffdf666bfdae5970ff';
+    assert.deepEqual(await copyOp(copy('COPY --link a.txt /l1/'), dir, '/app'), {
+      record: merge,
+      onScratch: { record: 'sha256:d671b05bc9f628216ffc8b6d4ad7af7d027821fd62f27c01339439f1238e819f', content: A_TXT },
+    });
+    const l2 = await copyOp(copy('COPY --link --chown=1000:1000 src/ /l2/'), dir, '/app');
+    assert.deepEqual(l2, {
+      record: merge,
+      onScratch: { record: 'sha256:ce7c4c4dee1366704f8ff902f558ca076b7cf0e95c82bfd7828b0bb78acb23ba', content: 'sha256:b8a0d80a2c193f5b6eead7c8e72188c5e570a06f6282b3b2caba21a6f39b1e31' },
+    });
+    // The merge's inputs: the state before, then the copy's record in its own chain (linked from its content alone).
+    assert.equal(opChain('sha256:prev', l2!), chainName(merge, [{ chain: 'sha256:prev' }, { chain: chainName(l2!.onScratch!.record, [{ chain: l2!.onScratch!.content! }]) }]));
+    assert.deepEqual(await copyOp(copy('COPY --link --chmod=0755 a.txt /m1/'), dir, '/app'), await copyOp(copy('COPY --chmod=0755 a.txt /m1/'), dir, '/app'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

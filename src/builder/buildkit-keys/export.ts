@@ -4,14 +4,15 @@
  * ops (./step.ts): the base image's root record (no result, as BuildKit writes
  * it), then each op's record linked from the one before (with its selector; a
  * COPY also from the root record of its content, a COPY --from from the other
- * stage's record or the image's root record), its result the layer chain
+ * stage's record or the image's root record; a COPY --link is BuildKit's merge
+ * of the state before and the copy onto scratch), its result the layer chain
  * kiln's config already lists after that step. Steps with no op (ENV, CMD,
  * WORKDIR /) are passed over; a step kiln cannot describe ends the chain.
  */
 import type { CacheRecord } from '../cache.js';
 import type { CacheConfig, CacheInput, CacheRecordJson, ExportChain } from '../cache-config.js';
 import type { StepOp } from './stage-chain.js';
-import { opChain } from './step.js';
+import { opChain, type FromLink } from './step.js';
 
 export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], records: Map<string, CacheRecord>, ops: Map<string, StepOp>): void {
   const layers = config.layers ?? [];
@@ -28,6 +29,13 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
     recIndex.set(id, recs.length);
     recs.push(r);
     return recs.length - 1;
+  };
+  /** A COPY's source links: its content's root record, or the --from stage's record (written by its own chain, earlier) or image's root record. */
+  const sourceInputs = (o: { content?: string; from?: FromLink }): CacheInput[] | undefined => {
+    if (o.content) return [{ link: add(o.content, [], -1, undefined) }];
+    if (!o.from) return [];
+    const from = byChain.get(o.from.chain) ?? (o.from.root ? add(o.from.chain, [], -1, undefined) : undefined);
+    return from === undefined ? undefined : [{ selector: o.from.selector, link: from }];
   };
   for (const chain of chains) {
     const base = ops.get(chain.baseKey);
@@ -48,14 +56,12 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
       const op = ops.get(key);
       if (op === undefined || op === 'none') continue;
       if (op === null) break;
+      const sources = sourceInputs(op.onScratch ?? op);
+      if (sources === undefined) break;
       const inputs: CacheInput[][] = [[{ ...(op.selector ? { selector: op.selector } : {}), link: rec }]];
-      if (op.content) inputs.push([{ link: add(op.content, [], -1, undefined) }]);
-      if (op.from) {
-        // COPY --from links the other stage's record (written by its own chain, earlier) or the image's root record.
-        const from = byChain.get(op.from.chain) ?? (op.from.root ? add(op.from.chain, [], -1, undefined) : undefined);
-        if (from === undefined) break;
-        inputs.push([{ selector: op.from.selector, link: from }]);
-      }
+      // COPY --link: the merge's second input is the copy onto scratch (no result of its own, as the base's root record).
+      if (op.onScratch) inputs.push([{ link: add(op.onScratch.record, [sources], -1, undefined) }]);
+      else if (sources.length) inputs.push(sources);
       rec = add(op.record, inputs, top, r.created);
       name = opChain(name, op);
       byChain.set(name, rec);

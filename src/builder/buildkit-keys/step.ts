@@ -15,12 +15,29 @@ export interface BuildkitOp {
   /** A COPY's second input: the root record of its content checksum. */
   content?: string;
   /** A COPY --from's second input: the other stage's (or image's) chain, with the sources' selector. */
-  from?: { chain: string; selector: string; root: boolean };
+  from?: FromLink;
+  /**
+   * COPY --link: `record` is BuildKit's merge of the state before and this
+   * copy onto scratch, whose own record is linked from its content (or --from
+   * state) alone.
+   */
+  onScratch?: { record: string; content?: string; from?: FromLink };
 }
+
+export interface FromLink {
+  chain: string;
+  selector: string;
+  /** An image's root record (no inputs), not a stage's record. */
+  root: boolean;
+}
+
+/** A COPY's links to its sources: the content's root record, or the --from state's chain with its selector. */
+const sourceLinks = (o: { content?: string; from?: FromLink }) => [...(o.content ? [{ chain: o.content }] : []), ...(o.from ? [{ chain: o.from.chain, selector: o.from.selector }] : [])];
 
 /** The chain name of the state `op` makes on `parent`. */
 export function opChain(parent: string, op: BuildkitOp): string {
-  return chainName(op.record, [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }, ...(op.content ? [{ chain: op.content }] : []), ...(op.from ? [{ chain: op.from.chain, selector: op.from.selector }] : [])]);
+  if (op.onScratch) return chainName(op.record, [{ chain: parent }, { chain: chainName(op.onScratch.record, sourceLinks(op.onScratch)) }]);
+  return chainName(op.record, [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }, ...sourceLinks(op)]);
 }
 
 /** The base image's root record (also its chain name). */
