@@ -1,14 +1,14 @@
 /**
  * The COPY forms beyond one context path (several sources, wildcards,
- * --chown, --chmod, --from a stage and an image, --link) between kiln and a real
- * buildkitd (src/testing/buildkit.ts) both ways: BuildKit's cache (local dir,
- * mode=max) → kiln on a fresh root takes every step CACHED with BuildKit's
- * files; kiln's export (local and registry, mode=max) → buildkitd that pruned
+ * --chown, --chmod, --from a stage and an image, --link, --exclude, --parents)
+ * between kiln and a real buildkitd (src/testing/buildkit.ts) both ways:
+ * BuildKit's cache (local dir, mode=max) → kiln on a fresh root takes every
+ * step CACHED with BuildKit's files; kiln's export (local and registry, mode=max) → buildkitd that pruned
  * its own cache shows every step reused with kiln's files.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startRegistry, type TestRegistry } from '../../testing/registry.js';
@@ -22,8 +22,8 @@ let tmp: string;
 let ctx: string;
 let bkStamp: string;
 
-/** 1 RUN in stage other; WORKDIR, 10 COPYs and a RUN in the target. */
-const STEPS = 13;
+/** 1 RUN in stage other; WORKDIR, 12 COPYs and a RUN in the target. */
+const STEPS = 15;
 
 const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
 
@@ -60,6 +60,8 @@ before(async () => {
       `COPY --from=${base} /etc/group ./f2/`,
       'COPY --link a.txt src/ ./l/',
       'COPY --link --chown=1000:1000 --from=other /o.txt ./lf/',
+      'COPY --exclude=sub --exclude=*.md src/ ./ex/',
+      'COPY --parents src/./sub/y.txt a.txt ./par/',
       'RUN cat f1/o-stamp /proc/sys/kernel/random/uuid > stamp && ls -ln c1 c2 m2 lf | sed "s/  */ /g" >> stamp',
       '',
     ].join('\n'),
@@ -83,7 +85,7 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-test("BuildKit's cache → kiln on a fresh root: several sources, wildcards, --chown, --chmod, --from a stage and an image, --link, all CACHED, BuildKit's files", async () => {
+test("BuildKit's cache → kiln on a fresh root: several sources, wildcards, --chown, --chmod, --from a stage and an image, --link, --exclude, --parents, all CACHED, BuildKit's files", async () => {
   const dest = path.join(tmp, 'kiln-out');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'fresh') });
   assert.equal(cached(r.stderr), STEPS, r.stderr);
@@ -91,6 +93,9 @@ test("BuildKit's cache → kiln on a fresh root: several sources, wildcards, --c
   assert.equal(readFileSync(path.join(dest, 'app', 'w', 'x.txt'), 'utf8'), 'x\n');
   assert.equal(readFileSync(path.join(dest, 'app', 'wd', 'link'), 'utf8'), 'x\n');
   assert.match(readFileSync(path.join(dest, 'app', 'f2', 'group'), 'utf8'), /^nogroup:x:65534:$/m);
+  assert.deepEqual(readdirSync(path.join(dest, 'app', 'ex')).sort(), ['empty', 'link', 'x.txt']);
+  assert.equal(readFileSync(path.join(dest, 'app', 'par', 'sub', 'y.txt'), 'utf8'), 'y\n');
+  assert.equal(readFileSync(path.join(dest, 'app', 'par', 'a.txt'), 'utf8'), 'a\n');
 });
 
 test("a changed file matched by a wildcard misses that COPY and what follows; the steps before it hit", async () => {

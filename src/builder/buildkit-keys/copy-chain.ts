@@ -11,10 +11,11 @@
  */
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import type { CopyInstruction } from '../../dockerfile/index.js';
+import { parseIgnore, type CopyInstruction } from '../../dockerfile/index.js';
 import { contentRecord, rootKey, sha256 } from './keys.js';
 import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
 import { hasWildcard, sourceChecksums } from './copy-content.js';
+import { filteredChecksum } from './copy-filtered.js';
 import type { BuildkitOp, FromLink } from './step.js';
 import { goJson } from './go-json.js';
 
@@ -45,19 +46,21 @@ export interface FromChain {
  * chain name of that stage's state or image (undefined: not named).
  */
 export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, ignoring = false, fromChain?: FromChain): Promise<BuildkitOp | undefined> {
-  if (inst.kind !== 'copy' || inst.parents || inst.exclude.length > 0) return undefined;
+  if (inst.kind !== 'copy') return undefined;
   // --link with --chmod is a plain copy onto the state in BuildKit's frontend (no merge).
   const link = inst.link && inst.chmod === undefined;
   if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path')) return undefined;
   const raw = inst.sources.map((s) => (s as { path: string }).path);
-  const srcs = raw.map(normalizeSource);
+  const sources = raw.map((r) => (inst.parents ? parentsSource(r) : { src: normalizeSource(r) }));
+  const srcs = sources.map((s) => s.src);
+  const exclude = inst.exclude.length > 0 ? inst.exclude : undefined;
   const owner = inst.chown !== undefined ? parseOwner(inst.chown) : undefined;
   const chmod = inst.chmod !== undefined ? parseChmodKey(inst.chmod) : undefined;
   if ((inst.chown !== undefined && !owner) || (inst.chmod !== undefined && !chmod)) return undefined;
   const dest = resolveDest(cwd, inst.dest);
-  const fields = (src: string): CopyActionFields => ({ src, dest, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}) });
+  const fields = (s: Source): CopyActionFields => ({ ...s, dest, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}), ...(exclude ? { excludePatterns: exclude } : {}) });
   // With --link the copy is onto scratch: its only input is the sources'.
-  const record = rootKey(fileOpDigest(srcs.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, link ? 1 : 2, link)), 0);
+  const record = rootKey(fileOpDigest(sources.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, link ? 1 : 2, link)), 0);
   const op = (source: { content: string } | { from: FromLink }): BuildkitOp => (link ? { record: MERGE_RECORD, onScratch: { record, ...source } } : { record, ...source });
   if (inst.from !== undefined) return fromChain ? op({ from: { ...fromChain, selector: selectorDigest(srcs) } }) : undefined;
   // A name with a trailing slash must be a directory (else Docker fails the step: not named).
@@ -66,6 +69,43 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
     const st = await lstat(path.join(contextDir, srcs[i]!)).catch(() => undefined);
     if (!st?.isDirectory()) return undefined;
   }
-  const sums = await sourceChecksums(contextDir, srcs, ignoring);
+  const filtered = inst.parents || exclude !== undefined;
+  const sums = filtered ? await filteredChecksums(contextDir, sources, exclude, ignoring) : await sourceChecksums(contextDir, srcs, ignoring);
   return sums ? op({ content: contentRecord(sums) }) : undefined;
+}
+
+interface Source {
+  src: string;
+  includePatterns?: string[];
+  requiredPaths?: string[];
+}
+
+/**
+ * A --parents source as the frontend splits it: `dir/./pattern` copies
+ * `pattern` (an include pattern) of `dir`, a source with no `/./` is an
+ * include pattern of the context's root; the path it names must exist when
+ * neither part has a wildcard.
+ */
+function parentsSource(raw: string): Source {
+  const at = raw.indexOf('/./');
+  const [dir, pattern] = at < 0 ? ['/', raw] : [raw.slice(0, at), raw.slice(at + 3)];
+  const include = path.posix.join('/', pattern).slice(1);
+  const src = normalizeSource(dir);
+  const required = hasWildcard(dir) || hasWildcard(pattern) ? [] : [path.posix.join(src, include)];
+  return { src, includePatterns: [include], ...(required.length ? { requiredPaths: required } : {}) };
+}
+
+/** With include or exclude patterns every source is its own selector (none deduplicated), in path order. */
+async function filteredChecksums(contextDir: string, sources: Source[], exclude: string[] | undefined, ignoring: boolean): Promise<string[] | undefined> {
+  if (ignoring) return undefined;
+  const ex = exclude ? parseIgnore(exclude.join('\n'), '--exclude') : undefined;
+  const out: string[] = [];
+  for (const s of [...sources].sort((a, b) => Buffer.compare(Buffer.from(a.src), Buffer.from(b.src)))) {
+    if (hasWildcard(s.src)) return undefined;
+    const include = s.includePatterns ? parseIgnore(s.includePatterns.join('\n'), '--parents') : undefined;
+    const sum = await filteredChecksum(contextDir, s.src, { ...(include ? { include } : {}), ...(ex ? { exclude: ex } : {}) });
+    if (sum === undefined) return undefined;
+    out.push(sum);
+  }
+  return out;
 }

@@ -163,3 +163,26 @@ test('--link: the copy onto scratch (indexes [[-1,0,0]], its content its only in
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--exclude and --parents: the patterns in each action, the filtered file list as content (measured: a second build on the same context)', async () => {
+  // FROM <busybox>, then each line below; the records and content records buildkitd v0.34.2 wrote.
+  const dir = formsContext();
+  try {
+    const cases: [string, string, string][] = [
+      ['COPY --exclude=*.md --exclude=Dockerfile . /e/', 'sha256:50d7fb6af6f55a7906c18d245cddb19c2055ed63f1d6415c650898545ba0d884', 'sha256:f2e5f30391e75e9ddd3036e63a9fcd49c5b5cfbe2cd798b01df166e7c82e79da'],
+      ['COPY --exclude=sub src /e2/', 'sha256:555eec4bf769bb349bad825f6d35d61b70d56d4b3bc5728754f7e11425c22018', 'sha256:cb0122f3c9f270e53093610246275a6bd80cdabc91073e54fa760e88035baa95'],
+      // A file source is not filtered by the pattern (its own candidate is the empty path).
+      ['COPY --exclude=*.txt a.txt src /e3/', 'sha256:a3cd56b2c7c52e609a625740c91696f02cdccfe27ae8393ec9d20497852141ac', 'sha256:5a262d95c4b9cf127a0f3baa204f1c0a10c1164db1ac9700f02c39f3077a12de'],
+      ['COPY --exclude=x.txt src/ /e4/', 'sha256:bcfdd46c7ce384c94adcb205149c43638f3f8ccf88ccd7d4b948d6bb8c0e8578', 'sha256:1856c4d02384a0b21bb3bbf82e89ef414b850da66890ebe3d857fd1435955422'],
+      ['COPY --parents src/./sub/b.txt /p/', 'sha256:74a93d4f3374ef2a600be2d4a3ca169c96facf98348cbeec21f4ccb23cf3face', 'sha256:1856c4d02384a0b21bb3bbf82e89ef414b850da66890ebe3d857fd1435955422'],
+      ['COPY --parents src/x.txt src/sub /p2/', 'sha256:a768e9d36905aa8105220cddeb71b007144815907d3a0cb3de84d17448abab0e', 'sha256:5d6456fe1a43f50b3112fab7083500d81c799edf44f4a20256fa6954554cc37b'],
+      ['COPY --parents src/./sub /p3/', 'sha256:5d32ff52270a6ecc8ac3ccf11da695dc8d1ad60e559e95dc7ad142cbda77f3ae', 'sha256:1856c4d02384a0b21bb3bbf82e89ef414b850da66890ebe3d857fd1435955422'],
+    ];
+    for (const [line, record, content] of cases) assert.deepEqual(await copyOp(copy(line), dir, '/'), { record, content }, line);
+    // Not named: an exception in the patterns, a .dockerignore.
+    assert.equal(await copyOp(copy('COPY --exclude=src --exclude=!src/x.txt . /e/'), dir, '/'), undefined);
+    assert.equal(await copyOp(copy('COPY --exclude=sub src /e2/'), dir, '/', true), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
