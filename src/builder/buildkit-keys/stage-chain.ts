@@ -36,8 +36,7 @@ export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined
 }
 
 /**
- * BuildKit's op for a layer step (RUN, WORKDIR, a plain COPY of one context
- * file or directory) on `prev`, `next` being the state after it (WORKDIR applied): `op`
+ * BuildKit's op for a layer step (RUN, WORKDIR, a COPY: ./copy-chain.ts) on `prev`, `next` being the state after it (WORKDIR applied): `op`
  * undefined is no op (WORKDIR /: the chain stays); undefined means kiln cannot
  * say (the chain stops).
  */
