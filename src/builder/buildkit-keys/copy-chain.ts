@@ -1,17 +1,17 @@
 /**
- * BuildKit's op for a COPY (no --parents or --exclude, no heredoc):
- * one copy action per source (./copy-action.ts) with --chown and --chmod as
- * the frontend writes them. From the build context the record links the state
+ * BuildKit's op for a COPY (not of a heredoc): one copy action per source
+ * (./copy-action.ts) with --chown, --chmod, --exclude and --parents as the
+ * frontend writes them. From the build context the record links the state
  * before (no selector) and the root record of the sources' content checksum
- * (./copy-content.ts: files, directories, wildcards), so the bytes and modes
- * decide it, never times or owners. With --from it links the other stage's
+ * (./copy-content.ts: files, directories, wildcards; ./copy-filtered.ts: with
+ * patterns), so the bytes and modes decide it, never times or owners. With --from it links the other stage's
  * (or image's) chain, its selector the sources' paths: no file is read.
  * With --link (and no --chmod) the copy is onto scratch and a merge op puts
  * it on the state before.
  */
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseIgnore, type CopyInstruction } from '../../dockerfile/index.js';
+import { parseIgnore, type CopyInstruction, type IgnoreMatcher } from '../../dockerfile/index.js';
 import { contentRecord, rootKey, sha256 } from './keys.js';
 import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
 import { hasWildcard, sourceChecksums } from './copy-content.js';
@@ -98,14 +98,25 @@ function parentsSource(raw: string): Source {
 /** With include or exclude patterns every source is its own selector (none deduplicated), in path order. */
 async function filteredChecksums(contextDir: string, sources: Source[], exclude: string[] | undefined, ignoring: boolean): Promise<string[] | undefined> {
   if (ignoring) return undefined;
-  const ex = exclude ? parseIgnore(exclude.join('\n'), '--exclude') : undefined;
+  const ex = exclude ? patterns(exclude) : undefined;
+  if (ex === null) return undefined;
   const out: string[] = [];
   for (const s of [...sources].sort((a, b) => Buffer.compare(Buffer.from(a.src), Buffer.from(b.src)))) {
     if (hasWildcard(s.src)) return undefined;
-    const include = s.includePatterns ? parseIgnore(s.includePatterns.join('\n'), '--parents') : undefined;
+    const include = s.includePatterns ? patterns(s.includePatterns) : undefined;
+    if (include === null) return undefined;
     const sum = await filteredChecksum(contextDir, s.src, { ...(include ? { include } : {}), ...(ex ? { exclude: ex } : {}) });
     if (sum === undefined) return undefined;
     out.push(sum);
   }
   return out;
+}
+
+/** Patterns as .dockerignore's (BuildKit's patternmatcher); null for one kiln cannot parse (the step says why, not the key). */
+function patterns(list: string[]): IgnoreMatcher | null {
+  try {
+    return parseIgnore(list.join('\n'), 'COPY patterns');
+  } catch {
+    return null;
+  }
 }
