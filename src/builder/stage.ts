@@ -37,7 +37,7 @@ import { stepError } from './step-error.js';
 import { EPOCH_ARG } from './epoch.js';
 import { skipsRule, tracking, undefinedVarWarnings } from '../dockerfile/undefined-var.js';
 import { warningLine } from '../dockerfile/checks.js';
-import { baseImageChain, buildkitStepOn, nextChain, type ChainContext } from './buildkit-keys/stage-chain.js';
+import { baseImageChain, buildkitStepOn, nextChain, scratchChain, type ChainContext } from './buildkit-keys/stage-chain.js';
 
 const HISTORY_COMMENT = 'kiln.dockerfile.v0';
 const LAYER_KINDS = new Set(['run', 'copy', 'add', 'workdir']);
@@ -134,6 +134,8 @@ async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promis
     const config = newConfig(platform);
     // The platform is part of the key: the same steps on another platform's scratch run other binaries.
     state = { config, layers: [], key: nextKey(sha256Digest('scratch'), formatPlatform(normalizePlatform(platform))) };
+    const bk = scratchChain(chainContext(s, plan, stage));
+    if (bk) state.bkChain = bk;
   } else {
     const img = await s.deps.image(stage.base.ref, stage.platform ?? s.platform);
     const config = cloneConfig(img.config);
@@ -145,7 +147,7 @@ async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promis
   // Layers and times depend on the epoch: a step cached without it (or with another) must not answer.
   if (s.opts.sourceDateEpoch !== undefined && stage.base.kind !== 'stage') state.key = nextKey(state.key, `${EPOCH_ARG}=${s.opts.sourceDateEpoch}`);
   if (stage.base.kind !== 'stage') state.baseKey = state.key;
-  if (stage.base.kind === 'image' && state.bkChain) s.bkOps.set(state.key, { record: state.bkChain });
+  if (stage.base.kind !== 'stage' && state.bkChain) s.bkOps.set(state.key, { record: state.bkChain });
   const c = (state.config.config ??= {});
   if (!(c.Env ?? []).some((kv) => kv.startsWith('PATH='))) c.Env = [...(c.Env ?? []), `PATH=${DEFAULT_PATH}`];
   return state;

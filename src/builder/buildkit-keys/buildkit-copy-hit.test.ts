@@ -1,7 +1,7 @@
 /**
  * The COPY forms beyond one context path (several sources, wildcards,
- * --chown, --chmod, --from a stage and an image, --link, --exclude, --parents)
- * between kiln and a real buildkitd (src/testing/buildkit.ts) both ways:
+ * --chown, --chmod, --from a stage and an image, --link, --exclude, --parents,
+ * in a FROM scratch stage) between kiln and a real buildkitd (src/testing/buildkit.ts) both ways:
  * BuildKit's cache (local dir, mode=max) → kiln on a fresh root takes every
  * step CACHED with BuildKit's files; kiln's export (local and registry, mode=max) → buildkitd that pruned
  * its own cache shows every step reused with kiln's files.
@@ -22,8 +22,8 @@ let tmp: string;
 let ctx: string;
 let bkStamp: string;
 
-/** 1 RUN in stage other; WORKDIR, 12 COPYs and a RUN in the target. */
-const STEPS = 15;
+/** 1 RUN in stage other; 2 COPYs in the scratch stage bare; WORKDIR, 13 COPYs and a RUN in the target. */
+const STEPS = 18;
 
 const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
 
@@ -48,6 +48,9 @@ before(async () => {
     [
       `FROM ${base} AS other`,
       'RUN echo other > /o.txt && cat /proc/sys/kernel/random/uuid > /o-stamp',
+      'FROM scratch AS bare',
+      'COPY --from=other /o.txt /bare/',
+      'COPY a.txt /bare/',
       `FROM ${base}`,
       'WORKDIR /app',
       'COPY a.txt b.txt ./dst/',
@@ -62,6 +65,7 @@ before(async () => {
       'COPY --link --chown=1000:1000 --from=other /o.txt ./lf/',
       'COPY --exclude=sub --exclude=*.md src/ ./ex/',
       'COPY --parents src/./sub/y.txt a.txt ./par/',
+      'COPY --from=bare /bare ./bare/',
       'RUN cat f1/o-stamp /proc/sys/kernel/random/uuid > stamp && ls -ln c1 c2 m2 lf | sed "s/  */ /g" >> stamp',
       '',
     ].join('\n'),
@@ -85,7 +89,7 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-test("BuildKit's cache → kiln on a fresh root: several sources, wildcards, --chown, --chmod, --from a stage and an image, --link, --exclude, --parents, all CACHED, BuildKit's files", async () => {
+test("BuildKit's cache → kiln on a fresh root: several sources, wildcards, --chown, --chmod, --from a stage and an image, --link, --exclude, --parents, FROM scratch, all CACHED, BuildKit's files", async () => {
   const dest = path.join(tmp, 'kiln-out');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'fresh') });
   assert.equal(cached(r.stderr), STEPS, r.stderr);
@@ -96,6 +100,7 @@ test("BuildKit's cache → kiln on a fresh root: several sources, wildcards, --c
   assert.deepEqual(readdirSync(path.join(dest, 'app', 'ex')).sort(), ['empty', 'link', 'x.txt']);
   assert.equal(readFileSync(path.join(dest, 'app', 'par', 'sub', 'y.txt'), 'utf8'), 'y\n');
   assert.equal(readFileSync(path.join(dest, 'app', 'par', 'a.txt'), 'utf8'), 'a\n');
+  assert.deepEqual(readdirSync(path.join(dest, 'app', 'bare')).sort(), ['a.txt', 'o.txt']);
 });
 
 test("a changed file matched by a wildcard misses that COPY and what follows; the steps before it hit", async () => {
@@ -109,8 +114,8 @@ test("a changed file matched by a wildcard misses that COPY and what follows; th
   writeFileSync(path.join(other, 'src', 'sub', 'y.txt'), 'y\n');
   symlinkSync('x.txt', path.join(other, 'src', 'link'));
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${path.join(tmp, 'kiln-out-changed')}`, other], { root: path.join(tmp, 'fresh-changed') });
-  // other's RUN, WORKDIR and COPY a.txt b.txt hit; COPY *.txt src/*.txt misses, and the chain stops.
-  assert.equal(cached(r.stderr), 3, r.stderr);
+  // other's RUN, bare's two COPYs, WORKDIR and COPY a.txt b.txt hit; COPY *.txt src/*.txt misses, and the chain stops.
+  assert.equal(cached(r.stderr), 5, r.stderr);
 });
 
 test("kiln's export (local and registry, mode=max) → buildkitd with no cache of its own: every step reused, kiln's files", async () => {

@@ -16,7 +16,7 @@ import { contentRecord, rootKey, sha256 } from './keys.js';
 import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
 import { hasWildcard, sourceChecksums } from './copy-content.js';
 import { filteredChecksum } from './copy-filtered.js';
-import type { BuildkitOp, FromLink } from './step.js';
+import { SCRATCH_CHAIN, type BuildkitOp, type FromLink } from './step.js';
 import { goJson } from './go-json.js';
 
 /** COPY --link's merge op (v0.34.2): its inputs the state before and the copy onto scratch, as measured. */
@@ -44,11 +44,13 @@ export interface FromChain {
  * `ignoring`: the build has a .dockerignore (BuildKit then hashes a directory
  * without what it leaves out: not computed). `fromChain`: with --from, the
  * chain name of that stage's state or image (undefined: not named).
+ * `onScratch`: the state before is an empty scratch stage's (the copy's only
+ * input is then its sources').
  */
-export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, ignoring = false, fromChain?: FromChain): Promise<BuildkitOp | undefined> {
+export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, ignoring = false, fromChain?: FromChain, onScratch = false): Promise<BuildkitOp | undefined> {
   if (inst.kind !== 'copy') return undefined;
-  // --link with --chmod is a plain copy onto the state in BuildKit's frontend (no merge).
-  const link = inst.link && inst.chmod === undefined;
+  // --link with --chmod is a plain copy onto the state in BuildKit's frontend (no merge); onto scratch none is (a merge with scratch is its other input).
+  const link = inst.link && inst.chmod === undefined && !onScratch;
   if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path')) return undefined;
   const raw = inst.sources.map((s) => (s as { path: string }).path);
   const sources = raw.map((r) => (inst.parents ? parentsSource(r) : { src: normalizeSource(r) }));
@@ -60,9 +62,10 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
   const dest = resolveDest(cwd, inst.dest);
   const fields = (s: Source): CopyActionFields => ({ ...s, dest, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}), ...(exclude ? { excludePatterns: exclude } : {}) });
   // With --link the copy is onto scratch: its only input is the sources'.
-  const record = rootKey(fileOpDigest(sources.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, link ? 1 : 2, link)), 0);
+  const bare = link || onScratch;
+  const record = rootKey(fileOpDigest(sources.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, bare ? 1 : 2, bare)), 0);
   const op = (source: { content: string } | { from: FromLink }): BuildkitOp => (link ? { record: MERGE_RECORD, onScratch: { record, ...source } } : { record, ...source });
-  if (inst.from !== undefined) return fromChain ? op({ from: { ...fromChain, selector: selectorDigest(srcs) } }) : undefined;
+  if (inst.from !== undefined) return fromChain && fromChain.chain !== SCRATCH_CHAIN ? op({ from: { ...fromChain, selector: selectorDigest(srcs) } }) : undefined;
   // A name with a trailing slash must be a directory (else Docker fails the step: not named).
   for (let i = 0; i < raw.length; i++) {
     if (!raw[i]!.endsWith('/') || hasWildcard(srcs[i]!)) continue;

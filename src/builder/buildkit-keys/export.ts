@@ -12,7 +12,7 @@
 import type { CacheRecord } from '../cache.js';
 import type { CacheConfig, CacheInput, CacheRecordJson, ExportChain } from '../cache-config.js';
 import type { StepOp } from './stage-chain.js';
-import { opChain, type FromLink } from './step.js';
+import { opChain, SCRATCH_CHAIN, type FromLink } from './step.js';
 
 export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], records: Map<string, CacheRecord>, ops: Map<string, StepOp>): void {
   const layers = config.layers ?? [];
@@ -43,9 +43,10 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
     let top = -1;
     for (const l of chain.baseLayers) top = layerIndex.get(`${l.descriptor.digest}/${top}`) ?? -2;
     if (top === -2) continue;
-    let rec = add(base.record, [], -1, undefined);
+    // A scratch stage has no base record: its first op (a COPY) links only its sources.
+    let rec = base.record === SCRATCH_CHAIN ? -1 : add(base.record, [], -1, undefined);
     let name = base.record;
-    byChain.set(name, rec);
+    if (rec >= 0) byChain.set(name, rec);
     for (const key of chain.steps) {
       const r = records.get(key);
       if (!r) break;
@@ -57,8 +58,8 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
       if (op === undefined || op === 'none') continue;
       if (op === null) break;
       const sources = sourceInputs(op.onScratch ?? op);
-      if (sources === undefined) break;
-      const inputs: CacheInput[][] = [[{ ...(op.selector ? { selector: op.selector } : {}), link: rec }]];
+      if (sources === undefined || (rec < 0 && (op.onScratch || !sources.length))) break;
+      const inputs: CacheInput[][] = rec < 0 ? [] : [[{ ...(op.selector ? { selector: op.selector } : {}), link: rec }]];
       // COPY --link: the merge's second input is the copy onto scratch (no result of its own, as the base's root record).
       if (op.onScratch) inputs.push([{ link: add(op.onScratch.record, [sources], -1, undefined) }]);
       else if (sources.length) inputs.push(sources);

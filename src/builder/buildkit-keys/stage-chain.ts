@@ -9,7 +9,7 @@ import type { Platform } from '../../oci/types.js';
 import { argvOf, shellOf } from '../config-step.js';
 import type { CacheRecord } from '../cache.js';
 import type { ImageState } from '../state.js';
-import { baseChain, opChain, runOp, workdirOp, type BuildkitOp } from './step.js';
+import { baseChain, opChain, runOp, SCRATCH_CHAIN, workdirOp, type BuildkitOp } from './step.js';
 import { copyOp, type FromChain } from './copy-chain.js';
 
 export interface ChainContext {
@@ -29,6 +29,9 @@ export interface ChainContext {
   fromChain?: (from: string) => Promise<FromChain | undefined>;
 }
 
+/** A scratch stage's chain (./step.ts SCRATCH_CHAIN), when names are wanted and no SOURCE_DATE_EPOCH is set. */
+export const scratchChain = (ctx: ChainContext): string | undefined => (ctx.wanted && ctx.sourceDateEpoch === undefined ? SCRATCH_CHAIN : undefined);
+
 /** The base image's chain: none under SOURCE_DATE_EPOCH (BuildKit's ops then carry the time), nor without its registry digest, nor when no cache wants it. */
 export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined): string | undefined {
   if (!ctx.wanted || ctx.sourceDateEpoch !== undefined || !repoDigest) return undefined;
@@ -43,6 +46,9 @@ export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined
 export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageState, inst: Instruction, scope: StageScope): Promise<{ op?: BuildkitOp } | undefined> {
   if (!prev.bkChain) return undefined;
   const c = prev.config.config ?? {};
+  // On an empty scratch stage only a COPY is named (BuildKit's other ops there are not measured).
+  const scratch = prev.bkChain === SCRATCH_CHAIN;
+  if (scratch && inst.kind !== 'copy' && !(inst.kind === 'workdir' && (next.config.config?.WorkingDir || '/') === '/')) return undefined;
   if (inst.kind === 'workdir') {
     if (c.User) return undefined;
     const op = workdirOp(next.config.config?.WorkingDir || '/');
@@ -50,7 +56,7 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
   }
   if (inst.kind === 'copy' || inst.kind === 'add') {
     const from = inst.from !== undefined ? await ctx.fromChain?.(inst.from) : undefined;
-    const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/', ctx.ignoring, from) : undefined;
+    const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/', ctx.ignoring, from, scratch) : undefined;
     return op ? { op } : undefined;
   }
   if (inst.kind !== 'run') return undefined;

@@ -34,8 +34,15 @@ export interface FromLink {
 /** A COPY's links to its sources: the content's root record, or the --from state's chain with its selector. */
 const sourceLinks = (o: { content?: string; from?: FromLink }) => [...(o.content ? [{ chain: o.content }] : []), ...(o.from ? [{ chain: o.from.chain, selector: o.from.selector }] : [])];
 
+/**
+ * A scratch stage's chain before its first op: no record. BuildKit's first op
+ * there (a COPY onto scratch, ./copy-chain.ts) links only its sources.
+ */
+export const SCRATCH_CHAIN = 'scratch';
+
 /** The chain name of the state `op` makes on `parent`. */
 export function opChain(parent: string, op: BuildkitOp): string {
+  if (parent === SCRATCH_CHAIN) return chainName(op.record, sourceLinks(op));
   if (op.onScratch) return chainName(op.record, [{ chain: parent }, { chain: chainName(op.onScratch.record, sourceLinks(op.onScratch)) }]);
   return chainName(op.record, [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }, ...sourceLinks(op)]);
 }
