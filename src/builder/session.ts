@@ -117,7 +117,7 @@ export class BuildSession {
   }
 
   /** A stage (by name or index) or an image, for COPY --from and RUN --mount from=. */
-  async resolveFrom(from: string, _current?: Stage): Promise<{ key: string; what: string; state: ImageState }> {
+  async resolveFrom(from: string, _current?: Stage): Promise<{ key: string; what: string; state: ImageState; repoDigest?: string }> {
     const all = this.plan.stages;
     const byName = all.find((st) => st.name === from.toLowerCase()) ?? (/^\d+$/.test(from) ? all.find((st) => st.index === Number(from)) : undefined);
     if (byName) {
@@ -126,7 +126,7 @@ export class BuildSession {
       return { key: state.key, what: `stage ${from}`, state };
     }
     const img = await this.deps.image(from, this.platform);
-    return { key: nextKey('image', img.id), what: `image ${from}`, state: { config: img.config, layers: img.manifest.layers, key: img.id } };
+    return { key: nextKey('image', img.id), what: `image ${from}`, state: { config: img.config, layers: img.manifest.layers, key: img.id }, ...(img.repoDigest ? { repoDigest: img.repoDigest } : {}) };
   }
 
   /** A read-only view of a state's filesystem; call release() when done. */

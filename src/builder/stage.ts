@@ -117,6 +117,11 @@ const chainContext = (s: BuildSession, plan: BuildPlan, stage: Stage): ChainCont
   ...(s.ignore.patterns.length > 0 ? { ignore: s.ignore } : {}),
   epochFree: s.opts.sourceDateEpoch === undefined,
   wanted: s.cache.remote !== undefined || (s.opts.cacheTo ?? []).length > 0,
+  fromChain: async (from) => {
+    const r = await s.resolveFrom(from, stage);
+    const chain = r.repoDigest === undefined ? r.state.bkChain : stage.platform === undefined ? baseImageChain(chainContext(s, plan, stage), r.repoDigest) : undefined;
+    return chain ? { chain, root: r.repoDigest !== undefined } : undefined;
+  },
 });
 
 async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promise<ImageState> {
@@ -143,8 +148,7 @@ async function baseState(s: BuildSession, plan: BuildPlan, stage: Stage): Promis
   // Layers and times depend on the epoch: a step cached without it (or with another) must not answer.
   if (s.opts.sourceDateEpoch !== undefined && stage.base.kind !== 'stage') state.key = nextKey(state.key, `${EPOCH_ARG}=${s.opts.sourceDateEpoch}`);
   if (stage.base.kind !== 'stage') state.baseKey = state.key;
-  if (stage.base.kind === 'image' && state.bkChain) s.bkOps.set(state.key, { record: state.bkChain });
-  if (stage.base.kind === 'scratch' && state.bkChain) s.bkOps.set(state.key, 'none');
+  if (stage.base.kind !== 'stage' && state.bkChain) s.bkOps.set(state.key, { record: state.bkChain });
   const c = (state.config.config ??= {});
   if (!(c.Env ?? []).some((kv) => kv.startsWith('PATH='))) c.Env = [...(c.Env ?? []), `PATH=${DEFAULT_PATH}`];
   return state;
@@ -195,7 +199,7 @@ async function runStep(
 
   s.progress.emit({ kind: 'start', step: step! });
   let hit = (await s.cache.get(stepKey)) ?? (linkKey ? await s.cache.get(linkKey) : undefined);
-  if (!hit && state.bkChain && !linkKey) {
+  if (!hit && state.bkChain) {
     const bk = await s.cache.get(state.bkChain);
     hit = bk && buildkitStepOn(bk, prev.config.rootfs.diff_ids);
     if (hit) await s.cache.put(stepKey, hit);

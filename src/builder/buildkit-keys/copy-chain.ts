@@ -1,17 +1,26 @@
 /**
- * BuildKit's op for a plain `COPY <src> <dest>` from the build context: one
- * regular file or one directory (`COPY src/ /app/`, `COPY . /app`; no wildcard,
- * symlink source, heredoc, --from or flag). Its record links the state before
- * (no selector) and the root record of the content checksum (keys.ts
- * contentRecord, tree-checksum.ts), so the bytes and modes decide it, never
- * times or owners.
+ * BuildKit's op for a COPY (not of a heredoc): one copy action per source
+ * (./copy-action.ts) with --chown, --chmod, --exclude and --parents as the
+ * frontend writes them. From the build context the record links the state
+ * before (no selector) and the root record of the sources' content checksum
+ * (./copy-content.ts: files, directories, wildcards; ./copy-filtered.ts: with
+ * patterns), so the bytes and modes decide it, never times or owners. With --from it links the other stage's
+ * (or image's) chain, its selector the sources' paths: no file is read.
+ * With --link (and no --chmod) the copy is onto scratch and a merge op puts
+ * it on the state before.
  */
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import type { CopyInstruction } from '../../dockerfile/index.js';
-import { contentRecord, copyDigest, rootKey } from './keys.js';
-import { treeChecksum } from './tree-checksum.js';
-import type { BuildkitOp } from './step.js';
+import { parseIgnore, type CopyInstruction, type IgnoreMatcher } from '../../dockerfile/index.js';
+import { contentRecord, rootKey, sha256 } from './keys.js';
+import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
+import { hasWildcard, sourceChecksums } from './copy-content.js';
+import { filteredChecksum } from './copy-filtered.js';
+import { SCRATCH_CHAIN, type BuildkitOp, type FromLink } from './step.js';
+import { goJson } from './go-json.js';
+
+/** COPY --link's merge op (v0.34.2): its inputs the state before and the copy onto scratch, as measured. */
+const MERGE_RECORD = rootKey(sha256(goJson({ Type: 'buildkit.merge.v0', Merge: { inputs: [{}, { input: 1 }] } })), 0);
 
 /** `p` against `cwd` as BuildKit's NormalizePath with keepSlash: joined, cleaned, a trailing "/" kept. */
 export function resolveDest(cwd: string, p: string): string {
@@ -22,19 +31,95 @@ export function resolveDest(cwd: string, p: string): string {
   return out;
 }
 
-/** `ignoring`: the build has a .dockerignore (BuildKit then hashes a directory without what it leaves out: not computed). */
-export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, ignoring = false): Promise<BuildkitOp | undefined> {
-  if (inst.kind !== 'copy' || inst.from !== undefined || inst.chown || inst.chmod || inst.link || inst.parents || inst.exclude.length > 0) return undefined;
-  const only = inst.sources.length === 1 ? inst.sources[0] : undefined;
-  if (only?.kind !== 'path' || /[*?[\\]/.test(only.path)) return undefined;
-  const src = path.posix.join('/', only.path);
-  const abs = path.join(contextDir, src);
-  const st = await lstat(abs).catch(() => undefined);
-  if (!st || !(st.isFile() || (st.isDirectory() && !ignoring))) return undefined;
-  if (st.isFile() && only.path.endsWith('/')) return undefined;
-  const checksum = await treeChecksum(abs, src === '/');
-  if (checksum === undefined) return undefined;
-  // The action's src is Go's path.Base of the source: "src" for "/src/", "/" for the context's root.
-  const record = rootKey(copyDigest({ src: src === '/' ? '/' : path.posix.basename(src), dest: resolveDest(cwd, inst.dest) }), 0);
-  return { record, content: contentRecord([checksum]) };
+/** A source as the frontend normalizes it (NormalizePath("/", src), no slash kept): `src/` → `/src`, `.` → `/`. */
+const normalizeSource = (p: string): string => path.posix.join('/', p).replace(/(.)\/+$/, '$1');
+
+/** The chain name of a --from state; `root`: an image's (a root record, no inputs). */
+export interface FromChain {
+  chain: string;
+  root: boolean;
+}
+
+/**
+ * `ignoring`: the build has a .dockerignore (BuildKit then hashes a directory
+ * without what it leaves out: not computed). `fromChain`: with --from, the
+ * chain name of that stage's state or image (undefined: not named).
+ * `onScratch`: the state before is an empty scratch stage's (the copy's only
+ * input is then its sources').
+ */
+export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, ignoring = false, fromChain?: FromChain, onScratch = false): Promise<BuildkitOp | undefined> {
+  if (inst.kind !== 'copy') return undefined;
+  // --link with --chmod is a plain copy onto the state in BuildKit's frontend (no merge); onto scratch none is (a merge with scratch is its other input).
+  const link = inst.link && inst.chmod === undefined && !onScratch;
+  if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path')) return undefined;
+  const raw = inst.sources.map((s) => (s as { path: string }).path);
+  const sources = raw.map((r) => (inst.parents ? parentsSource(r) : { src: normalizeSource(r) }));
+  const srcs = sources.map((s) => s.src);
+  const exclude = inst.exclude.length > 0 ? inst.exclude : undefined;
+  const owner = inst.chown !== undefined ? parseOwner(inst.chown) : undefined;
+  const chmod = inst.chmod !== undefined ? parseChmodKey(inst.chmod) : undefined;
+  if ((inst.chown !== undefined && !owner) || (inst.chmod !== undefined && !chmod)) return undefined;
+  const dest = resolveDest(cwd, inst.dest);
+  const fields = (s: Source): CopyActionFields => ({ ...s, dest, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}), ...(exclude ? { excludePatterns: exclude } : {}) });
+  // With --link the copy is onto scratch: its only input is the sources'.
+  const bare = link || onScratch;
+  const record = rootKey(fileOpDigest(sources.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, bare ? 1 : 2, bare)), 0);
+  const op = (source: { content: string } | { from: FromLink }): BuildkitOp => (link ? { record: MERGE_RECORD, onScratch: { record, ...source } } : { record, ...source });
+  if (inst.from !== undefined) return fromChain && fromChain.chain !== SCRATCH_CHAIN ? op({ from: { ...fromChain, selector: selectorDigest(srcs) } }) : undefined;
+  // A name with a trailing slash must be a directory (else Docker fails the step: not named).
+  for (let i = 0; i < raw.length; i++) {
+    if (!raw[i]!.endsWith('/') || hasWildcard(srcs[i]!)) continue;
+    const st = await lstat(path.join(contextDir, srcs[i]!)).catch(() => undefined);
+    if (!st?.isDirectory()) return undefined;
+  }
+  const filtered = inst.parents || exclude !== undefined;
+  const sums = filtered ? await filteredChecksums(contextDir, sources, exclude, ignoring) : await sourceChecksums(contextDir, srcs, ignoring);
+  return sums ? op({ content: contentRecord(sums) }) : undefined;
+}
+
+interface Source {
+  src: string;
+  includePatterns?: string[];
+  requiredPaths?: string[];
+}
+
+/**
+ * A --parents source as the frontend splits it: `dir/./pattern` copies
+ * `pattern` (an include pattern) of `dir`, a source with no `/./` is an
+ * include pattern of the context's root; the path it names must exist when
+ * neither part has a wildcard.
+ */
+function parentsSource(raw: string): Source {
+  const at = raw.indexOf('/./');
+  const [dir, pattern] = at < 0 ? ['/', raw] : [raw.slice(0, at), raw.slice(at + 3)];
+  const include = path.posix.join('/', pattern).slice(1);
+  const src = normalizeSource(dir);
+  const required = hasWildcard(dir) || hasWildcard(pattern) ? [] : [path.posix.join(src, include)];
+  return { src, includePatterns: [include], ...(required.length ? { requiredPaths: required } : {}) };
+}
+
+/** With include or exclude patterns every source is its own selector (none deduplicated), in path order. */
+async function filteredChecksums(contextDir: string, sources: Source[], exclude: string[] | undefined, ignoring: boolean): Promise<string[] | undefined> {
+  if (ignoring) return undefined;
+  const ex = exclude ? patterns(exclude) : undefined;
+  if (ex === null) return undefined;
+  const out: string[] = [];
+  for (const s of [...sources].sort((a, b) => Buffer.compare(Buffer.from(a.src), Buffer.from(b.src)))) {
+    if (hasWildcard(s.src)) return undefined;
+    const include = s.includePatterns ? patterns(s.includePatterns) : undefined;
+    if (include === null) return undefined;
+    const sum = await filteredChecksum(contextDir, s.src, { ...(include ? { include } : {}), ...(ex ? { exclude: ex } : {}) });
+    if (sum === undefined) return undefined;
+    out.push(sum);
+  }
+  return out;
+}
+
+/** Patterns as .dockerignore's (BuildKit's patternmatcher); null for one kiln cannot parse (the step says why, not the key). */
+function patterns(list: string[]): IgnoreMatcher | null {
+  try {
+    return parseIgnore(list.join('\n'), 'COPY patterns');
+  } catch {
+    return null;
+  }
 }

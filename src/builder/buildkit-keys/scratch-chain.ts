@@ -7,12 +7,11 @@
  * record is then a root record, a copy's links its content only. A RUN on
  * scratch is not named.
  */
-import { rootKey, sha256 } from './keys.js';
+import { rootKey } from './keys.js';
 import { chownOf, mkdirOpDigest } from './file-action.js';
-import { workdirOp, type BuildkitOp } from './step.js';
+import { SCRATCH_CHAIN, workdirOp, type BuildkitOp } from './step.js';
 
-/** The chain name of a stage on scratch before any op (a digest no record has). */
-export const SCRATCH_CHAIN = sha256('kiln: BuildKit scratch, no op yet');
+export { SCRATCH_CHAIN };
 
 export const onScratch = (chain: string | undefined): boolean => chain === SCRATCH_CHAIN;
 

@@ -9,12 +9,12 @@ import type { Platform } from '../../oci/types.js';
 import { argvOf, shellOf } from '../config-step.js';
 import type { CacheRecord } from '../cache.js';
 import type { ImageState } from '../state.js';
-import { baseChain, opChain, runOp, workdirOp, type BuildkitOp } from './step.js';
-import { copyOp } from './copy-chain.js';
+import { baseChain, opChain, runOp, SCRATCH_CHAIN, workdirOp, type BuildkitOp } from './step.js';
+import { copyOp, type FromChain } from './copy-chain.js';
 import { contextFileOp } from './context-file-op.js';
 import { urlFileOp } from './url-op.js';
 import type { Downloaded } from '../remote.js';
-import { onScratch, SCRATCH_CHAIN, workdirOpAs } from './scratch-chain.js';
+import { onScratch, workdirOpAs } from './scratch-chain.js';
 
 export interface ChainContext {
   platform: Platform;
@@ -33,7 +33,12 @@ export interface ChainContext {
   downloads?: Map<string, Downloaded>;
   /** A --cache-from or --cache-to may use the names; else none is computed (no COPY source is read twice). */
   wanted?: boolean;
+  /** COPY --from=<stage|image>: the chain name of that state (undefined: not named). */
+  fromChain?: (from: string) => Promise<FromChain | undefined>;
 }
+
+/** A scratch stage's chain (./step.ts SCRATCH_CHAIN), when names are wanted and no SOURCE_DATE_EPOCH is set. */
+export const scratchChain = (ctx: ChainContext): string | undefined => (ctx.wanted && ctx.sourceDateEpoch === undefined ? SCRATCH_CHAIN : undefined);
 
 /** The base image's chain: none under SOURCE_DATE_EPOCH (BuildKit's ops then carry the time), nor without its registry digest, nor when no cache wants it. */
 export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined): string | undefined {
@@ -41,12 +46,8 @@ export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined
   return baseChain(repoDigest, normalizePlatform(ctx.platform));
 }
 
-/** A stage on scratch: the chain before any op (./scratch-chain.ts), on the same conditions. */
-export const scratchChain = (ctx: ChainContext): string | undefined => (ctx.wanted && ctx.sourceDateEpoch === undefined ? SCRATCH_CHAIN : undefined);
-
 /**
- * BuildKit's op for a layer step (RUN, WORKDIR, a plain COPY of one context
- * file or directory) on `prev`, `next` being the state after it (WORKDIR applied): `op`
+ * BuildKit's op for a layer step (RUN, WORKDIR, a COPY: ./copy-chain.ts) on `prev`, `next` being the state after it (WORKDIR applied): `op`
  * undefined is no op (WORKDIR /: the chain stays); undefined means kiln cannot
  * say (the chain stops).
  */
@@ -66,9 +67,14 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
       return op ? { op } : undefined;
     }
     if (ctx.contextDir === undefined) return undefined;
-    const mine = inst.kind === 'add' || scratch || ctx.ignore !== undefined;
     const cwd = c.WorkingDir || '/';
-    const op = mine ? await contextFileOp(inst, ctx.contextDir, cwd, { ...(ctx.ignore ? { ignore: ctx.ignore } : {}), onScratch: scratch }) : await copyOp(inst, ctx.contextDir, cwd, ctx.ignoring);
+    // ADD, and a COPY of the context under a .dockerignore: ./context-file-op.ts; the other COPY forms (and what it leaves): ./copy-chain.ts.
+    const filtered = inst.kind === 'add' || (ctx.ignore !== undefined && inst.from === undefined);
+    let op = filtered ? await contextFileOp(inst, ctx.contextDir, cwd, { ...(ctx.ignore ? { ignore: ctx.ignore } : {}), onScratch: scratch }) : undefined;
+    if (!op && inst.kind === 'copy') {
+      const from = inst.from !== undefined ? await ctx.fromChain?.(inst.from) : undefined;
+      op = await copyOp(inst, ctx.contextDir, cwd, ctx.ignoring, from, scratch);
+    }
     return op ? { op } : undefined;
   }
   if (inst.kind !== 'run' || scratch) return undefined;

@@ -16,12 +16,37 @@ export interface BuildkitOp {
   content?: string;
   /** The op ran on scratch: its record links no state before (./scratch-chain.ts). */
   noParent?: true;
+  /** A COPY --from's second input: the other stage's (or image's) chain, with the sources' selector. */
+  from?: FromLink;
+  /**
+   * COPY --link: `record` is BuildKit's merge of the state before and this
+   * copy onto scratch, whose own record is linked from its content (or --from
+   * state) alone.
+   */
+  onScratch?: { record: string; content?: string; from?: FromLink };
 }
+
+export interface FromLink {
+  chain: string;
+  selector: string;
+  /** An image's root record (no inputs), not a stage's record. */
+  root: boolean;
+}
+
+/** A COPY's links to its sources: the content's root record, or the --from state's chain with its selector. */
+const sourceLinks = (o: { content?: string; from?: FromLink }) => [...(o.content ? [{ chain: o.content }] : []), ...(o.from ? [{ chain: o.from.chain, selector: o.from.selector }] : [])];
+
+/**
+ * A scratch stage's chain before its first op: no record. BuildKit's first op
+ * there (a COPY onto scratch, ./copy-chain.ts) links only its sources.
+ */
+export const SCRATCH_CHAIN = 'scratch';
 
 /** The chain name of the state `op` makes on `parent`. */
 export function opChain(parent: string, op: BuildkitOp): string {
-  const before = op.noParent ? [] : [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }];
-  return chainName(op.record, [...before, ...(op.content ? [{ chain: op.content }] : [])]);
+  if (parent === SCRATCH_CHAIN || op.noParent) return chainName(op.record, sourceLinks(op));
+  if (op.onScratch) return chainName(op.record, [{ chain: parent }, { chain: chainName(op.onScratch.record, sourceLinks(op.onScratch)) }]);
+  return chainName(op.record, [{ chain: parent, ...(op.selector ? { selector: op.selector } : {}) }, ...sourceLinks(op)]);
 }
 
 /** The base image's root record (also its chain name). */

@@ -1,0 +1,113 @@
+/**
+ * The file op BuildKit's Dockerfile frontend (v0.34.2) makes of a COPY, as
+ * its solver hashes it (solver/llbsolver/ops/file.go CacheMap): one copy
+ * action per source, in the order written, each the JSON of pb.FileActionCopy
+ * with the fields Go writes (omitempty) and `src` cut to its base name, and
+ * the actions' input indexes when they are not what BuildKit calls default.
+ * Measured with `buildkitd --save-cache-debug` (copy-action.test.ts).
+ */
+import { goJson } from './go-json.js';
+import { sha256 } from './keys.js';
+
+/** `--chown=user[:group]` as llb.WithUser writes it: a number (or "root") by ID, else by name. */
+export interface Owner {
+  user: OwnerPart;
+  group?: OwnerPart;
+}
+type OwnerPart = { byId: number } | { byName: string };
+
+export function parseOwner(chown: string): Owner | undefined {
+  const [u, g] = chown.split(/:(.*)/s, 2) as [string, string | undefined];
+  const part = (v: string): OwnerPart | undefined => {
+    if (v === 'root') return { byId: 0 };
+    // Go's strconv.ParseInt(v, 10, 32); a negative or too large ID is not named.
+    if (/^[+-]?\d+$/.test(v)) {
+      const n = Number(v);
+      return n >= 0 && n <= 0x7fffffff ? { byId: n } : undefined;
+    }
+    return v === '' ? undefined : { byName: v };
+  };
+  const user = part(u);
+  if (!user) return undefined;
+  if (g === undefined) return { user };
+  const group = part(g);
+  return group ? { user, group } : undefined;
+}
+
+/** `--chmod`: an octal mode (0-07777) enters as `mode`, a symbolic one as `modeStr` (mode then 0: left out). */
+export type Chmod = { mode: number } | { modeStr: string };
+
+export function parseChmodKey(chmod: string): Chmod | undefined {
+  if (/^[0-7]+$/.test(chmod)) {
+    const n = parseInt(chmod, 8);
+    return n <= 0o7777 ? { mode: n } : undefined;
+  }
+  return chmod === '' ? undefined : { modeStr: chmod };
+}
+
+export interface CopyActionFields {
+  /** The source path as the frontend normalized it (absolute); the action keeps its base name. */
+  src: string;
+  dest: string;
+  owner?: Owner;
+  chmod?: Chmod;
+  includePatterns?: string[];
+  excludePatterns?: string[];
+  requiredPaths?: string[];
+}
+
+const userJson = (p: OwnerPart) => ({ User: 'byId' in p ? (p.byId ? { byId: p.byId } : {}) : { byName: { name: p.byName } } });
+
+/** One copy action's JSON, fields in pb.FileActionCopy's order. */
+export function copyActionJson(a: CopyActionFields): string {
+  const base = a.src === '/' ? '/' : a.src.replace(/\/+$/, '').split('/').pop() || '/';
+  const mode = a.chmod === undefined ? -1 : 'mode' in a.chmod ? a.chmod.mode : 0;
+  return goJson({
+    src: base,
+    dest: a.dest,
+    ...(a.owner ? { owner: { user: userJson(a.owner.user), ...(a.owner.group ? { group: userJson(a.owner.group) } : {}) } } : {}),
+    ...(mode !== 0 ? { mode } : {}),
+    followSymlink: true,
+    dirCopyContents: true,
+    createDestPath: true,
+    allowWildcard: true,
+    allowEmptyWildcard: true,
+    timestamp: -1,
+    ...(a.includePatterns?.length ? { include_patterns: a.includePatterns } : {}),
+    ...(a.excludePatterns?.length ? { exclude_patterns: a.excludePatterns } : {}),
+    ...(a.chmod && 'modeStr' in a.chmod ? { modeStr: a.chmod.modeStr } : {}),
+    ...(a.requiredPaths?.length ? { required_paths: a.requiredPaths } : {}),
+  });
+}
+
+/**
+ * Each action's [input, secondary input, output]: the first on input 0 (the
+ * state, or -1 for scratch), each later one on the output before it (index
+ * `inputs + i - 1`), the content always input `inputs - 1`, the last one the
+ * op's output 0.
+ */
+export function copyIndexes(actions: number, inputs: number, scratch = false): number[][] {
+  return Array.from({ length: actions }, (_, i) => [i === 0 ? (scratch ? -1 : 0) : inputs + i - 1, inputs - 1, i === actions - 1 ? 0 : -1]);
+}
+
+/** BuildKit's isDefaultIndexes, including its use of the action count where the input count is meant (3+ actions are never default). */
+export function isDefaultIndexes(idxs: number[][]): boolean {
+  if (idxs.length === 0) return false;
+  return idxs.every(([input, secondary, output], i) => {
+    if (i === 0 ? input !== 0 : input !== idxs.length + (i - 1)) return false;
+    if (secondary !== -1 && secondary !== 1) return false;
+    return i === idxs.length - 1 ? output === 0 : output === -1;
+  });
+}
+
+/** The file op's digest: its actions (JSON texts) and their indexes, left out when default. */
+export function fileOpDigest(actions: string[], indexes: number[][]): string {
+  const encoded = actions.map((a) => Buffer.from(a).toString('base64'));
+  return sha256(goJson({ Type: 'buildkit.file.v0', Actions: encoded, ...(isDefaultIndexes(indexes) ? {} : { indexes }) }));
+}
+
+/** A --from input's selector: the sources' paths, sorted, reversed, joined by "\0" (not deduplicated). */
+export function selectorDigest(paths: string[]): string {
+  const sorted = [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).reverse();
+  return sha256(sorted.join('\0'));
+}
