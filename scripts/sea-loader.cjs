@@ -13,9 +13,6 @@
 // executable's as the bundle sees it (isSea true, the assets the files beside
 // the bundle), so the training runs take the executable's paths.
 'use strict';
-// V8's WebAssembly tiering budget (src/cli/wasm-tiering.ts, which the bundle sets again), set before
-// any bundle compiles: a code cache is used only under the flags it was made with.
-require('node:v8').setFlagsFromString('--wasm-tiering-budget=180000000');
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 const sea = require('node:sea');

@@ -1,24 +1,43 @@
 /**
- * The WebAssembly tiering budget (./wasm-tiering.ts) is V8's flag, set by the
- * CLI entry and, in the packaged executable, by its loader before it compiles
- * any bundle (a code cache is used only under the flags it was made with:
- * packaged-cache.test.ts sees the caches taken).
+ * ./wasm-tiering.ts raises V8's WebAssembly tiering budget only while a module
+ * compiles: code caches made under V8's default flags (Node's for its built-in
+ * modules, the packaged executable's for its bundles) are still taken after it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { repoRoot } from '../testing/kiln.js';
-import { WASM_TIERING_FLAG } from './wasm-tiering.js';
+import { setFlagsFromString } from 'node:v8';
+import vm from 'node:vm';
+import './wasm-tiering.js';
 
-test('the packaged loader sets the CLI entry\'s WebAssembly tiering flag before it compiles a bundle', async () => {
-  const loader = await readFile(path.join(repoRoot(), 'scripts', 'sea-loader.cjs'), 'utf8');
-  const set = loader.indexOf(`setFlagsFromString('${WASM_TIERING_FLAG}')`);
-  assert.ok(set >= 0, `scripts/sea-loader.cjs does not set ${WASM_TIERING_FLAG}`);
-  assert.ok(set < loader.indexOf('new vm.Script('), 'the flag is set after the first compile');
+// Without V8's in-memory compilation cache, a script compiled again consults its code cache
+// (every cache below is made after this, under the same flags).
+setFlagsFromString('--no-compilation-cache');
+
+/** The smallest valid module: magic and version. */
+const EMPTY_MODULE = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+const SOURCE = 'function kilnCacheProbe(a, b) { return [a, b].map((x) => x * 2); }\nkilnCacheProbe(1, 2);';
+
+function cached(): Buffer {
+  const script = new vm.Script(SOURCE, { filename: 'probe.js' });
+  script.runInThisContext();
+  return script.createCachedData();
+}
+
+const taken = (data: Buffer): boolean => !new vm.Script(SOURCE, { filename: 'probe.js', cachedData: data }).cachedDataRejected;
+
+test('a code cache made before a WebAssembly compile is taken after it', async () => {
+  const data = cached();
+  assert.equal(taken(data), true);
+  const module = await WebAssembly.compile(EMPTY_MODULE);
+  assert.ok(module instanceof WebAssembly.Module);
+  assert.equal(taken(data), true);
 });
 
-test('the CLI entry imports the flag before anything else', async () => {
-  const main = await readFile(path.join(repoRoot(), 'src', 'cli', 'main.ts'), 'utf8');
-  assert.match(main, /^(#![^\n]*\n)?(\/\*\*[\s\S]*?\*\/\n)?import '\.\/wasm-tiering\.js';\n/);
+test('two compiles at once, and one that fails (a CompileError, as V8 rejects it), leave the flags as they were', async () => {
+  const data = cached();
+  const results = await Promise.allSettled([WebAssembly.compile(EMPTY_MODULE), WebAssembly.compile(new Uint8Array([1, 2, 3]))]);
+  assert.equal(results[0].status, 'fulfilled');
+  assert.equal(results[1].status, 'rejected');
+  assert.ok((results[1] as PromiseRejectedResult).reason instanceof WebAssembly.CompileError);
+  assert.equal(taken(data), true);
 });
