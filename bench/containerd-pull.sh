@@ -3,6 +3,8 @@
 # namespace k8s.io, unpacked into overlayfs, ready for a pod): kiln's
 # containerd backend vs `ctr image pull`, each into a fresh containerd per
 # run, same registry, same image; median of RUNS runs and the ratio.
+# kiln runs as users run it: the one executable dist/kiln, packaged again when
+# older than its sources (bench/lib/kiln-exe.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/registry.sh
@@ -16,7 +18,8 @@ cleanup() {
   stop_registry "$work/reg"; rm -rf "$work"
 }
 trap cleanup EXIT
-k() { node dist/cli/main.js "$@"; }
+. bench/lib/kiln-exe.sh; kiln_exe
+k() { "${KILN[@]}" "$@"; }
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # start_containerd NAME: a private containerd (one at a time); its socket in $sock.

@@ -2,6 +2,8 @@
 # Pull and push of the debootstrap image against a local registry, kiln vs
 # skopeo (docker:// <-> oci:), same work in the same run; prints ratios and
 # kiln's peak memory. Each side gets an empty registry / store per run.
+# kiln runs as users run it: the one executable dist/kiln, packaged again when
+# older than its sources (bench/lib/kiln-exe.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/registry.sh
@@ -10,7 +12,8 @@ cache=$(bash scripts/test-images.sh --debian)
 runs=${RUNS:-5}
 work=$(mktemp -d /var/tmp/kiln-bench.XXXX)
 trap 'for d in "$work"/reg*; do stop_registry "$d"; done; rm -rf "$work"' EXIT
-k() { node dist/cli/main.js "$@"; }
+. bench/lib/kiln-exe.sh; kiln_exe
+k() { "${KILN[@]}" "$@"; }
 now() { date +%s.%N; }
 # timed NAME CMD...: wall seconds >> $work/NAME, CPU seconds (user + system) >> $work/NAME.cpu, peak RSS KB >> $work/NAME.mem
 timed() {
@@ -22,7 +25,7 @@ timed() {
 
 k --root "$work/src" import "$cache/debian-rootfs.tar" bench/debian:1 >/dev/null
 size=$(k --root "$work/src" images --format json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].size))')
-echo "image: debootstrap minbase, $((size / 1000000)) MB compressed; $runs interleaved runs each (odd runs kiln first, even runs skopeo first)"
+echo "image: debootstrap minbase, $((size / 1000000)) MB compressed; $runs interleaved runs each (odd runs kiln first, even runs skopeo first); kiln is ${KILN[*]}"
 load0=$(load_line)
 
 kiln_run() {
@@ -30,9 +33,9 @@ kiln_run() {
   # push: kiln
   r=$(start_registry "$work/reg-k$i")
   k --root "$work/src" tag bench/debian:1 "$r/k/debian:1"
-  timed kpush node dist/cli/main.js --root "$work/src" push -q "$r/k/debian:1"
+  timed kpush "${KILN[@]}" --root "$work/src" push -q "$r/k/debian:1"
   # pull: kiln, into an empty store
-  timed kpull node dist/cli/main.js --root "$work/dst-$i" pull -q "$r/k/debian:1"
+  timed kpull "${KILN[@]}" --root "$work/dst-$i" pull -q "$r/k/debian:1"
   stop_registry "$work/reg-k$i"; rm -rf "$work/reg-k$i" "$work/dst-$i"
 }
 skopeo_run() {

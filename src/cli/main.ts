@@ -3,6 +3,7 @@
  * kiln's entry point: builds the command tree, runs it, and is the one place
  * that catches errors and turns them into a message and an exit code.
  */
+import './wasm-tiering.js';
 import { Command, CommanderError } from 'commander';
 import { isKilnError } from '../errors.js';
 import { defaultRoot } from './context.js';

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
@@ -75,6 +75,43 @@ test('a failed verification says what was hashed and leaves neither the blob nor
   assert.equal(actualOf(new Error('other')), undefined);
   assert.equal(await store.content.stat(claimed), undefined);
   assert.deepEqual(await readdir(join(store.root, 'blobs', 'sha256')), []);
+  assert.deepEqual(await readdir(join(store.root, 'ingest')), []);
+  await store.close();
+});
+
+test('content already stored: the commit keeps the stored blob, drops the ingest and leases the digest', async (t) => {
+  const store = await openStore(join(await tempDir(t), 'store'));
+  const data = randomBytes(1 << 20);
+  const digest = sha256(data);
+  await store.content.ingest(Readable.from([data]), { digest, size: data.length });
+  const blob = join(store.root, 'blobs', 'sha256', digest.slice(7));
+  const before = await stat(blob);
+  const w = await store.content.writer('again');
+  await w.write(Readable.from([data]));
+  assert.deepEqual(await w.commit({ digest, size: data.length }), { digest, size: data.length });
+  assert.equal((await stat(blob)).ino, before.ino);
+  assert.deepEqual(await readdir(join(store.root, 'ingest')), []);
+  assert.ok(store.leases.current().has(digest));
+  await store.close();
+});
+
+test('content stored when the commit began but removed before it took the store lock (GC) is stored from the ingest', async (t) => {
+  const store = await openStore(join(await tempDir(t), 'store'));
+  const data = randomBytes(1 << 20);
+  const digest = sha256(data);
+  await store.content.ingest(Readable.from([data]), { digest, size: data.length });
+  const blob = join(store.root, 'blobs', 'sha256', digest.slice(7));
+  const w = await store.content.writer('again');
+  await w.write(Readable.from([data]));
+  // GC's turn comes between the commit's first look and the store lock.
+  const lease = store.leases.current();
+  const protect = lease.protect.bind(lease);
+  lease.protect = async (d, fn) => {
+    await unlink(blob);
+    return protect(d, fn);
+  };
+  assert.deepEqual(await w.commit({ digest, size: data.length }), { digest, size: data.length });
+  assert.deepEqual(await readFile(blob), data);
   assert.deepEqual(await readdir(join(store.root, 'ingest')), []);
   await store.close();
 });

@@ -33,6 +33,16 @@ export const ingestPaths = (root: string, key: string): { data: string; lock: st
  */
 const WRITE_BATCH = 1 << 20;
 
+/** fsync of a closed file. */
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export class FileIngestWriter implements IngestWriter {
   private done = false;
 
@@ -155,15 +165,20 @@ export class FileIngestWriter implements IngestWriter {
           { hint: 'the source sent different bytes than announced; retry, or check the registry or archive' },
         );
       }
-      await this.fh.sync();
-      await this.fh.close();
       const target = blobPath(this.root, digest);
+      // Content already stored (a manifest pulled again, a layer another build made) is not
+      // flushed to disk only to be dropped: the data goes to disk before it takes the blob's name.
+      const stored = (await ifExists(stat(target)))?.size === size;
+      if (!stored) await this.fh.sync();
+      await this.fh.close();
       await this.lease.protect(digest, async () => {
         const existing = await ifExists(stat(target));
         if (existing !== undefined && existing.size === size) {
           await unlink(this.paths.data);
           return;
         }
+        // removed meanwhile (GC): flushed now, before the rename
+        if (stored) await syncFile(this.paths.data);
         await writing(this.root, target, () => rename(this.paths.data, target));
         await fsyncDir(join(this.root, 'blobs', 'sha256'));
       });

@@ -5,6 +5,7 @@
 import { fetch, type Dispatcher } from 'undici';
 import { pickChallenge, type Challenge } from './challenge.js';
 import { connectionError, isCertError, netErrorCode } from './neterror.js';
+import { discard } from './discard.js';
 import type { Timeouts } from './timeouts.js';
 
 export interface PingResult {
@@ -28,7 +29,8 @@ export async function ping(t: PingTarget): Promise<PingResult> {
     const origin = `${scheme}://${t.host}`;
     try {
       const res = await fetch(`${origin}${t.prefix}/`, { headers: { 'user-agent': t.userAgent }, dispatcher: t.dispatcher });
-      await res.body?.cancel().catch(() => undefined);
+      // read to its end: the connection carries the requests that follow
+      await discard(res);
       // a fallback to plain HTTP counts only if a registry answers there (not a TLS port saying 400)
       if (lastError !== undefined && res.status !== 200 && res.status !== 401) break;
       return { origin, challenge: res.status === 401 ? pickChallenge(res.headers.get('www-authenticate')) : undefined };

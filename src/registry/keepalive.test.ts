@@ -1,0 +1,69 @@
+/**
+ * One connection carries a session's requests one after another: the ping's
+ * answer is read to its end (transport/discard.ts), not cancelled, so the
+ * next request does not open a new connection (a new TLS handshake on a
+ * remote registry); uploads and downloads reuse theirs. A real docker-registry behind a TCP proxy
+ * on loopback that counts the connections carrying plain HTTP (kiln first
+ * tries https on loopback: that connection fails and is not counted).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startRegistry } from '../testing/registry.js';
+import { randomBlob, readAll, streamOf } from '../testing/blobs.js';
+import { createRegistryClient } from './client.js';
+
+interface CountingProxy {
+  host: string;
+  /** connections whose first bytes were an HTTP request */
+  plain(): number;
+  close(): Promise<void>;
+}
+
+async function countingProxy(target: string): Promise<CountingProxy> {
+  const [targetHost, targetPort] = target.split(':') as [string, string];
+  const sockets = new Set<net.Socket>();
+  let plain = 0;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(targetPort), targetHost);
+    sockets.add(client).add(upstream);
+    client.once('data', (first: Buffer) => {
+      if (/^[A-Z]+ \//.test(first.toString('latin1', 0, 16))) plain++;
+    });
+    const drop = () => (client.destroy(), upstream.destroy());
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    plain: () => plain,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+test('ping, HEAD, two blob uploads (POST, PUT) and a download reuse their connection', async (t) => {
+  const reg = await startRegistry();
+  t.after(() => reg.stop());
+  const proxy = await countingProxy(reg.host);
+  t.after(() => proxy.close());
+  const client = createRegistryClient({ credentials: { get: async () => undefined }, registries: {} });
+  t.after(() => client.close());
+  const repo = client.repository(proxy.host, 'keep/alive', ['pull', 'push']);
+
+  const blob = randomBlob(200_000);
+  assert.equal(await repo.statBlob(blob.digest), undefined); // ping, then HEAD
+  assert.equal(proxy.plain(), 1);
+  // docker-registry closes the connection after a HEAD answered 404 (Connection: close)
+  await repo.pushBlob(blob, async () => streamOf(blob.bytes)); // POST, then PUT
+  const afterFirst = proxy.plain();
+  const again = randomBlob(1000);
+  await repo.pushBlob(again, async () => streamOf(again.bytes));
+  assert.ok((await readAll(await repo.getBlob(blob.digest))).equals(blob.bytes));
+  assert.equal(proxy.plain(), afterFirst);
+});
