@@ -3,13 +3,13 @@
  * under which kiln's view of a step is exactly the LLB BuildKit's Dockerfile
  * frontend makes of it; undefined ends the chain.
  */
-import { PROXY_ARGS, type Instruction, type StageScope } from '../../dockerfile/index.js';
+import type { Instruction, StageScope } from '../../dockerfile/index.js';
 import { normalizePlatform } from '../../oci/platform.js';
 import type { Platform } from '../../oci/types.js';
-import { argvOf, shellOf } from '../config-step.js';
 import type { CacheRecord } from '../cache.js';
 import type { ImageState } from '../state.js';
-import { baseChain, opChain, runOp, workdirOp, type BuildkitOp } from './step.js';
+import { baseChain, opChain, workdirOp, type BuildkitOp } from './step.js';
+import { runStepOp } from './run-step.js';
 import { copyOp } from './copy-chain.js';
 
 export interface ChainContext {
@@ -34,7 +34,7 @@ export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined
 }
 
 /**
- * BuildKit's op for a layer step (RUN, WORKDIR, a plain COPY of one context
+ * BuildKit's op for a layer step (RUN: ./run-step.ts, WORKDIR, a plain COPY of one context
  * file or directory) on `prev`, `next` being the state after it (WORKDIR applied): `op`
  * undefined is no op (WORKDIR /: the chain stays); undefined means kiln cannot
  * say (the chain stops).
@@ -51,11 +51,9 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/', ctx.ignoring) : undefined;
     return op ? { op } : undefined;
   }
-  if (inst.kind !== 'run') return undefined;
-  if (inst.mounts.length > 0 || inst.network !== 'default' || inst.security !== 'sandbox' || inst.heredocs.length > 0) return undefined;
-  if ((ctx.addHosts ?? []).length > 0 || PROXY_ARGS.some((k) => Object.hasOwn(ctx.buildArgs, k))) return undefined;
-  const args = argvOf(inst.command, shellOf(c));
-  return { op: runOp({ args, env: scope.runEnv(), cwd: c.WorkingDir || '/', ...(c.User ? { user: c.User } : {}) }, normalizePlatform(ctx.platform)) };
+  if (inst.kind !== 'run' || (ctx.addHosts ?? []).length > 0) return undefined;
+  const op = await runStepOp({ platform: normalizePlatform(ctx.platform), contextDir: ctx.contextDir, ignoring: ctx.ignoring }, inst, scope, c);
+  return op ? { op } : undefined;
 }
 
 /** A kiln step as BuildKit sees it: an op, none (WORKDIR /), or unknown (null: the chain stops). */
