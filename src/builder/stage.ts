@@ -114,7 +114,6 @@ const chainContext = (s: BuildSession, plan: BuildPlan, stage: Stage): ChainCont
   ...(s.opts.addHosts ? { addHosts: s.opts.addHosts } : {}),
   contextDir: s.contextDir,
   ignoring: s.ignore.patterns.length > 0,
-  epochFree: s.opts.sourceDateEpoch === undefined,
   wanted: s.cache.remote !== undefined || (s.opts.cacheTo ?? []).length > 0,
 });
 

@@ -21,15 +21,17 @@ export interface ChainContext {
   contextDir?: string;
   /** The build has a .dockerignore (a directory COPY's checksum is then not computed). */
   ignoring?: boolean;
-  /** No SOURCE_DATE_EPOCH: COPY's file op then carries no time. */
-  epochFree?: boolean;
   /** A --cache-from or --cache-to may use the names; else none is computed (no COPY source is read twice). */
   wanted?: boolean;
 }
 
-/** The base image's chain: none under SOURCE_DATE_EPOCH (BuildKit's ops then carry the time), nor without its registry digest, nor when no cache wants it. */
+/**
+ * The base image's chain: none without its registry digest, nor when no cache
+ * wants it. SOURCE_DATE_EPOCH changes no key but WORKDIR's (v0.34.2: the image
+ * source, RUN and COPY carry no time; mkdir carries the epoch).
+ */
 export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined): string | undefined {
-  if (!ctx.wanted || ctx.sourceDateEpoch !== undefined || !repoDigest) return undefined;
+  if (!ctx.wanted || !repoDigest) return undefined;
   return baseChain(repoDigest, normalizePlatform(ctx.platform));
 }
 
@@ -44,11 +46,11 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
   const c = prev.config.config ?? {};
   if (inst.kind === 'workdir') {
     if (c.User) return undefined;
-    const op = workdirOp(next.config.config?.WorkingDir || '/');
+    const op = workdirOp(next.config.config?.WorkingDir || '/', ctx.sourceDateEpoch);
     return op ? { op } : {};
   }
   if (inst.kind === 'copy' || inst.kind === 'add') {
-    const op = ctx.contextDir !== undefined && ctx.epochFree ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/', ctx.ignoring) : undefined;
+    const op = ctx.contextDir !== undefined ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/', ctx.ignoring) : undefined;
     return op ? { op } : undefined;
   }
   if (inst.kind !== 'run' || (ctx.addHosts ?? []).length > 0) return undefined;
