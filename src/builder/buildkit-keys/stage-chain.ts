@@ -4,7 +4,7 @@
  * frontend makes of it; undefined ends the chain.
  */
 import type { Instruction, StageScope } from '../../dockerfile/index.js';
-import { normalizePlatform } from '../../oci/platform.js';
+import { buildkitPlatform } from './platform.js';
 import type { Platform } from '../../oci/types.js';
 import type { CacheRecord } from '../cache.js';
 import type { ImageState } from '../state.js';
@@ -32,7 +32,7 @@ export interface ChainContext {
  */
 export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined): string | undefined {
   if (!ctx.wanted || !repoDigest) return undefined;
-  return baseChain(repoDigest, normalizePlatform(ctx.platform));
+  return baseChain(repoDigest, buildkitPlatform(ctx.platform));
 }
 
 /**
@@ -54,7 +54,7 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     return op ? { op } : undefined;
   }
   if (inst.kind !== 'run' || (ctx.addHosts ?? []).length > 0) return undefined;
-  const op = await runStepOp({ platform: normalizePlatform(ctx.platform), contextDir: ctx.contextDir, ignoring: ctx.ignoring }, inst, scope, c);
+  const op = await runStepOp({ platform: buildkitPlatform(ctx.platform), contextDir: ctx.contextDir, ignoring: ctx.ignoring }, inst, scope, c);
   return op ? { op } : undefined;
 }
 
