@@ -1,6 +1,7 @@
 /**
  * RUN beyond the plain form, between a real buildkitd (src/testing/buildkit.ts)
- * and kiln through mode=max caches (local and registry): --mount=type=cache,
+ * and kiln through mode=max caches (local and registry): --mount=type=cache
+ * (also with uid, gid and mode),
  * a bind of a context file and of a context directory (read-write), tmpfs,
  * --network=none, a secret as a file and as env, a lone heredoc and a heredoc
  * inside a command, with a proxy build arg no ARG declares (BuildKit keeps it
@@ -24,8 +25,8 @@ let ctx: string;
 let secret: string;
 let bkAll: string;
 
-/** WORKDIR and the nine RUNs. */
-const STEPS = 10;
+/** WORKDIR and the ten RUNs. */
+const STEPS = 11;
 const PROXY = 'no_proxy=a.invalid';
 
 const dockerfile = (base: string) =>
@@ -33,6 +34,7 @@ const dockerfile = (base: string) =>
     `FROM ${base}`,
     'WORKDIR /app',
     'RUN --mount=type=cache,target=/root/.cache cat /proc/sys/kernel/random/uuid > /root/.cache/t && cp /root/.cache/t stamp1',
+    'RUN --mount=type=cache,target=/owned,uid=1000,gid=1000,mode=0700 stat -c "%u %a" /owned > owned && cat /proc/sys/kernel/random/uuid >> owned',
     'RUN --mount=type=bind,source=f.txt,target=/m/f.txt cat /m/f.txt > fromBind',
     'RUN --mount=type=bind,source=src,target=/m/src,rw touch /m/src/new && cat /m/src/a.txt > fromDir && cat /proc/sys/kernel/random/uuid >> fromDir',
     'RUN --mount=type=tmpfs,target=/scratch --network=none cat /proc/sys/kernel/random/uuid > /scratch/x && cat /scratch/x > stamp2',
@@ -44,7 +46,7 @@ const dockerfile = (base: string) =>
     'RUN cat <<EOT > doc && cat /proc/sys/kernel/random/uuid >> doc',
     'hi',
     'EOT',
-    'RUN cat stamp1 fromBind fromDir stamp2 secretLen envLen stamp3 doc > all',
+    'RUN cat stamp1 owned fromBind fromDir stamp2 secretLen envLen stamp3 doc > all',
     '',
   ].join('\n');
 
@@ -103,7 +105,7 @@ before(async () => {
   ]);
   bkAll = readFileSync(path.join(out, 'app', 'all'), 'utf8');
   const id = '[0-9a-f-]{36}';
-  assert.match(bkAll, new RegExp(`^${id}\nbound file\nbound dir\n${id}\n${id}\n12\n${id}\n12\n${id}\n${id}\nhi\n${id}\n$`));
+  assert.match(bkAll, new RegExp(`^${id}\n1000 700\n${id}\nbound file\nbound dir\n${id}\n${id}\n12\n${id}\n12\n${id}\n${id}\nhi\n${id}\n$`));
 });
 
 after(async () => {
@@ -113,7 +115,7 @@ after(async () => {
 });
 
 for (const kind of ['local', 'registry'] as const) {
-  test(`BuildKit's ${kind} cache → kiln on a fresh root: WORKDIR and the nine RUNs (cache, binds, tmpfs + network none, secrets, heredocs) CACHED, BuildKit's files`, async () => {
+  test(`BuildKit's ${kind} cache → kiln on a fresh root: WORKDIR and the ten RUNs (cache mounts, one owned, binds, tmpfs + network none, secrets, heredocs) CACHED, BuildKit's files`, async () => {
     const from = kind === 'local' ? `type=local,src=${path.join(tmp, 'bk-cache')}` : `type=registry,ref=${reg.host}/cache/bk-run:max`;
     const dest = path.join(tmp, `kiln-out-${kind}`);
     const r = await kilnBuild(ctx, path.join(tmp, `fresh-${kind}`), ['--cache-from', from, '-o', `type=local,dest=${dest}`]);
@@ -128,9 +130,10 @@ test('a changed bound file misses that RUN and what follows; the steps before it
   writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8'));
   const dest = path.join(tmp, 'kiln-out-changed');
   const r = await kilnBuild(other, path.join(tmp, 'fresh-changed'), ['--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`]);
-  assert.equal(cached(r.stderr), 2, r.stderr);
+  assert.equal(cached(r.stderr), 3, r.stderr);
   const all = readFileSync(path.join(dest, 'app', 'all'), 'utf8').split('\n');
-  assert.deepEqual([all[0], all[1]], [bkAll.split('\n')[0], 'bound file, changed']);
+  const bk = bkAll.split('\n');
+  assert.deepEqual(all.slice(0, 4), [bk[0], bk[1], bk[2], 'bound file, changed']);
 });
 
 test("kiln's export (local and registry, mode=max) → buildkitd with no cache of its own: every step reused, kiln's files", async () => {

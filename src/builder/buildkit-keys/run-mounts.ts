@@ -9,7 +9,9 @@
  *              a pb.Mount with its selector cleared:
  *     cache    {"input":-1,"dest","output":-1,"readonly"?,"mountType":3,"cacheOpt":{"ID"?}}
  *              ID "/<id>" kept only when id is the target and sharing is shared;
- *              else ID and sharing are cleared ({}): the cache's name never splits a key
+ *              else ID and sharing are cleared ({}): the cache's name never splits a key;
+ *              with uid/gid/mode "input":1, a mkdir of /cache on scratch, its record's second
+ *              input the content root record of that empty directory (cacheDirChecksum)
  *     tmpfs    {"input":-1,"dest","output":-1,"mountType":4,"TmpfsOpt":{"size"?}}
  *     bind     {"input":1,"dest","output":-1,"readonly"?}: the context, its record's
  *              second input the root record of the bound path's content checksum
@@ -20,15 +22,15 @@
  *   env        SSH_AUTH_SOCK=<the first ssh target> appended when not set
  *
  * Undefined when kiln cannot say what BuildKit would hash (the chain stops):
- * a bind from a stage or image, a cache mount from one or with uid/gid/mode
- * (BuildKit then mounts a mkdir on scratch), several binds, a target not
+ * a bind from a stage or image, a cache mount from one, more than one mount
+ * with an input (binds, cache mounts with uid/gid/mode), a target not
  * written as a clean path, a secret named by source=, a bind under .dockerignore.
  */
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Mount } from '../../dockerfile/index.js';
-import { contentRecord } from './keys.js';
-import { treeChecksum } from './tree-checksum.js';
+import { contentRecord, sha256 } from './keys.js';
+import { dirChecksum, treeChecksum } from './tree-checksum.js';
 
 export interface ExecMounts {
   /** pb.Mount JSON objects, the root mount first (empty: no mount besides the root). */
@@ -40,6 +42,16 @@ export interface ExecMounts {
   content?: string;
 }
 
+/**
+ * The content checksum of the empty /cache directory the frontend makes for a
+ * cache mount with uid, gid or mode (default 0:0, 0755): a directory's, its
+ * header holding that owner (measured: mode448 uid1000 gid1000).
+ */
+export function cacheDirChecksum(m: Pick<Mount, 'uid' | 'gid' | 'mode'>): string {
+  const header = `namemode${(m.mode ?? 0o755) & 0o7777}uid${m.uid ?? 0}gid${m.gid ?? 0}size0typeflag5linknameunamegnamedevmajor0devminor0`;
+  return dirChecksum(sha256(header), []);
+}
+
 const clean = (p: string) => path.posix.normalize(p) === p && (p === '/' || !p.endsWith('/'));
 
 /** The mounts of a RUN in `cwd`; `contextDir` for binds of the build context. */
@@ -49,7 +61,7 @@ export async function execMounts(list: Mount[], cwd: string, contextDir: string 
   const sorted: { dest: string; m: Record<string, unknown> }[] = [];
   const secrets: Record<string, unknown>[] = [];
   const ssh: Record<string, unknown>[] = [];
-  let binds = 0;
+  let inputs = 0;
   for (const m of list) {
     if (m.type === 'bind' || m.type === 'cache' || m.type === 'tmpfs') {
       const t = m.target ?? '';
@@ -59,13 +71,17 @@ export async function execMounts(list: Mount[], cwd: string, contextDir: string 
       if (m.type === 'tmpfs') {
         sorted.push({ dest, m: { input: -1, dest, output: -1, mountType: 4, TmpfsOpt: m.size ? { size: m.size } : {} } });
       } else if (m.type === 'cache') {
-        if (m.from !== undefined || m.uid !== undefined || m.gid !== undefined || m.mode !== undefined || m.source) return undefined;
+        if (m.from !== undefined || m.source) return undefined;
+        // uid, gid or mode: the frontend mounts /cache of a mkdir on scratch, an input linked by its content.
+        const owned = m.uid !== undefined || m.gid !== undefined || m.mode !== undefined;
+        if (owned && ++inputs > 1) return undefined;
+        if (owned) out.content = contentRecord([cacheDirChecksum(m)]);
         // The frontend's default id is the target, cleaned; kiln's parser leaves it as written.
         const id = m.id === undefined || m.id === m.target ? path.posix.normalize(t) : m.id;
         const keep = id === dest && (m.sharing ?? 'shared') === 'shared';
-        sorted.push({ dest, m: { input: -1, dest, output: -1, ...(m.readonly ? { readonly: true } : {}), mountType: 3, cacheOpt: keep ? { ID: `/${id}` } : {} } });
+        sorted.push({ dest, m: { input: owned ? 1 : -1, dest, output: -1, ...(m.readonly ? { readonly: true } : {}), mountType: 3, cacheOpt: keep ? { ID: `/${id}` } : {} } });
       } else {
-        if (m.from !== undefined || contextDir === undefined || ++binds > 1) return undefined;
+        if (m.from !== undefined || contextDir === undefined || ++inputs > 1) return undefined;
         const src = path.posix.join('/', m.source ?? '');
         const abs = path.join(contextDir, src);
         const st = await lstat(abs).catch(() => undefined);

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { expandInstruction, planBuild, StageScope } from '../../dockerfile/index.js';
 import { contentRecord, fileHeader, rootKey, ROOT_SELECTOR, sha256 } from './keys.js';
 import { runStepOp } from './run-step.js';
+import { cacheDirChecksum } from './run-mounts.js';
 import type { BuildkitOp } from './step.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
@@ -24,6 +25,7 @@ const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const MEASURED = `FROM busybox
 RUN --mount=type=cache,target=/c1 echo c1 > /r1
 RUN --mount=type=cache,target=/c2,id=myid,sharing=locked echo c2 > /r2
+RUN --mount=type=cache,target=/c3,uid=1000,gid=1000,mode=0700 echo c3 > /r3
 RUN --mount=type=tmpfs,target=/t echo t > /r4
 RUN --mount=type=secret,id=tok echo s > /r5
 RUN --mount=type=secret,id=tok,target=/s2,env=TOK,required=true,mode=0400,uid=1,gid=2 echo s > /r6
@@ -41,6 +43,7 @@ RUN --mount=type=ssh echo ssh > /r13
 const MEASURED_DIGESTS = [
   'sha256:4e1163178a04cad87aacc6860afb53990caf61d041c9bb1b124cf1c53348d69f', // cache, default id: cacheOpt {"ID":"//c1"}
   'sha256:a9666cc547a3d4cfdb8f6aaf54b33bf3735319a399ddd4c7b70f9603c19588ba', // cache, own id and sharing: cacheOpt {}
+  'sha256:6e36a39a42aa0fbc552d2c2822bc0e63f153f459b4e54e57c54dddb7c6428edb', // cache with uid, gid, mode: "input":1
   'sha256:1d2571f3176c99c372e36c62fd6ae0d6131ba2ad1dae1638dda0227a3d18d465', // tmpfs
   'sha256:ae3358d6f24250595fc487527fa959f1cf6d01d7fa081320ed05694e4c00bd11', // secret at /run/secrets/tok, optional, mode 256
   'sha256:39b8694ee79208143e075eb8fc9e8e1427477657fbd89cb6cdd4364d6cf74f4f', // secret with target, env, uid, gid, required
@@ -66,15 +69,20 @@ async function runOps(text: string, opts: { buildArgs?: Record<string, string>; 
   return out;
 }
 
-test('RUN --mount (cache, tmpfs, secret, bind of a context file, ssh), --network, --security, heredoc: the exec op records buildkitd computed', async () => {
+test('RUN --mount (cache, cache with uid/gid/mode, tmpfs, secret, bind of a context file, ssh), --network, --security, heredoc: the exec op records buildkitd computed', async () => {
   const ctx = mkdtempSync(path.join(os.tmpdir(), 'kiln-run-step-'));
   try {
     writeFileSync(path.join(ctx, 'f.txt'), 'hello\n', { mode: 0o644 });
     const ops = await runOps(MEASURED, { contextDir: ctx });
     assert.deepEqual(ops.map((o) => o?.record), MEASURED_DIGESTS.map((d) => rootKey(d, 0)));
     assert.deepEqual(ops.map((o) => o?.selector), MEASURED_DIGESTS.map(() => ROOT_SELECTOR));
+    // The owned cache mount's second input: the content root record of the empty /cache (mode448 uid1000 gid1000)
+    // the frontend's mkdir on scratch made; its checksum and the digest list as the debug db holds them.
+    assert.equal(cacheDirChecksum({ uid: 1000, gid: 1000, mode: 0o700 }), 'sha256:aa94049dbb8599a0be66a88e1ce6d80b7a15d819fdf1f35c585d3a5aca9d972d');
+    assert.equal(ops[2]?.content, 'sha256:5c830071fae07901ccb9a9d98d288856bd89aa1d833a905d3f5213add0d70b05');
+    assert.deepEqual(ops.map((o, i) => (o?.content ? i : -1)).filter((i) => i >= 0), [2, 9]);
     // The bind's second input: the root record of f.txt's content checksum, the same record a COPY f.txt links.
-    const bind = ops[8];
+    const bind = ops[9];
     const checksum = sha256(fileHeader({ mode: 0o100644, uid: 0, gid: 0, size: 6 }) + 'hello\n');
     assert.equal(bind?.content, contentRecord([checksum]));
     assert.equal(bind?.content, 'sha256:c24a47b576469b52903dd7e5045a62fee5855b447dee1771d67b829458d2c08e');
@@ -123,7 +131,7 @@ test('proxy build args stay out of the key unless an ARG declares them; tmpfs si
 test('forms BuildKit hashes in ways kiln does not compute give no op (the chain stops)', async () => {
   const text = `FROM busybox AS other
 FROM busybox
-RUN --mount=type=cache,target=/c3,uid=1000 true
+RUN --mount=type=cache,target=/c3,uid=1000 --mount=type=bind,target=/b true
 RUN --mount=type=bind,from=other,target=/o true
 RUN <<EOT
 #!/bin/sh
