@@ -3,9 +3,9 @@
  * and kiln through mode=max caches (local and registry): --mount=type=cache
  * (also with uid, gid and mode),
  * a bind of a context file and of a context directory (read-write), tmpfs,
- * --network=none, a secret as a file and as env, a lone heredoc and a heredoc
- * inside a command, with a proxy build arg no ARG declares (BuildKit keeps it
- * out of the key). BuildKit's cache → kiln on a fresh root: no RUN runs (the
+ * --network=none, a secret as a file and as env, a lone heredoc, a heredoc
+ * inside a command and a `#!` heredoc, with a proxy build arg no ARG declares
+ * (BuildKit keeps it out of the key) and --add-host (its name in every RUN's key). BuildKit's cache → kiln on a fresh root: no RUN runs (the
  * random IDs each RUN writes are BuildKit's). kiln's cache → buildkitd after
  * `buildctl prune --all`: every step reused, kiln's files.
  */
@@ -25,9 +25,11 @@ let ctx: string;
 let secret: string;
 let bkAll: string;
 
-/** WORKDIR and the ten RUNs. */
-const STEPS = 11;
+/** WORKDIR and the eleven RUNs. */
+const STEPS = 12;
 const PROXY = 'no_proxy=a.invalid';
+/** Every RUN carries the host's name (not its IP) in BuildKit's key. */
+const HOST = ['myhost', '10.1.2.3'];
 
 const dockerfile = (base: string) =>
   [
@@ -46,7 +48,11 @@ const dockerfile = (base: string) =>
     'RUN cat <<EOT > doc && cat /proc/sys/kernel/random/uuid >> doc',
     'hi',
     'EOT',
-    'RUN cat stamp1 owned fromBind fromDir stamp2 secretLen envLen stamp3 doc > all',
+    'RUN <<EOT',
+    '#!/bin/sh',
+    'grep -c myhost /etc/hosts > script && cat /proc/sys/kernel/random/uuid >> script',
+    'EOT',
+    'RUN cat stamp1 owned fromBind fromDir stamp2 secretLen envLen stamp3 doc script > all',
     '',
   ].join('\n');
 
@@ -71,11 +77,11 @@ const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHE
 const bkBuild = (extra: string[]) =>
   bk.buildctl([
     'build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`,
-    '--secret', `id=tok,src=${secret}`, '--opt', `build-arg:${PROXY}`, ...extra,
+    '--secret', `id=tok,src=${secret}`, '--opt', `build-arg:${PROXY}`, '--opt', `add-hosts=${HOST.join('=')}`, ...extra,
   ]);
 
 const kilnBuild = (dir: string, root: string, extra: string[]) =>
-  kilnOk(['build', '--progress=plain', '--secret', `id=tok,src=${secret}`, '--build-arg', PROXY, ...extra, dir], { root });
+  kilnOk(['build', '--progress=plain', '--secret', `id=tok,src=${secret}`, '--build-arg', PROXY, '--add-host', HOST.join(':'), ...extra, dir], { root });
 
 function writeContext(dir: string, bound: string): void {
   mkdirSync(path.join(dir, 'src', 'sub'), { recursive: true });
@@ -105,7 +111,7 @@ before(async () => {
   ]);
   bkAll = readFileSync(path.join(out, 'app', 'all'), 'utf8');
   const id = '[0-9a-f-]{36}';
-  assert.match(bkAll, new RegExp(`^${id}\n1000 700\n${id}\nbound file\nbound dir\n${id}\n${id}\n12\n${id}\n12\n${id}\n${id}\nhi\n${id}\n$`));
+  assert.match(bkAll, new RegExp(`^${id}\n1000 700\n${id}\nbound file\nbound dir\n${id}\n${id}\n12\n${id}\n12\n${id}\n${id}\nhi\n${id}\n1\n${id}\n$`));
 });
 
 after(async () => {
@@ -115,7 +121,7 @@ after(async () => {
 });
 
 for (const kind of ['local', 'registry'] as const) {
-  test(`BuildKit's ${kind} cache → kiln on a fresh root: WORKDIR and the ten RUNs (cache mounts, one owned, binds, tmpfs + network none, secrets, heredocs) CACHED, BuildKit's files`, async () => {
+  test(`BuildKit's ${kind} cache → kiln on a fresh root: WORKDIR and the eleven RUNs (cache mounts, one owned, binds, tmpfs + network none, secrets, heredocs, one with #!; --add-host) CACHED, BuildKit's files`, async () => {
     const from = kind === 'local' ? `type=local,src=${path.join(tmp, 'bk-cache')}` : `type=registry,ref=${reg.host}/cache/bk-run:max`;
     const dest = path.join(tmp, `kiln-out-${kind}`);
     const r = await kilnBuild(ctx, path.join(tmp, `fresh-${kind}`), ['--cache-from', from, '-o', `type=local,dest=${dest}`]);

@@ -1,7 +1,7 @@
 /**
  * BuildKit's exec op digest for a RUN beyond the plain form (keys.ts
  * execDigest): its mounts, network and security modes and secret env vars, in
- * pb.ExecOp's field order (meta, mounts, network, security, secretenv; Go's
+ * pb.ExecOp's field order (meta with extraHosts, mounts, network, security, secretenv; Go's
  * omitempty drops the defaults). Enum values as pb (v0.34.2) numbers them:
  * network sandbox 0, host 1, none 2; security sandbox 0, insecure 1. Proxy
  * build args are not here: BuildKit moves them to meta.proxy_env and clears
@@ -17,6 +17,8 @@ export interface ExecExtras {
   network?: 'default' | 'host' | 'none';
   security?: 'sandbox' | 'insecure';
   secretenv?: Record<string, unknown>[];
+  /** --add-host NAME:IP values: meta.extraHosts holds each name (BuildKit clears the IP before hashing), in order. */
+  addHosts?: string[];
 }
 
 const NETWORK = { default: 0, host: 1, none: 2 } as const;
@@ -28,6 +30,7 @@ export function execOpDigest(meta: ExecMeta, extras: ExecExtras, platform: Platf
     ...(meta.env.length ? { env: meta.env } : {}),
     ...(meta.cwd ? { cwd: meta.cwd } : {}),
     ...(meta.user ? { user: meta.user } : {}),
+    ...(extras.addHosts?.length ? { extraHosts: extras.addHosts.map((h) => ({ Host: h.slice(0, h.indexOf(':')) })) } : {}),
     removeMountStubsRecursive: true,
   };
   const network = NETWORK[extras.network ?? 'default'];

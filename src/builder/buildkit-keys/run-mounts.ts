@@ -55,13 +55,19 @@ export function cacheDirChecksum(m: Pick<Mount, 'uid' | 'gid' | 'mode'>): string
 const clean = (p: string) => path.posix.normalize(p) === p && (p === '/' || !p.endsWith('/'));
 
 /** The mounts of a RUN in `cwd`; `contextDir` for binds of the build context. */
-export async function execMounts(list: Mount[], cwd: string, contextDir: string | undefined, ignoring = false): Promise<ExecMounts | undefined> {
+/** `pipe`: a read-only mount with an input the RUN itself adds (a `#!` heredoc's file at /dev/pipes/, run-step.ts). */
+export async function execMounts(list: Mount[], cwd: string, contextDir: string | undefined, ignoring = false, pipe?: { dest: string; content: string }): Promise<ExecMounts | undefined> {
   const out: ExecMounts = { mounts: [], secretenv: [], env: [] };
-  if (list.length === 0) return out;
+  if (list.length === 0 && !pipe) return out;
   const sorted: { dest: string; m: Record<string, unknown> }[] = [];
   const secrets: Record<string, unknown>[] = [];
   const ssh: Record<string, unknown>[] = [];
   let inputs = 0;
+  if (pipe) {
+    inputs++;
+    out.content = pipe.content;
+    sorted.push({ dest: pipe.dest, m: { input: 1, dest: pipe.dest, output: -1, readonly: true } });
+  }
   for (const m of list) {
     if (m.type === 'bind' || m.type === 'cache' || m.type === 'tmpfs') {
       const t = m.target ?? '';

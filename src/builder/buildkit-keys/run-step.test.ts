@@ -56,7 +56,7 @@ const MEASURED_DIGESTS = [
 ];
 
 /** kiln's BuildKit op for each RUN of `text`, taken in the scope the RUN runs in, as kiln's builder feeds the instructions. */
-async function runOps(text: string, opts: { buildArgs?: Record<string, string>; contextDir?: string } = {}): Promise<(BuildkitOp | undefined)[]> {
+async function runOps(text: string, opts: { buildArgs?: Record<string, string>; contextDir?: string; addHosts?: string[] } = {}): Promise<(BuildkitOp | undefined)[]> {
   const plan = planBuild(text, { buildArgs: opts.buildArgs ?? {}, platform: amd64, buildPlatform: amd64 });
   const scope = new StageScope(plan, [PATH]);
   const out: (BuildkitOp | undefined)[] = [];
@@ -64,7 +64,7 @@ async function runOps(text: string, opts: { buildArgs?: Record<string, string>; 
     const inst = expandInstruction(raw, scope.get);
     if (inst.kind === 'arg') scope.declare(inst);
     if (inst.kind === 'env') scope.setEnv(inst);
-    if (inst.kind === 'run') out.push(await runStepOp({ platform: amd64, contextDir: opts.contextDir }, inst, scope, { Env: [PATH] }));
+    if (inst.kind === 'run') out.push(await runStepOp({ platform: amd64, contextDir: opts.contextDir, addHosts: opts.addHosts }, inst, scope, { Env: [PATH] }));
   }
   return out;
 }
@@ -102,6 +102,10 @@ RUN --mount=type=bind,source=d,target=/d1 --mount=type=cache,target=/a0 --mount=
 RUN cat <<EOT > /r9
 hi
 EOT
+RUN <<EOT
+#!/bin/sh
+echo y > /r8
+EOT
 `;
 
 test('proxy build args stay out of the key unless an ARG declares them; tmpfs size; a read-write bind; a secret as env only; mounts sorted by target, secrets after; a heredoc inside a command', async () => {
@@ -116,6 +120,7 @@ test('proxy build args stay out of the key unless an ARG declares them; tmpfs si
     'sha256:b99958e52d0b3b9e28654201c1242eec60b3f975f9135e3c2ea37440536bd55f', // secretenv only, no mount
     'sha256:ecbb26eaad5c202c8ede1f527e3852fe3c29eec6fd8fcb57bc8ab994f29e7548', // /, /a0 (cache), /d1 (bind), then the secret
     'sha256:b97b558b9f8d84d9a4d280d0de51f0fa1925deeb1dd8d448610c50df5a3e272e', // ["/bin/sh","-c","cat <<EOT > /r9\\nhi\\nEOT"]
+    'sha256:627b77086c527825e559bbaa67cc0cef1bf85142f2fbc5a3ff900104fbb9d17b', // #! heredoc: ["/bin/sh","-c","/dev/pipes/EOT"], input 1 at /dev/pipes/
   ];
   try {
     const ops = await runOps(PROXIED, { buildArgs: { HTTP_PROXY: 'http://proxy.invalid:3128', no_proxy: 'a.invalid' }, contextDir: ctx });
@@ -123,6 +128,8 @@ test('proxy build args stay out of the key unless an ARG declares them; tmpfs si
     // Both binds of d link the root record of d's content checksum.
     assert.match(ops[3]?.content ?? '', /^sha256:[0-9a-f]{64}$/);
     assert.equal(ops[5]?.content, ops[3]?.content);
+    // The #! heredoc's second input: the content of "/" of the mkfile on scratch (dir 0755, EOT 0755, 23 bytes).
+    assert.equal(ops[7]?.content, 'sha256:d45445c95bb52c1090dd8a1f58f156c84e8b3467a9520b8564024624ac0bd4fe');
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
@@ -133,11 +140,31 @@ test('forms BuildKit hashes in ways kiln does not compute give no op (the chain 
 FROM busybox
 RUN --mount=type=cache,target=/c3,uid=1000 --mount=type=bind,target=/b true
 RUN --mount=type=bind,from=other,target=/o true
-RUN <<EOT
+RUN --mount=type=bind,target=/a <<EOT
 #!/bin/sh
 true
 EOT
 RUN --mount=type=bind,target=/a --mount=type=bind,source=f.txt,target=/b true
 `;
-  assert.deepEqual(await runOps(text), [undefined, undefined, undefined, undefined]);
+  const ctx = mkdtempSync(path.join(os.tmpdir(), 'kiln-run-step-'));
+  try {
+    writeFileSync(path.join(ctx, 'f.txt'), 'hello\n');
+    assert.deepEqual(await runOps(text, { contextDir: ctx }), [undefined, undefined, undefined, undefined]);
+    // Each of those mounts alone is computed: what stops the chain is a second input.
+    const alone = await runOps('FROM busybox\nRUN --mount=type=cache,target=/c3,uid=1000 true\nRUN --mount=type=bind,target=/a true\nRUN --mount=type=bind,source=f.txt,target=/b true\n', { contextDir: ctx });
+    assert.equal(alone.filter((o) => o?.content).length, 3);
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+});
+
+test('--add-host: meta.extraHosts holds each name in order, the IP cleared (also with a #! heredoc)', async () => {
+  // Origin: the same buildkitd with `--opt add-hosts=myhost=10.1.2.3,other=10.9.9.9`.
+  const ops = await runOps('FROM busybox\nRUN echo h > /h1\nRUN <<EOT\n#!/bin/sh\necho y > /r8\nEOT\n', { addHosts: ['myhost:10.1.2.3', 'other:10.9.9.9'] });
+  assert.deepEqual(ops.map((o) => o?.record), [
+    rootKey('sha256:23eecb3b6a2c1d00ad285c3ed2fa4f1b57e06709894a55817d913852a5a8d300', 0),
+    rootKey('sha256:1a183ebe624a6beae3fb1a105fe5504c6a7a29b30f623c10c42072cd6645e3e2', 0),
+  ]);
+  const other = await runOps('FROM busybox\nRUN echo h > /h1\n', { addHosts: ['myhost:10.0.0.1', 'other:10.0.0.2'] });
+  assert.equal(other[0]?.record, ops[0]?.record, 'the IPs are not in the key');
 });

@@ -53,8 +53,8 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     const op = ctx.contextDir !== undefined ? await copyOp(inst, ctx.contextDir, c.WorkingDir || '/', ctx.ignoring) : undefined;
     return op ? { op } : undefined;
   }
-  if (inst.kind !== 'run' || (ctx.addHosts ?? []).length > 0) return undefined;
-  const op = await runStepOp({ platform: buildkitPlatform(ctx.platform), contextDir: ctx.contextDir, ignoring: ctx.ignoring }, inst, scope, c);
+  if (inst.kind !== 'run') return undefined;
+  const op = await runStepOp({ platform: buildkitPlatform(ctx.platform), contextDir: ctx.contextDir, ignoring: ctx.ignoring, addHosts: ctx.addHosts }, inst, scope, c);
   return op ? { op } : undefined;
 }
 
