@@ -1,13 +1,14 @@
 /**
  * RUN beyond the plain form, between a real buildkitd (src/testing/buildkit.ts)
  * and kiln through mode=max caches (local and registry): --mount=type=cache
- * (also with uid, gid and mode),
- * a bind of a context file and of a context directory (read-write), tmpfs,
- * --network=none, a secret as a file and as env, a lone heredoc, a heredoc
- * inside a command and a `#!` heredoc, with a proxy build arg no ARG declares
- * (BuildKit keeps it out of the key) and --add-host (its name in every RUN's key). BuildKit's cache → kiln on a fresh root: no RUN runs (the
- * random IDs each RUN writes are BuildKit's). kiln's cache → buildkitd after
- * `buildctl prune --all`: every step reused, kiln's files.
+ * (also with uid, gid and mode), a bind of a context file, of a context
+ * directory (read-write) and of both in one RUN, tmpfs, --network=none, a
+ * secret as a file and as env, a lone heredoc, a heredoc inside a command and
+ * a `#!` heredoc, with a proxy build arg no ARG declares (BuildKit keeps it out
+ * of the key) and --add-host (its name in every RUN's key). BuildKit's cache →
+ * kiln on a fresh root: no RUN runs (the random IDs each RUN writes are
+ * BuildKit's). kiln's cache → buildkitd after `buildctl prune --all`: every
+ * step reused, kiln's files.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,8 +26,8 @@ let ctx: string;
 let secret: string;
 let bkAll: string;
 
-/** WORKDIR and the eleven RUNs. */
-const STEPS = 12;
+/** WORKDIR and the twelve RUNs. */
+const STEPS = 13;
 const PROXY = 'no_proxy=a.invalid';
 /** Every RUN carries the host's name (not its IP) in BuildKit's key. */
 const HOST = ['myhost', '10.1.2.3'];
@@ -38,6 +39,7 @@ const dockerfile = (base: string) =>
     'RUN --mount=type=cache,target=/root/.cache cat /proc/sys/kernel/random/uuid > /root/.cache/t && cp /root/.cache/t stamp1',
     'RUN --mount=type=cache,target=/owned,uid=1000,gid=1000,mode=0700 stat -c "%u %a" /owned > owned && cat /proc/sys/kernel/random/uuid >> owned',
     'RUN --mount=type=bind,source=f.txt,target=/m/f.txt cat /m/f.txt > fromBind',
+    'RUN --mount=type=bind,source=src,target=/m2/src --mount=type=bind,source=f.txt,target=/m2/f cat /m2/f /m2/src/sub/b.txt > two && cat /proc/sys/kernel/random/uuid >> two',
     'RUN --mount=type=bind,source=src,target=/m/src,rw touch /m/src/new && cat /m/src/a.txt > fromDir && cat /proc/sys/kernel/random/uuid >> fromDir',
     'RUN --mount=type=tmpfs,target=/scratch --network=none cat /proc/sys/kernel/random/uuid > /scratch/x && cat /scratch/x > stamp2',
     'RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > secretLen && cat /proc/sys/kernel/random/uuid >> secretLen',
@@ -52,7 +54,7 @@ const dockerfile = (base: string) =>
     '#!/bin/sh',
     'grep -c myhost /etc/hosts > script && cat /proc/sys/kernel/random/uuid >> script',
     'EOT',
-    'RUN cat stamp1 owned fromBind fromDir stamp2 secretLen envLen stamp3 doc script > all',
+    'RUN cat stamp1 owned fromBind fromDir stamp2 secretLen envLen stamp3 doc script two > all',
     '',
   ].join('\n');
 
@@ -111,7 +113,7 @@ before(async () => {
   ]);
   bkAll = readFileSync(path.join(out, 'app', 'all'), 'utf8');
   const id = '[0-9a-f-]{36}';
-  assert.match(bkAll, new RegExp(`^${id}\n1000 700\n${id}\nbound file\nbound dir\n${id}\n${id}\n12\n${id}\n12\n${id}\n${id}\nhi\n${id}\n1\n${id}\n$`));
+  assert.match(bkAll, new RegExp(`^${id}\n1000 700\n${id}\nbound file\nbound dir\n${id}\n${id}\n12\n${id}\n12\n${id}\n${id}\nhi\n${id}\n1\n${id}\nbound file\ndeep\n${id}\n$`));
 });
 
 after(async () => {
@@ -121,7 +123,7 @@ after(async () => {
 });
 
 for (const kind of ['local', 'registry'] as const) {
-  test(`BuildKit's ${kind} cache → kiln on a fresh root: WORKDIR and the eleven RUNs (cache mounts, one owned, binds, tmpfs + network none, secrets, heredocs, one with #!; --add-host) CACHED, BuildKit's files`, async () => {
+  test(`BuildKit's ${kind} cache → kiln on a fresh root: WORKDIR and the twelve RUNs (cache mounts, one owned, binds, two in one RUN, tmpfs + network none, secrets, heredocs, one with #!; --add-host) CACHED, BuildKit's files`, async () => {
     const from = kind === 'local' ? `type=local,src=${path.join(tmp, 'bk-cache')}` : `type=registry,ref=${reg.host}/cache/bk-run:max`;
     const dest = path.join(tmp, `kiln-out-${kind}`);
     const r = await kilnBuild(ctx, path.join(tmp, `fresh-${kind}`), ['--cache-from', from, '-o', `type=local,dest=${dest}`]);
@@ -137,6 +139,7 @@ test('a changed bound file misses that RUN and what follows; the steps before it
   const dest = path.join(tmp, 'kiln-out-changed');
   const r = await kilnBuild(other, path.join(tmp, 'fresh-changed'), ['--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`]);
   assert.equal(cached(r.stderr), 3, r.stderr);
+  assert.equal(readFileSync(path.join(dest, 'app', 'two'), 'utf8').split('\n')[0], 'bound file, changed', 'the RUN binding f.txt and src ran');
   const all = readFileSync(path.join(dest, 'app', 'all'), 'utf8').split('\n');
   const bk = bkAll.split('\n');
   assert.deepEqual(all.slice(0, 4), [bk[0], bk[1], bk[2], 'bound file, changed']);

@@ -22,8 +22,8 @@
  *   env        SSH_AUTH_SOCK=<the first ssh target> appended when not set
  *
  * Undefined when kiln cannot say what BuildKit would hash (the chain stops):
- * a bind from a stage or image, a cache mount from one, more than one mount
- * with an input (binds, cache mounts with uid/gid/mode), a target not
+ * a bind from a stage or image, a cache mount from one, more than one input
+ * (the context's binds, a cache mount with uid/gid/mode, a `#!` heredoc), a target not
  * written as a clean path, a secret named by source=, a bind under .dockerignore.
  */
 import { lstat } from 'node:fs/promises';
@@ -52,10 +52,20 @@ export function cacheDirChecksum(m: Pick<Mount, 'uid' | 'gid' | 'mode'>): string
   return dirChecksum(sha256(header), []);
 }
 
+/** Distinct paths, none under another, in byte order (BuildKit's dedupePaths of an input's selectors). */
+export function dedupePaths(paths: string[]): string[] {
+  const all = [...new Set(paths)];
+  const under = (p: string, q: string) => p !== q && p.startsWith(q.endsWith('/') ? q : q + '/');
+  return all.filter((p) => !all.some((q) => under(p, q))).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
 const clean = (p: string) => path.posix.normalize(p) === p && (p === '/' || !p.endsWith('/'));
 
-/** The mounts of a RUN in `cwd`; `contextDir` for binds of the build context. */
-/** `pipe`: a read-only mount with an input the RUN itself adds (a `#!` heredoc's file at /dev/pipes/, run-step.ts). */
+/**
+ * The mounts of a RUN in `cwd`; `contextDir` for binds of the build context (all one input: its content
+ * is the checksums of their sources, deduplicated as BuildKit's dedupePaths: sorted, none under another);
+ * `pipe`: a read-only mount with an input the RUN itself adds (a `#!` heredoc's file at /dev/pipes/, run-step.ts).
+ */
 export async function execMounts(list: Mount[], cwd: string, contextDir: string | undefined, ignoring = false, pipe?: { dest: string; content: string }): Promise<ExecMounts | undefined> {
   const out: ExecMounts = { mounts: [], secretenv: [], env: [] };
   if (list.length === 0 && !pipe) return out;
@@ -63,6 +73,7 @@ export async function execMounts(list: Mount[], cwd: string, contextDir: string 
   const secrets: Record<string, unknown>[] = [];
   const ssh: Record<string, unknown>[] = [];
   let inputs = 0;
+  const bound: string[] = [];
   if (pipe) {
     inputs++;
     out.content = pipe.content;
@@ -87,14 +98,11 @@ export async function execMounts(list: Mount[], cwd: string, contextDir: string 
         const keep = id === dest && (m.sharing ?? 'shared') === 'shared';
         sorted.push({ dest, m: { input: owned ? 1 : -1, dest, output: -1, ...(m.readonly ? { readonly: true } : {}), mountType: 3, cacheOpt: keep ? { ID: `/${id}` } : {} } });
       } else {
-        if (m.from !== undefined || contextDir === undefined || ++inputs > 1) return undefined;
+        if (m.from !== undefined || contextDir === undefined || (bound.length === 0 && ++inputs > 1)) return undefined;
         const src = path.posix.join('/', m.source ?? '');
-        const abs = path.join(contextDir, src);
-        const st = await lstat(abs).catch(() => undefined);
+        const st = await lstat(path.join(contextDir, src)).catch(() => undefined);
         if (!st || !(st.isFile() || (st.isDirectory() && !ignoring))) return undefined;
-        const checksum = await treeChecksum(abs, src === '/');
-        if (checksum === undefined) return undefined;
-        out.content = contentRecord([checksum]);
+        bound.push(src);
         sorted.push({ dest, m: { input: 1, dest, output: -1, ...(m.readonly ? { readonly: true } : {}) } });
       }
     } else if (m.type === 'secret') {
@@ -113,6 +121,15 @@ export async function execMounts(list: Mount[], cwd: string, contextDir: string 
       ssh.push({ input: -1, dest, mountType: 2, SSHOpt: { ...id, ...(m.uid ? { uid: m.uid } : {}), ...(m.gid ? { gid: m.gid } : {}), mode: m.mode ?? 0o600, ...(m.required ? {} : { optional: true }) } });
       out.env.push(`SSH_AUTH_SOCK=${dest}`);
     } else return undefined;
+  }
+  if (bound.length > 0) {
+    const checksums: string[] = [];
+    for (const src of dedupePaths(bound)) {
+      const checksum = await treeChecksum(path.join(contextDir!, src), src === '/');
+      if (checksum === undefined) return undefined;
+      checksums.push(checksum);
+    }
+    out.content = contentRecord(checksums);
   }
   sorted.sort((a, b) => (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
   out.mounts = [{ dest: '/' }, ...sorted.map((s) => s.m), ...secrets, ...ssh];

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { expandInstruction, planBuild, StageScope } from '../../dockerfile/index.js';
 import { contentRecord, fileHeader, rootKey, ROOT_SELECTOR, sha256 } from './keys.js';
 import { runStepOp } from './run-step.js';
-import { cacheDirChecksum } from './run-mounts.js';
+import { cacheDirChecksum, dedupePaths } from './run-mounts.js';
 import type { BuildkitOp } from './step.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
@@ -144,7 +144,7 @@ RUN --mount=type=bind,target=/a <<EOT
 #!/bin/sh
 true
 EOT
-RUN --mount=type=bind,target=/a --mount=type=bind,source=f.txt,target=/b true
+RUN --mount=type=bind,target=/a --mount=type=cache,target=/c,mode=0700 true
 `;
   const ctx = mkdtempSync(path.join(os.tmpdir(), 'kiln-run-step-'));
   try {
@@ -167,4 +167,26 @@ test('--add-host: meta.extraHosts holds each name in order, the IP cleared (also
   ]);
   const other = await runOps('FROM busybox\nRUN echo h > /h1\n', { addHosts: ['myhost:10.0.0.1', 'other:10.0.0.2'] });
   assert.equal(other[0]?.record, ops[0]?.record, 'the IPs are not in the key');
+});
+
+test("several binds of the context: one input, its content the checksums of their sources deduplicated (none under another), sorted", async () => {
+  // Origin: the same buildkitd, a context of f.txt ("hello\n") and d/a ("x\n"), both 0644, d 0755.
+  const ctx = mkdtempSync(path.join(os.tmpdir(), 'kiln-run-step-'));
+  try {
+    writeFileSync(path.join(ctx, 'f.txt'), 'hello\n');
+    mkdirSync(path.join(ctx, 'd'), { mode: 0o755 });
+    writeFileSync(path.join(ctx, 'd', 'a'), 'x\n');
+    const ops = await runOps(
+      'FROM busybox\nRUN --mount=type=bind,source=f.txt,target=/m/f --mount=type=bind,source=d,target=/m/d cat /m/f /m/d/a > /two\n' +
+        'RUN --mount=type=bind,source=d/a,target=/z/a --mount=type=bind,source=d,target=/a/d cat /z/a > /dedup\n',
+      { contextDir: ctx },
+    );
+    assert.deepEqual(ops.map((o) => [o?.record, o?.content]), [
+      [rootKey('sha256:cab9cc6ce797d5c766246a4932d0c673c65e522f865a947c940f9ec3b05a4ea2', 0), 'sha256:1875ebfe5aca7c2c0b71183399300536f8a72844cddb148796239a6cabcbeda1'],
+      [rootKey('sha256:16f72596c0dccc22e22982fc4ef8459d4a024a01a53f927cbc10d118ac9f8372', 0), 'sha256:677fdba955fa7a76d2848325e797153e735138a9c9775d7302c724429136c6d6'],
+    ]);
+    assert.deepEqual(dedupePaths(['/d/a', '/d', '/dx', '/d']), ['/d', '/dx']);
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
 });
