@@ -84,7 +84,9 @@ export async function buildPlatforms(deps: BuilderDeps, request: BuildOptions): 
       dockerfileText: ctx.dockerfilePath ? undefined : ctx.dockerfile,
       tags: [],
       outputs: (request.outputs ?? []).filter((o) => o.type === 'image'), // estargz layers are each platform's
-      cacheTo: (request.cacheTo ?? []).filter((c) => c.type === 'inline'),
+      // Every --cache-to reaches a platform's build (its steps then get BuildKit's chain names); only the
+      // index writes the registry and local ones (a part of an index writes no cache: ./builder.ts).
+      cacheTo: request.cacheTo,
       partOfIndex: true,
     };
     const progress = sharedProgress(request.progress);

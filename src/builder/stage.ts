@@ -115,7 +115,6 @@ const chainContext = (s: BuildSession, plan: BuildPlan, stage: Stage): ChainCont
   contextDir: s.contextDir,
   ignoring: s.ignore.patterns.length > 0,
   ...(s.ignore.patterns.length > 0 ? { ignore: s.ignore } : {}),
-  epochFree: s.opts.sourceDateEpoch === undefined,
   wanted: s.cache.remote !== undefined || (s.opts.cacheTo ?? []).length > 0,
   fromChain: async (from) => {
     const r = await s.resolveFrom(from, stage);
@@ -199,7 +198,9 @@ async function runStep(
 
   s.progress.emit({ kind: 'start', step: step! });
   let hit = (await s.cache.get(stepKey)) ?? (linkKey ? await s.cache.get(linkKey) : undefined);
-  if (!hit && state.bkChain) {
+  // Under SOURCE_DATE_EPOCH a BuildKit record is not taken: its layer keeps the times its RUN left (BuildKit clamps at
+  // export, not in its cache) and BuildKit's RUN and COPY keys do not hold the epoch, so it could be another epoch's.
+  if (!hit && state.bkChain && s.opts.sourceDateEpoch === undefined) {
     const bk = await s.cache.get(state.bkChain);
     hit = bk && buildkitStepOn(bk, prev.config.rootfs.diff_ids);
     if (hit) await s.cache.put(stepKey, hit);

@@ -55,9 +55,13 @@ export function execDigest(meta: ExecMeta, platform: Platform): string {
 /** The selector on an exec's link to its root mount's input: the mount's path, "/". */
 export const ROOT_SELECTOR = sha256('/');
 
-/** WORKDIR's file op: one mkdir of `path` (0755, parents, no owner, no fixed time). */
-export function mkdirDigest(path: string): string {
-  const action = goJson({ path, mode: 0o755, makeParents: true, timestamp: -1 });
+/**
+ * WORKDIR's file op: one mkdir of `path` (0755, parents, no owner); its time
+ * -1, or under SOURCE_DATE_EPOCH the epoch in nanoseconds (an int64, written whole).
+ */
+export function mkdirDigest(path: string, epoch?: number): string {
+  const ts = epoch === undefined ? '-1' : (BigInt(epoch) * 1_000_000_000n).toString();
+  const action = goJson({ path, mode: 0o755, makeParents: true, timestamp: 0 }).replace(/"timestamp":0}$/, `"timestamp":${ts}}`);
   return sha256(goJson({ Type: 'buildkit.file.v0', Actions: [Buffer.from(action).toString('base64')] }));
 }
 

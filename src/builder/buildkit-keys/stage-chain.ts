@@ -3,13 +3,13 @@
  * under which kiln's view of a step is exactly the LLB BuildKit's Dockerfile
  * frontend makes of it; undefined ends the chain.
  */
-import { PROXY_ARGS, type Instruction, type StageScope } from '../../dockerfile/index.js';
-import { normalizePlatform } from '../../oci/platform.js';
+import type { Instruction, StageScope } from '../../dockerfile/index.js';
+import { buildkitPlatform } from './platform.js';
 import type { Platform } from '../../oci/types.js';
-import { argvOf, shellOf } from '../config-step.js';
 import type { CacheRecord } from '../cache.js';
 import type { ImageState } from '../state.js';
-import { baseChain, opChain, runOp, SCRATCH_CHAIN, workdirOp, type BuildkitOp } from './step.js';
+import { baseChain, opChain, SCRATCH_CHAIN, workdirOp, type BuildkitOp } from './step.js';
+import { runStepOp } from './run-step.js';
 import { copyOp, type FromChain } from './copy-chain.js';
 import { contextFileOp } from './context-file-op.js';
 import { urlFileOp } from './url-op.js';
@@ -27,8 +27,6 @@ export interface ChainContext {
   ignoring?: boolean;
   /** The .dockerignore's test, when it has patterns (./context-file-op.ts leaves out what it excludes). */
   ignore?: { hasExceptions: boolean; excludes(rel: string): boolean };
-  /** No SOURCE_DATE_EPOCH: COPY's file op then carries no time. */
-  epochFree?: boolean;
   /** ADD's downloads of URL sources, by URL (./url-op.ts). */
   downloads?: Map<string, Downloaded>;
   /** A --cache-from or --cache-to may use the names; else none is computed (no COPY source is read twice). */
@@ -37,17 +35,22 @@ export interface ChainContext {
   fromChain?: (from: string) => Promise<FromChain | undefined>;
 }
 
-/** A scratch stage's chain (./step.ts SCRATCH_CHAIN), when names are wanted and no SOURCE_DATE_EPOCH is set. */
-export const scratchChain = (ctx: ChainContext): string | undefined => (ctx.wanted && ctx.sourceDateEpoch === undefined ? SCRATCH_CHAIN : undefined);
+/** A scratch stage's chain (./step.ts SCRATCH_CHAIN), when names are wanted. */
+export const scratchChain = (ctx: ChainContext): string | undefined => (ctx.wanted ? SCRATCH_CHAIN : undefined);
 
-/** The base image's chain: none under SOURCE_DATE_EPOCH (BuildKit's ops then carry the time), nor without its registry digest, nor when no cache wants it. */
+/**
+ * The base image's chain: none without its registry digest, nor when no cache
+ * wants it. SOURCE_DATE_EPOCH changes no key but WORKDIR's (v0.34.2: the image
+ * source, RUN and COPY carry no time; mkdir carries the epoch).
+ */
 export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined): string | undefined {
-  if (!ctx.wanted || ctx.sourceDateEpoch !== undefined || !repoDigest) return undefined;
-  return baseChain(repoDigest, normalizePlatform(ctx.platform));
+  if (!ctx.wanted || !repoDigest) return undefined;
+  return baseChain(repoDigest, buildkitPlatform(ctx.platform));
 }
 
 /**
- * BuildKit's op for a layer step (RUN, WORKDIR, a COPY: ./copy-chain.ts) on `prev`, `next` being the state after it (WORKDIR applied): `op`
+ * BuildKit's op for a layer step (RUN: ./run-step.ts, WORKDIR, COPY: ./copy-chain.ts, ADD and COPY under a
+ * .dockerignore: ./context-file-op.ts, ./url-op.ts) on `prev`, `next` being the state after it (WORKDIR applied): `op`
  * undefined is no op (WORKDIR /: the chain stays); undefined means kiln cannot
  * say (the chain stops).
  */
@@ -56,12 +59,14 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
   const c = prev.config.config ?? {};
   const scratch = onScratch(prev.bkChain);
   if (inst.kind === 'workdir') {
-    if (c.User || scratch) return workdirOpAs(next.config.config?.WorkingDir || '/', c.User ?? '', scratch);
-    const op = workdirOp(next.config.config?.WorkingDir || '/');
+    // Under SOURCE_DATE_EPOCH only the plain mkdir's key is measured (it carries the epoch).
+    if (c.User || scratch) return ctx.sourceDateEpoch === undefined ? workdirOpAs(next.config.config?.WorkingDir || '/', c.User ?? '', scratch) : undefined;
+    const op = workdirOp(next.config.config?.WorkingDir || '/', ctx.sourceDateEpoch);
     return op ? { op } : {};
   }
   if (inst.kind === 'copy' || inst.kind === 'add') {
-    if (!ctx.epochFree) return undefined;
+    // COPY's keys carry no time under SOURCE_DATE_EPOCH (measured for COPY; ADD's not: not named then).
+    if (inst.kind === 'add' && ctx.sourceDateEpoch !== undefined) return undefined;
     if (inst.kind === 'add' && ctx.downloads?.size) {
       const op = await urlFileOp(inst, ctx.downloads, c.WorkingDir || '/', scratch);
       return op ? { op } : undefined;
@@ -78,10 +83,8 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     return op ? { op } : undefined;
   }
   if (inst.kind !== 'run' || scratch) return undefined;
-  if (inst.mounts.length > 0 || inst.network !== 'default' || inst.security !== 'sandbox' || inst.heredocs.length > 0) return undefined;
-  if ((ctx.addHosts ?? []).length > 0 || PROXY_ARGS.some((k) => Object.hasOwn(ctx.buildArgs, k))) return undefined;
-  const args = argvOf(inst.command, shellOf(c));
-  return { op: runOp({ args, env: scope.runEnv(), cwd: c.WorkingDir || '/', ...(c.User ? { user: c.User } : {}) }, normalizePlatform(ctx.platform)) };
+  const op = await runStepOp({ platform: buildkitPlatform(ctx.platform), contextDir: ctx.contextDir, ignoring: ctx.ignoring, addHosts: ctx.addHosts }, inst, scope, c);
+  return op ? { op } : undefined;
 }
 
 /** A kiln step as BuildKit sees it: an op, none (WORKDIR /), or unknown (null: the chain stops). */

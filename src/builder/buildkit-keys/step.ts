@@ -60,12 +60,12 @@ export function runOp(meta: ExecMeta, platform: Platform): BuildkitOp {
 
 export const runChain = (parent: string, meta: ExecMeta, platform: Platform): string => opChain(parent, runOp(meta, platform));
 
-/** `dir` as WORKDIR left it (absolute); "/" makes no op (undefined: the chain stays the parent's). */
-export function workdirOp(dir: string): BuildkitOp | undefined {
-  return dir === '/' ? undefined : { record: rootKey(mkdirDigest(dir), 0) };
+/** `dir` as WORKDIR left it (absolute); "/" makes no op (undefined: the chain stays the parent's). `epoch`: SOURCE_DATE_EPOCH. */
+export function workdirOp(dir: string, epoch?: number): BuildkitOp | undefined {
+  return dir === '/' ? undefined : { record: rootKey(mkdirDigest(dir, epoch), 0) };
 }
 
-export function workdirChain(parent: string, dir: string): string {
-  const op = workdirOp(dir);
+export function workdirChain(parent: string, dir: string, epoch?: number): string {
+  const op = workdirOp(dir, epoch);
   return op ? opChain(parent, op) : parent;
 }
