@@ -32,3 +32,9 @@ export function buildctlReused(stderr: string): number {
   }
   return n;
 }
+
+/** How many steps a plain progress display (kiln's or buildctl's: `#N CACHED`) shows taken from a cache. */
+export const cachedSteps = (stderr: string): number => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
+
+/** A plain progress display's step headers, CACHED and DONE lines: what an assertion message shows. */
+export const stepLines = (stderr: string): string[] => stderr.split('\n').filter((l) => /^#\d+ (CACHED|DONE)/.test(l) || /^#\d+ \[/.test(l));

@@ -8,16 +8,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRegistry, type TestRegistry } from '../../testing/registry.js';
-import { startBuildkit, type TestBuildkit } from '../../testing/buildkit.js';
-import { buildctlReused, buildctlSteps } from '../../testing/buildctl-steps.js';
-import { kilnOk, testCache } from '../../testing/kiln.js';
+import type { TestRegistry } from '../../testing/registry.js';
+import type { TestBuildkit } from '../../testing/buildkit.js';
+import { buildctlReused, buildctlSteps, cachedSteps } from '../../testing/buildctl-steps.js';
+import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
+import { kilnOk } from '../../testing/kiln.js';
 
 let reg: TestRegistry;
 let bk: TestBuildkit;
+let fx: BuildkitWithBase | undefined;
 let tmp: string;
 let ctx: string;
 let bkStamp: string;
@@ -25,16 +26,11 @@ let bkStamp: string;
 /** 1 RUN in stage other; 2 COPYs in the scratch stage bare; WORKDIR, 13 COPYs and a RUN in the target. */
 const STEPS = 18;
 
-const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
 
 before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-copy-hit-'));
-  reg = await startRegistry();
-  bk = await startBuildkit([reg.host]);
-  const base = `${reg.host}/base/busybox:1`;
-  const seed = path.join(tmp, 'seed');
-  await kilnOk(['import', path.join(testCache(), 'busybox-rootfs.tar'), base], { root: seed });
-  await kilnOk(['push', base], { root: seed });
+  fx = await startBuildkitWithBase('kiln-bk-copy-hit-');
+  ({ tmp, reg, bk } = fx);
+  const base = fx.base;
   ctx = path.join(tmp, 'ctx');
   mkdirSync(path.join(ctx, 'src', 'sub'), { recursive: true });
   mkdirSync(path.join(ctx, 'src', 'empty'));
@@ -84,15 +80,13 @@ before(async () => {
 });
 
 after(async () => {
-  await bk?.stop();
-  await reg?.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  await fx?.stop();
 });
 
 test("BuildKit's cache → kiln on a fresh root: several sources, wildcards, --chown, --chmod, --from a stage and an image, --link, --exclude, --parents, FROM scratch, all CACHED, BuildKit's files", async () => {
   const dest = path.join(tmp, 'kiln-out');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'fresh') });
-  assert.equal(cached(r.stderr), STEPS, r.stderr);
+  assert.equal(cachedSteps(r.stderr), STEPS, r.stderr);
   assert.equal(readFileSync(path.join(dest, 'app', 'stamp'), 'utf8'), bkStamp, 'the layers are the ones BuildKit made: nothing ran');
   assert.equal(readFileSync(path.join(dest, 'app', 'w', 'x.txt'), 'utf8'), 'x\n');
   assert.equal(readFileSync(path.join(dest, 'app', 'wd', 'link'), 'utf8'), 'x\n');
@@ -115,7 +109,7 @@ test("a changed file matched by a wildcard misses that COPY and what follows; th
   symlinkSync('x.txt', path.join(other, 'src', 'link'));
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${path.join(tmp, 'kiln-out-changed')}`, other], { root: path.join(tmp, 'fresh-changed') });
   // other's RUN, bare's two COPYs, WORKDIR and COPY a.txt b.txt hit; COPY *.txt src/*.txt misses, and the chain stops.
-  assert.equal(cached(r.stderr), 5, r.stderr);
+  assert.equal(cachedSteps(r.stderr), 5, r.stderr);
 });
 
 test("kiln's export (local and registry, mode=max) → buildkitd with no cache of its own: every step reused, kiln's files", async () => {

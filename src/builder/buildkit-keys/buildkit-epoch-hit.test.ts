@@ -9,15 +9,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRegistry, type TestRegistry } from '../../testing/registry.js';
-import { startBuildkit, type TestBuildkit } from '../../testing/buildkit.js';
-import { kilnOk, testCache } from '../../testing/kiln.js';
+import type { TestBuildkit } from '../../testing/buildkit.js';
+import { buildctlReused, cachedSteps } from '../../testing/buildctl-steps.js';
+import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
+import { kilnOk } from '../../testing/kiln.js';
 
-let reg: TestRegistry;
 let bk: TestBuildkit;
+let fx: BuildkitWithBase | undefined;
 let tmp: string;
 let ctx: string;
 let bkAll: string;
@@ -25,35 +25,15 @@ let bkAll: string;
 const EPOCH = 'SOURCE_DATE_EPOCH=1700000000';
 const STEPS = 4;
 
-const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
 
-/** buildctl's steps taken from a cache: CACHED, or (the last one) only its lazy layers' pulls and extractions. */
-function reused(stderr: string): number {
-  const byStep = new Map<string, string[]>();
-  for (const l of stderr.split('\n')) {
-    const m = /^#(\d+) (.*)$/.exec(l);
-    if (m) byStep.set(m[1]!, [...(byStep.get(m[1]!) ?? []), m[2]!]);
-  }
-  let n = 0;
-  for (const lines of byStep.values()) {
-    if (!lines.some((l) => /^\[(\S+ +)?\s*\d+\/\d+\] (WORKDIR|RUN|COPY)/.test(l))) continue;
-    const rest = lines.filter((l) => !/^\[(\S+ +)?\s*\d+\/\d+\] /.test(l) && !/^DONE /.test(l));
-    if (rest.includes('CACHED') || (rest.length > 0 && rest.every((l) => /^(extracting )?sha256:[0-9a-f]{64}( .*)?$/.test(l)))) n++;
-  }
-  return n;
-}
 
 const bkBuild = (extra: string[]) =>
   bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--opt', `build-arg:${EPOCH}`, ...extra]);
 
 before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-epoch-hit-'));
-  reg = await startRegistry();
-  bk = await startBuildkit([reg.host]);
-  const base = `${reg.host}/base/busybox:1`;
-  const seed = path.join(tmp, 'seed');
-  await kilnOk(['import', path.join(testCache(), 'busybox-rootfs.tar'), base], { root: seed });
-  await kilnOk(['push', base], { root: seed });
+  fx = await startBuildkitWithBase('kiln-bk-epoch-hit-');
+  ({ tmp, bk } = fx);
+  const base = fx.base;
   ctx = path.join(tmp, 'ctx');
   mkdirSync(ctx);
   writeFileSync(
@@ -68,19 +48,17 @@ before(async () => {
 });
 
 after(async () => {
-  await bk?.stop();
-  await reg?.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  await fx?.stop();
 });
 
 test("BuildKit's cache of a SOURCE_DATE_EPOCH build → kiln with the same epoch: no step taken from it (kiln clamps what it runs)", async () => {
   const dest = path.join(tmp, 'kiln-out');
   const r = await kilnOk(['build', '--progress=plain', '--build-arg', EPOCH, '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'fresh') });
-  assert.equal(cached(r.stderr), 0, r.stderr);
+  assert.equal(cachedSteps(r.stderr), 0, r.stderr);
   assert.notEqual(readFileSync(path.join(dest, 'app', 'all'), 'utf8'), bkAll, 'kiln ran its RUNs');
   // The same build without an epoch takes every step (the keys are BuildKit's; only WORKDIR's holds the epoch, and it is in the cache's chain).
   const plain = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}-plain`, ctx], { root: path.join(tmp, 'fresh-plain') });
-  assert.equal(cached(plain.stderr), 0, 'without the epoch WORKDIR\'s mkdir differs, so nothing after it hits');
+  assert.equal(cachedSteps(plain.stderr), 0, 'without the epoch WORKDIR\'s mkdir differs, so nothing after it hits');
 });
 
 test("kiln's export of a SOURCE_DATE_EPOCH build → buildkitd with no cache of its own: every step reused, kiln's files", async () => {
@@ -92,6 +70,6 @@ test("kiln's export of a SOURCE_DATE_EPOCH build → buildkitd with no cache of 
   await bk.buildctl(['prune', '--all']);
   const out = path.join(tmp, 'bk-from-kiln');
   const r = await bkBuild(['--import-cache', `type=local,src=${local}`, '--output', `type=local,dest=${out}`]);
-  assert.equal(reused(r.stderr), STEPS, r.stderr);
+  assert.equal(buildctlReused(r.stderr), STEPS, r.stderr);
   assert.equal(readFileSync(path.join(out, 'app', 'all'), 'utf8'), kilnAll, "BuildKit used kiln's layers");
 });

@@ -12,15 +12,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRegistry, type TestRegistry } from '../../testing/registry.js';
-import { startBuildkit, type TestBuildkit } from '../../testing/buildkit.js';
-import { kilnOk, testCache } from '../../testing/kiln.js';
+import type { TestBuildkit } from '../../testing/buildkit.js';
+import { buildctlReused, buildctlSteps, cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
+import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
+import { kilnOk } from '../../testing/kiln.js';
 
-let reg: TestRegistry;
 let bk: TestBuildkit;
+let fx: BuildkitWithBase | undefined;
 let tmp: string;
 let ctx: string;
 
@@ -34,35 +34,11 @@ const TARGETS = [
 ];
 const bkOut = new Map<string, string>();
 
-const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
-const stepLines = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ (CACHED|DONE)/.test(l) || /^#\d+ \[/.test(l));
-const STEP = /^\[[^\]]*\d+\/\d+\] (WORKDIR|RUN|COPY|ADD)/;
-/** buildctl's steps taken from a cache: CACHED, or (a last step whose lazy layers the exporter needs) only pulls and extractions. */
-function reused(stderr: string): { steps: number; reused: number } {
-  const byStep = new Map<string, string[]>();
-  for (const l of stderr.split('\n')) {
-    const m = /^#(\d+) (.*)$/.exec(l);
-    if (m) byStep.set(m[1]!, [...(byStep.get(m[1]!) ?? []), m[2]!]);
-  }
-  let steps = 0;
-  let n = 0;
-  for (const lines of byStep.values()) {
-    if (!lines.some((l) => STEP.test(l))) continue;
-    steps++;
-    const rest = lines.filter((l) => !/^\[[^\]]*\d+\/\d+\] /.test(l) && !/^DONE /.test(l));
-    if (rest.includes('CACHED') || (rest.length > 0 && rest.every((l) => /^(extracting )?sha256:[0-9a-f]{64}( .*)?$/.test(l)))) n++;
-  }
-  return { steps, reused: n };
-}
 
 before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-forms-'));
-  reg = await startRegistry();
-  bk = await startBuildkit([reg.host]);
-  const base = `${reg.host}/base/busybox:1`;
-  const seed = path.join(tmp, 'seed');
-  await kilnOk(['import', path.join(testCache(), 'busybox-rootfs.tar'), base], { root: seed });
-  await kilnOk(['push', base], { root: seed });
+  fx = await startBuildkitWithBase('kiln-bk-forms-');
+  ({ tmp, bk } = fx);
+  const base = fx.base;
   ctx = path.join(tmp, 'ctx');
   for (const d of ['src/sub', 'src/keep', 'tt']) mkdirSync(path.join(ctx, d), { recursive: true });
   writeFileSync(path.join(ctx, 'f.txt'), 'from the context\n');
@@ -99,16 +75,14 @@ before(async () => {
 });
 
 after(async () => {
-  await bk?.stop();
-  await reg?.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  await fx?.stop();
 });
 
 for (const t of TARGETS) {
   test(`BuildKit's local cache (mode=max) → kiln on a fresh root: target ${t.name}'s ${t.steps} steps CACHED, BuildKit's files`, async () => {
     const dest = path.join(tmp, `kiln-out-${t.name}`);
     const r = await kilnOk(['build', '--progress=plain', '--target', t.name, '--cache-from', `type=local,src=${path.join(tmp, `bk-cache-${t.name}`)}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, `fresh-${t.name}`) });
-    assert.equal(cached(r.stderr), t.steps, stepLines(r.stderr).join('\n'));
+    assert.equal(cachedSteps(r.stderr), t.steps, stepLines(r.stderr).join('\n'));
     assert.equal(readFileSync(path.join(dest, t.check), 'utf8'), bkOut.get(t.name), 'the layers are the ones BuildKit made');
     if (t.name === 'main') {
       assert.equal(readFileSync(path.join(dest, 't', 't.txt'), 'utf8'), 'in the archive\n');
@@ -127,7 +101,7 @@ test("kiln's export (local, mode=max) → buildkitd with no cache of its own: ev
     await bk.buildctl(['prune', '--all']);
     const out = path.join(tmp, `bk-from-kiln-${t.name}`);
     const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--opt', `target=${t.name}`, '--import-cache', `type=local,src=${local}`, '--output', `type=local,dest=${out}`]);
-    assert.deepEqual(reused(r.stderr), { steps: t.steps, reused: t.reusedByBuildkit }, `${t.name}: ${r.stderr}`);
+    assert.deepEqual({ steps: buildctlSteps(r.stderr).length, reused: buildctlReused(r.stderr) }, { steps: t.steps, reused: t.reusedByBuildkit }, `${t.name}: ${r.stderr}`);
     assert.equal(readFileSync(path.join(out, t.check), 'utf8'), kilnFile, `${t.name}: BuildKit used kiln's layers`);
   }
 });

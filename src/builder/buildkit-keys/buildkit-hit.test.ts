@@ -9,15 +9,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRegistry, type TestRegistry } from '../../testing/registry.js';
-import { startBuildkit, type TestBuildkit } from '../../testing/buildkit.js';
-import { kilnOk, testCache } from '../../testing/kiln.js';
+import type { TestRegistry } from '../../testing/registry.js';
+import type { TestBuildkit } from '../../testing/buildkit.js';
+import { buildctlReused, cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
+import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
+import { kilnOk } from '../../testing/kiln.js';
 
 let reg: TestRegistry;
 let bk: TestBuildkit;
+let fx: BuildkitWithBase | undefined;
 let tmp: string;
 let ctx: string;
 let bkStamp: string;
@@ -31,8 +33,6 @@ function writeSrc(dir: string): void {
   symlinkSync('a.txt', path.join(dir, 'src', 'link'));
 }
 
-const stepLines = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ (CACHED|DONE)/.test(l) || /^#\d+ \[/.test(l));
-const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
 /**
  * buildctl's steps taken from a cache: `CACHED`, or (the last one, whose lazy
  * layers the local exporter needs) only the pulls and extractions of those
@@ -41,29 +41,11 @@ const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHE
  * writes: both RUNs write time stamps the test compares (a COPY that ran
  * would leave the same files, so for the last COPY the count is what says it).
  */
-function reused(stderr: string): number {
-  const byStep = new Map<string, string[]>();
-  for (const l of stderr.split('\n')) {
-    const m = /^#(\d+) (.*)$/.exec(l);
-    if (m) byStep.set(m[1]!, [...(byStep.get(m[1]!) ?? []), m[2]!]);
-  }
-  let n = 0;
-  for (const lines of byStep.values()) {
-    if (!lines.some((l) => /^\[\d\/\d\] (WORKDIR|RUN|COPY)/.test(l))) continue;
-    const rest = lines.filter((l) => !/^\[\d\/\d\] /.test(l) && !/^DONE /.test(l));
-    if (rest.includes('CACHED') || (rest.length > 0 && rest.every((l) => /^(extracting )?sha256:[0-9a-f]{64}( .*)?$/.test(l)))) n++;
-  }
-  return n;
-}
 
 before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-hit-'));
-  reg = await startRegistry();
-  bk = await startBuildkit([reg.host]);
-  const base = `${reg.host}/base/busybox:1`;
-  const seed = path.join(tmp, 'seed');
-  await kilnOk(['import', path.join(testCache(), 'busybox-rootfs.tar'), base], { root: seed });
-  await kilnOk(['push', base], { root: seed });
+  fx = await startBuildkitWithBase('kiln-bk-hit-');
+  ({ tmp, reg, bk } = fx);
+  const base = fx.base;
   ctx = path.join(tmp, 'ctx');
   mkdirSync(ctx);
   writeFileSync(
@@ -84,9 +66,7 @@ before(async () => {
 });
 
 after(async () => {
-  await bk?.stop();
-  await reg?.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  await fx?.stop();
 });
 
 for (const kind of ['local', 'registry'] as const) {
@@ -94,7 +74,7 @@ for (const kind of ['local', 'registry'] as const) {
     const from = kind === 'local' ? `type=local,src=${path.join(tmp, 'bk-cache')}` : `type=registry,ref=${reg.host}/cache/bk:max`;
     const dest = path.join(tmp, `kiln-out-${kind}`);
     const r = await kilnOk(['build', '--progress=plain', '--cache-from', from, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, `fresh-${kind}`) });
-    assert.equal(cached(r.stderr), 6, stepLines(r.stderr).join('\n'));
+    assert.equal(cachedSteps(r.stderr), 6, stepLines(r.stderr).join('\n'));
     assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), bkStamp, 'the layers are the ones BuildKit made: nothing ran');
     assert.equal(readFileSync(path.join(dest, 'ctx', 'src', 'link'), 'utf8'), 'src a\n');
   });
@@ -108,7 +88,7 @@ test('a changed RUN misses (and the steps before it still hit; the COPY . after 
   writeSrc(other);
   const dest = path.join(tmp, 'kiln-out-changed');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, other], { root: path.join(tmp, 'fresh-changed') });
-  assert.equal(cached(r.stderr), 4, stepLines(r.stderr).join('\n'));
+  assert.equal(cachedSteps(r.stderr), 4, stepLines(r.stderr).join('\n'));
   const [stamp, v, f, a, b] = bkStamp.split('\n');
   assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${v}\n${stamp}\n${f}\n${a}\n${b}\n`);
 });
@@ -121,7 +101,7 @@ test("a COPY source whose bytes changed misses, and so does the RUN after it; th
   writeSrc(other);
   const dest = path.join(tmp, 'kiln-out-copy-changed');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, other], { root: path.join(tmp, 'fresh-copy-changed') });
-  assert.equal(cached(r.stderr), 2, stepLines(r.stderr).join('\n'));
+  assert.equal(cachedSteps(r.stderr), 2, stepLines(r.stderr).join('\n'));
   const [stamp, v] = bkStamp.split('\n');
   assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${stamp}\n${v}\nfrom the context, changed\nsrc a\nsrc sub b\n`);
 });
@@ -143,7 +123,7 @@ test("kiln's export (local and registry, mode=max, and inline) → buildkitd wit
     // (buildctl repeats a step's header when it prints more of its progress later.)
     const steps = new Set(r.stderr.split('\n').filter((l) => /^#\d+ \[\d\/\d\] (WORKDIR|RUN|COPY)/.test(l)));
     assert.equal(steps.size, 6, r.stderr);
-    assert.equal(reused(r.stderr), 6, `${imp}: ${r.stderr}`);
+    assert.equal(buildctlReused(r.stderr), 6, `${imp}: ${r.stderr}`);
     assert.equal(readFileSync(path.join(out, 'app', 'both'), 'utf8'), kilnStamp, `${imp}: BuildKit used kiln's layers`);
     assert.equal(readFileSync(path.join(out, 'app', 'stamp2'), 'utf8'), kilnStamp2, `${imp}: BuildKit ran neither RUN`);
   }
@@ -158,7 +138,7 @@ test('a file changed deep in a COPY directory misses that COPY and what follows;
   writeFileSync(path.join(other, 'src', 'sub', 'b.txt'), 'src sub b, changed\n');
   const dest = path.join(tmp, 'kiln-out-dir-changed');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, other], { root: path.join(tmp, 'fresh-dir-changed') });
-  assert.equal(cached(r.stderr), 3, stepLines(r.stderr).join('\n'));
+  assert.equal(cachedSteps(r.stderr), 3, stepLines(r.stderr).join('\n'));
   const [stamp, v, f, a] = bkStamp.split('\n');
   assert.equal(readFileSync(path.join(dest, 'app', 'both'), 'utf8'), `${stamp}\n${v}\n${f}\n${a}\nsrc sub b, changed\n`);
 });

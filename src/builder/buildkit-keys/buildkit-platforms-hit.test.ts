@@ -15,6 +15,7 @@ import path from 'node:path';
 import { startRegistry, type TestRegistry } from '../../testing/registry.js';
 import { startBuildkit, type TestBuildkit } from '../../testing/buildkit.js';
 import { kilnOk, testCache } from '../../testing/kiln.js';
+import { buildctlReused, cachedSteps } from '../../testing/buildctl-steps.js';
 
 let reg: TestRegistry;
 let bk: TestBuildkit;
@@ -26,23 +27,7 @@ const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 /** WORKDIR and RUN, per platform. */
 const STEPS = 4;
 
-const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
 
-/** buildctl's steps (labelled `[linux/arm64 2/3]`) taken from a cache: CACHED, or only their lazy layers' pulls and extractions. */
-function reused(stderr: string): number {
-  const byStep = new Map<string, string[]>();
-  for (const l of stderr.split('\n')) {
-    const m = /^#(\d+) (.*)$/.exec(l);
-    if (m) byStep.set(m[1]!, [...(byStep.get(m[1]!) ?? []), m[2]!]);
-  }
-  let n = 0;
-  for (const lines of byStep.values()) {
-    if (!lines.some((l) => /^\[(\S+ +)?\s*\d+\/\d+\] (WORKDIR|RUN)/.test(l))) continue;
-    const rest = lines.filter((l) => !/^\[(\S+ +)?\s*\d+\/\d+\] /.test(l) && !/^DONE /.test(l));
-    if (rest.includes('CACHED') || (rest.length > 0 && rest.every((l) => /^(extracting )?sha256:[0-9a-f]{64}( .*)?$/.test(l)))) n++;
-  }
-  return n;
-}
 
 const bkBuild = (extra: string[]) =>
   bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--opt', `platform=${PLATFORMS.join(',')}`, ...extra]);
@@ -88,7 +73,7 @@ after(async () => {
 test("BuildKit's cache of a two-platform build → kiln --platform linux/amd64,linux/arm64 on a fresh root: both platforms' WORKDIR and RUN CACHED, BuildKit's files", async () => {
   const root = path.join(tmp, 'fresh');
   const r = await kilnOk(['build', '--progress=plain', '--platform', PLATFORMS.join(','), '-t', 'app:from-bk', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, ctx], { root });
-  assert.equal(cached(r.stderr), STEPS, r.stderr);
+  assert.equal(cachedSteps(r.stderr), STEPS, r.stderr);
   assert.deepEqual(await kilnRan(root, 'app:from-bk'), bkRan);
 });
 
@@ -101,6 +86,6 @@ test("kiln's export of a two-platform build → buildkitd with no cache of its o
   await bk.buildctl(['prune', '--all']);
   const out = path.join(tmp, 'bk-from-kiln');
   const r = await bkBuild(['--import-cache', `type=local,src=${local}`, '--output', `type=local,dest=${out}`]);
-  assert.equal(reused(r.stderr), STEPS, r.stderr);
+  assert.equal(buildctlReused(r.stderr), STEPS, r.stderr);
   for (const p of PLATFORMS) assert.equal(readFileSync(path.join(out, p.replace('/', '_'), 'app', 'ran'), 'utf8'), kilnRanFiles[p], `${p}: BuildKit used kiln's layers`);
 });

@@ -12,15 +12,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRegistry, type TestRegistry } from '../../testing/registry.js';
-import { startBuildkit, type TestBuildkit } from '../../testing/buildkit.js';
-import { kilnOk, testCache } from '../../testing/kiln.js';
+import type { TestRegistry } from '../../testing/registry.js';
+import type { TestBuildkit } from '../../testing/buildkit.js';
+import { buildctlReused, cachedSteps } from '../../testing/buildctl-steps.js';
+import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
+import { kilnOk } from '../../testing/kiln.js';
 
 let reg: TestRegistry;
 let bk: TestBuildkit;
+let fx: BuildkitWithBase | undefined;
 let tmp: string;
 let ctx: string;
 let secret: string;
@@ -58,23 +60,7 @@ const dockerfile = (base: string) =>
     '',
   ].join('\n');
 
-/** buildctl's steps (labelled `[stage-0  2/11]`) taken from a cache: CACHED, or (the last one) only its lazy layers' pulls and extractions. */
-function reused(stderr: string): number {
-  const byStep = new Map<string, string[]>();
-  for (const l of stderr.split('\n')) {
-    const m = /^#(\d+) (.*)$/.exec(l);
-    if (m) byStep.set(m[1]!, [...(byStep.get(m[1]!) ?? []), m[2]!]);
-  }
-  let n = 0;
-  for (const lines of byStep.values()) {
-    if (!lines.some((l) => /^\[(\S+ +)?\s*\d+\/\d+\] (WORKDIR|RUN)/.test(l))) continue;
-    const rest = lines.filter((l) => !/^\[(\S+ +)?\s*\d+\/\d+\] /.test(l) && !/^DONE /.test(l));
-    if (rest.includes('CACHED') || (rest.length > 0 && rest.every((l) => /^(extracting )?sha256:[0-9a-f]{64}( .*)?$/.test(l)))) n++;
-  }
-  return n;
-}
 
-const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
 
 const bkBuild = (extra: string[]) =>
   bk.buildctl([
@@ -93,13 +79,9 @@ function writeContext(dir: string, bound: string): void {
 }
 
 before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-run-hit-'));
-  reg = await startRegistry();
-  bk = await startBuildkit([reg.host]);
-  const base = `${reg.host}/base/busybox:1`;
-  const seed = path.join(tmp, 'seed');
-  await kilnOk(['import', path.join(testCache(), 'busybox-rootfs.tar'), base], { root: seed });
-  await kilnOk(['push', base], { root: seed });
+  fx = await startBuildkitWithBase('kiln-bk-run-hit-');
+  ({ tmp, reg, bk } = fx);
+  const base = fx.base;
   ctx = path.join(tmp, 'ctx');
   writeContext(ctx, 'bound file\n');
   writeFileSync(path.join(ctx, 'Dockerfile'), dockerfile(base));
@@ -117,9 +99,7 @@ before(async () => {
 });
 
 after(async () => {
-  await bk?.stop();
-  await reg?.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  await fx?.stop();
 });
 
 for (const kind of ['local', 'registry'] as const) {
@@ -127,7 +107,7 @@ for (const kind of ['local', 'registry'] as const) {
     const from = kind === 'local' ? `type=local,src=${path.join(tmp, 'bk-cache')}` : `type=registry,ref=${reg.host}/cache/bk-run:max`;
     const dest = path.join(tmp, `kiln-out-${kind}`);
     const r = await kilnBuild(ctx, path.join(tmp, `fresh-${kind}`), ['--cache-from', from, '-o', `type=local,dest=${dest}`]);
-    assert.equal(cached(r.stderr), STEPS, r.stderr);
+    assert.equal(cachedSteps(r.stderr), STEPS, r.stderr);
     assert.equal(readFileSync(path.join(dest, 'app', 'all'), 'utf8'), bkAll, 'the layers are the ones BuildKit made: nothing ran');
   });
 }
@@ -138,7 +118,7 @@ test('a changed bound file misses that RUN and what follows; the steps before it
   writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8'));
   const dest = path.join(tmp, 'kiln-out-changed');
   const r = await kilnBuild(other, path.join(tmp, 'fresh-changed'), ['--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`]);
-  assert.equal(cached(r.stderr), 3, r.stderr);
+  assert.equal(cachedSteps(r.stderr), 3, r.stderr);
   assert.equal(readFileSync(path.join(dest, 'app', 'two'), 'utf8').split('\n')[0], 'bound file, changed', 'the RUN binding f.txt and src ran');
   const all = readFileSync(path.join(dest, 'app', 'all'), 'utf8').split('\n');
   const bk = bkAll.split('\n');
@@ -155,7 +135,7 @@ test("kiln's export (local and registry, mode=max) → buildkitd with no cache o
     await bk.buildctl(['prune', '--all']);
     const out = path.join(tmp, `bk-from-kiln-${imp.replace(/\W/g, '_')}`);
     const r = await bkBuild(['--import-cache', imp, '--output', `type=local,dest=${out}`]);
-    assert.equal(reused(r.stderr), STEPS, `${imp}: ${r.stderr}`);
+    assert.equal(buildctlReused(r.stderr), STEPS, `${imp}: ${r.stderr}`);
     assert.equal(readFileSync(path.join(out, 'app', 'all'), 'utf8'), kilnAll, `${imp}: BuildKit used kiln's layers`);
   }
 });

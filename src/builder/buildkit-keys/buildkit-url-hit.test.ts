@@ -11,26 +11,23 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRegistry, type TestRegistry } from '../../testing/registry.js';
-import { startBuildkit, type TestBuildkit } from '../../testing/buildkit.js';
-import { kilnOk, testCache } from '../../testing/kiln.js';
+import type { TestBuildkit } from '../../testing/buildkit.js';
+import { cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
+import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
+import { kilnOk } from '../../testing/kiln.js';
 
 const BODY = 'remote data\n';
-let reg: TestRegistry;
 let bk: TestBuildkit;
+let fx: BuildkitWithBase | undefined;
 let server: Server;
 let tmp: string;
 let ctx: string;
 let bkBoth: string;
 
-const cached = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ CACHED$/.test(l)).length;
-const stepLines = (stderr: string) => stderr.split('\n').filter((l) => /^#\d+ (CACHED|DONE)/.test(l) || /^#\d+ \[/.test(l));
 
 before(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-bk-url-'));
   server = createServer((req, res) => {
     if (req.url !== '/dl/data.txt') {
       res.statusCode = 404;
@@ -42,12 +39,9 @@ before(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dl/data.txt`;
-  reg = await startRegistry();
-  bk = await startBuildkit([reg.host]);
-  const base = `${reg.host}/base/busybox:1`;
-  const seed = path.join(tmp, 'seed');
-  await kilnOk(['import', path.join(testCache(), 'busybox-rootfs.tar'), base], { root: seed });
-  await kilnOk(['push', base], { root: seed });
+  fx = await startBuildkitWithBase('kiln-bk-url-');
+  ({ tmp, bk } = fx);
+  const base = fx.base;
   ctx = path.join(tmp, 'ctx');
   mkdirSync(ctx);
   const sum = `sha256:${createHash('sha256').update(BODY).digest('hex')}`;
@@ -62,16 +56,14 @@ before(async () => {
 });
 
 after(async () => {
-  await bk?.stop();
-  await reg?.stop();
   server?.close();
-  rmSync(tmp, { recursive: true, force: true });
+  await fx?.stop();
 });
 
 test("BuildKit's local cache (mode=max) → kiln on a fresh root: the three ADDs of a URL and the RUN CACHED, BuildKit's files", async () => {
   const dest = path.join(tmp, 'kiln-out');
   const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'fresh') });
-  assert.equal(cached(r.stderr), 4, stepLines(r.stderr).join('\n'));
+  assert.equal(cachedSteps(r.stderr), 4, stepLines(r.stderr).join('\n'));
   assert.equal(readFileSync(path.join(dest, 'both'), 'utf8'), bkBoth, 'the layers are the ones BuildKit made');
 });
 
@@ -88,6 +80,6 @@ test("kiln's export (local, mode=max) → buildkitd with no cache of its own: th
   const steps = new Set(r.stderr.split('\n').flatMap((l) => (/^#\d+ \[\d\/\d\] (ADD|RUN)/.test(l) ? [l.replace(/^#\d+ /, '')] : [])));
   assert.equal(steps.size, 4, r.stderr);
   // The last step's lazy layers may show as pulls and DONE in place of CACHED (buildkit-hit.test.ts): the RUN's uuid says it did not run.
-  assert.ok(cached(r.stderr) >= 3, r.stderr);
+  assert.ok(cachedSteps(r.stderr) >= 3, r.stderr);
   assert.equal(readFileSync(path.join(out, 'both'), 'utf8'), kilnBoth, "BuildKit used kiln's layers: no ADD nor the RUN ran");
 });
