@@ -10,18 +10,18 @@
 #   med / mn X…         median / minimum of numbers
 # kiln as users run it: the one executable dist/kiln (npm run package) when it exists, else the module tree
 # (node dist/cli/main.js); $kiln_desc says which, for the header. AGENT_NODE_OPTS / CLIENT_NODE_OPTS
-# (e.g. --cpu-prof --cpu-prof-dir=DIR) are node's command-line options for the module tree and
-# NODE_OPTIONS for the executable.
+# (e.g. --cpu-prof --cpu-prof-dir=DIR, which the executable does not take) run that side as the module
+# tree with those node options.
 base=docker.io/bench/busybox:1
 if [ -x dist/kiln ]; then kiln_desc="dist/kiln (the packaged executable)"; else kiln_desc="node dist/cli/main.js (no dist/kiln: npm run package makes it)"; fi
 # kiln_opts "NODE OPTIONS" ARGS…: kiln with node options.
 kiln_opts() {
   local opts=$1; shift
-  if [ -x dist/kiln ]; then NODE_OPTIONS="$opts" dist/kiln "$@"; else node $opts dist/cli/main.js "$@"; fi
+  if [ -x dist/kiln ] && [ -z "$opts" ]; then dist/kiln "$@"; else node $opts dist/cli/main.js "$@"; fi
 }
 kiln_exec() {
   local opts=$1; shift
-  if [ -x dist/kiln ]; then NODE_OPTIONS="$opts" exec dist/kiln "$@"; else exec node $opts dist/cli/main.js "$@"; fi
+  if [ -x dist/kiln ] && [ -z "$opts" ]; then exec dist/kiln "$@"; else exec node $opts dist/cli/main.js "$@"; fi
 }
 now() { date +%s.%N; }
 timed() { local t0 t1; t0=$(now); "$@" >/dev/null; t1=$(now); echo "$t1 - $t0" | bc; }
