@@ -13,15 +13,17 @@
 # (e.g. --cpu-prof --cpu-prof-dir=DIR, which the executable does not take) run that side as the module
 # tree with those node options.
 base=docker.io/bench/busybox:1
-if [ -x dist/kiln ]; then kiln_desc="dist/kiln (the packaged executable)"; else kiln_desc="node dist/cli/main.js (no dist/kiln: npm run package makes it)"; fi
+# KILN_EXE=PATH measures another packaged kiln (e.g. a copy of the previous commit's dist/kiln).
+exe=${KILN_EXE:-dist/kiln}
+if [ -x "$exe" ]; then kiln_desc="$exe (the packaged executable)"; else kiln_desc="node dist/cli/main.js (no dist/kiln: npm run package makes it)"; fi
 # kiln_opts "NODE OPTIONS" ARGS…: kiln with node options.
 kiln_opts() {
   local opts=$1; shift
-  if [ -x dist/kiln ] && [ -z "$opts" ]; then dist/kiln "$@"; else node $opts dist/cli/main.js "$@"; fi
+  if [ -x "$exe" ] && [ -z "$opts" ]; then "$exe" "$@"; else node $opts dist/cli/main.js "$@"; fi
 }
 kiln_exec() {
   local opts=$1; shift
-  if [ -x dist/kiln ] && [ -z "$opts" ]; then exec dist/kiln "$@"; else exec node $opts dist/cli/main.js "$@"; fi
+  if [ -x "$exe" ] && [ -z "$opts" ]; then exec "$exe" "$@"; else exec node $opts dist/cli/main.js "$@"; fi
 }
 now() { date +%s.%N; }
 timed() { local t0 t1; t0=$(now); "$@" >/dev/null; t1=$(now); echo "$t1 - $t0" | bc; }
@@ -49,8 +51,8 @@ remote_setup() {
   # exec: $agent_pid is the agent's own process (its CPU is read from /proc/PID/stat)
   ( kiln_exec "${AGENT_NODE_OPTS:-}" --root "$aroot" agent --listen "tcp://127.0.0.1:$port" >"$work/agent.log" 2>&1 ) &
   agent_pid=$!
-  for _ in $(seq 600); do grep -q '^ready' "$work/agent.log" && break; sleep 0.1; done
-  grep -q '^ready' "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
+  for _ in $(seq 600); do grep -qs '^ready' "$work/agent.log" && break; sleep 0.1; done
+  grep -qs '^ready' "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
   export XDG_CACHE_HOME=$work/client-cache
 }
 rb() { KILN_HOST=tcp://127.0.0.1:$port KILN_CERT_PATH=$aroot/agent/tls kiln_opts "${CLIENT_NODE_OPTS:-}" --root "$work/client-root" build -q --build-arg "BASE=$base" -t bench/app:1 "$@" "$ctx"; }
