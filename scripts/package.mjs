@@ -75,6 +75,10 @@ const esbuild = await import('esbuild');
 // (require) its whole module.exports, which is what bundling it inline gives.
 const SPLITS = {
   'kube.cjs': { ids: ['@kubernetes/client-node', '@kubernetes/client-node/dist/web-socket-handler.js'], by: 'names' },
+  // The port-forward alone (and ws), for the kube backend's everyday command, which makes no other
+  // call through the library (src/kube/lite-config.ts): kube.cjs, the API groups, stays unloaded.
+  // Its few modules are also inside kube.cjs; they hold no state that the two copies would share.
+  'kube-forward.cjs': { ids: ['@kubernetes/client-node/dist/portforward.js'], by: 'names' },
   'undici.cjs': { ids: ['undici'], by: 'names' },
   'grpc.cjs': { ids: ['@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'], by: 'require' },
   'tar.cjs': { ids: ['tar-stream'], by: 'require' },

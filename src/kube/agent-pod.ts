@@ -31,8 +31,13 @@ export function notInstalled(k: Kube) {
  * looks the agent up with readyAgentPod, which says what is wrong).
  */
 export async function agentPodIfReady(k: Kube, a: Apis, name: string): Promise<V1Pod | undefined> {
+  return agentPodReadyBy(() => a.core.readNamespacedPod({ name, namespace: k.namespace }));
+}
+
+/** agentPodIfReady with the pod read by `read` (the API client, or ./lite-config's GET of its JSON). */
+export async function agentPodReadyBy(read: () => Promise<V1Pod>): Promise<V1Pod | undefined> {
   try {
-    const p = await a.core.readNamespacedPod({ name, namespace: k.namespace });
+    const p = await read();
     if (p.metadata?.deletionTimestamp || p.metadata?.labels?.['app.kubernetes.io/name'] !== AGENT) return undefined;
     return podVerdict(p, '').state === 'ready' ? p : undefined;
   } catch {

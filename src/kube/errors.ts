@@ -4,7 +4,6 @@
  * timeout, TLS), unauthenticated, forbidden (RBAC: which verb on what), not
  * found, and anything else with the API's own message.
  */
-import { ApiException } from '@kubernetes/client-node';
 import { internal, isKilnError, KilnError, notFound, permissionDenied, unauthenticated, unavailable, alreadyExists } from '../errors.js';
 
 export interface Target {
@@ -27,6 +26,15 @@ function statusMessage(body: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The client library's ApiException (HTTP status in `code`, the answer in `body`), told by its shape:
+ * importing the class would load the library's whole index for every command that can fail.
+ */
+function apiStatus(e: unknown): { code: number; body: unknown } | undefined {
+  const x = e as { code?: unknown; body?: unknown; headers?: unknown } | undefined;
+  return e instanceof Error && typeof x?.code === 'number' && 'body' in x && 'headers' in x ? (x as { code: number; body: unknown }) : undefined;
+}
+
 export function where(t: Target): string {
   return `context "${t.context}" (${t.server})`;
 }
@@ -35,10 +43,11 @@ export function where(t: Target): string {
 export function kubeError(e: unknown, t: Target, what: string): KilnError {
   if (isKilnError(e)) return e;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (e instanceof ApiException) {
-    const msg = statusMessage(e.body) ?? `HTTP ${e.code}`;
+  const api = apiStatus(e);
+  if (api) {
+    const msg = statusMessage(api.body) ?? `HTTP ${api.code}`;
     const opts = { cause: e };
-    switch (e.code) {
+    switch (api.code) {
       case 401:
         return unauthenticated(`the API server of ${where(t)} refused the credentials (${what}): ${msg}`, { ...opts, hint: 'renew them (kubectl get nodes should work), or pick another context with -x' });
       case 403:
@@ -48,7 +57,7 @@ export function kubeError(e: unknown, t: Target, what: string): KilnError {
       case 409:
         return alreadyExists(`${what}: ${msg}`, opts);
       default:
-        return internal(`${what}: the API server of ${where(t)} answered ${e.code}: ${msg}`, opts);
+        return internal(`${what}: the API server of ${where(t)} answered ${api.code}: ${msg}`, opts);
     }
   }
   if (typeof code === 'string' && (UNREACHABLE.has(code) || code.startsWith('ERR_TLS') || code.includes('CERT'))) {
@@ -72,7 +81,7 @@ export async function call<T>(t: Target, what: string, fn: () => Promise<T>): Pr
 
 /** True when an API call failed with this HTTP status. */
 export function isStatus(e: unknown, status: number): boolean {
-  if (e instanceof ApiException) return e.code === status;
-  if (isKilnError(e) && e.cause instanceof ApiException) return e.cause.code === status;
+  if (apiStatus(e)) return apiStatus(e)!.code === status;
+  if (isKilnError(e) && apiStatus(e.cause)) return apiStatus(e.cause)!.code === status;
   return false;
 }

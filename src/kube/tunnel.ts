@@ -8,11 +8,17 @@
  */
 import net from 'node:net';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { PortForward } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+// The module alone, not the package's index (every API group): a command that only tunnels loads little.
+import { PortForward } from '@kubernetes/client-node/dist/portforward.js';
 import type { KilnError } from '../errors.js';
 import { notFound, permissionDenied, unauthenticated, unavailable } from '../errors.js';
 import { kubeError, where } from './errors.js';
-import type { Kube } from './kubeconfig.js';
+import type { Target } from './errors.js';
+import type { WsConfig } from './lite-config.js';
+
+/** Where to forward: the client library's KubeConfig or ./lite-config's stand-in, the namespace, and names for messages. */
+export type TunnelTarget = Target & { namespace: string; kc: WsConfig | KubeConfig };
 
 export interface Tunnel {
   /** `tcp://127.0.0.1:PORT`. */
@@ -26,7 +32,7 @@ export interface Tunnel {
 type Socketish = { close(): void; on(ev: string, fn: (...a: unknown[]) => void): void; readyState: number };
 
 /** A failed WebSocket upgrade (`Unexpected server response: 403`) or dial → one line naming the pod. */
-function forwardError(e: unknown, k: Kube, pod: string, port: number): KilnError {
+function forwardError(e: unknown, k: TunnelTarget, pod: string, port: number): KilnError {
   const m = /Unexpected server response: (\d+)/.exec((e as Error)?.message ?? '');
   const target = `pod ${k.namespace}/${pod} port ${port}`;
   switch (m?.[1]) {
@@ -49,7 +55,7 @@ function forwardError(e: unknown, k: Kube, pod: string, port: number): KilnError
  * tunnel, dialled at once); not for a user's port (`run -p`), whose first client may come much
  * later, or before the process listens.
  */
-export async function openTunnel(k: Kube, pod: string, port: number, listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 }, o: { reuseProbe?: boolean } = {}): Promise<Tunnel> {
+export async function openTunnel(k: TunnelTarget, pod: string, port: number, listen: { host: string; port: number } = { host: '127.0.0.1', port: 0 }, o: { reuseProbe?: boolean } = {}): Promise<Tunnel> {
   const errors: string[] = [];
   const errSink = () =>
     new Writable({
@@ -60,7 +66,7 @@ export async function openTunnel(k: Kube, pod: string, port: number, listen: { h
         cb();
       },
     });
-  const forward = (output: Writable, input: Readable) => new PortForward(k.kc, true).portForward(k.namespace, pod, [port], output, errSink(), input) as Promise<Socketish>;
+  const forward = (output: Writable, input: Readable) => new PortForward(k.kc as KubeConfig, true).portForward(k.namespace, pod, [port], output, errSink(), input) as Promise<Socketish>;
 
   // Fail here, in one line, when the forward cannot be opened at all (no rights, no pod, no server).
   // With reuseProbe, the WebSocket that proves it is kept for the first connection (the gRPC

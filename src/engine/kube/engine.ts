@@ -10,18 +10,18 @@
 import path from 'node:path';
 import type { Engine, EngineInfo } from '../engine.js';
 import type { ContainerEngine } from '../containers.js';
-import { kubeContainers } from './containers/engine.js';
 import { failedPrecondition, isKilnError, KilnError } from '../../errors.js';
 import type { TlsFiles } from '../../tls/client.js';
 import type { V1Pod } from '@kubernetes/client-node';
-import { apis, type Apis } from '../../kube/api.js';
+import type { Apis } from '../../kube/api.js';
 import { forgetCachedAgent, readCachedAgent, writeCachedAgent } from '../../kube/agent-cache.js';
-import { agentPodIfReady, readDaemonSet, readyAgentPod, notInstalled } from '../../kube/agent-pod.js';
+import { agentPodIfReady, agentPodReadyBy, readDaemonSet, readyAgentPod, notInstalled } from '../../kube/agent-pod.js';
 import { clientCertDir, clientTlsFiles, hasClientCerts } from '../../kube/client-certs.js';
 import { where } from '../../kube/errors.js';
-import { loadKube, type Kube, type KubeFlags } from '../../kube/kubeconfig.js';
+import type { Kube, KubeFlags } from '../../kube/kubeconfig.js';
+import { loadLiteKube, type LiteKube } from '../../kube/lite-config.js';
 import { AGENT_PORT } from '../../kube/names.js';
-import { openTunnel, type Tunnel } from '../../kube/tunnel.js';
+import { openTunnel, type Tunnel, type TunnelTarget } from '../../kube/tunnel.js';
 
 export interface KubeInfo {
   context: string;
@@ -36,35 +36,53 @@ export interface KubeInfo {
 /** Opens the agent's client at a tcp:// address (the remote backend's openRemoteEngine). */
 export type OpenAgentClient = (opts: { host: string; tls: TlsFiles; label: string }) => Promise<Engine>;
 
+/** The client library's KubeConfig and API clients: loaded only when a command needs more than ../../kube/lite-config gives. */
+type Full = () => Promise<{ k: Kube; a: Apis }>;
+function fullKube(flags: KubeFlags): Full {
+  let loaded: Promise<{ k: Kube; a: Apis }> | undefined;
+  return () =>
+    (loaded ??= Promise.all([import('../../kube/kubeconfig.js'), import('../../kube/api.js')]).then(([{ loadKube }, { apis }]) => {
+      const k = loadKube(flags);
+      return { k, a: apis(k) };
+    }));
+}
+
 /**
  * The agent's pod and a tunnel to it. The pod the last command reached (./agent-cache) is tried
- * first, its GET and the tunnel at the same time; when it is not the ready agent any more, the
- * ready pod is looked up (waiting for one starting) and remembered.
+ * first, its GET and the tunnel at the same time (with a plain kubeconfig, without loading the
+ * client library's API groups); when it is not the ready agent any more, the ready pod is looked
+ * up (waiting for one starting) and remembered.
  */
-async function agentTunnel(k: Kube, a: Apis, certs: string): Promise<{ pod: V1Pod; tunnel: Tunnel }> {
+async function agentTunnel(k: TunnelTarget, lite: LiteKube | undefined, full: Full, certs: string): Promise<{ pod: V1Pod; tunnel: Tunnel }> {
   const cached = await readCachedAgent(certs);
   if (cached) {
-    const [pod, tunnel] = await Promise.all([agentPodIfReady(k, a, cached.pod), openTunnel(k, cached.pod, AGENT_PORT, undefined, { reuseProbe: true }).catch(() => undefined)]);
+    const check = lite
+      ? agentPodReadyBy(async () => (await lite.get(`/api/v1/namespaces/${encodeURIComponent(lite.namespace)}/pods/${encodeURIComponent(cached.pod)}`)) as V1Pod)
+      : full().then(({ k: fk, a }) => agentPodIfReady(fk, a, cached.pod));
+    const [pod, tunnel] = await Promise.all([check, openTunnel(k, cached.pod, AGENT_PORT, undefined, { reuseProbe: true }).catch(() => undefined)]);
     if (pod && tunnel) return { pod, tunnel };
     await tunnel?.close();
   }
-  const pod = await readyAgentPod(k, a);
+  const { k: fk, a } = await full();
+  const pod = await readyAgentPod(fk, a);
   const tunnel = await openTunnel(k, pod.metadata!.name!, AGENT_PORT, undefined, { reuseProbe: true });
   await writeCachedAgent(certs, { pod: pod.metadata!.name!, node: pod.spec?.nodeName ?? '' });
   return { pod, tunnel };
 }
 
 export async function openKubeEngine(flags: KubeFlags, openAgentClient: OpenAgentClient): Promise<Engine> {
-  const k = loadKube(flags);
-  const a = apis(k);
+  const lite = await loadLiteKube(flags);
+  const full = fullKube(flags);
+  const k: TunnelTarget = lite ?? (await full()).k;
   const certs = clientCertDir(k.server, k.namespace);
   if (!(await hasClientCerts(certs))) {
-    if (!(await readDaemonSet(k, a))) throw notInstalled(k);
+    const { k: fk, a } = await full();
+    if (!(await readDaemonSet(fk, a))) throw notInstalled(fk);
     throw failedPrecondition(`no client certificate for the kiln agent in ${where(k)}, namespace ${k.namespace} (looked in ${certs})`, {
       hint: 'copy ca.pem, cert.pem and key.pem there from the machine that ran kiln install, or run kiln install --force here',
     });
   }
-  const { pod, tunnel } = await agentTunnel(k, a, certs);
+  const { pod, tunnel } = await agentTunnel(k, lite, full, certs);
   const podName = pod.metadata!.name!;
   const kube: Omit<KubeInfo, 'tunnel'> = { context: k.context, server: k.server, namespace: k.namespace, pod: podName, node: pod.spec?.nodeName ?? '?' };
   const label = `${k.namespace}/${podName} on node ${kube.node} (context "${k.context}")`;
@@ -112,8 +130,7 @@ export async function openKubeEngine(flags: KubeFlags, openAgentClient: OpenAgen
  * images the builder node has, and closed with the rest.
  */
 export async function openKubeContainers(flags: KubeFlags, openAgentClient: OpenAgentClient, o: { root: string; warn(line: string): void }): Promise<{ containers: ContainerEngine; close(): Promise<void> }> {
-  const k = loadKube(flags);
-  const a = apis(k);
+  const [{ k, a }, { kubeContainers }] = await Promise.all([fullKube(flags)(), import('./containers/engine.js')]);
   let node: Promise<string> | undefined;
   let agent: Promise<Engine> | undefined;
   const containers = kubeContainers({

@@ -13,6 +13,7 @@ export async function remoteBuild(conn: AgentConnection, opts: BuildOptions): Pr
   refuseLocalOnly(opts, conn.host);
   let prepared: PreparedBuild | undefined;
   const call = { host: conn.host, open: () => conn.duplex('Build'), failure: conn.failure.bind(conn), chunkSize: CHUNK_SIZE };
+  conn.warm(); // the handshake while the context is scanned
   try {
     return await runRemoteBuild(call, opts, async () => (prepared = await prepareBuild(opts, conn.host)));
   } finally {

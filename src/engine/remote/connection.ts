@@ -139,6 +139,14 @@ export class AgentConnection {
     return call;
   }
 
+  /**
+   * Starts connecting (TCP, TLS handshake, HTTP/2 settings) without a call, so the work a command
+   * does before its first call (a build's context scan) overlaps the handshake's round trips.
+   */
+  warm(): void {
+    this.client.getChannel().getConnectivityState(true);
+  }
+
   close(): void {
     this.calls.cancelAll();
     this.client.close();
