@@ -14,6 +14,8 @@
 # tree with those node options.
 base=docker.io/bench/busybox:1
 # KILN_EXE=PATH measures another packaged kiln (e.g. a copy of the previous commit's dist/kiln).
+# Without it, dist/kiln is packaged again first when older than its sources (bench/lib/kiln-exe.sh).
+if [ -z "${KILN_EXE:-}" ]; then . bench/lib/kiln-exe.sh; kiln_exe; fi
 exe=${KILN_EXE:-dist/kiln}
 if [ -x "$exe" ]; then kiln_desc="$exe (the packaged executable)"; else kiln_desc="node dist/cli/main.js (no dist/kiln: npm run package makes it)"; fi
 # kiln_opts "NODE OPTIONS" ARGS…: kiln with node options.
