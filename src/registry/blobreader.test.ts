@@ -82,3 +82,42 @@ test('a registry that stops sending is a stall even while the consumer is slow',
     await reg.stop();
   }
 });
+
+test('a download that fails for good still hands over every byte it received before the error (a resume starts after them)', limit, async () => {
+  const img = tinyImage(600_000);
+  const sent = 500_000;
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (req, res, _n, r) => {
+      if (!req.url!.includes('/blobs/')) return false;
+      const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+      const headers = { 'content-length': String(img.layer.size - from) };
+      // the first answer sends 500,000 bytes, each resume none; each is then reset
+      r.resetAfter(res, headers, img.layer.bytes.subarray(from, from === 0 ? sent : from), from ? 206 : 200);
+      return true;
+    },
+  });
+  try {
+    const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest, { size: img.layer.size });
+    let got = 0;
+    let at = -1;
+    await assert.rejects(
+      (async () => {
+        for await (const c of stream) {
+          // after its first chunk the consumer is slow: the rest waits in the stream's buffer when the last attempt fails
+          if (got === 0) await sleep(800);
+          got += (c as Buffer).length;
+        }
+      })(),
+      (e: unknown) => {
+        assert.ok(isKilnError(e, 'UNAVAILABLE'), String(e));
+        at = Number(/connection dropped 2 times \(at byte (\d+)\)/.exec(e.message)?.[1]);
+        return true;
+      },
+    );
+    assert.ok(at > 0 && at <= sent, `received ${at} of the ${sent} bytes sent`);
+    assert.equal(got, at, 'every received byte reached the consumer before the error');
+  } finally {
+    await reg.stop();
+  }
+});

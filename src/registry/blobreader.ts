@@ -176,18 +176,18 @@ class BlobStream extends Readable {
     drop(body);
     const o = this.o;
     const code = netErrorCode(e);
-    if (!isRetryableError(code)) return void this.destroy(e as Error);
+    if (!isRetryableError(code)) return void this.failAfterBuffered(e as Error);
     if (++this.failures >= o.attempts) {
       const pos = this.pos;
       if (isStallError(code)) {
-        return void this.destroy(
+        return void this.failAfterBuffered(
           unavailable(
             `blob ${o.digest} from ${o.source} stalled at byte ${pos}: less than ${READ_PROGRESS_BYTES / 1024} KiB in ${formatSeconds(o.readMs)}, ${this.failures} attempts`,
             { cause: e, hint: `the registry or a proxy in front of it stopped sending; try again later (${TIMEOUT_ENV.readMs} sets the limit)` },
           ),
         );
       }
-      return void this.destroy(
+      return void this.failAfterBuffered(
         unavailable(`blob ${o.digest} from ${o.source}: connection dropped ${this.failures} times (at byte ${pos})`, { cause: e, hint: 'try again; kiln resumes from where it stopped' }),
       );
     }
@@ -202,6 +202,25 @@ class BlobStream extends Readable {
         this.attach(res);
       })
       .catch((err: unknown) => this.destroy(err as Error));
+  }
+
+  /** An error that ends the download: said after the bytes already received are read (a resume starts after them). */
+  private failing: Error | undefined;
+
+  private failAfterBuffered(err: Error): void {
+    if (this.readableLength === 0) return void this.destroy(err);
+    this.failing = err;
+  }
+
+  override read(size?: number): unknown {
+    const chunk = super.read(size);
+    const err = this.failing;
+    if (err && this.readableLength === 0 && !this.destroyed) {
+      this.failing = undefined;
+      // after the consumer has this chunk
+      process.nextTick(() => this.destroy(err));
+    }
+    return chunk;
   }
 
   private stopClock(): void {
