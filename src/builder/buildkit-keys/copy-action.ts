@@ -111,3 +111,6 @@ export function selectorDigest(paths: string[]): string {
   const sorted = [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).reverse();
   return sha256(sorted.join('\0'));
 }
+
+/** The file op of a plain COPY of one context path (no flags): `src` the source's base name ("/" for the context), `dest` resolved. */
+export const copyDigest = (a: { src: string; dest: string }): string => fileOpDigest([copyActionJson({ src: a.src, dest: a.dest })], copyIndexes(1, 2));

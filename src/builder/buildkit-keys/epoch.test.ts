@@ -12,7 +12,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyDigest, execDigest, mkdirDigest } from './keys.js';
+import { execDigest, mkdirDigest } from './keys.js';
+import { copyDigest } from './copy-action.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -75,29 +75,6 @@ export function chainName(recordDigest: string, inputs: { chain: string; selecto
   return sha256(JSON.stringify([recordDigest, inputs.map((i) => [i.chain, i.selector ?? ''])]));
 }
 
-/** What a plain `COPY <src> <dest>` of the context becomes: the copy action's fields BuildKit hashes. */
-export interface CopyAction {
-  /** The source's base name (BuildKit hashes the selector path separately, through the content checksum). */
-  src: string;
-  /** The destination as the frontend resolved it (absolute; a trailing "/" kept). */
-  dest: string;
-}
-
-/** The file op of a plain COPY from the context (no --chown/--chmod/--link/--parents/--exclude): its digest. */
-export function copyDigest(a: CopyAction): string {
-  const action = goJson({
-    src: a.src,
-    dest: a.dest,
-    mode: -1,
-    followSymlink: true,
-    dirCopyContents: true,
-    createDestPath: true,
-    allowWildcard: true,
-    allowEmptyWildcard: true,
-    timestamp: -1,
-  });
-  return sha256(goJson({ Type: 'buildkit.file.v0', Actions: [Buffer.from(action).toString('base64')] }));
-}
 
 /**
  * The header part of contenthash's checksum of a regular file (tar header

@@ -15,7 +15,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { contentRecord, copyDigest, rootKey, sha256 } from './keys.js';
+import { contentRecord, rootKey, sha256 } from './keys.js';
+import { copyDigest } from './copy-action.js';
 import { dirChecksum, entryHeader, treeChecksum } from './tree-checksum.js';
 import { measuredContext } from './measured-context.js';
 
