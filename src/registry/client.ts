@@ -6,7 +6,7 @@
 import { fetch } from 'undici';
 import { kilnVersion } from '../version.js';
 import { DockerConfigCredentials } from './credentials.js';
-import { allowsHttp, defaultEndpoint, resolveEndpoints, type Endpoint } from './endpoints.js';
+import { defaultEndpoint, pingSchemes, resolveEndpoints, type Endpoint } from './endpoints.js';
 import { MirroredRepository } from './mirrored.js';
 import { loadRegistriesConfig, type RegistriesConfig, type RegistryAuthConfig } from './registries.js';
 import { EndpointRepository } from './remote.js';
@@ -75,7 +75,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       tokens,
       dispatcher,
       ping() {
-        const schemes: ('https' | 'http')[] = ep.scheme ? [ep.scheme] : allowsHttp(ep.host, cfg) ? ['https', 'http'] : ['https'];
+        const schemes = pingSchemes(ep, cfg);
         const key = `${ep.host}|${ep.prefix}|${schemes.join(',')}`;
         let p = pings.get(key);
         if (!p) {

@@ -33,6 +33,21 @@ export function allowsHttp(host: string, cfg: RegistriesConfig): boolean {
   return isLoopback(host) || (cfg.insecure ?? []).includes(host);
 }
 
+/**
+ * The schemes to ping, in order. A mirror URL's own; https alone where plain HTTP is not allowed;
+ * https then http for a host listed as insecure (Docker's order). A loopback host without TLS
+ * settings (Docker and containerd allow both schemes there unconfigured) is asked over plain HTTP
+ * first: nothing sits between, and the https attempt a plain registry refuses costs a TLS setup
+ * (Node reads and parses the system's CA bundle, about 80 ms); a TLS registry on loopback answers
+ * that plain request with a 400, and https is asked next (ping.ts).
+ */
+export function pingSchemes(ep: Endpoint, cfg: RegistriesConfig): ('https' | 'http')[] {
+  if (ep.scheme) return [ep.scheme];
+  if (!allowsHttp(ep.host, cfg)) return ['https'];
+  const tls = cfg.configs?.[ep.host]?.tls;
+  return isLoopback(ep.host) && !tls && !(cfg.insecure ?? []).includes(ep.host) ? ['http', 'https'] : ['https', 'http'];
+}
+
 function rewritePath(repoPath: string, rewrite: Record<string, string> | undefined): string {
   for (const [re, replacement] of Object.entries(rewrite ?? {})) {
     const rx = new RegExp(re);

@@ -3,8 +3,8 @@
  * answer is read to its end (transport/discard.ts), not cancelled, so the
  * next request does not open a new connection (a new TLS handshake on a
  * remote registry); uploads and downloads reuse theirs. A real docker-registry behind a TCP proxy
- * on loopback that counts the connections carrying plain HTTP (kiln first
- * tries https on loopback: that connection fails and is not counted).
+ * on loopback that counts the connections carrying plain HTTP (the ping's
+ * too: kiln asks a loopback registry over plain HTTP first).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,8 @@ interface CountingProxy {
   host: string;
   /** connections whose first bytes were an HTTP request */
   plain(): number;
+  /** connections whose first bytes were something else (a TLS handshake) */
+  other(): number;
   close(): Promise<void>;
 }
 
@@ -24,11 +26,13 @@ async function countingProxy(target: string): Promise<CountingProxy> {
   const [targetHost, targetPort] = target.split(':') as [string, string];
   const sockets = new Set<net.Socket>();
   let plain = 0;
+  let other = 0;
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(targetPort), targetHost);
     sockets.add(client).add(upstream);
     client.once('data', (first: Buffer) => {
       if (/^[A-Z]+ \//.test(first.toString('latin1', 0, 16))) plain++;
+      else other++;
     });
     const drop = () => (client.destroy(), upstream.destroy());
     client.on('error', drop).on('close', drop);
@@ -39,6 +43,7 @@ async function countingProxy(target: string): Promise<CountingProxy> {
   return {
     host: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     plain: () => plain,
+    other: () => other,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -59,6 +64,7 @@ test('ping, HEAD, two blob uploads (POST, PUT) and a download reuse their connec
   const blob = randomBlob(200_000);
   assert.equal(await repo.statBlob(blob.digest), undefined); // ping, then HEAD
   assert.equal(proxy.plain(), 1);
+  assert.equal(proxy.other(), 0); // no https attempt against a plain-HTTP loopback registry
   // docker-registry closes the connection after a HEAD answered 404 (Connection: close)
   await repo.pushBlob(blob, async () => streamOf(blob.bytes)); // POST, then PUT
   const afterFirst = proxy.plain();

@@ -9,7 +9,7 @@ import { tempDir, removeDir } from '../testing/tempdir.js';
 import { isKilnError } from '../errors.js';
 import { createRegistryClient } from './client.js';
 import { loadRegistriesConfig } from './registries.js';
-import { allowsHttp, apiHost, isLoopback, resolveEndpoints } from './endpoints.js';
+import { allowsHttp, apiHost, defaultEndpoint, isLoopback, pingSchemes, resolveEndpoints } from './endpoints.js';
 
 const noCreds = { get: async () => undefined };
 
@@ -150,4 +150,15 @@ test('plain HTTP is allowed for loopback hosts and insecure registries only', ()
   assert.equal(apiHost('docker.io'), 'registry-1.docker.io');
   assert.equal(apiHost('index.docker.io'), 'registry-1.docker.io');
   assert.equal(apiHost('ghcr.io'), 'ghcr.io');
+});
+
+test('ping order: loopback asked over plain HTTP first unless it has TLS settings; insecure hosts https first', () => {
+  const ep = (host: string) => defaultEndpoint(host, 'a/b');
+  assert.deepEqual(pingSchemes(ep('127.0.0.1:5000'), {}), ['http', 'https']);
+  assert.deepEqual(pingSchemes(ep('localhost:5000'), {}), ['http', 'https']);
+  assert.deepEqual(pingSchemes(ep('127.0.0.1:5000'), { configs: { '127.0.0.1:5000': { tls: { ca_file: '/ca.pem' } } } }), ['https', 'http']);
+  assert.deepEqual(pingSchemes(ep('127.0.0.1:5000'), { insecure: ['127.0.0.1:5000'] }), ['https', 'http']);
+  assert.deepEqual(pingSchemes(ep('10.0.0.1:5000'), { insecure: ['10.0.0.1:5000'] }), ['https', 'http']);
+  assert.deepEqual(pingSchemes(ep('example.com'), {}), ['https']);
+  assert.deepEqual(pingSchemes(resolveEndpoints({ mirrors: { 'example.com': { endpoint: ['http://127.0.0.1:5000'] } } }, 'example.com', 'a/b', false)[0]!, {}), ['http']);
 });
