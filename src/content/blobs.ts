@@ -7,7 +7,7 @@ import { isErrno, notFound } from '../errors.js';
 import { blobPath } from './digest.js';
 import { ifExists, writing } from '../util/fsutil.js';
 import { FileIngestWriter } from './ingest.js';
-import type { Leases } from './lease.js';
+import type { Lease, Leases } from './lease.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from './store.js';
 
 const hexRe = /^[a-f0-9]{64}$/;
@@ -16,7 +16,14 @@ export class LayoutContentStore implements ContentStore {
   constructor(
     readonly root: string,
     private readonly leases: Leases,
+    /** the lease this view's writes go to; without it, the process's default lease */
+    private readonly lease?: Lease,
   ) {}
+
+  /** This store with its writes recorded in `lease`. */
+  under(lease: Lease): LayoutContentStore {
+    return new LayoutContentStore(this.root, this.leases, lease);
+  }
 
   private missing(digest: string, e: unknown): never {
     throw notFound(`content ${digest}: not found in kiln store ${this.root}`, {
@@ -54,7 +61,7 @@ export class LayoutContentStore implements ContentStore {
   }
 
   writer(key: string): Promise<IngestWriter> {
-    return FileIngestWriter.open(this.root, key, this.leases.current());
+    return FileIngestWriter.open(this.root, key, this.lease ?? this.leases.current());
   }
 
   /**

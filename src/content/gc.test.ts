@@ -16,10 +16,10 @@ test('GC keeps what tags, extra roots and live leases reach, and frees the rest'
   const tagged = await tinyImage({ files: [{ a: '1' }, { b: '2' }] });
   const untagged = await tinyImage({ files: [{ c: '3' }] });
   const rooted = await tinyImage({ files: [{ d: '4' }] });
-  await withLease(store, async () => {
-    await storeImage(store, tagged, 'docker.io/library/tagged:latest');
-    await storeImage(store, untagged);
-    await storeImage(store, rooted);
+  await withLease(store, async (s) => {
+    await storeImage(s, tagged, 'docker.io/library/tagged:latest');
+    await storeImage(s, untagged);
+    await storeImage(s, rooted);
   });
 
   // A process that wrote a blob and has not tagged it yet.
@@ -54,8 +54,8 @@ test('GC keeps what tags, extra roots and live leases reach, and frees the rest'
   assert.equal((await run(process.execPath, [killed])).signal, 'SIGKILL');
 
   const leased = Buffer.from('written under a lease');
-  const during = await withLease(store, async () => {
-    await store.content.writeBytes(leased);
+  const during = await withLease(store, async (s) => {
+    await s.content.writeBytes(leased);
     return collectGarbage(store, [rooted.manifest]);
   });
   const removed = during.removed.map((b) => b.digest).sort();

@@ -3,11 +3,11 @@
  * verified, resumable ingests, atomic tags, leases, GC and check.
  *
  *   const store = await openStore(root);                 // creates the layout if new
- *   await withLease(store, async (lease) => {            // blobs below are safe from GC
- *     const w = await store.content.writer(digest);      // resumes after a crash: w.offset
+ *   await withLease(store, async (leased, lease) => {    // blobs written through `leased` are safe from GC
+ *     const w = await leased.content.writer(digest);     // resumes after a crash: w.offset
  *     await w.write(body); await w.commit({ digest, size });
  *     await lease.add(reusedDigest);                     // protect blobs you skipped (add, then stat)
- *     await store.refs.set('docker.io/library/busybox:latest', manifestDescriptor);
+ *     await leased.refs.set('docker.io/library/busybox:latest', manifestDescriptor);
  *   });
  *   await collectGarbage(store);                         // `kiln system prune`
  *   await checkStore(store);                             // `kiln system check`

@@ -33,13 +33,21 @@ export interface LocalStore {
   readonly compressed: LayoutCompressedForms;
   /** The store-wide lock file (index.json updates, lease updates, GC). */
   readonly lockPath: string;
+  /** withLease(this store, fn) */
+  withLease<T>(fn: (leased: LocalStore, lease: Lease) => Promise<T>): Promise<T>;
   /** Releases this process's default lease. */
   close(): Promise<void>;
 }
 
-/** Runs `fn` under a fresh lease: blobs it writes stay safe from GC until it settles. */
-export function withLease<T>(store: LocalStore, fn: (lease: Lease) => Promise<T>): Promise<T> {
-  return store.leases.with(fn);
+/**
+ * Runs `fn` under a fresh lease: blobs it writes through `leased` (this store, its writes recorded in
+ * the lease) stay safe from GC until it settles.
+ */
+export function withLease<T>(store: LocalStore, fn: (leased: LocalStore, lease: Lease) => Promise<T>): Promise<T> {
+  return store.leases.with((lease) => {
+    const content = store.content.under(lease);
+    return fn({ ...store, content, compressed: new LayoutCompressedForms(store.root, content) }, lease);
+  });
 }
 
 async function entries(root: string): Promise<string[] | undefined> {
@@ -117,13 +125,15 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
   const lockPath = join(root, 'kiln.lock');
   const leases = new Leases(root, lockPath);
   const content = new LayoutContentStore(root, leases);
-  return {
+  const store: LocalStore = {
     root,
     content,
     compressed: new LayoutCompressedForms(root, content),
     refs: new LayoutRefStore(root, lockPath),
     leases,
     lockPath,
+    withLease: (fn) => withLease(store, fn),
     close: () => leases.close(),
   };
+  return store;
 }

@@ -15,7 +15,7 @@ import { tempDir } from '../testing/store-fixture.js';
 test('lease files left empty or torn count as dead: GC removes them and frees what only they named', async (t) => {
   const root = join(await tempDir(t), 'store');
   const store = await openStore(root);
-  const blob = await withLease(store, () => store.content.writeBytes('written under a lease, never tagged'));
+  const blob = await withLease(store, (s) => s.content.writeBytes('written under a lease, never tagged'));
   // what a power loss may leave of unsynced lease files naming the blob
   await writeFile(join(root, 'leases', '4242-aaaaaaaaaaaa.json'), '');
   await writeFile(join(root, 'leases', '4243-bbbbbbbbbbbb.json'), `{"owner":"${process.pid}:1","created":"2026-01-01T00:00:00Z","digests":["${blob.digest}"`);
@@ -32,8 +32,8 @@ test('lease files left empty or torn count as dead: GC removes them and frees wh
 test('a live lease written without fsync protects its blobs from GC', async (t) => {
   const root = join(await tempDir(t), 'store');
   const store = await openStore(root);
-  await withLease(store, async () => {
-    const blob = await store.content.writeBytes('held while this lease lives');
+  await withLease(store, async (s) => {
+    const blob = await s.content.writeBytes('held while this lease lives');
     const files = await readdir(join(root, 'leases'));
     assert.equal(files.length, 1);
     assert.ok(files[0]!.startsWith(`${process.pid}-`) && files[0]!.endsWith('.json'), files[0]);

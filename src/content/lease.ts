@@ -6,11 +6,11 @@
  * becomes visible, under the store lock that GC holds while it runs, so GC
  * never sees a blob without seeing its lease.
  *
- * Code inside `withLease(store, fn)` uses that lease (AsyncLocalStorage);
- * other writes go to the store's process-wide default lease, released by
- * `store.close()` or when the process ends.
+ * `withLease(store, fn)` hands fn a view of the store whose writes go to
+ * that lease (passed explicitly: an AsyncLocalStorage would put async hooks
+ * on every promise of a pull); other writes go to the store's process-wide
+ * default lease, released by `store.close()` or when the process ends.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -94,7 +94,6 @@ export class Lease {
 }
 
 export class Leases {
-  private readonly als = new AsyncLocalStorage<Lease>();
   private fallback?: Lease;
   private onExit?: () => void;
 
@@ -103,10 +102,8 @@ export class Leases {
     private readonly lockPath: string,
   ) {}
 
-  /** The lease writes should go to right now. */
+  /** The process-wide default lease: writes made outside any `with` go to it. */
   current(): Lease {
-    const lease = this.als.getStore();
-    if (lease) return lease;
     if (!this.fallback) {
       const lease = new Lease(this.root, this.lockPath);
       // A process that exits without close() drops its lease right away (GC would too, later).
@@ -117,11 +114,11 @@ export class Leases {
     return this.fallback;
   }
 
-  /** Runs `fn` under a new lease, released when `fn` settles. */
+  /** Runs `fn` with a new lease, released when `fn` settles; writes join it through a content view bound to it (blobs.ts `under`). */
   async with<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
     const lease = new Lease(this.root, this.lockPath);
     try {
-      return await this.als.run(lease, () => fn(lease));
+      return await fn(lease);
     } finally {
       await lease.release();
     }

@@ -58,23 +58,23 @@ export function commitConfig(base: ImageConfig, input: Omit<CommitInput, 'layer'
 /** Stores the committed image; resolves to its id (`sha256:…`). */
 export async function commitImage(stores: ImageStore, input: CommitInput): Promise<string> {
   const name = input.reference ? formatReference(parseNormalizedNamed(input.reference)) : undefined;
-  return stores.withLease(async () => {
-    const base = await resolveImage(stores.content, stores.refs, input.base);
-    const baseConfig = JSON.parse((await stores.content.readBytes(base.id)).toString()) as ImageConfig;
+  return stores.withLease(async (leased) => {
+    const base = await resolveImage(leased.content, leased.refs, input.base);
+    const baseConfig = JSON.parse((await leased.content.readBytes(base.id)).toString()) as ImageConfig;
     const { stream, result } = compressLayer(input.layer, 'none');
-    const [blob, layer] = await Promise.all([stores.content.ingest(stream), result]);
+    const [blob, layer] = await Promise.all([leased.content.ingest(stream), result]);
     const config = commitConfig(baseConfig, input, layer.diffId, new Date().toISOString());
-    const configBlob = await stores.content.writeBytes(JSON.stringify(config));
+    const configBlob = await leased.content.writeBytes(JSON.stringify(config));
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
       config: { mediaType: MediaType.OciConfig, digest: configBlob.digest, size: configBlob.size },
       layers: [...base.manifest.layers, { mediaType: layer.mediaType, digest: blob.digest, size: blob.size }],
     };
-    const manifestBlob = await stores.content.writeBytes(JSON.stringify(manifest));
+    const manifestBlob = await leased.content.writeBytes(JSON.stringify(manifest));
     const descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
-    if (name) await stores.setRef(name, descriptor);
-    else await stores.keepUnnamed?.(descriptor);
+    if (name) await leased.setRef(name, descriptor);
+    else await leased.keepUnnamed?.(descriptor);
     return configBlob.digest;
   });
 }

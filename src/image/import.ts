@@ -18,28 +18,28 @@ const LAYER_TYPE: Record<Codec, string> = { gzip: MediaType.OciLayerGzip, zstd: 
 
 export async function importRootfs(stores: ImageStore, input: Readable, opts: ImportOptions = {}): Promise<string> {
   const name = opts.reference ? formatReference(parseNormalizedNamed(opts.reference)) : undefined;
-  return stores.withLease(async () => {
+  return stores.withLease(async (leased) => {
     const tar = tarChecked(`import: ${opts.source ?? 'standard input'}`, 'give a root filesystem tarball (tar, tar.gz or tar.zst)');
     pipeline(await decompress(input), tar).catch(() => undefined); // a failure reaches the layer's ingest through `tar`
-    const codec = stores.layerCodec ?? 'gzip';
+    const codec = leased.layerCodec ?? 'gzip';
     const { stream, result } = compressLayer(tar, codec);
-    const [blob, layer] = await Promise.all([stores.content.ingest(stream), result]);
+    const [blob, layer] = await Promise.all([leased.content.ingest(stream), result]);
     const created = new Date().toISOString();
     const config = applyChanges(newConfig(opts.platform ?? hostPlatform()), opts.changes ?? []);
     config.created = created;
     config.rootfs = { type: 'layers', diff_ids: [layer.diffId] };
     config.history = [{ created, created_by: `kiln import ${opts.source ?? '-'}`, comment: opts.message ?? `Imported from ${opts.source ?? '-'}` }];
-    const configBlob = await stores.content.writeBytes(JSON.stringify(config));
+    const configBlob = await leased.content.writeBytes(JSON.stringify(config));
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
       config: { mediaType: MediaType.OciConfig, digest: configBlob.digest, size: configBlob.size },
       layers: [{ mediaType: LAYER_TYPE[codec], digest: blob.digest, size: blob.size }],
     };
-    const manifestBlob = await stores.content.writeBytes(JSON.stringify(manifest));
+    const manifestBlob = await leased.content.writeBytes(JSON.stringify(manifest));
     const descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };
-    if (name) await stores.setRef(name, descriptor);
-    else await stores.keepUnnamed?.(descriptor);
+    if (name) await leased.setRef(name, descriptor);
+    else await leased.keepUnnamed?.(descriptor);
     return configBlob.digest;
   });
 }

@@ -11,7 +11,7 @@ export function layoutImageStore(store: LocalStore, opts: { rememberCompressed?:
   return {
     content: store.content,
     refs: store.refs,
-    withLease: (fn) => withLease(store, () => fn()),
+    withLease: (fn) => withLease(store, (leased) => fn(layoutImageStore(leased, opts))),
     setRef: (name, d) => store.refs.set(name, d),
     keepUnnamed: (d) => store.refs.keep(d),
     ...(opts.rememberCompressed ? { compressedForms: store.compressed } : {}),

@@ -110,7 +110,7 @@ export async function pullImage(stores: ImageStore, registry: RegistryClient, in
   const ref = parseNormalizedNamed(input);
   const progress = opts.progress ?? noProgress;
   const repo = registry.repository(ref.domain, ref.path, ['pull']);
-  return stores.withLease(async () => {
+  return stores.withLease(async (leased) => {
     const top = await repo.getManifest(identifier(ref));
     const image = await copyImage(top, {
       read: async (d) => (await repo.getManifest(d.digest)).bytes,
@@ -118,16 +118,16 @@ export async function pullImage(stores: ImageStore, registry: RegistryClient, in
       planned: (m) => {
         for (const l of m.layers) progress.emit({ id: shortId(l.digest), status: 'Waiting', total: l.size });
       },
-      blob: (d, kind) => fetchBlob(stores.content, repo, d, kind === 'config' ? noProgress : progress, opts.signal),
-      document: async (d, bytes) => void (await stores.content.writeBytes(bytes, { digest: d.digest, size: d.size })),
+      blob: (d, kind) => fetchBlob(leased.content, repo, d, kind === 'config' ? noProgress : progress, opts.signal),
+      document: async (d, bytes) => void (await leased.content.writeBytes(bytes, { digest: d.digest, size: d.size })),
       parallel: PARALLEL_LAYERS,
     });
     const name = formatReference(ref);
-    const previous = await stores.refs.get(name);
+    const previous = await leased.refs.get(name);
     // An index is kept as it is (the name stands for every platform; those pulled are stored: ./platform-image.ts).
     const { mediaType, digest, size } = top.descriptor;
     const descriptor: Descriptor = { mediaType, digest, size, annotations: { [REPO_DIGEST]: top.descriptor.digest } };
-    await stores.setRef(name, descriptor);
+    await leased.setRef(name, descriptor);
     return {
       reference: name,
       digest: top.descriptor.digest,

@@ -37,7 +37,7 @@ async function gzipForm(stores: ImageStore, layer: Descriptor): Promise<Descript
 /**
  * `root` as it is pushed: an image manifest with uncompressed layers comes
  * back rewritten (new bytes, new descriptor); anything else (an index, a
- * manifest already compressed) unchanged. Run inside `stores.withLease`.
+ * manifest already compressed) unchanged. Give it the leased store (ImageStore.withLease): what it compresses is leased until the push ends.
  */
 export async function compressedForPush(stores: ImageStore, root: Fetched): Promise<Fetched> {
   if (isIndexType(root.descriptor.mediaType)) return root;

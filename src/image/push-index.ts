@@ -18,7 +18,7 @@ export interface PushTree {
   made: Map<string, Buffer>;
 }
 
-/** `root` (a manifest or an index) as it is pushed. Run inside `stores.withLease`. */
+/** `root` (a manifest or an index) as it is pushed. Give it the leased store (ImageStore.withLease): what it compresses is leased until the push ends. */
 export async function pushTree(stores: ImageStore, root: Fetched): Promise<PushTree> {
   const made = new Map<string, Buffer>();
   if (!isIndexType(root.descriptor.mediaType)) return { root: await compressedForPush(stores, root), made };

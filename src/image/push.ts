@@ -56,14 +56,14 @@ export async function pushImage(stores: ImageStore, registry: RegistryClient, in
   const top = opts.platform ? image.imageDescriptor : image.manifestDescriptor;
   const stored = { descriptor: top, bytes: await stores.content.readBytes(top.digest) };
   // The gzip forms made for this push are leased until it ends (then kept by their records).
-  return stores.withLease(async () => {
-    const { root, made } = await pushTree(stores, stored);
+  return stores.withLease(async (leased) => {
+    const { root, made } = await pushTree(leased, stored);
     let digest = '';
     // An index: every platform stored here goes (each manifest by its digest), then the index under the tag.
     await walkImage(root, {
-      read: async (d) => made.get(d.digest) ?? stores.content.readBytes(d.digest),
-      every: { has: async (d) => made.has(d.digest) || (await stores.content.stat(d.digest)) !== undefined },
-      blob: async (d, kind) => pushBlob(stores, repo, d, mountFrom, kind === 'config' ? noProgress : progress, opts.chunkSize),
+      read: async (d) => made.get(d.digest) ?? leased.content.readBytes(d.digest),
+      every: { has: async (d) => made.has(d.digest) || (await leased.content.stat(d.digest)) !== undefined },
+      blob: async (d, kind) => pushBlob(leased, repo, d, mountFrom, kind === 'config' ? noProgress : progress, opts.chunkSize),
       // The image's own manifest goes under the tag; one an index names, by its digest.
       document: async (d, bytes) => {
         const tagged = d.digest === root.descriptor.digest;

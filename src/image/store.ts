@@ -14,8 +14,12 @@ import type { LayeredSnapshotter } from '../snapshot/snapshotter.js';
 export interface ImageStore {
   content: ContentStore;
   refs: RefStore;
-  /** Runs fn while blobs written by it are protected from garbage collection. */
-  withLease<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn with `leased`, this store whose writes a lease protects from garbage collection until fn
+   * settles. Write through `leased`: the lease is passed, not implied (no AsyncLocalStorage, whose
+   * hooks cost every promise of a pull).
+   */
+  withLease<T>(fn: (leased: ImageStore) => Promise<T>): Promise<T>;
   /** Points a name at a descriptor, recording the ref.name annotation. */
   setRef(name: string, descriptor: Descriptor): Promise<void>;
   /** How new layers (import) are compressed: gzip by default; none where the store is the runtime's own (containerd unpacks them locally, nothing to save on a wire). */

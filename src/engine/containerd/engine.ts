@@ -87,7 +87,8 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
   const stores: ImageStore = {
     content,
     refs,
-    withLease: lease,
+    // containerd's lease rides on the connection (grpc.ts): the view is the store itself
+    withLease: (fn) => lease(() => fn(stores)),
     setRef: (name, d) => refs.set(name, d),
     keepUnnamed: (d) => refs.keepUnnamed(d),
     // Layers made here go straight into containerd's snapshotter: compressing them only costs time.
@@ -127,7 +128,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
     },
     load: (input: Readable) =>
       lease(async () => {
-        const loaded = await loadArchive({ content, refs, leases: { with: lease } }, input);
+        const loaded = await loadArchive(stores, input);
         const out: LoadedImage[] = [];
         for (const l of loaded) {
           const id = l.name === undefined ? await refs.keepUnnamed(l.descriptor) : (await platformManifest(ctx, l.descriptor)).manifest.config.digest;

@@ -77,7 +77,7 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
     },
     async load(input: Readable): Promise<LoadedImage[]> {
       const { loadArchive } = await import('../../image/archive/load.js');
-      const loaded = await loadArchive(store, input);
+      const loaded = await loadArchive(stores, input);
       const out: LoadedImage[] = [];
       for (const l of loaded) out.push({ ...(l.name ? { name: l.name } : {}), id: (await readManifest(store.content, l.descriptor)).config.digest });
       for (const l of out) await appendImageEvent(root, 'load', l.id, l.name ? [l.name] : []);

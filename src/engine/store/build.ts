@@ -30,6 +30,11 @@ export interface BuildPlace {
 export async function buildWith(stores: ImageStore, place: BuildPlace, opts: BuildOptions): Promise<BuildResult> {
   // What builds killed earlier left (their RUN containers, their overlay mounts); live builds' are kept.
   if (!place.steps?.runStep) await clearBuildLeftovers(place.root);
+  // One lease for the whole build: what its steps, cache imports and outputs write through `leased` stays safe from GC until it ends.
+  return stores.withLease((leased) => buildLeased(stores, leased, place, opts));
+}
+
+async function buildLeased(stores: ImageStore, leased: ImageStore, place: BuildPlace, opts: BuildOptions): Promise<BuildResult> {
   const pulled = new Set<string>();
   const image = async (ref: string, platform?: Platform) => {
     let local;
@@ -59,20 +64,21 @@ export async function buildWith(stores: ImageStore, place: BuildPlace, opts: Bui
   return buildPlatforms(
     {
       root: place.root,
-      content: stores.content,
-      refs: stores.refs,
+      content: leased.content,
+      refs: leased.refs,
       snapshotter: stores.snapshotter?.() ?? overlaySnapshotter(place.root, { recordOwner: true }),
       image,
-      setRef: stores.setRef,
-      ...(stores.keepUnnamed ? { keepUnnamed: stores.keepUnnamed } : {}),
-      withLease: stores.withLease,
+      setRef: leased.setRef,
+      ...(leased.keepUnnamed ? { keepUnnamed: leased.keepUnnamed } : {}),
+      // already under the build's lease (buildWith)
+      withLease: (fn) => fn(),
       ...place.steps,
       cacheRegistry: async () => {
         const registry = await place.registry();
         return {
           repository: (domain, path, actions) => registry.repository(domain, path, actions),
-          fetchBlob: (repo, desc, signal) => fetchBlob(stores.content, repo, desc, noProgress, signal),
-          pushBlob: (repo, desc, mountFrom) => pushBlob(stores, repo, desc, mountFrom, noProgress),
+          fetchBlob: (repo, desc, signal) => fetchBlob(leased.content, repo, desc, noProgress, signal),
+          pushBlob: (repo, desc, mountFrom) => pushBlob(leased, repo, desc, mountFrom, noProgress),
         };
       },
     },

@@ -17,10 +17,14 @@ import type { DockerManifestEntry } from './save.js';
 import { blobAt, spool, type Spooled } from './spool.js';
 
 /** Where an archive loads into: a content store, its tags, and a lease that guards what is written until tagged. */
+/** What a load writes to: a store's leased view (ImageStore.withLease). */
 export interface LoadTarget {
+  withLease<T>(fn: (leased: LoadStore) => Promise<T>): Promise<T>;
+}
+
+interface LoadStore {
   content: ContentStore;
   refs: RefStore;
-  leases: { with<T>(fn: () => Promise<T>): Promise<T> };
 }
 
 export interface LoadedImage {
@@ -38,7 +42,7 @@ function parseJson<T>(s: Spooled, file: string): T {
 }
 
 /** A JSON blob (config, manifest) from the store, or INVALID_ARGUMENT naming it. */
-async function blobJson<T>(store: LoadTarget, digest: string, what: string): Promise<T> {
+async function blobJson<T>(store: LoadStore, digest: string, what: string): Promise<T> {
   const text = (await store.content.readBytes(digest)).toString('utf8');
   try {
     return JSON.parse(text) as T;
@@ -56,7 +60,7 @@ function need(s: Spooled, path: string, what: string): BlobInfo {
 const layerType = { none: MediaType.OciLayer, gzip: MediaType.OciLayerGzip, zstd: MediaType.OciLayerZstd } as const;
 
 /** docker-archive: build an OCI manifest for each manifest.json entry, checking diff_ids. */
-async function fromDockerManifest(store: LoadTarget, s: Spooled): Promise<LoadedImage[]> {
+async function fromDockerManifest(store: LoadStore, s: Spooled): Promise<LoadedImage[]> {
   const entries = parseJson<DockerManifestEntry[]>(s, 'manifest.json');
   if (!Array.isArray(entries)) throw invalidArgument('image archive: manifest.json is not a list');
   const loaded: LoadedImage[] = [];
@@ -97,7 +101,7 @@ async function fromDockerManifest(store: LoadTarget, s: Spooled): Promise<Loaded
 }
 
 /** Checks, by the one walk (../copy.ts), that a manifest (or each present child of an index) has all its blobs. */
-async function checkComplete(store: LoadTarget, d: Descriptor): Promise<void> {
+async function checkComplete(store: LoadStore, d: Descriptor): Promise<void> {
   if (!(await store.content.stat(d.digest))) {
     throw dataLoss(`image archive: index.json names ${d.digest}, but the archive does not contain it`, { hint: 'the archive is incomplete; save it again' });
   }
@@ -117,7 +121,7 @@ async function checkComplete(store: LoadTarget, d: Descriptor): Promise<void> {
 }
 
 /** OCI layout inside the archive (pure OCI, or Docker ≥25): use its manifests as they are. */
-async function fromOciIndex(store: LoadTarget, s: Spooled): Promise<LoadedImage[]> {
+async function fromOciIndex(store: LoadStore, s: Spooled): Promise<LoadedImage[]> {
   const index = parseJson<Index>(s, 'index.json');
   if (!Array.isArray(index.manifests)) throw invalidArgument('image archive: index.json has no manifests list');
   // Docker writes only the tag in ref.name; its manifest.json has the names.
@@ -156,8 +160,8 @@ function distinct(loaded: LoadedImage[]): LoadedImage[] {
 }
 
 /** Loads an archive stream (tar, or gzip-compressed tar) and tags the names it carries. */
-export async function loadArchive(store: LoadTarget, source: Readable): Promise<LoadedImage[]> {
-  return store.leases.with(async () => {
+export async function loadArchive(target: LoadTarget, source: Readable): Promise<LoadedImage[]> {
+  return target.withLease(async (store) => {
     const s = await spool(store.content, source);
     let loaded: LoadedImage[];
     if (s.metadata.has('index.json') && s.metadata.has('oci-layout')) loaded = await fromOciIndex(store, s);
