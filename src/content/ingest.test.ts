@@ -3,7 +3,8 @@
  * chunks (more than one writev takes) mixed with big ones lands byte for
  * byte; a source failing while a batch is still being written leaves every
  * byte it gave on disk and counted, so the next writer resumes after them;
- * a failed verification says what was hashed and keeps nothing.
+ * a failed verification says what was hashed and keeps nothing; a blob big
+ * enough to be flushed while it streams lands whole.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +32,22 @@ test('thousands of small chunks and big ones are stored byte for byte', async (t
   const info = await store.content.ingest(Readable.from(tarLike(data)), { digest: sha256(data), size: data.length });
   assert.deepEqual(info, { digest: sha256(data), size: data.length });
   assert.ok((await readFile(join(store.root, 'blobs', 'sha256', info.digest.slice(7)))).equals(data));
+  await store.close();
+});
+
+test('a blob bigger than the early-flush size (flushed while it streams) commits byte for byte, and one aborted mid-flush leaves nothing', async (t) => {
+  const store = await openStore(join(await tempDir(t), 'store'));
+  const data = randomBytes(20 << 20);
+  const chunks = function* (): Generator<Buffer> {
+    for (let at = 0; at < data.length; at += 1 << 20) yield data.subarray(at, at + (1 << 20));
+  };
+  const info = await store.content.ingest(Readable.from(chunks()), { digest: sha256(data), size: data.length });
+  assert.deepEqual(info, { digest: sha256(data), size: data.length });
+  assert.ok((await readFile(join(store.root, 'blobs', 'sha256', info.digest.slice(7)))).equals(data));
+  const w = await store.content.writer('aborted-big');
+  await w.write(Readable.from(chunks()));
+  await w.abort();
+  assert.deepEqual((await readdir(join(store.root, 'ingest'))).filter((n) => n.endsWith('.data')), []);
   await store.close();
 });
 

@@ -33,6 +33,13 @@ export const ingestPaths = (root: string, key: string): { data: string; lock: st
  */
 const WRITE_BATCH = 1 << 20;
 
+/**
+ * Written bytes not yet flushed that start a flush in the background (one at
+ * a time): the disk writes a big blob back while it still downloads, and the
+ * fsync of the commit waits only for the tail (it was ~10% of a 92 MB pull).
+ */
+const EARLY_SYNC = 8 << 20;
+
 /** fsync of a closed file. */
 async function syncFile(path: string): Promise<void> {
   const fh = await open(path, 'r');
@@ -45,6 +52,12 @@ async function syncFile(path: string): Promise<void> {
 
 export class FileIngestWriter implements IngestWriter {
   private done = false;
+  /** bytes written since the last early flush started */
+  private unsynced = 0;
+  /** the early flush in flight */
+  private syncing?: Promise<void>;
+  /** what an early flush failed with: said by the commit (a later fsync may not report it again) */
+  private syncError?: unknown;
 
   private constructor(
     private readonly root: string,
@@ -144,6 +157,20 @@ export class FileIngestWriter implements IngestWriter {
       }
     }
     this.bytes += size;
+    this.unsynced += size;
+    if (this.unsynced >= EARLY_SYNC && this.syncing === undefined) {
+      this.unsynced = 0;
+      this.syncing = this.fh
+        .datasync()
+        .catch((e: unknown) => void (this.syncError ??= e))
+        .finally(() => (this.syncing = undefined));
+    }
+  }
+
+  /** Waits for the early flush in flight; throws what one failed with. */
+  private async synced(): Promise<void> {
+    await this.syncing;
+    if (this.syncError !== undefined) throw this.syncError;
   }
 
   async commit(expected: Expected = {}): Promise<BlobInfo> {
@@ -156,6 +183,7 @@ export class FileIngestWriter implements IngestWriter {
       const badDigest = expected.digest !== undefined && expected.digest !== digest;
       const badSize = expected.size !== undefined && expected.size !== size;
       if (badDigest || badSize) {
+        await this.syncing;
         await this.fh.close();
         await unlink(this.paths.data);
         throw verificationFailed(
@@ -169,7 +197,10 @@ export class FileIngestWriter implements IngestWriter {
       // Content already stored (a manifest pulled again, a layer another build made) is not
       // flushed to disk only to be dropped: the data goes to disk before it takes the blob's name.
       const stored = (await ifExists(stat(target)))?.size === size;
-      if (!stored) await this.fh.sync();
+      if (!stored) {
+        await this.synced();
+        await this.fh.sync();
+      } else await this.syncing;
       await this.fh.close();
       await this.lease.protect(digest, async () => {
         const existing = await ifExists(stat(target));
@@ -192,6 +223,7 @@ export class FileIngestWriter implements IngestWriter {
     if (this.done) return;
     this.done = true;
     try {
+      await this.syncing;
       await this.fh.close();
       await unlinkQuiet(this.paths.data);
     } finally {
@@ -203,6 +235,7 @@ export class FileIngestWriter implements IngestWriter {
     if (this.done) return;
     this.done = true;
     try {
+      await this.syncing;
       await this.fh.close();
     } finally {
       await this.release();
