@@ -30,8 +30,8 @@ configs:
       insecure_skip_verify: false
 `;
 
-test('parses the k3s registries.yaml format', () => {
-  assert.deepEqual(parseRegistriesConfig(K3S, 'registries.yaml'), {
+test('parses the k3s registries.yaml format', async () => {
+  assert.deepEqual(await parseRegistriesConfig(K3S, 'registries.yaml'), {
     mirrors: { 'docker.io': { endpoint: ['https://mirror.example.com:5000'], rewrite: { '^rancher/(.*)': 'mirrorproject/rancher-images/$1' } } },
     configs: {
       'mirror.example.com:5000': {
@@ -40,17 +40,17 @@ test('parses the k3s registries.yaml format', () => {
       },
     },
   });
-  assert.deepEqual(parseRegistriesConfig('', 'empty.yaml'), {});
+  assert.deepEqual(await parseRegistriesConfig('', 'empty.yaml'), {});
 });
 
-test('bad files are named in the error', () => {
-  assert.throws(() => parseRegistriesConfig('mirrors: [1]', '/etc/x.yaml'), (e: unknown) => {
+test('bad files are named in the error', async () => {
+  await assert.rejects(parseRegistriesConfig('mirrors: [1]', '/etc/x.yaml'), (e: unknown) => {
     assert.ok(isKilnError(e, 'INVALID_ARGUMENT'));
     assert.equal(e.message, '/etc/x.yaml: mirrors must be a mapping of host → {endpoint, rewrite}');
     return true;
   });
-  assert.throws(() => parseRegistriesConfig('mirrors:\n  a:\n    rewrite:\n      "(": x\n', 'r.yaml'), /r\.yaml: mirrors\.a\.rewrite: bad regular expression "\("/);
-  assert.throws(() => parseRegistriesConfig('a: [', 'y.yaml'), /^KilnError: y\.yaml: not valid YAML/);
+  await assert.rejects(parseRegistriesConfig('mirrors:\n  a:\n    rewrite:\n      "(": x\n', 'r.yaml'), /r\.yaml: mirrors\.a\.rewrite: bad regular expression "\("/);
+  await assert.rejects(parseRegistriesConfig('a: [', 'y.yaml'), /^KilnError: y\.yaml: not valid YAML/);
 });
 
 test('files merge in order, missing ones are skipped, KILN_REGISTRIES_CONFIG overrides', async () => {

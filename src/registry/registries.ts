@@ -7,7 +7,6 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { invalidArgument, isErrno } from '../errors.js';
 import { parseDuration, type TimeoutsConfig } from './transport/timeouts.js';
 
@@ -71,8 +70,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Parses one registries.yaml text; `file` names it in errors. */
-export function parseRegistriesConfig(text: string, file: string): RegistriesConfig {
+/** Parses one registries.yaml text; `file` names it in errors. The YAML parser loads only here: most machines have no such file. */
+export async function parseRegistriesConfig(text: string, file: string): Promise<RegistriesConfig> {
+  const YAML = await import('./yaml-parse.js');
   let doc: unknown;
   try {
     doc = YAML.parse(text);
@@ -139,7 +139,7 @@ export async function loadRegistriesConfig(files: string[] = defaultRegistriesFi
       if (isErrno(e, 'ENOENT')) continue;
       throw e;
     }
-    cfgs.push(parseRegistriesConfig(text, f));
+    cfgs.push(await parseRegistriesConfig(text, f));
   }
   return mergeRegistriesConfigs(...cfgs);
 }

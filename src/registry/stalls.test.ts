@@ -158,9 +158,9 @@ test('a TLS port that never answers: connection timed out, one line', limit, asy
   }
 });
 
-test('timeouts: defaults, registries.yaml (global, per host), environment over file, code over all', () => {
+test('timeouts: defaults, registries.yaml (global, per host), environment over file, code over all', async () => {
   assert.deepEqual(DEFAULT_TIMEOUTS, { connectMs: 30_000, headersMs: 60_000, readMs: 60_000 });
-  const cfg = parseRegistriesConfig('timeouts: {connect: 5s, read: 2m}\nconfigs:\n  "r.example:5000":\n    timeouts: {headers: 1500ms}\n', 'reg.yaml');
+  const cfg = await parseRegistriesConfig('timeouts: {connect: 5s, read: 2m}\nconfigs:\n  "r.example:5000":\n    timeouts: {headers: 1500ms}\n', 'reg.yaml');
   assert.deepEqual(resolveTimeouts({ env: {}, global: cfg.timeouts }), { connectMs: 5000, headersMs: 60_000, readMs: 120_000 });
   assert.deepEqual(resolveTimeouts({ env: {}, global: cfg.timeouts, host: cfg.configs!['r.example:5000']!.timeouts }), {
     connectMs: 5000,
@@ -170,7 +170,7 @@ test('timeouts: defaults, registries.yaml (global, per host), environment over f
   const env = { KILN_REGISTRY_READ_TIMEOUT: '7', KILN_REGISTRY_CONNECT_TIMEOUT: '250ms' };
   assert.deepEqual(resolveTimeouts({ env, global: cfg.timeouts }), { connectMs: 250, headersMs: 60_000, readMs: 7000 });
   assert.deepEqual(resolveTimeouts({ env, given: { readMs: 1 } }), { connectMs: 250, headersMs: 60_000, readMs: 1 });
-  assert.throws(() => parseRegistriesConfig('timeouts: {read: soon}\n', 'reg.yaml'), /^KilnError: reg\.yaml: timeouts\.read: "soon" is not a duration$/);
-  assert.throws(() => parseRegistriesConfig('timeouts: {idle: 5s}\n', 'reg.yaml'), /reg\.yaml: timeouts\.idle: unknown timeout/);
+  await assert.rejects(parseRegistriesConfig('timeouts: {read: soon}\n', 'reg.yaml'), /^KilnError: reg\.yaml: timeouts\.read: "soon" is not a duration$/);
+  await assert.rejects(parseRegistriesConfig('timeouts: {idle: 5s}\n', 'reg.yaml'), /reg\.yaml: timeouts\.idle: unknown timeout/);
   assert.throws(() => resolveTimeouts({ env: { KILN_REGISTRY_HEADERS_TIMEOUT: '-1' } }), /KILN_REGISTRY_HEADERS_TIMEOUT: "-1" is not a duration/);
 });
