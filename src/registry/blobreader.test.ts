@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isKilnError } from '../errors.js';
 import { tinyImage } from '../testing/blobs.js';
-import { startHostileRegistry } from '../testing/hostile.js';
+import { blobHead, hostileRegistry } from '../testing/hostile.js';
 import { blobSource } from './blobreader.js';
 import { createRegistryClient } from './client.js';
 
@@ -23,70 +23,61 @@ const client = createRegistryClient({
 after(() => client.close());
 const limit = { timeout: 15_000 };
 
-test('a consumer that pauses longer than the read timeout gets the whole blob from one request', limit, async () => {
+test('a consumer that pauses longer than the read timeout gets the whole blob from one request', limit, async (t) => {
   const img = tinyImage(6 << 20);
-  const reg = await startHostileRegistry({ image: img });
-  try {
-    const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest, { size: img.layer.size });
-    assert.equal(blobSource(stream), `${reg.host}/foo`);
-    const parts: Buffer[] = [];
-    let pauses = 0;
-    for await (const c of stream) {
-      parts.push(c as Buffer);
-      // three pauses of twice the read timeout, with the registry's bytes waiting in the buffers
-      if (pauses < 3 && parts.length % 20 === 1) {
-        pauses++;
-        await sleep(600);
-      }
+  const reg = await hostileRegistry(t, { image: img });
+  const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest, { size: img.layer.size });
+  assert.equal(blobSource(stream), `${reg.host}/foo`);
+  const parts: Buffer[] = [];
+  let pauses = 0;
+  for await (const c of stream) {
+    parts.push(c as Buffer);
+    // three pauses of twice the read timeout, with the registry's bytes waiting in the buffers
+    if (pauses < 3 && parts.length % 20 === 1) {
+      pauses++;
+      await sleep(600);
     }
-    assert.equal(pauses, 3);
-    assert.ok(Buffer.concat(parts).equals(img.layer.bytes));
-    assert.deepEqual(
-      reg.log.map((l) => l.range),
-      [undefined],
-      'no resume: the pauses were the consumer, not the registry',
-    );
-  } finally {
-    await reg.stop();
   }
+  assert.equal(pauses, 3);
+  assert.ok(Buffer.concat(parts).equals(img.layer.bytes));
+  assert.deepEqual(
+    reg.log.map((l) => l.range),
+    [undefined],
+    'no resume: the pauses were the consumer, not the registry',
+  );
 });
 
-test('a registry that stops sending is a stall even while the consumer is slow', limit, async () => {
+test('a registry that stops sending is a stall even while the consumer is slow', limit, async (t) => {
   const img = tinyImage(200_000);
-  const reg = await startHostileRegistry({
+  const reg = await hostileRegistry(t, {
     image: img,
     misbehave: (req, res, _n, r) => {
       if (!req.url!.includes('/blobs/')) return false;
-      const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
-      res.writeHead(from ? 206 : 200, { 'content-length': String(img.layer.size - from) });
+      const from = blobHead(req, res, img.layer.size);
       res.write(img.layer.bytes.subarray(from, Math.max(from, 50_000)));
       r.stall(res);
       return true;
     },
   });
-  try {
-    const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest, { size: img.layer.size });
-    const reading = (async () => {
-      for await (const _ of stream) await sleep(50);
-    })();
-    await assert.rejects(reading, (e: unknown) => {
-      assert.ok(isKilnError(e, 'UNAVAILABLE'), String(e));
-      assert.match(e.message, new RegExp(`^blob ${img.layer.digest} from ${reg.host}/foo stalled at byte 50000: less than 1 KiB in 0\\.3 ?s, 2 attempts`));
-      return true;
-    });
-    assert.deepEqual(
-      reg.log.map((l) => l.range),
-      [undefined, 'bytes=50000-'],
-    );
-  } finally {
-    await reg.stop();
-  }
+  const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest, { size: img.layer.size });
+  const reading = (async () => {
+    for await (const _ of stream) await sleep(50);
+  })();
+  await assert.rejects(reading, (e: unknown) => {
+    assert.ok(isKilnError(e, 'UNAVAILABLE'), String(e));
+    assert.match(e.message, new RegExp(`^blob ${img.layer.digest} from ${reg.host}/foo stalled at byte 50000: less than 1 KiB in 0\\.3 ?s, 2 attempts`));
+    return true;
+  });
+  assert.deepEqual(
+    reg.log.map((l) => l.range),
+    [undefined, 'bytes=50000-'],
+  );
 });
 
-test('a download that fails for good still hands over every byte it received before the error (a resume starts after them)', limit, async () => {
+test('a download that fails for good still hands over every byte it received before the error (a resume starts after them)', limit, async (t) => {
   const img = tinyImage(600_000);
   const sent = 500_000;
-  const reg = await startHostileRegistry({
+  const reg = await hostileRegistry(t, {
     image: img,
     misbehave: (req, res, _n, r) => {
       if (!req.url!.includes('/blobs/')) return false;
@@ -97,27 +88,23 @@ test('a download that fails for good still hands over every byte it received bef
       return true;
     },
   });
-  try {
-    const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest, { size: img.layer.size });
-    let got = 0;
-    let at = -1;
-    await assert.rejects(
-      (async () => {
-        for await (const c of stream) {
-          // after its first chunk the consumer is slow: the rest waits in the stream's buffer when the last attempt fails
-          if (got === 0) await sleep(800);
-          got += (c as Buffer).length;
-        }
-      })(),
-      (e: unknown) => {
-        assert.ok(isKilnError(e, 'UNAVAILABLE'), String(e));
-        at = Number(/connection dropped 2 times \(at byte (\d+)\)/.exec(e.message)?.[1]);
-        return true;
-      },
-    );
-    assert.ok(at > 0 && at <= sent, `received ${at} of the ${sent} bytes sent`);
-    assert.equal(got, at, 'every received byte reached the consumer before the error');
-  } finally {
-    await reg.stop();
-  }
+  const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest, { size: img.layer.size });
+  let got = 0;
+  let at = -1;
+  await assert.rejects(
+    (async () => {
+      for await (const c of stream) {
+        // after its first chunk the consumer is slow: the rest waits in the stream's buffer when the last attempt fails
+        if (got === 0) await sleep(800);
+        got += (c as Buffer).length;
+      }
+    })(),
+    (e: unknown) => {
+      assert.ok(isKilnError(e, 'UNAVAILABLE'), String(e));
+      at = Number(/connection dropped 2 times \(at byte (\d+)\)/.exec(e.message)?.[1]);
+      return true;
+    },
+  );
+  assert.ok(at > 0 && at <= sent, `received ${at} of the ${sent} bytes sent`);
+  assert.equal(got, at, 'every received byte reached the consumer before the error');
 });

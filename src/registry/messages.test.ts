@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isKilnError } from '../errors.js';
 import { readAll, tinyImage } from '../testing/blobs.js';
-import { startHostileRegistry } from '../testing/hostile.js';
+import { hostileRegistry } from '../testing/hostile.js';
 import { createRegistryClient } from './client.js';
 
 const client = createRegistryClient({ credentials: { get: async () => undefined }, registries: {}, retry: { attempts: 2, baseDelayMs: 5 } });
@@ -23,41 +23,33 @@ const loop = (what: string) => (req: import('node:http').IncomingMessage, res: i
   return true;
 };
 
-test('a manifest redirected in a loop: too many redirects, with the URL', async () => {
+test('a manifest redirected in a loop: too many redirects, with the URL', async (t) => {
   const img = tinyImage();
-  const reg = await startHostileRegistry({ image: img, misbehave: loop('/manifests/') });
-  try {
-    await assert.rejects(client.repository(reg.host, 'foo', ['pull']).getManifest('latest'), (e: unknown) => {
+  const reg = await hostileRegistry(t, { image: img, misbehave: loop('/manifests/') });
+  await assert.rejects(client.repository(reg.host, 'foo', ['pull']).getManifest('latest'), (e: unknown) => {
+    assert.ok(isKilnError(e, 'UNAVAILABLE'));
+    assert.match(e.message, new RegExp(`^registry ${esc(reg.host)}: too many redirects for GET /v2/foo/manifests/latest \\(the last to http://${esc(reg.host)}/v2/foo/loop/\\d+\\)$`));
+    assert.match(e.hint!, /redirects in a loop/);
+    return true;
+  });
+});
+
+test('a blob redirected in a loop: too many redirects, with the URL', async (t) => {
+  const img = tinyImage();
+  const reg = await hostileRegistry(t, { image: img, misbehave: loop('/blobs/') });
+  await assert.rejects(
+    (async () => readAll(await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest)))(),
+    (e: unknown) => {
       assert.ok(isKilnError(e, 'UNAVAILABLE'));
-      assert.match(e.message, new RegExp(`^registry ${esc(reg.host)}: too many redirects for GET /v2/foo/manifests/latest \\(the last to http://${esc(reg.host)}/v2/foo/loop/\\d+\\)$`));
-      assert.match(e.hint!, /redirects in a loop/);
+      assert.match(e.message, new RegExp(`^registry ${esc(reg.host)}: too many redirects for GET /v2/foo/blobs/${img.layer.digest} \\(the last to http://${esc(reg.host)}/v2/foo/loop/\\d+\\)$`));
       return true;
-    });
-  } finally {
-    await reg.stop();
-  }
+    },
+  );
 });
 
-test('a blob redirected in a loop: too many redirects, with the URL', async () => {
+test('a connection reset in the middle of a manifest: retried, then the registry, the repository, reset, what to do', async (t) => {
   const img = tinyImage();
-  const reg = await startHostileRegistry({ image: img, misbehave: loop('/blobs/') });
-  try {
-    await assert.rejects(
-      (async () => readAll(await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest)))(),
-      (e: unknown) => {
-        assert.ok(isKilnError(e, 'UNAVAILABLE'));
-        assert.match(e.message, new RegExp(`^registry ${esc(reg.host)}: too many redirects for GET /v2/foo/blobs/${img.layer.digest} \\(the last to http://${esc(reg.host)}/v2/foo/loop/\\d+\\)$`));
-        return true;
-      },
-    );
-  } finally {
-    await reg.stop();
-  }
-});
-
-test('a connection reset in the middle of a manifest: retried, then the registry, the repository, reset, what to do', async () => {
-  const img = tinyImage();
-  const reg = await startHostileRegistry({
+  const reg = await hostileRegistry(t, {
     image: img,
     misbehave: (req, res, _n, r) => {
       if (!req.url!.includes('/manifests/')) return false;
@@ -65,22 +57,18 @@ test('a connection reset in the middle of a manifest: retried, then the registry
       return true;
     },
   });
-  try {
-    await assert.rejects(client.repository(reg.host, 'foo', ['pull']).getManifest('latest'), (e: unknown) => {
-      assert.ok(isKilnError(e, 'UNAVAILABLE'));
-      assert.equal(e.message, `pulling ${reg.host}/foo: ${reg.host} reset the connection in the middle of the manifest for ${reg.host}/foo:latest (2 attempts)`);
-      assert.match(e.hint!, /^try again;/);
-      return true;
-    });
-    assert.equal(reg.log.length, 2);
-  } finally {
-    await reg.stop();
-  }
+  await assert.rejects(client.repository(reg.host, 'foo', ['pull']).getManifest('latest'), (e: unknown) => {
+    assert.ok(isKilnError(e, 'UNAVAILABLE'));
+    assert.equal(e.message, `pulling ${reg.host}/foo: ${reg.host} reset the connection in the middle of the manifest for ${reg.host}/foo:latest (2 attempts)`);
+    assert.match(e.hint!, /^try again;/);
+    return true;
+  });
+  assert.equal(reg.log.length, 2);
 });
 
-test('a manifest cut once is asked again and arrives whole', async () => {
+test('a manifest cut once is asked again and arrives whole', async (t) => {
   const img = tinyImage();
-  const reg = await startHostileRegistry({
+  const reg = await hostileRegistry(t, {
     image: img,
     misbehave: (req, res, n, r) => {
       if (!req.url!.includes('/manifests/') || n > 1) return false;
@@ -88,25 +76,17 @@ test('a manifest cut once is asked again and arrives whole', async () => {
       return true;
     },
   });
-  try {
-    const got = await client.repository(reg.host, 'foo', ['pull']).getManifest('latest');
-    assert.ok(got.bytes.equals(img.manifest.bytes));
-    assert.equal(reg.log.length, 2);
-  } finally {
-    await reg.stop();
-  }
+  const got = await client.repository(reg.host, 'foo', ['pull']).getManifest('latest');
+  assert.ok(got.bytes.equals(img.manifest.bytes));
+  assert.equal(reg.log.length, 2);
 });
 
-test('a HEAD redirected in a loop (fetch follows): too many redirects, with the request', async () => {
+test('a HEAD redirected in a loop (fetch follows): too many redirects, with the request', async (t) => {
   const img = tinyImage();
-  const reg = await startHostileRegistry({ image: img, misbehave: loop('/blobs/') });
-  try {
-    await assert.rejects(client.repository(reg.host, 'foo', ['pull']).statBlob(img.layer.digest), (e: unknown) => {
-      assert.ok(isKilnError(e, 'UNAVAILABLE'));
-      assert.equal(e.message, `registry ${reg.host}: too many redirects for HEAD /v2/foo/blobs/${img.layer.digest}`);
-      return true;
-    });
-  } finally {
-    await reg.stop();
-  }
+  const reg = await hostileRegistry(t, { image: img, misbehave: loop('/blobs/') });
+  await assert.rejects(client.repository(reg.host, 'foo', ['pull']).statBlob(img.layer.digest), (e: unknown) => {
+    assert.ok(isKilnError(e, 'UNAVAILABLE'));
+    assert.equal(e.message, `registry ${reg.host}: too many redirects for HEAD /v2/foo/blobs/${img.layer.digest}`);
+    return true;
+  });
 });

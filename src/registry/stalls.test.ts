@@ -9,7 +9,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { isKilnError } from '../errors.js';
 import { readAll, tinyImage } from '../testing/blobs.js';
-import { startHostileRegistry } from '../testing/hostile.js';
+import { blobHead, hostileRegistry } from '../testing/hostile.js';
 import { createRegistryClient } from './client.js';
 import { parseRegistriesConfig } from './registries.js';
 import { DEFAULT_TIMEOUTS, resolveTimeouts } from './transport/timeouts.js';
@@ -22,45 +22,37 @@ after(() => client.close());
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const limit = { timeout: 8000 };
 
-test('no response headers: retried, then one line naming the registry and the request', limit, async () => {
+test('no response headers: retried, then one line naming the registry and the request', limit, async (t) => {
   const img = tinyImage();
-  const reg = await startHostileRegistry({ image: img, misbehave: (req, res, _n, r) => (req.url!.includes('/manifests/') ? (r.stall(res), true) : false) });
-  try {
-    const t0 = Date.now();
-    await assert.rejects(client.repository(reg.host, 'foo', ['pull']).getManifest('latest'), (e: unknown) => {
-      assert.ok(isKilnError(e, 'UNAVAILABLE'));
-      assert.equal(e.message, `registry ${reg.host} stalled: no response headers within 0.3 s (GET /v2/foo/manifests/latest, 2 attempts)`);
-      assert.match(e.hint!, /KILN_REGISTRY_HEADERS_TIMEOUT/);
-      return true;
-    });
-    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
-    assert.equal(reg.log.length, 2);
-  } finally {
-    await reg.stop();
-  }
+  const reg = await hostileRegistry(t, { image: img, misbehave: (req, res, _n, r) => (req.url!.includes('/manifests/') ? (r.stall(res), true) : false) });
+  const t0 = Date.now();
+  await assert.rejects(client.repository(reg.host, 'foo', ['pull']).getManifest('latest'), (e: unknown) => {
+    assert.ok(isKilnError(e, 'UNAVAILABLE'));
+    assert.equal(e.message, `registry ${reg.host} stalled: no response headers within 0.3 s (GET /v2/foo/manifests/latest, 2 attempts)`);
+    assert.match(e.hint!, /KILN_REGISTRY_HEADERS_TIMEOUT/);
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+  assert.equal(reg.log.length, 2);
 });
 
-test('headers trickled a byte at a time count against the headers timeout', limit, async () => {
+test('headers trickled a byte at a time count against the headers timeout', limit, async (t) => {
   const img = tinyImage();
   const head = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: ${img.mediaType}\r\ncontent-length: ${img.manifest.size}\r\n\r\n`);
-  const reg = await startHostileRegistry({
+  const reg = await hostileRegistry(t, {
     image: img,
     misbehave: (req, _res, _n, r) => (req.url!.includes('/manifests/') ? (r.trickle(req.socket, head, 20), true) : false),
   });
-  try {
-    await assert.rejects(client.repository(reg.host, 'foo', ['pull']).getManifest('latest'), (e: unknown) => {
-      assert.ok(isKilnError(e, 'UNAVAILABLE'));
-      assert.equal(e.message, `registry ${reg.host} stalled: no response headers within 0.3 s (GET /v2/foo/manifests/latest, 2 attempts)`);
-      return true;
-    });
-  } finally {
-    await reg.stop();
-  }
+  await assert.rejects(client.repository(reg.host, 'foo', ['pull']).getManifest('latest'), (e: unknown) => {
+    assert.ok(isKilnError(e, 'UNAVAILABLE'));
+    assert.equal(e.message, `registry ${reg.host} stalled: no response headers within 0.3 s (GET /v2/foo/manifests/latest, 2 attempts)`);
+    return true;
+  });
 });
 
-test('a manifest body trickled a byte at a time: stalled, retried, one line', limit, async () => {
+test('a manifest body trickled a byte at a time: stalled, retried, one line', limit, async (t) => {
   const img = tinyImage();
-  const reg = await startHostileRegistry({
+  const reg = await hostileRegistry(t, {
     image: img,
     misbehave: (req, res, _n, r) => {
       if (!req.url!.includes('/manifests/')) return false;
@@ -68,56 +60,46 @@ test('a manifest body trickled a byte at a time: stalled, retried, one line', li
       return true;
     },
   });
-  try {
-    await assert.rejects(client.repository(reg.host, 'foo', ['pull']).getManifest('latest'), (e: unknown) => {
-      assert.ok(isKilnError(e, 'UNAVAILABLE'));
-      assert.equal(e.message, `registry ${reg.host} stalled: less than 1 KiB of the response in 0.3 s (GET /v2/foo/manifests/latest, 2 attempts)`);
-      assert.match(e.hint!, /KILN_REGISTRY_READ_TIMEOUT/);
-      return true;
-    });
-    assert.equal(reg.log.length, 2);
-  } finally {
-    await reg.stop();
-  }
+  await assert.rejects(client.repository(reg.host, 'foo', ['pull']).getManifest('latest'), (e: unknown) => {
+    assert.ok(isKilnError(e, 'UNAVAILABLE'));
+    assert.equal(e.message, `registry ${reg.host} stalled: less than 1 KiB of the response in 0.3 s (GET /v2/foo/manifests/latest, 2 attempts)`);
+    assert.match(e.hint!, /KILN_REGISTRY_READ_TIMEOUT/);
+    return true;
+  });
+  assert.equal(reg.log.length, 2);
 });
 
-test('a blob body trickled a byte at a time: resumed with Range, then one line with the byte it stalled at', limit, async () => {
+test('a blob body trickled a byte at a time: resumed with Range, then one line with the byte it stalled at', limit, async (t) => {
   const img = tinyImage(4096);
-  const reg = await startHostileRegistry({
+  const reg = await hostileRegistry(t, {
     image: img,
     misbehave: (req, res, _n, r) => {
       if (!req.url!.includes('/blobs/')) return false;
-      const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-      const from = m ? Number(m[1]) : 0;
       // 2000 bytes at once, then a byte every 20 ms
-      res.writeHead(m ? 206 : 200, { 'content-length': String(img.layer.size - from) });
+      const from = blobHead(req, res, img.layer.size);
       res.write(img.layer.bytes.subarray(from, from + (from === 0 ? 2000 : 0)));
       r.trickleBody(res, {}, img.layer.bytes.subarray(from === 0 ? 2000 : from), 20);
       return true;
     },
   });
-  try {
-    const t0 = Date.now();
-    const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest);
-    await assert.rejects(readAll(stream), (e: unknown) => {
-      assert.ok(isKilnError(e, 'UNAVAILABLE'));
-      assert.match(e.message, new RegExp(`^blob ${img.layer.digest} from ${esc(reg.host)}/foo stalled at byte 20\\d\\d: less than 1 KiB in 0.3 s, 2 attempts$`));
-      return true;
-    });
-    assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
-    assert.deepEqual(
-      reg.log.map((l) => l.range),
-      [undefined, reg.log[1]!.range],
-    );
-    assert.match(reg.log[1]!.range!, /^bytes=20\d\d-$/);
-  } finally {
-    await reg.stop();
-  }
+  const t0 = Date.now();
+  const stream = await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest);
+  await assert.rejects(readAll(stream), (e: unknown) => {
+    assert.ok(isKilnError(e, 'UNAVAILABLE'));
+    assert.match(e.message, new RegExp(`^blob ${img.layer.digest} from ${esc(reg.host)}/foo stalled at byte 20\\d\\d: less than 1 KiB in 0.3 s, 2 attempts$`));
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
+  assert.deepEqual(
+    reg.log.map((l) => l.range),
+    [undefined, reg.log[1]!.range],
+  );
+  assert.match(reg.log[1]!.range!, /^bytes=20\d\d-$/);
 });
 
-test('a blob whose body stalls once is resumed and arrives whole', limit, async () => {
+test('a blob whose body stalls once is resumed and arrives whole', limit, async (t) => {
   const img = tinyImage(100_000);
-  const reg = await startHostileRegistry({
+  const reg = await hostileRegistry(t, {
     image: img,
     misbehave: (req, res, n, r) => {
       if (!req.url!.includes('/blobs/') || n > 1) return false;
@@ -127,13 +109,9 @@ test('a blob whose body stalls once is resumed and arrives whole', limit, async 
       return true;
     },
   });
-  try {
-    const got = await readAll(await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest));
-    assert.ok(got.equals(img.layer.bytes));
-    assert.deepEqual(reg.log.map((l) => l.range), [undefined, 'bytes=30000-']);
-  } finally {
-    await reg.stop();
-  }
+  const got = await readAll(await client.repository(reg.host, 'foo', ['pull']).getBlob(img.layer.digest));
+  assert.ok(got.equals(img.layer.bytes));
+  assert.deepEqual(reg.log.map((l) => l.range), [undefined, 'bytes=30000-']);
 });
 
 test('a TLS port that never answers: connection timed out, one line', limit, async () => {

@@ -176,3 +176,18 @@ export async function startHostileRegistry(opts: HostileOptions): Promise<Hostil
   };
   return reg;
 }
+
+/** startHostileRegistry, stopped when test `t` ends (what every test would otherwise write as try/finally). */
+export async function hostileRegistry(t: { after(fn: () => Promise<void>): void }, opts: HostileOptions): Promise<HostileRegistry> {
+  const reg = await startHostileRegistry(opts);
+  t.after(() => reg.stop());
+  return reg;
+}
+
+/** Starts a blob answer as a registry would: 206 from a `Range: bytes=N-` (else 200) with the length of the rest of `size`; returns N. */
+export function blobHead(req: http.IncomingMessage, res: http.ServerResponse, size: number): number {
+  const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  const from = m ? Number(m[1]) : 0;
+  res.writeHead(m ? 206 : 200, { 'content-length': String(size - from) });
+  return from;
+}

@@ -9,5 +9,5 @@ export { blobOf, imageOfLayer, randomBlob, streamOf, readAll, tinyImage, type Te
 export { startContainerd, type TestContainerd } from './containerd.js';
 export { criImageService, type CriImage, type CriImageService } from './cri.js';
 export { startAgent, type StartAgentOptions, type TestAgent } from './agent.js';
-export { startHostileRegistry, type HostileOptions, type HostileRegistry } from './hostile.js';
+export { hostileRegistry, startHostileRegistry, type HostileOptions, type HostileRegistry } from './hostile.js';
 export { startCluster, stopCluster, PAUSE_IMAGE, type TestCluster, type StartClusterOptions } from './kube/cluster.js';
