@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { failedPrecondition, isErrno, notFound } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { LayoutContentStore } from './blobs.js';
-import { createFileAtomic, ifExists, writing } from '../util/fsutil.js';
+import { createFilesAtomic, ifExists, writing } from '../util/fsutil.js';
 import { type Lease, Leases, scanLeases } from './lease.js';
 import { deadTemps } from './temps.js';
 import { LayoutRefStore } from './refs.js';
@@ -77,9 +77,11 @@ async function checkLayoutFile(root: string): Promise<void> {
 
 async function createLayout(root: string): Promise<void> {
   await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
-  await createFileAtomic(join(root, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
-  // oci-layout last: it marks the directory as a complete layout.
-  await createFileAtomic(join(root, 'oci-layout'), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
+  // oci-layout last: it marks the directory as a complete layout. Both flushed at once, one fsync of the directory.
+  await createFilesAtomic([
+    { path: join(root, 'index.json'), data: JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }) },
+    { path: join(root, 'oci-layout'), data: JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }) },
+  ]);
 }
 
 /** Opens (and by default creates) the store at `root`. */

@@ -80,19 +80,36 @@ export async function writeFileAtomic(path: string, data: string | Buffer, opts:
   if (durable) await fsyncDir(dirname(path));
 }
 
-/** Creates `path` with `data` only if it does not exist yet (atomic, via link). Returns false when it existed. */
-export async function createFileAtomic(path: string, data: string | Buffer): Promise<boolean> {
-  const tmp = await writeTemp(path, data);
-  try {
-    await link(tmp, path);
-    return true;
-  } catch (e) {
-    if (isErrno(e, 'EEXIST')) return false;
-    throw e;
-  } finally {
-    await unlink(tmp);
-    await fsyncDir(dirname(path));
+/**
+ * Creates each of `files` that does not exist yet (each atomic, via link), in order: their data
+ * is flushed together, then each is linked into place, then one fsync per directory makes the
+ * names durable (a journaling filesystem keeps them in order: a later name never without an
+ * earlier one). Returns, for each, whether it was created here.
+ */
+export async function createFilesAtomic(files: { path: string; data: string | Buffer }[]): Promise<boolean[]> {
+  const written = await Promise.allSettled(files.map((f) => writeTemp(f.path, f.data)));
+  const temps = written.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
+  const failed = written.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  if (failed) {
+    await Promise.all(temps.map((t) => unlinkQuiet(t)));
+    throw failed.reason;
   }
+  const created: boolean[] = [];
+  try {
+    for (const [i, f] of files.entries()) {
+      try {
+        await link(temps[i]!, f.path);
+        created.push(true);
+      } catch (e) {
+        if (!isErrno(e, 'EEXIST')) throw e;
+        created.push(false);
+      }
+    }
+  } finally {
+    await Promise.all(temps.map((t) => unlink(t)));
+    for (const dir of new Set(files.map((f) => dirname(f.path)))) await fsyncDir(dir);
+  }
+  return created;
 }
 
 const deniedCodes = ['EACCES', 'EPERM', 'EROFS'];
