@@ -82,8 +82,8 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     }
     return op ? { op } : undefined;
   }
-  if (inst.kind !== 'run' || scratch) return undefined;
-  const op = await runStepOp({ platform: buildkitPlatform(ctx.platform), contextDir: ctx.contextDir, ignoring: ctx.ignoring, addHosts: ctx.addHosts }, inst, scope, c);
+  if (inst.kind !== 'run') return undefined;
+  const op = await runStepOp({ platform: buildkitPlatform(ctx.platform), contextDir: ctx.contextDir, ignoring: ctx.ignoring, addHosts: ctx.addHosts, fromChain: ctx.fromChain, parent: prev.bkChain }, inst, scope, c);
   return op ? { op } : undefined;
 }
 
