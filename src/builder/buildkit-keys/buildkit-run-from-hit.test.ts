@@ -32,7 +32,7 @@ const dockerfile = (base: string) =>
     `FROM ${base}`,
     'WORKDIR /app',
     `RUN --mount=type=bind,from=tools,source=/opt/t,target=/t cat /t/v /t/id > fromStage && ${UUID} >> fromStage`,
-    `RUN --mount=type=bind,from=${base},source=/bin/busybox,target=/bb /bb echo image > fromImage && ${UUID} >> fromImage`,
+    `RUN --mount=type=bind,from=${base},source=/bin/busybox,target=/x/busybox /x/busybox echo image > fromImage && ${UUID} >> fromImage`,
     'RUN --mount=type=bind,from=tools,source=/opt/t/v,target=/m/v --mount=type=bind,source=f.txt,target=/m/f' +
       ` --mount=type=cache,target=/m/c,uid=1000 --mount=type=bind,from=tools,source=/opt/t/id,target=/m/id cat /m/v /m/f /m/id > three && stat -c %u /m/c >> three && ${UUID} >> three`,
     'RUN cat fromStage fromImage three > all',
