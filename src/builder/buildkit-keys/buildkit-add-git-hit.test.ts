@@ -1,22 +1,21 @@
 /**
  * ADD of a git repository (git-op.ts) between a real buildkitd and kiln: a
- * bare repository served by `git http-backend` on 127.0.0.1 (testing/git-http.ts),
+ * bare repository served by `git http-backend` on 127.0.0.1 (testing/git-server.ts),
  * added at a branch and, with --keep-git-dir, at an annotated tag (BuildKit
  * keys that by the tag object and refs/tags/v1), then a RUN on them, through
  * mode=max local caches both ways: every step CACHED, the other tool's files.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildctlReused, cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
 import { buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
-import { startGitHttp, type GitHttpServer } from '../../testing/git-http.js';
+import { startGitServer, type TestGitServer } from '../../testing/git-server.js';
 
 let fx: BuildkitWithBase | undefined;
-let server: GitHttpServer | undefined;
+let server: TestGitServer | undefined;
 let ctx: string;
 let bkAll: string;
 let bkCache: string;
@@ -24,25 +23,10 @@ let bkCache: string;
 /** The two ADDs and the RUN. */
 const STEPS = 3;
 
-function makeRepo(root: string): void {
-  const work = path.join(root, 'work');
-  const git = (args: string[], cwd = work) => execFileSync('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], { cwd, stdio: 'pipe' });
-  mkdirSync(work, { recursive: true });
-  git(['init', '-q', '-b', 'main', work], root);
-  writeFileSync(path.join(work, 'hello.txt'), 'from git\n');
-  mkdirSync(path.join(work, 'sub'));
-  writeFileSync(path.join(work, 'sub', 'x.sh'), '#!/bin/sh\necho x\n', { mode: 0o755 });
-  git(['add', '.']);
-  git(['commit', '-qm', 'one']);
-  git(['tag', '-a', 'v1', '-m', 'v1']);
-  git(['clone', '-q', '--bare', work, path.join(root, 'repo.git')], root);
-}
-
 before(async () => {
   fx = await startBuildkitWithBase('kiln-bk-add-git-');
-  const repos = path.join(fx.tmp, 'repos');
-  makeRepo(repos);
-  server = await startGitHttp(repos);
+  server = await startGitServer();
+  await server.commit('repo.git', { 'hello.txt': 'from git\n', 'sub/x.sh': 'echo x\n' }, { tag: 'v1' });
   ctx = path.join(fx.tmp, 'ctx');
   mkdirSync(ctx);
   writeFileSync(
@@ -51,7 +35,7 @@ before(async () => {
       `FROM ${fx.base}`,
       `ADD ${server.url}/repo.git#main /src`,
       `ADD --keep-git-dir=true ${server.url}/repo.git#v1 /kept`,
-      'RUN cat /src/hello.txt > /all && /src/sub/x.sh >> /all && test -d /kept/.git && cat /kept/hello.txt >> /all && cat /proc/sys/kernel/random/uuid >> /all',
+      'RUN cat /src/hello.txt > /all && sh /src/sub/x.sh >> /all && test -d /kept/.git && cat /kept/hello.txt >> /all && cat /proc/sys/kernel/random/uuid >> /all',
       '',
     ].join('\n'),
   );
@@ -62,7 +46,7 @@ before(async () => {
 });
 
 after(async () => {
-  await server?.close();
+  await server?.stop();
   await fx?.stop();
 });
 
