@@ -6,10 +6,14 @@
  *   kilnFrom        kiln builds it on a fresh root with --cache-from that cache
  *   kilnThenBuildkit  kiln builds it with --cache-to; buildkitd prunes all its own cache,
  *                   then builds it with --import-cache of kiln's
- * Each answers the output directory and the progress text (buildctl-steps.ts reads it).
+ * Each answers the output directory and the progress text (buildctl-steps.ts reads it);
+ * assertKilnTookBuildkit and assertBuildkitTookKiln say what a user sees of each.
  */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildkitWithBase } from './buildkit-base.js';
+import { buildctlReused, cachedSteps, stepLines } from './buildctl-steps.js';
 import { kilnOk } from './kiln.js';
 
 export interface BuildOutput {
@@ -52,4 +56,18 @@ export async function kilnThenBuildkit(fx: BuildkitWithBase, ctx: string, name: 
   const out = path.join(fx.tmp, `${name}-bk-from-kiln`);
   const r = await buildctlDockerfile(fx, ctx, [...(args.bk ?? []), '--import-cache', `type=local,src=${cache}`, '--output', `type=local,dest=${out}`]);
   return { kiln: { out: kilnOut, stderr: k.stderr }, bk: { out, stderr: r.stderr } };
+}
+
+/** kiln took `steps` steps from BuildKit's cache and its `file` is BuildKit's (`bkText`): nothing ran. */
+export function assertKilnTookBuildkit(r: BuildOutput, steps: number, file: string, bkText: string): void {
+  assert.equal(cachedSteps(r.stderr), steps, stepLines(r.stderr).join('\n'));
+  assert.equal(readFileSync(path.join(r.out, file), 'utf8'), bkText, 'the layers are the ones BuildKit made: nothing ran');
+}
+
+/** kiln ran its steps (its `file` is not `bkText`), and buildkitd reused `steps` steps from kiln's cache: its `file` is kiln's. */
+export function assertBuildkitTookKiln(r: { kiln: BuildOutput; bk: BuildOutput }, steps: number, file: string, bkText: string): void {
+  const kilnText = readFileSync(path.join(r.kiln.out, file), 'utf8');
+  assert.notEqual(kilnText, bkText, 'kiln ran its steps (no --cache-from)');
+  assert.equal(buildctlReused(r.bk.stderr), steps, r.bk.stderr);
+  assert.equal(readFileSync(path.join(r.bk.out, file), 'utf8'), kilnText, "BuildKit used kiln's layers");
 }
