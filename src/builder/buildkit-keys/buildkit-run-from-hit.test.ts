@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
+import { cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
 import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
 
 let fx: BuildkitWithBase | undefined;
@@ -57,6 +58,16 @@ after(async () => {
 
 test("BuildKit's cache → kiln on a fresh root: RUNs binding another stage, an image, and a stage + the context + an owned cache in one, CACHED, BuildKit's files", async () => {
   assertKilnTookBuildkit(await kilnFrom(fx!, ctx, bkCache, 'from'), STEPS, path.join('app', 'all'), bkAll);
+});
+
+test('another tools stage: its RUN and every RUN binding it miss (kiln runs them), the WORKDIR before them hits', async () => {
+  const other = path.join(fx!.tmp, 'ctx-other');
+  mkdirSync(other);
+  writeFileSync(path.join(other, 'f.txt'), 'context file\n');
+  writeFileSync(path.join(other, 'Dockerfile'), dockerfile(fx!.base).replace('echo tool >', 'echo other >'));
+  const r = await kilnFrom(fx!, other, bkCache, 'from-other');
+  assert.equal(cachedSteps(r.stderr), 1, stepLines(r.stderr).join('\n'));
+  assert.match(readFileSync(path.join(r.out, 'app', 'all'), 'utf8'), /^other\n/);
 });
 
 test("kiln's export → buildkitd with no cache of its own: every step reused, kiln's files", async () => {
