@@ -9,13 +9,17 @@ import path from 'node:path';
 import { dataLoss, invalidArgument } from '../errors.js';
 import type { CopyInstruction } from '../dockerfile/index.js';
 import { sha256Digest } from '../oci/digest.js';
-import { checkoutGit, isGitUrl, parseGitUrl, resolveCommit, type GitSource } from './git.js';
+import { checkoutGit, isGitUrl, parseGitUrl, resolveGitRef, type GitSource } from './git.js';
 import { stepLocated } from './step-error.js';
 
 export interface GitAdd {
   url: string;
   source: GitSource;
   commit: string;
+  /** The full ref the commit was found as (refs/heads/…, refs/tags/…; none for HEAD or a commit ID). */
+  ref?: string;
+  /** What that ref points at: a tag object for an annotated tag, else the commit. */
+  object: string;
   hash: string;
 }
 
@@ -28,12 +32,12 @@ export async function gitAddSource(inst: CopyInstruction, signal?: AbortSignal):
   try {
     if (inst.sources.length > 1) throw invalidArgument(`ADD ${url}: a git repository must be the only source of its ADD`, { hint: 'use one ADD per repository' });
     const source = parseGitUrl(url);
-    const commit = await resolveCommit(source, signal);
+    const { commit, ref, object } = await resolveGitRef(source, signal);
     if (inst.checksum !== undefined && inst.checksum !== commit) {
       throw dataLoss(`ADD ${url}: checksum mismatch: got ${commit}, expected ${inst.checksum}`, { hint: 'for a git source --checksum is the full commit ID the ref must name' });
     }
     const hash = sha256Digest(JSON.stringify({ git: source.remote, commit, subdir: source.subdir, keepGitDir: inst.keepGitDir }));
-    return { url, source, commit, hash };
+    return { url, source, commit, ...(ref ? { ref } : {}), object, hash };
   } catch (e) {
     throw stepLocated(e, inst);
   }

@@ -68,7 +68,16 @@ const isCommit = (ref: string | undefined): ref is string => ref !== undefined &
 
 /** The commit `src.ref` names on the remote (a commit ID is taken as it is). */
 export async function resolveCommit(src: GitSource, signal?: AbortSignal): Promise<string> {
-  if (isCommit(src.ref)) return src.ref;
+  return (await resolveGitRef(src, signal)).commit;
+}
+
+/**
+ * What `src.ref` names on the remote: the commit (an annotated tag peeled), the full ref it was found as
+ * (`refs/heads/…` first, as git checkout prefers; none for HEAD or a commit ID) and the object that ref
+ * points at (the tag object for an annotated tag, else the commit).
+ */
+export async function resolveGitRef(src: GitSource, signal?: AbortSignal): Promise<{ commit: string; ref?: string; object: string }> {
+  if (isCommit(src.ref)) return { commit: src.ref, object: src.ref };
   const ref = src.ref ?? 'HEAD';
   let out: string;
   try {
@@ -77,7 +86,11 @@ export async function resolveCommit(src: GitSource, signal?: AbortSignal): Promi
     throw unavailable(`${src.remote}: ${(e as Error).message}`, { cause: e, hint: 'check the URL and your git credentials' });
   }
   const refs = new Map(out.split('\n').flatMap((l) => (l.includes('\t') ? [[l.split('\t')[1]!, l.split('\t')[0]!] as const] : [])));
-  const pick = ref === 'HEAD' ? refs.get('HEAD') : refs.get(`refs/heads/${ref}`) ?? refs.get(`refs/tags/${ref}^{}`) ?? refs.get(`refs/tags/${ref}`) ?? refs.get(ref) ?? refs.get(`${ref}^{}`);
+  const found = (name: string) => {
+    const object = refs.get(name);
+    return object ? { commit: refs.get(`${name}^{}`) ?? object, ...(name !== 'HEAD' ? { ref: name } : {}), object } : undefined;
+  };
+  const pick = ref === 'HEAD' ? found('HEAD') : found(`refs/heads/${ref}`) ?? found(`refs/tags/${ref}`) ?? found(ref);
   if (!pick) throw notFound(`${src.remote}: no branch or tag ${ref}`, { hint: 'check the ref after # (a branch, a tag or a full commit ID)' });
   return pick;
 }

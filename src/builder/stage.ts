@@ -191,7 +191,7 @@ async function runStep(
   const stepKey = linkKey ? nextKey(prev.key, linkKey) : nextKey(prev.key, JSON.stringify(body), extra);
   if (inst.kind === 'workdir') applyConfigInstruction(state.config, inst, flags);
   // BuildKit's name for the state after this step: a --cache-from BuildKit wrote may hold it.
-  const bk = await nextChain({ ...chainContext(s, plan, stage), ...(sources?.downloads.size ? { downloads: sources.downloads } : {}) }, prev, state, inst, scope);
+  const bk = await nextChain({ ...chainContext(s, plan, stage), ...(sources?.downloads.size ? { downloads: sources.downloads } : {}), ...(sources?.git ? { git: sources.git } : {}) }, prev, state, inst, scope);
   if (bk.chain) state.bkChain = bk.chain;
   else delete state.bkChain;
   s.bkOps.set(stepKey, bk.op);

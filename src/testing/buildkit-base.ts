@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startBuildkit, type TestBuildkit } from './buildkit.js';
+import { startBuildkit, type BuildkitOptions, type TestBuildkit } from './buildkit.js';
 import { kilnOk, testCache } from './kiln.js';
 import { startRegistry, type TestRegistry } from './registry.js';
 
@@ -20,7 +20,7 @@ export interface BuildkitWithBase {
   stop(): Promise<void>;
 }
 
-export async function startBuildkitWithBase(prefix: string): Promise<BuildkitWithBase> {
+export async function startBuildkitWithBase(prefix: string, opts: BuildkitOptions = {}): Promise<BuildkitWithBase> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), prefix));
   let reg: TestRegistry | undefined;
   let bk: TestBuildkit | undefined;
@@ -31,7 +31,7 @@ export async function startBuildkitWithBase(prefix: string): Promise<BuildkitWit
   };
   try {
     reg = await startRegistry();
-    bk = await startBuildkit([reg.host]);
+    bk = await startBuildkit([reg.host], opts);
     const base = `${reg.host}/base/busybox:1`;
     const seed = path.join(tmp, 'seed');
     await kilnOk(['import', path.join(testCache(), 'busybox-rootfs.tar'), base], { root: seed });

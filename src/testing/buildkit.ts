@@ -32,8 +32,13 @@ async function binDir(): Promise<string> {
   }
 }
 
+export interface BuildkitOptions {
+  /** Entitlements a build may ask for with `--allow` (buildkitd's --allow-insecure-entitlement): network.host, security.insecure. */
+  entitlements?: string[];
+}
+
 /** `registries`: HOST:PORT of plain-HTTP test registries BuildKit may pull from and push to. */
-export async function startBuildkit(registries: string[]): Promise<TestBuildkit> {
+export async function startBuildkit(registries: string[], opts: BuildkitOptions = {}): Promise<TestBuildkit> {
   const bin = await binDir();
   const dir = await tempDir('kiln-buildkit-');
   const sock = path.join(dir, 'buildkitd.sock');
@@ -43,7 +48,7 @@ export async function startBuildkit(registries: string[]): Promise<TestBuildkit>
   const log = openSync(logFile, 'a');
   const child: ChildProcess = spawn(
     path.join(bin, 'buildkitd'),
-    ['--config', config, '--root', path.join(dir, 'root'), '--addr', `unix://${sock}`, '--oci-worker=true', '--containerd-worker=false', '--oci-worker-net=host', '--oci-worker-gc=false'],
+    ['--config', config, '--root', path.join(dir, 'root'), '--addr', `unix://${sock}`, '--oci-worker=true', '--containerd-worker=false', '--oci-worker-net=host', '--oci-worker-gc=false', ...(opts.entitlements ?? []).flatMap((e) => ['--allow-insecure-entitlement', e])],
     { stdio: ['ignore', log, log] },
   );
   closeSync(log);

@@ -57,13 +57,17 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
       const op = ops.get(key);
       if (op === undefined || op === 'none') continue;
       if (op === null) break;
-      const sources = sourceInputs(op.onScratch ?? op);
-      // On scratch only an op that links no state before (a copy of its sources, a mkdir marked noParent) has a record; noParent never elsewhere.
-      if (sources === undefined || (rec < 0 ? op.onScratch !== undefined || !(sources.length || op.noParent) : op.noParent === true)) break;
+      // Each input's links after the state before (a RUN's binds and mounts: ./step.ts InputLink), else the one of a COPY's sources.
+      const each = op.inputs ? op.inputs.map((i) => sourceInputs(i)) : [sourceInputs(op.onScratch ?? op)];
+      if (each.some((x) => x === undefined)) break;
+      const sourceLists = (each as CacheInput[][]).filter((x) => x.length);
+      const sources = sourceLists[0] ?? [];
+      // On scratch only an op that links no state before (a copy of its sources, a mkdir or RUN marked noParent) has a record; noParent never elsewhere.
+      if (rec < 0 ? op.onScratch !== undefined || !(sources.length || op.noParent) : op.noParent === true) break;
       const inputs: CacheInput[][] = rec < 0 ? [] : [[{ ...(op.selector ? { selector: op.selector } : {}), link: rec }]];
       // COPY --link: the merge's second input is the copy onto scratch (no result of its own, as the base's root record).
       if (op.onScratch) inputs.push([{ link: add(op.onScratch.record, [sources], -1, undefined) }]);
-      else if (sources.length) inputs.push(sources);
+      else inputs.push(...sourceLists);
       rec = add(op.record, inputs, top, r.created);
       name = opChain(name, op);
       byChain.set(name, rec);

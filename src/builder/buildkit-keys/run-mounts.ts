@@ -13,24 +13,33 @@
  *              with uid/gid/mode "input":1, a mkdir of /cache on scratch, its record's second
  *              input the content root record of that empty directory (cacheDirChecksum)
  *     tmpfs    {"input":-1,"dest","output":-1,"mountType":4,"TmpfsOpt":{"size"?}}
- *     bind     {"input":1,"dest","output":-1,"readonly"?}: the context, its record's
- *              second input the root record of the bound path's content checksum
+ *     bind     {"input":N,"dest","output":-1,"readonly"?}: of the context, its input linked by the root
+ *              record of the bound paths' content checksums (a symlink followed in the context);
+ *              from=<stage|image>, its input linked by that chain with the selector
+ *              sha256(the bound paths joined by "\0", in mount order)
  *     secret   {"input":-1,"dest","mountType":1,"secretOpt":{"ID","uid"?,"gid"?,"mode","optional"?}}
  *              the secret's id only: its value never enters a key
  *     ssh      {"input":-1,"dest","mountType":2,"SSHOpt":{"ID"?,"uid"?,"gid"?,"mode","optional"?}}
  *   secretenv  [{"ID","name","optional"?}] for `env=`
  *   env        SSH_AUTH_SOCK=<the first ssh target> appended when not set
  *
+ * Inputs (client/llb exec.go Marshal): the root mount's state is input 0 (none on scratch: `"input":-1`), then each
+ * other state in mount order (sorted by target), one input per distinct state: every bind of the context is one, two
+ * binds from one stage are one (its selectors joined), an owned cache mount's mkdir and a `#!` heredoc's file their
+ * own. Go's omitempty drops an `"input":0` (the first input on scratch).
+ *
  * Undefined when kiln cannot say what BuildKit would hash (the chain stops):
- * a bind from a stage or image, a cache mount from one, more than one input
- * (the context's binds, a cache mount with uid/gid/mode, a `#!` heredoc), a target not
- * written as a clean path, a secret named by source=, a bind under .dockerignore.
+ * a from= state kiln cannot name, that is the RUN's own state or an empty scratch stage, a cache mount with from=
+ * (BuildKit seeds the cache from that state, kiln's runtime does not) or with source=, a target not written as a clean path, a secret named by source=,
+ * a bind of a directory under .dockerignore, a bound symlink leaving the context or looping.
  */
-import { lstat } from 'node:fs/promises';
+import { lstat, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Mount } from '../../dockerfile/index.js';
 import { contentRecord, sha256 } from './keys.js';
 import { dirChecksum, treeChecksum } from './tree-checksum.js';
+import type { FromChain } from './copy-chain.js';
+import { SCRATCH_CHAIN, type InputLink } from './step.js';
 
 export interface ExecMounts {
   /** pb.Mount JSON objects, the root mount first (empty: no mount besides the root). */
@@ -38,8 +47,21 @@ export interface ExecMounts {
   secretenv: Record<string, unknown>[];
   /** Appended to the RUN's env (SSH_AUTH_SOCK). */
   env: string[];
-  /** The root record of the bound context path's content (the exec's second input). */
-  content?: string;
+  /** The links of the exec's inputs besides the root mount's state, in input order. */
+  inputs: InputLink[];
+}
+
+/** Where a RUN's mounts come from: the context, a `#!` heredoc's file, other stages or images. */
+export interface MountSources {
+  contextDir?: string;
+  /** The build has a .dockerignore (a bound directory is then not named). */
+  ignoring?: boolean;
+  /** A read-only mount with an input the RUN itself adds (a `#!` heredoc's file at /dev/pipes/, run-step.ts). */
+  pipe?: { dest: string; content: string };
+  /** from=<stage|image>: the chain name of that state (undefined: not named). */
+  fromChain?: (from: string) => Promise<FromChain | undefined>;
+  /** The chain of the state the RUN runs on (SCRATCH_CHAIN: none, the root mount has no input). */
+  parent?: string;
 }
 
 /**
@@ -62,22 +84,51 @@ export function dedupePaths(paths: string[]): string[] {
 const clean = (p: string) => path.posix.normalize(p) === p && (p === '/' || !p.endsWith('/'));
 
 /**
- * The mounts of a RUN in `cwd`; `contextDir` for binds of the build context (all one input: its content
- * is the checksums of their sources, deduplicated as BuildKit's dedupePaths: sorted, none under another);
- * `pipe`: a read-only mount with an input the RUN itself adds (a `#!` heredoc's file at /dev/pipes/, run-step.ts).
+ * `rel` (absolute, in the context) with its symlinks followed as contenthash's FollowLinks does, the context
+ * its root; undefined when a link leaves it (`..` above the root), loops, or a component is missing.
  */
-export async function execMounts(list: Mount[], cwd: string, contextDir: string | undefined, ignoring = false, pipe?: { dest: string; content: string }): Promise<ExecMounts | undefined> {
-  const out: ExecMounts = { mounts: [], secretenv: [], env: [] };
-  if (list.length === 0 && !pipe) return out;
-  const sorted: { dest: string; m: Record<string, unknown> }[] = [];
+export async function followInContext(contextDir: string, rel: string): Promise<string | undefined> {
+  const todo = rel.split('/').filter(Boolean);
+  const done: string[] = [];
+  for (let links = 0; todo.length > 0; ) {
+    const name = todo.shift()!;
+    if (name === '.') continue;
+    if (name === '..') {
+      if (done.pop() === undefined) return undefined;
+      continue;
+    }
+    const at = path.join(contextDir, ...done, name);
+    const st = await lstat(at).catch(() => undefined);
+    if (!st) return undefined;
+    if (!st.isSymbolicLink()) {
+      done.push(name);
+      continue;
+    }
+    if (++links > 255) return undefined;
+    const target = await readlink(at);
+    if (target.startsWith('/')) done.length = 0;
+    todo.unshift(...target.split('/').filter(Boolean));
+  }
+  return '/' + done.join('/');
+}
+
+/** One state the exec mounts besides the root's: what links it, and the paths its mounts select, in mount order. */
+interface Input {
+  id: string;
+  selectors: string[];
+  link: (selectors: string[]) => Promise<InputLink | undefined>;
+}
+
+/** The mounts of a RUN in `cwd` from `from` (the context, a `#!` heredoc, stages or images). */
+export async function execMounts(list: Mount[], cwd: string, from: MountSources = {}): Promise<ExecMounts | undefined> {
+  const out: ExecMounts = { mounts: [], secretenv: [], env: [], inputs: [] };
+  if (list.length === 0 && !from.pipe) return out;
+  const sorted: { dest: string; m: Record<string, unknown>; input?: Omit<Input, 'selectors'> & { selector: string } }[] = [];
   const secrets: Record<string, unknown>[] = [];
   const ssh: Record<string, unknown>[] = [];
-  let inputs = 0;
-  const bound: string[] = [];
-  if (pipe) {
-    inputs++;
-    out.content = pipe.content;
-    sorted.push({ dest: pipe.dest, m: { input: 1, dest: pipe.dest, output: -1, readonly: true } });
+  if (from.pipe) {
+    const content = from.pipe.content;
+    sorted.push({ dest: from.pipe.dest, m: { dest: from.pipe.dest, output: -1, readonly: true }, input: { id: 'pipe', selector: '/', link: async () => ({ content }) } });
   }
   for (const m of list) {
     if (m.type === 'bind' || m.type === 'cache' || m.type === 'tmpfs') {
@@ -85,25 +136,37 @@ export async function execMounts(list: Mount[], cwd: string, contextDir: string 
       if (!clean(t) || t === '.' || t.startsWith('..')) return undefined;
       const dest = t.startsWith('/') ? t : path.posix.join('/', cwd, t);
       if (dest === '/') return undefined;
+      const src = path.posix.join('/', m.source ?? '');
       if (m.type === 'tmpfs') {
         sorted.push({ dest, m: { input: -1, dest, output: -1, mountType: 4, TmpfsOpt: m.size ? { size: m.size } : {} } });
+        continue;
+      }
+      let input: (Omit<Input, 'selectors'> & { selector: string }) | undefined;
+      if (m.from !== undefined) {
+        // A cache mount from= is seeded by BuildKit from that state; kiln mounts its cache as it is (builder/mounts.ts),
+        // so BuildKit's record would not be what kiln makes: not named.
+        const fc = m.type === 'cache' ? undefined : await from.fromChain?.(m.from);
+        if (!fc || fc.chain === SCRATCH_CHAIN || fc.chain === from.parent) return undefined;
+        input = { id: `from:${fc.chain}`, selector: src, link: async (sels) => ({ from: { ...fc, selector: sha256(sels.join('\0')) } }) };
       } else if (m.type === 'cache') {
-        if (m.from !== undefined || m.source) return undefined;
+        if (m.source) return undefined;
         // uid, gid or mode: the frontend mounts /cache of a mkdir on scratch, an input linked by its content.
-        const owned = m.uid !== undefined || m.gid !== undefined || m.mode !== undefined;
-        if (owned && ++inputs > 1) return undefined;
-        if (owned) out.content = contentRecord([cacheDirChecksum(m)]);
+        if (m.uid !== undefined || m.gid !== undefined || m.mode !== undefined) {
+          const content = contentRecord([cacheDirChecksum(m)]);
+          input = { id: `cache:${content}`, selector: '/cache', link: async () => ({ content }) };
+        }
+      } else {
+        const ctx = from.contextDir;
+        if (ctx === undefined) return undefined;
+        input = { id: 'context', selector: src, link: (sels) => contextContent(ctx, sels, from.ignoring ?? false) };
+      }
+      if (m.type === 'cache') {
         // The frontend's default id is the target, cleaned; kiln's parser leaves it as written.
         const id = m.id === undefined || m.id === m.target ? path.posix.normalize(t) : m.id;
         const keep = id === dest && (m.sharing ?? 'shared') === 'shared';
-        sorted.push({ dest, m: { input: owned ? 1 : -1, dest, output: -1, ...(m.readonly ? { readonly: true } : {}), mountType: 3, cacheOpt: keep ? { ID: `/${id}` } : {} } });
+        sorted.push({ dest, m: { input: -1, dest, output: -1, ...(m.readonly ? { readonly: true } : {}), mountType: 3, cacheOpt: keep ? { ID: `/${id}` } : {} } , ...(input ? { input } : {}) });
       } else {
-        if (m.from !== undefined || contextDir === undefined || (bound.length === 0 && ++inputs > 1)) return undefined;
-        const src = path.posix.join('/', m.source ?? '');
-        const st = await lstat(path.join(contextDir, src)).catch(() => undefined);
-        if (!st || !(st.isFile() || (st.isDirectory() && !ignoring))) return undefined;
-        bound.push(src);
-        sorted.push({ dest, m: { input: 1, dest, output: -1, ...(m.readonly ? { readonly: true } : {}) } });
+        sorted.push({ dest, m: { dest, output: -1, ...(m.readonly ? { readonly: true } : {}) }, input: input! });
       }
     } else if (m.type === 'secret') {
       if (m.source !== undefined || m.id === undefined || (m.target !== undefined && !(m.target.startsWith('/') && clean(m.target)))) return undefined;
@@ -122,16 +185,44 @@ export async function execMounts(list: Mount[], cwd: string, contextDir: string 
       out.env.push(`SSH_AUTH_SOCK=${dest}`);
     } else return undefined;
   }
-  if (bound.length > 0) {
-    const checksums: string[] = [];
-    for (const src of dedupePaths(bound)) {
-      const checksum = await treeChecksum(path.join(contextDir!, src), src === '/');
-      if (checksum === undefined) return undefined;
-      checksums.push(checksum);
-    }
-    out.content = contentRecord(checksums);
-  }
+  // Go's sort.Slice on targets (the root "/" sorts first); inputs numbered in that order, one per distinct state.
   sorted.sort((a, b) => (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
-  out.mounts = [{ dest: '/' }, ...sorted.map((s) => s.m), ...secrets, ...ssh];
+  const scratch = from.parent === SCRATCH_CHAIN;
+  const inputs: Input[] = [];
+  for (const s of sorted) {
+    if (!s.input) continue;
+    let at = inputs.findIndex((i) => i.id === s.input!.id);
+    if (at < 0) at = inputs.push({ id: s.input.id, selectors: [], link: s.input.link }) - 1;
+    inputs[at]!.selectors.push(s.input.selector);
+    const n = at + (scratch ? 0 : 1);
+    // pb.Mount's field order: input, selector (cleared), dest, output, readonly, mountType, …; 0 omitted.
+    s.m = { ...(n ? { input: n } : {}), ...Object.fromEntries(Object.entries(s.m).filter(([k]) => k !== 'input')) };
+  }
+  for (const i of inputs) {
+    const link = await i.link(i.selectors);
+    if (!link) return undefined;
+    out.inputs.push(link);
+  }
+  const root = scratch ? { input: -1, dest: '/' } : { dest: '/' };
+  out.mounts = [root, ...sorted.map((s) => s.m), ...secrets, ...ssh];
   return out;
+}
+
+/**
+ * The root record of the context's content under the bound paths: their checksums, deduplicated as BuildKit's
+ * dedupePaths, each followed (contenthash's FollowLinks) but "/" (the whole context).
+ */
+async function contextContent(contextDir: string, selectors: string[], ignoring: boolean): Promise<InputLink | undefined> {
+  const checksums: string[] = [];
+  for (const src of dedupePaths(selectors)) {
+    const real = src === '/' ? '/' : await followInContext(contextDir, src);
+    if (real === undefined) return undefined;
+    const abs = path.join(contextDir, real);
+    const st = await lstat(abs).catch(() => undefined);
+    if (!st || !(st.isFile() || (st.isDirectory() && !ignoring))) return undefined;
+    const checksum = await treeChecksum(abs, real === '/');
+    if (checksum === undefined) return undefined;
+    checksums.push(checksum);
+  }
+  return { content: contentRecord(checksums) };
 }

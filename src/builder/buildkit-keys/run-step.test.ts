@@ -10,12 +10,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expandInstruction, planBuild, StageScope } from '../../dockerfile/index.js';
 import { contentRecord, fileHeader, rootKey, ROOT_SELECTOR, sha256 } from './keys.js';
-import { runStepOp } from './run-step.js';
+import { runStepOp, type RunStepContext } from './run-step.js';
 import { cacheDirChecksum, dedupePaths } from './run-mounts.js';
 import type { BuildkitOp } from './step.js';
 
@@ -56,7 +56,7 @@ const MEASURED_DIGESTS = [
 ];
 
 /** kiln's BuildKit op for each RUN of `text`, taken in the scope the RUN runs in, as kiln's builder feeds the instructions. */
-async function runOps(text: string, opts: { buildArgs?: Record<string, string>; contextDir?: string; addHosts?: string[] } = {}): Promise<(BuildkitOp | undefined)[]> {
+async function runOps(text: string, opts: { buildArgs?: Record<string, string>; contextDir?: string; addHosts?: string[]; fromChain?: RunStepContext['fromChain']; parent?: string } = {}): Promise<(BuildkitOp | undefined)[]> {
   const plan = planBuild(text, { buildArgs: opts.buildArgs ?? {}, platform: amd64, buildPlatform: amd64 });
   const scope = new StageScope(plan, [PATH]);
   const out: (BuildkitOp | undefined)[] = [];
@@ -64,7 +64,7 @@ async function runOps(text: string, opts: { buildArgs?: Record<string, string>; 
     const inst = expandInstruction(raw, scope.get);
     if (inst.kind === 'arg') scope.declare(inst);
     if (inst.kind === 'env') scope.setEnv(inst);
-    if (inst.kind === 'run') out.push(await runStepOp({ platform: amd64, contextDir: opts.contextDir, addHosts: opts.addHosts }, inst, scope, { Env: [PATH] }));
+    if (inst.kind === 'run') out.push(await runStepOp({ platform: amd64, contextDir: opts.contextDir, addHosts: opts.addHosts, fromChain: opts.fromChain, parent: opts.parent }, inst, scope, { Env: [PATH] }));
   }
   return out;
 }
@@ -135,24 +135,48 @@ test('proxy build args stay out of the key unless an ARG declares them; tmpfs si
   }
 });
 
-test('forms BuildKit hashes in ways kiln does not compute give no op (the chain stops)', async () => {
-  const text = `FROM busybox AS other
-FROM busybox
-RUN --mount=type=cache,target=/c3,uid=1000 --mount=type=bind,target=/b true
-RUN --mount=type=bind,from=other,target=/o true
-RUN --mount=type=bind,target=/a <<EOT
-#!/bin/sh
-true
-EOT
-RUN --mount=type=bind,target=/a --mount=type=cache,target=/c,mode=0700 true
-`;
+test('more than one input: each linked in input order (mounts sorted by target), one per distinct state', async () => {
   const ctx = mkdtempSync(path.join(os.tmpdir(), 'kiln-run-step-'));
   try {
     writeFileSync(path.join(ctx, 'f.txt'), 'hello\n');
-    assert.deepEqual(await runOps(text, { contextDir: ctx }), [undefined, undefined, undefined, undefined]);
-    // Each of those mounts alone is computed: what stops the chain is a second input.
-    const alone = await runOps('FROM busybox\nRUN --mount=type=cache,target=/c3,uid=1000 true\nRUN --mount=type=bind,target=/a true\nRUN --mount=type=bind,source=f.txt,target=/b true\n', { contextDir: ctx });
-    assert.equal(alone.filter((o) => o?.content).length, 3);
+    symlinkSync('f.txt', path.join(ctx, 'link'));
+    const tools = { chain: 'sha256:' + 'a'.repeat(64), root: false };
+    const text = `FROM busybox AS tools
+FROM busybox
+RUN --mount=type=cache,target=/c3,uid=1000 --mount=type=bind,target=/b true
+RUN --mount=type=bind,from=tools,source=/opt/v,target=/z/v --mount=type=bind,source=f.txt,target=/m/f --mount=type=bind,from=tools,source=/opt/id,target=/a/id true
+RUN --mount=type=bind,source=link,target=/l true
+`;
+    const ops = await runOps(text, { contextDir: ctx, fromChain: async (f) => (f === 'tools' ? tools : undefined) });
+    const owned = contentRecord([cacheDirChecksum({ uid: 1000 })]);
+    const file = sha256(fileHeader({ mode: 0o644, uid: 0, gid: 0, size: 6 }) + 'hello\n');
+    // /b (the context) before /c3 (the owned cache's mkdir): inputs 1 and 2.
+    assert.deepEqual(ops[0]?.inputs?.map((i) => ('content' in i ? 'context-or-cache' : 'from')), ['context-or-cache', 'context-or-cache']);
+    assert.equal((ops[0]?.inputs?.[1] as { content: string }).content, owned);
+    // /a/id and /z/v are one input (tools), its selector both paths in target order; /m/f the context, input 2.
+    assert.deepEqual(ops[1]?.inputs, [{ from: { ...tools, selector: sha256('/opt/id\0/opt/v') } }, { content: contentRecord([file]) }]);
+    // A bound symlink is followed: the content is f.txt's.
+    assert.equal(ops[2]?.content, contentRecord([file]));
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+});
+
+test('forms BuildKit hashes in ways kiln does not compute give no op (the chain stops)', async () => {
+  const ctx = mkdtempSync(path.join(os.tmpdir(), 'kiln-run-step-'));
+  try {
+    symlinkSync('/etc/passwd', path.join(ctx, 'out'));
+    const own = 'sha256:' + 'b'.repeat(64);
+    const text = `FROM busybox AS other
+FROM busybox AS unnamed
+FROM busybox
+RUN --mount=type=bind,from=unnamed,target=/o true
+RUN --mount=type=cache,from=other,target=/c true
+RUN --mount=type=bind,from=other,target=/o true
+RUN --mount=type=bind,source=out,target=/o true
+`;
+    const ops = await runOps(text, { contextDir: ctx, parent: own, fromChain: async (f) => (f === 'other' ? { chain: own, root: false } : undefined) });
+    assert.deepEqual(ops, [undefined, undefined, undefined, undefined]);
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }

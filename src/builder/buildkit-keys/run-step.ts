@@ -18,7 +18,8 @@ import { contentRecord, fileHeader, rootKey, ROOT_SELECTOR, sha256 } from './key
 import { dirChecksum, entryHeader } from './tree-checksum.js';
 import { execOpDigest } from './exec-op.js';
 import { execMounts } from './run-mounts.js';
-import type { BuildkitOp } from './step.js';
+import { SCRATCH_CHAIN, type BuildkitOp } from './step.js';
+import type { FromChain } from './copy-chain.js';
 
 /** A `#!` heredoc as BuildKit runs it: a file of a mkfile on scratch (0755, root), mounted read-only at /dev/pipes/. */
 export interface PipeFile {
@@ -67,6 +68,10 @@ export interface RunStepContext {
   ignoring?: boolean;
   /** --add-host NAME:IP (every RUN's meta.extraHosts). */
   addHosts?: string[];
+  /** --mount from=<stage|image>: the chain name of that state (undefined: not named). */
+  fromChain?: (from: string) => Promise<FromChain | undefined>;
+  /** The chain of the state the RUN runs on (step.ts SCRATCH_CHAIN: `FROM scratch`, no op yet). */
+  parent?: string;
 }
 
 export async function runStepOp(ctx: RunStepContext, inst: RunInstruction, scope: StageScope, config: ImageConfig['config']): Promise<BuildkitOp | undefined> {
@@ -75,10 +80,21 @@ export async function runStepOp(ctx: RunStepContext, inst: RunInstruction, scope
   if (!run) return undefined;
   const { args, pipe } = run;
   const cwd = c.WorkingDir || '/';
-  const mounts = await execMounts(inst.mounts, cwd, ctx.contextDir, ctx.ignoring, pipe && { dest: '/dev/pipes/', content: pipeContent(pipe) });
+  const scratch = ctx.parent === SCRATCH_CHAIN;
+  const mounts = await execMounts(inst.mounts, cwd, {
+    ...(ctx.contextDir !== undefined ? { contextDir: ctx.contextDir } : {}),
+    ...(ctx.ignoring ? { ignoring: true } : {}),
+    ...(pipe ? { pipe: { dest: '/dev/pipes/', content: pipeContent(pipe) } } : {}),
+    ...(ctx.fromChain ? { fromChain: ctx.fromChain } : {}),
+    ...(ctx.parent !== undefined ? { parent: ctx.parent } : {}),
+  });
   if (!mounts) return undefined;
   let env = keyEnv(scope, c.Env);
   if (mounts.env.length && !env.some((kv) => kv.startsWith('SSH_AUTH_SOCK='))) env = [...env, ...mounts.env];
   const digest = execOpDigest({ args, env, cwd, ...(c.User ? { user: c.User } : {}) }, { mounts: mounts.mounts, network: inst.network, security: inst.security, secretenv: mounts.secretenv, ...(ctx.addHosts ? { addHosts: ctx.addHosts } : {}) }, ctx.platform);
-  return { record: rootKey(digest, 0), selector: ROOT_SELECTOR, ...(mounts.content ? { content: mounts.content } : {}) };
+  // One input besides the root's is linked as a COPY's source (content or from); more: each in input order. On
+  // scratch the root mount has no input: the record links its mounts' states alone (a root record without them).
+  const [only, ...more] = mounts.inputs;
+  const links = more.length ? { inputs: mounts.inputs } : only ? only : {};
+  return { record: rootKey(digest, 0), ...(scratch ? { noParent: true as const } : { selector: ROOT_SELECTOR }), ...links };
 }

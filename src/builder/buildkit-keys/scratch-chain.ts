@@ -5,7 +5,7 @@
  * carries its indexes (file-action.ts: `[[-1,0,0]]` for a copy, `[[-1,-1,0]]`
  * for a mkdir) and links no state before (step.ts `noParent`): a mkdir's
  * record is then a root record, a copy's links its content only. A RUN on
- * scratch is not named.
+ * scratch is named by run-step.ts (its root mount has no input).
  */
 import { rootKey } from './keys.js';
 import { chownOf, mkdirOpDigest } from './file-action.js';

@@ -14,6 +14,8 @@ import { copyOp, type FromChain } from './copy-chain.js';
 import { contextFileOp } from './context-file-op.js';
 import { urlFileOp } from './url-op.js';
 import type { Downloaded } from '../remote.js';
+import type { GitAdd } from '../git-add.js';
+import { gitFileOp } from './git-op.js';
 import { onScratch, workdirOpAs } from './scratch-chain.js';
 
 export interface ChainContext {
@@ -29,6 +31,8 @@ export interface ChainContext {
   ignore?: { hasExceptions: boolean; excludes(rel: string): boolean };
   /** ADD's downloads of URL sources, by URL (./url-op.ts). */
   downloads?: Map<string, Downloaded>;
+  /** ADD's git source, resolved (./git-op.ts). */
+  git?: GitAdd;
   /** A --cache-from or --cache-to may use the names; else none is computed (no COPY source is read twice). */
   wanted?: boolean;
   /** COPY --from=<stage|image>: the chain name of that state (undefined: not named). */
@@ -67,6 +71,10 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
   if (inst.kind === 'copy' || inst.kind === 'add') {
     // COPY's keys carry no time under SOURCE_DATE_EPOCH (measured for COPY; ADD's not: not named then).
     if (inst.kind === 'add' && ctx.sourceDateEpoch !== undefined) return undefined;
+    if (inst.kind === 'add' && ctx.git) {
+      const op = gitFileOp(inst, ctx.git, c.WorkingDir || '/', scratch);
+      return op ? { op } : undefined;
+    }
     if (inst.kind === 'add' && ctx.downloads?.size) {
       const op = await urlFileOp(inst, ctx.downloads, c.WorkingDir || '/', scratch);
       return op ? { op } : undefined;
@@ -82,8 +90,8 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     }
     return op ? { op } : undefined;
   }
-  if (inst.kind !== 'run' || scratch) return undefined;
-  const op = await runStepOp({ platform: buildkitPlatform(ctx.platform), contextDir: ctx.contextDir, ignoring: ctx.ignoring, addHosts: ctx.addHosts }, inst, scope, c);
+  if (inst.kind !== 'run') return undefined;
+  const op = await runStepOp({ platform: buildkitPlatform(ctx.platform), contextDir: ctx.contextDir, ignoring: ctx.ignoring, addHosts: ctx.addHosts, fromChain: ctx.fromChain, parent: prev.bkChain }, inst, scope, c);
   return op ? { op } : undefined;
 }
 

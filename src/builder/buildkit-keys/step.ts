@@ -24,7 +24,15 @@ export interface BuildkitOp {
    * state) alone.
    */
   onScratch?: { record: string; content?: string; from?: FromLink };
+  /**
+   * An exec (RUN) with more than one input besides the state before (binds of the context, of stages or images,
+   * an owned cache mount, a `#!` heredoc): each input's link, in BuildKit's input order; `content` and `from` unused.
+   */
+  inputs?: InputLink[];
 }
+
+/** One input of an op linked by its content's root record, or by another stage's (or image's) chain with a selector. */
+export type InputLink = { content: string } | { from: FromLink };
 
 export interface FromLink {
   chain: string;
@@ -34,7 +42,8 @@ export interface FromLink {
 }
 
 /** A COPY's links to its sources: the content's root record, or the --from state's chain with its selector. */
-const sourceLinks = (o: { content?: string; from?: FromLink }) => [...(o.content ? [{ chain: o.content }] : []), ...(o.from ? [{ chain: o.from.chain, selector: o.from.selector }] : [])];
+const sourceLinks = (o: { content?: string; from?: FromLink; inputs?: InputLink[] }) =>
+  o.inputs ? o.inputs.map((i) => ('content' in i ? { chain: i.content } : { chain: i.from.chain, selector: i.from.selector })) : [...(o.content ? [{ chain: o.content }] : []), ...(o.from ? [{ chain: o.from.chain, selector: o.from.selector }] : [])];
 
 /**
  * A scratch stage's chain before its first op: no record. BuildKit's first op

@@ -19,6 +19,7 @@ import type { Downloaded } from '../remote.js';
 import { contentRecord, fileHeader, rootKey } from './keys.js';
 import { resolveDest } from './copy-chain.js';
 import { chownOf, fileOpDigest, type ChownJson } from './file-action.js';
+import { parseChmodKey } from './copy-action.js';
 import type { BuildkitOp } from './step.js';
 
 /** The file name BuildKit's frontend gives a URL's download, or undefined when kiln would not name it the same. */
@@ -41,25 +42,52 @@ export async function downloadChecksum(d: { abs: string; size: number }): Promis
   return `sha256:${h.digest('hex')}`;
 }
 
-export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Downloaded>, cwd: string, onScratch: boolean): Promise<BuildkitOp | undefined> {
-  if (inst.kind !== 'add' || inst.from !== undefined || inst.link || inst.parents || inst.exclude.length > 0 || inst.sources.length !== 1) return undefined;
-  const only = inst.sources[0]!;
-  const d = only.kind === 'path' ? downloads.get(only.path) : undefined;
-  if (!d || only.kind !== 'path' || !d.st.isFile()) return undefined;
-  const name = urlFileName(only.path);
-  if (!name || name !== d.name) return undefined;
-  let mode = -1;
-  if (inst.chmod !== undefined) {
-    if (!/^[0-7]+$/.test(inst.chmod) || parseInt(inst.chmod, 8) > 0o7777 || parseInt(inst.chmod, 8) === 0) return undefined;
-    mode = parseInt(inst.chmod, 8);
-  }
+/**
+ * The copy action the frontend makes for a source it does not read from the context (an http download, a git
+ * checkout): `{src, dest, owner?, mode, createDestPath, timestamp, modeStr?}`; a symbolic --chmod is `modeStr`
+ * (mode 0, left out), none is mode -1. Undefined for a --chmod or --chown kiln cannot say.
+ */
+export function sourceCopyAction(inst: CopyInstruction, src: string, cwd: string): object | undefined {
+  const chmod = inst.chmod !== undefined ? parseChmodKey(inst.chmod) : undefined;
+  if (inst.chmod !== undefined && (!chmod || ('mode' in chmod && chmod.mode === 0))) return undefined;
   let owner: ChownJson | undefined;
   if (inst.chown !== undefined) {
     owner = chownOf(inst.chown);
     if (!owner) return undefined;
   }
-  const action = { src: name, dest: resolveDest(cwd, inst.dest), ...(owner ? { owner } : {}), mode, createDestPath: true, timestamp: -1 };
-  const record = rootKey(fileOpDigest([action], onScratch ? [[-1, 0, 0]] : undefined), 0);
-  const content = contentRecord([await downloadChecksum({ abs: d.abs, size: d.st.size })]);
-  return { record, content, ...(onScratch ? { noParent: true as const } : {}) };
+  const mode = chmod === undefined ? -1 : 'mode' in chmod ? chmod.mode : 0;
+  return { src, dest: resolveDest(cwd, inst.dest), ...(owner ? { owner } : {}), ...(mode ? { mode } : {}), createDestPath: true, timestamp: -1, ...(chmod && 'modeStr' in chmod ? { modeStr: chmod.modeStr } : {}) };
+}
+
+/**
+ * The indexes of a file op whose N copy actions each take their own input (N URLs: inputs 1..N after the state
+ * before, 0..N-1 on scratch); each later action on the output before it (index inputs + i - 1); left out when
+ * BuildKit calls them default (one action on a state).
+ */
+export function sourceCopyIndexes(n: number, onScratch: boolean): number[][] | undefined {
+  if (n === 1 && !onScratch) return undefined;
+  const inputs = onScratch ? n : n + 1;
+  return Array.from({ length: n }, (_, i) => [i === 0 ? (onScratch ? -1 : 0) : inputs + i - 1, onScratch ? i : i + 1, i === n - 1 ? 0 : -1]);
+}
+
+/** ADD of one or more http(s) URLs (nothing else), each copied from its download, in the order written. */
+export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Downloaded>, cwd: string, onScratch: boolean): Promise<BuildkitOp | undefined> {
+  if (inst.kind !== 'add' || inst.from !== undefined || inst.link || inst.parents || inst.exclude.length > 0 || inst.sources.length === 0) return undefined;
+  const urls = inst.sources.map((x) => (x.kind === 'path' ? x.path : ''));
+  // The same URL twice is one input in BuildKit's op (not measured): not named.
+  if (new Set(urls).size !== urls.length) return undefined;
+  const actions: object[] = [];
+  const contents: string[] = [];
+  for (const url of urls) {
+    const d = downloads.get(url);
+    const name = urlFileName(url);
+    if (!d || !d.st.isFile() || !name || name !== d.name) return undefined;
+    const action = sourceCopyAction(inst, name, cwd);
+    if (!action) return undefined;
+    actions.push(action);
+    contents.push(contentRecord([await downloadChecksum({ abs: d.abs, size: d.st.size })]));
+  }
+  const record = rootKey(fileOpDigest(actions, sourceCopyIndexes(actions.length, onScratch)), 0);
+  const links = contents.length === 1 ? { content: contents[0]! } : { inputs: contents.map((content) => ({ content })) };
+  return { record, ...links, ...(onScratch ? { noParent: true as const } : {}) };
 }
