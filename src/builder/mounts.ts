@@ -8,7 +8,7 @@
  * filesystem; read-only unless asked), tmpfs.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument, isErrno, notFound } from '../errors.js';
@@ -29,8 +29,8 @@ export interface MountContext {
   secrets: SecretSpec[];
   ssh?: SshSpec[];
   workdir: string;
-  /** The filesystem of a stage or image named by from=. */
-  fromDir(from: string): Promise<string>;
+  /** The filesystem of a stage or image named by from=, and the cache key of that stage or image. */
+  fromView(from: string): Promise<{ dir: string; key: string }>;
 }
 
 export interface PreparedMounts {
@@ -62,6 +62,24 @@ export function secretValue(s: SecretSpec): Buffer {
   }
 }
 
+/**
+ * A new cache directory filled from `source` in a stage's or image's filesystem (a directory;
+ * symlinks resolved inside that root): copied next to `dir` and renamed into place, so an
+ * interrupted copy never leaves a half-filled cache.
+ */
+function seedCache(root: string, source: string, dir: string, from: string): void {
+  const src = resolveInRoot(root, source.split('/'), { followLast: true });
+  const st = lstatSync(src, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) {
+    throw notFound(`RUN --mount=type=cache: ${source || '/'} is not a directory in "${from}"`, { hint: 'name a directory of that stage or image with source=' });
+  }
+  const tmp = `${dir}.seed-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(path.dirname(dir), { recursive: true });
+  execFileSync('cp', ['-a', '--', src, tmp]);
+  renameSync(tmp, dir);
+}
+
 export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<PreparedMounts> {
   const mounts: SpecMount[] = [];
   const env: string[] = [];
@@ -75,11 +93,19 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
       const ro = m.readonly ? ['ro'] : [];
       switch (m.type) {
         case 'cache': {
-          const dir = path.join(ctx.root, 'buildcache', 'mounts', sha256Digest(m.id ?? m.target ?? '').slice(7, 39));
+          // With from=, the cache starts as a copy of that stage's or image's source path and is one
+          // cache per (id, that stage's result), as BuildKit keys a cache mount by its base and id.
+          const base = m.from !== undefined ? await ctx.fromView(m.from) : undefined;
+          const name = base ? `${m.id ?? m.target ?? ''}\0${base.key}\0${m.source ?? ''}` : m.id ?? m.target ?? '';
+          const dir = path.join(ctx.root, 'buildcache', 'mounts', sha256Digest(name).slice(7, 39));
           if (lstatSync(dir, { throwIfNoEntry: false }) === undefined) {
-            mkdirSync(dir, { recursive: true });
-            chmodSync(dir, m.mode ?? 0o755);
-            chownSync(dir, m.uid ?? 0, m.gid ?? 0);
+            if (base) {
+              seedCache(base.dir, m.source ?? '', dir, m.from!);
+            } else {
+              mkdirSync(dir, { recursive: true });
+              chmodSync(dir, m.mode ?? 0o755);
+              chownSync(dir, m.uid ?? 0, m.gid ?? 0);
+            }
           }
           mounts.push({ destination: abs(m.target!), type: 'bind', source: dir, options: ['rbind', ...ro] });
           keyParts.push(`cache ${m.id} ${m.target}`);
@@ -106,7 +132,7 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
           break;
         }
         case 'bind': {
-          const base = m.from !== undefined ? await ctx.fromDir(m.from) : ctx.contextDir;
+          const base = m.from !== undefined ? (await ctx.fromView(m.from)).dir : ctx.contextDir;
           const src = resolveInRoot(base, (m.source ?? '').split('/'), { followLast: true });
           const ignore = m.from === undefined && ctx.contextIgnore?.patterns.length ? ctx.contextIgnore : undefined;
           const real = path.relative(base, src).split(path.sep).join('/');

@@ -137,9 +137,10 @@ export class BuildSession {
     return { dir: m.rootfs, release: () => this.deps.snapshotter.remove(key) };
   }
 
-  /** The filesystem of a stage or image named by --from / from=, read-only. */
-  async fromView(from: string): Promise<{ dir: string; release: () => Promise<void> }> {
-    return this.view((await this.resolveFrom(from)).state);
+  /** The filesystem of a stage or image named by --from / from=, read-only, and that state's cache key. */
+  async fromView(from: string): Promise<{ dir: string; key: string; release: () => Promise<void> }> {
+    const { key, state } = await this.resolveFrom(from);
+    return { ...(await this.view(state)), key };
   }
 
   /**

@@ -180,7 +180,11 @@ async function runStep(
   }
 
   let extra = '';
-  if (inst.kind === 'run') extra = JSON.stringify({ env: scope.runEnv(), mounts: inst.mounts.filter((m) => m.type !== 'secret'), net: s.network(inst), hosts: s.opts.addHosts ?? [] });
+  if (inst.kind === 'run') {
+    // A mount from another stage or image is an input: its result's key is part of the step's.
+    const fromKeys = await Promise.all(inst.mounts.map(async (m) => (m.from !== undefined && m.type !== 'secret' ? (await s.resolveFrom(m.from)).key : null)));
+    extra = JSON.stringify({ env: scope.runEnv(), mounts: inst.mounts.filter((m) => m.type !== 'secret'), net: s.network(inst), hosts: s.opts.addHosts ?? [], ...(fromKeys.some((k) => k !== null) ? { from: fromKeys } : {}) });
+  }
   let sources: CopySources | undefined;
   if (inst.kind === 'copy' || inst.kind === 'add') {
     sources = await copySources(s, plan, stage, inst);
@@ -269,14 +273,14 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
   const workdir = c.WorkingDir || '/';
   const scratch = await s.stepScratch();
   const views: (() => Promise<void>)[] = [];
-  const fromDir = async (f: string) => {
+  const fromView = async (f: string) => {
     const v = await s.fromView(f);
     views.push(v.release);
-    return v.dir;
+    return v;
   };
   let prepared;
   try {
-    prepared = await prepareMounts({ root: s.deps.root, scratch, contextDir: s.contextDir, contextIgnore: s.ignore, secrets: s.opts.secrets ?? [], ssh: s.opts.ssh ?? [], workdir, fromDir }, inst.mounts);
+    prepared = await prepareMounts({ root: s.deps.root, scratch, contextDir: s.contextDir, contextIgnore: s.ignore, secrets: s.opts.secrets ?? [], ssh: s.opts.ssh ?? [], workdir, fromView }, inst.mounts);
   } catch (e) {
     for (const release of views) await release();
     throw e;
