@@ -72,7 +72,8 @@ const esbuild = await import('esbuild');
 // `ps` and `--version` then neither decode nor deserialize them. A package and what it alone uses go
 // into one split, so no module is in two bundles.
 // An ES module package gets only the names kiln imports (tree-shaken as in one bundle); a CommonJS one
-// (require) its whole module.exports, which is what bundling it inline gives.
+// (require) its whole module.exports, which is what bundling it inline gives, each package run on its
+// first require only (a getter): the remote backend's gRPC runs neither proto-loader nor its descriptors.
 const SPLITS = {
   'kube.cjs': { ids: ['@kubernetes/client-node', '@kubernetes/client-node/dist/web-socket-handler.js'], by: 'names' },
   // The port-forward alone (and ws), for the kube backend's everyday command, which makes no other
@@ -112,7 +113,7 @@ for (const [asset, { ids, by }] of Object.entries(SPLITS)) {
   const entry =
     by === 'names'
       ? ids.map((id, i) => `import { ${importedNames(id).join(', ')} } from ${JSON.stringify(id)};\nexport const m${i} = { ${importedNames(id).join(', ')} };`).join('\n')
-      : `module.exports = { ${ids.map((id, i) => `m${i}: require(${JSON.stringify(id)})`).join(', ')} };`;
+      : `module.exports = { ${ids.map((id, i) => `get m${i}() { return require(${JSON.stringify(id)}); }`).join(', ')} };`;
   await esbuild.build({
     stdin: { contents: entry, resolveDir: repo, loader: 'js' },
     outfile: `${out}/${asset}`,

@@ -20,7 +20,7 @@ import { clearSlotManifest, loadSlotManifest, openSlot, saveSlotManifest, type C
 import { ContextApplier } from '../sync/apply.js';
 import { applyDelta, diffManifest, manifestDigest, type ContextManifest, type ManifestDelta, type ManifestEntry, type ManifestPart } from '../sync/manifest.js';
 
-/** A BuildUp message as proto-loader gives it (keepCase, oneofs). */
+/** A BuildUp message as the service gives it (keepCase, oneofs). */
 export interface BuildUpMsg {
   start_json?: string;
   manifest_json?: string;
