@@ -62,7 +62,10 @@ const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const absentOptional = {
   name: 'absent-optional',
   setup(b) {
-    b.onResolve({ filter: /^(bufferutil|utf-8-validate|encoding|supports-color)$/ }, (a) => ({ path: a.path, namespace: 'absent' }));
+    // long.js too: protobuf.js takes it when it is there and otherwise decodes 64-bit fields to numbers, which
+    // is what kiln asks for (longs: Number); loading it compiles a WebAssembly module on every gRPC command's
+    // start. (proto-loader needs it, and is not used by the executable: see src/engine/grpc-service.ts.)
+    b.onResolve({ filter: /^(bufferutil|utf-8-validate|encoding|supports-color|long)$/ }, (a) => ({ path: a.path, namespace: 'absent' }));
     b.onLoad({ filter: /.*/, namespace: 'absent' }, (a) => ({ contents: `throw Object.assign(new Error("Cannot find module '${a.path}'"), { code: 'MODULE_NOT_FOUND' });`, loader: 'js' }));
   },
 };
