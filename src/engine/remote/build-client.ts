@@ -101,13 +101,16 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     }
   };
 
-  const sizes = new Map(scanned.manifest.entries.flatMap((e) => (e.digest ? [[e.digest, e.size ?? 0] as const] : [])));
   const needed: string[] = [];
   const sendFiles = async (digests: string[], batches: boolean) => {
     for (const s of req.secrets) await write(call, { secret: s });
-    const sent = await uploadFiles((m) => write(call, m), { sources: scanned.sources, sizes }, digests, { chunkSize: conn.chunkSize, batches });
-    upload.files += sent.files;
-    upload.bytes += sent.bytes;
+    if (digests.length > 0) {
+      // Where each file's bytes are and their sizes: looked up only when the agent asks for files.
+      const sizes = new Map(scanned.manifest.entries.flatMap((e) => (e.digest ? [[e.digest, e.size ?? 0] as const] : [])));
+      const sent = await uploadFiles((m) => write(call, m), { sources: scanned.sources, sizes }, digests, { chunkSize: conn.chunkSize, batches });
+      upload.files += sent.files;
+      upload.bytes += sent.bytes;
+    }
     await write(call, { files_done: true });
     call.end();
     progress.emit({ kind: 'log', step, stream: 'stdout', text: `transferring context: ${human(upload.bytes)} in ${upload.files} file(s), ${scanned.manifest.entries.length} entries\n`, seconds: seconds() });
