@@ -62,7 +62,10 @@ const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const absentOptional = {
   name: 'absent-optional',
   setup(b) {
-    b.onResolve({ filter: /^(bufferutil|utf-8-validate|encoding|supports-color)$/ }, (a) => ({ path: a.path, namespace: 'absent' }));
+    // long.js too: protobuf.js takes it when it is there and otherwise decodes 64-bit fields to numbers, which
+    // is what kiln asks for (longs: Number); loading it compiles a WebAssembly module on every gRPC command's
+    // start. (proto-loader needs it, and is not used by the executable: see src/engine/grpc-service.ts.)
+    b.onResolve({ filter: /^(bufferutil|utf-8-validate|encoding|supports-color|long)$/ }, (a) => ({ path: a.path, namespace: 'absent' }));
     b.onLoad({ filter: /.*/, namespace: 'absent' }, (a) => ({ contents: `throw Object.assign(new Error("Cannot find module '${a.path}'"), { code: 'MODULE_NOT_FOUND' });`, loader: 'js' }));
   },
 };
@@ -72,7 +75,8 @@ const esbuild = await import('esbuild');
 // `ps` and `--version` then neither decode nor deserialize them. A package and what it alone uses go
 // into one split, so no module is in two bundles.
 // An ES module package gets only the names kiln imports (tree-shaken as in one bundle); a CommonJS one
-// (require) its whole module.exports, which is what bundling it inline gives.
+// (require) its whole module.exports, which is what bundling it inline gives, each package run on its
+// first require only (a getter): the remote backend's gRPC runs neither proto-loader nor its descriptors.
 const SPLITS = {
   'kube.cjs': { ids: ['@kubernetes/client-node', '@kubernetes/client-node/dist/web-socket-handler.js'], by: 'names' },
   // The port-forward alone (and ws), for the kube backend's everyday command, which makes no other
@@ -112,7 +116,7 @@ for (const [asset, { ids, by }] of Object.entries(SPLITS)) {
   const entry =
     by === 'names'
       ? ids.map((id, i) => `import { ${importedNames(id).join(', ')} } from ${JSON.stringify(id)};\nexport const m${i} = { ${importedNames(id).join(', ')} };`).join('\n')
-      : `module.exports = { ${ids.map((id, i) => `m${i}: require(${JSON.stringify(id)})`).join(', ')} };`;
+      : `module.exports = { ${ids.map((id, i) => `get m${i}() { return require(${JSON.stringify(id)}); }`).join(', ')} };`;
   await esbuild.build({
     stdin: { contents: entry, resolveDir: repo, loader: 'js' },
     outfile: `${out}/${asset}`,

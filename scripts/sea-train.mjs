@@ -5,14 +5,16 @@
 // `pull` and `push` talk to a registry of one tiny image served here on
 // loopback: a first pull, a pull with nothing to download, a push with nothing
 // to send. The remote client (gRPC, protobufjs) runs `images`, `pull` and
-// a build of one LABEL through an agent on a unix socket (the agent itself,
-// with no cache to add to, is not trained). `run` is left out: it would start
+// a build of one LABEL through an agent on a unix socket, then `images` and
+// the build again over TCP with mutual TLS (the agent itself, with no cache
+// to add to, is not trained). `run` is left out: it would start
 // a container at package time.
 import { createHash } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -62,16 +64,27 @@ function tinyRegistry() {
   });
 }
 
+/** A free TCP port on loopback. */
+async function freePort() {
+  const s = createNetServer();
+  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
 /** Runs the training commands on BUNDLE (kiln.cjs, its split bundles beside it) and leaves NAME.cache files in DIR. */
 export async function train(bundle, dir) {
   const server = tinyRegistry();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const reg = `127.0.0.1:${server.address().port}`;
   const root = mkdtempSync(path.join(tmpdir(), 'kiln-package-'));
-  const kiln = (...args) =>
+  const run = (extra, args) =>
     promisify(execFile)(process.execPath, ['scripts/sea-loader.cjs', '--root', path.join(root, 'local'), ...args], {
-      env: { ...process.env, KILN_SEA_TRAIN: dir, KILN_SEA_BUNDLE: bundle },
+      env: { ...process.env, ...extra, KILN_SEA_TRAIN: dir, KILN_SEA_BUNDLE: bundle },
     });
+  const kiln = (...args) => run({}, args);
+  kiln.env = (extra, ...args) => run(extra, args);
   const socket = path.join(root, 'agent.sock');
   // The agent runs from caches of its own, thrown away.
   const agentEnv = { ...process.env, KILN_SEA_BUNDLE: bundle, KILN_SEA_TRAIN: path.join(root, 'agent-caches') };
@@ -86,11 +99,17 @@ export async function train(bundle, dir) {
     await kiln('images');
     await kiln('tag', `${reg}/train/tiny:1`, `${reg}/train/pushed:1`);
     await kiln('push', '-q', `${reg}/train/pushed:1`);
-    agent = spawn(process.execPath, ['scripts/sea-loader.cjs', '--root', path.join(root, 'agent'), 'agent', '--listen', `unix://${socket}`], {
+    // A TCP listener as well (mutual TLS, with the certificates the agent makes): the TLS client's code is
+    // what a remote build from another machine runs.
+    const port = await freePort();
+    const agentRoot = path.join(root, 'agent');
+    agent = spawn(process.execPath, ['scripts/sea-loader.cjs', '--root', agentRoot, 'agent', '--listen', `unix://${socket}`, '--listen', `tcp://127.0.0.1:${port}`], {
       env: agentEnv,
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
-    for (let i = 0; i < 200 && !existsSync(socket); i++) await sleep(50);
+    let out = '';
+    agent.stdout.on('data', (d) => (out += d));
+    for (let i = 0; i < 600 && !/^ready$/m.test(out); i++) await sleep(50);
     const host = ['--host', `unix://${socket}`];
     await kiln(...host, 'images');
     await kiln(...host, 'pull', '-q', `${reg}/train/tiny:1`);
@@ -99,6 +118,10 @@ export async function train(bundle, dir) {
     writeFileSync(path.join(context, 'Dockerfile'), `FROM ${reg}/train/tiny:1\nLABEL trained=yes\n`);
     await kiln(...host, 'build', '-q', '-t', 'trained:1', context);
     await kiln(...host, 'build', '-q', '-t', 'trained:1', context);
+    const tcp = { KILN_HOST: `tcp://127.0.0.1:${port}`, KILN_CERT_PATH: path.join(agentRoot, 'agent', 'tls') };
+    await kiln.env(tcp, 'images');
+    await kiln.env(tcp, 'build', '-q', '-t', 'trained:1', context);
+    await kiln.env(tcp, 'build', '-q', '-t', 'trained:1', context);
   } finally {
     if (agent && agent.exitCode === null && agent.signalCode === null) {
       const exited = new Promise((resolve) => agent.once('exit', resolve));

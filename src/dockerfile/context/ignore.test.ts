@@ -105,3 +105,17 @@ test('a named Dockerfile brings its own <name>.dockerignore', async (t) => {
   assert.equal(none.file, undefined);
   assert.equal(none.matcher.excludes('anything'), false);
 });
+
+test('the walk lists names in UTF-8 byte order, also where it differs from JavaScript string order', async (t) => {
+  // U+E000 sorts before an astral character (a surrogate pair) as a JavaScript string, after it as UTF-8.
+  const names = ['b', 'B', 'a.txt', 'a-1', 'é', '\uE000', '😀', 'z'];
+  const dir = await tree(Object.fromEntries(names.map((n) => [`x/${n}`, n])));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const bytes = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  assert.deepEqual(bytes.slice(-2), ['\uE000', '😀']);
+  assert.deepEqual([...walkContext(path.join(dir, 'x'))].map((e) => e.path), bytes);
+  // A directory of plain names (the quick comparison): the same order as bytes.
+  const plain = await tree(Object.fromEntries(['b', 'B', 'a.txt', 'a-1', 'z', '_'].map((n) => [n, n])));
+  t.after(() => fs.rm(plain, { recursive: true, force: true }));
+  assert.deepEqual([...walkContext(plain)].map((e) => e.path), ['B', '_', 'a-1', 'a.txt', 'b', 'z']);
+});

@@ -18,6 +18,7 @@ export class IgnoreMatcher {
 
   /** Is this context-relative slash path excluded (it or one of its parents matched)? */
   excludes(rel: string): boolean {
+    if (this.patterns.length === 0) return false;
     let matched = false;
     const dirs = rel.split('/');
     dirs.pop();

@@ -51,10 +51,11 @@ interface Held {
 
 function* walkDir(base: string, rel: string, ignore: IgnoreMatcher | undefined, held: Held[]): Generator<ContextEntry> {
   const dir = rel === '' ? base : path.join(base, rel);
-  const names = fs.readdirSync(dir).sort(byteOrder);
+  const names = sortBytewise(fs.readdirSync(dir));
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`; // absolute and normalized already: no path.join per entry
   for (const name of names) {
     const childRel = rel === '' ? name : `${rel}/${name}`;
-    const abs = path.join(dir, name);
+    const abs = prefix + name;
     const st = fs.lstatSync(abs);
     const type = typeOf(st);
     if (!type) continue; // sockets and devices cannot go into a build context
@@ -100,3 +101,13 @@ function typeOf(st: Stats): ContextEntryType | undefined {
 }
 
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+const codeUnitOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Names in the byte order of their UTF-8: the same as JavaScript's code-unit order unless a name
+ * holds a surrogate or a character from U+E000 up, so only such a directory pays for encoding
+ * every name at each comparison.
+ */
+function sortBytewise(names: string[]): string[] {
+  return names.sort(names.some((n) => /[\uD800-\uFFFF]/.test(n)) ? byteOrder : codeUnitOrder);
+}

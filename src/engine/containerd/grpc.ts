@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { InflightCalls } from '../inflight.js';
+import { serviceConstructor, type Message } from '../grpc-service.js';
 import protobuf from 'protobufjs';
 import { failedPrecondition, type KilnError } from '../../errors.js';
 import { fromGrpcError, isConnectionLoss } from './errors.js';
@@ -43,30 +44,6 @@ function apiRoot(): protobuf.Root {
 /** Decoded messages as plain objects, as the rest of the backend reads them (snake_case fields kept). */
 const AS_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
 
-/** The encoded bytes as a Buffer without copying them (protobuf.js hands back a Buffer already under Node; a content Write carries 1 MiB). */
-const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
-
-/** A grpc-js client class for one service: each method's path and its protobuf.js (de)serializers. */
-function serviceConstructor(name: ServiceName): grpc.ServiceClientConstructor {
-  const full = serviceName(name);
-  const def: Record<string, grpc.MethodDefinition<Message, Message>> = {};
-  for (const m of apiRoot().lookupService(full).methodsArray) {
-    m.resolve();
-    const req = m.resolvedRequestType!;
-    const res = m.resolvedResponseType!;
-    def[m.name] = {
-      path: `/${full}/${m.name}`,
-      requestStream: m.requestStream === true,
-      responseStream: m.responseStream === true,
-      requestSerialize: (o: Message) => asBuffer(req.encode(req.fromObject(o)).finish()),
-      requestDeserialize: (b: Buffer) => req.toObject(req.decode(b), AS_OBJECT),
-      responseSerialize: (o: Message) => asBuffer(res.encode(res.fromObject(o)).finish()),
-      responseDeserialize: (b: Buffer) => res.toObject(res.decode(b), AS_OBJECT),
-    };
-  }
-  return grpc.makeGenericClientConstructor(def, full);
-}
-
 /**
  * Decodes a `google.protobuf.Any` (`{type_url, value}`) whose type is one of
  * the loaded messages (`containerd.services.images.v1.ImageCreate`); undefined
@@ -79,8 +56,7 @@ export function decodeAny(any: { type_url?: string; value?: Buffer } | null | un
 }
 
 // Protobuf messages cross this boundary as plain objects (keepCase: snake_case fields).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Message = Record<string, any>;
+export type { Message };
 
 /** The lease the calls made inside `withLease` carry. */
 const currentLease = new AsyncLocalStorage<string>();
@@ -102,7 +78,7 @@ export class ContainerdConnection {
   private client(name: ServiceName): grpc.Client {
     let c = this.clients.get(name);
     if (!c) {
-      const Ctor = serviceConstructor(name);
+      const Ctor = serviceConstructor(apiRoot(), serviceName(name), AS_OBJECT);
       c = new Ctor(this.address, grpc.credentials.createInsecure(), { channelOverride: this.channel });
       this.clients.set(name, c);
     }

@@ -101,19 +101,28 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     }
   };
 
-  const sizes = new Map(scanned.manifest.entries.flatMap((e) => (e.digest ? [[e.digest, e.size ?? 0] as const] : [])));
   const needed: string[] = [];
   const sendFiles = async (digests: string[], batches: boolean) => {
     for (const s of req.secrets) await write(call, { secret: s });
-    const sent = await uploadFiles((m) => write(call, m), { sources: scanned.sources, sizes }, digests, { chunkSize: conn.chunkSize, batches });
-    upload.files += sent.files;
-    upload.bytes += sent.bytes;
+    if (digests.length > 0) {
+      // Where each file's bytes are and their sizes: looked up only when the agent asks for files.
+      const sizes = new Map(scanned.manifest.entries.flatMap((e) => (e.digest ? [[e.digest, e.size ?? 0] as const] : [])));
+      const sent = await uploadFiles((m) => write(call, m), { sources: scanned.sources, sizes }, digests, { chunkSize: conn.chunkSize, batches });
+      upload.files += sent.files;
+      upload.bytes += sent.bytes;
+    }
     await write(call, { files_done: true });
     call.end();
-    await req.onSynced?.();
     progress.emit({ kind: 'log', step, stream: 'stdout', text: `transferring context: ${human(upload.bytes)} in ${upload.files} file(s), ${scanned.manifest.entries.length} entries\n`, seconds: seconds() });
     progress.emit({ kind: 'done', step, seconds: seconds() });
+    // The agent's steps, held while this one was open (an agent with nothing to receive builds at once).
+    for (const e of held.splice(0)) progress.emit(e);
+    synced = true;
+    await req.onSynced?.();
   };
+  /** The agent's events that arrive before this side's step is done: shown after it, in order. */
+  const held: BuildEvent[] = [];
+  let synced = false;
 
   const result = new Promise<BuildResult>((resolve, reject) => {
     let got: BuildResult | undefined;
@@ -123,7 +132,11 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
       } else if (m.need) {
         needed.push(...(m.need.digests ?? []));
         if (!m.need.more) uploading = sendFiles(needed, Boolean(m.need.batches)).catch(fail);
-      } else if (m.event_json !== undefined) progress.emit(renumber(JSON.parse(m.event_json) as BuildEvent));
+      } else if (m.event_json !== undefined) {
+        const e = renumber(JSON.parse(m.event_json) as BuildEvent);
+        if (synced) progress.emit(e);
+        else held.push(e);
+      }
       else if (m.result_json !== undefined) got = JSON.parse(m.result_json) as BuildResult;
     });
     call.on('error', (e: grpc.ServiceError) => {

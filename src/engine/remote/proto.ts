@@ -5,10 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
 import { failedPrecondition } from '../../errors.js';
 import { packagedAsset } from '../../self.js';
+import { serviceConstructor } from '../grpc-service.js';
 
 const FILE = 'kiln/agent/v1/agent.proto';
 /** The asset name of the compiled API in the packaged executable. */
@@ -39,20 +40,28 @@ function protoRoot(): string {
 
 let loaded: grpc.ServiceClientConstructor | undefined;
 
+/** Messages as plain objects: field names as written, oneofs named in their oneof's field, unset fields absent. */
+const AS_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: false, oneofs: true };
+
 /** The generated client constructor of kiln.agent.v1.Engine; `.service` is the server's definition. */
 export function engineService(): grpc.ServiceClientConstructor {
   if (!loaded) {
-    const options = { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: true };
     // The executable carries the API compiled to JSON (scripts/package.mjs, with keepCase) instead of the .proto file.
     const json = packagedAsset(PACKAGED);
-    const def = json !== undefined ? protoLoader.fromJSON(JSON.parse(json) as object, options) : protoLoader.loadSync(FILE, { includeDirs: [protoRoot()], ...options });
-    const pkg = grpc.loadPackageDefinition(def) as unknown as { kiln: { agent: { v1: { Engine: grpc.ServiceClientConstructor } } } };
-    loaded = pkg.kiln.agent.v1.Engine;
+    let root: protobuf.Root;
+    if (json !== undefined) root = protobuf.Root.fromJSON(JSON.parse(json) as protobuf.INamespace);
+    else {
+      const dir = protoRoot();
+      root = new protobuf.Root();
+      root.resolvePath = (_origin, target) => `${dir}/${target}`;
+      root.loadSync(FILE, { keepCase: true });
+    }
+    loaded = serviceConstructor(root, 'kiln.agent.v1.Engine', AS_OBJECT);
   }
   return loaded;
 }
 
-/** Messages as proto-loader presents them (oneofs: the set field's name in the oneof's name). */
+/** Messages as the service presents them (oneofs: the set field's name in the oneof's name). */
 export interface JsonMsg {
   json: string;
 }

@@ -124,3 +124,26 @@ test('build session: a stream that does not start with start, or a start with a 
   assert.deepEqual(await readdir(path.join(state, 'contexts', 'ok', 'ctx')), []);
   assert.deepEqual(await readdir(path.join(state, 'builds')), []);
 });
+
+test('build session: nothing to receive (no file missing, no secret) builds without waiting for files_done', async (t) => {
+  const [state, ctx] = [await tmp(t), await tmp(t)];
+  await writeFile(path.join(ctx, 'f'), 'one');
+  const seen: { files: Record<string, string>; secret?: string; dockerfile?: string }[] = [];
+  const engine = recordingEngine(seen);
+  const first = await session(state, engine, ctx);
+  const digest = manifestDigest(first.manifest);
+  // The client's messages up to the (empty) manifest delta, then nothing more: no files_done ever comes.
+  const start = { contextId: 'c1', dockerfileText: 'FROM scratch\n', dockerfileName: 'Dockerfile', secretIds: [], manifestDigest: digest, manifestBase: digest, options: {} };
+  const up: BuildUpMsg[] = [{ start_json: JSON.stringify(start) }, ...[...manifestParts([], [])].map((p) => ({ manifest_json: JSON.stringify(p) }))];
+  const down: BuildDownMsg[] = [];
+  const messages: AsyncIterator<BuildUpMsg> = { next: () => (up.length > 0 ? Promise.resolve({ value: up.shift()!, done: false }) : new Promise(() => undefined)) };
+  const result = await runBuildSession({ engine, stateDir: state }, { messages, send: async (m) => void down.push(m), signal: new AbortController().signal });
+  assert.equal(result.id, 'sha256:' + '0'.repeat(64));
+  assert.deepEqual(down, [{ need: { digests: [], batches: true } }]);
+  assert.deepEqual(seen[1]!.files, { f: 'one' });
+  // A secret announced: the session waits for it (and files_done) as before.
+  const withSecret = [{ start_json: JSON.stringify({ ...start, secretIds: ['s'] }) }, { manifest_json: JSON.stringify([...manifestParts([], [])][0]) }, { secret: { id: 's', value: Buffer.from('v') } }, { files_done: true }];
+  const it = withSecret[Symbol.iterator]();
+  await runBuildSession({ engine, stateDir: state }, { messages: { next: async () => it.next() as IteratorResult<BuildUpMsg> }, send: async () => undefined, signal: new AbortController().signal });
+  assert.equal(seen[2]!.secret, 'v');
+});

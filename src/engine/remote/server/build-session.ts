@@ -9,7 +9,8 @@
  * released whatever happens; scratch folders of an agent that was killed are
  * removed by the next build.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cancelled, invalidArgument } from '../../../errors.js';
 import type { BuildEvent, BuildResult, SecretSpec } from '../../../builder/types.js';
@@ -20,7 +21,7 @@ import { clearSlotManifest, loadSlotManifest, openSlot, saveSlotManifest, type C
 import { ContextApplier } from '../sync/apply.js';
 import { applyDelta, diffManifest, manifestDigest, type ContextManifest, type ManifestDelta, type ManifestEntry, type ManifestPart } from '../sync/manifest.js';
 
-/** A BuildUp message as proto-loader gives it (keepCase, oneofs). */
+/** A BuildUp message as the service gives it (keepCase, oneofs). */
 export interface BuildUpMsg {
   start_json?: string;
   manifest_json?: string;
@@ -61,11 +62,17 @@ const processAlive = (pid: number): boolean => {
   }
 };
 
-/** Scratch folders of agents that are gone (killed mid-build). */
-async function removeStaleScratch(dir: string): Promise<void> {
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
+/** Scratch folders of agents that are gone (killed mid-build). Synchronous, as the slot's few calls: it is one readdir when there are none. */
+function removeStaleScratch(dir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
     const pid = Number(name.split('-')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) await rm(path.join(dir, name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) rmSync(path.join(dir, name), { recursive: true, force: true });
   }
 }
 
@@ -136,13 +143,16 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
   const start = parseBuildStart(first.start_json);
   const limits = ctx.limits ?? defaultLimits;
   const scratchRoot = path.join(ctx.stateDir, 'builds');
-  await mkdir(scratchRoot, { recursive: true, mode: 0o700 });
-  await removeStaleScratch(scratchRoot);
+  mkdirSync(scratchRoot, { recursive: true, mode: 0o700 });
+  removeStaleScratch(scratchRoot);
   const slot = await openSlot(path.join(ctx.stateDir, 'contexts'), start.contextId);
-  const scratch = await mkdtemp(path.join(scratchRoot, `${process.pid}-`)).catch(async (e) => {
+  let scratch: string;
+  try {
+    scratch = mkdtempSync(path.join(scratchRoot, `${process.pid}-`));
+  } catch (e) {
     await slot.release();
     throw e;
-  });
+  }
   try {
     const { manifest, delta, digest } = await readManifest(io, next, start, slot, limits);
     // From here the directory may be between two states until finish(): no stored manifest vouches for it
@@ -158,7 +168,10 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
       await io.send({ need: { digests: need.slice(i, i + n), batches: true, ...(i + n < need.length ? { more: true } : {}) } });
     }
     const secrets: SecretSpec[] = [];
-    for (;;) {
+    // Nothing to receive (no file missing, no secret announced): the build starts now, without waiting a round
+    // trip for the client's files_done (which it still sends, and which nobody needs to read).
+    const waitForFiles = need.length > 0 || start.secretIds.length > 0;
+    while (waitForFiles) {
       const m = await next();
       if (!m) throw cancelled('remote build: the client stopped before sending the whole context');
       if (m.file) await applier.receive(m.file.digest ?? '', m.file.data ?? Buffer.alloc(0), Boolean(m.file.last));

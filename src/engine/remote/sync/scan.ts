@@ -19,8 +19,8 @@ export interface ScanOptions {
 
 export interface ScannedContext {
   manifest: ContextManifest;
-  /** digest → a file on the client holding those bytes. */
-  sources: Map<string, string>;
+  /** digest → a file on the client holding those bytes (the first path with it). */
+  readonly sources: Map<string, string>;
   /** Where the ignore rules came from, if anywhere. */
   ignoreFile?: string;
 }
@@ -31,29 +31,40 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
   const hasher = new SourceHasher(opts.cacheDir, dir);
   await hasher.load();
   const entries: ManifestEntry[] = [];
-  const sources = new Map<string, string>();
   const firstOfInode = new Map<string, string>();
+  let root = '';
   for (const e of walkContext(dir, { ignore: matcher })) {
-    const base = { path: e.path, mode: e.mode, mtimeMs: e.mtimeMs };
-    if (e.type === 'dir' || e.type === 'fifo') entries.push({ ...base, type: e.type });
-    else if (e.type === 'symlink') entries.push({ ...base, type: 'symlink', target: e.linkTarget! });
+    if (e.type === 'dir' || e.type === 'fifo') entries.push({ path: e.path, type: e.type, mode: e.mode, mtimeMs: e.mtimeMs });
+    else if (e.type === 'symlink') entries.push({ path: e.path, type: 'symlink', mode: e.mode, mtimeMs: e.mtimeMs, target: e.linkTarget! });
     else {
       const st = e.stats;
       if (st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;
         const first = firstOfInode.get(key);
         if (first !== undefined) {
-          entries.push({ ...base, type: 'hardlink', target: first });
+          entries.push({ path: e.path, type: 'hardlink', mode: e.mode, mtimeMs: e.mtimeMs, target: first });
           continue;
         }
         firstOfInode.set(key, e.path);
       }
+      root ||= e.absolutePath.slice(0, e.absolutePath.length - e.path.length);
       const d = hasher.fileDigest(e.absolutePath, st);
       const digest = `sha256:${typeof d === 'string' ? d : await d}`;
-      entries.push({ ...base, type: 'file', size: st.size, digest });
-      if (!sources.has(digest)) sources.set(digest, e.absolutePath);
+      entries.push({ path: e.path, type: 'file', mode: e.mode, mtimeMs: e.mtimeMs, size: st.size, digest });
     }
   }
   await hasher.save().catch(() => undefined); // a memo that cannot be written only costs a re-hash next time
-  return { manifest: { entries }, sources, ...(file ? { ignoreFile: file } : {}) };
+  let sources: Map<string, string> | undefined;
+  return {
+    manifest: { entries },
+    // Made when first asked (files to upload): a build with nothing to send never builds it.
+    get sources() {
+      if (!sources) {
+        sources = new Map();
+        for (const e of entries) if (e.type === 'file' && !sources.has(e.digest!)) sources.set(e.digest!, root + e.path);
+      }
+      return sources;
+    },
+    ...(file ? { ignoreFile: file } : {}),
+  };
 }
