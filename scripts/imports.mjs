@@ -3,7 +3,7 @@
 // image/ imports nothing from engine/, and no file reaches itself through imports (type-only ones
 // count), and no module is imported dynamically by its package name: in the packaged executable's
 // CommonJS bundle such an import() stays an ES import a single executable cannot resolve (import a
-// local module that imports the package instead, as src/kube/yaml-parse.ts). Prints each breach;
+// local module that imports the package instead, as src/util/yaml-parse.ts). Prints each breach;
 // exits 1 on any.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -29,7 +29,7 @@ export async function installedHere(flags: KubeFlags = {}, env: NodeJS.ProcessEn
   const home = env.HOME || os.homedir();
   if (!existsSync(clientCertsRoot(home))) return undefined;
   try {
-    const { parse } = await import('./yaml-parse.js');
+    const { parse } = await import('../util/yaml-parse.js');
     let current: string | undefined = flags.context;
     const contexts: Named[] = [];
     const clusters: Named[] = [];

@@ -62,7 +62,7 @@ export async function loadLiteKube(flags: KubeFlags = {}, env: NodeJS.ProcessEnv
   if (!file || !existsSync(file)) return undefined;
   let doc: Record<string, unknown>;
   try {
-    const { parse } = await import('./yaml-parse.js');
+    const { parse } = await import('../util/yaml-parse.js');
     doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch {
     return undefined;

@@ -72,7 +72,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** Parses one registries.yaml text; `file` names it in errors. The YAML parser loads only here: most machines have no such file. */
 export async function parseRegistriesConfig(text: string, file: string): Promise<RegistriesConfig> {
-  const YAML = await import('./yaml-parse.js');
+  const YAML = await import('../util/yaml-parse.js');
   let doc: unknown;
   try {
     doc = YAML.parse(text);
