@@ -86,9 +86,12 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
   return state;
 }
 
-/** The image's stage, which no other stage builds on or copies from, and whose root no output or squash reads. */
+/**
+ * The image's stage, which no other stage builds on or copies from, and whose root no output or squash reads
+ * (nor the store: a snapshotter that keeps every layer publishes the image from its roots).
+ */
 function finalStage(s: BuildSession, plan: BuildPlan, stage: Stage): boolean {
-  const viewed = (s.opts.outputs ?? []).some((o) => o.type === 'local' || o.type === 'tar');
+  const viewed = (s.opts.outputs ?? []).some((o) => o.type === 'local' || o.type === 'tar') || s.deps.snapshotter.keepsEveryLayer === true;
   return stage.index === plan.target.index && !plan.stages.some((st) => st.dependsOn.includes(stage.index)) && !s.opts.squash && !viewed;
 }
 
