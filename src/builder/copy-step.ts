@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument, notFound } from '../errors.js';
-import { parseIgnore, type BuildPlan, type CopyInstruction, type Stage } from '../dockerfile/index.js';
+import { parseIgnore, type BuildPlan, type CopyInstruction, type IgnoreMatcher, type Stage } from '../dockerfile/index.js';
 import { sha256Digest } from '../oci/digest.js';
 import { parseGroup, parsePasswd, readUserDb } from '../runtime/user.js';
 import { copyInto, type Owner } from './copy.js';
@@ -51,14 +51,46 @@ export async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage
   const heredocs = inst.sources.flatMap((x) => (x.kind === 'heredoc' ? [`${x.heredoc.name}\n${x.heredoc.content}`] : []));
   const exclude = inst.exclude.length > 0 ? parseIgnore(inst.exclude.join('\n'), '--exclude') : undefined;
   if (inst.from === undefined) {
-    const root: SourceRoot = { dir: s.contextDir, ignore: s.ignore, what: 'build context', ...(exclude ? { exclude } : {}) };
-    // An agent's synced context: its manifest digest names every byte and mode, so an unchanged one is not walked again.
-    const known = s.opts.contextDigest === undefined ? undefined : JSON.stringify([s.opts.contextDigest, inst.exclude]);
-    const hash = await s.hasher.hashSources(root, patterns, known);
+    const root = contextRoot(s, exclude);
+    const hash = await (takeAhead(s, patterns, inst.exclude) ?? hashContext(s, root, patterns, inst.exclude));
     return { root, resetOwners: true, hash: sha256Digest(hash + '\n' + heredocs.join('\n') + '\n' + remote), downloads, ...(scratch ? { scratch } : {}) };
   }
   const from = await s.resolveFrom(inst.from, stage);
   return { root: { dir: '', what: from.what, ...(exclude ? { exclude } : {}) }, resetOwners: false, hash: sha256Digest(`${from.key}\n${patterns.join('\n')}`), downloads };
+}
+
+const contextRoot = (s: BuildSession, exclude: IgnoreMatcher | undefined): SourceRoot => ({ dir: s.contextDir, ignore: s.ignore, what: 'build context', ...(exclude ? { exclude } : {}) });
+
+function hashContext(s: BuildSession, root: SourceRoot, patterns: string[], exclude: string[]): Promise<string> {
+  // An agent's synced context: its manifest digest names every byte and mode, so an unchanged one is not walked again.
+  const known = s.opts.contextDigest === undefined ? undefined : JSON.stringify([s.opts.contextDigest, exclude]);
+  return s.hasher.hashSources(root, patterns, known);
+}
+
+/** Context hashes started ahead of their COPY (hashAhead), per build, by patterns and --exclude. */
+const ahead = new WeakMap<BuildSession, Map<string, Promise<string>>>();
+
+function takeAhead(s: BuildSession, patterns: string[], exclude: string[]): Promise<string> | undefined {
+  const key = JSON.stringify([patterns, exclude]);
+  const started = ahead.get(s)?.get(key);
+  ahead.get(s)?.delete(key);
+  return started;
+}
+
+/**
+ * Starts hashing what a COPY from the build context will read (./stage.ts calls it while the RUN before it
+ * runs), so its cache key is ready when its step comes; the step takes the result, or the error, as its own.
+ */
+export function hashAhead(s: BuildSession, inst: CopyInstruction): void {
+  if (inst.kind !== 'copy' || inst.from !== undefined) return;
+  const patterns = inst.sources.flatMap((x) => (x.kind === 'path' ? [x.path] : []));
+  if (patterns.length === 0) return;
+  const exclude = inst.exclude.length > 0 ? parseIgnore(inst.exclude.join('\n'), '--exclude') : undefined;
+  const started = hashContext(s, contextRoot(s, exclude), patterns, inst.exclude);
+  started.catch(() => undefined); // the step awaits it
+  let m = ahead.get(s);
+  if (!m) ahead.set(s, (m = new Map()));
+  m.set(JSON.stringify([patterns, inst.exclude]), started);
 }
 
 /** `final`: no later step reads this step's root (the final stage's last layer step): a COPY's files then go only into its layer. */

@@ -31,7 +31,7 @@ import { cloneConfig, nextKey, unpackState, type ImageState } from './state.js';
 import type { BuildSession } from './session.js';
 import type { CommittedLayer } from './layer-commit.js';
 import type { StepInfo } from './types.js';
-import { copySources, doCopy, type CopySources } from './copy-step.js';
+import { copySources, doCopy, hashAhead, type CopySources } from './copy-step.js';
 import { linkBase, linkedKey } from './link-step.js';
 import { stepError } from './step-error.js';
 import { EPOCH_ARG } from './epoch.js';
@@ -81,14 +81,29 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
     const isLayer = LAYER_KINDS.has(inst.kind);
     if (isLayer) k++;
     const step = isLayer ? s.step(`[${label}${k}/${total}] ${createdBy(inst, shellOf(state.config.config)).replace(/^RUN \S+ -c /, 'RUN ')}`) : undefined;
+    if (inst.kind === 'run') hashNextCopy(s, all[n + 1], scope, escape);
     state = await runStep(s, plan, stage, state, inst, scope, flags, step, n === lastLayer);
   }
   return state;
 }
 
-/** The image's stage, which no other stage builds on or copies from, and whose root no output or squash reads. */
+/** A COPY right after a RUN: its context sources are hashed while the RUN runs (a RUN changes no ARG or ENV, so it expands the same now). */
+function hashNextCopy(s: BuildSession, next: Instruction | undefined, scope: StageScope, escape: string | undefined): void {
+  if (next?.kind !== 'copy') return;
+  try {
+    const inst = expandInstruction(next, scope.get, { escape });
+    if (inst.kind === 'copy') hashAhead(s, inst);
+  } catch {
+    // its own step expands it again and says what is wrong
+  }
+}
+
+/**
+ * The image's stage, which no other stage builds on or copies from, and whose root no output or squash reads
+ * (nor the store: a snapshotter that keeps every layer publishes the image from its roots).
+ */
 function finalStage(s: BuildSession, plan: BuildPlan, stage: Stage): boolean {
-  const viewed = (s.opts.outputs ?? []).some((o) => o.type === 'local' || o.type === 'tar');
+  const viewed = (s.opts.outputs ?? []).some((o) => o.type === 'local' || o.type === 'tar') || s.deps.snapshotter.keepsEveryLayer === true;
   return stage.index === plan.target.index && !plan.stages.some((st) => st.dependsOn.includes(stage.index)) && !s.opts.squash && !viewed;
 }
 

@@ -1,21 +1,22 @@
 /**
  * Extended attributes through the Debian `attr` tools (Node has no xattr
- * API): one `getfattr -R` run reads a whole tree, `setfattr` sets one value.
+ * API): one `getfattr -R` run reads a whole tree, `setfattr` sets one value;
+ * both run by this process's command shell (../util/shell-helper.ts).
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { failedPrecondition, internal, isErrno } from '../errors.js';
+import { shellHelper } from '../util/shell-helper.js';
 
-function run(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { maxBuffer: 256 * 1024 * 1024, encoding: 'latin1' }, (err, stdout, stderr) => {
-      if (err === null) return resolve(stdout);
-      if (isErrno(err, 'ENOENT')) {
-        return reject(failedPrecondition(`${cmd} is not installed`, { hint: 'install the Debian package "attr" (apt-get install -y attr)', cause: err }));
-      }
-      reject(internal(`${cmd} ${args.join(' ')} failed: ${String(stderr).trim() || err.message}`, { cause: err }));
-    });
-  });
+async function run(cmd: string, args: string[]): Promise<string> {
+  try {
+    return (await shellHelper().run([cmd, ...args], { encoding: 'latin1' })).stdout;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) {
+      throw failedPrecondition(`${cmd} is not installed`, { hint: 'install the Debian package "attr" (apt-get install -y attr)', cause: err });
+    }
+    const stderr = (err as { stderr?: unknown }).stderr;
+    throw internal(`${cmd} ${args.join(' ')} failed: ${String(stderr ?? '').trim() || (err as Error).message}`, { cause: err });
+  }
 }
 
 /** Undoes getfattr's quoting of file names (`\012` octal, `\\`), bytes read as latin1. */

@@ -48,4 +48,10 @@ export interface LayeredSnapshotter extends Snapshotter {
   commit(key: string, chainId: string): Promise<string>;
   /** In-place roots (kind `in-place`): what the step holding `key` changed, found by a snapshot walk. */
   changes?(key: string): Promise<ChangeList>;
+  /**
+   * Images built here are unpacked into this snapshotter at once (containerd's: the kubelet runs them): every
+   * layer step keeps its root as the layer's snapshot, the final COPY too (its files are not deferred to the
+   * layer alone, ../builder/deferred-files.ts, which would only make the image's publish unpack them again).
+   */
+  keepsEveryLayer?: boolean;
 }

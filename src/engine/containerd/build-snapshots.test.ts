@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chainIds } from '../../oci/config.js';
-import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
+import { CTR_BIN, startContainerd, type TestContainerd } from '../../testing/containerd.js';
 import { kiln, kilnBin, kilnOk, testCache } from '../../testing/kiln.js';
 import { removeDir, tempDir } from '../../testing/tempdir.js';
 
@@ -60,6 +60,23 @@ async function topChain(ref: string): Promise<string> {
 /** Rows of `ctr snapshots ls` (KEY PARENT KIND), header dropped. */
 async function snapshotRows(): Promise<string[][]> {
   return (await ctd.ctr(['snapshots', 'ls'])).trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+}
+
+/** Runs fn while `ctr events` listens; returns the keys containerd's diff service unpacked into (`extract-… CHAINID` Prepares). */
+async function unpackedDuring(fn: () => Promise<void>): Promise<string[]> {
+  const events = spawn(CTR_BIN, ['--address', ctd.address, 'events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  events.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const closed = new Promise((r) => events.on('close', r));
+  try {
+    await new Promise((r) => setTimeout(r, 300)); // subscribed
+    await fn();
+    await new Promise((r) => setTimeout(r, 300)); // the last events delivered
+  } finally {
+    events.kill();
+    await closed;
+  }
+  return [...out.matchAll(/\/snapshot\/prepare \{"key":"extract-\w+ (sha256:\w+)"/g)].map((m) => m[1]!);
 }
 
 /** What a build must not leave: active snapshots, kiln leases, mounts under the work dir, mount records. */
@@ -113,7 +130,7 @@ test('COPY --from a stage and from an image read them through containerd views, 
   await assertNothingHeld();
 });
 
-test('a base layer containerd has no snapshot of is unpacked through the diff service, and the build goes on from it', async () => {
+test('a base layer containerd has no snapshot of is unpacked through the diff service, and the build goes on from it; the built layer is not', async () => {
   const rootfs = path.join(tmp, 'tiny-rootfs');
   mkdirSync(rootfs);
   writeFileSync(path.join(rootfs, 'base.txt'), 'from the base\n');
@@ -125,13 +142,20 @@ test('a base layer containerd has no snapshot of is unpacked through the diff se
   await ctd.ctr(['snapshots', 'rm', baseChain]);
   await assert.rejects(snapshotInfo(baseChain), 'the base snapshot is gone');
 
-  const ctx = context('tiny', 'FROM base/tiny:1\nCOPY added.txt /added.txt\n', { 'added.txt': 'added\n' });
-  const r = await onCtd(['build', '-q', '-t', 'snap/tiny:1', ctx]);
-  assert.equal(r.code, 0, r.stderr);
+  const ctx = context('tiny', 'FROM base/tiny:1\nCOPY src/ /new/\n');
+  mkdirSync(path.join(ctx, 'src', 'sub'), { recursive: true });
+  writeFileSync(path.join(ctx, 'src', 'sub', 'added.txt'), 'added\n');
+  const unpacked = await unpackedDuring(async () => {
+    const r = await onCtd(['build', '-q', '-t', 'snap/tiny:1', ctx]);
+    assert.equal(r.code, 0, r.stderr);
+  });
   assert.equal((await snapshotInfo(baseChain)).Kind, 'Committed');
-  const top = await snapshotInfo(await topChain('snap/tiny:1'));
+  const topId = await topChain('snap/tiny:1');
+  const top = await snapshotInfo(topId);
   assert.equal(top.Kind, 'Committed');
   assert.equal(top.Parent, baseChain);
+  // The final COPY's root is its snapshot (its files not deferred to the layer alone): the image's publish unpacks nothing again.
+  assert.deepEqual(unpacked, [baseChain], 'only the missing base layer went through the diff service');
   await assertNothingHeld();
 });
 

@@ -3,13 +3,13 @@
  * return) made on this host: kiln runs as root on the node, beside
  * containerd, so an overlay or bind mount it describes can be mounted here.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { failedPrecondition } from '../../errors.js';
+import { shellHelper } from '../../util/shell-helper.js';
 import type { Message } from './grpc.js';
 
-const run = promisify(execFile);
+/** mount and umount through this process's one command shell (no fork of kiln per mount). */
+const run = (cmd: string, args: string[], opts: { cwd?: string } = {}) => shellHelper().run([cmd, ...args], opts);
 
 /** Mount options are limited to a page: longer lowerdir lists are given relative to their common parent. */
 const MAX_MOUNT_DATA = 4000;

@@ -70,6 +70,8 @@ export function containerdSnapshotter(ctx: UnpackContext, mountsDir: string): La
   }
 
   return {
+    keepsEveryLayer: true,
+
     async unpack(layers: ChainLayer[]): Promise<string> {
       const top = layers.at(-1)?.chainId;
       if (top === undefined) return '';
