@@ -12,7 +12,7 @@
  *   and the record links the content only.
  * - ADD of a local file, archive or directory: `attemptUnpackDockerCompatibility`
  *   (the unpacking happens in the op; the key is the archive's bytes);
- *   --chmod (octal: the action's mode) and --chown (file-action.ts owner),
+ *   --chmod (octal: the action's mode) and --chown (copy-action.ts owner),
  *   for ADD and COPY alike.
  * A URL, git source, heredoc, wildcard, several sources, --from, --link,
  * --parents, --exclude, --checksum or a symbolic --chmod: undefined.
@@ -23,7 +23,7 @@ import type { CopyInstruction } from '../../dockerfile/index.js';
 import { contentRecord, rootKey } from './keys.js';
 import { resolveDest } from './copy-chain.js';
 import { treeChecksum, type Kept } from './tree-checksum.js';
-import { chownOf, copyOpDigest, type ChownJson } from './file-action.js';
+import { copyOpDigest, parseOwner, type Owner } from './copy-action.js';
 import type { BuildkitOp } from './step.js';
 
 export interface ContextOpOptions {
@@ -42,9 +42,9 @@ export async function contextFileOp(inst: CopyInstruction, contextDir: string, c
     if (!/^[0-7]+$/.test(inst.chmod) || parseInt(inst.chmod, 8) > 0o7777) return undefined;
     mode = parseInt(inst.chmod, 8);
   }
-  let owner: ChownJson | undefined;
+  let owner: Owner | undefined;
   if (inst.chown !== undefined) {
-    owner = chownOf(inst.chown);
+    owner = parseOwner(inst.chown);
     if (!owner) return undefined;
   }
   const src = path.posix.join('/', only.path);
@@ -60,10 +60,10 @@ export async function contextFileOp(inst: CopyInstruction, contextDir: string, c
   if (checksum === undefined) return undefined;
   const digest = copyOpDigest(
     {
-      src: src === '/' ? '/' : path.posix.basename(src),
+      src,
       dest: resolveDest(cwd, inst.dest),
       ...(owner ? { owner } : {}),
-      ...(mode !== undefined ? { mode } : {}),
+      ...(mode !== undefined ? { chmod: { mode } } : {}),
       ...(inst.kind === 'add' ? { unpack: true } : {}),
     },
     opts.onScratch === true,

@@ -16,9 +16,10 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { CopyInstruction } from '../../dockerfile/index.js';
 import type { Downloaded } from '../remote.js';
+import { goJson } from './go-json.js';
 import { contentRecord, fileHeader, rootKey } from './keys.js';
 import { resolveDest } from './copy-chain.js';
-import { chownOf, fileOpDigest, type ChownJson } from './file-action.js';
+import { chownOf, copyIndexes, fileOpDigest, type ChownJson } from './copy-action.js';
 import type { BuildkitOp } from './step.js';
 
 /** The file name BuildKit's frontend gives a URL's download, or undefined when kiln would not name it the same. */
@@ -59,7 +60,7 @@ export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Do
     if (!owner) return undefined;
   }
   const action = { src: name, dest: resolveDest(cwd, inst.dest), ...(owner ? { owner } : {}), mode, createDestPath: true, timestamp: -1 };
-  const record = rootKey(fileOpDigest([action], onScratch ? [[-1, 0, 0]] : undefined), 0);
+  const record = rootKey(fileOpDigest([goJson(action)], copyIndexes(1, onScratch ? 1 : 2, onScratch)), 0);
   const content = contentRecord([await downloadChecksum({ abs: d.abs, size: d.st.size })]);
   return { record, content, ...(onScratch ? { noParent: true as const } : {}) };
 }

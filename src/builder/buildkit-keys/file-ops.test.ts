@@ -1,5 +1,5 @@
 /**
- * BuildKit's keys for the file-op forms of file-action.ts, context-file-op.ts
+ * BuildKit's keys for the file-op forms of copy-action.ts (ADD, owners), context-file-op.ts
  * and scratch-chain.ts, each value as a real buildkitd v0.34.2 computed it.
  * Origin: `buildkitd --save-cache-debug` (cache-debug.db: the plaintext behind
  * each digest) and `buildctl build --frontend dockerfile.v0 --export-cache
@@ -21,9 +21,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildInstruction, parseDockerfile, parseIgnore, type CopyInstruction } from '../../dockerfile/index.js';
 import { chainName, execDigest, rootKey } from './keys.js';
-import { chownOf, copyOpDigest, mkdirOpDigest } from './file-action.js';
+import { chownOf, copyOpDigest } from './copy-action.js';
 import { contextFileOp } from './context-file-op.js';
-import { SCRATCH_CHAIN, workdirOpAs } from './scratch-chain.js';
+import { mkdirOpDigest, SCRATCH_CHAIN, workdirOpAs } from './scratch-chain.js';
 import { opChain } from './step.js';
 import { treeChecksum } from './tree-checksum.js';
 
