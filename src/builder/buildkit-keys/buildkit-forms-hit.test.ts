@@ -1,5 +1,5 @@
 /**
- * The forms of copy-action.ts (ADD, owners), context-file-op.ts and scratch-chain.ts against
+ * The forms of copy-chain.ts (ADD, owners, a .dockerignore) and scratch-chain.ts against
  * a real buildkitd (src/testing/buildkit.ts) and docker-registry, both ways:
  * a build with a .dockerignore (a directory COPY and `COPY .` without what it
  * excludes; src/sub excluded but for src/sub/b.txt, an exception), WORKDIR under USER (by name, by id), USER/ENV/LABEL between

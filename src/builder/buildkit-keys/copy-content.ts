@@ -17,7 +17,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { componentPattern } from '../sources.js';
 import { sha256 } from './keys.js';
-import { entryHeader, treeChecksum } from './tree-checksum.js';
+import { entryHeader, treeChecksum, type IgnoreTest } from './tree-checksum.js';
 
 export const hasWildcard = (p: string): boolean => /[*?[]/.test(p);
 
@@ -30,14 +30,20 @@ function dedupe(paths: string[]): string[] {
 
 const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
+/** A .dockerignore's test, and whether a directory source is named under it (else files only). */
+export interface Ignoring {
+  test: IgnoreTest;
+  dirs: boolean;
+}
+
 /**
  * The checksums of the sources (absolute, normalized paths in the context) in
  * BuildKit's selector order, or undefined when one is not computed (a
  * symlink source, a missing one, a wildcard with no match or not only in its
- * last component, a socket or device; `ignoring`: a directory or wildcard
- * when a .dockerignore applies).
+ * last component, a socket or device; under a .dockerignore a wildcard, and
+ * a directory unless `ignoring.dirs`: its tree as the client sends it).
  */
-export async function sourceChecksums(contextDir: string, sources: string[], ignoring: boolean): Promise<string[] | undefined> {
+export async function sourceChecksums(contextDir: string, sources: string[], ignoring?: Ignoring): Promise<string[] | undefined> {
   const plain = dedupe(sources.filter((s) => !hasWildcard(s)));
   const selectors = [...plain, ...sources.filter(hasWildcard)].sort(byBytes);
   const out: string[] = [];
@@ -49,12 +55,13 @@ export async function sourceChecksums(contextDir: string, sources: string[], ign
   return out;
 }
 
-async function plainChecksum(contextDir: string, src: string, ignoring: boolean): Promise<string | undefined> {
+async function plainChecksum(contextDir: string, src: string, ignoring: Ignoring | undefined): Promise<string | undefined> {
   if (src.includes('\\')) return undefined;
   const abs = path.join(contextDir, src);
   const st = await lstat(abs).catch(() => undefined);
-  if (!st || !(st.isFile() || (st.isDirectory() && !ignoring))) return undefined;
-  return treeChecksum(abs, src === '/');
+  if (!st || !(st.isFile() || (st.isDirectory() && (!ignoring || ignoring.dirs)))) return undefined;
+  const kept = ignoring && st.isDirectory() ? { rel: src.slice(1), excludes: (r: string) => ignoring.test.excludes(r), exceptions: ignoring.test.hasExceptions } : undefined;
+  return treeChecksum(abs, src === '/', kept);
 }
 
 /** A flattened entry: its path in the context and its checksum. */

@@ -38,6 +38,12 @@ export function dirChecksum(headerChecksum: string, entries: { name: string; che
 /** The checksum of the context's root directory (`COPY . <dest>`). */
 export const ROOT_HEADER = sha256('');
 
+/** A .dockerignore's test (dockerfile/ IgnoreMatcher): a context path (slash, relative) it excludes. */
+export interface IgnoreTest {
+  hasExceptions: boolean;
+  excludes(rel: string): boolean;
+}
+
 /** The entries of a directory the client sends: `rel` is the directory's context path, `excludes` the .dockerignore's test. */
 export interface Kept {
   rel: string;
