@@ -75,6 +75,8 @@ export interface CopyActionFields {
   chmod?: Chmod;
   /** ADD of a local source: BuildKit unpacks an archive it recognises (in the op; the key is the archive's bytes). */
   unpack?: boolean;
+  /** A heredoc's file (copy-heredoc.ts): no symlink following, directory contents or wildcards. */
+  heredoc?: boolean;
   includePatterns?: string[];
   excludePatterns?: string[];
   requiredPaths?: string[];
@@ -89,12 +91,10 @@ export function copyActionJson(a: CopyActionFields): string {
     dest: a.dest,
     ...(a.owner ? { owner: ownerJson(a.owner) } : {}),
     ...(mode !== 0 ? { mode } : {}),
-    followSymlink: true,
-    dirCopyContents: true,
+    ...(a.heredoc ? {} : { followSymlink: true, dirCopyContents: true }),
     ...(a.unpack ? { attemptUnpackDockerCompatibility: true } : {}),
     createDestPath: true,
-    allowWildcard: true,
-    allowEmptyWildcard: true,
+    ...(a.heredoc ? {} : { allowWildcard: true, allowEmptyWildcard: true }),
     timestamp: -1,
     ...(a.includePatterns?.length ? { include_patterns: a.includePatterns } : {}),
     ...(a.excludePatterns?.length ? { exclude_patterns: a.excludePatterns } : {}),

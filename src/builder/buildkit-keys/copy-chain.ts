@@ -1,5 +1,5 @@
 /**
- * BuildKit's op for a COPY (not of a heredoc) or an ADD of one local path:
+ * BuildKit's op for a COPY (of a heredoc: ./copy-heredoc.ts) or an ADD of one local path:
  * one copy action per source (./copy-action.ts) with --chown, --chmod,
  * --exclude and --parents as the frontend writes them, ADD's with
  * `attemptUnpackDockerCompatibility` (an archive is unpacked in the op: the
@@ -14,7 +14,7 @@
  * selector the sources' paths: no file is read. With --link (and no --chmod)
  * the copy is onto scratch and a merge op puts it on the state before.
  */
-import { lstat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseIgnore, type CopyInstruction, type IgnoreMatcher } from '../../dockerfile/index.js';
 import type { IgnoreTest } from './tree-checksum.js';
@@ -22,6 +22,7 @@ import { contentRecord, rootKey, sha256 } from './keys.js';
 import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
 import { hasWildcard, sourceChecksums } from './copy-content.js';
 import { filteredChecksum } from './copy-filtered.js';
+import { heredocContent, heredocName } from './copy-heredoc.js';
 import { SCRATCH_CHAIN, type BuildkitOp, type FromLink } from './step.js';
 import { goJson } from './go-json.js';
 
@@ -67,15 +68,23 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
   if (inst.kind === 'add' && !addNamed(inst)) return undefined;
   // --link with --chmod is a plain copy onto the state in BuildKit's frontend (no merge); onto scratch none is (a merge with scratch is its other input).
   const link = inst.link && inst.chmod === undefined && !onScratch;
+  const owner = inst.chown !== undefined ? parseOwner(inst.chown) : undefined;
+  const chmod = inst.chmod !== undefined ? parseChmodKey(inst.chmod) : undefined;
+  if ((inst.chown !== undefined && !owner) || (inst.chmod !== undefined && !chmod)) return undefined;
+  const dest = resolveDest(cwd, inst.dest);
+  const only = inst.sources.length === 1 ? inst.sources[0] : undefined;
+  if (only?.kind === 'heredoc') {
+    // One heredoc, no --link, --from, --exclude or --parents: a copy of the mkfile's `/<name>` (./copy-heredoc.ts).
+    const name = heredocName(only.heredoc);
+    if (!name || inst.link || inst.from !== undefined || inst.exclude.length > 0 || inst.parents) return undefined;
+    const action = copyActionJson({ src: `/${name}`, dest, heredoc: true, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}) });
+    return { record: rootKey(fileOpDigest([action], copyIndexes(1, onScratch ? 1 : 2, onScratch)), 0), content: heredocContent(only.heredoc) };
+  }
   if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path')) return undefined;
   const raw = inst.sources.map((s) => (s as { path: string }).path);
   const sources = raw.map((r) => (inst.parents ? parentsSource(r) : { src: normalizeSource(r) }));
   const srcs = sources.map((s) => s.src);
   const exclude = inst.exclude.length > 0 ? inst.exclude : undefined;
-  const owner = inst.chown !== undefined ? parseOwner(inst.chown) : undefined;
-  const chmod = inst.chmod !== undefined ? parseChmodKey(inst.chmod) : undefined;
-  if ((inst.chown !== undefined && !owner) || (inst.chmod !== undefined && !chmod)) return undefined;
-  const dest = resolveDest(cwd, inst.dest);
   const fields = (s: Source): CopyActionFields => ({
     ...s,
     dest,
@@ -92,15 +101,13 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
   // A name with a trailing slash must be a directory (else Docker fails the step: not named).
   for (let i = 0; i < raw.length; i++) {
     if (!raw[i]!.endsWith('/') || hasWildcard(srcs[i]!)) continue;
-    const st = await lstat(path.join(contextDir, srcs[i]!)).catch(() => undefined);
+    const st = await stat(path.join(contextDir, srcs[i]!)).catch(() => undefined);
     if (!st?.isDirectory()) return undefined;
   }
   const filtered = inst.parents || exclude !== undefined;
-  // Under a .dockerignore: an excluded source is not sent (the step fails); a directory is named as the only source of a copy that is not --link.
+  // Under a .dockerignore an excluded source is not sent (the step fails).
   if (ignore && srcs.some((s) => s !== '/' && !hasWildcard(s) && ignore.excludes(s.slice(1)))) return undefined;
-  const sums = filtered
-    ? await filteredChecksums(contextDir, sources, exclude, ignore !== undefined)
-    : await sourceChecksums(contextDir, srcs, ignore && { test: ignore, dirs: srcs.length === 1 && !link });
+  const sums = filtered ? await filteredChecksums(contextDir, sources, exclude, ignore !== undefined) : await sourceChecksums(contextDir, srcs, ignore);
   return sums ? op({ content: contentRecord(sums) }) : undefined;
 }
 

@@ -87,10 +87,9 @@ test("wildcards: the matches' file list (a matched directory flattened), relativ
       record: 'sha256:aeb99492d9cee04001e54e3b33a84617c668a5decfafb31abb67ab6832a6d9ac',
       content: 'sha256:57657119568c2235a8cc54a98a190df50a7b8f923fe2a6b590b6042865daadab',
     });
-    // Not named: no match, a wildcard above the last component, a .dockerignore.
+    // Not named: every wildcard matching nothing (kiln fails that step).
     assert.equal(await copyOp(copy('COPY *.none /w/'), dir, '/'), undefined);
-    assert.equal(await copyOp(copy('COPY */x.txt /w/'), dir, '/'), undefined);
-    assert.equal(await copyOp(copy('COPY *.txt /w/'), dir, '/', { ignore: parseIgnore('x\n') }), undefined);
+    assert.equal(await copyOp(copy('COPY *.none */none /w/'), dir, '/'), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -61,6 +61,12 @@ async function keepsSome(abs: string, rel: string, excludes: (rel: string) => bo
   return false;
 }
 
+/** Does the client send `abs` (context path `rel`) under `kept`'s .dockerignore: not excluded, or a directory holding a path an exception keeps. */
+export async function isSent(abs: string, rel: string, isDir: boolean, kept: Pick<Kept, 'excludes' | 'exceptions'> | undefined): Promise<boolean> {
+  if (!kept || !kept.excludes(rel)) return true;
+  return kept.exceptions === true && isDir && (await keepsSome(abs, rel, kept.excludes));
+}
+
 /**
  * The content checksum of `abs` (a file, symlink or directory, not followed),
  * or undefined when it holds anything else. `root` marks the context's root.
@@ -81,7 +87,7 @@ export async function treeChecksum(abs: string, root = false, kept?: Kept): Prom
     const rel = kept && (kept.rel ? `${kept.rel}/${name}` : name);
     if (kept && kept.excludes(rel!)) {
       const st = kept.exceptions ? await lstat(path.join(abs, name)) : undefined;
-      if (!st?.isDirectory() || !(await keepsSome(path.join(abs, name), rel!, kept.excludes))) continue;
+      if (!(await isSent(path.join(abs, name), rel!, st?.isDirectory() === true, kept))) continue;
     }
     const checksum = await treeChecksum(path.join(abs, name), false, kept && { ...kept, rel: rel! });
     if (checksum === undefined) return undefined;
