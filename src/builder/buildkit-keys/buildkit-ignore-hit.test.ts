@@ -15,7 +15,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestBuildkit } from '../../testing/buildkit.js';
 import { buildctlReused, buildctlSteps, cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
-import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
+import { buildctlBuild, startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
 import { kilnOk } from '../../testing/kiln.js';
 
 let bk: TestBuildkit;
@@ -61,11 +61,7 @@ before(async () => {
     ].join('\n'),
   );
   const out = path.join(tmp, 'bk-out');
-  await bk.buildctl([
-    'build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`,
-    '--export-cache', `type=local,dest=${path.join(tmp, 'bk-cache')},mode=max`,
-    '--output', `type=local,dest=${out}`,
-  ]);
+  await buildctlBuild(bk, ctx, { out, exportCache: path.join(tmp, 'bk-cache') });
   bkStamp = readFileSync(path.join(out, 'stamp'), 'utf8');
   assert.match(bkStamp, /^\/m1\/sub\/b.txt 644 4$/m);
   assert.doesNotMatch(bkStamp, /c.txt|x.log|o.txt|d.md/);
@@ -91,8 +87,7 @@ test("kiln's export (local, mode=max) → buildkitd with no cache of its own: ev
   assert.equal(listing(kilnStamp), listing(bkStamp), 'kiln copies what BuildKit copies');
   await bk.buildctl(['prune', '--all']);
   const out = path.join(tmp, 'bk-from-kiln');
-  const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--import-cache', `type=local,src=${local}`, '--output', `type=local,dest=${out}`]);
-  assert.equal(buildctlSteps(r.stderr).length, STEPS, r.stderr);
-  assert.equal(buildctlReused(r.stderr), STEPS, r.stderr);
+  const stderr = await buildctlBuild(bk, ctx, { out, importCache: `type=local,src=${local}` });
+  assert.deepEqual({ steps: buildctlSteps(stderr).length, reused: buildctlReused(stderr) }, { steps: STEPS, reused: STEPS }, stderr);
   assert.equal(readFileSync(path.join(out, 'stamp'), 'utf8'), kilnStamp, "BuildKit used kiln's layers");
 });
