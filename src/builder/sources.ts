@@ -105,16 +105,40 @@ export function matchSources(root: SourceRoot, pattern: string): Match[] | undef
   const out: Match[] = [];
   for (const parts of found) {
     const rel = parts.join('/');
-    if (rel !== '' && root.ignore?.excludes(rel)) continue;
+    if (rel !== '' && root.ignore?.excludes(rel) && !keptBelow(root, rel)) continue;
     if (rel !== '' && root.exclude?.excludes(parts[parts.length - 1]!)) continue;
     const abs = resolveInRoot(root.dir, parts, { followLast: true });
     // A symlink that leads to an ignored path does not make it visible: ignored files are not in the context at all.
     const real = path.relative(root.dir, abs).split(path.sep).join('/');
-    if (real !== '' && root.ignore?.excludes(real)) continue;
+    if (real !== '' && root.ignore?.excludes(real) && !keptBelow(root, real)) continue;
     const st = statSync(abs, { throwIfNoEntry: false });
     if (st) out.push({ rel, abs, st, real });
   }
   return out;
+}
+
+/**
+ * An excluded directory that holds a path a `!` exception keeps is sent by
+ * Docker's client (with only what it keeps), so a pattern matches it.
+ */
+function keptBelow(root: SourceRoot, rel: string): boolean {
+  const ignore = root.ignore;
+  if (!ignore?.hasExceptions) return false;
+  const holds = (abs: string, r: string): boolean => {
+    let names: string[];
+    try {
+      names = readdirSync(abs);
+    } catch {
+      return false;
+    }
+    return names.some((n) => {
+      const child = `${r}/${n}`;
+      if (!ignore.excludes(child)) return true;
+      return lstatSync(path.join(abs, n)).isDirectory() && holds(path.join(abs, n), child);
+    });
+  };
+  const abs = path.join(root.dir, ...rel.split('/'));
+  return lstatSync(abs, { throwIfNoEntry: false })?.isDirectory() === true && holds(abs, rel);
 }
 
 /** Code-unit order: the same as byte order for every name but rare astral ones, and allocation-free. */

@@ -42,3 +42,15 @@ export async function startBuildkitWithBase(prefix: string, opts: BuildkitOption
     throw e;
   }
 }
+
+/** `buildctl build` of the Dockerfile in `ctx` (plain progress) with a local output and, optionally, a cache to export (mode=max) or import: its stderr. */
+export async function buildctlBuild(bk: TestBuildkit, ctx: string, opts: { out: string; exportCache?: string; importCache?: string; target?: string }): Promise<string> {
+  const r = await bk.buildctl([
+    'build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`,
+    ...(opts.target ? ['--opt', `target=${opts.target}`] : []),
+    ...(opts.exportCache ? ['--export-cache', `type=local,dest=${opts.exportCache},mode=max`] : []),
+    ...(opts.importCache ? ['--import-cache', opts.importCache] : []),
+    '--output', `type=local,dest=${opts.out}`,
+  ]);
+  return r.stderr;
+}

@@ -1,5 +1,5 @@
 /**
- * The forms of file-action.ts, context-file-op.ts and scratch-chain.ts against
+ * The forms of copy-chain.ts (ADD, owners, a .dockerignore) and scratch-chain.ts against
  * a real buildkitd (src/testing/buildkit.ts) and docker-registry, both ways:
  * a build with a .dockerignore (a directory COPY and `COPY .` without what it
  * excludes; src/sub excluded but for src/sub/b.txt, an exception), WORKDIR under USER (by name, by id), USER/ENV/LABEL between
@@ -28,7 +28,9 @@ let ctx: string;
 const TARGETS = [
   { name: 's1', steps: 3, check: 'x/f.txt', reusedByBuildkit: 3 },
   // A WORKDIR first on scratch: BuildKit exports its root record without a result (root-results.ts reads it from
-  // the ADD's chain); buildkitd shows that mkdir (an op with no input) DONE, not CACHED, from kiln's cache.
+  // the ADD's chain). buildkitd shows that mkdir DONE, not CACHED, from any cache, its own too (the last test): an op
+  // with no input shows its cache key's computation as a step run (solver/jobs.go CacheMap), and its result is never
+  // loaded when the ADD after it hits.
   { name: 's2', steps: 2, check: 'w/f.txt', reusedByBuildkit: 1 },
   { name: 'main', steps: 10, check: 'both', reusedByBuildkit: 10 },
 ];
@@ -104,4 +106,11 @@ test("kiln's export (local, mode=max) → buildkitd with no cache of its own: ev
     assert.deepEqual({ steps: buildctlSteps(r.stderr).length, reused: buildctlReused(r.stderr) }, { steps: t.steps, reused: t.reusedByBuildkit }, `${t.name}: ${r.stderr}`);
     assert.equal(readFileSync(path.join(out, t.check), 'utf8'), kilnFile, `${t.name}: BuildKit used kiln's layers`);
   }
+});
+
+test("BuildKit's own cache → buildkitd after prune: s2's WORKDIR first on scratch is DONE there too, the ADD CACHED (kiln's export is taken alike)", async () => {
+  await bk.buildctl(['prune', '--all']);
+  const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--opt', 'target=s2', '--import-cache', `type=local,src=${path.join(tmp, 'bk-cache-s2')}`, '--output', `type=local,dest=${path.join(tmp, 'bk-again-s2')}`]);
+  assert.deepEqual({ steps: buildctlSteps(r.stderr).length, reused: buildctlReused(r.stderr) }, { steps: 2, reused: 1 }, r.stderr);
+  assert.match(r.stderr, /^#\d+ \[s2 1\/2\] WORKDIR \/w\n#\d+ DONE /m);
 });

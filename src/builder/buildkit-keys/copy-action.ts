@@ -1,10 +1,15 @@
 /**
- * The file op BuildKit's Dockerfile frontend (v0.34.2) makes of a COPY, as
- * its solver hashes it (solver/llbsolver/ops/file.go CacheMap): one copy
- * action per source, in the order written, each the JSON of pb.FileActionCopy
- * with the fields Go writes (omitempty) and `src` cut to its base name, and
- * the actions' input indexes when they are not what BuildKit calls default.
- * Measured with `buildkitd --save-cache-debug` (copy-action.test.ts).
+ * BuildKit's file op (v0.34.2) as its solver hashes it (solver/llbsolver/ops/
+ * file.go CacheMap): the actions' JSON, base64 each, and their input indexes
+ * when they are not what BuildKit calls default. For a COPY or ADD of local
+ * sources the Dockerfile frontend writes one copy action per source, in the
+ * order written, each the JSON of pb.FileActionCopy with the fields Go writes
+ * (omitempty) and `src` cut to its base name. An owner is `llb.WithUser`'s:
+ * "user[:group]", each part a number or "root" by ID (pb/json.go writes
+ * `{"User":{"byId":n}}`, 0 omitted), else by name (`{"User":{"byName":
+ * {"name":…}}}`, input 0 omitted); a by-name owner adds no selector (its input
+ * is the action's own, which BuildKit marks invalid for selectors). Measured
+ * with `buildkitd --save-cache-debug` (copy-forms.test.ts, file-ops.test.ts).
  */
 import { goJson } from './go-json.js';
 import { sha256 } from './keys.js';
@@ -20,10 +25,10 @@ export function parseOwner(chown: string): Owner | undefined {
   const [u, g] = chown.split(/:(.*)/s, 2) as [string, string | undefined];
   const part = (v: string): OwnerPart | undefined => {
     if (v === 'root') return { byId: 0 };
-    // Go's strconv.ParseInt(v, 10, 32); a negative or too large ID is not named.
+    // Go's strconv.ParseInt(v, 10, 32) takes a sign too; a signed, negative or too large ID is not named.
     if (/^[+-]?\d+$/.test(v)) {
       const n = Number(v);
-      return n >= 0 && n <= 0x7fffffff ? { byId: n } : undefined;
+      return /^\d+$/.test(v) && n <= 0x7fffffff ? { byId: n } : undefined;
     }
     return v === '' ? undefined : { byName: v };
   };
@@ -45,18 +50,37 @@ export function parseChmodKey(chmod: string): Chmod | undefined {
   return chmod === '' ? undefined : { modeStr: chmod };
 }
 
+type UserJson = { User: { byName?: { name: string }; byId?: number } };
+/** An owner as pb/json.go writes it. */
+export interface ChownJson {
+  user?: UserJson;
+  group?: UserJson;
+}
+
+const userJson = (p: OwnerPart): UserJson => ({ User: 'byId' in p ? (p.byId ? { byId: p.byId } : {}) : { byName: { name: p.byName } } });
+
+export const ownerJson = (o: Owner): ChownJson => ({ user: userJson(o.user), ...(o.group ? { group: userJson(o.group) } : {}) });
+
+/** The owner llb.WithUser makes of `user` ("name", "uid", "user:group") as the key holds it, or undefined when kiln cannot say. */
+export function chownOf(user: string): ChownJson | undefined {
+  const o = parseOwner(user);
+  return o && ownerJson(o);
+}
+
 export interface CopyActionFields {
   /** The source path as the frontend normalized it (absolute); the action keeps its base name. */
   src: string;
   dest: string;
   owner?: Owner;
   chmod?: Chmod;
+  /** ADD of a local source: BuildKit unpacks an archive it recognises (in the op; the key is the archive's bytes). */
+  unpack?: boolean;
+  /** A heredoc's file (copy-heredoc.ts): no symlink following, directory contents or wildcards. */
+  heredoc?: boolean;
   includePatterns?: string[];
   excludePatterns?: string[];
   requiredPaths?: string[];
 }
-
-const userJson = (p: OwnerPart) => ({ User: 'byId' in p ? (p.byId ? { byId: p.byId } : {}) : { byName: { name: p.byName } } });
 
 /** One copy action's JSON, fields in pb.FileActionCopy's order. */
 export function copyActionJson(a: CopyActionFields): string {
@@ -65,13 +89,12 @@ export function copyActionJson(a: CopyActionFields): string {
   return goJson({
     src: base,
     dest: a.dest,
-    ...(a.owner ? { owner: { user: userJson(a.owner.user), ...(a.owner.group ? { group: userJson(a.owner.group) } : {}) } } : {}),
+    ...(a.owner ? { owner: ownerJson(a.owner) } : {}),
     ...(mode !== 0 ? { mode } : {}),
-    followSymlink: true,
-    dirCopyContents: true,
+    ...(a.heredoc ? {} : { followSymlink: true, dirCopyContents: true }),
+    ...(a.unpack ? { attemptUnpackDockerCompatibility: true } : {}),
     createDestPath: true,
-    allowWildcard: true,
-    allowEmptyWildcard: true,
+    ...(a.heredoc ? {} : { allowWildcard: true, allowEmptyWildcard: true }),
     timestamp: -1,
     ...(a.includePatterns?.length ? { include_patterns: a.includePatterns } : {}),
     ...(a.excludePatterns?.length ? { exclude_patterns: a.excludePatterns } : {}),
@@ -100,7 +123,7 @@ export function isDefaultIndexes(idxs: number[][]): boolean {
   });
 }
 
-/** The file op's digest: its actions (JSON texts) and their indexes, left out when default. */
+/** The file op's digest: its actions (JSON texts) and their indexes [input, secondary input, output], left out when default. */
 export function fileOpDigest(actions: string[], indexes: number[][]): string {
   const encoded = actions.map((a) => Buffer.from(a).toString('base64'));
   return sha256(goJson({ Type: 'buildkit.file.v0', Actions: encoded, ...(isDefaultIndexes(indexes) ? {} : { indexes }) }));
@@ -112,5 +135,5 @@ export function selectorDigest(paths: string[]): string {
   return sha256(sorted.join('\0'));
 }
 
-/** The file op of a plain COPY of one context path (no flags): `src` the source's base name ("/" for the context), `dest` resolved. */
-export const copyDigest = (a: { src: string; dest: string }): string => fileOpDigest([copyActionJson({ src: a.src, dest: a.dest })], copyIndexes(1, 2));
+/** The file op of a copy of one context path (`src` absolute, "/" for the context; `dest` resolved) on the state before or on scratch. */
+export const copyOpDigest = (a: CopyActionFields, onScratch = false): string => fileOpDigest([copyActionJson(a)], copyIndexes(1, onScratch ? 1 : 2, onScratch));

@@ -12,7 +12,7 @@ import { measuredContext } from './measured-context.js';
 
 const copy = (line: string) => buildInstruction(parseDockerfile(line).nodes[0]!) as CopyInstruction;
 
-test("COPY . /app and COPY src/ … (on scratch): BuildKit's record and content record; none with a .dockerignore (a directory, a wildcard), or a file named with a trailing slash", async () => {
+test("COPY . /app and COPY src/ … (on scratch): BuildKit's record and content record; none for a file named with a trailing slash", async () => {
   const dir = measuredContext('kiln-bk-copy-');
   try {
     assert.deepEqual(await copyOp(copy('COPY . /app'), dir, '/'), {
@@ -23,12 +23,10 @@ test("COPY . /app and COPY src/ … (on scratch): BuildKit's record and content 
     assert.equal((await copyOp(copy('COPY src/ /app/src/'), dir, '/'))?.content, 'sha256:de14f66143807931a1aabb48f5692dc67d12578b249b2750d8fd0ff16157efd0');
     assert.equal((await copyOp(copy('COPY src /app/src/'), dir, '/'))?.content, 'sha256:de14f66143807931a1aabb48f5692dc67d12578b249b2750d8fd0ff16157efd0');
     // That record, on scratch (FROM scratch: indexes [[-1,0,0]], the content its only input).
-    assert.deepEqual(await copyOp(copy('COPY src/ /app/src/'), dir, '/', false, undefined, true), {
+    assert.deepEqual(await copyOp(copy('COPY src/ /app/src/'), dir, '/', { onScratch: true }), {
       record: 'sha256:6bfae2516dca7f434d243c2291cd717ef93fd5e8eaf9386365e1e8c8908e47e5',
       content: 'sha256:de14f66143807931a1aabb48f5692dc67d12578b249b2750d8fd0ff16157efd0',
     });
-    assert.equal(await copyOp(copy('COPY . /app'), dir, '/', true), undefined);
-    assert.equal(await copyOp(copy('COPY sr* /app/'), dir, '/', true), undefined);
     assert.equal(await copyOp(copy('COPY f.txt/ /app/'), dir, '/'), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });

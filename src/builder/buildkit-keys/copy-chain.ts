@@ -1,21 +1,28 @@
 /**
- * BuildKit's op for a COPY (not of a heredoc): one copy action per source
- * (./copy-action.ts) with --chown, --chmod, --exclude and --parents as the
- * frontend writes them. From the build context the record links the state
- * before (no selector) and the root record of the sources' content checksum
+ * BuildKit's op for a COPY (of a heredoc: ./copy-heredoc.ts) or an ADD of one local path:
+ * one copy action per source (./copy-action.ts) with --chown, --chmod,
+ * --exclude and --parents as the frontend writes them, ADD's with
+ * `attemptUnpackDockerCompatibility` (an archive is unpacked in the op: the
+ * key is its bytes). From the build context the record links the state before
+ * (no selector) and the root record of the sources' content checksum
  * (./copy-content.ts: files, directories, wildcards; ./copy-filtered.ts: with
- * patterns), so the bytes and modes decide it, never times or owners. With --from it links the other stage's
- * (or image's) chain, its selector the sources' paths: no file is read.
- * With --link (and no --chmod) the copy is onto scratch and a merge op puts
- * it on the state before.
+ * patterns), so the bytes and modes decide it, never times or owners. Under a
+ * .dockerignore the client sends the context without what it excludes, so a
+ * directory's checksum is the tree without those paths (./tree-checksum.ts
+ * `kept`; the patterns enter only the local source's op, which no record
+ * names). With --from it links the other stage's (or image's) chain, its
+ * selector the sources' paths: no file is read. With --link (and no --chmod)
+ * the copy is onto scratch and a merge op puts it on the state before.
  */
-import { lstat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseIgnore, type CopyInstruction, type IgnoreMatcher } from '../../dockerfile/index.js';
+import type { IgnoreTest } from './tree-checksum.js';
 import { contentRecord, rootKey, sha256 } from './keys.js';
 import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
 import { hasWildcard, sourceChecksums } from './copy-content.js';
 import { filteredChecksum } from './copy-filtered.js';
+import { heredocContent, heredocName } from './copy-heredoc.js';
 import { SCRATCH_CHAIN, type BuildkitOp, type FromLink } from './step.js';
 import { goJson } from './go-json.js';
 
@@ -40,27 +47,52 @@ export interface FromChain {
   root: boolean;
 }
 
-/**
- * `ignoring`: the build has a .dockerignore (BuildKit then hashes a directory
- * without what it leaves out: not computed). `fromChain`: with --from, the
- * chain name of that stage's state or image (undefined: not named).
- * `onScratch`: the state before is an empty scratch stage's (the copy's only
- * input is then its sources').
- */
-export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, ignoring = false, fromChain?: FromChain, onScratch = false): Promise<BuildkitOp | undefined> {
-  if (inst.kind !== 'copy') return undefined;
+export interface CopyOpOptions {
+  /** The build's .dockerignore, when it has patterns. */
+  ignore?: IgnoreTest;
+  /** With --from: the chain name of that stage's state or image (undefined: not named). */
+  from?: FromChain;
+  /** The state before is an empty scratch stage's (the copy's only input is then its sources'). */
+  onScratch?: boolean;
+}
+
+/** ADD is named for one local path only (not a URL, git source or wildcard), an octal --chmod, none of its other flags. */
+function addNamed(inst: CopyInstruction): boolean {
+  const only = inst.sources.length === 1 ? inst.sources[0] : undefined;
+  if (only?.kind !== 'path' || /[*?[\\]/.test(only.path) || /^[a-z][a-z0-9+.-]*:\/\//i.test(only.path) || /^git@/.test(only.path)) return false;
+  return !inst.link && !inst.parents && inst.exclude.length === 0 && inst.checksum === undefined && !inst.keepGitDir && (inst.chmod === undefined || /^[0-7]+$/.test(inst.chmod));
+}
+
+export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, opts: CopyOpOptions = {}): Promise<BuildkitOp | undefined> {
+  const { ignore, from: fromChain, onScratch = false } = opts;
+  if (inst.kind === 'add' && !addNamed(inst)) return undefined;
   // --link with --chmod is a plain copy onto the state in BuildKit's frontend (no merge); onto scratch none is (a merge with scratch is its other input).
   const link = inst.link && inst.chmod === undefined && !onScratch;
+  const owner = inst.chown !== undefined ? parseOwner(inst.chown) : undefined;
+  const chmod = inst.chmod !== undefined ? parseChmodKey(inst.chmod) : undefined;
+  if ((inst.chown !== undefined && !owner) || (inst.chmod !== undefined && !chmod)) return undefined;
+  const dest = resolveDest(cwd, inst.dest);
+  const only = inst.sources.length === 1 ? inst.sources[0] : undefined;
+  if (only?.kind === 'heredoc') {
+    // One heredoc, no --link, --from, --exclude or --parents: a copy of the mkfile's `/<name>` (./copy-heredoc.ts).
+    const name = heredocName(only.heredoc);
+    if (!name || inst.link || inst.from !== undefined || inst.exclude.length > 0 || inst.parents) return undefined;
+    const action = copyActionJson({ src: `/${name}`, dest, heredoc: true, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}) });
+    return { record: rootKey(fileOpDigest([action], copyIndexes(1, onScratch ? 1 : 2, onScratch)), 0), content: heredocContent(only.heredoc) };
+  }
   if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path')) return undefined;
   const raw = inst.sources.map((s) => (s as { path: string }).path);
   const sources = raw.map((r) => (inst.parents ? parentsSource(r) : { src: normalizeSource(r) }));
   const srcs = sources.map((s) => s.src);
   const exclude = inst.exclude.length > 0 ? inst.exclude : undefined;
-  const owner = inst.chown !== undefined ? parseOwner(inst.chown) : undefined;
-  const chmod = inst.chmod !== undefined ? parseChmodKey(inst.chmod) : undefined;
-  if ((inst.chown !== undefined && !owner) || (inst.chmod !== undefined && !chmod)) return undefined;
-  const dest = resolveDest(cwd, inst.dest);
-  const fields = (s: Source): CopyActionFields => ({ ...s, dest, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}), ...(exclude ? { excludePatterns: exclude } : {}) });
+  const fields = (s: Source): CopyActionFields => ({
+    ...s,
+    dest,
+    ...(owner ? { owner } : {}),
+    ...(chmod ? { chmod } : {}),
+    ...(inst.kind === 'add' ? { unpack: true } : {}),
+    ...(exclude ? { excludePatterns: exclude } : {}),
+  });
   // With --link the copy is onto scratch: its only input is the sources'.
   const bare = link || onScratch;
   const record = rootKey(fileOpDigest(sources.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, bare ? 1 : 2, bare)), 0);
@@ -69,11 +101,13 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
   // A name with a trailing slash must be a directory (else Docker fails the step: not named).
   for (let i = 0; i < raw.length; i++) {
     if (!raw[i]!.endsWith('/') || hasWildcard(srcs[i]!)) continue;
-    const st = await lstat(path.join(contextDir, srcs[i]!)).catch(() => undefined);
+    const st = await stat(path.join(contextDir, srcs[i]!)).catch(() => undefined);
     if (!st?.isDirectory()) return undefined;
   }
   const filtered = inst.parents || exclude !== undefined;
-  const sums = filtered ? await filteredChecksums(contextDir, sources, exclude, ignoring) : await sourceChecksums(contextDir, srcs, ignoring);
+  // Under a .dockerignore an excluded source is not sent (the step fails).
+  if (ignore && srcs.some((s) => s !== '/' && !hasWildcard(s) && ignore.excludes(s.slice(1)))) return undefined;
+  const sums = filtered ? await filteredChecksums(contextDir, sources, exclude, ignore !== undefined) : await sourceChecksums(contextDir, srcs, ignore);
   return sums ? op({ content: contentRecord(sums) }) : undefined;
 }
 

@@ -15,7 +15,8 @@
 import type { CopyInstruction } from '../../dockerfile/index.js';
 import type { GitAdd } from '../git-add.js';
 import { rootKey, sha256 } from './keys.js';
-import { fileOpDigest } from './file-action.js';
+import { fileOpDigest } from './copy-action.js';
+import { goJson } from './go-json.js';
 import { sourceCopyAction, sourceCopyIndexes } from './url-op.js';
 import type { BuildkitOp } from './step.js';
 
@@ -32,7 +33,7 @@ export function gitFileOp(inst: CopyInstruction, g: GitAdd, cwd: string, onScrat
   const key = gitSourceKey(g, inst.keepGitDir);
   const action = sourceCopyAction(inst, '/', cwd);
   if (key === undefined || !action) return undefined;
-  const record = rootKey(fileOpDigest([action], sourceCopyIndexes(1, onScratch)), 0);
+  const record = rootKey(fileOpDigest([goJson(action)], sourceCopyIndexes(1, onScratch)), 0);
   const source = rootKey(sha256(`buildkit.source.v0:${key}`), 0);
   return { record, from: { chain: source, selector: sha256('/'), root: true }, ...(onScratch ? { noParent: true as const } : {}) };
 }

@@ -21,7 +21,7 @@ import type { Descriptor } from '../../oci/types.js';
 import type { CacheConfig } from '../cache-config.js';
 import { goJson } from './go-json.js';
 import { contentRecord, execDigest, fileHeader, imageSourceDigest, mkdirDigest, rootKey, ROOT_SELECTOR, sha256 } from './keys.js';
-import { copyDigest } from './copy-action.js';
+import { copyOpDigest } from './copy-action.js';
 import { resolveDest } from './copy-chain.js';
 import { baseChain, runChain, workdirChain } from './step.js';
 import { decodeBuildkitChains } from './chains.js';
@@ -60,8 +60,8 @@ test('file op (WORKDIR /app): the mkdir action, op digest and record digest', ()
 
 test('file op (COPY f.txt ./ after WORKDIR /app): the copy action, the content checksum of f.txt ("hello\\n", 0644, root), the records', () => {
   assert.equal(resolveDest('/app', './'), '/app/');
-  assert.equal(copyDigest({ src: 'f.txt', dest: resolveDest('/app', './') }), 'sha256:eb0046dd904274680ebe565171f5411131b1ae8b607cb8c0eebabc19e853046d');
-  assert.equal(rootKey(copyDigest({ src: 'f.txt', dest: '/app/' }), 0), 'sha256:ae9efd33c91a52811d9f8d49aa73503de7d45b37017c42f705a9ce5875790878');
+  assert.equal(copyOpDigest({ src: 'f.txt', dest: resolveDest('/app', './') }), 'sha256:eb0046dd904274680ebe565171f5411131b1ae8b607cb8c0eebabc19e853046d');
+  assert.equal(rootKey(copyOpDigest({ src: 'f.txt', dest: '/app/' }), 0), 'sha256:ae9efd33c91a52811d9f8d49aa73503de7d45b37017c42f705a9ce5875790878');
   const checksum = sha256(fileHeader({ mode: 0o100644, uid: 0, gid: 0, size: 6 }) + 'hello\n');
   assert.equal(checksum, 'sha256:09eefdc91e8894bc767daae7daa5a4e8cbf396610f10ae20604d9086c76d4a93');
   assert.equal(contentRecord([checksum]), 'sha256:c24a47b576469b52903dd7e5045a62fee5855b447dee1771d67b829458d2c08e');

@@ -16,7 +16,7 @@ import { buildInstruction, parseDockerfile, type CopyInstruction } from '../../d
 import { decodeBuildkitChains } from './chains.js';
 import { rootLayers } from './root-results.js';
 import { SCRATCH_CHAIN, workdirOpAs } from './scratch-chain.js';
-import { contextFileOp } from './context-file-op.js';
+import { copyOp } from './copy-chain.js';
 import { opChain } from './step.js';
 
 const MKDIR_BLOB = 'sha256:0ed5732f39424672aada2eceb1c14a22a4960e501e07d0e18df8cd3fa635d831';
@@ -49,7 +49,7 @@ test("the root record of a WORKDIR first on scratch: its layer from the ADD's ch
   try {
     writeFileSync(path.join(dir, 'f.txt'), 'hello\n');
     chmodSync(path.join(dir, 'f.txt'), 0o644);
-    const add = await contextFileOp(buildInstruction(parseDockerfile('ADD f.txt ./').nodes[0]!) as CopyInstruction, dir, '/w');
+    const add = await copyOp(buildInstruction(parseDockerfile('ADD f.txt ./').nodes[0]!) as CopyInstruction, dir, '/w');
     assert.equal(add?.record, 'sha256:70a464cfd1f778bbb1190fcec2945e31c460f6b04e3280ec7722b2f931305e3a');
     assert.deepEqual(steps.get(opChain(wd, add!))?.below, [BLOBS[0]!.annotations!['containerd.io/uncompressed']]);
   } finally {

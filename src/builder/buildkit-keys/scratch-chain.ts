@@ -2,16 +2,22 @@
  * `FROM scratch` as BuildKit keys it: scratch is no op and no record, so a
  * stage on scratch has a chain name that stands for "nothing yet"
  * (SCRATCH_CHAIN, never a record's name), and the stage's first file op
- * carries its indexes (file-action.ts: `[[-1,0,0]]` for a copy, `[[-1,-1,0]]`
+ * carries its indexes (copy-action.ts: `[[-1,0,0]]` for a copy, `[[-1,-1,0]]`
  * for a mkdir) and links no state before (step.ts `noParent`): a mkdir's
  * record is then a root record, a copy's links its content only. A RUN on
  * scratch is named by run-step.ts (its root mount has no input).
  */
+import { goJson } from './go-json.js';
 import { rootKey } from './keys.js';
-import { chownOf, mkdirOpDigest } from './file-action.js';
+import { chownOf, fileOpDigest, type ChownJson } from './copy-action.js';
 import { SCRATCH_CHAIN, workdirOp, type BuildkitOp } from './step.js';
 
 export { SCRATCH_CHAIN };
+
+/** WORKDIR's mkdir (0755, parents), with the owner USER set (if any), on the state before or on scratch (indexes `[[-1,-1,0]]`). */
+export function mkdirOpDigest(path: string, owner: ChownJson | undefined, onScratch: boolean): string {
+  return fileOpDigest([goJson({ path, mode: 0o755, makeParents: true, ...(owner ? { owner } : {}), timestamp: -1 })], [[onScratch ? -1 : 0, -1, 0]]);
+}
 
 export const onScratch = (chain: string | undefined): boolean => chain === SCRATCH_CHAIN;
 

@@ -11,7 +11,7 @@ import type { ImageState } from '../state.js';
 import { baseChain, opChain, SCRATCH_CHAIN, workdirOp, type BuildkitOp } from './step.js';
 import { runStepOp } from './run-step.js';
 import { copyOp, type FromChain } from './copy-chain.js';
-import { contextFileOp } from './context-file-op.js';
+import type { IgnoreTest } from './tree-checksum.js';
 import { urlFileOp } from './url-op.js';
 import type { Downloaded } from '../remote.js';
 import type { GitAdd } from '../git-add.js';
@@ -25,10 +25,10 @@ export interface ChainContext {
   addHosts?: string[];
   /** The build context's directory (COPY sources). */
   contextDir?: string;
-  /** The build has a .dockerignore (a directory COPY's checksum is then not computed). */
+  /** The build has a .dockerignore with patterns (a RUN bind of a context directory is then not named). */
   ignoring?: boolean;
-  /** The .dockerignore's test, when it has patterns (./context-file-op.ts leaves out what it excludes). */
-  ignore?: { hasExceptions: boolean; excludes(rel: string): boolean };
+  /** The .dockerignore's test, when it has patterns (./copy-chain.ts leaves out what it excludes). */
+  ignore?: IgnoreTest;
   /** ADD's downloads of URL sources, by URL (./url-op.ts). */
   downloads?: Map<string, Downloaded>;
   /** ADD's git source, resolved (./git-op.ts). */
@@ -53,8 +53,8 @@ export function baseImageChain(ctx: ChainContext, repoDigest: string | undefined
 }
 
 /**
- * BuildKit's op for a layer step (RUN: ./run-step.ts, WORKDIR, COPY: ./copy-chain.ts, ADD and COPY under a
- * .dockerignore: ./context-file-op.ts, ./url-op.ts) on `prev`, `next` being the state after it (WORKDIR applied): `op`
+ * BuildKit's op for a layer step (RUN: ./run-step.ts, WORKDIR, COPY and ADD of local paths: ./copy-chain.ts,
+ * ADD of a URL: ./url-op.ts) on `prev`, `next` being the state after it (WORKDIR applied): `op`
  * undefined is no op (WORKDIR /: the chain stays); undefined means kiln cannot
  * say (the chain stops).
  */
@@ -81,13 +81,8 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     }
     if (ctx.contextDir === undefined) return undefined;
     const cwd = c.WorkingDir || '/';
-    // ADD, and a COPY of the context under a .dockerignore: ./context-file-op.ts; the other COPY forms (and what it leaves): ./copy-chain.ts.
-    const filtered = inst.kind === 'add' || (ctx.ignore !== undefined && inst.from === undefined);
-    let op = filtered ? await contextFileOp(inst, ctx.contextDir, cwd, { ...(ctx.ignore ? { ignore: ctx.ignore } : {}), onScratch: scratch }) : undefined;
-    if (!op && inst.kind === 'copy') {
-      const from = inst.from !== undefined ? await ctx.fromChain?.(inst.from) : undefined;
-      op = await copyOp(inst, ctx.contextDir, cwd, ctx.ignoring, from, scratch);
-    }
+    const from = inst.kind === 'copy' && inst.from !== undefined ? await ctx.fromChain?.(inst.from) : undefined;
+    const op = await copyOp(inst, ctx.contextDir, cwd, { ...(ctx.ignore ? { ignore: ctx.ignore } : {}), ...(from ? { from } : {}), onScratch: scratch });
     return op ? { op } : undefined;
   }
   if (inst.kind !== 'run') return undefined;

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { contentRecord, rootKey, sha256 } from './keys.js';
-import { copyDigest } from './copy-action.js';
+import { copyOpDigest } from './copy-action.js';
 import { dirChecksum, entryHeader, treeChecksum } from './tree-checksum.js';
 import { measuredContext } from './measured-context.js';
 
@@ -41,8 +41,8 @@ test("directory checksums (src/, src/sub, the context's root) and COPY's records
     assert.equal(contentRecord([src!]), 'sha256:de14f66143807931a1aabb48f5692dc67d12578b249b2750d8fd0ff16157efd0');
     assert.equal(contentRecord([root!]), 'sha256:6df56abc3f090b32ea50d26b2ccbc0ca447e85807c738f38d9c27e62f409cea6');
     // COPY . /app: the action's src is "/" (path.Base of the root).
-    assert.equal(copyDigest({ src: '/', dest: '/app' }), 'sha256:e75b2a2883be1b0513253bbae423dc22f11b1bf89bdc3766703f6a77dc6dd757');
-    assert.equal(rootKey(copyDigest({ src: '/', dest: '/app' }), 0), 'sha256:d773579a84f0550bbc66497c90e917950ba20a9bdbb6e22ae20365fced0b8254');
+    assert.equal(copyOpDigest({ src: '/', dest: '/app' }), 'sha256:e75b2a2883be1b0513253bbae423dc22f11b1bf89bdc3766703f6a77dc6dd757');
+    assert.equal(rootKey(copyOpDigest({ src: '/', dest: '/app' }), 0), 'sha256:d773579a84f0550bbc66497c90e917950ba20a9bdbb6e22ae20365fced0b8254');
 
     // Second build: a symlink (not followed), an empty 0700 directory, an executable owned 1000:1000.
     symlinkSync('a.txt', path.join(dir, 'src', 'link'));

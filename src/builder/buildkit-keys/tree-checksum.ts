@@ -38,6 +38,12 @@ export function dirChecksum(headerChecksum: string, entries: { name: string; che
 /** The checksum of the context's root directory (`COPY . <dest>`). */
 export const ROOT_HEADER = sha256('');
 
+/** A .dockerignore's test (dockerfile/ IgnoreMatcher): a context path (slash, relative) it excludes. */
+export interface IgnoreTest {
+  hasExceptions: boolean;
+  excludes(rel: string): boolean;
+}
+
 /** The entries of a directory the client sends: `rel` is the directory's context path, `excludes` the .dockerignore's test. */
 export interface Kept {
   rel: string;
@@ -53,6 +59,12 @@ async function keepsSome(abs: string, rel: string, excludes: (rel: string) => bo
     if (!excludes(r) || (e.isDirectory() && (await keepsSome(path.join(abs, e.name), r, excludes)))) return true;
   }
   return false;
+}
+
+/** Does the client send `abs` (context path `rel`) under `kept`'s .dockerignore: not excluded, or a directory holding a path an exception keeps. */
+export async function isSent(abs: string, rel: string, isDir: boolean, kept: Pick<Kept, 'excludes' | 'exceptions'> | undefined): Promise<boolean> {
+  if (!kept || !kept.excludes(rel)) return true;
+  return kept.exceptions === true && isDir && (await keepsSome(abs, rel, kept.excludes));
 }
 
 /**
@@ -75,7 +87,7 @@ export async function treeChecksum(abs: string, root = false, kept?: Kept): Prom
     const rel = kept && (kept.rel ? `${kept.rel}/${name}` : name);
     if (kept && kept.excludes(rel!)) {
       const st = kept.exceptions ? await lstat(path.join(abs, name)) : undefined;
-      if (!st?.isDirectory() || !(await keepsSome(path.join(abs, name), rel!, kept.excludes))) continue;
+      if (!(await isSent(path.join(abs, name), rel!, st?.isDirectory() === true, kept))) continue;
     }
     const checksum = await treeChecksum(path.join(abs, name), false, kept && { ...kept, rel: rel! });
     if (checksum === undefined) return undefined;

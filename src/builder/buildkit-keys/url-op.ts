@@ -16,10 +16,10 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { CopyInstruction } from '../../dockerfile/index.js';
 import type { Downloaded } from '../remote.js';
+import { goJson } from './go-json.js';
 import { contentRecord, fileHeader, rootKey } from './keys.js';
 import { resolveDest } from './copy-chain.js';
-import { chownOf, fileOpDigest, type ChownJson } from './file-action.js';
-import { parseChmodKey } from './copy-action.js';
+import { chownOf, fileOpDigest, parseChmodKey, type ChownJson } from './copy-action.js';
 import type { BuildkitOp } from './step.js';
 
 /** The file name BuildKit's frontend gives a URL's download, or undefined when kiln would not name it the same. */
@@ -61,11 +61,10 @@ export function sourceCopyAction(inst: CopyInstruction, src: string, cwd: string
 
 /**
  * The indexes of a file op whose N copy actions each take their own input (N URLs: inputs 1..N after the state
- * before, 0..N-1 on scratch); each later action on the output before it (index inputs + i - 1); left out when
- * BuildKit calls them default (one action on a state).
+ * before, 0..N-1 on scratch); each later action on the output before it (index inputs + i - 1) (fileOpDigest leaves
+ * them out where BuildKit calls them default: one action on a state).
  */
-export function sourceCopyIndexes(n: number, onScratch: boolean): number[][] | undefined {
-  if (n === 1 && !onScratch) return undefined;
+export function sourceCopyIndexes(n: number, onScratch: boolean): number[][] {
   const inputs = onScratch ? n : n + 1;
   return Array.from({ length: n }, (_, i) => [i === 0 ? (onScratch ? -1 : 0) : inputs + i - 1, onScratch ? i : i + 1, i === n - 1 ? 0 : -1]);
 }
@@ -87,7 +86,7 @@ export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Do
     actions.push(action);
     contents.push(contentRecord([await downloadChecksum({ abs: d.abs, size: d.st.size })]));
   }
-  const record = rootKey(fileOpDigest(actions, sourceCopyIndexes(actions.length, onScratch)), 0);
+  const record = rootKey(fileOpDigest(actions.map((a) => goJson(a)), sourceCopyIndexes(actions.length, onScratch)), 0);
   const links = contents.length === 1 ? { content: contents[0]! } : { inputs: contents.map((content) => ({ content })) };
   return { record, ...links, ...(onScratch ? { noParent: true as const } : {}) };
 }

@@ -1,6 +1,6 @@
 /**
- * BuildKit's keys for the file-op forms of file-action.ts, context-file-op.ts
- * and scratch-chain.ts, each value as a real buildkitd v0.34.2 computed it.
+ * BuildKit's keys for the file-op forms of copy-action.ts and copy-chain.ts (ADD,
+ * owners, a .dockerignore) and scratch-chain.ts, each value as a real buildkitd v0.34.2 computed it.
  * Origin: `buildkitd --save-cache-debug` (cache-debug.db: the plaintext behind
  * each digest) and `buildctl build --frontend dockerfile.v0 --export-cache
  * type=local,mode=max` of, on the busybox base of keys.test.ts:
@@ -21,9 +21,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildInstruction, parseDockerfile, parseIgnore, type CopyInstruction } from '../../dockerfile/index.js';
 import { chainName, execDigest, rootKey } from './keys.js';
-import { chownOf, copyOpDigest, mkdirOpDigest } from './file-action.js';
-import { contextFileOp } from './context-file-op.js';
-import { SCRATCH_CHAIN, workdirOpAs } from './scratch-chain.js';
+import { chownOf, copyOpDigest } from './copy-action.js';
+import { copyOp } from './copy-chain.js';
+import { mkdirOpDigest, SCRATCH_CHAIN, workdirOpAs } from './scratch-chain.js';
 import { opChain } from './step.js';
 import { treeChecksum } from './tree-checksum.js';
 
@@ -67,22 +67,22 @@ test('ADD of a local file, with --chmod, with --chown; COPY of a directory under
   const dir = context();
   try {
     const ignore = parseIgnore('src/sub\n**/*.log\n');
-    assert.deepEqual(await contextFileOp(copy('ADD f.txt ./'), dir, '/b'), { record: 'sha256:72265817048436cb6353cac2970a4c78f15364ec57cb024e9dc08f656c406f30', content: F_TXT });
+    assert.deepEqual(await copyOp(copy('ADD f.txt ./'), dir, '/b'), { record: 'sha256:72265817048436cb6353cac2970a4c78f15364ec57cb024e9dc08f656c406f30', content: F_TXT });
     assert.equal(copyOpDigest({ src: 'f.txt', dest: '/b/', unpack: true }, false), 'sha256:b595218a68f8a2982fb2f2ac570a97fb54990d950aa2bd92e0ae35ac01796634');
-    assert.equal((await contextFileOp(copy('ADD --chmod=600 f.txt /c/'), dir, '/b'))?.record, 'sha256:bc2dc43057100a1f673ac2c499b23272bf5b222b7785eac9bf9cb67b68c09b92');
-    assert.equal((await contextFileOp(copy('ADD --chown=1:2 f.txt /o/'), dir, '/b'))?.record, 'sha256:281e0db6ece0955a9af01b1e476e487bff9f190f0912c94058ea73d7764267da');
+    assert.equal((await copyOp(copy('ADD --chmod=600 f.txt /c/'), dir, '/b'))?.record, 'sha256:bc2dc43057100a1f673ac2c499b23272bf5b222b7785eac9bf9cb67b68c09b92');
+    assert.equal((await copyOp(copy('ADD --chown=1:2 f.txt /o/'), dir, '/b'))?.record, 'sha256:281e0db6ece0955a9af01b1e476e487bff9f190f0912c94058ea73d7764267da');
     // ADD of an archive: the same action (BuildKit unpacks it in the op), a.tar's bytes in the content record.
     assert.equal(rootKey(copyOpDigest({ src: 'a.tar', dest: '/t/', unpack: true }, false), 0), 'sha256:7bab2f8fcea85bd3518794935bee1c464d440614cba4048d6d24b1236d43b3f2');
     // The directory as the client sent it: src/a.txt and src/keep/k.txt, not src/sub nor src/x.log.
     assert.equal(await treeChecksum(path.join(dir, 'src'), false, { rel: 'src', excludes: (r) => ignore.excludes(r) }), 'sha256:6936a3a55c3dee47075dac14454076cfe3b2b817997459ddf88e058f25736407');
-    assert.deepEqual(await contextFileOp(copy('COPY src/ ./src/'), dir, '/b', { ignore }), {
+    assert.deepEqual(await copyOp(copy('COPY src/ ./src/'), dir, '/b', { ignore }), {
       record: 'sha256:88f8a6d94ee88f9a4f5f38c74d411af428ba15e0e4f1f0233a8c7d3c1346896e',
       content: 'sha256:255702812fb0a6219cc4ff0fd20b51ee8bb12041b792975cf757e49ae986e12f',
     });
     // Not named: an excluded source, a symbolic --chmod, a URL.
-    assert.equal(await contextFileOp(copy('COPY src/x.log /'), dir, '/', { ignore }), undefined);
-    assert.equal(await contextFileOp(copy('ADD --chmod=u+x f.txt /'), dir, '/'), undefined);
-    assert.equal(await contextFileOp(copy('ADD http://127.0.0.1:1/f.txt /'), dir, '/'), undefined);
+    assert.equal(await copyOp(copy('COPY src/x.log /'), dir, '/', { ignore }), undefined);
+    assert.equal(await copyOp(copy('ADD --chmod=u+x f.txt /'), dir, '/'), undefined);
+    assert.equal(await copyOp(copy('ADD http://127.0.0.1:1/f.txt /'), dir, '/'), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -91,15 +91,15 @@ test('ADD of a local file, with --chmod, with --chown; COPY of a directory under
 test('FROM scratch: the first file op carries its indexes and links no state before; the ops after it are as on an image', async () => {
   const dir = context();
   try {
-    const first = await contextFileOp(copy('COPY f.txt /'), dir, '/', { onScratch: true });
-    assert.deepEqual(first, { record: 'sha256:7784e7c2ef6315d1e0c64d59cb63eddd1d69174a26117b74ade16b5c2f37f7df', content: F_TXT, noParent: true });
+    const first = await copyOp(copy('COPY f.txt /'), dir, '/', { onScratch: true });
+    assert.deepEqual(first, { record: 'sha256:7784e7c2ef6315d1e0c64d59cb63eddd1d69174a26117b74ade16b5c2f37f7df', content: F_TXT });
     assert.equal(copyOpDigest({ src: 'f.txt', dest: '/' }, true), 'sha256:15d417b801b2a8253871943170f9c5ca002fda6f7d51c7fd8bdb14bd397ed51f');
     // Its chain: the record linked from its content alone (BuildKit's config: inputs [[{link: content}]]).
     const c1 = opChain(SCRATCH_CHAIN, first!);
     assert.equal(c1, chainName(first!.record, [{ chain: F_TXT }]));
     const wd = workdirOpAs('/x', '', false)!.op!;
     assert.equal(wd.record, 'sha256:de6025a72f6b4cb3e925e92f8f3305ce5fb1d33f3d092407f4b3276b378bb86a');
-    const next = await contextFileOp(copy('COPY f.txt ./'), dir, '/x', {});
+    const next = await copyOp(copy('COPY f.txt ./'), dir, '/x', {});
     assert.equal(next?.record, 'sha256:6f3e0a524bc51f8043f94f1c740962664c17022749305aa1a8e9a04beb3394d5');
     // WORKDIR as a stage's first op: a mkdir with indexes [[-1,-1,0]], a root record.
     assert.equal(mkdirOpDigest('/w', undefined, true), 'sha256:63c55b71ee378e67c45f9fadfcbe595769a77df886ae8378db01c426fb3022f2');
@@ -120,11 +120,11 @@ test('ADD of a context directory, and ADD --chown=<name>: BuildKit records (the 
     writeFileSync(path.join(dir, 'src', 'sub', 'b.txt'), 'bbb\n');
     for (const f of ['f.txt', 'src/a.txt', 'src/sub/b.txt']) chmodSync(path.join(dir, f), 0o644);
     for (const d of ['src', 'src/sub']) chmodSync(path.join(dir, d), 0o755);
-    assert.deepEqual(await contextFileOp(copy('ADD src/ /s/'), dir, '/'), {
+    assert.deepEqual(await copyOp(copy('ADD src/ /s/'), dir, '/'), {
       record: 'sha256:a6315e390085aa84ad44c9ee0a9fd12631e368e98c9e8dccb95a2f7e22804054',
       content: 'sha256:7c73a8a2a9834fce1e3aac4295786d5984f736cb4501fa3e154e8e6c21c59229',
     });
-    assert.deepEqual(await contextFileOp(copy('ADD --chown=nobody f.txt /n/'), dir, '/'), { record: 'sha256:ce7e5d0bb0fdd774d987a01f7d8a37a876fd89b77fcd289260c6d302f71ef990', content: F_TXT });
+    assert.deepEqual(await copyOp(copy('ADD --chown=nobody f.txt /n/'), dir, '/'), { record: 'sha256:ce7e5d0bb0fdd774d987a01f7d8a37a876fd89b77fcd289260c6d302f71ef990', content: F_TXT });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -144,7 +144,7 @@ test("a .dockerignore with exceptions: an excluded directory holding a re-includ
     const ignore = parseIgnore('src/sub\n!src/sub/b.txt\n!src/sub/deep/e.txt\nsrc/other\n**/*.log\n');
     // Sent: src/a.txt, src/sub (0700) with b.txt and deep/e.txt; not src/sub/c.txt, src/other, src/x.log.
     assert.equal(await treeChecksum(path.join(dir, 'src'), false, { rel: 'src', excludes: (r) => ignore.excludes(r), exceptions: true }), 'sha256:51fca8835674f4cef0ca7df52766fb0c00979ded1d12b62e76fe6776757f8db6');
-    assert.equal((await contextFileOp(copy('COPY src/ /s/'), dir, '/', { ignore, onScratch: true }))?.content, 'sha256:2e94cc039ea4f172a37ffd395a9327777ced7731a86c4ba50333a72dfee9e8d6');
+    assert.equal((await copyOp(copy('COPY src/ /s/'), dir, '/', { ignore, onScratch: true }))?.content, 'sha256:2e94cc039ea4f172a37ffd395a9327777ced7731a86c4ba50333a72dfee9e8d6');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
