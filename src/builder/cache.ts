@@ -15,6 +15,7 @@ import type { ContentStore } from '../content/store.js';
 import type { Repository } from '../registry/repository.js';
 import type { CommittedLayer } from './layer-commit.js';
 import { tempPath } from '../util/fsutil.js';
+import { PendingBlobs } from './pending-blobs.js';
 
 export interface CacheRecord {
   created: string;
@@ -25,7 +26,8 @@ export interface CacheRecord {
 
 /** Where a local miss is asked next: the `--cache-from` registry caches (./remote-cache.ts). */
 export interface CacheFallback {
-  get(key: string): Promise<CacheRecord | undefined>;
+  /** The step's record; its layer blob is stored, or (with `fetching`) its download started there. */
+  get(key: string, fetching?: PendingBlobs): Promise<CacheRecord | undefined>;
   /** Their repositories: `--cache-to` mounts blobs from them on the same registry. */
   readonly repositories: Repository[];
 }
@@ -36,6 +38,8 @@ export class BuildCache {
   readonly used = new Map<string, CacheRecord>();
   /** The `--cache-from` registry caches, asked on a local miss. */
   remote?: CacheFallback;
+  /** The layer blobs of their hits, downloading while the build goes on (./pending-blobs.ts). */
+  readonly fetching = new PendingBlobs();
 
   constructor(
     root: string,
@@ -52,7 +56,7 @@ export class BuildCache {
       this.used.set(key, local);
       return local;
     }
-    const remote = await this.remote?.get(key);
+    const remote = await this.remote?.get(key, this.fetching);
     if (remote) await this.put(key, remote);
     return remote;
   }
@@ -65,7 +69,8 @@ export class BuildCache {
       if (isErrno(e, 'ENOENT') || e instanceof SyntaxError) return undefined;
       throw e;
     }
-    if (rec.layer && !(await this.content.stat(rec.layer.descriptor.digest))) return undefined;
+    const digest = rec.layer?.descriptor.digest;
+    if (digest !== undefined && !this.fetching.has(digest) && !(await this.content.stat(digest))) return undefined;
     return rec;
   }
 

@@ -19,6 +19,7 @@ import { sha256Digest } from '../oci/digest.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../oci/types.js';
 import type { Repository } from '../registry/repository.js';
 import type { CacheRecord } from './cache.js';
+import type { PendingBlobs } from './pending-blobs.js';
 import { BUILDKIT_CACHE_CONFIG, decodeCacheConfig, encodeCacheConfig, type CacheConfig, type DecodedStep, type ExportChain } from './cache-config.js';
 import { decodeInlineCache } from './cache-inline.js';
 import { decodeBuildkitChains } from './buildkit-keys/chains.js';
@@ -104,12 +105,17 @@ export class RemoteCacheSource {
     return this.sources.length === 0;
   }
 
-  /** The step's record from the first location that has it, its layer blob streamed into the store. */
-  async get(key: string): Promise<CacheRecord | undefined> {
+  /**
+   * The step's record from the first location that has it, its layer blob streamed into the store: before it
+   * answers, or with `fetching` in the background (the build waits for it where it reads the blob).
+   */
+  async get(key: string, fetching?: PendingBlobs): Promise<CacheRecord | undefined> {
     for (const { loc, steps } of this.sources) {
       const st = steps.get(key);
       if (!st || (loc.notBefore !== undefined && !(Date.parse(st.created) >= loc.notBefore))) continue;
-      if (st.layer) await loc.fetch(st.layer.descriptor, this.signal);
+      const layer = st.layer?.descriptor;
+      if (layer && fetching) fetching.start(layer.digest, () => loc.fetch(layer, this.signal));
+      else if (layer) await loc.fetch(layer, this.signal);
       return st;
     }
     return undefined;

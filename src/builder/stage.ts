@@ -264,7 +264,7 @@ async function addHistory(s: BuildSession, state: ImageState, by: string, layer:
 }
 
 async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, scope: StageScope, step: StepInfo): Promise<CommittedLayer> {
-  const chainDir = await unpackState(s.deps.snapshotter, s.deps.content, prev);
+  const chainDir = await unpackState(s.deps.snapshotter, s.blobs, prev);
   const c = prev.config.config ?? {};
   const workdir = c.WorkingDir || '/';
   const scratch = await s.stepScratch();
@@ -327,7 +327,7 @@ async function doWorkdir(s: BuildSession, prev: ImageState, dir: string): Promis
       owner = { uid: u.uid, gid: u.gid };
     }
     mkdirsOwned(rootfs, comps, owner);
-  });
+  }, { dirXattrsOnly: true });
 }
 
 function lastIndex<T>(xs: T[], ok: (x: T) => boolean): number {

@@ -199,6 +199,10 @@ export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean; re
       return dir;
     },
 
+    async detach(key) {
+      await unmount(path.join(mounts, key, 'rootfs'));
+    },
+
     async remove(key) {
       const base = path.join(mounts, key);
       await unmount(path.join(base, 'rootfs'));
