@@ -26,8 +26,13 @@ export interface CacheRecord {
 
 /** Where a local miss is asked next: the `--cache-from` registry caches (./remote-cache.ts). */
 export interface CacheFallback {
-  /** The step's record; its layer blob is stored, or (with `fetching`) its download started there. */
-  get(key: string, fetching?: PendingBlobs): Promise<CacheRecord | undefined>;
+  /**
+   * The step's record; its layer blob is stored, or (with `fetching`) its download started there. `buildkit`:
+   * the key is a BuildKit chain name, not one of kiln's keys.
+   */
+  get(key: string, fetching?: PendingBlobs, buildkit?: boolean): Promise<CacheRecord | undefined>;
+  /** Every location has answered one of kiln's own keys: kiln wrote them all (./remote-cache.ts). */
+  readonly answersOwnKeys?: boolean;
   /** Their repositories: `--cache-to` mounts blobs from them on the same registry. */
   readonly repositories: Repository[];
 }
@@ -49,14 +54,15 @@ export class BuildCache {
     this.dir = path.join(root, 'buildcache', 'steps');
   }
 
-  async get(key: string): Promise<CacheRecord | undefined> {
+  /** `buildkit`: the key is a BuildKit chain name (buildkit-keys/), not one of kiln's keys. */
+  async get(key: string, buildkit = false): Promise<CacheRecord | undefined> {
     if (this.disabled) return undefined;
     const local = await this.getLocal(key);
     if (local) {
       this.used.set(key, local);
       return local;
     }
-    const remote = await this.remote?.get(key, this.fetching);
+    const remote = await this.remote?.get(key, this.fetching, buildkit);
     if (remote) await this.put(key, remote);
     return remote;
   }
