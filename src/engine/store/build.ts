@@ -61,7 +61,9 @@ export async function buildWith(stores: ImageStore, place: BuildPlace, opts: Bui
       root: place.root,
       content: stores.content,
       refs: stores.refs,
-      snapshotter: stores.snapshotter?.() ?? overlaySnapshotter(place.root, { recordOwner: true }),
+      // volatile: a step's root is not synced when it is unmounted (0.3–0.7 s for a COPY of 1,667 files); its layer
+      // blob is (the store fsyncs), and its kept upper dir is then as durable as an unpacked layer (never synced).
+      snapshotter: stores.snapshotter?.() ?? overlaySnapshotter(place.root, { recordOwner: true, volatile: true }),
       image,
       setRef: stores.setRef,
       ...(stores.keepUnnamed ? { keepUnnamed: stores.keepUnnamed } : {}),
