@@ -121,7 +121,14 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions, cache
     // One platform of several: the caller's lease keeps the image until its index names it.
     const lease = opts.partOfIndex ? <T>(fn: () => Promise<T>) => fn() : deps.withLease;
     const result = await lease(async () => {
-      await runStages(s, plan);
+      // Layers of --cache-from hits may still be downloading: stored before the image names them (or the build ends).
+      await runStages(s, plan).then(
+        () => s.cache.fetching.settled(),
+        async (e: unknown) => {
+          await s.cache.fetching.settled().catch(() => undefined);
+          throw e;
+        },
+      );
       const built = s.stageResults.get(plan.target.index)!;
       const final = opts.squash ? await squashState(s, built) : built;
       const config = final.config;

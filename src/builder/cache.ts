@@ -15,6 +15,7 @@ import type { ContentStore } from '../content/store.js';
 import type { Repository } from '../registry/repository.js';
 import type { CommittedLayer } from './layer-commit.js';
 import { tempPath } from '../util/fsutil.js';
+import { PendingBlobs } from './pending-blobs.js';
 
 export interface CacheRecord {
   created: string;
@@ -25,7 +26,13 @@ export interface CacheRecord {
 
 /** Where a local miss is asked next: the `--cache-from` registry caches (./remote-cache.ts). */
 export interface CacheFallback {
-  get(key: string): Promise<CacheRecord | undefined>;
+  /**
+   * The step's record; its layer blob is stored, or (with `fetching`) its download started there. `buildkit`:
+   * the key is a BuildKit chain name, not one of kiln's keys.
+   */
+  get(key: string, fetching?: PendingBlobs, buildkit?: boolean): Promise<CacheRecord | undefined>;
+  /** Every location has answered one of kiln's own keys: kiln wrote them all (./remote-cache.ts). */
+  readonly answersOwnKeys?: boolean;
   /** Their repositories: `--cache-to` mounts blobs from them on the same registry. */
   readonly repositories: Repository[];
 }
@@ -36,6 +43,8 @@ export class BuildCache {
   readonly used = new Map<string, CacheRecord>();
   /** The `--cache-from` registry caches, asked on a local miss. */
   remote?: CacheFallback;
+  /** The layer blobs of their hits, downloading while the build goes on (./pending-blobs.ts). */
+  readonly fetching = new PendingBlobs();
 
   constructor(
     root: string,
@@ -45,14 +54,15 @@ export class BuildCache {
     this.dir = path.join(root, 'buildcache', 'steps');
   }
 
-  async get(key: string): Promise<CacheRecord | undefined> {
+  /** `buildkit`: the key is a BuildKit chain name (buildkit-keys/), not one of kiln's keys. */
+  async get(key: string, buildkit = false): Promise<CacheRecord | undefined> {
     if (this.disabled) return undefined;
     const local = await this.getLocal(key);
     if (local) {
       this.used.set(key, local);
       return local;
     }
-    const remote = await this.remote?.get(key);
+    const remote = await this.remote?.get(key, this.fetching, buildkit);
     if (remote) await this.put(key, remote);
     return remote;
   }
@@ -65,7 +75,8 @@ export class BuildCache {
       if (isErrno(e, 'ENOENT') || e instanceof SyntaxError) return undefined;
       throw e;
     }
-    if (rec.layer && !(await this.content.stat(rec.layer.descriptor.digest))) return undefined;
+    const digest = rec.layer?.descriptor.digest;
+    if (digest !== undefined && !this.fetching.has(digest) && !(await this.content.stat(digest))) return undefined;
     return rec;
   }
 

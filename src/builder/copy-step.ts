@@ -159,7 +159,7 @@ async function copyFrom(
     const guard = mounted.guard ? { guard: mounted.guard } : {};
     const defer = deferred && mounted.kind === 'overlay' && !mounted.guard ? { deferred } : {};
     await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add', parents: inst.parents, ...guard, ...defer });
-  }, deferred);
+  }, { deferred, dirXattrsOnly: inst.kind === 'copy' }); // a COPY makes new files without xattrs; ADD may extract some
 }
 
 /** `--chown=user[:group]` with names looked up in the image's /etc/passwd and /etc/group. */

@@ -56,12 +56,15 @@ export class DeferredFiles {
    */
   extra(rootfs: string): ExtraFiles {
     const out: ExtraFiles = new Map();
+    const top = rootfs.endsWith('/') ? rootfs : `${rootfs}/`;
     for (const [target, f] of this.files) {
-      const rel = path.relative(rootfs, target);
-      const dir = path.dirname(rel) === '.' ? '' : path.dirname(rel);
+      // Targets are normalized paths under the root (copy.ts joins them): a slice, not path.relative's two resolves.
+      const rel = target.startsWith(top) ? target.slice(top.length) : path.relative(rootfs, target);
+      const slash = rel.lastIndexOf('/');
+      const dir = slash < 0 ? '' : rel.slice(0, slash);
       let names = out.get(dir);
       if (!names) out.set(dir, (names = new Map()));
-      names.set(path.basename(rel), { source: f.abs, st: createdStats(f) });
+      names.set(rel.slice(slash + 1), { source: f.abs, st: createdStats(f) });
     }
     return out;
   }

@@ -15,9 +15,10 @@ export interface CommittedLayer {
   diffId: string;
 }
 
-export async function commitLayer(content: ContentStore, dir: string, opts: { codec: Codec; sourceDateEpoch?: number; overlay?: boolean; extra?: ExtraFiles }): Promise<CommittedLayer> {
+/** `dirXattrsOnly`: the step wrote only new files, without extended attributes (a COPY; layer/diff.ts). */
+export async function commitLayer(content: ContentStore, dir: string, opts: { codec: Codec; sourceDateEpoch?: number; overlay?: boolean; extra?: ExtraFiles; dirXattrsOnly?: boolean }): Promise<CommittedLayer> {
   const extra = opts.extra ? { extra: opts.extra } : {};
-  return ingestTar(content, diffDirectory(dir, { sourceDateEpoch: opts.sourceDateEpoch, overlay: opts.overlay ?? true, ...extra }), opts.codec);
+  return ingestTar(content, diffDirectory(dir, { sourceDateEpoch: opts.sourceDateEpoch, overlay: opts.overlay ?? true, ...extra, ...(opts.dirXattrsOnly ? { dirXattrsOnly: true } : {}) }), opts.codec);
 }
 
 /**
@@ -31,7 +32,7 @@ export async function commitMounted(
   snap: LayeredSnapshotter,
   key: string,
   mounted: Mounted,
-  opts: { codec: Codec; sourceDateEpoch?: number; always?: boolean; extra?: ExtraFiles },
+  opts: { codec: Codec; sourceDateEpoch?: number; always?: boolean; extra?: ExtraFiles; dirXattrsOnly?: boolean },
 ): Promise<CommittedLayer | undefined> {
   if (mounted.kind === 'in-place' && snap.changes) {
     const changes = await snap.changes(key);
@@ -56,4 +57,18 @@ async function ingestTar(content: ContentStore, tar: Readable, codec: Codec): Pr
   const { stream, result } = compressLayer(tar, codec);
   const [blob, r] = await Promise.all([content.ingest(stream), result]);
   return { descriptor: { mediaType: r.mediaType, digest: blob.digest, size: blob.size }, diffId: r.diffId };
+}
+
+/**
+ * Runs `read` (which reads only the overlay's upper dir) while the root is unmounted (snapshotter.detach): the
+ * unmount syncs the upper filesystem, and that wait overlaps the read. An unmount that failed is tried again by
+ * commit or remove.
+ */
+export async function whileDetaching<T>(snap: LayeredSnapshotter, key: string, mounted: Mounted, read: () => Promise<T>): Promise<T> {
+  const detached = mounted.kind === 'overlay' && mounted.upper ? snap.detach?.(key).catch(() => undefined) : undefined;
+  try {
+    return await read();
+  } finally {
+    await detached;
+  }
 }

@@ -19,6 +19,7 @@ import { sha256Digest } from '../oci/digest.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../oci/types.js';
 import type { Repository } from '../registry/repository.js';
 import type { CacheRecord } from './cache.js';
+import type { PendingBlobs } from './pending-blobs.js';
 import { BUILDKIT_CACHE_CONFIG, decodeCacheConfig, encodeCacheConfig, type CacheConfig, type DecodedStep, type ExportChain } from './cache-config.js';
 import { decodeInlineCache } from './cache-inline.js';
 import { decodeBuildkitChains } from './buildkit-keys/chains.js';
@@ -82,13 +83,22 @@ async function readIndexInline(loc: CacheLocation, manifests: Descriptor[], wher
 /** The steps of every `--cache-from` location, read once at the start of a build. */
 export class RemoteCacheSource {
   private constructor(
-    private readonly sources: { loc: CacheLocation; steps: Map<string, DecodedStep> }[],
+    private readonly sources: { loc: CacheLocation; steps: Map<string, DecodedStep>; ownKeys?: boolean }[],
     private readonly signal?: AbortSignal,
   ) {}
 
+  /**
+   * Every location has answered one of kiln's own step keys in this build, so kiln wrote each (a BuildKit cache
+   * holds none), and its BuildKit records name steps it also has under kiln's keys: BuildKit's names need not
+   * be computed to look steps up in them (stage.ts; a COPY's would read every source again).
+   */
+  get answersOwnKeys(): boolean {
+    return this.sources.length > 0 && this.sources.every((s) => s.ownKeys);
+  }
+
   /** Reads each location's cache; one that cannot be read is one warning, not a failure. */
   static async load(locations: CacheLocation[], progress: BuildProgress, signal?: AbortSignal): Promise<RemoteCacheSource> {
-    const sources: { loc: CacheLocation; steps: Map<string, DecodedStep> }[] = [];
+    const sources: { loc: CacheLocation; steps: Map<string, DecodedStep>; ownKeys?: boolean }[] = [];
     for (const loc of locations) {
       try {
         sources.push({ loc, steps: await readCache(loc) });
@@ -104,12 +114,19 @@ export class RemoteCacheSource {
     return this.sources.length === 0;
   }
 
-  /** The step's record from the first location that has it, its layer blob streamed into the store. */
-  async get(key: string): Promise<CacheRecord | undefined> {
-    for (const { loc, steps } of this.sources) {
+  /**
+   * The step's record from the first location that has it, its layer blob streamed into the store: before it
+   * answers, or with `fetching` in the background (the build waits for it where it reads the blob).
+   */
+  async get(key: string, fetching?: PendingBlobs, buildkit = false): Promise<CacheRecord | undefined> {
+    for (const source of this.sources) {
+      const { loc, steps } = source;
       const st = steps.get(key);
       if (!st || (loc.notBefore !== undefined && !(Date.parse(st.created) >= loc.notBefore))) continue;
-      if (st.layer) await loc.fetch(st.layer.descriptor, this.signal);
+      if (!buildkit) source.ownKeys = true;
+      const layer = st.layer?.descriptor;
+      if (layer && fetching) fetching.start(layer.digest, () => loc.fetch(layer, this.signal));
+      else if (layer) await loc.fetch(layer, this.signal);
       return st;
     }
     return undefined;

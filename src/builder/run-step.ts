@@ -19,7 +19,7 @@ import type { LayeredSnapshotter } from '../snapshot/overlay.js';
 import { chainIds } from '../oci/config.js';
 import type { ContentStore } from '../content/store.js';
 import type { Codec } from '../layer/compress.js';
-import { commitLayer, type CommittedLayer } from './layer-commit.js';
+import { commitLayer, whileDetaching, type CommittedLayer } from './layer-commit.js';
 import { claimStepContainer, releaseStepContainer } from './owned.js';
 
 export interface RunInput {
@@ -166,7 +166,8 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
     await removeContainer(deps.stateDir, id, { force: true });
     created = false;
     removeMountPoints(mounted.upper, before, spec.mounts.map((m) => m.destination));
-    const layer = await commitLayer(deps.content, mounted.upper, { codec: deps.codec, sourceDateEpoch: deps.sourceDateEpoch });
+    const upper = mounted.upper;
+    const layer = await whileDetaching(deps.snap, id, mounted, () => commitLayer(deps.content, upper, { codec: deps.codec, sourceDateEpoch: deps.sourceDateEpoch }));
     await deps.snap.commit(id, chainIds([...input.diffIds, layer.diffId]).pop()!);
     committed = true;
     return layer;

@@ -17,7 +17,7 @@ import type { BuildPlan, IgnoreMatcher, RunInstruction, Stage } from '../dockerf
 import { BuildCache } from './cache.js';
 import type { CacheRegistry } from './cache-registry.js';
 import { SourceHasher } from './hasher.js';
-import { commitMounted, type CommittedLayer } from './layer-commit.js';
+import { commitMounted, whileDetaching, type CommittedLayer } from './layer-commit.js';
 import type { RunDeps, RunInput } from './run-step.js';
 import { builderStateDir, claimScratch, dropScratch, scratchDir } from './owned.js';
 import { nextKey, unpackState, type ImageState } from './state.js';
@@ -62,6 +62,8 @@ export class BuildSession {
   readonly hasher: SourceHasher;
   readonly stateDir: string;
   readonly runDeps: RunDeps;
+  /** Blobs as unpacks read them: a layer of a --cache-from hit once its download ended (./pending-blobs.ts). */
+  readonly blobs: Pick<ContentStore, 'reader'>;
   /** The platform built for (TARGETPLATFORM): stages without FROM --platform, COPY --from images. */
   readonly platform: Platform;
   signal?: AbortSignal;
@@ -82,6 +84,7 @@ export class BuildSession {
   ) {
     this.progress = opts.progress ?? noBuildProgress;
     this.cache = new BuildCache(deps.root, deps.content, opts.noCache);
+    this.blobs = this.cache.fetching.reader(deps.content);
     this.hasher = new SourceHasher(persistHashes ? deps.root : undefined, contextDir);
     this.stateDir = builderStateDir(deps.root);
     this.runDeps = { stateDir: this.stateDir, snap: deps.snapshotter, content: deps.content, codec: opts.compression ?? 'none', sourceDateEpoch: opts.sourceDateEpoch };
@@ -131,7 +134,7 @@ export class BuildSession {
 
   /** A read-only view of a state's filesystem; call release() when done. */
   async view(state: ImageState): Promise<{ dir: string; release: () => Promise<void> }> {
-    const chainDir = await unpackState(this.deps.snapshotter, this.deps.content, state);
+    const chainDir = await unpackState(this.deps.snapshotter, this.blobs, state);
     const key = `kiln-view-${randomBytes(6).toString('hex')}`;
     const m = await this.deps.snapshotter.view(key, chainDir);
     return { dir: m.rootfs, release: () => this.deps.snapshotter.remove(key) };
@@ -147,9 +150,17 @@ export class BuildSession {
    * Runs fn on a writable overlay of the state; its changes become a layer, or
    * none when nothing changed. The upper dir is kept as the new layer's snapshot.
    */
-  /** `deferred`: files the step's layer has but its root does not (the last COPY's, ./deferred-files.ts): then no snapshot is kept. */
-  async withOverlay(state: ImageState, fn: (rootfs: string, mounted: Mounted) => Promise<void> | void, deferred?: DeferredFiles): Promise<CommittedLayer | undefined> {
-    const chainDir = await unpackState(this.deps.snapshotter, this.deps.content, state);
+  /**
+   * `deferred`: files the step's layer has but its root does not (the last COPY's, ./deferred-files.ts): then no
+   * snapshot is kept. `dirXattrsOnly`: fn writes only new files, without extended attributes (COPY, WORKDIR).
+   */
+  async withOverlay(
+    state: ImageState,
+    fn: (rootfs: string, mounted: Mounted) => Promise<void> | void,
+    opts: { deferred?: DeferredFiles | undefined; dirXattrsOnly?: boolean } = {},
+  ): Promise<CommittedLayer | undefined> {
+    const { deferred } = opts;
+    const chainDir = await unpackState(this.deps.snapshotter, this.blobs, state);
     const key = `kiln-build-${randomBytes(6).toString('hex')}`;
     const mounted = await this.deps.snapshotter.prepare(key, chainDir);
     let committed = false;
@@ -159,7 +170,10 @@ export class BuildSession {
       }
       await fn(mounted.rootfs, mounted);
       const extra = deferred && deferred.size > 0 ? { extra: deferred.extra(mounted.rootfs) } : undefined;
-      const layer = await commitMounted(this.deps.content, this.deps.snapshotter, key, mounted, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch, ...extra });
+      // The diff reads the upper dir only: the root is unmounted (its sync) meanwhile.
+      const layer = await whileDetaching(this.deps.snapshotter, key, mounted, () =>
+        commitMounted(this.deps.content, this.deps.snapshotter, key, mounted, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch, ...extra, ...(opts.dirXattrsOnly ? { dirXattrsOnly: true } : {}) }),
+      );
       if (!layer || extra) return layer;
       await this.deps.snapshotter.commit(key, chainIds([...state.config.rootfs.diff_ids, layer.diffId]).pop()!);
       committed = true;
@@ -169,3 +183,4 @@ export class BuildSession {
     }
   }
 }
+

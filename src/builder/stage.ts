@@ -209,8 +209,10 @@ async function runStep(
   const linkKey = linkedKey(s, inst, prev, JSON.stringify(body), extra);
   const stepKey = linkKey ? nextKey(prev.key, linkKey) : nextKey(prev.key, JSON.stringify(body), extra);
   if (inst.kind === 'workdir') applyConfigInstruction(state.config, inst, flags);
-  // BuildKit's name for the state after this step: a --cache-from BuildKit wrote may hold it.
-  const bk = await nextChain({ ...chainContext(s, plan, stage), ...(sources?.downloads.size ? { downloads: sources.downloads } : {}), ...(sources?.git ? { git: sources.git } : {}) }, prev, state, inst, scope);
+  // BuildKit's name for the state after this step: a --cache-from BuildKit wrote may hold it, --cache-to writes it.
+  // Not once every --cache-from has answered kiln's own keys (kiln wrote them) and nothing is exported.
+  const named = s.cache.remote?.answersOwnKeys !== true || (s.opts.cacheTo ?? []).length > 0;
+  const bk = named ? await nextChain({ ...chainContext(s, plan, stage), ...(sources?.downloads.size ? { downloads: sources.downloads } : {}), ...(sources?.git ? { git: sources.git } : {}) }, prev, state, inst, scope) : { op: null };
   if (bk.chain) state.bkChain = bk.chain;
   else delete state.bkChain;
   s.bkOps.set(stepKey, bk.op);
@@ -220,7 +222,7 @@ async function runStep(
   // Under SOURCE_DATE_EPOCH a BuildKit record is not taken: its layer keeps the times its RUN left (BuildKit clamps at
   // export, not in its cache) and BuildKit's RUN and COPY keys do not hold the epoch, so it could be another epoch's.
   if (!hit && state.bkChain && s.opts.sourceDateEpoch === undefined) {
-    const bk = await s.cache.get(state.bkChain);
+    const bk = await s.cache.get(state.bkChain, true);
     hit = bk && buildkitStepOn(bk, prev.config.rootfs.diff_ids);
     if (hit) await s.cache.put(stepKey, hit);
   }
@@ -283,7 +285,7 @@ async function addHistory(s: BuildSession, state: ImageState, by: string, layer:
 }
 
 async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, scope: StageScope, step: StepInfo): Promise<CommittedLayer> {
-  const chainDir = await unpackState(s.deps.snapshotter, s.deps.content, prev);
+  const chainDir = await unpackState(s.deps.snapshotter, s.blobs, prev);
   const c = prev.config.config ?? {};
   const workdir = c.WorkingDir || '/';
   const scratch = await s.stepScratch();
@@ -346,7 +348,7 @@ async function doWorkdir(s: BuildSession, prev: ImageState, dir: string): Promis
       owner = { uid: u.uid, gid: u.gid };
     }
     mkdirsOwned(rootfs, comps, owner);
-  });
+  }, { dirXattrsOnly: true });
 }
 
 function lastIndex<T>(xs: T[], ok: (x: T) => boolean): number {

@@ -28,7 +28,7 @@ export const nextKey = (parent: string, ...parts: string[]): string => sha256Dig
 export const cloneConfig = (c: ImageConfig): ImageConfig => structuredClone(c);
 
 /** Unpacks the state's layers (each once, shared) and returns its root directory. */
-export function unpackState(snap: Snapshotter, content: ContentStore, state: ImageState): Promise<string> {
+export function unpackState(snap: Snapshotter, content: Pick<ContentStore, 'reader'>, state: ImageState): Promise<string> {
   const chain = chainIds(state.config.rootfs.diff_ids);
   return snap.unpack(
     state.layers.map((d, i) => ({

@@ -97,6 +97,28 @@ test('the upper dir of a real overlay mount diffs to whiteouts that rebuild the 
   assert.deepEqual(await listTree(applied), want);
 });
 
+test('dirXattrsOnly (a COPY\'s upper dir: new files, no xattrs) reads directories\' xattrs only and gives the same layer', async (t) => {
+  const dir = await tmp();
+  const [lower, upper, work, merged] = ['lower', 'upper', 'work', 'merged'].map((x) => path.join(dir, x)) as [string, string, string, string];
+  sh(`mkdir -p ${upper} ${work} ${merged} ${lower}/app ${lower}/var/cache/old; echo x > ${lower}/var/cache/old/f; setfattr -n user.kept -v lower ${lower}/app`);
+  sh(`mount -t overlay overlay -o lowerdir=${lower},upperdir=${upper},workdir=${work} ${merged}`);
+  t.after(() => sh(`umount ${merged} 2>/dev/null || true; rm -rf ${dir}`));
+  // As a COPY: new directories and files; /app copied up (its xattr with it); var/cache replaced (opaque).
+  sh(`cd ${merged}; mkdir -p app/b/d1 app/b/d2; for i in 1 2 3; do echo $i > app/b/d1/f$i; echo $i > app/b/d2/g$i; done
+      chown 0:0 app; rm -rf var/cache; mkdir var/cache; echo new > var/cache/new; setfattr -n user.dir -v made app/b/d2`);
+  sh(`umount ${merged}`);
+  const read = async (dirXattrsOnly: boolean): Promise<Buffer> => Buffer.concat(await diffDirectory(upper, { dirXattrsOnly }).toArray());
+  const [all, dirs] = [await read(false), await read(true)];
+  assert.ok(dirs.equals(all), 'the same bytes as reading every file\'s xattrs');
+  const tarFile = path.join(dir, 'layer.tar');
+  await pipeline(diffDirectory(upper, { dirXattrsOnly: true }), createWriteStream(tarFile));
+  assert.ok(sh(`tar -tf ${tarFile}`).split('\n').includes('var/cache/.wh..wh..opq'), 'the opaque directory is marked');
+  const gnu = path.join(dir, 'gnu');
+  sh(`mkdir ${gnu} && tar --xattrs --xattrs-include='user.*' -C ${gnu} -xpf ${tarFile}`);
+  assert.match(sh(`getfattr -n user.dir ${gnu}/app/b/d2`), /user.dir="made"/);
+  assert.match(sh(`getfattr -n user.kept ${gnu}/app`), /user.kept="lower"/);
+});
+
 test('file capabilities and ids beyond the ustar field survive diff and extract (and GNU tar agrees)', async () => {
   const dir = await tmp();
   const src = path.join(dir, 'src');

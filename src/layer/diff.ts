@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { failedPrecondition, invalidArgument } from '../errors.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, headerFromStats, hostileWhiteout, packMode, type PaxHeaders } from './tar.js';
 import { paxHeaderBlock } from './pax.js';
-import { readXattrTree } from './xattr.js';
+import { readXattrTree, readXattrsOf } from './xattr.js';
 import { TarWriter } from './tar-writer.js';
 
 export interface DiffOptions {
@@ -29,6 +29,11 @@ export interface DiffOptions {
   exclude?: (rel: string) => boolean;
   /** Regular files not on the disk, written as if they were (builder/deferred-files.ts): directory (relative, '' for the top) → name → stats and the file to read. */
   extra?: ExtraFiles;
+  /**
+   * Only directories can carry extended attributes: every other entry is new and was written without any (a
+   * COPY's files: copyFile copies none; directories may be copied up with their lower's), so only theirs are read.
+   */
+  dirXattrsOnly?: boolean;
 }
 
 export type ExtraFiles = Map<string, Map<string, { source: string; st: Stats }>>;
@@ -166,6 +171,16 @@ export async function* writeEntry(
   return h;
 }
 
+/** The directories under `dir` ('' for itself) as relative paths; symlinks are not followed. */
+function directories(dir: string): string[] {
+  const out = [''];
+  for (let i = 0; i < out.length; i++) {
+    const rel = out[i]!;
+    for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true })) if (e.isDirectory()) out.push(rel === '' ? e.name : `${rel}/${e.name}`);
+  }
+  return out;
+}
+
 /** The layer tar of `dir` (uncompressed), streamed. Errors destroy the stream. */
 export function diffDirectory(dir: string, opts: DiffOptions = {}): Readable {
   return Readable.from(diffChunks(dir, opts), { objectMode: false, highWaterMark: 1 << 20 });
@@ -214,7 +229,7 @@ async function* diffChunks(dir: string, opts: DiffOptions): AsyncGenerator<Buffe
   }
 
   const needXattrs = overlay || opts.xattrs !== false;
-  const xattrs = needXattrs ? await readXattrTree(dir) : new Map<string, Map<string, Buffer>>();
+  const xattrs = !needXattrs ? new Map<string, Map<string, Buffer>>() : opts.dirXattrsOnly ? await readXattrsOf(dir, directories(dir)) : await readXattrTree(dir);
   yield* walk(xattrs, '');
   w.finalize();
   yield* flush(w);

@@ -1,7 +1,8 @@
 /**
  * Extended attributes through the Debian `attr` tools (Node has no xattr
- * API): one `getfattr -R` run reads a whole tree, `setfattr` sets one value;
- * both run by this process's command shell (../util/shell-helper.ts).
+ * API): one `getfattr -R` run reads a whole tree (or one run a list of
+ * paths), `setfattr` sets one value; both run by this process's command
+ * shell (../util/shell-helper.ts).
  */
 import path from 'node:path';
 import { failedPrecondition, internal, isErrno } from '../errors.js';
@@ -31,7 +32,34 @@ function unquote(s: string): string {
  */
 export async function readXattrTree(root: string, match = '-'): Promise<Map<string, Map<string, Buffer>>> {
   const abs = path.resolve(root);
-  const out = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', match, '-e', 'base64', '--absolute-names', abs]);
+  return parseDump(await run('getfattr', ['-R', '-P', '-h', '-d', '-m', match, '-e', 'base64', '--absolute-names', abs]), abs);
+}
+
+/** Bytes of paths one getfattr run is given (well under the kernel's limit on arguments). */
+const ARGS_BYTES = 64 * 1024;
+
+/**
+ * The extended attributes of these paths only (relative to `root`, '' for root itself; symlinks not
+ * followed), keyed as readXattrTree keys them: one getfattr run per ARGS_BYTES of names, none for none.
+ */
+export async function readXattrsOf(root: string, rels: string[]): Promise<Map<string, Map<string, Buffer>>> {
+  const abs = path.resolve(root);
+  const tree = new Map<string, Map<string, Buffer>>();
+  for (let i = 0; i < rels.length; ) {
+    const batch: string[] = [];
+    let bytes = 0;
+    for (; i < rels.length && (batch.length === 0 || bytes < ARGS_BYTES); i++) {
+      const p = rels[i] === '' ? abs : path.join(abs, rels[i]!);
+      batch.push(p);
+      bytes += Buffer.byteLength(p) + 1;
+    }
+    for (const [k, v] of parseDump(await run('getfattr', ['-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', '--', ...batch]), abs)) tree.set(k, v);
+  }
+  return tree;
+}
+
+/** getfattr -d output (`# file: NAME` then `key=0s<base64>` lines) by path relative to `abs`. */
+function parseDump(out: string, abs: string): Map<string, Map<string, Buffer>> {
   const tree = new Map<string, Map<string, Buffer>>();
   let current: Map<string, Buffer> | undefined;
   for (const line of out.split('\n')) {

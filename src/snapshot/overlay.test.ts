@@ -77,6 +77,25 @@ test('commit keeps a root\'s upper dir as the next layer of the chain', async ()
   await snap.remove('v');
 });
 
+test('detach unmounts a root and keeps its upper dir, which commit then keeps as the next layer', async () => {
+  const root = path.join(tmp, 'root-detach');
+  const snap = overlaySnapshotter(root);
+  const l1 = layerTar('detach-base', { 'etc/conf': 'v1' });
+  const d1 = sha256Digest(readFileSync(l1));
+  const chainDir = await snap.unpack([{ chainId: d1, open: async () => createReadStream(l1) as NodeJS.ReadableStream }]);
+  const m = await snap.prepare('step', chainDir);
+  writeFileSync(path.join(m.rootfs, 'etc/conf'), 'v2');
+  writeFileSync(path.join(m.rootfs, 'new'), 'n');
+  await snap.detach!('step');
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(m.rootfs), 'unmounted');
+  assert.deepEqual(tree(m.upper!), ['etc/', 'etc/conf=v2', 'new=n'], 'the upper dir is kept');
+  const next = chainIds([d1, sha256Digest('detached diff id')])[1]!;
+  const v = await snap.view('v', await snap.commit('step', next));
+  assert.deepEqual(tree(v.rootfs), ['etc/', 'etc/conf=v2', 'new=n']);
+  await snap.remove('v');
+  await snap.remove('step'); // gone already: fine
+});
+
 test('a root whose path holds a space and a tab is unmounted on remove (mountinfo escapes them)', async () => {
   const root = path.join(tmp, 'root with space\tand tab');
   const snap = overlaySnapshotter(root);

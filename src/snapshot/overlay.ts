@@ -80,9 +80,11 @@ export function clearStaleMounts(root: string): Promise<string[]> {
 }
 
 /**
- * `volatile` (container roots: thrown away when the container ends) mounts
- * writable roots with overlayfs's `volatile` option (Linux 5.10+): no sync of
- * the upper filesystem, so the unmount at exit does not wait for the disk;
+ * `volatile` (container roots: thrown away when the container ends; build
+ * steps: the layer blob is what must last) mounts writable roots with
+ * overlayfs's `volatile` option (Linux 5.10+): no sync of the upper
+ * filesystem, so the unmount does not wait for the disk (a committed step's
+ * upper dir is then as durable as an unpacked layer: written, never synced);
  * a kernel that refuses it gets the plain mount.
  */
 export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean; recordOwner?: boolean; volatile?: boolean } = {}): LayeredSnapshotter {
@@ -197,6 +199,10 @@ export function overlaySnapshotter(root: string, opts: { noOverlay?: boolean; re
       }
       await dropMountDir(key);
       return dir;
+    },
+
+    async detach(key) {
+      await unmount(path.join(mounts, key, 'rootfs'));
     },
 
     async remove(key) {

@@ -46,6 +46,12 @@ export interface LayeredSnapshotter extends Snapshotter {
    * upper dir). Returns the new chain handle. Only for overlay roots.
    */
   commit(key: string, chainId: string): Promise<string>;
+  /**
+   * Unmounts the writable root of `key` now, keeping its upper dir for `commit` (or `remove`): a step that
+   * from here on only reads that upper dir (its layer's diff) lets the unmount, and the sync of the upper
+   * filesystem it makes, run beside that read. Optional: without it, `commit` unmounts.
+   */
+  detach?(key: string): Promise<void>;
   /** In-place roots (kind `in-place`): what the step holding `key` changed, found by a snapshot walk. */
   changes?(key: string): Promise<ChangeList>;
   /**
