@@ -33,7 +33,7 @@ test('dist/kiln takes the code caches of its bundle and of the registry client',
 
 test('a code cache that does not fit its bundle is rejected and the command runs without it', () =>
   withTempDir(async (dir) => {
-    // The bundles as packaged, with caches that are not theirs: undici's for kiln's bundle, noise for yaml's.
+    // The bundles as packaged, with caches that are not theirs: undici's for kiln's bundle, noise for undici's (a pull loads it; yaml loads only with a registries.yaml).
     const sea = path.join(repoRoot(), 'dist', 'sea');
     const bundles = path.join(dir, 'bundles');
     const caches = path.join(dir, 'caches');
@@ -41,7 +41,7 @@ test('a code cache that does not fit its bundle is rejected and the command runs
     await mkdir(caches);
     for (const f of await readdir(sea)) if (f.endsWith('.cjs') || f === 'modules.json') await copyFile(path.join(sea, f), path.join(bundles, f));
     await copyFile(path.join(sea, 'cache', 'undici.cjs.cache'), path.join(caches, 'kiln.js.cache'));
-    await writeFile(path.join(caches, 'yaml.cjs.cache'), Buffer.alloc(4096, 7));
+    await writeFile(path.join(caches, 'undici.cjs.cache'), Buffer.alloc(4096, 7));
     const env = { HOME: dir, KILN_SEA_TRAIN: caches, KILN_SEA_BUNDLE: path.join(bundles, 'kiln.cjs') };
     const loader = path.join(repoRoot(), 'scripts', 'sea-loader.cjs');
     const r = run(process.execPath, [loader, '--version'], env);
@@ -53,6 +53,6 @@ test('a code cache that does not fit its bundle is rejected and the command runs
     assert.equal(p.status, 1);
     // The rejected cache was replaced at exit by what this run compiled, which V8 now takes.
     assert.match(p.stderr, /^kiln: code cache kiln\.js: accepted$/m);
-    assert.match(p.stderr, /^kiln: code cache yaml\.cjs: rejected$/m);
+    assert.match(p.stderr, /^kiln: code cache undici\.cjs: rejected$/m);
     assert.match(p.stderr, new RegExp(`^kiln: cannot reach registry 127\\.0\\.0\\.1:${port}: `, 'm'));
   }));
