@@ -48,3 +48,11 @@ test('an idle shell does not keep the process alive, and dies with it when it is
     await new Promise((r) => setTimeout(r, 50));
   }
 });
+
+test('with no shell to start (an image without /bin/sh), every command runs through execFile, the first ones too', async () => {
+  const h = new ShellHelper('/nonexistent/kiln-no-shell');
+  const [a, b] = await Promise.all([h.run(['echo', 'one']), h.run(['pwd'], { cwd: '/tmp' })]);
+  assert.deepEqual([a.stdout, b.stdout], ['one\n', '/tmp\n']);
+  await assert.rejects(h.run(['sh', '-c', 'exit 4']), (e: { code: unknown }) => e.code === 4);
+  assert.equal((await h.run(['echo', 'later'])).stdout, 'later\n');
+});

@@ -40,6 +40,9 @@ interface Pending {
   reject: (e: unknown) => void;
   what: string;
   encoding: BufferEncoding;
+  /** To run it through execFile instead if the shell cannot start. */
+  args: string[];
+  cwd: string | undefined;
 }
 
 /** Output segments of one stream, split at the end markers. */
@@ -72,6 +75,9 @@ function direct(args: string[], cwd: string | undefined, encoding: BufferEncodin
 }
 
 export class ShellHelper {
+  /** `shell`: the shell to start (a container image may have none: then every command runs through execFile). */
+  constructor(private readonly shell = '/bin/sh') {}
+
   private child?: ChildProcess;
   private broken = false;
   private readonly pending: Pending[] = [];
@@ -85,7 +91,7 @@ export class ShellHelper {
     if (this.broken || ![cwd, ...args].every(carried)) return direct(args, opts.cwd, encoding);
     const child = this.start();
     return new Promise<ShellResult>((resolve, reject) => {
-      this.pending.push({ resolve, reject, what: args.join(' '), encoding });
+      this.pending.push({ resolve, reject, what: args.join(' '), encoding, args, cwd: opts.cwd });
       this.ref(true);
       child.stdin!.write(`${[cwd, ...args].join('\t')}\n`);
     });
@@ -93,7 +99,7 @@ export class ShellHelper {
 
   private start(): ChildProcess {
     if (this.child) return this.child;
-    const child = spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.shell, ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.out = new Segments();
     this.err = new Segments();
@@ -111,9 +117,12 @@ export class ShellHelper {
       this.child = undefined;
       for (const p of this.pending.splice(0)) p.reject(new Error(`${p.what}: the command shell ${why}`));
     };
-    child.on('error', (e) => {
-      this.broken = true; // no /bin/sh: every command goes through execFile
-      gone(`could not start: ${e.message}`);
+    child.on('error', () => {
+      // No shell (a container image without /bin/sh): the commands already sent, and every later one, go through execFile.
+      this.broken = true;
+      if (this.child !== child) return;
+      this.child = undefined;
+      for (const p of this.pending.splice(0)) direct(p.args, p.cwd, p.encoding).then(p.resolve, p.reject);
     });
     child.on('exit', (code, signal) => gone(`exited (${signal ?? code})`));
     this.ref(false);
