@@ -165,7 +165,9 @@ export async function startHostileRegistry(opts: HostileOptions): Promise<Hostil
     },
     resetAfter(res, headers, bytes, status = 200) {
       res.writeHead(status, headers);
-      res.write(bytes, () => setTimeout(() => res.socket?.resetAndDestroy(), 20));
+      // An RST makes the client's kernel drop what the client has not read yet: give a busy client (a test run
+      // beside others) time to read what was sent, so "the bytes sent before the cut" are the bytes it got.
+      res.write(bytes, () => setTimeout(() => res.socket?.resetAndDestroy(), 250));
     },
     async stop() {
       for (const t of timers) clearInterval(t);
