@@ -116,7 +116,7 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions, cache
     const { matcher } = await loadIgnore(ctx.dir, ctx.dockerfilePath);
     const s = (session = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary));
     if ((opts.cacheFrom ?? []).length > 0 && !opts.noCache) {
-      s.cache.remote = await RemoteCacheSource.load(await importLocations(deps, opts.cacheFrom!), s.progress, opts.signal);
+      s.cache.remote = await RemoteCacheSource.load(await importLocations(deps, opts.cacheFrom!), s.progress, s.signal);
     }
     // One platform of several: the caller's lease keeps the image until its index names it.
     const lease = opts.partOfIndex ? <T>(fn: () => Promise<T>) => fn() : deps.withLease;

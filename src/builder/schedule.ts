@@ -8,11 +8,12 @@ import type { BuildPlan, Stage } from '../dockerfile/index.js';
 import type { BuildSession } from './session.js';
 import { runStage } from './stage.js';
 import type { ImageState } from './state.js';
+import { sharedController } from '../util/shared-signal.js';
 
 export async function runStages(s: BuildSession, plan: BuildPlan): Promise<void> {
   const byIndex = new Map(plan.stages.map((st) => [st.index, st]));
   const running = new Map<number, Promise<ImageState>>();
-  const failure = new AbortController();
+  const failure = sharedController();
   const outer = s.signal;
   const onOuter = () => failure.abort(outer?.reason);
   outer?.addEventListener('abort', onOuter, { once: true });

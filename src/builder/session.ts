@@ -25,6 +25,7 @@ import { epochTime } from './epoch.js';
 import { noBuildProgress, type BuildOptions, type BuildProgress, type StepInfo } from './types.js';
 import type { DeferredFiles } from './deferred-files.js';
 import type { StepOp } from './buildkit-keys/stage-chain.js';
+import { sharedSignal } from '../util/shared-signal.js';
 
 export interface LocalImageView {
   /** Config digest. */
@@ -88,7 +89,8 @@ export class BuildSession {
     this.hasher = new SourceHasher(persistHashes ? deps.root : undefined, contextDir);
     this.stateDir = builderStateDir(deps.root);
     this.runDeps = { stateDir: this.stateDir, snap: deps.snapshotter, content: deps.content, codec: opts.compression ?? 'none', sourceDateEpoch: opts.sourceDateEpoch };
-    this.signal = opts.signal;
+    // Every step, stage and download of the build listens on it (and the caller's signal holds one listener).
+    this.signal = sharedSignal(opts.signal);
     this.platform = opts.platforms?.[0] ?? hostPlatform();
   }
 

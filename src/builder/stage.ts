@@ -210,10 +210,8 @@ async function runStep(
   const stepKey = linkKey ? nextKey(prev.key, linkKey) : nextKey(prev.key, JSON.stringify(body), extra);
   if (inst.kind === 'workdir') applyConfigInstruction(state.config, inst, flags);
   // BuildKit's name for the state after this step: a --cache-from BuildKit wrote may hold it, --cache-to writes it.
-  // Not once every --cache-from has answered kiln's own keys (kiln wrote them) and nothing is exported; always in a
-  // multi-platform build: there, once in CI (cache-platforms.test), a platform's last RUN missed under kiln's key
-  // and was found only by its BuildKit name (cause not found yet: a miss, never a wrong hit).
-  const named = s.cache.remote?.answersOwnKeys !== true || (s.opts.cacheTo ?? []).length > 0 || s.opts.partOfIndex === true;
+  // Not once every --cache-from has answered kiln's own keys (kiln wrote them) and nothing is exported.
+  const named = s.cache.remote?.answersOwnKeys !== true || (s.opts.cacheTo ?? []).length > 0;
   const bk = named ? await nextChain({ ...chainContext(s, plan, stage), ...(sources?.downloads.size ? { downloads: sources.downloads } : {}), ...(sources?.git ? { git: sources.git } : {}) }, prev, state, inst, scope) : { op: null };
   if (bk.chain) state.bkChain = bk.chain;
   else delete state.bkChain;
