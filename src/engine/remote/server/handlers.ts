@@ -19,6 +19,7 @@ import { AUTH_METADATA, parseForwarded } from '../credentials.js';
 import { toStatus } from '../errors.js';
 import { CHUNK_SIZE, type ChunkMsg, type JsonMsg } from '../proto.js';
 import { buildHandler, type BuildHandlerContext } from './build.js';
+import { sharedController } from '../../../util/shared-signal.js';
 
 type Args = Record<string, unknown>;
 
@@ -51,7 +52,8 @@ function asCaller<T>(call: { metadata: grpc.Metadata }, fn: () => Promise<T>): P
 
 /** An AbortSignal that fires when the client cancels the call or goes away. */
 function callSignal(call: NodeJS.EventEmitter): AbortSignal {
-  const ac = new AbortController();
+  // A pull or push listens on it once per blob in flight.
+  const ac = sharedController();
   call.once('cancelled', () => ac.abort(cancelled('the client cancelled the call')));
   return ac.signal;
 }
