@@ -10,7 +10,7 @@
  * assertKilnTookBuildkit and assertBuildkitTookKiln say what a user sees of each.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BuildkitWithBase } from './buildkit-base.js';
 import { buildctlReused, buildctlSteps, cachedSteps, stepLines } from './buildctl-steps.js';
@@ -39,6 +39,17 @@ export type ImportedBuild = BuildOutput & { from: string };
 const cacheRef = (cache: string): string => (cache.startsWith('type=') ? cache : `type=local,src=${cache}`);
 
 const registryCache = (fx: BuildkitWithBase, name: string, tool: string): string => `${fx.reg.host}/cache/${name}-${tool}:max`;
+
+/** A build context `<tmp>/<name>` holding `files` (path in it → text; parent directories made): its path. */
+export function writeContext(fx: BuildkitWithBase, files: Record<string, string>, name = 'ctx'): string {
+  const dir = path.join(fx.tmp, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
+}
 
 /** buildctl build of `ctx` with the Dockerfile frontend. */
 export const buildctlDockerfile = (fx: BuildkitWithBase, ctx: string, extra: string[]) =>

@@ -9,11 +9,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cachedSteps } from '../../testing/buildctl-steps.js';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { assertBuildkitTookKiln, buildkitFirst, kilnFrom, kilnThenBuildkit, type BothWaysArgs } from '../../testing/buildkit-both-ways.js';
+import { assertBuildkitTookKiln, buildkitFirst, kilnFrom, kilnThenBuildkit, writeContext, type BothWaysArgs } from '../../testing/buildkit-both-ways.js';
 
 let fx: BuildkitWithBase | undefined;
 let ctx: string;
@@ -27,13 +27,10 @@ const WITH_EPOCH: BothWaysArgs = { bk: ['--opt', `build-arg:${EPOCH}`], kiln: ['
 
 before(async () => {
   fx = await startBuildkitWithBase('kiln-bk-epoch-hit-');
-  ctx = path.join(fx.tmp, 'ctx');
-  mkdirSync(ctx);
-  writeFileSync(
-    path.join(ctx, 'Dockerfile'),
-    `FROM ${fx.base}\nWORKDIR /app\nRUN cat /proc/sys/kernel/random/uuid > id\nCOPY f.txt ./\nRUN --mount=type=cache,target=/c cat id f.txt > all && cat /proc/sys/kernel/random/uuid >> all\n`,
-  );
-  writeFileSync(path.join(ctx, 'f.txt'), 'reproducible\n');
+  ctx = writeContext(fx, {
+    Dockerfile: `FROM ${fx.base}\nWORKDIR /app\nRUN cat /proc/sys/kernel/random/uuid > id\nCOPY f.txt ./\nRUN --mount=type=cache,target=/c cat id f.txt > all && cat /proc/sys/kernel/random/uuid >> all\n`,
+    'f.txt': 'reproducible\n',
+  });
   const r = await buildkitFirst(fx, ctx, 'epoch', WITH_EPOCH);
   bkCache = r.cache;
   bkAll = readFileSync(path.join(r.out, 'app', 'all'), 'utf8');

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
+import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit, writeContext } from '../../testing/buildkit-both-ways.js';
 import { cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
 
 let fx: BuildkitWithBase | undefined;
@@ -41,13 +41,10 @@ function writeSrc(dir: string): void {
 
 before(async () => {
   fx = await startBuildkitWithBase('kiln-bk-hit-');
-  ctx = path.join(fx.tmp, 'ctx');
-  mkdirSync(ctx);
-  writeFileSync(
-    path.join(ctx, 'Dockerfile'),
-    `FROM ${fx.base}\nENV X=1 Y="a b"\nARG A=5\nWORKDIR /app\nRUN date +%s%N > stamp && echo "$X $Y $A" > v\nCOPY f.txt ./\nCOPY src/ ./src/\nRUN ["/bin/sh", "-c", "cat stamp v f.txt src/a.txt src/sub/b.txt > both && date +%s%N > stamp2"]\nCOPY . /ctx\nCMD ["cat", "/app/both"]\n`,
-  );
-  writeFileSync(path.join(ctx, 'f.txt'), 'from the context\n');
+  ctx = writeContext(fx, {
+    Dockerfile: `FROM ${fx.base}\nENV X=1 Y="a b"\nARG A=5\nWORKDIR /app\nRUN date +%s%N > stamp && echo "$X $Y $A" > v\nCOPY f.txt ./\nCOPY src/ ./src/\nRUN ["/bin/sh", "-c", "cat stamp v f.txt src/a.txt src/sub/b.txt > both && date +%s%N > stamp2"]\nCOPY . /ctx\nCMD ["cat", "/app/both"]\n`,
+    'f.txt': 'from the context\n',
+  });
   writeSrc(ctx);
   const r = await buildkitFirst(fx, ctx, 'hit', { registry: true });
   bkCaches = { local: r.cache, registry: r.registryCache! };

@@ -11,11 +11,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cachedSteps } from '../../testing/buildctl-steps.js';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
+import { assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit, writeContext } from '../../testing/buildkit-both-ways.js';
 
 const BODY = 'remote data\n';
 let fx: BuildkitWithBase | undefined;
@@ -37,13 +37,11 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dl/data.txt`;
   fx = await startBuildkitWithBase('kiln-bk-url-');
-  ctx = path.join(fx.tmp, 'ctx');
-  mkdirSync(ctx);
   const sum = `sha256:${createHash('sha256').update(BODY).digest('hex')}`;
-  writeFileSync(
-    path.join(ctx, 'Dockerfile'),
-    `FROM ${fx.base}\nADD ${url} /d/\nADD --checksum=${sum} ${url} /k/\nADD --chmod=640 ${url} /m\nRUN cat /d/data.txt /k/data.txt /m > /both && stat -c %a /m >> /both && cat /proc/sys/kernel/random/uuid >> /both\n`,
-  );
+  ctx = writeContext(fx, {
+    Dockerfile:
+      `FROM ${fx.base}\nADD ${url} /d/\nADD --checksum=${sum} ${url} /k/\nADD --chmod=640 ${url} /m\nRUN cat /d/data.txt /k/data.txt /m > /both && stat -c %a /m >> /both && cat /proc/sys/kernel/random/uuid >> /both\n`,
+  });
   const r = await buildkitFirst(fx, ctx, 'url');
   bkCache = r.cache;
   bkBoth = readFileSync(path.join(r.out, 'both'), 'utf8');
