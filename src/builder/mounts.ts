@@ -36,8 +36,6 @@ export interface MountContext {
 export interface PreparedMounts {
   mounts: SpecMount[];
   env: string[];
-  /** What the cache key must see (no secret values). */
-  keyParts: string[];
   /**
    * Once the step's container has its mounts: the secrets' copies are unlinked
    * (the bind mounts keep them for the step), so a killed build leaves none on disk.
@@ -83,7 +81,6 @@ function seedCache(root: string, source: string, dir: string, from: string): voi
 export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<PreparedMounts> {
   const mounts: SpecMount[] = [];
   const env: string[] = [];
-  const keyParts: string[] = [];
   mkdirSync(ctx.scratch, { recursive: true, mode: 0o700 });
   const abs = (t: string) => path.posix.resolve(ctx.workdir, t);
   let sshCount = 0;
@@ -108,14 +105,12 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
             }
           }
           mounts.push({ destination: abs(m.target!), type: 'bind', source: dir, options: ['rbind', ...ro] });
-          keyParts.push(`cache ${m.id} ${m.target}`);
           break;
         }
         case 'secret': {
           const spec = ctx.secrets.find((s) => s.id === m.id);
           if (!spec) {
             if (m.required) throw notFound(`secret ${m.id} is required but was not given`, { hint: `pass --secret id=${m.id},src=FILE` });
-            keyParts.push(`secret ${m.id} absent`);
             break;
           }
           const value = secretValue(spec);
@@ -128,7 +123,6 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
             secretFiles.push(file);
             mounts.push({ destination: abs(m.target ?? `/run/secrets/${m.id}`), type: 'bind', source: file, options: ['rbind', 'ro'] });
           }
-          keyParts.push(`secret ${m.id} ${m.target ?? ''} ${m.env ?? ''}`);
           break;
         }
         case 'bind': {
@@ -150,12 +144,10 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
             execFileSync('cp', ['-a', src, source]);
           }
           mounts.push({ destination: abs(m.target!), type: 'bind', source, options: ['rbind', ...(m.readonly ? ['ro'] : [])] });
-          keyParts.push(`bind ${m.from ?? ''} ${m.source ?? ''} ${m.target}`);
           break;
         }
         case 'tmpfs':
           mounts.push({ destination: abs(m.target!), type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.size ? [`size=${m.size}`] : []), ...ro] });
-          keyParts.push(`tmpfs ${m.target}`);
           break;
         case 'ssh': {
           // The host's agent socket, bound into the step (BuildKit proxies it; a
@@ -165,13 +157,11 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
           const spec = (ctx.ssh ?? []).find((s) => s.id === id);
           if (!spec) {
             if (m.required) throw notFound(`ssh agent "${id}" is required but was not given`, { hint: `pass --ssh ${id}=$SSH_AUTH_SOCK` });
-            keyParts.push(`ssh ${id} absent`);
             break;
           }
           const target = abs(m.target ?? `/run/buildkit/ssh_agent.${sshCount++}`);
           mounts.push({ destination: target, type: 'bind', source: spec.socket, options: ['rbind'] });
           env.push(`SSH_AUTH_SOCK=${target}`);
-          keyParts.push(`ssh ${id} ${target}`);
           break;
         }
         default:
@@ -185,5 +175,5 @@ export async function prepareMounts(ctx: MountContext, list: Mount[]): Promise<P
   const started = (): void => {
     for (const f of secretFiles.splice(0)) rmSync(f, { force: true });
   };
-  return { mounts, env, keyParts, started, cleanup: () => rm(ctx.scratch, { recursive: true, force: true }) };
+  return { mounts, env, started, cleanup: () => rm(ctx.scratch, { recursive: true, force: true }) };
 }

@@ -74,6 +74,8 @@ export class BuildSession {
   readonly bkOps = new Map<string, StepOp>();
   private steps = 0;
   private scratchName?: Promise<string>;
+  /** Images named by --from / from=, resolved once a build (a step's key, its BuildKit name and its view ask again). */
+  private readonly fromImages = new Map<string, Promise<LocalImageView>>();
 
   constructor(
     readonly deps: BuilderDeps,
@@ -130,7 +132,13 @@ export class BuildSession {
       if (!state) throw invalidArgument(`stage ${from} is used before it is built`);
       return { key: state.key, what: `stage ${from}`, state };
     }
-    const img = await this.deps.image(from, this.platform);
+    let pending = this.fromImages.get(from);
+    if (!pending) {
+      pending = this.deps.image(from, this.platform);
+      this.fromImages.set(from, pending);
+      pending.catch(() => this.fromImages.delete(from));
+    }
+    const img = await pending;
     return { key: nextKey('image', img.id), what: `image ${from}`, state: { config: img.config, layers: img.manifest.layers, key: img.id }, ...(img.repoDigest ? { repoDigest: img.repoDigest } : {}) };
   }
 
@@ -142,9 +150,9 @@ export class BuildSession {
     return { dir: m.rootfs, release: () => this.deps.snapshotter.remove(key) };
   }
 
-  /** The filesystem of a stage or image named by --from / from=, read-only, and that state's cache key. */
-  async fromView(from: string): Promise<{ dir: string; key: string; release: () => Promise<void> }> {
-    const { key, state } = await this.resolveFrom(from);
+  /** The filesystem of a stage or image named by --from / from= (or already resolved), read-only, and that state's cache key. */
+  async fromView(from: string | { key: string; state: ImageState }): Promise<{ dir: string; key: string; release: () => Promise<void> }> {
+    const { key, state } = typeof from === 'string' ? await this.resolveFrom(from) : from;
     return { ...(await this.view(state)), key };
   }
 

@@ -195,9 +195,11 @@ async function runStep(
   }
 
   let extra = '';
+  let froms: MountFroms | undefined;
   if (inst.kind === 'run') {
     // A mount from another stage or image is an input: its result's key is part of the step's.
-    const fromKeys = await Promise.all(inst.mounts.map(async (m) => (m.from !== undefined && m.type !== 'secret' ? (await s.resolveFrom(m.from)).key : null)));
+    froms = await resolveMountFroms(s, inst);
+    const fromKeys = inst.mounts.map((m) => (m.from !== undefined && m.type !== 'secret' ? froms!.get(m.from)!.key : null));
     extra = JSON.stringify({ env: scope.runEnv(), mounts: inst.mounts.filter((m) => m.type !== 'secret'), net: s.network(inst), hosts: s.opts.addHosts ?? [], ...(fromKeys.some((k) => k !== null) ? { from: fromKeys } : {}) });
   }
   let sources: CopySources | undefined;
@@ -239,7 +241,7 @@ async function runStep(
   let layer: CommittedLayer | undefined;
   try {
     s.signal?.throwIfAborted();
-    if (inst.kind === 'run') layer = await doRun(s, prev, inst, scope, step!);
+    if (inst.kind === 'run') layer = await doRun(s, prev, inst, scope, step!, froms!);
     else if (inst.kind === 'workdir') layer = await doWorkdir(s, prev, state.config.config?.WorkingDir ?? '/');
     else layer = await doCopy(s, linkKey ? linkBase(prev) : prev, inst, sources!, final);
   } catch (e) {
@@ -284,22 +286,40 @@ async function addHistory(s: BuildSession, state: ImageState, by: string, layer:
   state.config.created = when;
 }
 
-async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, scope: StageScope, step: StepInfo): Promise<CommittedLayer> {
+/** The stages and images a RUN's mounts name with from=, each resolved once for the step (its key, then its views). */
+type MountFroms = Map<string, { key: string; state: ImageState }>;
+
+async function resolveMountFroms(s: BuildSession, inst: RunInstruction): Promise<MountFroms> {
+  const froms: MountFroms = new Map();
+  for (const m of inst.mounts) {
+    if (m.from !== undefined && m.type !== 'secret' && !froms.has(m.from)) {
+      const { key, state } = await s.resolveFrom(m.from);
+      froms.set(m.from, { key, state });
+    }
+  }
+  return froms;
+}
+
+async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, scope: StageScope, step: StepInfo, froms: MountFroms): Promise<CommittedLayer> {
   const chainDir = await unpackState(s.deps.snapshotter, s.blobs, prev);
   const c = prev.config.config ?? {};
   const workdir = c.WorkingDir || '/';
   const scratch = await s.stepScratch();
-  const views: (() => Promise<void>)[] = [];
-  const fromView = async (f: string) => {
-    const v = await s.fromView(f);
-    views.push(v.release);
+  // One read-only view per stage or image, however many mounts name it.
+  const views = new Map<string, ReturnType<BuildSession['fromView']>>();
+  const fromView = (f: string) => {
+    let v = views.get(f);
+    if (!v) views.set(f, (v = s.fromView(froms.get(f) ?? f)));
     return v;
+  };
+  const releaseViews = async () => {
+    for (const v of views.values()) await v.then((x) => x.release(), () => undefined);
   };
   let prepared;
   try {
     prepared = await prepareMounts({ root: s.deps.root, scratch, contextDir: s.contextDir, contextIgnore: s.ignore, secrets: s.opts.secrets ?? [], ssh: s.opts.ssh ?? [], workdir, fromView }, inst.mounts);
   } catch (e) {
-    for (const release of views) await release();
+    await releaseViews();
     throw e;
   }
   try {
@@ -333,7 +353,7 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
     });
   } finally {
     await prepared.cleanup();
-    for (const release of views) await release();
+    await releaseViews();
   }
 }
 

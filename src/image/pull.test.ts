@@ -119,7 +119,8 @@ test('a layer download cut on every attempt fails the pull with a consistent sto
     const ranges = hostile.log.filter((l) => l.url.endsWith(img.layer.digest)).map((l) => l.range);
     assert.equal(ranges.length, 1);
     const from = Number(/^bytes=(\d+)-$/.exec(ranges[0] ?? '')?.[1]);
-    assert.ok(from >= half.length - 65536 && from <= half.length, `resumed from byte ${from} of the ${half.length} sent before the cut`);
+    // The registry resets only once the client has read what it sent (hostile.ts): the resume starts right after it.
+    assert.equal(from, half.length, `resumed from byte ${from} of the ${half.length} sent before the cut`);
     assert.ok((await readFile(blobFile(store, img.layer.digest))).equals(img.layer.bytes));
     assert.deepEqual(await checkStore(store), []);
   } finally {

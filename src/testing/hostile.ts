@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { TestImage } from './blobs.js';
+import { tcpQueues } from './tcp-queues.js';
 
 export interface HostileRequestLog {
   method: string;
@@ -32,7 +33,7 @@ export interface HostileRegistry {
   flood(res: http.ServerResponse, headers: http.OutgoingHttpHeaders, total: number): Promise<number>;
   /** Keeps the request open and says nothing. */
   stall(res: http.ServerResponse): void;
-  /** Sends a response head and `bytes` of its body, then resets the connection (TCP RST). */
+  /** Sends a response head and `bytes` of its body, then, once the client has read them, resets the connection (TCP RST). */
   resetAfter(res: http.ServerResponse, headers: http.OutgoingHttpHeaders, bytes: Buffer, status?: number): void;
   /** Serves the request as a well-behaved registry would. */
   serve(req: http.IncomingMessage, res: http.ServerResponse): void;
@@ -165,9 +166,19 @@ export async function startHostileRegistry(opts: HostileOptions): Promise<Hostil
     },
     resetAfter(res, headers, bytes, status = 200) {
       res.writeHead(status, headers);
-      // An RST makes the client's kernel drop what the client has not read yet: give a busy client (a test run
-      // beside others) time to read what was sent, so "the bytes sent before the cut" are the bytes it got.
-      res.write(bytes, () => setTimeout(() => res.socket?.resetAndDestroy(), 250));
+      // An RST makes the client's kernel drop what the client has not read yet: the reset waits until the client
+      // has ACKed and read every byte sent (tcp-queues.ts), so "the bytes sent before the cut" are the bytes it got.
+      res.write(bytes, () => {
+        const socket = res.socket;
+        if (!socket) return;
+        every(5, () => {
+          if (socket.destroyed) return false;
+          const q = tcpQueues(socket.localPort!, socket.remotePort!);
+          if (q && (q.unacked > 0 || q.unread > 0)) return true;
+          socket.resetAndDestroy();
+          return false;
+        });
+      });
     },
     async stop() {
       for (const t of timers) clearInterval(t);

@@ -11,10 +11,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
+import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit, writeContext } from '../../testing/buildkit-both-ways.js';
 
 const FILES: Record<string, string> = { '/dl/a.txt': 'file a\n', '/dl/b.txt': 'file b\n', '/dl/data.txt': 'redirected\n' };
 let fx: BuildkitWithBase | undefined;
@@ -43,11 +43,8 @@ before(async () => {
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fx = await startBuildkitWithBase('kiln-bk-add-forms-');
-  ctx = path.join(fx.tmp, 'ctx');
-  mkdirSync(ctx);
-  writeFileSync(
-    path.join(ctx, 'Dockerfile'),
-    [
+  ctx = writeContext(fx, {
+    Dockerfile: [
       `FROM ${fx.base}`,
       `ADD ${url}/dl/a.txt ${url}/dl/b.txt /two/`,
       `ADD ${url}/moved/data.txt /r/`,
@@ -55,7 +52,7 @@ before(async () => {
       'RUN cat /two/a.txt /two/b.txt /r/data.txt > /all && stat -c %a /sym >> /all && cat /proc/sys/kernel/random/uuid >> /all',
       '',
     ].join('\n'),
-  );
+  });
   const r = await buildkitFirst(fx, ctx, 'add');
   bkCache = r.cache;
   bkAll = readFileSync(path.join(r.out, 'all'), 'utf8');

@@ -7,10 +7,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
+import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit, writeContext } from '../../testing/buildkit-both-ways.js';
 import { startGitServer, type TestGitServer } from '../../testing/git-server.js';
 
 let fx: BuildkitWithBase | undefined;
@@ -26,18 +26,15 @@ before(async () => {
   fx = await startBuildkitWithBase('kiln-bk-add-git-');
   server = await startGitServer();
   await server.commit('repo.git', { 'hello.txt': 'from git\n', 'sub/x.sh': 'echo x\n' }, { tag: 'v1' });
-  ctx = path.join(fx.tmp, 'ctx');
-  mkdirSync(ctx);
-  writeFileSync(
-    path.join(ctx, 'Dockerfile'),
-    [
+  ctx = writeContext(fx, {
+    Dockerfile: [
       `FROM ${fx.base}`,
       `ADD ${server.url}/repo.git#main /src`,
       `ADD --keep-git-dir=true ${server.url}/repo.git#v1 /kept`,
       'RUN cat /src/hello.txt > /all && sh /src/sub/x.sh >> /all && test -d /kept/.git && cat /kept/hello.txt >> /all && cat /proc/sys/kernel/random/uuid >> /all',
       '',
     ].join('\n'),
-  );
+  });
   const r = await buildkitFirst(fx, ctx, 'git');
   bkCache = r.cache;
   bkAll = readFileSync(path.join(r.out, 'all'), 'utf8');

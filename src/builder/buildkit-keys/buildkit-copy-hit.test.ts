@@ -10,35 +10,34 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TestRegistry } from '../../testing/registry.js';
-import type { TestBuildkit } from '../../testing/buildkit.js';
-import { buildctlReused, buildctlSteps, cachedSteps } from '../../testing/buildctl-steps.js';
+import { cachedSteps } from '../../testing/buildctl-steps.js';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { kilnOk } from '../../testing/kiln.js';
+import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
 
-let reg: TestRegistry;
-let bk: TestBuildkit;
 let fx: BuildkitWithBase | undefined;
-let tmp: string;
 let ctx: string;
 let bkStamp: string;
+let bkCache: string;
 
 /** 1 RUN in stage other; 2 COPYs in the scratch stage bare; WORKDIR, 13 COPYs and a RUN in the target. */
 const STEPS = 18;
 
+/** The context in `dir`, its src/x.txt `x`. */
+function writeContext(dir: string, x: string): void {
+  mkdirSync(path.join(dir, 'src', 'sub'), { recursive: true });
+  mkdirSync(path.join(dir, 'src', 'empty'));
+  writeFileSync(path.join(dir, 'a.txt'), 'a\n');
+  writeFileSync(path.join(dir, 'b.txt'), 'b\n');
+  writeFileSync(path.join(dir, 'src', 'x.txt'), x);
+  writeFileSync(path.join(dir, 'src', 'sub', 'y.txt'), 'y\n');
+  symlinkSync('x.txt', path.join(dir, 'src', 'link'));
+}
 
 before(async () => {
   fx = await startBuildkitWithBase('kiln-bk-copy-hit-');
-  ({ tmp, reg, bk } = fx);
   const base = fx.base;
-  ctx = path.join(tmp, 'ctx');
-  mkdirSync(path.join(ctx, 'src', 'sub'), { recursive: true });
-  mkdirSync(path.join(ctx, 'src', 'empty'));
-  writeFileSync(path.join(ctx, 'a.txt'), 'a\n');
-  writeFileSync(path.join(ctx, 'b.txt'), 'b\n');
-  writeFileSync(path.join(ctx, 'src', 'x.txt'), 'x\n');
-  writeFileSync(path.join(ctx, 'src', 'sub', 'y.txt'), 'y\n');
-  symlinkSync('x.txt', path.join(ctx, 'src', 'link'));
+  ctx = path.join(fx.tmp, 'ctx');
+  writeContext(ctx, 'x\n');
   writeFileSync(
     path.join(ctx, 'Dockerfile'),
     [
@@ -66,13 +65,9 @@ before(async () => {
       '',
     ].join('\n'),
   );
-  const out = path.join(tmp, 'bk-out');
-  await bk.buildctl([
-    'build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`,
-    '--export-cache', `type=local,dest=${path.join(tmp, 'bk-cache')},mode=max`,
-    '--output', `type=local,dest=${out}`,
-  ]);
-  bkStamp = readFileSync(path.join(out, 'app', 'stamp'), 'utf8');
+  const r = await buildkitFirst(fx, ctx, 'copy');
+  bkCache = r.cache;
+  bkStamp = readFileSync(path.join(r.out, 'app', 'stamp'), 'utf8');
   assert.match(bkStamp, /^[0-9a-f-]{36}\n[0-9a-f-]{36}\n/);
   assert.match(bkStamp, / 1000 1000 2 .* a.txt\n/);
   assert.match(bkStamp, /-rw-r----- 1 65534 65534 2 .* b.txt\n/);
@@ -84,47 +79,27 @@ after(async () => {
 });
 
 test("BuildKit's cache → kiln on a fresh root: several sources, wildcards, --chown, --chmod, --from a stage and an image, --link, --exclude, --parents, FROM scratch, all CACHED, BuildKit's files", async () => {
-  const dest = path.join(tmp, 'kiln-out');
-  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'fresh') });
-  assert.equal(cachedSteps(r.stderr), STEPS, r.stderr);
-  assert.equal(readFileSync(path.join(dest, 'app', 'stamp'), 'utf8'), bkStamp, 'the layers are the ones BuildKit made: nothing ran');
-  assert.equal(readFileSync(path.join(dest, 'app', 'w', 'x.txt'), 'utf8'), 'x\n');
-  assert.equal(readFileSync(path.join(dest, 'app', 'wd', 'link'), 'utf8'), 'x\n');
-  assert.match(readFileSync(path.join(dest, 'app', 'f2', 'group'), 'utf8'), /^nogroup:x:65534:$/m);
-  assert.deepEqual(readdirSync(path.join(dest, 'app', 'ex')).sort(), ['empty', 'link', 'x.txt']);
-  assert.equal(readFileSync(path.join(dest, 'app', 'par', 'sub', 'y.txt'), 'utf8'), 'y\n');
-  assert.equal(readFileSync(path.join(dest, 'app', 'par', 'a.txt'), 'utf8'), 'a\n');
-  assert.deepEqual(readdirSync(path.join(dest, 'app', 'bare')).sort(), ['a.txt', 'o.txt']);
+  const r = await kilnFrom(fx!, ctx, bkCache, 'copy');
+  assertKilnTookBuildkit(r, STEPS, path.join('app', 'stamp'), bkStamp);
+  const app = path.join(r.out, 'app');
+  assert.equal(readFileSync(path.join(app, 'w', 'x.txt'), 'utf8'), 'x\n');
+  assert.equal(readFileSync(path.join(app, 'wd', 'link'), 'utf8'), 'x\n');
+  assert.match(readFileSync(path.join(app, 'f2', 'group'), 'utf8'), /^nogroup:x:65534:$/m);
+  assert.deepEqual(readdirSync(path.join(app, 'ex')).sort(), ['empty', 'link', 'x.txt']);
+  assert.equal(readFileSync(path.join(app, 'par', 'sub', 'y.txt'), 'utf8'), 'y\n');
+  assert.equal(readFileSync(path.join(app, 'par', 'a.txt'), 'utf8'), 'a\n');
+  assert.deepEqual(readdirSync(path.join(app, 'bare')).sort(), ['a.txt', 'o.txt']);
 });
 
 test("a changed file matched by a wildcard misses that COPY and what follows; the steps before it hit", async () => {
-  const other = path.join(tmp, 'ctx-changed');
-  mkdirSync(path.join(other, 'src', 'sub'), { recursive: true });
-  mkdirSync(path.join(other, 'src', 'empty'));
+  const other = path.join(fx!.tmp, 'ctx-changed');
+  writeContext(other, 'x, changed\n');
   writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile')));
-  writeFileSync(path.join(other, 'a.txt'), 'a\n');
-  writeFileSync(path.join(other, 'b.txt'), 'b\n');
-  writeFileSync(path.join(other, 'src', 'x.txt'), 'x, changed\n');
-  writeFileSync(path.join(other, 'src', 'sub', 'y.txt'), 'y\n');
-  symlinkSync('x.txt', path.join(other, 'src', 'link'));
-  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${path.join(tmp, 'kiln-out-changed')}`, other], { root: path.join(tmp, 'fresh-changed') });
+  const r = await kilnFrom(fx!, other, bkCache, 'copy-changed');
   // other's RUN, bare's two COPYs, WORKDIR and COPY a.txt b.txt hit; COPY *.txt src/*.txt misses, and the chain stops.
   assert.equal(cachedSteps(r.stderr), 5, r.stderr);
 });
 
 test("kiln's export (local and registry, mode=max) → buildkitd with no cache of its own: every step reused, kiln's files", async () => {
-  const root = path.join(tmp, 'kiln-writes');
-  const local = path.join(tmp, 'kiln-cache');
-  const dest = path.join(tmp, 'kiln-built');
-  await kilnOk(['build', '--cache-to', `type=local,dest=${local},mode=max`, '--cache-to', `type=registry,ref=${reg.host}/cache/kiln-copy:max,mode=max`, '-o', `type=local,dest=${dest}`, ctx], { root });
-  const kilnStamp = readFileSync(path.join(dest, 'app', 'stamp'), 'utf8');
-  assert.notEqual(kilnStamp, bkStamp, 'kiln ran its steps (no --cache-from)');
-  for (const imp of [`type=local,src=${local}`, `type=registry,ref=${reg.host}/cache/kiln-copy:max`]) {
-    await bk.buildctl(['prune', '--all']);
-    const out = path.join(tmp, `bk-from-kiln-${imp.replace(/\W/g, '_')}`);
-    const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--import-cache', imp, '--output', `type=local,dest=${out}`]);
-    assert.equal(buildctlSteps(r.stderr).length, STEPS, r.stderr);
-    assert.equal(buildctlReused(r.stderr), STEPS, `${imp}: ${r.stderr}`);
-    assert.equal(readFileSync(path.join(out, 'app', 'stamp'), 'utf8'), kilnStamp, `${imp}: BuildKit used kiln's layers`);
-  }
+  assertBuildkitTookKiln(await kilnThenBuildkit(fx!, ctx, 'copy', { registry: true }), { shown: STEPS, reused: STEPS }, path.join('app', 'stamp'), bkStamp);
 });

@@ -13,18 +13,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TestRegistry } from '../../testing/registry.js';
-import type { TestBuildkit } from '../../testing/buildkit.js';
-import { buildctlReused, buildctlSteps, cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
-import { buildctlBuild, startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { kilnOk } from '../../testing/kiln.js';
+import { cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
+import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
+import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
 
-let reg: TestRegistry;
-let bk: TestBuildkit;
 let fx: BuildkitWithBase | undefined;
-let tmp: string;
 let ctx: string;
 let bkStamp: string;
+let bkCache: string;
 
 /** bare's heredoc COPY; WORKDIR, 8 COPYs and a RUN in the target. */
 const STEPS = 11;
@@ -34,8 +30,7 @@ const listing = (stamp: string): string => stamp.slice(stamp.indexOf('\n') + 1);
 
 before(async () => {
   fx = await startBuildkitWithBase('kiln-bk-copy-more-');
-  ({ tmp, reg, bk } = fx);
-  ctx = path.join(tmp, 'ctx');
+  ctx = path.join(fx.tmp, 'ctx');
   for (const d of ['src/sub', 'other']) mkdirSync(path.join(ctx, d), { recursive: true });
   writeFileSync(path.join(ctx, 'a.txt'), 'a\n');
   writeFileSync(path.join(ctx, 'src', 'x.txt'), 'src x\n');
@@ -71,9 +66,9 @@ before(async () => {
       '',
     ].join('\n'),
   );
-  const out = path.join(tmp, 'bk-out');
-  await buildctlBuild(bk, ctx, { out, exportCache: path.join(tmp, 'bk-cache') });
-  bkStamp = readFileSync(path.join(out, 'stamp'), 'utf8');
+  const r = await buildkitFirst(fx, ctx, 'copy-more');
+  bkCache = r.cache;
+  bkStamp = readFileSync(path.join(r.out, 'stamp'), 'utf8');
   assert.match(bkStamp, /^[0-9a-f-]{36}\n/);
   assert.match(bkStamp, /^\/app\/h\/run.sh 755 0:0 /m);
   assert.match(bkStamp, /hello from a heredoc\n/);
@@ -84,34 +79,20 @@ after(async () => {
 });
 
 test("BuildKit's cache → kiln on a fresh root: heredocs, symlink sources, wildcards (before the last component, matching nothing, matching symlinks) all CACHED, BuildKit's files", async () => {
-  const dest = path.join(tmp, 'kiln-out');
-  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'fresh') });
-  assert.equal(cachedSteps(r.stderr), STEPS, stepLines(r.stderr).join('\n'));
-  assert.equal(readFileSync(path.join(dest, 'stamp'), 'utf8'), bkStamp, 'the layers are the ones BuildKit made: nothing ran');
-  assert.equal(readFileSync(path.join(dest, 'app', 'h', 'hello.txt'), 'utf8'), 'hello from a heredoc\n');
+  const r = await kilnFrom(fx!, ctx, bkCache, 'copy-more');
+  assertKilnTookBuildkit(r, STEPS, 'stamp', bkStamp);
+  assert.equal(readFileSync(path.join(r.out, 'app', 'h', 'hello.txt'), 'utf8'), 'hello from a heredoc\n');
 });
 
 test('a changed heredoc misses its COPY and what follows; the steps before it hit', async () => {
-  const changed = path.join(tmp, 'Dockerfile.changed');
+  const changed = path.join(fx!.tmp, 'Dockerfile.changed');
   writeFileSync(changed, readFileSync(path.join(ctx, 'Dockerfile'), 'utf8').replace('hello from a heredoc', 'hello, changed'));
-  const r = await kilnOk(['build', '--progress=plain', '-f', changed, '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${path.join(tmp, 'kiln-out-changed')}`, ctx], { root: path.join(tmp, 'fresh-changed') });
+  const r = await kilnFrom(fx!, ctx, bkCache, 'copy-more-changed', { kiln: ['-f', changed] });
   // bare's heredoc COPY and WORKDIR hit; the changed heredoc misses, and the chain stops.
   assert.equal(cachedSteps(r.stderr), 2, stepLines(r.stderr).join('\n'));
 });
 
 test("kiln's export (local and registry, mode=max) → buildkitd with no cache of its own: every step reused, kiln's files", async () => {
-  const root = path.join(tmp, 'kiln-writes');
-  const local = path.join(tmp, 'kiln-cache');
-  const dest = path.join(tmp, 'kiln-built');
-  await kilnOk(['build', '--cache-to', `type=local,dest=${local},mode=max`, '--cache-to', `type=registry,ref=${reg.host}/cache/kiln-copy-more:max,mode=max`, '-o', `type=local,dest=${dest}`, ctx], { root });
-  const kilnStamp = readFileSync(path.join(dest, 'stamp'), 'utf8');
-  assert.notEqual(kilnStamp, bkStamp, 'kiln ran its steps (no --cache-from)');
+  const kilnStamp = assertBuildkitTookKiln(await kilnThenBuildkit(fx!, ctx, 'copy-more', { registry: true }), { shown: STEPS, reused: STEPS }, 'stamp', bkStamp);
   assert.equal(listing(kilnStamp), listing(bkStamp), 'kiln copies what BuildKit copies');
-  for (const imp of [`type=local,src=${local}`, `type=registry,ref=${reg.host}/cache/kiln-copy-more:max`]) {
-    await bk.buildctl(['prune', '--all']);
-    const out = path.join(tmp, `bk-from-kiln-${imp.replace(/\W/g, '_')}`);
-    const stderr = await buildctlBuild(bk, ctx, { out, importCache: imp });
-    assert.deepEqual({ steps: buildctlSteps(stderr).length, reused: buildctlReused(stderr) }, { steps: STEPS, reused: STEPS }, `${imp}: ${stderr}`);
-    assert.equal(readFileSync(path.join(out, 'stamp'), 'utf8'), kilnStamp, `${imp}: BuildKit used kiln's layers`);
-  }
 });

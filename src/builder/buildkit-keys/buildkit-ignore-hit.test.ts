@@ -13,16 +13,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TestBuildkit } from '../../testing/buildkit.js';
-import { buildctlReused, buildctlSteps, cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
-import { buildctlBuild, startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { kilnOk } from '../../testing/kiln.js';
+import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
+import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
 
-let bk: TestBuildkit;
 let fx: BuildkitWithBase | undefined;
-let tmp: string;
 let ctx: string;
 let bkStamp: string;
+let bkCache: string;
 
 /** 8 COPYs and a RUN. */
 const STEPS = 9;
@@ -31,8 +28,7 @@ const listing = (stamp: string): string => stamp.slice(stamp.indexOf('\n') + 1);
 
 before(async () => {
   fx = await startBuildkitWithBase('kiln-bk-ignore-');
-  ({ tmp, bk } = fx);
-  ctx = path.join(tmp, 'ctx');
+  ctx = path.join(fx.tmp, 'ctx');
   for (const d of ['src/sub', 'src/keep', 'other', 'docs/keep']) mkdirSync(path.join(ctx, d), { recursive: true });
   const files: Record<string, string> = {
     'f.txt': 'f\n', 'src/a.txt': 'aaa\n', 'src/x.log': 'log\n', 'src/sub/b.txt': 'bbb\n', 'src/sub/c.txt': 'ccc\n', 'src/keep/k.txt': 'k\n',
@@ -60,9 +56,9 @@ before(async () => {
       '',
     ].join('\n'),
   );
-  const out = path.join(tmp, 'bk-out');
-  await buildctlBuild(bk, ctx, { out, exportCache: path.join(tmp, 'bk-cache') });
-  bkStamp = readFileSync(path.join(out, 'stamp'), 'utf8');
+  const r = await buildkitFirst(fx, ctx, 'ignore');
+  bkCache = r.cache;
+  bkStamp = readFileSync(path.join(r.out, 'stamp'), 'utf8');
   assert.match(bkStamp, /^\/m1\/sub\/b.txt 644 4$/m);
   assert.doesNotMatch(bkStamp, /c.txt|x.log|o.txt|d.md/);
 });
@@ -72,22 +68,10 @@ after(async () => {
 });
 
 test("BuildKit's cache → kiln on a fresh root: each COPY under a .dockerignore with exceptions CACHED, BuildKit's files", async () => {
-  const dest = path.join(tmp, 'kiln-out');
-  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'fresh') });
-  assert.equal(cachedSteps(r.stderr), STEPS, stepLines(r.stderr).join('\n'));
-  assert.equal(readFileSync(path.join(dest, 'stamp'), 'utf8'), bkStamp, 'the layers are the ones BuildKit made: nothing ran');
+  assertKilnTookBuildkit(await kilnFrom(fx!, ctx, bkCache, 'ignore'), STEPS, 'stamp', bkStamp);
 });
 
 test("kiln's export (local, mode=max) → buildkitd with no cache of its own: every step reused, kiln's files", async () => {
-  const local = path.join(tmp, 'kiln-cache');
-  const dest = path.join(tmp, 'kiln-built');
-  await kilnOk(['build', '--cache-to', `type=local,dest=${local},mode=max`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'kiln-writes') });
-  const kilnStamp = readFileSync(path.join(dest, 'stamp'), 'utf8');
-  assert.notEqual(kilnStamp, bkStamp, 'kiln ran its steps (no --cache-from)');
+  const kilnStamp = assertBuildkitTookKiln(await kilnThenBuildkit(fx!, ctx, 'ignore'), { shown: STEPS, reused: STEPS }, 'stamp', bkStamp);
   assert.equal(listing(kilnStamp), listing(bkStamp), 'kiln copies what BuildKit copies');
-  await bk.buildctl(['prune', '--all']);
-  const out = path.join(tmp, 'bk-from-kiln');
-  const stderr = await buildctlBuild(bk, ctx, { out, importCache: `type=local,src=${local}` });
-  assert.deepEqual({ steps: buildctlSteps(stderr).length, reused: buildctlReused(stderr) }, { steps: STEPS, reused: STEPS }, stderr);
-  assert.equal(readFileSync(path.join(out, 'stamp'), 'utf8'), kilnStamp, "BuildKit used kiln's layers");
 });

@@ -8,11 +8,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit, type BothWaysArgs } from '../../testing/buildkit-both-ways.js';
+import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit, writeContext, type BothWaysArgs } from '../../testing/buildkit-both-ways.js';
 
 let fx: BuildkitWithBase | undefined;
 let agent: ChildProcess | undefined;
@@ -44,9 +44,7 @@ before(async () => {
     await sleep(50);
   }
   args = { bk: ['--allow', 'network.host', '--allow', 'security.insecure', '--ssh', `default=${sock}`], kiln: ['--ssh', `default=${sock}`] };
-  ctx = path.join(fx.tmp, 'ctx');
-  mkdirSync(ctx);
-  writeFileSync(path.join(ctx, 'Dockerfile'), dockerfile(fx.base));
+  ctx = writeContext(fx, { Dockerfile: dockerfile(fx.base) });
   const r = await buildkitFirst(fx, ctx, 'entitled', args);
   bkCache = r.cache;
   bkAll = readFileSync(path.join(r.out, 'all'), 'utf8');

@@ -10,11 +10,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
 import { cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
-import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
+import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit, writeContext } from '../../testing/buildkit-both-ways.js';
 
 let fx: BuildkitWithBase | undefined;
 let ctx: string;
@@ -41,10 +41,7 @@ const dockerfile = (base: string) =>
 
 before(async () => {
   fx = await startBuildkitWithBase('kiln-bk-run-from-');
-  ctx = path.join(fx.tmp, 'ctx');
-  mkdirSync(ctx);
-  writeFileSync(path.join(ctx, 'f.txt'), 'context file\n');
-  writeFileSync(path.join(ctx, 'Dockerfile'), dockerfile(fx.base));
+  ctx = writeContext(fx, { Dockerfile: dockerfile(fx.base), 'f.txt': 'context file\n' });
   const r = await buildkitFirst(fx, ctx, 'from');
   bkCache = r.cache;
   bkAll = readFileSync(path.join(r.out, 'app', 'all'), 'utf8');
@@ -61,10 +58,7 @@ test("BuildKit's cache → kiln on a fresh root: RUNs binding another stage, an 
 });
 
 test('another tools stage: its RUN and every RUN binding it miss (kiln runs them), the WORKDIR before them hits', async () => {
-  const other = path.join(fx!.tmp, 'ctx-other');
-  mkdirSync(other);
-  writeFileSync(path.join(other, 'f.txt'), 'context file\n');
-  writeFileSync(path.join(other, 'Dockerfile'), dockerfile(fx!.base).replace('echo tool >', 'echo other >'));
+  const other = writeContext(fx!, { Dockerfile: dockerfile(fx!.base).replace('echo tool >', 'echo other >'), 'f.txt': 'context file\n' }, 'ctx-other');
   const r = await kilnFrom(fx!, other, bkCache, 'from-other');
   assert.equal(cachedSteps(r.stderr), 1, stepLines(r.stderr).join('\n'));
   assert.match(readFileSync(path.join(r.out, 'app', 'all'), 'utf8'), /^other\n/);

@@ -14,19 +14,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TestRegistry } from '../../testing/registry.js';
-import type { TestBuildkit } from '../../testing/buildkit.js';
-import { buildctlReused, cachedSteps } from '../../testing/buildctl-steps.js';
+import { cachedSteps } from '../../testing/buildctl-steps.js';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { kilnOk } from '../../testing/kiln.js';
+import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit, type BothWaysArgs } from '../../testing/buildkit-both-ways.js';
 
-let reg: TestRegistry;
-let bk: TestBuildkit;
 let fx: BuildkitWithBase | undefined;
-let tmp: string;
 let ctx: string;
-let secret: string;
 let bkAll: string;
+/** BuildKit's caches: the local directory's, the registry's (--cache-from values). */
+let bkCaches: { local: string; registry: string };
+/** Both tools' flags: the secret, the proxy build arg, the host. */
+let args: BothWaysArgs;
 
 /** WORKDIR and the twelve RUNs. */
 const STEPS = 13;
@@ -61,16 +59,6 @@ const dockerfile = (base: string) =>
   ].join('\n');
 
 
-
-const bkBuild = (extra: string[]) =>
-  bk.buildctl([
-    'build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`,
-    '--secret', `id=tok,src=${secret}`, '--opt', `build-arg:${PROXY}`, '--opt', `add-hosts=${HOST.join('=')}`, ...extra,
-  ]);
-
-const kilnBuild = (dir: string, root: string, extra: string[]) =>
-  kilnOk(['build', '--progress=plain', '--secret', `id=tok,src=${secret}`, '--build-arg', PROXY, '--add-host', HOST.join(':'), ...extra, dir], { root });
-
 function writeContext(dir: string, bound: string): void {
   mkdirSync(path.join(dir, 'src', 'sub'), { recursive: true });
   writeFileSync(path.join(dir, 'f.txt'), bound);
@@ -80,20 +68,18 @@ function writeContext(dir: string, bound: string): void {
 
 before(async () => {
   fx = await startBuildkitWithBase('kiln-bk-run-hit-');
-  ({ tmp, reg, bk } = fx);
-  const base = fx.base;
-  ctx = path.join(tmp, 'ctx');
+  ctx = path.join(fx.tmp, 'ctx');
   writeContext(ctx, 'bound file\n');
-  writeFileSync(path.join(ctx, 'Dockerfile'), dockerfile(base));
-  secret = path.join(tmp, 'secret');
+  writeFileSync(path.join(ctx, 'Dockerfile'), dockerfile(fx.base));
+  const secret = path.join(fx.tmp, 'secret');
   writeFileSync(secret, 'sekrit-value');
-  const out = path.join(tmp, 'bk-out');
-  await bkBuild([
-    '--export-cache', `type=local,dest=${path.join(tmp, 'bk-cache')},mode=max`,
-    '--export-cache', `type=registry,ref=${reg.host}/cache/bk-run:max,mode=max`,
-    '--output', `type=local,dest=${out}`,
-  ]);
-  bkAll = readFileSync(path.join(out, 'app', 'all'), 'utf8');
+  args = {
+    bk: ['--secret', `id=tok,src=${secret}`, '--opt', `build-arg:${PROXY}`, '--opt', `add-hosts=${HOST.join('=')}`],
+    kiln: ['--secret', `id=tok,src=${secret}`, '--build-arg', PROXY, '--add-host', HOST.join(':')],
+  };
+  const r = await buildkitFirst(fx, ctx, 'run', { ...args, registry: true });
+  bkCaches = { local: r.cache, registry: r.registryCache! };
+  bkAll = readFileSync(path.join(r.out, 'app', 'all'), 'utf8');
   const id = '[0-9a-f-]{36}';
   assert.match(bkAll, new RegExp(`^${id}\n1000 700\n${id}\nbound file\nbound dir\n${id}\n${id}\n12\n${id}\n12\n${id}\n${id}\nhi\n${id}\n1\n${id}\nbound file\ndeep\n${id}\n$`));
 });
@@ -104,38 +90,22 @@ after(async () => {
 
 for (const kind of ['local', 'registry'] as const) {
   test(`BuildKit's ${kind} cache → kiln on a fresh root: WORKDIR and the twelve RUNs (cache mounts, one owned, binds, two in one RUN, tmpfs + network none, secrets, heredocs, one with #!; --add-host) CACHED, BuildKit's files`, async () => {
-    const from = kind === 'local' ? `type=local,src=${path.join(tmp, 'bk-cache')}` : `type=registry,ref=${reg.host}/cache/bk-run:max`;
-    const dest = path.join(tmp, `kiln-out-${kind}`);
-    const r = await kilnBuild(ctx, path.join(tmp, `fresh-${kind}`), ['--cache-from', from, '-o', `type=local,dest=${dest}`]);
-    assert.equal(cachedSteps(r.stderr), STEPS, r.stderr);
-    assert.equal(readFileSync(path.join(dest, 'app', 'all'), 'utf8'), bkAll, 'the layers are the ones BuildKit made: nothing ran');
+    assertKilnTookBuildkit(await kilnFrom(fx!, ctx, bkCaches[kind], `run-${kind}`, args), STEPS, path.join('app', 'all'), bkAll);
   });
 }
 
 test('a changed bound file misses that RUN and what follows; the steps before it hit', async () => {
-  const other = path.join(tmp, 'ctx-changed');
+  const other = path.join(fx!.tmp, 'ctx-changed');
   writeContext(other, 'bound file, changed\n');
   writeFileSync(path.join(other, 'Dockerfile'), readFileSync(path.join(ctx, 'Dockerfile'), 'utf8'));
-  const dest = path.join(tmp, 'kiln-out-changed');
-  const r = await kilnBuild(other, path.join(tmp, 'fresh-changed'), ['--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`]);
+  const r = await kilnFrom(fx!, other, bkCaches.local, 'run-changed', args);
   assert.equal(cachedSteps(r.stderr), 3, r.stderr);
-  assert.equal(readFileSync(path.join(dest, 'app', 'two'), 'utf8').split('\n')[0], 'bound file, changed', 'the RUN binding f.txt and src ran');
-  const all = readFileSync(path.join(dest, 'app', 'all'), 'utf8').split('\n');
+  assert.equal(readFileSync(path.join(r.out, 'app', 'two'), 'utf8').split('\n')[0], 'bound file, changed', 'the RUN binding f.txt and src ran');
+  const all = readFileSync(path.join(r.out, 'app', 'all'), 'utf8').split('\n');
   const bk = bkAll.split('\n');
   assert.deepEqual(all.slice(0, 4), [bk[0], bk[1], bk[2], 'bound file, changed']);
 });
 
 test("kiln's export (local and registry, mode=max) → buildkitd with no cache of its own: every step reused, kiln's files", async () => {
-  const local = path.join(tmp, 'kiln-cache');
-  const dest = path.join(tmp, 'kiln-built');
-  await kilnBuild(ctx, path.join(tmp, 'kiln-writes'), ['--cache-to', `type=local,dest=${local},mode=max`, '--cache-to', `type=registry,ref=${reg.host}/cache/kiln-run:max,mode=max`, '-o', `type=local,dest=${dest}`]);
-  const kilnAll = readFileSync(path.join(dest, 'app', 'all'), 'utf8');
-  assert.notEqual(kilnAll, bkAll, 'kiln ran its steps (no --cache-from)');
-  for (const imp of [`type=local,src=${local}`, `type=registry,ref=${reg.host}/cache/kiln-run:max`]) {
-    await bk.buildctl(['prune', '--all']);
-    const out = path.join(tmp, `bk-from-kiln-${imp.replace(/\W/g, '_')}`);
-    const r = await bkBuild(['--import-cache', imp, '--output', `type=local,dest=${out}`]);
-    assert.equal(buildctlReused(r.stderr), STEPS, `${imp}: ${r.stderr}`);
-    assert.equal(readFileSync(path.join(out, 'app', 'all'), 'utf8'), kilnAll, `${imp}: BuildKit used kiln's layers`);
-  }
+  assertBuildkitTookKiln(await kilnThenBuildkit(fx!, ctx, 'run', { ...args, registry: true }), STEPS, path.join('app', 'all'), bkAll);
 });

@@ -11,21 +11,18 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TestBuildkit } from '../../testing/buildkit.js';
-import { cachedSteps, stepLines } from '../../testing/buildctl-steps.js';
+import { cachedSteps } from '../../testing/buildctl-steps.js';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
-import { kilnOk } from '../../testing/kiln.js';
+import { assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit, writeContext } from '../../testing/buildkit-both-ways.js';
 
 const BODY = 'remote data\n';
-let bk: TestBuildkit;
 let fx: BuildkitWithBase | undefined;
 let server: Server;
-let tmp: string;
 let ctx: string;
 let bkBoth: string;
-
+let bkCache: string;
 
 before(async () => {
   server = createServer((req, res) => {
@@ -40,18 +37,14 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dl/data.txt`;
   fx = await startBuildkitWithBase('kiln-bk-url-');
-  ({ tmp, bk } = fx);
-  const base = fx.base;
-  ctx = path.join(tmp, 'ctx');
-  mkdirSync(ctx);
   const sum = `sha256:${createHash('sha256').update(BODY).digest('hex')}`;
-  writeFileSync(
-    path.join(ctx, 'Dockerfile'),
-    `FROM ${base}\nADD ${url} /d/\nADD --checksum=${sum} ${url} /k/\nADD --chmod=640 ${url} /m\nRUN cat /d/data.txt /k/data.txt /m > /both && stat -c %a /m >> /both && cat /proc/sys/kernel/random/uuid >> /both\n`,
-  );
-  const out = path.join(tmp, 'bk-out');
-  await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--export-cache', `type=local,dest=${path.join(tmp, 'bk-cache')},mode=max`, '--output', `type=local,dest=${out}`]);
-  bkBoth = readFileSync(path.join(out, 'both'), 'utf8');
+  ctx = writeContext(fx, {
+    Dockerfile:
+      `FROM ${fx.base}\nADD ${url} /d/\nADD --checksum=${sum} ${url} /k/\nADD --chmod=640 ${url} /m\nRUN cat /d/data.txt /k/data.txt /m > /both && stat -c %a /m >> /both && cat /proc/sys/kernel/random/uuid >> /both\n`,
+  });
+  const r = await buildkitFirst(fx, ctx, 'url');
+  bkCache = r.cache;
+  bkBoth = readFileSync(path.join(r.out, 'both'), 'utf8');
   assert.match(bkBoth, /^remote data\nremote data\nremote data\n640\n[0-9a-f-]{36}\n$/);
 });
 
@@ -61,25 +54,17 @@ after(async () => {
 });
 
 test("BuildKit's local cache (mode=max) → kiln on a fresh root: the three ADDs of a URL and the RUN CACHED, BuildKit's files", async () => {
-  const dest = path.join(tmp, 'kiln-out');
-  const r = await kilnOk(['build', '--progress=plain', '--cache-from', `type=local,src=${path.join(tmp, 'bk-cache')}`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'fresh') });
-  assert.equal(cachedSteps(r.stderr), 4, stepLines(r.stderr).join('\n'));
-  assert.equal(readFileSync(path.join(dest, 'both'), 'utf8'), bkBoth, 'the layers are the ones BuildKit made');
+  assertKilnTookBuildkit(await kilnFrom(fx!, ctx, bkCache, 'url'), 4, 'both', bkBoth);
 });
 
 test("kiln's export (local, mode=max) → buildkitd with no cache of its own: the three ADDs and the RUN CACHED, kiln's files", async () => {
-  const local = path.join(tmp, 'kiln-cache');
-  const dest = path.join(tmp, 'kiln-built');
-  await kilnOk(['build', '--cache-to', `type=local,dest=${local},mode=max`, '-o', `type=local,dest=${dest}`, ctx], { root: path.join(tmp, 'kiln-writes') });
-  const kilnBoth = readFileSync(path.join(dest, 'both'), 'utf8');
+  const r = await kilnThenBuildkit(fx!, ctx, 'url');
+  const kilnBoth = readFileSync(path.join(r.kiln.out, 'both'), 'utf8');
   assert.notEqual(kilnBoth, bkBoth, 'kiln ran its steps');
-  await bk.buildctl(['prune', '--all']);
-  const out = path.join(tmp, 'bk-from-kiln');
-  const r = await bk.buildctl(['build', '--progress=plain', '--frontend', 'dockerfile.v0', '--local', `context=${ctx}`, '--local', `dockerfile=${ctx}`, '--import-cache', `type=local,src=${local}`, '--output', `type=local,dest=${out}`]);
   // (BuildKit shows the http source under its ADD's name too, with a number of its own.)
-  const steps = new Set(r.stderr.split('\n').flatMap((l) => (/^#\d+ \[\d\/\d\] (ADD|RUN)/.test(l) ? [l.replace(/^#\d+ /, '')] : [])));
-  assert.equal(steps.size, 4, r.stderr);
+  const steps = new Set(r.bk.stderr.split('\n').flatMap((l) => (/^#\d+ \[\d\/\d\] (ADD|RUN)/.test(l) ? [l.replace(/^#\d+ /, '')] : [])));
+  assert.equal(steps.size, 4, r.bk.stderr);
   // The last step's lazy layers may show as pulls and DONE in place of CACHED (buildkit-hit.test.ts): the RUN's uuid says it did not run.
-  assert.ok(cachedSteps(r.stderr) >= 3, r.stderr);
-  assert.equal(readFileSync(path.join(out, 'both'), 'utf8'), kilnBoth, "BuildKit used kiln's layers: no ADD nor the RUN ran");
+  assert.ok(cachedSteps(r.bk.stderr) >= 3, r.bk.stderr);
+  assert.equal(readFileSync(path.join(r.bk.out, 'both'), 'utf8'), kilnBoth, "BuildKit used kiln's layers: no ADD nor the RUN ran");
 });
