@@ -37,18 +37,11 @@ export async function chooseBackend(g: GlobalOptions): Promise<BackendChoice> {
   }
 }
 
-export interface EngineFor {
-  serve?: boolean;
-  check?: boolean;
-  registry?: boolean;
-}
-
 /**
  * `serve`: the engine `kiln agent` serves, never a remote one (--host / KILN_HOST are the client's).
  * `check`: the local root's modes are reported by check(), not repaired on opening.
- * `registry`: the command talks to a registry (pull, push): the local engine loads its client while its store opens.
  */
-export async function engineFor(cmd: Command, opts: EngineFor = {}): Promise<Engine> {
+export async function engineFor(cmd: Command, opts: { serve?: boolean; check?: boolean } = {}): Promise<Engine> {
   const g = globals(cmd);
   const choice = await chooseBackend(opts.serve ? { ...g, host: undefined } : g);
   if (choice.backend === 'remote') {
@@ -66,11 +59,11 @@ export async function engineFor(cmd: Command, opts: EngineFor = {}): Promise<Eng
     return openContainerdEngine({ address: choice.address, namespace: g.namespace ?? process.env.CONTAINERD_NAMESPACE, workRoot: g.root });
   }
   const { openLocalEngine } = await import('../engine/local/engine.js');
-  return openLocalEngine(g.root, { repairModes: !opts.check, registry: opts.registry ?? false });
+  return openLocalEngine(g.root, { repairModes: !opts.check });
 }
 
 /** Runs fn with an engine and closes it afterwards. */
-export async function withEngine<T>(cmd: Command, fn: (engine: Engine) => Promise<T>, opts: Omit<EngineFor, 'serve'> = {}): Promise<T> {
+export async function withEngine<T>(cmd: Command, fn: (engine: Engine) => Promise<T>, opts: { check?: boolean } = {}): Promise<T> {
   const engine = await engineFor(cmd, opts);
   try {
     return await fn(engine);

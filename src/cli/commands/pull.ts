@@ -18,7 +18,6 @@ export function register(program: Command): void {
       const progress = createProgress(out, { quiet: opts.quiet });
       const result = await withEngine(cmd, (e) =>
         e.pull(name, { progress, ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}) }),
-        { registry: true },
       ).finally(() => progress.done());
       if (!opts.quiet) report.done(result);
       out.write(`${result.reference}\n`);

@@ -16,7 +16,7 @@ export function register(program: Command): void {
       const out = process.stdout;
       if (!opts.quiet) out.write(`The push refers to repository [${repositoryName(ref)}]\n`);
       const progress = createProgress(out, { quiet: opts.quiet });
-      const result = await withEngine(cmd, (e) => e.push(name, { progress, ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}) }), { registry: true }).finally(() => progress.done());
+      const result = await withEngine(cmd, (e) => e.push(name, { progress, ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}) })).finally(() => progress.done());
       out.write(`${result.tag ?? 'digest'}: digest: ${result.digest} size: ${result.size}\n`);
     });
 }

@@ -22,24 +22,14 @@ import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
  * imported when a call needs them: `kiln images` or `kiln ps` should not pay
  * for loading what only pull, push, save and load use.
  */
-export interface LocalEngineOptions {
-  /** false: the root's modes are reported by check(), not repaired on opening (`system check`). */
-  repairModes?: boolean;
-  /** The command will talk to a registry (pull, push): its client loads while the store opens. */
-  registry?: boolean;
-}
-
-export async function openLocalEngine(root: string, opts: LocalEngineOptions = {}): Promise<Engine> {
-  let registry: Promise<RegistryClient> | undefined;
-  const loadRegistry = () => (registry ??= import('../../registry/client.js').then((m) => m.createRegistryClient()));
-  // Loading undici is main-thread work, opening the store is the thread pool's: the two overlap.
-  if (opts.registry) loadRegistry().catch(() => undefined);
+export async function openLocalEngine(root: string, opts: { repairModes?: boolean } = {}): Promise<Engine> {
   const store = await openStore(root, { create: true });
   // The root's modes are made or repaired (`system check` passes repairModes: false, to report them).
   if (opts.repairModes !== false) await secureRoot(root);
+  let registry: RegistryClient | undefined;
   const stores = layoutImageStore(store, { rememberCompressed: true });
   const images = storeEngine(stores, {
-    registry: loadRegistry,
+    registry: async () => (registry ??= (await import('../../registry/client.js')).createRegistryClient()),
     buildRoot: root,
     onImageEvent: (action, id, names) => appendImageEvent(root, action, id, names),
   });
@@ -120,7 +110,7 @@ export async function openLocalEngine(root: string, opts: LocalEngineOptions = {
       return [...(await rootExposure(root)), ...problems, ...(await (await import('../store/leftovers.js')).buildLeftovers(root))];
     },
     close: async () => {
-      await (await registry?.catch(() => undefined))?.close();
+      await registry?.close();
       await store.close();
     },
   };
