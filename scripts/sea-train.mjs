@@ -4,7 +4,7 @@
 // the ones before it wrote, so the caches hold what all of them compiled.
 // `pull` and `push` talk to a registry of one tiny image served here on
 // loopback: a first pull, a pull with nothing to download, a push with nothing
-// to send. The remote client (gRPC, protobufjs) runs `images`, `pull` and
+// to send, a push that uploads its blobs. The remote client (gRPC, protobufjs) runs `images`, `pull` and
 // a build of one LABEL through an agent on a unix socket, then `images` and
 // the build again over TCP with mutual TLS (the agent itself, with no cache
 // to add to, is not trained). `run` is left out: it would start
@@ -37,6 +37,8 @@ function tinyRegistry() {
     }),
   );
   const blobs = new Map([config, layer].map((b) => [sha(b), b]));
+  /** blobs pushed to train/upload (they are the image's own: the same bytes) */
+  const uploaded = new Set();
   const send = (res, status, body, headers = {}) => {
     res.writeHead(status, { 'content-length': body?.length ?? 0, ...headers });
     res.end(res.req.method === 'HEAD' ? undefined : body);
@@ -55,7 +57,20 @@ function tinyRegistry() {
       if (m?.[2] === 'manifests') {
         return send(res, 200, manifest, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': sha(manifest) });
       }
-      if (m?.[2] === 'blobs' && blobs.has(m[3])) return send(res, 200, blobs.get(m[3]), { 'docker-content-digest': m[3] });
+      // train/upload* has only what was pushed to it: a push there uploads its blobs (POST, then PUT ?digest=)
+      const upload = /^\/v2\/train\/upload[^/]*\/blobs\/uploads\/([^/]*)$/.exec(url.pathname);
+      if (upload && req.method === 'POST' && !url.searchParams.has('mount')) {
+        return send(res, 202, undefined, { location: `${url.pathname}${createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 16)}` });
+      }
+      if (upload && req.method === 'PUT') {
+        const digest = url.searchParams.get('digest') ?? '';
+        const body = Buffer.concat(chunks);
+        if (sha(body) !== digest) return send(res, 400, Buffer.from('{"errors":[{"code":"DIGEST_INVALID","message":"digest invalid"}]}'));
+        uploaded.add(digest);
+        return send(res, 201, undefined, { location: `/v2/train/upload/blobs/${digest}`, 'docker-content-digest': digest });
+      }
+      const servable = (name, digest) => blobs.has(digest) && (!name.startsWith('train/upload') || uploaded.has(digest));
+      if (m?.[2] === 'blobs' && servable(m[1], m[3])) return send(res, 200, blobs.get(m[3]), { 'docker-content-digest': m[3] });
       if (req.method === 'POST' && url.pathname.endsWith('/blobs/uploads/') && blobs.has(url.searchParams.get('mount') ?? '')) {
         return send(res, 201, undefined, { location: `/v2/blobs/${url.searchParams.get('mount')}` });
       }
@@ -99,6 +114,11 @@ export async function train(bundle, dir) {
     await kiln('images');
     await kiln('tag', `${reg}/train/tiny:1`, `${reg}/train/pushed:1`);
     await kiln('push', '-q', `${reg}/train/pushed:1`);
+    // A push that uploads (HEAD 404, POST, PUT): under another name for the same server, so no blob is mounted
+    // from the image's other repositories there.
+    const other = `localhost:${server.address().port}`;
+    await kiln('tag', `${reg}/train/tiny:1`, `${other}/train/upload:1`);
+    await kiln('push', '-q', `${other}/train/upload:1`);
     // A TCP listener as well (mutual TLS, with the certificates the agent makes): the TLS client's code is
     // what a remote build from another machine runs.
     const port = await freePort();

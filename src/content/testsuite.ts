@@ -19,8 +19,8 @@ export interface Stores {
 
 export interface ContentUnderTest {
   content: ContentStore;
-  /** Runs a test's body in the scope the store needs to keep what it writes (containerd: a lease). */
-  scope?<T>(fn: () => Promise<T>): Promise<T>;
+  /** Runs a test's body with the content as the store needs it to keep what it writes (containerd: a view under a lease). */
+  scope?<T>(fn: (content: ContentStore) => Promise<T>): Promise<T>;
 }
 
 const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -36,7 +36,7 @@ const code = (want: string) => (e: unknown) => (e as { code?: string }).code ===
 /** A test body run with the store's content, inside its scope. */
 const inScope = (open: (t: TestContext) => Promise<ContentUnderTest>, body: (content: ContentStore) => Promise<void>) => async (t: TestContext) => {
   const { content, scope } = await open(t);
-  await (scope ?? ((fn) => fn()))(() => body(content));
+  await (scope ?? ((fn) => fn(content)))((scoped) => body(scoped));
 };
 
 /** Blobs: write, read, list, delete, verification, resumable writers. */

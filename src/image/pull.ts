@@ -24,7 +24,7 @@ import type { PullOptions, PullResult } from './types.js';
 import { REPO_DIGEST } from './resolve.js';
 import type { ImageStore } from './store.js';
 import { copyImage } from './copy.js';
-import { counting } from './counting.js';
+import { countingChunks } from './counting.js';
 
 const PARALLEL_LAYERS = 3;
 
@@ -70,7 +70,7 @@ export async function fetchBlob(
     // Hashed once, by the store; a mismatch from byte 0 names the registry (misread()).
     const download = await repo.getBlob(desc.digest, { offset: writer.offset, verify: false, size: desc.size });
     raw = download;
-    const body = counting(download, writer.offset, (current) => progress.emit({ id, status: 'Downloading', current, total: desc.size }));
+    const body = countingChunks(download, writer.offset, (current) => progress.emit({ id, status: 'Downloading', current, total: desc.size }));
     signal?.addEventListener('abort', () => download.destroy(signal.reason as Error), { once: true });
     await writer.write(body);
     progress.emit({ id, status: 'Verifying' });
@@ -111,16 +111,37 @@ export async function pullImage(stores: ImageStore, registry: RegistryClient, in
   const progress = opts.progress ?? noProgress;
   const repo = registry.repository(ref.domain, ref.path, ['pull']);
   return stores.withLease(async (leased) => {
+    // Each manifest is stored as soon as it is read, beside its blobs' downloads (the lease holds it; only
+    // the tag, written last, makes the image visible): the end of a pull waits for no more than the last blob.
+    const documents = new Map<string, Promise<void>>();
+    const store = (d: Descriptor, bytes: Buffer): void => {
+      if (documents.has(d.digest)) return;
+      const written = leased.content.writeBytes(bytes, { digest: d.digest, size: d.size }).then(() => undefined);
+      written.catch(() => undefined); // said by document() below, or by the walk's own failure
+      documents.set(d.digest, written);
+    };
     const top = await repo.getManifest(identifier(ref));
+    store(top.descriptor, top.bytes);
     const image = await copyImage(top, {
-      read: async (d) => (await repo.getManifest(d.digest)).bytes,
+      read: async (d) => {
+        const bytes = (await repo.getManifest(d.digest)).bytes;
+        store(d, bytes);
+        return bytes;
+      },
       ...(opts.platform ? { platform: opts.platform } : {}),
       planned: (m) => {
         for (const l of m.layers) progress.emit({ id: shortId(l.digest), status: 'Waiting', total: l.size });
       },
       blob: (d, kind) => fetchBlob(leased.content, repo, d, kind === 'config' ? noProgress : progress, opts.signal),
-      document: async (d, bytes) => void (await leased.content.writeBytes(bytes, { digest: d.digest, size: d.size })),
+      document: async (d, bytes) => {
+        store(d, bytes);
+        await documents.get(d.digest);
+      },
       parallel: PARALLEL_LAYERS,
+    }).catch(async (e: unknown) => {
+      // the manifests' writes end before the lease does
+      await Promise.allSettled(documents.values());
+      throw e;
     });
     const name = formatReference(ref);
     const previous = await leased.refs.get(name);

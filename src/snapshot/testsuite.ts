@@ -19,8 +19,8 @@ export interface SnapshotterHarness {
   snapshotter: LayeredSnapshotter;
   /** The chain layer of an uncompressed layer tar, its blob put where this snapshotter unpacks from. */
   layer(tarFile: string, chainId: string, diffId: string): Promise<ChainLayer>;
-  /** Runs a test's body in the scope the snapshotter needs (containerd: a lease). */
-  scope?<T>(fn: () => Promise<T>): Promise<T>;
+  /** Runs a test's body with the harness as the snapshotter needs it (containerd: its views under a lease). */
+  scope?<T>(fn: (h: SnapshotterHarness) => Promise<T>): Promise<T>;
   /** Where the snapshotter mounts roots: nothing may stay mounted under it after a test. */
   mountsUnder: string;
   /** The kind of root prepare gives (overlay, or copy for the fallback). */
@@ -70,7 +70,7 @@ export function snapshotterSuite(label: string, open: (t: TestContext) => Promis
       const h = await open(t);
       const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-snapsuite-'));
       try {
-        await (h.scope ?? ((fn) => fn()))(() => body(h, dir));
+        await (h.scope ?? ((fn) => fn(h)))((scoped) => body(scoped, dir));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -27,7 +27,7 @@ let suiteNamespaces = 0;
 contentSuite('containerd', async (t) => {
   const c = new ContainerdConnection(ctd.address, `kiln-content-suite-${++suiteNamespaces}`);
   t.after(() => c.close());
-  return { content: new ContainerdContentStore(c), scope: (fn) => withLease(c, fn) };
+  return { content: new ContainerdContentStore(c), scope: (fn) => withLease(c, (leased) => fn(new ContainerdContentStore(leased))) };
 });
 
 const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -63,19 +63,18 @@ test('an interrupted write resumes from the bytes containerd already holds', asy
   const data = randomBytes(2 * (1 << 20));
   const key = `resume-${Date.now()}`;
   let digest = '';
-  await withLease(conn, async () => {
+  await withLease(conn, async (leased) => {
+    const content = new ContainerdContentStore(leased);
     // A kiln process is killed mid-download: containerd keeps the partial ingest.
     const script = `
       import { Readable } from 'node:stream';
       import { ContainerdConnection } from ${JSON.stringify(new URL('./grpc.js', import.meta.url).href)};
       import { ContainerdContentStore } from ${JSON.stringify(new URL('./content.js', import.meta.url).href)};
       const conn = new ContainerdConnection(process.argv[1], 'kiln-content-test');
-      await conn.withLeaseId(process.argv[2], async () => {
-        const w = await new ContainerdContentStore(conn).writer(process.argv[3]);
-        await w.write(Readable.from([Buffer.alloc(1 << 20, 7)]));
-        process.exit(9);
-      });`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, ctd.address, conn.lease()!, key], { encoding: 'utf8' });
+      const w = await new ContainerdContentStore(conn.leased(process.argv[2])).writer(process.argv[3]);
+      await w.write(Readable.from([Buffer.alloc(1 << 20, 7)]));
+      process.exit(9);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, ctd.address, leased.lease()!, key], { encoding: 'utf8' });
     assert.equal(child.status, 9, child.stderr);
     data.fill(7, 0, 1 << 20);
     digest = digestOf(data);

@@ -4,7 +4,7 @@
  * previous attempt left, WRITE chunks, COMMIT with the expected digest and
  * size), so nothing is visible before containerd has verified it, and an
  * interrupted download resumes where it stopped. Calls made under a lease
- * (see ContainerdConnection.withLeaseId) keep what they write from GC.
+ * (see ContainerdConnection.leased) keep what they write from GC.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';

@@ -25,7 +25,7 @@ import { pinImages, removeImages, tagImage } from './remove.js';
 import { checkImages } from './check.js';
 import { containerdEvents } from './events.js';
 import { containerdSnapshotter } from './snapshotter.js';
-import { platformManifest, type UnpackContext } from './unpack.js';
+import { leasedContext, platformManifest, type UnpackContext } from './unpack.js';
 import { listLocalImages } from '../../image/resolve.js';
 import { containerdContainers } from './containers/engine.js';
 import { CtrRecords } from './containers/records.js';
@@ -75,7 +75,6 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
   const content = new ContainerdContentStore(conn);
   const ctx: UnpackContext = { conn, content, snapshotter: opts.snapshotter ?? DEFAULT_SNAPSHOTTER };
   const refs = new ContainerdRefStore(ctx);
-  const lease = <T>(fn: () => Promise<T>) => withLease(conn, fn);
   let registry: RegistryClient | undefined;
   /*
    * Builds run on containerd's own snapshots (./snapshotter.ts): the base
@@ -83,18 +82,22 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
    * upper dir is committed as its layer's snapshot; blobs go straight into
    * containerd's content store and the tag is a containerd image record.
    * workRoot holds the build cache, runc's state and the mount points.
+   * The store is over `c`, the connection or a leased view of it (its calls carry the lease: grpc.ts).
    */
-  const stores: ImageStore = {
-    content,
-    refs,
-    // containerd's lease rides on the connection (grpc.ts): the view is the store itself
-    withLease: (fn) => lease(() => fn(stores)),
-    setRef: (name, d) => refs.set(name, d),
-    keepUnnamed: (d) => refs.keepUnnamed(d),
-    // Layers made here go straight into containerd's snapshotter: compressing them only costs time.
-    layerCodec: 'none',
-    ...(opts.workRoot ? { snapshotter: () => containerdSnapshotter(ctx, path.join(opts.workRoot!, 'containerd-mounts')) } : {}),
+  const storeOver = (c: UnpackContext, r = new ContainerdRefStore(c)): ImageStore => {
+    const view: ImageStore = {
+      content: c.content,
+      refs: r,
+      withLease: (fn) => withLease(c.conn, async (leased) => fn(leased === c.conn ? view : storeOver(leasedContext(c, leased)))),
+      setRef: (name, d) => r.set(name, d),
+      keepUnnamed: (d) => r.keepUnnamed(d),
+      // Layers made here go straight into containerd's snapshotter: compressing them only costs time.
+      layerCodec: 'none',
+      ...(opts.workRoot ? { snapshotter: () => containerdSnapshotter(c, path.join(opts.workRoot!, 'containerd-mounts')) } : {}),
+    };
+    return view;
   };
+  const stores = storeOver(ctx, refs);
   const images = storeEngine(stores, {
     // Loaded on first use: ps, run, logs start without the registry client (undici, yaml).
     registry: async () => (registry ??= (await import('../../registry/client.js')).createRegistryClient()),
@@ -127,11 +130,13 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
       return removeImages(stores, refs, inputs, o);
     },
     load: (input: Readable) =>
-      lease(async () => {
-        const loaded = await loadArchive(stores, input);
+      withLease(conn, async (leased) => {
+        const lctx = leasedContext(ctx, leased);
+        const lrefs = new ContainerdRefStore(lctx);
+        const loaded = await loadArchive(storeOver(lctx, lrefs), input);
         const out: LoadedImage[] = [];
         for (const l of loaded) {
-          const id = l.name === undefined ? await refs.keepUnnamed(l.descriptor) : (await platformManifest(ctx, l.descriptor)).manifest.config.digest;
+          const id = l.name === undefined ? await lrefs.keepUnnamed(l.descriptor) : (await platformManifest(lctx, l.descriptor)).manifest.config.digest;
           out.push({ ...(l.name ? { name: l.name } : {}), id });
         }
         return out;

@@ -4,10 +4,9 @@
  * golang-github-containerd-containerd-dev into proto/ by scripts/protos.sh,
  * which compiles them into one JSON descriptor: parsing .proto files and
  * proto-loader's reflection descriptors cost a CLI ~150–300 ms per start).
- * Every call carries the namespace (and the current lease, if any) as
+ * Every call carries the namespace (and, on a leased view, its lease) as
  * metadata, as containerd's Go client does; gRPC errors become KilnErrors.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -58,10 +57,10 @@ export function decodeAny(any: { type_url?: string; value?: Buffer } | null | un
 // Protobuf messages cross this boundary as plain objects (keepCase: snake_case fields).
 export type { Message };
 
-/** The lease the calls made inside `withLease` carry. */
-const currentLease = new AsyncLocalStorage<string>();
-
 export class ContainerdConnection {
+  /** The lease every call of this view carries (leased()); none on the connection itself. */
+  private readonly leaseId: string | undefined = undefined;
+
   private readonly channel: grpc.Channel;
   private readonly clients = new Map<ServiceName, grpc.Client>();
 
@@ -88,19 +87,25 @@ export class ContainerdConnection {
   metadata(): grpc.Metadata {
     const md = new grpc.Metadata();
     md.set('containerd-namespace', this.namespace);
-    const lease = currentLease.getStore();
-    if (lease) md.set('containerd-lease', lease);
+    if (this.leaseId) md.set('containerd-lease', this.leaseId);
     return md;
   }
 
-  /** The lease active for calls made now, if any. */
+  /** The lease this view's calls carry, if any. */
   lease(): string | undefined {
-    return currentLease.getStore();
+    return this.leaseId;
   }
 
-  /** Runs fn with every call it makes carrying lease `id`. */
-  withLeaseId<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    return currentLease.run(id, fn);
+  /**
+   * A view of this connection whose every call carries lease `id` (passed,
+   * not implied: no AsyncLocalStorage, whose hooks would run on every promise).
+   * It shares the channel, the service clients and the calls in flight: its
+   * other members are this object's, through the prototype.
+   */
+  leased(id: string): ContainerdConnection {
+    const view = Object.create(this) as ContainerdConnection;
+    Object.defineProperty(view, 'leaseId', { value: id });
+    return view;
   }
 
   private readonly calls = new InflightCalls();

@@ -17,7 +17,7 @@ import { isIndexType } from '../../oci/mediatypes.js';
 import { REPO_DIGEST } from '../../image/resolve.js';
 import type { Message } from './grpc.js';
 import { withLease } from './lease.js';
-import { platformManifest, publishImage, type UnpackContext } from './unpack.js';
+import { leasedContext, platformManifest, publishImage, type UnpackContext } from './unpack.js';
 
 export const CRI_LABEL = 'io.cri-containerd.image';
 /** containerd's CRI (1.7 and later) reports an image with this label as pinned; the kubelet's image GC skips pinned images. */
@@ -105,8 +105,8 @@ export class ContainerdRefStore implements RefStore {
   }
 
   async set(name: string, descriptor: Descriptor): Promise<void> {
-    await withLease(this.ctx.conn, async () => {
-      const id = await publishImage(this.ctx, descriptor);
+    await withLease(this.ctx.conn, async (conn) => {
+      const id = await publishImage(leasedContext(this.ctx, conn), descriptor);
       await this.put(name, descriptor);
       const repoDigest = descriptor.annotations?.[REPO_DIGEST];
       if (repoDigest && !name.includes('@')) await this.put(`${repositoryName(parseReference(name))}@${repoDigest}`, descriptor);
@@ -116,8 +116,8 @@ export class ContainerdRefStore implements RefStore {
 
   /** Records an image that has no name (import or load without a tag) under its ID only. */
   async keepUnnamed(descriptor: Descriptor): Promise<string> {
-    return withLease(this.ctx.conn, async () => {
-      const id = await publishImage(this.ctx, descriptor);
+    return withLease(this.ctx.conn, async (conn) => {
+      const id = await publishImage(leasedContext(this.ctx, conn), descriptor);
       await this.put(id, descriptor);
       return id;
     });

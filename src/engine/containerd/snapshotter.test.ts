@@ -3,7 +3,7 @@ import { after, before } from 'node:test';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { MediaType } from '../../oci/mediatypes.js';
-import { snapshotterSuite } from '../../snapshot/testsuite.js';
+import { snapshotterSuite, type SnapshotterHarness } from '../../snapshot/testsuite.js';
 import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
 import { removeDir, tempDir } from '../../testing/tempdir.js';
 import { ContainerdContentStore } from './content.js';
@@ -27,16 +27,20 @@ snapshotterSuite('containerd', async (t) => {
     conn.close();
     await removeDir(work);
   });
-  const content = new ContainerdContentStore(conn);
   const mounts = path.join(work, 'mounts');
-  return {
-    snapshotter: containerdSnapshotter({ conn, content, snapshotter: 'overlayfs' }, mounts),
-    async layer(file, chainId, diffId) {
-      const info = await content.ingest(createReadStream(file));
-      return { chainId, diffId, descriptor: { mediaType: MediaType.OciLayer, ...info }, open: async () => createReadStream(file) };
-    },
-    scope: (fn) => withLease(conn, fn),
-    mountsUnder: mounts,
-    kind: 'overlay',
+  // over the connection, or (scope) over a view of it under a lease
+  const harness = (c: ContainerdConnection): SnapshotterHarness => {
+    const content = new ContainerdContentStore(c);
+    return {
+      snapshotter: containerdSnapshotter({ conn: c, content, snapshotter: 'overlayfs' }, mounts),
+      async layer(file, chainId, diffId) {
+        const info = await content.ingest(createReadStream(file));
+        return { chainId, diffId, descriptor: { mediaType: MediaType.OciLayer, ...info }, open: async () => createReadStream(file) };
+      },
+      scope: (fn) => withLease(c, (leased) => fn(harness(leased))),
+      mountsUnder: mounts,
+      kind: 'overlay',
+    };
   };
+  return harness(conn);
 });

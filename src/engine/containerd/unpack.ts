@@ -17,7 +17,7 @@ import { chainIds } from '../../oci/config.js';
 import { parseConfig, parseImageManifest, parseIndex } from '../../oci/parse.js';
 import { hostPlatform, selectManifest } from '../../oci/platform.js';
 import type { Descriptor, Manifest } from '../../oci/types.js';
-import type { ContainerdContentStore } from './content.js';
+import { ContainerdContentStore } from './content.js';
 import type { ContainerdConnection, Message } from './grpc.js';
 
 export interface UnpackContext {
@@ -25,6 +25,9 @@ export interface UnpackContext {
   content: ContainerdContentStore;
   snapshotter: string;
 }
+
+/** `ctx` over `conn`, a leased view of its connection (lease.ts): content and snapshots it touches are held by that lease. */
+export const leasedContext = (ctx: UnpackContext, conn: ContainerdConnection): UnpackContext => ({ ...ctx, conn, content: new ContainerdContentStore(conn) });
 
 /** The image manifest a target names: itself, or the host platform's entry of an index (labelled on the way). */
 export async function platformManifest(ctx: UnpackContext, target: Descriptor): Promise<{ descriptor: Descriptor; manifest: Manifest }> {

@@ -19,7 +19,7 @@ import { runOptions } from '../../containers/run-options.js';
 import type { ImageDetail } from '../../engine.js';
 import type { ContainerdConnection } from '../grpc.js';
 import { newLeaseId, withLease } from '../lease.js';
-import type { UnpackContext } from '../unpack.js';
+import { leasedContext, type UnpackContext } from '../unpack.js';
 import { removeAnonymousVolumes } from '../../volumes/calls.js';
 import { parseMounts } from '../../volumes/mounts.js';
 import { execIo, loggerUri } from './io.js';
@@ -66,9 +66,10 @@ export async function createCtr(c: CtrContext, spec: ContainerSpec, image: Image
     await c.records.create(rec);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     // Under a lease for the image's content it unpacks; the record references the root it prepares.
-    await withLease(c.conn, async () => {
-      rec.chainId = await ensureChain(c.unpack, image);
-      const mounts = await freshRoot(c.unpack, id, rec.chainId);
+    await withLease(c.conn, async (conn) => {
+      const unpack = leasedContext(c.unpack, conn);
+      rec.chainId = await ensureChain(unpack, image);
+      const mounts = await freshRoot(unpack, id, rec.chainId);
       const options = { ...runOptions(spec), network: networkMode(spec, id) };
       const volumes = { points, store: volumeStore(c) };
       const made = await runtimeSpec(mounts, { id, dir, image, options, volumes, ...(spec.dns ? { dns: spec.dns } : {}), ...(spec.addHost ? { addHost: spec.addHost } : {}) });
