@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseIgnore, type CopyInstruction, type IgnoreMatcher } from '../../dockerfile/index.js';
 import type { IgnoreTest } from './tree-checksum.js';
 import { contentRecord, rootKey, sha256 } from './keys.js';
-import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
+import { copyActionJson, copyIndexes, fileOpDigest, sameSource, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
 import { hasWildcard, sourceChecksums } from './copy-content.js';
 import { filteredChecksum } from './copy-filtered.js';
 import { heredocContent, heredocName } from './copy-heredoc.js';
@@ -78,7 +78,7 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
     const name = heredocName(only.heredoc);
     if (!name || inst.link || inst.from !== undefined || inst.exclude.length > 0 || inst.parents) return undefined;
     const action = copyActionJson({ src: `/${name}`, dest, heredoc: true, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}) });
-    return { record: rootKey(fileOpDigest([action], copyIndexes(1, onScratch ? 1 : 2, onScratch)), 0), content: heredocContent(only.heredoc) };
+    return { record: rootKey(fileOpDigest([action], copyIndexes(sameSource(1, onScratch), onScratch)), 0), content: heredocContent(only.heredoc) };
   }
   if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path')) return undefined;
   const raw = inst.sources.map((s) => (s as { path: string }).path);
@@ -95,7 +95,7 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
   });
   // With --link the copy is onto scratch: its only input is the sources'.
   const bare = link || onScratch;
-  const record = rootKey(fileOpDigest(sources.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, bare ? 1 : 2, bare)), 0);
+  const record = rootKey(fileOpDigest(sources.map((s) => copyActionJson(fields(s))), copyIndexes(sameSource(srcs.length, bare), bare)), 0);
   const op = (source: { content: string } | { from: FromLink }): BuildkitOp => (link ? { record: MERGE_RECORD, onScratch: { record, ...source } } : { record, ...source });
   if (inst.from !== undefined) return fromChain && fromChain.chain !== SCRATCH_CHAIN ? op({ from: { ...fromChain, selector: selectorDigest(srcs) } }) : undefined;
   // A name with a trailing slash must be a directory (else Docker fails the step: not named).

@@ -15,9 +15,9 @@
 import type { CopyInstruction } from '../../dockerfile/index.js';
 import type { GitAdd } from '../git-add.js';
 import { rootKey, sha256 } from './keys.js';
-import { fileOpDigest } from './copy-action.js';
+import { copyIndexes, fileOpDigest, ownSources } from './copy-action.js';
 import { goJson } from './go-json.js';
-import { sourceCopyAction, sourceCopyIndexes } from './url-op.js';
+import { sourceCopyAction } from './url-op.js';
 import type { BuildkitOp } from './step.js';
 
 /** The git source's cache key (source/git shaToCacheKey), or undefined when kiln cannot say it. */
@@ -33,7 +33,7 @@ export function gitFileOp(inst: CopyInstruction, g: GitAdd, cwd: string, onScrat
   const key = gitSourceKey(g, inst.keepGitDir);
   const action = sourceCopyAction(inst, '/', cwd);
   if (key === undefined || !action) return undefined;
-  const record = rootKey(fileOpDigest([goJson(action)], sourceCopyIndexes(1, onScratch)), 0);
+  const record = rootKey(fileOpDigest([goJson(action)], copyIndexes(ownSources(1, onScratch), onScratch)), 0);
   const source = rootKey(sha256(`buildkit.source.v0:${key}`), 0);
   return { record, from: { chain: source, selector: sha256('/'), root: true }, ...(onScratch ? { noParent: true as const } : {}) };
 }

@@ -19,7 +19,7 @@ import type { Downloaded } from '../remote.js';
 import { goJson } from './go-json.js';
 import { contentRecord, fileHeader, rootKey } from './keys.js';
 import { resolveDest } from './copy-chain.js';
-import { chownOf, fileOpDigest, parseChmodKey, type ChownJson } from './copy-action.js';
+import { chownOf, copyIndexes, fileOpDigest, ownSources, parseChmodKey, type ChownJson } from './copy-action.js';
 import type { BuildkitOp } from './step.js';
 
 /** The file name BuildKit's frontend gives a URL's download, or undefined when kiln would not name it the same. */
@@ -59,16 +59,6 @@ export function sourceCopyAction(inst: CopyInstruction, src: string, cwd: string
   return { src, dest: resolveDest(cwd, inst.dest), ...(owner ? { owner } : {}), ...(mode ? { mode } : {}), createDestPath: true, timestamp: -1, ...(chmod && 'modeStr' in chmod ? { modeStr: chmod.modeStr } : {}) };
 }
 
-/**
- * The indexes of a file op whose N copy actions each take their own input (N URLs: inputs 1..N after the state
- * before, 0..N-1 on scratch); each later action on the output before it (index inputs + i - 1) (fileOpDigest leaves
- * them out where BuildKit calls them default: one action on a state).
- */
-export function sourceCopyIndexes(n: number, onScratch: boolean): number[][] {
-  const inputs = onScratch ? n : n + 1;
-  return Array.from({ length: n }, (_, i) => [i === 0 ? (onScratch ? -1 : 0) : inputs + i - 1, onScratch ? i : i + 1, i === n - 1 ? 0 : -1]);
-}
-
 /** ADD of one or more http(s) URLs (nothing else), each copied from its download, in the order written. */
 export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Downloaded>, cwd: string, onScratch: boolean): Promise<BuildkitOp | undefined> {
   if (inst.kind !== 'add' || inst.from !== undefined || inst.link || inst.parents || inst.exclude.length > 0 || inst.sources.length === 0) return undefined;
@@ -86,7 +76,7 @@ export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Do
     actions.push(action);
     contents.push(contentRecord([await downloadChecksum({ abs: d.abs, size: d.st.size })]));
   }
-  const record = rootKey(fileOpDigest(actions.map((a) => goJson(a)), sourceCopyIndexes(actions.length, onScratch)), 0);
+  const record = rootKey(fileOpDigest(actions.map((a) => goJson(a)), copyIndexes(ownSources(actions.length, onScratch), onScratch)), 0);
   const links = contents.length === 1 ? { content: contents[0]! } : { inputs: contents.map((content) => ({ content })) };
   return { record, ...links, ...(onScratch ? { noParent: true as const } : {}) };
 }
