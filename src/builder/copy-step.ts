@@ -56,7 +56,7 @@ export async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage
     return { root, resetOwners: true, hash: sha256Digest(hash + '\n' + heredocs.join('\n') + '\n' + remote), downloads, ...(scratch ? { scratch } : {}) };
   }
   const from = await s.resolveFrom(inst.from, stage);
-  return { root: { dir: '', what: from.what, ...(exclude ? { exclude } : {}) }, resetOwners: false, hash: sha256Digest(`${from.key}\n${patterns.join('\n')}`), downloads };
+  return { root: { dir: '', what: from.what, ...(exclude ? { exclude } : {}) }, resetOwners: false, hash: sha256Digest(`${from.key}\n${patterns.join('\n')}` + (heredocs.length ? `\n${heredocs.join('\n')}` : '')), downloads };
 }
 
 const contextRoot = (s: BuildSession, exclude: IgnoreMatcher | undefined): SourceRoot => ({ dir: s.contextDir, ignore: s.ignore, what: 'build context', ...(exclude ? { exclude } : {}) });

@@ -13,25 +13,22 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import path from 'node:path';
 import type { CopyInstruction } from '../../dockerfile/index.js';
-import type { Downloaded } from '../remote.js';
+import { urlFileName, type Downloaded } from '../remote.js';
 import { goJson } from './go-json.js';
 import { contentRecord, fileHeader, rootKey } from './keys.js';
 import { resolveDest } from './copy-chain.js';
 import { chownOf, copyIndexes, fileOpDigest, ownSources, parseChmodKey, type ChownJson } from './copy-action.js';
 import type { BuildkitOp } from './step.js';
 
-/** The file name BuildKit's frontend gives a URL's download, or undefined when kiln would not name it the same. */
-export function urlFileName(url: string): string | undefined {
-  let p: string;
+/** The file name BuildKit's frontend gives a URL's download (remote.ts urlFileName), when kiln names the step: plain characters. */
+export function keyedFileName(url: string): string | undefined {
+  let name: string;
   try {
-    p = decodeURIComponent(new URL(url).pathname);
+    name = urlFileName(url);
   } catch {
     return undefined;
   }
-  const base = path.posix.basename(p.replace(/\/+$/, ''));
-  const name = base === '' || base === '.' ? '__unnamed__' : base;
   return /^[A-Za-z0-9._+-]+$/.test(name) ? name : undefined;
 }
 
@@ -69,7 +66,7 @@ export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Do
   const contents: string[] = [];
   for (const url of urls) {
     const d = downloads.get(url);
-    const name = urlFileName(url);
+    const name = keyedFileName(url);
     if (!d || !d.st.isFile() || !name || name !== d.name) return undefined;
     const action = sourceCopyAction(inst, name, cwd);
     if (!action) return undefined;
