@@ -146,7 +146,8 @@ async function copyFrom(
     matches.push(...found);
   }
   const heredocs = inst.sources.flatMap((x) => (x.kind === 'heredoc' ? [{ name: x.heredoc.name, content: x.heredoc.content }] : []));
-  if (matches.length === 0 && heredocs.length === 0) throw notFound(`${inst.kind.toUpperCase()}: no source files were specified (no file matches ${patterns.join(' ')})`);
+  // Every source a wildcard matching nothing: BuildKit's copy allows it (allowEmptyWildcard) and copies nothing, no layer.
+  if (matches.length === 0 && heredocs.length === 0) return undefined;
   const workdir = prev.config.config?.WorkingDir || '/';
   const dest = inst.dest.startsWith('/') ? inst.dest : path.posix.join(workdir, inst.dest) + (inst.dest.endsWith('/') || inst.dest === '.' ? '/' : '');
   const many = matches.length + heredocs.length > 1 || patterns.some((p) => /[*?[]/.test(p)) && matches.length > 1;
