@@ -12,16 +12,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { startFileServer, type TestFileServer } from '../../testing/file-server.js';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
 import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit } from '../../testing/buildkit-both-ways.js';
 
 const FILES: Record<string, string> = { '/dl/a.txt': 'url a\n', '/dl/b.txt': 'url b\n', '/dl/other.txt': 'redirected\n' };
 let fx: BuildkitWithBase | undefined;
-let server: Server | undefined;
+let server: TestFileServer | undefined;
 let ctx: string;
 let bkAll: string;
 let bkCache: string;
@@ -33,21 +32,8 @@ const STEPS = 9;
 const EXPECTED = ['url a', 'local', 'local 2', 'url b', 'redirected', 'one', 'two', 'local', 'beside', 'conf', 'linked', 'not from'].join('\n') + '\n';
 
 before(async () => {
-  server = createServer((req, res) => {
-    if (req.url === '/moved/data.txt') {
-      res.writeHead(302, { Location: '/dl/other.txt' }).end();
-      return;
-    }
-    const body = FILES[req.url ?? ''];
-    if (body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.setHeader('Last-Modified', 'Wed, 21 Oct 2015 07:28:00 GMT');
-    res.end(req.method === 'HEAD' ? undefined : body);
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startFileServer(FILES, { '/moved/data.txt': '/dl/other.txt' });
+  const url = server.url;
   fx = await startBuildkitWithBase('kiln-bk-copy-sources-');
   ctx = path.join(fx.tmp, 'ctx');
   mkdirSync(ctx);
@@ -91,7 +77,7 @@ before(async () => {
 });
 
 after(async () => {
-  server?.close();
+  await server?.stop();
   await fx?.stop();
 });
 
