@@ -56,7 +56,7 @@ export async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage
     return { root, resetOwners: true, hash: sha256Digest(hash + '\n' + heredocs.join('\n') + '\n' + remote), downloads, ...(scratch ? { scratch } : {}) };
   }
   const from = await s.resolveFrom(inst.from, stage);
-  return { root: { dir: '', what: from.what, ...(exclude ? { exclude } : {}) }, resetOwners: false, hash: sha256Digest(`${from.key}\n${patterns.join('\n')}`), downloads };
+  return { root: { dir: '', what: from.what, ...(exclude ? { exclude } : {}) }, resetOwners: false, hash: sha256Digest(`${from.key}\n${patterns.join('\n')}` + (heredocs.length ? `\n${heredocs.join('\n')}` : '')), downloads };
 }
 
 const contextRoot = (s: BuildSession, exclude: IgnoreMatcher | undefined): SourceRoot => ({ dir: s.contextDir, ignore: s.ignore, what: 'build context', ...(exclude ? { exclude } : {}) });
@@ -146,7 +146,8 @@ async function copyFrom(
     matches.push(...found);
   }
   const heredocs = inst.sources.flatMap((x) => (x.kind === 'heredoc' ? [{ name: x.heredoc.name, content: x.heredoc.content }] : []));
-  if (matches.length === 0 && heredocs.length === 0) throw notFound(`${inst.kind.toUpperCase()}: no source files were specified (no file matches ${patterns.join(' ')})`);
+  // Every source a wildcard matching nothing: BuildKit's copy allows it (allowEmptyWildcard) and copies nothing, no layer.
+  if (matches.length === 0 && heredocs.length === 0) return undefined;
   const workdir = prev.config.config?.WorkingDir || '/';
   const dest = inst.dest.startsWith('/') ? inst.dest : path.posix.join(workdir, inst.dest) + (inst.dest.endsWith('/') || inst.dest === '.' ? '/' : '');
   const many = matches.length + heredocs.length > 1 || patterns.some((p) => /[*?[]/.test(p)) && matches.length > 1;

@@ -16,7 +16,7 @@ export interface GitAdd {
   url: string;
   source: GitSource;
   commit: string;
-  /** The full ref the commit was found as (refs/heads/…, refs/tags/…; none for HEAD or a commit ID). */
+  /** The full ref the commit was found as (refs/heads/…, refs/tags/…; the default branch for no ref; none for a commit ID). */
   ref?: string;
   /** What that ref points at: a tag object for an annotated tag, else the commit. */
   object: string;

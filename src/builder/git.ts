@@ -73,24 +73,28 @@ export async function resolveCommit(src: GitSource, signal?: AbortSignal): Promi
 
 /**
  * What `src.ref` names on the remote: the commit (an annotated tag peeled), the full ref it was found as
- * (`refs/heads/…` first, as git checkout prefers; none for HEAD or a commit ID) and the object that ref
- * points at (the tag object for an annotated tag, else the commit).
+ * (`refs/heads/…` first, as git checkout prefers; with no ref, the branch the remote's HEAD points at; none
+ * for a commit ID or a HEAD that is no branch) and the object that ref points at (the tag object for an
+ * annotated tag, else the commit).
  */
 export async function resolveGitRef(src: GitSource, signal?: AbortSignal): Promise<{ commit: string; ref?: string; object: string }> {
   if (isCommit(src.ref)) return { commit: src.ref, object: src.ref };
   const ref = src.ref ?? 'HEAD';
   let out: string;
   try {
-    out = await git(['ls-remote', '--', src.remote, ref, `${ref}^{}`], { signal });
+    // No ref: the branch the remote's HEAD points at (--symref), as BuildKit names it (refs/heads/<default>).
+    out = await git(['ls-remote', ...(ref === 'HEAD' ? ['--symref'] : []), '--', src.remote, ref, `${ref}^{}`], { signal });
   } catch (e) {
     throw unavailable(`${src.remote}: ${(e as Error).message}`, { cause: e, hint: 'check the URL and your git credentials' });
   }
-  const refs = new Map(out.split('\n').flatMap((l) => (l.includes('\t') ? [[l.split('\t')[1]!, l.split('\t')[0]!] as const] : [])));
+  const refs = new Map(out.split('\n').flatMap((l) => (l.includes('\t') && !l.startsWith('ref: ') ? [[l.split('\t')[1]!, l.split('\t')[0]!] as const] : [])));
   const found = (name: string) => {
     const object = refs.get(name);
     return object ? { commit: refs.get(`${name}^{}`) ?? object, ...(name !== 'HEAD' ? { ref: name } : {}), object } : undefined;
   };
-  const pick = ref === 'HEAD' ? found('HEAD') : found(`refs/heads/${ref}`) ?? found(`refs/tags/${ref}`) ?? found(ref);
+  const head = ref === 'HEAD' ? /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(out)?.[1] : undefined;
+  const atHead = ref === 'HEAD' ? found('HEAD') : undefined;
+  const pick = atHead ? { ...atHead, ...(head ? { ref: head } : {}) } : ref === 'HEAD' ? undefined : found(`refs/heads/${ref}`) ?? found(`refs/tags/${ref}`) ?? found(ref);
   if (!pick) throw notFound(`${src.remote}: no branch or tag ${ref}`, { hint: 'check the ref after # (a branch, a tag or a full commit ID)' });
   return pick;
 }

@@ -1,8 +1,10 @@
 /**
  * ADD of an http(s) URL: the file is downloaded (streamed, hashed on the way)
- * into the step's scratch dir, named after the URL's last path segment, mode
- * 0600 and the server's Last-Modified time as Docker does; `--checksum`
- * must match. Its sha256 is what the step's cache key sees.
+ * into the step's scratch dir, named after the last path segment of the URL
+ * as written (BuildKit's frontend gives its http source that file name: a
+ * redirect or a Content-Disposition header does not rename it), mode 0600 and
+ * the server's Last-Modified time as Docker does; `--checksum` must match.
+ * Its sha256 is what the step's cache key sees.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream, lstatSync, mkdirSync, utimesSync, type Stats } from 'node:fs';
@@ -12,6 +14,22 @@ import { pipeline } from 'node:stream/promises';
 import { dataLoss, invalidArgument, unavailable } from '../errors.js';
 
 export const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
+
+/**
+ * The name ADD gives a URL's download: Go's path.Base of the URL's decoded
+ * path, as BuildKit's frontend computes it, "__unnamed__" when the path names
+ * no file ("", "/").
+ */
+export function urlFileName(url: string): string {
+  let p = new URL(url).pathname;
+  try {
+    p = decodeURIComponent(p);
+  } catch {
+    // Go's url.Parse fails there and BuildKit names it "__unnamed__"; kiln keeps the segment as written.
+  }
+  const base = path.posix.basename(p.replace(/\/+$/, ''));
+  return base === '' || base === '.' || base === '..' ? '__unnamed__' : base;
+}
 
 export interface Downloaded {
   name: string;
@@ -31,8 +49,7 @@ export async function download(url: string, dir: string, checksum?: string, sign
     throw unavailable(`ADD ${url}: download failed: ${(e as Error).message}`, { cause: e, hint: 'check the URL and the network' });
   }
   if (!res.ok || !res.body) throw unavailable(`ADD ${url}: download failed: HTTP ${res.status} ${res.statusText}`, { hint: 'check the URL' });
-  const segment = new URL(res.url || url).pathname.split('/').filter(Boolean).pop();
-  const name = segment ? decodeURIComponent(segment) : '__unnamed__';
+  const name = urlFileName(url);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const abs = path.join(dir, `download-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`);
   const h = createHash('sha256');

@@ -9,16 +9,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { startFileServer, type TestFileServer } from '../../testing/file-server.js';
 import { startBuildkitWithBase, type BuildkitWithBase } from '../../testing/buildkit-base.js';
 import { assertBuildkitTookKiln, assertKilnTookBuildkit, buildkitFirst, kilnFrom, kilnThenBuildkit, writeContext } from '../../testing/buildkit-both-ways.js';
 
 const FILES: Record<string, string> = { '/dl/a.txt': 'file a\n', '/dl/b.txt': 'file b\n', '/dl/data.txt': 'redirected\n' };
 let fx: BuildkitWithBase | undefined;
-let server: Server | undefined;
+let server: TestFileServer | undefined;
 let ctx: string;
 let bkAll: string;
 let bkCache: string;
@@ -27,21 +26,8 @@ let bkCache: string;
 const STEPS = 4;
 
 before(async () => {
-  server = createServer((req, res) => {
-    if (req.url === '/moved/data.txt') {
-      res.writeHead(302, { Location: '/dl/data.txt' }).end();
-      return;
-    }
-    const body = FILES[req.url ?? ''];
-    if (body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.setHeader('Last-Modified', 'Wed, 21 Oct 2015 07:28:00 GMT');
-    res.end(req.method === 'HEAD' ? undefined : body);
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startFileServer(FILES, { '/moved/data.txt': '/dl/data.txt' });
+  const url = server.url;
   fx = await startBuildkitWithBase('kiln-bk-add-forms-');
   ctx = writeContext(fx, {
     Dockerfile: [
@@ -60,7 +46,7 @@ before(async () => {
 });
 
 after(async () => {
-  server?.close();
+  await server?.stop();
   await fx?.stop();
 });
 

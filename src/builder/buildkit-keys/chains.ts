@@ -13,8 +13,16 @@ import { UNCOMPRESSED, type CacheConfig, type CacheLayer, type CacheRecordJson, 
 import { chainName } from './keys.js';
 import { rootLayers } from './root-results.js';
 
-/** Chain names per record are bounded: a record linked from many (a fan-in of fan-ins) is cut at this many. */
-const MAX_NAMES = 64;
+/**
+ * Chain names per record are bounded: a record linked from many (a fan-in of fan-ins) is cut at this many. Each
+ * step whose input BuildKit links two ways (an ADD of a URL, a heredoc, a --from: its source's record with a
+ * selector, and the content's) doubles the names of every record after it: at 64 the 7th such step of a stage lost
+ * the name kiln asks for (buildkit-copy-sources-hit.test.ts, its COPY --link after six).
+ */
+const MAX_NAMES = 1024;
+
+/** An input's links, those without a selector (a content record: the name kiln computes for a URL, heredoc or context) first, so a cut keeps them. */
+const contentFirst = <T extends { selector?: string }>(links: T[]): T[] => [...links.filter((l) => !l?.selector), ...links.filter((l) => l?.selector)];
 
 /** A record's result: its top layer, with the diff IDs of the chain beneath it. */
 export type BuildkitStep = DecodedStep & { below?: string[] };
@@ -34,7 +42,7 @@ export function decodeBuildkitChains(config: CacheConfig, blobs: Map<string, Des
     for (const links of r.inputs ?? []) {
       const next: typeof combos = [];
       for (const c of combos) {
-        for (const l of Array.isArray(links) ? links : []) {
+        for (const l of Array.isArray(links) ? contentFirst(links) : []) {
           if (!Number.isInteger(l?.link)) continue;
           for (const p of namesOf(l.link)) {
             if (next.length >= MAX_NAMES) break;

@@ -104,14 +104,25 @@ export function copyActionJson(a: CopyActionFields): string {
 }
 
 /**
- * Each action's [input, secondary input, output]: the first on input 0 (the
- * state, or -1 for scratch), each later one on the output before it (index
- * `inputs + i - 1`), the content always input `inputs - 1`, the last one the
- * op's output 0.
+ * Each copy action's [input, secondary input, output] as client/llb's FileOp
+ * numbers them: the op's inputs are the state before (input 0; none on
+ * scratch) then each distinct source state in order of first use
+ * (`secondaries`: the input each action copies from, so the op has
+ * max(secondaries) + 1 inputs); the first action runs on input 0 (-1 on
+ * scratch), each later one on the output before it (`inputs + i - 1`), the
+ * last one is the op's output 0. Local sources share the context's input; each
+ * URL, git repository or heredoc is its own.
  */
-export function copyIndexes(actions: number, inputs: number, scratch = false): number[][] {
-  return Array.from({ length: actions }, (_, i) => [i === 0 ? (scratch ? -1 : 0) : inputs + i - 1, inputs - 1, i === actions - 1 ? 0 : -1]);
+export function copyIndexes(secondaries: number[], onScratch = false): number[][] {
+  const inputs = Math.max(...secondaries) + 1;
+  return secondaries.map((secondary, i) => [i === 0 ? (onScratch ? -1 : 0) : inputs + i - 1, secondary, i === secondaries.length - 1 ? 0 : -1]);
 }
+
+/** The secondaries of `n` actions copying from one source state (the context, a --from stage): input 1, or 0 on scratch. */
+export const sameSource = (n: number, onScratch = false): number[] => Array.from({ length: n }, () => (onScratch ? 0 : 1));
+
+/** The secondaries of `n` actions each copying from its own source state (URLs, heredocs). */
+export const ownSources = (n: number, onScratch = false): number[] => Array.from({ length: n }, (_, i) => (onScratch ? i : i + 1));
 
 /** BuildKit's isDefaultIndexes, including its use of the action count where the input count is meant (3+ actions are never default). */
 export function isDefaultIndexes(idxs: number[][]): boolean {
@@ -136,4 +147,4 @@ export function selectorDigest(paths: string[]): string {
 }
 
 /** The file op of a copy of one context path (`src` absolute, "/" for the context; `dest` resolved) on the state before or on scratch. */
-export const copyOpDigest = (a: CopyActionFields, onScratch = false): string => fileOpDigest([copyActionJson(a)], copyIndexes(1, onScratch ? 1 : 2, onScratch));
+export const copyOpDigest = (a: CopyActionFields, onScratch = false): string => fileOpDigest([copyActionJson(a)], copyIndexes(sameSource(1, onScratch), onScratch));

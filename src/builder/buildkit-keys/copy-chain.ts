@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseIgnore, type CopyInstruction, type IgnoreMatcher } from '../../dockerfile/index.js';
 import type { IgnoreTest } from './tree-checksum.js';
 import { contentRecord, rootKey, sha256 } from './keys.js';
-import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
+import { copyActionJson, copyIndexes, fileOpDigest, sameSource, parseChmodKey, parseOwner, selectorDigest, type CopyActionFields } from './copy-action.js';
 import { hasWildcard, sourceChecksums } from './copy-content.js';
 import { filteredChecksum } from './copy-filtered.js';
 import { heredocContent, heredocName } from './copy-heredoc.js';
@@ -27,7 +27,7 @@ import { SCRATCH_CHAIN, type BuildkitOp, type FromLink } from './step.js';
 import { goJson } from './go-json.js';
 
 /** COPY --link's merge op (v0.34.2): its inputs the state before and the copy onto scratch, as measured. */
-const MERGE_RECORD = rootKey(sha256(goJson({ Type: 'buildkit.merge.v0', Merge: { inputs: [{}, { input: 1 }] } })), 0);
+export const MERGE_RECORD = rootKey(sha256(goJson({ Type: 'buildkit.merge.v0', Merge: { inputs: [{}, { input: 1 }] } })), 0);
 
 /** `p` against `cwd` as BuildKit's NormalizePath with keepSlash: joined, cleaned, a trailing "/" kept. */
 export function resolveDest(cwd: string, p: string): string {
@@ -39,7 +39,7 @@ export function resolveDest(cwd: string, p: string): string {
 }
 
 /** A source as the frontend normalizes it (NormalizePath("/", src), no slash kept): `src/` → `/src`, `.` → `/`. */
-const normalizeSource = (p: string): string => path.posix.join('/', p).replace(/(.)\/+$/, '$1');
+export const normalizeSource = (p: string): string => path.posix.join('/', p).replace(/(.)\/+$/, '$1');
 
 /** The chain name of a --from state; `root`: an image's (a root record, no inputs). */
 export interface FromChain {
@@ -78,7 +78,7 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
     const name = heredocName(only.heredoc);
     if (!name || inst.link || inst.from !== undefined || inst.exclude.length > 0 || inst.parents) return undefined;
     const action = copyActionJson({ src: `/${name}`, dest, heredoc: true, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}) });
-    return { record: rootKey(fileOpDigest([action], copyIndexes(1, onScratch ? 1 : 2, onScratch)), 0), content: heredocContent(only.heredoc) };
+    return { record: rootKey(fileOpDigest([action], copyIndexes(sameSource(1, onScratch), onScratch)), 0), content: heredocContent(only.heredoc) };
   }
   if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path')) return undefined;
   const raw = inst.sources.map((s) => (s as { path: string }).path);
@@ -95,20 +95,34 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
   });
   // With --link the copy is onto scratch: its only input is the sources'.
   const bare = link || onScratch;
-  const record = rootKey(fileOpDigest(sources.map((s) => copyActionJson(fields(s))), copyIndexes(srcs.length, bare ? 1 : 2, bare)), 0);
+  const record = rootKey(fileOpDigest(sources.map((s) => copyActionJson(fields(s))), copyIndexes(sameSource(srcs.length, bare), bare)), 0);
   const op = (source: { content: string } | { from: FromLink }): BuildkitOp => (link ? { record: MERGE_RECORD, onScratch: { record, ...source } } : { record, ...source });
   if (inst.from !== undefined) return fromChain && fromChain.chain !== SCRATCH_CHAIN ? op({ from: { ...fromChain, selector: selectorDigest(srcs) } }) : undefined;
-  // A name with a trailing slash must be a directory (else Docker fails the step: not named).
+  if (inst.parents || exclude !== undefined) {
+    if (!(await sentAsWritten(contextDir, raw, ignore))) return undefined;
+    const sums = await filteredChecksums(contextDir, sources, exclude, ignore !== undefined);
+    return sums ? op({ content: contentRecord(sums) }) : undefined;
+  }
+  const content = await localContent(contextDir, raw, ignore);
+  return content ? op({ content }) : undefined;
+}
+
+/** Every source is sent as written: a name with a trailing slash is a directory (else Docker fails the step), none is excluded by the .dockerignore. */
+async function sentAsWritten(contextDir: string, raw: string[], ignore: IgnoreTest | undefined): Promise<boolean> {
+  const srcs = raw.map(normalizeSource);
   for (let i = 0; i < raw.length; i++) {
     if (!raw[i]!.endsWith('/') || hasWildcard(srcs[i]!)) continue;
     const st = await stat(path.join(contextDir, srcs[i]!)).catch(() => undefined);
-    if (!st?.isDirectory()) return undefined;
+    if (!st?.isDirectory()) return false;
   }
-  const filtered = inst.parents || exclude !== undefined;
-  // Under a .dockerignore an excluded source is not sent (the step fails).
-  if (ignore && srcs.some((s) => s !== '/' && !hasWildcard(s) && ignore.excludes(s.slice(1)))) return undefined;
-  const sums = filtered ? await filteredChecksums(contextDir, sources, exclude, ignore !== undefined) : await sourceChecksums(contextDir, srcs, ignore);
-  return sums ? op({ content: contentRecord(sums) }) : undefined;
+  return !(ignore && srcs.some((s) => s !== '/' && !hasWildcard(s) && ignore.excludes(s.slice(1))));
+}
+
+/** The root record of the content of context sources (as written: `src/`, `*.txt`, `.`) one file op copies, undefined when kiln cannot say. */
+export async function localContent(contextDir: string, raw: string[], ignore?: IgnoreTest): Promise<string | undefined> {
+  if (!(await sentAsWritten(contextDir, raw, ignore))) return undefined;
+  const sums = await sourceChecksums(contextDir, raw.map(normalizeSource), ignore);
+  return sums && contentRecord(sums);
 }
 
 interface Source {

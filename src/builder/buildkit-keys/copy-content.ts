@@ -53,7 +53,7 @@ export async function sourceChecksums(contextDir: string, sources: string[], ign
     if (sum === undefined) return undefined;
     out.push(sum);
   }
-  return selectors.every(hasWildcard) && out.every((c) => c === EMPTY_WILDCARD) ? undefined : out;
+  return out;
 }
 
 /** `rel` (slash, absolute in the context) with every symlink resolved inside the context, as BuildKit's getFollowLinks; undefined when it cannot be. */

@@ -29,7 +29,7 @@ import { buildInstruction, parseDockerfile, parseIgnore, type CopyInstruction } 
 import { copyOp } from './copy-chain.js';
 import { isDefaultIndexes, parseChmodKey, parseOwner } from './copy-action.js';
 import { opChain } from './step.js';
-import { chainName } from './keys.js';
+import { chainName, contentRecord } from './keys.js';
 
 const copy = (line: string) => buildInstruction(parseDockerfile(line).nodes[0]!) as CopyInstruction;
 
@@ -87,9 +87,10 @@ test("wildcards: the matches' file list (a matched directory flattened), relativ
       record: 'sha256:aeb99492d9cee04001e54e3b33a84617c668a5decfafb31abb67ab6832a6d9ac',
       content: 'sha256:57657119568c2235a8cc54a98a190df50a7b8f923fe2a6b590b6042865daadab',
     });
-    // Not named: every wildcard matching nothing (kiln fails that step).
-    assert.equal(await copyOp(copy('COPY *.none /w/'), dir, '/'), undefined);
-    assert.equal(await copyOp(copy('COPY *.none */none /w/'), dir, '/'), undefined);
+    // Every wildcard matching nothing: BuildKit copies nothing, the content an empty match's per selector (buildkit-copy-empty-hit.test.ts).
+    const empty = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    assert.equal((await copyOp(copy('COPY *.none /w/'), dir, '/'))?.content, contentRecord([empty]));
+    assert.equal((await copyOp(copy('COPY *.none */none /w/'), dir, '/'))?.content, contentRecord([empty, empty]));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

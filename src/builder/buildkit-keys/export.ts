@@ -58,7 +58,8 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
       if (op === undefined || op === 'none') continue;
       if (op === null) break;
       // Each input's links after the state before (a RUN's binds and mounts: ./step.ts InputLink), else the one of a COPY's sources.
-      const each = op.inputs ? op.inputs.map((i) => sourceInputs(i)) : [sourceInputs(op.onScratch ?? op)];
+      const src = op.onScratch ?? op;
+      const each = src.inputs ? src.inputs.map((i) => sourceInputs(i)) : [sourceInputs(src)];
       if (each.some((x) => x === undefined)) break;
       const sourceLists = (each as CacheInput[][]).filter((x) => x.length);
       const sources = sourceLists[0] ?? [];
@@ -66,7 +67,7 @@ export function addBuildkitRecords(config: CacheConfig, chains: ExportChain[], r
       if (rec < 0 ? op.onScratch !== undefined || !(sources.length || op.noParent) : op.noParent === true) break;
       const inputs: CacheInput[][] = rec < 0 ? [] : [[{ ...(op.selector ? { selector: op.selector } : {}), link: rec }]];
       // COPY --link: the merge's second input is the copy onto scratch (no result of its own, as the base's root record).
-      if (op.onScratch) inputs.push([{ link: add(op.onScratch.record, [sources], -1, undefined) }]);
+      if (op.onScratch) inputs.push([{ link: add(op.onScratch.record, sourceLists.length ? sourceLists : [sources], -1, undefined) }]);
       else inputs.push(...sourceLists);
       rec = add(op.record, inputs, top, r.created);
       name = opChain(name, op);

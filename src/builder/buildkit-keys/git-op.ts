@@ -7,33 +7,43 @@
  * The source's op digest is `sha256("buildkit.source.v0:" + key)`, the key
  * the commit ID, with --keep-git-dir `<object>.git#<ref>` (the object the ref
  * points at: an annotated tag's own ID; the ref in full, refs/heads/… or
- * refs/tags/…, or the commit ID when the ref was one), then `:<subdir>`. The
- * URL is not in it. Not named: --keep-git-dir of the remote's default branch
- * (BuildKit names the branch HEAD points at, kiln does not ask), a subdir,
- * --link, --chown by name on scratch.
+ * refs/tags/…, or the commit ID when the ref was one; with no ref the branch
+ * the remote's HEAD points at, `refs/heads/<default>`), then `:<subdir>` as
+ * written in the URL. The URL is not in it. With --link (no --chmod) the copy
+ * is onto scratch and BuildKit's merge puts it on the state before. Not
+ * named: a subdir kiln normalized (`sub/`, `./sub`), --chown by name on scratch.
  */
 import type { CopyInstruction } from '../../dockerfile/index.js';
 import type { GitAdd } from '../git-add.js';
 import { rootKey, sha256 } from './keys.js';
-import { fileOpDigest } from './copy-action.js';
+import { copyIndexes, fileOpDigest, ownSources } from './copy-action.js';
 import { goJson } from './go-json.js';
-import { sourceCopyAction, sourceCopyIndexes } from './url-op.js';
+import { sourceCopyAction } from './url-op.js';
+import { MERGE_RECORD } from './copy-chain.js';
 import type { BuildkitOp } from './step.js';
 
 /** The git source's cache key (source/git shaToCacheKey), or undefined when kiln cannot say it. */
-export function gitSourceKey(g: Pick<GitAdd, 'commit' | 'ref' | 'object' | 'source'>, keepGitDir: boolean): string | undefined {
-  if (g.source.subdir !== '') return undefined;
-  if (!keepGitDir) return g.commit;
+export function gitSourceKey(g: Pick<GitAdd, 'commit' | 'ref' | 'object' | 'source' | 'url'>, keepGitDir: boolean): string | undefined {
+  // The subdir as the URL's fragment writes it (`#ref:sub`): kiln's is normalized.
+  const hash = g.url.indexOf('#');
+  const colon = hash < 0 ? -1 : g.url.indexOf(':', hash);
+  const written = colon < 0 ? '' : g.url.slice(colon + 1);
+  if (written !== g.source.subdir) return undefined;
+  const subdir = written ? `:${written}` : '';
+  if (!keepGitDir) return g.commit + subdir;
   const ref = g.ref ?? (g.source.ref === g.commit ? g.commit : undefined);
-  return ref ? `${g.object}.git#${ref}` : undefined;
+  return ref ? `${g.object}.git#${ref}${subdir}` : undefined;
 }
 
 export function gitFileOp(inst: CopyInstruction, g: GitAdd, cwd: string, onScratch: boolean): BuildkitOp | undefined {
-  if (inst.kind !== 'add' || inst.link || inst.sources.length !== 1) return undefined;
+  if (inst.kind !== 'add' || inst.sources.length !== 1) return undefined;
   const key = gitSourceKey(g, inst.keepGitDir);
   const action = sourceCopyAction(inst, '/', cwd);
   if (key === undefined || !action) return undefined;
-  const record = rootKey(fileOpDigest([goJson(action)], sourceCopyIndexes(1, onScratch)), 0);
-  const source = rootKey(sha256(`buildkit.source.v0:${key}`), 0);
-  return { record, from: { chain: source, selector: sha256('/'), root: true }, ...(onScratch ? { noParent: true as const } : {}) };
+  const link = inst.link && inst.chmod === undefined && !onScratch;
+  const bare = link || onScratch;
+  const record = rootKey(fileOpDigest([goJson(action)], copyIndexes(ownSources(1, bare), bare)), 0);
+  const from = { chain: rootKey(sha256(`buildkit.source.v0:${key}`), 0), selector: sha256('/'), root: true };
+  if (link) return { record: MERGE_RECORD, onScratch: { record, from } };
+  return { record, from, ...(onScratch ? { noParent: true as const } : {}) };
 }

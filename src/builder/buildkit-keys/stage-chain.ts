@@ -13,6 +13,7 @@ import { runStepOp } from './run-step.js';
 import { copyOp, type FromChain } from './copy-chain.js';
 import type { IgnoreTest } from './tree-checksum.js';
 import { urlFileOp } from './url-op.js';
+import { isMixed, mixedFileOp } from './copy-mixed.js';
 import type { Downloaded } from '../remote.js';
 import type { GitAdd } from '../git-add.js';
 import { gitFileOp } from './git-op.js';
@@ -73,6 +74,10 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
     if (inst.kind === 'add' && ctx.sourceDateEpoch !== undefined) return undefined;
     if (inst.kind === 'add' && ctx.git) {
       const op = gitFileOp(inst, ctx.git, c.WorkingDir || '/', scratch);
+      return op ? { op } : undefined;
+    }
+    if (isMixed(inst)) {
+      const op = await mixedFileOp(inst, { ...(ctx.contextDir !== undefined ? { contextDir: ctx.contextDir } : {}), ...(ctx.ignore ? { ignore: ctx.ignore } : {}), ...(ctx.downloads ? { downloads: ctx.downloads } : {}), cwd: c.WorkingDir || '/', onScratch: scratch });
       return op ? { op } : undefined;
     }
     if (inst.kind === 'add' && ctx.downloads?.size) {

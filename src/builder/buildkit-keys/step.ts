@@ -23,7 +23,7 @@ export interface BuildkitOp {
    * copy onto scratch, whose own record is linked from its content (or --from
    * state) alone.
    */
-  onScratch?: { record: string; content?: string; from?: FromLink };
+  onScratch?: { record: string; content?: string; from?: FromLink; inputs?: InputLink[] };
   /**
    * An exec (RUN) with more than one input besides the state before (binds of the context, of stages or images,
    * an owned cache mount, a `#!` heredoc): each input's link, in BuildKit's input order; `content` and `from` unused.

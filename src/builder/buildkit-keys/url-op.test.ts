@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildInstruction, parseDockerfile, type CopyInstruction } from '../../dockerfile/index.js';
 import type { Downloaded } from '../remote.js';
-import { downloadChecksum, urlFileName, urlFileOp } from './url-op.js';
+import { downloadChecksum, keyedFileName as urlFileName, urlFileOp } from './url-op.js';
 import { contentRecord } from './keys.js';
 
 const add = (line: string) => buildInstruction(parseDockerfile(line).nodes[0]!) as CopyInstruction;

@@ -13,25 +13,22 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import path from 'node:path';
 import type { CopyInstruction } from '../../dockerfile/index.js';
-import type { Downloaded } from '../remote.js';
+import { urlFileName, type Downloaded } from '../remote.js';
 import { goJson } from './go-json.js';
 import { contentRecord, fileHeader, rootKey } from './keys.js';
 import { resolveDest } from './copy-chain.js';
-import { chownOf, fileOpDigest, parseChmodKey, type ChownJson } from './copy-action.js';
+import { chownOf, copyIndexes, fileOpDigest, ownSources, parseChmodKey, type ChownJson } from './copy-action.js';
 import type { BuildkitOp } from './step.js';
 
-/** The file name BuildKit's frontend gives a URL's download, or undefined when kiln would not name it the same. */
-export function urlFileName(url: string): string | undefined {
-  let p: string;
+/** The file name BuildKit's frontend gives a URL's download (remote.ts urlFileName), when kiln names the step: plain characters. */
+export function keyedFileName(url: string): string | undefined {
+  let name: string;
   try {
-    p = decodeURIComponent(new URL(url).pathname);
+    name = urlFileName(url);
   } catch {
     return undefined;
   }
-  const base = path.posix.basename(p.replace(/\/+$/, ''));
-  const name = base === '' || base === '.' ? '__unnamed__' : base;
   return /^[A-Za-z0-9._+-]+$/.test(name) ? name : undefined;
 }
 
@@ -59,16 +56,6 @@ export function sourceCopyAction(inst: CopyInstruction, src: string, cwd: string
   return { src, dest: resolveDest(cwd, inst.dest), ...(owner ? { owner } : {}), ...(mode ? { mode } : {}), createDestPath: true, timestamp: -1, ...(chmod && 'modeStr' in chmod ? { modeStr: chmod.modeStr } : {}) };
 }
 
-/**
- * The indexes of a file op whose N copy actions each take their own input (N URLs: inputs 1..N after the state
- * before, 0..N-1 on scratch); each later action on the output before it (index inputs + i - 1) (fileOpDigest leaves
- * them out where BuildKit calls them default: one action on a state).
- */
-export function sourceCopyIndexes(n: number, onScratch: boolean): number[][] {
-  const inputs = onScratch ? n : n + 1;
-  return Array.from({ length: n }, (_, i) => [i === 0 ? (onScratch ? -1 : 0) : inputs + i - 1, onScratch ? i : i + 1, i === n - 1 ? 0 : -1]);
-}
-
 /** ADD of one or more http(s) URLs (nothing else), each copied from its download, in the order written. */
 export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Downloaded>, cwd: string, onScratch: boolean): Promise<BuildkitOp | undefined> {
   if (inst.kind !== 'add' || inst.from !== undefined || inst.link || inst.parents || inst.exclude.length > 0 || inst.sources.length === 0) return undefined;
@@ -79,14 +66,14 @@ export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Do
   const contents: string[] = [];
   for (const url of urls) {
     const d = downloads.get(url);
-    const name = urlFileName(url);
+    const name = keyedFileName(url);
     if (!d || !d.st.isFile() || !name || name !== d.name) return undefined;
     const action = sourceCopyAction(inst, name, cwd);
     if (!action) return undefined;
     actions.push(action);
     contents.push(contentRecord([await downloadChecksum({ abs: d.abs, size: d.st.size })]));
   }
-  const record = rootKey(fileOpDigest(actions.map((a) => goJson(a)), sourceCopyIndexes(actions.length, onScratch)), 0);
+  const record = rootKey(fileOpDigest(actions.map((a) => goJson(a)), copyIndexes(ownSources(actions.length, onScratch), onScratch)), 0);
   const links = contents.length === 1 ? { content: contents[0]! } : { inputs: contents.map((content) => ({ content })) };
   return { record, ...links, ...(onScratch ? { noParent: true as const } : {}) };
 }
