@@ -20,10 +20,7 @@ type Memo = Record<string, [string, string]>; // abs → [stat signature, digest
 /** Source hashes by (what the root holds and how it is filtered, patterns), oldest dropped first. */
 const byContent = new Map<string, string>();
 
-/** What a memo entry is valid for: a file's stat (or the same fields from a thread that wrote it). */
-type StatSignature = Pick<Stats, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino'>;
-
-const signature = (st: StatSignature): string => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+const signature = (st: Stats): string => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
 
 export class SourceHasher {
   private memo: Memo = {};
@@ -55,7 +52,7 @@ export class SourceHasher {
   }
 
   /** Records a file's digest, known from writing it (its stat taken after the last change to it). */
-  remember(abs: string, st: StatSignature, hexDigest: string): void {
+  remember(abs: string, st: Stats, hexDigest: string): void {
     this.memo[abs] = [signature(st), hexDigest];
     this.dirty = true;
   }

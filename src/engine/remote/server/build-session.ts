@@ -152,7 +152,6 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     await slot.release();
     throw e;
   }
-  let applier: ContextApplier | undefined;
   try {
     const { manifest, delta, digest } = await readManifest(io, next, start, slot, limits);
     // From here the directory may be between two states until finish(): no stored manifest vouches for it
@@ -161,7 +160,7 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     if (!unchanged) await clearSlotManifest(slot);
     // The stat memo in the engine's root (the agent's state is `<root>/agent`): the builder's own, so the files
     // the sync verified are not read again to hash COPY sources.
-    applier = new ContextApplier(slot, manifest, path.dirname(ctx.stateDir), delta);
+    const applier = new ContextApplier(slot, manifest, path.dirname(ctx.stateDir), delta);
     const need = await applier.plan();
     const n = ctx.needPart ?? NEED_PART;
     for (let i = 0; i === 0 || i < need.length; i += n) {
@@ -194,7 +193,6 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     return await ctx.engine.build({ ...start.options, context: slot.dir, file: dockerfile, secrets, progress: { emit }, signal, contextDigest: digest });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
-    await applier?.settled(); // a sync cut short: its files still being written are on disk before the slot is free
     await slot.release();
   }
 }

@@ -19,13 +19,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmodSync, closeSync, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, fstatSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
 import { copyFile, link, lstat, open, readdir, readlink, rename, rm, symlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { dataLoss, invalidArgument } from '../../../errors.js';
 import { SourceHasher } from '../../../builder/hasher.js';
 import { comparePaths, type ContextManifest, type ManifestDelta, type ManifestEntry } from './manifest.js';
-import { writeFiles, type FileWrite } from './file-writer.js';
 import type { ContextSlot } from './slot.js';
 
 interface Upload {
@@ -205,13 +204,13 @@ export class ContextApplier {
   }
 
   /**
-   * Whole files of a `file_batch` message: each verified in memory here, then created where it goes
-   * with its mode and mtime by a writer thread (file-writer.ts), while this thread goes on receiving.
-   * At most two batches are written at once (the next waits for the oldest); finish() waits for all.
+   * Whole files of a `file_batch` message: each verified in memory, then written where it goes with
+   * its mode and mtime, synchronously as receiveWhole does: a batch is many small files, and six
+   * trips through the thread pool per file (open, write, chmod, utimes, close, lstat) cost more CPU
+   * than the calls themselves.
    */
   async receiveBatch(files: { digest?: string; data?: Uint8Array; last?: boolean }[]): Promise<void> {
-    const writes: { rel: string; hex: string }[] = [];
-    const jobs: FileWrite[] = [];
+    const writes: { rel: string; data: Uint8Array; hex: string }[] = [];
     for (const f of files) {
       if (!f.last) throw invalidArgument('build context upload: a file batch holds whole files only (each with last set)');
       const digest = f.digest ?? '';
@@ -220,31 +219,23 @@ export class ContextApplier {
       if (!paths || this.uploads.has(digest)) throw invalidArgument(`build context upload: ${digest.slice(0, 19)}… was not asked for (or was sent twice)`);
       this.verifyWhole(digest, paths, data);
       this.pending.delete(digest);
-      for (const rel of paths) {
-        const e = this.want.get(rel)!;
-        writes.push({ rel, hex: digest.slice(7) });
-        jobs.push({ abs: path.resolve(this.abs(rel)), data, mode: e.mode, mtimeMs: e.mtimeMs });
-      }
+      for (const rel of paths) writes.push({ rel, data, hex: digest.slice(7) });
     }
-    if (jobs.length === 0) return;
-    const done = writeFiles(jobs).then((stats) => {
-      for (const [i, w] of writes.entries()) {
-        this.hasher.remember(jobs[i]!.abs, stats[i]!, w.hex);
-        this.metaSet.add(w.rel);
-        this.filesWritten++;
+    for (const w of writes) {
+      const e = this.want.get(w.rel)!;
+      const abs = this.abs(w.rel);
+      const fd = openSync(abs, 'wx', 0o600);
+      try {
+        writeFileSync(fd, w.data);
+        fchmodSync(fd, e.mode);
+        futimesSync(fd, e.mtimeMs / 1000, e.mtimeMs / 1000);
+        this.hasher.remember(path.resolve(abs), fstatSync(fd), w.hex);
+      } finally {
+        closeSync(fd);
       }
-    });
-    done.catch(() => undefined); // awaited below or by finish()
-    this.writing.push(done);
-    while (this.writing.length > 2) await this.writing.shift();
-  }
-
-  /** Batches handed to the writer threads and not awaited yet. */
-  private readonly writing: Promise<void>[] = [];
-
-  /** Waits for the writer threads' batches, failed or not: nothing writes into the slot after this. */
-  async settled(): Promise<void> {
-    await Promise.allSettled(this.writing.splice(0));
+      this.metaSet.add(w.rel);
+      this.filesWritten++;
+    }
   }
 
   private verifyWhole(digest: string, paths: string[], data: Uint8Array): void {
@@ -280,7 +271,6 @@ export class ContextApplier {
   /** After the last upload: every digest arrived; hardlinks, modes and mtimes set. */
   async finish(): Promise<void> {
     for (const u of this.uploads.values()) await u.fh.close();
-    await Promise.all(this.writing.splice(0));
     if (this.pending.size > 0) {
       const [d, paths] = this.pending.entries().next().value!;
       throw invalidArgument(`build context upload incomplete: ${this.pending.size} file(s) not sent, e.g. ${paths[0]} (${d.slice(0, 19)}…)`);
