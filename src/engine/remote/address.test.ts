@@ -8,6 +8,8 @@ test('agent addresses: tcp with a default port, IPv6, unix paths; the rest refus
   const v6 = parseAddress('tcp://[::1]:99');
   assert.deepEqual(v6, { kind: 'tcp', host: '::1', port: 99, url: 'tcp://[::1]:99' });
   assert.equal(grpcTarget(v6), 'ipv6:[::1]:99');
+  assert.equal(grpcTarget(parseAddress('tcp://10.0.0.5:1234')), 'ipv4:10.0.0.5:1234', 'an IP address skips the DNS resolver');
+  assert.equal(grpcTarget(parseAddress('tcp://node1')), 'node1:2376');
   assert.deepEqual(parseAddress('unix:///run/kiln//agent.sock'), { kind: 'unix', path: '/run/kiln/agent.sock', url: 'unix:///run/kiln/agent.sock' });
   for (const [bad, re] of [
     ['unix://run/agent.sock', /--host unix:\/\/run\/agent\.sock: a unix socket needs an absolute path/],

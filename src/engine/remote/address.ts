@@ -30,8 +30,12 @@ export function parseAddress(text: string, flag = '--host'): AgentAddress {
   throw invalidArgument(`${flag} ${text}: unknown address`, { hint: 'use tcp://HOST:PORT or unix:///PATH' });
 }
 
-/** The target string grpc-js dials. */
+/**
+ * The target string grpc-js dials. An IP address gets grpc-js's ipv4:/ipv6: scheme: its DNS resolver
+ * (and with it node's c-ares channel, which reads resolv.conf at every start) is then never made.
+ */
 export function grpcTarget(a: AgentAddress): string {
   if (a.kind === 'unix') return `unix://${a.path}`;
-  return a.host.includes(':') ? `ipv6:[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  if (a.host.includes(':')) return `ipv6:[${a.host}]:${a.port}`;
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(a.host) ? `ipv4:${a.host}:${a.port}` : `${a.host}:${a.port}`;
 }

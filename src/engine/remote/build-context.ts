@@ -18,7 +18,7 @@ import { remoteOptions, type BuildStart } from './build-start.js';
 import { manifestDigest } from './sync/manifest.js';
 import { loadLastSent, saveLastSent } from './sync/lastsent.js';
 import type { BuildRequest } from './build-client.js';
-import { scanContext } from './sync/scan.js';
+import { scanContext, type ScannedContext } from './sync/scan.js';
 
 export interface PreparedBuild extends BuildRequest {
   cleanup(): Promise<void>;
@@ -80,10 +80,12 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
         throw e;
       }
     }
-    const scanned = dir ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir: clientCacheDir() }) : { manifest: { entries: [] }, sources: new Map<string, string>() };
+    const scanned: ScannedContext = dir
+      ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir: clientCacheDir() })
+      : { manifest: { entries: [] }, digest: manifestDigest({ entries: [] }), sources: new Map<string, string>() };
     const secrets = (opts.secrets ?? []).map((s) => ({ id: s.id, value: secretValue(s) }));
     const cacheDir = clientCacheDir();
-    const digest = manifestDigest(scanned.manifest);
+    const digest = scanned.digest;
     const last = await loadLastSent(cacheDir, host, id, { digest, manifest: scanned.manifest });
     const start: BuildStart = {
       contextId: id,

@@ -9,8 +9,7 @@
  * released whatever happens; scratch folders of an agent that was killed are
  * removed by the next build.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cancelled, invalidArgument } from '../../../errors.js';
 import type { BuildEvent, BuildResult, SecretSpec } from '../../../builder/types.js';
@@ -184,14 +183,16 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     if (!unchanged) await saveSlotManifest(slot, manifest);
     // The Dockerfile under its own name (messages say `Dockerfile:3`), with an empty ignore file beside
     // it: the client already applied .dockerignore, the synced directory holds only what it kept.
+    // Synchronous, as the scratch folder's other calls: two small files, where each asynchronous open,
+    // write and close is a trip through the thread pool that the build waits for.
     const dockerfile = path.join(scratch, start.dockerfileName);
-    await writeFile(dockerfile, start.dockerfileText, { mode: 0o600 });
-    await writeFile(`${dockerfile}.dockerignore`, '', { mode: 0o600 });
+    writeFileSync(dockerfile, start.dockerfileText, { mode: 0o600 });
+    writeFileSync(`${dockerfile}.dockerignore`, '', { mode: 0o600 });
     const emit = (e: BuildEvent) => void io.send({ event_json: JSON.stringify(e) }).catch(() => undefined);
     // contextDigest: the directory was just brought to the manifest (and stays so while the slot is held).
     return await ctx.engine.build({ ...start.options, context: slot.dir, file: dockerfile, secrets, progress: { emit }, signal, contextDigest: digest });
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
     await slot.release();
   }
 }

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { loadIgnore, walkContext } from '../../../dockerfile/index.js';
 import { SourceHasher } from '../../../builder/hasher.js';
-import type { ContextManifest, ManifestEntry } from './manifest.js';
+import { ManifestDigester, type ContextManifest, type ManifestEntry } from './manifest.js';
 
 export interface ScanOptions {
   /** The Dockerfile's path (absolute or relative to the cwd): `<Dockerfile>.dockerignore` beside it wins, as locally. */
@@ -19,11 +19,16 @@ export interface ScanOptions {
 
 export interface ScannedContext {
   manifest: ContextManifest;
+  /** The manifest's digest (sync/manifest.ts manifestDigest), computed as the entries were found. */
+  digest: string;
   /** digest → a file on the client holding those bytes (the first path with it). */
   readonly sources: Map<string, string>;
   /** Where the ignore rules came from, if anywhere. */
   ignoreFile?: string;
 }
+
+/** Entries walked between two turns of the event loop. */
+const YIELD_EVERY = 256;
 
 export async function scanContext(contextDir: string, opts: ScanOptions = {}): Promise<ScannedContext> {
   const dir = path.resolve(contextDir);
@@ -31,18 +36,27 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
   const hasher = new SourceHasher(opts.cacheDir, dir);
   await hasher.load();
   const entries: ManifestEntry[] = [];
+  const digester = new ManifestDigester();
+  const add = (entry: ManifestEntry) => {
+    entries.push(entry);
+    digester.add(entry);
+  };
   const firstOfInode = new Map<string, string>();
   let root = '';
+  let n = 0;
   for (const e of walkContext(dir, { ignore: matcher })) {
-    if (e.type === 'dir' || e.type === 'fifo') entries.push({ path: e.path, type: e.type, mode: e.mode, mtimeMs: e.mtimeMs });
-    else if (e.type === 'symlink') entries.push({ path: e.path, type: 'symlink', mode: e.mode, mtimeMs: e.mtimeMs, target: e.linkTarget! });
+    // The walk is synchronous: a turn of the event loop now and then lets the agent connection's
+    // TLS handshake and HTTP/2 settings (started before the scan) finish while the context is walked.
+    if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (e.type === 'dir' || e.type === 'fifo') add({ path: e.path, type: e.type, mode: e.mode, mtimeMs: e.mtimeMs });
+    else if (e.type === 'symlink') add({ path: e.path, type: 'symlink', mode: e.mode, mtimeMs: e.mtimeMs, target: e.linkTarget! });
     else {
       const st = e.stats;
       if (st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;
         const first = firstOfInode.get(key);
         if (first !== undefined) {
-          entries.push({ path: e.path, type: 'hardlink', mode: e.mode, mtimeMs: e.mtimeMs, target: first });
+          add({ path: e.path, type: 'hardlink', mode: e.mode, mtimeMs: e.mtimeMs, target: first });
           continue;
         }
         firstOfInode.set(key, e.path);
@@ -50,13 +64,14 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
       root ||= e.absolutePath.slice(0, e.absolutePath.length - e.path.length);
       const d = hasher.fileDigest(e.absolutePath, st);
       const digest = `sha256:${typeof d === 'string' ? d : await d}`;
-      entries.push({ path: e.path, type: 'file', mode: e.mode, mtimeMs: e.mtimeMs, size: st.size, digest });
+      add({ path: e.path, type: 'file', mode: e.mode, mtimeMs: e.mtimeMs, size: st.size, digest });
     }
   }
   await hasher.save().catch(() => undefined); // a memo that cannot be written only costs a re-hash next time
   let sources: Map<string, string> | undefined;
   return {
     manifest: { entries },
+    digest: digester.digest(),
     // Made when first asked (files to upload): a build with nothing to send never builds it.
     get sources() {
       if (!sources) {

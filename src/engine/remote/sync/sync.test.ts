@@ -251,3 +251,22 @@ test('slot manifest: cleared before a sync changes the directory, so a sync cut 
   assert.equal(await loadSlotManifest(slot), undefined);
   await slot.release();
 });
+
+test('manifest digest: the scan computes it as it walks, the same bytes as one JSON line per entry (past a 64 KiB block, non-ASCII names)', async (t) => {
+  const { manifestDigest } = await import('./manifest.js');
+  const { createHash } = await import('node:crypto');
+  const ctx = await tmp(t);
+  const cache = await tmp(t);
+  await mkdir(path.join(ctx, 'dir-é'));
+  for (let i = 0; i < 1000; i++) await writeFile(path.join(ctx, 'dir-é', `file-${i}-\u{1F600}.txt`), `content ${i}\n`);
+  await symlink('dir-é/file-1-\u{1F600}.txt', path.join(ctx, 'link'));
+  await link(path.join(ctx, 'dir-é', 'file-2-\u{1F600}.txt'), path.join(ctx, 'hard'));
+  const scanned = await scanContext(ctx, { cacheDir: cache });
+  const lines = scanned.manifest.entries.map((e) => JSON.stringify(e) + '\n').join('');
+  assert.ok(Buffer.byteLength(lines) > 2 * 65536, 'the manifest spans several blocks');
+  const expected = `sha256:${createHash('sha256').update(lines).digest('hex')}`;
+  assert.equal(scanned.digest, expected);
+  assert.equal(manifestDigest(scanned.manifest), expected);
+  assert.equal(manifestDigest(JSON.parse(JSON.stringify(scanned.manifest)) as ContextManifest), expected, 'keys in any order: the canonical line');
+  assert.ok(scanned.manifest.entries.some((e) => e.type === 'hardlink') && scanned.manifest.entries.some((e) => e.type === 'symlink'));
+});
