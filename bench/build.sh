@@ -49,12 +49,15 @@ timed() { local t0 t1; t0=$(now); "$@"; t1=$(now); echo "$t1 - $t0" | bc; }
 sample() { local out=$1; shift; local t; if t=$(timed "$@"); then echo "$t" >>"$out"; else echo fail >>"$out"; fi; }
 fmt() { grep -q fail "$1" && echo fail || printf '%.2f' "$(median <"$1")"; }
 least() { sort -n "$1" | head -1; }
+runs() { xargs printf '%.2f ' <"$1"; }
 line() { # line NAME KILN_FILE BUILDKIT_FILE BUILDAH_FILE AIM
   local k d b; k=$(fmt "$2"); d=$(fmt "$3"); b=$(fmt "$4")
   if [ "$k" = fail ] || [ "$d" = fail ] || [ "$b" = fail ]; then printf '%-10s kiln %s  BuildKit %s  buildah %s\n' "$1" "$k" "$d" "$b"; return; fi
   printf '%-10s kiln %6.2fs  BuildKit %6.2fs  buildah %6.2fs  kiln/BuildKit %.2fx  kiln/buildah %.2fx  (aim vs BuildKit %s)\n' \
     "$1" "$k" "$d" "$b" "$(ratio "$k" "$d")" "$(ratio "$k" "$b")" "$5"
   printf '%-10s min: kiln %6.2fs  BuildKit %6.2fs  buildah %6.2fs  kiln/BuildKit %.2fx\n' '' "$(least "$2")" "$(least "$3")" "$(least "$4")" "$(ratio "$(least "$2")" "$(least "$3")")"
+  # Each run's time in run order: a median far above the min says which runs were slow (noise, or what ran before).
+  printf '%-10s runs: kiln %s  BuildKit %s\n' '' "$(runs "$2")" "$(runs "$3")"
 }
 
 ctx=$work/ctx

@@ -67,30 +67,44 @@ function hashContext(s: BuildSession, root: SourceRoot, patterns: string[], excl
   return s.hasher.hashSources(root, patterns, known);
 }
 
-/** Context hashes started ahead of their COPY (hashAhead), per build, by patterns and --exclude. */
-const ahead = new WeakMap<BuildSession, Map<string, Promise<string>>>();
+/**
+ * Context hashes of COPYs named ahead of their step (hashAhead), per build, by patterns and --exclude: each
+ * started by startAhead (once the RUN before the COPY has its container running), or else by its step.
+ */
+const ahead = new WeakMap<BuildSession, Map<string, { start: () => Promise<string>; started?: Promise<string> }>>();
 
 function takeAhead(s: BuildSession, patterns: string[], exclude: string[]): Promise<string> | undefined {
   const key = JSON.stringify([patterns, exclude]);
-  const started = ahead.get(s)?.get(key);
+  const named = ahead.get(s)?.get(key);
   ahead.get(s)?.delete(key);
-  return started;
+  return named && (named.started ?? named.start());
 }
 
 /**
- * Starts hashing what a COPY from the build context will read (./stage.ts calls it while the RUN before it
- * runs), so its cache key is ready when its step comes; the step takes the result, or the error, as its own.
+ * Names what a COPY from the build context will read (./stage.ts calls it before the RUN before it), so its
+ * cache key can be hashed while that RUN runs (startAhead); the step takes the result, or the error, as its own.
  */
 export function hashAhead(s: BuildSession, inst: CopyInstruction): void {
   if (inst.kind !== 'copy' || inst.from !== undefined) return;
   const patterns = inst.sources.flatMap((x) => (x.kind === 'path' ? [x.path] : []));
   if (patterns.length === 0) return;
   const exclude = inst.exclude.length > 0 ? parseIgnore(inst.exclude.join('\n'), '--exclude') : undefined;
-  const started = hashContext(s, contextRoot(s, exclude), patterns, inst.exclude);
-  started.catch(() => undefined); // the step awaits it
   let m = ahead.get(s);
   if (!m) ahead.set(s, (m = new Map()));
-  m.set(JSON.stringify([patterns, inst.exclude]), started);
+  m.set(JSON.stringify([patterns, inst.exclude]), { start: () => hashContext(s, contextRoot(s, exclude), patterns, inst.exclude) });
+}
+
+/**
+ * Starts the hashes hashAhead named (a RUN's container has started): the walk runs on this thread, so started
+ * before the container it would delay the container's start (mount, runc) by its length; now it overlaps the
+ * container's own work.
+ */
+export function startAhead(s: BuildSession): void {
+  for (const named of ahead.get(s)?.values() ?? []) {
+    if (named.started) continue;
+    named.started = named.start();
+    named.started.catch(() => undefined); // the step awaits it
+  }
 }
 
 /** `final`: no later step reads this step's root (the final stage's last layer step): a COPY's files then go only into its layer. */

@@ -31,7 +31,7 @@ import { cloneConfig, nextKey, unpackState, type ImageState } from './state.js';
 import type { BuildSession } from './session.js';
 import type { CommittedLayer } from './layer-commit.js';
 import type { StepInfo } from './types.js';
-import { copySources, doCopy, hashAhead, type CopySources } from './copy-step.js';
+import { copySources, doCopy, hashAhead, startAhead, type CopySources } from './copy-step.js';
 import { linkBase, linkedKey } from './link-step.js';
 import { stepError } from './step-error.js';
 import { EPOCH_ARG } from './epoch.js';
@@ -87,7 +87,7 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
   return state;
 }
 
-/** A COPY right after a RUN: its context sources are hashed while the RUN runs (a RUN changes no ARG or ENV, so it expands the same now). */
+/** A COPY right after a RUN: its context sources are hashed while the RUN's container runs (a RUN changes no ARG or ENV, so it expands the same now). */
 function hashNextCopy(s: BuildSession, next: Instruction | undefined, scope: StageScope, escape: string | undefined): void {
   if (next?.kind !== 'copy') return;
   try {
@@ -347,7 +347,11 @@ async function doRun(s: BuildSession, prev: ImageState, inst: RunInstruction, sc
       mounts,
       declaredMounts: inst.mounts.map((m) => m.type),
       env: prepared.env,
-      onStarted: prepared.started,
+      // The next COPY's context hash (hashAhead) runs beside the container, not before it.
+      onStarted: () => {
+        prepared.started();
+        startAhead(s);
+      },
       signal: s.signal,
       onOutput: (stream, text) => s.progress.emit({ kind: 'log', step, stream, text, seconds: (performance.now() - t0) / 1000 }),
     });

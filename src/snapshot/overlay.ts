@@ -12,12 +12,10 @@
  * root under `mounts/` has an owner record beside it (./mount-records.ts), so
  * what a killed build left is found (`staleMounts`) and cleared (`clearStaleMounts`).
  */
-import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, type Stats } from 'node:fs';
 import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { isErrno } from '../errors.js';
 import { resolveInRoot } from '../layer/tar.js';
@@ -28,8 +26,10 @@ import { extractLayer } from '../layer/extract.js';
 import { readXattrTree } from '../layer/xattr.js';
 import type { LayeredSnapshotter, Mounted } from './snapshotter.js';
 import { MountRecords } from './mount-records.js';
+import { shellHelper } from '../util/shell-helper.js';
 
-const run = promisify(execFile);
+/** mount, umount and mountpoint run by this process's command shell, not a fork of kiln each (../util/shell-helper.ts). */
+const run = (cmd: string, args: string[], opts: { cwd?: string } = {}) => shellHelper().run([cmd, ...args], opts);
 
 /** Mount options are limited to a page; lowerdirs are given relative to the layers dir to fit more. */
 const MAX_MOUNT_DATA = 4000;
