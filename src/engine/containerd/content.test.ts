@@ -11,11 +11,9 @@ import { contentSuite } from '../../content/testsuite.js';
 
 let ctd: TestContainerd;
 let conn: ContainerdConnection;
-let content: ContainerdContentStore;
 before(async () => {
   ctd = await startContainerd();
   conn = new ContainerdConnection(ctd.address, 'kiln-content-test');
-  content = new ContainerdContentStore(conn);
 });
 after(async () => {
   conn?.close();
@@ -35,7 +33,9 @@ const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest(
 test('a blob streamed into containerd is verified, visible to ctr and read back byte for byte', async () => {
   const data = randomBytes(3 * (1 << 20) + 17);
   const digest = digestOf(data);
-  await withLease(conn, async () => {
+  // Under the lease (the leased view's store): an unreferenced blob written outside one is containerd's GC's to take.
+  await withLease(conn, async (leased) => {
+    const content = new ContainerdContentStore(leased);
     const info = await content.ingest(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), { digest, size: data.length });
     assert.deepEqual(info, { digest, size: data.length });
     assert.deepEqual(await content.stat(digest), { digest, size: data.length });
@@ -52,7 +52,8 @@ test('a blob streamed into containerd is verified, visible to ctr and read back 
 test('a write with the wrong expected digest is refused as data loss and leaves nothing', async () => {
   const data = randomBytes(1000);
   const wrong = digestOf(Buffer.from('other'));
-  await withLease(conn, async () => {
+  await withLease(conn, async (leased) => {
+    const content = new ContainerdContentStore(leased);
     await assert.rejects(content.ingest(Readable.from([data]), { digest: wrong, size: data.length }), (e: { code?: string; message: string }) => e.code === 'DATA_LOSS' && /sha256/.test(e.message));
     assert.equal(await content.stat(wrong), undefined);
     assert.equal(await content.stat(digestOf(data)), undefined);
@@ -109,7 +110,8 @@ test('containerd not running: one clear line naming the socket', async () => {
 test('writing a blob containerd already holds, without naming its digest, answers with that digest', async () => {
   const data = randomBytes(200_000);
   const digest = digestOf(data);
-  await withLease(conn, async () => {
+  await withLease(conn, async (leased) => {
+    const content = new ContainerdContentStore(leased);
     await content.ingest(Readable.from([data]), { digest });
     assert.deepEqual(await content.ingest(Readable.from([data])), { digest, size: data.length });
     assert.deepEqual(await content.writeBytes(data), { digest, size: data.length });
