@@ -127,7 +127,7 @@ export async function runExecutor(opts: ExecutorOptions): Promise<ExecutorResult
   // kiln's loader and libraries, for re-running itself once / is the image's (RUN as a user with supplementary groups).
   const own = root === '/' ? await copyOwnLoader(path.join(stateDir, 'loader')) : undefined;
   const snapshotter = inPlaceSnapshotter({ root, scratch: path.join(stateDir, 'scratch'), kept, ...(opts.snapshotMode ? { snapshotMode: opts.snapshotMode } : {}) });
-  const stores: ImageStore = { ...layoutImageStore(store), snapshotter: () => snapshotter };
+  const stores: ImageStore = layoutImageStore(store, { snapshotter: () => snapshotter });
   const pushedTo = [...destinations, ...(cache.cacheTo ?? []).flatMap((c) => ('ref' in c ? [c.ref] : []))];
   const insecure = [...opts.insecureRegistries, ...(opts.skipTlsVerify ? pushedTo.map((d) => parseNormalizedNamed(d).domain) : [])];
   const mirrors = (opts.registryMirrors ?? []).length > 0 ? { 'docker.io': { endpoint: opts.registryMirrors! } } : undefined;

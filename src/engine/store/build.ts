@@ -68,9 +68,8 @@ async function buildLeased(stores: ImageStore, leased: ImageStore, place: BuildP
       refs: leased.refs,
       // volatile: a step's root is not synced when it is unmounted (0.3–0.7 s for a COPY of 1,667 files); its layer
       // blob is (the store fsyncs), and its kept upper dir is then as durable as an unpacked layer (never synced).
-      // The leased view's (containerd: under the lease), else the store's own (the executor's in-place one: its
-      // leased view is the OCI layout's and has none).
-      snapshotter: leased.snapshotter?.() ?? stores.snapshotter?.() ?? overlaySnapshotter(place.root, { recordOwner: true, volatile: true }),
+      // The leased view's (containerd's under the lease, the executor's in-place one), else kiln's overlay snapshots.
+      snapshotter: leased.snapshotter?.() ?? overlaySnapshotter(place.root, { recordOwner: true, volatile: true }),
       image,
       setRef: leased.setRef,
       ...(leased.keepUnnamed ? { keepUnnamed: leased.keepUnnamed } : {}),
