@@ -185,7 +185,10 @@ test('-it through a real terminal (util-linux script): a tty inside, exit code o
   await fx.ok(['run', '-d', '--name', 'ttyexec', '--network', 'none', IMAGE, 'sleep', '1000']);
   const ex = await viaScript(['exec', '-it', 'ttyexec', 'sh', '-c', 'tty >/dev/null && echo is-a-tty; exit 2'], '');
   assert.equal(ex.code, 2);
-  assert.equal(ex.out, 'is-a-tty\r\n');
+  // One \r from kiln's side. Debian's runc 1.1.5 clears ONLCR on the container's terminal from its parent process,
+  // racing the exec'd process: a line written before that gets a second \r (3 of 20 with runc alone under
+  // `script`, no kiln in the chain). A terminal shows both alike; anything else is kiln's.
+  assert.match(ex.out, /^is-a-tty\r\r?\n$/);
   await fx.ok(['rm', '-f', 'ttyexec']);
 });
 
