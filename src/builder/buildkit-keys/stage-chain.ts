@@ -77,7 +77,8 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
       return op ? { op } : undefined;
     }
     if (isMixed(inst)) {
-      const op = await mixedFileOp(inst, { ...(ctx.contextDir !== undefined ? { contextDir: ctx.contextDir } : {}), ...(ctx.ignore ? { ignore: ctx.ignore } : {}), ...(ctx.downloads ? { downloads: ctx.downloads } : {}), cwd: c.WorkingDir || '/', onScratch: scratch });
+      const from = inst.kind === 'copy' && inst.from !== undefined ? await ctx.fromChain?.(inst.from) : undefined;
+      const op = await mixedFileOp(inst, { ...(ctx.contextDir !== undefined ? { contextDir: ctx.contextDir } : {}), ...(ctx.ignore ? { ignore: ctx.ignore } : {}), ...(ctx.downloads ? { downloads: ctx.downloads } : {}), ...(from ? { from } : {}), cwd: c.WorkingDir || '/', onScratch: scratch });
       return op ? { op } : undefined;
     }
     if (inst.kind === 'add' && ctx.downloads?.size) {
