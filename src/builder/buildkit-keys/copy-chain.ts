@@ -58,11 +58,12 @@ export interface CopyOpOptions {
 
 /**
  * ADD is named here for local paths only (not a URL or git source: ./url-op.ts, ./git-op.ts), wildcards too (BuildKit
- * unpacks each archive a pattern matches, as kiln does), --link and --exclude as COPY's, an octal --chmod; not --checksum.
+ * unpacks each archive a pattern matches, as kiln does), several paths, --link, --exclude and --chmod as COPY's (an
+ * archive's files keep their modes in both); not --checksum.
  */
 function addNamed(inst: CopyInstruction): boolean {
   if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path' || /\\/.test(s.path) || /^[a-z][a-z0-9+.-]*:\/\//i.test(s.path) || /^git@/.test(s.path))) return false;
-  return !inst.parents && inst.checksum === undefined && !inst.keepGitDir && (inst.chmod === undefined || /^[0-7]+$/.test(inst.chmod));
+  return !inst.parents && inst.checksum === undefined && !inst.keepGitDir;
 }
 
 export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, opts: CopyOpOptions = {}): Promise<BuildkitOp | undefined> {
