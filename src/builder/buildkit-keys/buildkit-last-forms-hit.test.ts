@@ -4,7 +4,7 @@
  * other tool's files), in one stage long enough that the names of its records outgrow any enumeration (chains.ts:
  * more than 14 steps linked two ways, URL / heredoc / --from):
  * - ADD of one URL written twice (one input), of a wildcard beside a URL, of a wildcard matching an archive
- *   (unpacked by both), ADD --link, --exclude and a symbolic --chmod of local paths, ADD of two local files;
+ *   (unpacked by both), ADD --link, --exclude and a symbolic --chmod of local paths, ADD of two local files, ADD of a heredoc;
  * - ADD of a git subdir written `sub/` and `./sub` (BuildKit keys the text as written);
  * - a heredoc beside paths with --from (the paths from the other stage), --exclude (the patterns on every
  *   action), --parents, and ADD --checksum of a URL.
@@ -28,14 +28,14 @@ let ctx: string;
 let bkAll: string;
 let bkCache: string;
 
-/** The target stage's 21 ADD and COPY steps (14 linked two ways) and its RUN, and the other stage's RUN. */
-const STEPS = 23;
+/** The target stage's 22 ADD and COPY steps (15 linked two ways) and its RUN, and the other stage's RUN. */
+const STEPS = 24;
 
 /** What the RUN writes, the uuid aside. */
 const EXPECTED = [
   'url a', 'url a', 'local one', 'local two', 'url b', 'in the archive', 'from git', 'from git', 'other', 'beside from',
   'doc', 'beside exclude', 'y', 'beside parents', 'url c', 'beside checksum', 'five', 'o two', 'url b', 'six', 'other',
-  'local one', 'local one', 'local two', 'local two', 'doc', 'url c', 'seven',
+  'local one', 'local one', 'local two', 'added heredoc', 'local two', 'doc', 'url c', 'seven',
 ].join('\n') + '\n';
 
 before(async () => {
@@ -85,6 +85,9 @@ before(async () => {
       'COPY --from=other /other.txt /f2/',
       'ADD --link local1.txt /k/',
       'ADD local1.txt local2.txt /m/',
+      'ADD <<ADDH /ah/',
+      'added heredoc',
+      'ADDH',
       'ADD --chmod=u+x,go-w local2.txt /sym/',
       'ADD --exclude=*.md docs/ /e/',
       `ADD ${u}/dl/c.txt /u5/`,
@@ -94,7 +97,7 @@ before(async () => {
       [
         'RUN cat /u1/a.txt /u2/a.txt /u3/local1.txt /u3/local2.txt /u3/b.txt /t/inner.txt /g1/x.txt /g2/x.txt',
         '/h1/other.txt /h1/FRM /h2/doc.txt /h2/EXCL /h3/x/y.txt /h3/PAR /h4/c.txt /h4/SUM /s/five /f1/two.txt /u4/b.txt /s/six',
-        '/f2/other.txt /k/local1.txt /m/local1.txt /m/local2.txt /sym/local2.txt /e/doc.txt /u5/c.txt /s/seven > /all',
+        '/f2/other.txt /k/local1.txt /m/local1.txt /m/local2.txt /ah/ADDH /sym/local2.txt /e/doc.txt /u5/c.txt /s/seven > /all',
         '&& test ! -e /h2/skip.md && test ! -e /e/skip.md && test ! -e /g1/hello.txt && test ! -e /t/arc.tar && test -x /sym/local2.txt',
         '&& cat /proc/sys/kernel/random/uuid >> /all',
       ].join(' '),
@@ -117,7 +120,7 @@ after(async () => {
   await fx?.stop();
 });
 
-test("BuildKit's cache → kiln on a fresh root: a URL twice, a wildcard beside a URL, an archive by wildcard, git subdirs `sub/` and `./sub`, heredocs beside paths with --from, --exclude, --parents, --checksum, ADD --link, --exclude, --chmod=u+x,go-w and of two files, 14 steps linked two ways in one stage: every step CACHED, BuildKit's files", async () => {
+test("BuildKit's cache → kiln on a fresh root: a URL twice, a wildcard beside a URL, an archive by wildcard, git subdirs `sub/` and `./sub`, heredocs beside paths with --from, --exclude, --parents, --checksum, ADD --link, --exclude, --chmod=u+x,go-w and of two files, ADD <<EOF, 15 steps linked two ways in one stage: every step CACHED, BuildKit's files", async () => {
   assertKilnTookBuildkit(await kilnFrom(fx!, ctx, bkCache, 'last-forms'), STEPS, 'all', bkAll);
 });
 

@@ -57,12 +57,12 @@ export interface CopyOpOptions {
 }
 
 /**
- * ADD is named here for local paths only (not a URL or git source: ./url-op.ts, ./git-op.ts), wildcards too (BuildKit
+ * ADD is named here for local paths and a heredoc (not a URL or git source: ./url-op.ts, ./git-op.ts), wildcards too (BuildKit
  * unpacks each archive a pattern matches, as kiln does), several paths, --link, --exclude and --chmod as COPY's (an
  * archive's files keep their modes in both); not --checksum.
  */
 function addNamed(inst: CopyInstruction): boolean {
-  if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path' || /\\/.test(s.path) || /^[a-z][a-z0-9+.-]*:\/\//i.test(s.path) || /^git@/.test(s.path))) return false;
+  if (inst.sources.length === 0 || inst.sources.some((s) => s.kind === 'path' && (/\\/.test(s.path) || /^[a-z][a-z0-9+.-]*:\/\//i.test(s.path) || /^git@/.test(s.path)))) return false;
   return !inst.parents && inst.checksum === undefined && !inst.keepGitDir;
 }
 
