@@ -6,7 +6,7 @@
  * BuildKit's RUN/COPY keys do not hold the epoch): every step runs. kiln's
  * export → buildkitd after `buildctl prune --all`: every step reused (WORKDIR's
  * mkdir carries the epoch, the other keys as without one: ADD of a file, a URL
- * and a heredoc too).
+ * and a heredoc too, and WORKDIR under USER: its mkdir has the owner and the epoch).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +24,7 @@ let bkAll: string;
 let bkCache: string;
 
 const EPOCH = 'SOURCE_DATE_EPOCH=1700000000';
-const STEPS = 7;
+const STEPS = 9;
 /** Both tools build under the epoch. */
 const WITH_EPOCH: BothWaysArgs = { bk: ['--opt', `build-arg:${EPOCH}`], kiln: ['--build-arg', EPOCH] };
 
@@ -42,6 +42,10 @@ before(async () => {
       'ADD <<EOF ./h.txt',
       'heredoc',
       'EOF',
+      'USER 1000:1000',
+      'WORKDIR /owned',
+      'USER root',
+      'WORKDIR /app',
       'RUN --mount=type=cache,target=/c cat id f.txt added/f.txt dl/u.txt h.txt > all && cat /proc/sys/kernel/random/uuid >> all',
       '',
     ].join('\n'),

@@ -64,8 +64,8 @@ export async function stepOp(ctx: ChainContext, prev: ImageState, next: ImageSta
   const c = prev.config.config ?? {};
   const scratch = onScratch(prev.bkChain);
   if (inst.kind === 'workdir') {
-    // Under SOURCE_DATE_EPOCH only the plain mkdir's key is measured (it carries the epoch).
-    if (c.User || scratch) return ctx.sourceDateEpoch === undefined ? workdirOpAs(next.config.config?.WorkingDir || '/', c.User ?? '', scratch) : undefined;
+    // Under SOURCE_DATE_EPOCH the mkdir carries the epoch (llb.WithCreatedTime), with an owner or on scratch too.
+    if (c.User || scratch) return workdirOpAs(next.config.config?.WorkingDir || '/', c.User ?? '', scratch, ctx.sourceDateEpoch);
     const op = workdirOp(next.config.config?.WorkingDir || '/', ctx.sourceDateEpoch);
     return op ? { op } : {};
   }
