@@ -267,7 +267,7 @@ test('Ctrl-C during a RUN stops the build with exit 130 and leaves nothing behin
   await fx.assertNoLeftovers();
 });
 
-test('ADD of a URL with --checksum, COPY --exclude and --parents, --add-host, --metadata-file, a base image without the --platform', async () => {
+test('ADD of a URL with --checksum, COPY --exclude and --parents (with a pivot), --add-host, --metadata-file, a base image without the --platform', async () => {
   const http = await import('node:http');
   const body = 'downloaded bytes\n';
   const server = http.createServer((req, res) => {
@@ -290,6 +290,7 @@ test('ADD of a URL with --checksum, COPY --exclude and --parents, --add-host, --
         `ADD --checksum=${sum} http://127.0.0.1:${port}/files/tool.txt /dl/`,
         'COPY --exclude=**/*.tmp src/ /ex/',
         'COPY --parents src/a/one.txt /par/',
+        'COPY --parents src/./a/one.txt /piv/',
         'RUN grep -q "10.1.2.3[[:space:]]*db.internal" /etc/hosts && echo ok > /hosts-ok',
         '',
       ].join('\n'),
@@ -306,6 +307,8 @@ test('ADD of a URL with --checksum, COPY --exclude and --parents, --add-host, --
     assert.deepEqual(readdirSync(path.join(out, 'ex')).sort(), ['a', 'two.txt']);
     assert.deepEqual(readdirSync(path.join(out, 'ex/a')), ['one.txt'], '--exclude=**/*.tmp');
     assert.equal(readFileSync(path.join(out, 'par/src/a/one.txt'), 'utf8'), '1');
+    // `dir/./pattern` keeps the path below the pivot, as BuildKit's frontend does.
+    assert.deepEqual([readFileSync(path.join(out, 'piv/a/one.txt'), 'utf8'), existsSync(path.join(out, 'piv/src'))], ['1', false]);
     assert.ok(existsSync(path.join(out, 'hosts-ok')));
     const m = JSON.parse(readFileSync(meta, 'utf8'));
     assert.equal(m['containerimage.config.digest'], r.stdout.trim());

@@ -107,6 +107,14 @@ export function encodeCacheConfig(chains: ExportChain[], records: Map<string, Ca
 /** A cached step as a cache config gives it: its layer (descriptor, diff ID) or none, and its time. */
 export type DecodedStep = CacheRecord;
 
+/** The steps a cache holds, asked by key (kiln's step key, or the chain name of a BuildKit record). */
+export interface StepLookup<T extends DecodedStep = DecodedStep> {
+  get(key: string): T | undefined;
+}
+
+/** The first of `lookups` that has the key answers. */
+export const firstOf = (lookups: StepLookup[]): StepLookup => ({ get: (key) => lookups.reduce<DecodedStep | undefined>((found, l) => found ?? l.get(key), undefined) });
+
 /**
  * The steps a config holds, by record digest. `blobs` are the layer
  * descriptors its manifest lists (by digest); a diff ID comes from the

@@ -8,7 +8,7 @@
  */
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import type { CacheRecord } from './cache.js';
-import { decodeCacheConfig, encodeCacheConfig, UNCOMPRESSED, type CacheConfig, type CacheRecordJson, type DecodedStep, type ExportChain } from './cache-config.js';
+import { decodeCacheConfig, encodeCacheConfig, UNCOMPRESSED, type CacheConfig, type CacheRecordJson, type ExportChain, type StepLookup, firstOf } from './cache-config.js';
 import { decodeBuildkitChains } from './buildkit-keys/chains.js';
 import { addBuildkitRecords } from './buildkit-keys/export.js';
 import type { StepOp } from './buildkit-keys/stage-chain.js';
@@ -24,7 +24,7 @@ export function inlineCacheValue(chain: ExportChain, records: Map<string, CacheR
 }
 
 /** The steps an image's inline cache holds (none when its config has no such field). */
-export function decodeInlineCache(manifest: Manifest, config: ImageConfig & Record<string, unknown>, where: string): Map<string, DecodedStep> {
+export function decodeInlineCache(manifest: Manifest, config: ImageConfig & Record<string, unknown>, where: string): StepLookup {
   const value = config[INLINE_CACHE_FIELD];
   if (typeof value !== 'string' || manifest.layers.length !== config.rootfs.diff_ids.length) return new Map();
   let records: CacheRecordJson[];
@@ -41,5 +41,5 @@ export function decodeInlineCache(manifest: Manifest, config: ImageConfig & Reco
     cacheConfig.layers!.push({ blob: l.digest, parent: i - 1 });
   });
   // kiln's keys and the chain names of BuildKit's records (buildkit-keys/chains.ts).
-  return new Map([...decodeCacheConfig(cacheConfig, blobs, where), ...decodeBuildkitChains(cacheConfig, blobs, where)]);
+  return firstOf([decodeCacheConfig(cacheConfig, blobs, where), decodeBuildkitChains(cacheConfig, blobs, where)]);
 }

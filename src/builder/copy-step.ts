@@ -157,7 +157,7 @@ async function copyFrom(
     if (found.length === 0 && !/[*?[]/.test(p)) {
       throw notFound(`${inst.kind.toUpperCase()} ${p}: not found in the ${root.what}${root.ignore ? ' (or excluded by .dockerignore)' : ''}`, { hint: 'check the path, it is relative to the context' });
     }
-    matches.push(...found);
+    matches.push(...(inst.parents ? belowPivot(p, found) : found));
   }
   const heredocs = inst.sources.flatMap((x) => (x.kind === 'heredoc' ? [{ name: x.heredoc.name, content: x.heredoc.content }] : []));
   // Every source a wildcard matching nothing: BuildKit's copy allows it (allowEmptyWildcard) and copies nothing, no layer.
@@ -199,4 +199,16 @@ async function resolveChown(rootfs: string, spec: string): Promise<Owner> {
     }
   }
   return { uid, gid };
+}
+
+/**
+ * COPY --parents `dir/./pattern`: the paths kept under the destination are those below the pivot `dir` (BuildKit's
+ * frontend copies `pattern` of `dir`), not the whole path from the context's root.
+ */
+function belowPivot(source: string, found: Match[]): Match[] {
+  const at = source.indexOf('/./');
+  if (at < 0) return found;
+  const pivot = path.posix.normalize(`/${source.slice(0, at)}`).slice(1);
+  if (pivot === '') return found;
+  return found.map((m) => (m.rel.startsWith(`${pivot}/`) ? { ...m, rel: m.rel.slice(pivot.length + 1), real: m.real ?? m.rel } : m));
 }

@@ -20,7 +20,7 @@ import type { Descriptor, ImageConfig, Index, Manifest } from '../oci/types.js';
 import type { Repository } from '../registry/repository.js';
 import type { CacheRecord } from './cache.js';
 import type { PendingBlobs } from './pending-blobs.js';
-import { BUILDKIT_CACHE_CONFIG, decodeCacheConfig, encodeCacheConfig, type CacheConfig, type DecodedStep, type ExportChain } from './cache-config.js';
+import { BUILDKIT_CACHE_CONFIG, decodeCacheConfig, encodeCacheConfig, type CacheConfig, type ExportChain, type StepLookup, firstOf } from './cache-config.js';
 import { decodeInlineCache } from './cache-inline.js';
 import { decodeBuildkitChains } from './buildkit-keys/chains.js';
 import { addBuildkitRecords } from './buildkit-keys/export.js';
@@ -37,7 +37,7 @@ function parseJson<T>(bytes: Buffer, where: string): T {
 }
 
 /** Every step a location's cache holds, by key. */
-export async function readCache(loc: CacheLocation): Promise<Map<string, DecodedStep>> {
+export async function readCache(loc: CacheLocation): Promise<StepLookup> {
   const { descriptor, bytes } = await loc.readRoot();
   const where = `${loc.name}@${descriptor.digest}`;
   const doc = parseJson<Partial<Manifest & Index>>(bytes, where);
@@ -62,28 +62,28 @@ export async function readCache(loc: CacheLocation): Promise<Map<string, Decoded
     throw invalidArgument(`${where} is neither a cache manifest nor an image`);
   }
   const config = parseJson<CacheConfig>(await loc.readBytes(configDesc), where);
-  // kiln's keys and the chain names of BuildKit's records (distinct hashes: one map).
-  return new Map([...decodeCacheConfig(config, blobs, where), ...decodeBuildkitChains(config, blobs, where)]);
+  // kiln's keys and the chain names of BuildKit's records (distinct hashes: one lookup).
+  return firstOf([decodeCacheConfig(config, blobs, where), decodeBuildkitChains(config, blobs, where)]);
 }
 
 const isImageManifest = (mt: string): boolean => mt === MediaType.OciManifest || mt === MediaType.DockerManifest;
 
 /** A multi-platform image (`--cache-to type=inline` of a multi-platform build): the inline caches of its platforms' configs. */
-async function readIndexInline(loc: CacheLocation, manifests: Descriptor[], where: string): Promise<Map<string, DecodedStep>> {
-  const out = new Map<string, DecodedStep>();
+async function readIndexInline(loc: CacheLocation, manifests: Descriptor[], where: string): Promise<StepLookup> {
+  const out: StepLookup[] = [];
   for (const m of manifests.filter((d) => isImageManifest(d.mediaType))) {
     const manifest = parseJson<Manifest>(await (loc.readManifest ?? loc.readBytes)(m), `${where} → ${m.digest}`);
     if (!manifest.config) continue;
     const config = parseJson<ImageConfig & Record<string, unknown>>(await loc.readBytes(manifest.config), `${where} → ${m.digest}`);
-    for (const [k, v] of decodeInlineCache(manifest, config, where)) out.set(k, v);
+    out.push(decodeInlineCache(manifest, config, where));
   }
-  return out;
+  return firstOf(out);
 }
 
 /** The steps of every `--cache-from` location, read once at the start of a build. */
 export class RemoteCacheSource {
   private constructor(
-    private readonly sources: { loc: CacheLocation; steps: Map<string, DecodedStep>; ownKeys?: boolean }[],
+    private readonly sources: { loc: CacheLocation; steps: StepLookup; ownKeys?: boolean }[],
     private readonly signal?: AbortSignal,
   ) {}
 
@@ -98,7 +98,7 @@ export class RemoteCacheSource {
 
   /** Reads each location's cache; one that cannot be read is one warning, not a failure. */
   static async load(locations: CacheLocation[], progress: BuildProgress, signal?: AbortSignal): Promise<RemoteCacheSource> {
-    const sources: { loc: CacheLocation; steps: Map<string, DecodedStep>; ownKeys?: boolean }[] = [];
+    const sources: { loc: CacheLocation; steps: StepLookup; ownKeys?: boolean }[] = [];
     for (const loc of locations) {
       try {
         sources.push({ loc, steps: await readCache(loc) });

@@ -1,71 +1,66 @@
 /**
  * A BuildKit cache config read as chains: BuildKit's record digests name an
  * op (the same RUN on two bases is one digest), its `inputs` name the records
- * the op ran on. kiln names each record in its chain (keys.ts chainName: the
+ * the op ran on. kiln names a record in its chain (keys.ts chainName: the
  * digest with the chain names of one link per input and their selectors) and
- * answers, for each name, the record's result (top layer and the chain
- * beneath it): what `kiln build` asks with the chain name it computes for a
- * step (./step.ts), and checks against its state (./stage-chain.ts).
+ * asks, with the chain name it computes for a step (./step.ts), for the
+ * record's result (top layer and the chain beneath it), checked against its
+ * state (./stage-chain.ts). The name is resolved on demand from its parts
+ * (keys.ts chainParts): the records of its digest whose every input has a
+ * link with its selector to a record the input's own name resolves to. No
+ * enumeration of a record's names: each step BuildKit links two ways (a URL,
+ * a heredoc, a --from: its source's record with a selector, and the
+ * content's) doubles them, and a bound on them cut the names of later steps.
  */
 import { invalidArgument } from '../../errors.js';
 import type { Descriptor } from '../../oci/types.js';
-import { UNCOMPRESSED, type CacheConfig, type CacheLayer, type CacheRecordJson, type DecodedStep } from '../cache-config.js';
-import { chainName } from './keys.js';
+import { UNCOMPRESSED, type CacheConfig, type CacheLayer, type CacheRecordJson, type DecodedStep, type StepLookup } from '../cache-config.js';
+import { chainParts } from './keys.js';
 import { rootLayers } from './root-results.js';
-
-/**
- * Chain names per record are bounded: a record linked from many (a fan-in of fan-ins) is cut at this many. Each
- * step whose input BuildKit links two ways (an ADD of a URL, a heredoc, a --from: its source's record with a
- * selector, and the content's) doubles the names of every record after it: at 64 the 7th such step of a stage lost
- * the name kiln asks for (buildkit-copy-sources-hit.test.ts, its COPY --link after six).
- */
-const MAX_NAMES = 1024;
-
-/** An input's links, those without a selector (a content record: the name kiln computes for a URL, heredoc or context) first, so a cut keeps them. */
-const contentFirst = <T extends { selector?: string }>(links: T[]): T[] => [...links.filter((l) => !l?.selector), ...links.filter((l) => l?.selector)];
 
 /** A record's result: its top layer, with the diff IDs of the chain beneath it. */
 export type BuildkitStep = DecodedStep & { below?: string[] };
 
-export function decodeBuildkitChains(config: CacheConfig, blobs: Map<string, Descriptor>, where: string): Map<string, BuildkitStep> {
+export function decodeBuildkitChains(config: CacheConfig, blobs: Map<string, Descriptor>, where: string): StepLookup<BuildkitStep> {
   const records = config.records ?? [];
   if (!Array.isArray(records) || !Array.isArray(config.layers ?? [])) throw invalidArgument(`${where}: not a BuildKit cache config (layers and records must be arrays)`);
-  const names = new Map<number, { name: string; parent?: number }[]>();
-  const visiting = new Set<number>();
-  const namesOf = (i: number): { name: string; parent?: number }[] => {
-    const known = names.get(i);
+  const byDigest = new Map<string, number[]>();
+  records.forEach((r, i) => {
+    if (typeof r?.digest === 'string') byDigest.set(r.digest, [...(byDigest.get(r.digest) ?? []), i]);
+  });
+  const roots = rootLayers(config, (i) => blobs.get(config.layers?.[i]?.blob ?? '')?.annotations?.['buildkit/createdat']);
+  const resolved = new Map<string, Set<number>>();
+  /** The records a chain name names: a root record by its digest, any other by its parts. */
+  const recordsOf = (name: string): Set<number> => {
+    const known = resolved.get(name);
     if (known) return known;
-    const r = records[i];
-    if (typeof r?.digest !== 'string' || visiting.has(i)) return [];
-    visiting.add(i);
-    let combos: { inputs: { chain: string; selector?: string }[]; parent?: number }[] = [{ inputs: [] }];
-    for (const links of r.inputs ?? []) {
-      const next: typeof combos = [];
-      for (const c of combos) {
-        for (const l of Array.isArray(links) ? contentFirst(links) : []) {
-          if (!Number.isInteger(l?.link)) continue;
-          for (const p of namesOf(l.link)) {
-            if (next.length >= MAX_NAMES) break;
-            next.push({ inputs: [...c.inputs, { chain: p.name, ...(l.selector ? { selector: l.selector } : {}) }], parent: c.parent ?? l.link });
-          }
-        }
-      }
-      combos = next;
+    const parts = chainParts(name);
+    const out = new Set<number>();
+    for (const i of byDigest.get(parts?.digest ?? name) ?? []) {
+      const inputs = Array.isArray(records[i]!.inputs) ? records[i]!.inputs! : [];
+      if (inputs.length !== (parts?.inputs.length ?? 0)) continue;
+      const linked = parts?.inputs.every((want, j) => {
+        const links = Array.isArray(inputs[j]) ? inputs[j]! : [];
+        return links.some((l) => Number.isInteger(l?.link) && (l.selector ?? '') === (want.selector ?? '') && recordsOf(want.chain).has(l.link));
+      });
+      if (linked !== false) out.add(i);
     }
-    visiting.delete(i);
-    const out = combos.map((c) => ({ name: chainName(r.digest, c.inputs), ...(c.parent !== undefined ? { parent: c.parent } : {}) }));
-    names.set(i, out);
+    resolved.set(name, out);
     return out;
   };
-  const steps = new Map<string, BuildkitStep>();
-  const roots = rootLayers(config, (i) => blobs.get(config.layers?.[i]?.blob ?? '')?.annotations?.['buildkit/createdat']);
-  records.forEach((r, i) => {
-    const root = roots.get(i);
-    const st = result(config, blobs, root ? { ...r, layers: [root] } : r);
-    if (!st) return;
-    for (const { name, parent } of namesOf(i)) if (parent !== undefined || root) steps.set(name, st);
-  });
-  return steps;
+  return {
+    get(name: string): BuildkitStep | undefined {
+      const linked = chainParts(name) !== undefined;
+      for (const i of recordsOf(name)) {
+        const root = roots.get(i);
+        // A root record's result is the base image's unless root-results.ts found the op's own.
+        if (!linked && !root) continue;
+        const st = result(config, blobs, root ? { ...records[i]!, layers: [root] } : records[i]!);
+        if (st) return st;
+      }
+      return undefined;
+    },
+  };
 }
 
 /**

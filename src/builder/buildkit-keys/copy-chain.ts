@@ -56,11 +56,14 @@ export interface CopyOpOptions {
   onScratch?: boolean;
 }
 
-/** ADD is named for one local path only (not a URL, git source or wildcard), an octal --chmod, none of its other flags. */
+/**
+ * ADD is named here for local paths and a heredoc (not a URL or git source: ./url-op.ts, ./git-op.ts), wildcards too (BuildKit
+ * unpacks each archive a pattern matches, as kiln does), several paths, --link, --exclude and --chmod as COPY's (an
+ * archive's files keep their modes in both); not --checksum.
+ */
 function addNamed(inst: CopyInstruction): boolean {
-  const only = inst.sources.length === 1 ? inst.sources[0] : undefined;
-  if (only?.kind !== 'path' || /[*?[\\]/.test(only.path) || /^[a-z][a-z0-9+.-]*:\/\//i.test(only.path) || /^git@/.test(only.path)) return false;
-  return !inst.link && !inst.parents && inst.exclude.length === 0 && inst.checksum === undefined && !inst.keepGitDir && (inst.chmod === undefined || /^[0-7]+$/.test(inst.chmod));
+  if (inst.sources.length === 0 || inst.sources.some((s) => s.kind === 'path' && (/\\/.test(s.path) || /^[a-z][a-z0-9+.-]*:\/\//i.test(s.path) || /^git@/.test(s.path)))) return false;
+  return !inst.parents && inst.checksum === undefined && !inst.keepGitDir;
 }
 
 export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: string, opts: CopyOpOptions = {}): Promise<BuildkitOp | undefined> {
@@ -82,7 +85,7 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
   }
   if (inst.sources.length === 0 || inst.sources.some((s) => s.kind !== 'path')) return undefined;
   const raw = inst.sources.map((s) => (s as { path: string }).path);
-  const sources = raw.map((r) => (inst.parents ? parentsSource(r) : { src: normalizeSource(r) }));
+  const sources = pathSources(inst, raw);
   const srcs = sources.map((s) => s.src);
   const exclude = inst.exclude.length > 0 ? inst.exclude : undefined;
   const fields = (s: Source): CopyActionFields => ({
@@ -98,13 +101,19 @@ export async function copyOp(inst: CopyInstruction, contextDir: string, cwd: str
   const record = rootKey(fileOpDigest(sources.map((s) => copyActionJson(fields(s))), copyIndexes(sameSource(srcs.length, bare), bare)), 0);
   const op = (source: { content: string } | { from: FromLink }): BuildkitOp => (link ? { record: MERGE_RECORD, onScratch: { record, ...source } } : { record, ...source });
   if (inst.from !== undefined) return fromChain && fromChain.chain !== SCRATCH_CHAIN ? op({ from: { ...fromChain, selector: selectorDigest(srcs) } }) : undefined;
-  if (inst.parents || exclude !== undefined) {
-    if (!(await sentAsWritten(contextDir, raw, ignore))) return undefined;
-    const sums = await filteredChecksums(contextDir, sources, exclude, ignore !== undefined);
-    return sums ? op({ content: contentRecord(sums) }) : undefined;
-  }
-  const content = await localContent(contextDir, raw, ignore);
+  const content = await pathsContent(contextDir, inst, raw, ignore);
   return content ? op({ content }) : undefined;
+}
+
+/** The context paths of a COPY or ADD (as written) as its actions copy them: `src`, and --parents' include pattern and required path. */
+export const pathSources = (inst: CopyInstruction, raw: string[]): Source[] => raw.map((r) => (inst.parents ? parentsSource(r) : { src: normalizeSource(r) }));
+
+/** The content record of an instruction's context paths (`raw`, as written), with its --parents and --exclude patterns; undefined when kiln cannot say. */
+export async function pathsContent(contextDir: string, inst: CopyInstruction, raw: string[], ignore: IgnoreTest | undefined): Promise<string | undefined> {
+  if (!inst.parents && inst.exclude.length === 0) return localContent(contextDir, raw, ignore);
+  if (!(await sentAsWritten(contextDir, raw, ignore))) return undefined;
+  const sums = await filteredChecksums(contextDir, pathSources(inst, raw), inst.exclude.length > 0 ? inst.exclude : undefined, ignore !== undefined);
+  return sums && contentRecord(sums);
 }
 
 /** Every source is sent as written: a name with a trailing slash is a directory (else Docker fails the step), none is excluded by the .dockerignore. */
@@ -125,7 +134,7 @@ export async function localContent(contextDir: string, raw: string[], ignore?: I
   return sums && contentRecord(sums);
 }
 
-interface Source {
+export interface Source {
   src: string;
   includePatterns?: string[];
   requiredPaths?: string[];

@@ -17,9 +17,9 @@ import type { CopyInstruction } from '../../dockerfile/index.js';
 import { isUrl, type Downloaded } from '../remote.js';
 import { goJson } from './go-json.js';
 import { contentRecord, rootKey } from './keys.js';
-import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner } from './copy-action.js';
-import { localContent, MERGE_RECORD, normalizeSource, resolveDest } from './copy-chain.js';
-import { hasWildcard } from './copy-content.js';
+import { copyActionJson, copyIndexes, fileOpDigest, parseChmodKey, parseOwner, selectorDigest } from './copy-action.js';
+import { MERGE_RECORD, pathsContent, pathSources, resolveDest, type FromChain } from './copy-chain.js';
+import { SCRATCH_CHAIN } from './step.js';
 import { heredocContent, heredocName } from './copy-heredoc.js';
 import type { IgnoreTest } from './tree-checksum.js';
 import { downloadChecksum, keyedFileName, sourceCopyAction } from './url-op.js';
@@ -29,6 +29,8 @@ export interface MixedSources {
   contextDir?: string;
   ignore?: IgnoreTest;
   downloads?: Map<string, Downloaded>;
+  /** COPY --from: the other state's chain (the paths' input; the heredocs' copies do not read it). */
+  from?: FromChain;
   cwd: string;
   onScratch: boolean;
 }
@@ -38,59 +40,65 @@ export function isMixed(inst: CopyInstruction): boolean {
   const kinds = new Set(inst.sources.map((s) => (s.kind === 'heredoc' ? 'heredoc' : isUrl(s.path) ? 'url' : 'path')));
   const heredocs = inst.sources.filter((s) => s.kind === 'heredoc').length;
   // Heredocs alone with --link or --from (which the frontend's heredoc copies do not read) are named here too.
-  return kinds.size > 1 || heredocs > 1 || (heredocs > 0 && heredocs === inst.sources.length && (inst.link || inst.from !== undefined));
+  return kinds.size > 1 || heredocs > 1 || (heredocs > 0 && heredocs === inst.sources.length && (inst.link || inst.from !== undefined || inst.exclude.length > 0 || inst.parents));
 }
 
 export async function mixedFileOp(inst: CopyInstruction, o: MixedSources): Promise<BuildkitOp | undefined> {
   const paths = inst.sources.flatMap((s) => (s.kind === 'path' ? [s.path] : []));
-  // --from is no input of a heredoc's copy (dispatchCopy reads it for paths only); beside paths, patterns, --parents and --checksum are not measured.
-  if ((inst.from !== undefined && paths.length > 0) || inst.parents || inst.exclude.length > 0 || inst.checksum !== undefined || inst.keepGitDir) return undefined;
+  const local = paths.filter((p) => !isUrl(p));
+  // --from is no input of a heredoc's copy (dispatchCopy reads it for the paths only); --checksum pins the URL's
+  // source, not the copy (the copy's link is the download's content).
+  if (inst.keepGitDir || (inst.from !== undefined && local.length > 0 && (!o.from || o.from.chain === SCRATCH_CHAIN))) return undefined;
   const owner = inst.chown !== undefined ? parseOwner(inst.chown) : undefined;
   const chmod = inst.chmod !== undefined ? parseChmodKey(inst.chmod) : undefined;
   if ((inst.chown !== undefined && !owner) || (inst.chmod !== undefined && !(chmod && 'mode' in chmod))) return undefined;
+  const exclude = inst.exclude.length > 0 ? inst.exclude : undefined;
   const link = inst.link && inst.chmod === undefined && !o.onScratch;
   const bare = link || o.onScratch;
   const dest = resolveDest(o.cwd, inst.dest);
   const actions: string[] = [];
   const secondaries: number[] = [];
-  const inputs: (InputLink | 'context')[] = [];
-  const local: string[] = [];
+  // One input per distinct source state, in order of first use (client/llb addInput): the context's (or --from's)
+  // paths share one, a URL written twice is one (its two http sources are the same vertex), as is a heredoc twice.
+  const inputs: { key: string; link?: InputLink }[] = [];
+  const use = (key: string, link?: InputLink): number => {
+    if (!inputs.some((i) => i.key === key)) inputs.push({ key, ...(link ? { link } : {}) });
+    return inputs.findIndex((i) => i.key === key) + (bare ? 0 : 1);
+  };
+  const sources = pathSources(inst, local);
   for (const p of paths) {
     if (isUrl(p)) {
       const d = o.downloads?.get(p);
       const name = keyedFileName(p);
-      // The same URL twice would be one input (not measured).
-      if (!d || !d.st.isFile() || !name || name !== d.name || paths.indexOf(p) !== paths.lastIndexOf(p)) return undefined;
-      const action = sourceCopyAction(inst, name, o.cwd);
+      if (!d || !d.st.isFile() || !name || name !== d.name) return undefined;
+      const action = sourceCopyAction(inst, name, o.cwd, exclude);
       if (!action) return undefined;
       actions.push(goJson(action));
-      inputs.push({ content: contentRecord([await downloadChecksum({ abs: d.abs, size: d.st.size })]) });
-      secondaries.push(inputs.length - 1 + (bare ? 0 : 1));
+      secondaries.push(use(`url ${p}`, { content: contentRecord([await downloadChecksum({ abs: d.abs, size: d.st.size })]) }));
     } else {
-      // ADD's unpacking of a wildcard's matches is not measured.
-      if (inst.kind === 'add' && hasWildcard(p)) return undefined;
-      actions.push(copyActionJson({ src: normalizeSource(p), dest, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}), ...(inst.kind === 'add' ? { unpack: true } : {}) }));
-      local.push(p);
-      if (!inputs.includes('context')) inputs.push('context');
-      secondaries.push(inputs.indexOf('context') + (bare ? 0 : 1));
+      const s = sources[local.indexOf(p)]!;
+      actions.push(copyActionJson({ ...s, dest, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}), ...(inst.kind === 'add' ? { unpack: true } : {}), ...(exclude ? { excludePatterns: exclude } : {}) }));
+      secondaries.push(use('paths'));
     }
   }
   for (const s of inst.sources) {
     if (s.kind !== 'heredoc') continue;
     const name = heredocName(s.heredoc);
     if (!name) return undefined;
-    actions.push(copyActionJson({ src: `/${name}`, dest, heredoc: true, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}) }));
-    inputs.push({ content: heredocContent(s.heredoc) });
-    secondaries.push(inputs.length - 1 + (bare ? 0 : 1));
+    actions.push(copyActionJson({ src: `/${name}`, dest, heredoc: true, ...(owner ? { owner } : {}), ...(chmod ? { chmod } : {}), ...(exclude ? { excludePatterns: exclude } : {}) }));
+    secondaries.push(use(`heredoc ${name}\n${s.heredoc.content}`, { content: heredocContent(s.heredoc) }));
   }
   if (actions.length === 0) return undefined;
-  let context: string | undefined;
-  if (local.length > 0) {
+  let pathsLink: InputLink | undefined;
+  if (local.length > 0 && inst.from !== undefined) {
+    pathsLink = { from: { ...o.from!, selector: selectorDigest(sources.map((s) => s.src)) } };
+  } else if (local.length > 0) {
     if (o.contextDir === undefined) return undefined;
-    context = await localContent(o.contextDir, local, o.ignore);
-    if (!context) return undefined;
+    const content = await pathsContent(o.contextDir, inst, local, o.ignore);
+    if (!content) return undefined;
+    pathsLink = { content };
   }
-  const links = inputs.map((i) => (i === 'context' ? { content: context! } : i));
+  const links = inputs.map((i) => i.link ?? pathsLink!);
   const record = rootKey(fileOpDigest(actions, copyIndexes(secondaries, bare)), 0);
   if (link) return { record: MERGE_RECORD, onScratch: { record, inputs: links } };
   return { record, inputs: links, ...(o.onScratch ? { noParent: true as const } : {}) };

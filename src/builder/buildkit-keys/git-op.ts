@@ -8,10 +8,10 @@
  * the commit ID, with --keep-git-dir `<object>.git#<ref>` (the object the ref
  * points at: an annotated tag's own ID; the ref in full, refs/heads/… or
  * refs/tags/…, or the commit ID when the ref was one; with no ref the branch
- * the remote's HEAD points at, `refs/heads/<default>`), then `:<subdir>` as
- * written in the URL. The URL is not in it. With --link (no --chmod) the copy
- * is onto scratch and BuildKit's merge puts it on the state before. Not
- * named: a subdir kiln normalized (`sub/`, `./sub`), --chown by name on scratch.
+ * the remote's HEAD points at, `refs/heads/<default>`), then `:<subdir>`
+ * normalized (util/gitutil parseOpts: `sub/` and `./sub` are `sub`). The URL is not in it. With --link (no --chmod) the copy
+ * is onto scratch and BuildKit's merge puts it on the state before. Not named:
+ * --chown by name on scratch.
  */
 import type { CopyInstruction } from '../../dockerfile/index.js';
 import type { GitAdd } from '../git-add.js';
@@ -24,12 +24,9 @@ import type { BuildkitOp } from './step.js';
 
 /** The git source's cache key (source/git shaToCacheKey), or undefined when kiln cannot say it. */
 export function gitSourceKey(g: Pick<GitAdd, 'commit' | 'ref' | 'object' | 'source' | 'url'>, keepGitDir: boolean): string | undefined {
-  // The subdir as the URL's fragment writes it (`#ref:sub`): kiln's is normalized.
-  const hash = g.url.indexOf('#');
-  const colon = hash < 0 ? -1 : g.url.indexOf(':', hash);
-  const written = colon < 0 ? '' : g.url.slice(colon + 1);
-  if (written !== g.source.subdir) return undefined;
-  const subdir = written ? `:${written}` : '';
+  // The subdir normalized as BuildKit's gitutil parseOpts does (path.Join("/", sub) less the leading "/": `sub/`,
+  // `./sub` and `/sub` are `sub`), which is kiln's (git.ts).
+  const subdir = g.source.subdir ? `:${g.source.subdir}` : '';
   if (!keepGitDir) return g.commit + subdir;
   const ref = g.ref ?? (g.source.ref === g.commit ? g.commit : undefined);
   return ref ? `${g.object}.git#${ref}${subdir}` : undefined;

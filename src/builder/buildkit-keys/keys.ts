@@ -65,6 +65,20 @@ export function mkdirDigest(path: string, epoch?: number): string {
   return sha256(goJson({ Type: 'buildkit.file.v0', Actions: [Buffer.from(action).toString('base64')] }));
 }
 
+/** A chain name's parts: the record digest and the chain names of its inputs, each with its link's selector. */
+export interface ChainParts {
+  digest: string;
+  inputs: { chain: string; selector?: string }[];
+}
+
+/**
+ * The parts of the chain names kiln computed in this process, so a cache config is asked by the chain, not by an
+ * enumeration of its records' names (./chains.ts: each two-way link doubles them). Bounded: the oldest names go
+ * first (a build computes one a step; a lookup asks names of its own build).
+ */
+const PARTS = new Map<string, ChainParts>();
+const MAX_PARTS = 1 << 16;
+
 /**
  * kiln's name for a record *in its chain*: BuildKit's record digest says what
  * the op is, its links which input records it ran on. `inputs` are the chain
@@ -72,8 +86,16 @@ export function mkdirDigest(path: string, epoch?: number): string {
  */
 export function chainName(recordDigest: string, inputs: { chain: string; selector?: string }[]): string {
   if (inputs.length === 0) return recordDigest;
-  return sha256(JSON.stringify([recordDigest, inputs.map((i) => [i.chain, i.selector ?? ''])]));
+  const name = sha256(JSON.stringify([recordDigest, inputs.map((i) => [i.chain, i.selector ?? ''])]));
+  if (!PARTS.has(name)) {
+    if (PARTS.size >= MAX_PARTS) PARTS.delete(PARTS.keys().next().value!);
+    PARTS.set(name, { digest: recordDigest, inputs: inputs.map((i) => ({ chain: i.chain, ...(i.selector ? { selector: i.selector } : {}) })) });
+  }
+  return name;
 }
+
+/** What a chain name kiln computed is made of; undefined for a root record's name (its digest) or a name kiln did not compute. */
+export const chainParts = (name: string): ChainParts | undefined => PARTS.get(name);
 
 
 /**

@@ -18,7 +18,7 @@ import { urlFileName, type Downloaded } from '../remote.js';
 import { goJson } from './go-json.js';
 import { contentRecord, fileHeader, rootKey } from './keys.js';
 import { resolveDest } from './copy-chain.js';
-import { chownOf, copyIndexes, fileOpDigest, ownSources, parseChmodKey, type ChownJson } from './copy-action.js';
+import { chownOf, copyIndexes, fileOpDigest, parseChmodKey, type ChownJson } from './copy-action.js';
 import type { BuildkitOp } from './step.js';
 
 /** The file name BuildKit's frontend gives a URL's download (remote.ts urlFileName), when kiln names the step: plain characters. */
@@ -42,9 +42,9 @@ export async function downloadChecksum(d: { abs: string; size: number }): Promis
 /**
  * The copy action the frontend makes for a source it does not read from the context (an http download, a git
  * checkout): `{src, dest, owner?, mode, createDestPath, timestamp, modeStr?}`; a symbolic --chmod is `modeStr`
- * (mode 0, left out), none is mode -1. Undefined for a --chmod or --chown kiln cannot say.
+ * (mode 0, left out), none is mode -1; --exclude's patterns after the time. Undefined for a --chmod or --chown kiln cannot say.
  */
-export function sourceCopyAction(inst: CopyInstruction, src: string, cwd: string): object | undefined {
+export function sourceCopyAction(inst: CopyInstruction, src: string, cwd: string, exclude?: string[]): object | undefined {
   const chmod = inst.chmod !== undefined ? parseChmodKey(inst.chmod) : undefined;
   if (inst.chmod !== undefined && (!chmod || ('mode' in chmod && chmod.mode === 0))) return undefined;
   let owner: ChownJson | undefined;
@@ -53,15 +53,15 @@ export function sourceCopyAction(inst: CopyInstruction, src: string, cwd: string
     if (!owner) return undefined;
   }
   const mode = chmod === undefined ? -1 : 'mode' in chmod ? chmod.mode : 0;
-  return { src, dest: resolveDest(cwd, inst.dest), ...(owner ? { owner } : {}), ...(mode ? { mode } : {}), createDestPath: true, timestamp: -1, ...(chmod && 'modeStr' in chmod ? { modeStr: chmod.modeStr } : {}) };
+  return { src, dest: resolveDest(cwd, inst.dest), ...(owner ? { owner } : {}), ...(mode ? { mode } : {}), createDestPath: true, timestamp: -1, ...(exclude?.length ? { exclude_patterns: exclude } : {}), ...(chmod && 'modeStr' in chmod ? { modeStr: chmod.modeStr } : {}) };
 }
 
 /** ADD of one or more http(s) URLs (nothing else), each copied from its download, in the order written. */
 export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Downloaded>, cwd: string, onScratch: boolean): Promise<BuildkitOp | undefined> {
   if (inst.kind !== 'add' || inst.from !== undefined || inst.link || inst.parents || inst.exclude.length > 0 || inst.sources.length === 0) return undefined;
   const urls = inst.sources.map((x) => (x.kind === 'path' ? x.path : ''));
-  // The same URL twice is one input in BuildKit's op (not measured): not named.
-  if (new Set(urls).size !== urls.length) return undefined;
+  // A URL written twice is one input (its two http sources are one vertex: client/llb addInput), copied twice.
+  const distinct = [...new Set(urls)];
   const actions: object[] = [];
   const contents: string[] = [];
   for (const url of urls) {
@@ -71,9 +71,10 @@ export async function urlFileOp(inst: CopyInstruction, downloads: Map<string, Do
     const action = sourceCopyAction(inst, name, cwd);
     if (!action) return undefined;
     actions.push(action);
-    contents.push(contentRecord([await downloadChecksum({ abs: d.abs, size: d.st.size })]));
+    if (distinct.indexOf(url) === contents.length) contents.push(contentRecord([await downloadChecksum({ abs: d.abs, size: d.st.size })]));
   }
-  const record = rootKey(fileOpDigest(actions.map((a) => goJson(a)), copyIndexes(ownSources(actions.length, onScratch), onScratch)), 0);
+  const secondaries = urls.map((u) => distinct.indexOf(u) + (onScratch ? 0 : 1));
+  const record = rootKey(fileOpDigest(actions.map((a) => goJson(a)), copyIndexes(secondaries, onScratch)), 0);
   const links = contents.length === 1 ? { content: contents[0]! } : { inputs: contents.map((content) => ({ content })) };
   return { record, ...links, ...(onScratch ? { noParent: true as const } : {}) };
 }

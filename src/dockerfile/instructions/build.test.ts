@@ -61,6 +61,12 @@ test('COPY and ADD flags, heredoc sources', () => {
   if (a.kind !== 'add') return assert.fail();
   assert.equal(a.keepGitDir, true);
   assert.match(a.checksum ?? '', /^sha256:/);
+  // --checksum pins one remote source, as BuildKit's dispatchCopy requires (a heredoc beside it is allowed).
+  const sum = 'sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d';
+  assert.equal((one(`ADD --checksum=${sum} https://x/y.txt <<EOF /d/\nx\nEOF\n`) as { sources: unknown[] }).sources.length, 2);
+  fails(`ADD --checksum=${sum} f.txt <<EOF /d/\nx\nEOF\n`, /^Dockerfile:1:88: ADD --checksum requires an http\(s\) URL or a git repository: f.txt is a local path: `ADD/);
+  fails(`ADD --checksum=${sum} https://x/a https://x/b /d/`, /^Dockerfile:1: ADD --checksum needs exactly one source, an http\(s\) URL or a git repository: 2 are given: `ADD/);
+  fails(`FROM a\nADD --checksum=${sum} <<EOF /d/\nx\nEOF\n`, /^Dockerfile:2: ADD --checksum needs exactly one source, an http\(s\) URL or a git repository: 0 are given: `ADD/);
   fails('ADD --from=x a b', /unknown flag --from for ADD/);
   fails('COPY --parents=maybe a b', /expecting boolean value for flag --parents, not: maybe/);
   fails('COPY onlyone', /^Dockerfile:1: COPY requires at least two arguments, but only one was provided/);

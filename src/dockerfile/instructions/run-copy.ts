@@ -55,6 +55,7 @@ export function buildCopy(c: BuildContext): CopyInstruction {
   const checksum = f.string('checksum');
   // A digest (of a downloaded file), or the commit ID a git source's ref must name.
   if (checksum !== undefined && !dynamic(checksum) && !DIGEST.test(checksum) && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(checksum)) c.fail(`invalid --checksum=${checksum}: expected a digest like sha256:… (or a git commit ID)`);
+  if (checksum !== undefined) checksumSource(c, sources);
   const from = f.string('from');
   if (from === '') c.fail('--from needs a stage name, stage index or image reference');
   return {
@@ -71,4 +72,15 @@ export function buildCopy(c: BuildContext): CopyInstruction {
     checksum,
     keepGitDir: f.bool('keep-git-dir'),
   };
+}
+
+/**
+ * ADD --checksum pins one remote source (BuildKit's dispatchCopy): exactly one path beside any heredocs, an http(s) URL
+ * or a git repository (a path with a variable is checked once expanded, where the download or the ref is).
+ */
+function checksumSource(c: BuildContext, sources: CopySource[]): void {
+  const paths = sources.flatMap((s) => (s.kind === 'path' ? [s.path] : []));
+  if (paths.length !== 1) c.fail(`ADD --checksum needs exactly one source, an http(s) URL or a git repository: ${paths.length} ${paths.length === 1 ? 'is' : 'are'} given`, 'one ADD per pinned source');
+  const p = paths[0]!;
+  if (!p.includes('$') && !/^(https?|git|ssh):\/\//i.test(p) && !/^[\w.-]+@[\w.-]+:/.test(p)) c.fail(`ADD --checksum requires an http(s) URL or a git repository: ${p} is a local path`, 'drop --checksum for a file of the build context', undefined, p);
 }
