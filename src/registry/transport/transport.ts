@@ -132,19 +132,23 @@ export class Transport {
         throw this.failure(req, e);
       }
     }
+    // HEAD, POST, PUT, PATCH, DELETE: small answers, through undici's request API (fetch's web streams,
+    // abort signals and timing entries cost more CPU per request than a loopback registry takes to answer,
+    // and a push's HEAD → POST → PUT chain waits on each). A GET (a manifest after a 401) keeps fetch: its body is whole.
     const attempt = (): Promise<Response> =>
-      fetch(url, {
-        method: req.method,
-        headers,
-        body: req.body,
-        redirect: 'follow',
-        dispatcher: this.host.dispatcher(),
-      });
+      req.method === 'GET'
+        ? fetch(url, { method: req.method, headers, body: req.body, redirect: 'follow', dispatcher: this.host.dispatcher() })
+        : small(url, req.method, headers, req.body, this.host.dispatcher());
+    let res: Response;
     try {
-      return await withRetry(attempt, this.host.retry);
+      res = await withRetry(attempt, this.host.retry);
     } catch (e) {
       throw this.failure(req, e);
     }
+    // undici hands back the redirect it stopped following (fetch throws for it)
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+    if (req.method !== 'GET' && location) throw tooManyRedirects(this.endpointHost, this.where(req), new URL(location, url).href);
+    return res;
   }
 
   /**
@@ -163,7 +167,7 @@ export class Transport {
     for (let i = 1; ; i++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await undiciRequest(url, { method: 'GET', headers, dispatcher: this.host.dispatcher(), maxRedirections: 5 });
+        res = await undiciRequest(url, { method: 'GET', headers, dispatcher: this.host.dispatcher(), maxRedirections: MAX_REDIRECTS });
       } catch (e) {
         if (i >= this.attempts || !isRetryableError(netErrorCode(e))) throw this.failure(req, e);
         await sleep((this.host.retry.baseDelayMs ?? 100) * 3 ** (i - 1));
@@ -219,6 +223,14 @@ export class Transport {
  */
 async function streamed(url: string | URL, method: string, headers: Record<string, string>, body: Readable, dispatcher: Dispatcher): Promise<Response> {
   return asResponse(await undiciRequest(url, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher }));
+}
+
+/** Redirects a request() follows, as download() (fetch follows 20). */
+const MAX_REDIRECTS = 5;
+
+/** A request whose answer is small (none, or an error document), read whole as a fetch Response; a replayable body is re-sent on a redirect. */
+async function small(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, dispatcher: Dispatcher): Promise<Response> {
+  return asResponse(await undiciRequest(url, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher, maxRedirections: MAX_REDIRECTS }));
 }
 
 /** Error bodies are read up to this many bytes; the rest is dropped. */
