@@ -30,7 +30,7 @@ export async function ping(t: PingTarget): Promise<PingResult> {
     const origin = `${scheme}://${t.host}`;
     try {
       // undici's request API, not fetch: the ping is on every push's and pull's path to its first byte
-      const res = await request(`${origin}${t.prefix}/`, { headers: { 'user-agent': t.userAgent }, dispatcher: t.dispatcher });
+      const res = await request(`${origin}${t.prefix}/`, { headers: { 'user-agent': t.userAgent }, dispatcher: t.dispatcher, maxRedirections: 5 });
       // read to its end: the connection carries the requests that follow
       await readSmall(res.body);
       const status = res.statusCode;
