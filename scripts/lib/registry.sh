@@ -1,4 +1,5 @@
 # Sourced by benchmarks: start_registry DIR → prints 127.0.0.1:PORT; a docker-registry on loopback.
+# KILN_BENCH_REGISTRY_LOG=debug|info: the registry logs each request (JSON lines, nanosecond times) to DIR/log, for timelines.
 start_registry() {
   local dir=$1 port
   mkdir -p "$dir"
@@ -7,7 +8,7 @@ start_registry() {
 version: 0.1
 storage: { filesystem: { rootdirectory: $dir/data }, delete: { enabled: true } }
 http: { addr: 127.0.0.1:$port }
-log: { level: error }
+log: { level: ${KILN_BENCH_REGISTRY_LOG:-error}, formatter: json }
 EOC
   docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
   echo $! >"$dir/pid"

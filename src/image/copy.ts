@@ -2,7 +2,7 @@
  * The one walk that moves an image: index → manifest(s) → config and layers.
  * Pull (registry → store), push (store → registry), save (store → archive)
  * and load's completeness check walk the same tree; what differs is where documents are read from and what
- * is done with each blob. Blobs go in parallel (bounded, in order of start);
+ * is done with each blob. Blobs go in parallel (bounded, the biggest started first);
  * each document is handed on after everything it names, so a destination
  * never shows a manifest before its blobs.
  */
@@ -64,7 +64,11 @@ export async function walkImage(root: Fetched, opts: CopyOptions): Promise<{ ima
     } else {
       const m = parsed.manifest;
       opts.planned?.(m);
-      const moved = await mapLimit([m.config, ...m.layers], opts.parallel ?? PARALLEL, (b, i) => opts.blob(b, i === 0 ? 'config' : 'layer', d));
+      // The biggest blobs start first: the longest transfer is not left waiting behind small ones, and its
+      // requests (HEAD, POST, PUT; or its GET) go out ahead of theirs.
+      const blobs = [m.config, ...m.layers].map((b, i) => ({ b, kind: i === 0 ? ('config' as const) : ('layer' as const) }));
+      const bySize = [...blobs].sort((x, y) => y.b.size - x.b.size);
+      const moved = await mapLimit(bySize, opts.parallel ?? PARALLEL, ({ b, kind }) => opts.blob(b, kind, d));
       copied ||= moved.some(Boolean);
       images.push({ descriptor: d, manifest: m });
     }

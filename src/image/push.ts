@@ -47,6 +47,8 @@ export async function pushImage(stores: ImageStore, registry: RegistryClient, in
   const image = await resolveImage(stores.content, stores.refs, input, opts.platform);
   const progress = opts.progress ?? noProgress;
   const repo = registry.repository(ref.domain, ref.path, ['pull', 'push']);
+  // The ping goes out while the image is read from the store.
+  repo.prepare();
   // Other repositories on the same registry that hold this image: blobs can be mounted from them.
   const mountFrom = image.refs
     .map((r) => parseReference(r.name))

@@ -3,7 +3,8 @@
  * actions), sharing pings, TLS agents and tokens between them. Mirrors from
  * registries.yaml are used transparently for pulls.
  */
-import { fetch } from 'undici';
+import { request } from 'undici';
+import { readAnswer } from './transport/answer.js';
 import { kilnVersion } from '../version.js';
 import { DockerConfigCredentials } from './credentials.js';
 import { defaultEndpoint, pingSchemes, resolveEndpoints, type Endpoint } from './endpoints.js';
@@ -122,14 +123,11 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       }
       let res;
       try {
-        res = await fetch(`${p.origin}${ep.prefix}/`, { headers: { 'user-agent': userAgent, authorization: basicHeader(auth) }, dispatcher: host.dispatcher() });
+        res = await readAnswer(await request(`${p.origin}${ep.prefix}/`, { headers: { 'user-agent': userAgent, authorization: basicHeader(auth) }, dispatcher: host.dispatcher(), maxRedirections: 5 }));
       } catch (e) {
         throw connectionError(ep.host, e, { where: `GET ${ep.prefix}/`, timeouts: host.timeouts });
       }
-      if (res.status === 200) {
-        await res.body?.cancel().catch(() => undefined);
-        return;
-      }
+      if (res.status === 200) return;
       throw await responseError(res, { what: `login to ${domain} as ${auth.username ?? ''}`, domain, hadCredentials: true });
     },
 

@@ -1,6 +1,6 @@
 /**
  * One connection carries a session's requests one after another: the ping's
- * answer is read to its end (transport/discard.ts), not cancelled, so the
+ * answer is read to its end (transport/ping.ts), not cancelled, so the
  * next request does not open a new connection (a new TLS handshake on a
  * remote registry); uploads and downloads reuse theirs. A real docker-registry behind a TCP proxy
  * on loopback that counts the connections carrying plain HTTP (the ping's

@@ -44,6 +44,13 @@ export class MirroredRepository implements Repository {
     throw last; // not reached: the last endpoint returns or throws
   }
 
+  prepare(): void {
+    this.all().then(
+      (all) => all[0]?.prepare(),
+      () => undefined, // the first request reports it
+    );
+  }
+
   getManifest(reference: string): Promise<{ descriptor: Descriptor; bytes: Buffer }> {
     return this.first((r) => r.getManifest(reference));
   }

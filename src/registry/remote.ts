@@ -1,6 +1,6 @@
 /** A Repository on one endpoint (the registry itself or one mirror). */
 import type { Readable } from 'node:stream';
-import type { Headers, Response } from 'undici';
+import type { Answer, AnswerHeaders } from './transport/answer.js';
 import { dataLoss, invalidArgument, unavailable } from '../errors.js';
 import { manifestAccept } from '../oci/mediatypes.js';
 import type { Descriptor } from '../oci/types.js';
@@ -49,7 +49,7 @@ export class EndpointRepository implements Repository {
     return `${this.name}${isDigest(reference) ? '@' : ':'}${reference}`;
   }
 
-  private async fail(res: Response, message?: string): Promise<never> {
+  private async fail(res: Answer, message?: string): Promise<never> {
     throw await responseError(res, this.ctx(res.status === 404 ? message : undefined));
   }
 
@@ -57,9 +57,13 @@ export class EndpointRepository implements Repository {
     return `/${this.endpoint.path}/manifests/${reference}`;
   }
 
+  prepare(): void {
+    this.transport.prepare();
+  }
+
   async getManifest(reference: string): Promise<{ descriptor: Descriptor; bytes: Buffer }> {
     const req: TransportRequest = { method: 'GET', path: this.manifestPath(reference), headers: { accept: manifestAccept } };
-    let got: { headers: Headers; bytes: Buffer } | undefined;
+    let got: { headers: AnswerHeaders; bytes: Buffer } | undefined;
     for (let i = 1; !got; i++) {
       const res = await this.transport.download(req);
       if (res.status !== 200) {
@@ -107,7 +111,7 @@ export class EndpointRepository implements Repository {
   }
 
   /** A tag's Docker-Content-Digest must name the bytes sent (containerd refuses otherwise). */
-  private checkDigestHeader(reference: string, headers: Headers, bytes: Buffer): void {
+  private checkDigestHeader(reference: string, headers: AnswerHeaders, bytes: Buffer): void {
     const said = headers.get('docker-content-digest')?.trim();
     if (!said) return;
     let got: string | undefined;
@@ -144,7 +148,6 @@ export class EndpointRepository implements Repository {
     }
     const res = await this.transport.request({ method: 'PUT', path: this.manifestPath(reference), headers: { 'content-type': mediaType }, body: bytes });
     if (res.status !== 201 && res.status !== 200 && res.status !== 202) return this.fail(res);
-    await res.body?.cancel().catch(() => undefined);
     return digest;
   }
 
@@ -184,15 +187,13 @@ export class EndpointRepository implements Repository {
       query: { mount: digest, from: fromPath },
       extraScopes: [`repository:${fromPath}:pull`],
     });
-    await res.body?.cancel().catch(() => undefined);
     if (res.status === 201) return true;
     if (res.status !== 202) return this.fail(res);
     // the registry opened an upload instead of mounting: close it again
     const location = res.headers.get('location');
     if (location) {
       const url = new URL(location, await this.transport.url(`/${this.endpoint.path}/blobs/uploads/`));
-      const del = await this.transport.request({ method: 'DELETE', path: url.href });
-      await del.body?.cancel().catch(() => undefined);
+      await this.transport.request({ method: 'DELETE', path: url.href });
     }
     return false;
   }
@@ -225,7 +226,7 @@ async function readSmall(body: Readable, readMs: number, max: number): Promise<B
 }
 
 /** The manifest's media type: the Content-Type, or the document's own mediaType when the header is generic. */
-function manifestMediaType(headers: Headers, bytes: Buffer): string {
+function manifestMediaType(headers: AnswerHeaders, bytes: Buffer): string {
   const header = headers.get('content-type')?.split(';')[0].trim();
   if (header && header !== 'application/json' && header !== 'text/plain' && header !== 'application/octet-stream') return header;
   try {

@@ -14,6 +14,11 @@ export interface Repository {
   readonly domain: string;
   /** The repository path (`library/alpine`). */
   readonly path: string;
+  /**
+   * Starts what the first request needs (the endpoints, the registry's ping: its scheme and auth
+   * challenge) without waiting for it, so a caller's own work overlaps it; a failure is the first request's to report.
+   */
+  prepare(): void;
   /** GET a manifest or index by tag or digest; the digest is verified when asked by digest. */
   getManifest(reference: string): Promise<{ descriptor: Descriptor; bytes: Buffer }>;
   /** HEAD a manifest; undefined when the registry does not have it. */

@@ -5,7 +5,7 @@
  * failed attempt reopens the source and starts a new session (bounded).
  */
 import { Readable, Transform } from 'node:stream';
-import type { Response } from 'undici';
+import type { Answer } from './transport/answer.js';
 import { dataLoss, invalidArgument, isKilnError } from '../errors.js';
 import { Digester, digestAlgorithm } from './digest.js';
 import { isRetryableError, netErrorCode } from './transport/neterror.js';
@@ -24,24 +24,23 @@ export interface UploadOptions {
   /** `127.0.0.1:5000/foo`, for messages */
   name: string;
   /** throws the registry's error for a response */
-  fail(res: Response): Promise<never>;
+  fail(res: Answer): Promise<never>;
 }
 
 /** Marks an attempt failure worth another attempt. */
 class Retryable extends Error {
-  constructor(readonly response: Response) {
+  constructor(readonly response: Answer) {
     super('retryable upload failure');
   }
 }
 
-async function location(o: UploadOptions, res: Response, base: URL): Promise<string> {
+async function location(o: UploadOptions, res: Answer, base: URL): Promise<string> {
   const loc = res.headers.get('location');
-  await res.body?.cancel().catch(() => undefined);
   if (!loc) throw invalidArgument(`pushing ${o.name}: the registry opened an upload without a Location`, { hint: 'the registry is not spec compliant' });
   return new URL(loc, base).href;
 }
 
-async function expect(o: UploadOptions, res: Response, ok: number[]): Promise<void> {
+async function expect(o: UploadOptions, res: Answer, ok: number[]): Promise<void> {
   if (ok.includes(res.status)) return;
   if (isRetryableStatus(res.status)) throw new Retryable(res);
   await o.fail(res);
@@ -88,7 +87,6 @@ async function monolithic(o: UploadOptions, src: Readable): Promise<void> {
   // wrong local bytes are DATA_LOSS, whatever the registry answered (DIGEST_INVALID or, oddly, 201)
   if (consumed) checkDigest(o, d);
   await expect(o, res, [201]);
-  await res.body?.cancel().catch(() => undefined);
 }
 
 /** Yields buffers of exactly `size` bytes (the last one shorter). */
@@ -135,7 +133,6 @@ async function chunked(o: UploadOptions, src: Readable, chunkSize: number): Prom
   checkDigest(o, d);
   const res = await o.transport.request({ method: 'PUT', path: loc, query: { digest: o.blob.digest }, headers: { 'content-length': '0' } });
   await expect(o, res, [201]);
-  await res.body?.cancel().catch(() => undefined);
 }
 
 export async function uploadBlob(o: UploadOptions): Promise<void> {
@@ -153,7 +150,6 @@ export async function uploadBlob(o: UploadOptions): Promise<void> {
         if (e instanceof Retryable) await o.fail(e.response);
         throw e;
       }
-      if (e instanceof Retryable) await e.response.body?.cancel().catch(() => undefined);
       await sleep(o.baseDelayMs * 3 ** (attempt - 1));
     } finally {
       src.destroy();

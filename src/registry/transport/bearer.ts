@@ -4,7 +4,8 @@
  * OAuth2 refresh-token POST for identity tokens. Tokens are cached per
  * realm, service, user and scope set until shortly before they expire.
  */
-import { fetch, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { readAnswer, type Answer } from './answer.js';
 import { unauthenticated, unavailable } from '../../errors.js';
 import { basicHeader, type AuthConfig } from './auth.js';
 import { connectionError } from './neterror.js';
@@ -66,25 +67,28 @@ export class TokenCache {
   }
 }
 
+/** A token answer bigger than this is cut (and then not JSON): no token service sends one. */
+const TOKEN_MAX_BYTES = 1 << 20;
+
 async function fetchToken(r: TokenRequest): Promise<Cached> {
   const url = new URL(r.realm);
   if (r.service) url.searchParams.set('service', r.service);
   const headers: Record<string, string> = { 'user-agent': r.userAgent };
-  let res;
+  let res: Answer;
   try {
     if (r.auth?.identitytoken) {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: r.auth.identitytoken, client_id: 'kiln' });
       if (r.service) form.set('service', r.service);
       if (r.scopes.length) form.set('scope', r.scopes.join(' '));
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      res = await fetch(url, { method: 'POST', headers, body: form.toString(), dispatcher: r.dispatcher });
+      res = await readAnswer(await request(url, { method: 'POST', headers, body: form.toString(), dispatcher: r.dispatcher, maxRedirections: 5 }), TOKEN_MAX_BYTES);
     } else {
       for (const s of r.scopes) url.searchParams.append('scope', s);
       if (r.auth?.username) {
         url.searchParams.set('account', r.auth.username);
         headers.authorization = basicHeader(r.auth);
       }
-      res = await fetch(url, { headers, dispatcher: r.dispatcher });
+      res = await readAnswer(await request(url, { headers, dispatcher: r.dispatcher, maxRedirections: 5 }), TOKEN_MAX_BYTES);
     }
   } catch (e) {
     throw connectionError(url.host, e);

@@ -2,7 +2,7 @@
  * Registry error bodies (`{errors:[{code,message,detail}]}`) kept and turned
  * into one kiln error line: `pulling HOST/REPO: unauthorized: authentication required`.
  */
-import type { Response } from 'undici';
+import type { Answer } from './answer.js';
 import { KilnError, type ErrorCode } from '../../errors.js';
 
 export interface RegistryErrorEntry {
@@ -70,7 +70,7 @@ export interface ErrorContext {
 }
 
 /** Reads the response body (small) and builds the error. */
-export async function responseError(res: Response, ctx: ErrorContext): Promise<RegistryError> {
+export async function responseError(res: Answer, ctx: ErrorContext): Promise<RegistryError> {
   const text = await res.text().catch(() => '');
   const errors = parseErrorBody(text);
   // HEAD answers carry no body: say what the status means

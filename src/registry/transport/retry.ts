@@ -1,5 +1,5 @@
 /** Bounded retry with exponential backoff for 5xx/429 answers, dropped connections and stalls. */
-import type { Response } from 'undici';
+import type { Answer } from './answer.js';
 import { isRetryableError, netErrorCode } from './neterror.js';
 
 export interface RetryOptions {
@@ -19,11 +19,11 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * Calls `attempt` until it gives a non-retryable response or throws a
  * non-retryable error, at most `attempts` times; the last outcome is returned or thrown.
  */
-export async function withRetry(attempt: () => Promise<Response>, opts: RetryOptions = {}): Promise<Response> {
+export async function withRetry(attempt: () => Promise<Answer>, opts: RetryOptions = {}): Promise<Answer> {
   const attempts = Math.max(1, opts.attempts ?? 4);
   const base = opts.baseDelayMs ?? 100;
   for (let i = 1; ; i++) {
-    let res: Response;
+    let res: Answer;
     try {
       res = await attempt();
     } catch (e) {
@@ -32,7 +32,6 @@ export async function withRetry(attempt: () => Promise<Response>, opts: RetryOpt
       continue;
     }
     if (i >= attempts || !isRetryableStatus(res.status)) return res;
-    await res.body?.cancel().catch(() => undefined);
     await sleep(base * 3 ** (i - 1));
   }
 }

@@ -4,7 +4,8 @@
  * the scopes, retries 5xx and dropped connections, and re-authorizes once
  * when the registry asks for a scope it did not get.
  */
-import { fetch, request as undiciRequest, Headers, Response, type Dispatcher } from 'undici';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import { Answer, AnswerHeaders, readAnswer } from './answer.js';
 import { Readable } from 'node:stream';
 import type { KilnError } from '../../errors.js';
 import { basicHeader, hasSecret, type AuthConfig } from './auth.js';
@@ -43,12 +44,12 @@ export interface TransportRequest {
   extraScopes?: string[];
 }
 
-/** A blob download: its status, headers and body; `response` when the answer came through fetch (errors keep their body there). */
+/** A blob download: its status, headers and body; `response` for any other answer than 200/206 (errors keep their body there). */
 export interface Download {
   status: number;
-  headers: Headers;
+  headers: AnswerHeaders;
   body: Readable;
-  response?: Response;
+  response?: Answer;
 }
 
 export class Transport {
@@ -85,6 +86,11 @@ export class Transport {
     return connectionError(this.endpointHost, e, { where: this.where(req), timeouts: this.host.timeouts, attempts: retried ? this.attempts : 1 });
   }
 
+  /** Pings the registry now (cached by the client); a failure is left to the first request to report. */
+  prepare(): void {
+    this.host.ping().catch(() => undefined);
+  }
+
   /** True once a request carried credentials (to tell "log in" from "wrong password"). */
   get hadCredentials(): boolean {
     return this.sentCredentials;
@@ -119,7 +125,7 @@ export class Transport {
     return undefined;
   }
 
-  private async send(req: TransportRequest, extra: string[]): Promise<Response> {
+  private async send(req: TransportRequest, extra: string[]): Promise<Answer> {
     const p = await this.host.ping();
     const url = await this.url(req.path, req.query);
     const headers: Record<string, string> = { 'user-agent': this.host.userAgent, ...req.headers };
@@ -127,53 +133,75 @@ export class Transport {
     if (authz) headers.authorization = authz;
     if (req.stream) {
       try {
-        return await streamed(url, req.method, headers, req.stream, this.host.dispatcher());
+        return await readAnswer(await undiciRequest(url, { method: req.method, headers, body: req.stream, dispatcher: this.host.dispatcher() }));
       } catch (e) {
         throw this.failure(req, e);
       }
     }
-    const attempt = (): Promise<Response> =>
-      fetch(url, {
-        method: req.method,
-        headers,
-        body: req.body,
-        redirect: 'follow',
-        dispatcher: this.host.dispatcher(),
-      });
+    // A replayable body (a manifest) is sent again on a redirect and on a retry.
+    const attempt = async (): Promise<Answer> =>
+      readAnswer(await undiciRequest(url, { method: req.method, headers, body: req.body, dispatcher: this.host.dispatcher(), maxRedirections: MAX_REDIRECTS }));
+    let res: Answer;
     try {
-      return await withRetry(attempt, this.host.retry);
+      res = await withRetry(attempt, this.host.retry);
     } catch (e) {
       throw this.failure(req, e);
     }
+    // undici hands back the redirect it stopped following
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+    if (location) throw tooManyRedirects(this.endpointHost, this.where(req), new URL(location, url).href);
+    return res;
+  }
+
+  /** After a 401: the scopes to ask a fresh Bearer token for (the challenge's added), or undefined when asking again cannot help. */
+  private async reauthorize(challenge: string | null, extra: string[]): Promise<string[] | undefined> {
+    const p = await this.host.ping();
+    const c = pickChallenge(challenge);
+    if (p.challenge?.scheme !== 'bearer' || c?.scheme !== 'bearer') return undefined;
+    const auth = await this.host.credentials();
+    this.host.tokens.invalidate(this.tokenRequest(p, auth, extra));
+    const wanted = c.params.scope ? c.params.scope.split(' ').filter((s) => !this.scopes.includes(s) && !extra.includes(s)) : [];
+    return [...extra, ...wanted];
   }
 
   /**
    * A GET of blob (or manifest) data as a Node stream, through undici's
-   * stream API without web-stream copies. Dropped connections, stalls and
+   * request API without web-stream copies. Dropped connections, stalls and
    * 5xx answers are tried again (bounded); a redirect undici stopped
-   * following is a loop; a 401 is asked again through request(), which
-   * re-authorizes; other answers come back with their (small) error body.
+   * following is a loop; a 401 re-authorizes once (a Bearer registry that
+   * wants another scope or a fresher token); other answers come back with their (small) error body.
    */
   async download(req: TransportRequest): Promise<Download> {
     const p = await this.host.ping();
     const url = await this.url(req.path, req.query);
     const headers: Record<string, string> = { 'user-agent': this.host.userAgent, ...req.headers };
-    const authz = await this.authorization(p, req.extraScopes ?? []);
+    let extra = req.extraScopes ?? [];
+    const authz = await this.authorization(p, extra);
     if (authz) headers.authorization = authz;
+    let reauthorized = false;
     for (let i = 1; ; i++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await undiciRequest(url, { method: 'GET', headers, dispatcher: this.host.dispatcher(), maxRedirections: 5 });
+        res = await undiciRequest(url, { method: 'GET', headers, dispatcher: this.host.dispatcher(), maxRedirections: MAX_REDIRECTS });
       } catch (e) {
         if (i >= this.attempts || !isRetryableError(netErrorCode(e))) throw this.failure(req, e);
         await sleep((this.host.retry.baseDelayMs ?? 100) * 3 ** (i - 1));
         continue;
       }
       const status = res.statusCode;
-      if (status === 200 || status === 206) return { status, headers: toHeaders(res.headers), body: res.body };
-      if (status === 401) {
-        res.body.resume();
-        break; // request() re-authorizes
+      if (status === 200 || status === 206) return { status, headers: new AnswerHeaders(res.headers), body: res.body };
+      if (status === 401 && !reauthorized) {
+        const challenge = new AnswerHeaders(res.headers).get('www-authenticate');
+        const more = await this.reauthorize(challenge, extra);
+        if (more) {
+          res.body.resume();
+          reauthorized = true;
+          extra = more;
+          const again = await this.authorization(p, extra);
+          if (again) headers.authorization = again;
+          i--; // not a failed attempt
+          continue;
+        }
       }
       if (status >= 300 && status < 400 && res.headers.location) {
         // undici hands back the redirect it stopped following
@@ -187,65 +215,21 @@ export class Transport {
         await sleep((this.host.retry.baseDelayMs ?? 100) * 3 ** (i - 1));
         continue;
       }
-      const response = await asResponse(res);
+      const response = await readAnswer(res);
       return { status, headers: response.headers, body: Readable.from([]), response };
     }
-    const res = await this.request(req);
-    const body = res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>) : Readable.from([]);
-    return { status: res.status, headers: res.headers, body, response: res };
   }
 
   /** Sends the request; answers whatever status the registry gives (callers map errors). */
-  async request(req: TransportRequest): Promise<Response> {
+  async request(req: TransportRequest): Promise<Answer> {
     const extra = req.extraScopes ?? [];
     const res = await this.send(req, extra);
     if (res.status !== 401 || req.stream) return res;
     // a Bearer registry that wants more (or a fresher token): ask once more
-    const p = await this.host.ping();
-    const c = pickChallenge(res.headers.get('www-authenticate'));
-    if (p.challenge?.scheme !== 'bearer' || c?.scheme !== 'bearer') return res;
-    const auth = await this.host.credentials();
-    this.host.tokens.invalidate(this.tokenRequest(p, auth, extra));
-    const wanted = c.params.scope ? c.params.scope.split(' ').filter((s) => !this.scopes.includes(s) && !extra.includes(s)) : [];
-    await res.body?.cancel().catch(() => undefined);
-    return this.send(req, [...extra, ...wanted]);
+    const more = await this.reauthorize(res.headers.get('www-authenticate'), extra);
+    return more ? this.send(req, more) : res;
   }
 }
 
-/**
- * A request with a layer-sized body, sent with undici's stream API: the Node
- * stream goes to the socket as it is (fetch would copy every chunk through a
- * web stream). The small answer is handed back as a fetch Response.
- */
-async function streamed(url: string | URL, method: string, headers: Record<string, string>, body: Readable, dispatcher: Dispatcher): Promise<Response> {
-  return asResponse(await undiciRequest(url, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher }));
-}
-
-/** Error bodies are read up to this many bytes; the rest is dropped. */
-const MAX_ANSWER_BYTES = 64 * 1024;
-
-/** A small answer of undici's request() as a fetch Response (its body read, at most MAX_ANSWER_BYTES). */
-async function asResponse(res: Dispatcher.ResponseData): Promise<Response> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const c of res.body) {
-    parts.push(c as Buffer);
-    size += (c as Buffer).length;
-    if (size >= MAX_ANSWER_BYTES) {
-      res.body.destroy();
-      break;
-    }
-  }
-  const bytes = Buffer.concat(parts).subarray(0, MAX_ANSWER_BYTES);
-  const noBody = res.statusCode === 204 || res.statusCode === 304 || res.statusCode < 200;
-  return new Response(noBody ? null : bytes, { status: res.statusCode, headers: toHeaders(res.headers) });
-}
-
-function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
-  const h = new Headers();
-  for (const [k, v] of Object.entries(raw)) {
-    if (Array.isArray(v)) for (const one of v) h.append(k, one);
-    else if (v !== undefined) h.set(k, v);
-  }
-  return h;
-}
+/** Redirects undici follows for kiln (fetch would follow 20). */
+const MAX_REDIRECTS = 5;
