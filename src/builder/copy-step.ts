@@ -173,7 +173,7 @@ async function copyFrom(
     const owner = inst.chown === undefined ? undefined : await resolveChown(rootfs, inst.chown);
     const guard = mounted.guard ? { guard: mounted.guard } : {};
     const defer = deferred && mounted.kind === 'overlay' && !mounted.guard ? { deferred } : {};
-    await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add', parents: inst.parents, ...guard, ...defer });
+    await copyInto(rootfs, { root, resetOwners, matches, heredocs, dest, destIsDir: dest.endsWith('/'), owner, chmod, extract: inst.kind === 'add' && inst.unpack !== false, extractDownloads: inst.unpack === true, parents: inst.parents, ...guard, ...defer });
   }, { deferred, dirXattrsOnly: inst.kind === 'copy' }); // a COPY makes new files without xattrs; ADD may extract some
 }
 

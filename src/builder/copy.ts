@@ -58,8 +58,10 @@ export interface CopyRequest {
   destIsDir: boolean;
   owner?: Owner;
   chmod?: ChmodFn;
-  /** ADD: extract local tar archives. */
+  /** ADD: extract local tar archives (not with --unpack=false). */
   extract: boolean;
+  /** ADD --unpack: extract tar archives downloaded from URLs too. */
+  extractDownloads?: boolean;
   /** COPY --parents: keep each source's path (relative to its root) under the destination. */
   parents?: boolean;
   /** An in-place root's kept paths (`kiln executor`): kiln's own files are never written (refused), mounts are left alone (skipped). */
@@ -192,7 +194,7 @@ export async function copyInto(rootfs: string, req: CopyRequest): Promise<void> 
         await place(path.join(destDir(relComps.slice(0, -1)), relComps[relComps.length - 1] ?? path.basename(m.abs)), m.abs, m.st);
         continue;
       }
-      if (req.extract && !m.download && (await isArchive(m.abs))) {
+      if ((m.download ? req.extractDownloads : req.extract) && (await isArchive(m.abs))) {
         await jobs.drain();
         await extractArchive(m.abs, destDir(), req.guard);
         continue;

@@ -13,7 +13,7 @@ export interface TestFileServer {
 
 export const LAST_MODIFIED = 'Wed, 21 Oct 2015 07:28:00 GMT';
 
-export async function startFileServer(files: Record<string, string>, redirects: Record<string, string> = {}): Promise<TestFileServer> {
+export async function startFileServer(files: Record<string, string | Buffer>, redirects: Record<string, string> = {}): Promise<TestFileServer> {
   const server = createServer((req, res) => {
     const to = redirects[req.url ?? ''];
     if (to !== undefined) {

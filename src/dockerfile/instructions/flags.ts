@@ -8,6 +8,8 @@ export type FlagSpec = Record<string, FlagKind>;
 export interface Flags {
   string(name: string): string | undefined;
   bool(name: string): boolean;
+  /** A bool flag's value as written, undefined when absent (`--unpack`: its default depends on the source). */
+  optionalBool(name: string): boolean | undefined;
   strings(name: string): string[];
 }
 
@@ -56,6 +58,7 @@ export function parseFlags(instruction: string, raw: string[], spec: FlagSpec): 
   return {
     string: (n) => strings.get(n),
     bool: (n) => bools.get(n) ?? false,
+    optionalBool: (n) => bools.get(n),
     strings: (n) => lists.get(n) ?? [],
   };
 }

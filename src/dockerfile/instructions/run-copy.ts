@@ -37,7 +37,7 @@ export function buildCopy(c: BuildContext): CopyInstruction {
   const isAdd = c.node.name === 'add';
   const f = c.flags(
     isAdd
-      ? { chown: 'string', chmod: 'string', link: 'bool', exclude: 'strings', checksum: 'string', 'keep-git-dir': 'bool' }
+      ? { chown: 'string', chmod: 'string', link: 'bool', exclude: 'strings', checksum: 'string', 'keep-git-dir': 'bool', unpack: 'bool' }
       : { from: 'string', chown: 'string', chmod: 'string', link: 'bool', parents: 'bool', exclude: 'strings' },
   );
   const args = c.node.args;
@@ -57,6 +57,7 @@ export function buildCopy(c: BuildContext): CopyInstruction {
   if (checksum !== undefined && !dynamic(checksum) && !DIGEST.test(checksum) && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(checksum)) c.fail(`invalid --checksum=${checksum}: expected a digest like sha256:… (or a git commit ID)`);
   if (checksum !== undefined) checksumSource(c, sources);
   const from = f.string('from');
+  const unpack = f.optionalBool('unpack');
   if (from === '') c.fail('--from needs a stage name, stage index or image reference');
   return {
     kind: isAdd ? 'add' : 'copy',
@@ -71,6 +72,7 @@ export function buildCopy(c: BuildContext): CopyInstruction {
     exclude: f.strings('exclude'),
     checksum,
     keepGitDir: f.bool('keep-git-dir'),
+    ...(unpack !== undefined ? { unpack } : {}),
   };
 }
 

@@ -85,6 +85,11 @@ export interface CopyInstruction extends Base<'copy' | 'add'> {
   checksum?: string;
   /** ADD --keep-git-dir. */
   keepGitDir: boolean;
+  /**
+   * ADD --unpack: true unpacks archives downloaded from URLs too, false unpacks none (local archives included);
+   * absent, local archives are unpacked and downloads are not.
+   */
+  unpack?: boolean;
 }
 
 export interface EnvInstruction extends Base<'env'> {
