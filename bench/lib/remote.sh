@@ -5,6 +5,7 @@
 #                       on a free loopback port (TCP + mutual TLS) as $agent_pid.
 #   rb ARGS…            kiln build ARGS… $ctx through the agent (client root and cache in the work dir)
 #   lb ARGS…            the same build with the local engine
+#   rbb ARGS…           with KILN_BASE=PATH (another kiln, e.g. main's): the remote build through its own agent
 #   timed CMD…          wall seconds of CMD; cputime CMD… its CPU seconds (user + sys, with children);
 #   cpu PID             the CPU seconds PID (and its waited-for children) used so far
 #   med / mn X…         median / minimum of numbers
@@ -42,7 +43,8 @@ remote_setup() {
   aroot=$work/agent-root
   lroot=$work/local-root
   agent_pid=
-  trap '[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+  base_pid=
+  trap 'for p in $agent_pid $base_pid; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"' EXIT
   kiln_opts "" --root "$aroot" import "$cache/busybox-rootfs.tar" "$base" >/dev/null
   kiln_opts "" --root "$lroot" import "$cache/busybox-rootfs.tar" "$base" >/dev/null
   . bench/lib/build-context.sh
@@ -56,6 +58,19 @@ remote_setup() {
   for _ in $(seq 600); do grep -qs '^ready' "$work/agent.log" && break; sleep 0.1; done
   grep -qs '^ready' "$work/agent.log" || { cat "$work/agent.log"; exit 1; }
   export XDG_CACHE_HOME=$work/client-cache
+  # KILN_BASE=PATH: another packaged kiln (e.g. main's) measured beside this one: its own agent (its own
+  # root, certificates and port), its own client root.
+  if [ -n "${KILN_BASE:-}" ]; then
+    broot=$work/agent-root-base
+    "$KILN_BASE" --root "$broot" import "$cache/busybox-rootfs.tar" "$base" >/dev/null
+    bport=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+    ( exec "$KILN_BASE" --root "$broot" agent --listen "tcp://127.0.0.1:$bport" >"$work/agent-base.log" 2>&1 ) &
+    base_pid=$!
+    for _ in $(seq 600); do grep -qs '^ready' "$work/agent-base.log" && break; sleep 0.1; done
+    grep -qs '^ready' "$work/agent-base.log" || { cat "$work/agent-base.log"; exit 1; }
+  fi
 }
 rb() { KILN_HOST=tcp://127.0.0.1:$port KILN_CERT_PATH=$aroot/agent/tls kiln_opts "${CLIENT_NODE_OPTS:-}" --root "$work/client-root" build -q --build-arg "BASE=$base" -t bench/app:1 "$@" "$ctx"; }
+# The same remote build with KILN_BASE's client and agent.
+rbb() { KILN_HOST=tcp://127.0.0.1:$bport KILN_CERT_PATH=$broot/agent/tls "$KILN_BASE" --root "$work/client-root-base" build -q --build-arg "BASE=$base" -t bench/app:1 "$@" "$ctx"; }
 lb() { kiln_opts "" --root "$lroot" build -q --build-arg "BASE=$base" -t bench/app:1 "$@" "$ctx"; }
