@@ -1,12 +1,11 @@
 /** The ContentStore of an OCI image layout: `blobs/sha256/<hex>`, written only through verified ingests. */
-import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isErrno, notFound } from '../errors.js';
 import { blobPath } from './digest.js';
 import { ifExists, writing } from '../util/fsutil.js';
-import { FileIngestWriter } from './ingest.js';
+import { anonymousKey, FileIngestWriter } from './ingest.js';
 import type { Lease, Leases } from './lease.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from './store.js';
 
@@ -70,7 +69,7 @@ export class LayoutContentStore implements ContentStore {
    * to the end and verified, so a caller's stream is always consumed.
    */
   async ingest(source: Readable | AsyncIterable<Uint8Array>, expected?: Expected): Promise<BlobInfo> {
-    const w = await this.writer(`anonymous-${process.pid}-${randomBytes(8).toString('hex')}`);
+    const w = await this.writer(anonymousKey());
     try {
       await w.write(source);
     } catch (e) {

@@ -3,9 +3,12 @@
  * commit verifies digest and size, fsyncs and renames into `blobs/sha256/`.
  * `ingest/<key-hash>.lock` (owner pid) keeps one writer per key and tells GC
  * the data is in use; after a crash the next writer takes the stale lock over
- * and resumes from the bytes already on disk.
+ * and resumes from the bytes already on disk. An anonymous ingest (a whole
+ * stream under a fresh key: nobody resumes it) keeps its files as temps of its
+ * process (`ingest/anonymous.data.tmp-<pid>-<hex>`): once that process is gone,
+ * the next command that writes to the store removes them (./temps.ts).
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,7 +24,17 @@ import type { BlobInfo, Expected, IngestWriter } from './store.js';
 /** File name stem of an ingest key (keys may hold any characters). */
 export const ingestStem = (key: string): string => createHash('sha256').update(key).digest('hex');
 
+const ANONYMOUS = /^anonymous-(\d+-[0-9a-f]{8})$/;
+
+/** A fresh key of this process for an ingest nobody resumes. */
+export const anonymousKey = (): string => `anonymous-${process.pid}-${randomBytes(4).toString('hex')}`;
+
 export const ingestPaths = (root: string, key: string): { data: string; lock: string } => {
+  const anonymous = ANONYMOUS.exec(key);
+  if (anonymous) {
+    const dir = join(root, 'ingest');
+    return { data: join(dir, `anonymous.data.tmp-${anonymous[1]}`), lock: join(dir, `anonymous.lock.tmp-${anonymous[1]}`) };
+  }
   const stem = join(root, 'ingest', ingestStem(key));
   return { data: `${stem}.data`, lock: `${stem}.lock` };
 };

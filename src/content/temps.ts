@@ -5,10 +5,10 @@ import { isErrno } from '../errors.js';
 import { tempOwner } from '../util/fsutil.js';
 import { isAlive } from '../util/process.js';
 
-/** Temp files (`*.tmp-<pid>-<rand>`) left in the root or blobs dir by processes that died. */
+/** Temp files (`*.tmp-<pid>-<rand>`) left in the root, blobs, leases or ingest dir (anonymous ingests) by processes that died. */
 export async function deadTemps(root: string): Promise<string[]> {
   const out: string[] = [];
-  for (const dir of [root, join(root, 'blobs', 'sha256'), join(root, 'leases')]) {
+  for (const dir of [root, join(root, 'blobs', 'sha256'), join(root, 'leases'), join(root, 'ingest')]) {
     for (const name of await readdir(dir).catch((e) => (isErrno(e, 'ENOENT') ? [] : Promise.reject(e)))) {
       const pid = tempOwner(name);
       if (pid !== undefined && !isAlive(String(pid))) out.push(join(dir, name));
