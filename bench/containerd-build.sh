@@ -8,7 +8,9 @@
 #            with the CRI label; nothing unpacked twice
 #   today    buildah bud, buildah push to a local registry, ctr image pull
 # Cold builds (--no-cache) each run; medians of $RUNS runs; ratio today/kiln.
-# kiln is the packaged dist/kiln (packaged again when older than its sources: bench/lib/kiln-exe.sh).
+# kiln is the packaged dist/kiln (packaged again when older than its sources: bench/lib/kiln-exe.sh),
+# or KILN_EXE=PATH. PEER_EXE=PATH: the other side is that kiln (e.g. main's dist/kiln copied), same
+# command, own --root, instead of buildah: a before/after pair in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/registry.sh
@@ -39,14 +41,18 @@ for _ in $(seq 200); do [ -s "$work/ctd.addr" ] && break; sleep 0.1; done
 sock=$(cat "$work/ctd.addr")
 r=$(start_registry "$work/reg")
 # kiln as users run it: the one executable (npm run package, which setup.sh runs), else the module tree.
-. bench/lib/kiln-exe.sh; kiln_exe
+if [ -n "${KILN_EXE:-}" ]; then KILN=("$KILN_EXE"); else . bench/lib/kiln-exe.sh; kiln_exe; fi
 K=("${KILN[@]}" --backend containerd --address "$sock" --root "$work/kiln")
+peer=${PEER_EXE:-}
+P=("$peer" --backend containerd --address "$sock" --root "$work/peer")
 
 # The base on every side: in containerd (kiln import), in buildah (from kiln's layout), in the registry.
 "${KILN[@]}" --root "$work/src" import "$cache/debian-rootfs.tar" "$base" >/dev/null
 "${K[@]}" import "$cache/debian-rootfs.tar" "$base" >/dev/null
-"${B[@]}" pull -q "oci:$work/src:$base" >/dev/null
-"${B[@]}" tag "$("${B[@]}" images -q | head -1)" "$base"
+if [ -z "$peer" ]; then
+  "${B[@]}" pull -q "oci:$work/src:$base" >/dev/null
+  "${B[@]}" tag "$("${B[@]}" images -q | head -1)" "$base"
+fi
 ctx=$work/ctx
 gen "$ctx" "$files"
 
@@ -57,6 +63,10 @@ kiln_build() {
 }
 today_build() {
   t0=$(now)
+  if [ -n "$peer" ]; then
+    "${P[@]}" build -q --no-cache --build-arg "BASE=$base" -t "bench/peer:$1" "$ctx" >/dev/null
+    t1=$(now); echo "$t1 - $t0" | bc >>"$work/t-today"; return
+  fi
   "${B[@]}" bud -q --runtime /usr/sbin/runc --isolation chroot --layers --no-cache --pull-never --format docker \
     --build-arg "BASE=$base" -t "$r/bench/today:$1" "$ctx" >/dev/null
   "${B[@]}" push -q --tls-verify=false "$r/bench/today:$1" >/dev/null
@@ -72,5 +82,10 @@ listed=$(ctr -a "$sock" -n k8s.io images ls -q)
 case $listed in *bench/kiln:1*) ;; *) echo "kiln's image is not in containerd" >&2; exit 1 ;; esac
 
 echo "into containerd: 3 RUN + 3 COPY over $files files on debootstrap; cold; $runs interleaved runs; load (1/5/15 min) before $load0, after $(load_line)"
+if [ -n "$peer" ]; then
+  echo "kiln build --backend containerd: ${KILN[*]} $(stat_line "$work/t-kiln")   $peer $(stat_line "$work/t-today")"
+  echo "peer / kiln: $(ratio_line "$work/t-today" "$work/t-kiln" | sed 's/^ratio //')"
+  exit 0
+fi
 echo "kiln build --backend containerd $(stat_line "$work/t-kiln")   buildah bud + push + ctr pull $(stat_line "$work/t-today")"
 echo "today / kiln: $(ratio_line "$work/t-today" "$work/t-kiln" | sed 's/^ratio //') (kiln this many times faster; aim >= 3x)"

@@ -107,9 +107,13 @@ export function startAhead(s: BuildSession): void {
   }
 }
 
-/** `final`: no later step reads this step's root (the final stage's last layer step): a COPY's files then go only into its layer. */
+/**
+ * `final`: no later step reads this step's root (the final stage's last layer step): a COPY's files then go only
+ * into its layer. A snapshotter that keeps every layer's root (containerd's) defers every COPY's files the same
+ * way, and they are written to the root while the diff reads them (session.ts).
+ */
 export async function doCopy(s: BuildSession, prev: ImageState, inst: CopyInstruction, src: CopySources, final = false): Promise<CommittedLayer | undefined> {
-  const deferred = final && inst.kind === 'copy' ? new DeferredFiles() : undefined;
+  const deferred = inst.kind === 'copy' && (final || s.deps.snapshotter.keepsEveryLayer === true) ? new DeferredFiles() : undefined;
   if (src.git) {
     const scratch = await s.stepScratch();
     try {

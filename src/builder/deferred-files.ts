@@ -10,10 +10,14 @@
  * files): a later build or run that needs the chain unpacks it from the layer.
  * A path placed again (a second source for it) is materialized first, so the
  * copy's overwrite rules see the real file.
+ * A snapshotter that keeps every layer's root (containerd's) needs the files
+ * on the disk too: they are written by `writeAll` while the diff reads them
+ * from their sources, instead of before it (the copy and the diff overlap).
  */
-import { chmodSync, copyFileSync, lchownSync, utimesSync, type Stats } from 'node:fs';
+import { chmodSync, copyFileSync, lchownSync, lstatSync, utimesSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { ExtraFiles } from '../layer/diff.js';
+import { FileJobs } from './file-jobs.js';
 
 interface Deferred {
   abs: string;
@@ -48,6 +52,31 @@ export class DeferredFiles {
     if (f.owner) lchownSync(target, f.owner.uid, f.owner.gid);
     if (f.mode !== undefined) chmodSync(target, f.mode);
     utimesSync(target, f.st.atime, f.st.mtime);
+  }
+
+  /** The directories (relative to `rootfs`) the deferred files go into, as they are on the disk now (in `upper`). */
+  dirStats(rootfs: string, upper: string): Map<string, Stats> {
+    const out = new Map<string, Stats>();
+    for (const target of this.files.keys()) {
+      const dir = path.relative(rootfs, path.dirname(target));
+      if (!out.has(dir)) out.set(dir, lstatSync(path.join(upper, dir)));
+    }
+    return out;
+  }
+
+  /**
+   * Writes every deferred file now (as FileJobs would have during the copy), then gives the directories in
+   * `dirs` (relative to `rootfs`, from dirStats) back the times those writes changed. Waits for every write even
+   * when one fails, then throws the first failure.
+   */
+  async writeAll(rootfs: string, dirs: Map<string, Stats>): Promise<void> {
+    const jobs = new FileJobs();
+    try {
+      for (const [target, f] of this.files) await jobs.add(target, f.abs, f.owner, f.mode, f.st);
+    } finally {
+      await jobs.drain();
+    }
+    for (const [dir, st] of dirs) utimesSync(path.join(rootfs, dir), st.atime, st.mtime);
   }
 
   /**

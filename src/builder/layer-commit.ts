@@ -1,6 +1,6 @@
 /** A directory (an overlay upper dir, or a staged tree), or an in-place root's changes → a layer blob in the store (uncompressed unless a codec is asked for). */
 import { compressLayer, layerMediaType, type Codec } from '../layer/compress.js';
-import { readdirSync } from 'node:fs';
+import { readdirSync, type Stats } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { diffDirectory, type ExtraFiles } from '../layer/diff.js';
@@ -16,9 +16,10 @@ export interface CommittedLayer {
 }
 
 /** `dirXattrsOnly`: the step wrote only new files, without extended attributes (a COPY; layer/diff.ts). */
-export async function commitLayer(content: ContentStore, dir: string, opts: { codec: Codec; sourceDateEpoch?: number; overlay?: boolean; extra?: ExtraFiles; dirXattrsOnly?: boolean }): Promise<CommittedLayer> {
+export async function commitLayer(content: ContentStore, dir: string, opts: { codec: Codec; sourceDateEpoch?: number; overlay?: boolean; extra?: ExtraFiles; dirStats?: Map<string, Stats>; dirXattrsOnly?: boolean }): Promise<CommittedLayer> {
   const extra = opts.extra ? { extra: opts.extra } : {};
-  return ingestTar(content, diffDirectory(dir, { sourceDateEpoch: opts.sourceDateEpoch, overlay: opts.overlay ?? true, ...extra, ...(opts.dirXattrsOnly ? { dirXattrsOnly: true } : {}) }), opts.codec);
+  const dirStats = opts.dirStats ? { dirStats: opts.dirStats } : {};
+  return ingestTar(content, diffDirectory(dir, { sourceDateEpoch: opts.sourceDateEpoch, overlay: opts.overlay ?? true, ...extra, ...dirStats, ...(opts.dirXattrsOnly ? { dirXattrsOnly: true } : {}) }), opts.codec);
 }
 
 /**
@@ -32,7 +33,7 @@ export async function commitMounted(
   snap: LayeredSnapshotter,
   key: string,
   mounted: Mounted,
-  opts: { codec: Codec; sourceDateEpoch?: number; always?: boolean; extra?: ExtraFiles; dirXattrsOnly?: boolean },
+  opts: { codec: Codec; sourceDateEpoch?: number; always?: boolean; extra?: ExtraFiles; dirStats?: Map<string, Stats>; dirXattrsOnly?: boolean },
 ): Promise<CommittedLayer | undefined> {
   if (mounted.kind === 'in-place' && snap.changes) {
     const changes = await snap.changes(key);

@@ -162,7 +162,8 @@ export class BuildSession {
    */
   /**
    * `deferred`: files the step's layer has but its root does not (the last COPY's, ./deferred-files.ts): then no
-   * snapshot is kept. `dirXattrsOnly`: fn writes only new files, without extended attributes (COPY, WORKDIR).
+   * snapshot is kept, unless the snapshotter keeps every layer (then they are written while the diff runs).
+   * `dirXattrsOnly`: fn writes only new files, without extended attributes (COPY, WORKDIR).
    */
   async withOverlay(
     state: ImageState,
@@ -180,17 +181,34 @@ export class BuildSession {
       }
       await fn(mounted.rootfs, mounted);
       const extra = deferred && deferred.size > 0 ? { extra: deferred.extra(mounted.rootfs) } : undefined;
-      // The diff reads the upper dir only: the root is unmounted (its sync) meanwhile.
-      const layer = await whileDetaching(this.deps.snapshotter, key, mounted, () =>
-        commitMounted(this.deps.content, this.deps.snapshotter, key, mounted, { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch, ...extra, ...(opts.dirXattrsOnly ? { dirXattrsOnly: true } : {}) }),
-      );
-      if (!layer || extra) return layer;
+      const commitOpts = { codec: this.runDeps.codec, sourceDateEpoch: this.opts.sourceDateEpoch, ...extra, ...(opts.dirXattrsOnly ? { dirXattrsOnly: true } : {}) };
+      // A root kept as the layer's snapshot (keepsEveryLayer) gets the deferred files too, written while the diff reads them from their sources.
+      const writeToo = extra !== undefined && this.deps.snapshotter.keepsEveryLayer === true && mounted.upper !== undefined;
+      const layer = writeToo
+        ? await this.diffWhileWriting(key, mounted, deferred!, commitOpts)
+        : // The diff reads the upper dir only: the root is unmounted (its sync) meanwhile.
+          await whileDetaching(this.deps.snapshotter, key, mounted, () => commitMounted(this.deps.content, this.deps.snapshotter, key, mounted, commitOpts));
+      if (!layer || (extra && !writeToo)) return layer;
       await this.deps.snapshotter.commit(key, chainIds([...state.config.rootfs.diff_ids, layer.diffId]).pop()!);
       committed = true;
       return layer;
     } finally {
       if (!committed) await this.deps.snapshotter.remove(key);
     }
+  }
+
+  /**
+   * The layer of a root whose deferred files the diff reads from their sources while they are written to the
+   * disk (then the root is detached); the directories they go into keep, and the diff takes, the stats they had.
+   */
+  private async diffWhileWriting(key: string, mounted: Mounted, deferred: DeferredFiles, opts: Parameters<typeof commitMounted>[4]): Promise<CommittedLayer | undefined> {
+    const snap = this.deps.snapshotter;
+    const dirStats = deferred.dirStats(mounted.rootfs, mounted.upper!);
+    const written = deferred.writeAll(mounted.rootfs, dirStats).then(() => snap.detach?.(key).catch(() => undefined));
+    const [diffed, wrote] = await Promise.allSettled([commitMounted(this.deps.content, snap, key, mounted, { ...opts, dirStats }), written]);
+    if (wrote.status === 'rejected') throw wrote.reason;
+    if (diffed.status === 'rejected') throw diffed.reason;
+    return diffed.value;
   }
 }
 

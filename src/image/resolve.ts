@@ -70,7 +70,32 @@ export async function resolveImage(content: ContentStore, refs: RefStore, input:
   return localImage(content, found.image.manifestDescriptor, found.image.refs, input, platform);
 }
 
+/**
+ * A plain name (not an ID prefix, not name@digest) whose record exists: only that image's manifest is read (a
+ * node's containerd holds hundreds of images, each one a content read when all are listed), with every name
+ * the records give it. Undefined when the name has no record, or its record names no stored image.
+ */
+async function findByName(content: ContentStore, refs: RefStore, input: string): Promise<LocalImage | undefined> {
+  if (hexPrefix.test(input) || input.includes('@')) return undefined;
+  let name: string;
+  try {
+    name = formatReference(parseNormalizedNamed(input));
+  } catch {
+    return undefined; // findImage says what is wrong with it
+  }
+  const d = await refs.get(name);
+  if (!d) return undefined;
+  try {
+    return await localImage(content, d, (await refs.list()).filter((r) => r.descriptor.digest === d.digest), name);
+  } catch (e) {
+    if (isKilnError(e, 'NOT_FOUND')) return undefined;
+    throw e;
+  }
+}
+
 async function findImage(content: ContentStore, refs: RefStore, input: string): Promise<{ image: LocalImage }> {
+  const named = await findByName(content, refs, input);
+  if (named) return { image: named };
   const images = await listLocalImages(content, refs);
   if (hexPrefix.test(input)) {
     const prefix = input.startsWith('sha256:') ? input : `sha256:${input}`;

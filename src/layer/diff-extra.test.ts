@@ -61,3 +61,25 @@ test('an extra file whose source is not the size its stats say fails, naming the
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a name both on the disk and among the extra files is written once, from the extra; dirStats stand for the disk stats of directories', async () => {
+  const dir = await tmp();
+  try {
+    const upper = path.join(dir, 'upper');
+    mkdirSync(path.join(upper, 'app'), { recursive: true });
+    // Being written meanwhile (builder/deferred-files.ts writeAll): half there, and the directory's time changed.
+    writeFileSync(path.join(upper, 'app', 'a.txt'), 'fro');
+    const src = path.join(dir, 'src.txt');
+    writeFileSync(src, 'from the source\n');
+    const extra: ExtraFiles = new Map([['app', new Map([['a.txt', { source: src, st: lstatSync(src) }]])]]);
+    const appSt = lstatSync(path.join(upper, 'app'));
+    const was = Object.assign(Object.create(Object.getPrototypeOf(appSt) as object), appSt, { mtimeMs: Date.UTC(2001, 1, 3, 4, 5, 6), mtime: new Date(Date.UTC(2001, 1, 3, 4, 5, 6)) }) as typeof appSt;
+    const tarFile = path.join(dir, 'layer.tar');
+    await pipeline(diffDirectory(upper, { overlay: false, extra, dirStats: new Map([['app', was]]) }), createWriteStream(tarFile));
+    const listing = execFileSync('tar', ['--numeric-owner', '--full-time', '-tvf', tarFile], { env: { ...process.env, TZ: 'UTC' } }).toString().trim().split('\n').map((l) => l.replace(/ +/g, ' '));
+    assert.deepEqual(listing, ['drwxr-xr-x 0/0 0 2001-02-03 04:05:06 app/', `-rw-r--r-- 0/0 16 ${listing[1]!.split(' ').slice(3, 5).join(' ')} app/a.txt`]);
+    assert.equal(execFileSync('tar', ['-xOf', tarFile, 'app/a.txt']).toString(), 'from the source\n');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -27,8 +27,14 @@ export interface DiffOptions {
   xattrs?: boolean;
   /** Paths (relative, `etc/hosts`) left out of the layer. */
   exclude?: (rel: string) => boolean;
-  /** Regular files not on the disk, written as if they were (builder/deferred-files.ts): directory (relative, '' for the top) → name → stats and the file to read. */
+  /**
+   * Regular files not on the disk, written as if they were (builder/deferred-files.ts): directory (relative, '' for
+   * the top) → name → stats and the file to read. A name also found on the disk is taken from here (the file may
+   * be being written there meanwhile).
+   */
   extra?: ExtraFiles;
+  /** Stats of directories (relative) taken from here, not the disk (their times may change meanwhile: files written into them). */
+  dirStats?: Map<string, Stats>;
   /**
    * Only directories can carry extended attributes: every other entry is new and was written without any (a
    * COPY's files: copyFile copies none; directories may be copied up with their lower's), so only theirs are read.
@@ -201,11 +207,13 @@ async function* diffChunks(dir: string, opts: DiffOptions): AsyncGenerator<Buffe
     const children: { name: string; st: Stats; sortKey: string; source?: string }[] = [];
     // Metadata and small files are read synchronously: from the page cache that
     // is several times faster than a thread-pool round trip per call.
+    const extra = opts.extra?.get(rel);
     for (const name of readdirSync(path.join(dir, rel))) {
-      const st = lstatSync(path.join(dir, rel, name));
+      if (extra?.has(name)) continue;
+      const st = (opts.dirStats?.get(rel === '' ? name : `${rel}/${name}`)) ?? lstatSync(path.join(dir, rel, name));
       children.push({ name, st, sortKey: overlay && isWhiteoutDevice(st) ? `${WHITEOUT_PREFIX}${name}` : name });
     }
-    for (const [name, { source, st }] of opts.extra?.get(rel) ?? []) children.push({ name, st, sortKey: name, source });
+    for (const [name, { source, st }] of extra ?? []) children.push({ name, st, sortKey: name, source });
     children.sort((a, b) => byBytes(a.sortKey, b.sortKey)); // by the name written to the tar
     for (const { name, st, source } of children) {
       const r = rel === '' ? name : `${rel}/${name}`;

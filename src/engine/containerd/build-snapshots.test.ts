@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chainIds } from '../../oci/config.js';
@@ -194,4 +194,44 @@ test('a build killed mid-RUN: the next build clears its mount, active snapshot a
   assert.ok(!(await ctd.ctr(['images', 'ls', '-q'])).includes('snap/slow'));
   const out = await ctd.ctr(['run', '--rm', 'docker.io/snap/next:1', `kiln-snap-next-${process.pid}`], { timeoutMs: 60_000 });
   assert.equal(out, 'after\n');
+});
+
+/** `mode uid/gid mtime(s) size path` of a layer's entries (`ctr content get` | tar), sizes of directories as 0. */
+async function layerEntries(digest: string): Promise<string[]> {
+  const tar = await promisify(execFile)('sh', ['-c', `${CTR_BIN} -a ${ctd.address} -n k8s.io content get ${digest} | TZ=UTC tar --numeric-owner --full-time -tvf -`]);
+  return tar.stdout.trim().split('\n').map((l) => {
+    const [mode, owner, size, day, time, ...name] = l.trim().split(/\s+/);
+    return `${mode} ${owner} ${Date.parse(`${day}T${time}Z`) / 1000} ${mode!.startsWith('d') ? 0 : size} /${name.join(' ').replace(/\/$/, '')}`;
+  });
+}
+
+test('every COPY snapshot holds its layer: files written while the layer was diffed, same owners, modes and directory times', async () => {
+  const ctx = context('tree', 'FROM base/busybox:1\nCOPY --chown=12:34 tree/ /app/\nRUN cat /app/sub/deeper/b.txt > /read\nCOPY tree/ /last/\n');
+  const files: Record<string, [string, number]> = { 'a.txt': ['a\n', 0o644], 'sub/private': ['p\n', 0o600], 'sub/deeper/b.txt': ['b\n', 0o755], 'sub/deeper/c.txt': ['c\n', 0o640] };
+  for (const [f, [text, mode]] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(ctx, 'tree', f)), { recursive: true });
+    writeFileSync(path.join(ctx, 'tree', f), text, { mode });
+  }
+  const old = new Date('2001-02-03T04:05:06Z');
+  for (const d of ['', 'sub', 'sub/deeper', 'a.txt', 'sub/private', 'sub/deeper/b.txt', 'sub/deeper/c.txt']) utimesSync(path.join(ctx, 'tree', d), old, old);
+  const r = await onCtd(['build', '-q', '-t', 'snap/tree:1', ctx]);
+  assert.equal(r.code, 0, r.stderr);
+
+  const [info] = JSON.parse((await onCtd(['inspect', 'snap/tree:1'])).stdout) as [{ Manifest: { Digest: string } }];
+  const manifest = JSON.parse(await ctd.ctr(['content', 'get', info.Manifest.Digest])) as { layers: { digest: string }[] };
+  const inLayers = [...(await layerEntries(manifest.layers[1]!.digest)), ...(await layerEntries(manifest.layers[3]!.digest))].filter((e) => / \/(app|last)\//.test(e));
+  assert.equal(inLayers.length, 2 * 6, inLayers.join('\n'));
+  const stat = `find /app/ /last/ -mindepth 1 | sort | xargs stat -c '%A %u/%g %Y %s %F %n'; cat /read`;
+  const out = await ctd.ctr(['run', '--rm', 'docker.io/snap/tree:1', `kiln-tree-${process.pid}`, 'sh', '-c', stat], { timeoutMs: 60_000 });
+  const lines = out.trim().split('\n');
+  assert.equal(lines.pop(), 'b');
+  const onDisk = lines.map((l) => {
+    const [mode, owner, mtime, size, kind, ...name] = l.split(' ');
+    const dir = kind === 'directory';
+    return `${mode} ${owner} ${mtime} ${dir ? 0 : size} ${name.slice(dir ? 0 : 1).join(' ')}`.replace(/ regular file /, ' ').replace(/ (empty|file) /, ' ');
+  });
+  assert.deepEqual(onDisk.sort(), inLayers.sort());
+  assert.ok(inLayers.includes(`drwxr-xr-x 12/34 ${old.getTime() / 1000} 0 /app/sub/deeper`), inLayers.join('\n'));
+  assert.ok(inLayers.includes(`-rw-r----- 0/0 ${old.getTime() / 1000} 2 /last/sub/deeper/c.txt`), inLayers.join('\n'));
+  await assertNothingHeld();
 });

@@ -54,13 +54,33 @@ function overlayData(options: string[]): { data: string; cwd?: string } {
   return { data: short.join(','), cwd };
 }
 
-/** Mounts containerd's description of a snapshot at `target` (an existing directory). */
-export async function mountAll(mounts: SnapshotMount[], target: string): Promise<void> {
+/** Did this kernel take overlayfs's `volatile` option (undefined: not tried yet)? */
+let volatileWorks: boolean | undefined;
+
+/** An overlay mount; `volatile` (writable roots only) tried first when asked and the kernel has not refused it before. */
+async function mountOverlay(m: SnapshotMount, target: string, volatile: boolean): Promise<void> {
+  const mount = (options: string[]) => {
+    const { data, cwd } = overlayData(options);
+    return run('mount', ['-t', 'overlay', 'overlay', '-o', data, target], cwd ? { cwd } : {});
+  };
+  if (volatile && volatileWorks !== false && m.options.some((o) => o.startsWith('upperdir='))) {
+    volatileWorks = await mount([...m.options, 'volatile']).then(() => true, () => false);
+    if (volatileWorks) return;
+  }
+  await mount(m.options);
+}
+
+/**
+ * Mounts containerd's description of a snapshot at `target` (an existing directory). `volatile` (a build step's
+ * root: its layer blob is what must last) mounts a writable overlay with overlayfs's `volatile` option (Linux
+ * 5.10+): the unmount does not sync the upper filesystem, so a committed step's upper dir is as durable as a layer
+ * the diff service unpacks (written, not synced); a kernel that refuses it gets the plain mount.
+ */
+export async function mountAll(mounts: SnapshotMount[], target: string, opts: { volatile?: boolean } = {}): Promise<void> {
   for (const m of mounts) {
     try {
       if (m.type === 'overlay') {
-        const { data, cwd } = overlayData(m.options);
-        await run('mount', ['-t', 'overlay', 'overlay', '-o', data, target], cwd ? { cwd } : {});
+        await mountOverlay(m, target, opts.volatile === true);
       } else if (m.type === 'bind') {
         await run('mount', ['-o', m.options.join(','), m.source, target]);
       } else {

@@ -7,7 +7,9 @@
  *    a missing one is unpacked through the diff service (./unpack.ts);
  *  - prepare / view: Prepare or View on the chain, the mounts containerd
  *    returns mounted on this host (kiln runs as root beside containerd);
- *  - commit: unmount, then Commit(name = chain ID) with the label
+ *  - detach: the root unmounted while its upper dir is diffed (step roots are
+ *    mounted `volatile`: no sync of the upper filesystem at the unmount);
+ *  - commit: unmount (unless detached), then Commit(name = chain ID) with the label
  *    containerd's own unpacker writes (`containerd.io/snapshot.ref`): the
  *    step's upper dir, already diffed into the layer blob, is the snapshot.
  * Everything is made under the build's lease (containerd adds what Prepare,
@@ -28,6 +30,14 @@ export function containerdSnapshotter(ctx: UnpackContext, mountsDir: string): La
   const snapshotter = ctx.snapshotter;
   /** Chains known to exist and held by this build's lease. */
   const held = new Set<string>();
+  /** Roots unmounted ahead of their commit (detach), whose upper dir is being diffed. */
+  const detached = new Map<string, Promise<void>>();
+  /** Unmounts the root of `key` once: a detached one is not unmounted again. */
+  const unmountRoot = (key: string) => {
+    const d = detached.get(key);
+    detached.delete(key);
+    return d ? d.catch(() => unmount(records.rootfs(key))) : unmount(records.rootfs(key));
+  };
   const call = (method: string, req: Message, what: string) => ctx.conn.unary('snapshots', method, { snapshotter, ...req }, what);
 
   async function removeSnapshot(key: string): Promise<void> {
@@ -58,7 +68,7 @@ export function containerdSnapshotter(ctx: UnpackContext, mountsDir: string): La
       const res = await call(method, { key, parent, labels: {} }, `snapshot ${key}`);
       made = true;
       const mounts = toMounts(res.mounts as Message[]);
-      await mountAll(mounts, rootfs);
+      await mountAll(mounts, rootfs, { volatile: method === 'Prepare' });
       const upper = method === 'Prepare' ? upperOf(mounts) : undefined;
       return { rootfs, kind: 'overlay', ...(upper ? { upper } : {}) };
     } catch (e) {
@@ -91,8 +101,14 @@ export function containerdSnapshotter(ctx: UnpackContext, mountsDir: string): La
     prepare: (key, chain) => mountSnapshot('Prepare', key, chain),
     view: (key, chain) => mountSnapshot('View', key, chain),
 
+    detach(key) {
+      const d = unmount(records.rootfs(key));
+      detached.set(key, d);
+      return d;
+    },
+
     async commit(key, chainId) {
-      await unmount(records.rootfs(key));
+      await unmountRoot(key);
       try {
         await call('Commit', { name: chainId, key, labels: { [SNAPSHOT_REF]: chainId } }, `snapshot ${chainId}`);
       } catch (e) {
@@ -107,7 +123,7 @@ export function containerdSnapshotter(ctx: UnpackContext, mountsDir: string): La
     },
 
     async remove(key) {
-      await unmount(records.rootfs(key));
+      await unmountRoot(key);
       await removeSnapshot(key);
       await records.release(key);
     },

@@ -123,17 +123,21 @@ export async function publishImage(ctx: UnpackContext, target: Descriptor): Prom
     }
   }
   const { descriptor, manifest } = await platformManifest(ctx, target);
-  await labelManifest(ctx, descriptor, manifest);
+  const [, configBytes] = await Promise.all([labelManifest(ctx, descriptor, manifest), ctx.content.readBytes(manifest.config.digest)]);
 
-  const config = parseConfig(await ctx.content.readBytes(manifest.config.digest));
+  const config = parseConfig(configBytes);
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.layers.length) {
     throw dataLoss(`image ${descriptor.digest}: ${manifest.layers.length} layers but ${diffIds.length} diff IDs in its config`);
   }
   const chain = chainIds(diffIds);
+  // Every layer's snapshot looked up at once (a build has committed them all: no round trip waits for another);
+  // the missing ones unpacked bottom first, each on its parent; then every blob labelled with its diff ID.
+  const present = await Promise.all(chain.map((c) => snapshotExists(ctx, c)));
   for (const [i, layer] of manifest.layers.entries()) {
-    await unpackLayer(ctx, layer, diffIds[i]!, chain[i]!, i > 0 ? chain[i - 1] : undefined);
+    if (!present[i]) await applyLayer(ctx, layer, diffIds[i]!, chain[i]!, i > 0 ? chain[i - 1] : undefined);
   }
+  await Promise.all(manifest.layers.map((l, i) => ctx.content.setLabels(l.digest, { 'containerd.io/uncompressed': diffIds[i]! })));
   if (chain.length > 0) await ctx.content.setLabels(manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${ctx.snapshotter}`]: chain[chain.length - 1]! });
   return manifest.config.digest;
 }
