@@ -327,41 +327,6 @@ test('ADD of a URL with --checksum, COPY --exclude and --parents (with a pivot),
   }
 });
 
-test('ADD --unpack: a downloaded archive unpacked with --unpack, kept without; --unpack=false keeps a local one; a bad value at Dockerfile:N', async () => {
-  const { startFileServer } = await import('../testing/file-server.js');
-  const dir = path.join(fx.tmp, 'unpack-src');
-  execFileSync('sh', ['-c', `mkdir -p ${dir}/t && echo intar > ${dir}/t/f && tar -czf ${dir}/a.tgz -C ${dir}/t f`]);
-  const tgz = readFileSync(path.join(dir, 'a.tgz'));
-  const server = await startFileServer({ '/a.tgz': tgz });
-  try {
-    const ctx = fx.context({
-      Dockerfile: [
-        'FROM busybox',
-        `ADD --unpack ${server.url}/a.tgz /url-unpacked/`,
-        `ADD ${server.url}/a.tgz /url-kept/`,
-        'ADD --unpack=false local.tgz /local-kept/',
-        'ADD local.tgz /local-unpacked/',
-        '',
-      ].join('\n'),
-    });
-    writeFileSync(path.join(ctx, 'local.tgz'), tgz);
-    const out = path.join(fx.tmp, 'out-unpack');
-    await fx.buildOk(['-q', '-o', `type=local,dest=${out}`, ctx]);
-    assert.equal(readFileSync(path.join(out, 'url-unpacked/f'), 'utf8'), 'intar\n');
-    assert.deepEqual(readdirSync(path.join(out, 'url-kept')), ['a.tgz']);
-    assert.ok(readFileSync(path.join(out, 'url-kept/a.tgz')).equals(tgz));
-    assert.ok(readFileSync(path.join(out, 'local-kept/local.tgz')).equals(tgz));
-    assert.equal(readFileSync(path.join(out, 'local-unpacked/f'), 'utf8'), 'intar\n');
-    const bad = await fx.build(['-q', fx.context({ Dockerfile: 'FROM busybox\nADD --unpack=maybe local.tgz /x/\n' })]);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /^kiln: Dockerfile:2:5: expecting boolean value for flag --unpack, not: maybe/);
-    const onCopy = await fx.build(['-q', fx.context({ Dockerfile: 'FROM busybox\nCOPY --unpack local.tgz /x/\n' })]);
-    assert.match(onCopy.stderr, /^kiln: Dockerfile:2:6: unknown flag --unpack for COPY/);
-  } finally {
-    await server.stop();
-  }
-});
-
 test('independent stages run in parallel; a failing stage cancels its siblings and leaves nothing behind', async () => {
   const ok = fx.context({
     Dockerfile: 'FROM busybox AS a\nRUN sleep 1 && echo a > /a\nFROM busybox AS b\nRUN sleep 1 && echo b > /b\nFROM busybox\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n',

@@ -8,7 +8,7 @@
  * process (`ingest/anonymous.data.tmp-<pid>-<hex>`): once that process is gone,
  * the next command that writes to the store removes them (./temps.ts).
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import { failedPrecondition, unavailable } from '../errors.js';
 import { verificationFailed } from './verification.js';
 import { blobPath, checkDigest } from './digest.js';
-import { fsyncDir, ifExists, unlinkQuiet, writing } from '../util/fsutil.js';
+import { fsyncDir, ifExists, tempOwner, tempPath, unlinkQuiet, writing } from '../util/fsutil.js';
 import type { Lease } from './lease.js';
 import { type Release, tryLock } from '../util/lock.js';
 import type { BlobInfo, Expected, IngestWriter } from './store.js';
@@ -24,16 +24,13 @@ import type { BlobInfo, Expected, IngestWriter } from './store.js';
 /** File name stem of an ingest key (keys may hold any characters). */
 export const ingestStem = (key: string): string => createHash('sha256').update(key).digest('hex');
 
-const ANONYMOUS = /^anonymous-(\d+-[0-9a-f]{8})$/;
-
-/** A fresh key of this process for an ingest nobody resumes. */
-export const anonymousKey = (): string => `anonymous-${process.pid}-${randomBytes(4).toString('hex')}`;
+/** A fresh key of this process for an ingest nobody resumes (a temp name: `anonymous.tmp-<pid>-<hex>`). */
+export const anonymousKey = (): string => tempPath('anonymous');
 
 export const ingestPaths = (root: string, key: string): { data: string; lock: string } => {
-  const anonymous = ANONYMOUS.exec(key);
-  if (anonymous) {
+  if (key.startsWith('anonymous.tmp-') && tempOwner(key) !== undefined) {
     const dir = join(root, 'ingest');
-    return { data: join(dir, `anonymous.data.tmp-${anonymous[1]}`), lock: join(dir, `anonymous.lock.tmp-${anonymous[1]}`) };
+    return { data: join(dir, key.replace(/^anonymous/, 'anonymous.data')), lock: join(dir, key.replace(/^anonymous/, 'anonymous.lock')) };
   }
   const stem = join(root, 'ingest', ingestStem(key));
   return { data: `${stem}.data`, lock: `${stem}.lock` };
