@@ -147,7 +147,11 @@ export class ContainerdContentStore implements ContentStore {
         try {
           for (let r = await it.next(); !r.done; r = await it.next()) {
             hash?.update(r.value);
-            inflight.push(session.send({ action: 'WRITE', ref, offset: next, data: r.value }));
+            const sent = session.send({ action: 'WRITE', ref, offset: next, data: r.value });
+            // Handled now, awaited later: a stream that fails while the loop waits for the source (the download)
+            // must not reject unawaited sends first (Node ends the process on an unhandled rejection).
+            sent.catch(() => undefined);
+            inflight.push(sent);
             next += r.value.length;
             if (inflight.length >= WINDOW) offset = Number((await inflight.shift()!).offset);
           }

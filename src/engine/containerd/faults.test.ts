@@ -134,3 +134,35 @@ test('containerd stopped under kiln events: one clear line naming the socket, ex
     `kiln: lost the connection to containerd at ${ctd.address} during events (containerd stopped or restarted; run kiln events again once it is up; events in between are not replayed)\n`,
   );
 });
+
+test('containerd stopped while a blob write waits for its source: write rejects with one UNAVAILABLE, no unhandled rejection', async () => {
+  const { ContainerdContentStore } = await import('./content.js');
+  const conn = new ContainerdConnection(ctd.address, 'k8s.io');
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const w = await new ContainerdContentStore(conn).writer(`kiln-faults-${randomBytes(4).toString('hex')}`);
+    let release: () => void = () => undefined;
+    const more = new Promise<void>((r) => (release = r));
+    // Two chunks go out, then the source waits (a slow download) while containerd goes away.
+    const source = (async function* () {
+      yield randomBytes(1 << 20);
+      yield randomBytes(1 << 20);
+      await more;
+      yield randomBytes(1 << 20);
+    })();
+    const written = w.write(source);
+    await new Promise((r) => setTimeout(r, 300));
+    await ctd.crash();
+    await new Promise((r) => setTimeout(r, 500)); // the sends fail while the write loop waits for the source
+    release();
+    await assert.rejects(written, (e: Error & { code?: string }) => e.code === 'UNAVAILABLE');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    conn.close();
+    await ctd.restart();
+  }
+});
