@@ -81,9 +81,11 @@ if (extraCa) {
     return fetch.apply(this, args);
   };
 }
-// node:child_process and node:crypto (plain objects of functions and classes) load on first use:
-// commander and many of kiln's modules import them, and `ps`, `images` and `--version` never call them.
-const LAZY = new Set(['child_process', 'crypto']);
+// node:child_process, node:crypto, node:tls and node:zlib (plain objects of functions and classes) load on
+// first use: commander and many of kiln's modules import them, and `ps`, `images` and `--version` never call
+// them; a push or pull to a plain-HTTP registry never calls tls (the registry's agents import its root
+// certificates for a ca_file; ~3 ms of their start) and a pull of gzip layers need not call zlib.
+const LAZY = new Set(['child_process', 'crypto', 'tls', 'zlib']);
 const lazy = new Map();
 const trainingSea = train && {
   isSea: () => true,
