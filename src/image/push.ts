@@ -20,35 +20,48 @@ import { counting } from './counting.js';
 
 const PARALLEL_UPLOADS = 3;
 
-/** One stored blob → repo: skipped when the registry has it, mounted from `mountFrom` when it can be, else streamed. */
+/**
+ * One stored blob → repo: skipped when the registry has it, mounted from `mountFrom` when it can be, else streamed.
+ * Without a repository to mount from, the blob's HEAD goes out beside its upload's POST (Repository.pushBlob's ifAbsent).
+ */
 export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, chunkSize?: number): Promise<boolean> {
   const id = shortId(desc.digest);
-  if ((await repo.statBlob(desc.digest)) !== undefined) {
+  const exists = () => {
     progress.emit({ id, status: 'Layer already exists' });
     return false;
-  }
-  for (const from of mountFrom) {
-    if (await repo.mountBlob(desc.digest, from)) {
-      progress.emit({ id, status: 'Mounted', detail: `from ${from}` });
-      return true;
+  };
+  if (mountFrom.length > 0) {
+    if ((await repo.statBlob(desc.digest)) !== undefined) return exists();
+    for (const from of mountFrom) {
+      if (await repo.mountBlob(desc.digest, from)) {
+        progress.emit({ id, status: 'Mounted', detail: `from ${from}` });
+        return true;
+      }
     }
   }
-  progress.emit({ id, status: 'Preparing', total: desc.size });
-  await repo.pushBlob({ digest: desc.digest, size: desc.size }, async () => {
-    const stream = await stores.content.reader(desc.digest);
-    return counting(stream, 0, (current) => progress.emit({ id, status: 'Pushing', current, total: desc.size }));
-  }, chunkSize !== undefined ? { chunkSize } : undefined);
+  let prepared = false;
+  const sent = await repo.pushBlob(
+    { digest: desc.digest, size: desc.size },
+    async () => {
+      if (!prepared) progress.emit({ id, status: 'Preparing', total: desc.size });
+      prepared = true;
+      const stream = await stores.content.reader(desc.digest);
+      return counting(stream, 0, (current) => progress.emit({ id, status: 'Pushing', current, total: desc.size }));
+    },
+    { ...(chunkSize !== undefined ? { chunkSize } : {}), ifAbsent: mountFrom.length === 0 },
+  );
+  if (!sent) return exists();
   progress.emit({ id, status: 'Pushed' });
   return true;
 }
 
 export async function pushImage(stores: ImageStore, registry: RegistryClient, input: string, opts: PushOptions = {}): Promise<PushResult> {
   const ref = parseNormalizedNamed(input);
+  const repo = registry.repository(ref.domain, ref.path, ['pull', 'push']);
+  // The ping goes out while the image is read from the store (closing the client ends it if the image is not there).
+  repo.prepare();
   const image = await resolveImage(stores.content, stores.refs, input, opts.platform);
   const progress = opts.progress ?? noProgress;
-  const repo = registry.repository(ref.domain, ref.path, ['pull', 'push']);
-  // The ping goes out while the image is read from the store.
-  repo.prepare();
   // Other repositories on the same registry that hold this image: blobs can be mounted from them.
   const mountFrom = image.refs
     .map((r) => parseReference(r.name))

@@ -3,6 +3,8 @@
  * PUT ?digest= with the whole body (monolithic) or PATCH chunks with
  * Content-Range and a closing PUT. Data is hashed while it is sent; a
  * failed attempt reopens the source and starts a new session (bounded).
+ * The POST goes out while the source opens; with `stat`, beside the blob's
+ * HEAD too, and the session is deleted when the registry has the blob.
  */
 import { Readable, Transform } from 'node:stream';
 import type { Answer } from './transport/answer.js';
@@ -19,6 +21,8 @@ export interface UploadOptions {
   blob: { digest: string; size: number };
   open: () => Promise<Readable>;
   chunkSize?: number;
+  /** The blob's HEAD (its size; undefined when absent), sent beside the first session's POST: nothing is uploaded when the registry has it. */
+  stat?: () => Promise<number | undefined>;
   attempts: number;
   baseDelayMs: number;
   /** `127.0.0.1:5000/foo`, for messages */
@@ -61,8 +65,21 @@ async function startSession(o: UploadOptions): Promise<string> {
   return location(o, res, await o.transport.url(o.uploadsPath));
 }
 
-async function monolithic(o: UploadOptions, src: Readable): Promise<void> {
-  const loc = await startSession(o);
+/** A session's POST sent now, its answer awaited later (or never: a failure then is nobody's to report). */
+function sessionSent(o: UploadOptions): Promise<string> {
+  const session = startSession(o);
+  session.catch(() => undefined);
+  return session;
+}
+
+/** Deletes a session opened for a blob the registry turned out to have; one that failed to open, or to go, is left. */
+async function cancelSession(o: UploadOptions, session: Promise<string>): Promise<void> {
+  const loc = await session.catch(() => undefined);
+  if (loc) await o.transport.request({ method: 'DELETE', path: loc }).catch(() => undefined);
+}
+
+async function monolithic(o: UploadOptions, src: Readable, session: Promise<string>): Promise<void> {
+  const loc = await session;
   const d = new Digester(digestAlgorithm(o.blob.digest));
   let consumed = false;
   const hashing = new Transform({
@@ -110,8 +127,8 @@ async function* fixedChunks(src: Readable, size: number): AsyncGenerator<Buffer>
   if (have > 0) yield Buffer.concat(parts);
 }
 
-async function chunked(o: UploadOptions, src: Readable, chunkSize: number): Promise<void> {
-  let loc = await startSession(o);
+async function chunked(o: UploadOptions, src: Readable, chunkSize: number, session: Promise<string>): Promise<void> {
+  let loc = await session;
   const d = new Digester(digestAlgorithm(o.blob.digest));
   let offset = 0;
   for await (const chunk of fixedChunks(src, chunkSize)) {
@@ -135,14 +152,33 @@ async function chunked(o: UploadOptions, src: Readable, chunkSize: number): Prom
   await expect(o, res, [201]);
 }
 
-export async function uploadBlob(o: UploadOptions): Promise<void> {
+/** True when the blob was sent; false when `stat` found it in the registry. */
+export async function uploadBlob(o: UploadOptions): Promise<boolean> {
   if (o.chunkSize !== undefined && !(o.chunkSize > 0)) throw invalidArgument(`chunk size must be positive, not ${o.chunkSize}`);
-  for (let attempt = 1; ; attempt++) {
-    const src = await o.open();
+  let first: Promise<string> | undefined;
+  if (o.stat) {
+    first = sessionSent(o);
+    let present: boolean;
     try {
-      if (o.chunkSize) await chunked(o, src, o.chunkSize);
-      else await monolithic(o, src);
-      return;
+      present = (await o.stat()) !== undefined;
+    } catch (e) {
+      await cancelSession(o, first);
+      throw e;
+    }
+    if (present) {
+      await cancelSession(o, first);
+      return false;
+    }
+  }
+  for (let attempt = 1; ; attempt++) {
+    const session = first ?? sessionSent(o);
+    first = undefined;
+    let src: Readable | undefined;
+    try {
+      src = await o.open();
+      if (o.chunkSize) await chunked(o, src, o.chunkSize, session);
+      else await monolithic(o, src, session);
+      return true;
     } catch (e) {
       // a 5xx answer or a dropped connection: open the source again and start a new session
       const retryable = e instanceof Retryable || (isKilnError(e, 'UNAVAILABLE') && isRetryableError(netErrorCode(e.cause)));
@@ -152,7 +188,7 @@ export async function uploadBlob(o: UploadOptions): Promise<void> {
       }
       await sleep(o.baseDelayMs * 3 ** (attempt - 1));
     } finally {
-      src.destroy();
+      src?.destroy();
     }
   }
 }
