@@ -20,37 +20,24 @@ import { counting } from './counting.js';
 
 const PARALLEL_UPLOADS = 3;
 
-/**
- * One stored blob → repo: skipped when the registry has it, mounted from `mountFrom` when it can be, else streamed.
- * Without a repository to mount from, the blob's HEAD goes out beside its upload's POST (Repository.pushBlob's ifAbsent).
- */
+/** One stored blob → repo: skipped when the registry has it, mounted from `mountFrom` when it can be, else streamed. */
 export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, chunkSize?: number): Promise<boolean> {
   const id = shortId(desc.digest);
-  const exists = () => {
+  if ((await repo.statBlob(desc.digest)) !== undefined) {
     progress.emit({ id, status: 'Layer already exists' });
     return false;
-  };
-  if (mountFrom.length > 0) {
-    if ((await repo.statBlob(desc.digest)) !== undefined) return exists();
-    for (const from of mountFrom) {
-      if (await repo.mountBlob(desc.digest, from)) {
-        progress.emit({ id, status: 'Mounted', detail: `from ${from}` });
-        return true;
-      }
+  }
+  for (const from of mountFrom) {
+    if (await repo.mountBlob(desc.digest, from)) {
+      progress.emit({ id, status: 'Mounted', detail: `from ${from}` });
+      return true;
     }
   }
-  let prepared = false;
-  const sent = await repo.pushBlob(
-    { digest: desc.digest, size: desc.size },
-    async () => {
-      if (!prepared) progress.emit({ id, status: 'Preparing', total: desc.size });
-      prepared = true;
-      const stream = await stores.content.reader(desc.digest);
-      return counting(stream, 0, (current) => progress.emit({ id, status: 'Pushing', current, total: desc.size }));
-    },
-    { ...(chunkSize !== undefined ? { chunkSize } : {}), ifAbsent: mountFrom.length === 0 },
-  );
-  if (!sent) return exists();
+  progress.emit({ id, status: 'Preparing', total: desc.size });
+  await repo.pushBlob({ digest: desc.digest, size: desc.size }, async () => {
+    const stream = await stores.content.reader(desc.digest);
+    return counting(stream, 0, (current) => progress.emit({ id, status: 'Pushing', current, total: desc.size }));
+  }, chunkSize !== undefined ? { chunkSize } : undefined);
   progress.emit({ id, status: 'Pushed' });
   return true;
 }

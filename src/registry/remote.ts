@@ -198,14 +198,13 @@ export class EndpointRepository implements Repository {
     return false;
   }
 
-  async pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts: PushBlobOptions = {}): Promise<boolean> {
-    return uploadBlob({
+  async pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts: PushBlobOptions = {}): Promise<void> {
+    await uploadBlob({
       transport: this.transport,
       uploadsPath: `/${this.endpoint.path}/blobs/uploads/`,
       blob,
       open,
       chunkSize: opts.chunkSize,
-      ...(opts.ifAbsent ? { stat: () => this.statBlob(blob.digest) } : {}),
       attempts: this.retry.attempts ?? 4,
       baseDelayMs: this.retry.baseDelayMs ?? 100,
       name: this.name,

@@ -7,11 +7,6 @@ export type Action = 'pull' | 'push';
 export interface PushBlobOptions {
   /** Upload in PATCH chunks of this many bytes instead of one PUT. */
   chunkSize?: number;
-  /**
-   * Send nothing when the registry has the blob: its HEAD goes out beside the upload session's POST (a
-   * new blob's data starts a round trip sooner), and the session is deleted when the registry has it.
-   */
-  ifAbsent?: boolean;
 }
 
 export interface Repository {
@@ -40,9 +35,6 @@ export interface Repository {
   getBlob(digest: string, opts?: { offset?: number; verify?: boolean; size?: number }): Promise<Readable>;
   /** Cross-repository mount from `fromPath` on the same registry; false when the registry did not mount. */
   mountBlob(digest: string, fromPath: string): Promise<boolean>;
-  /**
-   * Uploads a blob read from `open()` (called again on retry); monolithic unless `chunkSize`. True when
-   * it was sent; false when `ifAbsent` found it in the registry (`open()` was not called).
-   */
-  pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts?: PushBlobOptions): Promise<boolean>;
+  /** Uploads a blob read from `open()` (called again on retry); monolithic unless `chunkSize`. */
+  pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts?: PushBlobOptions): Promise<void>;
 }

@@ -3,8 +3,7 @@
  * PUT ?digest= with the whole body (monolithic) or PATCH chunks with
  * Content-Range and a closing PUT. Data is hashed while it is sent; a
  * failed attempt reopens the source and starts a new session (bounded).
- * The POST goes out while the source opens; with `stat`, beside the blob's
- * HEAD too, and the session is deleted when the registry has the blob.
+ * The session's POST goes out while the source opens.
  */
 import { Readable, Transform } from 'node:stream';
 import type { Answer } from './transport/answer.js';
@@ -21,8 +20,6 @@ export interface UploadOptions {
   blob: { digest: string; size: number };
   open: () => Promise<Readable>;
   chunkSize?: number;
-  /** The blob's HEAD (its size; undefined when absent), sent beside the first session's POST: nothing is uploaded when the registry has it. */
-  stat?: () => Promise<number | undefined>;
   attempts: number;
   baseDelayMs: number;
   /** `127.0.0.1:5000/foo`, for messages */
@@ -70,12 +67,6 @@ function sessionSent(o: UploadOptions): Promise<string> {
   const session = startSession(o);
   session.catch(() => undefined);
   return session;
-}
-
-/** Deletes a session opened for a blob the registry turned out to have; one that failed to open, or to go, is left. */
-async function cancelSession(o: UploadOptions, session: Promise<string>): Promise<void> {
-  const loc = await session.catch(() => undefined);
-  if (loc) await o.transport.request({ method: 'DELETE', path: loc }).catch(() => undefined);
 }
 
 async function monolithic(o: UploadOptions, src: Readable, session: Promise<string>): Promise<void> {
@@ -152,33 +143,17 @@ async function chunked(o: UploadOptions, src: Readable, chunkSize: number, sessi
   await expect(o, res, [201]);
 }
 
-/** True when the blob was sent; false when `stat` found it in the registry. */
-export async function uploadBlob(o: UploadOptions): Promise<boolean> {
+export async function uploadBlob(o: UploadOptions): Promise<void> {
   if (o.chunkSize !== undefined && !(o.chunkSize > 0)) throw invalidArgument(`chunk size must be positive, not ${o.chunkSize}`);
-  let first: Promise<string> | undefined;
-  if (o.stat) {
-    first = sessionSent(o);
-    let present: boolean;
-    try {
-      present = (await o.stat()) !== undefined;
-    } catch (e) {
-      await cancelSession(o, first);
-      throw e;
-    }
-    if (present) {
-      await cancelSession(o, first);
-      return false;
-    }
-  }
   for (let attempt = 1; ; attempt++) {
-    const session = first ?? sessionSent(o);
-    first = undefined;
+    // The session's POST goes out while the source opens (a source that fails to open leaves it unused, as a failed attempt does).
+    const session = sessionSent(o);
     let src: Readable | undefined;
     try {
       src = await o.open();
       if (o.chunkSize) await chunked(o, src, o.chunkSize, session);
       else await monolithic(o, src, session);
-      return true;
+      return;
     } catch (e) {
       // a 5xx answer or a dropped connection: open the source again and start a new session
       const retryable = e instanceof Retryable || (isKilnError(e, 'UNAVAILABLE') && isRetryableError(netErrorCode(e.cause)));
