@@ -70,8 +70,8 @@ const absentOptional = {
   },
 };
 // undici's HTTP/2 client module reads node:http2's constants when it loads and calls http2.connect only for a
-// connection that allowH2 lets speak HTTP/2, which kiln never asks for. Loading node:http2 cost ~7 ms of every
-// push's and pull's start: the undici split gets its constants (this node's, the executable's) and loads the
+// connection that allowH2 lets speak HTTP/2, which kiln never asks for. Loading node:http2 cost 4-7 ms of every
+// push's and pull's start (node 20, this machine): the undici split gets its constants (this node's, the executable's) and loads the
 // module itself only if connect is ever called.
 const lazyHttp2 = {
   name: 'lazy-http2',

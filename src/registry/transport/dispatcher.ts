@@ -46,7 +46,7 @@ export class Dispatchers {
   /**
    * Ends every connection at once. A request still in flight fails: nobody waits for one when a command
    * closes its client (a ping a push started before it found the image missing must not hold the exit
-   * until its connect timeout, as a graceful close would).
+   * until its timeouts, as a graceful close would: cli/hostile-registry.test.ts).
    */
   async close(): Promise<void> {
     const all = [...this.agents.values()];
