@@ -77,7 +77,7 @@ export class DeferredFiles {
     const at = (target: string): string => (into === rootfs ? target : path.join(into, target.startsWith(top) ? target.slice(top.length) : path.relative(rootfs, target)));
     const jobs = new FileJobs();
     try {
-      for (const [target, f] of this.files) await jobs.add(at(target), f.abs, f.owner, f.mode, f.st);
+      for (const [target, f] of acrossDirs(this.files)) await jobs.add(at(target), f.abs, f.owner, f.mode, f.st);
     } finally {
       await jobs.drain();
     }
@@ -117,4 +117,23 @@ function createdStats(f: Deferred): Stats {
   st.nlink = 1;
   st.mtimeMs = f.st.mtime.getTime();
   return st;
+}
+
+/**
+ * The files ordered to visit their directories in turn (the first of each, then the second of each…): the jobs in
+ * flight then create in different directories. In one directory, every create waits for the directory's lock,
+ * held through the filesystem's inode allocation, and the waiters spin on it (seen: a fifth of a build's CPU).
+ */
+function acrossDirs(files: Map<string, Deferred>): [string, Deferred][] {
+  const byDir = new Map<string, [string, Deferred][]>();
+  for (const e of files) {
+    const dir = path.dirname(e[0]);
+    const list = byDir.get(dir);
+    if (list) list.push(e);
+    else byDir.set(dir, [e]);
+  }
+  const lists = [...byDir.values()];
+  const out: [string, Deferred][] = [];
+  for (let i = 0; out.length < files.size; i++) for (const list of lists) if (i < list.length) out.push(list[i]!);
+  return out;
 }
