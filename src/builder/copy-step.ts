@@ -51,8 +51,10 @@ export async function copySources(s: BuildSession, plan: BuildPlan, stage: Stage
   const heredocs = inst.sources.flatMap((x) => (x.kind === 'heredoc' ? [`${x.heredoc.name}\n${x.heredoc.content}`] : []));
   const exclude = inst.exclude.length > 0 ? parseIgnore(inst.exclude.join('\n'), '--exclude') : undefined;
   if (inst.from === undefined) {
-    const root = contextRoot(s, exclude);
-    const hash = await (takeAhead(s, patterns, inst.exclude) ?? hashContext(s, root, patterns, inst.exclude));
+    // The root the hash ahead walked, when there was one: the copy takes that walk (sources.ts takeWalk), not a second.
+    const early = takeAhead(s, patterns, inst.exclude);
+    const root = early?.root ?? contextRoot(s, exclude);
+    const hash = await (early?.hash ?? hashContext(s, root, patterns, inst.exclude));
     return { root, resetOwners: true, hash: sha256Digest(hash + '\n' + heredocs.join('\n') + '\n' + remote), downloads, ...(scratch ? { scratch } : {}) };
   }
   const from = await s.resolveFrom(inst.from, stage);
@@ -71,13 +73,13 @@ function hashContext(s: BuildSession, root: SourceRoot, patterns: string[], excl
  * Context hashes of COPYs named ahead of their step (hashAhead), per build, by patterns and --exclude: each
  * started by startAhead (once the RUN before the COPY has its container running), or else by its step.
  */
-const ahead = new WeakMap<BuildSession, Map<string, { start: () => Promise<string>; started?: Promise<string> }>>();
+const ahead = new WeakMap<BuildSession, Map<string, { root: SourceRoot; start: () => Promise<string>; started?: Promise<string> }>>();
 
-function takeAhead(s: BuildSession, patterns: string[], exclude: string[]): Promise<string> | undefined {
+function takeAhead(s: BuildSession, patterns: string[], exclude: string[]): { root: SourceRoot; hash: Promise<string> } | undefined {
   const key = JSON.stringify([patterns, exclude]);
   const named = ahead.get(s)?.get(key);
   ahead.get(s)?.delete(key);
-  return named && (named.started ?? named.start());
+  return named && { root: named.root, hash: named.started ?? named.start() };
 }
 
 /**
@@ -91,7 +93,8 @@ export function hashAhead(s: BuildSession, inst: CopyInstruction): void {
   const exclude = inst.exclude.length > 0 ? parseIgnore(inst.exclude.join('\n'), '--exclude') : undefined;
   let m = ahead.get(s);
   if (!m) ahead.set(s, (m = new Map()));
-  m.set(JSON.stringify([patterns, inst.exclude]), { start: () => hashContext(s, contextRoot(s, exclude), patterns, inst.exclude) });
+  const root = contextRoot(s, exclude);
+  m.set(JSON.stringify([patterns, inst.exclude]), { root, start: () => hashContext(s, root, patterns, inst.exclude) });
 }
 
 /**

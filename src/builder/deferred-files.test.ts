@@ -6,9 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildFixture, type BuildFixture } from './test-support.js';
+import { DeferredFiles } from './deferred-files.js';
 
 let fx: BuildFixture;
 let ctx: string;
@@ -77,4 +78,36 @@ test('an image whose last COPY was not written to the disk runs with every file 
       ' && test "$(stat -c %i /app/linked-a)" = "$(stat -c %i /app/linked-b)" && test -d /app/empty && cat /app/extra /app/top.txt > /app/seen\n',
   );
   await fx.buildOk(['-q', '-f', file, '-t', 'next:1', ctx]);
+});
+
+test('writeAll into the upper dir of an unmounted root: every file there with its owner, mode and times, none at the root, directory times kept', async () => {
+  const rootfs = path.join(fx.tmp, 'wa-root');
+  const upper = path.join(fx.tmp, 'wa-upper');
+  const src = path.join(fx.tmp, 'wa-src');
+  const old = new Date('2001-02-03T04:05:06Z');
+  const names = ['a/1', 'a/2', 'a/3', 'b/1', 'b/2', 'c/1'];
+  const deferred = new DeferredFiles();
+  for (const d of ['a', 'b', 'c']) {
+    mkdirSync(path.join(src, d), { recursive: true });
+    mkdirSync(path.join(rootfs, d), { recursive: true });
+    mkdirSync(path.join(upper, d), { recursive: true });
+    utimesSync(path.join(upper, d), old, old);
+  }
+  for (const [i, n] of names.entries()) {
+    const file = path.join(src, n);
+    writeFileSync(file, `${n}\n`, { mode: i === 0 ? 0o4755 : 0o640 });
+    chmodSync(file, i === 0 ? 0o4755 : 0o640);
+    utimesSync(file, old, old);
+    deferred.add(path.join(rootfs, n), file, i === 1 ? { uid: 1234, gid: 5678 } : undefined, i === 0 ? 0o4755 : undefined, lstatSync(file));
+  }
+  await deferred.writeAll(rootfs, deferred.dirStats(rootfs, upper), upper);
+  for (const [i, n] of names.entries()) {
+    const st = lstatSync(path.join(upper, n));
+    assert.equal(readFileSync(path.join(upper, n), 'utf8'), `${n}\n`);
+    assert.equal(st.mode & 0o7777, i === 0 ? 0o4755 : 0o640, n);
+    assert.deepEqual([st.uid, st.gid], i === 1 ? [1234, 5678] : [0, 0], n);
+    assert.equal(st.mtimeMs, old.getTime(), n);
+    assert.equal(lstatSync(path.join(rootfs, n), { throwIfNoEntry: false }), undefined, `${n} not written at the root`);
+  }
+  for (const d of ['a', 'b', 'c']) assert.equal(lstatSync(path.join(upper, d)).mtimeMs, old.getTime(), `${d} keeps its time`);
 });
