@@ -38,9 +38,11 @@ const APIS = {
   ],
 };
 // What pbjs leaves out: verify (kiln never calls it; fromObject converts as before), create, delimited codecs, type URLs,
-// protobuf.js's own RPC service classes (grpc-js makes the client), comments. --sparse keeps only the
-// types the listed files define or use (not descriptor.proto's, which gogo.proto's options import).
-const FLAGS = ['-t', 'static-module', '-p', '.', '--keep-case', '--sparse', '--no-verify', '--no-create', '--no-delimited', '--no-typeurl', '--no-service', '--no-comments', '--dependency', 'protobufjs/minimal'];
+// protobuf.js's own RPC service classes (grpc-js makes the client), comments. Not --sparse, which would
+// leave out descriptor.proto's types (gogo.proto's options import them, no message uses them): in 2.7.1
+// it also detaches enums from their package, and a toObject then reads `$root.Status` instead of
+// `$root.containerd.v1.types.Status` (grpc-service.test checks every enum field of every message).
+const FLAGS = ['-t', 'static-module', '-p', '.', '--keep-case', '--no-verify', '--no-create', '--no-delimited', '--no-typeurl', '--no-service', '--no-comments', '--dependency', 'protobufjs/minimal'];
 
 const require = createRequire(import.meta.url);
 const cliVersion = JSON.parse(readFileSync(require.resolve('protobufjs-cli/package.json'), 'utf8')).version;

@@ -137,3 +137,28 @@ test('containerd API messages: int64 as numbers, enums as names, defaults filled
   const payload = messageClass(containerdApi, envelope.event.type_url)!;
   assert.deepEqual(payload.toObject(payload.decode(envelope.event.value), AS), { name: 'docker.io/library/a:1', labels: { k: 'v' } });
 });
+
+test('containerd API: every enum field of every message reads back as its value name', () => {
+  const AS = { longs: Number, enums: String, defaults: true, oneofs: true };
+  const types: protobuf.Type[] = [];
+  const walk = (ns: protobuf.NamespaceBase) => {
+    for (const o of ns.nestedArray) {
+      if (o instanceof protobuf.Type) types.push(o);
+      if (o instanceof protobuf.Namespace || o instanceof protobuf.Type) walk(o);
+    }
+  };
+  walk(reflect(CONTAINERD_FILES));
+  let fields = 0;
+  for (const t of types) {
+    const cls = messageClass(containerdApi, name(t));
+    assert.ok(cls, `${t.fullName} is generated`);
+    for (const f of t.fieldsArray) {
+      if (!(f.resolvedType instanceof protobuf.Enum) || f.map) continue;
+      const [value] = Object.keys(f.resolvedType.values).slice(-1);
+      const set = { [f.name]: f.repeated ? [value] : value };
+      assert.deepEqual(cls.toObject(cls.decode(cls.encode(cls.fromObject(set)).finish()), AS)[f.name], set[f.name], `${t.fullName}.${f.name}`);
+      fields++;
+    }
+  }
+  assert.ok(fields >= 3, `${fields} enum fields`);
+});
