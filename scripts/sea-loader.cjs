@@ -73,7 +73,12 @@ function extraCaInstaller() {
   return mod.exports(require, process.env.NODE_EXTRA_CA_CERTS);
 }
 const extraCa = packaged && process.env.NODE_EXTRA_CA_CERTS && hasAsset('sea-extra-ca.cjs') ? extraCaInstaller() : undefined;
-const splitRequire = extraCa ? (id) => (TLS.has(id.replace(/^node:/, '')) && extraCa(), require(id)) : require;
+/** require() of the split bundles: node's, with the LAZY builtins loaded on first use. */
+function splitRequire(id) {
+  const name = id.startsWith('node:') ? id.slice(5) : id;
+  if (extraCa && TLS.has(name)) extraCa();
+  return LAZY.has(name) ? lazyBuiltin(name) : require(id);
+}
 if (extraCa) {
   const fetch = globalThis.fetch;
   globalThis.fetch = function (...args) {
@@ -81,9 +86,11 @@ if (extraCa) {
     return fetch.apply(this, args);
   };
 }
-// node:child_process and node:crypto (plain objects of functions and classes) load on first use:
-// commander and many of kiln's modules import them, and `ps`, `images` and `--version` never call them.
-const LAZY = new Set(['child_process', 'crypto']);
+// node:child_process, node:crypto, node:dns and node:zlib (plain objects of functions and classes) load on
+// first use, in every bundle: commander and many of kiln's modules import them, and `ps`, `images` and
+// `--version` never call them; grpc-js requires dns (its DNS resolver) and zlib (message compression) as it
+// loads, which a remote command to an IP address and containerd's unix socket, uncompressed, never call.
+const LAZY = new Set(['child_process', 'crypto', 'dns', 'zlib']);
 const lazy = new Map();
 const trainingSea = train && {
   isSea: () => true,
@@ -97,7 +104,10 @@ function lazyRequire(id) {
   if (Object.hasOwn(modules, id)) return split(modules[id][0])[modules[id][1]];
   const name = id.startsWith('node:') ? id.slice(5) : id;
   if (extraCa && TLS.has(name)) extraCa();
-  if (!LAZY.has(name)) return require(id);
+  return LAZY.has(name) ? lazyBuiltin(name) : require(id);
+}
+/** Builtin NAME as an object that loads it on first use. */
+function lazyBuiltin(name) {
   if (!lazy.has(name)) {
     const real = () => require(`node:${name}`);
     lazy.set(
