@@ -21,20 +21,23 @@ const vm = require('node:vm');
 const packaged = sea.isSea();
 const train = packaged ? undefined : process.env.KILN_SEA_TRAIN;
 const file = packaged ? process.execPath : path.resolve(process.env.KILN_SEA_BUNDLE);
-const asset = (name) => (packaged ? sea.getAsset(name, 'utf8') : readFileSync(name === 'kiln.js' ? file : path.join(path.dirname(file), name), 'utf8'));
+// An asset's bytes where the executable holds them (getRawAsset, read-only), not a copy as getAsset makes:
+// ~0.7 ms saved for each of kiln.js, the undici split and their caches at every start.
+const raw = (name) => Buffer.from(sea.getRawAsset ? sea.getRawAsset(name) : sea.getAsset(name));
+const asset = (name) => (packaged ? raw(name).toString('utf8') : readFileSync(name === 'kiln.js' ? file : path.join(path.dirname(file), name), 'utf8'));
 /** The code cache made for a bundle, if there is one. */
 function cacheOf(name) {
   if (train) return existsSync(path.join(train, `${name}.cache`)) ? readFileSync(path.join(train, `${name}.cache`)) : undefined;
   if (!packaged) return undefined;
   try {
-    return Buffer.from(sea.getAsset(`${name}.cache`));
+    return raw(`${name}.cache`);
   } catch {
     return undefined;
   }
 }
 function hasAsset(name) {
   try {
-    sea.getAsset(name);
+    raw(name);
     return true;
   } catch {
     return false;
@@ -76,8 +79,9 @@ const extraCa = packaged && process.env.NODE_EXTRA_CA_CERTS && hasAsset('sea-ext
 /** require() of the split bundles: node's, with the LAZY builtins loaded on first use. */
 function splitRequire(id) {
   const name = id.startsWith('node:') ? id.slice(5) : id;
+  if (LAZY.has(name)) return lazyBuiltin(name);
   if (extraCa && TLS.has(name)) extraCa();
-  return LAZY.has(name) ? lazyBuiltin(name) : require(id);
+  return require(id);
 }
 if (extraCa) {
   const fetch = globalThis.fetch;
@@ -86,11 +90,15 @@ if (extraCa) {
     return fetch.apply(this, args);
   };
 }
-// node:child_process, node:crypto, node:dns and node:zlib (plain objects of functions and classes) load on
-// first use, in every bundle: commander and many of kiln's modules import them, and `ps`, `images` and
-// `--version` never call them; grpc-js requires dns (its DNS resolver) and zlib (message compression) as it
-// loads, which a remote command to an IP address and containerd's unix socket, uncompressed, never call.
-const LAZY = new Set(['child_process', 'crypto', 'dns', 'zlib']);
+// node:child_process, node:crypto, node:dns, node:tls and node:zlib (plain objects of functions and classes)
+// load on first use, in every bundle: commander and many of kiln's modules import them, and `ps`, `images`
+// and `--version` never call them; a push or pull to a plain-HTTP registry never calls tls (the registry's
+// agents import its root certificates for a ca_file) and a pull of gzip layers need not call zlib. With
+// NODE_EXTRA_CA_CERTS set (many CI images set it), naming node:tls installed the extra certificates and
+// loaded tls and crypto's internals: ~5 ms of every push's and pull's start, to a registry that may not even
+// speak TLS. grpc-js requires dns (its DNS resolver) and zlib (message compression) as it loads, which a
+// remote command to an IP address and containerd's unix socket, uncompressed, never call.
+const LAZY = new Set(['child_process', 'crypto', 'dns', 'tls', 'zlib']);
 const lazy = new Map();
 const trainingSea = train && {
   isSea: () => true,
@@ -103,13 +111,15 @@ function lazyRequire(id) {
   if (trainingSea && id === 'node:sea') return trainingSea;
   if (Object.hasOwn(modules, id)) return split(modules[id][0])[modules[id][1]];
   const name = id.startsWith('node:') ? id.slice(5) : id;
+  if (LAZY.has(name)) return lazyBuiltin(name);
   if (extraCa && TLS.has(name)) extraCa();
-  return LAZY.has(name) ? lazyBuiltin(name) : require(id);
+  return require(id);
 }
 /** Builtin NAME as an object that loads it on first use. */
 function lazyBuiltin(name) {
   if (!lazy.has(name)) {
-    const real = () => require(`node:${name}`);
+    // A lazy node:tls gets the extra certificates on its first use, not where a module names it.
+    const real = () => (extraCa && TLS.has(name) && extraCa(), require(`node:${name}`));
     lazy.set(
       name,
       new Proxy(

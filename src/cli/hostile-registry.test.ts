@@ -1,13 +1,15 @@
 /**
  * `kiln pull` from a hostile registry (an in-process fake: the real one
  * cannot misbehave like this), as a user runs it: one line on stderr, exit 1,
- * and a store that `kiln system check` finds clean afterwards.
+ * and a store that `kiln system check` finds clean afterwards; and a push
+ * that fails before its first request does not wait on a registry that never answers.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRegistryClient } from '../registry/client.js';
@@ -279,5 +281,25 @@ test('on the containerd backend too, a poisoned partial left by a killed pull is
     assert.equal((await ctd.ctr(['content', 'active'])).trim().split('\n').length, 1, 'no ingest left (header only)');
   } finally {
     await Promise.all([reg.stop(), good.stop(), ctd.stop()]);
+  }
+});
+
+test('a push of an image kiln does not have ends at once, though the ping it sent early gets no answer', { timeout: 60_000 }, async () => {
+  // A registry that accepts connections and never answers: the ping push sends while it reads the store
+  // would hold the exit until its headers timeout (60 s) if closing the client waited for it.
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((s) => sockets.add(s));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const host = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  const { root, env } = setup();
+  try {
+    const t0 = Date.now();
+    const r = await kiln(['--backend', 'local', 'push', `${host}/foo:none`], { root, env: { ...env, KILN_REGISTRY_HEADERS_TIMEOUT: '60s' } });
+    assert.equal(r.code, 1);
+    assert.equal(oneLine(r.stderr), `kiln: no such image: ${host}/foo:none (pull it first: kiln pull ${host}/foo:none)`);
+    assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+  } finally {
+    for (const s of sockets) s.destroy();
+    silent.close();
   }
 });

@@ -68,6 +68,13 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
 };
 const ALIASES: Record<string, string> = { ls: 'images' };
 
+/**
+ * Commands that are over when their action returns: every store write and event append is awaited in
+ * it and the engine closed (withEngine). After one succeeds the process ends as soon as its output is
+ * flushed, without Node's teardown (reaping closed sockets, freeing the heap: ~2 ms of a push, measured).
+ */
+const OVER_ON_RETURN = new Set(['push', 'pull']);
+
 /** Global options that take a value, to find the command name after them. */
 const VALUED = new Set(['--root', '--backend', '--address', '--namespace', '-n', '--kubeconfig', '-k', '--context', '-x', '--host', '-H', '--tlscacert', '--tlscert', '--tlskey']);
 
@@ -164,9 +171,22 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-main(process.argv.slice(2)).then(
+/** Ends the process once stdout and stderr have taken everything written to them. */
+function exitFlushed(code: number): void {
+  let left = 2;
+  const flushed = () => {
+    if (--left === 0) process.exit(code);
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
     process.exitCode = code;
+    const name = commandName(argv);
+    if (code === 0 && name !== undefined && OVER_ON_RETURN.has(name) && !argv.includes('--help') && !argv.includes('-h')) exitFlushed(code);
   },
   (e) => {
     process.stderr.write(`kiln: ${String(e)}\n`);

@@ -38,7 +38,7 @@ export interface RegistryClient {
   repository(domain: string, path: string, actions: Action[]): Repository;
   /** Pings `domain` and authenticates with `auth` (Basic or a scope-less token); throws UNAUTHENTICATED when refused. */
   verifyLogin(domain: string, auth: AuthConfig): Promise<void>;
-  /** Closes idle connections. */
+  /** Closes its connections; a request still in flight fails. */
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@
  * PUT ?digest= with the whole body (monolithic) or PATCH chunks with
  * Content-Range and a closing PUT. Data is hashed while it is sent; a
  * failed attempt reopens the source and starts a new session (bounded).
+ * The session's POST goes out while the source opens.
  */
 import { Readable, Transform } from 'node:stream';
 import type { Answer } from './transport/answer.js';
@@ -61,8 +62,15 @@ async function startSession(o: UploadOptions): Promise<string> {
   return location(o, res, await o.transport.url(o.uploadsPath));
 }
 
-async function monolithic(o: UploadOptions, src: Readable): Promise<void> {
-  const loc = await startSession(o);
+/** A session's POST sent now, its answer awaited later (or never: a failure then is nobody's to report). */
+function sessionSent(o: UploadOptions): Promise<string> {
+  const session = startSession(o);
+  session.catch(() => undefined);
+  return session;
+}
+
+async function monolithic(o: UploadOptions, src: Readable, session: Promise<string>): Promise<void> {
+  const loc = await session;
   const d = new Digester(digestAlgorithm(o.blob.digest));
   let consumed = false;
   const hashing = new Transform({
@@ -110,8 +118,8 @@ async function* fixedChunks(src: Readable, size: number): AsyncGenerator<Buffer>
   if (have > 0) yield Buffer.concat(parts);
 }
 
-async function chunked(o: UploadOptions, src: Readable, chunkSize: number): Promise<void> {
-  let loc = await startSession(o);
+async function chunked(o: UploadOptions, src: Readable, chunkSize: number, session: Promise<string>): Promise<void> {
+  let loc = await session;
   const d = new Digester(digestAlgorithm(o.blob.digest));
   let offset = 0;
   for await (const chunk of fixedChunks(src, chunkSize)) {
@@ -138,10 +146,13 @@ async function chunked(o: UploadOptions, src: Readable, chunkSize: number): Prom
 export async function uploadBlob(o: UploadOptions): Promise<void> {
   if (o.chunkSize !== undefined && !(o.chunkSize > 0)) throw invalidArgument(`chunk size must be positive, not ${o.chunkSize}`);
   for (let attempt = 1; ; attempt++) {
-    const src = await o.open();
+    // The session's POST goes out while the source opens (a source that fails to open leaves it unused, as a failed attempt does).
+    const session = sessionSent(o);
+    let src: Readable | undefined;
     try {
-      if (o.chunkSize) await chunked(o, src, o.chunkSize);
-      else await monolithic(o, src);
+      src = await o.open();
+      if (o.chunkSize) await chunked(o, src, o.chunkSize, session);
+      else await monolithic(o, src, session);
       return;
     } catch (e) {
       // a 5xx answer or a dropped connection: open the source again and start a new session
@@ -152,7 +163,7 @@ export async function uploadBlob(o: UploadOptions): Promise<void> {
       }
       await sleep(o.baseDelayMs * 3 ** (attempt - 1));
     } finally {
-      src.destroy();
+      src?.destroy();
     }
   }
 }

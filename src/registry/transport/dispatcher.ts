@@ -43,9 +43,14 @@ export class Dispatchers {
     return a;
   }
 
+  /**
+   * Ends every connection at once. A request still in flight fails: nobody waits for one when a command
+   * closes its client (a ping a push started before it found the image missing must not hold the exit
+   * until its timeouts, as a graceful close would: cli/hostile-registry.test.ts).
+   */
   async close(): Promise<void> {
     const all = [...this.agents.values()];
     this.agents.clear();
-    await Promise.all(all.map((a) => a.close()));
+    await Promise.all(all.map((a) => a.destroy()));
   }
 }
