@@ -1,15 +1,14 @@
 // Packages kiln as one executable, dist/kiln (`npm run package`): esbuild
 // bundles src/cli/packaged.ts and its dependencies into one CommonJS script,
 // Node's single-executable-application support turns it into a blob (with a
-// V8 code cache, and the run-time files as assets: the containerd API
-// descriptor and kiln's agent API compiled to JSON), and postject injects the
-// blob into a copy of this node binary. Run-time files are read with
-// node:sea's getAsset and helper processes re-run the executable (src/self.ts).
+// V8 code cache, and the split bundles as assets), and postject injects the
+// blob into a copy of this node binary. Assets are read with node:sea's
+// getAsset and helper processes re-run the executable (src/self.ts).
 // Idempotent and fast when nothing changed: the inputs' hash is kept in
 // dist/sea/inputs.sha256 and the work is skipped while it matches.
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +18,8 @@ process.chdir(repo);
 const out = 'dist/sea';
 const exe = 'dist/kiln';
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-const ASSETS = { 'containerd-api.json': 'proto/containerd-api.json', 'agent-api.json': `${out}/agent-api.json` };
 
-/** Every file the executable is made from: sources, lockfile, protos, this script, the node binary. */
+/** Every file the executable is made from: sources, lockfile, the generated protobuf code, this script, the node binary. */
 function inputsHash() {
   const h = createHash('sha256');
   const files = [];
@@ -34,7 +32,7 @@ function inputsHash() {
   };
   walk('src');
   files.sort();
-  files.push('package.json', 'package-lock.json', 'proto/containerd-api.json', 'src/engine/remote/agent.proto', 'scripts/package.mjs', 'scripts/sea-loader.cjs', 'scripts/sea-train.mjs', 'scripts/sea-extra-ca.cjs', 'scripts/lib/lazy-extra-ca.mjs');
+  files.push('package.json', 'package-lock.json', 'proto/agent-api.cjs', 'proto/containerd-api.cjs', 'scripts/package.mjs', 'scripts/sea-loader.cjs', 'scripts/sea-train.mjs', 'scripts/sea-extra-ca.cjs', 'scripts/lib/lazy-extra-ca.mjs');
   for (const f of files) h.update(`${f}\0`).update(readFileSync(f)).update('\0');
   const node = statSync(process.execPath);
   h.update(`${process.execPath}\0${process.version}\0${node.size}\0${node.mtimeMs}`);
@@ -48,13 +46,6 @@ const started = Date.now();
 rmSync(stamp, { force: true });
 mkdirSync(out, { recursive: true });
 
-// The agent API as a protobuf.js JSON descriptor, field names as written (proto-loader's keepCase).
-const protobuf = (await import('protobufjs')).default;
-const agentRoot = new protobuf.Root();
-agentRoot.resolvePath = (_origin, target) => `proto/${target}`;
-agentRoot.loadSync('kiln/agent/v1/agent.proto', { keepCase: true });
-writeFileSync(ASSETS['agent-api.json'], JSON.stringify(agentRoot.toJSON()));
-
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 // Optional native helpers that dependencies try to require (ws, node-fetch, debug): not installed, so
 // bundled as modules that fail to load, as a missing package would — otherwise the executable's
@@ -64,7 +55,7 @@ const absentOptional = {
   setup(b) {
     // long.js too: protobuf.js takes it when it is there and otherwise decodes 64-bit fields to numbers, which
     // is what kiln asks for (longs: Number); loading it compiles a WebAssembly module on every gRPC command's
-    // start. (proto-loader needs it, and is not used by the executable: see src/engine/grpc-service.ts.)
+    // start. (grpc-js's channelz and ORCA load proto-loader, which needs it; kiln uses neither.)
     b.onResolve({ filter: /^(bufferutil|utf-8-validate|encoding|supports-color|long)$/ }, (a) => ({ path: a.path, namespace: 'absent' }));
     b.onLoad({ filter: /.*/, namespace: 'absent' }, (a) => ({ contents: `throw Object.assign(new Error("Cannot find module '${a.path}'"), { code: 'MODULE_NOT_FOUND' });`, loader: 'js' }));
   },
@@ -90,7 +81,9 @@ const esbuild = await import('esbuild');
 // into one split, so no module is in two bundles.
 // An ES module package gets only the names kiln imports (tree-shaken as in one bundle); a CommonJS one
 // (require) its whole module.exports, which is what bundling it inline gives, each package run on its
-// first require only (a getter): the remote backend's gRPC runs neither proto-loader nor its descriptors.
+// first require only (a getter). The generated protobuf code (#proto/…, scripts/protos-static.mjs) goes with
+// grpc-js for the agent API, and apart for containerd's (~0.5 MB that the remote client never reads); each
+// bundles protobufjs/minimal (no kiln module imports it), whose two copies share no state kiln relies on.
 // request(url, opts) as undici's index makes it, for what kiln passes (a URL, always a dispatcher): the
 // request API called on the dispatcher with the origin and path.
 const UNDICI_ENTRY = `
@@ -113,7 +106,8 @@ const SPLITS = {
   // streams, WebSocket, EventSource, caches, cookies, mocks and proxy agents, which kiln does not use: they
   // were ~half of the ~35 ms every push and pull spent loading undici before its first request.
   'undici.cjs': { ids: ['undici'], by: 'entry', names: ['Agent', 'request'], entry: UNDICI_ENTRY, plugins: [lazyHttp2] },
-  'grpc.cjs': { ids: ['@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'], by: 'require' },
+  'grpc.cjs': { ids: ['@grpc/grpc-js', '#proto/agent-api'], by: 'require' },
+  'containerd-api.cjs': { ids: ['#proto/containerd-api'], by: 'require' },
   'tar.cjs': { ids: ['tar-stream'], by: 'require' },
   'yaml.cjs': { ids: ['yaml'], by: 'require' },
 };
@@ -186,8 +180,6 @@ await esbuild.build({
 
 // The code caches: everyday commands run under the loader (scripts/sea-train.mjs), which keeps what V8
 // compiled for each bundle in ${out}/cache/NAME.cache.
-// The run-time assets beside the bundle, where the loader finds them in training.
-for (const [name, file] of Object.entries(ASSETS)) if (file !== `${out}/${name}`) copyFileSync(file, `${out}/${name}`);
 rmSync(`${out}/cache`, { recursive: true, force: true });
 mkdirSync(`${out}/cache`);
 await (await import('./sea-train.mjs')).train(`${out}/kiln.cjs`, `${out}/cache`);
@@ -207,7 +199,6 @@ writeFileSync(
       ...caches,
       'modules.json': `${out}/modules.json`,
       ...Object.fromEntries(Object.keys(SPLITS).map((a) => [a, `${out}/${a}`])),
-      ...ASSETS,
       ...(lazyExtraCa ? { 'sea-extra-ca.cjs': 'scripts/sea-extra-ca.cjs' } : {}),
     },
   }),

@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# Copies the containerd API .proto files kiln's containerd backend loads at
-# run time (and their gogo/google imports) from Debian's Go source packages
+# Copies the containerd API .proto files kiln's containerd backend calls (and
+# their gogo/google imports) from Debian's Go source packages
 # (golang-github-containerd-containerd-dev and its gogo dependencies) into
-# proto/, which the packaged CLI carries, and kiln's own agent API
-# (src/engine/remote/agent.proto) beside them; the containerd services are
-# compiled into proto/containerd-api.json (scripts/protos-json.mjs), the
-# descriptor the CLI loads. Nothing here is hand-written.
+# proto/, and kiln's own agent API (src/engine/remote/agent.proto) beside
+# them; scripts/protos-static.mjs then generates protobuf.js static code from
+# them (proto/agent-api.cjs, proto/containerd-api.cjs: `#proto/…` in
+# package.json's imports), which is what kiln runs. Nothing here is
+# hand-written; proto/ is build output (gitignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-agent() { mkdir -p proto/kiln/agent/v1 && cp src/engine/remote/agent.proto proto/kiln/agent/v1/; }
+agent() { mkdir -p "$1/kiln/agent/v1" && cp src/engine/remote/agent.proto "$1/kiln/agent/v1/"; }
 src=${KILN_GOCODE:-/usr/share/gocode/src}
 ctd=$src/github.com/containerd/containerd
 if [ ! -d "$ctd/api" ]; then
   if [ -d proto/github.com/containerd/containerd/api ]; then
-    agent
-    [ -f proto/containerd-api.json ] || node scripts/protos-json.mjs
-    exit 0
+    agent proto
+    exec node scripts/protos-static.mjs
   fi
   echo "protos: $ctd/api is missing; install golang-github-containerd-containerd-dev (scripts/setup.sh does)" >&2
   exit 1
@@ -33,6 +33,8 @@ for f in any empty timestamp field_mask descriptor; do
   copy "$src/github.com/gogo/protobuf/protobuf/google/protobuf/$f.proto" google/protobuf
 done
 copy "$src/github.com/gogo/googleapis/google/rpc/status.proto" google/rpc
+agent "$out.tmp"
+# The generated code of the last run comes along: protos-static.mjs regenerates it only when an input changed.
+for f in "$out"/*.cjs "$out"/*.d.cts "$out"/static.sha256; do if [ -f "$f" ]; then cp "$f" "$out.tmp/"; fi; done
 rm -rf "$out" && mv "$out.tmp" "$out"
-agent
-node scripts/protos-json.mjs
+node scripts/protos-static.mjs

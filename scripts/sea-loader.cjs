@@ -76,7 +76,13 @@ function extraCaInstaller() {
   return mod.exports(require, process.env.NODE_EXTRA_CA_CERTS);
 }
 const extraCa = packaged && process.env.NODE_EXTRA_CA_CERTS && hasAsset('sea-extra-ca.cjs') ? extraCaInstaller() : undefined;
-const splitRequire = extraCa ? (id) => (TLS.has(id.replace(/^node:/, '')) && extraCa(), require(id)) : require;
+/** require() of the split bundles: node's, with the LAZY builtins loaded on first use. */
+function splitRequire(id) {
+  const name = id.startsWith('node:') ? id.slice(5) : id;
+  if (LAZY.has(name)) return lazyBuiltin(name);
+  if (extraCa && TLS.has(name)) extraCa();
+  return require(id);
+}
 if (extraCa) {
   const fetch = globalThis.fetch;
   globalThis.fetch = function (...args) {
@@ -84,13 +90,15 @@ if (extraCa) {
     return fetch.apply(this, args);
   };
 }
-// node:child_process, node:crypto, node:tls and node:zlib (plain objects of functions and classes) load on
-// first use: commander and many of kiln's modules import them, and `ps`, `images` and `--version` never call
-// them; a push or pull to a plain-HTTP registry never calls tls (the registry's agents import its root
-// certificates for a ca_file) and a pull of gzip layers need not call zlib. With NODE_EXTRA_CA_CERTS set
-// (many CI images set it), naming node:tls installed the extra certificates and loaded tls and crypto's
-// internals: ~5 ms of every push's and pull's start, to a registry that may not even speak TLS.
-const LAZY = new Set(['child_process', 'crypto', 'tls', 'zlib']);
+// node:child_process, node:crypto, node:dns, node:tls and node:zlib (plain objects of functions and classes)
+// load on first use, in every bundle: commander and many of kiln's modules import them, and `ps`, `images`
+// and `--version` never call them; a push or pull to a plain-HTTP registry never calls tls (the registry's
+// agents import its root certificates for a ca_file) and a pull of gzip layers need not call zlib. With
+// NODE_EXTRA_CA_CERTS set (many CI images set it), naming node:tls installed the extra certificates and
+// loaded tls and crypto's internals: ~5 ms of every push's and pull's start, to a registry that may not even
+// speak TLS. grpc-js requires dns (its DNS resolver) and zlib (message compression) as it loads, which a
+// remote command to an IP address and containerd's unix socket, uncompressed, never call.
+const LAZY = new Set(['child_process', 'crypto', 'dns', 'tls', 'zlib']);
 const lazy = new Map();
 const trainingSea = train && {
   isSea: () => true,
@@ -103,10 +111,12 @@ function lazyRequire(id) {
   if (trainingSea && id === 'node:sea') return trainingSea;
   if (Object.hasOwn(modules, id)) return split(modules[id][0])[modules[id][1]];
   const name = id.startsWith('node:') ? id.slice(5) : id;
-  if (!LAZY.has(name)) {
-    if (extraCa && TLS.has(name)) extraCa();
-    return require(id);
-  }
+  if (LAZY.has(name)) return lazyBuiltin(name);
+  if (extraCa && TLS.has(name)) extraCa();
+  return require(id);
+}
+/** Builtin NAME as an object that loads it on first use. */
+function lazyBuiltin(name) {
   if (!lazy.has(name)) {
     // A lazy node:tls gets the extra certificates on its first use, not where a module names it.
     const real = () => (extraCa && TLS.has(name) && extraCa(), require(`node:${name}`));

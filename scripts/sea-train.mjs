@@ -4,7 +4,7 @@
 // the ones before it wrote, so the caches hold what all of them compiled.
 // `pull` and `push` talk to a registry of one tiny image served here on
 // loopback: a first pull, a pull with nothing to download, a push with nothing
-// to send, a push that uploads its blobs. The remote client (gRPC, protobufjs) runs `images`, `pull` and
+// to send, a push that uploads its blobs. The remote client (gRPC, the agent API's generated code) runs `images`, `pull` and
 // a build of one LABEL through an agent on a unix socket, then `images` and
 // the build again over TCP with mutual TLS (the agent itself, with no cache
 // to add to, is not trained). `run` is left out: it would start

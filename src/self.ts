@@ -1,12 +1,11 @@
 /**
  * The running kiln: node on dist/ (the npm package) or the packaged single
- * executable dist/kiln (scripts/package.mjs). Inside the executable the files
- * kiln reads at run time are SEA assets, and kiln's own helper processes (the
- * detached container monitors) are the executable itself, re-run with a
- * hidden subcommand instead of node on a .js file.
+ * executable dist/kiln (scripts/package.mjs). Inside the executable kiln's
+ * own helper processes (the detached container monitors) are the executable
+ * itself, re-run with a hidden subcommand instead of node on a .js file.
  */
 import path from 'node:path';
-import { getAsset, isSea } from 'node:sea';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 
 /** True inside the packaged executable. */
@@ -21,11 +20,6 @@ export const HELPER_COMMAND = '__kiln-helper';
  * arguments only, this and the log file.
  */
 export const CONTAINERD_LOGGER_COMMAND = '__kiln-containerd-logger';
-
-/** A run-time file the executable carries as an asset (its text); undefined when kiln runs from dist/. */
-export function packagedAsset(name: string): string | undefined {
-  return isSea() ? getAsset(name, 'utf8') : undefined;
-}
 
 /**
  * The command line that runs one of kiln's own entry scripts (dist/…/NAME.js)

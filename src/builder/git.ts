@@ -17,8 +17,6 @@ import { promisify } from 'node:util';
 import { invalidArgument, notFound, unavailable } from '../errors.js';
 import { pathExists, pathStat } from '../util/fsutil.js';
 
-const run = promisify(execFile);
-
 export interface GitSource {
   /** What git is given: the URL without its fragment. */
   remote: string;
@@ -53,7 +51,9 @@ export function parseGitUrl(s: string): GitSource {
 /** git with a terminal prompt never shown (a missing credential fails instead of waiting). */
 async function git(args: string[], opts: { cwd?: string; signal?: AbortSignal } = {}): Promise<string> {
   try {
-    const r = await run('git', args, { cwd: opts.cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' }, maxBuffer: 16 << 20, ...(opts.signal ? { signal: opts.signal } : {}) });
+    // promisify(execFile) here, not at import: `kiln build` imports this file for isGitUrl, and the packaged
+    // executable then loads no child_process for a build that runs no git (scripts/sea-loader.cjs LAZY).
+    const r = await promisify(execFile)('git', args, { cwd: opts.cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' }, maxBuffer: 16 << 20, ...(opts.signal ? { signal: opts.signal } : {}) });
     return r.stdout;
   } catch (e) {
     const x = e as NodeJS.ErrnoException & { stderr?: string };

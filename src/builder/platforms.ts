@@ -11,7 +11,7 @@
 import { invalidArgument } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { sha256Digest } from '../oci/digest.js';
-import { formatPlatform, normalizePlatform, parsePlatform } from '../oci/platform.js';
+import { formatPlatform } from '../oci/platform.js';
 import { formatReference, parseNormalizedNamed } from '../name/reference.js';
 import type { Descriptor, Index, Platform } from '../oci/types.js';
 import { buildImage, openContext, type BuilderDeps } from './builder.js';
@@ -19,26 +19,6 @@ import { writeArchiveOutput } from './outputs.js';
 import { PlatformCaches } from './cache-platforms.js';
 import type { BuildEvent, BuildOptions, BuildProgress, BuildResult } from './types.js';
 import { rm } from 'node:fs/promises';
-
-/** Architectures Linux images are built for (Go's names, as BuildKit takes them). */
-const ARCHES = new Set(['amd64', 'arm64', 'arm', '386', 'riscv64', 'ppc64le', 'ppc64', 's390x', 'mips64le', 'mips64', 'mipsle', 'mips', 'loong64']);
-
-/**
- * `--platform` values as BuildKit names them: normalized, and arm64 without its
- * default variant (`linux/arm64`, TARGETVARIANT empty), `linux/arm/v7` with it.
- * Comma-separated lists and repeated flags both work; duplicates are dropped.
- */
-export function targetPlatforms(values: string[]): Platform[] {
-  const out = new Map<string, Platform>();
-  for (const s of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
-    const p = normalizePlatform(parsePlatform(s));
-    if (p.architecture === 'arm64' && p.variant === 'v8') delete p.variant;
-    if (p.os !== 'linux') throw invalidArgument(`--platform ${s}: kiln builds Linux images only`, { hint: 'use linux/ARCH, e.g. linux/arm64' });
-    if (!ARCHES.has(p.architecture)) throw invalidArgument(`--platform ${s}: unknown architecture ${p.architecture}`, { hint: `use one of ${[...ARCHES].join(', ')}` });
-    out.set(formatPlatform(p), p);
-  }
-  return [...out.values()];
-}
 
 /** Each platform's steps numbered after the previous platforms' (one progress display), warnings said once. */
 function sharedProgress(progress: BuildProgress | undefined): { forPlatform(): BuildProgress } {

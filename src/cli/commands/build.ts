@@ -10,7 +10,7 @@ import { gitContext } from './build-git-context.js';
 import { isGitUrl } from '../../builder/git.js';
 import path from 'node:path';
 import { parseCodec, peekHead, sniffCodec } from '../../layer/compress.js';
-import { targetPlatforms } from '../../builder/platforms.js';
+import { targetPlatforms } from '../../builder/target-platforms.js';
 import { sourceDateEpochFromEnv } from '../../layer/diff.js';
 import { withEngine } from '../engine.js';
 import { globals } from '../context.js';

@@ -2,56 +2,35 @@
  * containerd's gRPC API over its unix socket: the services kiln uses, from
  * containerd's own .proto files (copied from Debian's
  * golang-github-containerd-containerd-dev into proto/ by scripts/protos.sh,
- * which compiles them into one JSON descriptor: parsing .proto files and
- * proto-loader's reflection descriptors cost a CLI ~150–300 ms per start).
+ * and generated there into protobuf.js static code, #proto/containerd-api, by
+ * scripts/protos-static.mjs: nothing is parsed or compiled at start).
  * Every call carries the namespace (and, on a leased view, its lease) as
  * metadata, as containerd's Go client does; gRPC errors become KilnErrors.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import api from '#proto/containerd-api';
 import { InflightCalls } from '../inflight.js';
-import { serviceConstructor, type Message } from '../grpc-service.js';
-import protobuf from 'protobufjs';
-import { failedPrecondition, type KilnError } from '../../errors.js';
+import { messageClass, serviceConstructor, type AsObject, type Message } from '../grpc-service.js';
+import type { KilnError } from '../../errors.js';
 import { fromGrpcError, isConnectionLoss } from './errors.js';
-import { packagedAsset } from '../../self.js';
 
 const SERVICES = ['version', 'introspection', 'namespaces', 'leases', 'content', 'images', 'snapshots', 'diff', 'events', 'containers', 'tasks'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** The descriptor scripts/protos-json.mjs compiles from the .proto files at build time. */
-const DESCRIPTOR = 'containerd-api.json';
-
 const serviceName = (name: ServiceName): string => `containerd.services.${name}.v1.${name[0]!.toUpperCase()}${name.slice(1)}`;
 
-/** The proto/ folder of the installed kiln (beside dist/). */
-export function protoRoot(): string {
-  const root = fileURLToPath(new URL('../../../proto/', import.meta.url));
-  if (!existsSync(`${root}/${DESCRIPTOR}`)) {
-    throw failedPrecondition(`containerd API descriptor ${DESCRIPTOR} is missing from ${root}`, { hint: 'run scripts/protos.sh (npm run build does) to copy the protos from golang-github-containerd-containerd-dev and compile them' });
-  }
-  return root;
-}
-
-let loaded: protobuf.Root | undefined;
-function apiRoot(): protobuf.Root {
-  loaded ??= protobuf.Root.fromJSON(JSON.parse(packagedAsset(DESCRIPTOR) ?? readFileSync(`${protoRoot()}/${DESCRIPTOR}`, 'utf8')) as protobuf.INamespace);
-  return loaded;
-}
-
 /** Decoded messages as plain objects, as the rest of the backend reads them (snake_case fields kept). */
-const AS_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
+const AS_OBJECT: AsObject = { longs: Number, enums: String, defaults: true, oneofs: true };
 
 /**
  * Decodes a `google.protobuf.Any` (`{type_url, value}`) whose type is one of
- * the loaded messages (`containerd.services.images.v1.ImageCreate`); undefined
- * for other types.
+ * the generated messages (`containerd.services.images.v1.ImageCreate`);
+ * undefined for other types.
  */
 export function decodeAny(any: { type_url?: string; value?: Buffer } | null | undefined): Message | undefined {
   if (!any?.type_url || !any.value) return undefined;
-  const type = apiRoot().lookup(any.type_url.slice(any.type_url.lastIndexOf('/') + 1));
-  return type instanceof protobuf.Type ? type.toObject(type.decode(any.value), AS_OBJECT) : undefined;
+  const type = messageClass(api, any.type_url.slice(any.type_url.lastIndexOf('/') + 1));
+  return type?.toObject(type.decode(any.value), AS_OBJECT);
 }
 
 // Protobuf messages cross this boundary as plain objects (keepCase: snake_case fields).
@@ -77,7 +56,7 @@ export class ContainerdConnection {
   private client(name: ServiceName): grpc.Client {
     let c = this.clients.get(name);
     if (!c) {
-      const Ctor = serviceConstructor(apiRoot(), serviceName(name), AS_OBJECT);
+      const Ctor = serviceConstructor(api, serviceName(name), AS_OBJECT);
       c = new Ctor(this.address, grpc.credentials.createInsecure(), { channelOverride: this.channel });
       this.clients.set(name, c);
     }

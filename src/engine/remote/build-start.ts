@@ -11,7 +11,7 @@ import type { CacheExport, CacheImport } from '../../builder/types.js';
 import { validateContextId } from './sync/slot.js';
 import type { Platform } from '../../oci/types.js';
 import { formatPlatform } from '../../oci/platform.js';
-import { targetPlatforms } from '../../builder/platforms.js';
+import { targetPlatforms } from '../../builder/target-platforms.js';
 
 export type RemoteBuildOptions = Pick<
   BuildOptions,

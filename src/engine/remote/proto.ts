@@ -1,19 +1,12 @@
 /**
- * The agent API (agent.proto, copied into proto/kiln/agent/v1/ at build time)
- * loaded for both sides: the service definition the server registers and the
- * client constructor the remote backend calls through.
+ * The agent API (agent.proto, generated into protobuf.js static code at build
+ * time: #proto/agent-api, scripts/protos-static.mjs) for both sides: the
+ * service definition the server registers and the client constructor the
+ * remote backend calls through.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
-import { failedPrecondition } from '../../errors.js';
-import { packagedAsset } from '../../self.js';
-import { serviceConstructor } from '../grpc-service.js';
-
-const FILE = 'kiln/agent/v1/agent.proto';
-/** The asset name of the compiled API in the packaged executable. */
-export const PACKAGED = 'agent-api.json';
+import api from '#proto/agent-api';
+import { serviceConstructor, type AsObject } from '../grpc-service.js';
 
 /** The largest message either side accepts: byte streams travel in chunks of at most CHUNK_SIZE. */
 export const MAX_MESSAGE = 4 << 20;
@@ -30,34 +23,14 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.http2.min_ping_interval_without_data_ms': 10_000,
 };
 
-function protoRoot(): string {
-  const root = fileURLToPath(new URL('../../../proto/', import.meta.url));
-  if (!existsSync(`${root}/${FILE}`)) {
-    throw failedPrecondition(`the agent API proto is missing from ${root}`, { hint: 'run npm run build (scripts/protos.sh copies src/engine/remote/agent.proto into proto/)' });
-  }
-  return root;
-}
-
 let loaded: grpc.ServiceClientConstructor | undefined;
 
 /** Messages as plain objects: field names as written, oneofs named in their oneof's field, unset fields absent. */
-const AS_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: false, oneofs: true };
+const AS_OBJECT: AsObject = { longs: Number, enums: String, defaults: false, oneofs: true };
 
 /** The generated client constructor of kiln.agent.v1.Engine; `.service` is the server's definition. */
 export function engineService(): grpc.ServiceClientConstructor {
-  if (!loaded) {
-    // The executable carries the API compiled to JSON (scripts/package.mjs, with keepCase) instead of the .proto file.
-    const json = packagedAsset(PACKAGED);
-    let root: protobuf.Root;
-    if (json !== undefined) root = protobuf.Root.fromJSON(JSON.parse(json) as protobuf.INamespace);
-    else {
-      const dir = protoRoot();
-      root = new protobuf.Root();
-      root.resolvePath = (_origin, target) => `${dir}/${target}`;
-      root.loadSync(FILE, { keepCase: true });
-    }
-    loaded = serviceConstructor(root, 'kiln.agent.v1.Engine', AS_OBJECT);
-  }
+  loaded ??= serviceConstructor(api, 'kiln.agent.v1.Engine', AS_OBJECT);
   return loaded;
 }
 
