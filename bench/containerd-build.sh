@@ -16,25 +16,26 @@ cd "$(dirname "$0")/.."
 . bench/registry.sh
 . bench/lib/build-context.sh
 . bench/lib/stats.sh
+. bench/lib/scratch-fs.sh
 cache=$(bash scripts/test-images.sh --debian)
 runs=${RUNS:-5}
 files=${FILES:-5000}
 work=/var/tmp/kiln-bench-ctd-build.$$
-rm -rf "$work"; mkdir -p "$work"
+rm -rf "$work"; scratch_fs "$work"; mkdir -p "$work/tmp"
 B=(buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
 cpid=
 cleanup() {
   "${B[@]}" rm --all >/dev/null 2>&1 || true; "${B[@]}" rmi --all --force >/dev/null 2>&1 || true
   # SIGTERM stops it cleanly (shims, mounts, dir); its fifo may be held open by other children.
   [ -n "$cpid" ] && { kill -TERM "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null || true; }
-  stop_registry "$work/reg"; rm -rf "$work"
+  stop_registry "$work/reg"; scratch_fs_end "$work"
 }
 trap cleanup EXIT
 now() { date +%s.%N; }
 base=docker.io/bench/debian:1
 
 mkfifo "$work/ctd.in"
-node bench/lib/containerd-up.mjs <"$work/ctd.in" >"$work/ctd.addr" &
+TMPDIR=$work/tmp node bench/lib/containerd-up.mjs <"$work/ctd.in" >"$work/ctd.addr" &
 cpid=$!
 exec {cfd}>"$work/ctd.in"
 for _ in $(seq 200); do [ -s "$work/ctd.addr" ] && break; sleep 0.1; done
@@ -81,7 +82,7 @@ done
 listed=$(ctr -a "$sock" -n k8s.io images ls -q)
 case $listed in *bench/kiln:1*) ;; *) echo "kiln's image is not in containerd" >&2; exit 1 ;; esac
 
-echo "into containerd: 3 RUN + 3 COPY over $files files on debootstrap; cold; $runs interleaved runs; load (1/5/15 min) before $load0, after $(load_line)"
+echo "into containerd: 3 RUN + 3 COPY over $files files on debootstrap; cold; $runs interleaved runs; $(scratch_fs_line); load (1/5/15 min) before $load0, after $(load_line)"
 if [ -n "$peer" ]; then
   echo "kiln build --backend containerd: ${KILN[*]} $(stat_line "$work/t-kiln")   $peer $(stat_line "$work/t-today")"
   echo "peer / kiln: $(ratio_line "$work/t-today" "$work/t-kiln" | sed 's/^ratio //')"
