@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 . bench/lib/build-context.sh
 . bench/lib/stats.sh
 . bench/lib/scratch-fs.sh
+. bench/lib/containerd.sh
 cache=$(bash scripts/test-images.sh --debian)
 runs=${RUNS:-5}
 files=${FILES:-5000}
@@ -34,12 +35,8 @@ trap cleanup EXIT
 now() { date +%s.%N; }
 base=docker.io/bench/debian:1
 
-mkfifo "$work/ctd.in"
-TMPDIR=$work/tmp node bench/lib/containerd-up.mjs <"$work/ctd.in" >"$work/ctd.addr" &
-cpid=$!
-exec {cfd}>"$work/ctd.in"
-for _ in $(seq 200); do [ -s "$work/ctd.addr" ] && break; sleep 0.1; done
-sock=$(cat "$work/ctd.addr")
+TMPDIR=$work/tmp start_containerd ctd
+cpid=$ctd_pid
 r=$(start_registry "$work/reg")
 # kiln as users run it: the one executable (npm run package, which setup.sh runs), else the module tree.
 if [ -n "${KILN_EXE:-}" ]; then KILN=("$KILN_EXE"); else . bench/lib/kiln-exe.sh; kiln_exe; fi

@@ -19,20 +19,10 @@ cleanup() {
 }
 trap cleanup EXIT
 . bench/lib/kiln-exe.sh; kiln_exe
+. bench/lib/containerd.sh
 k() { "${KILN[@]}" "$@"; }
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# start_containerd NAME: a private containerd (one at a time); its socket in $sock.
-# It stops (shims, mounts, dir) when its stdin, the fifo held open on $cfd, closes.
-start_containerd() {
-  mkfifo "$work/$1.in"
-  node bench/lib/containerd-up.mjs <"$work/$1.in" >"$work/$1.addr" &
-  pids+=($!)
-  exec {cfd}>"$work/$1.in"
-  for _ in $(seq 200); do [ -s "$work/$1.addr" ] && break; sleep 0.1; done
-  sock=$(cat "$work/$1.addr")
-}
-stop_containerd() { exec {cfd}>&-; wait "${pids[-1]}" 2>/dev/null || true; }
 
 r=$(start_registry "$work/reg")
 k --root "$work/src" import "$cache/debian-rootfs.tar" "$r/bench/debian:1" >/dev/null

@@ -5,6 +5,7 @@
 # median of RUNS runs and the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib/containerd.sh
 runs=${RUNS:-5}
 work=$(mktemp -d /var/tmp/kiln-bench-ctdrun.XXXX)
 pids=()
@@ -16,12 +17,7 @@ cleanup() {
 trap cleanup EXIT
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-mkfifo "$work/ctd.in"
-node bench/lib/containerd-up.mjs <"$work/ctd.in" >"$work/ctd.addr" &
-pids+=($!)
-exec {cfd}>"$work/ctd.in"
-for _ in $(seq 200); do [ -s "$work/ctd.addr" ] && break; sleep 0.1; done
-sock=$(cat "$work/ctd.addr")
+start_containerd ctd
 k() { node dist/cli/main.js --root "$work/root" --backend containerd --address "$sock" --namespace k8s.io "$@"; }
 busybox=$(node -e "import('./dist/testing/runtime-fixture.js').then((m) => console.log(m.busyboxTar()))")
 k import "$busybox" bench/busybox:1 >/dev/null

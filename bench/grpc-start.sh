@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib/stats.sh
+. bench/lib/containerd.sh
 a=$(realpath "${1:?usage: bench/grpc-start.sh EXE-A [EXE-B]}"); b=$(realpath "${2:-dist/kiln}")
 runs=${RUNS:-9}
 cache=${KILN_TEST_CACHE:-/var/cache/kiln-test}
@@ -39,12 +40,7 @@ agent A "$a"
 agent B "$b"
 "$b" --root "$work/local" import "$cache/busybox-rootfs.tar" busybox:latest >/dev/null
 # A private containerd (stops when its stdin, held open on $cfd, closes), busybox imported into its namespace.
-mkfifo "$work/ctd.in"
-node bench/lib/containerd-up.mjs <"$work/ctd.in" >"$work/ctd.addr" &
-pids+=($!)
-exec {cfd}>"$work/ctd.in"
-for _ in $(seq 300); do [ -s "$work/ctd.addr" ] && break; sleep 0.1; done
-sock=$(cat "$work/ctd.addr")
+start_containerd ctd
 "$b" --backend containerd --address "$sock" import "$cache/busybox-rootfs.tar" busybox:latest >/dev/null
 # timed NAME CMD...: CPU seconds (user + system, from wait4: finer than /usr/bin/time's 10 ms) >> $work/NAME.cpu,
 # wall seconds >> $work/NAME.wall

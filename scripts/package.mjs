@@ -2,8 +2,9 @@
 // bundles src/cli/packaged.ts and its dependencies into one CommonJS script,
 // Node's single-executable-application support turns it into a blob (with a
 // V8 code cache, and the split bundles as assets), and postject injects the
-// blob into a copy of this node binary. Assets are read with node:sea's
-// getAsset and helper processes re-run the executable (src/self.ts).
+// blob into a copy of this node binary. The loader (scripts/sea-loader.cjs)
+// reads assets in place with node:sea's getRawAsset; helper processes re-run
+// the executable (src/self.ts).
 // Idempotent and fast when nothing changed: the inputs' hash is kept in
 // dist/sea/inputs.sha256 and the work is skipped while it matches.
 import { createHash } from 'node:crypto';

@@ -100,20 +100,13 @@ if (extraCa) {
 // remote command to an IP address and containerd's unix socket, uncompressed, never call.
 const LAZY = new Set(['child_process', 'crypto', 'dns', 'tls', 'zlib']);
 const lazy = new Map();
-const trainingSea = train && {
-  isSea: () => true,
-  getAsset: (name, encoding) => {
-    const bytes = readFileSync(path.join(path.dirname(file), name));
-    return encoding ? bytes.toString(encoding) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
-  },
-};
+// In training kiln.js runs as it does packaged (src/self.ts: helper processes re-run the executable).
+const trainingSea = train && { isSea: () => true };
+/** require() of kiln.js: the split bundles' modules from their bundles, the rest as splitRequire gives them. */
 function lazyRequire(id) {
   if (trainingSea && id === 'node:sea') return trainingSea;
   if (Object.hasOwn(modules, id)) return split(modules[id][0])[modules[id][1]];
-  const name = id.startsWith('node:') ? id.slice(5) : id;
-  if (LAZY.has(name)) return lazyBuiltin(name);
-  if (extraCa && TLS.has(name)) extraCa();
-  return require(id);
+  return splitRequire(id);
 }
 /** Builtin NAME as an object that loads it on first use. */
 function lazyBuiltin(name) {
