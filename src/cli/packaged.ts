@@ -2,7 +2,10 @@
  * Entry of the packaged executable (dist/kiln, bundled by scripts/package.mjs):
  * kiln's CLI, or one of its helper processes when kiln re-runs itself as
  * `kiln __kiln-helper NAME ARGS…` (src/self.ts helperCommand). Each branch is
- * loaded on demand, as the commands are in main.ts.
+ * loaded on demand, as the commands are in main.ts. Importing it runs
+ * nothing: the loader (scripts/sea-loader.cjs) calls `dispatch` in the
+ * process, and `preload` once, when the executable's startup snapshot is
+ * built.
  */
 import { CONTAINERD_LOGGER_COMMAND, HELPER_COMMAND } from '../self.js';
 
@@ -14,15 +17,27 @@ const HELPERS: Record<string, () => Promise<unknown>> = {
   'run-as': () => import('../executor/run-as.js'),
 };
 
-const [first, name] = process.argv.slice(2);
-if (first === HELPER_COMMAND && name !== undefined && Object.hasOwn(HELPERS, name)) {
-  // The helper reads its own arguments from process.argv.slice(2), as under node.
-  process.argv.splice(2, 2);
-  void HELPERS[name]!();
-} else if (first === CONTAINERD_LOGGER_COMMAND) {
-  // The log driver under containerd's shim: `kiln __kiln-containerd-logger LOG`.
-  process.argv.splice(2, 1);
-  void import('../engine/containerd/containers/logger.js');
-} else {
-  void import('./main.js');
+/** Runs what this process's command line names: a helper, containerd's log driver, or the CLI. */
+export function dispatch(): Promise<unknown> {
+  const [first, name] = process.argv.slice(2);
+  if (first === HELPER_COMMAND && name !== undefined && Object.hasOwn(HELPERS, name)) {
+    // The helper reads its own arguments from process.argv.slice(2), as under node.
+    process.argv.splice(2, 2);
+    return HELPERS[name]!();
+  }
+  if (first === CONTAINERD_LOGGER_COMMAND) {
+    // The log driver under containerd's shim: `kiln __kiln-containerd-logger LOG`.
+    process.argv.splice(2, 1);
+    return import('../engine/containerd/containers/logger.js');
+  }
+  return import('./main.js');
+}
+
+/**
+ * Initialises, without running anything, the modules of the commands in NAMES (program.ts's table) and what
+ * they import: the packaged executable's startup snapshot holds them initialised.
+ */
+export async function preload(names: string[]): Promise<void> {
+  const { COMMANDS } = await import('./program.js');
+  for (const name of names) await COMMANDS[name]!();
 }
