@@ -36,7 +36,7 @@ function inputsHash() {
   files.push('package.json', 'package-lock.json', 'proto/agent-api.cjs', 'proto/containerd-api.cjs', 'scripts/package.mjs', 'scripts/sea-loader.cjs', 'scripts/sea-train.mjs', 'scripts/sea-extra-ca.cjs', 'scripts/lib/lazy-extra-ca.mjs');
   for (const f of files) h.update(`${f}\0`).update(readFileSync(f)).update('\0');
   const node = statSync(process.execPath);
-  h.update(`${process.execPath}\0${process.version}\0${node.size}\0${node.mtimeMs}\0${process.env.KILN_PACKAGE_SNAPSHOT ?? ''}\0${process.env.KILN_PACKAGE_PRELOAD ?? ''}`);
+  h.update(`${process.execPath}\0${process.version}\0${node.size}\0${node.mtimeMs}\0${process.env.KILN_PACKAGE_SNAPSHOT ?? ''}`);
   return h.digest('hex');
 }
 
@@ -75,8 +75,9 @@ const lazyHttp2 = {
     }));
   },
 };
-// The commands whose modules the startup snapshot holds initialised (src/cli/program.ts's names).
-const PRELOAD = (process.env.KILN_PACKAGE_PRELOAD ?? 'images,ps,pull,push,tag,build').split(',').filter(Boolean);
+// The startup snapshot holds the modules of every command initialised but these: `system` and `info` call
+// node:child_process as they load (a built-in the loader keeps for run time).
+const PRELOAD_EXCEPT = ['system', 'info'];
 const esbuild = await import('esbuild');
 // Large dependencies that only some commands use are bundled apart, each an asset the loader compiles
 // on the first require of one of its module ids (modules.json maps id → asset and export): `images`,
@@ -191,9 +192,9 @@ const caches = Object.fromEntries(readdirSync(`${out}/cache`).map((f) => [f, `${
 const { renameExtraCaVariable } = await import('./lib/lazy-extra-ca.mjs');
 const nodeBinary = readFileSync(process.execPath);
 const lazyExtraCa = renameExtraCaVariable(nodeBinary);
-// The startup snapshot (KILN_PACKAGE_SNAPSHOT=0 leaves it out): the loader compiles kiln.js with its trained
-// cache and initialises the modules of the PRELOAD commands at package time; kiln.js and its cache are then
-// in the snapshot, not assets.
+// The startup snapshot (KILN_PACKAGE_SNAPSHOT=0 leaves it out, to compare): the loader compiles kiln.js with
+// its trained cache and initialises the commands' modules at package time; kiln.js and its cache are then in
+// the snapshot, not assets.
 const snapshot = process.env.KILN_PACKAGE_SNAPSHOT !== '0';
 writeFileSync(
   `${out}/sea-config.json`,
@@ -214,7 +215,7 @@ writeFileSync(
 // Its one line of output (the blob's name) is kept back; a failure throws with it.
 execFileSync(process.execPath, ['--experimental-sea-config', `${out}/sea-config.json`], {
   stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...process.env, KILN_SEA_BUNDLE: `${out}/kiln.cjs`, KILN_SEA_PRELOAD: PRELOAD.join(',') },
+  env: { ...process.env, KILN_SEA_BUNDLE: `${out}/kiln.cjs`, KILN_SEA_PRELOAD_EXCEPT: PRELOAD_EXCEPT.join(',') },
 });
 
 const tmp = `${exe}.tmp`;

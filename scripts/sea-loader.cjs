@@ -9,7 +9,8 @@
 // The executable is made with a V8 startup snapshot ("useSnapshot"): this
 // script runs once at package time (v8.startupSnapshot.isBuildingSnapshot()),
 // compiles kiln.js from the files KILN_SEA_BUNDLE names with its code cache,
-// initialises the modules of the everyday commands (packaged.ts preload) and
+// initialises the commands' modules (packaged.ts preload; KILN_SEA_PRELOAD_EXCEPT
+// names those left to run time) and
 // leaves `start` as what the executable runs: it reads this process's
 // environment and command line and dispatches. Nothing of the build's process
 // (environment, argv, cwd, pid, time, fds) is read before `start`.
@@ -231,13 +232,13 @@ function guardProcess() {
 if (building) {
   // The build's bundle and its trained caches (package.mjs sets KILN_SEA_BUNDLE for the build); start() forgets them.
   file = path.resolve(process.env.KILN_SEA_BUNDLE);
-  const names = (process.env.KILN_SEA_PRELOAD ?? '').split(',').filter(Boolean);
+  const except = (process.env.KILN_SEA_PRELOAD_EXCEPT ?? '').split(',').filter(Boolean);
   const unguard = guardProcess();
   let kiln;
   const preloaded = (async () => {
     try {
       kiln = load();
-      await kiln.preload(names);
+      await kiln.preload(except);
     } finally {
       unguard();
     }

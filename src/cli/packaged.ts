@@ -34,10 +34,10 @@ export function dispatch(): Promise<unknown> {
 }
 
 /**
- * Initialises, without running anything, the modules of the commands in NAMES (program.ts's table) and what
- * they import: the packaged executable's startup snapshot holds them initialised.
+ * Initialises, without running anything, the modules of every command in program.ts's table but those in
+ * EXCEPT, and what they import: the packaged executable's startup snapshot holds them initialised.
  */
-export async function preload(names: string[]): Promise<void> {
+export async function preload(except: string[]): Promise<void> {
   const { COMMANDS } = await import('./program.js');
-  for (const name of names) await COMMANDS[name]!();
+  for (const [name, load] of Object.entries(COMMANDS)) if (!except.includes(name)) await load();
 }
