@@ -1,7 +1,7 @@
 /**
  * The top-level help's command list comes from a table (src/cli/help-table.ts)
  * so that `kiln --help` loads no command: the table must say what the commands
- * themselves register — each command of main.ts, in its order, with the usage
+ * themselves register — each command of program.ts, in its order, with the usage
  * term and description commander shows. (A new or changed command fails here:
  * update COMMAND_HELP.)
  */
@@ -13,10 +13,10 @@ import { Command, Help } from 'commander';
 import { repoRoot } from '../testing/kiln.js';
 import { COMMAND_HELP } from './help-table.js';
 
-test('COMMAND_HELP lists what the commands register, in main.ts order', async () => {
-  const main = await readFile(path.join(repoRoot(), 'src', 'cli', 'main.ts'), 'utf8');
+test('COMMAND_HELP lists what the commands register, in program.ts order', async () => {
+  const main = await readFile(path.join(repoRoot(), 'src', 'cli', 'program.ts'), 'utf8');
   const names = [...main.matchAll(/^ {2}'?([a-z-]+)'?: \(\) => import\('\.\/commands\/([a-z-]+)\.js'\),$/gm)].map((m) => m[1]!);
-  assert.ok(names.length > 40, 'the COMMANDS table of main.ts is read');
+  assert.ok(names.length > 40, 'the COMMANDS table of program.ts is read');
   const program = new Command('kiln').enablePositionalOptions();
   for (const name of names) {
     const mod = (await import(`./commands/${name}.js`)) as { register: (p: Command) => void | Promise<void> };

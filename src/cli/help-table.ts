@@ -7,7 +7,7 @@
  */
 import { Command, Help } from 'commander';
 
-/** [name, term, description] in the order of main.ts's COMMANDS (hidden commands left out). */
+/** [name, term, description] in the order of program.ts's COMMANDS (hidden commands left out). */
 export const COMMAND_HELP: [string, string, string][] = [
   ['pull', 'pull [options] <name>', 'Download an image from a registry'],
   ['push', 'push [options] <name>', 'Upload an image to a registry'],

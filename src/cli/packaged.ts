@@ -2,7 +2,7 @@
  * Entry of the packaged executable (dist/kiln, bundled by scripts/package.mjs):
  * kiln's CLI, or one of its helper processes when kiln re-runs itself as
  * `kiln __kiln-helper NAME ARGS…` (src/self.ts helperCommand). Each branch is
- * loaded on demand, as the commands are in main.ts. Importing it runs
+ * loaded on demand, as the commands are in program.ts. Importing it runs
  * nothing: the loader (scripts/sea-loader.cjs) calls `dispatch` in the
  * process, and `preload` once, when the executable's startup snapshot is
  * built.
