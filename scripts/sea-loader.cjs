@@ -32,17 +32,17 @@ const v8 = builtin('node:v8');
 let building = v8.startupSnapshot.isBuildingSnapshot();
 // What kiln.js sees as its file name when it is initialised in the snapshot: the executable, whatever its path.
 const SELF = '/proc/self/exe';
-// This process's, set by start() (at build time: the build's files, for the build only).
+// This process's, set by setup() (at build time: the build's files, for the build only).
 let packaged = false;
 let train;
 let file;
 let sea;
 let extraCa;
-/** A bundle's source and cache from the executable (packaged) or from the files beside KILN_SEA_BUNDLE. */
 // An asset's bytes where the executable holds them (getRawAsset, read-only), not a copy as getAsset makes:
 // ~0.7 ms saved for each of kiln.js, the undici split and their caches at every start.
 const raw = (name) => Buffer.from(sea.getRawAsset ? sea.getRawAsset(name) : sea.getAsset(name));
 const beside = (name) => path.join(path.dirname(file), name);
+/** A bundle's source from the executable (packaged) or from the files beside KILN_SEA_BUNDLE. */
 const asset = (name) => (packaged ? raw(name).toString('utf8') : readFileSync(name === 'kiln.js' ? file : beside(name), 'utf8'));
 /** The code cache made for a bundle, if there is one (at build time: the trained one in cache/ beside the bundle). */
 function cacheOf(name) {
@@ -230,7 +230,7 @@ function guardProcess() {
 }
 
 if (building) {
-  // The build's bundle and its trained caches (package.mjs sets KILN_SEA_BUNDLE for the build); start() forgets them.
+  // The build's bundle and its trained caches (package.mjs sets KILN_SEA_BUNDLE for the build); setup() replaces them.
   file = path.resolve(process.env.KILN_SEA_BUNDLE);
   const except = (process.env.KILN_SEA_PRELOAD_EXCEPT ?? '').split(',').filter(Boolean);
   const unguard = guardProcess();
