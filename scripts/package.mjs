@@ -182,6 +182,13 @@ await esbuild.build({
   external: Object.keys(modules),
 });
 
+// Every bundle one-byte: one character past Latin-1 (esbuild escapes them in strings, not in regular expression
+// literals) makes V8 hold the whole bundle's source as a two-byte string, twice its size in the heap and the snapshot.
+for (const f of ['kiln.cjs', ...Object.keys(SPLITS)]) {
+  const text = readFileSync(`${out}/${f}`, 'utf8');
+  const at = text.search(/[^\u0000-\u00ff]/);
+  if (at >= 0) throw new Error(`package: ${out}/${f} has ${JSON.stringify(text[at])} at ${at} (…${text.slice(Math.max(0, at - 60), at + 20)}…); escape it in the source`);
+}
 // The code caches: everyday commands run under the loader (scripts/sea-train.mjs), which keeps what V8
 // compiled for each bundle in ${out}/cache/NAME.cache.
 rmSync(`${out}/cache`, { recursive: true, force: true });
