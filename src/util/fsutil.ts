@@ -51,9 +51,9 @@ export function tempOwner(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-async function writeTemp(path: string, data: string | Buffer, durable = true, mode = 0o644): Promise<string> {
+async function writeTemp(path: string, data: string | Buffer, durable = true): Promise<string> {
   const tmp = tempPath(path);
-  const fh = await open(tmp, 'wx', mode);
+  const fh = await open(tmp, 'wx', 0o644);
   try {
     await fh.writeFile(data);
     if (durable) await fh.sync();
@@ -67,11 +67,10 @@ async function writeTemp(path: string, data: string | Buffer, durable = true, mo
  * Replaces `path` atomically: readers see the old or the new content, never a
  * mix (also after kill -9). `durable: false` skips the fsyncs, for files that
  * mean nothing after a power loss (a lease, whose owner is then gone too).
- * `mode` (default 0644, less the umask) is the new file's from its creation.
  */
-export async function writeFileAtomic(path: string, data: string | Buffer, opts: { durable?: boolean; mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Buffer, opts: { durable?: boolean } = {}): Promise<void> {
   const durable = opts.durable !== false;
-  const tmp = await writeTemp(path, data, durable, opts.mode);
+  const tmp = await writeTemp(path, data, durable);
   try {
     await rename(tmp, path);
   } catch (e) {

@@ -34,7 +34,7 @@ export interface KubeInfo {
 }
 
 /** Opens the agent's client at a tcp:// address (the remote backend's openRemoteEngine). */
-export type OpenAgentClient = (opts: { host: string; tls: TlsFiles; label: string; tlsSessions: boolean }) => Promise<Engine>;
+export type OpenAgentClient = (opts: { host: string; tls: TlsFiles; label: string }) => Promise<Engine>;
 
 /** The client library's KubeConfig and API clients: loaded only when a command needs more than ../../kube/lite-config gives. */
 type Full = () => Promise<{ k: Kube; a: Apis }>;
@@ -88,8 +88,7 @@ export async function openKubeEngine(flags: KubeFlags, openAgentClient: OpenAgen
   const label = `${k.namespace}/${podName} on node ${kube.node} (context "${k.context}")`;
   let remote: Engine;
   try {
-    // No TLS session file: the tunnel's local port, part of the file's key, changes with every command.
-    remote = await openAgentClient({ host: tunnel.host, tls: clientTlsFiles(certs), label, tlsSessions: false });
+    remote = await openAgentClient({ host: tunnel.host, tls: clientTlsFiles(certs), label });
   } catch (e) {
     await tunnel.close();
     throw e;

@@ -17,7 +17,6 @@ import { AgentConnection } from './connection.js';
 import { forwardedCredentials } from './credentials.js';
 import { toJson, type ProgressMsg } from './proto.js';
 import { readTls, type TlsFiles } from '../../tls/client.js';
-import { sessionFile, TlsSessionFile } from './tls-session.js';
 
 export interface RemoteEngineOptions {
   /** `tcp://HOST:PORT` or `unix:///PATH`. */
@@ -28,11 +27,6 @@ export interface RemoteEngineOptions {
   forwardCredentials?: boolean;
   /** How messages name the agent (default: the address). */
   label?: string;
-  /**
-   * Keep the agent's TLS session ticket beside the client's certificates, so the next command resumes the
-   * session (default true; a kube tunnel's address changes with every command, so it does not).
-   */
-  tlsSessions?: boolean;
 }
 
 /** What the agent's Info returns: its engine's info and its kiln version. */
@@ -46,8 +40,7 @@ export async function openRemoteEngine(opts: RemoteEngineOptions): Promise<Engin
     throw invalidArgument(`${address.url}: a tcp:// agent needs TLS certificates`, { hint: 'pass --tlscacert/--tlscert/--tlskey or KILN_CERT_PATH (a directory with ca.pem, cert.pem, key.pem)' });
   }
   const tls = address.kind === 'tcp' ? await readTls(opts.tls!) : undefined;
-  const session = tls && opts.tlsSessions !== false ? await TlsSessionFile.open(sessionFile(opts.tls!, address.url, tls)) : undefined;
-  const conn = new AgentConnection(address, tls, opts.label, session);
+  const conn = new AgentConnection(address, tls, opts.label);
   const call = <T>(method: string, args: unknown, what: string) => conn.unary<T>(method, toJson(args), what);
   const creds = async (reference: string) => conn.metadata(opts.forwardCredentials === false ? {} : await forwardedCredentials(reference));
 
@@ -86,7 +79,9 @@ export async function openRemoteEngine(opts: RemoteEngineOptions): Promise<Engin
     diskUsage: () => call('DiskUsage', {}, 'system df'),
     check: () => call('Check', {}, 'check'),
     events: (q) => remoteEvents(conn, q),
-    close: () => conn.close(),
+    async close() {
+      conn.close();
+    },
   };
   return engine;
 }

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -116,30 +116,6 @@ describe('kiln agent over TCP: mutual TLS', () => {
     for (const c of ['cert.pem', 'server-cert.pem']) assert.match(await ossl(['verify', '-CAfile', path.join(out, 'ca.pem'), path.join(out, c)]), /: OK\n$/);
     const sans = await ossl(['x509', '-in', path.join(out, 'server-cert.pem'), '-noout', '-ext', 'subjectAltName']);
     for (const n of ['DNS:node1.example', 'IP Address:10.1.2.3', 'DNS:localhost', 'IP Address:127.0.0.1']) assert.ok(sans.includes(n), `${n} in ${sans}`);
-  });
-
-  test('the CLI resumes its TLS session from a 0600 file beside the client certificate; after an agent restart it falls back to a full handshake', async () => {
-    const sessions = async () => (await readdir(agent.certPath)).filter((f) => f.startsWith('kiln-session-'));
-    for (const f of await sessions()) await rm(path.join(agent.certPath, f));
-    const images = async () => {
-      const r = await kiln(['images', '-q'], { root: path.join(dir, 'client'), env: agent.clientEnv });
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stderr, '');
-      return r.stdout;
-    };
-    const out = await images();
-    const [file] = await sessions();
-    assert.ok(file, 'a session file beside cert.pem');
-    assert.equal((await sessions()).length, 1);
-    const p = path.join(agent.certPath, file);
-    assert.equal((await stat(p)).mode & 0o777, 0o600);
-    const ticket = await readFile(p);
-    assert.equal(await images(), out);
-    assert.deepEqual(await readFile(p), ticket, 'resumed: the agent sent no new ticket');
-    await agent.restart(); // new ticket keys: the stored ticket is of no use to it
-    assert.equal(await images(), out);
-    assert.notDeepEqual(await readFile(p), ticket, 'a full handshake, and its ticket kept');
-    assert.equal((await stat(p)).mode & 0o777, 0o600);
   });
 
   test('the keys the agent made are private (0600), its TLS directory 0700', async () => {
