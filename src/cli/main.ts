@@ -76,7 +76,7 @@ const ALIASES: Record<string, string> = { ls: 'images' };
 const OVER_ON_RETURN = new Set(['push', 'pull']);
 /**
  * Commands that are over when their action returns if their engine was a kiln agent's (--host): a remote
- * build's work is the agent's, and the client awaits its last write (the synced manifest, the TLS ticket)
+ * build's work is the agent's, and the client awaits its last write (the synced manifest)
  * before it closes the engine. From the image ID printed to the exit: 8-9 ms with Node's teardown, 2-3 ms without.
  */
 const OVER_ON_RETURN_REMOTE = new Set(['build']);
