@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { invalidArgument, isErrno, notFound } from '../errors.js';
-import { loadIgnore, planBuild, type BuildPlan } from '../dockerfile/index.js';
+import { IgnoreMatcher, loadIgnore, planBuild, type BuildPlan } from '../dockerfile/index.js';
 import { checkDockerfile, warningLine } from '../dockerfile/checks.js';
 import { extractLayer } from '../layer/extract.js';
 import { decompress } from '../layer/compress.js';
@@ -113,7 +113,8 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions, cache
     epoch ??= dockerfileEpoch(plan);
     opts.sourceDateEpoch = epoch;
     for (const w of plan.unusedBuildArgs) opts.progress?.emit({ kind: 'warning', message: `build argument ${w} was given but no ARG uses it` });
-    const { matcher } = await loadIgnore(ctx.dir, ctx.dockerfilePath);
+    // A context with a digest is seen whole (a kiln agent's synced copy: the client applied .dockerignore).
+    const { matcher } = opts.contextDigest !== undefined ? { matcher: new IgnoreMatcher([]) } : await loadIgnore(ctx.dir, ctx.dockerfilePath);
     const s = (session = new BuildSession(deps, opts, plan, ctx.dir, matcher, !ctx.temporary));
     if ((opts.cacheFrom ?? []).length > 0 && !opts.noCache) {
       s.cache.remote = await RemoteCacheSource.load(await importLocations(deps, opts.cacheFrom!), s.progress, s.signal);

@@ -86,7 +86,8 @@ export interface BuildOptions {
   squash?: boolean;
   /**
    * The context directory is known to hold exactly what this digest names and the build sees all of it
-   * (a kiln agent's synced mirror: sync/manifest.ts manifestDigest, .dockerignore applied by the client).
+   * (a kiln agent's synced mirror: sync/manifest.ts manifestDigest, .dockerignore applied by the client,
+   * so no ignore file is read).
    * COPY source hashes are then remembered by it in this process, so a rebuild of an unchanged context
    * hashes without walking it.
    */

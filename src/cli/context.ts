@@ -49,3 +49,13 @@ export function globals(cmd: Command): GlobalOptions {
     tlskey: o.tlskey,
   };
 }
+
+let agentEngineClosed = false;
+/**
+ * Set (cli/engine.ts) when a command's engine was a kiln agent's and is closed: the command's work was the
+ * agent's, its results are in hand, and main.ts may end the process without Node's teardown.
+ */
+export function markAgentEngineClosed(): void {
+  agentEngineClosed = true;
+}
+export const wasAgentEngineClosed = (): boolean => agentEngineClosed;

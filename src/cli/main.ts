@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
  * kiln's entry point: runs the program (program.ts) on this process's command
- * line, sets the exit code, and ends a finished push or pull at once.
+ * line, sets the exit code, and ends a finished push, pull or remote build at once.
  */
 // Before anything loads undici (its HTTP parser is WebAssembly): the packaged executable's startup snapshot has no
 // WebAssembly while it is built, so this runs at start, not in program.ts.
 import './wasm-tiering.js';
-import { OVER_ON_RETURN, commandName, main } from './program.js';
+import { OVER_ON_RETURN, OVER_ON_RETURN_REMOTE, commandName, main } from './program.js';
+import { wasAgentEngineClosed } from './context.js';
 
 // A reader that stops early (`kiln export c | tar -t | head`) closes the pipe: end quietly, as a
 // process killed by SIGPIPE would (128+13), without a stack trace from the streams still writing.
@@ -30,7 +31,8 @@ main(argv).then(
   (code) => {
     process.exitCode = code;
     const name = commandName(argv);
-    if (code === 0 && name !== undefined && OVER_ON_RETURN.has(name) && !argv.includes('--help') && !argv.includes('-h')) exitFlushed(code);
+    const over = name !== undefined && (OVER_ON_RETURN.has(name) || (OVER_ON_RETURN_REMOTE.has(name) && wasAgentEngineClosed()));
+    if (code === 0 && over && !argv.includes('--help') && !argv.includes('-h')) exitFlushed(code);
   },
   (e) => {
     process.stderr.write(`kiln: ${String(e)}\n`);

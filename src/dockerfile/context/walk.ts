@@ -8,7 +8,6 @@
  * Stats, so a caller never stats a file twice.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Stats } from 'node:fs';
 import type { IgnoreMatcher } from './ignore.js';
 
@@ -37,25 +36,25 @@ export interface WalkOptions {
   ignore?: IgnoreMatcher;
 }
 
-/** Iterator over the context; the root itself is not yielded. */
+/**
+ * Iterator over the context; the root itself is not yielded. One generator with a stack of the
+ * directories being read, not one generator per level: each entry costs one resume, not one per
+ * level above it (in a fresh process, before V8 optimises anything, that was ~10 ms of a
+ * 5,000-entry context).
+ */
 export function* walkContext(root: string, opts: WalkOptions = {}): Generator<ContextEntry> {
   const base = fs.realpathSync(root);
-  yield* walkDir(base, '', opts.ignore, []);
-}
-
-/** An excluded ancestor directory, sent only if something under it is re-included. */
-interface Held {
-  entry: ContextEntry;
-  sent: boolean;
-}
-
-function* walkDir(base: string, rel: string, ignore: IgnoreMatcher | undefined, held: Held[]): Generator<ContextEntry> {
-  const dir = rel === '' ? base : path.join(base, rel);
-  const names = sortBytewise(fs.readdirSync(dir));
-  const prefix = dir.endsWith('/') ? dir : `${dir}/`; // absolute and normalized already: no path.join per entry
-  for (const name of names) {
-    const childRel = rel === '' ? name : `${rel}/${name}`;
-    const abs = prefix + name;
+  const ignore = opts.ignore;
+  const stack: Frame[] = [frame(base, '', [])];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next >= top.names.length) {
+      stack.pop();
+      continue;
+    }
+    const name = top.names[top.next++]!;
+    const childRel = top.rel === '' ? name : `${top.rel}/${name}`;
+    const abs = top.prefix + name;
     const st = fs.lstatSync(abs);
     const type = typeOf(st);
     if (!type) continue; // sockets and devices cannot go into a build context
@@ -64,7 +63,7 @@ function* walkDir(base: string, rel: string, ignore: IgnoreMatcher | undefined, 
     if (!excluded) {
       // Directories held back because they were excluded go out first, so a
       // re-included file (`!dir/keep`) still has its parents.
-      for (const h of held) {
+      for (const h of top.held) {
         if (h.sent) continue;
         h.sent = true;
         yield h.entry;
@@ -72,9 +71,29 @@ function* walkDir(base: string, rel: string, ignore: IgnoreMatcher | undefined, 
       yield entry;
     }
     if (type === 'dir' && (!excluded || ignore?.hasExceptions)) {
-      yield* walkDir(base, childRel, ignore, excluded ? [...held, { entry, sent: false }] : held);
+      stack.push(frame(abs, childRel, excluded ? [...top.held, { entry, sent: false }] : top.held));
     }
   }
+}
+
+/** An excluded ancestor directory, sent only if something under it is re-included. */
+interface Held {
+  entry: ContextEntry;
+  sent: boolean;
+}
+
+/** A directory being walked: its names in order and the next one to look at. */
+interface Frame {
+  rel: string;
+  /** The directory's absolute path with a trailing slash (normalized already: no path.join per entry). */
+  prefix: string;
+  names: string[];
+  next: number;
+  held: Held[];
+}
+
+function frame(dir: string, rel: string, held: Held[]): Frame {
+  return { rel, prefix: dir.endsWith('/') ? dir : `${dir}/`, names: sortBytewise(fs.readdirSync(dir)), next: 0, held };
 }
 
 function toEntry(rel: string, abs: string, st: Stats, type: ContextEntryType): ContextEntry {

@@ -73,19 +73,24 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
   progress.emit({ kind: 'start', step });
+  // The stream is opened before the scan: the call is set up, and its headers reach the agent, while the
+  // context is walked (the agent's side waits for the start message).
+  const call = conn.open();
+  call.on('error', () => undefined); // a cancellation during the scan (Ctrl-C) ends here; later errors are read below
+  const onAbort = () => call.cancel();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   let req: BuildRequest;
   try {
     req = await prepare();
     opts.signal?.throwIfAborted();
   } catch (e) {
+    opts.signal?.removeEventListener('abort', onAbort);
+    call.cancel();
     progress.emit({ kind: 'error', step, seconds: seconds(), message: (e as Error).message });
     throw e;
   }
   const { start, scanned } = req;
   const upload = { files: 0, bytes: 0, manifestBytes: 0 };
-  const call = conn.open();
-  const onAbort = () => call.cancel();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
   let uploading: Promise<void> | undefined;
   let failed: unknown;
   const fail = (e: unknown) => {

@@ -16,7 +16,7 @@ import type { BuildOptions } from '../../builder/types.js';
 import { invalidArgument, isErrno, notFound, unimplemented } from '../../errors.js';
 import { remoteOptions, type BuildStart } from './build-start.js';
 import { manifestDigest } from './sync/manifest.js';
-import { loadLastSent, saveLastSent } from './sync/lastsent.js';
+import { loadLastSent, readLastSentDigest, saveLastSent } from './sync/lastsent.js';
 import type { BuildRequest } from './build-client.js';
 import { scanContext, type ScannedContext } from './sync/scan.js';
 
@@ -80,13 +80,14 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
         throw e;
       }
     }
+    const cacheDir = clientCacheDir();
+    const storedDigest = readLastSentDigest(cacheDir, host, id); // in the thread pool while the context is scanned
     const scanned: ScannedContext = dir
-      ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir: clientCacheDir() })
+      ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir })
       : { manifest: { entries: [] }, digest: manifestDigest({ entries: [] }), sources: new Map<string, string>() };
     const secrets = (opts.secrets ?? []).map((s) => ({ id: s.id, value: secretValue(s) }));
-    const cacheDir = clientCacheDir();
     const digest = scanned.digest;
-    const last = await loadLastSent(cacheDir, host, id, { digest, manifest: scanned.manifest });
+    const last = await loadLastSent(cacheDir, host, id, { digest, manifest: scanned.manifest }, storedDigest);
     const start: BuildStart = {
       contextId: id,
       dockerfileText,

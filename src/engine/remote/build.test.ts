@@ -137,7 +137,7 @@ test('remote build: a secret reaches RUN but no layer, no log and no file on the
   await agentLeftNothing();
 });
 
-test('remote build: -o type=local, compression=estargz and --ssh are refused in one line', async () => {
+test('remote build: -o type=local, compression=estargz and --ssh are refused in one line; a missing Dockerfile is one line too', async () => {
   const ctx = fx.context({ Dockerfile: 'FROM busybox\n' });
   const o = await remote(['build', '-o', `type=local,dest=${path.join(fx.tmp, 'o')}`, ctx]);
   assert.equal(o.code, 1);
@@ -155,6 +155,15 @@ test('remote build: -o type=local, compression=estargz and --ssh are refused in 
   } finally {
     srv.close();
   }
+  // A failure on this side after the Build stream is open (it opens before the scan): one line, the call
+  // cancelled, and the agent builds the next one.
+  const none = fx.context({ 'a.txt': 'no Dockerfile here\n' });
+  const n = await remote(['build', '-q', none]);
+  assert.equal(n.code, 1);
+  assert.match(n.stderr, /^kiln: Dockerfile \S+\/Dockerfile not found \(pass -f FILE, or put a Dockerfile in the context\)\n$/);
+  const ok = await remote(['build', '-q', ctx]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^sha256:[0-9a-f]{64}\n$/);
 });
 
 /** Unmounts what is mounted under dir (deepest first). */

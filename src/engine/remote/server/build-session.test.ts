@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BuildOptions, BuildResult } from '../../../builder/types.js';
@@ -32,7 +32,8 @@ function recordingEngine(seen: { files: Record<string, string>; secret?: string;
       for (const n of (await readdir(o.context!)).sort()) files[n] = await readFile(path.join(o.context!, n), 'utf8');
       const s = o.secrets?.[0];
       assert.equal(s?.src, undefined, 'the agent writes no secret to a file');
-      seen.push({ files, ...(s ? { secret: secretValue(s).toString('utf8') } : {}), dockerfile: await readFile(o.file!, 'utf8') });
+      assert.equal(o.file, undefined, 'the agent writes no Dockerfile to a file');
+      seen.push({ files, ...(s ? { secret: secretValue(s).toString('utf8') } : {}), dockerfile: `${o.dockerfileName}: ${o.dockerfileText}` });
       return { id: 'sha256:' + '0'.repeat(64), manifestDigest: 'sha256:' + '1'.repeat(64), tags: [], steps: 0, cached: 0 };
     },
   } as unknown as Engine;
@@ -86,8 +87,8 @@ test('build session: Need in parts; a delta against an unknown base gets the who
   assert.deepEqual(needs.map((n) => [n.digests.length, Boolean(n.more)]), [[2, true], [2, true], [1, false]]);
   assert.deepEqual(seen[0]!.files, { f0: 'file 0', f1: 'file 1', f2: 'file 2', f3: 'file 3', f4: 'file 4' });
   assert.equal(seen[0]!.secret, 'sekrit');
-  assert.equal(seen[0]!.dockerfile, 'FROM scratch\n');
-  assert.deepEqual(await readdir(path.join(state, 'builds')), [], 'scratch (Dockerfile, secret) removed');
+  assert.equal(seen[0]!.dockerfile, 'Dockerfile: FROM scratch\n');
+  assert.deepEqual(await readdir(state), ['contexts'], 'no scratch folder: the Dockerfile and the secret stay in memory');
 
   // A delta against the manifest the agent holds: no full manifest asked for, one file sent.
   await writeFile(path.join(ctx, 'f1'), 'changed');
@@ -119,10 +120,9 @@ test('build session: a stream that does not start with start, or a start with a 
   await assert.rejects(run([start('ok'), { manifest_json: JSON.stringify({ entries: [{ path: '../x', type: 'dir', mode: 0o755, mtimeMs: 0 }] }) }]), /manifest refused: entry "..\/x"/);
   await assert.rejects(run([{ start_json: JSON.stringify({ ...JSON.parse(start('ok').start_json), dockerfileName: '../Dockerfile' }) }]), /bad Dockerfile name/);
   // Nothing but the slot of the valid id was made, and the refused manifest wrote nothing into it.
-  assert.deepEqual((await readdir(state)).sort(), ['builds', 'contexts']);
+  assert.deepEqual(await readdir(state), ['contexts']);
   assert.deepEqual(await readdir(path.join(state, 'contexts')), ['ok']);
   assert.deepEqual(await readdir(path.join(state, 'contexts', 'ok', 'ctx')), []);
-  assert.deepEqual(await readdir(path.join(state, 'builds')), []);
 });
 
 test('build session: nothing to receive (no file missing, no secret) builds without waiting for files_done', async (t) => {
@@ -146,4 +146,17 @@ test('build session: nothing to receive (no file missing, no secret) builds with
   const it = withSecret[Symbol.iterator]();
   await runBuildSession({ engine, stateDir: state }, { messages: { next: async () => it.next() as IteratorResult<BuildUpMsg> }, send: async () => undefined, signal: new AbortController().signal });
   assert.equal(seen[2]!.secret, 'v');
+});
+
+test('build session: a scratch folder an older agent left when it was killed (its Dockerfile) is removed; a live one is kept', async (t) => {
+  const [state, ctx] = [await tmp(t), await tmp(t)];
+  await writeFile(path.join(ctx, 'f'), 'one');
+  const dead = path.join(state, 'builds', '999999999-abc');
+  const live = path.join(state, 'builds', `${process.ppid}-def`);
+  for (const d of [dead, live]) {
+    await mkdir(d, { recursive: true });
+    await writeFile(path.join(d, 'Dockerfile'), 'FROM scratch\n');
+  }
+  await session(state, recordingEngine([]), ctx);
+  assert.deepEqual(await readdir(path.join(state, 'builds')), [path.basename(live)]);
 });

@@ -9,7 +9,7 @@
  * released whatever happens; scratch folders of an agent that was killed are
  * removed by the next build.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { cancelled, invalidArgument } from '../../../errors.js';
 import type { BuildEvent, BuildResult, SecretSpec } from '../../../builder/types.js';
@@ -61,7 +61,7 @@ const processAlive = (pid: number): boolean => {
   }
 };
 
-/** Scratch folders of agents that are gone (killed mid-build). Synchronous, as the slot's few calls: it is one readdir when there are none. */
+/** Scratch folders of older agents that are gone (killed mid-build). Synchronous, as the slot's few calls: it is one readdir when there are none. */
 function removeStaleScratch(dir: string): void {
   let names: string[] = [];
   try {
@@ -141,17 +141,8 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
   if (first?.start_json === undefined) throw invalidArgument('remote build: expected the start message first');
   const start = parseBuildStart(first.start_json);
   const limits = ctx.limits ?? defaultLimits;
-  const scratchRoot = path.join(ctx.stateDir, 'builds');
-  mkdirSync(scratchRoot, { recursive: true, mode: 0o700 });
-  removeStaleScratch(scratchRoot);
+  removeStaleScratch(path.join(ctx.stateDir, 'builds'));
   const slot = await openSlot(path.join(ctx.stateDir, 'contexts'), start.contextId);
-  let scratch: string;
-  try {
-    scratch = mkdtempSync(path.join(scratchRoot, `${process.pid}-`));
-  } catch (e) {
-    await slot.release();
-    throw e;
-  }
   try {
     const { manifest, delta, digest } = await readManifest(io, next, start, slot, limits);
     // From here the directory may be between two states until finish(): no stored manifest vouches for it
@@ -181,18 +172,13 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     }
     await applier.finish();
     if (!unchanged) await saveSlotManifest(slot, manifest);
-    // The Dockerfile under its own name (messages say `Dockerfile:3`), with an empty ignore file beside
-    // it: the client already applied .dockerignore, the synced directory holds only what it kept.
-    // Synchronous, as the scratch folder's other calls: two small files, where each asynchronous open,
-    // write and close is a trip through the thread pool that the build waits for.
-    const dockerfile = path.join(scratch, start.dockerfileName);
-    writeFileSync(dockerfile, start.dockerfileText, { mode: 0o600 });
-    writeFileSync(`${dockerfile}.dockerignore`, '', { mode: 0o600 });
     const emit = (e: BuildEvent) => void io.send({ event_json: JSON.stringify(e) }).catch(() => undefined);
-    // contextDigest: the directory was just brought to the manifest (and stays so while the slot is held).
-    return await ctx.engine.build({ ...start.options, context: slot.dir, file: dockerfile, secrets, progress: { emit }, signal, contextDigest: digest });
+    // The Dockerfile's text under its own name (messages say `Dockerfile:3`); contextDigest: the directory was
+    // just brought to the manifest (and stays so while the slot is held), and the build sees all of it (the
+    // client applied .dockerignore: the synced directory holds only what it kept).
+    const { dockerfileText, dockerfileName } = start;
+    return await ctx.engine.build({ ...start.options, context: slot.dir, dockerfileText, dockerfileName, secrets, progress: { emit }, signal, contextDigest: digest });
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
     await slot.release();
   }
 }

@@ -15,15 +15,24 @@ import { tempPath } from '../../../util/fsutil.js';
 const file = (cacheDir: string, host: string, contextId: string) =>
   path.join(cacheDir, 'remote-manifests', `${createHash('sha256').update(`${host}\0${contextId}`).digest('hex').slice(0, 40)}.json`);
 
-/** The last manifest sent; `current` (the digest of the manifest about to be sent) spares parsing it when it is the same. */
+/** The digest of the manifest last sent ('' when none): read while the context is scanned, it is one line. */
+export function readLastSentDigest(cacheDir: string, host: string, contextId: string): Promise<string> {
+  return readFile(`${file(cacheDir, host, contextId)}.digest`, 'utf8').catch(() => '');
+}
+
+/**
+ * The last manifest sent; `current` (the digest of the manifest about to be sent) spares parsing it when it
+ * is the same as the stored digest (`storedDigest`, from readLastSentDigest, else read here).
+ */
 export async function loadLastSent(
   cacheDir: string,
   host: string,
   contextId: string,
   current?: { digest: string; manifest: ContextManifest },
+  storedDigest?: Promise<string>,
 ): Promise<{ digest: string; manifest: ContextManifest } | undefined> {
   const f = file(cacheDir, host, contextId);
-  if (current && (await readFile(`${f}.digest`, 'utf8').catch(() => '')) === current.digest) return current;
+  if (current && (await (storedDigest ?? readLastSentDigest(cacheDir, host, contextId))) === current.digest) return current;
   try {
     const manifest = JSON.parse(await readFile(f, 'utf8')) as ContextManifest;
     return Array.isArray(manifest.entries) ? { digest: manifestDigest(manifest), manifest } : undefined;
