@@ -10,6 +10,8 @@
 # buildah: Debian's, --runtime /usr/sbin/runc, chroot isolation, overlay storage
 # in a temp root, --layers (one layer per step, as Docker and kiln).
 # BuildKit: `docker build --network host` (its daemon has no bridge), base loaded with `docker load`.
+# Every side's files (dockerd's data root, buildah's storage, kiln's store, the context) are on a journalled ext4
+# of the bench's own (bench/lib/scratch-fs.sh; BENCH_FS=host for the host's filesystem).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache=$(bash scripts/test-images.sh --debian)
@@ -17,12 +19,14 @@ runs=${RUNS:-3}
 files=${FILES:-5000}
 scale=${SCALE:-1000 10000 100000}
 work=/var/tmp/kiln-bench-build.$$   # lowercase: buildah names an oci: pull after its path
-rm -rf "$work"; mkdir -p "$work"
+rm -rf "$work"
+. bench/lib/scratch-fs.sh
+scratch_fs "$work"
 kroot=$work/kiln
 B=(buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay)
 # buildah's overlay driver bind-mounts its layer directory onto itself: unmount it before removing.
 . bench/lib/dockerd.sh
-trap '"${B[@]}" rm --all >/dev/null 2>&1 || true; umount "$work/buildah/root/overlay" 2>/dev/null || true; stop_dockerd "$work/docker"; rm -rf "$work"' EXIT
+trap '"${B[@]}" rm --all >/dev/null 2>&1 || true; umount "$work/buildah/root/overlay" 2>/dev/null || true; stop_dockerd "$work/docker"; scratch_fs_end "$work"' EXIT
 base=docker.io/bench/debian:1
 # kiln as users run it: the one executable, packaged again when older than its sources.
 . bench/lib/kiln-exe.sh; kiln_exe
@@ -66,8 +70,9 @@ kb "$ctx" || echo "warning: kiln's warm-up build failed" >&2
 db "$ctx"
 bb "$ctx"
 echo "load before: $(load)"
-# Cold builds in an order rotated each round: the filesystem here (ext4 without a journal) makes new files slower
-# for a minute or more after many deletions (buildah's `rm --all` below), so whichever tool went first always paid it.
+# Cold builds in an order rotated each round: on the host's filesystem (ext4 without a journal here, BENCH_FS=host)
+# new files are slower for a minute or more after many deletions (buildah's `rm --all` below), so whichever tool
+# went first always paid it.
 cold=("k kb" "d db" "b bb")
 for i in $(seq "$runs"); do
   for j in 0 1 2; do
@@ -85,7 +90,7 @@ for i in $(seq "$runs"); do
   echo "changed again $i" >>"$ctx/src/b/d07/f22.txt"
   sample "$work/b-one" bb "$ctx"
 done
-echo "build: debootstrap base, 3 RUN + 3 COPY, $files-file context; median of $runs runs; load after: $(load)"
+echo "build: debootstrap base, 3 RUN + 3 COPY, $files-file context; median of $runs runs; $(scratch_fs_line); load after: $(load)"
 line cold "$work/k-cold" "$work/d-cold" "$work/b-cold" "<= 0.8x"
 line no-change "$work/k-none" "$work/d-none" "$work/b-none" "<= 0.8x"
 line one-file "$work/k-one" "$work/d-one" "$work/b-one" "<= 0.6x"

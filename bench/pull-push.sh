@@ -6,14 +6,18 @@
 # older than its sources (bench/lib/kiln-exe.sh). KILN_BASE=EXE adds another
 # kiln executable (an earlier commit's dist/kiln) to every round, so a change is
 # measured against its base under the same load.
+# Every side's files (kiln's stores, skopeo's layouts, the registries' storage) are on a journalled ext4 of the
+# bench's own (bench/lib/scratch-fs.sh; BENCH_FS=host for the host's filesystem).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/registry.sh
 . bench/lib/stats.sh
+. bench/lib/scratch-fs.sh
 cache=$(bash scripts/test-images.sh --debian)
 runs=${RUNS:-5}
-work=$(mktemp -d /var/tmp/kiln-bench.XXXX)
-trap 'for d in "$work"/reg*; do stop_registry "$d"; done; rm -rf "$work"' EXIT
+work=/var/tmp/kiln-bench-pp.$$
+rm -rf "$work"; scratch_fs "$work"
+trap 'for d in "$work"/reg*; do stop_registry "$d"; done; scratch_fs_end "$work"' EXIT
 . bench/lib/kiln-exe.sh; kiln_exe
 k() { "${KILN[@]}" "$@"; }
 now() { date +%s.%N; }
@@ -27,7 +31,7 @@ timed() {
 
 k --root "$work/src" import "$cache/debian-rootfs.tar" bench/debian:1 >/dev/null
 size=$(k --root "$work/src" images --format json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].size))')
-echo "image: debootstrap minbase, $((size / 1000000)) MB compressed; $runs interleaved runs each (odd runs kiln first, even runs skopeo first); kiln is ${KILN[*]}"
+echo "image: debootstrap minbase, $((size / 1000000)) MB compressed; $runs interleaved runs each (odd runs kiln first, even runs skopeo first); kiln is ${KILN[*]}; $(scratch_fs_line)"
 load0=$(load_line)
 
 # kiln_run I [NAME EXE]: push then pull into an empty store, timed as kpush/kpull (or NAMEpush/NAMEpull)

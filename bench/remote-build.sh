@@ -66,7 +66,7 @@ change() { echo "changed $1" >>"$ctx/src/b/d07/f22.txt"; }
 nothing() { :; }
 rounds change; u_one=$(up); one=$(line one-file "$u_one (aim < 1 MB)")
 rounds nothing; u_none=$(up); none=$(line no-change "$u_none (aim ≤ 1.2x local)")
-echo "remote build: agent over TCP+mTLS on loopback, $(mb "$size") MB context ($(mb "$tarsize") MB as a tarball), busybox, 3 RUN + 3 COPY; kiln: $kiln_desc${KILN_BASE:+; base: $KILN_BASE}; $runs rounds"
+echo "remote build: agent over TCP+mTLS on loopback, $(mb "$size") MB context ($(mb "$tarsize") MB as a tarball), busybox, 3 RUN + 3 COPY; kiln: $kiln_desc${KILN_BASE:+; base: $KILN_BASE}; $runs rounds; $(scratch_fs_line)"
 printf '%-10s remote %6.2fs  local %6.2fs  ratio %.2fx  uploaded %s\n' first "$t_first" "$t_lfirst" "$(echo "$t_first / $t_lfirst" | bc -l)" "$u_first"
 [ -n "$t_bfirst" ] && printf '%-10s remote %6.2fs  (same local)  ratio %.2fx\n' "  base" "$t_bfirst" "$(echo "$t_bfirst / $t_lfirst" | bc -l)"
 echo "$one"

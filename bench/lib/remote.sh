@@ -1,5 +1,6 @@
 # Sourced by bench/remote-build.sh and bench/remote-first.sh: the setup both share.
-#   remote_setup NAME   a work dir /var/tmp/kiln-bench-NAME.PID (removed on exit with the agent), the busybox
+#   remote_setup NAME   a work dir /var/tmp/kiln-bench-NAME.PID (removed on exit with the agent; a journalled ext4 of
+#                       its own, bench/lib/scratch-fs.sh, holding both sides' stores; BENCH_FS=host), the busybox
 #                       base imported into an agent root and a local root, a ~50 MB context in $ctx (5,000 small
 #                       files + 4 x 10 MB binaries, 3 RUN + 3 COPY: bench/lib/build-context.sh), and a kiln agent
 #                       on a free loopback port (TCP + mutual TLS) as $agent_pid.
@@ -13,6 +14,7 @@
 # (node dist/cli/main.js); $kiln_desc says which, for the header. AGENT_NODE_OPTS / CLIENT_NODE_OPTS
 # (e.g. --cpu-prof --cpu-prof-dir=DIR, which the executable does not take) run that side as the module
 # tree with those node options.
+. "$(dirname "${BASH_SOURCE[0]}")/scratch-fs.sh"
 base=docker.io/bench/busybox:1
 # KILN_EXE=PATH measures another packaged kiln (e.g. a copy of the previous commit's dist/kiln).
 # Without it, dist/kiln is packaged again first when older than its sources (bench/lib/kiln-exe.sh).
@@ -39,12 +41,12 @@ mb() { echo "scale=2; $1 / 1000000" | bc; }
 remote_setup() {
   cache=$(bash scripts/test-images.sh)
   work=/var/tmp/kiln-bench-$1.$$
-  rm -rf "$work"; mkdir -p "$work"
+  rm -rf "$work"; scratch_fs "$work"
   aroot=$work/agent-root
   lroot=$work/local-root
   agent_pid=
   base_pid=
-  trap 'for p in $agent_pid $base_pid; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+  trap 'for p in $agent_pid $base_pid; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; scratch_fs_end "$work"' EXIT
   kiln_opts "" --root "$aroot" import "$cache/busybox-rootfs.tar" "$base" >/dev/null
   kiln_opts "" --root "$lroot" import "$cache/busybox-rootfs.tar" "$base" >/dev/null
   . bench/lib/build-context.sh

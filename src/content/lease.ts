@@ -151,20 +151,22 @@ export async function scanLeases(root: string): Promise<LeaseScan> {
     if (isErrno(e, 'ENOENT')) return scan;
     throw e;
   }
-  for (const name of names) {
-    if (!name.endsWith('.json')) continue;
-    const path = join(dir, name);
-    let body: LeaseFile;
-    try {
-      body = JSON.parse(await readFile(path, 'utf8')) as LeaseFile;
-    } catch (e) {
-      if (isErrno(e, 'ENOENT')) continue;
-      if (e instanceof SyntaxError) {
-        scan.dead.push(path);
-        continue;
+  // Read at once (other kiln processes' leases: one each); a file gone meanwhile was released.
+  const bodies = await Promise.all(
+    names.filter((n) => n.endsWith('.json')).map(async (name): Promise<{ path: string; body?: LeaseFile }> => {
+      const path = join(dir, name);
+      try {
+        return { path, body: JSON.parse(await readFile(path, 'utf8')) as LeaseFile };
+      } catch (e) {
+        if (isErrno(e, 'ENOENT')) return { path };
+        // A torn or empty file (written without fsync, then a power loss) names no owner: dead.
+        if (e instanceof SyntaxError) return { path, body: { owner: '', created: '', digests: [] } };
+        throw e;
       }
-      throw e;
-    }
+    }),
+  );
+  for (const { path, body } of bodies) {
+    if (body === undefined) continue;
     if (isAlive(body.owner)) for (const d of body.digests) scan.live.add(d);
     else scan.dead.push(path);
   }

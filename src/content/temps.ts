@@ -7,12 +7,13 @@ import { isAlive } from '../util/process.js';
 
 /** Temp files (`*.tmp-<pid>-<rand>`) left in the root, blobs, leases or ingest dir (anonymous ingests) by processes that died. */
 export async function deadTemps(root: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const dir of [root, join(root, 'blobs', 'sha256'), join(root, 'leases'), join(root, 'ingest')]) {
-    for (const name of await readdir(dir).catch((e) => (isErrno(e, 'ENOENT') ? [] : Promise.reject(e)))) {
+  const dirs = [root, join(root, 'blobs', 'sha256'), join(root, 'leases'), join(root, 'ingest')];
+  // Listed at once: every command that opens the store for writing waits for this.
+  const listed = await Promise.all(dirs.map((dir) => readdir(dir).catch((e) => (isErrno(e, 'ENOENT') ? [] : Promise.reject(e)))));
+  return dirs.flatMap((dir, i) =>
+    listed[i]!.flatMap((name) => {
       const pid = tempOwner(name);
-      if (pid !== undefined && !isAlive(String(pid))) out.push(join(dir, name));
-    }
-  }
-  return out;
+      return pid !== undefined && !isAlive(String(pid)) ? [join(dir, name)] : [];
+    }),
+  );
 }

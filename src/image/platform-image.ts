@@ -17,6 +17,8 @@ import type { Descriptor, Manifest, Platform } from '../oci/types.js';
 export interface PlatformImage {
   descriptor: Descriptor;
   manifest: Manifest;
+  /** The manifest's document as stored. */
+  bytes: Buffer;
   platform: Platform;
 }
 
@@ -25,6 +27,9 @@ export interface ResolvedTarget {
   /** The image manifest that stands for the image. */
   descriptor: Descriptor;
   manifest: Manifest;
+  /** The image manifest's document as stored, and the target's (the same, or the index's): read once, passed on. */
+  bytes: Buffer;
+  targetBytes: Buffer;
   /** Of an index: its platforms present in the store (every entry's manifest and config are stored). */
   platforms?: PlatformImage[];
 }
@@ -33,15 +38,16 @@ export interface ResolvedTarget {
 const named = (ds: Descriptor[]): Platform[] => ds.flatMap((d) => (d.platform && d.platform.os !== 'unknown' ? [d.platform] : []));
 
 /** The present entries of an index: their manifest and config blobs are in the store. */
-async function presentPlatforms(content: ContentStore, index: Descriptor): Promise<{ present: PlatformImage[]; all: Platform[] }> {
-  const parsed = parseIndex(await content.readBytes(index.digest), index.mediaType, `index ${index.digest}`);
+async function presentPlatforms(content: ContentStore, index: Descriptor, bytes: Buffer): Promise<{ present: PlatformImage[]; all: Platform[] }> {
+  const parsed = parseIndex(bytes, index.mediaType, `index ${index.digest}`);
   const present: PlatformImage[] = [];
   for (const d of parsed.manifests) {
     if (!d.platform || d.platform.os === 'unknown' || isIndexType(d.mediaType)) continue;
     if (!(await content.stat(d.digest))) continue;
-    const manifest = parseImageManifest(await content.readBytes(d.digest), d.mediaType, `manifest ${d.digest}`);
+    const bytes = await content.readBytes(d.digest);
+    const manifest = parseImageManifest(bytes, d.mediaType, `manifest ${d.digest}`);
     if (!(await content.stat(manifest.config.digest))) continue;
-    present.push({ descriptor: d, manifest, platform: d.platform });
+    present.push({ descriptor: d, manifest, bytes, platform: d.platform });
   }
   return { present, all: named(parsed.manifests) };
 }
@@ -64,12 +70,13 @@ const list = (ps: Platform[]): string => [...new Set(ps.map(displayPlatform))].j
  * `name` is what the user called it, for the error.
  */
 export async function resolveTarget(content: ContentStore, target: Descriptor, name: string, platform?: Platform): Promise<ResolvedTarget> {
+  const targetBytes = await content.readBytes(target.digest);
   if (!isIndexType(target.mediaType)) {
-    const manifest = parseImageManifest(await content.readBytes(target.digest), target.mediaType, `manifest ${target.digest}`);
+    const manifest = parseImageManifest(targetBytes, target.mediaType, `manifest ${target.digest}`);
     if (platform) await checkPlatform(content, manifest, name, platform);
-    return { descriptor: target, manifest };
+    return { descriptor: target, manifest, bytes: targetBytes, targetBytes };
   }
-  const { present, all } = await presentPlatforms(content, target);
+  const { present, all } = await presentPlatforms(content, target, targetBytes);
   const chosen = platform ? best(present, platform) : (best(present, hostPlatform()) ?? present[0]);
   if (!chosen) {
     const want = displayPlatform(platform ?? hostPlatform());
@@ -78,7 +85,7 @@ export async function resolveTarget(content: ContentStore, target: Descriptor, n
       hint: platform ? `pull it with --platform ${want}, or build it for ${want}` : `pull it with --platform`,
     });
   }
-  return { descriptor: chosen.descriptor, manifest: chosen.manifest, platforms: present };
+  return { descriptor: chosen.descriptor, manifest: chosen.manifest, bytes: chosen.bytes, targetBytes, platforms: present };
 }
 
 /** A single-platform image asked for another platform: one line naming both. */

@@ -55,8 +55,8 @@ export async function pushImage(stores: ImageStore, registry: RegistryClient, in
     .filter((r) => r.domain === ref.domain && r.path !== ref.path)
     .map((r) => r.path);
   // `--platform`: that platform's manifest of an index, alone.
-  const top = opts.platform ? image.imageDescriptor : image.manifestDescriptor;
-  const stored = { descriptor: top, bytes: await stores.content.readBytes(top.digest) };
+  // Its document as resolving read it (not read again).
+  const stored = opts.platform ? { descriptor: image.imageDescriptor, bytes: image.imageBytes } : { descriptor: image.manifestDescriptor, bytes: image.manifestBytes };
   // The gzip forms made for this push are leased until it ends (then kept by their records).
   return stores.withLease(async (leased) => {
     const { root, made } = await pushTree(leased, stored);

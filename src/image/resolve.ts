@@ -17,6 +17,9 @@ export interface LocalImage {
   manifest: Manifest;
   /** Of an index: the entry `manifest` is; else the same as manifestDescriptor. */
   imageDescriptor: Descriptor;
+  /** The documents of manifestDescriptor and imageDescriptor as stored, read while resolving (push sends them as they are). */
+  manifestBytes: Buffer;
+  imageBytes: Buffer;
   /** Config digest: the image ID. */
   id: string;
   /** Refs (tags) pointing at this manifest. */
@@ -27,7 +30,16 @@ export interface LocalImage {
 
 async function localImage(content: ContentStore, d: Descriptor, refs: NamedRef[], name: string, platform?: Platform): Promise<LocalImage> {
   const t = await resolveTarget(content, d, name, platform);
-  return { manifestDescriptor: d, manifest: t.manifest, imageDescriptor: t.descriptor, id: t.manifest.config.digest, refs, ...(t.platforms ? { platforms: t.platforms } : {}) };
+  return {
+    manifestDescriptor: d,
+    manifest: t.manifest,
+    imageDescriptor: t.descriptor,
+    manifestBytes: t.targetBytes,
+    imageBytes: t.bytes,
+    id: t.manifest.config.digest,
+    refs,
+    ...(t.platforms ? { platforms: t.platforms } : {}),
+  };
 }
 
 export async function readManifest(content: ContentStore, desc: Descriptor): Promise<Manifest> {
@@ -83,10 +95,11 @@ async function findByName(content: ContentStore, refs: RefStore, input: string):
   } catch {
     return undefined; // findImage says what is wrong with it
   }
-  const d = await refs.get(name);
+  // Asked together: the list is needed when the name is there (its other names) and when it is not (findImage).
+  const [d, all] = await Promise.all([refs.get(name), refs.list()]);
   if (!d) return undefined;
   try {
-    return await localImage(content, d, (await refs.list()).filter((r) => r.descriptor.digest === d.digest), name);
+    return await localImage(content, d, all.filter((r) => r.descriptor.digest === d.digest), name);
   } catch (e) {
     if (isKilnError(e, 'NOT_FOUND')) return undefined;
     throw e;
@@ -105,7 +118,7 @@ async function findImage(content: ContentStore, refs: RefStore, input: string): 
     const within = images.filter((i) => i.platforms?.some((p) => p.manifest.config.digest === prefix));
     if (hits.length === 0 && within.length === 1) {
       const p = within[0]!.platforms!.find((x) => x.manifest.config.digest === prefix)!;
-      return { image: { ...within[0]!, manifest: p.manifest, imageDescriptor: p.descriptor, id: p.manifest.config.digest } };
+      return { image: { ...within[0]!, manifest: p.manifest, imageDescriptor: p.descriptor, imageBytes: p.bytes, id: p.manifest.config.digest } };
     }
     if (hits.length > 1) throw invalidArgument(`image ID prefix "${input}" is ambiguous (${hits.length} images match)`, { hint: 'give more characters of the ID' });
   }

@@ -1,5 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startRegistry, type TestRegistry } from '../testing/registry.js';
 import { freePort } from '../testing/ports.js';
 import { randomBlob, readAll, streamOf, tinyImage } from '../testing/blobs.js';
@@ -51,6 +56,45 @@ test('a blob whose bytes do not match its digest is refused with DATA_LOSS', asy
     });
   }
   assert.equal(await repo.statBlob(blob.digest), undefined);
+});
+
+/** A forwarding proxy in front of `reg` that notes the Location of every upload session a POST opens through it. */
+async function sessionRecorder(t: { after(fn: () => Promise<void>): void }) {
+  const locations: string[] = [];
+  const port = Number(reg.host.split(':')[1]);
+  const server = http.createServer((req, res) => {
+    const up = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      if (req.method === 'POST' && answer.headers.location) locations.push(answer.headers.location);
+      res.writeHead(answer.statusCode!, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, locations };
+}
+
+test('a blob whose source fails to open after its POST went out leaves no upload session: its URL answers 404', async (t) => {
+  const proxy = await sessionRecorder(t);
+  const repo = client.repository(proxy.host, 'gone/app', ['pull', 'push']);
+  const blob = randomBlob(1000);
+  await assert.rejects(
+    repo.pushBlob(blob, async () => {
+      // The source fails once the registry has answered the POST (the session exists).
+      for (let i = 0; i < 500 && proxy.locations.length === 0; i++) await sleep(10);
+      throw Object.assign(new Error('source gone'), { code: 'ENOENT' });
+    }),
+    /source gone/,
+  );
+  assert.equal(proxy.locations.length, 1, 'one session was opened');
+  const res = await fetch(new URL(proxy.locations[0]!, `http://${proxy.host}`));
+  assert.equal(res.status, 404);
+  assert.match(await res.text(), /BLOB_UPLOAD_UNKNOWN/);
+  // The registry's own record: an open upload is `_uploads/<id>/startedat` (distribution's filesystem driver; a
+  // cancelled one keeps only its hash states).
+  const upload = path.join(reg.dir, 'storage', 'docker', 'registry', 'v2', 'repositories', 'gone', 'app', '_uploads', new URL(proxy.locations[0]!, 'http://x').pathname.split('/').at(-1)!);
+  assert.deepEqual((await readdir(upload)).sort(), ['hashstates']);
 });
 
 test('cross-repository mount', async () => {

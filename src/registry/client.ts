@@ -80,7 +80,8 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
         const key = `${ep.host}|${ep.prefix}|${schemes.join(',')}`;
         let p = pings.get(key);
         if (!p) {
-          p = ping({ host: ep.host, prefix: ep.prefix, schemes, dispatcher: dispatcher(), userAgent, timeouts });
+          // (async: a closed client's dispatcher() throws, and that is this promise's failure, never a throw here)
+          p = (async () => ping({ host: ep.host, prefix: ep.prefix, schemes, dispatcher: dispatcher(), userAgent, timeouts }))();
           pings.set(key, p);
           p.catch(() => pings.delete(key)); // a registry that was down may be up next time
         }

@@ -130,16 +130,9 @@ export function mergeRegistriesConfigs(...cfgs: RegistriesConfig[]): RegistriesC
 
 /** Reads and merges the registries.yaml files that exist (missing files are fine). */
 export async function loadRegistriesConfig(files: string[] = defaultRegistriesFiles()): Promise<RegistriesConfig> {
+  // Read at once (a push or pull waits for them before its first request); merged in the files' order.
+  const texts = await Promise.all(files.map((f) => readFile(f, 'utf8').catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)))));
   const cfgs: RegistriesConfig[] = [];
-  for (const f of files) {
-    let text: string;
-    try {
-      text = await readFile(f, 'utf8');
-    } catch (e) {
-      if (isErrno(e, 'ENOENT')) continue;
-      throw e;
-    }
-    cfgs.push(await parseRegistriesConfig(text, f));
-  }
+  for (const [i, text] of texts.entries()) if (text !== undefined) cfgs.push(await parseRegistriesConfig(text, files[i]!));
   return mergeRegistriesConfigs(...cfgs);
 }

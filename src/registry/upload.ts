@@ -3,7 +3,8 @@
  * PUT ?digest= with the whole body (monolithic) or PATCH chunks with
  * Content-Range and a closing PUT. Data is hashed while it is sent; a
  * failed attempt reopens the source and starts a new session (bounded).
- * The session's POST goes out while the source opens.
+ * The session's POST goes out while the source opens; a source that fails to
+ * open has its session deleted, so the registry keeps no upload for nothing.
  */
 import { Readable, Transform } from 'node:stream';
 import type { Answer } from './transport/answer.js';
@@ -143,14 +144,31 @@ async function chunked(o: UploadOptions, src: Readable, chunkSize: number, sessi
   await expect(o, res, [201]);
 }
 
+/** DELETE of a session nobody will finish (its POST answered with a Location); a failure here changes nothing for the caller. */
+async function dropSession(o: UploadOptions, session: Promise<string>): Promise<void> {
+  const loc = await session.catch(() => undefined);
+  if (loc === undefined) return;
+  await o.transport.request({ method: 'DELETE', path: loc }).catch(() => undefined);
+}
+
+/** The source, opened; when it cannot be, the session opened for it is deleted before the error goes on. */
+async function openSource(o: UploadOptions, session: Promise<string>): Promise<Readable> {
+  try {
+    return await o.open();
+  } catch (e) {
+    await dropSession(o, session);
+    throw e;
+  }
+}
+
 export async function uploadBlob(o: UploadOptions): Promise<void> {
   if (o.chunkSize !== undefined && !(o.chunkSize > 0)) throw invalidArgument(`chunk size must be positive, not ${o.chunkSize}`);
   for (let attempt = 1; ; attempt++) {
-    // The session's POST goes out while the source opens (a source that fails to open leaves it unused, as a failed attempt does).
+    // The session's POST goes out while the source opens.
     const session = sessionSent(o);
     let src: Readable | undefined;
     try {
-      src = await o.open();
+      src = await openSource(o, session);
       if (o.chunkSize) await chunked(o, src, o.chunkSize, session);
       else await monolithic(o, src, session);
       return;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
-import { invalidArgument, isErrno } from '../../errors.js';
+import { cancelled, invalidArgument, isErrno } from '../../errors.js';
 import type { RegistryTLSConfig } from '../registries.js';
 import type { Timeouts } from './timeouts.js';
 
@@ -24,9 +24,15 @@ function readPem(file: string, what: string, host: string): Buffer {
 
 export class Dispatchers {
   private readonly agents = new Map<string, Agent>();
+  private closed = false;
 
-  /** The agent for `host` with `tls` settings and its connect/headers/read timeouts; `insecure` skips certificate checks. */
+  /**
+   * The agent for `host` with `tls` settings and its connect/headers/read timeouts; `insecure` skips certificate checks.
+   * After close, none: a request that had not reached its connection yet (a ping still reading registries.yaml when
+   * its push found the image missing) fails rather than open one that would hold the exit.
+   */
   get(host: string, tls: RegistryTLSConfig | undefined, insecure: boolean, timeouts: Timeouts): Agent {
+    if (this.closed) throw cancelled(`request to ${host}: the registry client is closed`);
     const key = `${host}|${insecure}`;
     let a = this.agents.get(key);
     if (!a) {
@@ -49,6 +55,7 @@ export class Dispatchers {
    * until its timeouts, as a graceful close would: cli/hostile-registry.test.ts).
    */
   async close(): Promise<void> {
+    this.closed = true;
     const all = [...this.agents.values()];
     this.agents.clear();
     await Promise.all(all.map((a) => a.destroy()));
