@@ -36,3 +36,26 @@ test('a lock left by a dead process, or a reused pid, is taken over', async (t) 
   assert.equal((await readFile(path, 'utf8')).trim(), selfToken());
   await second();
 });
+
+test('a sync lock: taken and released without the thread pool, waits for a held one like any other, and takes over a dead holder', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'kiln.lock');
+  const release = await lock(path, { sync: true });
+  assert.equal((await readFile(path, 'utf8')).trim(), selfToken());
+  let second = false;
+  const waiting = lock(path, { sync: true, timeoutMs: 5000 }).then((r) => {
+    second = true;
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(second, false, 'a held lock is waited for');
+  await release();
+  await release(); // twice is harmless
+  const r2 = await waiting;
+  await r2();
+  await assert.rejects(readFile(path), /ENOENT/, 'released: no lock file left');
+  await writeFile(path, '999999999:1\n'); // a holder that is gone
+  const r3 = await lock(path, { sync: true, timeoutMs: 5000 });
+  assert.equal((await readFile(path, 'utf8')).trim(), selfToken());
+  await r3();
+});

@@ -111,6 +111,38 @@ test('remote build: RUN + COPY on the agent, listed by the remote images, the sa
   assert.ok(third.manifestBytes > second.manifestBytes, 'the whole manifest went again');
 });
 
+test('remote build: a no-change rebuild gives the same image; a file or the Dockerfile changed between two remote builds gives the changed image, and changing back the first one', async () => {
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt\n', 'a.txt': 'one\n' });
+  const build = async (): Promise<{ id: string; log: string; files: number }> => {
+    const meta = path.join(fx.tmp, 'nc-meta.json');
+    const r = await remoteOk(['build', '--progress=plain', '-t', 'nc:1', '--metadata-file', meta, ctx]);
+    assert.match(r.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+    return { id: r.stdout.trim(), log: r.stderr, files: uploaded(meta).files };
+  };
+  const first = await build();
+  assert.match(first.log, /#\d+ [\d.]+ one\n/);
+  const same = await build();
+  assert.deepEqual([same.id, same.files], [first.id, 0], 'nothing changed: the same image, nothing uploaded');
+  assert.doesNotMatch(same.log, /#\d+ [\d.]+ one\n/, 'every step a cache hit: the RUN did not run');
+
+  writeFileSync(path.join(ctx, 'a.txt'), 'two\n');
+  const changed = await build();
+  assert.notEqual(changed.id, first.id, 'a changed file gives another image');
+  assert.match(changed.log, /#\d+ [\d.]+ two\n/, 'the RUN saw the new file');
+  assert.equal(changed.files, 1);
+
+  writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt && echo dockerfile-2\n');
+  const df = await build();
+  assert.notEqual(df.id, changed.id, 'a changed Dockerfile gives another image');
+  assert.match(df.log, /#\d+ [\d.]+ dockerfile-2\n/);
+
+  writeFileSync(path.join(ctx, 'a.txt'), 'one\n');
+  writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt\n');
+  const back = await build();
+  assert.equal(back.id, first.id, 'back to the first context: the first image again');
+  await agentLeftNothing();
+});
+
 test('remote build: a secret reaches RUN but no layer, no log and no file on the agent; two builds of one context at once both succeed', async () => {
   const value = 's3cret-value-7f3a';
   const ctx = fx.context({ Dockerfile: 'FROM busybox\nARG N\nRUN --mount=type=secret,id=tok test "$(cut -c1-6 /run/secrets/tok)" = s3cret && wc -c < /run/secrets/tok > /len && echo "ok $N" > /ok\n' });

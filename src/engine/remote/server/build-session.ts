@@ -151,8 +151,9 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     if (!unchanged) await clearSlotManifest(slot);
     // The stat memo in the engine's root (the agent's state is `<root>/agent`): the builder's own, so the files
     // the sync verified are not read again to hash COPY sources.
-    const applier = new ContextApplier(slot, manifest, path.dirname(ctx.stateDir), delta);
-    const need = await applier.plan();
+    // Nothing changed: the directory already holds the manifest, so there is nothing to plan, receive or finish.
+    const applier = unchanged ? undefined : new ContextApplier(slot, manifest, path.dirname(ctx.stateDir), delta);
+    const need = applier ? await applier.plan() : [];
     const n = ctx.needPart ?? NEED_PART;
     for (let i = 0; i === 0 || i < need.length; i += n) {
       await io.send({ need: { digests: need.slice(i, i + n), batches: true, ...(i + n < need.length ? { more: true } : {}) } });
@@ -164,13 +165,14 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     while (waitForFiles) {
       const m = await next();
       if (!m) throw cancelled('remote build: the client stopped before sending the whole context');
-      if (m.file) await applier.receive(m.file.digest ?? '', m.file.data ?? Buffer.alloc(0), Boolean(m.file.last));
-      else if (m.file_batch) await applier.receiveBatch(m.file_batch.files ?? []);
+      if ((m.file || m.file_batch) && !applier) throw invalidArgument('remote build: a file the agent did not ask for');
+      if (m.file) await applier!.receive(m.file.digest ?? '', m.file.data ?? Buffer.alloc(0), Boolean(m.file.last));
+      else if (m.file_batch) await applier!.receiveBatch(m.file_batch.files ?? []);
       else if (m.secret) secrets.push(takeSecret(m.secret, start.secretIds));
       else if (m.files_done) break;
       else throw invalidArgument('remote build: unexpected message while the context is sent');
     }
-    await applier.finish();
+    await applier?.finish();
     if (!unchanged) await saveSlotManifest(slot, manifest);
     const emit = (e: BuildEvent) => void io.send({ event_json: JSON.stringify(e) }).catch(() => undefined);
     // The Dockerfile's text under its own name (messages say `Dockerfile:3`); contextDigest: the directory was

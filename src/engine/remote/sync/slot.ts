@@ -9,7 +9,7 @@
  * same context never write it under each other.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument } from '../../../errors.js';
@@ -42,18 +42,29 @@ export async function openSlot(contexts: string, id: string, opts: { timeoutMs?:
   // Synchronous: a few microseconds each, where a trip through the thread pool costs a wake-up of
   // each side (the build waits for them before it can answer its Need).
   mkdirSync(base, { recursive: true, mode: 0o700 });
-  const release = await lock(path.join(base, 'lock'), { timeoutMs: opts.timeoutMs ?? 30 * 60_000, what: `build context ${id}` });
+  const release = await lock(path.join(base, 'lock'), { timeoutMs: opts.timeoutMs ?? 30 * 60_000, what: `build context ${id}`, sync: true });
   try {
     const dir = path.join(base, 'ctx');
     const incoming = path.join(base, 'incoming');
-    rmSync(incoming, { recursive: true, force: true });
-    mkdirSync(incoming, { mode: 0o700 });
+    emptyIncoming(incoming);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     return { id, base, dir, incoming, release };
   } catch (e) {
     await release();
     throw e;
   }
+}
+
+/** `incoming/` empty and ours (0700): left as it is when it already is (a no-change build's case), made again otherwise. */
+function emptyIncoming(incoming: string): void {
+  try {
+    const st = lstatSync(incoming);
+    if (st.isDirectory() && (st.mode & 0o7777) === 0o700 && readdirSync(incoming).length === 0) return;
+  } catch {
+    // absent (or not a directory): made below
+  }
+  rmSync(incoming, { recursive: true, force: true });
+  mkdirSync(incoming, { mode: 0o700 });
 }
 
 /**

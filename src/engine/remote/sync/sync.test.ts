@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { chmod, link, lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -162,6 +162,26 @@ test('slot: a second build of the same context waits for the first', async (t) =
   assert.equal(second, true);
   await s2.release();
   await assert.rejects(openSlot(agent, '../up'), /build context id/);
+});
+
+test('slot: incoming/ left by a build cut short is emptied when the slot opens; an empty one is kept as it is', async (t) => {
+  const agent = await tmp(t);
+  const s1 = await openSlot(agent, 'inc');
+  await writeFile(path.join(s1.incoming, 'half-upload'), 'partial bytes');
+  await s1.release();
+  const s2 = await openSlot(agent, 'inc');
+  assert.deepEqual(await readdir(s2.incoming), [], 'a half-received upload never survives into the next build');
+  assert.equal((await lstat(s2.incoming)).mode & 0o7777, 0o700);
+  const ino = (await lstat(s2.incoming)).ino;
+  await s2.release();
+  const s3 = await openSlot(agent, 'inc');
+  assert.equal((await lstat(s3.incoming)).ino, ino, 'an empty incoming/ is not made again');
+  await s3.release();
+  await chmod(s3.incoming, 0o755);
+  const s4 = await openSlot(agent, 'inc');
+  assert.equal((await lstat(s4.incoming)).mode & 0o7777, 0o700, 'made again when its mode is not 0700');
+  await s4.release();
+  assert.ok(!existsSync(path.join(s4.base, 'lock')), 'the lock is released');
 });
 
 test('sync: a symlink in the context is never followed on the agent', async (t) => {
