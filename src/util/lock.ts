@@ -59,11 +59,14 @@ function tryCreateSync(path: string): Release | undefined {
   }
   let released = false;
   return () => {
-    if (!released) {
-      released = true;
+    if (released) return Promise.resolve();
+    released = true;
+    try {
       unlinkSync(path);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e as Error);
     }
-    return Promise.resolve();
   };
 }
 
