@@ -6,8 +6,7 @@
 // Before anything loads undici (its HTTP parser is WebAssembly): the packaged executable's startup snapshot has no
 // WebAssembly while it is built, so this runs at start, not in program.ts.
 import './wasm-tiering.js';
-import { OVER_ON_RETURN, OVER_ON_RETURN_REMOTE, commandName, main } from './program.js';
-import { wasAgentEngineClosed } from './context.js';
+import { OVER_ON_RETURN, commandName, main } from './program.js';
 
 // A reader that stops early (`kiln export c | tar -t | head`) closes the pipe: end quietly, as a
 // process killed by SIGPIPE would (128+13), without a stack trace from the streams still writing.
@@ -31,7 +30,7 @@ main(argv).then(
   (code) => {
     process.exitCode = code;
     const name = commandName(argv);
-    const over = name !== undefined && (OVER_ON_RETURN.has(name) || (OVER_ON_RETURN_REMOTE.has(name) && wasAgentEngineClosed()));
+    const over = name !== undefined && Object.hasOwn(OVER_ON_RETURN, name) && OVER_ON_RETURN[name]!();
     if (code === 0 && over && !argv.includes('--help') && !argv.includes('-h')) exitFlushed(code);
   },
   (e) => {

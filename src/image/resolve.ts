@@ -95,8 +95,9 @@ async function findByName(content: ContentStore, refs: RefStore, input: string):
   } catch {
     return undefined; // findImage says what is wrong with it
   }
-  // Asked together: the list is needed when the name is there (its other names) and when it is not (findImage).
-  const [d, all] = await Promise.all([refs.get(name), refs.list()]);
+  // One read of the records: the name's own, and the image's other names.
+  const all = await refs.list();
+  const d = all.find((r) => r.name === name)?.descriptor;
   if (!d) return undefined;
   try {
     return await localImage(content, d, all.filter((r) => r.descriptor.digest === d.digest), name);

@@ -32,11 +32,16 @@ async function tryCreate(path: string): Promise<Release | undefined> {
   } finally {
     await fh.close();
   }
+  return releaseOnce(() => unlink(path));
+}
+
+/** A release that removes the lock file on its first call only (an async function: a throw is a rejection). */
+function releaseOnce(remove: () => Promise<void> | void): Release {
   let released = false;
   return async () => {
     if (released) return;
     released = true;
-    await unlink(path);
+    await remove();
   };
 }
 
@@ -57,17 +62,8 @@ function tryCreateSync(path: string): Release | undefined {
   } finally {
     closeSync(fd);
   }
-  let released = false;
-  return () => {
-    if (released) return Promise.resolve();
-    released = true;
-    try {
-      unlinkSync(path);
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
-  };
+  // unlinkSync runs as the release is called (an async function's body runs until its first await).
+  return releaseOnce(() => unlinkSync(path));
 }
 
 async function readOwner(path: string): Promise<string | undefined> {

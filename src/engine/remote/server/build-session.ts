@@ -3,11 +3,10 @@
  * locks the client's context slot, reads the manifest (whole, or changes
  * against the slot's last one) and syncs the slot (answering
  * the digests it lacks, taking the files and secrets), then runs the
- * engine's build on the synced directory with the Dockerfile in a private
- * scratch folder and the secrets in memory, forwarding the build's events. The
- * scratch folder (the Dockerfile, mode 0700/0600) is removed and the slot
- * released whatever happens; scratch folders of an agent that was killed are
- * removed by the next build.
+ * engine's build on the synced directory with the Dockerfile's text and the
+ * secrets in memory, forwarding the build's events. The slot is released
+ * whatever happens; scratch folders an older agent left when it was killed are
+ * removed by this process's first build.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -45,7 +44,7 @@ export interface BuildSessionIo {
 
 export interface BuildSessionContext {
   engine: Engine;
-  /** `<root>/agent`: contexts/ and builds/ (scratch) live here. */
+  /** `<root>/agent`: the synced contexts live in contexts/ (builds/: older agents' scratch folders). */
   stateDir: string;
   limits?: ManifestLimits;
   /** Digests per Need message (default 20,000). */
@@ -61,8 +60,16 @@ const processAlive = (pid: number): boolean => {
   }
 };
 
-/** Scratch folders of older agents that are gone (killed mid-build). Synchronous, as the slot's few calls: it is one readdir when there are none. */
+/** State dirs whose builds/ this process has swept (once each: no build of this kiln makes a scratch folder). */
+const swept = new Set<string>();
+
+/**
+ * Scratch folders (a Dockerfile, secrets) that older agents left when they were killed mid-build, removed at the
+ * first build of this process; an older agent still running keeps its own.
+ */
 function removeStaleScratch(dir: string): void {
+  if (swept.has(dir)) return;
+  swept.add(dir);
   let names: string[] = [];
   try {
     names = readdirSync(dir);

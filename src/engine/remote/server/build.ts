@@ -1,8 +1,8 @@
 /**
  * The agent's Build handler: the Build RPC bound to a build session
  * (build-session.ts). A call the client cancels (Ctrl-C, or it went away)
- * aborts the build through its AbortSignal; the session then cleans up
- * (scratch folder, context lock) before the handler returns.
+ * aborts the build through its AbortSignal; the session then releases its
+ * context slot before the handler returns.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { cancelled } from '../../../errors.js';
@@ -13,7 +13,7 @@ import { runBuildSession, type BuildUpMsg } from './build-session.js';
 
 export interface BuildHandlerContext {
   engine: Engine;
-  /** The agent's state directory (`<root>/agent`): synced contexts and build scratch folders live here. */
+  /** The agent's state directory (`<root>/agent`): synced contexts live here. */
   stateDir: string;
   /** The agent's log: one line per call (never secrets). */
   log: (line: string) => void;
