@@ -132,3 +132,49 @@ test('content stored when the commit began but removed before it took the store 
   assert.deepEqual(await readdir(join(store.root, 'ingest')), []);
   await store.close();
 });
+
+test('a Readable is read no further ahead of the disk than the staging holds, and a paused one is read too', async (t) => {
+  const store = await openStore(join(await tempDir(t), 'store'));
+  const data = randomBytes(24 << 20);
+  const w = await store.content.writer('bounded');
+  let produced = 0;
+  let ahead = 0;
+  const source = new Readable({
+    highWaterMark: 64 << 10,
+    read() {
+      ahead = Math.max(ahead, produced - w.offset);
+      if (produced >= data.length) return void this.push(null);
+      // pushed synchronously: without backpressure the whole source would be read before the first write ends
+      while (produced < data.length && this.push(data.subarray(produced, (produced += 64 << 10))));
+    },
+  });
+  source.pause();
+  await w.write(source);
+  assert.ok(ahead <= 4 << 20, `read ${ahead} bytes ahead of the disk`);
+  assert.deepEqual(await w.commit({ digest: sha256(data), size: data.length }), { digest: sha256(data), size: data.length });
+  await store.close();
+});
+
+test('a Readable failing mid-stream: every byte it gave is on disk and counted, and its error is said', async (t) => {
+  const store = await openStore(join(await tempDir(t), 'store'));
+  const data = randomBytes(3 << 20);
+  const digest = sha256(data);
+  const source = new Readable({ read() {} });
+  const w = await store.content.writer(digest);
+  const writing = w.write(source);
+  // what the writer took (bytes still buffered in the source when it fails are not given)
+  let given = 0;
+  source.on('data', (c: Buffer) => (given += c.length));
+  for (let at = 0; at < (2 << 20) + 4096; at += 4096) source.push(data.subarray(at, at + 4096));
+  setImmediate(() => source.destroy(new Error('connection reset')));
+  await assert.rejects(writing, /connection reset/);
+  assert.ok(given > 1 << 20);
+  assert.equal(w.offset, given, 'offset counts what is on disk');
+  assert.equal((await stat(ingestPaths(store.root, digest).data)).size, given);
+  await w.close!();
+  const again = await store.content.writer(digest);
+  assert.equal(again.offset, given);
+  await again.write(Readable.from([data.subarray(given)]));
+  assert.deepEqual(await again.commit({ digest, size: data.length }), { digest, size: data.length });
+  await store.close();
+});

@@ -12,9 +12,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { failedPrecondition, unavailable } from '../errors.js';
 import { verificationFailed } from './verification.js';
+import { Staging } from './staging.js';
 import { blobPath, checkDigest } from './digest.js';
 import { fsyncDir, ifExists, tempOwner, tempPath, unlinkQuiet, writing } from '../util/fsutil.js';
 import type { Lease } from './lease.js';
@@ -109,65 +111,40 @@ export class FileIngestWriter implements IngestWriter {
   }
 
   /**
-   * Chunks are hashed as they come and written WRITE_BATCH bytes at a time,
-   * one batch in flight while the next gathers. `offset` counts only bytes
-   * on disk, and everything hashed is on disk before this returns or throws,
-   * so a resume after a failed source starts after it.
+   * Chunks are staged in reused 1 MiB buffers (./staging.ts), each hashed
+   * once and written while the next fills. A Readable is taken by its
+   * 'data' events and paused while both buffers wait for the disk: no
+   * async-iterator read, which concatenated every chunk it had buffered
+   * (one more copy of each byte), and no promise per chunk. `offset` counts
+   * only bytes on disk, and everything taken from the source is hashed and
+   * on disk before this returns or throws, so a resume after a failed
+   * source starts after it.
    */
   async write(source: Readable | AsyncIterable<Uint8Array>): Promise<void> {
     this.assertOpen();
-    let pending: Uint8Array[] = [];
-    let size = 0;
-    let inflight: Promise<void> | undefined;
-    let failed: { error: unknown } | undefined;
-    const flush = (): void => {
-      const batch = pending;
-      const n = size;
-      [pending, size] = [[], 0];
-      const previous = inflight;
-      inflight = (async () => {
-        await previous;
-        await this.writeAll(batch, n);
-      })();
-      // seen at the next wait, or in the finally below
-      inflight.catch((error: unknown) => void (failed ??= { error }));
-    };
+    const staging = new Staging(this.hash, (batch) => this.writeAll(batch));
     try {
-      for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        this.hash.update(buf);
-        pending.push(buf);
-        size += buf.length;
-        if (size < WRITE_BATCH) continue;
-        // at most one batch waits for the disk: the source waits for the one before
-        await inflight?.catch(() => undefined);
-        if (failed) throw failed.error;
-        flush();
+      if (source instanceof Readable) await drain(source, staging);
+      else {
+        for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+          if (!staging.add(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) await staging.drained();
+        }
       }
     } finally {
-      // Also when the source fails (a stalled download): what was hashed goes to disk.
-      if (size > 0) flush();
-      await inflight?.catch(() => undefined);
+      // Also when the source fails (a stalled download): what was taken goes to disk.
+      await staging.finish();
     }
-    if (failed) throw failed.error;
   }
 
-  private async writeAll(bufs: Uint8Array[], size: number): Promise<void> {
-    let written = 0;
-    // libuv splits a writev of more than IOV_MAX buffers (a tar's 512-byte headers) into several
-    const { bytesWritten } = await writing(this.root, this.paths.data, () => this.fh.writev(bufs));
-    written += bytesWritten;
-    if (written < size) {
-      // a short write (rare on a regular file): the rest one buffer at a time
-      const rest = Buffer.concat(bufs, size).subarray(written);
-      let off = 0;
-      while (off < rest.length) {
-        const r = await writing(this.root, this.paths.data, () => this.fh.write(rest, off, rest.length - off));
-        off += r.bytesWritten;
-      }
+  private async writeAll(batch: Uint8Array): Promise<void> {
+    let off = 0;
+    // a short write is rare on a regular file: the rest goes in another
+    while (off < batch.length) {
+      const { bytesWritten } = await writing(this.root, this.paths.data, () => this.fh.write(batch, off, batch.length - off));
+      off += bytesWritten;
     }
-    this.bytes += size;
-    this.unsynced += size;
+    this.bytes += batch.length;
+    this.unsynced += batch.length;
     if (this.unsynced >= EARLY_SYNC && this.syncing === undefined) {
       this.unsynced = 0;
       this.syncing = this.fh
@@ -255,4 +232,46 @@ export class FileIngestWriter implements IngestWriter {
   private assertOpen(): void {
     if (this.done) throw failedPrecondition(`ingest "${this.key}" in ${this.root} is already committed or aborted`);
   }
+}
+
+/**
+ * A Readable's chunks into `staging`, by its 'data' events: paused while the
+ * staging waits for the disk. Ends when the source ends; a source error or
+ * early close rejects; a failed write destroys the source and rejects with it.
+ */
+function drain(source: Readable, staging: Staging): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (e: unknown): void => {
+      if (failed) return;
+      failed = true;
+      source.off('data', onData);
+      source.destroy();
+      reject(e);
+    };
+    const onData = (c: Uint8Array | string): void => {
+      if (failed) return;
+      let more: boolean;
+      try {
+        more = staging.add(typeof c === 'string' ? Buffer.from(c) : c);
+      } catch (e) {
+        return fail(e);
+      }
+      if (more) return;
+      source.pause();
+      staging.drained().then(() => failed || source.resume(), fail);
+    };
+    source.on('data', onData);
+    // a source paused before it came here flows too (as an iterator would read it)
+    source.resume();
+    finished(source).then(
+      () => failed || resolve(),
+      (e: unknown) => {
+        if (failed) return;
+        failed = true;
+        source.off('data', onData);
+        reject(e);
+      },
+    );
+  });
 }

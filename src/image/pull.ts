@@ -24,7 +24,6 @@ import type { PullOptions, PullResult } from './types.js';
 import { REPO_DIGEST } from './resolve.js';
 import type { ImageStore } from './store.js';
 import { copyImage } from './copy.js';
-import { countingChunks } from './counting.js';
 
 const PARALLEL_LAYERS = 3;
 
@@ -68,11 +67,16 @@ export async function fetchBlob(
       return true;
     }
     // Hashed once, by the store; a mismatch from byte 0 names the registry (misread()).
-    const download = await repo.getBlob(desc.digest, { offset: writer.offset, verify: false, size: desc.size });
+    const download = await repo.getBlob(desc.digest, {
+      offset: writer.offset,
+      verify: false,
+      size: desc.size,
+      progress: (current) => progress.emit({ id, status: 'Downloading', current, total: desc.size }),
+    });
     raw = download;
-    const body = countingChunks(download, writer.offset, (current) => progress.emit({ id, status: 'Downloading', current, total: desc.size }));
     signal?.addEventListener('abort', () => download.destroy(signal.reason as Error), { once: true });
-    await writer.write(body);
+    // the stream itself, not an iteration of it: the layout store's writer takes its chunks as they come
+    await writer.write(download);
     progress.emit({ id, status: 'Verifying' });
     await writer.commit({ digest: desc.digest, size: desc.size });
   } catch (e) {

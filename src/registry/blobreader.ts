@@ -30,6 +30,8 @@ export interface ReadBlobOptions {
   readMs: number;
   /** The descriptor's size: nothing past it is read (a longer answer is refused). */
   size?: number;
+  /** Told the position after each chunk received. */
+  progress?: (position: number) => void;
   /** GET the blob from `offset` (a 200 or 206 answer; throws otherwise). */
   open(offset: number): Promise<BlobResponse>;
 }
@@ -137,6 +139,7 @@ class BlobStream extends Readable {
       return;
     }
     this.pos += chunk.length;
+    o.progress?.(this.pos);
     this.progress += chunk.length;
     if (this.progress >= READ_PROGRESS_BYTES) {
       [this.progress, this.waited] = [0, 0];

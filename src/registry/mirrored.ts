@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../oci/types.js';
 import type { EndpointRepository } from './remote.js';
-import type { PushBlobOptions, Repository } from './repository.js';
+import type { GetBlobOptions, PushBlobOptions, Repository } from './repository.js';
 
 export class MirroredRepository implements Repository {
   private endpoints?: Promise<EndpointRepository[]>;
@@ -63,7 +63,7 @@ export class MirroredRepository implements Repository {
     return this.first((r) => r.statBlob(digest));
   }
 
-  getBlob(digest: string, opts?: { offset?: number; verify?: boolean; size?: number }): Promise<Readable> {
+  getBlob(digest: string, opts?: GetBlobOptions): Promise<Readable> {
     return this.first((r) => r.getBlob(digest, opts));
   }
 

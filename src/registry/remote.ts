@@ -7,7 +7,7 @@ import type { Descriptor } from '../oci/types.js';
 import { readBlob } from './blobreader.js';
 import { digestAlgorithm, digestBytes, isDigest } from './digest.js';
 import type { Endpoint } from './endpoints.js';
-import type { PushBlobOptions, Repository } from './repository.js';
+import type { GetBlobOptions, PushBlobOptions, Repository } from './repository.js';
 import { responseError, type ErrorContext } from './transport/errors.js';
 import { isResetError, isRetryableError, netErrorCode } from './transport/neterror.js';
 import { sleep, type RetryOptions } from './transport/retry.js';
@@ -160,7 +160,7 @@ export class EndpointRepository implements Repository {
     return Number.isFinite(size) ? size : -1;
   }
 
-  async getBlob(digest: string, opts: { offset?: number; verify?: boolean; size?: number } = {}): Promise<Readable> {
+  async getBlob(digest: string, opts: GetBlobOptions = {}): Promise<Readable> {
     digestAlgorithm(digest);
     return readBlob({
       digest,
@@ -169,6 +169,7 @@ export class EndpointRepository implements Repository {
       attempts: this.retry.attempts ?? 4,
       readMs: this.transport.timeouts.readMs,
       size: opts.size,
+      ...(opts.progress ? { progress: opts.progress } : {}),
       source: `${this.name}${this.endpoint.mirror ? ` (mirror ${this.endpoint.host})` : ''}`,
       open: async (offset) => {
         const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};

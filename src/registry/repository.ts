@@ -9,6 +9,15 @@ export interface PushBlobOptions {
   chunkSize?: number;
 }
 
+/** How getBlob reads: see there. */
+export interface GetBlobOptions {
+  offset?: number;
+  verify?: boolean;
+  size?: number;
+  /** Told the position in the blob after each chunk received (progress bars; called often: keep it cheap). */
+  progress?: (position: number) => void;
+}
+
 export interface Repository {
   /** The registry as the user names it (`docker.io`, `127.0.0.1:5000`). */
   readonly domain: string;
@@ -32,7 +41,7 @@ export interface Repository {
    * from 0 unless `verify: false` (the caller hashes what it stores: the content writer does); with `size`
    * (the descriptor's), nothing past it is read and a longer answer is refused (DATA_LOSS).
    */
-  getBlob(digest: string, opts?: { offset?: number; verify?: boolean; size?: number }): Promise<Readable>;
+  getBlob(digest: string, opts?: GetBlobOptions): Promise<Readable>;
   /** Cross-repository mount from `fromPath` on the same registry; false when the registry did not mount. */
   mountBlob(digest: string, fromPath: string): Promise<boolean>;
   /** Uploads a blob read from `open()` (called again on retry); monolithic unless `chunkSize`. */
