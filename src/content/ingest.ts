@@ -259,13 +259,15 @@ function drain(source: Readable, staging: Staging): Promise<void> {
       }
       if (more) return;
       source.pause();
-      staging.drained().then(() => failed || source.resume(), fail);
+      waiting = staging.drained().then(() => failed || source.resume(), fail);
     };
+    /** the wait for the disk after the last chunk: the source may end meanwhile */
+    let waiting: Promise<unknown> = Promise.resolve();
     source.on('data', onData);
     // a source paused before it came here flows too (as an iterator would read it)
     source.resume();
     finished(source).then(
-      () => failed || resolve(),
+      () => waiting.then(() => failed || resolve()),
       (e: unknown) => {
         if (failed) return;
         failed = true;

@@ -89,3 +89,17 @@ test('a failed write is said by the next call; finish waits for the write in fli
   await assert.rejects(s.finish(), /ENOSPC/);
   assert.equal(calls, 1, 'nothing more is written after a failure');
 });
+
+test('drained() and finish() called side by side (a source that ends while its last chunk waits) write every byte once, one write at a time', async () => {
+  const { sink, batches, overlap } = slowSink(10);
+  const hash = createHash('sha256');
+  const s = new Staging(hash, sink);
+  const data = randomBytes(3 * STAGE_BYTES + 999);
+  let at = 0;
+  while (at < data.length && s.add(data.subarray(at, (at += 300 << 10))));
+  assert.ok(at < data.length, 'the staging said wait');
+  await Promise.all([s.drained(), s.finish()]);
+  assert.equal(overlap(), 1);
+  assert.ok(Buffer.concat(batches).equals(data.subarray(0, at)), 'every byte taken went to the sink, once, in order');
+  assert.equal(hash.digest('hex'), createHash('sha256').update(data.subarray(0, at)).digest('hex'));
+});

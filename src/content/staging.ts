@@ -69,26 +69,32 @@ export class Staging {
     return true;
   }
 
-  /** Waits for the write in flight (throws what it failed with), then takes the held rest of the last chunk. */
+  /**
+   * Waits for the write in flight (throws what it failed with), then takes the held rest of the last chunk.
+   * Safe beside another drained() or finish(): a write starts only when none is in flight.
+   */
   async drained(): Promise<void> {
-    await this.inflight;
-    if (this.failed) throw this.failed.error;
-    // the full buffer goes to the disk now, not at the next chunk
-    if (this.fill === STAGE_BYTES) this.startCurrent();
-    const rest = this.rest;
-    this.rest = undefined;
-    if (rest && !this.add(rest)) await this.drained();
+    for (;;) {
+      while (this.inflight) await this.inflight;
+      if (this.failed) throw this.failed.error;
+      // the full buffer goes to the disk now, not at the next chunk
+      if (this.fill === STAGE_BYTES) this.startCurrent();
+      const rest = this.rest;
+      this.rest = undefined;
+      if (!rest || this.add(rest)) return;
+    }
   }
 
   /** Writes what is staged and waits for it; the buffers go back for the next ingest. Also after a failure. */
   async finish(): Promise<void> {
     try {
       await this.drained();
-      if (this.fill > 0) this.startCurrent();
+      while (this.inflight) await this.inflight;
+      if (this.fill > 0 && !this.failed) this.startCurrent();
       await this.inflight;
       if (this.failed) throw this.failed.error;
     } finally {
-      await this.inflight;
+      while (this.inflight) await this.inflight;
       give(this.current);
       give(this.spare);
       this.current = this.spare = undefined;
@@ -96,7 +102,7 @@ export class Staging {
     }
   }
 
-  /** Hands the filled buffer to the sink; the spare (its write over) fills next. */
+  /** Hands the filled buffer to the sink; the spare (its write over) fills next. Only when no write is in flight. */
   private startCurrent(): void {
     const full = this.current!;
     this.start(full.subarray(0, this.fill));
