@@ -266,7 +266,7 @@ function drain(source: Readable, staging: Staging): Promise<void> {
     source.on('data', onData);
     // a source paused before it came here flows too (as an iterator would read it)
     source.resume();
-    finished(source).then(
+    finished(source, { writable: false }).then(
       () => waiting.then(() => failed || resolve()),
       (e: unknown) => {
         if (failed) return;
