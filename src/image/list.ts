@@ -18,8 +18,8 @@ async function summarize(stores: Pick<ImageStore, 'content'>, image: LocalImage)
       }),
     ),
   ].sort();
-  const size = image.manifest.layers.reduce((n, l) => n + l.size, image.manifest.config.size + image.manifestDescriptor.size);
-  return { id: image.id, repoTags, repoDigests, manifestDigest: image.manifestDescriptor.digest, created: config.created, size, config };
+  const size = image.manifest.parsed.layers.reduce((n, l) => n + l.size, image.manifest.parsed.config.size + image.target.descriptor.size);
+  return { id: image.id, repoTags, repoDigests, manifestDigest: image.target.descriptor.digest, created: config.created, size, config };
 }
 
 export async function listImages(stores: ImageStore, opts: { reference?: string } = {}): Promise<ImageSummary[]> {
@@ -48,14 +48,14 @@ export async function listImages(stores: ImageStore, opts: { reference?: string 
 export async function inspectImage(stores: Pick<ImageStore, 'content' | 'refs'>, input: string, platform?: Platform): Promise<ImageDetail> {
   const image = await resolveImage(stores.content, stores.refs, input, platform);
   const summary = await summarize(stores, image);
-  const index = image.platforms ? { index: { descriptor: image.manifestDescriptor, platforms: image.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest })) } } : {};
-  return { ...summary, manifest: image.manifest, manifestDescriptor: image.imageDescriptor, ...index };
+  const index = image.platforms ? { index: { descriptor: image.target.descriptor, platforms: image.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest })) } } : {};
+  return { ...summary, manifest: image.manifest.parsed, manifestDescriptor: image.manifest.descriptor, ...index };
 }
 
 export async function imageHistory(stores: ImageStore, input: string): Promise<HistoryRow[]> {
   const image = await resolveImage(stores.content, stores.refs, input);
   const config = parseConfig(await stores.content.readBytes(image.id));
-  const layers = [...image.manifest.layers];
+  const layers = [...image.manifest.parsed.layers];
   const rows: HistoryRow[] = (config.history ?? []).map((h) => {
     const empty = Boolean(h.empty_layer);
     const layer = empty ? undefined : layers.shift();

@@ -9,7 +9,7 @@ export async function tagImage(stores: ImageStore, source: string, target: strin
   const image = await resolveImage(stores.content, stores.refs, source);
   const ref = parseNormalizedNamed(target);
   if (ref.digest) throw invalidArgument(`cannot tag with a digest reference "${target}"`, { hint: 'use NAME[:TAG]' });
-  await stores.setRef(formatReference(ref), image.manifestDescriptor);
+  await stores.setRef(formatReference(ref), image.target.descriptor);
 }
 
 /**
@@ -35,8 +35,8 @@ export async function removeImages(stores: ImageStore, inputs: string[], opts: {
       if (!(await stores.refs.delete(name))) throw notFound(`no such image: ${name}`);
       result.untagged.push(name);
     }
-    if (targets.length === 0) await stores.refs.forget?.(image.manifestDescriptor.digest);
-    const still = (await listLocalImages(stores.content, stores.refs)).some((i) => i.manifestDescriptor.digest === image.manifestDescriptor.digest);
+    if (targets.length === 0) await stores.refs.forget?.(image.target.descriptor.digest);
+    const still = (await listLocalImages(stores.content, stores.refs)).some((i) => i.target.descriptor.digest === image.target.descriptor.digest);
     if (!still) result.deleted.push(image.id);
   }
   return result;
