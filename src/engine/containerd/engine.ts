@@ -120,6 +120,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
   };
   const engine: Engine = {
     ...images,
+    kind: 'containerd',
     async info(): Promise<EngineInfo> {
       return { backend: 'containerd', root: address, namespace, serverVersion: version.version, snapshotter: ctx.snapshotter, ...(await images.usage()) };
     },
