@@ -3,7 +3,8 @@ import { parseReference, repositoryName } from '../name/reference.js';
 import { parseConfig } from '../oci/parse.js';
 import type { HistoryRow, ImageDetail, ImageSummary } from './types.js';
 import type { Platform } from '../oci/types.js';
-import { listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
+import { mapLimit } from './limit.js';
+import { LIST_READS, listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
 import type { ImageStore } from './store.js';
 import { newestFirst } from '../util/newest-first.js';
 
@@ -30,18 +31,19 @@ export async function listImages(stores: ImageStore, opts: { reference?: string 
     repoFilter = repositoryName(ref);
     tagFilter = ref.tag;
   }
-  const out: ImageSummary[] = [];
-  for (const image of await listLocalImages(stores.content, stores.refs)) {
-    if (repoFilter) {
-      const match = image.refs.some((r) => {
+  const images = (await listLocalImages(stores.content, stores.refs)).filter(
+    (image) =>
+      !repoFilter ||
+      image.refs.some((r) => {
         const ref = parseReference(r.name);
         return repositoryName(ref) === repoFilter && (tagFilter === undefined || ref.tag === tagFilter);
-      });
-      if (!match) continue;
-    }
+      }),
+  );
+  // Their configs read LIST_READS at a time, as their manifests were.
+  const out = await mapLimit(images, LIST_READS, async (image) => {
     const { config: _config, ...summary } = await summarize(stores, image);
-    out.push(summary);
-  }
+    return summary;
+  });
   return out.sort((a, b) => newestFirst(a.created, b.created));
 }
 

@@ -8,6 +8,7 @@ import { formatReference, parseNormalizedNamed } from '../name/reference.js';
 import { parseImageManifest } from '../oci/parse.js';
 import type { ContentStore, NamedRef, RefStore } from '../content/store.js';
 import type { Descriptor, Manifest, Platform } from '../oci/types.js';
+import { mapLimit } from './limit.js';
 import { resolveTarget, type ResolvedTarget } from './platform-image.js';
 
 /**
@@ -31,26 +32,30 @@ export async function readManifest(content: ContentStore, desc: Descriptor): Pro
   return parseImageManifest(bytes, desc.mediaType);
 }
 
+/** Images whose documents are read at once while listing (a store of thousands: each read is a few thread-pool trips). */
+export const LIST_READS = 16;
+
 /**
  * All images, grouped by manifest (or index) digest: the tagged ones, then those kept without a name (no refs).
  * An index none of whose platforms is stored is left out.
  */
 export async function listLocalImages(content: ContentStore, refs: RefStore): Promise<LocalImage[]> {
-  const byManifest = new Map<string, LocalImage | undefined>();
-  const add = async (d: Descriptor, name: string) => {
+  const named = await refs.list();
+  // Each target once, in the order first seen (an unnamed entry's own digest as its name), then read LIST_READS at a time.
+  const targets = new Map<string, { d: Descriptor; name: string }>();
+  for (const d of (await refs.unnamed?.()) ?? []) targets.set(d.digest, { d, name: d.digest });
+  for (const ref of named) if (!targets.has(ref.descriptor.digest)) targets.set(ref.descriptor.digest, { d: ref.descriptor, name: ref.name });
+  const images = await mapLimit([...targets.values()], LIST_READS, async ({ d, name }) => {
     try {
       return await localImage(content, d, [], name);
     } catch (e) {
       if (isIndexType(d.mediaType) && isKilnError(e, 'NOT_FOUND')) return undefined;
       throw e;
     }
-  };
-  for (const d of (await refs.unnamed?.()) ?? []) byManifest.set(d.digest, await add(d, d.digest));
-  for (const ref of await refs.list()) {
-    if (!byManifest.has(ref.descriptor.digest)) byManifest.set(ref.descriptor.digest, await add(ref.descriptor, ref.name));
-    byManifest.get(ref.descriptor.digest)?.refs.push(ref);
-  }
-  return [...byManifest.values()].filter((i): i is LocalImage => i !== undefined);
+  });
+  const byManifest = new Map([...targets.keys()].map((digest, i) => [digest, images[i]]));
+  for (const ref of named) byManifest.get(ref.descriptor.digest)?.refs.push(ref);
+  return images.filter((i): i is LocalImage => i !== undefined);
 }
 
 const hexPrefix = /^(sha256:)?[a-f0-9]{1,64}$/;
