@@ -1,12 +1,10 @@
 /**
- * A document as the store holds it: what names it, its bytes (handed on as they are — a push sends
- * them, never a re-serialisation, so the digest stays the descriptor's), and what they parse to.
+ * A document as the store holds it: what names it and its bytes (a `Fetched`, what the copy walk hands on: a push
+ * sends these bytes, never a re-serialisation, so the digest stays the descriptor's), and what they parse to.
  * Read once while resolving an image, then passed along.
  */
-import type { Descriptor } from '../oci/types.js';
+import type { Fetched } from './copy.js';
 
-export interface StoredDocument<T> {
-  descriptor: Descriptor;
-  bytes: Buffer;
+export interface StoredDocument<T> extends Fetched {
   parsed: T;
 }
