@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { EngineKind } from '../engine/engine.js';
 
 export interface GlobalOptions {
   root: string;
@@ -50,12 +51,12 @@ export function globals(cmd: Command): GlobalOptions {
   };
 }
 
-let agentEngineClosed = false;
+let closed: EngineKind | undefined;
 /**
- * Set (cli/engine.ts) when a command's engine was a kiln agent's and is closed: the command's work was the
- * agent's, its results are in hand, and main.ts may end the process without Node's teardown.
+ * The kind of engine the command closed (set by withEngine, cli/engine.ts): program.ts's OVER_ON_RETURN asks it
+ * (a build whose engine was a kiln agent's is over once it is closed).
  */
-export function markAgentEngineClosed(): void {
-  agentEngineClosed = true;
+export function engineClosed(kind: EngineKind): void {
+  closed = kind;
 }
-export const wasAgentEngineClosed = (): boolean => agentEngineClosed;
+export const closedEngineKind = (): EngineKind | undefined => closed;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { invalidArgument, unimplemented } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { ContainerEngine } from '../engine/containers.js';
-import { globals, markAgentEngineClosed, type GlobalOptions } from './context.js';
+import { engineClosed, globals, type GlobalOptions } from './context.js';
 
 export type BackendChoice = { backend: 'local' } | { backend: 'containerd'; address: string } | { backend: 'remote'; host: string } | { backend: 'kube' };
 
@@ -47,9 +47,7 @@ export async function engineFor(cmd: Command, opts: { serve?: boolean; check?: b
   if (choice.backend === 'remote') {
     const [{ openRemoteEngine }, { tlsFiles }] = await Promise.all([import('../engine/remote/engine.js'), import('../tls/client.js')]);
     const tls = tlsFiles(g);
-    const engine = await openRemoteEngine({ host: choice.host, ...(tls ? { tls } : {}) });
-    agentEngines.add(engine);
-    return engine;
+    return openRemoteEngine({ host: choice.host, ...(tls ? { tls } : {}) });
   }
   if (choice.backend === 'kube') {
     const [{ openKubeEngine }, { openRemoteEngine }] = await Promise.all([import('../engine/kube/engine.js'), import('../engine/remote/engine.js')]);
@@ -64,9 +62,6 @@ export async function engineFor(cmd: Command, opts: { serve?: boolean; check?: b
   return openLocalEngine(g.root, { repairModes: !opts.check });
 }
 
-/** Engines that are a kiln agent's (--host): closing one leaves nothing of the command in this process. */
-const agentEngines = new WeakSet<Engine>();
-
 /** Runs fn with an engine and closes it afterwards. */
 export async function withEngine<T>(cmd: Command, fn: (engine: Engine) => Promise<T>, opts: { check?: boolean } = {}): Promise<T> {
   const engine = await engineFor(cmd, opts);
@@ -74,7 +69,7 @@ export async function withEngine<T>(cmd: Command, fn: (engine: Engine) => Promis
     return await fn(engine);
   } finally {
     await engine.close();
-    if (agentEngines.has(engine)) markAgentEngineClosed();
+    engineClosed(engine.kind);
   }
 }
 

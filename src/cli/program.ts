@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isKilnError } from '../errors.js';
-import { defaultRoot, wasAgentEngineClosed } from './context.js';
+import { closedEngineKind, defaultRoot } from './context.js';
 import { kilnVersion } from '../version.js';
 
 type Register = (program: Command) => void | Promise<void>;
@@ -78,7 +78,7 @@ const ALIASES: Record<string, string> = { ls: 'images' };
 export const OVER_ON_RETURN: Readonly<Record<string, () => boolean>> = {
   push: () => true,
   pull: () => true,
-  build: wasAgentEngineClosed,
+  build: () => closedEngineKind() === 'remote',
 };
 
 /** Global options that take a value, to find the command name after them. */

@@ -1,4 +1,5 @@
 /** The ContentStore of an OCI image layout: `blobs/sha256/<hex>`, written only through verified ingests. */
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,6 +11,8 @@ import type { Lease, Leases } from './lease.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from './store.js';
 
 const hexRe = /^[a-f0-9]{64}$/;
+/** Blobs up to this size are read synchronously by readBytes (an OCI manifest is at most 4 MiB by registries' rules). */
+const SYNC_READ_MAX = 4 << 20;
 
 export class LayoutContentStore implements ContentStore {
   constructor(
@@ -50,8 +53,21 @@ export class LayoutContentStore implements ContentStore {
     }
   }
 
+  /**
+   * Documents (manifests, indexes, configs: a few KiB) are read synchronously — an awaited read is four thread-pool
+   * trips, and listing a store of thousands of images reads two documents per image; anything past SYNC_READ_MAX
+   * (a blob that is no document) is read asynchronously.
+   */
   async readBytes(digest: string): Promise<Buffer> {
     try {
+      const fd = openSync(blobPath(this.root, digest), 'r');
+      let size: number;
+      try {
+        size = fstatSync(fd).size;
+        if (size <= SYNC_READ_MAX) return readFileSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       return await readFile(blobPath(this.root, digest));
     } catch (e) {
       if (isErrno(e, 'ENOENT')) this.missing(digest, e);

@@ -7,7 +7,7 @@
  * as an unnamed entry when nothing else names it: Docker's dangling
  * `<none>:<none>`, kept until a prune or an rmi by ID.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { dataLoss, invalidArgument } from '../errors.js';
 import { isIndexType, isManifestType, MediaType } from '../oci/mediatypes.js';
@@ -28,6 +28,25 @@ function strip(d: Descriptor): Descriptor {
   return out;
 }
 
+/**
+ * The last parse of each store's index.json (by path), with the identity of the file it came from (inode, size,
+ * change and modification times): reused while the file on disk is that one. Every update lands by rename, a new
+ * inode, so a change by any process — kiln's or another tool's — is a new identity; a stat is a few
+ * microseconds, a parse of 5,000 names ~10 ms and the list of them as many again (measured). Callers treat the
+ * index and the list as read-only. (Another tool rewriting the file in place, to the same size, within the clock
+ * tick of a read here would go unseen until the file's next change.)
+ */
+interface Parsed {
+  identity: string;
+  index: Index;
+  named?: NamedRef[];
+}
+const parsed = new Map<string, Parsed>();
+const identity = (st: BigIntStats): string => `${st.ino}:${st.size}:${st.ctimeNs}:${st.mtimeNs}`;
+
+/** Two index entries alike: the same JSON (the entry as it would be written). */
+const sameEntry = (a: Descriptor, b: Descriptor): boolean => JSON.stringify(a) === JSON.stringify(b);
+
 export class LayoutRefStore implements RefStore {
   readonly indexPath: string;
 
@@ -44,11 +63,28 @@ export class LayoutRefStore implements RefStore {
    * pool (open, fstat, read, close) each waited for a main thread busy elsewhere (a push's ping: 12 ms under strace).
    */
   async readIndex(): Promise<Index> {
-    const text = readFileSync(this.indexPath, 'utf8');
+    return this.parsed().index;
+  }
+
+  /** index.json parsed: the last parse while the file is the one it came from, else read (identity and bytes from one open). */
+  private parsed(): Parsed {
+    const last = parsed.get(this.indexPath);
+    if (last && last.identity === identity(statSync(this.indexPath, { bigint: true }))) return last;
+    const fd = openSync(this.indexPath, 'r');
+    let text: string;
+    let id: string;
+    try {
+      id = identity(fstatSync(fd, { bigint: true }));
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
     try {
       const index = JSON.parse(text) as Index;
       if (!Array.isArray(index.manifests)) throw new SyntaxError('no "manifests" array');
-      return index;
+      const next = { identity: id, index };
+      parsed.set(this.indexPath, next);
+      return next;
     } catch (e) {
       throw dataLoss(`kiln store ${this.root}: index.json is not a valid OCI index: ${(e as Error).message}`, {
         hint: 'run `kiln system check`; restore index.json from a backup or re-pull the images',
@@ -58,11 +94,12 @@ export class LayoutRefStore implements RefStore {
   }
 
   async list(): Promise<NamedRef[]> {
-    const index = await this.readIndex();
-    return index.manifests.flatMap((d) => {
+    const p = this.parsed();
+    p.named ??= p.index.manifests.flatMap((d) => {
       const name = refName(d);
       return name === undefined ? [] : [{ name, descriptor: strip(d) }];
     });
+    return [...p.named];
   }
 
   async get(name: string): Promise<Descriptor | undefined> {
@@ -72,13 +109,16 @@ export class LayoutRefStore implements RefStore {
 
   async set(name: string, descriptor: Descriptor): Promise<void> {
     if (name === '') throw invalidArgument(`kiln store ${this.root}: empty tag name`);
+    const entry: Descriptor = { ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME]: name } };
     await this.update((manifests) => {
       const old = manifests.find((d) => refName(d) === name);
+      // Already so, and the last entry, where a set puts it (a no-change rebuild, a tag repeated): nothing to write.
+      if (old && old === manifests.at(-1) && sameEntry(old, entry) && !manifests.some((d) => refName(d) === undefined && d.digest === descriptor.digest)) return manifests;
       // The name replaces its old target, and an unnamed entry of the same image is now named.
       const kept = manifests.filter((d) => refName(d) !== name && !(refName(d) === undefined && d.digest === descriptor.digest));
       const dangling = old && old.digest !== descriptor.digest && isManifestType(old.mediaType) && !kept.some((d) => d.digest === old.digest);
       const { annotations: _drop, ...bare } = old ?? descriptor;
-      return [...kept, ...(dangling ? [bare] : []), { ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME]: name } }];
+      return [...kept, ...(dangling ? [bare] : []), entry];
     });
   }
 
@@ -87,7 +127,7 @@ export class LayoutRefStore implements RefStore {
     await this.update((manifests) => {
       const kept = manifests.filter((d) => refName(d) !== name);
       existed = kept.length !== manifests.length;
-      return kept;
+      return existed ? kept : manifests;
     });
     return existed;
   }
@@ -106,16 +146,21 @@ export class LayoutRefStore implements RefStore {
     await this.update((manifests) => {
       const kept = manifests.filter((d) => !(refName(d) === undefined && d.digest === digest));
       existed = kept.length !== manifests.length;
-      return kept;
+      return existed ? kept : manifests;
     });
     return existed;
   }
 
-  /** Read-modify-write of index.json's manifests under the store lock. */
+  /**
+   * Read-modify-write of index.json's manifests under the store lock. `change` returning its own argument changes
+   * nothing: the file is not written again when it would be the same (a kiln-written index.json).
+   */
   async update(change: (manifests: Descriptor[]) => Descriptor[]): Promise<void> {
     const write = withLock(this.lockPath, async () => {
       const index = await this.readIndex();
-      const next: Index = { ...index, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: change(index.manifests) };
+      const manifests = change(index.manifests);
+      if (manifests === index.manifests && index.schemaVersion === 2 && index.mediaType === MediaType.OciIndex) return;
+      const next: Index = { ...index, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests };
       await writeFileAtomic(this.indexPath, JSON.stringify(next));
     }, { what: `kiln store ${this.root}` });
     await writing(this.root, this.indexPath, () => write);

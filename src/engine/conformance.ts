@@ -71,8 +71,9 @@ export function engineConformance(target: ConformanceTarget): void {
       await target.cleanup?.();
     });
 
-    test('info names the backend', async () => {
+    test('info names the backend, and the engine states the same kind', async () => {
       assert.equal((await engine.info()).backend, target.backend);
+      assert.equal(engine.kind, target.backend);
     });
 
     test('import: the image is listed, inspected and has one history row', async () => {

@@ -82,7 +82,12 @@ export interface EngineInfo {
   agent?: EngineInfo & { version?: string };
 }
 
+/** Which backend an engine is; `remote`: a kiln agent's (--host), the work done there, not in this process. */
+export type EngineKind = 'local' | 'containerd' | 'remote' | 'kube';
+
 export interface Engine {
+  /** Stated by each implementation; the same name `info()` reports as its backend. */
+  readonly kind: EngineKind;
   info(): Promise<EngineInfo>;
   pull(reference: string, opts?: PullOptions): Promise<PullResult>;
   push(reference: string, opts?: PushOptions): Promise<PushResult>;

@@ -69,7 +69,7 @@ export async function commitImage(stores: ImageStore, input: CommitInput): Promi
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
       config: { mediaType: MediaType.OciConfig, digest: configBlob.digest, size: configBlob.size },
-      layers: [...base.manifest.layers, { mediaType: layer.mediaType, digest: blob.digest, size: blob.size }],
+      layers: [...base.manifest.parsed.layers, { mediaType: layer.mediaType, digest: blob.digest, size: blob.size }],
     };
     const manifestBlob = await leased.content.writeBytes(JSON.stringify(manifest));
     const descriptor = { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size };

@@ -3,7 +3,8 @@ import { parseReference, repositoryName } from '../name/reference.js';
 import { parseConfig } from '../oci/parse.js';
 import type { HistoryRow, ImageDetail, ImageSummary } from './types.js';
 import type { Platform } from '../oci/types.js';
-import { listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
+import { mapLimit } from './limit.js';
+import { LIST_READS, listLocalImages, REPO_DIGEST, resolveImage, type LocalImage } from './resolve.js';
 import type { ImageStore } from './store.js';
 import { newestFirst } from '../util/newest-first.js';
 
@@ -18,8 +19,8 @@ async function summarize(stores: Pick<ImageStore, 'content'>, image: LocalImage)
       }),
     ),
   ].sort();
-  const size = image.manifest.layers.reduce((n, l) => n + l.size, image.manifest.config.size + image.manifestDescriptor.size);
-  return { id: image.id, repoTags, repoDigests, manifestDigest: image.manifestDescriptor.digest, created: config.created, size, config };
+  const size = image.manifest.parsed.layers.reduce((n, l) => n + l.size, image.manifest.parsed.config.size + image.target.descriptor.size);
+  return { id: image.id, repoTags, repoDigests, manifestDigest: image.target.descriptor.digest, created: config.created, size, config };
 }
 
 export async function listImages(stores: ImageStore, opts: { reference?: string } = {}): Promise<ImageSummary[]> {
@@ -30,32 +31,33 @@ export async function listImages(stores: ImageStore, opts: { reference?: string 
     repoFilter = repositoryName(ref);
     tagFilter = ref.tag;
   }
-  const out: ImageSummary[] = [];
-  for (const image of await listLocalImages(stores.content, stores.refs)) {
-    if (repoFilter) {
-      const match = image.refs.some((r) => {
+  const images = (await listLocalImages(stores.content, stores.refs)).filter(
+    (image) =>
+      !repoFilter ||
+      image.refs.some((r) => {
         const ref = parseReference(r.name);
         return repositoryName(ref) === repoFilter && (tagFilter === undefined || ref.tag === tagFilter);
-      });
-      if (!match) continue;
-    }
+      }),
+  );
+  // Their configs read LIST_READS at a time, as their manifests were.
+  const out = await mapLimit(images, LIST_READS, async (image) => {
     const { config: _config, ...summary } = await summarize(stores, image);
-    out.push(summary);
-  }
+    return summary;
+  });
   return out.sort((a, b) => newestFirst(a.created, b.created));
 }
 
 export async function inspectImage(stores: Pick<ImageStore, 'content' | 'refs'>, input: string, platform?: Platform): Promise<ImageDetail> {
   const image = await resolveImage(stores.content, stores.refs, input, platform);
   const summary = await summarize(stores, image);
-  const index = image.platforms ? { index: { descriptor: image.manifestDescriptor, platforms: image.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest })) } } : {};
-  return { ...summary, manifest: image.manifest, manifestDescriptor: image.imageDescriptor, ...index };
+  const index = image.platforms ? { index: { descriptor: image.target.descriptor, platforms: image.platforms.map((p) => ({ platform: p.platform, digest: p.descriptor.digest })) } } : {};
+  return { ...summary, manifest: image.manifest.parsed, manifestDescriptor: image.manifest.descriptor, ...index };
 }
 
 export async function imageHistory(stores: ImageStore, input: string): Promise<HistoryRow[]> {
   const image = await resolveImage(stores.content, stores.refs, input);
   const config = parseConfig(await stores.content.readBytes(image.id));
-  const layers = [...image.manifest.layers];
+  const layers = [...image.manifest.parsed.layers];
   const rows: HistoryRow[] = (config.history ?? []).map((h) => {
     const empty = Boolean(h.empty_layer);
     const layer = empty ? undefined : layers.shift();

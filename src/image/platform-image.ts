@@ -11,25 +11,20 @@ import { isIndexType } from '../oci/mediatypes.js';
 import { parseConfig, parseImageManifest, parseIndex } from '../oci/parse.js';
 import { displayPlatform, hostPlatform, platformRank } from '../oci/platform.js';
 import type { ContentStore } from '../content/store.js';
-import type { Descriptor, Manifest, Platform } from '../oci/types.js';
+import type { Descriptor, Index, Manifest, Platform } from '../oci/types.js';
+import type { StoredDocument } from './stored.js';
 
-/** One platform's image of an index, present in the store. */
-export interface PlatformImage {
-  descriptor: Descriptor;
-  manifest: Manifest;
-  /** The manifest's document as stored. */
-  bytes: Buffer;
+/** One platform's image manifest of an index, present in the store. */
+export interface PlatformImage extends StoredDocument<Manifest> {
   platform: Platform;
 }
 
 /** What a ref names once its index (if any) is resolved to one platform's manifest. */
 export interface ResolvedTarget {
-  /** The image manifest that stands for the image. */
-  descriptor: Descriptor;
-  manifest: Manifest;
-  /** The image manifest's document as stored, and the target's (the same, or the index's): read once, passed on. */
-  bytes: Buffer;
-  targetBytes: Buffer;
+  /** What the ref names: an image manifest, or an index (a multi-platform image). */
+  target: StoredDocument<Manifest | Index>;
+  /** The image manifest that stands for the image: the target itself, or the index's entry for the platform. */
+  manifest: StoredDocument<Manifest>;
   /** Of an index: its platforms present in the store (every entry's manifest and config are stored). */
   platforms?: PlatformImage[];
 }
@@ -38,8 +33,7 @@ export interface ResolvedTarget {
 const named = (ds: Descriptor[]): Platform[] => ds.flatMap((d) => (d.platform && d.platform.os !== 'unknown' ? [d.platform] : []));
 
 /** The present entries of an index: their manifest and config blobs are in the store. */
-async function presentPlatforms(content: ContentStore, index: Descriptor, bytes: Buffer): Promise<{ present: PlatformImage[]; all: Platform[] }> {
-  const parsed = parseIndex(bytes, index.mediaType, `index ${index.digest}`);
+async function presentPlatforms(content: ContentStore, parsed: Index): Promise<{ present: PlatformImage[]; all: Platform[] }> {
   const present: PlatformImage[] = [];
   for (const d of parsed.manifests) {
     if (!d.platform || d.platform.os === 'unknown' || isIndexType(d.mediaType)) continue;
@@ -47,7 +41,7 @@ async function presentPlatforms(content: ContentStore, index: Descriptor, bytes:
     const bytes = await content.readBytes(d.digest);
     const manifest = parseImageManifest(bytes, d.mediaType, `manifest ${d.digest}`);
     if (!(await content.stat(manifest.config.digest))) continue;
-    present.push({ descriptor: d, manifest, bytes, platform: d.platform });
+    present.push({ descriptor: d, bytes, parsed: manifest, platform: d.platform });
   }
   return { present, all: named(parsed.manifests) };
 }
@@ -70,13 +64,15 @@ const list = (ps: Platform[]): string => [...new Set(ps.map(displayPlatform))].j
  * `name` is what the user called it, for the error.
  */
 export async function resolveTarget(content: ContentStore, target: Descriptor, name: string, platform?: Platform): Promise<ResolvedTarget> {
-  const targetBytes = await content.readBytes(target.digest);
+  const bytes = await content.readBytes(target.digest);
   if (!isIndexType(target.mediaType)) {
-    const manifest = parseImageManifest(targetBytes, target.mediaType, `manifest ${target.digest}`);
+    const manifest = parseImageManifest(bytes, target.mediaType, `manifest ${target.digest}`);
     if (platform) await checkPlatform(content, manifest, name, platform);
-    return { descriptor: target, manifest, bytes: targetBytes, targetBytes };
+    const stored = { descriptor: target, bytes, parsed: manifest };
+    return { target: stored, manifest: stored };
   }
-  const { present, all } = await presentPlatforms(content, target, targetBytes);
+  const index = parseIndex(bytes, target.mediaType, `index ${target.digest}`);
+  const { present, all } = await presentPlatforms(content, index);
   const chosen = platform ? best(present, platform) : (best(present, hostPlatform()) ?? present[0]);
   if (!chosen) {
     const want = displayPlatform(platform ?? hostPlatform());
@@ -85,7 +81,7 @@ export async function resolveTarget(content: ContentStore, target: Descriptor, n
       hint: platform ? `pull it with --platform ${want}, or build it for ${want}` : `pull it with --platform`,
     });
   }
-  return { descriptor: chosen.descriptor, manifest: chosen.manifest, bytes: chosen.bytes, targetBytes, platforms: present };
+  return { target: { descriptor: target, bytes, parsed: index }, manifest: chosen, platforms: present };
 }
 
 /** A single-platform image asked for another platform: one line naming both. */

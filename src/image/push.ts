@@ -56,7 +56,7 @@ export async function pushImage(stores: ImageStore, registry: RegistryClient, in
     .map((r) => r.path);
   // `--platform`: that platform's manifest of an index, alone.
   // Its document as resolving read it (not read again).
-  const stored = opts.platform ? { descriptor: image.imageDescriptor, bytes: image.imageBytes } : { descriptor: image.manifestDescriptor, bytes: image.manifestBytes };
+  const stored = opts.platform ? image.manifest : image.target;
   // The gzip forms made for this push are leased until it ends (then kept by their records).
   return stores.withLease(async (leased) => {
     const { root, made } = await pushTree(leased, stored);

@@ -2,14 +2,14 @@
 import { invalidArgument, notFound } from '../errors.js';
 import { formatReference, parseNormalizedNamed } from '../name/reference.js';
 import type { RemoveResult } from './types.js';
-import { listLocalImages, resolveImage } from './resolve.js';
+import { resolveImage } from './resolve.js';
 import type { ImageStore } from './store.js';
 
 export async function tagImage(stores: ImageStore, source: string, target: string): Promise<void> {
   const image = await resolveImage(stores.content, stores.refs, source);
   const ref = parseNormalizedNamed(target);
   if (ref.digest) throw invalidArgument(`cannot tag with a digest reference "${target}"`, { hint: 'use NAME[:TAG]' });
-  await stores.setRef(formatReference(ref), image.manifestDescriptor);
+  await stores.setRef(formatReference(ref), image.target.descriptor);
 }
 
 /**
@@ -35,8 +35,10 @@ export async function removeImages(stores: ImageStore, inputs: string[], opts: {
       if (!(await stores.refs.delete(name))) throw notFound(`no such image: ${name}`);
       result.untagged.push(name);
     }
-    if (targets.length === 0) await stores.refs.forget?.(image.manifestDescriptor.digest);
-    const still = (await listLocalImages(stores.content, stores.refs)).some((i) => i.manifestDescriptor.digest === image.manifestDescriptor.digest);
+    if (targets.length === 0) await stores.refs.forget?.(image.target.descriptor.digest);
+    // Still an image while an entry (a name, or an unnamed one) names its target: the records, not every image's manifest.
+    const digest = image.target.descriptor.digest;
+    const still = (await stores.refs.list()).some((r) => r.descriptor.digest === digest) || ((await stores.refs.unnamed?.()) ?? []).some((d) => d.digest === digest);
     if (!still) result.deleted.push(image.id);
   }
   return result;

@@ -8,38 +8,23 @@ import { formatReference, parseNormalizedNamed } from '../name/reference.js';
 import { parseImageManifest } from '../oci/parse.js';
 import type { ContentStore, NamedRef, RefStore } from '../content/store.js';
 import type { Descriptor, Manifest, Platform } from '../oci/types.js';
-import { resolveTarget, type PlatformImage } from './platform-image.js';
+import { mapLimit } from './limit.js';
+import { resolveTarget, type ResolvedTarget } from './platform-image.js';
 
-export interface LocalImage {
-  /** What the refs name: an image manifest, or an index (a multi-platform image). */
-  manifestDescriptor: Descriptor;
-  /** The image manifest (of an index: the platform's entry, ./platform-image.ts). */
-  manifest: Manifest;
-  /** Of an index: the entry `manifest` is; else the same as manifestDescriptor. */
-  imageDescriptor: Descriptor;
-  /** The documents of manifestDescriptor and imageDescriptor as stored, read while resolving (push sends them as they are). */
-  manifestBytes: Buffer;
-  imageBytes: Buffer;
+/**
+ * One local image: what its refs name and the image manifest that stands for it (of an index: the platform's
+ * entry, ./platform-image.ts), each as stored — read while resolving; push sends them as they are.
+ */
+export interface LocalImage extends ResolvedTarget {
   /** Config digest: the image ID. */
   id: string;
-  /** Refs (tags) pointing at this manifest. */
+  /** Refs (tags) pointing at this image's target. */
   refs: NamedRef[];
-  /** Of an index: its platforms present in the store. */
-  platforms?: PlatformImage[];
 }
 
 async function localImage(content: ContentStore, d: Descriptor, refs: NamedRef[], name: string, platform?: Platform): Promise<LocalImage> {
   const t = await resolveTarget(content, d, name, platform);
-  return {
-    manifestDescriptor: d,
-    manifest: t.manifest,
-    imageDescriptor: t.descriptor,
-    manifestBytes: t.targetBytes,
-    imageBytes: t.bytes,
-    id: t.manifest.config.digest,
-    refs,
-    ...(t.platforms ? { platforms: t.platforms } : {}),
-  };
+  return { ...t, id: t.manifest.parsed.config.digest, refs };
 }
 
 export async function readManifest(content: ContentStore, desc: Descriptor): Promise<Manifest> {
@@ -47,26 +32,30 @@ export async function readManifest(content: ContentStore, desc: Descriptor): Pro
   return parseImageManifest(bytes, desc.mediaType);
 }
 
+/** Images whose documents are read at once while listing (a store of thousands: each read is a few thread-pool trips). */
+export const LIST_READS = 16;
+
 /**
  * All images, grouped by manifest (or index) digest: the tagged ones, then those kept without a name (no refs).
  * An index none of whose platforms is stored is left out.
  */
 export async function listLocalImages(content: ContentStore, refs: RefStore): Promise<LocalImage[]> {
-  const byManifest = new Map<string, LocalImage | undefined>();
-  const add = async (d: Descriptor, name: string) => {
+  const named = await refs.list();
+  // Each target once, in the order first seen (an unnamed entry's own digest as its name), then read LIST_READS at a time.
+  const targets = new Map<string, { d: Descriptor; name: string }>();
+  for (const d of (await refs.unnamed?.()) ?? []) targets.set(d.digest, { d, name: d.digest });
+  for (const ref of named) if (!targets.has(ref.descriptor.digest)) targets.set(ref.descriptor.digest, { d: ref.descriptor, name: ref.name });
+  const images = await mapLimit([...targets.values()], LIST_READS, async ({ d, name }) => {
     try {
       return await localImage(content, d, [], name);
     } catch (e) {
       if (isIndexType(d.mediaType) && isKilnError(e, 'NOT_FOUND')) return undefined;
       throw e;
     }
-  };
-  for (const d of (await refs.unnamed?.()) ?? []) byManifest.set(d.digest, await add(d, d.digest));
-  for (const ref of await refs.list()) {
-    if (!byManifest.has(ref.descriptor.digest)) byManifest.set(ref.descriptor.digest, await add(ref.descriptor, ref.name));
-    byManifest.get(ref.descriptor.digest)?.refs.push(ref);
-  }
-  return [...byManifest.values()].filter((i): i is LocalImage => i !== undefined);
+  });
+  const byManifest = new Map([...targets.keys()].map((digest, i) => [digest, images[i]]));
+  for (const ref of named) byManifest.get(ref.descriptor.digest)?.refs.push(ref);
+  return images.filter((i): i is LocalImage => i !== undefined);
 }
 
 const hexPrefix = /^(sha256:)?[a-f0-9]{1,64}$/;
@@ -79,7 +68,7 @@ const hexPrefix = /^(sha256:)?[a-f0-9]{1,64}$/;
 export async function resolveImage(content: ContentStore, refs: RefStore, input: string, platform?: Platform): Promise<LocalImage> {
   const found = await findImage(content, refs, input);
   if (!platform) return found.image;
-  return localImage(content, found.image.manifestDescriptor, found.image.refs, input, platform);
+  return localImage(content, found.image.target.descriptor, found.image.refs, input, platform);
 }
 
 /**
@@ -113,13 +102,13 @@ async function findImage(content: ContentStore, refs: RefStore, input: string): 
   const images = await listLocalImages(content, refs);
   if (hexPrefix.test(input)) {
     const prefix = input.startsWith('sha256:') ? input : `sha256:${input}`;
-    const hits = images.filter((i) => i.id.startsWith(prefix) || i.manifestDescriptor.digest === prefix || (i.platforms !== undefined && i.manifestDescriptor.digest.startsWith(prefix)));
+    const hits = images.filter((i) => i.id.startsWith(prefix) || i.target.descriptor.digest === prefix || (i.platforms !== undefined && i.target.descriptor.digest.startsWith(prefix)));
     if (hits.length === 1) return { image: hits[0]! };
     // A container records the config digest of the platform it ran: that platform's view of the index.
-    const within = images.filter((i) => i.platforms?.some((p) => p.manifest.config.digest === prefix));
+    const within = images.filter((i) => i.platforms?.some((p) => p.parsed.config.digest === prefix));
     if (hits.length === 0 && within.length === 1) {
-      const p = within[0]!.platforms!.find((x) => x.manifest.config.digest === prefix)!;
-      return { image: { ...within[0]!, manifest: p.manifest, imageDescriptor: p.descriptor, imageBytes: p.bytes, id: p.manifest.config.digest } };
+      const p = within[0]!.platforms!.find((x) => x.parsed.config.digest === prefix)!;
+      return { image: { ...within[0]!, manifest: p, id: p.parsed.config.digest } };
     }
     if (hits.length > 1) throw invalidArgument(`image ID prefix "${input}" is ambiguous (${hits.length} images match)`, { hint: 'give more characters of the ID' });
   }
@@ -135,7 +124,7 @@ async function findImage(content: ContentStore, refs: RefStore, input: string): 
   const digestIdx = name.indexOf('@');
   if (digestIdx > 0) {
     const digest = name.slice(digestIdx + 1);
-    const hit = images.find((i) => i.manifestDescriptor.digest === digest || i.refs.some((r) => r.descriptor.annotations?.[REPO_DIGEST] === digest));
+    const hit = images.find((i) => i.target.descriptor.digest === digest || i.refs.some((r) => r.descriptor.annotations?.[REPO_DIGEST] === digest));
     if (hit) return { image: hit };
   }
   throw notFound(`no such image: ${input}`, { hint: `pull it first: kiln pull ${input}` });
@@ -146,4 +135,4 @@ export const REPO_DIGEST = 'io.kiln.image.repo-digest';
 
 /** Every image manifest a local image stands for: itself, or each stored platform of its index. */
 export const imageManifests = (image: LocalImage): { id: string; manifest: Manifest }[] =>
-  image.platforms ? image.platforms.map((p) => ({ id: p.manifest.config.digest, manifest: p.manifest })) : [{ id: image.id, manifest: image.manifest }];
+  image.platforms ? image.platforms.map((p) => ({ id: p.parsed.config.digest, manifest: p.parsed })) : [{ id: image.id, manifest: image.manifest.parsed }];

@@ -9,7 +9,7 @@ export async function checkImages(content: ContainerdContentStore, refs: Contain
   const problems: CheckProblem[] = [];
   for (const ref of await refs.list()) {
     try {
-      const { manifest } = await resolveTarget(content, ref.descriptor, ref.name);
+      const manifest = (await resolveTarget(content, ref.descriptor, ref.name)).manifest.parsed;
       for (const b of [manifest.config, ...manifest.layers]) {
         const have = await content.stat(b.digest);
         if (!have) problems.push({ kind: 'missing-blob', subject: ref.name, message: `${b.digest} is not in containerd's content store` });

@@ -44,7 +44,7 @@ export async function containerdDiskUsage(ctx: UnpackContext, refs: RefStore, op
   const holdsOf = new Map<string, Set<string>>();
   const named = new Set<string>();
   for (const image of await listLocalImages(ctx.content, refs)) {
-    const holds = new Set([image.manifestDescriptor.digest, image.id, ...image.manifest.layers.map((l) => l.digest)]);
+    const holds = new Set([image.target.descriptor.digest, image.id, ...image.manifest.parsed.layers.map((l) => l.digest)]);
     const config = sizes.has(image.id) ? (JSON.parse((await ctx.content.readBytes(image.id)).toString()) as ImageConfig) : undefined;
     for (const chain of chainIds(config?.rootfs?.diff_ids ?? [])) {
       const key = `snapshot:${chain}`;

@@ -114,12 +114,13 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
   const forgetUnnamed = async (): Promise<string[]> => {
     const deleted: string[] = [];
     for (const image of (await listLocalImages(content, refs)).filter((i) => i.refs.length === 0)) {
-      if (await refs.forget(image.manifestDescriptor.digest)) deleted.push(image.id);
+      if (await refs.forget(image.target.descriptor.digest)) deleted.push(image.id);
     }
     return deleted;
   };
   const engine: Engine = {
     ...images,
+    kind: 'containerd',
     async info(): Promise<EngineInfo> {
       return { backend: 'containerd', root: address, namespace, serverVersion: version.version, snapshotter: ctx.snapshotter, ...(await images.usage()) };
     },

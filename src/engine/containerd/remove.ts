@@ -29,7 +29,7 @@ export async function tagImage(stores: ImageStore, refs: ContainerdRefStore, sou
   const image = await resolveImage(stores.content, refs, source);
   const ref = parseNormalizedNamed(target);
   if (ref.digest) throw invalidArgument(`cannot tag with a digest reference "${target}"`, { hint: 'use NAME[:TAG]' });
-  const { mediaType, digest, size } = image.manifestDescriptor;
+  const { mediaType, digest, size } = image.target.descriptor;
   await refs.set(formatReference(ref), { mediaType, digest, size });
 }
 

@@ -105,7 +105,7 @@ export async function openKubeEngine(flags: KubeFlags, openAgentClient: OpenAgen
     throw new KilnError('UNAVAILABLE', lost + (said ? ` (port-forward: ${said.split('\n')[0]})` : ''), { cause: e, hint: `the agent pod may have restarted: run the command again; kubectl -n ${k.namespace} get pods shows it` });
   };
   const signalOf = (args: unknown[]) => (args.find((a) => a !== null && typeof a === 'object' && 'signal' in a) as { signal?: AbortSignal } | undefined)?.signal;
-  const engine: Engine = { ...remote };
+  const engine: Engine = { ...remote, kind: 'kube' };
   for (const [name, fn] of Object.entries(remote) as [keyof Engine, unknown][]) {
     if (typeof fn !== 'function' || name === 'events' || name === 'close') continue;
     (engine as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {

@@ -41,7 +41,7 @@ export async function diskUsage(store: LocalStore, root: string): Promise<DiskUs
   const imageHolds = new Map<string, Holds>();
   for (const image of await listLocalImages(store.content, store.refs)) {
     // An index holds every stored platform's manifest, config and layers.
-    const holds: Holds = new Set([image.manifestDescriptor.digest, ...(image.platforms ?? []).map((p) => p.descriptor.digest), ...imageManifests(image).flatMap((m) => [m.id, ...m.manifest.layers.map((l) => l.digest)])]);
+    const holds: Holds = new Set([image.target.descriptor.digest, ...(image.platforms ?? []).map((p) => p.descriptor.digest), ...imageManifests(image).flatMap((m) => [m.id, ...m.manifest.layers.map((l) => l.digest)])]);
     const config = (await ifExists(store.content.readBytes(image.id)).catch(() => undefined)) as Buffer | undefined;
     const diffIds = config ? ((JSON.parse(config.toString()) as ImageConfig).rootfs?.diff_ids ?? []) : [];
     for (const c of chainIds(diffIds)) if (layers.has(digestHex(c))) holds.add(`layer:${digestHex(c)}`);

@@ -61,7 +61,7 @@ export async function pruneImages(store: LocalStore, root: string, opts: { all?:
   for (const image of await listLocalImages(store.content, store.refs)) {
     if (imageManifests(image).some((m) => used.has(m.id)) || (image.refs.length > 0 && !opts.all)) continue;
     for (const r of image.refs) await store.refs.delete(r.name);
-    if (image.refs.length === 0) await store.refs.forget(image.manifestDescriptor.digest);
+    if (image.refs.length === 0) await store.refs.forget(image.target.descriptor.digest);
     if (!deleted.includes(image.id)) deleted.push(image.id);
   }
   return deleted;

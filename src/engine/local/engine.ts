@@ -40,6 +40,7 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
 
   const engine: Engine = {
     ...images,
+    kind: 'local',
     async info(): Promise<EngineInfo> {
       return { backend: 'local', root, ...(await images.usage()) };
     },

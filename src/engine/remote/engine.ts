@@ -54,6 +54,7 @@ export async function openRemoteEngine(opts: RemoteEngineOptions): Promise<Engin
   }
 
   const engine: Engine = {
+    kind: 'remote',
     async info() {
       const agent = await call<AgentInfo>('Info', {}, 'info');
       return { backend: 'remote', root: conn.host, images: agent.images, blobs: agent.blobs, bytes: agent.bytes, serverVersion: agent.version, agent };

@@ -58,8 +58,8 @@ async function buildLeased(stores: ImageStore, leased: ImageStore, place: BuildP
       local = await resolveImage(stores.content, stores.refs, ref, platform);
     }
     const config = JSON.parse((await stores.content.readBytes(local.id)).toString()) as ImageConfig;
-    const repoDigest = local.refs.map((r) => r.descriptor.annotations?.[REPO_DIGEST]).find((d) => d) ?? local.manifestDescriptor.digest;
-    return { id: local.id, manifest: local.manifest, config, repoDigest };
+    const repoDigest = local.refs.map((r) => r.descriptor.annotations?.[REPO_DIGEST]).find((d) => d) ?? local.target.descriptor.digest;
+    return { id: local.id, manifest: local.manifest.parsed, config, repoDigest };
   };
   return buildPlatforms(
     {

@@ -58,7 +58,7 @@ export function storeEngine(store: ImageStore, opts: StoreEngineOptions): StoreI
         const image = await resolveImage(store.content, store.refs, r);
         const names = image.refs.map((x) => x.name).filter((n) => !n.includes('@'));
         // A docker archive holds one platform of an index: the one the image stands for here (`inspect` shows it).
-        const descriptor = (o?.format ?? 'docker') === 'docker' ? image.imageDescriptor : image.manifestDescriptor;
+        const descriptor = (o?.format ?? 'docker') === 'docker' ? image.manifest.descriptor : image.target.descriptor;
         if (names.length === 0) items.push({ descriptor });
         for (const name of names) items.push({ name, descriptor });
         saved.push([image.id, names]);
