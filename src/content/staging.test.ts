@@ -103,3 +103,19 @@ test('drained() and finish() called side by side (a source that ends while its l
   assert.ok(Buffer.concat(batches).equals(data.subarray(0, at)), 'every byte taken went to the sink, once, in order');
   assert.equal(hash.digest('hex'), createHash('sha256').update(data.subarray(0, at)).digest('hex'));
 });
+
+test('chunks a source sends after it was told to wait are held, not refused, and land in order', async () => {
+  const { sink, batches } = slowSink(10);
+  const s = new Staging(createHash('sha256'), sink);
+  const data = randomBytes(3 * STAGE_BYTES);
+  const step = 256 << 10;
+  let at = 0;
+  while (s.add(data.subarray(at, (at += step))));
+  // a source that ignores the pause: two more chunks
+  assert.equal(s.add(data.subarray(at, (at += step))), false);
+  assert.equal(s.add(data.subarray(at, (at += step))), false);
+  await s.drained();
+  while (at < data.length) if (!s.add(data.subarray(at, (at += step)))) await s.drained();
+  await s.finish();
+  assert.ok(Buffer.concat(batches).equals(data));
+});

@@ -27,8 +27,11 @@ export class Staging {
   private spare: Buffer | undefined;
   private inflight: Promise<void> | undefined;
   private failed: { error: unknown } | undefined;
-  /** the part of a chunk that did not fit while both buffers were taken, held (not copied) until drained() */
-  private rest: Uint8Array | undefined;
+  /**
+   * What did not fit while both buffers were taken, held (not copied) until drained(): the rest of the chunk
+   * that filled them, and any chunk a source sends after it was told to wait (a well-behaved one sends none).
+   */
+  private held: Uint8Array[] = [];
 
   constructor(
     private readonly hash: Hash,
@@ -39,11 +42,14 @@ export class Staging {
   /** Takes a chunk. False when the caller must wait for drained() before it adds another. */
   add(chunk: Uint8Array): boolean {
     if (this.failed) throw this.failed.error;
-    if (this.rest) throw new Error('Staging.add before drained()');
+    if (this.held.length > 0) {
+      this.held.push(chunk);
+      return false;
+    }
     let off = 0;
     if (this.fill === 0 && chunk.length >= STAGE_BYTES) {
       if (this.inflight) {
-        this.rest = chunk;
+        this.held.push(chunk);
         return false;
       }
       this.start(chunk);
@@ -52,7 +58,7 @@ export class Staging {
     while (off < chunk.length) {
       if (this.fill === STAGE_BYTES) {
         if (this.inflight) {
-          this.rest = chunk.subarray(off);
+          this.held.push(chunk.subarray(off));
           return false;
         }
         this.startCurrent();
@@ -70,7 +76,7 @@ export class Staging {
   }
 
   /**
-   * Waits for the write in flight (throws what it failed with), then takes the held rest of the last chunk.
+   * Waits for the write in flight (throws what it failed with), then takes what was held.
    * Safe beside another drained() or finish(): a write starts only when none is in flight.
    */
   async drained(): Promise<void> {
@@ -79,9 +85,13 @@ export class Staging {
       if (this.failed) throw this.failed.error;
       // the full buffer goes to the disk now, not at the next chunk
       if (this.fill === STAGE_BYTES) this.startCurrent();
-      const rest = this.rest;
-      this.rest = undefined;
-      if (!rest || this.add(rest)) return;
+      const held = this.held;
+      this.held = [];
+      let [i, more] = [0, true];
+      while (more && i < held.length) more = this.add(held[i++]!);
+      if (more) return;
+      // told to wait again: the ones not taken yet stay held, after what add() just held
+      this.held.push(...held.slice(i));
     }
   }
 
