@@ -1,13 +1,14 @@
 /**
  * Push: store → registry, by the one walk (./copy.ts). Each blob is checked with HEAD first, mounted
  * from another repository of the same registry when the image has a tag there,
- * uploaded otherwise (streamed from the store); the manifest goes last.
+ * uploaded otherwise (streamed from the store); the manifest goes last. The biggest blob's requests go
+ * first (./push-first.ts).
  * Uncompressed layers (a build's) go as their gzip form (./push-compress.ts).
  */
 import { formatReference, identifier, parseNormalizedNamed } from '../name/reference.js';
 import { shortId } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
-import type { Repository } from '../registry/repository.js';
+import type { PushBlobOptions, Repository } from '../registry/repository.js';
 import type { RegistryClient } from '../registry/client.js';
 import { noProgress, type ProgressSink } from './progress.js';
 import type { PushOptions, PushResult } from './types.js';
@@ -17,11 +18,12 @@ import type { ImageStore } from './store.js';
 import { walkImage } from './copy.js';
 import { pushTree } from './push-index.js';
 import { counting } from './counting.js';
+import { biggestFirst, type BlobTurn } from './push-first.js';
 
 const PARALLEL_UPLOADS = 3;
 
 /** One stored blob → repo: skipped when the registry has it, mounted from `mountFrom` when it can be, else streamed. */
-export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, chunkSize?: number): Promise<boolean> {
+export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, opts: PushBlobOptions = {}): Promise<boolean> {
   const id = shortId(desc.digest);
   if ((await repo.statBlob(desc.digest)) !== undefined) {
     progress.emit({ id, status: 'Layer already exists' });
@@ -37,7 +39,7 @@ export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descr
   await repo.pushBlob({ digest: desc.digest, size: desc.size }, async () => {
     const stream = await stores.content.reader(desc.digest);
     return counting(stream, 0, (current) => progress.emit({ id, status: 'Pushing', current, total: desc.size }));
-  }, chunkSize !== undefined ? { chunkSize } : undefined);
+  }, opts);
   progress.emit({ id, status: 'Pushed' });
   return true;
 }
@@ -61,11 +63,14 @@ export async function pushImage(stores: ImageStore, registry: RegistryClient, in
   return stores.withLease(async (leased) => {
     const { root, made } = await pushTree(leased, stored);
     let digest = '';
+    let turn: BlobTurn | undefined;
     // An index: every platform stored here goes (each manifest by its digest), then the index under the tag.
     await walkImage(root, {
       read: async (d) => made.get(d.digest) ?? leased.content.readBytes(d.digest),
       every: { has: async (d) => made.has(d.digest) || (await leased.content.stat(d.digest)) !== undefined },
-      blob: async (d, kind) => pushBlob(leased, repo, d, mountFrom, kind === 'config' ? noProgress : progress, opts.chunkSize),
+      planned: (m) => (turn = biggestFirst(m)),
+      blob: async (d, kind) =>
+        turn!(d.digest, (onSession) => pushBlob(leased, repo, d, mountFrom, kind === 'config' ? noProgress : progress, { onSession, ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}) })),
       // The image's own manifest goes under the tag; one an index names, by its digest.
       document: async (d, bytes) => {
         const tagged = d.digest === root.descriptor.digest;

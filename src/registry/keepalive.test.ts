@@ -52,7 +52,7 @@ async function countingProxy(target: string): Promise<CountingProxy> {
   };
 }
 
-test('ping, HEAD, two blob uploads (POST, PUT) and a download reuse their connection', async (t) => {
+test('ping, HEADs, two blob uploads (POST, PUT) and a download go over one connection, one after another', async (t) => {
   const reg = await startRegistry();
   t.after(() => reg.stop());
   const proxy = await countingProxy(reg.host);
@@ -65,11 +65,12 @@ test('ping, HEAD, two blob uploads (POST, PUT) and a download reuse their connec
   assert.equal(await repo.statBlob(blob.digest), undefined); // ping, then HEAD
   assert.equal(proxy.plain(), 1);
   assert.equal(proxy.other(), 0); // no https attempt against a plain-HTTP loopback registry
-  // docker-registry closes the connection after a HEAD answered 404 (Connection: close)
-  await repo.pushBlob(blob, async () => streamOf(blob.bytes)); // POST, then PUT
-  const afterFirst = proxy.plain();
+  // the HEAD's connection carries the POST and the PUT (undici would close it after a HEAD)
+  await repo.pushBlob(blob, async () => streamOf(blob.bytes));
   const again = randomBlob(1000);
+  assert.equal(await repo.statBlob(again.digest), undefined);
   await repo.pushBlob(again, async () => streamOf(again.bytes));
+  assert.equal(await repo.statBlob(again.digest), 1000);
   assert.ok((await readAll(await repo.getBlob(blob.digest))).equals(blob.bytes));
-  assert.equal(proxy.plain(), afterFirst);
+  assert.equal(proxy.plain(), 1);
 });

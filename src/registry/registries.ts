@@ -4,7 +4,7 @@
  * ~/.config/kiln/registries.yaml (later files win per host), or only from
  * $KILN_REGISTRIES_CONFIG when set.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { invalidArgument, isErrno } from '../errors.js';
@@ -129,9 +129,21 @@ export function mergeRegistriesConfigs(...cfgs: RegistriesConfig[]): RegistriesC
 }
 
 /** Reads and merges the registries.yaml files that exist (missing files are fine). */
+/** A registries.yaml file's text, or undefined when there is none. */
+function readIfThere(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) return undefined;
+    throw e;
+  }
+}
+
 export async function loadRegistriesConfig(files: string[] = defaultRegistriesFiles()): Promise<RegistriesConfig> {
-  // Read at once (a push or pull waits for them before its first request); merged in the files' order.
-  const texts = await Promise.all(files.map((f) => readFile(f, 'utf8').catch((e) => (isErrno(e, 'ENOENT') ? undefined : Promise.reject(e)))));
+  // Read synchronously: a push's or pull's ping waits for them, and a missing file (most machines: both) is one
+  // open() of microseconds, not a hand-off to the thread pool and back while the main thread sets up undici.
+  // Merged in the files' order.
+  const texts = files.map(readIfThere);
   const cfgs: RegistriesConfig[] = [];
   for (const [i, text] of texts.entries()) if (text !== undefined) cfgs.push(await parseRegistriesConfig(text, files[i]!));
   return mergeRegistriesConfigs(...cfgs);

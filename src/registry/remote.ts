@@ -206,6 +206,7 @@ export class EndpointRepository implements Repository {
       blob,
       open,
       chunkSize: opts.chunkSize,
+      onSession: opts.onSession,
       attempts: this.retry.attempts ?? 4,
       baseDelayMs: this.retry.baseDelayMs ?? 100,
       name: this.name,

@@ -7,6 +7,8 @@ export type Action = 'pull' | 'push';
 export interface PushBlobOptions {
   /** Upload in PATCH chunks of this many bytes instead of one PUT. */
   chunkSize?: number;
+  /** Called when the registry has opened the upload session (its POST answered), before the first byte goes. */
+  onSession?: () => void;
 }
 
 /** How getBlob reads: see there. */

@@ -21,6 +21,8 @@ export interface UploadOptions {
   blob: { digest: string; size: number };
   open: () => Promise<Readable>;
   chunkSize?: number;
+  /** Told when a session is open (each attempt's). */
+  onSession?: () => void;
   attempts: number;
   baseDelayMs: number;
   /** `127.0.0.1:5000/foo`, for messages */
@@ -72,6 +74,7 @@ function sessionSent(o: UploadOptions): Promise<string> {
 
 async function monolithic(o: UploadOptions, src: Readable, session: Promise<string>): Promise<void> {
   const loc = await session;
+  o.onSession?.();
   const d = new Digester(digestAlgorithm(o.blob.digest));
   let consumed = false;
   const hashing = new Transform({
@@ -121,6 +124,7 @@ async function* fixedChunks(src: Readable, size: number): AsyncGenerator<Buffer>
 
 async function chunked(o: UploadOptions, src: Readable, chunkSize: number, session: Promise<string>): Promise<void> {
   let loc = await session;
+  o.onSession?.();
   const d = new Digester(digestAlgorithm(o.blob.digest));
   let offset = 0;
   for await (const chunk of fixedChunks(src, chunkSize)) {

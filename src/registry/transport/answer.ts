@@ -5,6 +5,7 @@
  * push or a pull ~10–20 ms of its start (and more CPU per request than a loopback registry takes to answer).
  */
 import { STATUS_CODES } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 
 /** Error documents and other small bodies are read up to this many bytes; the rest is dropped. */
@@ -44,18 +45,24 @@ export class Answer {
 
 /**
  * Reads an answer of undici's request() whole, at most `max` bytes (the rest is dropped, and with it the
- * connection); read to its end, the connection carries the next request.
+ * connection); read to its end, the connection carries the next request. It returns once that connection is
+ * back in undici's pool, a turn of the event loop after the body ends: a push's HEAD → POST → PUT, each sent
+ * as the answer before it comes, would otherwise open a new connection for every step (socket, connect, a turn
+ * for it to complete, undici's set-up: more than the turn waited here).
  */
 export async function readAnswer(res: Dispatcher.ResponseData, max = MAX_ANSWER_BYTES): Promise<Answer> {
   const parts: Buffer[] = [];
   let size = 0;
+  let whole = true;
   for await (const c of res.body) {
     parts.push(c as Buffer);
     size += (c as Buffer).length;
     if (size >= max) {
       res.body.destroy();
+      whole = false;
       break;
     }
   }
+  if (whole) await nextTurn();
   return new Answer(res.statusCode, new AnswerHeaders(res.headers), Buffer.concat(parts).subarray(0, max));
 }

@@ -140,7 +140,7 @@ export class Transport {
     }
     // A replayable body (a manifest) is sent again on a redirect and on a retry.
     const attempt = async (): Promise<Answer> =>
-      readAnswer(await undiciRequest(url, { method: req.method, headers, body: req.body, dispatcher: this.host.dispatcher(), maxRedirections: MAX_REDIRECTS }));
+      readAnswer(await undiciRequest(url, { method: req.method, headers, body: req.body, dispatcher: this.host.dispatcher(), maxRedirections: MAX_REDIRECTS, ...KEEP_AFTER[req.method] }));
     let res: Answer;
     try {
       res = await withRetry(attempt, this.host.retry);
@@ -233,3 +233,11 @@ export class Transport {
 
 /** Redirects undici follows for kiln (fetch would follow 20). */
 const MAX_REDIRECTS = 5;
+
+/**
+ * undici closes a connection after a HEAD (for servers that wrongly send a body with the answer), so a push's
+ * POST after each blob's HEAD opened a new one. A registry's HEAD answer has no body (Go's net/http, which
+ * distribution, Harbor and the clouds' registries use, never sends one; Docker's and containerd's clients keep
+ * the connection): kiln keeps it too.
+ */
+const KEEP_AFTER: Partial<Record<TransportRequest['method'], { reset: false }>> = { HEAD: { reset: false } };
