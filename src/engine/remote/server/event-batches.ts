@@ -1,0 +1,50 @@
+/**
+ * The agent's build events for a client that takes them in batches (the start message's
+ * `eventBatches`): an event waits at most EVENT_WINDOW_MS for the ones after it, and then all of them
+ * go out as one `event_json` message holding a JSON array, in the order they came. A no-change
+ * build's dozen cache hits were a dozen messages (a TLS record and a socket write each on the agent,
+ * a read on the client); they are now one or two. `flush` sends what waits at once: at the build's
+ * end, before its result or its error. A client that did not ask (older ones) gets one event per
+ * message, as before.
+ */
+import type { BuildEvent } from '../../../builder/types.js';
+
+/** How long an event may wait for others: below what a person watching the progress notices. */
+export const EVENT_WINDOW_MS = 20;
+
+export interface EventSink {
+  emit(e: BuildEvent): void;
+  /** Sends the events that wait, if any. */
+  flush(): void;
+}
+
+type Send = (m: { event_json: string }) => Promise<void>;
+
+/** One message per event (a client that reads one event per message). */
+export function singleEvents(send: Send): EventSink {
+  return {
+    emit: (e) => void send({ event_json: JSON.stringify(e) }).catch(() => undefined),
+    flush: () => undefined,
+  };
+}
+
+/** Events in batches: a JSON array per message. */
+export function eventBatches(send: Send, windowMs = EVENT_WINDOW_MS): EventSink {
+  let waiting: BuildEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (waiting.length === 0) return;
+    const batch = waiting;
+    waiting = [];
+    void send({ event_json: JSON.stringify(batch) }).catch(() => undefined);
+  };
+  return {
+    emit(e) {
+      waiting.push(e);
+      timer ??= setTimeout(flush, windowMs);
+    },
+    flush,
+  };
+}
