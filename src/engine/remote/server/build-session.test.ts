@@ -17,7 +17,7 @@ import { secretValue } from '../../../builder/mounts.js';
 import { scanContext } from '../sync/scan.js';
 import { diffManifest, manifestDigest, manifestParts, type ContextManifest } from '../sync/manifest.js';
 import { runBuildSession, type BuildDownMsg, type BuildUpMsg } from './build-session.js';
-import { EVENT_WINDOW_MS } from './event-batches.js';
+import { EVENT_BATCH_BYTES, EVENT_WINDOW_MS, eventBatches } from './event-batches.js';
 
 async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const d = await mkdtemp(path.join(tmpdir(), 'kiln-bsess-'));
@@ -181,4 +181,15 @@ test('build session: a client that takes event batches gets arrays (what waited 
   assert.deepEqual(eventMessages(batched.down), [events.slice(0, 3), events.slice(3)]);
   const older = await session(state, engine, ctx);
   assert.deepEqual(eventMessages(older.down), events, 'one event per message, as older clients read them');
+});
+
+test('event batches: a step that prints fast goes in batches of about 1 MiB of JSON at most, without waiting for the window', async () => {
+  const sent: string[] = [];
+  const sink = eventBatches(async (m) => void sent.push(m.event_json), 60_000);
+  const line: BuildEvent = { kind: 'log', step: { n: 1, name: 'RUN yes' }, stream: 'stdout', text: 'y\n'.repeat(32 * 1024), seconds: 0 };
+  for (let i = 0; i < 40; i++) sink.emit(line);
+  assert.ok(sent.length >= 2, 'sent before the window closed');
+  for (const m of sent) assert.ok(m.length < EVENT_BATCH_BYTES + 2 * JSON.stringify(line).length);
+  sink.flush();
+  assert.equal(sent.flatMap((m) => JSON.parse(m) as BuildEvent[]).length, 40, 'every event, once, in order');
 });

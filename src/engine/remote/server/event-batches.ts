@@ -12,6 +12,9 @@ import type { BuildEvent } from '../../../builder/types.js';
 /** How long an event may wait for others: below what a person watching the progress notices. */
 export const EVENT_WINDOW_MS = 20;
 
+/** A batch is sent once it holds this many characters of JSON, whatever the window (a message is at most 4 MiB). */
+export const EVENT_BATCH_BYTES = 1 << 20;
+
 export interface EventSink {
   emit(e: BuildEvent): void;
   /** Sends the events that wait, if any. */
@@ -30,20 +33,26 @@ export function singleEvents(send: Send): EventSink {
 
 /** Events in batches: a JSON array per message. */
 export function eventBatches(send: Send, windowMs = EVENT_WINDOW_MS): EventSink {
-  let waiting: BuildEvent[] = [];
+  let waiting: string[] = [];
+  let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     clearTimeout(timer);
     timer = undefined;
     if (waiting.length === 0) return;
-    const batch = waiting;
+    const batch = `[${waiting.join(',')}]`;
     waiting = [];
-    void send({ event_json: JSON.stringify(batch) }).catch(() => undefined);
+    bytes = 0;
+    void send({ event_json: batch }).catch(() => undefined);
   };
   return {
     emit(e) {
-      waiting.push(e);
-      timer ??= setTimeout(flush, windowMs);
+      const json = JSON.stringify(e);
+      waiting.push(json);
+      bytes += json.length;
+      // A step that prints fast fills a batch before the window closes: it goes at once, well under MAX_MESSAGE.
+      if (bytes >= EVENT_BATCH_BYTES) flush();
+      else timer ??= setTimeout(flush, windowMs);
     },
     flush,
   };
