@@ -41,9 +41,9 @@ function recordingEngine(seen: { files: Record<string, string>; secret?: string;
 }
 
 /** Plays the client: answers each Need (full manifest or files) from the scanned context. */
-async function session(stateDir: string, engine: Engine, ctx: string, opts: { base?: ContextManifest; baseDigest?: string; needPart?: number; secret?: string; eventBatches?: boolean } = {}) {
+async function session(stateDir: string, engine: Engine, ctx: string, opts: { base?: ContextManifest; baseDigest?: string; needPart?: number; secret?: string; eventBatches?: boolean; down?: BuildDownMsg[] } = {}) {
   const scanned = await scanContext(ctx);
-  const down: BuildDownMsg[] = [];
+  const down: BuildDownMsg[] = opts.down ?? [];
   const queue: BuildUpMsg[] = [];
   let wake: (() => void) | undefined;
   const push = (m: BuildUpMsg) => {
@@ -192,4 +192,27 @@ test('event batches: a step that prints fast goes in batches of about 1 MiB of J
   for (const m of sent) assert.ok(m.length < EVENT_BATCH_BYTES + 2 * JSON.stringify(line).length);
   sink.flush();
   assert.equal(sent.flatMap((m) => JSON.parse(m) as BuildEvent[]).length, 40, 'every event, once, in order');
+});
+
+test('event batches: a build that fails sends the events it emitted (the failing step\'s output) before its error', async (t) => {
+  const [state, ctx] = [await tmp(t), await tmp(t)];
+  await writeFile(path.join(ctx, 'f'), 'one');
+  const step = { n: 2, name: 'RUN exit 3' };
+  const emitted: BuildEvent[] = [
+    { kind: 'start', step },
+    { kind: 'log', step, stream: 'stdout', text: 'hello-before-fail\n', seconds: 0.01 },
+    { kind: 'error', step, seconds: 0.02, message: 'exit code 3' },
+  ];
+  const engine = {
+    async build(o: BuildOptions): Promise<BuildResult> {
+      for (const e of emitted) o.progress!.emit(e);
+      throw new Error('step [2/2] failed: exit code 3');
+    },
+  } as unknown as Engine;
+  const down: BuildDownMsg[] = [];
+  await assert.rejects(session(state, engine, ctx, { eventBatches: true, down }), /exit code 3/);
+  assert.deepEqual(
+    down.flatMap((m) => ('event_json' in m ? [JSON.parse(m.event_json) as unknown] : [])),
+    [emitted],
+  );
 });
