@@ -7,6 +7,7 @@
  * process, and `preload` once, when the executable's startup snapshot is
  * built.
  */
+import net from 'node:net';
 import { CONTAINERD_LOGGER_COMMAND, HELPER_COMMAND } from '../self.js';
 
 const HELPERS: Record<string, () => Promise<unknown>> = {
@@ -40,4 +41,16 @@ export function dispatch(): Promise<unknown> {
 export async function preload(except: string[]): Promise<void> {
   const { COMMANDS } = await import('./program.js');
   for (const [name, load] of Object.entries(COMMANDS)) if (!except.includes(name)) await load();
+  compileAddressRegexes();
+}
+
+/**
+ * node compiles its IP address regexes at their first use: ~4 ms for the IPv6 one, which every remote
+ * command runs (node's TLS connect checks the server name with it, grpc-js's channel formats addresses
+ * with it). Used once here, the snapshot holds them compiled to bytecode. Once only: a second use tiers a
+ * regex up to machine code, which a V8 snapshot cannot hold (the package step then aborts).
+ */
+function compileAddressRegexes(): void {
+  net.isIPv4('127.0.0.1');
+  net.isIPv6('::1');
 }

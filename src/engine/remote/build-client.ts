@@ -138,9 +138,13 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
         needed.push(...(m.need.digests ?? []));
         if (!m.need.more) uploading = sendFiles(needed, Boolean(m.need.batches)).catch(fail);
       } else if (m.event_json !== undefined) {
-        const e = renumber(JSON.parse(m.event_json) as BuildEvent);
-        if (synced) progress.emit(e);
-        else held.push(e);
+        // One event, or (an agent that takes the start's eventBatches) an array of them.
+        const got = JSON.parse(m.event_json) as BuildEvent | BuildEvent[];
+        for (const raw of Array.isArray(got) ? got : [got]) {
+          const e = renumber(raw);
+          if (synced) progress.emit(e);
+          else held.push(e);
+        }
       }
       else if (m.result_json !== undefined) got = JSON.parse(m.result_json) as BuildResult;
     });

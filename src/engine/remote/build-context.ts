@@ -95,6 +95,7 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
       secretIds: secrets.map((s) => s.id),
       manifestDigest: digest,
       ...(last ? { manifestBase: last.digest } : {}),
+      eventBatches: true,
       options: remoteOptions(opts),
     };
     // Nothing changed (the stored digest named this manifest): the stored manifest is this one already.

@@ -14,3 +14,10 @@ test('--platform reaches the agent as BuildKit names it; a malformed or unknown 
   assert.throws(() => parseBuildStart(start({ platforms: ['linux/arm64'] })), /remote build request refused: option platforms has the wrong type/);
   assert.throws(() => parseBuildStart(start({ platforms: [{ os: 'linux', architecture: 'sparc99' }] })), /unknown architecture sparc99/);
 });
+
+test('eventBatches: the agent takes it only as true; a start without it (an older client) gets none', () => {
+  const withFlag = (v: unknown) => JSON.stringify({ ...JSON.parse(start({})), eventBatches: v });
+  assert.equal(parseBuildStart(withFlag(true)).eventBatches, true);
+  assert.equal('eventBatches' in parseBuildStart(withFlag('yes')), false);
+  assert.equal('eventBatches' in parseBuildStart(start({})), false);
+});

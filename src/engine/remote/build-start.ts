@@ -30,6 +30,11 @@ export interface BuildStart {
   manifestDigest: string;
   /** When set, the manifest is sent as changes against this earlier manifest (the last one synced). */
   manifestBase?: string;
+  /**
+   * The client reads an `event_json` holding an array of events (server/event-batches.ts); without it
+   * (older clients) each message holds one event. Older agents ignore it and send one per message.
+   */
+  eventBatches?: boolean;
   options: RemoteBuildOptions;
 }
 
@@ -82,7 +87,8 @@ export function parseBuildStart(json: string): BuildStart {
     out.platforms = ok ? targetPlatforms((o.platforms as Platform[]).map(formatPlatform)) : fail('platforms');
   }
   const base = v.manifestBase === undefined ? {} : { manifestBase: v.manifestBase as string };
-  return { contextId, dockerfileText: v.dockerfileText, dockerfileName: name, secretIds: v.secretIds, manifestDigest: v.manifestDigest, ...base, options: out };
+  const batches = v.eventBatches === true ? { eventBatches: true } : {};
+  return { contextId, dockerfileText: v.dockerfileText, dockerfileName: name, secretIds: v.secretIds, manifestDigest: v.manifestDigest, ...base, ...batches, options: out };
 }
 
 function fail(field: string): never {

@@ -10,13 +10,14 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { BuildOptions, BuildResult } from '../../../builder/types.js';
+import type { BuildEvent, BuildOptions, BuildResult } from '../../../builder/types.js';
 import type { Engine } from '../../engine.js';
 import { isKilnError } from '../../../errors.js';
 import { secretValue } from '../../../builder/mounts.js';
 import { scanContext } from '../sync/scan.js';
 import { diffManifest, manifestDigest, manifestParts, type ContextManifest } from '../sync/manifest.js';
 import { runBuildSession, type BuildDownMsg, type BuildUpMsg } from './build-session.js';
+import { EVENT_BATCH_BYTES, EVENT_WINDOW_MS, eventBatches } from './event-batches.js';
 
 async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const d = await mkdtemp(path.join(tmpdir(), 'kiln-bsess-'));
@@ -40,16 +41,16 @@ function recordingEngine(seen: { files: Record<string, string>; secret?: string;
 }
 
 /** Plays the client: answers each Need (full manifest or files) from the scanned context. */
-async function session(stateDir: string, engine: Engine, ctx: string, opts: { base?: ContextManifest; baseDigest?: string; needPart?: number; secret?: string } = {}) {
+async function session(stateDir: string, engine: Engine, ctx: string, opts: { base?: ContextManifest; baseDigest?: string; needPart?: number; secret?: string; eventBatches?: boolean; down?: BuildDownMsg[] } = {}) {
   const scanned = await scanContext(ctx);
-  const down: BuildDownMsg[] = [];
+  const down: BuildDownMsg[] = opts.down ?? [];
   const queue: BuildUpMsg[] = [];
   let wake: (() => void) | undefined;
   const push = (m: BuildUpMsg) => {
     queue.push(m);
     wake?.();
   };
-  const start = { contextId: 'c1', dockerfileText: 'FROM scratch\n', dockerfileName: 'Dockerfile', secretIds: opts.secret ? ['s'] : [], manifestDigest: manifestDigest(scanned.manifest), ...(opts.baseDigest ? { manifestBase: opts.baseDigest } : {}), options: {} };
+  const start = { contextId: 'c1', dockerfileText: 'FROM scratch\n', dockerfileName: 'Dockerfile', secretIds: opts.secret ? ['s'] : [], manifestDigest: manifestDigest(scanned.manifest), ...(opts.baseDigest ? { manifestBase: opts.baseDigest } : {}), ...(opts.eventBatches ? { eventBatches: true } : {}), options: {} };
   push({ start_json: JSON.stringify(start) });
   const d = opts.base ? diffManifest(opts.base, scanned.manifest) : { entries: scanned.manifest.entries, remove: [] };
   for (const p of manifestParts(d.entries, d.remove)) push({ manifest_json: JSON.stringify(p) });
@@ -159,4 +160,59 @@ test('build session: a scratch folder an older agent left when it was killed (it
   }
   await session(state, recordingEngine([]), ctx);
   assert.deepEqual(await readdir(path.join(state, 'builds')), [path.basename(live)]);
+});
+
+test('build session: a client that takes event batches gets arrays (what waited when the window closed, the rest before the result); an older one gets one event per message', async (t) => {
+  const [state, ctx] = [await tmp(t), await tmp(t)];
+  await writeFile(path.join(ctx, 'f'), 'one');
+  const step = (n: number) => ({ n, name: `step ${n}` });
+  const events: BuildEvent[] = [1, 2, 3, 4, 5].map((n) => ({ kind: 'cached', step: step(n) }) as BuildEvent);
+  // Three events at once, two more after the window has closed, then the result.
+  const engine = {
+    async build(o: BuildOptions): Promise<BuildResult> {
+      for (const e of events.slice(0, 3)) o.progress!.emit(e);
+      await new Promise((r) => setTimeout(r, EVENT_WINDOW_MS * 3));
+      for (const e of events.slice(3)) o.progress!.emit(e);
+      return { id: 'sha256:' + '0'.repeat(64), manifestDigest: 'sha256:' + '1'.repeat(64), tags: [], steps: 0, cached: 5 };
+    },
+  } as unknown as Engine;
+  const eventMessages = (down: BuildDownMsg[]) => down.flatMap((m) => ('event_json' in m ? [JSON.parse(m.event_json) as unknown] : []));
+  const batched = await session(state, engine, ctx, { eventBatches: true });
+  assert.deepEqual(eventMessages(batched.down), [events.slice(0, 3), events.slice(3)]);
+  const older = await session(state, engine, ctx);
+  assert.deepEqual(eventMessages(older.down), events, 'one event per message, as older clients read them');
+});
+
+test('event batches: a step that prints fast goes in batches of about 1 MiB of JSON at most, without waiting for the window', async () => {
+  const sent: string[] = [];
+  const sink = eventBatches(async (m) => void sent.push(m.event_json), 60_000);
+  const line: BuildEvent = { kind: 'log', step: { n: 1, name: 'RUN yes' }, stream: 'stdout', text: 'y\n'.repeat(32 * 1024), seconds: 0 };
+  for (let i = 0; i < 40; i++) sink.emit(line);
+  assert.ok(sent.length >= 2, 'sent before the window closed');
+  for (const m of sent) assert.ok(m.length < EVENT_BATCH_BYTES + 2 * JSON.stringify(line).length);
+  sink.flush();
+  assert.equal(sent.flatMap((m) => JSON.parse(m) as BuildEvent[]).length, 40, 'every event, once, in order');
+});
+
+test('event batches: a build that fails sends the events it emitted (the failing step\'s output) before its error', async (t) => {
+  const [state, ctx] = [await tmp(t), await tmp(t)];
+  await writeFile(path.join(ctx, 'f'), 'one');
+  const step = { n: 2, name: 'RUN exit 3' };
+  const emitted: BuildEvent[] = [
+    { kind: 'start', step },
+    { kind: 'log', step, stream: 'stdout', text: 'hello-before-fail\n', seconds: 0.01 },
+    { kind: 'error', step, seconds: 0.02, message: 'exit code 3' },
+  ];
+  const engine = {
+    async build(o: BuildOptions): Promise<BuildResult> {
+      for (const e of emitted) o.progress!.emit(e);
+      throw new Error('step [2/2] failed: exit code 3');
+    },
+  } as unknown as Engine;
+  const down: BuildDownMsg[] = [];
+  await assert.rejects(session(state, engine, ctx, { eventBatches: true, down }), /exit code 3/);
+  assert.deepEqual(
+    down.flatMap((m) => ('event_json' in m ? [JSON.parse(m.event_json) as unknown] : [])),
+    [emitted],
+  );
 });

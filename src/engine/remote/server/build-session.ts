@@ -11,12 +11,13 @@
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { cancelled, invalidArgument } from '../../../errors.js';
-import type { BuildEvent, BuildResult, SecretSpec } from '../../../builder/types.js';
+import type { BuildResult, SecretSpec } from '../../../builder/types.js';
 import type { Engine } from '../../engine.js';
 import { parseBuildStart, type BuildStart } from '../build-start.js';
 import { defaultLimits, validateManifest, type ManifestLimits } from '../sync/validate.js';
 import { clearSlotManifest, loadSlotManifest, openSlot, saveSlotManifest, type ContextSlot } from '../sync/slot.js';
 import { ContextApplier } from '../sync/apply.js';
+import { eventBatches, singleEvents } from './event-batches.js';
 import { applyDelta, diffManifest, manifestDigest, type ContextManifest, type ManifestDelta, type ManifestEntry, type ManifestPart } from '../sync/manifest.js';
 
 /** A BuildUp message as the service gives it (keepCase, oneofs). */
@@ -181,12 +182,16 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
     }
     await applier?.finish();
     if (!unchanged) await saveSlotManifest(slot, manifest);
-    const emit = (e: BuildEvent) => void io.send({ event_json: JSON.stringify(e) }).catch(() => undefined);
+    const events = start.eventBatches ? eventBatches(io.send) : singleEvents(io.send);
     // The Dockerfile's text under its own name (messages say `Dockerfile:3`); contextDigest: the directory was
     // just brought to the manifest (and stays so while the slot is held), and the build sees all of it (the
     // client applied .dockerignore: the synced directory holds only what it kept).
     const { dockerfileText, dockerfileName } = start;
-    return await ctx.engine.build({ ...start.options, context: slot.dir, dockerfileText, dockerfileName, secrets, progress: { emit }, signal, contextDigest: digest });
+    try {
+      return await ctx.engine.build({ ...start.options, context: slot.dir, dockerfileText, dockerfileName, secrets, progress: events, signal, contextDigest: digest });
+    } finally {
+      events.flush(); // the last events go before the result (or the error) that follows
+    }
   } finally {
     await slot.release();
   }
