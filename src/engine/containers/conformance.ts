@@ -185,7 +185,11 @@ export function containerConformance(t: ContainerTarget): void {
       assert.ok(!run.out.includes('\r\r\n'), 'lines carry a doubled \\r');
       await fx.ok(['run', '-d', '--name', 'ttyexec', ...NONE, IMAGE, 'sleep', '1000']);
       const ex = await viaScript(['exec', '-it', 'ttyexec', 'sh', '-c', 'tty >/dev/null && echo is-a-tty; exit 2'], '');
-      assert.deepEqual([ex.code, ex.out], [2, 'is-a-tty\r\n']);
+      assert.equal(ex.code, 2, ex.out);
+      // One \r from kiln's side. Debian's runc 1.1.5 clears ONLCR on an exec'd process's terminal from its parent,
+      // racing the process: a line written before that gets a second \r (seen with runc alone under `script`, no
+      // kiln in the chain; local/containers/lifecycle.test.ts says the same). Anything else is kiln's.
+      assert.match(ex.out, /^is-a-tty\r\r?\n$/);
       assert.equal((await fx.ok(['exec', '-i', 'ttyexec', 'tr', 'a-z', 'A-Z'], 'to the end\n')).stdout, 'TO THE END\n');
       await fx.ok(['rm', '-f', 'ttyexec']);
       assert.equal((await fx.ok(['ps', '-aq'])).stdout, '', '--rm left containers');
