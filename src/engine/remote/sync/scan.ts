@@ -4,9 +4,13 @@
  * describes it as a manifest, hashing file contents through the builder's
  * stat-memoised SourceHasher, so an unchanged file is not read again on the
  * next build. Also answers where the bytes of a digest can be read.
+ * The walk's stat tuples are hashed first (the fingerprint): equal to the one
+ * the last-sent manifest was made from (`known`), that manifest is this one, and
+ * no digest line is computed; it is read only if the agent asks for it.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { loadIgnore, walkContext } from '../../../dockerfile/index.js';
+import { loadIgnore, walkContext, type ContextEntry } from '../../../dockerfile/index.js';
 import { SourceHasher } from '../../../builder/hasher.js';
 import { ManifestDigester, type ContextManifest, type ManifestEntry } from './manifest.js';
 
@@ -15,6 +19,17 @@ export interface ScanOptions {
   dockerfile?: string;
   /** Where the digest memo is kept (`<dir>/buildcache/stat/`): the client's --root, shared with local builds. */
   cacheDir?: string;
+  /** The fingerprint and manifest last sent for this context (lastsent.ts readKnownScan). */
+  known?: Promise<KnownScan | undefined>;
+}
+
+/** A walk's fingerprint and the manifest it gave. */
+export interface KnownScan {
+  fingerprint: string;
+  digest: string;
+  entries: number;
+  /** The manifest itself (read when first asked; throws when it is not the one `digest` names). */
+  manifest(): ContextManifest;
 }
 
 export interface ScannedContext {
@@ -25,6 +40,22 @@ export interface ScannedContext {
   readonly sources: Map<string, string>;
   /** Where the ignore rules came from, if anywhere. */
   ignoreFile?: string;
+  /** How many entries the manifest holds. */
+  readonly entries: number;
+  /** The hash of the walk's stat tuples (statLine), '' when there was no walk. */
+  readonly fingerprint: string;
+}
+
+/**
+ * What the fingerprint holds of an entry: all that its manifest entry is made from, and for a file the stat
+ * memo's signature (size, mtime, ctime, inode: builder/hasher.ts), on which its digest is already trusted,
+ * and its device and link count (hard links). Paths and link targets are length-prefixed: a name may hold
+ * a newline.
+ */
+function statLine(e: ContextEntry): string {
+  if (e.type !== 'file') return `${e.type} ${e.path.length}:${e.path} ${e.mode} ${e.mtimeMs} ${e.linkTarget === undefined ? '-' : `${e.linkTarget.length}:${e.linkTarget}`}\n`;
+  const st = e.stats;
+  return `f ${e.path.length}:${e.path} ${e.mode} ${e.mtimeMs} ${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino} ${st.dev} ${st.nlink}\n`;
 }
 
 /** Entries walked between two turns of the event loop. */
@@ -33,6 +64,39 @@ const YIELD_EVERY = 256;
 export async function scanContext(contextDir: string, opts: ScanOptions = {}): Promise<ScannedContext> {
   const dir = path.resolve(contextDir);
   const { matcher, file } = await loadIgnore(dir, opts.dockerfile === undefined ? undefined : path.resolve(opts.dockerfile));
+  const walked: ContextEntry[] = [];
+  const fp = createHash('sha256').update(`kiln context walk 1\n${dir.length}:${dir}\n`);
+  let n = 0;
+  for (const e of walkContext(dir, { ignore: matcher })) {
+    // The walk is synchronous: a turn of the event loop now and then lets the agent connection's
+    // TLS handshake and HTTP/2 settings (started before the scan) finish while the context is walked.
+    if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    walked.push(e);
+    fp.update(statLine(e));
+  }
+  const fingerprint = fp.digest('hex');
+  const known = await opts.known?.catch(() => undefined);
+  const ignoreFile = file ? { ignoreFile: file } : {};
+  if (known && known.fingerprint === fingerprint && known.entries === walked.length) {
+    // Every entry as when that manifest was made: the same manifest, read only if the agent asks for it.
+    let manifest: ContextManifest | undefined;
+    let sources: Map<string, string> | undefined;
+    const first = walked.find((e) => e.type === 'file');
+    const root = first ? first.absolutePath.slice(0, first.absolutePath.length - first.path.length) : '';
+    const read = () => (manifest ??= known.manifest());
+    return {
+      get manifest() {
+        return read();
+      },
+      digest: known.digest,
+      get sources() {
+        return (sources ??= sourcesOf(read().entries, root));
+      },
+      entries: walked.length,
+      fingerprint,
+      ...ignoreFile,
+    };
+  }
   const hasher = new SourceHasher(opts.cacheDir, dir);
   await hasher.load();
   const entries: ManifestEntry[] = [];
@@ -43,10 +107,8 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
   };
   const firstOfInode = new Map<string, string>();
   let root = '';
-  let n = 0;
-  for (const e of walkContext(dir, { ignore: matcher })) {
-    // The walk is synchronous: a turn of the event loop now and then lets the agent connection's
-    // TLS handshake and HTTP/2 settings (started before the scan) finish while the context is walked.
+  n = 0;
+  for (const e of walked) {
     if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     if (e.type === 'dir' || e.type === 'fifo') add({ path: e.path, type: e.type, mode: e.mode, mtimeMs: e.mtimeMs });
     else if (e.type === 'symlink') add({ path: e.path, type: 'symlink', mode: e.mode, mtimeMs: e.mtimeMs, target: e.linkTarget! });
@@ -74,12 +136,17 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
     digest: digester.digest(),
     // Made when first asked (files to upload): a build with nothing to send never builds it.
     get sources() {
-      if (!sources) {
-        sources = new Map();
-        for (const e of entries) if (e.type === 'file' && !sources.has(e.digest!)) sources.set(e.digest!, root + e.path);
-      }
-      return sources;
+      return (sources ??= sourcesOf(entries, root));
     },
-    ...(file ? { ignoreFile: file } : {}),
+    entries: entries.length,
+    fingerprint,
+    ...ignoreFile,
   };
+}
+
+/** digest → the first file with it, under `root`. */
+function sourcesOf(entries: ManifestEntry[], root: string): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const e of entries) if (e.type === 'file' && !sources.has(e.digest!)) sources.set(e.digest!, root + e.path);
+  return sources;
 }
