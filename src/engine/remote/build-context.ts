@@ -82,14 +82,13 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
     }
     const cacheDir = clientCacheDir();
     const storedDigest = readLastSentDigest(cacheDir, host, id); // in the thread pool while the context is scanned
-    // The walk's fingerprint when that manifest was sent: the same walk proves the same manifest.
+    // The walk's fingerprint when that manifest was sent: the same walk (and memo) proves the same manifest.
     const known = readKnownScan(cacheDir, host, id, storedDigest);
     const scanned: ScannedContext = dir
       ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir, known })
       : { manifest: { entries: [] }, digest: manifestDigest({ entries: [] }), sources: new Map<string, string>(), entries: 0, fingerprint: '' };
     const secrets = (opts.secrets ?? []).map((s) => ({ id: s.id, value: secretValue(s) }));
     const digest = scanned.digest;
-    // `scanned` itself: its manifest (read from the cache after a fingerprint match) is not asked for here.
     const last = await loadLastSent(cacheDir, host, id, scanned, storedDigest);
     const unchanged = last === scanned;
     const start: BuildStart = {

@@ -9,10 +9,8 @@
  * last and removed first, so it names the manifest beside it or is absent.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { internal } from '../../../errors.js';
 import { manifestDigest, type ContextManifest } from './manifest.js';
 import type { KnownScan } from './scan.js';
 import { tempPath } from '../../../util/fsutil.js';
@@ -30,29 +28,10 @@ export function readLastSentDigest(cacheDir: string, host: string, contextId: st
  * beside it): undefined when there is none, or any doubt.
  */
 export async function readKnownScan(cacheDir: string, host: string, contextId: string, storedDigest: Promise<string>): Promise<KnownScan | undefined> {
-  const f = file(cacheDir, host, contextId);
-  const line = await readFile(`${f}.stat`, 'utf8').catch(() => '');
+  const line = await readFile(`${file(cacheDir, host, contextId)}.stat`, 'utf8').catch(() => '');
   const m = /^([0-9a-f]{64}) (sha256:[0-9a-f]{64}) (\d+)$/.exec(line);
   if (!m || m[2] !== (await storedDigest)) return undefined;
-  const digest = m[2];
-  return {
-    fingerprint: m[1]!,
-    digest,
-    entries: Number(m[3]),
-    manifest() {
-      let manifest: ContextManifest | undefined;
-      try {
-        manifest = JSON.parse(readFileSync(f, 'utf8')) as ContextManifest;
-      } catch {
-        // checked below
-      }
-      if (!manifest || !Array.isArray(manifest.entries) || manifestDigest(manifest) !== digest) {
-        rmSync(`${f}.stat`, { force: true }); // the next build makes the manifest from the context again
-        throw internal(`the context manifest kept in ${f} is not the one last sent to ${host}`, { hint: 'run the build again' });
-      }
-      return manifest;
-    },
-  };
+  return { fingerprint: m[1]!, digest: m[2], entries: Number(m[3]) };
 }
 
 /**

@@ -4,15 +4,15 @@
  * describes it as a manifest, hashing file contents through the builder's
  * stat-memoised SourceHasher, so an unchanged file is not read again on the
  * next build. Also answers where the bytes of a digest can be read.
- * The walk's stat tuples are hashed first (the fingerprint): equal to the one
- * the last-sent manifest was made from (`known`), that manifest is this one, and
- * no digest line is computed; it is read only if the agent asks for it.
+ * The walk's stat tuples are hashed too (the fingerprint): equal to the one the
+ * last-sent manifest was made from (`known`), with every file's digest from the
+ * memo, the manifest is that one, and its digest lines are not computed.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { loadIgnore, walkContext, type ContextEntry } from '../../../dockerfile/index.js';
 import { SourceHasher } from '../../../builder/hasher.js';
-import { ManifestDigester, type ContextManifest, type ManifestEntry } from './manifest.js';
+import { manifestDigest, type ContextManifest, type ManifestEntry } from './manifest.js';
 
 export interface ScanOptions {
   /** The Dockerfile's path (absolute or relative to the cwd): `<Dockerfile>.dockerignore` beside it wins, as locally. */
@@ -23,18 +23,16 @@ export interface ScanOptions {
   known?: Promise<KnownScan | undefined>;
 }
 
-/** A walk's fingerprint and the manifest it gave. */
+/** A walk's fingerprint and the digest of the manifest it gave. */
 export interface KnownScan {
   fingerprint: string;
   digest: string;
   entries: number;
-  /** The manifest itself (read when first asked; throws when it is not the one `digest` names). */
-  manifest(): ContextManifest;
 }
 
 export interface ScannedContext {
   manifest: ContextManifest;
-  /** The manifest's digest (sync/manifest.ts manifestDigest), computed as the entries were found. */
+  /** The manifest's digest (sync/manifest.ts manifestDigest), or the known one for the same walk. */
   digest: string;
   /** digest → a file on the client holding those bytes (the first path with it). */
   readonly sources: Map<string, string>;
@@ -106,61 +104,27 @@ const YIELD_EVERY = 256;
 export async function scanContext(contextDir: string, opts: ScanOptions = {}): Promise<ScannedContext> {
   const dir = path.resolve(contextDir);
   const { matcher, file } = await loadIgnore(dir, opts.dockerfile === undefined ? undefined : path.resolve(opts.dockerfile));
-  const walked: ContextEntry[] = [];
+  const hasher = new SourceHasher(opts.cacheDir, dir);
+  await hasher.load();
+  const entries: ManifestEntry[] = [];
   const fp = new WalkFingerprint(dir);
+  const firstOfInode = new Map<string, string>();
+  let root = '';
   let n = 0;
   for (const e of walkContext(dir, { ignore: matcher })) {
     // The walk is synchronous: a turn of the event loop now and then lets the agent connection's
     // TLS handshake and HTTP/2 settings (started before the scan) finish while the context is walked.
     if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    walked.push(e);
     fp.add(e);
-  }
-  const fingerprint = fp.digest();
-  const known = await opts.known?.catch(() => undefined);
-  const ignoreFile = file ? { ignoreFile: file } : {};
-  if (known && known.fingerprint === fingerprint && known.entries === walked.length) {
-    // Every entry as when that manifest was made: the same manifest, read only if the agent asks for it.
-    let manifest: ContextManifest | undefined;
-    let sources: Map<string, string> | undefined;
-    const first = walked.find((e) => e.type === 'file');
-    const root = first ? first.absolutePath.slice(0, first.absolutePath.length - first.path.length) : '';
-    const read = () => (manifest ??= known.manifest());
-    return {
-      get manifest() {
-        return read();
-      },
-      digest: known.digest,
-      get sources() {
-        return (sources ??= sourcesOf(read().entries, root));
-      },
-      entries: walked.length,
-      fingerprint,
-      ...ignoreFile,
-    };
-  }
-  const hasher = new SourceHasher(opts.cacheDir, dir);
-  await hasher.load();
-  const entries: ManifestEntry[] = [];
-  const digester = new ManifestDigester();
-  const add = (entry: ManifestEntry) => {
-    entries.push(entry);
-    digester.add(entry);
-  };
-  const firstOfInode = new Map<string, string>();
-  let root = '';
-  n = 0;
-  for (const e of walked) {
-    if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    if (e.type === 'dir' || e.type === 'fifo') add({ path: e.path, type: e.type, mode: e.mode, mtimeMs: e.mtimeMs });
-    else if (e.type === 'symlink') add({ path: e.path, type: 'symlink', mode: e.mode, mtimeMs: e.mtimeMs, target: e.linkTarget! });
+    if (e.type === 'dir' || e.type === 'fifo') entries.push({ path: e.path, type: e.type, mode: e.mode, mtimeMs: e.mtimeMs });
+    else if (e.type === 'symlink') entries.push({ path: e.path, type: 'symlink', mode: e.mode, mtimeMs: e.mtimeMs, target: e.linkTarget! });
     else {
       const st = e.stats;
       if (st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;
         const first = firstOfInode.get(key);
         if (first !== undefined) {
-          add({ path: e.path, type: 'hardlink', mode: e.mode, mtimeMs: e.mtimeMs, target: first });
+          entries.push({ path: e.path, type: 'hardlink', mode: e.mode, mtimeMs: e.mtimeMs, target: first });
           continue;
         }
         firstOfInode.set(key, e.path);
@@ -168,21 +132,25 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
       root ||= e.absolutePath.slice(0, e.absolutePath.length - e.path.length);
       const d = hasher.fileDigest(e.absolutePath, st);
       const digest = `sha256:${typeof d === 'string' ? d : await d}`;
-      add({ path: e.path, type: 'file', mode: e.mode, mtimeMs: e.mtimeMs, size: st.size, digest });
+      entries.push({ path: e.path, type: 'file', mode: e.mode, mtimeMs: e.mtimeMs, size: st.size, digest });
     }
   }
+  const fingerprint = fp.digest();
+  const known = await opts.known?.catch(() => undefined);
+  // The same walk, and every file's digest the memo's (none hashed now): the manifest the known digest names.
+  const same = known !== undefined && known.fingerprint === fingerprint && known.entries === entries.length && !hasher.changed;
   await hasher.save().catch(() => undefined); // a memo that cannot be written only costs a re-hash next time
   let sources: Map<string, string> | undefined;
   return {
     manifest: { entries },
-    digest: digester.digest(),
+    digest: same ? known.digest : manifestDigest({ entries }),
     // Made when first asked (files to upload): a build with nothing to send never builds it.
     get sources() {
       return (sources ??= sourcesOf(entries, root));
     },
     entries: entries.length,
     fingerprint,
-    ...ignoreFile,
+    ...(file ? { ignoreFile: file } : {}),
   };
 }
 
