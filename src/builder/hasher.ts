@@ -43,6 +43,11 @@ export class SourceHasher {
     }
   }
 
+  /** Whether a digest was computed or recorded since the memo was loaded (every other one came from it). */
+  get changed(): boolean {
+    return this.dirty;
+  }
+
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
     await mkdir(path.dirname(this.file), { recursive: true });

@@ -16,7 +16,7 @@ import type { BuildOptions } from '../../builder/types.js';
 import { invalidArgument, isErrno, notFound, unimplemented } from '../../errors.js';
 import { remoteOptions, type BuildStart } from './build-start.js';
 import { manifestDigest } from './sync/manifest.js';
-import { loadLastSent, readLastSentDigest, saveLastSent } from './sync/lastsent.js';
+import { loadLastSent, readKnownScan, readLastSentDigest, saveLastSent } from './sync/lastsent.js';
 import type { BuildRequest } from './build-client.js';
 import { scanContext, type ScannedContext } from './sync/scan.js';
 
@@ -82,12 +82,15 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
     }
     const cacheDir = clientCacheDir();
     const storedDigest = readLastSentDigest(cacheDir, host, id); // in the thread pool while the context is scanned
+    // The walk's fingerprint when that manifest was sent: the same walk (and memo) proves the same manifest.
+    const known = readKnownScan(cacheDir, host, id, storedDigest);
     const scanned: ScannedContext = dir
-      ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir })
-      : { manifest: { entries: [] }, digest: manifestDigest({ entries: [] }), sources: new Map<string, string>() };
+      ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir, known })
+      : { manifest: { entries: [] }, digest: manifestDigest({ entries: [] }), sources: new Map<string, string>(), entries: 0, fingerprint: '' };
     const secrets = (opts.secrets ?? []).map((s) => ({ id: s.id, value: secretValue(s) }));
     const digest = scanned.digest;
-    const last = await loadLastSent(cacheDir, host, id, { digest, manifest: scanned.manifest }, storedDigest);
+    const last = await loadLastSent(cacheDir, host, id, scanned, storedDigest);
+    const unchanged = last === scanned;
     const start: BuildStart = {
       contextId: id,
       dockerfileText,
@@ -99,8 +102,8 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
       options: remoteOptions(opts),
     };
     // Nothing changed (the stored digest named this manifest): the stored manifest is this one already.
-    const onSynced = async () => (last?.manifest === scanned.manifest ? undefined : saveLastSent(cacheDir, host, id, scanned.manifest, digest));
-    return { start, scanned, secrets, ...(last ? { base: last.manifest } : {}), onSynced, cleanup };
+    const onSynced = async () => (unchanged ? undefined : saveLastSent(cacheDir, host, id, scanned.manifest, digest, scanned.fingerprint));
+    return { start, scanned, secrets, ...(last && !unchanged ? { base: last.manifest } : {}), unchanged, onSynced, cleanup };
   } catch (e) {
     await cleanup();
     throw e;

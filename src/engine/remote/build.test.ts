@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { startAgent, type TestAgent } from '../../testing/agent.js';
@@ -140,6 +140,67 @@ test('remote build: a no-change rebuild gives the same image; a file or the Dock
   writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt\n');
   const back = await build();
   assert.equal(back.id, first.id, 'back to the first context: the first image again');
+  await agentLeftNothing();
+});
+
+test('remote build: after a no-change build (the walk fingerprint matched), a changed mode, a renamed file, a changed .dockerignore, a file rewritten with its size and mtime kept, or a changed Dockerfile gives the right image; an agent that lost its manifest gets the kept one', async () => {
+  const dockerfile = 'FROM busybox\nCOPY . /c/\nRUN cd /c && stat -c \'%n %a\' * && cat *.txt\n';
+  const ctx = fx.context({ Dockerfile: dockerfile, 'a.txt': 'one\n', 'b.sh': 'echo b\n' });
+  const build = async (): Promise<{ id: string; log: string; files: number; manifestBytes: number }> => {
+    const meta = path.join(fx.tmp, 'fp-meta.json');
+    const r = await remoteOk(['build', '--progress=plain', '-t', 'fp:1', '--metadata-file', meta, ctx]);
+    assert.match(r.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+    const up = uploaded(meta);
+    return { id: r.stdout.trim(), log: r.stderr, files: up.files, manifestBytes: up.manifestBytes };
+  };
+  /** A build, then a no-change build: the same image, nothing sent but the start. */
+  const buildTwice = async () => {
+    const b = await build();
+    const same = await build();
+    assert.deepEqual([same.id, same.files], [b.id, 0], 'no change: the same image, nothing uploaded');
+    assert.ok(same.manifestBytes < 2000, `no entries sent: ${same.manifestBytes} bytes`);
+    return b;
+  };
+  const first = await buildTwice();
+  assert.match(first.log, /a\.txt 644\n/);
+  assert.match(first.log, /b\.sh 644\n/);
+
+  chmodSync(path.join(ctx, 'a.txt'), 0o755);
+  const mode = await buildTwice();
+  assert.notEqual(mode.id, first.id, 'a changed mode gives another image');
+  assert.match(mode.log, /a\.txt 755\n/);
+
+  renameSync(path.join(ctx, 'b.sh'), path.join(ctx, 'c.sh'));
+  const renamed = await buildTwice();
+  assert.match(renamed.log, /c\.sh 644\n/);
+  assert.doesNotMatch(renamed.log, /b\.sh/);
+
+  writeFileSync(path.join(ctx, '.dockerignore'), 'c.sh\n');
+  const ignored = await buildTwice();
+  assert.doesNotMatch(ignored.log, /c\.sh/, 'a file the changed .dockerignore excludes is gone');
+
+  // The same size and mtime (the stat memo also keeps ctime and the inode: a rewrite is seen, as before).
+  const a = path.join(ctx, 'a.txt');
+  utimesSync(a, 1_700_000_000, 1_700_000_000);
+  await buildTwice();
+  const before = statSync(a);
+  writeFileSync(a, 'uno\n');
+  utimesSync(a, 1_700_000_000, 1_700_000_000);
+  assert.deepEqual([statSync(a).size, statSync(a).mtimeMs], [before.size, before.mtimeMs]);
+  const rewritten = await buildTwice();
+  assert.match(rewritten.log, /#\d+ [\d.]+ uno\n/);
+
+  // The agent lost the manifest the client's no-change build names: it asks for it, and the kept one goes.
+  const kept = await build();
+  for (const d of syncedDirs()) rmSync(path.join(path.dirname(d), 'manifest.json'), { force: true });
+  const lost = await build();
+  assert.equal(lost.id, rewritten.id);
+  assert.ok(lost.manifestBytes > kept.manifestBytes, `the whole manifest went again: ${lost.manifestBytes} > ${kept.manifestBytes} bytes`);
+
+  writeFileSync(path.join(ctx, 'Dockerfile'), dockerfile.replace('cat *.txt', 'cat *.txt && echo dockerfile-2'));
+  const df = await build();
+  assert.notEqual(df.id, rewritten.id);
+  assert.match(df.log, /#\d+ [\d.]+ dockerfile-2\n/);
   await agentLeftNothing();
 });
 

@@ -5,11 +5,14 @@
  * the digest and asks for the whole manifest when it holds another one.
  * Its digest is kept beside it (`….digest`), so a build whose context did not
  * change reads and writes a line instead of the whole manifest.
+ * The fingerprint of the walk that made it is kept too (`….stat`: fingerprint, digest, entry count), written
+ * last and removed first, so it names the manifest beside it or is absent.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { manifestDigest, type ContextManifest } from './manifest.js';
+import type { KnownScan } from './scan.js';
 import { tempPath } from '../../../util/fsutil.js';
 
 const file = (cacheDir: string, host: string, contextId: string) =>
@@ -18,6 +21,17 @@ const file = (cacheDir: string, host: string, contextId: string) =>
 /** The digest of the manifest last sent ('' when none): read while the context is scanned, it is one line. */
 export function readLastSentDigest(cacheDir: string, host: string, contextId: string): Promise<string> {
   return readFile(`${file(cacheDir, host, contextId)}.digest`, 'utf8').catch(() => '');
+}
+
+/**
+ * The walk fingerprint the last manifest sent was made from, when its digest is `storedDigest` (the `.digest`
+ * beside it): undefined when there is none, or any doubt.
+ */
+export async function readKnownScan(cacheDir: string, host: string, contextId: string, storedDigest: Promise<string>): Promise<KnownScan | undefined> {
+  const line = await readFile(`${file(cacheDir, host, contextId)}.stat`, 'utf8').catch(() => '');
+  const m = /^([0-9a-f]{64}) (sha256:[0-9a-f]{64}) (\d+)$/.exec(line);
+  if (!m || m[2] !== (await storedDigest)) return undefined;
+  return { fingerprint: m[1]!, digest: m[2], entries: Number(m[3]) };
 }
 
 /**
@@ -41,17 +55,29 @@ export async function loadLastSent(
   }
 }
 
-export async function saveLastSent(cacheDir: string, host: string, contextId: string, manifest: ContextManifest, digest = manifestDigest(manifest)): Promise<void> {
+export async function saveLastSent(
+  cacheDir: string,
+  host: string,
+  contextId: string,
+  manifest: ContextManifest,
+  digest = manifestDigest(manifest),
+  fingerprint?: string,
+): Promise<void> {
   const f = file(cacheDir, host, contextId);
   try {
     await mkdir(path.dirname(f), { recursive: true });
     const tmp = tempPath(f);
-    // The digest goes first and last: while the manifest is replaced, no digest names it.
+    // The fingerprint and the digest go first and last: while the manifest is replaced, nothing names it.
+    await rm(`${f}.stat`, { force: true });
     await rm(`${f}.digest`, { force: true });
     await writeFile(tmp, JSON.stringify(manifest));
     await rename(tmp, f);
     await writeFile(tmp, digest);
     await rename(tmp, `${f}.digest`);
+    if (fingerprint) {
+      await writeFile(tmp, `${fingerprint} ${digest} ${manifest.entries.length}`);
+      await rename(tmp, `${f}.stat`);
+    }
   } catch {
     // Only costs a full manifest next time.
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, link, lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, mkdtemp, readFile, readdir, realpath, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isKilnError } from '../../../errors.js';
@@ -289,4 +289,57 @@ test('manifest digest: the scan computes it as it walks, the same bytes as one J
   assert.equal(manifestDigest(scanned.manifest), expected);
   assert.equal(manifestDigest(JSON.parse(JSON.stringify(scanned.manifest)) as ContextManifest), expected, 'keys in any order: the canonical line');
   assert.ok(scanned.manifest.entries.some((e) => e.type === 'hardlink') && scanned.manifest.entries.some((e) => e.type === 'symlink'));
+});
+
+test('scan fingerprint: the same walk (every digest from the memo) takes the known digest; any changed stat tuple, name, link or ignore rule makes the manifest again', async (t) => {
+  const ctx = await tmp(t);
+  const cache = await tmp(t);
+  await writeFile(path.join(ctx, 'a.txt'), 'one\n');
+  await mkdir(path.join(ctx, 'd'));
+  await writeFile(path.join(ctx, 'd', 'b.txt'), 'two\n');
+  await symlink('a.txt', path.join(ctx, 'l'));
+  const first = await scanContext(ctx, { cacheDir: cache });
+  assert.match(first.fingerprint, /^[0-9a-f]{64}$/);
+  assert.equal(first.entries, 4);
+  const known = (s: { fingerprint: string; digest: string; entries: number }) => ({ fingerprint: s.fingerprint, digest: s.digest, entries: s.entries });
+  // A known digest no manifest has: taken as it is for the same walk (its digest lines are not computed).
+  const marker = `sha256:${'0'.repeat(64)}`;
+  const hit = await scanContext(ctx, { cacheDir: cache, known: Promise.resolve({ ...known(first), digest: marker }) });
+  assert.deepEqual([hit.digest, hit.fingerprint, hit.entries], [marker, first.fingerprint, 4], 'the same walk: the known digest');
+  assert.deepEqual(hit.manifest, first.manifest);
+  assert.equal(hit.sources.get(first.manifest.entries.find((e) => e.path === 'a.txt')!.digest!), path.join(await realpath(ctx), 'a.txt'));
+
+  /** A change, then a scan with the first scan known: made again, and the same as a scan without it. */
+  const changed = async (what: string, change: () => Promise<void>) => {
+    await change();
+    const s = await scanContext(ctx, { cacheDir: cache, known: Promise.resolve(known(first)) });
+    const fresh = await scanContext(ctx, { cacheDir: cache });
+    assert.notEqual(s.fingerprint, first.fingerprint, what);
+    assert.deepEqual([s.digest, s.manifest], [fresh.digest, fresh.manifest], what);
+    assert.notEqual(s.digest, first.digest, what);
+  };
+  await changed('a mode', () => chmod(path.join(ctx, 'a.txt'), 0o600));
+  await changed('a rename', () => rename(path.join(ctx, 'd', 'b.txt'), path.join(ctx, 'd', 'c.txt')));
+  await changed('a link target', async () => {
+    await rm(path.join(ctx, 'l'));
+    await symlink('d', path.join(ctx, 'l'));
+  });
+  await changed('an ignore rule', () => writeFile(path.join(ctx, '.dockerignore'), 'd\n'));
+  // The same size and mtime, other bytes: the stat memo's ctime and inode see it, and so does the fingerprint.
+  const a = path.join(ctx, 'a.txt');
+  await utimes(a, 1_700_000_000, 1_700_000_000);
+  const before = await scanContext(ctx, { cacheDir: cache });
+  await writeFile(a, 'uno\n');
+  await utimes(a, 1_700_000_000, 1_700_000_000);
+  const after = await scanContext(ctx, { cacheDir: cache, known: Promise.resolve(known(before)) });
+  assert.notEqual(after.fingerprint, before.fingerprint);
+  assert.notEqual(after.digest, before.digest, 'the rewritten file is hashed again');
+  // Another entry count, or a file whose digest is not in the memo (lost), and the known digest is not taken.
+  const same = await scanContext(ctx, { cacheDir: cache });
+  const miscount = await scanContext(ctx, { cacheDir: cache, known: Promise.resolve({ ...known(same), entries: same.entries + 1, digest: marker }) });
+  assert.equal(miscount.digest, same.digest);
+  await rm(path.join(cache, 'buildcache'), { recursive: true });
+  const memoLost = await scanContext(ctx, { cacheDir: cache, known: Promise.resolve({ ...known(same), digest: marker }) });
+  assert.equal(memoLost.fingerprint, same.fingerprint);
+  assert.equal(memoLost.digest, same.digest, 'files hashed again: the manifest is made again');
 });
