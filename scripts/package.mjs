@@ -10,7 +10,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,37 +100,6 @@ exports.m0 = {
     return request.call(opts.dispatcher, { ...opts, origin: u.origin, path: u.pathname + u.search, method: opts.method ?? 'GET' });
   },
 };`;
-// grpc-js as its index makes it, for what kiln uses: the client (channel, credentials, metadata, status, the
-// generic client) and the agent's server, from grpc-js's own modules. Its index also loads and sets up channelz's
-// admin service, ORCA, outlier detection, weighted round robin, the server interceptors and the experimental API,
-// which kiln does not use. The server and its credentials load on first use (an esbuild bundle runs each CommonJS
-// module on its first require), so a client does not run them. The resolvers (dns, unix, ipv4/ipv6) and the
-// balancers a channel can be given without a service config naming another (pick first, round robin) are set up
-// as the index does.
-const GRPC_ENTRY = `
-const channelCredentials = require('@grpc/grpc-js/build/src/channel-credentials.js');
-const makeClient = require('@grpc/grpc-js/build/src/make-client.js');
-require('@grpc/grpc-js/build/src/resolver-dns.js').setup();
-require('@grpc/grpc-js/build/src/resolver-uds.js').setup();
-require('@grpc/grpc-js/build/src/resolver-ip.js').setup();
-require('@grpc/grpc-js/build/src/load-balancer-pick-first.js').setup();
-require('@grpc/grpc-js/build/src/load-balancer-round-robin.js').setup();
-exports.m0 = {
-  Channel: require('@grpc/grpc-js/build/src/channel.js').ChannelImplementation,
-  Client: require('@grpc/grpc-js/build/src/client.js').Client,
-  Metadata: require('@grpc/grpc-js/build/src/metadata.js').Metadata,
-  status: require('@grpc/grpc-js/build/src/constants.js').Status,
-  credentials: {
-    createInsecure: channelCredentials.ChannelCredentials.createInsecure,
-    createSsl: channelCredentials.ChannelCredentials.createSsl,
-    createFromSecureContext: channelCredentials.ChannelCredentials.createFromSecureContext,
-  },
-  makeGenericClientConstructor: makeClient.makeClientConstructor,
-  loadPackageDefinition: makeClient.loadPackageDefinition,
-  get Server() { return require('@grpc/grpc-js/build/src/server.js').Server; },
-  get ServerCredentials() { return require('@grpc/grpc-js/build/src/server-credentials.js').ServerCredentials; },
-};
-Object.defineProperty(exports, 'm1', { enumerable: true, get: () => require('#proto/agent-api') });`;
 const SPLITS = {
   'kube.cjs': { ids: ['@kubernetes/client-node', '@kubernetes/client-node/dist/web-socket-handler.js'], by: 'names' },
   // The port-forward alone (and ws), for the kube backend's everyday command, which makes no other
@@ -142,24 +110,13 @@ const SPLITS = {
   // streams, WebSocket, EventSource, caches, cookies, mocks and proxy agents, which kiln does not use: they
   // were ~half of the ~35 ms every push and pull spent loading undici before its first request.
   'undici.cjs': { ids: ['undici'], by: 'entry', names: ['Agent', 'request'], entry: UNDICI_ENTRY, plugins: [lazyHttp2] },
-  // grpc-js: see GRPC_ENTRY (its first id's names; the generated agent API whole, on its first require).
-  'grpc.cjs': {
-    ids: ['@grpc/grpc-js', '#proto/agent-api'],
-    by: 'entry',
-    names: ['Channel', 'Client', 'Metadata', 'status', 'credentials', 'credentials.createInsecure', 'credentials.createSsl', 'credentials.createFromSecureContext', 'makeGenericClientConstructor', 'loadPackageDefinition', 'Server', 'ServerCredentials'],
-    entry: GRPC_ENTRY,
-  },
+  'grpc.cjs': { ids: ['@grpc/grpc-js', '#proto/agent-api'], by: 'require' },
   'containerd-api.cjs': { ids: ['#proto/containerd-api'], by: 'require' },
   'tar.cjs': { ids: ['tar-stream'], by: 'require' },
   'yaml.cjs': { ids: ['yaml'], by: 'require' },
 };
-/**
- * The names kiln's sources import from a module id (its value imports: type-only ones need nothing at run time).
- * Through a namespace (`import * as x`), the `x.name`s that the package itself exports at run time (not its types);
- * with `deep`, `x.name.member`s too, as `name.member`.
- */
-function importedNames(id, { deep = false } = {}) {
-  let runtime;
+/** The names kiln's sources import from a module id (its value imports: type-only ones need nothing at run time). */
+function importedNames(id) {
   const names = new Set();
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -171,16 +128,6 @@ function importedNames(id, { deep = false } = {}) {
         if (!text.includes(from)) continue;
         for (const m of text.matchAll(/import\s+(type\s+)?([^;]*?)\s+from\s+'([^']+)'/g)) {
           if (m[3] !== id || m[1]) continue;
-          const ns = /^\*\s+as\s+(\w+)$/.exec(m[2].trim());
-          if (ns) {
-            runtime ??= createRequire(`${repo}/`)(id);
-            for (const u of text.matchAll(new RegExp(`\\b${ns[1]}\\.(\\w+)(?:\\.(\\w+))?`, 'g'))) {
-              if (!Object.hasOwn(runtime, u[1])) continue;
-              names.add(u[1]);
-              if (deep && u[2] && typeof runtime[u[1]] === 'object') names.add(`${u[1]}.${u[2]}`);
-            }
-            continue;
-          }
           const braces = /^\{([^}]*)\}$/.exec(m[2].trim());
           if (!braces) throw new Error(`package: ${p} imports ${id} other than by name; list what it uses`);
           for (const n of braces[1].split(',').map((x) => x.trim()).filter(Boolean)) if (!n.startsWith('type ')) names.add(n.split(/\s+as\s+/)[0]);
@@ -194,8 +141,7 @@ function importedNames(id, { deep = false } = {}) {
 const modules = {};
 for (const [asset, { ids, by }] of Object.entries(SPLITS)) {
   if (by === 'entry') {
-    // The first id's names (a namespace's objects to their members): its other ids are whole modules.
-    const missing = importedNames(ids[0], { deep: true }).filter((n) => !SPLITS[asset].names.includes(n));
+    const missing = ids.flatMap((id) => importedNames(id)).filter((n) => !SPLITS[asset].names.includes(n));
     if (missing.length) throw new Error(`package: kiln imports ${missing.join(', ')} from ${ids.join(', ')}, which ${asset}'s entry does not give; add them there`);
   }
   const entry =
