@@ -128,7 +128,6 @@ export function mergeRegistriesConfigs(...cfgs: RegistriesConfig[]): RegistriesC
   return out;
 }
 
-/** Reads and merges the registries.yaml files that exist (missing files are fine). */
 /** A registries.yaml file's text, or undefined when there is none. */
 function readIfThere(file: string): string | undefined {
   try {
@@ -139,6 +138,7 @@ function readIfThere(file: string): string | undefined {
   }
 }
 
+/** Reads and merges the registries.yaml files that exist (missing files are fine). */
 export async function loadRegistriesConfig(files: string[] = defaultRegistriesFiles()): Promise<RegistriesConfig> {
   // Read synchronously: a push's or pull's ping waits for them, and a missing file (most machines: both) is one
   // open() of microseconds, not a hand-off to the thread pool and back while the main thread sets up undici.

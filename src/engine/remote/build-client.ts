@@ -64,8 +64,6 @@ export interface BuildRequest {
   base?: ContextManifest;
   /** Called once every file the agent asked for is sent (to remember the manifest as synced). */
   onSynced?(): Promise<void>;
-  /** The manifest is the one last sent (its digest is the start's manifestBase): no entries to send. */
-  unchanged?: boolean;
 }
 
 /** Runs the build; `prepare` (the context scan) runs inside the client's `load build context` step. */
@@ -120,7 +118,7 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     }
     await write(call, { files_done: true });
     call.end();
-    progress.emit({ kind: 'log', step, stream: 'stdout', text: `transferring context: ${human(upload.bytes)} in ${upload.files} file(s), ${scanned.entries} entries\n`, seconds: seconds() });
+    progress.emit({ kind: 'log', step, stream: 'stdout', text: `transferring context: ${human(upload.bytes)} in ${upload.files} file(s), ${scanned.manifest.entries.length} entries\n`, seconds: seconds() });
     progress.emit({ kind: 'done', step, seconds: seconds() });
     // The agent's steps, held while this one was open (an agent with nothing to receive builds at once).
     for (const e of held.splice(0)) progress.emit(e);
@@ -166,7 +164,7 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     const head = JSON.stringify(start);
     upload.manifestBytes += head.length;
     await write(call, { start_json: head });
-    if (req.unchanged || req.base === scanned.manifest) await sendManifest([], []); // the context did not change since the last sync
+    if (req.base === scanned.manifest) await sendManifest([], []); // the context did not change since the last sync
     else if (req.base) {
       const delta = diffManifest(req.base, scanned.manifest);
       await sendManifest(delta.entries, delta.remove);

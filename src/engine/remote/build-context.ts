@@ -86,11 +86,10 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
     const known = readKnownScan(cacheDir, host, id, storedDigest);
     const scanned: ScannedContext = dir
       ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir, known })
-      : { manifest: { entries: [] }, digest: manifestDigest({ entries: [] }), sources: new Map<string, string>(), entries: 0, fingerprint: '' };
+      : { manifest: { entries: [] }, digest: manifestDigest({ entries: [] }), sources: new Map<string, string>(), fingerprint: '' };
     const secrets = (opts.secrets ?? []).map((s) => ({ id: s.id, value: secretValue(s) }));
     const digest = scanned.digest;
     const last = await loadLastSent(cacheDir, host, id, scanned, storedDigest);
-    const unchanged = last === scanned;
     const start: BuildStart = {
       contextId: id,
       dockerfileText,
@@ -102,8 +101,8 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
       options: remoteOptions(opts),
     };
     // Nothing changed (the stored digest named this manifest): the stored manifest is this one already.
-    const onSynced = async () => (unchanged ? undefined : saveLastSent(cacheDir, host, id, scanned.manifest, digest, scanned.fingerprint));
-    return { start, scanned, secrets, ...(last && !unchanged ? { base: last.manifest } : {}), unchanged, onSynced, cleanup };
+    const onSynced = async () => (last?.manifest === scanned.manifest ? undefined : saveLastSent(cacheDir, host, id, scanned.manifest, digest, scanned.fingerprint));
+    return { start, scanned, secrets, ...(last ? { base: last.manifest } : {}), onSynced, cleanup };
   } catch (e) {
     await cleanup();
     throw e;

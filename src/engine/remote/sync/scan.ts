@@ -38,8 +38,6 @@ export interface ScannedContext {
   readonly sources: Map<string, string>;
   /** Where the ignore rules came from, if anywhere. */
   ignoreFile?: string;
-  /** How many entries the manifest holds. */
-  readonly entries: number;
   /** The hash of the walk's stat tuples (WalkFingerprint), '' when there was no walk. */
   readonly fingerprint: string;
 }
@@ -148,7 +146,6 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
     get sources() {
       return (sources ??= sourcesOf(entries, root));
     },
-    entries: entries.length,
     fingerprint,
     ...(file ? { ignoreFile: file } : {}),
   };

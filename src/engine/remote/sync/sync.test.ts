@@ -5,7 +5,7 @@ import { chmod, link, lstat, mkdir, mkdtemp, readFile, readdir, realpath, rename
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isKilnError } from '../../../errors.js';
-import { scanContext } from './scan.js';
+import { scanContext, type ScannedContext } from './scan.js';
 import { validateManifest } from './validate.js';
 import { openSlot, validateContextId } from './slot.js';
 import { ContextApplier } from './apply.js';
@@ -300,12 +300,12 @@ test('scan fingerprint: the same walk (every digest from the memo) takes the kno
   await symlink('a.txt', path.join(ctx, 'l'));
   const first = await scanContext(ctx, { cacheDir: cache });
   assert.match(first.fingerprint, /^[0-9a-f]{64}$/);
-  assert.equal(first.entries, 4);
-  const known = (s: { fingerprint: string; digest: string; entries: number }) => ({ fingerprint: s.fingerprint, digest: s.digest, entries: s.entries });
+  assert.equal(first.manifest.entries.length, 4);
+  const known = (s: ScannedContext) => ({ fingerprint: s.fingerprint, digest: s.digest, entries: s.manifest.entries.length });
   // A known digest no manifest has: taken as it is for the same walk (its digest lines are not computed).
   const marker = `sha256:${'0'.repeat(64)}`;
   const hit = await scanContext(ctx, { cacheDir: cache, known: Promise.resolve({ ...known(first), digest: marker }) });
-  assert.deepEqual([hit.digest, hit.fingerprint, hit.entries], [marker, first.fingerprint, 4], 'the same walk: the known digest');
+  assert.deepEqual([hit.digest, hit.fingerprint, hit.manifest.entries.length], [marker, first.fingerprint, 4], 'the same walk: the known digest');
   assert.deepEqual(hit.manifest, first.manifest);
   assert.equal(hit.sources.get(first.manifest.entries.find((e) => e.path === 'a.txt')!.digest!), path.join(await realpath(ctx), 'a.txt'));
 
@@ -336,7 +336,7 @@ test('scan fingerprint: the same walk (every digest from the memo) takes the kno
   assert.notEqual(after.digest, before.digest, 'the rewritten file is hashed again');
   // Another entry count, or a file whose digest is not in the memo (lost), and the known digest is not taken.
   const same = await scanContext(ctx, { cacheDir: cache });
-  const miscount = await scanContext(ctx, { cacheDir: cache, known: Promise.resolve({ ...known(same), entries: same.entries + 1, digest: marker }) });
+  const miscount = await scanContext(ctx, { cacheDir: cache, known: Promise.resolve({ ...known(same), entries: same.manifest.entries.length + 1, digest: marker }) });
   assert.equal(miscount.digest, same.digest);
   await rm(path.join(cache, 'buildcache'), { recursive: true });
   const memoLost = await scanContext(ctx, { cacheDir: cache, known: Promise.resolve({ ...known(same), digest: marker }) });
