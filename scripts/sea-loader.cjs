@@ -39,7 +39,7 @@ let file;
 let sea;
 let extraCa;
 // An asset's bytes where the executable holds them (getRawAsset, read-only), not a copy as getAsset makes:
-// ~0.7 ms saved for each of kiln.js, the undici split and their caches at every start.
+// ~0.7 ms saved for each of kiln.js, a split bundle and their caches at every start.
 const raw = (name) => Buffer.from(sea.getRawAsset ? sea.getRawAsset(name) : sea.getAsset(name));
 const beside = (name) => path.join(path.dirname(file), name);
 /** A bundle's source from the executable (packaged) or from the files beside KILN_SEA_BUNDLE. */
