@@ -61,20 +61,6 @@ const absentOptional = {
     b.onLoad({ filter: /.*/, namespace: 'absent' }, (a) => ({ contents: `throw Object.assign(new Error("Cannot find module '${a.path}'"), { code: 'MODULE_NOT_FOUND' });`, loader: 'js' }));
   },
 };
-// undici's HTTP/2 client module reads node:http2's constants when it loads and calls http2.connect only for a
-// connection that allowH2 lets speak HTTP/2, which kiln never asks for. Loading node:http2 cost 4-7 ms of every
-// push's and pull's start (node 20, this machine): the undici split gets its constants (this node's, the executable's) and loads the
-// module itself only if connect is ever called.
-const lazyHttp2 = {
-  name: 'lazy-http2',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?http2$/, namespace: 'file' }, () => ({ path: 'http2', namespace: 'lazy-http2' }));
-    b.onLoad({ filter: /.*/, namespace: 'lazy-http2' }, async () => ({
-      contents: `module.exports = { constants: ${JSON.stringify((await import('node:http2')).constants)}, connect: (...a) => require('node:http2').connect(...a) };`,
-      loader: 'js',
-    }));
-  },
-};
 // The startup snapshot holds the modules of every command initialised but these: `system` and `info` call
 // node:child_process as they load (a built-in the loader keeps for run time).
 const PRELOAD_EXCEPT = ['system', 'info'];
@@ -88,28 +74,12 @@ const esbuild = await import('esbuild');
 // first require only (a getter). The generated protobuf code (#proto/…, scripts/protos-static.mjs) goes with
 // grpc-js for the agent API, and apart for containerd's (~0.5 MB that the remote client never reads); each
 // bundles protobufjs/minimal (no kiln module imports it), whose two copies share no state kiln relies on.
-// request(url, opts) as undici's index makes it, for what kiln passes (a URL, always a dispatcher): the
-// request API called on the dispatcher with the origin and path.
-const UNDICI_ENTRY = `
-const Agent = require('undici/lib/dispatcher/agent.js');
-const request = require('undici/lib/api/api-request.js');
-exports.m0 = {
-  Agent,
-  request(url, opts) {
-    const u = new URL(url);
-    return request.call(opts.dispatcher, { ...opts, origin: u.origin, path: u.pathname + u.search, method: opts.method ?? 'GET' });
-  },
-};`;
 const SPLITS = {
   'kube.cjs': { ids: ['@kubernetes/client-node', '@kubernetes/client-node/dist/web-socket-handler.js'], by: 'names' },
   // The port-forward alone (and ws), for the kube backend's everyday command, which makes no other
   // call through the library (src/kube/lite-config.ts): kube.cjs, the API groups, stays unloaded.
   // Its few modules are also inside kube.cjs; they hold no state that the two copies would share.
   'kube-forward.cjs': { ids: ['@kubernetes/client-node/dist/portforward.js'], by: 'names' },
-  // undici: the Agent and the request API only, from undici's own modules. Its index also loads fetch, web
-  // streams, WebSocket, EventSource, caches, cookies, mocks and proxy agents, which kiln does not use: they
-  // were ~half of the ~35 ms every push and pull spent loading undici before its first request.
-  'undici.cjs': { ids: ['undici'], by: 'entry', names: ['Agent', 'request'], entry: UNDICI_ENTRY, plugins: [lazyHttp2] },
   'grpc.cjs': { ids: ['@grpc/grpc-js', '#proto/agent-api'], by: 'require' },
   'containerd-api.cjs': { ids: ['#proto/containerd-api'], by: 'require' },
   'tar.cjs': { ids: ['tar-stream'], by: 'require' },
@@ -140,14 +110,8 @@ function importedNames(id) {
 }
 const modules = {};
 for (const [asset, { ids, by }] of Object.entries(SPLITS)) {
-  if (by === 'entry') {
-    const missing = ids.flatMap((id) => importedNames(id)).filter((n) => !SPLITS[asset].names.includes(n));
-    if (missing.length) throw new Error(`package: kiln imports ${missing.join(', ')} from ${ids.join(', ')}, which ${asset}'s entry does not give; add them there`);
-  }
   const entry =
-    by === 'entry'
-      ? SPLITS[asset].entry
-      : by === 'names'
+    by === 'names'
       ? ids.map((id, i) => `import { ${importedNames(id).join(', ')} } from ${JSON.stringify(id)};\nexport const m${i} = { ${importedNames(id).join(', ')} };`).join('\n')
       : `module.exports = { ${ids.map((id, i) => `get m${i}() { return require(${JSON.stringify(id)}); }`).join(', ')} };`;
   await esbuild.build({
@@ -160,7 +124,7 @@ for (const [asset, { ids, by }] of Object.entries(SPLITS)) {
     minify: true,
     legalComments: 'none',
     logLevel: 'warning',
-    plugins: [absentOptional, ...(SPLITS[asset].plugins ?? [])],
+    plugins: [absentOptional],
   });
   ids.forEach((id, i) => (modules[id] = [asset, `m${i}`]));
 }

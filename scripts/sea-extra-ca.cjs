@@ -2,7 +2,7 @@
 // at start (scripts/lib/lazy-extra-ca.mjs): the loader (scripts/sea-loader.cjs)
 // calls `install` before kiln's code or a dependency first gets node:tls,
 // node:https or node:http2, or calls fetch. From then on every TLS context
-// made without a `ca` of its own (undici's, the Kubernetes client's, fetch's)
+// made without a `ca` of its own (the registry client's, the Kubernetes client's, fetch's)
 // has the file's certificates beside node's own roots — what node does with
 // the variable itself; one that names its `ca` (a registry's ca_file, the
 // agent's mutual TLS) has only that, as with node. The file is read once, at

@@ -39,7 +39,7 @@ let file;
 let sea;
 let extraCa;
 // An asset's bytes where the executable holds them (getRawAsset, read-only), not a copy as getAsset makes:
-// ~0.7 ms saved for each of kiln.js, the undici split and their caches at every start.
+// ~0.7 ms saved for each of kiln.js, a split bundle and their caches at every start.
 const raw = (name) => Buffer.from(sea.getRawAsset ? sea.getRawAsset(name) : sea.getAsset(name));
 const beside = (name) => path.join(path.dirname(file), name);
 /** A bundle's source from the executable (packaged) or from the files beside KILN_SEA_BUNDLE. */
@@ -105,16 +105,17 @@ function splitRequire(id) {
   if (mod === undefined) throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
   return mod;
 }
-// node:child_process, node:crypto, node:dns, node:tls and node:zlib (plain objects of functions and classes)
-// load on first use, in every bundle: commander and many of kiln's modules import them, and `ps`, `images`
-// and `--version` never call them; a push or pull to a plain-HTTP registry never calls tls (the registry's
-// agents import its root certificates for a ca_file) and a pull of gzip layers need not call zlib. With
+// node:child_process, node:crypto, node:dns, node:https, node:tls and node:zlib (plain objects of functions and
+// classes) load on first use, in every bundle: commander and many of kiln's modules import them, and `ps`, `images`
+// and `--version` never call them; a push or pull to a plain-HTTP registry never calls https or tls (the registry's
+// agents import https's Agent and request, and tls's root certificates for a ca_file; loading https loads tls and
+// crypto's internals) and a pull of gzip layers need not call zlib. With
 // NODE_EXTRA_CA_CERTS set (many CI images set it), naming node:tls installed the extra certificates and
 // loaded tls and crypto's internals: ~5 ms of every push's and pull's start, to a registry that may not even
 // speak TLS. grpc-js requires dns (its DNS resolver) and zlib (message compression) as it loads, which a
 // remote command to an IP address and containerd's unix socket, uncompressed, never call.
 // In the startup snapshot they stay proxies: none of them is loaded at build time.
-const LAZY = new Set(['child_process', 'crypto', 'dns', 'tls', 'zlib']);
+const LAZY = new Set(['child_process', 'crypto', 'dns', 'https', 'tls', 'zlib']);
 const lazy = new Map();
 // In training kiln.js runs as it does packaged (src/self.ts: helper processes re-run the executable).
 const trainingSea = { isSea: () => true };

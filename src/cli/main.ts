@@ -3,7 +3,7 @@
  * kiln's entry point: runs the program (program.ts) on this process's command
  * line, sets the exit code, and ends a finished push, pull or remote build at once.
  */
-// Before anything loads undici (its HTTP parser is WebAssembly): the packaged executable's startup snapshot has no
+// Before anything calls fetch (its HTTP parser is WebAssembly): the packaged executable's startup snapshot has no
 // WebAssembly while it is built, so this runs at start, not in program.ts.
 import './wasm-tiering.js';
 import { OVER_ON_RETURN, commandName, main } from './program.js';

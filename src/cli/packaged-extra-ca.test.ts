@@ -2,7 +2,7 @@
  * NODE_EXTRA_CA_CERTS in the packaged executable (scripts/lib/lazy-extra-ca.mjs):
  * its node does not read the file at start (plain node does, and warns when it
  * cannot), and kiln's TLS connections still trust the file's certificates —
- * the registry client's (undici, a bundle of its own) and fetch's (a build
+ * the registry client's (node:https) and fetch's (a build
  * context from an https URL) — and only with it set.
  */
 import { after, before, test } from 'node:test';

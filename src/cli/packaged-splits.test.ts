@@ -1,10 +1,10 @@
 /**
  * The packaged executable keeps its large dependencies in bundles of their own
  * (scripts/package.mjs SPLITS), compiled on first use: the commands that need
- * the registry client (undici) and the Kubernetes client still reach them, and
- * say what failed in one line when the far end is not there. A pull or push to
- * a plain-HTTP registry loads neither node:http2 (undici's split has only its
- * constants) nor node:tls (lazy, also with NODE_EXTRA_CA_CERTS set).
+ * the Kubernetes client still reach it, and say what failed in one line when
+ * the far end is not there (so does the registry client, on node:http). A pull
+ * or push to a plain-HTTP registry loads neither node:http2 nor node:https nor
+ * node:tls (lazy, also with NODE_EXTRA_CA_CERTS set).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +25,7 @@ function exe(args: string[], home: string, extra: NodeJS.ProcessEnv = {}) {
   return spawnSync(kilnExe(), args, { env, encoding: 'utf8', timeout: 60_000 });
 }
 
-test('dist/kiln pull reaches the registry client in its own bundle', () =>
+test('dist/kiln pull reaches the registry client', () =>
   withTempDir(async (dir) => {
     const port = await freePort();
     const r = exe(['--root', path.join(dir, 'root'), 'pull', `127.0.0.1:${port}/x:1`], dir);
@@ -46,7 +46,7 @@ test('dist/kiln --backend kube reaches the Kubernetes client in its own bundle',
     assert.match(r.stderr, new RegExp(`^kiln: cannot reach the Kubernetes API server of context "c" \\(https://127\\.0\\.0\\.1:${port}\\): connection refused .*\\n$`));
   }));
 
-test('dist/kiln pull and push to a plain-HTTP registry load neither node:http2 nor node:tls, NODE_EXTRA_CA_CERTS set or not', () =>
+test('dist/kiln pull and push to a plain-HTTP registry load neither node:http2, node:https nor node:tls, NODE_EXTRA_CA_CERTS set or not', () =>
   withTempDir(async (dir) => {
     const reg = await startRegistry();
     try {
@@ -67,7 +67,7 @@ test('dist/kiln pull and push to a plain-HTTP registry load neither node:http2 n
           assert.equal(r.status, 0, r.stderr);
           assert.equal(r.stderr, '');
           const loaded = (await readFile(list, 'utf8')).split('\n');
-          assert.ok(loaded.includes('NativeModule http'), `${args[0]}: the list names what undici loads`);
+          assert.ok(loaded.includes('NativeModule http'), `${args[0]}: the list names what the registry client loads`);
           assert.deepEqual(loaded.filter((m) => /^NativeModule (http2|tls|https)$/.test(m)), [], `${args[0]} with NODE_EXTRA_CA_CERTS ${extra.NODE_EXTRA_CA_CERTS ?? 'unset'}`);
         }
       }

@@ -3,7 +3,6 @@
  * actions), sharing pings, TLS agents and tokens between them. Mirrors from
  * registries.yaml are used transparently for pulls.
  */
-import { request } from 'undici';
 import { readAnswer } from './transport/answer.js';
 import { kilnVersion } from '../version.js';
 import { DockerConfigCredentials } from './credentials.js';
@@ -18,6 +17,7 @@ import { Dispatchers } from './transport/dispatcher.js';
 import { responseError } from './transport/errors.js';
 import { connectionError } from './transport/neterror.js';
 import { ping, type PingResult } from './transport/ping.js';
+import { request } from './transport/request.js';
 import type { RetryOptions } from './transport/retry.js';
 import { resolveTimeouts, type Timeouts } from './transport/timeouts.js';
 import { Transport, type TransportHost } from './transport/transport.js';

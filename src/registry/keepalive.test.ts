@@ -65,7 +65,7 @@ test('ping, HEADs, two blob uploads (POST, PUT) and a download go over one conne
   assert.equal(await repo.statBlob(blob.digest), undefined); // ping, then HEAD
   assert.equal(proxy.plain(), 1);
   assert.equal(proxy.other(), 0); // no https attempt against a plain-HTTP loopback registry
-  // the HEAD's connection carries the POST and the PUT (undici would close it after a HEAD)
+  // the HEAD's connection carries the POST and the PUT
   await repo.pushBlob(blob, async () => streamOf(blob.bytes));
   const again = randomBlob(1000);
   assert.equal(await repo.statBlob(again.digest), undefined);

@@ -1,6 +1,6 @@
 /** `kiln logout [SERVER]`: remove stored credentials for a registry. */
 import type { Command } from 'commander';
-// The registry client (undici) is loaded when the command runs, not at every kiln start.
+// The registry client (node:http) is loaded when the command runs, not at every kiln start.
 
 export function register(program: Command): void {
   program

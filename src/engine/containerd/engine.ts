@@ -99,7 +99,7 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
   };
   const stores = storeOver(ctx, refs);
   const images = storeEngine(stores, {
-    // Loaded on first use: ps, run, logs start without the registry client (undici, yaml).
+    // Loaded on first use: ps, run, logs start without the registry client (node:http, yaml).
     registry: async () => (registry ??= (await import('../../registry/client.js')).createRegistryClient()),
     ...(opts.workRoot ? { buildRoot: opts.workRoot } : {}),
     // containerd unpacks the layers on this machine: compressing them would only cost time (DESIGN).

@@ -18,7 +18,7 @@ import { appendEvent, appendImageEvent, readEvents } from './events.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
 
 /*
- * The registry client (undici), archives (tar-stream) and layer code are
+ * The registry client (node:http), archives (tar-stream) and layer code are
  * imported when a call needs them: `kiln images` or `kiln ps` should not pay
  * for loading what only pull, push, save and load use.
  */

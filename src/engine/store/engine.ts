@@ -18,7 +18,7 @@ import type { Codec } from '../../layer/compress.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
 
 export interface StoreEngineOptions {
-  /** The registry client, loaded on first use (`kiln images` should not pay for undici). */
+  /** The registry client, loaded on first use (`kiln images` should not pay for node:http). */
   registry: () => Promise<RegistryClient>;
   /** Where builds keep their scratch; without it, builds are refused. */
   buildRoot?: string;

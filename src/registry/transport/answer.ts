@@ -1,12 +1,9 @@
 /**
  * A registry's small answer, read whole: status, headers and body bytes. What kiln keeps of every
- * response it does not stream (ping, HEAD, POST, PUT, PATCH, DELETE, tokens, error documents), made
- * from undici's request API. fetch's Response would load fetch and its web streams, which cost a
- * push or a pull ~10–20 ms of its start (and more CPU per request than a loopback registry takes to answer).
+ * response it does not stream (ping, HEAD, POST, PUT, PATCH, DELETE, tokens, error documents).
  */
 import { STATUS_CODES } from 'node:http';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
+import { RequestError, type Response } from './request.js';
 
 /** Error documents and other small bodies are read up to this many bytes; the rest is dropped. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
@@ -33,7 +30,7 @@ export class Answer {
     return this.status >= 200 && this.status < 300;
   }
 
-  /** The status's standard reason phrase (undici's request API does not keep the registry's own). */
+  /** The status's standard reason phrase (not the registry's own, which may say anything). */
   get statusText(): string {
     return STATUS_CODES[this.status] ?? '';
   }
@@ -44,25 +41,27 @@ export class Answer {
 }
 
 /**
- * Reads an answer of undici's request() whole, at most `max` bytes (the rest is dropped, and with it the
- * connection); read to its end, the connection carries the next request. It returns once that connection is
- * back in undici's pool, a turn of the event loop after the body ends: a push's HEAD → POST → PUT, each sent
- * as the answer before it comes, would otherwise open a new connection for every step (socket, connect, a turn
- * for it to complete, undici's set-up: more than the turn waited here).
+ * Reads an answer whole, at most `max` bytes (the rest is dropped, and with it the connection); read to its
+ * end, its connection carries the next request. A body that sends nothing for the read timeout is dropped
+ * (KILN_BODY_TIMEOUT): the whole of it is read at once, so a wait is the registry's.
  */
-export async function readAnswer(res: Dispatcher.ResponseData, max = MAX_ANSWER_BYTES): Promise<Answer> {
+export async function readAnswer(res: Response, max = MAX_ANSWER_BYTES): Promise<Answer> {
   const parts: Buffer[] = [];
   let size = 0;
-  let whole = true;
-  for await (const c of res.body) {
-    parts.push(c as Buffer);
-    size += (c as Buffer).length;
-    if (size >= max) {
-      res.body.destroy();
-      whole = false;
-      break;
+  const body = res.body;
+  const timer = setTimeout(() => body.destroy(new RequestError('KILN_BODY_TIMEOUT', `no byte of the answer in ${res.readMs} ms`)), res.readMs);
+  try {
+    for await (const c of body) {
+      timer.refresh();
+      parts.push(c as Buffer);
+      size += (c as Buffer).length;
+      if (size >= max) {
+        body.destroy();
+        break;
+      }
     }
+  } finally {
+    clearTimeout(timer);
   }
-  if (whole) await nextTurn();
   return new Answer(res.statusCode, new AnswerHeaders(res.headers), Buffer.concat(parts).subarray(0, max));
 }

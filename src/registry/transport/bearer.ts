@@ -4,12 +4,12 @@
  * OAuth2 refresh-token POST for identity tokens. Tokens are cached per
  * realm, service, user and scope set until shortly before they expire.
  */
-import { request, type Dispatcher } from 'undici';
 import { readAnswer, type Answer } from './answer.js';
 import { unauthenticated, unavailable } from '../../errors.js';
 import { basicHeader, type AuthConfig } from './auth.js';
 import { connectionError } from './neterror.js';
 import { formatRegistryErrors, parseErrorBody } from './errors.js';
+import { request, type Dispatcher } from './request.js';
 
 export interface TokenRequest {
   realm: string;
@@ -19,7 +19,8 @@ export interface TokenRequest {
   /** registry as the user names it, for messages */
   domain: string;
   userAgent: string;
-  dispatcher?: Dispatcher;
+  /** the registry host's connections (the token service may be another host: its agents take any) */
+  dispatcher: Dispatcher;
 }
 
 interface Cached {

@@ -1,9 +1,9 @@
-/** Connection-level failures of fetch (undici): their code, and the kiln error a user sees. */
+/** Connection-level failures of a request (request.ts): their code, and the kiln error a user sees. */
 import { failedPrecondition, unavailable, type KilnError } from '../../errors.js';
 import { formatSeconds, READ_PROGRESS_BYTES, TIMEOUT_ENV, type Timeouts } from './timeouts.js';
 import { isStall } from './watchdog.js';
 
-/** The system or undici code behind a failed fetch (`ECONNREFUSED`, `UND_ERR_SOCKET`, TLS codes…). */
+/** The system, TLS or kiln code behind a failed request (`ECONNREFUSED`, `KILN_CONNECTION_CLOSED`, TLS codes…). */
 export function netErrorCode(e: unknown): string | undefined {
   let cur: unknown = e;
   for (let i = 0; i < 5 && cur; i++) {
@@ -12,8 +12,6 @@ export function netErrorCode(e: unknown): string | undefined {
     if (Array.isArray(c.errors) && c.errors.length) cur = c.errors[0];
     else cur = c.cause;
   }
-  if (e instanceof TypeError && e.message === 'terminated') return 'UND_ERR_SOCKET';
-  if (e instanceof TypeError && (e.cause as Error | undefined)?.message === 'redirect count exceeded') return 'KILN_TOO_MANY_REDIRECTS';
   return undefined;
 }
 
@@ -33,9 +31,9 @@ export const isCertError = (code: string | undefined): boolean => code !== undef
 
 /** A dropped connection worth retrying (or resuming). */
 export const isResetError = (code: string | undefined): boolean =>
-  code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'ETIMEDOUT' || code === 'UND_ERR_CLOSED';
+  code === 'ECONNRESET' || code === 'EPIPE' || code === 'KILN_CONNECTION_CLOSED' || code === 'ETIMEDOUT';
 
-const STALL_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'KILN_STALL']);
+const STALL_CODES = new Set(['KILN_CONNECT_TIMEOUT', 'KILN_HEADERS_TIMEOUT', 'KILN_BODY_TIMEOUT', 'KILN_STALL']);
 
 /** A registry that did not connect, answer or send in time: worth another attempt too. */
 export const isStallError = (code: string | undefined): boolean => code !== undefined && STALL_CODES.has(code);
@@ -56,13 +54,13 @@ function stallError(host: string, code: string, e: unknown, c: FailureContext): 
   const t = c.timeouts;
   const tries = c.attempts && c.attempts > 1 ? `, ${c.attempts} attempts` : '';
   const where = c.where ? ` (${c.where}${tries})` : tries ? ` (${tries.slice(2)})` : '';
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (code === 'KILN_CONNECT_TIMEOUT') {
     return unavailable(`cannot reach registry ${host}: connection timed out${t ? ` after ${formatSeconds(t.connectMs)}` : ''}${where}`, {
       cause: e,
       hint: `check that the registry is running and the address is right; ${TIMEOUT_ENV.connectMs} sets the limit`,
     });
   }
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+  if (code === 'KILN_HEADERS_TIMEOUT') {
     return unavailable(`registry ${host} stalled: no response headers within ${t ? formatSeconds(t.headersMs) : 'the headers timeout'}${where}`, {
       cause: e,
       hint: `the registry or a proxy in front of it stopped answering; try again later (${TIMEOUT_ENV.headersMs} sets the limit)`,
@@ -81,8 +79,7 @@ const WORDS: Record<string, string> = {
   ENOTFOUND: 'host not found',
   EAI_AGAIN: 'host name lookup failed',
   ETIMEDOUT: 'connection timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-  UND_ERR_SOCKET: 'connection closed by the registry',
+  KILN_CONNECTION_CLOSED: 'connection closed by the registry',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
 };
@@ -99,7 +96,6 @@ export function tooManyRedirects(host: string, where: string | undefined, last?:
 export function connectionError(host: string, e: unknown, ctx: FailureContext = {}): KilnError {
   const code = netErrorCode(e);
   if (isStallError(code)) return stallError(host, code!, e, ctx);
-  if (code === 'KILN_TOO_MANY_REDIRECTS') return tooManyRedirects(host, ctx.where, undefined, e);
   if (isCertError(code)) {
     return failedPrecondition(`cannot reach registry ${host}: TLS certificate not trusted (${code})`, {
       cause: e,
@@ -112,7 +108,8 @@ export function connectionError(host: string, e: unknown, ctx: FailureContext = 
       hint: `check configs."${host}".tls in registries.yaml (ca_file, cert_file, key_file)`,
     });
   }
-  const what = (code && WORDS[code]) ?? (code ? `${code}` : (e as Error)?.message ?? String(e));
+  // a redirect to another scheme says where it went
+  const what = (code && WORDS[code]) ?? (code && code !== 'KILN_BAD_REDIRECT' ? `${code}` : (e as Error)?.message ?? String(e));
   return unavailable(`cannot reach registry ${host}: ${what}`, {
     cause: e,
     hint: 'check that the registry is running and the address is right',

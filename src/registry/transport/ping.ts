@@ -3,10 +3,10 @@
  * `schemes` a registry answers on: endpoints.ts pingSchemes) and its auth
  * challenge (none, Basic or Bearer).
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { request, type Dispatcher } from 'undici';
+import { readAnswer } from './answer.js';
 import { pickChallenge, type Challenge } from './challenge.js';
 import { connectionError, isCertError, netErrorCode } from './neterror.js';
+import { request, type Dispatcher } from './request.js';
 import type { Timeouts } from './timeouts.js';
 
 export interface PingResult {
@@ -29,10 +29,10 @@ export async function ping(t: PingTarget): Promise<PingResult> {
   for (const [i, scheme] of t.schemes.entries()) {
     const origin = `${scheme}://${t.host}`;
     try {
-      // undici's request API, not fetch: the ping is on every push's and pull's path to its first byte
       const res = await request(`${origin}${t.prefix}/`, { headers: { 'user-agent': t.userAgent }, dispatcher: t.dispatcher, maxRedirections: 5 });
-      // read to its end: the connection carries the requests that follow
-      await readSmall(res.body);
+      // read to its end: the connection carries the requests that follow (one dropped early is closed, and the
+      // next request would open a new connection, with https a new handshake); a failure here is no answer's
+      await readAnswer(res).catch(() => undefined);
       const status = res.statusCode;
       const registry = status === 200 || status === 401;
       // not a registry's answer (a TLS port asked in plain HTTP says 400): the next scheme may be
@@ -48,26 +48,4 @@ export async function ping(t: PingTarget): Promise<PingResult> {
     }
   }
   throw connectionError(t.host, lastError, { where: `GET ${t.prefix}/`, timeouts: t.timeouts });
-}
-
-/**
- * Reads a small answer to its end, so its connection carries the next request (undici closes one whose
- * body is dropped early, and the next request opens a new TCP connection, with https a new handshake);
- * one bigger than 64 KiB is dropped. Returns once the connection is free.
- */
-async function readSmall(body: Dispatcher.ResponseData['body']): Promise<void> {
-  let size = 0;
-  try {
-    for await (const c of body) {
-      size += (c as Buffer).length;
-      if (size > 64 * 1024) {
-        body.destroy();
-        return;
-      }
-    }
-    // undici puts the connection back in its pool a turn of the event loop after the body ends
-    await nextTurn();
-  } catch {
-    // the connection failed meanwhile: there is nothing to keep
-  }
 }

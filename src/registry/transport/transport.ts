@@ -4,7 +4,6 @@
  * the scopes, retries 5xx and dropped connections, and re-authorizes once
  * when the registry asks for a scope it did not get.
  */
-import { request as undiciRequest, type Dispatcher } from 'undici';
 import { Answer, AnswerHeaders, readAnswer } from './answer.js';
 import { Readable } from 'node:stream';
 import type { KilnError } from '../../errors.js';
@@ -13,6 +12,7 @@ import type { TokenCache, TokenRequest } from './bearer.js';
 import { pickChallenge } from './challenge.js';
 import { connectionError, isRetryableError, netErrorCode, tooManyRedirects } from './neterror.js';
 import type { PingResult } from './ping.js';
+import { discard, request, type Dispatcher, type Response } from './request.js';
 import { isRetryableStatus, sleep, withRetry, type RetryOptions } from './retry.js';
 import type { Timeouts } from './timeouts.js';
 
@@ -20,7 +20,7 @@ import type { Timeouts } from './timeouts.js';
 export interface TransportHost {
   userAgent: string;
   retry: RetryOptions;
-  /** connect, headers and read timeouts for this host (the dispatcher applies the first two) */
+  /** connect, headers and read timeouts for this host (request.ts applies the first two) */
   timeouts: Timeouts;
   tokens: TokenCache;
   /** cached ping of `host` */
@@ -133,21 +133,21 @@ export class Transport {
     if (authz) headers.authorization = authz;
     if (req.stream) {
       try {
-        return await readAnswer(await undiciRequest(url, { method: req.method, headers, body: req.stream, dispatcher: this.host.dispatcher() }));
+        return await readAnswer(await request(url, { method: req.method, headers, body: req.stream, dispatcher: this.host.dispatcher() }));
       } catch (e) {
         throw this.failure(req, e);
       }
     }
     // A replayable body (a manifest) is sent again on a redirect and on a retry.
     const attempt = async (): Promise<Answer> =>
-      readAnswer(await undiciRequest(url, { method: req.method, headers, body: req.body, dispatcher: this.host.dispatcher(), maxRedirections: MAX_REDIRECTS, ...KEEP_AFTER[req.method] }));
+      readAnswer(await request(url, { method: req.method, headers, body: req.body, dispatcher: this.host.dispatcher(), maxRedirections: MAX_REDIRECTS }));
     let res: Answer;
     try {
       res = await withRetry(attempt, this.host.retry);
     } catch (e) {
       throw this.failure(req, e);
     }
-    // undici hands back the redirect it stopped following
+    // the redirect request() stopped following
     const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
     if (location) throw tooManyRedirects(this.endpointHost, this.where(req), new URL(location, url).href);
     return res;
@@ -165,9 +165,8 @@ export class Transport {
   }
 
   /**
-   * A GET of blob (or manifest) data as a Node stream, through undici's
-   * request API without web-stream copies. Dropped connections, stalls and
-   * 5xx answers are tried again (bounded); a redirect undici stopped
+   * A GET of blob (or manifest) data as a Node stream. Dropped connections, stalls and
+   * 5xx answers are tried again (bounded); a redirect request() stopped
    * following is a loop; a 401 re-authorizes once (a Bearer registry that
    * wants another scope or a fresher token); other answers come back with their (small) error body.
    */
@@ -180,9 +179,9 @@ export class Transport {
     if (authz) headers.authorization = authz;
     let reauthorized = false;
     for (let i = 1; ; i++) {
-      let res: Dispatcher.ResponseData;
+      let res: Response;
       try {
-        res = await undiciRequest(url, { method: 'GET', headers, dispatcher: this.host.dispatcher(), maxRedirections: MAX_REDIRECTS });
+        res = await request(url, { method: 'GET', headers, dispatcher: this.host.dispatcher(), maxRedirections: MAX_REDIRECTS });
       } catch (e) {
         if (i >= this.attempts || !isRetryableError(netErrorCode(e))) throw this.failure(req, e);
         await sleep((this.host.retry.baseDelayMs ?? 100) * 3 ** (i - 1));
@@ -194,7 +193,7 @@ export class Transport {
         const challenge = new AnswerHeaders(res.headers).get('www-authenticate');
         const more = await this.reauthorize(challenge, extra);
         if (more) {
-          res.body.resume();
+          discard(res.body);
           reauthorized = true;
           extra = more;
           const again = await this.authorization(p, extra);
@@ -204,14 +203,14 @@ export class Transport {
         }
       }
       if (status >= 300 && status < 400 && res.headers.location) {
-        // undici hands back the redirect it stopped following
-        res.body.resume();
+        // the redirect request() stopped following
+        discard(res.body);
         const location = res.headers.location;
         const last = typeof location === 'string' ? new URL(location, url).href : undefined;
         throw tooManyRedirects(this.endpointHost, this.where(req), last);
       }
       if (isRetryableStatus(status) && i < this.attempts) {
-        res.body.resume();
+        discard(res.body);
         await sleep((this.host.retry.baseDelayMs ?? 100) * 3 ** (i - 1));
         continue;
       }
@@ -231,13 +230,5 @@ export class Transport {
   }
 }
 
-/** Redirects undici follows for kiln (fetch would follow 20). */
+/** Redirects followed for kiln (fetch would follow 20). */
 const MAX_REDIRECTS = 5;
-
-/**
- * undici closes a connection after a HEAD (for servers that wrongly send a body with the answer), so a push's
- * POST after each blob's HEAD opened a new one. A registry's HEAD answer has no body (Go's net/http, which
- * distribution, Harbor and the clouds' registries use, never sends one; Docker's and containerd's clients keep
- * the connection): kiln keeps it too.
- */
-const KEEP_AFTER: Partial<Record<TransportRequest['method'], { reset: false }>> = { HEAD: { reset: false } };
