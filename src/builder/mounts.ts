@@ -8,12 +8,13 @@
  * filesystem; read-only unless asked), tmpfs.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { invalidArgument, isErrno, notFound } from '../errors.js';
+import { invalidArgument, notFound } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { resolveInRoot } from '../layer/tar.js';
+import { readSmallSync } from '../util/fsutil.js';
 import type { IgnoreMatcher, Mount } from '../dockerfile/index.js';
 import { copyKept, holdsIgnored } from './context-view.js';
 import type { Mount as SpecMount } from '../runtime/index.js';
@@ -52,12 +53,9 @@ export function secretValue(s: SecretSpec): Buffer {
     if (v === undefined) throw notFound(`secret ${s.id}: environment variable ${s.env} is not set`, { hint: `export ${s.env} or pass --secret id=${s.id},src=FILE` });
     return Buffer.from(v);
   }
-  try {
-    return readFileSync(s.src!);
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) throw notFound(`secret ${s.id}: file ${s.src} does not exist`, { hint: 'pass --secret id=ID,src=FILE with an existing file' });
-    throw e;
-  }
+  const value = readSmallSync(s.src!);
+  if (value === undefined) throw notFound(`secret ${s.id}: file ${s.src} does not exist`, { hint: 'pass --secret id=ID,src=FILE with an existing file' });
+  return value;
 }
 
 /**

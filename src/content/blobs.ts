@@ -1,17 +1,22 @@
 /** The ContentStore of an OCI image layout: `blobs/sha256/<hex>`, written only through verified ingests. */
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isErrno, notFound } from '../errors.js';
 import { blobPath } from './digest.js';
-import { ifExists, writing } from '../util/fsutil.js';
+import { ifExists, readSmallWithStatsSync, writing } from '../util/fsutil.js';
 import { anonymousKey, FileIngestWriter } from './ingest.js';
 import type { Lease, Leases } from './lease.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from './store.js';
 
 const hexRe = /^[a-f0-9]{64}$/;
-/** Blobs up to this size are read synchronously by readBytes (an OCI manifest is at most 4 MiB by registries' rules). */
+/**
+ * Blobs up to this size are read synchronously by readBytes (an OCI manifest is at most 4 MiB by registries' rules).
+ * Also in a `kiln agent` serving this store, where builds run side by side: a 4 MiB document's read blocks the
+ * event loop ~1-3 ms, its JSON.parse (which every caller does next, on the same thread) 23-33 ms, so an async read
+ * would not shorten what a concurrent build waits for; documents that size are rare (most are a few KiB: 0.04 ms).
+ * The installed agent serves containerd, whose content is read over gRPC.
+ */
 const SYNC_READ_MAX = 4 << 20;
 
 export class LayoutContentStore implements ContentStore {
@@ -27,7 +32,7 @@ export class LayoutContentStore implements ContentStore {
     return new LayoutContentStore(this.root, this.leases, lease);
   }
 
-  private missing(digest: string, e: unknown): never {
+  private missing(digest: string, e?: unknown): never {
     throw notFound(`content ${digest}: not found in kiln store ${this.root}`, {
       hint: 'pull or load the image again',
       cause: e,
@@ -54,21 +59,16 @@ export class LayoutContentStore implements ContentStore {
   }
 
   /**
-   * Documents (manifests, indexes, configs: a few KiB) are read synchronously — an awaited read is four thread-pool
-   * trips, and listing a store of thousands of images reads two documents per image; anything past SYNC_READ_MAX
-   * (a blob that is no document) is read asynchronously.
+   * Documents (manifests, indexes, configs: a few KiB) are read synchronously (util/fsutil's small files: listing
+   * a store of thousands of images reads two documents per image); anything past SYNC_READ_MAX (a blob that is
+   * no document) is read asynchronously.
    */
   async readBytes(digest: string): Promise<Buffer> {
+    const file = blobPath(this.root, digest);
     try {
-      const fd = openSync(blobPath(this.root, digest), 'r');
-      let size: number;
-      try {
-        size = fstatSync(fd).size;
-        if (size <= SYNC_READ_MAX) return readFileSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      return await readFile(blobPath(this.root, digest));
+      const small = readSmallWithStatsSync(file, SYNC_READ_MAX);
+      if (small === undefined) this.missing(digest);
+      return small.bytes ?? (await readFile(file));
     } catch (e) {
       if (isErrno(e, 'ENOENT')) this.missing(digest, e);
       throw e;

@@ -38,11 +38,7 @@ export const ingestPaths = (root: string, key: string): { data: string; lock: st
   return { data: `${stem}.data`, lock: `${stem}.lock` };
 };
 
-/**
- * Bytes gathered before one write: few thread-pool round trips for a stream
- * of small chunks. The chunks go to one writev (no copy into a bigger
- * buffer), and one batch is written while the next one gathers.
- */
+/** Bytes read at a time when an interrupted ingest's data is hashed again. */
 const WRITE_BATCH = 1 << 20;
 
 /**
@@ -51,6 +47,13 @@ const WRITE_BATCH = 1 << 20;
  * fsync of the commit waits only for the tail (it was ~10% of a 92 MB pull).
  */
 const EARLY_SYNC = 8 << 20;
+
+/** What is left of `parts` after its first `n` bytes. */
+function rest(parts: Uint8Array[], n: number): Uint8Array[] {
+  let i = 0;
+  while (i < parts.length && n >= parts[i]!.length) n -= parts[i++]!.length;
+  return i < parts.length ? [parts[i]!.subarray(n), ...parts.slice(i + 1)] : [];
+}
 
 /** fsync of a closed file. */
 async function syncFile(path: string): Promise<void> {
@@ -111,8 +114,9 @@ export class FileIngestWriter implements IngestWriter {
   }
 
   /**
-   * Chunks are staged in reused 1 MiB buffers (./staging.ts), each hashed
-   * once and written while the next fills. A Readable is taken by its
+   * Chunks are staged in batches of about 1 MiB (./staging.ts: small ones
+   * copied into reused buffers, big ones as they are), each hashed once and
+   * written while the next gathers. A Readable is taken by its
    * 'data' events and paused while both buffers wait for the disk: no
    * async-iterator read, which concatenated every chunk it had buffered
    * (one more copy of each byte), and no promise per chunk. `offset` counts
@@ -136,15 +140,19 @@ export class FileIngestWriter implements IngestWriter {
     }
   }
 
-  private async writeAll(batch: Uint8Array): Promise<void> {
-    let off = 0;
+  private async writeAll(parts: Uint8Array[]): Promise<void> {
+    let left = parts;
+    let size = 0;
+    for (const p of parts) size += p.length;
     // a short write is rare on a regular file: the rest goes in another
-    while (off < batch.length) {
-      const { bytesWritten } = await writing(this.root, this.paths.data, () => this.fh.write(batch, off, batch.length - off));
-      off += bytesWritten;
+    for (let todo = size; todo > 0; ) {
+      const batch = left;
+      const { bytesWritten } = await writing(this.root, this.paths.data, () => this.fh.writev(batch));
+      todo -= bytesWritten;
+      left = rest(left, bytesWritten);
     }
-    this.bytes += batch.length;
-    this.unsynced += batch.length;
+    this.bytes += size;
+    this.unsynced += size;
     if (this.unsynced >= EARLY_SYNC && this.syncing === undefined) {
       this.unsynced = 0;
       this.syncing = this.fh

@@ -4,13 +4,13 @@
  *   ingest/, leases/, kiln.lock                     (kiln's bookkeeping)
  *   compressed/<codec>/<hex>                        (layers' compressed forms, made by push: compressed.ts)
  */
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { failedPrecondition, isErrno, notFound } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { LayoutContentStore } from './blobs.js';
-import { createFilesAtomic, writing } from '../util/fsutil.js';
+import { createFilesAtomic, readSmallSync, writing } from '../util/fsutil.js';
 import { type Lease, Leases, scanLeases } from './lease.js';
 import { deadTemps } from './temps.js';
 import { LayoutRefStore } from './refs.js';
@@ -53,9 +53,9 @@ export function withLease<T>(store: LocalStore, fn: (leased: LocalStore, lease: 
 
 /*
  * Opening an existing store is a dozen small checks (the layout file, index.json, the writable dirs) that
- * every command makes before its first real work. They are made synchronously: each one a syscall of
- * microseconds, where each of them through the thread pool was a hand-off to a worker and back, serial,
- * 8–16 ms in all on a loaded machine (strace of a push, before the first request to the registry).
+ * every command makes before its first real work. They are made synchronously, as util/fsutil reads small
+ * files: through the thread pool they were 8–16 ms in all on a loaded machine (strace of a push, before the
+ * first request to the registry).
  */
 function entries(root: string): string[] | undefined {
   try {
@@ -68,7 +68,11 @@ function entries(root: string): string[] | undefined {
 }
 
 function checkLayoutFile(root: string): void {
-  const text = readFileSync(join(root, 'oci-layout'), 'utf8');
+  const text = readSmallSync(join(root, 'oci-layout'))?.toString('utf8');
+  if (text === undefined) {
+    // (the root's listing has the name)
+    throw failedPrecondition(`${root}/oci-layout is not there (a dangling link, or removed while kiln opened the store)`, { hint: 'pass --root DIR naming another directory' });
+  }
   let version: unknown;
   try {
     version = (JSON.parse(text) as { imageLayoutVersion?: unknown }).imageLayoutVersion;

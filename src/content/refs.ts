@@ -7,12 +7,12 @@
  * as an unnamed entry when nothing else names it: Docker's dangling
  * `<none>:<none>`, kept until a prune or an rmi by ID.
  */
-import { closeSync, fstatSync, openSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
+import { statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { dataLoss, invalidArgument } from '../errors.js';
+import { dataLoss, failedPrecondition, invalidArgument } from '../errors.js';
 import { isIndexType, isManifestType, MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, Index } from '../oci/types.js';
-import { writeFileAtomic, writing } from '../util/fsutil.js';
+import { readSmallWithStatsSync, writeFileAtomic, writing } from '../util/fsutil.js';
 import { withLock } from '../util/lock.js';
 import type { NamedRef, RefStore } from './store.js';
 
@@ -57,11 +57,7 @@ export class LayoutRefStore implements RefStore {
     this.indexPath = join(root, 'index.json');
   }
 
-  /**
-   * The whole index.json (entries without a ref name included). Read synchronously: a small file (one entry
-   * per name) that every command resolving a name reads first, where readFile's four hand-offs to the thread
-   * pool (open, fstat, read, close) each waited for a main thread busy elsewhere (a push's ping: 12 ms under strace).
-   */
+  /** The whole index.json (entries without a ref name included), read synchronously (util/fsutil's small files). */
   async readIndex(): Promise<Index> {
     return this.parsed().index;
   }
@@ -69,16 +65,13 @@ export class LayoutRefStore implements RefStore {
   /** index.json parsed: the last parse while the file is the one it came from, else read (identity and bytes from one open). */
   private parsed(): Parsed {
     const last = parsed.get(this.indexPath);
-    if (last && last.identity === identity(statSync(this.indexPath, { bigint: true }))) return last;
-    const fd = openSync(this.indexPath, 'r');
-    let text: string;
-    let id: string;
-    try {
-      id = identity(fstatSync(fd, { bigint: true }));
-      text = readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
-    }
+    const now = last && statSync(this.indexPath, { bigint: true, throwIfNoEntry: false });
+    if (last && now && last.identity === identity(now)) return last;
+    const read = readSmallWithStatsSync(this.indexPath);
+    // (openStore found it: gone since, removed by hand or by another tool)
+    if (read === undefined) throw failedPrecondition(`${this.root} has an oci-layout file but no index.json`, { hint: 'run `kiln system check`' });
+    const id = identity(read.stats);
+    const text = read.bytes!.toString('utf8');
     try {
       const index = JSON.parse(text) as Index;
       if (!Array.isArray(index.manifests)) throw new SyntaxError('no "manifests" array');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
@@ -34,6 +34,24 @@ test('a non-empty directory that is not an OCI layout is refused', async (t) => 
   await writeFile(join(future, 'oci-layout'), '{"imageLayoutVersion":"2.0.0"}');
   await assert.rejects(openStore(future), (e: Error & { code?: string }) => e.code === 'FAILED_PRECONDITION' && e.message.includes('OCI layout of version "2.0.0"'));
   await assert.rejects(openStore(join(root, 'missing'), { create: false }), { code: 'NOT_FOUND' });
+});
+
+test('an oci-layout that is a dangling link, or an index.json removed after the store was opened, is one line naming the store', async (t) => {
+  const root = await tempDir(t);
+  await symlink(join(root, 'gone'), join(root, 'oci-layout'));
+  await assert.rejects(openStore(root), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'FAILED_PRECONDITION');
+    assert.equal(e.message, `${root}/oci-layout is not there (a dangling link, or removed while kiln opened the store)`);
+    return true;
+  });
+  const store = await openStore(join(root, 'store'));
+  await rm(join(root, 'store', 'index.json'));
+  await assert.rejects(store.refs.list(), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'FAILED_PRECONDITION');
+    assert.equal(e.message, `${join(root, 'store')} has an oci-layout file but no index.json`);
+    return true;
+  });
+  await store.close();
 });
 
 test('a store the user cannot write is PERMISSION_DENIED naming the path', async (t) => {

@@ -90,6 +90,12 @@ function withOwnPax(w: TarWriter, h: PaxHeaders, records: [string, Buffer][]): P
 }
 
 const SMALL_FILE = 1 << 20;
+/**
+ * A big file's bytes are read this much at a time (not createReadStream's 64 KiB): a quarter of the reads
+ * (thread-pool trips), and chunks big enough that the store's ingest writes them as they are, without a copy
+ * (content/staging.ts LARGE_CHUNK); together ~15% of the commit CPU of a 206 MB layer.
+ */
+const FILE_READ = 256 << 10;
 
 const changedWhileReading = (file: string): Error =>
   failedPrecondition(`${file} changed while it was being archived`, { hint: 'do not modify the directory while kiln diffs it' });
@@ -164,7 +170,7 @@ export async function* writeEntry(
     w.header(out, st.size);
     yield* flush(w);
     let n = 0;
-    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for await (const chunk of createReadStream(file, { highWaterMark: FILE_READ }) as AsyncIterable<Buffer>) {
       n += chunk.length;
       if (n > st.size) throw changedWhileReading(file);
       yield chunk;

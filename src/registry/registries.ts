@@ -4,11 +4,11 @@
  * ~/.config/kiln/registries.yaml (later files win per host), or only from
  * $KILN_REGISTRIES_CONFIG when set.
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { invalidArgument, isErrno } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { parseDuration, type TimeoutsConfig } from './transport/timeouts.js';
+import { readSmallSync } from '../util/fsutil.js';
 
 export interface RegistryTLSConfig {
   ca_file?: string;
@@ -128,22 +128,11 @@ export function mergeRegistriesConfigs(...cfgs: RegistriesConfig[]): RegistriesC
   return out;
 }
 
-/** A registries.yaml file's text, or undefined when there is none. */
-function readIfThere(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) return undefined;
-    throw e;
-  }
-}
-
 /** Reads and merges the registries.yaml files that exist (missing files are fine). */
 export async function loadRegistriesConfig(files: string[] = defaultRegistriesFiles()): Promise<RegistriesConfig> {
-  // Read synchronously: a push's or pull's ping waits for them, and a missing file (most machines: both) is one
-  // open() of microseconds, not a hand-off to the thread pool and back while the main thread sets up undici.
-  // Merged in the files' order.
-  const texts = files.map(readIfThere);
+  // Read synchronously (util/fsutil's small files): a push's or pull's ping waits for them, and a missing file
+  // (most machines: both) is one open() of microseconds. Merged in the files' order.
+  const texts = files.map((file) => readSmallSync(file)?.toString('utf8'));
   const cfgs: RegistriesConfig[] = [];
   for (const [i, text] of texts.entries()) if (text !== undefined) cfgs.push(await parseRegistriesConfig(text, files[i]!));
   return mergeRegistriesConfigs(...cfgs);

@@ -5,9 +5,9 @@
  * and key.pem given as KILN_CERT_PATH).
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { invalidArgument, isErrno, unauthenticated } from '../errors.js';
+import { readSmallSync } from '../util/fsutil.js';
 
 export interface TlsFiles {
   ca: string;
@@ -32,19 +32,18 @@ export function tlsFiles(flags: { tlscacert?: string; tlscert?: string; tlskey?:
   return { ca, ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
-/**
- * One PEM file, read synchronously: a few kB, where an awaited read is four trips through the thread pool
- * (open, stat, read, close), and the three files were read one after another before the channel is made.
- */
+/** One PEM file, read synchronously (util/fsutil's small files: a few kB, the three read before the channel is made). */
 function read(file: string, what: string): Buffer {
+  let pem: Buffer | undefined;
+  let failure: unknown;
   try {
-    return readFileSync(file);
+    pem = readSmallSync(file);
   } catch (e) {
-    if (isErrno(e, 'ENOENT') || isErrno(e, 'EACCES')) {
-      throw invalidArgument(`cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code}`, { cause: e, hint: 'pass --tlscacert/--tlscert/--tlskey or KILN_CERT_PATH (a directory with ca.pem, cert.pem, key.pem; kiln agent certs makes them)' });
-    }
-    throw e;
+    if (!isErrno(e, 'EACCES')) throw e;
+    failure = e;
   }
+  if (pem) return pem;
+  throw invalidArgument(`cannot read the ${what} ${file}: ${failure ? 'EACCES' : 'ENOENT'}`, { cause: failure, hint: 'pass --tlscacert/--tlscert/--tlskey or KILN_CERT_PATH (a directory with ca.pem, cert.pem, key.pem; kiln agent certs makes them)' });
 }
 
 /**

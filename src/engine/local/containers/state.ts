@@ -5,9 +5,9 @@
  * monitor's pid. A dead monitor with a dead container shows as exited with
  * an unknown code — the truth, not "running".
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isErrno } from '../../../errors.js';
+import { readSmallSync } from '../../../util/fsutil.js';
 import { isAlive } from '../../../util/process.js';
 import { containerPaths, runcRoot } from '../../../runtime/paths.js';
 import type { ExitState } from '../../../runtime/exit-state.js';
@@ -24,12 +24,12 @@ export interface LiveState {
   monitor: boolean;
 }
 
-/** A small state file, read synchronously: `ps -a` reads a few per container, and promise reads cost a thread-pool round trip each. */
+/** A small state file, read synchronously (util/fsutil's small files: `ps -a` reads a few per container); undefined when not there. */
 async function readText(p: string): Promise<string | undefined> {
   try {
-    return readFileSync(p, 'utf8');
+    return readSmallSync(p)?.toString('utf8');
   } catch (e) {
-    if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return undefined;
+    if (isErrno(e, 'ENOTDIR')) return undefined;
     throw e;
   }
 }

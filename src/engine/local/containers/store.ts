@@ -4,12 +4,12 @@
  * Ids are 64 hex characters; a unique prefix or the name finds a container.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { alreadyExists, invalidArgument, isErrno, notFound } from '../../../errors.js';
 import { withLock } from '../../../util/lock.js';
-import { writeFileAtomic } from '../../../util/fsutil.js';
+import { readSmallSync, writeFileAtomic } from '../../../util/fsutil.js';
 import type { DetailRecord } from '../../containers/detail.js';
 import { randomName } from '../../containers/names.js';
 
@@ -59,12 +59,9 @@ export class ContainerStore {
     const out: ContainerRecord[] = [];
     for (const id of names) {
       if (!/^[0-9a-f]{64}$/.test(id)) continue;
-      try {
-        out.push(JSON.parse(readFileSync(this.file(id), 'utf8')) as ContainerRecord);
-      } catch (e) {
-        // Removed (or not written yet) while we listed: not a container any more.
-        if (!isErrno(e, 'ENOENT')) throw e;
-      }
+      const record = readSmallSync(this.file(id));
+      // (none: removed, or not written yet, while we listed: not a container any more)
+      if (record) out.push(JSON.parse(record.toString('utf8')) as ContainerRecord);
     }
     return out;
   }
