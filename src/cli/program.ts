@@ -8,6 +8,7 @@ import { CommanderError, type Command } from 'commander';
 import { isKilnError } from '../errors.js';
 import { closedEngineKind, defaultRoot } from './context.js';
 import { kilnVersion } from '../version.js';
+import { errorLine } from './error-line.js';
 import { KilnCommand, UsageError } from './usage-error.js';
 
 type Register = (program: Command) => void | Promise<void>;
@@ -139,13 +140,6 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
   return program;
 }
 
-function describe(e: unknown, debug: boolean): string {
-  if (debug && e instanceof Error && e.stack) return e.stack + (e.cause ? `\ncaused by: ${String((e.cause as Error).stack ?? e.cause)}` : '');
-  if (isKilnError(e)) return `kiln: ${e.message}${e.hint ? ` (${e.hint})` : ''}`;
-  if (e instanceof Error) return `kiln: ${e.message}`;
-  return `kiln: ${String(e)}`;
-}
-
 export async function main(argv: string[]): Promise<number> {
   // As docker: an unknown command is an error (exit 1), whatever follows it (`kiln cp --help`).
   const word = firstWord(argv);
@@ -170,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // A command group without its subcommand (`kiln image`) prints its help, and docker exits 0 then.
     if (e instanceof CommanderError) return e.code === 'commander.help' ? 0 : e.exitCode;
-    process.stderr.write(describe(e, debug) + '\n');
+    process.stderr.write(errorLine(e, debug) + '\n');
     return isKilnError(e) ? e.exitCode : 1;
   }
 }
