@@ -13,7 +13,7 @@ test('rmi of an image a container uses: refused by ID or by its last tag; a name
   await assert.rejects(refuseImagesInUse([ID.slice(7, 19)], inUse, two), {
     code: 'FAILED_PRECONDITION',
     message: `conflict: unable to remove image ${ID.slice(7, 19)} (${ID.slice(7, 19)}): container web is using it`,
-    hint: 'remove the container first (kiln rm web) or use kiln rmi -f',
+    hint: 'remove the container first with kiln rm web, or use kiln rmi -f',
   });
   await assert.rejects(refuseImagesInUse(['app:1'], inUse, image(['docker.io/library/app:1'])), { message: /^conflict: unable to remove image app:1 \(abababababab\): container web is using it$/ });
   // A digest reference is not another tag: the tag is the image's last.

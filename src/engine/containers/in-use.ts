@@ -22,7 +22,7 @@ export async function refuseImagesInUse(inputs: string[], inUse: Map<string, str
     const user = ids.flatMap((i) => inUse.get(i) ?? [])[0];
     if (user) {
       throw failedPrecondition(`conflict: unable to remove image ${r} (${id.slice(7, 19)}): container ${user} is using it`, {
-        hint: `remove the container first (kiln rm ${user}) or use kiln rmi -f`,
+        hint: `remove the container first with kiln rm ${user}, or use kiln rmi -f`,
       });
     }
   }

@@ -120,9 +120,11 @@ test('bad input: name in use, unknown image, port in use, bad flags — one clea
   }
 });
 
-test('several names, as docker: each one done in turn, a failure one line and the others still done, exit 1', async () => {
+test('exec of a container not running; several names, as docker: each one done in turn, a failure one line and the others still done, exit 1', async () => {
   await fx.ok(['create', '--name', 'one', '--network', 'none', IMAGE, 'true']);
   await fx.ok(['create', '--name', 'two', '--network', 'none', IMAGE, 'true']);
+  const exec = await fx.k(['exec', 'one', 'true']);
+  assert.deepEqual([exec.code, exec.stderr], [1, 'kiln: container one is not running (start it first: kiln start one)\n']);
   const rm = await fx.k(['rm', 'one', 'ghost', 'two']);
   assert.deepEqual([rm.code, rm.stdout, rm.stderr], [1, 'one\ntwo\n', "kiln: no such container: ghost (list containers with `kiln ps -a`)\n"]);
   assert.equal((await fx.ok(['ps', '-aq'])).stdout, '');
@@ -136,7 +138,7 @@ test('several names, as docker: each one done in turn, a failure one line and th
   assert.deepEqual([rmi.code, rmi.stdout, rmi.stderr], [1, 'Untagged: other:1\n', 'kiln: no such image: nosuch:1 (list images with `kiln images`)\n']);
   const last = await fx.k(['rmi', IMAGE]);
   assert.equal(last.code, 1);
-  assert.match(oneLine(last.stderr), new RegExp(`^kiln: conflict: unable to remove image ${IMAGE.replace(/\./g, '\\.')} \\([0-9a-f]{12}\\): container user is using it \\(remove the container first \\(kiln rm user\\) or use kiln rmi -f\\)$`));
+  assert.match(oneLine(last.stderr), new RegExp(`^kiln: conflict: unable to remove image ${IMAGE.replace(/\./g, '\\.')} \\([0-9a-f]{12}\\): container user is using it \\(remove the container first with kiln rm user, or use kiln rmi -f\\)$`));
   await fx.ok(['rm', 'user']);
 });
 
