@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { isKilnError } from '../errors.js';
 import { globals } from './context.js';
 import { errorLine } from './error-line.js';
+import { fromSystemError } from './system-error.js';
 
 export async function eachName(cmd: Command, names: string[], fn: (name: string) => Promise<void>): Promise<void> {
   if (names.length === 1) return fn(names[0]!);
@@ -17,7 +18,8 @@ export async function eachName(cmd: Command, names: string[], fn: (name: string)
     } catch (e) {
       // Interrupted: nothing more is done.
       if (isKilnError(e, 'CANCELLED')) throw e;
-      process.stderr.write(errorLine(e, globals(cmd).debug) + '\n');
+      const g = globals(cmd);
+      process.stderr.write(errorLine(fromSystemError(e, g.root), g.debug) + '\n');
       failed = true;
     }
   }

@@ -9,6 +9,7 @@ import { isKilnError } from '../errors.js';
 import { closedEngineKind, defaultRoot } from './context.js';
 import { kilnVersion } from '../version.js';
 import { errorLine } from './error-line.js';
+import { fromSystemError } from './system-error.js';
 import { KilnCommand, UsageError } from './usage-error.js';
 
 type Register = (program: Command) => void | Promise<void>;
@@ -164,7 +165,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     // A command group without its subcommand (`kiln image`) prints its help, and docker exits 0 then.
     if (e instanceof CommanderError) return e.code === 'commander.help' ? 0 : e.exitCode;
-    process.stderr.write(errorLine(e, debug) + '\n');
-    return isKilnError(e) ? e.exitCode : 1;
+    const err = fromSystemError(e, String(program.opts().root ?? defaultRoot()));
+    process.stderr.write(errorLine(err, debug) + '\n');
+    return isKilnError(err) ? err.exitCode : 1;
   }
 }
