@@ -20,7 +20,7 @@ test("another user's store: one line with the path and what to do, exit 1 (image
     await kilnOk(['images'], { root }); // made by root, mode 0711: others pass through but cannot list it
     const asNobody = (args: string[]) => {
       const cmd = kilnCommand(['--root', root, ...args]);
-      const r = spawnSync(cmd.file, cmd.args, { uid: NOBODY, gid: NOBODY, cwd: dir, encoding: 'utf8', env: { ...process.env, HOME: dir } });
+      const r = spawnSync(path.resolve(cmd.file), cmd.args, { uid: NOBODY, gid: NOBODY, cwd: dir, encoding: 'utf8', env: { ...process.env, HOME: dir } });
       return [r.status, r.stdout, r.stderr];
     };
     const hint = `the kiln store ${root} is not this user's: run kiln as its owner (sudo kiln …), or pass --root DIR for a store of your own`;
