@@ -225,6 +225,12 @@ test('a context that is not a directory, a FROM image that cannot be had: one li
     const r = await fx.build(['-q', ...args]);
     assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', stderr], args.join(' '));
   }
+  // A Dockerfile that is not there: -f names a path of its own; a context tar's paths are the context's.
+  const given = await fx.build(['-q', '-f', missing, ctx]);
+  assert.deepEqual([given.code, given.stderr], [1, `kiln: Dockerfile ${missing} not found (check the path given to -f: it is relative to the current directory)\n`]);
+  const tar = execFileSync('tar', ['-C', ctx, '-c', '.']);
+  const inTar = await fx.build(['-q', '-f', 'nosuch', '-'], tar);
+  assert.deepEqual([inTar.code, inTar.stderr], [1, 'kiln: the build context has no nosuch (check the path given to -f: it is relative to the context)\n']);
 });
 
 test('inputs and outputs: context tar on stdin, Dockerfile on stdin, -f -, OCI and Docker archives, --iidfile', async () => {
