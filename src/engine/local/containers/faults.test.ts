@@ -123,6 +123,8 @@ test('bad input: name in use, unknown image, port in use, bad flags — one clea
 test('exec of a container not running; several names, as docker: each one done in turn, a failure one line and the others still done, exit 1', async () => {
   await fx.ok(['create', '--name', 'one', '--network', 'none', IMAGE, 'true']);
   await fx.ok(['create', '--name', 'two', '--network', 'none', IMAGE, 'true']);
+  const missing = await fx.k(['run', '--rm', '--network', 'none', IMAGE, 'nosuchcmd']);
+  assert.deepEqual([missing.code, missing.stderr], [127, 'kiln: exec: "nosuchcmd": executable file not found in $PATH (check the command name and the image\'s PATH)\n']);
   const exec = await fx.k(['exec', 'one', 'true']);
   assert.deepEqual([exec.code, exec.stderr], [1, 'kiln: container one is not running (start it first: kiln start one)\n']);
   const rm = await fx.k(['rm', 'one', 'ghost', 'two']);
