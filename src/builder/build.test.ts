@@ -213,12 +213,13 @@ test('COPY sources that are missing, ignored or outside the context fail with on
   }
 });
 
-test('a context that is not a directory, a FROM image that cannot be had: one line naming the path, or the FROM line and the image', async () => {
+test('a context that is not a directory, a bad -t, a FROM image that cannot be had: one line naming the path, the flag, or the FROM line and the image', async () => {
   const ctx = fx.context({ Dockerfile: 'FROM busybox AS a\nRUN true\nFROM 127.0.0.1:1/nothing/here:1\nCOPY --from=a /bin/sh /sh\n' });
   const missing = path.join(ctx, 'nosuchdir');
   const cases: [string[], string][] = [
     [[missing], `kiln: build context ${missing}: no such directory (give the directory to build from: kiln build [OPTIONS] PATH | URL | -)\n`],
     [[path.join(ctx, 'Dockerfile')], `kiln: build context ${path.join(ctx, 'Dockerfile')} is not a directory (give the directory to build from, and a Dockerfile elsewhere with -f FILE)\n`],
+    [['-t', 'Bad:1', ctx], 'kiln: -t Bad:1: invalid reference format "Bad:1": repository name "library/Bad" must be lowercase (a reference looks like [registry/]repository[:tag][@sha256:digest], in lower case)\n'],
     [[ctx], 'kiln: Dockerfile:3: FROM 127.0.0.1:1/nothing/here:1: cannot reach registry 127.0.0.1:1: connection refused (check that the registry is running and the address is right)\n'],
   ];
   for (const [args, stderr] of cases) {
