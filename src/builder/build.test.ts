@@ -213,6 +213,27 @@ test('COPY sources that are missing, ignored or outside the context fail with on
   }
 });
 
+test('a context that is not a directory, a bad -t, a FROM image that cannot be had: one line naming the path, the flag, or the FROM line and the image', async () => {
+  const ctx = fx.context({ Dockerfile: 'FROM busybox AS a\nRUN true\nFROM 127.0.0.1:1/nothing/here:1\nCOPY --from=a /bin/sh /sh\n' });
+  const missing = path.join(ctx, 'nosuchdir');
+  const cases: [string[], string][] = [
+    [[missing], `kiln: build context ${missing}: no such directory (give the directory to build from: kiln build [OPTIONS] PATH | URL | -)\n`],
+    [[path.join(ctx, 'Dockerfile')], `kiln: build context ${path.join(ctx, 'Dockerfile')} is not a directory (give the directory to build from, and a Dockerfile elsewhere with -f FILE)\n`],
+    [['-t', 'Bad:1', ctx], 'kiln: -t Bad:1: invalid reference format "Bad:1": repository name "library/Bad" must be lowercase (a reference looks like [registry/]repository[:tag][@sha256:digest], in lower case)\n'],
+    [[ctx], 'kiln: Dockerfile:3: FROM 127.0.0.1:1/nothing/here:1: cannot reach registry 127.0.0.1:1: connection refused (check that the registry is running and the address is right)\n'],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = await fx.build(['-q', ...args]);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', stderr], args.join(' '));
+  }
+  // A Dockerfile that is not there: -f names a path of its own; a context tar's paths are the context's.
+  const given = await fx.build(['-q', '-f', missing, ctx]);
+  assert.deepEqual([given.code, given.stderr], [1, `kiln: Dockerfile ${missing} not found (check the path given to -f: it is relative to the current directory)\n`]);
+  const tar = execFileSync('tar', ['-C', ctx, '-c', '.']);
+  const inTar = await fx.build(['-q', '-f', 'nosuch', '-'], tar);
+  assert.deepEqual([inTar.code, inTar.stderr], [1, 'kiln: the build context has no nosuch (check the path given to -f: it is relative to the context)\n']);
+});
+
 test('inputs and outputs: context tar on stdin, Dockerfile on stdin, -f -, OCI and Docker archives, --iidfile', async () => {
   const ctx = fx.context({ Dockerfile: 'FROM busybox\nCOPY f /f\n', f: 'from-tar\n' });
   const tar = execFileSync('tar', ['-c', '-C', ctx, '.']);
@@ -321,7 +342,7 @@ test('ADD of a URL with --checksum, COPY --exclude and --parents (with a pivot),
     assert.match(missing.stderr, /^kiln: Dockerfile:2: ADD .*\/nope: download failed: HTTP 404/);
     const plat = await fx.build(['-q', '--platform', 'linux/s390x', ctx]);
     assert.equal(plat.code, 1);
-    assert.match(plat.stderr, /^kiln: image busybox has no manifest for platform linux\/s390x; it has linux\/amd64 \(pull it with --platform linux\/s390x, or build it for that platform\)\n$/);
+    assert.match(plat.stderr, /^kiln: Dockerfile:1: image busybox has no manifest for platform linux\/s390x; it has linux\/amd64 \(pull it with --platform linux\/s390x, or build it for that platform\)\n$/);
   } finally {
     server.close();
   }

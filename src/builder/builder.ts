@@ -65,7 +65,9 @@ export async function openContext(opts: BuildOptions): Promise<Context> {
     try {
       return { dir, dockerfile: await readFile(file, 'utf8'), dockerfilePath: file, temporary };
     } catch (e) {
-      if (isErrno(e, 'ENOENT')) throw notFound(`Dockerfile ${file} not found`, { hint: 'pass -f FILE, or put a Dockerfile in the context' });
+      // A context from a tar lives in a temporary directory: the path is the one given, in the context.
+      const missing = opts.contextTar ? `the build context has no ${path.relative(dir, file)}` : `Dockerfile ${file} not found`;
+      if (isErrno(e, 'ENOENT')) throw notFound(missing, { hint: opts.file === undefined ? 'pass -f FILE, or put a Dockerfile in the context' : `check the path given to -f: it is relative to ${opts.contextTar ? 'the context' : 'the current directory'}` });
       if (isErrno(e, 'ENOTDIR') || isErrno(e, 'EISDIR')) throw notFound(`context ${dir} is not a directory with a Dockerfile`);
       throw e;
     }

@@ -155,10 +155,10 @@ test('errors: an unknown platform, a base image without the platform, no binfmt_
   const noRun = dir('norun', { Dockerfile: 'FROM kiln-test/busybox:multi\nCOPY Dockerfile /\n' });
   const absent = await kiln(['build', '-q', '--platform', 'linux/amd64,linux/riscv64', noRun], { root });
   assert.equal(absent.code, 1);
-  assert.match(oneLine(absent.stderr), /^kiln: image kiln-test\/busybox:multi has no manifest for platform linux\/riscv64; it has linux\/amd64, linux\/arm64 /);
+  assert.match(oneLine(absent.stderr), /^kiln: Dockerfile:1: image kiln-test\/busybox:multi has no manifest for platform linux\/riscv64; it has linux\/amd64, linux\/arm64 /);
   const single = dir('amd64only', { Dockerfile: 'FROM kiln-test/bb:amd64\nCOPY Dockerfile /\n' });
   const notThere = await kiln(['build', '-q', '--platform', 'linux/arm64', single], { root });
-  assert.match(oneLine(notThere.stderr), /^kiln: image kiln-test\/bb:amd64 has no manifest for platform linux\/arm64; it has linux\/amd64 /);
+  assert.match(oneLine(notThere.stderr), /^kiln: Dockerfile:1: image kiln-test\/bb:amd64 has no manifest for platform linux\/arm64; it has linux\/amd64 /);
 
   // No binfmt_misc (KILN_BINFMT_DIR names where it would be mounted): the build stops before any step.
   const env = { KILN_BINFMT_DIR: path.join(tmp, 'no-such-dir', 'binfmt_misc') };

@@ -33,7 +33,7 @@ import type { CommittedLayer } from './layer-commit.js';
 import type { StepInfo } from './types.js';
 import { copySources, doCopy, hashAhead, startAhead, type CopySources } from './copy-step.js';
 import { linkBase, linkedKey } from './link-step.js';
-import { stepError } from './step-error.js';
+import { baseLocated, stepError } from './step-error.js';
 import { EPOCH_ARG } from './epoch.js';
 import { skipsRule, tracking, undefinedVarWarnings } from '../dockerfile/undefined-var.js';
 import { warningLine } from '../dockerfile/checks.js';
@@ -55,7 +55,7 @@ export async function runStage(s: BuildSession, plan: BuildPlan, stage: Stage): 
     state = await baseState(s, plan, stage);
   } catch (e) {
     s.progress.emit({ kind: 'error', step: fromStep, seconds: (performance.now() - t0) / 1000, message: (e as Error).message });
-    throw e;
+    throw stage.base.kind === 'image' ? baseLocated(e, stage.from, stage.base.ref) : e;
   }
   s.progress.emit({ kind: 'done', step: fromStep, seconds: (performance.now() - t0) / 1000 });
 

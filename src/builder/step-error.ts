@@ -9,6 +9,13 @@ export function stepLocated(e: unknown, inst: Instruction): unknown {
   return e;
 }
 
+/** A base image that cannot be had (not found, a registry that refuses, no such platform): its FROM line and the image first. */
+export function baseLocated(e: unknown, from: Instruction, image: string): unknown {
+  if (!isKilnError(e) || e instanceof DockerfileError || e.code === 'CANCELLED') return e;
+  const what = e.message.includes(image) ? '' : `FROM ${image}: `;
+  return new KilnError(e.code, `${from.loc.file}:${from.loc.startLine}: ${what}${e.message}`, { hint: e.hint, cause: e, exitCode: e.exitCode });
+}
+
 export function stepError(e: unknown, inst: Instruction, step: StepInfo): KilnError {
   const where = `${inst.loc.file}:${inst.loc.startLine}`;
   if (e instanceof RunFailed) {

@@ -2,7 +2,7 @@
  * Input that docker refuses is refused: `kiln import` of a file that is not a
  * tar (text, random bytes, empty, gzipped text) makes no image and leaves the
  * store consistent; a `--format` field that images or ps rows do not have is
- * an error naming it (inspect's maps print `<no value>`, as docker's do).
+ * an error naming it (inspect's maps print `<no value>`, as docker's do); history takes templates too.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -55,4 +55,9 @@ test('a --format field images or ps rows do not have is an error naming it; insp
   await oneLine(['ps', '-a', '--format', '{{.Bogus}}'], /^kiln: template "\{\{\.Bogus\}\}": can't evaluate field Bogus; the fields are /);
   assert.equal((await kilnOk(['images', '--format', '{{.Repository}}:{{.Tag}}'], { root })).stdout, 'busybox:latest\n');
   assert.equal((await kilnOk(['inspect', '-f', '{{.NoSuch}}', 'busybox'], { root })).stdout, '<no value>\n');
+  // history takes templates too (its --format was json or nothing, any other text ignored).
+  const hist = await kiln(['history', '--format', '{{.Nope}}', 'busybox'], { root });
+  assert.deepEqual([hist.code, hist.stdout, hist.stderr], [1, '', 'kiln: template "{{.Nope}}": can\'t evaluate field Nope; the fields are ID, CreatedSince, CreatedAt, CreatedBy, Size, Comment (use Go template syntax, fields as {{.Name}}, or --format json)\n']);
+  assert.match((await kilnOk(['history', '--format', '{{.ID}}|{{.CreatedBy}}', 'busybox'], { root })).stdout, /^[0-9a-f]{12}\|kiln import \S+busybox-rootfs\.tar\n$/);
+  assert.match((await kilnOk(['history', '--format', 'table {{.ID}}\t{{.Size}}', 'busybox'], { root })).stdout, /^IMAGE {10}SIZE\n[0-9a-f]{12} {3}\S+\n$/);
 });

@@ -31,7 +31,7 @@ test('inspect -f renders each object; a bad template is one line and exit 1 befo
   assert.match(r.stdout, new RegExp(`^${id} kiln \\[.*"A=1".*\\]\\n$`));
   const bad = await kiln(['--backend', 'local', 'inspect', '-f', '{{.Id', 'no-such-image'], { root });
   assert.equal(bad.code, 1);
-  assert.equal(bad.stderr, 'kiln: template "{{.Id": unclosed action (use Go template syntax, e.g. --format "{{.ID}} {{.Repository}}:{{.Tag}}" or --format json)\n');
+  assert.equal(bad.stderr, 'kiln: template "{{.Id": unclosed action (use Go template syntax, fields as {{.Name}}, or --format json)\n');
 });
 
 test('ps --format over created containers', async () => {

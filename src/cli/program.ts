@@ -4,10 +4,13 @@
  * and an exit code. Importing it runs nothing (main.ts runs it), so the
  * packaged executable initialises it when its startup snapshot is built.
  */
-import { Command, CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { isKilnError } from '../errors.js';
 import { closedEngineKind, defaultRoot } from './context.js';
 import { kilnVersion } from '../version.js';
+import { errorLine } from './error-line.js';
+import { fromSystemError } from './system-error.js';
+import { KilnCommand, UsageError } from './usage-error.js';
 
 type Register = (program: Command) => void | Promise<void>;
 
@@ -108,7 +111,7 @@ export function commandName(argv: string[]): string | undefined {
 }
 
 export async function buildProgram(argv: string[] = []): Promise<Command> {
-  const program = new Command('kiln')
+  const program = new KilnCommand('kiln')
     .description('Build, run, push and pull container images, daemonless, for a Kubernetes world')
     .version(kilnVersion(), '-v, --version')
     .option('--root <dir>', 'store and state directory', defaultRoot())
@@ -122,7 +125,6 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .option('--tlscert <file>', 'client certificate for the agent (default: $KILN_CERT_PATH/cert.pem)')
     .option('--tlskey <file>', 'client key for the agent (default: $KILN_CERT_PATH/key.pem)')
     .option('-D, --debug', 'print stack traces and debug output')
-    .showHelpAfterError('(run with --help for usage)')
     // Options after a subcommand belong to it: `kiln run IMAGE sh -c ...` passes -c to the container.
     .enablePositionalOptions()
     .exitOverride();
@@ -137,13 +139,6 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
   for (const mod of await Promise.all(load.map((l) => l()))) await mod.register(program);
   if (topHelp && !versionOnly) (await import('./help-table.js')).addHelpStubs(program);
   return program;
-}
-
-function describe(e: unknown, debug: boolean): string {
-  if (debug && e instanceof Error && e.stack) return e.stack + (e.cause ? `\ncaused by: ${String((e.cause as Error).stack ?? e.cause)}` : '');
-  if (isKilnError(e)) return `kiln: ${e.message}${e.hint ? ` (${e.hint})` : ''}`;
-  if (e instanceof Error) return `kiln: ${e.message}`;
-  return `kiln: ${String(e)}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -164,8 +159,14 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : e.exitCode === 1 ? 2 : e.exitCode;
-    process.stderr.write(describe(e, debug) + '\n');
-    return isKilnError(e) ? e.exitCode : 1;
+    if (e instanceof UsageError) {
+      process.stderr.write(e.lines());
+      return e.exitCode;
+    }
+    // A command group without its subcommand (`kiln image`) prints its help, and docker exits 0 then.
+    if (e instanceof CommanderError) return e.code === 'commander.help' ? 0 : e.exitCode;
+    const err = fromSystemError(e, String(program.opts().root ?? defaultRoot()));
+    process.stderr.write(errorLine(err, debug) + '\n');
+    return isKilnError(err) ? err.exitCode : 1;
   }
 }

@@ -24,7 +24,7 @@ type Token =
   | { t: 'close' };
 
 const bad = (template: string, why: string) =>
-  invalidArgument(`template ${JSON.stringify(template)}: ${why}`, { hint: 'use Go template syntax, e.g. --format "{{.ID}} {{.Repository}}:{{.Tag}}" or --format json' });
+  invalidArgument(`template ${JSON.stringify(template)}: ${why}`, { hint: 'use Go template syntax, fields as {{.Name}}, or --format json' });
 
 function tokenize(src: string, template: string): Token[] {
   const out: Token[] = [];

@@ -33,3 +33,29 @@ test('no command prints the help on stdout and exits 0, as docker does; known co
     await removeDir(root);
   }
 });
+
+test('a usage mistake is docker\'s: the mistake, the usage line, where the help is; exit 125 for a flag, 1 for the arguments', async () => {
+  const root = await tempDir('kiln-usage-');
+  try {
+    const cases: [string[], number, string][] = [
+      [['run', '--nosuch', 'busybox'], 125, "kiln: unknown option '--nosuch'\nUsage: kiln run [options] <image> [command...]\nRun 'kiln run --help' for more information\n"],
+      [['images', '-f'], 125, "kiln: option '-f, --filter <filter>' argument missing\nUsage: kiln images|ls [options] [repository]\nRun 'kiln images --help' for more information\n"],
+      [['--nosuch', 'images'], 125, "kiln: unknown option '--nosuch'\nUsage: kiln [options] [command]\nRun 'kiln --help' for more information\n"],
+      [['volume', 'create', '--bogus'], 125, "kiln: unknown option '--bogus'\nUsage: kiln volume create [options] [name]\nRun 'kiln volume create --help' for more information\n"],
+      [['run'], 1, "kiln: missing required argument 'image'\nUsage: kiln run [options] <image> [command...]\nRun 'kiln run --help' for more information\n"],
+      [['exec', 'web'], 1, "kiln: missing required argument 'command'\nUsage: kiln exec [options] <container> <command...>\nRun 'kiln exec --help' for more information\n"],
+      [['tag', 'a', 'b', 'c'], 1, "kiln: too many arguments for 'tag'. Expected 2 arguments but got 3.\nUsage: kiln tag [options] <source> <target>\nRun 'kiln tag --help' for more information\n"],
+      [['image', 'nosuch'], 1, "kiln: unknown command: kiln image nosuch\nUsage: kiln image [options] [command]\nRun 'kiln image --help' for more information\n"],
+    ];
+    for (const [args, code, stderr] of cases) {
+      const r = await kiln(args, { root });
+      assert.deepEqual([r.code, r.stdout, r.stderr], [code, '', stderr], args.join(' '));
+    }
+    // A group without its subcommand shows the group's help, exit 0 (docker: `docker image`).
+    const group = await kiln(['image'], { root });
+    assert.equal(group.code, 0);
+    assert.match(group.stderr, /^Usage: kiln image \[options\] \[command\]\n/);
+  } finally {
+    await removeDir(root);
+  }
+});

@@ -37,11 +37,7 @@ export function startError(message: string, id: string): KilnError {
   return failedPrecondition(detail, {
     exitCode,
     hint:
-      exitCode === 127
-        ? `check the command name and the image's PATH (container ${id})`
-        : exitCode === 126
-          ? `the command must be an executable file (container ${id})`
-          : `see the runc log of container ${id}`,
+      exitCode === 127 ? "check the command name and the image's PATH" : exitCode === 126 ? 'the command must be an executable file' : `see the runc log of container ${id}`,
   });
 }
 

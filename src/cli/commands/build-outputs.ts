@@ -12,7 +12,7 @@
  *                                  [,compression-level=N][,force-compression=true]: its layers in that codec
  * A bare `-o DIR` is type=local. `name=` may list several names in quotes: "name=a:1,b:1".
  */
-import { invalidArgument } from '../../errors.js';
+import { invalidArgument, isKilnError } from '../../errors.js';
 import { formatReference, parseNormalizedNamed } from '../../name/reference.js';
 import type { OutputCompression } from '../../builder/output-compression.js';
 import type { BuildResult, OutputSpec } from '../../builder/types.js';
@@ -74,7 +74,14 @@ export interface OutputPlan {
 }
 
 export function planOutputs(specs: string[], tags: string[], pushAll: boolean): OutputPlan {
-  const tagged = tags.map((t) => formatReference(parseNormalizedNamed(t)));
+  const tagged = tags.map((t) => {
+    try {
+      return formatReference(parseNormalizedNamed(t));
+    } catch (e) {
+      // As docker: the flag the name came from (`invalid argument "X" for "-t, --tag" flag`).
+      throw invalidArgument(`-t ${t}: ${(e as Error).message}`, { cause: e, ...(isKilnError(e) && e.hint ? { hint: e.hint } : {}) });
+    }
+  });
   const outputs: OutputSpec[] = [];
   const names = [...tagged];
   const push = new Set<string>(pushAll ? tagged : []);

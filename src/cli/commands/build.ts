@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { writeOutputFile } from '../../user-files.js';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { invalidArgument, notFound, unavailable } from '../../errors.js';
+import { invalidArgument, isErrno, notFound, unavailable } from '../../errors.js';
 import { cancellableBuild } from '../build-cancel.js';
 import type { BuildOptions, SecretSpec, SshSpec } from '../../builder/types.js';
 import { parseCacheFrom, parseCacheTo } from './build-cache-spec.js';
@@ -21,6 +21,20 @@ import { keyValues } from '../key-values.js';
 import { addJobOptions, runJobBuilds, type JobFlags } from './build-job.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
+
+/** A context directory that is not there is said as such, not as a missing Dockerfile in it (docker: unable to prepare context). */
+function localContext(context: string): string {
+  const hint = 'give the directory to build from: kiln build [OPTIONS] PATH | URL | -';
+  let st;
+  try {
+    st = statSync(context);
+  } catch (e) {
+    if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) throw notFound(`build context ${context}: no such directory`, { hint });
+    throw e;
+  }
+  if (!st.isDirectory()) throw invalidArgument(`build context ${context} is not a directory`, { hint: 'give the directory to build from, and a Dockerfile elsewhere with -f FILE' });
+  return context;
+}
 
 interface Flags {
   tag: string[];
@@ -160,7 +174,7 @@ export function register(program: Command): void {
       if (context === '-') Object.assign(opts, await streamContext(process.stdin));
       else if (isGitUrl(context)) opts.context = await gitContext(context);
       else if (/^https?:\/\//i.test(context)) Object.assign(opts, await urlContext(context));
-      else opts.context = context;
+      else opts.context = localContext(context);
       if (f.file === '-') opts.dockerfileText = await readAll(process.stdin as AsyncIterable<Buffer>);
       else if (f.file !== undefined) opts.file = isGitUrl(context) && !path.isAbsolute(f.file) ? path.join(opts.context!, f.file) : f.file;
       const progress = createBuildProgress(process.stderr, f.quiet ? 'quiet' : (f.progress as ProgressMode));

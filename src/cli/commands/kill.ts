@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { eachName } from '../each-name.js';
 import { withContainers } from '../engine.js';
 
 export function register(program: Command): void {
@@ -9,10 +10,10 @@ export function register(program: Command): void {
     .option('-s, --signal <signal>', 'signal name or number', 'SIGKILL')
     .action(async (refs: string[], opts: { signal: string }, cmd: Command) => {
       await withContainers(cmd, async (c) => {
-        for (const r of refs) {
+        await eachName(cmd, refs, async (r) => {
           await c.killContainer(r, opts.signal);
           process.stdout.write(r + '\n');
-        }
+        });
       });
     });
 }

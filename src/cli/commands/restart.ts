@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { eachName } from '../each-name.js';
 import { withContainers } from '../engine.js';
 import { seconds } from './stop.js';
 
@@ -11,10 +12,10 @@ export function register(program: Command): void {
     .action(async (refs: string[], opts: { time?: string }, cmd: Command) => {
       const timeoutSeconds = seconds(opts.time);
       await withContainers(cmd, async (c) => {
-        for (const r of refs) {
+        await eachName(cmd, refs, async (r) => {
           await c.restartContainer(r, timeoutSeconds !== undefined ? { timeoutSeconds } : {});
           process.stdout.write(r + '\n');
-        }
+        });
       });
     });
 }

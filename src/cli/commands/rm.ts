@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { eachName } from '../each-name.js';
 import { withContainers } from '../engine.js';
 
 export function register(program: Command): void {
@@ -10,10 +11,10 @@ export function register(program: Command): void {
     .option('-v, --volumes', 'also remove its anonymous volumes')
     .action(async (refs: string[], opts: { force?: boolean; volumes?: boolean }, cmd: Command) => {
       await withContainers(cmd, async (c) => {
-        for (const r of refs) {
+        await eachName(cmd, refs, async (r) => {
           await c.removeContainer(r, { force: !!opts.force, volumes: !!opts.volumes });
           process.stdout.write(r + '\n');
-        }
+        });
       });
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { invalidArgument } from '../../errors.js';
+import { eachName } from '../each-name.js';
 import { withContainers } from '../engine.js';
 import { withTerminal } from './containers/attach.js';
 
@@ -19,10 +20,10 @@ export function register(program: Command): void {
           process.exitCode = code ?? 0;
           return;
         }
-        for (const r of refs) {
+        await eachName(cmd, refs, async (r) => {
           await c.startContainer(r);
           process.stdout.write(r + '\n');
-        }
+        });
       });
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { invalidArgument } from '../../errors.js';
+import { eachName } from '../each-name.js';
 import { withContainers } from '../engine.js';
 
 export function seconds(text: string | undefined): number | undefined {
@@ -19,10 +20,10 @@ export function register(program: Command): void {
     .action(async (refs: string[], opts: { time?: string; signal?: string }, cmd: Command) => {
       const timeoutSeconds = seconds(opts.time);
       await withContainers(cmd, async (c) => {
-        for (const r of refs) {
+        await eachName(cmd, refs, async (r) => {
           await c.stopContainer(r, { ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
           process.stdout.write(r + '\n');
-        }
+        });
       });
     });
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { eachName } from '../each-name.js';
 import { withContainers } from '../engine.js';
 
 export function register(program: Command): void {
@@ -8,7 +9,9 @@ export function register(program: Command): void {
     .argument('<container...>', 'names or IDs')
     .action(async (refs: string[], _opts: unknown, cmd: Command) => {
       await withContainers(cmd, async (c) => {
-        for (const r of refs) process.stdout.write(`${await c.waitContainer(r)}\n`);
+        await eachName(cmd, refs, async (r) => {
+          process.stdout.write(`${await c.waitContainer(r)}\n`);
+        });
       });
     });
 }

@@ -127,7 +127,10 @@ export async function openContainerdEngine(opts: ContainerdEngineOptions): Promi
     tag: (source, target) => tagImage(stores, refs, source, target),
     pin: (inputs, pinned) => pinImages(stores, refs, inputs, pinned),
     async removeImages(inputs, o) {
-      if (!o?.force && containers) await refuseImagesInUse(inputs, await containers.imagesInUse(), async (r) => [(await resolveImage(content, refs, r)).id]);
+      if (!o?.force && containers) await refuseImagesInUse(inputs, await containers.imagesInUse(), async (r) => {
+        const image = await resolveImage(content, refs, r);
+        return { ids: [image.id], names: image.refs.map((n) => n.name) };
+      });
       return removeImages(stores, refs, inputs, o);
     },
     load: (input: Readable) =>

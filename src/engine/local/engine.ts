@@ -66,7 +66,7 @@ export async function openLocalEngine(root: string, opts: { repairModes?: boolea
       if (!opts?.force) {
         await refuseImagesInUse(refs, usersByImage(await new ContainerStore(root).list()), async (r) => {
           const image = await resolveImage(stores.content, stores.refs, r);
-          return [image.id, ...imageManifests(image).map((m) => m.id)];
+          return { ids: [image.id, ...imageManifests(image).map((m) => m.id)], names: image.refs.map((n) => n.name) };
         });
       }
       const result = await removeImages(stores, refs, opts);

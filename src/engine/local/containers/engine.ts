@@ -304,7 +304,7 @@ export function localContainerEngine(root: string, engine: () => Promise<Engine>
     async execInContainer(ref, exec, attach = {}) {
       const rec = await ctx.store.resolve(ref);
       if ((await liveState(ctx.stateDir, rec)).state !== 'running') {
-        throw failedPrecondition(`container ${rec.name} is not running`, { hint: `start it first (kiln start ${rec.name})` });
+        throw failedPrecondition(`container ${rec.name} is not running`, { hint: `start it first: kiln start ${rec.name}` });
       }
       return (await import('../../../runtime/exec.js')).execInContainer(ctx.stateDir, rec.id, exec.args, {
         ...(exec.env ? { env: exec.env } : {}),

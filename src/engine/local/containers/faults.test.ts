@@ -120,6 +120,30 @@ test('bad input: name in use, unknown image, port in use, bad flags — one clea
   }
 });
 
+test('exec of a container not running; several names, as docker: each one done in turn, a failure one line and the others still done, exit 1', async () => {
+  await fx.ok(['create', '--name', 'one', '--network', 'none', IMAGE, 'true']);
+  await fx.ok(['create', '--name', 'two', '--network', 'none', IMAGE, 'true']);
+  const missing = await fx.k(['run', '--rm', '--network', 'none', IMAGE, 'nosuchcmd']);
+  assert.deepEqual([missing.code, missing.stderr], [127, 'kiln: exec: "nosuchcmd": executable file not found in $PATH (check the command name and the image\'s PATH)\n']);
+  const exec = await fx.k(['exec', 'one', 'true']);
+  assert.deepEqual([exec.code, exec.stderr], [1, 'kiln: container one is not running (start it first: kiln start one)\n']);
+  const rm = await fx.k(['rm', 'one', 'ghost', 'two']);
+  assert.deepEqual([rm.code, rm.stdout, rm.stderr], [1, 'one\ntwo\n', "kiln: no such container: ghost (list containers with `kiln ps -a`)\n"]);
+  assert.equal((await fx.ok(['ps', '-aq'])).stdout, '');
+  const stop = await fx.k(['stop', 'ghost1', 'ghost2']);
+  assert.deepEqual([stop.code, stop.stdout, stop.stderr], [1, '', 'kiln: no such container: ghost1 (list containers with `kiln ps -a`)\nkiln: no such container: ghost2 (list containers with `kiln ps -a`)\n']);
+
+  // rmi: a tag beside another only untags, even while a container uses the image; its last name is refused.
+  await fx.ok(['tag', IMAGE, 'other:1']);
+  await fx.ok(['create', '--name', 'user', '--network', 'none', IMAGE, 'true']);
+  const rmi = await fx.k(['rmi', 'other:1', 'nosuch:1']);
+  assert.deepEqual([rmi.code, rmi.stdout, rmi.stderr], [1, 'Untagged: other:1\n', 'kiln: no such image: nosuch:1 (list images with `kiln images`)\n']);
+  const last = await fx.k(['rmi', IMAGE]);
+  assert.equal(last.code, 1);
+  assert.match(oneLine(last.stderr), new RegExp(`^kiln: conflict: unable to remove image ${IMAGE.replace(/\./g, '\\.')} \\([0-9a-f]{12}\\): container user is using it \\(remove the container first with kiln rm user, or use kiln rmi -f\\)$`));
+  await fx.ok(['rm', 'user']);
+});
+
 test('an image missing locally is pulled first, as Docker does (real registry on 127.0.0.1)', async () => {
   const { startRegistry } = await import('../../../testing/registry.js');
   const { kiln: run } = await import('../../../testing/kiln.js');

@@ -1,0 +1,35 @@
+/**
+ * A store that is not this user's (the system store used without sudo): one line naming the path and what to
+ * do, not Node's `EACCES: permission denied, scandir '…'`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import path from 'node:path';
+import { kilnCommand, kilnOk } from '../testing/kiln.js';
+import { tempDir, removeDir } from '../testing/tempdir.js';
+
+const NOBODY = 65534;
+
+test("another user's store: one line with the path and what to do, exit 1 (images, ps, several names)", async () => {
+  const dir = await tempDir('kiln-syserr-');
+  try {
+    chmodSync(dir, 0o755);
+    const root = path.join(dir, 'root');
+    await kilnOk(['images'], { root }); // made by root, mode 0711: others pass through but cannot list it
+    const asNobody = (args: string[]) => {
+      const cmd = kilnCommand(['--root', root, ...args]);
+      const r = spawnSync(path.resolve(cmd.file), cmd.args, { uid: NOBODY, gid: NOBODY, cwd: dir, encoding: 'utf8', env: { ...process.env, HOME: dir } });
+      return [r.status, r.stdout, r.stderr];
+    };
+    const hint = `the kiln store ${root} is not this user's: run kiln as its owner (sudo kiln …), or pass --root DIR for a store of your own`;
+    assert.deepEqual(asNobody(['images']), [1, '', `kiln: cannot list ${root}: permission denied (${hint})\n`]);
+    assert.deepEqual(asNobody(['ps', '-a']), [1, '', `kiln: cannot list ${path.join(root, 'containers')}: permission denied (${hint})\n`]);
+    const rm = asNobody(['rm', 'a', 'b']);
+    assert.equal(rm[0], 1);
+    assert.match(String(rm[2]), new RegExp(`^kiln: cannot \\w+ ${root.replace(/[.]/g, '\\.')}\\S*: permission denied \\(the kiln store `));
+  } finally {
+    await removeDir(dir);
+  }
+});
