@@ -16,6 +16,8 @@ test('rmi of an image a container uses: refused by ID or by its last tag; a name
     hint: 'remove the container first with kiln rm web, or use kiln rmi -f',
   });
   await assert.rejects(refuseImagesInUse(['app:1'], inUse, image(['docker.io/library/app:1'])), { message: /^conflict: unable to remove image app:1 \(abababababab\): container web is using it$/ });
+  // Both tags in one command: the second is then the image's last, as docker finds it.
+  await assert.rejects(refuseImagesInUse(['app:1', 'app:2'], inUse, two), { message: /^conflict: unable to remove image app:2 \(abababababab\): container web is using it$/ });
   // A digest reference is not another tag: the tag is the image's last.
   await assert.rejects(refuseImagesInUse(['app:1'], inUse, image(['docker.io/library/app:1', `docker.io/library/app@${'sha256:' + 'cd'.repeat(32)}`])), { code: 'FAILED_PRECONDITION' });
 });

@@ -15,9 +15,11 @@ export interface ImageUse {
  */
 export async function refuseImagesInUse(inputs: string[], inUse: Map<string, string[]>, imageOf: (ref: string) => Promise<ImageUse>): Promise<void> {
   if (inUse.size === 0) return;
+  // names this command removes before the next input's turn (`rmi app:1 app:2`: the second is then the last tag)
+  const removed = new Set<string>();
   for (const r of inputs) {
     const { ids, names } = await imageOf(r);
-    if (untagsOnly(r, names)) continue;
+    if (untagsOnly(r, names, removed)) continue;
     const id = ids[0]!;
     const user = ids.flatMap((i) => inUse.get(i) ?? [])[0];
     if (user) {
@@ -28,15 +30,17 @@ export async function refuseImagesInUse(inputs: string[], inUse: Map<string, str
   }
 }
 
-/** True when `input` is one of the image's names and another tag stays. */
-function untagsOnly(input: string, names: string[]): boolean {
+/** True when `input` is one of the image's names and another tag stays (one not in `removed`); the name joins `removed`. */
+function untagsOnly(input: string, names: string[], removed: Set<string>): boolean {
   let name: string;
   try {
     name = formatReference(parseNormalizedNamed(input));
   } catch {
     return false; // an ID
   }
-  return names.includes(name) && names.some((n) => n !== name && !n.includes('@'));
+  if (!names.includes(name) || !names.some((n) => n !== name && !n.includes('@') && !removed.has(n))) return false;
+  removed.add(name);
+  return true;
 }
 
 /** Image ID → names of the containers (records of any backend) using it. */
