@@ -341,3 +341,30 @@ test('a plain-HTTP registry whose /v2/ answers 500 or 404: its answer in one lin
     await notRegistry.stop();
   }
 });
+
+test('a push to a registry answering 404: the registry, the repository, what it has not, the request, what to do', { timeout: 60_000 }, async () => {
+  const img = tinyImage();
+  // foo:latest is served; every request for team/app (blob HEADs, upload POSTs, manifest PUTs) answers 404
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (req, res) => {
+      if (!req.url!.startsWith('/v2/team/')) return false;
+      res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>404 page not found</body></html>');
+      return true;
+    },
+  });
+  const { root, env } = setup();
+  try {
+    await kilnOk(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env });
+    await kilnOk(['--backend', 'local', 'tag', `${reg.host}/foo:latest`, `${reg.host}/team/app:1`], { root, env });
+    const r = await kiln(['--backend', 'local', 'push', `${reg.host}/team/app:1`], { root, env });
+    assert.equal(r.code, 1);
+    assert.equal(
+      oneLine(r.stderr),
+      `kiln: pushing ${reg.host}/team/app: the registry has no upload endpoint for team/app: POST /v2/team/app/blobs/uploads/ answered 404 Not Found` +
+        ' (check the repository name, and that this registry takes pushes there: some need the repository created first)',
+    );
+  } finally {
+    await reg.stop();
+  }
+});

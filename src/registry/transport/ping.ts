@@ -3,11 +3,10 @@
  * `schemes` a registry answers on: endpoints.ts pingSchemes) and its auth
  * challenge (none, Basic or Bearer).
  */
-import { STATUS_CODES } from 'node:http';
 import { failedPrecondition, unavailable, type KilnError } from '../../errors.js';
 import { readAnswer, type Answer } from './answer.js';
 import { pickChallenge, type Challenge } from './challenge.js';
-import { formatRegistryErrors, parseErrorBody } from './errors.js';
+import { answerDetail, parseErrorBody } from './errors.js';
 import { connectionError, isCertError, netErrorCode } from './neterror.js';
 import { request, type Dispatcher } from './request.js';
 import type { Timeouts } from './timeouts.js';
@@ -71,9 +70,7 @@ export async function ping(t: PingTarget): Promise<PingResult> {
 
 /** `500 Internal Server Error`, with the registry's own error list when its body is one. */
 async function refusalDetail(status: number, answer: Answer | undefined): Promise<string> {
-  const errors = answer ? parseErrorBody(await answer.text()) : [];
-  const words = `${status} ${STATUS_CODES[status] ?? ''}`.trim();
-  return errors.length ? `${words}: ${formatRegistryErrors(errors)}` : words;
+  return answerDetail(status, answer ? parseErrorBody(await answer.text()) : []);
 }
 
 /** `registry HOST answered GET URL with 404 Not Found`, with a hint for what the status means. */
