@@ -368,3 +368,26 @@ test('a push to a registry answering 404: the registry, the repository, what it 
     await reg.stop();
   }
 });
+
+test('a registry answering 403: one line whose hint names the login, with no parenthesis inside the hint', { timeout: 60_000 }, async () => {
+  const img = tinyImage();
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}');
+      return true;
+    },
+  });
+  const { root, env } = setup();
+  try {
+    const r = await kiln(['--backend', 'local', 'pull', `${reg.host}/team/app:1`], { root, env });
+    assert.equal(r.code, 1);
+    assert.equal(
+      oneLine(r.stderr),
+      `kiln: pulling ${reg.host}/team/app: denied: requested access to the resource is denied` +
+        ` (check that your account may access this repository, or log in as one that may: kiln login ${reg.host})`,
+    );
+  } finally {
+    await reg.stop();
+  }
+});

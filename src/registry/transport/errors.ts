@@ -89,7 +89,7 @@ export async function responseError(res: Answer, ctx: ErrorContext): Promise<Reg
   if (res.status === 401) {
     hint = ctx.hadCredentials ? `check the user name and password, then run kiln login ${ctx.domain}` : `run kiln login ${ctx.domain}`;
   } else if (res.status === 403) {
-    hint = `check that your account may access this repository (kiln login ${ctx.domain})`;
+    hint = `check that your account may access this repository, or log in as one that may: kiln login ${ctx.domain}`;
   } else if (code === 'UNAVAILABLE') {
     hint = 'the registry is failing; try again later';
   }
