@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -301,5 +302,92 @@ test('a push of an image kiln does not have ends at once, though the ping it sen
   } finally {
     for (const s of sockets) s.destroy();
     silent.close();
+  }
+});
+
+/** A plain-HTTP server on 127.0.0.1 that answers every request with `status` and `body`. */
+async function answering(status: number, body: string, type = 'text/html'): Promise<{ host: string; stop(): Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(status, { 'content-type': type }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+test('a plain-HTTP registry whose /v2/ answers 500 or 404: its answer in one line, no TLS talk', { timeout: 60_000 }, async () => {
+  const failing = await answering(500, '{"errors":[{"code":"UNKNOWN","message":"internal boom"}]}', 'application/json');
+  const notRegistry = await answering(404, '<html><body>404 page not found</body></html>');
+  const { root, env } = setup();
+  try {
+    const r500 = await kiln(['--backend', 'local', 'pull', `${failing.host}/app:1`], { root, env });
+    assert.equal(r500.code, 1);
+    assert.equal(
+      oneLine(r500.stderr),
+      `kiln: registry ${failing.host} answered GET http://${failing.host}/v2/ with 500 Internal Server Error: unknown: internal boom` +
+        ' (the registry is failing; try again later)',
+    );
+    const r404 = await kiln(['--backend', 'local', 'pull', `${notRegistry.host}/app:1`], { root, env });
+    assert.equal(r404.code, 1);
+    assert.equal(
+      oneLine(r404.stderr),
+      `kiln: registry ${notRegistry.host} answered GET http://${notRegistry.host}/v2/ with 404 Not Found` +
+        ' (no registry API there: check the address and port, a registry answers GET /v2/ with 200 or 401)',
+    );
+  } finally {
+    await failing.stop();
+    await notRegistry.stop();
+  }
+});
+
+test('a push to a registry answering 404: the registry, the repository, what it has not, the request, what to do', { timeout: 60_000 }, async () => {
+  const img = tinyImage();
+  // foo:latest is served; every request for team/app (blob HEADs, upload POSTs, manifest PUTs) answers 404
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (req, res) => {
+      if (!req.url!.startsWith('/v2/team/')) return false;
+      res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>404 page not found</body></html>');
+      return true;
+    },
+  });
+  const { root, env } = setup();
+  try {
+    await kilnOk(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env });
+    await kilnOk(['--backend', 'local', 'tag', `${reg.host}/foo:latest`, `${reg.host}/team/app:1`], { root, env });
+    const r = await kiln(['--backend', 'local', 'push', `${reg.host}/team/app:1`], { root, env });
+    assert.equal(r.code, 1);
+    assert.equal(
+      oneLine(r.stderr),
+      `kiln: pushing ${reg.host}/team/app: the registry has no upload endpoint for team/app: POST /v2/team/app/blobs/uploads/ answered 404 Not Found` +
+        ' (check the repository name, and that this registry takes pushes there: some need the repository created first)',
+    );
+  } finally {
+    await reg.stop();
+  }
+});
+
+test('a registry answering 403: one line whose hint names the login, with no parenthesis inside the hint', { timeout: 60_000 }, async () => {
+  const img = tinyImage();
+  const reg = await startHostileRegistry({
+    image: img,
+    misbehave: (_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}');
+      return true;
+    },
+  });
+  const { root, env } = setup();
+  try {
+    const r = await kiln(['--backend', 'local', 'pull', `${reg.host}/team/app:1`], { root, env });
+    assert.equal(r.code, 1);
+    assert.equal(
+      oneLine(r.stderr),
+      `kiln: pulling ${reg.host}/team/app: denied: requested access to the resource is denied` +
+        ` (check that your account may access this repository, or log in as one that may: kiln login ${reg.host})`,
+    );
+  } finally {
+    await reg.stop();
   }
 });

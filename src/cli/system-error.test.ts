@@ -33,3 +33,27 @@ test("another user's store: one line with the path and what to do, exit 1 (image
     await removeDir(dir);
   }
 });
+
+test('a store root that cannot be created (under /proc): one line at once naming it and what to do, exit 1', async () => {
+  const dir = await tempDir('kiln-syserr-');
+  try {
+    const run = (root: string, args: string[]) => {
+      const cmd = kilnCommand(['--root', root, ...args]);
+      const t0 = Date.now();
+      // Node's recursive mkdir spun here for ever: the timeout turns a regression into a failure, not a hang
+      const r = spawnSync(path.resolve(cmd.file), cmd.args, { cwd: dir, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: dir } });
+      assert.ok(Date.now() - t0 < 20_000, `kiln ${args.join(' ')} with --root ${root} did not end`);
+      return [r.status, r.stderr];
+    };
+    const hint = 'pass --root DIR naming a directory on a writable file system, or set KILN_ROOT to one';
+    const none = '/proc/kiln-none';
+    assert.deepEqual(run(none, ['images']), [1, `kiln: cannot create the kiln store ${none}: the file system refuses new directories there (${hint})\n`]);
+    assert.deepEqual(run(none, ['ps', '-a']), [1, `kiln: cannot create the kiln store ${none}: the file system refuses new directories there (${hint})\n`]);
+    assert.deepEqual(run(`${none}/store`, ['--backend', 'local', 'images']), [
+      1,
+      `kiln: cannot create the kiln store ${none}/store: the file system refuses to create ${none} (${hint})\n`,
+    ]);
+  } finally {
+    await removeDir(dir);
+  }
+});

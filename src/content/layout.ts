@@ -11,6 +11,7 @@ import { failedPrecondition, isErrno, notFound } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { LayoutContentStore } from './blobs.js';
 import { createFilesAtomic, readSmallSync, writing } from '../util/fsutil.js';
+import { makeDirsSync } from '../util/mkdirs.js';
 import { type Lease, Leases, scanLeases } from './lease.js';
 import { deadTemps } from './temps.js';
 import { LayoutRefStore } from './refs.js';
@@ -127,7 +128,7 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
       });
     }
     await writing(root, root, async () => {
-      await mkdir(root, { recursive: true });
+      makeDirsSync(root);
       await createLayout(root);
     });
   } else {

@@ -15,6 +15,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../errors.js';
+import { makeDirsSync } from '../util/mkdirs.js';
 import type { CheckProblem } from './engine.js';
 
 export const ROOT_MODE = 0o711;
@@ -63,7 +64,7 @@ function modeOfSync(p: string): { mode: number } | undefined {
 export async function secureRoot(root: string, dirs: readonly string[] = LOCAL_PRIVATE_DIRS, opts: { workDir?: boolean } = {}): Promise<void> {
   const st = modeOfSync(root);
   if (st && !opts.workDir && !modeOfSync(path.join(root, 'oci-layout'))) return;
-  mkdirSync(root, { recursive: true, mode: ROOT_MODE });
+  makeDirsSync(root, ROOT_MODE);
   if (!opts.workDir) tighten(root, 0o066);
   for (const d of dirs) {
     const p = path.join(root, d);

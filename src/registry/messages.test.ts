@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isKilnError } from '../errors.js';
-import { readAll, tinyImage } from '../testing/blobs.js';
+import { readAll, streamOf, tinyImage } from '../testing/blobs.js';
 import { hostileRegistry } from '../testing/hostile.js';
 import { createRegistryClient } from './client.js';
 
@@ -87,6 +87,51 @@ test('a HEAD redirected in a loop: too many redirects, with the request and the 
   await assert.rejects(client.repository(reg.host, 'foo', ['pull']).statBlob(img.layer.digest), (e: unknown) => {
     assert.ok(isKilnError(e, 'UNAVAILABLE'));
     assert.match(e.message, new RegExp(`^registry ${esc(reg.host)}: too many redirects for HEAD /v2/foo/blobs/${img.layer.digest} \\(the last to http://${esc(reg.host)}/v2/foo/loop/\\d+\\)$`));
+    return true;
+  });
+});
+
+test('a push answered 404: the upload session gone, the repository gone for the manifest: what, the request, the answer', async (t) => {
+  const img = tinyImage();
+  const reg = await hostileRegistry(t, {
+    image: img,
+    misbehave: (req, res) => {
+      if (req.method === 'POST' && req.url === '/v2/foo/blobs/uploads/') {
+        res.writeHead(202, { location: '/v2/foo/blobs/uploads/u1?_state=secret', 'content-length': '0' }).end();
+        return true;
+      }
+      if (req.method === 'PUT' && req.url!.startsWith('/v2/foo/blobs/uploads/u1')) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}');
+        return true;
+      }
+      if (req.method === 'PUT' && req.url!.includes('/manifests/')) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}');
+        return true;
+      }
+      return false;
+    },
+  });
+  const repo = client.repository(reg.host, 'foo', ['pull', 'push']);
+  const blob = img.layer;
+  await assert.rejects(
+    repo.pushBlob(blob, async () => streamOf(blob.bytes)),
+    (e: unknown) => {
+      assert.ok(isKilnError(e, 'NOT_FOUND'));
+      assert.equal(
+        e.message,
+        `pushing ${reg.host}/foo: the registry has no upload of blob ${blob.digest} any more: PUT /v2/foo/blobs/uploads/u1 answered 404 Not Found: blob upload unknown: blob upload unknown to registry`,
+      );
+      assert.equal(e.hint, "push again; if it keeps happening, check the registry's logs and any proxy in front of it");
+      return true;
+    },
+  );
+  await assert.rejects(repo.putManifest('latest', img.manifest.bytes, img.mediaType), (e: unknown) => {
+    assert.ok(isKilnError(e, 'NOT_FOUND'));
+    assert.equal(
+      e.message,
+      `pushing ${reg.host}/foo: the registry has no repository foo to take the manifest: PUT /v2/foo/manifests/latest answered 404 Not Found: name unknown: repository name not known to registry`,
+    );
+    assert.equal(e.hint, 'check the repository name, and that this registry takes pushes there: some need the repository created first');
     return true;
   });
 });

@@ -15,6 +15,11 @@ import type { Transport, TransportRequest } from './transport/transport.js';
 import { drop, watched } from './transport/watchdog.js';
 import { uploadBlob } from './upload.js';
 
+/** What to do when a push's repository or upload endpoint is not there. */
+const PUSH_404_HINT = 'check the repository name, and that this registry takes pushes there: some need the repository created first';
+/** What to do when an upload session the registry opened is gone. */
+const PUSH_LOST_HINT = "push again; if it keeps happening, check the registry's logs and any proxy in front of it";
+
 /** Manifests bigger than this are refused (containerd's limit). */
 export const MAX_MANIFEST_BYTES = 4 << 20;
 
@@ -40,17 +45,23 @@ export class EndpointRepository implements Repository {
     return `${this.domain}/${this.path}`;
   }
 
-  private ctx(message?: string): ErrorContext {
+  private ctx(message?: ErrorContext['message'], hint?: string): ErrorContext {
     const via = this.endpoint.mirror ? ` via mirror ${this.endpoint.host}/${this.endpoint.path}` : '';
-    return { what: `${this.verb} ${this.name}${via}`, domain: this.domain, hadCredentials: this.transport.hadCredentials, message };
+    return { what: `${this.verb} ${this.name}${via}`, domain: this.domain, hadCredentials: this.transport.hadCredentials, message, hint };
   }
 
   private refName(reference: string): string {
     return `${this.name}${isDigest(reference) ? '@' : ':'}${reference}`;
   }
 
-  private async fail(res: Answer, message?: string): Promise<never> {
-    throw await responseError(res, this.ctx(res.status === 404 ? message : undefined));
+  /** The registry's error for `res`; a 404 says `message` (and `hint`) instead of a bare "not found". */
+  private async fail(res: Answer, message?: ErrorContext['message'], hint?: string): Promise<never> {
+    throw await responseError(res, res.status === 404 ? this.ctx(message, hint) : this.ctx());
+  }
+
+  /** A push request answered 404: what the registry did not have, the request and its answer, what to do. */
+  private pushNotFound(res: Answer, missing: string, req: string, hint = PUSH_404_HINT): Promise<never> {
+    return this.fail(res, (detail) => `${this.ctx().what}: the registry has no ${missing}: ${req} answered ${detail}`, hint);
   }
 
   private manifestPath(reference: string): string {
@@ -147,6 +158,7 @@ export class EndpointRepository implements Repository {
       throw invalidArgument(`manifest pushed as ${this.refName(reference)} hashes to ${digest}`, { hint: 'push it by its own digest' });
     }
     const res = await this.transport.request({ method: 'PUT', path: this.manifestPath(reference), headers: { 'content-type': mediaType }, body: bytes });
+    if (res.status === 404) return this.pushNotFound(res, `repository ${this.path} to take the manifest`, this.transport.where({ method: 'PUT', path: this.manifestPath(reference) }));
     if (res.status !== 201 && res.status !== 200 && res.status !== 202) return this.fail(res);
     return digest;
   }
@@ -189,6 +201,7 @@ export class EndpointRepository implements Repository {
       extraScopes: [`repository:${fromPath}:pull`],
     });
     if (res.status === 201) return true;
+    if (res.status === 404) return this.pushNotFound(res, `upload endpoint for ${this.path}`, this.transport.where({ method: 'POST', path: `/${this.endpoint.path}/blobs/uploads/` }));
     if (res.status !== 202) return this.fail(res);
     // the registry opened an upload instead of mounting: close it again
     const location = res.headers.get('location');
@@ -210,7 +223,11 @@ export class EndpointRepository implements Repository {
       attempts: this.retry.attempts ?? 4,
       baseDelayMs: this.retry.baseDelayMs ?? 100,
       name: this.name,
-      fail: (res) => this.fail(res),
+      fail: (res, step) => {
+        if (res.status !== 404) return this.fail(res);
+        if (step.session) return this.pushNotFound(res, `upload of blob ${blob.digest} any more`, step.request, PUSH_LOST_HINT);
+        return this.pushNotFound(res, `upload endpoint for ${this.path}`, step.request);
+      },
     });
   }
 }

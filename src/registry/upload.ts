@@ -27,13 +27,22 @@ export interface UploadOptions {
   baseDelayMs: number;
   /** `127.0.0.1:5000/foo`, for messages */
   name: string;
-  /** throws the registry's error for a response */
-  fail(res: Answer): Promise<never>;
+  /** throws the registry's error for a response to `step` */
+  fail(res: Answer, step: UploadStep): Promise<never>;
+}
+
+/** The request of an upload that failed: `POST /v2/foo/blobs/uploads/`; `session` when it went to the session the POST opened. */
+export interface UploadStep {
+  request: string;
+  session: boolean;
 }
 
 /** Marks an attempt failure worth another attempt. */
 class Retryable extends Error {
-  constructor(readonly response: Answer) {
+  constructor(
+    readonly response: Answer,
+    readonly step: UploadStep,
+  ) {
     super('retryable upload failure');
   }
 }
@@ -44,11 +53,14 @@ async function location(o: UploadOptions, res: Answer, base: URL): Promise<strin
   return new URL(loc, base).href;
 }
 
-async function expect(o: UploadOptions, res: Answer, ok: number[]): Promise<void> {
+async function expect(o: UploadOptions, res: Answer, ok: number[], step: UploadStep): Promise<void> {
   if (ok.includes(res.status)) return;
-  if (isRetryableStatus(res.status)) throw new Retryable(res);
-  await o.fail(res);
+  if (isRetryableStatus(res.status)) throw new Retryable(res, step);
+  await o.fail(res, step);
 }
+
+/** `PUT /v2/foo/blobs/uploads/UUID`: a session's URL as the user may read it (no query: it may carry state or tokens). */
+const sessionStep = (method: string, loc: string): UploadStep => ({ request: `${method} ${new URL(loc).pathname}`, session: true });
 
 function checkDigest(o: UploadOptions, d: Digester): void {
   const got = d.digest();
@@ -61,7 +73,7 @@ function checkDigest(o: UploadOptions, d: Digester): void {
 
 async function startSession(o: UploadOptions): Promise<string> {
   const res = await o.transport.request({ method: 'POST', path: o.uploadsPath });
-  await expect(o, res, [202]);
+  await expect(o, res, [202], { request: o.transport.where({ method: 'POST', path: o.uploadsPath }), session: false });
   return location(o, res, await o.transport.url(o.uploadsPath));
 }
 
@@ -98,7 +110,7 @@ async function monolithic(o: UploadOptions, src: Readable, session: Promise<stri
   });
   // wrong local bytes are DATA_LOSS, whatever the registry answered (DIGEST_INVALID or, oddly, 201)
   if (consumed) checkDigest(o, d);
-  await expect(o, res, [201]);
+  await expect(o, res, [201], sessionStep('PUT', loc));
 }
 
 /** Yields buffers of exactly `size` bytes (the last one shorter). */
@@ -139,13 +151,13 @@ async function chunked(o: UploadOptions, src: Readable, chunkSize: number, sessi
       },
       body: chunk,
     });
-    await expect(o, res, [202]);
+    await expect(o, res, [202], sessionStep('PATCH', loc));
     loc = await location(o, res, new URL(loc));
     offset += chunk.length;
   }
   checkDigest(o, d);
   const res = await o.transport.request({ method: 'PUT', path: loc, query: { digest: o.blob.digest }, headers: { 'content-length': '0' } });
-  await expect(o, res, [201]);
+  await expect(o, res, [201], sessionStep('PUT', loc));
 }
 
 /** DELETE of a session nobody will finish (its POST answered with a Location); a failure here changes nothing for the caller. */
@@ -180,7 +192,7 @@ export async function uploadBlob(o: UploadOptions): Promise<void> {
       // a 5xx answer or a dropped connection: open the source again and start a new session
       const retryable = e instanceof Retryable || (isKilnError(e, 'UNAVAILABLE') && isRetryableError(netErrorCode(e.cause)));
       if (!retryable || attempt >= o.attempts) {
-        if (e instanceof Retryable) await o.fail(e.response);
+        if (e instanceof Retryable) await o.fail(e.response, e.step);
         throw e;
       }
       await sleep(o.baseDelayMs * 3 ** (attempt - 1));

@@ -2,6 +2,7 @@
  * Registry error bodies (`{errors:[{code,message,detail}]}`) kept and turned
  * into one kiln error line: `pulling HOST/REPO: unauthorized: authentication required`.
  */
+import { STATUS_CODES } from 'node:http';
 import type { Answer } from './answer.js';
 import { KilnError, type ErrorCode } from '../../errors.js';
 
@@ -27,6 +28,12 @@ export function parseErrorBody(text: string): RegistryErrorEntry[] {
 /** `unauthorized: authentication required; denied: …` */
 export function formatRegistryErrors(errors: RegistryErrorEntry[]): string {
   return errors.map((e) => `${e.code.toLowerCase().replace(/_/g, ' ')}${e.message ? `: ${e.message}` : ''}`).join('; ');
+}
+
+/** `404 Not Found`, and the registry's own errors when it sent some: `500 Internal Server Error: unknown: boom`. */
+export function answerDetail(status: number, errors: RegistryErrorEntry[]): string {
+  const words = `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+  return errors.length ? `${words}: ${formatRegistryErrors(errors)}` : words;
 }
 
 /** A KilnError that carries the registry's status and error list. */
@@ -65,8 +72,10 @@ export interface ErrorContext {
   domain: string;
   /** whether credentials were sent */
   hadCredentials: boolean;
-  /** override the message (e.g. `manifest for X:tag not found`) */
-  message?: string;
+  /** override the message (e.g. `manifest for X:tag not found`); a function gets the answer's detail (`404 Not Found`, or the registry's errors) */
+  message?: string | ((detail: string) => string);
+  /** override the hint */
+  hint?: string;
 }
 
 /** Reads the response body (small) and builds the error. */
@@ -80,10 +89,11 @@ export async function responseError(res: Answer, ctx: ErrorContext): Promise<Reg
   if (res.status === 401) {
     hint = ctx.hadCredentials ? `check the user name and password, then run kiln login ${ctx.domain}` : `run kiln login ${ctx.domain}`;
   } else if (res.status === 403) {
-    hint = `check that your account may access this repository (kiln login ${ctx.domain})`;
+    hint = `check that your account may access this repository, or log in as one that may: kiln login ${ctx.domain}`;
   } else if (code === 'UNAVAILABLE') {
     hint = 'the registry is failing; try again later';
   }
-  const message = ctx.message ?? `${ctx.what}: ${detail}`;
+  if (ctx.hint) hint = ctx.hint;
+  const message = typeof ctx.message === 'function' ? ctx.message(answerDetail(res.status, errors)) : (ctx.message ?? `${ctx.what}: ${detail}`);
   return new RegistryError(code, message, res.status, errors, { hint });
 }
