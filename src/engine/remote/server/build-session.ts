@@ -125,14 +125,15 @@ async function readManifest(
 ): Promise<{ manifest: ContextManifest; delta?: ManifestDelta; digest: string }> {
   const parts = await readParts(next, limits);
   const stored = await loadSlotManifest(slot);
-  const withDelta = (manifest: ContextManifest) => ({ manifest, ...(stored ? { delta: diffManifest(stored.manifest, manifest) } : {}), digest: manifestDigest(manifest) });
+  const withDelta = (manifest: ContextManifest, digest = manifestDigest(manifest)) => ({ manifest, ...(stored ? { delta: diffManifest(stored.manifest, manifest) } : {}), digest });
   if (start.manifestBase === undefined) return withDelta(validateManifest({ entries: parts.entries }, limits));
   // Nothing changed since the stored one (validated when it was synced): no delta to apply, check or diff.
   const empty = parts.entries.length === 0 && (parts.remove?.length ?? 0) === 0;
   if (empty && stored?.digest === start.manifestBase && start.manifestDigest === stored.digest) return { manifest: stored.manifest, delta: { entries: [], remove: [] }, digest: stored.digest };
   if (stored?.digest === start.manifestBase) {
     const m = applyDelta(stored.manifest, parts.entries, parts.remove);
-    if (manifestDigest(m) === start.manifestDigest) return withDelta(validateManifest(m, limits));
+    const digest = manifestDigest(m);
+    if (digest === start.manifestDigest) return withDelta(validateManifest(m, limits), digest);
   }
   await io.send({ need: { digests: [], full_manifest: true } });
   return withDelta(validateManifest({ entries: (await readParts(next, limits)).entries }, limits));
@@ -181,7 +182,7 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
       else throw invalidArgument('remote build: unexpected message while the context is sent');
     }
     await applier?.finish();
-    if (!unchanged) await saveSlotManifest(slot, manifest);
+    if (!unchanged) await saveSlotManifest(slot, manifest, digest);
     const events = start.eventBatches ? eventBatches(io.send) : singleEvents(io.send);
     // The Dockerfile's text under its own name (messages say `Dockerfile:3`); contextDigest: the directory was
     // just brought to the manifest (and stays so while the slot is held), and the build sees all of it (the
