@@ -387,3 +387,20 @@ test('scan fingerprint: the same walk (every digest from the memo) takes the kno
   assert.equal(memoLost.fingerprint, same.fingerprint);
   assert.equal(memoLost.digest, same.digest, 'files hashed again: the manifest is made again');
 });
+
+test('scan with saveMemoLater: the digest memo is written when the caller says (once), not before the scan returns', async (t) => {
+  const ctx = await tmp(t);
+  const cache = await tmp(t);
+  await writeFile(path.join(ctx, 'a.txt'), 'one\n');
+  const memoDir = path.join(cache, 'buildcache', 'stat');
+  const s = await scanContext(ctx, { cacheDir: cache, saveMemoLater: true });
+  assert.equal(existsSync(memoDir), false, 'not written yet');
+  await Promise.all([s.saveMemo!(), s.saveMemo!()]);
+  const [memo] = await readdir(memoDir);
+  const written = JSON.parse(await readFile(path.join(memoDir, memo!), 'utf8')) as Record<string, [string, string]>;
+  assert.deepEqual(Object.values(written).map((v) => `sha256:${v[1]}`), [s.manifest.entries[0]!.digest]);
+  // Without the option, as before: written when the scan returns.
+  const cache2 = await tmp(t);
+  await scanContext(ctx, { cacheDir: cache2 });
+  assert.equal((await readdir(path.join(cache2, 'buildcache', 'stat'))).length, 1);
+});
