@@ -216,3 +216,19 @@ test('event batches: a build that fails sends the events it emitted (the failing
     [emitted],
   );
 });
+
+test('build session: the synced manifest is written while the build runs, and is in place when the session ends, also after a failed build', async (t) => {
+  const [state, ctx] = [await tmp(t), await tmp(t)];
+  await writeFile(path.join(ctx, 'f'), 'one');
+  const seen: { files: Record<string, string> }[] = [];
+  const first = await session(state, recordingEngine(seen), ctx);
+  await writeFile(path.join(ctx, 'f'), 'two');
+  const failing = { build: async () => Promise.reject(new Error('step failed')) } as unknown as Engine;
+  await assert.rejects(session(state, failing, ctx, { base: first.manifest, baseDigest: manifestDigest(first.manifest) }), /step failed/);
+  const stored = JSON.parse(await readFile(path.join(state, 'contexts', 'c1', 'manifest.json'), 'utf8')) as ContextManifest;
+  assert.equal(stored.entries.find((e) => e.path === 'f')?.size, 3, 'the manifest of the synced directory');
+  // The next build of the context sends a delta against it: nothing asked for whole, nothing sent again.
+  const third = await session(state, recordingEngine(seen), ctx, { base: stored, baseDigest: manifestDigest(stored) });
+  assert.ok(!third.down.some((m) => 'need' in m && (m.need.full_manifest || m.need.digests.length > 0)));
+  assert.equal(seen.at(-1)!.files.f, 'two');
+});
