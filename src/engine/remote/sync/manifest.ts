@@ -58,7 +58,11 @@ export class ManifestDigester {
   private block = '';
 
   add(e: ManifestEntry): void {
-    this.block += JSON.stringify(canonicalEntry(e)) + '\n';
+    this.addLine(JSON.stringify(canonicalEntry(e)) + '\n');
+  }
+
+  addLine(line: string): void {
+    this.block += line;
     if (this.block.length >= 1 << 16) {
       this.hash.update(this.block);
       this.block = '';
@@ -72,10 +76,21 @@ export class ManifestDigester {
   }
 }
 
+/**
+ * Canonical lines of entries a whole manifest was digested with, by entry object. Entries are not changed once made
+ * (a delta brings new ones), and the agent digests, at every changed build, a manifest made of its stored one's
+ * entries and the few the client sent: only those few are made into lines again.
+ */
+const lines = new WeakMap<ManifestEntry, string>();
+
 /** The identity of a manifest: sha256 of its canonical entries (one JSON line each), in order. */
 export function manifestDigest(m: ContextManifest): string {
   const d = new ManifestDigester();
-  for (const e of m.entries) d.add(e);
+  for (const e of m.entries) {
+    let line = lines.get(e);
+    if (line === undefined) lines.set(e, (line = JSON.stringify(canonicalEntry(e)) + '\n'));
+    d.addLine(line);
+  }
   return d.digest();
 }
 
