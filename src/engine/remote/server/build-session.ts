@@ -152,7 +152,7 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
   const limits = ctx.limits ?? defaultLimits;
   removeStaleScratch(path.join(ctx.stateDir, 'builds'));
   const slot = await openSlot(path.join(ctx.stateDir, 'contexts'), start.contextId);
-  let persisted: Promise<void> | undefined;
+  let persist: (() => Promise<void>) | undefined;
   try {
     const { manifest, delta, digest } = await readManifest(io, next, start, slot, limits);
     // From here the directory may be between two states until finish(): no stored manifest vouches for it
@@ -183,9 +183,10 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
       else throw invalidArgument('remote build: unexpected message while the context is sent');
     }
     await applier?.finish({ memoLater: true });
-    // What the directory now holds, written while the build runs (it only reads the directory; the stat memo is
-    // shared in this process): both are caches, so a failed write costs a full check or a re-hash next time.
-    persisted = unchanged ? undefined : Promise.all([applier?.saveMemo(), saveSlotManifest(slot, manifest, digest)]).then(() => undefined, () => undefined);
+    // What the directory now holds: written once the build is over (the build only reads the directory, and shares
+    // the stat memo in this process), after its result is handed back; both are caches, so a failed write costs a
+    // full check or a re-hash next time.
+    if (!unchanged) persist = async () => void (await Promise.all([applier?.saveMemo(), saveSlotManifest(slot, manifest, digest)]));
     const events = start.eventBatches ? eventBatches(io.send) : singleEvents(io.send);
     // The Dockerfile's text under its own name (messages say `Dockerfile:3`); contextDigest: the directory was
     // just brought to the manifest (and stays so while the slot is held), and the build sees all of it (the
@@ -197,8 +198,9 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
       events.flush(); // the last events go before the result (or the error) that follows
     }
   } finally {
-    await persisted; // before the slot is another build's
-    await slot.release();
+    // The slot is another build's only once they are written (its lock waits meanwhile): nobody waits for them.
+    if (persist) void persist().catch(() => undefined).then(slot.release).catch(() => undefined);
+    else await slot.release();
   }
 }
 
