@@ -29,16 +29,16 @@ const signature = (st: Stats): string => `${st.size}:${st.mtimeMs}:${st.ctimeMs}
  */
 const kept = new Map<string, { sig: string; memo: Memo }>();
 
-function keepMemo(file: string, memo: Memo, sig: string | undefined): void {
-  if (sig === undefined) return;
+function keepMemo(file: string, memo: Memo, sig: string): void {
   kept.delete(file);
   kept.set(file, { sig, memo });
   if (kept.size > 16) kept.delete(kept.keys().next().value!);
 }
 
-const fileSig = (file: string): string | undefined => {
+/** '' while there is no file: a memo not yet written is shared too (an agent's first sync and its build). */
+const fileSig = (file: string): string => {
   const st = statSync(file, { throwIfNoEntry: false });
-  return st && signature(st);
+  return st ? signature(st) : '';
 };
 
 export class SourceHasher {
@@ -63,10 +63,10 @@ export class SourceHasher {
     }
     try {
       this.memo = JSON.parse(await readFile(this.file, 'utf8')) as Memo;
-      keepMemo(this.file, this.memo, sig);
     } catch (e) {
       if (!(isErrno(e, 'ENOENT') || e instanceof SyntaxError)) throw e;
     }
+    keepMemo(this.file, this.memo, sig);
   }
 
   /** Whether a digest was computed or recorded since the memo was loaded (every other one came from it). */
