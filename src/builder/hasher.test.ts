@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SourceHasher } from './hasher.js';
@@ -21,4 +21,40 @@ test('hashSources: a change is seen by a walk; with a content key the hash is re
   assert.equal(await new SourceHasher(undefined, dir).hashSources(root, ['.'], 'content-1'), first, 'kept across builds in one process');
   assert.equal(await h.hashSources(root, ['.'], 'content-2'), walked, 'another key walks');
   assert.notEqual(await h.hashSources(root, ['a'], 'content-1'), first, 'other patterns are another entry');
+});
+
+test('stat memo: a memo this process wrote is not read back by the next hasher of the same context; another writer\'s is', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'kiln-hasher-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const [ctx, cache] = [path.join(dir, 'ctx'), path.join(dir, 'cache')];
+  await mkdir(ctx);
+  const f = path.join(ctx, 'a');
+  await writeFile(f, 'one');
+  const st = await lstat(f);
+  // No memo file yet (an agent's first sync): the build's hasher still gets the digests the sync put in.
+  const first = new SourceHasher(cache, ctx);
+  await first.load();
+  first.remember(f, st, 'd0');
+  const unsaved = new SourceHasher(cache, ctx);
+  await unsaved.load();
+  assert.equal(unsaved.fileDigest(f, st), 'd0');
+  const a = new SourceHasher(cache, ctx);
+  await a.load();
+  a.remember(f, st, 'd1');
+  await a.save();
+  const b = new SourceHasher(cache, ctx);
+  await b.load();
+  assert.equal(b.fileDigest(f, st), 'd1', 'the saved digest');
+  assert.equal(b.changed, false);
+  // A digest the first hasher added after its save: seen by the second, so it holds the same memo, not a copy read back.
+  a.remember(f, st, 'd2');
+  const c = new SourceHasher(cache, ctx);
+  await c.load();
+  assert.equal(c.fileDigest(f, st), 'd2');
+  // The file written by someone else (its stat changes): read again.
+  const [memoFile] = await readdir(path.join(cache, 'buildcache', 'stat'));
+  await writeFile(path.join(cache, 'buildcache', 'stat', memoFile!), JSON.stringify({ [f]: [`${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`, 'd3'], other: ['0', '0'] }));
+  const d = new SourceHasher(cache, ctx);
+  await d.load();
+  assert.equal(d.fileDigest(f, st), 'd3');
 });

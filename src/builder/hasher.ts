@@ -5,7 +5,7 @@
  * (a COPY resets owners); modes, types, names, link targets and bytes are.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { createReadStream, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -22,6 +22,25 @@ const byContent = new Map<string, string>();
 
 const signature = (st: Stats): string => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
 
+/**
+ * Memos this process read or wrote, by file, with the file's signature then: a long-lived agent's sync writes the
+ * memo and its build reads it a moment later, and the next build's sync again; each is parsed once. Shared by the
+ * hashers of one file: every entry is a digest keyed by its file's stat, true whoever added it.
+ */
+const kept = new Map<string, { sig: string; memo: Memo }>();
+
+function keepMemo(file: string, memo: Memo, sig: string): void {
+  kept.delete(file);
+  kept.set(file, { sig, memo });
+  if (kept.size > 16) kept.delete(kept.keys().next().value!);
+}
+
+/** '' while there is no file: a memo not yet written is shared too (an agent's first sync and its build). */
+const fileSig = (file: string): string => {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st ? signature(st) : '';
+};
+
 export class SourceHasher {
   private memo: Memo = {};
   private dirty = false;
@@ -36,11 +55,18 @@ export class SourceHasher {
   async load(): Promise<void> {
     this.loaded = true;
     if (!this.file) return;
+    const sig = fileSig(this.file);
+    const hit = kept.get(this.file);
+    if (hit && hit.sig === sig) {
+      this.memo = hit.memo;
+      return;
+    }
     try {
       this.memo = JSON.parse(await readFile(this.file, 'utf8')) as Memo;
     } catch (e) {
       if (!(isErrno(e, 'ENOENT') || e instanceof SyntaxError)) throw e;
     }
+    keepMemo(this.file, this.memo, sig);
   }
 
   /** Whether a digest was computed or recorded since the memo was loaded (every other one came from it). */
@@ -54,6 +80,7 @@ export class SourceHasher {
     const tmp = tempPath(this.file);
     await writeFile(tmp, JSON.stringify(this.memo));
     await rename(tmp, this.file);
+    keepMemo(this.file, this.memo, fileSig(this.file));
   }
 
   /** Records a file's digest, known from writing it (its stat taken after the last change to it). */

@@ -85,7 +85,7 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
     // The walk's fingerprint when that manifest was sent: the same walk (and memo) proves the same manifest.
     const known = readKnownScan(cacheDir, host, id, storedDigest);
     const scanned: ScannedContext = dir
-      ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir, known })
+      ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir, known, saveMemoLater: true })
       : { manifest: { entries: [] }, digest: manifestDigest({ entries: [] }), sources: new Map<string, string>(), fingerprint: '' };
     const secrets = (opts.secrets ?? []).map((s) => ({ id: s.id, value: secretValue(s) }));
     const digest = scanned.digest;
@@ -100,9 +100,17 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
       eventBatches: true,
       options: remoteOptions(opts),
     };
-    // Nothing changed (the stored digest named this manifest): the stored manifest is this one already.
-    const onSynced = async () => (last?.manifest === scanned.manifest ? undefined : saveLastSent(cacheDir, host, id, scanned.manifest, digest, scanned.fingerprint));
-    return { start, scanned, secrets, ...(last ? { base: last.manifest } : {}), onSynced, cleanup };
+    // Nothing changed (the stored digest named this manifest): the stored manifest is this one already. The digest
+    // memo of the scan is written here too, while the agent builds (or at the end, whatever happened).
+    const onSynced = async () => {
+      await scanned.saveMemo?.();
+      if (last?.manifest !== scanned.manifest) await saveLastSent(cacheDir, host, id, scanned.manifest, digest, scanned.fingerprint);
+    };
+    const done = async () => {
+      await scanned.saveMemo?.();
+      await cleanup();
+    };
+    return { start, scanned, secrets, ...(last ? { base: last.manifest } : {}), onSynced, cleanup: done };
   } catch (e) {
     await cleanup();
     throw e;

@@ -15,6 +15,7 @@ import type { Engine } from '../../engine.js';
 import { isKilnError } from '../../../errors.js';
 import { secretValue } from '../../../builder/mounts.js';
 import { scanContext } from '../sync/scan.js';
+import { openSlot } from '../sync/slot.js';
 import { diffManifest, manifestDigest, manifestParts, type ContextManifest } from '../sync/manifest.js';
 import { runBuildSession, type BuildDownMsg, type BuildUpMsg } from './build-session.js';
 import { EVENT_BATCH_BYTES, EVENT_WINDOW_MS, eventBatches } from './event-batches.js';
@@ -74,8 +75,13 @@ async function session(stateDir: string, engine: Engine, ctx: string, opts: { ba
     for (const dg of needed) push({ file: { digest: dg, data: await readFile(scanned.sources.get(dg)!), last: true } });
     push({ files_done: true });
   };
-  const result = await runBuildSession({ engine, stateDir, needPart: opts.needPart }, { messages, send, signal: new AbortController().signal });
-  return { result, down, manifest: scanned.manifest };
+  try {
+    const result = await runBuildSession({ engine, stateDir, needPart: opts.needPart }, { messages, send, signal: new AbortController().signal });
+    return { result, down, manifest: scanned.manifest };
+  } finally {
+    // As the next build of the context does: the slot is free once what the sync wrote is stored (after the result).
+    await (await openSlot(path.join(stateDir, 'contexts'), 'c1')).release();
+  }
 }
 
 test('build session: Need in parts; a delta against an unknown base gets the whole manifest asked for; secrets after it', async (t) => {
@@ -215,4 +221,20 @@ test('event batches: a build that fails sends the events it emitted (the failing
     down.flatMap((m) => ('event_json' in m ? [JSON.parse(m.event_json) as unknown] : [])),
     [emitted],
   );
+});
+
+test('build session: the synced manifest is written after the build (its result not kept waiting), before the slot is another build\'s; also after a failed build', async (t) => {
+  const [state, ctx] = [await tmp(t), await tmp(t)];
+  await writeFile(path.join(ctx, 'f'), 'one');
+  const seen: { files: Record<string, string> }[] = [];
+  const first = await session(state, recordingEngine(seen), ctx);
+  await writeFile(path.join(ctx, 'f'), 'two');
+  const failing = { build: async () => Promise.reject(new Error('step failed')) } as unknown as Engine;
+  await assert.rejects(session(state, failing, ctx, { base: first.manifest, baseDigest: manifestDigest(first.manifest) }), /step failed/);
+  const stored = JSON.parse(await readFile(path.join(state, 'contexts', 'c1', 'manifest.json'), 'utf8')) as ContextManifest;
+  assert.equal(stored.entries.find((e) => e.path === 'f')?.size, 3, 'the manifest of the synced directory');
+  // The next build of the context sends a delta against it: nothing asked for whole, nothing sent again.
+  const third = await session(state, recordingEngine(seen), ctx, { base: stored, baseDigest: manifestDigest(stored) });
+  assert.ok(!third.down.some((m) => 'need' in m && (m.need.full_manifest || m.need.digests.length > 0)));
+  assert.equal(seen.at(-1)!.files.f, 'two');
 });

@@ -125,14 +125,15 @@ async function readManifest(
 ): Promise<{ manifest: ContextManifest; delta?: ManifestDelta; digest: string }> {
   const parts = await readParts(next, limits);
   const stored = await loadSlotManifest(slot);
-  const withDelta = (manifest: ContextManifest) => ({ manifest, ...(stored ? { delta: diffManifest(stored.manifest, manifest) } : {}), digest: manifestDigest(manifest) });
+  const withDelta = (manifest: ContextManifest, digest = manifestDigest(manifest)) => ({ manifest, ...(stored ? { delta: diffManifest(stored.manifest, manifest) } : {}), digest });
   if (start.manifestBase === undefined) return withDelta(validateManifest({ entries: parts.entries }, limits));
   // Nothing changed since the stored one (validated when it was synced): no delta to apply, check or diff.
   const empty = parts.entries.length === 0 && (parts.remove?.length ?? 0) === 0;
   if (empty && stored?.digest === start.manifestBase && start.manifestDigest === stored.digest) return { manifest: stored.manifest, delta: { entries: [], remove: [] }, digest: stored.digest };
   if (stored?.digest === start.manifestBase) {
     const m = applyDelta(stored.manifest, parts.entries, parts.remove);
-    if (manifestDigest(m) === start.manifestDigest) return withDelta(validateManifest(m, limits));
+    const digest = manifestDigest(m);
+    if (digest === start.manifestDigest) return withDelta(validateManifest(m, limits), digest);
   }
   await io.send({ need: { digests: [], full_manifest: true } });
   return withDelta(validateManifest({ entries: (await readParts(next, limits)).entries }, limits));
@@ -151,6 +152,7 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
   const limits = ctx.limits ?? defaultLimits;
   removeStaleScratch(path.join(ctx.stateDir, 'builds'));
   const slot = await openSlot(path.join(ctx.stateDir, 'contexts'), start.contextId);
+  let persist: (() => Promise<void>) | undefined;
   try {
     const { manifest, delta, digest } = await readManifest(io, next, start, slot, limits);
     // From here the directory may be between two states until finish(): no stored manifest vouches for it
@@ -180,8 +182,11 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
       else if (m.files_done) break;
       else throw invalidArgument('remote build: unexpected message while the context is sent');
     }
-    await applier?.finish();
-    if (!unchanged) await saveSlotManifest(slot, manifest);
+    await applier?.finish({ memoLater: true });
+    // What the directory now holds: written once the build is over (the build only reads the directory, and shares
+    // the stat memo in this process), after its result is handed back; both are caches, so a failed write costs a
+    // full check or a re-hash next time.
+    if (!unchanged) persist = async () => void (await Promise.all([applier?.saveMemo(), saveSlotManifest(slot, manifest, digest)]));
     const events = start.eventBatches ? eventBatches(io.send) : singleEvents(io.send);
     // The Dockerfile's text under its own name (messages say `Dockerfile:3`); contextDigest: the directory was
     // just brought to the manifest (and stays so while the slot is held), and the build sees all of it (the
@@ -193,7 +198,9 @@ export async function runBuildSession(ctx: BuildSessionContext, io: BuildSession
       events.flush(); // the last events go before the result (or the error) that follows
     }
   } finally {
-    await slot.release();
+    // The slot is another build's only once they are written (its lock waits meanwhile): nobody waits for them.
+    if (persist) void persist().catch(() => undefined).then(slot.release).catch(() => undefined);
+    else await slot.release();
   }
 }
 

@@ -268,8 +268,12 @@ export class ContextApplier {
     this.pending.delete(digest);
   }
 
-  /** After the last upload: every digest arrived; hardlinks, modes and mtimes set. */
-  async finish(): Promise<void> {
+  /**
+   * After the last upload: every digest arrived; hardlinks, modes and mtimes set. With `memoLater` the stat memo
+   * is written when the caller calls saveMemo (this process's next hasher of the directory shares it meanwhile:
+   * builder/hasher.ts).
+   */
+  async finish(opts: { memoLater?: boolean } = {}): Promise<void> {
     for (const u of this.uploads.values()) await u.fh.close();
     if (this.pending.size > 0) {
       const [d, paths] = this.pending.entries().next().value!;
@@ -287,6 +291,11 @@ export class ContextApplier {
       else if (!this.metaSet.has(e.path)) this.setMeta(abs, e);
     }
     for (const e of dirs.reverse()) this.setMeta(this.abs(e.path), e);
+    if (!opts.memoLater) await this.saveMemo();
+  }
+
+  /** Writes the stat memo, when this sync read it (and so may have added to it). */
+  async saveMemo(): Promise<void> {
     if (this.memoLoaded) await this.hasher.save();
   }
 

@@ -46,10 +46,13 @@ export async function loadLastSent(
   storedDigest?: Promise<string>,
 ): Promise<{ digest: string; manifest: ContextManifest } | undefined> {
   const f = file(cacheDir, host, contextId);
-  if (current && (await (storedDigest ?? readLastSentDigest(cacheDir, host, contextId))) === current.digest) return current;
+  const stored = await (storedDigest ?? readLastSentDigest(cacheDir, host, contextId));
+  if (current && stored === current.digest) return current;
   try {
     const manifest = JSON.parse(await readFile(f, 'utf8')) as ContextManifest;
-    return Array.isArray(manifest.entries) ? { digest: manifestDigest(manifest), manifest } : undefined;
+    // The `.digest` beside it names it (written after it, removed before it is replaced); computed only without one.
+    // A wrong one only costs a whole manifest: the agent checks the delta's result against the scan's digest.
+    return Array.isArray(manifest.entries) ? { digest: stored || manifestDigest(manifest), manifest } : undefined;
   } catch {
     return undefined; // none yet, or unreadable: a full manifest is sent
   }

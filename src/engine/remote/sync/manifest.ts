@@ -58,7 +58,11 @@ export class ManifestDigester {
   private block = '';
 
   add(e: ManifestEntry): void {
-    this.block += JSON.stringify(canonicalEntry(e)) + '\n';
+    this.addLine(JSON.stringify(canonicalEntry(e)) + '\n');
+  }
+
+  addLine(line: string): void {
+    this.block += line;
     if (this.block.length >= 1 << 16) {
       this.hash.update(this.block);
       this.block = '';
@@ -72,10 +76,21 @@ export class ManifestDigester {
   }
 }
 
+/**
+ * Canonical lines of entries a whole manifest was digested with, by entry object. Entries are not changed once made
+ * (a delta brings new ones), and the agent digests, at every changed build, a manifest made of its stored one's
+ * entries and the few the client sent: only those few are made into lines again.
+ */
+const lines = new WeakMap<ManifestEntry, string>();
+
 /** The identity of a manifest: sha256 of its canonical entries (one JSON line each), in order. */
 export function manifestDigest(m: ContextManifest): string {
   const d = new ManifestDigester();
-  for (const e of m.entries) d.add(e);
+  for (const e of m.entries) {
+    let line = lines.get(e);
+    if (line === undefined) lines.set(e, (line = JSON.stringify(canonicalEntry(e)) + '\n'));
+    d.addLine(line);
+  }
   return d.digest();
 }
 
@@ -90,27 +105,70 @@ export function comparePaths(a: string, b: string): number {
   return x.length - y.length;
 }
 
-/** What changed from `base` to `next`: entries added or changed, paths removed. */
 /** What differs between two manifests: entries added or changed, paths removed. */
 export interface ManifestDelta {
   entries: ManifestEntry[];
   remove: string[];
 }
 
-export function diffManifest(base: ContextManifest, next: ContextManifest): ManifestDelta {
-  const old = new Map(base.entries.map((e) => [e.path, JSON.stringify(canonicalEntry(e))]));
-  const entries = next.entries.filter((e) => old.get(e.path) !== JSON.stringify(canonicalEntry(e)));
-  const now = new Set(next.entries.map((e) => e.path));
-  const remove = base.entries.filter((e) => !now.has(e.path)).map((e) => e.path);
-  return { entries, remove };
+/** Whether two entries of one path hash the same canonical line (every field canonicalEntry keeps). */
+function sameEntry(a: ManifestEntry, b: ManifestEntry): boolean {
+  return a.type === b.type && a.mode === b.mode && a.mtimeMs === b.mtimeMs && a.size === b.size && a.digest === b.digest && a.target === b.target;
 }
 
-/** `base` with a delta applied, in the walk's order (the result is validated and its digest checked by the caller). */
+/** Fields compared as they are (no canonical line made per entry: ~3 µs each, on both sides of every changed build). */
+export function diffManifest(base: ContextManifest, next: ContextManifest): ManifestDelta {
+  const old = new Map<string, ManifestEntry>();
+  for (const e of base.entries) old.set(e.path, e);
+  const entries: ManifestEntry[] = [];
+  for (const e of next.entries) {
+    const o = old.get(e.path);
+    if (o === undefined || !sameEntry(o, e)) entries.push(e);
+    old.delete(e.path);
+  }
+  return { entries, remove: [...old.keys()] };
+}
+
+/**
+ * `base` with a delta applied, in the walk's order (the result is validated and its digest checked by the caller).
+ * `base` is in that order already: a changed entry takes its path's place and a removed one leaves it, so only
+ * added paths are placed (by binary search); the base is not sorted again.
+ */
 export function applyDelta(base: ContextManifest, entries: ManifestEntry[], remove: string[]): ContextManifest {
-  const m = new Map(base.entries.map((e) => [e.path, e]));
-  for (const p of remove) m.delete(p);
-  for (const e of entries) m.set(e.path, e);
-  return { entries: [...m.values()].sort((a, b) => comparePaths(a.path, b.path)) };
+  const at = new Map<string, number>();
+  base.entries.forEach((e, i) => at.set(e.path, i));
+  const out: (ManifestEntry | undefined)[] = [...base.entries];
+  for (const p of remove) {
+    const i = at.get(p);
+    if (i !== undefined) out[i] = undefined;
+  }
+  const added = new Map<string, ManifestEntry>();
+  for (const e of entries) {
+    const i = at.get(e.path);
+    if (i !== undefined) out[i] = e;
+    else added.set(e.path, e);
+  }
+  if (added.size === 0) return { entries: out.filter((e) => e !== undefined) };
+  // Each added path goes before the first base path after it (base paths, removed or not, keep their order).
+  const paths = base.entries.map((e) => e.path);
+  const before = new Map<number, ManifestEntry[]>();
+  for (const e of [...added.values()].sort((a, b) => comparePaths(a.path, b.path))) {
+    let lo = 0;
+    let hi = paths.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (comparePaths(paths[mid]!, e.path) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    before.set(lo, [...(before.get(lo) ?? []), e]);
+  }
+  const result: ManifestEntry[] = [];
+  for (let i = 0; i <= out.length; i++) {
+    for (const e of before.get(i) ?? []) result.push(e);
+    const e = out[i];
+    if (e !== undefined) result.push(e);
+  }
+  return { entries: result };
 }
 
 /** Entries per manifest message (about 100 bytes each: well under gRPC's 4 MB message limit). */

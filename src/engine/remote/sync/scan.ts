@@ -21,6 +21,11 @@ export interface ScanOptions {
   cacheDir?: string;
   /** The fingerprint and manifest last sent for this context (lastsent.ts readKnownScan). */
   known?: Promise<KnownScan | undefined>;
+  /**
+   * The memo is written when the caller calls `saveMemo` (a remote build: while the agent works), not before the
+   * scan returns. Unsaved, it only costs hashing the changed files again.
+   */
+  saveMemoLater?: boolean;
 }
 
 /** A walk's fingerprint and the digest of the manifest it gave. */
@@ -40,6 +45,8 @@ export interface ScannedContext {
   ignoreFile?: string;
   /** The hash of the walk's stat tuples (WalkFingerprint), '' when there was no walk. */
   readonly fingerprint: string;
+  /** Writes the digest memo if the scan changed it (once; already done unless `saveMemoLater`). */
+  saveMemo?(): Promise<void>;
 }
 
 /** Numbers per entry in the fingerprint. */
@@ -137,7 +144,9 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
   const known = await opts.known?.catch(() => undefined);
   // The same walk, and every file's digest the memo's (none hashed now): the manifest the known digest names.
   const same = known !== undefined && known.fingerprint === fingerprint && known.entries === entries.length && !hasher.changed;
-  await hasher.save().catch(() => undefined); // a memo that cannot be written only costs a re-hash next time
+  let saved: Promise<void> | undefined;
+  const saveMemo = () => (saved ??= hasher.save().catch(() => undefined)); // a memo not written only costs a re-hash next time
+  if (!opts.saveMemoLater) await saveMemo();
   let sources: Map<string, string> | undefined;
   return {
     manifest: { entries },
@@ -147,6 +156,7 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
       return (sources ??= sourcesOf(entries, root));
     },
     fingerprint,
+    saveMemo,
     ...(file ? { ignoreFile: file } : {}),
   };
 }

@@ -77,29 +77,42 @@ export async function loadSlotManifest(slot: ContextSlot): Promise<{ digest: str
   const f = path.join(slot.base, 'manifest.json');
   try {
     // The agent is long-lived: the manifest it parsed last is kept while the file is the same one (inode, size, mtime).
-    const st = statSync(f);
-    const sig = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    const sig = fileSig(f);
     const kept = parsed.get(f);
     if (kept?.sig === sig) return kept.value;
     const manifest = JSON.parse(await readFile(f, 'utf8')) as ContextManifest;
     if (!Array.isArray(manifest?.entries)) return undefined;
-    const value = { digest: manifestDigest(manifest), manifest };
-    parsed.set(f, { sig, value });
-    if (parsed.size > 64) parsed.delete(parsed.keys().next().value!);
-    return value;
+    return keep(f, { digest: manifestDigest(manifest), manifest }, sig);
   } catch {
     return undefined;
   }
 }
 
-/** Slot manifests parsed by this process, by file. */
+/** Slot manifests parsed (or written) by this process, by file, with the file's signature (inode, size, mtime). */
 const parsed = new Map<string, { sig: string; value: { digest: string; manifest: ContextManifest } }>();
 
-export async function saveSlotManifest(slot: ContextSlot, manifest: ContextManifest): Promise<void> {
+const fileSig = (f: string): string => {
+  const st = statSync(f);
+  return `${st.ino}:${st.size}:${st.mtimeMs}`;
+};
+
+function keep(f: string, value: { digest: string; manifest: ContextManifest }, sig = fileSig(f)): typeof value {
+  parsed.set(f, { sig, value });
+  if (parsed.size > 64) parsed.delete(parsed.keys().next().value!);
+  return value;
+}
+
+/**
+ * Stores the manifest the directory now holds; kept parsed in this process too (under the new file's signature,
+ * with its digest when the caller has it), so the next build of the context does not read back what was just
+ * written. The manifest is not changed afterwards: the next build's delta makes a new one.
+ */
+export async function saveSlotManifest(slot: ContextSlot, manifest: ContextManifest, digest = manifestDigest(manifest)): Promise<void> {
   const f = path.join(slot.base, 'manifest.json');
   const tmp = `${f}.tmp-${randomBytes(4).toString('hex')}`;
   await writeFile(tmp, JSON.stringify(manifest), { mode: 0o600 });
   await rename(tmp, f);
+  keep(f, { digest, manifest });
 }
 
 /** Before a sync changes the directory: a sync cut short leaves no manifest, and the next build checks every path. */

@@ -9,7 +9,7 @@ import { scanContext, type ScannedContext } from './scan.js';
 import { validateManifest } from './validate.js';
 import { openSlot, validateContextId } from './slot.js';
 import { ContextApplier } from './apply.js';
-import { diffManifest, type ContextManifest } from './manifest.js';
+import { diffManifest, manifestDigest, type ContextManifest } from './manifest.js';
 import { treeOf } from './test-tree.js';
 
 async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
@@ -223,6 +223,42 @@ test('manifest delta: diff + apply gives the new manifest back, in the walk orde
   assert.equal(parts[0]!.more, undefined);
 });
 
+test('manifest delta: random changes to a sorted manifest give what the whole-manifest definitions give (sort, canonical lines)', async () => {
+  const { applyDelta, canonicalEntry, comparePaths, diffManifest, manifestDigest } = await import('./manifest.js');
+  type E = import('./manifest.js').ManifestEntry;
+  // The definitions: a delta is every entry whose canonical line differs, every path gone; applying it is a sort.
+  const refDiff = (a: E[], b: E[]) => {
+    const old = new Map(a.map((e) => [e.path, JSON.stringify(canonicalEntry(e))]));
+    const now = new Set(b.map((e) => e.path));
+    return { entries: b.filter((e) => old.get(e.path) !== JSON.stringify(canonicalEntry(e))), remove: a.filter((e) => !now.has(e.path)).map((e) => e.path) };
+  };
+  const refApply = (a: E[], entries: E[], remove: string[]) => {
+    const m = new Map(a.map((e) => [e.path, e]));
+    for (const p of remove) m.delete(p);
+    for (const e of entries) m.set(e.path, e);
+    return [...m.values()].sort((x, y) => comparePaths(x.path, y.path));
+  };
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const names = ['a', 'a-b', 'a.b', 'b', 'é', 'Z', 'z0', 'a_b'];
+  const file = (p: string): E => ({ path: p, type: 'file', mode: 0o644, mtimeMs: 1000 + rnd(3), size: rnd(3), digest: `sha256:${String(rnd(3)).repeat(64)}` });
+  const dirs = names.flatMap((a) => [a, ...names.slice(0, 4).map((b) => `${a}/${b}`)]);
+  const all = [...dirs.map((p): E => ({ path: p, type: 'dir', mode: 0o755, mtimeMs: 1 })), ...dirs.flatMap((d) => names.map((n) => `${d}/f${n}`)).map(file)];
+  const base = refApply([], all.filter(() => rnd(3) > 0), []);
+  for (let round = 0; round < 200; round++) {
+    const next = refApply([], [...base.filter(() => rnd(10) > 0).map((e) => (rnd(6) === 0 && e.type === 'file' ? file(e.path) : e)), ...all.filter(() => rnd(30) === 0)], []);
+    const d = diffManifest({ entries: base }, { entries: next });
+    assert.deepEqual(d, refDiff(base, next), `round ${round}: the delta`);
+    const got = applyDelta({ entries: base }, d.entries, d.remove).entries;
+    assert.deepEqual(got, refApply(base, d.entries, d.remove), `round ${round}: the manifest the delta makes`);
+    assert.equal(manifestDigest({ entries: got }), manifestDigest({ entries: next }));
+    // A delta in any order, with a path both removed and sent again, lands the same.
+    const shuffled = [...d.entries].sort(() => rnd(3) - 1);
+    const again = next[rnd(next.length)]!;
+    assert.deepEqual(applyDelta({ entries: base }, [...shuffled, again], [...d.remove, again.path]).entries, refApply(base, [...shuffled, again], [...d.remove, again.path]));
+  }
+});
+
 test('sync with a delta: only the changed paths are touched, and the result is the same directory a full check gives', async (t) => {
   const [ctx, agent, client] = [await tmp(t), await tmp(t), await tmp(t)];
   await makeContext(ctx);
@@ -266,9 +302,17 @@ test('slot manifest: cleared before a sync changes the directory, so a sync cut 
   const { manifest } = await sync(agent, ctx, client);
   const slot = await openSlot(agent, 'ctx1');
   await saveSlotManifest(slot, manifest);
-  assert.equal((await loadSlotManifest(slot))?.manifest.entries.length, 1);
+  assert.equal((await loadSlotManifest(slot))?.manifest, manifest, 'the manifest just written is not read back');
+  assert.equal((await loadSlotManifest(slot))?.digest, manifestDigest(manifest));
   await clearSlotManifest(slot);
   assert.equal(await loadSlotManifest(slot), undefined);
+  // A file this process did not write (another agent's, or one older than it) is read.
+  const other = { entries: [...manifest.entries, { path: 'g', type: 'dir' as const, mode: 0o755, mtimeMs: 5 }] };
+  await writeFile(path.join(slot.base, 'manifest.json'), JSON.stringify(other));
+  assert.deepEqual(await loadSlotManifest(slot), { digest: manifestDigest(other), manifest: other });
+  await saveSlotManifest(slot, manifest);
+  await writeFile(path.join(slot.base, 'manifest.json'), JSON.stringify(other) + ' ');
+  assert.deepEqual((await loadSlotManifest(slot))?.manifest, other, 'rewritten in place: read again');
   await slot.release();
 });
 
@@ -342,4 +386,21 @@ test('scan fingerprint: the same walk (every digest from the memo) takes the kno
   const memoLost = await scanContext(ctx, { cacheDir: cache, known: Promise.resolve({ ...known(same), digest: marker }) });
   assert.equal(memoLost.fingerprint, same.fingerprint);
   assert.equal(memoLost.digest, same.digest, 'files hashed again: the manifest is made again');
+});
+
+test('scan with saveMemoLater: the digest memo is written when the caller says (once), not before the scan returns', async (t) => {
+  const ctx = await tmp(t);
+  const cache = await tmp(t);
+  await writeFile(path.join(ctx, 'a.txt'), 'one\n');
+  const memoDir = path.join(cache, 'buildcache', 'stat');
+  const s = await scanContext(ctx, { cacheDir: cache, saveMemoLater: true });
+  assert.equal(existsSync(memoDir), false, 'not written yet');
+  await Promise.all([s.saveMemo!(), s.saveMemo!()]);
+  const [memo] = await readdir(memoDir);
+  const written = JSON.parse(await readFile(path.join(memoDir, memo!), 'utf8')) as Record<string, [string, string]>;
+  assert.deepEqual(Object.values(written).map((v) => `sha256:${v[1]}`), [s.manifest.entries[0]!.digest]);
+  // Without the option, as before: written when the scan returns.
+  const cache2 = await tmp(t);
+  await scanContext(ctx, { cacheDir: cache2 });
+  assert.equal((await readdir(path.join(cache2, 'buildcache', 'stat'))).length, 1);
 });

@@ -31,9 +31,15 @@ function checkPath(p: unknown): string | undefined {
   if (typeof p !== 'string' || p.length === 0 || p.length > MAX_PATH) return 'the path is empty or too long';
   if (p.includes('\0')) return 'the path holds a NUL byte';
   if (p.startsWith('/')) return 'the path is absolute';
-  for (const c of p.split('/')) {
-    if (c === '' || c === '.' || c === '..') return 'the path is not a clean relative path (empty, "." or ".." component)';
-    if (Buffer.byteLength(c) > 255) return 'a path component is longer than 255 bytes';
+  // Component by component without splitting (a manifest is checked whole at every changed build).
+  for (let i = 0; i <= p.length; ) {
+    let j = p.indexOf('/', i);
+    if (j < 0) j = p.length;
+    const n = j - i;
+    if (n === 0 || (n === 1 && p[i] === '.') || (n === 2 && p[i] === '.' && p[i + 1] === '.')) return 'the path is not a clean relative path (empty, "." or ".." component)';
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: only a component longer than 85 units can pass 255 bytes.
+    if (n > 85 && Buffer.byteLength(p.slice(i, j)) > 255) return 'a path component is longer than 255 bytes';
+    i = j + 1;
   }
   return undefined;
 }
