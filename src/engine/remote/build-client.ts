@@ -76,7 +76,10 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
   // The stream is opened before the scan: the call is set up, and its headers reach the agent, while the
   // context is walked (the agent's side waits for the start message).
   const call = conn.open();
-  call.on('error', () => undefined); // a cancellation during the scan (Ctrl-C) ends here; later errors are read below
+  // A failure while the context is walked (Ctrl-C, an agent that is not there) is kept for the result below,
+  // whose listeners come after it was emitted.
+  let early: grpc.ServiceError | undefined;
+  call.on('error', (e: grpc.ServiceError) => void (early ??= e));
   const onAbort = () => call.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let req: BuildRequest;
@@ -155,7 +158,9 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     });
     call.on('end', () => {
       if (got) resolve({ ...got, contextUpload: upload });
-      else reject(failed ?? internal(`the kiln agent at ${conn.host} ended the build without a result`));
+      else if (failed) reject(failed);
+      else if (early) reject(opts.signal?.aborted ? opts.signal.reason : conn.failure(early, 'the build'));
+      else reject(internal(`the kiln agent at ${conn.host} ended the build without a result`));
     });
   });
   result.catch(() => undefined);

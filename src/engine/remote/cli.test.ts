@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startAgent, type TestAgent } from '../../testing/agent.js';
 import { kiln, kilnOk, testCache } from '../../testing/kiln.js';
@@ -101,6 +101,14 @@ describe('kiln --host unix://…', () => {
     const r = await kiln(['--host', sock, 'images'], { root: client });
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `kiln: cannot reach the kiln agent at ${sock} (start it with kiln agent --listen ${sock}, or check --host / KILN_HOST)\n`);
+    // a build's call fails while its context is walked: the same line, not "ended the build without a result"
+    const ctx = path.join(dir, 'no-agent-ctx');
+    await mkdir(ctx, { recursive: true });
+    await writeFile(path.join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY a /a\n');
+    await writeFile(path.join(ctx, 'a'), 'a\n');
+    const b = await kiln(['--host', sock, 'build', '-t', 'x', ctx], { root: client });
+    assert.equal(b.code, 1);
+    assert.equal(b.stderr.split('\n').filter((l) => l.startsWith('kiln:')).join('\n'), `kiln: cannot reach the kiln agent at ${sock} (start it with kiln agent --listen ${sock}, or check --host / KILN_HOST)`);
   });
 
   test('a second agent on the same socket is refused; the first keeps serving', async () => {
