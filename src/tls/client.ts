@@ -43,7 +43,7 @@ function read(file: string, what: string): Buffer {
     failure = e;
   }
   if (pem) return pem;
-  throw invalidArgument(`cannot read the ${what} ${file}: ${failure ? 'EACCES' : 'ENOENT'}`, { cause: failure, hint: 'pass --tlscacert/--tlscert/--tlskey or KILN_CERT_PATH (a directory with ca.pem, cert.pem, key.pem; kiln agent certs makes them)' });
+  throw invalidArgument(`cannot read the ${what} ${file}: ${failure ? 'EACCES' : 'ENOENT'}`, { cause: failure, hint: 'pass --tlscacert/--tlscert/--tlskey, or set KILN_CERT_PATH to a directory with ca.pem, cert.pem and key.pem: kiln agent certs makes them' });
 }
 
 /**

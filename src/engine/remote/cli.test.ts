@@ -101,6 +101,10 @@ describe('kiln --host unix://…', () => {
     const r = await kiln(['--host', sock, 'images'], { root: client });
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `kiln: cannot reach the kiln agent at ${sock} (start it with kiln agent --listen ${sock}, or check --host / KILN_HOST)\n`);
+    // a tcp:// agent without certificates: what to pass, in one line
+    const t = await kiln(['--host', 'tcp://127.0.0.1:1', 'images'], { root: client, env: { KILN_CERT_PATH: '' } });
+    assert.equal(t.code, 1);
+    assert.equal(t.stderr, 'kiln: tcp://127.0.0.1:1: a tcp:// agent needs TLS certificates (pass --tlscacert/--tlscert/--tlskey, or set KILN_CERT_PATH to a directory with ca.pem, cert.pem and key.pem)\n');
     // a build's call fails while its context is walked: the same line, not "ended the build without a result"
     const ctx = path.join(dir, 'no-agent-ctx');
     await mkdir(ctx, { recursive: true });

@@ -37,7 +37,7 @@ export interface AgentInfo extends EngineInfo {
 export async function openRemoteEngine(opts: RemoteEngineOptions): Promise<Engine> {
   const address = parseAddress(opts.host);
   if (address.kind === 'tcp' && !opts.tls) {
-    throw invalidArgument(`${address.url}: a tcp:// agent needs TLS certificates`, { hint: 'pass --tlscacert/--tlscert/--tlskey or KILN_CERT_PATH (a directory with ca.pem, cert.pem, key.pem)' });
+    throw invalidArgument(`${address.url}: a tcp:// agent needs TLS certificates`, { hint: 'pass --tlscacert/--tlscert/--tlskey, or set KILN_CERT_PATH to a directory with ca.pem, cert.pem and key.pem' });
   }
   const tls = address.kind === 'tcp' ? await readTls(opts.tls!) : undefined;
   const conn = new AgentConnection(address, tls, opts.label);
