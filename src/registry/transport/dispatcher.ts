@@ -3,24 +3,19 @@
  * registries.yaml: CA, client certificate, skip-verify), made on first use: a plain-HTTP registry never loads
  * node:https and its TLS.
  */
-import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { cancelled, invalidArgument, isErrno } from '../../errors.js';
+import { cancelled, invalidArgument } from '../../errors.js';
+import { readSmallSync } from '../../util/fsutil.js';
 import type { RegistryTLSConfig } from '../registries.js';
 import type { Dispatcher } from './request.js';
 import type { Timeouts } from './timeouts.js';
 
 function readPem(file: string, what: string, host: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    if (isErrno(e, 'ENOENT')) {
-      throw invalidArgument(`registries.yaml: ${what} ${file} for ${host} does not exist`, { cause: e, hint: `fix configs."${host}".tls` });
-    }
-    throw e;
-  }
+  const pem = readSmallSync(file);
+  if (!pem) throw invalidArgument(`registries.yaml: ${what} ${file} for ${host} does not exist`, { hint: `fix configs."${host}".tls` });
+  return pem;
 }
 
 /** An idle connection is closed after this long (a registry's own keep-alive hint may make it sooner). */
