@@ -23,9 +23,7 @@ export class UsageError extends Error {
 
   /** `kiln image ls` for the command the mistake was made in. */
   get path(): string {
-    const names: string[] = [];
-    for (let c: Command | null = this.command; c; c = c.parent) names.unshift(c.name());
-    return names.join(' ');
+    return commandPath(this.command);
   }
 
   /** What kiln prints: the mistake, the usage line, where the help is. */
@@ -35,15 +33,18 @@ export class UsageError extends Error {
   }
 }
 
+/** `kiln image ls`: a command's name after its parents'. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 /** Commander's text without its `error: ` prefix, on one line; an unknown subcommand named as docker names it. */
 function reword(cmd: Command, code: string, message: string): string {
   const text = message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   const unknown = /^unknown command '(.*)'/.exec(text);
-  if (code === 'commander.unknownCommand' && unknown) {
-    const names: string[] = [];
-    for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
-    return `unknown command: ${names.join(' ')} ${unknown[1]}`;
-  }
+  if (code === 'commander.unknownCommand' && unknown) return `unknown command: ${commandPath(cmd)} ${unknown[1]}`;
   return text;
 }
 
