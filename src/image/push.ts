@@ -18,14 +18,21 @@ import type { ImageStore } from './store.js';
 import { walkImage } from './copy.js';
 import { pushTree } from './push-index.js';
 import { counting } from './counting.js';
-import { biggestFirst, type BlobTurn } from './push-first.js';
+import { biggestBlob, biggestFirst, type BlobTurn } from './push-first.js';
 
 const PARALLEL_UPLOADS = 3;
+/**
+ * A blob this big has its HEAD and upload POST sent at once when it is the image's biggest (the push's longest
+ * path); smaller ones ask HEAD first, so a re-push of many small blobs opens no session it then deletes.
+ */
+export const HEAD_BESIDE_POST = 1 << 20;
 
 /** One stored blob → repo: skipped when the registry has it, mounted from `mountFrom` when it can be, else streamed. */
 export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, opts: PushBlobOptions = {}): Promise<boolean> {
   const id = shortId(desc.digest);
-  if ((await repo.statBlob(desc.digest)) !== undefined) {
+  // a mount is tried between the HEAD and the upload: the HEAD alone first then
+  if (opts.unlessPresent && mountFrom.length > 0) opts = { ...opts, unlessPresent: false };
+  if (!opts.unlessPresent && (await repo.statBlob(desc.digest)) !== undefined) {
     progress.emit({ id, status: 'Layer already exists' });
     return false;
   }
@@ -36,12 +43,12 @@ export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descr
     }
   }
   progress.emit({ id, status: 'Preparing', total: desc.size });
-  await repo.pushBlob({ digest: desc.digest, size: desc.size }, async () => {
+  const sent = await repo.pushBlob({ digest: desc.digest, size: desc.size }, async () => {
     const stream = await stores.content.reader(desc.digest);
     return counting(stream, 0, (current) => progress.emit({ id, status: 'Pushing', current, total: desc.size }));
   }, opts);
-  progress.emit({ id, status: 'Pushed' });
-  return true;
+  progress.emit({ id, status: sent ? 'Pushed' : 'Layer already exists' });
+  return sent;
 }
 
 export async function pushImage(stores: ImageStore, registry: RegistryClient, input: string, opts: PushOptions = {}): Promise<PushResult> {
@@ -64,13 +71,24 @@ export async function pushImage(stores: ImageStore, registry: RegistryClient, in
     const { root, made } = await pushTree(leased, stored);
     let digest = '';
     let turn: BlobTurn | undefined;
+    let biggest: Descriptor | undefined;
     // An index: every platform stored here goes (each manifest by its digest), then the index under the tag.
     await walkImage(root, {
       read: async (d) => made.get(d.digest) ?? leased.content.readBytes(d.digest),
       every: { has: async (d) => made.has(d.digest) || (await leased.content.stat(d.digest)) !== undefined },
-      planned: (m) => (turn = biggestFirst(m)),
+      planned: (m) => {
+        turn = biggestFirst(m);
+        biggest = biggestBlob(m);
+      },
       blob: async (d, kind) =>
-        turn!(d.digest, (onSession) => pushBlob(leased, repo, d, mountFrom, kind === 'config' ? noProgress : progress, { onSession, ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}) })),
+        turn!(d.digest, (onSession) =>
+          pushBlob(leased, repo, d, mountFrom, kind === 'config' ? noProgress : progress, {
+            onSession,
+            // the biggest blob's HEAD and POST at once: one round trip sooner to its first byte
+            unlessPresent: d.digest === biggest?.digest && d.size >= HEAD_BESIDE_POST,
+            ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
+          }),
+        ),
       // The image's own manifest goes under the tag; one an index names, by its digest.
       document: async (d, bytes) => {
         const tagged = d.digest === root.descriptor.digest;

@@ -87,6 +87,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
         }
         return p;
       },
+      firstOrigin: () => `${pingSchemes(ep, cfg)[0]}://${ep.host}`,
       credentials() {
         creds ??= (async () => {
           if (override) return override;

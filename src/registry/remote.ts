@@ -163,8 +163,9 @@ export class EndpointRepository implements Repository {
     return digest;
   }
 
-  async statBlob(digest: string): Promise<number | undefined> {
-    const res = await this.transport.request({ method: 'HEAD', path: `/${this.endpoint.path}/blobs/${digest}` });
+  async statBlob(digest: string, early = false): Promise<number | undefined> {
+    const req: TransportRequest = { method: 'HEAD', path: `/${this.endpoint.path}/blobs/${digest}` };
+    const res = await (early ? this.transport.early(req) : this.transport.request(req));
     if (res.status === 404) return undefined;
     if (res.status !== 200) return this.fail(res);
     // present; -1 when a proxy dropped the length
@@ -212,14 +213,15 @@ export class EndpointRepository implements Repository {
     return false;
   }
 
-  async pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts: PushBlobOptions = {}): Promise<void> {
-    await uploadBlob({
+  async pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts: PushBlobOptions = {}): Promise<boolean> {
+    return uploadBlob({
       transport: this.transport,
       uploadsPath: `/${this.endpoint.path}/blobs/uploads/`,
       blob,
       open,
       chunkSize: opts.chunkSize,
       onSession: opts.onSession,
+      ...(opts.unlessPresent ? { present: async () => (await this.statBlob(blob.digest, true)) !== undefined } : {}),
       attempts: this.retry.attempts ?? 4,
       baseDelayMs: this.retry.baseDelayMs ?? 100,
       name: this.name,

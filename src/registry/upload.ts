@@ -5,6 +5,8 @@
  * failed attempt reopens the source and starts a new session (bounded).
  * The session's POST goes out while the source opens; a source that fails to
  * open has its session deleted, so the registry keeps no upload for nothing.
+ * With `present`, the first session's POST goes beside the blob's HEAD (one round trip, not two); when the
+ * registry has the blob, that session is deleted and nothing is sent.
  */
 import { Readable, Transform } from 'node:stream';
 import type { Answer } from './transport/answer.js';
@@ -23,6 +25,11 @@ export interface UploadOptions {
   chunkSize?: number;
   /** Told when a session is open (each attempt's). */
   onSession?: () => void;
+  /**
+   * Whether the registry has the blob (its HEAD), asked while the first session's POST is on its way; both go
+   * early (transport.ts): a push's first requests need not wait for the ping.
+   */
+  present?: () => Promise<boolean>;
   attempts: number;
   baseDelayMs: number;
   /** `127.0.0.1:5000/foo`, for messages */
@@ -71,15 +78,16 @@ function checkDigest(o: UploadOptions, d: Digester): void {
   }
 }
 
-async function startSession(o: UploadOptions): Promise<string> {
-  const res = await o.transport.request({ method: 'POST', path: o.uploadsPath });
+async function startSession(o: UploadOptions, early: boolean): Promise<string> {
+  const req = { method: 'POST', path: o.uploadsPath } as const;
+  const res = await (early ? o.transport.early(req) : o.transport.request(req));
   await expect(o, res, [202], { request: o.transport.where({ method: 'POST', path: o.uploadsPath }), session: false });
   return location(o, res, await o.transport.url(o.uploadsPath));
 }
 
 /** A session's POST sent now, its answer awaited later (or never: a failure then is nobody's to report). */
-function sessionSent(o: UploadOptions): Promise<string> {
-  const session = startSession(o);
+function sessionSent(o: UploadOptions, early = false): Promise<string> {
+  const session = startSession(o, early);
   session.catch(() => undefined);
   return session;
 }
@@ -177,17 +185,40 @@ async function openSource(o: UploadOptions, session: Promise<string>): Promise<R
   }
 }
 
-export async function uploadBlob(o: UploadOptions): Promise<void> {
+/** The first session, its POST sent beside the HEAD; undefined (and the session deleted) when the registry has the blob. */
+async function unlessPresent(o: UploadOptions, present: () => Promise<boolean>): Promise<{ session: Promise<string> } | undefined> {
+  const session = sessionSent(o, true);
+  let has: boolean;
+  try {
+    has = await present();
+  } catch (e) {
+    await dropSession(o, session);
+    throw e;
+  }
+  if (!has) return { session };
+  await dropSession(o, session);
+  return undefined;
+}
+
+/** Uploads the blob; false when `present` said the registry has it (nothing sent). */
+export async function uploadBlob(o: UploadOptions): Promise<boolean> {
   if (o.chunkSize !== undefined && !(o.chunkSize > 0)) throw invalidArgument(`chunk size must be positive, not ${o.chunkSize}`);
+  let first: Promise<string> | undefined;
+  if (o.present) {
+    const opened = await unlessPresent(o, o.present);
+    if (!opened) return false;
+    first = opened.session;
+  }
   for (let attempt = 1; ; attempt++) {
     // The session's POST goes out while the source opens.
-    const session = sessionSent(o);
+    const session = first ?? sessionSent(o);
+    first = undefined;
     let src: Readable | undefined;
     try {
       src = await openSource(o, session);
       if (o.chunkSize) await chunked(o, src, o.chunkSize, session);
       else await monolithic(o, src, session);
-      return;
+      return true;
     } catch (e) {
       // a 5xx answer or a dropped connection: open the source again and start a new session
       const retryable = e instanceof Retryable || (isKilnError(e, 'UNAVAILABLE') && isRetryableError(netErrorCode(e.cause)));

@@ -25,6 +25,8 @@ export interface TransportHost {
   tokens: TokenCache;
   /** cached ping of `host` */
   ping(): Promise<PingResult>;
+  /** The origin the ping tries first (`http://127.0.0.1:5000`): where an early request goes. */
+  firstOrigin(): string;
   credentials(): Promise<AuthConfig | undefined>;
   dispatcher(): Dispatcher;
 }
@@ -44,6 +46,9 @@ export interface TransportRequest {
   extraScopes?: string[];
 }
 
+/** Answers an early request's sender may take as they are (anything else goes again the usual way). */
+const EARLY_ANSWERS = new Set([200, 201, 202, 204, 404]);
+
 /** A blob download: its status, headers and body; `response` for any other answer than 200/206 (errors keep their body there). */
 export interface Download {
   status: number;
@@ -54,6 +59,8 @@ export interface Download {
 
 export class Transport {
   private sentCredentials = false;
+  /** The ping answered a request of this transport: early requests go the usual way. */
+  private pinged = false;
 
   constructor(
     private readonly host: TransportHost,
@@ -97,7 +104,10 @@ export class Transport {
   }
 
   async url(path: string, query?: Record<string, string>): Promise<URL> {
-    const { origin } = await this.host.ping();
+    return this.urlAt((await this.host.ping()).origin, path, query);
+  }
+
+  private urlAt(origin: string, path: string, query?: Record<string, string>): URL {
     const u = /^https?:\/\//.test(path) ? new URL(path) : new URL(`${origin}${this.prefix}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) u.searchParams.set(k, v);
     return u;
@@ -217,6 +227,34 @@ export class Transport {
       const response = await readAnswer(res);
       return { status, headers: response.headers, body: Readable.from([]), response };
     }
+  }
+
+  /**
+   * Sends `req` (no body, or a replayable one) without waiting for the registry's ping, on the origin the ping
+   * tries first, as containerd's resolver sends a push's first HEAD with no ping at all: a push's first requests
+   * then leave while the ping is on its way. Its answer counts when the ping lands on that origin asking for no
+   * credentials, and is a registry's plain answer (200, 201, 202, 204, 404). Otherwise (a 401, another scheme,
+   * a failure, an answer worth a retry) the request goes again the usual way, which reports what went wrong as
+   * for any request; a failed ping is reported as the usual way reports it. Once the ping is known, the usual way.
+   */
+  async early(req: TransportRequest): Promise<Answer> {
+    if (this.pinged || req.stream) return this.request(req);
+    const origin = this.host.firstOrigin();
+    const sent = this.sendOnce(origin, req).catch(() => undefined);
+    const p = await this.host.ping();
+    this.pinged = true;
+    if (p.origin === origin && !p.challenge) {
+      const res = await sent;
+      if (res && EARLY_ANSWERS.has(res.status)) return res;
+    }
+    return this.request(req);
+  }
+
+  /** One attempt at `origin`, without credentials, redirects or retries: an early request's. */
+  private async sendOnce(origin: string, req: TransportRequest): Promise<Answer> {
+    const url = this.urlAt(origin, req.path, req.query);
+    const headers: Record<string, string> = { 'user-agent': this.host.userAgent, ...req.headers };
+    return readAnswer(await request(url, { method: req.method, headers, body: req.body, dispatcher: this.host.dispatcher() }));
   }
 
   /** Sends the request; answers whatever status the registry gives (callers map errors). */
