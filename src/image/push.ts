@@ -54,8 +54,8 @@ export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descr
 export async function pushImage(stores: ImageStore, registry: RegistryClient, input: string, opts: PushOptions = {}): Promise<PushResult> {
   const ref = parseNormalizedNamed(input);
   const repo = registry.repository(ref.domain, ref.path, ['pull', 'push']);
-  // The ping goes out while the image is read from the store (closing the client ends it if the image is not there).
-  repo.prepare();
+  // No ping first: the biggest blob's HEAD (and its upload's POST) are the push's first requests, and their
+  // answers tell what the ping would (registry/transport/transport.ts early).
   const image = await resolveImage(stores.content, stores.refs, input, opts.platform);
   const progress = opts.progress ?? noProgress;
   // Other repositories on the same registry that hold this image: blobs can be mounted from them.

@@ -53,6 +53,9 @@ function fromRegistriesAuth(a: RegistryAuthConfig | undefined): AuthConfig | und
   return a.password ? { username: a.username, password: a.password } : undefined;
 }
 
+/** A host's pings are shared by every repository on it (with the same API prefix and schemes). */
+const pingKey = (ep: Endpoint, schemes: string[]): string => `${ep.host}|${ep.prefix}|${schemes.join(',')}`;
+
 export function createRegistryClient(opts: RegistryClientOptions = {}): RegistryClient {
   const credentials = opts.credentials ?? new DockerConfigCredentials();
   const userAgent = opts.userAgent ?? `kiln/${kilnVersion()}`;
@@ -77,7 +80,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       dispatcher,
       ping() {
         const schemes = pingSchemes(ep, cfg);
-        const key = `${ep.host}|${ep.prefix}|${schemes.join(',')}`;
+        const key = pingKey(ep, schemes);
         let p = pings.get(key);
         if (!p) {
           // (async: a closed client's dispatcher() throws, and that is this promise's failure, never a throw here)
@@ -88,6 +91,11 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
         return p;
       },
       firstOrigin: () => `${pingSchemes(ep, cfg)[0]}://${ep.host}`,
+      pingKnown: () => pings.has(pingKey(ep, pingSchemes(ep, cfg))),
+      learned(p, over = false) {
+        const key = pingKey(ep, pingSchemes(ep, cfg));
+        if (over || !pings.has(key)) pings.set(key, Promise.resolve(p));
+      },
       credentials() {
         creds ??= (async () => {
           if (override) return override;

@@ -163,9 +163,9 @@ export class EndpointRepository implements Repository {
     return digest;
   }
 
-  async statBlob(digest: string, early = false): Promise<number | undefined> {
-    const req: TransportRequest = { method: 'HEAD', path: `/${this.endpoint.path}/blobs/${digest}` };
-    const res = await (early ? this.transport.early(req) : this.transport.request(req));
+  async statBlob(digest: string): Promise<number | undefined> {
+    // (a push's first request: no ping before it, transport.ts early)
+    const res = await this.transport.early({ method: 'HEAD', path: `/${this.endpoint.path}/blobs/${digest}` });
     if (res.status === 404) return undefined;
     if (res.status !== 200) return this.fail(res);
     // present; -1 when a proxy dropped the length
@@ -221,7 +221,7 @@ export class EndpointRepository implements Repository {
       open,
       chunkSize: opts.chunkSize,
       onSession: opts.onSession,
-      ...(opts.unlessPresent ? { present: async () => (await this.statBlob(blob.digest, true)) !== undefined } : {}),
+      ...(opts.unlessPresent ? { present: async () => (await this.statBlob(blob.digest)) !== undefined } : {}),
       attempts: this.retry.attempts ?? 4,
       baseDelayMs: this.retry.baseDelayMs ?? 100,
       name: this.name,

@@ -94,7 +94,9 @@ function sessionSent(o: UploadOptions, early = false): Promise<string> {
 
 async function monolithic(o: UploadOptions, src: Readable, session: Promise<string>): Promise<void> {
   const loc = await session;
-  o.onSession?.();
+  // told once the PUT is on its way (its set-up is promise work, done before the next turn of the event loop), so
+  // what the caller starts then does not hold the upload's first bytes back on this one thread
+  if (o.onSession) setImmediate(o.onSession);
   const d = new Digester(digestAlgorithm(o.blob.digest));
   let consumed = false;
   const hashing = new Transform({
@@ -176,46 +178,52 @@ async function dropSession(o: UploadOptions, session: Promise<string>): Promise<
 }
 
 /** The source, opened; when it cannot be, the session opened for it is deleted before the error goes on. */
-async function openSource(o: UploadOptions, session: Promise<string>): Promise<Readable> {
+async function openSource(o: UploadOptions, session: Promise<string>, opening?: Promise<Readable>): Promise<Readable> {
   try {
-    return await o.open();
+    return await (opening ?? o.open());
   } catch (e) {
     await dropSession(o, session);
     throw e;
   }
 }
 
-/** The first session, its POST sent beside the HEAD; undefined (and the session deleted) when the registry has the blob. */
-async function unlessPresent(o: UploadOptions, present: () => Promise<boolean>): Promise<{ session: Promise<string> } | undefined> {
+/** The first attempt's session and source, both started beside the HEAD; undefined (and both dropped) when the registry has the blob. */
+async function unlessPresent(o: UploadOptions, present: () => Promise<boolean>): Promise<{ session: Promise<string>; source: Promise<Readable> } | undefined> {
   const session = sessionSent(o, true);
+  const source = o.open();
+  source.catch(() => undefined);
+  const drop = async (): Promise<void> => {
+    source.then((s) => s.destroy(), () => undefined);
+    await dropSession(o, session);
+  };
   let has: boolean;
   try {
     has = await present();
   } catch (e) {
-    await dropSession(o, session);
+    await drop();
     throw e;
   }
-  if (!has) return { session };
-  await dropSession(o, session);
+  if (!has) return { session, source };
+  await drop();
   return undefined;
 }
 
 /** Uploads the blob; false when `present` said the registry has it (nothing sent). */
 export async function uploadBlob(o: UploadOptions): Promise<boolean> {
   if (o.chunkSize !== undefined && !(o.chunkSize > 0)) throw invalidArgument(`chunk size must be positive, not ${o.chunkSize}`);
-  let first: Promise<string> | undefined;
+  let first: { session: Promise<string>; source: Promise<Readable> } | undefined;
   if (o.present) {
-    const opened = await unlessPresent(o, o.present);
-    if (!opened) return false;
-    first = opened.session;
+    first = await unlessPresent(o, o.present);
+    if (!first) return false;
   }
   for (let attempt = 1; ; attempt++) {
     // The session's POST goes out while the source opens.
-    const session = first ?? sessionSent(o);
+    const session = first?.session ?? sessionSent(o);
+    const opening = first?.source;
     first = undefined;
     let src: Readable | undefined;
     try {
-      src = await openSource(o, session);
+      src = await openSource(o, session, opening);
       if (o.chunkSize) await chunked(o, src, o.chunkSize, session);
       else await monolithic(o, src, session);
       return true;

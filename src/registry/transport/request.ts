@@ -130,7 +130,10 @@ function send(url: URL, method: string, headers: Record<string, string>, body: R
       reject(e.code === 'ECONNRESET' && e.message === 'socket hang up' ? new RequestError('KILN_CONNECTION_CLOSED', 'connection closed before the answer', e) : e);
     });
     req.once('close', () => clearTimeout(timer));
-    if (body instanceof Readable) pipeline(body, req, () => undefined);
-    else req.end(body);
+    if (body instanceof Readable) {
+      // the headers go now, not with the body's first chunk: the registry sets its end up while that chunk is read
+      req.flushHeaders();
+      pipeline(body, req, () => undefined);
+    } else req.end(body);
   });
 }

@@ -27,6 +27,10 @@ export interface TransportHost {
   ping(): Promise<PingResult>;
   /** The origin the ping tries first (`http://127.0.0.1:5000`): where an early request goes. */
   firstOrigin(): string;
+  /** True once the ping was started or its result learned (requests then wait for it). */
+  pingKnown(): boolean;
+  /** What a request's answer taught about the registry, kept as the ping's result: when none is known, or `over` to replace one without a challenge. */
+  learned(p: PingResult, over?: boolean): void;
   credentials(): Promise<AuthConfig | undefined>;
   dispatcher(): Dispatcher;
 }
@@ -46,8 +50,17 @@ export interface TransportRequest {
   extraScopes?: string[];
 }
 
-/** Answers an early request's sender may take as they are (anything else goes again the usual way). */
+/** Answers an early request's sender may take as they are, when a registry gave them (anything else goes again the usual way). */
 const EARLY_ANSWERS = new Set([200, 201, 202, 204, 404]);
+
+/** What an early request's answer says of `origin` as a ping would, or undefined when it does not show a registry. */
+function registryAnswer(origin: string, res: Answer): PingResult | undefined {
+  if (res.status === 401) {
+    const challenge = pickChallenge(res.headers.get('www-authenticate'));
+    return challenge ? { origin, challenge } : undefined;
+  }
+  return EARLY_ANSWERS.has(res.status) && res.headers.get('docker-distribution-api-version') !== null ? { origin } : undefined;
+}
 
 /** A blob download: its status, headers and body; `response` for any other answer than 200/206 (errors keep their body there). */
 export interface Download {
@@ -59,8 +72,6 @@ export interface Download {
 
 export class Transport {
   private sentCredentials = false;
-  /** The ping answered a request of this transport: early requests go the usual way. */
-  private pinged = false;
 
   constructor(
     private readonly host: TransportHost,
@@ -167,6 +178,11 @@ export class Transport {
   private async reauthorize(challenge: string | null, extra: string[]): Promise<string[] | undefined> {
     const p = await this.host.ping();
     const c = pickChallenge(challenge);
+    // a registry whose first answer asked for nothing (an open /v2/, an anonymous HEAD) wants credentials here: ask as it says
+    if (!p.challenge && c) {
+      this.host.learned({ origin: p.origin, challenge: c }, true);
+      return extra;
+    }
     if (p.challenge?.scheme !== 'bearer' || c?.scheme !== 'bearer') return undefined;
     const auth = await this.host.credentials();
     this.host.tokens.invalidate(this.tokenRequest(p, auth, extra));
@@ -206,7 +222,7 @@ export class Transport {
           discard(res.body);
           reauthorized = true;
           extra = more;
-          const again = await this.authorization(p, extra);
+          const again = await this.authorization(await this.host.ping(), extra);
           if (again) headers.authorization = again;
           i--; // not a failed attempt
           continue;
@@ -230,22 +246,21 @@ export class Transport {
   }
 
   /**
-   * Sends `req` (no body, or a replayable one) without waiting for the registry's ping, on the origin the ping
-   * tries first, as containerd's resolver sends a push's first HEAD with no ping at all: a push's first requests
-   * then leave while the ping is on its way. Its answer counts when the ping lands on that origin asking for no
-   * credentials, and is a registry's plain answer (200, 201, 202, 204, 404). Otherwise (a 401, another scheme,
-   * a failure, an answer worth a retry) the request goes again the usual way, which reports what went wrong as
-   * for any request; a failed ping is reported as the usual way reports it. Once the ping is known, the usual way.
+   * Sends `req` (no body, or a replayable one) with no ping before it, as containerd's resolver sends a push's
+   * first HEAD: to the origin the ping would try first, without credentials. An answer that shows a registry
+   * there stands for the ping: a 401 with a challenge (the request then goes again, authorized), or a 200, 201,
+   * 202, 204 or 404 that says `Docker-Distribution-Api-Version` (taken as it is). Anything else (a failure, a
+   * TLS port, no such header) and the request goes the usual way: the ping, with its scheme fallback and its
+   * messages, then the request. Once the ping is known, the usual way at once.
    */
   async early(req: TransportRequest): Promise<Answer> {
-    if (this.pinged || req.stream) return this.request(req);
+    if (req.stream || this.host.pingKnown()) return this.request(req);
     const origin = this.host.firstOrigin();
-    const sent = this.sendOnce(origin, req).catch(() => undefined);
-    const p = await this.host.ping();
-    this.pinged = true;
-    if (p.origin === origin && !p.challenge) {
-      const res = await sent;
-      if (res && EARLY_ANSWERS.has(res.status)) return res;
+    const res = await this.sendOnce(origin, req).catch(() => undefined);
+    const p = res && registryAnswer(origin, res);
+    if (p) {
+      this.host.learned(p);
+      if (!p.challenge) return res!;
     }
     return this.request(req);
   }
