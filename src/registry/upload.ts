@@ -102,8 +102,10 @@ async function monolithic(o: UploadOptions, src: Readable, session: Promise<stri
   const hashing = new Transform({
     highWaterMark: 1 << 20,
     transform(chunk: Buffer, _enc, cb) {
+      // passed on before it is hashed: the socket has it ~1 ms (1 MiB) sooner; the next chunk comes after cb
+      this.push(chunk);
       d.update(chunk);
-      cb(null, chunk);
+      cb();
     },
     flush(cb) {
       consumed = true;
