@@ -6,6 +6,7 @@ import { isErrno, notFound } from '../errors.js';
 import { blobPath } from './digest.js';
 import { ifExists, readSmallWithStatsSync, writing } from '../util/fsutil.js';
 import { anonymousKey, FileIngestWriter } from './ingest.js';
+import { PooledFileReader } from './pooled-reader.js';
 import type { Lease, Leases } from './lease.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from './store.js';
 
@@ -50,8 +51,7 @@ export class LayoutContentStore implements ContentStore {
 
   async reader(digest: string): Promise<Readable> {
     try {
-      const fh = await open(blobPath(this.root, digest), 'r');
-      return fh.createReadStream({ highWaterMark: 1 << 20 });
+      return new PooledFileReader(await open(blobPath(this.root, digest), 'r'));
     } catch (e) {
       if (isErrno(e, 'ENOENT')) this.missing(digest, e);
       throw e;

@@ -7,9 +7,10 @@
  * for the next request. The connect and headers timeouts are kept here, the read timeout by whoever reads the
  * body (answer.ts, the read watchdog, blobreader.ts).
  */
-import { request as httpRequest, type Agent, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { releaseChunk } from '../../util/chunk-pool.js';
 import type { Timeouts } from './timeouts.js';
 
 /** A registry host's connections: the keep-alive agent for a scheme, and how long to wait. */
@@ -133,7 +134,22 @@ function send(url: URL, method: string, headers: Record<string, string>, body: R
     if (body instanceof Readable) {
       // the headers go now, not with the body's first chunk: the registry sets its end up while that chunk is read
       req.flushHeaders();
-      pipeline(body, req, () => undefined);
+      sendBody(body, req);
     } else req.end(body);
   });
+}
+
+/**
+ * A streamed body into its request, as pipeline would (backpressure; the request destroyed by a body that fails,
+ * the body by a request that ends early), with each chunk given back to its pool once the socket has written
+ * it (util/chunk-pool.ts: a push's layer is read into a few reused buffers).
+ */
+function sendBody(body: Readable, req: ClientRequest): void {
+  body.on('data', (chunk: Buffer) => {
+    if (!req.write(chunk, () => releaseChunk(chunk))) body.pause();
+  });
+  req.on('drain', () => body.resume());
+  body.once('end', () => req.end());
+  body.once('error', (e) => req.destroy(e));
+  req.once('close', () => body.destroy());
 }
