@@ -1,7 +1,7 @@
 /**
- * Push: store → registry, by the one walk (./copy.ts). Each blob is checked with HEAD first, mounted
- * from another repository of the same registry when the image has a tag there,
- * uploaded otherwise (streamed from the store); the manifest goes last. The biggest blob's requests go
+ * Push: store → registry, by the one walk (./copy.ts). Each blob is checked with HEAD first (the biggest, when
+ * big, with its upload's POST beside the HEAD), mounted from another repository of the same registry when the
+ * image has a tag there, uploaded otherwise (streamed from the store); the manifest goes last. No ping first. The biggest blob's requests go
  * first (./push-first.ts).
  * Uncompressed layers (a build's) go as their gzip form (./push-compress.ts).
  */
