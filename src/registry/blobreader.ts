@@ -10,6 +10,7 @@ import { isRetryableError, isStallError, netErrorCode } from './transport/neterr
 import { sleep } from './transport/retry.js';
 import { formatSeconds, READ_PROGRESS_BYTES, TIMEOUT_ENV } from './transport/timeouts.js';
 import { drop, StallError } from './transport/watchdog.js';
+import { downloaded } from '../util/young-gc.js';
 
 /** What open() answers: the status (200 or 206), the Content-Length when given, and the body. */
 export interface BlobResponse {
@@ -146,7 +147,10 @@ class BlobStream extends Readable {
       this.since = Date.now();
     }
     this.verify?.update(chunk);
-    if (!this.push(chunk)) this.hold();
+    const more = this.push(chunk);
+    // the chunks the consumer has taken (copied) and dropped are freed now, not after ~64 MB (util/young-gc.ts)
+    downloaded(chunk.length);
+    if (!more) this.hold();
   }
 
   /** The consumer is full: the body waits, and so does the stall clock. */
