@@ -94,8 +94,9 @@ export class FileIngestWriter implements IngestWriter {
         hint: 'another kiln command is fetching the same content; wait for it to finish',
       });
     }
+    let fh: FileHandle | undefined;
     try {
-      const fh = await writing(root, paths.data, () => open(paths.data, 'a+', 0o644));
+      fh = await writing(root, paths.data, () => open(paths.data, 'a+', 0o644));
       const hash = createHash('sha256');
       let bytes = 0;
       for await (const chunk of createReadStream('', { fd: fh, autoClose: false, start: 0, highWaterMark: WRITE_BATCH }) as AsyncIterable<Buffer>) {
@@ -104,6 +105,8 @@ export class FileIngestWriter implements IngestWriter {
       }
       return new FileIngestWriter(root, key, paths, fh, hash, bytes, got, lease);
     } catch (e) {
+      // the kept bytes could not be read again: the data file is closed here, not left to the GC
+      await fh?.close().catch(() => undefined);
       await got();
       throw e;
     }
