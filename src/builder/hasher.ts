@@ -14,6 +14,7 @@ import { isErrno } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { matchSources, walkMatchKept, type SourceRoot } from './sources.js';
 import { tempPath } from '../util/fsutil.js';
+import { BoundedLru } from '../util/bounded-lru.js';
 
 type Memo = Record<string, [string, string]>; // abs → [stat signature, digest]
 
@@ -23,16 +24,23 @@ const byContent = new Map<string, string>();
 const signature = (st: Stats): string => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
 
 /**
+ * Heap bytes a kept memo costs, estimated when it is kept (it grows as hashers add to it; the next save or load
+ * counts again): ~290 bytes per entry, measured on node 20 with an agent's paths (~90 bytes; ~310 at ~190), plus
+ * the cache's own record.
+ */
+const memoCost = (memo: Memo): number => 1024 + Object.keys(memo).length * 300;
+
+/**
  * Memos this process read or wrote, by file, with the file's signature then: a long-lived agent's sync writes the
  * memo and its build reads it a moment later, and the next build's sync again; each is parsed once. Shared by the
- * hashers of one file: every entry is a digest keyed by its file's stat, true whoever added it.
+ * hashers of one file: every entry is a digest keyed by its file's stat, true whoever added it. 32 MiB of them at
+ * most (~22 contexts of 5,000 files), the least recently used dropped first: an agent serving many contexts keeps a
+ * fixed ceiling, and a dropped memo is read from its file again.
  */
-const kept = new Map<string, { sig: string; memo: Memo }>();
+export const keptMemos = new BoundedLru<string, { sig: string; memo: Memo }>(32 << 20);
 
 function keepMemo(file: string, memo: Memo, sig: string): void {
-  kept.delete(file);
-  kept.set(file, { sig, memo });
-  if (kept.size > 16) kept.delete(kept.keys().next().value!);
+  keptMemos.set(file, { sig, memo }, memoCost(memo));
 }
 
 /** '' while there is no file: a memo not yet written is shared too (an agent's first sync and its build). */
@@ -56,7 +64,7 @@ export class SourceHasher {
     this.loaded = true;
     if (!this.file) return;
     const sig = fileSig(this.file);
-    const hit = kept.get(this.file);
+    const hit = keptMemos.get(this.file);
     if (hit && hit.sig === sig) {
       this.memo = hit.memo;
       return;

@@ -280,6 +280,30 @@ test('slot manifest: cleared before a sync changes the directory, so a sync cut 
   await slot.release();
 });
 
+test('slot manifests kept by cost: the least recently used is dropped past the bound, and read from its file again', async (t) => {
+  const { keptSlotManifests, loadSlotManifest, manifestCost, saveSlotManifest } = await import('./slot.js');
+  const agent = await tmp(t);
+  const manifest = (name: string): ContextManifest => ({ entries: [{ path: name, type: 'file', mode: 0o644, mtimeMs: 1, size: 0, digest: `sha256:${'0'.repeat(64)}` }] });
+  const [a, b, c] = ['a', 'b', 'c'].map(manifest);
+  const bound = keptSlotManifests.maxCost;
+  keptSlotManifests.maxCost = 2 * manifestCost(a!); // two of them
+  t.after(() => void (keptSlotManifests.maxCost = bound));
+  const slots = [];
+  for (const [id, m] of [['sa', a], ['sb', b], ['sc', c]] as const) {
+    const slot = await openSlot(agent, id);
+    slots.push(slot);
+    if (id === 'sc') assert.equal((await loadSlotManifest(slots[0]!))?.manifest, a, 'a read: a is the most recent, b the least');
+    await saveSlotManifest(slot, m!);
+    await slot.release();
+  }
+  assert.equal((await loadSlotManifest(slots[0]!))?.manifest, a, 'kept');
+  assert.equal((await loadSlotManifest(slots[2]!))?.manifest, c, 'kept');
+  const reread = await loadSlotManifest(slots[1]!);
+  assert.notEqual(reread?.manifest, b, 'dropped: parsed from its file');
+  assert.deepEqual(reread, { digest: manifestDigest(b!), manifest: b });
+  assert.ok(keptSlotManifests.cost <= keptSlotManifests.maxCost);
+});
+
 test('manifest digest: the scan computes it as it walks, the same bytes as one JSON line per entry (past a 64 KiB block, non-ASCII names)', async (t) => {
   const { manifestDigest } = await import('./manifest.js');
   const { createHash } = await import('node:crypto');
