@@ -68,7 +68,7 @@ test('stat memos kept by cost: past the bound the least recently used is dropped
   const st = await lstat(f);
   const bound = keptMemos.maxCost;
   t.after(() => void (keptMemos.maxCost = bound));
-  keptMemos.maxCost = 2 * (1024 + 300); // two memos of one entry each
+  keptMemos.maxCost = 2 * 1024 + 600; // two memos of one entry (~1,150 each: 1 KiB + 1.5 x its JSON), not three
   // Three contexts' memos saved, each then given a digest its file does not hold: seen only while it is kept.
   for (const ctx of ['c1', 'c2', 'c3']) {
     const h = new SourceHasher(cache, path.join(dir, ctx));

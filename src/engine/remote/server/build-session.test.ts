@@ -15,7 +15,7 @@ import type { Engine } from '../../engine.js';
 import { isKilnError } from '../../../errors.js';
 import { secretValue } from '../../../builder/mounts.js';
 import { scanContext } from '../sync/scan.js';
-import { keptSlotManifests, openSlot } from '../sync/slot.js';
+import { keptSlotManifests, manifestCost, openSlot } from '../sync/slot.js';
 import { diffManifest, manifestDigest, manifestParts, type ContextManifest } from '../sync/manifest.js';
 import { runBuildSession, type BuildDownMsg, type BuildUpMsg } from './build-session.js';
 import { EVENT_BATCH_BYTES, EVENT_WINDOW_MS, eventBatches } from './event-batches.js';
@@ -246,11 +246,13 @@ test('build session: a context whose kept manifest was dropped (other contexts p
   await writeFile(path.join(ctx2, 'g'), 'two');
   const bound = keptSlotManifests.maxCost;
   t.after(() => void (keptSlotManifests.maxCost = bound));
-  keptSlotManifests.maxCost = 4096; // one small manifest
   const seen: { files: Record<string, string> }[] = [];
   const first = await session(state, recordingEngine(seen), ctx1);
-  await session(state, recordingEngine(seen), ctx2, { contextId: 'c2' });
   const stored1 = path.join(state, 'contexts', 'c1', 'manifest.json');
+  assert.ok(keptSlotManifests.keys().includes(stored1), 'kept after its build');
+  // c1's manifest and a bit more: c2's (one entry) fits alone, not beside c1's
+  keptSlotManifests.maxCost = manifestCost(JSON.stringify(first.manifest).length) + 1000;
+  await session(state, recordingEngine(seen), ctx2, { contextId: 'c2' });
   assert.deepEqual(keptSlotManifests.keys(), [path.join(state, 'contexts', 'c2', 'manifest.json')], 'c1 dropped');
   await writeFile(path.join(ctx1, 'f1'), 'changed');
   const again = await session(state, recordingEngine(seen), ctx1, { base: first.manifest, baseDigest: manifestDigest(first.manifest) });

@@ -81,24 +81,21 @@ export async function loadSlotManifest(slot: ContextSlot): Promise<{ digest: str
     const sig = fileSig(f);
     const kept = keptSlotManifests.get(f);
     if (kept?.sig === sig) return kept.value;
-    const manifest = JSON.parse(await readFile(f, 'utf8')) as ContextManifest;
+    const text = await readFile(f, 'utf8');
+    const manifest = JSON.parse(text) as ContextManifest;
     if (!Array.isArray(manifest?.entries)) return undefined;
-    return keep(f, { digest: manifestDigest(manifest), manifest }, sig);
+    return keep(f, { digest: manifestDigest(manifest), manifest }, text.length, sig);
   } catch {
     return undefined;
   }
 }
 
 /**
- * Heap bytes a kept manifest costs, estimated: per entry its parsed object and the canonical line its digest left
- * (manifest.ts), measured at ~590 bytes for 5,000 entries with 19-byte paths and ~2.6 bytes more per path byte
- * (node 20: copies parsed from their files and digested, held at once), plus the cache's own record.
+ * Heap bytes a kept manifest costs, estimated from its file's length (no walk over its entries): parsed and digested
+ * (each entry's canonical line kept, manifest.ts), a manifest takes ~3.4 times its JSON (measured on node 20: 5,000
+ * entries with 19-byte paths, ~590 bytes each; ~3.1 times at 119-byte paths), plus the cache's own record.
  */
-export function manifestCost(m: ContextManifest): number {
-  let pathBytes = 0;
-  for (const e of m.entries) pathBytes += e.path.length;
-  return 1024 + m.entries.length * 550 + pathBytes * 3;
-}
+export const manifestCost = (jsonLength: number): number => 1024 + Math.ceil(jsonLength * 3.5);
 
 /**
  * Slot manifests parsed (or written) by this process, by file, with the file's signature (inode, size, mtime):
@@ -112,8 +109,8 @@ const fileSig = (f: string): string => {
   return `${st.ino}:${st.size}:${st.mtimeMs}`;
 };
 
-function keep(f: string, value: { digest: string; manifest: ContextManifest }, sig = fileSig(f)): typeof value {
-  keptSlotManifests.set(f, { sig, value }, manifestCost(value.manifest));
+function keep(f: string, value: { digest: string; manifest: ContextManifest }, jsonLength: number, sig = fileSig(f)): typeof value {
+  keptSlotManifests.set(f, { sig, value }, manifestCost(jsonLength));
   return value;
 }
 
@@ -125,9 +122,10 @@ function keep(f: string, value: { digest: string; manifest: ContextManifest }, s
 export async function saveSlotManifest(slot: ContextSlot, manifest: ContextManifest, digest = manifestDigest(manifest)): Promise<void> {
   const f = path.join(slot.base, 'manifest.json');
   const tmp = `${f}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, JSON.stringify(manifest), { mode: 0o600 });
+  const json = JSON.stringify(manifest);
+  await writeFile(tmp, json, { mode: 0o600 });
   await rename(tmp, f);
-  keep(f, { digest, manifest });
+  keep(f, { digest, manifest }, json.length);
 }
 
 /** Before a sync changes the directory: a sync cut short leaves no manifest, and the next build checks every path. */
