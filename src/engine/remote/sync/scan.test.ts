@@ -109,9 +109,12 @@ test('scan of the known walk: the memo is not parsed and no digest looked up unl
   assert.deepEqual(s.manifest.entries.map((e) => e.digest), [`sha256:${'f'.repeat(64)}`, `sha256:${'f'.repeat(64)}`], 'read: the digests are looked up now, in the memo as it is now');
   // Not in the memo at all: hashed when read, whatever the size.
   await rm(path.join(cache, 'buildcache'), { recursive: true });
-  const lost = await scanContext(ctx, { cacheDir: cache, known, saveMemoLater: true });
+  const lost = await scanContext(ctx, { cacheDir: cache, known });
+  assert.equal(existsSync(path.join(cache, 'buildcache')), false, 'nothing to save when the scan returned');
   assert.deepEqual(lost.manifest, first.manifest);
   assert.equal(lost.sources.get(first.manifest.entries[1]!.digest!), path.join(await realpath(ctx), 'big.bin'));
+  await lost.saveMemo!(); // the digests made late are saved, though the scan saved (nothing) before
+  assert.equal((await readdir(path.join(cache, 'buildcache', 'stat'))).length, 1);
 });
 
 test('scan with saveMemoLater: the digest memo is written when the caller says (once), not before the scan returns', async (t) => {

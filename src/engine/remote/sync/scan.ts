@@ -141,15 +141,16 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
       f.entry.digest = `sha256:${typeof d === 'string' ? d : await d}`;
     }
   }
+  let saved: Promise<void> | undefined;
+  const saveMemo = () => (saved ??= hasher.save().catch(() => undefined)); // a memo not written only costs a re-hash next time
   const whole = (): Made => {
     if (made) return made;
     made = entriesOf(walked);
     hasher.loadSync();
     for (const f of made.files) f.entry.digest = `sha256:${hasher.fileDigestSync(f.absolutePath, f.stats)}`;
+    if (hasher.changed) saved = undefined; // digests made now: the next saveMemo writes them, even after an earlier one
     return made;
   };
-  let saved: Promise<void> | undefined;
-  const saveMemo = () => (saved ??= hasher.save().catch(() => undefined)); // a memo not written only costs a re-hash next time
   if (!opts.saveMemoLater) await saveMemo();
   let sources: Map<string, string> | undefined;
   return {
