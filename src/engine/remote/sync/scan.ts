@@ -203,9 +203,8 @@ function entriesOf(walked: Walked[]): Made {
     if (e.type === 'dir' || e.type === 'fifo') entries.push({ path: e.path, type: e.type, mode: e.mode, mtimeMs: e.mtimeMs });
     else if (e.type === 'symlink') entries.push({ path: e.path, type: 'symlink', mode: e.mode, mtimeMs: e.mtimeMs, target: e.linkTarget! });
     else {
-      const st = e;
-      if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
+      if (e.nlink > 1) {
+        const key = `${e.dev}:${e.ino}`;
         const first = firstOfInode.get(key);
         if (first !== undefined) {
           entries.push({ path: e.path, type: 'hardlink', mode: e.mode, mtimeMs: e.mtimeMs, target: first });
@@ -213,9 +212,9 @@ function entriesOf(walked: Walked[]): Made {
         }
         firstOfInode.set(key, e.path);
       }
-      const entry: ManifestEntry = { path: e.path, type: 'file', mode: e.mode, mtimeMs: e.mtimeMs, size: st.size };
+      const entry: ManifestEntry = { path: e.path, type: 'file', mode: e.mode, mtimeMs: e.mtimeMs, size: e.size };
       entries.push(entry);
-      files.push({ entry, absolutePath: e.absolutePath, stats: st });
+      files.push({ entry, absolutePath: e.absolutePath, stats: e });
     }
   }
   return { manifest: { entries }, files };
