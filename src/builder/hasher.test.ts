@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SourceHasher } from './hasher.js';
+import { SourceHasher, keptMemos } from './hasher.js';
 
 test('hashSources: a change is seen by a walk; with a content key the hash is remembered per key (an agent\'s synced context is not walked again)', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'kiln-hasher-'));
@@ -57,4 +57,35 @@ test('stat memo: a memo this process wrote is not read back by the next hasher o
   const d = new SourceHasher(cache, ctx);
   await d.load();
   assert.equal(d.fileDigest(f, st), 'd3');
+});
+
+test('stat memos kept by cost: past the bound the least recently used is dropped, and its next hasher reads the file', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'kiln-hasher-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const cache = path.join(dir, 'cache');
+  const f = path.join(dir, 'a');
+  await writeFile(f, 'one');
+  const st = await lstat(f);
+  const bound = keptMemos.maxCost;
+  t.after(() => void (keptMemos.maxCost = bound));
+  keptMemos.maxCost = 2 * 1024 + 600; // two memos of one entry (~1,150 each: 1 KiB + 1.5 x its JSON), not three
+  // Three contexts' memos saved, each then given a digest its file does not hold: seen only while it is kept.
+  for (const ctx of ['c1', 'c2', 'c3']) {
+    const h = new SourceHasher(cache, path.join(dir, ctx));
+    await h.load();
+    h.remember(f, st, `${ctx}-saved`);
+    await h.save();
+    h.remember(f, st, `${ctx}-unsaved`);
+    if (ctx === 'c2') await new SourceHasher(cache, path.join(dir, 'c1')).load(); // c1 used: c2 is the least recent
+  }
+  const next = async (ctx: string) => {
+    const h = new SourceHasher(cache, path.join(dir, ctx));
+    await h.load();
+    return h.fileDigest(f, st);
+  };
+  assert.equal(await next('c1'), 'c1-unsaved', 'kept: the same memo');
+  assert.equal(await next('c3'), 'c3-unsaved', 'kept: the same memo');
+  assert.equal(await next('c2'), 'c2-saved', 'dropped: read from its file');
+  assert.equal(await next('c1'), 'c1-saved', 'c2 read again: c1, the least recently used, dropped');
+  assert.ok(keptMemos.cost <= keptMemos.maxCost);
 });

@@ -342,17 +342,22 @@ test('a plain-HTTP registry whose /v2/ answers 500 or 404: its answer in one lin
   }
 });
 
-test('a push to a registry answering 404: the registry, the repository, what it has not, the request, what to do', { timeout: 60_000 }, async () => {
-  const img = tinyImage();
-  // foo:latest is served; every request for team/app (blob HEADs, upload POSTs, manifest PUTs) answers 404
-  const reg = await startHostileRegistry({
+/** A hostile registry serving `img` (as foo:latest) that answers the requests `when` picks with `status` and `body`. */
+function refusing(img: TestImage, when: (url: string) => boolean, status: number, type: string, body: string): ReturnType<typeof startHostileRegistry> {
+  return startHostileRegistry({
     image: img,
     misbehave: (req, res) => {
-      if (!req.url!.startsWith('/v2/team/')) return false;
-      res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>404 page not found</body></html>');
+      if (!when(req.url!)) return false;
+      res.writeHead(status, { 'content-type': type }).end(body);
       return true;
     },
   });
+}
+
+test('a push to a registry answering 404: the registry, the repository, what it has not, the request, what to do', { timeout: 60_000 }, async () => {
+  const img = tinyImage();
+  // foo:latest is served; every request for team/app (blob HEADs, upload POSTs, manifest PUTs) answers 404
+  const reg = await refusing(img, (url) => url.startsWith('/v2/team/'), 404, 'text/html', '<html><body>404 page not found</body></html>');
   const { root, env } = setup();
   try {
     await kilnOk(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env });
@@ -371,13 +376,7 @@ test('a push to a registry answering 404: the registry, the repository, what it 
 
 test('a registry answering 403: one line whose hint names the login, with no parenthesis inside the hint', { timeout: 60_000 }, async () => {
   const img = tinyImage();
-  const reg = await startHostileRegistry({
-    image: img,
-    misbehave: (_req, res) => {
-      res.writeHead(403, { 'content-type': 'application/json' }).end('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}');
-      return true;
-    },
-  });
+  const reg = await refusing(img, () => true, 403, 'application/json', '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}');
   const { root, env } = setup();
   try {
     const r = await kiln(['--backend', 'local', 'pull', `${reg.host}/team/app:1`], { root, env });

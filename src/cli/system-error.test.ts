@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { kilnCommand, kilnOk } from '../testing/kiln.js';
 import { tempDir, removeDir } from '../testing/tempdir.js';
@@ -53,6 +53,39 @@ test('a store root that cannot be created (under /proc): one line at once naming
       1,
       `kiln: cannot create the kiln store ${none}/store: the file system refuses to create ${none} (${hint})\n`,
     ]);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('a store path that cannot be a directory: one line naming what is in the way (a file above it or at it, a link to a file, a dangling link) or mkdir\'s refusal, the same for images and ps', async () => {
+  const dir = await tempDir('kiln-syserr-');
+  try {
+    chmodSync(dir, 0o755);
+    const file = path.join(dir, 'file');
+    writeFileSync(file, '');
+    symlinkSync(file, path.join(dir, 'to-file'));
+    symlinkSync('/nonexistent-kiln/store', path.join(dir, 'dangling'));
+    mkdirSync(path.join(dir, 'locked'), { mode: 0o755 }); // root's: nobody may not create in it
+    const run = (root: string, args: string[], uid?: number) => {
+      const cmd = kilnCommand(['--root', root, ...args]);
+      const r = spawnSync(path.resolve(cmd.file), cmd.args, { cwd: dir, encoding: 'utf8', timeout: 20_000, env: { ...process.env, HOME: dir }, ...(uid === undefined ? {} : { uid, gid: uid }) });
+      return [r.status, r.stderr];
+    };
+    const aDir = 'pass --root DIR naming a directory, or a new path under one';
+    const cases: [string, string, number?][] = [
+      [`${file}/x`, `cannot use ${file}/x as the kiln store: ${file} is a file, not a directory (${aDir})`],
+      [`${file}/x/y`, `cannot use ${file}/x/y as the kiln store: ${file} is a file, not a directory (${aDir})`],
+      [file, `cannot use ${file} as the kiln store: it is a file, not a directory (${aDir})`],
+      [`${dir}/to-file`, `cannot use ${dir}/to-file as the kiln store: it is a symbolic link to the file ${file}, not a directory (${aDir})`],
+      [`${dir}/dangling`, `cannot use ${dir}/dangling as the kiln store: it is a symbolic link to /nonexistent-kiln/store, which does not exist (create /nonexistent-kiln/store, or pass --root DIR naming a directory)`],
+      [`${dir}/locked/a/b`, `cannot create the kiln store ${dir}/locked/a/b: mkdir ${dir}/locked/a: permission denied (pass --root DIR under a directory of yours, or run kiln as a user who may write there)`, NOBODY],
+    ];
+    for (const [root, line, uid] of cases) {
+      for (const args of [['images'], ['ps', '-a']]) assert.deepEqual(run(root, args, uid), [1, `kiln: ${line}\n`], `${args[0]} --root ${root}`);
+    }
+    assert.equal(readlinkSync(path.join(dir, 'dangling')), '/nonexistent-kiln/store', 'the link left as it was');
+    assert.deepEqual(readdirSync(path.join(dir, 'locked')), [], 'nothing made');
   } finally {
     await removeDir(dir);
   }

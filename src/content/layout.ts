@@ -63,8 +63,7 @@ function entries(root: string): string[] | undefined {
     return readdirSync(root);
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return undefined;
-    if (isErrno(e, 'ENOTDIR')) throw failedPrecondition(`kiln store ${root} is not a directory`, { hint: 'pass --root DIR naming a directory' });
-    throw e;
+    throw e; // ENOTDIR (the root, or a directory above it, is a file): the CLI names what is in the way (cli/system-error.ts)
   }
 }
 
@@ -127,10 +126,8 @@ export async function openStore(rootDir: string, opts: StoreOptions = {}): Promi
         hint: 'pass --root DIR naming an empty or new directory, or an existing kiln store',
       });
     }
-    await writing(root, root, async () => {
-      makeDirsSync(root);
-      await createLayout(root);
-    });
+    makeDirsSync(root); // its refusal as mkdir gave it, naming what is in the way (cli/system-error.ts says it)
+    await writing(root, root, () => createLayout(root));
   } else {
     checkLayoutFile(root);
     if (!statSync(join(root, 'index.json'), { throwIfNoEntry: false })) throw failedPrecondition(`${root} has an oci-layout file but no index.json`, { hint: 'run `kiln system check`' });

@@ -36,7 +36,7 @@ function scriptedCall(down: { event_json?: string }[], sent: unknown[]) {
 const request = (): BuildRequest => {
   const manifest = { entries: [] };
   const start: BuildStart = { contextId: 'c1', dockerfileText: 'FROM scratch\n', dockerfileName: 'Dockerfile', secretIds: [], manifestDigest: manifestDigest(manifest), eventBatches: true, options: {} };
-  return { start, scanned: { manifest, digest: start.manifestDigest, sources: new Map(), fingerprint: '' }, secrets: [] };
+  return { start, scanned: { manifest, digest: start.manifestDigest, entryCount: 0, sources: new Map(), fingerprint: '' }, secrets: [] };
 };
 
 test('build client: the agent events one per message (an older agent) or in arrays show the same, in order, after the context step', async () => {

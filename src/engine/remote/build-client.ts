@@ -60,7 +60,7 @@ export interface BuildRequest {
   start: BuildStart;
   scanned: ScannedContext;
   secrets: { id: string; value: Buffer }[];
-  /** The manifest `start.manifestBase` names: the manifest goes as changes against it. */
+  /** The manifest `start.manifestBase` names, when it is not this one: the manifest goes as changes against it. */
   base?: ContextManifest;
   /** Called once every file the agent asked for is sent (to remember the manifest as synced). */
   onSynced?(): Promise<void>;
@@ -121,7 +121,7 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     }
     await write(call, { files_done: true });
     call.end();
-    progress.emit({ kind: 'log', step, stream: 'stdout', text: `transferring context: ${human(upload.bytes)} in ${upload.files} file(s), ${scanned.manifest.entries.length} entries\n`, seconds: seconds() });
+    progress.emit({ kind: 'log', step, stream: 'stdout', text: `transferring context: ${human(upload.bytes)} in ${upload.files} file(s), ${scanned.entryCount} entries\n`, seconds: seconds() });
     progress.emit({ kind: 'done', step, seconds: seconds() });
     // The agent's steps, held while this one was open (an agent with nothing to receive builds at once).
     for (const e of held.splice(0)) progress.emit(e);
@@ -169,7 +169,7 @@ export async function runRemoteBuild(conn: BuildCall, opts: BuildOptions, prepar
     const head = JSON.stringify(start);
     upload.manifestBytes += head.length;
     await write(call, { start_json: head });
-    if (req.base === scanned.manifest) await sendManifest([], []); // the context did not change since the last sync
+    if (start.manifestBase !== undefined && start.manifestBase === start.manifestDigest) await sendManifest([], []); // the context did not change since the last sync
     else if (req.base) {
       const delta = diffManifest(req.base, scanned.manifest);
       await sendManifest(delta.entries, delta.remove);

@@ -86,7 +86,7 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
     const known = readKnownScan(cacheDir, host, id, storedDigest);
     const scanned: ScannedContext = dir
       ? await scanContext(dir, { ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), cacheDir, known, saveMemoLater: true })
-      : { manifest: { entries: [] }, digest: manifestDigest({ entries: [] }), sources: new Map<string, string>(), fingerprint: '' };
+      : { manifest: { entries: [] }, digest: manifestDigest({ entries: [] }), entryCount: 0, sources: new Map<string, string>(), fingerprint: '' };
     const secrets = (opts.secrets ?? []).map((s) => ({ id: s.id, value: secretValue(s) }));
     const digest = scanned.digest;
     const last = await loadLastSent(cacheDir, host, id, scanned, storedDigest);
@@ -100,17 +100,20 @@ export async function prepareBuild(opts: BuildOptions, host: string): Promise<Pr
       eventBatches: true,
       options: remoteOptions(opts),
     };
-    // Nothing changed (the stored digest named this manifest): the stored manifest is this one already. The digest
-    // memo of the scan is written here too, while the agent builds (or at the end, whatever happened).
+    // Nothing changed (the stored digest named this manifest: loadLastSent gave the scan back): the stored manifest is
+    // this one already. The digest memo of the scan is written here too, while the agent builds (or at the end,
+    // whatever happened).
+    const same = last === scanned;
     const onSynced = async () => {
       await scanned.saveMemo?.();
-      if (last?.manifest !== scanned.manifest) await saveLastSent(cacheDir, host, id, scanned.manifest, digest, scanned.fingerprint);
+      if (!same) await saveLastSent(cacheDir, host, id, scanned.manifest, digest, scanned.fingerprint);
     };
     const done = async () => {
       await scanned.saveMemo?.();
       await cleanup();
     };
-    return { start, scanned, secrets, ...(last ? { base: last.manifest } : {}), onSynced, cleanup: done };
+    // (the same manifest: no base to diff against, the changes are none; its entries are not even looked at)
+    return { start, scanned, secrets, ...(last && !same ? { base: last.manifest } : {}), onSynced, cleanup: done };
   } catch (e) {
     await cleanup();
     throw e;

@@ -15,7 +15,7 @@ import type { Engine } from '../../engine.js';
 import { isKilnError } from '../../../errors.js';
 import { secretValue } from '../../../builder/mounts.js';
 import { scanContext } from '../sync/scan.js';
-import { openSlot } from '../sync/slot.js';
+import { keptSlotManifests, manifestCost, openSlot } from '../sync/slot.js';
 import { diffManifest, manifestDigest, manifestParts, type ContextManifest } from '../sync/manifest.js';
 import { runBuildSession, type BuildDownMsg, type BuildUpMsg } from './build-session.js';
 import { EVENT_BATCH_BYTES, EVENT_WINDOW_MS, eventBatches } from './event-batches.js';
@@ -42,7 +42,7 @@ function recordingEngine(seen: { files: Record<string, string>; secret?: string;
 }
 
 /** Plays the client: answers each Need (full manifest or files) from the scanned context. */
-async function session(stateDir: string, engine: Engine, ctx: string, opts: { base?: ContextManifest; baseDigest?: string; needPart?: number; secret?: string; eventBatches?: boolean; down?: BuildDownMsg[] } = {}) {
+async function session(stateDir: string, engine: Engine, ctx: string, opts: { contextId?: string; base?: ContextManifest; baseDigest?: string; needPart?: number; secret?: string; eventBatches?: boolean; down?: BuildDownMsg[] } = {}) {
   const scanned = await scanContext(ctx);
   const down: BuildDownMsg[] = opts.down ?? [];
   const queue: BuildUpMsg[] = [];
@@ -51,7 +51,8 @@ async function session(stateDir: string, engine: Engine, ctx: string, opts: { ba
     queue.push(m);
     wake?.();
   };
-  const start = { contextId: 'c1', dockerfileText: 'FROM scratch\n', dockerfileName: 'Dockerfile', secretIds: opts.secret ? ['s'] : [], manifestDigest: manifestDigest(scanned.manifest), ...(opts.baseDigest ? { manifestBase: opts.baseDigest } : {}), ...(opts.eventBatches ? { eventBatches: true } : {}), options: {} };
+  const contextId = opts.contextId ?? 'c1';
+  const start = { contextId, dockerfileText: 'FROM scratch\n', dockerfileName: 'Dockerfile', secretIds: opts.secret ? ['s'] : [], manifestDigest: manifestDigest(scanned.manifest), ...(opts.baseDigest ? { manifestBase: opts.baseDigest } : {}), ...(opts.eventBatches ? { eventBatches: true } : {}), options: {} };
   push({ start_json: JSON.stringify(start) });
   const d = opts.base ? diffManifest(opts.base, scanned.manifest) : { entries: scanned.manifest.entries, remove: [] };
   for (const p of manifestParts(d.entries, d.remove)) push({ manifest_json: JSON.stringify(p) });
@@ -80,7 +81,7 @@ async function session(stateDir: string, engine: Engine, ctx: string, opts: { ba
     return { result, down, manifest: scanned.manifest };
   } finally {
     // As the next build of the context does: the slot is free once what the sync wrote is stored (after the result).
-    await (await openSlot(path.join(stateDir, 'contexts'), 'c1')).release();
+    await (await openSlot(path.join(stateDir, 'contexts'), contextId)).release();
   }
 }
 
@@ -237,4 +238,26 @@ test('build session: the synced manifest is written after the build (its result 
   const third = await session(state, recordingEngine(seen), ctx, { base: stored, baseDigest: manifestDigest(stored) });
   assert.ok(!third.down.some((m) => 'need' in m && (m.need.full_manifest || m.need.digests.length > 0)));
   assert.equal(seen.at(-1)!.files.f, 'two');
+});
+
+test('build session: a context whose kept manifest was dropped (other contexts past the bound) reads it from its file: a delta, the right files', async (t) => {
+  const [state, ctx1, ctx2] = [await tmp(t), await tmp(t), await tmp(t)];
+  for (let i = 0; i < 3; i++) await writeFile(path.join(ctx1, `f${i}`), `one ${i}`);
+  await writeFile(path.join(ctx2, 'g'), 'two');
+  const bound = keptSlotManifests.maxCost;
+  t.after(() => void (keptSlotManifests.maxCost = bound));
+  const seen: { files: Record<string, string> }[] = [];
+  const first = await session(state, recordingEngine(seen), ctx1);
+  const stored1 = path.join(state, 'contexts', 'c1', 'manifest.json');
+  assert.ok(keptSlotManifests.keys().includes(stored1), 'kept after its build');
+  // c1's manifest and a bit more: c2's (one entry) fits alone, not beside c1's
+  keptSlotManifests.maxCost = manifestCost(JSON.stringify(first.manifest).length) + 1000;
+  await session(state, recordingEngine(seen), ctx2, { contextId: 'c2' });
+  assert.deepEqual(keptSlotManifests.keys(), [path.join(state, 'contexts', 'c2', 'manifest.json')], 'c1 dropped');
+  await writeFile(path.join(ctx1, 'f1'), 'changed');
+  const again = await session(state, recordingEngine(seen), ctx1, { base: first.manifest, baseDigest: manifestDigest(first.manifest) });
+  assert.ok(!again.down.some((m) => 'need' in m && m.need.full_manifest), 'the base read from the slot file');
+  assert.deepEqual(again.down.flatMap((m) => ('need' in m ? m.need.digests : [])).length, 1, 'one file sent');
+  assert.deepEqual(seen.at(-1)!.files, { f0: 'one 0', f1: 'changed', f2: 'one 2' });
+  assert.deepEqual(JSON.parse(await readFile(stored1, 'utf8')), again.manifest);
 });

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { loadIgnore, walkContext, type ContextEntry } from '../../../dockerfile/index.js';
-import { SourceHasher } from '../../../builder/hasher.js';
+import { SourceHasher, type StatKey } from '../../../builder/hasher.js';
 import { manifestDigest, type ContextManifest, type ManifestEntry } from './manifest.js';
 
 export interface ScanOptions {
@@ -36,9 +36,17 @@ export interface KnownScan {
 }
 
 export interface ScannedContext {
-  manifest: ContextManifest;
+  /**
+   * The manifest. After a walk that was the known one (`unchanged`) it is made when first read (its digests looked
+   * up in the memo then): a no-change build never reads it, unless the agent asks for the whole manifest or files.
+   */
+  readonly manifest: ContextManifest;
   /** The manifest's digest (sync/manifest.ts manifestDigest), or the known one for the same walk. */
   digest: string;
+  /** Entries in the manifest (known without making it). */
+  readonly entryCount: number;
+  /** The walk was the one the known digest was made from (`ScanOptions.known`): the manifest is the one last sent. */
+  readonly unchanged?: boolean;
   /** digest → a file on the client holding those bytes (the first path with it). */
   readonly sources: Map<string, string>;
   /** Where the ignore rules came from, if anywhere. */
@@ -109,51 +117,52 @@ const YIELD_EVERY = 256;
 export async function scanContext(contextDir: string, opts: ScanOptions = {}): Promise<ScannedContext> {
   const dir = path.resolve(contextDir);
   const { matcher, file } = await loadIgnore(dir, opts.dockerfile === undefined ? undefined : path.resolve(opts.dockerfile));
-  const hasher = new SourceHasher(opts.cacheDir, dir);
-  await hasher.load();
-  const entries: ManifestEntry[] = [];
+  const walked: Walked[] = [];
   const fp = new WalkFingerprint(dir);
-  const firstOfInode = new Map<string, string>();
-  let root = '';
-  let n = 0;
   for (const e of walkContext(dir, { ignore: matcher })) {
     // The walk is synchronous: a turn of the event loop now and then lets the agent connection's
     // TLS handshake and HTTP/2 settings (started before the scan) finish while the context is walked.
-    if (++n % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (walked.push(kept(e)) % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     fp.add(e);
-    if (e.type === 'dir' || e.type === 'fifo') entries.push({ path: e.path, type: e.type, mode: e.mode, mtimeMs: e.mtimeMs });
-    else if (e.type === 'symlink') entries.push({ path: e.path, type: 'symlink', mode: e.mode, mtimeMs: e.mtimeMs, target: e.linkTarget! });
-    else {
-      const st = e.stats;
-      if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
-        const first = firstOfInode.get(key);
-        if (first !== undefined) {
-          entries.push({ path: e.path, type: 'hardlink', mode: e.mode, mtimeMs: e.mtimeMs, target: first });
-          continue;
-        }
-        firstOfInode.set(key, e.path);
-      }
-      root ||= e.absolutePath.slice(0, e.absolutePath.length - e.path.length);
-      const d = hasher.fileDigest(e.absolutePath, st);
-      const digest = `sha256:${typeof d === 'string' ? d : await d}`;
-      entries.push({ path: e.path, type: 'file', mode: e.mode, mtimeMs: e.mtimeMs, size: st.size, digest });
-    }
   }
   const fingerprint = fp.digest();
   const known = await opts.known?.catch(() => undefined);
-  // The same walk, and every file's digest the memo's (none hashed now): the manifest the known digest names.
-  const same = known !== undefined && known.fingerprint === fingerprint && known.entries === entries.length && !hasher.changed;
+  // The same walk as the one the known manifest was made from: every entry, and every file's stat on which its
+  // digest is trusted (the memo's signature, and more), is as it was then, so it is that manifest. Its entries are
+  // then made, and the memo parsed for their digests, only if the manifest is read (a no-change build does not).
+  const unchanged = known !== undefined && known.fingerprint === fingerprint && known.entries === walked.length;
+  const hasher = new SourceHasher(opts.cacheDir, dir);
+  let made: Made | undefined;
+  if (!unchanged) {
+    made = entriesOf(walked);
+    hasher.loadSync();
+    for (const f of made.files) {
+      const d = hasher.fileDigest(f.absolutePath, f.stats);
+      f.entry.digest = `sha256:${typeof d === 'string' ? d : await d}`;
+    }
+  }
   let saved: Promise<void> | undefined;
   const saveMemo = () => (saved ??= hasher.save().catch(() => undefined)); // a memo not written only costs a re-hash next time
+  const whole = (): Made => {
+    if (made) return made;
+    made = entriesOf(walked);
+    hasher.loadSync();
+    for (const f of made.files) f.entry.digest = `sha256:${hasher.fileDigestSync(f.absolutePath, f.stats)}`;
+    if (hasher.changed) saved = undefined; // digests made now: the next saveMemo writes them, even after an earlier one
+    return made;
+  };
   if (!opts.saveMemoLater) await saveMemo();
   let sources: Map<string, string> | undefined;
   return {
-    manifest: { entries },
-    digest: same ? known.digest : manifestDigest({ entries }),
+    get manifest() {
+      return whole().manifest;
+    },
+    digest: unchanged ? known.digest : manifestDigest(made!.manifest),
+    entryCount: walked.length,
+    ...(unchanged ? { unchanged } : {}),
     // Made when first asked (files to upload): a build with nothing to send never builds it.
     get sources() {
-      return (sources ??= sourcesOf(entries, root));
+      return (sources ??= sourcesOf(whole().files));
     },
     fingerprint,
     saveMemo,
@@ -161,9 +170,59 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
   };
 }
 
-/** digest → the first file with it, under `root`. */
-function sourcesOf(entries: ManifestEntry[], root: string): Map<string, string> {
+/**
+ * What the scan keeps of a walked entry until its manifest is made: the numbers, not the Stats (whose four Dates
+ * would then live as long, and be copied by every young-generation collection meanwhile).
+ */
+interface Walked extends StatKey {
+  path: string;
+  type: ContextEntry['type'];
+  mode: number;
+  linkTarget?: string;
+  absolutePath: string;
+  dev: number;
+  nlink: number;
+}
+
+const kept = (e: ContextEntry): Walked => {
+  const st = e.stats;
+  return { path: e.path, type: e.type, mode: e.mode, mtimeMs: e.mtimeMs, linkTarget: e.linkTarget, absolutePath: e.absolutePath, size: st.size, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev, nlink: st.nlink };
+};
+
+/** A walk's manifest, but for its files' digests, and its file entries with where their bytes are (for those). */
+interface Made {
+  manifest: ContextManifest;
+  files: { entry: ManifestEntry; absolutePath: string; stats: StatKey }[];
+}
+
+function entriesOf(walked: Walked[]): Made {
+  const entries: ManifestEntry[] = [];
+  const files: Made['files'] = [];
+  const firstOfInode = new Map<string, string>();
+  for (const e of walked) {
+    if (e.type === 'dir' || e.type === 'fifo') entries.push({ path: e.path, type: e.type, mode: e.mode, mtimeMs: e.mtimeMs });
+    else if (e.type === 'symlink') entries.push({ path: e.path, type: 'symlink', mode: e.mode, mtimeMs: e.mtimeMs, target: e.linkTarget! });
+    else {
+      if (e.nlink > 1) {
+        const key = `${e.dev}:${e.ino}`;
+        const first = firstOfInode.get(key);
+        if (first !== undefined) {
+          entries.push({ path: e.path, type: 'hardlink', mode: e.mode, mtimeMs: e.mtimeMs, target: first });
+          continue;
+        }
+        firstOfInode.set(key, e.path);
+      }
+      const entry: ManifestEntry = { path: e.path, type: 'file', mode: e.mode, mtimeMs: e.mtimeMs, size: e.size };
+      entries.push(entry);
+      files.push({ entry, absolutePath: e.absolutePath, stats: e });
+    }
+  }
+  return { manifest: { entries }, files };
+}
+
+/** digest → the first file with it. */
+function sourcesOf(files: Made['files']): Map<string, string> {
   const sources = new Map<string, string>();
-  for (const e of entries) if (e.type === 'file' && !sources.has(e.digest!)) sources.set(e.digest!, root + e.path);
+  for (const f of files) if (!sources.has(f.entry.digest!)) sources.set(f.entry.digest!, f.absolutePath);
   return sources;
 }

@@ -13,6 +13,7 @@ import { lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument } from '../../../errors.js';
+import { BoundedLru } from '../../../util/bounded-lru.js';
 import { lock, type Release } from '../../../util/lock.js';
 import { manifestDigest, type ContextManifest } from './manifest.js';
 
@@ -78,27 +79,38 @@ export async function loadSlotManifest(slot: ContextSlot): Promise<{ digest: str
   try {
     // The agent is long-lived: the manifest it parsed last is kept while the file is the same one (inode, size, mtime).
     const sig = fileSig(f);
-    const kept = parsed.get(f);
+    const kept = keptSlotManifests.get(f);
     if (kept?.sig === sig) return kept.value;
-    const manifest = JSON.parse(await readFile(f, 'utf8')) as ContextManifest;
+    const text = await readFile(f, 'utf8');
+    const manifest = JSON.parse(text) as ContextManifest;
     if (!Array.isArray(manifest?.entries)) return undefined;
-    return keep(f, { digest: manifestDigest(manifest), manifest }, sig);
+    return keep(f, { digest: manifestDigest(manifest), manifest }, text.length, sig);
   } catch {
     return undefined;
   }
 }
 
-/** Slot manifests parsed (or written) by this process, by file, with the file's signature (inode, size, mtime). */
-const parsed = new Map<string, { sig: string; value: { digest: string; manifest: ContextManifest } }>();
+/**
+ * Heap bytes a kept manifest costs, estimated from its file's length (no walk over its entries): parsed and digested
+ * (each entry's canonical line kept, manifest.ts), a manifest takes ~3.4 times its JSON (measured on node 20: 5,000
+ * entries with 19-byte paths, ~590 bytes each; ~3.1 times at 119-byte paths), plus the cache's own record.
+ */
+export const manifestCost = (jsonLength: number): number => 1024 + Math.ceil(jsonLength * 3.5);
+
+/**
+ * Slot manifests parsed (or written) by this process, by file, with the file's signature (inode, size, mtime):
+ * 64 MiB of them at most (~22 contexts of 5,000 files), the least recently used dropped first, so an agent serving
+ * many contexts keeps a fixed ceiling; a dropped one is read from its file again.
+ */
+export const keptSlotManifests = new BoundedLru<string, { sig: string; value: { digest: string; manifest: ContextManifest } }>(64 << 20);
 
 const fileSig = (f: string): string => {
   const st = statSync(f);
   return `${st.ino}:${st.size}:${st.mtimeMs}`;
 };
 
-function keep(f: string, value: { digest: string; manifest: ContextManifest }, sig = fileSig(f)): typeof value {
-  parsed.set(f, { sig, value });
-  if (parsed.size > 64) parsed.delete(parsed.keys().next().value!);
+function keep(f: string, value: { digest: string; manifest: ContextManifest }, jsonLength: number, sig = fileSig(f)): typeof value {
+  keptSlotManifests.set(f, { sig, value }, manifestCost(jsonLength));
   return value;
 }
 
@@ -110,9 +122,10 @@ function keep(f: string, value: { digest: string; manifest: ContextManifest }, s
 export async function saveSlotManifest(slot: ContextSlot, manifest: ContextManifest, digest = manifestDigest(manifest)): Promise<void> {
   const f = path.join(slot.base, 'manifest.json');
   const tmp = `${f}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, JSON.stringify(manifest), { mode: 0o600 });
+  const json = JSON.stringify(manifest);
+  await writeFile(tmp, json, { mode: 0o600 });
   await rename(tmp, f);
-  keep(f, { digest, manifest });
+  keep(f, { digest, manifest }, json.length);
 }
 
 /** Before a sync changes the directory: a sync cut short leaves no manifest, and the next build checks every path. */
