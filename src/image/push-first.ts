@@ -6,7 +6,7 @@
  * 5 ms, the layer's in 13), and the layer's upload is the push's longest path. The others then go while its body
  * streams, and end long before it.
  */
-import type { Descriptor, Manifest } from '../oci/types.js';
+import type { Manifest } from '../oci/types.js';
 
 /**
  * Pushes one blob of the manifest with `push`, the biggest first. `push` calls `underWay` once the registry
@@ -15,13 +15,9 @@ import type { Descriptor, Manifest } from '../oci/types.js';
  */
 export type BlobTurn = <T>(digest: string, push: (underWay: () => void) => Promise<T>) => Promise<T>;
 
-/** The manifest's biggest blob (walkImage starts the blobs biggest first, a stable sort of config, layers: the same one). */
-export function biggestBlob(manifest: Manifest): Descriptor {
-  return [manifest.config, ...manifest.layers].reduce((a, b) => (b.size > a.size ? b : a));
-}
-
 export function biggestFirst(manifest: Manifest): BlobTurn {
-  const biggest = biggestBlob(manifest).digest;
+  // walkImage starts the blobs biggest first (a stable sort of config, layers): the same one here
+  const biggest = [manifest.config, ...manifest.layers].reduce((a, b) => (b.size > a.size ? b : a)).digest;
   let open!: () => void;
   const begun = new Promise<void>((resolve) => (open = resolve));
   return async (digest, push) => {

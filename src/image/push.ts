@@ -1,7 +1,8 @@
 /**
- * Push: store → registry, by the one walk (./copy.ts). Each blob is checked with HEAD first (the biggest, when
- * big, with its upload's POST beside the HEAD), mounted from another repository of the same registry when the
- * image has a tag there, uploaded otherwise (streamed from the store); the manifest goes last. No ping first. The biggest blob's requests go
+ * Push: store → registry, by the one walk (./copy.ts). Each blob is checked with HEAD first, mounted
+ * from another repository of the same registry when the image has a tag there,
+ * uploaded otherwise (streamed from the store); the manifest goes last. No ping first: the biggest blob's HEAD is
+ * the push's first request (../registry/transport/transport.ts early). The biggest blob's requests go
  * first (./push-first.ts).
  * Uncompressed layers (a build's) go as their gzip form (./push-compress.ts).
  */
@@ -18,21 +19,14 @@ import type { ImageStore } from './store.js';
 import { walkImage } from './copy.js';
 import { pushTree } from './push-index.js';
 import { counting } from './counting.js';
-import { biggestBlob, biggestFirst, type BlobTurn } from './push-first.js';
+import { biggestFirst, type BlobTurn } from './push-first.js';
 
 const PARALLEL_UPLOADS = 3;
-/**
- * A blob this big has its HEAD and upload POST sent at once when it is the image's biggest (the push's longest
- * path); smaller ones ask HEAD first, so a re-push of many small blobs opens no session it then deletes.
- */
-export const HEAD_BESIDE_POST = 1 << 20;
 
 /** One stored blob → repo: skipped when the registry has it, mounted from `mountFrom` when it can be, else streamed. */
 export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descriptor, mountFrom: string[], progress: ProgressSink, opts: PushBlobOptions = {}): Promise<boolean> {
   const id = shortId(desc.digest);
-  // a mount is tried between the HEAD and the upload: the HEAD alone first then
-  if (opts.unlessPresent && mountFrom.length > 0) opts = { ...opts, unlessPresent: false };
-  if (!opts.unlessPresent && (await repo.statBlob(desc.digest)) !== undefined) {
+  if ((await repo.statBlob(desc.digest)) !== undefined) {
     progress.emit({ id, status: 'Layer already exists' });
     return false;
   }
@@ -43,19 +37,19 @@ export async function pushBlob(stores: ImageStore, repo: Repository, desc: Descr
     }
   }
   progress.emit({ id, status: 'Preparing', total: desc.size });
-  const sent = await repo.pushBlob({ digest: desc.digest, size: desc.size }, async () => {
+  await repo.pushBlob({ digest: desc.digest, size: desc.size }, async () => {
     const stream = await stores.content.reader(desc.digest);
     return counting(stream, 0, (current) => progress.emit({ id, status: 'Pushing', current, total: desc.size }));
   }, opts);
-  progress.emit({ id, status: sent ? 'Pushed' : 'Layer already exists' });
-  return sent;
+  progress.emit({ id, status: 'Pushed' });
+  return true;
 }
 
 export async function pushImage(stores: ImageStore, registry: RegistryClient, input: string, opts: PushOptions = {}): Promise<PushResult> {
   const ref = parseNormalizedNamed(input);
   const repo = registry.repository(ref.domain, ref.path, ['pull', 'push']);
-  // No ping first: the biggest blob's HEAD (and its upload's POST) are the push's first requests, and their
-  // answers tell what the ping would (registry/transport/transport.ts early).
+  // No ping first: the biggest blob's HEAD is the push's first request, and its answer tells what the ping would
+  // (registry/transport/transport.ts early).
   const image = await resolveImage(stores.content, stores.refs, input, opts.platform);
   const progress = opts.progress ?? noProgress;
   // Other repositories on the same registry that hold this image: blobs can be mounted from them.
@@ -71,24 +65,13 @@ export async function pushImage(stores: ImageStore, registry: RegistryClient, in
     const { root, made } = await pushTree(leased, stored);
     let digest = '';
     let turn: BlobTurn | undefined;
-    let biggest: Descriptor | undefined;
     // An index: every platform stored here goes (each manifest by its digest), then the index under the tag.
     await walkImage(root, {
       read: async (d) => made.get(d.digest) ?? leased.content.readBytes(d.digest),
       every: { has: async (d) => made.has(d.digest) || (await leased.content.stat(d.digest)) !== undefined },
-      planned: (m) => {
-        turn = biggestFirst(m);
-        biggest = biggestBlob(m);
-      },
+      planned: (m) => (turn = biggestFirst(m)),
       blob: async (d, kind) =>
-        turn!(d.digest, (onSession) =>
-          pushBlob(leased, repo, d, mountFrom, kind === 'config' ? noProgress : progress, {
-            onSession,
-            // the biggest blob's HEAD and POST at once: one round trip sooner to its first byte
-            unlessPresent: d.digest === biggest?.digest && d.size >= HEAD_BESIDE_POST,
-            ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
-          }),
-        ),
+        turn!(d.digest, (onSession) => pushBlob(leased, repo, d, mountFrom, kind === 'config' ? noProgress : progress, { onSession, ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}) })),
       // The image's own manifest goes under the tag; one an index names, by its digest.
       document: async (d, bytes) => {
         const tagged = d.digest === root.descriptor.digest;

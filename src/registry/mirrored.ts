@@ -75,7 +75,7 @@ export class MirroredRepository implements Repository {
     return (await this.upstream()).mountBlob(digest, fromPath);
   }
 
-  async pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts?: PushBlobOptions): Promise<boolean> {
+  async pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts?: PushBlobOptions): Promise<void> {
     return (await this.upstream()).pushBlob(blob, open, opts);
   }
 }

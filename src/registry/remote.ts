@@ -213,15 +213,14 @@ export class EndpointRepository implements Repository {
     return false;
   }
 
-  async pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts: PushBlobOptions = {}): Promise<boolean> {
-    return uploadBlob({
+  async pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts: PushBlobOptions = {}): Promise<void> {
+    await uploadBlob({
       transport: this.transport,
       uploadsPath: `/${this.endpoint.path}/blobs/uploads/`,
       blob,
       open,
       chunkSize: opts.chunkSize,
       onSession: opts.onSession,
-      ...(opts.unlessPresent ? { present: async () => (await this.statBlob(blob.digest)) !== undefined } : {}),
       attempts: this.retry.attempts ?? 4,
       baseDelayMs: this.retry.baseDelayMs ?? 100,
       name: this.name,

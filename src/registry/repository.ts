@@ -9,12 +9,6 @@ export interface PushBlobOptions {
   chunkSize?: number;
   /** Called when the registry has opened the upload session (its POST answered), before the first byte goes. */
   onSession?: () => void;
-  /**
-   * The blob's HEAD and its upload session's POST go at once (one round trip, not two), before the registry's
-   * ping has answered; when the registry has the blob, the session is deleted and nothing is sent (pushBlob
-   * answers false). Worth it for a big blob a registry rarely has; a re-push pays a POST and a DELETE.
-   */
-  unlessPresent?: boolean;
 }
 
 /** How getBlob reads: see there. */
@@ -52,6 +46,6 @@ export interface Repository {
   getBlob(digest: string, opts?: GetBlobOptions): Promise<Readable>;
   /** Cross-repository mount from `fromPath` on the same registry; false when the registry did not mount. */
   mountBlob(digest: string, fromPath: string): Promise<boolean>;
-  /** Uploads a blob read from `open()` (called again on retry); monolithic unless `chunkSize`; false when `unlessPresent` found it there. */
-  pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts?: PushBlobOptions): Promise<boolean>;
+  /** Uploads a blob read from `open()` (called again on retry); monolithic unless `chunkSize`. */
+  pushBlob(blob: { digest: string; size: number }, open: () => Promise<Readable>, opts?: PushBlobOptions): Promise<void>;
 }

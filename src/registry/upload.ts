@@ -5,8 +5,6 @@
  * failed attempt reopens the source and starts a new session (bounded).
  * The session's POST goes out while the source opens; a source that fails to
  * open has its session deleted, so the registry keeps no upload for nothing.
- * With `present`, the first session's POST goes beside the blob's HEAD (one round trip, not two); when the
- * registry has the blob, that session is deleted and nothing is sent.
  */
 import { Readable, Transform } from 'node:stream';
 import type { Answer } from './transport/answer.js';
@@ -25,11 +23,6 @@ export interface UploadOptions {
   chunkSize?: number;
   /** Told when a session is open (each attempt's). */
   onSession?: () => void;
-  /**
-   * Whether the registry has the blob (its HEAD), asked while the first session's POST is on its way; both go
-   * early (transport.ts): a push's first requests need not wait for the ping.
-   */
-  present?: () => Promise<boolean>;
   attempts: number;
   baseDelayMs: number;
   /** `127.0.0.1:5000/foo`, for messages */
@@ -78,16 +71,15 @@ function checkDigest(o: UploadOptions, d: Digester): void {
   }
 }
 
-async function startSession(o: UploadOptions, early: boolean): Promise<string> {
-  const req = { method: 'POST', path: o.uploadsPath } as const;
-  const res = await (early ? o.transport.early(req) : o.transport.request(req));
+async function startSession(o: UploadOptions): Promise<string> {
+  const res = await o.transport.request({ method: 'POST', path: o.uploadsPath });
   await expect(o, res, [202], { request: o.transport.where({ method: 'POST', path: o.uploadsPath }), session: false });
   return location(o, res, await o.transport.url(o.uploadsPath));
 }
 
 /** A session's POST sent now, its answer awaited later (or never: a failure then is nobody's to report). */
-function sessionSent(o: UploadOptions, early = false): Promise<string> {
-  const session = startSession(o, early);
+function sessionSent(o: UploadOptions): Promise<string> {
+  const session = startSession(o);
   session.catch(() => undefined);
   return session;
 }
@@ -180,55 +172,26 @@ async function dropSession(o: UploadOptions, session: Promise<string>): Promise<
 }
 
 /** The source, opened; when it cannot be, the session opened for it is deleted before the error goes on. */
-async function openSource(o: UploadOptions, session: Promise<string>, opening?: Promise<Readable>): Promise<Readable> {
+async function openSource(o: UploadOptions, session: Promise<string>): Promise<Readable> {
   try {
-    return await (opening ?? o.open());
+    return await o.open();
   } catch (e) {
     await dropSession(o, session);
     throw e;
   }
 }
 
-/** The first attempt's session and source, both started beside the HEAD; undefined (and both dropped) when the registry has the blob. */
-async function unlessPresent(o: UploadOptions, present: () => Promise<boolean>): Promise<{ session: Promise<string>; source: Promise<Readable> } | undefined> {
-  const session = sessionSent(o, true);
-  const source = o.open();
-  source.catch(() => undefined);
-  const drop = async (): Promise<void> => {
-    source.then((s) => s.destroy(), () => undefined);
-    await dropSession(o, session);
-  };
-  let has: boolean;
-  try {
-    has = await present();
-  } catch (e) {
-    await drop();
-    throw e;
-  }
-  if (!has) return { session, source };
-  await drop();
-  return undefined;
-}
-
-/** Uploads the blob; false when `present` said the registry has it (nothing sent). */
-export async function uploadBlob(o: UploadOptions): Promise<boolean> {
+export async function uploadBlob(o: UploadOptions): Promise<void> {
   if (o.chunkSize !== undefined && !(o.chunkSize > 0)) throw invalidArgument(`chunk size must be positive, not ${o.chunkSize}`);
-  let first: { session: Promise<string>; source: Promise<Readable> } | undefined;
-  if (o.present) {
-    first = await unlessPresent(o, o.present);
-    if (!first) return false;
-  }
   for (let attempt = 1; ; attempt++) {
     // The session's POST goes out while the source opens.
-    const session = first?.session ?? sessionSent(o);
-    const opening = first?.source;
-    first = undefined;
+    const session = sessionSent(o);
     let src: Readable | undefined;
     try {
-      src = await openSource(o, session, opening);
+      src = await openSource(o, session);
       if (o.chunkSize) await chunked(o, src, o.chunkSize, session);
       else await monolithic(o, src, session);
-      return true;
+      return;
     } catch (e) {
       // a 5xx answer or a dropped connection: open the source again and start a new session
       const retryable = e instanceof Retryable || (isKilnError(e, 'UNAVAILABLE') && isRetryableError(netErrorCode(e.cause)));
