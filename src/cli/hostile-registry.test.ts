@@ -31,15 +31,17 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const MiB = 1 << 20;
 let roots = 0;
 
+/**
+ * Timeouts kiln must not hit in a test that is not about them: a loaded CI machine (2 cores, load 8)
+ * can hold a healthy answer past 1 s.
+ */
+const patient = { KILN_REGISTRY_CONNECT_TIMEOUT: '30s', KILN_REGISTRY_HEADERS_TIMEOUT: '30s', KILN_REGISTRY_READ_TIMEOUT: '30s' };
+/** The 1 s timeouts the stall test asserts. */
+const impatient = { KILN_REGISTRY_CONNECT_TIMEOUT: '1s', KILN_REGISTRY_HEADERS_TIMEOUT: '1s', KILN_REGISTRY_READ_TIMEOUT: '1s' };
+
 function setup(): { root: string; env: Record<string, string> } {
   const root = path.join(tmp, `root-${++roots}`);
-  const env = {
-    KILN_REGISTRIES_CONFIG: path.join(tmp, 'none.yaml'),
-    DOCKER_CONFIG: path.join(tmp, 'docker'),
-    KILN_REGISTRY_CONNECT_TIMEOUT: '1s',
-    KILN_REGISTRY_HEADERS_TIMEOUT: '1s',
-    KILN_REGISTRY_READ_TIMEOUT: '1s',
-  };
+  const env = { KILN_REGISTRIES_CONFIG: path.join(tmp, 'none.yaml'), DOCKER_CONFIG: path.join(tmp, 'docker'), ...patient };
   return { root, env };
 }
 
@@ -207,7 +209,7 @@ test('a redirect loop and a reset mid-manifest: one line each that says what hap
   }
 });
 
-test('stalls end within the timeouts set in the environment, in one line naming the registry and where', { timeout: 60_000 }, async () => {
+test('stalls end within the timeouts set in the environment, in one line naming the registry and where', { timeout: 120_000 }, async () => {
   const img = tinyImage(8192);
   let hostile = true;
   const reg = await startHostileRegistry({
@@ -223,7 +225,8 @@ test('stalls end within the timeouts set in the environment, in one line naming 
       return true;
     },
   });
-  const { root, env } = setup();
+  const { root, env: calm } = setup();
+  const env = { ...calm, ...impatient };
   const host = reg.host.replace(/\./g, '\\.');
   try {
     const t0 = Date.now();
@@ -237,11 +240,12 @@ test('stalls end within the timeouts set in the environment, in one line naming 
     const trickled = await kiln(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env });
     assert.equal(trickled.code, 1);
     assert.match(oneLine(trickled.stderr), new RegExp(`^kiln: blob ${img.layer.digest} from ${host}/foo stalled at byte \\d+: less than 1 KiB in 1 s, 4 attempts \\(`));
-    assert.ok(Date.now() - t0 < 30_000, `took ${Date.now() - t0} ms`);
+    // 2 pulls × 4 attempts of 1 s plus backoff, and kiln's start twice: far below the headers timeout's default (60 s)
+    assert.ok(Date.now() - t0 < 45_000, `took ${Date.now() - t0} ms`);
     // what arrived is kept: once the registry behaves, the pull resumes from it
     hostile = false;
     const ranges = reg.log.length;
-    await kilnOk(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env });
+    await kilnOk(['--backend', 'local', 'pull', `${reg.host}/foo:latest`], { root, env: calm });
     assert.match(reg.log.slice(ranges).find((l) => l.url.endsWith(img.layer.digest))?.range ?? '', /^bytes=[1-9]\d*-$/);
     await checkClean(root, env);
   } finally {
@@ -267,19 +271,29 @@ test('on the containerd backend too, a poisoned partial left by a killed pull is
   try {
     await pushImage(good.host, img);
     // kill -9 the pull from the hostile registry once containerd holds its garbage (its lease keeps the partial)
-    const child = spawn(process.execPath, [kilnBin(), '--root', root, ...backend, 'pull', `${reg.host}/foo:latest`], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [kilnBin(), '--root', root, ...backend, 'pull', `${reg.host}/foo:latest`], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let hostileErr = '';
+    child.stderr!.on('data', (c: Buffer) => (hostileErr += c.toString()));
     const exited = new Promise<void>((r) => child.on('close', () => r()));
-    for (let i = 0; !/kiln-\S+\s+(19\.5 ?KiB|20 ?kB|20000)/.test(await ctd.ctr(['content', 'active'])); i++) {
-      assert.ok(i < 200, `no partial in containerd:\n${await ctd.ctr(['content', 'active'])}`);
+    // the hostile pull stalls until killed (its read timeout is 30 s): wait on the partial, not on a count of polls
+    const deadline = Date.now() + 60_000;
+    for (let active = ''; !/kiln-\S+\s+(19\.5 ?KiB|20 ?kB|20000)/.test((active = await ctd.ctr(['content', 'active']))); ) {
+      assert.ok(Date.now() < deadline, `no partial in containerd after 60 s:\n${active}\nhostile pull stderr: ${hostileErr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill('SIGKILL');
     await exited;
 
-    await kilnOk([...backend, 'pull', `${good.host}/foo:latest`], { root, env });
+    const pulled = await kilnOk([...backend, 'pull', `${good.host}/foo:latest`], { root, env });
     assert.match(await ctd.ctr(['images', 'ls', '-q']), new RegExp(`^${good.host.replace(/\./g, '\\.')}/foo:latest$`, 'm'));
     assert.match(await ctd.ctr(['content', 'ls', '-q']), new RegExp(img.layer.digest));
-    assert.equal((await ctd.ctr(['content', 'active'])).trim().split('\n').length, 1, 'no ingest left (header only)');
+    // The poisoned partial is gone. The killed pull may also have left its manifest's ingest (kiln-<digest>-<random>,
+    // seen at 0 B under load, the kill falling between its open and its commit): its lease keeps it for an hour.
+    const active = await ctd.ctr(['content', 'active']);
+    assert.ok(!active.includes(`kiln-${img.layer.digest}`), `the poisoned partial is left:\n${active}\ngood pull stderr: ${pulled.stderr}`);
+    for (const line of active.trim().split('\n').slice(1)) {
+      assert.match(line, new RegExp(`^kiln-${img.manifest.digest}-[0-9a-f]{8}\\s`), `an ingest other than the killed pull's manifest is left:\n${active}`);
+    }
   } finally {
     await Promise.all([reg.stop(), good.stop(), ctd.stop()]);
   }
@@ -298,7 +312,7 @@ test('a push of an image kiln does not have ends at once, though the ping it sen
     const r = await kiln(['--backend', 'local', 'push', `${host}/foo:none`], { root, env: { ...env, KILN_REGISTRY_HEADERS_TIMEOUT: '60s' } });
     assert.equal(r.code, 1);
     assert.equal(oneLine(r.stderr), `kiln: no such image: ${host}/foo:none (pull it first: kiln pull ${host}/foo:none)`);
-    assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 30_000, `took ${Date.now() - t0} ms (the headers timeout is 60 s)`);
   } finally {
     for (const s of sockets) s.destroy();
     silent.close();
