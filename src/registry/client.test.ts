@@ -82,7 +82,7 @@ test('a blob whose source fails to open after its POST went out leaves no upload
   await assert.rejects(
     repo.pushBlob(blob, async () => {
       // The source fails once the registry has answered the POST (the session exists).
-      for (let i = 0; i < 500 && proxy.locations.length === 0; i++) await sleep(10);
+      for (const end = Date.now() + 30_000; proxy.locations.length === 0 && Date.now() < end; ) await sleep(10);
       throw Object.assign(new Error('source gone'), { code: 'ENOENT' });
     }),
     /source gone/,

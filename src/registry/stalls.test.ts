@@ -20,7 +20,8 @@ const client = createRegistryClient({ credentials: noCreds, registries: {}, retr
 after(() => client.close());
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const limit = { timeout: 8000 };
+// Each stall ends in about 2 × 0.3 s; the bounds below are generous (a loaded CI machine), the point being that it ends.
+const limit = { timeout: 30_000 };
 
 test('no response headers: retried, then one line naming the registry and the request', limit, async (t) => {
   const img = tinyImage();
@@ -32,7 +33,7 @@ test('no response headers: retried, then one line naming the registry and the re
     assert.match(e.hint!, /KILN_REGISTRY_HEADERS_TIMEOUT/);
     return true;
   });
-  assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
   assert.equal(reg.log.length, 2);
 });
 
@@ -89,7 +90,7 @@ test('a blob body trickled a byte at a time: resumed with Range, then one line w
     assert.match(e.message, new RegExp(`^blob ${img.layer.digest} from ${esc(reg.host)}/foo stalled at byte 20\\d\\d: less than 1 KiB in 0.3 s, 2 attempts$`));
     return true;
   });
-  assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
   assert.deepEqual(
     reg.log.map((l) => l.range),
     [undefined, reg.log[1]!.range],
@@ -128,7 +129,7 @@ test('a TLS port that never answers: connection timed out, one line', limit, asy
       assert.equal(e.message, `cannot reach registry ${host}: connection timed out after 0.3 s (GET /v2/)`);
       return true;
     });
-    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
   } finally {
     await c.close();
     for (const s of sockets) s.destroy();

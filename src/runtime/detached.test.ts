@@ -100,7 +100,8 @@ test('a container that exits on SIGTERM stops at once with its own code', async 
   const t0 = Date.now();
   const exit = await stopContainer(fx.stateDir, id, { timeoutMs: 10_000 });
   assert.equal(exit.exitCode, 0);
-  assert.ok(Date.now() - t0 < 3000);
+  // at once, not after the 10 s of the stop timeout (a loaded machine takes seconds to deliver the signal and reap)
+  assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
   assert.equal((await logs(id)).stdout, 'ready\nbye\n');
   await removeContainer(fx.stateDir, id);
 });

@@ -28,7 +28,7 @@ test('runc driver: create, state, start, list, kill, delete, and typed errors', 
   await runc.start(id);
   assert.deepEqual((await runc.list()).map((c) => [c.id, c.status]), [[id, 'running']]);
   await runc.kill(id, 'KILL');
-  for (let i = 0; i < 100 && (await runc.state(id)).status !== 'stopped'; i++) await sleep(20);
+  for (const end = Date.now() + 30_000; (await runc.state(id)).status !== 'stopped' && Date.now() < end; ) await sleep(20);
   assert.equal((await runc.state(id)).status, 'stopped');
   await assert.rejects(runc.kill(id, 'TERM'), (e) => isKilnError(e, 'FAILED_PRECONDITION') && /is not running/.test(e.message));
   await runc.delete(id);

@@ -21,7 +21,7 @@ test('makeDirsSync makes missing directories with the mode, accepts existing one
     // procfs answers ENOENT under an existing directory: Node's recursive mkdir spins there for ever
     const t0 = Date.now();
     assert.throws(() => makeDirsSync('/proc/kiln-none/store'), { code: 'ENOENT', syscall: 'mkdir', path: '/proc/kiln-none' });
-    assert.ok(Date.now() - t0 < 1000);
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`); // not for ever: generous for a loaded machine
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -68,13 +68,27 @@ async function unpackedDuring(fn: () => Promise<void>): Promise<string[]> {
   let out = '';
   events.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const closed = new Promise((r) => events.on('close', r));
+  // A namespace created is an event too: one seen printed says the subscription is live (before fn), or that
+  // every event published before it was delivered (after fn) — a fixed sleep says neither on a loaded machine.
+  const probes: string[] = [];
+  const seen = async (): Promise<boolean> => {
+    const name = `kiln-probe-${probes.length}`;
+    probes.push(name);
+    await ctd.ctr(['namespaces', 'create', name]);
+    for (const end = Date.now() + 2000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (out.includes(`"name":"${name}"`)) return true;
+    return false;
+  };
   try {
-    await new Promise((r) => setTimeout(r, 300)); // subscribed
+    for (let live = false, end = Date.now() + 60_000; !live; ) {
+      assert.ok(Date.now() < end, `ctr events printed no probe within 60 s:\n${out}`);
+      live = await seen();
+    }
     await fn();
-    await new Promise((r) => setTimeout(r, 300)); // the last events delivered
+    for (let end = Date.now() + 60_000; !(await seen()); ) assert.ok(Date.now() < end, `ctr events printed no probe within 60 s:\n${out}`);
   } finally {
     events.kill();
     await closed;
+    for (const name of probes) await ctd.ctr(['namespaces', 'rm', name]).catch(() => undefined);
   }
   return [...out.matchAll(/\/snapshot\/prepare \{"key":"extract-\w+ (sha256:\w+)"/g)].map((m) => m[1]!);
 }
