@@ -33,7 +33,7 @@ async function logs(id: string, opts: ReadLogsOptions = {}) {
   return s.out;
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
