@@ -288,7 +288,8 @@ test('on the containerd backend too, a poisoned partial left by a killed pull is
     assert.match(await ctd.ctr(['images', 'ls', '-q']), new RegExp(`^${good.host.replace(/\./g, '\\.')}/foo:latest$`, 'm'));
     assert.match(await ctd.ctr(['content', 'ls', '-q']), new RegExp(img.layer.digest));
     // The poisoned partial is gone. The killed pull may also have left its manifest's ingest (kiln-<digest>-<random>,
-    // seen at 0 B under load, the kill falling between its open and its commit): its lease keeps it for an hour.
+    // seen at 0 and 404 B at load 5 to 8, the kill falling between its open and its commit; no later pull reuses that
+    // ref, unlike the layer's and the config's): its lease keeps it for an hour.
     const active = await ctd.ctr(['content', 'active']);
     assert.ok(!active.includes(`kiln-${img.layer.digest}`), `the poisoned partial is left:\n${active}\ngood pull stderr: ${pulled.stderr}`);
     for (const line of active.trim().split('\n').slice(1)) {
