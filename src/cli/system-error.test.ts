@@ -90,3 +90,26 @@ test('a store path that cannot be a directory: one line naming what is in the wa
     await removeDir(dir);
   }
 });
+
+test('a store root on a read-only file system, new or an empty directory there: one line naming the store and what to do, exit 1 (not ENOENT)', async () => {
+  const dir = await tempDir('kiln-syserr-');
+  try {
+    const ro = path.join(dir, 'ro');
+    mkdirSync(ro);
+    // a read-only tmpfs in a mount namespace of the test's own
+    const run = (root: string) => {
+      const cmd = kilnCommand(['--root', root, 'images']);
+      const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o ro tmpfs "$1" && shift && exec "$@"', 'sh', ro, path.resolve(cmd.file), ...cmd.args], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: { ...process.env, HOME: dir },
+      });
+      return [r.status, r.stderr];
+    };
+    assert.deepEqual(run(`${ro}/s`), [1, `kiln: cannot create the kiln store ${ro}/s: mkdir ${ro}/s: read-only file system (pass --root DIR naming a directory on a writable file system, or set KILN_ROOT to one)\n`]);
+    assert.deepEqual(run(ro), [1, `kiln: kiln store ${ro} is not writable: cannot write ${ro} (EROFS) (run as a user who may write the store, or pass --root DIR to use another store)\n`]);
+  } finally {
+    await removeDir(dir);
+  }
+});

@@ -5,7 +5,7 @@
  *   compressed/<codec>/<hex>                        (layers' compressed forms, made by push: compressed.ts)
  */
 import { accessSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { failedPrecondition, isErrno, notFound } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
@@ -100,7 +100,8 @@ async function checkWritable(root: string, names: string[]): Promise<void> {
 }
 
 async function createLayout(root: string): Promise<void> {
-  await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
+  // not Node's recursive mkdir: refused by a read-only file system, it says ENOENT (util/mkdirs.ts)
+  makeDirsSync(join(root, 'blobs', 'sha256'));
   // oci-layout last: it marks the directory as a complete layout. Both flushed at once, one fsync of the directory.
   await createFilesAtomic([
     { path: join(root, 'index.json'), data: JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }) },

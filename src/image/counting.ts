@@ -12,6 +12,9 @@ export function counting(source: Readable, start: number, onProgress: (current: 
     },
   });
   source.on('error', (e) => counter.destroy(e));
+  // the source goes with its counter: an upload attempt that fails destroys the counter, and the file under it is
+  // closed now, not by a garbage collection (which warns 'Closing a FileHandle object on garbage collection')
+  counter.once('close', () => source.destroy());
   return source.pipe(counter);
 }
 
