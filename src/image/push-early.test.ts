@@ -7,12 +7,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../content/layout.js';
 import { createRegistryClient } from '../registry/client.js';
 import { startRegistry, type TestRegistry } from '../testing/registry.js';
 import { storeImage, tempDir, tinyImage } from '../testing/store-fixture.js';
 import { layoutImageStore } from './layout-store.js';
 import { pushImage } from './push.js';
+import { EARLY_WAIT_MS } from '../registry/transport/transport.js';
 
 /** A layer of a few MiB: the image's biggest blob by far. */
 const BIG = 2 << 20;
@@ -24,7 +27,7 @@ async function requests(reg: TestRegistry): Promise<string[]> {
 }
 
 /** A stored image whose one layer is over a MiB, tagged `name`; and a client with `creds`. */
-async function setUp(t: { after(fn: () => unknown): void }, reg: TestRegistry, name: string, creds?: { username: string; password: string }) {
+async function setUp(t: { after(fn: () => unknown): void }, name: string, creds?: { username: string; password: string }) {
   const store = await openStore(await tempDir(t));
   t.after(() => store.close());
   // base64 of random bytes: gzip leaves ~3/4 of it
@@ -44,7 +47,7 @@ test('a push to a registry that wants a token: its first request is the layer\'s
   t.after(() => reg.stop());
   const [username, password] = Object.entries(reg.users)[0]!;
   const name = `${reg.host}/early/app:1`;
-  const { images, img, client } = await setUp(t, reg, name, { username, password });
+  const { images, img, client } = await setUp(t, name, { username, password });
 
   const pushed = await pushImage(images, client(), name);
   assert.equal(pushed.digest, img.manifest.digest);
@@ -70,7 +73,7 @@ test('a re-push: the HEAD finds the layer and no upload session is opened; the l
   const reg = await startRegistry();
   t.after(() => reg.stop());
   const name = `${reg.host}/again/app:1`;
-  const { images, img, client } = await setUp(t, reg, name);
+  const { images, img, client } = await setUp(t, name);
   await pushImage(images, client(), name);
   const before = (await requests(reg)).length;
 
@@ -82,4 +85,32 @@ test('a re-push: the HEAD finds the layer and no upload session is opened; the l
   assert.equal(seen[0], `HEAD /v2/again/app/blobs/${layer} 200`, seen.join('\n'));
   assert.ok(!seen.some((r) => /^(POST|PATCH|DELETE) /.test(r) || r.startsWith('PUT /v2/again/app/blobs/')), `no session, nothing sent:\n${seen.join('\n')}`);
   assert.ok(statuses.includes(`${layer.slice(7, 19)} Layer already exists`), statuses.join('\n'));
+});
+
+test('a registry that takes connections and never answers: the first HEAD gives up after EARLY_WAIT_MS and the ping takes over (one short wait, not a whole headers timeout more)', { timeout: 60_000 }, async (t) => {
+  const t0 = Date.now();
+  const connections: number[] = [];
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((s) => {
+    connections.push(Date.now() - t0);
+    sockets.add(s);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+  const name = `127.0.0.1:${(silent.address() as net.AddressInfo).port}/silent/app:1`;
+  const { images, client } = await setUp(t, name);
+  const c = client();
+  const pushing = pushImage(images, c, name).then(
+    () => 'pushed',
+    (e: Error) => e.message,
+  );
+  while (connections.length < 2 && Date.now() - t0 < 40_000) await sleep(50);
+  c.close();
+  assert.notEqual(await pushing, 'pushed');
+  assert.ok(connections.length >= 2, `one connection only in ${Date.now() - t0} ms`);
+  // the second connection is the ping's, once the early HEAD gave up (the default timeouts are 30 s and 60 s)
+  assert.ok(connections[1]! >= EARLY_WAIT_MS - 500 && connections[1]! < EARLY_WAIT_MS + 10_000, `the ping came at ${connections[1]} ms`);
 });

@@ -50,6 +50,20 @@ export interface TransportRequest {
   extraScopes?: string[];
 }
 
+/**
+ * An early request waits this long at most to connect, for its answer's headers and for its body: a registry that
+ * does not answer it then gets the ping, with the full timeouts and their messages (a silent registry costs this
+ * once more, not another whole headers timeout).
+ */
+export const EARLY_WAIT_MS = 5_000;
+
+/** `d`, its timeouts capped at EARLY_WAIT_MS. */
+function hurried(d: Dispatcher): Dispatcher {
+  const cap = (ms: number): number => Math.min(ms, EARLY_WAIT_MS);
+  const t = d.timeouts;
+  return { agent: (protocol) => d.agent(protocol), timeouts: { connectMs: cap(t.connectMs), headersMs: cap(t.headersMs), readMs: cap(t.readMs) } };
+}
+
 /** Answers an early request's sender may take as they are, when a registry gave them (anything else goes again the usual way). */
 const EARLY_ANSWERS = new Set([200, 201, 202, 204, 404]);
 
@@ -250,7 +264,7 @@ export class Transport {
    * first HEAD: to the origin the ping would try first, without credentials. An answer that shows a registry
    * there stands for the ping: a 401 with a challenge (the request then goes again, authorized), or a 200, 201,
    * 202, 204 or 404 that says `Docker-Distribution-Api-Version` (taken as it is). Anything else (a failure, a
-   * TLS port, no such header) and the request goes the usual way: the ping, with its scheme fallback and its
+   * TLS port, no such header, no answer within EARLY_WAIT_MS) and the request goes the usual way: the ping, with its scheme fallback and its
    * messages, then the request. Once the ping is known, the usual way at once.
    */
   async early(req: TransportRequest): Promise<Answer> {
@@ -269,7 +283,7 @@ export class Transport {
   private async sendOnce(origin: string, req: TransportRequest): Promise<Answer> {
     const url = this.urlAt(origin, req.path, req.query);
     const headers: Record<string, string> = { 'user-agent': this.host.userAgent, ...req.headers };
-    return readAnswer(await request(url, { method: req.method, headers, body: req.body, dispatcher: this.host.dispatcher() }));
+    return readAnswer(await request(url, { method: req.method, headers, body: req.body, dispatcher: hurried(this.host.dispatcher()) }));
   }
 
   /** Sends the request; answers whatever status the registry gives (callers map errors). */
