@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startRegistry, type TestRegistry } from '../testing/registry.js';
-import { kiln, kilnOk, testCache } from '../testing/kiln.js';
+import { kiln, kilnOk, oneLine, testCache } from '../testing/kiln.js';
 import { layerTar } from '../testing/store-fixture.js';
 
 const busybox = path.join(testCache(), 'busybox-rootfs.tar');
@@ -23,12 +23,6 @@ before(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'kiln-cli-registry-'));
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function oneLine(stderr: string): string {
-  const lines = stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
-  return lines[0]!;
-}
 
 test('login with --password-stdin, push and pull with Basic auth, logout', async () => {
   const reg = await startRegistry({ auth: 'htpasswd', users: { alice: 's3cret-pw' } });

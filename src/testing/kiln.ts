@@ -1,4 +1,5 @@
 /** Runs the built kiln CLI as a user would, for tests. */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from './root.js';
@@ -53,3 +54,16 @@ export async function kilnOk(args: string[], opts: Parameters<typeof kiln>[1]): 
   if (r.code !== 0) throw new Error(`kiln ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r;
 }
+
+/** The one line a failing command printed on stderr (the assertion fails when it printed more, or none). */
+export function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  return lines[0]!;
+}
+
+/**
+ * Registry timeouts kiln must not hit in a test that is not about them: a loaded CI machine (2 cores, load 8)
+ * can hold a healthy answer past 1 s.
+ */
+export const patientRegistryEnv = { KILN_REGISTRY_CONNECT_TIMEOUT: '30s', KILN_REGISTRY_HEADERS_TIMEOUT: '30s', KILN_REGISTRY_READ_TIMEOUT: '30s' };
