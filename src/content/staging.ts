@@ -11,16 +11,16 @@
  * layer; a batch is then written with one writev of its parts.
  */
 import type { Hash } from 'node:crypto';
+import { ChunkPool } from '../util/chunk-pool.js';
 
 export const STAGE_BYTES = 1 << 20;
 /** Chunks of this size or more are not copied (above a socket read, so a download's chunks are all copied). */
 export const LARGE_CHUNK = 128 << 10;
 
-/** Staging buffers free for the next ingest (two per concurrent writer at most; a pull runs three). */
-const free: Buffer[] = [];
-const MAX_FREE = 8;
-const take = (): Buffer => free.pop() ?? Buffer.allocUnsafeSlow(STAGE_BYTES);
-const give = (b: Buffer | undefined): void => void (b && free.length < MAX_FREE && free.push(b));
+/** Staging buffers free for the next ingest (two per concurrent writer at most; a pull runs three): 8 kept. */
+const pool = new ChunkPool(STAGE_BYTES, 8);
+const take = (): Buffer => pool.take();
+const give = (b: Buffer | undefined): void => void (b && pool.give(b));
 
 export class Staging {
   /** the buffer small chunks are copied into, how full it is, and where its part not yet in `parts` starts */

@@ -3,7 +3,7 @@
  * `releaseChunk` (the registry transport, once the socket has written them). A chunk nobody gives back is
  * garbage like any buffer, and the pool makes a new one. Why: a push read its layer into fresh 1 MiB buffers
  * that stayed mapped until a GC found them dead (tens of MB at the end of a push), and the kernel unmapped them
- * as the process exited (~0.1 ms per MB).
+ * as the process exited (~0.1 ms per MB). An ingest's staging buffers (content/staging.ts) are kept in one too.
  */
 const owner = new WeakMap<ArrayBuffer, ChunkPool>();
 
