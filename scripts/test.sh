@@ -16,4 +16,15 @@ KILN_TEST_ESTARGZ_CHECK=$(bash scripts/estargz-check-build.sh)
 export KILN_TEST_ESTARGZ_CHECK
 # only tests whose source still exists (tsc leaves the output of a moved or deleted file in dist/)
 mapfile -t files < <(find dist -name '*.test.js' | sort | while read -r f; do s=src/${f#dist/}; [[ -f ${s%.js}.ts ]] && echo "$f"; done)
-exec node --test --test-concurrency=2 "${files[@]}"
+# TAP on stdout as always; a spec report beside it whose "failing tests" section (each failure with its error and
+# stack) is printed again at the end, where a CI log's tail shows it.
+spec=$(mktemp "${TMPDIR:-/tmp}/kiln-test-spec.XXXXXX")
+trap 'rm -f "$spec"' EXIT
+rc=0
+node --test --test-concurrency=2 --test-reporter=tap --test-reporter-destination=stdout \
+  --test-reporter=spec --test-reporter-destination="$spec" "${files[@]}" || rc=$?
+if [[ $rc -ne 0 ]]; then
+  echo "# ---- the failures again (spec reporter) ----"
+  sed -e 's/\x1b\[[0-9;]*m//g' "$spec" | sed -n '/failing tests:/,$p' | head -n 400
+fi
+exit "$rc"
