@@ -42,16 +42,26 @@ export async function kubeContainerFixture(): Promise<KubeContainerFixture> {
   const root = path.join(dir, 'client-root');
   const home = path.join(dir, 'home');
   await mkdir(home);
-  const cluster = await startCluster();
+  const t0 = Date.now();
+  const cluster = await startCluster().catch(async (e: Error) => {
+    e.message = `kube container fixture: the cluster did not start (${Date.now() - t0} ms): ${e.message}`;
+    await removeDir(dir);
+    throw e;
+  });
   const node = nodeKiln(cluster, dir, { HOME: home });
   const env = { HOME: home };
   const argv = (args: string[]) => node.argv(['--backend', 'kube', ...args]);
   const k = (args: string[], input?: string) => node.run(['--backend', 'kube', ...args], { input });
   const ok = (args: string[], input?: string) => node.ok(['--backend', 'kube', ...args], { input });
+  // Each step named in the error with the time it took (a CI log shows nothing else of a failed before hook).
+  let step = 'the agent image and busybox imported on the node';
+  const t1 = Date.now();
   try {
     await Promise.all([node.onNode(['system', 'agent-image']), node.onNode(['import', busyboxTar(), IMAGE])]);
+    step = 'kiln install';
     await ok(['install', '--image-pull-policy', 'Never', ...node.installFlags()]);
   } catch (e) {
+    (e as Error).message = `kube container fixture: ${step} failed ${Date.now() - t1} ms after the cluster was up (${t1 - t0} ms): ${(e as Error).message}`;
     await cluster.stop();
     await removeDir(dir);
     throw e;
