@@ -89,3 +89,35 @@ test('stat memos kept by cost: past the bound the least recently used is dropped
   assert.equal(await next('c1'), 'c1-saved', 'c2 read again: c1, the least recently used, dropped');
   assert.ok(keptMemos.cost <= keptMemos.maxCost);
 });
+
+test('fileDigest and fileDigestSync: the same sha256 for an empty, a small and a multi-MiB file; each trusts the memo the other recorded', async (t) => {
+  const { createHash } = await import('node:crypto');
+  const dir = await mkdtemp(path.join(tmpdir(), 'kiln-hasher-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const files: [string, Buffer][] = [
+    ['empty', Buffer.alloc(0)],
+    ['small', Buffer.from('one\n')],
+    ['exact', Buffer.alloc(1 << 20, 7)], // 1 MiB: still read whole
+    ['big', Buffer.alloc((3 << 20) + 5, 9)], // past 1 MiB: streamed (fileDigest) or read 1 MiB at a time (fileDigestSync)
+  ];
+  for (const [name, bytes] of files) {
+    const f = path.join(dir, name);
+    await writeFile(f, bytes);
+    const st = await lstat(f);
+    const want = createHash('sha256').update(bytes).digest('hex');
+    const sync = new SourceHasher(undefined, dir);
+    assert.equal(sync.fileDigestSync(f, st), want, `${name}: fileDigestSync`);
+    assert.equal(sync.changed, true);
+    const d = new SourceHasher(undefined, dir).fileDigest(f, st);
+    assert.equal(typeof d === 'string', bytes.length <= 1 << 20, `${name}: awaited only past 1 MiB`);
+    assert.equal(await d, want, `${name}: fileDigest`);
+    // The file gone, its stat unchanged: both answer from the digest the other recorded, reading nothing.
+    const bothWays = new SourceHasher(undefined, dir);
+    bothWays.remember(f, st, `memo-${name}`);
+    await rm(f);
+    assert.equal(bothWays.fileDigestSync(f, st), `memo-${name}`);
+    assert.equal(bothWays.fileDigest(f, st), `memo-${name}`);
+    // Another stat: not the memo's; read (and the file is gone).
+    assert.throws(() => bothWays.fileDigestSync(f, { ...st, mtimeMs: st.mtimeMs + 1 }), { code: 'ENOENT' });
+  }
+});

@@ -52,6 +52,19 @@ const fileSig = (file: string): string => {
   return st ? signature(st) : '';
 };
 
+/** The hex sha256 of a file read synchronously, 1 MiB at a time. */
+function hashFileSync(abs: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(abs, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
 export class SourceHasher {
   private memo: Memo = {};
   private dirty = false;
@@ -114,28 +127,23 @@ export class SourceHasher {
 
   /** The hex sha256 of a file: from the memo when its stat matches, else read (synchronously up to 1 MiB). */
   fileDigest(abs: string, st: StatKey): string | Promise<string> {
-    const sig = signature(st);
-    const hit = this.memo[abs];
-    if (hit && hit[0] === sig) return hit[1];
-    if (st.size <= 1 << 20) return this.record(abs, sig, createHash('sha256').update(readFileSync(abs)).digest('hex'));
-    const h = createHash('sha256');
-    return pipeline(createReadStream(abs), h).then(() => this.record(abs, sig, h.digest('hex')));
+    return this.digestOf(abs, st, false);
   }
 
   /** fileDigest for a caller that cannot wait: a file past 1 MiB is read synchronously too, 1 MiB at a time. */
   fileDigestSync(abs: string, st: StatKey): string {
+    return this.digestOf(abs, st, true) as string;
+  }
+
+  /** The memo's digest when the stat matches, else the file's bytes hashed and recorded (past 1 MiB: awaited unless `sync`). */
+  private digestOf(abs: string, st: StatKey, sync: boolean): string | Promise<string> {
     const sig = signature(st);
     const hit = this.memo[abs];
     if (hit && hit[0] === sig) return hit[1];
+    if (st.size <= 1 << 20) return this.record(abs, sig, createHash('sha256').update(readFileSync(abs)).digest('hex'));
+    if (sync) return this.record(abs, sig, hashFileSync(abs));
     const h = createHash('sha256');
-    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(st.size, 1 << 20)));
-    const fd = openSync(abs, 'r');
-    try {
-      for (let n; (n = readSync(fd, buf)) > 0; ) h.update(buf.subarray(0, n));
-    } finally {
-      closeSync(fd);
-    }
-    return this.record(abs, sig, h.digest('hex'));
+    return pipeline(createReadStream(abs), h).then(() => this.record(abs, sig, h.digest('hex')));
   }
 
   private record(abs: string, sig: string, hexDigest: string): string {

@@ -79,3 +79,36 @@ test('a failing source fails both the stream and the result', async () => {
   await assert.rejects(stream.toArray(), /disk gone/);
   await assert.rejects(result, /disk gone/);
 });
+
+test('gzip of a stored layer read through reused buffers: each read buffer is given back once zlib has taken it, and read into again; the bytes are right', async () => {
+  const { open } = await import('node:fs/promises');
+  const { Transform } = await import('node:stream');
+  const { gunzipSync } = await import('node:zlib');
+  const { PooledFileReader } = await import('../content/pooled-reader.js');
+  const dir = await mkdtemp(path.join(tmpdir(), 'kiln-compress-'));
+  try {
+    const file = path.join(dir, 'layer');
+    const data = Buffer.from(randomBytes(9 << 20).toString('base64')); // 12 MiB, gzip leaves ~3/4
+    await writeFile(file, data);
+    let chunks = 0;
+    const buffers = new Set<ArrayBufferLike>();
+    // Sees the reader's chunks on their way in, passed on as they are (the same buffers).
+    const seen = new Transform({
+      transform(c: Buffer, _e, cb) {
+        chunks++;
+        buffers.add(c.buffer);
+        cb(null, c);
+      },
+    });
+    const { stream, result } = compressLayer(new PooledFileReader(await open(file, 'r')).pipe(seen), 'gzip');
+    const parts: Buffer[] = [];
+    for await (const c of stream) parts.push(c as Buffer);
+    const r = await result;
+    assert.ok(gunzipSync(Buffer.concat(parts)).equals(data));
+    assert.equal(r.diffId, sha256Digest(data));
+    assert.equal(r.digest, sha256Digest(Buffer.concat(parts)));
+    assert.ok(chunks >= 12 && buffers.size < chunks / 2, `${chunks} chunks through ${buffers.size} buffers`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -4,12 +4,13 @@
  * uncompressed diffID and the compressed digest in the same single pass.
  */
 import { spawn } from 'node:child_process';
-import { Duplex, PassThrough, Readable } from 'node:stream';
+import { Duplex, PassThrough, Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, createGunzip } from 'node:zlib';
+import { createGunzip, Gzip } from 'node:zlib';
 import { failedPrecondition, invalidArgument, dataLoss, isErrno } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { createDigester } from '../oci/digest.js';
+import { releaseChunk } from '../util/chunk-pool.js';
 
 export type Codec = 'gzip' | 'zstd' | 'none';
 
@@ -85,8 +86,23 @@ export function zstdStream(args: string[]): Duplex {
   return duplex;
 }
 
+/**
+ * gzip that gives each input chunk back to its pool (util/chunk-pool.ts) once zlib has taken all of it (its
+ * transform's callback): a stored layer read through the layout store's pooled reader (content/pooled-reader.ts),
+ * as a push's gzip form is, goes through a few read buffers instead of a fresh MiB for each MiB. Measured on a
+ * 96 MiB layer in a fresh process, paired with the fresh buffers: peak RSS 85.8 vs 94.0 MiB, CPU 0.99x (the noise).
+ */
+class PoolReturningGzip extends Gzip {
+  override _transform(chunk: Buffer, encoding: BufferEncoding, cb: TransformCallback): void {
+    super._transform(chunk, encoding, (err?: Error | null, data?: unknown) => {
+      releaseChunk(chunk);
+      cb(err, data);
+    });
+  }
+}
+
 function compressor(codec: Codec, level?: number): Duplex | undefined {
-  if (codec === 'gzip') return createGzip({ level: level ?? 6 });
+  if (codec === 'gzip') return new PoolReturningGzip({ level: level ?? 6 });
   if (codec === 'zstd') return zstdStream([`-${level ?? 3}`, '-T1']);
   return undefined;
 }

@@ -148,3 +148,23 @@ test('a registry that is down: cannot reach registry … connection refused', as
     return true;
   });
 });
+
+test('one ping per host: what an early HEAD learned is the ping of every repository on that host, and of a later request on its own', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const own = await startRegistry();
+  t.after(() => own.stop());
+  const c = createRegistryClient({ credentials: noCreds, registries: {} });
+  t.after(() => c.close());
+  const blob = randomBlob(1000);
+  // The early HEAD goes first, with no ping; its answer (a registry's 404) is learned as the host's ping.
+  assert.equal(await c.repository(own.host, 'first/app', ['pull', 'push']).statBlob(blob.digest), undefined);
+  // Another repository on the host, and a request that is not early: both take the learned ping.
+  const second = c.repository(own.host, 'second/app', ['pull', 'push']);
+  assert.equal(await second.statBlob(blob.digest), undefined);
+  await second.pushBlob(blob, async () => streamOf(blob.bytes));
+  assert.equal(await c.repository(own.host, 'first/app', ['pull']).statBlob(blob.digest), undefined);
+  const log = await readFile(own.logFile, 'utf8');
+  const seen = [...log.matchAll(/"([A-Z]+) (\S+) HTTP\/1\.1" (\d+) \d+ "[^"]*" "kiln\//g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+  assert.ok(seen.length >= 4, seen.join('\n'));
+  assert.deepEqual(seen.filter((r) => r.startsWith('GET /v2/ ')), [], `no ping:\n${seen.join('\n')}`);
+});

@@ -71,6 +71,9 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     const insecure = (cfg.insecure ?? []).includes(ep.host);
     const timeouts = resolveTimeouts({ given: opts.timeouts, host: hostCfg?.timeouts, global: cfg.timeouts });
     const dispatcher = () => dispatchers.get(ep.host, hostCfg?.tls, insecure, timeouts);
+    // The host's schemes and ping key, once: every request asks whether the ping is known.
+    const schemes = pingSchemes(ep, cfg);
+    const key = pingKey(ep, schemes);
     let creds: Promise<AuthConfig | undefined> | undefined;
     return {
       userAgent,
@@ -79,8 +82,6 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
       tokens,
       dispatcher,
       ping() {
-        const schemes = pingSchemes(ep, cfg);
-        const key = pingKey(ep, schemes);
         let p = pings.get(key);
         if (!p) {
           // (async: a closed client's dispatcher() throws, and that is this promise's failure, never a throw here)
@@ -90,10 +91,9 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
         }
         return p;
       },
-      firstOrigin: () => `${pingSchemes(ep, cfg)[0]}://${ep.host}`,
-      pingKnown: () => pings.has(pingKey(ep, pingSchemes(ep, cfg))),
+      firstOrigin: () => `${schemes[0]}://${ep.host}`,
+      pingKnown: () => pings.has(key),
       learned(p, over = false) {
-        const key = pingKey(ep, pingSchemes(ep, cfg));
         if (over || !pings.has(key)) pings.set(key, Promise.resolve(p));
       },
       credentials() {

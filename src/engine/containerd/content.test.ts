@@ -117,3 +117,44 @@ test('writing a blob containerd already holds, without naming its digest, answer
     assert.deepEqual(await content.writeBytes(data), { digest, size: data.length });
   });
 });
+
+test('writeBytes: the ingest a killed writer left under the digest (other bytes, longer) is written over, and a live holder waited for; no ingest left', async () => {
+  const ns = 'kiln-content-test';
+  const active = async () => (await ctd.ctr(['content', 'active'], { namespace: ns })).trim().split('\n').slice(1);
+  assert.deepEqual(await active(), [], 'no ingest before');
+  const data = Buffer.from(JSON.stringify({ schemaVersion: 2, note: randomBytes(300).toString('hex') }));
+  const digest = digestOf(data);
+  await withLease(conn, async (leased) => {
+    const content = new ContainerdContentStore(leased);
+    // A kiln process killed while storing these bytes: its ingest kiln-<digest> holds other bytes, more of them.
+    const script = `
+      import { Readable } from 'node:stream';
+      import { ContainerdConnection } from ${JSON.stringify(new URL('./grpc.js', import.meta.url).href)};
+      import { ContainerdContentStore } from ${JSON.stringify(new URL('./content.js', import.meta.url).href)};
+      const conn = new ContainerdConnection(process.argv[1], ${JSON.stringify(ns)});
+      const w = await new ContainerdContentStore(conn.leased(process.argv[2])).writer(process.argv[3]);
+      await w.write(Readable.from([Buffer.alloc(Number(process.argv[4]), 7)]));
+      process.exit(9);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, ctd.address, leased.lease()!, digest, String(data.length + 100)], { encoding: 'utf8' });
+    assert.equal(child.status, 9, child.stderr);
+    assert.match((await active()).join('\n'), new RegExp(`^kiln-${digest}\\s+${data.length + 100}B\\s`, 'm'), 'the killed writer left its ingest');
+    // At once (the killed stream's lock may not be gone yet: waited for): written from byte 0, committed.
+    assert.deepEqual(await content.writeBytes(data, { digest, size: data.length }), { digest, size: data.length });
+    assert.ok((await content.readBytes(digest)).equals(data));
+    assert.deepEqual(await active(), [], 'no ingest left');
+
+    // A writer that holds the ref: the write waits for it, then writes.
+    const other = Buffer.from('{"other":true}');
+    const holder = await content.writer(digestOf(other));
+    await holder.write(Readable.from([Buffer.from('{"oth')]));
+    let done = false;
+    const written = content.writeBytes(other).then((r) => ((done = true), r));
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(done, false, 'waits while the ref is held');
+    await holder.close!();
+    assert.deepEqual(await written, { digest: digestOf(other), size: other.length });
+    assert.deepEqual(await active(), [], 'no ingest left');
+    await content.delete(digest);
+    await content.delete(digestOf(other));
+  });
+});

@@ -8,6 +8,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { dataLoss, failedPrecondition, internal, isKilnError, notFound, unavailable } from '../../errors.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from '../../content/store.js';
@@ -59,6 +60,12 @@ class WriteSession {
     this.call.cancel();
   }
 }
+
+/** How long a write waits before it looks again at a ref another writer holds (pull.ts fetchBlob waits as long). */
+const LOCKED_WAIT_MS = 100;
+
+/** containerd's answer to a Write on a ref another stream holds: `ref … locked for … (since …): unavailable`. */
+const isLockedRef = (e: unknown): boolean => isKilnError(e, 'UNAVAILABLE') && /\blocked\b/.test(e.message);
 
 function sha256(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -122,10 +129,15 @@ export class ContainerdContentStore implements ContentStore {
     return Buffer.concat(parts);
   }
 
-  async writer(key: string): Promise<IngestWriter> {
+  /**
+   * `fromStart`: what an earlier writer left under the key is written over (containerd truncates the ingest at a
+   * WRITE at offset 0), not resumed: for bytes the caller holds whole (writeBytes).
+   */
+  async writer(key: string, fromStart = false): Promise<IngestWriter> {
     const ref = key.startsWith('kiln-') ? key : `kiln-${key}`;
     const session = new WriteSession(this.conn.duplex('content', 'Write'), `ingest ${ref}`, this.conn);
-    let offset = Number((await session.send({ action: 'STAT', ref })).offset ?? 0);
+    const kept = Number((await session.send({ action: 'STAT', ref })).offset ?? 0);
+    let offset = fromStart ? 0 : kept;
     const conn = this.conn;
     const store = this;
     let done = false;
@@ -215,12 +227,25 @@ export class ContainerdContentStore implements ContentStore {
     }
   }
 
+  /**
+   * The ingest is the digest's own (`kiln-<digest>`, as a pull's layers'), written from byte 0: what a killed writer
+   * left under it (a pull killed while storing its manifest) is written over and committed by the next, not kept by
+   * its lease for an hour under a name no later write uses. A writer still holding it is waited for.
+   */
   async writeBytes(data: Buffer | string, expected: Expected = {}): Promise<BlobInfo> {
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
     const digest = expected.digest ?? sha256(buf);
     const have = await this.stat(digest);
     if (have) return have;
-    const w = await this.writer(`kiln-${digest}-${randomUUID().slice(0, 8)}`);
+    let w: IngestWriter;
+    try {
+      w = await this.writer(digest, true);
+    } catch (e) {
+      if (!isLockedRef(e)) throw e;
+      // Another writer of the same bytes (this process or another): it commits them, or lets go of the ref.
+      await sleep(LOCKED_WAIT_MS);
+      return this.writeBytes(buf, expected);
+    }
     try {
       await w.write(Readable.from([buf]));
       return await w.commit({ digest, size: expected.size ?? buf.length });

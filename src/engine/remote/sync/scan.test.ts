@@ -117,6 +117,38 @@ test('scan of the known walk: the memo is not parsed and no digest looked up unl
   assert.equal((await readdir(path.join(cache, 'buildcache', 'stat'))).length, 1);
 });
 
+test('the manifest\'s digests: the same, in the walk\'s order, whether made by a changed walk (files past 1 MiB awaited) or when a known walk\'s manifest is first read', async (t) => {
+  const { createHash } = await import('node:crypto');
+  const ctx = await tmp(t);
+  const cache = await tmp(t);
+  // Large files between small ones: the digests after each awaited read go on from the next file.
+  const bytes = new Map<string, Buffer>();
+  for (let i = 0; i < 6; i++) {
+    bytes.set(`f${i}-small.txt`, Buffer.from(`small ${i}\n`));
+    if (i % 2 === 0) bytes.set(`f${i}-large.bin`, Buffer.alloc((1 << 20) + 1000 * i + 1, i));
+  }
+  for (const [name, b] of bytes) await writeFile(path.join(ctx, name), b);
+  const sha = (name: string) => `sha256:${createHash('sha256').update(bytes.get(name)!).digest('hex')}`;
+  const changed = await scanContext(ctx, { cacheDir: cache });
+  assert.equal(changed.manifest.entries.length, bytes.size);
+  for (const e of changed.manifest.entries) assert.equal(e.digest, sha(e.path), `changed walk: ${e.path}`);
+  // The memo gone: a known walk's manifest, read, hashes every file again (synchronously), to the same digests.
+  await rm(path.join(cache, 'buildcache'), { recursive: true });
+  for (const k of keptMemos.keys()) keptMemos.delete(k); // as in a new process
+  const known = Promise.resolve({ fingerprint: changed.fingerprint, digest: changed.digest, entries: changed.entryCount });
+  const late = await scanContext(ctx, { cacheDir: cache, known, saveMemoLater: true });
+  assert.equal(late.unchanged, true);
+  assert.deepEqual(late.manifest, changed.manifest, 'the same manifest, the same order');
+  const { manifestDigest } = await import('./manifest.js');
+  assert.equal(manifestDigest(late.manifest), changed.digest);
+  await late.saveMemo!();
+  // The digests made by the late read are the memo's now, each the file's.
+  const [memoFile] = await readdir(path.join(cache, 'buildcache', 'stat'));
+  const memo = JSON.parse(await readFile(path.join(cache, 'buildcache', 'stat', memoFile!), 'utf8')) as Record<string, [string, string]>;
+  const root = await realpath(ctx);
+  assert.deepEqual(Object.fromEntries(Object.entries(memo).map(([k, v]) => [path.relative(root, k), `sha256:${v[1]}`])), Object.fromEntries([...bytes.keys()].map((n) => [n, sha(n)])));
+});
+
 test('scan with saveMemoLater: the digest memo is written when the caller says (once), not before the scan returns', async (t) => {
   const ctx = await tmp(t);
   const cache = await tmp(t);

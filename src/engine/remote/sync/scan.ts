@@ -133,21 +133,12 @@ export async function scanContext(contextDir: string, opts: ScanOptions = {}): P
   const unchanged = known !== undefined && known.fingerprint === fingerprint && known.entries === walked.length;
   const hasher = new SourceHasher(opts.cacheDir, dir);
   let made: Made | undefined;
-  if (!unchanged) {
-    made = entriesOf(walked);
-    hasher.loadSync();
-    for (const f of made.files) {
-      const d = hasher.fileDigest(f.absolutePath, f.stats);
-      f.entry.digest = `sha256:${typeof d === 'string' ? d : await d}`;
-    }
-  }
+  if (!unchanged) made = await madeOf(walked, hasher, false);
   let saved: Promise<void> | undefined;
   const saveMemo = () => (saved ??= hasher.save().catch(() => undefined)); // a memo not written only costs a re-hash next time
   const whole = (): Made => {
     if (made) return made;
-    made = entriesOf(walked);
-    hasher.loadSync();
-    for (const f of made.files) f.entry.digest = `sha256:${hasher.fileDigestSync(f.absolutePath, f.stats)}`;
+    made = madeOf(walked, hasher, true) as Made;
     if (hasher.changed) saved = undefined; // digests made now: the next saveMemo writes them, even after an earlier one
     return made;
   };
@@ -218,6 +209,34 @@ function entriesOf(walked: Walked[]): Made {
     }
   }
   return { manifest: { entries }, files };
+}
+
+/**
+ * A walk's manifest with its files' digests, from the memo (loaded now) or read: a file past 1 MiB is awaited,
+ * unless `sync` (a manifest made when first read, which cannot wait), when it is read synchronously too.
+ */
+function madeOf(walked: Walked[], hasher: SourceHasher, sync: boolean): Made | Promise<Made> {
+  const made = entriesOf(walked);
+  hasher.loadSync();
+  return digestsFrom(made, 0, hasher, sync);
+}
+
+/** Sets the digests of `made.files` from index `i` on: synchronously until a file must be awaited. */
+function digestsFrom(made: Made, i: number, hasher: SourceHasher, sync: boolean): Made | Promise<Made> {
+  const files = made.files;
+  for (; i < files.length; i++) {
+    const f = files[i]!;
+    const d = sync ? hasher.fileDigestSync(f.absolutePath, f.stats) : hasher.fileDigest(f.absolutePath, f.stats);
+    if (typeof d !== 'string') {
+      const next = i + 1;
+      return d.then((x) => {
+        f.entry.digest = `sha256:${x}`;
+        return digestsFrom(made, next, hasher, sync);
+      });
+    }
+    f.entry.digest = `sha256:${d}`;
+  }
+  return made;
 }
 
 /** digest → the first file with it. */
