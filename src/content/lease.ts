@@ -12,8 +12,7 @@
  * default lease, released by `store.close()` or when the process ends.
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import { unlinkQuiet, writeFileAtomic, writing } from '../util/fsutil.js';
@@ -27,15 +26,18 @@ interface LeaseFile {
 }
 
 export class Lease {
-  readonly path: string;
+  private file?: string;
   private readonly digests = new Set<string>();
   private written = false;
 
   constructor(
     private readonly root: string,
     private readonly lockPath: string,
-  ) {
-    this.path = join(root, 'leases', `${process.pid}-${randomBytes(6).toString('hex')}.json`);
+  ) {}
+
+  /** Its file, named when first asked for: a push that writes nothing never loads node:crypto for it before its first request. */
+  get path(): string {
+    return (this.file ??= join(this.root, 'leases', `${process.pid}-${randomBytes(6).toString('hex')}.json`));
   }
 
   /** Records `digest` in this lease, then runs `fn` (which makes it visible), all under the store lock. */
@@ -140,31 +142,32 @@ export interface LeaseScan {
   dead: string[];
 }
 
-/** Reads every lease file of a store. */
+/**
+ * Reads every lease file of a store. Synchronously, as openStore's other checks (layout.ts): a few small files
+ * (one per running kiln), and through the thread pool its start (4 threads) came before a push's first request.
+ */
 export async function scanLeases(root: string): Promise<LeaseScan> {
   const dir = join(root, 'leases');
   const scan: LeaseScan = { live: new Set(), dead: [] };
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = readdirSync(dir);
   } catch (e) {
     if (isErrno(e, 'ENOENT')) return scan;
     throw e;
   }
-  // Read at once (other kiln processes' leases: one each); a file gone meanwhile was released.
-  const bodies = await Promise.all(
-    names.filter((n) => n.endsWith('.json')).map(async (name): Promise<{ path: string; body?: LeaseFile }> => {
-      const path = join(dir, name);
-      try {
-        return { path, body: JSON.parse(await readFile(path, 'utf8')) as LeaseFile };
-      } catch (e) {
-        if (isErrno(e, 'ENOENT')) return { path };
-        // A torn or empty file (written without fsync, then a power loss) names no owner: dead.
-        if (e instanceof SyntaxError) return { path, body: { owner: '', created: '', digests: [] } };
-        throw e;
-      }
-    }),
-  );
+  // A file gone meanwhile was released.
+  const bodies = names.filter((n) => n.endsWith('.json')).map((name): { path: string; body?: LeaseFile } => {
+    const path = join(dir, name);
+    try {
+      return { path, body: JSON.parse(readFileSync(path, 'utf8')) as LeaseFile };
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return { path };
+      // A torn or empty file (written without fsync, then a power loss) names no owner: dead.
+      if (e instanceof SyntaxError) return { path, body: { owner: '', created: '', digests: [] } };
+      throw e;
+    }
+  });
   for (const { path, body } of bodies) {
     if (body === undefined) continue;
     if (isAlive(body.owner)) for (const d of body.digests) scan.live.add(d);

@@ -85,10 +85,7 @@ function sessionSent(o: UploadOptions): Promise<string> {
 }
 
 async function monolithic(o: UploadOptions, src: Readable, session: Promise<string>): Promise<void> {
-  const loc = await session;
-  // told once the PUT is on its way (its set-up is promise work, done before the next turn of the event loop), so
-  // what the caller starts then does not hold the upload's first bytes back on this one thread
-  if (o.onSession) setImmediate(o.onSession);
+  // Made while the POST is on its way, not after its answer: a push's first hash loads node:crypto (~2-5 ms here).
   const d = new Digester(digestAlgorithm(o.blob.digest));
   let consumed = false;
   const hashing = new Transform({
@@ -105,6 +102,10 @@ async function monolithic(o: UploadOptions, src: Readable, session: Promise<stri
     },
   });
   src.on('error', (e) => hashing.destroy(e));
+  const loc = await session;
+  // told once the PUT is on its way (its set-up is promise work, done before the next turn of the event loop), so
+  // what the caller starts then does not hold the upload's first bytes back on this one thread
+  if (o.onSession) setImmediate(o.onSession);
   const res = await o.transport.request({
     method: 'PUT',
     path: loc,
@@ -139,9 +140,9 @@ async function* fixedChunks(src: Readable, size: number): AsyncGenerator<Buffer>
 }
 
 async function chunked(o: UploadOptions, src: Readable, chunkSize: number, session: Promise<string>): Promise<void> {
+  const d = new Digester(digestAlgorithm(o.blob.digest));
   let loc = await session;
   o.onSession?.();
-  const d = new Digester(digestAlgorithm(o.blob.digest));
   let offset = 0;
   for await (const chunk of fixedChunks(src, chunkSize)) {
     d.update(chunk);
