@@ -6,6 +6,7 @@ import { call, isStatus, where } from './errors.js';
 import type { Kube } from './kubeconfig.js';
 import { AGENT, AGENT_SELECTOR } from './names.js';
 import { podVerdict } from './pod-status.js';
+import { RetryGrace } from './retried.js';
 
 export async function readDaemonSet(k: Kube, a: Apis): Promise<V1DaemonSet | undefined> {
   try {
@@ -52,12 +53,13 @@ export async function agentPodReadyBy(read: () => Promise<V1Pod>): Promise<V1Pod
  */
 export async function readyAgentPod(k: Kube, a: Apis, waitMs = 60_000): Promise<V1Pod> {
   const start = Date.now();
+  const grace = new RetryGrace();
   for (;;) {
     const pods = await agentPods(k, a);
     const ready = pods.find((p) => podVerdict(p, '').state === 'ready');
     if (ready) return ready;
     if (pods.length === 0 && !(await readDaemonSet(k, a))) throw notInstalled(k);
-    const v = pods[0] ? podVerdict(pods[0], pods[0].spec?.containers[0]?.image ?? '') : undefined;
+    const v = pods[0] ? grace.settle(podVerdict(pods[0], pods[0].spec?.containers[0]?.image ?? '')) : undefined;
     if (v?.state === 'failed') throw failedPrecondition(`the kiln agent in ${where(k)} is not ready: ${v.line}`, { hint: v.hint });
     if (Date.now() - start > waitMs) {
       if (!v) throw failedPrecondition(`the kiln agent in ${where(k)} has no pod (the DaemonSet ${k.namespace}/${AGENT} runs none)`, { hint: `see kubectl -n ${k.namespace} describe daemonset ${AGENT}; kiln install --force puts it back` });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import { podVerdict } from './pod-status.js';
+import { RETRIED_GRACE_MS, RetryGrace } from './retried.js';
 
 const pod = (cs?: Partial<V1ContainerStatus>, conditions: V1PodCondition[] = [{ type: 'PodScheduled', status: 'True' }], phase = 'Pending'): V1Pod => ({
   metadata: { name: 'kiln-agent-x1', namespace: 'kiln' },
@@ -41,4 +42,23 @@ test('unschedulable: the scheduler message', () => {
 test('a container that cannot be created: the runtime message', () => {
   const v = podVerdict(pod({ state: { waiting: { reason: 'CreateContainerError', message: 'hostPath type check failed: /run/x is not a socket file' } } }), 'i');
   assert.equal(v.line, 'the kiln agent on node n1 cannot start: CreateContainerError: hostPath type check failed: /run/x is not a socket file');
+});
+
+test('an error the kubelet retries (a CRI timeout, a Secret its cache has not seen yet) fails only once it has lasted RETRIED_GRACE_MS', () => {
+  let now = 1_000;
+  const clock = new RetryGrace(RETRIED_GRACE_MS, () => now);
+  const secret = pod({ state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "kiln-agent-tls" not found' } } });
+  const first = clock.settle(podVerdict(secret, 'i'));
+  assert.deepEqual(first, { state: 'starting', line: 'the kiln agent on node n1 cannot start: CreateContainerConfigError: secret "kiln-agent-tls" not found (the kubelet retries)' });
+  now += RETRIED_GRACE_MS - 1;
+  assert.equal(clock.settle(podVerdict(secret, 'i')).state, 'starting');
+  now += 1;
+  const failed = clock.settle(podVerdict(secret, 'i'));
+  assert.equal(failed.state, 'failed');
+  assert.equal(failed.line, 'the kiln agent on node n1 cannot start: CreateContainerConfigError: secret "kiln-agent-tls" not found');
+  // gone (the kubelet's next sync started it), then back: the grace starts again
+  assert.equal(clock.settle(podVerdict(pod({ state: { waiting: { reason: 'ContainerCreating' } } }), 'i')).state, 'starting');
+  assert.equal(clock.settle(podVerdict(pod({ state: { waiting: { reason: 'RunContainerError', message: 'context deadline exceeded' } } }), 'i')).state, 'starting');
+  // what the kubelet does not retry into success fails at once, through the clock too
+  assert.equal(clock.settle(podVerdict(pod({ state: { waiting: { reason: 'ErrImageNeverPull' } } }), 'i')).state, 'failed');
 });

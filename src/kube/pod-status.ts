@@ -1,17 +1,18 @@
 /**
  * What the agent's pod is doing, in words: ready, still starting (and at
  * what), or failed and why — unschedulable, the image cannot be had, a
- * crash loop, a bad container config. Pure: tested on Pod objects.
+ * crash loop, a bad container config (`retried`: the kubelet retries it, see
+ * retried.ts). Pure: tested on Pod objects.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { RETRIED_REASONS } from './retried.js';
 
 export type PodVerdict =
   | { state: 'ready'; line: string }
   | { state: 'starting'; line: string }
-  | { state: 'failed'; line: string; hint: string; logs: boolean; previous: boolean };
+  | { state: 'failed'; line: string; hint: string; logs: boolean; previous: boolean; retried?: boolean };
 
 const IMAGE = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError']);
-const CONFIG = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 export function podVerdict(pod: V1Pod, image: string): PodVerdict {
   const name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -40,8 +41,8 @@ export function podVerdict(pod: V1Pod, image: string): PodVerdict {
       previous: false,
     };
   }
-  if (waiting?.reason && CONFIG.has(waiting.reason)) {
-    return { state: 'failed', line: `the kiln agent${on} cannot start: ${waiting.reason}: ${waiting.message ?? ''}`.trimEnd(), hint: 'see kubectl describe pod ' + name, logs: false, previous: false };
+  if (waiting?.reason && RETRIED_REASONS.has(waiting.reason)) {
+    return { state: 'failed', line: `the kiln agent${on} cannot start: ${waiting.reason}: ${waiting.message ?? ''}`.trimEnd(), hint: 'see kubectl describe pod ' + name, logs: false, previous: false, retried: true };
   }
   if (waiting?.reason === 'CrashLoopBackOff' || (restarts > 0 && last && last.exitCode !== 0)) {
     const exit = last ? `exit ${last.exitCode}${last.reason && last.reason !== 'Error' ? `, ${last.reason}` : ''}` : 'crashed';

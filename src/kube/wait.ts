@@ -2,7 +2,8 @@
  * Waiting for the agent's pod to be ready after `kiln install`: one progress
  * line per change of state (the caller decides how to show it); a pod that
  * cannot run fails at once with the reason and, for a crash, its last log
- * lines; past the timeout, what it was still doing.
+ * lines (an error the kubelet retries itself: once it has lasted, pod-status.ts);
+ * past the timeout, what it was still doing.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { failedPrecondition, unavailable } from '../errors.js';
@@ -11,6 +12,7 @@ import { agentPods } from './agent-pod.js';
 import { where } from './errors.js';
 import type { Kube } from './kubeconfig.js';
 import { podVerdict } from './pod-status.js';
+import { RetryGrace } from './retried.js';
 
 export interface WaitOptions {
   image: string;
@@ -34,11 +36,12 @@ async function lastLogLines(k: Kube, a: Apis, pod: V1Pod, previous: boolean): Pr
 export async function waitReady(k: Kube, a: Apis, o: WaitOptions): Promise<{ pod: V1Pod; ms: number }> {
   const start = Date.now();
   let shown = '';
+  const grace = new RetryGrace();
   for (;;) {
     const ms = Date.now() - start;
     const pods = await agentPods(k, a);
     const pod = pods.sort((x, y) => String(y.metadata?.creationTimestamp ?? '').localeCompare(String(x.metadata?.creationTimestamp ?? '')))[0];
-    const v = pod ? podVerdict(pod, o.image) : { state: 'starting' as const, line: 'waiting for the DaemonSet to make the agent pod' };
+    const v = pod ? grace.settle(podVerdict(pod, o.image)) : { state: 'starting' as const, line: 'waiting for the DaemonSet to make the agent pod' };
     if (v.state === 'ready') return { pod: pod!, ms };
     if (v.state === 'failed') {
       if (v.logs) o.logs(await lastLogLines(k, a, pod!, v.previous));

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import { buildPodState } from './pod-state.js';
+import { RetryGrace } from '../retried.js';
 
 const pod = (status: V1Pod['status']): V1Pod => ({ metadata: { name: 'kiln-build-x-1', namespace: 'ci' }, spec: { nodeName: 'n1', containers: [] }, status });
 
@@ -21,4 +22,15 @@ test('an image the node cannot get, an init container that failed, an unschedula
   assert.deepEqual([init.state, (init as { logsOf?: string }).logsOf], ['failed', 'credentials']);
   const unsched = buildPodState(pod({ conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient memory.' }] }), 'kiln:1');
   assert.match((unsched as { line: string }).line, /cannot be scheduled: 0\/1 nodes are available: 1 Insufficient memory\.$/);
+});
+
+test('a build container the kubelet cannot create yet (a Secret its cache has not seen): failed and retried; through a grace, starting until it lasts', () => {
+  const secret = pod({ containerStatuses: [{ name: 'build', ready: false, restartCount: 0, image: '', imageID: '', state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "kiln-build-x-1" not found' } } }] });
+  const v = buildPodState(secret, 'kiln:1');
+  assert.deepEqual(v, { state: 'failed', line: 'the build pod kiln-build-x-1 cannot start its build container: CreateContainerConfigError: secret "kiln-build-x-1" not found', hint: 'see kubectl describe pod kiln-build-x-1', retried: true });
+  let now = 0;
+  const grace = new RetryGrace(20_000, () => now);
+  assert.deepEqual(grace.settle(v), { state: 'starting', line: `${(v as { line: string }).line} (the kubelet retries)` });
+  now = 20_000;
+  assert.equal(grace.settle(v), v);
 });

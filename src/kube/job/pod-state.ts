@@ -7,15 +7,15 @@
  */
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { BUILD_CONTAINER } from './spec.js';
+import { RETRIED_REASONS } from '../retried.js';
 
 export type BuildPodState =
   | { state: 'starting'; line: string }
   | { state: 'running' }
   | { state: 'ended'; exitCode: number; message: string; reason?: string }
-  | { state: 'failed'; line: string; hint: string; logsOf?: string };
+  | { state: 'failed'; line: string; hint: string; logsOf?: string; retried?: boolean };
 
 const IMAGE = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError']);
-const CONFIG = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 function containerTrouble(cs: V1ContainerStatus | undefined, pod: V1Pod, image: string): BuildPodState | undefined {
   const waiting = cs?.state?.waiting;
@@ -29,8 +29,8 @@ function containerTrouble(cs: V1ContainerStatus | undefined, pod: V1Pod, image: 
         : 'pass an image the node can pull with --job-image',
     };
   }
-  if (waiting?.reason && CONFIG.has(waiting.reason)) {
-    return { state: 'failed', line: `the build pod ${pod.metadata?.name} cannot start its ${cs!.name} container: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`, hint: `see kubectl describe pod ${pod.metadata?.name}` };
+  if (waiting?.reason && RETRIED_REASONS.has(waiting.reason)) {
+    return { state: 'failed', line: `the build pod ${pod.metadata?.name} cannot start its ${cs!.name} container: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`, hint: `see kubectl describe pod ${pod.metadata?.name}`, retried: true };
   }
   return undefined;
 }

@@ -17,6 +17,7 @@ import { call, isStatus } from '../errors.js';
 import type { Kube } from '../kubeconfig.js';
 import { uploadStdin } from './attach.js';
 import { buildPodState, type BuildPodState } from './pod-state.js';
+import { RetryGrace } from '../retried.js';
 import { BUILD_CONTAINER, BUILD_LABEL, jobObject, secretObject, type JobSpec } from './spec.js';
 
 export interface BuildJobRequest {
@@ -141,13 +142,14 @@ async function waitStarted(k: Kube, core: CoreV1Api, spec: JobSpec, io: BuildJob
   const start = Date.now();
   const limit = io.startTimeoutMs ?? 300_000;
   let shown = '';
+  const grace = new RetryGrace();
   for (;;) {
     if (io.signal?.aborted) throw io.signal.reason;
     const pods = await call(k, `list pods of Job ${spec.namespace}/${spec.name}`, () => core.listNamespacedPod({ namespace: spec.namespace, labelSelector: `${BUILD_LABEL}=${spec.name}` }));
     const pod = pods.items[0];
     let line = 'waiting for the Job controller to make the pod';
     if (pod) {
-      const v = buildPodState(pod, spec.image);
+      const v = grace.settle(buildPodState(pod, spec.image));
       if (v.state === 'running' || v.state === 'ended') return { pod, v };
       if (v.state === 'failed') {
         if (v.logsOf) io.output.write(await lastLog(core, spec.namespace, pod.metadata!.name!, v.logsOf));
@@ -168,6 +170,7 @@ async function waitStarted(k: Kube, core: CoreV1Api, spec: JobSpec, io: BuildJob
 
 /** Resolves with the build container's end (exit code, termination message); polls the pod. */
 async function waitEnded(k: Kube, core: CoreV1Api, ns: string, pod: string, signal?: AbortSignal): Promise<BuildPodState & { state: 'ended' }> {
+  const grace = new RetryGrace();
   for (;;) {
     if (signal?.aborted) throw signal.reason;
     let p: V1Pod;
@@ -178,7 +181,7 @@ async function waitEnded(k: Kube, core: CoreV1Api, ns: string, pod: string, sign
       await sleep(1000, signal);
       continue;
     }
-    const v = buildPodState(p, '');
+    const v = grace.settle(buildPodState(p, ''));
     if (v.state === 'ended') return v;
     if (v.state === 'failed') throw failedPrecondition(v.line, { hint: v.hint });
     await sleep(500, signal);

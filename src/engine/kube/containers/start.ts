@@ -7,16 +7,19 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { failedPrecondition, KilnError, notFound } from '../../../errors.js';
 import type { Apis } from '../../../kube/api.js';
 import type { Kube } from '../../../kube/kubeconfig.js';
+import { RETRIED_REASONS, RetryGrace } from '../../../kube/retried.js';
 import { nameOf, waitPod } from './pods.js';
 
 const IMAGE = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError']);
-const CONFIG = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 export const gone = (k: Kube, pod: string, name: string) =>
   notFound(`container ${name}: its pod ${k.namespace}/${pod} was deleted outside kiln`, { hint: `kubectl -n ${k.namespace} get events shows who; kiln --backend kube run it again` });
 
-/** Running, exited, or a reason it never will run (thrown); undefined while it is on its way. */
-export function startVerdict(k: Kube, pod: V1Pod | undefined, name: string, podName: string): V1Pod | undefined {
+/**
+ * Running, exited, or a reason it never will run (thrown); undefined while it is on its way. An error the kubelet
+ * retries (../../../kube/retried.ts) is thrown once it has lasted `grace`'s time (at once without a grace).
+ */
+export function startVerdict(k: Kube, pod: V1Pod | undefined, name: string, podName: string, grace?: RetryGrace): V1Pod | undefined {
   if (!pod) throw gone(k, podName, name);
   const cs = pod.status?.containerStatuses?.[0];
   if (cs?.state?.running || cs?.state?.terminated || pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') return pod;
@@ -28,7 +31,9 @@ export function startVerdict(k: Kube, pod: V1Pod | undefined, name: string, podN
       hint: `put it there: kiln --backend kube pull ${image}, or kiln --backend kube build -t ${image} .`,
     });
   }
-  if (w?.reason && CONFIG.has(w.reason)) throw failedPrecondition(`container ${name} cannot start on node ${node}: ${w.reason}: ${w.message ?? ''}`.trimEnd(), { hint: `see kubectl -n ${k.namespace} describe pod ${podName}` });
+  const retried = !!w?.reason && RETRIED_REASONS.has(w.reason);
+  if (grace && !grace.lasted(retried) && retried) return undefined;
+  if (retried) throw failedPrecondition(`container ${name} cannot start on node ${node}: ${w.reason}: ${w.message ?? ''}`.trimEnd(), { hint: `see kubectl -n ${k.namespace} describe pod ${podName}` });
   const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (sched?.status === 'False' && sched.reason === 'Unschedulable') throw failedPrecondition(`container ${name} cannot be scheduled: ${sched.message ?? ''}`, { hint: `see kubectl -n ${k.namespace} describe pod ${podName}` });
   return undefined;
@@ -36,7 +41,8 @@ export function startVerdict(k: Kube, pod: V1Pod | undefined, name: string, podN
 
 export function waitStarted(k: Kube, a: Apis, pod: V1Pod, signal?: AbortSignal): Promise<V1Pod> {
   const podName = pod.metadata!.name!;
-  return waitPod(k, a, podName, (p) => startVerdict(k, p, nameOf(pod), podName), { timeoutMs: 300_000, what: 'not started', ...(signal ? { signal } : {}) });
+  const grace = new RetryGrace();
+  return waitPod(k, a, podName, (p) => startVerdict(k, p, nameOf(pod), podName, grace), { timeoutMs: 300_000, what: 'not started', ...(signal ? { signal } : {}) });
 }
 
 /**

@@ -1,0 +1,46 @@
+/**
+ * Container errors the kubelet retries by itself, and how long kiln lets one last before it calls it a failure.
+ * Under load a CRI call times out (`CreateContainerError: context deadline exceeded`, then `failed to reserve
+ * container name`), or the kubelet's cache has not yet seen a Secret created a moment before
+ * (`CreateContainerConfigError: secret … not found`): its next sync starts the container. A wrong hostPath or a
+ * Secret that never comes lasts, and fails once the grace is over. Used by `kiln install`'s wait (pod-status.ts,
+ * agent-pod.ts), a build Job's pod (job/run.ts) and a kube container's start (engine/kube/containers/start.ts).
+ */
+export const RETRIED_REASONS: ReadonlySet<string> = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+
+export const RETRIED_GRACE_MS = 20_000;
+
+/** A verdict that may be a failure the kubelet retries. */
+interface Verdict {
+  state: string;
+  line?: string;
+  retried?: boolean;
+}
+
+/** Polls over time: a retried failure counts once it has lasted `graceMs`; anything else starts the grace again. */
+export class RetryGrace {
+  private since: number | undefined;
+
+  constructor(
+    private readonly graceMs = RETRIED_GRACE_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Whether the retried error seen now (`seen`; false resets) has lasted the grace. */
+  lasted(seen: boolean): boolean {
+    if (!seen) {
+      this.since = undefined;
+      return false;
+    }
+    const t = this.now();
+    this.since ??= t;
+    return t - this.since >= this.graceMs;
+  }
+
+  /** `v`, or while a retried failure has not lasted, a `starting` verdict saying it. */
+  settle<V extends Verdict>(v: V): V | { state: 'starting'; line: string } {
+    const retried = v.state === 'failed' && v.retried === true;
+    if (this.lasted(retried) || !retried) return v;
+    return { state: 'starting', line: `${v.line ?? v.state} (the kubelet retries)` };
+  }
+}
