@@ -6,7 +6,7 @@ import { call, isStatus, where } from './errors.js';
 import type { Kube } from './kubeconfig.js';
 import { AGENT, AGENT_SELECTOR } from './names.js';
 import { podVerdict } from './pod-status.js';
-import { RetryGrace } from './retried.js';
+import { RetryGrace } from './waiting.js';
 
 export async function readDaemonSet(k: Kube, a: Apis): Promise<V1DaemonSet | undefined> {
   try {

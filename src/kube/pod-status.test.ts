@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1ContainerStatus, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import { podVerdict } from './pod-status.js';
-import { RETRIED_GRACE_MS, RetryGrace } from './retried.js';
+import { RETRIED_GRACE_MS, RetryGrace } from './waiting.js';
 
 const pod = (cs?: Partial<V1ContainerStatus>, conditions: V1PodCondition[] = [{ type: 'PodScheduled', status: 'True' }], phase = 'Pending'): V1Pod => ({
   metadata: { name: 'kiln-agent-x1', namespace: 'kiln' },

@@ -2,17 +2,15 @@
  * What the agent's pod is doing, in words: ready, still starting (and at
  * what), or failed and why — unschedulable, the image cannot be had, a
  * crash loop, a bad container config (`retried`: the kubelet retries it, see
- * retried.ts). Pure: tested on Pod objects.
+ * waiting.ts). Pure: tested on Pod objects.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { RETRIED_REASONS } from './retried.js';
+import { IMAGE_REASONS, RETRIED_REASONS } from './waiting.js';
 
 export type PodVerdict =
   | { state: 'ready'; line: string }
   | { state: 'starting'; line: string }
   | { state: 'failed'; line: string; hint: string; logs: boolean; previous: boolean; retried?: boolean };
-
-const IMAGE = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError']);
 
 export function podVerdict(pod: V1Pod, image: string): PodVerdict {
   const name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -29,7 +27,7 @@ export function podVerdict(pod: V1Pod, image: string): PodVerdict {
   const waiting = cs?.state?.waiting;
   const restarts = cs?.restartCount ?? 0;
   const last = cs?.lastState?.terminated ?? cs?.state?.terminated;
-  if (waiting?.reason && IMAGE.has(waiting.reason)) {
+  if (waiting?.reason && IMAGE_REASONS.has(waiting.reason)) {
     const never = waiting.reason === 'ErrImageNeverPull';
     return {
       state: 'failed',

@@ -12,7 +12,7 @@ import { agentPods } from './agent-pod.js';
 import { where } from './errors.js';
 import type { Kube } from './kubeconfig.js';
 import { podVerdict } from './pod-status.js';
-import { RetryGrace } from './retried.js';
+import { RetryGrace } from './waiting.js';
 
 export interface WaitOptions {
   image: string;

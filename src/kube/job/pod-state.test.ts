@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import { buildPodState } from './pod-state.js';
-import { RetryGrace } from '../retried.js';
+import { RetryGrace } from '../waiting.js';
 
 const pod = (status: V1Pod['status']): V1Pod => ({ metadata: { name: 'kiln-build-x-1', namespace: 'ci' }, spec: { nodeName: 'n1', containers: [] }, status });
 

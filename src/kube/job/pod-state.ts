@@ -7,7 +7,7 @@
  */
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { BUILD_CONTAINER } from './spec.js';
-import { RETRIED_REASONS } from '../retried.js';
+import { IMAGE_REASONS, RETRIED_REASONS } from '../waiting.js';
 
 export type BuildPodState =
   | { state: 'starting'; line: string }
@@ -15,12 +15,10 @@ export type BuildPodState =
   | { state: 'ended'; exitCode: number; message: string; reason?: string }
   | { state: 'failed'; line: string; hint: string; logsOf?: string; retried?: boolean };
 
-const IMAGE = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError']);
-
 function containerTrouble(cs: V1ContainerStatus | undefined, pod: V1Pod, image: string): BuildPodState | undefined {
   const waiting = cs?.state?.waiting;
   const node = pod.spec?.nodeName ?? '?';
-  if (waiting?.reason && IMAGE.has(waiting.reason)) {
+  if (waiting?.reason && IMAGE_REASONS.has(waiting.reason)) {
     return {
       state: 'failed',
       line: `node ${node} cannot get the build image ${image}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`,

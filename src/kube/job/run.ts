@@ -17,7 +17,7 @@ import { call, isStatus } from '../errors.js';
 import type { Kube } from '../kubeconfig.js';
 import { uploadStdin } from './attach.js';
 import { buildPodState, type BuildPodState } from './pod-state.js';
-import { RetryGrace } from '../retried.js';
+import { RetryGrace } from '../waiting.js';
 import { BUILD_CONTAINER, BUILD_LABEL, jobObject, secretObject, type JobSpec } from './spec.js';
 
 export interface BuildJobRequest {

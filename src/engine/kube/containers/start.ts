@@ -7,32 +7,31 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { failedPrecondition, KilnError, notFound } from '../../../errors.js';
 import type { Apis } from '../../../kube/api.js';
 import type { Kube } from '../../../kube/kubeconfig.js';
-import { RETRIED_REASONS, RetryGrace } from '../../../kube/retried.js';
+import { IMAGE_REASONS, RETRIED_REASONS, RetryGrace } from '../../../kube/waiting.js';
 import { nameOf, waitPod } from './pods.js';
-
-const IMAGE = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError']);
 
 export const gone = (k: Kube, pod: string, name: string) =>
   notFound(`container ${name}: its pod ${k.namespace}/${pod} was deleted outside kiln`, { hint: `kubectl -n ${k.namespace} get events shows who; kiln --backend kube run it again` });
 
 /**
  * Running, exited, or a reason it never will run (thrown); undefined while it is on its way. An error the kubelet
- * retries (../../../kube/retried.ts) is thrown once it has lasted `grace`'s time (at once without a grace).
+ * retries (kube/waiting.ts) is thrown once it has lasted `grace`'s time.
  */
-export function startVerdict(k: Kube, pod: V1Pod | undefined, name: string, podName: string, grace?: RetryGrace): V1Pod | undefined {
+export function startVerdict(k: Kube, pod: V1Pod | undefined, name: string, podName: string, grace: RetryGrace): V1Pod | undefined {
   if (!pod) throw gone(k, podName, name);
   const cs = pod.status?.containerStatuses?.[0];
   if (cs?.state?.running || cs?.state?.terminated || pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') return pod;
   const w = cs?.state?.waiting;
   const node = pod.spec?.nodeName ?? '?';
   const image = pod.spec?.containers[0]?.image ?? '?';
-  if (w?.reason && IMAGE.has(w.reason)) {
+  if (w?.reason && IMAGE_REASONS.has(w.reason)) {
     throw failedPrecondition(`image ${image} is not on node ${node} (the kube backend's builder node) and the kubelet could not get it: ${w.reason}${w.message ? `: ${w.message.split('\n')[0]}` : ''}`, {
       hint: `put it there: kiln --backend kube pull ${image}, or kiln --backend kube build -t ${image} .`,
     });
   }
   const retried = !!w?.reason && RETRIED_REASONS.has(w.reason);
-  if (grace && !grace.lasted(retried) && retried) return undefined;
+  const lasted = grace.lasted(retried); // (not seen: the grace starts again)
+  if (retried && !lasted) return undefined;
   if (retried) throw failedPrecondition(`container ${name} cannot start on node ${node}: ${w.reason}: ${w.message ?? ''}`.trimEnd(), { hint: `see kubectl -n ${k.namespace} describe pod ${podName}` });
   const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (sched?.status === 'False' && sched.reason === 'Unschedulable') throw failedPrecondition(`container ${name} cannot be scheduled: ${sched.message ?? ''}`, { hint: `see kubectl -n ${k.namespace} describe pod ${podName}` });

@@ -1,11 +1,14 @@
 /**
- * Container errors the kubelet retries by itself, and how long kiln lets one last before it calls it a failure.
- * Under load a CRI call times out (`CreateContainerError: context deadline exceeded`, then `failed to reserve
- * container name`), or the kubelet's cache has not yet seen a Secret created a moment before
- * (`CreateContainerConfigError: secret … not found`): its next sync starts the container. A wrong hostPath or a
- * Secret that never comes lasts, and fails once the grace is over. Used by `kiln install`'s wait (pod-status.ts,
- * agent-pod.ts), a build Job's pod (job/run.ts) and a kube container's start (engine/kube/containers/start.ts).
+ * A container's waiting reasons as kiln reads them, in every wait on a pod (`kiln install`'s: pod-status.ts,
+ * agent-pod.ts; a build Job's pod: job/run.ts; a kube container's start: engine/kube/containers/start.ts):
+ * - IMAGE_REASONS: the node cannot get the image; fails at once.
+ * - RETRIED_REASONS: errors the kubelet retries by itself. Under load a CRI call times out (`CreateContainerError:
+ *   context deadline exceeded`, then `failed to reserve container name`), or the kubelet's cache has not yet seen a
+ *   Secret created a moment before (`CreateContainerConfigError: secret … not found`): its next sync starts the
+ *   container. A wrong hostPath or a Secret that never comes lasts, and fails once RetryGrace's time is over.
  */
+export const IMAGE_REASONS: ReadonlySet<string> = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'ImageInspectError']);
+
 export const RETRIED_REASONS: ReadonlySet<string> = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 export const RETRIED_GRACE_MS = 20_000;
