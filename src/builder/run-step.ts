@@ -117,8 +117,26 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
       await writeFile(path.join(deps.stateDir, 'containers', id, 'config.json'), JSON.stringify(spec, null, 2));
     }
     const tail: string[] = [];
-    const out = lineSink('stdout', input, tail);
-    const err = lineSink('stderr', input, tail);
+    // The step's container has its mounts once runc wrote its state file, or at
+    // the latest when its process first writes: the secrets' copies are unlinked
+    // before any of its output is passed on (a client that saw the output of a
+    // RUN never leaves a secret on a killed agent's disk).
+    let started = false;
+    const markStarted = (): void => {
+      if (started) return;
+      started = true;
+      clearInterval(watch);
+      input.onStarted?.();
+    };
+    const sinkInput: RunInput = {
+      ...input,
+      onOutput: (stream, text) => {
+        markStarted();
+        input.onOutput(stream, text);
+      },
+    };
+    const out = lineSink('stdout', sinkInput, tail);
+    const err = lineSink('stderr', sinkInput, tail);
     // Cancelled: kill the container, retrying while runc may still be creating it.
     let running = true;
     const onAbort = async () => {
@@ -134,29 +152,14 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
     // runc writes its state file once the container is created: its mounts are made by then.
     const stateFile = path.join(deps.stateDir, 'runc', id, 'state.json');
     // Checked off the main thread: a stat that waits on a busy disk must not hold up the build's other work.
-    let started = false;
-    const watch = input.onStarted
-      ? setInterval(() => {
-          void access(stateFile).then(
-            () => {
-              if (started) return;
-              started = true;
-              clearInterval(watch);
-              input.onStarted!();
-            },
-            () => undefined,
-          );
-        }, 20)
-      : undefined;
+    const watch: NodeJS.Timeout | undefined = input.onStarted ? setInterval(() => void access(stateFile).then(markStarted, () => undefined), 20) : undefined;
     try {
       code = await runForeground(deps.stateDir, id, { stdout: out, stderr: err });
     } catch (e) {
       if (isKilnError(e)) throw new RunFailed(e.exitCode, tail, e);
       throw e;
     } finally {
-      clearInterval(watch);
-      started = true;
-      input.onStarted?.();
+      markStarted();
       running = false;
       out.end();
       err.end();
