@@ -91,9 +91,12 @@ test('kill -9 of a build whose RUN holds a secret: the secret\'s copy is on no d
   const value = `kill-me-secret-${process.pid}`;
   const src = path.join(fx.tmp, 'killed-secret.txt');
   writeFileSync(src, value);
-  const ctx = fx.context({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok,required=true sh -c "cat /run/secrets/tok > /dev/null; sleep 30"\n' });
+  const ctx = fx.context({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok,required=true sh -c "cat /run/secrets/tok > /dev/null; echo read-the-secret; sleep 30"\n' });
   const b = await buildUntilRun(ctx, ['--secret', `id=tok,src=${src}`]);
-  await sleep(300); // the process ran `cat`: the secret was mounted
+  // The RUN's output reached the build's client: its secret's copy was unlinked before that (not after a poll).
+  const deadline = Date.now() + 60_000;
+  while (!b.output().includes('read-the-secret') && Date.now() < deadline) await sleep(20);
+  assert.match(b.output(), /read-the-secret/);
   b.child.kill('SIGKILL');
   await b.exited;
   const hits = spawnSync('grep', ['-rl', '--', value, path.join(fx.root, 'build')], { encoding: 'utf8' });
