@@ -3,7 +3,9 @@
  * commit verifies digest and size, fsyncs and renames into `blobs/sha256/`.
  * `ingest/<key-hash>.lock` (owner pid) keeps one writer per key and tells GC
  * the data is in use; after a crash the next writer takes the stale lock over
- * and resumes from the bytes already on disk. An anonymous ingest (a whole
+ * and resumes from the bytes already on disk; a writer that finds a live
+ * owner is refused with IngestHeldError (./held-ingest.ts: a pull waits on
+ * it while the data file moves). An anonymous ingest (a whole
  * stream under a fresh key: nobody resumes it) keeps its files as temps of its
  * process (`ingest/anonymous.data.tmp-<pid>-<hex>`): once that process is gone,
  * the next command that writes to the store removes them (./temps.ts).
@@ -14,7 +16,8 @@ import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { failedPrecondition, unavailable } from '../errors.js';
+import { failedPrecondition } from '../errors.js';
+import { IngestHeldError } from './held-ingest.js';
 import { verificationFailed } from './verification.js';
 import { Staging } from './staging.js';
 import { blobPath, checkDigest } from './digest.js';
@@ -37,6 +40,29 @@ export const ingestPaths = (root: string, key: string): { data: string; lock: st
   const stem = join(root, 'ingest', ingestStem(key));
   return { data: `${stem}.data`, lock: `${stem}.lock` };
 };
+
+/**
+ * The ingest's lock names a live process (`<pid>:<start>`, or `starting`/`breaking` for a moment): what a
+ * waiter (./held-ingest.ts) watches is the data file's size and mtime.
+ */
+function held(root: string, key: string, paths: { data: string; lock: string }, heldBy: string): IngestHeldError {
+  const pid = heldBy.split(':')[0]!;
+  const holder = /^\d+$/.test(pid) ? `process ${pid}` : undefined;
+  return new IngestHeldError(
+    {
+      ref: `"${key}"`,
+      store: `kiln store ${root}`,
+      ...(holder ? { holder } : {}),
+      hint: `${holder ? `stop ${holder}` : 'stop the other kiln command'}, which holds ${paths.lock}, then run the command again`,
+      progress: async () => {
+        const st = await ifExists(stat(paths.data));
+        return st && { offset: st.size, updatedAt: st.mtimeMs };
+      },
+    },
+    `ingest "${key}" in ${root} is being written by process ${pid}`,
+    { hint: 'another kiln command is fetching the same content; wait for it to finish' },
+  );
+}
 
 /** Bytes read at a time when an interrupted ingest's data is hashed again. */
 const WRITE_BATCH = 1 << 20;
@@ -89,11 +115,7 @@ export class FileIngestWriter implements IngestWriter {
   static async open(root: string, key: string, lease: Lease): Promise<FileIngestWriter> {
     const paths = ingestPaths(root, key);
     const got = await writing(root, paths.lock, () => tryLock(paths.lock));
-    if (typeof got !== 'function') {
-      throw unavailable(`ingest "${key}" in ${root} is being written by process ${got.heldBy.split(':')[0]}`, {
-        hint: 'another kiln command is fetching the same content; wait for it to finish',
-      });
-    }
+    if (typeof got !== 'function') throw held(root, key, paths, got.heldBy);
     let fh: FileHandle | undefined;
     try {
       fh = await writing(root, paths.data, () => open(paths.data, 'a+', 0o644));

@@ -9,8 +9,8 @@
  * and only a registry that sent every byte is blamed. The tag is written last.
  */
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { dataLoss, isKilnError } from '../errors.js';
+import { dataLoss } from '../errors.js';
+import { whileHeld } from '../content/held-ingest.js';
 import { actualOf } from '../content/verification.js';
 import { blobSource } from '../registry/blobreader.js';
 import { formatReference, identifier, parseNormalizedNamed } from '../name/reference.js';
@@ -38,19 +38,14 @@ export async function fetchBlob(
   fresh = false,
 ): Promise<boolean> {
   const id = shortId(desc.digest);
-  if (await content.stat(desc.digest)) {
+  // Another kiln process fetching the same blob into this store is waited for while its download moves; then look again.
+  const writer = await whileHeld(async () => ((await content.stat(desc.digest)) ? undefined : content.writer(desc.digest)), {
+    ...(signal ? { signal } : {}),
+    onWait: () => progress.emit({ id, status: 'Waiting', detail: 'for another kiln process' }),
+  });
+  if (!writer) {
     progress.emit({ id, status: 'Already exists' });
     return false;
-  }
-  let writer;
-  try {
-    writer = await content.writer(desc.digest);
-  } catch (e) {
-    if (!isKilnError(e, 'UNAVAILABLE')) throw e;
-    // Another kiln process is fetching the same blob into this store: wait for it, then look again.
-    progress.emit({ id, status: 'Waiting', detail: 'for another kiln process' });
-    await sleep(100, undefined, signal ? { signal } : undefined);
-    return fetchBlob(content, repo, desc, progress, signal, fresh);
   }
   let raw: Readable | undefined;
   // Bytes kept from an earlier download (perhaps from another registry) are trusted only if the whole verifies.

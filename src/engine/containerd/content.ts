@@ -8,9 +8,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { dataLoss, failedPrecondition, internal, isKilnError, notFound, unavailable } from '../../errors.js';
+import { dataLoss, failedPrecondition, internal, isKilnError, type KilnError, notFound, unavailable } from '../../errors.js';
+import { IngestHeldError, whileHeld } from '../../content/held-ingest.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from '../../content/store.js';
 import type { ContainerdConnection, Message } from './grpc.js';
 import { verificationFailed } from '../../content/verification.js';
@@ -61,11 +61,26 @@ class WriteSession {
   }
 }
 
-/** How long a write waits before it looks again at a ref another writer holds (pull.ts fetchBlob waits as long). */
-const LOCKED_WAIT_MS = 100;
-
 /** containerd's answer to a Write on a ref another stream holds: `ref … locked for … (since …): unavailable`. */
 const isLockedRef = (e: unknown): boolean => isKilnError(e, 'UNAVAILABLE') && /\blocked\b/.test(e.message);
+
+/** The ref another Write stream holds, as ../../content/held-ingest.ts waits on it: its Status gives offset and updated_at. */
+function held(conn: ContainerdConnection, ref: string, e: KilnError): IngestHeldError {
+  const { address, namespace } = conn;
+  const progress = async () => {
+    try {
+      const s = (await conn.unary('content', 'Status', { ref }, `ingest ${ref}`)).status as Message;
+      const at = s.updated_at as { seconds?: number; nanos?: number } | undefined;
+      return { offset: Number(s.offset), updatedAt: Number(at?.seconds ?? 0) * 1000 + Number(at?.nanos ?? 0) / 1e6 };
+    } catch (err) {
+      if (isKilnError(err, 'NOT_FOUND')) return undefined;
+      throw err;
+    }
+  };
+  const store = `containerd at ${address} (namespace ${namespace})`;
+  const hint = `see it with 'ctr -a ${address} -n ${namespace} content active'; stop the other writer, then run the command again`;
+  return new IngestHeldError({ ref, store, hint, progress }, e.message, { cause: e });
+}
 
 function sha256(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -136,7 +151,12 @@ export class ContainerdContentStore implements ContentStore {
   async writer(key: string, fromStart = false): Promise<IngestWriter> {
     const ref = key.startsWith('kiln-') ? key : `kiln-${key}`;
     const session = new WriteSession(this.conn.duplex('content', 'Write'), `ingest ${ref}`, this.conn);
-    const kept = Number((await session.send({ action: 'STAT', ref })).offset ?? 0);
+    let kept: number;
+    try {
+      kept = Number((await session.send({ action: 'STAT', ref })).offset ?? 0);
+    } catch (e) {
+      throw isLockedRef(e) ? held(this.conn, ref, e as KilnError) : e;
+    }
     let offset = fromStart ? 0 : kept;
     const conn = this.conn;
     const store = this;
@@ -230,22 +250,16 @@ export class ContainerdContentStore implements ContentStore {
   /**
    * The ingest is the digest's own (`kiln-<digest>`, as a pull's layers'), written from byte 0: what a killed writer
    * left under it (a pull killed while storing its manifest) is written over and committed by the next, not kept by
-   * its lease for an hour under a name no later write uses. A writer still holding it is waited for.
+   * its lease for an hour under a name no later write uses. A writer still holding it is waited for while it
+   * writes (../../content/held-ingest.ts).
    */
   async writeBytes(data: Buffer | string, expected: Expected = {}): Promise<BlobInfo> {
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
     const digest = expected.digest ?? sha256(buf);
-    const have = await this.stat(digest);
-    if (have) return have;
-    let w: IngestWriter;
-    try {
-      w = await this.writer(digest, true);
-    } catch (e) {
-      if (!isLockedRef(e)) throw e;
-      // Another writer of the same bytes (this process or another): it commits them, or lets go of the ref.
-      await sleep(LOCKED_WAIT_MS);
-      return this.writeBytes(buf, expected);
-    }
+    // Another writer of the same bytes (this process or another) is waited for while it moves: it commits them, or lets go of the ref.
+    let have: BlobInfo | undefined;
+    const w = await whileHeld(async () => ((have = await this.stat(digest)) ? undefined : this.writer(digest, true)));
+    if (!w) return have!;
     try {
       await w.write(Readable.from([buf]));
       return await w.commit({ digest, size: expected.size ?? buf.length });
