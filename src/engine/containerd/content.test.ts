@@ -8,6 +8,8 @@ import { ContainerdConnection } from './grpc.js';
 import { ContainerdContentStore } from './content.js';
 import { withLease } from './lease.js';
 import { contentSuite } from '../../content/testsuite.js';
+import { errorLine } from '../../cli/error-line.js';
+import { withStallLimit } from '../../testing/ingest-stall.js';
 
 let ctd: TestContainerd;
 let conn: ContainerdConnection;
@@ -156,5 +158,66 @@ test('writeBytes: the ingest a killed writer left under the digest (other bytes,
     assert.deepEqual(await active(), [], 'no ingest left');
     await content.delete(digest);
     await content.delete(digestOf(other));
+  });
+});
+
+test('writeBytes: a writer that holds the ref and writes nothing fails the wait once nothing moved for the stall limit, in one line naming the ref, containerd and how to see it', { timeout: 30_000 }, async () => {
+  const ns = 'kiln-content-test';
+  const data = Buffer.from(JSON.stringify({ stalled: randomBytes(16).toString('hex') }));
+  const digest = digestOf(data);
+  await withLease(conn, async (leased) => {
+    const content = new ContainerdContentStore(leased);
+    const holder = await content.writer(digest);
+    try {
+      await holder.write(Readable.from([data.subarray(0, 5)]));
+      const started = performance.now();
+      const failure = await withStallLimit(800, () => content.writeBytes(data).then(() => assert.fail('written while another writer held the ref'), (e: unknown) => e));
+      const took = performance.now() - started;
+      const line = errorLine(failure, false);
+      const m = new RegExp(
+        `^kiln: ingest kiln-${digest} in containerd at ${ctd.address} \\(namespace ${ns}\\) is held by another writer, which has written nothing for (\\d+\\.\\d) s ` +
+          `\\(see it with 'ctr -a ${ctd.address} -n ${ns} content active'; stop the other writer, then run the command again\\)$`,
+      ).exec(line);
+      assert.ok(m, line);
+      assert.ok(Number(m[1]) >= 0.8, line);
+      assert.ok(took >= 800, `failed after ${took} ms, before the stall limit`);
+      assert.equal((failure as { code?: string }).code, 'UNAVAILABLE');
+      // what the hint says to run shows the holder's ingest
+      assert.match(await ctd.ctr(['content', 'active'], { namespace: ns }), new RegExp(`^kiln-${digest}\\s+5B\\s`, 'm'));
+    } finally {
+      await holder.abort();
+    }
+  });
+});
+
+test('writeBytes: a writer that holds the ref and keeps writing, slowly, past the stall limit is waited for until it commits', { timeout: 30_000 }, async () => {
+  const data = randomBytes(1000);
+  const digest = digestOf(data);
+  const limit = 1500;
+  await withLease(conn, async (leased) => {
+    const content = new ContainerdContentStore(leased);
+    const holder = await content.writer(digest);
+    await holder.write(Readable.from([data.subarray(0, 10)]));
+    await withStallLimit(limit, async () => {
+      const started = performance.now();
+      let committing = false;
+      const written = content.writeBytes(data).then((info) => ({ info, committing, took: performance.now() - started }));
+      written.catch(() => undefined);
+      // a byte every 100 ms, for 2.5 times the stall limit
+      let at = 10;
+      while (performance.now() - started < 2.5 * limit) {
+        await new Promise((r) => setTimeout(r, 100));
+        await holder.write(Readable.from([data.subarray(at, ++at)]));
+      }
+      await holder.write(Readable.from([data.subarray(at)]));
+      committing = true;
+      await holder.commit({ digest, size: data.length });
+      const r = await written;
+      assert.deepEqual(r.info, { digest, size: data.length });
+      assert.equal(r.committing, true, 'the waiting write ended only once the holder committed');
+      assert.ok(r.took >= 2.5 * limit, `waited ${r.took} ms`);
+    });
+    assert.ok((await content.readBytes(digest)).equals(data));
+    await content.delete(digest);
   });
 });
