@@ -10,6 +10,8 @@ import { withLease } from './lease.js';
 import { contentSuite } from '../../content/testsuite.js';
 import { errorLine } from '../../cli/error-line.js';
 import { withStallLimit } from '../../testing/ingest-stall.js';
+import { fetchBlob } from '../../image/pull.js';
+import type { Repository } from '../../registry/repository.js';
 
 let ctd: TestContainerd;
 let conn: ContainerdConnection;
@@ -219,5 +221,30 @@ test('writeBytes: a writer that holds the ref and keeps writing, slowly, past th
     });
     assert.ok((await content.readBytes(digest)).equals(data));
     await content.delete(digest);
+  });
+});
+
+test("a pull's layer whose ref another writer holds and writes nothing to fails the pull once nothing moved for the stall limit, without asking the registry", { timeout: 30_000 }, async () => {
+  const ns = 'kiln-content-test';
+  const data = randomBytes(2000);
+  const digest = digestOf(data);
+  const noRegistry = { getBlob: () => assert.fail('the registry was asked while another writer held the ref') } as unknown as Repository;
+  await withLease(conn, async (leased) => {
+    const content = new ContainerdContentStore(leased);
+    const holder = await content.writer(digest);
+    try {
+      await holder.write(Readable.from([data.subarray(0, 100)]));
+      const events: string[] = [];
+      const failure = await withStallLimit(800, () =>
+        fetchBlob(content, noRegistry, { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: data.length }, { emit: (e) => events.push(`${e.status} ${e.detail}`) }, AbortSignal.timeout(15_000)),
+      ).then(
+        () => assert.fail('fetched while another writer held the ref'),
+        (e: unknown) => e,
+      );
+      assert.match(errorLine(failure, false), new RegExp(`^kiln: ingest kiln-${digest} in containerd at ${ctd.address} \\(namespace ${ns}\\) is held by another writer, which has written nothing for \\d+\\.\\d s \\(see it with 'ctr -a `));
+      assert.deepEqual(events, ['Waiting for another kiln process']);
+    } finally {
+      await holder.abort();
+    }
   });
 });
