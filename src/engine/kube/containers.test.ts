@@ -106,6 +106,7 @@ describe('kube backend containers', () => {
     fg.stderr.on('data', (c: Buffer) => (r.stderr += c.toString()));
     const code = new Promise<number | null>((resolve) => fg.on('close', resolve));
     await until('the foreground run printed the first line', () => r.stdout.includes('started\n') || fg.exitCode !== null, 120_000);
+    assert.equal(fg.exitCode, null, `the foreground run ended before its pod was deleted:\n${r.stdout}${r.stderr}`);
     await fx.cluster.kubectl(['-n', 'kiln', 'delete', 'pod', 'fg', '--grace-period=0', '--force']);
     assert.equal(await code, 1, r.stderr);
     assert.match(r.stdout, /^started\n/);
