@@ -31,10 +31,16 @@ test('check reports a corrupt blob, a missing blob and leftovers', async (t) => 
      await (await store.content.writer('x')).write([Buffer.from('partial')]);
      // A whole stream under a fresh key (a manifest stored as read) cut by the kill: nobody resumes it.
      void store.content.ingest((async function* () { yield Buffer.from('half a manifest'); await new Promise(() => {}); })());
-     await new Promise((r) => setTimeout(r, 200));
+     // Killed once that ingest's files exist (a fixed pause may end before they do on a loaded machine).
+     const { readdir } = await import('node:fs/promises');
+     const made = async () => (await readdir(${JSON.stringify(join(store.root, 'ingest'))})).filter((n) => /^anonymous\\.(data|lock)\\.tmp-\\d+-[0-9a-f]{8}$/.test(n)).length === 2;
+     for (const end = Date.now() + 30_000; !(await made()); await new Promise((r) => setTimeout(r, 10))) {
+       if (Date.now() > end) { console.error('the anonymous ingest made no data and lock files in 30 s'); process.exit(3); }
+     }
      process.kill(process.pid, 'SIGKILL');`,
   );
-  await run(process.execPath, [killed]);
+  const cut = await run(process.execPath, [killed]);
+  assert.equal(cut.signal, 'SIGKILL', cut.stderr);
   const strayTemp = join(store.root, 'index.json.tmp-999999-0badf00d'); // (opening a store to write clears these)
   await writeFile(strayTemp, '{');
 

@@ -83,9 +83,14 @@ test('follow yields records appended later and ends when done; timestamps prefix
   const reading = (async () => {
     for await (const e of readCriLog(file, { follow: true, pollMs: 10, isDone: async () => done })) seen.push(e.content.toString());
   })();
-  await new Promise((r) => setTimeout(r, 50));
+  // Appended once the reader has read what was there, and seen while it follows (waited for: a loaded machine
+  // takes longer than any fixed pause to poll again).
+  const seenAll = async (n: number) => {
+    for (const end = Date.now() + 30_000; seen.length < n && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+  };
+  await seenAll(1);
   await appendFile(file, criRecord('stdout', 'F', Buffer.from('second')));
-  await new Promise((r) => setTimeout(r, 50));
+  await seenAll(2);
   assert.deepEqual(seen, ['first', 'second']);
   await appendFile(file, criRecord('stderr', 'F', Buffer.from('last')));
   done = true;

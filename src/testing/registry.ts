@@ -107,14 +107,15 @@ async function waitReady(url: string, child: ChildProcess, logFile: string, ca?:
       // not listening yet: poll again
     }
     if (status === 200 || status === 401) {
-      // the answer must come from our registry (its access log), not from whoever holds the port
-      for (let i = 0; i < 40; i++) {
+      // the answer must come from our registry (its access log), not from whoever holds the port; the log line
+      // comes through a pipe and this process's write stream, which a loaded machine can hold up for more than a second
+      for (const logged = Date.now() + 10_000; Date.now() < logged; ) {
         // the log may not exist yet when someone else answered on the port
         if ((await readFile(logFile, 'utf8').catch(() => '')).includes(marker)) return;
         if (child.exitCode !== null) break;
         await new Promise((r) => setTimeout(r, 25));
       }
-      if (child.exitCode === null) throw new Error(`${url} answered but docker-registry did not log it; log ${logFile}`);
+      if (child.exitCode === null) throw new Error(`${url} answered but docker-registry did not log it in 10 s; log ${logFile}`);
     }
     if (Date.now() > deadline) throw new Error(`docker-registry at ${url} did not answer /v2/ in 15s; log ${logFile}`);
     await new Promise((r) => setTimeout(r, 50));

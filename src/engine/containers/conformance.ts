@@ -117,8 +117,9 @@ export function containerConformance(t: ContainerTarget): void {
       const t0 = Date.now();
       await fx.ok(['stop', '-t', '1', 'life']);
       const took = Date.now() - t0;
-      // stop-grace: the pod's grace period (10 s), not -t, before SIGKILL.
-      const [least, most] = differs('stop-grace') ? [10_000, 25_000] : [1000, 15000];
+      // stop-grace: the pod's grace period (10 s), not -t, before SIGKILL; then the kubelet's sync loop, the SIGKILL
+      // and the pod's status reaching the API, each later on a loaded node (the upper bound says it ends, not how fast).
+      const [least, most] = differs('stop-grace') ? [10_000, 50_000] : [1000, 15000];
       assert.ok(took >= least && took < most, `stop took ${took} ms`);
       assert.match((await fx.ok(['ps', '-a', '--filter', 'name=life'])).stdout, /Exited \(137\)/);
       assert.equal((await fx.ok(['wait', 'life'])).stdout, '137\n');

@@ -8,6 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { IMAGE, until } from '../../testing/container-fixture.js';
 import { kubeContainerFixture, type KubeContainerFixture } from '../../testing/kube-container-fixture.js';
 
@@ -93,14 +94,21 @@ describe('kube backend containers', () => {
     assert.match((await fx.ok(['ps', '-a', '--filter', 'name=victim'])).stdout, /Up .* \(its pod is being deleted outside kiln\)\s+victim\n/);
     const state = (JSON.parse((await fx.ok(['inspect', 'victim'])).stdout) as { State: { Error: string } }[])[0]!.State;
     assert.equal(state.Error, 'its pod is being deleted outside kiln');
-    await until('the pod is gone', async () => (await fx.pods()).length === 0, 30_000);
+    await until('the pod is gone', async () => (await fx.pods()).length === 0, 90_000); // its grace period is 10 s
     assert.equal(oneLine((await fx.k(['inspect', 'victim'])).stderr).split(' (')[0], 'kiln: no such object: victim');
 
-    const fg = fx.k(['run', '--name', 'fg', IMAGE, 'sh', '-c', 'echo started; trap "" TERM; while true; do usleep 100000; done']);
-    await until('the foreground pod runs', async () => (await fx.pods()).includes('fg Running'));
+    // Deleted once the client has printed the container's first line: a pod the API shows Running may not have
+    // run its echo, or the client may not have its output yet (under load, seconds later).
+    const [cmd, ...args] = fx.argv(['run', '--name', 'fg', IMAGE, 'sh', '-c', 'echo started; trap "" TERM; while true; do usleep 100000; done']);
+    const fg = spawn(cmd!, args, { env: { ...process.env, ...fx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = { stdout: '', stderr: '' };
+    fg.stdout.on('data', (c: Buffer) => (r.stdout += c.toString()));
+    fg.stderr.on('data', (c: Buffer) => (r.stderr += c.toString()));
+    const code = new Promise<number | null>((resolve) => fg.on('close', resolve));
+    await until('the foreground run printed the first line', () => r.stdout.includes('started\n') || fg.exitCode !== null, 120_000);
+    assert.equal(fg.exitCode, null, `the foreground run ended before its pod was deleted:\n${r.stdout}${r.stderr}`);
     await fx.cluster.kubectl(['-n', 'kiln', 'delete', 'pod', 'fg', '--grace-period=0', '--force']);
-    const r = await fg;
-    assert.equal(r.code, 1);
+    assert.equal(await code, 1, r.stderr);
     assert.match(r.stdout, /^started\n/);
     assert.match(oneLine(r.stderr), /^kiln: container fg: its pod kiln\/fg was deleted outside kiln/);
   });

@@ -43,6 +43,13 @@ async function servedDigest(r: TestRegistry, repoTag: string, user?: string): Pr
 async function leftovers(): Promise<string> {
   return (await cluster.kubectl(['get', 'jobs,pods,secrets', '-A', '-l', 'app.kubernetes.io/name=kiln-build', '-o', 'name'])).trim();
 }
+/** The leftovers once they are gone, or what is still there after 60 s (deletions the cluster's controllers finish). */
+async function leftoversAfterwards(): Promise<string> {
+  for (const end = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 200))) {
+    const left = await leftovers();
+    if (left === '' || Date.now() > end) return left;
+  }
+}
 async function context(name: string, files: Record<string, string>): Promise<string> {
   const ctx = path.join(dir, 'contexts', name);
   await mkdir(ctx, { recursive: true });
@@ -173,8 +180,7 @@ describe('kiln build --job', () => {
     assert.match(await cluster.kubectl(['logs', `job/${job}`]), /kept-step/);
     await assert.rejects(servedDigest(reg, 'kept:1'));
     await cluster.kubectl(['delete', 'job', job, '--cascade=foreground']);
-    for (let i = 0; i < 50 && (await leftovers()) !== ''; i++) await new Promise((r) => setTimeout(r, 200));
-    assert.equal(await leftovers(), '', 'the Secret went with the Job (owner reference)');
+    assert.equal(await leftoversAfterwards(), '', 'the Secret went with the Job (owner reference)');
   });
 
   test('Ctrl-C during the build: exit 130, and the Job, its pod and the Secret are deleted', async () => {
@@ -196,8 +202,7 @@ describe('kiln build --job', () => {
     child.kill('SIGINT');
     assert.equal(await exited, 130, output);
     assert.match(output.trim().split('\n').at(-1)!, /^kiln: build cancelled by SIGINT$/);
-    for (let i = 0; i < 50 && (await leftovers()) !== ''; i++) await new Promise((r) => setTimeout(r, 200));
-    assert.equal(await leftovers(), '');
+    assert.equal(await leftoversAfterwards(), '');
   });
 
   test('registry credentials (htpasswd): the push is authorized, and no RUN step can read them', async () => {

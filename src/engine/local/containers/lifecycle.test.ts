@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { containerFixture, IMAGE, until, type ContainerFixture } from '../../../testing/container-fixture.js';
 
@@ -193,12 +193,21 @@ test('-it through a real terminal (util-linux script): a tty inside, exit code o
 });
 
 test('logs -f follows until the exit; --since/--until select by time; run -d --rm removes itself', async () => {
-  await fx.ok(['run', '-d', '--name', 'follow', '--network', 'none', IMAGE, 'sh', '-c', 'echo one; sleep 1; echo two >&2; sleep 1; echo three']);
-  const t0 = Date.now();
-  const f = await fx.ok(['logs', '-f', 'follow']);
+  // The rest is written once logs -f has printed the first line (a run -d that returns late on a loaded machine
+  // would otherwise start logs -f after the container's exit, and nothing would be followed).
+  await fx.ok(['run', '-d', '--name', 'follow', '--network', 'none', IMAGE, 'sh', '-c', 'echo one; while [ ! -e /go ]; do usleep 50000; done; echo two >&2; sleep 1; echo three']);
+  const [cmd, ...args] = fx.argv(['logs', '-f', 'follow']);
+  const follower = spawn(cmd!, args, { env: { ...process.env, ...fx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const f = { stdout: '', stderr: '' };
+  follower.stdout.on('data', (c: Buffer) => (f.stdout += c.toString()));
+  follower.stderr.on('data', (c: Buffer) => (f.stderr += c.toString()));
+  const code = new Promise<number | null>((resolve) => follower.on('close', resolve));
+  await until('logs -f printed the first line', () => f.stdout === 'one\n' || follower.exitCode !== null);
+  assert.equal(follower.exitCode, null, 'logs -f returned before the container exited');
+  await fx.ok(['exec', 'follow', 'touch', '/go']);
+  assert.equal(await code, 0, f.stderr);
   assert.equal(f.stdout, 'one\nthree\n');
   assert.equal(f.stderr, 'two\n');
-  assert.ok(Date.now() - t0 >= 1000, 'logs -f returned before the container exited');
   const stamps = (await fx.ok(['logs', '-t', 'follow'])).stdout.trim().split('\n').map((l) => l.split(' ')[0]!);
   const since = await fx.ok(['logs', '--since', stamps[1]!, 'follow']);
   assert.equal(since.stdout, 'three\n');
