@@ -213,7 +213,7 @@ async function lastLog(core: CoreV1Api, ns: string, pod: string, container: stri
   }
 }
 
-/** Deletes the Job (its pods with it, at once) and the Secret; what is already gone is fine. */
+/** Deletes the Job (its pods with it, at once) and the Secret, then waits for the pods to be gone; what is already gone is fine. */
 async function removeJob(k: Kube, core: CoreV1Api, batch: BatchV1Api, spec: JobSpec): Promise<void> {
   const ns = spec.namespace;
   const gone = (e: unknown) => {
@@ -221,6 +221,22 @@ async function removeJob(k: Kube, core: CoreV1Api, batch: BatchV1Api, spec: JobS
   };
   await call(k, `delete Job ${ns}/${spec.name}`, () => batch.deleteNamespacedJob({ name: spec.name, namespace: ns, propagationPolicy: 'Background', gracePeriodSeconds: 0 })).catch(gone);
   await call(k, `delete Secret ${ns}/${spec.name}`, () => core.deleteNamespacedSecret({ name: spec.name, namespace: ns })).catch(gone);
-  await call(k, `delete the pods of Job ${ns}/${spec.name}`, () => core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: `${BUILD_LABEL}=${spec.name}`, gracePeriodSeconds: 0 })).catch(gone);
+  const labelSelector = `${BUILD_LABEL}=${spec.name}`;
+  await call(k, `delete the pods of Job ${ns}/${spec.name}`, () => core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector, gracePeriodSeconds: 0 })).catch(gone);
+  // As kubectl delete waits: a pod the Job controller still holds by its job-tracking finalizer (it drops it
+  // once it has counted the pod; a loaded controller-manager lags) is gone a moment later, and kiln ends after that.
+  const deadline = Date.now() + GONE_WAIT_MS;
+  for (;;) {
+    const left = (await call(k, `list the pods of Job ${ns}/${spec.name}`, () => core.listNamespacedPod({ namespace: ns, labelSelector }))).items;
+    if (left.length === 0) return;
+    if (Date.now() > deadline) {
+      const names = left.map((p) => p.metadata?.name).join(', ');
+      throw unavailable(`pods of Job ${ns}/${spec.name} still being deleted after ${GONE_WAIT_MS / 1000} s: ${names}`, { hint: `kubectl -n ${ns} get pod ${left[0]?.metadata?.name ?? ''} -o jsonpath='{.metadata.finalizers}'` });
+    }
+    await sleep(200);
+  }
 }
+
+/** How long kiln waits for its Job's deleted pods to be gone (a finalizer the Job controller removes) before it says so. */
+const GONE_WAIT_MS = 30_000;
 
