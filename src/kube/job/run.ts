@@ -132,7 +132,7 @@ export async function runBuildJob(k: Kube, req: BuildJobRequest, io: BuildJobIo)
   } finally {
     upload?.close();
     logs?.abort();
-    if (made && !spec.keep) await removeJob(k, core, batch, spec).catch((e: Error) => io.status(`could not delete Job ${ns}/${spec.name}: ${e.message}`));
+    if (made && !spec.keep) await removeJob(k, core, batch, spec).catch((e: Error & { hint?: string }) => io.status(`could not delete Job ${ns}/${spec.name}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`));
     else if (made) io.status(`kept Job ${ns}/${spec.name} (--keep-job): kubectl -n ${ns} logs job/${spec.name}; kubectl -n ${ns} delete job ${spec.name}`);
   }
 }
