@@ -62,3 +62,15 @@ test('an error the kubelet retries (a CRI timeout, a Secret its cache has not se
   // what the kubelet does not retry into success fails at once, through the clock too
   assert.equal(clock.settle(podVerdict(pod({ state: { waiting: { reason: 'ErrImageNeverPull' } } }), 'i')).state, 'failed');
 });
+
+test('an agent pod kept off its node by a taint only: retried by the scheduler, through the grace; a shortage is not', () => {
+  const unsched = (message: string) => podVerdict(pod(undefined, [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }]), 'i');
+  const v = unsched('0/1 nodes are available: 1 node(s) had untolerated taint(s). preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.');
+  assert.deepEqual([v.state, (v as { retried?: boolean }).retried, (v as { retriedBy?: string }).retriedBy], ['failed', true, 'scheduler']);
+  let now = 0;
+  const grace = new RetryGrace(RETRIED_GRACE_MS, () => now);
+  assert.match(grace.settle(v).line!, /cannot be scheduled: .* \(the scheduler retries\)$/);
+  now = RETRIED_GRACE_MS;
+  assert.equal(grace.settle(v), v);
+  assert.equal((unsched('0/1 nodes are available: 1 Insufficient memory.') as { retried?: boolean }).retried, undefined);
+});

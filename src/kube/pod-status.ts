@@ -5,12 +5,12 @@
  * waiting.ts). Pure: tested on Pod objects.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { IMAGE_REASONS, RETRIED_REASONS } from './waiting.js';
+import { IMAGE_REASONS, RETRIED_REASONS, taintedOut } from './waiting.js';
 
 export type PodVerdict =
   | { state: 'ready'; line: string }
   | { state: 'starting'; line: string }
-  | { state: 'failed'; line: string; hint: string; logs: boolean; previous: boolean; retried?: boolean };
+  | { state: 'failed'; line: string; hint: string; logs: boolean; previous: boolean; retried?: boolean; retriedBy?: 'scheduler' };
 
 export function podVerdict(pod: V1Pod, image: string): PodVerdict {
   const name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -22,7 +22,9 @@ export function podVerdict(pod: V1Pod, image: string): PodVerdict {
 
   const scheduled = cond('PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    return { state: 'failed', line: `the kiln agent pod ${name} cannot be scheduled: ${scheduled.message ?? 'no node fits'}`, hint: 'see kubectl describe pod; free the node, or pick another with kiln install --force --selector', logs: false, previous: false };
+    const line = `the kiln agent pod ${name} cannot be scheduled: ${scheduled.message ?? 'no node fits'}`;
+    const tainted = taintedOut(scheduled.message);
+    return { state: 'failed', line, hint: 'see kubectl describe pod; free the node, or pick another with kiln install --force --selector', logs: false, previous: false, ...(tainted ? { retried: true, retriedBy: 'scheduler' as const } : {}) };
   }
   const waiting = cs?.state?.waiting;
   const restarts = cs?.restartCount ?? 0;

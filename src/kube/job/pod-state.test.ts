@@ -34,3 +34,27 @@ test('a build container the kubelet cannot create yet (a Secret its cache has no
   now = 20_000;
   assert.equal(grace.settle(v), v);
 });
+
+test('a build pod the scheduler cannot place because of a taint only (a node just Ready, not-ready still on it): failed and retried by the scheduler; a shortage, or a shortage beside a taint, fails at once', () => {
+  const sched = (message: string) => pod({ conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] });
+  const tainted = buildPodState(sched('0/1 nodes are available: 1 node(s) had untolerated taint(s). no new claims to deallocate, preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.'), 'kiln:1');
+  assert.deepEqual({ ...tainted }, {
+    state: 'failed',
+    line: 'the build pod kiln-build-x-1 cannot be scheduled: 0/1 nodes are available: 1 node(s) had untolerated taint(s). no new claims to deallocate, preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.',
+    hint: "see kubectl describe pod and the nodes' taints (kubectl describe nodes)",
+    retried: true,
+    retriedBy: 'scheduler',
+  });
+  let now = 0;
+  const grace = new RetryGrace(20_000, () => now);
+  assert.deepEqual(grace.settle(tainted), { state: 'starting', line: `${(tainted as { line: string }).line} (the scheduler retries)` });
+  now = 20_000;
+  assert.equal(grace.settle(tainted), tainted);
+  // Older servers name the taint.
+  assert.equal((buildPodState(sched("0/1 nodes are available: 1 node(s) had taint {node.kubernetes.io/not-ready: }, that the pod didn't tolerate."), 'kiln:1') as { retried?: boolean }).retried, true);
+  for (const message of ['0/1 nodes are available: 1 Insufficient cpu.', '0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint(s). preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.']) {
+    const v = buildPodState(sched(message), 'kiln:1');
+    assert.equal((v as { retried?: boolean }).retried, undefined, message);
+    assert.equal(new RetryGrace(20_000, () => 0).settle(v), v, 'fails at the first poll');
+  }
+});

@@ -7,13 +7,13 @@
  */
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { BUILD_CONTAINER } from './spec.js';
-import { IMAGE_REASONS, RETRIED_REASONS } from '../waiting.js';
+import { IMAGE_REASONS, RETRIED_REASONS, taintedOut } from '../waiting.js';
 
 export type BuildPodState =
   | { state: 'starting'; line: string }
   | { state: 'running' }
   | { state: 'ended'; exitCode: number; message: string; reason?: string }
-  | { state: 'failed'; line: string; hint: string; logsOf?: string; retried?: boolean };
+  | { state: 'failed'; line: string; hint: string; logsOf?: string; retried?: boolean; retriedBy?: 'scheduler' };
 
 function containerTrouble(cs: V1ContainerStatus | undefined, pod: V1Pod, image: string): BuildPodState | undefined {
   const waiting = cs?.state?.waiting;
@@ -39,7 +39,9 @@ export function buildPodState(pod: V1Pod, image: string): BuildPodState {
   const on = node ? ` on node ${node}` : '';
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    return { state: 'failed', line: `the build pod ${name} cannot be scheduled: ${scheduled.message ?? 'no node fits'}`, hint: 'see kubectl describe pod; lower --job-cpu/--job-memory, or free a node' };
+    const line = `the build pod ${name} cannot be scheduled: ${scheduled.message ?? 'no node fits'}`;
+    if (taintedOut(scheduled.message)) return { state: 'failed', line, hint: 'see kubectl describe pod and the nodes\' taints (kubectl describe nodes)', retried: true, retriedBy: 'scheduler' };
+    return { state: 'failed', line, hint: 'see kubectl describe pod; lower --job-cpu/--job-memory, or free a node' };
   }
   const init = pod.status?.initContainerStatuses?.[0];
   const initEnd = init?.state?.terminated;

@@ -156,8 +156,11 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Test
     });
     const readyPath = 'jsonpath={.status.conditions[?(@.type=="Ready")].status}';
     await waitFor('node Ready', 'kubelet', async () => (await kubectl(['get', 'node', s.nodeName, '-o', readyPath], { timeoutMs: 10_000 })).trim() === 'True');
+    // Ready is not yet schedulable: the node-lifecycle controller lifts the node.kubernetes.io/not-ready taint
+    // seconds later (more under load); a pod made before then stays Pending, untolerated taint.
+    await waitFor('node untainted', 'kube-controller-manager', async () => (await kubectl(['get', 'node', s.nodeName, '-o', 'jsonpath={.spec.taints}'], { timeoutMs: 10_000 })).trim() === '');
     const nodeReadyMs = Date.now() - t0;
-    say(`node ${s.nodeName} Ready`);
+    say(`node ${s.nodeName} Ready, untainted`);
     await writeKubectlWrapper(dir, s, kubeconfigs.admin);
 
     let stopped: Promise<void> | undefined;

@@ -7,7 +7,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { failedPrecondition, KilnError, notFound } from '../../../errors.js';
 import type { Apis } from '../../../kube/api.js';
 import type { Kube } from '../../../kube/kubeconfig.js';
-import { IMAGE_REASONS, RETRIED_REASONS, RetryGrace } from '../../../kube/waiting.js';
+import { IMAGE_REASONS, RETRIED_REASONS, RetryGrace, taintedOut } from '../../../kube/waiting.js';
 import { nameOf, waitPod } from './pods.js';
 
 export const gone = (k: Kube, pod: string, name: string) =>
@@ -29,12 +29,13 @@ export function startVerdict(k: Kube, pod: V1Pod | undefined, name: string, podN
       hint: `put it there: kiln --backend kube pull ${image}, or kiln --backend kube build -t ${image} .`,
     });
   }
-  const retried = !!w?.reason && RETRIED_REASONS.has(w.reason);
+  const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  const unschedulable = sched?.status === 'False' && sched.reason === 'Unschedulable';
+  const retried = (!!w?.reason && RETRIED_REASONS.has(w.reason)) || (unschedulable && taintedOut(sched.message));
   const lasted = grace.lasted(retried); // (not seen: the grace starts again)
   if (retried && !lasted) return undefined;
-  if (retried) throw failedPrecondition(`container ${name} cannot start on node ${node}: ${w.reason}: ${w.message ?? ''}`.trimEnd(), { hint: `see kubectl -n ${k.namespace} describe pod ${podName}` });
-  const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-  if (sched?.status === 'False' && sched.reason === 'Unschedulable') throw failedPrecondition(`container ${name} cannot be scheduled: ${sched.message ?? ''}`, { hint: `see kubectl -n ${k.namespace} describe pod ${podName}` });
+  if (unschedulable) throw failedPrecondition(`container ${name} cannot be scheduled: ${sched.message ?? ''}`, { hint: `see kubectl -n ${k.namespace} describe pod ${podName}` });
+  if (retried) throw failedPrecondition(`container ${name} cannot start on node ${node}: ${w!.reason}: ${w!.message ?? ''}`.trimEnd(), { hint: `see kubectl -n ${k.namespace} describe pod ${podName}` });
   return undefined;
 }
 
