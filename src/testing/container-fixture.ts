@@ -5,7 +5,7 @@
  * containers, mounts, runc state, network namespaces, veths, the bridge.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -92,4 +92,22 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
     await sleep(50);
   }
+}
+
+/** A kiln command started in the background on a fixture's backend, its output collected as it comes (for a test that acts while it runs). */
+export interface RunningKiln {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  /** its exit code once it has closed its output */
+  exited: Promise<number | null>;
+}
+
+export function startKiln(fx: Pick<ContainerFixture, 'argv' | 'env'>, args: string[]): RunningKiln {
+  const [file, ...rest] = fx.argv(args);
+  const child = spawn(file!, rest, { env: { ...process.env, ...fx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run: RunningKiln = { child, stdout: '', stderr: '', exited: new Promise((resolve) => child.on('close', resolve)) };
+  child.stdout!.on('data', (c: Buffer) => (run.stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (run.stderr += c.toString()));
+  return run;
 }

@@ -8,8 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { IMAGE, until } from '../../testing/container-fixture.js';
+import { IMAGE, startKiln, until } from '../../testing/container-fixture.js';
 import { kubeContainerFixture, type KubeContainerFixture } from '../../testing/kube-container-fixture.js';
 
 let fx: KubeContainerFixture;
@@ -99,17 +98,12 @@ describe('kube backend containers', () => {
 
     // Deleted once the client has printed the container's first line: a pod the API shows Running may not have
     // run its echo, or the client may not have its output yet (under load, seconds later).
-    const [cmd, ...args] = fx.argv(['run', '--name', 'fg', IMAGE, 'sh', '-c', 'echo started; trap "" TERM; while true; do usleep 100000; done']);
-    const fg = spawn(cmd!, args, { env: { ...process.env, ...fx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const r = { stdout: '', stderr: '' };
-    fg.stdout.on('data', (c: Buffer) => (r.stdout += c.toString()));
-    fg.stderr.on('data', (c: Buffer) => (r.stderr += c.toString()));
-    const code = new Promise<number | null>((resolve) => fg.on('close', resolve));
-    await until('the foreground run printed the first line', () => r.stdout.includes('started\n') || fg.exitCode !== null, 120_000);
-    assert.equal(fg.exitCode, null, `the foreground run ended before its pod was deleted:\n${r.stdout}${r.stderr}`);
+    const fg = startKiln(fx, ['run', '--name', 'fg', IMAGE, 'sh', '-c', 'echo started; trap "" TERM; while true; do usleep 100000; done']);
+    await until('the foreground run printed the first line', () => fg.stdout.includes('started\n') || fg.child.exitCode !== null, 120_000);
+    assert.equal(fg.child.exitCode, null, `the foreground run ended before its pod was deleted:\n${fg.stdout}${fg.stderr}`);
     await fx.cluster.kubectl(['-n', 'kiln', 'delete', 'pod', 'fg', '--grace-period=0', '--force']);
-    assert.equal(await code, 1, r.stderr);
-    assert.match(r.stdout, /^started\n/);
-    assert.match(oneLine(r.stderr), /^kiln: container fg: its pod kiln\/fg was deleted outside kiln/);
+    assert.equal(await fg.exited, 1, fg.stderr);
+    assert.match(fg.stdout, /^started\n/);
+    assert.match(oneLine(fg.stderr), /^kiln: container fg: its pod kiln\/fg was deleted outside kiln/);
   });
 });

@@ -213,6 +213,9 @@ async function lastLog(core: CoreV1Api, ns: string, pod: string, container: stri
   }
 }
 
+/** How long kiln waits for its Job's deleted pods to be gone (a finalizer the Job controller removes) before it says so. */
+const GONE_WAIT_MS = 30_000;
+
 /** Deletes the Job (its pods with it, at once) and the Secret, then waits for the pods to be gone; what is already gone is fine. */
 async function removeJob(k: Kube, core: CoreV1Api, batch: BatchV1Api, spec: JobSpec): Promise<void> {
   const ns = spec.namespace;
@@ -237,6 +240,4 @@ async function removeJob(k: Kube, core: CoreV1Api, batch: BatchV1Api, spec: JobS
   }
 }
 
-/** How long kiln waits for its Job's deleted pods to be gone (a finalizer the Job controller removes) before it says so. */
-const GONE_WAIT_MS = 30_000;
 

@@ -2,9 +2,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { containerFixture, IMAGE, until, type ContainerFixture } from '../../../testing/container-fixture.js';
+import { containerFixture, IMAGE, startKiln, until, type ContainerFixture } from '../../../testing/container-fixture.js';
 
 /*
  * What every backend does (run flags and exit codes, the detached lifecycle,
@@ -196,16 +196,11 @@ test('logs -f follows until the exit; --since/--until select by time; run -d --r
   // The rest is written once logs -f has printed the first line (a run -d that returns late on a loaded machine
   // would otherwise start logs -f after the container's exit, and nothing would be followed).
   await fx.ok(['run', '-d', '--name', 'follow', '--network', 'none', IMAGE, 'sh', '-c', 'echo one; while [ ! -e /go ]; do usleep 50000; done; echo two >&2; sleep 1; echo three']);
-  const [cmd, ...args] = fx.argv(['logs', '-f', 'follow']);
-  const follower = spawn(cmd!, args, { env: { ...process.env, ...fx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const f = { stdout: '', stderr: '' };
-  follower.stdout.on('data', (c: Buffer) => (f.stdout += c.toString()));
-  follower.stderr.on('data', (c: Buffer) => (f.stderr += c.toString()));
-  const code = new Promise<number | null>((resolve) => follower.on('close', resolve));
-  await until('logs -f printed the first line', () => f.stdout === 'one\n' || follower.exitCode !== null);
-  assert.equal(follower.exitCode, null, 'logs -f returned before the container exited');
+  const f = startKiln(fx, ['logs', '-f', 'follow']);
+  await until('logs -f printed the first line', () => f.stdout === 'one\n' || f.child.exitCode !== null);
+  assert.equal(f.child.exitCode, null, 'logs -f returned before the container exited');
   await fx.ok(['exec', 'follow', 'touch', '/go']);
-  assert.equal(await code, 0, f.stderr);
+  assert.equal(await f.exited, 0, f.stderr);
   assert.equal(f.stdout, 'one\nthree\n');
   assert.equal(f.stderr, 'two\n');
   const stamps = (await fx.ok(['logs', '-t', 'follow'])).stdout.trim().split('\n').map((l) => l.split(' ')[0]!);
