@@ -7,7 +7,8 @@
 // to send, a push that uploads its blobs. The remote client (gRPC, the agent API's generated code) runs `images`, `pull` and
 // a build of one LABEL through an agent on a unix socket, then `images` and
 // the build again over TCP with mutual TLS (the agent itself, with no cache
-// to add to, is not trained). `run` is left out: it would start
+// to add to, is not trained). containerd's client bundle is loaded by `images`
+// on a socket nothing listens on. `run` is left out: it would start
 // a container at package time.
 import { createHash } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
@@ -107,6 +108,12 @@ export async function train(bundle, dir) {
   let agent;
   try {
     await kiln('--version');
+    // containerd's client (its API bundle, ~10 ms to compile at every start without a cache): loaded by a command
+    // on a socket nothing listens on, which then fails (no containerd is needed to package kiln).
+    await kiln('--backend', 'containerd', '--address', path.join(root, 'no-containerd.sock'), 'images').then(
+      () => Promise.reject(new Error('sea-train: kiln images on a socket nothing listens on succeeded')),
+      () => undefined,
+    );
     await kiln('images');
     await kiln('ps', '-a');
     await kiln('pull', '-q', `${reg}/train/tiny:1`);

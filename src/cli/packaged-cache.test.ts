@@ -1,7 +1,8 @@
 /**
  * The packaged executable compiles its bundles with the V8 code caches made at
  * package time (scripts/sea-train.mjs, scripts/sea-loader.cjs): V8 takes them
- * for kiln's bundle and for a split's (gRPC's, which a remote command loads), and a cache that does not
+ * for kiln's bundle and for a split's (gRPC's, which a remote command loads; containerd's API, which a containerd
+ * command loads), and a cache that does not
  * fit its bundle (another bundle's, or bytes that are no cache) is rejected by
  * V8 and the command runs as without one. KILN_SEA_CACHE_REPORT=1 makes the
  * loader say, on stderr, what V8 did with each cache. kiln's own bundle is in
@@ -32,6 +33,15 @@ test('dist/kiln runs its bundle from the startup snapshot and takes a split bund
     assert.match(r.stderr, /^kiln: code cache kiln\.js: in the startup snapshot$/m);
     assert.match(r.stderr, /^kiln: code cache grpc\.cjs: accepted$/m);
     assert.match(r.stderr, NO_AGENT);
+  }));
+
+test('a containerd command takes the code cache of containerd\'s client bundle (its API bundle compiled at package time)', () =>
+  withTempDir(async (dir) => {
+    const r = run(kilnExe(), ['--root', path.join(dir, 'root'), '--backend', 'containerd', '--address', path.join(dir, 'none.sock'), 'images'], { HOME: dir });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^kiln: code cache grpc\.cjs: accepted$/m);
+    assert.match(r.stderr, /^kiln: code cache containerd-api\.cjs: accepted$/m);
+    assert.match(r.stderr, /^kiln: cannot reach containerd at .*none\.sock/m);
   }));
 
 test('a code cache that does not fit its bundle is rejected and the command runs without it', () =>
