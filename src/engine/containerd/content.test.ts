@@ -111,6 +111,22 @@ test('containerd not running: one clear line naming the socket', async () => {
   }
 });
 
+test('a reader of a blob containerd lacks fails before any byte, in one line naming the digest and namespace; empty and multi-chunk blobs read back whole', async () => {
+  const missing = digestOf(randomBytes(32));
+  const content = new ContainerdContentStore(conn);
+  await assert.rejects(content.reader(missing), (e: { code?: string; message: string }) => e.code === 'NOT_FOUND' && e.message === `content ${missing}: not found in containerd (kiln-content-test)`);
+  await assert.rejects(content.readBytes(missing), (e: { code?: string }) => e.code === 'NOT_FOUND');
+  // Empty and multi-chunk blobs read back whole.
+  const big = randomBytes(5 * (1 << 20) + 3);
+  await withLease(conn, async (leased) => {
+    const c = new ContainerdContentStore(leased);
+    const empty = await c.writeBytes(Buffer.alloc(0));
+    assert.equal((await c.readBytes(empty.digest)).length, 0);
+    await c.ingest(Readable.from([big]), { digest: digestOf(big) });
+    assert.ok((await c.readBytes(digestOf(big))).equals(big));
+  });
+});
+
 test('writing a blob containerd already holds, without naming its digest, answers with that digest', async () => {
   const data = randomBytes(200_000);
   const digest = digestOf(data);
