@@ -142,20 +142,26 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions, cache
       if (epoch !== undefined) config.created = clampCreated(config.created, epoch);
       const inline = (opts.cacheTo ?? []).some((c) => c.type === 'inline') ? inlineCache(s, final) : undefined;
       if (inline !== undefined) (config as unknown as Record<string, unknown>)[INLINE_CACHE_FIELD] = inline;
-      const configBlob = await writeBlob(deps, JSON.stringify(config));
+      // The config's digest is known before it is stored: both documents written at once, and the tags' current
+      // targets read meanwhile (a store of round trips, containerd's, waits for none of them in turn).
+      const configText = JSON.stringify(config);
       const manifest: Manifest = {
         schemaVersion: 2,
         mediaType: MediaType.OciManifest,
-        config: { mediaType: MediaType.OciConfig, digest: configBlob.digest, size: configBlob.size },
+        config: { mediaType: MediaType.OciConfig, digest: sha256Digest(configText), size: Buffer.byteLength(configText) },
         layers: final.layers,
       };
-      const manifestBlob = await writeBlob(deps, JSON.stringify(manifest));
+      const [configBlob, manifestBlob, current] = await Promise.all([
+        writeBlob(deps, configText),
+        writeBlob(deps, JSON.stringify(manifest)),
+        opts.partOfIndex ? [] : Promise.all(tags.map((t) => deps.refs.get(t))),
+      ]);
       const stored = await storedImage(deps.content, { descriptor: { mediaType: MediaType.OciManifest, digest: manifestBlob.digest, size: manifestBlob.size }, id: configBlob.digest }, opts.outputs ?? []);
       const descriptor = stored.descriptor;
       const image = { id: stored.id, manifestDigest: descriptor.digest, manifestSize: descriptor.size, tags };
       if (opts.partOfIndex) cacheParts?.add(s, built);
       if (opts.partOfIndex) return { ...image, steps: s.ranSteps, cached: s.cachedSteps };
-      for (const t of tags) if ((await deps.refs.get(t))?.digest !== descriptor.digest) await deps.setRef(t, descriptor);
+      for (const [i, t] of tags.entries()) if (current[i]?.digest !== descriptor.digest) await deps.setRef(t, descriptor);
       const storesImage = (opts.outputs ?? []).length === 0 || (opts.outputs ?? []).some((o) => o.type === 'image');
       if (tags.length === 0 && storesImage) await deps.keepUnnamed?.(descriptor);
       await writeOutputs(s, final, descriptor, tags, opts.outputs ?? []);

@@ -107,10 +107,11 @@ export class ContainerdRefStore implements RefStore {
   async set(name: string, descriptor: Descriptor): Promise<void> {
     await withLease(this.ctx.conn, async (conn) => {
       const id = await publishImage(leasedContext(this.ctx, conn), descriptor);
-      await this.put(name, descriptor);
       const repoDigest = descriptor.annotations?.[REPO_DIGEST];
-      if (repoDigest && !name.includes('@')) await this.put(`${repositoryName(parseReference(name))}@${repoDigest}`, descriptor);
-      await this.put(id, descriptor);
+      const names = [name, ...(repoDigest && !name.includes('@') ? [`${repositoryName(parseReference(name))}@${repoDigest}`] : []), id];
+      // The records at once (each its own; none waits for another), every one ended before the first failure is said.
+      const failed = (await Promise.allSettled(names.map((n) => this.put(n, descriptor)))).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     });
   }
 

@@ -132,12 +132,15 @@ export async function publishImage(ctx: UnpackContext, target: Descriptor): Prom
   }
   const chain = chainIds(diffIds);
   // Every layer's snapshot looked up at once (a build has committed them all: no round trip waits for another);
-  // the missing ones unpacked bottom first, each on its parent; then every blob labelled with its diff ID.
+  // the missing ones unpacked bottom first, each on its parent; then every blob labelled at once: each layer with
+  // its diff ID, the config with its top snapshot (which exists by then).
   const present = await Promise.all(chain.map((c) => snapshotExists(ctx, c)));
   for (const [i, layer] of manifest.layers.entries()) {
     if (!present[i]) await applyLayer(ctx, layer, diffIds[i]!, chain[i]!, i > 0 ? chain[i - 1] : undefined);
   }
-  await Promise.all(manifest.layers.map((l, i) => ctx.content.setLabels(l.digest, { 'containerd.io/uncompressed': diffIds[i]! })));
-  if (chain.length > 0) await ctx.content.setLabels(manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${ctx.snapshotter}`]: chain[chain.length - 1]! });
+  await Promise.all([
+    ...manifest.layers.map((l, i) => ctx.content.setLabels(l.digest, { 'containerd.io/uncompressed': diffIds[i]! })),
+    ...(chain.length > 0 ? [ctx.content.setLabels(manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${ctx.snapshotter}`]: chain[chain.length - 1]! })] : []),
+  ]);
   return manifest.config.digest;
 }
