@@ -111,3 +111,58 @@ test('writeAll into the upper dir of an unmounted root: every file there with it
   }
   for (const d of ['a', 'b', 'c']) assert.equal(lstatSync(path.join(upper, d)).mtimeMs, old.getTime(), `${d} keeps its time`);
 });
+
+test("writer: files written from the diff's bytes once the root is unmounted end as writeAll's copies (owner, set-id cleared by a chown, mode asked for, times); writeAll then writes only the others", async () => {
+  const old = new Date('2001-02-03T04:05:06Z');
+  // file → [source mode, owner, mode asked for]
+  const cases: Record<string, [number, { uid: number; gid: number } | undefined, number | undefined]> = {
+    plain: [0o640, undefined, undefined],
+    suid: [0o4755, undefined, undefined],
+    'suid-chowned': [0o4755, { uid: 1234, gid: 5678 }, undefined],
+    'chowned-with-mode': [0o644, { uid: 7, gid: 8 }, 0o2711],
+    'mode-only': [0o600, undefined, 0o666],
+    'left-to-writeAll': [0o644, { uid: 3, gid: 4 }, undefined],
+  };
+  const results: Record<string, string>[] = [];
+  for (const via of ['writer', 'writeAll'] as const) {
+    const base = path.join(fx.tmp, `wr-${via}`);
+    const [rootfs, upper, src] = ['root', 'upper', 'src'].map((d) => path.join(base, d)) as [string, string, string];
+    for (const d of [rootfs, upper, src]) mkdirSync(path.join(d, 'd'), { recursive: true });
+    utimesSync(path.join(upper, 'd'), old, old);
+    const deferred = new DeferredFiles();
+    for (const [name, [mode, owner, asked]] of Object.entries(cases)) {
+      const file = path.join(src, 'd', name);
+      writeFileSync(file, `${name}\n`);
+      chmodSync(file, mode);
+      utimesSync(file, old, old);
+      deferred.add(path.join(rootfs, 'd', name), file, owner, asked, lstatSync(file));
+    }
+    let unmounted!: (dir: string) => void;
+    const into = new Promise<string>((resolve) => (unmounted = resolve));
+    const dirStats = deferred.dirStats(rootfs, upper);
+    if (via === 'writer') {
+      const write = deferred.writer(rootfs, into);
+      // The first write waits for the unmount; later ones are done at once.
+      const first = write('d/plain', readFileSync(path.join(src, 'd', 'plain')));
+      assert.ok(first instanceof Promise, 'the first write waits for the root to be unmounted');
+      assert.equal(lstatSync(path.join(upper, 'd', 'plain'), { throwIfNoEntry: false }), undefined, 'nothing written before the unmount');
+      unmounted(upper);
+      await first;
+      for (const name of Object.keys(cases)) if (name !== 'plain' && name !== 'left-to-writeAll') assert.equal(write(`d/${name}`, readFileSync(path.join(src, 'd', name))), undefined);
+    } else unmounted(upper);
+    await deferred.writeAll(rootfs, dirStats, await into);
+    const seen: Record<string, string> = {};
+    for (const name of Object.keys(cases)) {
+      const st = lstatSync(path.join(upper, 'd', name));
+      seen[name] = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.mtimeMs} ${readFileSync(path.join(upper, 'd', name), 'utf8').trim()}`;
+      assert.equal(lstatSync(path.join(rootfs, 'd', name), { throwIfNoEntry: false }), undefined, `${name} not written at the root`);
+    }
+    assert.equal(lstatSync(path.join(upper, 'd')).mtimeMs, old.getTime(), 'the directory keeps its time');
+    results.push(seen);
+  }
+  assert.deepEqual(results[0], results[1]);
+  assert.equal(results[0]!['suid-chowned'], `755 1234:5678 ${old.getTime()} suid-chowned`);
+  assert.equal(results[0]!['chowned-with-mode'], `2711 7:8 ${old.getTime()} chowned-with-mode`);
+  assert.equal(results[0]!['mode-only'], `666 0:0 ${old.getTime()} mode-only`);
+  assert.equal(results[0]!.suid, `4755 0:0 ${old.getTime()} suid`);
+});

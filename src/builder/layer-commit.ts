@@ -3,7 +3,7 @@ import { compressLayer, layerMediaType, type Codec } from '../layer/compress.js'
 import { readdirSync, type Stats } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { diffDirectory, type ExtraFiles } from '../layer/diff.js';
+import { diffDirectory, type ExtraDataHook, type ExtraFiles } from '../layer/diff.js';
 import { packChanges } from '../layer/changes.js';
 import { failedPrecondition } from '../errors.js';
 import type { LayeredSnapshotter, Mounted } from '../snapshot/snapshotter.js';
@@ -15,11 +15,22 @@ export interface CommittedLayer {
   diffId: string;
 }
 
+/** How a layer is diffed: see layer/diff.ts's DiffOptions for `extra`, `dirStats`, `dirXattrsOnly` and `onExtraData`. */
+export interface LayerOptions {
+  codec: Codec;
+  sourceDateEpoch?: number;
+  extra?: ExtraFiles;
+  dirStats?: Map<string, Stats>;
+  dirXattrsOnly?: boolean;
+  onExtraData?: ExtraDataHook;
+}
+
 /** `dirXattrsOnly`: the step wrote only new files, without extended attributes (a COPY; layer/diff.ts). */
-export async function commitLayer(content: ContentStore, dir: string, opts: { codec: Codec; sourceDateEpoch?: number; overlay?: boolean; extra?: ExtraFiles; dirStats?: Map<string, Stats>; dirXattrsOnly?: boolean }): Promise<CommittedLayer> {
+export async function commitLayer(content: ContentStore, dir: string, opts: LayerOptions & { overlay?: boolean }): Promise<CommittedLayer> {
   const extra = opts.extra ? { extra: opts.extra } : {};
   const dirStats = opts.dirStats ? { dirStats: opts.dirStats } : {};
-  return ingestTar(content, diffDirectory(dir, { sourceDateEpoch: opts.sourceDateEpoch, overlay: opts.overlay ?? true, ...extra, ...dirStats, ...(opts.dirXattrsOnly ? { dirXattrsOnly: true } : {}) }), opts.codec);
+  const onExtraData = opts.onExtraData ? { onExtraData: opts.onExtraData } : {};
+  return ingestTar(content, diffDirectory(dir, { sourceDateEpoch: opts.sourceDateEpoch, overlay: opts.overlay ?? true, ...extra, ...dirStats, ...onExtraData, ...(opts.dirXattrsOnly ? { dirXattrsOnly: true } : {}) }), opts.codec);
 }
 
 /**
@@ -33,7 +44,7 @@ export async function commitMounted(
   snap: LayeredSnapshotter,
   key: string,
   mounted: Mounted,
-  opts: { codec: Codec; sourceDateEpoch?: number; always?: boolean; extra?: ExtraFiles; dirStats?: Map<string, Stats>; dirXattrsOnly?: boolean },
+  opts: LayerOptions & { always?: boolean },
 ): Promise<CommittedLayer | undefined> {
   if (mounted.kind === 'in-place' && snap.changes) {
     const changes = await snap.changes(key);

@@ -198,9 +198,9 @@ export class BuildSession {
   }
 
   /**
-   * The layer of a root whose deferred files the diff reads from their sources while they are written to the
-   * disk (into the upper dir of the detached root); the directories they go into keep, and the diff takes, the
-   * stats they had.
+   * The layer of a root whose deferred files the diff reads from their sources and writes to the disk from the
+   * bytes it read (into the upper dir of the detached root; the large ones after it); the directories they go into
+   * keep, and the diff takes, the stats they had.
    */
   private async diffWhileWriting(key: string, mounted: Mounted, deferred: DeferredFiles, opts: Parameters<typeof commitMounted>[4]): Promise<CommittedLayer | undefined> {
     const snap = this.deps.snapshotter;
@@ -208,11 +208,14 @@ export class BuildSession {
     // Unmounted first, the files go straight into the upper dir (no overlay in between: cheaper creates, and
     // copy_file_range works within one filesystem); a root that would not unmount gets them through its mount.
     const detached = snap.detach ? snap.detach(key).then(() => true, () => false) : Promise.resolve(false);
-    const written = detached.then((off) => deferred.writeAll(mounted.rootfs, dirStats, off ? mounted.upper! : mounted.rootfs));
-    const [diffed, wrote] = await Promise.allSettled([commitMounted(this.deps.content, snap, key, mounted, { ...opts, dirStats }), written]);
-    if (wrote.status === 'rejected') throw wrote.reason;
-    if (diffed.status === 'rejected') throw diffed.reason;
-    return diffed.value;
+    const into = detached.then((off) => (off ? mounted.upper! : mounted.rootfs));
+    try {
+      const layer = await commitMounted(this.deps.content, snap, key, mounted, { ...opts, dirStats, onExtraData: deferred.writer(mounted.rootfs, into) });
+      await deferred.writeAll(mounted.rootfs, dirStats, await into);
+      return layer;
+    } finally {
+      await detached; // a failed diff still waits for the unmount it started
+    }
   }
 }
 

@@ -40,7 +40,15 @@ export interface DiffOptions {
    * COPY's files: copyFile copies none; directories may be copied up with their lower's), so only theirs are read.
    */
   dirXattrsOnly?: boolean;
+  /**
+   * Given each small extra file's bytes as the diff read them (a large one is streamed, and not given), before its
+   * entry is written: the caller writes the file to the disk from them (builder/deferred-files.ts). A promise is
+   * waited for.
+   */
+  onExtraData?: ExtraDataHook;
 }
+
+export type ExtraDataHook = (rel: string, data: Buffer) => Promise<void> | undefined;
 
 export type ExtraFiles = Map<string, Map<string, { source: string; st: Stats }>>;
 
@@ -138,7 +146,7 @@ export async function* writeEntry(
   r: string,
   st: Stats,
   attrs: Map<string, Buffer> | undefined,
-  opts: { sourceDateEpoch?: number; fixedMtime?: number; xattrs?: boolean },
+  opts: { sourceDateEpoch?: number; fixedMtime?: number; xattrs?: boolean; onExtraData?: ExtraDataHook },
   links: Map<string, string>,
   source?: string,
 ): AsyncGenerator<Buffer, PaxHeaders | undefined> {
@@ -165,7 +173,12 @@ export async function* writeEntry(
   if (h.uid! > MAX_ID || h.gid! > MAX_ID) records.push(['uid', Buffer.from(String(h.uid))], ['gid', Buffer.from(String(h.gid))]);
   const out = records.length > 0 ? withOwnPax(w, h, records) : h;
   if (h.type === 'file' && st.size <= SMALL_FILE) {
-    w.entry(out, readSmall(file, st.size));
+    const data = readSmall(file, st.size);
+    if (source !== undefined && opts.onExtraData) {
+      const wait = opts.onExtraData(r, data);
+      if (wait) await wait;
+    }
+    w.entry(out, data);
   } else if (h.type === 'file') {
     w.header(out, st.size);
     yield* flush(w);
@@ -203,7 +216,7 @@ async function* diffChunks(dir: string, opts: DiffOptions): AsyncGenerator<Buffe
   const clamp = opts.sourceDateEpoch;
   const overlay = opts.overlay !== false;
   const links = new Map<string, string>(); // dev:ino → first path
-  const entryOpts = { sourceDateEpoch: clamp, xattrs: opts.xattrs, ...(opts.fixedMtime !== undefined ? { fixedMtime: opts.fixedMtime } : {}) };
+  const entryOpts = { sourceDateEpoch: clamp, xattrs: opts.xattrs, ...(opts.fixedMtime !== undefined ? { fixedMtime: opts.fixedMtime } : {}), ...(opts.onExtraData ? { onExtraData: opts.onExtraData } : {}) };
   const header = (name: string, st: Stats, linkname?: string): PaxHeaders => {
     const h = headerFromStats(name, st, { clampMtime: clamp, linkname });
     return opts.fixedMtime === undefined ? h : { ...h, mtime: new Date(opts.fixedMtime * 1000) };
