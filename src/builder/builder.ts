@@ -78,8 +78,7 @@ export async function openContext(opts: BuildOptions): Promise<Context> {
 }
 
 /** A config or manifest blob; one the store already has (a cached rebuild) is not written again. */
-async function writeBlob(deps: BuilderDeps, text: string): Promise<{ digest: string; size: number }> {
-  const digest = sha256Digest(text);
+async function writeBlob(deps: BuilderDeps, text: string, digest = sha256Digest(text)): Promise<{ digest: string; size: number }> {
   const have = await deps.content.stat(digest);
   return have ?? deps.content.writeBytes(text, { digest });
 }
@@ -145,14 +144,15 @@ export async function buildImage(deps: BuilderDeps, request: BuildOptions, cache
       // The config's digest is known before it is stored: both documents written at once, and the tags' current
       // targets read meanwhile (a store of round trips, containerd's, waits for none of them in turn).
       const configText = JSON.stringify(config);
+      const configDigest = sha256Digest(configText);
       const manifest: Manifest = {
         schemaVersion: 2,
         mediaType: MediaType.OciManifest,
-        config: { mediaType: MediaType.OciConfig, digest: sha256Digest(configText), size: Buffer.byteLength(configText) },
+        config: { mediaType: MediaType.OciConfig, digest: configDigest, size: Buffer.byteLength(configText) },
         layers: final.layers,
       };
       const [configBlob, manifestBlob, current] = await Promise.all([
-        writeBlob(deps, configText),
+        writeBlob(deps, configText, configDigest),
         writeBlob(deps, JSON.stringify(manifest)),
         opts.partOfIndex ? [] : Promise.all(tags.map((t) => deps.refs.get(t))),
       ]);
