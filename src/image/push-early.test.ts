@@ -20,10 +20,18 @@ import { EARLY_WAIT_MS } from '../registry/transport/transport.js';
 /** A layer of a few MiB: the image's biggest blob by far. */
 const BIG = 2 << 20;
 
-/** kiln's requests as the registry's access log has them, in order: `METHOD URI STATUS`. */
-async function requests(reg: TestRegistry): Promise<string[]> {
-  const log = await readFile(reg.logFile, 'utf8');
-  return [...log.matchAll(/"([A-Z]+) (\S+) HTTP\/1\.1" (\d+) \d+ "[^"]*" "kiln\//g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+/**
+ * kiln's requests as the registry's access log has them, in order: `METHOD URI STATUS`, once the log holds the
+ * manifest PUTs of `pushes` pushes (the last request of each). The log comes through a pipe and the harness's write
+ * stream: on a loaded machine its last lines arrive after the push returned (CI: a re-push's requests counted from
+ * before the first push's manifest PUT was logged).
+ */
+async function requests(reg: TestRegistry, pushes: number): Promise<string[]> {
+  for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 25))) {
+    const log = await readFile(reg.logFile, 'utf8');
+    const seen = [...log.matchAll(/"([A-Z]+) (\S+) HTTP\/1\.1" (\d+) \d+ "[^"]*" "kiln\//g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    if (seen.filter((r) => /^PUT \S+\/manifests\/\S+ 201$/.test(r)).length >= pushes || Date.now() > deadline) return seen;
+  }
 }
 
 /** A stored image whose one layer is over a MiB, tagged `name`; and a client with `creds`. */
@@ -51,7 +59,7 @@ test('a push to a registry that wants a token: its first request is the layer\'s
 
   const pushed = await pushImage(images, client(), name);
   assert.equal(pushed.digest, img.manifest.digest);
-  const seen = await requests(reg);
+  const seen = await requests(reg, 1);
   const layer = img.layers[0]!.digest;
   assert.ok(!seen.some((r) => r.startsWith('GET /v2/ ')), `no ping:\n${seen.join('\n')}`);
   // the first request is the layer's HEAD, sent without a token, and refused; then again, with it
@@ -75,13 +83,13 @@ test('a re-push: the HEAD finds the layer and no upload session is opened; the l
   const name = `${reg.host}/again/app:1`;
   const { images, img, client } = await setUp(t, name);
   await pushImage(images, client(), name);
-  const before = (await requests(reg)).length;
+  const before = (await requests(reg, 1)).length;
 
   const statuses: string[] = [];
   const again = await pushImage(images, client(), name, { progress: { emit: (e) => void statuses.push(`${e.id} ${e.status}`) } });
   assert.equal(again.digest, img.manifest.digest);
   const layer = img.layers[0]!.digest;
-  const seen = (await requests(reg)).slice(before);
+  const seen = (await requests(reg, 2)).slice(before);
   assert.equal(seen[0], `HEAD /v2/again/app/blobs/${layer} 200`, seen.join('\n'));
   assert.ok(!seen.some((r) => /^(POST|PATCH|DELETE) /.test(r) || r.startsWith('PUT /v2/again/app/blobs/')), `no session, nothing sent:\n${seen.join('\n')}`);
   assert.ok(statuses.includes(`${layer.slice(7, 19)} Layer already exists`), statuses.join('\n'));
