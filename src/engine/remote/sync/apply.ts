@@ -27,6 +27,13 @@ import { SourceHasher } from '../../../builder/hasher.js';
 import { comparePaths, type ContextManifest, type ManifestDelta, type ManifestEntry } from './manifest.js';
 import type { ContextSlot } from './slot.js';
 
+/**
+ * A time in ms as the seconds utimes takes, in the middle of its microsecond: libuv splits the double into seconds and
+ * nanoseconds, and at today's times a double is ~0.24 µs coarse, so `ms / 1000` could land just below the
+ * millisecond it names (a file of …093.0001 ms became …092.9999: CI saw a copy one ms older than its source).
+ */
+const fileTime = (ms: number): number => (Math.round(ms * 1000) + 0.5) / 1e6;
+
 interface Upload {
   fh: FileHandle;
   hash: Hash;
@@ -185,7 +192,7 @@ export class ContextApplier {
     // Mode and mtime of the path it is renamed to, set before it is closed.
     const e = this.want.get(paths[paths.length - 1]!)!;
     await u.fh.chmod(e.mode);
-    await u.fh.utimes(e.mtimeMs / 1000, e.mtimeMs / 1000);
+    await u.fh.utimes(fileTime(e.mtimeMs), fileTime(e.mtimeMs));
     await u.fh.close();
     this.uploads.delete(digest);
     const got = `sha256:${u.hash.digest('hex')}`;
@@ -228,7 +235,7 @@ export class ContextApplier {
       try {
         writeFileSync(fd, w.data);
         fchmodSync(fd, e.mode);
-        futimesSync(fd, e.mtimeMs / 1000, e.mtimeMs / 1000);
+        futimesSync(fd, fileTime(e.mtimeMs), fileTime(e.mtimeMs));
         this.hasher.remember(path.resolve(abs), fstatSync(fd), w.hex);
       } finally {
         closeSync(fd);
@@ -258,7 +265,7 @@ export class ContextApplier {
       try {
         writeFileSync(fd, data);
         fchmodSync(fd, e.mode);
-        futimesSync(fd, e.mtimeMs / 1000, e.mtimeMs / 1000);
+        futimesSync(fd, fileTime(e.mtimeMs), fileTime(e.mtimeMs));
       } finally {
         closeSync(fd);
       }
@@ -318,10 +325,10 @@ export class ContextApplier {
   private setMeta(abs: string, e: ManifestEntry): void {
     const st = lstatSync(abs);
     if (e.type === 'symlink') {
-      if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) lutimesSync(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
+      if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) lutimesSync(abs, fileTime(e.mtimeMs), fileTime(e.mtimeMs));
       return;
     }
     if ((st.mode & 0o7777) !== e.mode) chmodSync(abs, e.mode);
-    if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) utimesSync(abs, e.mtimeMs / 1000, e.mtimeMs / 1000);
+    if (Math.abs(st.mtimeMs - e.mtimeMs) > 0.01) utimesSync(abs, fileTime(e.mtimeMs), fileTime(e.mtimeMs));
   }
 }
