@@ -71,7 +71,7 @@ function hashContext(s: BuildSession, root: SourceRoot, patterns: string[], excl
 
 /**
  * Context hashes of COPYs named ahead of their step (hashAhead), per build, by patterns and --exclude: each
- * started by startAhead (once the RUN before the COPY has its container running), or else by its step.
+ * started by startAhead (once the RUN before the COPY has spawned its runc), or else by its step.
  */
 const ahead = new WeakMap<BuildSession, Map<string, { root: SourceRoot; start: () => Promise<string>; started?: Promise<string> }>>();
 
@@ -98,9 +98,9 @@ export function hashAhead(s: BuildSession, inst: CopyInstruction): void {
 }
 
 /**
- * Starts the hashes hashAhead named (a RUN's container has started): the walk runs on this thread, so started
- * before the container it would delay the container's start (mount, runc) by its length; now it overlaps the
- * container's own work.
+ * Starts the hashes hashAhead named (a RUN's runc is spawned, or its container has started): the walk runs on
+ * this thread, so started before the spawn it would delay the container's start (mount, runc) by its length; now
+ * it overlaps runc's and the container's own work.
  */
 export function startAhead(s: BuildSession): void {
   for (const named of ahead.get(s)?.values() ?? []) {

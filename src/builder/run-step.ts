@@ -40,6 +40,11 @@ export interface RunInput {
   onOutput(stream: 'stdout' | 'stderr', text: string): void;
   /** Called once the container exists with its mounts made (and at the latest when the step ends). */
   onStarted?(): void;
+  /**
+   * Called once the step's runc is spawned: from then on the step waits for runc (its create, the mounts, the
+   * process) and this thread is free until it exits. Not called by an executor whose step runs in place.
+   */
+  onSpawned?(): void;
   signal?: AbortSignal;
 }
 
@@ -154,7 +159,7 @@ export async function executeRun(deps: RunDeps, input: RunInput): Promise<Commit
     // Checked off the main thread: a stat that waits on a busy disk must not hold up the build's other work.
     const watch: NodeJS.Timeout | undefined = input.onStarted ? setInterval(() => void access(stateFile).then(markStarted, () => undefined), 20) : undefined;
     try {
-      code = await runForeground(deps.stateDir, id, { stdout: out, stderr: err });
+      code = await runForeground(deps.stateDir, id, { stdout: out, stderr: err, ...(input.onSpawned ? { onSpawn: input.onSpawned } : {}) });
     } catch (e) {
       if (isKilnError(e)) throw new RunFailed(e.exitCode, tail, e);
       throw e;

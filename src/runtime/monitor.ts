@@ -28,6 +28,8 @@ export interface MonitorOptions {
   stdout?: Writable;
   stderr?: Writable;
   runcBinary?: string;
+  /** Called once runc is spawned (its pipes wired): nothing more is asked of this thread until the container ends. */
+  onSpawn?(): void;
 }
 
 const MONITOR_MAIN = fileURLToPath(new URL('./monitor-main.js', import.meta.url));
@@ -54,6 +56,7 @@ export async function monitorContainer(stateDir: string, id: string, opts: Monit
         if (child.stdin) (opts.stdin ?? keepStdinOpen).pipe(child.stdin);
         const [out, err] = tty ? [child.stdout!.pipe(filter), child.stderr!] : [child.stdout!, child.stderr!.pipe(filter)];
         copying = [log.pipe('stdout', out, opts.stdout), log.pipe('stderr', err, opts.stderr)];
+        opts.onSpawn?.();
       },
     });
   } catch (e) {

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { isKilnError } from '../errors.js';
 import { prepareContainer, removeContainer } from './container.js';
 import { readLogs, writeLogs } from './logs.js';
-import { runForeground } from './monitor.js';
+import { runForeground, type MonitorOptions } from './monitor.js';
 import type { RunOptions } from './options.js';
 import { runtimeFixture, type RuntimeFixture } from '../testing/runtime-fixture.js';
 
@@ -19,13 +19,13 @@ after(() => fx.cleanup());
 
 let n = 0;
 /** Runs a busybox container in the foreground; returns what a user would see. */
-async function run(cmd: string[], options: Partial<RunOptions> = {}, stdin?: Readable) {
+async function run(cmd: string[], options: Partial<RunOptions> = {}, stdin?: Readable, monitor: Pick<MonitorOptions, 'onSpawn'> = {}) {
   const id = `run-${process.pid}-${++n}`;
   await prepareContainer(fx.stateDir, id, { rootfs: fx.rootfs, image: { Cmd: ['sh'], Env: ['IMG=1'] }, options: { network: 'none', cmd, ...options } });
   const out = { stdout: '', stderr: '' };
   const sink = (k: 'stdout' | 'stderr') => new Writable({ write: (c: Buffer, _e, cb) => ((out[k] += c.toString()), cb()) });
   try {
-    const code = await runForeground(fx.stateDir, id, { stdout: sink('stdout'), stderr: sink('stderr'), ...(stdin ? { stdin } : {}) });
+    const code = await runForeground(fx.stateDir, id, { stdout: sink('stdout'), stderr: sink('stderr'), ...(stdin ? { stdin } : {}), ...monitor });
     return { id, code, ...out };
   } finally {
     const logged = { stdout: '', stderr: '' };
@@ -130,6 +130,15 @@ test('tty: the process gets a terminal; its output comes on stdout with \\r\\n; 
 test('-i: stdin reaches the process', async () => {
   const r = await run(['sh', '-c', 'tr a-z A-Z; echo done'], {}, Readable.from([Buffer.from('hello\nworld\n')]));
   assert.deepEqual([r.code, r.stdout], [0, 'HELLO\nWORLD\ndone\n']);
+});
+
+test('onSpawn is called while the container runs (the builder hashes the next COPY meanwhile), not at its end', async () => {
+  // The process waits for a line that only onSpawn sends; had onSpawn come at the end, it would read the late one.
+  const stdin = new PassThrough();
+  const late = setTimeout(() => stdin.end('late\n'), 10_000);
+  let calls = 0;
+  const r = await run(['sh', '-c', 'read x; echo "got $x"'], {}, stdin, { onSpawn: () => (calls++, stdin.end('early\n')) }).finally(() => clearTimeout(late));
+  assert.deepEqual([r.code, r.stdout, calls], [0, 'got early\n', 1]);
 });
 
 test('host network: the interfaces and hostname of the host, and its /etc/hosts', async () => {
