@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { startContainerd, type TestContainerd } from '../../testing/containerd.js';
 import { ContainerdConnection } from './grpc.js';
+import { actualOf } from '../../content/verification.js';
 import { ContainerdContentStore } from './content.js';
 import { withLease } from './lease.js';
 import { contentSuite } from '../../content/testsuite.js';
@@ -59,8 +60,11 @@ test('a write with the wrong expected digest is refused as data loss and leaves 
   await withLease(conn, async (leased) => {
     const content = new ContainerdContentStore(leased);
     await assert.rejects(content.ingest(Readable.from([data]), { digest: wrong, size: data.length }), (e: { code?: string; message: string }) => e.code === 'DATA_LOSS' && /sha256/.test(e.message));
+    // A document's bytes ride on its COMMIT: refused alike, naming what was written.
+    await assert.rejects(content.writeBytes(data, { digest: wrong }), (e: { code?: string; message: string }) => e.code === 'DATA_LOSS' && actualOf(e)?.digest === digestOf(data));
     assert.equal(await content.stat(wrong), undefined);
     assert.equal(await content.stat(digestOf(data)), undefined);
+    assert.doesNotMatch(await ctd.ctr(['content', 'active'], { namespace: 'kiln-content-test' }), /kiln-/);
   });
 });
 
@@ -122,6 +126,8 @@ test('a reader of a blob containerd lacks fails before any byte, in one line nam
     const c = new ContainerdContentStore(leased);
     const empty = await c.writeBytes(Buffer.alloc(0));
     assert.equal((await c.readBytes(empty.digest)).length, 0);
+    // An empty stream's ingest: its COMMIT is the first message of the Write.
+    assert.deepEqual(await c.ingest(Readable.from([])), empty);
     await c.ingest(Readable.from([big]), { digest: digestOf(big) });
     assert.ok((await c.readBytes(digestOf(big))).equals(big));
   });

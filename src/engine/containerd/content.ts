@@ -1,8 +1,9 @@
 /**
  * The ContentStore contract over containerd's content service. Writes go
  * through containerd's own ingest (the Write stream: STAT to learn how much a
- * previous attempt left, WRITE chunks, COMMIT with the expected digest and
- * size), so nothing is visible before containerd has verified it, and an
+ * previous attempt left — not asked on a fresh random ref —, WRITE chunks,
+ * COMMIT with the expected digest and size; a small document's bytes ride on
+ * its COMMIT), so nothing is visible before containerd has verified it, and an
  * interrupted download resumes where it stopped. Calls made under a lease
  * (see ContainerdConnection.leased) keep what they write from GC.
  */
@@ -166,14 +167,32 @@ export class ContainerdContentStore implements ContentStore {
    */
   async writer(key: string, fromStart = false): Promise<IngestWriter> {
     const ref = key.startsWith('kiln-') ? key : `kiln-${key}`;
+    return this.open(ref, fromStart ? 'from-start' : 'resume');
+  }
+
+  /** A session on `ref` after its STAT (what a killed writer left; a ref another writer holds fails here). */
+  private async stated(ref: string): Promise<{ session: WriteSession; kept: number }> {
     const session = new WriteSession(this.conn.duplex('content', 'Write'), `ingest ${ref}`, this.conn);
-    let kept: number;
     try {
-      kept = Number((await session.send({ action: 'STAT', ref })).offset ?? 0);
+      return { session, kept: Number((await session.send({ action: 'STAT', ref })).offset ?? 0) };
     } catch (e) {
       throw isLockedRef(e) ? held(this.conn, ref, e as KilnError) : e;
     }
-    let offset = fromStart ? 0 : kept;
+  }
+
+  /**
+   * `fresh`: a ref no one else names (a random one): no STAT round trip first, the first WRITE (or the COMMIT of an
+   * empty blob) opens the ingest, at offset 0.
+   */
+  private async open(ref: string, mode: 'resume' | 'from-start' | 'fresh'): Promise<IngestWriter> {
+    let session: WriteSession;
+    let offset = 0;
+    if (mode === 'fresh') session = new WriteSession(this.conn.duplex('content', 'Write'), `ingest ${ref}`, this.conn);
+    else {
+      const at = await this.stated(ref);
+      session = at.session;
+      if (mode === 'resume') offset = at.kept;
+    }
     const conn = this.conn;
     const store = this;
     let done = false;
@@ -218,22 +237,8 @@ export class ContainerdContentStore implements ContentStore {
           const res = await session.send({ action: 'COMMIT', ref, offset, total: expected.size ?? offset, expected: expected.digest ?? '' });
           return { digest: (res.digest as string) || expected.digest!, size: offset };
         } catch (e) {
-          // The blob is there already (another writer, or an image being removed):
-          // hold it under our lease before relying on it, as stat() does.
-          if (isKilnError(e, 'ALREADY_EXISTS')) {
-            const digest = expected.digest ?? (hash ? `sha256:${hash.digest('hex')}` : undefined);
-            if (digest) {
-              const have = await store.stat(digest);
-              if (have) return have;
-              throw unavailable(`content ${digest} was collected by containerd while kiln was writing it`, { hint: 'run the command again' });
-            }
-          }
-          if (isKilnError(e, 'FAILED_PRECONDITION') || isKilnError(e, 'INVALID_ARGUMENT')) {
-            const opts = { cause: e, hint: 'the registry or archive served other bytes than its descriptor names' };
-            // what this session hashed from byte 0 lets a pull name the registry (src/content/verification.ts)
-            throw hash ? verificationFailed(e.message, { digest: `sha256:${hash.digest('hex')}`, size: offset }, opts) : dataLoss(e.message, opts);
-          }
-          throw e;
+          const hashed = hash ? `sha256:${hash.digest('hex')}` : undefined;
+          return await store.afterRefusedCommit(e, expected.digest ?? hashed, hashed === undefined ? undefined : { digest: hashed, size: offset });
         } finally {
           done = true;
           session.end();
@@ -252,8 +257,27 @@ export class ContainerdContentStore implements ContentStore {
     };
   }
 
+  /**
+   * After a refused COMMIT of `digest` (the expected one, else what was written): a blob there already (another
+   * writer, or an image being removed) is held under our lease before it is relied on, as stat() does, and returned;
+   * other bytes than expected throw a verification failure naming what was written (`written`, when the session
+   * hashed from byte 0: it lets a pull name the registry, src/content/verification.ts); any other failure is thrown.
+   */
+  private async afterRefusedCommit(e: unknown, digest: string | undefined, written: BlobInfo | undefined): Promise<BlobInfo> {
+    if (isKilnError(e, 'ALREADY_EXISTS') && digest) {
+      const have = await this.stat(digest);
+      if (have) return have;
+      throw unavailable(`content ${digest} was collected by containerd while kiln was writing it`, { hint: 'run the command again' });
+    }
+    if (isKilnError(e, 'FAILED_PRECONDITION') || isKilnError(e, 'INVALID_ARGUMENT')) {
+      const opts = { cause: e, hint: 'the registry or archive served other bytes than its descriptor names' };
+      throw written ? verificationFailed(e.message, written, opts) : dataLoss(e.message, opts);
+    }
+    throw e;
+  }
+
   async ingest(source: Readable | AsyncIterable<Uint8Array>, expected: Expected = {}): Promise<BlobInfo> {
-    const w = await this.writer(`kiln-ingest-${randomUUID()}`);
+    const w = await this.open(`kiln-ingest-${randomUUID()}`, 'fresh');
     try {
       await w.write(source);
       return await w.commit(expected);
@@ -274,14 +298,34 @@ export class ContainerdContentStore implements ContentStore {
     const digest = expected.digest ?? sha256(buf);
     // Another writer of the same bytes (this process or another) is waited for while it moves: it commits them, or lets go of the ref.
     let have: BlobInfo | undefined;
-    const w = await whileHeld(async () => ((have = await this.stat(digest)) ? undefined : this.writer(digest, true)));
-    if (!w) return have!;
+    const ref = `kiln-${digest}`;
+    if (buf.length > CHUNK) {
+      const w = await whileHeld(async () => ((have = await this.stat(digest)) ? undefined : this.writer(digest, true)));
+      if (!w) return have!;
+      try {
+        await w.write(Readable.from([buf]));
+        return await w.commit({ digest, size: expected.size ?? buf.length });
+      } catch (e) {
+        await w.abort();
+        throw e;
+      }
+    }
+    const opened = await whileHeld(async () => ((have = await this.stat(digest)) ? undefined : this.stated(ref)));
+    if (!opened) return have!;
+    // A document (up to a chunk) in one COMMIT: containerd writes a COMMIT's data before it commits, at offset 0 over
+    // what a killed writer left. The digest is held under our lease already (stat).
     try {
-      await w.write(Readable.from([buf]));
-      return await w.commit({ digest, size: expected.size ?? buf.length });
+      const res = await opened.session.send({ action: 'COMMIT', ref, offset: 0, data: buf, total: expected.size ?? buf.length, expected: digest });
+      return { digest: (res.digest as string) || digest, size: buf.length };
     } catch (e) {
-      await w.abort();
-      throw e;
+      try {
+        return await this.afterRefusedCommit(e, digest, { digest: sha256(buf), size: buf.length });
+      } catch (err) {
+        await this.conn.unary('content', 'Abort', { ref }, `ingest ${ref}`).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      opened.session.end();
     }
   }
 

@@ -28,8 +28,8 @@ export const SNAPSHOT_REF = 'containerd.io/snapshot.ref';
 export function containerdSnapshotter(ctx: UnpackContext, mountsDir: string): LayeredSnapshotter {
   const records = new MountRecords<{ lease?: string }>(mountsDir);
   const snapshotter = ctx.snapshotter;
-  /** Chains known to exist and held by this build's lease. */
-  const held = new Set<string>();
+  /** Chains known to exist and held by this build's lease (the leased context's own set: publishImage reads it). */
+  const held = ctx.held ?? new Set<string>();
   /** Roots unmounted ahead of their commit (detach), whose upper dir is being diffed. */
   const detached = new Map<string, Promise<void>>();
   /** Unmounts the root of `key` once: a detached one is not unmounted again. */

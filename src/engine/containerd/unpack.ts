@@ -24,10 +24,19 @@ export interface UnpackContext {
   conn: ContainerdConnection;
   content: ContainerdContentStore;
   snapshotter: string;
+  /**
+   * On a leased context: the snapshots (chain IDs) known to exist and held by its lease, those committed or found
+   * under it (./snapshotter.ts, snapshotExists). Publishing a build's image asks containerd nothing more about them.
+   */
+  held?: Set<string>;
 }
 
-/** `ctx` over `conn`, a leased view of its connection (lease.ts): content and snapshots it touches are held by that lease. */
-export const leasedContext = (ctx: UnpackContext, conn: ContainerdConnection): UnpackContext => ({ ...ctx, conn, content: new ContainerdContentStore(conn) });
+/**
+ * `ctx` over `conn`, a leased view of its connection (lease.ts): content and snapshots it touches are held by that
+ * lease. `conn` being ctx's own (a nested withLease hands the lease on): ctx itself, with what it knows it holds.
+ */
+export const leasedContext = (ctx: UnpackContext, conn: ContainerdConnection): UnpackContext =>
+  conn === ctx.conn ? ctx : { ...ctx, conn, content: new ContainerdContentStore(conn), held: new Set() };
 
 /** The image manifest a target names: itself, or the host platform's entry of an index (labelled on the way). */
 export async function platformManifest(ctx: UnpackContext, target: Descriptor): Promise<{ descriptor: Descriptor; manifest: Manifest }> {
@@ -70,12 +79,17 @@ async function labelIndex(ctx: UnpackContext, target: Descriptor): Promise<void>
   await ctx.content.setLabels(target.digest, labels);
 }
 
-/** Like ContainerdContentStore.stat: under a lease, a snapshot found is held by it until the config's GC label references it. */
+/**
+ * Like ContainerdContentStore.stat: under a lease, a snapshot found is held by it until the config's GC label
+ * references it (one the lease is known to hold, ctx.held, is not asked about again).
+ */
 export async function snapshotExists(ctx: UnpackContext, key: string): Promise<boolean> {
   const lease = ctx.conn.lease();
+  if (lease && ctx.held?.has(key)) return true;
   if (lease) await ctx.conn.unary('leases', 'AddResource', { id: lease, resource: { id: key, type: `snapshots/${ctx.snapshotter}` } }, `lease ${lease}`);
   try {
     await ctx.conn.unary('snapshots', 'Stat', { snapshotter: ctx.snapshotter, key }, `snapshot ${key}`);
+    if (lease) ctx.held?.add(key);
     return true;
   } catch (e) {
     if (isKilnError(e, 'NOT_FOUND')) return false;
