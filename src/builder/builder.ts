@@ -78,10 +78,8 @@ export async function openContext(opts: BuildOptions): Promise<Context> {
 }
 
 /** A config or manifest blob; one the store already has (a cached rebuild) is not written again. */
-async function writeBlob(deps: BuilderDeps, text: string, digest = sha256Digest(text)): Promise<{ digest: string; size: number }> {
-  const have = await deps.content.stat(digest);
-  return have ?? deps.content.writeBytes(text, { digest });
-}
+/** A stored one is not written again (the store's writeBytes looks first). */
+const writeBlob = (deps: BuilderDeps, text: string, digest = sha256Digest(text)): Promise<{ digest: string; size: number }> => deps.content.writeBytes(text, { digest });
 
 /**
  * `# syntax=` is accepted and named in a warning (kiln has one frontend, its own); BuildKit's build

@@ -63,7 +63,7 @@ async function ingestTar(content: ContentStore, tar: Readable, codec: Codec): Pr
     // Stored as it is: the store's own hash is the diff ID (one sha256 pass, no stream in between).
     // pipeline: a failed diff fails the ingest (its error reaches the reader), whenever it happens.
     const out = new PassThrough({ highWaterMark: 1 << 20 });
-    const [blob] = await Promise.all([content.ingest(out), pipeline(tar, out)]);
+    const [blob] = await Promise.all([content.ingest(out, { mediaType: layerMediaType('none') }), pipeline(tar, out)]);
     return { descriptor: { mediaType: layerMediaType('none'), digest: blob.digest, size: blob.size }, diffId: blob.digest };
   }
   const { stream, result } = compressLayer(tar, codec);

@@ -95,8 +95,10 @@ export class LayoutContentStore implements ContentStore {
     return w.commit(expected ?? {});
   }
 
-  writeBytes(data: Buffer | string, expected?: Expected): Promise<BlobInfo> {
-    return this.ingest(Readable.from([Buffer.from(data)]), expected);
+  async writeBytes(data: Buffer | string, expected?: Expected): Promise<BlobInfo> {
+    // Stored already (a rebuild's unchanged config and manifest): not written again.
+    const have = expected?.digest ? await this.stat(expected.digest) : undefined;
+    return have ?? this.ingest(Readable.from([Buffer.from(data)]), expected);
   }
 
   async delete(digest: string): Promise<void> {

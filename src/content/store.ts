@@ -14,6 +14,8 @@ export interface BlobInfo {
 export interface Expected {
   digest?: string;
   size?: number;
+  /** What the bytes are (their descriptor's media type), for a store that labels what it keeps (containerd: an uncompressed layer's diff ID). */
+  mediaType?: string;
 }
 
 /** An in-progress write. Bytes from an interrupted earlier write under the same key are kept. */
@@ -45,7 +47,7 @@ export interface ContentStore {
   writer(key: string): Promise<IngestWriter>;
   /** Writes a whole stream and commits it; returns the digest and size. */
   ingest(source: Readable | AsyncIterable<Uint8Array>, expected?: Expected): Promise<BlobInfo>;
-  /** Writes bytes (manifests, configs) and commits them. */
+  /** Writes bytes (manifests, configs) and commits them; a blob stored already under `expected.digest` is not written again. */
   writeBytes(data: Buffer | string, expected?: Expected): Promise<BlobInfo>;
   delete(digest: string): Promise<void>;
   list(): AsyncIterable<BlobInfo>;

@@ -15,6 +15,7 @@ import { IngestHeldError, whileHeld } from '../../content/held-ingest.js';
 import type { BlobInfo, ContentStore, Expected, IngestWriter } from '../../content/store.js';
 import type { ContainerdConnection, Message } from './grpc.js';
 import { verificationFailed } from '../../content/verification.js';
+import { MediaType } from '../../oci/mediatypes.js';
 
 const CHUNK = 1 << 20;
 const WINDOW = 8;
@@ -94,7 +95,18 @@ async function* chunks(source: Readable | AsyncIterable<Uint8Array>): AsyncGener
   }
 }
 
+/** The label containerd's unpacker gives a layer blob: its diff ID (an uncompressed layer's is its own digest). */
+export const UNCOMPRESSED_LABEL = 'containerd.io/uncompressed';
+
 export class ContainerdContentStore implements ContentStore {
+  /** The labels of blobs this store committed (none: {}), as containerd holds them then: ensureLabels asks no more about those. */
+  private readonly committed = new Map<string, Record<string, string>>();
+  /**
+   * Documents this leased view wrote (writeBytes): read back from here (a build's manifest and config, as its tag
+   * publishes them), until this view deletes them. The lease holds them; only a removal by hand elsewhere would go unseen.
+   */
+  private readonly documents = new Map<string, Buffer>();
+
   constructor(private readonly conn: ContainerdConnection) {}
 
   async info(digest: string): Promise<Message | undefined> {
@@ -121,6 +133,24 @@ export class ContainerdContentStore implements ContentStore {
     await this.hold(digest);
     const info = await this.info(digest);
     return info && { digest: info.digest as string, size: Number(info.size) };
+  }
+
+  /**
+   * Gives a blob these labels unless it has them already (no write then: each Update is a transaction containerd
+   * syncs to disk). What the blob has is known for one this store committed, else asked (Info, a read).
+   */
+  async ensureLabels(digest: string, labels: Record<string, string>): Promise<void> {
+    const has = this.committed.get(digest) ?? ((await this.info(digest))?.labels as Record<string, string> | undefined) ?? {};
+    const missing = Object.fromEntries(Object.entries(labels).filter(([k, v]) => has[k] !== v));
+    if (Object.keys(missing).length === 0) return;
+    await this.setLabels(digest, missing);
+    const known = this.committed.get(digest);
+    if (known) Object.assign(known, missing);
+  }
+
+  /** Remembers what a blob this store just committed holds (on a leased view only: one lives for one lease's work). */
+  private committedWith(digest: string, labels: Record<string, string>): void {
+    if (this.conn.lease()) this.committed.set(digest, { ...labels });
   }
 
   /** Sets (or, with an empty value, removes) labels on a blob, leaving its other labels alone. */
@@ -156,6 +186,8 @@ export class ContainerdContentStore implements ContentStore {
   }
 
   async readBytes(digest: string): Promise<Buffer> {
+    const wrote = this.documents.get(digest);
+    if (wrote) return Buffer.from(wrote);
     const parts: Buffer[] = [];
     for await (const c of await this.reader(digest)) parts.push(c as Buffer);
     return Buffer.concat(parts);
@@ -230,15 +262,22 @@ export class ContainerdContentStore implements ContentStore {
         }
       },
       async commit(expected: Expected): Promise<BlobInfo> {
+        let hashed: string | undefined;
+        const written = () => (hashed ??= hash ? `sha256:${hash.digest('hex')}` : undefined);
         try {
           // Under a lease, the digest is held first: should it exist already (AlreadyExists),
           // GC cannot take it between that answer and the image record that will use it.
           if (expected.digest) await store.hold(expected.digest);
-          const res = await session.send({ action: 'COMMIT', ref, offset, total: expected.size ?? offset, expected: expected.digest ?? '' });
-          return { digest: (res.digest as string) || expected.digest!, size: offset };
+          // An uncompressed layer gets its diff ID, its own digest, as it is committed (no Update of it afterwards).
+          const self = expected.mediaType === MediaType.OciLayer ? (expected.digest ?? written()) : undefined;
+          const labels: Record<string, string> = self ? { [UNCOMPRESSED_LABEL]: self } : {};
+          const res = await session.send({ action: 'COMMIT', ref, offset, total: expected.size ?? offset, expected: expected.digest ?? '', labels });
+          const digest = (res.digest as string) || expected.digest!;
+          store.committedWith(digest, labels);
+          return { digest, size: offset };
         } catch (e) {
-          const hashed = hash ? `sha256:${hash.digest('hex')}` : undefined;
-          return await store.afterRefusedCommit(e, expected.digest ?? hashed, hashed === undefined ? undefined : { digest: hashed, size: offset });
+          const h = written();
+          return await store.afterRefusedCommit(e, expected.digest ?? h, h === undefined ? undefined : { digest: h, size: offset });
         } finally {
           done = true;
           session.end();
@@ -299,8 +338,10 @@ export class ContainerdContentStore implements ContentStore {
     // Another writer of the same bytes (this process or another) is waited for while it moves: it commits them, or lets go of the ref.
     let have: BlobInfo | undefined;
     const ref = `kiln-${digest}`;
+    // Asked first without the lease's hold (a write: a transaction containerd syncs): a new blob is held by its commit.
+    const stored = async () => ((await this.info(digest)) ? this.stat(digest) : undefined);
     if (buf.length > CHUNK) {
-      const w = await whileHeld(async () => ((have = await this.stat(digest)) ? undefined : this.writer(digest, true)));
+      const w = await whileHeld(async () => ((have = await stored()) ? undefined : this.writer(digest, true)));
       if (!w) return have!;
       try {
         await w.write(Readable.from([buf]));
@@ -310,12 +351,14 @@ export class ContainerdContentStore implements ContentStore {
         throw e;
       }
     }
-    const opened = await whileHeld(async () => ((have = await this.stat(digest)) ? undefined : this.stated(ref)));
+    const opened = await whileHeld(async () => ((have = await stored()) ? undefined : this.stated(ref)));
     if (!opened) return have!;
     // A document (up to a chunk) in one COMMIT: containerd writes a COMMIT's data before it commits, at offset 0 over
-    // what a killed writer left. The digest is held under our lease already (stat).
+    // what a killed writer left; the commit, under our lease, holds it (one there already: ALREADY_EXISTS, then held).
     try {
       const res = await opened.session.send({ action: 'COMMIT', ref, offset: 0, data: buf, total: expected.size ?? buf.length, expected: digest });
+      this.committedWith(digest, {});
+      if (this.conn.lease()) this.documents.set(digest, Buffer.from(buf));
       return { digest: (res.digest as string) || digest, size: buf.length };
     } catch (e) {
       try {
@@ -330,6 +373,8 @@ export class ContainerdContentStore implements ContentStore {
   }
 
   async delete(digest: string): Promise<void> {
+    this.documents.delete(digest);
+    this.committed.delete(digest);
     await this.conn.unary('content', 'Delete', { digest }, `content ${digest}`);
   }
 

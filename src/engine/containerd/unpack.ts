@@ -17,7 +17,7 @@ import { chainIds } from '../../oci/config.js';
 import { parseConfig, parseImageManifest, parseIndex } from '../../oci/parse.js';
 import { hostPlatform, selectManifest } from '../../oci/platform.js';
 import type { Descriptor, Manifest } from '../../oci/types.js';
-import { ContainerdContentStore } from './content.js';
+import { ContainerdContentStore, UNCOMPRESSED_LABEL } from './content.js';
 import type { ContainerdConnection, Message } from './grpc.js';
 
 export interface UnpackContext {
@@ -67,7 +67,7 @@ async function storedEntries(ctx: UnpackContext, entries: Descriptor[]): Promise
 async function labelManifest(ctx: UnpackContext, descriptor: Descriptor, manifest: Manifest): Promise<void> {
   const labels: Record<string, string> = { 'containerd.io/gc.ref.content.config': manifest.config.digest };
   manifest.layers.forEach((l, i) => (labels[`containerd.io/gc.ref.content.l.${i}`] = l.digest));
-  await ctx.content.setLabels(descriptor.digest, labels);
+  await ctx.content.ensureLabels(descriptor.digest, labels);
 }
 
 async function labelIndex(ctx: UnpackContext, target: Descriptor): Promise<void> {
@@ -103,7 +103,7 @@ export async function snapshotExists(ctx: UnpackContext, key: string): Promise<b
  */
 export async function unpackLayer(ctx: UnpackContext, layer: Descriptor, diffId: string, chainId: string, parent: string | undefined): Promise<void> {
   if (!(await snapshotExists(ctx, chainId))) await applyLayer(ctx, layer, diffId, chainId, parent);
-  await ctx.content.setLabels(layer.digest, { 'containerd.io/uncompressed': diffId });
+  await ctx.content.setLabels(layer.digest, { [UNCOMPRESSED_LABEL]: diffId });
 }
 
 async function applyLayer(ctx: UnpackContext, layer: Descriptor, diffId: string, chainId: string, parent: string | undefined): Promise<void> {
@@ -152,9 +152,10 @@ export async function publishImage(ctx: UnpackContext, target: Descriptor): Prom
   for (const [i, layer] of manifest.layers.entries()) {
     if (!present[i]) await applyLayer(ctx, layer, diffIds[i]!, chain[i]!, i > 0 ? chain[i - 1] : undefined);
   }
+  // Each only where it is not set already (a build's uncompressed layers got theirs at their commit; the base's at its pull).
   await Promise.all([
-    ...manifest.layers.map((l, i) => ctx.content.setLabels(l.digest, { 'containerd.io/uncompressed': diffIds[i]! })),
-    ...(chain.length > 0 ? [ctx.content.setLabels(manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${ctx.snapshotter}`]: chain[chain.length - 1]! })] : []),
+    ...manifest.layers.map((l, i) => ctx.content.ensureLabels(l.digest, { [UNCOMPRESSED_LABEL]: diffIds[i]! })),
+    ...(chain.length > 0 ? [ctx.content.ensureLabels(manifest.config.digest, { [`containerd.io/gc.ref.snapshot.${ctx.snapshotter}`]: chain[chain.length - 1]! })] : []),
   ]);
   return manifest.config.digest;
 }
