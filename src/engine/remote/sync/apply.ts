@@ -32,7 +32,7 @@ import type { ContextSlot } from './slot.js';
  * nanoseconds, and at today's times a double is ~0.24 µs coarse, so `ms / 1000` could land just below the
  * millisecond it names (a file of …093.0001 ms became …092.9999: CI saw a copy one ms older than its source).
  */
-const fileTime = (ms: number): number => (Math.round(ms * 1000) + 0.5) / 1e6;
+export const fileTime = (ms: number): number => (Math.round(ms * 1000) + 0.5) / 1e6;
 
 interface Upload {
   fh: FileHandle;

@@ -8,7 +8,7 @@ import { isKilnError } from '../../../errors.js';
 import { scanContext } from './scan.js';
 import { validateManifest } from './validate.js';
 import { openSlot, validateContextId } from './slot.js';
-import { ContextApplier } from './apply.js';
+import { ContextApplier, fileTime } from './apply.js';
 import { diffManifest, manifestDigest, type ContextManifest } from './manifest.js';
 import { treeOf } from './test-tree.js';
 
@@ -302,4 +302,23 @@ test('slot manifests kept by cost: the least recently used is dropped past the b
   assert.notEqual(reread?.manifest, b, 'dropped: parsed from its file');
   assert.deepEqual(reread, { digest: manifestDigest(b!), manifest: b });
   assert.ok(keptSlotManifests.cost <= keptSlotManifests.maxCost);
+});
+
+test("a context file's mtime reaches the agent's copy at the microsecond the client's lstat gave, never a millisecond below (fileTime)", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'kiln-filetime-'));
+  const file = path.join(dir, 'f');
+  await writeFile(file, '');
+  try {
+    const base = Math.floor(Date.UTC(2026, 11, 5, 23, 0, 0) / 1000);
+    for (let i = 0; i < 2000; i++) {
+      const sec = base + i;
+      const usec = (i * 7919) % 1_000_000; // spread over the second; ext4 keeps what utimes gives to the nanosecond
+      const ms = sec * 1e3 + (usec * 1000) / 1e6; // mtimeMs as Node's lstat computes it on the client
+      await utimes(file, fileTime(ms), fileTime(ms));
+      const st = await lstat(file, { bigint: true });
+      assert.equal(st.mtimeNs / 1000n, BigInt(sec) * 1_000_000n + BigInt(usec), `mtime ${ms} ms`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
