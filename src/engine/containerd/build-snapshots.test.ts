@@ -106,7 +106,8 @@ async function assertNothingHeld(): Promise<void> {
 }
 
 test('each built layer is a committed containerd snapshot on its parent; ctr run prints the build; nothing stays held', async () => {
-  const ctx = context('ok', 'FROM base/busybox:1\nRUN echo one > /one\nCOPY two.txt /two\nRUN cat /one /two > /out\nCMD ["cat", "/out"]\n', { 'two.txt': 'two\n' });
+  // Every process `ctr run` runs in this file stays 0.5 s after its output (see the killed-build case below).
+  const ctx = context('ok', 'FROM base/busybox:1\nRUN echo one > /one\nCOPY two.txt /two\nRUN cat /one /two > /out\nCMD ["sh", "-c", "cat /out && sleep 0.5"]\n', { 'two.txt': 'two\n' });
   const r = await onCtd(['build', '-q', '-t', 'snap/ok:1', ctx]);
   assert.equal(r.code, 0, r.stderr);
 
@@ -139,7 +140,7 @@ test('COPY --from a stage and from an image read them through containerd views, 
   const ctx = context('multi', 'FROM base/busybox:1 AS first\nRUN echo staged > /staged\nFROM base/busybox:1\nCOPY --from=first /staged /staged\nCOPY --from=base/busybox:1 /bin/busybox /opt/busybox\nCMD ["cat", "/staged"]\n');
   const r = await onCtd(['build', '-q', '-t', 'snap/multi:1', ctx]);
   assert.equal(r.code, 0, r.stderr);
-  const out = await ctd.ctr(['run', '--rm', 'docker.io/snap/multi:1', `kiln-snap-multi-${process.pid}`, '/opt/busybox', 'cat', '/staged'], { timeoutMs: 60_000 });
+  const out = await ctd.ctr(['run', '--rm', 'docker.io/snap/multi:1', `kiln-snap-multi-${process.pid}`, '/opt/busybox', 'sh', '-c', 'cat /staged && sleep 0.5'], { timeoutMs: 60_000 });
   assert.equal(out, 'staged\n');
   await assertNothingHeld();
 });
@@ -237,7 +238,7 @@ test('every COPY snapshot holds its layer: files written while the layer was dif
   const manifest = JSON.parse(await ctd.ctr(['content', 'get', info.Manifest.Digest])) as { layers: { digest: string }[] };
   const inLayers = [...(await layerEntries(manifest.layers[1]!.digest)), ...(await layerEntries(manifest.layers[3]!.digest))].filter((e) => / \/(app|last)\//.test(e));
   assert.equal(inLayers.length, 2 * 6, inLayers.join('\n'));
-  const stat = `find /app/ /last/ -mindepth 1 | sort | xargs stat -c '%A %u/%g %Y %s %F %n'; cat /read`;
+  const stat = `find /app/ /last/ -mindepth 1 | sort | xargs stat -c '%A %u/%g %Y %s %F %n'; cat /read; sleep 0.5`;
   const out = await ctd.ctr(['run', '--rm', 'docker.io/snap/tree:1', `kiln-tree-${process.pid}`, 'sh', '-c', stat], { timeoutMs: 60_000 });
   const lines = out.trim().split('\n');
   assert.equal(lines.pop(), 'b');
