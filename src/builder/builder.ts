@@ -77,8 +77,7 @@ export async function openContext(opts: BuildOptions): Promise<Context> {
   }
 }
 
-/** A config or manifest blob; one the store already has (a cached rebuild) is not written again. */
-/** A stored one is not written again (the store's writeBytes looks first). */
+/** A config or manifest blob under its digest: one the store already has (a cached rebuild) is not written again (writeBytes looks first). */
 const writeBlob = (deps: BuilderDeps, text: string, digest = sha256Digest(text)): Promise<{ digest: string; size: number }> => deps.content.writeBytes(text, { digest });
 
 /**
